@@ -1,0 +1,44 @@
+# The two commands of the README: `make dev` and `make test`. Everything else is a helper.
+BUILD_DEV   ?= build/dev
+BUILD_TEST  ?= build/test
+BUILD_FUZZ  ?= build/fuzz
+BUILD_BENCH ?= build/bench
+JOBS        ?= $(shell nproc)
+export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
+
+.PHONY: deps dev build-dev test build-test fuzz fuzz-smoke bench clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build-dev: deps
+	cmake -S . -B $(BUILD_DEV) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAILKEEP_TESTS=OFF
+	cmake --build $(BUILD_DEV) -j $(JOBS) --target mailkeep
+
+dev: build-dev
+	$(BUILD_DEV)/mailkeep dev $(ARGS)
+
+build-test: deps
+	cmake -S . -B $(BUILD_TEST) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMAILKEEP_SANITIZE=ON
+	cmake --build $(BUILD_TEST) -j $(JOBS)
+
+# Every test: unit and integration under ASan+UBSan, then a short run of each fuzzer.
+test: build-test fuzz-smoke
+	cd $(BUILD_TEST) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest -j2 --output-on-failure --timeout 900
+
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAILKEEP_FUZZ=ON
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+
+fuzz-smoke: fuzz
+	bash scripts/fuzz-smoke.sh $(BUILD_FUZZ)
+
+bench: deps
+	cmake -S . -B $(BUILD_BENCH) -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAILKEEP_TESTS=OFF
+	cmake --build $(BUILD_BENCH) -j $(JOBS) --target mailkeep
+	bash bench/smtp-inbound/run.sh $(BUILD_BENCH)/mailkeep
+
+clean:
+	rm -rf build

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian packages mailkeep needs to build, test and benchmark.
+# Idempotent: packages already present are not touched, and apt is not called at all
+# when nothing is missing. Run as root (CI and the dev machines are root).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
+  # libraries (see README "Dependencies")
+  libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libtomlplusplus-dev
+  libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev
+  # real peers for the integration tests
+  swaks python3 openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: must run as root to install packages (try: sudo $0)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Postfix (benchmark peer) must never configure itself as the machine's MTA.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

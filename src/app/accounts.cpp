@@ -1,0 +1,182 @@
+// Admin commands: domains, accounts and aliases in the store named by the config file.
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "app/app.hpp"
+#include "auth/password.hpp"
+#include "message/address.hpp"
+#include "store/store.hpp"
+
+namespace mk::app {
+namespace {
+
+struct Opened {
+  std::unique_ptr<store::Store> store;
+  int code = kExitOk;
+};
+
+Opened open_store(const std::string& config_path) {
+  auto cfg = load_config(config_path);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+    return {nullptr, kExitUsage};
+  }
+  auto st = store::open_sqlite_store(store::SqliteOptions{cfg->data_dir});
+  if (!st) {
+    std::fprintf(stderr, "mailkeep: %s\n", st.error().message.c_str());
+    return {nullptr, kExitRuntime};
+  }
+  return {std::move(st.value()), kExitOk};
+}
+
+int fail(const Error& e, int code = kExitRuntime) {
+  std::fprintf(stderr, "mailkeep: %s\n", e.message.c_str());
+  return code;
+}
+
+Result<std::string> read_password(bool from_stdin) {
+  std::string pw;
+  if (from_stdin) {
+    if (!std::getline(std::cin, pw)) return err("no password on standard input");
+    if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+    return pw;
+  }
+  if (!::isatty(0))
+    return err("standard input is not a terminal; pass the password with --password-stdin");
+  termios old{};
+  ::tcgetattr(0, &old);
+  termios quiet = old;
+  quiet.c_lflag &= ~tcflag_t(ECHO);
+  auto ask = [&](const char* prompt) {
+    std::fprintf(stderr, "%s", prompt);
+    ::tcsetattr(0, TCSANOW, &quiet);
+    std::string s;
+    std::getline(std::cin, s);
+    ::tcsetattr(0, TCSANOW, &old);
+    std::fprintf(stderr, "\n");
+    return s;
+  };
+  pw = ask("New password: ");
+  if (ask("Repeat password: ") != pw) return err("the passwords do not match");
+  return pw;
+}
+
+Result<std::string> canonical_address(const std::string& address) {
+  auto mb = message::parse_mailbox(address);
+  if (!mb || mb->domain_literal)
+    return err(fmt::format("\"{}\" is not a valid address (local@domain)", address));
+  return mb->canonical();
+}
+
+Result<std::string> new_password_hash(bool from_stdin) {
+  auto pw = read_password(from_stdin);
+  if (!pw) return pw.error();
+  if (auto p = auth::check_password_policy(*pw); !p) return p.error();
+  return auth::hash_password(*pw);
+}
+
+}  // namespace
+
+int cmd_domain(const std::string& config_path, const std::string& action, const std::string& name) {
+  auto o = open_store(config_path);
+  if (!o.store) return o.code;
+  auto& s = *o.store;
+  if (action == "list") {
+    auto l = s.list_domains();
+    if (!l) return fail(l.error());
+    for (const auto& d : *l) std::printf("%s\n", d.c_str());
+    return kExitOk;
+  }
+  if (!message::is_valid_domain(name, true))
+    return fail(err(fmt::format("\"{}\" is not a valid domain name", name)), kExitUsage);
+  Status r = action == "add" ? s.add_domain(name) : s.remove_domain(name);
+  if (!r) return fail(r.error());
+  std::printf("domain %s %s\n", name.c_str(), action == "add" ? "added" : "removed");
+  return kExitOk;
+}
+
+int cmd_account(const std::string& config_path, const std::string& action,
+                const std::string& address, bool password_stdin) {
+  auto o = open_store(config_path);
+  if (!o.store) return o.code;
+  auto& s = *o.store;
+  if (action == "list") {
+    auto l = s.list_accounts();
+    if (!l) return fail(l.error());
+    for (const auto& a : *l)
+      std::printf("%s\t%llu bytes%s\n", a.address.c_str(), static_cast<unsigned long long>(a.used_bytes),
+                  a.disabled ? "\tdisabled" : "");
+    return kExitOk;
+  }
+  auto addr = canonical_address(address);
+  if (!addr) return fail(addr.error(), kExitUsage);
+  if (action == "remove") {
+    if (auto r = s.remove_account(*addr); !r) return fail(r.error());
+    std::printf("account %s removed\n", addr->c_str());
+    return kExitOk;
+  }
+  if (action == "add") {
+    // Fail early, before asking for a password.
+    auto at = addr->rfind('@');
+    auto hosted = s.has_domain(addr->substr(at + 1));
+    if (hosted && !*hosted)
+      return fail(err(fmt::format("domain {0} is not hosted here; add it first with: mailkeep domain add {0}",
+                                  addr->substr(at + 1))));
+    auto existing = s.find_account(*addr);
+    if (existing && *existing) return fail(err(fmt::format("account {} already exists", *addr)));
+  } else {
+    auto existing = s.find_account(*addr);
+    if (existing && !*existing) return fail(err(fmt::format("no such account: {}", *addr)));
+  }
+  auto hash = new_password_hash(password_stdin);
+  if (!hash) return fail(hash.error(), kExitUsage);
+  if (action == "add") {
+    auto r = s.add_account(*addr, *hash);
+    if (!r) return fail(r.error());
+    std::printf("account %s added\n", addr->c_str());
+  } else {
+    if (auto r = s.set_password(*addr, *hash); !r) return fail(r.error());
+    std::printf("password for %s changed\n", addr->c_str());
+  }
+  return kExitOk;
+}
+
+int cmd_alias(const std::string& config_path, const std::string& action,
+              const std::string& address, const std::string& target) {
+  auto o = open_store(config_path);
+  if (!o.store) return o.code;
+  auto& s = *o.store;
+  if (action == "list") {
+    auto l = s.list_aliases();
+    if (!l) return fail(l.error());
+    for (const auto& a : *l) std::printf("%s\t%s\n", a.address.c_str(), a.target.c_str());
+    return kExitOk;
+  }
+  auto addr = canonical_address(address);
+  if (!addr) return fail(addr.error(), kExitUsage);
+  if (action == "remove") {
+    if (auto r = s.remove_alias(*addr); !r) return fail(r.error());
+    std::printf("alias %s removed\n", addr->c_str());
+    return kExitOk;
+  }
+  auto tgt = canonical_address(target);
+  if (!tgt) return fail(tgt.error(), kExitUsage);
+  auto acct = s.find_account(*tgt);
+  if (!acct || !*acct)
+    return fail(err(fmt::format("alias target {} is not an account here", *tgt)), kExitUsage);
+  auto at = addr->rfind('@');
+  auto hosted = s.has_domain(addr->substr(at + 1));
+  if (!hosted || !*hosted)
+    return fail(err(fmt::format("domain {0} is not hosted here; add it first with: mailkeep domain add {0}",
+                                addr->substr(at + 1))), kExitUsage);
+  if (auto r = s.add_alias(*addr, *tgt); !r) return fail(r.error());
+  std::printf("alias %s -> %s added\n", addr->c_str(), tgt->c_str());
+  return kExitOk;
+}
+
+}  // namespace mk::app

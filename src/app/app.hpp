@@ -1,0 +1,37 @@
+// app/app.hpp: the mailkeep command implementations, wired to the CLI in app/cli.cpp.
+// Exit codes (PRODUCT.md): 0 success, 1 runtime failure, 2 usage or configuration error.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+
+namespace mk::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRuntime = 1;
+inline constexpr int kExitUsage = 2;
+
+// Runs the servers until SIGINT/SIGTERM. on_ready receives one line per listener.
+int run_server(const Config& cfg, const std::function<void(const std::vector<std::string>&)>& on_ready);
+
+struct DevOptions {
+  std::string data_dir = "./var/dev";
+  int port_base = 1000;
+  std::string password;
+};
+int cmd_dev(const DevOptions& opts);
+int cmd_serve(const std::string& config_path);
+
+// Admin commands on the store named by the config file.
+int cmd_domain(const std::string& config_path, const std::string& action, const std::string& name);
+int cmd_account(const std::string& config_path, const std::string& action,
+                const std::string& address, bool password_stdin);
+int cmd_alias(const std::string& config_path, const std::string& action,
+              const std::string& address, const std::string& target);
+
+int main_cli(int argc, char** argv);
+
+}  // namespace mk::app

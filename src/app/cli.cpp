@@ -1,0 +1,96 @@
+// The command line (PRODUCT.md "Interface contract"); exit code 2 for usage errors.
+#include <cstdio>
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+
+#include "app/app.hpp"
+
+namespace mk::app {
+
+namespace {
+constexpr const char* kDefaultConfig = "/etc/mailkeep/mailkeep.toml";
+}
+
+int main_cli(int argc, char** argv) {
+  CLI::App app{"mailkeep: a self-hosted mail server that is safe and boring", "mailkeep"};
+  app.require_subcommand(1);
+  std::string config = std::getenv("MAILKEEP_CONFIG") ? std::getenv("MAILKEEP_CONFIG") : kDefaultConfig;
+  app.add_option("--config", config, "configuration file (default $MAILKEEP_CONFIG or " + std::string(kDefaultConfig) + ")");
+  int result = kExitOk;
+
+  DevOptions dev;
+  auto* dev_cmd = app.add_subcommand("dev", "run a complete local instance on 127.0.0.1");
+  dev_cmd->add_option("--data-dir", dev.data_dir, "data directory (default ./var/dev)");
+  dev_cmd->add_option("--port-base", dev.port_base, "listeners on BASE+25, ... (default 1000)");
+  dev_cmd->add_option("--password", dev.password, "password for me@localhost (default: generated)");
+  dev_cmd->callback([&] { result = cmd_dev(dev); });
+
+  auto* serve_cmd = app.add_subcommand("serve", "run the mail server");
+  serve_cmd->add_option("--config", config, "configuration file");
+  serve_cmd->callback([&] { result = cmd_serve(config); });
+
+  auto* config_cmd = app.add_subcommand("config", "configuration file tools");
+  config_cmd->require_subcommand(1);
+  config_cmd->add_subcommand("check", "validate the configuration file and exit")->callback([&] {
+    auto c = load_config(config);
+    if (!c) {
+      std::fprintf(stderr, "%s\n", c.error().message.c_str());
+      result = kExitUsage;
+    } else {
+      std::printf("%s: OK\n", config.c_str());
+    }
+  });
+
+  std::string address, target, name;
+  bool password_stdin = false;
+
+  auto* account = app.add_subcommand("account", "manage mail accounts");
+  account->require_subcommand(1);
+  for (const char* action : {"add", "passwd"}) {
+    auto* c = account->add_subcommand(action, std::string(action) == "add" ? "create an account" : "change an account's password");
+    c->add_option("ADDRESS", address, "account address (local@domain)")->required();
+    c->add_flag("--password-stdin", password_stdin, "read the password from standard input");
+    c->callback([&, action] { result = cmd_account(config, action, address, password_stdin); });
+  }
+  account->add_subcommand("list", "list accounts")->callback([&] { result = cmd_account(config, "list", "", false); });
+  auto* acc_rm = account->add_subcommand("remove", "delete an account and all its mail");
+  acc_rm->add_option("ADDRESS", address, "account address")->required();
+  acc_rm->callback([&] { result = cmd_account(config, "remove", address, false); });
+
+  auto* domain = app.add_subcommand("domain", "manage hosted domains");
+  domain->require_subcommand(1);
+  for (const char* action : {"add", "remove"}) {
+    auto* c = domain->add_subcommand(action, std::string(action) + " a hosted domain");
+    c->add_option("NAME", name, "domain name")->required();
+    c->callback([&, action] { result = cmd_domain(config, action, name); });
+  }
+  domain->add_subcommand("list", "list hosted domains")->callback([&] { result = cmd_domain(config, "list", ""); });
+
+  auto* alias = app.add_subcommand("alias", "manage aliases (extra addresses delivering to accounts)");
+  alias->require_subcommand(1);
+  auto* al_add = alias->add_subcommand("add", "add an alias");
+  al_add->add_option("ADDRESS", address, "alias address")->required();
+  al_add->add_option("TARGET", target, "account that receives the mail")->required();
+  al_add->callback([&] { result = cmd_alias(config, "add", address, target); });
+  auto* al_rm = alias->add_subcommand("remove", "remove an alias");
+  al_rm->add_option("ADDRESS", address, "alias address")->required();
+  al_rm->callback([&] { result = cmd_alias(config, "remove", address, ""); });
+  alias->add_subcommand("list", "list aliases")->callback([&] { result = cmd_alias(config, "list", "", ""); });
+
+  app.add_subcommand("version", "print the version")->callback([&] { std::printf("mailkeep 0.1.0\n"); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "mailkeep: %s\nRun 'mailkeep --help' for usage.\n", e.what());
+    return kExitUsage;
+  }
+  return result;
+}
+
+}  // namespace mk::app

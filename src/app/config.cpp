@@ -1,0 +1,230 @@
+#include "app/config.hpp"
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "base/strings.hpp"
+#include "base/units.hpp"
+#include "message/address.hpp"
+
+namespace mk::app {
+namespace {
+
+struct Errors {
+  std::string file;
+  std::vector<std::string> list;
+  void add(const toml::source_region& where, const std::string& msg) {
+    list.push_back(fmt::format("{}:{}: {}", file, where.begin.line, msg));
+  }
+};
+
+std::string resolve_path(const std::string& base, const std::string& p) {
+  if (p.empty() || p[0] == '/' || base.empty()) return p;
+  return base + "/" + p;
+}
+
+// A key's handler checks the node's type and value and stores it; it reports with the key's
+// full name so messages read "smtp.max_recipients must be ...".
+using Handler = std::function<void(const toml::node&, const std::string& key, Errors&, Config&)>;
+
+Handler string_key(std::function<bool(const std::string&, Config&, std::string&)> set) {
+  return [set](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+    auto v = n.value<std::string>();
+    if (!n.is_string() || !v) return e.add(n.source(), fmt::format("{} must be a string", key));
+    std::string why;
+    if (!set(*v, c, why)) e.add(n.source(), fmt::format("{}: {}", key, why));
+  };
+}
+
+Handler count_key(std::size_t lo, std::size_t hi,
+                  std::function<std::size_t&(Config&)> field) {
+  return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+    auto v = n.value<std::int64_t>();
+    if (!n.is_integer() || !v) return e.add(n.source(), fmt::format("{} must be an integer", key));
+    if (*v < std::int64_t(lo) || std::uint64_t(*v) > hi)
+      return e.add(n.source(), fmt::format("{} must be between {} and {}", key, lo, hi));
+    field(c) = std::size_t(*v);
+  };
+}
+
+Handler duration_key(std::chrono::milliseconds lo, std::function<std::chrono::milliseconds&(Config&)> field) {
+  return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+    auto v = n.value<std::string>();
+    auto d = v ? parse_duration(*v) : std::nullopt;
+    if (!n.is_string() || !d)
+      return e.add(n.source(), fmt::format("{} must be a duration string such as \"30s\", \"5m\" or \"1h\"", key));
+    if (*d < lo)
+      return e.add(n.source(), fmt::format("{} must be at least {}ms", key, lo.count()));
+    field(c) = *d;
+  };
+}
+
+const std::vector<std::pair<std::string, Handler>>& schema() {
+  using std::chrono::milliseconds;
+  static const std::vector<std::pair<std::string, Handler>> kSchema = {
+      {"server.hostname", string_key([](const std::string& v, Config& c, std::string& why) {
+         if (!message::is_valid_domain(v, false)) return why = "must be a DNS host name such as mail.example.org", false;
+         c.hostname = to_lower(v);
+         return true;
+       })},
+      {"server.data_dir", string_key([](const std::string& v, Config& c, std::string& why) {
+         if (v.empty()) return why = "must not be empty", false;
+         c.data_dir = v;
+         return true;
+       })},
+      {"server.dev", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         auto v = n.value<bool>();
+         if (!n.is_boolean() || !v) return e.add(n.source(), fmt::format("{} must be true or false", key));
+         c.dev = *v;
+       }},
+      {"server.shutdown_grace", duration_key(milliseconds(0), [](Config& c) -> milliseconds& { return c.shutdown_grace; })},
+      {"log.format", string_key([](const std::string& v, Config& c, std::string& why) {
+         if (!log::parse_format(v, c.log_format)) return why = "must be \"kv\" or \"json\"", false;
+         return true;
+       })},
+      {"log.level", string_key([](const std::string& v, Config& c, std::string& why) {
+         if (!log::parse_level(v, c.log_level)) return why = "must be \"debug\", \"info\", \"warn\" or \"error\"", false;
+         return true;
+       })},
+      {"tls.cert", string_key([](const std::string& v, Config& c, std::string&) { c.tls_cert = v; return true; })},
+      {"tls.key", string_key([](const std::string& v, Config& c, std::string&) { c.tls_key = v; return true; })},
+      {"tls.min_version", string_key([](const std::string& v, Config& c, std::string& why) {
+         if (v == "1.2") c.tls_min = net::TlsMin::tls12;
+         else if (v == "1.3") c.tls_min = net::TlsMin::tls13;
+         else return why = "must be \"1.2\" or \"1.3\" (older TLS versions are not supported)", false;
+         return true;
+       })},
+      {"smtp.listen", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         const auto* arr = n.as_array();
+         if (!arr) return e.add(n.source(), fmt::format("{} must be an array of \"address:port\" strings", key));
+         c.smtp.listen.clear();
+         for (const auto& item : *arr) {
+           auto v = item.value<std::string>();
+           if (!item.is_string() || !v)
+             { e.add(item.source(), fmt::format("{} entries must be strings like \"0.0.0.0:25\"", key)); continue; }
+           auto l = parse_listen(*v);
+           if (!l) { e.add(item.source(), fmt::format("{}: {}", key, l.error().message)); continue; }
+           c.smtp.listen.push_back(*l);
+         }
+       }},
+      {"smtp.max_message_size", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         std::optional<std::uint64_t> v;
+         if (auto i = n.value<std::int64_t>(); n.is_integer() && i && *i > 0) v = std::uint64_t(*i);
+         else if (auto s = n.value<std::string>(); n.is_string() && s) v = parse_size(*s);
+         if (!v || *v < 1024 || *v > (4ull << 30))
+           return e.add(n.source(), fmt::format("{} must be a size between 1KiB and 4GiB, e.g. \"50MiB\"", key));
+         c.smtp.max_message_size = *v;
+       }},
+      {"smtp.max_recipients", count_key(100, 100000, [](Config& c) -> std::size_t& { return c.smtp.max_recipients; })},
+      {"smtp.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.smtp.max_connections; })},
+      {"smtp.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.smtp.max_connections_per_ip; })},
+      {"smtp.max_errors", count_key(1, 1000, [](Config& c) -> std::size_t& { return c.smtp.max_errors; })},
+      {"smtp.command_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.smtp.command_timeout; })},
+      {"smtp.data_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.smtp.data_timeout; })},
+      {"smtp.session_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.smtp.session_timeout; })},
+  };
+  return kSchema;
+}
+
+const Handler* find_handler(const std::string& key) {
+  for (const auto& [k, h] : schema())
+    if (k == key) return &h;
+  return nullptr;
+}
+
+bool is_section(const std::string& name) {
+  for (const auto& [k, h] : schema())
+    if (k.starts_with(name + ".")) return true;
+  return false;
+}
+
+}  // namespace
+
+Result<ListenAddr> parse_listen(const std::string& s) {
+  std::string host;
+  std::string port;
+  if (!s.empty() && s[0] == '[') {
+    auto close = s.find(']');
+    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+      return err(fmt::format("\"{}\" is not \"[IPv6]:port\"", s));
+    host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos) return err(fmt::format("\"{}\" needs a port, e.g. \"0.0.0.0:25\"", s));
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (ec) return err(fmt::format("\"{}\" is not a numeric IP address", host));
+  auto p = parse_u64(port);
+  if (!p || *p == 0 || *p > 65535) return err(fmt::format("\"{}\" is not a port number (1-65535)", port));
+  return ListenAddr{host, std::uint16_t(*p)};
+}
+
+Result<Config> parse_config(const std::string& text, const std::string& name,
+                            const std::string& base_dir) {
+  Config c;
+  c.path = name;
+  c.smtp.listen = {ListenAddr{"0.0.0.0", 25}, ListenAddr{"::", 25}};
+  Errors e{name, {}};
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& pe) {
+    return err(fmt::format("{}:{}: {}", name, pe.source().begin.line, pe.description()));
+  }
+  for (const auto& [sec_key, sec_node] : root) {
+    const std::string sec(sec_key.str());
+    const auto* table = sec_node.as_table();
+    if (!table || !is_section(sec)) {
+      e.add(sec_node.source(),
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp]", sec));
+      continue;
+    }
+    for (const auto& [key, node] : *table) {
+      const std::string full = sec + "." + std::string(key.str());
+      const Handler* h = find_handler(full);
+      if (!h) {
+        e.add(node.source(), fmt::format("unknown key \"{}\"; see mailkeep.example.toml for the valid keys", full));
+        continue;
+      }
+      (*h)(node, full, e, c);
+    }
+  }
+  if (c.hostname.empty())
+    e.list.push_back(fmt::format("{}: missing server.hostname (the name this server greets with, e.g. \"mail.example.org\")", name));
+  if (c.data_dir.empty())
+    e.list.push_back(fmt::format("{}: missing server.data_dir (where mail and the index are kept)", name));
+  if (c.tls_cert.empty() != c.tls_key.empty())
+    e.list.push_back(fmt::format("{}: tls.cert and tls.key must be set together", name));
+  if (!e.list.empty()) {
+    std::string all;
+    for (const auto& l : e.list) all += (all.empty() ? "" : "\n") + l;
+    return err(all);
+  }
+  c.data_dir = resolve_path(base_dir, c.data_dir);
+  c.tls_cert = resolve_path(base_dir, c.tls_cert);
+  c.tls_key = resolve_path(base_dir, c.tls_key);
+  return c;
+}
+
+Result<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return err(fmt::format("{}: cannot read the configuration file (does it exist?)", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto slash = path.rfind('/');
+  std::string base = slash == std::string::npos ? "." : path.substr(0, slash);
+  if (base.empty()) base = "/";
+  return parse_config(ss.str(), path, base);
+}
+
+}  // namespace mk::app

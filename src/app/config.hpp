@@ -1,0 +1,60 @@
+// app/config.hpp: mailkeep.toml, loaded and validated at start-up.
+//
+// Every key is known: an unknown key, a wrong type or a bad value is an error that names the
+// file, the line, the key and how to fix it, and all errors are reported at once. Omitted
+// keys take secure defaults. mailkeep.example.toml documents every key; keep it in step.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/log.hpp"
+#include "base/result.hpp"
+#include "net/tls.hpp"
+
+namespace mk::app {
+
+struct ListenAddr {
+  std::string host;  // numeric IPv4 or IPv6 address
+  std::uint16_t port = 0;
+};
+
+struct SmtpConfig {
+  std::vector<ListenAddr> listen;
+  std::uint64_t max_message_size = 50ull << 20;
+  std::size_t max_recipients = 100;
+  std::size_t max_connections = 1000;
+  std::size_t max_connections_per_ip = 20;
+  std::size_t max_errors = 20;
+  // RFC 5321 §4.5.3.2.7: a server should wait at least 5 minutes for the next command.
+  std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
+  // Bound on receiving one message's content (DATA or all BDAT chunks).
+  std::chrono::milliseconds data_timeout{std::chrono::minutes(10)};
+  std::chrono::milliseconds session_timeout{std::chrono::minutes(30)};
+};
+
+struct Config {
+  std::string path;  // the file it was loaded from
+  std::string hostname;
+  std::string data_dir;
+  bool dev = false;
+  std::chrono::milliseconds shutdown_grace{std::chrono::seconds(30)};
+  log::Format log_format = log::Format::kv;
+  log::Level log_level = log::Level::info;
+  std::string tls_cert;
+  std::string tls_key;
+  net::TlsMin tls_min = net::TlsMin::tls12;
+  SmtpConfig smtp;
+};
+
+// Loads and validates; the error lists every problem as "FILE:LINE: message".
+Result<Config> load_config(const std::string& path);
+// Same, from text (the name is used in messages); relative paths resolve against base_dir.
+Result<Config> parse_config(const std::string& text, const std::string& name,
+                            const std::string& base_dir);
+
+Result<ListenAddr> parse_listen(const std::string& s);
+
+}  // namespace mk::app

@@ -1,0 +1,161 @@
+// The server process: single-instance lock, store, TLS, listeners, worker threads, signals.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <fmt/format.h>
+
+#include "app/app.hpp"
+#include "net/selfsigned.hpp"
+#include "smtp/server.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace mk::app {
+
+namespace asio = boost::asio;
+
+namespace {
+
+bool file_exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// Holds an exclusive lock on DATA_DIR/mailkeep.lock for the life of the process, so two
+// servers never share a data directory (the orphan sweep relies on it).
+class InstanceLock {
+ public:
+  Status acquire(const std::string& data_dir) {
+    const std::string path = data_dir + "/mailkeep.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) return err(fmt::format("cannot open {}", path));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
+      return err(fmt::format("another mailkeep server is already using {}; stop it first", data_dir));
+    return {};
+  }
+  ~InstanceLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+int run_server(const Config& cfg,
+               const std::function<void(const std::vector<std::string>&)>& on_ready) {
+  std::signal(SIGPIPE, SIG_IGN);
+  auto sink = std::make_shared<log::Sink>(2, cfg.log_format, cfg.log_level);
+  log::Logger log(sink);
+
+  if (::mkdir(cfg.data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    std::fprintf(stderr, "mailkeep: cannot create data directory %s\n", cfg.data_dir.c_str());
+    return kExitRuntime;
+  }
+  InstanceLock lock;
+  if (auto s = lock.acquire(cfg.data_dir); !s) {
+    std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
+    return kExitRuntime;
+  }
+  auto store = std::make_unique<store::sqlite::SqliteStore>(store::SqliteOptions{cfg.data_dir});
+  if (auto s = store->open(); !s) {
+    std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
+    return kExitRuntime;
+  }
+  if (auto n = store->sweep_orphans(); !n) {
+    log.error("store.sweep_failed", {{"error", n.error().message}});
+  } else if (*n > 0) {
+    log.info("store.swept_orphans", {{"files", *n}});
+  }
+
+  // TLS: the configured certificate, else a self-signed one kept in the data directory so
+  // STARTTLS is always offered (opportunistic TLS between MTAs does not need a CA chain).
+  std::string cert = cfg.tls_cert, key = cfg.tls_key;
+  if (cert.empty()) {
+    ::mkdir((cfg.data_dir + "/tls").c_str(), 0700);
+    cert = cfg.data_dir + "/tls/selfsigned-cert.pem";
+    key = cfg.data_dir + "/tls/selfsigned-key.pem";
+    if (!file_exists(cert) || !file_exists(key)) {
+      if (auto s = net::write_self_signed(cert, key, {cfg.hostname}, cfg.dev ? std::vector<std::string>{"127.0.0.1", "::1"} : std::vector<std::string>{});
+          !s) {
+        std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
+        return kExitRuntime;
+      }
+    }
+    if (!cfg.dev)
+      log.warn("tls.self_signed", {{"cert", cert}, {"hint", "set tls.cert and tls.key to a CA-issued certificate"}});
+  }
+  auto tls = net::make_server_tls(cert, key, cfg.tls_min);
+  if (!tls) {
+    std::fprintf(stderr, "mailkeep: %s\n", tls.error().message.c_str());
+    return kExitUsage;
+  }
+
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  asio::io_context io{int(threads)};
+
+  smtp::ServerConfig sc;
+  sc.session.hostname = cfg.hostname;
+  sc.session.max_message_size = cfg.smtp.max_message_size;
+  sc.session.max_recipients = cfg.smtp.max_recipients;
+  sc.session.max_errors = cfg.smtp.max_errors;
+  sc.max_connections = cfg.smtp.max_connections;
+  sc.max_connections_per_ip = cfg.smtp.max_connections_per_ip;
+  sc.command_timeout = cfg.smtp.command_timeout;
+  sc.data_timeout = cfg.smtp.data_timeout;
+  sc.session_timeout = cfg.smtp.session_timeout;
+  smtp::Server smtp_server(io, sc, *store, *tls, log.with({{"svc", "smtp"}}));
+  std::vector<asio::ip::tcp::endpoint> eps;
+  for (const auto& l : cfg.smtp.listen) eps.emplace_back(asio::ip::make_address(l.host), l.port);
+  if (auto s = smtp_server.listen(eps); !s) {
+    std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
+    return kExitRuntime;
+  }
+  std::vector<std::string> lines;
+  for (const auto& ep : smtp_server.local_endpoints()) {
+    std::string addr = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+    lines.push_back(fmt::format("smtp {}:{} (STARTTLS)", addr, ep.port()));
+    log.info("listen", {{"svc", "smtp"}, {"addr", addr}, {"port", ep.port()}});
+  }
+  smtp_server.start();
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    log.info("shutdown", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace.count()}});
+    smtp_server.shutdown(cfg.shutdown_grace);
+  });
+  on_ready(lines);
+
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  store->close();  // waits for the last group commit
+  log.info("stopped");
+  return kExitOk;
+}
+
+int cmd_serve(const std::string& config_path) {
+  auto cfg = load_config(config_path);
+  if (!cfg) {
+    std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
+    return kExitUsage;
+  }
+  return run_server(*cfg, [](const std::vector<std::string>& lines) {
+    for (const auto& l : lines) std::printf("listening %s\n", l.c_str());
+    std::fflush(stdout);
+  });
+}
+
+}  // namespace mk::app

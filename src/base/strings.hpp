@@ -1,0 +1,34 @@
+// base/strings.hpp: small ASCII string helpers used by the protocol parsers.
+// Protocol keywords are ASCII and case-insensitive; nothing here is locale-dependent.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mk {
+
+constexpr char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+constexpr char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c; }
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+std::string to_lower(std::string_view s);
+std::string to_upper(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+std::string_view trim(std::string_view s);
+std::vector<std::string_view> split(std::string_view s, char sep);
+
+// Parses a non-negative decimal integer that must fit in uint64_t; no sign, no spaces.
+std::optional<std::uint64_t> parse_u64(std::string_view s);
+
+// Replaces CR, LF and other control bytes so a peer-supplied string can be logged safely.
+std::string log_safe(std::string_view s, std::size_t max_len = 200);
+
+// Random hex identifier (from the OS CSPRNG), used for message and connection ids.
+std::string random_id(std::size_t bytes = 8);
+
+}  // namespace mk

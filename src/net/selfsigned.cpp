@@ -1,0 +1,80 @@
+#include "net/selfsigned.hpp"
+
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace mk::net {
+namespace {
+
+struct Free {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+  void operator()(X509* p) const { X509_free(p); }
+  void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
+  void operator()(BIGNUM* p) const { BN_free(p); }
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+
+template <class T>
+using Ptr = std::unique_ptr<T, Free>;
+
+bool add_ext(X509* cert, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+  Ptr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
+  return ext && X509_add_ext(cert, ext.get(), -1) == 1;
+}
+
+}  // namespace
+
+Status write_self_signed(const std::string& cert_file, const std::string& key_file,
+                         const std::vector<std::string>& dns_names,
+                         const std::vector<std::string>& ip_addresses) {
+  Ptr<EVP_PKEY> key(EVP_EC_gen("P-256"));
+  if (!key) return err("cannot generate EC key");
+  Ptr<X509> cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  Ptr<BIGNUM> serial(BN_new());
+  BN_rand(serial.get(), 64, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY);
+  BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get()));
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  const std::string cn = dns_names.empty() ? "localhost" : dns_names.front();
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  std::string san;
+  for (const auto& d : dns_names) san += (san.empty() ? "" : ",") + std::string("DNS:") + d;
+  for (const auto& ip : ip_addresses) san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
+  if (!san.empty() && !add_ext(cert.get(), NID_subject_alt_name, san))
+    return err("cannot add subjectAltName");
+  add_ext(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
+  add_ext(cert.get(), NID_key_usage, "critical,digitalSignature");
+  add_ext(cert.get(), NID_ext_key_usage, "serverAuth");
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return err("cannot sign certificate");
+
+  const mode_t old = ::umask(077);
+  Ptr<FILE> kf(std::fopen(key_file.c_str(), "w"));
+  ::umask(old);
+  if (!kf) return err(fmt::format("cannot write {}", key_file));
+  if (PEM_write_PrivateKey(kf.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    return err(fmt::format("cannot write {}", key_file));
+  Ptr<FILE> cf(std::fopen(cert_file.c_str(), "w"));
+  if (!cf || PEM_write_X509(cf.get(), cert.get()) != 1)
+    return err(fmt::format("cannot write {}", cert_file));
+  return {};
+}
+
+}  // namespace mk::net

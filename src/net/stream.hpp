@@ -1,0 +1,45 @@
+// net/stream.hpp: a TCP connection that can switch to TLS in place (STARTTLS) or start in
+// TLS (implicit TLS ports), with coroutine reads and writes that return error codes instead
+// of throwing. Deadlines are enforced by the caller (see smtp/server.cpp's watchdog), which
+// cancels pending operations through cancel().
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <utility>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+#include "net/tls.hpp"
+
+namespace mk::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+class Stream {
+ public:
+  explicit Stream(tcp::socket sock) : sock_(std::move(sock)) {}
+
+  asio::awaitable<std::pair<error_code, std::size_t>> read_some(asio::mutable_buffer buf);
+  asio::awaitable<error_code> write_all(std::string_view data);
+  // Runs the server side of the TLS handshake on the connected socket.
+  asio::awaitable<error_code> start_tls(TlsContext& ctx);
+  // Shuts the socket down; errors are ignored.
+  asio::awaitable<void> shutdown();
+  void cancel();
+  void close();
+
+  bool is_tls() const { return tls_ != nullptr; }
+  SSL* ssl() { return tls_ ? tls_->native_handle() : nullptr; }
+  tcp::socket& socket() { return sock_; }
+
+ private:
+  tcp::socket sock_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+};
+
+}  // namespace mk::net

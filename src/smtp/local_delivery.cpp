@@ -1,0 +1,95 @@
+#include "smtp/local_delivery.hpp"
+
+#include <chrono>
+
+#include "base/strings.hpp"
+
+namespace mk::smtp {
+
+bool LocalRecipients::expand(const std::string& address, const std::string& folder,
+                             std::string& targets, bool& temp_fail) {
+  auto acct = store_.find_account(address);
+  if (!acct) return temp_fail = true, false;
+  if (*acct && !(*acct)->disabled) {
+    targets += std::to_string((*acct)->id) + ":" + folder + "\n";
+    return true;
+  }
+  auto alias = store_.alias_targets(address);
+  if (!alias) return temp_fail = true, false;
+  bool any = false;
+  for (std::size_t i = 0; i < alias->size() && i < kMaxAliasTargets; ++i) {
+    // One level of aliasing: targets are accounts (no loops, no unbounded fan-out).
+    auto t = store_.find_account((*alias)[i]);
+    if (!t) return temp_fail = true, false;
+    if (*t && !(*t)->disabled) {
+      targets += std::to_string((*t)->id) + ":" + folder + "\n";
+      any = true;
+    }
+  }
+  return any;
+}
+
+RcptVerdict LocalRecipients::resolve(const message::Mailbox& rcpt) {
+  RcptVerdict v;
+  std::vector<std::string> domains;
+  if (rcpt.domain.empty()) {
+    auto all = store_.list_domains();
+    if (!all) return {RcptVerdict::Kind::temp_fail, {}};
+    domains = std::move(all.value());
+  } else {
+    if (rcpt.domain_literal) return {RcptVerdict::Kind::relay_denied, {}};
+    auto hosted = store_.has_domain(rcpt.domain);
+    if (!hosted) return {RcptVerdict::Kind::temp_fail, {}};
+    if (!*hosted) return {RcptVerdict::Kind::relay_denied, {}};
+    domains.push_back(to_lower(rcpt.domain));
+  }
+  const std::string local = to_lower(rcpt.local);
+  bool temp = false;
+  for (const auto& d : domains) {
+    if (expand(local + "@" + d, "INBOX", v.target, temp)) break;
+    if (temp) return {RcptVerdict::Kind::temp_fail, {}};
+    const auto plus = local.find('+');
+    if (plus != std::string::npos && plus > 0) {
+      // RFC 5233 sub-address: the tag keeps its case for the folder name.
+      const std::string tag = rcpt.local.substr(plus + 1);
+      if (expand(local.substr(0, plus) + "@" + d, tag.empty() ? "INBOX" : tag, v.target, temp)) break;
+      if (temp) return {RcptVerdict::Kind::temp_fail, {}};
+    }
+  }
+  v.kind = v.target.empty() ? RcptVerdict::Kind::unknown_user : RcptVerdict::Kind::accept;
+  return v;
+}
+
+store::NewMessage to_new_message(const Transaction& txn) {
+  store::NewMessage m;
+  m.data = std::make_shared<const std::string>(txn.message);
+  m.mail_from = txn.mail.path.null ? "" : txn.mail.path.mailbox.canonical();
+  if (txn.mail.ret == Ret::full) m.dsn += "RET=FULL";
+  if (txn.mail.ret == Ret::hdrs) m.dsn += "RET=HDRS";
+  if (!txn.mail.envid.empty()) m.dsn += (m.dsn.empty() ? "" : " ") + ("ENVID=" + txn.mail.envid);
+  m.internaldate = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  for (const auto& r : txn.rcpts) {
+    std::string dsn;
+    if (!r.params.notify.empty()) dsn += "NOTIFY=" + r.params.notify;
+    if (!r.params.orcpt.empty()) dsn += (dsn.empty() ? "" : " ") + ("ORCPT=" + r.params.orcpt);
+    for (auto line : split(r.target, '\n')) {
+      if (line.empty()) continue;
+      auto colon = line.find(':');
+      store::Delivery d;
+      d.account_id = std::int64_t(parse_u64(line.substr(0, colon)).value_or(0));
+      d.mailbox = std::string(line.substr(colon + 1));
+      d.rcpt = r.address;
+      d.dsn = dsn;
+      // An alias and a direct address may name the same account: file it once.
+      bool dup = false;
+      for (const auto& e : m.deliveries)
+        if (e.account_id == d.account_id && e.mailbox == d.mailbox) dup = true;
+      if (!dup) m.deliveries.push_back(std::move(d));
+    }
+  }
+  return m;
+}
+
+}  // namespace mk::smtp

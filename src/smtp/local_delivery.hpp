@@ -1,0 +1,33 @@
+// smtp/local_delivery.hpp: recipient resolution and delivery for mailboxes hosted here.
+//
+// Resolution (at RCPT time): a domain we do not host, or an address literal, is a relay
+// attempt; in a hosted domain the local part is looked up (case-insensitively) as an account,
+// then as an alias, then with its "+tag" sub-address removed, in which case the message is
+// filed into the folder named by the tag when it exists (the store falls back to INBOX).
+// The special "<Postmaster>" recipient (RFC 5321 §4.1.1.3) resolves as postmaster@ of the
+// hosted domains, which must have an account or alias.
+#pragma once
+
+#include "smtp/session.hpp"
+#include "store/store.hpp"
+
+namespace mk::smtp {
+
+inline constexpr std::size_t kMaxAliasTargets = 100;
+
+class LocalRecipients final : public Recipients {
+ public:
+  explicit LocalRecipients(store::Store& store) : store_(store) {}
+  RcptVerdict resolve(const message::Mailbox& rcpt) override;
+
+ private:
+  // Appends "account_id:mailbox" targets for address; false if the address is unknown.
+  bool expand(const std::string& address, const std::string& folder, std::string& targets,
+              bool& temp_fail);
+  store::Store& store_;
+};
+
+// Turns a completed transaction into a store delivery for its local recipients.
+store::NewMessage to_new_message(const Transaction& txn);
+
+}  // namespace mk::smtp

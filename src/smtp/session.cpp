@@ -1,0 +1,375 @@
+#include "smtp/session.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+
+namespace mk::smtp {
+namespace {
+
+using S = Session::State;
+
+constexpr unsigned bit(S s) { return 1u << static_cast<unsigned>(s); }
+constexpr unsigned kAny = bit(S::greeted) | bit(S::ready) | bit(S::mail) | bit(S::rcpt) | bit(S::bdat);
+
+bool printable_token(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x21 || c > 0x7e) return false;
+  return !s.empty();
+}
+
+}  // namespace
+
+// The command table (OpenSMTPD style): verb, states it is valid in, the reply when it is
+// not, and its handler. A handler only runs in an allowed state.
+struct Session::Spec {
+  Verb verb;
+  unsigned states;
+  const char* out_of_sequence;
+  Step (*handle)(Session&, std::string_view);
+};
+
+Session::Session(SessionConfig cfg, Recipients& recipients, ConnInfo conn)
+    : cfg_(std::move(cfg)), recipients_(recipients), conn_(std::move(conn)) {}
+
+Step Session::greet() {
+  // RFC 2034 §4: no enhanced code on the greeting.
+  return {Reply(220, "", cfg_.hostname + " ESMTP mailkeep"), Next::read_command};
+}
+
+Step Session::error(int code, std::string enh, std::string text) {
+  if (++errors_ >= cfg_.max_errors) {
+    return {Reply(421, "4.7.0", cfg_.hostname + " Too many errors, closing connection"),
+            Next::close};
+  }
+  return {Reply(code, std::move(enh), std::move(text)), Next::read_command};
+}
+
+void Session::reset_transaction() {
+  txn_ = Transaction{};
+  have_mail_ = false;
+  data_.reset();
+  chunk_total_ = 0;
+  chunk_error_.reset();
+  if (state_ != S::greeted) state_ = S::ready;
+}
+
+Step Session::on_command(std::string_view line) {
+  static constexpr std::array<Spec, 14> kTable{{
+      {Verb::ehlo, kAny, "", [](Session& s, std::string_view a) { return s.ehlo(a, true); }},
+      {Verb::helo, kAny, "", [](Session& s, std::string_view a) { return s.ehlo(a, false); }},
+      {Verb::mail, bit(S::ready), "", [](Session& s, std::string_view a) { return s.mail(a); }},
+      {Verb::rcpt, bit(S::mail) | bit(S::rcpt), "Need MAIL before RCPT",
+       [](Session& s, std::string_view a) { return s.rcpt(a); }},
+      {Verb::data, bit(S::mail) | bit(S::rcpt), "Need MAIL and RCPT before DATA",
+       [](Session& s, std::string_view a) { return s.data(a); }},
+      {Verb::bdat, kAny, "", [](Session& s, std::string_view a) { return s.bdat(a); }},
+      {Verb::rset, kAny, "",
+       [](Session& s, std::string_view a) -> Step {
+         if (!a.empty()) return s.error(501, "5.5.4", "RSET takes no arguments");
+         s.reset_transaction();
+         return {Reply(250, "2.0.0", "OK"), Next::read_command};
+       }},
+      {Verb::noop, kAny, "",
+       [](Session&, std::string_view) -> Step {
+         return {Reply(250, "2.0.0", "OK"), Next::read_command};
+       }},
+      {Verb::quit, kAny, "",
+       [](Session& s, std::string_view a) -> Step {
+         if (!a.empty()) return s.error(501, "5.5.4", "QUIT takes no arguments");
+         return {Reply(221, "2.0.0", s.cfg_.hostname + " closing connection"), Next::close};
+       }},
+      {Verb::vrfy, kAny, "",
+       [](Session& s, std::string_view a) -> Step {
+         if (a.empty()) return s.error(501, "5.5.4", "VRFY needs an argument");
+         // RFC 5321 §3.5.3: 252 without disclosing whether the user exists.
+         return {Reply(252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"),
+                 Next::read_command};
+       }},
+      {Verb::expn, kAny, "",
+       [](Session& s, std::string_view) -> Step {
+         return s.error(502, "5.5.1", "EXPN is not supported");
+       }},
+      {Verb::help, kAny, "",
+       [](Session&, std::string_view) -> Step {
+         return {Reply(214, "2.0.0",
+                       "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS"),
+                 Next::read_command};
+       }},
+      {Verb::starttls, kAny, "",
+       [](Session& s, std::string_view a) -> Step {
+         if (!a.empty()) return s.error(501, "5.5.4", "STARTTLS takes no arguments");
+         if (s.tls_) return s.error(503, "5.5.1", "TLS already active");
+         if (!s.cfg_.starttls_available || !s.esmtp_)
+           return s.error(454, "4.7.0", "TLS not available");
+         if (s.state_ != S::ready) return s.error(503, "5.5.1", "STARTTLS not allowed inside a transaction");
+         return {Reply(220, "2.0.0", "Ready to start TLS"), Next::start_tls};
+       }},
+      {Verb::auth, kAny, "",
+       [](Session& s, std::string_view) -> Step {
+         return s.error(502, "5.5.1", "AUTH is not offered on this port; use submission (587/465)");
+       }},
+  }};
+
+  const Command cmd = parse_command(line);
+  if (cmd.verb == Verb::unknown)
+    return error(500, "5.5.2", "Syntax error, command unrecognized");
+  const Spec* spec = nullptr;
+  for (const auto& s : kTable)
+    if (s.verb == cmd.verb) spec = &s;
+  if (!(spec->states & bit(state_))) {
+    if (state_ == S::greeted && cmd.verb != Verb::bdat)
+      return error(503, "5.5.1", "Send EHLO or HELO first");
+    if (state_ == S::bdat && cmd.verb != Verb::bdat)
+      return error(503, "5.5.1", "Only BDAT, RSET, NOOP or QUIT allowed during a BDAT transfer");
+    if (cmd.verb == Verb::mail) return error(503, "5.5.1", "Sender already specified");
+    return error(503, "5.5.1", spec->out_of_sequence);
+  }
+  return spec->handle(*this, cmd.arg);
+}
+
+Step Session::on_line_error(LineStatus status) {
+  switch (status) {
+    case LineStatus::too_long:
+      return error(500, "5.5.2", fmt::format("Line too long (limit {} octets)", kMaxCommandLine));
+    case LineStatus::bare_lf:
+    case LineStatus::bare_cr:
+      // RFC 5321 §2.3.8. We hang up rather than guess where the line ends.
+      return {Reply(554, "5.5.2", "Bare CR or LF not allowed; lines must end with CRLF"),
+              Next::close};
+    default:
+      return error(500, "5.5.2", "Syntax error");
+  }
+}
+
+std::vector<std::string> Session::ehlo_keywords() const {
+  std::vector<std::string> k;
+  k.push_back("PIPELINING");
+  k.push_back(fmt::format("SIZE {}", cfg_.max_message_size));
+  k.push_back("8BITMIME");
+  k.push_back("SMTPUTF8");
+  k.push_back("ENHANCEDSTATUSCODES");
+  k.push_back("CHUNKING");
+  k.push_back("DSN");
+  if (cfg_.starttls_available && !tls_) k.push_back("STARTTLS");
+  if (tls_) k.push_back("REQUIRETLS");  // RFC 8689 §4.1: only over TLS
+  k.push_back("HELP");
+  return k;
+}
+
+Step Session::ehlo(std::string_view arg, bool extended) {
+  arg = trim(arg);
+  auto sp = arg.find(' ');
+  auto name = arg.substr(0, sp);
+  if (name.empty()) return error(501, "5.5.4", extended ? "EHLO needs a hostname" : "HELO needs a hostname");
+  if (!printable_token(name)) return error(501, "5.5.4", "Invalid hostname");
+  // RFC 5321 §4.1.4: EHLO resets any transaction.
+  reset_transaction();
+  helo_ = std::string(name.substr(0, message::kMaxDomain));
+  esmtp_ = extended;
+  state_ = S::ready;
+  std::vector<std::string> lines;
+  lines.push_back(fmt::format("{} Hello {} [{}]", cfg_.hostname, log_safe(helo_, 64), conn_.remote_ip));
+  if (extended)
+    for (auto& k : ehlo_keywords()) lines.push_back(std::move(k));
+  return {Reply(250, "", std::move(lines)), Next::read_command};
+}
+
+Step Session::mail(std::string_view arg) {
+  auto parsed = parse_mail(arg, esmtp_);
+  if (!parsed.ok()) return error(parsed.error.code, parsed.error.enhanced, parsed.error.text);
+  auto& mp = *parsed.value;
+  if (mp.size && *mp.size > cfg_.max_message_size) {
+    return error(552, "5.3.4",
+                 fmt::format("Message size exceeds fixed limit of {} bytes", cfg_.max_message_size));
+  }
+  if (mp.requiretls && !tls_) {
+    // RFC 8689 §4.1: REQUIRETLS is only valid over TLS.
+    return error(530, "5.7.10", "REQUIRETLS needs a TLS connection");
+  }
+  txn_ = Transaction{};
+  txn_.id = random_id(8);
+  txn_.mail = std::move(mp);
+  txn_.tls = tls_.has_value();
+  have_mail_ = true;
+  state_ = S::mail;
+  return {Reply(250, "2.1.0", "Sender OK"), Next::read_command};
+}
+
+Step Session::rcpt(std::string_view arg) {
+  auto parsed = parse_rcpt(arg, esmtp_, txn_.mail.smtputf8);
+  if (!parsed.ok()) return error(parsed.error.code, parsed.error.enhanced, parsed.error.text);
+  auto& rp = *parsed.value;
+  if (txn_.rcpts.size() >= cfg_.max_recipients)
+    return {Reply(452, "4.5.3", "Too many recipients"), Next::read_command};
+  const auto& mb = rp.path.mailbox;
+  const auto verdict = recipients_.resolve(mb);
+  switch (verdict.kind) {
+    case RcptVerdict::Kind::accept:
+      break;
+    case RcptVerdict::Kind::unknown_user:
+      return error(550, "5.1.1", "Recipient address rejected: user unknown");
+    case RcptVerdict::Kind::relay_denied:
+      return error(554, "5.7.1", "Relay access denied");
+    case RcptVerdict::Kind::temp_fail:
+      return {Reply(451, "4.3.0", "Temporary failure looking up recipient, try again later"),
+              Next::read_command};
+  }
+  std::string addr = mb.canonical();
+  // RFC 5321 §3.7.2 spirit: one copy per mailbox even if named twice.
+  const bool dup = std::any_of(txn_.rcpts.begin(), txn_.rcpts.end(), [&](const Recipient& r) {
+    return r.target == verdict.target;
+  });
+  if (!dup) txn_.rcpts.push_back(Recipient{std::move(addr), verdict.target, std::move(rp)});
+  state_ = S::rcpt;
+  return {Reply(250, "2.1.5", "Recipient OK"), Next::read_command};
+}
+
+Step Session::data(std::string_view arg) {
+  if (!arg.empty()) return error(501, "5.5.4", "DATA takes no arguments");
+  if (txn_.rcpts.empty()) return error(554, "5.5.1", "No valid recipients");
+  data_.emplace(cfg_.max_message_size);
+  return {Reply(354, "", "End data with <CR><LF>.<CR><LF>"), Next::read_data};
+}
+
+std::optional<Step> Session::on_data(std::string_view in, std::size_t& consumed) {
+  const DataStatus st = data_->feed(in, consumed);
+  switch (st) {
+    case DataStatus::need_more:
+      return std::nullopt;
+    case DataStatus::bare_lf:
+    case DataStatus::bare_cr:
+      reset_transaction();
+      return Step{Reply(554, "5.6.11",
+                        "Message contains bare CR or LF; lines must end with CRLF (RFC 5321 2.3.8)"),
+                  Next::close};
+    case DataStatus::done:
+      break;
+  }
+  if (data_->too_big()) {
+    reset_transaction();
+    return error(552, "5.3.4",
+                 fmt::format("Message size exceeds fixed limit of {} bytes", cfg_.max_message_size));
+  }
+  txn_.message = std::move(data_->message());
+  data_.reset();
+  return finish_message();
+}
+
+Step Session::bdat(std::string_view arg) {
+  auto b = parse_bdat(arg);
+  if (!b) {
+    // Without a size we cannot find the next command in the stream: hang up.
+    return {Reply(501, "5.5.4", "Syntax: BDAT <size> [LAST]"), Next::close};
+  }
+  chunk_remaining_ = b->size;
+  chunk_last_ = b->last;
+  chunk_discard_ = false;
+  chunk_error_.reset();
+  // RFC 3030 §2: the chunk is read even when the command is refused.
+  auto refuse = [&](int code, const char* enh, std::string text) {
+    chunk_discard_ = true;
+    ++errors_;
+    chunk_error_ = Reply(code, enh, std::move(text));
+  };
+  if (!esmtp_) refuse(503, "5.5.1", "BDAT requires EHLO");
+  else if (state_ == S::greeted) refuse(503, "5.5.1", "Send EHLO first");
+  else if (state_ == S::ready) refuse(503, "5.5.1", "Need MAIL before BDAT");
+  else if (txn_.rcpts.empty()) refuse(554, "5.5.1", "No valid recipients");
+  else if (chunk_total_ + b->size > cfg_.max_message_size) {
+    refuse(552, "5.3.4",
+           fmt::format("Message size exceeds fixed limit of {} bytes", cfg_.max_message_size));
+  }
+  if (!chunk_discard_) state_ = S::bdat;
+  if (chunk_remaining_ == 0) {
+    std::size_t none = 0;
+    return *on_chunk({}, none);
+  }
+  return {std::nullopt, Next::read_chunk};
+}
+
+std::optional<Step> Session::on_chunk(std::string_view in, std::size_t& consumed) {
+  const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(in.size(), chunk_remaining_));
+  if (!chunk_discard_) txn_.message.append(in.substr(0, take));
+  consumed = take;
+  chunk_remaining_ -= take;
+  if (chunk_remaining_ > 0) return std::nullopt;
+  if (chunk_discard_) {
+    Reply r = *chunk_error_;
+    // A refused chunk inside a transaction ends that transaction (RFC 3030 §2).
+    if (state_ == S::bdat || r.code == 552) reset_transaction();
+    if (errors_ >= cfg_.max_errors)
+      return Step{Reply(421, "4.7.0", cfg_.hostname + " Too many errors, closing connection"),
+                  Next::close};
+    return Step{std::move(r), Next::read_command};
+  }
+  chunk_total_ = txn_.message.size();
+  if (!chunk_last_) {
+    return Step{Reply(250, "2.0.0", fmt::format("{} octets received", chunk_total_)),
+                Next::read_command};
+  }
+  // BDAT content is raw; normalize bare LF to CRLF so stored messages are canonical.
+  std::string& m = txn_.message;
+  if (m.find('\n') != std::string::npos) {
+    std::string norm;
+    norm.reserve(m.size() + 64);
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      if (m[i] == '\n' && (i == 0 || m[i - 1] != '\r')) norm += '\r';
+      norm += m[i];
+    }
+    m.swap(norm);
+  }
+  if (!m.empty() && !m.ends_with("\r\n")) m += "\r\n";
+  return finish_message();
+}
+
+Step Session::finish_message() {
+  const auto now = std::chrono::system_clock::now();
+  std::string hdr = received_header(helo_, conn_, cfg_.hostname, txn_.id, esmtp_,
+                                    txn_.mail.smtputf8, tls_, txn_.rcpts, now);
+  // RFC 5321 §4.4: the delivering server records the reverse-path as Return-Path.
+  const std::string rp = txn_.mail.path.null ? "" : txn_.mail.path.mailbox.canonical();
+  txn_.message.insert(0, "Return-Path: <" + rp + ">\r\n" + hdr);
+  return {std::nullopt, Next::deliver};
+}
+
+Step Session::on_delivered(bool ok, std::string_view detail) {
+  Step s;
+  if (ok) {
+    ++accepted_;
+    s = {Reply(250, "2.0.0", fmt::format("OK id={}", txn_.id)), Next::read_command};
+  } else {
+    s = {Reply(451, "4.3.0", fmt::format("Temporary local problem, try again later ({})",
+                                         log_safe(detail, 80))),
+         Next::read_command};
+  }
+  reset_transaction();
+  return s;
+}
+
+Step Session::on_tls(TlsInfo info) {
+  tls_ = std::move(info);
+  // RFC 3207 §4.2: discard all knowledge obtained from the client before TLS.
+  reset_transaction();
+  state_ = S::greeted;
+  helo_.clear();
+  esmtp_ = false;
+  return {std::nullopt, Next::read_command};
+}
+
+Step Session::on_tls_failed() { return {std::nullopt, Next::close}; }
+
+Step Session::on_timeout() {
+  return {Reply(421, "4.4.2", cfg_.hostname + " Timeout, closing connection"), Next::close};
+}
+
+Step Session::on_shutdown() {
+  return {Reply(421, "4.3.2", cfg_.hostname + " Service shutting down, try again later"),
+          Next::close};
+}
+
+}  // namespace mk::smtp

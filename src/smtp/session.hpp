@@ -1,0 +1,162 @@
+// smtp/session.hpp: the sans-I/O SMTP server state machine.
+//
+// A Session turns complete input events (a command line, DATA bytes, BDAT chunk bytes, a
+// finished delivery, a timeout) into replies and a request for what the I/O layer must do
+// next. It never reads a socket, so every RFC 5321 reply path is unit-tested by feeding
+// lines (tests/unit/smtp/session_test.cpp) and the server (smtp/server.cpp) is a thin loop.
+//
+// STANDARDS: RFC 5321 (commands, sequencing §4.1.4, replies §4.2/§4.3.2), RFC 1870 (SIZE),
+// RFC 2920 (PIPELINING), RFC 3030 (CHUNKING), RFC 3207 (STARTTLS), RFC 3461 (DSN params),
+// RFC 6152 (8BITMIME), RFC 6531 (SMTPUTF8), RFC 8689 (REQUIRETLS), RFC 2034/3463 (enhanced
+// codes), RFC 3848 (Received "with" keywords).
+// SECURITY: recipients are resolved at RCPT time through the Recipients service; a domain we
+// do not host is refused with 554 5.7.1 (no relay: this listener has no AUTH). STARTTLS
+// makes the session forget everything learned before it (RFC 3207 §4.2) and the I/O layer
+// discards input pipelined behind it (CVE-2011-0411).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "message/address.hpp"
+#include "smtp/command.hpp"
+#include "smtp/data_reader.hpp"
+#include "smtp/reply.hpp"
+
+namespace mk::smtp {
+
+struct SessionConfig {
+  std::string hostname = "localhost";
+  std::uint64_t max_message_size = 50ull << 20;
+  std::size_t max_recipients = 100;  // RFC 5321 §4.5.3.1.8: at least 100
+  std::size_t max_errors = 20;       // syntax/sequence errors before we hang up
+  bool starttls_available = false;
+};
+
+struct ConnInfo {
+  std::string conn_id;
+  std::string remote_ip;
+  std::string local_ip;
+};
+
+struct TlsInfo {
+  std::string version;  // "TLSv1.3"
+  std::string cipher;   // "TLS_AES_256_GCM_SHA384"
+  int bits = 0;
+};
+
+// What a recipient address resolves to; the target is opaque to the session.
+struct RcptVerdict {
+  enum class Kind { accept, unknown_user, relay_denied, temp_fail };
+  Kind kind = Kind::unknown_user;
+  std::string target;  // delivery target (e.g. "account-id/folder") when accepted
+};
+
+class Recipients {
+ public:
+  virtual ~Recipients() = default;
+  virtual RcptVerdict resolve(const message::Mailbox& rcpt) = 0;
+};
+
+struct Recipient {
+  std::string address;  // canonical form as given in RCPT
+  std::string target;
+  RcptParams params;
+};
+
+// A complete mail transaction, ready for delivery.
+struct Transaction {
+  std::string id;
+  MailParams mail;
+  std::vector<Recipient> rcpts;
+  std::string message;  // Received header + content, CRLF line endings
+  bool tls = false;
+};
+
+enum class Next {
+  read_command,  // read the next command line
+  read_data,     // feed DATA bytes to on_data()
+  read_chunk,    // feed exactly chunk_remaining() bytes to on_chunk()
+  start_tls,     // drop buffered input, run the TLS handshake, then call on_tls()
+  deliver,       // deliver transaction(), then call on_delivered()
+  close,         // flush replies and close
+};
+
+struct Step {
+  std::optional<Reply> reply;
+  Next next = Next::read_command;
+};
+
+class Session {
+ public:
+  Session(SessionConfig cfg, Recipients& recipients, ConnInfo conn);
+
+  Step greet();
+  Step on_command(std::string_view line);
+  Step on_line_error(LineStatus status);  // too_long / bare_lf / bare_cr on a command line
+  // DATA: consumes from in; returns a step once the terminator or an error is seen.
+  std::optional<Step> on_data(std::string_view in, std::size_t& consumed);
+  // BDAT: consumes up to chunk_remaining() bytes; returns a step at the chunk's end.
+  std::optional<Step> on_chunk(std::string_view in, std::size_t& consumed);
+  std::uint64_t chunk_remaining() const { return chunk_remaining_; }
+  Step on_tls(TlsInfo info);
+  Step on_tls_failed();
+  Step on_delivered(bool ok, std::string_view detail);
+  Step on_timeout();
+  Step on_shutdown();
+
+  const Transaction& transaction() const { return txn_; }
+  Transaction& transaction() { return txn_; }
+  bool tls_active() const { return tls_.has_value(); }
+  const std::string& helo() const { return helo_; }
+  std::uint64_t accepted_messages() const { return accepted_; }
+
+  enum class State { greeted, ready, mail, rcpt, bdat };
+  State state() const { return state_; }
+
+ private:
+  struct Spec;
+  Step ehlo(std::string_view arg, bool extended);
+  Step mail(std::string_view arg);
+  Step rcpt(std::string_view arg);
+  Step data(std::string_view arg);
+  Step bdat(std::string_view arg);
+  Step finish_message();  // after DATA end or BDAT LAST
+  Step error(int code, std::string enh, std::string text);
+  void reset_transaction();
+  std::vector<std::string> ehlo_keywords() const;
+
+  SessionConfig cfg_;
+  Recipients& recipients_;
+  ConnInfo conn_;
+  std::optional<TlsInfo> tls_;
+  State state_ = State::greeted;
+  bool esmtp_ = false;
+  std::string helo_;
+  Transaction txn_;
+  bool have_mail_ = false;
+  std::optional<DataReader> data_;
+  std::uint64_t chunk_remaining_ = 0;
+  bool chunk_last_ = false;
+  bool chunk_discard_ = false;  // reading a chunk only to stay in sync after an error
+  std::optional<Reply> chunk_error_;
+  std::uint64_t chunk_total_ = 0;
+  std::size_t errors_ = 0;
+  std::uint64_t accepted_ = 0;
+};
+
+// RFC 5322 date-time in UTC, e.g. "Tue, 24 Nov 2026 11:24:29 +0000".
+std::string rfc5322_date(std::chrono::system_clock::time_point t);
+
+// RFC 5321 §4.4 trace header for a transaction.
+std::string received_header(const std::string& helo, const ConnInfo& conn,
+                            const std::string& hostname, const std::string& id, bool esmtp,
+                            bool smtputf8, const std::optional<TlsInfo>& tls,
+                            const std::vector<Recipient>& rcpts,
+                            std::chrono::system_clock::time_point when);
+
+}  // namespace mk::smtp

@@ -1,0 +1,50 @@
+// store/committer.hpp: group commit.
+//
+// Deliveries handed in from any thread queue up while the previous batch is being made
+// durable; the worker thread then takes everything queued (up to max_batch) and processes
+// it as one batch: one file-system sync and one database commit for all of them. Under
+// load the batch grows by itself, so the fsync cost per message falls as concurrency rises,
+// while a lone message still commits immediately (no timer, no added latency).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace mk::store {
+
+struct CommitJob {
+  NewMessage msg;
+  DeliverCallback done;
+};
+
+class Committer {
+ public:
+  using Process = std::function<void(std::vector<CommitJob>&)>;
+  Committer(Process process, std::size_t max_batch);
+  ~Committer();
+  Committer(const Committer&) = delete;
+  Committer& operator=(const Committer&) = delete;
+
+  void submit(CommitJob job);
+  // Finishes every job already submitted, then joins the worker. Later submits fail.
+  void stop();
+
+ private:
+  void run();
+
+  Process process_;
+  std::size_t max_batch_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<CommitJob> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace mk::store

@@ -1,0 +1,73 @@
+// store/sqlite/db.hpp: a thin RAII wrapper over the SQLite C API (connections, prepared
+// statements, transactions). Only the SQLite backend includes it.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+
+namespace mk::store::sqlite {
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, std::string_view sql);
+  ~Stmt();
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool valid() const { return stmt_ != nullptr; }
+  Stmt& bind(int idx, std::int64_t v);
+  Stmt& bind(int idx, std::string_view v);
+  Stmt& bind_null(int idx);
+  // SQLITE_ROW -> true, SQLITE_DONE -> false; errors are recorded in error().
+  bool step();
+  Status done();  // steps to completion, returns the error if any
+  void reset();
+
+  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string text(int col) const;
+  bool failed() const { return rc_ != SQLITE_OK && rc_ != SQLITE_ROW && rc_ != SQLITE_DONE; }
+  std::string error() const;
+  int rc() const { return rc_; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_ = SQLITE_OK;
+};
+
+class Db {
+ public:
+  Db() = default;
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  Status open(const std::string& path);
+  Status exec(std::string_view sql);
+  sqlite3* handle() const { return db_; }
+  std::int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+  int changes() const { return sqlite3_changes(db_); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() succeeded.
+class Txn {
+ public:
+  explicit Txn(Db& db);
+  ~Txn();
+  Status begin();
+  Status commit();
+
+ private:
+  Db& db_;
+  bool open_ = false;
+};
+
+}  // namespace mk::store::sqlite

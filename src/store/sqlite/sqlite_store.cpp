@@ -1,0 +1,494 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+
+namespace mk::store::sqlite {
+namespace {
+
+// Each entry migrates the schema from version i to i+1. Append only.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE domains(name TEXT PRIMARY KEY, created INTEGER NOT NULL);
+CREATE TABLE accounts(
+  id INTEGER PRIMARY KEY,
+  address TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,
+  quota_bytes INTEGER NOT NULL DEFAULT 0,
+  used_bytes INTEGER NOT NULL DEFAULT 0,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL);
+CREATE TABLE aliases(
+  address TEXT NOT NULL,
+  target TEXT NOT NULL,
+  PRIMARY KEY(address, target));
+CREATE TABLE mailboxes(
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  special_use TEXT NOT NULL DEFAULT '',
+  uidvalidity INTEGER NOT NULL,
+  uidnext INTEGER NOT NULL DEFAULT 1,
+  highestmodseq INTEGER NOT NULL DEFAULT 1,
+  subscribed INTEGER NOT NULL DEFAULT 1,
+  UNIQUE(account_id, name));
+CREATE TABLE messages(
+  id INTEGER PRIMARY KEY,
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
+  blob TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  internaldate INTEGER NOT NULL,
+  flags TEXT NOT NULL DEFAULT '',
+  mail_from TEXT NOT NULL DEFAULT '',
+  rcpt_to TEXT NOT NULL DEFAULT '',
+  dsn TEXT NOT NULL DEFAULT '',
+  UNIQUE(mailbox_id, uid));
+CREATE INDEX messages_blob ON messages(blob);
+)sql",
+};
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Account read_account(Stmt& s) {
+  Account a;
+  a.id = s.int64(0);
+  a.address = s.text(1);
+  a.password_hash = s.text(2);
+  a.quota_bytes = std::uint64_t(s.int64(3));
+  a.used_bytes = std::uint64_t(s.int64(4));
+  a.disabled = s.int64(5) != 0;
+  a.created = s.int64(6);
+  return a;
+}
+
+constexpr const char* kAccountCols =
+    "id, address, password_hash, quota_bytes, used_bytes, disabled, created";
+
+}  // namespace
+
+SqliteStore::SqliteStore(SqliteOptions opts)
+    : opts_(std::move(opts)), blobs_(opts_.data_dir + "/blobs") {}
+
+SqliteStore::~SqliteStore() { close(); }
+
+Status SqliteStore::open() {
+  if (::mkdir(opts_.data_dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return err(fmt::format("cannot create data directory {}: {}", opts_.data_dir, std::strerror(errno)));
+  if (auto s = blobs_.init(); !s) return s;
+  const std::string path = opts_.data_dir + "/index.sqlite";
+  if (auto s = db_.open(path); !s) return s;
+  if (auto s = migrate(); !s) return s;
+  if (auto s = writer_.open(path); !s) return s;
+  committer_ = std::make_unique<Committer>(
+      [this](std::vector<CommitJob>& batch) { commit_batch(batch); }, opts_.max_batch);
+  return {};
+}
+
+Status SqliteStore::migrate() {
+  std::lock_guard lock(mu_);
+  Txn t(db_);
+  if (auto s = t.begin(); !s) return s;
+  int version = 0;
+  {
+    Stmt q(db_.handle(), "PRAGMA user_version");
+    if (q.step()) version = int(q.int64(0));
+  }
+  constexpr int kLatest = int(std::size(kMigrations));
+  if (version > kLatest)
+    return err(fmt::format("database schema version {} is newer than this mailkeep ({}); upgrade mailkeep",
+                           version, kLatest));
+  for (int v = version; v < kLatest; ++v) {
+    if (auto s = db_.exec(kMigrations[v]); !s) return s;
+  }
+  if (version != kLatest) {
+    if (auto s = db_.exec(fmt::format("PRAGMA user_version = {}", kLatest)); !s) return s;
+  }
+  return t.commit();
+}
+
+void SqliteStore::close() {
+  if (committer_) {
+    committer_->stop();
+    committer_.reset();
+  }
+}
+
+// ---- domains ----
+
+Status SqliteStore::add_domain(std::string_view name) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "INSERT INTO domains(name, created) VALUES(?, ?)");
+  s.bind(1, to_lower(name)).bind(2, unix_now());
+  if (s.step(), s.rc() == SQLITE_CONSTRAINT) return err(fmt::format("domain {} already exists", name));
+  if (s.failed()) return err(s.error());
+  return {};
+}
+
+Status SqliteStore::remove_domain(std::string_view name) {
+  std::lock_guard lock(mu_);
+  const std::string d = to_lower(name);
+  {
+    Stmt q(db_.handle(), "SELECT count(*) FROM accounts WHERE address LIKE '%@' || ?");
+    q.bind(1, d);
+    if (q.step() && q.int64(0) > 0)
+      return err(fmt::format("domain {} still has accounts; remove them first", d));
+  }
+  Stmt s(db_.handle(), "DELETE FROM domains WHERE name = ?");
+  s.bind(1, d);
+  if (auto st = s.done(); !st) return st;
+  if (db_.changes() == 0) return err(fmt::format("no such domain: {}", d));
+  return {};
+}
+
+Result<std::vector<std::string>> SqliteStore::list_domains() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "SELECT name FROM domains ORDER BY name");
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  if (s.failed()) return err(s.error());
+  return out;
+}
+
+Result<bool> SqliteStore::has_domain(std::string_view name) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "SELECT 1 FROM domains WHERE name = ?");
+  s.bind(1, to_lower(name));
+  bool found = s.step();
+  if (s.failed()) return err(s.error());
+  return found;
+}
+
+// ---- accounts ----
+
+Result<std::int64_t> SqliteStore::create_mailbox_locked(Db& db, std::int64_t account_id,
+                                                        std::string_view name,
+                                                        std::string_view special_use) {
+  // RFC 3501 §2.3.1.1: UIDVALIDITY must change if a name is reused; a strictly increasing
+  // value derived from the clock guarantees it across delete/create.
+  std::int64_t uidvalidity = unix_now() & 0xffffffff;
+  {
+    Stmt q(db.handle(), "SELECT max(uidvalidity) FROM mailboxes");
+    if (q.step() && q.int64(0) >= uidvalidity) uidvalidity = q.int64(0) + 1;
+  }
+  Stmt s(db.handle(),
+         "INSERT INTO mailboxes(account_id, name, special_use, uidvalidity) VALUES(?, ?, ?, ?)");
+  s.bind(1, account_id).bind(2, name).bind(3, special_use).bind(4, uidvalidity);
+  if (s.step(), s.rc() == SQLITE_CONSTRAINT) return err(fmt::format("mailbox {} already exists", name));
+  if (s.failed()) return err(s.error());
+  return db.last_insert_id();
+}
+
+Result<std::int64_t> SqliteStore::add_account(std::string_view address, std::string_view hash) {
+  const std::string addr = to_lower(address);
+  const auto at = addr.rfind('@');
+  if (at == std::string::npos) return err("account address must be local@domain");
+  std::lock_guard lock(mu_);
+  Txn t(db_);
+  if (auto s = t.begin(); !s) return s.error();
+  {
+    Stmt q(db_.handle(), "SELECT 1 FROM domains WHERE name = ?");
+    q.bind(1, addr.substr(at + 1));
+    if (!q.step())
+      return err(fmt::format("domain {} is not hosted here; add it first with: mailkeep domain add {}",
+                             addr.substr(at + 1), addr.substr(at + 1)));
+  }
+  Stmt s(db_.handle(), "INSERT INTO accounts(address, password_hash, created) VALUES(?, ?, ?)");
+  s.bind(1, addr).bind(2, hash).bind(3, unix_now());
+  if (s.step(), s.rc() == SQLITE_CONSTRAINT) return err(fmt::format("account {} already exists", addr));
+  if (s.failed()) return err(s.error());
+  const std::int64_t id = db_.last_insert_id();
+  for (const auto& mb : kDefaultMailboxes) {
+    auto r = create_mailbox_locked(db_, id, mb.name, mb.special_use);
+    if (!r) return r.error();
+  }
+  if (auto c = t.commit(); !c) return c.error();
+  return id;
+}
+
+Result<std::optional<Account>> SqliteStore::find_account(std::string_view address) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), fmt::format("SELECT {} FROM accounts WHERE address = ?", kAccountCols));
+  s.bind(1, to_lower(address));
+  if (s.step()) return std::optional<Account>(read_account(s));
+  if (s.failed()) return err(s.error());
+  return std::optional<Account>();
+}
+
+Result<std::vector<Account>> SqliteStore::list_accounts() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), fmt::format("SELECT {} FROM accounts ORDER BY address", kAccountCols));
+  std::vector<Account> out;
+  while (s.step()) out.push_back(read_account(s));
+  if (s.failed()) return err(s.error());
+  return out;
+}
+
+Status SqliteStore::set_password(std::string_view address, std::string_view hash) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "UPDATE accounts SET password_hash = ? WHERE address = ?");
+  s.bind(1, hash).bind(2, to_lower(address));
+  if (auto st = s.done(); !st) return st;
+  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  return {};
+}
+
+Status SqliteStore::remove_account(std::string_view address) {
+  std::vector<std::string> blobs;
+  {
+    std::lock_guard lock(mu_);
+    Txn t(db_);
+    if (auto s = t.begin(); !s) return s;
+    {
+      Stmt q(db_.handle(),
+             "SELECT DISTINCT m.blob FROM messages m JOIN mailboxes b ON m.mailbox_id = b.id "
+             "JOIN accounts a ON b.account_id = a.id WHERE a.address = ?");
+      q.bind(1, to_lower(address));
+      while (q.step()) blobs.push_back(q.text(0));
+    }
+    Stmt s(db_.handle(), "DELETE FROM accounts WHERE address = ?");
+    s.bind(1, to_lower(address));
+    if (auto st = s.done(); !st) return st;
+    if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+    if (auto c = t.commit(); !c) return c;
+    // Files still referenced by another account's copy stay.
+    for (const auto& b : blobs) {
+      Stmt q(db_.handle(), "SELECT 1 FROM messages WHERE blob = ? LIMIT 1");
+      q.bind(1, b);
+      if (!q.step()) blobs_.remove(b);
+    }
+  }
+  return {};
+}
+
+// ---- aliases ----
+
+Status SqliteStore::add_alias(std::string_view address, std::string_view target) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "INSERT INTO aliases(address, target) VALUES(?, ?)");
+  s.bind(1, to_lower(address)).bind(2, to_lower(target));
+  if (s.step(), s.rc() == SQLITE_CONSTRAINT) return err("alias already exists");
+  if (s.failed()) return err(s.error());
+  return {};
+}
+
+Status SqliteStore::remove_alias(std::string_view address) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "DELETE FROM aliases WHERE address = ?");
+  s.bind(1, to_lower(address));
+  if (auto st = s.done(); !st) return st;
+  if (db_.changes() == 0) return err(fmt::format("no such alias: {}", address));
+  return {};
+}
+
+Result<std::vector<std::string>> SqliteStore::alias_targets(std::string_view address) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "SELECT target FROM aliases WHERE address = ? ORDER BY target");
+  s.bind(1, to_lower(address));
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  if (s.failed()) return err(s.error());
+  return out;
+}
+
+Result<std::vector<Alias>> SqliteStore::list_aliases() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "SELECT address, target FROM aliases ORDER BY address, target");
+  std::vector<Alias> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1)});
+  if (s.failed()) return err(s.error());
+  return out;
+}
+
+// ---- mailboxes ----
+
+Result<std::vector<Mailbox>> SqliteStore::list_mailboxes(std::int64_t account_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(),
+         "SELECT id, account_id, name, special_use, uidvalidity, uidnext, highestmodseq, "
+         "subscribed FROM mailboxes WHERE account_id = ? ORDER BY name");
+  s.bind(1, account_id);
+  std::vector<Mailbox> out;
+  while (s.step()) {
+    Mailbox m;
+    m.id = s.int64(0);
+    m.account_id = s.int64(1);
+    m.name = s.text(2);
+    m.special_use = s.text(3);
+    m.uidvalidity = std::uint32_t(s.int64(4));
+    m.uidnext = std::uint32_t(s.int64(5));
+    m.highestmodseq = std::uint64_t(s.int64(6));
+    m.subscribed = s.int64(7) != 0;
+    out.push_back(std::move(m));
+  }
+  if (s.failed()) return err(s.error());
+  return out;
+}
+
+Result<std::int64_t> SqliteStore::create_mailbox(std::int64_t account_id, std::string_view name,
+                                                 std::string_view special_use) {
+  std::lock_guard lock(mu_);
+  Txn t(db_);
+  if (auto s = t.begin(); !s) return s.error();
+  auto r = create_mailbox_locked(db_, account_id, name, special_use);
+  if (!r) return r;
+  if (auto c = t.commit(); !c) return c.error();
+  return r;
+}
+
+// ---- messages ----
+
+void SqliteStore::deliver(NewMessage msg, DeliverCallback done) {
+  if (!committer_) {
+    done(err("store is closed"));
+    return;
+  }
+  committer_->submit(CommitJob{std::move(msg), std::move(done)});
+}
+
+Status SqliteStore::insert_delivery(const CommitJob& job, const std::string& blob) {
+  const auto& m = job.msg;
+  for (const auto& d : m.deliveries) {
+    // Preferred mailbox (sub-address folder), else INBOX.
+    std::int64_t mailbox_id = 0;
+    {
+      Stmt q(writer_.handle(),
+             "SELECT id FROM mailboxes WHERE account_id = ?1 AND name IN (?2, 'INBOX') "
+             "ORDER BY name = 'INBOX' LIMIT 1");
+      q.bind(1, d.account_id).bind(2, d.mailbox);
+      if (!q.step()) return err(fmt::format("account {} has no INBOX", d.account_id));
+      mailbox_id = q.int64(0);
+    }
+    std::int64_t uid = 0, modseq = 0;
+    {
+      Stmt u(writer_.handle(),
+             "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 "
+             "WHERE id = ? RETURNING uidnext - 1, highestmodseq");
+      u.bind(1, mailbox_id);
+      if (!u.step()) return err(u.error());
+      uid = u.int64(0);
+      modseq = u.int64(1);
+      if (auto st = u.done(); !st) return st;
+    }
+    Stmt ins(writer_.handle(),
+             "INSERT INTO messages(mailbox_id, uid, modseq, blob, size, internaldate, flags, "
+             "mail_from, rcpt_to, dsn) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    std::string dsn = m.dsn;
+    if (!d.dsn.empty()) dsn += (dsn.empty() ? "" : " ") + d.dsn;
+    ins.bind(1, mailbox_id).bind(2, uid).bind(3, modseq).bind(4, blob)
+        .bind(5, std::int64_t(m.data->size())).bind(6, m.internaldate).bind(7, m.flags)
+        .bind(8, m.mail_from).bind(9, d.rcpt).bind(10, dsn);
+    if (auto st = ins.done(); !st) return st;
+    Stmt acc(writer_.handle(), "UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?");
+    acc.bind(1, std::int64_t(m.data->size())).bind(2, d.account_id);
+    if (auto st = acc.done(); !st) return st;
+  }
+  return {};
+}
+
+void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
+  std::vector<std::string> names(batch.size());
+  std::vector<Status> results(batch.size());
+  // 1. Write every message file.
+  bool any = false;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    auto r = blobs_.write(*batch[i].msg.data);
+    if (r) names[i] = std::move(r.value()), any = true;
+    else results[i] = r.error();
+  }
+  auto fail_all = [&](const Error& e) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!names[i].empty()) blobs_.remove(names[i]);
+      if (results[i]) results[i] = e;
+    }
+  };
+  // 2. One sync makes all of them durable before the index can refer to them.
+  if (any) {
+    if (auto s = blobs_.sync(); !s) fail_all(s.error()), any = false;
+  }
+  // 3. One transaction for every index row of the batch.
+  if (any) {
+    Txn t(writer_);
+    if (auto s = t.begin(); !s) {
+      fail_all(s.error());
+    } else {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (!results[i]) continue;
+        (void)writer_.exec("SAVEPOINT job");
+        auto st = insert_delivery(batch[i], names[i]);
+        if (!st) {
+          (void)writer_.exec("ROLLBACK TO job");
+          blobs_.remove(names[i]);
+          names[i].clear();
+          results[i] = st;
+        }
+        (void)writer_.exec("RELEASE job");
+      }
+      if (auto c = t.commit(); !c) fail_all(c.error());
+    }
+  }
+  // 4. Only now may the sessions say 250.
+  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+}
+
+Result<std::vector<MessageInfo>> SqliteStore::list_messages(std::int64_t mailbox_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(),
+         "SELECT id, mailbox_id, uid, modseq, blob, size, internaldate, flags, mail_from, rcpt_to, "
+         "dsn FROM messages WHERE mailbox_id = ? ORDER BY uid");
+  s.bind(1, mailbox_id);
+  std::vector<MessageInfo> out;
+  while (s.step()) {
+    MessageInfo m;
+    m.id = s.int64(0);
+    m.mailbox_id = s.int64(1);
+    m.uid = std::uint32_t(s.int64(2));
+    m.modseq = std::uint64_t(s.int64(3));
+    m.blob = s.text(4);
+    m.size = std::uint64_t(s.int64(5));
+    m.internaldate = s.int64(6);
+    m.flags = s.text(7);
+    m.mail_from = s.text(8);
+    m.rcpt_to = s.text(9);
+    m.dsn = s.text(10);
+    out.push_back(std::move(m));
+  }
+  if (s.failed()) return err(s.error());
+  return out;
+}
+
+Result<std::string> SqliteStore::read_message(const MessageInfo& info) { return blobs_.read(info.blob); }
+
+Result<std::size_t> SqliteStore::sweep_orphans() {
+  std::set<std::string> referenced;
+  {
+    std::lock_guard lock(mu_);
+    Stmt s(db_.handle(), "SELECT DISTINCT blob FROM messages");
+    while (s.step()) referenced.insert(s.text(0));
+    if (s.failed()) return err(s.error());
+  }
+  std::size_t removed = 0;
+  for (const auto& name : blobs_.list()) {
+    if (!referenced.count(name)) {
+      blobs_.remove(name);
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+}  // namespace mk::store::sqlite

@@ -1,0 +1,69 @@
+// store/sqlite/sqlite_store.hpp: the default Store backend: SQLite (WAL) index plus blob files.
+//
+// Two connections: one for the synchronous API (guarded by a mutex) and one owned by the
+// group-commit thread. WAL lets readers proceed while a batch commits; BEGIN IMMEDIATE and
+// the busy timeout serialize writers, including admin CLI processes on the same database.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "store/blob.hpp"
+#include "store/committer.hpp"
+#include "store/sqlite/db.hpp"
+#include "store/store.hpp"
+
+namespace mk::store::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(SqliteOptions opts);
+  ~SqliteStore() override;
+
+  Status open();
+
+  Status add_domain(std::string_view name) override;
+  Status remove_domain(std::string_view name) override;
+  Result<std::vector<std::string>> list_domains() override;
+  Result<bool> has_domain(std::string_view name) override;
+
+  Result<std::int64_t> add_account(std::string_view address, std::string_view hash) override;
+  Result<std::optional<Account>> find_account(std::string_view address) override;
+  Result<std::vector<Account>> list_accounts() override;
+  Status set_password(std::string_view address, std::string_view hash) override;
+  Status remove_account(std::string_view address) override;
+
+  Status add_alias(std::string_view address, std::string_view target) override;
+  Status remove_alias(std::string_view address) override;
+  Result<std::vector<std::string>> alias_targets(std::string_view address) override;
+  Result<std::vector<Alias>> list_aliases() override;
+
+  Result<std::vector<Mailbox>> list_mailboxes(std::int64_t account_id) override;
+  Result<std::int64_t> create_mailbox(std::int64_t account_id, std::string_view name,
+                                      std::string_view special_use) override;
+
+  void deliver(NewMessage msg, DeliverCallback done) override;
+  Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) override;
+  Result<std::string> read_message(const MessageInfo& info) override;
+  void close() override;
+
+  // Deletes blob files no index row refers to (leftovers of a batch that never committed).
+  // Only safe while no delivery is in flight: the server calls it at start-up.
+  Result<std::size_t> sweep_orphans();
+
+ private:
+  Status migrate();
+  Result<std::int64_t> create_mailbox_locked(Db& db, std::int64_t account_id, std::string_view name,
+                                             std::string_view special_use);
+  void commit_batch(std::vector<CommitJob>& batch);
+  Status insert_delivery(const CommitJob& job, const std::string& blob);
+
+  SqliteOptions opts_;
+  std::mutex mu_;  // guards db_
+  Db db_;
+  Db writer_;      // group-commit thread only
+  BlobStore blobs_;
+  std::unique_ptr<Committer> committer_;
+};
+
+}  // namespace mk::store::sqlite

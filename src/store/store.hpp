@@ -1,0 +1,142 @@
+// store/store.hpp: the storage interface: domains, accounts, aliases, mailboxes, messages.
+//
+// Protocol code talks to this interface only; SQL lives in the backends (store/sqlite/, later
+// store/postgres/). Message bodies are files in the data directory (store/blob.hpp); the
+// index (UIDs, flags, MODSEQ) is in the database.
+//
+// DURABILITY: deliver() calls back with success only once the message file and its index
+// rows are on stable storage. Backends batch concurrent deliveries into one sync of the
+// files and one database commit (group commit), so throughput does not collapse to one
+// fsync per message. A crash at any moment leaves either the whole delivery or none of it
+// visible; files written for a delivery that never committed are removed at the next start.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace mk::store {
+
+struct Account {
+  std::int64_t id = 0;
+  std::string address;  // canonical: local@domain, domain lower-case
+  std::string password_hash;
+  std::uint64_t quota_bytes = 0;  // 0 = unlimited
+  std::uint64_t used_bytes = 0;
+  bool disabled = false;
+  std::int64_t created = 0;  // unix seconds
+};
+
+struct Mailbox {
+  std::int64_t id = 0;
+  std::int64_t account_id = 0;
+  std::string name;         // UTF-8, '/' as hierarchy separator
+  std::string special_use;  // "\\Sent", ... (RFC 6154) or empty
+  std::uint32_t uidvalidity = 0;
+  std::uint32_t uidnext = 1;
+  std::uint64_t highestmodseq = 1;
+  bool subscribed = true;
+};
+
+struct MessageInfo {
+  std::int64_t id = 0;
+  std::int64_t mailbox_id = 0;
+  std::uint32_t uid = 0;
+  std::uint64_t modseq = 0;
+  std::string blob;
+  std::uint64_t size = 0;
+  std::int64_t internaldate = 0;  // unix seconds
+  std::string flags;              // space-separated
+  std::string mail_from;
+  std::string rcpt_to;
+  std::string dsn;
+};
+
+struct Alias {
+  std::string address;
+  std::string target;
+};
+
+// The mailboxes every new account gets (RFC 6154 special-use attributes).
+struct DefaultMailbox {
+  const char* name;
+  const char* special_use;
+};
+inline constexpr DefaultMailbox kDefaultMailboxes[] = {
+    {"INBOX", ""},          {"Drafts", "\\Drafts"}, {"Sent", "\\Sent"},
+    {"Junk", "\\Junk"},     {"Trash", "\\Trash"},   {"Archive", "\\Archive"},
+};
+
+// One message for one or more local mailboxes.
+struct Delivery {
+  std::int64_t account_id = 0;
+  std::string mailbox;  // preferred mailbox name; INBOX if it does not exist
+  std::string rcpt;     // envelope recipient as given
+  std::string dsn;      // RFC 3461 parameters (NOTIFY, ORCPT) as received
+};
+
+struct NewMessage {
+  std::shared_ptr<const std::string> data;  // full message, CRLF line endings
+  std::string mail_from;                    // envelope sender, "" for <>
+  std::string dsn;                          // RET and ENVID as received
+  std::vector<Delivery> deliveries;
+  std::string flags;
+  std::int64_t internaldate = 0;
+};
+
+using DeliverCallback = std::function<void(Status)>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Status add_domain(std::string_view name) = 0;
+  virtual Status remove_domain(std::string_view name) = 0;
+  virtual Result<std::vector<std::string>> list_domains() = 0;
+  virtual Result<bool> has_domain(std::string_view name) = 0;
+
+  // Creates the account and its default mailboxes; its domain must be hosted.
+  virtual Result<std::int64_t> add_account(std::string_view address,
+                                           std::string_view password_hash) = 0;
+  virtual Result<std::optional<Account>> find_account(std::string_view address) = 0;
+  virtual Result<std::vector<Account>> list_accounts() = 0;
+  virtual Status set_password(std::string_view address, std::string_view password_hash) = 0;
+  // Removes the account, its mailboxes and its messages (files included).
+  virtual Status remove_account(std::string_view address) = 0;
+
+  virtual Status add_alias(std::string_view address, std::string_view target) = 0;
+  virtual Status remove_alias(std::string_view address) = 0;
+  virtual Result<std::vector<std::string>> alias_targets(std::string_view address) = 0;
+  virtual Result<std::vector<Alias>> list_aliases() = 0;
+
+  virtual Result<std::vector<Mailbox>> list_mailboxes(std::int64_t account_id) = 0;
+  virtual Result<std::int64_t> create_mailbox(std::int64_t account_id, std::string_view name,
+                                              std::string_view special_use) = 0;
+
+  // Asynchronous, group-committed delivery; done runs on a store thread.
+  virtual void deliver(NewMessage msg, DeliverCallback done) = 0;
+  // Synchronous convenience wrapper (CLI, tests).
+  Status deliver_sync(NewMessage msg);
+
+  virtual Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) = 0;
+  virtual Result<std::string> read_message(const MessageInfo& info) = 0;
+
+  // Stops background work after finishing every delivery already handed in.
+  virtual void close() = 0;
+};
+
+struct SqliteOptions {
+  std::string data_dir;
+  std::size_t max_batch = 256;  // deliveries per group commit
+};
+
+// Opens (creating and migrating as needed) the SQLite store in data_dir.
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& opts);
+
+}  // namespace mk::store

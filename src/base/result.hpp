@@ -30,6 +30,8 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T operator*() && { return std::move(*this).value(); }  // by value: safe in range-for
   const Error& error() const { return std::get<1>(v_); }
 
  private:

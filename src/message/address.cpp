@@ -154,7 +154,7 @@ std::string Mailbox::canonical() const {
   }
   if (!domain.empty()) {
     out += '@';
-    out += to_lower(domain);
+    out += domain_literal ? domain : to_lower(domain);
   }
   return out;
 }

@@ -1,0 +1,80 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mk::app {
+namespace {
+
+TEST(Config, MinimalGetsSecureDefaults) {
+  auto c = parse_config("[server]\nhostname = \"mail.example.org\"\ndata_dir = \"/var/lib/mk\"\n",
+                        "t.toml", "/etc");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->hostname, "mail.example.org");
+  EXPECT_EQ(c->smtp.listen.size(), 2u);
+  EXPECT_EQ(c->smtp.max_recipients, 100u);
+  EXPECT_EQ(c->tls_min, net::TlsMin::tls12);
+  EXPECT_EQ(c->smtp.command_timeout, std::chrono::minutes(5));
+  EXPECT_FALSE(c->dev);
+}
+
+TEST(Config, RelativePathsResolveAgainstTheFile) {
+  auto c = parse_config(
+      "[server]\nhostname = \"h.example\"\ndata_dir = \"data\"\n[tls]\ncert = \"c.pem\"\nkey = \"/k.pem\"\n",
+      "t.toml", "/etc/mailkeep");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->data_dir, "/etc/mailkeep/data");
+  EXPECT_EQ(c->tls_cert, "/etc/mailkeep/c.pem");
+  EXPECT_EQ(c->tls_key, "/k.pem");
+}
+
+TEST(Config, EveryErrorHasFileAndLine) {
+  const std::string text =
+      "[server]\n"                           // 1
+      "hostname = \"mail.example.org\"\n"    // 2
+      "data_dir = \"/d\"\n"                  // 3
+      "hostnme = \"typo\"\n"                 // 4
+      "[smtp]\n"                             // 5
+      "max_recipients = 5\n"                 // 6
+      "command_timeout = 300\n"              // 7
+      "listen = [\"1.2.3.4\"]\n"             // 8
+      "max_message_size = \"lots\"\n"        // 9
+      "[tls]\n"                              // 10
+      "min_version = \"1.0\"\n"              // 11
+      "[imap]\n"                             // 12
+      "x = 1\n";                             // 13
+  auto c = parse_config(text, "mk.toml", "/");
+  ASSERT_FALSE(c.ok());
+  const auto& m = c.error().message;
+  EXPECT_NE(m.find("mk.toml:4: unknown key \"server.hostnme\""), std::string::npos) << m;
+  EXPECT_NE(m.find("mk.toml:6: smtp.max_recipients must be between 100 and 100000"), std::string::npos) << m;
+  EXPECT_NE(m.find("mk.toml:7: smtp.command_timeout must be a duration string"), std::string::npos) << m;
+  EXPECT_NE(m.find("mk.toml:8: smtp.listen: \"1.2.3.4\" needs a port"), std::string::npos) << m;
+  EXPECT_NE(m.find("mk.toml:9: smtp.max_message_size must be a size"), std::string::npos) << m;
+  EXPECT_NE(m.find("mk.toml:11: tls.min_version: must be \"1.2\" or \"1.3\""), std::string::npos) << m;
+  EXPECT_NE(m.find("mk.toml:12: unknown section or key \"imap\""), std::string::npos) << m;
+}
+
+TEST(Config, SyntaxErrorHasLine) {
+  auto c = parse_config("[server]\nhostname = \n", "bad.toml", "/");
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(c.error().message.starts_with("bad.toml:2: ")) << c.error().message;
+}
+
+TEST(Config, MissingRequiredKeys) {
+  auto c = parse_config("", "e.toml", "/");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("missing server.hostname"), std::string::npos);
+  EXPECT_NE(c.error().message.find("missing server.data_dir"), std::string::npos);
+}
+
+TEST(Config, ListenForms) {
+  EXPECT_EQ(parse_listen("[::1]:25")->host, "::1");
+  EXPECT_EQ(parse_listen("127.0.0.1:2525")->port, 2525);
+  EXPECT_FALSE(parse_listen("localhost:25").ok());
+  EXPECT_FALSE(parse_listen("127.0.0.1:0").ok());
+  EXPECT_FALSE(parse_listen("127.0.0.1:70000").ok());
+  EXPECT_FALSE(parse_listen("[::1]25").ok());
+}
+
+}  // namespace
+}  // namespace mk::app

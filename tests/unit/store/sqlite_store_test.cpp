@@ -1,0 +1,185 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+namespace mk::store {
+namespace {
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mk-store-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void reopen() {
+    store_.reset();
+    store_ = std::make_unique<sqlite::SqliteStore>(SqliteOptions{dir_});
+    ASSERT_TRUE(store_->open().ok());
+  }
+  NewMessage message(const std::string& body, std::int64_t account, const std::string& mailbox = "INBOX") {
+    NewMessage m;
+    m.data = std::make_shared<const std::string>(body);
+    m.mail_from = "sender@example.net";
+    m.deliveries.push_back(Delivery{account, mailbox, "rcpt@example.org", ""});
+    return m;
+  }
+  std::int64_t inbox(std::int64_t account) {
+    for (const auto& mb : *store_->list_mailboxes(account))
+      if (mb.name == "INBOX") return mb.id;
+    return 0;
+  }
+  std::string dir_;
+  std::unique_ptr<sqlite::SqliteStore> store_;
+};
+
+TEST_F(StoreTest, AccountsNeedAHostedDomain) {
+  auto r = store_->add_account("a@example.org", "hash");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("mailkeep domain add example.org"), std::string::npos);
+  ASSERT_TRUE(store_->add_domain("Example.ORG").ok());
+  EXPECT_FALSE(store_->add_domain("example.org").ok());
+  ASSERT_TRUE(store_->add_account("A@example.org", "hash").ok());
+  EXPECT_FALSE(store_->add_account("a@example.org", "hash").ok());
+  auto found = store_->find_account("a@EXAMPLE.org");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->address, "a@example.org");
+  EXPECT_FALSE(store_->remove_domain("example.org").ok());  // still has an account
+}
+
+TEST_F(StoreTest, NewAccountsGetSpecialUseMailboxes) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  auto id = store_->add_account("a@example.org", "h");
+  ASSERT_TRUE(id.ok());
+  auto mbs = store_->list_mailboxes(*id);
+  ASSERT_TRUE(mbs.ok());
+  std::map<std::string, std::string> got;
+  std::set<std::uint32_t> validities;
+  for (const auto& m : *mbs) got[m.name] = m.special_use, validities.insert(m.uidvalidity);
+  EXPECT_EQ(got, (std::map<std::string, std::string>{{"INBOX", ""},
+                                                     {"Drafts", "\\Drafts"},
+                                                     {"Sent", "\\Sent"},
+                                                     {"Junk", "\\Junk"},
+                                                     {"Trash", "\\Trash"},
+                                                     {"Archive", "\\Archive"}}));
+  EXPECT_EQ(validities.size(), 6u);  // distinct UIDVALIDITY per mailbox
+}
+
+TEST_F(StoreTest, DeliveryAssignsUidsAndModseqAndIsReadable) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  auto id = *store_->add_account("a@example.org", "h");
+  ASSERT_TRUE(store_->deliver_sync(message("one\r\n", id)).ok());
+  ASSERT_TRUE(store_->deliver_sync(message("two\r\n", id)).ok());
+  auto msgs = *store_->list_messages(inbox(id));
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[0].uid, 1u);
+  EXPECT_EQ(msgs[1].uid, 2u);
+  EXPECT_LT(msgs[0].modseq, msgs[1].modseq);
+  EXPECT_EQ(*store_->read_message(msgs[1]), "two\r\n");
+  EXPECT_EQ((*store_->find_account("a@example.org"))->used_bytes, 10u);
+}
+
+TEST_F(StoreTest, SubAddressFolderFallsBackToInbox) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  auto id = *store_->add_account("a@example.org", "h");
+  ASSERT_TRUE(store_->create_mailbox(id, "lists", "").ok());
+  ASSERT_TRUE(store_->deliver_sync(message("x\r\n", id, "lists")).ok());
+  ASSERT_TRUE(store_->deliver_sync(message("y\r\n", id, "nosuchfolder")).ok());
+  std::int64_t lists = 0;
+  for (const auto& m : *store_->list_mailboxes(id))
+    if (m.name == "lists") lists = m.id;
+  EXPECT_EQ(store_->list_messages(lists)->size(), 1u);
+  EXPECT_EQ(store_->list_messages(inbox(id))->size(), 1u);
+}
+
+TEST_F(StoreTest, ConcurrentDeliveriesAllCommitOnce) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  auto id = *store_->add_account("a@example.org", "h");
+  constexpr int kThreads = 8, kEach = 25;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i)
+        if (store_->deliver_sync(message("m" + std::to_string(t * 1000 + i) + "\r\n", id)).ok()) ++ok;
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok, kThreads * kEach);
+  auto msgs = *store_->list_messages(inbox(id));
+  ASSERT_EQ(msgs.size(), std::size_t(kThreads * kEach));
+  std::set<std::string> bodies;
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    EXPECT_EQ(msgs[i].uid, i + 1);
+    bodies.insert(*store_->read_message(msgs[i]));
+  }
+  EXPECT_EQ(bodies.size(), std::size_t(kThreads * kEach));
+}
+
+TEST_F(StoreTest, FailedDeliveryDoesNotSpoilTheBatch) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  auto id = *store_->add_account("a@example.org", "h");
+  EXPECT_FALSE(store_->deliver_sync(message("bad\r\n", 424242)).ok());  // no such account
+  EXPECT_TRUE(store_->deliver_sync(message("good\r\n", id)).ok());
+  EXPECT_EQ(store_->list_messages(inbox(id))->size(), 1u);
+  // The failed delivery's file was removed.
+  reopen();
+  EXPECT_EQ(*store_->sweep_orphans(), 0u);
+}
+
+TEST_F(StoreTest, SweepRemovesUnreferencedFilesOnly) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  auto id = *store_->add_account("a@example.org", "h");
+  ASSERT_TRUE(store_->deliver_sync(message("kept\r\n", id)).ok());
+  BlobStore blobs(dir_ + "/blobs");
+  ASSERT_TRUE(blobs.init().ok());
+  ASSERT_TRUE(blobs.write("orphan").ok());
+  EXPECT_EQ(*store_->sweep_orphans(), 1u);
+  auto msgs = *store_->list_messages(inbox(id));
+  EXPECT_EQ(*store_->read_message(msgs[0]), "kept\r\n");
+}
+
+TEST_F(StoreTest, RemoveAccountRemovesItsMail) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  auto id = *store_->add_account("a@example.org", "h");
+  ASSERT_TRUE(store_->deliver_sync(message("x\r\n", id)).ok());
+  ASSERT_TRUE(store_->remove_account("a@example.org").ok());
+  BlobStore blobs(dir_ + "/blobs");
+  EXPECT_TRUE(blobs.list().empty());
+  EXPECT_FALSE(store_->remove_account("a@example.org").ok());
+}
+
+TEST_F(StoreTest, Aliases) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  ASSERT_TRUE(store_->add_alias("Info@example.org", "a@example.org").ok());
+  ASSERT_TRUE(store_->add_alias("info@example.org", "b@example.org").ok());
+  EXPECT_FALSE(store_->add_alias("info@example.org", "b@example.org").ok());
+  EXPECT_EQ(*store_->alias_targets("INFO@example.org"),
+            (std::vector<std::string>{"a@example.org", "b@example.org"}));
+  ASSERT_TRUE(store_->remove_alias("info@example.org").ok());
+  EXPECT_TRUE(store_->alias_targets("info@example.org")->empty());
+}
+
+TEST_F(StoreTest, SurvivesReopen) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  auto id = *store_->add_account("a@example.org", "h");
+  ASSERT_TRUE(store_->deliver_sync(message("persist\r\n", id)).ok());
+  reopen();
+  auto msgs = *store_->list_messages(inbox(id));
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(*store_->read_message(msgs[0]), "persist\r\n");
+  ASSERT_TRUE(store_->deliver_sync(message("next\r\n", id)).ok());
+  EXPECT_EQ(store_->list_messages(inbox(id))->back().uid, 2u);
+}
+
+}  // namespace
+}  // namespace mk::store

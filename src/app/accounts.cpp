@@ -179,4 +179,29 @@ int cmd_alias(const std::string& config_path, const std::string& action,
   return kExitOk;
 }
 
+int cmd_mailbox(const std::string& config_path, const std::string& action,
+                const std::string& address, const std::string& name) {
+  auto o = open_store(config_path);
+  if (!o.store) return o.code;
+  auto& s = *o.store;
+  auto addr = canonical_address(address);
+  if (!addr) return fail(addr.error(), kExitUsage);
+  auto acct = s.find_account(*addr);
+  if (!acct) return fail(acct.error());
+  if (!*acct) return fail(err(fmt::format("no such account: {}", *addr)), kExitUsage);
+  if (action == "list") {
+    auto l = s.list_mailboxes((*acct)->id);
+    if (!l) return fail(l.error());
+    for (const auto& m : *l)
+      std::printf("%s%s%s\n", m.name.c_str(), m.special_use.empty() ? "" : "\t", m.special_use.c_str());
+    return kExitOk;
+  }
+  if (name.empty() || name.size() > 255 || name.find_first_of("\r\n*%") != std::string::npos)
+    return fail(err(fmt::format("\"{}\" is not a valid mailbox name", name)), kExitUsage);
+  auto r = s.create_mailbox((*acct)->id, name, "");
+  if (!r) return fail(r.error());
+  std::printf("mailbox %s created for %s\n", name.c_str(), addr->c_str());
+  return kExitOk;
+}
+
 }  // namespace mk::app

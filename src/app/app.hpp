@@ -32,6 +32,9 @@ int cmd_account(const std::string& config_path, const std::string& action,
 int cmd_alias(const std::string& config_path, const std::string& action,
               const std::string& address, const std::string& target);
 
+int cmd_mailbox(const std::string& config_path, const std::string& action,
+                const std::string& address, const std::string& name);
+
 int main_cli(int argc, char** argv);
 
 }  // namespace mk::app

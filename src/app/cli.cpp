@@ -78,6 +78,16 @@ int main_cli(int argc, char** argv) {
   al_rm->callback([&] { result = cmd_alias(config, "remove", address, ""); });
   alias->add_subcommand("list", "list aliases")->callback([&] { result = cmd_alias(config, "list", "", ""); });
 
+  auto* mailbox = app.add_subcommand("mailbox", "manage an account's mailboxes (folders)");
+  mailbox->require_subcommand(1);
+  auto* mb_add = mailbox->add_subcommand("add", "create a mailbox");
+  mb_add->add_option("ADDRESS", address, "account address")->required();
+  mb_add->add_option("NAME", name, "mailbox name, '/' separates levels")->required();
+  mb_add->callback([&] { result = cmd_mailbox(config, "add", address, name); });
+  auto* mb_list = mailbox->add_subcommand("list", "list an account's mailboxes");
+  mb_list->add_option("ADDRESS", address, "account address")->required();
+  mb_list->callback([&] { result = cmd_mailbox(config, "list", address, ""); });
+
   app.add_subcommand("version", "print the version")->callback([&] { std::printf("mailkeep 0.1.0\n"); });
 
   try {

@@ -1,0 +1,231 @@
+"""Test harness: starts the real mailkeep binary on loopback ports and reads what it stored.
+
+Integration tests import this. The binary comes from $MAILKEEP_BIN (set by CTest). A server
+is started either with `mailkeep dev` (the default instance of PRODUCT.md) or with
+`mailkeep serve` and a generated config when a test needs other limits. Every server is
+stopped at the end of its test, and its stderr is checked for sanitizer reports.
+"""
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import ssl
+import subprocess
+import tempfile
+import time
+
+BIN = os.environ.get("MAILKEEP_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "test", "mailkeep")
+PASSWORD = "integration-test-pw"
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def free_port_base():
+    """A base N such that N+25 is free on 127.0.0.1 (dev uses N+25 for SMTP)."""
+    for _ in range(200):
+        base = random.randrange(20000, 60000, 10)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", base + 25))
+                return base
+            except OSError:
+                continue
+    raise RuntimeError("no free port")
+
+
+def client_tls_context():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # dev uses a self-signed certificate
+    return ctx
+
+
+class Server:
+    def __init__(self, extra_config=None, data_dir=None, keep=False):
+        self.dir = data_dir or tempfile.mkdtemp(prefix="mk-it-")
+        self.keep = keep
+        self.base = free_port_base()
+        self.smtp_port = self.base + 25
+        self.proc = None
+        self.extra_config = extra_config
+        self.config = os.path.join(self.dir, "mailkeep.toml")
+        self.stderr_path = os.path.join(self.dir, "stderr.log")
+
+    def start(self, timeout=30):
+        if self.extra_config is None:
+            args = [BIN, "dev", "--data-dir", self.dir, "--port-base", str(self.base),
+                    "--password", PASSWORD]
+        else:
+            # First let dev create the instance (domain, account, certificate), then serve it
+            # with a config that adds the test's settings.
+            if not os.path.exists(os.path.join(self.dir, "index.sqlite")):
+                self._run_dev_once()
+            with open(self.config, "w") as f:
+                f.write(self._serve_config())
+            args = [BIN, "serve", "--config", self.config]
+        self._stderr = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr,
+                                     text=True)
+        deadline = time.time() + timeout
+        self.stdout_lines = []
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.stdout_lines.append(line.rstrip("\n"))
+            if line.startswith("listening smtp"):
+                if self.extra_config is None:
+                    # dev prints the account line after the listeners
+                    self.stdout_lines.append(self.proc.stdout.readline().rstrip("\n"))
+                return self  # listeners are bound before the line is printed
+        raise RuntimeError("mailkeep did not start: %s\n%s" % (self.stdout_lines, self.stderr()))
+
+    def _run_dev_once(self):
+        p = subprocess.Popen([BIN, "dev", "--data-dir", self.dir, "--port-base", str(self.base),
+                              "--password", PASSWORD],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for line in p.stdout:
+            if line.startswith("account"):
+                break
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+
+    def _serve_config(self):
+        sections = {"server": {"hostname": '"localhost"', "data_dir": '"."', "dev": "true",
+                               "shutdown_grace": '"5s"'},
+                    "log": {"level": '"debug"'},
+                    "smtp": {"listen": '["127.0.0.1:%d"]' % self.smtp_port}}
+        for key, value in self.extra_config.items():
+            sec, k = key.split(".", 1)
+            sections.setdefault(sec, {})[k] = value
+        out = []
+        for sec, kv in sections.items():
+            out.append("[%s]" % sec)
+            out.extend("%s = %s" % (k, v) for k, v in kv.items())
+        return "\n".join(out) + "\n"
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("mailkeep did not stop within %ss of %s" % (timeout, sig))
+        code = self.proc.returncode if self.proc else None
+        if self.proc:
+            self.proc.stdout.close()
+            self._stderr.close()
+        self.proc = None
+        return code
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self._stderr.close()
+        self.proc = None
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def assert_clean(self):
+        err = self.stderr()
+        for m in SANITIZER_MARKERS:
+            if m in err:
+                raise AssertionError("sanitizer report in mailkeep stderr:\n" + err[-5000:])
+
+    def cleanup(self):
+        if self.proc:
+            self.stop()
+        self.assert_clean()
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cli(self, *args, stdin=None):
+        return subprocess.run([BIN, "--config", self.config, *args], input=stdin,
+                              capture_output=True, text=True, timeout=60)
+
+    # --- reading the store directly (the tests check the stored bytes) ---
+    def messages(self, address="me@localhost", mailbox="INBOX"):
+        """[(uid, bytes)] of a mailbox, in UID order."""
+        db = sqlite3.connect(os.path.join(self.dir, "index.sqlite"))
+        try:
+            rows = db.execute(
+                "SELECT m.uid, m.blob FROM messages m JOIN mailboxes b ON m.mailbox_id = b.id "
+                "JOIN accounts a ON b.account_id = a.id WHERE a.address = ? AND b.name = ? "
+                "ORDER BY m.uid", (address, mailbox)).fetchall()
+        finally:
+            db.close()
+        out = []
+        for uid, blob in rows:
+            with open(os.path.join(self.dir, "blobs", blob[:2], blob), "rb") as f:
+                out.append((uid, f.read()))
+        return out
+
+
+class RawClient:
+    """A byte-level SMTP client for what smtplib cannot send (bad line endings, BDAT,
+    pipelining in one write, STARTTLS injection)."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def reply(self):
+        """Reads one (possibly multi-line) reply; returns (code, text) or (None, '') on EOF."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return (None, b"\n".join(lines).decode(errors="replace"))
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line)
+            if len(line) < 4 or line[3:4] != b"-":
+                return (int(line[:3]), b"\n".join(l[4:] for l in lines).decode(errors="replace"))
+
+    def cmd(self, line):
+        self.send(line.encode() + b"\r\n")
+        return self.reply()
+
+    def closed(self, wait=5):
+        """True if the server closed the connection (after any pending data)."""
+        self.sock.settimeout(wait)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def starttls(self):
+        ctx = client_tls_context()
+        self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def header(msg_bytes, name):
+    m = re.search(rb"(?im)^" + re.escape(name.encode()) + rb":([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", msg_bytes)
+    return " ".join(m.group(1).decode(errors="replace").split()) if m else None

@@ -11,7 +11,7 @@ packages=(
   libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libtomlplusplus-dev
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev
   # real peers for the integration tests
-  swaks python3 openssl
+  swaks libnet-ssleay-perl python3 openssl
 )
 
 missing=()

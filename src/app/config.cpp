@@ -146,6 +146,12 @@ bool is_section(const std::string& name) {
 
 }  // namespace
 
+std::vector<std::string> config_keys() {
+  std::vector<std::string> out;
+  for (const auto& [k, h] : schema()) out.push_back(k);
+  return out;
+}
+
 Result<ListenAddr> parse_listen(const std::string& s) {
   std::string host;
   std::string port;

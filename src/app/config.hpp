@@ -57,4 +57,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
 
 Result<ListenAddr> parse_listen(const std::string& s);
 
+// Every key the loader accepts, as "section.key" (for docs and their test).
+std::vector<std::string> config_keys();
+
 }  // namespace mk::app

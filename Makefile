@@ -4,7 +4,6 @@ BUILD_TEST  ?= build/test
 BUILD_FUZZ  ?= build/fuzz
 BUILD_BENCH ?= build/bench
 JOBS        ?= $(shell nproc)
-export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
 
 .PHONY: deps dev build-dev test build-test fuzz fuzz-smoke bench clean
 

@@ -34,7 +34,8 @@ fuzz: deps
 fuzz-smoke: fuzz
 	bash scripts/fuzz-smoke.sh $(BUILD_FUZZ)
 
-bench: deps
+bench:
+	@bash scripts/install-deps.sh --bench
 	cmake -S . -B $(BUILD_BENCH) -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAILKEEP_TESTS=OFF
 	cmake --build $(BUILD_BENCH) -j $(JOBS) --target mailkeep
 	bash bench/smtp-inbound/run.sh $(BUILD_BENCH)/mailkeep

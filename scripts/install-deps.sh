@@ -2,6 +2,7 @@
 # Installs exactly the Debian packages mailkeep needs to build, test and benchmark.
 # Idempotent: packages already present are not touched, and apt is not called at all
 # when nothing is missing. Run as root (CI and the dev machines are root).
+# Usage: install-deps.sh [--bench]   (--bench adds the benchmark peers: Postfix)
 set -euo pipefail
 
 packages=(
@@ -11,8 +12,13 @@ packages=(
   libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libtomlplusplus-dev
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev
   # real peers for the integration tests
-  swaks libnet-ssleay-perl python3 openssl
+  swaks libnet-ssleay-perl python3 openssl testssl.sh
 )
+if [ "${1:-}" = "--bench" ]; then
+  # Postfix is only a benchmark peer; it is installed unconfigured and never started as
+  # the system MTA (bench/ runs a private instance).
+  packages+=(postfix)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# bench/smtp-inbound: Postfix's smtp-source against mailkeep and against a private Postfix
+# doing the same local virtual-mailbox delivery, side by side in one run, same machine,
+# 4 KiB messages at 1 and 20 sessions. Prints messages/second for each, the ratio, and the
+# resident memory (PSS) of each server under load.
+#
+# mailkeep's figure is its acceptance rate, and every 250 it gives means the message is
+# durable in the mailbox. Postfix answers 250 once the message is in its queue (fsync'd)
+# and delivers to Maildir afterwards, so for Postfix both the accepted rate and the rate
+# at which the mailbox filled ("delivered") are printed; the ratio uses delivered.
+#
+# Usage: bench/smtp-inbound/run.sh path/to/optimized/mailkeep [messages]
+set -euo pipefail
+MAILKEEP=${1:?usage: run.sh MAILKEEP_BINARY [MESSAGES]}
+MAILKEEP=$(readlink -f "$MAILKEEP")
+N=${2:-5000}
+SIZE=4096
+work=$(mktemp -d /tmp/mk-bench-XXXXXX)
+chmod 755 "$work"
+MK_PORT=$((30000 + RANDOM % 10000))
+PF_PORT=$((MK_PORT + 1))
+mk_pid=""
+cleanup() {
+  [ -n "$mk_pid" ] && kill "$mk_pid" 2>/dev/null && wait "$mk_pid" 2>/dev/null || true
+  postfix -c "$work/postfix" stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+pss_kb() {  # total PSS of the given pids, in KiB
+  local total=0 p v
+  for p in "$@"; do
+    v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+postfix_pids() { pgrep -f "$work/postfix" || true; pgrep -u postfix || true; }
+
+# ---- mailkeep ----
+mkdir -p "$work/mk"
+cat > "$work/mk/mailkeep.toml" <<CONF
+[server]
+hostname = "bench.localhost"
+data_dir = "."
+[log]
+level = "warn"
+[smtp]
+listen = ["127.0.0.1:$MK_PORT"]
+max_connections_per_ip = 200
+CONF
+"$MAILKEEP" --config "$work/mk/mailkeep.toml" domain add bench.example >/dev/null
+echo "a benchmark password" | "$MAILKEEP" --config "$work/mk/mailkeep.toml" account add user@bench.example --password-stdin >/dev/null
+"$MAILKEEP" serve --config "$work/mk/mailkeep.toml" > "$work/mk/stdout" 2> "$work/mk/stderr" &
+mk_pid=$!
+for _ in $(seq 50); do grep -q listening "$work/mk/stdout" 2>/dev/null && break; sleep 0.1; done
+
+# ---- Postfix, private instance ----
+pf="$work/postfix"
+mkdir -p "$pf" "$work/vmail"
+chown nobody:nogroup "$work/vmail"
+cp /etc/postfix/master.cf "$pf/master.cf"
+cp /etc/postfix/dynamicmaps.cf "$pf/" 2>/dev/null || true
+echo "bench.example OK" > /dev/null
+echo "user@bench.example bench.example/user/" > "$pf/vmailbox"
+cat > "$pf/main.cf" <<CONF
+compatibility_level = 3.6
+queue_directory = $work/pfqueue
+data_directory = $work/pfdata
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = bench.localhost
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+virtual_mailbox_domains = bench.example
+virtual_mailbox_maps = texthash:$pf/vmailbox
+virtual_mailbox_base = $work/vmail
+virtual_uid_maps = static:$(id -u nobody)
+virtual_gid_maps = static:$(getent group nogroup | cut -d: -f3)
+maillog_file = $work/pfmaillog
+maillog_file_prefixes = $work
+smtp_dns_support_level = disabled
+smtpd_peername_lookup = no
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+default_process_limit = 100
+CONF
+postconf -c "$pf" -M# smtp/inet >/dev/null
+postconf -c "$pf" -Me "127.0.0.1:$PF_PORT/inet = 127.0.0.1:$PF_PORT inet n - n - - smtpd"
+postconf -c "$pf" -F '*/*/chroot = n'
+mkdir -p "$work/pfqueue" "$work/pfdata"
+postfix -c "$pf" set-permissions >/dev/null 2>&1 || true
+postfix -c "$pf" start >/dev/null 2>&1 || { echo "postfix failed to start (see $work/pfmaillog)"; exit 1; }
+for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$PF_PORT) 2>/dev/null && break; sleep 0.1; done
+
+maildir_count() { find "$work/vmail" -type f -path '*/new/*' 2>/dev/null | wc -l; }
+now() { date +%s.%N; }
+
+declare -A R
+run_one() {  # name port sessions
+  local name=$1 port=$2 sessions=$3 t0 t1 peak=0 pids
+  local before
+  before=$(maildir_count)
+  t0=$(now)
+  smtp-source -d -s "$sessions" -m "$N" -l "$SIZE" -f sender@example.org -t user@bench.example \
+    "127.0.0.1:$port" &
+  local src=$!
+  while kill -0 $src 2>/dev/null; do
+    if [ "$name" = mailkeep ]; then pids=$mk_pid; else pids=$(postfix_pids); fi
+    local p; p=$(pss_kb $pids); [ "$p" -gt "$peak" ] && peak=$p
+    sleep 0.2
+  done
+  wait $src
+  t1=$(now)
+  R[$name.$sessions.accepted]=$(echo "$N / ($t1 - $t0)" | bc -l)
+  if [ "$name" = postfix ]; then
+    local deadline=$(( $(date +%s) + 600 ))
+    while [ "$(maildir_count)" -lt $((before + N)) ] && [ "$(date +%s)" -lt $deadline ]; do sleep 0.05; done
+    local t2; t2=$(now)
+    R[$name.$sessions.delivered]=$(echo "$N / ($t2 - $t0)" | bc -l)
+  else
+    R[$name.$sessions.delivered]=${R[$name.$sessions.accepted]}
+  fi
+  R[$name.$sessions.pss]=$((peak / 1024))
+}
+
+for s in 1 20; do
+  run_one mailkeep "$MK_PORT" "$s"
+  run_one postfix "$PF_PORT" "$s"
+done
+
+stored=$("$MAILKEEP" --config "$work/mk/mailkeep.toml" account list | awk '{print $2}')
+echo
+echo "smtp-inbound: $N messages of $SIZE bytes per run, $(date -u +%Y-%m-%d), $(nproc) cores"
+printf "%-9s %9s %18s %18s %10s %12s\n" sessions server "accepted msg/s" "delivered msg/s" "PSS MiB" "mk/postfix"
+for s in 1 20; do
+  ratio=$(echo "${R[mailkeep.$s.delivered]} / ${R[postfix.$s.delivered]}" | bc -l)
+  printf "%-9s %9s %18.0f %18.0f %10s %12s\n" "$s" mailkeep "${R[mailkeep.$s.accepted]}" "${R[mailkeep.$s.delivered]}" "${R[mailkeep.$s.pss]}" ""
+  printf "%-9s %9s %18.0f %18.0f %10s %12.2f\n" "$s" postfix "${R[postfix.$s.accepted]}" "${R[postfix.$s.delivered]}" "${R[postfix.$s.pss]}" "$ratio"
+done
+echo "mailkeep stored $stored bytes for user@bench.example; Postfix Maildir holds $(maildir_count) messages"

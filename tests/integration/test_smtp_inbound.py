@@ -340,6 +340,26 @@ class LimitsTest(unittest.TestCase):
         for x in (b, c, d):
             x.close()
 
+    def test_json_logs_carry_the_connection_id(self):
+        srv = self.start(**{"log.format": '"json"', "log.level": '"info"'})
+        with smtplib.SMTP("127.0.0.1", srv.smtp_port) as s:
+            s.sendmail("a@example.org", ["me@localhost"], MSG)
+            with self.assertRaises(smtplib.SMTPRecipientsRefused):
+                s.sendmail("a@example.org", ["x@gmail.com"], MSG)
+        srv.stop()
+        import json
+        events = [json.loads(l) for l in srv.stderr().splitlines() if l.startswith("{")]
+        conn_events = [e for e in events if e["event"].startswith("smtp.")]
+        names = [e["event"] for e in conn_events]
+        for want in ("smtp.connect", "smtp.delivered", "smtp.reply", "smtp.disconnect"):
+            self.assertIn(want, names)
+        ids = {e.get("conn") for e in conn_events}
+        self.assertEqual(len(ids), 1, conn_events)
+        self.assertRegex(ids.pop(), r"^[0-9a-f]{12}$")
+        delivered = next(e for e in conn_events if e["event"] == "smtp.delivered")
+        self.assertEqual(delivered["rcpts"], 1)
+        self.assertIsInstance(delivered["size"], int)
+
     def test_graceful_shutdown(self):
         srv = self.start()
         idle = mk.RawClient(srv.smtp_port)

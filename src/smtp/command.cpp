@@ -73,10 +73,11 @@ bool split_params(std::string_view rest, std::vector<Param>& out, std::string& w
   return true;
 }
 
-// Common "FROM:" / "TO:" prefix and path parsing.
+// What MAIL and RCPT share: the "FROM:"/"TO:" prefix, the path, and the parameter list
+// (which needs EHLO). Returns false with out.error set on any error.
 template <class T>
-bool parse_prefix_and_path(std::string_view arg, std::string_view prefix, bool allow_null,
-                           std::string_view& rest, message::Path& path, Parsed<T>& out) {
+bool parse_head(std::string_view arg, std::string_view prefix, bool allow_null, bool ehlo,
+                message::Path& path, std::vector<Param>& params, Parsed<T>& out) {
   if (!istarts_with(arg, prefix)) {
     out.error = syntax(fmt_prefix_error(prefix));
     return false;
@@ -85,12 +86,19 @@ bool parse_prefix_and_path(std::string_view arg, std::string_view prefix, bool a
   while (!arg.empty() && arg[0] == ' ') arg.remove_prefix(1);  // common, if not RFC-strict
   auto p = message::parse_path(arg, /*allow_utf8=*/true, allow_null);
   if (!p) {
-    out.error = {501, "5.1.7", "Bad address syntax: " + p.error().message};
-    if (!allow_null) out.error.enhanced = "5.1.3";
+    out.error = {501, allow_null ? "5.1.7" : "5.1.3", "Bad address syntax: " + p.error().message};
     return false;
   }
   path = p->path;
-  rest = arg.substr(p->consumed);
+  std::string why;
+  if (!split_params(arg.substr(p->consumed), params, why)) {
+    out.error = syntax(why);
+    return false;
+  }
+  if (!params.empty() && !ehlo) {
+    out.error = {555, "5.5.4", "Parameters require EHLO"};
+    return false;
+  }
   return true;
 }
 
@@ -137,18 +145,8 @@ std::optional<std::string> xtext_decode(std::string_view s) {
 Parsed<MailParams> parse_mail(std::string_view arg, bool ehlo) {
   Parsed<MailParams> out;
   MailParams mp;
-  std::string_view rest;
-  if (!parse_prefix_and_path(arg, "FROM:", true, rest, mp.path, out)) return out;
   std::vector<Param> params;
-  std::string why;
-  if (!split_params(rest, params, why)) {
-    out.error = syntax(why);
-    return out;
-  }
-  if (!params.empty() && !ehlo) {
-    out.error = {555, "5.5.4", "MAIL parameters require EHLO"};
-    return out;
-  }
+  if (!parse_head(arg, "FROM:", true, ehlo, mp.path, params, out)) return out;
   for (const auto& p : params) {
     std::string key = to_upper(p.key);
     std::string_view v = p.value.value_or("");
@@ -200,18 +198,8 @@ Parsed<MailParams> parse_mail(std::string_view arg, bool ehlo) {
 Parsed<RcptParams> parse_rcpt(std::string_view arg, bool ehlo, bool smtputf8) {
   Parsed<RcptParams> out;
   RcptParams rp;
-  std::string_view rest;
-  if (!parse_prefix_and_path(arg, "TO:", false, rest, rp.path, out)) return out;
   std::vector<Param> params;
-  std::string why;
-  if (!split_params(rest, params, why)) {
-    out.error = syntax(why);
-    return out;
-  }
-  if (!params.empty() && !ehlo) {
-    out.error = {555, "5.5.4", "RCPT parameters require EHLO"};
-    return out;
-  }
+  if (!parse_head(arg, "TO:", false, ehlo, rp.path, params, out)) return out;
   for (const auto& p : params) {
     std::string key = to_upper(p.key);
     std::string_view v = p.value.value_or("");

@@ -215,6 +215,13 @@ class RawClient:
         except socket.timeout:
             return False
 
+    def transaction(self, sender="a@example.org", rcpt="me@localhost"):
+        """Reads the greeting and sends EHLO, MAIL and RCPT; returns the RCPT reply code."""
+        self.reply()
+        self.cmd("EHLO c.example")
+        self.cmd("MAIL FROM:<%s>" % sender)
+        return self.cmd("RCPT TO:<%s>" % rcpt)[0]
+
     def starttls(self):
         ctx = client_tls_context()
         self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")

@@ -178,10 +178,7 @@ class DevServerTest(unittest.TestCase):
         for end in (b"\n.\n", b"\r.\r", b"\n.\r\n", b"\r\n.\n", b"\r.\r\n"):
             before = self.count()
             raw = mk.RawClient(self.srv.smtp_port)
-            raw.reply()
-            raw.cmd("EHLO c.example")
-            raw.cmd("MAIL FROM:<a@example.org>")
-            raw.cmd("RCPT TO:<me@localhost>")
+            self.assertEqual(raw.transaction(), 250)
             self.assertEqual(raw.cmd("DATA")[0], 354)
             raw.send(b"Subject: outer\r\n\r\nouter" + end +
                      b"MAIL FROM:<ceo@localhost>\r\nRCPT TO:<me@localhost>\r\nDATA\r\n"
@@ -280,10 +277,7 @@ class LimitsTest(unittest.TestCase):
     def test_data_timeout_with_slow_client(self):
         srv = self.start(**{"smtp.data_timeout": '"2s"', "smtp.command_timeout": '"10s"'})
         raw = mk.RawClient(srv.smtp_port)
-        raw.reply()
-        raw.cmd("EHLO c.example")
-        raw.cmd("MAIL FROM:<a@example.org>")
-        raw.cmd("RCPT TO:<me@localhost>")
+        self.assertEqual(raw.transaction(), 250)
         self.assertEqual(raw.cmd("DATA")[0], 354)
         started = time.time()
         try:
@@ -301,10 +295,7 @@ class LimitsTest(unittest.TestCase):
         srv = self.start(**{"smtp.max_message_size": '"2KiB"'})
         # No SIZE parameter: the limit is enforced on the content itself.
         raw = mk.RawClient(srv.smtp_port)
-        raw.reply()
-        raw.cmd("EHLO c.example")
-        raw.cmd("MAIL FROM:<a@example.org>")
-        raw.cmd("RCPT TO:<me@localhost>")
+        self.assertEqual(raw.transaction(), 250)
         self.assertEqual(raw.cmd("DATA")[0], 354)
         raw.send(b"Subject: big\r\n\r\n" + b"x" * 4096 + b"\r\n.\r\n")
         code, text = raw.reply()
@@ -366,10 +357,7 @@ class LimitsTest(unittest.TestCase):
         idle.reply()
         idle.cmd("EHLO c.example")
         busy = mk.RawClient(srv.smtp_port)
-        busy.reply()
-        busy.cmd("EHLO c.example")
-        busy.cmd("MAIL FROM:<a@example.org>")
-        busy.cmd("RCPT TO:<me@localhost>")
+        self.assertEqual(busy.transaction(), 250)
         self.assertEqual(busy.cmd("DATA")[0], 354)
         busy.send(b"Subject: in flight\r\n\r\n")
         srv.proc.send_signal(15)

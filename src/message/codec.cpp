@@ -1,0 +1,109 @@
+#include "message/codec.hpp"
+
+#include "base/strings.hpp"
+
+namespace mk::message {
+namespace {
+
+int b64_value(unsigned char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  c = ascii_upper(c);
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string base64_decode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : in) {
+    if (c == '=') break;  // padding ends the data
+    const int v = b64_value(c);
+    if (v < 0) continue;  // whitespace and garbage are skipped
+    acc = (acc << 6) | std::uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += char((acc >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const std::uint32_t v = (std::uint32_t(std::uint8_t(in[i])) << 16) |
+                            (std::uint32_t(std::uint8_t(in[i + 1])) << 8) | std::uint8_t(in[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    const std::uint32_t v = std::uint32_t(std::uint8_t(in[i])) << 16;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const std::uint32_t v =
+        (std::uint32_t(std::uint8_t(in[i])) << 16) | (std::uint32_t(std::uint8_t(in[i + 1])) << 8);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::string qp_decode(std::string_view in, bool q_encoding) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '_' && q_encoding) {
+      out += ' ';
+    } else if (c == '=') {
+      if (i + 1 < in.size() && (in[i + 1] == '\r' || in[i + 1] == '\n')) {
+        // soft line break: "=" CRLF (or bare LF)
+        i += (in[i + 1] == '\r' && i + 2 < in.size() && in[i + 2] == '\n') ? 2 : 1;
+        continue;
+      }
+      const int hi = i + 1 < in.size() ? hex_value(in[i + 1]) : -1;
+      const int lo = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
+      if (hi >= 0 && lo >= 0) {
+        out += char(hi * 16 + lo);
+        i += 2;
+      } else {
+        out += c;  // broken escape: keep literally
+      }
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string decode_transfer(std::string_view body, std::string_view encoding) {
+  if (iequals(encoding, "base64")) return base64_decode(body);
+  if (iequals(encoding, "quoted-printable")) return qp_decode(body);
+  return std::string(body);
+}
+
+}  // namespace mk::message

@@ -1,0 +1,77 @@
+// message/header.hpp: RFC 5322 header fields, MIME parameters and address lists.
+//
+// STANDARDS: RFC 5322 §2.2 (fields, folding), §3.4 (address lists, groups), §3.2.2
+// (comments), RFC 2045 §5.1 (Content-Type parameters), RFC 2231 (parameter continuations
+// and charsets), RFC 2047 (encoded words, decoded by decode_words()).
+// SECURITY: input is untrusted message text; every function is bounded by its input size
+// and the caller's limits, tolerates malformed input (real mail is often broken) and never
+// throws on it.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mk::message {
+
+struct HeaderField {
+  std::string_view name;   // as written, without the colon
+  std::string_view value;  // raw, folded, after the colon (leading space kept)
+};
+
+struct HeaderLimits {
+  std::size_t max_bytes = 256 * 1024;
+  std::size_t max_fields = 2000;
+};
+
+// Splits a header block (up to and excluding the empty line). Lines without a colon that are
+// not continuations are skipped (e.g. a stray mbox "From " line).
+std::vector<HeaderField> parse_header_block(std::string_view block, const HeaderLimits& limits = {});
+
+// Returns the index one past the header block's terminating empty line and sets
+// header_end to where the block itself ends (before the empty line). If there is no empty
+// line the whole input is header and the body is empty.
+std::size_t find_body_start(std::string_view msg, std::size_t& header_end);
+
+// Unfolds (removes CRLF before WSP) and trims.
+std::string unfold(std::string_view value);
+
+// First field with this name (case-insensitive), unfolded.
+std::optional<std::string> header_value(const std::vector<HeaderField>& fields, std::string_view name);
+
+// RFC 5322 §3.2.2: removes comments (nested, with quoted-pairs), outside quoted strings.
+std::string strip_comments(std::string_view s);
+
+struct ParamValue {
+  std::string type;  // "text/plain" style value before the parameters, lower-cased
+  std::vector<std::pair<std::string, std::string>> params;  // names lower-cased, values decoded
+  std::optional<std::string> param(std::string_view name) const;
+};
+// Content-Type / Content-Disposition: value; name=value; ... with RFC 2231 continuations
+// and extended (charset'lang'%XX) values, converted to UTF-8 when the charset is known.
+ParamValue parse_params(std::string_view value, std::size_t max_params = 64);
+
+// RFC 5322 address-list. A group yields a start marker (group set, mailbox empty), its
+// members, and an end marker (all empty), which is what IMAP's ENVELOPE needs.
+struct Address {
+  std::string name;   // display name, raw (may contain encoded words)
+  std::string route;  // obsolete source route, if any
+  std::string local;
+  std::string domain;
+  std::string group;  // group name for a group start marker
+  bool group_start = false;
+  bool group_end = false;
+};
+std::vector<Address> parse_address_list(std::string_view value, std::size_t max_addresses = 1000);
+
+// RFC 2047 encoded words ("=?charset?Q|B?text?=") decoded to UTF-8; text in unknown charsets
+// is left encoded. Adjacent encoded words separated only by white space are joined.
+std::string decode_words(std::string_view value);
+
+// Converts text in the given charset to UTF-8 (iconv). Returns nullopt for an unknown charset.
+std::optional<std::string> to_utf8(std::string_view text, std::string_view charset);
+
+}  // namespace mk::message

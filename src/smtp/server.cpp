@@ -40,7 +40,8 @@ auto async_deliver(store::Store& store, store::NewMessage msg, Token&& token) {
           asio::executor_work_guard<decltype(ex)> work;
         };
         auto st = std::make_shared<State>(State{std::move(handler), asio::make_work_guard(ex)});
-        store.deliver(std::move(m), [st, ex](Status s) {
+        store.deliver(std::move(m), [st, ex](store::DeliverResult r) {
+          Status s = r.ok() ? Status() : Status(r.error());
           asio::post(ex, [st, s = std::move(s)]() mutable { st->handler(std::move(s)); });
         });
       },

@@ -4,10 +4,10 @@
 
 namespace mk::store {
 
-Status Store::deliver_sync(NewMessage msg) {
-  std::promise<Status> p;
+DeliverResult Store::deliver_sync(NewMessage msg) {
+  std::promise<DeliverResult> p;
   auto f = p.get_future();
-  deliver(std::move(msg), [&p](Status s) { p.set_value(std::move(s)); });
+  deliver(std::move(msg), [&p](DeliverResult r) { p.set_value(std::move(r)); });
   return f.get();
 }
 

@@ -76,9 +76,10 @@ inline constexpr DefaultMailbox kDefaultMailboxes[] = {
 // One message for one or more local mailboxes.
 struct Delivery {
   std::int64_t account_id = 0;
-  std::string mailbox;  // preferred mailbox name; INBOX if it does not exist
+  std::string mailbox;  // preferred mailbox name; INBOX if it does not exist (unless exact)
   std::string rcpt;     // envelope recipient as given
   std::string dsn;      // RFC 3461 parameters (NOTIFY, ORCPT) as received
+  bool exact = false;   // IMAP APPEND: fail if the mailbox does not exist
 };
 
 struct NewMessage {
@@ -90,7 +91,36 @@ struct NewMessage {
   std::int64_t internaldate = 0;
 };
 
-using DeliverCallback = std::function<void(Status)>;
+// Where a delivery was stored (one entry per Delivery, in order).
+struct StoredAt {
+  std::int64_t mailbox_id = 0;
+  std::uint32_t uidvalidity = 0;
+  std::uint32_t uid = 0;
+};
+using DeliverResult = Result<std::vector<StoredAt>>;
+using DeliverCallback = std::function<void(DeliverResult)>;
+
+// IMAP STORE: how flags change (RFC 9051 §6.4.6), with CONDSTORE's UNCHANGEDSINCE.
+struct FlagUpdate {
+  enum class Op { add, remove, replace };
+  Op op = Op::add;
+  std::vector<std::string> flags;
+  std::optional<std::uint64_t> unchanged_since;
+};
+struct FlagChange {
+  std::uint32_t uid = 0;
+  std::string flags;  // the message's flags after the change
+  std::uint64_t modseq = 0;
+};
+struct FlagResult {
+  std::vector<FlagChange> changed;
+  std::vector<std::uint32_t> failed;  // UNCHANGEDSINCE did not hold (RFC 7162 MODIFIED)
+};
+// COPY/MOVE: RFC 4315 COPYUID data.
+struct CopyResult {
+  std::uint32_t uidvalidity = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> uids;  // source uid -> new uid
+};
 
 class Store {
  public:
@@ -118,18 +148,52 @@ class Store {
   virtual Result<std::vector<Mailbox>> list_mailboxes(std::int64_t account_id) = 0;
   virtual Result<std::int64_t> create_mailbox(std::int64_t account_id, std::string_view name,
                                               std::string_view special_use) = 0;
+  virtual Result<std::optional<Mailbox>> find_mailbox(std::int64_t account_id,
+                                                      std::string_view name) = 0;
+  virtual Result<Mailbox> mailbox_by_id(std::int64_t mailbox_id) = 0;
+  // Deletes the mailbox and its messages (not its children: IMAP keeps them).
+  virtual Status delete_mailbox(std::int64_t account_id, std::string_view name) = 0;
+  // Renames the mailbox and every mailbox below it ("from/..."). Renaming INBOX moves its
+  // messages into a new mailbox and leaves INBOX empty (RFC 9051 §6.3.6).
+  virtual Status rename_mailbox(std::int64_t account_id, std::string_view from,
+                                std::string_view to) = 0;
+  virtual Status set_subscribed(std::int64_t account_id, std::string_view name, bool on) = 0;
 
   // Asynchronous, group-committed delivery; done runs on a store thread.
   virtual void deliver(NewMessage msg, DeliverCallback done) = 0;
   // Synchronous convenience wrapper (CLI, tests).
-  Status deliver_sync(NewMessage msg);
+  DeliverResult deliver_sync(NewMessage msg);
 
   virtual Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) = 0;
+  // Messages whose MODSEQ is greater than modseq (CONDSTORE/QRESYNC, session updates).
+  virtual Result<std::vector<MessageInfo>> changed_since(std::int64_t mailbox_id,
+                                                         std::uint64_t modseq) = 0;
+  // UIDs expunged after modseq (QRESYNC VANISHED).
+  virtual Result<std::vector<std::uint32_t>> expunged_since(std::int64_t mailbox_id,
+                                                            std::uint64_t modseq) = 0;
+  virtual Result<FlagResult> update_flags(std::int64_t mailbox_id,
+                                          const std::vector<std::uint32_t>& uids,
+                                          const FlagUpdate& update) = 0;
+  // Removes the messages; returns the UIDs that were removed.
+  virtual Result<std::vector<std::uint32_t>> expunge(std::int64_t mailbox_id,
+                                                     const std::vector<std::uint32_t>& uids) = 0;
+  // Copies (or moves: copy and expunge atomically) messages to another mailbox of the same
+  // account. Message files are shared, not duplicated.
+  virtual Result<CopyResult> copy_messages(std::int64_t from_mailbox,
+                                           const std::vector<std::uint32_t>& uids,
+                                           std::int64_t to_mailbox, bool move) = 0;
   virtual Result<std::string> read_message(const MessageInfo& info) = 0;
+
+  // Called (on a store thread) with the mailbox id after each committed change, so IMAP
+  // sessions can report new mail at once (IDLE). Set before the server starts.
+  virtual void set_change_listener(std::function<void(std::int64_t mailbox_id)> fn) = 0;
 
   // Stops background work after finishing every delivery already handed in.
   virtual void close() = 0;
 };
+
+// Error code for "no such mailbox" (IMAP TRYCREATE).
+inline constexpr int kNoSuchMailbox = 404;
 
 struct SqliteOptions {
   std::string data_dir;

@@ -56,6 +56,14 @@ CREATE TABLE messages(
   UNIQUE(mailbox_id, uid));
 CREATE INDEX messages_blob ON messages(blob);
 )sql",
+    R"sql(
+CREATE TABLE expunged(
+  mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  uid INTEGER NOT NULL,
+  modseq INTEGER NOT NULL);
+CREATE INDEX expunged_mailbox ON expunged(mailbox_id, modseq);
+CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+)sql",
 };
 
 std::int64_t unix_now() {
@@ -360,18 +368,26 @@ void SqliteStore::deliver(NewMessage msg, DeliverCallback done) {
   committer_->submit(CommitJob{std::move(msg), std::move(done)});
 }
 
-Status SqliteStore::insert_delivery(const CommitJob& job, const std::string& blob) {
+Status SqliteStore::insert_delivery(const CommitJob& job, const std::string& blob,
+                                    std::vector<StoredAt>& stored) {
   const auto& m = job.msg;
   for (const auto& d : m.deliveries) {
     // Preferred mailbox (sub-address folder), else INBOX.
     std::int64_t mailbox_id = 0;
+    std::uint32_t uidvalidity = 0;
     {
       Stmt q(writer_.handle(),
-             "SELECT id FROM mailboxes WHERE account_id = ?1 AND name IN (?2, 'INBOX') "
-             "ORDER BY name = 'INBOX' LIMIT 1");
+             d.exact ? "SELECT id, uidvalidity FROM mailboxes WHERE account_id = ?1 AND name = ?2"
+                     : "SELECT id, uidvalidity FROM mailboxes WHERE account_id = ?1 AND "
+                       "name IN (?2, 'INBOX') ORDER BY name = 'INBOX' LIMIT 1");
       q.bind(1, d.account_id).bind(2, d.mailbox);
-      if (!q.step()) return err(fmt::format("account {} has no INBOX", d.account_id));
+      if (!q.step()) {
+        return err(d.exact ? fmt::format("no mailbox {}", d.mailbox)
+                           : fmt::format("account {} has no INBOX", d.account_id),
+                   kNoSuchMailbox);
+      }
       mailbox_id = q.int64(0);
+      uidvalidity = std::uint32_t(q.int64(1));
     }
     std::int64_t uid = 0, modseq = 0;
     {
@@ -384,6 +400,7 @@ Status SqliteStore::insert_delivery(const CommitJob& job, const std::string& blo
       modseq = u.int64(1);
       if (auto st = u.done(); !st) return st;
     }
+    stored.push_back(StoredAt{mailbox_id, uidvalidity, std::uint32_t(uid)});
     Stmt ins(writer_.handle(),
              "INSERT INTO messages(mailbox_id, uid, modseq, blob, size, internaldate, flags, "
              "mail_from, rcpt_to, dsn) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -403,6 +420,7 @@ Status SqliteStore::insert_delivery(const CommitJob& job, const std::string& blo
 void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
   std::vector<std::string> names(batch.size());
   std::vector<Status> results(batch.size());
+  std::vector<std::vector<StoredAt>> stored(batch.size());
   // 1. Write every message file.
   bool any = false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -429,12 +447,13 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (!results[i]) continue;
         (void)writer_.exec("SAVEPOINT job");
-        auto st = insert_delivery(batch[i], names[i]);
+        auto st = insert_delivery(batch[i], names[i], stored[i]);
         if (!st) {
           (void)writer_.exec("ROLLBACK TO job");
           blobs_.remove(names[i]);
           names[i].clear();
           results[i] = st;
+          stored[i].clear();
         }
         (void)writer_.exec("RELEASE job");
       }
@@ -442,33 +461,15 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
     }
   }
   // 4. Only now may the sessions say 250.
-  for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
-}
-
-Result<std::vector<MessageInfo>> SqliteStore::list_messages(std::int64_t mailbox_id) {
-  std::lock_guard lock(mu_);
-  Stmt s(db_.handle(),
-         "SELECT id, mailbox_id, uid, modseq, blob, size, internaldate, flags, mail_from, rcpt_to, "
-         "dsn FROM messages WHERE mailbox_id = ? ORDER BY uid");
-  s.bind(1, mailbox_id);
-  std::vector<MessageInfo> out;
-  while (s.step()) {
-    MessageInfo m;
-    m.id = s.int64(0);
-    m.mailbox_id = s.int64(1);
-    m.uid = std::uint32_t(s.int64(2));
-    m.modseq = std::uint64_t(s.int64(3));
-    m.blob = s.text(4);
-    m.size = std::uint64_t(s.int64(5));
-    m.internaldate = s.int64(6);
-    m.flags = s.text(7);
-    m.mail_from = s.text(8);
-    m.rcpt_to = s.text(9);
-    m.dsn = s.text(10);
-    out.push_back(std::move(m));
+  // Tell listeners (IDLE sessions) first, then the senders.
+  if (on_commit_) {
+    for (const auto& v : stored)
+      for (const auto& at : v) on_commit_(at.mailbox_id);
   }
-  if (s.failed()) return err(s.error());
-  return out;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (results[i]) batch[i].done(std::move(stored[i]));
+    else batch[i].done(results[i].error());
+  }
 }
 
 Result<std::string> SqliteStore::read_message(const MessageInfo& info) { return blobs_.read(info.blob); }

@@ -41,9 +41,25 @@ class SqliteStore final : public Store {
   Result<std::vector<Mailbox>> list_mailboxes(std::int64_t account_id) override;
   Result<std::int64_t> create_mailbox(std::int64_t account_id, std::string_view name,
                                       std::string_view special_use) override;
+  Result<std::optional<Mailbox>> find_mailbox(std::int64_t account_id, std::string_view name) override;
+  Result<Mailbox> mailbox_by_id(std::int64_t mailbox_id) override;
+  Status delete_mailbox(std::int64_t account_id, std::string_view name) override;
+  Status rename_mailbox(std::int64_t account_id, std::string_view from, std::string_view to) override;
+  Status set_subscribed(std::int64_t account_id, std::string_view name, bool on) override;
 
   void deliver(NewMessage msg, DeliverCallback done) override;
   Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) override;
+  Result<std::vector<MessageInfo>> changed_since(std::int64_t mailbox_id, std::uint64_t modseq) override;
+  Result<std::vector<std::uint32_t>> expunged_since(std::int64_t mailbox_id, std::uint64_t modseq) override;
+  Result<FlagResult> update_flags(std::int64_t mailbox_id, const std::vector<std::uint32_t>& uids,
+                                  const FlagUpdate& update) override;
+  Result<std::vector<std::uint32_t>> expunge(std::int64_t mailbox_id,
+                                             const std::vector<std::uint32_t>& uids) override;
+  Result<CopyResult> copy_messages(std::int64_t from_mailbox, const std::vector<std::uint32_t>& uids,
+                                   std::int64_t to_mailbox, bool move) override;
+  void set_change_listener(std::function<void(std::int64_t mailbox_id)> fn) override {
+    on_commit_ = std::move(fn);
+  }
   Result<std::string> read_message(const MessageInfo& info) override;
   void close() override;
 
@@ -56,7 +72,10 @@ class SqliteStore final : public Store {
   Result<std::int64_t> create_mailbox_locked(Db& db, std::int64_t account_id, std::string_view name,
                                              std::string_view special_use);
   void commit_batch(std::vector<CommitJob>& batch);
-  Status insert_delivery(const CommitJob& job, const std::string& blob);
+  Status insert_delivery(const CommitJob& job, const std::string& blob, std::vector<StoredAt>& stored);
+  Result<std::vector<MessageInfo>> select_messages(std::string_view where, std::int64_t a,
+                                                   std::int64_t b);
+  Status remove_unreferenced(const std::vector<std::string>& blobs);
 
   SqliteOptions opts_;
   std::mutex mu_;  // guards db_
@@ -64,6 +83,7 @@ class SqliteStore final : public Store {
   Db writer_;      // group-commit thread only
   BlobStore blobs_;
   std::unique_ptr<Committer> committer_;
+  std::function<void(std::int64_t)> on_commit_;
 };
 
 }  // namespace mk::store::sqlite

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include "unit/store/store_fixture.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,38 +11,6 @@
 
 namespace mk::store {
 namespace {
-
-class StoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/mk-store-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    reopen();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void reopen() {
-    store_.reset();
-    store_ = std::make_unique<sqlite::SqliteStore>(SqliteOptions{dir_});
-    ASSERT_TRUE(store_->open().ok());
-  }
-  NewMessage message(const std::string& body, std::int64_t account, const std::string& mailbox = "INBOX") {
-    NewMessage m;
-    m.data = std::make_shared<const std::string>(body);
-    m.mail_from = "sender@example.net";
-    m.deliveries.push_back(Delivery{account, mailbox, "rcpt@example.org", ""});
-    return m;
-  }
-  std::int64_t inbox(std::int64_t account) {
-    for (const auto& mb : *store_->list_mailboxes(account))
-      if (mb.name == "INBOX") return mb.id;
-    return 0;
-  }
-  std::string dir_;
-  std::unique_ptr<sqlite::SqliteStore> store_;
-};
 
 TEST_F(StoreTest, AccountsNeedAHostedDomain) {
   auto r = store_->add_account("a@example.org", "hash");

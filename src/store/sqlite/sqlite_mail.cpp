@@ -1,0 +1,401 @@
+// SqliteStore: the mailbox and message operations IMAP needs (mailbox management, flag
+// changes with MODSEQ, expunge with the VANISHED record, copy/move with COPYUID data).
+// Each operation is one transaction; messages share their file, which is removed only when
+// no row refers to it any more.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace mk::store::sqlite {
+namespace {
+
+constexpr const char* kMessageCols =
+    "id, mailbox_id, uid, modseq, blob, size, internaldate, flags, mail_from, rcpt_to, dsn";
+
+MessageInfo read_message_row(Stmt& s) {
+  MessageInfo m;
+  m.id = s.int64(0);
+  m.mailbox_id = s.int64(1);
+  m.uid = std::uint32_t(s.int64(2));
+  m.modseq = std::uint64_t(s.int64(3));
+  m.blob = s.text(4);
+  m.size = std::uint64_t(s.int64(5));
+  m.internaldate = s.int64(6);
+  m.flags = s.text(7);
+  m.mail_from = s.text(8);
+  m.rcpt_to = s.text(9);
+  m.dsn = s.text(10);
+  return m;
+}
+
+Mailbox read_mailbox_row(Stmt& s) {
+  Mailbox m;
+  m.id = s.int64(0);
+  m.account_id = s.int64(1);
+  m.name = s.text(2);
+  m.special_use = s.text(3);
+  m.uidvalidity = std::uint32_t(s.int64(4));
+  m.uidnext = std::uint32_t(s.int64(5));
+  m.highestmodseq = std::uint64_t(s.int64(6));
+  m.subscribed = s.int64(7) != 0;
+  return m;
+}
+
+constexpr const char* kMailboxCols =
+    "id, account_id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed";
+
+// Flags as stored: unique, sorted, space-separated; \Recent is session state, never stored.
+std::string canonical_flags(std::set<std::string> flags) {
+  flags.erase("\\Recent");
+  std::string out;
+  for (const auto& f : flags) out += (out.empty() ? "" : " ") + f;
+  return out;
+}
+
+std::set<std::string> flag_set(std::string_view s) {
+  std::set<std::string> out;
+  for (auto f : split(s, ' '))
+    if (!f.empty()) out.emplace(f);
+  return out;
+}
+
+// Bumps the mailbox's HIGHESTMODSEQ and returns the new value.
+Result<std::uint64_t> next_modseq(Db& db, std::int64_t mailbox_id) {
+  Stmt u(db.handle(),
+         "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq");
+  u.bind(1, mailbox_id);
+  if (!u.step()) return err(u.failed() ? u.error() : "no such mailbox", kNoSuchMailbox);
+  const auto v = std::uint64_t(u.int64(0));
+  if (auto st = u.done(); !st) return st.error();
+  return v;
+}
+
+std::string uid_list(const std::vector<std::uint32_t>& uids) {
+  std::string out;
+  for (auto u : uids) out += (out.empty() ? "" : ",") + std::to_string(u);
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<Mailbox>> SqliteStore::find_mailbox(std::int64_t account_id, std::string_view name) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), fmt::format("SELECT {} FROM mailboxes WHERE account_id = ? AND name = ?", kMailboxCols));
+  s.bind(1, account_id).bind(2, name);
+  if (s.step()) return std::optional<Mailbox>(read_mailbox_row(s));
+  if (s.failed()) return err(s.error());
+  return std::optional<Mailbox>();
+}
+
+Result<Mailbox> SqliteStore::mailbox_by_id(std::int64_t mailbox_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), fmt::format("SELECT {} FROM mailboxes WHERE id = ?", kMailboxCols));
+  s.bind(1, mailbox_id);
+  if (s.step()) return read_mailbox_row(s);
+  if (s.failed()) return err(s.error());
+  return err("no such mailbox", kNoSuchMailbox);
+}
+
+Status SqliteStore::delete_mailbox(std::int64_t account_id, std::string_view name) {
+  std::vector<std::string> blobs;
+  {
+    std::lock_guard lock(mu_);
+    Txn t(db_);
+    if (auto st = t.begin(); !st) return st;
+    std::int64_t id = 0, size = 0;
+    {
+      Stmt q(db_.handle(),
+             "SELECT b.id, coalesce(sum(m.size), 0) FROM mailboxes b LEFT JOIN messages m "
+             "ON m.mailbox_id = b.id WHERE b.account_id = ? AND b.name = ? GROUP BY b.id");
+      q.bind(1, account_id).bind(2, name);
+      if (!q.step()) return err(fmt::format("no mailbox {}", name), kNoSuchMailbox);
+      id = q.int64(0);
+      size = q.int64(1);
+    }
+    {
+      Stmt q(db_.handle(), "SELECT DISTINCT blob FROM messages WHERE mailbox_id = ?");
+      q.bind(1, id);
+      while (q.step()) blobs.push_back(q.text(0));
+    }
+    Stmt d(db_.handle(), "DELETE FROM mailboxes WHERE id = ?");
+    d.bind(1, id);
+    if (auto st = d.done(); !st) return st;
+    Stmt a(db_.handle(), "UPDATE accounts SET used_bytes = max(0, used_bytes - ?) WHERE id = ?");
+    a.bind(1, size).bind(2, account_id);
+    if (auto st = a.done(); !st) return st;
+    if (auto st = t.commit(); !st) return st;
+  }
+  return remove_unreferenced(blobs);
+}
+
+Status SqliteStore::rename_mailbox(std::int64_t account_id, std::string_view from, std::string_view to) {
+  std::lock_guard lock(mu_);
+  Txn t(db_);
+  if (auto st = t.begin(); !st) return st;
+  {
+    Stmt q(db_.handle(), "SELECT 1 FROM mailboxes WHERE account_id = ? AND (name = ?2 OR name LIKE ?3 ESCAPE '\\')");
+    std::string like;
+    for (char c : to) {
+      if (c == '%' || c == '_' || c == '\\') like += '\\';
+      like += c;
+    }
+    q.bind(1, account_id).bind(2, to).bind(3, like + "/%");
+    if (q.step()) return err(fmt::format("mailbox {} already exists", to));
+  }
+  if (from == "INBOX") {
+    // RFC 9051 §6.3.6: a new mailbox gets INBOX's messages; INBOX stays, empty.
+    auto created = create_mailbox_locked(db_, account_id, to, "");
+    if (!created) return created.error();
+    auto inbox = [&]() -> std::int64_t {
+      Stmt q(db_.handle(), "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'");
+      q.bind(1, account_id);
+      return q.step() ? q.int64(0) : 0;
+    }();
+    std::int64_t n = 0;
+    {
+      Stmt c(db_.handle(), "SELECT count(*) FROM messages WHERE mailbox_id = ?");
+      c.bind(1, inbox);
+      if (c.step()) n = c.int64(0);
+    }
+    Stmt mv(db_.handle(),
+            "UPDATE messages SET mailbox_id = ?1, modseq = 1 WHERE mailbox_id = ?2");
+    mv.bind(1, *created).bind(2, inbox);
+    if (auto st = mv.done(); !st) return st;
+    // The moved messages keep their UIDs; the new mailbox's UIDNEXT follows them.
+    Stmt un(db_.handle(),
+            "UPDATE mailboxes SET uidnext = (SELECT coalesce(max(uid), 0) + 1 FROM messages "
+            "WHERE mailbox_id = ?1), highestmodseq = 2 WHERE id = ?1");
+    un.bind(1, *created);
+    if (auto st = un.done(); !st) return st;
+    if (n > 0) {
+      auto m = next_modseq(db_, inbox);
+      if (!m) return m.error();
+    }
+    return t.commit();
+  }
+  Stmt u(db_.handle(),
+         "UPDATE mailboxes SET name = ?3 || substr(name, length(?2) + 1) "
+         "WHERE account_id = ?1 AND (name = ?2 OR substr(name, 1, length(?2) + 1) = ?2 || '/')");
+  u.bind(1, account_id).bind(2, from).bind(3, to);
+  if (auto st = u.done(); !st) return st;
+  if (db_.changes() == 0) return err(fmt::format("no mailbox {}", from), kNoSuchMailbox);
+  return t.commit();
+}
+
+Status SqliteStore::set_subscribed(std::int64_t account_id, std::string_view name, bool on) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(), "UPDATE mailboxes SET subscribed = ? WHERE account_id = ? AND name = ?");
+  u.bind(1, on ? 1 : 0).bind(2, account_id).bind(3, name);
+  if (auto st = u.done(); !st) return st;
+  if (db_.changes() == 0) return err(fmt::format("no mailbox {}", name), kNoSuchMailbox);
+  return {};
+}
+
+Result<std::vector<MessageInfo>> SqliteStore::select_messages(std::string_view where, std::int64_t a,
+                                                              std::int64_t b) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), fmt::format("SELECT {} FROM messages WHERE {} ORDER BY uid", kMessageCols, where));
+  s.bind(1, a).bind(2, b);
+  std::vector<MessageInfo> out;
+  while (s.step()) out.push_back(read_message_row(s));
+  if (s.failed()) return err(s.error());
+  return out;
+}
+
+Result<std::vector<MessageInfo>> SqliteStore::list_messages(std::int64_t mailbox_id) {
+  return select_messages("mailbox_id = ?1 AND ?2 = ?2", mailbox_id, 0);
+}
+
+Result<std::vector<MessageInfo>> SqliteStore::changed_since(std::int64_t mailbox_id, std::uint64_t modseq) {
+  return select_messages("mailbox_id = ?1 AND modseq > ?2", mailbox_id, std::int64_t(modseq));
+}
+
+Result<std::vector<std::uint32_t>> SqliteStore::expunged_since(std::int64_t mailbox_id,
+                                                               std::uint64_t modseq) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
+  s.bind(1, mailbox_id).bind(2, std::int64_t(modseq));
+  std::vector<std::uint32_t> out;
+  while (s.step()) out.push_back(std::uint32_t(s.int64(0)));
+  if (s.failed()) return err(s.error());
+  return out;
+}
+
+Result<FlagResult> SqliteStore::update_flags(std::int64_t mailbox_id,
+                                             const std::vector<std::uint32_t>& uids,
+                                             const FlagUpdate& update) {
+  FlagResult out;
+  {
+    std::lock_guard lock(mu_);
+    Txn t(db_);
+    if (auto st = t.begin(); !st) return st.error();
+    std::optional<std::uint64_t> modseq;
+    Stmt q(db_.handle(),
+           fmt::format("SELECT uid, flags, modseq FROM messages WHERE mailbox_id = ? AND uid IN ({}) ORDER BY uid",
+                       uid_list(uids)));
+    q.bind(1, mailbox_id);
+    struct Row {
+      std::uint32_t uid;
+      std::string flags;
+      std::uint64_t modseq;
+    };
+    std::vector<Row> rows;
+    while (q.step()) rows.push_back({std::uint32_t(q.int64(0)), q.text(1), std::uint64_t(q.int64(2))});
+    if (q.failed()) return err(q.error());
+    for (auto& r : rows) {
+      if (update.unchanged_since && r.modseq > *update.unchanged_since) {
+        out.failed.push_back(r.uid);
+        continue;
+      }
+      auto set = flag_set(r.flags);
+      const std::set<std::string> given(update.flags.begin(), update.flags.end());
+      switch (update.op) {
+        case FlagUpdate::Op::add: set.insert(given.begin(), given.end()); break;
+        case FlagUpdate::Op::remove:
+          for (const auto& f : given) set.erase(f);
+          break;
+        case FlagUpdate::Op::replace: set = given; break;
+      }
+      std::string now = canonical_flags(std::move(set));
+      if (now == r.flags && !update.unchanged_since) continue;  // nothing changed
+      if (!modseq) {
+        auto m = next_modseq(db_, mailbox_id);
+        if (!m) return m.error();
+        modseq = *m;
+      }
+      Stmt u(db_.handle(), "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?");
+      u.bind(1, now).bind(2, std::int64_t(*modseq)).bind(3, mailbox_id).bind(4, r.uid);
+      if (auto st = u.done(); !st) return st.error();
+      out.changed.push_back({r.uid, now, *modseq});
+    }
+    if (auto st = t.commit(); !st) return st.error();
+  }
+  if (on_commit_ && !out.changed.empty()) on_commit_(mailbox_id);
+  return out;
+}
+
+Result<std::vector<std::uint32_t>> SqliteStore::expunge(std::int64_t mailbox_id,
+                                                        const std::vector<std::uint32_t>& uids) {
+  std::vector<std::uint32_t> removed;
+  std::vector<std::string> blobs;
+  {
+    std::lock_guard lock(mu_);
+    Txn t(db_);
+    if (auto st = t.begin(); !st) return st.error();
+    std::int64_t bytes = 0;
+    {
+      Stmt q(db_.handle(), fmt::format("SELECT uid, blob, size FROM messages WHERE mailbox_id = ? AND "
+                                       "uid IN ({}) ORDER BY uid", uid_list(uids)));
+      q.bind(1, mailbox_id);
+      while (q.step()) {
+        removed.push_back(std::uint32_t(q.int64(0)));
+        blobs.push_back(q.text(1));
+        bytes += q.int64(2);
+      }
+    }
+    if (removed.empty()) return removed;
+    auto modseq = next_modseq(db_, mailbox_id);
+    if (!modseq) return modseq.error();
+    Stmt d(db_.handle(), fmt::format("DELETE FROM messages WHERE mailbox_id = ? AND uid IN ({})", uid_list(removed)));
+    d.bind(1, mailbox_id);
+    if (auto st = d.done(); !st) return st.error();
+    for (auto uid : removed) {
+      Stmt e(db_.handle(), "INSERT INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)");
+      e.bind(1, mailbox_id).bind(2, uid).bind(3, std::int64_t(*modseq));
+      if (auto st = e.done(); !st) return st.error();
+    }
+    Stmt a(db_.handle(), "UPDATE accounts SET used_bytes = max(0, used_bytes - ?) WHERE id = "
+                         "(SELECT account_id FROM mailboxes WHERE id = ?)");
+    a.bind(1, bytes).bind(2, mailbox_id);
+    if (auto st = a.done(); !st) return st.error();
+    if (auto st = t.commit(); !st) return st.error();
+  }
+  if (on_commit_) on_commit_(mailbox_id);
+  if (auto st = remove_unreferenced(blobs); !st) return st.error();
+  return removed;
+}
+
+Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
+                                              const std::vector<std::uint32_t>& uids,
+                                              std::int64_t to_mailbox, bool move) {
+  CopyResult out;
+  {
+    std::lock_guard lock(mu_);
+    Txn t(db_);
+    if (auto st = t.begin(); !st) return st.error();
+    {
+      Stmt q(db_.handle(), "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+      q.bind(1, to_mailbox);
+      if (!q.step()) return err("no such mailbox", kNoSuchMailbox);
+      out.uidvalidity = std::uint32_t(q.int64(0));
+    }
+    std::vector<MessageInfo> msgs;
+    {
+      Stmt q(db_.handle(), fmt::format("SELECT {} FROM messages WHERE mailbox_id = ? AND uid IN ({}) ORDER BY uid",
+                                       kMessageCols, uid_list(uids)));
+      q.bind(1, from_mailbox);
+      while (q.step()) msgs.push_back(read_message_row(q));
+    }
+    if (msgs.empty()) return out;
+    auto modseq = next_modseq(db_, to_mailbox);
+    if (!modseq) return modseq.error();
+    std::int64_t bytes = 0;
+    for (const auto& m : msgs) {
+      Stmt u(db_.handle(), "UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ? RETURNING uidnext - 1");
+      u.bind(1, to_mailbox);
+      if (!u.step()) return err(u.error());
+      const auto uid = std::uint32_t(u.int64(0));
+      (void)u.done();
+      Stmt ins(db_.handle(),
+               "INSERT INTO messages(mailbox_id, uid, modseq, blob, size, internaldate, flags, "
+               "mail_from, rcpt_to, dsn) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      ins.bind(1, to_mailbox).bind(2, uid).bind(3, std::int64_t(*modseq)).bind(4, m.blob)
+          .bind(5, std::int64_t(m.size)).bind(6, m.internaldate).bind(7, m.flags)
+          .bind(8, m.mail_from).bind(9, m.rcpt_to).bind(10, m.dsn);
+      if (auto st = ins.done(); !st) return st.error();
+      out.uids.emplace_back(m.uid, uid);
+      bytes += std::int64_t(m.size);
+    }
+    if (move) {
+      auto src_modseq = next_modseq(db_, from_mailbox);
+      if (!src_modseq) return src_modseq.error();
+      std::vector<std::uint32_t> moved;
+      for (const auto& m : msgs) moved.push_back(m.uid);
+      Stmt d(db_.handle(), fmt::format("DELETE FROM messages WHERE mailbox_id = ? AND uid IN ({})", uid_list(moved)));
+      d.bind(1, from_mailbox);
+      if (auto st = d.done(); !st) return st.error();
+      for (auto uid : moved) {
+        Stmt e(db_.handle(), "INSERT INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)");
+        e.bind(1, from_mailbox).bind(2, uid).bind(3, std::int64_t(*src_modseq));
+        if (auto st = e.done(); !st) return st.error();
+      }
+    } else {
+      Stmt a(db_.handle(), "UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = "
+                           "(SELECT account_id FROM mailboxes WHERE id = ?)");
+      a.bind(1, bytes).bind(2, to_mailbox);
+      if (auto st = a.done(); !st) return st.error();
+    }
+    if (auto st = t.commit(); !st) return st.error();
+  }
+  if (on_commit_) {
+    on_commit_(to_mailbox);
+    if (move) on_commit_(from_mailbox);
+  }
+  return out;
+}
+
+Status SqliteStore::remove_unreferenced(const std::vector<std::string>& blobs) {
+  std::lock_guard lock(mu_);
+  for (const auto& b : std::set<std::string>(blobs.begin(), blobs.end())) {
+    Stmt q(db_.handle(), "SELECT 1 FROM messages WHERE blob = ? LIMIT 1");
+    q.bind(1, b);
+    if (!q.step()) blobs_.remove(b);
+  }
+  return {};
+}
+
+}  // namespace mk::store::sqlite

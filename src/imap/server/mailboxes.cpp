@@ -1,0 +1,326 @@
+// Mailbox commands: SELECT/EXAMINE, CREATE, DELETE, RENAME, (UN)SUBSCRIBE, LIST/LSUB,
+// NAMESPACE, STATUS, CLOSE/UNSELECT. Names are UTF-8 inside mailkeep; IMAP4rev1 clients see
+// modified UTF-7 unless they ENABLE UTF8=ACCEPT or IMAP4rev2. "/" separates levels.
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "imap/proto/encode.hpp"
+#include "imap/server/session.hpp"
+
+namespace mk::imap {
+namespace {
+
+constexpr std::size_t kMaxMailboxName = 1000;
+constexpr char kDelimiter = '/';
+constexpr const char* kSystemFlags = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+
+bool valid_name(std::string_view n) {
+  if (n.empty() || n.size() > kMaxMailboxName || n.front() == '/' || n.back() == '/') return false;
+  if (n.find("//") != std::string_view::npos) return false;
+  for (unsigned char c : n)
+    if (c < 0x20 || c == 0x7f || c == '*' || c == '%') return false;
+  return true;
+}
+
+}  // namespace
+
+bool list_match(std::string_view pattern, std::string_view name) {
+  // Iterative wildcard match with backtracking over the last "*" or "%".
+  std::size_t p = 0, n = 0, star_p = std::string_view::npos, star_n = 0;
+  bool star_is_percent = false;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '*' || pattern[p] == '%')) {
+      star_is_percent = pattern[p] == '%';
+      star_p = p++;
+      star_n = n;
+    } else if (p < pattern.size() && pattern[p] == name[n]) {
+      ++p, ++n;
+    } else if (star_p != std::string_view::npos && !(star_is_percent && name[star_n] == kDelimiter)) {
+      p = star_p + 1;
+      n = ++star_n;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && (pattern[p] == '*' || pattern[p] == '%')) ++p;
+  return p == pattern.size();
+}
+
+std::optional<std::string> Session::mailbox_arg(Cursor& c) {
+  auto raw = c.astring();
+  if (!raw) return std::nullopt;
+  std::string name = *raw;
+  if (!utf8_) {
+    auto d = mutf7_decode(name);
+    if (!d) return std::nullopt;
+    name = *d;
+  }
+  // RFC 9051 §5.1: INBOX is case-insensitive, also as the first level of a path.
+  if (iequals(name, "INBOX")) name = "INBOX";
+  else if (name.size() > 6 && iequals(name.substr(0, 6), "INBOX/")) name = "INBOX" + name.substr(5);
+  return name;
+}
+
+std::string Session::mailbox_out(const std::string& name) const {
+  return imap_string(utf8_ ? name : mutf7_encode(name));
+}
+
+Output Session::cmd_select(const CommandHead& h, Cursor& c, bool read_only) {
+  std::optional<std::string> name;
+  if (!c.sp() || !(name = mailbox_arg(c))) return {tagged(h, "BAD", "Syntax: SELECT mailbox")};
+  bool condstore_param = false;
+  if (c.sp()) {
+    // select-params: (CONDSTORE) enables CONDSTORE (RFC 7162 §3.1.8).
+    if (!c.consume('(') || !c.keyword("CONDSTORE") || !c.consume(')'))
+      return {tagged(h, "BAD", "Unsupported SELECT parameter")};
+    condstore_param = true;
+  }
+  if (!c.eof()) return {tagged(h, "BAD", "Unexpected arguments")};
+  std::string out;
+  if (selected_) out += "* OK [CLOSED] Previous mailbox closed\r\n";
+  selected_.reset();
+  auto mb = store_.find_mailbox(account_id_, *name);
+  if (!mb || !*mb) return {out + tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
+  if (!load_selected((*mb)->id)) return {out + tagged(h, "NO", "[SERVERBUG] Cannot open mailbox")};
+  if (condstore_param) condstore_ = true;
+  auto& s = *selected_;
+  s.read_only = read_only;
+  std::set<std::string> keywords;
+  for (const auto& m : s.msgs)
+    for (auto f : split(m.flags, ' '))
+      if (!f.empty() && f[0] != '\\') keywords.emplace(f);
+  std::string kw;
+  for (const auto& k : keywords) kw += " " + k;
+  out += fmt::format("* FLAGS ({}{})\r\n", kSystemFlags, kw);
+  out += fmt::format("* OK [PERMANENTFLAGS ({}{} \\*)] Flags permitted\r\n", kSystemFlags, kw);
+  out += fmt::format("* {} EXISTS\r\n", s.msgs.size());
+  if (!rev2_) {
+    out += "* 0 RECENT\r\n";
+    for (std::size_t i = 0; i < s.msgs.size(); ++i) {
+      if (s.msgs[i].flags.find("\\Seen") == std::string::npos) {
+        out += fmt::format("* OK [UNSEEN {}] First unseen\r\n", i + 1);
+        break;
+      }
+    }
+  }
+  out += fmt::format("* OK [UIDVALIDITY {}] UIDs valid\r\n", s.uidvalidity);
+  out += fmt::format("* OK [UIDNEXT {}] Predicted next UID\r\n", s.uidnext);
+  out += fmt::format("* OK [HIGHESTMODSEQ {}] Highest\r\n", s.modseq);
+  if (rev2_) out += fmt::format("* LIST () \"/\" {}\r\n", mailbox_out(s.name));
+  out += tagged(h, "OK", read_only ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed");
+  return {out};
+}
+
+Output Session::cmd_create(const CommandHead& h, Cursor& c) {
+  std::optional<std::string> name;
+  if (!c.sp() || !(name = mailbox_arg(c))) return {tagged(h, "BAD", "Syntax: CREATE mailbox")};
+  while (!name->empty() && name->back() == kDelimiter) name->pop_back();  // "foo/" creates foo
+  if (!valid_name(*name)) return {tagged(h, "NO", "[CANNOT] Invalid mailbox name")};
+  if (*name == "INBOX") return {tagged(h, "NO", "[ALREADYEXISTS] INBOX always exists")};
+  // Create missing parents too (RFC 9051 §6.3.4).
+  std::string path;
+  for (auto part : split(*name, kDelimiter)) {
+    path += (path.empty() ? "" : "/") + std::string(part);
+    auto existing = store_.find_mailbox(account_id_, path);
+    if (!existing) return {tagged(h, "NO", "[SERVERBUG] Cannot create mailbox")};
+    if (*existing) {
+      if (path == *name) return {tagged(h, "NO", "[ALREADYEXISTS] Mailbox already exists")};
+      continue;
+    }
+    if (auto r = store_.create_mailbox(account_id_, path, ""); !r)
+      return {tagged(h, "NO", "[CANNOT] " + r.error().message)};
+  }
+  return {tagged(h, "OK", "CREATE completed")};
+}
+
+Output Session::cmd_delete(const CommandHead& h, Cursor& c) {
+  std::optional<std::string> name;
+  if (!c.sp() || !(name = mailbox_arg(c)) || !c.eof()) return {tagged(h, "BAD", "Syntax: DELETE mailbox")};
+  if (*name == "INBOX") return {tagged(h, "NO", "[CANNOT] INBOX cannot be deleted")};
+  auto mb = store_.find_mailbox(account_id_, *name);
+  if (!mb || !*mb) return {tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
+  if (!(*mb)->special_use.empty()) return {tagged(h, "NO", "[CANNOT] Special-use mailboxes cannot be deleted")};
+  if (selected_ && selected_->id == (*mb)->id) selected_.reset();
+  if (auto r = store_.delete_mailbox(account_id_, *name); !r)
+    return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
+  return {tagged(h, "OK", "DELETE completed")};
+}
+
+Output Session::cmd_rename(const CommandHead& h, Cursor& c) {
+  std::optional<std::string> from, to;
+  if (!c.sp() || !(from = mailbox_arg(c)) || !c.sp() || !(to = mailbox_arg(c)) || !c.eof())
+    return {tagged(h, "BAD", "Syntax: RENAME from to")};
+  if (!valid_name(*to) || *to == "INBOX") return {tagged(h, "NO", "[CANNOT] Invalid target name")};
+  auto r = store_.rename_mailbox(account_id_, *from, *to);
+  if (!r) {
+    if (r.error().code == store::kNoSuchMailbox) return {tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
+    return {tagged(h, "NO", "[ALREADYEXISTS] " + r.error().message)};
+  }
+  return {tagged(h, "OK", "RENAME completed")};
+}
+
+Output Session::cmd_subscribe(const CommandHead& h, Cursor& c, bool on) {
+  std::optional<std::string> name;
+  if (!c.sp() || !(name = mailbox_arg(c)) || !c.eof()) return {tagged(h, "BAD", "Syntax: SUBSCRIBE mailbox")};
+  auto r = store_.set_subscribed(account_id_, *name, on);
+  if (!r) return {tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
+  return {tagged(h, "OK", on ? "SUBSCRIBE completed" : "UNSUBSCRIBE completed")};
+}
+
+Output Session::cmd_list(const CommandHead& h, Cursor& c, bool lsub) {
+  // LIST [selection-options] reference pattern(s) [RETURN (options)] (RFC 5258 subset)
+  bool only_subscribed = lsub, special_only = false, ret_subscribed = false, ret_special = true;
+  std::vector<std::string> status_items;
+  if (!c.sp()) return {tagged(h, "BAD", "Syntax: LIST reference pattern")};
+  if (!lsub && c.consume('(')) {
+    while (!c.consume(')')) {
+      if (c.keyword("SUBSCRIBED")) only_subscribed = ret_subscribed = true;
+      else if (c.keyword("SPECIAL-USE")) special_only = true;
+      else if (c.keyword("RECURSIVEMATCH") || c.keyword("REMOTE")) {}
+      else return {tagged(h, "BAD", "Unknown LIST selection option")};
+      c.sp();
+    }
+    if (!c.sp()) return {tagged(h, "BAD", "Syntax: LIST (options) reference pattern")};
+  }
+  auto ref = c.astring();
+  if (!ref || !c.sp()) return {tagged(h, "BAD", "Syntax: LIST reference pattern")};
+  std::vector<std::string> patterns;
+  if (c.consume('(')) {
+    do {
+      auto p = c.list_mailbox();
+      if (!p) return {tagged(h, "BAD", "Invalid pattern")};
+      patterns.push_back(*p);
+    } while (c.sp());
+    if (!c.consume(')')) return {tagged(h, "BAD", "Invalid pattern list")};
+  } else {
+    auto p = c.list_mailbox();
+    if (!p) return {tagged(h, "BAD", "Invalid pattern")};
+    patterns.push_back(*p);
+  }
+  if (c.sp()) {
+    if (lsub || !c.keyword("RETURN") || !c.sp() || !c.consume('('))
+      return {tagged(h, "BAD", "Syntax: RETURN (options)")};
+    while (!c.consume(')')) {
+      if (c.keyword("SUBSCRIBED")) ret_subscribed = true;
+      else if (c.keyword("SPECIAL-USE")) ret_special = true;
+      else if (c.keyword("CHILDREN")) {}
+      else if (c.keyword("STATUS")) {
+        if (!c.sp() || !c.consume('(')) return {tagged(h, "BAD", "Syntax: STATUS (items)")};
+        while (auto a = c.atom()) {
+          status_items.push_back(to_upper(*a));
+          c.sp();
+        }
+        if (!c.consume(')')) return {tagged(h, "BAD", "Syntax: STATUS (items)")};
+      } else {
+        return {tagged(h, "BAD", "Unknown LIST return option")};
+      }
+      c.sp();
+    }
+  }
+  if (!c.eof()) return {tagged(h, "BAD", "Unexpected arguments")};
+  const char* verb = lsub ? "LSUB" : "LIST";
+  std::string out;
+  if (patterns.size() == 1 && patterns[0].empty()) {
+    // RFC 9051 §6.3.9: an empty pattern asks for the delimiter.
+    out += fmt::format("* {} (\\Noselect) \"/\" \"\"\r\n", verb);
+    return {out + tagged(h, "OK", std::string(verb) + " completed")};
+  }
+  auto mbs = store_.list_mailboxes(account_id_);
+  if (!mbs) return {tagged(h, "NO", "[SERVERBUG] Cannot list mailboxes")};
+  std::set<std::string> names;
+  for (const auto& m : *mbs) names.insert(m.name);
+  for (const auto& m : *mbs) {
+    bool match = false;
+    for (auto pat : patterns) {
+      std::string full = *ref + pat;
+      if (!utf8_) {
+        if (auto d = mutf7_decode(full)) full = *d;
+      }
+      if (iequals(full, "INBOX")) full = "INBOX";
+      if (list_match(full, m.name)) match = true;
+    }
+    if (!match) continue;
+    if (only_subscribed && !m.subscribed) continue;
+    if (special_only && m.special_use.empty()) continue;
+    const bool children = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+      return n.size() > m.name.size() && n.compare(0, m.name.size(), m.name) == 0 && n[m.name.size()] == '/';
+    });
+    std::string attrs = children ? "\\HasChildren" : "\\HasNoChildren";
+    if (ret_subscribed && m.subscribed) attrs += " \\Subscribed";
+    if (ret_special && !m.special_use.empty()) attrs += " " + m.special_use;
+    out += fmt::format("* {} ({}) \"/\" {}\r\n", verb, attrs, mailbox_out(m.name));
+    if (!status_items.empty()) {
+      std::string err;
+      auto line = status_response(m.name, status_items, err);
+      if (line) out += *line;
+    }
+  }
+  return {out + tagged(h, "OK", std::string(verb) + " completed")};
+}
+
+Output Session::cmd_namespace(const CommandHead& h, Cursor& c) {
+  return {"* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n" + tagged(h, "OK", "NAMESPACE completed")};
+}
+
+std::optional<std::string> Session::status_response(const std::string& name,
+                                                    const std::vector<std::string>& items,
+                                                    std::string& error) {
+  auto mb = store_.find_mailbox(account_id_, name);
+  if (!mb || !*mb) return error = "[NONEXISTENT] No such mailbox", std::nullopt;
+  auto msgs = store_.list_messages((*mb)->id);
+  if (!msgs) return error = "[SERVERBUG] Cannot read mailbox", std::nullopt;
+  std::uint64_t unseen = 0, deleted = 0, size = 0;
+  for (const auto& m : *msgs) {
+    if (m.flags.find("\\Seen") == std::string::npos) ++unseen;
+    if (m.flags.find("\\Deleted") != std::string::npos) ++deleted;
+    size += m.size;
+  }
+  std::string data;
+  for (const auto& i : items) {
+    std::uint64_t v;
+    if (i == "MESSAGES") v = msgs->size();
+    else if (i == "UIDNEXT") v = (*mb)->uidnext;
+    else if (i == "UIDVALIDITY") v = (*mb)->uidvalidity;
+    else if (i == "UNSEEN") v = unseen;
+    else if (i == "DELETED") v = deleted;
+    else if (i == "SIZE") v = size;
+    else if (i == "RECENT") v = 0;  // \Recent is not kept (IMAP4rev2 removed it)
+    else if (i == "HIGHESTMODSEQ") v = (*mb)->highestmodseq;
+    else return error = "Unknown STATUS item " + i, std::nullopt;
+    data += fmt::format("{}{} {}", data.empty() ? "" : " ", i, v);
+  }
+  return fmt::format("* STATUS {} ({})\r\n", mailbox_out(name), data);
+}
+
+Output Session::cmd_status(const CommandHead& h, Cursor& c) {
+  std::optional<std::string> name;
+  if (!c.sp() || !(name = mailbox_arg(c)) || !c.sp() || !c.consume('('))
+    return {tagged(h, "BAD", "Syntax: STATUS mailbox (items)")};
+  std::vector<std::string> items;
+  while (auto a = c.atom()) {
+    items.push_back(to_upper(*a));
+    if (!c.sp()) break;
+  }
+  if (!c.consume(')') || !c.eof() || items.empty()) return {tagged(h, "BAD", "Syntax: STATUS mailbox (items)")};
+  std::string error;
+  auto line = status_response(*name, items, error);
+  if (!line) return {tagged(h, error.starts_with("Unknown") ? "BAD" : "NO", error)};
+  return {*line + tagged(h, "OK", "STATUS completed")};
+}
+
+Output Session::cmd_close(const CommandHead& h, Cursor& c, bool expunge) {
+  if (!c.eof()) return {tagged(h, "BAD", "No arguments expected")};
+  if (expunge && !selected_->read_only) {
+    std::vector<std::uint32_t> uids;
+    for (const auto& m : selected_->msgs)
+      if (m.flags.find("\\Deleted") != std::string::npos) uids.push_back(m.uid);
+    if (!uids.empty()) (void)store_.expunge(selected_->id, uids);  // silently, RFC 9051 §6.4.1
+  }
+  selected_.reset();
+  return {tagged(h, "OK", expunge ? "CLOSE completed" : "UNSELECT completed")};
+}
+
+}  // namespace mk::imap

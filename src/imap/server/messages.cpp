@@ -1,0 +1,325 @@
+// Message commands: FETCH, STORE, COPY, MOVE, EXPUNGE (and UID forms), APPEND.
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "imap/proto/encode.hpp"
+#include "imap/proto/fetch.hpp"
+#include "imap/server/session.hpp"
+#include "message/codec.hpp"
+#include "message/mime.hpp"
+
+namespace mk::imap {
+namespace {
+
+std::string internal_date(std::int64_t t) {
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::time_t tt = t;
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  return fmt::format("\"{:02d}-{}-{} {:02d}:{:02d}:{:02d} +0000\"", tm.tm_mday, kMonths[tm.tm_mon],
+                     tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+// "1,3:5" style set for COPYUID/APPENDUID.
+std::string uid_set(std::vector<std::uint32_t> uids) {
+  std::string out;
+  for (std::size_t i = 0; i < uids.size();) {
+    std::size_t j = i;
+    while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + (i == j ? std::to_string(uids[i])
+                                               : fmt::format("{}:{}", uids[i], uids[j]));
+    i = j + 1;
+  }
+  return out;
+}
+
+std::string literal(std::string_view data) { return fmt::format("{{{}}}\r\n", data.size()) + std::string(data); }
+
+std::string apply_partial(std::string s, const FetchAtt& a) {
+  if (!a.partial) return s;
+  if (a.partial->first >= s.size()) return {};
+  return s.substr(a.partial->first, a.partial->second);
+}
+
+}  // namespace
+
+Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
+  std::optional<SeqSet> set;
+  if (!c.sp() || !(set = parse_seq_set(c)) || !c.sp()) return {tagged(h, "BAD", "Syntax: FETCH set items")};
+  std::string error;
+  auto atts = parse_fetch_atts(c, error);
+  if (!atts) return {tagged(h, "BAD", error)};
+  std::optional<std::uint64_t> changed_since;
+  if (c.sp()) {
+    // fetch-modifier (CHANGEDSINCE n) (RFC 7162 §3.1.4)
+    if (!c.consume('(') || !c.keyword("CHANGEDSINCE") || !c.sp() || !(changed_since = c.number64()) ||
+        !c.consume(')'))
+      return {tagged(h, "BAD", "Unsupported FETCH modifier")};
+    condstore_ = true;
+  }
+  if (!c.eof()) return {tagged(h, "BAD", "Unexpected arguments")};
+  auto& s = *selected_;
+  const auto idx = resolve(*set, h.uid);
+  if (!h.uid && !set->saved) {
+    for (auto [a, b] : set->ranges)
+      if ((a != kStar && a > s.msgs.size()) || (b != kStar && b > s.msgs.size()))
+        return {tagged(h, "BAD", "Invalid message sequence number")};
+  }
+  bool needs_body = false, sets_seen = false, wants_modseq = condstore_;
+  for (const auto& a : *atts) {
+    using K = FetchAtt::Kind;
+    if (a.kind != K::flags && a.kind != K::uid && a.kind != K::internaldate && a.kind != K::rfc822_size &&
+        a.kind != K::modseq)
+      needs_body = true;
+    if ((a.kind == K::body_section && !a.peek) || (a.kind == K::binary && !a.peek) || a.kind == K::rfc822 ||
+        a.kind == K::rfc822_text)
+      sets_seen = true;
+    if (a.kind == K::modseq) wants_modseq = true;
+  }
+  std::vector<store::MessageInfo> infos;
+  {
+    auto all = store_.list_messages(s.id);
+    if (!all) return {tagged(h, "NO", "[SERVERBUG] Cannot read mailbox")};
+    infos = std::move(all.value());
+  }
+  auto info_for = [&](std::uint32_t uid) -> const store::MessageInfo* {
+    auto it = std::lower_bound(infos.begin(), infos.end(), uid,
+                               [](const store::MessageInfo& m, std::uint32_t u) { return m.uid < u; });
+    return (it != infos.end() && it->uid == uid) ? &*it : nullptr;
+  };
+  if (sets_seen && !s.read_only) {
+    std::vector<std::uint32_t> unseen;
+    for (auto i : idx)
+      if (s.msgs[i].flags.find("\\Seen") == std::string::npos) unseen.push_back(s.msgs[i].uid);
+    if (!unseen.empty()) {
+      auto r = store_.update_flags(s.id, unseen, {store::FlagUpdate::Op::add, {"\\Seen"}, {}});
+      if (r) {
+        for (const auto& ch : r->changed)
+          for (auto& info : infos)
+            if (info.uid == ch.uid) info.flags = ch.flags, info.modseq = ch.modseq;
+      }
+    }
+  }
+  std::string out;
+  for (auto i : idx) {
+    auto& e = s.msgs[i];
+    const store::MessageInfo* info = info_for(e.uid);
+    if (!info) continue;  // expunged by another session; reported at the next update
+    if (changed_since && info->modseq <= *changed_since) continue;
+    std::string items;
+    auto add = [&](const std::string& x) { items += (items.empty() ? "" : " ") + x; };
+    const bool flags_changed = e.flags != info->flags;
+    e.flags = info->flags;
+    e.modseq = info->modseq;
+    std::string data;
+    std::optional<message::Part> mime;
+    if (needs_body) {
+      auto d = store_.read_message(*info);
+      if (!d) return {out + tagged(h, "NO", "[SERVERBUG] Cannot read message")};
+      data = std::move(d.value());
+      mime = message::parse_mime(data);
+    }
+    bool has_uid = false, has_flags = false;
+    for (const auto& a : *atts) {
+      using K = FetchAtt::Kind;
+      switch (a.kind) {
+        case K::uid: add(fmt::format("UID {}", e.uid)), has_uid = true; break;
+        case K::flags: add(fmt::format("FLAGS ({})", e.flags)), has_flags = true; break;
+        case K::internaldate: add("INTERNALDATE " + internal_date(info->internaldate)); break;
+        case K::rfc822_size: add(fmt::format("RFC822.SIZE {}", data.empty() ? info->size : data.size())); break;
+        case K::modseq: break;  // added below
+        case K::envelope: add("ENVELOPE " + render_envelope(*mime)); break;
+        case K::body_structure: add("BODYSTRUCTURE " + render_body_structure(*mime, true)); break;
+        case K::body: add("BODY " + render_body_structure(*mime, false)); break;
+        case K::rfc822: add("RFC822 " + literal(data)); break;
+        case K::rfc822_header: add("RFC822.HEADER " + literal(mime->header_text(data))); break;
+        case K::rfc822_text: add("RFC822.TEXT " + literal(mime->body(data))); break;
+        case K::body_section: {
+          auto bytes = section_bytes(data, *mime, a.section);
+          add(a.name + " " + (bytes ? literal(apply_partial(std::move(*bytes), a)) : std::string("NIL")));
+          break;
+        }
+        case K::binary:
+        case K::binary_size: {
+          const message::Part* p = message::find_part(*mime, a.section.part);
+          if (!p || p->is_multipart())
+            return {out + tagged(h, "NO", "[UNKNOWN-CTE] No such part or not a leaf part")};
+          if (p->encoding != "7bit" && p->encoding != "8bit" && p->encoding != "binary" &&
+              p->encoding != "base64" && p->encoding != "quoted-printable")
+            return {out + tagged(h, "NO", "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding")};
+          std::string decoded = a.section.part.empty() ? std::string(p->body(data))
+                                                        : message::decode_transfer(p->body(data), p->encoding);
+          if (a.kind == K::binary_size) add(fmt::format("{} {}", a.name, decoded.size()));
+          else add(a.name + " " + (decoded.find('\0') != std::string::npos ? "~" : "") + literal(apply_partial(decoded, a)));
+          break;
+        }
+      }
+    }
+    // RFC 9051 §6.4.8: UID FETCH always returns UID; a \Seen change returns FLAGS.
+    if (h.uid && !has_uid) items = fmt::format("UID {}{}{}", e.uid, items.empty() ? "" : " ", items);
+    if (sets_seen && flags_changed && !has_flags) add(fmt::format("FLAGS ({})", e.flags));
+    if (wants_modseq) add(fmt::format("MODSEQ ({})", e.modseq));
+    out += fmt::format("* {} FETCH ({})\r\n", i + 1, items);
+  }
+  return {out + updates(h.uid) + tagged(h, "OK", "FETCH completed")};
+}
+
+Output Session::cmd_store(const CommandHead& h, Cursor& c) {
+  std::optional<SeqSet> set;
+  if (!c.sp() || !(set = parse_seq_set(c)) || !c.sp()) return {tagged(h, "BAD", "Syntax: STORE set item flags")};
+  store::FlagUpdate u;
+  if (c.consume('(')) {
+    std::optional<std::uint64_t> n;
+    if (!c.keyword("UNCHANGEDSINCE") || !c.sp() || !(n = c.number64()) || !c.consume(')') || !c.sp())
+      return {tagged(h, "BAD", "Unsupported STORE modifier")};
+    u.unchanged_since = *n;
+    condstore_ = true;
+  }
+  if (c.consume('+')) u.op = store::FlagUpdate::Op::add;
+  else if (c.consume('-')) u.op = store::FlagUpdate::Op::remove;
+  else u.op = store::FlagUpdate::Op::replace;
+  bool silent;
+  if (c.keyword("FLAGS.SILENT")) silent = true;
+  else if (c.keyword("FLAGS")) silent = false;
+  else return {tagged(h, "BAD", "Syntax: STORE set [+-]FLAGS[.SILENT] (flags)")};
+  if (!c.sp()) return {tagged(h, "BAD", "Missing flags")};
+  if (c.peek('(')) {
+    auto f = parse_flag_list(c);
+    if (!f) return {tagged(h, "BAD", "Invalid flag list")};
+    u.flags = std::move(*f);
+  } else {
+    do {
+      auto f = parse_flag(c);
+      if (!f) return {tagged(h, "BAD", "Invalid flag")};
+      u.flags.push_back(std::move(*f));
+    } while (c.sp());
+  }
+  if (!c.eof()) return {tagged(h, "BAD", "Unexpected arguments")};
+  for (const auto& f : u.flags)
+    if (f == "\\Recent") return {tagged(h, "BAD", "\\Recent cannot be stored")};
+  auto& s = *selected_;
+  if (s.read_only) return {tagged(h, "NO", "[READ-ONLY] Mailbox is read-only")};
+  const auto idx = resolve(*set, h.uid);
+  std::vector<std::uint32_t> uids;
+  for (auto i : idx) uids.push_back(s.msgs[i].uid);
+  auto r = store_.update_flags(s.id, uids, u);
+  if (!r) return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
+  std::string out;
+  for (const auto& ch : r->changed) {
+    auto i = index_of_uid(ch.uid);
+    if (!i) continue;
+    s.msgs[*i].flags = ch.flags;
+    s.msgs[*i].modseq = ch.modseq;
+    if (!silent || u.unchanged_since)
+      out += fmt::format("* {} FETCH ({}FLAGS ({}){})\r\n", *i + 1, h.uid ? fmt::format("UID {} ", ch.uid) : "",
+                         ch.flags, condstore_ ? fmt::format(" MODSEQ ({})", ch.modseq) : "");
+  }
+  if (!r->changed.empty()) s.modseq = std::max(s.modseq, r->changed.back().modseq);
+  std::string code;
+  if (!r->failed.empty()) {
+    std::vector<std::uint32_t> failed = r->failed;
+    if (!h.uid) {
+      for (auto& f : failed) f = std::uint32_t(*index_of_uid(f) + 1);
+    }
+    code = "[MODIFIED " + uid_set(failed) + "] ";
+  }
+  return {out + updates(h.uid) + tagged(h, "OK", code + "STORE completed")};
+}
+
+Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
+  std::optional<SeqSet> set;
+  std::optional<std::string> dest;
+  if (!c.sp() || !(set = parse_seq_set(c)) || !c.sp() || !(dest = mailbox_arg(c)) || !c.eof())
+    return {tagged(h, "BAD", move ? "Syntax: MOVE set mailbox" : "Syntax: COPY set mailbox")};
+  auto& s = *selected_;
+  if (move && s.read_only) return {tagged(h, "NO", "[READ-ONLY] Mailbox is read-only")};
+  auto mb = store_.find_mailbox(account_id_, *dest);
+  if (!mb || !*mb) return {tagged(h, "NO", "[TRYCREATE] No such mailbox")};
+  std::vector<std::uint32_t> uids;
+  for (auto i : resolve(*set, h.uid)) uids.push_back(s.msgs[i].uid);
+  if (uids.empty()) return {tagged(h, "OK", move ? "MOVE completed" : "COPY completed")};
+  auto r = store_.copy_messages(s.id, uids, (*mb)->id, move);
+  if (!r) return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
+  std::vector<std::uint32_t> from, to;
+  for (auto [a, b] : r->uids) from.push_back(a), to.push_back(b);
+  const std::string copyuid = fmt::format("[COPYUID {} {} {}]", r->uidvalidity, uid_set(from), uid_set(to));
+  if (!move) return {updates(h.uid) + tagged(h, "OK", copyuid + " COPY completed")};
+  // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGEs.
+  return {"* OK " + copyuid + " Moved\r\n" + updates(true) + tagged(h, "OK", "MOVE completed")};
+}
+
+Output Session::cmd_expunge(const CommandHead& h, Cursor& c) {
+  std::optional<SeqSet> set;
+  if (h.uid && (!c.sp() || !(set = parse_seq_set(c)))) return {tagged(h, "BAD", "Syntax: UID EXPUNGE set")};
+  if (!c.eof()) return {tagged(h, "BAD", "Unexpected arguments")};
+  auto& s = *selected_;
+  if (s.read_only) return {tagged(h, "NO", "[READ-ONLY] Mailbox is read-only")};
+  std::vector<std::uint32_t> uids;
+  const auto idx = set ? resolve(*set, true) : std::vector<std::size_t>();
+  for (std::size_t i = 0; i < s.msgs.size(); ++i) {
+    if (s.msgs[i].flags.find("\\Deleted") == std::string::npos) continue;
+    if (set && !std::binary_search(idx.begin(), idx.end(), i)) continue;
+    uids.push_back(s.msgs[i].uid);
+  }
+  if (!uids.empty()) {
+    auto r = store_.expunge(s.id, uids);
+    if (!r) return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
+  }
+  return {updates(true) + tagged(h, "OK", "EXPUNGE completed")};
+}
+
+Output Session::cmd_append(const CommandHead& h, Cursor& c) {
+  std::optional<std::string> name;
+  if (!c.sp() || !(name = mailbox_arg(c)) || !c.sp()) return {tagged(h, "BAD", "Syntax: APPEND mailbox [flags] [date] message")};
+  std::vector<std::string> flags;
+  if (c.peek('(')) {
+    auto f = parse_flag_list(c);
+    if (!f || !c.sp()) return {tagged(h, "BAD", "Invalid flag list")};
+    flags = std::move(*f);
+  }
+  std::optional<std::int64_t> date;
+  if (c.peek('"')) {
+    date = parse_date_time(c);
+    if (!date || !c.sp()) return {tagged(h, "BAD", "Invalid date-time")};
+  }
+  auto data = c.string(true);
+  if (!data) return {tagged(h, "BAD", "Missing message literal")};
+  if (!c.eof()) return {tagged(h, "NO", "[CANNOT] MULTIAPPEND is not supported")};
+  if (data->empty()) return {tagged(h, "NO", "Empty message")};
+  if (data->size() > cfg_.max_append_size) return {tagged(h, "NO", "[TOOBIG] Message too large")};
+  auto mb = store_.find_mailbox(account_id_, *name);
+  if (!mb || !*mb) return {tagged(h, "NO", "[TRYCREATE] No such mailbox")};
+  store::NewMessage m;
+  m.data = std::make_shared<const std::string>(std::move(*data));
+  std::set<std::string> fs(flags.begin(), flags.end());
+  fs.erase("\\Recent");
+  for (const auto& f : fs) m.flags += (m.flags.empty() ? "" : " ") + f;
+  m.internaldate = date.value_or(std::time(nullptr));
+  m.deliveries.push_back(store::Delivery{account_id_, *name, "", "", true});
+  append_ = std::move(m);
+  append_tag_ = h.tag;
+  return {"", Next::append};
+}
+
+store::NewMessage Session::take_append() {
+  auto m = std::move(*append_);
+  append_.reset();
+  return m;
+}
+
+Output Session::on_appended(const store::DeliverResult& r) {
+  CommandHead h{append_tag_, "APPEND", false};
+  if (!r) {
+    if (r.error().code == store::kNoSuchMailbox) return {tagged(h, "NO", "[TRYCREATE] No such mailbox")};
+    return {tagged(h, "NO", "[SERVERBUG] Message not stored, try again")};
+  }
+  const auto& at = r->front();
+  return {updates() + tagged(h, "OK", fmt::format("[APPENDUID {} {}] APPEND completed", at.uidvalidity, at.uid))};
+}
+
+}  // namespace mk::imap

@@ -1,0 +1,361 @@
+// SEARCH and UID SEARCH (RFC 9051 §6.4.4), with ESEARCH results (RFC 4731/9051 RETURN)
+// and SEARCHRES "$" (RFC 5182). Header and text keys match case-insensitively on decoded
+// text: encoded words in headers and transfer encodings and charsets in bodies are decoded
+// before matching, so a search finds what the user sees.
+#include <algorithm>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "imap/server/session.hpp"
+#include "message/codec.hpp"
+#include "message/header.hpp"
+#include "message/mime.hpp"
+
+namespace mk::imap {
+namespace {
+
+constexpr int kMaxSearchKeys = 1000;
+
+struct Key {
+  enum class T {
+    all, flag_set, flag_unset, header, body, text, before, on, since, sent_before, sent_on,
+    sent_since, larger, smaller, uid, seq, not_, or_, and_, modseq
+  } t = T::all;
+  std::string a, b;  // flag / header name / search string
+  std::int64_t n = 0;
+  SeqSet set;
+  std::vector<Key> kids;
+};
+
+struct ParseCtx {
+  Cursor& c;
+  int keys = 0;
+  std::string error;
+};
+
+bool parse_key(ParseCtx& p, Key& k, int depth);
+
+bool parse_keys(ParseCtx& p, std::vector<Key>& out, int depth, bool until_paren) {
+  do {
+    if (until_paren && p.c.peek(')')) break;
+    Key k;
+    if (!parse_key(p, k, depth)) return false;
+    out.push_back(std::move(k));
+  } while (p.c.sp());
+  return true;
+}
+
+bool parse_key(ParseCtx& p, Key& k, int depth) {
+  using T = Key::T;
+  auto& c = p.c;
+  if (++p.keys > kMaxSearchKeys || depth > kMaxNesting) return p.error = "Search too complex", false;
+  auto str = [&](std::string& into) {
+    if (!c.sp()) return false;
+    auto s = c.astring();
+    if (!s) return false;
+    into = to_lower(*s);
+    return true;
+  };
+  auto date = [&](T t) {
+    std::optional<std::int64_t> d;
+    if (!c.sp() || !(d = parse_date(c))) return p.error = "Invalid date", false;
+    k.t = t;
+    k.n = *d;
+    return true;
+  };
+  auto flag = [&](T t, const char* f) {
+    k.t = t;
+    k.a = f;
+    return true;
+  };
+  if (c.consume('(')) {
+    k.t = T::and_;
+    if (!parse_keys(p, k.kids, depth + 1, true) || !c.consume(')')) return p.error = "Unbalanced parentheses", false;
+    return true;
+  }
+  if (c.peek('$') || c.peek('*') || (!c.eof() && is_digit(c.rest()[0]))) {
+    auto s = parse_seq_set(c);
+    if (!s) return p.error = "Invalid sequence set", false;
+    k.t = T::seq;
+    k.set = std::move(*s);
+    return true;
+  }
+  if (c.keyword("ALL")) return k.t = T::all, true;
+  if (c.keyword("ANSWERED")) return flag(T::flag_set, "\\Answered");
+  if (c.keyword("DELETED")) return flag(T::flag_set, "\\Deleted");
+  if (c.keyword("FLAGGED")) return flag(T::flag_set, "\\Flagged");
+  if (c.keyword("SEEN")) return flag(T::flag_set, "\\Seen");
+  if (c.keyword("DRAFT")) return flag(T::flag_set, "\\Draft");
+  if (c.keyword("UNANSWERED")) return flag(T::flag_unset, "\\Answered");
+  if (c.keyword("UNDELETED")) return flag(T::flag_unset, "\\Deleted");
+  if (c.keyword("UNFLAGGED")) return flag(T::flag_unset, "\\Flagged");
+  if (c.keyword("UNSEEN") || c.keyword("NEW")) return flag(T::flag_unset, "\\Seen");
+  if (c.keyword("UNDRAFT")) return flag(T::flag_unset, "\\Draft");
+  if (c.keyword("OLD")) return k.t = T::all, true;     // no \Recent: every message is old
+  if (c.keyword("RECENT")) return k.t = T::not_, k.kids.push_back(Key{}), true;
+  for (auto [word, type] : {std::pair{"KEYWORD", T::flag_set}, std::pair{"UNKEYWORD", T::flag_unset}}) {
+    if (c.keyword(word)) {
+      std::optional<std::string> f;
+      if (!c.sp() || !(f = parse_flag(c))) return p.error = "Invalid keyword", false;
+      k.t = type;
+      k.a = *f;
+      return true;
+    }
+  }
+  if (c.keyword("BEFORE")) return date(T::before);
+  if (c.keyword("ON")) return date(T::on);
+  if (c.keyword("SINCE")) return date(T::since);
+  if (c.keyword("SENTBEFORE")) return date(T::sent_before);
+  if (c.keyword("SENTON")) return date(T::sent_on);
+  if (c.keyword("SENTSINCE")) return date(T::sent_since);
+  for (const char* h : {"FROM", "TO", "CC", "BCC", "SUBJECT"}) {
+    if (c.keyword(h)) {
+      k.t = T::header;
+      k.a = h;
+      return str(k.b) ? true : (p.error = "Missing search string", false);
+    }
+  }
+  if (c.keyword("HEADER")) {
+    k.t = T::header;
+    std::optional<std::string> name;
+    if (!c.sp() || !(name = c.astring())) return p.error = "Missing header name", false;
+    k.a = to_upper(*name);
+    return str(k.b) ? true : (p.error = "Missing search string", false);
+  }
+  if (c.keyword("BODY")) return k.t = T::body, str(k.b) ? true : (p.error = "Missing search string", false);
+  if (c.keyword("TEXT")) return k.t = T::text, str(k.b) ? true : (p.error = "Missing search string", false);
+  for (auto [word, type] : {std::pair{"LARGER", T::larger}, std::pair{"SMALLER", T::smaller}}) {
+    if (c.keyword(word)) {
+      std::optional<std::uint64_t> n;
+      if (!c.sp() || !(n = c.number64())) return p.error = "Invalid size", false;
+      k.t = type;
+      k.n = std::int64_t(*n);
+      return true;
+    }
+  }
+  if (c.keyword("UID")) {
+    std::optional<SeqSet> s;
+    if (!c.sp() || !(s = parse_seq_set(c))) return p.error = "Invalid UID set", false;
+    k.t = T::uid;
+    k.set = std::move(*s);
+    return true;
+  }
+  if (c.keyword("NOT")) {
+    k.t = T::not_;
+    k.kids.emplace_back();
+    return c.sp() && parse_key(p, k.kids[0], depth + 1);
+  }
+  if (c.keyword("OR")) {
+    k.t = T::or_;
+    k.kids.resize(2);
+    return c.sp() && parse_key(p, k.kids[0], depth + 1) && c.sp() && parse_key(p, k.kids[1], depth + 1);
+  }
+  if (c.keyword("MODSEQ")) {
+    // MODSEQ [entry-name entry-type-req] mod-sequence-valzer (entry parts are ignored)
+    if (!c.sp()) return p.error = "Invalid MODSEQ", false;
+    if (c.peek('"')) {
+      if (!c.string() || !c.sp() || !c.atom() || !c.sp()) return p.error = "Invalid MODSEQ", false;
+    }
+    auto n = c.number64();
+    if (!n) return p.error = "Invalid MODSEQ", false;
+    k.t = T::modseq;
+    k.n = std::int64_t(*n);
+    return true;
+  }
+  return p.error = "Unknown search key", false;
+}
+
+struct Msg {
+  const SeqEntry& e;
+  const store::MessageInfo& info;
+  store::Store& store;
+  std::uint32_t seq;
+  std::uint32_t max_seq;
+  std::uint32_t max_uid;
+  std::optional<std::string> data;
+  std::optional<message::Part> mime;
+  const std::string& bytes() {
+    if (!data) {
+      auto d = store.read_message(info);
+      data = d ? std::move(d.value()) : std::string();
+    }
+    return *data;
+  }
+  const message::Part& part() {
+    if (!mime) mime = message::parse_mime(bytes());
+    return *mime;
+  }
+};
+
+bool has_flag(const std::string& flags, const std::string& f) {
+  for (auto x : split(flags, ' '))
+    if (iequals(x, f)) return true;
+  return false;
+}
+
+std::string lower_decoded_header(Msg& m, const std::string& name) {
+  std::string out;
+  for (const auto& h : m.part().headers)
+    if (iequals(h.name, name)) out += to_lower(message::decode_words(message::unfold(h.value))) + "\n";
+  return out;
+}
+
+void collect_text(const message::Part& p, std::string_view msg, std::string& out, int depth) {
+  if (depth > kMaxNesting) return;
+  if (p.is_multipart() || p.is_message()) {
+    for (const auto& c : p.children) collect_text(c, msg, out, depth + 1);
+    return;
+  }
+  if (p.type != "text") return;
+  std::string text = message::decode_transfer(p.body(msg), p.encoding);
+  std::string charset = "us-ascii";
+  for (const auto& [k, v] : p.type_params)
+    if (k == "charset") charset = v;
+  if (auto u = message::to_utf8(text, charset)) text = std::move(*u);
+  out += to_lower(text);
+  out += '\n';
+}
+
+std::int64_t sent_date(Msg& m) {
+  // Date: header parsed loosely (day month year); falls back to the internal date.
+  auto v = message::header_value(m.part().headers, "Date");
+  if (!v) return m.info.internaldate;
+  std::string s = *v;
+  for (auto& ch : s)
+    if (ch == ',') ch = ' ';
+  std::vector<std::string_view> words;
+  for (auto w : split(s, ' '))
+    if (!w.empty()) words.push_back(w);
+  for (std::size_t i = 0; i + 2 < words.size(); ++i) {
+    Cursor c(fmt::format("{}-{}-{}", words[i], words[i + 1], words[i + 2]));
+    if (auto d = parse_date(c)) return *d;
+  }
+  return m.info.internaldate;
+}
+
+bool eval(const Key& k, Msg& m) {
+  using T = Key::T;
+  constexpr std::int64_t kDay = 86400;
+  auto day = [](std::int64_t t) { return t - ((t % kDay) + kDay) % kDay; };
+  switch (k.t) {
+    case T::all: return true;
+    case T::flag_set: return has_flag(m.e.flags, k.a);
+    case T::flag_unset: return !has_flag(m.e.flags, k.a);
+    case T::header:
+      if (k.b.empty()) return !lower_decoded_header(m, k.a).empty() || k.a == "SUBJECT";
+      return lower_decoded_header(m, k.a).find(k.b) != std::string::npos;
+    case T::body: {
+      std::string t;
+      collect_text(m.part(), m.bytes(), t, 0);
+      return t.find(k.b) != std::string::npos;
+    }
+    case T::text: {
+      std::string t = to_lower(message::decode_words(std::string(m.part().header_text(m.bytes()))));
+      collect_text(m.part(), m.bytes(), t, 0);
+      return t.find(k.b) != std::string::npos;
+    }
+    case T::before: return day(m.info.internaldate) < k.n;
+    case T::on: return day(m.info.internaldate) == k.n;
+    case T::since: return day(m.info.internaldate) >= k.n;
+    case T::sent_before: return day(sent_date(m)) < k.n;
+    case T::sent_on: return day(sent_date(m)) == k.n;
+    case T::sent_since: return day(sent_date(m)) >= k.n;
+    case T::larger: return std::int64_t(m.info.size) > k.n;
+    case T::smaller: return std::int64_t(m.info.size) < k.n;
+    case T::uid: return k.set.contains(m.e.uid, m.max_uid);
+    case T::seq: return k.set.contains(m.seq, m.max_seq);
+    case T::not_: return !eval(k.kids[0], m);
+    case T::or_: return eval(k.kids[0], m) || eval(k.kids[1], m);
+    case T::and_:
+      for (const auto& kid : k.kids)
+        if (!eval(kid, m)) return false;
+      return true;
+    case T::modseq: return std::int64_t(m.e.modseq) >= k.n;
+  }
+  return false;
+}
+
+std::string compact(std::vector<std::uint32_t> v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size();) {
+    std::size_t j = i;
+    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + (i == j ? std::to_string(v[i]) : fmt::format("{}:{}", v[i], v[j]));
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Output Session::cmd_search(const CommandHead& h, Cursor& c) {
+  if (!c.sp()) return {tagged(h, "BAD", "Syntax: SEARCH keys")};
+  std::vector<std::string> ret;
+  bool esearch = false;
+  if (c.keyword("RETURN")) {
+    esearch = true;
+    if (!c.sp() || !c.consume('(')) return {tagged(h, "BAD", "Syntax: RETURN (options)")};
+    while (auto a = c.atom()) {
+      ret.push_back(to_upper(*a));
+      if (!c.sp()) break;
+    }
+    if (!c.consume(')') || !c.sp()) return {tagged(h, "BAD", "Syntax: RETURN (options)")};
+    if (ret.empty()) ret.push_back("ALL");
+    for (const auto& r : ret)
+      if (r != "MIN" && r != "MAX" && r != "ALL" && r != "COUNT" && r != "SAVE")
+        return {tagged(h, "BAD", "Unknown RETURN option " + r)};
+  } else if (rev2_) {
+    esearch = true;
+    ret.push_back("ALL");
+  }
+  if (c.keyword("CHARSET")) {
+    std::optional<std::string> cs;
+    if (!c.sp() || !(cs = c.astring()) || !c.sp()) return {tagged(h, "BAD", "Syntax: CHARSET name")};
+    if (!iequals(*cs, "UTF-8") && !iequals(*cs, "US-ASCII"))
+      return {tagged(h, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset")};
+  }
+  ParseCtx p{c, 0, {}};
+  Key root;
+  root.t = Key::T::and_;
+  if (!parse_keys(p, root.kids, 0, false) || !c.eof())
+    return {tagged(h, "BAD", p.error.empty() ? "Invalid search" : p.error)};
+  auto& s = *selected_;
+  auto infos = store_.list_messages(s.id);
+  if (!infos) return {tagged(h, "NO", "[SERVERBUG] Cannot read mailbox")};
+  std::vector<std::uint32_t> hits_seq, hits_uid;
+  const std::uint32_t max_uid = s.msgs.empty() ? 0 : s.msgs.back().uid;
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < s.msgs.size(); ++i) {
+    while (j < infos->size() && (*infos)[j].uid < s.msgs[i].uid) ++j;
+    if (j >= infos->size() || (*infos)[j].uid != s.msgs[i].uid) continue;
+    Msg m{s.msgs[i], (*infos)[j], store_, std::uint32_t(i + 1), std::uint32_t(s.msgs.size()), max_uid, {}, {}};
+    if (eval(root, m)) {
+      hits_seq.push_back(std::uint32_t(i + 1));
+      hits_uid.push_back(s.msgs[i].uid);
+    }
+  }
+  const auto& hits = h.uid ? hits_uid : hits_seq;
+  std::string out;
+  if (!esearch) {
+    out = "* SEARCH";
+    for (auto n : hits) out += " " + std::to_string(n);
+    out += "\r\n";
+  } else {
+    out = fmt::format("* ESEARCH (TAG \"{}\"){}", h.tag, h.uid ? " UID" : "");
+    for (const auto& r : ret) {
+      if (r == "MIN" && !hits.empty()) out += fmt::format(" MIN {}", hits.front());
+      if (r == "MAX" && !hits.empty()) out += fmt::format(" MAX {}", hits.back());
+      if (r == "ALL" && !hits.empty()) out += " ALL " + compact(hits);
+      if (r == "COUNT") out += fmt::format(" COUNT {}", hits.size());
+      if (r == "SAVE") search_saved_ = hits_uid;
+    }
+    out += "\r\n";
+    // SAVE alone returns no ESEARCH response (RFC 5182 §2.4).
+    if (ret.size() == 1 && ret[0] == "SAVE") out.clear();
+  }
+  return {out + updates(h.uid) + tagged(h, "OK", "SEARCH completed")};
+}
+
+}  // namespace mk::imap

@@ -1,0 +1,221 @@
+#include "imap/server/session.hpp"
+
+#include <fmt/format.h>
+
+#include "auth/password.hpp"
+#include "base/strings.hpp"
+#include "imap/proto/encode.hpp"
+#include "message/codec.hpp"
+
+namespace mk::imap {
+
+Session::Session(SessionConfig cfg, store::Store& store, std::string remote_ip)
+    : cfg_(std::move(cfg)), store_(store), remote_ip_(std::move(remote_ip)) {}
+
+std::string Session::tagged(const CommandHead& h, std::string_view status, std::string_view text) {
+  return fmt::format("{} {} {}\r\n", h.tag, status, text);
+}
+
+std::string Session::bad(std::string_view tag, std::string_view text) {
+  return fmt::format("{} BAD {}\r\n", tag.empty() ? "*" : tag, text);
+}
+
+std::string Session::capabilities() const {
+  std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
+                  "CHILDREN SPECIAL-USE CONDSTORE UTF8=ACCEPT ESEARCH SEARCHRES";
+  if (!tls_ && cfg_.tls_available) c += " STARTTLS LOGINDISABLED";
+  if (tls_ && account_id_ == 0) c += " AUTH=PLAIN";
+  return c;
+}
+
+std::string Session::greeting() const {
+  return fmt::format("* OK [CAPABILITY {}] {} mailkeep IMAP ready\r\n", capabilities(), cfg_.hostname);
+}
+
+Output Session::on_frame_error(Frame ev) {
+  switch (ev) {
+    case Frame::line_too_long:
+      return {"* BAD [TOOBIG] Command line too long\r\n"};
+    case Frame::literal_too_big:
+      return {"* NO [TOOBIG] Literal too large\r\n"};
+    case Frame::too_many_literals:
+      return {"* BAD Too many literals in one command\r\n"};
+    default:
+      return {"* BAD Protocol error\r\n"};
+  }
+}
+
+Output Session::on_command(std::string_view framed) {
+  Cursor c(framed);
+  std::string error;
+  auto h = parse_head(c, error);
+  if (!h) {
+    // Answer with the tag when it is valid, else untagged (never echo "+", which a client
+    // would read as a continuation request).
+    Cursor t(framed);
+    auto tag = t.atom();
+    const bool tag_ok = tag && tag->find('+') == std::string_view::npos && tag->size() <= 64;
+    return {bad(tag_ok ? *tag : std::string_view(), error)};
+  }
+  return dispatch(*h, c);
+}
+
+Output Session::dispatch(const CommandHead& h, Cursor& c) {
+  const std::string& n = h.name;
+  const bool authed = account_id_ != 0;
+  const bool sel = selected_.has_value();
+  // Any state
+  if (n == "CAPABILITY" && !h.uid) return cmd_capability(h, c);
+  if (n == "NOOP" && !h.uid) return {updates() + tagged(h, "OK", "NOOP completed")};
+  if (n == "LOGOUT" && !h.uid)
+    return {"* BYE Logging out\r\n" + tagged(h, "OK", "LOGOUT completed"), Next::close};
+  if (n == "ID" && !h.uid) return cmd_id(h, c);
+  // Not authenticated
+  if (n == "STARTTLS" || n == "LOGIN" || n == "AUTHENTICATE") {
+    if (authed) return {tagged(h, "BAD", "Already authenticated")};
+    if (n == "STARTTLS") {
+      if (tls_) return {tagged(h, "BAD", "TLS already active")};
+      if (!cfg_.tls_available) return {tagged(h, "NO", "TLS not available")};
+      if (!c.eof()) return {tagged(h, "BAD", "STARTTLS takes no arguments")};
+      return {tagged(h, "OK", "Begin TLS negotiation now"), Next::start_tls};
+    }
+    if (n == "LOGIN") return cmd_login(h, c);
+    return cmd_authenticate(h, c);
+  }
+  if (!authed) {
+    static const char* kKnown[] = {"SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE",
+                                   "UNSUBSCRIBE", "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND",
+                                   "ENABLE", "IDLE", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE",
+                                   "SEARCH", "FETCH", "STORE", "COPY", "MOVE"};
+    for (const char* k : kKnown)
+      if (n == k) return {tagged(h, "BAD", "Log in first")};
+    return {tagged(h, "BAD", "Unknown command")};
+  }
+  // Authenticated
+  if (!h.uid) {
+    if (n == "SELECT") return cmd_select(h, c, false);
+    if (n == "EXAMINE") return cmd_select(h, c, true);
+    if (n == "CREATE") return cmd_create(h, c);
+    if (n == "DELETE") return cmd_delete(h, c);
+    if (n == "RENAME") return cmd_rename(h, c);
+    if (n == "SUBSCRIBE") return cmd_subscribe(h, c, true);
+    if (n == "UNSUBSCRIBE") return cmd_subscribe(h, c, false);
+    if (n == "LIST") return cmd_list(h, c, false);
+    if (n == "LSUB") return cmd_list(h, c, true);
+    if (n == "NAMESPACE") return cmd_namespace(h, c);
+    if (n == "STATUS") return cmd_status(h, c);
+    if (n == "APPEND") return cmd_append(h, c);
+    if (n == "ENABLE") return cmd_enable(h, c);
+    if (n == "IDLE") return cmd_idle(h, c);
+  }
+  // Selected
+  static const char* kSelected[] = {"CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE",
+                                    "COPY", "MOVE"};
+  bool selected_cmd = false;
+  for (const char* k : kSelected)
+    if (n == k) selected_cmd = true;
+  if (!selected_cmd) return {tagged(h, "BAD", "Unknown command")};
+  if (!sel) return {tagged(h, "BAD", "No mailbox selected")};
+  if (h.uid && n != "FETCH" && n != "STORE" && n != "COPY" && n != "MOVE" && n != "SEARCH" &&
+      n != "EXPUNGE")
+    return {tagged(h, "BAD", "Unknown UID command")};
+  if (n == "CHECK") return {updates() + tagged(h, "OK", "CHECK completed")};
+  if (n == "CLOSE") return cmd_close(h, c, true);
+  if (n == "UNSELECT") return cmd_close(h, c, false);
+  if (n == "EXPUNGE") return cmd_expunge(h, c);
+  if (n == "SEARCH") return cmd_search(h, c);
+  if (n == "FETCH") return cmd_fetch(h, c);
+  if (n == "STORE") return cmd_store(h, c);
+  if (n == "COPY") return cmd_copy(h, c, false);
+  return cmd_copy(h, c, true);
+}
+
+Output Session::cmd_capability(const CommandHead& h, Cursor& c) {
+  if (!c.eof()) return {tagged(h, "BAD", "CAPABILITY takes no arguments")};
+  return {"* CAPABILITY " + capabilities() + "\r\n" + tagged(h, "OK", "CAPABILITY completed")};
+}
+
+Output Session::on_tls() {
+  tls_ = true;
+  return {};
+}
+
+Output Session::finish_login(const CommandHead& h, const std::string& user, const std::string& pass) {
+  if (!tls_ && cfg_.tls_available)
+    return {tagged(h, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first")};
+  auto acct = store_.find_account(to_lower(user));
+  // Verify even for unknown users so timing does not reveal which accounts exist.
+  static const std::string kDummy = *auth::hash_password("mailkeep-timing-equaliser");
+  const bool ok = acct && *acct && !(*acct)->disabled &&
+                  auth::verify_password((*acct)->password_hash, pass);
+  if (!ok) {
+    if (!(acct && *acct)) (void)auth::verify_password(kDummy, pass);
+    return {tagged(h, "NO", "[AUTHENTICATIONFAILED] Invalid credentials")};
+  }
+  account_id_ = (*acct)->id;
+  user_ = (*acct)->address;
+  return {tagged(h, "OK", "[CAPABILITY " + capabilities() + "] Logged in")};
+}
+
+Output Session::cmd_login(const CommandHead& h, Cursor& c) {
+  if (!tls_ && cfg_.tls_available)
+    return {tagged(h, "NO", "[PRIVACYREQUIRED] LOGIN is disabled before STARTTLS")};
+  std::optional<std::string> user, pass;
+  if (!c.sp() || !(user = c.astring()) || !c.sp() || !(pass = c.astring()) || !c.eof())
+    return {tagged(h, "BAD", "Syntax: LOGIN user password")};
+  return finish_login(h, *user, *pass);
+}
+
+Output Session::cmd_authenticate(const CommandHead& h, Cursor& c) {
+  if (!tls_ && cfg_.tls_available)
+    return {tagged(h, "NO", "[PRIVACYREQUIRED] Authentication is disabled before STARTTLS")};
+  std::optional<std::string_view> mech;
+  if (!c.sp() || !(mech = c.atom())) return {tagged(h, "BAD", "Syntax: AUTHENTICATE mechanism")};
+  if (!iequals(*mech, "PLAIN")) return {tagged(h, "NO", "Unsupported authentication mechanism")};
+  // SASL-IR (RFC 4959): the initial response on the command line. A client that sends none
+  // would need a continuation round; clients that advertise SASL-IR support send it.
+  if (!c.sp()) return {tagged(h, "BAD", "AUTHENTICATE PLAIN needs an initial response (SASL-IR)")};
+  auto ir = c.atom();
+  if (!ir || !c.eof()) return {tagged(h, "BAD", "Invalid initial response")};
+  const std::string raw = message::base64_decode(*ir);
+  // RFC 4616: authzid NUL authcid NUL passwd
+  auto a = raw.find('\0');
+  auto b = a == std::string::npos ? a : raw.find('\0', a + 1);
+  if (b == std::string::npos) return {tagged(h, "BAD", "Invalid PLAIN response")};
+  const std::string authzid = raw.substr(0, a), user = raw.substr(a + 1, b - a - 1), pass = raw.substr(b + 1);
+  if (!authzid.empty() && !iequals(authzid, user))
+    return {tagged(h, "NO", "[AUTHORIZATIONFAILED] Cannot act as another user")};
+  return finish_login(h, user, pass);
+}
+
+Output Session::cmd_enable(const CommandHead& h, Cursor& c) {
+  std::string enabled;
+  while (c.sp()) {
+    auto a = c.atom();
+    if (!a) return {tagged(h, "BAD", "Syntax: ENABLE capability...")};
+    if (iequals(*a, "UTF8=ACCEPT") && !utf8_) utf8_ = true, enabled += " UTF8=ACCEPT";
+    else if (iequals(*a, "IMAP4rev2") && !rev2_) rev2_ = true, utf8_ = true, enabled += " IMAP4rev2";
+    else if (iequals(*a, "CONDSTORE") && !condstore_) condstore_ = true, enabled += " CONDSTORE";
+  }
+  return {"* ENABLED" + enabled + "\r\n" + tagged(h, "OK", "ENABLE completed")};
+}
+
+Output Session::cmd_id(const CommandHead& h, Cursor& c) {
+  // RFC 2971: the client's parameters are accepted and not acted upon.
+  return {"* ID (\"name\" \"mailkeep\")\r\n" + tagged(h, "OK", "ID completed")};
+}
+
+Output Session::cmd_idle(const CommandHead& h, Cursor& c) {
+  if (!c.eof()) return {tagged(h, "BAD", "IDLE takes no arguments")};
+  idle_tag_ = h.tag;
+  return {"+ idling\r\n" + updates(), Next::idle};
+}
+
+Output Session::on_idle_line(std::string_view line) {
+  CommandHead h{idle_tag_, "IDLE", false};
+  idle_tag_.clear();
+  if (!iequals(trim(line), "DONE")) return {tagged(h, "BAD", "Expected DONE")};
+  return {updates() + tagged(h, "OK", "IDLE terminated")};
+}
+
+}  // namespace mk::imap

@@ -1,0 +1,149 @@
+// imap/server/session.hpp: the sans-I/O IMAP server session.
+//
+// A Session takes framed commands (imap/proto/framer.hpp) and returns the bytes to send
+// plus what the I/O layer must do next (read, STARTTLS, wait for an APPEND to become
+// durable, IDLE, close). Store reads are synchronous; writes that must be durable before
+// "OK" (APPEND) are handed back to the I/O layer, which runs them through the group commit.
+// Command handlers are split by concern: session.cpp (state, auth, dispatch), mailboxes.cpp
+// (LIST, CREATE, STATUS, ...), messages.cpp (FETCH, STORE, COPY, MOVE, EXPUNGE, APPEND),
+// search.cpp (SEARCH), selected.cpp (the selected mailbox and its updates).
+//
+// STANDARDS: RFC 9051 (IMAP4rev2) and RFC 3501 (IMAP4rev1), RFC 2177 (IDLE), RFC 4315
+// (UIDPLUS), RFC 6851 (MOVE), RFC 7162 (CONDSTORE), RFC 6154 (SPECIAL-USE), RFC 2971 (ID),
+// RFC 5161 (ENABLE), RFC 6855 (UTF8=ACCEPT), RFC 4959 (SASL-IR), RFC 2342 (NAMESPACE),
+// RFC 5530 (response codes), RFC 7888 (LITERAL+).
+// SECURITY: no authentication before TLS (LOGINDISABLED, no AUTH mechanisms advertised);
+// every command is checked against the session state; errors are tagged NO/BAD with a
+// reason; passwords are never logged.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "imap/proto/framer.hpp"
+#include "imap/proto/parser.hpp"
+#include "store/store.hpp"
+
+namespace mk::imap {
+
+struct SessionConfig {
+  std::string hostname = "localhost";
+  bool tls_available = false;
+  std::uint64_t max_append_size = 50ull << 20;
+};
+
+enum class Next { read, start_tls, append, idle, close };
+
+struct Output {
+  std::string data;
+  Next next = Next::read;
+};
+
+// One message in the selected mailbox, in sequence-number order.
+struct SeqEntry {
+  std::uint32_t uid = 0;
+  std::string flags;
+  std::uint64_t modseq = 0;
+};
+
+class Session {
+ public:
+  Session(SessionConfig cfg, store::Store& store, std::string remote_ip);
+
+  std::string greeting() const;
+  Output on_command(std::string_view framed);
+  Output on_frame_error(Frame ev);
+  static std::string continuation() { return "+ Ready for literal data\r\n"; }
+
+  Output on_tls();
+
+  // APPEND: the message to commit (Next::append), then the store's result.
+  store::NewMessage take_append();
+  Output on_appended(const store::DeliverResult& r);
+
+  // IDLE: a line from the client while idling ("DONE"), and updates to push.
+  Output on_idle_line(std::string_view line);
+  std::string updates(bool allow_expunge = true);
+  std::int64_t selected_mailbox() const { return selected_ ? selected_->id : 0; }
+  bool logged_in() const { return account_id_ != 0; }
+  const std::string& user() const { return user_; }
+
+  Output on_shutdown() const { return {"* BYE Server shutting down\r\n", Next::close}; }
+  Output on_timeout() const { return {"* BYE Autologout; idle for too long\r\n", Next::close}; }
+
+ private:
+  struct Selected {
+    std::int64_t id = 0;
+    std::string name;
+    bool read_only = false;
+    std::uint32_t uidvalidity = 0;
+    std::uint32_t uidnext = 0;
+    std::uint64_t modseq = 0;  // highest MODSEQ reported to the client
+    std::vector<SeqEntry> msgs;
+  };
+
+  // session.cpp
+  Output dispatch(const CommandHead& h, Cursor& c);
+  Output cmd_capability(const CommandHead& h, Cursor& c);
+  Output cmd_login(const CommandHead& h, Cursor& c);
+  Output cmd_authenticate(const CommandHead& h, Cursor& c);
+  Output cmd_enable(const CommandHead& h, Cursor& c);
+  Output cmd_id(const CommandHead& h, Cursor& c);
+  Output cmd_idle(const CommandHead& h, Cursor& c);
+  Output finish_login(const CommandHead& h, const std::string& user, const std::string& pass);
+  std::string capabilities() const;
+  // mailboxes.cpp
+  Output cmd_select(const CommandHead& h, Cursor& c, bool read_only);
+  Output cmd_create(const CommandHead& h, Cursor& c);
+  Output cmd_delete(const CommandHead& h, Cursor& c);
+  Output cmd_rename(const CommandHead& h, Cursor& c);
+  Output cmd_subscribe(const CommandHead& h, Cursor& c, bool on);
+  Output cmd_list(const CommandHead& h, Cursor& c, bool lsub);
+  Output cmd_namespace(const CommandHead& h, Cursor& c);
+  Output cmd_status(const CommandHead& h, Cursor& c);
+  std::optional<std::string> status_response(const std::string& name,
+                                             const std::vector<std::string>& items, std::string& error);
+  Output cmd_close(const CommandHead& h, Cursor& c, bool expunge);
+  std::optional<std::string> mailbox_arg(Cursor& c);  // decoded, INBOX normalized
+  std::string mailbox_out(const std::string& name) const;
+  // messages.cpp
+  Output cmd_fetch(const CommandHead& h, Cursor& c);
+  Output cmd_store(const CommandHead& h, Cursor& c);
+  Output cmd_copy(const CommandHead& h, Cursor& c, bool move);
+  Output cmd_expunge(const CommandHead& h, Cursor& c);
+  Output cmd_append(const CommandHead& h, Cursor& c);
+  // search.cpp
+  Output cmd_search(const CommandHead& h, Cursor& c);
+  // selected.cpp
+  bool load_selected(std::int64_t mailbox_id);
+  // Indices (0-based) of messages named by a sequence set (uid=true: UIDs).
+  std::vector<std::size_t> resolve(const SeqSet& set, bool uid) const;
+  std::optional<std::size_t> index_of_uid(std::uint32_t uid) const;
+
+  static std::string tagged(const CommandHead& h, std::string_view status, std::string_view text);
+  static std::string bad(std::string_view tag, std::string_view text);
+
+  SessionConfig cfg_;
+  store::Store& store_;
+  std::string remote_ip_;
+  bool tls_ = false;
+  std::int64_t account_id_ = 0;
+  std::string user_;
+  bool utf8_ = false;       // UTF8=ACCEPT enabled: mailbox names in UTF-8
+  bool rev2_ = false;       // IMAP4rev2 enabled
+  bool condstore_ = false;  // CONDSTORE enabled (MODSEQ in FETCH responses)
+  std::optional<Selected> selected_;
+  std::uint64_t expunge_modseq_ = 0;  // expunges up to here have been reported
+  std::optional<store::NewMessage> append_;
+  std::string append_tag_;
+  std::string idle_tag_;
+  std::vector<std::uint32_t> search_saved_;  // RFC 5182 "$"
+};
+
+// LIST pattern matching: "*" matches anything, "%" anything but the hierarchy delimiter.
+bool list_match(std::string_view pattern, std::string_view name);
+
+}  // namespace mk::imap

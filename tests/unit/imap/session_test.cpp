@@ -1,0 +1,193 @@
+// Scenario tests for imap/server/session: commands in, exact responses out, on a real
+// SQLite store in a temporary directory.
+#include "imap/server/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "auth/password.hpp"
+#include "unit/store/store_fixture.hpp"
+
+namespace mk::imap {
+namespace {
+
+class ImapSession : public store::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    ASSERT_TRUE(store_->add_domain("example.org").ok());
+    acct_ = *store_->add_account("me@example.org", *auth::hash_password("correct horse battery"));
+    s_ = make();
+  }
+  std::unique_ptr<Session> make() { return std::make_unique<Session>(SessionConfig{}, *store_, "127.0.0.1"); }
+  // Runs a command to completion (APPEND included) and returns everything sent.
+  std::string run(Session& s, std::string_view cmd) {
+    auto out = s.on_command(cmd);
+    std::string all = out.data;
+    if (out.next == Next::append) {
+      auto r = store_->deliver_sync(s.take_append());
+      all += s.on_appended(r).data;
+    }
+    return all;
+  }
+  std::string run(std::string_view cmd) { return run(*s_, cmd); }
+  void login(Session& s) { ASSERT_NE(run(s, "l LOGIN me@example.org \"correct horse battery\"").find("l OK"), std::string::npos); }
+  void append(const std::string& msg, const std::string& flags = "") {
+    auto r = run(fmt::format("ap APPEND INBOX {}{{{}}}\r\n{}", flags.empty() ? "" : "(" + flags + ") ", msg.size(), msg));
+    ASSERT_NE(r.find("ap OK [APPENDUID"), std::string::npos) << r;
+  }
+  std::int64_t acct_ = 0;
+  std::unique_ptr<Session> s_;
+};
+
+const std::string kMsg1 = "From: Alice <alice@example.net>\r\nTo: me@example.org\r\nSubject: Lunch\r\n"
+                          "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nPizza at noon?\r\n";
+const std::string kMsg2 = "From: bob@example.net\r\nSubject: =?utf-8?q?R=C3=A9union?=\r\n"
+                          "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                          "Q2Fmw6kgZGUgbGEgZ2FyZQ==\r\n";
+
+TEST_F(ImapSession, GreetingAndAuth) {
+  EXPECT_TRUE(s_->greeting().starts_with("* OK [CAPABILITY IMAP4rev1 IMAP4rev2 "));
+  EXPECT_EQ(run("a SELECT INBOX"), "a BAD Log in first\r\n");
+  EXPECT_EQ(run("a LOGIN me@example.org wrong"), "a NO [AUTHENTICATIONFAILED] Invalid credentials\r\n");
+  EXPECT_EQ(run("a LOGIN nobody@example.org wrong"), "a NO [AUTHENTICATIONFAILED] Invalid credentials\r\n");
+  EXPECT_EQ(run("a FOO"), "a BAD Unknown command\r\n");
+  // AUTHENTICATE PLAIN with SASL-IR: "\0me@example.org\0correct horse battery"
+  auto r = run("b AUTHENTICATE PLAIN AG1lQGV4YW1wbGUub3JnAGNvcnJlY3QgaG9yc2UgYmF0dGVyeQ==");
+  EXPECT_TRUE(r.starts_with("b OK [CAPABILITY ")) << r;
+  EXPECT_EQ(run("c LOGIN x y"), "c BAD Already authenticated\r\n");
+}
+
+TEST_F(ImapSession, NoLoginBeforeTls) {
+  SessionConfig cfg;
+  cfg.tls_available = true;
+  Session s(cfg, *store_, "127.0.0.1");
+  EXPECT_NE(s.greeting().find("STARTTLS LOGINDISABLED"), std::string::npos);
+  EXPECT_EQ(run(s, "a LOGIN me@example.org \"correct horse battery\""),
+            "a NO [PRIVACYREQUIRED] LOGIN is disabled before STARTTLS\r\n");
+  auto st = s.on_command("b STARTTLS");
+  EXPECT_EQ(st.next, Next::start_tls);
+  s.on_tls();
+  EXPECT_NE(run(s, "c CAPABILITY").find("AUTH=PLAIN"), std::string::npos);
+  EXPECT_NE(run(s, "d LOGIN me@example.org \"correct horse battery\"").find("d OK"), std::string::npos);
+}
+
+TEST_F(ImapSession, ListSelectFetch) {
+  login(*s_);
+  EXPECT_EQ(run("l LIST \"\" \"\""), "* LIST (\\Noselect) \"/\" \"\"\r\nl OK LIST completed\r\n");
+  auto list = run("l LIST \"\" *");
+  EXPECT_NE(list.find("* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent\"\r\n"), std::string::npos) << list;
+  EXPECT_NE(list.find("* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n"), std::string::npos);
+  append(kMsg1, "\\Flagged");
+  append(kMsg2);
+  auto sel = run("s SELECT inbox");
+  EXPECT_NE(sel.find("* 2 EXISTS\r\n"), std::string::npos) << sel;
+  EXPECT_NE(sel.find("* OK [UNSEEN 1]"), std::string::npos);
+  EXPECT_NE(sel.find("* OK [UIDNEXT 3]"), std::string::npos);
+  EXPECT_NE(sel.find("s OK [READ-WRITE] SELECT completed"), std::string::npos);
+  EXPECT_EQ(run("f FETCH 1:2 (UID FLAGS RFC822.SIZE)"),
+            fmt::format("* 1 FETCH (UID 1 FLAGS (\\Flagged) RFC822.SIZE {})\r\n"
+                        "* 2 FETCH (UID 2 FLAGS () RFC822.SIZE {})\r\nf OK FETCH completed\r\n",
+                        kMsg1.size(), kMsg2.size()));
+  auto env = run("f UID FETCH 1 ENVELOPE");
+  EXPECT_NE(env.find("* 1 FETCH (UID 1 ENVELOPE (\"Mon, 23 Nov 2026 10:00:00 +0000\" \"Lunch\" "
+                     "((\"Alice\" NIL \"alice\" \"example.net\"))"), std::string::npos) << env;
+  // BODY[] sets \Seen and reports FLAGS; BODY.PEEK does not.
+  auto peek = run("f FETCH 2 BODY.PEEK[TEXT]");
+  EXPECT_EQ(peek, "* 2 FETCH (BODY[TEXT] {26}\r\nQ2Fmw6kgZGUgbGEgZ2FyZQ==\r\n)\r\nf OK FETCH completed\r\n");
+  auto body = run("f FETCH 2 BODY[HEADER.FIELDS (SUBJECT)]");
+  EXPECT_EQ(body, "* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {37}\r\nSubject: =?utf-8?q?R=C3=A9union?=\r\n\r\n"
+                  " FLAGS (\\Seen))\r\nf OK FETCH completed\r\n");
+  EXPECT_EQ(run("f FETCH 2 BINARY[1]"), "* 2 FETCH (BINARY[1] {16}\r\nCaf\xc3\xa9 de la gare)\r\nf OK FETCH completed\r\n");
+  EXPECT_EQ(run("f FETCH 3 FLAGS"), "f BAD Invalid message sequence number\r\n");
+  EXPECT_EQ(run("f FETCH 1 (FLAGS"), "f BAD Missing ) after fetch attributes\r\n");
+}
+
+TEST_F(ImapSession, StoreSearchExpunge) {
+  login(*s_);
+  append(kMsg1);
+  append(kMsg2);
+  append("Subject: third\r\n\r\nnothing\r\n");
+  run("s SELECT INBOX");
+  EXPECT_EQ(run("t STORE 1 +FLAGS (\\Seen $Label1)"), "* 1 FETCH (FLAGS ($Label1 \\Seen))\r\nt OK STORE completed\r\n");
+  EXPECT_EQ(run("t UID STORE 2 +FLAGS.SILENT (\\Deleted)"), "t OK STORE completed\r\n");
+  EXPECT_EQ(run("q SEARCH UNSEEN"), "* SEARCH 2 3\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run("q SEARCH SUBJECT réunion"), "* SEARCH 2\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run("q SEARCH CHARSET UTF-8 BODY \"café\""), "* SEARCH 2\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run("q SEARCH OR FROM alice KEYWORD $Label1"), "* SEARCH 1\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run("q SEARCH NOT DELETED SINCE 1-Jan-2000"), "* SEARCH 1 3\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run("q UID SEARCH RETURN (MIN MAX COUNT) ALL"),
+            "* ESEARCH (TAG \"q\") UID MIN 1 MAX 3 COUNT 3\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run("q SEARCH (LARGER 10 SMALLER 40)"), "* SEARCH 3\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run("q SEARCH FROBNICATE"), "q BAD Unknown search key\r\n");
+  EXPECT_EQ(run("x EXPUNGE"), "* 2 EXPUNGE\r\nx OK EXPUNGE completed\r\n");
+  EXPECT_EQ(run("f FETCH 2 UID"), "* 2 FETCH (UID 3)\r\nf OK FETCH completed\r\n");
+}
+
+TEST_F(ImapSession, CopyMoveAndMailboxes) {
+  login(*s_);
+  append(kMsg1);
+  append(kMsg2);
+  run("s SELECT INBOX");
+  EXPECT_EQ(run("c COPY 1:2 Nope"), "c NO [TRYCREATE] No such mailbox\r\n");
+  EXPECT_EQ(run("c CREATE Projects/2026"), "c OK CREATE completed\r\n");
+  EXPECT_EQ(run("c CREATE Projects"), "c NO [ALREADYEXISTS] Mailbox already exists\r\n");
+  auto uv = store_->find_mailbox(acct_, "Projects/2026").value()->uidvalidity;
+  EXPECT_EQ(run("c COPY 1:2 Projects/2026"), fmt::format("c OK [COPYUID {} 1:2 1:2] COPY completed\r\n", uv));
+  EXPECT_EQ(run("m UID MOVE 1 Archive"),
+            fmt::format("* OK [COPYUID {} 1 1] Moved\r\n* 1 EXPUNGE\r\nm OK MOVE completed\r\n",
+                        store_->find_mailbox(acct_, "Archive").value()->uidvalidity));
+  EXPECT_EQ(run("st STATUS Projects/2026 (MESSAGES UIDNEXT UNSEEN)"),
+            "* STATUS \"Projects/2026\" (MESSAGES 2 UIDNEXT 3 UNSEEN 2)\r\nst OK STATUS completed\r\n");
+  EXPECT_EQ(run("r RENAME Projects Work"), "r OK RENAME completed\r\n");
+  auto list = run("l LIST \"\" Work*");
+  EXPECT_EQ(list, "* LIST (\\HasChildren) \"/\" \"Work\"\r\n* LIST (\\HasNoChildren) \"/\" \"Work/2026\"\r\nl OK LIST completed\r\n");
+  EXPECT_EQ(run("l LIST \"\" %"), run("l LIST \"\" %"));  // stable
+  EXPECT_EQ(run("d DELETE Sent"), "d NO [CANNOT] Special-use mailboxes cannot be deleted\r\n");
+  EXPECT_EQ(run("d DELETE Work/2026"), "d OK DELETE completed\r\n");
+  // Modified UTF-7 for IMAP4rev1 clients, UTF-8 after ENABLE UTF8=ACCEPT.
+  EXPECT_EQ(run("c CREATE Entw&APw-rfe"), "c OK CREATE completed\r\n");
+  EXPECT_NE(store_->find_mailbox(acct_, "Entw\xc3\xbcrfe").value(), std::nullopt);
+  EXPECT_EQ(run("c CREATE &Jjo"), "c BAD Syntax: CREATE mailbox\r\n");
+  EXPECT_EQ(run("e ENABLE UTF8=ACCEPT"), "* ENABLED UTF8=ACCEPT\r\ne OK ENABLE completed\r\n");
+  EXPECT_NE(run("l LIST \"\" Entw*").find("\"Entw\xc3\xbcrfe\""), std::string::npos);
+}
+
+TEST_F(ImapSession, OtherSessionsChangesAreReported) {
+  login(*s_);
+  append(kMsg1);
+  append(kMsg2);
+  auto other = make();
+  login(*other);
+  run("s SELECT INBOX");
+  run(*other, "s SELECT INBOX");
+  // Another session flags and expunges; a delivery arrives.
+  run(*other, "t STORE 1 +FLAGS (\\Deleted)");
+  run(*other, "x EXPUNGE");
+  store::NewMessage m;
+  m.data = std::make_shared<const std::string>("Subject: new\r\n\r\nx\r\n");
+  m.deliveries.push_back({acct_, "INBOX", "me@example.org", ""});
+  ASSERT_TRUE(store_->deliver_sync(m).ok());
+  auto idle = s_->on_command("i IDLE");
+  EXPECT_EQ(idle.next, Next::idle);
+  EXPECT_EQ(idle.data, "+ idling\r\n* 1 EXPUNGE\r\n* 2 EXISTS\r\n");
+  EXPECT_EQ(s_->on_idle_line("DONE").data, "i OK IDLE terminated\r\n");
+  EXPECT_EQ(run("f FETCH 1:* UID"), "* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\nf OK FETCH completed\r\n");
+}
+
+TEST_F(ImapSession, BadInput) {
+  login(*s_);
+  EXPECT_EQ(run("a FETCH 1 FLAGS"), "a BAD No mailbox selected\r\n");
+  EXPECT_EQ(run("+ NOOP"), "* BAD Missing or invalid tag\r\n");
+  EXPECT_EQ(run("a"), "a BAD Missing command\r\n");
+  run("s SELECT INBOX");
+  EXPECT_EQ(run("a UID FROB 1"), "a BAD Unknown command\r\n");
+  EXPECT_EQ(run("a STORE 1 FLAGS (\\Recent)"), "a BAD \\Recent cannot be stored\r\n");
+  EXPECT_EQ(run("a APPEND INBOX {0}\r\n"), "a NO Empty message\r\n");
+  EXPECT_EQ(s_->on_frame_error(Frame::literal_too_big).data, "* NO [TOOBIG] Literal too large\r\n");
+  EXPECT_EQ(run("z LOGOUT"), "* BYE Logging out\r\nz OK LOGOUT completed\r\n");
+}
+
+}  // namespace
+}  // namespace mk::imap

@@ -20,7 +20,7 @@ namespace mk::smtp {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using Clock = net::Clock;
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadChunk = 64 * 1024;
@@ -50,164 +50,23 @@ auto async_deliver(store::Store& store, store::NewMessage msg, Token&& token) {
 
 }  // namespace
 
-struct Server::Conn {
-  Conn(tcp::socket sock, net::ConnLimiter::Slot s, std::string conn_id, std::string ip)
-      : stream(std::move(sock)),
-        timer(stream.socket().get_executor()),
-        slot(std::move(s)),
-        id(std::move(conn_id)),
-        remote_ip(std::move(ip)) {}
-
-  net::Stream stream;
-  asio::steady_timer timer;
-  net::ConnLimiter::Slot slot;
-  std::string id;
-  std::string remote_ip;
-  Clock::time_point deadline = Clock::time_point::max();
-  Clock::time_point session_deadline = Clock::time_point::max();
-  bool timed_out = false;
-  bool closed = false;
-  bool idle = false;               // waiting for a command outside a transaction
-  bool shutdown_requested = false;  // set on the strand by Server::shutdown
-
-  void set_deadline(Clock::time_point t) {
-    deadline = t;
-    // Wake the watchdog if it sleeps until a later time.
-    if (t < timer.expiry()) timer.cancel();
-  }
-  void arm(std::chrono::milliseconds d) { set_deadline(Clock::now() + d); }
-};
-
 Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
                std::shared_ptr<net::TlsContext> tls, log::Logger log)
-    : io_(io),
-      cfg_(std::move(cfg)),
+    : cfg_(std::move(cfg)),
       store_(store),
       tls_(std::move(tls)),
       log_(std::move(log)),
-      limiter_(cfg_.max_connections, cfg_.max_connections_per_ip) {
+      listener_(io,
+                net::ListenerConfig{"smtp", cfg_.max_connections, cfg_.max_connections_per_ip,
+                                    cfg_.session_timeout,
+                                    Reply(421, "4.7.0", cfg_.session.hostname +
+                                                            " Too many connections, try again later")
+                                        .wire()},
+                log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c)); }) {
   cfg_.session.starttls_available = tls_ != nullptr;
 }
 
-Server::~Server() = default;
-
-Status Server::listen(const std::vector<tcp::endpoint>& endpoints) {
-  for (const auto& ep : endpoints) {
-    auto acc = std::make_unique<tcp::acceptor>(io_);
-    boost::system::error_code ec;
-    acc->open(ep.protocol(), ec);
-    if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec && ep.address().is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
-    if (!ec) acc->bind(ep, ec);
-    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return err(fmt::format("cannot listen on {}:{}: {}", ep.address().to_string(), ep.port(),
-                             ec.message()));
-    }
-    acceptors_.push_back(std::move(acc));
-  }
-  return {};
-}
-
-std::vector<tcp::endpoint> Server::local_endpoints() const {
-  std::vector<tcp::endpoint> out;
-  for (const auto& a : acceptors_) {
-    boost::system::error_code ec;
-    auto ep = a->local_endpoint(ec);
-    if (!ec) out.push_back(ep);
-  }
-  return out;
-}
-
-void Server::start() {
-  for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
-}
-
-asio::awaitable<void> Server::refuse(tcp::socket sock, std::string reply) {
-  asio::steady_timer t(sock.get_executor());
-  t.expires_after(kCloseWriteTimeout);
-  t.async_wait([&sock](boost::system::error_code ec) {
-    if (!ec) sock.close(ec);
-  });
-  co_await asio::async_write(sock, asio::buffer(reply), kTuple);
-  t.cancel();
-  boost::system::error_code ignored;
-  sock.shutdown(tcp::socket::shutdown_both, ignored);
-  sock.close(ignored);
-}
-
-asio::awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
-  while (!stopping_) {
-    auto strand = asio::make_strand(io_);
-    tcp::socket sock(strand);
-    auto [ec] = co_await acceptor.async_accept(sock, kTuple);
-    if (ec) {
-      if (stopping_ || ec == asio::error::operation_aborted) co_return;
-      log_.warn("smtp.accept_error", {{"error", ec.message()}});
-      continue;
-    }
-    boost::system::error_code ep_ec;
-    const auto remote = sock.remote_endpoint(ep_ec);
-    if (ep_ec) continue;
-    std::string ip = remote.address().to_string();
-    if (remote.address().is_v6() && remote.address().to_v6().is_v4_mapped())
-      ip = asio::ip::make_address_v4(asio::ip::v4_mapped, remote.address().to_v6()).to_string();
-    net::ConnLimiter::Refusal why;
-    auto slot = limiter_.acquire(ip, why);
-    if (!slot) {
-      log_.warn("smtp.refused", {{"ip", ip},
-                                 {"reason", why == net::ConnLimiter::Refusal::per_ip
-                                                ? "too many connections from this IP"
-                                                : "too many connections"}});
-      asio::co_spawn(strand, refuse(std::move(sock), Reply(421, "4.7.0",
-                                                           cfg_.session.hostname +
-                                                               " Too many connections, try again later")
-                                                         .wire()),
-                     asio::detached);
-      continue;
-    }
-    auto conn = std::make_shared<Conn>(std::move(sock), std::move(*slot), random_id(6), ip);
-    {
-      std::lock_guard lock(conns_mu_);
-      conns_.insert(conn);
-    }
-    asio::co_spawn(strand, run_conn(conn), [this, conn](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log_.error("smtp.conn_exception", {{"conn", conn->id}, {"error", ex.what()}});
-        }
-      }
-      conn->closed = true;
-      conn->stream.close();
-      std::lock_guard lock(conns_mu_);
-      conns_.erase(conn);
-    });
-  }
-}
-
-namespace {
-
-asio::awaitable<void> watchdog(std::shared_ptr<Server::Conn> conn) {
-  while (!conn->closed) {
-    conn->timer.expires_at(std::min(conn->deadline, conn->session_deadline));
-    co_await conn->timer.async_wait(kTuple);
-    if (conn->closed) co_return;
-    const auto now = Clock::now();
-    if (now >= conn->deadline || now >= conn->session_deadline) {
-      conn->timed_out = true;
-      conn->stream.cancel();
-      // The main loop takes over: it writes a 421 under a fresh short deadline.
-      conn->deadline = Clock::time_point::max();
-      if (now >= conn->session_deadline) conn->session_deadline = Clock::time_point::max();
-    }
-  }
-}
-
-}  // namespace
-
-asio::awaitable<void> Server::run_conn(std::shared_ptr<Conn> conn) {
+asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn) {
   const auto started = Clock::now();
   log::Logger log = log_.with({{"conn", conn->id}});
   log.info("smtp.connect", {{"ip", conn->remote_ip}});
@@ -216,9 +75,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<Conn> conn) {
   LocalRecipients recipients(store_);
   Session session(cfg_.session, recipients,
                   ConnInfo{conn->id, conn->remote_ip, ec ? "" : local.address().to_string()});
-  conn->session_deadline = started + cfg_.session_timeout;
   conn->arm(cfg_.command_timeout);
-  asio::co_spawn(co_await asio::this_coro::executor, watchdog(conn), asio::detached);
 
   std::string in;
   std::string out;
@@ -247,7 +104,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<Conn> conn) {
   };
 
   Step step = session.greet();
-  if (stopping_) step = session.on_shutdown();
+  if (listener_.stopping()) step = session.on_shutdown();
   for (;;) {
     if (step.reply) {
       out += step.reply->wire();
@@ -382,31 +239,6 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<Conn> conn) {
            {{"reason", end_reason},
             {"messages", session.accepted_messages()},
             {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()}});
-}
-
-void Server::shutdown(std::chrono::milliseconds grace) {
-  stopping_ = true;
-  for (auto& a : acceptors_) {
-    boost::system::error_code ec;
-    a->close(ec);
-  }
-  std::vector<std::shared_ptr<Conn>> conns;
-  {
-    std::lock_guard lock(conns_mu_);
-    conns.assign(conns_.begin(), conns_.end());
-  }
-  for (auto& c : conns) {
-    asio::post(c->stream.socket().get_executor(), [c, grace] {
-      c->shutdown_requested = true;
-      if (c->idle) c->stream.cancel();
-      // Transactions in progress get until the grace period ends.
-      const auto limit = Clock::now() + grace;
-      if (c->session_deadline > limit) {
-        c->session_deadline = limit;
-        c->timer.cancel();  // re-arm the watchdog with the earlier deadline
-      }
-    });
-  }
 }
 
 }  // namespace mk::smtp

@@ -10,21 +10,17 @@
 // sent only once the store reports the message durable.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "base/log.hpp"
-#include "net/conn_limit.hpp"
+#include "net/listener.hpp"
 #include "net/tls.hpp"
 #include "smtp/session.hpp"
 #include "store/store.hpp"
@@ -44,33 +40,27 @@ class Server {
  public:
   Server(boost::asio::io_context& io, ServerConfig cfg, store::Store& store,
          std::shared_ptr<net::TlsContext> tls, log::Logger log);
-  ~Server();
 
   // Binds every endpoint (SO_REUSEADDR); fails on the first that cannot be bound.
-  Status listen(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
-  std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
-  void start();
+  Status listen(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints) {
+    return listener_.listen(endpoints);
+  }
+  std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const {
+    return listener_.local_endpoints();
+  }
+  void start() { listener_.start(); }
   // Stops accepting; idle connections get 421 now, transactions in progress may finish
   // until the grace period ends, then every connection is closed.
-  void shutdown(std::chrono::milliseconds grace);
-
-  struct Conn;
+  void shutdown(std::chrono::milliseconds grace) { listener_.shutdown(grace); }
 
  private:
-  boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
-  boost::asio::awaitable<void> run_conn(std::shared_ptr<Conn> conn);
-  boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket sock, std::string reply);
+  boost::asio::awaitable<void> run_conn(std::shared_ptr<net::Conn> conn);
 
-  boost::asio::io_context& io_;
   ServerConfig cfg_;
   store::Store& store_;
   std::shared_ptr<net::TlsContext> tls_;
   log::Logger log_;
-  net::ConnLimiter limiter_;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-  std::atomic<bool> stopping_{false};
-  std::mutex conns_mu_;
-  std::set<std::shared_ptr<Conn>> conns_;
+  net::Listener listener_;
 };
 
 }  // namespace mk::smtp

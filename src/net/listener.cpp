@@ -1,0 +1,176 @@
+#include "net/listener.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+
+namespace mk::net {
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// Bound on writing the refusal line to a connection over the limits.
+constexpr std::chrono::seconds kRefuseTimeout{5};
+
+asio::awaitable<void> refuse(tcp::socket sock, std::string line) {
+  asio::steady_timer t(sock.get_executor());
+  t.expires_after(kRefuseTimeout);
+  t.async_wait([&sock](boost::system::error_code ec) {
+    if (!ec) sock.close(ec);
+  });
+  co_await asio::async_write(sock, asio::buffer(line), kTuple);
+  t.cancel();
+  boost::system::error_code ignored;
+  sock.shutdown(tcp::socket::shutdown_both, ignored);
+  sock.close(ignored);
+}
+
+// Cancels the connection's pending I/O when a deadline passes; the protocol loop then sees
+// conn->timed_out and says goodbye under a fresh short deadline.
+asio::awaitable<void> watchdog(std::shared_ptr<Conn> conn) {
+  while (!conn->closed) {
+    conn->timer.expires_at(std::min(conn->deadline, conn->session_deadline));
+    co_await conn->timer.async_wait(kTuple);
+    if (conn->closed) co_return;
+    const auto now = Clock::now();
+    if (now >= conn->deadline || now >= conn->session_deadline) {
+      conn->timed_out = true;
+      conn->stream.cancel();
+      if (conn->wake) conn->wake();
+      conn->deadline = Clock::time_point::max();
+      if (now >= conn->session_deadline) conn->session_deadline = Clock::time_point::max();
+    }
+  }
+}
+
+}  // namespace
+
+Listener::Listener(asio::io_context& io, ListenerConfig cfg, log::Logger log, Handler handler)
+    : io_(io),
+      cfg_(std::move(cfg)),
+      log_(std::move(log)),
+      handler_(std::move(handler)),
+      limiter_(cfg_.max_connections, cfg_.max_connections_per_ip) {}
+
+Listener::~Listener() = default;
+
+Status Listener::listen(const std::vector<tcp::endpoint>& endpoints) {
+  for (const auto& ep : endpoints) {
+    auto acc = std::make_unique<tcp::acceptor>(io_);
+    boost::system::error_code ec;
+    acc->open(ep.protocol(), ec);
+    if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && ep.address().is_v6()) acc->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acc->bind(ep, ec);
+    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return err(fmt::format("cannot listen on {}:{} ({}): {}", ep.address().to_string(), ep.port(),
+                             cfg_.name, ec.message()));
+    }
+    acceptors_.push_back(std::move(acc));
+  }
+  return {};
+}
+
+std::vector<tcp::endpoint> Listener::local_endpoints() const {
+  std::vector<tcp::endpoint> out;
+  for (const auto& a : acceptors_) {
+    boost::system::error_code ec;
+    auto ep = a->local_endpoint(ec);
+    if (!ec) out.push_back(ep);
+  }
+  return out;
+}
+
+void Listener::start() {
+  for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
+}
+
+asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
+  while (!stopping_) {
+    auto strand = asio::make_strand(io_);
+    tcp::socket sock(strand);
+    auto [ec] = co_await acceptor.async_accept(sock, kTuple);
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) co_return;
+      log_.warn(cfg_.name + ".accept_error", {{"error", ec.message()}});
+      continue;
+    }
+    boost::system::error_code ep_ec;
+    const auto remote = sock.remote_endpoint(ep_ec);
+    if (ep_ec) continue;
+    auto addr = remote.address();
+    if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+      addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+    const std::string ip = addr.to_string();
+    ConnLimiter::Refusal why;
+    auto slot = limiter_.acquire(ip, why);
+    if (!slot) {
+      log_.warn(cfg_.name + ".refused",
+                {{"ip", ip},
+                 {"reason", why == ConnLimiter::Refusal::per_ip ? "too many connections from this IP"
+                                                                : "too many connections"}});
+      asio::co_spawn(strand, refuse(std::move(sock), cfg_.refuse_line), asio::detached);
+      continue;
+    }
+    auto conn = std::make_shared<Conn>(std::move(sock), std::move(*slot), random_id(6), ip);
+    conn->session_deadline = Clock::now() + cfg_.session_timeout;
+    {
+      std::lock_guard lock(conns_mu_);
+      conns_.insert(conn);
+    }
+    asio::co_spawn(strand, watchdog(conn), asio::detached);
+    asio::co_spawn(strand, handler_(conn), [this, conn](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log_.error(cfg_.name + ".conn_exception", {{"conn", conn->id}, {"error", ex.what()}});
+        }
+      }
+      conn->closed = true;
+      conn->timer.cancel();
+      conn->stream.close();
+      std::lock_guard lock(conns_mu_);
+      conns_.erase(conn);
+    });
+  }
+}
+
+void Listener::shutdown(std::chrono::milliseconds grace) {
+  stopping_ = true;
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    a->close(ec);
+  }
+  std::vector<std::shared_ptr<Conn>> conns;
+  {
+    std::lock_guard lock(conns_mu_);
+    conns.assign(conns_.begin(), conns_.end());
+  }
+  for (auto& c : conns) {
+    asio::post(c->stream.socket().get_executor(), [c, grace] {
+      c->shutdown_requested = true;
+      if (c->idle) {
+        c->stream.cancel();
+        if (c->wake) c->wake();
+      }
+      // Work in progress gets until the grace period ends.
+      const auto limit = Clock::now() + grace;
+      if (c->session_deadline > limit) {
+        c->session_deadline = limit;
+        c->timer.cancel();  // re-arm the watchdog with the earlier deadline
+      }
+    });
+  }
+}
+
+}  // namespace mk::net

@@ -65,6 +65,28 @@ Handler duration_key(std::chrono::milliseconds lo, std::function<std::chrono::mi
   };
 }
 
+Handler listen_key(std::function<std::vector<ListenAddr>&(Config&)> field) {
+  return [field](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+    const auto* arr = n.as_array();
+    if (!arr) return e.add(n.source(), fmt::format("{} must be an array of \"address:port\" strings", key));
+    auto& out = field(c);
+    out.clear();
+    for (const auto& item : *arr) {
+      auto v = item.value<std::string>();
+      if (!item.is_string() || !v) {
+        e.add(item.source(), fmt::format("{} entries must be strings like \"0.0.0.0:25\"", key));
+        continue;
+      }
+      auto l = parse_listen(*v);
+      if (!l) {
+        e.add(item.source(), fmt::format("{}: {}", key, l.error().message));
+        continue;
+      }
+      out.push_back(*l);
+    }
+  };
+}
+
 const std::vector<std::pair<std::string, Handler>>& schema() {
   using std::chrono::milliseconds;
   static const std::vector<std::pair<std::string, Handler>> kSchema = {
@@ -100,19 +122,12 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          else return why = "must be \"1.2\" or \"1.3\" (older TLS versions are not supported)", false;
          return true;
        })},
-      {"smtp.listen", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         const auto* arr = n.as_array();
-         if (!arr) return e.add(n.source(), fmt::format("{} must be an array of \"address:port\" strings", key));
-         c.smtp.listen.clear();
-         for (const auto& item : *arr) {
-           auto v = item.value<std::string>();
-           if (!item.is_string() || !v)
-             { e.add(item.source(), fmt::format("{} entries must be strings like \"0.0.0.0:25\"", key)); continue; }
-           auto l = parse_listen(*v);
-           if (!l) { e.add(item.source(), fmt::format("{}: {}", key, l.error().message)); continue; }
-           c.smtp.listen.push_back(*l);
-         }
-       }},
+      {"smtp.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.smtp.listen; })},
+      {"imap.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen; })},
+      {"imap.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen_tls; })},
+      {"imap.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.max_connections; })},
+      {"imap.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.max_connections_per_ip; })},
+      {"imap.idle_timeout", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.imap.idle_timeout; })},
       {"smtp.max_message_size", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
          std::optional<std::uint64_t> v;
          if (auto i = n.value<std::int64_t>(); n.is_integer() && i && *i > 0) v = std::uint64_t(*i);
@@ -180,6 +195,8 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   Config c;
   c.path = name;
   c.smtp.listen = {ListenAddr{"0.0.0.0", 25}, ListenAddr{"::", 25}};
+  c.imap.listen = {ListenAddr{"0.0.0.0", 143}, ListenAddr{"::", 143}};
+  c.imap.listen_tls = {ListenAddr{"0.0.0.0", 993}, ListenAddr{"::", 993}};
   Errors e{name, {}};
   toml::table root;
   try {
@@ -192,7 +209,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     const auto* table = sec_node.as_table();
     if (!table || !is_section(sec)) {
       e.add(sec_node.source(),
-            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp]", sec));
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [imap]", sec));
       continue;
     }
     for (const auto& [key, node] : *table) {

@@ -35,6 +35,15 @@ struct SmtpConfig {
   std::chrono::milliseconds session_timeout{std::chrono::minutes(30)};
 };
 
+struct ImapConfig {
+  std::vector<ListenAddr> listen;      // STARTTLS (143)
+  std::vector<ListenAddr> listen_tls;  // implicit TLS (993)
+  std::size_t max_connections = 2000;
+  std::size_t max_connections_per_ip = 50;
+  // RFC 9051 §5.4: autologout after at least 30 minutes of inactivity.
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(30)};
+};
+
 struct Config {
   std::string path;  // the file it was loaded from
   std::string hostname;
@@ -47,6 +56,7 @@ struct Config {
   std::string tls_key;
   net::TlsMin tls_min = net::TlsMin::tls12;
   SmtpConfig smtp;
+  ImapConfig imap;
 };
 
 // Loads and validates; the error lists every problem as "FILE:LINE: message".

@@ -15,6 +15,8 @@ namespace mk::app {
 namespace {
 
 constexpr int kSmtpOffset = 25;
+constexpr int kImapOffset = 143;
+constexpr int kImapsOffset = 993;
 constexpr const char* kDevDomain = "localhost";
 constexpr const char* kDevAccount = "me@localhost";
 
@@ -33,8 +35,12 @@ level = "info"
 
 [smtp]
 listen = ["127.0.0.1:{}"]
+
+[imap]
+listen = ["127.0.0.1:{}"]
+listen_tls = ["127.0.0.1:{}"]
 )",
-                     port_base + kSmtpOffset);
+                     port_base + kSmtpOffset, port_base + kImapOffset, port_base + kImapsOffset);
 }
 
 }  // namespace

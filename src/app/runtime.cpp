@@ -16,6 +16,7 @@
 
 #include "app/app.hpp"
 #include "net/selfsigned.hpp"
+#include "imap/server/server.hpp"
 #include "smtp/server.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -115,25 +116,50 @@ int run_server(const Config& cfg,
   sc.data_timeout = cfg.smtp.data_timeout;
   sc.session_timeout = cfg.smtp.session_timeout;
   smtp::Server smtp_server(io, sc, *store, *tls, log.with({{"svc", "smtp"}}));
-  std::vector<asio::ip::tcp::endpoint> eps;
-  for (const auto& l : cfg.smtp.listen) eps.emplace_back(asio::ip::make_address(l.host), l.port);
-  if (auto s = smtp_server.listen(eps); !s) {
+  auto endpoints = [](const std::vector<ListenAddr>& v) {
+    std::vector<asio::ip::tcp::endpoint> eps;
+    for (const auto& l : v) eps.emplace_back(asio::ip::make_address(l.host), l.port);
+    return eps;
+  };
+  if (auto s = smtp_server.listen(endpoints(cfg.smtp.listen)); !s) {
     std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
     return kExitRuntime;
   }
-  std::vector<std::string> lines;
-  for (const auto& ep : smtp_server.local_endpoints()) {
-    std::string addr = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
-    lines.push_back(fmt::format("smtp {}:{} (STARTTLS)", addr, ep.port()));
-    log.info("listen", {{"svc", "smtp"}, {"addr", addr}, {"port", ep.port()}});
+
+  imap::Notifier notifier;
+  store->set_change_listener([&notifier](std::int64_t mailbox) { notifier.notify(mailbox); });
+  imap::ServerConfig ic;
+  ic.session.hostname = cfg.hostname;
+  ic.session.max_append_size = cfg.smtp.max_message_size;
+  ic.max_connections = cfg.imap.max_connections;
+  ic.max_connections_per_ip = cfg.imap.max_connections_per_ip;
+  ic.idle_timeout = cfg.imap.idle_timeout;
+  imap::Server imap_server(io, ic, *store, *tls, notifier, log.with({{"svc", "imap"}}));
+  if (auto s = imap_server.listen(endpoints(cfg.imap.listen), endpoints(cfg.imap.listen_tls)); !s) {
+    std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
+    return kExitRuntime;
   }
+
+  std::vector<std::string> lines;
+  auto announce = [&](const char* svc, const char* how, const std::vector<asio::ip::tcp::endpoint>& eps) {
+    for (const auto& ep : eps) {
+      std::string addr = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+      lines.push_back(fmt::format("{} {}:{} ({})", svc, addr, ep.port(), how));
+      log.info("listen", {{"svc", svc}, {"addr", addr}, {"port", ep.port()}});
+    }
+  };
+  announce("smtp", "STARTTLS", smtp_server.local_endpoints());
+  announce("imap", "STARTTLS", imap_server.plain_endpoints());
+  announce("imaps", "TLS", imap_server.tls_endpoints());
   smtp_server.start();
+  imap_server.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     log.info("shutdown", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace.count()}});
     smtp_server.shutdown(cfg.shutdown_grace);
+    imap_server.shutdown(cfg.shutdown_grace);
   });
   on_ready(lines);
 
@@ -141,6 +167,7 @@ int run_server(const Config& cfg,
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : pool) t.join();
+  store->set_change_listener(nullptr);
   store->close();  // waits for the last group commit
   log.info("stopped");
   return kExitOk;

@@ -15,6 +15,7 @@
 #include "base/strings.hpp"
 #include "net/stream.hpp"
 #include "smtp/local_delivery.hpp"
+#include "store/async_deliver.hpp"
 
 namespace mk::smtp {
 
@@ -26,27 +27,6 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadChunk = 64 * 1024;
 // Bound on the final reply write when we are closing on the peer (timeout, shutdown).
 constexpr std::chrono::seconds kCloseWriteTimeout{5};
-
-// Completes with the store's verdict on the connection's own executor, keeping the
-// io_context alive while the group commit runs on the store thread.
-template <class Token>
-auto async_deliver(store::Store& store, store::NewMessage msg, Token&& token) {
-  return asio::async_initiate<Token, void(Status)>(
-      [&store](auto handler, store::NewMessage m) {
-        using H = decltype(handler);
-        auto ex = asio::get_associated_executor(handler);
-        struct State {
-          H handler;
-          asio::executor_work_guard<decltype(ex)> work;
-        };
-        auto st = std::make_shared<State>(State{std::move(handler), asio::make_work_guard(ex)});
-        store.deliver(std::move(m), [st, ex](store::DeliverResult r) {
-          Status s = r.ok() ? Status() : Status(r.error());
-          asio::post(ex, [st, s = std::move(s)]() mutable { st->handler(std::move(s)); });
-        });
-      },
-      token, std::move(msg));
-}
 
 }  // namespace
 
@@ -144,7 +124,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn) {
       auto& txn = session.transaction();
       auto msg = to_new_message(txn);
       const std::size_t size = txn.message.size();
-      auto st = co_await async_deliver(store_, std::move(msg), asio::use_awaitable);
+      auto res = co_await store::async_deliver(store_, std::move(msg), asio::use_awaitable);
+      Status st = res.ok() ? Status() : Status(res.error());
       if (st) {
         log.info("smtp.delivered", {{"id", txn.id},
                                     {"from", txn.mail.path.null ? std::string("<>") : log_safe(txn.mail.path.mailbox.canonical())},

@@ -49,6 +49,8 @@ class Server:
         self.keep = keep
         self.base = free_port_base()
         self.smtp_port = self.base + 25
+        self.imap_port = self.base + 143
+        self.imaps_port = self.base + 993
         self.proc = None
         self.extra_config = extra_config
         self.config = os.path.join(self.dir, "mailkeep.toml")
@@ -76,11 +78,10 @@ class Server:
             if not line:
                 break
             self.stdout_lines.append(line.rstrip("\n"))
-            if line.startswith("listening smtp"):
-                if self.extra_config is None:
-                    # dev prints the account line after the listeners
-                    self.stdout_lines.append(self.proc.stdout.readline().rstrip("\n"))
-                return self  # listeners are bound before the line is printed
+            # Listeners are bound before their lines are printed; dev ends with the account.
+            done = "account " if self.extra_config is None else "listening imaps"
+            if line.startswith(done):
+                return self
         raise RuntimeError("mailkeep did not start: %s\n%s" % (self.stdout_lines, self.stderr()))
 
     def _run_dev_once(self):
@@ -88,7 +89,7 @@ class Server:
                               "--password", PASSWORD],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for line in p.stdout:
-            if line.startswith("account"):
+            if line.startswith("account "):
                 break
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=30)
@@ -97,7 +98,9 @@ class Server:
         sections = {"server": {"hostname": '"localhost"', "data_dir": '"."', "dev": "true",
                                "shutdown_grace": '"5s"'},
                     "log": {"level": '"debug"'},
-                    "smtp": {"listen": '["127.0.0.1:%d"]' % self.smtp_port}}
+                    "smtp": {"listen": '["127.0.0.1:%d"]' % self.smtp_port},
+                    "imap": {"listen": '["127.0.0.1:%d"]' % self.imap_port,
+                             "listen_tls": '["127.0.0.1:%d"]' % self.imaps_port}}
         for key, value in self.extra_config.items():
             sec, k = key.split(".", 1)
             sections.setdefault(sec, {})[k] = value

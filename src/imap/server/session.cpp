@@ -46,6 +46,13 @@ Output Session::on_frame_error(Frame ev) {
 }
 
 Output Session::on_command(std::string_view framed) {
+  if (auth_pending_) {
+    // RFC 9051 §6.2.2: the line is the client's SASL response, or "*" to cancel.
+    CommandHead h = *auth_pending_;
+    auth_pending_.reset();
+    if (trim(framed) == "*") return {tagged(h, "BAD", "Authentication cancelled")};
+    return finish_plain(h, trim(framed));
+  }
   Cursor c(framed);
   std::string error;
   auto h = parse_head(c, error);
@@ -172,12 +179,18 @@ Output Session::cmd_authenticate(const CommandHead& h, Cursor& c) {
   std::optional<std::string_view> mech;
   if (!c.sp() || !(mech = c.atom())) return {tagged(h, "BAD", "Syntax: AUTHENTICATE mechanism")};
   if (!iequals(*mech, "PLAIN")) return {tagged(h, "NO", "Unsupported authentication mechanism")};
-  // SASL-IR (RFC 4959): the initial response on the command line. A client that sends none
-  // would need a continuation round; clients that advertise SASL-IR support send it.
-  if (!c.sp()) return {tagged(h, "BAD", "AUTHENTICATE PLAIN needs an initial response (SASL-IR)")};
+  // SASL-IR (RFC 4959) puts the response on the command line; otherwise ask for it.
+  if (!c.sp()) {
+    auth_pending_ = h;
+    return {"+ \r\n"};
+  }
   auto ir = c.atom();
   if (!ir || !c.eof()) return {tagged(h, "BAD", "Invalid initial response")};
-  const std::string raw = message::base64_decode(*ir);
+  return finish_plain(h, *ir);
+}
+
+Output Session::finish_plain(const CommandHead& h, std::string_view b64) {
+  const std::string raw = message::base64_decode(b64);
   // RFC 4616: authzid NUL authcid NUL passwd
   auto a = raw.find('\0');
   auto b = a == std::string::npos ? a : raw.find('\0', a + 1);

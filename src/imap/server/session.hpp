@@ -140,6 +140,8 @@ class Session {
   std::optional<store::NewMessage> append_;
   std::string append_tag_;
   std::string idle_tag_;
+  std::optional<CommandHead> auth_pending_;  // AUTHENTICATE waiting for the client's response
+  Output finish_plain(const CommandHead& h, std::string_view b64);
   std::vector<std::uint32_t> search_saved_;  // RFC 5182 "$"
 };
 

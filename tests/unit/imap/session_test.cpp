@@ -57,6 +57,13 @@ TEST_F(ImapSession, GreetingAndAuth) {
   auto r = run("b AUTHENTICATE PLAIN AG1lQGV4YW1wbGUub3JnAGNvcnJlY3QgaG9yc2UgYmF0dGVyeQ==");
   EXPECT_TRUE(r.starts_with("b OK [CAPABILITY ")) << r;
   EXPECT_EQ(run("c LOGIN x y"), "c BAD Already authenticated\r\n");
+  // Without SASL-IR the response comes on its own line after a continuation.
+  auto s2 = make();
+  EXPECT_EQ(run(*s2, "d AUTHENTICATE PLAIN"), "+ \r\n");
+  EXPECT_TRUE(run(*s2, "AG1lQGV4YW1wbGUub3JnAGNvcnJlY3QgaG9yc2UgYmF0dGVyeQ==").starts_with("d OK [CAPABILITY "));
+  auto s3 = make();
+  run(*s3, "e AUTHENTICATE PLAIN");
+  EXPECT_EQ(run(*s3, "*"), "e BAD Authentication cancelled\r\n");
 }
 
 TEST_F(ImapSession, NoLoginBeforeTls) {

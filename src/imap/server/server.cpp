@@ -1,0 +1,264 @@
+#include "imap/server/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "base/strings.hpp"
+#include "store/async_deliver.hpp"
+
+namespace mk::imap {
+
+namespace asio = boost::asio;
+using net::Clock;
+
+namespace {
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// Bound on the goodbye line when closing on a client (timeout, shutdown).
+constexpr std::chrono::milliseconds kCloseWriteTimeout{5000};
+}  // namespace
+
+Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
+               std::shared_ptr<net::TlsContext> tls, Notifier& notifier, log::Logger log)
+    : cfg_(std::move(cfg)),
+      store_(store),
+      tls_(std::move(tls)),
+      notifier_(notifier),
+      log_(std::move(log)),
+      plain_(io, net::ListenerConfig{"imap", cfg_.max_connections, cfg_.max_connections_per_ip,
+                                     cfg_.session_timeout, "* BYE Too many connections\r\n"},
+             log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), false); }),
+      implicit_(io, net::ListenerConfig{"imap", cfg_.max_connections, cfg_.max_connections_per_ip,
+                                        cfg_.session_timeout, ""},
+                log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), true); }) {
+  cfg_.session.tls_available = tls_ != nullptr;
+  cfg_.frame.max_literal = std::max<std::uint64_t>(cfg_.session.max_append_size, 64 * 1024);
+}
+
+Status Server::listen(const std::vector<net::tcp::endpoint>& plain,
+                      const std::vector<net::tcp::endpoint>& implicit) {
+  if (auto s = plain_.listen(plain); !s) return s;
+  return implicit_.listen(implicit);
+}
+
+void Server::start() {
+  plain_.start();
+  implicit_.start();
+}
+
+void Server::shutdown(std::chrono::milliseconds grace) {
+  plain_.shutdown(grace);
+  implicit_.shutdown(grace);
+}
+
+asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls) {
+  const auto started = Clock::now();
+  log::Logger log = log_.with({{"conn", conn->id}});
+  log.info("imap.connect", {{"ip", conn->remote_ip}, {"tls", implicit_tls}});
+  Session session(cfg_.session, store_, conn->remote_ip);
+  CommandFramer framer(cfg_.frame);
+  std::string in, out;
+  std::string end_reason = "logout";
+  bool was_logged_in = false;
+
+  auto timeout_for = [&] { return session.logged_in() ? cfg_.idle_timeout : cfg_.login_timeout; };
+  auto flush = [&]() -> asio::awaitable<bool> {
+    if (out.empty()) co_return true;
+    conn->arm(timeout_for());
+    auto ec = co_await conn->stream.write_all(out);
+    out.clear();
+    co_return !ec && !conn->timed_out;
+  };
+  auto fill = [&](std::string& why) -> asio::awaitable<bool> {
+    const std::size_t old = in.size();
+    in.resize(old + kReadChunk);
+    auto [ec, n] = co_await conn->stream.read_some(asio::buffer(in.data() + old, kReadChunk));
+    in.resize(old + n);
+    if (conn->timed_out) co_return why = "timeout", false;
+    if (ec == asio::error::operation_aborted && conn->shutdown_requested) co_return why = "shutdown", false;
+    if (ec) co_return why = (ec == asio::error::eof ? "eof" : ec.message()), false;
+    co_return true;
+  };
+  // GCC 12 mishandles temporaries in co_await expressions: callers pass named strings.
+  auto goodbye = [&](std::string last) -> asio::awaitable<void> {
+    conn->timed_out = false;
+    out += last;
+    conn->arm(kCloseWriteTimeout);
+    if (!out.empty()) (void)co_await conn->stream.write_all(out);
+    out.clear();
+    co_await conn->stream.shutdown();
+  };
+
+  if (implicit_tls) {
+    conn->arm(cfg_.login_timeout);
+    auto ec = co_await conn->stream.start_tls(*tls_);
+    if (ec || conn->timed_out) {
+      log.info("imap.tls_failed", {{"error", conn->timed_out ? "timeout" : ec.message()}});
+      co_return;
+    }
+    session.on_tls();
+  }
+  out = plain_.stopping() ? session.on_shutdown().data : session.greeting();
+  bool running = !plain_.stopping();
+  if (!running) {
+    std::string none;
+    co_await goodbye(std::move(none));
+  }
+
+  while (running) {
+    // Frame the next command from buffered input, reading more as needed.
+    std::size_t used = 0;
+    const Frame ev = in.empty() ? Frame::need_more : framer.feed(in, used);
+    in.erase(0, used);
+    if (ev == Frame::need_more) {
+      if (!co_await flush()) {
+        end_reason = "write error";
+        break;
+      }
+      if (conn->shutdown_requested) {
+        std::string bye = session.on_shutdown().data;
+        co_await goodbye(std::move(bye));
+        end_reason = "shutdown";
+        break;
+      }
+      conn->idle = true;
+      conn->arm(timeout_for());
+      std::string why;
+      const bool ok = co_await fill(why);
+      conn->idle = false;
+      if (!ok) {
+        end_reason = why;
+        std::string bye = why == "timeout" ? session.on_timeout().data
+                          : why == "shutdown" ? session.on_shutdown().data : std::string();
+        if (!bye.empty()) co_await goodbye(std::move(bye));
+        break;
+      }
+      continue;
+    }
+    if (ev == Frame::continuation) {
+      out += Session::continuation();
+      continue;
+    }
+    if (ev != Frame::command) {
+      out += session.on_frame_error(ev).data;
+      continue;
+    }
+    Output o = session.on_command(framer.take());
+    if (session.logged_in() && !was_logged_in) {
+      was_logged_in = true;
+      log.info("imap.login", {{"user", session.user()}});
+    }
+    out += o.data;
+    switch (o.next) {
+      case Next::read:
+        break;
+      case Next::close: {
+        std::string none;
+        co_await goodbye(std::move(none));
+        running = false;
+        break;
+      }
+      case Next::start_tls: {
+        if (!co_await flush()) {
+          running = false;
+          break;
+        }
+        if (!in.empty()) {
+          log.warn("imap.starttls_injection", {{"discarded_bytes", in.size()}});
+          in.clear();
+        }
+        conn->arm(cfg_.login_timeout);
+        auto ec = co_await conn->stream.start_tls(*tls_);
+        if (ec || conn->timed_out) {
+          log.info("imap.tls_failed", {{"error", conn->timed_out ? "timeout" : ec.message()}});
+          end_reason = "tls failed";
+          running = false;
+          break;
+        }
+        session.on_tls();
+        break;
+      }
+      case Next::append: {
+        auto r = co_await store::async_deliver(store_, session.take_append(), asio::use_awaitable);
+        if (!r) log.error("imap.append_failed", {{"error", r.error().message}});
+        out += session.on_appended(r).data;
+        break;
+      }
+      case Next::idle: {
+        // Updates are pushed by a writer coroutine woken by the notifier, while this one
+        // waits for the client's DONE.
+        if (!co_await flush()) {
+          running = false;
+          break;
+        }
+        auto ex = co_await asio::this_coro::executor;
+        auto waker = std::make_shared<asio::steady_timer>(ex, Clock::time_point::max());
+        std::weak_ptr<asio::steady_timer> weak = waker;
+        const auto token = notifier_.subscribe(session.selected_mailbox(), [ex, weak] {
+          asio::post(ex, [weak] {
+            if (auto w = weak.lock()) w->cancel();
+          });
+        });
+        conn->wake = [weak] {
+          if (auto w = weak.lock()) w->cancel();
+        };
+        auto state = std::make_shared<int>(0);  // 0 idling, 1 writing, 2 done
+        asio::co_spawn(ex, [&session, conn, waker, state]() -> asio::awaitable<void> {
+          while (*state != 2) {
+            co_await waker->async_wait(kTuple);
+            if (*state == 2 || conn->closed) break;
+            waker->expires_at(Clock::time_point::max());
+            std::string u = session.updates();
+            if (u.empty()) continue;
+            *state = 1;
+            (void)co_await conn->stream.write_all(u);
+            if (*state == 1) *state = 0;
+          }
+        }, asio::detached);
+        std::string why;
+        bool done = false;
+        while (!done) {
+          std::size_t n = 0;
+          const Frame f = in.empty() ? Frame::need_more : framer.feed(in, n);
+          in.erase(0, n);
+          if (f == Frame::command) {
+            while (*state == 1) co_await asio::post(ex, asio::use_awaitable);  // let a push finish
+            *state = 2;
+            out += session.on_idle_line(framer.take()).data;
+            done = true;
+            break;
+          }
+          if (f != Frame::need_more) continue;
+          conn->idle = true;
+          conn->arm(cfg_.idle_timeout);
+          const bool ok = co_await fill(why);
+          conn->idle = false;
+          if (!ok) break;
+        }
+        *state = 2;
+        waker->cancel();
+        notifier_.unsubscribe(token);
+        conn->wake = nullptr;
+        if (!done) {
+          end_reason = why;
+          std::string bye = why == "timeout" ? session.on_timeout().data
+                            : why == "shutdown" ? session.on_shutdown().data : std::string();
+          if (!bye.empty()) co_await goodbye(std::move(bye));
+          running = false;
+        }
+        break;
+      }
+    }
+  }
+  conn->closed = true;
+  conn->timer.cancel();
+  log.info("imap.disconnect",
+           {{"reason", end_reason},
+            {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()}});
+}
+
+}  // namespace mk::imap

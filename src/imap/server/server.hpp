@@ -1,0 +1,59 @@
+// imap/server/server.hpp: the IMAP listeners (143 with STARTTLS, 993 with implicit TLS) and
+// the connection loop that moves bytes between the socket, the command framer and a
+// sans-I/O imap::Session.
+// SECURITY: input pipelined behind STARTTLS is discarded before the handshake; the
+// connection limits and deadlines of net::Listener apply; APPEND answers OK only after the
+// store's group commit made the message durable.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "base/log.hpp"
+#include "imap/proto/framer.hpp"
+#include "imap/server/notifier.hpp"
+#include "imap/server/session.hpp"
+#include "net/listener.hpp"
+#include "net/tls.hpp"
+#include "store/store.hpp"
+
+namespace mk::imap {
+
+struct ServerConfig {
+  SessionConfig session;
+  FrameLimits frame;
+  std::size_t max_connections = 2000;
+  std::size_t max_connections_per_ip = 50;
+  // RFC 9051 §5.4: an autologout timer must be at least 30 minutes.
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(30)};
+  std::chrono::milliseconds login_timeout{std::chrono::minutes(1)};
+  std::chrono::milliseconds session_timeout{std::chrono::hours(24)};
+};
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, ServerConfig cfg, store::Store& store,
+         std::shared_ptr<net::TlsContext> tls, Notifier& notifier, log::Logger log);
+
+  // plain: STARTTLS listeners; implicit: TLS-on-connect listeners.
+  Status listen(const std::vector<net::tcp::endpoint>& plain,
+                const std::vector<net::tcp::endpoint>& implicit);
+  std::vector<net::tcp::endpoint> plain_endpoints() const { return plain_.local_endpoints(); }
+  std::vector<net::tcp::endpoint> tls_endpoints() const { return implicit_.local_endpoints(); }
+  void start();
+  void shutdown(std::chrono::milliseconds grace);
+
+ private:
+  boost::asio::awaitable<void> run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls);
+
+  ServerConfig cfg_;
+  store::Store& store_;
+  std::shared_ptr<net::TlsContext> tls_;
+  Notifier& notifier_;
+  log::Logger log_;
+  net::Listener plain_;
+  net::Listener implicit_;
+};
+
+}  // namespace mk::imap

@@ -1,0 +1,222 @@
+"""IMAP on the real binary with Python's imaplib (and a raw socket for IDLE and bad input):
+TLS-only login, mailbox commands, FETCH/STORE/SEARCH/COPY/MOVE/EXPUNGE, APPEND, messages
+delivered over SMTP showing up, IDLE reporting a delivery within a second, and errors."""
+import imaplib
+import smtplib
+import socket
+import ssl
+import time
+import unittest
+
+import mkharness as mk
+
+USER = "me@localhost"
+
+
+class ImapTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = mk.Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.srv.stop() == 0
+        cls.srv.cleanup()
+
+    def imaps(self):
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context(),
+                              timeout=30)
+        m.login(USER, mk.PASSWORD)
+        self.addCleanup(self._logout, m)
+        return m
+
+    @staticmethod
+    def _logout(m):
+        try:
+            m.logout()
+        except (imaplib.IMAP4.error, OSError):
+            pass
+
+    def deliver(self, subject, body="hello\r\n", rcpt=USER):
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
+            s.sendmail("sender@example.org", [rcpt],
+                       ("From: Sender <sender@example.org>\r\nTo: %s\r\nSubject: %s\r\n\r\n%s"
+                        % (rcpt, subject, body)).encode())
+
+    def test_login_requires_tls(self):
+        m = imaplib.IMAP4("127.0.0.1", self.srv.imap_port, timeout=30)
+        self.assertIn("LOGINDISABLED", m.capabilities)
+        self.assertIn("STARTTLS", m.capabilities)
+        with self.assertRaises(imaplib.IMAP4.error) as cm:
+            m.login(USER, mk.PASSWORD)
+        self.assertIn("PRIVACYREQUIRED", str(cm.exception))
+        m.starttls(ssl_context=mk.client_tls_context())
+        typ, data = m.login(USER, mk.PASSWORD)
+        self.assertEqual(typ, "OK")
+        m.logout()
+
+    def test_wrong_password(self):
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context())
+        with self.assertRaises(imaplib.IMAP4.error) as cm:
+            m.login(USER, "not the password")
+        self.assertIn("AUTHENTICATIONFAILED", str(cm.exception))
+        m.logout()
+
+    def test_authenticate_plain(self):
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context())
+        typ, _ = m.authenticate("PLAIN", lambda _: ("\0%s\0%s" % (USER, mk.PASSWORD)).encode())
+        self.assertEqual(typ, "OK")
+        m.logout()
+
+    def test_list_has_special_use(self):
+        m = self.imaps()
+        typ, data = m.list()
+        self.assertEqual(typ, "OK")
+        joined = b"\n".join(data)
+        for flag, name in ((rb"\Sent", b'"Sent"'), (rb"\Junk", b'"Junk"'), (rb"\Trash", b'"Trash"'),
+                           (rb"\Drafts", b'"Drafts"'), (rb"\Archive", b'"Archive"')):
+            self.assertRegex(joined, rb"\(\\HasNoChildren " + flag.replace(b"\\", b"\\\\") + rb"\) \"/\" " + name)
+
+    def test_smtp_delivery_is_fetched(self):
+        self.deliver("over smtp", "line one\r\nline two\r\n")
+        m = self.imaps()
+        typ, data = m.select("INBOX")
+        n = int(data[0])
+        typ, data = m.search(None, "SUBJECT", '"over smtp"')
+        self.assertEqual(typ, "OK")
+        seq = data[0].split()[-1]
+        typ, data = m.fetch(seq, "(UID FLAGS ENVELOPE BODY.PEEK[TEXT] BODYSTRUCTURE)")
+        self.assertEqual(typ, "OK")
+        meta, text = data[0]
+        self.assertIn(b'"over smtp"', meta)
+        self.assertIn(b'(("Sender" NIL "sender" "example.org"))', meta)
+        self.assertEqual(text, b"line one\r\nline two\r\n")
+        self.assertIn(b' BODYSTRUCTURE ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 20 2', data[1])
+        typ, data = m.fetch(seq, "(FLAGS)")
+        self.assertNotIn(rb"\Seen", data[0])  # PEEK did not set \Seen
+        self.assertGreaterEqual(n, 1)
+
+    def test_append_store_search_expunge(self):
+        m = self.imaps()
+        m.create("Scratch")
+        typ, data = m.append("Scratch", r"(\Flagged)", imaplib.Time2Internaldate(time.time()),
+                             b"Subject: appended\r\n\r\nbody\r\n")
+        self.assertEqual(typ, "OK")
+        self.assertRegex(data[0], rb"^\[APPENDUID \d+ 1\]")
+        m.append("Scratch", None, None, b"Subject: second\r\n\r\nbody\r\n")
+        m.select("Scratch")
+        typ, data = m.search(None, "FLAGGED")
+        self.assertEqual(data, [b"1"])
+        typ, data = m.store("2", "+FLAGS", r"(\Deleted \Seen)")
+        self.assertIn(rb"\Deleted", data[0])
+        typ, data = m.uid("SEARCH", "DELETED")
+        self.assertEqual(data, [b"2"])
+        typ, data = m.expunge()
+        self.assertEqual(data, [b"2"])
+        typ, data = m.fetch("1:*", "(UID)")
+        self.assertEqual(data, [b"1 (UID 1)"])
+        m.close()
+        typ, data = m.status("Scratch", "(MESSAGES UIDNEXT UNSEEN)")
+        self.assertEqual(data, [b'"Scratch" (MESSAGES 1 UIDNEXT 3 UNSEEN 1)'])
+
+    def test_copy_move_rename_delete(self):
+        m = self.imaps()
+        m.create("Box/A")
+        m.append("Box/A", None, None, b"Subject: x\r\n\r\nbody\r\n")
+        m.select("Box/A")
+        typ, data = m.copy("1", "Archive")
+        self.assertEqual(typ, "OK")
+        self.assertRegex(data[0], rb"^\[COPYUID \d+ 1 \d+\]")
+        typ, data = m._simple_command("MOVE", "1", "Trash")
+        self.assertEqual(typ, "OK")
+        m.close()
+        self.assertEqual(m.rename("Box", "Crate")[0], "OK")
+        typ, data = m.list('""', "Crate*")
+        self.assertEqual(len(data), 2)
+        self.assertEqual(m.delete("Crate/A")[0], "OK")
+        typ, data = m.delete("Trash")
+        self.assertEqual(typ, "NO")
+
+    def test_two_sessions_see_each_other(self):
+        a = self.imaps()
+        b = self.imaps()
+        a.create("Shared")
+        a.append("Shared", None, None, b"Subject: s1\r\n\r\nx\r\n")
+        a.select("Shared")
+        b.select("Shared")
+        a.store("1", "+FLAGS", r"(\Flagged)")
+        b.noop()
+        self.assertIn(rb"1 (UID 1 FLAGS (\Flagged))", b.untagged_responses.get("FETCH", []))
+        typ, data = b.fetch("1", "(FLAGS)")
+        self.assertIn(rb"\Flagged", data[0])
+        a.append("Shared", None, None, b"Subject: s2\r\n\r\nx\r\n")
+        b.noop()
+        self.assertEqual(b.untagged_responses.get("EXISTS", [b"?"])[-1], b"2")
+
+    def test_idle_reports_delivery_within_a_second(self):
+        raw = mk.RawClient(self.srv.imaps_port)
+        raw.sock = mk.client_tls_context().wrap_socket(raw.sock, server_hostname="localhost")
+        self.assertTrue(raw.sock.recv(4096).startswith(b"* OK"))
+        raw.send(("a LOGIN %s %s\r\n" % (USER, mk.PASSWORD)).encode())
+        self.assertIn(b"a OK", raw.sock.recv(4096))
+        raw.send(b"b SELECT INBOX\r\n")
+        buf = b""
+        while b"b OK" not in buf:
+            buf += raw.sock.recv(4096)
+        raw.send(b"c IDLE\r\n")
+        self.assertTrue(raw.sock.recv(4096).startswith(b"+ idling"))
+        started = time.time()
+        self.deliver("idle test")
+        raw.sock.settimeout(5)
+        got = raw.sock.recv(4096)
+        elapsed = time.time() - started
+        self.assertRegex(got, rb"\* \d+ EXISTS")
+        self.assertLess(elapsed, 1.0)
+        raw.send(b"DONE\r\n")
+        buf = b""
+        while b"c OK" not in buf:
+            buf += raw.sock.recv(4096)
+        raw.close()
+
+    def test_bad_input(self):
+        raw = mk.RawClient(self.srv.imap_port)
+        raw.sock.recv(4096)
+        raw.send(b"a FROBNICATE\r\n")
+        self.assertEqual(raw.sock.recv(4096), b"a BAD Unknown command\r\n")
+        raw.send(b"b SELECT INBOX\r\n")
+        self.assertEqual(raw.sock.recv(4096), b"b BAD Log in first\r\n")
+        raw.send(b"c NOOP " + b"x" * 20000 + b"\r\n")
+        self.assertIn(b"BAD [TOOBIG]", raw.sock.recv(4096))
+        raw.send(b"d APPEND INBOX {999999999999}\r\n")
+        self.assertIn(b"NO [TOOBIG]", raw.sock.recv(4096))
+        raw.send(b"e NOOP\r\n")
+        self.assertEqual(raw.sock.recv(4096), b"e OK NOOP completed\r\n")
+        raw.send(b"f LOGOUT\r\n")
+        self.assertIn(b"* BYE", raw.sock.recv(4096))
+        raw.close()
+
+
+class ImapShutdownTest(unittest.TestCase):
+    def test_idle_client_gets_bye_on_shutdown(self):
+        srv = mk.Server().start()
+        self.addCleanup(srv.cleanup)
+        m = imaplib.IMAP4_SSL("127.0.0.1", srv.imaps_port, ssl_context=mk.client_tls_context())
+        m.login(USER, mk.PASSWORD)
+        m.select("INBOX")
+        srv.proc.send_signal(15)
+        deadline = time.time() + 10
+        data = b""
+        while time.time() < deadline and b"BYE" not in data:
+            try:
+                chunk = m.sock.recv(4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        self.assertIn(b"* BYE", data)
+        self.assertEqual(srv.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -105,6 +105,8 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
       continue;
     }
     boost::system::error_code ep_ec;
+    // Replies are written whole; Nagle would only delay them (e.g. IDLE pushes).
+    sock.set_option(tcp::no_delay(true), ep_ec);
     const auto remote = sock.remote_endpoint(ep_ec);
     if (ep_ec) continue;
     auto addr = remote.address();

@@ -165,6 +165,9 @@ class Store {
   DeliverResult deliver_sync(NewMessage msg);
 
   virtual Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) = 0;
+  // The messages with these UIDs (those that exist), in UID order.
+  virtual Result<std::vector<MessageInfo>> messages_by_uid(std::int64_t mailbox_id,
+                                                           const std::vector<std::uint32_t>& uids) = 0;
   // Messages whose MODSEQ is greater than modseq (CONDSTORE/QRESYNC, session updates).
   virtual Result<std::vector<MessageInfo>> changed_since(std::int64_t mailbox_id,
                                                          std::uint64_t modseq) = 0;

@@ -83,9 +83,12 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
   }
   std::vector<store::MessageInfo> infos;
   {
-    auto all = store_.list_messages(s.id);
-    if (!all) return {tagged(h, "NO", "[SERVERBUG] Cannot read mailbox")};
-    infos = std::move(all.value());
+    std::vector<std::uint32_t> uids;
+    uids.reserve(idx.size());
+    for (auto i : idx) uids.push_back(s.msgs[i].uid);
+    auto got = store_.messages_by_uid(s.id, uids);
+    if (!got) return {tagged(h, "NO", "[SERVERBUG] Cannot read mailbox")};
+    infos = std::move(got.value());
   }
   auto info_for = [&](std::uint32_t uid) -> const store::MessageInfo* {
     auto it = std::lower_bound(infos.begin(), infos.end(), uid,

@@ -210,6 +210,13 @@ Result<std::vector<MessageInfo>> SqliteStore::list_messages(std::int64_t mailbox
   return select_messages("mailbox_id = ?1 AND ?2 = ?2", mailbox_id, 0);
 }
 
+Result<std::vector<MessageInfo>> SqliteStore::messages_by_uid(std::int64_t mailbox_id,
+                                                              const std::vector<std::uint32_t>& uids) {
+  if (uids.empty()) return std::vector<MessageInfo>();
+  return select_messages(fmt::format("mailbox_id = ?1 AND ?2 = ?2 AND uid IN ({})", uid_list(uids)),
+                         mailbox_id, 0);
+}
+
 Result<std::vector<MessageInfo>> SqliteStore::changed_since(std::int64_t mailbox_id, std::uint64_t modseq) {
   return select_messages("mailbox_id = ?1 AND modseq > ?2", mailbox_id, std::int64_t(modseq));
 }

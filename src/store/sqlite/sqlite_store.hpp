@@ -49,6 +49,8 @@ class SqliteStore final : public Store {
 
   void deliver(NewMessage msg, DeliverCallback done) override;
   Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) override;
+  Result<std::vector<MessageInfo>> messages_by_uid(std::int64_t mailbox_id,
+                                                   const std::vector<std::uint32_t>& uids) override;
   Result<std::vector<MessageInfo>> changed_since(std::int64_t mailbox_id, std::uint64_t modseq) override;
   Result<std::vector<std::uint32_t>> expunged_since(std::int64_t mailbox_id, std::uint64_t modseq) override;
   Result<FlagResult> update_flags(std::int64_t mailbox_id, const std::vector<std::uint32_t>& uids,

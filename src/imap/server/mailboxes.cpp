@@ -72,11 +72,43 @@ Output Session::cmd_select(const CommandHead& h, Cursor& c, bool read_only) {
   std::optional<std::string> name;
   if (!c.sp() || !(name = mailbox_arg(c))) return {tagged(h, "BAD", "Syntax: SELECT mailbox")};
   bool condstore_param = false;
+  struct Resync {
+    std::uint32_t uidvalidity;
+    std::uint64_t modseq;
+    std::optional<SeqSet> known;
+  };
+  std::optional<Resync> resync;
   if (c.sp()) {
-    // select-params: (CONDSTORE) enables CONDSTORE (RFC 7162 §3.1.8).
-    if (!c.consume('(') || !c.keyword("CONDSTORE") || !c.consume(')'))
+    // select-params: (CONDSTORE) or (QRESYNC (uidvalidity modseq [known-uids ...]))
+    if (!c.consume('(')) return {tagged(h, "BAD", "Unsupported SELECT parameter")};
+    if (c.keyword("CONDSTORE")) {
+      condstore_param = true;
+    } else if (c.keyword("QRESYNC")) {
+      if (!qresync_) return {tagged(h, "BAD", "QRESYNC is not enabled")};
+      std::optional<std::uint32_t> uv;
+      std::optional<std::uint64_t> ms;
+      if (!c.sp() || !c.consume('(') || !(uv = c.nz_number()) || !c.sp() || !(ms = c.number64()))
+        return {tagged(h, "BAD", "Syntax: QRESYNC (uidvalidity modseq [known-uids])")};
+      Resync r{*uv, *ms, std::nullopt};
+      if (c.sp() && !c.peek('(')) {
+        r.known = parse_seq_set(c);
+        if (!r.known) return {tagged(h, "BAD", "Invalid known-uids")};
+        c.sp();
+      }
+      if (c.consume('(')) {  // seq-match-data: accepted, not needed (we keep expunge records)
+        int depth = 1;
+        while (!c.eof() && depth > 0) {
+          if (c.consume('(')) ++depth;
+          else if (c.consume(')')) --depth;
+          else if (!c.atom()) c.sp();
+        }
+      }
+      if (!c.consume(')')) return {tagged(h, "BAD", "Syntax: QRESYNC (uidvalidity modseq [known-uids])")};
+      resync = r;
+    } else {
       return {tagged(h, "BAD", "Unsupported SELECT parameter")};
-    condstore_param = true;
+    }
+    if (!c.consume(')')) return {tagged(h, "BAD", "Unsupported SELECT parameter")};
   }
   if (!c.eof()) return {tagged(h, "BAD", "Unexpected arguments")};
   std::string out;
@@ -110,6 +142,23 @@ Output Session::cmd_select(const CommandHead& h, Cursor& c, bool read_only) {
   out += fmt::format("* OK [UIDNEXT {}] Predicted next UID\r\n", s.uidnext);
   out += fmt::format("* OK [HIGHESTMODSEQ {}] Highest\r\n", s.modseq);
   if (rev2_) out += fmt::format("* LIST () \"/\" {}\r\n", mailbox_out(s.name));
+  if (resync && resync->uidvalidity == s.uidvalidity) {
+    // RFC 7162 §3.2.5: what vanished and what changed since the client's last sync.
+    auto gone = store_.expunged_since(s.id, resync->modseq);
+    if (gone && !gone->empty()) {
+      std::vector<std::uint32_t> v;
+      for (auto u : *gone)
+        if (!resync->known || resync->known->contains(u, s.uidnext)) v.push_back(u);
+      if (!v.empty()) out += "* VANISHED (EARLIER) " + compact_set(v) + "\r\n";
+    }
+    auto changed = store_.changed_since(s.id, resync->modseq);
+    if (changed) {
+      for (const auto& m : *changed) {
+        auto i = index_of_uid(m.uid);
+        if (i) out += fmt::format("* {} FETCH (UID {} FLAGS ({}) MODSEQ ({}))\r\n", *i + 1, m.uid, m.flags, m.modseq);
+      }
+    }
+  }
   out += tagged(h, "OK", read_only ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed");
   return {out};
 }

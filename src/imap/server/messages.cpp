@@ -25,19 +25,6 @@ std::string internal_date(std::int64_t t) {
                      tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
-// "1,3:5" style set for COPYUID/APPENDUID.
-std::string uid_set(std::vector<std::uint32_t> uids) {
-  std::string out;
-  for (std::size_t i = 0; i < uids.size();) {
-    std::size_t j = i;
-    while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1) ++j;
-    out += (out.empty() ? "" : ",") + (i == j ? std::to_string(uids[i])
-                                               : fmt::format("{}:{}", uids[i], uids[j]));
-    i = j + 1;
-  }
-  return out;
-}
-
 std::string literal(std::string_view data) { return fmt::format("{{{}}}\r\n", data.size()) + std::string(data); }
 
 std::string apply_partial(std::string s, const FetchAtt& a) {
@@ -55,11 +42,17 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
   auto atts = parse_fetch_atts(c, error);
   if (!atts) return {tagged(h, "BAD", error)};
   std::optional<std::uint64_t> changed_since;
+  bool vanished = false;
   if (c.sp()) {
-    // fetch-modifier (CHANGEDSINCE n) (RFC 7162 §3.1.4)
-    if (!c.consume('(') || !c.keyword("CHANGEDSINCE") || !c.sp() || !(changed_since = c.number64()) ||
-        !c.consume(')'))
+    // fetch-modifiers: (CHANGEDSINCE n [VANISHED]) (RFC 7162 §3.1.4, §3.2.6)
+    if (!c.consume('(') || !c.keyword("CHANGEDSINCE") || !c.sp() || !(changed_since = c.number64()))
       return {tagged(h, "BAD", "Unsupported FETCH modifier")};
+    if (c.sp()) {
+      if (!c.keyword("VANISHED")) return {tagged(h, "BAD", "Unsupported FETCH modifier")};
+      if (!qresync_ || !h.uid) return {tagged(h, "BAD", "VANISHED needs UID FETCH with QRESYNC enabled")};
+      vanished = true;
+    }
+    if (!c.consume(')')) return {tagged(h, "BAD", "Unsupported FETCH modifier")};
     condstore_ = true;
   }
   if (!c.eof()) return {tagged(h, "BAD", "Unexpected arguments")};
@@ -109,6 +102,14 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
     }
   }
   std::string out;
+  if (vanished) {
+    auto gone = store_.expunged_since(s.id, *changed_since);
+    std::vector<std::uint32_t> v;
+    if (gone)
+      for (auto u : *gone)
+        if (set->contains(u, s.uidnext)) v.push_back(u);
+    if (!v.empty()) out += "* VANISHED (EARLIER) " + compact_set(v) + "\r\n";
+  }
   for (auto i : idx) {
     auto& e = s.msgs[i];
     const store::MessageInfo* info = info_for(e.uid);
@@ -229,7 +230,7 @@ Output Session::cmd_store(const CommandHead& h, Cursor& c) {
     if (!h.uid) {
       for (auto& f : failed) f = std::uint32_t(*index_of_uid(f) + 1);
     }
-    code = "[MODIFIED " + uid_set(failed) + "] ";
+    code = "[MODIFIED " + compact_set(failed) + "] ";
   }
   return {out + updates(h.uid) + tagged(h, "OK", code + "STORE completed")};
 }
@@ -250,7 +251,7 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
   if (!r) return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
   std::vector<std::uint32_t> from, to;
   for (auto [a, b] : r->uids) from.push_back(a), to.push_back(b);
-  const std::string copyuid = fmt::format("[COPYUID {} {} {}]", r->uidvalidity, uid_set(from), uid_set(to));
+  const std::string copyuid = fmt::format("[COPYUID {} {} {}]", r->uidvalidity, compact_set(from), compact_set(to));
   if (!move) return {updates(h.uid) + tagged(h, "OK", copyuid + " COPY completed")};
   // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGEs.
   return {"* OK " + copyuid + " Moved\r\n" + updates(true) + tagged(h, "OK", "MOVE completed")};

@@ -277,17 +277,6 @@ bool eval(const Key& k, Msg& m) {
   return false;
 }
 
-std::string compact(std::vector<std::uint32_t> v) {
-  std::string out;
-  for (std::size_t i = 0; i < v.size();) {
-    std::size_t j = i;
-    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
-    out += (out.empty() ? "" : ",") + (i == j ? std::to_string(v[i]) : fmt::format("{}:{}", v[i], v[j]));
-    i = j + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 Output Session::cmd_search(const CommandHead& h, Cursor& c) {
@@ -347,7 +336,7 @@ Output Session::cmd_search(const CommandHead& h, Cursor& c) {
     for (const auto& r : ret) {
       if (r == "MIN" && !hits.empty()) out += fmt::format(" MIN {}", hits.front());
       if (r == "MAX" && !hits.empty()) out += fmt::format(" MAX {}", hits.back());
-      if (r == "ALL" && !hits.empty()) out += " ALL " + compact(hits);
+      if (r == "ALL" && !hits.empty()) out += " ALL " + compact_set(hits);
       if (r == "COUNT") out += fmt::format(" COUNT {}", hits.size());
       if (r == "SAVE") search_saved_ = hits_uid;
     }

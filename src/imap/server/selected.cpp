@@ -61,6 +61,17 @@ std::vector<std::size_t> Session::resolve(const SeqSet& set, bool uid) const {
   return out;
 }
 
+std::string compact_set(const std::vector<std::uint32_t>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size();) {
+    std::size_t j = i;
+    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + (i == j ? std::to_string(v[i]) : fmt::format("{}:{}", v[i], v[j]));
+    i = j + 1;
+  }
+  return out;
+}
+
 std::string Session::updates(bool allow_expunge) {
   if (!selected_) return {};
   auto& s = *selected_;
@@ -73,9 +84,16 @@ std::string Session::updates(bool allow_expunge) {
       for (auto u : *gone)
         if (auto i = index_of_uid(u)) idx.push_back(*i);
       std::sort(idx.rbegin(), idx.rend());
+      std::vector<std::uint32_t> vanished;
       for (auto i : idx) {
-        out += fmt::format("* {} EXPUNGE\r\n", i + 1);
+        if (qresync_) vanished.push_back(s.msgs[i].uid);
+        else out += fmt::format("* {} EXPUNGE\r\n", i + 1);
         s.msgs.erase(s.msgs.begin() + std::ptrdiff_t(i));
+      }
+      // RFC 7162 §3.2.10: with QRESYNC, expunges are reported by UID.
+      if (!vanished.empty()) {
+        std::sort(vanished.begin(), vanished.end());
+        out += "* VANISHED " + compact_set(vanished) + "\r\n";
       }
     }
     if (auto mb = store_.mailbox_by_id(s.id)) expunge_modseq_ = std::max(expunge_modseq_, mb->highestmodseq);

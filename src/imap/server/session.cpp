@@ -22,7 +22,7 @@ std::string Session::bad(std::string_view tag, std::string_view text) {
 
 std::string Session::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-                  "CHILDREN SPECIAL-USE CONDSTORE UTF8=ACCEPT ESEARCH SEARCHRES";
+                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC UTF8=ACCEPT ESEARCH SEARCHRES";
   if (!tls_ && cfg_.tls_available) c += " STARTTLS LOGINDISABLED";
   if (tls_ && account_id_ == 0) c += " AUTH=PLAIN";
   return c;
@@ -209,6 +209,7 @@ Output Session::cmd_enable(const CommandHead& h, Cursor& c) {
     if (iequals(*a, "UTF8=ACCEPT") && !utf8_) utf8_ = true, enabled += " UTF8=ACCEPT";
     else if (iequals(*a, "IMAP4rev2") && !rev2_) rev2_ = true, utf8_ = true, enabled += " IMAP4rev2";
     else if (iequals(*a, "CONDSTORE") && !condstore_) condstore_ = true, enabled += " CONDSTORE";
+    else if (iequals(*a, "QRESYNC") && !qresync_) qresync_ = condstore_ = true, enabled += " QRESYNC";
   }
   return {"* ENABLED" + enabled + "\r\n" + tagged(h, "OK", "ENABLE completed")};
 }

@@ -135,6 +135,7 @@ class Session {
   bool utf8_ = false;       // UTF8=ACCEPT enabled: mailbox names in UTF-8
   bool rev2_ = false;       // IMAP4rev2 enabled
   bool condstore_ = false;  // CONDSTORE enabled (MODSEQ in FETCH responses)
+  bool qresync_ = false;    // QRESYNC enabled: VANISHED instead of EXPUNGE (RFC 7162 §3.2)
   std::optional<Selected> selected_;
   std::uint64_t expunge_modseq_ = 0;  // expunges up to here have been reported
   std::optional<store::NewMessage> append_;
@@ -144,6 +145,9 @@ class Session {
   Output finish_plain(const CommandHead& h, std::string_view b64);
   std::vector<std::uint32_t> search_saved_;  // RFC 5182 "$"
 };
+
+// "1,3:5" style set from sorted values (COPYUID, VANISHED, ESEARCH ALL).
+std::string compact_set(const std::vector<std::uint32_t>& sorted);
 
 // LIST pattern matching: "*" matches anything, "%" anything but the hierarchy delimiter.
 bool list_match(std::string_view pattern, std::string_view name);

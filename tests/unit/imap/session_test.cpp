@@ -183,6 +183,36 @@ TEST_F(ImapSession, OtherSessionsChangesAreReported) {
   EXPECT_EQ(run("f FETCH 1:* UID"), "* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\nf OK FETCH completed\r\n");
 }
 
+TEST_F(ImapSession, QresyncReportsVanished) {
+  login(*s_);
+  for (int i = 0; i < 4; ++i) append("Subject: q\r\n\r\nx\r\n");
+  EXPECT_EQ(run("e ENABLE QRESYNC"), "* ENABLED QRESYNC\r\ne OK ENABLE completed\r\n");
+  auto sel = run("s SELECT INBOX");
+  const auto uv = store_->find_mailbox(acct_, "INBOX").value()->uidvalidity;
+  const auto ms = store_->find_mailbox(acct_, "INBOX").value()->highestmodseq;
+  auto other = make();
+  login(*other);
+  run(*other, "s SELECT INBOX");
+  run(*other, "t STORE 2 +FLAGS (\\Deleted)");
+  run(*other, "x EXPUNGE");
+  run(*other, "t STORE 3 +FLAGS (\\Seen)");  // old UID 4 is now sequence 3
+  // Expunges arrive as VANISHED, by UID.
+  auto noop = run("n NOOP");
+  EXPECT_NE(noop.find("* VANISHED 2\r\n"), std::string::npos) << noop;
+  EXPECT_EQ(noop.find("EXPUNGE"), std::string::npos);
+  // A client resynchronising from the old MODSEQ learns both changes at SELECT.
+  auto third = make();
+  login(*third);
+  run(*third, "e ENABLE QRESYNC");
+  auto re = run(*third, fmt::format("s SELECT INBOX (QRESYNC ({} {} 1:4))", uv, ms));
+  EXPECT_NE(re.find("* VANISHED (EARLIER) 2\r\n"), std::string::npos) << re;
+  EXPECT_NE(re.find("* 3 FETCH (UID 4 FLAGS (\\Seen) MODSEQ ("), std::string::npos) << re;
+  auto f = run(*third, fmt::format("f UID FETCH 1:* (FLAGS) (CHANGEDSINCE {} VANISHED)", ms));
+  EXPECT_TRUE(f.starts_with("* VANISHED (EARLIER) 2\r\n* 3 FETCH (UID 4 FLAGS (\\Seen) MODSEQ (")) << f;
+  EXPECT_EQ(run(*third, "f FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)"),
+            "f BAD VANISHED needs UID FETCH with QRESYNC enabled\r\n");
+}
+
 TEST_F(ImapSession, BadInput) {
   login(*s_);
   EXPECT_EQ(run("a FETCH 1 FLAGS"), "a BAD No mailbox selected\r\n");

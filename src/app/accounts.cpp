@@ -9,6 +9,7 @@
 
 #include "app/app.hpp"
 #include "auth/password.hpp"
+#include "base/units.hpp"
 #include "message/address.hpp"
 #include "store/store.hpp"
 
@@ -109,7 +110,8 @@ int cmd_account(const std::string& config_path, const std::string& action,
     auto l = s.list_accounts();
     if (!l) return fail(l.error());
     for (const auto& a : *l)
-      std::printf("%s\t%llu bytes%s\n", a.address.c_str(), static_cast<unsigned long long>(a.used_bytes),
+      std::printf("%s\t%llu bytes%s%s\n", a.address.c_str(), static_cast<unsigned long long>(a.used_bytes),
+                  a.quota_bytes ? fmt::format(" of {}", a.quota_bytes).c_str() : "",
                   a.disabled ? "\tdisabled" : "");
     return kExitOk;
   }
@@ -143,6 +145,18 @@ int cmd_account(const std::string& config_path, const std::string& action,
     if (auto r = s.set_password(*addr, *hash); !r) return fail(r.error());
     std::printf("password for %s changed\n", addr->c_str());
   }
+  return kExitOk;
+}
+
+int cmd_quota(const std::string& config_path, const std::string& address, const std::string& size) {
+  auto bytes = parse_size(size);
+  if (!bytes) return fail(err(fmt::format("\"{}\" is not a size (examples: 2GiB, 500MiB, 0)", size)), kExitUsage);
+  auto o = open_store(config_path);
+  if (!o.store) return o.code;
+  auto addr = canonical_address(address);
+  if (!addr) return fail(addr.error(), kExitUsage);
+  if (auto r = o.store->set_quota(*addr, *bytes); !r) return fail(r.error());
+  std::printf("quota for %s set to %s\n", addr->c_str(), *bytes == 0 ? "unlimited" : size.c_str());
   return kExitOk;
 }
 

@@ -32,6 +32,7 @@ int cmd_account(const std::string& config_path, const std::string& action,
 int cmd_alias(const std::string& config_path, const std::string& action,
               const std::string& address, const std::string& target);
 
+int cmd_quota(const std::string& config_path, const std::string& address, const std::string& size);
 int cmd_mailbox(const std::string& config_path, const std::string& action,
                 const std::string& address, const std::string& name);
 

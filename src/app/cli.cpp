@@ -53,6 +53,10 @@ int main_cli(int argc, char** argv) {
     c->add_flag("--password-stdin", password_stdin, "read the password from standard input");
     c->callback([&, action] { result = cmd_account(config, action, address, password_stdin); });
   }
+  auto* acc_quota = account->add_subcommand("quota", "set an account's storage quota (0 = unlimited)");
+  acc_quota->add_option("ADDRESS", address, "account address")->required();
+  acc_quota->add_option("SIZE", name, "size such as 2GiB, 500MiB or 0")->required();
+  acc_quota->callback([&] { result = cmd_quota(config, address, name); });
   account->add_subcommand("list", "list accounts")->callback([&] { result = cmd_account(config, "list", "", false); });
   auto* acc_rm = account->add_subcommand("remove", "delete an account and all its mail");
   acc_rm->add_option("ADDRESS", address, "account address")->required();

@@ -7,10 +7,11 @@
 namespace mk::smtp {
 
 bool LocalRecipients::expand(const std::string& address, const std::string& folder,
-                             std::string& targets, bool& temp_fail) {
+                             std::string& targets, bool& temp_fail, bool& full) {
   auto acct = store_.find_account(address);
   if (!acct) return temp_fail = true, false;
   if (*acct && !(*acct)->disabled) {
+    if ((*acct)->over_quota()) return full = true, false;
     targets += std::to_string((*acct)->id) + ":" + folder + "\n";
     return true;
   }
@@ -21,7 +22,7 @@ bool LocalRecipients::expand(const std::string& address, const std::string& fold
     // One level of aliasing: targets are accounts (no loops, no unbounded fan-out).
     auto t = store_.find_account((*alias)[i]);
     if (!t) return temp_fail = true, false;
-    if (*t && !(*t)->disabled) {
+    if (*t && !(*t)->disabled && !(*t)->over_quota()) {
       targets += std::to_string((*t)->id) + ":" + folder + "\n";
       any = true;
     }
@@ -44,16 +45,18 @@ RcptVerdict LocalRecipients::resolve(const message::Mailbox& rcpt) {
     domains.push_back(to_lower(rcpt.domain));
   }
   const std::string local = to_lower(rcpt.local);
-  bool temp = false;
+  bool temp = false, full = false;
   for (const auto& d : domains) {
-    if (expand(local + "@" + d, "INBOX", v.target, temp)) break;
+    if (expand(local + "@" + d, "INBOX", v.target, temp, full)) break;
     if (temp) return {RcptVerdict::Kind::temp_fail, {}};
+    if (full) return {RcptVerdict::Kind::mailbox_full, {}};
     const auto plus = local.find('+');
     if (plus != std::string::npos && plus > 0) {
       // RFC 5233 sub-address: the tag keeps its case for the folder name.
       const std::string tag = rcpt.local.substr(plus + 1);
-      if (expand(local.substr(0, plus) + "@" + d, tag.empty() ? "INBOX" : tag, v.target, temp)) break;
+      if (expand(local.substr(0, plus) + "@" + d, tag.empty() ? "INBOX" : tag, v.target, temp, full)) break;
       if (temp) return {RcptVerdict::Kind::temp_fail, {}};
+      if (full) return {RcptVerdict::Kind::mailbox_full, {}};
     }
   }
   v.kind = v.target.empty() ? RcptVerdict::Kind::unknown_user : RcptVerdict::Kind::accept;

@@ -23,7 +23,7 @@ class LocalRecipients final : public Recipients {
  private:
   // Appends "account_id:mailbox" targets for address; false if the address is unknown.
   bool expand(const std::string& address, const std::string& folder, std::string& targets,
-              bool& temp_fail);
+              bool& temp_fail, bool& full);
   store::Store& store_;
 };
 

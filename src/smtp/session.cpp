@@ -215,6 +215,9 @@ Step Session::rcpt(std::string_view arg) {
       return error(550, "5.1.1", "Recipient address rejected: user unknown");
     case RcptVerdict::Kind::relay_denied:
       return error(554, "5.7.1", "Relay access denied");
+    case RcptVerdict::Kind::mailbox_full:
+      // RFC 3463 X.2.2; temporary, so the sender retries once the user has made room.
+      return {Reply(452, "4.2.2", "Mailbox full, try again later"), Next::read_command};
     case RcptVerdict::Kind::temp_fail:
       return {Reply(451, "4.3.0", "Temporary failure looking up recipient, try again later"),
               Next::read_command};

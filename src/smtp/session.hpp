@@ -51,7 +51,7 @@ struct TlsInfo {
 
 // What a recipient address resolves to; the target is opaque to the session.
 struct RcptVerdict {
-  enum class Kind { accept, unknown_user, relay_denied, temp_fail };
+  enum class Kind { accept, unknown_user, relay_denied, temp_fail, mailbox_full };
   Kind kind = Kind::unknown_user;
   std::string target;  // delivery target (e.g. "account-id/folder") when accepted
 };

@@ -31,6 +31,11 @@ struct Account {
   std::uint64_t used_bytes = 0;
   bool disabled = false;
   std::int64_t created = 0;  // unix seconds
+
+  // Whether storing `more` bytes would exceed the quota (soft: checked before, not after).
+  bool over_quota(std::uint64_t more = 0) const {
+    return quota_bytes != 0 && used_bytes + more > quota_bytes;
+  }
 };
 
 struct Mailbox {
@@ -137,6 +142,8 @@ class Store {
   virtual Result<std::optional<Account>> find_account(std::string_view address) = 0;
   virtual Result<std::vector<Account>> list_accounts() = 0;
   virtual Status set_password(std::string_view address, std::string_view password_hash) = 0;
+  // Storage quota in bytes; 0 means unlimited.
+  virtual Status set_quota(std::string_view address, std::uint64_t bytes) = 0;
   // Removes the account, its mailboxes and its messages (files included).
   virtual Status remove_account(std::string_view address) = 0;
 

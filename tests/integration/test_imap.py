@@ -178,6 +178,28 @@ class ImapTest(unittest.TestCase):
             buf += raw.sock.recv(4096)
         raw.close()
 
+    def test_quota(self):
+        r = self.srv.cli("account", "add", "small@localhost", "--password-stdin", stdin="a long password\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.srv.cli("account", "quota", "small@localhost", "4KiB")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.deliver("fills it", "x" * 5000 + "\r\n", rcpt="small@localhost")
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port) as s:
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+                s.sendmail("a@example.org", ["small@localhost"], b"Subject: more\r\n\r\nx\r\n")
+            code, text = cm.exception.recipients["small@localhost"]
+            self.assertEqual((code, text[:5]), (452, b"4.2.2"))
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context())
+        m.login("small@localhost", "a long password")
+        typ, data = m.getquotaroot("INBOX")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data, [[b'"INBOX" ""'], [b'"" (STORAGE 6 4)']])
+        typ, data = m.append("INBOX", None, None, b"Subject: x\r\n\r\nx\r\n")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"OVERQUOTA", data[0])
+        m.logout()
+        self.assertEqual(self.srv.cli("account", "quota", "small@localhost", "lots").returncode, 2)
+
     def test_bad_input(self):
         raw = mk.RawClient(self.srv.imap_port)
         raw.sock.recv(4096)

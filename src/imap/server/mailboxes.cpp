@@ -310,6 +310,33 @@ Output Session::cmd_list(const CommandHead& h, Cursor& c, bool lsub) {
   return {out + tagged(h, "OK", std::string(verb) + " completed")};
 }
 
+std::optional<store::Account> Session::account() const {
+  auto a = store_.find_account(user_);
+  if (!a || !*a) return std::nullopt;
+  return **a;
+}
+
+Output Session::cmd_quota(const CommandHead& h, Cursor& c) {
+  // RFC 9208: one quota root, "", covering the whole account, with the STORAGE resource.
+  if (h.name == "SETQUOTA") return {tagged(h, "NO", "[NOPERM] Quotas are set by the administrator")};
+  auto acct = account();
+  if (!acct) return {tagged(h, "NO", "[SERVERBUG] Account not found")};
+  const std::string quota = acct->quota_bytes == 0 ? std::string()
+      : fmt::format("* QUOTA \"\" (STORAGE {} {})\r\n", (acct->used_bytes + 1023) / 1024, acct->quota_bytes / 1024);
+  if (h.name == "GETQUOTA") {
+    std::optional<std::string> root;
+    if (!c.sp() || !(root = c.astring()) || !c.eof()) return {tagged(h, "BAD", "Syntax: GETQUOTA root")};
+    if (!root->empty() || quota.empty()) return {tagged(h, "NO", "[NONEXISTENT] No such quota root")};
+    return {quota + tagged(h, "OK", "GETQUOTA completed")};
+  }
+  std::optional<std::string> name;
+  if (!c.sp() || !(name = mailbox_arg(c)) || !c.eof()) return {tagged(h, "BAD", "Syntax: GETQUOTAROOT mailbox")};
+  auto mb = store_.find_mailbox(account_id_, *name);
+  if (!mb || !*mb) return {tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
+  return {fmt::format("* QUOTAROOT {}{}\r\n", mailbox_out(*name), quota.empty() ? "" : " \"\"") + quota +
+          tagged(h, "OK", "GETQUOTAROOT completed")};
+}
+
 Output Session::cmd_namespace(const CommandHead& h, Cursor& c) {
   return {"* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n" + tagged(h, "OK", "NAMESPACE completed")};
 }

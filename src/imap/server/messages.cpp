@@ -247,6 +247,13 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
   std::vector<std::uint32_t> uids;
   for (auto i : resolve(*set, h.uid)) uids.push_back(s.msgs[i].uid);
   if (uids.empty()) return {tagged(h, "OK", move ? "MOVE completed" : "COPY completed")};
+  if (!move) {
+    std::uint64_t bytes = 0;
+    if (auto infos = store_.messages_by_uid(s.id, uids))
+      for (const auto& m : *infos) bytes += m.size;
+    if (auto acct = account(); acct && acct->over_quota(bytes))
+      return {tagged(h, "NO", "[OVERQUOTA] Not enough room for the copies")};
+  }
   auto r = store_.copy_messages(s.id, uids, (*mb)->id, move);
   if (!r) return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
   std::vector<std::uint32_t> from, to;
@@ -298,6 +305,8 @@ Output Session::cmd_append(const CommandHead& h, Cursor& c) {
   if (data->size() > cfg_.max_append_size) return {tagged(h, "NO", "[TOOBIG] Message too large")};
   auto mb = store_.find_mailbox(account_id_, *name);
   if (!mb || !*mb) return {tagged(h, "NO", "[TRYCREATE] No such mailbox")};
+  if (auto acct = account(); acct && acct->over_quota(data->size()))
+    return {tagged(h, "NO", "[OVERQUOTA] Mailbox is full")};
   store::NewMessage m;
   m.data = std::make_shared<const std::string>(std::move(*data));
   std::set<std::string> fs(flags.begin(), flags.end());

@@ -22,7 +22,7 @@ std::string Session::bad(std::string_view tag, std::string_view text) {
 
 std::string Session::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC UTF8=ACCEPT ESEARCH SEARCHRES";
+                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC UTF8=ACCEPT ESEARCH SEARCHRES QUOTA QUOTA=RES-STORAGE";
   if (!tls_ && cfg_.tls_available) c += " STARTTLS LOGINDISABLED";
   if (tls_ && account_id_ == 0) c += " AUTH=PLAIN";
   return c;
@@ -93,7 +93,8 @@ Output Session::dispatch(const CommandHead& h, Cursor& c) {
     static const char* kKnown[] = {"SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE",
                                    "UNSUBSCRIBE", "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND",
                                    "ENABLE", "IDLE", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE",
-                                   "SEARCH", "FETCH", "STORE", "COPY", "MOVE"};
+                                   "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "GETQUOTAROOT",
+                                   "GETQUOTA", "SETQUOTA"};
     for (const char* k : kKnown)
       if (n == k) return {tagged(h, "BAD", "Log in first")};
     return {tagged(h, "BAD", "Unknown command")};
@@ -113,6 +114,7 @@ Output Session::dispatch(const CommandHead& h, Cursor& c) {
     if (n == "STATUS") return cmd_status(h, c);
     if (n == "APPEND") return cmd_append(h, c);
     if (n == "ENABLE") return cmd_enable(h, c);
+    if (n == "GETQUOTAROOT" || n == "GETQUOTA" || n == "SETQUOTA") return cmd_quota(h, c);
     if (n == "IDLE") return cmd_idle(h, c);
   }
   // Selected

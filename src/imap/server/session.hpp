@@ -107,6 +107,8 @@ class Session {
   std::optional<std::string> status_response(const std::string& name,
                                              const std::vector<std::string>& items, std::string& error);
   Output cmd_close(const CommandHead& h, Cursor& c, bool expunge);
+  Output cmd_quota(const CommandHead& h, Cursor& c);
+  std::optional<store::Account> account() const;
   std::optional<std::string> mailbox_arg(Cursor& c);  // decoded, INBOX normalized
   std::string mailbox_out(const std::string& name) const;
   // messages.cpp

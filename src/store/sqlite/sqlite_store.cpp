@@ -255,6 +255,15 @@ Status SqliteStore::set_password(std::string_view address, std::string_view hash
   return {};
 }
 
+Status SqliteStore::set_quota(std::string_view address, std::uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "UPDATE accounts SET quota_bytes = ? WHERE address = ?");
+  s.bind(1, std::int64_t(bytes)).bind(2, to_lower(address));
+  if (auto st = s.done(); !st) return st;
+  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  return {};
+}
+
 Status SqliteStore::remove_account(std::string_view address) {
   std::vector<std::string> blobs;
   {

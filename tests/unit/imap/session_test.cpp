@@ -213,6 +213,20 @@ TEST_F(ImapSession, QresyncReportsVanished) {
             "f BAD VANISHED needs UID FETCH with QRESYNC enabled\r\n");
 }
 
+TEST_F(ImapSession, Quota) {
+  login(*s_);
+  EXPECT_EQ(run("q GETQUOTAROOT INBOX"), "* QUOTAROOT \"INBOX\"\r\nq OK GETQUOTAROOT completed\r\n");
+  EXPECT_EQ(run("q GETQUOTA \"\""), "q NO [NONEXISTENT] No such quota root\r\n");
+  ASSERT_TRUE(store_->set_quota("me@example.org", 10 * 1024).ok());
+  append(std::string(6000, 'x'));
+  EXPECT_EQ(run("q GETQUOTAROOT INBOX"),
+            "* QUOTAROOT \"INBOX\" \"\"\r\n* QUOTA \"\" (STORAGE 6 10)\r\nq OK GETQUOTAROOT completed\r\n");
+  EXPECT_EQ(run("a APPEND INBOX {6000}\r\n" + std::string(6000, 'y')), "a NO [OVERQUOTA] Mailbox is full\r\n");
+  run("s SELECT INBOX");
+  EXPECT_EQ(run("c COPY 1 Archive"), "c NO [OVERQUOTA] Not enough room for the copies\r\n");
+  EXPECT_EQ(run("q SETQUOTA \"\" (STORAGE 1)"), "q NO [NOPERM] Quotas are set by the administrator\r\n");
+}
+
 TEST_F(ImapSession, BadInput) {
   login(*s_);
   EXPECT_EQ(run("a FETCH 1 FLAGS"), "a BAD No mailbox selected\r\n");

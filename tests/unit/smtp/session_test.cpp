@@ -17,6 +17,7 @@ class FakeRecipients : public Recipients {
     if (mb.domain.empty()) return {RcptVerdict::Kind::accept, "postmaster"};
     if (mb.domain_literal || mb.domain != "example.org") return {RcptVerdict::Kind::relay_denied, {}};
     const std::string local = to_lower(mb.local);
+    if (local == "full") return {RcptVerdict::Kind::mailbox_full, {}};
     if (local == "tempfail") return {RcptVerdict::Kind::temp_fail, {}};
     if (local == "alice" || local == "bob" || local == "üser") return {RcptVerdict::Kind::accept, local};
     return {RcptVerdict::Kind::unknown_user, {}};
@@ -115,6 +116,8 @@ TEST(Session, ReplyPathsTable) {
                              {"MAIL TO:<a@b.example>", 501, "5.5.4"}}},
       {"temp failure", {{"EHLO c.example", 250, ""}, {"MAIL FROM:<a@b.example>", 250, "2.1.0"},
                         {"RCPT TO:<tempfail@example.org>", 451, "4.3.0"}}},
+      {"mailbox full", {{"EHLO c.example", 250, ""}, {"MAIL FROM:<a@b.example>", 250, "2.1.0"},
+                        {"RCPT TO:<full@example.org>", 452, "4.2.2"}}},
       {"size too big at MAIL",
        {{"EHLO c.example", 250, ""}, {"MAIL FROM:<a@b.example> SIZE=999999999999", 552, "5.3.4"}}},
       {"unknown MAIL param", {{"EHLO c.example", 250, ""}, {"MAIL FROM:<a@b.example> FOO=BAR", 555, "5.5.4"}}},

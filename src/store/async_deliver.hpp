@@ -15,10 +15,10 @@
 namespace mk::store {
 
 template <class Token>
-auto async_deliver(Store& store, NewMessage msg, Token&& token) {
+auto async_deliver_all(Store& store, std::vector<NewMessage> msgs, Token&& token) {
   namespace asio = boost::asio;
   return asio::async_initiate<Token, void(DeliverResult)>(
-      [&store](auto handler, NewMessage m) {
+      [&store](auto handler, std::vector<NewMessage> m) {
         using H = decltype(handler);
         auto ex = asio::get_associated_executor(handler);
         struct State {
@@ -26,11 +26,18 @@ auto async_deliver(Store& store, NewMessage msg, Token&& token) {
           asio::executor_work_guard<decltype(ex)> work;
         };
         auto st = std::make_shared<State>(State{std::move(handler), asio::make_work_guard(ex)});
-        store.deliver(std::move(m), [st, ex](DeliverResult r) {
+        store.deliver_all(std::move(m), [st, ex](DeliverResult r) {
           asio::post(ex, [st, r = std::move(r)]() mutable { st->handler(std::move(r)); });
         });
       },
-      token, std::move(msg));
+      token, std::move(msgs));
+}
+
+template <class Token>
+auto async_deliver(Store& store, NewMessage msg, Token&& token) {
+  std::vector<NewMessage> v;
+  v.push_back(std::move(msg));
+  return async_deliver_all(store, std::move(v), std::forward<Token>(token));
 }
 
 }  // namespace mk::store

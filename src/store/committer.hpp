@@ -18,8 +18,9 @@
 
 namespace mk::store {
 
+// One or more messages committed together: all of them or none (IMAP MULTIAPPEND).
 struct CommitJob {
-  NewMessage msg;
+  std::vector<NewMessage> msgs;
   DeliverCallback done;
 };
 

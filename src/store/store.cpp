@@ -4,6 +4,12 @@
 
 namespace mk::store {
 
+void Store::deliver(NewMessage msg, DeliverCallback done) {
+  std::vector<NewMessage> v;
+  v.push_back(std::move(msg));
+  deliver_all(std::move(v), std::move(done));
+}
+
 DeliverResult Store::deliver_sync(NewMessage msg) {
   std::promise<DeliverResult> p;
   auto f = p.get_future();

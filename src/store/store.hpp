@@ -167,7 +167,9 @@ class Store {
   virtual Status set_subscribed(std::int64_t account_id, std::string_view name, bool on) = 0;
 
   // Asynchronous, group-committed delivery; done runs on a store thread.
-  virtual void deliver(NewMessage msg, DeliverCallback done) = 0;
+  void deliver(NewMessage msg, DeliverCallback done);
+  // Several messages atomically (all stored or none); StoredAt entries in order.
+  virtual void deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) = 0;
   // Synchronous convenience wrapper (CLI, tests).
   DeliverResult deliver_sync(NewMessage msg);
 

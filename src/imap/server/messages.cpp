@@ -285,43 +285,51 @@ Output Session::cmd_expunge(const CommandHead& h, Cursor& c) {
 }
 
 Output Session::cmd_append(const CommandHead& h, Cursor& c) {
+  // APPEND mailbox 1*(SP [flag-list SP] [date-time SP] literal)  (RFC 3502 MULTIAPPEND)
   std::optional<std::string> name;
-  if (!c.sp() || !(name = mailbox_arg(c)) || !c.sp()) return {tagged(h, "BAD", "Syntax: APPEND mailbox [flags] [date] message")};
-  std::vector<std::string> flags;
-  if (c.peek('(')) {
-    auto f = parse_flag_list(c);
-    if (!f || !c.sp()) return {tagged(h, "BAD", "Invalid flag list")};
-    flags = std::move(*f);
-  }
-  std::optional<std::int64_t> date;
-  if (c.peek('"')) {
-    date = parse_date_time(c);
-    if (!date || !c.sp()) return {tagged(h, "BAD", "Invalid date-time")};
-  }
-  auto data = c.string(true);
-  if (!data) return {tagged(h, "BAD", "Missing message literal")};
-  if (!c.eof()) return {tagged(h, "NO", "[CANNOT] MULTIAPPEND is not supported")};
-  if (data->empty()) return {tagged(h, "NO", "Empty message")};
-  if (data->size() > cfg_.max_append_size) return {tagged(h, "NO", "[TOOBIG] Message too large")};
+  if (!c.sp() || !(name = mailbox_arg(c)) || !c.sp())
+    return {tagged(h, "BAD", "Syntax: APPEND mailbox [flags] [date] message")};
   auto mb = store_.find_mailbox(account_id_, *name);
+  std::vector<store::NewMessage> msgs;
+  std::uint64_t total = 0;
+  do {
+    std::vector<std::string> flags;
+    if (c.peek('(')) {
+      auto f = parse_flag_list(c);
+      if (!f || !c.sp()) return {tagged(h, "BAD", "Invalid flag list")};
+      flags = std::move(*f);
+    }
+    std::optional<std::int64_t> date;
+    if (c.peek('"')) {
+      date = parse_date_time(c);
+      if (!date || !c.sp()) return {tagged(h, "BAD", "Invalid date-time")};
+    }
+    auto data = c.string(true);
+    if (!data) return {tagged(h, "BAD", "Missing message literal")};
+    if (data->empty()) return {tagged(h, "NO", "Empty message")};
+    if (data->size() > cfg_.max_append_size) return {tagged(h, "NO", "[TOOBIG] Message too large")};
+    total += data->size();
+    store::NewMessage m;
+    m.data = std::make_shared<const std::string>(std::move(*data));
+    std::set<std::string> fs(flags.begin(), flags.end());
+    fs.erase("\\Recent");
+    for (const auto& f : fs) m.flags += (m.flags.empty() ? "" : " ") + f;
+    m.internaldate = date.value_or(std::time(nullptr));
+    m.deliveries.push_back(store::Delivery{account_id_, *name, "", "", true});
+    msgs.push_back(std::move(m));
+  } while (c.sp());
+  if (!c.eof()) return {tagged(h, "BAD", "Unexpected data after the message")};
   if (!mb || !*mb) return {tagged(h, "NO", "[TRYCREATE] No such mailbox")};
-  if (auto acct = account(); acct && acct->over_quota(data->size()))
+  if (auto acct = account(); acct && acct->over_quota(total))
     return {tagged(h, "NO", "[OVERQUOTA] Mailbox is full")};
-  store::NewMessage m;
-  m.data = std::make_shared<const std::string>(std::move(*data));
-  std::set<std::string> fs(flags.begin(), flags.end());
-  fs.erase("\\Recent");
-  for (const auto& f : fs) m.flags += (m.flags.empty() ? "" : " ") + f;
-  m.internaldate = date.value_or(std::time(nullptr));
-  m.deliveries.push_back(store::Delivery{account_id_, *name, "", "", true});
-  append_ = std::move(m);
+  append_ = std::move(msgs);
   append_tag_ = h.tag;
   return {"", Next::append};
 }
 
-store::NewMessage Session::take_append() {
-  auto m = std::move(*append_);
-  append_.reset();
+std::vector<store::NewMessage> Session::take_append() {
+  auto m = std::move(append_);
+  append_.clear();
   return m;
 }
 
@@ -331,8 +339,10 @@ Output Session::on_appended(const store::DeliverResult& r) {
     if (r.error().code == store::kNoSuchMailbox) return {tagged(h, "NO", "[TRYCREATE] No such mailbox")};
     return {tagged(h, "NO", "[SERVERBUG] Message not stored, try again")};
   }
-  const auto& at = r->front();
-  return {updates() + tagged(h, "OK", fmt::format("[APPENDUID {} {}] APPEND completed", at.uidvalidity, at.uid))};
+  std::vector<std::uint32_t> uids;
+  for (const auto& at : *r) uids.push_back(at.uid);
+  return {updates() + tagged(h, "OK", fmt::format("[APPENDUID {} {}] APPEND completed", r->front().uidvalidity,
+                                                 compact_set(uids)))};
 }
 
 }  // namespace mk::imap

@@ -183,7 +183,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         break;
       }
       case Next::append: {
-        auto r = co_await store::async_deliver(store_, session.take_append(), asio::use_awaitable);
+        auto msgs = session.take_append();
+        auto r = co_await store::async_deliver_all(store_, std::move(msgs), asio::use_awaitable);
         if (!r) log.error("imap.append_failed", {{"error", r.error().message}});
         out += session.on_appended(r).data;
         break;

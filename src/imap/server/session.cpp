@@ -22,7 +22,7 @@ std::string Session::bad(std::string_view tag, std::string_view text) {
 
 std::string Session::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC UTF8=ACCEPT ESEARCH SEARCHRES QUOTA QUOTA=RES-STORAGE";
+                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC MULTIAPPEND UTF8=ACCEPT ESEARCH SEARCHRES QUOTA QUOTA=RES-STORAGE";
   if (!tls_ && cfg_.tls_available) c += " STARTTLS LOGINDISABLED";
   if (tls_ && account_id_ == 0) c += " AUTH=PLAIN";
   return c;

@@ -60,8 +60,8 @@ class Session {
 
   Output on_tls();
 
-  // APPEND: the message to commit (Next::append), then the store's result.
-  store::NewMessage take_append();
+  // APPEND: the messages to commit atomically (Next::append), then the store's result.
+  std::vector<store::NewMessage> take_append();
   Output on_appended(const store::DeliverResult& r);
 
   // IDLE: a line from the client while idling ("DONE"), and updates to push.
@@ -140,7 +140,7 @@ class Session {
   bool qresync_ = false;    // QRESYNC enabled: VANISHED instead of EXPUNGE (RFC 7162 §3.2)
   std::optional<Selected> selected_;
   std::uint64_t expunge_modseq_ = 0;  // expunges up to here have been reported
-  std::optional<store::NewMessage> append_;
+  std::vector<store::NewMessage> append_;
   std::string append_tag_;
   std::string idle_tag_;
   std::optional<CommandHead> auth_pending_;  // AUTHENTICATE waiting for the client's response

@@ -369,17 +369,16 @@ Result<std::int64_t> SqliteStore::create_mailbox(std::int64_t account_id, std::s
 
 // ---- messages ----
 
-void SqliteStore::deliver(NewMessage msg, DeliverCallback done) {
+void SqliteStore::deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) {
   if (!committer_) {
     done(err("store is closed"));
     return;
   }
-  committer_->submit(CommitJob{std::move(msg), std::move(done)});
+  committer_->submit(CommitJob{std::move(msgs), std::move(done)});
 }
 
-Status SqliteStore::insert_delivery(const CommitJob& job, const std::string& blob,
+Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob,
                                     std::vector<StoredAt>& stored) {
-  const auto& m = job.msg;
   for (const auto& d : m.deliveries) {
     // Preferred mailbox (sub-address folder), else INBOX.
     std::int64_t mailbox_id = 0;
@@ -427,19 +426,31 @@ Status SqliteStore::insert_delivery(const CommitJob& job, const std::string& blo
 }
 
 void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
-  std::vector<std::string> names(batch.size());
+  std::vector<std::vector<std::string>> names(batch.size());
   std::vector<Status> results(batch.size());
   std::vector<std::vector<StoredAt>> stored(batch.size());
+  auto drop_files = [&](std::size_t i) {
+    for (const auto& n : names[i]) blobs_.remove(n);
+    names[i].clear();
+  };
   // 1. Write every message file.
   bool any = false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    auto r = blobs_.write(*batch[i].msg.data);
-    if (r) names[i] = std::move(r.value()), any = true;
-    else results[i] = r.error();
+    for (const auto& m : batch[i].msgs) {
+      auto r = blobs_.write(*m.data);
+      if (!r) {
+        results[i] = r.error();
+        drop_files(i);
+        break;
+      }
+      names[i].push_back(std::move(r.value()));
+      any = true;
+    }
   }
   auto fail_all = [&](const Error& e) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (!names[i].empty()) blobs_.remove(names[i]);
+      drop_files(i);
+      stored[i].clear();
       if (results[i]) results[i] = e;
     }
   };
@@ -447,7 +458,7 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
   if (any) {
     if (auto s = blobs_.sync(); !s) fail_all(s.error()), any = false;
   }
-  // 3. One transaction for every index row of the batch.
+  // 3. One transaction for every index row of the batch; each job all-or-nothing.
   if (any) {
     Txn t(writer_);
     if (auto s = t.begin(); !s) {
@@ -456,11 +467,12 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (!results[i]) continue;
         (void)writer_.exec("SAVEPOINT job");
-        auto st = insert_delivery(batch[i], names[i], stored[i]);
+        Status st;
+        for (std::size_t k = 0; k < batch[i].msgs.size() && st; ++k)
+          st = insert_delivery(batch[i].msgs[k], names[i][k], stored[i]);
         if (!st) {
           (void)writer_.exec("ROLLBACK TO job");
-          blobs_.remove(names[i]);
-          names[i].clear();
+          drop_files(i);
           results[i] = st;
           stored[i].clear();
         }
@@ -469,7 +481,6 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
       if (auto c = t.commit(); !c) fail_all(c.error());
     }
   }
-  // 4. Only now may the sessions say 250.
   // Tell listeners (IDLE sessions) first, then the senders.
   if (on_commit_) {
     for (const auto& v : stored)

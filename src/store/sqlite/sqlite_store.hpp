@@ -48,7 +48,7 @@ class SqliteStore final : public Store {
   Status rename_mailbox(std::int64_t account_id, std::string_view from, std::string_view to) override;
   Status set_subscribed(std::int64_t account_id, std::string_view name, bool on) override;
 
-  void deliver(NewMessage msg, DeliverCallback done) override;
+  void deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) override;
   Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) override;
   Result<std::vector<MessageInfo>> messages_by_uid(std::int64_t mailbox_id,
                                                    const std::vector<std::uint32_t>& uids) override;
@@ -75,7 +75,7 @@ class SqliteStore final : public Store {
   Result<std::int64_t> create_mailbox_locked(Db& db, std::int64_t account_id, std::string_view name,
                                              std::string_view special_use);
   void commit_batch(std::vector<CommitJob>& batch);
-  Status insert_delivery(const CommitJob& job, const std::string& blob, std::vector<StoredAt>& stored);
+  Status insert_delivery(const NewMessage& m, const std::string& blob, std::vector<StoredAt>& stored);
   Result<std::vector<MessageInfo>> select_messages(std::string_view where, std::int64_t a,
                                                    std::int64_t b);
   Status remove_unreferenced(const std::vector<std::string>& blobs);

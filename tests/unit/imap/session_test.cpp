@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <future>
+
 #include "auth/password.hpp"
 #include "unit/store/store_fixture.hpp"
 
@@ -26,8 +28,9 @@ class ImapSession : public store::StoreTest {
     auto out = s.on_command(cmd);
     std::string all = out.data;
     if (out.next == Next::append) {
-      auto r = store_->deliver_sync(s.take_append());
-      all += s.on_appended(r).data;
+      std::promise<store::DeliverResult> p;
+      store_->deliver_all(s.take_append(), [&p](store::DeliverResult r) { p.set_value(std::move(r)); });
+      all += s.on_appended(p.get_future().get()).data;
     }
     return all;
   }
@@ -211,6 +214,16 @@ TEST_F(ImapSession, QresyncReportsVanished) {
   EXPECT_TRUE(f.starts_with("* VANISHED (EARLIER) 2\r\n* 3 FETCH (UID 4 FLAGS (\\Seen) MODSEQ (")) << f;
   EXPECT_EQ(run(*third, "f FETCH 1 (FLAGS) (CHANGEDSINCE 1 VANISHED)"),
             "f BAD VANISHED needs UID FETCH with QRESYNC enabled\r\n");
+}
+
+TEST_F(ImapSession, MultiAppendIsAtomic) {
+  login(*s_);
+  auto r = run("a APPEND INBOX (\\Seen) {8}\r\nA: 1\r\n\r\n {8}\r\nB: 2\r\n\r\n");
+  const auto uv = store_->find_mailbox(acct_, "INBOX").value()->uidvalidity;
+  EXPECT_EQ(r, fmt::format("a OK [APPENDUID {} 1:2] APPEND completed\r\n", uv));
+  EXPECT_EQ(run("b APPEND INBOX {8}\r\nA: 1\r\n\r\n {0}\r\n"), "b NO Empty message\r\n");
+  EXPECT_EQ(run("c APPEND Nope {8}\r\nA: 1\r\n\r\n"), "c NO [TRYCREATE] No such mailbox\r\n");
+  EXPECT_EQ(store_->list_messages(store_->find_mailbox(acct_, "INBOX").value()->id)->size(), 2u);
 }
 
 TEST_F(ImapSession, Quota) {

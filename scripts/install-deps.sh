@@ -2,7 +2,7 @@
 # Installs exactly the Debian packages mailkeep needs to build, test and benchmark.
 # Idempotent: packages already present are not touched, and apt is not called at all
 # when nothing is missing. Run as root (CI and the dev machines are root).
-# Usage: install-deps.sh [--bench]   (--bench adds the benchmark peers: Postfix)
+# Usage: install-deps.sh [--bench]   (--bench adds the benchmark peers: Postfix, Dovecot)
 set -euo pipefail
 
 packages=(
@@ -15,9 +15,9 @@ packages=(
   swaks libnet-ssleay-perl python3 openssl testssl.sh isync
 )
 if [ "${1:-}" = "--bench" ]; then
-  # Postfix is only a benchmark peer; it is installed unconfigured and never started as
-  # the system MTA (bench/ runs a private instance).
-  packages+=(postfix)
+  # Postfix and Dovecot are only benchmark peers: installed unconfigured and never started
+  # as system services (bench/ runs private instances).
+  packages+=(postfix dovecot-imapd)
 fi
 
 missing=()

@@ -85,12 +85,18 @@ Result<std::string> BlobStore::read(std::string_view name) const {
   auto path = path_of(name);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return err(errno_text("open " + path));
+  // Files never change after they are written: read the whole size straight into place.
   std::string out;
   struct stat st {};
-  if (::fstat(fd, &st) == 0) out.reserve(std::size_t(st.st_size));
-  char buf[65536];
-  for (;;) {
-    auto n = ::read(fd, buf, sizeof buf);
+  if (::fstat(fd, &st) != 0) {
+    auto e = errno_text("stat " + path);
+    ::close(fd);
+    return err(e);
+  }
+  out.resize(std::size_t(st.st_size));
+  std::size_t got = 0;
+  while (got < out.size()) {
+    auto n = ::read(fd, out.data() + got, out.size() - got);
     if (n < 0) {
       if (errno == EINTR) continue;
       auto e = errno_text("read " + path);
@@ -98,8 +104,9 @@ Result<std::string> BlobStore::read(std::string_view name) const {
       return err(e);
     }
     if (n == 0) break;
-    out.append(buf, std::size_t(n));
+    got += std::size_t(n);
   }
+  out.resize(got);
   ::close(fd);
   return out;
 }

@@ -9,6 +9,7 @@
 #include "imap/proto/encode.hpp"
 #include "imap/proto/fetch.hpp"
 #include "imap/server/session.hpp"
+#include "imap/server/summary_cache.hpp"
 #include "message/codec.hpp"
 #include "message/mime.hpp"
 
@@ -63,12 +64,18 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
       if ((a != kStar && a > s.msgs.size()) || (b != kStar && b > s.msgs.size()))
         return {tagged(h, "BAD", "Invalid message sequence number")};
   }
-  bool needs_body = false, sets_seen = false, wants_modseq = condstore_;
+  bool needs_data = false, needs_mime = false, wants_summary = false, sets_seen = false,
+       wants_modseq = condstore_;
   for (const auto& a : *atts) {
     using K = FetchAtt::Kind;
-    if (a.kind != K::flags && a.kind != K::uid && a.kind != K::internaldate && a.kind != K::rfc822_size &&
-        a.kind != K::modseq)
-      needs_body = true;
+    if (a.kind == K::envelope || a.kind == K::body || a.kind == K::body_structure) wants_summary = true;
+    if (a.kind == K::rfc822 || a.kind == K::rfc822_header || a.kind == K::rfc822_text ||
+        a.kind == K::body_section || a.kind == K::binary || a.kind == K::binary_size)
+      needs_data = true;
+    if (a.kind == K::rfc822_header || a.kind == K::rfc822_text || a.kind == K::binary ||
+        a.kind == K::binary_size ||
+        (a.kind == K::body_section && (!a.section.part.empty() || a.section.text != Section::Text::none)))
+      needs_mime = true;
     if ((a.kind == K::body_section && !a.peek) || (a.kind == K::binary && !a.peek) || a.kind == K::rfc822 ||
         a.kind == K::rfc822_text)
       sets_seen = true;
@@ -115,35 +122,64 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
     const store::MessageInfo* info = info_for(e.uid);
     if (!info) continue;  // expunged by another session; reported at the next update
     if (changed_since && info->modseq <= *changed_since) continue;
-    std::string items;
-    auto add = [&](const std::string& x) { items += (items.empty() ? "" : " ") + x; };
+    // Items go straight into the response (message bodies are not copied again).
+    out += fmt::format("* {} FETCH (", i + 1);
+    bool first = true;
+    auto add = [&](std::string_view x) {
+      if (!first) out += ' ';
+      out += x;
+      first = false;
+    };
+    bool has_uid = false, has_flags = false;
+    for (const auto& a : *atts) has_uid |= a.kind == FetchAtt::Kind::uid;
+    // RFC 9051 §6.4.8: UID FETCH always returns UID.
+    if (h.uid && !has_uid) add(fmt::format("UID {}", e.uid));
     const bool flags_changed = e.flags != info->flags;
     e.flags = info->flags;
     e.modseq = info->modseq;
+    // ENVELOPE/BODY/BODYSTRUCTURE come from the shared cache when possible; the message is
+    // read only for the items that need its bytes, and parsed only when a part is needed.
+    std::shared_ptr<const Summary> summary;
+    if (wants_summary && cfg_.cache) summary = cfg_.cache->get(info->blob);
     std::string data;
     std::optional<message::Part> mime;
-    if (needs_body) {
+    if (needs_data || (wants_summary && !summary)) {
       auto d = store_.read_message(*info);
       if (!d) return {out + tagged(h, "NO", "[SERVERBUG] Cannot read message")};
       data = std::move(d.value());
-      mime = message::parse_mime(data);
+      if (needs_mime || (wants_summary && !summary)) mime = message::parse_mime(data);
+      if (wants_summary && !summary) {
+        auto sm = std::make_shared<Summary>();
+        sm->envelope = render_envelope(*mime);
+        sm->body = render_body_structure(*mime, false);
+        sm->bodystructure = render_body_structure(*mime, true);
+        if (cfg_.cache) cfg_.cache->put(info->blob, sm);
+        summary = std::move(sm);
+      }
     }
-    bool has_uid = false, has_flags = false;
     for (const auto& a : *atts) {
       using K = FetchAtt::Kind;
       switch (a.kind) {
-        case K::uid: add(fmt::format("UID {}", e.uid)), has_uid = true; break;
+        case K::uid: add(fmt::format("UID {}", e.uid)); break;
         case K::flags: add(fmt::format("FLAGS ({})", e.flags)), has_flags = true; break;
         case K::internaldate: add("INTERNALDATE " + internal_date(info->internaldate)); break;
         case K::rfc822_size: add(fmt::format("RFC822.SIZE {}", data.empty() ? info->size : data.size())); break;
         case K::modseq: break;  // added below
-        case K::envelope: add("ENVELOPE " + render_envelope(*mime)); break;
-        case K::body_structure: add("BODYSTRUCTURE " + render_body_structure(*mime, true)); break;
-        case K::body: add("BODY " + render_body_structure(*mime, false)); break;
+        case K::envelope: add("ENVELOPE " + summary->envelope); break;
+        case K::body_structure: add("BODYSTRUCTURE " + summary->bodystructure); break;
+        case K::body: add("BODY " + summary->body); break;
         case K::rfc822: add("RFC822 " + literal(data)); break;
         case K::rfc822_header: add("RFC822.HEADER " + literal(mime->header_text(data))); break;
         case K::rfc822_text: add("RFC822.TEXT " + literal(mime->body(data))); break;
         case K::body_section: {
+          if (a.section.part.empty() && a.section.text == Section::Text::none) {
+            // Whole message: no parse, and no copy beyond the one into the response.
+            std::string_view body = data;
+            if (a.partial) body = a.partial->first >= body.size() ? std::string_view() : body.substr(a.partial->first, a.partial->second);
+            add(fmt::format("{} {{{}}}\r\n", a.name, body.size()));
+            out += body;
+            break;
+          }
           auto bytes = section_bytes(data, *mime, a.section);
           add(a.name + " " + (bytes ? literal(apply_partial(std::move(*bytes), a)) : std::string("NIL")));
           break;
@@ -164,11 +200,10 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
         }
       }
     }
-    // RFC 9051 §6.4.8: UID FETCH always returns UID; a \Seen change returns FLAGS.
-    if (h.uid && !has_uid) items = fmt::format("UID {}{}{}", e.uid, items.empty() ? "" : " ", items);
+    // A \Seen change is reported with FLAGS.
     if (sets_seen && flags_changed && !has_flags) add(fmt::format("FLAGS ({})", e.flags));
     if (wants_modseq) add(fmt::format("MODSEQ ({})", e.modseq));
-    out += fmt::format("* {} FETCH ({})\r\n", i + 1, items);
+    out += ")\r\n";
   }
   return {out + updates(h.uid) + tagged(h, "OK", "FETCH completed")};
 }

@@ -36,6 +36,7 @@ Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
                                         cfg_.session_timeout, ""},
                 log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), true); }) {
   cfg_.session.tls_available = tls_ != nullptr;
+  cfg_.session.cache = &cache_;
   cfg_.frame.max_literal = std::max<std::uint64_t>(cfg_.session.max_append_size, 64 * 1024);
 }
 

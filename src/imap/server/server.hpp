@@ -14,11 +14,15 @@
 #include "imap/proto/framer.hpp"
 #include "imap/server/notifier.hpp"
 #include "imap/server/session.hpp"
+#include "imap/server/summary_cache.hpp"
 #include "net/listener.hpp"
 #include "net/tls.hpp"
 #include "store/store.hpp"
 
 namespace mk::imap {
+
+// Memory for cached ENVELOPE/BODYSTRUCTURE data (about 1 KiB per message).
+inline constexpr std::size_t kSummaryCacheBytes = 64ull << 20;
 
 struct ServerConfig {
   SessionConfig session;
@@ -52,6 +56,7 @@ class Server {
   std::shared_ptr<net::TlsContext> tls_;
   Notifier& notifier_;
   log::Logger log_;
+  SummaryCache cache_{kSummaryCacheBytes};
   net::Listener plain_;
   net::Listener implicit_;
 };

@@ -29,10 +29,13 @@
 
 namespace mk::imap {
 
+class SummaryCache;
+
 struct SessionConfig {
   std::string hostname = "localhost";
   bool tls_available = false;
   std::uint64_t max_append_size = 50ull << 20;
+  SummaryCache* cache = nullptr;  // shared FETCH summary cache, optional
 };
 
 enum class Next { read, start_tls, append, idle, close };

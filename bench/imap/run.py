@@ -1,0 +1,319 @@
+#!/usr/bin/python3
+"""bench/imap: mailkeep against Dovecot serving the same messages, side by side, one run.
+
+Both servers get the same N messages (the SpamAssassin public corpus, cycled) appended over
+IMAP, both are reached over implicit TLS on loopback, and the same client (a small raw IMAP
+client, so the client's own parsing does not dominate) times: connect+LOGIN+SELECT,
+UID FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE), FETCH 1:* BODYSTRUCTURE,
+UID SEARCH TEXT, 1,000 full bodies; then the resident memory (PSS) per connection with
+K connections in IDLE. Each timed operation runs three times; the median is reported.
+Prints every figure for both and the ratio (Dovecot time / mailkeep time: > 1 means
+mailkeep is faster; for memory, Dovecot PSS / mailkeep PSS).
+
+Usage: bench/imap/run.py MAILKEEP_BINARY [N] [K]
+"""
+import os
+import resource
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PASSWORD = "bench password 1"
+USER = "me@bench.example"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tls_ctx():
+    c = ssl.create_default_context()
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    return c
+
+
+class Client:
+    """Minimal IMAP client: sends a command, reads to its tagged reply, literals included."""
+
+    def __init__(self, port):
+        self.sock = tls_ctx().wrap_socket(socket.create_connection(("127.0.0.1", port)),
+                                          server_hostname="localhost")
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = bytearray()
+        self.n = 0
+        self.line()  # greeting
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        self.buf += chunk
+
+    def line(self):
+        while True:
+            i = self.buf.find(b"\r\n")
+            if i >= 0:
+                out = bytes(self.buf[:i])
+                del self.buf[:i + 2]
+                return out
+            self._fill()
+
+    def take(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def cmd(self, text, literals=()):
+        self.n += 1
+        tag = b"t%d" % self.n
+        parts = text.encode() if isinstance(text, str) else text
+        self.sock.sendall(tag + b" " + parts + b"\r\n")
+        total = 0
+        while True:
+            line = self.line()
+            total += len(line)
+            while line.endswith(b"}") and b"{" in line:
+                n = int(line[line.rindex(b"{") + 1:-1].rstrip(b"+"))
+                self.take(n)
+                total += n
+                line = self.line()
+            if line.startswith(tag + b" "):
+                if not line.startswith(tag + b" OK"):
+                    raise RuntimeError("%s failed: %r" % (text if isinstance(text, str) else "cmd", line[:200]))
+                return total
+
+    def append_many(self, mailbox, msgs):
+        # MULTIAPPEND with non-synchronizing literals (LITERAL+), supported by both.
+        body = b"APPEND " + mailbox.encode()
+        for m in msgs:
+            body += b" {%d+}\r\n" % len(m) + m
+        self.cmd(body)
+
+
+def load_corpus(n):
+    d = subprocess.run(["bash", os.path.join(ROOT, "scripts", "fetch-corpus.sh")], check=True,
+                       capture_output=True, text=True).stdout.strip()
+    files = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(d) for f in fs if f.endswith(".txt"))
+    msgs = []
+    for i in range(n):
+        with open(files[i % len(files)], "rb") as f:
+            raw = f.read()
+        if raw.startswith(b"From "):
+            raw = raw[raw.index(b"\n") + 1:]
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        msgs.append(raw)
+    return msgs
+
+
+def pss_kib(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def tree_pids(root_pid):
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
+    children = {}
+    for line in out.split("\n"):
+        if line.strip():
+            pid, ppid = map(int, line.split())
+            children.setdefault(ppid, []).append(pid)
+    pids, todo = [], [root_pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        todo.extend(children.get(p, []))
+    return pids
+
+
+def start_mailkeep(binary, work, port):
+    d = os.path.join(work, "mk")
+    os.makedirs(d)
+    cfg = os.path.join(d, "mailkeep.toml")
+    with open(cfg, "w") as f:
+        f.write('[server]\nhostname = "bench.localhost"\ndata_dir = "."\n[log]\nlevel = "warn"\n'
+                '[smtp]\nlisten = ["127.0.0.1:%d"]\n[imap]\nlisten = ["127.0.0.1:%d"]\n'
+                'listen_tls = ["127.0.0.1:%d"]\nmax_connections = 5000\nmax_connections_per_ip = 5000\n'
+                % (free_port(), free_port(), port))
+    subprocess.run([binary, "--config", cfg, "domain", "add", "bench.example"], check=True, capture_output=True)
+    subprocess.run([binary, "--config", cfg, "account", "add", USER, "--password-stdin"], check=True,
+                   input=PASSWORD + "\n", text=True, capture_output=True)
+    p = subprocess.Popen([binary, "serve", "--config", cfg], stdout=subprocess.PIPE,
+                         stderr=open(os.path.join(d, "stderr"), "w"), text=True)
+    while "listening imaps" not in (p.stdout.readline() or "listening imaps"):
+        pass
+    return p, os.path.join(d, "tls", "selfsigned-cert.pem"), os.path.join(d, "tls", "selfsigned-key.pem")
+
+
+def start_dovecot(work, port, cert, key, conns):
+    d = os.path.join(work, "dovecot")
+    for sub in ("run", "state", "home"):
+        os.makedirs(os.path.join(d, sub))
+    shutil.chown(os.path.join(d, "home"), "dovecot", "dovecot")
+    # The same password hashing cost as mailkeep's accounts (argon2id, 64 MiB), so LOGIN
+    # compares servers rather than hash settings.
+    hashed = subprocess.run(["doveadm", "pw", "-s", "ARGON2ID", "-p", PASSWORD], check=True,
+                            capture_output=True, text=True).stdout.strip()
+    with open(os.path.join(d, "users"), "w") as f:
+        f.write("%s:%s\n" % (USER, hashed))
+    conf = os.path.join(d, "dovecot.conf")
+    limit = conns + 100
+    with open(conf, "w") as f:
+        f.write("""base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <{cert}
+ssl_key = <{key}
+auth_mechanisms = plain
+passdb {{
+  driver = passwd-file
+  args = username_format=%u {d}/users
+}}
+userdb {{
+  driver = static
+  args = uid=dovecot gid=dovecot home={d}/home/%u
+}}
+mail_location = maildir:~/Maildir
+first_valid_uid = 100
+default_internal_user = dovecot
+default_login_user = dovenull
+default_process_limit = {limit}
+default_client_limit = {climit}
+mail_max_userip_connections = {limit}
+service imap-login {{
+  inet_listener imap {{
+    port = 0
+  }}
+  inet_listener imaps {{
+    port = {port}
+    ssl = yes
+  }}
+  service_count = 0
+  client_limit = {climit}
+}}
+service imap {{
+  process_limit = {limit}
+}}
+service anvil {{
+  client_limit = {climit}
+}}
+""".format(d=d, cert=cert, key=key, port=port, limit=limit, climit=limit * 2))
+    subprocess.run(["dovecot", "-c", conf], check=True)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    pid = int(open(os.path.join(d, "run", "master.pid")).read())
+    return conf, pid
+
+
+def timed(fn, runs=3):
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def measure(name, port, msgs, search_word, k, server_pids):
+    print("loading %d messages into %s..." % (len(msgs), name), flush=True)
+    c = Client(port)
+    c.cmd('LOGIN "%s" "%s"' % (USER, PASSWORD))
+    for i in range(0, len(msgs), 100):
+        c.append_many("INBOX", msgs[i:i + 100])
+    c.cmd("SELECT INBOX")
+    r = {}
+
+    def login_select():
+        x = Client(port)
+        x.cmd('LOGIN "%s" "%s"' % (USER, PASSWORD))
+        x.cmd("SELECT INBOX")
+        x.sock.close()
+    r["connect+LOGIN+SELECT"] = timed(login_select, 5)
+    r["UID FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)"] = timed(
+        lambda: c.cmd("UID FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE)"))
+    r["FETCH 1:* BODYSTRUCTURE"] = timed(lambda: c.cmd("FETCH 1:* BODYSTRUCTURE"))
+    r["UID SEARCH TEXT %s" % search_word] = timed(lambda: c.cmd("UID SEARCH TEXT %s" % search_word))
+    r["1,000 full bodies"] = timed(lambda: c.cmd("UID FETCH 1:1000 BODY.PEEK[]"))
+    c.sock.close()
+
+    print("opening %d IDLE connections to %s..." % (k, name), flush=True)
+    before = pss_kib(server_pids())
+    idlers = []
+    for _ in range(k):
+        x = Client(port)
+        x.cmd('LOGIN "%s" "%s"' % (USER, PASSWORD))
+        x.cmd("SELECT INBOX")
+        x.sock.sendall(b"i IDLE\r\n")
+        x.line()
+        idlers.append(x)
+    time.sleep(2)
+    after = pss_kib(server_pids())
+    r["PSS per IDLE connection (KiB)"] = (after - before) / k
+    for x in idlers:
+        x.sock.close()
+    return r
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+    k = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    msgs = load_corpus(n)
+    work = tempfile.mkdtemp(prefix="mk-bench-imap-")
+    os.chmod(work, 0o755)
+    mk_port, dv_port = free_port(), free_port()
+    mk_proc, cert, key = start_mailkeep(binary, work, mk_port)
+    dv_conf, dv_pid = start_dovecot(work, dv_port, cert, key, k)
+    try:
+        word = "money"
+        mk = measure("mailkeep", mk_port, msgs, word, k, lambda: [mk_proc.pid])
+        dv = measure("dovecot", dv_port, msgs, word, k, lambda: tree_pids(dv_pid))
+    finally:
+        mk_proc.send_signal(signal.SIGTERM)
+        mk_proc.wait(timeout=60)
+        subprocess.run(["dovecot", "-c", dv_conf, "stop"], capture_output=True)
+        time.sleep(1)
+        if not os.environ.get("KEEP"): shutil.rmtree(work, ignore_errors=True)
+    size = sum(len(m) for m in msgs)
+    print()
+    print("imap: %d messages (%.1f MB), %d IDLE connections, %s, %d cores"
+          % (n, size / 1e6, k, time.strftime("%Y-%m-%d"), os.cpu_count()))
+    print("%-58s %12s %12s %8s" % ("operation", "mailkeep", "dovecot", "ratio"))
+    for key_ in mk:
+        a, b = mk[key_], dv[key_]
+        unit = "" if "PSS" in key_ else " ms"
+        fa = "%.1f%s" % (a if "PSS" in key_ else a * 1000, unit)
+        fb = "%.1f%s" % (b if "PSS" in key_ else b * 1000, unit)
+        print("%-58s %12s %12s %8.2f" % (key_, fa, fb, b / a if a else float("inf")))
+
+
+if __name__ == "__main__":
+    main()

@@ -219,7 +219,7 @@ service imap {{
 service anvil {{
   client_limit = {climit}
 }}
-""".format(d=d, cert=cert, key=key, port=port, limit=limit, climit=limit * 2))
+""".format(d=d, cert=cert, key=key, port=port, limit=limit, climit=limit * 3))
     subprocess.run(["dovecot", "-c", conf], check=True)
     for _ in range(100):
         try:

@@ -173,6 +173,8 @@ class Store {
   // Synchronous convenience wrapper (CLI, tests).
   DeliverResult deliver_sync(NewMessage msg);
 
+  // Listings (list_messages, messages_by_uid, changed_since) return the index data; the
+  // envelope fields (mail_from, rcpt_to, dsn) are left empty there.
   virtual Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) = 0;
   // The messages with these UIDs (those that exist), in UID order.
   virtual Result<std::vector<MessageInfo>> messages_by_uid(std::int64_t mailbox_id,

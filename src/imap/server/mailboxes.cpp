@@ -122,7 +122,7 @@ Output Session::cmd_select(const CommandHead& h, Cursor& c, bool read_only) {
   s.read_only = read_only;
   std::set<std::string> keywords;
   for (const auto& m : s.msgs)
-    for (auto f : split(m.flags, ' '))
+    for (auto f : split(*m.flags, ' '))
       if (!f.empty() && f[0] != '\\') keywords.emplace(f);
   std::string kw;
   for (const auto& k : keywords) kw += " " + k;
@@ -132,7 +132,7 @@ Output Session::cmd_select(const CommandHead& h, Cursor& c, bool read_only) {
   if (!rev2_) {
     out += "* 0 RECENT\r\n";
     for (std::size_t i = 0; i < s.msgs.size(); ++i) {
-      if (s.msgs[i].flags.find("\\Seen") == std::string::npos) {
+      if (s.msgs[i].flags->find("\\Seen") == std::string::npos) {
         out += fmt::format("* OK [UNSEEN {}] First unseen\r\n", i + 1);
         break;
       }
@@ -392,7 +392,7 @@ Output Session::cmd_close(const CommandHead& h, Cursor& c, bool expunge) {
   if (expunge && !selected_->read_only) {
     std::vector<std::uint32_t> uids;
     for (const auto& m : selected_->msgs)
-      if (m.flags.find("\\Deleted") != std::string::npos) uids.push_back(m.uid);
+      if (m.flags->find("\\Deleted") != std::string::npos) uids.push_back(m.uid);
     if (!uids.empty()) (void)store_.expunge(selected_->id, uids);  // silently, RFC 9051 §6.4.1
   }
   selected_.reset();

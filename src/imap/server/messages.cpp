@@ -26,6 +26,9 @@ std::string internal_date(std::int64_t t) {
                      tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+// Above this many messages a FETCH reads the whole mailbox index rather than naming UIDs.
+constexpr std::size_t kInListLimit = 500;
+
 std::string literal(std::string_view data) { return fmt::format("{{{}}}\r\n", data.size()) + std::string(data); }
 
 std::string apply_partial(std::string s, const FetchAtt& a) {
@@ -83,10 +86,11 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
   }
   std::vector<store::MessageInfo> infos;
   {
+    // Whole-mailbox sweeps (1:*) read the mailbox in one scan instead of a huge IN list.
     std::vector<std::uint32_t> uids;
     uids.reserve(idx.size());
     for (auto i : idx) uids.push_back(s.msgs[i].uid);
-    auto got = store_.messages_by_uid(s.id, uids);
+    auto got = idx.size() > kInListLimit ? store_.list_messages(s.id) : store_.messages_by_uid(s.id, uids);
     if (!got) return {tagged(h, "NO", "[SERVERBUG] Cannot read mailbox")};
     infos = std::move(got.value());
   }
@@ -98,7 +102,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
   if (sets_seen && !s.read_only) {
     std::vector<std::uint32_t> unseen;
     for (auto i : idx)
-      if (s.msgs[i].flags.find("\\Seen") == std::string::npos) unseen.push_back(s.msgs[i].uid);
+      if (s.msgs[i].flags->find("\\Seen") == std::string::npos) unseen.push_back(s.msgs[i].uid);
     if (!unseen.empty()) {
       auto r = store_.update_flags(s.id, unseen, {store::FlagUpdate::Op::add, {"\\Seen"}, {}});
       if (r) {
@@ -134,8 +138,8 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
     for (const auto& a : *atts) has_uid |= a.kind == FetchAtt::Kind::uid;
     // RFC 9051 §6.4.8: UID FETCH always returns UID.
     if (h.uid && !has_uid) add(fmt::format("UID {}", e.uid));
-    const bool flags_changed = e.flags != info->flags;
-    e.flags = info->flags;
+    const bool flags_changed = *e.flags != info->flags;
+    if (flags_changed) e.flags = intern(info->flags);
     e.modseq = info->modseq;
     // ENVELOPE/BODY/BODYSTRUCTURE come from the shared cache when possible; the message is
     // read only for the items that need its bytes, and parsed only when a part is needed.
@@ -161,7 +165,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
       using K = FetchAtt::Kind;
       switch (a.kind) {
         case K::uid: add(fmt::format("UID {}", e.uid)); break;
-        case K::flags: add(fmt::format("FLAGS ({})", e.flags)), has_flags = true; break;
+        case K::flags: add(fmt::format("FLAGS ({})", *e.flags)), has_flags = true; break;
         case K::internaldate: add("INTERNALDATE " + internal_date(info->internaldate)); break;
         case K::rfc822_size: add(fmt::format("RFC822.SIZE {}", data.empty() ? info->size : data.size())); break;
         case K::modseq: break;  // added below
@@ -201,7 +205,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
       }
     }
     // A \Seen change is reported with FLAGS.
-    if (sets_seen && flags_changed && !has_flags) add(fmt::format("FLAGS ({})", e.flags));
+    if (sets_seen && flags_changed && !has_flags) add(fmt::format("FLAGS ({})", *e.flags));
     if (wants_modseq) add(fmt::format("MODSEQ ({})", e.modseq));
     out += ")\r\n";
   }
@@ -252,7 +256,7 @@ Output Session::cmd_store(const CommandHead& h, Cursor& c) {
   for (const auto& ch : r->changed) {
     auto i = index_of_uid(ch.uid);
     if (!i) continue;
-    s.msgs[*i].flags = ch.flags;
+    s.msgs[*i].flags = intern(ch.flags);
     s.msgs[*i].modseq = ch.modseq;
     if (!silent || u.unchanged_since)
       out += fmt::format("* {} FETCH ({}FLAGS ({}){})\r\n", *i + 1, h.uid ? fmt::format("UID {} ", ch.uid) : "",
@@ -308,7 +312,7 @@ Output Session::cmd_expunge(const CommandHead& h, Cursor& c) {
   std::vector<std::uint32_t> uids;
   const auto idx = set ? resolve(*set, true) : std::vector<std::size_t>();
   for (std::size_t i = 0; i < s.msgs.size(); ++i) {
-    if (s.msgs[i].flags.find("\\Deleted") == std::string::npos) continue;
+    if (s.msgs[i].flags->find("\\Deleted") == std::string::npos) continue;
     if (set && !std::binary_search(idx.begin(), idx.end(), i)) continue;
     uids.push_back(s.msgs[i].uid);
   }

@@ -241,8 +241,8 @@ bool eval(const Key& k, Msg& m) {
   auto day = [](std::int64_t t) { return t - ((t % kDay) + kDay) % kDay; };
   switch (k.t) {
     case T::all: return true;
-    case T::flag_set: return has_flag(m.e.flags, k.a);
-    case T::flag_unset: return !has_flag(m.e.flags, k.a);
+    case T::flag_set: return has_flag(*m.e.flags, k.a);
+    case T::flag_unset: return !has_flag(*m.e.flags, k.a);
     case T::header:
       if (k.b.empty()) return !lower_decoded_header(m, k.a).empty() || k.a == "SUBJECT";
       return lower_decoded_header(m, k.a).find(k.b) != std::string::npos;

@@ -20,7 +20,8 @@ bool Session::load_selected(std::int64_t mailbox_id) {
   s.uidvalidity = mb->uidvalidity;
   s.uidnext = mb->uidnext;
   s.modseq = mb->highestmodseq;
-  for (const auto& m : *msgs) s.msgs.push_back({m.uid, m.flags, m.modseq});
+  s.msgs.reserve(msgs->size());
+  for (const auto& m : *msgs) s.msgs.push_back({m.uid, intern(m.flags), m.modseq});
   selected_ = std::move(s);
   expunge_modseq_ = selected_->modseq;
   return true;
@@ -106,14 +107,14 @@ std::string Session::updates(bool allow_expunge) {
     top = std::max(top, m.modseq);
     if (auto i = index_of_uid(m.uid)) {
       auto& e = s.msgs[*i];
-      if (e.flags != m.flags) {
-        e.flags = m.flags;
+      if (*e.flags != m.flags) {
+        e.flags = intern(m.flags);
         out += fmt::format("* {} FETCH (UID {} FLAGS ({}){})\r\n", *i + 1, m.uid, m.flags,
                            condstore_ ? fmt::format(" MODSEQ ({})", m.modseq) : "");
       }
       e.modseq = m.modseq;
     } else if (s.msgs.empty() || m.uid > s.msgs.back().uid) {
-      s.msgs.push_back({m.uid, m.flags, m.modseq});
+      s.msgs.push_back({m.uid, intern(m.flags), m.modseq});
       s.uidnext = std::max(s.uidnext, m.uid + 1);
     }
   }

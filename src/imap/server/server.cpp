@@ -16,7 +16,10 @@ namespace asio = boost::asio;
 using net::Clock;
 
 namespace {
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = 16 * 1024;
+// Buffers larger than this are released once empty, so a connection that once fetched a
+// large message does not keep the memory while it sits in IDLE.
+constexpr std::size_t kKeepBuffer = 64 * 1024;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // Bound on the goodbye line when closing on a client (timeout, shutdown).
 constexpr std::chrono::milliseconds kCloseWriteTimeout{5000};
@@ -37,6 +40,7 @@ Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
                 log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), true); }) {
   cfg_.session.tls_available = tls_ != nullptr;
   cfg_.session.cache = &cache_;
+  cfg_.session.flags = &flags_;
   cfg_.frame.max_literal = std::max<std::uint64_t>(cfg_.session.max_append_size, 64 * 1024);
 }
 
@@ -72,6 +76,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     conn->arm(timeout_for());
     auto ec = co_await conn->stream.write_all(out);
     out.clear();
+    if (out.capacity() > kKeepBuffer) std::string().swap(out);
     co_return !ec && !conn->timed_out;
   };
   auto fill = [&](std::string& why) -> asio::awaitable<bool> {
@@ -126,6 +131,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         end_reason = "shutdown";
         break;
       }
+      if (in.empty() && in.capacity() > kKeepBuffer) std::string().swap(in);
       conn->idle = true;
       conn->arm(timeout_for());
       std::string why;

@@ -57,6 +57,7 @@ class Server {
   Notifier& notifier_;
   log::Logger log_;
   SummaryCache cache_{kSummaryCacheBytes};
+  FlagTable flags_;
   net::Listener plain_;
   net::Listener implicit_;
 };

@@ -10,7 +10,10 @@
 namespace mk::imap {
 
 Session::Session(SessionConfig cfg, store::Store& store, std::string remote_ip)
-    : cfg_(std::move(cfg)), store_(store), remote_ip_(std::move(remote_ip)) {}
+    : cfg_(std::move(cfg)),
+      flag_table_(cfg_.flags ? cfg_.flags : &own_flags_),
+      store_(store),
+      remote_ip_(std::move(remote_ip)) {}
 
 std::string Session::tagged(const CommandHead& h, std::string_view status, std::string_view text) {
   return fmt::format("{} {} {}\r\n", h.tag, status, text);

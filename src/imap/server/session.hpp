@@ -24,18 +24,21 @@
 #include <vector>
 
 #include "imap/proto/framer.hpp"
+#include "imap/server/flag_table.hpp"
 #include "imap/proto/parser.hpp"
 #include "store/store.hpp"
 
 namespace mk::imap {
 
 class SummaryCache;
+class FlagTable;
 
 struct SessionConfig {
   std::string hostname = "localhost";
   bool tls_available = false;
   std::uint64_t max_append_size = 50ull << 20;
   SummaryCache* cache = nullptr;  // shared FETCH summary cache, optional
+  FlagTable* flags = nullptr;     // shared interned flag lists; a session-local one if null
 };
 
 enum class Next { read, start_tls, append, idle, close };
@@ -48,7 +51,7 @@ struct Output {
 // One message in the selected mailbox, in sequence-number order.
 struct SeqEntry {
   std::uint32_t uid = 0;
-  std::string flags;
+  const std::string* flags = nullptr;  // interned (imap/server/flag_table.hpp)
   std::uint64_t modseq = 0;
 };
 
@@ -131,7 +134,11 @@ class Session {
   static std::string tagged(const CommandHead& h, std::string_view status, std::string_view text);
   static std::string bad(std::string_view tag, std::string_view text);
 
+  const std::string* intern(std::string_view flags) { return flag_table_->intern(flags); }
+
   SessionConfig cfg_;
+  FlagTable own_flags_;
+  FlagTable* flag_table_;
   store::Store& store_;
   std::string remote_ip_;
   bool tls_ = false;

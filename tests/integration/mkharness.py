@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import tempfile
 import time
+import unittest
 
 BIN = os.environ.get("MAILKEEP_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "test", "mailkeep")
@@ -173,6 +174,20 @@ class Server:
             with open(os.path.join(self.dir, "blobs", blob[:2], blob), "rb") as f:
                 out.append((uid, f.read()))
         return out
+
+
+class SharedServerTest(unittest.TestCase):
+    """Test classes sharing one `mailkeep dev` instance; it must stop cleanly (exit 0)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.srv.stop()
+        cls.srv.cleanup()
+        assert code == 0, "mailkeep exited with %s" % code
 
 
 class RawClient:

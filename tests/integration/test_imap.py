@@ -13,15 +13,7 @@ import mkharness as mk
 USER = "me@localhost"
 
 
-class ImapTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = mk.Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.srv.stop() == 0
-        cls.srv.cleanup()
+class ImapTest(mk.SharedServerTest):
 
     def imaps(self):
         m = imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context(),

@@ -11,18 +11,8 @@ import mkharness as mk
 MSG = b"From: a@example.org\r\nTo: me@localhost\r\nSubject: test\r\n\r\nHello\r\n"
 
 
-class DevServerTest(unittest.TestCase):
+class DevServerTest(mk.SharedServerTest):
     """One `mailkeep dev` instance shared by the tests of this class."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = mk.Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.srv.stop()
-        cls.srv.cleanup()
-        assert code == 0, "mailkeep exited with %s" % code
 
     def smtp(self):
         return smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30)

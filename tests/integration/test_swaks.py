@@ -12,15 +12,7 @@ def swaks(port, *args):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
 
-class SwaksTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = mk.Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.srv.stop() == 0
-        cls.srv.cleanup()
+class SwaksTest(mk.SharedServerTest):
 
     def deliver(self, *args, subject):
         r = swaks(self.srv.smtp_port, "--to", "me@localhost", "--header", "Subject: " + subject,

@@ -86,6 +86,16 @@ std::string uid_list(const std::vector<std::uint32_t>& uids) {
 
 }  // namespace
 
+Result<std::vector<Mailbox>> SqliteStore::list_mailboxes(std::int64_t account_id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), fmt::format("SELECT {} FROM mailboxes WHERE account_id = ? ORDER BY name", kMailboxCols));
+  s.bind(1, account_id);
+  std::vector<Mailbox> out;
+  while (s.step()) out.push_back(read_mailbox_row(s));
+  if (s.failed()) return err(s.error());
+  return out;
+}
+
 Result<std::optional<Mailbox>> SqliteStore::find_mailbox(std::int64_t account_id, std::string_view name) {
   std::lock_guard lock(mu_);
   Stmt s(db_.handle(), fmt::format("SELECT {} FROM mailboxes WHERE account_id = ? AND name = ?", kMailboxCols));

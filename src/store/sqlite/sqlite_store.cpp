@@ -333,29 +333,6 @@ Result<std::vector<Alias>> SqliteStore::list_aliases() {
 
 // ---- mailboxes ----
 
-Result<std::vector<Mailbox>> SqliteStore::list_mailboxes(std::int64_t account_id) {
-  std::lock_guard lock(mu_);
-  Stmt s(db_.handle(),
-         "SELECT id, account_id, name, special_use, uidvalidity, uidnext, highestmodseq, "
-         "subscribed FROM mailboxes WHERE account_id = ? ORDER BY name");
-  s.bind(1, account_id);
-  std::vector<Mailbox> out;
-  while (s.step()) {
-    Mailbox m;
-    m.id = s.int64(0);
-    m.account_id = s.int64(1);
-    m.name = s.text(2);
-    m.special_use = s.text(3);
-    m.uidvalidity = std::uint32_t(s.int64(4));
-    m.uidnext = std::uint32_t(s.int64(5));
-    m.highestmodseq = std::uint64_t(s.int64(6));
-    m.subscribed = s.int64(7) != 0;
-    out.push_back(std::move(m));
-  }
-  if (s.failed()) return err(s.error());
-  return out;
-}
-
 Result<std::int64_t> SqliteStore::create_mailbox(std::int64_t account_id, std::string_view name,
                                                  std::string_view special_use) {
   std::lock_guard lock(mu_);

@@ -153,6 +153,7 @@ def start_mailkeep(binary, work, port):
         f.write('[server]\nhostname = "bench.localhost"\ndata_dir = "."\n[log]\nlevel = "warn"\n'
                 '[smtp]\nlisten = ["127.0.0.1:%d"]\n[imap]\nlisten = ["127.0.0.1:%d"]\n'
                 'listen_tls = ["127.0.0.1:%d"]\nmax_connections = 5000\nmax_connections_per_ip = 5000\n'
+                'max_sessions_per_account = 5000\n'
                 % (free_port(), free_port(), port))
     subprocess.run([binary, "--config", cfg, "domain", "add", "bench.example"], check=True, capture_output=True)
     subprocess.run([binary, "--config", cfg, "account", "add", USER, "--password-stdin"], check=True,

@@ -127,6 +127,7 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"imap.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen_tls; })},
       {"imap.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.max_connections; })},
       {"imap.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.max_connections_per_ip; })},
+      {"imap.max_sessions_per_account", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.max_sessions_per_account; })},
       {"imap.idle_timeout", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.imap.idle_timeout; })},
       {"smtp.max_message_size", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
          std::optional<std::uint64_t> v;

@@ -40,6 +40,7 @@ struct ImapConfig {
   std::vector<ListenAddr> listen_tls;  // implicit TLS (993)
   std::size_t max_connections = 2000;
   std::size_t max_connections_per_ip = 50;
+  std::size_t max_sessions_per_account = 50;
   // RFC 9051 §5.4: autologout after at least 30 minutes of inactivity.
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(30)};
 };

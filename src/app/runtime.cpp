@@ -133,6 +133,7 @@ int run_server(const Config& cfg,
   ic.session.max_append_size = cfg.smtp.max_message_size;
   ic.max_connections = cfg.imap.max_connections;
   ic.max_connections_per_ip = cfg.imap.max_connections_per_ip;
+  ic.max_sessions_per_account = cfg.imap.max_sessions_per_account;
   ic.idle_timeout = cfg.imap.idle_timeout;
   imap::Server imap_server(io, ic, *store, *tls, notifier, log.with({{"svc", "imap"}}));
   if (auto s = imap_server.listen(endpoints(cfg.imap.listen), endpoints(cfg.imap.listen_tls)); !s) {

@@ -32,6 +32,7 @@ Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
       tls_(std::move(tls)),
       notifier_(notifier),
       log_(std::move(log)),
+      slots_(cfg_.max_sessions_per_account),
       plain_(io, net::ListenerConfig{"imap", cfg_.max_connections, cfg_.max_connections_per_ip,
                                      cfg_.session_timeout, "* BYE Too many connections\r\n"},
              log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), false); }),
@@ -41,6 +42,7 @@ Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
   cfg_.session.tls_available = tls_ != nullptr;
   cfg_.session.cache = &cache_;
   cfg_.session.flags = &flags_;
+  cfg_.session.slots = &slots_;
   cfg_.frame.max_literal = std::max<std::uint64_t>(cfg_.session.max_append_size, 64 * 1024);
 }
 

@@ -12,6 +12,7 @@
 
 #include "base/log.hpp"
 #include "imap/proto/framer.hpp"
+#include "imap/server/account_slots.hpp"
 #include "imap/server/notifier.hpp"
 #include "imap/server/session.hpp"
 #include "imap/server/summary_cache.hpp"
@@ -29,6 +30,7 @@ struct ServerConfig {
   FrameLimits frame;
   std::size_t max_connections = 2000;
   std::size_t max_connections_per_ip = 50;
+  std::size_t max_sessions_per_account = 50;
   // RFC 9051 §5.4: an autologout timer must be at least 30 minutes.
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(30)};
   std::chrono::milliseconds login_timeout{std::chrono::minutes(1)};
@@ -58,6 +60,7 @@ class Server {
   log::Logger log_;
   SummaryCache cache_{kSummaryCacheBytes};
   FlagTable flags_;
+  AccountSlots slots_;
   net::Listener plain_;
   net::Listener implicit_;
 };

@@ -5,6 +5,7 @@
 #include "auth/password.hpp"
 #include "base/strings.hpp"
 #include "imap/proto/encode.hpp"
+#include "imap/server/account_slots.hpp"
 #include "message/codec.hpp"
 
 namespace mk::imap {
@@ -164,6 +165,8 @@ Output Session::finish_login(const CommandHead& h, const std::string& user, cons
     if (!(acct && *acct)) (void)auth::verify_password(kDummy, pass);
     return {tagged(h, "NO", "[AUTHENTICATIONFAILED] Invalid credentials")};
   }
+  if (cfg_.slots && !(account_slot_ = cfg_.slots->acquire((*acct)->id)))
+    return {tagged(h, "NO", "[LIMIT] Too many sessions for this account; close some and retry")};
   account_id_ = (*acct)->id;
   user_ = (*acct)->address;
   return {tagged(h, "OK", "[CAPABILITY " + capabilities() + "] Logged in")};

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "imap/proto/framer.hpp"
+#include "imap/server/account_slots.hpp"
 #include "imap/server/flag_table.hpp"
 #include "imap/proto/parser.hpp"
 #include "store/store.hpp"
@@ -39,6 +40,7 @@ struct SessionConfig {
   std::uint64_t max_append_size = 50ull << 20;
   SummaryCache* cache = nullptr;  // shared FETCH summary cache, optional
   FlagTable* flags = nullptr;     // shared interned flag lists; a session-local one if null
+  AccountSlots* slots = nullptr;  // per-account session cap, optional
 };
 
 enum class Next { read, start_tls, append, idle, close };
@@ -143,6 +145,7 @@ class Session {
   std::string remote_ip_;
   bool tls_ = false;
   std::int64_t account_id_ = 0;
+  std::unique_ptr<AccountSlots::Slot> account_slot_;
   std::string user_;
   bool utf8_ = false;       // UTF8=ACCEPT enabled: mailbox names in UTF-8
   bool rev2_ = false;       // IMAP4rev2 enabled

@@ -2,6 +2,8 @@
 // SQLite store in a temporary directory.
 #include "imap/server/session.hpp"
 
+#include "imap/server/account_slots.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -67,6 +69,21 @@ TEST_F(ImapSession, GreetingAndAuth) {
   auto s3 = make();
   run(*s3, "e AUTHENTICATE PLAIN");
   EXPECT_EQ(run(*s3, "*"), "e BAD Authentication cancelled\r\n");
+}
+
+TEST_F(ImapSession, SessionsPerAccountAreCapped) {
+  AccountSlots slots(2);
+  SessionConfig cfg;
+  cfg.slots = &slots;
+  auto a = std::make_unique<Session>(cfg, *store_, "127.0.0.1");
+  auto b = std::make_unique<Session>(cfg, *store_, "127.0.0.1");
+  auto c = std::make_unique<Session>(cfg, *store_, "127.0.0.1");
+  login(*a);
+  login(*b);
+  EXPECT_EQ(run(*c, "l LOGIN me@example.org \"correct horse battery\""),
+            "l NO [LIMIT] Too many sessions for this account; close some and retry\r\n");
+  b.reset();  // a session ends: its slot is free again
+  login(*c);
 }
 
 TEST_F(ImapSession, NoLoginBeforeTls) {

@@ -229,10 +229,30 @@ std::int64_t sent_date(Msg& m) {
   for (auto w : split(s, ' '))
     if (!w.empty()) words.push_back(w);
   for (std::size_t i = 0; i + 2 < words.size(); ++i) {
-    Cursor c(fmt::format("{}-{}-{}", words[i], words[i + 1], words[i + 2]));
+    const std::string text = fmt::format("{}-{}-{}", words[i], words[i + 1], words[i + 2]);
+    Cursor c(text);  // a Cursor views its input: keep the string alive
     if (auto d = parse_date(c)) return *d;
   }
   return m.info.internaldate;
+}
+
+// The Date: header with time of day (RFC 5256 DATE), else the internal date.
+std::int64_t sent_date_exact(Msg& m) {
+  auto v = message::header_value(m.part().headers, "Date");
+  if (!v) return m.info.internaldate;
+  std::string s = *v;
+  for (auto& ch : s)
+    if (ch == ',') ch = ' ';
+  std::vector<std::string_view> w;
+  for (auto x : split(s, ' '))
+    if (!x.empty()) w.push_back(x);
+  for (std::size_t i = 0; i + 4 < w.size(); ++i) {
+    const std::string text = fmt::format("\"{}-{}-{} {} {}\"", w[i].size() == 1 ? " " + std::string(w[i]) : std::string(w[i]),
+                                         w[i + 1], w[i + 2], w[i + 3], w[i + 4]);
+    Cursor c(text);
+    if (auto t = parse_date_time(c)) return *t;
+  }
+  return sent_date(m);
 }
 
 bool eval(const Key& k, Msg& m) {
@@ -279,6 +299,46 @@ bool eval(const Key& k, Msg& m) {
 
 }  // namespace
 
+// Parses the search keys (the cursor is after "CHARSET x" if any) and evaluates them over
+// the selected mailbox. On success, hits holds 0-based indices into selected_->msgs.
+std::optional<std::string> Session::match(Cursor& c, std::vector<store::MessageInfo>& infos,
+                                          std::vector<std::size_t>& hits) {
+  ParseCtx p{c, 0, {}};
+  Key root;
+  root.t = Key::T::and_;
+  if (!parse_keys(p, root.kids, 0, false) || !c.eof()) return p.error.empty() ? "Invalid search" : p.error;
+  auto& s = *selected_;
+  auto all = store_.list_messages(s.id);
+  if (!all) return std::string("[SERVERBUG] Cannot read mailbox");
+  infos = std::move(all.value());
+  const std::uint32_t max_uid = s.msgs.empty() ? 0 : s.msgs.back().uid;
+  std::size_t j = 0;
+  for (std::size_t i = 0; i < s.msgs.size(); ++i) {
+    while (j < infos.size() && infos[j].uid < s.msgs[i].uid) ++j;
+    if (j >= infos.size() || infos[j].uid != s.msgs[i].uid) continue;
+    Msg m{s.msgs[i], infos[j], store_, std::uint32_t(i + 1), std::uint32_t(s.msgs.size()), max_uid, {}, {}};
+    if (eval(root, m)) hits.push_back(i);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// CHARSET name (SEARCH: optional; SORT/THREAD: required). Returns an error response text.
+std::optional<std::string> charset_arg(Cursor& c, bool required) {
+  std::optional<std::string> cs;
+  if (required) {
+    if (!(cs = c.astring()) || !c.sp()) return std::string("BAD Missing charset");
+  } else if (c.keyword("CHARSET")) {
+    if (!c.sp() || !(cs = c.astring()) || !c.sp()) return std::string("BAD Syntax: CHARSET name");
+  }
+  if (cs && !iequals(*cs, "UTF-8") && !iequals(*cs, "US-ASCII"))
+    return std::string("NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+  return std::nullopt;
+}
+
+}  // namespace
+
 Output Session::cmd_search(const CommandHead& h, Cursor& c) {
   if (!c.sp()) return {tagged(h, "BAD", "Syntax: SEARCH keys")};
   std::vector<std::string> ret;
@@ -299,31 +359,15 @@ Output Session::cmd_search(const CommandHead& h, Cursor& c) {
     esearch = true;
     ret.push_back("ALL");
   }
-  if (c.keyword("CHARSET")) {
-    std::optional<std::string> cs;
-    if (!c.sp() || !(cs = c.astring()) || !c.sp()) return {tagged(h, "BAD", "Syntax: CHARSET name")};
-    if (!iequals(*cs, "UTF-8") && !iequals(*cs, "US-ASCII"))
-      return {tagged(h, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset")};
-  }
-  ParseCtx p{c, 0, {}};
-  Key root;
-  root.t = Key::T::and_;
-  if (!parse_keys(p, root.kids, 0, false) || !c.eof())
-    return {tagged(h, "BAD", p.error.empty() ? "Invalid search" : p.error)};
+  if (auto e = charset_arg(c, false)) return {h.tag + " " + *e + "\r\n"};
+  std::vector<store::MessageInfo> infos;
+  std::vector<std::size_t> idx;
+  if (auto e = match(c, infos, idx)) return {tagged(h, e->starts_with("[") ? "NO" : "BAD", *e)};
   auto& s = *selected_;
-  auto infos = store_.list_messages(s.id);
-  if (!infos) return {tagged(h, "NO", "[SERVERBUG] Cannot read mailbox")};
   std::vector<std::uint32_t> hits_seq, hits_uid;
-  const std::uint32_t max_uid = s.msgs.empty() ? 0 : s.msgs.back().uid;
-  std::size_t j = 0;
-  for (std::size_t i = 0; i < s.msgs.size(); ++i) {
-    while (j < infos->size() && (*infos)[j].uid < s.msgs[i].uid) ++j;
-    if (j >= infos->size() || (*infos)[j].uid != s.msgs[i].uid) continue;
-    Msg m{s.msgs[i], (*infos)[j], store_, std::uint32_t(i + 1), std::uint32_t(s.msgs.size()), max_uid, {}, {}};
-    if (eval(root, m)) {
-      hits_seq.push_back(std::uint32_t(i + 1));
-      hits_uid.push_back(s.msgs[i].uid);
-    }
+  for (auto i : idx) {
+    hits_seq.push_back(std::uint32_t(i + 1));
+    hits_uid.push_back(s.msgs[i].uid);
   }
   const auto& hits = h.uid ? hits_uid : hits_seq;
   std::string out;
@@ -345,6 +389,201 @@ Output Session::cmd_search(const CommandHead& h, Cursor& c) {
     if (ret.size() == 1 && ret[0] == "SAVE") out.clear();
   }
   return {out + updates(h.uid) + tagged(h, "OK", "SEARCH completed")};
+}
+
+// RFC 5256 §2.1: the base subject, for SORT SUBJECT and THREAD=ORDEREDSUBJECT.
+std::string base_subject(std::string_view raw) {
+  std::string s;
+  for (char ch : message::decode_words(raw)) {
+    const bool ws = ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+    if (ws) {
+      if (!s.empty() && s.back() != ' ') s += ' ';
+    } else {
+      s += ch;
+    }
+  }
+  auto trim_ws = [&] {
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    while (!s.empty() && s.front() == ' ') s.erase(0, 1);
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    trim_ws();
+    // (2) trailing "(fwd)"
+    while (s.size() >= 5 && iequals(std::string_view(s).substr(s.size() - 5), "(fwd)")) {
+      s.resize(s.size() - 5);
+      trim_ws();
+      changed = true;
+    }
+    // (3)-(5) leading "re:", "fw:", "fwd:" with an optional [blob], and leading [blob]s
+    for (bool again = true; again;) {
+      again = false;
+      std::size_t i = 0;
+      while (i < s.size() && s[i] == '[') {
+        auto close = s.find(']', i);
+        if (close == std::string::npos || close + 1 >= s.size()) break;
+        std::size_t j = close + 1;
+        while (j < s.size() && s[j] == ' ') ++j;
+        if (j >= s.size()) break;  // a blob that is the whole subject stays
+        i = j;
+      }
+      for (const char* prefix : {"re", "fwd", "fw"}) {
+        const std::size_t n = std::char_traits<char>::length(prefix);
+        if (s.size() >= i + n && iequals(std::string_view(s).substr(i, n), prefix)) {
+          std::size_t j = i + n;
+          while (j < s.size() && s[j] == ' ') ++j;
+          if (j < s.size() && s[j] == '[') {
+            auto close = s.find(']', j);
+            if (close != std::string::npos) {
+              j = close + 1;
+              while (j < s.size() && s[j] == ' ') ++j;
+            }
+          }
+          if (j < s.size() && s[j] == ':') {
+            s.erase(0, j + 1);
+            trim_ws();
+            again = changed = true;
+            break;
+          }
+        }
+      }
+      if (!again && i > 0) {
+        s.erase(0, i);
+        again = changed = true;
+      }
+    }
+    // (6) "[fwd: ... ]" wrapper
+    if (s.size() > 6 && iequals(std::string_view(s).substr(0, 5), "[fwd:") && s.back() == ']') {
+      s = s.substr(5, s.size() - 6);
+      changed = true;
+    }
+  }
+  return to_lower(s);
+}
+
+namespace {
+
+std::string first_mailbox(const message::Part& p, const char* header) {
+  auto v = message::header_value(p.headers, header);
+  if (!v) return {};
+  for (const auto& a : message::parse_address_list(*v))
+    if (!a.group_start && !a.group_end) return to_lower(a.local);
+  return {};
+}
+
+}  // namespace
+
+Output Session::cmd_sort(const CommandHead& h, Cursor& c, bool thread) {
+  // SORT (criteria) charset keys / THREAD algorithm charset keys (RFC 5256)
+  struct Crit {
+    std::string key;
+    bool reverse;
+  };
+  std::vector<Crit> crits;
+  if (!c.sp()) return {tagged(h, "BAD", "Missing arguments")};
+  if (thread) {
+    auto algo = c.atom();
+    if (!algo || !iequals(*algo, "ORDEREDSUBJECT")) return {tagged(h, "BAD", "Unsupported threading algorithm")};
+  } else {
+    if (!c.consume('(')) return {tagged(h, "BAD", "Syntax: SORT (criteria) charset keys")};
+    bool reverse = false;
+    while (!c.consume(')')) {
+      auto a = c.atom();
+      if (!a) return {tagged(h, "BAD", "Invalid sort criteria")};
+      std::string k = to_upper(*a);
+      if (k == "REVERSE") {
+        reverse = true;
+      } else if (k == "ARRIVAL" || k == "CC" || k == "DATE" || k == "FROM" || k == "SIZE" ||
+                 k == "SUBJECT" || k == "TO") {
+        crits.push_back({k, reverse});
+        reverse = false;
+      } else {
+        return {tagged(h, "BAD", "Unknown sort criterion " + k)};
+      }
+      c.sp();
+    }
+    if (crits.empty()) return {tagged(h, "BAD", "Empty sort criteria")};
+  }
+  if (!c.sp()) return {tagged(h, "BAD", "Missing charset")};
+  if (auto e = charset_arg(c, true)) return {h.tag + " " + *e + "\r\n"};
+  std::vector<store::MessageInfo> infos;
+  std::vector<std::size_t> idx;
+  if (auto e = match(c, infos, idx)) return {tagged(h, e->starts_with("[") ? "NO" : "BAD", *e)};
+  auto& s = *selected_;
+  // Sort keys, computed once per hit.
+  struct Row {
+    std::size_t i;
+    std::int64_t arrival, date, size;
+    std::string subject, from, to, cc;
+  };
+  std::vector<Row> rows;
+  const std::uint32_t max_uid = s.msgs.empty() ? 0 : s.msgs.back().uid;
+  std::size_t j = 0;
+  for (auto i : idx) {
+    while (j < infos.size() && infos[j].uid < s.msgs[i].uid) ++j;
+    Msg m{s.msgs[i], infos[j], store_, std::uint32_t(i + 1), std::uint32_t(s.msgs.size()), max_uid, {}, {}};
+    Row r{i, infos[j].internaldate, 0, std::int64_t(infos[j].size), {}, {}, {}, {}};
+    const auto& part = m.part();
+    r.date = sent_date_exact(m);
+    r.subject = base_subject(message::header_value(part.headers, "Subject").value_or(""));
+    r.from = first_mailbox(part, "From");
+    r.to = first_mailbox(part, "To");
+    r.cc = first_mailbox(part, "Cc");
+    rows.push_back(std::move(r));
+  }
+  std::string out;
+  auto num = [&](const Row& r) { return h.uid ? s.msgs[r.i].uid : std::uint32_t(r.i + 1); };
+  if (!thread) {
+    std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+      for (const auto& cr : crits) {
+        int cmp = 0;
+        if (cr.key == "ARRIVAL") cmp = a.arrival < b.arrival ? -1 : a.arrival > b.arrival;
+        else if (cr.key == "DATE") cmp = a.date < b.date ? -1 : a.date > b.date;
+        else if (cr.key == "SIZE") cmp = a.size < b.size ? -1 : a.size > b.size;
+        else if (cr.key == "SUBJECT") cmp = a.subject.compare(b.subject);
+        else if (cr.key == "FROM") cmp = a.from.compare(b.from);
+        else if (cr.key == "TO") cmp = a.to.compare(b.to);
+        else if (cr.key == "CC") cmp = a.cc.compare(b.cc);
+        if (cmp != 0) return cr.reverse ? cmp > 0 : cmp < 0;
+      }
+      return a.i < b.i;  // ties by sequence number
+    });
+    out = "* SORT";
+    for (const auto& r : rows) out += " " + std::to_string(num(r));
+    out += "\r\n";
+    return {out + updates(h.uid) + tagged(h, "OK", "SORT completed")};
+  }
+  // ORDEREDSUBJECT: group by base subject, each group in date order; the first message is
+  // the parent of the others; threads ordered by their first message's date.
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    if (a.subject != b.subject) return a.subject < b.subject;
+    if (a.date != b.date) return a.date < b.date;
+    return a.i < b.i;
+  });
+  std::vector<std::pair<std::size_t, std::size_t>> groups;  // [begin, end) in rows
+  for (std::size_t k = 0; k < rows.size();) {
+    std::size_t e = k + 1;
+    while (e < rows.size() && rows[e].subject == rows[k].subject) ++e;
+    groups.emplace_back(k, e);
+    k = e;
+  }
+  std::stable_sort(groups.begin(), groups.end(), [&](auto a, auto b) {
+    const Row& x = rows[a.first];
+    const Row& y = rows[b.first];
+    return x.date != y.date ? x.date < y.date : x.i < y.i;
+  });
+  out = "* THREAD ";
+  for (auto [b, e] : groups) {
+    out += "(" + std::to_string(num(rows[b]));
+    if (e - b == 2) out += " " + std::to_string(num(rows[b + 1]));
+    else if (e - b > 2) {
+      out += ' ';  // "(3 (6)(4)(23))": siblings follow each other without a space
+      for (std::size_t k = b + 1; k < e; ++k) out += "(" + std::to_string(num(rows[k])) + ")";
+    }
+    out += ")";
+  }
+  out += "\r\n";
+  return {out + updates(h.uid) + tagged(h, "OK", "THREAD completed")};
 }
 
 }  // namespace mk::imap

@@ -26,7 +26,7 @@ std::string Session::bad(std::string_view tag, std::string_view text) {
 
 std::string Session::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC MULTIAPPEND UTF8=ACCEPT ESEARCH SEARCHRES QUOTA QUOTA=RES-STORAGE";
+                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC MULTIAPPEND SORT THREAD=ORDEREDSUBJECT UTF8=ACCEPT ESEARCH SEARCHRES QUOTA QUOTA=RES-STORAGE";
   if (!tls_ && cfg_.tls_available) c += " STARTTLS LOGINDISABLED";
   if (tls_ && account_id_ == 0) c += " AUTH=PLAIN";
   return c;
@@ -97,7 +97,7 @@ Output Session::dispatch(const CommandHead& h, Cursor& c) {
     static const char* kKnown[] = {"SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE",
                                    "UNSUBSCRIBE", "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND",
                                    "ENABLE", "IDLE", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE",
-                                   "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "GETQUOTAROOT",
+                                   "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "SORT", "THREAD", "GETQUOTAROOT",
                                    "GETQUOTA", "SETQUOTA"};
     for (const char* k : kKnown)
       if (n == k) return {tagged(h, "BAD", "Log in first")};
@@ -123,20 +123,22 @@ Output Session::dispatch(const CommandHead& h, Cursor& c) {
   }
   // Selected
   static const char* kSelected[] = {"CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE",
-                                    "COPY", "MOVE"};
+                                    "COPY", "MOVE", "SORT", "THREAD"};
   bool selected_cmd = false;
   for (const char* k : kSelected)
     if (n == k) selected_cmd = true;
   if (!selected_cmd) return {tagged(h, "BAD", "Unknown command")};
   if (!sel) return {tagged(h, "BAD", "No mailbox selected")};
   if (h.uid && n != "FETCH" && n != "STORE" && n != "COPY" && n != "MOVE" && n != "SEARCH" &&
-      n != "EXPUNGE")
+      n != "EXPUNGE" && n != "SORT" && n != "THREAD")
     return {tagged(h, "BAD", "Unknown UID command")};
   if (n == "CHECK") return {updates() + tagged(h, "OK", "CHECK completed")};
   if (n == "CLOSE") return cmd_close(h, c, true);
   if (n == "UNSELECT") return cmd_close(h, c, false);
   if (n == "EXPUNGE") return cmd_expunge(h, c);
   if (n == "SEARCH") return cmd_search(h, c);
+  if (n == "SORT") return cmd_sort(h, c, false);
+  if (n == "THREAD") return cmd_sort(h, c, true);
   if (n == "FETCH") return cmd_fetch(h, c);
   if (n == "STORE") return cmd_store(h, c);
   if (n == "COPY") return cmd_copy(h, c, false);

@@ -127,6 +127,9 @@ class Session {
   Output cmd_append(const CommandHead& h, Cursor& c);
   // search.cpp
   Output cmd_search(const CommandHead& h, Cursor& c);
+  Output cmd_sort(const CommandHead& h, Cursor& c, bool thread);
+  std::optional<std::string> match(Cursor& c, std::vector<store::MessageInfo>& infos,
+                                   std::vector<std::size_t>& hits);
   // selected.cpp
   bool load_selected(std::int64_t mailbox_id);
   // Indices (0-based) of messages named by a sequence set (uid=true: UIDs).
@@ -163,6 +166,9 @@ class Session {
 
 // "1,3:5" style set from sorted values (COPYUID, VANISHED, ESEARCH ALL).
 std::string compact_set(const std::vector<std::uint32_t>& sorted);
+
+// RFC 5256 §2.1 base subject (lower-cased), for SORT and THREAD.
+std::string base_subject(std::string_view raw);
 
 // LIST pattern matching: "*" matches anything, "%" anything but the hierarchy delimiter.
 bool list_match(std::string_view pattern, std::string_view name);

@@ -257,6 +257,45 @@ TEST_F(ImapSession, Quota) {
   EXPECT_EQ(run("q SETQUOTA \"\" (STORAGE 1)"), "q NO [NOPERM] Quotas are set by the administrator\r\n");
 }
 
+TEST(BaseSubject, Rfc5256) {
+  struct Case {
+    const char* in;
+    const char* want;
+  } cases[] = {
+      {"Hello", "hello"},
+      {"Re: Hello", "hello"},
+      {"RE: re:  Fwd: Hello", "hello"},
+      {"Re[2]: Hello", "hello"},
+      {"[list] Re: Hello (fwd)", "hello"},
+      {"[fwd: Re: Hello]", "hello"},
+      {"  Hello   world  ", "hello world"},
+      {"=?utf-8?q?Re=3A_Caf=C3=A9?=", "caf\xc3\xa9"},
+      {"[only a blob]", "[only a blob]"},
+      {"Re:", ""},
+  };
+  for (const auto& c : cases) EXPECT_EQ(base_subject(c.in), c.want) << c.in;
+}
+
+TEST_F(ImapSession, SortAndThread) {
+  login(*s_);
+  append("From: Carol <carol@x.example>\r\nSubject: Beta\r\nDate: Tue, 3 Jan 2023 10:00:00 +0000\r\n\r\nxxxxxxxxxx\r\n");
+  append("From: alice@x.example\r\nSubject: Re: alpha\r\nDate: Mon, 2 Jan 2023 10:00:00 +0000\r\n\r\nx\r\n");
+  append("From: Bob <bob@x.example>\r\nSubject: Alpha\r\nDate: Sun, 1 Jan 2023 10:00:00 +0000\r\n\r\nxxxxx\r\n");
+  append("From: dave@x.example\r\nSubject: [list] RE: Alpha\r\nDate: Wed, 4 Jan 2023 10:00:00 +0000\r\n\r\nxx\r\n");
+  run("s SELECT INBOX");
+  // "Re: alpha", "Alpha" and "[list] RE: Alpha" share a base subject: ties go by number.
+  EXPECT_EQ(run("a SORT (SUBJECT) UTF-8 ALL"), "* SORT 2 3 4 1\r\na OK SORT completed\r\n");
+  EXPECT_EQ(run("a SORT (REVERSE DATE) UTF-8 ALL"), "* SORT 4 1 2 3\r\na OK SORT completed\r\n");
+  EXPECT_EQ(run("a SORT (FROM) US-ASCII ALL"), "* SORT 2 3 1 4\r\na OK SORT completed\r\n");
+  EXPECT_EQ(run("a UID SORT (SIZE) UTF-8 NOT FROM dave"), "* SORT 2 3 1\r\na OK SORT completed\r\n");
+  EXPECT_EQ(run("t THREAD ORDEREDSUBJECT UTF-8 ALL"), "* THREAD (3 (2)(4))(1)\r\nt OK THREAD completed\r\n");
+  EXPECT_EQ(run("q SEARCH SENTON 2-Jan-2023"), "* SEARCH 2\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run("q SEARCH SENTSINCE 3-Jan-2023"), "* SEARCH 1 4\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run("t THREAD REFERENCES UTF-8 ALL"), "t BAD Unsupported threading algorithm\r\n");
+  EXPECT_EQ(run("a SORT (SUBJECT) KOI8-R ALL"), "a NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
+  EXPECT_EQ(run("a SORT (NAME) UTF-8 ALL"), "a BAD Unknown sort criterion NAME\r\n");
+}
+
 TEST_F(ImapSession, BadInput) {
   login(*s_);
   EXPECT_EQ(run("a FETCH 1 FLAGS"), "a BAD No mailbox selected\r\n");

@@ -28,6 +28,11 @@ class Stream {
   asio::awaitable<error_code> write_all(std::string_view data);
   // Runs the server side of the TLS handshake on the connected socket.
   asio::awaitable<error_code> start_tls(TlsContext& ctx);
+  // RFC 4978 COMPRESS=DEFLATE: from now on both directions are raw DEFLATE streams.
+  // already_read holds bytes received after the COMPRESS command (they are compressed).
+  void enable_deflate(std::string_view already_read);
+  bool deflate_active() const { return z_ != nullptr; }
+
   // Shuts the socket down; errors are ignored.
   asio::awaitable<void> shutdown();
   void cancel();
@@ -38,8 +43,17 @@ class Stream {
   tcp::socket& socket() { return sock_; }
 
  private:
+  asio::awaitable<std::pair<error_code, std::size_t>> raw_read(asio::mutable_buffer buf);
+  asio::awaitable<error_code> raw_write(std::string_view data);
+
+  struct Zlib;
+  struct ZlibDeleter {
+    void operator()(Zlib* z) const;
+  };
+
   tcp::socket sock_;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  std::unique_ptr<Zlib, ZlibDeleter> z_;
 };
 
 }  // namespace mk::net

@@ -192,6 +192,34 @@ class ImapTest(mk.SharedServerTest):
         m.logout()
         self.assertEqual(self.srv.cli("account", "quota", "small@localhost", "lots").returncode, 2)
 
+    def test_compress_deflate(self):
+        import zlib
+        self.deliver("compressed")
+        raw = mk.RawClient(self.srv.imaps_port)
+        raw.sock = mk.client_tls_context().wrap_socket(raw.sock, server_hostname="localhost")
+        self.assertIn(b"COMPRESS=DEFLATE", raw.sock.recv(4096))
+        raw.send(("a LOGIN %s %s\r\n" % (USER, mk.PASSWORD)).encode())
+        self.assertIn(b"a OK", raw.sock.recv(4096))
+        raw.send(b"b COMPRESS DEFLATE\r\n")
+        self.assertEqual(raw.sock.recv(4096), b"b OK DEFLATE active\r\n")
+        comp = zlib.compressobj(wbits=-15)
+        decomp = zlib.decompressobj(wbits=-15)
+
+        def exchange(cmd, tag):
+            raw.send(comp.compress(cmd) + comp.flush(zlib.Z_SYNC_FLUSH))
+            got = b""
+            while (tag + b" ") not in got:
+                got += decomp.decompress(raw.sock.recv(65536))
+            return got
+        got = exchange(b"c SELECT INBOX\r\n", b"c")
+        self.assertIn(b"c OK [READ-WRITE]", got)
+        got = exchange(b"d FETCH 1:* (FLAGS ENVELOPE)\r\n", b"d")
+        self.assertIn(b"d OK FETCH completed", got)
+        self.assertIn(b'"compressed"', got)
+        got = exchange(b"e LOGOUT\r\n", b"e")
+        self.assertIn(b"* BYE", got)
+        raw.close()
+
     def test_bad_input(self):
         raw = mk.RawClient(self.srv.imap_port)
         raw.sock.recv(4096)

@@ -165,6 +165,15 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     switch (o.next) {
       case Next::read:
         break;
+      case Next::compress:
+        // The OK goes out uncompressed; what the client sent after it is compressed.
+        if (!co_await flush()) {
+          running = false;
+          break;
+        }
+        conn->stream.enable_deflate(in);
+        in.clear();
+        break;
       case Next::close: {
         std::string none;
         co_await goodbye(std::move(none));

@@ -26,7 +26,7 @@ std::string Session::bad(std::string_view tag, std::string_view text) {
 
 std::string Session::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC MULTIAPPEND SORT THREAD=ORDEREDSUBJECT UTF8=ACCEPT ESEARCH SEARCHRES QUOTA QUOTA=RES-STORAGE";
+                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC MULTIAPPEND SORT THREAD=ORDEREDSUBJECT COMPRESS=DEFLATE UTF8=ACCEPT ESEARCH SEARCHRES QUOTA QUOTA=RES-STORAGE";
   if (!tls_ && cfg_.tls_available) c += " STARTTLS LOGINDISABLED";
   if (tls_ && account_id_ == 0) c += " AUTH=PLAIN";
   return c;
@@ -97,7 +97,8 @@ Output Session::dispatch(const CommandHead& h, Cursor& c) {
     static const char* kKnown[] = {"SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE",
                                    "UNSUBSCRIBE", "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND",
                                    "ENABLE", "IDLE", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE",
-                                   "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "SORT", "THREAD", "GETQUOTAROOT",
+                                   "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "SORT", "THREAD", "COMPRESS",
+                                   "GETQUOTAROOT",
                                    "GETQUOTA", "SETQUOTA"};
     for (const char* k : kKnown)
       if (n == k) return {tagged(h, "BAD", "Log in first")};
@@ -119,6 +120,15 @@ Output Session::dispatch(const CommandHead& h, Cursor& c) {
     if (n == "APPEND") return cmd_append(h, c);
     if (n == "ENABLE") return cmd_enable(h, c);
     if (n == "GETQUOTAROOT" || n == "GETQUOTA" || n == "SETQUOTA") return cmd_quota(h, c);
+    if (n == "COMPRESS") {
+      // RFC 4978: raw DEFLATE in both directions once this OK has been sent.
+      auto mech = c.sp() ? c.atom() : std::nullopt;
+      if (!mech || !c.eof()) return {tagged(h, "BAD", "Syntax: COMPRESS DEFLATE")};
+      if (!iequals(*mech, "DEFLATE")) return {tagged(h, "NO", "Unknown compression mechanism")};
+      if (compressed_) return {tagged(h, "NO", "[COMPRESSIONACTIVE] Compression is already on")};
+      compressed_ = true;
+      return {tagged(h, "OK", "DEFLATE active"), Next::compress};
+    }
     if (n == "IDLE") return cmd_idle(h, c);
   }
   // Selected

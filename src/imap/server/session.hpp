@@ -43,7 +43,7 @@ struct SessionConfig {
   AccountSlots* slots = nullptr;  // per-account session cap, optional
 };
 
-enum class Next { read, start_tls, append, idle, close };
+enum class Next { read, start_tls, append, idle, compress, close };
 
 struct Output {
   std::string data;
@@ -147,6 +147,7 @@ class Session {
   store::Store& store_;
   std::string remote_ip_;
   bool tls_ = false;
+  bool compressed_ = false;
   std::int64_t account_id_ = 0;
   std::unique_ptr<AccountSlots::Slot> account_slot_;
   std::string user_;

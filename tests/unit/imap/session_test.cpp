@@ -296,6 +296,15 @@ TEST_F(ImapSession, SortAndThread) {
   EXPECT_EQ(run("a SORT (NAME) UTF-8 ALL"), "a BAD Unknown sort criterion NAME\r\n");
 }
 
+TEST_F(ImapSession, Compress) {
+  login(*s_);
+  auto o = s_->on_command("z COMPRESS DEFLATE");
+  EXPECT_EQ(o.data, "z OK DEFLATE active\r\n");
+  EXPECT_EQ(o.next, Next::compress);
+  EXPECT_EQ(run("z COMPRESS DEFLATE"), "z NO [COMPRESSIONACTIVE] Compression is already on\r\n");
+  EXPECT_EQ(run("z COMPRESS LZ4"), "z NO Unknown compression mechanism\r\n");
+}
+
 TEST_F(ImapSession, BadInput) {
   login(*s_);
   EXPECT_EQ(run("a FETCH 1 FLAGS"), "a BAD No mailbox selected\r\n");

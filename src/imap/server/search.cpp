@@ -3,7 +3,10 @@
 // text: encoded words in headers and transfer encodings and charsets in bodies are decoded
 // before matching, so a search finds what the user sees.
 #include <algorithm>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -473,6 +476,147 @@ std::string first_mailbox(const message::Part& p, const char* header) {
 
 }  // namespace
 
+std::string thread_references(std::size_t n, const std::function<ThreadMsg(std::size_t)>& get) {
+  // RFC 5256 §4, steps 1-6.
+  struct Node {
+    std::optional<ThreadMsg> msg;
+    Node* parent = nullptr;
+    std::vector<Node*> kids;
+  };
+  std::deque<Node> pool;
+  std::unordered_map<std::string, Node*> by_id;
+  auto node_for = [&](const std::string& id) {
+    auto& slot = by_id[id];
+    if (!slot) slot = &pool.emplace_back();
+    return slot;
+  };
+  auto is_ancestor = [](const Node* a, const Node* b) {  // is a an ancestor of b (or b itself)?
+    for (const Node* x = b; x; x = x->parent)
+      if (x == a) return true;
+    return false;
+  };
+  auto unlink = [](Node* child) {
+    if (!child->parent) return;
+    auto& v = child->parent->kids;
+    v.erase(std::remove(v.begin(), v.end(), child), v.end());
+    child->parent = nullptr;
+  };
+  auto link = [&](Node* parent, Node* child) {
+    if (child->parent || is_ancestor(child, parent)) return;
+    child->parent = parent;
+    parent->kids.push_back(child);
+  };
+  std::size_t unique = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    ThreadMsg m = get(k);
+    // (1A) a missing or duplicate Message-ID gets a unique one
+    std::string id = m.msgid;
+    if (id.empty() || (by_id.count(id) && by_id[id]->msg)) id = "\x01unique" + std::to_string(unique++);
+    Node* self = node_for(id);
+    // (1B) link the References chain
+    Node* prev = nullptr;
+    for (const auto& ref : m.refs) {
+      if (ref == id) continue;
+      Node* cur = node_for(ref);
+      if (prev) link(prev, cur);
+      prev = cur;
+    }
+    // (1C) this message's parent is the last reference
+    if (prev && is_ancestor(self, prev)) prev = nullptr;
+    unlink(self);
+    if (prev) link(prev, self);
+    self->msg = std::move(m);
+  }
+  // (2) root set
+  std::vector<Node*> roots;
+  for (auto& x : pool)
+    if (!x.parent) roots.push_back(&x);
+  // (3) prune dummies
+  std::function<void(std::vector<Node*>&, Node*, bool)> prune = [&](std::vector<Node*>& list, Node* parent, bool root) {
+    for (std::size_t i = 0; i < list.size();) {
+      Node* x = list[i];
+      prune(x->kids, x, false);
+      if (!x->msg && x->kids.empty()) {
+        list.erase(list.begin() + std::ptrdiff_t(i));
+      } else if (!x->msg && (!root || x->kids.size() == 1)) {
+        std::vector<Node*> kids = x->kids;
+        for (Node* k : kids) k->parent = parent;
+        list.erase(list.begin() + std::ptrdiff_t(i));
+        list.insert(list.begin() + std::ptrdiff_t(i), kids.begin(), kids.end());
+        i += kids.size();
+      } else {
+        ++i;
+      }
+    }
+  };
+  prune(roots, nullptr, true);
+  // (4) sort by date (a dummy sorts by its first child)
+  std::function<std::int64_t(const Node*)> date = [&](const Node* x) -> std::int64_t {
+    if (x->msg) return x->msg->date;
+    return x->kids.empty() ? 0 : date(x->kids.front());
+  };
+  std::function<void(std::vector<Node*>&)> sort_list = [&](std::vector<Node*>& v) {
+    for (Node* x : v) sort_list(x->kids);
+    std::stable_sort(v.begin(), v.end(), [&](const Node* a, const Node* b) {
+      const auto da = date(a), db = date(b);
+      if (da != db) return da < db;
+      const auto na = a->msg ? a->msg->num : 0u, nb = b->msg ? b->msg->num : 0u;
+      return na < nb;
+    });
+  };
+  sort_list(roots);
+  // (5) merge root threads that share a base subject
+  auto subject_of = [](const Node* x) -> const ThreadMsg* {
+    return x->msg ? &*x->msg : (x->kids.empty() ? nullptr : (x->kids.front()->msg ? &*x->kids.front()->msg : nullptr));
+  };
+  std::unordered_map<std::string, Node*> table;
+  for (Node* r : roots) {
+    const ThreadMsg* m = subject_of(r);
+    if (!m || m->subject.empty()) continue;
+    auto [it, fresh] = table.emplace(m->subject, r);
+    if (fresh) continue;
+    Node* old = it->second;
+    const ThreadMsg* om = subject_of(old);
+    if ((!r->msg && old->msg) || (old->msg && r->msg && om && om->reply && !m->reply)) it->second = r;
+  }
+  std::vector<Node*> merged;
+  for (Node* r : roots) {
+    const ThreadMsg* m = subject_of(r);
+    Node* keep = (m && !m->subject.empty()) ? table[m->subject] : r;
+    if (keep == r) {
+      merged.push_back(r);
+      continue;
+    }
+    if (!keep->msg && !r->msg) {  // (b) both dummies: merge children
+      for (Node* k : r->kids) k->parent = keep, keep->kids.push_back(k);
+    } else if (!keep->msg) {  // (a) keep is a dummy: r becomes its child
+      r->parent = keep, keep->kids.push_back(r);
+    } else if (r->msg && m->reply && !subject_of(keep)->reply) {  // (c) a reply joins the original
+      r->parent = keep, keep->kids.push_back(r);
+    } else {  // (d) otherwise both become children of a new dummy
+      Node* d = &pool.emplace_back();
+      std::replace(merged.begin(), merged.end(), keep, d);
+      keep->parent = d, d->kids.push_back(keep);
+      r->parent = d, d->kids.push_back(r);
+      table[m->subject] = d;
+    }
+  }
+  for (Node* r : merged) sort_list(r->kids);
+  sort_list(merged);
+  // (6) render: "(3 6 (4 23)(44 7 96))"
+  std::function<std::string(const Node*)> render = [&](const Node* x) -> std::string {
+    std::string s;
+    if (x->msg) s = std::to_string(x->msg->num);
+    if (x->kids.size() == 1 && x->msg) return s + " " + render(x->kids.front());
+    if (!x->kids.empty() && x->msg) s += " ";
+    for (const Node* k : x->kids) s += "(" + render(k) + ")";
+    return s;
+  };
+  std::string out;
+  for (const Node* r : merged) out += "(" + render(r) + ")";
+  return out;
+}
+
 Output Session::cmd_sort(const CommandHead& h, Cursor& c, bool thread) {
   // SORT (criteria) charset keys / THREAD algorithm charset keys (RFC 5256)
   struct Crit {
@@ -481,9 +625,12 @@ Output Session::cmd_sort(const CommandHead& h, Cursor& c, bool thread) {
   };
   std::vector<Crit> crits;
   if (!c.sp()) return {tagged(h, "BAD", "Missing arguments")};
+  bool references = false;
   if (thread) {
     auto algo = c.atom();
-    if (!algo || !iequals(*algo, "ORDEREDSUBJECT")) return {tagged(h, "BAD", "Unsupported threading algorithm")};
+    if (algo && iequals(*algo, "REFERENCES")) references = true;
+    else if (!algo || !iequals(*algo, "ORDEREDSUBJECT"))
+      return {tagged(h, "BAD", "Unsupported threading algorithm")};
   } else {
     if (!c.consume('(')) return {tagged(h, "BAD", "Syntax: SORT (criteria) charset keys")};
     bool reverse = false;
@@ -515,6 +662,9 @@ Output Session::cmd_sort(const CommandHead& h, Cursor& c, bool thread) {
     std::size_t i;
     std::int64_t arrival, date, size;
     std::string subject, from, to, cc;
+    std::string msgid;
+    std::vector<std::string> refs;
+    bool reply = false;  // the subject had a reply/forward prefix
   };
   std::vector<Row> rows;
   const std::uint32_t max_uid = s.msgs.empty() ? 0 : s.msgs.back().uid;
@@ -522,13 +672,34 @@ Output Session::cmd_sort(const CommandHead& h, Cursor& c, bool thread) {
   for (auto i : idx) {
     while (j < infos.size() && infos[j].uid < s.msgs[i].uid) ++j;
     Msg m{s.msgs[i], infos[j], store_, std::uint32_t(i + 1), std::uint32_t(s.msgs.size()), max_uid, {}, {}};
-    Row r{i, infos[j].internaldate, 0, std::int64_t(infos[j].size), {}, {}, {}, {}};
+    Row r{i, infos[j].internaldate, 0, std::int64_t(infos[j].size), {}, {}, {}, {}, {}, {}, false};
     const auto& part = m.part();
     r.date = sent_date_exact(m);
     r.subject = base_subject(message::header_value(part.headers, "Subject").value_or(""));
     r.from = first_mailbox(part, "From");
     r.to = first_mailbox(part, "To");
     r.cc = first_mailbox(part, "Cc");
+    if (references) {
+      auto ids = [](std::string_view v) {
+        std::vector<std::string> out;
+        for (std::size_t p = v.find('<'); p != std::string_view::npos; p = v.find('<', p + 1)) {
+          auto e = v.find('>', p);
+          if (e == std::string_view::npos) break;
+          out.emplace_back(v.substr(p + 1, e - p - 1));
+        }
+        return out;
+      };
+      auto id = ids(message::header_value(part.headers, "Message-ID").value_or(""));
+      if (!id.empty()) r.msgid = id[0];
+      r.refs = ids(message::header_value(part.headers, "References").value_or(""));
+      if (r.refs.empty()) {
+        auto irt = ids(message::header_value(part.headers, "In-Reply-To").value_or(""));
+        if (!irt.empty()) r.refs.push_back(irt[0]);
+      }
+      const std::string raw_subject = to_lower(message::decode_words(
+          message::header_value(part.headers, "Subject").value_or("")));
+      r.reply = !raw_subject.empty() && base_subject(raw_subject) != trim(raw_subject);
+    }
     rows.push_back(std::move(r));
   }
   std::string out;
@@ -552,6 +723,13 @@ Output Session::cmd_sort(const CommandHead& h, Cursor& c, bool thread) {
     for (const auto& r : rows) out += " " + std::to_string(num(r));
     out += "\r\n";
     return {out + updates(h.uid) + tagged(h, "OK", "SORT completed")};
+  }
+  if (references) {
+    out = "* THREAD " + thread_references(rows.size(), [&](std::size_t k) -> ThreadMsg {
+      const Row& r = rows[k];
+      return {num(r), r.date, r.subject, r.msgid, r.refs, r.reply};
+    }) + "\r\n";
+    return {out + updates(h.uid) + tagged(h, "OK", "THREAD completed")};
   }
   // ORDEREDSUBJECT: group by base subject, each group in date order; the first message is
   // the parent of the others; threads ordered by their first message's date.

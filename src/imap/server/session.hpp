@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -170,6 +171,17 @@ std::string compact_set(const std::vector<std::uint32_t>& sorted);
 
 // RFC 5256 §2.1 base subject (lower-cased), for SORT and THREAD.
 std::string base_subject(std::string_view raw);
+
+// THREAD=REFERENCES (RFC 5256 §4) over n messages; returns the thread list "(1 2)(3)".
+struct ThreadMsg {
+  std::uint32_t num = 0;  // sequence number or UID, as the client asked
+  std::int64_t date = 0;
+  std::string subject;    // base subject
+  std::string msgid;
+  std::vector<std::string> refs;
+  bool reply = false;
+};
+std::string thread_references(std::size_t n, const std::function<ThreadMsg(std::size_t)>& get);
 
 // LIST pattern matching: "*" matches anything, "%" anything but the hierarchy delimiter.
 bool list_match(std::string_view pattern, std::string_view name);

@@ -291,7 +291,7 @@ TEST_F(ImapSession, SortAndThread) {
   EXPECT_EQ(run("t THREAD ORDEREDSUBJECT UTF-8 ALL"), "* THREAD (3 (2)(4))(1)\r\nt OK THREAD completed\r\n");
   EXPECT_EQ(run("q SEARCH SENTON 2-Jan-2023"), "* SEARCH 2\r\nq OK SEARCH completed\r\n");
   EXPECT_EQ(run("q SEARCH SENTSINCE 3-Jan-2023"), "* SEARCH 1 4\r\nq OK SEARCH completed\r\n");
-  EXPECT_EQ(run("t THREAD REFERENCES UTF-8 ALL"), "t BAD Unsupported threading algorithm\r\n");
+  EXPECT_EQ(run("t THREAD BOGUS UTF-8 ALL"), "t BAD Unsupported threading algorithm\r\n");
   EXPECT_EQ(run("a SORT (SUBJECT) KOI8-R ALL"), "a NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset\r\n");
   EXPECT_EQ(run("a SORT (NAME) UTF-8 ALL"), "a BAD Unknown sort criterion NAME\r\n");
 }
@@ -303,6 +303,26 @@ TEST_F(ImapSession, Compress) {
   EXPECT_EQ(o.next, Next::compress);
   EXPECT_EQ(run("z COMPRESS DEFLATE"), "z NO [COMPRESSIONACTIVE] Compression is already on\r\n");
   EXPECT_EQ(run("z COMPRESS LZ4"), "z NO Unknown compression mechanism\r\n");
+}
+
+TEST_F(ImapSession, ThreadReferences) {
+  login(*s_);
+  auto msg = [&](const char* id, const char* refs, const char* subject, int day) {
+    append(fmt::format("Message-ID: <{}>\r\n{}Subject: {}\r\nDate: {} Jan 2023 10:00:00 +0000\r\n\r\nx\r\n", id,
+                       refs, subject, day));
+  };
+  msg("a@x", "", "Plans", 1);
+  msg("b@x", "In-Reply-To: <a@x>\r\n", "Re: Plans", 2);
+  msg("c@x", "References: <a@x> <b@x>\r\n", "Re: Plans", 3);
+  msg("d@x", "References: <gone@x>\r\n", "Other", 4);
+  msg("e@x", "References: <gone@x>\r\n", "Re: Other", 5);
+  msg("f@x", "", "Re: Plans", 6);           // no references: joins "Plans" by subject
+  msg("a@x", "", "Duplicate id", 7);         // a duplicate Message-ID is its own thread
+  run("s SELECT INBOX");
+  EXPECT_EQ(run("t THREAD REFERENCES UTF-8 ALL"),
+            "* THREAD (1 (2 3)(6))((4)(5))(7)\r\nt OK THREAD completed\r\n");
+  EXPECT_EQ(run("t UID THREAD REFERENCES UTF-8 NOT SUBJECT other"),
+            "* THREAD (1 (2 3)(6))(7)\r\nt OK THREAD completed\r\n");
 }
 
 TEST_F(ImapSession, BadInput) {

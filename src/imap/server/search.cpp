@@ -221,36 +221,35 @@ void collect_text(const message::Part& p, std::string_view msg, std::string& out
   out += '\n';
 }
 
-std::int64_t sent_date(Msg& m) {
-  // Date: header parsed loosely (day month year); falls back to the internal date.
+// The words of the Date: header ("Mon", "2", "Jan", "2023", "10:00:00", "+0000"), or none.
+std::vector<std::string> date_words(Msg& m) {
+  std::vector<std::string> out;
   auto v = message::header_value(m.part().headers, "Date");
-  if (!v) return m.info.internaldate;
-  std::string s = *v;
-  for (auto& ch : s)
+  if (!v) return out;
+  for (auto& ch : *v)
     if (ch == ',') ch = ' ';
-  std::vector<std::string_view> words;
-  for (auto w : split(s, ' '))
-    if (!w.empty()) words.push_back(w);
-  for (std::size_t i = 0; i + 2 < words.size(); ++i) {
-    const std::string text = fmt::format("{}-{}-{}", words[i], words[i + 1], words[i + 2]);
+  for (auto w : split(*v, ' '))
+    if (!w.empty()) out.emplace_back(w);
+  return out;
+}
+
+// The day of the Date: header, loosely parsed, else the internal date (SENTBEFORE etc.,
+// which ignore time and zone).
+std::int64_t sent_date(Msg& m) {
+  const auto w = date_words(m);
+  for (std::size_t i = 0; i + 2 < w.size(); ++i) {
+    const std::string text = fmt::format("{}-{}-{}", w[i], w[i + 1], w[i + 2]);
     Cursor c(text);  // a Cursor views its input: keep the string alive
     if (auto d = parse_date(c)) return *d;
   }
   return m.info.internaldate;
 }
 
-// The Date: header with time of day (RFC 5256 DATE), else the internal date.
+// The Date: header with time of day and zone (RFC 5256 DATE), else sent_date().
 std::int64_t sent_date_exact(Msg& m) {
-  auto v = message::header_value(m.part().headers, "Date");
-  if (!v) return m.info.internaldate;
-  std::string s = *v;
-  for (auto& ch : s)
-    if (ch == ',') ch = ' ';
-  std::vector<std::string_view> w;
-  for (auto x : split(s, ' '))
-    if (!x.empty()) w.push_back(x);
+  const auto w = date_words(m);
   for (std::size_t i = 0; i + 4 < w.size(); ++i) {
-    const std::string text = fmt::format("\"{}-{}-{} {} {}\"", w[i].size() == 1 ? " " + std::string(w[i]) : std::string(w[i]),
+    const std::string text = fmt::format("\"{}-{}-{} {} {}\"", w[i].size() == 1 ? " " + w[i] : w[i],
                                          w[i + 1], w[i + 2], w[i + 3], w[i + 4]);
     Cursor c(text);
     if (auto t = parse_date_time(c)) return *t;

@@ -53,6 +53,22 @@ asio::awaitable<void> watchdog(std::shared_ptr<Conn> conn) {
 
 }  // namespace
 
+asio::awaitable<bool> start_tls(Conn& conn, TlsContext& ctx, std::string& pending,
+                                std::chrono::milliseconds timeout, const log::Logger& log,
+                                const std::string& svc) {
+  if (!pending.empty()) {
+    log.warn(svc + ".starttls_injection", {{"discarded_bytes", pending.size()}});
+    pending.clear();
+  }
+  conn.arm(timeout);
+  auto ec = co_await conn.stream.start_tls(ctx);
+  if (ec || conn.timed_out) {
+    log.info(svc + ".tls_failed", {{"error", conn.timed_out ? "timeout" : ec.message()}});
+    co_return false;
+  }
+  co_return true;
+}
+
 Listener::Listener(asio::io_context& io, ListenerConfig cfg, log::Logger log, Handler handler)
     : io_(io),
       cfg_(std::move(cfg)),

@@ -68,6 +68,14 @@ struct ListenerConfig {
   std::string refuse_line;  // sent to a connection over the limits, e.g. "421 ...\r\n"
 };
 
+// STARTTLS on a connection: input the client pipelined before the handshake is dropped
+// (CVE-2011-0411: nothing sent in cleartext may count as a command under TLS), then the
+// handshake runs under the given deadline. pending is the connection's input buffer.
+// Failures are logged as "<svc>.tls_failed"; returns whether TLS is now active.
+asio::awaitable<bool> start_tls(Conn& conn, TlsContext& ctx, std::string& pending,
+                                std::chrono::milliseconds timeout, const log::Logger& log,
+                                const std::string& svc);
+
 class Listener {
  public:
   using Handler = std::function<asio::awaitable<void>(std::shared_ptr<Conn>)>;

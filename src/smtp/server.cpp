@@ -102,16 +102,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn) {
     }
     if (step.next == Next::start_tls) {
       if (!co_await flush(cfg_.command_timeout)) { end_reason = "write error"; break; }
-      // CVE-2011-0411: nothing the client sent before the handshake may count as a command
-      // under TLS.
-      if (!in.empty()) {
-        log.warn("smtp.starttls_injection", {{"discarded_bytes", in.size()}});
-        in.clear();
-      }
-      conn->arm(cfg_.command_timeout);
-      auto hec = co_await conn->stream.start_tls(*tls_);
-      if (hec || conn->timed_out) {
-        log.info("smtp.tls_failed", {{"error", conn->timed_out ? "timeout" : hec.message()}});
+      const std::string svc = "smtp";
+      if (!co_await net::start_tls(*conn, *tls_, in, cfg_.command_timeout, log, svc)) {
         end_reason = "tls failed";
         break;
       }

@@ -102,12 +102,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   };
 
   if (implicit_tls) {
-    conn->arm(cfg_.login_timeout);
-    auto ec = co_await conn->stream.start_tls(*tls_);
-    if (ec || conn->timed_out) {
-      log.info("imap.tls_failed", {{"error", conn->timed_out ? "timeout" : ec.message()}});
-      co_return;
-    }
+    const std::string svc = "imap";
+    if (!co_await net::start_tls(*conn, *tls_, in, cfg_.login_timeout, log, svc)) co_return;
     session.on_tls();
   }
   out = plain_.stopping() ? session.on_shutdown().data : session.greeting();
@@ -185,14 +181,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           running = false;
           break;
         }
-        if (!in.empty()) {
-          log.warn("imap.starttls_injection", {{"discarded_bytes", in.size()}});
-          in.clear();
-        }
-        conn->arm(cfg_.login_timeout);
-        auto ec = co_await conn->stream.start_tls(*tls_);
-        if (ec || conn->timed_out) {
-          log.info("imap.tls_failed", {{"error", conn->timed_out ? "timeout" : ec.message()}});
+        const std::string svc = "imap";
+        if (!co_await net::start_tls(*conn, *tls_, in, cfg_.login_timeout, log, svc)) {
           end_reason = "tls failed";
           running = false;
           break;

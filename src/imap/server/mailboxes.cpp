@@ -2,9 +2,11 @@
 // NAMESPACE, STATUS, CLOSE/UNSELECT. Names are UTF-8 inside mailkeep; IMAP4rev1 clients see
 // modified UTF-7 unless they ENABLE UTF8=ACCEPT or IMAP4rev2. "/" separates levels.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/strings.hpp"
 #include "imap/proto/encode.hpp"
@@ -221,17 +223,21 @@ Output Session::cmd_subscribe(const CommandHead& h, Cursor& c, bool on) {
 
 Output Session::cmd_list(const CommandHead& h, Cursor& c, bool lsub) {
   // LIST [selection-options] reference pattern(s) [RETURN (options)] (RFC 5258 subset)
-  bool only_subscribed = lsub, special_only = false, ret_subscribed = false, ret_special = true;
+  bool only_subscribed = lsub, special_only = false, recursive = false, ret_subscribed = false, ret_special = true;
   std::vector<std::string> status_items;
   if (!c.sp()) return {tagged(h, "BAD", "Syntax: LIST reference pattern")};
   if (!lsub && c.consume('(')) {
     while (!c.consume(')')) {
       if (c.keyword("SUBSCRIBED")) only_subscribed = ret_subscribed = true;
       else if (c.keyword("SPECIAL-USE")) special_only = true;
-      else if (c.keyword("RECURSIVEMATCH") || c.keyword("REMOTE")) {}
+      else if (c.keyword("RECURSIVEMATCH")) recursive = true;
+      else if (c.keyword("REMOTE")) {}  // there are no remote mailboxes to add
       else return {tagged(h, "BAD", "Unknown LIST selection option")};
       c.sp();
     }
+    // RFC 5258 §3: RECURSIVEMATCH qualifies another selection option.
+    if (recursive && !only_subscribed && !special_only)
+      return {tagged(h, "BAD", "RECURSIVEMATCH needs another selection option")};
     if (!c.sp()) return {tagged(h, "BAD", "Syntax: LIST (options) reference pattern")};
   }
   auto ref = c.astring();
@@ -279,31 +285,56 @@ Output Session::cmd_list(const CommandHead& h, Cursor& c, bool lsub) {
   }
   auto mbs = store_.list_mailboxes(account_id_);
   if (!mbs) return {tagged(h, "NO", "[SERVERBUG] Cannot list mailboxes")};
-  std::set<std::string> names;
-  for (const auto& m : *mbs) names.insert(m.name);
+  // Every level of the hierarchy, in name order: a parent whose mailbox was deleted while its
+  // children stay is listed as \NonExistent (RFC 5258 §3, RFC 9051 §7.3.1).
+  struct Entry {
+    const store::Mailbox* mb = nullptr;  // null: the level exists only as a parent
+    bool children = false, subscribed_child = false;
+  };
+  std::map<std::string, Entry> tree;
   for (const auto& m : *mbs) {
-    bool match = false;
+    tree[m.name].mb = &m;
+    for (auto slash = m.name.rfind(kDelimiter); slash != std::string::npos;
+         slash = slash == 0 ? std::string::npos : m.name.rfind(kDelimiter, slash - 1)) {
+      auto& parent = tree[m.name.substr(0, slash)];
+      parent.children = true;
+      parent.subscribed_child |= m.subscribed;
+    }
+  }
+  for (const auto& [name, e] : tree) {
+    bool match = false, percent_tail = false;
     for (auto pat : patterns) {
       std::string full = *ref + pat;
       if (!utf8_) {
         if (auto d = mutf7_decode(full)) full = *d;
       }
       if (iequals(full, "INBOX")) full = "INBOX";
-      if (list_match(full, m.name)) match = true;
+      if (list_match(full, name)) match = true, percent_tail |= full.ends_with('%');
     }
     if (!match) continue;
-    if (only_subscribed && !m.subscribed) continue;
-    if (special_only && m.special_use.empty()) continue;
-    const bool children = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
-      return n.size() > m.name.size() && n.compare(0, m.name.size(), m.name) == 0 && n[m.name.size()] == '/';
-    });
-    std::string attrs = children ? "\\HasChildren" : "\\HasNoChildren";
-    if (ret_subscribed && m.subscribed) attrs += " \\Subscribed";
-    if (ret_special && !m.special_use.empty()) attrs += " " + m.special_use;
-    out += fmt::format("* {} ({}) \"/\" {}\r\n", verb, attrs, mailbox_out(m.name));
-    if (!status_items.empty()) {
+    const bool subscribed = e.mb && e.mb->subscribed;
+    const bool special = e.mb && !e.mb->special_use.empty();
+    // With RECURSIVEMATCH a parent that fails the selection is still listed when one of its
+    // descendants passes it, and says so in CHILDINFO (RFC 5258 §3.5).
+    std::vector<const char*> childinfo;
+    if (recursive && only_subscribed && e.subscribed_child) childinfo.push_back("\"SUBSCRIBED\"");
+    // LSUB "%" lists an unsubscribed parent of a subscribed mailbox as \Noselect (RFC 3501 §6.3.9).
+    const bool lsub_parent = lsub && !subscribed && e.subscribed_child && percent_tail;
+    if (((only_subscribed && !subscribed) || (special_only && !special)) && childinfo.empty() && !lsub_parent)
+      continue;
+    std::string attrs;
+    auto add = [&attrs](std::string_view a) { attrs += (attrs.empty() ? "" : " ") + std::string(a); };
+    if (!e.mb && !lsub) add("\\NonExistent");
+    if (!e.mb || lsub_parent) add("\\Noselect");
+    add(e.children ? "\\HasChildren" : "\\HasNoChildren");
+    if (ret_subscribed && subscribed) add("\\Subscribed");
+    if (ret_special && special) add(e.mb->special_use);
+    out += fmt::format("* {} ({}) \"/\" {}", verb, attrs, mailbox_out(name));
+    if (!childinfo.empty()) out += fmt::format(" (\"CHILDINFO\" ({}))", fmt::join(childinfo, " "));
+    out += "\r\n";
+    if (!status_items.empty() && e.mb) {
       std::string err;
-      auto line = status_response(m.name, status_items, err);
+      auto line = status_response(name, status_items, err);
       if (line) out += *line;
     }
   }

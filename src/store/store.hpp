@@ -47,6 +47,8 @@ struct Mailbox {
   std::uint32_t uidnext = 1;
   std::uint64_t highestmodseq = 1;
   bool subscribed = true;
+  // \Recent (RFC 3501): UIDs above this have not yet been seen by a read-write SELECT.
+  std::uint32_t recent_uid = 0;
 };
 
 struct MessageInfo {
@@ -165,6 +167,9 @@ class Store {
   virtual Status rename_mailbox(std::int64_t account_id, std::string_view from,
                                 std::string_view to) = 0;
   virtual Status set_subscribed(std::int64_t account_id, std::string_view name, bool on) = 0;
+  // Claims \Recent for the UIDs up to up_to and returns the previous claim: the caller's
+  // session holds \Recent for the UIDs in (previous, up_to], no other session gets them.
+  virtual Result<std::uint32_t> claim_recent(std::int64_t mailbox_id, std::uint32_t up_to) = 0;
 
   // Asynchronous, group-committed delivery; done runs on a store thread.
   void deliver(NewMessage msg, DeliverCallback done);

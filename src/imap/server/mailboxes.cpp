@@ -118,10 +118,9 @@ Output Session::cmd_select(const CommandHead& h, Cursor& c, bool read_only) {
   selected_.reset();
   auto mb = store_.find_mailbox(account_id_, *name);
   if (!mb || !*mb) return {out + tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
-  if (!load_selected((*mb)->id)) return {out + tagged(h, "NO", "[SERVERBUG] Cannot open mailbox")};
+  if (!load_selected((*mb)->id, read_only)) return {out + tagged(h, "NO", "[SERVERBUG] Cannot open mailbox")};
   if (condstore_param) condstore_ = true;
   auto& s = *selected_;
-  s.read_only = read_only;
   std::set<std::string> keywords;
   for (const auto& m : s.msgs)
     for (auto f : split(*m.flags, ' '))
@@ -132,7 +131,7 @@ Output Session::cmd_select(const CommandHead& h, Cursor& c, bool read_only) {
   out += fmt::format("* OK [PERMANENTFLAGS ({}{} \\*)] Flags permitted\r\n", kSystemFlags, kw);
   out += fmt::format("* {} EXISTS\r\n", s.msgs.size());
   if (!rev2_) {
-    out += "* 0 RECENT\r\n";
+    out += fmt::format("* {} RECENT\r\n", recent_count());
     for (std::size_t i = 0; i < s.msgs.size(); ++i) {
       if (s.msgs[i].flags->find("\\Seen") == std::string::npos) {
         out += fmt::format("* OK [UNSEEN {}] First unseen\r\n", i + 1);
@@ -394,7 +393,9 @@ std::optional<std::string> Session::status_response(const std::string& name,
     else if (i == "UNSEEN") v = unseen;
     else if (i == "DELETED") v = deleted;
     else if (i == "SIZE") v = size;
-    else if (i == "RECENT") v = 0;  // \Recent is not kept (IMAP4rev2 removed it)
+    else if (i == "RECENT") v = std::uint64_t(std::count_if(msgs->begin(), msgs->end(), [&](const auto& m) {
+      return m.uid > (*mb)->recent_uid;  // not yet seen by any read-write session
+    }));
     else if (i == "HIGHESTMODSEQ") v = (*mb)->highestmodseq;
     else return error = "Unknown STATUS item " + i, std::nullopt;
     data += fmt::format("{}{} {}", data.empty() ? "" : " ", i, v);

@@ -165,7 +165,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
       using K = FetchAtt::Kind;
       switch (a.kind) {
         case K::uid: add(fmt::format("UID {}", e.uid)); break;
-        case K::flags: add(fmt::format("FLAGS ({})", *e.flags)), has_flags = true; break;
+        case K::flags: add(fmt::format("FLAGS ({})", flags_out(e))), has_flags = true; break;
         case K::internaldate: add("INTERNALDATE " + internal_date(info->internaldate)); break;
         case K::rfc822_size: add(fmt::format("RFC822.SIZE {}", data.empty() ? info->size : data.size())); break;
         case K::modseq: break;  // added below
@@ -205,7 +205,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
       }
     }
     // A \Seen change is reported with FLAGS.
-    if (sets_seen && flags_changed && !has_flags) add(fmt::format("FLAGS ({})", *e.flags));
+    if (sets_seen && flags_changed && !has_flags) add(fmt::format("FLAGS ({})", flags_out(e)));
     if (wants_modseq) add(fmt::format("MODSEQ ({})", e.modseq));
     out += ")\r\n";
   }
@@ -260,7 +260,7 @@ Output Session::cmd_store(const CommandHead& h, Cursor& c) {
     s.msgs[*i].modseq = ch.modseq;
     if (!silent || u.unchanged_since)
       out += fmt::format("* {} FETCH ({}FLAGS ({}){})\r\n", *i + 1, h.uid ? fmt::format("UID {} ", ch.uid) : "",
-                         ch.flags, condstore_ ? fmt::format(" MODSEQ ({})", ch.modseq) : "");
+                         flags_out(s.msgs[*i]), condstore_ ? fmt::format(" MODSEQ ({})", ch.modseq) : "");
   }
   if (!r->changed.empty()) s.modseq = std::max(s.modseq, r->changed.back().modseq);
   std::string code;

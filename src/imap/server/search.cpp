@@ -24,13 +24,20 @@ constexpr int kMaxSearchKeys = 1000;
 struct Key {
   enum class T {
     all, flag_set, flag_unset, header, body, text, before, on, since, sent_before, sent_on,
-    sent_since, larger, smaller, uid, seq, not_, or_, and_, modseq
+    sent_since, larger, smaller, uid, seq, not_, or_, and_, modseq, recent
   } t = T::all;
   std::string a, b;  // flag / header name / search string
   std::int64_t n = 0;
   SeqSet set;
   std::vector<Key> kids;
 };
+
+Key key_of(Key::T t, std::string a = {}) {
+  Key k;
+  k.t = t;
+  k.a = std::move(a);
+  return k;
+}
 
 struct ParseCtx {
   Cursor& c;
@@ -94,10 +101,16 @@ bool parse_key(ParseCtx& p, Key& k, int depth) {
   if (c.keyword("UNANSWERED")) return flag(T::flag_unset, "\\Answered");
   if (c.keyword("UNDELETED")) return flag(T::flag_unset, "\\Deleted");
   if (c.keyword("UNFLAGGED")) return flag(T::flag_unset, "\\Flagged");
-  if (c.keyword("UNSEEN") || c.keyword("NEW")) return flag(T::flag_unset, "\\Seen");
+  if (c.keyword("UNSEEN")) return flag(T::flag_unset, "\\Seen");
+  if (c.keyword("NEW")) {  // RECENT UNSEEN
+    k.t = T::and_;
+    k.kids.push_back(key_of(T::recent));
+    k.kids.push_back(key_of(T::flag_unset, "\\Seen"));
+    return true;
+  }
   if (c.keyword("UNDRAFT")) return flag(T::flag_unset, "\\Draft");
-  if (c.keyword("OLD")) return k.t = T::all, true;     // no \Recent: every message is old
-  if (c.keyword("RECENT")) return k.t = T::not_, k.kids.push_back(Key{}), true;
+  if (c.keyword("OLD")) return k.t = T::not_, k.kids.push_back(key_of(T::recent)), true;
+  if (c.keyword("RECENT")) return k.t = T::recent, true;
   for (auto [word, type] : {std::pair{"KEYWORD", T::flag_set}, std::pair{"UNKEYWORD", T::flag_unset}}) {
     if (c.keyword(word)) {
       std::optional<std::string> f;
@@ -263,6 +276,7 @@ bool eval(const Key& k, Msg& m) {
   auto day = [](std::int64_t t) { return t - ((t % kDay) + kDay) % kDay; };
   switch (k.t) {
     case T::all: return true;
+    case T::recent: return m.e.recent;
     case T::flag_set: return has_flag(*m.e.flags, k.a);
     case T::flag_unset: return !has_flag(*m.e.flags, k.a);
     case T::header:

@@ -10,7 +10,7 @@
 
 namespace mk::imap {
 
-bool Session::load_selected(std::int64_t mailbox_id) {
+bool Session::load_selected(std::int64_t mailbox_id, bool read_only) {
   auto mb = store_.mailbox_by_id(mailbox_id);
   auto msgs = store_.list_messages(mailbox_id);
   if (!mb || !msgs) return false;
@@ -20,11 +20,35 @@ bool Session::load_selected(std::int64_t mailbox_id) {
   s.uidvalidity = mb->uidvalidity;
   s.uidnext = mb->uidnext;
   s.modseq = mb->highestmodseq;
+  s.read_only = read_only;
   s.msgs.reserve(msgs->size());
-  for (const auto& m : *msgs) s.msgs.push_back({m.uid, intern(m.flags), m.modseq});
+  for (const auto& m : *msgs) s.msgs.push_back({m.uid, false, intern(m.flags), m.modseq});
   selected_ = std::move(s);
   expunge_modseq_ = selected_->modseq;
+  mark_recent(0, mb->recent_uid);
   return true;
+}
+
+void Session::mark_recent(std::size_t first, std::uint32_t recent_uid) {
+  auto& s = *selected_;
+  if (first >= s.msgs.size() || s.msgs.back().uid <= recent_uid) return;
+  if (!s.read_only) {
+    auto previous = store_.claim_recent(s.id, s.msgs.back().uid);
+    if (!previous) return;  // \Recent is advisory: without the claim, nothing is recent
+    recent_uid = *previous;
+  }
+  for (std::size_t i = first; i < s.msgs.size(); ++i) s.msgs[i].recent = s.msgs[i].uid > recent_uid;
+}
+
+std::size_t Session::recent_count() const {
+  return std::size_t(std::count_if(selected_->msgs.begin(), selected_->msgs.end(),
+                                   [](const SeqEntry& e) { return e.recent; }));
+}
+
+std::string Session::flags_out(const SeqEntry& e) const {
+  // IMAP4rev2 has no \Recent (RFC 9051 appendix E).
+  if (!e.recent || rev2_) return *e.flags;
+  return e.flags->empty() ? "\\Recent" : "\\Recent " + *e.flags;
 }
 
 std::optional<std::size_t> Session::index_of_uid(std::uint32_t uid) const {
@@ -109,17 +133,24 @@ std::string Session::updates(bool allow_expunge) {
       auto& e = s.msgs[*i];
       if (*e.flags != m.flags) {
         e.flags = intern(m.flags);
-        out += fmt::format("* {} FETCH (UID {} FLAGS ({}){})\r\n", *i + 1, m.uid, m.flags,
+        out += fmt::format("* {} FETCH (UID {} FLAGS ({}){})\r\n", *i + 1, m.uid, flags_out(e),
                            condstore_ ? fmt::format(" MODSEQ ({})", m.modseq) : "");
       }
       e.modseq = m.modseq;
     } else if (s.msgs.empty() || m.uid > s.msgs.back().uid) {
-      s.msgs.push_back({m.uid, intern(m.flags), m.modseq});
+      s.msgs.push_back({m.uid, false, intern(m.flags), m.modseq});
       s.uidnext = std::max(s.uidnext, m.uid + 1);
     }
   }
   s.modseq = top;
-  if (s.msgs.size() != before) out += fmt::format("* {} EXISTS\r\n", s.msgs.size());
+  if (s.msgs.size() != before) {
+    if (s.msgs.size() > before) {
+      auto mb = store_.mailbox_by_id(s.id);
+      if (mb) mark_recent(before, mb->recent_uid);
+    }
+    out += fmt::format("* {} EXISTS\r\n", s.msgs.size());
+    if (!rev2_) out += fmt::format("* {} RECENT\r\n", recent_count());
+  }
   return out;
 }
 

@@ -54,6 +54,7 @@ struct Output {
 // One message in the selected mailbox, in sequence-number order.
 struct SeqEntry {
   std::uint32_t uid = 0;
+  bool recent = false;  // \Recent: this session was the first to see the message
   const std::string* flags = nullptr;  // interned (imap/server/flag_table.hpp)
   std::uint64_t modseq = 0;
 };
@@ -132,7 +133,12 @@ class Session {
   std::optional<std::string> match(Cursor& c, std::vector<store::MessageInfo>& infos,
                                    std::vector<std::size_t>& hits);
   // selected.cpp
-  bool load_selected(std::int64_t mailbox_id);
+  bool load_selected(std::int64_t mailbox_id, bool read_only);
+  // Marks \Recent on the messages from index first on that no session has seen; a read-write
+  // session claims them for itself (RFC 3501 §2.3.2).
+  void mark_recent(std::size_t first, std::uint32_t recent_uid);
+  std::size_t recent_count() const;
+  std::string flags_out(const SeqEntry& e) const;
   // Indices (0-based) of messages named by a sequence set (uid=true: UIDs).
   std::vector<std::size_t> resolve(const SeqSet& set, bool uid) const;
   std::optional<std::size_t> index_of_uid(std::uint32_t uid) const;

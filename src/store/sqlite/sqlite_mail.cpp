@@ -46,11 +46,12 @@ Mailbox read_mailbox_row(Stmt& s) {
   m.uidnext = std::uint32_t(s.int64(5));
   m.highestmodseq = std::uint64_t(s.int64(6));
   m.subscribed = s.int64(7) != 0;
+  m.recent_uid = std::uint32_t(s.int64(8));
   return m;
 }
 
 constexpr const char* kMailboxCols =
-    "id, account_id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed";
+    "id, account_id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed, recent_uid";
 
 // Flags as stored: unique, sorted, space-separated; \Recent is session state, never stored.
 std::string canonical_flags(std::set<std::string> flags) {
@@ -207,6 +208,23 @@ Status SqliteStore::set_subscribed(std::int64_t account_id, std::string_view nam
   if (auto st = u.done(); !st) return st;
   if (db_.changes() == 0) return err(fmt::format("no mailbox {}", name), kNoSuchMailbox);
   return {};
+}
+
+Result<std::uint32_t> SqliteStore::claim_recent(std::int64_t mailbox_id, std::uint32_t up_to) {
+  std::lock_guard lock(mu_);
+  std::uint32_t previous = 0;
+  {
+    Stmt q(db_.handle(), "SELECT recent_uid FROM mailboxes WHERE id = ?");
+    q.bind(1, mailbox_id);
+    if (!q.step()) return err(fmt::format("no mailbox {}", mailbox_id), kNoSuchMailbox);
+    previous = std::uint32_t(q.int64(0));
+  }
+  if (previous >= up_to) return previous;  // nothing new: no write
+  // Session state, not mailbox state: MODSEQ does not move.
+  Stmt u(db_.handle(), "UPDATE mailboxes SET recent_uid = ? WHERE id = ?");
+  u.bind(1, std::int64_t(up_to)).bind(2, mailbox_id);
+  if (auto st = u.done(); !st) return st.error();
+  return previous;
 }
 
 Result<std::vector<MessageInfo>> SqliteStore::select_messages(std::string_view where, std::int64_t a,

@@ -64,6 +64,11 @@ CREATE TABLE expunged(
 CREATE INDEX expunged_mailbox ON expunged(mailbox_id, modseq);
 CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
 )sql",
+    // Existing mail is not \Recent after the upgrade.
+    R"sql(
+ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
+UPDATE mailboxes SET recent_uid = uidnext - 1;
+)sql",
 };
 
 std::int64_t unix_now() {

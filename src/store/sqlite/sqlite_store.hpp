@@ -47,6 +47,7 @@ class SqliteStore final : public Store {
   Status delete_mailbox(std::int64_t account_id, std::string_view name) override;
   Status rename_mailbox(std::int64_t account_id, std::string_view from, std::string_view to) override;
   Status set_subscribed(std::int64_t account_id, std::string_view name, bool on) override;
+  Result<std::uint32_t> claim_recent(std::int64_t mailbox_id, std::uint32_t up_to) override;
 
   void deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) override;
   Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) override;

@@ -109,13 +109,13 @@ TEST_F(ImapSession, ListSelectFetch) {
   append(kMsg1, "\\Flagged");
   append(kMsg2);
   auto sel = run("s SELECT inbox");
-  EXPECT_NE(sel.find("* 2 EXISTS\r\n"), std::string::npos) << sel;
+  EXPECT_NE(sel.find("* 2 EXISTS\r\n* 2 RECENT\r\n"), std::string::npos) << sel;
   EXPECT_NE(sel.find("* OK [UNSEEN 1]"), std::string::npos);
   EXPECT_NE(sel.find("* OK [UIDNEXT 3]"), std::string::npos);
   EXPECT_NE(sel.find("s OK [READ-WRITE] SELECT completed"), std::string::npos);
   EXPECT_EQ(run("f FETCH 1:2 (UID FLAGS RFC822.SIZE)"),
-            fmt::format("* 1 FETCH (UID 1 FLAGS (\\Flagged) RFC822.SIZE {})\r\n"
-                        "* 2 FETCH (UID 2 FLAGS () RFC822.SIZE {})\r\nf OK FETCH completed\r\n",
+            fmt::format("* 1 FETCH (UID 1 FLAGS (\\Recent \\Flagged) RFC822.SIZE {})\r\n"
+                        "* 2 FETCH (UID 2 FLAGS (\\Recent) RFC822.SIZE {})\r\nf OK FETCH completed\r\n",
                         kMsg1.size(), kMsg2.size()));
   auto env = run("f UID FETCH 1 ENVELOPE");
   EXPECT_NE(env.find("* 1 FETCH (UID 1 ENVELOPE (\"Mon, 23 Nov 2026 10:00:00 +0000\" \"Lunch\" "
@@ -125,7 +125,7 @@ TEST_F(ImapSession, ListSelectFetch) {
   EXPECT_EQ(peek, "* 2 FETCH (BODY[TEXT] {26}\r\nQ2Fmw6kgZGUgbGEgZ2FyZQ==\r\n)\r\nf OK FETCH completed\r\n");
   auto body = run("f FETCH 2 BODY[HEADER.FIELDS (SUBJECT)]");
   EXPECT_EQ(body, "* 2 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {37}\r\nSubject: =?utf-8?q?R=C3=A9union?=\r\n\r\n"
-                  " FLAGS (\\Seen))\r\nf OK FETCH completed\r\n");
+                  " FLAGS (\\Recent \\Seen))\r\nf OK FETCH completed\r\n");
   EXPECT_EQ(run("f FETCH 2 BINARY[1]"), "* 2 FETCH (BINARY[1] {16}\r\nCaf\xc3\xa9 de la gare)\r\nf OK FETCH completed\r\n");
   EXPECT_EQ(run("f FETCH 3 FLAGS"), "f BAD Invalid message sequence number\r\n");
   EXPECT_EQ(run("f FETCH 1 (FLAGS"), "f BAD Missing ) after fetch attributes\r\n");
@@ -137,7 +137,7 @@ TEST_F(ImapSession, StoreSearchExpunge) {
   append(kMsg2);
   append("Subject: third\r\n\r\nnothing\r\n");
   run("s SELECT INBOX");
-  EXPECT_EQ(run("t STORE 1 +FLAGS (\\Seen $Label1)"), "* 1 FETCH (FLAGS ($Label1 \\Seen))\r\nt OK STORE completed\r\n");
+  EXPECT_EQ(run("t STORE 1 +FLAGS (\\Seen $Label1)"), "* 1 FETCH (FLAGS (\\Recent $Label1 \\Seen))\r\nt OK STORE completed\r\n");
   EXPECT_EQ(run("t UID STORE 2 +FLAGS.SILENT (\\Deleted)"), "t OK STORE completed\r\n");
   EXPECT_EQ(run("q SEARCH UNSEEN"), "* SEARCH 2 3\r\nq OK SEARCH completed\r\n");
   EXPECT_EQ(run("q SEARCH SUBJECT réunion"), "* SEARCH 2\r\nq OK SEARCH completed\r\n");
@@ -224,9 +224,38 @@ TEST_F(ImapSession, OtherSessionsChangesAreReported) {
   ASSERT_TRUE(store_->deliver_sync(m).ok());
   auto idle = s_->on_command("i IDLE");
   EXPECT_EQ(idle.next, Next::idle);
-  EXPECT_EQ(idle.data, "+ idling\r\n* 1 EXPUNGE\r\n* 2 EXISTS\r\n");
+  // s_ selected first, so it holds \Recent for message 2 and, idling, for the new delivery.
+  EXPECT_EQ(idle.data, "+ idling\r\n* 1 EXPUNGE\r\n* 2 EXISTS\r\n* 2 RECENT\r\n");
   EXPECT_EQ(s_->on_idle_line("DONE").data, "i OK IDLE terminated\r\n");
   EXPECT_EQ(run("f FETCH 1:* UID"), "* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\nf OK FETCH completed\r\n");
+  EXPECT_EQ(run(*other, "n NOOP"), "* 2 EXISTS\r\n* 0 RECENT\r\nn OK NOOP completed\r\n");
+}
+
+TEST_F(ImapSession, RecentBelongsToTheFirstSession) {
+  login(*s_);
+  append(kMsg1);
+  append(kMsg2);
+  auto other = make();
+  login(*other);
+  EXPECT_EQ(run(*other, "st STATUS INBOX (RECENT)"), "* STATUS \"INBOX\" (RECENT 2)\r\nst OK STATUS completed\r\n");
+  // EXAMINE sees \Recent without taking it.
+  EXPECT_NE(run(*other, "e EXAMINE INBOX").find("* 2 RECENT\r\n"), std::string::npos);
+  EXPECT_EQ(run(*other, "q SEARCH RECENT"), "* SEARCH 1 2\r\nq OK SEARCH completed\r\n");
+  EXPECT_NE(run("s SELECT INBOX").find("* 2 RECENT\r\n"), std::string::npos);
+  EXPECT_EQ(run("q SEARCH NEW"), "* SEARCH 1 2\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run("q SEARCH OLD"), "* SEARCH\r\nq OK SEARCH completed\r\n");
+  // Once one session has seen them, nobody else does.
+  EXPECT_NE(run(*other, "s SELECT INBOX").find("* 0 RECENT\r\n"), std::string::npos);
+  EXPECT_EQ(run(*other, "q SEARCH OLD"), "* SEARCH 1 2\r\nq OK SEARCH completed\r\n");
+  EXPECT_EQ(run(*other, "f FETCH 1 FLAGS"), "* 1 FETCH (FLAGS ())\r\nf OK FETCH completed\r\n");
+  EXPECT_EQ(run(*other, "st STATUS INBOX (RECENT)"), "* STATUS \"INBOX\" (RECENT 0)\r\nst OK STATUS completed\r\n");
+  EXPECT_EQ(run("t STORE 1 +FLAGS (\\Recent)"), "t BAD \\Recent cannot be stored\r\n");
+  // IMAP4rev2 has no \Recent.
+  auto rev2 = make();
+  login(*rev2);
+  run(*rev2, "e ENABLE IMAP4rev2");
+  EXPECT_EQ(run(*rev2, "s SELECT INBOX").find("RECENT"), std::string::npos);
+  EXPECT_EQ(run("f FETCH 1 FLAGS"), "* 1 FETCH (FLAGS (\\Recent))\r\nf OK FETCH completed\r\n");
 }
 
 TEST_F(ImapSession, QresyncReportsVanished) {

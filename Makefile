@@ -39,6 +39,7 @@ bench:
 	cmake -S . -B $(BUILD_BENCH) -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAILKEEP_TESTS=OFF
 	cmake --build $(BUILD_BENCH) -j $(JOBS) --target mailkeep
 	bash bench/smtp-inbound/run.sh $(BUILD_BENCH)/mailkeep
+	/usr/bin/python3 bench/imap/run.py $(BUILD_BENCH)/mailkeep
 
 clean:
 	rm -rf build

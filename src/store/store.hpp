@@ -89,6 +89,12 @@ struct Delivery {
   bool exact = false;   // IMAP APPEND: fail if the mailbox does not exist
 };
 
+// One remote recipient of a message that leaves through the outbound queue.
+struct OutboundRcpt {
+  std::string rcpt;  // envelope recipient, canonical
+  std::string dsn;   // RFC 3461 NOTIFY and ORCPT as given
+};
+
 struct NewMessage {
   std::shared_ptr<const std::string> data;  // full message, CRLF line endings
   std::string mail_from;                    // envelope sender, "" for <>
@@ -96,7 +102,42 @@ struct NewMessage {
   std::vector<Delivery> deliveries;
   std::string flags;
   std::int64_t internaldate = 0;
+  // Submission: recipients elsewhere, queued in the same commit as the local deliveries.
+  std::vector<OutboundRcpt> outbound;
+  std::int64_t sender_account = 0;  // the authenticated account that submitted it
+  bool requiretls = false;          // RFC 8689
 };
+
+// The outbound queue. A message stays until every recipient is delivered or bounced; each
+// recipient has its own state and retry schedule.
+enum class RcptState { queued, held, delivered, bounced };
+std::string_view to_string(RcptState s);
+
+struct QueueRcpt {
+  std::int64_t id = 0;
+  std::string rcpt;
+  std::string domain;  // lower-case, for per-domain delivery
+  std::string dsn;
+  RcptState state = RcptState::queued;
+  int attempts = 0;
+  std::int64_t next_attempt = 0;  // unix seconds
+  std::string last_error;
+};
+
+struct QueuedMessage {
+  std::int64_t id = 0;
+  std::string blob;
+  std::uint64_t size = 0;
+  std::string mail_from;
+  std::string dsn;
+  std::int64_t sender_account = 0;
+  bool requiretls = false;
+  std::int64_t created = 0;
+  std::vector<QueueRcpt> rcpts;
+};
+
+// mailkeep queue hold|release|retry|drop.
+enum class QueueAction { hold, release, retry, drop };
 
 // Where a delivery was stored (one entry per Delivery, in order).
 struct StoredAt {
@@ -170,6 +211,14 @@ class Store {
   // Claims \Recent for the UIDs up to up_to and returns the previous claim: the caller's
   // session holds \Recent for the UIDs in (previous, up_to], no other session gets them.
   virtual Result<std::uint32_t> claim_recent(std::int64_t mailbox_id, std::uint32_t up_to) = 0;
+
+  // Outbound queue (entries are added by deliver(): NewMessage::outbound).
+  virtual Result<std::vector<QueuedMessage>> list_queue() = 0;
+  virtual Result<std::optional<QueuedMessage>> queued_message(std::int64_t id) = 0;
+  virtual Result<std::string> read_queued(const QueuedMessage& m) = 0;
+  // hold/release/retry act on the recipients still pending (retry: due now); drop deletes the
+  // message. Returns how many recipients it changed; kNoSuchMailbox-style error if no message.
+  virtual Result<std::size_t> queue_action(std::int64_t id, QueueAction action) = 0;
 
   // Asynchronous, group-committed delivery; done runs on a store thread.
   void deliver(NewMessage msg, DeliverCallback done);

@@ -430,7 +430,8 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
 Status SqliteStore::remove_unreferenced(const std::vector<std::string>& blobs) {
   std::lock_guard lock(mu_);
   for (const auto& b : std::set<std::string>(blobs.begin(), blobs.end())) {
-    Stmt q(db_.handle(), "SELECT 1 FROM messages WHERE blob = ? LIMIT 1");
+    Stmt q(db_.handle(),
+           "SELECT 1 FROM messages WHERE blob = ?1 UNION ALL SELECT 1 FROM queue WHERE blob = ?1 LIMIT 1");
     q.bind(1, b);
     if (!q.step()) blobs_.remove(b);
   }

@@ -69,6 +69,30 @@ CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
 ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
 UPDATE mailboxes SET recent_uid = uidnext - 1;
 )sql",
+    R"sql(
+CREATE TABLE queue(
+  id INTEGER PRIMARY KEY,
+  blob TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mail_from TEXT NOT NULL,
+  dsn TEXT NOT NULL DEFAULT '',
+  sender_account INTEGER NOT NULL DEFAULT 0,
+  requiretls INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL);
+CREATE INDEX queue_blob ON queue(blob);
+CREATE TABLE queue_rcpts(
+  id INTEGER PRIMARY KEY,
+  queue_id INTEGER NOT NULL REFERENCES queue(id) ON DELETE CASCADE,
+  rcpt TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  dsn TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL DEFAULT 'queued',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '');
+CREATE INDEX queue_rcpts_due ON queue_rcpts(state, next_attempt);
+CREATE INDEX queue_rcpts_message ON queue_rcpts(queue_id);
+)sql",
 };
 
 std::int64_t unix_now() {
@@ -450,8 +474,10 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
         if (!results[i]) continue;
         (void)writer_.exec("SAVEPOINT job");
         Status st;
-        for (std::size_t k = 0; k < batch[i].msgs.size() && st; ++k)
+        for (std::size_t k = 0; k < batch[i].msgs.size() && st; ++k) {
           st = insert_delivery(batch[i].msgs[k], names[i][k], stored[i]);
+          if (st && !batch[i].msgs[k].outbound.empty()) st = insert_outbound(batch[i].msgs[k], names[i][k]);
+        }
         if (!st) {
           (void)writer_.exec("ROLLBACK TO job");
           drop_files(i);
@@ -480,7 +506,7 @@ Result<std::size_t> SqliteStore::sweep_orphans() {
   std::set<std::string> referenced;
   {
     std::lock_guard lock(mu_);
-    Stmt s(db_.handle(), "SELECT DISTINCT blob FROM messages");
+    Stmt s(db_.handle(), "SELECT DISTINCT blob FROM messages UNION SELECT blob FROM queue");
     while (s.step()) referenced.insert(s.text(0));
     if (s.failed()) return err(s.error());
   }

@@ -49,6 +49,11 @@ class SqliteStore final : public Store {
   Status set_subscribed(std::int64_t account_id, std::string_view name, bool on) override;
   Result<std::uint32_t> claim_recent(std::int64_t mailbox_id, std::uint32_t up_to) override;
 
+  Result<std::vector<QueuedMessage>> list_queue() override;
+  Result<std::optional<QueuedMessage>> queued_message(std::int64_t id) override;
+  Result<std::string> read_queued(const QueuedMessage& m) override;
+  Result<std::size_t> queue_action(std::int64_t id, QueueAction action) override;
+
   void deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) override;
   Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) override;
   Result<std::vector<MessageInfo>> messages_by_uid(std::int64_t mailbox_id,
@@ -77,6 +82,8 @@ class SqliteStore final : public Store {
                                              std::string_view special_use);
   void commit_batch(std::vector<CommitJob>& batch);
   Status insert_delivery(const NewMessage& m, const std::string& blob, std::vector<StoredAt>& stored);
+  Status insert_outbound(const NewMessage& m, const std::string& blob);  // sqlite_queue.cpp
+  Result<std::vector<QueuedMessage>> select_queue(std::string_view where, std::int64_t arg);
   Result<std::vector<MessageInfo>> select_messages(std::string_view where, std::int64_t a,
                                                    std::int64_t b);
   Status remove_unreferenced(const std::vector<std::string>& blobs);

@@ -1,0 +1,159 @@
+// SqliteStore: the outbound queue. A queued message shares the blob mechanism with mailbox
+// messages (the file is removed only when no messages or queue row refers to it); its
+// recipients are rows of their own, so one recipient can be delivered while another waits.
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace mk::store {
+
+std::string_view to_string(RcptState s) {
+  switch (s) {
+    case RcptState::queued: return "queued";
+    case RcptState::held: return "held";
+    case RcptState::delivered: return "delivered";
+    case RcptState::bounced: return "bounced";
+  }
+  return "queued";
+}
+
+namespace sqlite {
+namespace {
+
+RcptState state_of(std::string_view s) {
+  if (s == "held") return RcptState::held;
+  if (s == "delivered") return RcptState::delivered;
+  if (s == "bounced") return RcptState::bounced;
+  return RcptState::queued;
+}
+
+}  // namespace
+
+Status SqliteStore::insert_outbound(const NewMessage& m, const std::string& blob) {
+  const std::int64_t now = std::time(nullptr);
+  std::int64_t id = 0;
+  {
+    Stmt q(writer_.handle(),
+           "INSERT INTO queue(blob, size, mail_from, dsn, sender_account, requiretls, created) "
+           "VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id");
+    q.bind(1, blob).bind(2, std::int64_t(m.data->size())).bind(3, m.mail_from).bind(4, m.dsn)
+        .bind(5, m.sender_account).bind(6, m.requiretls ? 1 : 0).bind(7, now);
+    if (!q.step()) return err(q.error());
+    id = q.int64(0);
+    if (auto st = q.done(); !st) return st;
+  }
+  for (const auto& r : m.outbound) {
+    const auto at = r.rcpt.rfind('@');
+    Stmt ins(writer_.handle(),
+             "INSERT INTO queue_rcpts(queue_id, rcpt, domain, dsn, next_attempt) VALUES(?, ?, ?, ?, ?)");
+    ins.bind(1, id).bind(2, r.rcpt).bind(3, at == std::string::npos ? "" : to_lower(r.rcpt.substr(at + 1)))
+        .bind(4, r.dsn).bind(5, now);
+    if (auto st = ins.done(); !st) return st;
+  }
+  return {};
+}
+
+Result<std::vector<QueuedMessage>> SqliteStore::select_queue(std::string_view where, std::int64_t arg) {
+  std::lock_guard lock(mu_);
+  std::vector<QueuedMessage> out;
+  {
+    Stmt q(db_.handle(), fmt::format("SELECT id, blob, size, mail_from, dsn, sender_account, requiretls, "
+                                     "created FROM queue WHERE {} ORDER BY id",
+                                     where));
+    q.bind(1, arg);
+    while (q.step()) {
+      QueuedMessage m;
+      m.id = q.int64(0);
+      m.blob = q.text(1);
+      m.size = std::uint64_t(q.int64(2));
+      m.mail_from = q.text(3);
+      m.dsn = q.text(4);
+      m.sender_account = q.int64(5);
+      m.requiretls = q.int64(6) != 0;
+      m.created = q.int64(7);
+      out.push_back(std::move(m));
+    }
+    if (q.failed()) return err(q.error());
+  }
+  for (auto& m : out) {
+    Stmt r(db_.handle(), "SELECT id, rcpt, domain, dsn, state, attempts, next_attempt, last_error "
+                         "FROM queue_rcpts WHERE queue_id = ? ORDER BY id");
+    r.bind(1, m.id);
+    while (r.step()) {
+      QueueRcpt q;
+      q.id = r.int64(0);
+      q.rcpt = r.text(1);
+      q.domain = r.text(2);
+      q.dsn = r.text(3);
+      q.state = state_of(r.text(4));
+      q.attempts = int(r.int64(5));
+      q.next_attempt = r.int64(6);
+      q.last_error = r.text(7);
+      m.rcpts.push_back(std::move(q));
+    }
+    if (r.failed()) return err(r.error());
+  }
+  return out;
+}
+
+Result<std::vector<QueuedMessage>> SqliteStore::list_queue() { return select_queue("?1 = ?1", 0); }
+
+Result<std::optional<QueuedMessage>> SqliteStore::queued_message(std::int64_t id) {
+  auto r = select_queue("id = ?1", id);
+  if (!r) return r.error();
+  if (r->empty()) return std::optional<QueuedMessage>();
+  return std::optional<QueuedMessage>(std::move(r->front()));
+}
+
+Result<std::string> SqliteStore::read_queued(const QueuedMessage& m) { return blobs_.read(m.blob); }
+
+Result<std::size_t> SqliteStore::queue_action(std::int64_t id, QueueAction action) {
+  std::string blob;
+  std::size_t changed = 0;
+  {
+    std::lock_guard lock(mu_);
+    Txn t(db_);
+    if (auto st = t.begin(); !st) return st.error();
+    {
+      Stmt q(db_.handle(), "SELECT blob FROM queue WHERE id = ?");
+      q.bind(1, id);
+      if (!q.step()) return err(fmt::format("no queued message {}", id), kNoSuchMailbox);
+      blob = q.text(0);
+    }
+    const char* sql = nullptr;
+    switch (action) {
+      case QueueAction::hold:
+        sql = "UPDATE queue_rcpts SET state = 'held' WHERE queue_id = ?1 AND state = 'queued'";
+        break;
+      case QueueAction::release:
+        sql = "UPDATE queue_rcpts SET state = 'queued', next_attempt = ?2 WHERE queue_id = ?1 AND state = 'held'";
+        break;
+      case QueueAction::retry:
+        sql = "UPDATE queue_rcpts SET next_attempt = ?2 WHERE queue_id = ?1 AND state = 'queued'";
+        break;
+      case QueueAction::drop:
+        sql = "DELETE FROM queue_rcpts WHERE queue_id = ?1 AND state IN ('queued', 'held') AND ?2 = ?2";
+        break;
+    }
+    Stmt u(db_.handle(), sql);
+    u.bind(1, id).bind(2, std::int64_t(std::time(nullptr)));
+    if (auto st = u.done(); !st) return st.error();
+    changed = std::size_t(db_.changes());
+    if (action == QueueAction::drop) {
+      Stmt d(db_.handle(), "DELETE FROM queue WHERE id = ?");
+      d.bind(1, id);
+      if (auto st = d.done(); !st) return st.error();
+    }
+    if (auto st = t.commit(); !st) return st.error();
+  }
+  if (action == QueueAction::drop) {
+    if (auto st = remove_unreferenced({blob}); !st) return st.error();
+  }
+  return changed;
+}
+
+}  // namespace sqlite
+}  // namespace mk::store

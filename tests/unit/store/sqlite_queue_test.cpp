@@ -1,0 +1,82 @@
+// The outbound queue: queued in the same commit as local copies, per-recipient state, admin
+// actions, and the shared message file's lifetime.
+#include <gtest/gtest.h>
+
+#include "unit/store/store_fixture.hpp"
+
+namespace mk::store {
+namespace {
+
+class QueueTest : public StoreTest {
+ protected:
+  NewMessage submission(std::int64_t sender) {
+    NewMessage m;
+    m.data = std::make_shared<const std::string>("From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n");
+    m.mail_from = "a@example.org";
+    m.dsn = "RET=HDRS";
+    m.sender_account = sender;
+    m.deliveries.push_back(Delivery{sender, "Sent", "a@example.org", ""});  // a local copy
+    m.outbound.push_back(OutboundRcpt{"x@remote.example", "NOTIFY=FAILURE"});
+    m.outbound.push_back(OutboundRcpt{"y@Other.Example", ""});
+    return m;
+  }
+};
+
+TEST_F(QueueTest, QueuedWithTheLocalCopiesAndSurvivesReopen) {
+  auto id = account_with_domain();
+  ASSERT_TRUE(store_->deliver_sync(submission(id)).ok());
+  reopen();
+  auto q = *store_->list_queue();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].mail_from, "a@example.org");
+  EXPECT_EQ(q[0].dsn, "RET=HDRS");
+  EXPECT_EQ(q[0].sender_account, id);
+  ASSERT_EQ(q[0].rcpts.size(), 2u);
+  EXPECT_EQ(q[0].rcpts[0].rcpt, "x@remote.example");
+  EXPECT_EQ(q[0].rcpts[0].dsn, "NOTIFY=FAILURE");
+  EXPECT_EQ(q[0].rcpts[1].domain, "other.example");
+  EXPECT_EQ(q[0].rcpts[1].state, RcptState::queued);
+  EXPECT_EQ(*store_->read_queued(q[0]), "From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n");
+  EXPECT_EQ(store_->list_messages(mailbox(id, "Sent"))->size(), 1u);
+  EXPECT_EQ(*store_->sweep_orphans(), 0u);  // the shared file is referenced
+}
+
+TEST_F(QueueTest, AFailedLocalCopyQueuesNothing) {
+  auto id = account_with_domain();
+  auto m = submission(id);
+  m.deliveries[0].mailbox = "Nope";
+  m.deliveries[0].exact = true;
+  EXPECT_FALSE(store_->deliver_sync(m).ok());
+  EXPECT_TRUE(store_->list_queue()->empty());
+}
+
+TEST_F(QueueTest, HoldReleaseRetryDrop) {
+  auto id = account_with_domain();
+  ASSERT_TRUE(store_->deliver_sync(submission(id)).ok());
+  const auto qid = store_->list_queue()->front().id;
+  EXPECT_EQ(*store_->queue_action(qid, QueueAction::hold), 2u);
+  EXPECT_EQ((*store_->queued_message(qid))->rcpts[0].state, RcptState::held);
+  EXPECT_EQ(*store_->queue_action(qid, QueueAction::retry), 0u);  // held: nothing to retry
+  EXPECT_EQ(*store_->queue_action(qid, QueueAction::release), 2u);
+  EXPECT_EQ(*store_->queue_action(qid, QueueAction::retry), 2u);
+  EXPECT_FALSE(store_->queue_action(qid + 1, QueueAction::hold).ok());
+  EXPECT_EQ(*store_->queue_action(qid, QueueAction::drop), 2u);
+  EXPECT_FALSE(store_->queued_message(qid)->has_value());
+  // The local copy still holds the file; removing it removes the file.
+  EXPECT_EQ(store_->list_messages(mailbox(id, "Sent"))->size(), 1u);
+  ASSERT_TRUE(store_->remove_account("a@example.org").ok());
+  EXPECT_TRUE(BlobStore(dir_ + "/blobs").list().empty());
+}
+
+TEST_F(QueueTest, DroppingTheOnlyReferenceRemovesTheFile) {
+  auto id = account_with_domain();
+  auto m = submission(id);
+  m.deliveries.clear();
+  ASSERT_TRUE(store_->deliver_sync(m).ok());
+  EXPECT_EQ(BlobStore(dir_ + "/blobs").list().size(), 1u);
+  ASSERT_TRUE(store_->queue_action(store_->list_queue()->front().id, QueueAction::drop).ok());
+  EXPECT_TRUE(BlobStore(dir_ + "/blobs").list().empty());
+}
+
+}  // namespace
+}  // namespace mk::store

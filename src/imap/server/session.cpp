@@ -2,7 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "auth/password.hpp"
+#include "auth/login.hpp"
+#include "auth/sasl.hpp"
 #include "base/strings.hpp"
 #include "imap/proto/encode.hpp"
 #include "imap/server/account_slots.hpp"
@@ -168,19 +169,12 @@ Output Session::on_tls() {
 Output Session::finish_login(const CommandHead& h, const std::string& user, const std::string& pass) {
   if (!tls_ && cfg_.tls_available)
     return {tagged(h, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first")};
-  auto acct = store_.find_account(to_lower(user));
-  // Verify even for unknown users so timing does not reveal which accounts exist.
-  static const std::string kDummy = *auth::hash_password("mailkeep-timing-equaliser");
-  const bool ok = acct && *acct && !(*acct)->disabled &&
-                  auth::verify_password((*acct)->password_hash, pass);
-  if (!ok) {
-    if (!(acct && *acct)) (void)auth::verify_password(kDummy, pass);
-    return {tagged(h, "NO", "[AUTHENTICATIONFAILED] Invalid credentials")};
-  }
-  if (cfg_.slots && !(account_slot_ = cfg_.slots->acquire((*acct)->id)))
+  auto acct = auth::check_login(store_, user, pass);
+  if (!acct) return {tagged(h, "NO", "[AUTHENTICATIONFAILED] Invalid credentials")};
+  if (cfg_.slots && !(account_slot_ = cfg_.slots->acquire(acct->id)))
     return {tagged(h, "NO", "[LIMIT] Too many sessions for this account; close some and retry")};
-  account_id_ = (*acct)->id;
-  user_ = (*acct)->address;
+  account_id_ = acct->id;
+  user_ = acct->address;
   return {tagged(h, "OK", "[CAPABILITY " + capabilities() + "] Logged in")};
 }
 
@@ -210,15 +204,11 @@ Output Session::cmd_authenticate(const CommandHead& h, Cursor& c) {
 }
 
 Output Session::finish_plain(const CommandHead& h, std::string_view b64) {
-  const std::string raw = message::base64_decode(b64);
-  // RFC 4616: authzid NUL authcid NUL passwd
-  auto a = raw.find('\0');
-  auto b = a == std::string::npos ? a : raw.find('\0', a + 1);
-  if (b == std::string::npos) return {tagged(h, "BAD", "Invalid PLAIN response")};
-  const std::string authzid = raw.substr(0, a), user = raw.substr(a + 1, b - a - 1), pass = raw.substr(b + 1);
-  if (!authzid.empty() && !iequals(authzid, user))
+  auto r = auth::parse_plain(b64);
+  if (!r) return {tagged(h, "BAD", "Invalid PLAIN response")};
+  if (!r->authzid.empty() && !iequals(r->authzid, r->user))
     return {tagged(h, "NO", "[AUTHORIZATIONFAILED] Cannot act as another user")};
-  return finish_login(h, user, pass);
+  return finish_login(h, r->user, r->password);
 }
 
 Output Session::cmd_enable(const CommandHead& h, Cursor& c) {

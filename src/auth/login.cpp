@@ -1,0 +1,17 @@
+#include "auth/login.hpp"
+
+#include "auth/password.hpp"
+#include "base/strings.hpp"
+
+namespace mk::auth {
+
+std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password) {
+  auto acct = store.find_account(to_lower(user));
+  static const std::string kDummy = *hash_password("mailkeep-timing-equaliser");
+  const bool known = acct && *acct;
+  const bool ok = verify_password(known ? (*acct)->password_hash : kDummy, password);
+  if (!known || !ok || (*acct)->disabled) return std::nullopt;
+  return **acct;
+}
+
+}  // namespace mk::auth

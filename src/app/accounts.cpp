@@ -14,14 +14,8 @@
 #include "store/store.hpp"
 
 namespace mk::app {
-namespace {
 
-struct Opened {
-  std::unique_ptr<store::Store> store;
-  int code = kExitOk;
-};
-
-Opened open_store(const std::string& config_path) {
+OpenedStore open_admin_store(const std::string& config_path) {
   auto cfg = load_config(config_path);
   if (!cfg) {
     std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
@@ -35,10 +29,12 @@ Opened open_store(const std::string& config_path) {
   return {std::move(st.value()), kExitOk};
 }
 
-int fail(const Error& e, int code = kExitRuntime) {
+int fail(const Error& e, int code) {
   std::fprintf(stderr, "mailkeep: %s\n", e.message.c_str());
   return code;
 }
+
+namespace {
 
 Result<std::string> read_password(bool from_stdin) {
   std::string pw;
@@ -84,7 +80,7 @@ Result<std::string> new_password_hash(bool from_stdin) {
 }  // namespace
 
 int cmd_domain(const std::string& config_path, const std::string& action, const std::string& name) {
-  auto o = open_store(config_path);
+  auto o = open_admin_store(config_path);
   if (!o.store) return o.code;
   auto& s = *o.store;
   if (action == "list") {
@@ -103,7 +99,7 @@ int cmd_domain(const std::string& config_path, const std::string& action, const 
 
 int cmd_account(const std::string& config_path, const std::string& action,
                 const std::string& address, bool password_stdin) {
-  auto o = open_store(config_path);
+  auto o = open_admin_store(config_path);
   if (!o.store) return o.code;
   auto& s = *o.store;
   if (action == "list") {
@@ -151,7 +147,7 @@ int cmd_account(const std::string& config_path, const std::string& action,
 int cmd_quota(const std::string& config_path, const std::string& address, const std::string& size) {
   auto bytes = parse_size(size);
   if (!bytes) return fail(err(fmt::format("\"{}\" is not a size (examples: 2GiB, 500MiB, 0)", size)), kExitUsage);
-  auto o = open_store(config_path);
+  auto o = open_admin_store(config_path);
   if (!o.store) return o.code;
   auto addr = canonical_address(address);
   if (!addr) return fail(addr.error(), kExitUsage);
@@ -162,7 +158,7 @@ int cmd_quota(const std::string& config_path, const std::string& address, const 
 
 int cmd_alias(const std::string& config_path, const std::string& action,
               const std::string& address, const std::string& target) {
-  auto o = open_store(config_path);
+  auto o = open_admin_store(config_path);
   if (!o.store) return o.code;
   auto& s = *o.store;
   if (action == "list") {
@@ -195,7 +191,7 @@ int cmd_alias(const std::string& config_path, const std::string& action,
 
 int cmd_mailbox(const std::string& config_path, const std::string& action,
                 const std::string& address, const std::string& name) {
-  auto o = open_store(config_path);
+  auto o = open_admin_store(config_path);
   if (!o.store) return o.code;
   auto& s = *o.store;
   auto addr = canonical_address(address);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "store/store.hpp"
 
 namespace mk::app {
 
@@ -35,6 +36,17 @@ int cmd_alias(const std::string& config_path, const std::string& action,
 int cmd_quota(const std::string& config_path, const std::string& address, const std::string& size);
 int cmd_mailbox(const std::string& config_path, const std::string& action,
                 const std::string& address, const std::string& name);
+// queue list|show|retry|hold|release|drop [ID]
+int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id);
+
+// For admin commands: the store named by the config file, or the exit code to return.
+struct OpenedStore {
+  std::unique_ptr<store::Store> store;
+  int code = kExitOk;
+};
+OpenedStore open_admin_store(const std::string& config_path);
+// Prints "mailkeep: message" to stderr and returns code.
+int fail(const Error& e, int code = kExitRuntime);
 
 int main_cli(int argc, char** argv);
 

@@ -92,6 +92,23 @@ int main_cli(int argc, char** argv) {
   mb_list->add_option("ADDRESS", address, "account address")->required();
   mb_list->callback([&] { result = cmd_mailbox(config, "list", address, ""); });
 
+  auto* queue = app.add_subcommand("queue", "inspect and manage the outbound queue");
+  queue->require_subcommand(1);
+  std::int64_t queue_id = 0;
+  queue->add_subcommand("list", "list queued messages and their recipients")->callback([&] {
+    result = cmd_queue(config, "list", 0);
+  });
+  for (const char* action : {"show", "retry", "hold", "release", "drop"}) {
+    const char* help = std::string(action) == "show" ? "show a queued message's recipients and headers"
+                       : std::string(action) == "retry" ? "try a queued message's recipients now"
+                       : std::string(action) == "hold" ? "keep a message from being sent until released"
+                       : std::string(action) == "release" ? "let a held message be sent"
+                                                          : "delete a queued message without sending it";
+    auto* c = queue->add_subcommand(action, help);
+    c->add_option("ID", queue_id, "queue ID from `mailkeep queue list`")->required();
+    c->callback([&, action] { result = cmd_queue(config, action, queue_id); });
+  }
+
   app.add_subcommand("version", "print the version")->callback([&] { std::printf("mailkeep 0.1.0\n"); });
 
   try {

@@ -123,6 +123,10 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          return true;
        })},
       {"smtp.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.smtp.listen; })},
+      {"submission.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.submission.listen; })},
+      {"submission.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.submission.listen_tls; })},
+      {"submission.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections; })},
+      {"submission.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections_per_ip; })},
       {"imap.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen; })},
       {"imap.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen_tls; })},
       {"imap.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.max_connections; })},
@@ -196,6 +200,8 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   Config c;
   c.path = name;
   c.smtp.listen = {ListenAddr{"0.0.0.0", 25}, ListenAddr{"::", 25}};
+  c.submission.listen = {ListenAddr{"0.0.0.0", 587}, ListenAddr{"::", 587}};
+  c.submission.listen_tls = {ListenAddr{"0.0.0.0", 465}, ListenAddr{"::", 465}};
   c.imap.listen = {ListenAddr{"0.0.0.0", 143}, ListenAddr{"::", 143}};
   c.imap.listen_tls = {ListenAddr{"0.0.0.0", 993}, ListenAddr{"::", 993}};
   Errors e{name, {}};
@@ -210,7 +216,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     const auto* table = sec_node.as_table();
     if (!table || !is_section(sec)) {
       e.add(sec_node.source(),
-            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [imap]", sec));
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap]", sec));
       continue;
     }
     for (const auto& [key, node] : *table) {

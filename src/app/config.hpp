@@ -35,6 +35,15 @@ struct SmtpConfig {
   std::chrono::milliseconds session_timeout{std::chrono::minutes(30)};
 };
 
+// Message submission (RFC 6409) for the accounts' own mail clients. Message size, recipient
+// and timeout limits are those of [smtp].
+struct SubmissionConfig {
+  std::vector<ListenAddr> listen;      // STARTTLS (587)
+  std::vector<ListenAddr> listen_tls;  // implicit TLS (465, RFC 8314)
+  std::size_t max_connections = 500;
+  std::size_t max_connections_per_ip = 20;
+};
+
 struct ImapConfig {
   std::vector<ListenAddr> listen;      // STARTTLS (143)
   std::vector<ListenAddr> listen_tls;  // implicit TLS (993)
@@ -57,6 +66,7 @@ struct Config {
   std::string tls_key;
   net::TlsMin tls_min = net::TlsMin::tls12;
   SmtpConfig smtp;
+  SubmissionConfig submission;
   ImapConfig imap;
 };
 

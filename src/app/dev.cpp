@@ -15,6 +15,8 @@ namespace mk::app {
 namespace {
 
 constexpr int kSmtpOffset = 25;
+constexpr int kSubmissionOffset = 587;
+constexpr int kSubmissionsOffset = 465;
 constexpr int kImapOffset = 143;
 constexpr int kImapsOffset = 993;
 constexpr const char* kDevDomain = "localhost";
@@ -36,11 +38,16 @@ level = "info"
 [smtp]
 listen = ["127.0.0.1:{}"]
 
+[submission]
+listen = ["127.0.0.1:{}"]
+listen_tls = ["127.0.0.1:{}"]
+
 [imap]
 listen = ["127.0.0.1:{}"]
 listen_tls = ["127.0.0.1:{}"]
 )",
-                     port_base + kSmtpOffset, port_base + kImapOffset, port_base + kImapsOffset);
+                     port_base + kSmtpOffset, port_base + kSubmissionOffset, port_base + kSubmissionsOffset,
+                     port_base + kImapOffset, port_base + kImapsOffset);
 }
 
 }  // namespace

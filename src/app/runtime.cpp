@@ -125,6 +125,17 @@ int run_server(const Config& cfg,
     std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
     return kExitRuntime;
   }
+  smtp::ServerConfig subc = sc;
+  subc.name = "submission";
+  subc.session.submission = true;
+  subc.max_connections = cfg.submission.max_connections;
+  subc.max_connections_per_ip = cfg.submission.max_connections_per_ip;
+  subc.capture_remote = cfg.dev;  // dev mode never sends mail out
+  smtp::Server submission_server(io, subc, *store, *tls, log.with({{"svc", "submission"}}));
+  if (auto s = submission_server.listen(endpoints(cfg.submission.listen), endpoints(cfg.submission.listen_tls)); !s) {
+    std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
+    return kExitRuntime;
+  }
 
   imap::Notifier notifier;
   store->set_change_listener([&notifier](std::int64_t mailbox) { notifier.notify(mailbox); });
@@ -150,9 +161,12 @@ int run_server(const Config& cfg,
     }
   };
   announce("smtp", "STARTTLS", smtp_server.local_endpoints());
+  announce("submission", "STARTTLS", submission_server.local_endpoints());
+  announce("submissions", "TLS", submission_server.tls_endpoints());
   announce("imap", "STARTTLS", imap_server.plain_endpoints());
   announce("imaps", "TLS", imap_server.tls_endpoints());
   smtp_server.start();
+  submission_server.start();
   imap_server.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -160,6 +174,7 @@ int run_server(const Config& cfg,
     if (ec) return;
     log.info("shutdown", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace.count()}});
     smtp_server.shutdown(cfg.shutdown_grace);
+    submission_server.shutdown(cfg.shutdown_grace);
     imap_server.shutdown(cfg.shutdown_grace);
   });
   on_ready(lines);

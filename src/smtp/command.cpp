@@ -182,6 +182,13 @@ Parsed<MailParams> parse_mail(std::string_view arg, bool ehlo) {
         return out;
       }
       mp.envid = *d;
+    } else if (key == "AUTH" && p.value) {
+      // RFC 4954 §5: the original submitter, for relays between trusted servers. We trust
+      // only our own AUTH, so the value is checked for form and otherwise ignored.
+      if (!xtext_decode(v)) {
+        out.error = syntax("malformed AUTH");
+        return out;
+      }
     } else {
       out.error = {555, "5.5.4", "Unsupported MAIL parameter " + log_safe(key, 40)};
       return out;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "auth/login.hpp"
 #include "base/strings.hpp"
 
 namespace mk::smtp {
@@ -63,10 +64,35 @@ RcptVerdict LocalRecipients::resolve(const message::Mailbox& rcpt) {
   return v;
 }
 
+std::optional<AuthIdentity> StoreSubmissionPolicy::authenticate(std::string_view user, std::string_view password) {
+  auto a = auth::check_login(store_, user, password);
+  if (!a) return std::nullopt;
+  return AuthIdentity{a->id, a->address};
+}
+
+bool StoreSubmissionPolicy::may_send_as(const AuthIdentity& who, const std::string& address) {
+  const std::string addr = to_lower(address);
+  const auto at = addr.rfind('@');
+  if (at == std::string::npos || at == 0) return false;
+  std::vector<std::string> candidates{addr};
+  if (auto plus = addr.find('+'); plus != std::string::npos && plus > 0 && plus < at)
+    candidates.push_back(addr.substr(0, plus) + addr.substr(at));  // RFC 5233 sub-address
+  for (const auto& c : candidates) {
+    if (c == who.address) return true;
+    auto targets = store_.alias_targets(c);
+    if (!targets) continue;
+    for (const auto& t : *targets)
+      if (to_lower(t) == who.address) return true;
+  }
+  return false;
+}
+
 store::NewMessage to_new_message(const Transaction& txn) {
   store::NewMessage m;
   m.data = std::make_shared<const std::string>(txn.message);
   m.mail_from = txn.mail.path.null ? "" : txn.mail.path.mailbox.canonical();
+  m.sender_account = txn.account_id;
+  m.requiretls = txn.mail.requiretls;
   if (txn.mail.ret == Ret::full) m.dsn += "RET=FULL";
   if (txn.mail.ret == Ret::hdrs) m.dsn += "RET=HDRS";
   if (!txn.mail.envid.empty()) m.dsn += (m.dsn.empty() ? "" : " ") + ("ENVID=" + txn.mail.envid);
@@ -77,6 +103,10 @@ store::NewMessage to_new_message(const Transaction& txn) {
     std::string dsn;
     if (!r.params.notify.empty()) dsn += "NOTIFY=" + r.params.notify;
     if (!r.params.orcpt.empty()) dsn += (dsn.empty() ? "" : " ") + ("ORCPT=" + r.params.orcpt);
+    if (r.target == kRemoteTarget) {
+      m.outbound.push_back(store::OutboundRcpt{r.address, dsn});
+      continue;
+    }
     for (auto line : split(r.target, '\n')) {
       if (line.empty()) continue;
       auto colon = line.find(':');

@@ -27,7 +27,20 @@ class LocalRecipients final : public Recipients {
   store::Store& store_;
 };
 
-// Turns a completed transaction into a store delivery for its local recipients.
+// Submission: logins checked against the store (auth/login.hpp); an account may send as its
+// own address, its sub-addresses (local+tag@domain) and the aliases that deliver to it.
+class StoreSubmissionPolicy final : public SubmissionPolicy {
+ public:
+  explicit StoreSubmissionPolicy(store::Store& store) : store_(store) {}
+  std::optional<AuthIdentity> authenticate(std::string_view user, std::string_view password) override;
+  bool may_send_as(const AuthIdentity& who, const std::string& address) override;
+
+ private:
+  store::Store& store_;
+};
+
+// Turns a completed transaction into a store delivery: local recipients get their copies,
+// the others (kRemoteTarget) go to the outbound queue in the same commit.
 store::NewMessage to_new_message(const Transaction& txn);
 
 }  // namespace mk::smtp

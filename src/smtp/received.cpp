@@ -41,12 +41,13 @@ std::string header_safe(std::string_view s) {
 
 std::string received_header(const std::string& helo, const ConnInfo& conn,
                             const std::string& hostname, const std::string& id, bool esmtp,
-                            bool smtputf8, const std::optional<TlsInfo>& tls,
+                            bool smtputf8, bool authenticated, const std::optional<TlsInfo>& tls,
                             const std::vector<Recipient>& rcpts,
                             std::chrono::system_clock::time_point when) {
   // RFC 3848 and RFC 6531 §3.7.3
   std::string with = smtputf8 ? "UTF8SMTP" : (esmtp ? "ESMTP" : "SMTP");
   if (tls) with += "S";
+  if (authenticated) with += "A";  // RFC 3848: ESMTPA, ESMTPSA
   std::string h = fmt::format("Received: from {} ({})\r\n\tby {} (mailkeep) with {} id {}\r\n",
                               header_safe(helo), bracket_ip(conn.remote_ip), hostname, with, id);
   if (tls) {

@@ -37,24 +37,44 @@ Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
       tls_(std::move(tls)),
       log_(std::move(log)),
       listener_(io,
-                net::ListenerConfig{"smtp", cfg_.max_connections, cfg_.max_connections_per_ip,
+                net::ListenerConfig{cfg_.name, cfg_.max_connections, cfg_.max_connections_per_ip,
                                     cfg_.session_timeout,
                                     Reply(421, "4.7.0", cfg_.session.hostname +
                                                             " Too many connections, try again later")
                                         .wire()},
-                log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c)); }) {
+                log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), false); }),
+      implicit_(io,
+                net::ListenerConfig{cfg_.name, cfg_.max_connections, cfg_.max_connections_per_ip,
+                                    cfg_.session_timeout, ""},
+                log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), true); }) {
   cfg_.session.starttls_available = tls_ != nullptr;
 }
 
-asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn) {
+void Server::capture(store::NewMessage& msg) {
+  if (msg.outbound.empty()) return;
+  auto mb = store_.find_mailbox(msg.sender_account, "Captured");
+  if (mb && !*mb) (void)store_.create_mailbox(msg.sender_account, "Captured", "");
+  for (const auto& r : msg.outbound) {
+    const bool dup = std::any_of(msg.deliveries.begin(), msg.deliveries.end(), [&](const store::Delivery& d) {
+      return d.account_id == msg.sender_account && d.mailbox == "Captured";
+    });
+    if (!dup) msg.deliveries.push_back(store::Delivery{msg.sender_account, "Captured", r.rcpt, r.dsn});
+  }
+  msg.outbound.clear();
+}
+
+asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls) {
   const auto started = Clock::now();
   log::Logger log = log_.with({{"conn", conn->id}});
-  log.info("smtp.connect", {{"ip", conn->remote_ip}});
+  const std::string& svc = cfg_.name;
+  log.info(svc + ".connect", {{"ip", conn->remote_ip}, {"tls", implicit_tls}});
   boost::system::error_code ec;
   const auto local = conn->stream.socket().local_endpoint(ec);
   LocalRecipients recipients(store_);
+  StoreSubmissionPolicy policy(store_);
   Session session(cfg_.session, recipients,
-                  ConnInfo{conn->id, conn->remote_ip, ec ? "" : local.address().to_string()});
+                  ConnInfo{conn->id, conn->remote_ip, ec ? "" : local.address().to_string()},
+                  cfg_.session.submission ? &policy : nullptr);
   conn->arm(cfg_.command_timeout);
 
   std::string in;
@@ -83,13 +103,21 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn) {
     co_return true;
   };
 
+  if (implicit_tls) {
+    if (!co_await net::start_tls(*conn, *tls_, in, cfg_.command_timeout, log, svc)) co_return;
+    auto sum = net::summarize(conn->stream.ssl());
+    log.info(svc + ".tls", {{"version", sum.version}, {"cipher", sum.cipher}});
+    (void)session.on_tls(TlsInfo{sum.version, sum.cipher, sum.bits});
+  }
   Step step = session.greet();
   if (listener_.stopping()) step = session.on_shutdown();
   for (;;) {
     if (step.reply) {
       out += step.reply->wire();
+      if (step.reply->code == 235 && session.identity())
+        log.info(svc + ".auth", {{"user", session.identity()->address}, {"ip", conn->remote_ip}});
       if (step.reply->code >= 400) {
-        log.info("smtp.reply", {{"code", step.reply->code},
+        log.info(svc + ".reply", {{"code", step.reply->code},
                                 {"enhanced", step.reply->enhanced},
                                 {"text", step.reply->lines.empty() ? "" : step.reply->lines[0]}});
       }
@@ -102,30 +130,33 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn) {
     }
     if (step.next == Next::start_tls) {
       if (!co_await flush(cfg_.command_timeout)) { end_reason = "write error"; break; }
-      const std::string svc = "smtp";
       if (!co_await net::start_tls(*conn, *tls_, in, cfg_.command_timeout, log, svc)) {
         end_reason = "tls failed";
         break;
       }
       auto sum = net::summarize(conn->stream.ssl());
-      log.info("smtp.tls", {{"version", sum.version}, {"cipher", sum.cipher}});
+      log.info(svc + ".tls", {{"version", sum.version}, {"cipher", sum.cipher}});
       step = session.on_tls(TlsInfo{sum.version, sum.cipher, sum.bits});
       continue;
     }
     if (step.next == Next::deliver) {
       auto& txn = session.transaction();
       auto msg = to_new_message(txn);
+      if (cfg_.capture_remote) capture(msg);
       const std::size_t size = txn.message.size();
+      const std::size_t queued = msg.outbound.size();
       auto res = co_await store::async_deliver(store_, std::move(msg), asio::use_awaitable);
       Status st = res.ok() ? Status() : Status(res.error());
       if (st) {
-        log.info("smtp.delivered", {{"id", txn.id},
+        log.info(svc + ".delivered", {{"id", txn.id},
                                     {"from", txn.mail.path.null ? std::string("<>") : log_safe(txn.mail.path.mailbox.canonical())},
                                     {"rcpts", txn.rcpts.size()},
                                     {"size", size},
-                                    {"tls", txn.tls}});
+                                    {"tls", txn.tls},
+                                    {"queued", queued},
+                                    {"user", session.identity() ? session.identity()->address : std::string()}});
       } else {
-        log.error("smtp.deliver_failed", {{"id", txn.id}, {"error", st.error().message}});
+        log.error(svc + ".deliver_failed", {{"id", txn.id}, {"error", st.error().message}});
       }
       step = session.on_delivered(st.ok(), st ? "" : "storage error");
       continue;
@@ -169,8 +200,9 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn) {
         if (r.status == LineStatus::line) {
           std::string line(r.line);
           in.erase(0, r.consumed);
-          auto verb = parse_command(line).name;
-          log.debug("smtp.command", {{"verb", log_safe(verb, 16)}});
+          // An answer to an AUTH challenge is a credential: never logged, not even its shape.
+          if (!session.expecting_auth_response())
+            log.debug(svc + ".command", {{"verb", log_safe(parse_command(line).name, 16)}});
           next = session.on_command(line);
           break;
         }
@@ -208,7 +240,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn) {
   }
   conn->closed = true;
   conn->timer.cancel();
-  log.info("smtp.disconnect",
+  log.info(svc + ".disconnect",
            {{"reason", end_reason},
             {"messages", session.accepted_messages()},
             {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()}});

@@ -1,4 +1,5 @@
-// smtp/server.hpp: the SMTP listener and connection loop (port 25, inbound MX).
+// smtp/server.hpp: the SMTP listeners and connection loop: inbound MX (port 25), or, with
+// session.submission set, message submission (587 with STARTTLS, 465 with implicit TLS).
 //
 // Each connection is one coroutine on its own strand that moves bytes between the socket
 // and a sans-I/O smtp::Session. A watchdog coroutine enforces the per-state deadlines
@@ -28,7 +29,11 @@
 namespace mk::smtp {
 
 struct ServerConfig {
+  std::string name = "smtp";  // log prefix and listener name: "smtp" or "submission"
   SessionConfig session;
+  // Development: mail for other domains goes to the sender's "Captured" folder instead of
+  // the outbound queue, so nothing leaves the machine.
+  bool capture_remote = false;
   std::size_t max_connections = 1000;
   std::size_t max_connections_per_ip = 20;
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
@@ -42,25 +47,37 @@ class Server {
          std::shared_ptr<net::TlsContext> tls, log::Logger log);
 
   // Binds every endpoint (SO_REUSEADDR); fails on the first that cannot be bound.
-  Status listen(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints) {
-    return listener_.listen(endpoints);
+  // implicit: endpoints where TLS starts on connect (465).
+  Status listen(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints,
+                const std::vector<boost::asio::ip::tcp::endpoint>& implicit = {}) {
+    if (auto s = listener_.listen(endpoints); !s) return s;
+    return implicit_.listen(implicit);
   }
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const {
     return listener_.local_endpoints();
   }
-  void start() { listener_.start(); }
+  std::vector<boost::asio::ip::tcp::endpoint> tls_endpoints() const { return implicit_.local_endpoints(); }
+  void start() {
+    listener_.start();
+    implicit_.start();
+  }
   // Stops accepting; idle connections get 421 now, transactions in progress may finish
   // until the grace period ends, then every connection is closed.
-  void shutdown(std::chrono::milliseconds grace) { listener_.shutdown(grace); }
+  void shutdown(std::chrono::milliseconds grace) {
+    listener_.shutdown(grace);
+    implicit_.shutdown(grace);
+  }
 
  private:
-  boost::asio::awaitable<void> run_conn(std::shared_ptr<net::Conn> conn);
+  boost::asio::awaitable<void> run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls);
+  void capture(store::NewMessage& msg);
 
   ServerConfig cfg_;
   store::Store& store_;
   std::shared_ptr<net::TlsContext> tls_;
   log::Logger log_;
   net::Listener listener_;
+  net::Listener implicit_;
 };
 
 }  // namespace mk::smtp

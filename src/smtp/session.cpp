@@ -6,7 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "auth/sasl.hpp"
 #include "base/strings.hpp"
+#include "message/codec.hpp"
+#include "message/header.hpp"
 
 namespace mk::smtp {
 namespace {
@@ -33,8 +36,10 @@ struct Session::Spec {
   Step (*handle)(Session&, std::string_view);
 };
 
-Session::Session(SessionConfig cfg, Recipients& recipients, ConnInfo conn)
-    : cfg_(std::move(cfg)), recipients_(recipients), conn_(std::move(conn)) {}
+Session::Session(SessionConfig cfg, Recipients& recipients, ConnInfo conn, SubmissionPolicy* policy)
+    : cfg_(std::move(cfg)), recipients_(recipients), conn_(std::move(conn)), policy_(policy) {
+  if (!policy_) cfg_.submission = false;
+}
 
 Step Session::greet() {
   // RFC 2034 §4: no enhanced code on the greeting.
@@ -109,12 +114,10 @@ Step Session::on_command(std::string_view line) {
          if (s.state_ != S::ready) return s.error(503, "5.5.1", "STARTTLS not allowed inside a transaction");
          return {Reply(220, "2.0.0", "Ready to start TLS"), Next::start_tls};
        }},
-      {Verb::auth, kAny, "",
-       [](Session& s, std::string_view) -> Step {
-         return s.error(502, "5.5.1", "AUTH is not offered on this port; use submission (587/465)");
-       }},
+      {Verb::auth, kAny, "", [](Session& s, std::string_view a) { return s.auth(a); }},
   }};
 
+  if (auth_ != AuthStep::none) return auth_response(line);
   const Command cmd = parse_command(line);
   if (cmd.verb == Verb::unknown)
     return error(500, "5.5.2", "Syntax error, command unrecognized");
@@ -157,6 +160,7 @@ std::vector<std::string> Session::ehlo_keywords() const {
   k.push_back("DSN");
   if (cfg_.starttls_available && !tls_) k.push_back("STARTTLS");
   if (tls_) k.push_back("REQUIRETLS");  // RFC 8689 §4.1: only over TLS
+  if (cfg_.submission && tls_) k.push_back("AUTH PLAIN LOGIN");  // RFC 4954: never in the clear
   k.push_back("HELP");
   return k;
 }
@@ -187,6 +191,14 @@ Step Session::mail(std::string_view arg) {
     return error(552, "5.3.4",
                  fmt::format("Message size exceeds fixed limit of {} bytes", cfg_.max_message_size));
   }
+  if (cfg_.submission) {
+    if (!tls_) return error(530, "5.7.0", "Must issue a STARTTLS command first");
+    if (!identity_) return error(530, "5.7.0", "Authentication required");
+    if (!mp.path.null && !policy_->may_send_as(*identity_, mp.path.mailbox.canonical())) {
+      return error(553, "5.7.1", fmt::format("Sender address rejected: not owned by {}",
+                                             log_safe(identity_->address, 80)));
+    }
+  }
   if (mp.requiretls && !tls_) {
     // RFC 8689 §4.1: REQUIRETLS is only valid over TLS.
     return error(530, "5.7.10", "REQUIRETLS needs a TLS connection");
@@ -195,6 +207,7 @@ Step Session::mail(std::string_view arg) {
   txn_.id = random_id(8);
   txn_.mail = std::move(mp);
   txn_.tls = tls_.has_value();
+  if (identity_) txn_.account_id = identity_->account_id;
   have_mail_ = true;
   state_ = S::mail;
   return {Reply(250, "2.1.0", "Sender OK"), Next::read_command};
@@ -207,7 +220,12 @@ Step Session::rcpt(std::string_view arg) {
   if (txn_.rcpts.size() >= cfg_.max_recipients)
     return {Reply(452, "4.5.3", "Too many recipients"), Next::read_command};
   const auto& mb = rp.path.mailbox;
-  const auto verdict = recipients_.resolve(mb);
+  auto verdict = recipients_.resolve(mb);
+  if (cfg_.submission && verdict.kind == RcptVerdict::Kind::relay_denied) {
+    // The authenticated account sends elsewhere: the outbound queue takes it.
+    if (mb.domain_literal) return error(550, "5.1.2", "Address literals are not accepted as recipients");
+    verdict = {RcptVerdict::Kind::accept, std::string(kRemoteTarget)};
+  }
   switch (verdict.kind) {
     case RcptVerdict::Kind::accept:
       break;
@@ -225,7 +243,7 @@ Step Session::rcpt(std::string_view arg) {
   std::string addr = mb.canonical();
   // RFC 5321 §3.7.2 spirit: one copy per mailbox even if named twice.
   const bool dup = std::any_of(txn_.rcpts.begin(), txn_.rcpts.end(), [&](const Recipient& r) {
-    return r.target == verdict.target;
+    return verdict.target == kRemoteTarget ? r.address == addr : r.target == verdict.target;
   });
   if (!dup) txn_.rcpts.push_back(Recipient{std::move(addr), verdict.target, std::move(rp)});
   state_ = S::rcpt;
@@ -332,12 +350,120 @@ std::optional<Step> Session::on_chunk(std::string_view in, std::size_t& consumed
 
 Step Session::finish_message() {
   const auto now = std::chrono::system_clock::now();
+  if (cfg_.submission) {
+    if (auto refused = check_submitted_headers()) {
+      reset_transaction();
+      return *refused;
+    }
+  }
   std::string hdr = received_header(helo_, conn_, cfg_.hostname, txn_.id, esmtp_,
-                                    txn_.mail.smtputf8, tls_, txn_.rcpts, now);
-  // RFC 5321 §4.4: the delivering server records the reverse-path as Return-Path.
-  const std::string rp = txn_.mail.path.null ? "" : txn_.mail.path.mailbox.canonical();
-  txn_.message.insert(0, "Return-Path: <" + rp + ">\r\n" + hdr);
+                                    txn_.mail.smtputf8, identity_.has_value(), tls_, txn_.rcpts, now);
+  if (cfg_.submission) {
+    // Return-Path is for the final delivery, which for remote recipients is elsewhere.
+    txn_.message.insert(0, hdr);
+  } else {
+    // RFC 5321 §4.4: the delivering server records the reverse-path as Return-Path.
+    const std::string rp = txn_.mail.path.null ? "" : txn_.mail.path.mailbox.canonical();
+    txn_.message.insert(0, "Return-Path: <" + rp + ">\r\n" + hdr);
+  }
   return {std::nullopt, Next::deliver};
+}
+
+std::optional<Step> Session::check_submitted_headers() {
+  std::string& m = txn_.message;
+  std::size_t header_end = 0;
+  const std::size_t body = message::find_body_start(m, header_end);
+  (void)body;
+  const auto fields = message::parse_header_block(std::string_view(m).substr(0, header_end));
+  auto from = message::header_value(fields, "From");
+  if (!from) return error(550, "5.6.0", "Message has no From: header");
+  std::size_t n = 0;
+  for (const auto& a : message::parse_address_list(*from)) {
+    if (a.group_start || a.group_end) continue;
+    ++n;
+    message::Mailbox mb;
+    mb.local = a.local;
+    mb.domain = a.domain;
+    if (a.domain.empty() || !policy_->may_send_as(*identity_, mb.canonical())) {
+      return error(550, "5.7.1", fmt::format("From: address {}@{} is not owned by {}", log_safe(a.local, 64),
+                                             log_safe(a.domain, 64), log_safe(identity_->address, 80)));
+    }
+  }
+  if (n == 0) return error(550, "5.6.0", "From: header has no address");
+  // RFC 6409 §8.2/§8.3: complete the message the client left without Date or Message-ID.
+  std::string add;
+  if (!message::header_value(fields, "Date")) add += "Date: " + rfc5322_date(std::chrono::system_clock::now()) + "\r\n";
+  if (!message::header_value(fields, "Message-ID"))
+    add += fmt::format("Message-ID: <{}.{}@{}>\r\n", random_id(12), txn_.id, cfg_.hostname);
+  if (!add.empty()) m.insert(header_end, add);
+  return std::nullopt;
+}
+
+Step Session::auth(std::string_view arg) {
+  if (!cfg_.submission) return error(502, "5.5.1", "AUTH is not offered on this port; use submission (587/465)");
+  if (!tls_) return error(538, "5.7.11", "Encryption required for requested authentication mechanism");
+  if (identity_) return error(503, "5.5.1", "Already authenticated");
+  if (state_ == S::greeted) return error(503, "5.5.1", "Send EHLO first");
+  if (state_ != S::ready) return error(503, "5.5.1", "AUTH not permitted during a mail transaction");
+  arg = trim(arg);
+  const auto sp = arg.find(' ');
+  const std::string mech = to_upper(arg.substr(0, sp));
+  const std::string_view initial = sp == std::string_view::npos ? std::string_view() : trim(arg.substr(sp + 1));
+  if (mech == "PLAIN") {
+    if (initial.empty()) {
+      auth_ = AuthStep::plain;
+      return {Reply(334, "", ""), Next::read_command};
+    }
+    return auth_plain(initial == "=" ? std::string_view() : initial);
+  }
+  if (mech == "LOGIN") {
+    if (initial.empty()) {
+      auth_ = AuthStep::login_user;
+      return {Reply(334, "", "VXNlcm5hbWU6"), Next::read_command};  // "Username:"
+    }
+    auth_ = AuthStep::login_user;
+    return auth_response(initial);
+  }
+  return error(504, "5.5.4", "Unrecognized authentication type; use PLAIN or LOGIN");
+}
+
+Step Session::auth_response(std::string_view line) {
+  const AuthStep step = auth_;
+  auth_ = AuthStep::none;
+  line = trim(line);
+  if (line == "*") {
+    auth_user_.clear();
+    return error(501, "5.0.0", "Authentication cancelled");
+  }
+  if (step == AuthStep::plain) return auth_plain(line);
+  auto decoded = auth::sasl_base64_decode(line);
+  if (!decoded) {
+    auth_user_.clear();
+    return error(501, "5.5.2", "Invalid base64 in AUTH response");
+  }
+  if (step == AuthStep::login_user) {
+    auth_user_ = std::move(*decoded);
+    auth_ = AuthStep::login_pass;
+    return {Reply(334, "", "UGFzc3dvcmQ6"), Next::read_command};  // "Password:"
+  }
+  std::string user = std::move(auth_user_);
+  auth_user_.clear();
+  return auth_check(user, *decoded);
+}
+
+Step Session::auth_plain(std::string_view b64) {
+  auto r = auth::parse_plain(b64);
+  if (!r) return error(501, "5.5.2", "Invalid PLAIN response");
+  if (!r->authzid.empty() && !iequals(r->authzid, r->user))
+    return error(535, "5.7.8", "Authentication credentials invalid");
+  return auth_check(r->user, r->password);
+}
+
+Step Session::auth_check(std::string_view user, std::string_view pass) {
+  auto who = policy_->authenticate(user, pass);
+  if (!who) return error(535, "5.7.8", "Authentication credentials invalid");
+  identity_ = std::move(*who);
+  return {Reply(235, "2.7.0", "Authentication successful"), Next::read_command};
 }
 
 Step Session::on_delivered(bool ok, std::string_view detail) {
@@ -361,6 +487,7 @@ Step Session::on_tls(TlsInfo info) {
   state_ = S::greeted;
   helo_.clear();
   esmtp_ = false;
+  identity_.reset();
   return {std::nullopt, Next::read_command};
 }
 

@@ -9,10 +9,16 @@
 // RFC 2920 (PIPELINING), RFC 3030 (CHUNKING), RFC 3207 (STARTTLS), RFC 3461 (DSN params),
 // RFC 6152 (8BITMIME), RFC 6531 (SMTPUTF8), RFC 8689 (REQUIRETLS), RFC 2034/3463 (enhanced
 // codes), RFC 3848 (Received "with" keywords).
-// SECURITY: recipients are resolved at RCPT time through the Recipients service; a domain we
-// do not host is refused with 554 5.7.1 (no relay: this listener has no AUTH). STARTTLS
-// makes the session forget everything learned before it (RFC 3207 §4.2) and the I/O layer
-// discards input pipelined behind it (CVE-2011-0411).
+// Submission (RFC 6409, RFC 4954) is the same machine with SessionConfig::submission: AUTH
+// PLAIN and LOGIN are offered and accepted only over TLS, MAIL needs a successful AUTH, the
+// envelope sender and every From: address must belong to the authenticated account, and a
+// recipient in a domain we do not host is accepted for the outbound queue. Date and
+// Message-ID are added when missing (RFC 6409 §8).
+// SECURITY: recipients are resolved at RCPT time through the Recipients service; on port 25 a
+// domain we do not host is refused with 554 5.7.1 (no relay, no AUTH there). STARTTLS makes
+// the session forget everything learned before it (RFC 3207 §4.2) and the I/O layer discards
+// input pipelined behind it (CVE-2011-0411). Credentials never leave the session: the server
+// does not log lines answering an AUTH challenge (expecting_auth_response()).
 #pragma once
 
 #include <chrono>
@@ -35,6 +41,7 @@ struct SessionConfig {
   std::size_t max_recipients = 100;  // RFC 5321 §4.5.3.1.8: at least 100
   std::size_t max_errors = 20;       // syntax/sequence errors before we hang up
   bool starttls_available = false;
+  bool submission = false;  // 587/465: AUTH required, relay for the authenticated account
 };
 
 struct ConnInfo {
@@ -62,6 +69,25 @@ class Recipients {
   virtual RcptVerdict resolve(const message::Mailbox& rcpt) = 0;
 };
 
+// The submitting account, once AUTH succeeded.
+struct AuthIdentity {
+  std::int64_t account_id = 0;
+  std::string address;
+};
+
+// What submission asks of the rest of the server.
+class SubmissionPolicy {
+ public:
+  virtual ~SubmissionPolicy() = default;
+  // Checks the credentials; the same work whether or not the user exists.
+  virtual std::optional<AuthIdentity> authenticate(std::string_view user, std::string_view password) = 0;
+  // Whether the account may use this address (canonical) as envelope sender or in From:.
+  virtual bool may_send_as(const AuthIdentity& who, const std::string& address) = 0;
+};
+
+// RcptVerdict target of a recipient in a domain we do not host (submission only).
+inline constexpr std::string_view kRemoteTarget = "@remote";
+
 struct Recipient {
   std::string address;  // canonical form as given in RCPT
   std::string target;
@@ -75,6 +101,7 @@ struct Transaction {
   std::vector<Recipient> rcpts;
   std::string message;  // Received header + content, CRLF line endings
   bool tls = false;
+  std::int64_t account_id = 0;  // submission: the authenticated account
 };
 
 enum class Next {
@@ -93,7 +120,8 @@ struct Step {
 
 class Session {
  public:
-  Session(SessionConfig cfg, Recipients& recipients, ConnInfo conn);
+  // policy is required when cfg.submission is set.
+  Session(SessionConfig cfg, Recipients& recipients, ConnInfo conn, SubmissionPolicy* policy = nullptr);
 
   Step greet();
   Step on_command(std::string_view line);
@@ -112,6 +140,9 @@ class Session {
   const Transaction& transaction() const { return txn_; }
   Transaction& transaction() { return txn_; }
   bool tls_active() const { return tls_.has_value(); }
+  const std::optional<AuthIdentity>& identity() const { return identity_; }
+  // The next line answers an AUTH challenge: credentials, never to be logged.
+  bool expecting_auth_response() const { return auth_ != AuthStep::none; }
   const std::string& helo() const { return helo_; }
   std::uint64_t accepted_messages() const { return accepted_; }
 
@@ -126,13 +157,24 @@ class Session {
   Step data(std::string_view arg);
   Step bdat(std::string_view arg);
   Step finish_message();  // after DATA end or BDAT LAST
+  Step auth(std::string_view arg);
+  Step auth_response(std::string_view line);
+  Step auth_plain(std::string_view b64);
+  Step auth_check(std::string_view user, std::string_view pass);
+  std::optional<Step> check_submitted_headers();
   Step error(int code, std::string enh, std::string text);
   void reset_transaction();
   std::vector<std::string> ehlo_keywords() const;
 
+  enum class AuthStep { none, plain, login_user, login_pass };
+
   SessionConfig cfg_;
   Recipients& recipients_;
   ConnInfo conn_;
+  SubmissionPolicy* policy_ = nullptr;
+  std::optional<AuthIdentity> identity_;
+  AuthStep auth_ = AuthStep::none;
+  std::string auth_user_;  // AUTH LOGIN: the user name while the password is awaited
   std::optional<TlsInfo> tls_;
   State state_ = State::greeted;
   bool esmtp_ = false;
@@ -155,7 +197,7 @@ std::string rfc5322_date(std::chrono::system_clock::time_point t);
 // RFC 5321 §4.4 trace header for a transaction.
 std::string received_header(const std::string& helo, const ConnInfo& conn,
                             const std::string& hostname, const std::string& id, bool esmtp,
-                            bool smtputf8, const std::optional<TlsInfo>& tls,
+                            bool smtputf8, bool authenticated, const std::optional<TlsInfo>& tls,
                             const std::vector<Recipient>& rcpts,
                             std::chrono::system_clock::time_point when);
 

@@ -50,6 +50,8 @@ class Server:
         self.keep = keep
         self.base = free_port_base()
         self.smtp_port = self.base + 25
+        self.submission_port = self.base + 587
+        self.submissions_port = self.base + 465
         self.imap_port = self.base + 143
         self.imaps_port = self.base + 993
         self.proc = None
@@ -100,6 +102,8 @@ class Server:
                                "shutdown_grace": '"5s"'},
                     "log": {"level": '"debug"'},
                     "smtp": {"listen": '["127.0.0.1:%d"]' % self.smtp_port},
+                    "submission": {"listen": '["127.0.0.1:%d"]' % self.submission_port,
+                                   "listen_tls": '["127.0.0.1:%d"]' % self.submissions_port},
                     "imap": {"listen": '["127.0.0.1:%d"]' % self.imap_port,
                              "listen_tls": '["127.0.0.1:%d"]' % self.imaps_port}}
         for key, value in self.extra_config.items():

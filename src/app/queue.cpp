@@ -1,0 +1,82 @@
+// mailkeep queue list|show|retry|hold|release|drop: the outbound queue, for the admin.
+//
+// list prints one line per message and one indented line per recipient; show adds the
+// message's headers. hold keeps a message from being sent until release; retry makes its
+// waiting recipients due now; drop deletes it without a bounce, so it takes one explicit ID
+// and never acts on "all".
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "app/app.hpp"
+#include "message/header.hpp"
+
+namespace mk::app {
+namespace {
+
+std::string when(std::int64_t t) {
+  char buf[32];
+  std::tm tm{};
+  const std::time_t tt = t;
+  ::gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return buf;
+}
+
+void print_message(const store::QueuedMessage& m) {
+  std::printf("%lld  %s  %llu bytes  from <%s>%s\n", static_cast<long long>(m.id), when(m.created).c_str(),
+              static_cast<unsigned long long>(m.size), m.mail_from.c_str(), m.requiretls ? "  REQUIRETLS" : "");
+  for (const auto& r : m.rcpts) {
+    std::string line = fmt::format("    {:<9} <{}>  attempts {}", store::to_string(r.state), r.rcpt, r.attempts);
+    if (r.state == store::RcptState::queued) line += "  next " + when(r.next_attempt);
+    if (!r.last_error.empty()) line += "  last error: " + r.last_error;
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+}  // namespace
+
+int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  auto& s = *o.store;
+  if (action == "list") {
+    auto q = s.list_queue();
+    if (!q) return fail(q.error());
+    for (const auto& m : *q) print_message(m);
+    std::printf("%zu message%s queued\n", q->size(), q->size() == 1 ? "" : "s");
+    return kExitOk;
+  }
+  if (action == "show") {
+    auto m = s.queued_message(id);
+    if (!m) return fail(m.error());
+    if (!*m) return fail(err(fmt::format("no queued message {}; `mailkeep queue list` shows them", id)), kExitUsage);
+    print_message(**m);
+    auto data = s.read_queued(**m);
+    if (!data) return fail(data.error());
+    std::size_t header_end = 0;
+    message::find_body_start(*data, header_end);
+    std::printf("\n%s", data->substr(0, header_end).c_str());
+    return kExitOk;
+  }
+  store::QueueAction a;
+  if (action == "hold") a = store::QueueAction::hold;
+  else if (action == "release") a = store::QueueAction::release;
+  else if (action == "retry") a = store::QueueAction::retry;
+  else a = store::QueueAction::drop;
+  auto r = s.queue_action(id, a);
+  if (!r) {
+    if (r.error().code == store::kNoSuchMailbox)
+      return fail(err(fmt::format("no queued message {}; `mailkeep queue list` shows them", id)), kExitUsage);
+    return fail(r.error());
+  }
+  const char* done = a == store::QueueAction::hold ? "held"
+                     : a == store::QueueAction::release ? "released"
+                     : a == store::QueueAction::retry ? "due now"
+                                                      : "dropped";
+  std::printf("message %lld: %zu recipient%s %s\n", static_cast<long long>(id), *r, *r == 1 ? "" : "s", done);
+  return kExitOk;
+}
+
+}  // namespace mk::app

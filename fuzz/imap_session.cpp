@@ -64,6 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ev != mk::imap::Frame::command) continue;
     ++commands;
     auto out = s.on_command(f.take());
+    while (out.next == mk::imap::Next::more) {
+      if (!out.data.ends_with("\r\n")) std::abort();  // pieces end at line boundaries
+      out = s.on_more();
+    }
     if (out.next == mk::imap::Next::append) {
       std::promise<mk::store::DeliverResult> p;
       store.deliver_all(s.take_append(), [&p](mk::store::DeliverResult r) { p.set_value(std::move(r)); });

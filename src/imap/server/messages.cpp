@@ -28,6 +28,8 @@ std::string internal_date(std::int64_t t) {
 
 // Above this many messages a FETCH reads the whole mailbox index rather than naming UIDs.
 constexpr std::size_t kInListLimit = 500;
+// A FETCH response is handed to the connection in pieces of about this size.
+constexpr std::size_t kFetchChunk = 256 * 1024;
 
 std::string literal(std::string_view data) { return fmt::format("{{{}}}\r\n", data.size()) + std::string(data); }
 
@@ -84,7 +86,15 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
       sets_seen = true;
     if (a.kind == K::modseq) wants_modseq = true;
   }
-  std::vector<store::MessageInfo> infos;
+  auto f = std::make_unique<PendingFetch>();
+  f->head = h;
+  f->atts = std::move(*atts);
+  f->changed_since = changed_since;
+  f->needs_data = needs_data;
+  f->needs_mime = needs_mime;
+  f->wants_summary = wants_summary;
+  f->sets_seen = sets_seen;
+  f->wants_modseq = wants_modseq;
   {
     // Whole-mailbox sweeps (1:*) read the mailbox in one scan instead of a huge IN list.
     std::vector<std::uint32_t> uids;
@@ -92,13 +102,8 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
     for (auto i : idx) uids.push_back(s.msgs[i].uid);
     auto got = idx.size() > kInListLimit ? store_.list_messages(s.id) : store_.messages_by_uid(s.id, uids);
     if (!got) return {tagged(h, "NO", "[SERVERBUG] Cannot read mailbox")};
-    infos = std::move(got.value());
+    f->infos = std::move(got.value());
   }
-  auto info_for = [&](std::uint32_t uid) -> const store::MessageInfo* {
-    auto it = std::lower_bound(infos.begin(), infos.end(), uid,
-                               [](const store::MessageInfo& m, std::uint32_t u) { return m.uid < u; });
-    return (it != infos.end() && it->uid == uid) ? &*it : nullptr;
-  };
   if (sets_seen && !s.read_only) {
     std::vector<std::uint32_t> unseen;
     for (auto i : idx)
@@ -107,11 +112,14 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
       auto r = store_.update_flags(s.id, unseen, {store::FlagUpdate::Op::add, {"\\Seen"}, {}});
       if (r) {
         for (const auto& ch : r->changed)
-          for (auto& info : infos)
+          for (auto& info : f->infos)
             if (info.uid == ch.uid) info.flags = ch.flags, info.modseq = ch.modseq;
       }
     }
   }
+  // FETCH answers by sequence number; keep the UIDs, since numbers may shift only at updates().
+  f->uids.reserve(idx.size());
+  for (auto i : idx) f->uids.push_back(s.msgs[i].uid);
   std::string out;
   if (vanished) {
     auto gone = store_.expunged_since(s.id, *changed_since);
@@ -121,7 +129,36 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
         if (set->contains(u, s.uidnext)) v.push_back(u);
     if (!v.empty()) out += "* VANISHED (EARLIER) " + compact_set(v) + "\r\n";
   }
-  for (auto i : idx) {
+  fetch_ = std::move(f);
+  Output o = on_more();
+  o.data.insert(0, out);
+  return o;
+}
+
+Output Session::on_more() {
+  // The response goes out in pieces of about kFetchChunk bytes: a 1:* sweep over a large
+  // mailbox costs bounded memory, and the client parses while the server renders.
+  auto& f = *fetch_;
+  const CommandHead h = f.head;  // a copy: fetch_ is released before the tagged reply
+  auto& s = *selected_;
+  auto info_for = [&](std::uint32_t uid) -> const store::MessageInfo* {
+    auto it = std::lower_bound(f.infos.begin(), f.infos.end(), uid,
+                               [](const store::MessageInfo& m, std::uint32_t u) { return m.uid < u; });
+    return (it != f.infos.end() && it->uid == uid) ? &*it : nullptr;
+  };
+  const auto& atts = f.atts;
+  const bool needs_data = f.needs_data, needs_mime = f.needs_mime, wants_summary = f.wants_summary,
+             sets_seen = f.sets_seen, wants_modseq = f.wants_modseq;
+  const auto& changed_since = f.changed_since;
+  std::string out;
+  auto fail = [&](std::string_view status, std::string_view text) {
+    fetch_.reset();
+    return Output{out + tagged(h, status, text)};
+  };
+  for (; f.next < f.uids.size() && out.size() < kFetchChunk; ++f.next) {
+    auto pos = index_of_uid(f.uids[f.next]);
+    if (!pos) continue;
+    const std::size_t i = *pos;
     auto& e = s.msgs[i];
     const store::MessageInfo* info = info_for(e.uid);
     if (!info) continue;  // expunged by another session; reported at the next update
@@ -135,7 +172,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
       first = false;
     };
     bool has_uid = false, has_flags = false;
-    for (const auto& a : *atts) has_uid |= a.kind == FetchAtt::Kind::uid;
+    for (const auto& a : atts) has_uid |= a.kind == FetchAtt::Kind::uid;
     // RFC 9051 §6.4.8: UID FETCH always returns UID.
     if (h.uid && !has_uid) add(fmt::format("UID {}", e.uid));
     const bool flags_changed = *e.flags != info->flags;
@@ -149,7 +186,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
     std::optional<message::Part> mime;
     if (needs_data || (wants_summary && !summary)) {
       auto d = store_.read_message(*info);
-      if (!d) return {out + tagged(h, "NO", "[SERVERBUG] Cannot read message")};
+      if (!d) return fail("NO", "[SERVERBUG] Cannot read message");
       data = std::move(d.value());
       if (needs_mime || (wants_summary && !summary)) mime = message::parse_mime(data);
       if (wants_summary && !summary) {
@@ -161,7 +198,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
         summary = std::move(sm);
       }
     }
-    for (const auto& a : *atts) {
+    for (const auto& a : atts) {
       using K = FetchAtt::Kind;
       switch (a.kind) {
         case K::uid: add(fmt::format("UID {}", e.uid)); break;
@@ -191,11 +228,10 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
         case K::binary:
         case K::binary_size: {
           const message::Part* p = message::find_part(*mime, a.section.part);
-          if (!p || p->is_multipart())
-            return {out + tagged(h, "NO", "[UNKNOWN-CTE] No such part or not a leaf part")};
+          if (!p || p->is_multipart()) return fail("NO", "[UNKNOWN-CTE] No such part or not a leaf part");
           if (p->encoding != "7bit" && p->encoding != "8bit" && p->encoding != "binary" &&
               p->encoding != "base64" && p->encoding != "quoted-printable")
-            return {out + tagged(h, "NO", "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding")};
+            return fail("NO", "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
           std::string decoded = a.section.part.empty() ? std::string(p->body(data))
                                                         : message::decode_transfer(p->body(data), p->encoding);
           if (a.kind == K::binary_size) add(fmt::format("{} {}", a.name, decoded.size()));
@@ -209,6 +245,8 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
     if (wants_modseq) add(fmt::format("MODSEQ ({})", e.modseq));
     out += ")\r\n";
   }
+  if (f.next < f.uids.size()) return {std::move(out), Next::more};
+  fetch_.reset();
   return {out + updates(h.uid) + tagged(h, "OK", "FETCH completed")};
 }
 

@@ -158,8 +158,19 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       log.info("imap.login", {{"user", session.user()}});
     }
     out += o.data;
+    // A large response comes in pieces: each is written before the next is rendered.
+    while (o.next == Next::more && running) {
+      if (!co_await flush()) {
+        running = false;
+        break;
+      }
+      o = session.on_more();
+      out += o.data;
+    }
+    if (!running) break;
     switch (o.next) {
       case Next::read:
+      case Next::more:
         break;
       case Next::compress:
         // The OK goes out uncompressed; what the client sent after it is compressed.

@@ -19,11 +19,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "imap/proto/fetch.hpp"
 #include "imap/proto/framer.hpp"
 #include "imap/server/account_slots.hpp"
 #include "imap/server/flag_table.hpp"
@@ -44,7 +46,8 @@ struct SessionConfig {
   AccountSlots* slots = nullptr;  // per-account session cap, optional
 };
 
-enum class Next { read, start_tls, append, idle, compress, close };
+// more: write data, then call on_more() for the rest of the response (a large FETCH).
+enum class Next { read, start_tls, append, idle, compress, close, more };
 
 struct Output {
   std::string data;
@@ -69,6 +72,8 @@ class Session {
   static std::string continuation() { return "+ Ready for literal data\r\n"; }
 
   Output on_tls();
+  // The next piece of a response that returned Next::more.
+  Output on_more();
 
   // APPEND: the messages to commit atomically (Next::append), then the store's result.
   std::vector<store::NewMessage> take_append();
@@ -170,6 +175,17 @@ class Session {
   std::optional<CommandHead> auth_pending_;  // AUTHENTICATE waiting for the client's response
   Output finish_plain(const CommandHead& h, std::string_view b64);
   std::vector<std::uint32_t> search_saved_;  // RFC 5182 "$"
+  // A FETCH being answered in pieces (Next::more).
+  struct PendingFetch {
+    CommandHead head;
+    std::vector<FetchAtt> atts;
+    std::vector<store::MessageInfo> infos;  // by UID
+    std::vector<std::uint32_t> uids;        // the messages to answer, in order
+    std::size_t next = 0;
+    std::optional<std::uint64_t> changed_since;
+    bool needs_data = false, needs_mime = false, wants_summary = false, sets_seen = false, wants_modseq = false;
+  };
+  std::unique_ptr<PendingFetch> fetch_;
 };
 
 // "1,3:5" style set from sorted values (COPYUID, VANISHED, ESEARCH ALL).

@@ -29,6 +29,10 @@ class ImapSession : public store::StoreTest {
   std::string run(Session& s, std::string_view cmd) {
     auto out = s.on_command(cmd);
     std::string all = out.data;
+    while (out.next == Next::more) {
+      out = s.on_more();
+      all += out.data;
+    }
     if (out.next == Next::append) {
       std::promise<store::DeliverResult> p;
       store_->deliver_all(s.take_append(), [&p](store::DeliverResult r) { p.set_value(std::move(r)); });
@@ -205,6 +209,30 @@ TEST_F(ImapSession, ListExtendedHierarchy) {
   // LSUB "%": an unsubscribed parent of a subscribed mailbox is \Noselect (RFC 3501 6.3.9).
   EXPECT_EQ(run("l LSUB \"\" L%"), "* LSUB (\\Noselect \\HasChildren) \"/\" \"Lists\"\r\nl OK LSUB completed\r\n");
   EXPECT_EQ(run("l LSUB \"\" L*"), "* LSUB (\\HasNoChildren) \"/\" \"Lists/rust\"\r\nl OK LSUB completed\r\n");
+}
+
+TEST_F(ImapSession, LargeFetchComesInPieces) {
+  login(*s_);
+  const std::string body(10000, 'x');
+  for (int i = 0; i < 40; ++i) append(fmt::format("Subject: m{}\r\n\r\n{}\r\n", i, body));
+  run("s SELECT INBOX");
+  auto o = s_->on_command("f FETCH 1:* BODY.PEEK[]");
+  ASSERT_EQ(o.next, Next::more);
+  EXPECT_TRUE(o.data.ends_with(")\r\n"));
+  EXPECT_EQ(o.data.find("f OK"), std::string::npos);
+  std::string all = o.data;
+  int pieces = 1;
+  while (o.next == Next::more) {
+    o = s_->on_more();
+    all += o.data;
+    ++pieces;
+  }
+  EXPECT_EQ(pieces, 2);
+  EXPECT_TRUE(all.ends_with("f OK FETCH completed\r\n"));
+  EXPECT_NE(all.find("* 40 FETCH (BODY[] {10018}\r\nSubject: m39\r\n"), std::string::npos);
+  EXPECT_EQ(all.find("* 41 FETCH"), std::string::npos);
+  // The session takes the next command normally afterwards.
+  EXPECT_EQ(run("n NOOP"), "n OK NOOP completed\r\n");
 }
 
 TEST_F(ImapSession, OtherSessionsChangesAreReported) {

@@ -12,7 +12,7 @@ packages=(
   libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libtomlplusplus-dev
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev
   # real peers for the integration tests
-  swaks libnet-ssleay-perl python3 openssl testssl.sh isync offlineimap3 mutt tmux
+  swaks libnet-ssleay-perl python3 openssl testssl.sh isync offlineimap3 mutt tmux msmtp
 )
 if [ "${1:-}" = "--bench" ]; then
   # Postfix and Dovecot are only benchmark peers: installed unconfigured and never started

@@ -9,6 +9,7 @@
 
 #include "app/app.hpp"
 #include "auth/password.hpp"
+#include "auth/scram.hpp"
 #include "base/units.hpp"
 #include "message/address.hpp"
 #include "store/store.hpp"
@@ -70,11 +71,19 @@ Result<std::string> canonical_address(const std::string& address) {
   return mb->canonical();
 }
 
-Result<std::string> new_password_hash(bool from_stdin) {
+// The argon2id hash for logins and the SCRAM-SHA-256 verifier, from one new password.
+struct NewPassword {
+  std::string hash;
+  std::string scram;
+};
+
+Result<NewPassword> new_password(bool from_stdin) {
   auto pw = read_password(from_stdin);
   if (!pw) return pw.error();
   if (auto p = auth::check_password_policy(*pw); !p) return p.error();
-  return auth::hash_password(*pw);
+  auto hash = auth::hash_password(*pw);
+  if (!hash) return hash.error();
+  return NewPassword{*hash, auth::make_scram_secret(*pw)};
 }
 
 }  // namespace
@@ -131,16 +140,16 @@ int cmd_account(const std::string& config_path, const std::string& action,
     auto existing = s.find_account(*addr);
     if (existing && !*existing) return fail(err(fmt::format("no such account: {}", *addr)));
   }
-  auto hash = new_password_hash(password_stdin);
-  if (!hash) return fail(hash.error(), kExitUsage);
+  auto pw = new_password(password_stdin);
+  if (!pw) return fail(pw.error(), kExitUsage);
   if (action == "add") {
-    auto r = s.add_account(*addr, *hash);
+    auto r = s.add_account(*addr, pw->hash);
     if (!r) return fail(r.error());
-    std::printf("account %s added\n", addr->c_str());
   } else {
-    if (auto r = s.set_password(*addr, *hash); !r) return fail(r.error());
-    std::printf("password for %s changed\n", addr->c_str());
+    if (auto r = s.set_password(*addr, pw->hash); !r) return fail(r.error());
   }
+  if (auto r = s.set_scram(*addr, pw->scram); !r) return fail(r.error());
+  std::printf(action == "add" ? "account %s added\n" : "password for %s changed\n", addr->c_str());
   return kExitOk;
 }
 

@@ -9,6 +9,7 @@
 
 #include "app/app.hpp"
 #include "auth/password.hpp"
+#include "auth/scram.hpp"
 #include "store/store.hpp"
 
 namespace mk::app {
@@ -103,6 +104,7 @@ int cmd_dev(const DevOptions& opts) {
     auto acct = s.find_account(kDevAccount);
     Status r = (acct && *acct) ? s.set_password(kDevAccount, *hash)
                                : Status(s.add_account(kDevAccount, *hash).ok() ? Status() : Status(err("cannot create account")));
+    if (r) r = s.set_scram(kDevAccount, auth::make_scram_secret(password));
     if (!r) {
       std::fprintf(stderr, "mailkeep dev: %s\n", r.error().message.c_str());
       return kExitRuntime;

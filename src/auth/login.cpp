@@ -1,6 +1,7 @@
 #include "auth/login.hpp"
 
 #include "auth/password.hpp"
+#include "auth/scram.hpp"
 #include "base/strings.hpp"
 
 namespace mk::auth {
@@ -11,6 +12,12 @@ std::optional<store::Account> check_login(store::Store& store, std::string_view 
   const bool known = acct && *acct;
   const bool ok = verify_password(known ? (*acct)->password_hash : kDummy, password);
   if (!known || !ok || (*acct)->disabled) return std::nullopt;
+  if ((*acct)->scram.empty()) {
+    // Accounts from before SCRAM, or whose password changed: derive the verifier now that
+    // the password is at hand, so SCRAM-SHA-256 works from the next login on.
+    (*acct)->scram = make_scram_secret(password);
+    (void)store.set_scram((*acct)->address, (*acct)->scram);
+  }
   return **acct;
 }
 

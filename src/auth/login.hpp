@@ -2,6 +2,7 @@
 // store. One place, so every protocol gets the same rules: user names are matched
 // case-insensitively, disabled accounts cannot log in, and an unknown user costs the same
 // argon2id verification as a wrong password, so timing does not reveal which accounts exist.
+// A successful login also derives the account's SCRAM verifier if it has none.
 #pragma once
 
 #include <optional>

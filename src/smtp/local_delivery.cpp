@@ -70,6 +70,12 @@ std::optional<AuthIdentity> StoreSubmissionPolicy::authenticate(std::string_view
   return AuthIdentity{a->id, a->address};
 }
 
+std::optional<std::pair<AuthIdentity, std::string>> StoreSubmissionPolicy::scram_account(std::string_view user) {
+  auto a = store_.find_account(to_lower(user));
+  if (!a || !*a || (*a)->disabled || (*a)->scram.empty()) return std::nullopt;
+  return std::pair{AuthIdentity{(*a)->id, (*a)->address}, (*a)->scram};
+}
+
 bool StoreSubmissionPolicy::may_send_as(const AuthIdentity& who, const std::string& address) {
   const std::string addr = to_lower(address);
   const auto at = addr.rfind('@');

@@ -160,7 +160,7 @@ std::vector<std::string> Session::ehlo_keywords() const {
   k.push_back("DSN");
   if (cfg_.starttls_available && !tls_) k.push_back("STARTTLS");
   if (tls_) k.push_back("REQUIRETLS");  // RFC 8689 §4.1: only over TLS
-  if (cfg_.submission && tls_) k.push_back("AUTH PLAIN LOGIN");  // RFC 4954: never in the clear
+  if (cfg_.submission && tls_) k.push_back("AUTH SCRAM-SHA-256 PLAIN LOGIN");  // RFC 4954: never in the clear
   k.push_back("HELP");
   return k;
 }
@@ -424,7 +424,45 @@ Step Session::auth(std::string_view arg) {
     auth_ = AuthStep::login_user;
     return auth_response(initial);
   }
-  return error(504, "5.5.4", "Unrecognized authentication type; use PLAIN or LOGIN");
+  if (mech == "SCRAM-SHA-256") {
+    scram_ = std::make_unique<auth::ScramServer>([this](const std::string& user) -> std::optional<std::string> {
+      auto a = policy_->scram_account(user);
+      if (!a) return std::nullopt;
+      scram_identity_ = std::move(a->first);
+      return std::move(a->second);
+    });
+    scram_identity_.reset();
+    auth_ = AuthStep::scram_first;
+    if (initial.empty()) return {Reply(334, "", ""), Next::read_command};
+    return auth_response(initial);
+  }
+  return error(504, "5.5.4", "Unrecognized authentication type; use SCRAM-SHA-256, PLAIN or LOGIN");
+}
+
+Step Session::auth_scram(std::string_view decoded) {
+  const AuthStep step = auth_;
+  auth_ = AuthStep::none;
+  auto fail = [this](int code, const char* enh, std::string text) {
+    scram_.reset();
+    scram_identity_.reset();
+    return error(code, enh, std::move(text));
+  };
+  if (step == AuthStep::scram_done) {
+    // The client has checked our server signature; RFC 4954 §4 has no success-with-data.
+    if (!decoded.empty() || !scram_identity_) return fail(535, "5.7.8", "Authentication credentials invalid");
+    identity_ = std::move(*scram_identity_);
+    scram_.reset();
+    scram_identity_.reset();
+    return {Reply(235, "2.7.0", "Authentication successful"), Next::read_command};
+  }
+  const auto r = step == AuthStep::scram_first ? scram_->client_first(decoded) : scram_->client_final(decoded);
+  using K = auth::ScramServer::Step::Kind;
+  if (r.kind == K::failure) {
+    if (r.data == "invalid credentials") return fail(535, "5.7.8", "Authentication credentials invalid");
+    return fail(501, "5.5.2", "SCRAM: " + r.data);
+  }
+  auth_ = r.kind == K::challenge ? AuthStep::scram_final : AuthStep::scram_done;
+  return {Reply(334, "", message::base64_encode(r.data)), Next::read_command};
 }
 
 Step Session::auth_response(std::string_view line) {
@@ -433,13 +471,19 @@ Step Session::auth_response(std::string_view line) {
   line = trim(line);
   if (line == "*") {
     auth_user_.clear();
+    scram_.reset();
     return error(501, "5.0.0", "Authentication cancelled");
   }
   if (step == AuthStep::plain) return auth_plain(line);
   auto decoded = auth::sasl_base64_decode(line);
   if (!decoded) {
     auth_user_.clear();
+    scram_.reset();
     return error(501, "5.5.2", "Invalid base64 in AUTH response");
+  }
+  if (step == AuthStep::scram_first || step == AuthStep::scram_final || step == AuthStep::scram_done) {
+    auth_ = step;
+    return auth_scram(*decoded);
   }
   if (step == AuthStep::login_user) {
     auth_user_ = std::move(*decoded);

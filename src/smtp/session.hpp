@@ -10,7 +10,7 @@
 // RFC 6152 (8BITMIME), RFC 6531 (SMTPUTF8), RFC 8689 (REQUIRETLS), RFC 2034/3463 (enhanced
 // codes), RFC 3848 (Received "with" keywords).
 // Submission (RFC 6409, RFC 4954) is the same machine with SessionConfig::submission: AUTH
-// PLAIN and LOGIN are offered and accepted only over TLS, MAIL needs a successful AUTH, the
+// PLAIN, LOGIN and SCRAM-SHA-256 (RFC 7677) are offered and accepted only over TLS, MAIL needs a successful AUTH, the
 // envelope sender and every From: address must belong to the authenticated account, and a
 // recipient in a domain we do not host is accepted for the outbound queue. Date and
 // Message-ID are added when missing (RFC 6409 §8).
@@ -23,11 +23,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "auth/scram.hpp"
 #include "message/address.hpp"
 #include "smtp/command.hpp"
 #include "smtp/data_reader.hpp"
@@ -81,6 +84,8 @@ class SubmissionPolicy {
   virtual ~SubmissionPolicy() = default;
   // Checks the credentials; the same work whether or not the user exists.
   virtual std::optional<AuthIdentity> authenticate(std::string_view user, std::string_view password) = 0;
+  // SCRAM-SHA-256: the account and its stored verifier (auth/scram.hpp), if it can log in.
+  virtual std::optional<std::pair<AuthIdentity, std::string>> scram_account(std::string_view user) = 0;
   // Whether the account may use this address (canonical) as envelope sender or in From:.
   virtual bool may_send_as(const AuthIdentity& who, const std::string& address) = 0;
 };
@@ -161,12 +166,13 @@ class Session {
   Step auth_response(std::string_view line);
   Step auth_plain(std::string_view b64);
   Step auth_check(std::string_view user, std::string_view pass);
+  Step auth_scram(std::string_view decoded);
   std::optional<Step> check_submitted_headers();
   Step error(int code, std::string enh, std::string text);
   void reset_transaction();
   std::vector<std::string> ehlo_keywords() const;
 
-  enum class AuthStep { none, plain, login_user, login_pass };
+  enum class AuthStep { none, plain, login_user, login_pass, scram_first, scram_final, scram_done };
 
   SessionConfig cfg_;
   Recipients& recipients_;
@@ -175,6 +181,8 @@ class Session {
   std::optional<AuthIdentity> identity_;
   AuthStep auth_ = AuthStep::none;
   std::string auth_user_;  // AUTH LOGIN: the user name while the password is awaited
+  std::unique_ptr<auth::ScramServer> scram_;
+  std::optional<AuthIdentity> scram_identity_;
   std::optional<TlsInfo> tls_;
   State state_ = State::greeted;
   bool esmtp_ = false;

@@ -31,6 +31,7 @@ struct Account {
   std::uint64_t used_bytes = 0;
   bool disabled = false;
   std::int64_t created = 0;  // unix seconds
+  std::string scram;         // SCRAM-SHA-256 verifier (auth/scram.hpp), empty until derived
 
   // Whether storing `more` bytes would exceed the quota (soft: checked before, not after).
   bool over_quota(std::uint64_t more = 0) const {
@@ -184,7 +185,9 @@ class Store {
                                            std::string_view password_hash) = 0;
   virtual Result<std::optional<Account>> find_account(std::string_view address) = 0;
   virtual Result<std::vector<Account>> list_accounts() = 0;
+  // Also clears the SCRAM verifier, which belongs to the old password.
   virtual Status set_password(std::string_view address, std::string_view password_hash) = 0;
+  virtual Status set_scram(std::string_view address, std::string_view scram) = 0;
   // Storage quota in bytes; 0 means unlimited.
   virtual Status set_quota(std::string_view address, std::uint64_t bytes) = 0;
   // Removes the account, its mailboxes and its messages (files included).

@@ -2,6 +2,7 @@
 AUTH only over TLS, PLAIN and LOGIN, sender ownership, local delivery, and the outbound
 queue (`mailkeep queue ...`) in a non-dev instance. Credentials must never reach the log."""
 import base64
+import os
 import email.message
 import smtplib
 import subprocess
@@ -125,6 +126,41 @@ class SubmissionDevTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("235 2.7.0 Authentication successful", r.stdout)
             self.assertIn(("Subject: swaks " + mech).encode(), self.srv.messages("bob@localhost")[-1][1])
+
+
+    def msmtp(self, port, starttls, auth, password, subject, user=USER):
+        conf = os.path.join(self.srv.dir, "msmtprc-%s" % subject.replace(" ", "-"))
+        with open(conf, "w") as f:
+            f.write("account default\nhost 127.0.0.1\nport %d\ntls on\ntls_starttls %s\n"
+                    "tls_certcheck off\nauth %s\nuser %s\npassword %s\nfrom %s\ntimeout 20\n"
+                    % (port, "on" if starttls else "off", auth, user, password, user))
+        os.chmod(conf, 0o600)
+        msg = "From: %s\r\nTo: bob@localhost\r\nSubject: %s\r\n\r\nsent by msmtp\r\n" % (user, subject)
+        return subprocess.run(["msmtp", "-C", conf, "bob@localhost"], input=msg, capture_output=True,
+                              text=True, timeout=60)
+
+    def test_msmtp_scram_sha_256(self):
+        # msmtp authenticates through GNU SASL: an independent SCRAM-SHA-256 client.
+        for port, starttls in ((self.srv.submission_port, True), (self.srv.submissions_port, False)):
+            subject = "msmtp scram %d" % port
+            r = self.msmtp(port, starttls, "scram-sha-256", mk.PASSWORD, subject)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn(("Subject: " + subject).encode(), self.srv.messages("bob@localhost")[-1][1])
+        r = self.msmtp(self.srv.submission_port, True, "scram-sha-256", "not the password", "msmtp wrong")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("535", r.stdout + r.stderr)
+
+    def test_scram_follows_password_changes(self):
+        r = self.srv.cli("account", "add", "carol@localhost", "--password-stdin", stdin="carol's first pw\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.msmtp(self.srv.submissions_port, False, "scram-sha-256", "carol's first pw",
+                                    "carol one", user="carol@localhost").returncode, 0)
+        r = self.srv.cli("account", "passwd", "carol@localhost", "--password-stdin", stdin="carol's second pw\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotEqual(self.msmtp(self.srv.submissions_port, False, "scram-sha-256", "carol's first pw",
+                                       "carol old", user="carol@localhost").returncode, 0)
+        self.assertEqual(self.msmtp(self.srv.submissions_port, False, "scram-sha-256", "carol's second pw",
+                                    "carol two", user="carol@localhost").returncode, 0)
 
 
 class OutboundQueueTest(unittest.TestCase):

@@ -93,6 +93,9 @@ CREATE TABLE queue_rcpts(
 CREATE INDEX queue_rcpts_due ON queue_rcpts(state, next_attempt);
 CREATE INDEX queue_rcpts_message ON queue_rcpts(queue_id);
 )sql",
+    R"sql(
+ALTER TABLE accounts ADD COLUMN scram TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 std::int64_t unix_now() {
@@ -110,11 +113,12 @@ Account read_account(Stmt& s) {
   a.used_bytes = std::uint64_t(s.int64(4));
   a.disabled = s.int64(5) != 0;
   a.created = s.int64(6);
+  a.scram = s.text(7);
   return a;
 }
 
 constexpr const char* kAccountCols =
-    "id, address, password_hash, quota_bytes, used_bytes, disabled, created";
+    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram";
 
 }  // namespace
 
@@ -277,8 +281,17 @@ Result<std::vector<Account>> SqliteStore::list_accounts() {
 
 Status SqliteStore::set_password(std::string_view address, std::string_view hash) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET password_hash = ? WHERE address = ?");
+  Stmt s(db_.handle(), "UPDATE accounts SET password_hash = ?, scram = '' WHERE address = ?");
   s.bind(1, hash).bind(2, to_lower(address));
+  if (auto st = s.done(); !st) return st;
+  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  return {};
+}
+
+Status SqliteStore::set_scram(std::string_view address, std::string_view scram) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "UPDATE accounts SET scram = ? WHERE address = ?");
+  s.bind(1, scram).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
   if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
   return {};

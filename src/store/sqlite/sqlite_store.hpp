@@ -31,6 +31,7 @@ class SqliteStore final : public Store {
   Result<std::optional<Account>> find_account(std::string_view address) override;
   Result<std::vector<Account>> list_accounts() override;
   Status set_password(std::string_view address, std::string_view hash) override;
+  Status set_scram(std::string_view address, std::string_view scram) override;
   Status set_quota(std::string_view address, std::uint64_t bytes) override;
   Status remove_account(std::string_view address) override;
 

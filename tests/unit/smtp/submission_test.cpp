@@ -3,6 +3,10 @@
 // and Message-ID the server adds.
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
 #include "base/strings.hpp"
 #include "message/codec.hpp"
 #include "smtp/session.hpp"
@@ -25,6 +29,11 @@ class Policy : public SubmissionPolicy {
     ++attempts;
     if (to_lower(user) == "alice@example.org" && pass == "s3cret pass") return AuthIdentity{1, "alice@example.org"};
     return std::nullopt;
+  }
+  std::optional<std::pair<AuthIdentity, std::string>> scram_account(std::string_view user) override {
+    if (to_lower(user) != "alice@example.org") return std::nullopt;
+    static const std::string secret = auth::make_scram_secret("s3cret pass", 4096);
+    return std::pair{AuthIdentity{1, "alice@example.org"}, secret};
   }
   bool may_send_as(const AuthIdentity& who, const std::string& address) override {
     return to_lower(address) == who.address || to_lower(address) == "team@example.org";
@@ -88,9 +97,9 @@ TEST(Submission, AuthIsRequiredAndOfferedOverTls) {
   Sub t;
   t.tls_and_ehlo();
   auto ehlo = t.s->on_command("EHLO client.example").reply->wire();
-  EXPECT_NE(ehlo.find("250-AUTH PLAIN LOGIN\r\n"), std::string::npos) << ehlo;
+  EXPECT_NE(ehlo.find("250-AUTH SCRAM-SHA-256 PLAIN LOGIN\r\n"), std::string::npos) << ehlo;
   EXPECT_EQ(t.cmd("MAIL FROM:<alice@example.org>"), "530 5.7.0 Authentication required\r\n");
-  EXPECT_EQ(t.cmd("AUTH CRAM-MD5"), "504 5.5.4 Unrecognized authentication type; use PLAIN or LOGIN\r\n");
+  EXPECT_EQ(t.cmd("AUTH CRAM-MD5"), "504 5.5.4 Unrecognized authentication type; use SCRAM-SHA-256, PLAIN or LOGIN\r\n");
   EXPECT_EQ(t.cmd("AUTH PLAIN " + message::base64_encode(std::string("\0alice@example.org\0wrong", 24))),
             "535 5.7.8 Authentication credentials invalid\r\n");
   EXPECT_EQ(t.cmd("AUTH PLAIN not*base64"), "501 5.5.2 Invalid PLAIN response\r\n");
@@ -115,6 +124,68 @@ TEST(Submission, AuthLoginAndCancel) {
   EXPECT_EQ(t.cmd(message::base64_encode("s3cret pass")), "235 2.7.0 Authentication successful\r\n");
   ASSERT_TRUE(t.s->identity().has_value());
   EXPECT_EQ(t.s->identity()->account_id, 1);
+}
+
+// A SCRAM-SHA-256 client (RFC 5802 §3) computing its proof from the password.
+std::string hmac(std::string_view key, std::string_view data) {
+  unsigned char out[32];
+  unsigned len = 0;
+  HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), 32);
+}
+
+TEST(Submission, AuthScramSha256) {
+  Sub t;
+  t.tls_and_ehlo();
+  const std::string client_first_bare = "n=alice@example.org,r=fyko+d2lbbFgONRv9qkxdawL";
+  EXPECT_EQ(t.cmd("AUTH SCRAM-SHA-256"), "334 \r\n");
+  auto challenge = t.cmd(message::base64_encode("n,," + client_first_bare));
+  ASSERT_EQ(challenge.substr(0, 4), "334 ") << challenge;
+  const std::string server_first = message::base64_decode(challenge.substr(4, challenge.size() - 6));
+  auto field = [&](char c) {
+    auto p = server_first.find(std::string(1, c) + "=");
+    return server_first.substr(p + 2, server_first.find(',', p) - p - 2);
+  };
+  const std::string nonce = field('r'), salt = message::base64_decode(field('s'));
+  const int iterations = std::stoi(server_first.substr(server_first.find("i=") + 2));
+  unsigned char salted[32];
+  const std::string pw = "s3cret pass";
+  PKCS5_PBKDF2_HMAC(pw.data(), int(pw.size()), reinterpret_cast<const unsigned char*>(salt.data()), int(salt.size()),
+                    iterations, EVP_sha256(), 32, salted);
+  const std::string salted_s(reinterpret_cast<char*>(salted), 32);
+  const std::string client_key = hmac(salted_s, "Client Key");
+  unsigned char stored[32];
+  SHA256(reinterpret_cast<const unsigned char*>(client_key.data()), 32, stored);
+  const std::string without_proof = "c=biws,r=" + nonce;
+  const std::string auth_message = client_first_bare + "," + server_first + "," + without_proof;
+  const std::string signature = hmac(std::string(reinterpret_cast<char*>(stored), 32), auth_message);
+  std::string proof(32, '\0');
+  for (int i = 0; i < 32; ++i) proof[i] = char(client_key[i] ^ signature[i]);
+  auto fin = t.cmd(message::base64_encode(without_proof + ",p=" + message::base64_encode(proof)));
+  const std::string expected_v = "v=" + message::base64_encode(hmac(hmac(salted_s, "Server Key"), auth_message));
+  EXPECT_EQ(fin, "334 " + message::base64_encode(expected_v) + "\r\n");
+  EXPECT_FALSE(t.s->identity().has_value());  // not before the client's final empty response
+  EXPECT_EQ(t.cmd(""), "235 2.7.0 Authentication successful\r\n");
+  ASSERT_TRUE(t.s->identity().has_value());
+  EXPECT_EQ(t.s->identity()->address, "alice@example.org");
+}
+
+TEST(Submission, AuthScramFailures) {
+  Sub t;
+  t.tls_and_ehlo();
+  // Unknown user: a normal-looking challenge, then the usual failure.
+  auto ch = t.cmd("AUTH SCRAM-SHA-256 " + message::base64_encode("n,,n=eve@example.org,r=abcdef"));
+  ASSERT_EQ(ch.substr(0, 4), "334 ");
+  const std::string sf = message::base64_decode(ch.substr(4, ch.size() - 6));
+  const std::string nonce = sf.substr(2, sf.find(',') - 2);
+  EXPECT_EQ(t.cmd(message::base64_encode("c=biws,r=" + nonce + ",p=" + message::base64_encode(std::string(32, 'p')))),
+            "535 5.7.8 Authentication credentials invalid\r\n");
+  EXPECT_FALSE(t.s->expecting_auth_response());
+  EXPECT_EQ(t.cmd("AUTH SCRAM-SHA-256 " + message::base64_encode("p=tls-server-end-point,,n=a,r=b")),
+            "501 5.5.2 SCRAM: channel binding is not supported\r\n");
+  EXPECT_EQ(t.cmd("AUTH SCRAM-SHA-256"), "334 \r\n");
+  EXPECT_EQ(t.cmd("*"), "501 5.0.0 Authentication cancelled\r\n");
+  EXPECT_EQ(t.cmd("MAIL FROM:<alice@example.org>"), "530 5.7.0 Authentication required\r\n");
 }
 
 TEST(Submission, StartTlsForgetsTheLogin) {

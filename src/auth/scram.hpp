@@ -1,0 +1,56 @@
+// auth/scram.hpp: SCRAM-SHA-256 (RFC 5802, RFC 7677) for SMTP AUTH: the stored secret and
+// the server side of the exchange, without I/O.
+//
+// The account keeps "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>" (base64
+// parts, the format PostgreSQL uses), derived when the password is set. It is not the
+// password and cannot log in by itself, but, like any verifier, allows an offline guessing
+// attack if stolen, so it is costed with kScramIterations of PBKDF2-SHA-256.
+// SECURITY: an unknown user gets a well-formed challenge with a salt derived from the name
+// (stable across attempts) and then the same failure as a wrong password. Channel binding
+// (-PLUS) is not offered; a client that requires it ("p=") is refused.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mk::auth {
+
+inline constexpr int kScramIterations = 10000;
+
+// A fresh random salt unless one is given (tests use the RFC 7677 example's).
+std::string make_scram_secret(std::string_view password, int iterations = kScramIterations,
+                              std::string_view salt = {});
+
+class ScramServer {
+ public:
+  // Looks up the stored secret of a user name as the client sent it (after =2C/=3D decoding).
+  using Lookup = std::function<std::optional<std::string>(const std::string& user)>;
+  // nonce_suffix: the server's part of the nonce; random unless given (tests only).
+  explicit ScramServer(Lookup lookup, std::string nonce_suffix = {})
+      : lookup_(std::move(lookup)), nonce_suffix_(std::move(nonce_suffix)) {}
+
+  struct Step {
+    enum class Kind { challenge, success, failure } kind = Kind::failure;
+    std::string data;  // server-first or server-final message; the reason on failure
+  };
+  // client-first-message -> server-first-message.
+  Step client_first(std::string_view msg);
+  // client-final-message -> server-final-message ("v=...") when the proof is right.
+  Step client_final(std::string_view msg);
+  const std::string& user() const { return user_; }
+
+ private:
+  Lookup lookup_;
+  std::string nonce_suffix_;
+  std::string user_;
+  std::string gs2_header_;
+  std::string client_first_bare_;
+  std::string server_first_;
+  std::string nonce_;
+  std::string stored_key_, server_key_;
+  bool known_ = false;
+};
+
+}  // namespace mk::auth

@@ -10,6 +10,7 @@
 #include "app/app.hpp"
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
+#include "base/strings.hpp"
 #include "base/units.hpp"
 #include "message/address.hpp"
 #include "store/store.hpp"
@@ -20,14 +21,14 @@ OpenedStore open_admin_store(const std::string& config_path) {
   auto cfg = load_config(config_path);
   if (!cfg) {
     std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
-    return {nullptr, kExitUsage};
+    return {nullptr, kExitUsage, {}};
   }
   auto st = store::open_sqlite_store(store::SqliteOptions{cfg->data_dir});
   if (!st) {
     std::fprintf(stderr, "mailkeep: %s\n", st.error().message.c_str());
-    return {nullptr, kExitRuntime};
+    return {nullptr, kExitRuntime, {}};
   }
-  return {std::move(st.value()), kExitOk};
+  return {std::move(st.value()), kExitOk, std::move(*cfg)};
 }
 
 int fail(const Error& e, int code) {
@@ -103,6 +104,10 @@ int cmd_domain(const std::string& config_path, const std::string& action, const 
   Status r = action == "add" ? s.add_domain(name) : s.remove_domain(name);
   if (!r) return fail(r.error());
   std::printf("domain %s %s\n", name.c_str(), action == "add" ? "added" : "removed");
+  if (action == "add") {
+    if (auto k = create_dkim_keys(s, to_lower(name), "active"); !k) return fail(k.error());
+    std::printf("DKIM keys created; publish the DNS records from: mailkeep domain dns %s\n", name.c_str());
+  }
   return kExitOk;
 }
 

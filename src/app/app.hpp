@@ -36,6 +36,11 @@ int cmd_alias(const std::string& config_path, const std::string& action,
 int cmd_quota(const std::string& config_path, const std::string& address, const std::string& size);
 int cmd_mailbox(const std::string& config_path, const std::string& action,
                 const std::string& address, const std::string& name);
+// domain dns NAME | domain dkim rotate|activate NAME (app/domains.cpp)
+int cmd_domain_dns(const std::string& config_path, const std::string& name);
+int cmd_dkim(const std::string& config_path, const std::string& action, const std::string& name);
+// New active Ed25519 and RSA keys for a domain that has none (domain add does this).
+Status create_dkim_keys(store::Store& s, const std::string& domain, const std::string& state);
 // queue list|show|retry|hold|release|drop [ID]
 int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id);
 
@@ -43,6 +48,7 @@ int cmd_queue(const std::string& config_path, const std::string& action, std::in
 struct OpenedStore {
   std::unique_ptr<store::Store> store;
   int code = kExitOk;
+  Config config;
 };
 OpenedStore open_admin_store(const std::string& config_path);
 // Prints "mailkeep: message" to stderr and returns code.

@@ -70,6 +70,17 @@ int main_cli(int argc, char** argv) {
     c->callback([&, action] { result = cmd_domain(config, action, name); });
   }
   domain->add_subcommand("list", "list hosted domains")->callback([&] { result = cmd_domain(config, "list", ""); });
+  auto* dns = domain->add_subcommand("dns", "print the DNS records to publish for a domain (MX, SPF, DKIM, DMARC)");
+  dns->add_option("NAME", name, "domain name")->required();
+  dns->callback([&] { result = cmd_domain_dns(config, name); });
+  auto* dkim = domain->add_subcommand("dkim", "rotate a domain's DKIM keys");
+  dkim->require_subcommand(1);
+  auto* rotate = dkim->add_subcommand("rotate", "make new keys; publish them (domain dns), then activate");
+  rotate->add_option("NAME", name, "domain name")->required();
+  rotate->callback([&] { result = cmd_dkim(config, "rotate", name); });
+  auto* activate = dkim->add_subcommand("activate", "sign with the new keys; the old ones stay published until the next rotation");
+  activate->add_option("NAME", name, "domain name")->required();
+  activate->callback([&] { result = cmd_dkim(config, "activate", name); });
 
   auto* alias = app.add_subcommand("alias", "manage aliases (extra addresses delivering to accounts)");
   alias->require_subcommand(1);

@@ -96,6 +96,8 @@ int cmd_dev(const DevOptions& opts) {
     auto& s = **st;
     auto has = s.has_domain(kDevDomain);
     if (has && !*has) (void)s.add_domain(kDevDomain);
+    // Dev signs its mail like production does, so DKIM can be tried locally.
+    if (auto keys = s.dkim_keys(kDevDomain); keys && keys->empty()) (void)create_dkim_keys(s, kDevDomain, "active");
     auto hash = auth::hash_password(password);
     if (!hash) {
       std::fprintf(stderr, "mailkeep dev: %s\n", hash.error().message.c_str());

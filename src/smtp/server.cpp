@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "dkim/sign.hpp"
 #include "net/stream.hpp"
 #include "smtp/local_delivery.hpp"
 #include "store/async_deliver.hpp"
@@ -48,6 +49,33 @@ Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
                                     cfg_.session_timeout, ""},
                 log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), true); }) {
   cfg_.session.starttls_available = tls_ != nullptr;
+}
+
+void Server::dkim_sign(Transaction& txn, const log::Logger& log) {
+  // Signed with the From: domain's active keys; a domain without keys sends unsigned, which
+  // `mailkeep domain dns` points out.
+  auto keys = store_.dkim_keys(txn.from_domain);
+  if (!keys) {
+    log.error(cfg_.name + ".dkim", {{"domain", txn.from_domain}, {"error", keys.error().message}});
+    return;
+  }
+  std::vector<dkim::SigningKey> active;
+  for (const auto& k : *keys) {
+    if (k.state != "active") continue;
+    active.push_back({k.selector, k.algorithm == "rsa-sha256" ? dkim::Algorithm::rsa_sha256 : dkim::Algorithm::ed25519_sha256,
+                      k.private_pem});
+  }
+  if (active.empty()) {
+    log.warn(cfg_.name + ".dkim", {{"domain", txn.from_domain}, {"error", "no active DKIM keys"}});
+    return;
+  }
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  auto sig = dkim::sign(txn.message, txn.from_domain, active, now.count());
+  if (!sig) {
+    log.error(cfg_.name + ".dkim", {{"domain", txn.from_domain}, {"error", sig.error().message}});
+    return;
+  }
+  txn.message.insert(0, *sig);
 }
 
 void Server::capture(store::NewMessage& msg) {
@@ -141,6 +169,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     }
     if (step.next == Next::deliver) {
       auto& txn = session.transaction();
+      if (cfg_.session.submission) dkim_sign(txn, log);
       auto msg = to_new_message(txn);
       if (cfg_.capture_remote) capture(msg);
       const std::size_t size = txn.message.size();

@@ -71,6 +71,7 @@ class Server {
  private:
   boost::asio::awaitable<void> run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls);
   void capture(store::NewMessage& msg);
+  void dkim_sign(Transaction& txn, const log::Logger& log);
 
   ServerConfig cfg_;
   store::Store& store_;

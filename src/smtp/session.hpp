@@ -107,6 +107,7 @@ struct Transaction {
   std::string message;  // Received header + content, CRLF line endings
   bool tls = false;
   std::int64_t account_id = 0;  // submission: the authenticated account
+  std::string from_domain;      // submission: the From: address's domain (lower-case), for DKIM
 };
 
 enum class Next {

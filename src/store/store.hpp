@@ -137,6 +137,18 @@ struct QueuedMessage {
   std::vector<QueueRcpt> rcpts;
 };
 
+// A DKIM key of a hosted domain. active keys sign; next keys are published in DNS ahead of
+// a rotation; retired keys stay published until the mail they signed has been delivered.
+struct DkimKey {
+  std::string domain;
+  std::string selector;
+  std::string algorithm;  // "ed25519-sha256" or "rsa-sha256"
+  std::string private_pem;
+  std::string public_b64;
+  std::string state;  // "active", "next", "retired"
+  std::int64_t created = 0;
+};
+
 // mailkeep queue hold|release|retry|drop.
 enum class QueueAction { hold, release, retry, drop };
 
@@ -214,6 +226,12 @@ class Store {
   // Claims \Recent for the UIDs up to up_to and returns the previous claim: the caller's
   // session holds \Recent for the UIDs in (previous, up_to], no other session gets them.
   virtual Result<std::uint32_t> claim_recent(std::int64_t mailbox_id, std::uint32_t up_to) = 0;
+
+  // DKIM keys (dkim/sign.hpp makes them).
+  virtual Status add_dkim_key(const DkimKey& key) = 0;
+  virtual Result<std::vector<DkimKey>> dkim_keys(std::string_view domain) = 0;
+  // Rotation: next keys become active, active ones retired; retired ones are deleted.
+  virtual Status activate_next_dkim_keys(std::string_view domain) = 0;
 
   // Outbound queue (entries are added by deliver(): NewMessage::outbound).
   virtual Result<std::vector<QueuedMessage>> list_queue() = 0;

@@ -155,5 +155,53 @@ Result<std::size_t> SqliteStore::queue_action(std::int64_t id, QueueAction actio
   return changed;
 }
 
+// ---- DKIM keys ----
+
+Status SqliteStore::add_dkim_key(const DkimKey& k) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(),
+         "INSERT INTO dkim_keys(domain, selector, algorithm, private_key, public_key, state, created) "
+         "VALUES(?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, to_lower(k.domain)).bind(2, k.selector).bind(3, k.algorithm).bind(4, k.private_pem)
+      .bind(5, k.public_b64).bind(6, k.state).bind(7, k.created ? k.created : std::int64_t(std::time(nullptr)));
+  if (s.step(), s.rc() == SQLITE_CONSTRAINT)
+    return err(fmt::format("DKIM selector {} already exists for {}", k.selector, k.domain));
+  if (s.failed()) return err(s.error());
+  return {};
+}
+
+Result<std::vector<DkimKey>> SqliteStore::dkim_keys(std::string_view domain) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(),
+         "SELECT domain, selector, algorithm, private_key, public_key, state, created FROM dkim_keys "
+         "WHERE domain = ? ORDER BY created, selector");
+  s.bind(1, to_lower(domain));
+  std::vector<DkimKey> out;
+  while (s.step())
+    out.push_back(DkimKey{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.int64(6)});
+  if (s.failed()) return err(s.error());
+  return out;
+}
+
+Status SqliteStore::activate_next_dkim_keys(std::string_view domain) {
+  std::lock_guard lock(mu_);
+  Txn t(db_);
+  if (auto st = t.begin(); !st) return st;
+  const std::string d = to_lower(domain);
+  {
+    Stmt q(db_.handle(), "SELECT 1 FROM dkim_keys WHERE domain = ? AND state = 'next'");
+    q.bind(1, d);
+    if (!q.step()) return err(fmt::format("{} has no new DKIM keys to activate; make them with `mailkeep domain dkim rotate {}`", d, d));
+  }
+  for (const char* sql : {"DELETE FROM dkim_keys WHERE domain = ? AND state = 'retired'",
+                          "UPDATE dkim_keys SET state = 'retired' WHERE domain = ? AND state = 'active'",
+                          "UPDATE dkim_keys SET state = 'active' WHERE domain = ? AND state = 'next'"}) {
+    Stmt u(db_.handle(), sql);
+    u.bind(1, d);
+    if (auto st = u.done(); !st) return st;
+  }
+  return t.commit();
+}
+
 }  // namespace sqlite
 }  // namespace mk::store

@@ -96,6 +96,17 @@ CREATE INDEX queue_rcpts_message ON queue_rcpts(queue_id);
     R"sql(
 ALTER TABLE accounts ADD COLUMN scram TEXT NOT NULL DEFAULT '';
 )sql",
+    R"sql(
+CREATE TABLE dkim_keys(
+  domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+  selector TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  private_key TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  PRIMARY KEY(domain, selector));
+)sql",
 };
 
 std::int64_t unix_now() {

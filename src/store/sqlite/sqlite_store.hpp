@@ -50,6 +50,10 @@ class SqliteStore final : public Store {
   Status set_subscribed(std::int64_t account_id, std::string_view name, bool on) override;
   Result<std::uint32_t> claim_recent(std::int64_t mailbox_id, std::uint32_t up_to) override;
 
+  Status add_dkim_key(const DkimKey& key) override;
+  Result<std::vector<DkimKey>> dkim_keys(std::string_view domain) override;
+  Status activate_next_dkim_keys(std::string_view domain) override;
+
   Result<std::vector<QueuedMessage>> list_queue() override;
   Result<std::optional<QueuedMessage>> queued_message(std::int64_t id) override;
   Result<std::string> read_queued(const QueuedMessage& m) override;

@@ -13,7 +13,7 @@ packages=(
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev
   # real peers for the integration tests
   swaks libnet-ssleay-perl python3 openssl testssl.sh isync offlineimap3 mutt tmux msmtp
-  python3-dkim python3-nacl opendkim opendkim-tools
+  python3-dkim python3-nacl opendkim opendkim-tools python3-dnslib python3-aiosmtpd dns-root-data
 )
 if [ "${1:-}" = "--bench" ]; then
   # Postfix and Dovecot are only benchmark peers: installed unconfigured and never started

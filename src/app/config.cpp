@@ -127,6 +127,42 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"submission.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.submission.listen_tls; })},
       {"submission.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections; })},
       {"submission.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections_per_ip; })},
+      {"dns.upstream", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         const auto* arr = n.as_array();
+         if (!arr) return e.add(n.source(), fmt::format("{} must be an array of \"ip\" or \"ip@port\" strings", key));
+         c.dns.upstream.clear();
+         for (const auto& item : *arr) {
+           auto v = item.value<std::string>();
+           bool ok = item.is_string() && v;
+           if (ok) {
+             const auto at = v->find('@');
+             boost::system::error_code ec;
+             (void)boost::asio::ip::make_address(v->substr(0, at), ec);
+             auto port = at == std::string::npos ? std::optional<std::uint64_t>(53) : parse_u64(v->substr(at + 1));
+             ok = !ec && port && *port > 0 && *port < 65536;
+           }
+           if (!ok) {
+             e.add(item.source(), fmt::format("{} entries must be IP addresses, optionally with @port (\"127.0.0.1@5353\")", key));
+             continue;
+           }
+           c.dns.upstream.push_back(*v);
+         }
+       }},
+      {"dns.dnssec", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         auto v = n.value<bool>();
+         if (!n.is_boolean() || !v) return e.add(n.source(), fmt::format("{} must be true or false", key));
+         c.dns.dnssec = *v;
+       }},
+      {"dns.trust_anchor", string_key([](const std::string& v, Config& c, std::string&) { c.dns.trust_anchor = v; return true; })},
+      {"outbound.port", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         auto v = n.value<std::int64_t>();
+         if (!n.is_integer() || !v || *v < 1 || *v > 65535) return e.add(n.source(), fmt::format("{} must be a port number (1-65535)", key));
+         c.outbound.port = std::uint16_t(*v);
+       }},
+      {"outbound.max_age", duration_key(milliseconds(60000), [](Config& c) -> milliseconds& { return c.outbound.max_age; })},
+      {"outbound.retry_min", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.retry_min; })},
+      {"outbound.delay_warning", duration_key(milliseconds(0), [](Config& c) -> milliseconds& { return c.outbound.delay_warning; })},
+      {"outbound.connections_per_domain", count_key(1, 100, [](Config& c) -> std::size_t& { return c.outbound.connections_per_domain; })},
       {"imap.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen; })},
       {"imap.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen_tls; })},
       {"imap.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.max_connections; })},

@@ -44,6 +44,22 @@ struct SubmissionConfig {
   std::size_t max_connections_per_ip = 20;
 };
 
+// DNS for outbound delivery (libunbound).
+struct DnsConfig {
+  std::vector<std::string> upstream;  // forwarders "ip" or "ip@port"; empty: full recursion
+  bool dnssec = true;
+  std::string trust_anchor = "/usr/share/dns/root.key";
+};
+
+// Outbound delivery from the queue.
+struct OutboundConfig {
+  std::uint16_t port = 25;  // remote MX port; other values only for test setups
+  std::chrono::milliseconds max_age{std::chrono::hours(24 * 5)};
+  std::chrono::milliseconds delay_warning{std::chrono::hours(4)};
+  std::chrono::milliseconds retry_min{std::chrono::minutes(5)};  // doubles per attempt up to 4h
+  std::size_t connections_per_domain = 5;
+};
+
 struct ImapConfig {
   std::vector<ListenAddr> listen;      // STARTTLS (143)
   std::vector<ListenAddr> listen_tls;  // implicit TLS (993)
@@ -68,6 +84,8 @@ struct Config {
   SmtpConfig smtp;
   SubmissionConfig submission;
   ImapConfig imap;
+  DnsConfig dns;
+  OutboundConfig outbound;
 };
 
 // Loads and validates; the error lists every problem as "FILE:LINE: message".

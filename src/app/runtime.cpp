@@ -17,6 +17,8 @@
 #include "app/app.hpp"
 #include "net/selfsigned.hpp"
 #include "imap/server/server.hpp"
+#include "dns/resolver.hpp"
+#include "outbound/runner.hpp"
 #include "smtp/server.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -125,12 +127,42 @@ int run_server(const Config& cfg,
     std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
     return kExitRuntime;
   }
+  // Outbound delivery (never in dev mode: nothing leaves a dev instance).
+  std::unique_ptr<dns::Resolver> resolver;
+  std::unique_ptr<outbound::Runner> runner;
+  if (!cfg.dev) {
+    dns::Config dc;
+    dc.upstream = cfg.dns.upstream;
+    dc.dnssec = cfg.dns.dnssec;
+    dc.trust_anchor = cfg.dns.trust_anchor;
+    auto r = dns::Resolver::create(io, dc);
+    if (!r) {
+      std::fprintf(stderr, "mailkeep: %s\n", r.error().message.c_str());
+      return kExitUsage;
+    }
+    resolver = std::move(*r);
+    auto client_tls = net::make_client_tls();
+    if (!client_tls) {
+      std::fprintf(stderr, "mailkeep: %s\n", client_tls.error().message.c_str());
+      return kExitRuntime;
+    }
+    outbound::RunnerConfig rc;
+    rc.hostname = cfg.hostname;
+    rc.port = cfg.outbound.port;
+    rc.max_age = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.max_age);
+    rc.delay_warning = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.delay_warning);
+    rc.connections_per_domain = cfg.outbound.connections_per_domain;
+    rc.min_backoff = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.retry_min);
+    runner = std::make_unique<outbound::Runner>(io, rc, *store, *resolver, *client_tls, log.with({{"svc", "outbound"}}));
+    if (!cfg.dns.dnssec) log.warn("dns.dnssec_off", {{"hint", "DANE needs DNSSEC; set dns.dnssec = true"}});
+  }
   smtp::ServerConfig subc = sc;
   subc.name = "submission";
   subc.session.submission = true;
   subc.max_connections = cfg.submission.max_connections;
   subc.max_connections_per_ip = cfg.submission.max_connections_per_ip;
   subc.capture_remote = cfg.dev;  // dev mode never sends mail out
+  if (runner) subc.on_queued = [r = runner.get()] { r->wake(); };
   smtp::Server submission_server(io, subc, *store, *tls, log.with({{"svc", "submission"}}));
   if (auto s = submission_server.listen(endpoints(cfg.submission.listen), endpoints(cfg.submission.listen_tls)); !s) {
     std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
@@ -167,6 +199,7 @@ int run_server(const Config& cfg,
   announce("imaps", "TLS", imap_server.tls_endpoints());
   smtp_server.start();
   submission_server.start();
+  if (runner) runner->start();
   imap_server.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -175,6 +208,8 @@ int run_server(const Config& cfg,
     log.info("shutdown", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace.count()}});
     smtp_server.shutdown(cfg.shutdown_grace);
     submission_server.shutdown(cfg.shutdown_grace);
+    if (runner) runner->stop();
+    if (resolver) resolver->stop();
     imap_server.shutdown(cfg.shutdown_grace);
   });
   on_ready(lines);

@@ -100,6 +100,15 @@ asio::awaitable<error_code> Stream::start_tls(TlsContext& ctx) {
   co_return ec;
 }
 
+asio::awaitable<error_code> Stream::start_tls_client(TlsContext& ctx, const std::string& host) {
+  tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(sock_, ctx);
+  SSL* ssl = tls_->native_handle();
+  SSL_set_tlsext_host_name(ssl, host.c_str());
+  SSL_set1_host(ssl, host.c_str());
+  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, kTuple);
+  co_return ec;
+}
+
 asio::awaitable<void> Stream::shutdown() {
   // No TLS close_notify exchange: the mail transaction is already complete (the last reply
   // was written) and many clients never answer one, which would hold the connection open.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -28,6 +29,9 @@ class Stream {
   asio::awaitable<error_code> write_all(std::string_view data);
   // Runs the server side of the TLS handshake on the connected socket.
   asio::awaitable<error_code> start_tls(TlsContext& ctx);
+  // The client side, sending SNI and checking the certificate against `host` (the result is
+  // in SSL_get_verify_result; the handshake itself does not fail on it).
+  asio::awaitable<error_code> start_tls_client(TlsContext& ctx, const std::string& host);
   // RFC 4978 COMPRESS=DEFLATE: from now on both directions are raw DEFLATE streams.
   // already_read holds bytes received after the COMPRESS command (they are compressed).
   void enable_deflate(std::string_view already_read);

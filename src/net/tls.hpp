@@ -24,6 +24,11 @@ enum class TlsMin { tls12, tls13 };
 Result<std::shared_ptr<TlsContext>> make_server_tls(const std::string& cert_file,
                                                     const std::string& key_file, TlsMin min);
 
+// Outbound SMTP: TLS 1.2+, the system's CA store. Peer verification is not enforced by the
+// handshake: the caller reads the verdict (SSL_get_verify_result) and decides by policy
+// (opportunistic STARTTLS delivers anyway; MTA-STS and DANE do not).
+Result<std::shared_ptr<TlsContext>> make_client_tls();
+
 struct TlsSummary {
   std::string version;
   std::string cipher;

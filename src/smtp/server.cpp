@@ -187,6 +187,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       } else {
         log.error(svc + ".deliver_failed", {{"id", txn.id}, {"error", st.error().message}});
       }
+      if (st && queued > 0 && cfg_.on_queued) cfg_.on_queued();
       step = session.on_delivered(st.ok(), st ? "" : "storage error");
       continue;
     }

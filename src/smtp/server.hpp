@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,8 @@ struct ServerConfig {
   // Development: mail for other domains goes to the sender's "Captured" folder instead of
   // the outbound queue, so nothing leaves the machine.
   bool capture_remote = false;
+  // Called after a message with remote recipients was queued (wakes the outbound runner).
+  std::function<void()> on_queued;
   std::size_t max_connections = 1000;
   std::size_t max_connections_per_ip = 20;
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};

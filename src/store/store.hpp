@@ -134,6 +134,7 @@ struct QueuedMessage {
   std::int64_t sender_account = 0;
   bool requiretls = false;
   std::int64_t created = 0;
+  bool delay_notified = false;
   std::vector<QueueRcpt> rcpts;
 };
 
@@ -240,6 +241,19 @@ class Store {
   // hold/release/retry act on the recipients still pending (retry: due now); drop deletes the
   // message. Returns how many recipients it changed; kNoSuchMailbox-style error if no message.
   virtual Result<std::size_t> queue_action(std::int64_t id, QueueAction action) = 0;
+  // Delivery: messages with recipients due at `now` (at most `limit` messages), each listing
+  // only those recipients, now leased until `lease_until` so that a crash in the middle of a
+  // delivery retries them then (at least once, never lost).
+  virtual Result<std::vector<QueuedMessage>> claim_due(std::int64_t now, std::int64_t lease_until,
+                                                       std::size_t limit) = 0;
+  // One attempt's outcome for one recipient (attempts is incremented).
+  virtual Status record_attempt(std::int64_t rcpt_id, RcptState state, std::int64_t next_attempt,
+                                std::string_view error) = 0;
+  // Deletes a message whose recipients are all delivered or bounced; false if some still wait.
+  virtual Result<bool> retire_if_done(std::int64_t queue_id) = 0;
+  virtual Status set_delay_notified(std::int64_t queue_id) = 0;
+  // When the earliest waiting recipient is due (unix seconds), if any.
+  virtual Result<std::optional<std::int64_t>> next_due() = 0;
 
   // Asynchronous, group-committed delivery; done runs on a store thread.
   void deliver(NewMessage msg, DeliverCallback done);

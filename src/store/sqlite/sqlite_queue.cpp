@@ -58,10 +58,15 @@ Status SqliteStore::insert_outbound(const NewMessage& m, const std::string& blob
 
 Result<std::vector<QueuedMessage>> SqliteStore::select_queue(std::string_view where, std::int64_t arg) {
   std::lock_guard lock(mu_);
+  return select_queue_locked(where, arg);
+}
+
+Result<std::vector<QueuedMessage>> SqliteStore::select_queue_locked(std::string_view where, std::int64_t arg,
+                                                                    std::string_view rcpt_where) {
   std::vector<QueuedMessage> out;
   {
     Stmt q(db_.handle(), fmt::format("SELECT id, blob, size, mail_from, dsn, sender_account, requiretls, "
-                                     "created FROM queue WHERE {} ORDER BY id",
+                                     "created, delay_notified FROM queue WHERE {} ORDER BY id",
                                      where));
     q.bind(1, arg);
     while (q.step()) {
@@ -74,13 +79,15 @@ Result<std::vector<QueuedMessage>> SqliteStore::select_queue(std::string_view wh
       m.sender_account = q.int64(5);
       m.requiretls = q.int64(6) != 0;
       m.created = q.int64(7);
+      m.delay_notified = q.int64(8) != 0;
       out.push_back(std::move(m));
     }
     if (q.failed()) return err(q.error());
   }
   for (auto& m : out) {
-    Stmt r(db_.handle(), "SELECT id, rcpt, domain, dsn, state, attempts, next_attempt, last_error "
-                         "FROM queue_rcpts WHERE queue_id = ? ORDER BY id");
+    Stmt r(db_.handle(), fmt::format("SELECT id, rcpt, domain, dsn, state, attempts, next_attempt, last_error "
+                                     "FROM queue_rcpts WHERE queue_id = ?1 AND ({}) ORDER BY id",
+                                     rcpt_where));
     r.bind(1, m.id);
     while (r.step()) {
       QueueRcpt q;
@@ -153,6 +160,81 @@ Result<std::size_t> SqliteStore::queue_action(std::int64_t id, QueueAction actio
     if (auto st = remove_unreferenced({blob}); !st) return st.error();
   }
   return changed;
+}
+
+Result<std::vector<QueuedMessage>> SqliteStore::claim_due(std::int64_t now, std::int64_t lease_until,
+                                                          std::size_t limit) {
+  std::lock_guard lock(mu_);
+  Txn t(db_);
+  if (auto st = t.begin(); !st) return st.error();
+  // The due recipients' messages, oldest first; only the due recipients are listed.
+  std::vector<QueuedMessage> out;
+  {
+    auto r = select_queue_locked(fmt::format("id IN (SELECT DISTINCT queue_id FROM queue_rcpts WHERE state = 'queued' "
+                                             "AND next_attempt <= ?1 ORDER BY queue_id LIMIT {})",
+                                             limit),
+                                 now, fmt::format("state = 'queued' AND next_attempt <= {}", now));
+    if (!r) return r.error();
+    out = std::move(*r);
+  }
+  for (const auto& m : out) {
+    for (const auto& rc : m.rcpts) {
+      Stmt u(db_.handle(), "UPDATE queue_rcpts SET next_attempt = ? WHERE id = ?");
+      u.bind(1, lease_until).bind(2, rc.id);
+      if (auto st = u.done(); !st) return st.error();
+    }
+  }
+  if (auto st = t.commit(); !st) return st.error();
+  return out;
+}
+
+Status SqliteStore::record_attempt(std::int64_t rcpt_id, RcptState state, std::int64_t next_attempt,
+                                   std::string_view error) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(), "UPDATE queue_rcpts SET state = ?, attempts = attempts + 1, next_attempt = ?, "
+                       "last_error = ? WHERE id = ?");
+  u.bind(1, std::string(to_string(state))).bind(2, next_attempt).bind(3, error).bind(4, rcpt_id);
+  return u.done();
+}
+
+Result<bool> SqliteStore::retire_if_done(std::int64_t queue_id) {
+  std::string blob;
+  {
+    std::lock_guard lock(mu_);
+    Txn t(db_);
+    if (auto st = t.begin(); !st) return st.error();
+    {
+      Stmt q(db_.handle(), "SELECT 1 FROM queue_rcpts WHERE queue_id = ? AND state IN ('queued', 'held') LIMIT 1");
+      q.bind(1, queue_id);
+      if (q.step()) return false;
+    }
+    {
+      Stmt q(db_.handle(), "SELECT blob FROM queue WHERE id = ?");
+      q.bind(1, queue_id);
+      if (!q.step()) return false;
+      blob = q.text(0);
+    }
+    Stmt d(db_.handle(), "DELETE FROM queue WHERE id = ?");
+    d.bind(1, queue_id);
+    if (auto st = d.done(); !st) return st.error();
+    if (auto st = t.commit(); !st) return st.error();
+  }
+  if (auto st = remove_unreferenced({blob}); !st) return st.error();
+  return true;
+}
+
+Status SqliteStore::set_delay_notified(std::int64_t queue_id) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(), "UPDATE queue SET delay_notified = 1 WHERE id = ?");
+  u.bind(1, queue_id);
+  return u.done();
+}
+
+Result<std::optional<std::int64_t>> SqliteStore::next_due() {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(), "SELECT min(next_attempt) FROM queue_rcpts WHERE state = 'queued'");
+  if (!q.step() || q.is_null(0)) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(q.int64(0));
 }
 
 // ---- DKIM keys ----

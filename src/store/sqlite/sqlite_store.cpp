@@ -107,6 +107,9 @@ CREATE TABLE dkim_keys(
   created INTEGER NOT NULL,
   PRIMARY KEY(domain, selector));
 )sql",
+    R"sql(
+ALTER TABLE queue ADD COLUMN delay_notified INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 std::int64_t unix_now() {

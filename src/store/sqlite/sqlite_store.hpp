@@ -58,6 +58,11 @@ class SqliteStore final : public Store {
   Result<std::optional<QueuedMessage>> queued_message(std::int64_t id) override;
   Result<std::string> read_queued(const QueuedMessage& m) override;
   Result<std::size_t> queue_action(std::int64_t id, QueueAction action) override;
+  Result<std::vector<QueuedMessage>> claim_due(std::int64_t now, std::int64_t lease_until, std::size_t limit) override;
+  Status record_attempt(std::int64_t rcpt_id, RcptState state, std::int64_t next_attempt, std::string_view error) override;
+  Result<bool> retire_if_done(std::int64_t queue_id) override;
+  Status set_delay_notified(std::int64_t queue_id) override;
+  Result<std::optional<std::int64_t>> next_due() override;
 
   void deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) override;
   Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) override;
@@ -89,6 +94,8 @@ class SqliteStore final : public Store {
   Status insert_delivery(const NewMessage& m, const std::string& blob, std::vector<StoredAt>& stored);
   Status insert_outbound(const NewMessage& m, const std::string& blob);  // sqlite_queue.cpp
   Result<std::vector<QueuedMessage>> select_queue(std::string_view where, std::int64_t arg);
+  Result<std::vector<QueuedMessage>> select_queue_locked(std::string_view where, std::int64_t arg,
+                                                         std::string_view rcpt_where = "1");
   Result<std::vector<MessageInfo>> select_messages(std::string_view where, std::int64_t a,
                                                    std::int64_t b);
   Status remove_unreferenced(const std::vector<std::string>& blobs);

@@ -1,0 +1,79 @@
+// dns/resolver.hpp: asynchronous DNS through libunbound, with DNSSEC validation.
+//
+// One Resolver per process. Queries are coroutines; libunbound resolves on its own thread
+// and hands results back through a pipe that the io_context watches, so no io thread blocks.
+// Upstream: full recursion from the root by default, or the forwarders named in the config
+// (tests point it at a local DNS server). DNSSEC: answers carry libunbound's secure/bogus
+// verdict; DANE uses only secure answers and treats bogus ones as failures.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "base/result.hpp"
+
+namespace mk::dns {
+
+inline constexpr int kA = 1, kMx = 15, kTxt = 16, kAaaa = 28, kTlsa = 52;
+
+struct Config {
+  std::vector<std::string> upstream;  // "127.0.0.1" or "127.0.0.1@5353"; empty: recurse from the root
+  bool dnssec = true;
+  std::string trust_anchor = "/usr/share/dns/root.key";
+  int timeout_ms = 30000;
+};
+
+struct Answer {
+  int rcode = 0;  // 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN
+  bool nxdomain = false;
+  bool secure = false;  // DNSSEC-validated
+  bool bogus = false;   // validation failed: treat as an attack, not as "no data"
+  std::string why_bogus;
+  std::vector<std::string> rdata;  // wire-format RDATA, one per record
+  // A temporary condition: retry later (SERVFAIL, timeouts, bogus).
+  bool temporary() const { return bogus || (rcode != 0 && rcode != 3); }
+};
+
+class Resolver {
+ public:
+  static Result<std::unique_ptr<Resolver>> create(boost::asio::io_context& io, const Config& cfg);
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
+  // Shutdown: pending queries end with an error and no new ones start, so the io_context
+  // can run out of work.
+  void stop();
+
+  // The answer, or an error for a timeout or a local failure. Await it from a strand (every
+  // connection and queue coroutine runs on one).
+  boost::asio::awaitable<Result<Answer>> query(std::string name, int type);
+
+ private:
+  struct Impl;
+  explicit Resolver(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// RDATA decoders (RFC 1035 §3.3.9, §3.4.1, RFC 3596, RFC 6698 §2.1).
+struct Mx {
+  std::uint16_t preference = 0;
+  std::string host;  // lower-case, no trailing dot; "" for the null MX "." (RFC 7505)
+};
+std::optional<Mx> parse_mx(std::string_view rdata);
+std::optional<std::string> parse_address(std::string_view rdata, int type);  // textual IP
+std::optional<std::string> parse_txt(std::string_view rdata);                // strings joined
+struct Tlsa {
+  std::uint8_t usage = 0, selector = 0, matching = 0;
+  std::string data;
+};
+std::optional<Tlsa> parse_tlsa(std::string_view rdata);
+
+}  // namespace mk::dns

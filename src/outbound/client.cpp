@@ -1,0 +1,184 @@
+#include "outbound/client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+
+namespace mk::outbound {
+
+namespace asio = boost::asio;
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kMaxReplyLines = 100;
+constexpr std::size_t kMaxReplyLine = 4096;
+}  // namespace
+
+std::string SmtpReply::text() const {
+  if (lines.empty()) return code ? std::to_string(code) : "no reply";
+  return fmt::format("{} {}", code, lines.front());
+}
+
+std::string SmtpReply::enhanced() const {
+  if (lines.empty()) return {};
+  const std::string& l = lines.front();
+  // "5.1.1 ..." : class.subject.detail with the class matching the reply (RFC 3463).
+  const auto sp = l.find(' ');
+  const std::string_view c = std::string_view(l).substr(0, sp);
+  if (c.size() >= 5 && (c[0] == '2' || c[0] == '4' || c[0] == '5') && c[1] == '.' && c[0] - '0' == code / 100) {
+    for (char ch : c.substr(2))
+      if (!(ch == '.' || (ch >= '0' && ch <= '9'))) return {};
+    return std::string(c);
+  }
+  return {};
+}
+
+void Connection::arm(std::chrono::milliseconds timeout) {
+  timed_out_ = false;
+  timer_.expires_after(timeout);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    timed_out_ = true;
+    boost::system::error_code ignored;
+    sock_.cancel(ignored);
+  });
+}
+
+asio::awaitable<Result<SmtpReply>> Connection::open(std::string ip, std::uint16_t port,
+                                                     std::chrono::milliseconds timeout) {
+  boost::system::error_code ec;
+  const auto addr = asio::ip::make_address(ip, ec);
+  if (ec) co_return err(fmt::format("bad address {}", ip));
+  arm(timeout);
+  auto [cec] = co_await sock_.async_connect({addr, port}, kTuple);
+  timer_.cancel();
+  if (cec) co_return err(timed_out_ ? "connection timed out" : cec.message());
+  sock_.set_option(net::tcp::no_delay(true), ec);
+  stream_ = std::make_unique<net::Stream>(std::move(sock_));
+  auto greeting = co_await read_reply(timeout);
+  co_return greeting;
+}
+
+asio::awaitable<bool> Connection::write(std::string_view data, std::chrono::milliseconds timeout) {
+  arm(timeout);
+  auto ec = co_await stream_->write_all(data);
+  timer_.cancel();
+  co_return !ec && !timed_out_;
+}
+
+asio::awaitable<SmtpReply> Connection::read_reply(std::chrono::milliseconds timeout) {
+  SmtpReply r;
+  arm(timeout);
+  for (;;) {
+    auto eol = in_.find("\r\n");
+    if (eol == std::string::npos) {
+      if (in_.size() > kMaxReplyLine) break;
+      const std::size_t old = in_.size();
+      in_.resize(old + 16384);
+      auto [ec, n] = co_await stream_->read_some(asio::buffer(in_.data() + old, 16384));
+      in_.resize(old + n);
+      if (ec) break;
+      continue;
+    }
+    std::string line = in_.substr(0, eol);
+    in_.erase(0, eol + 2);
+    if (line.size() < 3 || r.lines.size() > kMaxReplyLines) break;
+    auto code = parse_u64(std::string_view(line).substr(0, 3));
+    if (!code || *code < 200 || *code > 599) break;
+    r.code = int(*code);
+    r.lines.push_back(line.size() > 4 ? line.substr(4) : "");
+    if (line.size() == 3 || line[3] == ' ') {
+      timer_.cancel();
+      co_return r;
+    }
+  }
+  timer_.cancel();
+  co_return SmtpReply{};  // lost, timed out or not SMTP
+}
+
+asio::awaitable<SmtpReply> Connection::command(std::string line, std::chrono::milliseconds timeout) {
+  line += "\r\n";
+  if (!co_await write(line, timeout)) co_return SmtpReply{};
+  // Not "co_return co_await ...": GCC 12 miscompiles it (SIGILL at run time).
+  auto r = co_await read_reply(timeout);
+  co_return r;
+}
+
+asio::awaitable<SmtpReply> Connection::ehlo(std::string name, std::chrono::milliseconds timeout) {
+  std::string line = "EHLO " + name;
+  auto r = co_await command(line, timeout);
+  ext_.clear();
+  if (r.code == 250)
+    for (std::size_t i = 1; i < r.lines.size(); ++i) ext_.push_back(to_upper(r.lines[i]));
+  co_return r;
+}
+
+bool Connection::has(std::string_view e) const {
+  for (const auto& x : ext_)
+    if (x == e || (x.size() > e.size() && x.compare(0, e.size(), e) == 0 && x[e.size()] == ' ')) return true;
+  return false;
+}
+
+std::uint64_t Connection::size_limit() const {
+  for (const auto& x : ext_)
+    if (x.starts_with("SIZE ")) return parse_u64(x.substr(5)).value_or(0);
+  return 0;
+}
+
+asio::awaitable<Result<void>> Connection::starttls(net::TlsContext& ctx, std::string host,
+                                                    std::chrono::milliseconds timeout) {
+  std::string verb = "STARTTLS";
+  auto r = co_await command(verb, timeout);
+  if (r.code != 220) co_return err("STARTTLS refused: " + r.text());
+  if (!in_.empty()) co_return err("data after STARTTLS reply");  // CVE-2011-0411 from the other side
+  arm(timeout);
+  auto ec = co_await stream_->start_tls_client(ctx, host);
+  timer_.cancel();
+  if (ec) co_return err("TLS handshake failed: " + (timed_out_ ? std::string("timeout") : ec.message()));
+  co_return Result<void>{};
+}
+
+asio::awaitable<SmtpReply> Connection::data(std::string_view message, std::chrono::milliseconds timeout) {
+  std::string verb = "DATA";
+  auto r = co_await command(verb, timeout);
+  if (r.code != 354) co_return r;
+  // Dot-stuffing (RFC 5321 §4.5.2), in pieces so a large message is not copied whole.
+  std::string chunk;
+  std::size_t pos = 0;
+  bool line_start = true;
+  while (pos < message.size()) {
+    chunk.clear();
+    while (pos < message.size() && chunk.size() < 65536) {
+      const char c = message[pos++];
+      if (line_start && c == '.') chunk += '.';
+      chunk += c;
+      line_start = c == '\n';
+    }
+    if (!co_await write(chunk, timeout)) co_return SmtpReply{};
+  }
+  const std::string_view end = message.ends_with("\r\n") ? ".\r\n" : "\r\n.\r\n";
+  if (!co_await write(end, timeout)) co_return SmtpReply{};
+  auto reply = co_await read_reply(timeout);
+  co_return reply;
+}
+
+void Connection::close() {
+  timer_.cancel();
+  if (stream_) stream_->close();
+  boost::system::error_code ignored;
+  sock_.close(ignored);
+}
+
+std::string xtext_encode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 33 || c > 126 || c == '+' || c == '=') out += fmt::format("+{:02X}", c);
+    else out += char(c);
+  }
+  return out;
+}
+
+}  // namespace mk::outbound

@@ -1,0 +1,454 @@
+#include "outbound/runner.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "outbound/dsn.hpp"
+#include "smtp/local_delivery.hpp"
+
+namespace mk::outbound {
+
+namespace asio = boost::asio;
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+std::int64_t now_s() { return std::int64_t(std::time(nullptr)); }
+
+bool needs_8bit(std::string_view data) {
+  return std::any_of(data.begin(), data.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+bool non_ascii(std::string_view s) { return needs_8bit(s); }
+
+// "NOTIFY=FAILURE,DELAY ORCPT=rfc822;a@b" -> the values (ORCPT is stored last, decoded).
+std::string dsn_param(std::string_view dsn, std::string_view key, bool to_end) {
+  const std::string k = std::string(key) + "=";
+  auto p = dsn.find(k);
+  if (p == std::string_view::npos || (p > 0 && dsn[p - 1] != ' ')) return {};
+  auto v = dsn.substr(p + k.size());
+  if (!to_end) v = v.substr(0, v.find(' '));
+  return std::string(v);
+}
+
+bool wants(std::string_view rcpt_dsn, std::string_view what) {
+  const std::string notify = to_upper(dsn_param(rcpt_dsn, "NOTIFY", false));
+  if (notify.empty()) return true;  // default: FAILURE, and DELAY at our discretion
+  if (notify == "NEVER") return false;
+  return notify.find(what) != std::string::npos;
+}
+
+// The enhanced code of a reply, or one made from its class.
+std::string status_of(const SmtpReply& r, std::string_view fallback) {
+  auto e = r.enhanced();
+  return e.empty() ? std::string(fallback) : e;
+}
+
+}  // namespace
+
+Runner::Runner(asio::io_context& io, RunnerConfig cfg, store::Store& store, dns::Resolver& resolver,
+               std::shared_ptr<net::TlsContext> tls, log::Logger log)
+    : io_(io),
+      cfg_(std::move(cfg)),
+      store_(store),
+      resolver_(resolver),
+      tls_(std::move(tls)),
+      log_(std::move(log)),
+      strand_(asio::make_strand(io)),
+      wake_timer_(strand_),
+      done_timer_(strand_) {}
+
+void Runner::start() { asio::co_spawn(strand_, loop(), asio::detached); }
+
+void Runner::wake() {
+  asio::post(strand_, [this] {
+    woken_ = true;
+    wake_timer_.cancel();
+  });
+}
+
+void Runner::stop() {
+  stopping_ = true;
+  asio::post(strand_, [this] {
+    wake_timer_.cancel();
+    done_timer_.cancel();
+  });
+  std::lock_guard lock(conns_mu_);
+  for (auto* c : conns_) c->close();
+}
+
+std::int64_t Runner::backoff(int attempts) const {
+  // 5 min, 10, 20, ... up to 4 h, with +-10% jitter so retries do not arrive in step.
+  double s = double(cfg_.min_backoff.count());
+  for (int i = 1; i < attempts && s < double(cfg_.max_backoff.count()); ++i) s *= 2;
+  s = std::min(s, double(cfg_.max_backoff.count()));
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter(0.9, 1.1);
+  return std::int64_t(s * jitter(rng));
+}
+
+asio::awaitable<void> Runner::loop() {
+  while (!stopping_) {
+    woken_ = false;
+    const std::int64_t now = now_s();
+    auto due = store_.claim_due(now, now + cfg_.lease.count(), cfg_.batch);
+    if (!due) {
+      log_.error("outbound.claim_failed", {{"error", due.error().message}});
+    } else if (!due->empty()) {
+      // Group by domain; each domain's messages are shared among up to N connections.
+      std::map<std::string, std::vector<Job>> by_domain;
+      for (auto& m : *due) {
+        std::map<std::string, Job> per;
+        for (auto& r : m.rcpts) {
+          auto& j = per[r.domain];
+          if (j.msg.id == 0) {
+            j.msg = m;
+            j.msg.rcpts.clear();
+          }
+          j.msg.rcpts.push_back(r);
+        }
+        for (auto& [d, j] : per) by_domain[d].push_back(std::move(j));
+      }
+      for (auto& [domain, jobs] : by_domain) {
+        const std::size_t n = std::min(cfg_.connections_per_domain, jobs.size());
+        std::vector<std::vector<Job>> chunks(n);
+        for (std::size_t i = 0; i < jobs.size(); ++i) chunks[i % n].push_back(std::move(jobs[i]));
+        for (auto& chunk : chunks) {
+          ++active_;
+          asio::co_spawn(asio::make_strand(io_), deliver(domain, std::move(chunk)), [this](std::exception_ptr e) {
+            if (e) log_.error("outbound.task_failed", {});
+            asio::post(strand_, [this] {
+              --active_;
+              done_timer_.cancel();
+            });
+          });
+        }
+      }
+      while (active_ > 0) {
+        done_timer_.expires_at(std::chrono::steady_clock::time_point::max());
+        auto [ec] = co_await done_timer_.async_wait(kTuple);
+        (void)ec;
+      }
+      if (due->size() >= cfg_.batch) continue;  // more may be due now
+    }
+    if (stopping_) break;
+    if (woken_) continue;
+    // Sleep until the next recipient is due (at most a minute), or until wake().
+    std::int64_t wait = 60;
+    if (auto next = store_.next_due(); next && *next) wait = std::clamp<std::int64_t>(**next - now_s(), 1, 60);
+    wake_timer_.expires_after(std::chrono::seconds(wait));
+    auto [ec] = co_await wake_timer_.async_wait(kTuple);
+    (void)ec;
+  }
+}
+
+asio::awaitable<Runner::Route> Runner::route(const std::string& domain) {
+  Route r;
+  auto mx = co_await resolver_.query(domain, dns::kMx);
+  if (!mx || mx->temporary()) {
+    r.temporary = true;
+    r.status = "4.4.3";
+    r.error = !mx ? mx.error().message
+                  : fmt::format("DNS failure looking up the MX of {}{}", domain,
+                                mx->bogus ? " (DNSSEC validation failed: " + mx->why_bogus + ")" : "");
+    co_return r;
+  }
+  if (mx->nxdomain) {
+    r.status = "5.1.2";
+    r.error = fmt::format("domain {} does not exist", domain);
+    co_return r;
+  }
+  std::vector<dns::Mx> list;
+  for (const auto& d : mx->rdata)
+    if (auto m = dns::parse_mx(d)) list.push_back(*m);
+  if (list.size() == 1 && list[0].host.empty()) {
+    r.status = "5.1.10";
+    r.error = fmt::format("domain {} does not accept mail (null MX, RFC 7505)", domain);
+    co_return r;
+  }
+  std::erase_if(list, [](const dns::Mx& m) { return m.host.empty(); });
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  std::shuffle(list.begin(), list.end(), rng);  // equal preferences share the load
+  std::stable_sort(list.begin(), list.end(), [](const dns::Mx& a, const dns::Mx& b) { return a.preference < b.preference; });
+  if (list.empty()) list.push_back(dns::Mx{0, domain});  // no MX: the domain itself (RFC 5321 §5.1)
+  bool dns_trouble = false;
+  for (const auto& m : list) {
+    Host h{m.host, {}};
+    for (int type : {dns::kAaaa, dns::kA}) {
+      auto a = co_await resolver_.query(m.host, type);
+      if (!a || a->temporary()) {
+        dns_trouble = true;
+        continue;
+      }
+      for (const auto& d : a->rdata)
+        if (auto ip = dns::parse_address(d, type)) h.addrs.push_back(*ip);
+    }
+    if (!h.addrs.empty()) r.hosts.push_back(std::move(h));
+  }
+  if (r.hosts.empty()) {
+    r.temporary = true;
+    r.status = "4.4.4";
+    r.error = fmt::format("no address for the mail hosts of {}{}", domain, dns_trouble ? " (DNS failure)" : "");
+  }
+  co_return r;
+}
+
+asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs) {
+  auto rt = co_await route(domain);
+  if (rt.hosts.empty()) {
+    for (const auto& j : jobs) {
+      std::vector<Outcome> out(j.msg.rcpts.size(),
+                               Outcome{rt.temporary ? store::RcptState::queued : store::RcptState::bounced, rt.status,
+                                       rt.error, ""});
+      finish(j, out);
+    }
+    co_return;
+  }
+  auto ex = co_await asio::this_coro::executor;
+  std::unique_ptr<Connection> conn;
+  std::string mx;
+  auto track = [this](Connection* c, bool add) {
+    std::lock_guard lock(conns_mu_);
+    if (add) conns_.insert(c);
+    else conns_.erase(c);
+  };
+  auto drop = [&] {
+    if (!conn) return;
+    track(conn.get(), false);
+    conn->close();
+    conn.reset();
+  };
+  std::string last_error = "no mail host could be reached";
+  // Opens a session with the first host that answers; opportunistic STARTTLS.
+  auto connect = [&]() -> asio::awaitable<bool> {
+    for (const auto& h : rt.hosts) {
+      for (const auto& ip : h.addrs) {
+        for (bool try_tls : {true, false}) {
+          if (stopping_) co_return false;
+          auto c = std::make_unique<Connection>(ex);
+          track(c.get(), true);
+          auto greet = co_await c->open(ip, cfg_.port, cfg_.connect_timeout);
+          auto fail = [&](std::string why) {
+            last_error = fmt::format("{} [{}]: {}", h.name, ip, why);
+            track(c.get(), false);
+            c->close();
+          };
+          if (!greet || greet->code != 220) {
+            fail(!greet ? greet.error().message : greet->text());
+            break;  // next address
+          }
+          auto hello = co_await c->ehlo(cfg_.hostname, cfg_.command_timeout);
+          if (hello.code != 250) {
+            fail("EHLO: " + hello.text());
+            break;
+          }
+          if (try_tls && tls_ && c->has("STARTTLS")) {
+            auto t = co_await c->starttls(*tls_, h.name, cfg_.command_timeout);
+            if (!t) {
+              fail(t.error().message);
+              log_.warn("outbound.tls_failed", {{"host", h.name}, {"ip", ip}, {"error", t.error().message}});
+              continue;  // opportunistic: the same address again, without TLS
+            }
+            hello = co_await c->ehlo(cfg_.hostname, cfg_.command_timeout);
+            if (hello.code != 250) {
+              fail("EHLO after STARTTLS: " + hello.text());
+              break;
+            }
+          }
+          conn = std::move(c);
+          mx = h.name;
+          co_return true;
+        }
+      }
+    }
+    co_return false;
+  };
+  for (const auto& job : jobs) {
+    std::vector<Outcome> out(job.msg.rcpts.size());
+    bool done = false;
+    for (int tries = 0; tries < 2 && !done && !stopping_; ++tries) {
+      if (!conn && !co_await connect()) break;
+      done = co_await send_one(*conn, mx, job, out);
+      if (!done) {
+        last_error = mx + ": connection lost during the transaction";
+        drop();
+      }
+    }
+    if (!done)
+      for (auto& o : out)
+        if (o.state == store::RcptState::queued && o.error.empty()) o = Outcome{store::RcptState::queued, "4.4.1", last_error, ""};
+    finish(job, out);
+  }
+  if (conn) {
+    std::string quit = "QUIT";
+    (void)co_await conn->command(quit, std::chrono::seconds(10));
+    drop();
+  }
+}
+
+asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, const Job& job, std::vector<Outcome>& out) {
+  const auto& m = job.msg;
+  auto all = [&](store::RcptState s, std::string status, std::string error) {
+    for (auto& o : out)
+      if (o.state == store::RcptState::queued && o.error.empty()) o = Outcome{s, status, error, mx};
+  };
+  auto data = store_.read_queued(m);
+  if (!data) {
+    all(store::RcptState::queued, "4.3.0", "cannot read the queued message: " + data.error().message);
+    co_return true;
+  }
+  const bool eight_bit = needs_8bit(*data);
+  bool utf8 = non_ascii(m.mail_from);
+  for (const auto& r : m.rcpts) utf8 |= non_ascii(r.rcpt);
+  if (eight_bit && !c.has("8BITMIME")) {
+    all(store::RcptState::bounced, "5.6.3", mx + " does not accept 8-bit mail (no 8BITMIME)");
+    co_return true;
+  }
+  if (utf8 && !c.has("SMTPUTF8")) {
+    all(store::RcptState::bounced, "5.6.7", mx + " does not accept internationalized addresses (no SMTPUTF8)");
+    co_return true;
+  }
+  if (auto limit = c.size_limit(); limit && data->size() > limit) {
+    all(store::RcptState::bounced, "5.3.4", fmt::format("{} accepts at most {} bytes", mx, limit));
+    co_return true;
+  }
+  const bool dsn = c.has("DSN");
+  std::string mail = fmt::format("MAIL FROM:<{}> SIZE={}", m.mail_from, data->size());
+  if (eight_bit) mail += " BODY=8BITMIME";
+  if (utf8) mail += " SMTPUTF8";
+  if (dsn) {
+    if (auto ret = dsn_param(m.dsn, "RET", false); !ret.empty()) mail += " RET=" + ret;
+    if (auto envid = dsn_param(m.dsn, "ENVID", true); !envid.empty()) mail += " ENVID=" + xtext_encode(envid);
+  }
+  auto r = co_await c.command(mail, cfg_.command_timeout);
+  if (r.code == 0) co_return false;
+  if (r.code >= 400) {
+    all(r.code >= 500 ? store::RcptState::bounced : store::RcptState::queued, status_of(r, r.code >= 500 ? "5.0.0" : "4.0.0"),
+        r.text());
+    std::string rset = "RSET";
+    (void)co_await c.command(rset, cfg_.command_timeout);
+    co_return true;
+  }
+  std::vector<std::size_t> accepted;
+  for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
+    std::string rcpt = fmt::format("RCPT TO:<{}>", m.rcpts[i].rcpt);
+    if (dsn) {
+      if (auto n = dsn_param(m.rcpts[i].dsn, "NOTIFY", false); !n.empty()) rcpt += " NOTIFY=" + n;
+      if (auto o = dsn_param(m.rcpts[i].dsn, "ORCPT", true); !o.empty()) {
+        const auto semi = o.find(';');
+        rcpt += " ORCPT=" + (semi == std::string::npos ? "rfc822;" + xtext_encode(o)
+                                                       : o.substr(0, semi + 1) + xtext_encode(o.substr(semi + 1)));
+      }
+    }
+    auto rr = co_await c.command(rcpt, cfg_.command_timeout);
+    if (rr.code == 0) co_return false;
+    if (rr.code < 300) accepted.push_back(i);
+    else
+      out[i] = Outcome{rr.code >= 500 ? store::RcptState::bounced : store::RcptState::queued,
+                       status_of(rr, rr.code >= 500 ? "5.0.0" : "4.0.0"), rr.text(), mx};
+  }
+  if (accepted.empty()) {
+    std::string rset = "RSET";
+    (void)co_await c.command(rset, cfg_.command_timeout);
+    co_return true;
+  }
+  auto dr = co_await c.data(*data, cfg_.data_timeout);
+  if (dr.code == 0) co_return false;  // unknown: retried (the peer may have it: at least once)
+  for (auto i : accepted) {
+    if (dr.code < 300) out[i] = Outcome{store::RcptState::delivered, status_of(dr, "2.0.0"), dr.text(), mx};
+    else
+      out[i] = Outcome{dr.code >= 500 ? store::RcptState::bounced : store::RcptState::queued,
+                       status_of(dr, dr.code >= 500 ? "5.0.0" : "4.0.0"), dr.text(), mx};
+  }
+  co_return true;
+}
+
+void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes) {
+  const auto& m = job.msg;
+  const std::int64_t now = now_s();
+  std::vector<std::pair<store::QueueRcpt, Outcome>> bounced, delayed;
+  for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
+    const auto& rc = m.rcpts[i];
+    Outcome o = outcomes[i];
+    if (o.state == store::RcptState::queued && now - m.created >= cfg_.max_age.count()) {
+      o = Outcome{store::RcptState::bounced, "4.4.7",
+                  fmt::format("delivery time expired after {} days; last error: {}", cfg_.max_age.count() / 86400, o.error),
+                  o.remote};
+    }
+    const std::int64_t next = o.state == store::RcptState::queued ? now + backoff(rc.attempts + 1) : 0;
+    if (auto st = store_.record_attempt(rc.id, o.state, next, o.error); !st)
+      log_.error("outbound.record_failed", {{"queue_id", m.id}, {"error", st.error().message}});
+    const char* event = o.state == store::RcptState::delivered ? "outbound.delivered"
+                        : o.state == store::RcptState::bounced ? "outbound.bounced"
+                                                               : "outbound.deferred";
+    log_.info(event, {{"queue_id", m.id}, {"rcpt", log_safe(rc.rcpt)}, {"relay", o.remote}, {"status", o.status},
+                      {"reply", log_safe(o.error, 300)}, {"attempts", rc.attempts + 1}});
+    if (o.state == store::RcptState::bounced) bounced.emplace_back(rc, o);
+    if (o.state == store::RcptState::queued) delayed.emplace_back(rc, o);
+  }
+  if (!bounced.empty()) notify_sender(m, bounced, false);
+  if (!delayed.empty() && !m.delay_notified && cfg_.delay_warning.count() > 0 &&
+      now - m.created >= cfg_.delay_warning.count()) {
+    notify_sender(m, delayed, true);
+    (void)store_.set_delay_notified(m.id);
+  }
+  if (auto r = store_.retire_if_done(m.id); !r)
+    log_.error("outbound.retire_failed", {{"queue_id", m.id}, {"error", r.error().message}});
+}
+
+void Runner::notify_sender(const store::QueuedMessage& m,
+                           const std::vector<std::pair<store::QueueRcpt, Outcome>>& rcpts, bool delayed) {
+  if (m.mail_from.empty()) return;  // never a notification about a notification
+  DsnInput in;
+  in.reporting_mta = cfg_.hostname;
+  in.to = m.mail_from;
+  in.envid = dsn_param(m.dsn, "ENVID", true);
+  in.headers_only = dsn_param(m.dsn, "RET", false) == "HDRS";
+  in.delayed = delayed;
+  in.arrival = m.created;
+  in.now = now_s();
+  in.retry_until = m.created + cfg_.max_age.count();
+  for (const auto& [rc, o] : rcpts) {
+    if (!wants(rc.dsn, delayed ? "DELAY" : "FAILURE")) continue;
+    in.rcpts.push_back(DsnRecipient{rc.rcpt, dsn_param(rc.dsn, "ORCPT", true), o.status, o.remote, o.error});
+  }
+  if (in.rcpts.empty()) return;
+  auto data = store_.read_queued(m);
+  if (!data) {
+    log_.error("outbound.dsn_failed", {{"queue_id", m.id}, {"error", data.error().message}});
+    return;
+  }
+  in.original = *data;
+  store::NewMessage n;
+  n.data = std::make_shared<const std::string>(make_dsn(in));
+  n.mail_from = "";
+  n.internaldate = in.now;
+  // A local sender gets it in their mailbox; anyone else through the queue, from <>.
+  auto sender = message::parse_mailbox(m.mail_from);
+  smtp::LocalRecipients local(store_);
+  auto v = sender ? local.resolve(*sender) : smtp::RcptVerdict{};
+  if (v.kind == smtp::RcptVerdict::Kind::accept) {
+    smtp::Transaction t;
+    t.rcpts.push_back(smtp::Recipient{m.mail_from, v.target, {}});
+    auto local_msg = smtp::to_new_message(t);
+    n.deliveries = std::move(local_msg.deliveries);
+  } else {
+    n.outbound.push_back(store::OutboundRcpt{m.mail_from, "NOTIFY=NEVER"});
+  }
+  if (auto st = store_.deliver_sync(n); !st)
+    log_.error("outbound.dsn_failed", {{"queue_id", m.id}, {"error", st.error().message}});
+  else
+    log_.info(delayed ? "outbound.delay_notice" : "outbound.bounce_sent", {{"queue_id", m.id}, {"to", log_safe(m.mail_from)}});
+}
+
+}  // namespace mk::outbound

@@ -1,0 +1,107 @@
+// outbound/runner.hpp: delivers the outbound queue to remote MX hosts.
+//
+// A loop claims due recipients from the store (leasing them, so a crash retries them rather
+// than losing them), groups them by domain and delivers each group over one connection per
+// chunk, up to connections_per_domain at once. Each recipient ends delivered (2xx), bounced
+// (5xx, a null MX, a non-existent domain, or expiry after max_age) or deferred with
+// exponential backoff. Bounces and delay notices (RFC 3464) go to the sender: into their
+// mailbox when the sender is local, else through this queue with a null reverse path.
+// Routing: MX by preference, else the domain's own A/AAAA (RFC 5321 §5.1); a null MX
+// (RFC 7505) refuses mail. TLS: opportunistic STARTTLS; a failed handshake falls back to
+// plain text for this attempt (MTA-STS/DANE enforcement comes on top of this).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "base/log.hpp"
+#include "dns/resolver.hpp"
+#include "net/tls.hpp"
+#include "outbound/client.hpp"
+#include "store/store.hpp"
+
+namespace mk::outbound {
+
+struct RunnerConfig {
+  std::string hostname;  // EHLO name, Reporting-MTA
+  std::uint16_t port = 25;
+  std::chrono::seconds max_age{std::chrono::hours(24 * 5)};
+  std::chrono::seconds delay_warning{std::chrono::hours(4)};
+  std::chrono::seconds min_backoff{std::chrono::minutes(5)};
+  std::chrono::seconds max_backoff{std::chrono::hours(4)};
+  std::chrono::seconds lease{std::chrono::minutes(15)};
+  std::size_t connections_per_domain = 5;
+  std::size_t batch = 500;  // messages claimed per round
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
+  std::chrono::milliseconds data_timeout{std::chrono::minutes(10)};
+};
+
+class Runner {
+ public:
+  Runner(boost::asio::io_context& io, RunnerConfig cfg, store::Store& store, dns::Resolver& resolver,
+         std::shared_ptr<net::TlsContext> tls, log::Logger log);
+  void start();
+  // New mail was queued: look now rather than at the next scheduled round.
+  void wake();
+  // Stops claiming; connections in flight are closed (their recipients retry after the lease).
+  void stop();
+
+ private:
+  struct Host {
+    std::string name;
+    std::vector<std::string> addrs;
+  };
+  struct Route {
+    std::vector<Host> hosts;
+    bool temporary = false;  // DNS failure: retry later
+    std::string status, error;  // a failure for every recipient of the domain
+  };
+  struct Outcome {
+    store::RcptState state = store::RcptState::queued;  // queued = deferred
+    std::string status;  // enhanced code for a DSN
+    std::string error;   // reply or reason
+    std::string remote;  // MX host that answered
+  };
+  // One message's recipients at one domain.
+  struct Job {
+    store::QueuedMessage msg;  // only this domain's recipients
+  };
+
+  boost::asio::awaitable<void> loop();
+  boost::asio::awaitable<Route> route(const std::string& domain);
+  boost::asio::awaitable<void> deliver(std::string domain, std::vector<Job> jobs);
+  boost::asio::awaitable<bool> send_one(Connection& c, const std::string& mx, const Job& job,
+                                        std::vector<Outcome>& out);
+  void finish(const Job& job, const std::vector<Outcome>& outcomes);
+  void notify_sender(const store::QueuedMessage& m, const std::vector<std::pair<store::QueueRcpt, Outcome>>& rcpts,
+                     bool delayed);
+  std::int64_t backoff(int attempts) const;
+
+  boost::asio::io_context& io_;
+  RunnerConfig cfg_;
+  store::Store& store_;
+  dns::Resolver& resolver_;
+  std::shared_ptr<net::TlsContext> tls_;
+  log::Logger log_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::steady_timer wake_timer_;
+  boost::asio::steady_timer done_timer_;
+  std::atomic<bool> stopping_{false};
+  bool woken_ = false;  // strand_ only
+  std::size_t active_ = 0;  // delivery tasks of this round still running (strand_ only)
+  std::mutex conns_mu_;
+  std::set<Connection*> conns_;
+};
+
+}  // namespace mk::outbound

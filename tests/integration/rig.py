@@ -1,0 +1,159 @@
+"""The loopback rig for outbound delivery tests: a DNS server for test zones and scripted
+SMTP servers (aiosmtpd) listening on port 25 of other 127.0.0.x addresses, as the remote
+MX hosts. Needs root (port 25) and Debian's python3-dnslib and python3-aiosmtpd."""
+import os
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as AioSMTP
+from dnslib import AAAA, MX, QTYPE, RCODE, RR, TXT, A
+from dnslib.server import BaseResolver, DNSServer
+
+
+class Zones(BaseResolver):
+    """Answers from a dict {name: [(type, rdata)]}; names not listed are NXDOMAIN."""
+
+    def __init__(self):
+        self.records = {}
+
+    def add(self, name, rtype, value):
+        self.records.setdefault(name.rstrip(".").lower(), []).append((rtype, value))
+
+    def resolve(self, request, handler):
+        reply = request.reply()
+        qname = str(request.q.qname).rstrip(".").lower()
+        qtype = QTYPE[request.q.qtype]
+        if qname not in self.records:
+            reply.header.rcode = RCODE.NXDOMAIN
+            return reply
+        for rtype, value in self.records[qname]:
+            if rtype != qtype:
+                continue
+            if rtype == "MX":
+                rdata = MX(value[0], value[1])
+            elif rtype == "A":
+                rdata = A(value)
+            elif rtype == "AAAA":
+                rdata = AAAA(value)
+            elif rtype == "TXT":
+                rdata = TXT(value)
+            else:
+                continue
+            reply.add_answer(RR(request.q.qname, QTYPE.reverse[rtype], rdata=rdata, ttl=60))
+        return reply
+
+
+class Dns:
+    def __init__(self):
+        self.zones = Zones()
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.udp = DNSServer(self.zones, port=self.port, address="127.0.0.1")
+        self.tcp = DNSServer(self.zones, port=self.port, address="127.0.0.1", tcp=True)
+        self.udp.start_thread()
+        self.tcp.start_thread()
+
+    def stop(self):
+        self.udp.stop()
+        self.tcp.stop()
+
+
+def self_signed(directory, host):
+    cert, key = os.path.join(directory, host + ".crt"), os.path.join(directory, host + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=" + host,
+                    "-addext", "subjectAltName=DNS:" + host], check=True, capture_output=True)
+    return cert, key
+
+
+class Received:
+    def __init__(self, envelope, session):
+        self.mail_from = envelope.mail_from
+        self.rcpt_tos = list(envelope.rcpt_tos)
+        self.data = envelope.original_content or envelope.content
+        self.tls = session.ssl is not None
+        self.mail_options = list(envelope.mail_options)
+        self.rcpt_options = list(envelope.rcpt_options)
+
+
+class Handler:
+    """Records messages. rcpt_replies: {address: [reply, ...]} consumed in order, then 250."""
+
+    def __init__(self):
+        self.messages = []
+        self.rcpt_replies = {}
+        self.lock = threading.Lock()
+        self.connections = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            queue = self.rcpt_replies.get(address.lower())
+            if queue:
+                return queue.pop(0)
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(Received(envelope, session))
+        return "250 2.0.0 Accepted"
+
+    def wait(self, n, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if len(self.messages) >= n:
+                    return self.messages[:n]
+            time.sleep(0.1)
+        raise AssertionError("expected %d messages, got %d" % (n, len(self.messages)))
+
+
+class Mx:
+    """An aiosmtpd server on ip:25, with STARTTLS unless tls=False."""
+
+    def __init__(self, ip, host, certdir, tls=True):
+        self.handler = Handler()
+        ctx = None
+        if tls:
+            cert, key = self_signed(certdir, host)
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(cert, key)
+        self.controller = Controller(self.handler, hostname=ip, port=25, tls_context=ctx,
+                                     require_starttls=False, server_hostname=host)
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+
+class Rig:
+    """DNS plus MX servers; mailkeep is pointed at the DNS with these config entries."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="mk-rig-")
+        self.dns = Dns()
+        self.mxs = []
+
+    def config(self):
+        return {"dns.upstream": '["127.0.0.1@%d"]' % self.dns.port, "dns.dnssec": "false"}
+
+    def mx(self, domain, ip, host=None, tls=True, preference=10):
+        host = host or "mx." + domain
+        self.dns.zones.add(domain, "MX", (host, preference))
+        self.dns.zones.add(host, "A", ip)
+        m = Mx(ip, host, self.dir, tls=tls)
+        self.mxs.append(m)
+        return m.handler
+
+    def stop(self):
+        for m in self.mxs:
+            m.stop()
+        self.dns.stop()

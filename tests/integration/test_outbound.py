@@ -1,0 +1,132 @@
+"""Outbound delivery end to end on the loopback rig: mail submitted to mailkeep reaches
+scripted MX hosts (aiosmtpd on 127.0.0.x:25) found through a test DNS server, signed and
+over STARTTLS; temporary failures are retried, permanent ones and undeliverable domains
+come back to the sender as RFC 3464 bounces, and nothing leaves the queue unaccounted."""
+import email
+import os
+import re
+import smtplib
+import time
+import unittest
+
+import dkim
+
+import mkharness as mk
+import rig as rigmod
+
+USER = "me@localhost"
+
+
+class OutboundTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("the rig binds port 25 on 127.0.0.x: run as root")
+        cls.rig = rigmod.Rig()
+        z = cls.rig.dns.zones
+        cls.ok = cls.rig.mx("remote.example", "127.0.0.2")
+        cls.flaky = cls.rig.mx("flaky.example", "127.0.0.3", tls=False)
+        cls.flaky.rcpt_replies["bob@flaky.example"] = ["451 4.7.1 Greylisted, come back later"]
+        cls.rejecting = cls.rig.mx("reject.example", "127.0.0.4")
+        cls.rejecting.rcpt_replies["nobody@reject.example"] = ["550 5.1.1 No such user here"] * 5
+        z.add("nullmx.example", "MX", (".", 0))
+        z.add("down.example", "MX", ("mx.down.example", 10))
+        z.add("down.example", "MX", ("mx2.down.example", 20))
+        z.add("mx.down.example", "A", "127.0.0.9")  # nothing listens there
+        z.add("mx2.down.example", "A", "127.0.0.10")
+        # A domain without MX: its own address is the mail host (RFC 5321 section 5.1).
+        cls.implicit = cls.rig.mx("implicit-host.example", "127.0.0.5")
+        z.add("implicit.example", "A", "127.0.0.5")
+        config = dict(cls.rig.config())
+        config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "log.level": '"debug"'})
+        cls.srv = mk.Server(extra_config=config).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.srv.stop()
+        cls.srv.cleanup()
+        cls.rig.stop()
+        assert code == 0, "mailkeep exited with %s" % code
+
+    def submit(self, rcpts, subject):
+        msg = "From: Me <%s>\r\nTo: %s\r\nSubject: %s\r\n\r\nHello from mailkeep.\r\n" % (
+            USER, ", ".join(rcpts), subject)
+        with smtplib.SMTP("127.0.0.1", self.srv.submission_port, timeout=20) as s:
+            s.starttls(context=mk.client_tls_context())
+            s.login(USER, mk.PASSWORD)
+            s.sendmail(USER, rcpts, msg.encode(), rcpt_options=["NOTIFY=FAILURE,DELAY"])
+
+    def bounce_for(self, rcpt, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for _, m in self.srv.messages():
+                if b"multipart/report" in m and b"Final-Recipient: rfc822; " + rcpt.encode() in m:
+                    return m
+            time.sleep(0.2)
+        self.fail("no bounce for %s" % rcpt)
+
+    def queue_list(self):
+        return self.srv.cli("queue", "list").stdout
+
+    def test_delivered_signed_over_tls(self):
+        self.submit(["alice@remote.example"], "to the remote MX")
+        got = [m for m in self.ok.wait(1) if b"to the remote MX" in m.data]
+        self.assertEqual(len(got), 1)
+        m = got[0]
+        self.assertEqual(m.mail_from, USER)
+        self.assertEqual(m.rcpt_tos, ["alice@remote.example"])
+        self.assertTrue(m.tls, "delivered without STARTTLS")
+        # Signed with the dev domain's keys: dkimpy verifies against `mailkeep domain dns`.
+        records = {}
+        for mm in re.finditer(r'(?m)^(\S+\._domainkey\.\S+)\.\t3600\tIN\tTXT\t(.*)$',
+                              self.srv.cli("domain", "dns", "localhost").stdout):
+            records[mm.group(1)] = "".join(re.findall(r'"([^"]*)"', mm.group(2)))
+        d = dkim.DKIM(m.data)
+        self.assertTrue(d.verify(idx=0, dnsfunc=lambda n, timeout=5: records[n.decode().rstrip(".")].encode()))
+
+    def test_implicit_mx(self):
+        self.submit(["carol@implicit.example"], "no MX record")
+        self.assertTrue(any(b"no MX record" in m.data for m in self.implicit.wait(1)))
+
+    def test_temporary_failure_is_retried(self):
+        self.submit(["bob@flaky.example"], "greylisted once")
+        got = self.flaky.wait(1, timeout=40)
+        self.assertIn(b"greylisted once", got[0].data)
+        self.assertEqual(got[0].rcpt_tos, ["bob@flaky.example"])
+        self.assertFalse(got[0].tls)  # this MX offers no STARTTLS: opportunistic TLS delivers anyway
+        self.assertNotIn("bob@flaky.example", self.queue_list())
+
+    def test_permanent_failure_bounces(self):
+        self.submit(["nobody@reject.example"], "to a missing user")
+        b = self.bounce_for("nobody@reject.example")
+        msg = email.message_from_bytes(b)
+        self.assertEqual(msg.get_content_type(), "multipart/report")
+        self.assertEqual(msg["To"], "<%s>" % USER)
+        status = [p for p in msg.walk() if p.get_content_type() == "message/delivery-status"][0]
+        text = status.as_string()
+        self.assertIn("Final-Recipient: rfc822; nobody@reject.example", text)
+        self.assertIn("Action: failed", text)
+        self.assertIn("Status: 5.1.1", text)
+        self.assertIn("Diagnostic-Code: smtp; 550 5.1.1 No such user here", text)
+        self.assertIn(b"Subject: to a missing user", b)  # the original is returned
+        self.assertNotIn("nobody@reject.example", self.queue_list())
+
+    def test_null_mx_and_missing_domain_bounce(self):
+        self.submit(["x@nullmx.example", "y@no-such-domain.example"], "undeliverable domains")
+        self.assertIn("Status: 5.1.10", self.bounce_for("x@nullmx.example").decode())
+        self.assertIn("Status: 5.1.2", self.bounce_for("y@no-such-domain.example").decode())
+
+    def test_unreachable_host_stays_queued(self):
+        self.submit(["z@down.example"], "host is down")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            out = self.queue_list()
+            if re.search(r"queued\s+<z@down\.example>  attempts [1-9]", out):
+                break
+            time.sleep(0.2)
+        self.assertRegex(out, r"queued\s+<z@down\.example>  attempts [1-9]\d*  next .*last error: mx2\.down\.example \[127\.0\.0\.10\]")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -13,12 +13,13 @@ packages=(
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev
   # real peers for the integration tests
   swaks libnet-ssleay-perl python3 openssl testssl.sh isync offlineimap3 mutt tmux msmtp
-  python3-dkim python3-nacl opendkim opendkim-tools python3-dnslib python3-aiosmtpd dns-root-data
+  python3-dkim python3-nacl opendkim opendkim-tools python3-dnslib python3-aiosmtpd dns-root-data postfix
 )
 if [ "${1:-}" = "--bench" ]; then
-  # Postfix and Dovecot are only benchmark peers: installed unconfigured and never started
-  # as system services (bench/ runs private instances).
-  packages+=(postfix dovecot-imapd)
+  # Dovecot is only a benchmark peer: installed unconfigured and never started as a system
+  # service (bench/ runs private instances). Postfix is in the list above: the outbound
+  # tests run a private instance as a remote MX.
+  packages+=(dovecot-imapd)
 fi
 
 missing=()
@@ -38,7 +39,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-# Postfix (benchmark peer) must never configure itself as the machine's MTA.
+# Postfix (a test and benchmark peer) must never configure itself as the machine's MTA.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -159,7 +159,7 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          if (!n.is_integer() || !v || *v < 1 || *v > 65535) return e.add(n.source(), fmt::format("{} must be a port number (1-65535)", key));
          c.outbound.port = std::uint16_t(*v);
        }},
-      {"outbound.max_age", duration_key(milliseconds(60000), [](Config& c) -> milliseconds& { return c.outbound.max_age; })},
+      {"outbound.max_age", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.max_age; })},
       {"outbound.retry_min", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.retry_min; })},
       {"outbound.delay_warning", duration_key(milliseconds(0), [](Config& c) -> milliseconds& { return c.outbound.delay_warning; })},
       {"outbound.connections_per_domain", count_key(1, 100, [](Config& c) -> std::size_t& { return c.outbound.connections_per_domain; })},

@@ -7,13 +7,13 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "smtp/reply_reader.hpp"
 
 namespace mk::outbound {
 
 namespace asio = boost::asio;
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kMaxReplyLines = 100;
 constexpr std::size_t kMaxReplyLine = 4096;
 }  // namespace
 
@@ -22,19 +22,7 @@ std::string SmtpReply::text() const {
   return fmt::format("{} {}", code, lines.front());
 }
 
-std::string SmtpReply::enhanced() const {
-  if (lines.empty()) return {};
-  const std::string& l = lines.front();
-  // "5.1.1 ..." : class.subject.detail with the class matching the reply (RFC 3463).
-  const auto sp = l.find(' ');
-  const std::string_view c = std::string_view(l).substr(0, sp);
-  if (c.size() >= 5 && (c[0] == '2' || c[0] == '4' || c[0] == '5') && c[1] == '.' && c[0] - '0' == code / 100) {
-    for (char ch : c.substr(2))
-      if (!(ch == '.' || (ch >= '0' && ch <= '9'))) return {};
-    return std::string(c);
-  }
-  return {};
-}
+std::string SmtpReply::enhanced() const { return lines.empty() ? std::string() : smtp::enhanced_code(code, lines.front()); }
 
 void Connection::arm(std::chrono::milliseconds timeout) {
   timed_out_ = false;
@@ -70,7 +58,7 @@ asio::awaitable<bool> Connection::write(std::string_view data, std::chrono::mill
 }
 
 asio::awaitable<SmtpReply> Connection::read_reply(std::chrono::milliseconds timeout) {
-  SmtpReply r;
+  smtp::ReplyReader reader;
   arm(timeout);
   for (;;) {
     auto eol = in_.find("\r\n");
@@ -83,15 +71,12 @@ asio::awaitable<SmtpReply> Connection::read_reply(std::chrono::milliseconds time
       if (ec) break;
       continue;
     }
-    std::string line = in_.substr(0, eol);
+    const auto st = reader.feed(std::string_view(in_).substr(0, eol));
     in_.erase(0, eol + 2);
-    if (line.size() < 3 || r.lines.size() > kMaxReplyLines) break;
-    auto code = parse_u64(std::string_view(line).substr(0, 3));
-    if (!code || *code < 200 || *code > 599) break;
-    r.code = int(*code);
-    r.lines.push_back(line.size() > 4 ? line.substr(4) : "");
-    if (line.size() == 3 || line[3] == ' ') {
+    if (st == smtp::ReplyReader::Status::error) break;
+    if (st == smtp::ReplyReader::Status::done) {
       timer_.cancel();
+      SmtpReply r{reader.code(), std::move(reader.lines())};
       co_return r;
     }
   }

@@ -153,7 +153,113 @@ class Rig:
         self.mxs.append(m)
         return m.handler
 
+    def postfix(self, domain, ip, users):
+        """A real Postfix as the MX of domain."""
+        host = "mx." + domain
+        self.dns.zones.add(domain, "MX", (host, 10))
+        self.dns.zones.add(host, "A", ip)
+        p = Postfix(ip, domain, users, self.dir)
+        self.mxs.append(p)
+        return p
+
     def stop(self):
         for m in self.mxs:
             m.stop()
         self.dns.stop()
+
+
+class Postfix:
+    """A private Postfix instance on ip:25 (STARTTLS offered) that delivers mail for
+    `domain` into Maildirs under its work directory, like a real remote MX."""
+
+    def __init__(self, ip, domain, users, certdir):
+        self.work = tempfile.mkdtemp(prefix="mk-postfix-")
+        os.chmod(self.work, 0o755)
+        pf = os.path.join(self.work, "conf")
+        self.vmail = os.path.join(self.work, "vmail")
+        os.makedirs(pf)
+        os.makedirs(self.vmail)
+        subprocess.run(["chown", "nobody:nogroup", self.vmail], check=True)
+        subprocess.run(["cp", "/etc/postfix/master.cf", pf], check=True)
+        if os.path.exists("/etc/postfix/dynamicmaps.cf"):
+            subprocess.run(["cp", "/etc/postfix/dynamicmaps.cf", pf], check=True)
+        with open(os.path.join(pf, "vmailbox"), "w") as f:
+            for u in users:
+                f.write("%s@%s %s/%s/\n" % (u, domain, domain, u))
+        cert, key = self_signed(certdir, "mx." + domain)
+        uid = subprocess.run(["id", "-u", "nobody"], capture_output=True, text=True).stdout.strip()
+        gid = subprocess.run(["getent", "group", "nogroup"], capture_output=True, text=True).stdout.split(":")[2]
+        with open(os.path.join(pf, "main.cf"), "w") as f:
+            f.write("\n".join([
+                "compatibility_level = 3.6",
+                "queue_directory = %s/queue" % self.work,
+                "data_directory = %s/data" % self.work,
+                "mail_owner = postfix",
+                "setgid_group = postdrop",
+                "myhostname = mx.%s" % domain,
+                "mydestination =",
+                # Postfix only accepts interface addresses here; the listener's own address
+                # (another 127.0.0.x) is set on the master.cf service below.
+                "inet_interfaces = 127.0.0.1",
+                "inet_protocols = ipv4",
+                "mynetworks =",
+                "virtual_mailbox_domains = %s" % domain,
+                "virtual_mailbox_maps = texthash:%s/vmailbox" % pf,
+                "virtual_mailbox_base = %s" % self.vmail,
+                "virtual_uid_maps = static:%s" % uid,
+                "virtual_gid_maps = static:%s" % gid,
+                "maillog_file = %s/maillog" % self.work,
+                "maillog_file_prefixes = %s" % self.work,
+                "smtp_dns_support_level = disabled",
+                "smtpd_peername_lookup = no",
+                "smtpd_tls_security_level = may",
+                "smtpd_tls_cert_file = %s" % cert,
+                "smtpd_tls_key_file = %s" % key,
+                "smtpd_tls_received_header = yes",
+                "smtpd_recipient_restrictions = reject_unauth_destination",
+                ""]))
+        subprocess.run(["postconf", "-c", pf, "-F", "*/*/chroot = n"], check=True)
+        subprocess.run(["postconf", "-c", pf, "-M#", "smtp/inet"], check=True)
+        subprocess.run(["postconf", "-c", pf, "-Me", "%s:25/inet = %s:25 inet n - n - - smtpd" % (ip, ip)], check=True)
+        os.makedirs(os.path.join(self.work, "queue"))
+        os.makedirs(os.path.join(self.work, "data"))
+        subprocess.run(["postfix", "-c", pf, "set-permissions"], capture_output=True)
+        r = subprocess.run(["postfix", "-c", pf, "start"], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("postfix did not start: %s %s" % (r.stderr, self.log()))
+        self.conf = pf
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                socket.create_connection((ip, 25), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("postfix is not listening on %s:25" % ip)
+
+    def log(self):
+        try:
+            with open(os.path.join(self.work, "maillog")) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def wait(self, domain, user, n=1, timeout=30):
+        """The delivered messages (bytes) in user's Maildir/new, once there are n."""
+        d = os.path.join(self.vmail, domain, user, "new")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if os.path.isdir(d):
+                files = sorted(os.listdir(d))
+                if len(files) >= n:
+                    out = []
+                    for name in files:
+                        with open(os.path.join(d, name), "rb") as f:
+                            out.append(f.read())
+                    return out
+            time.sleep(0.2)
+        raise AssertionError("postfix did not deliver to %s@%s:\n%s" % (user, domain, self.log()[-3000:]))
+
+    def stop(self):
+        subprocess.run(["postfix", "-c", self.conf, "stop"], capture_output=True)
+        subprocess.run(["rm", "-rf", self.work])

@@ -4,6 +4,7 @@ over STARTTLS; temporary failures are retried, permanent ones and undeliverable 
 come back to the sender as RFC 3464 bounces, and nothing leaves the queue unaccounted."""
 import email
 import os
+import subprocess
 import re
 import smtplib
 import time
@@ -38,8 +39,10 @@ class OutboundTest(unittest.TestCase):
         # A domain without MX: its own address is the mail host (RFC 5321 section 5.1).
         cls.implicit = cls.rig.mx("implicit-host.example", "127.0.0.5")
         z.add("implicit.example", "A", "127.0.0.5")
+        cls.postfix = cls.rig.postfix("postfix.example", "127.0.0.6", ["dave"])
         config = dict(cls.rig.config())
-        config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "log.level": '"debug"'})
+        config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "outbound.delay_warning": '"2s"',
+                       "log.level": '"debug"'})
         cls.srv = mk.Server(extra_config=config).start()
 
     @classmethod
@@ -85,6 +88,56 @@ class OutboundTest(unittest.TestCase):
         d = dkim.DKIM(m.data)
         self.assertTrue(d.verify(idx=0, dnsfunc=lambda n, timeout=5: records[n.decode().rstrip(".")].encode()))
 
+    def dkim_records(self):
+        records = {}
+        for mm in re.finditer(r'(?m)^(\S+\._domainkey\.\S+)\.\t3600\tIN\tTXT\t(.*)$',
+                              self.srv.cli("domain", "dns", "localhost").stdout):
+            records[mm.group(1)] = "".join(re.findall(r'"([^"]*)"', mm.group(2)))
+        return records
+
+    def test_postfix_receives_and_opendkim_verifies(self):
+        self.submit(["dave@postfix.example"], "to a real postfix")
+        got = self.postfix.wait("postfix.example", "dave")
+        msg = got[0].replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        self.assertIn(b"Subject: to a real postfix", msg)
+        # Postfix records the TLS session it accepted the message over.
+        self.assertRegex(msg.decode(errors="replace"), r"\(using TLSv1\.[23] with cipher")
+        records = self.dkim_records()
+        d = dkim.DKIM(msg)
+        for i in range(2):
+            self.assertTrue(d.verify(idx=i, dnsfunc=lambda n, timeout=5: records[n.decode().rstrip(".")].encode()))
+        # OpenDKIM, a second independent verifier, on each signature.
+        import tempfile
+        head, body = msg.split(b"\r\n\r\n", 1)
+        fields = re.split(rb"\r\n(?![ \t])", head)
+        for algo, bits in ((b"ed25519-sha256", "0-bit"), (b"rsa-sha256", "2048-bit")):
+            kept = [f for f in fields if not f.startswith(b"DKIM-Signature:") or (b"a=" + algo + b";") in f]
+            with tempfile.TemporaryDirectory() as t:
+                with open(os.path.join(t, "keys"), "w") as f:
+                    for name, txt in records.items():
+                        f.write("%s %s\n" % (name, txt))
+                with open(os.path.join(t, "conf"), "w") as f:
+                    f.write("Mode v\nTestPublicKeys %s/keys\nSyslog no\n" % t)
+                with open(os.path.join(t, "msg"), "wb") as f:
+                    f.write(b"\r\n".join(kept) + b"\r\n\r\n" + body)
+                r = subprocess.run(["opendkim", "-x", os.path.join(t, "conf"), "-t", os.path.join(t, "msg")],
+                                   capture_output=True, text=True, timeout=60)
+            self.assertRegex(r.stdout + r.stderr, r"verification \(s=mk\w+, d=localhost, %s key\) succeeded" % bits)
+
+    def test_delay_notice(self):
+        self.submit(["late@down.example"], "delay notice please")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            found = [m for _, m in self.srv.messages() if b"Action: delayed" in m and b"late@down.example" in m]
+            if found:
+                break
+            time.sleep(0.2)
+        self.assertTrue(found, "no delay notice")
+        self.assertIn(b"Subject: Delayed Mail (still being retried)", found[0])
+        self.assertIn(b"Status: 4.4.1", found[0])
+        time.sleep(3)  # exactly one notice however many retries follow
+        self.assertEqual(len([m for _, m in self.srv.messages() if b"Action: delayed" in m and b"late@down.example" in m]), 1)
+
     def test_implicit_mx(self):
         self.submit(["carol@implicit.example"], "no MX record")
         self.assertTrue(any(b"no MX record" in m.data for m in self.implicit.wait(1)))
@@ -126,6 +179,38 @@ class OutboundTest(unittest.TestCase):
                 break
             time.sleep(0.2)
         self.assertRegex(out, r"queued\s+<z@down\.example>  attempts [1-9]\d*  next .*last error: mx2\.down\.example \[127\.0\.0\.10\]")
+
+
+class ExpiryTest(unittest.TestCase):
+    """A message that cannot be delivered within max_age comes back with status 4.4.7."""
+
+    def test_expired_message_bounces(self):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("run as root")
+        rig = rigmod.Rig()
+        rig.dns.zones.add("gone.example", "MX", ("mx.gone.example", 10))
+        rig.dns.zones.add("mx.gone.example", "A", "127.0.0.11")  # nothing listens
+        config = dict(rig.config())
+        config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "outbound.max_age": '"3s"'})
+        srv = mk.Server(extra_config=config).start()
+        try:
+            with smtplib.SMTP("127.0.0.1", srv.submission_port, timeout=20) as s:
+                s.starttls(context=mk.client_tls_context())
+                s.login(USER, mk.PASSWORD)
+                s.sendmail(USER, ["w@gone.example"], b"From: me@localhost\r\nSubject: expires\r\n\r\nx\r\n")
+            deadline = time.time() + 30
+            bounce = None
+            while time.time() < deadline and not bounce:
+                bounce = next((m for _, m in srv.messages() if b"Action: failed" in m), None)
+                time.sleep(0.2)
+            self.assertIsNotNone(bounce, "no bounce after max_age")
+            self.assertIn(b"Status: 4.4.7", bounce)
+            self.assertIn(b"delivery time expired", bounce)
+            self.assertIn("0 messages queued", srv.cli("queue", "list").stdout)
+            self.assertEqual(srv.stop(), 0)
+        finally:
+            srv.cleanup()
+            rig.stop()
 
 
 if __name__ == "__main__":

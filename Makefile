@@ -40,6 +40,7 @@ bench:
 	cmake --build $(BUILD_BENCH) -j $(JOBS) --target mailkeep
 	bash bench/smtp-inbound/run.sh $(BUILD_BENCH)/mailkeep
 	/usr/bin/python3 bench/imap/run.py $(BUILD_BENCH)/mailkeep
+	/usr/bin/python3 bench/smtp-outbound/run.py $(BUILD_BENCH)/mailkeep
 
 clean:
 	rm -rf build

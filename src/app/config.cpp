@@ -160,6 +160,12 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          c.outbound.port = std::uint16_t(*v);
        }},
       {"outbound.max_age", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.max_age; })},
+      {"outbound.paused", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         auto v = n.value<bool>();
+         if (!n.is_boolean() || !v) return e.add(n.source(), fmt::format("{} must be true or false", key));
+         c.outbound.paused = *v;
+       }},
+      {"outbound.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.outbound.ca_file = v; return true; })},
       {"outbound.retry_min", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.retry_min; })},
       {"outbound.delay_warning", duration_key(milliseconds(0), [](Config& c) -> milliseconds& { return c.outbound.delay_warning; })},
       {"outbound.connections_per_domain", count_key(1, 100, [](Config& c) -> std::size_t& { return c.outbound.connections_per_domain; })},
@@ -279,6 +285,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   c.data_dir = resolve_path(base_dir, c.data_dir);
   c.tls_cert = resolve_path(base_dir, c.tls_cert);
   c.tls_key = resolve_path(base_dir, c.tls_key);
+  c.outbound.ca_file = resolve_path(base_dir, c.outbound.ca_file);
   return c;
 }
 

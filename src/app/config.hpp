@@ -58,6 +58,8 @@ struct OutboundConfig {
   std::chrono::milliseconds delay_warning{std::chrono::hours(4)};
   std::chrono::milliseconds retry_min{std::chrono::minutes(5)};  // doubles per attempt up to 4h
   std::size_t connections_per_domain = 5;
+  bool paused = false;  // keep everything queued, send nothing (maintenance)
+  std::string ca_file;  // extra CAs for MTA-STS (PEM), besides the system store
 };
 
 struct ImapConfig {

@@ -141,7 +141,7 @@ int run_server(const Config& cfg,
       return kExitUsage;
     }
     resolver = std::move(*r);
-    auto client_tls = net::make_client_tls();
+    auto client_tls = net::make_client_tls(cfg.outbound.ca_file);
     if (!client_tls) {
       std::fprintf(stderr, "mailkeep: %s\n", client_tls.error().message.c_str());
       return kExitRuntime;
@@ -199,7 +199,8 @@ int run_server(const Config& cfg,
   announce("imaps", "TLS", imap_server.tls_endpoints());
   smtp_server.start();
   submission_server.start();
-  if (runner) runner->start();
+  if (runner && !cfg.outbound.paused) runner->start();
+  if (runner && cfg.outbound.paused) log.warn("outbound.paused", {{"hint", "set outbound.paused = false to send queued mail"}});
   imap_server.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);

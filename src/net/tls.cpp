@@ -48,13 +48,15 @@ Result<std::shared_ptr<TlsContext>> make_server_tls(const std::string& cert_file
   return ctx;
 }
 
-Result<std::shared_ptr<TlsContext>> make_client_tls() {
+Result<std::shared_ptr<TlsContext>> make_client_tls(const std::string& extra_ca) {
   auto ctx = std::make_shared<TlsContext>(TlsContext::tls_client);
   SSL_CTX* c = ctx->native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_set_default_verify_paths(c) != 1) return err("cannot load the system CA certificates: " + openssl_error());
+  if (!extra_ca.empty() && SSL_CTX_load_verify_locations(c, extra_ca.c_str(), nullptr) != 1)
+    return err(fmt::format("cannot load CA certificates from {}: {}", extra_ca, openssl_error()));
   SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
   return ctx;
 }

@@ -27,7 +27,8 @@ Result<std::shared_ptr<TlsContext>> make_server_tls(const std::string& cert_file
 // Outbound SMTP: TLS 1.2+, the system's CA store. Peer verification is not enforced by the
 // handshake: the caller reads the verdict (SSL_get_verify_result) and decides by policy
 // (opportunistic STARTTLS delivers anyway; MTA-STS and DANE do not).
-Result<std::shared_ptr<TlsContext>> make_client_tls();
+// extra_ca: a PEM bundle trusted in addition to the system store (private CAs, test rigs).
+Result<std::shared_ptr<TlsContext>> make_client_tls(const std::string& extra_ca = {});
 
 struct TlsSummary {
   std::string version;

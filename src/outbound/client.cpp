@@ -1,6 +1,7 @@
 #include "outbound/client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -35,8 +36,7 @@ void Connection::arm(std::chrono::milliseconds timeout) {
   });
 }
 
-asio::awaitable<Result<SmtpReply>> Connection::open(std::string ip, std::uint16_t port,
-                                                     std::chrono::milliseconds timeout) {
+asio::awaitable<Result<void>> Connection::connect(std::string ip, std::uint16_t port, std::chrono::milliseconds timeout) {
   boost::system::error_code ec;
   const auto addr = asio::ip::make_address(ip, ec);
   if (ec) co_return err(fmt::format("bad address {}", ip));
@@ -46,8 +46,65 @@ asio::awaitable<Result<SmtpReply>> Connection::open(std::string ip, std::uint16_
   if (cec) co_return err(timed_out_ ? "connection timed out" : cec.message());
   sock_.set_option(net::tcp::no_delay(true), ec);
   stream_ = std::make_unique<net::Stream>(std::move(sock_));
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<SmtpReply>> Connection::open(std::string ip, std::uint16_t port,
+                                                     std::chrono::milliseconds timeout) {
+  auto c = co_await connect(ip, port, timeout);
+  if (!c) co_return c.error();
   auto greeting = co_await read_reply(timeout);
   co_return greeting;
+}
+
+asio::awaitable<Result<void>> Connection::start_tls_now(net::TlsContext& ctx, std::string host,
+                                                         std::chrono::milliseconds timeout) {
+  arm(timeout);
+  auto ec = co_await stream_->start_tls_client(ctx, host);
+  timer_.cancel();
+  if (ec) co_return err("TLS handshake failed: " + (timed_out_ ? std::string("timeout") : ec.message()));
+  co_return Result<void>{};
+}
+
+asio::awaitable<bool> Connection::send(std::string data, std::chrono::milliseconds timeout) {
+  auto ok = co_await write(data, timeout);
+  co_return ok;
+}
+
+asio::awaitable<Result<std::string>> Connection::read_all(std::size_t max, std::chrono::milliseconds timeout) {
+  std::string out = std::move(in_);
+  in_.clear();
+  arm(timeout);
+  for (;;) {
+    const std::size_t old = out.size();
+    out.resize(old + 16384);
+    auto [ec, n] = co_await stream_->read_some(asio::buffer(out.data() + old, 16384));
+    out.resize(old + n);
+    if (out.size() > max) {
+      timer_.cancel();
+      co_return err("response too large");
+    }
+    if (ec) {
+      timer_.cancel();
+      // A TLS peer that closes without close_notify still ends the body (HTTP/1.1 with
+      // Connection: close): the length check of the parser catches truncation.
+      if (timed_out_) co_return err("timed out");
+      if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) co_return out;
+      co_return err(ec.message());
+    }
+  }
+}
+
+bool Connection::tls_verified() {
+  SSL* ssl = stream_ ? stream_->ssl() : nullptr;
+  return ssl && SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK;
+}
+
+std::string Connection::tls_verify_error() {
+  SSL* ssl = stream_ ? stream_->ssl() : nullptr;
+  if (!ssl) return "no TLS";
+  if (!SSL_get0_peer_certificate(ssl)) return "no certificate";
+  return X509_verify_cert_error_string(SSL_get_verify_result(ssl));
 }
 
 asio::awaitable<bool> Connection::write(std::string_view data, std::chrono::milliseconds timeout) {
@@ -130,6 +187,25 @@ asio::awaitable<SmtpReply> Connection::data(std::string_view message, std::chron
   std::string verb = "DATA";
   auto r = co_await command(verb, timeout);
   if (r.code != 354) co_return r;
+  auto reply = co_await body(message, timeout);
+  co_return reply;
+}
+
+asio::awaitable<std::vector<SmtpReply>> Connection::pipeline(std::vector<std::string> lines,
+                                                             std::chrono::milliseconds timeout) {
+  std::string all;
+  for (const auto& l : lines) all += l + "\r\n";
+  std::vector<SmtpReply> out;
+  if (!co_await write(all, timeout)) co_return out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto r = co_await read_reply(timeout);
+    if (r.code == 0) break;
+    out.push_back(std::move(r));
+  }
+  co_return out;
+}
+
+asio::awaitable<SmtpReply> Connection::body(std::string_view message, std::chrono::milliseconds timeout) {
   // Dot-stuffing (RFC 5321 §4.5.2), in pieces so a large message is not copied whole.
   std::string chunk;
   std::size_t pos = 0;

@@ -28,6 +28,17 @@ class Connection {
  public:
   explicit Connection(boost::asio::any_io_executor ex) : sock_(ex), timer_(ex) {}
 
+  // Connects without reading anything (HTTPS for MTA-STS policies).
+  boost::asio::awaitable<Result<void>> connect(std::string ip, std::uint16_t port, std::chrono::milliseconds timeout);
+  // TLS from the first byte, checking the certificate against host (see tls_verified()).
+  boost::asio::awaitable<Result<void>> start_tls_now(net::TlsContext& ctx, std::string host,
+                                                     std::chrono::milliseconds timeout);
+  boost::asio::awaitable<bool> send(std::string data, std::chrono::milliseconds timeout);
+  // Everything until the peer closes, up to max bytes (more is an error).
+  boost::asio::awaitable<Result<std::string>> read_all(std::size_t max, std::chrono::milliseconds timeout);
+  // Whether the peer's certificate chain verified and matched the host name (WebPKI).
+  bool tls_verified();
+  std::string tls_verify_error();
   // Connects and reads the greeting.
   boost::asio::awaitable<Result<SmtpReply>> open(std::string ip, std::uint16_t port,
                                                  std::chrono::milliseconds timeout);
@@ -40,6 +51,11 @@ class Connection {
                                                 std::chrono::milliseconds timeout);
   // Sends the message (dot-stuffed, ended with ".") and reads the reply.
   boost::asio::awaitable<SmtpReply> data(std::string_view message, std::chrono::milliseconds timeout);
+  // After a 354: the dot-stuffed message and its end, then the final reply.
+  boost::asio::awaitable<SmtpReply> body(std::string_view message, std::chrono::milliseconds timeout);
+  // RFC 2920: the commands in one write, then one reply each, in order.
+  boost::asio::awaitable<std::vector<SmtpReply>> pipeline(std::vector<std::string> lines,
+                                                          std::chrono::milliseconds timeout);
   void close();
 
   bool has(std::string_view ext) const;  // an EHLO keyword

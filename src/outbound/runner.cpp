@@ -152,8 +152,110 @@ asio::awaitable<void> Runner::loop() {
   }
 }
 
+asio::awaitable<Result<tlspolicy::StsPolicy>> Runner::fetch_sts(const std::string& domain) {
+  // RFC 8461 §3.3: https://mta-sts.<domain>/.well-known/mta-sts.txt, a valid certificate for
+  // that name, status 200 without redirects, text/plain, at most 64 KiB.
+  const std::string host = "mta-sts." + domain;
+  std::vector<std::string> addrs;
+  for (int type : {dns::kAaaa, dns::kA}) {
+    auto a = co_await resolver_.query(host, type);
+    if (!a || a->temporary()) continue;
+    for (const auto& d : a->rdata)
+      if (auto ip = dns::parse_address(d, type)) addrs.push_back(*ip);
+  }
+  if (addrs.empty()) co_return err(fmt::format("no address for {}", host));
+  std::string last = "unreachable";
+  auto ex = co_await asio::this_coro::executor;
+  for (const auto& ip : addrs) {
+    Connection c(ex);
+    auto open = co_await c.connect(ip, cfg_.sts_port, cfg_.connect_timeout);
+    if (!open) {
+      last = open.error().message;
+      continue;
+    }
+    auto tls = co_await c.start_tls_now(*tls_, host, cfg_.connect_timeout);
+    if (!tls) {
+      last = tls.error().message;
+      c.close();
+      continue;
+    }
+    if (!c.tls_verified()) {
+      last = "certificate of " + host + " not valid: " + c.tls_verify_error();
+      c.close();
+      continue;
+    }
+    std::string request = fmt::format("GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: {}\r\nUser-Agent: mailkeep\r\n"
+                                      "Connection: close\r\n\r\n",
+                                      host);
+    if (!co_await c.send(request, cfg_.connect_timeout)) {
+      last = "write failed";
+      c.close();
+      continue;
+    }
+    auto raw = co_await c.read_all(tlspolicy::kMaxPolicySize + 16384, cfg_.connect_timeout);
+    c.close();
+    if (!raw) {
+      last = raw.error().message;
+      continue;
+    }
+    auto resp = tlspolicy::parse_http_response(*raw, tlspolicy::kMaxPolicySize);
+    if (!resp) co_return err("malformed HTTP response from " + host);
+    if (resp->status != 200) co_return err(fmt::format("{} answered HTTP {} (redirects are not followed)", host, resp->status));
+    if (!resp->content_type.starts_with("text/plain")) co_return err(host + " did not serve text/plain");
+    auto policy = tlspolicy::parse_sts_policy(resp->body);
+    if (!policy) co_return err("invalid MTA-STS policy at " + host);
+    co_return *policy;
+  }
+  co_return err(fmt::format("cannot fetch the MTA-STS policy from {}: {}", host, last));
+}
+
+asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const std::string& domain) {
+  const std::int64_t now = now_s();
+  std::optional<tlspolicy::StsPolicy> cached;
+  if (auto rec = store_.sts_policy(domain); rec && *rec) {
+    tlspolicy::StsPolicy p;
+    p.id = (*rec)->id;
+    p.mode = (*rec)->mode == "enforce" ? tlspolicy::StsMode::enforce
+             : (*rec)->mode == "testing" ? tlspolicy::StsMode::testing : tlspolicy::StsMode::none;
+    for (auto l : split((*rec)->mx, '\n'))
+      if (!l.empty()) p.mx.emplace_back(l);
+    p.max_age = (*rec)->max_age;
+    p.fetched = (*rec)->fetched;
+    if (!p.expired(now)) cached = std::move(p);
+  }
+  std::optional<std::string> id;
+  auto txt = co_await resolver_.query("_mta-sts." + domain, dns::kTxt);
+  if (txt && !txt->temporary()) {
+    int valid = 0;
+    for (const auto& d : txt->rdata) {
+      auto t = dns::parse_txt(d);
+      if (!t || !t->starts_with("v=STSv1")) continue;
+      ++valid;
+      id = tlspolicy::parse_sts_txt(*t);
+    }
+    if (valid != 1) id.reset();  // RFC 8461 §3.1: exactly one record, else none
+  }
+  if (!id || (cached && cached->id == *id)) co_return cached;
+  auto fresh = co_await fetch_sts(domain);
+  if (!fresh) {
+    log_.warn("outbound.mta_sts_fetch_failed", {{"domain", domain}, {"error", fresh.error().message},
+                                                {"using_cached", cached.has_value()}});
+    co_return cached;
+  }
+  fresh->id = *id;
+  fresh->fetched = now;
+  std::string mx;
+  for (const auto& m : fresh->mx) mx += m + "\n";
+  (void)store_.put_sts_policy(store::StsRecord{domain, fresh->id, std::string(tlspolicy::to_string(fresh->mode)), mx,
+                                               fresh->max_age, fresh->fetched});
+  log_.info("outbound.mta_sts_policy", {{"domain", domain}, {"id", fresh->id}, {"mode", tlspolicy::to_string(fresh->mode)}});
+  std::optional<tlspolicy::StsPolicy> policy(std::move(*fresh));
+  co_return policy;
+}
+
 asio::awaitable<Runner::Route> Runner::route(const std::string& domain) {
   Route r;
+  r.sts = co_await sts_policy(domain);
   auto mx = co_await resolver_.query(domain, dns::kMx);
   if (!mx || mx->temporary()) {
     r.temporary = true;
@@ -195,6 +297,16 @@ asio::awaitable<Runner::Route> Runner::route(const std::string& domain) {
     }
     if (!h.addrs.empty()) r.hosts.push_back(std::move(h));
   }
+  if (r.sts && r.sts->mode == tlspolicy::StsMode::enforce) {
+    // RFC 8461 §4.1: only MX hosts the policy names.
+    std::erase_if(r.hosts, [&](const Host& h) { return !r.sts->allows(h.name); });
+    if (r.hosts.empty() && !dns_trouble) {
+      r.temporary = true;
+      r.status = "4.7.5";
+      r.error = fmt::format("no MX host of {} matches its MTA-STS policy", domain);
+      co_return r;
+    }
+  }
   if (r.hosts.empty()) {
     r.temporary = true;
     r.status = "4.4.4";
@@ -204,14 +316,16 @@ asio::awaitable<Runner::Route> Runner::route(const std::string& domain) {
 }
 
 asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs) {
+  Batch batch;
   auto rt = co_await route(domain);
   if (rt.hosts.empty()) {
     for (const auto& j : jobs) {
       std::vector<Outcome> out(j.msg.rcpts.size(),
                                Outcome{rt.temporary ? store::RcptState::queued : store::RcptState::bounced, rt.status,
                                        rt.error, ""});
-      finish(j, out);
+      finish(j, out, batch);
     }
+    flush(batch);
     co_return;
   }
   auto ex = co_await asio::this_coro::executor;
@@ -252,12 +366,27 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
             fail("EHLO: " + hello.text());
             break;
           }
+          const bool enforce = rt.sts && rt.sts->mode == tlspolicy::StsMode::enforce;
+          const bool testing = rt.sts && rt.sts->mode == tlspolicy::StsMode::testing;
+          if (enforce && !c->has("STARTTLS")) {
+            fail("MTA-STS policy requires TLS but the host offers no STARTTLS");
+            break;  // never in plain text: next address
+          }
           if (try_tls && tls_ && c->has("STARTTLS")) {
             auto t = co_await c->starttls(*tls_, h.name, cfg_.command_timeout);
             if (!t) {
               fail(t.error().message);
               log_.warn("outbound.tls_failed", {{"host", h.name}, {"ip", ip}, {"error", t.error().message}});
+              if (enforce) break;  // MTA-STS: no plain-text retry
               continue;  // opportunistic: the same address again, without TLS
+            }
+            if ((enforce || testing) && !c->tls_verified()) {
+              const std::string why = "certificate not valid for " + h.name + ": " + c->tls_verify_error();
+              if (enforce) {
+                fail("MTA-STS policy: " + why);
+                break;
+              }
+              log_.warn("outbound.mta_sts_testing_failure", {{"domain", domain}, {"host", h.name}, {"error", why}});
             }
             hello = co_await c->ehlo(cfg_.hostname, cfg_.command_timeout);
             if (hello.code != 250) {
@@ -287,8 +416,10 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
     if (!done)
       for (auto& o : out)
         if (o.state == store::RcptState::queued && o.error.empty()) o = Outcome{store::RcptState::queued, "4.4.1", last_error, ""};
-    finish(job, out);
+    finish(job, out, batch);
+    if (batch.finished.size() >= 64) flush(batch);
   }
+  flush(batch);
   if (conn) {
     std::string quit = "QUIT";
     (void)co_await conn->command(quit, std::chrono::seconds(10));
@@ -330,16 +461,7 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, con
     if (auto ret = dsn_param(m.dsn, "RET", false); !ret.empty()) mail += " RET=" + ret;
     if (auto envid = dsn_param(m.dsn, "ENVID", true); !envid.empty()) mail += " ENVID=" + xtext_encode(envid);
   }
-  auto r = co_await c.command(mail, cfg_.command_timeout);
-  if (r.code == 0) co_return false;
-  if (r.code >= 400) {
-    all(r.code >= 500 ? store::RcptState::bounced : store::RcptState::queued, status_of(r, r.code >= 500 ? "5.0.0" : "4.0.0"),
-        r.text());
-    std::string rset = "RSET";
-    (void)co_await c.command(rset, cfg_.command_timeout);
-    co_return true;
-  }
-  std::vector<std::size_t> accepted;
+  std::vector<std::string> rcpt_cmds;
   for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
     std::string rcpt = fmt::format("RCPT TO:<{}>", m.rcpts[i].rcpt);
     if (dsn) {
@@ -350,19 +472,69 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, con
                                                        : o.substr(0, semi + 1) + xtext_encode(o.substr(semi + 1)));
       }
     }
-    auto rr = co_await c.command(rcpt, cfg_.command_timeout);
-    if (rr.code == 0) co_return false;
+    rcpt_cmds.push_back(std::move(rcpt));
+  }
+  // With PIPELINING (RFC 2920) MAIL, every RCPT and DATA go in one write; else one by one.
+  const bool pipelining = c.has("PIPELINING");
+  SmtpReply r;
+  std::vector<SmtpReply> rcpt_replies;
+  std::optional<SmtpReply> data_reply;
+  if (pipelining) {
+    std::vector<std::string> lines{mail};
+    lines.insert(lines.end(), rcpt_cmds.begin(), rcpt_cmds.end());
+    lines.push_back("DATA");
+    auto replies = co_await c.pipeline(lines, cfg_.command_timeout);
+    if (replies.size() != lines.size()) co_return false;
+    r = std::move(replies[0]);
+    rcpt_replies.assign(std::make_move_iterator(replies.begin() + 1), std::make_move_iterator(replies.end() - 1));
+    data_reply = std::move(replies.back());
+  } else {
+    r = co_await c.command(mail, cfg_.command_timeout);
+    if (r.code == 0) co_return false;
+    if (r.code < 400) {
+      for (const auto& cmd : rcpt_cmds) {
+        auto rr = co_await c.command(cmd, cfg_.command_timeout);
+        if (rr.code == 0) co_return false;
+        rcpt_replies.push_back(std::move(rr));
+      }
+    }
+  }
+  if (r.code >= 400) {
+    all(r.code >= 500 ? store::RcptState::bounced : store::RcptState::queued, status_of(r, r.code >= 500 ? "5.0.0" : "4.0.0"),
+        r.text());
+    // A pipelined DATA the server accepted anyway is closed with an empty message.
+    if (data_reply && data_reply->code == 354) {
+      std::string_view none;
+      (void)co_await c.body(none, cfg_.data_timeout);
+    }
+    std::string rset = "RSET";
+    (void)co_await c.command(rset, cfg_.command_timeout);
+    co_return true;
+  }
+  std::vector<std::size_t> accepted;
+  for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
+    const auto& rr = rcpt_replies[i];
     if (rr.code < 300) accepted.push_back(i);
     else
       out[i] = Outcome{rr.code >= 500 ? store::RcptState::bounced : store::RcptState::queued,
                        status_of(rr, rr.code >= 500 ? "5.0.0" : "4.0.0"), rr.text(), mx};
   }
   if (accepted.empty()) {
+    if (data_reply && data_reply->code == 354) {
+      std::string_view none;
+      (void)co_await c.body(none, cfg_.data_timeout);
+    }
     std::string rset = "RSET";
     (void)co_await c.command(rset, cfg_.command_timeout);
     co_return true;
   }
-  auto dr = co_await c.data(*data, cfg_.data_timeout);
+  SmtpReply dr;
+  if (data_reply) {
+    if (data_reply->code == 354) dr = co_await c.body(*data, cfg_.data_timeout);
+    else dr = std::move(*data_reply);
+  } else {
+    dr = co_await c.data(*data, cfg_.data_timeout);
+  }
   if (dr.code == 0) co_return false;  // unknown: retried (the peer may have it: at least once)
   for (auto i : accepted) {
     if (dr.code < 300) out[i] = Outcome{store::RcptState::delivered, status_of(dr, "2.0.0"), dr.text(), mx};
@@ -373,7 +545,15 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, con
   co_return true;
 }
 
-void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes) {
+void Runner::flush(Batch& batch) {
+  if (batch.records.empty() && batch.finished.empty()) return;
+  if (auto st = store_.record_attempts(batch.records, batch.finished); !st)
+    log_.error("outbound.record_failed", {{"messages", batch.finished.size()}, {"error", st.error().message}});
+  batch.records.clear();
+  batch.finished.clear();
+}
+
+void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch) {
   const auto& m = job.msg;
   const std::int64_t now = now_s();
   std::vector<std::pair<store::QueueRcpt, Outcome>> bounced, delayed;
@@ -386,8 +566,7 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes) {
                   o.remote};
     }
     const std::int64_t next = o.state == store::RcptState::queued ? now + backoff(rc.attempts + 1) : 0;
-    if (auto st = store_.record_attempt(rc.id, o.state, next, o.error); !st)
-      log_.error("outbound.record_failed", {{"queue_id", m.id}, {"error", st.error().message}});
+    batch.records.push_back(store::AttemptRecord{rc.id, o.state, next, o.error});
     const char* event = o.state == store::RcptState::delivered ? "outbound.delivered"
                         : o.state == store::RcptState::bounced ? "outbound.bounced"
                                                                : "outbound.deferred";
@@ -402,8 +581,7 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes) {
     notify_sender(m, delayed, true);
     (void)store_.set_delay_notified(m.id);
   }
-  if (auto r = store_.retire_if_done(m.id); !r)
-    log_.error("outbound.retire_failed", {{"queue_id", m.id}, {"error", r.error().message}});
+  batch.finished.push_back(m.id);
 }
 
 void Runner::notify_sender(const store::QueuedMessage& m,

@@ -28,6 +28,7 @@
 #include "dns/resolver.hpp"
 #include "net/tls.hpp"
 #include "outbound/client.hpp"
+#include "tlspolicy/mta_sts.hpp"
 #include "store/store.hpp"
 
 namespace mk::outbound {
@@ -41,8 +42,9 @@ struct RunnerConfig {
   std::chrono::seconds max_backoff{std::chrono::hours(4)};
   std::chrono::seconds lease{std::chrono::minutes(15)};
   std::size_t connections_per_domain = 5;
-  std::size_t batch = 500;  // messages claimed per round
+  std::size_t batch = 2000;  // messages claimed per round
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(30)};
+  std::uint16_t sts_port = 443;  // MTA-STS policy hosts (HTTPS)
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
   std::chrono::milliseconds data_timeout{std::chrono::minutes(10)};
 };
@@ -66,6 +68,7 @@ class Runner {
     std::vector<Host> hosts;
     bool temporary = false;  // DNS failure: retry later
     std::string status, error;  // a failure for every recipient of the domain
+    std::optional<tlspolicy::StsPolicy> sts;  // the domain's MTA-STS policy, if any
   };
   struct Outcome {
     store::RcptState state = store::RcptState::queued;  // queued = deferred
@@ -80,10 +83,19 @@ class Runner {
 
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<Route> route(const std::string& domain);
+  // RFC 8461 §5.1: the cached policy, refreshed when the TXT id changes or it expired.
+  boost::asio::awaitable<std::optional<tlspolicy::StsPolicy>> sts_policy(const std::string& domain);
+  boost::asio::awaitable<Result<tlspolicy::StsPolicy>> fetch_sts(const std::string& domain);
   boost::asio::awaitable<void> deliver(std::string domain, std::vector<Job> jobs);
   boost::asio::awaitable<bool> send_one(Connection& c, const std::string& mx, const Job& job,
                                         std::vector<Outcome>& out);
-  void finish(const Job& job, const std::vector<Outcome>& outcomes);
+  // Outcomes are recorded in batches (one store transaction, one fsync, per batch).
+  struct Batch {
+    std::vector<store::AttemptRecord> records;
+    std::vector<std::int64_t> finished;
+  };
+  void finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch);
+  void flush(Batch& batch);
   void notify_sender(const store::QueuedMessage& m, const std::vector<std::pair<store::QueueRcpt, Outcome>>& rcpts,
                      bool delayed);
   std::int64_t backoff(int attempts) const;

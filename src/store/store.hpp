@@ -150,6 +150,24 @@ struct DkimKey {
   std::int64_t created = 0;
 };
 
+// A cached MTA-STS policy (RFC 8461 §5.1), as tlspolicy/mta_sts.hpp parsed it.
+struct StsRecord {
+  std::string domain;
+  std::string id;
+  std::string mode;  // "enforce", "testing", "none"
+  std::string mx;    // patterns, one per line
+  std::int64_t max_age = 0;
+  std::int64_t fetched = 0;
+};
+
+// The outcome of one delivery attempt for one queued recipient.
+struct AttemptRecord {
+  std::int64_t rcpt_id = 0;
+  RcptState state = RcptState::queued;
+  std::int64_t next_attempt = 0;
+  std::string error;
+};
+
 // mailkeep queue hold|release|retry|drop.
 enum class QueueAction { hold, release, retry, drop };
 
@@ -246,12 +264,13 @@ class Store {
   // delivery retries them then (at least once, never lost).
   virtual Result<std::vector<QueuedMessage>> claim_due(std::int64_t now, std::int64_t lease_until,
                                                        std::size_t limit) = 0;
-  // One attempt's outcome for one recipient (attempts is incremented).
-  virtual Status record_attempt(std::int64_t rcpt_id, RcptState state, std::int64_t next_attempt,
-                                std::string_view error) = 0;
-  // Deletes a message whose recipients are all delivered or bounced; false if some still wait.
-  virtual Result<bool> retire_if_done(std::int64_t queue_id) = 0;
+  // Attempt outcomes (attempts is incremented), then the messages among `finished` whose
+  // recipients are all delivered or bounced are deleted; one transaction for all of it.
+  virtual Status record_attempts(const std::vector<AttemptRecord>& records,
+                                 const std::vector<std::int64_t>& finished) = 0;
   virtual Status set_delay_notified(std::int64_t queue_id) = 0;
+  virtual Result<std::optional<StsRecord>> sts_policy(std::string_view domain) = 0;
+  virtual Status put_sts_policy(const StsRecord& policy) = 0;
   // When the earliest waiting recipient is due (unix seconds), if any.
   virtual Result<std::optional<std::int64_t>> next_due() = 0;
 

@@ -20,6 +20,7 @@ class Zones(BaseResolver):
 
     def __init__(self):
         self.records = {}
+        self.ttl = {}  # name -> TTL, for records a test changes (default 60 s)
 
     def add(self, name, rtype, value):
         self.records.setdefault(name.rstrip(".").lower(), []).append((rtype, value))
@@ -44,7 +45,7 @@ class Zones(BaseResolver):
                 rdata = TXT(value)
             else:
                 continue
-            reply.add_answer(RR(request.q.qname, QTYPE.reverse[rtype], rdata=rdata, ttl=60))
+            reply.add_answer(RR(request.q.qname, QTYPE.reverse[rtype], rdata=rdata, ttl=self.ttl.get(qname, 60)))
         return reply
 
 
@@ -71,6 +72,72 @@ def self_signed(directory, host):
                     "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=" + host,
                     "-addext", "subjectAltName=DNS:" + host], check=True, capture_output=True)
     return cert, key
+
+
+class TestCa:
+    """A private CA for the rig: mailkeep is told to trust it (outbound.ca_file)."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.cert = os.path.join(directory, "ca.crt")
+        self.key = os.path.join(directory, "ca.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", self.key, "-out", self.cert, "-days", "2",
+                        "-subj", "/CN=mailkeep test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                        "-addext", "keyUsage=critical,keyCertSign,cRLSign"], check=True, capture_output=True)
+        self.n = 0
+
+    def issue(self, *names):
+        self.n += 1
+        base = os.path.join(self.dir, "leaf%d" % self.n)
+        ext = base + ".ext"
+        with open(ext, "w") as f:
+            f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+                    % ",".join("DNS:" + n for n in names))
+        subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=" + names[0]],
+                       check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", base + ".csr", "-CA", self.cert, "-CAkey", self.key,
+                        "-CAcreateserial", "-out", base + ".crt", "-days", "2", "-extfile", ext],
+                       check=True, capture_output=True)
+        return base + ".crt", base + ".key"
+
+
+class PolicyServer:
+    """HTTPS on ip:443 serving MTA-STS policies by Host: {host: (status, content_type, body)}."""
+
+    def __init__(self, ip, ca, hosts):
+        import http.server
+        self.files = {}
+        files = self.files
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                host = (self.headers.get("Host") or "").split(":")[0].lower()
+                status, ctype, body = files.get((host, self.path), (404, "text/plain", "not found\n"))
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        cert, key = ca.issue(*hosts)
+        self.httpd = http.server.ThreadingHTTPServer((ip, 443), H)
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def policy(self, host, text, status=200, ctype="text/plain"):
+        self.files[(host, "/.well-known/mta-sts.txt")] = (status, ctype, text)
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 class Received:
@@ -119,11 +186,11 @@ class Handler:
 class Mx:
     """An aiosmtpd server on ip:25, with STARTTLS unless tls=False."""
 
-    def __init__(self, ip, host, certdir, tls=True):
+    def __init__(self, ip, host, certdir, tls=True, cert=None):
         self.handler = Handler()
         ctx = None
         if tls:
-            cert, key = self_signed(certdir, host)
+            cert, key = cert or self_signed(certdir, host)
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(cert, key)
         self.controller = Controller(self.handler, hostname=ip, port=25, tls_context=ctx,
@@ -145,11 +212,11 @@ class Rig:
     def config(self):
         return {"dns.upstream": '["127.0.0.1@%d"]' % self.dns.port, "dns.dnssec": "false"}
 
-    def mx(self, domain, ip, host=None, tls=True, preference=10):
+    def mx(self, domain, ip, host=None, tls=True, preference=10, cert=None):
         host = host or "mx." + domain
         self.dns.zones.add(domain, "MX", (host, preference))
         self.dns.zones.add(host, "A", ip)
-        m = Mx(ip, host, self.dir, tls=tls)
+        m = Mx(ip, host, self.dir, tls=tls, cert=cert)
         self.mxs.append(m)
         return m.handler
 

@@ -188,39 +188,33 @@ Result<std::vector<QueuedMessage>> SqliteStore::claim_due(std::int64_t now, std:
   return out;
 }
 
-Status SqliteStore::record_attempt(std::int64_t rcpt_id, RcptState state, std::int64_t next_attempt,
-                                   std::string_view error) {
-  std::lock_guard lock(mu_);
-  Stmt u(db_.handle(), "UPDATE queue_rcpts SET state = ?, attempts = attempts + 1, next_attempt = ?, "
-                       "last_error = ? WHERE id = ?");
-  u.bind(1, std::string(to_string(state))).bind(2, next_attempt).bind(3, error).bind(4, rcpt_id);
-  return u.done();
-}
-
-Result<bool> SqliteStore::retire_if_done(std::int64_t queue_id) {
-  std::string blob;
+Status SqliteStore::record_attempts(const std::vector<AttemptRecord>& records,
+                                    const std::vector<std::int64_t>& finished) {
+  std::vector<std::string> blobs;
   {
     std::lock_guard lock(mu_);
     Txn t(db_);
-    if (auto st = t.begin(); !st) return st.error();
-    {
-      Stmt q(db_.handle(), "SELECT 1 FROM queue_rcpts WHERE queue_id = ? AND state IN ('queued', 'held') LIMIT 1");
-      q.bind(1, queue_id);
-      if (q.step()) return false;
+    if (auto st = t.begin(); !st) return st;
+    for (const auto& r : records) {
+      Stmt u(db_.handle(), "UPDATE queue_rcpts SET state = ?, attempts = attempts + 1, next_attempt = ?, "
+                           "last_error = ? WHERE id = ?");
+      u.bind(1, std::string(to_string(r.state))).bind(2, r.next_attempt).bind(3, r.error).bind(4, r.rcpt_id);
+      if (auto st = u.done(); !st) return st;
     }
-    {
-      Stmt q(db_.handle(), "SELECT blob FROM queue WHERE id = ?");
-      q.bind(1, queue_id);
-      if (!q.step()) return false;
-      blob = q.text(0);
+    for (auto id : finished) {
+      {
+        Stmt q(db_.handle(), "SELECT 1 FROM queue_rcpts WHERE queue_id = ? AND state IN ('queued', 'held') LIMIT 1");
+        q.bind(1, id);
+        if (q.step()) continue;  // some recipients still wait
+      }
+      Stmt d(db_.handle(), "DELETE FROM queue WHERE id = ? RETURNING blob");
+      d.bind(1, id);
+      if (d.step()) blobs.push_back(d.text(0));
+      if (auto st = d.done(); !st) return st;
     }
-    Stmt d(db_.handle(), "DELETE FROM queue WHERE id = ?");
-    d.bind(1, queue_id);
-    if (auto st = d.done(); !st) return st.error();
-    if (auto st = t.commit(); !st) return st.error();
+    if (auto st = t.commit(); !st) return st;
   }
-  if (auto st = remove_unreferenced({blob}); !st) return st.error();
-  return true;
+  return blobs.empty() ? Status() : remove_unreferenced(blobs);
 }
 
 Status SqliteStore::set_delay_notified(std::int64_t queue_id) {
@@ -235,6 +229,24 @@ Result<std::optional<std::int64_t>> SqliteStore::next_due() {
   Stmt q(db_.handle(), "SELECT min(next_attempt) FROM queue_rcpts WHERE state = 'queued'");
   if (!q.step() || q.is_null(0)) return std::optional<std::int64_t>();
   return std::optional<std::int64_t>(q.int64(0));
+}
+
+Result<std::optional<StsRecord>> SqliteStore::sts_policy(std::string_view domain) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(), "SELECT domain, id, mode, mx, max_age, fetched FROM mta_sts WHERE domain = ?");
+  q.bind(1, to_lower(domain));
+  if (!q.step()) {
+    if (q.failed()) return err(q.error());
+    return std::optional<StsRecord>();
+  }
+  return std::optional<StsRecord>(StsRecord{q.text(0), q.text(1), q.text(2), q.text(3), q.int64(4), q.int64(5)});
+}
+
+Status SqliteStore::put_sts_policy(const StsRecord& p) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(), "INSERT OR REPLACE INTO mta_sts(domain, id, mode, mx, max_age, fetched) VALUES(?, ?, ?, ?, ?, ?)");
+  u.bind(1, to_lower(p.domain)).bind(2, p.id).bind(3, p.mode).bind(4, p.mx).bind(5, p.max_age).bind(6, p.fetched);
+  return u.done();
 }
 
 // ---- DKIM keys ----

@@ -110,6 +110,15 @@ CREATE TABLE dkim_keys(
     R"sql(
 ALTER TABLE queue ADD COLUMN delay_notified INTEGER NOT NULL DEFAULT 0;
 )sql",
+    R"sql(
+CREATE TABLE mta_sts(
+  domain TEXT PRIMARY KEY,
+  id TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  mx TEXT NOT NULL,
+  max_age INTEGER NOT NULL,
+  fetched INTEGER NOT NULL);
+)sql",
 };
 
 std::int64_t unix_now() {

@@ -59,10 +59,11 @@ class SqliteStore final : public Store {
   Result<std::string> read_queued(const QueuedMessage& m) override;
   Result<std::size_t> queue_action(std::int64_t id, QueueAction action) override;
   Result<std::vector<QueuedMessage>> claim_due(std::int64_t now, std::int64_t lease_until, std::size_t limit) override;
-  Status record_attempt(std::int64_t rcpt_id, RcptState state, std::int64_t next_attempt, std::string_view error) override;
-  Result<bool> retire_if_done(std::int64_t queue_id) override;
+  Status record_attempts(const std::vector<AttemptRecord>& records, const std::vector<std::int64_t>& finished) override;
   Status set_delay_notified(std::int64_t queue_id) override;
   Result<std::optional<std::int64_t>> next_due() override;
+  Result<std::optional<StsRecord>> sts_policy(std::string_view domain) override;
+  Status put_sts_policy(const StsRecord& policy) override;
 
   void deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) override;
   Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) override;

@@ -1,0 +1,48 @@
+// tlspolicy/mta_sts.hpp: SMTP MTA Strict Transport Security (RFC 8461), the pure parts: the
+// _mta-sts TXT record, the policy file, MX pattern matching and the HTTP response that
+// carries the policy. All input is untrusted (fuzzed: fuzz/mta_sts.cpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mk::tlspolicy {
+
+enum class StsMode { none, testing, enforce };
+std::string_view to_string(StsMode m);
+
+struct StsPolicy {
+  std::string id;  // from the TXT record at fetch time
+  StsMode mode = StsMode::none;
+  std::vector<std::string> mx;  // patterns, lower-case: "mx.example.net", "*.example.net"
+  std::int64_t max_age = 0;     // seconds
+  std::int64_t fetched = 0;     // unix seconds
+  bool expired(std::int64_t now) const { return fetched + max_age <= now; }
+  // Whether an MX host name satisfies the policy (RFC 8461 §4.1).
+  bool allows(std::string_view mx_host) const;
+};
+
+// "v=STSv1; id=20160831085700Z;" -> the id; nullopt if not a valid STSv1 record.
+std::optional<std::string> parse_sts_txt(std::string_view txt);
+
+// The policy file (RFC 8461 §3.2); nullopt if it is not a valid STSv1 policy.
+std::optional<StsPolicy> parse_sts_policy(std::string_view body);
+
+// "*.example.net" matches exactly one leftmost label; other patterns match exactly.
+bool mx_pattern_matches(std::string_view pattern, std::string_view host);
+
+// An HTTP/1.1 response: status, and the body (chunked transfer coding decoded).
+struct HttpResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+std::optional<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_body);
+
+// RFC 8461 §3.3: policies larger than this are refused.
+inline constexpr std::size_t kMaxPolicySize = 64 * 1024;
+
+}  // namespace mk::tlspolicy

@@ -1,0 +1,120 @@
+"""MTA-STS (RFC 8461) on the loopback rig: policies served over HTTPS by a test CA's
+certificate, MX hosts with valid, self-signed or no TLS. In enforce mode mail goes only
+to a matching MX over TLS with a valid certificate, or waits in the queue; it never falls
+back to plain text. Testing mode and unusable policies deliver as before."""
+import os
+import re
+import smtplib
+import time
+import unittest
+
+import mkharness as mk
+import rig as rigmod
+
+USER = "me@localhost"
+
+POLICY = "version: STSv1\r\nmode: %s\r\nmx: %s\r\nmax_age: 86400\r\n"
+
+
+class MtaStsTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("the rig binds ports 25 and 443 on 127.0.0.x: run as root")
+        cls.rig = r = rigmod.Rig()
+        cls.ca = ca = rigmod.TestCa(r.dir)
+        z = r.dns.zones
+        names = ["mta-sts.%s.example" % d for d in ("good", "badcert", "notls", "mismatch", "testing", "nofile", "change")]
+        cls.web = web = rigmod.PolicyServer("127.0.0.20", ca, names)
+        r.mxs.append(web)
+        for d in ("good", "badcert", "notls", "mismatch", "testing", "nofile", "change"):
+            z.add("mta-sts.%s.example" % d, "A", "127.0.0.20")
+            z.add("_mta-sts.%s.example" % d, "TXT", "v=STSv1; id=1;")
+        z.ttl["_mta-sts.change.example"] = 0  # changed during the test: not cached by the resolver
+        cls.good = r.mx("good.example", "127.0.0.21", cert=ca.issue("mx.good.example"))
+        web.policy("mta-sts.good.example", POLICY % ("enforce", "*.good.example"))
+        cls.badcert = r.mx("badcert.example", "127.0.0.22")  # self-signed
+        web.policy("mta-sts.badcert.example", POLICY % ("enforce", "mx.badcert.example"))
+        cls.notls = r.mx("notls.example", "127.0.0.23", tls=False)
+        web.policy("mta-sts.notls.example", POLICY % ("enforce", "mx.notls.example"))
+        cls.mismatch = r.mx("mismatch.example", "127.0.0.24", cert=ca.issue("mx.mismatch.example"))
+        web.policy("mta-sts.mismatch.example", POLICY % ("enforce", "mx.somewhere-else.example"))
+        cls.testing = r.mx("testing.example", "127.0.0.25")  # self-signed, but only testing
+        web.policy("mta-sts.testing.example", POLICY % ("testing", "mx.testing.example"))
+        cls.nofile = r.mx("nofile.example", "127.0.0.26")  # TXT but the policy file is missing (404)
+        cls.change = r.mx("change.example", "127.0.0.27")  # self-signed
+        web.policy("mta-sts.change.example", POLICY % ("testing", "mx.change.example"))
+        config = dict(r.config())
+        config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "outbound.ca_file": '"%s"' % ca.cert,
+                       "log.level": '"debug"'})
+        cls.srv = mk.Server(extra_config=config).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.srv.stop()
+        cls.srv.cleanup()
+        cls.rig.stop()
+        assert code == 0, "mailkeep exited with %s" % code
+
+    def submit(self, rcpt, subject):
+        msg = "From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nsts\r\n" % (USER, rcpt, subject)
+        with smtplib.SMTP("127.0.0.1", self.srv.submission_port, timeout=20) as s:
+            s.starttls(context=mk.client_tls_context())
+            s.login(USER, mk.PASSWORD)
+            s.sendmail(USER, [rcpt], msg.encode())
+
+    def waiting(self, rcpt, pattern, timeout=20):
+        deadline = time.time() + timeout
+        out = ""
+        while time.time() < deadline:
+            out = self.srv.cli("queue", "list").stdout
+            m = re.search(r"queued\s+<%s>  attempts [1-9]\d*  next \S+ \S+  last error: (.*)" % re.escape(rcpt), out)
+            if m and re.search(pattern, m.group(1)):
+                return m.group(1)
+            time.sleep(0.2)
+        self.fail("%s not waiting with %r:\n%s\n%s" % (rcpt, pattern, out, self.srv.stderr()[-3000:]))
+
+    def test_enforce_valid_certificate_delivers(self):
+        self.submit("a@good.example", "sts good")
+        got = self.good.wait(1)
+        self.assertTrue(got[0].tls)
+
+    def test_enforce_bad_certificate_waits(self):
+        self.submit("b@badcert.example", "sts badcert")
+        self.waiting("b@badcert.example", r"MTA-STS policy: certificate not valid for mx\.badcert\.example")
+        self.assertEqual(self.badcert.messages, [])  # never sent, not even in plain text
+
+    def test_enforce_without_starttls_waits(self):
+        self.submit("c@notls.example", "sts notls")
+        self.waiting("c@notls.example", r"MTA-STS policy requires TLS")
+        self.assertEqual(self.notls.messages, [])
+
+    def test_enforce_mx_mismatch_waits(self):
+        self.submit("d@mismatch.example", "sts mismatch")
+        self.waiting("d@mismatch.example", r"no MX host of mismatch\.example matches its MTA-STS policy")
+        self.assertEqual(self.mismatch.messages, [])
+
+    def test_testing_mode_delivers(self):
+        self.submit("e@testing.example", "sts testing")
+        self.assertTrue(self.testing.wait(1)[0].tls)
+        self.assertIn("mta_sts_testing_failure", self.srv.stderr())
+
+    def test_missing_policy_file_is_no_policy(self):
+        self.submit("f@nofile.example", "sts nofile")
+        self.nofile.wait(1)
+        self.assertIn("mta_sts_fetch_failed", self.srv.stderr())
+
+    def test_policy_change_is_picked_up(self):
+        self.submit("g@change.example", "sts before")
+        self.change.wait(1)
+        # The domain switches to enforce (new id): the self-signed MX no longer qualifies.
+        self.web.policy("mta-sts.change.example", POLICY % ("enforce", "mx.change.example"))
+        self.rig.dns.zones.records["_mta-sts.change.example"] = [("TXT", "v=STSv1; id=2;")]
+        self.submit("h@change.example", "sts after")
+        self.waiting("h@change.example", r"MTA-STS policy: certificate not valid")
+        self.assertEqual(len(self.change.messages), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

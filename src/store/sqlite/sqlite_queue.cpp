@@ -85,8 +85,11 @@ Result<std::vector<QueuedMessage>> SqliteStore::select_queue_locked(std::string_
     if (q.failed()) return err(q.error());
   }
   for (auto& m : out) {
+    // INDEXED BY: without it SQLite may pick the (state, next_attempt) index for the extra
+    // conditions and scan every due recipient of the queue for each message (O(n^2) claims).
     Stmt r(db_.handle(), fmt::format("SELECT id, rcpt, domain, dsn, state, attempts, next_attempt, last_error "
-                                     "FROM queue_rcpts WHERE queue_id = ?1 AND ({}) ORDER BY id",
+                                     "FROM queue_rcpts INDEXED BY queue_rcpts_message WHERE queue_id = ?1 AND ({}) "
+                                     "ORDER BY id",
                                      rcpt_where));
     r.bind(1, m.id);
     while (r.step()) {
@@ -203,7 +206,8 @@ Status SqliteStore::record_attempts(const std::vector<AttemptRecord>& records,
     }
     for (auto id : finished) {
       {
-        Stmt q(db_.handle(), "SELECT 1 FROM queue_rcpts WHERE queue_id = ? AND state IN ('queued', 'held') LIMIT 1");
+        Stmt q(db_.handle(), "SELECT 1 FROM queue_rcpts INDEXED BY queue_rcpts_message WHERE queue_id = ? "
+                             "AND state IN ('queued', 'held') LIMIT 1");
         q.bind(1, id);
         if (q.step()) continue;  // some recipients still wait
       }

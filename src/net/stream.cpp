@@ -100,11 +100,13 @@ asio::awaitable<error_code> Stream::start_tls(TlsContext& ctx) {
   co_return ec;
 }
 
-asio::awaitable<error_code> Stream::start_tls_client(TlsContext& ctx, const std::string& host) {
+asio::awaitable<error_code> Stream::start_tls_client(TlsContext& ctx, const std::string& host,
+                                                     std::function<bool(SSL*)> prepare) {
   tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(sock_, ctx);
   SSL* ssl = tls_->native_handle();
   SSL_set_tlsext_host_name(ssl, host.c_str());
   SSL_set1_host(ssl, host.c_str());
+  if (prepare && !prepare(ssl)) co_return asio::error::invalid_argument;
   auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, kTuple);
   co_return ec;
 }

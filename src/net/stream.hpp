@@ -4,6 +4,7 @@
 // cancels pending operations through cancel().
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,7 +32,9 @@ class Stream {
   asio::awaitable<error_code> start_tls(TlsContext& ctx);
   // The client side, sending SNI and checking the certificate against `host` (the result is
   // in SSL_get_verify_result; the handshake itself does not fail on it).
-  asio::awaitable<error_code> start_tls_client(TlsContext& ctx, const std::string& host);
+  // prepare, if given, configures the connection before the handshake (DANE TLSA records).
+  asio::awaitable<error_code> start_tls_client(TlsContext& ctx, const std::string& host,
+                                               std::function<bool(SSL*)> prepare = {});
   // RFC 4978 COMPRESS=DEFLATE: from now on both directions are raw DEFLATE streams.
   // already_read holds bytes received after the COMPRESS command (they are compressed).
   void enable_deflate(std::string_view already_read);

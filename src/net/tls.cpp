@@ -58,6 +58,7 @@ Result<std::shared_ptr<TlsContext>> make_client_tls(const std::string& extra_ca)
   if (!extra_ca.empty() && SSL_CTX_load_verify_locations(c, extra_ca.c_str(), nullptr) != 1)
     return err(fmt::format("cannot load CA certificates from {}: {}", extra_ca, openssl_error()));
   SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+  if (SSL_CTX_dane_enable(c) <= 0) return err("cannot enable DANE: " + openssl_error());
   return ctx;
 }
 

@@ -1,5 +1,7 @@
 #include "outbound/client.hpp"
 
+#include <functional>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -171,16 +173,35 @@ std::uint64_t Connection::size_limit() const {
 }
 
 asio::awaitable<Result<void>> Connection::starttls(net::TlsContext& ctx, std::string host,
-                                                    std::chrono::milliseconds timeout) {
+                                                    std::chrono::milliseconds timeout, std::vector<dns::Tlsa> tlsa) {
   std::string verb = "STARTTLS";
   auto r = co_await command(verb, timeout);
   if (r.code != 220) co_return err("STARTTLS refused: " + r.text());
   if (!in_.empty()) co_return err("data after STARTTLS reply");  // CVE-2011-0411 from the other side
+  dane_usable_ = 0;
+  std::function<bool(SSL*)> prepare;
+  if (!tlsa.empty()) {
+    prepare = [this, &host, &tlsa](SSL* ssl) {
+      if (SSL_dane_enable(ssl, host.c_str()) <= 0) return false;
+      // RFC 7672 §3.1.1: DANE-EE(3) binds the key, not a name, and ignores expiry.
+      SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+      for (const auto& t : tlsa) {
+        const auto* d = reinterpret_cast<const unsigned char*>(t.data.data());
+        if (SSL_dane_tlsa_add(ssl, t.usage, t.selector, t.matching, d, t.data.size()) > 0) ++dane_usable_;
+      }
+      return true;
+    };
+  }
   arm(timeout);
-  auto ec = co_await stream_->start_tls_client(ctx, host);
+  auto ec = co_await stream_->start_tls_client(ctx, host, prepare);
   timer_.cancel();
   if (ec) co_return err("TLS handshake failed: " + (timed_out_ ? std::string("timeout") : ec.message()));
   co_return Result<void>{};
+}
+
+bool Connection::dane_verified() {
+  SSL* ssl = stream_ ? stream_->ssl() : nullptr;
+  return ssl && dane_usable_ > 0 && SSL_get_verify_result(ssl) == X509_V_OK && SSL_get0_dane_authority(ssl, nullptr, nullptr) >= 0;
 }
 
 asio::awaitable<SmtpReply> Connection::data(std::string_view message, std::chrono::milliseconds timeout) {

@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "base/result.hpp"
+#include "dns/rdata.hpp"
 #include "net/stream.hpp"
 
 namespace mk::outbound {
@@ -38,6 +39,9 @@ class Connection {
   boost::asio::awaitable<Result<std::string>> read_all(std::size_t max, std::chrono::milliseconds timeout);
   // Whether the peer's certificate chain verified and matched the host name (WebPKI).
   bool tls_verified();
+  // The certificate matched a usable TLSA record (only after starttls with records).
+  bool dane_verified();
+  std::size_t dane_usable() const { return dane_usable_; }
   std::string tls_verify_error();
   // Connects and reads the greeting.
   boost::asio::awaitable<Result<SmtpReply>> open(std::string ip, std::uint16_t port,
@@ -47,8 +51,10 @@ class Connection {
   boost::asio::awaitable<SmtpReply> command(std::string line, std::chrono::milliseconds timeout);
   // EHLO, then the extensions it announced (upper-case keywords; "SIZE 1000" kept whole).
   boost::asio::awaitable<SmtpReply> ehlo(std::string name, std::chrono::milliseconds timeout);
+  // With TLSA records, the peer is authenticated by DANE (RFC 7672): see dane_verified().
   boost::asio::awaitable<Result<void>> starttls(net::TlsContext& ctx, std::string host,
-                                                std::chrono::milliseconds timeout);
+                                                std::chrono::milliseconds timeout,
+                                                std::vector<dns::Tlsa> tlsa = {});
   // Sends the message (dot-stuffed, ended with ".") and reads the reply.
   boost::asio::awaitable<SmtpReply> data(std::string_view message, std::chrono::milliseconds timeout);
   // After a 354: the dot-stuffed message and its end, then the final reply.
@@ -74,6 +80,7 @@ class Connection {
   bool timed_out_ = false;
   std::string in_;
   std::vector<std::string> ext_;
+  std::size_t dane_usable_ = 0;
 };
 
 // RFC 3461 §4: xtext for ENVID and ORCPT values.

@@ -284,16 +284,33 @@ asio::awaitable<Runner::Route> Runner::route(const std::string& domain) {
   std::stable_sort(list.begin(), list.end(), [](const dns::Mx& a, const dns::Mx& b) { return a.preference < b.preference; });
   if (list.empty()) list.push_back(dns::Mx{0, domain});  // no MX: the domain itself (RFC 5321 §5.1)
   bool dns_trouble = false;
+  const bool implicit = list.size() == 1 && list[0].host == domain && mx->rdata.empty();
   for (const auto& m : list) {
-    Host h{m.host, {}};
+    Host h{m.host, {}, {}, {}};
+    bool addrs_secure = true;
     for (int type : {dns::kAaaa, dns::kA}) {
       auto a = co_await resolver_.query(m.host, type);
       if (!a || a->temporary()) {
         dns_trouble = true;
+        addrs_secure = false;
         continue;
       }
+      addrs_secure &= a->secure;
       for (const auto& d : a->rdata)
         if (auto ip = dns::parse_address(d, type)) h.addrs.push_back(*ip);
+    }
+    // RFC 7672 §2.2: TLSA records count only when the MX RRset (or, without MX, the
+    // domain's address) and the host's addresses are DNSSEC-secure.
+    if (!h.addrs.empty() && addrs_secure && (mx->secure || implicit)) {
+      auto t = co_await resolver_.query("_25._tcp." + m.host, dns::kTlsa);
+      if (!t || t->temporary()) {
+        h.unusable = t ? (t->bogus ? "DANE: the TLSA records of " + m.host + " failed DNSSEC validation (" + t->why_bogus + ")"
+                                   : "DANE: TLSA lookup for " + m.host + " failed")
+                       : "DANE: TLSA lookup failed: " + t.error().message;
+      } else if (t->secure) {
+        for (const auto& d : t->rdata)
+          if (auto rec = dns::parse_tlsa(d)) h.tlsa.push_back(std::move(*rec));
+      }
     }
     if (!h.addrs.empty()) r.hosts.push_back(std::move(h));
   }
@@ -346,6 +363,11 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
   // Opens a session with the first host that answers; opportunistic STARTTLS.
   auto connect = [&]() -> asio::awaitable<bool> {
     for (const auto& h : rt.hosts) {
+      if (!h.unusable.empty()) {
+        last_error = h.unusable;
+        continue;
+      }
+      const bool dane = !h.tlsa.empty();
       for (const auto& ip : h.addrs) {
         for (bool try_tls : {true, false}) {
           if (stopping_) co_return false;
@@ -366,20 +388,28 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
             fail("EHLO: " + hello.text());
             break;
           }
-          const bool enforce = rt.sts && rt.sts->mode == tlspolicy::StsMode::enforce;
-          const bool testing = rt.sts && rt.sts->mode == tlspolicy::StsMode::testing;
-          if (enforce && !c->has("STARTTLS")) {
-            fail("MTA-STS policy requires TLS but the host offers no STARTTLS");
+          // DANE, when it applies, takes precedence over MTA-STS (RFC 8461 §2).
+          const bool enforce = !dane && rt.sts && rt.sts->mode == tlspolicy::StsMode::enforce;
+          const bool testing = !dane && rt.sts && rt.sts->mode == tlspolicy::StsMode::testing;
+          if ((enforce || dane) && !c->has("STARTTLS")) {
+            fail(dane ? "DANE: TLSA records are published but the host offers no STARTTLS"
+                      : "MTA-STS policy requires TLS but the host offers no STARTTLS");
             break;  // never in plain text: next address
           }
           if (try_tls && tls_ && c->has("STARTTLS")) {
-            auto t = co_await c->starttls(*tls_, h.name, cfg_.command_timeout);
+            auto t = co_await c->starttls(*tls_, h.name, cfg_.command_timeout, h.tlsa);
             if (!t) {
               fail(t.error().message);
               log_.warn("outbound.tls_failed", {{"host", h.name}, {"ip", ip}, {"error", t.error().message}});
-              if (enforce) break;  // MTA-STS: no plain-text retry
+              if (enforce || dane) break;  // no plain-text retry
               continue;  // opportunistic: the same address again, without TLS
             }
+            // Without a usable TLSA record DANE still demands TLS, unauthenticated (§2.2).
+            if (dane && c->dane_usable() > 0 && !c->dane_verified()) {
+              fail("DANE: the certificate of " + h.name + " matches none of its TLSA records (" + c->tls_verify_error() + ")");
+              break;
+            }
+            if (dane) log_.info("outbound.dane", {{"host", h.name}, {"authenticated", c->dane_verified()}});
             if ((enforce || testing) && !c->tls_verified()) {
               const std::string why = "certificate not valid for " + h.name + ": " + c->tls_verify_error();
               if (enforce) {

@@ -63,6 +63,9 @@ class Runner {
   struct Host {
     std::string name;
     std::vector<std::string> addrs;
+    // DANE (RFC 7672): secure TLSA records for _25._tcp.name make authenticated TLS mandatory.
+    std::vector<dns::Tlsa> tlsa;
+    std::string unusable;  // why this host may not be used (a bogus or failed TLSA lookup)
   };
   struct Route {
     std::vector<Host> hosts;

@@ -50,6 +50,14 @@ class Zones(BaseResolver):
 
 
 class Dns:
+    @staticmethod
+    def free_port():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+
     def __init__(self):
         self.zones = Zones()
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -330,3 +338,72 @@ class Postfix:
     def stop(self):
         subprocess.run(["postfix", "-c", self.conf, "stop"], capture_output=True)
         subprocess.run(["rm", "-rf", self.work])
+
+
+class SignedDns:
+    """A DNSSEC-signed zone "example." served by NSD on 127.0.0.1:<port>, signed with
+    ldns-signzone; trust_anchor is the file mailkeep's validator starts from. Records are
+    zone-file lines ("name TTL IN TYPE data"); tamper() edits a signed record afterwards so
+    its signature no longer matches (a bogus answer)."""
+
+    def __init__(self, records):
+        self.dir = tempfile.mkdtemp(prefix="mk-dnssec-")
+        self.port = Dns.free_port()
+        zone = os.path.join(self.dir, "example.zone")
+        with open(zone, "w") as f:
+            f.write("$ORIGIN example.\n$TTL 60\n")
+            f.write("@ IN SOA ns.example. hostmaster.example. 1 3600 600 86400 60\n")
+            f.write("@ IN NS ns.example.\nns IN A 127.0.0.1\n")
+            for r in records:
+                f.write(r + "\n")
+        ksk = subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k", "example."], cwd=self.dir,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        zsk = subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "example."], cwd=self.dir,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        subprocess.run(["ldns-signzone", "-n", zone, zsk, ksk], cwd=self.dir, check=True, capture_output=True)
+        self.signed = zone + ".signed"
+        self.trust_anchor = os.path.join(self.dir, ksk + ".ds")
+        self._start()
+
+    def _start(self):
+        conf = os.path.join(self.dir, "nsd.conf")
+        with open(conf, "w") as f:
+            f.write('server:\n  ip-address: 127.0.0.1@%d\n  username: ""\n  zonesdir: "%s"\n'
+                    '  pidfile: "%s/nsd.pid"\n  database: ""\n  zonelistfile: "%s/zone.list"\n'
+                    '  xfrdfile: "%s/xfrd.state"\n  logfile: "%s/nsd.log"\n  server-count: 1\n'
+                    'remote-control:\n  control-enable: no\n'
+                    'zone:\n  name: "example."\n  zonefile: "%s"\n'
+                    % (self.port, self.dir, self.dir, self.dir, self.dir, self.dir, self.signed))
+        self.proc = subprocess.Popen(["nsd", "-d", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                s = socket.create_connection(("127.0.0.1", self.port), timeout=0.5)
+                s.close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("nsd did not start")
+
+    def tamper(self, owner, rtype, old, new):
+        """Replaces old with new in the (signed) rdata of owner's rtype record and reloads."""
+        with open(self.signed) as f:
+            lines = f.readlines()
+        out = []
+        for line in lines:
+            parts = line.split()
+            if len(parts) > 3 and parts[0] == owner and parts[3] == rtype and old in line:
+                line = line.replace(old, new)
+            out.append(line)
+        with open(self.signed, "w") as f:
+            f.writelines(out)
+        self.stop()
+        self._start()
+
+    def config(self):
+        return {"dns.upstream": '["127.0.0.1@%d"]' % self.port, "dns.dnssec": "true",
+                "dns.trust_anchor": '"%s"' % self.trust_anchor}
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()

@@ -270,6 +270,7 @@ asio::awaitable<Runner::Route> Runner::route(const std::string& domain) {
     r.error = fmt::format("domain {} does not exist", domain);
     co_return r;
   }
+  r.mx_secure = mx->secure;
   std::vector<dns::Mx> list;
   for (const auto& d : mx->rdata)
     if (auto m = dns::parse_mx(d)) list.push_back(*m);
@@ -437,7 +438,8 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
     bool done = false;
     for (int tries = 0; tries < 2 && !done && !stopping_; ++tries) {
       if (!conn && !co_await connect()) break;
-      done = co_await send_one(*conn, mx, job, out);
+      const bool validated = rt.mx_secure || (rt.sts && rt.sts->mode != tlspolicy::StsMode::none && rt.sts->allows(mx));
+      done = co_await send_one(*conn, mx, validated, job, out);
       if (!done) {
         last_error = mx + ": connection lost during the transaction";
         drop();
@@ -457,7 +459,8 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
   }
 }
 
-asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, const Job& job, std::vector<Outcome>& out) {
+asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, bool mx_validated, const Job& job,
+                                       std::vector<Outcome>& out) {
   const auto& m = job.msg;
   auto all = [&](store::RcptState s, std::string status, std::string error) {
     for (auto& o : out)
@@ -483,8 +486,21 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, con
     all(store::RcptState::bounced, "5.3.4", fmt::format("{} accepts at most {} bytes", mx, limit));
     co_return true;
   }
+  if (m.requiretls) {
+    // RFC 8689 §4.2.1: only to an MX vouched for by DNSSEC or MTA-STS, over TLS whose
+    // certificate verified (DANE or WebPKI), to a server that takes REQUIRETLS along.
+    std::string why;
+    if (!mx_validated) why = fmt::format("{} is vouched for by neither DNSSEC nor MTA-STS", mx);
+    else if (!c.dane_verified() && !c.tls_verified()) why = fmt::format("no authenticated TLS to {}", mx);
+    else if (!c.has("REQUIRETLS")) why = fmt::format("{} does not support REQUIRETLS", mx);
+    if (!why.empty()) {
+      all(store::RcptState::bounced, "5.7.30", "REQUIRETLS support required: " + why);
+      co_return true;
+    }
+  }
   const bool dsn = c.has("DSN");
   std::string mail = fmt::format("MAIL FROM:<{}> SIZE={}", m.mail_from, data->size());
+  if (m.requiretls) mail += " REQUIRETLS";
   if (eight_bit) mail += " BODY=8BITMIME";
   if (utf8) mail += " SMTPUTF8";
   if (dsn) {

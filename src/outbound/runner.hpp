@@ -72,6 +72,7 @@ class Runner {
     bool temporary = false;  // DNS failure: retry later
     std::string status, error;  // a failure for every recipient of the domain
     std::optional<tlspolicy::StsPolicy> sts;  // the domain's MTA-STS policy, if any
+    bool mx_secure = false;                   // the MX RRset was DNSSEC-validated
   };
   struct Outcome {
     store::RcptState state = store::RcptState::queued;  // queued = deferred
@@ -90,7 +91,8 @@ class Runner {
   boost::asio::awaitable<std::optional<tlspolicy::StsPolicy>> sts_policy(const std::string& domain);
   boost::asio::awaitable<Result<tlspolicy::StsPolicy>> fetch_sts(const std::string& domain);
   boost::asio::awaitable<void> deliver(std::string domain, std::vector<Job> jobs);
-  boost::asio::awaitable<bool> send_one(Connection& c, const std::string& mx, const Job& job,
+  // mx_validated: the MX host is vouched for by DNSSEC or MTA-STS (for REQUIRETLS).
+  boost::asio::awaitable<bool> send_one(Connection& c, const std::string& mx, bool mx_validated, const Job& job,
                                         std::vector<Outcome>& out);
   // Outcomes are recorded in batches (one store transaction, one fsync, per batch).
   struct Batch {

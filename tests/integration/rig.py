@@ -148,6 +148,39 @@ class PolicyServer:
         self.httpd.server_close()
 
 
+class RequireTlsSMTP(AioSMTP):
+    """aiosmtpd plus the REQUIRETLS extension (RFC 8689): announced over TLS, accepted on MAIL."""
+
+    async def smtp_EHLO(self, hostname):
+        self._ehlo_requiretls = True
+        return await super().smtp_EHLO(hostname)
+
+    async def push(self, status):
+        # Announce REQUIRETLS as the last-but-one EHLO line, once TLS is up.
+        if status.startswith("250 HELP") and self.session.ssl is not None and getattr(self, "_ehlo_requiretls", False):
+            self._ehlo_requiretls = False
+            await super().push("250-REQUIRETLS")
+        return await super().push(status)
+
+    async def smtp_MAIL(self, arg):
+        self.envelope.requiretls = False
+        if arg and arg.upper().rstrip().endswith(" REQUIRETLS"):
+            arg = arg[:arg.upper().rstrip().rfind(" REQUIRETLS")]
+            self.requiretls_seen = True
+        else:
+            self.requiretls_seen = False
+        return await super().smtp_MAIL(arg)
+
+    async def smtp_DATA(self, arg):
+        self.envelope.requiretls = getattr(self, "requiretls_seen", False)
+        return await super().smtp_DATA(arg)
+
+
+class RequireTlsController(Controller):
+    def factory(self):
+        return RequireTlsSMTP(self.handler, **self.SMTP_kwargs)
+
+
 class Received:
     def __init__(self, envelope, session):
         self.mail_from = envelope.mail_from
@@ -156,6 +189,7 @@ class Received:
         self.tls = session.ssl is not None
         self.mail_options = list(envelope.mail_options)
         self.rcpt_options = list(envelope.rcpt_options)
+        self.requiretls = getattr(envelope, "requiretls", False)
 
 
 class Handler:
@@ -194,14 +228,15 @@ class Handler:
 class Mx:
     """An aiosmtpd server on ip:25, with STARTTLS unless tls=False."""
 
-    def __init__(self, ip, host, certdir, tls=True, cert=None):
+    def __init__(self, ip, host, certdir, tls=True, cert=None, requiretls=False):
         self.handler = Handler()
         ctx = None
         if tls:
             cert, key = cert or self_signed(certdir, host)
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.load_cert_chain(cert, key)
-        self.controller = Controller(self.handler, hostname=ip, port=25, tls_context=ctx,
+        cls = RequireTlsController if requiretls else Controller
+        self.controller = cls(self.handler, hostname=ip, port=25, tls_context=ctx,
                                      require_starttls=False, server_hostname=host)
         self.controller.start()
 
@@ -220,11 +255,11 @@ class Rig:
     def config(self):
         return {"dns.upstream": '["127.0.0.1@%d"]' % self.dns.port, "dns.dnssec": "false"}
 
-    def mx(self, domain, ip, host=None, tls=True, preference=10, cert=None):
+    def mx(self, domain, ip, host=None, tls=True, preference=10, cert=None, requiretls=False):
         host = host or "mx." + domain
         self.dns.zones.add(domain, "MX", (host, preference))
         self.dns.zones.add(host, "A", ip)
-        m = Mx(ip, host, self.dir, tls=tls, cert=cert)
+        m = Mx(ip, host, self.dir, tls=tls, cert=cert, requiretls=requiretls)
         self.mxs.append(m)
         return m.handler
 

@@ -25,10 +25,11 @@ class MtaStsTest(unittest.TestCase):
         cls.rig = r = rigmod.Rig()
         cls.ca = ca = rigmod.TestCa(r.dir)
         z = r.dns.zones
-        names = ["mta-sts.%s.example" % d for d in ("good", "badcert", "notls", "mismatch", "testing", "nofile", "change")]
+        domains = ("good", "badcert", "notls", "mismatch", "testing", "nofile", "change", "rtls", "rtls-no")
+        names = ["mta-sts.%s.example" % d for d in domains]
         cls.web = web = rigmod.PolicyServer("127.0.0.20", ca, names)
         r.mxs.append(web)
-        for d in ("good", "badcert", "notls", "mismatch", "testing", "nofile", "change"):
+        for d in domains:
             z.add("mta-sts.%s.example" % d, "A", "127.0.0.20")
             z.add("_mta-sts.%s.example" % d, "TXT", "v=STSv1; id=1;")
         z.ttl["_mta-sts.change.example"] = 0  # changed during the test: not cached by the resolver
@@ -45,6 +46,12 @@ class MtaStsTest(unittest.TestCase):
         cls.nofile = r.mx("nofile.example", "127.0.0.26")  # TXT but the policy file is missing (404)
         cls.change = r.mx("change.example", "127.0.0.27")  # self-signed
         web.policy("mta-sts.change.example", POLICY % ("testing", "mx.change.example"))
+        # REQUIRETLS (RFC 8689): MTA-STS-validated MX hosts with valid certificates, one of
+        # which supports the extension.
+        cls.rtls = r.mx("rtls.example", "127.0.0.28", cert=ca.issue("mx.rtls.example"), requiretls=True)
+        web.policy("mta-sts.rtls.example", POLICY % ("enforce", "mx.rtls.example"))
+        cls.rtls_no = r.mx("rtls-no.example", "127.0.0.29", cert=ca.issue("mx.rtls-no.example"))
+        web.policy("mta-sts.rtls-no.example", POLICY % ("enforce", "mx.rtls-no.example"))
         config = dict(r.config())
         config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "outbound.ca_file": '"%s"' % ca.cert,
                        "log.level": '"debug"'})
@@ -57,12 +64,38 @@ class MtaStsTest(unittest.TestCase):
         cls.rig.stop()
         assert code == 0, "mailkeep exited with %s" % code
 
-    def submit(self, rcpt, subject):
+    def submit(self, rcpt, subject, requiretls=False):
         msg = "From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nsts\r\n" % (USER, rcpt, subject)
         with smtplib.SMTP("127.0.0.1", self.srv.submission_port, timeout=20) as s:
             s.starttls(context=mk.client_tls_context())
             s.login(USER, mk.PASSWORD)
-            s.sendmail(USER, [rcpt], msg.encode())
+            s.sendmail(USER, [rcpt], msg.encode(), mail_options=["REQUIRETLS"] if requiretls else [])
+
+    def bounce(self, rcpt, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for _, m in self.srv.messages():
+                if b"multipart/report" in m and b"Final-Recipient: rfc822; " + rcpt.encode() in m:
+                    return m.decode(errors="replace")
+            time.sleep(0.2)
+        self.fail("no bounce for " + rcpt)
+
+    def test_requiretls_delivered_only_with_its_guarantees(self):
+        self.submit("r@rtls.example", "requiretls ok", requiretls=True)
+        got = self.rtls.wait(1)
+        self.assertTrue(got[0].tls)
+        self.assertTrue(got[0].requiretls, "REQUIRETLS was not passed on")
+        # A next hop without the extension: bounced with 5.7.30, not sent.
+        self.submit("s@rtls-no.example", "requiretls unsupported", requiretls=True)
+        b = self.bounce("s@rtls-no.example")
+        self.assertIn("Status: 5.7.30", b)
+        self.assertIn("does not support REQUIRETLS", b)
+        self.assertEqual(self.rtls_no.messages, [])
+        # An MX nothing vouches for (no MTA-STS policy file, no DNSSEC): bounced.
+        self.submit("t@nofile.example", "requiretls unvalidated", requiretls=True)
+        b = self.bounce("t@nofile.example")
+        self.assertIn("vouched for by neither DNSSEC nor MTA-STS", b)
+        self.assertFalse(any(b"requiretls unvalidated" in m.data for m in self.nofile.messages))
 
     def waiting(self, rcpt, pattern, timeout=20):
         deadline = time.time() + timeout

@@ -166,6 +166,7 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          c.outbound.paused = *v;
        }},
       {"outbound.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.outbound.ca_file = v; return true; })},
+      {"outbound.tls_report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.tls_report_interval; })},
       {"outbound.retry_min", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.retry_min; })},
       {"outbound.delay_warning", duration_key(milliseconds(0), [](Config& c) -> milliseconds& { return c.outbound.delay_warning; })},
       {"outbound.connections_per_domain", count_key(1, 100, [](Config& c) -> std::size_t& { return c.outbound.connections_per_domain; })},

@@ -60,6 +60,7 @@ struct OutboundConfig {
   std::size_t connections_per_domain = 5;
   bool paused = false;  // keep everything queued, send nothing (maintenance)
   std::string ca_file;  // extra CAs for MTA-STS (PEM), besides the system store
+  std::chrono::milliseconds tls_report_interval{std::chrono::hours(24)};  // TLS-RPT period
 };
 
 struct ImapConfig {

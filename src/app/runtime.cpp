@@ -1,4 +1,5 @@
 // The server process: single-instance lock, store, TLS, listeners, worker threads, signals.
+#include <functional>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -153,6 +154,7 @@ int run_server(const Config& cfg,
     rc.delay_warning = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.delay_warning);
     rc.connections_per_domain = cfg.outbound.connections_per_domain;
     rc.min_backoff = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.retry_min);
+    rc.tls_report_interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.tls_report_interval);
     runner = std::make_unique<outbound::Runner>(io, rc, *store, *resolver, *client_tls, log.with({{"svc", "outbound"}}));
     if (!cfg.dns.dnssec) log.warn("dns.dnssec_off", {{"hint", "DANE needs DNSSEC; set dns.dnssec = true"}});
   }
@@ -219,6 +221,11 @@ int run_server(const Config& cfg,
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : pool) t.join();
+  // Shutting down: a repeated SIGTERM/SIGINT from now on must not kill the process while the
+  // store closes (the signal set no longer handles them once destroyed).
+  signals.clear();
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
   store->set_change_listener(nullptr);
   store->close();  // waits for the last group commit
   log.info("stopped");

@@ -97,6 +97,11 @@ asio::awaitable<Result<std::string>> Connection::read_all(std::size_t max, std::
   }
 }
 
+long Connection::tls_verify_code() {
+  SSL* ssl = stream_ ? stream_->ssl() : nullptr;
+  return ssl ? SSL_get_verify_result(ssl) : -1;
+}
+
 bool Connection::tls_verified() {
   SSL* ssl = stream_ ? stream_->ssl() : nullptr;
   return ssl && SSL_get0_peer_certificate(ssl) && SSL_get_verify_result(ssl) == X509_V_OK;

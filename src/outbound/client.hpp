@@ -43,6 +43,7 @@ class Connection {
   bool dane_verified();
   std::size_t dane_usable() const { return dane_usable_; }
   std::string tls_verify_error();
+  long tls_verify_code();  // X509_V_OK, X509_V_ERR_...
   // Connects and reads the greeting.
   boost::asio::awaitable<Result<SmtpReply>> open(std::string ip, std::uint16_t port,
                                                  std::chrono::milliseconds timeout);

@@ -5,6 +5,8 @@
 #include <map>
 #include <random>
 
+#include <openssl/x509_vfy.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,6 +17,7 @@
 
 #include "base/strings.hpp"
 #include "outbound/dsn.hpp"
+#include "outbound/tlsrpt.hpp"
 #include "smtp/local_delivery.hpp"
 
 namespace mk::outbound {
@@ -66,9 +69,91 @@ Runner::Runner(asio::io_context& io, RunnerConfig cfg, store::Store& store, dns:
       log_(std::move(log)),
       strand_(asio::make_strand(io)),
       wake_timer_(strand_),
-      done_timer_(strand_) {}
+      done_timer_(strand_),
+      report_timer_(strand_) {}
 
-void Runner::start() { asio::co_spawn(strand_, loop(), asio::detached); }
+void Runner::start() {
+  asio::co_spawn(strand_, loop(), asio::detached);
+  asio::co_spawn(strand_, report_loop(), asio::detached);
+}
+
+void Runner::tls_result(const std::string& domain, const Route& rt, const Host& h, const std::string& ip,
+                        std::string result_type) {
+  store::TlsResult r;
+  const std::int64_t now = now_s(), interval = std::max<std::int64_t>(1, cfg_.tls_report_interval.count());
+  r.period = now - now % interval;
+  r.policy_domain = domain;
+  r.mx_host = h.name;
+  r.ip = ip;
+  r.result_type = std::move(result_type);
+  if (!h.tlsa.empty()) {
+    r.policy_type = "tlsa";
+    for (const auto& t : h.tlsa) {
+      std::string hex;
+      for (unsigned char c : t.data) hex += fmt::format("{:02x}", c);
+      r.policy_string += fmt::format("{} {} {} {}\n", t.usage, t.selector, t.matching, hex);
+    }
+  } else if (rt.sts && rt.sts->mode != tlspolicy::StsMode::none) {
+    r.policy_type = "sts";
+    r.policy_string = fmt::format("version: STSv1\nmode: {}\n", tlspolicy::to_string(rt.sts->mode));
+    for (const auto& m : rt.sts->mx) {
+      r.policy_string += "mx: " + m + "\n";
+      r.mx_pattern += m + "\n";
+    }
+    r.policy_string += fmt::format("max_age: {}\n", rt.sts->max_age);
+  } else {
+    r.policy_type = "no-policy-found";
+  }
+  if (auto st = store_.add_tls_result(r); !st) log_.warn("outbound.tlsrpt_record_failed", {{"error", st.error().message}});
+}
+
+asio::awaitable<void> Runner::report_loop() {
+  while (!stopping_) {
+    const std::int64_t now = now_s(), interval = std::max<std::int64_t>(1, cfg_.tls_report_interval.count());
+    co_await send_reports(now - now % interval);
+    // Wake shortly after the current period ends (at most hourly, to notice a restart's backlog).
+    const std::int64_t next = now - now % interval + interval + 1;
+    report_timer_.expires_after(std::chrono::seconds(std::clamp<std::int64_t>(next - now, 1, 3600)));
+    auto [ec] = co_await report_timer_.async_wait(kTuple);
+    (void)ec;
+  }
+}
+
+asio::awaitable<void> Runner::send_reports(std::int64_t before) {
+  auto rows = store_.tls_results_before(before);
+  if (!rows || rows->empty()) co_return;
+  // period -> domain -> rows
+  std::map<std::int64_t, std::map<std::string, std::vector<store::TlsResult>>> grouped;
+  for (auto& r : *rows) grouped[r.period][r.policy_domain].push_back(std::move(r));
+  const std::int64_t interval = std::max<std::int64_t>(1, cfg_.tls_report_interval.count());
+  for (auto& [period, domains] : grouped) {
+    for (auto& [domain, list] : domains) {
+      // RFC 8460 §3: only domains that ask for reports get them.
+      std::vector<std::string> rua;
+      auto txt = co_await resolver_.query("_smtp._tls." + domain, dns::kTxt);
+      if (txt && !txt->temporary())
+        for (const auto& d : txt->rdata)
+          if (auto t = dns::parse_txt(d))
+            if (auto r = parse_tlsrpt_txt(*t)) rua.insert(rua.end(), r->begin(), r->end());
+      if (rua.empty()) continue;
+      TlsReportMeta meta{cfg_.hostname, "postmaster@" + cfg_.hostname,
+                         fmt::format("{}.{}.{}", period, domain, random_id(6)), period, period + interval - 1};
+      const std::string json = tlsrpt_json(meta, list);
+      store::NewMessage n;
+      n.data = std::make_shared<const std::string>(
+          tlsrpt_message(meta, domain, "noreply-tlsrpt@" + cfg_.hostname, rua, json));
+      n.mail_from = "";  // reports are never bounced back at us
+      n.internaldate = now_s();
+      for (const auto& a : rua) n.outbound.push_back(store::OutboundRcpt{a, "NOTIFY=NEVER"});
+      if (auto st = store_.deliver_sync(n); !st)
+        log_.error("outbound.tlsrpt_failed", {{"domain", domain}, {"error", st.error().message}});
+      else
+        log_.info("outbound.tlsrpt_queued", {{"domain", domain}, {"rua", rua.size()}});
+    }
+    (void)store_.delete_tls_results(period);
+  }
+  wake();
+}
 
 void Runner::wake() {
   asio::post(strand_, [this] {
@@ -82,6 +167,7 @@ void Runner::stop() {
   asio::post(strand_, [this] {
     wake_timer_.cancel();
     done_timer_.cancel();
+    report_timer_.cancel();
   });
   std::lock_guard lock(conns_mu_);
   for (auto* c : conns_) c->close();
@@ -238,6 +324,11 @@ asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const st
   if (!id || (cached && cached->id == *id)) co_return cached;
   auto fresh = co_await fetch_sts(domain);
   if (!fresh) {
+    if (!cached) {
+      const std::int64_t interval = std::max<std::int64_t>(1, cfg_.tls_report_interval.count());
+      (void)store_.add_tls_result(store::TlsResult{now - now % interval, domain, "sts", "", "", "sts-policy-fetch-error",
+                                                   "mta-sts." + domain, "", 1});
+    }
     log_.warn("outbound.mta_sts_fetch_failed", {{"domain", domain}, {"error", fresh.error().message},
                                                 {"using_cached", cached.has_value()}});
     co_return cached;
@@ -366,6 +457,7 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
     for (const auto& h : rt.hosts) {
       if (!h.unusable.empty()) {
         last_error = h.unusable;
+        tls_result(domain, rt, h, "", "dnssec-invalid");
         continue;
       }
       const bool dane = !h.tlsa.empty();
@@ -392,6 +484,7 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
           // DANE, when it applies, takes precedence over MTA-STS (RFC 8461 §2).
           const bool enforce = !dane && rt.sts && rt.sts->mode == tlspolicy::StsMode::enforce;
           const bool testing = !dane && rt.sts && rt.sts->mode == tlspolicy::StsMode::testing;
+          if ((enforce || dane || testing) && !c->has("STARTTLS")) tls_result(domain, rt, h, ip, "starttls-not-supported");
           if ((enforce || dane) && !c->has("STARTTLS")) {
             fail(dane ? "DANE: TLSA records are published but the host offers no STARTTLS"
                       : "MTA-STS policy requires TLS but the host offers no STARTTLS");
@@ -401,16 +494,28 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
             auto t = co_await c->starttls(*tls_, h.name, cfg_.command_timeout, h.tlsa);
             if (!t) {
               fail(t.error().message);
+              if (enforce || dane || testing) tls_result(domain, rt, h, ip, "validation-failure");
               log_.warn("outbound.tls_failed", {{"host", h.name}, {"ip", ip}, {"error", t.error().message}});
               if (enforce || dane) break;  // no plain-text retry
               continue;  // opportunistic: the same address again, without TLS
             }
             // Without a usable TLSA record DANE still demands TLS, unauthenticated (§2.2).
             if (dane && c->dane_usable() > 0 && !c->dane_verified()) {
+              tls_result(domain, rt, h, ip, "validation-failure");
               fail("DANE: the certificate of " + h.name + " matches none of its TLSA records (" + c->tls_verify_error() + ")");
               break;
             }
             if (dane) log_.info("outbound.dane", {{"host", h.name}, {"authenticated", c->dane_verified()}});
+            const bool sts_ok = !(enforce || testing) || c->tls_verified();
+            if (!sts_ok) {
+              const long code = c->tls_verify_code();
+              tls_result(domain, rt, h, ip,
+                         code == X509_V_ERR_HOSTNAME_MISMATCH ? "certificate-host-mismatch"
+                         : code == X509_V_ERR_CERT_HAS_EXPIRED ? "certificate-expired"
+                                                               : "certificate-not-trusted");
+            } else {
+              tls_result(domain, rt, h, ip, "");  // a successful TLS session
+            }
             if ((enforce || testing) && !c->tls_verified()) {
               const std::string why = "certificate not valid for " + h.name + ": " + c->tls_verify_error();
               if (enforce) {

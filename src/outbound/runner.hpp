@@ -41,6 +41,7 @@ struct RunnerConfig {
   std::chrono::seconds min_backoff{std::chrono::minutes(5)};
   std::chrono::seconds max_backoff{std::chrono::hours(4)};
   std::chrono::seconds lease{std::chrono::minutes(15)};
+  std::chrono::seconds tls_report_interval{std::chrono::hours(24)};  // TLS-RPT period
   std::size_t connections_per_domain = 5;
   std::size_t batch = 2000;  // messages claimed per round
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(30)};
@@ -100,6 +101,11 @@ class Runner {
     std::vector<std::int64_t> finished;
   };
   void finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch);
+  // TLS-RPT (RFC 8460): count a session's result ("" = success) under the domain's policy.
+  void tls_result(const std::string& domain, const Route& rt, const Host& h, const std::string& ip,
+                  std::string result_type);
+  boost::asio::awaitable<void> report_loop();
+  boost::asio::awaitable<void> send_reports(std::int64_t before);
   void flush(Batch& batch);
   void notify_sender(const store::QueuedMessage& m, const std::vector<std::pair<store::QueueRcpt, Outcome>>& rcpts,
                      bool delayed);
@@ -114,6 +120,7 @@ class Runner {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer wake_timer_;
   boost::asio::steady_timer done_timer_;
+  boost::asio::steady_timer report_timer_;
   std::atomic<bool> stopping_{false};
   bool woken_ = false;  // strand_ only
   std::size_t active_ = 0;  // delivery tasks of this round still running (strand_ only)

@@ -160,6 +160,19 @@ struct StsRecord {
   std::int64_t fetched = 0;
 };
 
+// TLS-RPT (RFC 8460): counts of TLS sessions per reporting period and policy domain.
+struct TlsResult {
+  std::int64_t period = 0;  // start of the reporting period (unix seconds)
+  std::string policy_domain;
+  std::string policy_type;    // "sts", "tlsa", "no-policy-found"
+  std::string policy_string;  // the policy's lines, "\n"-separated
+  std::string mx_pattern;     // MTA-STS mx patterns, "\n"-separated
+  std::string result_type;    // "" for success, else an RFC 8460 result type
+  std::string mx_host;
+  std::string ip;
+  std::int64_t count = 1;
+};
+
 // The outcome of one delivery attempt for one queued recipient.
 struct AttemptRecord {
   std::int64_t rcpt_id = 0;
@@ -269,6 +282,10 @@ class Store {
   virtual Status record_attempts(const std::vector<AttemptRecord>& records,
                                  const std::vector<std::int64_t>& finished) = 0;
   virtual Status set_delay_notified(std::int64_t queue_id) = 0;
+  // TLS-RPT: adds to a result's count; lists and drops a finished period's results.
+  virtual Status add_tls_result(const TlsResult& r) = 0;
+  virtual Result<std::vector<TlsResult>> tls_results_before(std::int64_t period_start) = 0;
+  virtual Status delete_tls_results(std::int64_t period) = 0;
   virtual Result<std::optional<StsRecord>> sts_policy(std::string_view domain) = 0;
   virtual Status put_sts_policy(const StsRecord& policy) = 0;
   // When the earliest waiting recipient is due (unix seconds), if any.

@@ -409,7 +409,9 @@ class SignedDns:
                     'remote-control:\n  control-enable: no\n'
                     'zone:\n  name: "example."\n  zonefile: "%s"\n'
                     % (self.port, self.dir, self.dir, self.dir, self.dir, self.dir, self.signed))
-        self.proc = subprocess.Popen(["nsd", "-d", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Its own process group: NSD forks server processes that must go with it.
+        self.proc = subprocess.Popen(["nsd", "-d", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -440,5 +442,9 @@ class SignedDns:
                 "dns.trust_anchor": '"%s"' % self.trust_anchor}
 
     def stop(self):
-        self.proc.terminate()
+        import signal as _signal
+        try:
+            os.killpg(self.proc.pid, _signal.SIGTERM)
+        except ProcessLookupError:
+            pass
         self.proc.wait()

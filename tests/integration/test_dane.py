@@ -56,11 +56,13 @@ class DaneTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.srv.stop()
-        cls.srv.cleanup()
-        for m in cls.mxs.values():
-            m.stop()
-        cls.dns.stop()
+        try:
+            code = cls.srv.stop()
+            cls.srv.cleanup()
+        finally:
+            for m in cls.mxs.values():
+                m.stop()
+            cls.dns.stop()
         assert code == 0, "mailkeep exited with %s" % code
 
     def submit(self, rcpt, subject):

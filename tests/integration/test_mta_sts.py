@@ -2,6 +2,9 @@
 certificate, MX hosts with valid, self-signed or no TLS. In enforce mode mail goes only
 to a matching MX over TLS with a valid certificate, or waits in the queue; it never falls
 back to plain text. Testing mode and unusable policies deliver as before."""
+import email
+import gzip
+import json
 import os
 import re
 import smtplib
@@ -52,16 +55,23 @@ class MtaStsTest(unittest.TestCase):
         web.policy("mta-sts.rtls.example", POLICY % ("enforce", "mx.rtls.example"))
         cls.rtls_no = r.mx("rtls-no.example", "127.0.0.29", cert=ca.issue("mx.rtls-no.example"))
         web.policy("mta-sts.rtls-no.example", POLICY % ("enforce", "mx.rtls-no.example"))
+        # TLS-RPT: two policy domains ask for reports, sent to reports.example's MX.
+        cls.reports = r.mx("reports.example", "127.0.0.30", tls=False)
+        for d in ("good", "badcert"):
+            z.add("_smtp._tls.%s.example" % d, "TXT", "v=TLSRPTv1; rua=mailto:tls@reports.example")
         config = dict(r.config())
         config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "outbound.ca_file": '"%s"' % ca.cert,
+                       "outbound.tls_report_interval": '"3s"',
                        "log.level": '"debug"'})
         cls.srv = mk.Server(extra_config=config).start()
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.srv.stop()
-        cls.srv.cleanup()
-        cls.rig.stop()
+        try:
+            code = cls.srv.stop()
+            cls.srv.cleanup()
+        finally:
+            cls.rig.stop()  # even when mailkeep misbehaved: no stray servers on port 25
         assert code == 0, "mailkeep exited with %s" % code
 
     def submit(self, rcpt, subject, requiretls=False):
@@ -79,6 +89,32 @@ class MtaStsTest(unittest.TestCase):
                     return m.decode(errors="replace")
             time.sleep(0.2)
         self.fail("no bounce for " + rcpt)
+
+    def test_tls_reports(self):
+        self.submit("x@good.example", "tlsrpt good")
+        self.submit("y@badcert.example", "tlsrpt badcert")
+        deadline = time.time() + 30
+        seen = {}
+        while time.time() < deadline and len(seen) < 2:
+            for m in list(self.reports.messages):
+                msg = email.message_from_bytes(m.data)
+                if msg.get_content_type() != "multipart/report" or msg.get_param("report-type") != "tlsrpt":
+                    continue
+                self.assertIn(m.mail_from, ("", "<>"))  # reports come from the null sender
+                part = [p for p in msg.walk() if p.get_content_type() == "application/tlsrpt+gzip"][0]
+                report = json.loads(gzip.decompress(part.get_payload(decode=True)))
+                for p in report["policies"]:
+                    seen.setdefault(p["policy"]["policy-domain"], []).append(p)
+            time.sleep(0.3)
+        self.assertIn("good.example", seen)
+        good = seen["good.example"][0]
+        self.assertEqual(good["policy"]["policy-type"], "sts")
+        self.assertIn("mode: enforce", good["policy"]["policy-string"])
+        self.assertGreaterEqual(good["summary"]["total-successful-session-count"], 1)
+        self.assertIn("badcert.example", seen)
+        bad = [p for p in seen["badcert.example"] if p["summary"]["total-failure-session-count"] > 0][0]
+        self.assertEqual(bad["failure-details"][0]["result-type"], "certificate-not-trusted")
+        self.assertEqual(bad["failure-details"][0]["receiving-mx-hostname"], "mx.badcert.example")
 
     def test_requiretls_delivered_only_with_its_guarantees(self):
         self.submit("r@rtls.example", "requiretls ok", requiretls=True)

@@ -47,9 +47,11 @@ class OutboundTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.srv.stop()
-        cls.srv.cleanup()
-        cls.rig.stop()
+        try:
+            code = cls.srv.stop()
+            cls.srv.cleanup()
+        finally:
+            cls.rig.stop()  # even when mailkeep misbehaved: no stray servers on port 25
         assert code == 0, "mailkeep exited with %s" % code
 
     def submit(self, rcpts, subject):
@@ -209,8 +211,10 @@ class ExpiryTest(unittest.TestCase):
             self.assertIn("0 messages queued", srv.cli("queue", "list").stdout)
             self.assertEqual(srv.stop(), 0)
         finally:
-            srv.cleanup()
-            rig.stop()
+            try:
+                srv.cleanup()
+            finally:
+                rig.stop()
 
 
 if __name__ == "__main__":

@@ -235,6 +235,38 @@ Result<std::optional<std::int64_t>> SqliteStore::next_due() {
   return std::optional<std::int64_t>(q.int64(0));
 }
 
+Status SqliteStore::add_tls_result(const TlsResult& r) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(),
+         "INSERT INTO tls_results(period, policy_domain, policy_type, policy_string, mx_pattern, result_type, "
+         "mx_host, ip, count) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(period, policy_domain, policy_type, "
+         "result_type, mx_host, ip) DO UPDATE SET count = count + excluded.count, policy_string = excluded.policy_string, "
+         "mx_pattern = excluded.mx_pattern");
+  u.bind(1, r.period).bind(2, to_lower(r.policy_domain)).bind(3, r.policy_type).bind(4, r.policy_string)
+      .bind(5, r.mx_pattern).bind(6, r.result_type).bind(7, r.mx_host).bind(8, r.ip).bind(9, r.count);
+  return u.done();
+}
+
+Result<std::vector<TlsResult>> SqliteStore::tls_results_before(std::int64_t period_start) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(), "SELECT period, policy_domain, policy_type, policy_string, mx_pattern, result_type, mx_host, "
+                       "ip, count FROM tls_results WHERE period < ? ORDER BY period, policy_domain, policy_type");
+  q.bind(1, period_start);
+  std::vector<TlsResult> out;
+  while (q.step())
+    out.push_back(TlsResult{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6), q.text(7),
+                            q.int64(8)});
+  if (q.failed()) return err(q.error());
+  return out;
+}
+
+Status SqliteStore::delete_tls_results(std::int64_t period) {
+  std::lock_guard lock(mu_);
+  Stmt d(db_.handle(), "DELETE FROM tls_results WHERE period = ?");
+  d.bind(1, period);
+  return d.done();
+}
+
 Result<std::optional<StsRecord>> SqliteStore::sts_policy(std::string_view domain) {
   std::lock_guard lock(mu_);
   Stmt q(db_.handle(), "SELECT domain, id, mode, mx, max_age, fetched FROM mta_sts WHERE domain = ?");

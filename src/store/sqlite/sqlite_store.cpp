@@ -119,6 +119,19 @@ CREATE TABLE mta_sts(
   max_age INTEGER NOT NULL,
   fetched INTEGER NOT NULL);
 )sql",
+    R"sql(
+CREATE TABLE tls_results(
+  period INTEGER NOT NULL,
+  policy_domain TEXT NOT NULL,
+  policy_type TEXT NOT NULL,
+  policy_string TEXT NOT NULL,
+  mx_pattern TEXT NOT NULL,
+  result_type TEXT NOT NULL,
+  mx_host TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY(period, policy_domain, policy_type, result_type, mx_host, ip));
+)sql",
 };
 
 std::int64_t unix_now() {

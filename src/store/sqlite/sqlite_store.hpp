@@ -62,6 +62,9 @@ class SqliteStore final : public Store {
   Status record_attempts(const std::vector<AttemptRecord>& records, const std::vector<std::int64_t>& finished) override;
   Status set_delay_notified(std::int64_t queue_id) override;
   Result<std::optional<std::int64_t>> next_due() override;
+  Status add_tls_result(const TlsResult& r) override;
+  Result<std::vector<TlsResult>> tls_results_before(std::int64_t period_start) override;
+  Status delete_tls_results(std::int64_t period) override;
   Result<std::optional<StsRecord>> sts_policy(std::string_view domain) override;
   Status put_sts_policy(const StsRecord& policy) override;
 

@@ -1,0 +1,159 @@
+#include "outbound/tlsrpt.hpp"
+
+#include <zlib.h>
+
+#include <chrono>
+#include <ctime>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "message/codec.hpp"
+#include "smtp/session.hpp"
+
+namespace mk::outbound {
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') out += '\\', out += char(c);
+    else if (c < 0x20) out += fmt::format("\\u{:04x}", c);
+    else out += char(c);
+  }
+  return out + "\"";
+}
+
+std::string iso(std::int64_t t) {
+  char buf[32];
+  std::tm tm{};
+  const std::time_t tt = t;
+  ::gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string json_lines(std::string_view joined) {
+  std::string out = "[";
+  bool first = true;
+  for (auto l : split(joined, '\n')) {
+    if (l.empty()) continue;
+    out += (first ? "" : ", ") + json_string(l);
+    first = false;
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> parse_tlsrpt_txt(std::string_view txt) {
+  std::vector<std::string> out;
+  bool first = true;
+  for (auto part : split(txt, ';')) {
+    part = trim(part);
+    if (part.empty()) continue;
+    const auto eq = part.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    const auto key = trim(part.substr(0, eq)), value = trim(part.substr(eq + 1));
+    if (first) {
+      if (key != "v" || value != "TLSRPTv1") return std::nullopt;
+      first = false;
+    } else if (key == "rua") {
+      for (auto uri : split(value, ',')) {
+        uri = trim(uri);
+        if (uri.starts_with("mailto:") && uri.find('@') != std::string_view::npos && uri.size() < 320)
+          out.emplace_back(uri.substr(7));
+      }
+    }
+  }
+  if (first) return std::nullopt;
+  return out;
+}
+
+std::string tlsrpt_json(const TlsReportMeta& meta, const std::vector<store::TlsResult>& rows) {
+  // One "policies" entry per policy type seen for the domain.
+  std::map<std::string, std::vector<const store::TlsResult*>> by_type;
+  for (const auto& r : rows) by_type[r.policy_type].push_back(&r);
+  std::string out = "{\n";
+  out += fmt::format("  \"organization-name\": {},\n", json_string(meta.organization));
+  out += fmt::format("  \"date-range\": {{\"start-datetime\": \"{}\", \"end-datetime\": \"{}\"}},\n", iso(meta.start),
+                     iso(meta.end));
+  out += fmt::format("  \"contact-info\": {},\n", json_string(meta.contact));
+  out += fmt::format("  \"report-id\": {},\n", json_string(meta.report_id));
+  out += "  \"policies\": [";
+  bool first_policy = true;
+  for (const auto& [type, list] : by_type) {
+    std::int64_t ok = 0, failed = 0;
+    std::string details;
+    for (const auto* r : list) {
+      if (r->result_type.empty()) {
+        ok += r->count;
+        continue;
+      }
+      failed += r->count;
+      details += fmt::format("{}\n        {{\"result-type\": {}, \"receiving-mx-hostname\": {}{}, \"failed-session-count\": {}}}",
+                             details.empty() ? "" : ",", json_string(r->result_type), json_string(r->mx_host),
+                             r->ip.empty() ? "" : ", \"receiving-ip\": " + json_string(r->ip), r->count);
+    }
+    const auto* any = list.front();
+    out += first_policy ? "\n" : ",\n";
+    first_policy = false;
+    out += "    {\n";
+    out += fmt::format("      \"policy\": {{\"policy-type\": {}, \"policy-string\": {}, \"policy-domain\": {}",
+                       json_string(type), json_lines(any->policy_string), json_string(any->policy_domain));
+    if (!any->mx_pattern.empty()) out += ", \"mx-host\": " + json_lines(any->mx_pattern);
+    out += "},\n";
+    out += fmt::format("      \"summary\": {{\"total-successful-session-count\": {}, \"total-failure-session-count\": {}}},\n",
+                       ok, failed);
+    out += fmt::format("      \"failure-details\": [{}{}]\n", details, details.empty() ? "" : "\n      ");
+    out += "    }";
+  }
+  out += "\n  ]\n}\n";
+  return out;
+}
+
+std::string gzip(std::string_view data) {
+  z_stream z{};
+  deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // +16: gzip wrapper
+  std::string out(deflateBound(&z, uLong(data.size())) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = uInt(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = uInt(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::string tlsrpt_message(const TlsReportMeta& meta, std::string_view policy_domain, std::string_view from,
+                           const std::vector<std::string>& to, std::string_view json) {
+  using std::chrono::system_clock;
+  const std::string boundary = "mk-tlsrpt-" + random_id(12);
+  std::string to_list;
+  for (const auto& t : to) to_list += (to_list.empty() ? "" : ", ") + std::string(t);
+  std::string m;
+  m += fmt::format("From: TLS reporting <{}>\r\n", from);
+  m += fmt::format("To: {}\r\n", to_list);
+  m += fmt::format("Subject: Report Domain: {} Submitter: {} Report-ID: <{}>\r\n", policy_domain, meta.organization,
+                   meta.report_id);
+  m += "Date: " + smtp::rfc5322_date(system_clock::now()) + "\r\n";
+  m += fmt::format("Message-ID: <{}@{}>\r\n", meta.report_id, meta.organization);
+  m += fmt::format("TLS-Report-Domain: {}\r\nTLS-Report-Submitter: {}\r\n", policy_domain, meta.organization);
+  m += "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n";
+  m += fmt::format("Content-Type: multipart/report; report-type=tlsrpt;\r\n\tboundary=\"{}\"\r\n\r\n", boundary);
+  m += fmt::format("--{}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n", boundary);
+  m += fmt::format("This is an aggregate TLS report from {} for {} (RFC 8460).\r\n\r\n", meta.organization, policy_domain);
+  const std::string name = fmt::format("{}!{}!{}!{}!{}.json.gz", meta.organization, policy_domain, meta.start, meta.end,
+                                       meta.report_id);
+  m += fmt::format("--{}\r\nContent-Type: application/tlsrpt+gzip; name=\"{}\"\r\nContent-Transfer-Encoding: base64\r\n"
+                   "Content-Disposition: attachment; filename=\"{}\"\r\n\r\n",
+                   boundary, name, name);
+  const std::string b64 = message::base64_encode(gzip(json));
+  for (std::size_t i = 0; i < b64.size(); i += 76) m += b64.substr(i, 76) + "\r\n";
+  m += fmt::format("--{}--\r\n", boundary);
+  return m;
+}
+
+}  // namespace mk::outbound

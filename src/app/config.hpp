@@ -58,6 +58,9 @@ struct OutboundConfig {
   std::chrono::milliseconds delay_warning{std::chrono::hours(4)};
   std::chrono::milliseconds retry_min{std::chrono::minutes(5)};  // doubles per attempt up to 4h
   std::size_t connections_per_domain = 5;
+  std::size_t max_connections = 100;
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
   bool paused = false;  // keep everything queued, send nothing (maintenance)
   std::string ca_file;  // extra CAs for MTA-STS (PEM), besides the system store
   std::chrono::milliseconds tls_report_interval{std::chrono::hours(24)};  // TLS-RPT period

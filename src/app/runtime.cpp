@@ -154,6 +154,10 @@ int run_server(const Config& cfg,
     rc.delay_warning = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.delay_warning);
     rc.connections_per_domain = cfg.outbound.connections_per_domain;
     rc.min_backoff = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.retry_min);
+    rc.max_connections = cfg.outbound.max_connections;
+    rc.connect_timeout = cfg.outbound.connect_timeout;
+    rc.command_timeout = cfg.outbound.command_timeout;
+    rc.data_timeout = cfg.outbound.command_timeout * 2;
     rc.tls_report_interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.tls_report_interval);
     runner = std::make_unique<outbound::Runner>(io, rc, *store, *resolver, *client_tls, log.with({{"svc", "outbound"}}));
     if (!cfg.dns.dnssec) log.warn("dns.dnssec_off", {{"hint", "DANE needs DNSSEC; set dns.dnssec = true"}});

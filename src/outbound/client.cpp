@@ -33,8 +33,13 @@ void Connection::arm(std::chrono::milliseconds timeout) {
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     timed_out_ = true;
-    boost::system::error_code ignored;
-    sock_.cancel(ignored);
+    // After connect the socket lives in the stream: cancel whichever holds it.
+    if (stream_) {
+      stream_->cancel();
+    } else {
+      boost::system::error_code ignored;
+      sock_.cancel(ignored);
+    }
   });
 }
 

@@ -210,6 +210,11 @@ asio::awaitable<void> Runner::loop() {
         std::vector<std::vector<Job>> chunks(n);
         for (std::size_t i = 0; i < jobs.size(); ++i) chunks[i % n].push_back(std::move(jobs[i]));
         for (auto& chunk : chunks) {
+          while (active_ >= cfg_.max_connections && !stopping_) {
+            done_timer_.expires_at(std::chrono::steady_clock::time_point::max());
+            auto [ec] = co_await done_timer_.async_wait(kTuple);
+            (void)ec;
+          }
           ++active_;
           asio::co_spawn(asio::make_strand(io_), deliver(domain, std::move(chunk)), [this](std::exception_ptr e) {
             if (e) log_.error("outbound.task_failed", {});

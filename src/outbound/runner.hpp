@@ -43,6 +43,7 @@ struct RunnerConfig {
   std::chrono::seconds lease{std::chrono::minutes(15)};
   std::chrono::seconds tls_report_interval{std::chrono::hours(24)};  // TLS-RPT period
   std::size_t connections_per_domain = 5;
+  std::size_t max_connections = 100;  // outbound connections at once, all domains together
   std::size_t batch = 2000;  // messages claimed per round
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(30)};
   std::uint16_t sts_port = 443;  // MTA-STS policy hosts (HTTPS)

@@ -244,6 +244,31 @@ class Mx:
         self.controller.stop()
 
 
+class Silent:
+    """Accepts TCP connections on ip:25 and never says anything (a hung MX)."""
+
+    def __init__(self, ip):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((ip, 25))
+        self.sock.listen(16)
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+
+    def stop(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
 class Rig:
     """DNS plus MX servers; mailkeep is pointed at the DNS with these config entries."""
 

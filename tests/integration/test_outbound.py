@@ -36,12 +36,21 @@ class OutboundTest(unittest.TestCase):
         z.add("down.example", "MX", ("mx2.down.example", 20))
         z.add("mx.down.example", "A", "127.0.0.9")  # nothing listens there
         z.add("mx2.down.example", "A", "127.0.0.10")
+        # A hung MX (accepts, never greets) and an IPv6-only one.
+        cls.rig.mxs.append(rigmod.Silent("127.0.0.12"))
+        z.add("hung.example", "MX", ("mx.hung.example", 10))
+        z.add("mx.hung.example", "A", "127.0.0.12")
+        cls.v6 = rigmod.Mx("::1", "mx.v6.example", cls.rig.dir, tls=False)
+        cls.rig.mxs.append(cls.v6)
+        z.add("v6.example", "MX", ("mx.v6.example", 10))
+        z.add("mx.v6.example", "AAAA", "::1")
         # A domain without MX: its own address is the mail host (RFC 5321 section 5.1).
         cls.implicit = cls.rig.mx("implicit-host.example", "127.0.0.5")
         z.add("implicit.example", "A", "127.0.0.5")
         cls.postfix = cls.rig.postfix("postfix.example", "127.0.0.6", ["dave"])
         config = dict(cls.rig.config())
         config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "outbound.delay_warning": '"2s"',
+                       "outbound.command_timeout": '"2s"', "outbound.connect_timeout": '"2s"',
                        "log.level": '"debug"'})
         cls.srv = mk.Server(extra_config=config).start()
 
@@ -139,6 +148,21 @@ class OutboundTest(unittest.TestCase):
         self.assertIn(b"Status: 4.4.1", found[0])
         time.sleep(3)  # exactly one notice however many retries follow
         self.assertEqual(len([m for _, m in self.srv.messages() if b"Action: delayed" in m and b"late@down.example" in m]), 1)
+
+    def test_hung_server_times_out(self):
+        self.submit(["h@hung.example"], "to a hung server")
+        deadline = time.time() + 30
+        out = ""
+        while time.time() < deadline:
+            out = self.queue_list()
+            if re.search(r"queued\s+<h@hung\.example>  attempts [1-9]", out):
+                break
+            time.sleep(0.2)
+        self.assertRegex(out, r"<h@hung\.example>  attempts [1-9]\d*  next .*last error: mx\.hung\.example \[127\.0\.0\.12\]")
+
+    def test_ipv6_only_mx(self):
+        self.submit(["six@v6.example"], "over IPv6")
+        self.assertTrue(any(b"over IPv6" in m.data for m in self.v6.handler.wait(1)))
 
     def test_implicit_mx(self):
         self.submit(["carol@implicit.example"], "no MX record")

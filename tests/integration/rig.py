@@ -183,6 +183,8 @@ class RequireTlsController(Controller):
 
 class Received:
     def __init__(self, envelope, session):
+        self.peer_ip = session.peer[0] if session.peer else ""
+        self.helo = session.host_name
         self.mail_from = envelope.mail_from
         self.rcpt_tos = list(envelope.rcpt_tos)
         self.data = envelope.original_content or envelope.content

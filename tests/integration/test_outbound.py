@@ -164,6 +164,51 @@ class OutboundTest(unittest.TestCase):
         self.submit(["six@v6.example"], "over IPv6")
         self.assertTrue(any(b"over IPv6" in m.data for m in self.v6.handler.wait(1)))
 
+    def test_spf_dkim_dmarc_pass_at_the_receiver(self):
+        # A hosted domain whose DNS (in the rig) is exactly what `mailkeep domain dns` says to
+        # publish; its MX (this host, "localhost") resolves to 127.0.0.1: the checks all pass.
+        self.assertEqual(self.srv.cli("domain", "add", "sender.example").returncode, 0)
+        r = self.srv.cli("account", "add", "alice@sender.example", "--password-stdin", stdin="alice's pw 12345\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = self.srv.cli("domain", "dns", "sender.example").stdout
+        z = self.rig.dns.zones
+        for name, value in re.findall(r'(?m)^(\S+)\.\t3600\tIN\tTXT\t(.*)$', text):
+            z.add(name, "TXT", "".join(re.findall(r'"([^"]*)"', value)))
+        pref, host = re.search(r'(?m)^sender\.example\.\t3600\tIN\tMX\t(\d+) (\S+)\.$', text).groups()
+        z.add("sender.example", "MX", (host, int(pref)))
+        z.add(host, "A", "127.0.0.1")
+        msg = "From: Alice <alice@sender.example>\r\nTo: a@remote.example\r\nSubject: auth checks\r\n\r\nhi\r\n"
+        with smtplib.SMTP("127.0.0.1", self.srv.submission_port, timeout=20) as s:
+            s.starttls(context=mk.client_tls_context())
+            s.login("alice@sender.example", "alice's pw 12345")
+            s.sendmail("alice@sender.example", ["a@remote.example"], msg.encode())
+        got = [m for m in self.ok.wait(2) if b"auth checks" in m.data]
+        self.assertTrue(got)
+        m = got[0]
+        # SPF by pyspf (python3-spf), asking the rig's DNS.
+        import dns.resolver
+        import spf
+        res = dns.resolver.Resolver(configure=False)
+        res.nameservers = ["127.0.0.1"]
+        res.port = self.rig.dns.port
+        dns.resolver.default_resolver = res
+        result, _ = spf.check2(i=m.peer_ip, s=m.mail_from, h=m.helo)
+        self.assertEqual(result, "pass")
+        # DKIM by dkimpy, same DNS.
+        def txt(name, timeout=5):
+            for rtype, value in z.records.get(name.decode().rstrip(".").lower(), []):
+                if rtype == "TXT":
+                    return value.encode()
+            return None
+        self.assertTrue(dkim.verify(m.data, dnsfunc=txt))
+        # DMARC (RFC 7489 section 3.1): both identifiers are aligned with the From domain,
+        # and the domain publishes a policy, so DMARC passes.
+        d = dkim.DKIM(m.data)
+        d.verify(dnsfunc=txt)
+        self.assertEqual(d.domain.decode(), "sender.example")
+        self.assertEqual(m.mail_from.split("@")[1], "sender.example")
+        self.assertTrue(txt(b"_dmarc.sender.example").startswith(b"v=DMARC1; p="))
+
     def test_implicit_mx(self):
         self.submit(["carol@implicit.example"], "no MX record")
         self.assertTrue(any(b"no MX record" in m.data for m in self.implicit.wait(1)))

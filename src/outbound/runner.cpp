@@ -69,7 +69,6 @@ Runner::Runner(asio::io_context& io, RunnerConfig cfg, store::Store& store, dns:
       log_(std::move(log)),
       strand_(asio::make_strand(io)),
       wake_timer_(strand_),
-      done_timer_(strand_),
       report_timer_(strand_) {}
 
 void Runner::start() {
@@ -166,7 +165,6 @@ void Runner::stop() {
   stopping_ = true;
   asio::post(strand_, [this] {
     wake_timer_.cancel();
-    done_timer_.cancel();
     report_timer_.cancel();
   });
   std::lock_guard lock(conns_mu_);
@@ -184,57 +182,70 @@ std::int64_t Runner::backoff(int attempts) const {
 }
 
 asio::awaitable<void> Runner::loop() {
+  // Each round claims what is due and starts a delivery task per domain chunk, within the
+  // per-domain and global connection limits; it does not wait for them, so a slow or
+  // hung destination never holds up the others. A task ending wakes the loop.
   while (!stopping_) {
     woken_ = false;
     const std::int64_t now = now_s();
-    auto due = store_.claim_due(now, now + cfg_.lease.count(), cfg_.batch);
-    if (!due) {
-      log_.error("outbound.claim_failed", {{"error", due.error().message}});
-    } else if (!due->empty()) {
-      // Group by domain; each domain's messages are shared among up to N connections.
-      std::map<std::string, std::vector<Job>> by_domain;
-      for (auto& m : *due) {
-        std::map<std::string, Job> per;
-        for (auto& r : m.rcpts) {
-          auto& j = per[r.domain];
-          if (j.msg.id == 0) {
-            j.msg = m;
-            j.msg.rcpts.clear();
+    bool more = false;
+    if (active_ < cfg_.max_connections) {
+      auto due = store_.claim_due(now, now + cfg_.lease.count(), cfg_.batch);
+      if (!due) {
+        log_.error("outbound.claim_failed", {{"error", due.error().message}});
+      } else if (!due->empty()) {
+        std::map<std::string, std::vector<Job>> by_domain;
+        for (auto& m : *due) {
+          std::map<std::string, Job> per;
+          for (auto& r : m.rcpts) {
+            auto& j = per[r.domain];
+            if (j.msg.id == 0) {
+              j.msg = m;
+              j.msg.rcpts.clear();
+            }
+            j.msg.rcpts.push_back(r);
           }
-          j.msg.rcpts.push_back(r);
+          for (auto& [d, j] : per) by_domain[d].push_back(std::move(j));
         }
-        for (auto& [d, j] : per) by_domain[d].push_back(std::move(j));
-      }
-      for (auto& [domain, jobs] : by_domain) {
-        const std::size_t n = std::min(cfg_.connections_per_domain, jobs.size());
-        std::vector<std::vector<Job>> chunks(n);
-        for (std::size_t i = 0; i < jobs.size(); ++i) chunks[i % n].push_back(std::move(jobs[i]));
-        for (auto& chunk : chunks) {
-          while (active_ >= cfg_.max_connections && !stopping_) {
-            done_timer_.expires_at(std::chrono::steady_clock::time_point::max());
-            auto [ec] = co_await done_timer_.async_wait(kTuple);
-            (void)ec;
+        std::vector<std::int64_t> postponed;  // claimed, but no connection is free for them
+        bool started = false;
+        for (auto& [domain, jobs] : by_domain) {
+          const std::size_t busy = domain_active_.count(domain) ? domain_active_[domain] : 0;
+          const std::size_t free_here = cfg_.connections_per_domain > busy ? cfg_.connections_per_domain - busy : 0;
+          const std::size_t free_all = cfg_.max_connections > active_ ? cfg_.max_connections - active_ : 0;
+          const std::size_t n = std::min({free_here, free_all, jobs.size()});
+          if (n == 0) {
+            for (const auto& j : jobs)
+              for (const auto& r : j.msg.rcpts) postponed.push_back(r.id);
+            continue;
           }
-          ++active_;
-          asio::co_spawn(asio::make_strand(io_), deliver(domain, std::move(chunk)), [this](std::exception_ptr e) {
-            if (e) log_.error("outbound.task_failed", {});
-            asio::post(strand_, [this] {
-              --active_;
-              done_timer_.cancel();
+          std::vector<std::vector<Job>> chunks(n);
+          for (std::size_t i = 0; i < jobs.size(); ++i) chunks[i % n].push_back(std::move(jobs[i]));
+          for (auto& chunk : chunks) {
+            ++active_;
+            ++domain_active_[domain];
+            started = true;
+            asio::co_spawn(asio::make_strand(io_), deliver(domain, std::move(chunk)), [this, domain](std::exception_ptr e) {
+              if (e) log_.error("outbound.task_failed", {{"domain", domain}});
+              asio::post(strand_, [this, domain] {
+                --active_;
+                if (--domain_active_[domain] == 0) domain_active_.erase(domain);
+                woken_ = true;
+                wake_timer_.cancel();
+              });
             });
-          });
+          }
         }
+        if (!postponed.empty()) {
+          if (auto st = store_.reschedule(postponed, now + 5); !st)
+            log_.error("outbound.reschedule_failed", {{"error", st.error().message}});
+        }
+        more = started && due->size() >= cfg_.batch;  // more may be due right now
       }
-      while (active_ > 0) {
-        done_timer_.expires_at(std::chrono::steady_clock::time_point::max());
-        auto [ec] = co_await done_timer_.async_wait(kTuple);
-        (void)ec;
-      }
-      if (due->size() >= cfg_.batch) continue;  // more may be due now
     }
     if (stopping_) break;
-    if (woken_) continue;
-    // Sleep until the next recipient is due (at most a minute), or until wake().
+    if (woken_ || more) continue;
+    // Sleep until the next recipient is due (at most a minute), a task ends, or wake().
     std::int64_t wait = 60;
     if (auto next = store_.next_due(); next && *next) wait = std::clamp<std::int64_t>(**next - now_s(), 1, 60);
     wake_timer_.expires_after(std::chrono::seconds(wait));

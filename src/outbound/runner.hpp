@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -120,11 +121,11 @@ class Runner {
   log::Logger log_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer wake_timer_;
-  boost::asio::steady_timer done_timer_;
   boost::asio::steady_timer report_timer_;
   std::atomic<bool> stopping_{false};
   bool woken_ = false;  // strand_ only
-  std::size_t active_ = 0;  // delivery tasks of this round still running (strand_ only)
+  std::size_t active_ = 0;  // delivery tasks running (strand_ only)
+  std::map<std::string, std::size_t> domain_active_;  // per destination domain (strand_ only)
   std::mutex conns_mu_;
   std::set<Connection*> conns_;
 };

@@ -282,6 +282,9 @@ class Store {
   virtual Status record_attempts(const std::vector<AttemptRecord>& records,
                                  const std::vector<std::int64_t>& finished) = 0;
   virtual Status set_delay_notified(std::int64_t queue_id) = 0;
+  // Claimed recipients that found no free connection: due again at next_attempt (the
+  // attempt count is unchanged).
+  virtual Status reschedule(const std::vector<std::int64_t>& rcpt_ids, std::int64_t next_attempt) = 0;
   // TLS-RPT: adds to a result's count; lists and drops a finished period's results.
   virtual Status add_tls_result(const TlsResult& r) = 0;
   virtual Result<std::vector<TlsResult>> tls_results_before(std::int64_t period_start) = 0;

@@ -217,6 +217,17 @@ class Handler:
             self.messages.append(Received(envelope, session))
         return "250 2.0.0 Accepted"
 
+    def wait_for(self, needle, timeout=30):
+        """The first received message whose bytes contain needle."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                for m in self.messages:
+                    if needle in m.data:
+                        return m
+            time.sleep(0.1)
+        raise AssertionError("no message containing %r arrived" % needle)
+
     def wait(self, n, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:

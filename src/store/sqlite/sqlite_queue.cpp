@@ -221,6 +221,18 @@ Status SqliteStore::record_attempts(const std::vector<AttemptRecord>& records,
   return blobs.empty() ? Status() : remove_unreferenced(blobs);
 }
 
+Status SqliteStore::reschedule(const std::vector<std::int64_t>& rcpt_ids, std::int64_t next_attempt) {
+  std::lock_guard lock(mu_);
+  Txn t(db_);
+  if (auto st = t.begin(); !st) return st;
+  for (auto id : rcpt_ids) {
+    Stmt u(db_.handle(), "UPDATE queue_rcpts SET next_attempt = ? WHERE id = ? AND state = 'queued'");
+    u.bind(1, next_attempt).bind(2, id);
+    if (auto st = u.done(); !st) return st;
+  }
+  return t.commit();
+}
+
 Status SqliteStore::set_delay_notified(std::int64_t queue_id) {
   std::lock_guard lock(mu_);
   Stmt u(db_.handle(), "UPDATE queue SET delay_notified = 1 WHERE id = ?");

@@ -61,6 +61,7 @@ class SqliteStore final : public Store {
   Result<std::vector<QueuedMessage>> claim_due(std::int64_t now, std::int64_t lease_until, std::size_t limit) override;
   Status record_attempts(const std::vector<AttemptRecord>& records, const std::vector<std::int64_t>& finished) override;
   Status set_delay_notified(std::int64_t queue_id) override;
+  Status reschedule(const std::vector<std::int64_t>& rcpt_ids, std::int64_t next_attempt) override;
   Result<std::optional<std::int64_t>> next_due() override;
   Status add_tls_result(const TlsResult& r) override;
   Result<std::vector<TlsResult>> tls_results_before(std::int64_t period_start) override;

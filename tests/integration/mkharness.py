@@ -24,16 +24,27 @@ PASSWORD = "integration-test-pw"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
+PORT_OFFSETS = (25, 143, 465, 587, 993)
+
+
 def free_port_base():
-    """A base N such that N+25 is free on 127.0.0.1 (dev uses N+25 for SMTP)."""
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 10)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", base + 25))
-                return base
-            except OSError:
-                continue
+    """A base N such that every port the server uses (N+25, +143, +465, +587, +993) is free
+    on 127.0.0.1; below the kernel's ephemeral range, so outgoing connections cannot take
+    them meanwhile."""
+    for _ in range(500):
+        base = random.randrange(10000, 31000, 10)
+        socks = []
+        try:
+            for off in PORT_OFFSETS:
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", base + off))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
     raise RuntimeError("no free port")
 
 

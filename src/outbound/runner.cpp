@@ -26,6 +26,8 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// Messages one delivery task sends over its connection before it ends and frees the slot.
+constexpr std::size_t kPerTask = 100;
 
 std::int64_t now_s() { return std::int64_t(std::time(nullptr)); }
 
@@ -190,7 +192,9 @@ asio::awaitable<void> Runner::loop() {
     const std::int64_t now = now_s();
     bool more = false;
     if (active_ < cfg_.max_connections) {
-      auto due = store_.claim_due(now, now + cfg_.lease.count(), cfg_.batch);
+      // Claim only what the free connections can take (each task sends at most kPerTask).
+      const std::size_t limit = std::min(cfg_.batch, (cfg_.max_connections - active_) * kPerTask);
+      auto due = store_.claim_due(now, now + cfg_.lease.count(), limit);
       if (!due) {
         log_.error("outbound.claim_failed", {{"error", due.error().message}});
       } else if (!due->empty()) {
@@ -213,14 +217,15 @@ asio::awaitable<void> Runner::loop() {
           const std::size_t busy = domain_active_.count(domain) ? domain_active_[domain] : 0;
           const std::size_t free_here = cfg_.connections_per_domain > busy ? cfg_.connections_per_domain - busy : 0;
           const std::size_t free_all = cfg_.max_connections > active_ ? cfg_.max_connections - active_ : 0;
-          const std::size_t n = std::min({free_here, free_all, jobs.size()});
-          if (n == 0) {
-            for (const auto& j : jobs)
-              for (const auto& r : j.msg.rcpts) postponed.push_back(r.id);
-            continue;
-          }
+          const std::size_t wanted = (jobs.size() + kPerTask - 1) / kPerTask;
+          const std::size_t n = std::min({free_here, free_all, wanted});
+          // Up to kPerTask messages per connection, spread evenly; the rest waits for one.
+          const std::size_t take = std::min(jobs.size(), n * kPerTask);
+          for (std::size_t i = take; i < jobs.size(); ++i)
+            for (const auto& r : jobs[i].msg.rcpts) postponed.push_back(r.id);
+          if (n == 0) continue;
           std::vector<std::vector<Job>> chunks(n);
-          for (std::size_t i = 0; i < jobs.size(); ++i) chunks[i % n].push_back(std::move(jobs[i]));
+          for (std::size_t i = 0; i < take; ++i) chunks[i % n].push_back(std::move(jobs[i]));
           for (auto& chunk : chunks) {
             ++active_;
             ++domain_active_[domain];
@@ -237,10 +242,10 @@ asio::awaitable<void> Runner::loop() {
           }
         }
         if (!postponed.empty()) {
-          if (auto st = store_.reschedule(postponed, now + 5); !st)
+          if (auto st = store_.reschedule(postponed, now + 1); !st)
             log_.error("outbound.reschedule_failed", {{"error", st.error().message}});
         }
-        more = started && due->size() >= cfg_.batch;  // more may be due right now
+        more = started && due->size() >= limit;  // more may be due right now
       }
     }
     if (stopping_) break;

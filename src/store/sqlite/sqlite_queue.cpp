@@ -173,8 +173,10 @@ Result<std::vector<QueuedMessage>> SqliteStore::claim_due(std::int64_t now, std:
   // The due recipients' messages, oldest first; only the due recipients are listed.
   std::vector<QueuedMessage> out;
   {
-    auto r = select_queue_locked(fmt::format("id IN (SELECT DISTINCT queue_id FROM queue_rcpts WHERE state = 'queued' "
-                                             "AND next_attempt <= ?1 ORDER BY queue_id LIMIT {})",
+    // Walks the (state, next_attempt) index, longest-waiting first, and stops at the limit:
+    // a claim costs what it returns, not the size of the queue.
+    auto r = select_queue_locked(fmt::format("id IN (SELECT DISTINCT queue_id FROM queue_rcpts INDEXED BY queue_rcpts_due "
+                                             "WHERE state = 'queued' AND next_attempt <= ?1 ORDER BY next_attempt LIMIT {})",
                                              limit),
                                  now, fmt::format("state = 'queued' AND next_attempt <= {}", now));
     if (!r) return r.error();

@@ -36,6 +36,14 @@ std::string new_selector(const std::vector<store::DkimKey>& existing, dkim::Algo
   }
 }
 
+// kExitOk, or the exit code after telling the admin the domain is not hosted.
+int check_hosted(store::Store& s, const std::string& domain) {
+  auto hosted = s.has_domain(domain);
+  if (!hosted) return fail(hosted.error());
+  if (!*hosted) return fail(err(fmt::format("{0} is not hosted here; add it with: mailkeep domain add {0}", domain)), kExitUsage);
+  return kExitOk;
+}
+
 }  // namespace
 
 Status create_dkim_keys(store::Store& s, const std::string& domain, const std::string& state) {
@@ -57,9 +65,7 @@ int cmd_domain_dns(const std::string& config_path, const std::string& name) {
   if (!o.store) return o.code;
   auto& s = *o.store;
   const std::string d = to_lower(name);
-  auto hosted = s.has_domain(d);
-  if (!hosted) return fail(hosted.error());
-  if (!*hosted) return fail(err(fmt::format("{0} is not hosted here; add it with: mailkeep domain add {0}", d)), kExitUsage);
+  if (int code = check_hosted(s, d); code != kExitOk) return code;
   auto keys = s.dkim_keys(d);
   if (!keys) return fail(keys.error());
   const std::string& host = o.config.hostname;
@@ -91,9 +97,7 @@ int cmd_dkim(const std::string& config_path, const std::string& action, const st
   if (!o.store) return o.code;
   auto& s = *o.store;
   const std::string d = to_lower(name);
-  auto hosted = s.has_domain(d);
-  if (!hosted) return fail(hosted.error());
-  if (!*hosted) return fail(err(fmt::format("{0} is not hosted here; add it with: mailkeep domain add {0}", d)), kExitUsage);
+  if (int code = check_hosted(s, d); code != kExitOk) return code;
   if (action == "rotate") {
     auto keys = s.dkim_keys(d);
     if (!keys) return fail(keys.error());

@@ -263,13 +263,7 @@ asio::awaitable<Result<tlspolicy::StsPolicy>> Runner::fetch_sts(const std::strin
   // RFC 8461 §3.3: https://mta-sts.<domain>/.well-known/mta-sts.txt, a valid certificate for
   // that name, status 200 without redirects, text/plain, at most 64 KiB.
   const std::string host = "mta-sts." + domain;
-  std::vector<std::string> addrs;
-  for (int type : {dns::kAaaa, dns::kA}) {
-    auto a = co_await resolver_.query(host, type);
-    if (!a || a->temporary()) continue;
-    for (const auto& d : a->rdata)
-      if (auto ip = dns::parse_address(d, type)) addrs.push_back(*ip);
-  }
+  const auto addrs = (co_await addresses(host)).ips;
   if (addrs.empty()) co_return err(fmt::format("no address for {}", host));
   std::string last = "unreachable";
   auto ex = co_await asio::this_coro::executor;
@@ -365,6 +359,21 @@ asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const st
   co_return policy;
 }
 
+asio::awaitable<Runner::Addresses> Runner::addresses(std::string host) {
+  Addresses out;
+  for (int type : {dns::kAaaa, dns::kA}) {
+    auto a = co_await resolver_.query(host, type);
+    if (!a || a->temporary()) {
+      out.trouble = true;
+      continue;
+    }
+    out.secure &= a->secure;
+    for (const auto& d : a->rdata)
+      if (auto ip = dns::parse_address(d, type)) out.ips.push_back(*ip);
+  }
+  co_return out;
+}
+
 asio::awaitable<Runner::Route> Runner::route(const std::string& domain) {
   Route r;
   r.sts = co_await sts_policy(domain);
@@ -399,19 +408,10 @@ asio::awaitable<Runner::Route> Runner::route(const std::string& domain) {
   bool dns_trouble = false;
   const bool implicit = list.size() == 1 && list[0].host == domain && mx->rdata.empty();
   for (const auto& m : list) {
-    Host h{m.host, {}, {}, {}};
-    bool addrs_secure = true;
-    for (int type : {dns::kAaaa, dns::kA}) {
-      auto a = co_await resolver_.query(m.host, type);
-      if (!a || a->temporary()) {
-        dns_trouble = true;
-        addrs_secure = false;
-        continue;
-      }
-      addrs_secure &= a->secure;
-      for (const auto& d : a->rdata)
-        if (auto ip = dns::parse_address(d, type)) h.addrs.push_back(*ip);
-    }
+    auto found = co_await addresses(m.host);
+    Host h{m.host, std::move(found.ips), {}, {}};
+    const bool addrs_secure = found.secure && !found.trouble;
+    dns_trouble |= found.trouble;
     // RFC 7672 §2.2: TLSA records count only when the MX RRset (or, without MX, the
     // domain's address) and the host's addresses are DNSSEC-secure.
     if (!h.addrs.empty() && addrs_secure && (mx->secure || implicit)) {
@@ -671,33 +671,35 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, boo
       }
     }
   }
-  if (r.code >= 400) {
-    all(r.code >= 500 ? store::RcptState::bounced : store::RcptState::queued, status_of(r, r.code >= 500 ? "5.0.0" : "4.0.0"),
-        r.text());
-    // A pipelined DATA the server accepted anyway is closed with an empty message.
+  // A refused reply: bounced for 5xx, retried for 4xx.
+  auto refused = [&mx](const SmtpReply& rep) {
+    const bool perm = rep.code >= 500;
+    return Outcome{perm ? store::RcptState::bounced : store::RcptState::queued, status_of(rep, perm ? "5.0.0" : "4.0.0"),
+                   rep.text(), mx};
+  };
+  // Ends the transaction without a message; a pipelined DATA the server accepted anyway is
+  // closed with an empty one first.
+  auto abandon = [&]() -> asio::awaitable<void> {
     if (data_reply && data_reply->code == 354) {
       std::string_view none;
       (void)co_await c.body(none, cfg_.data_timeout);
     }
     std::string rset = "RSET";
     (void)co_await c.command(rset, cfg_.command_timeout);
+  };
+  if (r.code >= 400) {
+    const Outcome o = refused(r);
+    all(o.state, o.status, o.error);
+    co_await abandon();
     co_return true;
   }
   std::vector<std::size_t> accepted;
   for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
-    const auto& rr = rcpt_replies[i];
-    if (rr.code < 300) accepted.push_back(i);
-    else
-      out[i] = Outcome{rr.code >= 500 ? store::RcptState::bounced : store::RcptState::queued,
-                       status_of(rr, rr.code >= 500 ? "5.0.0" : "4.0.0"), rr.text(), mx};
+    if (rcpt_replies[i].code < 300) accepted.push_back(i);
+    else out[i] = refused(rcpt_replies[i]);
   }
   if (accepted.empty()) {
-    if (data_reply && data_reply->code == 354) {
-      std::string_view none;
-      (void)co_await c.body(none, cfg_.data_timeout);
-    }
-    std::string rset = "RSET";
-    (void)co_await c.command(rset, cfg_.command_timeout);
+    co_await abandon();
     co_return true;
   }
   SmtpReply dr;
@@ -710,9 +712,7 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, boo
   if (dr.code == 0) co_return false;  // unknown: retried (the peer may have it: at least once)
   for (auto i : accepted) {
     if (dr.code < 300) out[i] = Outcome{store::RcptState::delivered, status_of(dr, "2.0.0"), dr.text(), mx};
-    else
-      out[i] = Outcome{dr.code >= 500 ? store::RcptState::bounced : store::RcptState::queued,
-                       status_of(dr, dr.code >= 500 ? "5.0.0" : "4.0.0"), dr.text(), mx};
+    else out[i] = refused(dr);
   }
   co_return true;
 }

@@ -90,6 +90,13 @@ class Runner {
 
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<Route> route(const std::string& domain);
+  // A host's IPv6 and IPv4 addresses, and whether every answer was DNSSEC-secure.
+  struct Addresses {
+    std::vector<std::string> ips;
+    bool secure = true;
+    bool trouble = false;  // a lookup failed (SERVFAIL, bogus, timeout)
+  };
+  boost::asio::awaitable<Addresses> addresses(std::string host);
   // RFC 8461 §5.1: the cached policy, refreshed when the TXT id changes or it expired.
   boost::asio::awaitable<std::optional<tlspolicy::StsPolicy>> sts_policy(const std::string& domain);
   boost::asio::awaitable<Result<tlspolicy::StsPolicy>> fetch_sts(const std::string& domain);

@@ -11,6 +11,7 @@
 #include "base/strings.hpp"
 #include "message/codec.hpp"
 #include "smtp/session.hpp"
+#include "tlspolicy/mta_sts.hpp"
 
 namespace mk::outbound {
 namespace {
@@ -48,26 +49,17 @@ std::string json_lines(std::string_view joined) {
 }  // namespace
 
 std::optional<std::vector<std::string>> parse_tlsrpt_txt(std::string_view txt) {
+  auto tags = tlspolicy::parse_versioned_txt(txt, "TLSRPTv1");
+  if (!tags) return std::nullopt;
   std::vector<std::string> out;
-  bool first = true;
-  for (auto part : split(txt, ';')) {
-    part = trim(part);
-    if (part.empty()) continue;
-    const auto eq = part.find('=');
-    if (eq == std::string_view::npos) return std::nullopt;
-    const auto key = trim(part.substr(0, eq)), value = trim(part.substr(eq + 1));
-    if (first) {
-      if (key != "v" || value != "TLSRPTv1") return std::nullopt;
-      first = false;
-    } else if (key == "rua") {
-      for (auto uri : split(value, ',')) {
-        uri = trim(uri);
-        if (uri.starts_with("mailto:") && uri.find('@') != std::string_view::npos && uri.size() < 320)
-          out.emplace_back(uri.substr(7));
-      }
+  for (const auto& [key, value] : *tags) {
+    if (key != "rua") continue;
+    for (auto uri : split(value, ',')) {
+      uri = trim(uri);
+      if (uri.starts_with("mailto:") && uri.find('@') != std::string_view::npos && uri.size() < 320)
+        out.emplace_back(uri.substr(7));
     }
   }
-  if (first) return std::nullopt;
   return out;
 }
 

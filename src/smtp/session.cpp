@@ -380,7 +380,7 @@ std::optional<Step> Session::check_submitted_headers() {
   std::size_t n = 0;
   for (const auto& a : message::parse_address_list(*from)) {
     if (a.group_start || a.group_end) continue;
-    ++n;
+    if (n++ == 0) txn_.from_domain = to_lower(a.domain);  // the signing domain (DKIM)
     message::Mailbox mb;
     mb.local = a.local;
     mb.domain = a.domain;
@@ -390,11 +390,6 @@ std::optional<Step> Session::check_submitted_headers() {
     }
   }
   if (n == 0) return error(550, "5.6.0", "From: header has no address");
-  for (const auto& a : message::parse_address_list(*from)) {
-    if (a.group_start || a.group_end) continue;
-    txn_.from_domain = to_lower(a.domain);
-    break;
-  }
   // RFC 6409 §8.2/§8.3: complete the message the client left without Date or Message-ID.
   std::string add;
   if (!message::header_value(fields, "Date")) add += "Date: " + rfc5322_date(std::chrono::system_clock::now()) + "\r\n";

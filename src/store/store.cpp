@@ -17,6 +17,16 @@ DeliverResult Store::deliver_sync(NewMessage msg) {
   return f.get();
 }
 
+std::string_view to_string(RcptState s) {
+  switch (s) {
+    case RcptState::queued: return "queued";
+    case RcptState::held: return "held";
+    case RcptState::delivered: return "delivered";
+    case RcptState::bounced: return "bounced";
+  }
+  return "queued";
+}
+
 }  // namespace mk::store
 
 #include "store/sqlite/sqlite_store.hpp"

@@ -29,9 +29,8 @@ bool StsPolicy::allows(std::string_view mx_host) const {
   return false;
 }
 
-std::optional<std::string> parse_sts_txt(std::string_view txt) {
-  // sts-text-record = sts-version 1*(sts-sep sts-field) [sts-sep]; version first.
-  std::optional<std::string> id;
+std::optional<TagList> parse_versioned_txt(std::string_view txt, std::string_view version) {
+  TagList out;
   bool first = true;
   for (auto part : split(txt, ';')) {
     part = trim(part);
@@ -40,16 +39,27 @@ std::optional<std::string> parse_sts_txt(std::string_view txt) {
     if (eq == std::string_view::npos) return std::nullopt;
     const auto key = trim(part.substr(0, eq)), value = trim(part.substr(eq + 1));
     if (first) {
-      if (key != "v" || value != "STSv1") return std::nullopt;
+      if (key != "v" || value != version) return std::nullopt;
       first = false;
       continue;
     }
-    if (key == "id") {
-      if (value.empty() || value.size() > 32) return std::nullopt;
-      for (char c : value)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return std::nullopt;
-      id = std::string(value);
-    }
+    out.emplace_back(key, value);
+  }
+  if (first) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> parse_sts_txt(std::string_view txt) {
+  // sts-text-record = sts-version 1*(sts-sep sts-field) [sts-sep]; version first.
+  auto tags = parse_versioned_txt(txt, "STSv1");
+  if (!tags) return std::nullopt;
+  std::optional<std::string> id;
+  for (const auto& [key, value] : *tags) {
+    if (key != "id") continue;
+    if (value.empty() || value.size() > 32) return std::nullopt;
+    for (char c : value)
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return std::nullopt;
+    id = std::string(value);
   }
   return id;
 }

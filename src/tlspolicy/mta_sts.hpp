@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mk::tlspolicy {
@@ -24,6 +25,11 @@ struct StsPolicy {
   // Whether an MX host name satisfies the policy (RFC 8461 §4.1).
   bool allows(std::string_view mx_host) const;
 };
+
+// A "v=VERSION; key=value; ..." TXT record (MTA-STS, TLS-RPT): the fields after the version,
+// in order; nullopt unless the first field is v=version and every field has a "=".
+using TagList = std::vector<std::pair<std::string_view, std::string_view>>;
+std::optional<TagList> parse_versioned_txt(std::string_view txt, std::string_view version);
 
 // "v=STSv1; id=20160831085700Z;" -> the id; nullopt if not a valid STSv1 record.
 std::optional<std::string> parse_sts_txt(std::string_view txt);

@@ -10,16 +10,6 @@
 
 namespace mk::store {
 
-std::string_view to_string(RcptState s) {
-  switch (s) {
-    case RcptState::queued: return "queued";
-    case RcptState::held: return "held";
-    case RcptState::delivered: return "delivered";
-    case RcptState::bounced: return "bounced";
-  }
-  return "queued";
-}
-
 namespace sqlite {
 namespace {
 

@@ -26,14 +26,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from benchlib import free_port, pss_kib  # noqa: E402
 PASSWORD = "bench password 1"
 USER = "me@bench.example"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tls_ctx():
@@ -116,19 +112,6 @@ def load_corpus(n):
         raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         msgs.append(raw)
     return msgs
-
-
-def pss_kib(pids):
-    total = 0
-    for p in pids:
-        try:
-            with open("/proc/%d/smaps_rollup" % p) as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
 
 
 def tree_pids(root_pid):

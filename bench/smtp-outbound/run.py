@@ -25,34 +25,14 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from benchlib import free_port, pss_kib  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import rig as rigmod  # noqa: E402
 
 PASSWORD = "bench password 1"
 SINK_IP = "127.0.0.2"
 CONCURRENCY = 20
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def pss_kib(pids):
-    total = 0
-    for p in pids:
-        try:
-            with open("/proc/%d/smaps_rollup" % p) as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
 
 
 class Sink:

@@ -173,6 +173,40 @@ class Server:
         return subprocess.run([BIN, "--config", self.config, *args], input=stdin,
                               capture_output=True, text=True, timeout=60)
 
+    # --- submission and the outbound queue ---
+    def submit(self, rcpts, subject, user="me@localhost", password=PASSWORD, mail_options=(), rcpt_options=()):
+        """Sends a small message from user over submission (587, STARTTLS, AUTH)."""
+        import smtplib
+        msg = "From: Me <%s>\r\nTo: %s\r\nSubject: %s\r\n\r\nHello from mailkeep.\r\n" % (
+            user, ", ".join(rcpts), subject)
+        with smtplib.SMTP("127.0.0.1", self.submission_port, timeout=20) as s:
+            s.starttls(context=client_tls_context())
+            s.login(user, password)
+            s.sendmail(user, list(rcpts), msg.encode(), mail_options=list(mail_options), rcpt_options=list(rcpt_options))
+
+    def wait_queued(self, rcpt, pattern, timeout=20):
+        """Waits until rcpt is queued after a failed attempt whose error matches pattern;
+        returns the error."""
+        deadline = time.time() + timeout
+        out = ""
+        while time.time() < deadline:
+            out = self.cli("queue", "list").stdout
+            m = re.search(r"queued\s+<%s>  attempts [1-9]\d*  next \S+ \S+  last error: (.*)" % re.escape(rcpt), out)
+            if m and re.search(pattern, m.group(1)):
+                return m.group(1)
+            time.sleep(0.2)
+        raise AssertionError("%s not waiting with %r:\n%s\n%s" % (rcpt, pattern, out, self.stderr()[-3000:]))
+
+    def wait_bounce(self, rcpt, timeout=30):
+        """The RFC 3464 report about rcpt delivered to a local mailbox (bytes)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for _, m in self.messages():
+                if b"multipart/report" in m and b"Final-Recipient: rfc822; " + rcpt.encode() in m:
+                    return m
+            time.sleep(0.2)
+        raise AssertionError("no bounce for %s" % rcpt)
+
     # --- reading the store directly (the tests check the stored bytes) ---
     def messages(self, address="me@localhost", mailbox="INBOX"):
         """[(uid, bytes)] of a mailbox, in UID order."""

@@ -4,10 +4,7 @@ match delivers over TLS; a mismatch, a host without STARTTLS or a bogus (tampere
 answer keeps the mail queued, never sent in plain text; without TLSA delivery is
 opportunistic as usual."""
 import os
-import re
-import smtplib
 import subprocess
-import time
 import unittest
 
 import mkharness as mk
@@ -66,22 +63,10 @@ class DaneTest(unittest.TestCase):
         assert code == 0, "mailkeep exited with %s" % code
 
     def submit(self, rcpt, subject):
-        msg = "From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\ndane\r\n" % (USER, rcpt, subject)
-        with smtplib.SMTP("127.0.0.1", self.srv.submission_port, timeout=20) as s:
-            s.starttls(context=mk.client_tls_context())
-            s.login(USER, mk.PASSWORD)
-            s.sendmail(USER, [rcpt], msg.encode())
+        self.srv.submit([rcpt], subject)
 
-    def waiting(self, rcpt, pattern, timeout=20):
-        deadline = time.time() + timeout
-        out = ""
-        while time.time() < deadline:
-            out = self.srv.cli("queue", "list").stdout
-            m = re.search(r"queued\s+<%s>  attempts [1-9]\d*  next \S+ \S+  last error: (.*)" % re.escape(rcpt), out)
-            if m and re.search(pattern, m.group(1)):
-                return
-            time.sleep(0.2)
-        self.fail("%s not waiting with %r:\n%s\n%s" % (rcpt, pattern, out, self.srv.stderr()[-3000:]))
+    def waiting(self, rcpt, pattern):
+        self.srv.wait_queued(rcpt, pattern)
 
     def test_tlsa_match_delivers_over_tls(self):
         self.submit("a@dane-good.example", "dane good")

@@ -6,8 +6,6 @@ import email
 import gzip
 import json
 import os
-import re
-import smtplib
 import time
 import unittest
 
@@ -75,20 +73,10 @@ class MtaStsTest(unittest.TestCase):
         assert code == 0, "mailkeep exited with %s" % code
 
     def submit(self, rcpt, subject, requiretls=False):
-        msg = "From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nsts\r\n" % (USER, rcpt, subject)
-        with smtplib.SMTP("127.0.0.1", self.srv.submission_port, timeout=20) as s:
-            s.starttls(context=mk.client_tls_context())
-            s.login(USER, mk.PASSWORD)
-            s.sendmail(USER, [rcpt], msg.encode(), mail_options=["REQUIRETLS"] if requiretls else [])
+        self.srv.submit([rcpt], subject, mail_options=["REQUIRETLS"] if requiretls else [])
 
-    def bounce(self, rcpt, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for _, m in self.srv.messages():
-                if b"multipart/report" in m and b"Final-Recipient: rfc822; " + rcpt.encode() in m:
-                    return m.decode(errors="replace")
-            time.sleep(0.2)
-        self.fail("no bounce for " + rcpt)
+    def bounce(self, rcpt):
+        return self.srv.wait_bounce(rcpt).decode(errors="replace")
 
     def test_tls_reports(self):
         self.submit("x@good.example", "tlsrpt good")
@@ -133,16 +121,8 @@ class MtaStsTest(unittest.TestCase):
         self.assertIn("vouched for by neither DNSSEC nor MTA-STS", b)
         self.assertFalse(any(b"requiretls unvalidated" in m.data for m in self.nofile.messages))
 
-    def waiting(self, rcpt, pattern, timeout=20):
-        deadline = time.time() + timeout
-        out = ""
-        while time.time() < deadline:
-            out = self.srv.cli("queue", "list").stdout
-            m = re.search(r"queued\s+<%s>  attempts [1-9]\d*  next \S+ \S+  last error: (.*)" % re.escape(rcpt), out)
-            if m and re.search(pattern, m.group(1)):
-                return m.group(1)
-            time.sleep(0.2)
-        self.fail("%s not waiting with %r:\n%s\n%s" % (rcpt, pattern, out, self.srv.stderr()[-3000:]))
+    def waiting(self, rcpt, pattern):
+        return self.srv.wait_queued(rcpt, pattern)
 
     def test_enforce_valid_certificate_delivers(self):
         self.submit("a@good.example", "sts good")

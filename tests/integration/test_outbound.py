@@ -64,21 +64,10 @@ class OutboundTest(unittest.TestCase):
         assert code == 0, "mailkeep exited with %s" % code
 
     def submit(self, rcpts, subject):
-        msg = "From: Me <%s>\r\nTo: %s\r\nSubject: %s\r\n\r\nHello from mailkeep.\r\n" % (
-            USER, ", ".join(rcpts), subject)
-        with smtplib.SMTP("127.0.0.1", self.srv.submission_port, timeout=20) as s:
-            s.starttls(context=mk.client_tls_context())
-            s.login(USER, mk.PASSWORD)
-            s.sendmail(USER, rcpts, msg.encode(), rcpt_options=["NOTIFY=FAILURE,DELAY"])
+        self.srv.submit(rcpts, subject, rcpt_options=["NOTIFY=FAILURE,DELAY"])
 
-    def bounce_for(self, rcpt, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for _, m in self.srv.messages():
-                if b"multipart/report" in m and b"Final-Recipient: rfc822; " + rcpt.encode() in m:
-                    return m
-            time.sleep(0.2)
-        self.fail("no bounce for %s" % rcpt)
+    def bounce_for(self, rcpt):
+        return self.srv.wait_bounce(rcpt)
 
     def queue_list(self):
         return self.srv.cli("queue", "list").stdout

@@ -10,11 +10,11 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries (see README "Dependencies")
   libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libtomlplusplus-dev
-  libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev
+  libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev libpsl-dev
   # real peers for the integration tests
   swaks libnet-ssleay-perl python3 openssl testssl.sh isync offlineimap3 mutt tmux msmtp
   python3-dkim python3-nacl opendkim opendkim-tools python3-dnslib python3-aiosmtpd dns-root-data postfix
-  nsd ldnsutils python3-spf
+  nsd ldnsutils python3-spf python3-yaml
 )
 if [ "${1:-}" = "--bench" ]; then
   # Dovecot is only a benchmark peer: installed unconfigured and never started as a system

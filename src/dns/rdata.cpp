@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "base/strings.hpp"
 
 namespace mk::dns {
@@ -53,6 +55,51 @@ std::optional<std::string> parse_txt(std::string_view d) {
     pos += len;
   }
   return out;
+}
+
+std::optional<std::string> parse_name(std::string_view d) {
+  std::size_t pos = 0;
+  auto name = read_name(d, pos);
+  if (!name || pos != d.size()) return std::nullopt;
+  return name;
+}
+
+std::string encode_name(std::string_view name) {
+  std::string out;
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  for (auto label : split(name, '.')) {
+    if (label.empty()) continue;
+    out += char(std::min<std::size_t>(label.size(), 63));
+    out += label.substr(0, 63);
+  }
+  out += '\0';
+  return out;
+}
+
+std::string encode_txt(std::string_view text) {
+  std::string out;
+  do {
+    const auto n = std::min<std::size_t>(text.size(), 255);
+    out += char(n);
+    out += text.substr(0, n);
+    text.remove_prefix(n);
+  } while (!text.empty());
+  return out;
+}
+
+std::optional<std::string> encode_address(std::string_view ip) {
+  const std::string s(ip);
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, s.c_str(), buf) == 1) return std::string(reinterpret_cast<char*>(buf), 4);
+  if (inet_pton(AF_INET6, s.c_str(), buf) == 1) return std::string(reinterpret_cast<char*>(buf), 16);
+  return std::nullopt;
+}
+
+std::string encode_mx(std::uint16_t preference, std::string_view host) {
+  std::string out;
+  out += char(preference >> 8);
+  out += char(preference & 0xff);
+  return out + encode_name(host);
 }
 
 std::optional<Tlsa> parse_tlsa(std::string_view d) {

@@ -9,7 +9,7 @@
 
 namespace mk::dns {
 
-inline constexpr int kA = 1, kMx = 15, kTxt = 16, kAaaa = 28, kTlsa = 52;
+inline constexpr int kA = 1, kCname = 5, kPtr = 12, kMx = 15, kTxt = 16, kAaaa = 28, kTlsa = 52;
 
 // RDATA decoders (RFC 1035 §3.3.9, §3.4.1, RFC 3596, RFC 6698 §2.1).
 struct Mx {
@@ -19,10 +19,17 @@ struct Mx {
 std::optional<Mx> parse_mx(std::string_view rdata);
 std::optional<std::string> parse_address(std::string_view rdata, int type);  // textual IP
 std::optional<std::string> parse_txt(std::string_view rdata);                // strings joined
+std::optional<std::string> parse_name(std::string_view rdata);  // PTR, CNAME: lower-case, no trailing dot
 struct Tlsa {
   std::uint8_t usage = 0, selector = 0, matching = 0;
   std::string data;
 };
 std::optional<Tlsa> parse_tlsa(std::string_view rdata);
+
+// Encoders, for test resolvers and anything that builds answers (RFC 1035 §3.3).
+std::string encode_name(std::string_view name);  // "a.example" -> "\1a\7example\0"
+std::string encode_txt(std::string_view text);   // split into 255-byte character-strings
+std::optional<std::string> encode_address(std::string_view ip);  // A or AAAA RDATA
+std::string encode_mx(std::uint16_t preference, std::string_view host);
 
 }  // namespace mk::dns

@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "base/result.hpp"
+#include "dns/lookup.hpp"
 #include "dns/rdata.hpp"
 
 namespace mk::dns {
@@ -29,18 +30,7 @@ struct Config {
   int timeout_ms = 30000;
 };
 
-struct Answer {
-  int rcode = 0;  // 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN
-  bool nxdomain = false;
-  bool secure = false;  // DNSSEC-validated
-  bool bogus = false;   // validation failed: treat as an attack, not as "no data"
-  std::string why_bogus;
-  std::vector<std::string> rdata;  // wire-format RDATA, one per record
-  // A temporary condition: retry later (SERVFAIL, timeouts, bogus).
-  bool temporary() const { return bogus || (rcode != 0 && rcode != 3); }
-};
-
-class Resolver {
+class Resolver final : public Lookup {
  public:
   static Result<std::unique_ptr<Resolver>> create(boost::asio::io_context& io, const Config& cfg);
   ~Resolver();
@@ -53,7 +43,7 @@ class Resolver {
 
   // The answer, or an error for a timeout or a local failure. Await it from a strand (every
   // connection and queue coroutine runs on one).
-  boost::asio::awaitable<Result<Answer>> query(std::string name, int type);
+  boost::asio::awaitable<Result<Answer>> query(std::string name, int type) override;
 
  private:
   struct Impl;

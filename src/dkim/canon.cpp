@@ -1,5 +1,9 @@
 #include "dkim/canon.hpp"
 
+#include <openssl/sha.h>
+
+#include <algorithm>
+
 #include "base/strings.hpp"
 
 namespace mk::dkim {
@@ -89,6 +93,32 @@ std::string canon_body(std::string_view body, Canon c) {
   if (out == "\r\n") out.clear();
   if (out.empty() && c == Canon::simple) out = "\r\n";
   return out;
+}
+
+std::string signed_fields(const std::vector<RawField>& fields, const std::vector<std::string>& names, Canon c) {
+  std::string out;
+  std::vector<std::pair<std::string, std::size_t>> used;  // lower-case name -> instances consumed
+  for (const auto& n : names) {
+    const std::string name = to_lower(trim(n));
+    auto it = std::find_if(used.begin(), used.end(), [&](const auto& u) { return u.first == name; });
+    if (it == used.end()) it = used.insert(used.end(), {name, 0});
+    std::size_t seen = 0;
+    for (auto f = fields.rbegin(); f != fields.rend(); ++f) {
+      if (!iequals(trim(f->name), name)) continue;
+      if (seen++ == it->second) {
+        out += canon_header(*f, c);
+        break;
+      }
+    }
+    ++it->second;
+  }
+  return out;
+}
+
+std::string sha256(std::string_view data) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
+  return std::string(reinterpret_cast<char*>(d), sizeof d);
 }
 
 }  // namespace mk::dkim

@@ -1,4 +1,5 @@
-// dkim/canon.hpp: DKIM canonicalization (RFC 6376 §3.4), shared by signing and verifying.
+// dkim/canon.hpp: DKIM canonicalization (RFC 6376 §3.4) and the hashed data, shared by signing
+// and verifying (DKIM and ARC).
 #pragma once
 
 #include <string>
@@ -25,5 +26,11 @@ std::string canon_header(const RawField& f, Canon c);
 // The canonical body (RFC 6376 §3.4.3, §3.4.4; an empty body is "\r\n" for simple and ""
 // for relaxed, per errata 3192).
 std::string canon_body(std::string_view body, Canon c);
+
+// The data the header hash covers for the fields named in h= (RFC 6376 §5.4.2): each name
+// takes the next instance from the bottom; a name with no instance left adds nothing.
+std::string signed_fields(const std::vector<RawField>& fields, const std::vector<std::string>& names, Canon c);
+
+std::string sha256(std::string_view data);  // raw 32 bytes
 
 }  // namespace mk::dkim

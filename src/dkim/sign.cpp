@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
-#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include <memory>
@@ -30,12 +29,6 @@ struct BioFree {
   void operator()(BIO* p) const { BIO_free(p); }
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-
-std::string sha256(std::string_view data) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  return std::string(reinterpret_cast<char*>(d), sizeof d);
-}
 
 Result<Pkey> load_private(std::string_view pem) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), int(pem.size())));
@@ -130,28 +123,7 @@ Result<std::string> sign(std::string_view message, std::string_view domain, cons
     if (n == 0 && name != "Reply-To" && name != "Cc" && name != "In-Reply-To" && name != "References") continue;
     for (std::size_t i = 0; i <= n; ++i) h.push_back(to_lower(name));
   }
-  // The data to sign: the selected fields, bottom-up per name (RFC 6376 §5.4.2).
-  std::string header_data;
-  {
-    std::vector<std::pair<std::string, std::size_t>> used;  // name -> instances consumed
-    for (const auto& name : h) {
-      std::size_t& k = [&]() -> std::size_t& {
-        for (auto& u : used)
-          if (u.first == name) return u.second;
-        used.emplace_back(name, 0);
-        return used.back().second;
-      }();
-      std::size_t seen = 0;
-      for (auto it = fields.rbegin(); it != fields.rend(); ++it) {
-        if (!iequals(trim(it->name), name)) continue;
-        if (seen++ == k) {
-          header_data += canon_header(*it, Canon::relaxed);
-          break;
-        }
-      }
-      ++k;
-    }
-  }
+  const std::string header_data = signed_fields(fields, h, Canon::relaxed);
   std::string out;
   for (const auto& key : keys) {
     std::string hlist;

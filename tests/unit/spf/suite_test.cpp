@@ -3,12 +3,10 @@
 #include <fstream>
 #include <sstream>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/json/src.hpp>
 #include <gtest/gtest.h>
 
+#include "await.hpp"
 #include "dns/mock.hpp"
 #include "spf/check.hpp"
 
@@ -70,11 +68,7 @@ TEST(Rfc7208Suite, EveryCase) {
       req.sender = test.at("mailfrom").as_string();
       req.helo = test.at("helo").as_string();
       req.default_explanation = "DEFAULT";
-      Verdict v;
-      boost::asio::io_context io;
-      boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> { v = co_await check_mail_from(dns, req); },
-                            boost::asio::detached);
-      io.run();
+      const Verdict v = test::await(check_mail_from(dns, req));
       ++total;
       const std::string id(test.at("id").as_string());
       bool ok = false;

@@ -10,7 +10,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries (see README "Dependencies")
   libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libtomlplusplus-dev
-  libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev libpsl-dev
+  libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev libpsl-dev publicsuffix
   # real peers for the integration tests
   swaks libnet-ssleay-perl python3 openssl testssl.sh isync offlineimap3 mutt tmux msmtp
   python3-dkim python3-nacl opendkim opendkim-tools python3-dnslib python3-aiosmtpd dns-root-data postfix

@@ -115,6 +115,18 @@ asio::awaitable<Verdict> evaluate(dns::Lookup& dns, const OrgDomains& orgs, Inpu
     found = co_await fetch(dns, v.org_domain);
     v.policy_domain = v.org_domain;
   }
+  // Alignment is worked out even without a policy (relaxed, then): the receiver's own rules
+  // (mail claiming a domain we host) need it.
+  const bool strict_spf = found.state == Lookup::found && found.record.strict_spf;
+  const bool strict_dkim = found.state == Lookup::found && found.record.strict_dkim;
+  v.spf_aligned = in.spf_pass && orgs.aligned(in.spf_domain, v.from_domain, strict_spf);
+  for (const auto& d : in.dkim_pass_domains) {
+    if (orgs.aligned(d, v.from_domain, strict_dkim)) {
+      v.dkim_aligned = true;
+      v.dkim_domain = d;
+      break;
+    }
+  }
   if (found.state == Lookup::temperror) {
     v.result = Outcome::temperror;
     v.problem = std::move(found.problem);
@@ -127,14 +139,6 @@ asio::awaitable<Verdict> evaluate(dns::Lookup& dns, const OrgDomains& orgs, Inpu
   }
   const Record& rec = found.record;
   v.record = rec;
-  v.spf_aligned = in.spf_pass && orgs.aligned(in.spf_domain, v.from_domain, rec.strict_spf);
-  for (const auto& d : in.dkim_pass_domains) {
-    if (orgs.aligned(d, v.from_domain, rec.strict_dkim)) {
-      v.dkim_aligned = true;
-      v.dkim_domain = d;
-      break;
-    }
-  }
   v.policy = rec.p;
   if (v.policy_domain != v.from_domain) {
     bool nonexistent = false;

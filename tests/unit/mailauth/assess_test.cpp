@@ -1,0 +1,90 @@
+// Inbound sender authentication end to end on a mock DNS: the Authentication-Results field
+// we write, and the removal of forged ones.
+#include <gtest/gtest.h>
+
+#include "await.hpp"
+#include "dkim/sign.hpp"
+#include "dns/mock.hpp"
+#include "mailauth/assess.hpp"
+
+namespace mk::mailauth {
+namespace {
+
+constexpr std::int64_t kNow = 1764547200;
+
+struct World {
+  dns::MockLookup dns;
+  dmarc::OrgDomains orgs;
+  dkim::KeyPair key = *dkim::generate_key(dkim::Algorithm::ed25519_sha256);
+  World() {
+    dns.add_txt("example.org", "v=spf1 ip4:192.0.2.0/24 -all");
+    dns.add_txt("_dmarc.example.org", "v=DMARC1; p=reject");
+    dns.add_txt("sel._domainkey.example.org", dkim::dns_txt(dkim::Algorithm::ed25519_sha256, key.public_b64));
+    dns.add_ptr("10.2.0.192.in-addr.arpa", "mx.example.org");
+    dns.add_address("mx.example.org", "192.0.2.10");
+  }
+  std::string signed_msg(const std::string& msg) {
+    return *dkim::sign(msg, "example.org", {{"sel", dkim::Algorithm::ed25519_sha256, key.private_pem}}, kNow) + msg;
+  }
+  Assessment run(const std::string& content, const char* ip, const char* mail_from, const char* helo = "mx.example.org") {
+    Params p{*IpAddr::parse(ip), helo, mail_from, "mail.ours.example", kNow, 0};
+    return test::await(assess(dns, orgs, p, content));
+  }
+};
+
+const std::string kMsg = "From: Alice <alice@example.org>\r\nTo: bob@ours.example\r\nSubject: hi\r\n\r\nHello\r\n";
+
+TEST(Assess, AllPass) {
+  World w;
+  auto a = w.run(w.signed_msg(kMsg), "192.0.2.10", "alice@example.org");
+  EXPECT_EQ(a.spf.result, spf::Outcome::pass);
+  ASSERT_EQ(a.dkim.size(), 1u);
+  EXPECT_EQ(a.dkim[0].status, dkim::Status::pass);
+  EXPECT_EQ(a.dmarc.result, dmarc::Outcome::pass);
+  EXPECT_EQ(a.iprev, Iprev::pass);
+  EXPECT_TRUE(a.helo_matches);
+  const std::string b = a.dkim[0].b_prefix;
+  EXPECT_EQ(a.header,
+            "Authentication-Results: mail.ours.example;\r\n"
+            "\tspf=pass smtp.mailfrom=alice@example.org;\r\n"
+            "\tdkim=pass (256-bit key) header.d=example.org header.s=sel header.a=ed25519-sha256 header.b=" + b + ";\r\n"
+            "\tdmarc=pass (p=reject dis=none) header.from=example.org;\r\n"
+            "\tiprev=pass policy.iprev=192.0.2.10 (mx.example.org)\r\n");
+}
+
+TEST(Assess, ForgedFromFailsDmarc) {
+  World w;
+  auto a = w.run(kMsg, "203.0.113.5", "bounce@spammer.example", "[203.0.113.5]");
+  EXPECT_EQ(a.spf.result, spf::Outcome::none);
+  EXPECT_EQ(a.dmarc.result, dmarc::Outcome::fail);
+  EXPECT_EQ(a.dmarc.disposition, dmarc::Policy::reject);
+  EXPECT_EQ(a.iprev, Iprev::permerror);
+  EXPECT_FALSE(a.helo_matches);
+  EXPECT_NE(a.header.find("dkim=none;"), std::string::npos) << a.header;
+  // Two From fields: no single author domain, DMARC cannot pass.
+  auto doubled = w.run("From: mallory@evil.example\r\n" + w.signed_msg(kMsg), "192.0.2.10", "alice@example.org");
+  EXPECT_EQ(doubled.from_fields, 2u);
+  EXPECT_EQ(doubled.dmarc.result, dmarc::Outcome::permerror);
+}
+
+TEST(Assess, UntrustedValuesAreQuoted) {
+  World w;
+  auto a = w.run(kMsg, "198.51.100.1", "\"we ird;\"@example.org");
+  EXPECT_NE(a.header.find("smtp.mailfrom=\"\\\"we ird;\\\"@example.org\""), std::string::npos) << a.header;
+}
+
+TEST(StripOwnResults, RemovesOnlyOurs) {
+  const std::string in =
+      "Authentication-Results: MAIL.ours.example; dkim=pass\r\n header.d=ours.example\r\n"
+      "Authentication-Results: mx.other.example; spf=pass\r\n"
+      "Authentication-Results: mail.ours.example 1 (comment); spf=pass\r\n"
+      "From: a@example.org\r\n\r\nAuthentication-Results: mail.ours.example; body line stays\r\n";
+  std::size_t removed = 0;
+  EXPECT_EQ(strip_own_results(in, "mail.ours.example", &removed),
+            "Authentication-Results: mx.other.example; spf=pass\r\n"
+            "From: a@example.org\r\n\r\nAuthentication-Results: mail.ours.example; body line stays\r\n");
+  EXPECT_EQ(removed, 2u);
+}
+
+}  // namespace
+}  // namespace mk::mailauth

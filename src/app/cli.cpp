@@ -120,6 +120,14 @@ int main_cli(int argc, char** argv) {
     c->callback([&, action] { result = cmd_queue(config, action, queue_id); });
   }
 
+  CheckMessageOptions check;
+  auto* cm = app.add_subcommand("check-message", "print the SPF, DKIM and DMARC verdicts for a message file");
+  cm->add_option("FILE", check.file, "the message (RFC 5322, LF or CRLF line endings)")->required();
+  cm->add_option("--ip", check.ip, "the sending client's IP address, for SPF and reverse DNS");
+  cm->add_option("--helo", check.helo, "the name the client gave in HELO/EHLO");
+  cm->add_option("--mail-from", check.mail_from, "the envelope sender (default: the file's Return-Path)");
+  cm->callback([&] { result = cmd_check_message(config, check); });
+
   app.add_subcommand("version", "print the version")->callback([&] { std::printf("mailkeep 0.1.0\n"); });
 
   try {

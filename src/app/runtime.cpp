@@ -18,6 +18,7 @@
 #include "app/app.hpp"
 #include "net/selfsigned.hpp"
 #include "imap/server/server.hpp"
+#include "app/pipeline.hpp"
 #include "dns/resolver.hpp"
 #include "outbound/runner.hpp"
 #include "smtp/server.hpp"
@@ -118,6 +119,25 @@ int run_server(const Config& cfg,
   sc.command_timeout = cfg.smtp.command_timeout;
   sc.data_timeout = cfg.smtp.data_timeout;
   sc.session_timeout = cfg.smtp.session_timeout;
+  // DNS: always in production; in dev mode only when dns.upstream names a server (a dev
+  // instance has no internet to recurse from).
+  std::unique_ptr<dns::Resolver> resolver;
+  if (!cfg.dev || !cfg.dns.upstream.empty()) {
+    dns::Config dc;
+    dc.upstream = cfg.dns.upstream;
+    dc.dnssec = cfg.dns.dnssec;
+    dc.trust_anchor = cfg.dns.trust_anchor;
+    auto r = dns::Resolver::create(io, dc);
+    if (!r) {
+      std::fprintf(stderr, "mailkeep: %s\n", r.error().message.c_str());
+      return kExitUsage;
+    }
+    resolver = std::move(*r);
+  }
+  // Sender authentication on the MX whenever DNS is available.
+  std::unique_ptr<AuthPipeline> pipeline;
+  if (resolver) pipeline = std::make_unique<AuthPipeline>(*resolver, *store, cfg.hostname);
+  sc.pipeline = pipeline.get();
   smtp::Server smtp_server(io, sc, *store, *tls, log.with({{"svc", "smtp"}}));
   auto endpoints = [](const std::vector<ListenAddr>& v) {
     std::vector<asio::ip::tcp::endpoint> eps;
@@ -129,19 +149,8 @@ int run_server(const Config& cfg,
     return kExitRuntime;
   }
   // Outbound delivery (never in dev mode: nothing leaves a dev instance).
-  std::unique_ptr<dns::Resolver> resolver;
   std::unique_ptr<outbound::Runner> runner;
   if (!cfg.dev) {
-    dns::Config dc;
-    dc.upstream = cfg.dns.upstream;
-    dc.dnssec = cfg.dns.dnssec;
-    dc.trust_anchor = cfg.dns.trust_anchor;
-    auto r = dns::Resolver::create(io, dc);
-    if (!r) {
-      std::fprintf(stderr, "mailkeep: %s\n", r.error().message.c_str());
-      return kExitUsage;
-    }
-    resolver = std::move(*r);
     auto client_tls = net::make_client_tls(cfg.outbound.ca_file);
     if (!client_tls) {
       std::fprintf(stderr, "mailkeep: %s\n", client_tls.error().message.c_str());
@@ -163,6 +172,7 @@ int run_server(const Config& cfg,
     if (!cfg.dns.dnssec) log.warn("dns.dnssec_off", {{"hint", "DANE needs DNSSEC; set dns.dnssec = true"}});
   }
   smtp::ServerConfig subc = sc;
+  subc.pipeline = nullptr;
   subc.name = "submission";
   subc.session.submission = true;
   subc.max_connections = cfg.submission.max_connections;

@@ -37,6 +37,8 @@ Result<Pkey> load_private(std::string_view pem) {
   return key;
 }
 
+}  // namespace
+
 Result<std::string> sign_data(Algorithm a, std::string_view pem, std::string_view header_data) {
   auto key = load_private(pem);
   if (!key) return key.error();
@@ -57,7 +59,6 @@ Result<std::string> sign_data(Algorithm a, std::string_view pem, std::string_vie
   return sig;
 }
 
-// Folds a long tag value (base64) into lines of at most 72 characters.
 std::string fold_b64(std::string_view v) {
   std::string out;
   for (std::size_t i = 0; i < v.size(); i += 72) {
@@ -67,7 +68,6 @@ std::string fold_b64(std::string_view v) {
   return out;
 }
 
-}  // namespace
 
 std::string_view algorithm_name(Algorithm a) {
   return a == Algorithm::ed25519_sha256 ? "ed25519-sha256" : "rsa-sha256";

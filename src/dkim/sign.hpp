@@ -40,6 +40,12 @@ inline constexpr std::string_view kSignedFields[] = {
     "From", "Reply-To", "Subject", "Date", "To", "Cc", "Message-ID", "In-Reply-To", "References",
     "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "List-Unsubscribe", "List-Unsubscribe-Post"};
 
+// The signature over already canonicalized data (RFC 6376 §3.7; RFC 8463 §3 for Ed25519),
+// shared with ARC sealing.
+Result<std::string> sign_data(Algorithm a, std::string_view private_pem, std::string_view data);
+// A base64 tag value folded into lines of at most 72 characters.
+std::string fold_b64(std::string_view v);
+
 // One "DKIM-Signature: ...\r\n" field per key, to be put on top of the message (CRLF).
 Result<std::string> sign(std::string_view message, std::string_view domain, const std::vector<SigningKey>& keys,
                          std::int64_t timestamp);

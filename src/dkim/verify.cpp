@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include <map>
 #include <memory>
 
 #include "base/strings.hpp"
@@ -228,74 +227,74 @@ Status check_signature(const PublicKey& key, Algorithm a, std::string_view data,
   return Status::fail;
 }
 
+asio::awaitable<SigResult> verify_parsed(dns::Lookup& dns, const std::vector<RawField>& fields, std::string_view body,
+                                         RawField field, Signature sig, std::int64_t now) {
+  SigResult r;
+  r.domain = sig.domain;
+  r.selector = sig.selector;
+  r.identity = sig.identity;
+  r.algorithm = std::string(algorithm_name(sig.algorithm));
+  r.b_prefix = sig.b_b64.substr(0, kHeaderBPrefix);
+  if (sig.expiration && *sig.expiration < now) {
+    r.problem = "signature expired";
+    co_return r;
+  }
+  const std::string canon = canon_body(body, sig.body_canon);
+  std::string_view signed_body = canon;
+  bool unsigned_tail = false;
+  if (sig.length) {
+    if (*sig.length > signed_body.size()) {
+      r.problem = "l= is longer than the body";
+      co_return r;
+    }
+    unsigned_tail = *sig.length < signed_body.size();
+    signed_body = signed_body.substr(0, *sig.length);
+  }
+  if (sha256(signed_body) != sig.bh) {
+    r.status = Status::fail;
+    r.problem = "body hash did not verify";
+    co_return r;
+  }
+  auto key = co_await fetch_key(dns, sig.selector, sig.domain);
+  if (!key) {
+    r.status = key.error().code == kTemporary ? Status::temperror : Status::permerror;
+    r.problem = key.error().message;
+    co_return r;
+  }
+  r.testing = key->testing;
+  if (key->strict && !identity_in_domain(sig.identity, sig.domain, true)) {
+    r.problem = "i= is a subdomain of d= but the key is strict (t=s)";
+    co_return r;
+  }
+  std::string data = signed_fields(fields, sig.headers, sig.header_canon);
+  const std::string own_value = without_b_value(field.value);
+  std::string own = canon_header(RawField{field.name, own_value}, sig.header_canon);
+  own.resize(own.size() - 2);  // the signature field is hashed without its CRLF
+  data += own;
+  r.status = check_signature(*key, sig.algorithm, data, sig.b, &r.key_bits, &r.problem);
+  if (r.status == Status::pass && unsigned_tail) {
+    r.status = Status::policy;
+    r.problem = "body content after the signed length l=";
+  }
+  co_return r;
+}
+
 asio::awaitable<std::vector<SigResult>> verify(dns::Lookup& dns, std::string_view message, std::int64_t now) {
   std::vector<SigResult> out;
   std::size_t body_start = 0;
   const auto fields = split_header(message, body_start);
   const std::string_view body = message.substr(body_start);
-  std::map<Canon, std::string> canon_bodies;
   for (const auto& field : fields) {
     if (!iequals(trim(field.name), "DKIM-Signature")) continue;
     if (out.size() >= kMaxSignatures) break;
-    SigResult r;
     auto sig = parse_signature(field.value);
     if (!sig) {
+      SigResult r;
       r.problem = sig.error().message;
       out.push_back(std::move(r));
       continue;
     }
-    r.domain = sig->domain;
-    r.selector = sig->selector;
-    r.identity = sig->identity;
-    r.algorithm = std::string(algorithm_name(sig->algorithm));
-    r.b_prefix = sig->b_b64.substr(0, kHeaderBPrefix);
-    if (sig->expiration && *sig->expiration < now) {
-      r.problem = "signature expired";
-      out.push_back(std::move(r));
-      continue;
-    }
-    auto cb = canon_bodies.find(sig->body_canon);
-    if (cb == canon_bodies.end()) cb = canon_bodies.emplace(sig->body_canon, canon_body(body, sig->body_canon)).first;
-    std::string_view signed_body = cb->second;
-    bool unsigned_tail = false;
-    if (sig->length) {
-      if (*sig->length > signed_body.size()) {
-        r.problem = "l= is longer than the body";
-        out.push_back(std::move(r));
-        continue;
-      }
-      unsigned_tail = *sig->length < signed_body.size();
-      signed_body = signed_body.substr(0, *sig->length);
-    }
-    if (sha256(signed_body) != sig->bh) {
-      r.status = Status::fail;
-      r.problem = "body hash did not verify";
-      out.push_back(std::move(r));
-      continue;
-    }
-    auto key = co_await fetch_key(dns, sig->selector, sig->domain);
-    if (!key) {
-      r.status = key.error().code == kTemporary ? Status::temperror : Status::permerror;
-      r.problem = key.error().message;
-      out.push_back(std::move(r));
-      continue;
-    }
-    r.testing = key->testing;
-    if (key->strict && !identity_in_domain(sig->identity, sig->domain, true)) {
-      r.problem = "i= is a subdomain of d= but the key is strict (t=s)";
-      out.push_back(std::move(r));
-      continue;
-    }
-    std::string data = signed_fields(fields, sig->headers, sig->header_canon);
-    const std::string own_value = without_b_value(field.value);
-    std::string own = canon_header(RawField{field.name, own_value}, sig->header_canon);
-    own.resize(own.size() - 2);  // the signature field is hashed without its CRLF
-    data += own;
-    r.status = check_signature(*key, sig->algorithm, data, sig->b, &r.key_bits, &r.problem);
-    if (r.status == Status::pass && unsigned_tail) {
-      r.status = Status::policy;
-      r.problem = "part of the body is not signed (l=)";
-    }
+    SigResult r = co_await verify_parsed(dns, fields, body, field, std::move(*sig), now);
     out.push_back(std::move(r));
   }
   co_return out;

@@ -66,6 +66,11 @@ struct SigResult {
 // alive until the coroutine ends.
 boost::asio::awaitable<std::vector<SigResult>> verify(dns::Lookup& dns, std::string_view message, std::int64_t now);
 
+// One parsed signature (DKIM-Signature, or an ARC-Message-Signature mapped onto Signature)
+// over a message split by split_header(); `field` is the signature's own header field.
+boost::asio::awaitable<SigResult> verify_parsed(dns::Lookup& dns, const std::vector<RawField>& fields,
+                                                std::string_view body, RawField field, Signature sig, std::int64_t now);
+
 // The shared steps, also used by ARC (RFC 8617 §5.1): the key of selector._domainkey.domain,
 // and a signature check over data with it. A DNS failure is an error with code kTemporary.
 inline constexpr int kTemporary = 1;

@@ -114,13 +114,19 @@ asio::awaitable<Assessment> assess(dns::Lookup& dns, const dmarc::OrgDomains& or
   req.helo = p.helo;
   req.receiver = p.authserv_id;
   req.timestamp = p.now;
-  a.spf = co_await spf::check_mail_from(dns, req);
+  if (p.have_ip) {
+    a.spf = co_await spf::check_mail_from(dns, req);
+  } else {
+    a.spf.problem = "not checked: the client's IP address is unknown";
+    a.spf.domain = p.mail_from.substr(p.mail_from.rfind('@') + 1);
+  }
   a.dkim = co_await dkim::verify(dns, content, p.now);
 
-  IprevResult ir = co_await iprev(dns, p.ip);
+  IprevResult ir;
+  if (p.have_ip) ir = co_await iprev(dns, p.ip);
   a.iprev = ir.result;
   a.ptr_name = ir.name;
-  if (!p.helo.empty()) {
+  if (p.have_ip && !p.helo.empty()) {
     if (!a.ptr_name.empty() && iequals(a.ptr_name, p.helo)) a.helo_matches = true;
     else if (p.helo.front() != '[') a.helo_matches = co_await resolves_to(dns, p.helo, p.ip);
   }

@@ -25,6 +25,7 @@ namespace mk::mailauth {
 
 struct Params {
   IpAddr ip;
+  bool have_ip = true;  // false (check-message without --ip): SPF and iprev are not evaluated
   std::string helo;
   std::string mail_from;   // "" for the null sender
   std::string authserv_id;  // our host name

@@ -78,6 +78,17 @@ void Server::dkim_sign(Transaction& txn, const log::Logger& log) {
   txn.message.insert(0, *sig);
 }
 
+void Server::apply(Transaction& txn, const PipelineDecision& d) {
+  // Our trace fields stay on top: Return-Path first, then the pipeline's fields, then
+  // Received (RFC 8601 §5 puts Authentication-Results beside the receiving ADMD's trace).
+  std::string trace = txn.message.substr(0, txn.trace_size);
+  const auto rp_end = trace.starts_with("Return-Path:") ? trace.find("\r\n") + 2 : 0;
+  trace.insert(rp_end, d.fields);
+  if (d.content) txn.message = trace + *d.content;
+  else txn.message.replace(0, txn.trace_size, trace);
+  txn.trace_size = trace.size();
+}
+
 void Server::capture(store::NewMessage& msg) {
   if (msg.outbound.empty()) return;
   auto mb = store_.find_mailbox(msg.sender_account, "Captured");
@@ -170,7 +181,23 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     if (step.next == Next::deliver) {
       auto& txn = session.transaction();
       if (cfg_.session.submission) dkim_sign(txn, log);
+      PipelineDecision decision;
+      if (cfg_.pipeline && !cfg_.session.submission) {
+        const std::string_view content = std::string_view(txn.message).substr(txn.trace_size);
+        decision = co_await cfg_.pipeline->check(txn, content, session.helo(), conn->remote_ip);
+        if (decision.reject) {
+          std::vector<log::Field> f{{"id", txn.id}, {"code", decision.reject->code},
+                                    {"enhanced", decision.reject->enhanced}};
+          for (auto& x : decision.log) f.push_back(std::move(x));
+          log.info(svc + ".rejected", std::move(f));
+          step = session.on_rejected(*decision.reject);
+          continue;
+        }
+        apply(txn, decision);
+      }
       auto msg = to_new_message(txn);
+      if (decision.junk)
+        for (auto& d : msg.deliveries) d.mailbox = "Junk";
       if (cfg_.capture_remote) capture(msg);
       const std::size_t size = txn.message.size();
       const std::size_t queued = msg.outbound.size();
@@ -184,6 +211,11 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
                                     {"tls", txn.tls},
                                     {"queued", queued},
                                     {"user", session.identity() ? session.identity()->address : std::string()}});
+        if (!decision.log.empty()) log.info(svc + ".verdict", [&] {
+          std::vector<log::Field> f{{"id", txn.id}, {"junk", decision.junk}};
+          for (auto& x : decision.log) f.push_back(std::move(x));
+          return f;
+        }());
       } else {
         log.error(svc + ".deliver_failed", {{"id", txn.id}, {"error", st.error().message}});
       }

@@ -29,6 +29,25 @@
 
 namespace mk::smtp {
 
+// What the MX decides about a received message before it is stored: sender authentication
+// now, filtering later (PRODUCT.md's pipeline). Submission does not run it.
+struct PipelineDecision {
+  std::optional<Reply> reject;  // refuse the message with this reply (5xx, or 4xx to retry)
+  std::string fields;           // header fields to add on top (Authentication-Results)
+  std::optional<std::string> content;  // the message as received, rewritten (forged fields removed)
+  bool junk = false;            // deliver into the recipients' Junk folders
+  std::vector<log::Field> log;  // what to record in the delivery log line
+};
+
+class Pipeline {
+ public:
+  virtual ~Pipeline() = default;
+  // `content` is the message as received (without our trace fields); it stays alive until
+  // the coroutine ends.
+  virtual boost::asio::awaitable<PipelineDecision> check(const Transaction& txn, std::string_view content,
+                                                         std::string helo, std::string remote_ip) = 0;
+};
+
 struct ServerConfig {
   std::string name = "smtp";  // log prefix and listener name: "smtp" or "submission"
   SessionConfig session;
@@ -37,6 +56,8 @@ struct ServerConfig {
   bool capture_remote = false;
   // Called after a message with remote recipients was queued (wakes the outbound runner).
   std::function<void()> on_queued;
+  // The inbound pipeline (port 25 only); none: messages are stored as received.
+  Pipeline* pipeline = nullptr;
   std::size_t max_connections = 1000;
   std::size_t max_connections_per_ip = 20;
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
@@ -74,6 +95,7 @@ class Server {
  private:
   boost::asio::awaitable<void> run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls);
   void capture(store::NewMessage& msg);
+  static void apply(Transaction& txn, const PipelineDecision& d);
   void dkim_sign(Transaction& txn, const log::Logger& log);
 
   ServerConfig cfg_;

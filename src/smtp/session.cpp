@@ -361,10 +361,13 @@ Step Session::finish_message() {
   if (cfg_.submission) {
     // Return-Path is for the final delivery, which for remote recipients is elsewhere.
     txn_.message.insert(0, hdr);
+    txn_.trace_size = hdr.size();
   } else {
     // RFC 5321 §4.4: the delivering server records the reverse-path as Return-Path.
     const std::string rp = txn_.mail.path.null ? "" : txn_.mail.path.mailbox.canonical();
-    txn_.message.insert(0, "Return-Path: <" + rp + ">\r\n" + hdr);
+    const std::string trace = "Return-Path: <" + rp + ">\r\n" + hdr;
+    txn_.message.insert(0, trace);
+    txn_.trace_size = trace.size();
   }
   return {std::nullopt, Next::deliver};
 }
@@ -522,6 +525,11 @@ Step Session::on_delivered(bool ok, std::string_view detail) {
   }
   reset_transaction();
   return s;
+}
+
+Step Session::on_rejected(Reply reply) {
+  reset_transaction();
+  return {std::move(reply), Next::read_command};
 }
 
 Step Session::on_tls(TlsInfo info) {

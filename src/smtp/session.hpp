@@ -108,6 +108,7 @@ struct Transaction {
   bool tls = false;
   std::int64_t account_id = 0;  // submission: the authenticated account
   std::string from_domain;      // submission: the From: address's domain (lower-case), for DKIM
+  std::size_t trace_size = 0;   // bytes of our own trace fields on top of the message as received
 };
 
 enum class Next {
@@ -140,6 +141,8 @@ class Session {
   Step on_tls(TlsInfo info);
   Step on_tls_failed();
   Step on_delivered(bool ok, std::string_view detail);
+  // The message was refused after its content was read (sender authentication, filtering).
+  Step on_rejected(Reply reply);
   Step on_timeout();
   Step on_shutdown();
 

@@ -11,8 +11,8 @@ import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as AioSMTP
-from dnslib import AAAA, MX, QTYPE, RCODE, RR, TXT, A
-from dnslib.server import BaseResolver, DNSServer
+from dnslib import AAAA, CNAME, MX, PTR, QTYPE, RCODE, RR, TXT, A
+from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 
 class Zones(BaseResolver):
@@ -42,7 +42,13 @@ class Zones(BaseResolver):
             elif rtype == "AAAA":
                 rdata = AAAA(value)
             elif rtype == "TXT":
-                rdata = TXT(value)
+                # Long values (RSA keys) as several character-strings of at most 255 bytes.
+                data = value.encode() if isinstance(value, str) else value
+                rdata = TXT([data[i:i + 255] for i in range(0, len(data), 255)] or [b""])
+            elif rtype == "PTR":
+                rdata = PTR(value)
+            elif rtype == "CNAME":
+                rdata = CNAME(value)
             else:
                 continue
             reply.add_answer(RR(request.q.qname, QTYPE.reverse[rtype], rdata=rdata, ttl=self.ttl.get(qname, 60)))
@@ -64,8 +70,9 @@ class Dns:
         s.bind(("127.0.0.1", 0))
         self.port = s.getsockname()[1]
         s.close()
-        self.udp = DNSServer(self.zones, port=self.port, address="127.0.0.1")
-        self.tcp = DNSServer(self.zones, port=self.port, address="127.0.0.1", tcp=True)
+        quiet = DNSLogger("-request,-reply,-truncated,-data,-error", prefix=False)
+        self.udp = DNSServer(self.zones, port=self.port, address="127.0.0.1", logger=quiet)
+        self.tcp = DNSServer(self.zones, port=self.port, address="127.0.0.1", tcp=True, logger=quiet)
         self.udp.start_thread()
         self.tcp.start_thread()
 

@@ -27,7 +27,12 @@ struct World {
     return *dkim::sign(msg, "example.org", {{"sel", dkim::Algorithm::ed25519_sha256, key.private_pem}}, kNow) + msg;
   }
   Assessment run(const std::string& content, const char* ip, const char* mail_from, const char* helo = "mx.example.org") {
-    Params p{*IpAddr::parse(ip), helo, mail_from, "mail.ours.example", kNow, 0};
+    Params p;
+    p.ip = *IpAddr::parse(ip);
+    p.helo = helo;
+    p.mail_from = mail_from;
+    p.authserv_id = "mail.ours.example";
+    p.now = kNow;
     return test::await(assess(dns, orgs, p, content));
   }
 };

@@ -1,0 +1,101 @@
+#include "app/pipeline.hpp"
+
+#include <sodium.h>
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "mailauth/assess.hpp"
+
+namespace mk::app {
+namespace asio = boost::asio;
+
+namespace {
+
+std::string dkim_summary(const std::vector<dkim::SigResult>& sigs) {
+  if (sigs.empty()) return "none";
+  std::string out;
+  for (const auto& s : sigs) {
+    if (!out.empty()) out += ',';
+    out += std::string(dkim::status_name(s.status)) + ":" + s.domain;
+  }
+  return out;
+}
+
+bool temporary(const mailauth::Assessment& a) {
+  if (a.spf.result == spf::Outcome::temperror || a.dmarc.result == dmarc::Outcome::temperror) return true;
+  for (const auto& s : a.dkim)
+    if (s.status == dkim::Status::temperror) return true;
+  return false;
+}
+
+}  // namespace
+
+bool AuthPipeline::hosted(std::string_view domain) {
+  std::string d = to_lower(domain);
+  while (!d.empty()) {
+    auto h = store_.has_domain(d);
+    if (h && *h) return true;
+    const auto dot = d.find('.');
+    if (dot == std::string::npos) break;
+    d.erase(0, dot + 1);
+  }
+  return false;
+}
+
+asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transaction& txn, std::string_view content,
+                                                            std::string helo, std::string remote_ip) {
+  smtp::PipelineDecision out;
+  mailauth::Params p;
+  p.ip = IpAddr::parse(remote_ip).value_or(IpAddr{});
+  p.helo = std::move(helo);
+  p.mail_from = txn.mail.path.null ? "" : txn.mail.path.mailbox.canonical();
+  p.authserv_id = authserv_id_;
+  p.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  p.sample = int(randombytes_uniform(100));
+  mailauth::Assessment a = co_await mailauth::assess(dns_, orgs_, p, content);
+
+  out.fields = a.header;
+  std::size_t removed = 0;
+  std::string stripped = mailauth::strip_own_results(content, authserv_id_, &removed);
+  if (removed > 0) out.content = std::move(stripped);
+  out.log = {{"spf", spf::outcome_name(a.spf.result)},
+             {"dkim", dkim_summary(a.dkim)},
+             {"dmarc", dmarc::outcome_name(a.dmarc.result)},
+             {"from_domain", a.from_domains.size() == 1 ? a.from_domains[0] : std::string()},
+             {"iprev", mailauth::iprev_name(a.iprev)},
+             {"helo_ok", a.helo_matches}};
+  if (removed > 0) out.log.push_back({"forged_ar_removed", removed});
+
+  if (a.from_fields > 1 || a.from_domains.size() > 1) {
+    out.reject = smtp::Reply(550, "5.7.1", "Message must have exactly one From: field with one author domain");
+    co_return out;
+  }
+  const std::string from = a.from_domains.empty() ? std::string() : a.from_domains[0];
+  if (!from.empty() && hosted(from) && !a.dmarc.spf_aligned && !a.dmarc.dkim_aligned) {
+    if (temporary(a)) {
+      out.reject = smtp::Reply(451, "4.7.5", fmt::format("Cannot verify mail from {} now, try again later", from));
+    } else {
+      out.reject = smtp::Reply(550, "5.7.1", fmt::format("{} is hosted here: mail claiming it must pass SPF or DKIM "
+                                                         "aligned with it", log_safe(from, 100)));
+    }
+    out.log.push_back({"reason", "hosted domain not authenticated"});
+    co_return out;
+  }
+  if (a.dmarc.result == dmarc::Outcome::fail) {
+    if (a.dmarc.disposition == dmarc::Policy::reject) {
+      out.reject = smtp::Reply(550, "5.7.1", fmt::format("Rejected by the DMARC policy of {}", log_safe(from, 100)));
+      out.log.push_back({"reason", "dmarc reject"});
+      co_return out;
+    }
+    if (a.dmarc.disposition == dmarc::Policy::quarantine) {
+      out.junk = true;
+      out.log.push_back({"reason", "dmarc quarantine"});
+    }
+  }
+  co_return out;
+}
+
+}  // namespace mk::app

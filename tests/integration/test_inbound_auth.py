@@ -1,0 +1,228 @@
+"""Inbound sender authentication on the MX port, against real signers and a DNS rig:
+messages signed by python3-dkim (RSA, Ed25519, l=) and by OpenDKIM arrive through smtplib,
+and the stored Authentication-Results, the folder and the SMTP replies are checked for each
+case of a table (SPF, DKIM, DMARC pass/fail/quarantine/reject, forgeries of our own domain,
+several From fields, forged Authentication-Results claiming our authserv-id)."""
+import base64
+import os
+import re
+import smtplib
+import subprocess
+import tempfile
+import time
+import unittest
+
+import dkim
+import nacl.signing
+
+import mkharness as mk
+import rig as rigmod
+
+AUTHSERV = "localhost"  # the dev instance's host name
+
+
+def rsa_key():
+    """(PEM private key, base64 SubjectPublicKeyInfo) from openssl."""
+    pem = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=pem,
+                         capture_output=True, check=True).stdout
+    return pem, base64.b64encode(der).decode()
+
+
+def message(sender, subject, body="Hello from the other side.\r\n", extra=""):
+    return ("From: Sender <%s>\r\nTo: me@localhost\r\nSubject: %s\r\n"
+            "Date: Tue, 01 Dec 2026 08:00:00 +0000\r\nMessage-ID: <%s@test>\r\n%s\r\n%s"
+            % (sender, subject, re.sub(r"\W", "", subject), extra, body)).encode()
+
+
+class InboundAuthTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = rigmod.Dns()
+        z = cls.dns.zones
+        # The client is 127.0.0.1 (whose PTR, "localhost", libunbound answers itself) and says
+        # HELO mta.sender.example, which resolves to it.
+        z.add("mta.sender.example", "A", "127.0.0.1")
+        # sender.example: SPF allows us, DKIM keys of both signers, p=reject.
+        z.add("sender.example", "TXT", "v=spf1 ip4:127.0.0.1 -all")
+        z.add("_dmarc.sender.example", "TXT", "v=DMARC1; p=reject")
+        cls.rsa_pem, rsa_pub = rsa_key()
+        z.add("py._domainkey.sender.example", "TXT", "v=DKIM1; k=rsa; p=" + rsa_pub)
+        cls.ed = nacl.signing.SigningKey.generate()
+        z.add("ed._domainkey.sender.example", "TXT",
+              "v=DKIM1; k=ed25519; p=" + base64.b64encode(cls.ed.verify_key.encode()).decode())
+        # OpenDKIM needs its key in a directory nobody else can write to (not under /tmp).
+        base = os.path.expanduser("~/.cache/mailkeep")
+        os.makedirs(base, exist_ok=True)
+        cls.odk_dir = tempfile.mkdtemp(prefix="odk-", dir=base)
+        subprocess.run(["opendkim-genkey", "-b", "2048", "-d", "sender.example", "-s", "odk", "-D", cls.odk_dir],
+                       check=True)
+        with open(os.path.join(cls.odk_dir, "odk.txt")) as f:
+            pub = "".join(re.findall(r'"([^"]*)"', f.read()))
+        z.add("odk._domainkey.sender.example", "TXT", pub)
+        # Domains whose mail does not come from us.
+        for d, policy in (("reject.example", "reject"), ("quarantine.example", "quarantine"),
+                          ("none.example", "none")):
+            z.add(d, "TXT", "v=spf1 ip4:192.0.2.1 -all")
+            z.add("_dmarc." + d, "TXT", "v=DMARC1; p=%s" % policy)
+        z.add("none.example", "TXT", "unrelated")
+        z.add("py._domainkey.none.example", "TXT", "v=DKIM1; k=rsa; p=" + rsa_pub)
+        config = {"dns.upstream": '["127.0.0.1@%d"]' % cls.dns.port, "dns.dnssec": "false"}
+        cls.srv = mk.Server(extra_config=config).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.srv.stop()
+            cls.srv.cleanup()
+            assert code == 0, "mailkeep exited with %s" % code
+        finally:
+            cls.dns.stop()
+            subprocess.run(["rm", "-rf", cls.odk_dir])
+
+    # --- signers ---
+    def dkimpy(self, msg, domain="sender.example", selector="py", ed=False, length=False):
+        if ed:
+            key = base64.b64encode(bytes(self.ed))
+            sig = dkim.sign(msg, b"ed", domain.encode(), key, signature_algorithm=b"ed25519-sha256", length=length)
+        else:
+            sig = dkim.sign(msg, selector.encode(), domain.encode(), self.rsa_pem, length=length)
+        return sig + msg
+
+    def opendkim(self, msg):
+        conf = os.path.join(self.odk_dir, "sign.conf")
+        with open(conf, "w") as f:
+            f.write("Mode s\nDomain sender.example\nSelector odk\nKeyFile %s\nSyslog no\n"
+                    "Canonicalization relaxed/simple\n" % os.path.join(self.odk_dir, "odk.private"))
+        path = os.path.join(self.odk_dir, "msg.eml")
+        with open(path, "wb") as f:
+            f.write(msg)
+        r = subprocess.run(["opendkim", "-x", conf, "-t", path], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        field = r.stdout.split("\n", 1)[1].strip("\n").replace("\n", "\r\n")
+        self.assertTrue(field.startswith("DKIM-Signature:"), r.stdout)
+        return field.encode() + b"\r\n" + msg
+
+    # --- the MX ---
+    def deliver(self, mail_from, msg):
+        """The SMTP outcome: None when accepted, else (code, text)."""
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, local_hostname="mta.sender.example", timeout=30) as s:
+            try:
+                s.sendmail(mail_from, ["me@localhost"], msg)
+            except smtplib.SMTPDataError as e:
+                return e.smtp_code, e.smtp_error.decode()
+        return None
+
+    def stored(self, subject, mailbox="INBOX", timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for _, m in self.srv.messages(mailbox=mailbox):
+                if ("Subject: %s\r\n" % subject).encode() in m:
+                    return m
+            time.sleep(0.1)
+        self.fail("%r not in %s" % (subject, mailbox))
+
+    def results(self, stored):
+        """The Authentication-Results field we added, unfolded."""
+        fields = re.findall(rb"(?m)^Authentication-Results: ([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", stored)
+        ours = [f for f in fields if f.startswith(AUTHSERV.encode() + b";")]
+        self.assertEqual(len(ours), 1, stored[:2000])
+        return re.sub(rb"\r\n[ \t]+", b" ", ours[0]).decode()
+
+    # --- the table ---
+    def test_accepted_cases(self):
+        cases = [
+            # subject, MAIL FROM, From:, signer, folder, expected results (regexes)
+            ("dkimpy rsa", "bounce@sender.example", "news@sender.example", self.dkimpy, "INBOX",
+             [r"spf=pass smtp.mailfrom=bounce@sender.example", r"dkim=pass \(2048-bit key\) header.d=sender.example "
+              r"header.s=py header.a=rsa-sha256", r"dmarc=pass \(p=reject dis=none\) header.from=sender.example",
+              r"iprev=pass policy.iprev=127.0.0.1 \(localhost\)"]),
+            ("dkimpy ed25519", "", "news@sender.example", lambda m: self.dkimpy(m, ed=True), "INBOX",
+             [r"spf=none .*smtp.helo=mta.sender.example", r"dkim=pass .*header.s=ed header.a=ed25519-sha256",
+              r"dmarc=pass"]),
+            ("opendkim", "other@elsewhere.example", "news@sender.example", self.opendkim, "INBOX",
+             [r"spf=none", r"dkim=pass \(2048-bit key\) header.d=sender.example header.s=odk", r"dmarc=pass"]),
+            ("quarantined", "x@quarantine.example", "x@quarantine.example", None, "Junk",
+             [r"spf=fail", r"dkim=none", r"dmarc=fail \(p=quarantine dis=quarantine\) header.from=quarantine.example"]),
+            ("policy none", "x@none.example", "x@none.example", None, "INBOX",
+             [r"spf=fail", r"dmarc=fail \(p=none dis=none\)"]),
+            ("length limited", "x@none.example", "x@none.example",
+             lambda m: self.dkimpy(m, domain="none.example", length=True) + b"Appended: unsigned text\r\n", "INBOX",
+             [r"dkim=policy \(body content after the signed length l=\) header.d=none.example", r"dmarc=fail"]),
+        ]
+        for subject, mail_from, author, signer, folder, expected in cases:
+            with self.subTest(subject):
+                msg = message(author, subject)
+                if signer:
+                    msg = signer(msg)
+                self.assertIsNone(self.deliver(mail_from, msg))
+                got = self.results(self.stored(subject, folder))
+                for pattern in expected:
+                    self.assertRegex(got, pattern)
+
+    def test_rejected_cases(self):
+        signed = self.dkimpy(message("news@sender.example", "tampered"))
+        cases = [
+            ("forged p=reject", "x@reject.example", message("ceo@reject.example", "forged"),
+             550, "5.7.1 Rejected by the DMARC policy of reject.example"),
+            ("altered after signing", "x@elsewhere.example", signed.replace(b"other side", b"OTHER side"),
+             550, "5.7.1 Rejected by the DMARC policy of sender.example"),
+            ("our own domain", "x@elsewhere.example", message("me@localhost", "hosted"),
+             550, "5.7.1 localhost is hosted here"),
+            ("two From fields", "bounce@sender.example",
+             b"From: ceo@reject.example\r\n" + self.dkimpy(message("news@sender.example", "two from")),
+             550, "5.7.1 Message must have exactly one From:"),
+        ]
+        for name, mail_from, msg, code, text in cases:
+            with self.subTest(name):
+                got = self.deliver(mail_from, msg)
+                self.assertIsNotNone(got, "accepted")
+                self.assertEqual(got[0], code)
+                self.assertIn(text, got[1])
+        for subject in ("forged", "tampered", "hosted", "two from"):
+            for box in ("INBOX", "Junk"):
+                self.assertFalse(any(b"Subject: %s\r\n" % subject.encode() in m for _, m in self.srv.messages(mailbox=box)))
+
+    def test_forged_results_are_removed(self):
+        forged = ("Authentication-Results: %s; dkim=pass header.d=bank.example; dmarc=pass\r\n"
+                  "Authentication-Results: mx.other.example; spf=pass\r\n" % AUTHSERV).encode()
+        msg = forged + self.dkimpy(message("news@sender.example", "forged results"))
+        self.assertIsNone(self.deliver("bounce@sender.example", msg))
+        stored = self.stored("forged results")
+        self.assertNotIn(b"bank.example", stored)
+        self.assertIn(b"Authentication-Results: mx.other.example; spf=pass", stored)
+        self.assertRegex(self.results(stored), r"dkim=pass .*header.d=sender.example")
+        # Ours sits below Return-Path and above our Received field.
+        head = stored.split(b"\r\n\r\n", 1)[0].decode()
+        names = [l.split(":", 1)[0] for l in head.split("\r\n") if l and not l[0].isspace()]
+        self.assertEqual(names[:3], ["Return-Path", "Authentication-Results", "Received"])
+
+    def test_check_message_cli(self):
+        msg = self.dkimpy(message("news@sender.example", "cli check")).replace(b"\r\n", b"\n")
+        path = os.path.join(self.srv.dir, "check.eml")
+        with open(path, "wb") as f:
+            f.write(msg)
+        r = self.srv.cli("check-message", path, "--ip", "127.0.0.1", "--mail-from", "bounce@sender.example",
+                         "--helo", "mta.sender.example")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^SPF +pass +mailfrom sender.example for 127.0.0.1: \"ip4:127.0.0.1\"$")
+        self.assertRegex(r.stdout, r"(?m)^DKIM +pass +d=sender.example s=py a=rsa-sha256 \(2048-bit key\)$")
+        self.assertRegex(r.stdout, r"(?m)^DMARC +pass +policy reject \(record at _dmarc.sender.example\), "
+                                   r"disposition none; aligned: spf yes, dkim yes \(sender.example\)$")
+        self.assertIn("Authentication-Results: localhost;", r.stdout)
+        # Without the client address only DKIM counts; an altered body fails it.
+        with open(path, "wb") as f:
+            f.write(msg.replace(b"other side", b"other sid"))
+        r = self.srv.cli("check-message", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^SPF +- +not checked")
+        self.assertRegex(r.stdout, r"(?m)^DKIM +fail +d=sender.example .*: body hash did not verify$")
+        self.assertRegex(r.stdout, r"(?m)^DMARC +fail +policy reject")
+        r = self.srv.cli("check-message", path + ".missing")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot read the message file", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

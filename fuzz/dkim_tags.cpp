@@ -1,8 +1,9 @@
 // Fuzzes DKIM's untrusted text: tag-lists, DKIM-Signature values, key records, and whole
-// verification of the input as a message (keys from a mock DNS, one Ed25519 and one not a key).
+// verification (DKIM and ARC) of the input as a message (keys from a mock DNS, one Ed25519 and one not a key).
 #include <cstdint>
 #include <string_view>
 
+#include "arc/arc.hpp"
 #include "dkim/tags.hpp"
 #include "dkim/verify.hpp"
 #include "dns/mock.hpp"
@@ -20,5 +21,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   dns.add_txt("r._domainkey.example.org", "v=DKIM1; p=AAAA");
   const std::string msg(in);
   (void)test::await(dkim::verify(dns, msg, 1764547200));
+  (void)test::await(arc::verify(dns, msg, 1764547200));
   return 0;
 }

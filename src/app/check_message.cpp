@@ -132,6 +132,12 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
     if (!p.have_ip) d += " (SPF not checked)";
     line("DMARC", dmarc::outcome_name(v.result), d);
   }
+  {
+    std::string d = a.arc.problem;
+    if (a.arc.status == arc::Chain::pass) d = fmt::format("{} set(s), sealed by {}", a.arc.instances, fmt::join(a.arc.sealers, ", "));
+    if (a.arc.status == arc::Chain::none) d = "no ARC sets";
+    line("ARC", arc::chain_name(a.arc.status), d);
+  }
   if (p.have_ip) line("iprev", mailauth::iprev_name(a.iprev), a.ptr_name.empty() ? p.ip.to_string() : a.ptr_name);
   std::printf("\n%s", a.header.c_str());
   return kExitOk;

@@ -127,6 +127,19 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"submission.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.submission.listen_tls; })},
       {"submission.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections; })},
       {"submission.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections_per_ip; })},
+      {"smtp.arc_trusted_sealers", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         const auto* arr = n.as_array();
+         if (!arr) return e.add(n.source(), fmt::format("{} must be an array of domain names", key));
+         c.smtp.arc_trusted_sealers.clear();
+         for (const auto& item : *arr) {
+           auto v = item.value<std::string>();
+           if (!item.is_string() || !v || !message::is_valid_domain(*v, false)) {
+             e.add(item.source(), fmt::format("{} entries must be domain names (\"lists.example.org\")", key));
+             continue;
+           }
+           c.smtp.arc_trusted_sealers.push_back(to_lower(*v));
+         }
+       }},
       {"dns.upstream", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
          const auto* arr = n.as_array();
          if (!arr) return e.add(n.source(), fmt::format("{} must be an array of \"ip\" or \"ip@port\" strings", key));

@@ -33,6 +33,9 @@ struct SmtpConfig {
   // Bound on receiving one message's content (DATA or all BDAT chunks).
   std::chrono::milliseconds data_timeout{std::chrono::minutes(10)};
   std::chrono::milliseconds session_timeout{std::chrono::minutes(30)};
+  // Forwarders (mailing lists, your other provider) whose valid ARC seal vouches for mail
+  // that fails DMARC after passing through them (RFC 8617 §7.2). Empty: nobody.
+  std::vector<std::string> arc_trusted_sealers;
 };
 
 // Message submission (RFC 6409) for the accounts' own mail clients. Message size, recipient

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -45,6 +46,20 @@ bool AuthPipeline::hosted(std::string_view domain) {
   return false;
 }
 
+bool AuthPipeline::arc_vouches(const arc::ChainResult& chain) const {
+  if (chain.status != arc::Chain::pass || chain.sealers.empty()) return false;
+  if (std::find(trusted_sealers_.begin(), trusted_sealers_.end(), chain.sealers.back()) == trusted_sealers_.end())
+    return false;
+  // The sealer's own Authentication-Results: DMARC passed when the message reached it.
+  const std::string r = to_lower(chain.latest_results);
+  for (std::size_t p = r.find("dmarc=pass"); p != std::string::npos; p = r.find("dmarc=pass", p + 1)) {
+    const bool starts = p == 0 || r[p - 1] == ' ' || r[p - 1] == ';' || r[p - 1] == '\t' || r[p - 1] == '\n';
+    const std::size_t end = p + 10;
+    if (starts && (end == r.size() || r[end] == ' ' || r[end] == ';' || r[end] == '\r' || r[end] == '\t')) return true;
+  }
+  return false;
+}
+
 asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transaction& txn, std::string_view content,
                                                             std::string helo, std::string remote_ip) {
   smtp::PipelineDecision out;
@@ -65,6 +80,7 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transact
              {"dkim", dkim_summary(a.dkim)},
              {"dmarc", dmarc::outcome_name(a.dmarc.result)},
              {"from_domain", a.from_domains.size() == 1 ? a.from_domains[0] : std::string()},
+             {"arc", arc::chain_name(a.arc.status)},
              {"iprev", mailauth::iprev_name(a.iprev)},
              {"helo_ok", a.helo_matches}};
   if (removed > 0) out.log.push_back({"forged_ar_removed", removed});
@@ -74,7 +90,12 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transact
     co_return out;
   }
   const std::string from = a.from_domains.empty() ? std::string() : a.from_domains[0];
-  if (!from.empty() && hosted(from) && !a.dmarc.spf_aligned && !a.dmarc.dkim_aligned) {
+  const bool authenticated = a.dmarc.spf_aligned || a.dmarc.dkim_aligned;
+  if (!authenticated && arc_vouches(a.arc)) {
+    out.log.push_back({"reason", "arc override by " + a.arc.sealers.back()});
+    co_return out;
+  }
+  if (!from.empty() && hosted(from) && !authenticated) {
     if (temporary(a)) {
       out.reject = smtp::Reply(451, "4.7.5", fmt::format("Cannot verify mail from {} now, try again later", from));
     } else {

@@ -136,7 +136,7 @@ int run_server(const Config& cfg,
   }
   // Sender authentication on the MX whenever DNS is available.
   std::unique_ptr<AuthPipeline> pipeline;
-  if (resolver) pipeline = std::make_unique<AuthPipeline>(*resolver, *store, cfg.hostname);
+  if (resolver) pipeline = std::make_unique<AuthPipeline>(*resolver, *store, cfg.hostname, cfg.smtp.arc_trusted_sealers);
   sc.pipeline = pipeline.get();
   smtp::Server smtp_server(io, sc, *store, *tls, log.with({{"svc", "smtp"}}));
   auto endpoints = [](const std::vector<ListenAddr>& v) {

@@ -121,6 +121,7 @@ asio::awaitable<Assessment> assess(dns::Lookup& dns, const dmarc::OrgDomains& or
     a.spf.domain = p.mail_from.substr(p.mail_from.rfind('@') + 1);
   }
   a.dkim = co_await dkim::verify(dns, content, p.now);
+  a.arc = co_await arc::verify(dns, content, p.now);
 
   IprevResult ir;
   if (p.have_ip) ir = co_await iprev(dns, p.ip);
@@ -177,6 +178,14 @@ std::string authentication_results(const Assessment& a, const Params& p) {
     parts.push_back(std::move(s));
   }
   {
+    std::string s = fmt::format("arc={}", arc::chain_name(a.arc.status));
+    if (a.arc.status == arc::Chain::pass)
+      s += fmt::format(" (i={} d={})", a.arc.instances, comment(a.arc.sealers.back()));
+    else if (!a.arc.problem.empty())
+      s += " (" + comment(a.arc.problem) + ")";
+    parts.push_back(std::move(s));
+  }
+  if (p.have_ip) {
     std::string s = fmt::format("iprev={} policy.iprev={}", iprev_name(a.iprev), p.ip.to_string());
     if (!a.ptr_name.empty()) s += " (" + comment(a.ptr_name) + ")";
     parts.push_back(std::move(s));

@@ -1,6 +1,6 @@
 // mailauth/assess.hpp: everything we verify about who sent an incoming message: SPF
 // (MAIL FROM, or HELO for the null sender), DKIM, DMARC, and the client's reverse DNS
-// (iprev, FCrDNS), summed up in an Authentication-Results field (RFC 8601).
+// (iprev, FCrDNS) and the ARC chain it carries (RFC 8617), summed up in an Authentication-Results field (RFC 8601).
 //
 // STANDARDS: RFC 8601 (Authentication-Results, including removal of forged fields claiming
 // our authserv-id, §5), RFC 7208, RFC 6376, RFC 7489; iprev per RFC 8601 §3.
@@ -15,6 +15,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "arc/arc.hpp"
 #include "base/ip.hpp"
 #include "dkim/verify.hpp"
 #include "dmarc/dmarc.hpp"
@@ -40,6 +41,7 @@ struct Assessment {
   spf::Verdict spf;
   std::vector<dkim::SigResult> dkim;
   dmarc::Verdict dmarc;
+  arc::ChainResult arc;
   Iprev iprev = Iprev::fail;
   std::string ptr_name;      // the forward-confirmed name, if iprev passed
   bool helo_matches = false;  // HELO names the forward-confirmed host, or resolves to the client IP

@@ -68,7 +68,12 @@ class InboundAuthTest(unittest.TestCase):
             z.add("_dmarc." + d, "TXT", "v=DMARC1; p=%s" % policy)
         z.add("none.example", "TXT", "unrelated")
         z.add("py._domainkey.none.example", "TXT", "v=DKIM1; k=rsa; p=" + rsa_pub)
-        config = {"dns.upstream": '["127.0.0.1@%d"]' % cls.dns.port, "dns.dnssec": "false"}
+        # Mailing lists that ARC-seal what they forward; only the first is trusted.
+        for d in ("lists.example", "other-list.example"):
+            z.add("arc._domainkey." + d, "TXT", "v=DKIM1; k=rsa; p=" + rsa_pub)
+        cls.rsa_pub = rsa_pub
+        config = {"dns.upstream": '["127.0.0.1@%d"]' % cls.dns.port, "dns.dnssec": "false",
+                  "smtp.arc_trusted_sealers": '["lists.example"]'}
         cls.srv = mk.Server(extra_config=config).start()
 
     @classmethod
@@ -197,6 +202,49 @@ class InboundAuthTest(unittest.TestCase):
         head = stored.split(b"\r\n\r\n", 1)[0].decode()
         names = [l.split(":", 1)[0] for l in head.split("\r\n") if l and not l[0].isspace()]
         self.assertEqual(names[:3], ["Return-Path", "Authentication-Results", "Received"])
+
+    def list_forward(self, msg, domain):
+        """What a mailing list does: tags the subject (breaking the author's DKIM signature),
+        records what it verified and ARC-seals the result (python3-dkim's arc_sign)."""
+        msg = msg.replace(b"Subject: ", b"Subject: [list] ", 1)
+        msg = ("Authentication-Results: %s; dkim=pass header.d=sender.example; dmarc=pass "
+               "header.from=sender.example\r\n" % domain).encode() + msg
+        fields = dkim.arc_sign(msg, b"arc", domain.encode(), self.rsa_pem, domain.encode())
+        return b"".join(fields) + msg
+
+    def test_arc_from_a_trusted_list_overrides_dmarc(self):
+        original = self.dkimpy(message("news@sender.example", "via a list"))
+        ok = self.list_forward(original, "lists.example")
+        self.assertIsNone(self.deliver("bounce@lists.example", ok))
+        got = self.results(self.stored("[list] via a list"))
+        self.assertRegex(got, r"dkim=fail .*header.d=sender.example")
+        self.assertRegex(got, r"dmarc=fail \(p=reject dis=reject\)")
+        self.assertRegex(got, r"arc=pass \(i=1 d=lists.example\)")
+        # The same from a list we do not trust is refused; a broken seal from the trusted one too.
+        untrusted = self.list_forward(message("news@sender.example", "via another list"), "other-list.example")
+        self.assertEqual(self.deliver("bounce@other-list.example", untrusted)[0], 550)
+        tampered = self.list_forward(self.dkimpy(message("news@sender.example", "tampered list")), "lists.example")
+        tampered = tampered.replace(b"other side", b"0ther side")
+        got = self.deliver("bounce@lists.example", tampered)
+        self.assertEqual(got[0], 550)
+        self.assertIn("DMARC policy of sender.example", got[1])
+
+    def test_our_arc_seal_verifies_with_dkimpy(self):
+        tool = os.path.join(os.path.dirname(mk.BIN), "mk-test-arc-seal")
+        key = os.path.join(self.odk_dir, "arc.pem")
+        with open(key, "wb") as f:
+            f.write(self.rsa_pem)
+        msg = message("news@sender.example", "sealed by us")
+        r = subprocess.run([tool, key, "seal.example", "arc", "mx.seal.example", "dmarc=pass header.from=sender.example"],
+                           input=msg, capture_output=True, check=True)
+        sealed = r.stdout
+        self.assertTrue(sealed.startswith(b"ARC-Seal: i=1; a=rsa-sha256;"), sealed[:200])
+        records = {"arc._domainkey.seal.example": "v=DKIM1; k=rsa; p=" + self.rsa_pub}
+        dnsfunc = lambda name, timeout=5: records.get(name.decode().rstrip("."), "").encode()
+        cv, _, why = dkim.arc_verify(sealed, dnsfunc=dnsfunc)
+        self.assertEqual(cv, dkim.CV_Pass, why)
+        cv, _, _ = dkim.arc_verify(sealed.replace(b"other side", b"other sidE"), dnsfunc=dnsfunc)
+        self.assertEqual(cv, dkim.CV_Fail)
 
     def test_check_message_cli(self):
         msg = self.dkimpy(message("news@sender.example", "cli check")).replace(b"\r\n", b"\n")

@@ -54,6 +54,7 @@ TEST(Assess, AllPass) {
             "\tspf=pass smtp.mailfrom=alice@example.org;\r\n"
             "\tdkim=pass (256-bit key) header.d=example.org header.s=sel header.a=ed25519-sha256 header.b=" + b + ";\r\n"
             "\tdmarc=pass (p=reject dis=none) header.from=example.org;\r\n"
+            "\tarc=none;\r\n"
             "\tiprev=pass policy.iprev=192.0.2.10 (mx.example.org)\r\n");
 }
 

@@ -50,6 +50,9 @@ struct CheckMessageOptions {
 };
 int cmd_check_message(const std::string& config_path, const CheckMessageOptions& o);
 
+// report dmarc [--days N] (app/report_cli.cpp)
+int cmd_report_dmarc(const std::string& config_path, int days);
+
 // For admin commands: the store named by the config file, or the exit code to return.
 struct OpenedStore {
   std::unique_ptr<store::Store> store;

@@ -128,6 +128,13 @@ int main_cli(int argc, char** argv) {
   cm->add_option("--mail-from", check.mail_from, "the envelope sender (default: the file's Return-Path)");
   cm->callback([&] { result = cmd_check_message(config, check); });
 
+  auto* report = app.add_subcommand("report", "summaries of reports received about your domains");
+  report->require_subcommand(1);
+  int report_days = 7;
+  auto* report_dmarc = report->add_subcommand("dmarc", "who sends mail as your domains, from DMARC aggregate reports");
+  report_dmarc->add_option("--days", report_days, "how far back (default 7)");
+  report_dmarc->callback([&] { result = cmd_report_dmarc(config, report_days); });
+
   app.add_subcommand("version", "print the version")->callback([&] { std::printf("mailkeep 0.1.0\n"); });
 
   try {

@@ -178,6 +178,12 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          if (!n.is_boolean() || !v) return e.add(n.source(), fmt::format("{} must be true or false", key));
          c.outbound.paused = *v;
        }},
+      {"dmarc.send_reports", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         auto v = n.value<bool>();
+         if (!n.is_boolean() || !v) return e.add(n.source(), fmt::format("{} must be true or false", key));
+         c.dmarc.send_reports = *v;
+       }},
+      {"dmarc.report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.dmarc.report_interval; })},
       {"outbound.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.outbound.ca_file = v; return true; })},
       {"outbound.tls_report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.tls_report_interval; })},
       {"outbound.max_connections", count_key(1, 10000, [](Config& c) -> std::size_t& { return c.outbound.max_connections; })},
@@ -275,7 +281,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     const auto* table = sec_node.as_table();
     if (!table || !is_section(sec)) {
       e.add(sec_node.source(),
-            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap]", sec));
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [dns], [outbound], [dmarc]", sec));
       continue;
     }
     for (const auto& [key, node] : *table) {

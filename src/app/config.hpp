@@ -69,6 +69,13 @@ struct OutboundConfig {
   std::chrono::milliseconds tls_report_interval{std::chrono::hours(24)};  // TLS-RPT period
 };
 
+// DMARC aggregate reports (RFC 7489 §7.2) about the mail we receive: opt-in, since they tell
+// other domains which addresses sent us mail in their name.
+struct DmarcConfig {
+  bool send_reports = false;
+  std::chrono::milliseconds report_interval{std::chrono::hours(24)};
+};
+
 struct ImapConfig {
   std::vector<ListenAddr> listen;      // STARTTLS (143)
   std::vector<ListenAddr> listen_tls;  // implicit TLS (993)
@@ -95,6 +102,7 @@ struct Config {
   ImapConfig imap;
   DnsConfig dns;
   OutboundConfig outbound;
+  DmarcConfig dmarc;
 };
 
 // Loads and validates; the error lists every problem as "FILE:LINE: message".

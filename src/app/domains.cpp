@@ -88,7 +88,22 @@ int cmd_domain_dns(const std::string& config_path, const std::string& name) {
                 txt_strings(dkim::dns_txt(a, k.public_b64)).c_str());
   }
   std::printf("; DMARC: receivers quarantine mail that fails SPF and DKIM alignment.\n");
-  std::printf("_dmarc.%s.\t3600\tIN\tTXT\t\"v=DMARC1; p=quarantine; adkim=s; aspf=s\"\n", d.c_str());
+  // Aggregate reports go to postmaster@ when it reaches someone here (mailkeep report dmarc
+  // summarizes them); asking for reports nobody receives would only make them bounce.
+  const std::string postmaster = "postmaster@" + d;
+  auto acct = s.find_account(postmaster);
+  auto alias = s.alias_targets(postmaster);
+  const bool reachable = (acct && *acct) || (alias && !alias->empty());
+  if (reachable) {
+    std::printf("; Aggregate reports go to %s; `mailkeep report dmarc` summarizes them.\n", postmaster.c_str());
+    std::printf("_dmarc.%s.\t3600\tIN\tTXT\t\"v=DMARC1; p=quarantine; adkim=s; aspf=s; rua=mailto:%s\"\n", d.c_str(),
+                postmaster.c_str());
+  } else {
+    std::printf("; To receive aggregate reports, make %s reach you (mailkeep alias add %s YOU@%s)\n"
+                "; and run this again: the record will ask for them.\n",
+                postmaster.c_str(), postmaster.c_str(), d.c_str());
+    std::printf("_dmarc.%s.\t3600\tIN\tTXT\t\"v=DMARC1; p=quarantine; adkim=s; aspf=s\"\n", d.c_str());
+  }
   return kExitOk;
 }
 

@@ -8,7 +8,9 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "dmarc/report.hpp"
 #include "mailauth/assess.hpp"
+#include "message/header.hpp"
 
 namespace mk::app {
 namespace asio = boost::asio;
@@ -48,7 +50,7 @@ bool AuthPipeline::hosted(std::string_view domain) {
 
 bool AuthPipeline::arc_vouches(const arc::ChainResult& chain) const {
   if (chain.status != arc::Chain::pass || chain.sealers.empty()) return false;
-  if (std::find(trusted_sealers_.begin(), trusted_sealers_.end(), chain.sealers.back()) == trusted_sealers_.end())
+  if (std::find(opt_.trusted_sealers.begin(), opt_.trusted_sealers.end(), chain.sealers.back()) == opt_.trusted_sealers.end())
     return false;
   // The sealer's own Authentication-Results: DMARC passed when the message reached it.
   const std::string r = to_lower(chain.latest_results);
@@ -67,14 +69,14 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transact
   p.ip = IpAddr::parse(remote_ip).value_or(IpAddr{});
   p.helo = std::move(helo);
   p.mail_from = txn.mail.path.null ? "" : txn.mail.path.mailbox.canonical();
-  p.authserv_id = authserv_id_;
+  p.authserv_id = opt_.authserv_id;
   p.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   p.sample = int(randombytes_uniform(100));
   mailauth::Assessment a = co_await mailauth::assess(dns_, orgs_, p, content);
 
   out.fields = a.header;
   std::size_t removed = 0;
-  std::string stripped = mailauth::strip_own_results(content, authserv_id_, &removed);
+  std::string stripped = mailauth::strip_own_results(content, opt_.authserv_id, &removed);
   if (removed > 0) out.content = std::move(stripped);
   out.log = {{"spf", spf::outcome_name(a.spf.result)},
              {"dkim", dkim_summary(a.dkim)},
@@ -93,6 +95,8 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transact
   const bool authenticated = a.dmarc.spf_aligned || a.dmarc.dkim_aligned;
   if (!authenticated && arc_vouches(a.arc)) {
     out.log.push_back({"reason", "arc override by " + a.arc.sealers.back()});
+    record(a, p, "trusted_forwarder", "none");
+    if (std::size_t n = take_reports(content)) out.log.push_back({"dmarc_reports", n});
     co_return out;
   }
   if (!from.empty() && hosted(from) && !authenticated) {
@@ -109,6 +113,7 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transact
     if (a.dmarc.disposition == dmarc::Policy::reject) {
       out.reject = smtp::Reply(550, "5.7.1", fmt::format("Rejected by the DMARC policy of {}", log_safe(from, 100)));
       out.log.push_back({"reason", "dmarc reject"});
+      record(a, p, "", "reject");
       co_return out;
     }
     if (a.dmarc.disposition == dmarc::Policy::quarantine) {
@@ -116,7 +121,56 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transact
       out.log.push_back({"reason", "dmarc quarantine"});
     }
   }
+  const bool sampled_out = a.dmarc.result == dmarc::Outcome::fail && a.dmarc.disposition != a.dmarc.policy;
+  record(a, p, sampled_out ? (a.dmarc.record && a.dmarc.record->testing ? "policy_test_mode" : "sampled_out") : "",
+         dmarc::policy_name(a.dmarc.disposition));
+  if (std::size_t n = take_reports(content)) out.log.push_back({"dmarc_reports", n});
   co_return out;
+}
+
+void AuthPipeline::record(const mailauth::Assessment& a, const mailauth::Params& p, std::string_view reason,
+                          std::string_view disposition) {
+  const auto& v = a.dmarc;
+  if (!opt_.record_for_reports || !v.record || v.record->rua.empty()) return;
+  store::DmarcResult r;
+  const std::int64_t interval = std::max<std::int64_t>(1, opt_.report_interval);
+  r.period = p.now - p.now % interval;
+  r.policy_domain = v.policy_domain;
+  r.policy = v.record_text;
+  r.source_ip = p.ip.to_string();
+  r.header_from = v.from_domain;
+  r.envelope_from = a.spf.domain;
+  r.disposition = std::string(disposition);
+  r.dkim = v.dkim_aligned ? "pass" : "fail";
+  r.spf = v.spf_aligned ? "pass" : "fail";
+  r.reason = std::string(reason);
+  for (const auto& d : a.dkim)
+    if (!d.domain.empty()) r.auth += fmt::format("dkim {} {} {}\n", d.domain, d.selector, dkim::status_name(d.status));
+  if (!a.spf.domain.empty()) r.auth += fmt::format("spf {} {}\n", a.spf.domain, spf::outcome_name(a.spf.result));
+  (void)store_.add_dmarc_result(r);
+}
+
+std::size_t AuthPipeline::take_reports(std::string_view content) {
+  // RFC 7489 §7.2.1.1: report mail says "Report Domain:" in its subject; nothing else is parsed.
+  std::size_t header_end = 0;
+  (void)message::find_body_start(content, header_end);
+  auto subject = message::header_value(message::parse_header_block(content.substr(0, header_end)), "Subject");
+  if (!subject || !istarts_with(trim(*subject), "Report Domain:")) return 0;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch()).count();
+  std::size_t taken = 0;
+  for (const auto& rep : dmarc::reports_in_message(content)) {
+    if (!hosted(rep.domain)) continue;  // only reports about our own domains
+    std::vector<store::DmarcFeedback> rows;
+    for (std::size_t i = 0; i < rep.rows.size(); ++i) {
+      const auto& r = rep.rows[i];
+      rows.push_back(store::DmarcFeedback{rep.org_name, rep.report_id, std::int64_t(i), rep.domain, rep.begin, rep.end,
+                                          r.source_ip, r.header_from, r.disposition, r.dkim, r.spf,
+                                          std::int64_t(std::min<std::uint64_t>(r.count, 1u << 30)), now});
+    }
+    if (store_.add_dmarc_feedback(rows)) ++taken;
+  }
+  return taken;
 }
 
 }  // namespace mk::app

@@ -8,6 +8,10 @@
 // clients show one of them and DMARC can vouch for none. A valid ARC chain sealed last by a
 // configured trusted forwarder that saw DMARC pass overrides a DMARC failure (both rules). Temporary DNS failures never turn
 // into rejections: a 4xx asks the sender to retry where a 5xx would be wrong.
+// DMARC aggregate reports: with dmarc.send_reports the facts of each evaluation against a
+// policy that asks for reports are recorded (app/dmarc_reports.cpp sends them); reports that
+// others send about our domains are read from accepted messages and kept for
+// `mailkeep report dmarc`. The message itself is delivered either way.
 #pragma once
 
 #include <memory>
@@ -18,6 +22,7 @@
 #include "base/log.hpp"
 #include "dmarc/dmarc.hpp"
 #include "dns/lookup.hpp"
+#include "mailauth/assess.hpp"
 #include "smtp/server.hpp"
 #include "store/store.hpp"
 
@@ -25,9 +30,13 @@ namespace mk::app {
 
 class AuthPipeline final : public smtp::Pipeline {
  public:
-  AuthPipeline(dns::Lookup& dns, store::Store& store, std::string authserv_id,
-               std::vector<std::string> trusted_sealers)
-      : dns_(dns), store_(store), authserv_id_(std::move(authserv_id)), trusted_sealers_(std::move(trusted_sealers)) {}
+  struct Options {
+    std::string authserv_id;                   // our host name
+    std::vector<std::string> trusted_sealers;  // smtp.arc_trusted_sealers
+    bool record_for_reports = false;           // dmarc.send_reports
+    std::int64_t report_interval = 86400;      // seconds
+  };
+  AuthPipeline(dns::Lookup& dns, store::Store& store, Options o) : dns_(dns), store_(store), opt_(std::move(o)) {}
 
   boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, std::string_view content,
                                                        std::string helo, std::string remote_ip) override;
@@ -36,11 +45,16 @@ class AuthPipeline final : public smtp::Pipeline {
   bool hosted(std::string_view domain);  // the domain or one of its parents is ours
   // A valid ARC chain whose newest sealer we trust and which saw DMARC pass (RFC 8617 §7.2).
   bool arc_vouches(const arc::ChainResult& chain) const;
+  // The facts of one evaluation, added up for the sender domain's aggregate report.
+  void record(const mailauth::Assessment& a, const mailauth::Params& p, std::string_view reason,
+              std::string_view disposition);
+  // Aggregate reports about our domains found in an accepted message, stored for
+  // `mailkeep report dmarc`; returns how many.
+  std::size_t take_reports(std::string_view content);
 
   dns::Lookup& dns_;
   store::Store& store_;
-  std::string authserv_id_;
-  std::vector<std::string> trusted_sealers_;
+  Options opt_;
   dmarc::OrgDomains orgs_;
 };
 

@@ -18,6 +18,7 @@
 #include "app/app.hpp"
 #include "net/selfsigned.hpp"
 #include "imap/server/server.hpp"
+#include "app/dmarc_reports.hpp"
 #include "app/pipeline.hpp"
 #include "dns/resolver.hpp"
 #include "outbound/runner.hpp"
@@ -136,7 +137,14 @@ int run_server(const Config& cfg,
   }
   // Sender authentication on the MX whenever DNS is available.
   std::unique_ptr<AuthPipeline> pipeline;
-  if (resolver) pipeline = std::make_unique<AuthPipeline>(*resolver, *store, cfg.hostname, cfg.smtp.arc_trusted_sealers);
+  if (resolver) {
+    AuthPipeline::Options po;
+    po.authserv_id = cfg.hostname;
+    po.trusted_sealers = cfg.smtp.arc_trusted_sealers;
+    po.record_for_reports = cfg.dmarc.send_reports && !cfg.dev;  // reports go out through the queue
+    po.report_interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.dmarc.report_interval).count();
+    pipeline = std::make_unique<AuthPipeline>(*resolver, *store, po);
+  }
   sc.pipeline = pipeline.get();
   smtp::Server smtp_server(io, sc, *store, *tls, log.with({{"svc", "smtp"}}));
   auto endpoints = [](const std::vector<ListenAddr>& v) {
@@ -217,6 +225,14 @@ int run_server(const Config& cfg,
   submission_server.start();
   if (runner && !cfg.outbound.paused) runner->start();
   if (runner && cfg.outbound.paused) log.warn("outbound.paused", {{"hint", "set outbound.paused = false to send queued mail"}});
+  std::unique_ptr<DmarcReporter> dmarc_reporter;
+  if (runner && cfg.dmarc.send_reports) {
+    dmarc_reporter = std::make_unique<DmarcReporter>(
+        io, *store, *resolver, cfg.hostname,
+        std::chrono::duration_cast<std::chrono::seconds>(cfg.dmarc.report_interval).count(),
+        [r = runner.get()] { r->wake(); }, log.with({{"svc", "dmarc"}}));
+    dmarc_reporter->start();
+  }
   imap_server.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -226,6 +242,7 @@ int run_server(const Config& cfg,
     smtp_server.shutdown(cfg.shutdown_grace);
     submission_server.shutdown(cfg.shutdown_grace);
     if (runner) runner->stop();
+    if (dmarc_reporter) dmarc_reporter->stop();
     if (resolver) resolver->stop();
     imap_server.shutdown(cfg.shutdown_grace);
   });

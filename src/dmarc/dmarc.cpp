@@ -56,6 +56,7 @@ namespace {
 struct Lookup {
   enum { found, none, temperror } state = none;
   Record record;
+  std::string text;
   std::string problem;
 };
 
@@ -84,6 +85,7 @@ asio::awaitable<Lookup> fetch(dns::Lookup& dns, std::string domain) {
   }
   out.state = Lookup::found;
   out.record = std::move(*rec);
+  out.text = std::move(records[0]);
   co_return out;
 }
 
@@ -139,6 +141,7 @@ asio::awaitable<Verdict> evaluate(dns::Lookup& dns, const OrgDomains& orgs, Inpu
   }
   const Record& rec = found.record;
   v.record = rec;
+  v.record_text = found.text;
   v.policy = rec.p;
   if (v.policy_domain != v.from_domain) {
     bool nonexistent = false;

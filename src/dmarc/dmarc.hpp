@@ -58,6 +58,7 @@ struct Verdict {
   std::string policy_domain;  // where the record was found
   std::string dkim_domain;    // the aligned signer, if any
   std::optional<Record> record;
+  std::string record_text;  // as published, for aggregate reports
   std::string problem;
 };
 

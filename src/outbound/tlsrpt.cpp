@@ -1,6 +1,5 @@
 #include "outbound/tlsrpt.hpp"
 
-#include <zlib.h>
 
 #include <chrono>
 #include <ctime>
@@ -10,6 +9,8 @@
 
 #include "base/strings.hpp"
 #include "message/codec.hpp"
+#include "message/compress.hpp"
+#include "message/report_mail.hpp"
 #include "smtp/session.hpp"
 #include "tlspolicy/mta_sts.hpp"
 
@@ -105,47 +106,25 @@ std::string tlsrpt_json(const TlsReportMeta& meta, const std::vector<store::TlsR
   return out;
 }
 
-std::string gzip(std::string_view data) {
-  z_stream z{};
-  deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);  // +16: gzip wrapper
-  std::string out(deflateBound(&z, uLong(data.size())) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = uInt(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = uInt(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 std::string tlsrpt_message(const TlsReportMeta& meta, std::string_view policy_domain, std::string_view from,
                            const std::vector<std::string>& to, std::string_view json) {
-  using std::chrono::system_clock;
-  const std::string boundary = "mk-tlsrpt-" + random_id(12);
-  std::string to_list;
-  for (const auto& t : to) to_list += (to_list.empty() ? "" : ", ") + std::string(t);
-  std::string m;
-  m += fmt::format("From: TLS reporting <{}>\r\n", from);
-  m += fmt::format("To: {}\r\n", to_list);
-  m += fmt::format("Subject: Report Domain: {} Submitter: {} Report-ID: <{}>\r\n", policy_domain, meta.organization,
-                   meta.report_id);
-  m += "Date: " + smtp::rfc5322_date(system_clock::now()) + "\r\n";
-  m += fmt::format("Message-ID: <{}@{}>\r\n", meta.report_id, meta.organization);
-  m += fmt::format("TLS-Report-Domain: {}\r\nTLS-Report-Submitter: {}\r\n", policy_domain, meta.organization);
-  m += "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n";
-  m += fmt::format("Content-Type: multipart/report; report-type=tlsrpt;\r\n\tboundary=\"{}\"\r\n\r\n", boundary);
-  m += fmt::format("--{}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n", boundary);
-  m += fmt::format("This is an aggregate TLS report from {} for {} (RFC 8460).\r\n\r\n", meta.organization, policy_domain);
-  const std::string name = fmt::format("{}!{}!{}!{}!{}.json.gz", meta.organization, policy_domain, meta.start, meta.end,
-                                       meta.report_id);
-  m += fmt::format("--{}\r\nContent-Type: application/tlsrpt+gzip; name=\"{}\"\r\nContent-Transfer-Encoding: base64\r\n"
-                   "Content-Disposition: attachment; filename=\"{}\"\r\n\r\n",
-                   boundary, name, name);
-  const std::string b64 = message::base64_encode(gzip(json));
-  for (std::size_t i = 0; i < b64.size(); i += 76) m += b64.substr(i, 76) + "\r\n";
-  m += fmt::format("--{}--\r\n", boundary);
-  return m;
+  message::ReportMail r;
+  r.from = std::string(from);
+  r.from_name = "TLS reporting";
+  r.to = to;
+  r.subject = fmt::format("Report Domain: {} Submitter: {} Report-ID: <{}>", policy_domain, meta.organization,
+                          meta.report_id);
+  r.date = smtp::rfc5322_date(std::chrono::system_clock::now());
+  r.message_id = fmt::format("{}@{}", meta.report_id, meta.organization);
+  r.extra_headers = fmt::format("TLS-Report-Domain: {}\r\nTLS-Report-Submitter: {}\r\n", policy_domain, meta.organization);
+  r.content_type = "multipart/report; report-type=tlsrpt";
+  r.text = fmt::format("This is an aggregate TLS report from {} for {} (RFC 8460).", meta.organization, policy_domain);
+  r.attachment_type = "application/tlsrpt+gzip";
+  r.attachment_name = fmt::format("{}!{}!{}!{}!{}.json.gz", meta.organization, policy_domain, meta.start, meta.end,
+                                  meta.report_id);
+  r.attachment = message::gzip(json);
+  return message::report_mail(r);
 }
 
 }  // namespace mk::outbound

@@ -30,6 +30,5 @@ std::string tlsrpt_json(const TlsReportMeta& meta, const std::vector<store::TlsR
 std::string tlsrpt_message(const TlsReportMeta& meta, std::string_view policy_domain, std::string_view from,
                            const std::vector<std::string>& to, std::string_view json);
 
-std::string gzip(std::string_view data);
 
 }  // namespace mk::outbound

@@ -146,6 +146,13 @@ class DkimTest(unittest.TestCase):
         self.assertIn("example.org.\t3600\tIN\tMX\t10 localhost.", text)
         self.assertIn('"v=spf1 mx -all"', text)
         self.assertIn('_dmarc.example.org.\t3600\tIN\tTXT\t"v=DMARC1; p=quarantine; adkim=s; aspf=s"', text)
+        self.assertIn("mailkeep alias add postmaster@example.org", text)
+        # Once postmaster@ reaches someone, the record asks for aggregate reports there.
+        r = self.srv.cli("alias", "add", "postmaster@example.org", ALICE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        _, text = dns_records(self.srv, "example.org")
+        self.assertIn('"v=DMARC1; p=quarantine; adkim=s; aspf=s; rua=mailto:postmaster@example.org"', text)
+        self.srv.cli("alias", "remove", "postmaster@example.org")
         # RSA keys are longer than one TXT string: split into 255-byte strings.
         self.assertRegex(text, r'k=rsa; p=[^"]+" "')
         r = self.srv.cli("domain", "dns", "nothere.example")

@@ -246,6 +246,65 @@ class InboundAuthTest(unittest.TestCase):
         cv, _, _ = dkim.arc_verify(sealed.replace(b"other side", b"other sidE"), dnsfunc=dnsfunc)
         self.assertEqual(cv, dkim.CV_Fail)
 
+    def report_mail(self, domain, report_id, reporter, rows, kind):
+        """An aggregate report as big receivers send them: gzip (Microsoft) or zip (Google)."""
+        records = "".join(
+            "<record><row><source_ip>%s</source_ip><count>%d</count><policy_evaluated><disposition>%s</disposition>"
+            "<dkim>%s</dkim><spf>%s</spf></policy_evaluated></row><identifiers><header_from>%s</header_from>"
+            "</identifiers><auth_results><spf><domain>%s</domain><result>%s</result></spf></auth_results></record>"
+            % (ip, n, disp, dk, sp, domain, domain, sp) for ip, n, disp, dk, sp in rows)
+        xml = ("<?xml version=\"1.0\" encoding=\"UTF-8\" ?><feedback><report_metadata><org_name>%s</org_name>"
+               "<email>noreply@%s</email><report_id>%s</report_id><date_range><begin>1764460800</begin>"
+               "<end>1764547199</end></date_range></report_metadata><policy_published><domain>%s</domain>"
+               "<adkim>r</adkim><aspf>r</aspf><p>quarantine</p><sp>quarantine</sp><pct>100</pct></policy_published>"
+               "%s</feedback>" % (reporter, reporter, report_id, domain, records)).encode()
+        from email.mime.application import MIMEApplication
+        from email.mime.multipart import MIMEMultipart
+        from email.mime.text import MIMEText
+        m = MIMEMultipart()
+        m["From"] = "noreply-dmarc@%s" % reporter
+        m["To"] = "me@localhost"
+        m["Subject"] = "Report Domain: %s Submitter: %s Report-ID: <%s>" % (domain, reporter, report_id)
+        m.attach(MIMEText("DMARC aggregate report"))
+        name = "%s!%s!1764460800!1764547199" % (reporter, domain)
+        if kind == "zip":
+            import io
+            import zipfile
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr(name + ".xml", xml)
+            part = MIMEApplication(buf.getvalue(), "zip", Name=name + ".zip")
+        else:
+            import gzip
+            part = MIMEApplication(gzip.compress(xml), "gzip", Name=name + ".xml.gz")
+        part["Content-Disposition"] = 'attachment; filename="%s"' % part.get_param("name")
+        m.attach(part)
+        import email.policy
+        return m.as_bytes(policy=email.policy.SMTP.clone(max_line_length=None))
+
+    def test_dmarc_reports_about_our_domains(self):
+        reports = [
+            ("localhost", "g-1", "google.example", [("127.0.0.1", 40, "none", "pass", "pass"),
+                                                  ("203.0.113.9", 5, "quarantine", "fail", "fail")], "zip"),
+            ("localhost", "m-1", "outlook.example", [("127.0.0.1", 10, "none", "pass", "fail")], "gzip"),
+            ("sender.example", "x-1", "google.example", [("192.0.2.1", 99, "none", "pass", "pass")], "gzip"),
+        ]
+        for domain, rid, reporter, rows, kind in reports:
+            msg = self.report_mail(domain, rid, reporter, rows, kind)
+            self.assertIsNone(self.deliver("noreply-dmarc@%s" % reporter, msg))
+            # Reports are mail too: delivered like any other message.
+            self.stored("Report Domain: %s Submitter: %s Report-ID: <%s>" % (domain, reporter, rid))
+        # The same report twice is counted once.
+        self.assertIsNone(self.deliver("noreply-dmarc@google.example", self.report_mail(*reports[0][:4], "zip")))
+        r = self.srv.cli("report", "dmarc")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("localhost: 2 reports, 55 messages, 50 passed DMARC, 5 failed", r.stdout)
+        self.assertRegex(r.stdout, r"127\.0\.0\.1 +50 messages  pass 50  fail 0  \(none 50; reported by "
+                                   r"google.example, outlook.example\)\n")
+        self.assertRegex(r.stdout, r"203\.0\.113\.9 +5 messages  pass 0  fail 5  \(quarantine 5; reported by "
+                                   r"google.example\)  <- not authenticated")
+        self.assertNotIn("sender.example", r.stdout)  # not one of our domains
+
     def test_check_message_cli(self):
         msg = self.dkimpy(message("news@sender.example", "cli check")).replace(b"\r\n", b"\n")
         path = os.path.join(self.srv.dir, "check.eml")

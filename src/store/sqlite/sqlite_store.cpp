@@ -132,6 +132,38 @@ CREATE TABLE tls_results(
   count INTEGER NOT NULL,
   PRIMARY KEY(period, policy_domain, policy_type, result_type, mx_host, ip));
 )sql",
+    R"sql(
+CREATE TABLE dmarc_results(
+  period INTEGER NOT NULL,
+  policy_domain TEXT NOT NULL,
+  policy TEXT NOT NULL,
+  source_ip TEXT NOT NULL,
+  header_from TEXT NOT NULL,
+  envelope_from TEXT NOT NULL,
+  disposition TEXT NOT NULL,
+  dkim TEXT NOT NULL,
+  spf TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY(period, policy_domain, source_ip, header_from, envelope_from, disposition, dkim, spf, reason, auth));
+CREATE TABLE dmarc_feedback(
+  reporter TEXT NOT NULL,
+  report_id TEXT NOT NULL,
+  row INTEGER NOT NULL,
+  domain TEXT NOT NULL,
+  begin INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  source_ip TEXT NOT NULL,
+  header_from TEXT NOT NULL,
+  disposition TEXT NOT NULL,
+  dkim TEXT NOT NULL,
+  spf TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  PRIMARY KEY(reporter, report_id, row));
+CREATE INDEX dmarc_feedback_received ON dmarc_feedback(received);
+)sql",
 };
 
 std::int64_t unix_now() {

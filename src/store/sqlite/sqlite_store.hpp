@@ -66,6 +66,11 @@ class SqliteStore final : public Store {
   Status add_tls_result(const TlsResult& r) override;
   Result<std::vector<TlsResult>> tls_results_before(std::int64_t period_start) override;
   Status delete_tls_results(std::int64_t period) override;
+  Status add_dmarc_result(const DmarcResult& r) override;
+  Result<std::vector<DmarcResult>> dmarc_results_before(std::int64_t period_start) override;
+  Status delete_dmarc_results(std::int64_t period) override;
+  Status add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) override;
+  Result<std::vector<DmarcFeedback>> dmarc_feedback_since(std::int64_t since) override;
   Result<std::optional<StsRecord>> sts_policy(std::string_view domain) override;
   Status put_sts_policy(const StsRecord& policy) override;
 

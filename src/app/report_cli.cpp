@@ -1,0 +1,68 @@
+// mailkeep report dmarc [--days N]: what the DMARC aggregate reports received about our
+// domains say: who sends mail as each domain, how much of it passes, and what receivers did.
+// Sources that fail are either forgeries or a service of yours that needs SPF or DKIM set up.
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "app/app.hpp"
+
+namespace mk::app {
+
+int cmd_report_dmarc(const std::string& config_path, int days) {
+  auto opened = open_admin_store(config_path);
+  if (!opened.store) return opened.code;
+  if (days < 1) return fail(err("--days must be at least 1"), kExitUsage);
+  const std::int64_t since = std::int64_t(std::time(nullptr)) - std::int64_t(days) * 86400;
+  auto rows = opened.store->dmarc_feedback_since(since);
+  if (!rows) return fail(rows.error());
+  if (rows->empty()) {
+    std::printf("No DMARC aggregate reports received in the last %d days.\n"
+                "Publish rua=mailto:<an address here> in your _dmarc record (mailkeep domain dns).\n", days);
+    return kExitOk;
+  }
+  struct Source {
+    std::int64_t messages = 0, pass = 0, fail = 0;
+    std::map<std::string, std::int64_t> dispositions;
+    std::set<std::string> reporters;
+  };
+  struct Domain {
+    std::set<std::pair<std::string, std::string>> reports;  // reporter, report id
+    std::int64_t messages = 0, pass = 0;
+    std::map<std::string, Source> sources;
+  };
+  std::map<std::string, Domain> domains;
+  for (const auto& r : *rows) {
+    Domain& d = domains[r.domain];
+    d.reports.insert({r.reporter, r.report_id});
+    Source& s = d.sources[r.source_ip];
+    const bool ok = r.dkim == "pass" || r.spf == "pass";
+    d.messages += r.count;
+    d.pass += ok ? r.count : 0;
+    s.messages += r.count;
+    (ok ? s.pass : s.fail) += r.count;
+    s.dispositions[r.disposition.empty() ? "none" : r.disposition] += r.count;
+    s.reporters.insert(r.reporter);
+  }
+  std::printf("DMARC aggregate reports received in the last %d days\n", days);
+  for (const auto& [name, d] : domains) {
+    std::printf("\n%s: %zu reports, %lld messages, %lld passed DMARC, %lld failed\n", name.c_str(), d.reports.size(),
+                static_cast<long long>(d.messages), static_cast<long long>(d.pass),
+                static_cast<long long>(d.messages - d.pass));
+    for (const auto& [ip, s] : d.sources) {
+      std::string disp;
+      for (const auto& [k, n] : s.dispositions) disp += fmt::format("{}{} {}", disp.empty() ? "" : ", ", k, n);
+      std::string by;
+      for (const auto& r : s.reporters) by += (by.empty() ? "" : ", ") + r;
+      std::printf("  %-39s %6lld messages  pass %lld  fail %lld  (%s; reported by %s)%s\n", ip.c_str(),
+                  static_cast<long long>(s.messages), static_cast<long long>(s.pass), static_cast<long long>(s.fail),
+                  disp.c_str(), by.c_str(), s.fail > 0 ? "  <- not authenticated" : "");
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace mk::app

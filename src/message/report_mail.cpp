@@ -1,0 +1,34 @@
+#include "message/report_mail.hpp"
+
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "message/codec.hpp"
+
+namespace mk::message {
+
+std::string report_mail(const ReportMail& r) {
+  constexpr std::size_t kBase64Line = 76;  // RFC 2045 §6.8
+  const std::string boundary = "mk-report-" + random_id(12);
+  std::string to_list;
+  for (const auto& t : r.to) to_list += (to_list.empty() ? "" : ", ") + t;
+  std::string m;
+  m += fmt::format("From: {} <{}>\r\n", r.from_name, r.from);
+  m += fmt::format("To: {}\r\n", to_list);
+  m += fmt::format("Subject: {}\r\n", r.subject);
+  m += "Date: " + r.date + "\r\n";
+  m += fmt::format("Message-ID: <{}>\r\n", r.message_id);
+  m += r.extra_headers;
+  m += "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n";
+  m += fmt::format("Content-Type: {};\r\n\tboundary=\"{}\"\r\n\r\n", r.content_type, boundary);
+  m += fmt::format("--{}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n{}\r\n\r\n", boundary, r.text);
+  m += fmt::format("--{}\r\nContent-Type: {}; name=\"{}\"\r\nContent-Transfer-Encoding: base64\r\n"
+                   "Content-Disposition: attachment; filename=\"{}\"\r\n\r\n",
+                   boundary, r.attachment_type, r.attachment_name, r.attachment_name);
+  const std::string b64 = base64_encode(r.attachment);
+  for (std::size_t i = 0; i < b64.size(); i += kBase64Line) m += b64.substr(i, kBase64Line) + "\r\n";
+  m += fmt::format("--{}--\r\n", boundary);
+  return m;
+}
+
+}  // namespace mk::message

@@ -1,0 +1,72 @@
+// DMARC aggregate report data in SQLite: results we will report, reports we received.
+#include "base/strings.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace mk::store {
+namespace sqlite {
+
+Status SqliteStore::add_dmarc_result(const DmarcResult& r) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(),
+         "INSERT INTO dmarc_results(period, policy_domain, policy, source_ip, header_from, envelope_from, disposition, "
+         "dkim, spf, reason, auth, count) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(period, policy_domain, "
+         "source_ip, header_from, envelope_from, disposition, dkim, spf, reason, auth) DO UPDATE SET "
+         "count = count + excluded.count, policy = excluded.policy");
+  u.bind(1, r.period).bind(2, to_lower(r.policy_domain)).bind(3, r.policy).bind(4, r.source_ip).bind(5, r.header_from)
+      .bind(6, r.envelope_from).bind(7, r.disposition).bind(8, r.dkim).bind(9, r.spf).bind(10, r.reason)
+      .bind(11, r.auth).bind(12, r.count);
+  return u.done();
+}
+
+Result<std::vector<DmarcResult>> SqliteStore::dmarc_results_before(std::int64_t period_start) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(), "SELECT period, policy_domain, policy, source_ip, header_from, envelope_from, disposition, "
+                       "dkim, spf, reason, auth, count FROM dmarc_results WHERE period < ? "
+                       "ORDER BY period, policy_domain, source_ip");
+  q.bind(1, period_start);
+  std::vector<DmarcResult> out;
+  while (q.step())
+    out.push_back(DmarcResult{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6), q.text(7),
+                              q.text(8), q.text(9), q.text(10), q.int64(11)});
+  if (q.failed()) return err(q.error());
+  return out;
+}
+
+Status SqliteStore::delete_dmarc_results(std::int64_t period) {
+  std::lock_guard lock(mu_);
+  Stmt d(db_.handle(), "DELETE FROM dmarc_results WHERE period = ?");
+  d.bind(1, period);
+  return d.done();
+}
+
+Status SqliteStore::add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) {
+  std::lock_guard lock(mu_);
+  Txn t(db_);
+  if (auto s = t.begin(); !s) return s;
+  for (const auto& r : rows) {
+    Stmt u(db_.handle(),
+           "INSERT OR IGNORE INTO dmarc_feedback(reporter, report_id, row, domain, begin, end, source_ip, header_from, "
+           "disposition, dkim, spf, count, received) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    u.bind(1, r.reporter).bind(2, r.report_id).bind(3, r.row).bind(4, to_lower(r.domain)).bind(5, r.begin)
+        .bind(6, r.end).bind(7, r.source_ip).bind(8, r.header_from).bind(9, r.disposition).bind(10, r.dkim)
+        .bind(11, r.spf).bind(12, r.count).bind(13, r.received);
+    if (auto s = u.done(); !s) return s;
+  }
+  return t.commit();
+}
+
+Result<std::vector<DmarcFeedback>> SqliteStore::dmarc_feedback_since(std::int64_t since) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(), "SELECT reporter, report_id, row, domain, begin, end, source_ip, header_from, disposition, dkim, "
+                       "spf, count, received FROM dmarc_feedback WHERE received >= ? ORDER BY domain, source_ip");
+  q.bind(1, since);
+  std::vector<DmarcFeedback> out;
+  while (q.step())
+    out.push_back(DmarcFeedback{q.text(0), q.text(1), q.int64(2), q.text(3), q.int64(4), q.int64(5), q.text(6),
+                                q.text(7), q.text(8), q.text(9), q.text(10), q.int64(11), q.int64(12)});
+  if (q.failed()) return err(q.error());
+  return out;
+}
+
+}  // namespace sqlite
+}  // namespace mk::store

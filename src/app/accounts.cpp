@@ -190,8 +190,15 @@ int cmd_alias(const std::string& config_path, const std::string& action,
   }
   auto tgt = canonical_address(target);
   if (!tgt) return fail(tgt.error(), kExitUsage);
+  // The target is an account here, or an address in a domain we do not host: then the alias
+  // forwards (SRS and an ARC seal keep the forwarded mail authenticated).
   auto acct = s.find_account(*tgt);
-  if (!acct || !*acct)
+  if (!acct) return fail(acct.error());
+  const auto tat = tgt->rfind('@');
+  auto target_hosted = s.has_domain(tgt->substr(tat + 1));
+  if (!target_hosted) return fail(target_hosted.error());
+  const bool forwards = !*acct && !*target_hosted;
+  if (!*acct && *target_hosted)
     return fail(err(fmt::format("alias target {} is not an account here", *tgt)), kExitUsage);
   auto at = addr->rfind('@');
   auto hosted = s.has_domain(addr->substr(at + 1));
@@ -199,7 +206,7 @@ int cmd_alias(const std::string& config_path, const std::string& action,
     return fail(err(fmt::format("domain {0} is not hosted here; add it first with: mailkeep domain add {0}",
                                 addr->substr(at + 1))), kExitUsage);
   if (auto r = s.add_alias(*addr, *tgt); !r) return fail(r.error());
-  std::printf("alias %s -> %s added\n", addr->c_str(), tgt->c_str());
+  std::printf("alias %s -> %s added%s\n", addr->c_str(), tgt->c_str(), forwards ? " (forwards to another domain)" : "");
   return kExitOk;
 }
 

@@ -82,11 +82,11 @@ int main_cli(int argc, char** argv) {
   activate->add_option("NAME", name, "domain name")->required();
   activate->callback([&] { result = cmd_dkim(config, "activate", name); });
 
-  auto* alias = app.add_subcommand("alias", "manage aliases (extra addresses delivering to accounts)");
+  auto* alias = app.add_subcommand("alias", "manage aliases (extra addresses delivering to accounts, or forwarding elsewhere)");
   alias->require_subcommand(1);
   auto* al_add = alias->add_subcommand("add", "add an alias");
   al_add->add_option("ADDRESS", address, "alias address")->required();
-  al_add->add_option("TARGET", target, "account that receives the mail")->required();
+  al_add->add_option("TARGET", target, "account that receives the mail, or an address in another domain to forward to")->required();
   al_add->callback([&] { result = cmd_alias(config, "add", address, target); });
   auto* al_rm = alias->add_subcommand("remove", "remove an alias");
   al_rm->add_option("ADDRESS", address, "alias address")->required();

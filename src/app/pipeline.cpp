@@ -10,6 +10,7 @@
 #include "base/strings.hpp"
 #include "dmarc/report.hpp"
 #include "mailauth/assess.hpp"
+#include "smtp/local_delivery.hpp"
 #include "message/header.hpp"
 
 namespace mk::app {
@@ -121,6 +122,8 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transact
       out.log.push_back({"reason", "dmarc quarantine"});
     }
   }
+  if (const std::string fwd = smtp::forward_domain(txn); !fwd.empty() && !out.junk)
+    out.fields = arc_seal(a, p, content, fwd, out.log) + out.fields;
   const bool sampled_out = a.dmarc.result == dmarc::Outcome::fail && a.dmarc.disposition != a.dmarc.policy;
   record(a, p, sampled_out ? (a.dmarc.record && a.dmarc.record->testing ? "policy_test_mode" : "sampled_out") : "",
          dmarc::policy_name(a.dmarc.disposition));
@@ -148,6 +151,36 @@ void AuthPipeline::record(const mailauth::Assessment& a, const mailauth::Params&
     if (!d.domain.empty()) r.auth += fmt::format("dkim {} {} {}\n", d.domain, d.selector, dkim::status_name(d.status));
   if (!a.spf.domain.empty()) r.auth += fmt::format("spf {} {}\n", a.spf.domain, spf::outcome_name(a.spf.result));
   (void)store_.add_dmarc_result(r);
+}
+
+std::string AuthPipeline::arc_seal(const mailauth::Assessment& a, const mailauth::Params& p, std::string_view content,
+                                   const std::string& domain, std::vector<log::Field>& log) {
+  auto keys = store_.dkim_keys(domain);
+  if (!keys) return {};
+  const store::DkimKey* pick = nullptr;
+  for (const auto& k : *keys) {
+    if (k.state != "active") continue;
+    // RSA first: it is what ARC verifiers support everywhere.
+    if (!pick || (k.algorithm == "rsa-sha256" && pick->algorithm != "rsa-sha256")) pick = &k;
+  }
+  if (!pick) {
+    log.push_back({"arc_seal", "no active DKIM key for " + domain});
+    return {};
+  }
+  arc::Sealer sealer{domain, pick->selector,
+                     pick->algorithm == "rsa-sha256" ? dkim::Algorithm::rsa_sha256 : dkim::Algorithm::ed25519_sha256,
+                     pick->private_pem};
+  // Our Authentication-Results payload: what follows "Authentication-Results: authserv-id;".
+  std::string results = a.header;
+  const auto semi = results.find(';');
+  results = semi == std::string::npos ? std::string() : std::string(trim(results.substr(semi + 1)));
+  auto sealed = arc::seal(content, sealer, opt_.authserv_id, results, a.arc, p.now);
+  if (!sealed) {
+    log.push_back({"arc_seal", sealed.error().message});
+    return {};
+  }
+  log.push_back({"arc_seal", domain});
+  return std::move(*sealed);
 }
 
 std::size_t AuthPipeline::take_reports(std::string_view content) {

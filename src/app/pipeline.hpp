@@ -8,6 +8,9 @@
 // clients show one of them and DMARC can vouch for none. A valid ARC chain sealed last by a
 // configured trusted forwarder that saw DMARC pass overrides a DMARC failure (both rules). Temporary DNS failures never turn
 // into rejections: a 4xx asks the sender to retry where a 5xx would be wrong.
+// Forwarded mail (an alias whose target is in another domain) is ARC-sealed by us, recording
+// what we verified, so that the final receiver can trust our word when the forwarding breaks
+// SPF (smtp/server.cpp rewrites the envelope sender with SRS as well).
 // DMARC aggregate reports: with dmarc.send_reports the facts of each evaluation against a
 // policy that asks for reports are recorded (app/dmarc_reports.cpp sends them); reports that
 // others send about our domains are read from accepted messages and kept for
@@ -51,6 +54,10 @@ class AuthPipeline final : public smtp::Pipeline {
   // Aggregate reports about our domains found in an accepted message, stored for
   // `mailkeep report dmarc`; returns how many.
   std::size_t take_reports(std::string_view content);
+  // RFC 8617 §5.1: the ARC set we add to a message we forward (an alias to another domain),
+  // sealed with the forwarding domain's DKIM key; empty if it cannot be sealed.
+  std::string arc_seal(const mailauth::Assessment& a, const mailauth::Params& p, std::string_view content,
+                       const std::string& domain, std::vector<log::Field>& log);
 
   dns::Lookup& dns_;
   store::Store& store_;

@@ -16,11 +16,13 @@
 #include <fmt/format.h>
 
 #include "app/app.hpp"
+#include "base/strings.hpp"
 #include "net/selfsigned.hpp"
 #include "imap/server/server.hpp"
 #include "app/dmarc_reports.hpp"
 #include "app/pipeline.hpp"
 #include "dns/resolver.hpp"
+#include "srs/srs.hpp"
 #include "outbound/runner.hpp"
 #include "smtp/server.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -57,6 +59,25 @@ class InstanceLock {
 };
 
 }  // namespace
+
+// A 32-byte random key in a 0600 file, created on first use.
+static Result<std::string> read_or_create_secret(const std::string& path) {
+  constexpr std::size_t kSecretBytes = 32;
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[256];
+    const std::size_t n = std::fread(buf, 1, sizeof buf, f);
+    std::fclose(f);
+    if (n >= kSecretBytes) return std::string(buf, n);
+    return err(path + ": the key file is damaged; remove it to make a new one (old SRS addresses stop working)");
+  }
+  const std::string key = random_id(kSecretBytes);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return err("cannot create " + path);
+  const bool ok = ::write(fd, key.data(), key.size()) == ssize_t(key.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return err("cannot write " + path);
+  return key;
+}
 
 int run_server(const Config& cfg,
                const std::function<void(const std::vector<std::string>&)>& on_ready) {
@@ -102,6 +123,15 @@ int run_server(const Config& cfg,
       log.warn("tls.self_signed", {{"cert", cert}, {"hint", "set tls.cert and tls.key to a CA-issued certificate"}});
   }
   auto tls = net::make_server_tls(cert, key, cfg.tls_min);
+
+  // The SRS key, made once and kept in the data directory: addresses it signed must still
+  // reverse after a restart.
+  auto srs_secret = read_or_create_secret(cfg.data_dir + "/srs.key");
+  if (!srs_secret) {
+    std::fprintf(stderr, "mailkeep: %s\n", srs_secret.error().message.c_str());
+    return kExitRuntime;
+  }
+  const srs::Srs srs(*srs_secret);
   if (!tls) {
     std::fprintf(stderr, "mailkeep: %s\n", tls.error().message.c_str());
     return kExitUsage;
@@ -111,6 +141,7 @@ int run_server(const Config& cfg,
   asio::io_context io{int(threads)};
 
   smtp::ServerConfig sc;
+  sc.srs = &srs;
   sc.session.hostname = cfg.hostname;
   sc.session.max_message_size = cfg.smtp.max_message_size;
   sc.session.max_recipients = cfg.smtp.max_recipients;
@@ -146,6 +177,11 @@ int run_server(const Config& cfg,
     pipeline = std::make_unique<AuthPipeline>(*resolver, *store, po);
   }
   sc.pipeline = pipeline.get();
+  // Forwarded mail (aliases to other domains) is queued by the MX too.
+  std::unique_ptr<outbound::Runner> runner;
+  sc.on_queued = [&runner] {
+    if (runner) runner->wake();
+  };
   smtp::Server smtp_server(io, sc, *store, *tls, log.with({{"svc", "smtp"}}));
   auto endpoints = [](const std::vector<ListenAddr>& v) {
     std::vector<asio::ip::tcp::endpoint> eps;
@@ -157,7 +193,6 @@ int run_server(const Config& cfg,
     return kExitRuntime;
   }
   // Outbound delivery (never in dev mode: nothing leaves a dev instance).
-  std::unique_ptr<outbound::Runner> runner;
   if (!cfg.dev) {
     auto client_tls = net::make_client_tls(cfg.outbound.ca_file);
     if (!client_tls) {
@@ -181,6 +216,7 @@ int run_server(const Config& cfg,
   }
   smtp::ServerConfig subc = sc;
   subc.pipeline = nullptr;
+  subc.on_queued = nullptr;
   subc.name = "submission";
   subc.session.submission = true;
   subc.max_connections = cfg.submission.max_connections;

@@ -224,6 +224,12 @@ Result<std::string> seal(std::string_view message, const Sealer& sealer, std::st
   const std::string bh =
       message::base64_encode(dkim::sha256(dkim::canon_body(message.substr(body_start), dkim::Canon::relaxed)));
 
+  // The results as one folded value: no leading or trailing whitespace or line breaks, which
+  // would end the header early.
+  while (!results.empty() && std::string_view(" \t\r\n").find(results.front()) != std::string_view::npos)
+    results.remove_prefix(1);
+  while (!results.empty() && std::string_view(" \t\r\n").find(results.back()) != std::string_view::npos)
+    results.remove_suffix(1);
   const std::string aar = fmt::format("ARC-Authentication-Results: i={}; {};\r\n\t{}", i, authserv_id, results);
   // The message signature: like DKIM's, over the fields present.
   std::vector<std::string> h;

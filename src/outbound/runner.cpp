@@ -597,6 +597,12 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, boo
     all(store::RcptState::queued, "4.3.0", "cannot read the queued message: " + data.error().message);
     co_return true;
   }
+  // RFC 5321 §4.4: Return-Path is for final delivery; a forwarded copy shares its file with
+  // the local copies that carry one, and must not take it along.
+  if (istarts_with(*data, "Return-Path:")) {
+    const auto eol = data->find("\r\n");
+    if (eol != std::string::npos) data->erase(0, eol + 2);
+  }
   const bool eight_bit = needs_8bit(*data);
   bool utf8 = non_ascii(m.mail_from);
   for (const auto& r : m.rcpts) utf8 |= non_ascii(r.rcpt);

@@ -21,10 +21,20 @@ bool LocalRecipients::expand(const std::string& address, const std::string& fold
   bool any = false;
   for (std::size_t i = 0; i < alias->size() && i < kMaxAliasTargets; ++i) {
     // One level of aliasing: targets are accounts (no loops, no unbounded fan-out).
-    auto t = store_.find_account((*alias)[i]);
+    const std::string& target = (*alias)[i];
+    auto t = store_.find_account(target);
     if (!t) return temp_fail = true, false;
     if (*t && !(*t)->disabled && !(*t)->over_quota()) {
       targets += std::to_string((*t)->id) + ":" + folder + "\n";
+      any = true;
+      continue;
+    }
+    // A target in a domain we do not host: the alias forwards there.
+    const auto at = target.rfind('@');
+    auto hosted = at == std::string::npos ? Result<bool>(true) : store_.has_domain(target.substr(at + 1));
+    if (!hosted) return temp_fail = true, false;
+    if (!*hosted) {
+      targets += std::string(kForwardPrefix) + target + "\n";
       any = true;
     }
   }
@@ -46,6 +56,14 @@ RcptVerdict LocalRecipients::resolve(const message::Mailbox& rcpt) {
     domains.push_back(to_lower(rcpt.domain));
   }
   const std::string local = to_lower(rcpt.local);
+  // A bounce (or reply) to an address we wrote when forwarding: back to the original sender.
+  if (srs_ && srs::Srs::looks_like_srs(rcpt.local) && !rcpt.domain.empty()) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count();
+    auto orig = srs_->reverse(rcpt.local + "@" + rcpt.domain, now);
+    if (!orig) return {RcptVerdict::Kind::unknown_user, {}};
+    return {RcptVerdict::Kind::accept, std::string(kForwardPrefix) + *orig + "\n"};
+  }
   bool temp = false, full = false;
   for (const auto& d : domains) {
     if (expand(local + "@" + d, "INBOX", v.target, temp, full)) break;
@@ -115,6 +133,10 @@ store::NewMessage to_new_message(const Transaction& txn) {
     }
     for (auto line : split(r.target, '\n')) {
       if (line.empty()) continue;
+      if (line.starts_with(kForwardPrefix)) {
+        m.outbound.push_back(store::OutboundRcpt{std::string(line.substr(kForwardPrefix.size())), dsn});
+        continue;
+      }
       auto colon = line.find(':');
       store::Delivery d;
       d.account_id = std::int64_t(parse_u64(line.substr(0, colon)).value_or(0));
@@ -129,6 +151,15 @@ store::NewMessage to_new_message(const Transaction& txn) {
     }
   }
   return m;
+}
+
+std::string forward_domain(const Transaction& txn) {
+  for (const auto& r : txn.rcpts) {
+    if (r.target.find(kForwardPrefix) == std::string::npos) continue;
+    const auto at = r.address.rfind('@');
+    if (at != std::string::npos) return to_lower(r.address.substr(at + 1));
+  }
+  return {};
 }
 
 }  // namespace mk::smtp

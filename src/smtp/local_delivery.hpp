@@ -9,15 +9,21 @@
 #pragma once
 
 #include "smtp/session.hpp"
+#include "srs/srs.hpp"
 #include "store/store.hpp"
 
 namespace mk::smtp {
 
 inline constexpr std::size_t kMaxAliasTargets = 100;
 
+// Delivery target lines (RcptVerdict::target) are "account_id:mailbox", or kForwardPrefix
+// and an address elsewhere: an alias that forwards, or the original sender of a bounce to
+// one of our SRS addresses.
+inline constexpr std::string_view kForwardPrefix = "@fwd:";
+
 class LocalRecipients final : public Recipients {
  public:
-  explicit LocalRecipients(store::Store& store) : store_(store) {}
+  explicit LocalRecipients(store::Store& store, const srs::Srs* srs = nullptr) : store_(store), srs_(srs) {}
   RcptVerdict resolve(const message::Mailbox& rcpt) override;
 
  private:
@@ -25,7 +31,12 @@ class LocalRecipients final : public Recipients {
   bool expand(const std::string& address, const std::string& folder, std::string& targets,
               bool& temp_fail, bool& full);
   store::Store& store_;
+  const srs::Srs* srs_;
 };
+
+// The domain of the first recipient that forwards (the forwarder's domain for SRS and the
+// ARC seal); empty if none does.
+std::string forward_domain(const Transaction& txn);
 
 // Submission: logins checked against the store (auth/login.hpp); an account may send as its
 // own address, its sub-addresses (local+tag@domain) and the aliases that deliver to it.

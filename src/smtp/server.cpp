@@ -109,7 +109,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   log.info(svc + ".connect", {{"ip", conn->remote_ip}, {"tls", implicit_tls}});
   boost::system::error_code ec;
   const auto local = conn->stream.socket().local_endpoint(ec);
-  LocalRecipients recipients(store_);
+  LocalRecipients recipients(store_, cfg_.srs);
   StoreSubmissionPolicy policy(store_);
   Session session(cfg_.session, recipients,
                   ConnInfo{conn->id, conn->remote_ip, ec ? "" : local.address().to_string()},
@@ -198,6 +198,12 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       auto msg = to_new_message(txn);
       if (decision.junk)
         for (auto& d : msg.deliveries) d.mailbox = "Junk";
+      if (!cfg_.session.submission && !msg.outbound.empty() && cfg_.srs && !msg.mail_from.empty()) {
+        // Forwarded copies leave with our SRS sender so that SPF passes where they arrive.
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch()).count();
+        if (auto f = cfg_.srs->forward(msg.mail_from, forward_domain(txn), now)) msg.mail_from = *f;
+      }
       if (cfg_.capture_remote) capture(msg);
       const std::size_t size = txn.message.size();
       const std::size_t queued = msg.outbound.size();

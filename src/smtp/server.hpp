@@ -25,6 +25,7 @@
 #include "net/listener.hpp"
 #include "net/tls.hpp"
 #include "smtp/session.hpp"
+#include "srs/srs.hpp"
 #include "store/store.hpp"
 
 namespace mk::smtp {
@@ -58,6 +59,9 @@ struct ServerConfig {
   std::function<void()> on_queued;
   // The inbound pipeline (port 25 only); none: messages are stored as received.
   Pipeline* pipeline = nullptr;
+  // Forwarding (aliases to other domains): the envelope sender of forwarded copies is
+  // rewritten with SRS, and bounces to our SRS addresses go back to the original sender.
+  const srs::Srs* srs = nullptr;
   std::size_t max_connections = 1000;
   std::size_t max_connections_per_ip = 20;
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};

@@ -52,6 +52,17 @@ TEST(Arc, SealedChainsVerifyAndExtend) {
   EXPECT_EQ(r.sealers[1], "relay.example");
 }
 
+TEST(Arc, ResultsWithLineBreaksStayInsideTheField) {
+  dns::MockLookup dns;
+  Hop list("lists.example", dkim::Algorithm::rsa_sha256, dns);
+  auto fields = seal(kMsg, list.sealer, "mx.lists.example", "\r\n\tspf=pass;\r\n\tdkim=none\r\n", ChainResult{}, kNow);
+  ASSERT_TRUE(fields.ok());
+  EXPECT_EQ(fields->find("\r\n\r\n"), std::string::npos) << *fields;
+  EXPECT_NE(fields->find("ARC-Authentication-Results: i=1; mx.lists.example;\r\n\tspf=pass;\r\n\tdkim=none\r\n"),
+            std::string::npos) << *fields;
+  EXPECT_EQ(test::await(verify(dns, *fields + kMsg, kNow)).status, Chain::pass);
+}
+
 TEST(Arc, ChangesBreakTheChain) {
   dns::MockLookup dns;
   Hop list("lists.example", dkim::Algorithm::rsa_sha256, dns);

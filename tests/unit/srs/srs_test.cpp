@@ -1,0 +1,43 @@
+// SRS: forward and back, and everything a forger could try.
+#include <gtest/gtest.h>
+
+#include "srs/srs.hpp"
+
+namespace mk::srs {
+namespace {
+
+constexpr std::int64_t kNow = 1764547200;  // 2025-12-01
+constexpr std::int64_t kDay = 86400;
+
+TEST(Srs, RoundTrip) {
+  Srs s("secret one");
+  auto f = s.forward("alice=x@sender.example", "fwd.example", kNow);
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->starts_with("SRS0=")) << *f;
+  EXPECT_TRUE(f->ends_with("=sender.example=alice=x@fwd.example")) << *f;
+  EXPECT_EQ(s.reverse(*f, kNow + 3 * kDay), "alice=x@sender.example");
+  // Mail systems may lower-case the address.
+  std::string lower = *f;
+  for (auto& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_EQ(s.reverse(lower, kNow), "alice=x@sender.example");
+  // Our own domain's senders pass SPF already.
+  EXPECT_EQ(s.forward("bob@fwd.example", "fwd.example", kNow), "bob@fwd.example");
+}
+
+TEST(Srs, RefusesForgeriesAndOldAddresses) {
+  Srs s("secret one");
+  const std::string f = *s.forward("alice@sender.example", "fwd.example", kNow);
+  EXPECT_FALSE(s.reverse(f, kNow + 22 * kDay));             // expired
+  EXPECT_FALSE(Srs("other secret").reverse(f, kNow));        // another key
+  std::string other = f;
+  other.replace(other.find("alice"), 5, "mallo");            // another original sender
+  EXPECT_FALSE(s.reverse(other, kNow));
+  EXPECT_FALSE(s.reverse("SRS0=AAAA=AA=victim.example=x@fwd.example", kNow));
+  EXPECT_FALSE(s.reverse("alice@fwd.example", kNow));
+  EXPECT_FALSE(s.reverse("SRS0=broken@fwd.example", kNow));
+  // Too long for a local part: not rewritten.
+  EXPECT_FALSE(s.forward(std::string(60, 'a') + "@sender.example", "fwd.example", kNow));
+}
+
+}  // namespace
+}  // namespace mk::srs

@@ -109,6 +109,10 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
     if (!a.spf.problem.empty()) d += " (" + a.spf.problem + ")";
     if (!a.spf.explanation.empty()) d += " explanation: " + log_safe(a.spf.explanation);
     line("SPF", spf::outcome_name(a.spf.result), d);
+    if (a.helo_spf.identity == "helo" && a.spf.identity != "helo")
+      line("HELO", spf::outcome_name(a.helo_spf.result),
+           fmt::format("SPF of the HELO name {}{}", a.helo_spf.domain,
+                       a.helo_spf.problem.empty() ? "" : " (" + a.helo_spf.problem + ")"));
   }
   if (a.dkim.empty()) line("DKIM", "none", "no signatures");
   for (const auto& s : a.dkim) {

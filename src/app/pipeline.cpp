@@ -80,6 +80,7 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transact
   std::string stripped = mailauth::strip_own_results(content, opt_.authserv_id, &removed);
   if (removed > 0) out.content = std::move(stripped);
   out.log = {{"spf", spf::outcome_name(a.spf.result)},
+             {"helo_spf", spf::outcome_name(a.helo_spf.result)},
              {"dkim", dkim_summary(a.dkim)},
              {"dmarc", dmarc::outcome_name(a.dmarc.result)},
              {"from_domain", a.from_domains.size() == 1 ? a.from_domains[0] : std::string()},

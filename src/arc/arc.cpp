@@ -87,17 +87,10 @@ Result<dkim::Signature> ams_signature(std::string_view value) {
   for (const char* required : {"b", "bh", "d", "h", "s"})
     if (!tags->find(required)) return err(std::string("AMS without ") + required + "=");
   if (const auto* c = tags->find("c")) {
-    const auto slash = c->find('/');
-    auto named = [](std::string_view n) -> std::optional<dkim::Canon> {
-      if (n == "simple") return dkim::Canon::simple;
-      if (n == "relaxed") return dkim::Canon::relaxed;
-      return std::nullopt;
-    };
-    auto hc = named(std::string_view(*c).substr(0, slash));
-    auto bc = slash == std::string::npos ? std::optional(dkim::Canon::simple) : named(std::string_view(*c).substr(slash + 1));
-    if (!hc || !bc) return err("AMS with unknown c=");
-    s.header_canon = *hc;
-    s.body_canon = *bc;
+    auto canon = dkim::parse_canon(*c);
+    if (!canon) return err("AMS with unknown c=");
+    s.header_canon = canon->header;
+    s.body_canon = canon->body;
   }
   s.domain = to_lower(*tags->find("d"));
   s.selector = *tags->find("s");

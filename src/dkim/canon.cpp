@@ -121,4 +121,17 @@ std::string sha256(std::string_view data) {
   return std::string(reinterpret_cast<char*>(d), sizeof d);
 }
 
+std::optional<CanonPair> parse_canon(std::string_view c) {
+  auto named = [](std::string_view n) -> std::optional<Canon> {
+    if (n == "simple") return Canon::simple;
+    if (n == "relaxed") return Canon::relaxed;
+    return std::nullopt;
+  };
+  const auto slash = c.find('/');
+  auto h = named(c.substr(0, slash));
+  auto b = slash == std::string_view::npos ? std::optional<Canon>(Canon::simple) : named(c.substr(slash + 1));
+  if (!h || !b) return std::nullopt;
+  return CanonPair{*h, *b};
+}
+
 }  // namespace mk::dkim

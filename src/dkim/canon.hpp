@@ -2,6 +2,7 @@
 // and verifying (DKIM and ARC).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,5 +33,12 @@ std::string canon_body(std::string_view body, Canon c);
 std::string signed_fields(const std::vector<RawField>& fields, const std::vector<std::string>& names, Canon c);
 
 std::string sha256(std::string_view data);  // raw 32 bytes
+
+// A c= value ("relaxed/simple"; the body part defaults to simple): header and body
+// canonicalizations, or nullopt for an unknown one.
+struct CanonPair {
+  Canon header = Canon::simple, body = Canon::simple;
+};
+std::optional<CanonPair> parse_canon(std::string_view c);
 
 }  // namespace mk::dkim

@@ -25,12 +25,6 @@ using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 constexpr std::size_t kHeaderBPrefix = 12;  // RFC 6008: enough of b= to tell signatures apart
 
-std::optional<Canon> canon_named(std::string_view n) {
-  if (n == "simple") return Canon::simple;
-  if (n == "relaxed") return Canon::relaxed;
-  return std::nullopt;
-}
-
 std::optional<std::int64_t> parse_time(const std::string* v) {
   if (!v) return std::nullopt;
   auto n = parse_u64(*v);
@@ -93,12 +87,10 @@ Result<Signature> parse_signature(std::string_view value) {
   else if (a == "rsa-sha1") return err("rsa-sha1 is not accepted (RFC 8301)");
   else return err("unknown algorithm " + log_safe(a, 40));
   if (const auto* c = tags->find("c")) {
-    const auto slash = c->find('/');
-    auto hc = canon_named(c->substr(0, slash));
-    auto bc = slash == std::string::npos ? std::optional<Canon>(Canon::simple) : canon_named(c->substr(slash + 1));
-    if (!hc || !bc) return err("unknown canonicalization " + log_safe(*c, 40));
-    s.header_canon = *hc;
-    s.body_canon = *bc;
+    auto canon = parse_canon(*c);
+    if (!canon) return err("unknown canonicalization " + log_safe(*c, 40));
+    s.header_canon = canon->header;
+    s.body_canon = canon->body;
   }
   s.domain = to_lower(*tags->find("d"));
   s.selector = *tags->find("s");

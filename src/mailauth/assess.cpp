@@ -116,6 +116,9 @@ asio::awaitable<Assessment> assess(dns::Lookup& dns, const dmarc::OrgDomains& or
   req.timestamp = p.now;
   if (p.have_ip) {
     a.spf = co_await spf::check_mail_from(dns, req);
+    // The HELO identity too, when MAIL FROM was checked (for the null sender it already was).
+    if (!p.mail_from.empty() && !p.helo.empty() && p.helo.front() != '[') a.helo_spf = co_await spf::check_helo(dns, req);
+    else a.helo_spf = a.spf;
   } else {
     a.spf.problem = "not checked: the client's IP address is unknown";
     a.spf.domain = p.mail_from.substr(p.mail_from.rfind('@') + 1);

@@ -39,6 +39,7 @@ std::string_view iprev_name(Iprev r);
 
 struct Assessment {
   spf::Verdict spf;
+  spf::Verdict helo_spf;  // the HELO identity (RFC 7208 §2.3), a signal for filtering
   std::vector<dkim::SigResult> dkim;
   dmarc::Verdict dmarc;
   arc::ChainResult arc;

@@ -380,6 +380,10 @@ std::optional<Step> Session::check_submitted_headers() {
   const auto fields = message::parse_header_block(std::string_view(m).substr(0, header_end));
   auto from = message::header_value(fields, "From");
   if (!from) return error(550, "5.6.0", "Message has no From: header");
+  // RFC 5322 §3.6: exactly one From field. A second one would escape the ownership check
+  // below (clients may show either), so it is refused.
+  if (std::count_if(fields.begin(), fields.end(), [](const auto& f) { return iequals(f.name, "From"); }) > 1)
+    return error(550, "5.6.0", "Message has more than one From: header");
   std::size_t n = 0;
   for (const auto& a : message::parse_address_list(*from)) {
     if (a.group_start || a.group_end) continue;

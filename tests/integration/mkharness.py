@@ -207,6 +207,15 @@ class Server:
             time.sleep(0.2)
         raise AssertionError("no bounce for %s" % rcpt)
 
+    def dkim_records(self, domain="localhost"):
+        """{name: TXT value} of the DKIM keys `mailkeep domain dns` prints for a domain."""
+        r = self.cli("domain", "dns", domain)
+        assert r.returncode == 0, r.stderr
+        records = {}
+        for m in re.finditer(r'(?m)^(\S+\._domainkey\.\S+)\.\t3600\tIN\tTXT\t(.*)$', r.stdout):
+            records[m.group(1)] = "".join(re.findall(r'"([^"]*)"', m.group(2)))
+        return records
+
     # --- reading the store directly (the tests check the stored bytes) ---
     def messages(self, address="me@localhost", mailbox="INBOX"):
         """[(uid, bytes)] of a mailbox, in UID order."""
@@ -223,6 +232,26 @@ class Server:
             with open(os.path.join(self.dir, "blobs", blob[:2], blob), "rb") as f:
                 out.append((uid, f.read()))
         return out
+
+
+def stop_all(srv, *others):
+    """Stops mailkeep and removes its directory, then stops the test's other servers (rig
+    MX hosts, DNS) even when mailkeep misbehaved, so no stray servers stay on port 25; fails
+    unless mailkeep exited with 0."""
+    code = None
+    try:
+        code = srv.stop()
+        srv.cleanup()
+    finally:
+        for o in others:
+            o.stop()
+    assert code == 0, "mailkeep exited with %s" % code
+
+
+def test_message(author, subject, to="me@localhost", body="Hello.\r\n"):
+    """A small RFC 5322 message (CRLF) with the fields DKIM signers sign."""
+    return ("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: Tue, 01 Dec 2026 08:00:00 +0000\r\n"
+            "Message-ID: <%s@test>\r\n\r\n%s" % (author, to, subject, re.sub(r"\W", ".", subject), body)).encode()
 
 
 class SharedServerTest(unittest.TestCase):

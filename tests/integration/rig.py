@@ -289,6 +289,23 @@ class Silent:
             c.close()
 
 
+def rsa_key():
+    """A new RSA-2048 key from openssl: (PEM private key, base64 SubjectPublicKeyInfo)."""
+    import base64
+    pem = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=pem,
+                         capture_output=True, check=True).stdout
+    return pem, base64.b64encode(der).decode()
+
+
+def require_root():
+    """Skips the test class unless it can bind port 25 on 127.0.0.x."""
+    import unittest
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("the rig binds port 25 on 127.0.0.x: run as root")
+
+
 class Rig:
     """DNS plus MX servers; mailkeep is pointed at the DNS with these config entries."""
 

@@ -53,14 +53,7 @@ class DaneTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            code = cls.srv.stop()
-            cls.srv.cleanup()
-        finally:
-            for m in cls.mxs.values():
-                m.stop()
-            cls.dns.stop()
-        assert code == 0, "mailkeep exited with %s" % code
+        mk.stop_all(cls.srv, *cls.mxs.values(), cls.dns)
 
     def submit(self, rcpt, subject):
         self.srv.submit([rcpt], subject)

@@ -15,16 +15,13 @@ import mkharness as mk
 import rig as rigmod
 
 
-def message(author, subject):
-    return ("From: %s\r\nTo: me@localhost\r\nSubject: %s\r\nDate: Tue, 01 Dec 2026 08:00:00 +0000\r\n"
-            "Message-ID: <%s@test>\r\n\r\nHello.\r\n" % (author, subject, subject.replace(" ", "."))).encode()
+message = mk.test_message
 
 
 class DmarcReportsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if os.geteuid() != 0:
-            raise unittest.SkipTest("the rig binds port 25 on 127.0.0.x: run as root")
+        rigmod.require_root()
         cls.rig = rigmod.Rig()
         z = cls.rig.dns.zones
         z.add("sender.example", "TXT", "v=spf1 ip4:127.0.0.1 -all")
@@ -41,13 +38,7 @@ class DmarcReportsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = None
-        try:
-            code = cls.srv.stop()
-            cls.srv.cleanup()
-        finally:
-            cls.rig.stop()
-        assert code == 0, "mailkeep exited with %s" % code
+        mk.stop_all(cls.srv, cls.rig)
 
     def deliver(self, mail_from, msg):
         with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, local_hostname="mta.sender.example", timeout=30) as s:

@@ -18,25 +18,19 @@ import rig as rigmod
 
 
 def message(author, subject):
-    return ("From: %s\r\nTo: fwd@localhost\r\nSubject: %s\r\nDate: Tue, 01 Dec 2026 08:00:00 +0000\r\n"
-            "Message-ID: <%s@test>\r\n\r\nForward me, please.\r\n" % (author, subject, subject.replace(" ", "."))).encode()
+    return mk.test_message(author, subject, to="fwd@localhost", body="Forward me, please.\r\n")
 
 
 class ForwardingTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if os.geteuid() != 0:
-            raise unittest.SkipTest("the rig binds port 25 on 127.0.0.x: run as root")
+        rigmod.require_root()
         cls.rig = rigmod.Rig()
         z = cls.rig.dns.zones
         z.add("sender.example", "TXT", "v=spf1 ip4:127.0.0.1 -all")
         z.add("_dmarc.sender.example", "TXT", "v=DMARC1; p=reject")
-        pem = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-                             capture_output=True, check=True).stdout
-        der = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=pem,
-                             capture_output=True, check=True).stdout
-        cls.sender_key = pem
-        cls.sender_record = "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
+        cls.sender_key, pub = rigmod.rsa_key()
+        cls.sender_record = "v=DKIM1; k=rsa; p=" + pub
         z.add("s._domainkey.sender.example", "TXT", cls.sender_record)
         cls.friend = cls.rig.mx("remote.example", "127.0.0.52", tls=False)
         cls.origin = cls.rig.mx("sender.example", "127.0.0.53", tls=False)
@@ -49,19 +43,10 @@ class ForwardingTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        code = None
-        try:
-            code = cls.srv.stop()
-            cls.srv.cleanup()
-        finally:
-            cls.rig.stop()
-        assert code == 0, "mailkeep exited with %s" % code
+        mk.stop_all(cls.srv, cls.rig)
 
     def our_keys(self):
-        r = self.srv.cli("domain", "dns", "localhost")
-        records = {}
-        for m in re.finditer(r'(?m)^(\S+\._domainkey\.\S+)\.\t3600\tIN\tTXT\t(.*)$', r.stdout):
-            records[m.group(1)] = "".join(re.findall(r'"([^"]*)"', m.group(2)))
+        records = self.srv.dkim_records("localhost")
         records["s._domainkey.sender.example"] = self.sender_record
         return lambda name, timeout=5: records.get(name.decode().rstrip("."), "").encode()
 

@@ -21,19 +21,8 @@ import rig as rigmod
 AUTHSERV = "localhost"  # the dev instance's host name
 
 
-def rsa_key():
-    """(PEM private key, base64 SubjectPublicKeyInfo) from openssl."""
-    pem = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-                         capture_output=True, check=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=pem,
-                         capture_output=True, check=True).stdout
-    return pem, base64.b64encode(der).decode()
-
-
-def message(sender, subject, body="Hello from the other side.\r\n", extra=""):
-    return ("From: Sender <%s>\r\nTo: me@localhost\r\nSubject: %s\r\n"
-            "Date: Tue, 01 Dec 2026 08:00:00 +0000\r\nMessage-ID: <%s@test>\r\n%s\r\n%s"
-            % (sender, subject, re.sub(r"\W", "", subject), extra, body)).encode()
+def message(sender, subject):
+    return mk.test_message("Sender <%s>" % sender, subject, body="Hello from the other side.\r\n")
 
 
 class InboundAuthTest(unittest.TestCase):
@@ -47,7 +36,7 @@ class InboundAuthTest(unittest.TestCase):
         # sender.example: SPF allows us, DKIM keys of both signers, p=reject.
         z.add("sender.example", "TXT", "v=spf1 ip4:127.0.0.1 -all")
         z.add("_dmarc.sender.example", "TXT", "v=DMARC1; p=reject")
-        cls.rsa_pem, rsa_pub = rsa_key()
+        cls.rsa_pem, rsa_pub = rigmod.rsa_key()
         z.add("py._domainkey.sender.example", "TXT", "v=DKIM1; k=rsa; p=" + rsa_pub)
         cls.ed = nacl.signing.SigningKey.generate()
         z.add("ed._domainkey.sender.example", "TXT",
@@ -79,11 +68,8 @@ class InboundAuthTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         try:
-            code = cls.srv.stop()
-            cls.srv.cleanup()
-            assert code == 0, "mailkeep exited with %s" % code
+            mk.stop_all(cls.srv, cls.dns)
         finally:
-            cls.dns.stop()
             subprocess.run(["rm", "-rf", cls.odk_dir])
 
     # --- signers ---

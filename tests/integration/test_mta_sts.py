@@ -65,12 +65,7 @@ class MtaStsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            code = cls.srv.stop()
-            cls.srv.cleanup()
-        finally:
-            cls.rig.stop()  # even when mailkeep misbehaved: no stray servers on port 25
-        assert code == 0, "mailkeep exited with %s" % code
+        mk.stop_all(cls.srv, cls.rig)
 
     def submit(self, rcpt, subject, requiretls=False):
         self.srv.submit([rcpt], subject, mail_options=["REQUIRETLS"] if requiretls else [])

@@ -22,8 +22,7 @@ class OutboundTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        if os.geteuid() != 0:
-            raise unittest.SkipTest("the rig binds port 25 on 127.0.0.x: run as root")
+        rigmod.require_root()
         cls.rig = rigmod.Rig()
         z = cls.rig.dns.zones
         cls.ok = cls.rig.mx("remote.example", "127.0.0.2")
@@ -56,12 +55,7 @@ class OutboundTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            code = cls.srv.stop()
-            cls.srv.cleanup()
-        finally:
-            cls.rig.stop()  # even when mailkeep misbehaved: no stray servers on port 25
-        assert code == 0, "mailkeep exited with %s" % code
+        mk.stop_all(cls.srv, cls.rig)
 
     def submit(self, rcpts, subject):
         self.srv.submit(rcpts, subject, rcpt_options=["NOTIFY=FAILURE,DELAY"])
@@ -79,19 +73,12 @@ class OutboundTest(unittest.TestCase):
         self.assertEqual(m.rcpt_tos, ["alice@remote.example"])
         self.assertTrue(m.tls, "delivered without STARTTLS")
         # Signed with the dev domain's keys: dkimpy verifies against `mailkeep domain dns`.
-        records = {}
-        for mm in re.finditer(r'(?m)^(\S+\._domainkey\.\S+)\.\t3600\tIN\tTXT\t(.*)$',
-                              self.srv.cli("domain", "dns", "localhost").stdout):
-            records[mm.group(1)] = "".join(re.findall(r'"([^"]*)"', mm.group(2)))
+        records = self.srv.dkim_records("localhost")
         d = dkim.DKIM(m.data)
         self.assertTrue(d.verify(idx=0, dnsfunc=lambda n, timeout=5: records[n.decode().rstrip(".")].encode()))
 
     def dkim_records(self):
-        records = {}
-        for mm in re.finditer(r'(?m)^(\S+\._domainkey\.\S+)\.\t3600\tIN\tTXT\t(.*)$',
-                              self.srv.cli("domain", "dns", "localhost").stdout):
-            records[mm.group(1)] = "".join(re.findall(r'"([^"]*)"', mm.group(2)))
-        return records
+        return self.srv.dkim_records("localhost")
 
     def test_postfix_receives_and_opendkim_verifies(self):
         self.submit(["dave@postfix.example"], "to a real postfix")

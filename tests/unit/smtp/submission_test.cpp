@@ -213,6 +213,11 @@ TEST(Submission, SenderMustBeOwned) {
   ASSERT_EQ(t.cmd("RCPT TO:<bob@example.org>").substr(0, 3), "250");
   t.send("Subject: no from\r\n\r\nhi\r\n", reply);
   EXPECT_EQ(reply, "550 5.6.0 Message has no From: header\r\n");
+  // A second From: field after an owned one would get past the check: refused.
+  ASSERT_EQ(t.cmd("MAIL FROM:<alice@example.org>").substr(0, 3), "250");
+  ASSERT_EQ(t.cmd("RCPT TO:<bob@example.org>").substr(0, 3), "250");
+  t.send("From: alice@example.org\r\nFrom: ceo@example.org\r\nSubject: x\r\n\r\nhi\r\n", reply);
+  EXPECT_EQ(reply, "550 5.6.0 Message has more than one From: header\r\n");
 }
 
 TEST(Submission, RemoteAndLocalRecipientsAndAddedHeaders) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "app/app.hpp"
+#include "auth/breached.hpp"
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
 #include "base/strings.hpp"
@@ -78,10 +79,18 @@ struct NewPassword {
   std::string scram;
 };
 
-Result<NewPassword> new_password(bool from_stdin) {
+Result<NewPassword> new_password(bool from_stdin, const std::string& data_dir) {
   auto pw = read_password(from_stdin);
   if (!pw) return pw.error();
   if (auto p = auth::check_password_policy(*pw); !p) return p.error();
+  // Every new password is checked against the breached-password list, when one is loaded.
+  const std::string list = breached_index_path(data_dir);
+  if (::access(list.c_str(), F_OK) == 0) {
+    auto index = auth::BreachedIndex::open(list);
+    if (!index) return index.error();
+    if ((*index)->contains_password(*pw))
+      return err("this password appears in a list of passwords exposed in data breaches; choose another");
+  }
   auto hash = auth::hash_password(*pw);
   if (!hash) return hash.error();
   return NewPassword{*hash, auth::make_scram_secret(*pw)};
@@ -120,9 +129,9 @@ int cmd_account(const std::string& config_path, const std::string& action,
     auto l = s.list_accounts();
     if (!l) return fail(l.error());
     for (const auto& a : *l)
-      std::printf("%s\t%llu bytes%s%s\n", a.address.c_str(), static_cast<unsigned long long>(a.used_bytes),
+      std::printf("%s\t%llu bytes%s%s%s\n", a.address.c_str(), static_cast<unsigned long long>(a.used_bytes),
                   a.quota_bytes ? fmt::format(" of {}", a.quota_bytes).c_str() : "",
-                  a.disabled ? "\tdisabled" : "");
+                  a.disabled ? "\tdisabled" : "", a.password_breached ? "\tpassword breached: change it" : "");
     return kExitOk;
   }
   auto addr = canonical_address(address);
@@ -145,7 +154,7 @@ int cmd_account(const std::string& config_path, const std::string& action,
     auto existing = s.find_account(*addr);
     if (existing && !*existing) return fail(err(fmt::format("no such account: {}", *addr)));
   }
-  auto pw = new_password(password_stdin);
+  auto pw = new_password(password_stdin, o.config.data_dir);
   if (!pw) return fail(pw.error(), kExitUsage);
   if (action == "add") {
     auto r = s.add_account(*addr, pw->hash);
@@ -232,6 +241,23 @@ int cmd_mailbox(const std::string& config_path, const std::string& action,
   auto r = s.create_mailbox((*acct)->id, name, "");
   if (!r) return fail(r.error());
   std::printf("mailbox %s created for %s\n", name.c_str(), addr->c_str());
+  return kExitOk;
+}
+
+std::string breached_index_path(const std::string& data_dir) { return data_dir + "/breached.idx"; }
+
+int cmd_breached_import(const std::string& config_path, const std::string& file) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  const auto started = std::chrono::steady_clock::now();
+  auto st = auth::import_breached(file, breached_index_path(o.config.data_dir));
+  if (!st) return fail(st.error(), kExitUsage);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  std::printf("imported %llu breached password hashes (%llu lines) in %lld ms into %s\n"
+              "new passwords are checked against it now; a running server checks logins within %lld s\n",
+              static_cast<unsigned long long>(st->entries), static_cast<unsigned long long>(st->lines),
+              static_cast<long long>(ms), breached_index_path(o.config.data_dir).c_str(),
+              static_cast<long long>(auth::BreachedList::kRecheckSeconds));
   return kExitOk;
 }
 

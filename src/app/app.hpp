@@ -53,6 +53,10 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
 // report dmarc [--days N] (app/report_cli.cpp)
 int cmd_report_dmarc(const std::string& config_path, int days);
 
+// breached import FILE (app/accounts.cpp): the breached-password list, into the data directory.
+std::string breached_index_path(const std::string& data_dir);
+int cmd_breached_import(const std::string& config_path, const std::string& file);
+
 // For admin commands: the store named by the config file, or the exit code to return.
 struct OpenedStore {
   std::unique_ptr<store::Store> store;

@@ -120,6 +120,14 @@ int main_cli(int argc, char** argv) {
     c->callback([&, action] { result = cmd_queue(config, action, queue_id); });
   }
 
+  auto* breached = app.add_subcommand("breached", "the list of passwords known from data breaches");
+  breached->require_subcommand(1);
+  std::string breached_file;
+  auto* br_import = breached->add_subcommand(
+      "import", "load a list of SHA-1 password hashes (Have I Been Pwned \"SHA1:COUNT\" lines, any order)");
+  br_import->add_option("FILE", breached_file, "the list")->required();
+  br_import->callback([&] { result = cmd_breached_import(config, breached_file); });
+
   CheckMessageOptions check;
   auto* cm = app.add_subcommand("check-message", "print the SPF, DKIM and DMARC verdicts for a message file");
   cm->add_option("FILE", check.file, "the message (RFC 5322, LF or CRLF line endings)")->required();

@@ -114,6 +114,11 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          if (!log::parse_level(v, c.log_level)) return why = "must be \"debug\", \"info\", \"warn\" or \"error\"", false;
          return true;
        })},
+      {"security.breached_passwords", string_key([](const std::string& v, Config& c, std::string& why) {
+         if (v != "block" && v != "warn") return why = "must be \"block\" or \"warn\"", false;
+         c.security.block_breached = v == "block";
+         return true;
+       })},
       {"tls.cert", string_key([](const std::string& v, Config& c, std::string&) { c.tls_cert = v; return true; })},
       {"tls.key", string_key([](const std::string& v, Config& c, std::string&) { c.tls_key = v; return true; })},
       {"tls.min_version", string_key([](const std::string& v, Config& c, std::string& why) {
@@ -281,7 +286,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     const auto* table = sec_node.as_table();
     if (!table || !is_section(sec)) {
       e.add(sec_node.source(),
-            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [dns], [outbound], [dmarc]", sec));
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [dns], [outbound], [dmarc], [security]", sec));
       continue;
     }
     for (const auto& [key, node] : *table) {

@@ -76,6 +76,13 @@ struct DmarcConfig {
   std::chrono::milliseconds report_interval{std::chrono::hours(24)};
 };
 
+// Account security.
+struct SecurityConfig {
+  // A correct password found in the breached-password list (mailkeep breached import):
+  // "block" refuses protocol logins until it is changed, "warn" only logs and flags it.
+  bool block_breached = true;
+};
+
 struct ImapConfig {
   std::vector<ListenAddr> listen;      // STARTTLS (143)
   std::vector<ListenAddr> listen_tls;  // implicit TLS (993)
@@ -103,6 +110,7 @@ struct Config {
   DnsConfig dns;
   OutboundConfig outbound;
   DmarcConfig dmarc;
+  SecurityConfig security;
 };
 
 // Loads and validates; the error lists every problem as "FILE:LINE: message".

@@ -22,6 +22,8 @@
 #include "app/dmarc_reports.hpp"
 #include "app/pipeline.hpp"
 #include "dns/resolver.hpp"
+#include "auth/breached.hpp"
+#include "auth/login.hpp"
 #include "srs/srs.hpp"
 #include "outbound/runner.hpp"
 #include "smtp/server.hpp"
@@ -132,6 +134,15 @@ int run_server(const Config& cfg,
     return kExitRuntime;
   }
   const srs::Srs srs(*srs_secret);
+  // Logins are checked against the breached-password list, re-read when it is replaced.
+  const auth::BreachedList breached(cfg.data_dir + "/breached.idx");
+  auth::LoginPolicy login;
+  login.breached = &breached;
+  login.block_breached = cfg.security.block_breached;
+  login.on_breached = [log](const std::string& address, bool blocked) {
+    log.warn("auth.breached_password", {{"user", address}, {"action", blocked ? "login refused" : "allowed (warn)"},
+                                        {"hint", "the password is in a breach list: change it (mailkeep account passwd)"}});
+  };
   if (!tls) {
     std::fprintf(stderr, "mailkeep: %s\n", tls.error().message.c_str());
     return kExitUsage;
@@ -142,6 +153,7 @@ int run_server(const Config& cfg,
 
   smtp::ServerConfig sc;
   sc.srs = &srs;
+  sc.login = &login;
   sc.session.hostname = cfg.hostname;
   sc.session.max_message_size = cfg.smtp.max_message_size;
   sc.session.max_recipients = cfg.smtp.max_recipients;
@@ -233,6 +245,7 @@ int run_server(const Config& cfg,
   store->set_change_listener([&notifier](std::int64_t mailbox) { notifier.notify(mailbox); });
   imap::ServerConfig ic;
   ic.session.hostname = cfg.hostname;
+  ic.session.login = &login;
   ic.session.max_append_size = cfg.smtp.max_message_size;
   ic.max_connections = cfg.imap.max_connections;
   ic.max_connections_per_ip = cfg.imap.max_connections_per_ip;

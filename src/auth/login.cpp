@@ -6,12 +6,27 @@
 
 namespace mk::auth {
 
-std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password) {
+std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password,
+                                          const LoginPolicy& policy, bool* breached) {
+  if (breached) *breached = false;
   auto acct = store.find_account(to_lower(user));
   static const std::string kDummy = *hash_password("mailkeep-timing-equaliser");
   const bool known = acct && *acct;
   const bool ok = verify_password(known ? (*acct)->password_hash : kDummy, password);
   if (!known || !ok || (*acct)->disabled) return std::nullopt;
+  // A password that was not in the list when it was set may be in a newer breach.
+  if (policy.breached) {
+    auto index = policy.breached->current();
+    if ((*acct)->password_breached || (index && index->contains_password(password))) {
+      if (!(*acct)->password_breached) {
+        (void)store.set_password_breached((*acct)->address);
+        (*acct)->password_breached = true;
+      }
+      if (breached) *breached = true;
+      if (policy.on_breached) policy.on_breached((*acct)->address, policy.block_breached);
+      if (policy.block_breached) return std::nullopt;
+    }
+  }
   if ((*acct)->scram.empty()) {
     // Accounts from before SCRAM, or whose password changed: derive the verifier now that
     // the password is at hand, so SCRAM-SHA-256 works from the next login on.

@@ -5,13 +5,29 @@
 // A successful login also derives the account's SCRAM verifier if it has none.
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
+#include "auth/breached.hpp"
 #include "store/store.hpp"
 
 namespace mk::auth {
 
-std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password);
+// What a login is checked against besides the password itself.
+struct LoginPolicy {
+  const BreachedList* breached = nullptr;  // the breached-password list, if any
+  bool block_breached = true;  // security.breached_passwords: "block" (true) or "warn"
+  // Told when a login used a breached password (for the security log and alerts).
+  std::function<void(const std::string& address, bool blocked)> on_breached;
+};
+
+// The account, if the credentials are right and it may log in. A correct password found in
+// the breached-password list marks the account (store::Account::password_breached) and,
+// with block_breached, fails the login until the password is changed; *breached tells the
+// caller so it can log and warn.
+std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password,
+                                          const LoginPolicy& policy = {}, bool* breached = nullptr);
 
 }  // namespace mk::auth

@@ -83,7 +83,7 @@ RcptVerdict LocalRecipients::resolve(const message::Mailbox& rcpt) {
 }
 
 std::optional<AuthIdentity> StoreSubmissionPolicy::authenticate(std::string_view user, std::string_view password) {
-  auto a = auth::check_login(store_, user, password);
+  auto a = login_ ? auth::check_login(store_, user, password, *login_) : auth::check_login(store_, user, password);
   if (!a) return std::nullopt;
   return AuthIdentity{a->id, a->address};
 }

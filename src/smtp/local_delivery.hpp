@@ -8,6 +8,7 @@
 // hosted domains, which must have an account or alias.
 #pragma once
 
+#include "auth/login.hpp"
 #include "smtp/session.hpp"
 #include "srs/srs.hpp"
 #include "store/store.hpp"
@@ -42,13 +43,15 @@ std::string forward_domain(const Transaction& txn);
 // own address, its sub-addresses (local+tag@domain) and the aliases that deliver to it.
 class StoreSubmissionPolicy final : public SubmissionPolicy {
  public:
-  explicit StoreSubmissionPolicy(store::Store& store) : store_(store) {}
+  explicit StoreSubmissionPolicy(store::Store& store, const auth::LoginPolicy* login = nullptr)
+      : store_(store), login_(login) {}
   std::optional<AuthIdentity> authenticate(std::string_view user, std::string_view password) override;
   std::optional<std::pair<AuthIdentity, std::string>> scram_account(std::string_view user) override;
   bool may_send_as(const AuthIdentity& who, const std::string& address) override;
 
  private:
   store::Store& store_;
+  const auth::LoginPolicy* login_;
 };
 
 // Turns a completed transaction into a store delivery: local recipients get their copies,

@@ -110,7 +110,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   boost::system::error_code ec;
   const auto local = conn->stream.socket().local_endpoint(ec);
   LocalRecipients recipients(store_, cfg_.srs);
-  StoreSubmissionPolicy policy(store_);
+  StoreSubmissionPolicy policy(store_, cfg_.login);
   Session session(cfg_.session, recipients,
                   ConnInfo{conn->id, conn->remote_ip, ec ? "" : local.address().to_string()},
                   cfg_.session.submission ? &policy : nullptr);

@@ -21,6 +21,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "auth/login.hpp"
 #include "base/log.hpp"
 #include "net/listener.hpp"
 #include "net/tls.hpp"
@@ -62,6 +63,8 @@ struct ServerConfig {
   // Forwarding (aliases to other domains): the envelope sender of forwarded copies is
   // rewritten with SRS, and bounces to our SRS addresses go back to the original sender.
   const srs::Srs* srs = nullptr;
+  // Submission logins: the breached-password list and what to do about it.
+  const auth::LoginPolicy* login = nullptr;
   std::size_t max_connections = 1000;
   std::size_t max_connections_per_ip = 20;
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};

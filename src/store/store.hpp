@@ -32,6 +32,7 @@ struct Account {
   bool disabled = false;
   std::int64_t created = 0;  // unix seconds
   std::string scram;         // SCRAM-SHA-256 verifier (auth/scram.hpp), empty until derived
+  bool password_breached = false;  // found in the breached-password list at a login; cleared by a new password
 
   // Whether storing `more` bytes would exceed the quota (soft: checked before, not after).
   bool over_quota(std::uint64_t more = 0) const {
@@ -256,6 +257,8 @@ class Store {
   // Also clears the SCRAM verifier, which belongs to the old password.
   virtual Status set_password(std::string_view address, std::string_view password_hash) = 0;
   virtual Status set_scram(std::string_view address, std::string_view scram) = 0;
+  // Marks the account's current password as breached (set_password clears the mark).
+  virtual Status set_password_breached(std::string_view address) = 0;
   // Storage quota in bytes; 0 means unlimited.
   virtual Status set_quota(std::string_view address, std::uint64_t bytes) = 0;
   // Removes the account, its mailboxes and its messages (files included).

@@ -169,7 +169,7 @@ Output Session::on_tls() {
 Output Session::finish_login(const CommandHead& h, const std::string& user, const std::string& pass) {
   if (!tls_ && cfg_.tls_available)
     return {tagged(h, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first")};
-  auto acct = auth::check_login(store_, user, pass);
+  auto acct = cfg_.login ? auth::check_login(store_, user, pass, *cfg_.login) : auth::check_login(store_, user, pass);
   if (!acct) return {tagged(h, "NO", "[AUTHENTICATIONFAILED] Invalid credentials")};
   if (cfg_.slots && !(account_slot_ = cfg_.slots->acquire(acct->id)))
     return {tagged(h, "NO", "[LIMIT] Too many sessions for this account; close some and retry")};

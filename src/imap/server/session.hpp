@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/login.hpp"
 #include "imap/proto/fetch.hpp"
 #include "imap/proto/framer.hpp"
 #include "imap/server/account_slots.hpp"
@@ -44,6 +45,7 @@ struct SessionConfig {
   SummaryCache* cache = nullptr;  // shared FETCH summary cache, optional
   FlagTable* flags = nullptr;     // shared interned flag lists; a session-local one if null
   AccountSlots* slots = nullptr;  // per-account session cap, optional
+  const auth::LoginPolicy* login = nullptr;  // breached-password list, optional
 };
 
 // more: write data, then call on_more() for the rest of the response (a large FETCH).

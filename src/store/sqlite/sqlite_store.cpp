@@ -164,6 +164,9 @@ CREATE TABLE dmarc_feedback(
   PRIMARY KEY(reporter, report_id, row));
 CREATE INDEX dmarc_feedback_received ON dmarc_feedback(received);
 )sql",
+    R"sql(
+ALTER TABLE accounts ADD COLUMN password_breached INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 std::int64_t unix_now() {
@@ -182,11 +185,12 @@ Account read_account(Stmt& s) {
   a.disabled = s.int64(5) != 0;
   a.created = s.int64(6);
   a.scram = s.text(7);
+  a.password_breached = s.int64(8) != 0;
   return a;
 }
 
 constexpr const char* kAccountCols =
-    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram";
+    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram, password_breached";
 
 }  // namespace
 
@@ -349,11 +353,18 @@ Result<std::vector<Account>> SqliteStore::list_accounts() {
 
 Status SqliteStore::set_password(std::string_view address, std::string_view hash) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET password_hash = ?, scram = '' WHERE address = ?");
+  Stmt s(db_.handle(), "UPDATE accounts SET password_hash = ?, scram = '', password_breached = 0 WHERE address = ?");
   s.bind(1, hash).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
   if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
   return {};
+}
+
+Status SqliteStore::set_password_breached(std::string_view address) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "UPDATE accounts SET password_breached = 1 WHERE address = ?");
+  s.bind(1, to_lower(address));
+  return s.done();
 }
 
 Status SqliteStore::set_scram(std::string_view address, std::string_view scram) {

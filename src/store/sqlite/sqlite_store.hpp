@@ -32,6 +32,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Account>> list_accounts() override;
   Status set_password(std::string_view address, std::string_view hash) override;
   Status set_scram(std::string_view address, std::string_view scram) override;
+  Status set_password_breached(std::string_view address) override;
   Status set_quota(std::string_view address, std::uint64_t bytes) override;
   Status remove_account(std::string_view address) override;
 

@@ -1,0 +1,82 @@
+// Logins against the breached-password list: a correct password that shows up in a newer
+// breach flags the account and, in "block" mode, stops protocol logins until it is changed.
+#include <gtest/gtest.h>
+
+#include <openssl/sha.h>
+
+#include <fstream>
+
+#include "auth/login.hpp"
+#include "auth/password.hpp"
+#include "unit/store/store_fixture.hpp"
+
+namespace mk::auth {
+namespace {
+
+class LoginTest : public store::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    ASSERT_TRUE(store_->add_domain("example.org").ok());
+    ASSERT_TRUE(store_->add_account("alice@example.org", *hash_password(kPassword)).ok());
+  }
+  // Writes the list with the given passwords and imports it as the server's index.
+  std::string import(std::initializer_list<std::string_view> passwords) {
+    const std::string list = dir_ + "/list.txt", idx = dir_ + "/breached.idx";
+    std::ofstream f(list);
+    for (auto p : passwords) {
+      unsigned char d[20];
+      SHA1(reinterpret_cast<const unsigned char*>(p.data()), p.size(), d);
+      for (unsigned char c : d) f << "0123456789ABCDEF"[c >> 4] << "0123456789ABCDEF"[c & 15];
+      f << ":5\n";
+    }
+    f.close();
+    EXPECT_TRUE(import_breached(list, idx).ok());
+    return idx;
+  }
+  static constexpr std::string_view kPassword = "old but gold 2019";
+};
+
+TEST_F(LoginTest, BreachedPasswordBlocksUntilChanged) {
+  const BreachedList list(dir_ + "/breached.idx");
+  std::vector<std::pair<std::string, bool>> told;
+  LoginPolicy policy;
+  policy.breached = &list;
+  policy.on_breached = [&](const std::string& a, bool blocked) { told.emplace_back(a, blocked); };
+  bool breached = true;
+  ASSERT_TRUE(check_login(*store_, "alice@example.org", kPassword, policy, &breached));  // no list yet
+  EXPECT_FALSE(breached);
+  import({"123456", kPassword});
+  const BreachedList fresh(dir_ + "/breached.idx");  // a new process, or kRecheckSeconds later
+  policy.breached = &fresh;
+  EXPECT_FALSE(check_login(*store_, "alice@example.org", kPassword, policy, &breached));
+  EXPECT_TRUE(breached);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0], std::make_pair(std::string("alice@example.org"), true));
+  EXPECT_TRUE((*store_->find_account("alice@example.org"))->password_breached);
+  // A wrong password says nothing about breaches (and does not tell the caller).
+  EXPECT_FALSE(check_login(*store_, "alice@example.org", "wrong password!", policy, &breached));
+  EXPECT_FALSE(breached);
+  // The flag stays even without the list, until the password changes.
+  LoginPolicy no_list;
+  no_list.breached = &list;
+  EXPECT_FALSE(check_login(*store_, "alice@example.org", kPassword, no_list, &breached));
+  ASSERT_TRUE(store_->set_password("alice@example.org", *hash_password("a brand new one 2026")).ok());
+  EXPECT_FALSE((*store_->find_account("alice@example.org"))->password_breached);
+  EXPECT_TRUE(check_login(*store_, "alice@example.org", "a brand new one 2026", policy, &breached));
+}
+
+TEST_F(LoginTest, WarnModeLogsInAndFlags) {
+  import({kPassword});
+  const BreachedList list(dir_ + "/breached.idx");
+  LoginPolicy policy;
+  policy.breached = &list;
+  policy.block_breached = false;
+  bool breached = false;
+  EXPECT_TRUE(check_login(*store_, "ALICE@example.org", kPassword, policy, &breached));
+  EXPECT_TRUE(breached);
+  EXPECT_TRUE((*store_->find_account("alice@example.org"))->password_breached);
+}
+
+}  // namespace
+}  // namespace mk::auth

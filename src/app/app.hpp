@@ -57,6 +57,9 @@ int cmd_report_dmarc(const std::string& config_path, int days);
 std::string breached_index_path(const std::string& data_dir);
 int cmd_breached_import(const std::string& config_path, const std::string& file);
 
+// security bans list|lift KEY (app/security.cpp)
+int cmd_bans(const std::string& config_path, const std::string& action, const std::string& key);
+
 // For admin commands: the store named by the config file, or the exit code to return.
 struct OpenedStore {
   std::unique_ptr<store::Store> store;

@@ -128,6 +128,16 @@ int main_cli(int argc, char** argv) {
   br_import->add_option("FILE", breached_file, "the list")->required();
   br_import->callback([&] { result = cmd_breached_import(config, breached_file); });
 
+  auto* security = app.add_subcommand("security", "login protection");
+  security->require_subcommand(1);
+  auto* bans = security->add_subcommand("bans", "networks banned after repeated failed logins");
+  bans->require_subcommand(1);
+  std::string ban_key;
+  bans->add_subcommand("list", "list the networks banned now")->callback([&] { result = cmd_bans(config, "list", ""); });
+  auto* lift = bans->add_subcommand("lift", "lift a ban");
+  lift->add_option("NETWORK", ban_key, "an address or network as listed")->required();
+  lift->callback([&] { result = cmd_bans(config, "lift", ban_key); });
+
   CheckMessageOptions check;
   auto* cm = app.add_subcommand("check-message", "print the SPF, DKIM and DMARC verdicts for a message file");
   cm->add_option("FILE", check.file, "the message (RFC 5322, LF or CRLF line endings)")->required();

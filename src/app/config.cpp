@@ -9,6 +9,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "base/ip.hpp"
 #include "base/strings.hpp"
 #include "base/units.hpp"
 #include "message/address.hpp"
@@ -119,6 +120,25 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          c.security.block_breached = v == "block";
          return true;
        })},
+      {"security.allow_networks", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         const auto* arr = n.as_array();
+         if (!arr) return e.add(n.source(), fmt::format("{} must be an array of networks (\"192.0.2.0/24\")", key));
+         c.security.allow_networks.clear();
+         for (const auto& item : *arr) {
+           auto v = item.value<std::string>();
+           if (!item.is_string() || !v || !IpNetwork::parse(*v)) {
+             e.add(item.source(), fmt::format("{} entries must be addresses or networks (\"10.0.0.0/8\", \"2001:db8::/32\")", key));
+             continue;
+           }
+           c.security.allow_networks.push_back(*v);
+         }
+       }},
+      {"security.login_failures_before_ban", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         auto v = n.value<std::int64_t>();
+         if (!n.is_integer() || !v || *v < 3 || *v > 1000) return e.add(n.source(), fmt::format("{} must be 3 to 1000", key));
+         c.security.login_failures_before_ban = int(*v);
+       }},
+      {"security.ban_time", duration_key(milliseconds(60000), [](Config& c) -> milliseconds& { return c.security.ban_time; })},
       {"tls.cert", string_key([](const std::string& v, Config& c, std::string&) { c.tls_cert = v; return true; })},
       {"tls.key", string_key([](const std::string& v, Config& c, std::string&) { c.tls_key = v; return true; })},
       {"tls.min_version", string_key([](const std::string& v, Config& c, std::string& why) {

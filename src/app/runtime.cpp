@@ -24,6 +24,7 @@
 #include "dns/resolver.hpp"
 #include "auth/breached.hpp"
 #include "auth/login.hpp"
+#include "auth/throttle.hpp"
 #include "srs/srs.hpp"
 #include "outbound/runner.hpp"
 #include "smtp/server.hpp"
@@ -136,8 +137,15 @@ int run_server(const Config& cfg,
   const srs::Srs srs(*srs_secret);
   // Logins are checked against the breached-password list, re-read when it is replaced.
   const auth::BreachedList breached(cfg.data_dir + "/breached.idx");
+  auth::ThrottleConfig tc;
+  for (const auto& n : cfg.security.allow_networks)
+    if (auto net = IpNetwork::parse(n)) tc.allow.push_back(*net);
+  tc.failures_before_ban = cfg.security.login_failures_before_ban;
+  tc.ban = std::chrono::duration_cast<std::chrono::seconds>(cfg.security.ban_time).count();
+  auth::Throttle throttle(tc, store.get());
   auth::LoginPolicy login;
   login.breached = &breached;
+  login.throttle = &throttle;
   login.block_breached = cfg.security.block_breached;
   login.on_breached = [log](const std::string& address, bool blocked) {
     log.warn("auth.breached_password", {{"user", address}, {"action", blocked ? "login refused" : "allowed (warn)"},

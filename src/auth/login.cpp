@@ -1,5 +1,7 @@
 #include "auth/login.hpp"
 
+#include <ctime>
+
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
 #include "base/strings.hpp"
@@ -7,13 +9,16 @@
 namespace mk::auth {
 
 std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password,
-                                          const LoginPolicy& policy, bool* breached) {
+                                          const LoginPolicy& policy, bool* breached, const IpAddr* client) {
   if (breached) *breached = false;
   auto acct = store.find_account(to_lower(user));
   static const std::string kDummy = *hash_password("mailkeep-timing-equaliser");
   const bool known = acct && *acct;
+  // A locked account costs the same argon2id run and gives the same answer as a wrong password.
+  const bool locked = policy.throttle && client &&
+                      policy.throttle->account_locked(user, *client, std::int64_t(std::time(nullptr)));
   const bool ok = verify_password(known ? (*acct)->password_hash : kDummy, password);
-  if (!known || !ok || (*acct)->disabled) return std::nullopt;
+  if (!known || !ok || locked || (*acct)->disabled) return std::nullopt;
   // A password that was not in the list when it was set may be in a newer breach.
   if (policy.breached) {
     auto index = policy.breached->current();

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "auth/breached.hpp"
+#include "auth/throttle.hpp"
 #include "store/store.hpp"
 
 namespace mk::auth {
@@ -21,6 +22,9 @@ struct LoginPolicy {
   bool block_breached = true;  // security.breached_passwords: "block" (true) or "warn"
   // Told when a login used a breached password (for the security log and alerts).
   std::function<void(const std::string& address, bool blocked)> on_breached;
+  // Brute-force protection: an account under attack refuses password logins from networks
+  // that never used it (auth/throttle.hpp); the caller records the outcome.
+  Throttle* throttle = nullptr;
 };
 
 // The account, if the credentials are right and it may log in. A correct password found in
@@ -28,6 +32,7 @@ struct LoginPolicy {
 // with block_breached, fails the login until the password is changed; *breached tells the
 // caller so it can log and warn.
 std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password,
-                                          const LoginPolicy& policy = {}, bool* breached = nullptr);
+                                          const LoginPolicy& policy = {}, bool* breached = nullptr,
+                                          const IpAddr* client = nullptr);
 
 }  // namespace mk::auth

@@ -84,4 +84,23 @@ std::string IpAddr::reverse_name() const {
   return out + "ip6.arpa";
 }
 
+std::optional<IpNetwork> IpNetwork::parse(std::string_view cidr) {
+  const auto slash = cidr.find('/');
+  auto ip = IpAddr::parse(cidr.substr(0, slash));
+  if (!ip) return std::nullopt;
+  IpNetwork n{*ip, ip->bits()};
+  if (slash != std::string_view::npos) {
+    const std::string_view digits = cidr.substr(slash + 1);
+    int bits = 0;
+    if (digits.empty() || digits.size() > 3) return std::nullopt;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      bits = bits * 10 + (c - '0');
+    }
+    if (bits > ip->bits()) return std::nullopt;
+    n.prefix = bits;
+  }
+  return n;
+}
+
 }  // namespace mk

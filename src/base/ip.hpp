@@ -26,4 +26,12 @@ struct IpAddr {
   bool operator==(const IpAddr&) const = default;
 };
 
+// An address block: "10.0.0.0/8", "2001:db8::/32", or one address.
+struct IpNetwork {
+  IpAddr address;
+  int prefix = 32;
+  static std::optional<IpNetwork> parse(std::string_view cidr);
+  bool contains(const IpAddr& ip) const { return ip.in_prefix(address, prefix); }
+};
+
 }  // namespace mk

@@ -83,7 +83,8 @@ RcptVerdict LocalRecipients::resolve(const message::Mailbox& rcpt) {
 }
 
 std::optional<AuthIdentity> StoreSubmissionPolicy::authenticate(std::string_view user, std::string_view password) {
-  auto a = login_ ? auth::check_login(store_, user, password, *login_) : auth::check_login(store_, user, password);
+  auto a = login_ ? auth::check_login(store_, user, password, *login_, nullptr, client_ ? &*client_ : nullptr)
+                  : auth::check_login(store_, user, password);
   if (!a) return std::nullopt;
   return AuthIdentity{a->id, a->address};
 }
@@ -91,6 +92,12 @@ std::optional<AuthIdentity> StoreSubmissionPolicy::authenticate(std::string_view
 std::optional<std::pair<AuthIdentity, std::string>> StoreSubmissionPolicy::scram_account(std::string_view user) {
   auto a = store_.find_account(to_lower(user));
   if (!a || !*a || (*a)->disabled || (*a)->scram.empty()) return std::nullopt;
+  // SCRAM never shows us the password, but an account flagged at an earlier login stays shut.
+  if ((*a)->password_breached && login_ && login_->block_breached) return std::nullopt;
+  // Locked under attack: SCRAM then fails exactly as for an unknown user.
+  if (login_ && login_->throttle && client_ &&
+      login_->throttle->account_locked(user, *client_, std::int64_t(std::time(nullptr))))
+    return std::nullopt;
   return std::pair{AuthIdentity{(*a)->id, (*a)->address}, (*a)->scram};
 }
 

@@ -43,8 +43,9 @@ std::string forward_domain(const Transaction& txn);
 // own address, its sub-addresses (local+tag@domain) and the aliases that deliver to it.
 class StoreSubmissionPolicy final : public SubmissionPolicy {
  public:
-  explicit StoreSubmissionPolicy(store::Store& store, const auth::LoginPolicy* login = nullptr)
-      : store_(store), login_(login) {}
+  explicit StoreSubmissionPolicy(store::Store& store, const auth::LoginPolicy* login = nullptr,
+                                 std::optional<IpAddr> client = std::nullopt)
+      : store_(store), login_(login), client_(client) {}
   std::optional<AuthIdentity> authenticate(std::string_view user, std::string_view password) override;
   std::optional<std::pair<AuthIdentity, std::string>> scram_account(std::string_view user) override;
   bool may_send_as(const AuthIdentity& who, const std::string& address) override;
@@ -52,6 +53,7 @@ class StoreSubmissionPolicy final : public SubmissionPolicy {
  private:
   store::Store& store_;
   const auth::LoginPolicy* login_;
+  std::optional<IpAddr> client_;
 };
 
 // Turns a completed transaction into a store delivery: local recipients get their copies,

@@ -6,6 +6,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -110,7 +112,26 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   boost::system::error_code ec;
   const auto local = conn->stream.socket().local_endpoint(ec);
   LocalRecipients recipients(store_, cfg_.srs);
-  StoreSubmissionPolicy policy(store_, cfg_.login);
+  const std::optional<IpAddr> client = IpAddr::parse(conn->remote_ip);
+  auth::Throttle* throttle = cfg_.login && cfg_.session.submission ? cfg_.login->throttle : nullptr;
+  StoreSubmissionPolicy policy(store_, cfg_.login, client);
+  auto now_s = [] {
+    return std::int64_t(std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count());
+  };
+  if (throttle && client && throttle->banned(*client, now_s())) {
+    // A banned network: refused before TLS or a greeting (on 465 the socket just closes).
+    log.info(svc + ".banned", {{"ip", conn->remote_ip}});
+    if (!implicit_tls) {
+      conn->arm(cfg_.command_timeout);
+      const std::string refusal =
+          Reply(421, "4.7.0", cfg_.session.hostname + " Too many failed logins from your network; try again later").wire();
+      (void)co_await conn->stream.write_all(refusal);
+    }
+    conn->closed = true;
+    conn->timer.cancel();
+    co_return;
+  }
   Session session(cfg_.session, recipients,
                   ConnInfo{conn->id, conn->remote_ip, ec ? "" : local.address().to_string()},
                   cfg_.session.submission ? &policy : nullptr);
@@ -151,10 +172,29 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   Step step = session.greet();
   if (listener_.stopping()) step = session.on_shutdown();
   for (;;) {
+    if (step.reply && throttle && client && step.reply->code == 535) {
+      // A failed login: answered later and later, and a network that keeps failing is banned.
+      const auto verdict = throttle->failed(*client, session.auth_attempt_user(), now_s());
+      log.info(svc + ".auth_failed", {{"ip", conn->remote_ip}, {"user", log_safe(session.auth_attempt_user(), 80)},
+                                      {"delay_ms", verdict.delay.count()}, {"banned", verdict.banned}});
+      if (verdict.delay.count() > 0) {
+        asio::steady_timer wait(co_await asio::this_coro::executor);
+        wait.expires_after(verdict.delay);
+        auto [wec] = co_await wait.async_wait(kTuple);
+        (void)wec;
+      }
+      if (verdict.banned) {
+        out += step.reply->wire();
+        step = Step{Reply(421, "4.7.0", cfg_.session.hostname + " Too many failed logins from your network; try again later"),
+                    Next::close};
+      }
+    }
     if (step.reply) {
       out += step.reply->wire();
-      if (step.reply->code == 235 && session.identity())
+      if (step.reply->code == 235 && session.identity()) {
         log.info(svc + ".auth", {{"user", session.identity()->address}, {"ip", conn->remote_ip}});
+        if (throttle && client) throttle->succeeded(*client, session.identity()->address, now_s());
+      }
       if (step.reply->code >= 400) {
         log.info(svc + ".reply", {{"code", step.reply->code},
                                 {"enhanced", step.reply->enhanced},

@@ -433,6 +433,7 @@ Step Session::auth(std::string_view arg) {
   }
   if (mech == "SCRAM-SHA-256") {
     scram_ = std::make_unique<auth::ScramServer>([this](const std::string& user) -> std::optional<std::string> {
+      auth_attempt_user_ = user;
       auto a = policy_->scram_account(user);
       if (!a) return std::nullopt;
       scram_identity_ = std::move(a->first);
@@ -511,6 +512,7 @@ Step Session::auth_plain(std::string_view b64) {
 }
 
 Step Session::auth_check(std::string_view user, std::string_view pass) {
+  auth_attempt_user_ = std::string(user);
   auto who = policy_->authenticate(user, pass);
   if (!who) return error(535, "5.7.8", "Authentication credentials invalid");
   identity_ = std::move(*who);

@@ -153,6 +153,8 @@ class Session {
   // The next line answers an AUTH challenge: credentials, never to be logged.
   bool expecting_auth_response() const { return auth_ != AuthStep::none; }
   const std::string& helo() const { return helo_; }
+  // The user name of the latest AUTH attempt (any mechanism), for brute-force accounting.
+  const std::string& auth_attempt_user() const { return auth_attempt_user_; }
   std::uint64_t accepted_messages() const { return accepted_; }
 
   enum class State { greeted, ready, mail, rcpt, bdat };
@@ -185,6 +187,7 @@ class Session {
   std::optional<AuthIdentity> identity_;
   AuthStep auth_ = AuthStep::none;
   std::string auth_user_;  // AUTH LOGIN: the user name while the password is awaited
+  std::string auth_attempt_user_;
   std::unique_ptr<auth::ScramServer> scram_;
   std::optional<AuthIdentity> scram_identity_;
   std::optional<TlsInfo> tls_;

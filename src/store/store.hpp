@@ -198,6 +198,16 @@ struct DmarcFeedback {
   std::int64_t received = 0;
 };
 
+// A network banned from logging in (auth/throttle.hpp). Rows stay after `until` so that the
+// next ban of the same network lasts longer (`count`).
+struct Ban {
+  std::string key;  // "192.0.2.7" or "2001:db8:1:2::/64"
+  std::int64_t until = 0;
+  std::int64_t count = 1;
+  std::string reason;
+  std::int64_t created = 0;
+};
+
 // The outcome of one delivery attempt for one queued recipient.
 struct AttemptRecord {
   std::int64_t rcpt_id = 0;
@@ -322,6 +332,10 @@ class Store {
   virtual Result<std::vector<DmarcResult>> dmarc_results_before(std::int64_t period_start) = 0;
   virtual Status delete_dmarc_results(std::int64_t period) = 0;
   virtual Status add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) = 0;
+  // Login bans: stored so they survive restarts; lift_ban forgets the network entirely.
+  virtual Status put_ban(const Ban& b) = 0;
+  virtual Result<std::vector<Ban>> list_bans() = 0;
+  virtual Result<bool> lift_ban(std::string_view key) = 0;
   virtual Result<std::vector<DmarcFeedback>> dmarc_feedback_since(std::int64_t since) = 0;
   virtual Result<std::optional<StsRecord>> sts_policy(std::string_view domain) = 0;
   virtual Status put_sts_policy(const StsRecord& policy) = 0;

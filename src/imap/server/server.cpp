@@ -1,5 +1,7 @@
 #include "imap/server/server.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -101,6 +103,21 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     co_await conn->stream.shutdown();
   };
 
+  const std::optional<IpAddr> client = IpAddr::parse(conn->remote_ip);
+  auth::Throttle* throttle = cfg_.session.login ? cfg_.session.login->throttle : nullptr;
+  auto now_s = [] {
+    return std::int64_t(std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count());
+  };
+  if (throttle && client && throttle->banned(*client, now_s())) {
+    // A banned network: a BYE before TLS on 143, nothing on 993.
+    log.info("imap.banned", {{"ip", conn->remote_ip}});
+    if (!implicit_tls) {
+      std::string bye = "* BYE Too many failed logins from your network; try again later\r\n";
+      co_await goodbye(std::move(bye));
+    }
+    co_return;
+  }
   if (implicit_tls) {
     const std::string svc = "imap";
     if (!co_await net::start_tls(*conn, *tls_, in, cfg_.login_timeout, log, svc)) co_return;
@@ -153,6 +170,28 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       continue;
     }
     Output o = session.on_command(framer.take());
+    if (auto auth_ev = session.take_auth_event(); auth_ev && throttle && client) {
+      if (auth_ev->ok) {
+        throttle->succeeded(*client, auth_ev->user, now_s());
+      } else {
+        // A failed login: answered later and later; a network that keeps failing is banned.
+        const auto verdict = throttle->failed(*client, auth_ev->user, now_s());
+        log.info("imap.auth_failed", {{"ip", conn->remote_ip}, {"user", log_safe(auth_ev->user, 80)},
+                                      {"delay_ms", verdict.delay.count()}, {"banned", verdict.banned}});
+        if (verdict.delay.count() > 0) {
+          asio::steady_timer wait(co_await asio::this_coro::executor);
+          wait.expires_after(verdict.delay);
+          auto [wec] = co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+          (void)wec;
+        }
+        if (verdict.banned) {
+          out += o.data;
+          std::string bye = "* BYE Too many failed logins from your network; try again later\r\n";
+          co_await goodbye(std::move(bye));
+          break;
+        }
+      }
+    }
     if (session.logged_in() && !was_logged_in) {
       was_logged_in = true;
       log.info("imap.login", {{"user", session.user()}});

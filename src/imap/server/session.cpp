@@ -169,7 +169,10 @@ Output Session::on_tls() {
 Output Session::finish_login(const CommandHead& h, const std::string& user, const std::string& pass) {
   if (!tls_ && cfg_.tls_available)
     return {tagged(h, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first")};
-  auto acct = cfg_.login ? auth::check_login(store_, user, pass, *cfg_.login) : auth::check_login(store_, user, pass);
+  const auto client = IpAddr::parse(remote_ip_);
+  auto acct = cfg_.login ? auth::check_login(store_, user, pass, *cfg_.login, nullptr, client ? &*client : nullptr)
+                         : auth::check_login(store_, user, pass);
+  auth_event_ = AuthEvent{acct.has_value(), acct ? acct->address : user};
   if (!acct) return {tagged(h, "NO", "[AUTHENTICATIONFAILED] Invalid credentials")};
   if (cfg_.slots && !(account_slot_ = cfg_.slots->acquire(acct->id)))
     return {tagged(h, "NO", "[LIMIT] Too many sessions for this account; close some and retry")};

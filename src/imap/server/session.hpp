@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "auth/login.hpp"
@@ -67,6 +68,13 @@ struct SeqEntry {
 class Session {
  public:
   Session(SessionConfig cfg, store::Store& store, std::string remote_ip);
+
+  // The outcome of the latest LOGIN/AUTHENTICATE, once (for brute-force accounting).
+  struct AuthEvent {
+    bool ok = false;
+    std::string user;
+  };
+  std::optional<AuthEvent> take_auth_event() { return std::exchange(auth_event_, std::nullopt); }
 
   std::string greeting() const;
   Output on_command(std::string_view framed);
@@ -160,6 +168,7 @@ class Session {
   FlagTable* flag_table_;
   store::Store& store_;
   std::string remote_ip_;
+  std::optional<AuthEvent> auth_event_;
   bool tls_ = false;
   bool compressed_ = false;
   std::int64_t account_id_ = 0;

@@ -1,4 +1,5 @@
-// DMARC aggregate report data in SQLite: results we will report, reports we received.
+// Report and security data in SQLite: DMARC results we will report, reports we received,
+// login bans.
 #include "base/strings.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -66,6 +67,32 @@ Result<std::vector<DmarcFeedback>> SqliteStore::dmarc_feedback_since(std::int64_
                                 q.text(7), q.text(8), q.text(9), q.text(10), q.int64(11), q.int64(12)});
   if (q.failed()) return err(q.error());
   return out;
+}
+
+Status SqliteStore::put_ban(const Ban& b) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(), "INSERT INTO bans(key, until, count, reason, created) VALUES(?, ?, ?, ?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET until = excluded.until, count = excluded.count, "
+                       "reason = excluded.reason, created = excluded.created");
+  u.bind(1, b.key).bind(2, b.until).bind(3, b.count).bind(4, b.reason).bind(5, b.created);
+  return u.done();
+}
+
+Result<std::vector<Ban>> SqliteStore::list_bans() {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(), "SELECT key, until, count, reason, created FROM bans ORDER BY until DESC");
+  std::vector<Ban> out;
+  while (q.step()) out.push_back(Ban{q.text(0), q.int64(1), q.int64(2), q.text(3), q.int64(4)});
+  if (q.failed()) return err(q.error());
+  return out;
+}
+
+Result<bool> SqliteStore::lift_ban(std::string_view key) {
+  std::lock_guard lock(mu_);
+  Stmt d(db_.handle(), "DELETE FROM bans WHERE key = ?");
+  d.bind(1, key);
+  if (auto s = d.done(); !s) return s.error();
+  return db_.changes() > 0;
 }
 
 }  // namespace sqlite

@@ -167,6 +167,14 @@ CREATE INDEX dmarc_feedback_received ON dmarc_feedback(received);
     R"sql(
 ALTER TABLE accounts ADD COLUMN password_breached INTEGER NOT NULL DEFAULT 0;
 )sql",
+    R"sql(
+CREATE TABLE bans(
+  key TEXT PRIMARY KEY,
+  until INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  created INTEGER NOT NULL);
+)sql",
 };
 
 std::int64_t unix_now() {

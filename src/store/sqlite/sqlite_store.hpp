@@ -71,6 +71,9 @@ class SqliteStore final : public Store {
   Result<std::vector<DmarcResult>> dmarc_results_before(std::int64_t period_start) override;
   Status delete_dmarc_results(std::int64_t period) override;
   Status add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) override;
+  Status put_ban(const Ban& b) override;
+  Result<std::vector<Ban>> list_bans() override;
+  Result<bool> lift_ban(std::string_view key) override;
   Result<std::vector<DmarcFeedback>> dmarc_feedback_since(std::int64_t since) override;
   Result<std::optional<StsRecord>> sts_policy(std::string_view domain) override;
   Status put_sts_policy(const StsRecord& policy) override;

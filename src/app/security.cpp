@@ -1,0 +1,45 @@
+// mailkeep security bans list|lift: the networks banned from logging in (auth/throttle.hpp).
+// A running server sees a lifted ban within seconds.
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "app/app.hpp"
+#include "auth/throttle.hpp"
+
+namespace mk::app {
+
+int cmd_bans(const std::string& config_path, const std::string& action, const std::string& key) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  if (action == "lift") {
+    // An address is lifted as the network it was banned under (an IPv6 address: its /64).
+    std::string k = key;
+    if (auto ip = IpAddr::parse(key)) k = auth::Throttle::network_key(*ip);
+    auto r = o.store->lift_ban(k);
+    if (!r) return fail(r.error());
+    if (!*r) return fail(err(fmt::format("{} is not banned (see: mailkeep security bans list)", k)), kExitUsage);
+    std::printf("ban of %s lifted\n", k.c_str());
+    return kExitOk;
+  }
+  auto bans = o.store->list_bans();
+  if (!bans) return fail(bans.error());
+  const std::int64_t now = std::time(nullptr);
+  std::size_t active = 0;
+  for (const auto& b : *bans) {
+    if (b.until <= now) continue;
+    ++active;
+    char until[32];
+    std::tm tm{};
+    const std::time_t t = b.until;
+    ::gmtime_r(&t, &tm);
+    std::strftime(until, sizeof until, "%Y-%m-%d %H:%M:%SZ", &tm);
+    std::printf("%-40s until %s  (ban #%lld: %s)\n", b.key.c_str(), until, static_cast<long long>(b.count),
+                b.reason.c_str());
+  }
+  if (active == 0) std::printf("no networks are banned\n");
+  return kExitOk;
+}
+
+}  // namespace mk::app

@@ -1,0 +1,98 @@
+"""Brute-force protection with real clients: a dictionary attack on SMTP submission from
+127.0.0.2 gets slower answers, then a ban (421 at once, on submission and IMAP alike) that
+survives a restart and is lifted with `mailkeep security bans lift`; the real user on
+127.0.0.1 logs in throughout, and an allow-listed network is never banned."""
+import imaplib
+import smtplib
+import socket
+import time
+import unittest
+
+import mkharness as mk
+
+
+class BruteForceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = mk.Server(extra_config={"security.login_failures_before_ban": "5",
+                                          "security.allow_networks": '["127.0.0.9"]'}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        mk.stop_all(cls.srv)
+
+    def smtp(self, source, password):
+        """True/False for the login, or the (code, text) with which the server refused us."""
+        try:
+            s = smtplib.SMTP_SSL("127.0.0.1", self.srv.submissions_port, context=mk.client_tls_context(),
+                                 timeout=30, source_address=(source, 0))
+        except smtplib.SMTPServerDisconnected as e:
+            return ("disconnected", str(e))
+        except (ConnectionResetError, ssl_errors()) as e:
+            return ("disconnected", str(e))
+        try:
+            # One AUTH PLAIN per call (smtplib's login() would try LOGIN after PLAIN failed).
+            s.ehlo()
+            s.user, s.password = "me@localhost", password
+            s.auth("PLAIN", s.auth_plain)
+            return True
+        except smtplib.SMTPAuthenticationError:
+            return False
+        except smtplib.SMTPServerDisconnected as e:
+            return ("disconnected", str(e))
+        finally:
+            s.close()
+
+    def plain_greeting(self, source):
+        with socket.create_connection(("127.0.0.1", self.srv.submission_port), timeout=10,
+                                      source_address=(source, 0)) as s:
+            return s.recv(512).decode()
+
+    def imap_greeting(self, source):
+        with socket.create_connection(("127.0.0.1", self.srv.imap_port), timeout=10, source_address=(source, 0)) as s:
+            return s.recv(512).decode()
+
+    def test_attack_is_slowed_then_banned(self):
+        self.assertTrue(self.smtp("127.0.0.1", mk.PASSWORD))
+        times = []
+        for i in range(4):
+            t = time.monotonic()
+            self.assertIs(self.smtp("127.0.0.2", "guess-%d-wrong" % i), False)
+            times.append(time.monotonic() - t)
+        self.assertGreater(times[3], times[0] + 0.4, times)  # the 4th answer waited 0.5 s
+        # The 5th failure bans the network: the reply to it is followed by 421 and a close.
+        self.assertIs(self.smtp("127.0.0.2", "guess-5-wrong"), False)
+        self.assertTrue(self.plain_greeting("127.0.0.2").startswith("421 4.7.0 "))
+        self.assertTrue(self.imap_greeting("127.0.0.2").startswith("* BYE Too many failed logins"))
+        # Even the right password does not get in from there now...
+        self.assertNotEqual(self.smtp("127.0.0.2", mk.PASSWORD), True)
+        # ...while the user elsewhere is not affected, nor an allow-listed network.
+        self.assertTrue(self.smtp("127.0.0.1", mk.PASSWORD))
+        for i in range(8):
+            self.assertIs(self.smtp("127.0.0.9", "wrong-%d" % i), False)
+        self.assertTrue(self.plain_greeting("127.0.0.9").startswith("220 "))
+        r = self.srv.cli("security", "bans", "list")
+        self.assertRegex(r.stdout, r"(?m)^127\.0\.0\.2 +until \S+ \S+ +\(ban #1: 5 failed logins in 900 s\)$")
+        self.assertNotIn("127.0.0.9", r.stdout)
+        # Bans survive a restart.
+        self.assertEqual(self.srv.stop(), 0)
+        self.srv.start()
+        self.assertTrue(self.plain_greeting("127.0.0.2").startswith("421 4.7.0 "))
+        r = self.srv.cli("security", "bans", "lift", "127.0.0.2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        deadline = time.time() + 10  # the server re-reads bans within seconds
+        while time.time() < deadline and not self.plain_greeting("127.0.0.2").startswith("220 "):
+            time.sleep(0.5)
+        self.assertTrue(self.smtp("127.0.0.2", mk.PASSWORD))
+        self.assertEqual(self.srv.cli("security", "bans", "lift", "127.0.0.2").returncode, 2)
+        self.assertIn("auth_failed", self.srv.stderr())
+        self.assertNotIn("guess-1-wrong", self.srv.stderr())  # passwords are never logged
+
+
+def ssl_errors():
+    import ssl
+    return ssl.SSLError
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -59,6 +59,8 @@ int cmd_breached_import(const std::string& config_path, const std::string& file)
 
 // security bans list|lift KEY (app/security.cpp)
 int cmd_bans(const std::string& config_path, const std::string& action, const std::string& key);
+// audit verify: the security log's hash chain
+int cmd_audit_verify(const std::string& config_path);
 
 // For admin commands: the store named by the config file, or the exit code to return.
 struct OpenedStore {

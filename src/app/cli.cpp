@@ -138,6 +138,12 @@ int main_cli(int argc, char** argv) {
   lift->add_option("NETWORK", ban_key, "an address or network as listed")->required();
   lift->callback([&] { result = cmd_bans(config, "lift", ban_key); });
 
+  auto* audit_cmd = app.add_subcommand("audit", "the security log");
+  audit_cmd->require_subcommand(1);
+  audit_cmd->add_subcommand("verify", "check that no security log record was changed or removed")->callback([&] {
+    result = cmd_audit_verify(config);
+  });
+
   CheckMessageOptions check;
   auto* cm = app.add_subcommand("check-message", "print the SPF, DKIM and DMARC verdicts for a message file");
   cm->add_option("FILE", check.file, "the message (RFC 5322, LF or CRLF line endings)")->required();

@@ -22,6 +22,7 @@
 #include "app/dmarc_reports.hpp"
 #include "app/pipeline.hpp"
 #include "dns/resolver.hpp"
+#include "audit/log.hpp"
 #include "auth/breached.hpp"
 #include "auth/login.hpp"
 #include "auth/throttle.hpp"
@@ -143,11 +144,18 @@ int run_server(const Config& cfg,
   tc.failures_before_ban = cfg.security.login_failures_before_ban;
   tc.ban = std::chrono::duration_cast<std::chrono::seconds>(cfg.security.ban_time).count();
   auth::Throttle throttle(tc, store.get());
+  auto audit_log = audit::Log::open(cfg.data_dir + "/security.log");
+  if (!audit_log) {
+    std::fprintf(stderr, "mailkeep: %s\n", audit_log.error().message.c_str());
+    return kExitRuntime;
+  }
   auth::LoginPolicy login;
   login.breached = &breached;
   login.throttle = &throttle;
+  login.audit = audit_log->get();
   login.block_breached = cfg.security.block_breached;
-  login.on_breached = [log](const std::string& address, bool blocked) {
+  login.on_breached = [log, a = audit_log->get()](const std::string& address, bool blocked) {
+    (void)a->append("password_breached", {{"user", address}, {"action", blocked ? "login refused" : "warned"}});
     log.warn("auth.breached_password", {{"user", address}, {"action", blocked ? "login refused" : "allowed (warn)"},
                                         {"hint", "the password is in a breach list: change it (mailkeep account passwd)"}});
   };

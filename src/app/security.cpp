@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "app/app.hpp"
+#include "audit/log.hpp"
 #include "auth/throttle.hpp"
 
 namespace mk::app {
@@ -21,6 +22,8 @@ int cmd_bans(const std::string& config_path, const std::string& action, const st
     if (!r) return fail(r.error());
     if (!*r) return fail(err(fmt::format("{} is not banned (see: mailkeep security bans list)", k)), kExitUsage);
     std::printf("ban of %s lifted\n", k.c_str());
+    if (auto a = audit::Log::open(o.config.data_dir + "/security.log"))
+      (void)(*a)->append("ban_lifted", {{"network", k}, {"by", "mailkeep security bans lift"}});
     return kExitOk;
   }
   auto bans = o.store->list_bans();
@@ -39,6 +42,19 @@ int cmd_bans(const std::string& config_path, const std::string& action, const st
                 b.reason.c_str());
   }
   if (active == 0) std::printf("no networks are banned\n");
+  return kExitOk;
+}
+
+int cmd_audit_verify(const std::string& config_path) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  const std::string path = o.config.data_dir + "/security.log";
+  const auto r = audit::verify(path);
+  if (!r.ok) {
+    std::fprintf(stderr, "mailkeep: %s\n", r.problem.c_str());
+    return kExitRuntime;
+  }
+  std::printf("%s: %llu records, chain intact\n", path.c_str(), static_cast<unsigned long long>(r.records));
   return kExitOk;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "audit/log.hpp"
 #include "auth/breached.hpp"
 #include "auth/throttle.hpp"
 #include "store/store.hpp"
@@ -25,6 +26,11 @@ struct LoginPolicy {
   // Brute-force protection: an account under attack refuses password logins from networks
   // that never used it (auth/throttle.hpp); the caller records the outcome.
   Throttle* throttle = nullptr;
+  // The security log (audit/log.hpp): logins, failures, bans, breached passwords.
+  audit::Log* audit = nullptr;
+  void record(std::string_view event, const audit::Fields& fields) const {
+    if (audit) (void)audit->append(event, fields);
+  }
 };
 
 // The account, if the credentials are right and it may log in. A correct password found in

@@ -122,6 +122,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   if (throttle && client && throttle->banned(*client, now_s())) {
     // A banned network: refused before TLS or a greeting (on 465 the socket just closes).
     log.info(svc + ".banned", {{"ip", conn->remote_ip}});
+    cfg_.login->record("connection_refused_banned", {{"service", svc}, {"ip", conn->remote_ip}});
     if (!implicit_tls) {
       conn->arm(cfg_.command_timeout);
       const std::string refusal =
@@ -177,6 +178,9 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       const auto verdict = throttle->failed(*client, session.auth_attempt_user(), now_s());
       log.info(svc + ".auth_failed", {{"ip", conn->remote_ip}, {"user", log_safe(session.auth_attempt_user(), 80)},
                                       {"delay_ms", verdict.delay.count()}, {"banned", verdict.banned}});
+      cfg_.login->record("login_failed", {{"service", svc}, {"ip", conn->remote_ip}, {"user", session.auth_attempt_user()}});
+      if (verdict.banned)
+        cfg_.login->record("ban", {{"network", auth::Throttle::network_key(*client)}, {"service", svc}});
       if (verdict.delay.count() > 0) {
         asio::steady_timer wait(co_await asio::this_coro::executor);
         wait.expires_after(verdict.delay);
@@ -194,6 +198,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       if (step.reply->code == 235 && session.identity()) {
         log.info(svc + ".auth", {{"user", session.identity()->address}, {"ip", conn->remote_ip}});
         if (throttle && client) throttle->succeeded(*client, session.identity()->address, now_s());
+        if (cfg_.login) cfg_.login->record("login", {{"service", svc}, {"ip", conn->remote_ip}, {"user", session.identity()->address}});
       }
       if (step.reply->code >= 400) {
         log.info(svc + ".reply", {{"code", step.reply->code},

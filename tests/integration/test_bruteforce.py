@@ -3,6 +3,7 @@
 survives a restart and is lifted with `mailkeep security bans lift`; the real user on
 127.0.0.1 logs in throughout, and an allow-listed network is never banned."""
 import imaplib
+import os
 import smtplib
 import socket
 import time
@@ -87,6 +88,24 @@ class BruteForceTest(unittest.TestCase):
         self.assertEqual(self.srv.cli("security", "bans", "lift", "127.0.0.2").returncode, 2)
         self.assertIn("auth_failed", self.srv.stderr())
         self.assertNotIn("guess-1-wrong", self.srv.stderr())  # passwords are never logged
+        # The security log has it all, hash-chained; an edited record is found.
+        r = self.srv.cli("audit", "verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"security\.log: \d+ records, chain intact")
+        path = os.path.join(self.srv.dir, "security.log")
+        with open(path) as f:
+            text = f.read()
+        for event in ('"event":"login_failed"', '"event":"ban"', '"event":"connection_refused_banned"',
+                      '"event":"ban_lifted"', '"event":"login"'):
+            self.assertIn(event, text)
+        self.assertNotIn("guess-", text)
+        with open(path, "w") as f:
+            f.write(text.replace('"ip":"127.0.0.2"', '"ip":"127.0.0.3"', 1))
+        r = self.srv.cli("audit", "verify")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("the record was changed", r.stderr)
+        with open(path, "w") as f:
+            f.write(text)
 
 
 def ssl_errors():

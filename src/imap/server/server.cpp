@@ -112,6 +112,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   if (throttle && client && throttle->banned(*client, now_s())) {
     // A banned network: a BYE before TLS on 143, nothing on 993.
     log.info("imap.banned", {{"ip", conn->remote_ip}});
+    cfg_.session.login->record("connection_refused_banned", {{"service", "imap"}, {"ip", conn->remote_ip}});
     if (!implicit_tls) {
       std::string bye = "* BYE Too many failed logins from your network; try again later\r\n";
       co_await goodbye(std::move(bye));
@@ -173,11 +174,15 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     if (auto auth_ev = session.take_auth_event(); auth_ev && throttle && client) {
       if (auth_ev->ok) {
         throttle->succeeded(*client, auth_ev->user, now_s());
+        cfg_.session.login->record("login", {{"service", "imap"}, {"ip", conn->remote_ip}, {"user", auth_ev->user}});
       } else {
         // A failed login: answered later and later; a network that keeps failing is banned.
         const auto verdict = throttle->failed(*client, auth_ev->user, now_s());
         log.info("imap.auth_failed", {{"ip", conn->remote_ip}, {"user", log_safe(auth_ev->user, 80)},
                                       {"delay_ms", verdict.delay.count()}, {"banned", verdict.banned}});
+        cfg_.session.login->record("login_failed", {{"service", "imap"}, {"ip", conn->remote_ip}, {"user", auth_ev->user}});
+        if (verdict.banned)
+          cfg_.session.login->record("ban", {{"network", auth::Throttle::network_key(*client)}, {"service", "imap"}});
         if (verdict.delay.count() > 0) {
           asio::steady_timer wait(co_await asio::this_coro::executor);
           wait.expires_after(verdict.delay);

@@ -133,6 +133,12 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
            c.security.allow_networks.push_back(*v);
          }
        }},
+      {"security.admin_address", string_key([](const std::string& v, Config& c, std::string& why) {
+         auto mb = message::parse_mailbox(v);
+         if (!v.empty() && (!mb || mb->domain.empty())) return why = "must be an email address (\"admin@example.org\")", false;
+         c.security.admin_address = v.empty() ? v : mb->canonical();
+         return true;
+       })},
       {"security.login_failures_before_ban", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
          auto v = n.value<std::int64_t>();
          if (!n.is_integer() || !v || *v < 3 || *v > 1000) return e.add(n.source(), fmt::format("{} must be 3 to 1000", key));

@@ -81,6 +81,8 @@ struct SecurityConfig {
   // A correct password found in the breached-password list (mailkeep breached import):
   // "block" refuses protocol logins until it is changed, "warn" only logs and flags it.
   bool block_breached = true;
+  // Where security alerts for the admin go (breached passwords, compromised accounts); empty: only the log.
+  std::string admin_address;
   // Brute-force protection of the login ports (auth/throttle.hpp).
   std::vector<std::string> allow_networks;  // never delayed or banned: your own networks
   int login_failures_before_ban = 10;        // per network (IPv6: /64) within 15 minutes

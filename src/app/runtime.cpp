@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "base/strings.hpp"
 #include "net/selfsigned.hpp"
 #include "imap/server/server.hpp"
+#include "app/alerts.hpp"
 #include "app/dmarc_reports.hpp"
 #include "app/pipeline.hpp"
 #include "dns/resolver.hpp"
@@ -154,10 +156,36 @@ int run_server(const Config& cfg,
   login.throttle = &throttle;
   login.audit = audit_log->get();
   login.block_breached = cfg.security.block_breached;
-  login.on_breached = [log, a = audit_log->get()](const std::string& address, bool blocked) {
+  // Security alerts by mail; remote recipients wake the queue runner once it exists (the
+  // runner itself lives with the io_context below: its timers must go before it).
+  std::function<void()> wake_runner;
+  Alerts alerts(*store, cfg.hostname, cfg.security.admin_address, [&wake_runner] {
+    if (wake_runner) wake_runner();
+  }, log.with({{"svc", "alerts"}}));
+  login.on_login = [&alerts, &store, log](const std::string& user, const std::string& ip, std::string_view service) {
+    auto addr = IpAddr::parse(ip);
+    const std::string network = addr ? auth::Throttle::network_key(*addr) : ip;
+    const std::int64_t now = std::time(nullptr);
+    auto seen = store->note_login(user, network, service, now);
+    if (!seen || !seen->new_network) return;
+    log.info("auth.new_network", {{"user", user}, {"ip", ip}, {"service", service}});
+    alerts.tell_user(user, "New sign-in to your mail account",
+                     fmt::format("Someone signed in to {} from {} ({}), a network this account had not used before.\n\n"
+                                 "If it was you, nothing needs to be done. If not, change your password now\n"
+                                 "(ask your mail administrator) and check your Sent folder.\n",
+                                 user, ip, service));
+  };
+  login.on_breached = [log, &alerts, a = audit_log->get()](const std::string& address, bool blocked, bool newly) {
     (void)a->append("password_breached", {{"user", address}, {"action", blocked ? "login refused" : "warned"}});
     log.warn("auth.breached_password", {{"user", address}, {"action", blocked ? "login refused" : "allowed (warn)"},
                                         {"hint", "the password is in a breach list: change it (mailkeep account passwd)"}});
+    if (!newly) return;
+    const std::string body = fmt::format(
+        "The password of {} appears in a list of passwords exposed in data breaches.\n"
+        "Attackers try such passwords first. {}\nChoose a new password that you use nowhere else.\n",
+        address, blocked ? "Logins with it are refused until it is changed." : "Please change it soon.");
+    alerts.tell_user(address, "Your mail password was found in a data breach", body);
+    alerts.tell_admin("Breached password: " + address, body);
   };
   if (!tls) {
     std::fprintf(stderr, "mailkeep: %s\n", tls.error().message.c_str());
@@ -207,8 +235,8 @@ int run_server(const Config& cfg,
   sc.pipeline = pipeline.get();
   // Forwarded mail (aliases to other domains) is queued by the MX too.
   std::unique_ptr<outbound::Runner> runner;
-  sc.on_queued = [&runner] {
-    if (runner) runner->wake();
+  sc.on_queued = [&wake_runner] {
+    if (wake_runner) wake_runner();
   };
   smtp::Server smtp_server(io, sc, *store, *tls, log.with({{"svc", "smtp"}}));
   auto endpoints = [](const std::vector<ListenAddr>& v) {
@@ -240,6 +268,7 @@ int run_server(const Config& cfg,
     rc.data_timeout = cfg.outbound.command_timeout * 2;
     rc.tls_report_interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.tls_report_interval);
     runner = std::make_unique<outbound::Runner>(io, rc, *store, *resolver, *client_tls, log.with({{"svc", "outbound"}}));
+    wake_runner = [r = runner.get()] { r->wake(); };
     if (!cfg.dns.dnssec) log.warn("dns.dnssec_off", {{"hint", "DANE needs DNSSEC; set dns.dnssec = true"}});
   }
   smtp::ServerConfig subc = sc;

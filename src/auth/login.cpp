@@ -23,12 +23,13 @@ std::optional<store::Account> check_login(store::Store& store, std::string_view 
   if (policy.breached) {
     auto index = policy.breached->current();
     if ((*acct)->password_breached || (index && index->contains_password(password))) {
-      if (!(*acct)->password_breached) {
+      const bool newly = !(*acct)->password_breached;
+      if (newly) {
         (void)store.set_password_breached((*acct)->address);
         (*acct)->password_breached = true;
       }
       if (breached) *breached = true;
-      if (policy.on_breached) policy.on_breached((*acct)->address, policy.block_breached);
+      if (policy.on_breached) policy.on_breached((*acct)->address, policy.block_breached, newly);
       if (policy.block_breached) return std::nullopt;
     }
   }

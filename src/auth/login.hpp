@@ -22,7 +22,8 @@ struct LoginPolicy {
   const BreachedList* breached = nullptr;  // the breached-password list, if any
   bool block_breached = true;  // security.breached_passwords: "block" (true) or "warn"
   // Told when a login used a breached password (for the security log and alerts).
-  std::function<void(const std::string& address, bool blocked)> on_breached;
+  // newly: the account was flagged just now (alert once, not at every refused attempt).
+  std::function<void(const std::string& address, bool blocked, bool newly)> on_breached;
   // Brute-force protection: an account under attack refuses password logins from networks
   // that never used it (auth/throttle.hpp); the caller records the outcome.
   Throttle* throttle = nullptr;
@@ -30,6 +31,12 @@ struct LoginPolicy {
   audit::Log* audit = nullptr;
   void record(std::string_view event, const audit::Fields& fields) const {
     if (audit) (void)audit->append(event, fields);
+  }
+  // Told of every successful login (login history, alerts about new networks).
+  std::function<void(const std::string& user, const std::string& ip, std::string_view service)> on_login;
+  void logged_in(std::string_view service, const std::string& ip, const std::string& user) const {
+    record("login", {{"service", std::string(service)}, {"ip", ip}, {"user", user}});
+    if (on_login) on_login(user, ip, service);
   }
 };
 

@@ -332,6 +332,13 @@ class Store {
   virtual Result<std::vector<DmarcResult>> dmarc_results_before(std::int64_t period_start) = 0;
   virtual Status delete_dmarc_results(std::int64_t period) = 0;
   virtual Status add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) = 0;
+  // Where an account logs in from: whether this network (and this account at all) is new.
+  struct LoginSeen {
+    bool new_network = false;
+    bool first_login = false;
+  };
+  virtual Result<LoginSeen> note_login(std::string_view address, std::string_view network, std::string_view service,
+                                       std::int64_t now) = 0;
   // Login bans: stored so they survive restarts; lift_ban forgets the network entirely.
   virtual Status put_ban(const Ban& b) = 0;
   virtual Result<std::vector<Ban>> list_bans() = 0;

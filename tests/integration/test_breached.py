@@ -61,6 +61,10 @@ class BreachedTest(unittest.TestCase):
         self.assertFalse(self.imap_login(mk.PASSWORD), "IMAP LOGIN still accepts a breached password")
         self.assertIn("auth.breached_password", self.srv.stderr())
         self.assertIn("password breached: change it", self.srv.cli("account", "list").stdout)
+        # The user is told once, however often the password is tried.
+        self.assertFalse(self.smtp_login(mk.PASSWORD))
+        alerts = [m for _, m in self.srv.messages() if b"Subject: Your mail password was found in a data breach" in m]
+        self.assertEqual(len(alerts), 1)
         # A new password (not in the list) lets the user in again.
         new = "a fresh passphrase nobody leaked"
         r = self.srv.cli("account", "passwd", "me@localhost", "--password-stdin", stdin=new + "\n")

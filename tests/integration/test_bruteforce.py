@@ -44,6 +44,9 @@ class BruteForceTest(unittest.TestCase):
         finally:
             s.close()
 
+    def new_signin_alerts(self):
+        return [m for _, m in self.srv.messages() if b"Subject: New sign-in to your mail account" in m]
+
     def plain_greeting(self, source):
         with socket.create_connection(("127.0.0.1", self.srv.submission_port), timeout=10,
                                       source_address=(source, 0)) as s:
@@ -86,6 +89,14 @@ class BruteForceTest(unittest.TestCase):
             time.sleep(0.5)
         self.assertTrue(self.smtp("127.0.0.2", mk.PASSWORD))
         self.assertEqual(self.srv.cli("security", "bans", "lift", "127.0.0.2").returncode, 2)
+        # A first login from that network: the user is told by mail (once).
+        self.assertTrue(self.smtp("127.0.0.2", mk.PASSWORD))
+        deadline = time.time() + 10
+        while time.time() < deadline and not self.new_signin_alerts():
+            time.sleep(0.2)
+        alerts = self.new_signin_alerts()
+        self.assertEqual(len(alerts), 1)
+        self.assertIn(b"from 127.0.0.2 (submission)", alerts[0])
         self.assertIn("auth_failed", self.srv.stderr())
         self.assertNotIn("guess-1-wrong", self.srv.stderr())  # passwords are never logged
         # The security log has it all, hash-chained; an edited record is found.

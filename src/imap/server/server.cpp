@@ -174,7 +174,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     if (auto auth_ev = session.take_auth_event(); auth_ev && throttle && client) {
       if (auth_ev->ok) {
         throttle->succeeded(*client, auth_ev->user, now_s());
-        cfg_.session.login->record("login", {{"service", "imap"}, {"ip", conn->remote_ip}, {"user", auth_ev->user}});
+        cfg_.session.login->logged_in("imap", conn->remote_ip, auth_ev->user);
       } else {
         // A failed login: answered later and later; a network that keeps failing is banned.
         const auto verdict = throttle->failed(*client, auth_ev->user, now_s());

@@ -95,5 +95,25 @@ Result<bool> SqliteStore::lift_ban(std::string_view key) {
   return db_.changes() > 0;
 }
 
+Result<Store::LoginSeen> SqliteStore::note_login(std::string_view address, std::string_view network,
+                                                 std::string_view service, std::int64_t now) {
+  std::lock_guard lock(mu_);
+  LoginSeen seen;
+  const std::string addr = to_lower(address);
+  {
+    Stmt q(db_.handle(), "SELECT count(*), sum(network = ?) FROM login_history WHERE address = ?");
+    q.bind(1, network).bind(2, addr);
+    if (!q.step()) return err(q.error());
+    seen.first_login = q.int64(0) == 0;
+    seen.new_network = !seen.first_login && q.int64(1) == 0;
+  }
+  Stmt u(db_.handle(), "INSERT INTO login_history(address, network, service, first_seen, last_seen, count) "
+                       "VALUES(?, ?, ?, ?, ?, 1) ON CONFLICT(address, network, service) DO UPDATE SET "
+                       "last_seen = excluded.last_seen, count = count + 1");
+  u.bind(1, addr).bind(2, network).bind(3, service).bind(4, now).bind(5, now);
+  if (auto s = u.done(); !s) return s.error();
+  return seen;
+}
+
 }  // namespace sqlite
 }  // namespace mk::store

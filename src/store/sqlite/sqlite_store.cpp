@@ -175,6 +175,16 @@ CREATE TABLE bans(
   reason TEXT NOT NULL,
   created INTEGER NOT NULL);
 )sql",
+    R"sql(
+CREATE TABLE login_history(
+  address TEXT NOT NULL,
+  network TEXT NOT NULL,
+  service TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY(address, network, service));
+)sql",
 };
 
 std::int64_t unix_now() {

@@ -71,6 +71,8 @@ class SqliteStore final : public Store {
   Result<std::vector<DmarcResult>> dmarc_results_before(std::int64_t period_start) override;
   Status delete_dmarc_results(std::int64_t period) override;
   Status add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) override;
+  Result<LoginSeen> note_login(std::string_view address, std::string_view network, std::string_view service,
+                               std::int64_t now) override;
   Status put_ban(const Ban& b) override;
   Result<std::vector<Ban>> list_bans() override;
   Result<bool> lift_ban(std::string_view key) override;

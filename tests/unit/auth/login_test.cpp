@@ -39,10 +39,10 @@ class LoginTest : public store::StoreTest {
 
 TEST_F(LoginTest, BreachedPasswordBlocksUntilChanged) {
   const BreachedList list(dir_ + "/breached.idx");
-  std::vector<std::pair<std::string, bool>> told;
+  std::vector<std::pair<std::string, bool>> told;  // address, newly flagged
   LoginPolicy policy;
   policy.breached = &list;
-  policy.on_breached = [&](const std::string& a, bool blocked) { told.emplace_back(a, blocked); };
+  policy.on_breached = [&](const std::string& a, bool, bool newly) { told.emplace_back(a, newly); };
   bool breached = true;
   ASSERT_TRUE(check_login(*store_, "alice@example.org", kPassword, policy, &breached));  // no list yet
   EXPECT_FALSE(breached);

@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "app/app.hpp"
+#include "auth/app_password.hpp"
 #include "auth/breached.hpp"
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
@@ -258,6 +260,72 @@ int cmd_breached_import(const std::string& config_path, const std::string& file)
               static_cast<unsigned long long>(st->entries), static_cast<unsigned long long>(st->lines),
               static_cast<long long>(ms), breached_index_path(o.config.data_dir).c_str(),
               static_cast<long long>(auth::BreachedList::kRecheckSeconds));
+  return kExitOk;
+}
+
+int cmd_app_password(const std::string& config_path, const std::string& action, const std::string& address,
+                     const std::string& name, const std::string& scopes) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  auto addr = canonical_address(address);
+  if (!addr) return fail(addr.error(), kExitUsage);
+  auto acct = o.store->find_account(*addr);
+  if (!acct) return fail(acct.error());
+  if (!*acct) return fail(err(fmt::format("no such account: {}", *addr)), kExitUsage);
+  const std::int64_t id = (*acct)->id;
+  if (action == "add") {
+    auto sc = auth::parse_scopes(scopes);
+    if (!sc) return fail(sc.error(), kExitUsage);
+    if (name.empty() || name.size() > 64) return fail(err("name the client in 1 to 64 characters (\"phone\")"), kExitUsage);
+    const std::string pw = auth::generate_password(auth::kAppPasswordLength);
+    store::AppPassword p;
+    p.account_id = id;
+    p.name = name;
+    p.hash = auth::app_password_hash(pw);
+    p.scopes = *sc;
+    p.created = std::int64_t(std::time(nullptr));
+    if (auto r = o.store->add_app_password(p); !r) return fail(r.error(), kExitUsage);
+    std::printf("app password \"%s\" for %s (%s): %s\n"
+                "It is shown only now: enter it in the mail client as the password.\n",
+                name.c_str(), addr->c_str(), sc->c_str(), pw.c_str());
+    return kExitOk;
+  }
+  if (action == "revoke") {
+    auto r = o.store->revoke_app_password(id, name);
+    if (!r) return fail(r.error());
+    if (!*r) return fail(err(fmt::format("{} has no app password named \"{}\"", *addr, name)), kExitUsage);
+    std::printf("app password \"%s\" of %s revoked\n", name.c_str(), addr->c_str());
+    return kExitOk;
+  }
+  auto list = o.store->app_passwords(id);
+  if (!list) return fail(list.error());
+  if ((*acct)->require_app_passwords) std::printf("%s logs in to IMAP and SMTP with app passwords only\n", addr->c_str());
+  for (const auto& p : *list) {
+    auto when = [](std::int64_t t) {
+      if (t == 0) return std::string("never");
+      char buf[32];
+      std::tm tm{};
+      const std::time_t tt = t;
+      ::gmtime_r(&tt, &tm);
+      std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+      return std::string(buf);
+    };
+    std::printf("%-20s %-16s created %s  last used %s%s\n", p.name.c_str(), p.scopes.c_str(), when(p.created).c_str(),
+                when(p.last_used).c_str(), p.last_ip.empty() ? "" : (" from " + p.last_ip).c_str());
+  }
+  if (list->empty()) std::printf("%s has no app passwords\n", addr->c_str());
+  return kExitOk;
+}
+
+int cmd_require_app_passwords(const std::string& config_path, const std::string& address, const std::string& on) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  if (on != "on" && on != "off") return fail(err("say on or off"), kExitUsage);
+  auto addr = canonical_address(address);
+  if (!addr) return fail(addr.error(), kExitUsage);
+  if (auto r = o.store->set_require_app_passwords(*addr, on == "on"); !r) return fail(r.error(), kExitUsage);
+  std::printf(on == "on" ? "%s: IMAP and SMTP logins now need an app password\n"
+                         : "%s: the account password works for IMAP and SMTP again\n", addr->c_str());
   return kExitOk;
 }
 

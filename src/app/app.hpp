@@ -53,6 +53,11 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
 // report dmarc [--days N] (app/report_cli.cpp)
 int cmd_report_dmarc(const std::string& config_path, int days);
 
+// account app-password add|list|revoke, account require-app-passwords ADDRESS on|off
+int cmd_app_password(const std::string& config_path, const std::string& action, const std::string& address,
+                     const std::string& name, const std::string& scopes);
+int cmd_require_app_passwords(const std::string& config_path, const std::string& address, const std::string& on);
+
 // breached import FILE (app/accounts.cpp): the breached-password list, into the data directory.
 std::string breached_index_path(const std::string& data_dir);
 int cmd_breached_import(const std::string& config_path, const std::string& file);

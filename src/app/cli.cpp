@@ -62,6 +62,27 @@ int main_cli(int argc, char** argv) {
   acc_rm->add_option("ADDRESS", address, "account address")->required();
   acc_rm->callback([&] { result = cmd_account(config, "remove", address, false); });
 
+  auto* app_pw = account->add_subcommand("app-password", "passwords for single mail clients (shown once, revocable)");
+  app_pw->require_subcommand(1);
+  std::string app_name, app_scopes = "imap,submission";
+  auto* ap_add = app_pw->add_subcommand("add", "make an app password for a client");
+  ap_add->add_option("ADDRESS", address, "account address")->required();
+  ap_add->add_option("NAME", app_name, "the client, e.g. phone or laptop")->required();
+  ap_add->add_option("--scope", app_scopes, "imap, submission or both (default imap,submission)");
+  ap_add->callback([&] { result = cmd_app_password(config, "add", address, app_name, app_scopes); });
+  auto* ap_list = app_pw->add_subcommand("list", "list an account's app passwords and their last use");
+  ap_list->add_option("ADDRESS", address, "account address")->required();
+  ap_list->callback([&] { result = cmd_app_password(config, "list", address, "", ""); });
+  auto* ap_rm = app_pw->add_subcommand("revoke", "revoke an app password");
+  ap_rm->add_option("ADDRESS", address, "account address")->required();
+  ap_rm->add_option("NAME", app_name, "its name")->required();
+  ap_rm->callback([&] { result = cmd_app_password(config, "revoke", address, app_name, ""); });
+  std::string on_off;
+  auto* req = account->add_subcommand("require-app-passwords", "accept only app passwords for IMAP and SMTP (on|off)");
+  req->add_option("ADDRESS", address, "account address")->required();
+  req->add_option("ON_OFF", on_off, "on or off")->required();
+  req->callback([&] { result = cmd_require_app_passwords(config, address, on_off); });
+
   auto* domain = app.add_subcommand("domain", "manage hosted domains");
   domain->require_subcommand(1);
   for (const char* action : {"add", "remove"}) {

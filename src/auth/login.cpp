@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "auth/app_password.hpp"
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
 #include "base/strings.hpp"
@@ -9,7 +10,8 @@
 namespace mk::auth {
 
 std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password,
-                                          const LoginPolicy& policy, bool* breached, const IpAddr* client) {
+                                          const LoginPolicy& policy, bool* breached, const IpAddr* client,
+                                          std::string_view service) {
   if (breached) *breached = false;
   auto acct = store.find_account(to_lower(user));
   static const std::string kDummy = *hash_password("mailkeep-timing-equaliser");
@@ -18,7 +20,18 @@ std::optional<store::Account> check_login(store::Store& store, std::string_view 
   const bool locked = policy.throttle && client &&
                       policy.throttle->account_locked(user, *client, std::int64_t(std::time(nullptr)));
   const bool ok = verify_password(known ? (*acct)->password_hash : kDummy, password);
-  if (!known || !ok || locked || (*acct)->disabled) return std::nullopt;
+  // App passwords: checked after the argon2id run either way, so timing says nothing.
+  std::optional<store::AppPassword> app;
+  if (known && !service.empty()) {
+    auto list = store.app_passwords((*acct)->id);
+    if (list) app = match_app_password(*list, password, service);
+  }
+  if (!known || locked || (*acct)->disabled) return std::nullopt;
+  if (app) {
+    (void)store.app_password_used(app->id, std::int64_t(std::time(nullptr)), client ? client->to_string() : "");
+    return **acct;
+  }
+  if (!ok || (*acct)->require_app_passwords) return std::nullopt;
   // A password that was not in the list when it was set may be in a newer breach.
   if (policy.breached) {
     auto index = policy.breached->current();

@@ -44,8 +44,10 @@ struct LoginPolicy {
 // the breached-password list marks the account (store::Account::password_breached) and,
 // with block_breached, fails the login until the password is changed; *breached tells the
 // caller so it can log and warn.
+// `service` ("imap", "submission"): an app password of the account in that scope also logs
+// in (and is the only way when the account requires app passwords).
 std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password,
                                           const LoginPolicy& policy = {}, bool* breached = nullptr,
-                                          const IpAddr* client = nullptr);
+                                          const IpAddr* client = nullptr, std::string_view service = {});
 
 }  // namespace mk::auth

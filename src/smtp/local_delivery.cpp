@@ -83,15 +83,17 @@ RcptVerdict LocalRecipients::resolve(const message::Mailbox& rcpt) {
 }
 
 std::optional<AuthIdentity> StoreSubmissionPolicy::authenticate(std::string_view user, std::string_view password) {
-  auto a = login_ ? auth::check_login(store_, user, password, *login_, nullptr, client_ ? &*client_ : nullptr)
-                  : auth::check_login(store_, user, password);
+  auto a = login_ ? auth::check_login(store_, user, password, *login_, nullptr, client_ ? &*client_ : nullptr,
+                                      "submission")
+                  : auth::check_login(store_, user, password, {}, nullptr, nullptr, "submission");
   if (!a) return std::nullopt;
   return AuthIdentity{a->id, a->address};
 }
 
 std::optional<std::pair<AuthIdentity, std::string>> StoreSubmissionPolicy::scram_account(std::string_view user) {
   auto a = store_.find_account(to_lower(user));
-  if (!a || !*a || (*a)->disabled || (*a)->scram.empty()) return std::nullopt;
+  // SCRAM works only with the account password: not when the account requires app passwords.
+  if (!a || !*a || (*a)->disabled || (*a)->scram.empty() || (*a)->require_app_passwords) return std::nullopt;
   // SCRAM never shows us the password, but an account flagged at an earlier login stays shut.
   if ((*a)->password_breached && login_ && login_->block_breached) return std::nullopt;
   // Locked under attack: SCRAM then fails exactly as for an unknown user.

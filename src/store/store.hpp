@@ -33,6 +33,7 @@ struct Account {
   std::int64_t created = 0;  // unix seconds
   std::string scram;         // SCRAM-SHA-256 verifier (auth/scram.hpp), empty until derived
   bool password_breached = false;  // found in the breached-password list at a login; cleared by a new password
+  bool require_app_passwords = false;  // protocol logins only with app passwords
 
   // Whether storing `more` bytes would exceed the quota (soft: checked before, not after).
   bool over_quota(std::uint64_t more = 0) const {
@@ -198,6 +199,18 @@ struct DmarcFeedback {
   std::int64_t received = 0;
 };
 
+// A password for one mail client (auth/app_password.hpp), stored as a SHA-256: it is random
+// and long, so a fast hash is enough and logins stay cheap.
+struct AppPassword {
+  std::int64_t id = 0;
+  std::int64_t account_id = 0;
+  std::string name;    // the client, as the user named it
+  std::string hash;    // hex SHA-256
+  std::string scopes;  // "imap,submission"
+  std::int64_t created = 0, last_used = 0;
+  std::string last_ip;
+};
+
 // A network banned from logging in (auth/throttle.hpp). Rows stay after `until` so that the
 // next ban of the same network lasts longer (`count`).
 struct Ban {
@@ -269,6 +282,12 @@ class Store {
   virtual Status set_scram(std::string_view address, std::string_view scram) = 0;
   // Marks the account's current password as breached (set_password clears the mark).
   virtual Status set_password_breached(std::string_view address) = 0;
+  virtual Status set_require_app_passwords(std::string_view address, bool on) = 0;
+  // App passwords; names are unique per account.
+  virtual Status add_app_password(const AppPassword& p) = 0;
+  virtual Result<std::vector<AppPassword>> app_passwords(std::int64_t account_id) = 0;
+  virtual Result<bool> revoke_app_password(std::int64_t account_id, std::string_view name) = 0;
+  virtual Status app_password_used(std::int64_t id, std::int64_t now, std::string_view ip) = 0;
   // Storage quota in bytes; 0 means unlimited.
   virtual Status set_quota(std::string_view address, std::uint64_t bytes) = 0;
   // Removes the account, its mailboxes and its messages (files included).

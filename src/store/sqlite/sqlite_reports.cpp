@@ -1,5 +1,7 @@
 // Report and security data in SQLite: DMARC results we will report, reports we received,
 // login bans.
+#include <fmt/format.h>
+
 #include "base/strings.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -113,6 +115,51 @@ Result<Store::LoginSeen> SqliteStore::note_login(std::string_view address, std::
   u.bind(1, addr).bind(2, network).bind(3, service).bind(4, now).bind(5, now);
   if (auto s = u.done(); !s) return s.error();
   return seen;
+}
+
+Status SqliteStore::set_require_app_passwords(std::string_view address, bool on) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "UPDATE accounts SET require_app_passwords = ? WHERE address = ?");
+  s.bind(1, std::int64_t(on)).bind(2, to_lower(address));
+  if (auto st = s.done(); !st) return st;
+  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  return {};
+}
+
+Status SqliteStore::add_app_password(const AppPassword& p) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "INSERT INTO app_passwords(account_id, name, hash, scopes, created) VALUES(?, ?, ?, ?, ?)");
+  s.bind(1, p.account_id).bind(2, p.name).bind(3, p.hash).bind(4, p.scopes).bind(5, p.created);
+  if (s.step(), s.rc() == SQLITE_CONSTRAINT) return err(fmt::format("an app password named \"{}\" exists already", p.name));
+  if (s.failed()) return err(s.error());
+  return {};
+}
+
+Result<std::vector<AppPassword>> SqliteStore::app_passwords(std::int64_t account_id) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(), "SELECT id, account_id, name, hash, scopes, created, last_used, last_ip FROM app_passwords "
+                       "WHERE account_id = ? ORDER BY name");
+  q.bind(1, account_id);
+  std::vector<AppPassword> out;
+  while (q.step())
+    out.push_back(AppPassword{q.int64(0), q.int64(1), q.text(2), q.text(3), q.text(4), q.int64(5), q.int64(6), q.text(7)});
+  if (q.failed()) return err(q.error());
+  return out;
+}
+
+Result<bool> SqliteStore::revoke_app_password(std::int64_t account_id, std::string_view name) {
+  std::lock_guard lock(mu_);
+  Stmt d(db_.handle(), "DELETE FROM app_passwords WHERE account_id = ? AND name = ?");
+  d.bind(1, account_id).bind(2, name);
+  if (auto s = d.done(); !s) return s.error();
+  return db_.changes() > 0;
+}
+
+Status SqliteStore::app_password_used(std::int64_t id, std::int64_t now, std::string_view ip) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(), "UPDATE app_passwords SET last_used = ?, last_ip = ? WHERE id = ?");
+  u.bind(1, now).bind(2, ip).bind(3, id);
+  return u.done();
 }
 
 }  // namespace sqlite

@@ -185,6 +185,19 @@ CREATE TABLE login_history(
   count INTEGER NOT NULL,
   PRIMARY KEY(address, network, service));
 )sql",
+    R"sql(
+ALTER TABLE accounts ADD COLUMN require_app_passwords INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE app_passwords(
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  last_used INTEGER NOT NULL DEFAULT 0,
+  last_ip TEXT NOT NULL DEFAULT '',
+  UNIQUE(account_id, name));
+)sql",
 };
 
 std::int64_t unix_now() {
@@ -204,11 +217,12 @@ Account read_account(Stmt& s) {
   a.created = s.int64(6);
   a.scram = s.text(7);
   a.password_breached = s.int64(8) != 0;
+  a.require_app_passwords = s.int64(9) != 0;
   return a;
 }
 
 constexpr const char* kAccountCols =
-    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram, password_breached";
+    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram, password_breached, require_app_passwords";
 
 }  // namespace
 

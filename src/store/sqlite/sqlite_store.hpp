@@ -33,6 +33,11 @@ class SqliteStore final : public Store {
   Status set_password(std::string_view address, std::string_view hash) override;
   Status set_scram(std::string_view address, std::string_view scram) override;
   Status set_password_breached(std::string_view address) override;
+  Status set_require_app_passwords(std::string_view address, bool on) override;
+  Status add_app_password(const AppPassword& p) override;
+  Result<std::vector<AppPassword>> app_passwords(std::int64_t account_id) override;
+  Result<bool> revoke_app_password(std::int64_t account_id, std::string_view name) override;
+  Status app_password_used(std::int64_t id, std::int64_t now, std::string_view ip) override;
   Status set_quota(std::string_view address, std::uint64_t bytes) override;
   Status remove_account(std::string_view address) override;
 

@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "auth/app_password.hpp"
 #include "auth/login.hpp"
 #include "auth/password.hpp"
 #include "unit/store/store_fixture.hpp"
@@ -76,6 +77,26 @@ TEST_F(LoginTest, WarnModeLogsInAndFlags) {
   EXPECT_TRUE(check_login(*store_, "ALICE@example.org", kPassword, policy, &breached));
   EXPECT_TRUE(breached);
   EXPECT_TRUE((*store_->find_account("alice@example.org"))->password_breached);
+}
+
+TEST_F(LoginTest, AppPasswordsByScopeAndRequired) {
+  const auto id = (*store_->find_account("alice@example.org"))->id;
+  store::AppPassword p;
+  p.account_id = id;
+  p.name = "phone";
+  p.hash = app_password_hash("phone-secret-1234567");
+  p.scopes = *parse_scopes("submission");
+  ASSERT_TRUE(store_->add_app_password(p).ok());
+  const LoginPolicy none;
+  EXPECT_TRUE(check_login(*store_, "alice@example.org", "phone-secret-1234567", none, nullptr, nullptr, "submission"));
+  EXPECT_FALSE(check_login(*store_, "alice@example.org", "phone-secret-1234567", none, nullptr, nullptr, "imap"));
+  EXPECT_FALSE(check_login(*store_, "alice@example.org", "phone-secret-1234567"));  // no service: no app passwords
+  EXPECT_NE((*store_->app_passwords(id))[0].last_used, 0);
+  ASSERT_TRUE(store_->set_require_app_passwords("alice@example.org", true).ok());
+  EXPECT_FALSE(check_login(*store_, "alice@example.org", kPassword, none, nullptr, nullptr, "imap"));
+  EXPECT_TRUE(check_login(*store_, "alice@example.org", "phone-secret-1234567", none, nullptr, nullptr, "submission"));
+  EXPECT_FALSE(parse_scopes("imap,pop3").ok());
+  EXPECT_EQ(*parse_scopes(" submission , imap,imap"), "imap,submission");
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ packages=(
   # real peers for the integration tests
   swaks libnet-ssleay-perl python3 openssl testssl.sh isync offlineimap3 mutt tmux msmtp
   python3-dkim python3-nacl opendkim opendkim-tools python3-dnslib python3-aiosmtpd dns-root-data postfix
-  nsd ldnsutils python3-spf python3-yaml
+  nsd ldnsutils python3-spf python3-yaml oathtool
 )
 if [ "${1:-}" = "--bench" ]; then
   # Dovecot is only a benchmark peer: installed unconfigured and never started as a system

@@ -13,6 +13,7 @@
 #include "auth/breached.hpp"
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
+#include "auth/totp.hpp"
 #include "base/strings.hpp"
 #include "base/units.hpp"
 #include "message/address.hpp"
@@ -326,6 +327,37 @@ int cmd_require_app_passwords(const std::string& config_path, const std::string&
   if (auto r = o.store->set_require_app_passwords(*addr, on == "on"); !r) return fail(r.error(), kExitUsage);
   std::printf(on == "on" ? "%s: IMAP and SMTP logins now need an app password\n"
                          : "%s: the account password works for IMAP and SMTP again\n", addr->c_str());
+  return kExitOk;
+}
+
+int cmd_totp(const std::string& config_path, const std::string& action, const std::string& address,
+             const std::string& code) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  auto addr = canonical_address(address);
+  if (!addr) return fail(addr.error(), kExitUsage);
+  auto acct = o.store->find_account(*addr);
+  if (!acct) return fail(acct.error());
+  if (!*acct) return fail(err(fmt::format("no such account: {}", *addr)), kExitUsage);
+  if (action == "enable") {
+    const std::string secret = auth::new_totp_secret();
+    if (auto r = o.store->set_totp(*addr, secret); !r) return fail(r.error());
+    std::printf("TOTP enabled for %s. Add it to an authenticator app (the secret is shown only now):\n"
+                "  secret: %s\n  %s\n",
+                addr->c_str(), secret.c_str(), auth::totp_uri("mailkeep " + o.config.hostname, *addr, secret).c_str());
+    return kExitOk;
+  }
+  if (action == "disable") {
+    if (auto r = o.store->set_totp(*addr, ""); !r) return fail(r.error());
+    std::printf("TOTP disabled for %s\n", addr->c_str());
+    return kExitOk;
+  }
+  // check: what the admin and web login will do with the code.
+  if ((*acct)->totp_secret.empty()) return fail(err(fmt::format("{} has no TOTP; enable it first", *addr)), kExitUsage);
+  auto step = auth::totp_verify((*acct)->totp_secret, code, std::int64_t(std::time(nullptr)), (*acct)->totp_last_step);
+  if (!step) return fail(err("code refused (wrong, expired or already used)"));
+  if (auto r = o.store->totp_used(*addr, *step); !r) return fail(r.error());
+  std::printf("code accepted\n");
   return kExitOk;
 }
 

@@ -58,6 +58,10 @@ int cmd_app_password(const std::string& config_path, const std::string& action, 
                      const std::string& name, const std::string& scopes);
 int cmd_require_app_passwords(const std::string& config_path, const std::string& address, const std::string& on);
 
+// account totp enable|disable|check ADDRESS [CODE]
+int cmd_totp(const std::string& config_path, const std::string& action, const std::string& address,
+             const std::string& code);
+
 // breached import FILE (app/accounts.cpp): the breached-password list, into the data directory.
 std::string breached_index_path(const std::string& data_dir);
 int cmd_breached_import(const std::string& config_path, const std::string& file);

@@ -83,6 +83,19 @@ int main_cli(int argc, char** argv) {
   req->add_option("ON_OFF", on_off, "on or off")->required();
   req->callback([&] { result = cmd_require_app_passwords(config, address, on_off); });
 
+  auto* totp = account->add_subcommand("totp", "the second factor (RFC 6238) of the admin and web login");
+  totp->require_subcommand(1);
+  std::string totp_code;
+  for (const char* action : {"enable", "disable", "check"}) {
+    const std::string a = action;
+    auto* c = totp->add_subcommand(action, a == "enable" ? "make a new TOTP secret (shown once) for an account"
+                                           : a == "disable" ? "turn TOTP off for an account"
+                                                            : "check a code as the login will");
+    c->add_option("ADDRESS", address, "account address")->required();
+    if (a == "check") c->add_option("CODE", totp_code, "the 6-digit code")->required();
+    c->callback([&, action] { result = cmd_totp(config, action, address, totp_code); });
+  }
+
   auto* domain = app.add_subcommand("domain", "manage hosted domains");
   domain->require_subcommand(1);
   for (const char* action : {"add", "remove"}) {

@@ -34,6 +34,8 @@ struct Account {
   std::string scram;         // SCRAM-SHA-256 verifier (auth/scram.hpp), empty until derived
   bool password_breached = false;  // found in the breached-password list at a login; cleared by a new password
   bool require_app_passwords = false;  // protocol logins only with app passwords
+  std::string totp_secret;             // base32; empty: no second factor (auth/totp.hpp)
+  std::int64_t totp_last_step = 0;     // the last TOTP step used (no replays)
 
   // Whether storing `more` bytes would exceed the quota (soft: checked before, not after).
   bool over_quota(std::uint64_t more = 0) const {
@@ -283,6 +285,9 @@ class Store {
   // Marks the account's current password as breached (set_password clears the mark).
   virtual Status set_password_breached(std::string_view address) = 0;
   virtual Status set_require_app_passwords(std::string_view address, bool on) = 0;
+  // TOTP: the secret ("" turns it off) and the step of the last code accepted.
+  virtual Status set_totp(std::string_view address, std::string_view secret) = 0;
+  virtual Status totp_used(std::string_view address, std::int64_t step) = 0;
   // App passwords; names are unique per account.
   virtual Status add_app_password(const AppPassword& p) = 0;
   virtual Result<std::vector<AppPassword>> app_passwords(std::int64_t account_id) = 0;

@@ -162,5 +162,21 @@ Status SqliteStore::app_password_used(std::int64_t id, std::int64_t now, std::st
   return u.done();
 }
 
+Status SqliteStore::set_totp(std::string_view address, std::string_view secret) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE address = ?");
+  s.bind(1, secret).bind(2, to_lower(address));
+  if (auto st = s.done(); !st) return st;
+  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  return {};
+}
+
+Status SqliteStore::totp_used(std::string_view address, std::int64_t step) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "UPDATE accounts SET totp_last_step = ? WHERE address = ? AND totp_last_step < ?");
+  s.bind(1, step).bind(2, to_lower(address)).bind(3, step);
+  return s.done();
+}
+
 }  // namespace sqlite
 }  // namespace mk::store

@@ -198,6 +198,10 @@ CREATE TABLE app_passwords(
   last_ip TEXT NOT NULL DEFAULT '',
   UNIQUE(account_id, name));
 )sql",
+    R"sql(
+ALTER TABLE accounts ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 std::int64_t unix_now() {
@@ -218,11 +222,13 @@ Account read_account(Stmt& s) {
   a.scram = s.text(7);
   a.password_breached = s.int64(8) != 0;
   a.require_app_passwords = s.int64(9) != 0;
+  a.totp_secret = s.text(10);
+  a.totp_last_step = s.int64(11);
   return a;
 }
 
 constexpr const char* kAccountCols =
-    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram, password_breached, require_app_passwords";
+    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram, password_breached, require_app_passwords, totp_secret, totp_last_step";
 
 }  // namespace
 

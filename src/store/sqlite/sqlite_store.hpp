@@ -34,6 +34,8 @@ class SqliteStore final : public Store {
   Status set_scram(std::string_view address, std::string_view scram) override;
   Status set_password_breached(std::string_view address) override;
   Status set_require_app_passwords(std::string_view address, bool on) override;
+  Status set_totp(std::string_view address, std::string_view secret) override;
+  Status totp_used(std::string_view address, std::int64_t step) override;
   Status add_app_password(const AppPassword& p) override;
   Result<std::vector<AppPassword>> app_passwords(std::int64_t account_id) override;
   Result<bool> revoke_app_password(std::int64_t account_id, std::string_view name) override;

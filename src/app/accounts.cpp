@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include "app/app.hpp"
+#include "app/containment.hpp"
+#include "audit/log.hpp"
 #include "auth/app_password.hpp"
 #include "auth/breached.hpp"
 #include "auth/password.hpp"
@@ -132,9 +134,10 @@ int cmd_account(const std::string& config_path, const std::string& action,
     auto l = s.list_accounts();
     if (!l) return fail(l.error());
     for (const auto& a : *l)
-      std::printf("%s\t%llu bytes%s%s%s\n", a.address.c_str(), static_cast<unsigned long long>(a.used_bytes),
+      std::printf("%s\t%llu bytes%s%s%s%s\n", a.address.c_str(), static_cast<unsigned long long>(a.used_bytes),
                   a.quota_bytes ? fmt::format(" of {}", a.quota_bytes).c_str() : "",
-                  a.disabled ? "\tdisabled" : "", a.password_breached ? "\tpassword breached: change it" : "");
+                  a.disabled ? "\tdisabled" : "", a.password_breached ? "\tpassword breached: change it" : "",
+                  a.outbound_hold.empty() ? "" : ("\toutbound held: " + a.outbound_hold).c_str());
     return kExitOk;
   }
   auto addr = canonical_address(address);
@@ -358,6 +361,27 @@ int cmd_totp(const std::string& config_path, const std::string& action, const st
   if (!step) return fail(err("code refused (wrong, expired or already used)"));
   if (auto r = o.store->totp_used(*addr, *step); !r) return fail(r.error());
   std::printf("code accepted\n");
+  return kExitOk;
+}
+
+int cmd_release(const std::string& config_path, const std::string& address, bool drop) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  auto addr = canonical_address(address);
+  if (!addr) return fail(addr.error(), kExitUsage);
+  auto acct = o.store->find_account(*addr);
+  if (!acct) return fail(acct.error());
+  if (!*acct) return fail(err(fmt::format("no such account: {}", *addr)), kExitUsage);
+  const std::string was = (*acct)->outbound_hold;
+  const std::size_t n =
+      hold_queued_mail(*o.store, (*acct)->id, drop ? store::QueueAction::drop : store::QueueAction::release);
+  if (auto r = o.store->set_outbound_hold((*acct)->id, ""); !r) return fail(r.error());
+  if (auto a = audit::Log::open(o.config.data_dir + "/security.log"))
+    (void)(*a)->append(drop ? "outbound_dropped" : "outbound_released",
+                       {{"user", *addr}, {"messages", std::to_string(n)}, {"was", was}});
+  if (drop) std::printf("%s may send again; %zu held message(s) discarded\n", addr->c_str(), n);
+  else std::printf("%s may send again; %zu held message(s) released to the queue\n", addr->c_str(), n);
+  if (was.empty()) std::printf("(it was not held)\n");
   return kExitOk;
 }
 

@@ -62,6 +62,9 @@ int cmd_require_app_passwords(const std::string& config_path, const std::string&
 int cmd_totp(const std::string& config_path, const std::string& action, const std::string& address,
              const std::string& code);
 
+// account release|drop-held ADDRESS: end a containment hold (app/containment.hpp)
+int cmd_release(const std::string& config_path, const std::string& address, bool drop);
+
 // breached import FILE (app/accounts.cpp): the breached-password list, into the data directory.
 std::string breached_index_path(const std::string& data_dir);
 int cmd_breached_import(const std::string& config_path, const std::string& file);

@@ -96,6 +96,14 @@ int main_cli(int argc, char** argv) {
     c->callback([&, action] { result = cmd_totp(config, action, address, totp_code); });
   }
 
+  for (const char* action : {"release", "drop-held"}) {
+    const bool drop = std::string(action) == "drop-held";
+    auto* c = account->add_subcommand(action, drop ? "discard an account's held outbound mail and let it send again"
+                                                   : "let a held account send again; its held mail goes out");
+    c->add_option("ADDRESS", address, "account address")->required();
+    c->callback([&, drop] { result = cmd_release(config, address, drop); });
+  }
+
   auto* domain = app.add_subcommand("domain", "manage hosted domains");
   domain->require_subcommand(1);
   for (const char* action : {"add", "remove"}) {

@@ -21,6 +21,7 @@
 #include "net/selfsigned.hpp"
 #include "imap/server/server.hpp"
 #include "app/alerts.hpp"
+#include "app/containment.hpp"
 #include "app/dmarc_reports.hpp"
 #include "app/pipeline.hpp"
 #include "dns/resolver.hpp"
@@ -198,6 +199,11 @@ int run_server(const Config& cfg,
   smtp::ServerConfig sc;
   sc.srs = &srs;
   sc.login = &login;
+  guard::Limits limits;
+  limits.messages_per_hour = cfg.security.max_messages_per_hour;
+  limits.recipients_per_day = cfg.security.max_recipients_per_day;
+  limits.new_recipients_per_hour = cfg.security.max_new_recipients_per_hour;
+  Containment containment(limits, *store, alerts, audit_log->get(), log.with({{"svc", "guard"}}));
   sc.session.hostname = cfg.hostname;
   sc.session.max_message_size = cfg.smtp.max_message_size;
   sc.session.max_recipients = cfg.smtp.max_recipients;
@@ -273,6 +279,7 @@ int run_server(const Config& cfg,
   }
   smtp::ServerConfig subc = sc;
   subc.pipeline = nullptr;
+  subc.guard = &containment;
   subc.on_queued = nullptr;
   subc.name = "submission";
   subc.session.submission = true;

@@ -120,6 +120,11 @@ bool StoreSubmissionPolicy::may_send_as(const AuthIdentity& who, const std::stri
   return false;
 }
 
+std::string StoreSubmissionPolicy::outbound_hold(const AuthIdentity& who) {
+  auto a = store_.find_account(who.address);
+  return a && *a ? (*a)->outbound_hold : std::string();
+}
+
 store::NewMessage to_new_message(const Transaction& txn) {
   store::NewMessage m;
   m.data = std::make_shared<const std::string>(txn.message);

@@ -49,6 +49,7 @@ class StoreSubmissionPolicy final : public SubmissionPolicy {
   std::optional<AuthIdentity> authenticate(std::string_view user, std::string_view password) override;
   std::optional<std::pair<AuthIdentity, std::string>> scram_account(std::string_view user) override;
   bool may_send_as(const AuthIdentity& who, const std::string& address) override;
+  std::string outbound_hold(const AuthIdentity& who) override;
 
  private:
   store::Store& store_;

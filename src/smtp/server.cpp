@@ -241,6 +241,17 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         apply(txn, decision);
       }
       auto msg = to_new_message(txn);
+      if (cfg_.session.submission && cfg_.guard) {
+        std::vector<std::string> remote;
+        for (const auto& r : msg.outbound) remote.push_back(r.rcpt);
+        const std::string account = session.identity() ? session.identity()->address : std::string();
+        if (auto refusal = cfg_.guard->check(txn, account, remote, conn->remote_ip)) {
+          log.warn(svc + ".contained", {{"id", txn.id}, {"user", session.identity() ? session.identity()->address : ""},
+                                        {"reply", refusal->lines.empty() ? "" : refusal->lines[0]}});
+          step = session.on_rejected(*refusal);
+          continue;
+        }
+      }
       if (decision.junk)
         for (auto& d : msg.deliveries) d.mailbox = "Junk";
       if (!cfg_.session.submission && !msg.outbound.empty() && cfg_.srs && !msg.mail_from.empty()) {

@@ -41,6 +41,14 @@ struct PipelineDecision {
   std::vector<log::Field> log;  // what to record in the delivery log line
 };
 
+// Containment of submitted mail (guard/): may refuse a message (and hold the account).
+class SubmissionGuard {
+ public:
+  virtual ~SubmissionGuard() = default;
+  virtual std::optional<Reply> check(const Transaction& txn, const std::string& account,
+                                     const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) = 0;
+};
+
 class Pipeline {
  public:
   virtual ~Pipeline() = default;
@@ -65,6 +73,7 @@ struct ServerConfig {
   const srs::Srs* srs = nullptr;
   // Submission logins: the breached-password list and what to do about it.
   const auth::LoginPolicy* login = nullptr;
+  SubmissionGuard* guard = nullptr;  // submission only
   std::size_t max_connections = 1000;
   std::size_t max_connections_per_ip = 20;
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};

@@ -198,6 +198,10 @@ Step Session::mail(std::string_view arg) {
       return error(553, "5.7.1", fmt::format("Sender address rejected: not owned by {}",
                                              log_safe(identity_->address, 80)));
     }
+    // A contained account: refused, with a temporary code so clients keep the mail.
+    if (const std::string why = policy_->outbound_hold(*identity_); !why.empty())
+      return error(451, "4.7.1", fmt::format("Sending from {} is suspended pending review ({}); your administrator "
+                                             "can release it", log_safe(identity_->address, 80), log_safe(why, 120)));
   }
   if (mp.requiretls && !tls_) {
     // RFC 8689 §4.1: REQUIRETLS is only valid over TLS.

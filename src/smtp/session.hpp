@@ -88,6 +88,8 @@ class SubmissionPolicy {
   virtual std::optional<std::pair<AuthIdentity, std::string>> scram_account(std::string_view user) = 0;
   // Whether the account may use this address (canonical) as envelope sender or in From:.
   virtual bool may_send_as(const AuthIdentity& who, const std::string& address) = 0;
+  // Why the account may not send now (its outbound mail is held, guard/); empty if it may.
+  virtual std::string outbound_hold(const AuthIdentity& who) { return {}; }
 };
 
 // RcptVerdict target of a recipient in a domain we do not host (submission only).

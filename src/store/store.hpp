@@ -36,6 +36,7 @@ struct Account {
   bool require_app_passwords = false;  // protocol logins only with app passwords
   std::string totp_secret;             // base32; empty: no second factor (auth/totp.hpp)
   std::int64_t totp_last_step = 0;     // the last TOTP step used (no replays)
+  std::string outbound_hold;           // why its outbound mail is held (guard/); empty: not held
 
   // Whether storing `more` bytes would exceed the quota (soft: checked before, not after).
   bool over_quota(std::uint64_t more = 0) const {
@@ -285,6 +286,13 @@ class Store {
   // Marks the account's current password as breached (set_password clears the mark).
   virtual Status set_password_breached(std::string_view address) = 0;
   virtual Status set_require_app_passwords(std::string_view address, bool on) = 0;
+  // Containment (guard/): the hold reason ("" releases); only the flag, the queue is separate.
+  virtual Status set_outbound_hold(std::int64_t account_id, std::string_view reason) = 0;
+  // The addresses among `addresses` the account never sent to, and remembering new ones.
+  virtual Result<std::vector<std::string>> new_correspondents(std::int64_t account_id,
+                                                             const std::vector<std::string>& addresses) = 0;
+  virtual Status add_correspondents(std::int64_t account_id, const std::vector<std::string>& addresses,
+                                    std::int64_t now) = 0;
   // TOTP: the secret ("" turns it off) and the step of the last code accepted.
   virtual Status set_totp(std::string_view address, std::string_view secret) = 0;
   virtual Status totp_used(std::string_view address, std::int64_t step) = 0;

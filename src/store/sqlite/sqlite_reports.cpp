@@ -178,5 +178,38 @@ Status SqliteStore::totp_used(std::string_view address, std::int64_t step) {
   return s.done();
 }
 
+Status SqliteStore::set_outbound_hold(std::int64_t account_id, std::string_view reason) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "UPDATE accounts SET outbound_hold = ? WHERE id = ?");
+  s.bind(1, reason).bind(2, account_id);
+  return s.done();
+}
+
+Result<std::vector<std::string>> SqliteStore::new_correspondents(std::int64_t account_id,
+                                                                 const std::vector<std::string>& addresses) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& a : addresses) {
+    Stmt q(db_.handle(), "SELECT 1 FROM correspondents WHERE account_id = ? AND address = ?");
+    q.bind(1, account_id).bind(2, to_lower(a));
+    if (!q.step()) {
+      if (q.failed()) return err(q.error());
+      out.push_back(to_lower(a));
+    }
+  }
+  return out;
+}
+
+Status SqliteStore::add_correspondents(std::int64_t account_id, const std::vector<std::string>& addresses,
+                                       std::int64_t now) {
+  std::lock_guard lock(mu_);
+  for (const auto& a : addresses) {
+    Stmt u(db_.handle(), "INSERT OR IGNORE INTO correspondents(account_id, address, first_sent) VALUES(?, ?, ?)");
+    u.bind(1, account_id).bind(2, to_lower(a)).bind(3, now);
+    if (auto s = u.done(); !s) return s;
+  }
+  return {};
+}
+
 }  // namespace sqlite
 }  // namespace mk::store

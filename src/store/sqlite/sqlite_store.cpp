@@ -202,6 +202,14 @@ CREATE TABLE app_passwords(
 ALTER TABLE accounts ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
 )sql",
+    R"sql(
+ALTER TABLE accounts ADD COLUMN outbound_hold TEXT NOT NULL DEFAULT '';
+CREATE TABLE correspondents(
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  first_sent INTEGER NOT NULL,
+  PRIMARY KEY(account_id, address)) WITHOUT ROWID;
+)sql",
 };
 
 std::int64_t unix_now() {
@@ -224,11 +232,12 @@ Account read_account(Stmt& s) {
   a.require_app_passwords = s.int64(9) != 0;
   a.totp_secret = s.text(10);
   a.totp_last_step = s.int64(11);
+  a.outbound_hold = s.text(12);
   return a;
 }
 
 constexpr const char* kAccountCols =
-    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram, password_breached, require_app_passwords, totp_secret, totp_last_step";
+    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram, password_breached, require_app_passwords, totp_secret, totp_last_step, outbound_hold";
 
 }  // namespace
 

@@ -34,6 +34,11 @@ class SqliteStore final : public Store {
   Status set_scram(std::string_view address, std::string_view scram) override;
   Status set_password_breached(std::string_view address) override;
   Status set_require_app_passwords(std::string_view address, bool on) override;
+  Status set_outbound_hold(std::int64_t account_id, std::string_view reason) override;
+  Result<std::vector<std::string>> new_correspondents(std::int64_t account_id,
+                                                     const std::vector<std::string>& addresses) override;
+  Status add_correspondents(std::int64_t account_id, const std::vector<std::string>& addresses,
+                            std::int64_t now) override;
   Status set_totp(std::string_view address, std::string_view secret) override;
   Status totp_used(std::string_view address, std::int64_t step) override;
   Status add_app_password(const AppPassword& p) override;

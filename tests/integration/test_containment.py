@@ -1,0 +1,75 @@
+"""Containment of a compromised account with a real client (smtplib): beyond its sending
+limits an account's submission is refused with 451 4.7.1 and stays refused, the user and
+the admin are mailed, the security log records it, and `mailkeep account release` lets it
+send again. Mail to local recipients never counts."""
+import smtplib
+import time
+import unittest
+
+import mkharness as mk
+
+
+class ContainmentTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = mk.Server(extra_config={"security.max_messages_per_hour": "5",
+                                          "security.max_new_recipients_per_hour": "8",
+                                          "security.admin_address": '"me@localhost"'}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        mk.stop_all(cls.srv)
+
+    def send(self, rcpts, n):
+        msg = mk.test_message("me@localhost", "run %d" % n, to=", ".join(rcpts),
+                              body="Click http://phish.example/%d\r\n" % n)
+        with smtplib.SMTP_SSL("127.0.0.1", self.srv.submissions_port, context=mk.client_tls_context(), timeout=30) as s:
+            s.login("me@localhost", mk.PASSWORD)
+            try:
+                s.sendmail("me@localhost", rcpts, msg)
+                return 250, ""
+            except smtplib.SMTPSenderRefused as e:
+                return e.smtp_code, e.smtp_error.decode()
+            except smtplib.SMTPDataError as e:
+                return e.smtp_code, e.smtp_error.decode()
+
+    def test_spam_run_is_held(self):
+        # Local mail is not limited.
+        for i in range(8):
+            self.assertEqual(self.send(["me@localhost"], 100 + i)[0], 250)
+        sent = 0
+        outcome = None
+        for i in range(50):
+            outcome = self.send(["victim%d@remote.example" % i], i)
+            if outcome[0] != 250:
+                break
+            sent += 1
+        self.assertEqual(sent, 5)  # the limit, and not one more
+        self.assertEqual(outcome[0], 451)
+        self.assertIn("4.7.1 Sending from me@localhost is suspended pending review (more than 5 messages in an hour)",
+                      outcome[1])
+        # It stays refused, at MAIL FROM now, for any recipient.
+        code, text = self.send(["me@localhost"], 999)
+        self.assertEqual(code, 451)
+        self.assertIn("4.7.1", text)
+        self.assertIn("outbound held: more than 5 messages", self.srv.cli("account", "list").stdout)
+        deadline = time.time() + 10
+        while time.time() < deadline and len(self.alerts()) < 2:
+            time.sleep(0.2)
+        self.assertEqual(len(self.alerts()), 2)  # the user's and the admin's (the same mailbox here)
+        r = self.srv.cli("audit", "verify")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(self.srv.dir + "/security.log") as f:
+            self.assertIn('"event":"outbound_hold"', f.read())
+        r = self.srv.cli("account", "release", "me@localhost")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("may send again", r.stdout)
+        self.assertEqual(self.send(["me@localhost"], 1000)[0], 250)
+        self.assertEqual(self.send(["friend@remote.example"], 1001)[0], 250)  # full limits again
+
+    def alerts(self):
+        return [m for _, m in self.srv.messages() if b"has been stopped" in m or b"Outbound mail held" in m]
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -71,5 +71,34 @@ class ContainmentTest(unittest.TestCase):
         return [m for _, m in self.srv.messages() if b"has been stopped" in m or b"Outbound mail held" in m]
 
 
+class ContainmentQueueTest(unittest.TestCase):
+    """With a real queue (outbound paused, so mail waits in it): the queued mail of a held
+    account is held, not sent and not lost; release puts it back, drop-held discards it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = mk.Server(extra_config={"server.dev": "false", "outbound.paused": "true",
+                                          "security.max_new_recipients_per_hour": "3"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        mk.stop_all(cls.srv)
+
+    def test_queued_mail_is_held_then_released(self):
+        for i in range(3):
+            self.srv.submit(["friend%d@remote.example" % i], "queued %d" % i)
+        with self.assertRaises(smtplib.SMTPDataError) as e:
+            self.srv.submit(["stranger@remote.example"], "one too many")
+        self.assertEqual(e.exception.smtp_code, 451)
+        listing = self.srv.cli("queue", "list").stdout
+        self.assertEqual(listing.count("held "), 3, listing)
+        self.assertNotIn("stranger@remote.example", listing)  # the refused message was not queued
+        r = self.srv.cli("account", "release", "me@localhost")
+        self.assertIn("3 held message(s) released", r.stdout)
+        listing = self.srv.cli("queue", "list").stdout
+        self.assertEqual(listing.count("queued "), 3, listing)
+        self.assertNotIn("held ", listing)
+
+
 if __name__ == "__main__":
     unittest.main()

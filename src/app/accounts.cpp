@@ -78,6 +78,16 @@ Result<std::string> canonical_address(const std::string& address) {
   return mb->canonical();
 }
 
+// The account at an address, or an error naming the address that is not one.
+Result<store::Account> existing_account(store::Store& s, const std::string& address) {
+  auto addr = canonical_address(address);
+  if (!addr) return addr.error();
+  auto acct = s.find_account(*addr);
+  if (!acct) return acct.error();
+  if (!*acct) return err(fmt::format("no such account: {}", *addr));
+  return **acct;
+}
+
 // The argon2id hash for logins and the SCRAM-SHA-256 verifier, from one new password.
 struct NewPassword {
   std::string hash;
@@ -230,13 +240,11 @@ int cmd_mailbox(const std::string& config_path, const std::string& action,
   auto o = open_admin_store(config_path);
   if (!o.store) return o.code;
   auto& s = *o.store;
-  auto addr = canonical_address(address);
-  if (!addr) return fail(addr.error(), kExitUsage);
-  auto acct = s.find_account(*addr);
-  if (!acct) return fail(acct.error());
-  if (!*acct) return fail(err(fmt::format("no such account: {}", *addr)), kExitUsage);
+  auto acct = existing_account(s, address);
+  if (!acct) return fail(acct.error(), kExitUsage);
+  const std::string* addr = &acct->address;
   if (action == "list") {
-    auto l = s.list_mailboxes((*acct)->id);
+    auto l = s.list_mailboxes(acct->id);
     if (!l) return fail(l.error());
     for (const auto& m : *l)
       std::printf("%s%s%s\n", m.name.c_str(), m.special_use.empty() ? "" : "\t", m.special_use.c_str());
@@ -244,7 +252,7 @@ int cmd_mailbox(const std::string& config_path, const std::string& action,
   }
   if (name.empty() || name.size() > 255 || name.find_first_of("\r\n*%") != std::string::npos)
     return fail(err(fmt::format("\"{}\" is not a valid mailbox name", name)), kExitUsage);
-  auto r = s.create_mailbox((*acct)->id, name, "");
+  auto r = s.create_mailbox(acct->id, name, "");
   if (!r) return fail(r.error());
   std::printf("mailbox %s created for %s\n", name.c_str(), addr->c_str());
   return kExitOk;
@@ -271,12 +279,10 @@ int cmd_app_password(const std::string& config_path, const std::string& action, 
                      const std::string& name, const std::string& scopes) {
   auto o = open_admin_store(config_path);
   if (!o.store) return o.code;
-  auto addr = canonical_address(address);
-  if (!addr) return fail(addr.error(), kExitUsage);
-  auto acct = o.store->find_account(*addr);
-  if (!acct) return fail(acct.error());
-  if (!*acct) return fail(err(fmt::format("no such account: {}", *addr)), kExitUsage);
-  const std::int64_t id = (*acct)->id;
+  auto acct = existing_account(*o.store, address);
+  if (!acct) return fail(acct.error(), kExitUsage);
+  const std::string* addr = &acct->address;
+  const std::int64_t id = acct->id;
   if (action == "add") {
     auto sc = auth::parse_scopes(scopes);
     if (!sc) return fail(sc.error(), kExitUsage);
@@ -303,7 +309,7 @@ int cmd_app_password(const std::string& config_path, const std::string& action, 
   }
   auto list = o.store->app_passwords(id);
   if (!list) return fail(list.error());
-  if ((*acct)->require_app_passwords) std::printf("%s logs in to IMAP and SMTP with app passwords only\n", addr->c_str());
+  if (acct->require_app_passwords) std::printf("%s logs in to IMAP and SMTP with app passwords only\n", addr->c_str());
   for (const auto& p : *list) {
     auto when = [](std::int64_t t) {
       if (t == 0) return std::string("never");
@@ -337,11 +343,9 @@ int cmd_totp(const std::string& config_path, const std::string& action, const st
              const std::string& code) {
   auto o = open_admin_store(config_path);
   if (!o.store) return o.code;
-  auto addr = canonical_address(address);
-  if (!addr) return fail(addr.error(), kExitUsage);
-  auto acct = o.store->find_account(*addr);
-  if (!acct) return fail(acct.error());
-  if (!*acct) return fail(err(fmt::format("no such account: {}", *addr)), kExitUsage);
+  auto acct = existing_account(*o.store, address);
+  if (!acct) return fail(acct.error(), kExitUsage);
+  const std::string* addr = &acct->address;
   if (action == "enable") {
     const std::string secret = auth::new_totp_secret();
     if (auto r = o.store->set_totp(*addr, secret); !r) return fail(r.error());
@@ -356,8 +360,8 @@ int cmd_totp(const std::string& config_path, const std::string& action, const st
     return kExitOk;
   }
   // check: what the admin and web login will do with the code.
-  if ((*acct)->totp_secret.empty()) return fail(err(fmt::format("{} has no TOTP; enable it first", *addr)), kExitUsage);
-  auto step = auth::totp_verify((*acct)->totp_secret, code, std::int64_t(std::time(nullptr)), (*acct)->totp_last_step);
+  if (acct->totp_secret.empty()) return fail(err(fmt::format("{} has no TOTP; enable it first", *addr)), kExitUsage);
+  auto step = auth::totp_verify(acct->totp_secret, code, std::int64_t(std::time(nullptr)), acct->totp_last_step);
   if (!step) return fail(err("code refused (wrong, expired or already used)"));
   if (auto r = o.store->totp_used(*addr, *step); !r) return fail(r.error());
   std::printf("code accepted\n");
@@ -367,15 +371,13 @@ int cmd_totp(const std::string& config_path, const std::string& action, const st
 int cmd_release(const std::string& config_path, const std::string& address, bool drop) {
   auto o = open_admin_store(config_path);
   if (!o.store) return o.code;
-  auto addr = canonical_address(address);
-  if (!addr) return fail(addr.error(), kExitUsage);
-  auto acct = o.store->find_account(*addr);
-  if (!acct) return fail(acct.error());
-  if (!*acct) return fail(err(fmt::format("no such account: {}", *addr)), kExitUsage);
-  const std::string was = (*acct)->outbound_hold;
+  auto acct = existing_account(*o.store, address);
+  if (!acct) return fail(acct.error(), kExitUsage);
+  const std::string* addr = &acct->address;
+  const std::string was = acct->outbound_hold;
   const std::size_t n =
-      hold_queued_mail(*o.store, (*acct)->id, drop ? store::QueueAction::drop : store::QueueAction::release);
-  if (auto r = o.store->set_outbound_hold((*acct)->id, ""); !r) return fail(r.error());
+      hold_queued_mail(*o.store, acct->id, drop ? store::QueueAction::drop : store::QueueAction::release);
+  if (auto r = o.store->set_outbound_hold(acct->id, ""); !r) return fail(r.error());
   if (auto a = audit::Log::open(o.config.data_dir + "/security.log"))
     (void)(*a)->append(drop ? "outbound_dropped" : "outbound_released",
                        {{"user", *addr}, {"messages", std::to_string(n)}, {"was", was}});

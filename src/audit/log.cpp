@@ -24,25 +24,12 @@ constexpr std::string_view kHashKey = "\"hash\":\"";
 std::string sha256_hex(std::string_view data) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  std::string out;
-  for (unsigned char c : d) out += fmt::format("{:02x}", c);
-  return out;
+  return hex(std::string_view(reinterpret_cast<char*>(d), sizeof d));
 }
 
-std::string json_escape(std::string_view s) {
+std::string json(std::string_view s) {
   std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += char(c);
-    }
-  }
+  append_json_string(out, s);
   return out;
 }
 
@@ -146,8 +133,8 @@ Status Log::append(std::string_view event, const Fields& fields) {
     ~Unlock() { ::flock(fd, LOCK_UN); }
   } unlock{fd_};
   if (auto s = catch_up(); !s) return s;
-  std::string line = fmt::format("{{\"seq\":{},\"ts\":\"{}\",\"event\":\"{}\"", seq_ + 1, now_iso(), json_escape(event));
-  for (const auto& [k, v] : fields) line += fmt::format(",\"{}\":\"{}\"", json_escape(k), json_escape(v));
+  std::string line = fmt::format("{{\"seq\":{},\"ts\":\"{}\",\"event\":{}", seq_ + 1, now_iso(), json(event));
+  for (const auto& [k, v] : fields) line += fmt::format(",{}:{}", json(k), json(v));
   line += fmt::format(",\"prev\":\"{}\",", prev_);
   const std::string hash = sha256_hex(prev_ + line);
   line += fmt::format("\"hash\":\"{}\"}}\n", hash);

@@ -36,9 +36,7 @@ bool in_scope(std::string_view scopes, std::string_view service) {
 std::string app_password_hash(std::string_view password) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(password.data()), password.size(), d);
-  std::string out;
-  for (unsigned char c : d) out += fmt::format("{:02x}", c);
-  return out;
+  return hex(std::string_view(reinterpret_cast<char*>(d), sizeof d));
 }
 
 std::optional<store::AppPassword> match_app_password(const std::vector<store::AppPassword>& list,

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.hpp"
+
 namespace mk::log {
 namespace {
 
@@ -18,23 +20,6 @@ const char* level_name(Level l) {
     case Level::error: return "error";
   }
   return "info";
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);
-        else out += char(c);
-    }
-  }
-  out += '"';
 }
 
 bool needs_quotes(std::string_view s) {

@@ -1,5 +1,7 @@
 #include "base/strings.hpp"
 
+#include <fmt/format.h>
+
 #include <sys/random.h>
 
 #include <stdexcept>
@@ -92,6 +94,34 @@ std::string random_id(std::size_t bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);
+        else out += char(c);
+    }
+  }
+  out += '"';
+}
+
+std::string hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
     out += kHex[c >> 4];
     out += kHex[c & 15];
   }

@@ -28,6 +28,11 @@ std::optional<std::uint64_t> parse_u64(std::string_view s);
 // Replaces CR, LF and other control bytes so a peer-supplied string can be logged safely.
 std::string log_safe(std::string_view s, std::size_t max_len = 200);
 
+// A JSON string literal (quotes included) with every control character escaped.
+void append_json_string(std::string& out, std::string_view s);
+// Lower-case hex of raw bytes.
+std::string hex(std::string_view bytes);
+
 // Random hex identifier (from the OS CSPRNG), used for message and connection ids.
 std::string random_id(std::size_t bytes = 8);
 

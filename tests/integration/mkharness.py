@@ -184,6 +184,38 @@ class Server:
             s.login(user, password)
             s.sendmail(user, list(rcpts), msg.encode(), mail_options=list(mail_options), rcpt_options=list(rcpt_options))
 
+    def smtp_auth(self, password, user="me@localhost", source=None):
+        """One AUTH PLAIN on 465 (smtplib's login() would try LOGIN after PLAIN failed): True,
+        False, or ("disconnected", why) when the server refused or closed the connection."""
+        import smtplib
+        import ssl
+        try:
+            s = smtplib.SMTP_SSL("127.0.0.1", self.submissions_port, context=client_tls_context(), timeout=30,
+                                 source_address=(source, 0) if source else None)
+        except (smtplib.SMTPServerDisconnected, ConnectionResetError, ssl.SSLError) as e:
+            return ("disconnected", str(e))
+        try:
+            s.ehlo()
+            s.user, s.password = user, password
+            s.auth("PLAIN", s.auth_plain)
+            return True
+        except smtplib.SMTPAuthenticationError:
+            return False
+        except smtplib.SMTPServerDisconnected as e:
+            return ("disconnected", str(e))
+        finally:
+            s.close()
+
+    def imap_auth(self, password, user="me@localhost"):
+        """IMAP LOGIN on 993: True or False."""
+        import imaplib
+        with imaplib.IMAP4_SSL("127.0.0.1", self.imaps_port, ssl_context=client_tls_context()) as c:
+            try:
+                c.login(user, password)
+                return True
+            except imaplib.IMAP4.error:
+                return False
+
     def wait_queued(self, rcpt, pattern, timeout=20):
         """Waits until rcpt is queued after a failed attempt whose error matches pattern;
         returns the error."""

@@ -1,40 +1,18 @@
 """App passwords with real clients (smtplib, imaplib): one per client, limited to its
 services, listed with their last use, revocable; an account that requires them no longer
 accepts its own password over IMAP or SMTP."""
-import imaplib
 import re
-import smtplib
 import unittest
 
 import mkharness as mk
 
 
-class AppPasswordTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = mk.Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        mk.stop_all(cls.srv)
-
+class AppPasswordTest(mk.SharedServerTest):
     def smtp(self, password):
-        with smtplib.SMTP_SSL("127.0.0.1", self.srv.submissions_port, context=mk.client_tls_context(), timeout=30) as s:
-            s.ehlo()
-            s.user, s.password = "me@localhost", password
-            try:
-                s.auth("PLAIN", s.auth_plain)
-                return True
-            except smtplib.SMTPAuthenticationError:
-                return False
+        return self.srv.smtp_auth(password)
 
     def imap(self, password):
-        with imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context()) as c:
-            try:
-                c.login("me@localhost", password)
-                return True
-            except imaplib.IMAP4.error:
-                return False
+        return self.srv.imap_auth(password)
 
     def add(self, name, *scope):
         r = self.srv.cli("account", "app-password", "add", "me@localhost", name, *scope)

@@ -3,9 +3,7 @@ the Have I Been Pwned format; new passwords in it are refused, and once a runnin
 sees the list, a login with a password in it fails over SMTP submission (smtplib) and IMAP
 (imaplib) until the password is changed, and the admin can see why."""
 import hashlib
-import imaplib
 import os
-import smtplib
 import time
 import unittest
 
@@ -16,30 +14,12 @@ def sha1(pw):
     return hashlib.sha1(pw.encode()).hexdigest().upper()
 
 
-class BreachedTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = mk.Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        mk.stop_all(cls.srv)
-
+class BreachedTest(mk.SharedServerTest):
     def smtp_login(self, password):
-        with smtplib.SMTP_SSL("127.0.0.1", self.srv.submissions_port, context=mk.client_tls_context(), timeout=30) as s:
-            try:
-                s.login("me@localhost", password)
-                return True
-            except smtplib.SMTPAuthenticationError:
-                return False
+        return self.srv.smtp_auth(password)
 
     def imap_login(self, password):
-        with imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context()) as c:
-            try:
-                c.login("me@localhost", password)
-                return True
-            except imaplib.IMAP4.error:
-                return False
+        return self.srv.imap_auth(password)
 
     def test_breached_passwords(self):
         self.assertTrue(self.smtp_login(mk.PASSWORD))

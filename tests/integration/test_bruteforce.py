@@ -2,9 +2,7 @@
 127.0.0.2 gets slower answers, then a ban (421 at once, on submission and IMAP alike) that
 survives a restart and is lifted with `mailkeep security bans lift`; the real user on
 127.0.0.1 logs in throughout, and an allow-listed network is never banned."""
-import imaplib
 import os
-import smtplib
 import socket
 import time
 import unittest
@@ -23,26 +21,7 @@ class BruteForceTest(unittest.TestCase):
         mk.stop_all(cls.srv)
 
     def smtp(self, source, password):
-        """True/False for the login, or the (code, text) with which the server refused us."""
-        try:
-            s = smtplib.SMTP_SSL("127.0.0.1", self.srv.submissions_port, context=mk.client_tls_context(),
-                                 timeout=30, source_address=(source, 0))
-        except smtplib.SMTPServerDisconnected as e:
-            return ("disconnected", str(e))
-        except (ConnectionResetError, ssl_errors()) as e:
-            return ("disconnected", str(e))
-        try:
-            # One AUTH PLAIN per call (smtplib's login() would try LOGIN after PLAIN failed).
-            s.ehlo()
-            s.user, s.password = "me@localhost", password
-            s.auth("PLAIN", s.auth_plain)
-            return True
-        except smtplib.SMTPAuthenticationError:
-            return False
-        except smtplib.SMTPServerDisconnected as e:
-            return ("disconnected", str(e))
-        finally:
-            s.close()
+        return self.srv.smtp_auth(password, source=source)
 
     def new_signin_alerts(self):
         return [m for _, m in self.srv.messages() if b"Subject: New sign-in to your mail account" in m]
@@ -117,11 +96,6 @@ class BruteForceTest(unittest.TestCase):
         self.assertIn("the record was changed", r.stderr)
         with open(path, "w") as f:
             f.write(text)
-
-
-def ssl_errors():
-    import ssl
-    return ssl.SSLError
 
 
 if __name__ == "__main__":

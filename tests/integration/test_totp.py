@@ -7,15 +7,7 @@ import unittest
 import mkharness as mk
 
 
-class TotpTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = mk.Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        mk.stop_all(cls.srv)
-
+class TotpTest(mk.SharedServerTest):
     def test_codes_from_oathtool(self):
         r = self.srv.cli("account", "totp", "enable", "me@localhost")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -139,26 +139,10 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          c.security.admin_address = v.empty() ? v : mb->canonical();
          return true;
        })},
-      {"security.login_failures_before_ban", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         auto v = n.value<std::int64_t>();
-         if (!n.is_integer() || !v || *v < 3 || *v > 1000) return e.add(n.source(), fmt::format("{} must be 3 to 1000", key));
-         c.security.login_failures_before_ban = int(*v);
-       }},
-      {"security.max_messages_per_hour", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         auto v = n.value<std::int64_t>();
-         if (!n.is_integer() || !v || *v < 1 || *v > 1000000) return e.add(n.source(), fmt::format("{} must be 1 to 1000000", key));
-         c.security.max_messages_per_hour = int(*v);
-       }},
-      {"security.max_recipients_per_day", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         auto v = n.value<std::int64_t>();
-         if (!n.is_integer() || !v || *v < 1 || *v > 10000000) return e.add(n.source(), fmt::format("{} must be 1 to 10000000", key));
-         c.security.max_recipients_per_day = int(*v);
-       }},
-      {"security.max_new_recipients_per_hour", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         auto v = n.value<std::int64_t>();
-         if (!n.is_integer() || !v || *v < 1 || *v > 1000000) return e.add(n.source(), fmt::format("{} must be 1 to 1000000", key));
-         c.security.max_new_recipients_per_hour = int(*v);
-       }},
+      {"security.login_failures_before_ban", count_key(3, 1000, [](Config& c) -> std::size_t& { return c.security.login_failures_before_ban; })},
+      {"security.max_messages_per_hour", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.security.max_messages_per_hour; })},
+      {"security.max_recipients_per_day", count_key(1, 10000000, [](Config& c) -> std::size_t& { return c.security.max_recipients_per_day; })},
+      {"security.max_new_recipients_per_hour", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.security.max_new_recipients_per_hour; })},
       {"security.ban_time", duration_key(milliseconds(60000), [](Config& c) -> milliseconds& { return c.security.ban_time; })},
       {"tls.cert", string_key([](const std::string& v, Config& c, std::string&) { c.tls_cert = v; return true; })},
       {"tls.key", string_key([](const std::string& v, Config& c, std::string&) { c.tls_key = v; return true; })},

@@ -85,12 +85,12 @@ struct SecurityConfig {
   std::string admin_address;
   // Brute-force protection of the login ports (auth/throttle.hpp).
   std::vector<std::string> allow_networks;  // never delayed or banned: your own networks
-  int login_failures_before_ban = 10;        // per network (IPv6: /64) within 15 minutes
+  std::size_t login_failures_before_ban = 10;  // per network (IPv6: /64) within 15 minutes
   std::chrono::milliseconds ban_time{std::chrono::minutes(15)};  // doubles with each repeated ban
   // Sending limits per account, to other domains (guard/limits.hpp); exceeding one holds the account.
-  int max_messages_per_hour = 100;
-  int max_recipients_per_day = 500;
-  int max_new_recipients_per_hour = 40;
+  std::size_t max_messages_per_hour = 100;
+  std::size_t max_recipients_per_day = 500;
+  std::size_t max_new_recipients_per_hour = 40;
 };
 
 struct ImapConfig {

@@ -144,7 +144,7 @@ int run_server(const Config& cfg,
   auth::ThrottleConfig tc;
   for (const auto& n : cfg.security.allow_networks)
     if (auto net = IpNetwork::parse(n)) tc.allow.push_back(*net);
-  tc.failures_before_ban = cfg.security.login_failures_before_ban;
+  tc.failures_before_ban = int(cfg.security.login_failures_before_ban);
   tc.ban = std::chrono::duration_cast<std::chrono::seconds>(cfg.security.ban_time).count();
   auth::Throttle throttle(tc, store.get());
   auto audit_log = audit::Log::open(cfg.data_dir + "/security.log");
@@ -200,9 +200,9 @@ int run_server(const Config& cfg,
   sc.srs = &srs;
   sc.login = &login;
   guard::Limits limits;
-  limits.messages_per_hour = cfg.security.max_messages_per_hour;
-  limits.recipients_per_day = cfg.security.max_recipients_per_day;
-  limits.new_recipients_per_hour = cfg.security.max_new_recipients_per_hour;
+  limits.messages_per_hour = int(cfg.security.max_messages_per_hour);
+  limits.recipients_per_day = int(cfg.security.max_recipients_per_day);
+  limits.new_recipients_per_hour = int(cfg.security.max_new_recipients_per_hour);
   Containment containment(limits, *store, alerts, audit_log->get(), log.with({{"svc", "guard"}}));
   sc.session.hostname = cfg.hostname;
   sc.session.max_message_size = cfg.smtp.max_message_size;

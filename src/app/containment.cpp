@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "auth/throttle.hpp"
+
 namespace mk::app {
 
 std::size_t hold_queued_mail(store::Store& store, std::int64_t account_id, store::QueueAction action) {
@@ -26,7 +28,15 @@ std::size_t hold_queued_mail(store::Store& store, std::int64_t account_id, store
 std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, const std::string& account,
                                               const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) {
   const std::int64_t now = std::time(nullptr);
-  const auto d = limits_.submit(txn.account_id, remote_rcpts, now);
+  // A network first used within the hour by an account that had logged in elsewhere before.
+  std::string network = remote_ip;
+  bool strict = false;
+  if (auto ip = IpAddr::parse(remote_ip)) {
+    network = auth::Throttle::network_key(*ip);
+    auto h = store_.network_history(account, network);
+    strict = h && h->first_seen > 0 && h->other_networks_before && now - h->first_seen < kNewNetworkWindow;
+  }
+  const auto d = limits_.submit(txn.account_id, remote_rcpts, now, network, strict);
   if (!d.hold) return std::nullopt;
   const std::string& address = account;
   (void)store_.set_outbound_hold(txn.account_id, d.reason);

@@ -11,6 +11,8 @@
 
 namespace mk::app {
 
+inline constexpr std::int64_t kNewNetworkWindow = 3600;  // seconds after a first login from a network
+
 class Containment final : public smtp::SubmissionGuard {
  public:
   Containment(guard::Limits limits, store::Store& store, Alerts& alerts, audit::Log* audit, log::Logger log)

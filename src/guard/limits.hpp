@@ -6,6 +6,7 @@
 // signature of a spam run: a real user mostly writes to people they know). Exceeding any
 // limit holds the account's outbound mail (app/ puts its queue on hold, refuses further
 // submissions with 4.7.1 and alerts the user and the admin) until the admin releases it.
+// Right after a login from a network the account never used, the limits are much tighter.
 // SECURITY: the refused message is not queued; nothing already queued is lost (held, not
 // dropped).
 #pragma once
@@ -38,15 +39,23 @@ class SendingLimits {
   };
   // One submitted message from `account_id` to these recipients in other domains; counts it
   // unless it must be held instead.
-  Decision submit(std::int64_t account_id, const std::vector<std::string>& remote_rcpts, std::int64_t now);
+  // `network`: where the submission comes from. `strict`: the account just logged in from a
+  // network it never used, the classic start of a spam run with a stolen password: what it
+  // sent from that network counts against limits kStrictDivisor times tighter.
+  Decision submit(std::int64_t account_id, const std::vector<std::string>& remote_rcpts, std::int64_t now,
+                  const std::string& network = {}, bool strict = false);
+  static constexpr int kStrictDivisor = 8;
   // Starts the account's counts afresh (after a hold: once released, it has its full limits).
   void forget(std::int64_t account_id);
 
  private:
+  struct Entry {
+    std::int64_t time = 0;
+    std::string network;
+    int count = 1;
+  };
   struct Window {
-    std::deque<std::int64_t> messages;                   // times
-    std::deque<std::pair<std::int64_t, int>> recipients;  // time, count
-    std::deque<std::int64_t> new_recipients;             // times
+    std::deque<Entry> messages, recipients, new_recipients;
   };
   Limits limits_;
   store::Store& store_;

@@ -371,6 +371,13 @@ class Store {
   };
   virtual Result<LoginSeen> note_login(std::string_view address, std::string_view network, std::string_view service,
                                        std::int64_t now) = 0;
+  // When the account first logged in from this network (0: never), and whether it has
+  // logged in from any other network before that.
+  struct NetworkHistory {
+    std::int64_t first_seen = 0;
+    bool other_networks_before = false;
+  };
+  virtual Result<NetworkHistory> network_history(std::string_view address, std::string_view network) = 0;
   // Login bans: stored so they survive restarts; lift_ban forgets the network entirely.
   virtual Status put_ban(const Ban& b) = 0;
   virtual Result<std::vector<Ban>> list_bans() = 0;

@@ -100,5 +100,40 @@ class ContainmentQueueTest(unittest.TestCase):
         self.assertNotIn("held ", listing)
 
 
+class NewNetworkTest(unittest.TestCase):
+    """Right after a login from a network the account never used, the limits are 8 times
+    tighter: a stolen password used from elsewhere gets 5 new recipients, not 40."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = mk.Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        mk.stop_all(cls.srv)
+
+    def send(self, source, rcpt, n):
+        msg = mk.test_message("me@localhost", "new net %d" % n, to=rcpt)
+        with smtplib.SMTP_SSL("127.0.0.1", self.srv.submissions_port, context=mk.client_tls_context(), timeout=30,
+                              source_address=(source, 0)) as s:
+            s.login("me@localhost", mk.PASSWORD)
+            try:
+                s.sendmail("me@localhost", [rcpt], msg)
+                return 250, ""
+            except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as e:
+                return e.smtp_code, e.smtp_error.decode()
+
+    def test_tighter_after_new_network(self):
+        # The owner, from home, writes to 8 new people: fine (the limit is 40).
+        for i in range(8):
+            self.assertEqual(self.send("127.0.0.1", "friend%d@remote.example" % i, i)[0], 250)
+        # The same account from a network it never used: held after 5.
+        results = [self.send("127.0.0.3", "target%d@remote.example" % i, 100 + i) for i in range(7)]
+        codes = [r[0] for r in results]
+        self.assertEqual(codes[:5], [250] * 5, results)
+        self.assertEqual(codes[5], 451)
+        self.assertIn("more than 5 new recipients in an hour right after a login from a new network", results[5][1])
+
+
 if __name__ == "__main__":
     unittest.main()

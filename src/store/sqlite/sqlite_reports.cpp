@@ -211,5 +211,20 @@ Status SqliteStore::add_correspondents(std::int64_t account_id, const std::vecto
   return {};
 }
 
+Result<Store::NetworkHistory> SqliteStore::network_history(std::string_view address, std::string_view network) {
+  std::lock_guard lock(mu_);
+  NetworkHistory h;
+  const std::string addr = to_lower(address);
+  Stmt q(db_.handle(), "SELECT min(first_seen) FROM login_history WHERE address = ? AND network = ?");
+  q.bind(1, addr).bind(2, network);
+  if (!q.step()) return err(q.error());
+  if (q.is_null(0)) return h;
+  h.first_seen = q.int64(0);
+  Stmt o(db_.handle(), "SELECT 1 FROM login_history WHERE address = ? AND network != ? AND first_seen < ? LIMIT 1");
+  o.bind(1, addr).bind(2, network).bind(3, h.first_seen);
+  h.other_networks_before = o.step();
+  return h;
+}
+
 }  // namespace sqlite
 }  // namespace mk::store

@@ -85,6 +85,7 @@ class SqliteStore final : public Store {
   Status add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) override;
   Result<LoginSeen> note_login(std::string_view address, std::string_view network, std::string_view service,
                                std::int64_t now) override;
+  Result<NetworkHistory> network_history(std::string_view address, std::string_view network) override;
   Status put_ban(const Ban& b) override;
   Result<std::vector<Ban>> list_bans() override;
   Result<bool> lift_ban(std::string_view key) override;

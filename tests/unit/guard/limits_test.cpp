@@ -44,5 +44,17 @@ TEST_F(LimitsTest, MessagesAndRecipients) {
   EXPECT_FALSE(l.submit(id_, {"1@r.example", "2@r.example", "3@r.example"}, kNow + 3600).hold);
 }
 
+TEST_F(LimitsTest, StrictAfterANewNetworkCountsOnlyThatNetwork) {
+  SendingLimits l(Limits{100, 500, 16}, *store_);  // strict: 16 / 8 = 2 new recipients
+  for (int i = 0; i < 10; ++i)
+    EXPECT_FALSE(l.submit(id_, {"f" + std::to_string(i) + "@r.example"}, kNow, "192.0.2.1").hold);
+  EXPECT_FALSE(l.submit(id_, {"x1@r.example"}, kNow + 1, "203.0.113.9", true).hold);
+  EXPECT_FALSE(l.submit(id_, {"x2@r.example"}, kNow + 1, "203.0.113.9", true).hold);
+  auto d = l.submit(id_, {"x3@r.example"}, kNow + 1, "203.0.113.9", true);
+  EXPECT_TRUE(d.hold);
+  EXPECT_EQ(d.reason, "more than 2 new recipients in an hour right after a login from a new network");
+  EXPECT_FALSE(l.submit(id_, {"f11@r.example"}, kNow + 2, "192.0.2.1").hold);  // the owner's network is not strict
+}
+
 }  // namespace
 }  // namespace mk::guard

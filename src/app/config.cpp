@@ -43,6 +43,34 @@ Handler string_key(std::function<bool(const std::string&, Config&, std::string&)
   };
 }
 
+// An array of strings, each checked (and normalized) by `check`; an error names the entry.
+Handler string_list_key(std::string array_is, std::string entries_are,
+                        std::function<std::optional<std::string>(const std::string&)> check,
+                        std::function<std::vector<std::string>&(Config&)> field) {
+  return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+    const auto* arr = n.as_array();
+    if (!arr) return e.add(n.source(), fmt::format("{} must be an array of {}", key, array_is));
+    field(c).clear();
+    for (const auto& item : *arr) {
+      auto v = item.value<std::string>();
+      auto ok = item.is_string() && v ? check(*v) : std::nullopt;
+      if (!ok) {
+        e.add(item.source(), fmt::format("{} entries must be {}", key, entries_are));
+        continue;
+      }
+      field(c).push_back(std::move(*ok));
+    }
+  };
+}
+
+Handler bool_key(std::function<bool&(Config&)> field) {
+  return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+    auto v = n.value<bool>();
+    if (!n.is_boolean() || !v) return e.add(n.source(), fmt::format("{} must be true or false", key));
+    field(c) = *v;
+  };
+}
+
 Handler count_key(std::size_t lo, std::size_t hi,
                   std::function<std::size_t&(Config&)> field) {
   return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
@@ -120,19 +148,10 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          c.security.block_breached = v == "block";
          return true;
        })},
-      {"security.allow_networks", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         const auto* arr = n.as_array();
-         if (!arr) return e.add(n.source(), fmt::format("{} must be an array of networks (\"192.0.2.0/24\")", key));
-         c.security.allow_networks.clear();
-         for (const auto& item : *arr) {
-           auto v = item.value<std::string>();
-           if (!item.is_string() || !v || !IpNetwork::parse(*v)) {
-             e.add(item.source(), fmt::format("{} entries must be addresses or networks (\"10.0.0.0/8\", \"2001:db8::/32\")", key));
-             continue;
-           }
-           c.security.allow_networks.push_back(*v);
-         }
-       }},
+      {"security.allow_networks",
+       string_list_key("networks (\"192.0.2.0/24\")", "addresses or networks (\"10.0.0.0/8\", \"2001:db8::/32\")",
+                       [](const std::string& v) { return IpNetwork::parse(v) ? std::optional(v) : std::nullopt; },
+                       [](Config& c) -> std::vector<std::string>& { return c.security.allow_networks; })},
       {"security.admin_address", string_key([](const std::string& v, Config& c, std::string& why) {
          auto mb = message::parse_mailbox(v);
          if (!v.empty() && (!mb || mb->domain.empty())) return why = "must be an email address (\"admin@example.org\")", false;
@@ -157,45 +176,24 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"submission.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.submission.listen_tls; })},
       {"submission.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections; })},
       {"submission.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections_per_ip; })},
-      {"smtp.arc_trusted_sealers", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         const auto* arr = n.as_array();
-         if (!arr) return e.add(n.source(), fmt::format("{} must be an array of domain names", key));
-         c.smtp.arc_trusted_sealers.clear();
-         for (const auto& item : *arr) {
-           auto v = item.value<std::string>();
-           if (!item.is_string() || !v || !message::is_valid_domain(*v, false)) {
-             e.add(item.source(), fmt::format("{} entries must be domain names (\"lists.example.org\")", key));
-             continue;
-           }
-           c.smtp.arc_trusted_sealers.push_back(to_lower(*v));
-         }
-       }},
-      {"dns.upstream", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         const auto* arr = n.as_array();
-         if (!arr) return e.add(n.source(), fmt::format("{} must be an array of \"ip\" or \"ip@port\" strings", key));
-         c.dns.upstream.clear();
-         for (const auto& item : *arr) {
-           auto v = item.value<std::string>();
-           bool ok = item.is_string() && v;
-           if (ok) {
-             const auto at = v->find('@');
-             boost::system::error_code ec;
-             (void)boost::asio::ip::make_address(v->substr(0, at), ec);
-             auto port = at == std::string::npos ? std::optional<std::uint64_t>(53) : parse_u64(v->substr(at + 1));
-             ok = !ec && port && *port > 0 && *port < 65536;
-           }
-           if (!ok) {
-             e.add(item.source(), fmt::format("{} entries must be IP addresses, optionally with @port (\"127.0.0.1@5353\")", key));
-             continue;
-           }
-           c.dns.upstream.push_back(*v);
-         }
-       }},
-      {"dns.dnssec", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         auto v = n.value<bool>();
-         if (!n.is_boolean() || !v) return e.add(n.source(), fmt::format("{} must be true or false", key));
-         c.dns.dnssec = *v;
-       }},
+      {"smtp.arc_trusted_sealers",
+       string_list_key("domain names", "domain names (\"lists.example.org\")",
+                       [](const std::string& v) {
+                         return message::is_valid_domain(v, false) ? std::optional(to_lower(v)) : std::nullopt;
+                       },
+                       [](Config& c) -> std::vector<std::string>& { return c.smtp.arc_trusted_sealers; })},
+      {"dns.upstream",
+       string_list_key("\"ip\" or \"ip@port\" strings", "IP addresses, optionally with @port (\"127.0.0.1@5353\")",
+                       [](const std::string& v) -> std::optional<std::string> {
+                         const auto at = v.find('@');
+                         boost::system::error_code ec;
+                         (void)boost::asio::ip::make_address(v.substr(0, at), ec);
+                         auto port = at == std::string::npos ? std::optional<std::uint64_t>(53) : parse_u64(v.substr(at + 1));
+                         if (ec || !port || *port == 0 || *port >= 65536) return std::nullopt;
+                         return v;
+                       },
+                       [](Config& c) -> std::vector<std::string>& { return c.dns.upstream; })},
+      {"dns.dnssec", bool_key([](Config& c) -> bool& { return c.dns.dnssec; })},
       {"dns.trust_anchor", string_key([](const std::string& v, Config& c, std::string&) { c.dns.trust_anchor = v; return true; })},
       {"outbound.port", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
          auto v = n.value<std::int64_t>();
@@ -203,16 +201,8 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          c.outbound.port = std::uint16_t(*v);
        }},
       {"outbound.max_age", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.max_age; })},
-      {"outbound.paused", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         auto v = n.value<bool>();
-         if (!n.is_boolean() || !v) return e.add(n.source(), fmt::format("{} must be true or false", key));
-         c.outbound.paused = *v;
-       }},
-      {"dmarc.send_reports", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         auto v = n.value<bool>();
-         if (!n.is_boolean() || !v) return e.add(n.source(), fmt::format("{} must be true or false", key));
-         c.dmarc.send_reports = *v;
-       }},
+      {"outbound.paused", bool_key([](Config& c) -> bool& { return c.outbound.paused; })},
+      {"dmarc.send_reports", bool_key([](Config& c) -> bool& { return c.dmarc.send_reports; })},
       {"dmarc.report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.dmarc.report_interval; })},
       {"outbound.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.outbound.ca_file = v; return true; })},
       {"outbound.tls_report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.tls_report_interval; })},

@@ -181,7 +181,8 @@ asio::awaitable<ChainResult> verify(dns::Lookup& dns, std::string_view message, 
     const dkim::RawField ams = *sets[std::size_t(highest)].signature;
     auto sig = ams_signature(ams.value);
     if (!sig) co_return failed(std::move(r), sig.error().message);
-    dkim::SigResult v = co_await dkim::verify_parsed(dns, fields, body, ams, std::move(*sig), now);
+    dkim::CanonBodies bodies;
+    dkim::SigResult v = co_await dkim::verify_parsed(dns, fields, body, ams, std::move(*sig), now, bodies);
     if (v.status != dkim::Status::pass)
       co_return failed(std::move(r), fmt::format("ARC-Message-Signature i={}: {}", highest, v.problem));
   }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/strings.hpp"
+
 namespace mk {
 namespace {
 
@@ -90,15 +92,9 @@ std::optional<IpNetwork> IpNetwork::parse(std::string_view cidr) {
   if (!ip) return std::nullopt;
   IpNetwork n{*ip, ip->bits()};
   if (slash != std::string_view::npos) {
-    const std::string_view digits = cidr.substr(slash + 1);
-    int bits = 0;
-    if (digits.empty() || digits.size() > 3) return std::nullopt;
-    for (char c : digits) {
-      if (c < '0' || c > '9') return std::nullopt;
-      bits = bits * 10 + (c - '0');
-    }
-    if (bits > ip->bits()) return std::nullopt;
-    n.prefix = bits;
+    auto bits = parse_u64(cidr.substr(slash + 1));
+    if (!bits || *bits > std::uint64_t(ip->bits())) return std::nullopt;
+    n.prefix = int(*bits);
   }
   return n;
 }

@@ -220,7 +220,7 @@ Status check_signature(const PublicKey& key, Algorithm a, std::string_view data,
 }
 
 asio::awaitable<SigResult> verify_parsed(dns::Lookup& dns, const std::vector<RawField>& fields, std::string_view body,
-                                         RawField field, Signature sig, std::int64_t now) {
+                                         RawField field, Signature sig, std::int64_t now, CanonBodies& bodies) {
   SigResult r;
   r.domain = sig.domain;
   r.selector = sig.selector;
@@ -231,8 +231,9 @@ asio::awaitable<SigResult> verify_parsed(dns::Lookup& dns, const std::vector<Raw
     r.problem = "signature expired";
     co_return r;
   }
-  const std::string canon = canon_body(body, sig.body_canon);
-  std::string_view signed_body = canon;
+  auto cached = bodies.find(sig.body_canon);
+  if (cached == bodies.end()) cached = bodies.emplace(sig.body_canon, canon_body(body, sig.body_canon)).first;
+  std::string_view signed_body = cached->second;
   bool unsigned_tail = false;
   if (sig.length) {
     if (*sig.length > signed_body.size()) {
@@ -276,6 +277,7 @@ asio::awaitable<std::vector<SigResult>> verify(dns::Lookup& dns, std::string_vie
   std::size_t body_start = 0;
   const auto fields = split_header(message, body_start);
   const std::string_view body = message.substr(body_start);
+  CanonBodies bodies;
   for (const auto& field : fields) {
     if (!iequals(trim(field.name), "DKIM-Signature")) continue;
     if (out.size() >= kMaxSignatures) break;
@@ -286,7 +288,7 @@ asio::awaitable<std::vector<SigResult>> verify(dns::Lookup& dns, std::string_vie
       out.push_back(std::move(r));
       continue;
     }
-    SigResult r = co_await verify_parsed(dns, fields, body, field, std::move(*sig), now);
+    SigResult r = co_await verify_parsed(dns, fields, body, field, std::move(*sig), now, bodies);
     out.push_back(std::move(r));
   }
   co_return out;

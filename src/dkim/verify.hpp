@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,8 +69,11 @@ boost::asio::awaitable<std::vector<SigResult>> verify(dns::Lookup& dns, std::str
 
 // One parsed signature (DKIM-Signature, or an ARC-Message-Signature mapped onto Signature)
 // over a message split by split_header(); `field` is the signature's own header field.
+// `bodies` keeps canonical bodies between signatures of one message (each is made once).
+using CanonBodies = std::map<Canon, std::string>;
 boost::asio::awaitable<SigResult> verify_parsed(dns::Lookup& dns, const std::vector<RawField>& fields,
-                                                std::string_view body, RawField field, Signature sig, std::int64_t now);
+                                                std::string_view body, RawField field, Signature sig, std::int64_t now,
+                                                CanonBodies& bodies);
 
 // The shared steps, also used by ARC (RFC 8617 §5.1): the key of selector._domainkey.domain,
 // and a signature check over data with it. A DNS failure is an error with code kTemporary.

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "auth/throttle.hpp"
+#include "message/header.hpp"
+#include "message/links.hpp"
 
 namespace mk::app {
 
@@ -36,14 +38,46 @@ std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, cons
     auto h = store_.network_history(account, network);
     strict = h && h->first_seen > 0 && h->other_networks_before && now - h->first_seen < kNewNetworkWindow;
   }
-  const auto d = limits_.submit(txn.account_id, remote_rcpts, now, network, strict);
+  const auto d = limits_.submit(txn.account_id, remote_rcpts, now, network, strict,
+                                remote_rcpts.empty() ? guard::MessageTraits{} : traits_of(txn.account_id, txn.message));
   if (!d.hold) return std::nullopt;
-  const std::string& address = account;
-  (void)store_.set_outbound_hold(txn.account_id, d.reason);
-  limits_.forget(txn.account_id);
-  const std::size_t held = hold_queued_mail(store_, txn.account_id, store::QueueAction::hold);
-  log_.warn("guard.hold", {{"user", address}, {"reason", d.reason}, {"held_messages", held}, {"ip", remote_ip}});
-  if (audit_) (void)audit_->append("outbound_hold", {{"user", address}, {"reason", d.reason}, {"ip", remote_ip},
+  hold(txn.account_id, account, d.reason, remote_ip);
+  return smtp::Reply(451, "4.7.1", fmt::format("Sending from {} is suspended pending review ({}); your administrator "
+                                               "can release it", account, d.reason));
+}
+
+guard::MessageTraits Containment::traits_of(std::int64_t account_id, std::string_view message) {
+  guard::MessageTraits t;
+  std::size_t header_end = 0;
+  message::find_body_start(message, header_end);
+  const auto fields = message::parse_header_block(message.substr(0, header_end));
+  auto ids = message::msg_ids(message::header_value(fields, "In-Reply-To").value_or(""));
+  for (auto& id : message::msg_ids(message::header_value(fields, "References").value_or("")))
+    ids.push_back(std::move(id));
+  if (ids.empty()) return t;
+  if (auto newest = store_.newest_in_thread(account_id, ids); newest && *newest) {
+    t.thread_newest = **newest;
+    t.links = !message::find_links(message, 1).empty();
+  }
+  return t;
+}
+
+void Containment::verdicts(std::int64_t account_id, int delivered, int refused) {
+  const auto d = limits_.outcomes(account_id, delivered, refused, std::time(nullptr));
+  if (!d.hold) return;
+  auto accounts = store_.list_accounts();
+  if (!accounts) return;
+  for (const auto& a : *accounts)
+    if (a.id == account_id && a.outbound_hold.empty()) hold(account_id, a.address, d.reason, "");
+}
+
+void Containment::hold(std::int64_t account_id, const std::string& address, const std::string& reason,
+                       const std::string& remote_ip) {
+  (void)store_.set_outbound_hold(account_id, reason);
+  limits_.forget(account_id);
+  const std::size_t held = hold_queued_mail(store_, account_id, store::QueueAction::hold);
+  log_.warn("guard.hold", {{"user", address}, {"reason", reason}, {"held_messages", held}, {"ip", remote_ip}});
+  if (audit_) (void)audit_->append("outbound_hold", {{"user", address}, {"reason", reason}, {"ip", remote_ip},
                                                      {"held_messages", std::to_string(held)}});
   const std::string body = fmt::format(
       "Outgoing mail from {} has been stopped: {}.\n\n"
@@ -51,11 +85,10 @@ std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, cons
       "message(s) are held and new mail is refused until an administrator reviews the account\n"
       "(mailkeep account release {} to resume, or account drop-held to discard the held mail).\n"
       "If you did not send this mail, change your password.\n",
-      address, d.reason, held, address);
+      address, reason, held, address);
   alerts_.tell_user(address, "Your outgoing mail has been stopped", body);
-  alerts_.tell_admin("Outbound mail held: " + address, body + fmt::format("\nLast submission from {}.\n", remote_ip));
-  return smtp::Reply(451, "4.7.1", fmt::format("Sending from {} is suspended pending review ({}); your administrator "
-                                               "can release it", address, d.reason));
+  alerts_.tell_admin("Outbound mail held: " + address,
+                     body + (remote_ip.empty() ? "" : fmt::format("\nLast submission from {}.\n", remote_ip)));
 }
 
 }  // namespace mk::app

@@ -1,5 +1,6 @@
-// app/containment.hpp: what happens when an account exceeds its sending limits
-// (guard/limits.hpp): its queued outbound mail is held, the message is refused with 4.7.1,
+// app/containment.hpp: what happens when an account exceeds its sending limits or looks
+// compromised (guard/limits.hpp, guard/anomaly.hpp): its queued outbound mail is held, the
+// message is refused with 4.7.1,
 // later submissions are refused at MAIL FROM, the user and the admin are mailed and the
 // security log records it. `mailkeep account release|drop-held` ends it (app/accounts.cpp).
 #pragma once
@@ -19,8 +20,15 @@ class Containment final : public smtp::SubmissionGuard {
       : limits_(limits, store), store_(store), alerts_(alerts), audit_(audit), log_(std::move(log)) {}
   std::optional<smtp::Reply> check(const smtp::Transaction& txn, const std::string& account,
                                    const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) override;
+  // Remote verdicts on the account's mail (outbound::RunnerConfig::on_verdicts).
+  void verdicts(std::int64_t account_id, int delivered, int refused);
 
  private:
+  // What the anomaly detector needs to know about the message beyond its recipients.
+  guard::MessageTraits traits_of(std::int64_t account_id, std::string_view message);
+  // Holds the account's outbound mail and tells everyone. `address`: the account's.
+  void hold(std::int64_t account_id, const std::string& address, const std::string& reason,
+            const std::string& remote_ip);
   guard::SendingLimits limits_;
   store::Store& store_;
   Alerts& alerts_;

@@ -273,6 +273,9 @@ int run_server(const Config& cfg,
     rc.command_timeout = cfg.outbound.command_timeout;
     rc.data_timeout = cfg.outbound.command_timeout * 2;
     rc.tls_report_interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.outbound.tls_report_interval);
+    rc.on_verdicts = [&containment](std::int64_t account, int delivered, int refused) {
+      containment.verdicts(account, delivered, refused);
+    };
     runner = std::make_unique<outbound::Runner>(io, rc, *store, *resolver, *client_tls, log.with({{"svc", "outbound"}}));
     wake_runner = [r = runner.get()] { r->wake(); };
     if (!cfg.dns.dnssec) log.warn("dns.dnssec_off", {{"hint", "DANE needs DNSSEC; set dns.dnssec = true"}});

@@ -10,22 +10,31 @@ namespace {
 constexpr std::int64_t kHour = 3600;
 constexpr std::int64_t kDay = 86400;
 
+void expire(std::deque<SendingLimits::Entry>& q, std::int64_t before) {
+  while (!q.empty() && q.front().time <= before) q.pop_front();
+}
+
+int sum(const std::deque<SendingLimits::Entry>& q) {
+  int n = 0;
+  for (const auto& e : q) n += e.count;
+  return n;
+}
+
 }  // namespace
 
 SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std::vector<std::string>& remote_rcpts,
-                                              std::int64_t now, const std::string& network, bool strict) {
+                                              std::int64_t now, const std::string& network, bool strict,
+                                              const MessageTraits& traits) {
   Decision d;
   if (remote_rcpts.empty()) return d;
   auto fresh = store_.new_correspondents(account_id, remote_rcpts);
   const int new_count = fresh ? int(fresh->size()) : 0;
   std::lock_guard lock(mu_);
   Window& w = accounts_[account_id];
-  auto expire = [](std::deque<Entry>& q, std::int64_t before) {
-    while (!q.empty() && q.front().time <= before) q.pop_front();
-  };
   expire(w.messages, now - kHour);
   expire(w.recipients, now - kDay);
   expire(w.new_recipients, now - kHour);
+  expire(w.old_thread_replies, now - kHour);
   // Strict: only what came from this network counts, against tighter limits.
   auto total = [&](const std::deque<Entry>& q) {
     int n = 0;
@@ -44,14 +53,45 @@ SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std
   } else if (total(w.new_recipients) + new_count > l.new_recipients_per_hour) {
     d.reason = fmt::format("more than {} new recipients in an hour{}", l.new_recipients_per_hour, after);
   }
+  const bool old_reply = old_thread_reply(traits, now, anomalies_);
+  if (d.reason.empty() && old_reply && sum(w.old_thread_replies) + 1 >= anomalies_.old_thread_replies) {
+    d.reason = fmt::format("{} replies carrying links to threads older than {} days within an hour",
+                           sum(w.old_thread_replies) + 1, anomalies_.old_thread_age / kDay);
+  }
+  if (d.reason.empty()) {
+    if (w.baseline_hour != now / kHour) {
+      const std::int64_t hour = now / kHour;
+      if (auto b = store_.send_baseline(account_id, hour - anomalies_.baseline_hours, hour)) w.baseline = *b;
+      w.baseline_hour = hour;
+    }
+    if (auto r = burst(w.baseline, sum(w.messages) + 1, sum(w.new_recipients) + new_count, anomalies_)) d.reason = *r;
+  }
   if (!d.reason.empty()) {
     d.hold = true;
     return d;
   }
+  if (old_reply) w.old_thread_replies.push_back({now, network, 1});
   w.messages.push_back({now, network, 1});
   w.recipients.push_back({now, network, int(remote_rcpts.size())});
   if (new_count > 0) w.new_recipients.push_back({now, network, new_count});
   if (fresh && !fresh->empty()) (void)store_.add_correspondents(account_id, *fresh, now);
+  (void)store_.add_send_history(account_id, now / kHour, 1, new_count);
+  return d;
+}
+
+SendingLimits::Decision SendingLimits::outcomes(std::int64_t account_id, int delivered, int refused,
+                                                std::int64_t now) {
+  Decision d;
+  std::lock_guard lock(mu_);
+  Window& w = accounts_[account_id];
+  expire(w.delivered, now - kHour);
+  expire(w.refused, now - kHour);
+  if (delivered > 0) w.delivered.push_back({now, {}, delivered});
+  if (refused > 0) w.refused.push_back({now, {}, refused});
+  if (auto r = refusals(sum(w.delivered), sum(w.refused), anomalies_)) {
+    d.hold = true;
+    d.reason = *r;
+  }
   return d;
 }
 

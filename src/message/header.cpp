@@ -150,6 +150,17 @@ std::string unfold(std::string_view value) {
   return std::string(trim_ws(out));
 }
 
+std::vector<std::string> msg_ids(std::string_view value, std::size_t max_ids) {
+  std::vector<std::string> out;
+  for (std::size_t p = value.find('<'); p != std::string_view::npos && out.size() < max_ids; p = value.find('<', p + 1)) {
+    const auto e = value.find('>', p);
+    if (e == std::string_view::npos) break;
+    if (e > p + 1) out.emplace_back(value.substr(p + 1, e - p - 1));
+    p = e;
+  }
+  return out;
+}
+
 std::optional<std::string> header_value(const std::vector<HeaderField>& fields, std::string_view name) {
   for (const auto& f : fields)
     if (iequals(f.name, name)) return unfold(f.value);

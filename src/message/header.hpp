@@ -42,6 +42,10 @@ std::string unfold(std::string_view value);
 // First field with this name (case-insensitive), unfolded.
 std::optional<std::string> header_value(const std::vector<HeaderField>& fields, std::string_view name);
 
+// The msg-ids ("<id-left@id-right>") of a Message-ID, In-Reply-To or References value,
+// without the angle brackets, in order; at most max_ids.
+std::vector<std::string> msg_ids(std::string_view value, std::size_t max_ids = 100);
+
 // RFC 5322 §3.2.2: removes comments (nested, with quoted-pairs), outside quoted strings.
 std::string strip_comments(std::string_view s);
 

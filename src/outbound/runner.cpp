@@ -753,6 +753,14 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch&
     if (o.state == store::RcptState::bounced) bounced.emplace_back(rc, o);
     if (o.state == store::RcptState::queued) delayed.emplace_back(rc, o);
   }
+  if (m.sender_account != 0 && cfg_.on_verdicts) {
+    int delivered = 0, refused = 0;
+    for (const auto& o : outcomes) {
+      if (o.state == store::RcptState::delivered) ++delivered;
+      else if (o.state == store::RcptState::bounced && o.status.starts_with("5")) ++refused;
+    }
+    if (delivered + refused > 0) cfg_.on_verdicts(m.sender_account, delivered, refused);
+  }
   if (!bounced.empty()) notify_sender(m, bounced, false);
   if (!delayed.empty() && !m.delay_notified && cfg_.delay_warning.count() > 0 &&
       now - m.created >= cfg_.delay_warning.count()) {

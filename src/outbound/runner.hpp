@@ -14,6 +14,7 @@
 #include <atomic>
 #include <map>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,9 @@ struct RunnerConfig {
   std::uint16_t sts_port = 443;  // MTA-STS policy hosts (HTTPS)
   std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
   std::chrono::milliseconds data_timeout{std::chrono::minutes(10)};
+  // Remote verdicts on mail an account submitted: recipients delivered and refused (5xx)
+  // in one attempt, for containment (guard/). Called on a runner thread.
+  std::function<void(std::int64_t account_id, int delivered, int refused)> on_verdicts;
 };
 
 class Runner {

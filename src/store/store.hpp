@@ -293,6 +293,22 @@ class Store {
                                                              const std::vector<std::string>& addresses) = 0;
   virtual Status add_correspondents(std::int64_t account_id, const std::vector<std::string>& addresses,
                                     std::int64_t now) = 0;
+  // Anomaly detection (guard/anomaly.hpp). The newest INTERNALDATE among the account's
+  // messages whose Message-ID is one of `ids` (nullopt: it has none of them): how old the
+  // thread a reply continues is.
+  virtual Result<std::optional<std::int64_t>> newest_in_thread(std::int64_t account_id,
+                                                               const std::vector<std::string>& ids) = 0;
+  // What the account submitted to other domains, per hour (hour = unix time / 3600); kept
+  // for kSendHistoryHours.
+  virtual Status add_send_history(std::int64_t account_id, std::int64_t hour, int messages, int new_recipients) = 0;
+  struct SendBaseline {
+    int active_days = 0;          // days with at least one message
+    int peak_messages = 0;        // the most messages in one hour
+    int peak_new_recipients = 0;  // the most new recipients in one hour
+  };
+  // Over the hours [from_hour, to_hour).
+  virtual Result<SendBaseline> send_baseline(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) = 0;
+  static constexpr std::int64_t kSendHistoryHours = 24 * 60;
   // TOTP: the secret ("" turns it off) and the step of the last code accepted.
   virtual Status set_totp(std::string_view address, std::string_view secret) = 0;
   virtual Status totp_used(std::string_view address, std::int64_t step) = 0;

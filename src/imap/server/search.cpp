@@ -693,15 +693,7 @@ Output Session::cmd_sort(const CommandHead& h, Cursor& c, bool thread) {
     r.to = first_mailbox(part, "To");
     r.cc = first_mailbox(part, "Cc");
     if (references) {
-      auto ids = [](std::string_view v) {
-        std::vector<std::string> out;
-        for (std::size_t p = v.find('<'); p != std::string_view::npos; p = v.find('<', p + 1)) {
-          auto e = v.find('>', p);
-          if (e == std::string_view::npos) break;
-          out.emplace_back(v.substr(p + 1, e - p - 1));
-        }
-        return out;
-      };
+      const auto ids = [](std::string_view v) { return message::msg_ids(v, 10000); };
       auto id = ids(message::header_value(part.headers, "Message-ID").value_or(""));
       if (!id.empty()) r.msgid = id[0];
       r.refs = ids(message::header_value(part.headers, "References").value_or(""));

@@ -391,10 +391,11 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
       (void)u.done();
       Stmt ins(db_.handle(),
                "INSERT INTO messages(mailbox_id, uid, modseq, blob, size, internaldate, flags, "
-               "mail_from, rcpt_to, dsn) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+               "mail_from, rcpt_to, dsn, msgid) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+               "(SELECT msgid FROM messages WHERE mailbox_id = ? AND uid = ?))");
       ins.bind(1, to_mailbox).bind(2, uid).bind(3, std::int64_t(*modseq)).bind(4, m.blob)
           .bind(5, std::int64_t(m.size)).bind(6, m.internaldate).bind(7, m.flags)
-          .bind(8, m.mail_from).bind(9, m.rcpt_to).bind(10, m.dsn);
+          .bind(8, m.mail_from).bind(9, m.rcpt_to).bind(10, m.dsn).bind(11, from_mailbox).bind(12, std::int64_t(m.uid));
       if (auto st = ins.done(); !st) return st.error();
       out.uids.emplace_back(m.uid, uid);
       bytes += std::int64_t(m.size);

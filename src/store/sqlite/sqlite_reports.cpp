@@ -1,5 +1,7 @@
 // Report and security data in SQLite: DMARC results we will report, reports we received,
 // login bans.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
@@ -209,6 +211,48 @@ Status SqliteStore::add_correspondents(std::int64_t account_id, const std::vecto
     if (auto s = u.done(); !s) return s;
   }
   return {};
+}
+
+Result<std::optional<std::int64_t>> SqliteStore::newest_in_thread(std::int64_t account_id,
+                                                                   const std::vector<std::string>& ids) {
+  std::lock_guard lock(mu_);
+  std::optional<std::int64_t> newest;
+  for (const auto& id : ids) {
+    Stmt q(db_.handle(),
+           "SELECT MAX(m.internaldate) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
+           "WHERE m.msgid = ? AND b.account_id = ?");
+    q.bind(1, id).bind(2, account_id);
+    if (!q.step()) {
+      if (q.failed()) return err(q.error());
+      continue;
+    }
+    if (q.is_null(0)) continue;
+    newest = std::max(newest.value_or(q.int64(0)), q.int64(0));
+  }
+  return newest;
+}
+
+Status SqliteStore::add_send_history(std::int64_t account_id, std::int64_t hour, int messages, int new_recipients) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(),
+         "INSERT INTO send_history(account_id, hour, messages, new_recipients) VALUES(?1, ?2, ?3, ?4) "
+         "ON CONFLICT(account_id, hour) DO UPDATE SET messages = messages + ?3, new_recipients = new_recipients + ?4");
+  u.bind(1, account_id).bind(2, hour).bind(3, messages).bind(4, new_recipients);
+  if (auto s = u.done(); !s) return s;
+  Stmt d(db_.handle(), "DELETE FROM send_history WHERE account_id = ? AND hour < ?");
+  d.bind(1, account_id).bind(2, hour - kSendHistoryHours);
+  return d.done();
+}
+
+Result<Store::SendBaseline> SqliteStore::send_baseline(std::int64_t account_id, std::int64_t from_hour,
+                                                      std::int64_t to_hour) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(),
+         "SELECT COUNT(DISTINCT hour / 24), COALESCE(MAX(messages), 0), COALESCE(MAX(new_recipients), 0) "
+         "FROM send_history WHERE account_id = ? AND hour >= ? AND hour < ?");
+  q.bind(1, account_id).bind(2, from_hour).bind(3, to_hour);
+  if (!q.step()) return err(q.error());
+  return SendBaseline{int(q.int64(0)), int(q.int64(1)), int(q.int64(2))};
 }
 
 Result<Store::NetworkHistory> SqliteStore::network_history(std::string_view address, std::string_view network) {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "message/header.hpp"
 
 namespace mk::store::sqlite {
 namespace {
@@ -210,7 +211,28 @@ CREATE TABLE correspondents(
   first_sent INTEGER NOT NULL,
   PRIMARY KEY(account_id, address)) WITHOUT ROWID;
 )sql",
+    // Anomaly detection: Message-IDs (replies to old threads) and hourly sending history.
+    // Messages stored before this version have no msgid.
+    R"sql(
+ALTER TABLE messages ADD COLUMN msgid TEXT;
+CREATE INDEX messages_msgid ON messages(msgid) WHERE msgid IS NOT NULL;
+CREATE TABLE send_history(
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  hour INTEGER NOT NULL,
+  messages INTEGER NOT NULL,
+  new_recipients INTEGER NOT NULL,
+  PRIMARY KEY(account_id, hour)) WITHOUT ROWID;
+)sql",
 };
+
+// The message's own Message-ID without brackets ("" if it has none), for newest_in_thread.
+std::string message_id_of(std::string_view data) {
+  std::size_t header_end = 0;
+  message::find_body_start(data, header_end);
+  const auto fields = message::parse_header_block(data.substr(0, header_end));
+  const auto ids = message::msg_ids(message::header_value(fields, "Message-ID").value_or(""), 1);
+  return ids.empty() ? std::string() : ids[0];
+}
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -524,6 +546,7 @@ void SqliteStore::deliver_all(std::vector<NewMessage> msgs, DeliverCallback done
 
 Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob,
                                     std::vector<StoredAt>& stored) {
+  const std::string msgid = message_id_of(*m.data);
   for (const auto& d : m.deliveries) {
     // Preferred mailbox (sub-address folder), else INBOX.
     std::int64_t mailbox_id = 0;
@@ -556,12 +579,12 @@ Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob
     stored.push_back(StoredAt{mailbox_id, uidvalidity, std::uint32_t(uid)});
     Stmt ins(writer_.handle(),
              "INSERT INTO messages(mailbox_id, uid, modseq, blob, size, internaldate, flags, "
-             "mail_from, rcpt_to, dsn) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+             "mail_from, rcpt_to, dsn, msgid) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))");
     std::string dsn = m.dsn;
     if (!d.dsn.empty()) dsn += (dsn.empty() ? "" : " ") + d.dsn;
     ins.bind(1, mailbox_id).bind(2, uid).bind(3, modseq).bind(4, blob)
         .bind(5, std::int64_t(m.data->size())).bind(6, m.internaldate).bind(7, m.flags)
-        .bind(8, m.mail_from).bind(9, d.rcpt).bind(10, dsn);
+        .bind(8, m.mail_from).bind(9, d.rcpt).bind(10, dsn).bind(11, msgid);
     if (auto st = ins.done(); !st) return st;
     Stmt acc(writer_.handle(), "UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?");
     acc.bind(1, std::int64_t(m.data->size())).bind(2, d.account_id);

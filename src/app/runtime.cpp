@@ -163,18 +163,31 @@ int run_server(const Config& cfg,
   Alerts alerts(*store, cfg.hostname, cfg.security.admin_address, [&wake_runner] {
     if (wake_runner) wake_runner();
   }, log.with({{"svc", "alerts"}}));
-  login.on_login = [&alerts, &store, log](const std::string& user, const std::string& ip, std::string_view service) {
+  login.on_login = [&alerts, &store, log](const std::string& user, const std::string& ip, std::string_view service,
+                                          const std::string& client, bool is_login) {
     auto addr = IpAddr::parse(ip);
     const std::string network = addr ? auth::Throttle::network_key(*addr) : ip;
     const std::int64_t now = std::time(nullptr);
-    auto seen = store->note_login(user, network, service, now);
-    if (!seen || !seen->new_network) return;
-    log.info("auth.new_network", {{"user", user}, {"ip", ip}, {"service", service}});
+    bool new_network = false, new_client = false;
+    if (is_login) {
+      auto seen = store->note_login(user, network, service, now);
+      new_network = seen && seen->new_network;
+    }
+    if (!client.empty()) {
+      auto seen = store->note_client(user, client, now);
+      new_client = seen && seen->new_client && !seen->first_client;
+    }
+    if (!new_network && !new_client) return;
+    log.info("auth.new_sign_in", {{"user", user}, {"ip", ip}, {"service", service}, {"client", log_safe(client, 100)},
+                                  {"new_network", new_network}, {"new_client", new_client}});
+    const std::string what = new_network && new_client ? "a network and a program"
+                             : new_network             ? "a network"
+                                                       : "a program";
     alerts.tell_user(user, "New sign-in to your mail account",
-                     fmt::format("Someone signed in to {} from {} ({}), a network this account had not used before.\n\n"
+                     fmt::format("Someone signed in to {} from {} ({}{}), {} this account had not used before.\n\n"
                                  "If it was you, nothing needs to be done. If not, change your password now\n"
                                  "(ask your mail administrator) and check your Sent folder.\n",
-                                 user, ip, service));
+                                 user, ip, service, client.empty() ? "" : ", with " + client, what));
   };
   login.on_breached = [log, &alerts, a = audit_log->get()](const std::string& address, bool blocked, bool newly) {
     (void)a->append("password_breached", {{"user", address}, {"action", blocked ? "login refused" : "warned"}});

@@ -32,11 +32,22 @@ struct LoginPolicy {
   void record(std::string_view event, const audit::Fields& fields) const {
     if (audit) (void)audit->append(event, fields);
   }
-  // Told of every successful login (login history, alerts about new networks).
-  std::function<void(const std::string& user, const std::string& ip, std::string_view service)> on_login;
-  void logged_in(std::string_view service, const std::string& ip, const std::string& user) const {
-    record("login", {{"service", std::string(service)}, {"ip", ip}, {"user", user}});
-    if (on_login) on_login(user, ip, service);
+  // Told of every successful login (login = true) and of a client that names itself after
+  // logging in (IMAP ID; login = false), for the login history and the alerts about new
+  // networks and new clients. `client`: the program's name as it gave it ("" if unknown).
+  std::function<void(const std::string& user, const std::string& ip, std::string_view service,
+                     const std::string& client, bool login)>
+      on_login;
+  void logged_in(std::string_view service, const std::string& ip, const std::string& user,
+                 const std::string& client = {}) const {
+    audit::Fields f{{"service", std::string(service)}, {"ip", ip}, {"user", user}};
+    if (!client.empty()) f.emplace_back("client", client);
+    record("login", f);
+    if (on_login) on_login(user, ip, service, client, true);
+  }
+  void identified(std::string_view service, const std::string& ip, const std::string& user,
+                  const std::string& client) const {
+    if (on_login && !client.empty()) on_login(user, ip, service, client, false);
   }
 };
 

@@ -198,7 +198,12 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       if (step.reply->code == 235 && session.identity()) {
         log.info(svc + ".auth", {{"user", session.identity()->address}, {"ip", conn->remote_ip}});
         if (throttle && client) throttle->succeeded(*client, session.identity()->address, now_s());
-        if (cfg_.login) cfg_.login->logged_in(svc, conn->remote_ip, session.identity()->address);
+        if (cfg_.login) {
+          // The EHLO name says which machine or program it is; an address literal says nothing.
+          const std::string& helo = session.helo();
+          cfg_.login->logged_in(svc, conn->remote_ip, session.identity()->address,
+                                helo.starts_with("[") ? std::string() : helo.substr(0, 100));
+        }
       }
       if (step.reply->code >= 400) {
         log.info(svc + ".reply", {{"code", step.reply->code},

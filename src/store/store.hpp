@@ -387,6 +387,13 @@ class Store {
   };
   virtual Result<LoginSeen> note_login(std::string_view address, std::string_view network, std::string_view service,
                                        std::int64_t now) = 0;
+  // The programs an account logs in with (IMAP ID name and version, SMTP EHLO name): whether
+  // this one is new (and whether it is the account's first known one).
+  struct ClientSeen {
+    bool new_client = false;
+    bool first_client = false;
+  };
+  virtual Result<ClientSeen> note_client(std::string_view address, std::string_view client, std::int64_t now) = 0;
   // When the account first logged in from this network (0: never), and whether it has
   // logged in from any other network before that.
   struct NetworkHistory {

@@ -75,7 +75,7 @@ class BruteForceTest(unittest.TestCase):
             time.sleep(0.2)
         alerts = self.new_signin_alerts()
         self.assertEqual(len(alerts), 1)
-        self.assertIn(b"from 127.0.0.2 (submission)", alerts[0])
+        self.assertIn(b"from 127.0.0.2 (submission", alerts[0])
         self.assertIn("auth_failed", self.srv.stderr())
         self.assertNotIn("guess-1-wrong", self.srv.stderr())  # passwords are never logged
         # The security log has it all, hash-chained; an edited record is found.
@@ -96,6 +96,69 @@ class BruteForceTest(unittest.TestCase):
         self.assertIn("the record was changed", r.stderr)
         with open(path, "w") as f:
             f.write(text)
+
+
+
+class NewClientTest(unittest.TestCase):
+    """The user is mailed when the account is used by a program it never used before: the
+    IMAP ID name (sent before or after logging in) or the SMTP EHLO name."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = mk.Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        mk.stop_all(cls.srv)
+
+    def imap(self, client_id, before_login=True):
+        import imaplib
+        imaplib.Commands["ID"] = ("NONAUTH", "AUTH", "SELECTED")  # RFC 2971 allows it in any state
+        with imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context()) as c:
+            if before_login:
+                c.xatom("ID", client_id)
+            c.login("me@localhost", mk.PASSWORD)
+            if not before_login:
+                typ, _ = c.xatom("ID", client_id)
+                self.assertEqual(typ, "OK")
+            c.noop()
+
+    def smtp(self, ehlo):
+        import smtplib
+        with smtplib.SMTP_SSL("127.0.0.1", self.srv.submissions_port, context=mk.client_tls_context(),
+                              local_hostname=ehlo, timeout=30) as s:
+            s.ehlo()
+            s.user, s.password = "me@localhost", mk.PASSWORD
+            s.auth("PLAIN", s.auth_plain)
+
+    def alerts(self, n):
+        deadline = time.time() + 10
+        found = []
+        while time.time() < deadline:
+            found = [m for _, m in self.srv.messages() if b"Subject: New sign-in to your mail account" in m]
+            if len(found) >= n:
+                break
+            time.sleep(0.2)
+        time.sleep(0.5)  # and no more than that
+        found = [m for _, m in self.srv.messages() if b"Subject: New sign-in to your mail account" in m]
+        self.assertEqual(len(found), n, [m[-400:] for m in found])
+        return found
+
+    def test_new_clients_are_reported(self):
+        self.imap('("name" "Thunderbird" "version" "115.5")')  # the first program: nothing to compare with
+        self.imap('("name" "Thunderbird" "version" "115.5")')
+        self.alerts(0)
+        self.imap('("name" "UnknownMailer")')
+        self.assertIn(b"(imap, with UnknownMailer), a program this account had not used before", self.alerts(1)[0])
+        self.imap('("name" "LateMailer" "version" "2")', before_login=False)
+        self.assertIn(b"with LateMailer 2", self.alerts(2)[1])
+        self.smtp("[127.0.0.1]")  # an address literal names nothing
+        self.smtp("attacker-box")
+        self.assertIn(b"(submission, with attacker-box)", self.alerts(3)[2])
+        self.smtp("attacker-box")
+        self.alerts(3)
+        with open(self.srv.dir + "/security.log") as f:
+            self.assertIn('"client":"attacker-box"', f.read())
 
 
 if __name__ == "__main__":

@@ -174,7 +174,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     if (auto auth_ev = session.take_auth_event(); auth_ev && throttle && client) {
       if (auth_ev->ok) {
         throttle->succeeded(*client, auth_ev->user, now_s());
-        cfg_.session.login->logged_in("imap", conn->remote_ip, auth_ev->user);
+        cfg_.session.login->logged_in("imap", conn->remote_ip, auth_ev->user, session.client());
       } else {
         // A failed login: answered later and later; a network that keeps failing is banned.
         const auto verdict = throttle->failed(*client, auth_ev->user, now_s());
@@ -197,6 +197,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         }
       }
     }
+    if (auto named = session.take_client_event(); named && cfg_.session.login && session.logged_in())
+      cfg_.session.login->identified("imap", conn->remote_ip, session.user(), *named);
     if (session.logged_in() && !was_logged_in) {
       was_logged_in = true;
       log.info("imap.login", {{"user", session.user()}});

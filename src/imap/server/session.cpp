@@ -228,7 +228,31 @@ Output Session::cmd_enable(const CommandHead& h, Cursor& c) {
 }
 
 Output Session::cmd_id(const CommandHead& h, Cursor& c) {
-  // RFC 2971: the client's parameters are accepted and not acted upon.
+  // RFC 2971: id = "ID" SP ("(" string SP nstring *(SP string SP nstring) ")" / nil), at
+  // most 30 pairs. We keep the name and version to tell the user about a new client.
+  if (!c.sp()) return {bad(h.tag, "ID needs a parameter list or NIL")};
+  std::string name, version;
+  if (!c.keyword("NIL")) {
+    if (!c.consume('(')) return {bad(h.tag, "ID needs a parameter list or NIL")};
+    for (int pairs = 0; !c.consume(')'); ++pairs) {
+      if (pairs == 30 || (pairs > 0 && !c.sp())) return {bad(h.tag, "Bad ID parameter list")};
+      auto field = c.string();
+      if (!field || !c.sp()) return {bad(h.tag, "Bad ID parameter list")};
+      auto value = c.nstring();
+      if (!value) return {bad(h.tag, "Bad ID parameter list")};
+      if (iequals(*field, "name")) name = *value;
+      if (iequals(*field, "version")) version = *value;
+    }
+  }
+  if (!c.eof()) return {bad(h.tag, "Unexpected characters after ID")};
+  std::string client = name.empty() ? std::string() : version.empty() ? name : name + " " + version;
+  for (auto& ch : client)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = ' ';
+  if (client.size() > 100) client.resize(100);
+  if (!client.empty() && client != client_) {
+    client_ = client;
+    if (logged_in()) client_event_ = client_;
+  }
   return {"* ID (\"name\" \"mailkeep\")\r\n" + tagged(h, "OK", "ID completed")};
 }
 

@@ -75,6 +75,10 @@ class Session {
     std::string user;
   };
   std::optional<AuthEvent> take_auth_event() { return std::exchange(auth_event_, std::nullopt); }
+  // The client's name and version from ID (RFC 2971), "" if it sent none; and, once, a
+  // client that named itself after logging in (for the new-client alert).
+  const std::string& client() const { return client_; }
+  std::optional<std::string> take_client_event() { return std::exchange(client_event_, std::nullopt); }
 
   std::string greeting() const;
   Output on_command(std::string_view framed);
@@ -169,6 +173,8 @@ class Session {
   store::Store& store_;
   std::string remote_ip_;
   std::optional<AuthEvent> auth_event_;
+  std::string client_;
+  std::optional<std::string> client_event_;
   bool tls_ = false;
   bool compressed_ = false;
   std::int64_t account_id_ = 0;

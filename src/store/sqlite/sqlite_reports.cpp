@@ -119,6 +119,25 @@ Result<Store::LoginSeen> SqliteStore::note_login(std::string_view address, std::
   return seen;
 }
 
+Result<Store::ClientSeen> SqliteStore::note_client(std::string_view address, std::string_view client,
+                                                   std::int64_t now) {
+  std::lock_guard lock(mu_);
+  ClientSeen seen;
+  const std::string addr = to_lower(address);
+  {
+    Stmt q(db_.handle(), "SELECT count(*), sum(client = ?) FROM login_clients WHERE address = ?");
+    q.bind(1, client).bind(2, addr);
+    if (!q.step()) return err(q.error());
+    seen.first_client = q.int64(0) == 0;
+    seen.new_client = q.int64(1) == 0;
+  }
+  Stmt u(db_.handle(), "INSERT INTO login_clients(address, client, first_seen, last_seen) VALUES(?, ?, ?, ?) "
+                       "ON CONFLICT(address, client) DO UPDATE SET last_seen = excluded.last_seen");
+  u.bind(1, addr).bind(2, client).bind(3, now).bind(4, now);
+  if (auto s = u.done(); !s) return s.error();
+  return seen;
+}
+
 Status SqliteStore::set_require_app_passwords(std::string_view address, bool on) {
   std::lock_guard lock(mu_);
   Stmt s(db_.handle(), "UPDATE accounts SET require_app_passwords = ? WHERE address = ?");

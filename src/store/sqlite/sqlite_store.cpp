@@ -223,6 +223,14 @@ CREATE TABLE send_history(
   new_recipients INTEGER NOT NULL,
   PRIMARY KEY(account_id, hour)) WITHOUT ROWID;
 )sql",
+    R"sql(
+CREATE TABLE login_clients(
+  address TEXT NOT NULL,
+  client TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  PRIMARY KEY(address, client)) WITHOUT ROWID;
+)sql",
 };
 
 // The message's own Message-ID without brackets ("" if it has none), for newest_in_thread.

@@ -43,6 +43,7 @@ class SqliteStore final : public Store {
                                                        const std::vector<std::string>& ids) override;
   Status add_send_history(std::int64_t account_id, std::int64_t hour, int messages, int new_recipients) override;
   Result<SendBaseline> send_baseline(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) override;
+  Result<ClientSeen> note_client(std::string_view address, std::string_view client, std::int64_t now) override;
   Status set_totp(std::string_view address, std::string_view secret) override;
   Status totp_used(std::string_view address, std::int64_t step) override;
   Status add_app_password(const AppPassword& p) override;

@@ -75,6 +75,26 @@ TEST_F(ImapSession, GreetingAndAuth) {
   EXPECT_EQ(run(*s3, "*"), "e BAD Authentication cancelled\r\n");
 }
 
+TEST_F(ImapSession, IdNamesTheClient) {
+  const std::string ours = "* ID (\"name\" \"mailkeep\")\r\n";
+  EXPECT_EQ(run("a ID NIL"), ours + "a OK ID completed\r\n");
+  EXPECT_EQ(s_->client(), "");
+  EXPECT_EQ(run("b ID (\"name\" \"Thunderbird\" \"os\" NIL \"version\" \"115.5\")"), ours + "b OK ID completed\r\n");
+  EXPECT_EQ(s_->client(), "Thunderbird 115.5");
+  EXPECT_FALSE(s_->take_client_event());  // named before logging in: the login reports it
+  EXPECT_EQ(run("c ID"), "c BAD ID needs a parameter list or NIL\r\n");
+  EXPECT_EQ(run("c ID (\"name\")"), "c BAD Bad ID parameter list\r\n");
+  EXPECT_EQ(run("c ID (\"name\" \"x\"\"version\" \"1\")"), "c BAD Bad ID parameter list\r\n");
+  EXPECT_EQ(run("c ID () x"), "c BAD Unexpected characters after ID\r\n");
+  std::string many = "d ID (";
+  for (int i = 0; i < 31; ++i) many += (i ? " " : "") + std::string("\"k\" \"v\"");
+  EXPECT_EQ(run(many + ")"), "d BAD Bad ID parameter list\r\n");
+  login(*s_);
+  EXPECT_EQ(run("e ID (\"name\" \"Evil\\\\Mailer\")"), ours + "e OK ID completed\r\n");
+  EXPECT_EQ(s_->take_client_event().value_or(""), "Evil\\Mailer");  // named after the login: reported now
+  EXPECT_FALSE(s_->take_client_event());
+}
+
 TEST_F(ImapSession, SessionsPerAccountAreCapped) {
   AccountSlots slots(2);
   SessionConfig cfg;

@@ -363,7 +363,9 @@ int cmd_totp(const std::string& config_path, const std::string& action, const st
   if (acct->totp_secret.empty()) return fail(err(fmt::format("{} has no TOTP; enable it first", *addr)), kExitUsage);
   auto step = auth::totp_verify(acct->totp_secret, code, std::int64_t(std::time(nullptr)), acct->totp_last_step);
   if (!step) return fail(err("code refused (wrong, expired or already used)"));
-  if (auto r = o.store->totp_used(*addr, *step); !r) return fail(r.error());
+  auto claimed = o.store->totp_used(*addr, *step);
+  if (!claimed) return fail(claimed.error());
+  if (!*claimed) return fail(err("code refused (wrong, expired or already used)"));
   std::printf("code accepted\n");
   return kExitOk;
 }

@@ -5,13 +5,17 @@
 #include "auth/app_password.hpp"
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
+#include "auth/totp.hpp"
 #include "base/strings.hpp"
 
 namespace mk::auth {
 
-std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password,
-                                          const LoginPolicy& policy, bool* breached, const IpAddr* client,
-                                          std::string_view service) {
+namespace {
+
+// web: the admin/web login (account password only, whatever require_app_passwords says).
+std::optional<store::Account> check(store::Store& store, std::string_view user, std::string_view password,
+                                    const LoginPolicy& policy, bool* breached, const IpAddr* client,
+                                    std::string_view service, bool web) {
   if (breached) *breached = false;
   auto acct = store.find_account(to_lower(user));
   static const std::string kDummy = *hash_password("mailkeep-timing-equaliser");
@@ -31,7 +35,7 @@ std::optional<store::Account> check_login(store::Store& store, std::string_view 
     (void)store.app_password_used(app->id, std::int64_t(std::time(nullptr)), client ? client->to_string() : "");
     return **acct;
   }
-  if (!ok || (*acct)->require_app_passwords) return std::nullopt;
+  if (!ok || ((*acct)->require_app_passwords && !web)) return std::nullopt;
   // A password that was not in the list when it was set may be in a newer breach.
   if (policy.breached) {
     auto index = policy.breached->current();
@@ -53,6 +57,34 @@ std::optional<store::Account> check_login(store::Store& store, std::string_view 
     (void)store.set_scram((*acct)->address, (*acct)->scram);
   }
   return **acct;
+}
+
+}  // namespace
+
+std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password,
+                                          const LoginPolicy& policy, bool* breached, const IpAddr* client,
+                                          std::string_view service) {
+  return check(store, user, password, policy, breached, client, service, false);
+}
+
+WebLogin check_web_login(store::Store& store, std::string_view user, std::string_view password, std::string_view code,
+                         std::int64_t now, const LoginPolicy& policy, const IpAddr* client) {
+  WebLogin out;
+  auto acct = check(store, user, password, policy, nullptr, client, {}, true);
+  if (!acct) return out;
+  if (acct->totp_secret.empty()) {
+    out.account = std::move(acct);
+    return out;
+  }
+  if (code.empty()) {
+    out.code_needed = true;
+    return out;
+  }
+  const auto step = totp_verify(acct->totp_secret, code, now, acct->totp_last_step);
+  if (!step) return out;  // wrong or stale
+  if (auto claimed = store.totp_used(acct->address, *step); !claimed || !*claimed) return out;  // replayed meanwhile
+  out.account = std::move(acct);
+  return out;
 }
 
 }  // namespace mk::auth

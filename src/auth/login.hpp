@@ -61,4 +61,16 @@ std::optional<store::Account> check_login(store::Store& store, std::string_view 
                                           const LoginPolicy& policy = {}, bool* breached = nullptr,
                                           const IpAddr* client = nullptr, std::string_view service = {});
 
+// The admin/web login: the account's own password (an app password never opens it; it
+// works also when the account requires app passwords for IMAP and SMTP) and, when the account
+// has TOTP enabled, a current code that was not used before (auth/totp.hpp). The same
+// throttling, breached-password rules and timing as check_login; a wrong or replayed code
+// fails like a wrong password (the caller counts it as a failure).
+struct WebLogin {
+  std::optional<store::Account> account;  // set: logged in
+  bool code_needed = false;  // the password was right and a code is needed: ask for it (no code was given)
+};
+WebLogin check_web_login(store::Store& store, std::string_view user, std::string_view password, std::string_view code,
+                         std::int64_t now, const LoginPolicy& policy = {}, const IpAddr* client = nullptr);
+
 }  // namespace mk::auth

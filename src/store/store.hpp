@@ -311,7 +311,8 @@ class Store {
   static constexpr std::int64_t kSendHistoryHours = 24 * 60;
   // TOTP: the secret ("" turns it off) and the step of the last code accepted.
   virtual Status set_totp(std::string_view address, std::string_view secret) = 0;
-  virtual Status totp_used(std::string_view address, std::int64_t step) = 0;
+  // Claims the step of a code just accepted: false if a login already used it or a later one.
+  virtual Result<bool> totp_used(std::string_view address, std::int64_t step) = 0;
   // App passwords; names are unique per account.
   virtual Status add_app_password(const AppPassword& p) = 0;
   virtual Result<std::vector<AppPassword>> app_passwords(std::int64_t account_id) = 0;

@@ -192,11 +192,12 @@ Status SqliteStore::set_totp(std::string_view address, std::string_view secret) 
   return {};
 }
 
-Status SqliteStore::totp_used(std::string_view address, std::int64_t step) {
+Result<bool> SqliteStore::totp_used(std::string_view address, std::int64_t step) {
   std::lock_guard lock(mu_);
   Stmt s(db_.handle(), "UPDATE accounts SET totp_last_step = ? WHERE address = ? AND totp_last_step < ?");
   s.bind(1, step).bind(2, to_lower(address)).bind(3, step);
-  return s.done();
+  if (auto st = s.done(); !st) return st.error();
+  return db_.changes() > 0;
 }
 
 Status SqliteStore::set_outbound_hold(std::int64_t account_id, std::string_view reason) {

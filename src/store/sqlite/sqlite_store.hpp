@@ -45,7 +45,7 @@ class SqliteStore final : public Store {
   Result<SendBaseline> send_baseline(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) override;
   Result<ClientSeen> note_client(std::string_view address, std::string_view client, std::int64_t now) override;
   Status set_totp(std::string_view address, std::string_view secret) override;
-  Status totp_used(std::string_view address, std::int64_t step) override;
+  Result<bool> totp_used(std::string_view address, std::int64_t step) override;
   Status add_app_password(const AppPassword& p) override;
   Result<std::vector<AppPassword>> app_passwords(std::int64_t account_id) override;
   Result<bool> revoke_app_password(std::int64_t account_id, std::string_view name) override;

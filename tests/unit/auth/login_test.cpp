@@ -9,6 +9,7 @@
 #include "auth/app_password.hpp"
 #include "auth/login.hpp"
 #include "auth/password.hpp"
+#include "auth/totp.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace mk::auth {
@@ -97,6 +98,39 @@ TEST_F(LoginTest, AppPasswordsByScopeAndRequired) {
   EXPECT_TRUE(check_login(*store_, "alice@example.org", "phone-secret-1234567", none, nullptr, nullptr, "submission"));
   EXPECT_FALSE(parse_scopes("imap,pop3").ok());
   EXPECT_EQ(*parse_scopes(" submission , imap,imap"), "imap,submission");
+}
+
+TEST_F(LoginTest, WebLoginNeedsTheAccountPasswordAndTotp) {
+  constexpr std::int64_t kNow = 1764547200;
+  const std::string user = "alice@example.org";
+  // Without TOTP: the account password, never an app password.
+  store::AppPassword p;
+  p.account_id = (*store_->find_account(user))->id;
+  p.name = "phone";
+  p.hash = app_password_hash("phone-secret-1234567");
+  p.scopes = *parse_scopes("imap,submission");
+  ASSERT_TRUE(store_->add_app_password(p).ok());
+  EXPECT_TRUE(check_web_login(*store_, user, kPassword, "", kNow).account);
+  EXPECT_FALSE(check_web_login(*store_, user, "phone-secret-1234567", "", kNow).account);
+  ASSERT_TRUE(store_->set_require_app_passwords(user, true).ok());  // for IMAP and SMTP only
+  EXPECT_TRUE(check_web_login(*store_, user, kPassword, "", kNow).account);
+  // With TOTP: the password alone asks for the code; a right code once, never twice.
+  const std::string secret = new_totp_secret();
+  ASSERT_TRUE(store_->set_totp(user, secret).ok());
+  auto w = check_web_login(*store_, user, kPassword, "", kNow);
+  EXPECT_FALSE(w.account);
+  EXPECT_TRUE(w.code_needed);
+  const std::string code = *totp_code(secret, kNow);
+  w = check_web_login(*store_, "nobody@example.org", kPassword, code, kNow);
+  EXPECT_FALSE(w.account);
+  EXPECT_FALSE(w.code_needed);  // an unknown user looks like a wrong password
+  w = check_web_login(*store_, user, "wrong password!", code, kNow);
+  EXPECT_FALSE(w.account || w.code_needed);  // the code is not even looked at
+  EXPECT_FALSE(check_web_login(*store_, user, kPassword, "000000" == code ? "111111" : "000000", kNow).account);
+  EXPECT_FALSE(check_web_login(*store_, user, kPassword, *totp_code(secret, kNow - 90), kNow).account);  // stale
+  EXPECT_TRUE(check_web_login(*store_, user, kPassword, code, kNow).account);
+  EXPECT_FALSE(check_web_login(*store_, user, kPassword, code, kNow).account);  // replayed
+  EXPECT_TRUE(check_web_login(*store_, user, kPassword, *totp_code(secret, kNow + 30), kNow + 30).account);
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
 // Fuzzes the MIME parser and the header helpers it uses (addresses, parameters, encoded
-// words, transfer decodings). Every part's ranges must lie inside the message.
+// words, transfer decodings), the link finder and msg-id lists. Every part's ranges must lie
+// inside the message.
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "message/codec.hpp"
 #include "message/header.hpp"
+#include "message/links.hpp"
 #include "message/mime.hpp"
 
 namespace {
@@ -30,5 +33,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto root = mk::message::parse_mime(msg, lim);
   check(root, msg);
   (void)mk::message::find_part(root, {1, 2, 1});
+  // Links (containment, the filter): each starts with http:// or https://, any case.
+  for (const auto& link : mk::message::find_links(msg, 50)) {
+    std::string head = link.substr(0, 8);
+    for (auto& ch : head) ch = char(ch | 0x20);
+    if (!head.starts_with("http://") && !head.starts_with("https://")) std::abort();
+  }
+  (void)mk::message::msg_ids(msg.substr(0, 4096));
   return 0;
 }

@@ -191,8 +191,10 @@ Status SqliteStore::record_attempts(const std::vector<AttemptRecord>& records,
     Txn t(db_);
     if (auto st = t.begin(); !st) return st;
     for (const auto& r : records) {
-      Stmt u(db_.handle(), "UPDATE queue_rcpts SET state = ?, attempts = attempts + 1, next_attempt = ?, "
-                           "last_error = ? WHERE id = ?");
+      // A recipient held while its attempt was in flight stays held when the attempt only
+      // deferred it (containment must not be undone by a 4xx); delivered or bounced is final.
+      Stmt u(db_.handle(), "UPDATE queue_rcpts SET state = CASE WHEN ?1 = 'queued' AND state = 'held' THEN 'held' "
+                           "ELSE ?1 END, attempts = attempts + 1, next_attempt = ?2, last_error = ?3 WHERE id = ?4");
       u.bind(1, std::string(to_string(r.state))).bind(2, r.next_attempt).bind(3, r.error).bind(4, r.rcpt_id);
       if (auto st = u.done(); !st) return st;
     }

@@ -2,6 +2,8 @@
 // actions, and the shared message file's lifetime.
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 #include "unit/store/store_fixture.hpp"
 
 namespace mk::store {
@@ -66,6 +68,25 @@ TEST_F(QueueTest, HoldReleaseRetryDrop) {
   EXPECT_EQ(store_->list_messages(mailbox(id, "Sent"))->size(), 1u);
   ASSERT_TRUE(store_->remove_account("a@example.org").ok());
   EXPECT_TRUE(BlobStore(dir_ + "/blobs").list().empty());
+}
+
+TEST_F(QueueTest, AHoldDuringAnAttemptSurvivesADeferral) {
+  auto id = account_with_domain();
+  ASSERT_TRUE(store_->deliver_sync(submission(id)).ok());
+  auto claimed = *store_->claim_due(std::int64_t(std::time(nullptr)) + 10, std::int64_t(std::time(nullptr)) + 900, 10);
+  ASSERT_EQ(claimed.size(), 1u);
+  const auto& rc = claimed[0].rcpts;
+  ASSERT_EQ(rc.size(), 2u);
+  EXPECT_EQ(*store_->queue_action(claimed[0].id, QueueAction::hold), 2u);  // containment, meanwhile
+  // The attempt ends: x deferred (4xx), y delivered before the hold could stop it.
+  ASSERT_TRUE(store_->record_attempts({{rc[0].id, RcptState::queued, std::int64_t(std::time(nullptr)) + 60, "451 try later"},
+                                       {rc[1].id, RcptState::delivered, 0, ""}}, {claimed[0].id}).ok());
+  auto q = **store_->queued_message(claimed[0].id);
+  ASSERT_EQ(q.rcpts.size(), 2u);
+  EXPECT_EQ(q.rcpts[0].rcpt, "x@remote.example");
+  EXPECT_EQ(q.rcpts[0].state, RcptState::held);
+  EXPECT_EQ(q.rcpts[0].attempts, 1);
+  EXPECT_EQ(q.rcpts[1].state, RcptState::delivered);
 }
 
 TEST_F(QueueTest, DroppingTheOnlyReferenceRemovesTheFile) {

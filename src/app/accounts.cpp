@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 
 #include "app/app.hpp"
-#include "app/containment.hpp"
 #include "audit/log.hpp"
 #include "auth/app_password.hpp"
 #include "auth/breached.hpp"
@@ -377,8 +376,9 @@ int cmd_release(const std::string& config_path, const std::string& address, bool
   if (!acct) return fail(acct.error(), kExitUsage);
   const std::string* addr = &acct->address;
   const std::string was = acct->outbound_hold;
-  const std::size_t n =
-      hold_queued_mail(*o.store, acct->id, drop ? store::QueueAction::drop : store::QueueAction::release);
+  auto changed = o.store->account_queue_action(acct->id, drop ? store::QueueAction::drop : store::QueueAction::release);
+  if (!changed) return fail(changed.error());
+  const std::size_t n = *changed;
   if (auto r = o.store->set_outbound_hold(acct->id, ""); !r) return fail(r.error());
   if (auto a = audit::Log::open(o.config.data_dir + "/security.log"))
     (void)(*a)->append(drop ? "outbound_dropped" : "outbound_released",

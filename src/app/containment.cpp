@@ -1,6 +1,5 @@
 #include "app/containment.hpp"
 
-#include <algorithm>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -10,22 +9,6 @@
 #include "message/links.hpp"
 
 namespace mk::app {
-
-std::size_t hold_queued_mail(store::Store& store, std::int64_t account_id, store::QueueAction action) {
-  auto queue = store.list_queue();
-  if (!queue) return 0;
-  std::size_t n = 0;
-  for (const auto& m : *queue) {
-    if (m.sender_account != account_id) continue;
-    if (action == store::QueueAction::drop) {
-      const bool held = std::any_of(m.rcpts.begin(), m.rcpts.end(),
-                                    [](const store::QueueRcpt& r) { return r.state == store::RcptState::held; });
-      if (!held) continue;
-    }
-    if (auto r = store.queue_action(m.id, action); r && *r > 0) ++n;
-  }
-  return n;
-}
 
 std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, const std::string& account,
                                               const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) {
@@ -75,7 +58,9 @@ void Containment::hold(std::int64_t account_id, const std::string& address, cons
                        const std::string& remote_ip) {
   (void)store_.set_outbound_hold(account_id, reason);
   limits_.forget(account_id);
-  const std::size_t held = hold_queued_mail(store_, account_id, store::QueueAction::hold);
+  auto queued = store_.account_queue_action(account_id, store::QueueAction::hold);
+  if (!queued) log_.error("guard.hold_failed", {{"user", address}, {"error", queued.error().message}});
+  const std::size_t held = queued ? *queued : 0;
   log_.warn("guard.hold", {{"user", address}, {"reason", reason}, {"held_messages", held}, {"ip", remote_ip}});
   if (audit_) (void)audit_->append("outbound_hold", {{"user", address}, {"reason", reason}, {"ip", remote_ip},
                                                      {"held_messages", std::to_string(held)}});

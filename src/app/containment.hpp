@@ -36,7 +36,4 @@ class Containment final : public smtp::SubmissionGuard {
   log::Logger log_;
 };
 
-// Holds every queued message the account submitted; returns how many. (Also used by tests.)
-std::size_t hold_queued_mail(store::Store& store, std::int64_t account_id, store::QueueAction action);
-
 }  // namespace mk::app

@@ -358,6 +358,9 @@ class Store {
   // hold/release/retry act on the recipients still pending (retry: due now); drop deletes the
   // message. Returns how many recipients it changed; kNoSuchMailbox-style error if no message.
   virtual Result<std::size_t> queue_action(std::int64_t id, QueueAction action) = 0;
+  // Containment: hold every queued message the account submitted, or release or drop (only)
+  // its held ones, in one transaction. Returns how many messages it changed.
+  virtual Result<std::size_t> account_queue_action(std::int64_t account_id, QueueAction action) = 0;
   // Delivery: messages with recipients due at `now` (at most `limit` messages), each listing
   // only those recipients, now leased until `lease_until` so that a crash in the middle of a
   // delivery retries them then (at least once, never lost).

@@ -110,49 +110,91 @@ Result<std::optional<QueuedMessage>> SqliteStore::queued_message(std::int64_t id
 
 Result<std::string> SqliteStore::read_queued(const QueuedMessage& m) { return blobs_.read(m.blob); }
 
-Result<std::size_t> SqliteStore::queue_action(std::int64_t id, QueueAction action) {
+namespace {
+
+// One message's recipients; the caller holds the lock and the transaction. Returns how many
+// recipients changed; a dropped message's blob goes to `dropped_blobs`.
+Result<std::size_t> act_on(Db& db, std::int64_t id, QueueAction action, std::vector<std::string>& dropped_blobs) {
   std::string blob;
+  {
+    Stmt q(db.handle(), "SELECT blob FROM queue WHERE id = ?");
+    q.bind(1, id);
+    if (!q.step()) return err(fmt::format("no queued message {}", id), kNoSuchMailbox);
+    blob = q.text(0);
+  }
+  const char* sql = nullptr;
+  switch (action) {
+    case QueueAction::hold:
+      sql = "UPDATE queue_rcpts SET state = 'held' WHERE queue_id = ?1 AND state = 'queued'";
+      break;
+    case QueueAction::release:
+      sql = "UPDATE queue_rcpts SET state = 'queued', next_attempt = ?2 WHERE queue_id = ?1 AND state = 'held'";
+      break;
+    case QueueAction::retry:
+      sql = "UPDATE queue_rcpts SET next_attempt = ?2 WHERE queue_id = ?1 AND state = 'queued'";
+      break;
+    case QueueAction::drop:
+      sql = "DELETE FROM queue_rcpts WHERE queue_id = ?1 AND state IN ('queued', 'held') AND ?2 = ?2";
+      break;
+  }
+  Stmt u(db.handle(), sql);
+  u.bind(1, id).bind(2, std::int64_t(std::time(nullptr)));
+  if (auto st = u.done(); !st) return st.error();
+  const auto changed = std::size_t(db.changes());
+  if (action == QueueAction::drop) {
+    Stmt d(db.handle(), "DELETE FROM queue WHERE id = ?");
+    d.bind(1, id);
+    if (auto st = d.done(); !st) return st.error();
+    dropped_blobs.push_back(std::move(blob));
+  }
+  return changed;
+}
+
+}  // namespace
+
+Result<std::size_t> SqliteStore::queue_action(std::int64_t id, QueueAction action) {
+  std::vector<std::string> blobs;
   std::size_t changed = 0;
   {
     std::lock_guard lock(mu_);
     Txn t(db_);
     if (auto st = t.begin(); !st) return st.error();
+    auto r = act_on(db_, id, action, blobs);
+    if (!r) return r.error();
+    changed = *r;
+    if (auto st = t.commit(); !st) return st.error();
+  }
+  if (!blobs.empty())
+    if (auto st = remove_unreferenced(blobs); !st) return st.error();
+  return changed;
+}
+
+Result<std::size_t> SqliteStore::account_queue_action(std::int64_t account_id, QueueAction action) {
+  std::vector<std::string> blobs;
+  std::size_t messages = 0;
+  {
+    std::lock_guard lock(mu_);
+    Txn t(db_);
+    if (auto st = t.begin(); !st) return st.error();
+    std::vector<std::int64_t> ids;
     {
-      Stmt q(db_.handle(), "SELECT blob FROM queue WHERE id = ?");
-      q.bind(1, id);
-      if (!q.step()) return err(fmt::format("no queued message {}", id), kNoSuchMailbox);
-      blob = q.text(0);
+      Stmt q(db_.handle(),
+             "SELECT DISTINCT q.id FROM queue q JOIN queue_rcpts r ON r.queue_id = q.id "
+             "WHERE q.sender_account = ? AND r.state = ?");
+      q.bind(1, account_id).bind(2, std::string(action == QueueAction::hold || action == QueueAction::retry ? "queued" : "held"));
+      while (q.step()) ids.push_back(q.int64(0));
+      if (q.failed()) return err(q.error());
     }
-    const char* sql = nullptr;
-    switch (action) {
-      case QueueAction::hold:
-        sql = "UPDATE queue_rcpts SET state = 'held' WHERE queue_id = ?1 AND state = 'queued'";
-        break;
-      case QueueAction::release:
-        sql = "UPDATE queue_rcpts SET state = 'queued', next_attempt = ?2 WHERE queue_id = ?1 AND state = 'held'";
-        break;
-      case QueueAction::retry:
-        sql = "UPDATE queue_rcpts SET next_attempt = ?2 WHERE queue_id = ?1 AND state = 'queued'";
-        break;
-      case QueueAction::drop:
-        sql = "DELETE FROM queue_rcpts WHERE queue_id = ?1 AND state IN ('queued', 'held') AND ?2 = ?2";
-        break;
-    }
-    Stmt u(db_.handle(), sql);
-    u.bind(1, id).bind(2, std::int64_t(std::time(nullptr)));
-    if (auto st = u.done(); !st) return st.error();
-    changed = std::size_t(db_.changes());
-    if (action == QueueAction::drop) {
-      Stmt d(db_.handle(), "DELETE FROM queue WHERE id = ?");
-      d.bind(1, id);
-      if (auto st = d.done(); !st) return st.error();
+    for (auto id : ids) {
+      auto r = act_on(db_, id, action, blobs);
+      if (!r) return r.error();
+      if (*r > 0) ++messages;
     }
     if (auto st = t.commit(); !st) return st.error();
   }
-  if (action == QueueAction::drop) {
-    if (auto st = remove_unreferenced({blob}); !st) return st.error();
-  }
-  return changed;
+  if (!blobs.empty())
+    if (auto st = remove_unreferenced(blobs); !st) return st.error();
+  return messages;
 }
 
 Result<std::vector<QueuedMessage>> SqliteStore::claim_due(std::int64_t now, std::int64_t lease_until,

@@ -231,6 +231,7 @@ CREATE TABLE login_clients(
   last_seen INTEGER NOT NULL,
   PRIMARY KEY(address, client)) WITHOUT ROWID;
 )sql",
+    "CREATE INDEX queue_sender ON queue(sender_account) WHERE sender_account != 0;",
 };
 
 // The message's own Message-ID without brackets ("" if it has none), for newest_in_thread.

@@ -76,6 +76,7 @@ class SqliteStore final : public Store {
   Result<std::optional<QueuedMessage>> queued_message(std::int64_t id) override;
   Result<std::string> read_queued(const QueuedMessage& m) override;
   Result<std::size_t> queue_action(std::int64_t id, QueueAction action) override;
+  Result<std::size_t> account_queue_action(std::int64_t account_id, QueueAction action) override;
   Result<std::vector<QueuedMessage>> claim_due(std::int64_t now, std::int64_t lease_until, std::size_t limit) override;
   Status record_attempts(const std::vector<AttemptRecord>& records, const std::vector<std::int64_t>& finished) override;
   Status set_delay_notified(std::int64_t queue_id) override;

@@ -89,6 +89,33 @@ TEST_F(QueueTest, AHoldDuringAnAttemptSurvivesADeferral) {
   EXPECT_EQ(q.rcpts[1].state, RcptState::delivered);
 }
 
+TEST_F(QueueTest, AccountWideActionsForContainment) {
+  auto a = account_with_domain("a@example.org");
+  auto b = account_with_domain("b@example.org");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->deliver_sync(submission(a)).ok());
+  auto other = submission(b);
+  other.deliveries[0].account_id = b;
+  ASSERT_TRUE(store_->deliver_sync(other).ok());
+  EXPECT_EQ(*store_->account_queue_action(a, QueueAction::hold), 3u);
+  EXPECT_EQ(*store_->account_queue_action(a, QueueAction::hold), 0u);  // nothing left to hold
+  auto states = [&](std::int64_t who) {
+    std::string out;
+    for (const auto& m : *store_->list_queue())
+      if (m.sender_account == who)
+        for (const auto& r : m.rcpts) out += r.state == RcptState::held ? 'h' : 'q';
+    return out;
+  };
+  EXPECT_EQ(states(a), "hhhhhh");
+  EXPECT_EQ(states(b), "qq");  // another account's mail is untouched
+  EXPECT_EQ(*store_->account_queue_action(a, QueueAction::release), 3u);
+  EXPECT_EQ(states(a), "qqqqqq");
+  EXPECT_EQ(*store_->account_queue_action(a, QueueAction::drop), 0u);  // drop takes held mail only
+  ASSERT_TRUE(store_->queue_action(store_->list_queue()->front().id, QueueAction::hold).ok());
+  EXPECT_EQ(*store_->account_queue_action(a, QueueAction::drop), 1u);
+  EXPECT_EQ(states(a), "qqqq");
+  EXPECT_EQ(store_->list_queue()->size(), 3u);
+}
+
 TEST_F(QueueTest, DroppingTheOnlyReferenceRemovesTheFile) {
   auto id = account_with_domain();
   auto m = submission(id);

@@ -41,6 +41,7 @@ bench:
 	bash bench/smtp-inbound/run.sh $(BUILD_BENCH)/mailkeep
 	/usr/bin/python3 bench/imap/run.py $(BUILD_BENCH)/mailkeep
 	/usr/bin/python3 bench/smtp-outbound/run.py $(BUILD_BENCH)/mailkeep
+	/usr/bin/python3 bench/breached/run.py $(BUILD_BENCH)/mailkeep
 
 clean:
 	rm -rf build

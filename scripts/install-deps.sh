@@ -20,8 +20,8 @@ packages=(
 if [ "${1:-}" = "--bench" ]; then
   # Dovecot is only a benchmark peer: installed unconfigured and never started as a system
   # service (bench/ runs private instances). Postfix is in the list above: the outbound
-  # tests run a private instance as a remote MX.
-  packages+=(dovecot-imapd)
+  # tests run a private instance as a remote MX. look(1) is the breached-list peer.
+  packages+=(dovecot-imapd bsdextrautils)
 fi
 
 missing=()

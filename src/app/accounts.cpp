@@ -274,6 +274,25 @@ int cmd_breached_import(const std::string& config_path, const std::string& file)
   return kExitOk;
 }
 
+int cmd_breached_check(const std::string& config_path) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  auto index = auth::BreachedIndex::open(breached_index_path(o.config.data_dir));
+  if (!index) return fail(err(index.error().message + "; import a list first (mailkeep breached import FILE)"));
+  std::string line;
+  std::string out;
+  while (std::getline(std::cin, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out += (*index)->contains_password(line) ? "breached\n" : "not found\n";
+    if (out.size() > 64 * 1024) {
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      out.clear();
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return kExitOk;
+}
+
 int cmd_app_password(const std::string& config_path, const std::string& action, const std::string& address,
                      const std::string& name, const std::string& scopes) {
   auto o = open_admin_store(config_path);

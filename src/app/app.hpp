@@ -68,6 +68,7 @@ int cmd_release(const std::string& config_path, const std::string& address, bool
 // breached import FILE (app/accounts.cpp): the breached-password list, into the data directory.
 std::string breached_index_path(const std::string& data_dir);
 int cmd_breached_import(const std::string& config_path, const std::string& file);
+int cmd_breached_check(const std::string& config_path);
 
 // security bans list|lift KEY (app/security.cpp)
 int cmd_bans(const std::string& config_path, const std::string& action, const std::string& key);

@@ -169,6 +169,8 @@ int main_cli(int argc, char** argv) {
       "import", "load a list of SHA-1 password hashes (Have I Been Pwned \"SHA1:COUNT\" lines, any order)");
   br_import->add_option("FILE", breached_file, "the list")->required();
   br_import->callback([&] { result = cmd_breached_import(config, breached_file); });
+  breached->add_subcommand("check", "check passwords read from stdin, one per line: prints \"breached\" or \"not found\" for each")
+      ->callback([&] { result = cmd_breached_check(config); });
 
   auto* security = app.add_subcommand("security", "login protection");
   security->require_subcommand(1);

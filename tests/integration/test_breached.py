@@ -29,6 +29,8 @@ class BreachedTest(mk.SharedServerTest):
         r = self.srv.cli("breached", "import", path)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("imported 3 breached password hashes", r.stdout)
+        r = self.srv.cli("breached", "check", stdin="123456789012\r\nnot in any list 42\nTr0ub4dor&3 and more\n")
+        self.assertEqual((r.returncode, r.stdout), (0, "breached\nnot found\nbreached\n"), r.stderr)
         # New passwords are checked at once.
         r = self.srv.cli("account", "add", "bob@localhost", "--password-stdin", stdin="123456789012\n")
         self.assertEqual(r.returncode, 2)

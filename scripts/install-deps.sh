@@ -20,8 +20,9 @@ packages=(
 if [ "${1:-}" = "--bench" ]; then
   # Dovecot is only a benchmark peer: installed unconfigured and never started as a system
   # service (bench/ runs private instances). Postfix is in the list above: the outbound
-  # tests run a private instance as a remote MX. look(1) is the breached-list peer.
-  packages+=(dovecot-imapd bsdextrautils)
+  # tests run a private instance as a remote MX. look(1) is the breached-list peer;
+  # bogofilter and SpamAssassin (spamd, spamc) are the spam-filter peers.
+  packages+=(dovecot-imapd bsdextrautils bogofilter spamassassin spamc)
 fi
 
 missing=()
@@ -45,3 +46,10 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Benchmark peers run as private instances only; a system-wide spamd or dovecot would
+# listen on the machine's ports.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  for unit in spamd dovecot; do
+    systemctl disable --now "$unit" >/dev/null 2>&1 || true
+  done
+fi

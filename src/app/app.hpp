@@ -50,6 +50,15 @@ struct CheckMessageOptions {
 };
 int cmd_check_message(const std::string& config_path, const CheckMessageOptions& o);
 
+// spam eval (app/spam_cli.cpp): trains a fresh model on the training sets and measures it
+// on the test sets; needs no instance.
+struct SpamEvalOptions {
+  std::vector<std::string> train_spam, train_ham, test_spam, test_ham;
+  double threshold = 0;  // log-odds
+  bool verbose = false;  // a line per test message
+};
+int cmd_spam_eval(const SpamEvalOptions& o);
+
 // report dmarc [--days N] (app/report_cli.cpp)
 int cmd_report_dmarc(const std::string& config_path, int days);
 

@@ -203,6 +203,18 @@ int main_cli(int argc, char** argv) {
   report_dmarc->add_option("--days", report_days, "how far back (default 7)");
   report_dmarc->callback([&] { result = cmd_report_dmarc(config, report_days); });
 
+  auto* spam = app.add_subcommand("spam", "the spam filter's classifier");
+  spam->require_subcommand(1);
+  SpamEvalOptions spam_eval;
+  auto* sp_eval = spam->add_subcommand("eval", "train a fresh classifier and measure it on labelled test mail");
+  sp_eval->add_option("--train-spam", spam_eval.train_spam, "directory of spam to train on (repeatable)")->required();
+  sp_eval->add_option("--train-ham", spam_eval.train_ham, "directory of ham to train on (repeatable)")->required();
+  sp_eval->add_option("--test-spam", spam_eval.test_spam, "directory of spam to test on (repeatable)")->required();
+  sp_eval->add_option("--test-ham", spam_eval.test_ham, "directory of ham to test on (repeatable)")->required();
+  sp_eval->add_option("--threshold", spam_eval.threshold, "spam above this log-odds score (default 0)");
+  sp_eval->add_flag("--verbose", spam_eval.verbose, "print each test message's score");
+  sp_eval->callback([&] { result = cmd_spam_eval(spam_eval); });
+
   app.add_subcommand("version", "print the version")->callback([&] { std::printf("mailkeep 0.1.0\n"); });
 
   try {

@@ -1,0 +1,33 @@
+// filter/features.hpp: what the statistical classifier sees of a message: hashed binary
+// features from its header, its text and its structure.
+//
+// - Header: the fields that carry meaning (From, To, Cc, Reply-To, Subject, Return-Path,
+//   Message-ID, Content-Type, X-Mailer, User-Agent, List-*, Precedence, ...) as words
+//   prefixed by the field name; every field name that is present. Fields other filters add
+//   (X-Spam-*, X-Mailkeep-*, Authentication-Results from elsewhere) are ignored: a sender
+//   could forge them, and a verdict must not learn from another filter's verdict.
+// - Text: every text/* part that is not an attachment, transfer-decoded; HTML is reduced to
+//   its words, with tag names and link hosts as features of their own. Words are lower-cased
+//   and paired with the next words (orthogonal sparse bigrams, window 4), which captures
+//   phrases without the cost of full n-grams.
+// - Links: host names, their registrable-looking suffix (last two labels), and IP literals.
+// - Structure: MIME types, charsets, encodings, attachment extensions, part count, size.
+// Features are 32-bit hashes (FNV-1a of a zone prefix and the token), sorted and unique;
+// the model folds them into its table.
+// SECURITY: untrusted input; work is linear in the bytes looked at, which are bounded
+// (kMaxTextBytes of text, MIME limits), so a huge or hostile message costs bounded time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace mk::filter {
+
+inline constexpr std::size_t kMaxTextBytes = 64 * 1024;  // decoded text looked at per message
+
+// The features of a whole message (header and body, CRLF or LF line endings).
+std::vector<std::uint32_t> extract_features(std::string_view message);
+
+}  // namespace mk::filter

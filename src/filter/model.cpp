@@ -1,0 +1,107 @@
+#include "filter/model.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace mk::filter {
+namespace {
+
+constexpr char kMagic[8] = {'M', 'K', 'S', 'P', 'A', 'M', '0', '1'};
+constexpr std::size_t kHeader = 8 + 4 + 4 + 8 + 8 + 4;
+
+void put(std::string& out, const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); }
+
+}  // namespace
+
+Model::Model(unsigned bits) : bits_(bits), mask_((1u << bits) - 1), w_(std::size_t(1) << bits, 0.0f) {}
+
+double Model::score(const std::vector<std::uint32_t>& features) const {
+  if (features.empty()) return bias_;
+  double s = 0;
+  for (auto f : features) s += w_[slot(f)];
+  return bias_ + s / std::sqrt(double(features.size()));
+}
+
+double Model::probability(double score) { return 1.0 / (1.0 + std::exp(-score)); }
+
+void Model::step(const std::vector<std::uint32_t>& features, bool spam, double rate) {
+  const double g = (spam ? 1.0 : 0.0) - probability(score(features));
+  const double x = features.empty() ? 0.0 : 1.0 / std::sqrt(double(features.size()));
+  const auto d = float(rate * g * x);
+  for (auto f : features) w_[slot(f)] += d;
+  bias_ += float(rate * g * 0.01);
+}
+
+void Model::learn(const std::vector<std::uint32_t>& features, bool spam) {
+  for (int i = 0; i < kMaxSteps; ++i) {
+    const double s = score(features);
+    if (spam ? s >= kMargin : s <= -kMargin) break;
+    step(features, spam, kRate);
+  }
+  ++(spam ? spam_ : ham_);
+}
+
+Status Model::save(const std::string& path) const {
+  std::string head;
+  put(head, kMagic, 8);
+  const std::uint32_t bits = bits_, reserved = 0;
+  put(head, &bits, 4);
+  put(head, &reserved, 4);
+  put(head, &spam_, 8);
+  put(head, &ham_, 8);
+  put(head, &bias_, 4);
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return err(fmt::format("{}: {}", tmp, std::strerror(errno)));
+  auto write_all = [fd](const char* p, std::size_t n) {
+    while (n > 0) {
+      const ssize_t k = ::write(fd, p, n);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) return false;
+      p += k;
+      n -= std::size_t(k);
+    }
+    return true;
+  };
+  const bool ok = write_all(head.data(), head.size()) &&
+                  write_all(reinterpret_cast<const char*>(w_.data()), w_.size() * sizeof(float)) && ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return err(fmt::format("{}: {}", path, std::strerror(ok ? errno : saved)));
+  }
+  return {};
+}
+
+Result<Model> Model::load(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rbe");
+  if (!f) return err(fmt::format("{}: {}", path, std::strerror(errno)));
+  char head[kHeader];
+  Model m(1);
+  bool ok = std::fread(head, 1, kHeader, f) == kHeader && std::memcmp(head, kMagic, 8) == 0;
+  std::uint32_t bits = 0;
+  if (ok) {
+    std::memcpy(&bits, head + 8, 4);
+    ok = bits >= 10 && bits <= 28;
+  }
+  if (ok) {
+    m = Model(bits);
+    std::memcpy(&m.spam_, head + 16, 8);
+    std::memcpy(&m.ham_, head + 24, 8);
+    std::memcpy(&m.bias_, head + 32, 4);
+    ok = std::fread(m.w_.data(), sizeof(float), m.w_.size(), f) == m.w_.size() && std::fgetc(f) == EOF;
+  }
+  std::fclose(f);
+  if (!ok) return err(fmt::format("{}: not a mailkeep spam model (or truncated); train again", path));
+  return m;
+}
+
+}  // namespace mk::filter

@@ -1,0 +1,89 @@
+// The classifier's parts: features (what counts, what is ignored), the model (learning,
+// saving, loading) and the evaluation measures.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "filter/evaluate.hpp"
+#include "filter/features.hpp"
+#include "filter/model.hpp"
+
+namespace mk::filter {
+namespace {
+
+std::string msg(const std::string& header, const std::string& body) { return header + "\r\n" + body; }
+
+TEST(Features, IgnoresOtherFiltersVerdictsAndNormalizesWords) {
+  const auto base = extract_features(msg("From: a@b.example\r\nSubject: Cheap pills\r\n", "Buy cheap pills now\r\n"));
+  EXPECT_FALSE(base.empty());
+  EXPECT_TRUE(std::is_sorted(base.begin(), base.end()));
+  EXPECT_EQ(base, extract_features(msg("From: a@b.example\r\nSubject: Cheap pills\r\n", "Buy cheap pills now\r\n")));
+  // Verdicts of other filters (and forged ones) are not features.
+  EXPECT_EQ(base, extract_features(msg("From: a@b.example\r\nSubject: Cheap pills\r\nX-Spam-Status: No, score=-5\r\n"
+                                       "X-Mailkeep-Spam: ham\r\n",
+                                       "Buy cheap pills now\r\n")));
+  // The same words in another case add only the all-caps marks.
+  const auto upper = extract_features(msg("From: a@b.example\r\nSubject: Cheap pills\r\n", "BUY CHEAP PILLS NOW\r\n"));
+  EXPECT_GT(upper.size(), base.size());
+  EXPECT_TRUE(std::includes(upper.begin(), upper.end(), base.begin(), base.end()));
+}
+
+TEST(Features, HtmlIsReducedToWordsTagsAndLinks) {
+  const std::string h = "From: a@b.example\r\nContent-Type: text/html\r\n";
+  const auto split = extract_features(msg(h, "<p>vi<!-- x -->agra <a href=\"http://pills.example/buy\">here</a></p>\r\n"));
+  const auto whole = extract_features(msg(h, "<p>viagra <a href=\"http://pills.example/buy\">here</a></p>\r\n"));
+  // A comment inside a word does not hide it: the only difference is the comment mark.
+  EXPECT_TRUE(std::includes(split.begin(), split.end(), whole.begin(), whole.end()));
+  EXPECT_EQ(split.size(), whole.size() + 1);
+  const auto other_link = extract_features(msg(h, "<p>viagra <a href=\"http://other.example/buy\">here</a></p>\r\n"));
+  EXPECT_NE(whole, other_link);
+}
+
+TEST(Model, LearnsSavesAndLoads) {
+  Model m(16);
+  const std::vector<std::uint32_t> spam{1, 2, 3, 4}, ham{5, 6, 7, 8}, mixed{1, 2, 7, 8};
+  for (int i = 0; i < 3; ++i) {
+    m.learn(spam, true);
+    m.learn(ham, false);
+  }
+  EXPECT_GE(m.score(spam), Model::kMargin);
+  EXPECT_LE(m.score(ham), -Model::kMargin);
+  EXPECT_NEAR(m.score(mixed), 0.0, 1.0);
+  EXPECT_EQ(m.spam_trained(), 3u);
+  EXPECT_EQ(m.ham_trained(), 3u);
+  const std::string path = testing::TempDir() + "/mk-model-test.bin";
+  ASSERT_TRUE(m.save(path).ok());
+  auto back = Model::load(path);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->score(spam), m.score(spam));
+  EXPECT_EQ(back->score(mixed), m.score(mixed));
+  EXPECT_EQ(back->bits(), 16u);
+  EXPECT_EQ(back->ham_trained(), 3u);
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 1);
+  auto cut = Model::load(path);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.error().message.find("not a mailkeep spam model"), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST(Evaluate, RatesRocAreaAndTheFpBound) {
+  // Pairs (spam, ham): 3>1, 3>2, 2>1 and one tie (2, 2): area 3.5 / 4.
+  auto e = evaluate({3, 2}, {1, 2}, 1.5);
+  EXPECT_NEAR(e.one_minus_roca_percent, 12.5, 1e-9);
+  EXPECT_EQ(e.false_positives, 1u);
+  EXPECT_EQ(e.false_negatives, 0u);
+  EXPECT_DOUBLE_EQ(e.fp_percent, 50.0);
+  // 1,000 ham: at most one may score above the bound, so the bound is the second highest.
+  std::vector<double> ham(1000, 0.0);
+  ham[0] = 10;
+  ham[1] = 5;
+  e = evaluate({11, 6, 4}, ham, 0);
+  EXPECT_EQ(e.threshold_at_fp_bound, 5);
+  EXPECT_NEAR(e.fn_percent_at_fp_bound, 100.0 / 3, 1e-9);
+  EXPECT_EQ(evaluate({1}, {0}, 0).one_minus_roca_percent, 0.0);
+}
+
+}  // namespace
+}  // namespace mk::filter

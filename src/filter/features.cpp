@@ -199,12 +199,19 @@ std::string html_text(std::string_view html, Sink& sink) {
 
 // Header fields whose words are features; the others only count as present.
 constexpr std::string_view kWordFields[] = {"from", "to", "cc", "reply-to", "subject", "return-path", "sender",
-                                            "content-type", "x-mailer", "user-agent", "list-id", "list-unsubscribe",
-                                            "precedence", "organization", "mailing-list", "errors-to", "x-priority"};
+                                            "content-type", "x-mailer", "user-agent", "organization", "x-priority"};
 
 bool ignored_field(const std::string& name) {
   return name.starts_with("x-spam") || name.starts_with("x-mailkeep") || name == "authentication-results" ||
          name.starts_with("arc-") || name == "received-spf" || name == "delivered-to" || name == "x-original-to";
+}
+
+// Fields a mailing list adds say which list delivered the message, not whether its author
+// is a spammer: spam reaches lists too, and learning them made list-borne spam look like
+// ham (measured: 1-ROCA 1.02% -> 0.92%).
+bool list_field(const std::string& name) {
+  return name.starts_with("list-") || name == "sender" || name == "errors-to" || name == "precedence" ||
+         name.starts_with("x-beenthere") || name.starts_with("x-mailman");
 }
 
 std::string size_bucket(std::size_t n) {
@@ -216,7 +223,7 @@ std::string size_bucket(std::size_t n) {
 void header_features(const std::vector<message::HeaderField>& fields, Sink& sink) {
   for (const auto& f : fields) {
     const std::string name = to_lower(f.name);
-    if (ignored_field(name)) continue;
+    if (ignored_field(name) || list_field(name)) continue;
     sink.add("hn", name);
     // Received fields describe the route to this mailbox more than the sender: learning
     // their words made ham from a new list look like spam (measured: 1-ROCA 1.24% -> 1.02%).

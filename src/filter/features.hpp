@@ -2,10 +2,11 @@
 // features from its header, its text and its structure.
 //
 // - Header: the fields that carry meaning (From, To, Cc, Reply-To, Subject, Return-Path,
-//   Message-ID, Content-Type, X-Mailer, User-Agent, List-*, Precedence, ...) as words
-//   prefixed by the field name; every field name that is present. Fields other filters add
-//   (X-Spam-*, X-Mailkeep-*, Authentication-Results from elsewhere) are ignored: a sender
-//   could forge them, and a verdict must not learn from another filter's verdict.
+//   Message-ID, Content-Type, X-Mailer, User-Agent, ...) as words prefixed by the field
+//   name; every field name that is present. Ignored: fields other filters add (X-Spam-*,
+//   X-Mailkeep-*, Authentication-Results from elsewhere), because a sender could forge them
+//   and a verdict must not learn from another filter's verdict; mailing-list fields (List-*,
+//   Sender, Precedence) and Received, which describe the route, not the author.
 // - Text: every text/* part that is not an attachment, transfer-decoded; HTML is reduced to
 //   its words, with tag names and link hosts as features of their own. Words are lower-cased
 //   and paired with the next words (orthogonal sparse bigrams, window 4), which captures

@@ -18,6 +18,11 @@ constexpr std::size_t kHeader = 8 + 4 + 4 + 8 + 8 + 4;
 
 void put(std::string& out, const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); }
 
+// Each feature's value: n^-1/4 for a message with n features. Unit length (n^-1/2) let the
+// words of long messages count for too little; raw counts (1) for too much. Measured on the
+// SpamAssassin corpus split (bench/spam): 1-ROCA 0.92% at n^-1/2, 0.76% at n^-1/4.
+double norm(std::size_t n) { return 1.0 / std::sqrt(std::sqrt(double(n))); }
+
 }  // namespace
 
 Model::Model(unsigned bits) : bits_(bits), mask_((1u << bits) - 1), w_(std::size_t(1) << bits, 0.0f) {}
@@ -26,14 +31,14 @@ double Model::score(const std::vector<std::uint32_t>& features) const {
   if (features.empty()) return bias_;
   double s = 0;
   for (auto f : features) s += w_[slot(f)];
-  return bias_ + s / std::sqrt(double(features.size()));
+  return bias_ + s * norm(features.size());
 }
 
 double Model::probability(double score) { return 1.0 / (1.0 + std::exp(-score)); }
 
 void Model::step(const std::vector<std::uint32_t>& features, bool spam, double rate) {
   const double g = (spam ? 1.0 : 0.0) - probability(score(features));
-  const double x = features.empty() ? 0.0 : 1.0 / std::sqrt(double(features.size()));
+  const double x = features.empty() ? 0.0 : norm(features.size());
   const auto d = float(rate * g * x);
   for (auto f : features) w_[slot(f)] += d;
   bias_ += float(rate * g * 0.01);

@@ -5,8 +5,9 @@
 // binary token features is as accurate as the best Bayesian and Markovian filters, its
 // score is a calibrated log-odds that adds to the other signals' scores, and learning from
 // one message (a user moving it into or out of Junk) is a few cheap gradient steps.
-// Features are folded into a table of 2^bits weights (the hashing trick); the feature vector
-// is normalized to unit length, so long and short messages weigh the same.
+// Features are folded into a table of 2^bits weights (the hashing trick); each present
+// feature has the value n^-1/4 (n: the message's feature count), so long messages do not
+// drown short ones and short ones do not drown long ones (see norm() in model.cpp).
 //
 // File format: "MKSPAM01", u32 bits, u32 reserved, u64 messages trained (spam, ham), f32
 // bias, then 2^bits f32 weights, little-endian; written to a temporary file, fsynced and
@@ -35,7 +36,7 @@ class Model {
   // Learns one message the way a user's correction is learned: steps until the model
   // agrees with a margin (|score| >= kMargin on the right side), at most kMaxSteps.
   void learn(const std::vector<std::uint32_t>& features, bool spam);
-  static constexpr double kRate = 2.0;
+  static constexpr double kRate = 0.5;
   static constexpr double kMargin = 2.0;
   static constexpr int kMaxSteps = 8;
 

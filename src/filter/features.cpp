@@ -32,7 +32,13 @@ std::uint32_t combine(std::uint32_t a, std::uint32_t b) {
   return std::uint32_t(x);
 }
 
-bool word_byte(unsigned char c) { return std::isalnum(c) || c >= 0x80 || c == '$' || c == '\''; }
+// ASCII classes without the C library's locale lookups (this is the hot loop).
+bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+bool is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+bool is_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+bool is_alpha(unsigned char c) { return is_upper(c) || is_lower(c); }
+char lower(unsigned char c) { return char(is_upper(c) ? c + 32 : c); }
+bool word_byte(unsigned char c) { return is_alpha(c) || is_digit(c) || c >= 0x80 || c == '$' || c == '\''; }
 // Joins two word runs: "e-mail", "3.50", "a@b.example", "don't".
 bool joiner(unsigned char c) { return c == '-' || c == '.' || c == '@' || c == '_' || c == '/' || c == ':'; }
 
@@ -60,11 +66,11 @@ class Sink {
       while (i < text.size()) {
         const auto c = static_cast<unsigned char>(text[i]);
         if (word_byte(c)) {
-          if (std::isalpha(c)) {
+          if (is_alpha(c)) {
             letters = true;
-            if (std::islower(c)) upper = false;
+            if (is_lower(c)) upper = false;
           }
-          if (w.size() < kMaxWord) w += char(std::tolower(c));
+          if (w.size() < kMaxWord) w += lower(c);
           ++i;
         } else if (joiner(c) && i + 1 < text.size() && word_byte(static_cast<unsigned char>(text[i + 1])) &&
                    !w.empty()) {
@@ -98,7 +104,7 @@ class Sink {
     host = host.substr(0, host.find(':'));
     const std::string h = to_lower(host);
     if (h.empty()) return;
-    if (std::all_of(h.begin(), h.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; })) {
+    if (std::all_of(h.begin(), h.end(), [](char c) { return is_digit(static_cast<unsigned char>(c)) || c == '.'; })) {
       add("url", "ip-literal");
       return;
     }
@@ -153,7 +159,8 @@ std::string html_text(std::string_view html, Sink& sink) {
       const bool closing = !tag.empty() && tag[0] == '/';
       if (closing) tag.remove_prefix(1);
       std::size_t n = 0;
-      while (n < tag.size() && (std::isalnum(static_cast<unsigned char>(tag[n])))) ++n;
+      while (n < tag.size() && (is_alpha(static_cast<unsigned char>(tag[n])) || is_digit(static_cast<unsigned char>(tag[n]))))
+        ++n;
       const std::string name = to_lower(tag.substr(0, n));
       if (name.empty()) continue;
       text += ' ';
@@ -292,6 +299,43 @@ void body_features(std::string_view msg, const message::Part& part, Sink& sink, 
   sink.words("body", text, true);
 }
 
+// Removes repeated features, keeping the first of each (order does not matter to the model):
+// an open-addressing set with generation stamps, reused by the thread, instead of a sort.
+void dedupe(std::vector<std::uint32_t>& v) {
+  thread_local std::vector<std::uint32_t> keys, stamps;
+  thread_local std::uint32_t generation = 0;
+  std::size_t cap = 1024;
+  while (cap < v.size() * 2) cap <<= 1;
+  if (keys.size() < cap) {
+    keys.assign(cap, 0);
+    stamps.assign(cap, 0);
+    generation = 0;
+  }
+  if (++generation == 0) {  // wrapped: forget every old stamp
+    std::fill(stamps.begin(), stamps.end(), 0);
+    generation = 1;
+  }
+  const std::size_t mask = keys.size() - 1;
+  std::size_t kept = 0;
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    const std::uint32_t x = v[k];
+    std::size_t i = x & mask;
+    bool seen = false;
+    while (stamps[i] == generation) {
+      if (keys[i] == x) {
+        seen = true;
+        break;
+      }
+      i = (i + 1) & mask;
+    }
+    if (seen) continue;
+    stamps[i] = generation;
+    keys[i] = x;
+    v[kept++] = x;
+  }
+  v.resize(kept);
+}
+
 }  // namespace
 
 std::vector<std::uint32_t> extract_features(std::string_view message) {
@@ -308,10 +352,8 @@ std::vector<std::uint32_t> extract_features(std::string_view message) {
   sink.add("parts", std::to_string(std::min<std::size_t>(st.parts, 10)));
   if (st.html && !st.plain) sink.add("struct", "html-only");
   if (!st.html && !st.plain) sink.add("struct", "no-text");
-  auto& out = sink.out;
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return std::move(out);
+  dedupe(sink.out);
+  return std::move(sink.out);
 }
 
 }  // namespace mk::filter

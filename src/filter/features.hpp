@@ -13,8 +13,8 @@
 //   phrases without the cost of full n-grams.
 // - Links: host names, their registrable-looking suffix (last two labels), and IP literals.
 // - Structure: MIME types, charsets, encodings, attachment extensions, part count, size.
-// Features are 32-bit hashes (FNV-1a of a zone prefix and the token), sorted and unique;
-// the model folds them into its table.
+// Features are 32-bit hashes (FNV-1a of a zone prefix and the token), each once, in no
+// particular order; the model folds them into its table.
 // SECURITY: untrusted input; work is linear in the bytes looked at, which are bounded
 // (kMaxTextBytes of text, MIME limits), so a huge or hostile message costs bounded time.
 #pragma once

@@ -58,6 +58,10 @@ struct SpamEvalOptions {
   bool verbose = false;  // a line per test message
 };
 int cmd_spam_eval(const SpamEvalOptions& o);
+// spam train --spam DIR --ham DIR: bulk training of the instance's global model.
+std::string spam_model_path(const std::string& data_dir);
+int cmd_spam_train(const std::string& config_path, const std::vector<std::string>& spam,
+                   const std::vector<std::string>& ham);
 
 // report dmarc [--days N] (app/report_cli.cpp)
 int cmd_report_dmarc(const std::string& config_path, int days);

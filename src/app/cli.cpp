@@ -214,6 +214,11 @@ int main_cli(int argc, char** argv) {
   sp_eval->add_option("--threshold", spam_eval.threshold, "spam above this log-odds score (default 0)");
   sp_eval->add_flag("--verbose", spam_eval.verbose, "print each test message's score");
   sp_eval->callback([&] { result = cmd_spam_eval(spam_eval); });
+  std::vector<std::string> train_spam, train_ham;
+  auto* sp_train = spam->add_subcommand("train", "teach the instance's global spam model from directories of messages");
+  sp_train->add_option("--spam", train_spam, "directory of spam (repeatable)");
+  sp_train->add_option("--ham", train_ham, "directory of ham (repeatable)");
+  sp_train->callback([&] { result = cmd_spam_train(config, train_spam, train_ham); });
 
   app.add_subcommand("version", "print the version")->callback([&] { std::printf("mailkeep 0.1.0\n"); });
 

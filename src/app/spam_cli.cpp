@@ -47,14 +47,14 @@ struct Labelled {
   bool spam = false;
 };
 
-// Trains the model on the labelled messages: kEpochs passes in a fixed shuffled order, each
-// message learned like a user's correction (Model::learn).
-void train(filter::Model& model, std::vector<Labelled>& set) {
-  constexpr int kEpochs = 3;
+// Trains the model on the labelled messages: `epochs` passes in a fixed shuffled order, each
+// message learned like a user's correction (Model::learn), counted once.
+constexpr int kFirstEpochs = 3;
+void train(filter::Model& model, std::vector<Labelled>& set, int epochs = kFirstEpochs) {
   std::mt19937 rng(20261201);
-  for (int epoch = 0; epoch < kEpochs; ++epoch) {
+  for (int epoch = 0; epoch < epochs; ++epoch) {
     std::shuffle(set.begin(), set.end(), rng);
-    for (const auto& m : set) model.learn(m.features, m.spam);
+    for (const auto& m : set) model.learn(m.features, m.spam, epoch == 0);
   }
 }
 
@@ -70,6 +70,35 @@ Result<std::size_t> load_labelled(const std::vector<std::string>& dirs, bool spa
 }
 
 }  // namespace
+
+std::string spam_model_path(const std::string& data_dir) { return data_dir + "/spam.model"; }
+
+int cmd_spam_train(const std::string& config_path, const std::vector<std::string>& spam,
+                   const std::vector<std::string>& ham) {
+  if (spam.empty() && ham.empty()) return fail(err("give --spam DIR and/or --ham DIR"), kExitUsage);
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  const std::string path = spam_model_path(o.config.data_dir);
+  // Adds to the model there is; a first training makes several passes, later ones one.
+  filter::Model model;
+  const bool existing = fs::exists(path);
+  if (existing) {
+    auto m = filter::Model::load(path);
+    if (!m) return fail(m.error());
+    model = std::move(*m);
+  }
+  std::vector<Labelled> set;
+  auto ns = load_labelled(spam, true, set);
+  if (!ns) return fail(ns.error(), kExitUsage);
+  auto nh = load_labelled(ham, false, set);
+  if (!nh) return fail(nh.error(), kExitUsage);
+  train(model, set, existing ? 1 : kFirstEpochs);
+  if (auto st = model.save(path); !st) return fail(st.error());
+  std::printf("trained on %zu spam and %zu ham; the model (%s) has learned %llu spam and %llu ham in all\n", *ns, *nh,
+              path.c_str(), static_cast<unsigned long long>(model.spam_trained()),
+              static_cast<unsigned long long>(model.ham_trained()));
+  return kExitOk;
+}
 
 int cmd_spam_eval(const SpamEvalOptions& o) {
   using Clock = std::chrono::steady_clock;

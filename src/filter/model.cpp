@@ -44,13 +44,13 @@ void Model::step(const std::vector<std::uint32_t>& features, bool spam, double r
   bias_ += float(rate * g * 0.01);
 }
 
-void Model::learn(const std::vector<std::uint32_t>& features, bool spam) {
+void Model::learn(const std::vector<std::uint32_t>& features, bool spam, bool count) {
   for (int i = 0; i < kMaxSteps; ++i) {
     const double s = score(features);
     if (spam ? s >= kMargin : s <= -kMargin) break;
     step(features, spam, kRate);
   }
-  ++(spam ? spam_ : ham_);
+  if (count) ++(spam ? spam_ : ham_);
 }
 
 Status Model::save(const std::string& path) const {

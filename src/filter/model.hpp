@@ -35,7 +35,8 @@ class Model {
   void step(const std::vector<std::uint32_t>& features, bool spam, double rate);
   // Learns one message the way a user's correction is learned: steps until the model
   // agrees with a margin (|score| >= kMargin on the right side), at most kMaxSteps.
-  void learn(const std::vector<std::uint32_t>& features, bool spam);
+  // `count`: add it to the trained totals (not on a further pass over the same messages).
+  void learn(const std::vector<std::uint32_t>& features, bool spam, bool count = true);
   static constexpr double kRate = 0.5;
   static constexpr double kMargin = 2.0;
   static constexpr int kMaxSteps = 8;

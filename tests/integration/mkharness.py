@@ -266,6 +266,11 @@ class Server:
         return out
 
 
+def run_cli(*args, stdin=None):
+    """mailkeep with these arguments and no instance (commands that need none)."""
+    return subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True, timeout=300)
+
+
 def stop_all(srv, *others):
     """Stops mailkeep and removes its directory, then stops the test's other servers (rig
     MX hosts, DNS) even when mailkeep misbehaved, so no stray servers stay on port 25; fails

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -20,6 +21,7 @@
 #include "app/app.hpp"
 #include "base/strings.hpp"
 #include "dns/resolver.hpp"
+#include "filter/verdict.hpp"
 #include "mailauth/assess.hpp"
 #include "message/header.hpp"
 
@@ -144,6 +146,24 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
   }
   if (p.have_ip) line("iprev", mailauth::iprev_name(a.iprev), a.ptr_name.empty() ? p.ip.to_string() : a.ptr_name);
   std::printf("\n%s", a.header.c_str());
+
+  // The spam filter's verdict, as the MX would reach it (the instance's model, if trained).
+  filter::Inputs fin;
+  std::optional<filter::Model> model;
+  if (!cfg.data_dir.empty()) {
+    if (auto m = filter::Model::load(spam_model_path(cfg.data_dir))) model = std::move(*m);
+  }
+  fin.model = model ? &*model : nullptr;
+  fin.auth = &a;
+  const filter::Verdict v = filter::judge(msg, fin);
+  std::printf("\nSpam filter (%s):\n", model ? "rules and the trained model" : "rules only: no model trained yet");
+  for (const auto& s : v.signals) std::printf("  %-14s %+7.2f  %s\n", s.name.c_str(), s.score, s.why.c_str());
+  std::printf("  %-14s %+7.2f  -> %s\n", "total", v.score,
+              v.action == filter::Action::reject ? "refused at SMTP time"
+              : v.action == filter::Action::junk ? "delivered to Junk"
+              : v.action == filter::Action::tag  ? "delivered, tagged as probable spam"
+                                                 : "delivered");
+  std::printf("%s", v.header().c_str());
   return kExitOk;
 }
 

@@ -65,6 +65,14 @@ bool AuthPipeline::arc_vouches(const arc::ChainResult& chain) const {
 
 asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transaction& txn, std::string_view content,
                                                             std::string helo, std::string remote_ip) {
+  mailauth::Assessment unused;
+  smtp::PipelineDecision d = co_await decide(txn, content, std::move(helo), std::move(remote_ip), unused);
+  co_return d;
+}
+
+asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transaction& txn, std::string_view content,
+                                                             std::string helo, std::string remote_ip,
+                                                             mailauth::Assessment& assessment) {
   smtp::PipelineDecision out;
   mailauth::Params p;
   p.ip = IpAddr::parse(remote_ip).value_or(IpAddr{});
@@ -73,7 +81,8 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transact
   p.authserv_id = opt_.authserv_id;
   p.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   p.sample = int(randombytes_uniform(100));
-  mailauth::Assessment a = co_await mailauth::assess(dns_, orgs_, p, content);
+  assessment = co_await mailauth::assess(dns_, orgs_, p, content);
+  const mailauth::Assessment& a = assessment;
 
   out.fields = a.header;
   std::size_t removed = 0;

@@ -43,6 +43,10 @@ class AuthPipeline final : public smtp::Pipeline {
 
   boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, std::string_view content,
                                                        std::string helo, std::string remote_ip) override;
+  // check(), also handing out what was verified (for the spam filter's signals).
+  boost::asio::awaitable<smtp::PipelineDecision> decide(const smtp::Transaction& txn, std::string_view content,
+                                                        std::string helo, std::string remote_ip,
+                                                        mailauth::Assessment& assessment);
 
  private:
   bool hosted(std::string_view domain);  // the domain or one of its parents is ours

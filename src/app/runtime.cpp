@@ -24,6 +24,7 @@
 #include "app/containment.hpp"
 #include "app/dmarc_reports.hpp"
 #include "app/pipeline.hpp"
+#include "app/spam_filter.hpp"
 #include "dns/resolver.hpp"
 #include "audit/log.hpp"
 #include "auth/breached.hpp"
@@ -251,7 +252,10 @@ int run_server(const Config& cfg,
     po.report_interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.dmarc.report_interval).count();
     pipeline = std::make_unique<AuthPipeline>(*resolver, *store, po);
   }
-  sc.pipeline = pipeline.get();
+  // The spam filter runs on every message the MX accepts, after sender authentication.
+  SpamModel spam_model(spam_model_path(cfg.data_dir));
+  InboundPipeline inbound(pipeline.get(), spam_model, filter::Thresholds{}, log.with({{"svc", "filter"}}));
+  sc.pipeline = &inbound;
   // Forwarded mail (aliases to other domains) is queued by the MX too.
   std::unique_ptr<outbound::Runner> runner;
   sc.on_queued = [&wake_runner] {

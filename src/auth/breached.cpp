@@ -153,22 +153,11 @@ bool BreachedIndex::contains_password(std::string_view password) const {
 }
 
 std::shared_ptr<const BreachedIndex> BreachedList::current() const {
-  const std::int64_t now = std::time(nullptr);
   std::lock_guard lock(mu_);
-  if (now - checked_ < kRecheckSeconds && checked_ != 0) return index_;
-  checked_ = now;
-  struct stat st{};
-  if (::stat(path_.c_str(), &st) != 0) {
-    index_.reset();
-    mtime_ns_ = -1;
-    return index_;
-  }
-  const std::int64_t mtime = std::int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  if (mtime != mtime_ns_ || std::uint64_t(st.st_ino) != inode_) {
-    auto idx = BreachedIndex::open(path_);
+  bool exists = false;
+  if (watch_.changed(std::time(nullptr), exists)) {
+    auto idx = exists ? BreachedIndex::open(watch_.path()) : Result<std::shared_ptr<const BreachedIndex>>(nullptr);
     index_ = idx ? *idx : nullptr;  // a damaged file checks nothing rather than everything
-    mtime_ns_ = mtime;
-    inode_ = std::uint64_t(st.st_ino);
   }
   return index_;
 }

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/file_change.hpp"
 #include "base/result.hpp"
 
 namespace mk::auth {
@@ -51,18 +52,15 @@ class BreachedIndex {
 // `mailkeep breached import` replaced it (looked at no more than every kRecheck).
 class BreachedList {
  public:
-  explicit BreachedList(std::string path) : path_(std::move(path)) {}
+  explicit BreachedList(std::string path) : watch_(std::move(path), kRecheckSeconds) {}
   // The current index; null when there is none (no list imported yet).
   std::shared_ptr<const BreachedIndex> current() const;
   static constexpr std::int64_t kRecheckSeconds = 10;
 
  private:
-  std::string path_;
   mutable std::mutex mu_;
+  mutable FileChange watch_;
   mutable std::shared_ptr<const BreachedIndex> index_;
-  mutable std::int64_t checked_ = 0;
-  mutable std::int64_t mtime_ns_ = -1;
-  mutable std::uint64_t inode_ = 0;
 };
 
 struct ImportStats {

@@ -184,10 +184,10 @@ class InboundAuthTest(unittest.TestCase):
         self.assertNotIn(b"bank.example", stored)
         self.assertIn(b"Authentication-Results: mx.other.example; spf=pass", stored)
         self.assertRegex(self.results(stored), r"dkim=pass .*header.d=sender.example")
-        # Ours sits below Return-Path and above our Received field.
+        # Ours sits below Return-Path and above the spam verdict and our Received field.
         head = stored.split(b"\r\n\r\n", 1)[0].decode()
         names = [l.split(":", 1)[0] for l in head.split("\r\n") if l and not l[0].isspace()]
-        self.assertEqual(names[:3], ["Return-Path", "Authentication-Results", "Received"])
+        self.assertEqual(names[:4], ["Return-Path", "Authentication-Results", "X-Mailkeep-Spam", "Received"])
 
     def list_forward(self, msg, domain):
         """What a mailing list does: tags the subject (breaking the author's DKIM signature),

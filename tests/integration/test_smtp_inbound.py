@@ -33,7 +33,8 @@ class DevServerTest(mk.SharedServerTest):
         msgs = self.srv.messages()
         self.assertEqual(len(msgs), before + 1)
         body = msgs[-1][1]
-        self.assertTrue(body.startswith(b"Return-Path: <a@example.org>\r\nReceived: from "))
+        self.assertTrue(body.startswith(b"Return-Path: <a@example.org>\r\nX-Mailkeep-Spam: no; score=0.00\r\n"
+                                        b"Received: from "), body[:200])
         self.assertIn(b"with ESMTP id ", body)
         self.assertIn(b"for <me@localhost>;", body)
         self.assertTrue(body.endswith(MSG + b".dot line\r\n"))

@@ -1,8 +1,13 @@
 """`mailkeep spam train` and `spam eval` as an administrator uses them: directories of
 message files in, a model in the data directory out (added to on later runs), and clear
-errors for wrong input."""
+errors for wrong input. Then the filter in the MX with a real client (smtplib): every
+accepted message carries X-Mailkeep-Spam with its signals, GTUBE is refused at SMTP time
+(550 5.7.1), and once the model is trained the classifier's signal joins in, within the
+server's recheck interval."""
 import os
+import smtplib
 import tempfile
+import time
 import unittest
 
 import mkharness as mk
@@ -56,6 +61,63 @@ class SpamCliTest(unittest.TestCase):
         self.assertIn("false positives 0 (0.00% of ham), false negatives 0 (0.00% of spam)", r.stdout)
         self.assertIn("1-ROCA%: 0.0000", r.stdout)
         self.assertRegex(r.stdout, r"classification: \d+ messages/second")
+
+
+class FilterInTheMxTest(unittest.TestCase):
+    GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = mk.Server().start()
+        cls.dir = tempfile.mkdtemp(prefix="mk-spam-")
+        write(os.path.join(cls.dir, "spam"), SPAM, 30)
+        write(os.path.join(cls.dir, "ham"), HAM, 30)
+
+    @classmethod
+    def tearDownClass(cls):
+        mk.stop_all(cls.srv)
+
+    def send(self, subject, body):
+        msg = "From: someone@sender.example\r\nTo: me@localhost\r\nSubject: %s\r\n\r\n%s\r\n" % (subject, body)
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
+            s.sendmail("someone@sender.example", ["me@localhost"], msg)
+
+    def stored(self, subject, mailbox="INBOX"):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            for _, m in self.srv.messages(mailbox=mailbox):
+                if ("Subject: %s\r\n" % subject).encode() in m:
+                    return m
+            time.sleep(0.1)
+        return None
+
+    def test_verdicts(self):
+        self.send("plain note", "See you at lunch.")
+        m = self.stored("plain note")
+        self.assertIsNotNone(m)
+        self.assertIn(b"\r\nX-Mailkeep-Spam: no; score=0.00\r\n", m)
+        with self.assertRaises(smtplib.SMTPDataError) as e:
+            self.send("test", "This is the GTUBE test: " + self.GTUBE)
+        self.assertEqual(e.exception.smtp_code, 550)
+        self.assertIn(b"5.7.1 Message refused as spam (score 100.0: GTUBE=100.00)", e.exception.smtp_error)
+        self.assertIn("spam_signals", self.srv.stderr())
+        # The classifier joins in once there is a model (the server looks every 10 s).
+        r = self.srv.cli("spam", "train", "--spam", os.path.join(self.dir, "spam"), "--ham", os.path.join(self.dir, "ham"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        deadline = time.time() + 15
+        n = 0
+        while time.time() < deadline:
+            n += 1
+            self.send("Claim your prize %d" % n, "Claim your prize money today http://win.example/ act now")
+            m = self.stored("Claim your prize %d" % n) or self.stored("Claim your prize %d" % n, "Junk")
+            self.assertIsNotNone(m)
+            if b"CLASSIFIER=" in m:
+                break
+            time.sleep(1)
+        self.assertRegex(m.decode(), r"X-Mailkeep-Spam: \w+; score=\d+\.\d\d CLASSIFIER=\d")  # positive: spam-like
+        self.send("Re: meeting notes", "Here are the notes from the meeting, merged as commit 12.")
+        m = self.stored("Re: meeting notes")
+        self.assertRegex(m.decode(), r"X-Mailkeep-Spam: no; score=-\d+\.\d\d CLASSIFIER=-")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,40 @@
+// The fixed rules: GTUBE and what sender authentication found. Scores are log-odds
+// (filter/verdict.hpp): SPF and DMARC failures are weak evidence on their own (forwarding
+// breaks SPF; many lists break DKIM), an aligned DKIM signature is weak evidence of ham
+// (spammers sign too, but with their own domains, and then the author is accountable).
+#include <fmt/format.h>
+
+#include "filter/verdict.hpp"
+
+namespace mk::filter {
+
+// GTUBE, the Generic Test for Unsolicited Bulk Email (SpamAssassin): a message carrying it
+// is spam by definition, so that a filter can be tested end to end.
+void gtube_rule(std::string_view message, std::vector<Signal>& out) {
+  static constexpr std::string_view kGtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+  if (message.find(kGtube) != std::string_view::npos)
+    out.push_back({"GTUBE", 100, "the GTUBE test string (a message that must be treated as spam)"});
+}
+
+void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out) {
+  switch (a.spf.result) {
+    case spf::Outcome::fail:
+      out.push_back({"SPF_FAIL", 1.5, fmt::format("SPF fail for {}", a.spf.domain)});
+      break;
+    case spf::Outcome::softfail:
+      out.push_back({"SPF_SOFTFAIL", 0.7, fmt::format("SPF softfail for {}", a.spf.domain)});
+      break;
+    default:
+      break;
+  }
+  if (a.dmarc.result == dmarc::Outcome::fail)
+    out.push_back({"DMARC_FAIL", 2, fmt::format("DMARC fail for {} (policy {})", a.dmarc.from_domain,
+                                                 dmarc::policy_name(a.dmarc.policy))});
+  if (a.dmarc.dkim_aligned)
+    out.push_back({"DKIM_ALIGNED", -1, fmt::format("valid DKIM signature of the author domain {}",
+                                                   a.dmarc.dkim_domain)});
+  if (a.iprev != mailauth::Iprev::pass && a.iprev != mailauth::Iprev::temperror)
+    out.push_back({"NO_RDNS", 0.5, "the sending host has no forward-confirmed reverse DNS"});
+}
+
+}  // namespace mk::filter

@@ -1,0 +1,62 @@
+#include "filter/verdict.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "filter/features.hpp"
+
+namespace mk::filter {
+
+std::string_view action_name(Action a) {
+  switch (a) {
+    case Action::deliver: return "no";
+    case Action::tag: return "yes";
+    case Action::junk: return "junk";
+    case Action::reject: return "reject";
+  }
+  return "no";
+}
+
+Verdict judge(std::string_view message, const Inputs& in) {
+  Verdict v;
+  gtube_rule(message, v.signals);
+  if (in.model && (in.model->spam_trained() > 0 || in.model->ham_trained() > 0)) {
+    // The classifier's log-odds, bounded so that it cannot outvote every rule by itself.
+    const double s = std::clamp(in.model->score(extract_features(message)), -10.0, 10.0);
+    v.signals.push_back({"CLASSIFIER", s, fmt::format("statistical text classifier: {:.0f}% spam",
+                                                      100 * Model::probability(s))});
+  }
+  if (in.auth) auth_rules(*in.auth, v.signals);
+  for (const auto& s : v.signals) v.score += s.score;
+  const auto& t = in.thresholds;
+  v.action = v.score >= t.reject ? Action::reject
+             : v.score >= t.junk ? Action::junk
+             : v.score >= t.tag  ? Action::tag
+                                 : Action::deliver;
+  return v;
+}
+
+std::string Verdict::summary() const {
+  std::string out;
+  for (const auto& s : signals) out += fmt::format("{}{}={:.2f}", out.empty() ? "" : " ", s.name, s.score);
+  return out;
+}
+
+std::string Verdict::header() const {
+  std::string out = fmt::format("X-Mailkeep-Spam: {}; score={:.2f}", action_name(action), score);
+  std::size_t line = out.size();
+  for (const auto& s : signals) {
+    const std::string word = fmt::format(" {}={:.2f}", s.name, s.score);
+    if (line + word.size() > 76) {
+      out += "\r\n\t";
+      line = 8;
+    }
+    out += word;
+    line += word.size();
+  }
+  return out + "\r\n";
+}
+
+}  // namespace mk::filter

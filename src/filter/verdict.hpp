@@ -1,0 +1,61 @@
+// filter/verdict.hpp: the spam filter's verdict on one message: every rule that fired, with
+// its name, score and reason, their sum, and what to do about it.
+//
+// Scores are in log-odds units (the classifier's own scale): positive says spam, negative
+// says ham, and independent pieces of evidence add. The action follows from the total and
+// the thresholds: deliver, deliver with a tag (X-Mailkeep-Spam: yes), deliver to Junk, or
+// refuse at SMTP time (550 5.7.1, so the sender learns of it and nobody gets backscatter).
+// Nothing is ever dropped silently.
+//
+// Rules (one per file as they grow): the statistical classifier (model.hpp), GTUBE (the
+// standard test string, rules.cpp), and the sender-authentication results of mailauth/.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "filter/model.hpp"
+#include "mailauth/assess.hpp"
+
+namespace mk::filter {
+
+struct Signal {
+  std::string name;   // upper-case, stable: what logs, headers and tests refer to
+  double score = 0;
+  std::string why;    // for people
+};
+
+enum class Action { deliver, tag, junk, reject };
+std::string_view action_name(Action a);
+
+struct Thresholds {
+  double tag = 3;      // deliver, marked as probable spam
+  double junk = 6;     // deliver into Junk
+  double reject = 15;  // refuse at SMTP time
+};
+
+struct Verdict {
+  std::vector<Signal> signals;
+  double score = 0;
+  Action action = Action::deliver;
+  // "X-Mailkeep-Spam: junk; score=7.2; GTUBE=100 ..." (folded, CRLF-terminated).
+  std::string header() const;
+  // The signals as "NAME=score" words, for log lines.
+  std::string summary() const;
+};
+
+struct Inputs {
+  const Model* model = nullptr;                     // none: no classifier signal
+  const mailauth::Assessment* auth = nullptr;       // none (submission, a file): no auth signals
+  Thresholds thresholds;
+};
+
+// The verdict on a message (header and body, CRLF or LF).
+Verdict judge(std::string_view message, const Inputs& in);
+
+// Rules (rules.cpp).
+void gtube_rule(std::string_view message, std::vector<Signal>& out);
+void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out);
+
+}  // namespace mk::filter

@@ -1,0 +1,68 @@
+// The verdict: signals add up, thresholds pick the action, the header names every signal.
+#include <gtest/gtest.h>
+
+#include "filter/features.hpp"
+#include "filter/verdict.hpp"
+
+namespace mk::filter {
+namespace {
+
+const std::string kGtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
+
+TEST(Verdict, GtubeIsRefusedAndExplained) {
+  const auto v = judge("Subject: test\r\n\r\n" + kGtube + "\r\n", {});
+  ASSERT_EQ(v.signals.size(), 1u);
+  EXPECT_EQ(v.signals[0].name, "GTUBE");
+  EXPECT_EQ(v.action, Action::reject);
+  EXPECT_EQ(v.header(), "X-Mailkeep-Spam: reject; score=100.00 GTUBE=100.00\r\n");
+  EXPECT_EQ(judge("Subject: hello\r\n\r\nhi\r\n", {}).header(), "X-Mailkeep-Spam: no; score=0.00\r\n");
+}
+
+TEST(Verdict, ThresholdsAndAuthSignals) {
+  mailauth::Assessment a;
+  a.spf.result = spf::Outcome::fail;
+  a.spf.domain = "sender.example";
+  a.dmarc.result = dmarc::Outcome::fail;
+  a.dmarc.from_domain = "sender.example";
+  a.iprev = mailauth::Iprev::fail;
+  Inputs in;
+  in.auth = &a;
+  in.thresholds = {1, 2, 10};
+  auto v = judge("Subject: x\r\n\r\nx\r\n", in);
+  EXPECT_EQ(v.summary(), "SPF_FAIL=1.50 DMARC_FAIL=2.00 NO_RDNS=0.50");
+  EXPECT_DOUBLE_EQ(v.score, 4.0);
+  EXPECT_EQ(v.action, Action::junk);
+  in.thresholds = {1, 5, 10};
+  EXPECT_EQ(judge("Subject: x\r\n\r\nx\r\n", in).action, Action::tag);
+  a = {};
+  a.iprev = mailauth::Iprev::pass;
+  a.dmarc.result = dmarc::Outcome::pass;
+  a.dmarc.dkim_aligned = true;
+  a.dmarc.dkim_domain = "sender.example";
+  v = judge("Subject: x\r\n\r\nx\r\n", in);
+  EXPECT_EQ(v.summary(), "DKIM_ALIGNED=-1.00");
+  EXPECT_EQ(v.action, Action::deliver);
+}
+
+TEST(Verdict, ClassifierSignalIsBoundedAndHeaderFolds) {
+  Model m(16);
+  const std::string spam = "Subject: prize\r\n\r\nclaim your prize money now\r\n";
+  m.step(extract_features(spam + kGtube + "\r\n"), true, 1000.0);  // one huge step: far past 10
+  m.learn(extract_features("Subject: notes\r\n\r\nmeeting notes\r\n"), false);
+  Inputs in;
+  in.model = &m;
+  auto v = judge(spam + kGtube + "\r\n", in);
+  ASSERT_GT(m.score(extract_features(spam + kGtube + "\r\n")), 10.0);
+  ASSERT_EQ(v.signals.size(), 2u);
+  EXPECT_EQ(v.signals[1].name, "CLASSIFIER");
+  EXPECT_DOUBLE_EQ(v.signals[1].score, 10.0);  // bounded
+  EXPECT_EQ(v.signals[1].why, "statistical text classifier: 100% spam");
+  v.signals.insert(v.signals.end(), 6, Signal{"SOME_LONG_RULE_NAME", 1.0, ""});
+  const std::string h = v.header();
+  EXPECT_NE(h.find("\r\n\t"), std::string::npos);
+  for (std::size_t start = 0, end; (end = h.find("\r\n", start)) != std::string::npos; start = end + 2)
+    EXPECT_LE(end - start, 78u) << h;
+}
+
+}  // namespace
+}  // namespace mk::filter

@@ -5,7 +5,7 @@ in the same run.
 Split (issue 8): train on spam-1, easy-ham-1 and the first half of hard-ham-1 (by file
 name); test on spam-2, easy-ham-2 and the second half of hard-ham-1.
 
-For each filter: FP% and FN% at its own default threshold (mailkeep: log-odds 0;
+For each filter: FP% and FN% at its own default threshold (mailkeep: Junk, log-odds 3;
 bogofilter: its spam cutoff, "Unsure" counts as not spam; SpamAssassin: 5.0), 1-ROCA% (the
 area above the ROC curve from the raw scores, in percent), FN% at the best threshold that
 keeps FP <= 0.1% of ham, and messages classified per second (reading the file included;
@@ -79,7 +79,8 @@ def run_mailkeep(binary, s):
     spam = [float(l.split()[2]) for l in out.splitlines() if l.startswith("spam ")]
     ham = [float(l.split()[2]) for l in out.splitlines() if l.startswith("ham ")]
     rate = float(re.search(r"classification: (\d+) messages/second", out).group(1))
-    return spam, ham, 0.0, rate
+    threshold = float(re.search(r"threshold ([0-9.]+):", out).group(1))  # the Junk threshold
+    return spam, ham, threshold, rate
 
 
 def run_bogofilter(work, s):

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "filter/verdict.hpp"
 #include "store/store.hpp"
 
 namespace mk::app {
@@ -54,7 +55,7 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
 // on the test sets; needs no instance.
 struct SpamEvalOptions {
   std::vector<std::string> train_spam, train_ham, test_spam, test_ham;
-  double threshold = 0;  // log-odds
+  double threshold = filter::Thresholds{}.junk;  // log-odds: what goes to Junk by default
   bool verbose = false;  // a line per test message
 };
 int cmd_spam_eval(const SpamEvalOptions& o);

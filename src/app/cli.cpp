@@ -211,7 +211,7 @@ int main_cli(int argc, char** argv) {
   sp_eval->add_option("--train-ham", spam_eval.train_ham, "directory of ham to train on (repeatable)")->required();
   sp_eval->add_option("--test-spam", spam_eval.test_spam, "directory of spam to test on (repeatable)")->required();
   sp_eval->add_option("--test-ham", spam_eval.test_ham, "directory of ham to test on (repeatable)")->required();
-  sp_eval->add_option("--threshold", spam_eval.threshold, "spam above this log-odds score (default 0)");
+  sp_eval->add_option("--threshold", spam_eval.threshold, "spam above this score (default: the Junk threshold, 3)");
   sp_eval->add_flag("--verbose", spam_eval.verbose, "print each test message's score");
   sp_eval->callback([&] { result = cmd_spam_eval(spam_eval); });
   std::vector<std::string> train_spam, train_ham;

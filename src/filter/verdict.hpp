@@ -29,9 +29,11 @@ struct Signal {
 enum class Action { deliver, tag, junk, reject };
 std::string_view action_name(Action a);
 
+// Defaults measured with the classifier alone on the SpamAssassin corpus split (bench/spam):
+// at 3, 0.07% of ham and 50% of spam; at 2, 0.8% and 30%. Rules add to that.
 struct Thresholds {
-  double tag = 3;      // deliver, marked as probable spam
-  double junk = 6;     // deliver into Junk
+  double tag = 2;      // deliver, marked as probable spam
+  double junk = 3;     // deliver into Junk
   double reject = 15;  // refuse at SMTP time
 };
 

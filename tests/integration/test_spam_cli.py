@@ -55,10 +55,10 @@ class SpamCliTest(unittest.TestCase):
         self.assertIn("missing: not a directory of message files", r.stderr)
         # eval needs no instance: a fresh model each time.
         r = mk.run_cli("spam", "eval", "--train-spam", d("spam"), "--train-ham", d("ham"),
-                       "--test-spam", d("spam2"), "--test-ham", d("ham2"))
+                       "--test-spam", d("spam2"), "--test-ham", d("ham2"), "--threshold", "0")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("tested on 20 spam and 20 ham", r.stdout)
-        self.assertIn("false positives 0 (0.00% of ham), false negatives 0 (0.00% of spam)", r.stdout)
+        self.assertIn("threshold 0.00: false positives 0 (0.00% of ham), false negatives 0 (0.00% of spam)", r.stdout)
         self.assertIn("1-ROCA%: 0.0000", r.stdout)
         self.assertRegex(r.stdout, r"classification: \d+ messages/second")
 

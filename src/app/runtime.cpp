@@ -254,7 +254,9 @@ int run_server(const Config& cfg,
   }
   // The spam filter runs on every message the MX accepts, after sender authentication.
   SpamModel spam_model(spam_model_path(cfg.data_dir));
-  InboundPipeline inbound(pipeline.get(), spam_model, filter::Thresholds{}, log.with({{"svc", "filter"}}));
+  UserModels user_models(cfg.data_dir + "/spam", *store, spam_model, log.with({{"svc", "filter"}}));
+  InboundPipeline inbound(pipeline.get(), spam_model, user_models, *store, filter::Thresholds{},
+                          log.with({{"svc", "filter"}}));
   sc.pipeline = &inbound;
   // Forwarded mail (aliases to other domains) is queued by the MX too.
   std::unique_ptr<outbound::Runner> runner;
@@ -323,6 +325,8 @@ int run_server(const Config& cfg,
   ic.max_connections_per_ip = cfg.imap.max_connections_per_ip;
   ic.max_sessions_per_account = cfg.imap.max_sessions_per_account;
   ic.idle_timeout = cfg.imap.idle_timeout;
+  // Moving mail into or out of Junk teaches the user's spam model.
+  ic.on_train = [&user_models](imap::Session::TrainEvent ev) { user_models.train(std::move(ev)); };
   imap::Server imap_server(io, ic, *store, *tls, notifier, log.with({{"svc", "imap"}}));
   if (auto s = imap_server.listen(endpoints(cfg.imap.listen), endpoints(cfg.imap.listen_tls)); !s) {
     std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());

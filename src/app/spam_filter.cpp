@@ -1,8 +1,12 @@
 #include "app/spam_filter.hpp"
 
+#include <charconv>
 #include <ctime>
+#include <filesystem>
 
 #include <fmt/format.h>
+
+#include "filter/features.hpp"
 
 namespace mk::app {
 
@@ -20,6 +24,119 @@ std::shared_ptr<const filter::Model> SpamModel::current() const {
   return model_;
 }
 
+UserModels::UserModels(std::string dir, store::Store& store, const SpamModel& global, log::Logger log)
+    : dir_(std::move(dir)), store_(store), global_(global), log_(std::move(log)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+UserModels::~UserModels() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+std::string UserModels::path_of(std::int64_t account_id) const {
+  return fmt::format("{}/user-{}.model", dir_, account_id);
+}
+
+void UserModels::train(imap::Session::TrainEvent ev) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back(std::move(ev));
+  }
+  cv_.notify_one();
+}
+
+void UserModels::drain() {
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [this] { return jobs_.empty() && !busy_; });
+}
+
+std::shared_ptr<const filter::Model> UserModels::of(std::int64_t account_id) {
+  std::lock_guard lock(mu_);
+  auto it = models_.find(account_id);
+  if (it == models_.end()) {
+    std::shared_ptr<const filter::Model> m;
+    if (auto loaded = filter::Model::load(path_of(account_id)))
+      m = std::make_shared<const filter::Model>(std::move(*loaded));
+    it = models_.emplace(account_id, std::move(m)).first;
+  }
+  return it->second;
+}
+
+void UserModels::run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;  // stopping, nothing left
+    auto ev = std::move(jobs_.front());
+    jobs_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    learn(ev);
+    lock.lock();
+    busy_ = false;
+    if (jobs_.empty()) idle_.notify_all();
+  }
+}
+
+void UserModels::learn(const imap::Session::TrainEvent& ev) {
+  auto infos = store_.messages_by_uid(ev.mailbox, ev.uids);
+  if (!infos) {
+    log_.error("filter.train_failed", {{"error", infos.error().message}});
+    return;
+  }
+  static const filter::Model kNoGlobal(10);
+  const auto global = global_.current();
+  const filter::Model& base = global ? *global : kNoGlobal;
+  auto current = of(ev.account_id);
+  filter::Model model = current ? *current : filter::Model(filter::Model::kUserBits);
+  std::size_t n = 0;
+  for (const auto& info : *infos) {
+    if (n == kMaxMessagesPerEvent) break;
+    auto text = store_.read_message(info);
+    if (!text) continue;
+    model.learn_over(base, filter::extract_features(*text), ev.spam);
+    ++n;
+  }
+  if (n == 0) return;
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (auto st = model.save(path_of(ev.account_id)); !st) {
+    log_.error("filter.train_failed", {{"error", st.error().message}});
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    models_[ev.account_id] = std::make_shared<const filter::Model>(std::move(model));
+  }
+  log_.info("filter.trained", {{"account_id", ev.account_id}, {"as", ev.spam ? "spam" : "ham"}, {"messages", n}});
+}
+
+std::int64_t InboundPipeline::sole_account(const smtp::Transaction& txn) {
+  // Targets are "<account id>:<folder>" lines (smtp/local_delivery.cpp), or forwards.
+  std::int64_t sole = 0;
+  for (const auto& r : txn.rcpts) {
+    std::string_view t = r.target;
+    while (!t.empty()) {
+      const auto nl = t.find('\n');
+      const std::string_view line = t.substr(0, nl);
+      t.remove_prefix(nl == std::string_view::npos ? t.size() : nl + 1);
+      const auto colon = line.find(':');
+      std::int64_t id = 0;
+      if (colon == std::string_view::npos ||
+          std::from_chars(line.data(), line.data() + colon, id).ptr != line.data() + colon || id <= 0)
+        return 0;  // a forward, or something else: no single user
+      if (sole != 0 && id != sole) return 0;
+      sole = id;
+    }
+  }
+  return sole;
+}
+
 asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Transaction& txn, std::string_view content,
                                                                std::string helo, std::string remote_ip) {
   smtp::PipelineDecision d;
@@ -29,8 +146,11 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
     if (d.reject) co_return d;
   }
   const auto model = model_.current();
+  const std::int64_t account = sole_account(txn);
+  const auto user = account ? users_.of(account) : nullptr;
   filter::Inputs in;
   in.model = model.get();
+  in.user_model = user.get();
   in.auth = auth_ ? &assessment : nullptr;
   in.thresholds = thresholds_;
   const filter::Verdict v = filter::judge(d.content ? std::string_view(*d.content) : content, in);

@@ -3,16 +3,23 @@
 // (filter/verdict.hpp): an X-Mailkeep-Spam field naming every signal, a log entry, and the
 // action: delivered, tagged, delivered into Junk, or refused at SMTP time with 550 5.7.1.
 // The classifier uses the instance's global model (`mailkeep spam train`), re-read within
-// seconds when it is replaced; without one, only the fixed rules apply.
+// seconds when it is replaced, plus the recipient's own model: what the user taught by
+// moving mail into Junk (spam) or out of it (ham) over IMAP, learned as a correction to the
+// global model (filter::Model::learn_over). Without models only the fixed rules apply.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "app/pipeline.hpp"
 #include "base/file_change.hpp"
 #include "filter/verdict.hpp"
+#include "imap/server/session.hpp"
 
 namespace mk::app {
 
@@ -30,17 +37,57 @@ class SpamModel {
   mutable std::shared_ptr<const filter::Model> model_;
 };
 
+// Each user's model (DIR/user-<account id>.model) and its training from IMAP moves, on a
+// thread of its own (reading the messages, writing the model file), so that no IMAP session
+// waits for it. Readers get an immutable snapshot; training works on a copy and swaps it in.
+class UserModels {
+ public:
+  UserModels(std::string dir, store::Store& store, const SpamModel& global, log::Logger log);
+  ~UserModels();
+  UserModels(const UserModels&) = delete;
+  UserModels& operator=(const UserModels&) = delete;
+
+  void train(imap::Session::TrainEvent ev);  // queued; returns at once
+  // The account's model; null if it never learned anything.
+  std::shared_ptr<const filter::Model> of(std::int64_t account_id);
+  // Waits until every queued training is done (tests, shutdown).
+  void drain();
+  static constexpr std::size_t kMaxMessagesPerEvent = 1000;
+
+ private:
+  std::string path_of(std::int64_t account_id) const;
+  void run();
+  void learn(const imap::Session::TrainEvent& ev);
+
+  std::string dir_;
+  store::Store& store_;
+  const SpamModel& global_;
+  log::Logger log_;
+  std::mutex mu_;
+  std::condition_variable cv_, idle_;
+  std::deque<imap::Session::TrainEvent> jobs_;
+  bool busy_ = false, stop_ = false;
+  std::map<std::int64_t, std::shared_ptr<const filter::Model>> models_;  // loaded (or known absent: null)
+  std::thread thread_;
+};
+
 class InboundPipeline final : public smtp::Pipeline {
  public:
   // auth: null when there is no DNS (dev mode without dns.upstream).
-  InboundPipeline(AuthPipeline* auth, const SpamModel& model, filter::Thresholds thresholds, log::Logger log)
-      : auth_(auth), model_(model), thresholds_(thresholds), log_(std::move(log)) {}
+  InboundPipeline(AuthPipeline* auth, const SpamModel& model, UserModels& users, store::Store& store,
+                  filter::Thresholds thresholds, log::Logger log)
+      : auth_(auth), model_(model), users_(users), store_(store), thresholds_(thresholds), log_(std::move(log)) {}
   boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, std::string_view content,
                                                        std::string helo, std::string remote_ip) override;
 
  private:
+  // The one account all recipients deliver to (its model joins in), or 0.
+  std::int64_t sole_account(const smtp::Transaction& txn);
+
   AuthPipeline* auth_;
   const SpamModel& model_;
+  UserModels& users_;
+  store::Store& store_;
   filter::Thresholds thresholds_;
   log::Logger log_;
 };

@@ -36,8 +36,8 @@ double Model::score(const std::vector<std::uint32_t>& features) const {
 
 double Model::probability(double score) { return 1.0 / (1.0 + std::exp(-score)); }
 
-void Model::step(const std::vector<std::uint32_t>& features, bool spam, double rate) {
-  const double g = (spam ? 1.0 : 0.0) - probability(score(features));
+void Model::step(const std::vector<std::uint32_t>& features, bool spam, double rate, double offset) {
+  const double g = (spam ? 1.0 : 0.0) - probability(offset + score(features));
   const double x = features.empty() ? 0.0 : norm(features.size());
   const auto d = float(rate * g * x);
   for (auto f : features) w_[slot(f)] += d;
@@ -51,6 +51,16 @@ void Model::learn(const std::vector<std::uint32_t>& features, bool spam, bool co
     step(features, spam, kRate);
   }
   if (count) ++(spam ? spam_ : ham_);
+}
+
+void Model::learn_over(const Model& base, const std::vector<std::uint32_t>& features, bool spam) {
+  const double b = base.score(features);
+  for (int i = 0; i < kMaxSteps; ++i) {
+    const double s = b + score(features);
+    if (spam ? s >= kMargin : s <= -kMargin) break;
+    step(features, spam, kRate, b);
+  }
+  ++(spam ? spam_ : ham_);
 }
 
 Status Model::save(const std::string& path) const {

@@ -31,12 +31,17 @@ class Model {
   double score(const std::vector<std::uint32_t>& features) const;
   static double probability(double score);
 
-  // One gradient step towards the right answer, at learning rate `rate`.
-  void step(const std::vector<std::uint32_t>& features, bool spam, double rate);
+  // One gradient step towards the right answer, at learning rate `rate`. `offset`: a score
+  // another model adds to this one's (see learn_over).
+  void step(const std::vector<std::uint32_t>& features, bool spam, double rate, double offset = 0);
   // Learns one message the way a user's correction is learned: steps until the model
   // agrees with a margin (|score| >= kMargin on the right side), at most kMaxSteps.
   // `count`: add it to the trained totals (not on a further pass over the same messages).
   void learn(const std::vector<std::uint32_t>& features, bool spam, bool count = true);
+  // A per-user model is a correction to the global one: the message's score is
+  // base.score() + score(), and learning steps this model until that sum agrees.
+  void learn_over(const Model& base, const std::vector<std::uint32_t>& features, bool spam);
+  static constexpr unsigned kUserBits = 18;  // 256K weights, 1 MiB per user
   static constexpr double kRate = 0.5;
   static constexpr double kMargin = 2.0;
   static constexpr int kMaxSteps = 8;

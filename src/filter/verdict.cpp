@@ -22,9 +22,15 @@ std::string_view action_name(Action a) {
 Verdict judge(std::string_view message, const Inputs& in) {
   Verdict v;
   gtube_rule(message, v.signals);
-  if (in.model && (in.model->spam_trained() > 0 || in.model->ham_trained() > 0)) {
-    // The classifier's log-odds, bounded so that it cannot outvote every rule by itself.
-    const double s = std::clamp(in.model->score(extract_features(message)), -10.0, 10.0);
+  const auto trained = [](const Model* m) { return m && (m->spam_trained() > 0 || m->ham_trained() > 0); };
+  if (trained(in.model) || trained(in.user_model)) {
+    // The classifier's log-odds (the global model plus the user's corrections), bounded so
+    // that it cannot outvote every rule by itself.
+    const auto features = extract_features(message);
+    double raw = 0;
+    if (trained(in.model)) raw += in.model->score(features);
+    if (trained(in.user_model)) raw += in.user_model->score(features);
+    const double s = std::clamp(raw, -10.0, 10.0);
     v.signals.push_back({"CLASSIFIER", s, fmt::format("statistical text classifier: {:.0f}% spam",
                                                       100 * Model::probability(s))});
   }

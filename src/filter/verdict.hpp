@@ -48,7 +48,8 @@ struct Verdict {
 };
 
 struct Inputs {
-  const Model* model = nullptr;                     // none: no classifier signal
+  const Model* model = nullptr;                     // the global model; none: no classifier signal
+  const Model* user_model = nullptr;                // the recipient's corrections (Model::learn_over)
   const mailauth::Assessment* auth = nullptr;       // none (submission, a file): no auth signals
   Thresholds thresholds;
 };

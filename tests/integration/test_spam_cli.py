@@ -120,5 +120,68 @@ class FilterInTheMxTest(unittest.TestCase):
         self.assertRegex(m.decode(), r"X-Mailkeep-Spam: no; score=-\d+\.\d\d CLASSIFIER=-")
 
 
+class JunkTrainingTest(unittest.TestCase):
+    """Moving mail into Junk over IMAP (imaplib, UID MOVE and COPY) teaches the user's own
+    model, moving it out teaches ham; the next messages are scored with it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = mk.Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        mk.stop_all(cls.srv)
+
+    def deliver(self, subject, body):
+        msg = "From: someone@sender.example\r\nTo: me@localhost\r\nSubject: %s\r\n\r\n%s\r\n" % (subject, body)
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
+            s.sendmail("someone@sender.example", ["me@localhost"], msg)
+
+    def verdict(self, subject):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            for box in ("INBOX", "Junk"):
+                for _, m in self.srv.messages(mailbox=box):
+                    if ("Subject: %s\r\n" % subject).encode() in m:
+                        return m.split(b"X-Mailkeep-Spam: ", 1)[1].split(b"\r\nReceived:", 1)[0].decode()
+            time.sleep(0.1)
+        self.fail("%s was not delivered" % subject)
+
+    def test_moves_train_the_users_model(self):
+        import imaplib
+        for i in range(8):
+            self.deliver("prize %d" % i, "Claim your prize money today at http://win%d.example/ act now" % i)
+            self.deliver("notes %d" % i, "Here are the notes from the meeting, item %d, see you Tuesday" % i)
+        self.assertEqual(self.verdict("prize 0"), "no; score=0.00")  # no model yet
+        with imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context()) as c:
+            c.login("me@localhost", mk.PASSWORD)
+            c.select("INBOX")
+            typ, data = c.uid("SEARCH", "SUBJECT", "prize")
+            spam_uids = data[0].decode().split()
+            self.assertEqual(len(spam_uids), 8)
+            typ, _ = c.uid("MOVE", ",".join(spam_uids[:6]), "Junk")
+            self.assertEqual(typ, "OK")
+            typ, _ = c.uid("COPY", ",".join(spam_uids[6:]), "Junk")  # a copy says spam too
+            self.assertEqual(typ, "OK")
+            # A ham message wrongly in Junk, moved back out: ham.
+            typ, data = c.uid("SEARCH", "SUBJECT", '"notes 0"')
+            c.uid("MOVE", data[0].decode(), "Junk")
+            c.select("Junk")
+            typ, data = c.uid("SEARCH", "SUBJECT", '"notes 0"')
+            typ, _ = c.uid("MOVE", data[0].decode(), "INBOX")
+            self.assertEqual(typ, "OK")
+        model = os.path.join(self.srv.dir, "spam", "user-1.model")
+        deadline = time.time() + 10
+        while time.time() < deadline and not os.path.exists(model):
+            time.sleep(0.1)
+        self.assertTrue(os.path.exists(model))
+        time.sleep(1)  # the last event (ham) may still be in training
+        self.deliver("prize 99", "Claim your prize money today at http://win99.example/ act now")
+        self.assertRegex(self.verdict("prize 99"), r"^\w+; score=\d+\.\d\d CLASSIFIER=\d")
+        self.deliver("notes 99", "Here are the notes from the meeting, item 99, see you Tuesday")
+        self.assertRegex(self.verdict("notes 99"), r"^no; score=-\d+\.\d\d CLASSIFIER=-")
+        self.assertIn("filter.trained", self.srv.stderr())
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -335,6 +335,12 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
   if (!r) return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
   std::vector<std::uint32_t> from, to;
   for (auto [a, b] : r->uids) from.push_back(a), to.push_back(b);
+  // Into Junk: the user says spam; out of it (except to Trash): ham.
+  const auto source = store_.mailbox_by_id(s.id);
+  const bool from_junk = source && source->special_use == "\\Junk";
+  const bool to_junk = (*mb)->special_use == "\\Junk";
+  if (from_junk != to_junk && (*mb)->special_use != "\\Trash" && !to.empty())
+    train_event_ = TrainEvent{account_id_, to_junk, (*mb)->id, to};
   const std::string copyuid = fmt::format("[COPYUID {} {} {}]", r->uidvalidity, compact_set(from), compact_set(to));
   if (!move) return {updates(h.uid) + tagged(h, "OK", copyuid + " COPY completed")};
   // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGEs.

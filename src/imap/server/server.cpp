@@ -197,6 +197,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         }
       }
     }
+    if (auto learned = session.take_train_event(); learned && cfg_.on_train) cfg_.on_train(std::move(*learned));
     if (auto named = session.take_client_event(); named && cfg_.session.login && session.logged_in())
       cfg_.session.login->identified("imap", conn->remote_ip, session.user(), *named);
     if (session.logged_in() && !was_logged_in) {

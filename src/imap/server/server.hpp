@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -35,6 +36,8 @@ struct ServerConfig {
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(30)};
   std::chrono::milliseconds login_timeout{std::chrono::minutes(1)};
   std::chrono::milliseconds session_timeout{std::chrono::hours(24)};
+  // Messages moved into or out of Junk (Session::TrainEvent), for the spam filter; must not block.
+  std::function<void(Session::TrainEvent)> on_train;
 };
 
 class Server {

@@ -78,6 +78,15 @@ class Session {
   // The client's name and version from ID (RFC 2971), "" if it sent none; and, once, a
   // client that named itself after logging in (for the new-client alert).
   const std::string& client() const { return client_; }
+  // Messages the user moved or copied into Junk (spam) or out of it (ham; not into Trash),
+  // once: the spam filter learns from them. `mailbox`, `uids`: where they are now.
+  struct TrainEvent {
+    std::int64_t account_id = 0;
+    bool spam = false;
+    std::int64_t mailbox = 0;
+    std::vector<std::uint32_t> uids;
+  };
+  std::optional<TrainEvent> take_train_event() { return std::exchange(train_event_, std::nullopt); }
   std::optional<std::string> take_client_event() { return std::exchange(client_event_, std::nullopt); }
 
   std::string greeting() const;
@@ -175,6 +184,7 @@ class Session {
   std::optional<AuthEvent> auth_event_;
   std::string client_;
   std::optional<std::string> client_event_;
+  std::optional<TrainEvent> train_event_;
   bool tls_ = false;
   bool compressed_ = false;
   std::int64_t account_id_ = 0;

@@ -73,6 +73,18 @@ TEST(Model, LearnsSavesAndLoads) {
   std::filesystem::remove(path);
 }
 
+TEST(Model, AUserModelCorrectsTheGlobalOne) {
+  Model global(16), user(Model::kUserBits);
+  const std::vector<std::uint32_t> newsletter{11, 12, 13, 14};
+  global.learn(newsletter, false);  // the world thinks it is ham
+  ASSERT_LE(global.score(newsletter), -Model::kMargin);
+  user.learn_over(global, newsletter, true);  // this user calls it spam
+  EXPECT_GE(global.score(newsletter) + user.score(newsletter), Model::kMargin);
+  EXPECT_EQ(user.spam_trained(), 1u);
+  user.learn_over(global, newsletter, true);  // already agreed: no change
+  EXPECT_GE(global.score(newsletter) + user.score(newsletter), Model::kMargin);
+}
+
 TEST(Evaluate, RatesRocAreaAndTheFpBound) {
   // Pairs (spam, ham): 3>1, 3>2, 2>1 and one tie (2, 2): area 3.5 / 4.
   auto e = evaluate({3, 2}, {1, 2}, 1.5);

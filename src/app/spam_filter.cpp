@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.hpp"
 #include "filter/features.hpp"
+#include "message/header.hpp"
 
 namespace mk::app {
 
@@ -137,6 +139,19 @@ std::int64_t InboundPipeline::sole_account(const smtp::Transaction& txn) {
   return sole;
 }
 
+std::string InboundPipeline::known_author(std::int64_t account, std::string_view content) {
+  std::size_t header_end = 0;
+  message::find_body_start(content, header_end);
+  const auto fields = message::parse_header_block(content.substr(0, header_end));
+  const auto from = message::header_value(fields, "From");
+  if (!from) return {};
+  const auto list = message::parse_address_list(*from, 2);
+  if (list.size() != 1 || list[0].domain.empty()) return {};
+  const std::string address = list[0].local + "@" + to_lower(list[0].domain);
+  auto fresh = store_.new_correspondents(account, {address});
+  return fresh && fresh->empty() ? address : std::string();
+}
+
 asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Transaction& txn, std::string_view content,
                                                                std::string helo, std::string remote_ip) {
   smtp::PipelineDecision d;
@@ -153,6 +168,7 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
   in.user_model = user.get();
   in.auth = auth_ ? &assessment : nullptr;
   in.thresholds = thresholds_;
+  if (auth_ && account && assessment.dmarc.result == dmarc::Outcome::pass) in.known_sender = known_author(account, content);
   const filter::Verdict v = filter::judge(d.content ? std::string_view(*d.content) : content, in);
   d.fields += v.header();  // below Authentication-Results (and an ARC set we add), above Received
   d.log.push_back({"spam", filter::action_name(v.action)});

@@ -1,6 +1,7 @@
 // The fixed rules: GTUBE and what sender authentication found. Scores are log-odds
 // (filter/verdict.hpp): SPF and DMARC failures are weak evidence on their own (forwarding
-// breaks SPF; many lists break DKIM), an aligned DKIM signature is weak evidence of ham
+// breaks SPF; many lists break DKIM), so together they tag a message (2.5) but never send
+// it to Junk (3) without other evidence; an aligned DKIM signature is weak evidence of ham
 // (spammers sign too, but with their own domains, and then the author is accountable).
 #include <fmt/format.h>
 
@@ -19,22 +20,30 @@ void gtube_rule(std::string_view message, std::vector<Signal>& out) {
 void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out) {
   switch (a.spf.result) {
     case spf::Outcome::fail:
-      out.push_back({"SPF_FAIL", 1.5, fmt::format("SPF fail for {}", a.spf.domain)});
+      out.push_back({"SPF_FAIL", 1, fmt::format("SPF fail for {}", a.spf.domain)});
       break;
     case spf::Outcome::softfail:
-      out.push_back({"SPF_SOFTFAIL", 0.7, fmt::format("SPF softfail for {}", a.spf.domain)});
+      out.push_back({"SPF_SOFTFAIL", 0.5, fmt::format("SPF softfail for {}", a.spf.domain)});
       break;
     default:
       break;
   }
   if (a.dmarc.result == dmarc::Outcome::fail)
-    out.push_back({"DMARC_FAIL", 2, fmt::format("DMARC fail for {} (policy {})", a.dmarc.from_domain,
+    out.push_back({"DMARC_FAIL", 1, fmt::format("DMARC fail for {} (policy {})", a.dmarc.from_domain,
                                                  dmarc::policy_name(a.dmarc.policy))});
   if (a.dmarc.dkim_aligned)
     out.push_back({"DKIM_ALIGNED", -1, fmt::format("valid DKIM signature of the author domain {}",
                                                    a.dmarc.dkim_domain)});
   if (a.iprev != mailauth::Iprev::pass && a.iprev != mailauth::Iprev::temperror)
     out.push_back({"NO_RDNS", 0.5, "the sending host has no forward-confirmed reverse DNS"});
+}
+
+// Mail from someone the user writes to is rarely spam; the author must be authenticated
+// (DMARC pass), or a forged From: of a known contact (phishing) would earn the bonus.
+void reputation_rules(const Inputs& in, std::vector<Signal>& out) {
+  if (!in.known_sender.empty())
+    out.push_back({"KNOWN_SENDER", -3, fmt::format("the recipient has written to {} (authenticated by DMARC)",
+                                                   in.known_sender)});
 }
 
 }  // namespace mk::filter

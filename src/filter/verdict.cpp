@@ -35,6 +35,7 @@ Verdict judge(std::string_view message, const Inputs& in) {
                                                       100 * Model::probability(s))});
   }
   if (in.auth) auth_rules(*in.auth, v.signals);
+  reputation_rules(in, v.signals);
   for (const auto& s : v.signals) v.score += s.score;
   const auto& t = in.thresholds;
   v.action = v.score >= t.reject ? Action::reject

@@ -51,6 +51,9 @@ struct Inputs {
   const Model* model = nullptr;                     // the global model; none: no classifier signal
   const Model* user_model = nullptr;                // the recipient's corrections (Model::learn_over)
   const mailauth::Assessment* auth = nullptr;       // none (submission, a file): no auth signals
+  // The author's address when the recipient has written to it before and DMARC passed for
+  // it (reputation: mail from people you correspond with); empty otherwise.
+  std::string known_sender;
   Thresholds thresholds;
 };
 
@@ -60,5 +63,6 @@ Verdict judge(std::string_view message, const Inputs& in);
 // Rules (rules.cpp).
 void gtube_rule(std::string_view message, std::vector<Signal>& out);
 void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out);
+void reputation_rules(const Inputs& in, std::vector<Signal>& out);
 
 }  // namespace mk::filter

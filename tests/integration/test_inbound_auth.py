@@ -304,6 +304,10 @@ class InboundAuthTest(unittest.TestCase):
         self.assertRegex(r.stdout, r"(?m)^DMARC +pass +policy reject \(record at _dmarc.sender.example\), "
                                    r"disposition none; aligned: spf yes, dkim yes \(sender.example\)$")
         self.assertIn("Authentication-Results: localhost;", r.stdout)
+        self.assertIn("Spam filter (rules only: no model trained yet):", r.stdout)
+        self.assertRegex(r.stdout, r"(?m)^  DKIM_ALIGNED +-1\.00  valid DKIM signature of the author domain sender.example$")
+        self.assertRegex(r.stdout, r"(?m)^  total +-1\.00  -> delivered$")
+        self.assertIn("X-Mailkeep-Spam: no; score=-1.00 DKIM_ALIGNED=-1.00", r.stdout)
         # Without the client address only DKIM counts; an altered body fails it.
         with open(path, "wb") as f:
             f.write(msg.replace(b"other side", b"other sid"))
@@ -315,6 +319,19 @@ class InboundAuthTest(unittest.TestCase):
         r = self.srv.cli("check-message", path + ".missing")
         self.assertEqual(r.returncode, 2)
         self.assertIn("cannot read the message file", r.stderr)
+
+    def test_known_senders_need_authentication(self):
+        # The user writes to two people (submission; dev mode captures the mail).
+        self.srv.submit(["friend@sender.example", "friend@none.example"], "hello friends")
+        # An authenticated reply from the first: KNOWN_SENDER.
+        self.assertIsNone(self.deliver("friend@sender.example", message("friend@sender.example", "known reply")))
+        m = self.stored("known reply")
+        self.assertRegex(m.decode(errors="replace"), r"X-Mailkeep-Spam: no; score=-\d+\.\d\d KNOWN_SENDER=-3\.00")
+        # The second's domain does not authorize 127.0.0.1: a forged known contact gets no bonus.
+        self.assertIsNone(self.deliver("friend@none.example", message("friend@none.example", "forged reply")))
+        m = self.stored("forged reply")
+        self.assertNotIn(b"KNOWN_SENDER", m)
+        self.assertIn(b"SPF_FAIL=1.00 DMARC_FAIL=1.00", m)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,9 @@ TEST(Verdict, ThresholdsAndAuthSignals) {
   in.auth = &a;
   in.thresholds = {1, 2, 10};
   auto v = judge("Subject: x\r\n\r\nx\r\n", in);
-  EXPECT_EQ(v.summary(), "SPF_FAIL=1.50 DMARC_FAIL=2.00 NO_RDNS=0.50");
-  EXPECT_DOUBLE_EQ(v.score, 4.0);
+  EXPECT_EQ(v.summary(), "SPF_FAIL=1.00 DMARC_FAIL=1.00 NO_RDNS=0.50");
+  EXPECT_DOUBLE_EQ(v.score, 2.5);
+  EXPECT_EQ(judge("Subject: x\r\n\r\nx\r\n", {nullptr, nullptr, &a, {}, {}}).action, Action::tag);  // defaults
   EXPECT_EQ(v.action, Action::junk);
   in.thresholds = {1, 5, 10};
   EXPECT_EQ(judge("Subject: x\r\n\r\nx\r\n", in).action, Action::tag);
@@ -42,6 +43,14 @@ TEST(Verdict, ThresholdsAndAuthSignals) {
   v = judge("Subject: x\r\n\r\nx\r\n", in);
   EXPECT_EQ(v.summary(), "DKIM_ALIGNED=-1.00");
   EXPECT_EQ(v.action, Action::deliver);
+}
+
+TEST(Verdict, KnownSenders) {
+  Inputs in;
+  in.known_sender = "friend@sender.example";
+  const auto v = judge("Subject: x\r\n\r\nx\r\n", in);
+  EXPECT_EQ(v.summary(), "KNOWN_SENDER=-3.00");
+  EXPECT_EQ(v.signals[0].why, "the recipient has written to friend@sender.example (authenticated by DMARC)");
 }
 
 TEST(Verdict, ClassifierSignalIsBoundedAndHeaderFolds) {

@@ -155,6 +155,7 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
   }
   fin.model = model ? &*model : nullptr;
   fin.auth = &a;
+  fin.thresholds = {cfg.spam.tag_score, cfg.spam.junk_score, cfg.spam.reject_score};
   const filter::Verdict v = filter::judge(msg, fin);
   std::printf("\nSpam filter (%s):\n", model ? "rules and the trained model" : "rules only: no model trained yet");
   for (const auto& s : v.signals) std::printf("  %-14s %+7.2f  %s\n", s.name.c_str(), s.score, s.why.c_str());

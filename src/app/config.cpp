@@ -82,6 +82,15 @@ Handler count_key(std::size_t lo, std::size_t hi,
   };
 }
 
+Handler score_key(std::function<double&(Config&)> field) {
+  return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+    auto v = n.value<double>();
+    if (!(n.is_floating_point() || n.is_integer()) || !v || *v < -100 || *v > 1000)
+      return e.add(n.source(), fmt::format("{} must be a number (a score, such as 3 or 4.5)", key));
+    field(c) = *v;
+  };
+}
+
 Handler duration_key(std::chrono::milliseconds lo, std::function<std::chrono::milliseconds&(Config&)> field) {
   return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
     auto v = n.value<std::string>();
@@ -202,6 +211,9 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
        }},
       {"outbound.max_age", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.max_age; })},
       {"outbound.paused", bool_key([](Config& c) -> bool& { return c.outbound.paused; })},
+      {"spam.tag_score", score_key([](Config& c) -> double& { return c.spam.tag_score; })},
+      {"spam.junk_score", score_key([](Config& c) -> double& { return c.spam.junk_score; })},
+      {"spam.reject_score", score_key([](Config& c) -> double& { return c.spam.reject_score; })},
       {"dmarc.send_reports", bool_key([](Config& c) -> bool& { return c.dmarc.send_reports; })},
       {"dmarc.report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.dmarc.report_interval; })},
       {"outbound.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.outbound.ca_file = v; return true; })},
@@ -301,7 +313,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     const auto* table = sec_node.as_table();
     if (!table || !is_section(sec)) {
       e.add(sec_node.source(),
-            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [dns], [outbound], [dmarc], [security]", sec));
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [dns], [outbound], [dmarc], [spam], [security]", sec));
       continue;
     }
     for (const auto& [key, node] : *table) {
@@ -320,6 +332,9 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     e.list.push_back(fmt::format("{}: missing server.data_dir (where mail and the index are kept)", name));
   if (c.tls_cert.empty() != c.tls_key.empty())
     e.list.push_back(fmt::format("{}: tls.cert and tls.key must be set together", name));
+  if (!(c.spam.tag_score <= c.spam.junk_score && c.spam.junk_score <= c.spam.reject_score))
+    e.list.push_back(fmt::format("{}: [spam] needs tag_score <= junk_score <= reject_score (now {}, {}, {})", name,
+                                 c.spam.tag_score, c.spam.junk_score, c.spam.reject_score));
   if (!e.list.empty()) {
     std::string all;
     for (const auto& l : e.list) all += (all.empty() ? "" : "\n") + l;

@@ -76,6 +76,15 @@ struct DmarcConfig {
   std::chrono::milliseconds report_interval{std::chrono::hours(24)};
 };
 
+// The spam filter's actions (filter/verdict.hpp), in log-odds: at tag_score a message is
+// marked as probable spam, at junk_score it goes to Junk, at reject_score it is refused at
+// SMTP time.
+struct SpamConfig {
+  double tag_score = 2;
+  double junk_score = 3;
+  double reject_score = 15;
+};
+
 // Account security.
 struct SecurityConfig {
   // A correct password found in the breached-password list (mailkeep breached import):
@@ -120,6 +129,7 @@ struct Config {
   DnsConfig dns;
   OutboundConfig outbound;
   DmarcConfig dmarc;
+  SpamConfig spam;
   SecurityConfig security;
 };
 

@@ -183,5 +183,28 @@ class JunkTrainingTest(unittest.TestCase):
         self.assertIn("filter.trained", self.srv.stderr())
 
 
+class ThresholdConfigTest(unittest.TestCase):
+    """[spam] scores from the config file decide the action."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = mk.Server(extra_config={"spam.tag_score": "-1", "spam.junk_score": "0"}).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        mk.stop_all(cls.srv)
+
+    def test_junk_score_from_config(self):
+        msg = "From: a@sender.example\r\nTo: me@localhost\r\nSubject: threshold\r\n\r\nhi\r\n"
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
+            s.sendmail("a@sender.example", ["me@localhost"], msg)
+        deadline = time.time() + 10
+        while time.time() < deadline and not self.srv.messages(mailbox="Junk"):
+            time.sleep(0.1)
+        junk = self.srv.messages(mailbox="Junk")
+        self.assertEqual(len(junk), 1)
+        self.assertIn(b"X-Mailkeep-Spam: junk; score=0.00\r\n", junk[0][1])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -54,6 +54,22 @@ TEST(Config, EveryErrorHasFileAndLine) {
   EXPECT_NE(m.find("mk.toml:13: unknown key \"imap.x\""), std::string::npos) << m;
 }
 
+TEST(Config, SpamScores) {
+  const std::string head = "[server]\nhostname = \"mail.example.org\"\ndata_dir = \"/d\"\n[spam]\n";
+  auto c = parse_config(head + "tag_score = 1\njunk_score = 4.5\n", "mk.toml", "/");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->spam.tag_score, 1.0);
+  EXPECT_EQ(c->spam.junk_score, 4.5);
+  EXPECT_EQ(c->spam.reject_score, 15.0);
+  c = parse_config(head + "junk_score = \"high\"\n", "mk.toml", "/");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("mk.toml:5: spam.junk_score must be a number"), std::string::npos);
+  c = parse_config(head + "junk_score = 20\n", "mk.toml", "/");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("[spam] needs tag_score <= junk_score <= reject_score (now 2, 20, 15)"),
+            std::string::npos) << c.error().message;
+}
+
 TEST(Config, SyntaxErrorHasLine) {
   auto c = parse_config("[server]\nhostname = \n", "bad.toml", "/");
   ASSERT_FALSE(c.ok());

@@ -1,5 +1,5 @@
 // Fuzzes the spam classifier's feature extraction (header words, HTML reduction, links,
-// MIME structure) and scoring: no crash, each feature once, a finite score.
+// MIME structure), scoring and the verdict's rules: no crash, each feature once, finite scores.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -8,6 +8,7 @@
 
 #include "filter/features.hpp"
 #include "filter/model.hpp"
+#include "filter/verdict.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const mk::filter::Model model(12);
@@ -17,5 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) std::abort();  // each feature once
   if (!std::isfinite(model.score(f))) std::abort();
+  // The whole verdict: rules (GTUBE, the phishing link scanner) and the header.
+  mk::filter::Inputs in;
+  in.model = &model;
+  const auto v = mk::filter::judge(msg, in);
+  if (!std::isfinite(v.score) || v.header().find("X-Mailkeep-Spam: ") != 0) std::abort();
   return 0;
 }

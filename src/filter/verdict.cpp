@@ -22,6 +22,7 @@ std::string_view action_name(Action a) {
 Verdict judge(std::string_view message, const Inputs& in) {
   Verdict v;
   gtube_rule(message, v.signals);
+  phishing_rules(message, v.signals);
   const auto trained = [](const Model* m) { return m && (m->spam_trained() > 0 || m->ham_trained() > 0); };
   if (trained(in.model) || trained(in.user_model)) {
     // The classifier's log-odds (the global model plus the user's corrections), bounded so

@@ -53,6 +53,25 @@ TEST(Verdict, KnownSenders) {
   EXPECT_EQ(v.signals[0].why, "the recipient has written to friend@sender.example (authenticated by DMARC)");
 }
 
+TEST(Verdict, LinkTextShowingAnotherDomain) {
+  const std::string h = "Subject: your account\r\nContent-Type: text/html\r\n\r\n";
+  auto v = judge(h + "<p>Log in at <a href=\"http://192.0.2.7.evil.example/x\"><b>https://www.bank.example/login</b></a></p>\r\n", {});
+  ASSERT_EQ(v.summary(), "LINK_MISMATCH=2.50");
+  EXPECT_EQ(v.signals[0].why, "a link shows www.bank.example but leads to 192.0.2.7.evil.example");
+  EXPECT_EQ(v.action, Action::tag);
+  // Not a mismatch: the same registrable domain, words as link text, a price, mailto.
+  for (const char* ok : {"<a href=\"https://login.bank.example/\">www.bank.example</a>",
+                         "<a href=\"https://tracker.example/c?u=1\">Read more</a>",
+                         "<a href=\"https://shop.example/\">3.50</a>",
+                         "<a href=\"mailto:a@b.example\">c.example</a>"})
+    EXPECT_EQ(judge(h + ok + "\r\n", {}).summary(), "") << ok;
+  // Inside a quoted-printable part of a multipart message too.
+  v = judge("Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+            "Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            "<a href=3D\"http://evil.example/\">paypal.com</a>\r\n--b--\r\n", {});
+  EXPECT_EQ(v.summary(), "LINK_MISMATCH=2.50");
+}
+
 TEST(Verdict, ClassifierSignalIsBoundedAndHeaderFolds) {
   Model m(16);
   const std::string spam = "Subject: prize\r\n\r\nclaim your prize money now\r\n";

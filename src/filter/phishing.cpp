@@ -1,0 +1,100 @@
+// Phishing rules. LINK_MISMATCH: a link whose visible text shows one domain while it points
+// at another ("https://bank.example" that leads to evil.example), the oldest trick of
+// credential phishing; legitimate mail shows either words ("log in") or the link itself.
+// Domains are compared by their last two labels, so www.bank.example and bank.example agree.
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "filter/verdict.hpp"
+#include "message/codec.hpp"
+#include "message/mime.hpp"
+
+namespace mk::filter {
+namespace {
+
+bool host_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+}
+
+// The host of "scheme://host/..." or of a bare "www.host.tld/..." / "host.tld"; "" if the
+// text is not a URL or domain name.
+std::string host_of(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  if (auto p = s.find("://"); p != std::string_view::npos && p <= 6) s.remove_prefix(p + 3);
+  if (auto at = s.find('@'); at != std::string_view::npos && at < s.find('/')) s.remove_prefix(at + 1);
+  std::size_t n = 0;
+  while (n < s.size() && host_char(s[n])) ++n;
+  if (n < s.size() && s[n] != '/' && s[n] != ':' && s[n] != '?' && s[n] != '#') return {};  // words, not a host
+  std::string host = to_lower(s.substr(0, n));
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  const auto dot = host.rfind('.');
+  if (dot == std::string::npos || dot == 0 || host.size() - dot < 3) return {};
+  for (std::size_t i = dot + 1; i < host.size(); ++i)
+    if (!std::isalpha(static_cast<unsigned char>(host[i]))) return {};  // "3.50" is a price
+  return host;
+}
+
+std::string last_two(const std::string& host) {
+  const auto last = host.rfind('.');
+  if (last == std::string::npos || last == 0) return host;
+  const auto prev = host.rfind('.', last - 1);
+  return prev == std::string::npos ? host : host.substr(prev + 1);
+}
+
+// Anchors of an HTML text: (href, visible text without tags).
+void anchors(std::string_view html, std::vector<Signal>& out) {
+  const std::string lower = to_lower(html);
+  for (std::size_t p = lower.find("<a"); p != std::string::npos; p = lower.find("<a", p + 2)) {
+    if (p + 2 < lower.size() && !std::isspace(static_cast<unsigned char>(lower[p + 2]))) continue;
+    const auto tag_end = lower.find('>', p);
+    if (tag_end == std::string::npos) return;
+    auto h = lower.find("href", p);
+    if (h == std::string::npos || h > tag_end) continue;
+    h = lower.find('=', h);
+    if (h == std::string::npos || h > tag_end) continue;
+    ++h;
+    while (h < tag_end && (lower[h] == ' ' || lower[h] == '"' || lower[h] == '\'')) ++h;
+    auto h_end = h;
+    while (h_end < tag_end && lower[h_end] != '"' && lower[h_end] != '\'' && lower[h_end] != ' ') ++h_end;
+    const std::string_view href = std::string_view(html).substr(h, h_end - h);
+    const auto close = lower.find("</a", tag_end);
+    if (close == std::string::npos) return;
+    std::string text;
+    bool in_tag = false;
+    for (std::size_t i = tag_end + 1; i < close && text.size() < 300; ++i) {
+      if (html[i] == '<') in_tag = true;
+      else if (html[i] == '>') in_tag = false;
+      else if (!in_tag) text += html[i];
+    }
+    if (!href.starts_with("http://") && !href.starts_with("https://")) continue;
+    const std::string shown = host_of(text), target = host_of(href);
+    if (shown.empty() || target.empty() || last_two(shown) == last_two(target)) continue;
+    out.push_back({"LINK_MISMATCH", 2.5, fmt::format("a link shows {} but leads to {}", shown, target)});
+    return;  // once is enough
+  }
+}
+
+void walk(std::string_view msg, const message::Part& part, std::vector<Signal>& out, int& budget) {
+  if (part.is_multipart() || part.is_message()) {
+    for (const auto& c : part.children) walk(msg, c, out, budget);
+    return;
+  }
+  if (budget <= 0 || part.type != "text" || part.subtype != "html" || part.disposition == "attachment") return;
+  --budget;
+  anchors(message::decode_transfer(part.body(msg).substr(0, 256 * 1024), part.encoding), out);
+}
+
+}  // namespace
+
+void phishing_rules(std::string_view message, std::vector<Signal>& out) {
+  message::MimeLimits limits;
+  limits.max_depth = 8;
+  limits.max_parts = 100;
+  int budget = 4;  // HTML parts looked at
+  const std::size_t before = out.size();
+  walk(message, message::parse_mime(message, limits), out, budget);
+  if (out.size() > before + 1) out.resize(before + 1);
+}
+
+}  // namespace mk::filter

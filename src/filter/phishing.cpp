@@ -1,12 +1,17 @@
-// Phishing rules. LINK_MISMATCH: a link whose visible text shows one domain while it points
-// at another ("https://bank.example" that leads to evil.example), the oldest trick of
-// credential phishing; legitimate mail shows either words ("log in") or the link itself.
-// Domains are compared by their last two labels, so www.bank.example and bank.example agree.
+// Phishing rules. Domains are compared by their last two labels, so www.bank.example and
+// bank.example agree.
+// - LINK_MISMATCH: a link whose visible text shows one domain while it points at another
+//   ("https://bank.example" that leads to evil.example), the oldest trick of credential
+//   phishing; legitimate mail shows either words ("log in") or the link itself.
+// - DISPLAY_NAME_SPOOF: a From: display name that is itself an address or domain other than
+//   the real one ("security@bank.example" <x@evil.example>): clients show the name, and
+//   the name lies.
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
 #include "filter/verdict.hpp"
 #include "message/codec.hpp"
+#include "message/header.hpp"
 #include "message/mime.hpp"
 
 namespace mk::filter {
@@ -87,13 +92,38 @@ void walk(std::string_view msg, const message::Part& part, std::vector<Signal>& 
 
 }  // namespace
 
+void display_name_rule(const message::Part& root, std::vector<Signal>& out) {
+  const auto from = message::header_value(root.headers, "From");
+  if (!from) return;
+  const auto list = message::parse_address_list(*from, 2);
+  if (list.size() != 1 || list[0].domain.empty() || list[0].name.empty()) return;
+  const std::string name = message::decode_words(list[0].name);
+  // A domain-looking word in the name: "support@bank.example", "bank.example security".
+  std::string shown;
+  for (std::size_t i = 0; i < name.size() && shown.empty();) {
+    while (i < name.size() && !host_char(name[i])) ++i;
+    std::size_t j = i;
+    while (j < name.size() && (host_char(name[j]) || name[j] == '@')) ++j;
+    std::string_view word = std::string_view(name).substr(i, j - i);
+    if (auto at = word.rfind('@'); at != std::string_view::npos) word.remove_prefix(at + 1);
+    shown = host_of(word);
+    i = j;
+  }
+  const std::string real = to_lower(list[0].domain);
+  if (shown.empty() || last_two(shown) == last_two(real)) return;
+  out.push_back({"DISPLAY_NAME_SPOOF", 2, fmt::format("the sender's name shows {} but the address is at {}",
+                                                      shown, real)});
+}
+
 void phishing_rules(std::string_view message, std::vector<Signal>& out) {
   message::MimeLimits limits;
   limits.max_depth = 8;
   limits.max_parts = 100;
   int budget = 4;  // HTML parts looked at
+  const message::Part root = message::parse_mime(message, limits);
+  display_name_rule(root, out);
   const std::size_t before = out.size();
-  walk(message, message::parse_mime(message, limits), out, budget);
+  walk(message, root, out, budget);
   if (out.size() > before + 1) out.resize(before + 1);
 }
 

@@ -64,7 +64,7 @@ Verdict judge(std::string_view message, const Inputs& in);
 void gtube_rule(std::string_view message, std::vector<Signal>& out);
 void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out);
 void reputation_rules(const Inputs& in, std::vector<Signal>& out);
-// Phishing (phishing.cpp): LINK_MISMATCH.
+// Phishing (phishing.cpp): DISPLAY_NAME_SPOOF, LINK_MISMATCH.
 void phishing_rules(std::string_view message, std::vector<Signal>& out);
 
 }  // namespace mk::filter

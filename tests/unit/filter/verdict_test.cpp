@@ -72,6 +72,18 @@ TEST(Verdict, LinkTextShowingAnotherDomain) {
   EXPECT_EQ(v.summary(), "LINK_MISMATCH=2.50");
 }
 
+TEST(Verdict, DisplayNamesThatShowAnotherDomain) {
+  auto v = judge("From: \"security@bank.example\" <alerts@evil.example>\r\nSubject: x\r\n\r\nx\r\n", {});
+  ASSERT_EQ(v.summary(), "DISPLAY_NAME_SPOOF=2.00");
+  EXPECT_EQ(v.signals[0].why, "the sender's name shows bank.example but the address is at evil.example");
+  EXPECT_EQ(judge("From: =?utf-8?q?www=2Ebank=2Eexample?= <x@evil.example>\r\n\r\nx\r\n", {}).summary(),
+            "DISPLAY_NAME_SPOOF=2.00");
+  // Ordinary names, the same domain, and prices are fine.
+  for (const char* ok : {"From: Alice Smith <alice@bank.example>", "From: \"Bank.example Support\" <help@mail.bank.example>",
+                         "From: Shop (save 3.50 today) <news@shop.example>", "From: alice@bank.example"})
+    EXPECT_EQ(judge(std::string(ok) + "\r\n\r\nx\r\n", {}).summary(), "") << ok;
+}
+
 TEST(Verdict, ClassifierSignalIsBoundedAndHeaderFolds) {
   Model m(16);
   const std::string spam = "Subject: prize\r\n\r\nclaim your prize money now\r\n";

@@ -1,6 +1,5 @@
 #include "app/spam_filter.hpp"
 
-#include <charconv>
 #include <ctime>
 #include <filesystem>
 
@@ -9,6 +8,7 @@
 #include "base/strings.hpp"
 #include "filter/features.hpp"
 #include "message/header.hpp"
+#include "smtp/local_delivery.hpp"
 
 namespace mk::app {
 
@@ -118,27 +118,6 @@ void UserModels::learn(const imap::Session::TrainEvent& ev) {
   log_.info("filter.trained", {{"account_id", ev.account_id}, {"as", ev.spam ? "spam" : "ham"}, {"messages", n}});
 }
 
-std::int64_t InboundPipeline::sole_account(const smtp::Transaction& txn) {
-  // Targets are "<account id>:<folder>" lines (smtp/local_delivery.cpp), or forwards.
-  std::int64_t sole = 0;
-  for (const auto& r : txn.rcpts) {
-    std::string_view t = r.target;
-    while (!t.empty()) {
-      const auto nl = t.find('\n');
-      const std::string_view line = t.substr(0, nl);
-      t.remove_prefix(nl == std::string_view::npos ? t.size() : nl + 1);
-      const auto colon = line.find(':');
-      std::int64_t id = 0;
-      if (colon == std::string_view::npos ||
-          std::from_chars(line.data(), line.data() + colon, id).ptr != line.data() + colon || id <= 0)
-        return 0;  // a forward, or something else: no single user
-      if (sole != 0 && id != sole) return 0;
-      sole = id;
-    }
-  }
-  return sole;
-}
-
 std::string InboundPipeline::known_author(std::int64_t account, std::string_view content) {
   std::size_t header_end = 0;
   message::find_body_start(content, header_end);
@@ -161,7 +140,7 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
     if (d.reject) co_return d;
   }
   const auto model = model_.current();
-  const std::int64_t account = sole_account(txn);
+  const std::int64_t account = smtp::sole_local_account(txn);
   const auto user = account ? users_.of(account) : nullptr;
   filter::Inputs in;
   in.model = model.get();

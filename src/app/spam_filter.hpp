@@ -81,8 +81,6 @@ class InboundPipeline final : public smtp::Pipeline {
                                                        std::string helo, std::string remote_ip) override;
 
  private:
-  // The one account all recipients deliver to (its model joins in), or 0.
-  std::int64_t sole_account(const smtp::Transaction& txn);
   // The From: address if the account has written to it before, else "".
   std::string known_author(std::int64_t account, std::string_view content);
 

@@ -125,6 +125,35 @@ std::string StoreSubmissionPolicy::outbound_hold(const AuthIdentity& who) {
   return a && *a ? (*a)->outbound_hold : std::string();
 }
 
+namespace {
+
+// One line of a recipient's target: "account_id:mailbox", or a forward (kForwardPrefix).
+struct TargetLine {
+  std::int64_t account_id = 0;  // 0: a forward
+  std::string_view mailbox;     // or the forward's address
+};
+TargetLine decode_target_line(std::string_view line) {
+  if (line.starts_with(kForwardPrefix)) return {0, line.substr(kForwardPrefix.size())};
+  const auto colon = line.find(':');
+  return {std::int64_t(parse_u64(line.substr(0, colon)).value_or(0)), line.substr(colon + 1)};
+}
+
+}  // namespace
+
+std::int64_t sole_local_account(const Transaction& txn) {
+  std::int64_t sole = 0;
+  for (const auto& r : txn.rcpts) {
+    if (r.target == kRemoteTarget) return 0;
+    for (auto line : split(r.target, '\n')) {
+      if (line.empty()) continue;
+      const auto t = decode_target_line(line);
+      if (t.account_id == 0 || (sole != 0 && t.account_id != sole)) return 0;
+      sole = t.account_id;
+    }
+  }
+  return sole;
+}
+
 store::NewMessage to_new_message(const Transaction& txn) {
   store::NewMessage m;
   m.data = std::make_shared<const std::string>(txn.message);
@@ -147,14 +176,14 @@ store::NewMessage to_new_message(const Transaction& txn) {
     }
     for (auto line : split(r.target, '\n')) {
       if (line.empty()) continue;
-      if (line.starts_with(kForwardPrefix)) {
-        m.outbound.push_back(store::OutboundRcpt{std::string(line.substr(kForwardPrefix.size())), dsn});
+      const auto t = decode_target_line(line);
+      if (t.account_id == 0) {
+        m.outbound.push_back(store::OutboundRcpt{std::string(t.mailbox), dsn});
         continue;
       }
-      auto colon = line.find(':');
       store::Delivery d;
-      d.account_id = std::int64_t(parse_u64(line.substr(0, colon)).value_or(0));
-      d.mailbox = std::string(line.substr(colon + 1));
+      d.account_id = t.account_id;
+      d.mailbox = std::string(t.mailbox);
       d.rcpt = r.address;
       d.dsn = dsn;
       // An alias and a direct address may name the same account: file it once.

@@ -57,6 +57,10 @@ class StoreSubmissionPolicy final : public SubmissionPolicy {
   std::optional<IpAddr> client_;
 };
 
+// The one local account every recipient of the transaction delivers to, or 0 when they are
+// several, or a copy is forwarded or leaves (the spam filter's per-user model).
+std::int64_t sole_local_account(const Transaction& txn);
+
 // Turns a completed transaction into a store delivery: local recipients get their copies,
 // the others (kRemoteTarget) go to the outbound queue in the same commit.
 store::NewMessage to_new_message(const Transaction& txn);

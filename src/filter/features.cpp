@@ -338,17 +338,24 @@ void dedupe(std::vector<std::uint32_t>& v) {
 
 }  // namespace
 
-std::vector<std::uint32_t> extract_features(std::string_view message) {
-  Sink sink;
-  sink.out.reserve(4096);
+message::Part parse_for_filter(std::string_view msg) {
   message::MimeLimits limits;
   limits.max_depth = 8;
   limits.max_parts = 100;
-  const message::Part root = message::parse_mime(message, limits);
+  return message::parse_mime(msg, limits);
+}
+
+std::vector<std::uint32_t> extract_features(std::string_view msg) {
+  return extract_features(msg, parse_for_filter(msg));
+}
+
+std::vector<std::uint32_t> extract_features(std::string_view msg, const message::Part& root) {
+  Sink sink;
+  sink.out.reserve(4096);
   header_features(root.headers, sink);
   BodyState st;
-  body_features(message, root, sink, st);
-  sink.add("size", size_bucket(message.size()));
+  body_features(msg, root, sink, st);
+  sink.add("size", size_bucket(msg.size()));
   sink.add("parts", std::to_string(std::min<std::size_t>(st.parts, 10)));
   if (st.html && !st.plain) sink.add("struct", "html-only");
   if (!st.html && !st.plain) sink.add("struct", "no-text");

@@ -24,11 +24,18 @@
 #include <string_view>
 #include <vector>
 
+#include "message/mime.hpp"
+
 namespace mk::filter {
 
 inline constexpr std::size_t kMaxTextBytes = 64 * 1024;  // decoded text looked at per message
 
-// The features of a whole message (header and body, CRLF or LF line endings).
-std::vector<std::uint32_t> extract_features(std::string_view message);
+// How deep the filter looks into a message's MIME structure.
+message::Part parse_for_filter(std::string_view msg);
+
+// The features of a whole message (header and body, CRLF or LF line endings); with `root`
+// from parse_for_filter when the caller has parsed it already.
+std::vector<std::uint32_t> extract_features(std::string_view msg);
+std::vector<std::uint32_t> extract_features(std::string_view msg, const message::Part& root);
 
 }  // namespace mk::filter

@@ -115,15 +115,11 @@ void display_name_rule(const message::Part& root, std::vector<Signal>& out) {
                                                       shown, real)});
 }
 
-void phishing_rules(std::string_view message, std::vector<Signal>& out) {
-  message::MimeLimits limits;
-  limits.max_depth = 8;
-  limits.max_parts = 100;
+void phishing_rules(std::string_view msg, const message::Part& root, std::vector<Signal>& out) {
   int budget = 4;  // HTML parts looked at
-  const message::Part root = message::parse_mime(message, limits);
   display_name_rule(root, out);
   const std::size_t before = out.size();
-  walk(message, root, out, budget);
+  walk(msg, root, out, budget);
   if (out.size() > before + 1) out.resize(before + 1);
 }
 

@@ -21,13 +21,14 @@ std::string_view action_name(Action a) {
 
 Verdict judge(std::string_view message, const Inputs& in) {
   Verdict v;
+  const message::Part root = parse_for_filter(message);  // once, for every rule
   gtube_rule(message, v.signals);
-  phishing_rules(message, v.signals);
+  phishing_rules(message, root, v.signals);
   const auto trained = [](const Model* m) { return m && (m->spam_trained() > 0 || m->ham_trained() > 0); };
   if (trained(in.model) || trained(in.user_model)) {
     // The classifier's log-odds (the global model plus the user's corrections), bounded so
     // that it cannot outvote every rule by itself.
-    const auto features = extract_features(message);
+    const auto features = extract_features(message, root);
     double raw = 0;
     if (trained(in.model)) raw += in.model->score(features);
     if (trained(in.user_model)) raw += in.user_model->score(features);

@@ -17,6 +17,7 @@
 
 #include "filter/model.hpp"
 #include "mailauth/assess.hpp"
+#include "message/mime.hpp"
 
 namespace mk::filter {
 
@@ -65,6 +66,6 @@ void gtube_rule(std::string_view message, std::vector<Signal>& out);
 void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out);
 void reputation_rules(const Inputs& in, std::vector<Signal>& out);
 // Phishing (phishing.cpp): DISPLAY_NAME_SPOOF, LINK_MISMATCH.
-void phishing_rules(std::string_view message, std::vector<Signal>& out);
+void phishing_rules(std::string_view msg, const message::Part& root, std::vector<Signal>& out);
 
 }  // namespace mk::filter

@@ -103,17 +103,23 @@ class Submitter:
         self.s = None
 
 
+def start_rig(cls, remote_ip, partners_ip, extra=None):
+    """The loopback rig (remote.example and partners.example MXes, DNS) and a non-dev mailkeep
+    that delivers there, set on the test class."""
+    rigmod.require_root()
+    cls.rig = rigmod.Rig()
+    cls.remote = cls.rig.mx("remote.example", remote_ip, tls=False)
+    cls.partners = cls.rig.mx("partners.example", partners_ip, tls=False)
+    config = dict(cls.rig.config())
+    config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "outbound.connect_timeout": '"2s"'})
+    config.update(extra or {})
+    cls.srv = mk.Server(extra_config=config).start()
+
+
 class AttackProofTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        rigmod.require_root()
-        cls.rig = rigmod.Rig()
-        cls.remote = cls.rig.mx("remote.example", "127.0.0.60", tls=False)
-        cls.partners = cls.rig.mx("partners.example", "127.0.0.61", tls=False)
-        config = dict(cls.rig.config())
-        config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "outbound.connect_timeout": '"2s"',
-                       "security.admin_address": '"%s"' % ADMIN})
-        cls.srv = mk.Server(extra_config=config).start()
+        start_rig(cls, "127.0.0.60", "127.0.0.61", {"security.admin_address": '"%s"' % ADMIN})
         for user, pw in ((BOB, BOB_PW), (ADMIN, ADMIN_PW)):
             r = cls.srv.cli("account", "add", user, "--password-stdin", stdin=pw + "\n")
             assert r.returncode == 0, r.stderr
@@ -305,13 +311,7 @@ class SignalsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        rigmod.require_root()
-        cls.rig = rigmod.Rig()
-        cls.remote = cls.rig.mx("remote.example", "127.0.0.62", tls=False)
-        cls.partners = cls.rig.mx("partners.example", "127.0.0.63", tls=False)
-        config = dict(cls.rig.config())
-        config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "outbound.connect_timeout": '"2s"'})
-        cls.srv = mk.Server(extra_config=config).start()
+        start_rig(cls, "127.0.0.62", "127.0.0.63")
 
     @classmethod
     def tearDownClass(cls):

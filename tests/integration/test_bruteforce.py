@@ -99,17 +99,9 @@ class BruteForceTest(unittest.TestCase):
 
 
 
-class NewClientTest(unittest.TestCase):
+class NewClientTest(mk.SharedServerTest):
     """The user is mailed when the account is used by a program it never used before: the
     IMAP ID name (sent before or after logging in) or the SMTP EHLO name."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = mk.Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        mk.stop_all(cls.srv)
 
     def imap(self, client_id, before_login=True):
         import imaplib

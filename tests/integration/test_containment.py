@@ -100,17 +100,9 @@ class ContainmentQueueTest(unittest.TestCase):
         self.assertNotIn("held ", listing)
 
 
-class NewNetworkTest(unittest.TestCase):
+class NewNetworkTest(mk.SharedServerTest):
     """Right after a login from a network the account never used, the limits are 8 times
     tighter: a stolen password used from elsewhere gets 5 new recipients, not 40."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = mk.Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        mk.stop_all(cls.srv)
 
     def send(self, source, rcpt, n):
         msg = mk.test_message("me@localhost", "new net %d" % n, to=rcpt)

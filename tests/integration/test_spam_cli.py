@@ -18,6 +18,25 @@ HAM = ["Subject: Meeting notes %d\r\n\r\nHere are the notes from Tuesday's meeti
        "Subject: Re: patch %d\r\n\r\nThe patch looks good to me; merged as commit %d.\r\n"]
 
 
+def deliver(srv, subject, body):
+    """A message to me@localhost through the MX (port 25)."""
+    msg = "From: someone@sender.example\r\nTo: me@localhost\r\nSubject: %s\r\n\r\n%s\r\n" % (subject, body)
+    with smtplib.SMTP("127.0.0.1", srv.smtp_port, timeout=30) as s:
+        s.sendmail("someone@sender.example", ["me@localhost"], msg)
+
+
+def stored(srv, subject, mailboxes=("INBOX",)):
+    """The stored bytes of the message with this subject (None if it does not arrive)."""
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        for box in mailboxes:
+            for _, m in srv.messages(mailbox=box):
+                if ("Subject: %s\r\n" % subject).encode() in m:
+                    return m
+        time.sleep(0.1)
+    return None
+
+
 def write(directory, templates, n):
     os.makedirs(directory)
     for i in range(n):
@@ -25,17 +44,13 @@ def write(directory, templates, n):
             f.write("From: someone%d@sender.example\r\n" % i + templates[i % 2] % (i, i))
 
 
-class SpamCliTest(unittest.TestCase):
+class SpamCliTest(mk.SharedServerTest):
     @classmethod
     def setUpClass(cls):
-        cls.srv = mk.Server().start()
+        super().setUpClass()
         cls.dir = tempfile.mkdtemp(prefix="mk-spam-")
         for name, templates in (("spam", SPAM), ("ham", HAM), ("spam2", SPAM), ("ham2", HAM)):
             write(os.path.join(cls.dir, name), templates, 20)
-
-    @classmethod
-    def tearDownClass(cls):
-        mk.stop_all(cls.srv)
 
     def test_train_and_eval(self):
         d = lambda n: os.path.join(self.dir, n)
@@ -63,33 +78,21 @@ class SpamCliTest(unittest.TestCase):
         self.assertRegex(r.stdout, r"classification: \d+ messages/second")
 
 
-class FilterInTheMxTest(unittest.TestCase):
+class FilterInTheMxTest(mk.SharedServerTest):
     GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = mk.Server().start()
+        super().setUpClass()
         cls.dir = tempfile.mkdtemp(prefix="mk-spam-")
         write(os.path.join(cls.dir, "spam"), SPAM, 30)
         write(os.path.join(cls.dir, "ham"), HAM, 30)
 
-    @classmethod
-    def tearDownClass(cls):
-        mk.stop_all(cls.srv)
-
     def send(self, subject, body):
-        msg = "From: someone@sender.example\r\nTo: me@localhost\r\nSubject: %s\r\n\r\n%s\r\n" % (subject, body)
-        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
-            s.sendmail("someone@sender.example", ["me@localhost"], msg)
+        deliver(self.srv, subject, body)
 
     def stored(self, subject, mailbox="INBOX"):
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            for _, m in self.srv.messages(mailbox=mailbox):
-                if ("Subject: %s\r\n" % subject).encode() in m:
-                    return m
-            time.sleep(0.1)
-        return None
+        return stored(self.srv, subject, (mailbox,))
 
     def test_verdicts(self):
         self.send("plain note", "See you at lunch.")
@@ -120,32 +123,18 @@ class FilterInTheMxTest(unittest.TestCase):
         self.assertRegex(m.decode(), r"X-Mailkeep-Spam: no; score=-\d+\.\d\d CLASSIFIER=-")
 
 
-class JunkTrainingTest(unittest.TestCase):
+class JunkTrainingTest(mk.SharedServerTest):
     """Moving mail into Junk over IMAP (imaplib, UID MOVE and COPY) teaches the user's own
     model, moving it out teaches ham; the next messages are scored with it."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = mk.Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        mk.stop_all(cls.srv)
-
     def deliver(self, subject, body):
-        msg = "From: someone@sender.example\r\nTo: me@localhost\r\nSubject: %s\r\n\r\n%s\r\n" % (subject, body)
-        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
-            s.sendmail("someone@sender.example", ["me@localhost"], msg)
+        deliver(self.srv, subject, body)
 
     def verdict(self, subject):
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            for box in ("INBOX", "Junk"):
-                for _, m in self.srv.messages(mailbox=box):
-                    if ("Subject: %s\r\n" % subject).encode() in m:
-                        return m.split(b"X-Mailkeep-Spam: ", 1)[1].split(b"\r\nReceived:", 1)[0].decode()
-            time.sleep(0.1)
-        self.fail("%s was not delivered" % subject)
+        m = stored(self.srv, subject, ("INBOX", "Junk"))
+        if m is None:
+            self.fail("%s was not delivered" % subject)
+        return m.split(b"X-Mailkeep-Spam: ", 1)[1].split(b"\r\nReceived:", 1)[0].decode()
 
     def test_moves_train_the_users_model(self):
         import imaplib
@@ -195,12 +184,8 @@ class ThresholdConfigTest(unittest.TestCase):
         mk.stop_all(cls.srv)
 
     def test_junk_score_from_config(self):
-        msg = "From: a@sender.example\r\nTo: me@localhost\r\nSubject: threshold\r\n\r\nhi\r\n"
-        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
-            s.sendmail("a@sender.example", ["me@localhost"], msg)
-        deadline = time.time() + 10
-        while time.time() < deadline and not self.srv.messages(mailbox="Junk"):
-            time.sleep(0.1)
+        deliver(self.srv, "threshold", "hi")
+        self.assertIsNotNone(stored(self.srv, "threshold", ("Junk",)))
         junk = self.srv.messages(mailbox="Junk")
         self.assertEqual(len(junk), 1)
         self.assertIn(b"X-Mailkeep-Spam: junk; score=0.00\r\n", junk[0][1])

@@ -43,9 +43,7 @@ std::string to_crlf(const std::string& in) {
 
 // The envelope sender recorded by the final delivery, if the file has one.
 std::string return_path(std::string_view msg) {
-  std::size_t header_end = 0;
-  (void)message::find_body_start(msg, header_end);
-  auto v = message::header_value(message::parse_header_block(msg.substr(0, header_end)), "Return-Path");
+  auto v = message::header_value(message::parse_message_header(msg), "Return-Path");
   if (!v) return {};
   std::string s(trim(*v));
   if (s.size() >= 2 && s.front() == '<' && s.back() == '>') s = s.substr(1, s.size() - 2);

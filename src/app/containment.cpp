@@ -31,9 +31,7 @@ std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, cons
 
 guard::MessageTraits Containment::traits_of(std::int64_t account_id, std::string_view message) {
   guard::MessageTraits t;
-  std::size_t header_end = 0;
-  message::find_body_start(message, header_end);
-  const auto fields = message::parse_header_block(message.substr(0, header_end));
+  const auto fields = message::parse_message_header(message);
   auto ids = message::msg_ids(message::header_value(fields, "In-Reply-To").value_or(""));
   for (auto& id : message::msg_ids(message::header_value(fields, "References").value_or("")))
     ids.push_back(std::move(id));

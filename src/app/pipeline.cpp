@@ -195,9 +195,7 @@ std::string AuthPipeline::arc_seal(const mailauth::Assessment& a, const mailauth
 
 std::size_t AuthPipeline::take_reports(std::string_view content) {
   // RFC 7489 §7.2.1.1: report mail says "Report Domain:" in its subject; nothing else is parsed.
-  std::size_t header_end = 0;
-  (void)message::find_body_start(content, header_end);
-  auto subject = message::header_value(message::parse_header_block(content.substr(0, header_end)), "Subject");
+  auto subject = message::header_value(message::parse_message_header(content), "Subject");
   if (!subject || !istarts_with(trim(*subject), "Report Domain:")) return 0;
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch()).count();

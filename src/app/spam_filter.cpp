@@ -119,9 +119,7 @@ void UserModels::learn(const imap::Session::TrainEvent& ev) {
 }
 
 std::string InboundPipeline::known_author(std::int64_t account, std::string_view content) {
-  std::size_t header_end = 0;
-  message::find_body_start(content, header_end);
-  const auto fields = message::parse_header_block(content.substr(0, header_end));
+  const auto fields = message::parse_message_header(content);
   const auto from = message::header_value(fields, "From");
   if (!from) return {};
   const auto list = message::parse_address_list(*from, 2);

@@ -96,9 +96,7 @@ std::string_view iprev_name(Iprev r) {
 
 asio::awaitable<Assessment> assess(dns::Lookup& dns, const dmarc::OrgDomains& orgs, Params p, std::string_view content) {
   Assessment a;
-  std::size_t header_end = 0;
-  (void)message::find_body_start(content, header_end);
-  for (const auto& f : message::parse_header_block(content.substr(0, header_end))) {
+  for (const auto& f : message::parse_message_header(content)) {
     if (!iequals(f.name, "From")) continue;
     ++a.from_fields;
     for (const auto& addr : message::parse_address_list(message::unfold(f.value))) {

@@ -150,6 +150,12 @@ std::string unfold(std::string_view value) {
   return std::string(trim_ws(out));
 }
 
+std::vector<HeaderField> parse_message_header(std::string_view msg, const HeaderLimits& limits) {
+  std::size_t header_end = 0;
+  (void)find_body_start(msg, header_end);
+  return parse_header_block(msg.substr(0, header_end), limits);
+}
+
 std::vector<std::string> msg_ids(std::string_view value, std::size_t max_ids) {
   std::vector<std::string> out;
   for (std::size_t p = value.find('<'); p != std::string_view::npos && out.size() < max_ids; p = value.find('<', p + 1)) {

@@ -36,6 +36,9 @@ std::vector<HeaderField> parse_header_block(std::string_view block, const Header
 // line the whole input is header and the body is empty.
 std::size_t find_body_start(std::string_view msg, std::size_t& header_end);
 
+// The header fields of a whole message (everything before its first empty line).
+std::vector<HeaderField> parse_message_header(std::string_view msg, const HeaderLimits& limits = {});
+
 // Unfolds (removes CRLF before WSP) and trims.
 std::string unfold(std::string_view value);
 

@@ -236,9 +236,7 @@ CREATE TABLE login_clients(
 
 // The message's own Message-ID without brackets ("" if it has none), for newest_in_thread.
 std::string message_id_of(std::string_view data) {
-  std::size_t header_end = 0;
-  message::find_body_start(data, header_end);
-  const auto fields = message::parse_header_block(data.substr(0, header_end));
+  const auto fields = message::parse_message_header(data);
   const auto ids = message::msg_ids(message::header_value(fields, "Message-ID").value_or(""), 1);
   return ids.empty() ? std::string() : ids[0];
 }

@@ -66,13 +66,22 @@ class Dns:
 
     def __init__(self):
         self.zones = Zones()
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
         quiet = DNSLogger("-request,-reply,-truncated,-data,-error", prefix=False)
-        self.udp = DNSServer(self.zones, port=self.port, address="127.0.0.1", logger=quiet)
-        self.tcp = DNSServer(self.zones, port=self.port, address="127.0.0.1", tcp=True, logger=quiet)
+        # A port free for UDP may be taken for TCP (tests run in parallel, and outgoing
+        # connections use the same range): try another one then.
+        for attempt in range(20):
+            self.port = self.free_port()
+            udp = None
+            try:
+                udp = DNSServer(self.zones, port=self.port, address="127.0.0.1", logger=quiet)
+                self.tcp = DNSServer(self.zones, port=self.port, address="127.0.0.1", tcp=True, logger=quiet)
+                self.udp = udp
+                break
+            except OSError:
+                if udp is not None:
+                    udp.server.server_close()
+                if attempt == 19:
+                    raise
         self.udp.start_thread()
         self.tcp.start_thread()
 

@@ -11,14 +11,13 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "app/app.hpp"
+#include "base/read_file.hpp"
 #include "base/strings.hpp"
 #include "dns/resolver.hpp"
 #include "filter/verdict.hpp"
@@ -53,12 +52,9 @@ std::string return_path(std::string_view msg) {
 }  // namespace
 
 int cmd_check_message(const std::string& config_path, const CheckMessageOptions& o) {
-  std::ifstream in(o.file, std::ios::binary);
-  if (!in) return fail(err(o.file + ": cannot read the message file"), kExitUsage);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > kMaxMessageFile) return fail(err(o.file + ": larger than 64 MiB"), kExitUsage);
-  const std::string msg = to_crlf(ss.str());
+  auto text = read_file(o.file, kMaxMessageFile);
+  if (!text) return fail(err(text.error().message + " (the message file)"), kExitUsage);
+  const std::string msg = to_crlf(*text);
 
   Config cfg;
   struct stat st{};

@@ -1,8 +1,6 @@
 #include "app/config.hpp"
 
-#include <fstream>
 #include <functional>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -10,6 +8,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "base/ip.hpp"
+#include "base/read_file.hpp"
 #include "base/strings.hpp"
 #include "base/units.hpp"
 #include "message/address.hpp"
@@ -347,15 +346,16 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   return c;
 }
 
+// Far larger than any real configuration; a file this big is a mistake (a log, a mailbox).
+constexpr std::size_t kMaxConfigFile = 4u << 20;
+
 Result<Config> load_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return err(fmt::format("{}: cannot read the configuration file (does it exist?)", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
+  auto text = read_file(path, kMaxConfigFile);
+  if (!text) return err(fmt::format("{} (the configuration file)", text.error().message));
   auto slash = path.rfind('/');
   std::string base = slash == std::string::npos ? "." : path.substr(0, slash);
   if (base.empty()) base = "/";
-  return parse_config(ss.str(), path, base);
+  return parse_config(*text, path, base);
 }
 
 }  // namespace mk::app

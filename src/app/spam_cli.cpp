@@ -3,13 +3,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "app/app.hpp"
+#include "base/read_file.hpp"
 #include "filter/evaluate.hpp"
 #include "filter/features.hpp"
 #include "filter/model.hpp"
@@ -34,13 +33,7 @@ Result<std::vector<std::string>> files_in(const std::vector<std::string>& dirs) 
   return out;
 }
 
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return err(fmt::format("{}: cannot read", path));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+constexpr std::size_t kMaxMessageFile = 64 << 20;
 
 struct Labelled {
   std::vector<std::uint32_t> features;
@@ -62,7 +55,7 @@ Result<std::size_t> load_labelled(const std::vector<std::string>& dirs, bool spa
   auto files = files_in(dirs);
   if (!files) return files.error();
   for (const auto& f : *files) {
-    auto text = read_file(f);
+    auto text = read_file(f, kMaxMessageFile);
     if (!text) return text.error();
     out.push_back({filter::extract_features(*text), spam});
   }
@@ -120,7 +113,7 @@ int cmd_spam_eval(const SpamEvalOptions& o) {
     for (const auto& f : *files) {
       // Timed per message: reading the file, extracting the features, scoring.
       const auto start = Clock::now();
-      auto text = read_file(f);
+      auto text = read_file(f, kMaxMessageFile);
       if (!text) return fail(text.error());
       const double s = model.score(filter::extract_features(*text));
       classify_s += std::chrono::duration<double>(Clock::now() - start).count();

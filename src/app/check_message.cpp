@@ -17,6 +17,7 @@
 #include <fmt/ranges.h>
 
 #include "app/app.hpp"
+#include "app/spam_filter.hpp"
 #include "base/read_file.hpp"
 #include "base/strings.hpp"
 #include "dns/resolver.hpp"
@@ -87,8 +88,17 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
   if (!resolver) return fail(resolver.error(), kExitRuntime);
   dmarc::OrgDomains orgs;
   mailauth::Assessment a;
+  // The DNS lists, as the MX would ask them (the client's address only with --ip).
+  filter::BlocklistResult listed;
+  const filter::BlocklistConfig lists = dns_lists(cfg.spam);
   boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
     a = co_await mailauth::assess(**resolver, orgs, p, msg);
+    if (!lists.empty()) {
+      // Named first: GCC 12 mishandles temporaries in a co_await's arguments.
+      std::string client = p.have_ip ? p.ip.to_string() : std::string();
+      std::vector<std::string> domains = filter::link_domains(msg, orgs);
+      listed = co_await filter::check_blocklists(**resolver, lists, std::move(client), std::move(domains));
+    }
     (*resolver)->stop();
   }, boost::asio::detached);
   io.run();
@@ -150,6 +160,8 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
   fin.model = model ? &*model : nullptr;
   fin.auth = &a;
   fin.thresholds = {cfg.spam.tag_score, cfg.spam.junk_score, cfg.spam.reject_score};
+  fin.extra = listed.signals;
+  for (const auto& note : listed.notes) std::printf("DNS list: %s\n", note.c_str());
   const filter::Verdict v = filter::judge(msg, fin);
   std::printf("\nSpam filter (%s):\n", model ? "rules and the trained model" : "rules only: no model trained yet");
   for (const auto& s : v.signals) std::printf("  %-14s %+7.2f  %s\n", s.name.c_str(), s.score, s.why.c_str());

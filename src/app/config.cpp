@@ -90,6 +90,16 @@ Handler score_key(std::function<double&(Config&)> field) {
   };
 }
 
+// Domain names (ARC sealers, DNS list zones), kept lower-case; `are` says what they are,
+// with an example.
+Handler domain_list_key(std::string are, std::function<std::vector<std::string>&(Config&)> field) {
+  return string_list_key("domain names", std::move(are),
+                         [](const std::string& v) {
+                           return message::is_valid_domain(v, false) ? std::optional(to_lower(v)) : std::nullopt;
+                         },
+                         std::move(field));
+}
+
 Handler duration_key(std::chrono::milliseconds lo, std::function<std::chrono::milliseconds&(Config&)> field) {
   return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
     auto v = n.value<std::string>();
@@ -184,12 +194,8 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"submission.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.submission.listen_tls; })},
       {"submission.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections; })},
       {"submission.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections_per_ip; })},
-      {"smtp.arc_trusted_sealers",
-       string_list_key("domain names", "domain names (\"lists.example.org\")",
-                       [](const std::string& v) {
-                         return message::is_valid_domain(v, false) ? std::optional(to_lower(v)) : std::nullopt;
-                       },
-                       [](Config& c) -> std::vector<std::string>& { return c.smtp.arc_trusted_sealers; })},
+      {"smtp.arc_trusted_sealers", domain_list_key("domain names (\"lists.example.org\")",
+                                                   [](Config& c) -> std::vector<std::string>& { return c.smtp.arc_trusted_sealers; })},
       {"dns.upstream",
        string_list_key("\"ip\" or \"ip@port\" strings", "IP addresses, optionally with @port (\"127.0.0.1@5353\")",
                        [](const std::string& v) -> std::optional<std::string> {
@@ -213,6 +219,12 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"spam.tag_score", score_key([](Config& c) -> double& { return c.spam.tag_score; })},
       {"spam.junk_score", score_key([](Config& c) -> double& { return c.spam.junk_score; })},
       {"spam.reject_score", score_key([](Config& c) -> double& { return c.spam.reject_score; })},
+      {"spam.dnsbl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.dnsbl; })},
+      {"spam.dnswl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.dnswl; })},
+      {"spam.uribl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.uribl; })},
+      {"spam.dnsbl_score", score_key([](Config& c) -> double& { return c.spam.dnsbl_score; })},
+      {"spam.dnswl_score", score_key([](Config& c) -> double& { return c.spam.dnswl_score; })},
+      {"spam.uribl_score", score_key([](Config& c) -> double& { return c.spam.uribl_score; })},
       {"dmarc.send_reports", bool_key([](Config& c) -> bool& { return c.dmarc.send_reports; })},
       {"dmarc.report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.dmarc.report_interval; })},
       {"outbound.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.outbound.ca_file = v; return true; })},
@@ -334,6 +346,10 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   if (!(c.spam.tag_score <= c.spam.junk_score && c.spam.junk_score <= c.spam.reject_score))
     e.list.push_back(fmt::format("{}: [spam] needs tag_score <= junk_score <= reject_score (now {}, {}, {})", name,
                                  c.spam.tag_score, c.spam.junk_score, c.spam.reject_score));
+  if (c.spam.dnsbl_score < 0 || c.spam.uribl_score < 0 || c.spam.dnswl_score > 0)
+    e.list.push_back(fmt::format("{}: [spam] dnsbl_score and uribl_score count against a message (>= 0), "
+                                 "dnswl_score for it (<= 0)",
+                                 name));
   if (!e.list.empty()) {
     std::string all;
     for (const auto& l : e.list) all += (all.empty() ? "" : "\n") + l;

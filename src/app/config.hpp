@@ -83,6 +83,9 @@ struct SpamConfig {
   double tag_score = 2;
   double junk_score = 3;
   double reject_score = 15;
+  // DNS block/allow lists (filter/blocklists.hpp): zones, and the score of a listing.
+  std::vector<std::string> dnsbl, dnswl, uribl;
+  double dnsbl_score = 3, dnswl_score = -2, uribl_score = 3;
 };
 
 // Account security.

@@ -118,6 +118,17 @@ void UserModels::learn(const imap::Session::TrainEvent& ev) {
   log_.info("filter.trained", {{"account_id", ev.account_id}, {"as", ev.spam ? "spam" : "ham"}, {"messages", n}});
 }
 
+filter::BlocklistConfig dns_lists(const SpamConfig& c) {
+  filter::BlocklistConfig lists;
+  lists.dnsbl = c.dnsbl;
+  lists.dnswl = c.dnswl;
+  lists.uribl = c.uribl;
+  lists.dnsbl_score = c.dnsbl_score;
+  lists.dnswl_score = c.dnswl_score;
+  lists.uribl_score = c.uribl_score;
+  return lists;
+}
+
 std::string InboundPipeline::known_author(std::int64_t account, std::string_view content) {
   const auto fields = message::parse_message_header(content);
   const auto from = message::header_value(fields, "From");
@@ -133,9 +144,19 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
                                                                std::string helo, std::string remote_ip) {
   smtp::PipelineDecision d;
   mailauth::Assessment assessment;
+  const std::string client = remote_ip;
   if (auth_) {
     d = co_await auth_->decide(txn, content, std::move(helo), std::move(remote_ip), assessment);
     if (d.reject) co_return d;
+  }
+  std::vector<filter::Signal> listed;
+  if (dns_ && !lists_.empty()) {
+    // Named first: GCC 12 mishandles temporaries in a co_await's arguments.
+    std::vector<std::string> domains = filter::link_domains(content, orgs_);
+    std::string ip = client;
+    auto r = co_await filter::check_blocklists(*dns_, lists_, std::move(ip), std::move(domains));
+    listed = std::move(r.signals);
+    for (const auto& note : r.notes) log_.warn("filter.dns_list_failed", {{"detail", note}});
   }
   const auto model = model_.current();
   const std::int64_t account = smtp::sole_local_account(txn);
@@ -145,6 +166,7 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
   in.user_model = user.get();
   in.auth = auth_ ? &assessment : nullptr;
   in.thresholds = thresholds_;
+  in.extra = std::move(listed);
   if (auth_ && account && assessment.dmarc.result == dmarc::Outcome::pass) in.known_sender = known_author(account, content);
   const filter::Verdict v = filter::judge(d.content ? std::string_view(*d.content) : content, in);
   d.fields += v.header();  // below Authentication-Results (and an ARC set we add), above Received

@@ -16,8 +16,11 @@
 #include <string>
 #include <thread>
 
+#include "app/config.hpp"
 #include "app/pipeline.hpp"
 #include "base/file_change.hpp"
+#include "dmarc/dmarc.hpp"
+#include "filter/blocklists.hpp"
 #include "filter/verdict.hpp"
 #include "imap/server/session.hpp"
 
@@ -71,12 +74,17 @@ class UserModels {
   std::thread thread_;
 };
 
+// The [spam] DNS lists of the configuration.
+filter::BlocklistConfig dns_lists(const SpamConfig& c);
+
 class InboundPipeline final : public smtp::Pipeline {
  public:
-  // auth: null when there is no DNS (dev mode without dns.upstream).
-  InboundPipeline(AuthPipeline* auth, const SpamModel& model, UserModels& users, store::Store& store,
-                  filter::Thresholds thresholds, log::Logger log)
-      : auth_(auth), model_(model), users_(users), store_(store), thresholds_(thresholds), log_(std::move(log)) {}
+  // auth and dns: null when there is no DNS (dev mode without dns.upstream); then neither
+  // sender authentication nor the DNS lists count.
+  InboundPipeline(AuthPipeline* auth, dns::Lookup* dns, filter::BlocklistConfig lists, const SpamModel& model,
+                  UserModels& users, store::Store& store, filter::Thresholds thresholds, log::Logger log)
+      : auth_(auth), dns_(dns), lists_(std::move(lists)), model_(model), users_(users), store_(store),
+        thresholds_(thresholds), log_(std::move(log)) {}
   boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, std::string_view content,
                                                        std::string helo, std::string remote_ip) override;
 
@@ -85,6 +93,9 @@ class InboundPipeline final : public smtp::Pipeline {
   std::string known_author(std::int64_t account, std::string_view content);
 
   AuthPipeline* auth_;
+  dns::Lookup* dns_;
+  filter::BlocklistConfig lists_;
+  dmarc::OrgDomains orgs_;
   const SpamModel& model_;
   UserModels& users_;
   store::Store& store_;

@@ -38,6 +38,7 @@ Verdict judge(std::string_view message, const Inputs& in) {
   }
   if (in.auth) auth_rules(*in.auth, v.signals);
   reputation_rules(in, v.signals);
+  v.signals.insert(v.signals.end(), in.extra.begin(), in.extra.end());
   for (const auto& s : v.signals) v.score += s.score;
   const auto& t = in.thresholds;
   v.action = v.score >= t.reject ? Action::reject

@@ -55,6 +55,8 @@ struct Inputs {
   // The author's address when the recipient has written to it before and DMARC passed for
   // it (reputation: mail from people you correspond with); empty otherwise.
   std::string known_sender;
+  // Signals found elsewhere (DNS lists, filter/blocklists.hpp), counted as they are.
+  std::vector<Signal> extra;
   Thresholds thresholds;
 };
 

@@ -5,12 +5,14 @@ accepted message carries X-Mailkeep-Spam with its signals, GTUBE is refused at S
 (550 5.7.1), and once the model is trained the classifier's signal joins in, within the
 server's recheck interval."""
 import os
+import re
 import smtplib
 import tempfile
 import time
 import unittest
 
 import mkharness as mk
+import rig as rigmod
 
 SPAM = ["Subject: Cheap meds %d\r\n\r\nBuy cheap pills now, click http://pills%d.example/ FREE offer!!!\r\n",
         "Subject: You won %d\r\n\r\nClaim your prize money today http://win%d.example/ act now\r\n"]
@@ -121,6 +123,61 @@ class FilterInTheMxTest(mk.SharedServerTest):
         self.send("Re: meeting notes", "Here are the notes from the meeting, merged as commit 12.")
         m = self.stored("Re: meeting notes")
         self.assertRegex(m.decode(), r"X-Mailkeep-Spam: no; score=-\d+\.\d\d CLASSIFIER=-")
+
+
+class DnsListsTest(unittest.TestCase):
+    """DNSBL, DNSWL and URI lists served by a real DNS server (dnslib) through the server's
+    resolver; clients connect from other loopback addresses."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = rigmod.Dns()
+        z = cls.dns.zones
+        z.add("70.0.0.127.bl.example", "A", "127.0.0.2")         # a listed client
+        z.add("71.0.0.127.wl.example", "A", "127.0.10.3")        # an allow-listed one
+        z.add("72.0.0.127.bl.example", "A", "127.255.255.254")   # the list refuses to answer
+        z.add("pills.example.uri.example", "A", "127.0.1.2")     # a listed link domain
+        config = {"dns.upstream": '["127.0.0.1@%d"]' % cls.dns.port, "dns.dnssec": "false",
+                  "spam.dnsbl": '["bl.example"]', "spam.dnswl": '["wl.example"]', "spam.uribl": '["uri.example"]',
+                  "spam.uribl_score": "4"}
+        cls.srv = mk.Server(extra_config=config).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        mk.stop_all(cls.srv, cls.dns)
+
+    def send(self, source, subject, body="Hello."):
+        msg = mk.test_message("someone@sender.example", subject, body=body + "\r\n")
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30, source_address=(source, 0)) as s:
+            s.sendmail("someone@sender.example", ["me@localhost"], msg)
+        return stored(self.srv, subject, ("INBOX", "Junk"))
+
+    def verdict(self, m):
+        self.assertIsNotNone(m)
+        return re.search(rb"X-Mailkeep-Spam: ([^\r]*(?:\r\n\t[^\r]*)*)", m).group(1).decode().replace("\r\n\t", " ")
+
+    def test_lists(self):
+        v = self.verdict(self.send("127.0.0.70", "from a listed client"))
+        self.assertRegex(v, r"^junk; .*DNSBL=3\.00")
+        v = self.verdict(self.send("127.0.0.71", "from an allow-listed client"))
+        self.assertIn("DNSWL=-2.00", v)
+        self.assertNotIn("DNSBL", v)
+        v = self.verdict(self.send("127.0.0.1", "with a listed link", "Buy here: https://www.pills.example/buy now"))
+        self.assertIn("URIBL=4.00", v)
+        v = self.verdict(self.send("127.0.0.1", "with other links", "See https://docs.example.org/ and https://127.0.0.9/x"))
+        self.assertNotIn("URIBL", v)
+        # A refusal (here: a public-resolver answer) is logged, never scored.
+        v = self.verdict(self.send("127.0.0.72", "list refuses"))
+        self.assertNotIn("DNSBL", v)
+        self.assertRegex(self.srv.stderr(), r"filter.dns_list_failed.*bl.example: refused the query \(127.255.255.254\)")
+        # check-message asks the same lists and says why.
+        path = os.path.join(self.srv.dir, "listed.eml")
+        with open(path, "wb") as f:
+            f.write(mk.test_message("someone@sender.example", "offer", body="Buy: http://shop.pills.example/\r\n"))
+        r = self.srv.cli("check-message", path, "--ip", "127.0.0.70", "--helo", "mta.sender.example")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(?m)^  DNSBL +\+3\.00  127\.0\.0\.70 is listed in bl\.example \(127\.0\.0\.2\)$")
+        self.assertRegex(r.stdout, r"(?m)^  URIBL +\+4\.00  a link to pills\.example is listed in uri\.example")
 
 
 class JunkTrainingTest(mk.SharedServerTest):

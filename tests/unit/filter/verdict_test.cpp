@@ -31,7 +31,7 @@ TEST(Verdict, ThresholdsAndAuthSignals) {
   auto v = judge("Subject: x\r\n\r\nx\r\n", in);
   EXPECT_EQ(v.summary(), "SPF_FAIL=1.00 DMARC_FAIL=1.00 NO_RDNS=0.50");
   EXPECT_DOUBLE_EQ(v.score, 2.5);
-  EXPECT_EQ(judge("Subject: x\r\n\r\nx\r\n", {nullptr, nullptr, &a, {}, {}}).action, Action::tag);  // defaults
+  EXPECT_EQ(judge("Subject: x\r\n\r\nx\r\n", {nullptr, nullptr, &a, {}, {}, {}}).action, Action::tag);  // defaults
   EXPECT_EQ(v.action, Action::junk);
   in.thresholds = {1, 5, 10};
   EXPECT_EQ(judge("Subject: x\r\n\r\nx\r\n", in).action, Action::tag);

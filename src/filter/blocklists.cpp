@@ -1,0 +1,173 @@
+#include "filter/blocklists.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <fmt/format.h>
+
+#include "base/strings.hpp"
+#include "dns/rdata.hpp"
+#include "message/links.hpp"
+
+namespace mk::filter {
+
+namespace asio = boost::asio;
+
+std::string reversed_ip(std::string_view ip) {
+  boost::system::error_code ec;
+  auto a = asio::ip::make_address(std::string(ip), ec);
+  if (ec) return {};
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  if (a.is_v4()) {
+    const auto b = a.to_v4().to_bytes();
+    return fmt::format("{}.{}.{}.{}", b[3], b[2], b[1], b[0]);
+  }
+  const auto b = a.to_v6().to_bytes();
+  std::string out;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    out += kHex[b[i] & 15];
+    out += '.';
+    out += kHex[b[i] >> 4];
+    if (i > 0) out += '.';
+  }
+  return out;
+}
+
+Listing listing_of(const dns::Answer& a, std::string* code) {
+  Listing best = Listing::no;
+  for (const auto& rd : a.rdata) {
+    const auto ip = dns::parse_address(rd, dns::kA);
+    if (!ip) continue;
+    boost::system::error_code ec;
+    const auto v4 = asio::ip::make_address_v4(*ip, ec);
+    if (ec) continue;
+    const auto b = v4.to_bytes();
+    if (b[0] != 127) continue;  // not an answer in the RFC 5782 convention
+    const bool refused = (b[1] == 255 && b[2] == 255) || *ip == "127.0.0.1";
+    if (!refused) {
+      if (code) *code = *ip;
+      return Listing::listed;
+    }
+    best = Listing::refused;
+    if (code) *code = *ip;
+  }
+  return best;
+}
+
+std::vector<std::string> link_domains(std::string_view msg, const dmarc::OrgDomains& orgs) {
+  std::vector<std::string> out;
+  for (const auto& url : message::find_links(msg, 100)) {
+    const auto p = url.find("://");
+    std::string_view host = std::string_view(url).substr(p + 3);
+    host = host.substr(0, host.find_first_of("/?#"));
+    if (const auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
+    if (host.starts_with('[')) continue;  // an IPv6 literal: no URI list publishes those
+    host = host.substr(0, host.find(':'));
+    if (host.empty()) continue;
+    std::string h = to_lower(host);
+    while (!h.empty() && h.back() == '.') h.pop_back();
+    const bool ip = reversed_ip(h).size() > 0;
+    std::string d = ip ? h : orgs.organizational(h);
+    if (d.empty() || std::find(out.begin(), out.end(), d) != out.end()) continue;
+    out.push_back(std::move(d));
+    if (out.size() == kMaxLinkDomains) break;
+  }
+  return out;
+}
+
+namespace {
+
+struct Query {
+  Query(std::string n, std::string z, int k, std::string i)
+      : name(std::move(n)), zone(std::move(z)), kind(k), item(std::move(i)) {}
+  std::string name, zone;
+  int kind = 0;  // 0 DNSBL, 1 DNSWL, 2 URIBL
+  std::string item;  // the address or domain asked about
+  bool done = false;
+  Listing listing = Listing::no;
+  std::string code, error;
+};
+
+struct State {
+  explicit State(asio::any_io_executor ex) : timer(ex) {}
+  std::vector<Query> queries;
+  std::size_t remaining = 0;
+  asio::steady_timer timer;
+};
+
+asio::awaitable<void> run_query(dns::Lookup& dns, std::shared_ptr<State> st, std::size_t i) {
+  auto r = co_await dns.query(st->queries[i].name, dns::kA);
+  Query& q = st->queries[i];
+  q.done = true;
+  if (!r) q.error = r.error().message;
+  else if (r->temporary()) q.error = fmt::format("temporary DNS failure (rcode {})", r->rcode);
+  else q.listing = listing_of(*r, &q.code);
+  if (--st->remaining == 0) st->timer.cancel();
+}
+
+}  // namespace
+
+asio::awaitable<BlocklistResult> check_blocklists(dns::Lookup& dns, const BlocklistConfig& cfg, std::string client_ip,
+                                                  std::vector<std::string> link_domains) {
+  auto st = std::make_shared<State>(co_await asio::this_coro::executor);
+  const std::string rev = reversed_ip(client_ip);
+  if (!rev.empty()) {
+    for (const auto& z : cfg.dnsbl) st->queries.emplace_back(rev + "." + z, z, 0, client_ip);
+    for (const auto& z : cfg.dnswl) st->queries.emplace_back(rev + "." + z, z, 1, client_ip);
+  }
+  if (link_domains.size() > kMaxLinkDomains) link_domains.resize(kMaxLinkDomains);
+  for (const auto& d : link_domains) {
+    // An IPv4 link host is looked up reversed, as URI lists publish them.
+    std::string key = d;
+    if (const std::string r = reversed_ip(d); !r.empty()) {
+      if (d.find(':') != std::string::npos) continue;
+      key = r;
+    }
+    for (const auto& z : cfg.uribl) st->queries.emplace_back(key + "." + z, z, 2, d);
+  }
+  BlocklistResult out;
+  if (st->queries.empty()) co_return out;
+  st->remaining = st->queries.size();
+  st->timer.expires_after(cfg.timeout);
+  for (std::size_t i = 0; i < st->queries.size(); ++i)
+    asio::co_spawn(st->timer.get_executor(), run_query(dns, st, i), asio::detached);
+  if (st->remaining > 0) {
+    boost::system::error_code ec;
+    co_await st->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  std::vector<std::string> uri_zones_hit;
+  for (const auto& q : st->queries) {
+    if (!q.done) {
+      out.notes.push_back(fmt::format("{}: no answer within {} ms", q.zone, cfg.timeout.count()));
+      continue;
+    }
+    if (!q.error.empty()) {
+      out.notes.push_back(fmt::format("{}: {}", q.zone, q.error));
+      continue;
+    }
+    if (q.listing == Listing::refused) {
+      out.notes.push_back(fmt::format("{}: refused the query ({})", q.zone, q.code));
+      continue;
+    }
+    if (q.listing != Listing::listed) continue;
+    if (q.kind == 0) {
+      out.signals.push_back({"DNSBL", cfg.dnsbl_score, fmt::format("{} is listed in {} ({})", q.item, q.zone, q.code)});
+    } else if (q.kind == 1) {
+      out.signals.push_back({"DNSWL", cfg.dnswl_score, fmt::format("{} is listed in {} ({})", q.item, q.zone, q.code)});
+    } else if (std::find(uri_zones_hit.begin(), uri_zones_hit.end(), q.zone) == uri_zones_hit.end()) {
+      uri_zones_hit.push_back(q.zone);  // each zone counts once, however many links it lists
+      out.signals.push_back({"URIBL", cfg.uribl_score, fmt::format("a link to {} is listed in {} ({})", q.item, q.zone, q.code)});
+    }
+  }
+  co_return out;
+}
+
+}  // namespace mk::filter

@@ -1,5 +1,6 @@
 #include "app/spam_filter.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 
@@ -168,7 +169,13 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
   in.thresholds = thresholds_;
   in.extra = std::move(listed);
   if (auth_ && account && assessment.dmarc.result == dmarc::Outcome::pass) in.known_sender = known_author(account, content);
-  const filter::Verdict v = filter::judge(d.content ? std::string_view(*d.content) : content, in);
+  const std::string_view current = d.content ? std::string_view(*d.content) : content;
+  const filter::Verdict v = filter::judge(current, in);
+  // Suspected phishing that is delivered carries a visible warning.
+  if (v.action != filter::Action::reject && std::any_of(v.signals.begin(), v.signals.end(), filter::is_phishing_signal)) {
+    d.content = filter::warn_phishing(current, v.signals);
+    d.log.push_back({"phishing", "warned"});
+  }
   d.fields += v.header();  // below Authentication-Results (and an ARC set we add), above Received
   d.log.push_back({"spam", filter::action_name(v.action)});
   d.log.push_back({"spam_score", fmt::format("{:.2f}", v.score)});

@@ -416,35 +416,36 @@ std::string ratio_bucket(std::size_t part, std::size_t whole) {
 // Removes repeated features, keeping the first of each (order does not matter to the model):
 // an open-addressing set with generation stamps, reused by the thread, instead of a sort.
 void dedupe(std::vector<std::uint32_t>& v) {
-  thread_local std::vector<std::uint32_t> keys, stamps;
+  struct Slot {
+    std::uint32_t key, stamp;
+  };
+  thread_local std::vector<Slot> slots;  // key and stamp side by side: one cache line per probe
   thread_local std::uint32_t generation = 0;
   std::size_t cap = 1024;
   while (cap < v.size() * 2) cap <<= 1;
-  if (keys.size() < cap) {
-    keys.assign(cap, 0);
-    stamps.assign(cap, 0);
+  if (slots.size() < cap) {
+    slots.assign(cap, Slot{0, 0});
     generation = 0;
   }
   if (++generation == 0) {  // wrapped: forget every old stamp
-    std::fill(stamps.begin(), stamps.end(), 0);
+    for (auto& s : slots) s.stamp = 0;
     generation = 1;
   }
-  const std::size_t mask = keys.size() - 1;
+  const std::size_t mask = slots.size() - 1;
   std::size_t kept = 0;
   for (std::size_t k = 0; k < v.size(); ++k) {
     const std::uint32_t x = v[k];
     std::size_t i = x & mask;
     bool seen = false;
-    while (stamps[i] == generation) {
-      if (keys[i] == x) {
+    while (slots[i].stamp == generation) {
+      if (slots[i].key == x) {
         seen = true;
         break;
       }
       i = (i + 1) & mask;
     }
     if (seen) continue;
-    stamps[i] = generation;
-    keys[i] = x;
+    slots[i] = Slot{x, generation};
     v[kept++] = x;
   }
   v.resize(kept);

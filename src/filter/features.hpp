@@ -5,14 +5,19 @@
 //   Message-ID, Content-Type, X-Mailer, User-Agent, ...) as words prefixed by the field
 //   name; every field name that is present. Ignored: fields other filters add (X-Spam-*,
 //   X-Mailkeep-*, Authentication-Results from elsewhere), because a sender could forge them
-//   and a verdict must not learn from another filter's verdict; mailing-list fields (List-*,
-//   Sender, Precedence) and Received, which describe the route, not the author.
+//   and a verdict must not learn from another filter's verdict; the words of mailing-list
+//   fields (List-*, Sender, Precedence) and of Received, which describe the route, not the
+//   author.
 // - Text: every text/* part that is not an attachment, transfer-decoded; HTML is reduced to
 //   its words, with tag names and link hosts as features of their own. Words are lower-cased
 //   and paired with the next words (orthogonal sparse bigrams, window 4), which captures
 //   phrases without the cost of full n-grams.
 // - Links: host names, their registrable-looking suffix (last two labels), and IP literals.
 // - Structure: MIME types, charsets, encodings, attachment extensions, part count, size.
+// - Shapes: how the header is put together (generated names and tracking codes, Date and
+//   Message-ID forms, "Re:" without a thread, missing fields), the share of capitals, "!"
+//   and "$", how much of the HTML is text; list fields count only as present.
+// - Byte 4-grams of the first KiB of the first text part (HTML source or plain text).
 // Features are 32-bit hashes (FNV-1a of a zone prefix and the token), each once, in no
 // particular order; the model folds them into its table.
 // SECURITY: untrusted input; work is linear in the bytes looked at, which are bounded
@@ -28,7 +33,9 @@
 
 namespace mk::filter {
 
-inline constexpr std::size_t kMaxTextBytes = 64 * 1024;  // decoded text looked at per message
+// Decoded text looked at per message. The start of a message says most; measured on the
+// corpus split: 64 KiB 1-ROCA 0.47%, 16 KiB 0.45% and a third faster, 8 KiB 0.47%.
+inline constexpr std::size_t kMaxTextBytes = 16 * 1024;
 
 // How deep the filter looks into a message's MIME structure.
 message::Part parse_for_filter(std::string_view msg);

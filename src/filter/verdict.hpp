@@ -70,4 +70,11 @@ void reputation_rules(const Inputs& in, std::vector<Signal>& out);
 // Phishing (phishing.cpp): DISPLAY_NAME_SPOOF, LINK_MISMATCH.
 void phishing_rules(std::string_view msg, const message::Part& root, std::vector<Signal>& out);
 
+// Suspected phishing (banner.cpp): a signal of the phishing rules.
+bool is_phishing_signal(const Signal& s);
+// The message with "[SUSPECTED PHISHING]" in front of its subject and a warning part, which
+// lists the phishing signals' reasons, in front of its content (kept unchanged as the
+// second part of a multipart/mixed).
+std::string warn_phishing(std::string_view msg, const std::vector<Signal>& signals);
+
 }  // namespace mk::filter

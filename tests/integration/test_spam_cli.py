@@ -4,6 +4,8 @@ errors for wrong input. Then the filter in the MX with a real client (smtplib): 
 accepted message carries X-Mailkeep-Spam with its signals, GTUBE is refused at SMTP time
 (550 5.7.1), and once the model is trained the classifier's signal joins in, within the
 server's recheck interval."""
+import email
+import email.policy
 import os
 import re
 import smtplib
@@ -123,6 +125,30 @@ class FilterInTheMxTest(mk.SharedServerTest):
         self.send("Re: meeting notes", "Here are the notes from the meeting, merged as commit 12.")
         m = self.stored("Re: meeting notes")
         self.assertRegex(m.decode(), r"X-Mailkeep-Spam: no; score=-\d+\.\d\d CLASSIFIER=-")
+
+
+class PhishingWarningTest(mk.SharedServerTest):
+    def test_banner_and_subject_tag(self):
+        html = '<p>Your account is locked. <a href="http://login.evil.example/">https://www.bank.example/</a></p>'
+        msg = ("From: Bank <alerts@evil.example>\r\nTo: me@localhost\r\nSubject: account locked\r\n"
+               "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n%s\r\n" % html)
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
+            s.sendmail("alerts@evil.example", ["me@localhost"], msg)
+        raw = stored(self.srv, "[SUSPECTED PHISHING] account locked", ("INBOX", "Junk"))
+        self.assertIsNotNone(raw)
+        m = email.message_from_bytes(raw, policy=email.policy.default)
+        self.assertEqual(m["Subject"], "[SUSPECTED PHISHING] account locked")
+        self.assertIn("LINK_MISMATCH=", m["X-Mailkeep-Spam"])
+        self.assertEqual(m.get_content_type(), "multipart/mixed")
+        banner, original = list(m.iter_parts())
+        self.assertIn("WARNING: this message looks like phishing.", banner.get_content())
+        self.assertIn("a link shows www.bank.example but leads to login.evil.example", banner.get_content())
+        self.assertEqual(original.get_content_type(), "text/html")
+        self.assertEqual(original.get_content().strip(), html)
+        self.assertRegex(self.srv.stderr(), r"event=smtp.verdict .*phishing=warned")
+        # Ordinary mail is left alone.
+        deliver(self.srv, "lunch", '<a href="https://www.bank.example/">www.bank.example</a>')
+        self.assertNotIn(b"SUSPECTED PHISHING", stored(self.srv, "lunch"))
 
 
 class DnsListsTest(unittest.TestCase):

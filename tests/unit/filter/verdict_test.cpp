@@ -1,8 +1,12 @@
 // The verdict: signals add up, thresholds pick the action, the header names every signal.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "filter/features.hpp"
 #include "filter/verdict.hpp"
+#include "message/header.hpp"
+#include "message/mime.hpp"
 
 namespace mk::filter {
 namespace {
@@ -70,6 +74,38 @@ TEST(Verdict, LinkTextShowingAnotherDomain) {
             "Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
             "<a href=3D\"http://evil.example/\">paypal.com</a>\r\n--b--\r\n", {});
   EXPECT_EQ(v.summary(), "LINK_MISMATCH=2.50");
+}
+
+TEST(Verdict, PhishingGetsASubjectTagAndABannerAndKeepsTheMessage) {
+  const std::string body = "<p>Log in at <a href=\"http://evil.example/x\">https://www.bank.example/login</a></p>\r\n";
+  const std::string msg = "From: Bank <alerts@evil.example>\r\nSubject: your account\r\nMIME-Version: 1.0\r\n"
+                          "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + body;
+  const auto v = judge(msg, {});
+  ASSERT_TRUE(std::any_of(v.signals.begin(), v.signals.end(), is_phishing_signal));
+  const std::string out = warn_phishing(msg, v.signals);
+  const auto root = message::parse_mime(out);
+  EXPECT_EQ(root.type + "/" + root.subtype, "multipart/mixed");
+  EXPECT_EQ(*message::header_value(root.headers, "Subject"), "[SUSPECTED PHISHING] your account");
+  EXPECT_EQ(*message::header_value(root.headers, "From"), "Bank <alerts@evil.example>");
+  ASSERT_EQ(root.children.size(), 2u);
+  const auto& banner = root.children[0];
+  EXPECT_EQ(banner.type + "/" + banner.subtype, "text/plain");
+  EXPECT_NE(banner.body(out).find("WARNING: this message looks like phishing."), std::string_view::npos);
+  EXPECT_NE(banner.body(out).find("a link shows www.bank.example but leads to evil.example"), std::string_view::npos);
+  // The original content, unchanged, with its own Content-* fields.
+  const auto& original = root.children[1];
+  EXPECT_EQ(original.type + "/" + original.subtype, "text/html");
+  EXPECT_EQ(original.encoding, "7bit");
+  EXPECT_EQ(std::string(original.body(out)) + "\r\n", body);
+  // Judged again (a second server, a re-delivery), it is tagged once and still phishing.
+  const std::string twice = warn_phishing(out, judge(out, {}).signals);
+  EXPECT_EQ(*message::header_value(message::parse_mime(twice).headers, "Subject"), "[SUSPECTED PHISHING] your account");
+  // A message without Subject or MIME fields.
+  const std::string bare_text = warn_phishing("From: a@b.example\r\n\r\nhello\r\n", v.signals);
+  const auto bare = message::parse_mime(bare_text);
+  EXPECT_EQ(*message::header_value(bare.headers, "Subject"), "[SUSPECTED PHISHING]");
+  ASSERT_EQ(bare.children.size(), 2u);
+  EXPECT_EQ(bare.children[1].type + "/" + bare.children[1].subtype, "text/plain");
 }
 
 TEST(Verdict, DisplayNamesThatShowAnotherDomain) {

@@ -130,15 +130,52 @@ filter::BlocklistConfig dns_lists(const SpamConfig& c) {
   return lists;
 }
 
-std::string InboundPipeline::known_author(std::int64_t account, std::string_view content) {
+namespace {
+
+// The single author of a message: address (domain lower-case) and display name (decoded,
+// trimmed); empty when From: is missing, unparsable or names several.
+struct Author {
+  std::string address, name;
+};
+Author author_of(std::string_view content) {
   const auto fields = message::parse_message_header(content);
   const auto from = message::header_value(fields, "From");
   if (!from) return {};
   const auto list = message::parse_address_list(*from, 2);
   if (list.size() != 1 || list[0].domain.empty()) return {};
-  const std::string address = list[0].local + "@" + to_lower(list[0].domain);
-  auto fresh = store_.new_correspondents(account, {address});
-  return fresh && fresh->empty() ? address : std::string();
+  return {list[0].local + "@" + to_lower(list[0].domain), std::string(trim(message::decode_words(list[0].name)))};
+}
+
+}  // namespace
+
+void InboundPipeline::recipient_knowledge(std::int64_t account, std::string_view content,
+                                          const mailauth::Assessment* auth, filter::Inputs& in) {
+  in.orgs = &orgs_;
+  auto add = [this](std::vector<std::string>& to, const std::string& domain) {
+    std::string reg = orgs_.organizational(to_lower(domain));
+    if (std::find(to.begin(), to.end(), reg) == to.end()) to.push_back(std::move(reg));
+  };
+  if (auto domains = store_.list_domains())
+    for (const auto& d : *domains) add(in.own_domains, d);
+  if (!account) return;
+  if (auto domains = store_.correspondent_domains(account))
+    for (const auto& d : *domains) add(in.known_domains, d);
+  const Author a = author_of(content);
+  if (a.address.empty()) return;
+  const bool dmarc_pass = auth && auth->dmarc.result == dmarc::Outcome::pass;
+  if (dmarc_pass) in.authenticated_domain = auth->dmarc.from_domain;
+  auto fresh = store_.new_correspondents(account, {a.address});
+  const bool written_to = fresh && fresh->empty();
+  if (written_to && dmarc_pass) {
+    in.known_sender = a.address;
+    // Remember the name an authenticated contact goes by, to notice others using it.
+    if (a.name.size() >= 3) (void)store_.set_correspondent_name(account, a.address, a.name);
+  } else if (!written_to && a.name.size() >= 3) {
+    if (auto named = store_.correspondents_named(account, a.name)) {
+      for (auto& n : *named)
+        if (n != a.address) in.namesakes.push_back(std::move(n));
+    }
+  }
 }
 
 asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Transaction& txn, std::string_view content,
@@ -168,7 +205,7 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
   in.auth = auth_ ? &assessment : nullptr;
   in.thresholds = thresholds_;
   in.extra = std::move(listed);
-  if (auth_ && account && assessment.dmarc.result == dmarc::Outcome::pass) in.known_sender = known_author(account, content);
+  recipient_knowledge(account, content, auth_ ? &assessment : nullptr, in);
   const std::string_view current = d.content ? std::string_view(*d.content) : content;
   const filter::Verdict v = filter::judge(current, in);
   // Suspected phishing that is delivered carries a visible warning.

@@ -89,8 +89,11 @@ class InboundPipeline final : public smtp::Pipeline {
                                                        std::string helo, std::string remote_ip) override;
 
  private:
-  // The From: address if the account has written to it before, else "".
-  std::string known_author(std::int64_t account, std::string_view content);
+  // What the recipient (account; 0: several or none) knows, for the filter: own and
+  // correspondents' domains, an authenticated known author, contacts whose name the author
+  // uses; remembers the names authenticated contacts use.
+  void recipient_knowledge(std::int64_t account, std::string_view content, const mailauth::Assessment* auth,
+                           filter::Inputs& in);
 
   AuthPipeline* auth_;
   dns::Lookup* dns_;

@@ -9,7 +9,11 @@
 
 namespace mk::filter {
 
-bool is_phishing_signal(const Signal& s) { return s.name == "LINK_MISMATCH" || s.name == "DISPLAY_NAME_SPOOF"; }
+bool is_phishing_signal(const Signal& s) {
+  return s.name == "LINK_MISMATCH" || s.name == "DISPLAY_NAME_SPOOF" || s.name == "CREDENTIAL_FORM" ||
+         s.name == "LOOKALIKE_DOMAIN" || s.name == "CONTACT_IMPERSONATION" || s.name == "OWN_NAME_SPOOF" ||
+         s.name == "THREAD_HIJACK";
+}
 
 std::string warn_phishing(std::string_view msg, const std::vector<Signal>& signals) {
   // Header and body, whatever the line ends (messages from SMTP are CRLF).

@@ -3,12 +3,16 @@
 // - LINK_MISMATCH: a link whose visible text shows one domain while it points at another
 //   ("https://bank.example" that leads to evil.example), the oldest trick of credential
 //   phishing; legitimate mail shows either words ("log in") or the link itself.
+// - CREDENTIAL_FORM: an HTML form with a password field (clients post it directly).
 // - DISPLAY_NAME_SPOOF: a From: display name that is itself an address or domain other than
 //   the real one ("security@bank.example" <x@evil.example>): clients show the name, and
 //   the name lies.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "filter/lookalike.hpp"
 #include "filter/verdict.hpp"
 #include "message/codec.hpp"
 #include "message/header.hpp"
@@ -80,6 +84,36 @@ void anchors(std::string_view html, std::vector<Signal>& out) {
   }
 }
 
+// An HTML form in a message: mail clients submit it straight to its action, so a password
+// field there collects credentials without any login page.
+void forms(std::string_view html, std::vector<Signal>& out) {
+  const std::string lower = to_lower(html);
+  const auto form = lower.find("<form");
+  if (form == std::string::npos) return;
+  std::string target = "(no address)";
+  const auto tag_end = lower.find('>', form);
+  if (const auto a = lower.find("action", form); a != std::string::npos && a < tag_end) {
+    auto v = lower.find('=', a);
+    if (v != std::string::npos && v < tag_end) {
+      ++v;
+      while (v < tag_end && (lower[v] == ' ' || lower[v] == '"' || lower[v] == '\'')) ++v;
+      auto e = v;
+      while (e < tag_end && lower[e] != '"' && lower[e] != '\'' && lower[e] != ' ') ++e;
+      const std::string host = host_of(std::string_view(lower).substr(v, e - v));
+      if (!host.empty()) target = host;
+    }
+  }
+  for (std::size_t p = lower.find("password", form); p != std::string::npos; p = lower.find("password", p + 8)) {
+    // type=password, type="password", type='password' inside an input tag
+    const auto open = lower.rfind('<', p);
+    if (open == std::string::npos || lower.compare(open, 6, "<input") != 0 || lower.find('>', open) < p) continue;
+    const auto t = lower.rfind("type", p);
+    if (t == std::string::npos || t < open) continue;
+    out.push_back({"CREDENTIAL_FORM", 3, fmt::format("an HTML form asks for a password and sends it to {}", target)});
+    return;
+  }
+}
+
 void walk(std::string_view msg, const message::Part& part, std::vector<Signal>& out, int& budget) {
   if (part.is_multipart() || part.is_message()) {
     for (const auto& c : part.children) walk(msg, c, out, budget);
@@ -87,7 +121,9 @@ void walk(std::string_view msg, const message::Part& part, std::vector<Signal>& 
   }
   if (budget <= 0 || part.type != "text" || part.subtype != "html" || part.disposition == "attachment") return;
   --budget;
-  anchors(message::decode_transfer(part.body(msg).substr(0, 256 * 1024), part.encoding), out);
+  const std::string html = message::decode_transfer(part.body(msg).substr(0, 256 * 1024), part.encoding);
+  anchors(html, out);
+  forms(html, out);
 }
 
 }  // namespace
@@ -115,12 +151,54 @@ void display_name_rule(const message::Part& root, std::vector<Signal>& out) {
                                                       shown, real)});
 }
 
+void impersonation_rules(const message::Part& root, const Inputs& in, std::vector<Signal>& out) {
+  const auto from = message::header_value(root.headers, "From");
+  if (!from) return;
+  const auto list = message::parse_address_list(*from, 2);
+  if (list.size() != 1 || list[0].domain.empty()) return;
+  const std::string domain = to_lower(list[0].domain);
+  const std::string author = list[0].local + "@" + domain;
+  const std::string reg = in.orgs ? in.orgs->organizational(domain) : last_two(domain);
+  auto has = [](const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+  const bool own = has(in.own_domains, reg);
+  if (!own && !has(in.known_domains, reg)) {
+    std::vector<std::string> candidates = in.own_domains;
+    candidates.insert(candidates.end(), in.known_domains.begin(), in.known_domains.end());
+    if (auto k = imitated(reg, candidates))
+      out.push_back({"LOOKALIKE_DOMAIN", 3.5, fmt::format("the sender's domain {} looks like {}, {}", reg, *k,
+                                                          has(in.own_domains, *k) ? "the recipient's own domain"
+                                                                                  : "a domain the recipient writes to")});
+  }
+  if (!in.namesakes.empty())
+    out.push_back({"CONTACT_IMPERSONATION", 2.5,
+                   fmt::format("the sender uses the name of a contact, {}, from another address ({})", in.namesakes[0],
+                               author)});
+  // The recipient's organisation named by an outsider: "Example IT desk" <x@elsewhere.example>.
+  const bool spoofed = std::any_of(out.begin(), out.end(), [](const Signal& s) { return s.name == "DISPLAY_NAME_SPOOF"; });
+  if (own || spoofed || list[0].name.empty()) return;
+  const std::string name = to_lower(message::decode_words(list[0].name));
+  for (const auto& d : in.own_domains) {
+    const std::string label = d.substr(0, d.find('.'));
+    if (label.size() < 4) continue;
+    for (auto p = name.find(label); p != std::string::npos; p = name.find(label, p + 1)) {
+      const bool starts = p == 0 || !std::isalnum(static_cast<unsigned char>(name[p - 1]));
+      const bool ends = p + label.size() == name.size() || !std::isalnum(static_cast<unsigned char>(name[p + label.size()]));
+      if (!starts || !ends) continue;
+      out.push_back({"OWN_NAME_SPOOF", 2, fmt::format("the sender's name mentions {} (the recipient's {}) but the address is at {}",
+                                                      label, d, domain)});
+      return;
+    }
+  }
+}
+
 void phishing_rules(std::string_view msg, const message::Part& root, std::vector<Signal>& out) {
   int budget = 4;  // HTML parts looked at
   display_name_rule(root, out);
-  const std::size_t before = out.size();
-  walk(msg, root, out, budget);
-  if (out.size() > before + 1) out.resize(before + 1);
+  std::vector<Signal> found;
+  walk(msg, root, found, budget);
+  // Each signal once, however many parts show it.
+  for (auto& s : found)
+    if (std::none_of(out.begin(), out.end(), [&](const Signal& o) { return o.name == s.name; })) out.push_back(std::move(s));
 }
 
 }  // namespace mk::filter

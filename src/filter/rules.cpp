@@ -3,6 +3,8 @@
 // breaks SPF; many lists break DKIM), so together they tag a message (2.5) but never send
 // it to Junk (3) without other evidence; an aligned DKIM signature is weak evidence of ham
 // (spammers sign too, but with their own domains, and then the author is accountable).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "filter/verdict.hpp"
@@ -41,9 +43,18 @@ void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out) {
 // Mail from someone the user writes to is rarely spam; the author must be authenticated
 // (DMARC pass), or a forged From: of a known contact (phishing) would earn the bonus.
 void reputation_rules(const Inputs& in, std::vector<Signal>& out) {
-  if (!in.known_sender.empty())
+  if (!in.known_sender.empty()) {
     out.push_back({"KNOWN_SENDER", -3, fmt::format("the recipient has written to {} (authenticated by DMARC)",
                                                    in.known_sender)});
+    return;
+  }
+  // Someone new at an organisation the recipient writes to: weaker, a domain is many people.
+  const std::string& d = in.authenticated_domain;
+  if (!d.empty()) {
+    const std::string reg = in.orgs ? in.orgs->organizational(d) : d;
+    if (std::find(in.known_domains.begin(), in.known_domains.end(), reg) != in.known_domains.end())
+      out.push_back({"KNOWN_DOMAIN", -1.5, fmt::format("the recipient writes to people at {} (authenticated by DMARC)", reg)});
+  }
 }
 
 }  // namespace mk::filter

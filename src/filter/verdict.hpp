@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dmarc/dmarc.hpp"
 #include "filter/model.hpp"
 #include "mailauth/assess.hpp"
 #include "message/mime.hpp"
@@ -55,6 +56,13 @@ struct Inputs {
   // The author's address when the recipient has written to it before and DMARC passed for
   // it (reputation: mail from people you correspond with); empty otherwise.
   std::string known_sender;
+  // What the recipient knows, for reputation and phishing: registrable domains of their own
+  // (hosted) and of the people they write to; the contacts who use the From: display name
+  // (when the author is not one of them); the domain of the author, when DMARC passed.
+  const dmarc::OrgDomains* orgs = nullptr;  // registrable domains; none: the last two labels
+  std::vector<std::string> own_domains, known_domains;
+  std::vector<std::string> namesakes;
+  std::string authenticated_domain;
   // Signals found elsewhere (DNS lists, filter/blocklists.hpp), counted as they are.
   std::vector<Signal> extra;
   Thresholds thresholds;
@@ -67,8 +75,10 @@ Verdict judge(std::string_view message, const Inputs& in);
 void gtube_rule(std::string_view message, std::vector<Signal>& out);
 void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out);
 void reputation_rules(const Inputs& in, std::vector<Signal>& out);
-// Phishing (phishing.cpp): DISPLAY_NAME_SPOOF, LINK_MISMATCH.
+// Phishing (phishing.cpp): DISPLAY_NAME_SPOOF, LINK_MISMATCH, CREDENTIAL_FORM, and with what
+// the recipient knows LOOKALIKE_DOMAIN, CONTACT_IMPERSONATION, OWN_NAME_SPOOF.
 void phishing_rules(std::string_view msg, const message::Part& root, std::vector<Signal>& out);
+void impersonation_rules(const message::Part& root, const Inputs& in, std::vector<Signal>& out);
 
 // Suspected phishing (banner.cpp): a signal of the phishing rules.
 bool is_phishing_signal(const Signal& s);

@@ -293,6 +293,12 @@ class Store {
                                                              const std::vector<std::string>& addresses) = 0;
   virtual Status add_correspondents(std::int64_t account_id, const std::vector<std::string>& addresses,
                                     std::int64_t now) = 0;
+  // The spam filter's view of the account's correspondents: the domains written to; the
+  // display name a correspondent uses (kept lower-case; only for addresses written to); the
+  // correspondents who use `name` (at most 20).
+  virtual Result<std::vector<std::string>> correspondent_domains(std::int64_t account_id) = 0;
+  virtual Status set_correspondent_name(std::int64_t account_id, std::string_view address, std::string_view name) = 0;
+  virtual Result<std::vector<std::string>> correspondents_named(std::int64_t account_id, std::string_view name) = 0;
   // Anomaly detection (guard/anomaly.hpp). The newest INTERNALDATE among the account's
   // messages whose Message-ID is one of `ids` (nullopt: it has none of them): how old the
   // thread a reply continues is.

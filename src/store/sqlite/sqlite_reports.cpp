@@ -233,6 +233,35 @@ Status SqliteStore::add_correspondents(std::int64_t account_id, const std::vecto
   return {};
 }
 
+Result<std::vector<std::string>> SqliteStore::correspondent_domains(std::int64_t account_id) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(),
+         "SELECT DISTINCT substr(address, instr(address, '@') + 1) FROM correspondents WHERE account_id = ? LIMIT 10000");
+  q.bind(1, account_id);
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  if (q.failed()) return err(q.error());
+  return out;
+}
+
+Status SqliteStore::set_correspondent_name(std::int64_t account_id, std::string_view address, std::string_view name) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(), "UPDATE correspondents SET name = ? WHERE account_id = ? AND address = ? AND name != ?");
+  const std::string n = to_lower(name);
+  u.bind(1, n).bind(2, account_id).bind(3, to_lower(address)).bind(4, n);
+  return u.done();
+}
+
+Result<std::vector<std::string>> SqliteStore::correspondents_named(std::int64_t account_id, std::string_view name) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(), "SELECT address FROM correspondents WHERE account_id = ? AND name = ? LIMIT 20");
+  q.bind(1, account_id).bind(2, to_lower(name));
+  std::vector<std::string> out;
+  while (q.step()) out.push_back(q.text(0));
+  if (q.failed()) return err(q.error());
+  return out;
+}
+
 Result<std::optional<std::int64_t>> SqliteStore::newest_in_thread(std::int64_t account_id,
                                                                    const std::vector<std::string>& ids) {
   std::lock_guard lock(mu_);

@@ -232,6 +232,12 @@ CREATE TABLE login_clients(
   PRIMARY KEY(address, client)) WITHOUT ROWID;
 )sql",
     "CREATE INDEX queue_sender ON queue(sender_account) WHERE sender_account != 0;",
+    // The spam filter: the names correspondents go by (learned from their authenticated
+    // mail), for telling a contact from someone using their name.
+    R"sql(
+ALTER TABLE correspondents ADD COLUMN name TEXT NOT NULL DEFAULT '';
+CREATE INDEX correspondents_name ON correspondents(account_id, name) WHERE name != '';
+)sql",
 };
 
 // The message's own Message-ID without brackets ("" if it has none), for newest_in_thread.

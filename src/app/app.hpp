@@ -71,6 +71,8 @@ int cmd_report_dmarc(const std::string& config_path, int days);
 int cmd_app_password(const std::string& config_path, const std::string& action, const std::string& address,
                      const std::string& name, const std::string& scopes);
 int cmd_require_app_passwords(const std::string& config_path, const std::string& address, const std::string& on);
+// account spam-thresholds ADDRESS [TAG JUNK REJECT | default]: the account's own actions.
+int cmd_spam_thresholds(const std::string& config_path, const std::string& address, const std::vector<std::string>& values);
 
 // account totp enable|disable|check ADDRESS [CODE]
 int cmd_totp(const std::string& config_path, const std::string& action, const std::string& address,

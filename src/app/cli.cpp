@@ -82,6 +82,12 @@ int main_cli(int argc, char** argv) {
   req->add_option("ADDRESS", address, "account address")->required();
   req->add_option("ON_OFF", on_off, "on or off")->required();
   req->callback([&] { result = cmd_require_app_passwords(config, address, on_off); });
+  std::vector<std::string> threshold_values;
+  auto* thr = account->add_subcommand("spam-thresholds",
+                                      "the account's own spam scores for tag, Junk and reject (or \"default\"); none: show them");
+  thr->add_option("ADDRESS", address, "account address")->required();
+  thr->add_option("VALUES", threshold_values, "TAG JUNK REJECT (e.g. 2 4 20), or default");
+  thr->callback([&] { result = cmd_spam_thresholds(config, address, threshold_values); });
 
   auto* totp = account->add_subcommand("totp", "the second factor (RFC 6238) of the admin and web login");
   totp->require_subcommand(1);

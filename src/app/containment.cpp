@@ -46,10 +46,8 @@ guard::MessageTraits Containment::traits_of(std::int64_t account_id, std::string
 void Containment::verdicts(std::int64_t account_id, int delivered, int refused) {
   const auto d = limits_.outcomes(account_id, delivered, refused, std::time(nullptr));
   if (!d.hold) return;
-  auto accounts = store_.list_accounts();
-  if (!accounts) return;
-  for (const auto& a : *accounts)
-    if (a.id == account_id && a.outbound_hold.empty()) hold(account_id, a.address, d.reason, "");
+  auto a = store_.account_by_id(account_id);
+  if (a && *a && (*a)->outbound_hold.empty()) hold(account_id, (*a)->address, d.reason, "");
 }
 
 void Containment::hold(std::int64_t account_id, const std::string& address, const std::string& reason,

@@ -204,6 +204,12 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
   in.user_model = user.get();
   in.auth = auth_ ? &assessment : nullptr;
   in.thresholds = thresholds_;
+  if (account) {
+    // The account's own thresholds, if it has any.
+    if (auto a = store_.account_by_id(account); a && *a && !(*a)->spam_thresholds.empty()) {
+      if (auto t = filter::parse_thresholds((*a)->spam_thresholds)) in.thresholds = *t;
+    }
+  }
   in.extra = std::move(listed);
   recipient_knowledge(account, content, auth_ ? &assessment : nullptr, in);
   const std::string_view current = d.content ? std::string_view(*d.content) : content;

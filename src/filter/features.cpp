@@ -88,7 +88,7 @@ class Sink {
       if (upper && letters && len >= 3) out.push_back(combine(z ^ 0x9e3779b9u, h));
       if (pairs) {
         for (std::size_t back = 1; back < kWindow && back <= count; ++back)
-          out.push_back(combine(combine(z + std::uint32_t(back), recent[(count - back) % kWindow]), h));
+          out.push_back(combine(z + std::uint32_t(back), recent[(count - back) % kWindow] * 0x9e3779b1u ^ h));
         recent[count % kWindow] = h;
       }
       ++count;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -18,6 +19,29 @@ std::string_view action_name(Action a) {
   }
   return "no";
 }
+
+std::optional<Thresholds> parse_thresholds(std::string_view text) {
+  double v[3];
+  std::size_t n = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    if (i == text.size()) break;
+    std::size_t j = i;
+    while (j < text.size() && text[j] != ' ') ++j;
+    if (n == 3) return std::nullopt;
+    const std::string word(text.substr(i, j - i));
+    char* end = nullptr;
+    v[n] = std::strtod(word.c_str(), &end);
+    if (end != word.c_str() + word.size() || !std::isfinite(v[n]) || v[n] < -100 || v[n] > 1000) return std::nullopt;
+    ++n;
+    i = j;
+  }
+  if (n != 3 || !(v[0] <= v[1] && v[1] <= v[2])) return std::nullopt;
+  return Thresholds{v[0], v[1], v[2]};
+}
+
+std::string format_thresholds(const Thresholds& t) { return fmt::format("{} {} {}", t.tag, t.junk, t.reject); }
 
 Verdict judge(std::string_view message, const Inputs& in) {
   Verdict v;

@@ -11,6 +11,7 @@
 // standard test string, rules.cpp), and the sender-authentication results of mailauth/.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,10 @@ struct Thresholds {
   double junk = 3;     // deliver into Junk
   double reject = 15;  // refuse at SMTP time
 };
+
+// "2 3 15" (tag junk reject, ascending); nullopt otherwise. format_thresholds writes it.
+std::optional<Thresholds> parse_thresholds(std::string_view text);
+std::string format_thresholds(const Thresholds& t);
 
 struct Verdict {
   std::vector<Signal> signals;

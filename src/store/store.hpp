@@ -37,6 +37,7 @@ struct Account {
   std::string totp_secret;             // base32; empty: no second factor (auth/totp.hpp)
   std::int64_t totp_last_step = 0;     // the last TOTP step used (no replays)
   std::string outbound_hold;           // why its outbound mail is held (guard/); empty: not held
+  std::string spam_thresholds;         // "tag junk reject" (filter::parse_thresholds); empty: the instance's
 
   // Whether storing `more` bytes would exceed the quota (soft: checked before, not after).
   bool over_quota(std::uint64_t more = 0) const {
@@ -280,6 +281,9 @@ class Store {
                                            std::string_view password_hash) = 0;
   virtual Result<std::optional<Account>> find_account(std::string_view address) = 0;
   virtual Result<std::vector<Account>> list_accounts() = 0;
+  virtual Result<std::optional<Account>> account_by_id(std::int64_t id) = 0;
+  // The account's own spam thresholds ("" returns it to the instance's).
+  virtual Status set_spam_thresholds(std::string_view address, std::string_view thresholds) = 0;
   // Also clears the SCRAM verifier, which belongs to the old password.
   virtual Status set_password(std::string_view address, std::string_view password_hash) = 0;
   virtual Status set_scram(std::string_view address, std::string_view scram) = 0;

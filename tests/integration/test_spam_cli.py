@@ -29,13 +29,16 @@ def deliver(srv, subject, body):
         s.sendmail("someone@sender.example", ["me@localhost"], msg)
 
 
-def stored(srv, subject, mailboxes=("INBOX",)):
-    """The stored bytes of the message with this subject (None if it does not arrive)."""
+def stored(srv, subject, mailboxes=("INBOX",), tagged=False):
+    """The stored bytes of the message with this subject, or with it tagged as suspected
+    phishing when `tagged` (None if it does not arrive)."""
     deadline = time.time() + 10
+    wanted = [("Subject: %s\r\n" % s).encode() for s in
+              ((subject, "[SUSPECTED PHISHING] " + subject) if tagged else (subject,))]
     while time.time() < deadline:
         for box in mailboxes:
             for _, m in srv.messages(mailbox=box):
-                if ("Subject: %s\r\n" % subject).encode() in m:
+                if any(w in m for w in wanted):
                     return m
         time.sleep(0.1)
     return None
@@ -163,6 +166,9 @@ class DnsListsTest(unittest.TestCase):
         z.add("71.0.0.127.wl.example", "A", "127.0.10.3")        # an allow-listed one
         z.add("72.0.0.127.bl.example", "A", "127.255.255.254")   # the list refuses to answer
         z.add("pills.example.uri.example", "A", "127.0.1.2")     # a listed link domain
+        # partner.example authenticates its mail from 127.0.0.1 (SPF, DMARC).
+        z.add("partner.example", "TXT", "v=spf1 ip4:127.0.0.1 -all")
+        z.add("_dmarc.partner.example", "TXT", "v=DMARC1; p=none")
         config = {"dns.upstream": '["127.0.0.1@%d"]' % cls.dns.port, "dns.dnssec": "false",
                   "spam.dnsbl": '["bl.example"]', "spam.dnswl": '["wl.example"]', "spam.uribl": '["uri.example"]',
                   "spam.uribl_score": "4"}
@@ -204,6 +210,31 @@ class DnsListsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"(?m)^  DNSBL +\+3\.00  127\.0\.0\.70 is listed in bl\.example \(127\.0\.0\.2\)$")
         self.assertRegex(r.stdout, r"(?m)^  URIBL +\+4\.00  a link to pills\.example is listed in uri\.example")
+
+
+    def send_from(self, author, subject, mail_from):
+        msg = mk.test_message(author, subject)
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
+            s.sendmail(mail_from, ["me@localhost"], msg)
+        return stored(self.srv, subject, ("INBOX", "Junk"), tagged=True)
+
+    def test_what_the_recipient_knows(self):
+        # me@localhost writes to Alice; her authenticated mail then counts as a contact's.
+        self.srv.submit(["alice@partner.example"], "hello Alice")
+        v = self.verdict(self.send_from("Alice Smith <alice@partner.example>", "from alice", "alice@partner.example"))
+        self.assertIn("KNOWN_SENDER=-3.00", v)
+        # Someone else using her name, from another address: warned.
+        m = self.send_from("Alice Smith <alice.smith@freemail.example>", "urgent transfer", "x@freemail.example")
+        self.assertIn("CONTACT_IMPERSONATION=2.50", self.verdict(m))
+        self.assertIn(b"Subject: [SUSPECTED PHISHING] urgent transfer", m)
+        self.assertIn(b"the sender uses the name of a contact, alice@partner.example", m)
+        # A look-alike of her domain.
+        m = self.send_from("Billing <billing@partnre.example>", "invoice", "billing@partnre.example")
+        self.assertIn("LOOKALIKE_DOMAIN=3.50", self.verdict(m))
+        self.assertIn(b"looks like partner.example", m)
+        # A colleague of hers, authenticated: the domain's reputation.
+        v = self.verdict(self.send_from("Bob <bob@partner.example>", "from bob", "bob@partner.example"))
+        self.assertIn("KNOWN_DOMAIN=-1.50", v)
 
 
 class JunkTrainingTest(mk.SharedServerTest):
@@ -269,9 +300,30 @@ class ThresholdConfigTest(unittest.TestCase):
     def test_junk_score_from_config(self):
         deliver(self.srv, "threshold", "hi")
         self.assertIsNotNone(stored(self.srv, "threshold", ("Junk",)))
-        junk = self.srv.messages(mailbox="Junk")
+        junk = [m for _, m in self.srv.messages(mailbox="Junk") if b"Subject: threshold\r\n" in m]
         self.assertEqual(len(junk), 1)
-        self.assertIn(b"X-Mailkeep-Spam: junk; score=0.00\r\n", junk[0][1])
+        self.assertIn(b"X-Mailkeep-Spam: junk; score=0.00\r\n", junk[0])
+
+    def test_account_thresholds(self):
+        """An account's own thresholds beat the instance's; "default" gives them back."""
+        r = self.srv.cli("account", "spam-thresholds", "me@localhost")
+        self.assertEqual(r.stdout.strip(), "me@localhost: tag at -1, Junk at 0, reject at 15 (the instance's [spam] settings)")
+        r = self.srv.cli("account", "spam-thresholds", "me@localhost", "5", "4", "20")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("ascending order", r.stderr)
+        r = self.srv.cli("account", "spam-thresholds", "me@localhost", "2", "4", "20")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("spam thresholds now 2 4 20", r.stdout)
+        deliver(self.srv, "own thresholds", "hi")
+        m = stored(self.srv, "own thresholds")  # score 0: below the account's tag threshold
+        self.assertIn(b"X-Mailkeep-Spam: no; score=0.00\r\n", m)
+        r = self.srv.cli("account", "spam-thresholds", "me@localhost", "default")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        deliver(self.srv, "instance thresholds", "hi")
+        self.assertIsNotNone(stored(self.srv, "instance thresholds", ("Junk",)))
+        r = self.srv.cli("account", "spam-thresholds", "nobody@localhost", "1", "2", "3")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no such account: nobody@localhost", r.stderr)
 
 
 if __name__ == "__main__":

@@ -138,6 +138,15 @@ Result<Store::ClientSeen> SqliteStore::note_client(std::string_view address, std
   return seen;
 }
 
+Status SqliteStore::set_spam_thresholds(std::string_view address, std::string_view thresholds) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), "UPDATE accounts SET spam_thresholds = ? WHERE address = ?");
+  s.bind(1, thresholds).bind(2, to_lower(address));
+  if (auto st = s.done(); !st) return st;
+  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  return {};
+}
+
 Status SqliteStore::set_require_app_passwords(std::string_view address, bool on) {
   std::lock_guard lock(mu_);
   Stmt s(db_.handle(), "UPDATE accounts SET require_app_passwords = ? WHERE address = ?");

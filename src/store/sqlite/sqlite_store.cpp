@@ -238,6 +238,8 @@ CREATE TABLE login_clients(
 ALTER TABLE correspondents ADD COLUMN name TEXT NOT NULL DEFAULT '';
 CREATE INDEX correspondents_name ON correspondents(account_id, name) WHERE name != '';
 )sql",
+    // Per-account spam thresholds ("tag junk reject"; empty: the instance's).
+    "ALTER TABLE accounts ADD COLUMN spam_thresholds TEXT NOT NULL DEFAULT '';",
 };
 
 // The message's own Message-ID without brackets ("" if it has none), for newest_in_thread.
@@ -268,11 +270,13 @@ Account read_account(Stmt& s) {
   a.totp_secret = s.text(10);
   a.totp_last_step = s.int64(11);
   a.outbound_hold = s.text(12);
+  a.spam_thresholds = s.text(13);
   return a;
 }
 
 constexpr const char* kAccountCols =
-    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram, password_breached, require_app_passwords, totp_secret, totp_last_step, outbound_hold";
+    "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram, password_breached, require_app_passwords, totp_secret, totp_last_step, outbound_hold, "
+    "spam_thresholds";
 
 }  // namespace
 
@@ -419,6 +423,15 @@ Result<std::optional<Account>> SqliteStore::find_account(std::string_view addres
   std::lock_guard lock(mu_);
   Stmt s(db_.handle(), fmt::format("SELECT {} FROM accounts WHERE address = ?", kAccountCols));
   s.bind(1, to_lower(address));
+  if (s.step()) return std::optional<Account>(read_account(s));
+  if (s.failed()) return err(s.error());
+  return std::optional<Account>();
+}
+
+Result<std::optional<Account>> SqliteStore::account_by_id(std::int64_t id) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_.handle(), fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountCols));
+  s.bind(1, id);
   if (s.step()) return std::optional<Account>(read_account(s));
   if (s.failed()) return err(s.error());
   return std::optional<Account>();

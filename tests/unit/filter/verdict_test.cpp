@@ -181,6 +181,18 @@ TEST(Verdict, ImpersonationOfWhatTheRecipientKnows) {
   EXPECT_EQ(with_from("Bob <bob@mail.partner.example>").summary(), "KNOWN_DOMAIN=-1.50");
 }
 
+TEST(Verdict, ThresholdsAsText) {
+  const auto t = parse_thresholds(" 2 4.5  20 ");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->tag, 2);
+  EXPECT_EQ(t->junk, 4.5);
+  EXPECT_EQ(t->reject, 20);
+  EXPECT_EQ(format_thresholds(*t), "2 4.5 20");
+  EXPECT_TRUE(parse_thresholds("-1 0 0"));
+  for (const char* bad : {"", "2 4", "2 4 20 30", "5 4 20", "2 x 20", "2 nan 20", "2 4 inf", "2 4 5000"})
+    EXPECT_FALSE(parse_thresholds(bad)) << bad;
+}
+
 TEST(Verdict, DisplayNamesThatShowAnotherDomain) {
   auto v = judge("From: \"security@bank.example\" <alerts@evil.example>\r\nSubject: x\r\n\r\nx\r\n", {});
   ASSERT_EQ(v.summary(), "DISPLAY_NAME_SPOOF=2.00");

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -149,6 +151,35 @@ TEST_F(StoreTest, SurvivesReopen) {
   EXPECT_EQ(*store_->read_message(msgs[0]), "persist\r\n");
   ASSERT_TRUE(store_->deliver_sync(message("next\r\n", id)).ok());
   EXPECT_EQ(store_->list_messages(inbox(id))->back().uid, 2u);
+}
+
+
+TEST_F(StoreTest, WhatTheSpamFilterKnowsOfAnAccount) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  ASSERT_TRUE(store_->add_account("me@example.org", "h").ok());
+  const auto me = store_->find_account("me@example.org");
+  ASSERT_TRUE(me.ok() && *me);
+  const std::int64_t id = (*me)->id;
+  ASSERT_TRUE(store_->add_correspondents(id, {"Alice@Partner.example", "bob@partner.example", "c@other.example"}, 1).ok());
+  auto domains = *store_->correspondent_domains(id);
+  std::sort(domains.begin(), domains.end());
+  EXPECT_EQ(domains, (std::vector<std::string>{"other.example", "partner.example"}));
+  // Names are kept for correspondents only, compared without case.
+  ASSERT_TRUE(store_->set_correspondent_name(id, "alice@partner.example", "Alice Smith").ok());
+  ASSERT_TRUE(store_->set_correspondent_name(id, "stranger@else.example", "Alice Smith").ok());
+  EXPECT_EQ(*store_->correspondents_named(id, "alice SMITH"), std::vector<std::string>{"alice@partner.example"});
+  EXPECT_TRUE(store_->correspondents_named(id, "Bob")->empty());
+  EXPECT_TRUE(store_->correspondents_named(id + 1, "Alice Smith")->empty());
+  // Per-account thresholds, and the account by id; both survive a restart.
+  ASSERT_TRUE(store_->set_spam_thresholds("me@example.org", "2 4 20").ok());
+  EXPECT_FALSE(store_->set_spam_thresholds("nobody@example.org", "2 4 20").ok());
+  reopen();
+  const auto again = store_->account_by_id(id);
+  ASSERT_TRUE(again.ok() && *again);
+  EXPECT_EQ((*again)->address, "me@example.org");
+  EXPECT_EQ((*again)->spam_thresholds, "2 4 20");
+  EXPECT_FALSE(*store_->account_by_id(id + 100));
+  EXPECT_EQ(*store_->correspondents_named(id, "Alice Smith"), std::vector<std::string>{"alice@partner.example"});
 }
 
 }  // namespace

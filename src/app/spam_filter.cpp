@@ -160,6 +160,23 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, std::string_view
   if (!account) return;
   if (auto domains = store_.correspondent_domains(account))
     for (const auto& d : *domains) add(in.known_domains, d);
+  // The thread this replies to, if the account has it.
+  {
+    const auto fields = message::parse_message_header(content);
+    std::vector<std::string> ids = message::msg_ids(message::header_value(fields, "In-Reply-To").value_or(""), 5);
+    auto refs = message::msg_ids(message::header_value(fields, "References").value_or(""), 50);
+    for (auto it = refs.rbegin(); it != refs.rend() && ids.size() < 20; ++it)  // the newest last
+      if (std::find(ids.begin(), ids.end(), *it) == ids.end()) ids.push_back(*it);
+    if (!ids.empty()) {
+      if (auto thread = store_.thread_messages(account, ids, 5); thread && !thread->empty()) {
+        in.thread_found = true;
+        for (const auto& info : *thread) {
+          auto text = store_.read_message(info);
+          if (text && !filter::add_thread_participants(*text, in.thread_participants)) in.thread_found = false;
+        }
+      }
+    }
+  }
   const Author a = author_of(content);
   if (a.address.empty()) return;
   const bool dmarc_pass = auth && auth->dmarc.result == dmarc::Outcome::pass;

@@ -151,6 +151,22 @@ void display_name_rule(const message::Part& root, std::vector<Signal>& out) {
                                                       shown, real)});
 }
 
+bool add_thread_participants(std::string_view msg, std::vector<std::string>& out) {
+  const auto fields = message::parse_message_header(msg);
+  if (message::header_value(fields, "List-Id")) return false;
+  for (const char* name : {"From", "To", "Cc", "Reply-To", "Sender"}) {
+    for (const auto& f : fields) {
+      if (!iequals(f.name, name)) continue;
+      for (const auto& a : message::parse_address_list(f.value, 50)) {
+        if (a.domain.empty()) continue;
+        std::string addr = to_lower(a.local + "@" + a.domain);
+        if (std::find(out.begin(), out.end(), addr) == out.end() && out.size() < 500) out.push_back(std::move(addr));
+      }
+    }
+  }
+  return true;
+}
+
 void impersonation_rules(const message::Part& root, const Inputs& in, std::vector<Signal>& out) {
   const auto from = message::header_value(root.headers, "From");
   if (!from) return;
@@ -168,6 +184,24 @@ void impersonation_rules(const message::Part& root, const Inputs& in, std::vecto
       out.push_back({"LOOKALIKE_DOMAIN", 3.5, fmt::format("the sender's domain {} looks like {}, {}", reg, *k,
                                                           has(in.own_domains, *k) ? "the recipient's own domain"
                                                                                   : "a domain the recipient writes to")});
+  }
+  // A reply in a thread the recipient has, from someone outside it (neither a participant
+  // nor from a participant's organisation): the reply-chain hijack of business email
+  // compromise, which borrows a real conversation's credibility.
+  if (in.thread_found && !message::header_value(root.headers, "List-Id")) {
+    const std::string author_lower = to_lower(author);
+    bool member = has(in.thread_participants, author_lower);
+    for (std::size_t i = 0; i < in.thread_participants.size() && !member; ++i) {
+      const auto& p = in.thread_participants[i];
+      const std::string pd = p.substr(p.rfind('@') + 1);
+      member = (in.orgs ? in.orgs->organizational(pd) : last_two(pd)) == reg;
+    }
+    if (!member)
+      out.push_back({"THREAD_HIJACK", 3, fmt::format("a reply in a conversation among {} from {}, who was not part of it",
+                                                     in.thread_participants.empty() ? std::string("others")
+                                                                                    : in.thread_participants[0] +
+                                                                                          (in.thread_participants.size() > 1 ? " and others" : ""),
+                                                     author)});
   }
   if (!in.namesakes.empty())
     out.push_back({"CONTACT_IMPERSONATION", 2.5,

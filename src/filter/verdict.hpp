@@ -68,6 +68,11 @@ struct Inputs {
   std::vector<std::string> own_domains, known_domains;
   std::vector<std::string> namesakes;
   std::string authenticated_domain;
+  // The thread the message replies to (In-Reply-To, References), as the recipient's mailboxes
+  // have it: the addresses that took part (From, To, Cc, Reply-To); none found: not a reply
+  // to anything the recipient has.
+  bool thread_found = false;
+  std::vector<std::string> thread_participants;
   // Signals found elsewhere (DNS lists, filter/blocklists.hpp), counted as they are.
   std::vector<Signal> extra;
   Thresholds thresholds;
@@ -84,6 +89,9 @@ void reputation_rules(const Inputs& in, std::vector<Signal>& out);
 // the recipient knows LOOKALIKE_DOMAIN, CONTACT_IMPERSONATION, OWN_NAME_SPOOF.
 void phishing_rules(std::string_view msg, const message::Part& root, std::vector<Signal>& out);
 void impersonation_rules(const message::Part& root, const Inputs& in, std::vector<Signal>& out);
+// Adds the participants of one message of a thread (its header) to `out`, lower-case, once
+// each; false (adding none) for a mailing-list message: on lists anyone may join a thread.
+bool add_thread_participants(std::string_view msg, std::vector<std::string>& out);
 
 // Suspected phishing (banner.cpp): a signal of the phishing rules.
 bool is_phishing_signal(const Signal& s);

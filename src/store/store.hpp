@@ -301,6 +301,10 @@ class Store {
   // display name a correspondent uses (kept lower-case; only for addresses written to); the
   // correspondents who use `name` (at most 20).
   virtual Result<std::vector<std::string>> correspondent_domains(std::int64_t account_id) = 0;
+  // The account's messages (any mailbox) whose Message-ID is one of `ids`, at most `limit`:
+  // the thread a reply continues.
+  virtual Result<std::vector<MessageInfo>> thread_messages(std::int64_t account_id, const std::vector<std::string>& ids,
+                                                           std::size_t limit) = 0;
   virtual Status set_correspondent_name(std::int64_t account_id, std::string_view address, std::string_view name) = 0;
   virtual Result<std::vector<std::string>> correspondents_named(std::int64_t account_id, std::string_view name) = 0;
   // Anomaly detection (guard/anomaly.hpp). The newest INTERNALDATE among the account's

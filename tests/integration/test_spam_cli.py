@@ -154,6 +154,32 @@ class PhishingWarningTest(mk.SharedServerTest):
         self.assertNotIn(b"SUSPECTED PHISHING", stored(self.srv, "lunch"))
 
 
+    def send_raw(self, mail_from, msg):
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
+            s.sendmail(mail_from, ["me@localhost"], msg)
+
+    def test_reply_chain_hijack(self):
+        self.send_raw("alice@partner.example",
+                      "From: Alice <alice@partner.example>\r\nTo: me@localhost\r\nSubject: the contract\r\n"
+                      "Message-ID: <contract-1@partner.example>\r\n\r\nDraft attached.\r\n")
+        self.assertIsNotNone(stored(self.srv, "the contract"))
+        # Someone outside the conversation answers in it: warned.
+        self.send_raw("alice@partner-invoices.example",
+                      "From: Alice <alice@partner-invoices.example>\r\nTo: me@localhost\r\nSubject: Re: the contract\r\n"
+                      "In-Reply-To: <contract-1@partner.example>\r\nReferences: <contract-1@partner.example>\r\n\r\n"
+                      "Please pay to our new account.\r\n")
+        m = stored(self.srv, "Re: the contract", ("INBOX", "Junk"), tagged=True)
+        self.assertIn(b"THREAD_HIJACK=3.00", m)
+        self.assertIn(b"Subject: [SUSPECTED PHISHING] Re: the contract", m)
+        self.assertIn(b"from alice@partner-invoices.example, who was not part of it", m)
+        # A colleague of the participant answers: fine.
+        self.send_raw("carol@partner.example",
+                      "From: Carol <carol@partner.example>\r\nTo: me@localhost\r\nSubject: Re: the contract (2)\r\n"
+                      "In-Reply-To: <contract-1@partner.example>\r\n\r\nSigned.\r\n")
+        m = stored(self.srv, "Re: the contract (2)", ("INBOX", "Junk"), tagged=True)
+        self.assertNotIn(b"THREAD_HIJACK", m)
+
+
 class DnsListsTest(unittest.TestCase):
     """DNSBL, DNSWL and URI lists served by a real DNS server (dnslib) through the server's
     resolver; clients connect from other loopback addresses."""

@@ -238,6 +238,22 @@ Result<std::vector<MessageInfo>> SqliteStore::select_messages(std::string_view w
   return out;
 }
 
+Result<std::vector<MessageInfo>> SqliteStore::thread_messages(std::int64_t account_id, const std::vector<std::string>& ids,
+                                                              std::size_t limit) {
+  std::lock_guard lock(mu_);
+  std::vector<MessageInfo> out;
+  for (const auto& id : ids) {
+    if (out.size() >= limit) break;
+    Stmt s(db_.handle(), fmt::format("SELECT {} FROM messages WHERE msgid = ?1 AND mailbox_id IN "
+                                     "(SELECT id FROM mailboxes WHERE account_id = ?2) LIMIT ?3",
+                                     kIndexCols));
+    s.bind(1, id).bind(2, account_id).bind(3, std::int64_t(limit - out.size()));
+    while (s.step()) out.push_back(read_message_row(s));
+    if (s.failed()) return err(s.error());
+  }
+  return out;
+}
+
 Result<std::vector<MessageInfo>> SqliteStore::list_messages(std::int64_t mailbox_id) {
   return select_messages("mailbox_id = ?1 AND ?2 = ?2", mailbox_id, 0);
 }

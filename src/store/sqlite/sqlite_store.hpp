@@ -38,6 +38,8 @@ class SqliteStore final : public Store {
   Result<std::vector<std::string>> new_correspondents(std::int64_t account_id,
                                                      const std::vector<std::string>& addresses) override;
   Result<std::vector<std::string>> correspondent_domains(std::int64_t account_id) override;
+  Result<std::vector<MessageInfo>> thread_messages(std::int64_t account_id, const std::vector<std::string>& ids,
+                                                   std::size_t limit) override;
   Result<std::optional<Account>> account_by_id(std::int64_t id) override;
   Status set_spam_thresholds(std::string_view address, std::string_view thresholds) override;
   Status set_correspondent_name(std::int64_t account_id, std::string_view address, std::string_view name) override;

@@ -193,6 +193,38 @@ TEST(Verdict, ThresholdsAsText) {
     EXPECT_FALSE(parse_thresholds(bad)) << bad;
 }
 
+TEST(Verdict, RepliesFromOutsideTheThread) {
+  std::vector<std::string> participants;
+  ASSERT_TRUE(add_thread_participants("From: Alice <Alice@Partner.example>\r\nTo: me@ourcompany.example\r\n"
+                                      "Cc: carol@partner.example, dave@third.example\r\n\r\nbody\r\n",
+                                      participants));
+  EXPECT_EQ(participants, (std::vector<std::string>{"alice@partner.example", "me@ourcompany.example",
+                                                    "carol@partner.example", "dave@third.example"}));
+  std::vector<std::string> none;
+  EXPECT_FALSE(add_thread_participants("From: a@b.example\r\nList-Id: <dev.lists.example>\r\n\r\nx\r\n", none));
+  EXPECT_TRUE(none.empty());
+
+  Inputs in;
+  in.thread_found = true;
+  in.thread_participants = participants;
+  auto reply = [&](const std::string& from, const std::string& more = "") {
+    return judge("From: " + from + "\r\nSubject: Re: the contract\r\nIn-Reply-To: <1@partner.example>\r\n" + more +
+                     "\r\nPlease use our new bank account.\r\n",
+                 in);
+  };
+  auto v = reply("Alice <alice@partner-invoices.example>");
+  ASSERT_EQ(v.summary(), "THREAD_HIJACK=3.00");
+  EXPECT_EQ(v.signals[0].why, "a reply in a conversation among alice@partner.example and others from "
+                              "alice@partner-invoices.example, who was not part of it");
+  EXPECT_TRUE(is_phishing_signal(v.signals[0]));
+  // Participants, their colleagues, and list traffic are fine.
+  EXPECT_EQ(reply("Dave <dave@third.example>").summary(), "");
+  EXPECT_EQ(reply("Erin <erin@partner.example>").summary(), "");
+  EXPECT_EQ(reply("Zed <zed@elsewhere.example>", "List-Id: <dev.lists.example>\r\n").summary(), "");
+  in.thread_found = false;
+  EXPECT_EQ(reply("Alice <alice@partner-invoices.example>").summary(), "");
+}
+
 TEST(Verdict, DisplayNamesThatShowAnotherDomain) {
   auto v = judge("From: \"security@bank.example\" <alerts@evil.example>\r\nSubject: x\r\n\r\nx\r\n", {});
   ASSERT_EQ(v.summary(), "DISPLAY_NAME_SPOOF=2.00");

@@ -15,6 +15,24 @@ namespace mk::app {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// The single author of a message: address (domain lower-case) and display name (decoded,
+// trimmed); empty when From: is missing, unparsable or names several.
+struct Author {
+  std::string address, name;
+};
+Author author_of(std::string_view content) {
+  const auto fields = message::parse_message_header(content);
+  const auto from = message::header_value(fields, "From");
+  if (!from) return {};
+  const auto list = message::parse_address_list(*from, 2);
+  if (list.size() != 1 || list[0].domain.empty()) return {};
+  return {list[0].local + "@" + to_lower(list[0].domain), std::string(trim(message::decode_words(list[0].name)))};
+}
+
+}  // namespace
+
 std::shared_ptr<const filter::Model> SpamModel::current() const {
   std::lock_guard lock(mu_);
   bool exists = false;
@@ -103,6 +121,9 @@ void UserModels::learn(const imap::Session::TrainEvent& ev) {
     auto text = store_.read_message(info);
     if (!text) continue;
     model.learn_over(base, filter::extract_features(*text), ev.spam);
+    // The sender's record with this user (past verdicts, a reputation signal).
+    if (const Author a = author_of(*text); !a.address.empty())
+      (void)store_.add_sender_verdict(ev.account_id, a.address, ev.spam);
     ++n;
   }
   if (n == 0) return;
@@ -130,23 +151,6 @@ filter::BlocklistConfig dns_lists(const SpamConfig& c) {
   return lists;
 }
 
-namespace {
-
-// The single author of a message: address (domain lower-case) and display name (decoded,
-// trimmed); empty when From: is missing, unparsable or names several.
-struct Author {
-  std::string address, name;
-};
-Author author_of(std::string_view content) {
-  const auto fields = message::parse_message_header(content);
-  const auto from = message::header_value(fields, "From");
-  if (!from) return {};
-  const auto list = message::parse_address_list(*from, 2);
-  if (list.size() != 1 || list[0].domain.empty()) return {};
-  return {list[0].local + "@" + to_lower(list[0].domain), std::string(trim(message::decode_words(list[0].name)))};
-}
-
-}  // namespace
 
 void InboundPipeline::recipient_knowledge(std::int64_t account, std::string_view content,
                                           const mailauth::Assessment* auth, filter::Inputs& in) {
@@ -180,6 +184,10 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, std::string_view
   const Author a = author_of(content);
   if (a.address.empty()) return;
   const bool dmarc_pass = auth && auth->dmarc.result == dmarc::Outcome::pass;
+  if (auto past = store_.sender_verdicts(account, a.address)) {
+    in.author_junked = past->first;
+    in.author_rescued = past->second;
+  }
   if (dmarc_pass) in.authenticated_domain = auth->dmarc.from_domain;
   auto fresh = store_.new_correspondents(account, {a.address});
   const bool written_to = fresh && fresh->empty();

@@ -43,14 +43,20 @@ void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out) {
 // Mail from someone the user writes to is rarely spam; the author must be authenticated
 // (DMARC pass), or a forged From: of a known contact (phishing) would earn the bonus.
 void reputation_rules(const Inputs& in, std::vector<Signal>& out) {
-  if (!in.known_sender.empty()) {
+  if (!in.known_sender.empty())
     out.push_back({"KNOWN_SENDER", -3, fmt::format("the recipient has written to {} (authenticated by DMARC)",
                                                    in.known_sender)});
-    return;
-  }
+  // What the recipient taught about this author. Rescues count only for an authenticated
+  // author (anyone can put a rescued sender's address in From:).
+  if (in.author_junked > in.author_rescued)
+    out.push_back({"SENDER_JUNKED", 2, fmt::format("the recipient moved {} message(s) from this sender to Junk",
+                                                   in.author_junked)});
+  else if (in.author_rescued > in.author_junked && !in.authenticated_domain.empty())
+    out.push_back({"SENDER_RESCUED", -2, fmt::format("the recipient moved {} message(s) from this sender out of Junk",
+                                                     in.author_rescued)});
   // Someone new at an organisation the recipient writes to: weaker, a domain is many people.
   const std::string& d = in.authenticated_domain;
-  if (!d.empty()) {
+  if (in.known_sender.empty() && !d.empty()) {
     const std::string reg = in.orgs ? in.orgs->organizational(d) : d;
     if (std::find(in.known_domains.begin(), in.known_domains.end(), reg) != in.known_domains.end())
       out.push_back({"KNOWN_DOMAIN", -1.5, fmt::format("the recipient writes to people at {} (authenticated by DMARC)", reg)});

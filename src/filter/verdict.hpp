@@ -68,6 +68,8 @@ struct Inputs {
   std::vector<std::string> own_domains, known_domains;
   std::vector<std::string> namesakes;
   std::string authenticated_domain;
+  // The recipient's past verdicts on the author: messages moved into Junk, and out of it.
+  std::int64_t author_junked = 0, author_rescued = 0;
   // The thread the message replies to (In-Reply-To, References), as the recipient's mailboxes
   // have it: the addresses that took part (From, To, Cc, Reply-To); none found: not a reply
   // to anything the recipient has.

@@ -301,6 +301,11 @@ class Store {
   // display name a correspondent uses (kept lower-case; only for addresses written to); the
   // correspondents who use `name` (at most 20).
   virtual Result<std::vector<std::string>> correspondent_domains(std::int64_t account_id) = 0;
+  // Past verdicts of the account's user on a sender: messages from it moved into Junk
+  // (spam) and out of it (ham).
+  virtual Status add_sender_verdict(std::int64_t account_id, std::string_view address, bool spam) = 0;
+  virtual Result<std::pair<std::int64_t, std::int64_t>> sender_verdicts(std::int64_t account_id,
+                                                                        std::string_view address) = 0;
   // The account's messages (any mailbox) whose Message-ID is one of `ids`, at most `limit`:
   // the thread a reply continues.
   virtual Result<std::vector<MessageInfo>> thread_messages(std::int64_t account_id, const std::vector<std::string>& ids,

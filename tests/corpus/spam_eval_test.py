@@ -1,8 +1,8 @@
 """The classifier on the issue's split of the SpamAssassin public corpus (fetched into
 MK_CORPUS_DIR): trained on spam-1, easy-ham-1 and the first half of hard-ham-1, tested on
 spam-2, easy-ham-2 and the second half. Training is deterministic, so this guards the
-accuracy against regressions: 1-ROCA% must stay below bogofilter's on the same split
-(0.848%, bench/spam, 2026-12-01); SpamAssassin scored 0.551% there."""
+accuracy against regressions: 1-ROCA% must stay below that of the better peer on the same
+split, SpamAssassin's 0.551% (bogofilter: 0.848%; bench/spam, 2026-12-01)."""
 import os
 import re
 import shutil
@@ -28,7 +28,7 @@ try:
     assert "trained on 500 spam and 2625 ham" in out, out
     assert "tested on 1396 spam and 1525 ham" in out, out
     roca = float(re.search(r"1-ROCA%: ([0-9.]+)", out).group(1))
-    if roca >= 0.848:
-        sys.exit("1-ROCA%% %.4f is not below bogofilter's 0.848" % roca)
+    if roca >= 0.551:
+        sys.exit("1-ROCA%% %.4f is not below SpamAssassin's 0.551" % roca)
 finally:
     shutil.rmtree(work, ignore_errors=True)

@@ -22,11 +22,11 @@ HAM = ["Subject: Meeting notes %d\r\n\r\nHere are the notes from Tuesday's meeti
        "Subject: Re: patch %d\r\n\r\nThe patch looks good to me; merged as commit %d.\r\n"]
 
 
-def deliver(srv, subject, body):
+def deliver(srv, subject, body, sender="someone@sender.example"):
     """A message to me@localhost through the MX (port 25)."""
-    msg = "From: someone@sender.example\r\nTo: me@localhost\r\nSubject: %s\r\n\r\n%s\r\n" % (subject, body)
+    msg = "From: %s\r\nTo: me@localhost\r\nSubject: %s\r\n\r\n%s\r\n" % (sender, subject, body)
     with smtplib.SMTP("127.0.0.1", srv.smtp_port, timeout=30) as s:
-        s.sendmail("someone@sender.example", ["me@localhost"], msg)
+        s.sendmail(sender, ["me@localhost"], msg)
 
 
 def stored(srv, subject, mailboxes=("INBOX",), tagged=False):
@@ -268,7 +268,7 @@ class JunkTrainingTest(mk.SharedServerTest):
     model, moving it out teaches ham; the next messages are scored with it."""
 
     def deliver(self, subject, body):
-        deliver(self.srv, subject, body)
+        deliver(self.srv, subject, body, "prizes@win.example" if "prize" in subject else "colleague@work.example")
 
     def verdict(self, subject):
         m = stored(self.srv, subject, ("INBOX", "Junk"))
@@ -307,6 +307,8 @@ class JunkTrainingTest(mk.SharedServerTest):
         time.sleep(1)  # the last event (ham) may still be in training
         self.deliver("prize 99", "Claim your prize money today at http://win99.example/ act now")
         self.assertRegex(self.verdict("prize 99"), r"^\w+; score=\d+\.\d\d CLASSIFIER=\d")
+        # The user's past verdicts on the sender count too (8 of its messages went to Junk).
+        self.assertIn("SENDER_JUNKED=2.00", self.verdict("prize 99"))
         self.deliver("notes 99", "Here are the notes from the meeting, item 99, see you Tuesday")
         self.assertRegex(self.verdict("notes 99"), r"^no; score=-\d+\.\d\d CLASSIFIER=-")
         self.assertIn("filter.trained", self.srv.stderr())

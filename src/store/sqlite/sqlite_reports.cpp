@@ -253,6 +253,26 @@ Result<std::vector<std::string>> SqliteStore::correspondent_domains(std::int64_t
   return out;
 }
 
+Status SqliteStore::add_sender_verdict(std::int64_t account_id, std::string_view address, bool spam) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_.handle(), spam ? "INSERT INTO sender_verdicts(account_id, address, spam) VALUES(?1, ?2, 1) "
+                              "ON CONFLICT(account_id, address) DO UPDATE SET spam = spam + 1"
+                            : "INSERT INTO sender_verdicts(account_id, address, ham) VALUES(?1, ?2, 1) "
+                              "ON CONFLICT(account_id, address) DO UPDATE SET ham = ham + 1");
+  u.bind(1, account_id).bind(2, to_lower(address));
+  return u.done();
+}
+
+Result<std::pair<std::int64_t, std::int64_t>> SqliteStore::sender_verdicts(std::int64_t account_id,
+                                                                           std::string_view address) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_.handle(), "SELECT spam, ham FROM sender_verdicts WHERE account_id = ? AND address = ?");
+  q.bind(1, account_id).bind(2, to_lower(address));
+  if (q.step()) return std::pair{q.int64(0), q.int64(1)};
+  if (q.failed()) return err(q.error());
+  return std::pair<std::int64_t, std::int64_t>{0, 0};
+}
+
 Status SqliteStore::set_correspondent_name(std::int64_t account_id, std::string_view address, std::string_view name) {
   std::lock_guard lock(mu_);
   Stmt u(db_.handle(), "UPDATE correspondents SET name = ? WHERE account_id = ? AND address = ? AND name != ?");

@@ -240,6 +240,15 @@ CREATE INDEX correspondents_name ON correspondents(account_id, name) WHERE name 
 )sql",
     // Per-account spam thresholds ("tag junk reject"; empty: the instance's).
     "ALTER TABLE accounts ADD COLUMN spam_thresholds TEXT NOT NULL DEFAULT '';",
+    // What each user taught about each sender (moves into and out of Junk).
+    R"sql(
+CREATE TABLE sender_verdicts(
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  spam INTEGER NOT NULL DEFAULT 0,
+  ham INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(account_id, address)) WITHOUT ROWID;
+)sql",
 };
 
 // The message's own Message-ID without brackets ("" if it has none), for newest_in_thread.

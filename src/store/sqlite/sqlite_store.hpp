@@ -38,6 +38,9 @@ class SqliteStore final : public Store {
   Result<std::vector<std::string>> new_correspondents(std::int64_t account_id,
                                                      const std::vector<std::string>& addresses) override;
   Result<std::vector<std::string>> correspondent_domains(std::int64_t account_id) override;
+  Status add_sender_verdict(std::int64_t account_id, std::string_view address, bool spam) override;
+  Result<std::pair<std::int64_t, std::int64_t>> sender_verdicts(std::int64_t account_id,
+                                                                std::string_view address) override;
   Result<std::vector<MessageInfo>> thread_messages(std::int64_t account_id, const std::vector<std::string>& ids,
                                                    std::size_t limit) override;
   Result<std::optional<Account>> account_by_id(std::int64_t id) override;

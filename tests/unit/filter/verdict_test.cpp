@@ -179,6 +179,16 @@ TEST(Verdict, ImpersonationOfWhatTheRecipientKnows) {
   in.namesakes.clear();
   in.authenticated_domain = "mail.partner.example";
   EXPECT_EQ(with_from("Bob <bob@mail.partner.example>").summary(), "KNOWN_DOMAIN=-1.50");
+  // Past verdicts on the author: junked counts always, rescued only when authenticated.
+  in.author_junked = 3;
+  in.author_rescued = 1;
+  v = with_from("Bob <bob@mail.partner.example>");
+  EXPECT_EQ(v.summary(), "SENDER_JUNKED=2.00 KNOWN_DOMAIN=-1.50");
+  EXPECT_EQ(v.signals[0].why, "the recipient moved 3 message(s) from this sender to Junk");
+  in.author_junked = 0;
+  EXPECT_EQ(with_from("Bob <bob@mail.partner.example>").summary(), "SENDER_RESCUED=-2.00 KNOWN_DOMAIN=-1.50");
+  in.authenticated_domain.clear();
+  EXPECT_EQ(with_from("Bob <bob@mail.partner.example>").summary(), "");
 }
 
 TEST(Verdict, ThresholdsAsText) {

@@ -180,6 +180,12 @@ TEST_F(StoreTest, WhatTheSpamFilterKnowsOfAnAccount) {
   EXPECT_EQ((*again)->spam_thresholds, "2 4 20");
   EXPECT_FALSE(*store_->account_by_id(id + 100));
   EXPECT_EQ(*store_->correspondents_named(id, "Alice Smith"), std::vector<std::string>{"alice@partner.example"});
+  // Past verdicts per sender.
+  EXPECT_EQ(*store_->sender_verdicts(id, "x@spam.example"), (std::pair<std::int64_t, std::int64_t>{0, 0}));
+  ASSERT_TRUE(store_->add_sender_verdict(id, "X@spam.example", true).ok());
+  ASSERT_TRUE(store_->add_sender_verdict(id, "x@spam.example", true).ok());
+  ASSERT_TRUE(store_->add_sender_verdict(id, "x@spam.example", false).ok());
+  EXPECT_EQ(*store_->sender_verdicts(id, "x@SPAM.example"), (std::pair<std::int64_t, std::int64_t>{2, 1}));
 }
 
 }  // namespace

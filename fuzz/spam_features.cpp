@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "filter/features.hpp"
@@ -18,10 +19,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) std::abort();  // each feature once
   if (!std::isfinite(model.score(f))) std::abort();
-  // The whole verdict: rules (GTUBE, the phishing link scanner) and the header.
+  // The whole verdict: rules (GTUBE, the phishing scanners; the look-alike, impersonation
+  // and thread rules against known domains, whose Punycode the From: domain may carry) and
+  // the header.
   mk::filter::Inputs in;
   in.model = &model;
+  in.own_domains = {"ourcompany.example"};
+  in.known_domains = {"partner.example", "xn--pypal-4ve.example"};
+  in.namesakes = {"alice@partner.example"};
+  in.thread_found = true;
+  (void)mk::filter::add_thread_participants(msg, in.thread_participants);
   const auto v = mk::filter::judge(msg, in);
   if (!std::isfinite(v.score) || v.header().find("X-Mailkeep-Spam: ") != 0) std::abort();
+  // The phishing warning keeps the original body byte for byte.
+  const std::string warned = mk::filter::warn_phishing(msg, v.signals);
+  const auto split = msg.find("\r\n\r\n");
+  if (split != std::string_view::npos && msg.find("\n\n") > split &&
+      warned.find(msg.substr(split + 4)) == std::string::npos)
+    std::abort();
   return 0;
 }

@@ -91,7 +91,7 @@ void forms(std::string_view html, std::vector<Signal>& out) {
   const auto form = lower.find("<form");
   if (form == std::string::npos) return;
   std::string target = "(no address)";
-  const auto tag_end = lower.find('>', form);
+  const auto tag_end = std::min(lower.find('>', form), lower.size());  // an unclosed tag ends with the text
   if (const auto a = lower.find("action", form); a != std::string::npos && a < tag_end) {
     auto v = lower.find('=', a);
     if (v != std::string::npos && v < tag_end) {

@@ -152,6 +152,13 @@ filter::BlocklistConfig dns_lists(const SpamConfig& c) {
 }
 
 
+filter::Thresholds InboundPipeline::thresholds_of(std::int64_t account) {
+  if (auto a = store_.account_by_id(account); a && *a && !(*a)->spam_thresholds.empty()) {
+    if (auto t = filter::parse_thresholds((*a)->spam_thresholds)) return *t;
+  }
+  return thresholds_;
+}
+
 void InboundPipeline::recipient_knowledge(std::int64_t account, std::string_view content,
                                           const mailauth::Assessment* auth, filter::Inputs& in) {
   in.orgs = &orgs_;
@@ -222,26 +229,53 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
     for (const auto& note : r.notes) log_.warn("filter.dns_list_failed", {{"detail", note}});
   }
   const auto model = model_.current();
-  const std::int64_t account = smtp::sole_local_account(txn);
-  const auto user = account ? users_.of(account) : nullptr;
-  filter::Inputs in;
-  in.model = model.get();
-  in.user_model = user.get();
-  in.auth = auth_ ? &assessment : nullptr;
-  in.thresholds = thresholds_;
-  if (account) {
-    // The account's own thresholds, if it has any.
-    if (auto a = store_.account_by_id(account); a && *a && !(*a)->spam_thresholds.empty()) {
-      if (auto t = filter::parse_thresholds((*a)->spam_thresholds)) in.thresholds = *t;
-    }
-  }
-  in.extra = std::move(listed);
-  recipient_knowledge(account, content, auth_ ? &assessment : nullptr, in);
+  bool elsewhere = false;
+  const auto accounts = smtp::local_accounts(txn, elsewhere);
+  const std::int64_t account = !elsewhere && accounts.size() == 1 ? accounts[0] : 0;
   const std::string_view current = d.content ? std::string_view(*d.content) : content;
-  const filter::Verdict v = filter::judge(current, in);
+  // The inputs for one recipient account (0: what holds for every recipient).
+  std::vector<std::shared_ptr<const filter::Model>> keep;  // the user models in use
+  auto inputs_for = [&](std::int64_t id) {
+    filter::Inputs in;
+    in.model = model.get();
+    in.auth = auth_ ? &assessment : nullptr;
+    in.thresholds = thresholds_;
+    in.extra = listed;
+    if (id) {
+      keep.push_back(users_.of(id));
+      in.user_model = keep.back().get();
+      in.thresholds = thresholds_of(id);
+    }
+    recipient_knowledge(id, content, auth_ ? &assessment : nullptr, in);
+    return in;
+  };
+  // The message's verdict (its header, a refusal), with the recipient's own model and
+  // knowledge when there is one recipient account.
+  const filter::Verdict v = filter::judge(current, inputs_for(account));
+  std::vector<filter::Signal> phishing;
+  auto add_phishing = [&phishing](const filter::Verdict& x) {
+    for (const auto& s : x.signals)
+      if (filter::is_phishing_signal(s) &&
+          std::none_of(phishing.begin(), phishing.end(), [&](const filter::Signal& p) { return p.name == s.name; }))
+        phishing.push_back(s);
+  };
+  add_phishing(v);
+  // Several recipient accounts: each gets a verdict of its own too (its model, thresholds and
+  // knowledge), which decides whether its copy goes to Junk; the first kMaxPersonalVerdicts.
+  if (account == 0 && accounts.size() > 1 && v.action != filter::Action::reject) {
+    std::string per;
+    for (std::size_t i = 0; i < accounts.size() && i < kMaxPersonalVerdicts; ++i) {
+      const filter::Verdict pv = filter::judge(current, inputs_for(accounts[i]));
+      if (pv.action == filter::Action::junk || pv.action == filter::Action::reject)
+        d.junk_accounts.push_back(accounts[i]);  // a refusal for one of several: its Junk
+      add_phishing(pv);
+      per += fmt::format("{}{}={}/{:.2f}", per.empty() ? "" : " ", accounts[i], filter::action_name(pv.action), pv.score);
+    }
+    d.log.push_back({"spam_per_account", per});
+  }
   // Suspected phishing that is delivered carries a visible warning.
-  if (v.action != filter::Action::reject && std::any_of(v.signals.begin(), v.signals.end(), filter::is_phishing_signal)) {
-    d.content = filter::warn_phishing(current, v.signals);
+  if (v.action != filter::Action::reject && !phishing.empty()) {
+    d.content = filter::warn_phishing(current, phishing);
     d.log.push_back({"phishing", "warned"});
   }
   d.fields += v.header();  // below Authentication-Results (and an ARC set we add), above Received
@@ -252,7 +286,11 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
     d.reject = smtp::Reply(550, "5.7.1", fmt::format("Message refused as spam (score {:.1f}: {})", v.score,
                                                      v.summary()));
   } else if (v.action == filter::Action::junk) {
-    d.junk = true;
+    if (account == 0 && accounts.size() > 1) {  // the personal verdicts decided for the first ones
+      for (std::size_t i = kMaxPersonalVerdicts; i < accounts.size(); ++i) d.junk_accounts.push_back(accounts[i]);
+    } else {
+      d.junk = true;
+    }
   }
   co_return d;
 }

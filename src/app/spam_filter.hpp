@@ -94,6 +94,11 @@ class InboundPipeline final : public smtp::Pipeline {
   // uses; remembers the names authenticated contacts use.
   void recipient_knowledge(std::int64_t account, std::string_view content, const mailauth::Assessment* auth,
                            filter::Inputs& in);
+  // The account's own spam thresholds, or the instance's.
+  filter::Thresholds thresholds_of(std::int64_t account);
+  // Recipient accounts of one message that get a verdict of their own (the rest share the
+  // message's).
+  static constexpr std::size_t kMaxPersonalVerdicts = 20;
 
   AuthPipeline* auth_;
   dns::Lookup* dns_;

@@ -1,5 +1,6 @@
 #include "smtp/local_delivery.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "auth/login.hpp"
@@ -140,18 +141,28 @@ TargetLine decode_target_line(std::string_view line) {
 
 }  // namespace
 
-std::int64_t sole_local_account(const Transaction& txn) {
-  std::int64_t sole = 0;
+std::vector<std::int64_t> local_accounts(const Transaction& txn, bool& elsewhere) {
+  std::vector<std::int64_t> out;
+  elsewhere = false;
   for (const auto& r : txn.rcpts) {
-    if (r.target == kRemoteTarget) return 0;
+    if (r.target == kRemoteTarget) {
+      elsewhere = true;
+      continue;
+    }
     for (auto line : split(r.target, '\n')) {
       if (line.empty()) continue;
       const auto t = decode_target_line(line);
-      if (t.account_id == 0 || (sole != 0 && t.account_id != sole)) return 0;
-      sole = t.account_id;
+      if (t.account_id == 0) elsewhere = true;
+      else if (std::find(out.begin(), out.end(), t.account_id) == out.end()) out.push_back(t.account_id);
     }
   }
-  return sole;
+  return out;
+}
+
+std::int64_t sole_local_account(const Transaction& txn) {
+  bool elsewhere = false;
+  const auto accounts = local_accounts(txn, elsewhere);
+  return !elsewhere && accounts.size() == 1 ? accounts[0] : 0;
 }
 
 store::NewMessage to_new_message(const Transaction& txn) {

@@ -60,6 +60,9 @@ class StoreSubmissionPolicy final : public SubmissionPolicy {
 // The one local account every recipient of the transaction delivers to, or 0 when they are
 // several, or a copy is forwarded or leaves (the spam filter's per-user model).
 std::int64_t sole_local_account(const Transaction& txn);
+// Every local account the transaction delivers to, each once; `elsewhere` says whether a
+// copy is also forwarded or leaves.
+std::vector<std::int64_t> local_accounts(const Transaction& txn, bool& elsewhere);
 
 // Turns a completed transaction into a store delivery: local recipients get their copies,
 // the others (kRemoteTarget) go to the outbound queue in the same commit.

@@ -1,5 +1,6 @@
 #include "smtp/server.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -257,8 +258,10 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           continue;
         }
       }
-      if (decision.junk)
-        for (auto& d : msg.deliveries) d.mailbox = "Junk";
+      for (auto& d : msg.deliveries)
+        if (decision.junk || std::find(decision.junk_accounts.begin(), decision.junk_accounts.end(), d.account_id) !=
+                                 decision.junk_accounts.end())
+          d.mailbox = "Junk";
       if (!cfg_.session.submission && !msg.outbound.empty() && cfg_.srs && !msg.mail_from.empty()) {
         // Forwarded copies leave with our SRS sender so that SPF passes where they arrive.
         const auto now = std::chrono::duration_cast<std::chrono::seconds>(

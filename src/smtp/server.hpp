@@ -38,6 +38,7 @@ struct PipelineDecision {
   std::string fields;           // header fields to add on top (Authentication-Results)
   std::optional<std::string> content;  // the message as received, rewritten (forged fields removed)
   bool junk = false;            // deliver into the recipients' Junk folders
+  std::vector<std::int64_t> junk_accounts;  // or into these accounts' Junk only (per-recipient verdicts)
   std::vector<log::Field> log;  // what to record in the delivery log line
 };
 

@@ -349,6 +349,22 @@ class ThresholdConfigTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         deliver(self.srv, "instance thresholds", "hi")
         self.assertIsNotNone(stored(self.srv, "instance thresholds", ("Junk",)))
+        # One message to two accounts: each copy goes where its account's thresholds say.
+        r = self.srv.cli("account", "add", "you@localhost", "--password-stdin", stdin="Another-pass-42\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.srv.cli("account", "spam-thresholds", "you@localhost", "2", "4", "20").returncode, 0)
+        msg = "From: someone@sender.example\r\nTo: me@localhost, you@localhost\r\nSubject: for both\r\n\r\nhi\r\n"
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, timeout=30) as s:
+            s.sendmail("someone@sender.example", ["me@localhost", "you@localhost"], msg)
+        self.assertIsNotNone(stored(self.srv, "for both", ("Junk",)))
+        deadline = time.time() + 10
+        while time.time() < deadline and not any(b"Subject: for both" in m for _, m in
+                                                 self.srv.messages(address="you@localhost")):
+            time.sleep(0.1)
+        self.assertTrue(any(b"Subject: for both" in m for _, m in self.srv.messages(address="you@localhost")))
+        self.assertFalse(any(b"Subject: for both" in m for _, m in
+                             self.srv.messages(address="you@localhost", mailbox="Junk")))
+        self.assertRegex(self.srv.stderr(), r"spam_per_account=\"?1=junk/0\.00 2=no/0\.00")
         r = self.srv.cli("account", "spam-thresholds", "nobody@localhost", "1", "2", "3")
         self.assertEqual(r.returncode, 2)
         self.assertIn("no such account: nobody@localhost", r.stderr)

@@ -48,7 +48,11 @@ std::string warn_phishing(std::string_view msg, const std::vector<Signal>& signa
     }
     if (named(f, "Subject") && !subject) {
       subject = true;
-      if (f.find(kTag) == std::string_view::npos) line = fmt::format("Subject: {}{}", kTag, line.substr(8));
+      if (f.find(kTag) == std::string_view::npos) {
+        std::string_view rest = std::string_view(line).substr(8);  // after "Subject:"
+        while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+        line = fmt::format("Subject: {} {}", kTag, rest);
+      }
     }
     if (named(f, "MIME-Version")) mime_version = true;
     top += line;

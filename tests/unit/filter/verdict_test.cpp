@@ -109,6 +109,9 @@ TEST(Verdict, PhishingGetsASubjectTagAndABannerAndKeepsTheMessage) {
   EXPECT_EQ(*message::header_value(bare.headers, "Subject"), "[SUSPECTED PHISHING]");
   ASSERT_EQ(bare.children.size(), 2u);
   EXPECT_EQ(bare.children[1].type + "/" + bare.children[1].subtype, "text/plain");
+  // "Subject:" without a space after it still gets a readable tag.
+  const std::string tight = warn_phishing("Subject:hello\r\n\r\nx\r\n", v.signals);
+  EXPECT_EQ(*message::header_value(message::parse_mime(tight).headers, "Subject"), "[SUSPECTED PHISHING] hello");
 }
 
 TEST(Verdict, FormsAskingForPasswords) {

@@ -19,6 +19,13 @@ namespace {
 
 // The single author of a message: address (domain lower-case) and display name (decoded,
 // trimmed); empty when From: is missing, unparsable or names several.
+// A display name that says who someone is ("Alice Smith"), not a role that many senders
+// share ("Support", "Billing"): at least two words.
+bool personal_name(std::string_view name) {
+  const auto space = name.find(' ');
+  return space != std::string_view::npos && space > 0 && space + 1 < name.size() && name.size() >= 5;
+}
+
 struct Author {
   std::string address, name;
 };
@@ -201,8 +208,8 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, std::string_view
   if (written_to && dmarc_pass) {
     in.known_sender = a.address;
     // Remember the name an authenticated contact goes by, to notice others using it.
-    if (a.name.size() >= 3) (void)store_.set_correspondent_name(account, a.address, a.name);
-  } else if (!written_to && a.name.size() >= 3) {
+    if (personal_name(a.name)) (void)store_.set_correspondent_name(account, a.address, a.name);
+  } else if (!written_to && personal_name(a.name)) {
     if (auto named = store_.correspondents_named(account, a.name)) {
       for (auto& n : *named)
         if (n != a.address) in.namesakes.push_back(std::move(n));

@@ -4,10 +4,14 @@
 // it to Junk (3) without other evidence; an aligned DKIM signature is weak evidence of ham
 // (spammers sign too, but with their own domains, and then the author is accountable).
 #include <algorithm>
+#include <cctype>
 
 #include <fmt/format.h>
 
+#include "base/strings.hpp"
 #include "filter/verdict.hpp"
+#include "message/codec.hpp"
+#include "message/header.hpp"
 
 namespace mk::filter {
 
@@ -17,6 +21,44 @@ void gtube_rule(std::string_view message, std::vector<Signal>& out) {
   static constexpr std::string_view kGtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X";
   if (message.find(kGtube) != std::string_view::npos)
     out.push_back({"GTUBE", 100, "the GTUBE test string (a message that must be treated as spam)"});
+}
+
+// Header heuristics: how bulk-mail software gives itself away. Each was measured on the
+// SpamAssassin corpus (all of it: spam / easy ham / hard ham) and kept only if ham almost
+// never shows it; the classifier weighs the rest (HTML-only mail, "click here", big fonts and
+// removal instructions are as common in wanted newsletters as in spam).
+void header_rules(const message::Part& root, std::vector<Signal>& out) {
+  if (const auto subject = message::header_value(root.headers, "Subject")) {
+    const std::string s = message::decode_words(message::unfold(*subject));
+    // "Great offer       7893vBvF1-278ZKCc8-17": 7.1% / 0% / 0%.
+    const auto last_space = s.find_last_of(" \t");
+    if (last_space != std::string::npos && last_space >= 2 && s.compare(last_space - 2, 2, "  ") == 0 &&
+        s.find_first_of("0123456789", last_space) != std::string::npos)
+      out.push_back({"SUBJECT_TRACKING_CODE", 1, "the subject ends in a tracking code set off by spaces"});
+    std::size_t letters = 0, upper = 0;
+    for (unsigned char c : s) {
+      letters += std::isalpha(c) != 0;
+      upper += std::isupper(c) != 0;
+    }
+    // 8.6% / 0.1% / 0.8%.
+    if (letters >= 10 && upper * 10 >= letters * 9) out.push_back({"SUBJECT_SHOUTING", 0.5, "the subject is in capitals"});
+  }
+  // 10.9% / 0.3% / 0.8%.
+  const auto to = message::header_value(root.headers, "To");
+  // (Without any To: field it is ham's habit: 3.9% of ham, 0.8% of spam.)
+  if (to && (trim(*to).empty() || istarts_with(trim(*to), "undisclosed")))
+    out.push_back({"RECIPIENTS_HIDDEN", 0.5, "an empty or \"undisclosed recipients\" To: (sent to a hidden list)"});
+  // "rdc7y767@...": 16.8% / 1.1% / 1.2%.
+  if (const auto from = message::header_value(root.headers, "From")) {
+    const auto list = message::parse_address_list(*from, 2);
+    if (list.size() == 1) {
+      const std::string& l = list[0].local;
+      std::size_t digits = 0;
+      while (digits < l.size() && std::isdigit(static_cast<unsigned char>(l[l.size() - 1 - digits]))) ++digits;
+      if (digits >= 3 && digits < l.size() && std::isalpha(static_cast<unsigned char>(l[l.size() - 1 - digits])))
+        out.push_back({"FROM_GENERATED", 0.5, fmt::format("the sender's address {} looks generated", list[0].local + "@" + list[0].domain)});
+    }
+  }
 }
 
 void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out) {

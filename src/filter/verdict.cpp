@@ -47,6 +47,7 @@ Verdict judge(std::string_view message, const Inputs& in) {
   Verdict v;
   const message::Part root = parse_for_filter(message);  // once, for every rule
   gtube_rule(message, v.signals);
+  header_rules(root, v.signals);
   phishing_rules(message, root, v.signals);
   impersonation_rules(root, in, v.signals);
   const auto trained = [](const Model* m) { return m && (m->spam_trained() > 0 || m->ham_trained() > 0); };

@@ -88,6 +88,8 @@ Verdict judge(std::string_view message, const Inputs& in);
 // Rules (rules.cpp).
 void gtube_rule(std::string_view message, std::vector<Signal>& out);
 void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out);
+// SUBJECT_TRACKING_CODE, SUBJECT_SHOUTING, RECIPIENTS_HIDDEN, FROM_GENERATED.
+void header_rules(const message::Part& root, std::vector<Signal>& out);
 void reputation_rules(const Inputs& in, std::vector<Signal>& out);
 // Phishing (phishing.cpp): DISPLAY_NAME_SPOOF, LINK_MISMATCH, CREDENTIAL_FORM, and with what
 // the recipient knows LOOKALIKE_DOMAIN, CONTACT_IMPERSONATION, OWN_NAME_SPOOF.

@@ -238,6 +238,21 @@ TEST(Verdict, RepliesFromOutsideTheThread) {
   EXPECT_EQ(reply("Alice <alice@partner-invoices.example>").summary(), "");
 }
 
+TEST(Verdict, HeaderHeuristics) {
+  auto v = judge("From: <rdc7y767@hotmail.example>\r\nTo: undisclosed-recipients:;\r\n"
+                 "Subject: Jump start desire   7893vBvF1-278ZKCc8-17\r\n\r\nx\r\n", {});
+  EXPECT_EQ(v.summary(), "SUBJECT_TRACKING_CODE=1.00 RECIPIENTS_HIDDEN=0.50 FROM_GENERATED=0.50");
+  EXPECT_EQ(v.signals[2].why, "the sender's address rdc7y767@hotmail.example looks generated");
+  EXPECT_EQ(judge("To: \r\nSubject: MAKE MONEY FAST NOW\r\n\r\nx\r\n", {}).summary(),
+            "SUBJECT_SHOUTING=0.50 RECIPIENTS_HIDDEN=0.50");
+  // Ordinary mail: numbers in a subject, a short capital word, no To: at all (Bcc),
+  // digits that are the whole local part or fewer than three.
+  for (const char* ok : {"From: 12345@a.example\r\nSubject: Meeting at 10:30 in room 4\r\n",
+                         "From: bob42@a.example\r\nTo: me@b.example\r\nSubject: FYI\r\n",
+                         "From: Ann <ann@a.example>\r\nSubject: Re: order 1234\r\n"})
+    EXPECT_EQ(judge(std::string(ok) + "\r\nx\r\n", {}).summary(), "") << ok;
+}
+
 TEST(Verdict, DisplayNamesThatShowAnotherDomain) {
   auto v = judge("From: \"security@bank.example\" <alerts@evil.example>\r\nSubject: x\r\n\r\nx\r\n", {});
   ASSERT_EQ(v.summary(), "DISPLAY_NAME_SPOOF=2.00");

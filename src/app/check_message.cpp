@@ -90,7 +90,7 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
   mailauth::Assessment a;
   // The DNS lists, as the MX would ask them (the client's address only with --ip).
   filter::BlocklistResult listed;
-  const filter::BlocklistConfig lists = dns_lists(cfg.spam);
+  const filter::BlocklistConfig& lists = cfg.spam.lists;
   boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
     a = co_await mailauth::assess(**resolver, orgs, p, msg);
     if (!lists.empty()) {

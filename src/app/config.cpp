@@ -219,12 +219,12 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"spam.tag_score", score_key([](Config& c) -> double& { return c.spam.tag_score; })},
       {"spam.junk_score", score_key([](Config& c) -> double& { return c.spam.junk_score; })},
       {"spam.reject_score", score_key([](Config& c) -> double& { return c.spam.reject_score; })},
-      {"spam.dnsbl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.dnsbl; })},
-      {"spam.dnswl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.dnswl; })},
-      {"spam.uribl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.uribl; })},
-      {"spam.dnsbl_score", score_key([](Config& c) -> double& { return c.spam.dnsbl_score; })},
-      {"spam.dnswl_score", score_key([](Config& c) -> double& { return c.spam.dnswl_score; })},
-      {"spam.uribl_score", score_key([](Config& c) -> double& { return c.spam.uribl_score; })},
+      {"spam.dnsbl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.lists.dnsbl; })},
+      {"spam.dnswl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.lists.dnswl; })},
+      {"spam.uribl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.lists.uribl; })},
+      {"spam.dnsbl_score", score_key([](Config& c) -> double& { return c.spam.lists.dnsbl_score; })},
+      {"spam.dnswl_score", score_key([](Config& c) -> double& { return c.spam.lists.dnswl_score; })},
+      {"spam.uribl_score", score_key([](Config& c) -> double& { return c.spam.lists.uribl_score; })},
       {"dmarc.send_reports", bool_key([](Config& c) -> bool& { return c.dmarc.send_reports; })},
       {"dmarc.report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.dmarc.report_interval; })},
       {"outbound.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.outbound.ca_file = v; return true; })},
@@ -346,7 +346,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   if (!(c.spam.tag_score <= c.spam.junk_score && c.spam.junk_score <= c.spam.reject_score))
     e.list.push_back(fmt::format("{}: [spam] needs tag_score <= junk_score <= reject_score (now {}, {}, {})", name,
                                  c.spam.tag_score, c.spam.junk_score, c.spam.reject_score));
-  if (c.spam.dnsbl_score < 0 || c.spam.uribl_score < 0 || c.spam.dnswl_score > 0)
+  if (c.spam.lists.dnsbl_score < 0 || c.spam.lists.uribl_score < 0 || c.spam.lists.dnswl_score > 0)
     e.list.push_back(fmt::format("{}: [spam] dnsbl_score and uribl_score count against a message (>= 0), "
                                  "dnswl_score for it (<= 0)",
                                  name));

@@ -12,6 +12,7 @@
 
 #include "base/log.hpp"
 #include "base/result.hpp"
+#include "filter/blocklist_config.hpp"
 #include "net/tls.hpp"
 
 namespace mk::app {
@@ -84,8 +85,7 @@ struct SpamConfig {
   double junk_score = 3;
   double reject_score = 15;
   // DNS block/allow lists (filter/blocklists.hpp): zones, and the score of a listing.
-  std::vector<std::string> dnsbl, dnswl, uribl;
-  double dnsbl_score = 3, dnswl_score = -2, uribl_score = 3;
+  filter::BlocklistConfig lists;
 };
 
 // Account security.

@@ -255,7 +255,7 @@ int run_server(const Config& cfg,
   // The spam filter runs on every message the MX accepts, after sender authentication.
   SpamModel spam_model(spam_model_path(cfg.data_dir));
   UserModels user_models(cfg.data_dir + "/spam", *store, spam_model, log.with({{"svc", "filter"}}));
-  InboundPipeline inbound(pipeline.get(), resolver.get(), dns_lists(cfg.spam), spam_model, user_models, *store,
+  InboundPipeline inbound(pipeline.get(), resolver.get(), cfg.spam.lists, spam_model, user_models, *store,
                           filter::Thresholds{cfg.spam.tag_score, cfg.spam.junk_score, cfg.spam.reject_score},
                           log.with({{"svc", "filter"}}));
   sc.pipeline = &inbound;

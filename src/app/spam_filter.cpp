@@ -147,17 +147,6 @@ void UserModels::learn(const imap::Session::TrainEvent& ev) {
   log_.info("filter.trained", {{"account_id", ev.account_id}, {"as", ev.spam ? "spam" : "ham"}, {"messages", n}});
 }
 
-filter::BlocklistConfig dns_lists(const SpamConfig& c) {
-  filter::BlocklistConfig lists;
-  lists.dnsbl = c.dnsbl;
-  lists.dnswl = c.dnswl;
-  lists.uribl = c.uribl;
-  lists.dnsbl_score = c.dnsbl_score;
-  lists.dnswl_score = c.dnswl_score;
-  lists.uribl_score = c.uribl_score;
-  return lists;
-}
-
 
 filter::Thresholds InboundPipeline::thresholds_of(std::int64_t account) {
   if (auto a = store_.account_by_id(account); a && *a && !(*a)->spam_thresholds.empty()) {

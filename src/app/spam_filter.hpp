@@ -74,9 +74,6 @@ class UserModels {
   std::thread thread_;
 };
 
-// The [spam] DNS lists of the configuration.
-filter::BlocklistConfig dns_lists(const SpamConfig& c);
-
 class InboundPipeline final : public smtp::Pipeline {
  public:
   // auth and dns: null when there is no DNS (dev mode without dns.upstream); then neither

@@ -21,16 +21,10 @@
 
 #include "dmarc/dmarc.hpp"
 #include "dns/lookup.hpp"
+#include "filter/blocklist_config.hpp"
 #include "filter/verdict.hpp"
 
 namespace mk::filter {
-
-struct BlocklistConfig {
-  std::vector<std::string> dnsbl, dnswl, uribl;  // zones
-  double dnsbl_score = 3, dnswl_score = -2, uribl_score = 3;
-  std::chrono::milliseconds timeout{5000};
-  bool empty() const { return dnsbl.empty() && dnswl.empty() && uribl.empty(); }
-};
 
 // "4.3.2.1" for 1.2.3.4, the 32 nibbles for an IPv6 address; empty if `ip` is neither.
 std::string reversed_ip(std::string_view ip);

@@ -71,10 +71,10 @@ TEST(Config, SpamScores) {
   // DNS lists: zone names, scores on the right side.
   c = parse_config(head + "dnsbl = [\"ZEN.Example.org\"]\nuribl = [\"uri.example\"]\ndnswl_score = -5\n", "mk.toml", "/");
   ASSERT_TRUE(c.ok()) << c.error().message;
-  EXPECT_EQ(c->spam.dnsbl, std::vector<std::string>{"zen.example.org"});
-  EXPECT_EQ(c->spam.uribl, std::vector<std::string>{"uri.example"});
-  EXPECT_TRUE(c->spam.dnswl.empty());
-  EXPECT_EQ(c->spam.dnswl_score, -5.0);
+  EXPECT_EQ(c->spam.lists.dnsbl, std::vector<std::string>{"zen.example.org"});
+  EXPECT_EQ(c->spam.lists.uribl, std::vector<std::string>{"uri.example"});
+  EXPECT_TRUE(c->spam.lists.dnswl.empty());
+  EXPECT_EQ(c->spam.lists.dnswl_score, -5.0);
   c = parse_config(head + "dnsbl = [\"not a zone\"]\n", "mk.toml", "/");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("mk.toml:5: "), std::string::npos) << c.error().message;

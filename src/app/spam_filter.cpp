@@ -17,8 +17,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-// The single author of a message: address (domain lower-case) and display name (decoded,
-// trimmed); empty when From: is missing, unparsable or names several.
 // A display name that says who someone is ("Alice Smith"), not a role that many senders
 // share ("Support", "Billing"): at least two words.
 bool personal_name(std::string_view name) {
@@ -26,17 +24,19 @@ bool personal_name(std::string_view name) {
   return space != std::string_view::npos && space > 0 && space + 1 < name.size() && name.size() >= 5;
 }
 
+// The single author of a message: address (domain lower-case) and display name (decoded,
+// trimmed); empty when From: is missing, unparsable or names several.
 struct Author {
   std::string address, name;
 };
-Author author_of(std::string_view content) {
-  const auto fields = message::parse_message_header(content);
+Author author_in(const std::vector<message::HeaderField>& fields) {
   const auto from = message::header_value(fields, "From");
   if (!from) return {};
   const auto list = message::parse_address_list(*from, 2);
   if (list.size() != 1 || list[0].domain.empty()) return {};
   return {list[0].local + "@" + to_lower(list[0].domain), std::string(trim(message::decode_words(list[0].name)))};
 }
+Author author_of(std::string_view content) { return author_in(message::parse_message_header(content)); }
 
 }  // namespace
 
@@ -155,53 +155,60 @@ filter::Thresholds InboundPipeline::thresholds_of(std::int64_t account) {
   return thresholds_;
 }
 
-void InboundPipeline::recipient_knowledge(std::int64_t account, std::string_view content,
+void InboundPipeline::add_registrable(std::vector<std::string>& to, const std::string& domain) const {
+  std::string reg = orgs_.organizational(to_lower(domain));
+  if (std::find(to.begin(), to.end(), reg) == to.end()) to.push_back(std::move(reg));
+}
+
+InboundPipeline::MessageFacts InboundPipeline::facts_of(std::string_view content) {
+  MessageFacts m;
+  const auto fields = message::parse_message_header(content);
+  const Author a = author_in(fields);
+  m.author = a.address;
+  m.author_name = a.name;
+  m.thread_ids = message::msg_ids(message::header_value(fields, "In-Reply-To").value_or(""), 5);
+  auto refs = message::msg_ids(message::header_value(fields, "References").value_or(""), 50);
+  for (auto it = refs.rbegin(); it != refs.rend() && m.thread_ids.size() < 20; ++it)  // the newest last
+    if (std::find(m.thread_ids.begin(), m.thread_ids.end(), *it) == m.thread_ids.end()) m.thread_ids.push_back(*it);
+  if (auto domains = store_.list_domains())
+    for (const auto& d : *domains) add_registrable(m.own_domains, d);
+  return m;
+}
+
+void InboundPipeline::recipient_knowledge(std::int64_t account, const MessageFacts& m,
                                           const mailauth::Assessment* auth, filter::Inputs& in) {
   in.orgs = &orgs_;
-  auto add = [this](std::vector<std::string>& to, const std::string& domain) {
-    std::string reg = orgs_.organizational(to_lower(domain));
-    if (std::find(to.begin(), to.end(), reg) == to.end()) to.push_back(std::move(reg));
-  };
-  if (auto domains = store_.list_domains())
-    for (const auto& d : *domains) add(in.own_domains, d);
+  in.own_domains = m.own_domains;
   if (!account) return;
   if (auto domains = store_.correspondent_domains(account))
-    for (const auto& d : *domains) add(in.known_domains, d);
+    for (const auto& d : *domains) add_registrable(in.known_domains, d);
   // The thread this replies to, if the account has it.
-  {
-    const auto fields = message::parse_message_header(content);
-    std::vector<std::string> ids = message::msg_ids(message::header_value(fields, "In-Reply-To").value_or(""), 5);
-    auto refs = message::msg_ids(message::header_value(fields, "References").value_or(""), 50);
-    for (auto it = refs.rbegin(); it != refs.rend() && ids.size() < 20; ++it)  // the newest last
-      if (std::find(ids.begin(), ids.end(), *it) == ids.end()) ids.push_back(*it);
-    if (!ids.empty()) {
-      if (auto thread = store_.thread_messages(account, ids, 5); thread && !thread->empty()) {
-        in.thread_found = true;
-        for (const auto& info : *thread) {
-          auto text = store_.read_message(info);
-          if (text && !filter::add_thread_participants(*text, in.thread_participants)) in.thread_found = false;
-        }
+  if (!m.thread_ids.empty()) {
+    if (auto thread = store_.thread_messages(account, m.thread_ids, 5); thread && !thread->empty()) {
+      in.thread_found = true;
+      for (const auto& info : *thread) {
+        auto text = store_.read_message(info);
+        if (text && !filter::add_thread_participants(*text, in.thread_participants)) in.thread_found = false;
       }
     }
   }
-  const Author a = author_of(content);
-  if (a.address.empty()) return;
+  if (m.author.empty()) return;
   const bool dmarc_pass = auth && auth->dmarc.result == dmarc::Outcome::pass;
-  if (auto past = store_.sender_verdicts(account, a.address)) {
+  if (auto past = store_.sender_verdicts(account, m.author)) {
     in.author_junked = past->first;
     in.author_rescued = past->second;
   }
   if (dmarc_pass) in.authenticated_domain = auth->dmarc.from_domain;
-  auto fresh = store_.new_correspondents(account, {a.address});
+  auto fresh = store_.new_correspondents(account, {m.author});
   const bool written_to = fresh && fresh->empty();
   if (written_to && dmarc_pass) {
-    in.known_sender = a.address;
+    in.known_sender = m.author;
     // Remember the name an authenticated contact goes by, to notice others using it.
-    if (personal_name(a.name)) (void)store_.set_correspondent_name(account, a.address, a.name);
-  } else if (!written_to && personal_name(a.name)) {
-    if (auto named = store_.correspondents_named(account, a.name)) {
+    if (personal_name(m.author_name)) (void)store_.set_correspondent_name(account, m.author, m.author_name);
+  } else if (!written_to && personal_name(m.author_name)) {
+    if (auto named = store_.correspondents_named(account, m.author_name)) {
       for (auto& n : *named)
-        if (n != a.address) in.namesakes.push_back(std::move(n));
+        if (n != m.author) in.namesakes.push_back(std::move(n));
     }
   }
 }
@@ -230,6 +237,7 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
   const std::int64_t account = !elsewhere && accounts.size() == 1 ? accounts[0] : 0;
   const std::string_view current = d.content ? std::string_view(*d.content) : content;
   // The inputs for one recipient account (0: what holds for every recipient).
+  const MessageFacts facts = facts_of(content);
   std::vector<std::shared_ptr<const filter::Model>> keep;  // the user models in use
   auto inputs_for = [&](std::int64_t id) {
     filter::Inputs in;
@@ -242,7 +250,7 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
       in.user_model = keep.back().get();
       in.thresholds = thresholds_of(id);
     }
-    recipient_knowledge(id, content, auth_ ? &assessment : nullptr, in);
+    recipient_knowledge(id, facts, auth_ ? &assessment : nullptr, in);
     return in;
   };
   // The message's verdict (its header, a refusal), with the recipient's own model and

@@ -86,10 +86,20 @@ class InboundPipeline final : public smtp::Pipeline {
                                                        std::string helo, std::string remote_ip) override;
 
  private:
+  // What the filter needs of a message once, whoever it is for: the single From: address
+  // ("" if not one) and its display name, the Message-IDs it replies to (In-Reply-To, then
+  // References newest first), our own (hosted) registrable domains.
+  struct MessageFacts {
+    std::string author, author_name;
+    std::vector<std::string> thread_ids;
+    std::vector<std::string> own_domains;
+  };
+  MessageFacts facts_of(std::string_view content);
+  void add_registrable(std::vector<std::string>& to, const std::string& domain) const;
   // What the recipient (account; 0: several or none) knows, for the filter: own and
-  // correspondents' domains, an authenticated known author, contacts whose name the author
-  // uses; remembers the names authenticated contacts use.
-  void recipient_knowledge(std::int64_t account, std::string_view content, const mailauth::Assessment* auth,
+  // correspondents' domains, the thread, an authenticated known author, contacts whose
+  // name the author uses; remembers the names authenticated contacts use.
+  void recipient_knowledge(std::int64_t account, const MessageFacts& m, const mailauth::Assessment* auth,
                            filter::Inputs& in);
   // The account's own spam thresholds, or the instance's.
   filter::Thresholds thresholds_of(std::int64_t account);

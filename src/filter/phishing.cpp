@@ -128,10 +128,7 @@ void walk(std::string_view msg, const message::Part& part, std::vector<Signal>& 
 
 }  // namespace
 
-void display_name_rule(const message::Part& root, std::vector<Signal>& out) {
-  const auto from = message::header_value(root.headers, "From");
-  if (!from) return;
-  const auto list = message::parse_address_list(*from, 2);
+void display_name_rule(const std::vector<message::Address>& list, std::vector<Signal>& out) {
   if (list.size() != 1 || list[0].domain.empty() || list[0].name.empty()) return;
   const std::string name = message::decode_words(list[0].name);
   // A domain-looking word in the name: "support@bank.example", "bank.example security".
@@ -167,10 +164,8 @@ bool add_thread_participants(std::string_view msg, std::vector<std::string>& out
   return true;
 }
 
-void impersonation_rules(const message::Part& root, const Inputs& in, std::vector<Signal>& out) {
-  const auto from = message::header_value(root.headers, "From");
-  if (!from) return;
-  const auto list = message::parse_address_list(*from, 2);
+void impersonation_rules(const message::Part& root, const std::vector<message::Address>& list, const Inputs& in,
+                         std::vector<Signal>& out) {
   if (list.size() != 1 || list[0].domain.empty()) return;
   const std::string domain = to_lower(list[0].domain);
   const std::string author = list[0].local + "@" + domain;
@@ -225,9 +220,10 @@ void impersonation_rules(const message::Part& root, const Inputs& in, std::vecto
   }
 }
 
-void phishing_rules(std::string_view msg, const message::Part& root, std::vector<Signal>& out) {
+void phishing_rules(std::string_view msg, const message::Part& root, const std::vector<message::Address>& from,
+                    std::vector<Signal>& out) {
   int budget = 4;  // HTML parts looked at
-  display_name_rule(root, out);
+  display_name_rule(from, out);
   std::vector<Signal> found;
   walk(msg, root, found, budget);
   // Each signal once, however many parts show it.

@@ -27,7 +27,7 @@ void gtube_rule(std::string_view message, std::vector<Signal>& out) {
 // SpamAssassin corpus (all of it: spam / easy ham / hard ham) and kept only if ham almost
 // never shows it; the classifier weighs the rest (HTML-only mail, "click here", big fonts and
 // removal instructions are as common in wanted newsletters as in spam).
-void header_rules(const message::Part& root, std::vector<Signal>& out) {
+void header_rules(const message::Part& root, const std::vector<message::Address>& from, std::vector<Signal>& out) {
   if (const auto subject = message::header_value(root.headers, "Subject")) {
     const std::string s = message::decode_words(message::unfold(*subject));
     // "Great offer       7893vBvF1-278ZKCc8-17": 7.1% / 0% / 0%.
@@ -49,15 +49,12 @@ void header_rules(const message::Part& root, std::vector<Signal>& out) {
   if (to && (trim(*to).empty() || istarts_with(trim(*to), "undisclosed")))
     out.push_back({"RECIPIENTS_HIDDEN", 0.5, "an empty or \"undisclosed recipients\" To: (sent to a hidden list)"});
   // "rdc7y767@...": 16.8% / 1.1% / 1.2%.
-  if (const auto from = message::header_value(root.headers, "From")) {
-    const auto list = message::parse_address_list(*from, 2);
-    if (list.size() == 1) {
-      const std::string& l = list[0].local;
-      std::size_t digits = 0;
-      while (digits < l.size() && std::isdigit(static_cast<unsigned char>(l[l.size() - 1 - digits]))) ++digits;
-      if (digits >= 3 && digits < l.size() && std::isalpha(static_cast<unsigned char>(l[l.size() - 1 - digits])))
-        out.push_back({"FROM_GENERATED", 0.5, fmt::format("the sender's address {} looks generated", list[0].local + "@" + list[0].domain)});
-    }
+  if (from.size() == 1) {
+    const std::string& l = from[0].local;
+    std::size_t digits = 0;
+    while (digits < l.size() && std::isdigit(static_cast<unsigned char>(l[l.size() - 1 - digits]))) ++digits;
+    if (digits >= 3 && digits < l.size() && std::isalpha(static_cast<unsigned char>(l[l.size() - 1 - digits])))
+      out.push_back({"FROM_GENERATED", 0.5, fmt::format("the sender's address {} looks generated", l + "@" + from[0].domain)});
   }
 }
 

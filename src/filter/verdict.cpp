@@ -46,10 +46,11 @@ std::string format_thresholds(const Thresholds& t) { return fmt::format("{} {} {
 Verdict judge(std::string_view message, const Inputs& in) {
   Verdict v;
   const message::Part root = parse_for_filter(message);  // once, for every rule
+  const auto from = message::parse_address_list(message::header_value(root.headers, "From").value_or(""), 2);
   gtube_rule(message, v.signals);
-  header_rules(root, v.signals);
-  phishing_rules(message, root, v.signals);
-  impersonation_rules(root, in, v.signals);
+  header_rules(root, from, v.signals);
+  phishing_rules(message, root, from, v.signals);
+  impersonation_rules(root, from, in, v.signals);
   const auto trained = [](const Model* m) { return m && (m->spam_trained() > 0 || m->ham_trained() > 0); };
   if (trained(in.model) || trained(in.user_model)) {
     // The classifier's log-odds (the global model plus the user's corrections), bounded so

@@ -21,6 +21,7 @@
 #include "dmarc/dmarc.hpp"
 #include "filter/model.hpp"
 #include "mailauth/assess.hpp"
+#include "message/header.hpp"
 #include "message/mime.hpp"
 
 namespace mk::filter {
@@ -89,12 +90,15 @@ Verdict judge(std::string_view message, const Inputs& in);
 void gtube_rule(std::string_view message, std::vector<Signal>& out);
 void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out);
 // SUBJECT_TRACKING_CODE, SUBJECT_SHOUTING, RECIPIENTS_HIDDEN, FROM_GENERATED.
-void header_rules(const message::Part& root, std::vector<Signal>& out);
+void header_rules(const message::Part& root, const std::vector<message::Address>& from, std::vector<Signal>& out);
 void reputation_rules(const Inputs& in, std::vector<Signal>& out);
 // Phishing (phishing.cpp): DISPLAY_NAME_SPOOF, LINK_MISMATCH, CREDENTIAL_FORM, and with what
 // the recipient knows LOOKALIKE_DOMAIN, CONTACT_IMPERSONATION, OWN_NAME_SPOOF.
-void phishing_rules(std::string_view msg, const message::Part& root, std::vector<Signal>& out);
-void impersonation_rules(const message::Part& root, const Inputs& in, std::vector<Signal>& out);
+// `from`: the From: field's addresses (parsed once by judge for every rule).
+void phishing_rules(std::string_view msg, const message::Part& root, const std::vector<message::Address>& from,
+                    std::vector<Signal>& out);
+void impersonation_rules(const message::Part& root, const std::vector<message::Address>& from, const Inputs& in,
+                         std::vector<Signal>& out);
 // Adds the participants of one message of a thread (its header) to `out`, lower-case, once
 // each; false (adding none) for a mailing-list message: on lists anyone may join a thread.
 bool add_thread_participants(std::string_view msg, std::vector<std::string>& out);

@@ -65,14 +65,10 @@ Listing listing_of(const dns::Answer& a, std::string* code) {
 std::vector<std::string> link_domains(std::string_view msg, const dmarc::OrgDomains& orgs) {
   std::vector<std::string> out;
   for (const auto& url : message::find_links(msg, 100)) {
-    const auto p = url.find("://");
-    std::string_view host = std::string_view(url).substr(p + 3);
-    host = host.substr(0, host.find_first_of("/?#"));
-    if (const auto at = host.rfind('@'); at != std::string_view::npos) host.remove_prefix(at + 1);
-    if (host.starts_with('[')) continue;  // an IPv6 literal: no URI list publishes those
-    host = host.substr(0, host.find(':'));
-    if (host.empty()) continue;
-    std::string h = to_lower(host);
+    const auto u = message::split_url(url);
+    // No host, or an IPv6 literal: no URI list publishes those.
+    if (!u || u->host.empty() || u->host.starts_with('[')) continue;
+    std::string h = to_lower(u->host);
     while (!h.empty() && h.back() == '.') h.pop_back();
     const bool ip = reversed_ip(h).size() > 0;
     std::string d = ip ? h : orgs.organizational(h);

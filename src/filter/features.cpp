@@ -7,6 +7,7 @@
 #include "base/strings.hpp"
 #include "message/codec.hpp"
 #include "message/header.hpp"
+#include "message/links.hpp"
 #include "message/mime.hpp"
 
 namespace mk::filter {
@@ -108,16 +109,10 @@ class Sink {
   }
 
   void link(std::string_view url) {
-    auto p = url.find("://");
-    if (p == std::string_view::npos) return;
-    std::string_view rest = url.substr(p + 3);
-    std::string_view host = rest.substr(0, rest.find_first_of("/?#"));
-    if (auto at = host.rfind('@'); at != std::string_view::npos) {
-      add("url", "userinfo");
-      host.remove_prefix(at + 1);
-    }
-    host = host.substr(0, host.find(':'));
-    const std::string h = to_lower(host);
+    const auto u = message::split_url(url);
+    if (!u) return;
+    if (u->userinfo) add("url", "userinfo");
+    const std::string h = to_lower(u->host);
     if (h.empty()) return;
     if (std::all_of(h.begin(), h.end(), [](char c) { return is_digit(static_cast<unsigned char>(c)) || c == '.'; })) {
       add("url", "ip-literal");
@@ -130,8 +125,7 @@ class Sink {
       add("urldomain", prev == std::string::npos ? h : h.substr(prev + 1));
       add("urltld", h.substr(last + 1));
     }
-    std::string_view path = rest.substr(std::min(rest.size(), rest.find_first_of("/?#")));
-    words("urlpath", path.substr(0, 200), false);
+    words("urlpath", u->rest.substr(0, 200), false);
   }
 
   // Links in plain text: found by their "://" (rarer in text than an "h" to start from).

@@ -38,6 +38,22 @@ void walk(std::string_view msg, const Part& part, std::vector<std::string>& out,
 
 }  // namespace
 
+std::optional<UrlParts> split_url(std::string_view url) {
+  const auto p = url.find("://");
+  if (p == std::string_view::npos) return std::nullopt;
+  const std::string_view after = url.substr(p + 3);
+  const auto end = std::min(after.size(), after.find_first_of("/?#"));
+  UrlParts u;
+  u.host = after.substr(0, end);
+  u.rest = after.substr(end);
+  if (const auto at = u.host.rfind('@'); at != std::string_view::npos) {
+    u.userinfo = true;
+    u.host.remove_prefix(at + 1);
+  }
+  u.host = u.host.substr(0, u.host.find(':'));
+  return u;
+}
+
 std::vector<std::string> find_links(std::string_view msg, std::size_t max_links) {
   std::vector<std::string> out;
   walk(msg, parse_mime(msg), out, max_links);

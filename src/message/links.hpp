@@ -8,11 +8,21 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace mk::message {
+
+// An absolute URL's host as written, after "://" and without userinfo or port (an IPv6
+// literal is cut at its first colon: "[2001"), and the rest from its path, query or
+// fragment on; nullopt without "://".
+struct UrlParts {
+  std::string_view host, rest;
+  bool userinfo = false;  // "user@host": a way to make a link look like another host
+};
+std::optional<UrlParts> split_url(std::string_view url);
 
 // The URLs in the order they appear, each up to the first character that cannot be part of
 // one (space, quote, angle bracket, control); at most max_links.

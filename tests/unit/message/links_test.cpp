@@ -30,5 +30,22 @@ TEST(Links, EncodedHtmlAndAttachments) {
   EXPECT_EQ(find_links(msg, 1).size(), 1u);
 }
 
+
+TEST(Links, SplitUrl) {
+  auto u = split_url("https://user:pw@Shop.Example:8443/buy?x=1#top");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "Shop.Example");
+  EXPECT_EQ(u->rest, "/buy?x=1#top");
+  EXPECT_TRUE(u->userinfo);
+  u = split_url("http://a.example?q");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "a.example");
+  EXPECT_EQ(u->rest, "?q");
+  EXPECT_FALSE(u->userinfo);
+  EXPECT_EQ(split_url("http://[2001:db8::1]/x")->host, "[2001");  // an IPv6 literal, cut short
+  EXPECT_EQ(split_url("http://")->host, "");
+  EXPECT_FALSE(split_url("mailto:a@b.example"));
+}
+
 }  // namespace
 }  // namespace mk::message

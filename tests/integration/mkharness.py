@@ -26,6 +26,26 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 
 PORT_OFFSETS = (25, 143, 465, 587, 993)
 
+# Time in these tests. CI runs them under ASan on a busy 2-core machine, so a wall-clock
+# figure says nothing about the server. A delay the server imposes is checked as a lower bound
+# only (load can only make it longer), or from the server's own log line. Every upper bound is
+# a hang guard: it ends a test whose server never does what it must, and it is at least ten
+# times what the operation takes on an idle machine. Speed is measured in bench/, not here.
+HANG_GUARD = 60  # seconds; for an operation that takes a few seconds at most on an idle machine
+
+
+def wait_for(condition, what, guard=HANG_GUARD, interval=0.2):
+    """Polls condition() until it returns something true and returns that; fails the test
+    when the hang guard runs out first."""
+    deadline = time.monotonic() + guard
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("%s: not within the %d s hang guard" % (what, guard))
+        time.sleep(interval)
+
 
 def free_port_base():
     """A base N such that every port the server uses (N+25, +143, +465, +587, +993) is free
@@ -70,7 +90,7 @@ class Server:
         self.config = os.path.join(self.dir, "mailkeep.toml")
         self.stderr_path = os.path.join(self.dir, "stderr.log")
 
-    def start(self, timeout=30):
+    def start(self, timeout=HANG_GUARD):
         if self.extra_config is None:
             args = [BIN, "dev", "--data-dir", self.dir, "--port-base", str(self.base),
                     "--password", PASSWORD]
@@ -85,9 +105,9 @@ class Server:
         self._stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr,
                                      text=True)
-        deadline = time.time() + timeout
+        deadline = time.monotonic() + timeout
         self.stdout_lines = []
-        while time.time() < deadline:
+        while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if not line:
                 break
@@ -216,28 +236,26 @@ class Server:
             except imaplib.IMAP4.error:
                 return False
 
-    def wait_queued(self, rcpt, pattern, timeout=20):
+    def wait_queued(self, rcpt, pattern, timeout=HANG_GUARD):
         """Waits until rcpt is queued after a failed attempt whose error matches pattern;
         returns the error."""
-        deadline = time.time() + timeout
         out = ""
-        while time.time() < deadline:
+
+        def waiting():
+            nonlocal out
             out = self.cli("queue", "list").stdout
             m = re.search(r"queued\s+<%s>  attempts [1-9]\d*  next \S+ \S+  last error: (.*)" % re.escape(rcpt), out)
-            if m and re.search(pattern, m.group(1)):
-                return m.group(1)
-            time.sleep(0.2)
-        raise AssertionError("%s not waiting with %r:\n%s\n%s" % (rcpt, pattern, out, self.stderr()[-3000:]))
+            return m.group(1) if m and re.search(pattern, m.group(1)) else None
+        try:
+            return wait_for(waiting, "%s not waiting with %r" % (rcpt, pattern), timeout)
+        except AssertionError as e:
+            raise AssertionError("%s:\n%s\n%s" % (e, out, self.stderr()[-3000:]))
 
-    def wait_bounce(self, rcpt, timeout=30):
+    def wait_bounce(self, rcpt, timeout=HANG_GUARD):
         """The RFC 3464 report about rcpt delivered to a local mailbox (bytes)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for _, m in self.messages():
-                if b"multipart/report" in m and b"Final-Recipient: rfc822; " + rcpt.encode() in m:
-                    return m
-            time.sleep(0.2)
-        raise AssertionError("no bounce for %s" % rcpt)
+        final = b"Final-Recipient: rfc822; " + rcpt.encode()
+        return wait_for(lambda: next((m for _, m in self.messages() if b"multipart/report" in m and final in m), None),
+                        "no bounce for %s" % rcpt, timeout)
 
     def dkim_records(self, domain="localhost"):
         """{name: TXT value} of the DKIM keys `mailkeep domain dns` prints for a domain."""
@@ -334,8 +352,9 @@ class RawClient:
         self.send(line.encode() + b"\r\n")
         return self.reply()
 
-    def closed(self, wait=5):
-        """True if the server closed the connection (after any pending data)."""
+    def closed(self, wait=HANG_GUARD):
+        """True if the server closed the connection (after any pending data); False if it
+        is still open when the hang guard runs out."""
         self.sock.settimeout(wait)
         try:
             while True:

@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 
+import mkharness as mk
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as AioSMTP
 from dnslib import AAAA, CNAME, MX, PTR, QTYPE, RCODE, RR, TXT, A
@@ -233,25 +234,18 @@ class Handler:
             self.messages.append(Received(envelope, session))
         return "250 2.0.0 Accepted"
 
-    def wait_for(self, needle, timeout=30):
+    def wait_for(self, needle, timeout=mk.HANG_GUARD):
         """The first received message whose bytes contain needle."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        def found():
             with self.lock:
-                for m in self.messages:
-                    if needle in m.data:
-                        return m
-            time.sleep(0.1)
-        raise AssertionError("no message containing %r arrived" % needle)
+                return next((m for m in self.messages if needle in m.data), None)
+        return mk.wait_for(found, "no message containing %r arrived" % needle, timeout, 0.1)
 
-    def wait(self, n, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+    def wait(self, n, timeout=mk.HANG_GUARD):
+        def arrived():
             with self.lock:
-                if len(self.messages) >= n:
-                    return self.messages[:n]
-            time.sleep(0.1)
-        raise AssertionError("expected %d messages, got %d" % (n, len(self.messages)))
+                return self.messages[:n] if len(self.messages) >= n else None
+        return mk.wait_for(arrived, "expected %d messages, got %d" % (n, len(self.messages)), timeout, 0.1)
 
 
 class Mx:
@@ -291,6 +285,19 @@ class Silent:
             except OSError:
                 return
             self.conns.append(c)
+
+    def open_connections(self):
+        """How many accepted connections the client has not closed yet."""
+        import select
+        n = 0
+        for c in list(self.conns):
+            try:
+                if select.select([c], [], [], 0)[0] and c.recv(1, socket.MSG_PEEK) == b"":
+                    continue  # the client gave up
+            except OSError:
+                continue
+            n += 1
+        return n
 
     def stop(self):
         self.sock.close()
@@ -409,8 +416,8 @@ class Postfix:
         if r.returncode != 0:
             raise RuntimeError("postfix did not start: %s %s" % (r.stderr, self.log()))
         self.conf = pf
-        deadline = time.time() + 20
-        while time.time() < deadline:
+        deadline = time.monotonic() + mk.HANG_GUARD
+        while time.monotonic() < deadline:
             try:
                 socket.create_connection((ip, 25), timeout=1).close()
                 return
@@ -425,11 +432,11 @@ class Postfix:
         except OSError:
             return ""
 
-    def wait(self, domain, user, n=1, timeout=30):
+    def wait(self, domain, user, n=1, timeout=mk.HANG_GUARD):
         """The delivered messages (bytes) in user's Maildir/new, once there are n."""
         d = os.path.join(self.vmail, domain, user, "new")
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             if os.path.isdir(d):
                 files = sorted(os.listdir(d))
                 if len(files) >= n:
@@ -483,8 +490,8 @@ class SignedDns:
         # Its own process group: NSD forks server processes that must go with it.
         self.proc = subprocess.Popen(["nsd", "-d", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      start_new_session=True)
-        deadline = time.time() + 10
-        while time.time() < deadline:
+        deadline = time.monotonic() + mk.HANG_GUARD
+        while time.monotonic() < deadline:
             try:
                 s = socket.create_connection(("127.0.0.1", self.port), timeout=0.5)
                 s.close()

@@ -53,9 +53,7 @@ class ContainmentTest(unittest.TestCase):
         self.assertEqual(code, 451)
         self.assertIn("4.7.1", text)
         self.assertIn("outbound held: more than 5 messages", self.srv.cli("account", "list").stdout)
-        deadline = time.time() + 10
-        while time.time() < deadline and len(self.alerts()) < 2:
-            time.sleep(0.2)
+        mk.wait_for(lambda: len(self.alerts()) >= 2, "the hold alerts are missing")
         self.assertEqual(len(self.alerts()), 2)  # the user's and the admin's (the same mailbox here)
         r = self.srv.cli("audit", "verify")
         self.assertEqual(r.returncode, 0, r.stderr)

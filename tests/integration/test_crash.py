@@ -2,7 +2,8 @@
 After each restart every message that received 250 must be stored exactly once and intact,
 and no partially written message may be visible.
 
-Bounded: ROUNDS rounds of at most ROUND_SECONDS of load from CLIENTS threads each.
+Bounded: ROUNDS rounds, each of CLIENTS threads sending until the server is killed, between
+MIN_ACKS and MAX_ACKS acknowledged messages into the round (or at the hang guard).
 """
 import hashlib
 import os
@@ -17,7 +18,7 @@ import mkharness as mk
 
 ROUNDS = 6
 CLIENTS = 6
-ROUND_SECONDS = 2.0
+MIN_ACKS, MAX_ACKS = 8, 40  # acknowledged messages in a round before the kill
 SEED = int(os.environ.get("MK_CRASH_SEED", str(int(time.time()))))
 
 
@@ -47,14 +48,14 @@ class CrashTest(unittest.TestCase):
         acked_lock = threading.Lock()
         attempted = 0
 
-        def client(cid, round_no, stop_at):
+        def client(cid, round_no, stop):
             nonlocal attempted
             crng = random.Random(SEED * 1000 + round_no * 100 + cid)
             seq = 0
-            while time.time() < stop_at:
+            while not stop.is_set():
                 try:
-                    with smtplib.SMTP("127.0.0.1", srv.smtp_port, timeout=10) as s:
-                        while time.time() < stop_at:
+                    with smtplib.SMTP("127.0.0.1", srv.smtp_port, timeout=mk.HANG_GUARD) as s:
+                        while not stop.is_set():
                             token = "crash-%d-%d-%d" % (round_no, cid, seq)
                             seq += 1
                             msg = make_message(token, crng)
@@ -67,16 +68,20 @@ class CrashTest(unittest.TestCase):
 
         for round_no in range(ROUNDS):
             srv.start()
-            kill_after = rng.uniform(0.3, ROUND_SECONDS)
-            stop_at = time.time() + ROUND_SECONDS + 1
-            threads = [threading.Thread(target=client, args=(c, round_no, stop_at))
-                       for c in range(CLIENTS)]
+            # The kill comes at a random point of the load measured in acknowledged messages,
+            # not in seconds, so a slow machine kills as deep into the load as a fast one.
+            with acked_lock:
+                kill_at = len(acked) + rng.randint(MIN_ACKS, MAX_ACKS)
+            stop = threading.Event()
+            threads = [threading.Thread(target=client, args=(c, round_no, stop)) for c in range(CLIENTS)]
             for t in threads:
                 t.start()
-            time.sleep(kill_after)
+            mk.wait_for(lambda: len(acked) >= kill_at, "the load did not get going", interval=0.005)
+            time.sleep(rng.uniform(0, 0.05))  # into some transaction
             srv.kill9()
+            stop.set()
             for t in threads:
-                t.join(timeout=30)
+                t.join(timeout=mk.HANG_GUARD)
             srv.assert_clean()
 
         srv.start()  # recovery: sweeps files of batches that never committed
@@ -92,7 +97,7 @@ class CrashTest(unittest.TestCase):
         missing = sorted(acked - set(seen))
         print("attempted %d, acknowledged %d, stored %d (stored without ack: %d)"
               % (attempted, len(acked), len(stored), len(set(seen) - acked)))
-        self.assertGreater(len(acked), 50, "the load did not get going")
+        self.assertGreaterEqual(len(acked), ROUNDS * MIN_ACKS)
         self.assertEqual(duplicates, [])
         self.assertEqual(missing, [], "acknowledged but lost")
         # No message files beyond those the index refers to.

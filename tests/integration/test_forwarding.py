@@ -67,9 +67,7 @@ class ForwardingTest(unittest.TestCase):
         self.assertRegex(got.data, rb"dkim=pass [^;]*header\.d=sender\.example")
         self.assertTrue(dkim.verify(got.data, dnsfunc=dnsfunc), "the author's DKIM signature broke in forwarding")
         # The local recipient got its copy too, with Return-Path.
-        deadline = time.time() + 10
-        while time.time() < deadline and not any(b"forward this" in m for _, m in self.srv.messages()):
-            time.sleep(0.1)
+        mk.wait_for(lambda: any(b"forward this" in m for _, m in self.srv.messages()), "the local copy is missing", interval=0.1)
         local = [m for _, m in self.srv.messages() if b"Subject: forward this" in m]
         self.assertEqual(len(local), 1)
         self.assertTrue(local[0].startswith(b"Return-Path: <bounce@sender.example>"))

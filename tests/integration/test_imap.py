@@ -145,7 +145,7 @@ class ImapTest(mk.SharedServerTest):
         b.noop()
         self.assertEqual(b.untagged_responses.get("EXISTS", [b"?"])[-1], b"2")
 
-    def test_idle_reports_delivery_within_a_second(self):
+    def test_idle_reports_delivery_when_it_happens(self):
         raw = mk.RawClient(self.srv.imaps_port)
         raw.sock = mk.client_tls_context().wrap_socket(raw.sock, server_hostname="localhost")
         self.assertTrue(raw.sock.recv(4096).startswith(b"* OK"))
@@ -157,13 +157,12 @@ class ImapTest(mk.SharedServerTest):
             buf += raw.sock.recv(4096)
         raw.send(b"c IDLE\r\n")
         self.assertTrue(raw.sock.recv(4096).startswith(b"+ idling"))
-        started = time.time()
         self.deliver("idle test")
-        raw.sock.settimeout(5)
+        # Pushed by the delivery itself (tens of ms on an idle machine); the only other way out
+        # of IDLE is the 30-minute autologout. The socket timeout is a hang guard.
+        raw.sock.settimeout(mk.HANG_GUARD)
         got = raw.sock.recv(4096)
-        elapsed = time.time() - started
         self.assertRegex(got, rb"\* \d+ EXISTS")
-        self.assertLess(elapsed, 1.0)
         raw.send(b"DONE\r\n")
         buf = b""
         while b"c OK" not in buf:
@@ -246,9 +245,9 @@ class ImapShutdownTest(unittest.TestCase):
         m.login(USER, mk.PASSWORD)
         m.select("INBOX")
         srv.proc.send_signal(15)
-        deadline = time.time() + 10
+        m.sock.settimeout(mk.HANG_GUARD)
         data = b""
-        while time.time() < deadline and b"BYE" not in data:
+        while b"BYE" not in data:
             try:
                 chunk = m.sock.recv(4096)
             except OSError:

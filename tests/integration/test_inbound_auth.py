@@ -105,9 +105,9 @@ class InboundAuthTest(unittest.TestCase):
                 return e.smtp_code, e.smtp_error.decode()
         return None
 
-    def stored(self, subject, mailbox="INBOX", timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+    def stored(self, subject, mailbox="INBOX", timeout=mk.HANG_GUARD):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             for _, m in self.srv.messages(mailbox=mailbox):
                 if ("Subject: %s\r\n" % subject).encode() in m:
                     return m

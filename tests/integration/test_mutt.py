@@ -15,10 +15,10 @@ def tmux(sock, *args):
     return subprocess.run(["tmux", "-L", sock, *args], capture_output=True, text=True, timeout=30)
 
 
-def wait_for(sock, text, timeout=15):
-    deadline = time.time() + timeout
+def wait_for(sock, text, timeout=mk.HANG_GUARD):
+    deadline = time.monotonic() + timeout
     screen = ""
-    while time.time() < deadline:
+    while time.monotonic() < deadline:
         screen = tmux(sock, "capture-pane", "-p", "-t", "mutt").stdout
         if text in screen:
             return screen
@@ -61,9 +61,9 @@ set pager_stop = yes
         m = imaplib.IMAP4_SSL("127.0.0.1", srv.imaps_port, ssl_context=mk.client_tls_context())
         m.login("me@localhost", mk.PASSWORD)
         m.select("INBOX", readonly=True)
-        deadline = time.time() + 10
+        deadline = time.monotonic() + mk.HANG_GUARD
         flags = b""
-        while time.time() < deadline:
+        while time.monotonic() < deadline:
             flags = m.fetch("1", "(FLAGS)")[1][0]
             if rb"\Seen" in flags:
                 break

@@ -1,5 +1,6 @@
 """Inbound SMTP on the real binary with real clients: Python smtplib and a raw socket for
 what smtplib cannot send. Each test asserts the exact reply and the stored bytes."""
+import select
 import smtplib
 import socket
 import ssl
@@ -257,29 +258,34 @@ class LimitsTest(unittest.TestCase):
 
     def test_command_timeout(self):
         srv = self.start(**{"smtp.command_timeout": '"1s"'})
-        raw = mk.RawClient(srv.smtp_port)
+        raw = mk.RawClient(srv.smtp_port, timeout=10 * 1)  # hang guard: 10x the timeout
         raw.reply()
-        started = time.time()
+        started = time.monotonic()
         code, text = raw.reply()
         self.assertEqual((code, text[:5]), (421, "4.4.2"))
-        self.assertLess(time.time() - started, 5)
+        self.assertGreaterEqual(time.monotonic() - started, 0.95)  # not before its time
         self.assertTrue(raw.closed())
 
     def test_data_timeout_with_slow_client(self):
         srv = self.start(**{"smtp.data_timeout": '"2s"', "smtp.command_timeout": '"10s"'})
-        raw = mk.RawClient(srv.smtp_port)
+        raw = mk.RawClient(srv.smtp_port, timeout=10 * 2)  # hang guard: 10x the data timeout
         self.assertEqual(raw.transaction(), 250)
         self.assertEqual(raw.cmd("DATA")[0], 354)
-        started = time.time()
+        started = time.monotonic()
+        # Two bytes a second for as long as the server listens: no read waits anywhere near the
+        # 10 s command timeout, so only the 2 s bound on the whole DATA can end it.
+        answered = False
         try:
-            for _ in range(10):  # a byte a second: each read is quick, the whole is too slow
+            while not answered and time.monotonic() - started < 10 * 2:
                 raw.send(b"x")
                 time.sleep(0.5)
+                answered = bool(select.select([raw.sock], [], [], 0)[0])
         except OSError:
-            pass
+            answered = True  # it closed the connection after answering
+        self.assertTrue(answered, "the server let DATA run past its time")
         code, text = raw.reply()
         self.assertEqual((code, text[:5]), (421, "4.4.2"))
-        self.assertLess(time.time() - started, 8)
+        self.assertGreaterEqual(time.monotonic() - started, 1.95)  # not before its time
         self.assertEqual(srv.messages(), [])
 
     def test_message_size_limit_in_data(self):
@@ -315,11 +321,16 @@ class LimitsTest(unittest.TestCase):
         code, text = c.reply()
         self.assertEqual((code, text[:5]), (421, "4.7.0"))
         a.cmd("QUIT")
+        self.assertTrue(a.closed())
         a.close()
-        time.sleep(0.3)
-        d = mk.RawClient(srv.smtp_port)
-        self.assertEqual(d.reply()[0], 220)
-        for x in (b, c, d):
+        # The slot is free once the server has ended a's session, a moment after the close.
+        clients = []
+
+        def admitted():
+            clients.append(mk.RawClient(srv.smtp_port))
+            return clients[-1].reply()[0] == 220
+        mk.wait_for(admitted, "a closed connection still counts against the limit", interval=0.1)
+        for x in [b, c] + clients:
             x.close()
 
     def test_json_logs_carry_the_connection_id(self):

@@ -13,16 +13,18 @@
 #include "auth/password.hpp"
 #include "imap/proto/framer.hpp"
 #include "imap/server/session.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/store.hpp"
 
 namespace {
 
-mk::store::sqlite::SqliteStore& shared_store() {
-  static mk::store::sqlite::SqliteStore* store = [] {
+mk::store::Store& shared_store() {
+  static mk::store::Store* store = [] {
     char tmpl[] = "/tmp/mk-fuzz-imap-XXXXXX";
-    std::string dir = ::mkdtemp(tmpl);
-    auto* s = new mk::store::sqlite::SqliteStore(mk::store::SqliteOptions{dir});
-    if (!s->open()) std::abort();
+    mk::store::StoreConfig cfg;
+    cfg.data_dir = ::mkdtemp(tmpl);
+    auto opened = mk::store::open(cfg);
+    if (!opened) std::abort();
+    auto* s = opened.value().release();
     (void)s->add_domain("example.org");
     // A minimal-cost argon2id hash: LOGIN runs for every input and must stay cheap here.
     char hash[crypto_pwhash_STRBYTES];

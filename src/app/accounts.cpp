@@ -29,12 +29,20 @@ OpenedStore open_admin_store(const std::string& config_path) {
     std::fprintf(stderr, "%s\n", cfg.error().message.c_str());
     return {nullptr, kExitUsage, {}};
   }
-  auto st = store::open_sqlite_store(store::SqliteOptions{cfg->data_dir});
+  auto st = store::open(cfg->store);
   if (!st) {
     std::fprintf(stderr, "mailkeep: %s\n", st.error().message.c_str());
     return {nullptr, kExitRuntime, {}};
   }
   return {std::move(st.value()), kExitOk, std::move(*cfg)};
+}
+
+void warn_unless_audited(const std::string& data_dir, std::string_view event, const audit::Fields& fields) {
+  auto log = audit::Log::open(data_dir + "/security.log");
+  Status st = log ? (*log)->append(event, fields) : Status(log.error());
+  if (!st)
+    std::fprintf(stderr, "mailkeep: warning: done, but not recorded in the security log: %s\n",
+                 st.error().message.c_str());
 }
 
 int fail(const Error& e, int code) {
@@ -434,9 +442,8 @@ int cmd_release(const std::string& config_path, const std::string& address, bool
   if (!changed) return fail(changed.error());
   const std::size_t n = *changed;
   if (auto r = o.store->set_outbound_hold(acct->id, ""); !r) return fail(r.error());
-  if (auto a = audit::Log::open(o.config.data_dir + "/security.log"))
-    (void)(*a)->append(drop ? "outbound_dropped" : "outbound_released",
-                       {{"user", *addr}, {"messages", std::to_string(n)}, {"was", was}});
+  warn_unless_audited(o.config.data_dir, drop ? "outbound_dropped" : "outbound_released",
+                      {{"user", *addr}, {"messages", std::to_string(n)}, {"was", was}});
   if (drop) std::printf("%s may send again; %zu held message(s) discarded\n", addr->c_str(), n);
   else std::printf("%s may send again; %zu held message(s) released to the queue\n", addr->c_str(), n);
   if (was.empty()) std::printf("(it was not held)\n");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "audit/log.hpp"
 #include "filter/verdict.hpp"
 #include "store/store.hpp"
 
@@ -100,6 +101,9 @@ struct OpenedStore {
 OpenedStore open_admin_store(const std::string& config_path);
 // Prints "mailkeep: message" to stderr and returns code.
 int fail(const Error& e, int code = kExitRuntime);
+// An admin command's record in the security log; a command that did its work but could not
+// record it says so on stderr (and still succeeds).
+void warn_unless_audited(const std::string& data_dir, std::string_view event, const audit::Fields& fields);
 
 int main_cli(int argc, char** argv);
 

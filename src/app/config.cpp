@@ -147,6 +147,11 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          c.data_dir = v;
          return true;
        })},
+      {"store.backend", string_key([](const std::string& v, Config& c, std::string& why) {
+         for (const char* b : store::kBackends)
+           if (v == b) return c.store.backend = v, true;
+         return why = "must be \"sqlite\" (the only storage backend of this build)", false;
+       })},
       {"server.dev", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
          auto v = n.value<bool>();
          if (!n.is_boolean() || !v) return e.add(n.source(), fmt::format("{} must be true or false", key));
@@ -356,6 +361,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     return err(all);
   }
   c.data_dir = resolve_path(base_dir, c.data_dir);
+  c.store.data_dir = c.data_dir;
   c.tls_cert = resolve_path(base_dir, c.tls_cert);
   c.tls_key = resolve_path(base_dir, c.tls_key);
   c.outbound.ca_file = resolve_path(base_dir, c.outbound.ca_file);

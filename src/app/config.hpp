@@ -14,6 +14,7 @@
 #include "base/result.hpp"
 #include "filter/blocklist_config.hpp"
 #include "net/tls.hpp"
+#include "store/config.hpp"
 
 namespace mk::app {
 
@@ -134,6 +135,7 @@ struct Config {
   DmarcConfig dmarc;
   SpamConfig spam;
   SecurityConfig security;
+  store::StoreConfig store;  // [store]; its data_dir is server.data_dir
 };
 
 // Loads and validates; the error lists every problem as "FILE:LINE: message".

@@ -5,6 +5,11 @@
 // security log records it. `mailkeep account release|drop-held` ends it (app/accounts.cpp).
 #pragma once
 
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
 #include "app/alerts.hpp"
 #include "audit/log.hpp"
 #include "guard/limits.hpp"
@@ -17,7 +22,7 @@ inline constexpr std::int64_t kNewNetworkWindow = 3600;  // seconds after a firs
 class Containment final : public smtp::SubmissionGuard {
  public:
   Containment(guard::Limits limits, store::Store& store, Alerts& alerts, audit::Log* audit, log::Logger log)
-      : limits_(limits, store), store_(store), alerts_(alerts), audit_(audit), log_(std::move(log)) {}
+      : limits_(limits, store, {}, log), store_(store), alerts_(alerts), audit_(audit), log_(std::move(log)) {}
   std::optional<smtp::Reply> check(const smtp::Transaction& txn, const std::string& account,
                                    const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) override;
   // Remote verdicts on the account's mail (outbound::RunnerConfig::on_verdicts).
@@ -29,11 +34,17 @@ class Containment final : public smtp::SubmissionGuard {
   // Holds the account's outbound mail and tells everyone. `address`: the account's.
   void hold(std::int64_t account_id, const std::string& address, const std::string& reason,
             const std::string& remote_ip);
+  // Stores the hold flag; a hold that could not be stored is kept here and enforced in memory
+  // (every submission of the account refused) while each later submission tries again.
+  bool store_hold(std::int64_t account_id, const std::string& reason);
+  std::optional<std::string> unstored_hold(std::int64_t account_id);
   guard::SendingLimits limits_;
   store::Store& store_;
   Alerts& alerts_;
   audit::Log* audit_;
   log::Logger log_;
+  std::mutex mu_;
+  std::map<std::int64_t, std::string> unstored_holds_;  // account id -> reason
 };
 
 }  // namespace mk::app

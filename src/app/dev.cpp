@@ -88,16 +88,23 @@ int cmd_dev(const DevOptions& opts) {
   // listens on loopback.
   std::string password = opts.password.empty() ? auth::generate_password() : opts.password;
   {
-    auto st = store::open_sqlite_store(store::SqliteOptions{cfg->data_dir});
+    auto st = store::open(cfg->store);
     if (!st) {
       std::fprintf(stderr, "mailkeep dev: %s\n", st.error().message.c_str());
       return kExitRuntime;
     }
     auto& s = **st;
+    Status ready;
     auto has = s.has_domain(kDevDomain);
-    if (has && !*has) (void)s.add_domain(kDevDomain);
+    if (!has) ready = has.error();
+    else if (!*has) ready = s.add_domain(kDevDomain);
     // Dev signs its mail like production does, so DKIM can be tried locally.
-    if (auto keys = s.dkim_keys(kDevDomain); keys && keys->empty()) (void)create_dkim_keys(s, kDevDomain, "active");
+    if (auto keys = s.dkim_keys(kDevDomain); ready && !keys) ready = keys.error();
+    else if (ready && keys->empty()) ready = create_dkim_keys(s, kDevDomain, "active");
+    if (!ready) {
+      std::fprintf(stderr, "mailkeep dev: cannot set up the domain %s: %s\n", kDevDomain, ready.error().message.c_str());
+      return kExitRuntime;
+    }
     auto hash = auth::hash_password(password);
     if (!hash) {
       std::fprintf(stderr, "mailkeep dev: %s\n", hash.error().message.c_str());

@@ -161,7 +161,8 @@ asio::awaitable<void> DmarcReporter::send_before(std::int64_t period_start) {
         log_.info("dmarc.report_queued", {{"domain", domain}, {"rua", rua.size()}, {"rows", a.rows.size()}});
       }
     }
-    (void)store_.delete_dmarc_results(period);
+    // Left in place, the period is reported again at the next run: a duplicate, not a loss.
+    log_.ok_or_log(store_.delete_dmarc_results(period), "dmarc.results_not_deleted", {{"period", period}});
   }
   if (queued && on_queued_) on_queued_();
 }

@@ -160,7 +160,7 @@ void AuthPipeline::record(const mailauth::Assessment& a, const mailauth::Params&
   for (const auto& d : a.dkim)
     if (!d.domain.empty()) r.auth += fmt::format("dkim {} {} {}\n", d.domain, d.selector, dkim::status_name(d.status));
   if (!a.spf.domain.empty()) r.auth += fmt::format("spf {} {}\n", a.spf.domain, spf::outcome_name(a.spf.result));
-  (void)store_.add_dmarc_result(r);
+  opt_.log.ok_or_log(store_.add_dmarc_result(r), "dmarc.result_not_recorded", {{"domain", r.policy_domain}});
 }
 
 std::string AuthPipeline::arc_seal(const mailauth::Assessment& a, const mailauth::Params& p, std::string_view content,
@@ -209,7 +209,8 @@ std::size_t AuthPipeline::take_reports(std::string_view content) {
                                           r.source_ip, r.header_from, r.disposition, r.dkim, r.spf,
                                           std::int64_t(std::min<std::uint64_t>(r.count, 1u << 30)), now});
     }
-    if (store_.add_dmarc_feedback(rows)) ++taken;
+    if (opt_.log.ok_or_log(store_.add_dmarc_feedback(rows), "dmarc.feedback_not_stored", {{"reporter", rep.org_name}}))
+      ++taken;
   }
   return taken;
 }

@@ -38,6 +38,7 @@ class AuthPipeline final : public smtp::Pipeline {
     std::vector<std::string> trusted_sealers;  // smtp.arc_trusted_sealers
     bool record_for_reports = false;           // dmarc.send_reports
     std::int64_t report_interval = 86400;      // seconds
+    log::Logger log;                           // store failures on the way (the message goes on)
   };
   AuthPipeline(dns::Lookup& dns, store::Store& store, Options o) : dns_(dns), store_(store), opt_(std::move(o)) {}
 

@@ -67,7 +67,7 @@ int cmd_queue(const std::string& config_path, const std::string& action, std::in
   else a = store::QueueAction::drop;
   auto r = s.queue_action(id, a);
   if (!r) {
-    if (r.error().code == store::kNoSuchMailbox)
+    if (store::is(r.error(), store::Errc::not_found))
       return fail(err(fmt::format("no queued message {}; `mailkeep queue list` shows them", id)), kExitUsage);
     return fail(r.error());
   }

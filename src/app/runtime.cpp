@@ -33,7 +33,6 @@
 #include "srs/srs.hpp"
 #include "outbound/runner.hpp"
 #include "smtp/server.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 
 namespace mk::app {
 
@@ -102,12 +101,13 @@ int run_server(const Config& cfg,
     std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
     return kExitRuntime;
   }
-  auto store = std::make_unique<store::sqlite::SqliteStore>(store::SqliteOptions{cfg.data_dir});
-  if (auto s = store->open(); !s) {
-    std::fprintf(stderr, "mailkeep: %s\n", s.error().message.c_str());
+  auto opened = store::open(cfg.store);
+  if (!opened) {
+    std::fprintf(stderr, "mailkeep: %s\n", opened.error().message.c_str());
     return kExitRuntime;
   }
-  if (auto n = store->sweep_orphans(); !n) {
+  auto store = std::move(opened.value());
+  if (auto n = store->recover(); !n) {
     log.error("store.sweep_failed", {{"error", n.error().message}});
   } else if (*n > 0) {
     log.info("store.swept_orphans", {{"files", *n}});
@@ -147,7 +147,7 @@ int run_server(const Config& cfg,
     if (auto net = IpNetwork::parse(n)) tc.allow.push_back(*net);
   tc.failures_before_ban = int(cfg.security.login_failures_before_ban);
   tc.ban = std::chrono::duration_cast<std::chrono::seconds>(cfg.security.ban_time).count();
-  auth::Throttle throttle(tc, store.get());
+  auth::Throttle throttle(tc, store.get(), log.with({{"svc", "auth"}}));
   auto audit_log = audit::Log::open(cfg.data_dir + "/security.log");
   if (!audit_log) {
     std::fprintf(stderr, "mailkeep: %s\n", audit_log.error().message.c_str());
@@ -158,6 +158,7 @@ int run_server(const Config& cfg,
   login.throttle = &throttle;
   login.audit = audit_log->get();
   login.block_breached = cfg.security.block_breached;
+  login.log = log.with({{"svc", "auth"}});
   // Security alerts by mail; remote recipients wake the queue runner once it exists (the
   // runner itself lives with the io_context below: its timers must go before it).
   std::function<void()> wake_runner;
@@ -172,10 +173,12 @@ int run_server(const Config& cfg,
     bool new_network = false, new_client = false;
     if (is_login) {
       auto seen = store->note_login(user, network, service, now);
+      log.ok_or_log(seen, "auth.login_history_failed", {{"user", user}});
       new_network = seen && seen->new_network;
     }
     if (!client.empty()) {
       auto seen = store->note_client(user, client, now);
+      log.ok_or_log(seen, "auth.client_history_failed", {{"user", user}});
       new_client = seen && seen->new_client && !seen->first_client;
     }
     if (!new_network && !new_client) return;
@@ -191,7 +194,8 @@ int run_server(const Config& cfg,
                                  user, ip, service, client.empty() ? "" : ", with " + client, what));
   };
   login.on_breached = [log, &alerts, a = audit_log->get()](const std::string& address, bool blocked, bool newly) {
-    (void)a->append("password_breached", {{"user", address}, {"action", blocked ? "login refused" : "warned"}});
+    log.ok_or_log(a->append("password_breached", {{"user", address}, {"action", blocked ? "login refused" : "warned"}}),
+                  "audit.append_failed", {{"event", "password_breached"}});
     log.warn("auth.breached_password", {{"user", address}, {"action", blocked ? "login refused" : "allowed (warn)"},
                                         {"hint", "the password is in a breach list: change it (mailkeep account passwd)"}});
     if (!newly) return;
@@ -250,6 +254,7 @@ int run_server(const Config& cfg,
     po.trusted_sealers = cfg.smtp.arc_trusted_sealers;
     po.record_for_reports = cfg.dmarc.send_reports && !cfg.dev;  // reports go out through the queue
     po.report_interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.dmarc.report_interval).count();
+    po.log = log.with({{"svc", "smtp"}});
     pipeline = std::make_unique<AuthPipeline>(*resolver, *store, po);
   }
   // The spam filter runs on every message the MX accepts, after sender authentication.

@@ -22,8 +22,7 @@ int cmd_bans(const std::string& config_path, const std::string& action, const st
     if (!r) return fail(r.error());
     if (!*r) return fail(err(fmt::format("{} is not banned (see: mailkeep security bans list)", k)), kExitUsage);
     std::printf("ban of %s lifted\n", k.c_str());
-    if (auto a = audit::Log::open(o.config.data_dir + "/security.log"))
-      (void)(*a)->append("ban_lifted", {{"network", k}, {"by", "mailkeep security bans lift"}});
+    warn_unless_audited(o.config.data_dir, "ban_lifted", {{"network", k}, {"by", "mailkeep security bans lift"}});
     return kExitOk;
   }
   auto bans = o.store->list_bans();

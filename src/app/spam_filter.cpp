@@ -130,7 +130,7 @@ void UserModels::learn(const imap::Session::TrainEvent& ev) {
     model.learn_over(base, filter::extract_features(*text), ev.spam);
     // The sender's record with this user (past verdicts, a reputation signal).
     if (const Author a = author_of(*text); !a.address.empty())
-      (void)store_.add_sender_verdict(ev.account_id, a.address, ev.spam);
+      log_.ok_or_log(store_.add_sender_verdict(ev.account_id, a.address, ev.spam), "filter.verdict_not_stored");
     ++n;
   }
   if (n == 0) return;
@@ -204,7 +204,8 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, const MessageFac
   if (written_to && dmarc_pass) {
     in.known_sender = m.author;
     // Remember the name an authenticated contact goes by, to notice others using it.
-    if (personal_name(m.author_name)) (void)store_.set_correspondent_name(account, m.author, m.author_name);
+    if (personal_name(m.author_name))
+      log_.ok_or_log(store_.set_correspondent_name(account, m.author, m.author_name), "filter.contact_name_not_stored");
   } else if (!written_to && personal_name(m.author_name)) {
     if (auto named = store_.correspondents_named(account, m.author_name)) {
       for (auto& n : *named)

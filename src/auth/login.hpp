@@ -5,6 +5,7 @@
 // A successful login also derives the account's SCRAM verifier if it has none.
 #pragma once
 
+#include <concepts>
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,7 +14,9 @@
 #include "audit/log.hpp"
 #include "auth/breached.hpp"
 #include "auth/throttle.hpp"
-#include "store/store.hpp"
+#include "base/log.hpp"
+#include "store/credentials.hpp"
+#include "store/directory.hpp"
 
 namespace mk::auth {
 
@@ -29,8 +32,10 @@ struct LoginPolicy {
   Throttle* throttle = nullptr;
   // The security log (audit/log.hpp): logins, failures, bans, breached passwords.
   audit::Log* audit = nullptr;
+  // Where failures on the way are told (a security-log record or a store write that failed).
+  log::Logger log;
   void record(std::string_view event, const audit::Fields& fields) const {
-    if (audit) (void)audit->append(event, fields);
+    if (audit) log.ok_or_log(audit->append(event, fields), "audit.append_failed", {{"event", event}});
   }
   // Told of every successful login (login = true) and of a client that names itself after
   // logging in (IMAP ID; login = false), for the login history and the alerts about new
@@ -51,13 +56,24 @@ struct LoginPolicy {
   }
 };
 
+// The store roles a login reads and writes; any store that plays both (store::Store does)
+// converts to it.
+struct AccountStore {
+  store::Directory& directory;
+  store::Credentials& credentials;
+  AccountStore(store::Directory& d, store::Credentials& c) : directory(d), credentials(c) {}
+  template <class S>
+    requires(std::derived_from<S, store::Directory> && std::derived_from<S, store::Credentials>)
+  AccountStore(S& s) : directory(s), credentials(s) {}  // NOLINT: implicit by design
+};
+
 // The account, if the credentials are right and it may log in. A correct password found in
 // the breached-password list marks the account (store::Account::password_breached) and,
 // with block_breached, fails the login until the password is changed; *breached tells the
 // caller so it can log and warn.
 // `service` ("imap", "submission"): an app password of the account in that scope also logs
 // in (and is the only way when the account requires app passwords).
-std::optional<store::Account> check_login(store::Store& store, std::string_view user, std::string_view password,
+std::optional<store::Account> check_login(AccountStore store, std::string_view user, std::string_view password,
                                           const LoginPolicy& policy = {}, bool* breached = nullptr,
                                           const IpAddr* client = nullptr, std::string_view service = {});
 
@@ -70,7 +86,7 @@ struct WebLogin {
   std::optional<store::Account> account;  // set: logged in
   bool code_needed = false;  // the password was right and a code is needed: ask for it (no code was given)
 };
-WebLogin check_web_login(store::Store& store, std::string_view user, std::string_view password, std::string_view code,
+WebLogin check_web_login(AccountStore store, std::string_view user, std::string_view password, std::string_view code,
                          std::int64_t now, const LoginPolicy& policy = {}, const IpAddr* client = nullptr);
 
 }  // namespace mk::auth

@@ -21,7 +21,8 @@ void expire(std::deque<std::int64_t>& q, std::int64_t since) {
 
 }  // namespace
 
-Throttle::Throttle(ThrottleConfig cfg, store::Store* store) : cfg_(std::move(cfg)), store_(store) {}
+Throttle::Throttle(ThrottleConfig cfg, store::Security* store, log::Logger log)
+    : cfg_(std::move(cfg)), store_(store), log_(std::move(log)) {}
 
 std::string Throttle::network_key(const IpAddr& ip) {
   if (ip.v4) return ip.to_string();
@@ -38,7 +39,7 @@ void Throttle::reload_bans(std::int64_t now) {
   if (!store_ || (bans_loaded_ >= 0 && now - bans_loaded_ < kBanReload)) return;
   bans_loaded_ = now;
   auto all = store_->list_bans();
-  if (!all) return;  // keep what we have
+  if (!log_.ok_or_log(all, "auth.bans_unreadable")) return;  // keep what we have
   bans_.clear();
   for (auto& b : *all) bans_[b.key] = std::move(b);
 }
@@ -100,7 +101,8 @@ Throttle::Verdict Throttle::failed(const IpAddr& ip, std::string_view user, std:
     b.reason = fmt::format("{} failed logins in {} s", n, cfg_.window);
     b.created = now;
     bans_[key] = b;
-    if (store_) (void)store_->put_ban(b);
+    // Kept in memory either way: the ban holds until a restart even if it could not be stored.
+    if (store_) log_.ok_or_log(store_->put_ban(b), "auth.ban_not_stored", {{"network", key}});
     net.clear();
     v.banned = true;
   }

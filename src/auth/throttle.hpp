@@ -24,7 +24,8 @@
 
 #include "base/ip.hpp"
 #include "base/result.hpp"
-#include "store/store.hpp"
+#include "base/log.hpp"
+#include "store/security.hpp"
 
 namespace mk::auth {
 
@@ -42,7 +43,8 @@ struct ThrottleConfig {
 
 class Throttle {
  public:
-  Throttle(ThrottleConfig cfg, store::Store* store);  // store: where bans are kept (may be null)
+  // store: where bans are kept (may be null); log: where failures to keep them are told.
+  Throttle(ThrottleConfig cfg, store::Security* store, log::Logger log = {});
 
   // The key a client address is counted under: "192.0.2.7" or "2001:db8:1:2::/64".
   static std::string network_key(const IpAddr& ip);
@@ -63,7 +65,8 @@ class Throttle {
   void reload_bans(std::int64_t now);
 
   ThrottleConfig cfg_;
-  store::Store* store_;
+  store::Security* store_;
+  log::Logger log_;
   std::mutex mu_;
   std::map<std::string, std::deque<std::int64_t>> by_network_;  // failure times
   std::map<std::string, std::deque<std::int64_t>> by_account_;

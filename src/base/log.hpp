@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/result.hpp"
+
 namespace mk::log {
 
 enum class Level { debug = 0, info = 1, warn = 2, error = 3 };
@@ -63,6 +65,15 @@ class Logger {
   void warn(std::string_view e, std::vector<Field> f = {}) const { log(Level::warn, e, std::move(f)); }
   void error(std::string_view e, std::vector<Field> f = {}) const { log(Level::error, e, std::move(f)); }
   bool enabled(Level level) const { return sink_ && sink_->enabled(level); }
+  // For a write whose failure must not stop the caller but must not pass unnoticed: logs a
+  // failed result as an error with its reason. Returns whether it succeeded.
+  template <class T>
+  bool ok_or_log(const Result<T>& r, std::string_view event, std::vector<Field> fields = {}) const {
+    if (r.ok()) return true;
+    fields.emplace_back("error", r.error().message);
+    error(event, std::move(fields));
+    return false;
+  }
 
  private:
   std::shared_ptr<Sink> sink_;

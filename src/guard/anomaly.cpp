@@ -6,7 +6,7 @@
 
 namespace mk::guard {
 
-std::optional<std::string> burst(const store::Store::SendBaseline& baseline, int messages_hour, int new_hour,
+std::optional<std::string> burst(const store::Reputation::SendBaseline& baseline, int messages_hour, int new_hour,
                                  const AnomalyThresholds& t) {
   if (baseline.active_days < t.baseline_days) return std::nullopt;  // too little history to judge
   const int max_messages = std::max(t.burst_floor_messages, t.burst_factor * baseline.peak_messages);

@@ -14,7 +14,7 @@
 #include <optional>
 #include <string>
 
-#include "store/store.hpp"
+#include "store/reputation.hpp"
 
 namespace mk::guard {
 
@@ -37,7 +37,7 @@ struct MessageTraits {
 };
 
 // A burst over the baseline: the reason, or nullopt.
-std::optional<std::string> burst(const store::Store::SendBaseline& baseline, int messages_hour, int new_hour,
+std::optional<std::string> burst(const store::Reputation::SendBaseline& baseline, int messages_hour, int new_hour,
                                  const AnomalyThresholds& t);
 // Whether this message is a reply with links to a thread older than t.old_thread_age.
 bool old_thread_reply(const MessageTraits& m, std::int64_t now, const AnomalyThresholds& t);

@@ -74,8 +74,13 @@ SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std
   w.messages.push_back({now, network, 1});
   w.recipients.push_back({now, network, int(remote_rcpts.size())});
   if (new_count > 0) w.new_recipients.push_back({now, network, new_count});
-  if (fresh && !fresh->empty()) (void)store_.add_correspondents(account_id, *fresh, now);
-  (void)store_.add_send_history(account_id, now / kHour, 1, new_count);
+  // Not recorded: the in-memory windows still count this message; only the history that later
+  // baselines and "known correspondent" checks read misses it.
+  if (fresh && !fresh->empty())
+    log_.ok_or_log(store_.add_correspondents(account_id, *fresh, now), "guard.correspondents_not_stored",
+                   {{"account_id", account_id}});
+  log_.ok_or_log(store_.add_send_history(account_id, now / kHour, 1, new_count), "guard.history_not_stored",
+                 {{"account_id", account_id}});
   return d;
 }
 

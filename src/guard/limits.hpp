@@ -22,7 +22,8 @@
 #include <vector>
 
 #include "guard/anomaly.hpp"
-#include "store/store.hpp"
+#include "base/log.hpp"
+#include "store/reputation.hpp"
 
 namespace mk::guard {
 
@@ -34,8 +35,9 @@ struct Limits {
 
 class SendingLimits {
  public:
-  SendingLimits(Limits limits, store::Store& store, AnomalyThresholds anomalies = {})
-      : limits_(limits), anomalies_(anomalies), store_(store) {}
+  // log: where failures to record the history are told (the decision is made without it).
+  SendingLimits(Limits limits, store::Reputation& store, AnomalyThresholds anomalies = {}, log::Logger log = {})
+      : limits_(limits), anomalies_(anomalies), store_(store), log_(std::move(log)) {}
 
   struct Decision {
     bool hold = false;
@@ -67,11 +69,12 @@ class SendingLimits {
   struct Window {
     std::deque<Entry> messages, recipients, new_recipients, old_thread_replies, delivered, refused;
     std::int64_t baseline_hour = -1;  // when `baseline` was read (unix hour)
-    store::Store::SendBaseline baseline;
+    store::Reputation::SendBaseline baseline;
   };
   Limits limits_;
   AnomalyThresholds anomalies_;
-  store::Store& store_;
+  store::Reputation& store_;
+  log::Logger log_;
   std::mutex mu_;
   std::map<std::int64_t, Window> accounts_;
 };

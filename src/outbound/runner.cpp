@@ -151,7 +151,8 @@ asio::awaitable<void> Runner::send_reports(std::int64_t before) {
       else
         log_.info("outbound.tlsrpt_queued", {{"domain", domain}, {"rua", rua.size()}});
     }
-    (void)store_.delete_tls_results(period);
+    // Left in place, the period is reported again at the next run: a duplicate, not a loss.
+    log_.ok_or_log(store_.delete_tls_results(period), "outbound.tlsrpt_results_not_deleted", {{"period", period}});
   }
   wake();
 }
@@ -341,8 +342,9 @@ asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const st
   if (!fresh) {
     if (!cached) {
       const std::int64_t interval = std::max<std::int64_t>(1, cfg_.tls_report_interval.count());
-      (void)store_.add_tls_result(store::TlsResult{now - now % interval, domain, "sts", "", "", "sts-policy-fetch-error",
-                                                   "mta-sts." + domain, "", 1});
+      log_.ok_or_log(store_.add_tls_result(store::TlsResult{now - now % interval, domain, "sts", "", "",
+                                                            "sts-policy-fetch-error", "mta-sts." + domain, "", 1}),
+                     "outbound.tlsrpt_result_not_recorded", {{"domain", domain}});
     }
     log_.warn("outbound.mta_sts_fetch_failed", {{"domain", domain}, {"error", fresh.error().message},
                                                 {"using_cached", cached.has_value()}});
@@ -352,8 +354,10 @@ asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const st
   fresh->fetched = now;
   std::string mx;
   for (const auto& m : fresh->mx) mx += m + "\n";
-  (void)store_.put_sts_policy(store::StsRecord{domain, fresh->id, std::string(tlspolicy::to_string(fresh->mode)), mx,
-                                               fresh->max_age, fresh->fetched});
+  // Not cached: the policy is used now and fetched again next time.
+  log_.ok_or_log(store_.put_sts_policy(store::StsRecord{domain, fresh->id, std::string(tlspolicy::to_string(fresh->mode)),
+                                                        mx, fresh->max_age, fresh->fetched}),
+                 "outbound.mta_sts_not_cached", {{"domain", domain}});
   log_.info("outbound.mta_sts_policy", {{"domain", domain}, {"id", fresh->id}, {"mode", tlspolicy::to_string(fresh->mode)}});
   std::optional<tlspolicy::StsPolicy> policy(std::move(*fresh));
   co_return policy;
@@ -765,7 +769,8 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch&
   if (!delayed.empty() && !m.delay_notified && cfg_.delay_warning.count() > 0 &&
       now - m.created >= cfg_.delay_warning.count()) {
     notify_sender(m, delayed, true);
-    (void)store_.set_delay_notified(m.id);
+    // Not recorded: the sender may get a second notice, never none.
+    log_.ok_or_log(store_.set_delay_notified(m.id), "outbound.delay_notice_not_recorded", {{"queue_id", m.id}});
   }
   batch.finished.push_back(m.id);
 }

@@ -95,7 +95,8 @@ void Server::apply(Transaction& txn, const PipelineDecision& d) {
 void Server::capture(store::NewMessage& msg) {
   if (msg.outbound.empty()) return;
   auto mb = store_.find_mailbox(msg.sender_account, "Captured");
-  if (mb && !*mb) (void)store_.create_mailbox(msg.sender_account, "Captured", "");
+  // Not created: the copies fall back to INBOX (Delivery's rule), still never sent out.
+  if (mb && !*mb) log_.ok_or_log(store_.create_mailbox(msg.sender_account, "Captured", ""), "smtp.captured_not_created");
   for (const auto& r : msg.outbound) {
     const bool dup = std::any_of(msg.deliveries.begin(), msg.deliveries.end(), [&](const store::Delivery& d) {
       return d.account_id == msg.sender_account && d.mailbox == "Captured";

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "store/error.hpp"
 
 namespace mk::store {
 namespace {
@@ -81,10 +82,11 @@ Result<std::string> BlobStore::write(std::string_view data) {
 }
 
 Result<std::string> BlobStore::read(std::string_view name) const {
-  if (!is_blob_name(name)) return err("invalid blob name");
+  if (!is_blob_name(name)) return error(Errc::corrupt, "invalid blob name");
   auto path = path_of(name);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return err(errno_text("open " + path));
+  // The index names a file that is not there: damaged data, not a reason to retry.
+  if (fd < 0) return errno == ENOENT ? error(Errc::corrupt, errno_text("open " + path)) : err(errno_text("open " + path));
   // Files never change after they are written: read the whole size straight into place.
   std::string out;
   struct stat st {};

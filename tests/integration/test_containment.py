@@ -2,7 +2,9 @@
 limits an account's submission is refused with 451 4.7.1 and stays refused, the user and
 the admin are mailed, the security log records it, and `mailkeep account release` lets it
 send again. Mail to local recipients never counts."""
+import os
 import smtplib
+import sqlite3
 import time
 import unittest
 
@@ -96,6 +98,41 @@ class ContainmentQueueTest(unittest.TestCase):
         listing = self.srv.cli("queue", "list").stdout
         self.assertEqual(listing.count("queued "), 3, listing)
         self.assertNotIn("held ", listing)
+
+
+class UnstoredHoldTest(unittest.TestCase):
+    """A hold the database refuses to store (here a trigger makes the write fail) still stops
+    the account: every later submission is refused, the failure is logged and the admin told."""
+
+    def test_a_hold_that_cannot_be_stored_is_enforced_in_memory(self):
+        srv = mk.Server(extra_config={"security.max_messages_per_hour": "3",
+                                      "security.admin_address": '"me@localhost"'})
+        self.addCleanup(srv.cleanup)
+        srv.start()
+        srv.stop()
+        db = sqlite3.connect(os.path.join(srv.dir, "index.sqlite"))
+        db.execute("CREATE TRIGGER no_holds BEFORE UPDATE OF outbound_hold ON accounts "
+                   "WHEN NEW.outbound_hold != '' BEGIN SELECT RAISE(ABORT, 'the disk said no'); END")
+        db.commit()
+        db.close()
+        srv.start()
+        codes = []
+        for i in range(8):
+            msg = mk.test_message("me@localhost", "run %d" % i, to="victim%d@remote.example" % i)
+            with smtplib.SMTP_SSL("127.0.0.1", srv.submissions_port, context=mk.client_tls_context(), timeout=30) as s:
+                s.login("me@localhost", mk.PASSWORD)
+                try:
+                    s.sendmail("me@localhost", ["victim%d@remote.example" % i], msg)
+                    codes.append(250)
+                except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as e:
+                    codes.append(e.smtp_code)
+        self.assertEqual(codes, [250] * 3 + [451] * 5)
+        self.assertIn("guard.hold_not_stored", srv.stderr())
+        self.assertIn("the disk said no", srv.stderr())
+        self.assertNotIn("outbound held", srv.cli("account", "list").stdout)  # indeed not stored
+        admin = mk.wait_for(lambda: [m for _, m in srv.messages() if b"THE HOLD COULD NOT BE STORED" in m],
+                            "the admin was not told")
+        self.assertEqual(len(admin), 1)
 
 
 class NewNetworkTest(mk.SharedServerTest):

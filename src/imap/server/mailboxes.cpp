@@ -180,8 +180,7 @@ Output Session::cmd_create(const CommandHead& h, Cursor& c) {
       if (path == *name) return {tagged(h, "NO", "[ALREADYEXISTS] Mailbox already exists")};
       continue;
     }
-    if (auto r = store_.create_mailbox(account_id_, path, ""); !r)
-      return {tagged(h, "NO", "[CANNOT] " + r.error().message)};
+    if (auto r = store_.create_mailbox(account_id_, path, ""); !r) return {store_failure(h, r.error())};
   }
   return {tagged(h, "OK", "CREATE completed")};
 }
@@ -194,8 +193,7 @@ Output Session::cmd_delete(const CommandHead& h, Cursor& c) {
   if (!mb || !*mb) return {tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
   if (!(*mb)->special_use.empty()) return {tagged(h, "NO", "[CANNOT] Special-use mailboxes cannot be deleted")};
   if (selected_ && selected_->id == (*mb)->id) selected_.reset();
-  if (auto r = store_.delete_mailbox(account_id_, *name); !r)
-    return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
+  if (auto r = store_.delete_mailbox(account_id_, *name); !r) return {store_failure(h, r.error())};
   return {tagged(h, "OK", "DELETE completed")};
 }
 
@@ -205,10 +203,7 @@ Output Session::cmd_rename(const CommandHead& h, Cursor& c) {
     return {tagged(h, "BAD", "Syntax: RENAME from to")};
   if (!valid_name(*to) || *to == "INBOX") return {tagged(h, "NO", "[CANNOT] Invalid target name")};
   auto r = store_.rename_mailbox(account_id_, *from, *to);
-  if (!r) {
-    if (r.error().code == store::kNoSuchMailbox) return {tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
-    return {tagged(h, "NO", "[ALREADYEXISTS] " + r.error().message)};
-  }
+  if (!r) return {store_failure(h, r.error())};
   return {tagged(h, "OK", "RENAME completed")};
 }
 
@@ -425,7 +420,9 @@ Output Session::cmd_close(const CommandHead& h, Cursor& c, bool expunge) {
     std::vector<std::uint32_t> uids;
     for (const auto& m : selected_->msgs)
       if (m.flags->find("\\Deleted") != std::string::npos) uids.push_back(m.uid);
-    if (!uids.empty()) (void)store_.expunge(selected_->id, uids);  // silently, RFC 9051 §6.4.1
+    // Silently (RFC 9051 §6.4.1): the client is told nothing either way, the log is.
+    if (!uids.empty())
+      if (auto r = store_.expunge(selected_->id, uids); !r) store_error_ = "CLOSE expunge: " + r.error().message;
   }
   selected_.reset();
   return {tagged(h, "OK", expunge ? "CLOSE completed" : "UNSELECT completed")};

@@ -289,7 +289,7 @@ Output Session::cmd_store(const CommandHead& h, Cursor& c) {
   std::vector<std::uint32_t> uids;
   for (auto i : idx) uids.push_back(s.msgs[i].uid);
   auto r = store_.update_flags(s.id, uids, u);
-  if (!r) return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
+  if (!r) return {store_failure(h, r.error())};
   std::string out;
   for (const auto& ch : r->changed) {
     auto i = index_of_uid(ch.uid);
@@ -332,7 +332,7 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
       return {tagged(h, "NO", "[OVERQUOTA] Not enough room for the copies")};
   }
   auto r = store_.copy_messages(s.id, uids, (*mb)->id, move);
-  if (!r) return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
+  if (!r) return {store_failure(h, r.error())};
   std::vector<std::uint32_t> from, to;
   for (auto [a, b] : r->uids) from.push_back(a), to.push_back(b);
   // Into Junk: the user says spam; out of it (except to Trash): ham.
@@ -362,7 +362,7 @@ Output Session::cmd_expunge(const CommandHead& h, Cursor& c) {
   }
   if (!uids.empty()) {
     auto r = store_.expunge(s.id, uids);
-    if (!r) return {tagged(h, "NO", "[SERVERBUG] " + r.error().message)};
+    if (!r) return {store_failure(h, r.error())};
   }
   return {updates(true) + tagged(h, "OK", "EXPUNGE completed")};
 }
@@ -418,10 +418,7 @@ std::vector<store::NewMessage> Session::take_append() {
 
 Output Session::on_appended(const store::DeliverResult& r) {
   CommandHead h{append_tag_, "APPEND", false};
-  if (!r) {
-    if (r.error().code == store::kNoSuchMailbox) return {tagged(h, "NO", "[TRYCREATE] No such mailbox")};
-    return {tagged(h, "NO", "[SERVERBUG] Message not stored, try again")};
-  }
+  if (!r) return {store_failure(h, r.error(), "TRYCREATE")};
   std::vector<std::uint32_t> uids;
   for (const auto& at : *r) uids.push_back(at.uid);
   return {updates() + tagged(h, "OK", fmt::format("[APPENDUID {} {}] APPEND completed", r->front().uidvalidity,

@@ -198,6 +198,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       }
     }
     if (auto learned = session.take_train_event(); learned && cfg_.on_train) cfg_.on_train(std::move(*learned));
+    if (auto failed = session.take_store_error()) log.error("imap.store_failed", {{"error", *failed}});
     if (auto named = session.take_client_event(); named && cfg_.session.login && session.logged_in())
       cfg_.session.login->identified("imap", conn->remote_ip, session.user(), *named);
     if (session.logged_in() && !was_logged_in) {
@@ -251,8 +252,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       case Next::append: {
         auto msgs = session.take_append();
         auto r = co_await store::async_deliver_all(store_, std::move(msgs), asio::use_awaitable);
-        if (!r) log.error("imap.append_failed", {{"error", r.error().message}});
         out += session.on_appended(r).data;
+        if (auto failed = session.take_store_error()) log.error("imap.append_failed", {{"error", *failed}});
         break;
       }
       case Next::idle: {

@@ -17,6 +17,21 @@ Session::Session(SessionConfig cfg, store::Store& store, std::string remote_ip)
       store_(store),
       remote_ip_(std::move(remote_ip)) {}
 
+std::string Session::store_failure(const CommandHead& h, const Error& e, std::string_view missing) {
+  const auto code = store::errc(e);
+  if (code != store::Errc::not_found && code != store::Errc::already_exists) store_error_ = e.message;
+  switch (code) {
+    case store::Errc::not_found: return tagged(h, "NO", fmt::format("[{}] No such mailbox or message", missing));
+    case store::Errc::already_exists: return tagged(h, "NO", "[ALREADYEXISTS] Mailbox already exists");
+    case store::Errc::quota: return tagged(h, "NO", "[OVERQUOTA] Not enough room");
+    case store::Errc::conflict: return tagged(h, "NO", "[INUSE] The mailbox changed meanwhile; try again");
+    case store::Errc::invalid: return tagged(h, "NO", "[CANNOT] The server cannot do that");
+    case store::Errc::corrupt: return tagged(h, "NO", "[SERVERBUG] Stored data is damaged; the error is logged");
+    case store::Errc::unavailable: break;
+  }
+  return tagged(h, "NO", "[UNAVAILABLE] Storage is unavailable; try again later");
+}
+
 std::string Session::tagged(const CommandHead& h, std::string_view status, std::string_view text) {
   return fmt::format("{} {} {}\r\n", h.tag, status, text);
 }

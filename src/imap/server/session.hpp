@@ -88,6 +88,8 @@ class Session {
   };
   std::optional<TrainEvent> take_train_event() { return std::exchange(train_event_, std::nullopt); }
   std::optional<std::string> take_client_event() { return std::exchange(client_event_, std::nullopt); }
+  // A store failure behind the latest NO (the detail is for the log, never for the client).
+  std::optional<std::string> take_store_error() { return std::exchange(store_error_, std::nullopt); }
 
   std::string greeting() const;
   Output on_command(std::string_view framed);
@@ -172,6 +174,9 @@ class Session {
   std::optional<std::size_t> index_of_uid(std::uint32_t uid) const;
 
   static std::string tagged(const CommandHead& h, std::string_view status, std::string_view text);
+  // The tagged NO for a failed store call, with the RFC 5530 response code of its store::Errc;
+  // `missing` is the code for not_found ("NONEXISTENT", or "TRYCREATE" for a target mailbox).
+  std::string store_failure(const CommandHead& h, const Error& e, std::string_view missing = "NONEXISTENT");
   static std::string bad(std::string_view tag, std::string_view text);
 
   const std::string* intern(std::string_view flags) { return flag_table_->intern(flags); }
@@ -185,6 +190,7 @@ class Session {
   std::string client_;
   std::optional<std::string> client_event_;
   std::optional<TrainEvent> train_event_;
+  std::optional<std::string> store_error_;
   bool tls_ = false;
   bool compressed_ = false;
   std::int64_t account_id_ = 0;

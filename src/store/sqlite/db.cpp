@@ -4,6 +4,23 @@
 
 namespace mk::store::sqlite {
 
+Errc errc_of(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE: return Errc::not_found;  // a step that found no row where one was expected
+    case SQLITE_CONSTRAINT: return Errc::conflict;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_FORMAT: return Errc::corrupt;
+    case SQLITE_MISUSE:
+    case SQLITE_RANGE:
+    case SQLITE_TOOBIG:
+    case SQLITE_MISMATCH: return Errc::invalid;
+    default: return Errc::unavailable;  // BUSY, LOCKED, IOERR, FULL, NOMEM, CANTOPEN, ...
+  }
+}
+
 Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db) {
   rc_ = sqlite3_prepare_v2(db, sql.data(), int(sql.size()), &stmt_, nullptr);
 }
@@ -32,11 +49,18 @@ bool Stmt::step() {
 }
 
 Status Stmt::done() {
-  if (!stmt_) return err(error());
+  if (!stmt_) return fail();
   while (step()) {
   }
-  if (failed()) return err(error());
+  if (failed()) return fail();
   return {};
+}
+
+Error Stmt::fail() const { return store::error(errc_of(rc_), error()); }
+
+bool Stmt::duplicate() const {
+  const int ext = stmt_ ? sqlite3_extended_errcode(db_) : 0;
+  return rc_ == SQLITE_CONSTRAINT && (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY);
 }
 
 void Stmt::reset() {
@@ -60,7 +84,7 @@ Db::~Db() { sqlite3_close_v2(db_); }
 Status Db::open(const std::string& path) {
   int rc = sqlite3_open_v2(path.c_str(), &db_,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  if (rc != SQLITE_OK) return err(fmt::format("cannot open {}: {}", path, sqlite3_errstr(rc)));
+  if (rc != SQLITE_OK) return store::error(errc_of(rc), fmt::format("cannot open {}: {}", path, sqlite3_errstr(rc)));
   sqlite3_busy_timeout(db_, 10000);
   // WAL + synchronous=FULL: a commit is durable when COMMIT returns (the WAL is fsync'd).
   return exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
@@ -73,7 +97,7 @@ Status Db::exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string e = fmt::format("sqlite: {}", msg ? msg : sqlite3_errstr(rc));
     sqlite3_free(msg);
-    return err(e);
+    return store::error(errc_of(rc), std::move(e));
   }
   return {};
 }
@@ -81,10 +105,17 @@ Status Db::exec(std::string_view sql) {
 Txn::Txn(Db& db) : db_(db) {}
 
 Txn::~Txn() {
-  if (open_) (void)db_.exec("ROLLBACK");
+  // A destructor cannot report: a failed ROLLBACK is retried, and reported, by the next begin().
+  if (open_) db_.rollback_failed_ = !db_.exec("ROLLBACK").ok();
 }
 
 Status Txn::begin() {
+  if (db_.rollback_failed_) {
+    auto r = db_.exec("ROLLBACK");
+    if (!r && !sqlite3_get_autocommit(db_.handle()))
+      return store::error(Errc::unavailable, "an earlier transaction could not be rolled back: " + r.error().message);
+    db_.rollback_failed_ = false;
+  }
   auto s = db_.exec("BEGIN IMMEDIATE");
   open_ = s.ok();
   return s;

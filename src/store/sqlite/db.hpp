@@ -9,8 +9,12 @@
 #include <string_view>
 
 #include "base/result.hpp"
+#include "store/error.hpp"
 
 namespace mk::store::sqlite {
+
+// The store error code for an SQLite result code (primary or extended).
+Errc errc_of(int rc);
 
 class Stmt {
  public:
@@ -33,7 +37,11 @@ class Stmt {
   std::string text(int col) const;
   bool failed() const { return rc_ != SQLITE_OK && rc_ != SQLITE_ROW && rc_ != SQLITE_DONE; }
   std::string error() const;
+  // error() as a store Error with its code (errc_of the result code).
+  Error fail() const;
   int rc() const { return rc_; }
+  // Whether the last step broke a UNIQUE or PRIMARY KEY constraint (the name is taken).
+  bool duplicate() const;
 
  private:
   sqlite3* db_;
@@ -55,7 +63,9 @@ class Db {
   int changes() const { return sqlite3_changes(db_); }
 
  private:
+  friend class Txn;
   sqlite3* db_ = nullptr;
+  bool rollback_failed_ = false;  // a Txn's ROLLBACK failed; the next Txn retries it first
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() succeeded.

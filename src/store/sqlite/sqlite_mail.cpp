@@ -73,7 +73,7 @@ Result<std::uint64_t> next_modseq(Db& db, std::int64_t mailbox_id) {
   Stmt u(db.handle(),
          "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq");
   u.bind(1, mailbox_id);
-  if (!u.step()) return err(u.failed() ? u.error() : "no such mailbox", kNoSuchMailbox);
+  if (!u.step()) return error(Errc::not_found, u.failed() ? u.error() : "no such mailbox");
   const auto v = std::uint64_t(u.int64(0));
   if (auto st = u.done(); !st) return st.error();
   return v;
@@ -93,7 +93,7 @@ Result<std::vector<Mailbox>> SqliteStore::list_mailboxes(std::int64_t account_id
   s.bind(1, account_id);
   std::vector<Mailbox> out;
   while (s.step()) out.push_back(read_mailbox_row(s));
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return out;
 }
 
@@ -102,7 +102,7 @@ Result<std::optional<Mailbox>> SqliteStore::find_mailbox(std::int64_t account_id
   Stmt s(db_.handle(), fmt::format("SELECT {} FROM mailboxes WHERE account_id = ? AND name = ?", kMailboxCols));
   s.bind(1, account_id).bind(2, name);
   if (s.step()) return std::optional<Mailbox>(read_mailbox_row(s));
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return std::optional<Mailbox>();
 }
 
@@ -111,8 +111,8 @@ Result<Mailbox> SqliteStore::mailbox_by_id(std::int64_t mailbox_id) {
   Stmt s(db_.handle(), fmt::format("SELECT {} FROM mailboxes WHERE id = ?", kMailboxCols));
   s.bind(1, mailbox_id);
   if (s.step()) return read_mailbox_row(s);
-  if (s.failed()) return err(s.error());
-  return err("no such mailbox", kNoSuchMailbox);
+  if (s.failed()) return s.fail();
+  return error(Errc::not_found, "no such mailbox");
 }
 
 Status SqliteStore::delete_mailbox(std::int64_t account_id, std::string_view name) {
@@ -127,7 +127,7 @@ Status SqliteStore::delete_mailbox(std::int64_t account_id, std::string_view nam
              "SELECT b.id, coalesce(sum(m.size), 0) FROM mailboxes b LEFT JOIN messages m "
              "ON m.mailbox_id = b.id WHERE b.account_id = ? AND b.name = ? GROUP BY b.id");
       q.bind(1, account_id).bind(2, name);
-      if (!q.step()) return err(fmt::format("no mailbox {}", name), kNoSuchMailbox);
+      if (!q.step()) return error(Errc::not_found, fmt::format("no mailbox {}", name));
       id = q.int64(0);
       size = q.int64(1);
     }
@@ -159,7 +159,7 @@ Status SqliteStore::rename_mailbox(std::int64_t account_id, std::string_view fro
       like += c;
     }
     q.bind(1, account_id).bind(2, to).bind(3, like + "/%");
-    if (q.step()) return err(fmt::format("mailbox {} already exists", to));
+    if (q.step()) return error(Errc::already_exists, fmt::format("mailbox {} already exists", to));
   }
   if (from == "INBOX") {
     // RFC 9051 §6.3.6: a new mailbox gets INBOX's messages; INBOX stays, empty.
@@ -197,7 +197,7 @@ Status SqliteStore::rename_mailbox(std::int64_t account_id, std::string_view fro
          "WHERE account_id = ?1 AND (name = ?2 OR substr(name, 1, length(?2) + 1) = ?2 || '/')");
   u.bind(1, account_id).bind(2, from).bind(3, to);
   if (auto st = u.done(); !st) return st;
-  if (db_.changes() == 0) return err(fmt::format("no mailbox {}", from), kNoSuchMailbox);
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no mailbox {}", from));
   return t.commit();
 }
 
@@ -206,7 +206,7 @@ Status SqliteStore::set_subscribed(std::int64_t account_id, std::string_view nam
   Stmt u(db_.handle(), "UPDATE mailboxes SET subscribed = ? WHERE account_id = ? AND name = ?");
   u.bind(1, on ? 1 : 0).bind(2, account_id).bind(3, name);
   if (auto st = u.done(); !st) return st;
-  if (db_.changes() == 0) return err(fmt::format("no mailbox {}", name), kNoSuchMailbox);
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no mailbox {}", name));
   return {};
 }
 
@@ -216,7 +216,7 @@ Result<std::uint32_t> SqliteStore::claim_recent(std::int64_t mailbox_id, std::ui
   {
     Stmt q(db_.handle(), "SELECT recent_uid FROM mailboxes WHERE id = ?");
     q.bind(1, mailbox_id);
-    if (!q.step()) return err(fmt::format("no mailbox {}", mailbox_id), kNoSuchMailbox);
+    if (!q.step()) return error(Errc::not_found, fmt::format("no mailbox {}", mailbox_id));
     previous = std::uint32_t(q.int64(0));
   }
   if (previous >= up_to) return previous;  // nothing new: no write
@@ -234,7 +234,7 @@ Result<std::vector<MessageInfo>> SqliteStore::select_messages(std::string_view w
   s.bind(1, a).bind(2, b);
   std::vector<MessageInfo> out;
   while (s.step()) out.push_back(read_message_row(s));
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return out;
 }
 
@@ -249,7 +249,7 @@ Result<std::vector<MessageInfo>> SqliteStore::thread_messages(std::int64_t accou
                                      kIndexCols));
     s.bind(1, id).bind(2, account_id).bind(3, std::int64_t(limit - out.size()));
     while (s.step()) out.push_back(read_message_row(s));
-    if (s.failed()) return err(s.error());
+    if (s.failed()) return s.fail();
   }
   return out;
 }
@@ -276,7 +276,7 @@ Result<std::vector<std::uint32_t>> SqliteStore::expunged_since(std::int64_t mail
   s.bind(1, mailbox_id).bind(2, std::int64_t(modseq));
   std::vector<std::uint32_t> out;
   while (s.step()) out.push_back(std::uint32_t(s.int64(0)));
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return out;
 }
 
@@ -300,7 +300,7 @@ Result<FlagResult> SqliteStore::update_flags(std::int64_t mailbox_id,
     };
     std::vector<Row> rows;
     while (q.step()) rows.push_back({std::uint32_t(q.int64(0)), q.text(1), std::uint64_t(q.int64(2))});
-    if (q.failed()) return err(q.error());
+    if (q.failed()) return q.fail();
     for (auto& r : rows) {
       if (update.unchanged_since && r.modseq > *update.unchanged_since) {
         out.failed.push_back(r.uid);
@@ -385,7 +385,7 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
     {
       Stmt q(db_.handle(), "SELECT uidvalidity FROM mailboxes WHERE id = ?");
       q.bind(1, to_mailbox);
-      if (!q.step()) return err("no such mailbox", kNoSuchMailbox);
+      if (!q.step()) return error(Errc::not_found, "no such mailbox");
       out.uidvalidity = std::uint32_t(q.int64(0));
     }
     std::vector<MessageInfo> msgs;
@@ -402,9 +402,9 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
     for (const auto& m : msgs) {
       Stmt u(db_.handle(), "UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ? RETURNING uidnext - 1");
       u.bind(1, to_mailbox);
-      if (!u.step()) return err(u.error());
+      if (!u.step()) return u.fail();
       const auto uid = std::uint32_t(u.int64(0));
-      (void)u.done();
+      if (auto st = u.done(); !st) return st.error();
       Stmt ins(db_.handle(),
                "INSERT INTO messages(mailbox_id, uid, modseq, blob, size, internaldate, flags, "
                "mail_from, rcpt_to, dsn, msgid) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "

@@ -31,7 +31,7 @@ Status SqliteStore::insert_outbound(const NewMessage& m, const std::string& blob
            "VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id");
     q.bind(1, blob).bind(2, std::int64_t(m.data->size())).bind(3, m.mail_from).bind(4, m.dsn)
         .bind(5, m.sender_account).bind(6, m.requiretls ? 1 : 0).bind(7, now);
-    if (!q.step()) return err(q.error());
+    if (!q.step()) return q.fail();
     id = q.int64(0);
     if (auto st = q.done(); !st) return st;
   }
@@ -72,7 +72,7 @@ Result<std::vector<QueuedMessage>> SqliteStore::select_queue_locked(std::string_
       m.delay_notified = q.int64(8) != 0;
       out.push_back(std::move(m));
     }
-    if (q.failed()) return err(q.error());
+    if (q.failed()) return q.fail();
   }
   for (auto& m : out) {
     // INDEXED BY: without it SQLite may pick the (state, next_attempt) index for the extra
@@ -94,7 +94,7 @@ Result<std::vector<QueuedMessage>> SqliteStore::select_queue_locked(std::string_
       q.last_error = r.text(7);
       m.rcpts.push_back(std::move(q));
     }
-    if (r.failed()) return err(r.error());
+    if (r.failed()) return r.fail();
   }
   return out;
 }
@@ -119,7 +119,7 @@ Result<std::size_t> act_on(Db& db, std::int64_t id, QueueAction action, std::vec
   {
     Stmt q(db.handle(), "SELECT blob FROM queue WHERE id = ?");
     q.bind(1, id);
-    if (!q.step()) return err(fmt::format("no queued message {}", id), kNoSuchMailbox);
+    if (!q.step()) return error(Errc::not_found, fmt::format("no queued message {}", id));
     blob = q.text(0);
   }
   const char* sql = nullptr;
@@ -183,7 +183,7 @@ Result<std::size_t> SqliteStore::account_queue_action(std::int64_t account_id, Q
              "WHERE q.sender_account = ? AND r.state = ?");
       q.bind(1, account_id).bind(2, std::string(action == QueueAction::hold || action == QueueAction::retry ? "queued" : "held"));
       while (q.step()) ids.push_back(q.int64(0));
-      if (q.failed()) return err(q.error());
+      if (q.failed()) return q.fail();
     }
     for (auto id : ids) {
       auto r = act_on(db_, id, action, blobs);
@@ -304,7 +304,7 @@ Result<std::vector<TlsResult>> SqliteStore::tls_results_before(std::int64_t peri
   while (q.step())
     out.push_back(TlsResult{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6), q.text(7),
                             q.int64(8)});
-  if (q.failed()) return err(q.error());
+  if (q.failed()) return q.fail();
   return out;
 }
 
@@ -320,7 +320,7 @@ Result<std::optional<StsRecord>> SqliteStore::sts_policy(std::string_view domain
   Stmt q(db_.handle(), "SELECT domain, id, mode, mx, max_age, fetched FROM mta_sts WHERE domain = ?");
   q.bind(1, to_lower(domain));
   if (!q.step()) {
-    if (q.failed()) return err(q.error());
+    if (q.failed()) return q.fail();
     return std::optional<StsRecord>();
   }
   return std::optional<StsRecord>(StsRecord{q.text(0), q.text(1), q.text(2), q.text(3), q.int64(4), q.int64(5)});
@@ -342,9 +342,9 @@ Status SqliteStore::add_dkim_key(const DkimKey& k) {
          "VALUES(?, ?, ?, ?, ?, ?, ?)");
   s.bind(1, to_lower(k.domain)).bind(2, k.selector).bind(3, k.algorithm).bind(4, k.private_pem)
       .bind(5, k.public_b64).bind(6, k.state).bind(7, k.created ? k.created : std::int64_t(std::time(nullptr)));
-  if (s.step(), s.rc() == SQLITE_CONSTRAINT)
-    return err(fmt::format("DKIM selector {} already exists for {}", k.selector, k.domain));
-  if (s.failed()) return err(s.error());
+  if (s.step(), s.duplicate())
+    return error(Errc::already_exists, fmt::format("DKIM selector {} already exists for {}", k.selector, k.domain));
+  if (s.failed()) return s.fail();
   return {};
 }
 
@@ -357,7 +357,7 @@ Result<std::vector<DkimKey>> SqliteStore::dkim_keys(std::string_view domain) {
   std::vector<DkimKey> out;
   while (s.step())
     out.push_back(DkimKey{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.int64(6)});
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return out;
 }
 
@@ -369,7 +369,7 @@ Status SqliteStore::activate_next_dkim_keys(std::string_view domain) {
   {
     Stmt q(db_.handle(), "SELECT 1 FROM dkim_keys WHERE domain = ? AND state = 'next'");
     q.bind(1, d);
-    if (!q.step()) return err(fmt::format("{} has no new DKIM keys to activate; make them with `mailkeep domain dkim rotate {}`", d, d));
+    if (!q.step()) return error(Errc::not_found, fmt::format("{} has no new DKIM keys to activate; make them with `mailkeep domain dkim rotate {}`", d, d));
   }
   for (const char* sql : {"DELETE FROM dkim_keys WHERE domain = ? AND state = 'retired'",
                           "UPDATE dkim_keys SET state = 'retired' WHERE domain = ? AND state = 'active'",

@@ -33,7 +33,7 @@ Result<std::vector<DmarcResult>> SqliteStore::dmarc_results_before(std::int64_t 
   while (q.step())
     out.push_back(DmarcResult{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6), q.text(7),
                               q.text(8), q.text(9), q.text(10), q.int64(11)});
-  if (q.failed()) return err(q.error());
+  if (q.failed()) return q.fail();
   return out;
 }
 
@@ -69,7 +69,7 @@ Result<std::vector<DmarcFeedback>> SqliteStore::dmarc_feedback_since(std::int64_
   while (q.step())
     out.push_back(DmarcFeedback{q.text(0), q.text(1), q.int64(2), q.text(3), q.int64(4), q.int64(5), q.text(6),
                                 q.text(7), q.text(8), q.text(9), q.text(10), q.int64(11), q.int64(12)});
-  if (q.failed()) return err(q.error());
+  if (q.failed()) return q.fail();
   return out;
 }
 
@@ -87,7 +87,7 @@ Result<std::vector<Ban>> SqliteStore::list_bans() {
   Stmt q(db_.handle(), "SELECT key, until, count, reason, created FROM bans ORDER BY until DESC");
   std::vector<Ban> out;
   while (q.step()) out.push_back(Ban{q.text(0), q.int64(1), q.int64(2), q.text(3), q.int64(4)});
-  if (q.failed()) return err(q.error());
+  if (q.failed()) return q.fail();
   return out;
 }
 
@@ -107,7 +107,7 @@ Result<Store::LoginSeen> SqliteStore::note_login(std::string_view address, std::
   {
     Stmt q(db_.handle(), "SELECT count(*), sum(network = ?) FROM login_history WHERE address = ?");
     q.bind(1, network).bind(2, addr);
-    if (!q.step()) return err(q.error());
+    if (!q.step()) return q.fail();
     seen.first_login = q.int64(0) == 0;
     seen.new_network = !seen.first_login && q.int64(1) == 0;
   }
@@ -127,7 +127,7 @@ Result<Store::ClientSeen> SqliteStore::note_client(std::string_view address, std
   {
     Stmt q(db_.handle(), "SELECT count(*), sum(client = ?) FROM login_clients WHERE address = ?");
     q.bind(1, client).bind(2, addr);
-    if (!q.step()) return err(q.error());
+    if (!q.step()) return q.fail();
     seen.first_client = q.int64(0) == 0;
     seen.new_client = q.int64(1) == 0;
   }
@@ -143,7 +143,7 @@ Status SqliteStore::set_spam_thresholds(std::string_view address, std::string_vi
   Stmt s(db_.handle(), "UPDATE accounts SET spam_thresholds = ? WHERE address = ?");
   s.bind(1, thresholds).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
-  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
   return {};
 }
 
@@ -152,7 +152,7 @@ Status SqliteStore::set_require_app_passwords(std::string_view address, bool on)
   Stmt s(db_.handle(), "UPDATE accounts SET require_app_passwords = ? WHERE address = ?");
   s.bind(1, std::int64_t(on)).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
-  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
   return {};
 }
 
@@ -160,8 +160,8 @@ Status SqliteStore::add_app_password(const AppPassword& p) {
   std::lock_guard lock(mu_);
   Stmt s(db_.handle(), "INSERT INTO app_passwords(account_id, name, hash, scopes, created) VALUES(?, ?, ?, ?, ?)");
   s.bind(1, p.account_id).bind(2, p.name).bind(3, p.hash).bind(4, p.scopes).bind(5, p.created);
-  if (s.step(), s.rc() == SQLITE_CONSTRAINT) return err(fmt::format("an app password named \"{}\" exists already", p.name));
-  if (s.failed()) return err(s.error());
+  if (s.step(), s.duplicate()) return error(Errc::already_exists, fmt::format("an app password named \"{}\" exists already", p.name));
+  if (s.failed()) return s.fail();
   return {};
 }
 
@@ -173,7 +173,7 @@ Result<std::vector<AppPassword>> SqliteStore::app_passwords(std::int64_t account
   std::vector<AppPassword> out;
   while (q.step())
     out.push_back(AppPassword{q.int64(0), q.int64(1), q.text(2), q.text(3), q.text(4), q.int64(5), q.int64(6), q.text(7)});
-  if (q.failed()) return err(q.error());
+  if (q.failed()) return q.fail();
   return out;
 }
 
@@ -197,7 +197,7 @@ Status SqliteStore::set_totp(std::string_view address, std::string_view secret) 
   Stmt s(db_.handle(), "UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE address = ?");
   s.bind(1, secret).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
-  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
   return {};
 }
 
@@ -224,7 +224,7 @@ Result<std::vector<std::string>> SqliteStore::new_correspondents(std::int64_t ac
     Stmt q(db_.handle(), "SELECT 1 FROM correspondents WHERE account_id = ? AND address = ?");
     q.bind(1, account_id).bind(2, to_lower(a));
     if (!q.step()) {
-      if (q.failed()) return err(q.error());
+      if (q.failed()) return q.fail();
       out.push_back(to_lower(a));
     }
   }
@@ -249,7 +249,7 @@ Result<std::vector<std::string>> SqliteStore::correspondent_domains(std::int64_t
   q.bind(1, account_id);
   std::vector<std::string> out;
   while (q.step()) out.push_back(q.text(0));
-  if (q.failed()) return err(q.error());
+  if (q.failed()) return q.fail();
   return out;
 }
 
@@ -269,7 +269,7 @@ Result<std::pair<std::int64_t, std::int64_t>> SqliteStore::sender_verdicts(std::
   Stmt q(db_.handle(), "SELECT spam, ham FROM sender_verdicts WHERE account_id = ? AND address = ?");
   q.bind(1, account_id).bind(2, to_lower(address));
   if (q.step()) return std::pair{q.int64(0), q.int64(1)};
-  if (q.failed()) return err(q.error());
+  if (q.failed()) return q.fail();
   return std::pair<std::int64_t, std::int64_t>{0, 0};
 }
 
@@ -287,7 +287,7 @@ Result<std::vector<std::string>> SqliteStore::correspondents_named(std::int64_t 
   q.bind(1, account_id).bind(2, to_lower(name));
   std::vector<std::string> out;
   while (q.step()) out.push_back(q.text(0));
-  if (q.failed()) return err(q.error());
+  if (q.failed()) return q.fail();
   return out;
 }
 
@@ -301,7 +301,7 @@ Result<std::optional<std::int64_t>> SqliteStore::newest_in_thread(std::int64_t a
            "WHERE m.msgid = ? AND b.account_id = ?");
     q.bind(1, id).bind(2, account_id);
     if (!q.step()) {
-      if (q.failed()) return err(q.error());
+      if (q.failed()) return q.fail();
       continue;
     }
     if (q.is_null(0)) continue;
@@ -329,7 +329,7 @@ Result<Store::SendBaseline> SqliteStore::send_baseline(std::int64_t account_id, 
          "SELECT COUNT(DISTINCT hour / 24), COALESCE(MAX(messages), 0), COALESCE(MAX(new_recipients), 0) "
          "FROM send_history WHERE account_id = ? AND hour >= ? AND hour < ?");
   q.bind(1, account_id).bind(2, from_hour).bind(3, to_hour);
-  if (!q.step()) return err(q.error());
+  if (!q.step()) return q.fail();
   return SendBaseline{int(q.int64(0)), int(q.int64(1)), int(q.int64(2))};
 }
 
@@ -339,7 +339,7 @@ Result<Store::NetworkHistory> SqliteStore::network_history(std::string_view addr
   const std::string addr = to_lower(address);
   Stmt q(db_.handle(), "SELECT min(first_seen) FROM login_history WHERE address = ? AND network = ?");
   q.bind(1, addr).bind(2, network);
-  if (!q.step()) return err(q.error());
+  if (!q.step()) return q.fail();
   if (q.is_null(0)) return h;
   h.first_seen = q.int64(0);
   Stmt o(db_.handle(), "SELECT 1 FROM login_history WHERE address = ? AND network != ? AND first_seen < ? LIMIT 1");

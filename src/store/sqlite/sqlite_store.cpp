@@ -289,14 +289,14 @@ constexpr const char* kAccountCols =
 
 }  // namespace
 
-SqliteStore::SqliteStore(SqliteOptions opts)
+SqliteStore::SqliteStore(StoreConfig opts)
     : opts_(std::move(opts)), blobs_(opts_.data_dir + "/blobs") {}
 
 SqliteStore::~SqliteStore() { close(); }
 
 Status SqliteStore::open() {
   if (::mkdir(opts_.data_dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return err(fmt::format("cannot create data directory {}: {}", opts_.data_dir, std::strerror(errno)));
+    return error(Errc::unavailable, fmt::format("cannot create data directory {}: {}", opts_.data_dir, std::strerror(errno)));
   if (auto s = blobs_.init(); !s) return s;
   const std::string path = opts_.data_dir + "/index.sqlite";
   if (auto s = db_.open(path); !s) return s;
@@ -318,7 +318,7 @@ Status SqliteStore::migrate() {
   }
   constexpr int kLatest = int(std::size(kMigrations));
   if (version > kLatest)
-    return err(fmt::format("database schema version {} is newer than this mailkeep ({}); upgrade mailkeep",
+    return error(Errc::corrupt, fmt::format("database schema version {} is newer than this mailkeep ({}); upgrade mailkeep",
                            version, kLatest));
   for (int v = version; v < kLatest; ++v) {
     if (auto s = db_.exec(kMigrations[v]); !s) return s;
@@ -342,8 +342,8 @@ Status SqliteStore::add_domain(std::string_view name) {
   std::lock_guard lock(mu_);
   Stmt s(db_.handle(), "INSERT INTO domains(name, created) VALUES(?, ?)");
   s.bind(1, to_lower(name)).bind(2, unix_now());
-  if (s.step(), s.rc() == SQLITE_CONSTRAINT) return err(fmt::format("domain {} already exists", name));
-  if (s.failed()) return err(s.error());
+  if (s.step(), s.duplicate()) return error(Errc::already_exists, fmt::format("domain {} already exists", name));
+  if (s.failed()) return s.fail();
   return {};
 }
 
@@ -354,12 +354,12 @@ Status SqliteStore::remove_domain(std::string_view name) {
     Stmt q(db_.handle(), "SELECT count(*) FROM accounts WHERE address LIKE '%@' || ?");
     q.bind(1, d);
     if (q.step() && q.int64(0) > 0)
-      return err(fmt::format("domain {} still has accounts; remove them first", d));
+      return error(Errc::conflict, fmt::format("domain {} still has accounts; remove them first", d));
   }
   Stmt s(db_.handle(), "DELETE FROM domains WHERE name = ?");
   s.bind(1, d);
   if (auto st = s.done(); !st) return st;
-  if (db_.changes() == 0) return err(fmt::format("no such domain: {}", d));
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such domain: {}", d));
   return {};
 }
 
@@ -368,7 +368,7 @@ Result<std::vector<std::string>> SqliteStore::list_domains() {
   Stmt s(db_.handle(), "SELECT name FROM domains ORDER BY name");
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return out;
 }
 
@@ -377,7 +377,7 @@ Result<bool> SqliteStore::has_domain(std::string_view name) {
   Stmt s(db_.handle(), "SELECT 1 FROM domains WHERE name = ?");
   s.bind(1, to_lower(name));
   bool found = s.step();
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return found;
 }
 
@@ -396,15 +396,15 @@ Result<std::int64_t> SqliteStore::create_mailbox_locked(Db& db, std::int64_t acc
   Stmt s(db.handle(),
          "INSERT INTO mailboxes(account_id, name, special_use, uidvalidity) VALUES(?, ?, ?, ?)");
   s.bind(1, account_id).bind(2, name).bind(3, special_use).bind(4, uidvalidity);
-  if (s.step(), s.rc() == SQLITE_CONSTRAINT) return err(fmt::format("mailbox {} already exists", name));
-  if (s.failed()) return err(s.error());
+  if (s.step(), s.duplicate()) return error(Errc::already_exists, fmt::format("mailbox {} already exists", name));
+  if (s.failed()) return s.fail();
   return db.last_insert_id();
 }
 
 Result<std::int64_t> SqliteStore::add_account(std::string_view address, std::string_view hash) {
   const std::string addr = to_lower(address);
   const auto at = addr.rfind('@');
-  if (at == std::string::npos) return err("account address must be local@domain");
+  if (at == std::string::npos) return error(Errc::invalid, "account address must be local@domain");
   std::lock_guard lock(mu_);
   Txn t(db_);
   if (auto s = t.begin(); !s) return s.error();
@@ -412,13 +412,13 @@ Result<std::int64_t> SqliteStore::add_account(std::string_view address, std::str
     Stmt q(db_.handle(), "SELECT 1 FROM domains WHERE name = ?");
     q.bind(1, addr.substr(at + 1));
     if (!q.step())
-      return err(fmt::format("domain {} is not hosted here; add it first with: mailkeep domain add {}",
+      return error(Errc::not_found, fmt::format("domain {} is not hosted here; add it first with: mailkeep domain add {}",
                              addr.substr(at + 1), addr.substr(at + 1)));
   }
   Stmt s(db_.handle(), "INSERT INTO accounts(address, password_hash, created) VALUES(?, ?, ?)");
   s.bind(1, addr).bind(2, hash).bind(3, unix_now());
-  if (s.step(), s.rc() == SQLITE_CONSTRAINT) return err(fmt::format("account {} already exists", addr));
-  if (s.failed()) return err(s.error());
+  if (s.step(), s.duplicate()) return error(Errc::already_exists, fmt::format("account {} already exists", addr));
+  if (s.failed()) return s.fail();
   const std::int64_t id = db_.last_insert_id();
   for (const auto& mb : kDefaultMailboxes) {
     auto r = create_mailbox_locked(db_, id, mb.name, mb.special_use);
@@ -433,7 +433,7 @@ Result<std::optional<Account>> SqliteStore::find_account(std::string_view addres
   Stmt s(db_.handle(), fmt::format("SELECT {} FROM accounts WHERE address = ?", kAccountCols));
   s.bind(1, to_lower(address));
   if (s.step()) return std::optional<Account>(read_account(s));
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return std::optional<Account>();
 }
 
@@ -442,7 +442,7 @@ Result<std::optional<Account>> SqliteStore::account_by_id(std::int64_t id) {
   Stmt s(db_.handle(), fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountCols));
   s.bind(1, id);
   if (s.step()) return std::optional<Account>(read_account(s));
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return std::optional<Account>();
 }
 
@@ -451,7 +451,7 @@ Result<std::vector<Account>> SqliteStore::list_accounts() {
   Stmt s(db_.handle(), fmt::format("SELECT {} FROM accounts ORDER BY address", kAccountCols));
   std::vector<Account> out;
   while (s.step()) out.push_back(read_account(s));
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return out;
 }
 
@@ -460,7 +460,7 @@ Status SqliteStore::set_password(std::string_view address, std::string_view hash
   Stmt s(db_.handle(), "UPDATE accounts SET password_hash = ?, scram = '', password_breached = 0 WHERE address = ?");
   s.bind(1, hash).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
-  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
   return {};
 }
 
@@ -476,7 +476,7 @@ Status SqliteStore::set_scram(std::string_view address, std::string_view scram) 
   Stmt s(db_.handle(), "UPDATE accounts SET scram = ? WHERE address = ?");
   s.bind(1, scram).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
-  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
   return {};
 }
 
@@ -485,7 +485,7 @@ Status SqliteStore::set_quota(std::string_view address, std::uint64_t bytes) {
   Stmt s(db_.handle(), "UPDATE accounts SET quota_bytes = ? WHERE address = ?");
   s.bind(1, std::int64_t(bytes)).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
-  if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
   return {};
 }
 
@@ -505,7 +505,7 @@ Status SqliteStore::remove_account(std::string_view address) {
     Stmt s(db_.handle(), "DELETE FROM accounts WHERE address = ?");
     s.bind(1, to_lower(address));
     if (auto st = s.done(); !st) return st;
-    if (db_.changes() == 0) return err(fmt::format("no such account: {}", address));
+    if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
     if (auto c = t.commit(); !c) return c;
     // Files still referenced by another account's copy stay.
     for (const auto& b : blobs) {
@@ -523,8 +523,8 @@ Status SqliteStore::add_alias(std::string_view address, std::string_view target)
   std::lock_guard lock(mu_);
   Stmt s(db_.handle(), "INSERT INTO aliases(address, target) VALUES(?, ?)");
   s.bind(1, to_lower(address)).bind(2, to_lower(target));
-  if (s.step(), s.rc() == SQLITE_CONSTRAINT) return err("alias already exists");
-  if (s.failed()) return err(s.error());
+  if (s.step(), s.duplicate()) return error(Errc::already_exists, "alias already exists");
+  if (s.failed()) return s.fail();
   return {};
 }
 
@@ -533,7 +533,7 @@ Status SqliteStore::remove_alias(std::string_view address) {
   Stmt s(db_.handle(), "DELETE FROM aliases WHERE address = ?");
   s.bind(1, to_lower(address));
   if (auto st = s.done(); !st) return st;
-  if (db_.changes() == 0) return err(fmt::format("no such alias: {}", address));
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such alias: {}", address));
   return {};
 }
 
@@ -543,7 +543,7 @@ Result<std::vector<std::string>> SqliteStore::alias_targets(std::string_view add
   s.bind(1, to_lower(address));
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return out;
 }
 
@@ -552,7 +552,7 @@ Result<std::vector<Alias>> SqliteStore::list_aliases() {
   Stmt s(db_.handle(), "SELECT address, target FROM aliases ORDER BY address, target");
   std::vector<Alias> out;
   while (s.step()) out.push_back({s.text(0), s.text(1)});
-  if (s.failed()) return err(s.error());
+  if (s.failed()) return s.fail();
   return out;
 }
 
@@ -573,7 +573,7 @@ Result<std::int64_t> SqliteStore::create_mailbox(std::int64_t account_id, std::s
 
 void SqliteStore::deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) {
   if (!committer_) {
-    done(err("store is closed"));
+    done(error(Errc::unavailable, "store is closed"));
     return;
   }
   committer_->submit(CommitJob{std::move(msgs), std::move(done)});
@@ -593,9 +593,8 @@ Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob
                        "name IN (?2, 'INBOX') ORDER BY name = 'INBOX' LIMIT 1");
       q.bind(1, d.account_id).bind(2, d.mailbox);
       if (!q.step()) {
-        return err(d.exact ? fmt::format("no mailbox {}", d.mailbox)
-                           : fmt::format("account {} has no INBOX", d.account_id),
-                   kNoSuchMailbox);
+        return error(Errc::not_found, d.exact ? fmt::format("no mailbox {}", d.mailbox)
+                                              : fmt::format("account {} has no INBOX", d.account_id));
       }
       mailbox_id = q.int64(0);
       uidvalidity = std::uint32_t(q.int64(1));
@@ -606,7 +605,7 @@ Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob
              "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 "
              "WHERE id = ? RETURNING uidnext - 1, highestmodseq");
       u.bind(1, mailbox_id);
-      if (!u.step()) return err(u.error());
+      if (!u.step()) return u.fail();
       uid = u.int64(0);
       modseq = u.int64(1);
       if (auto st = u.done(); !st) return st;
@@ -667,23 +666,27 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
     if (auto s = t.begin(); !s) {
       fail_all(s.error());
     } else {
-      for (std::size_t i = 0; i < batch.size(); ++i) {
+      // A job that fails is rolled back to its savepoint alone; when the savepoint machinery
+      // itself fails, nothing of the batch can be trusted: all of it fails (and rolls back).
+      Status batch_ok;
+      for (std::size_t i = 0; i < batch.size() && batch_ok; ++i) {
         if (!results[i]) continue;
-        (void)writer_.exec("SAVEPOINT job");
+        if (batch_ok = writer_.exec("SAVEPOINT job"); !batch_ok) break;
         Status st;
         for (std::size_t k = 0; k < batch[i].msgs.size() && st; ++k) {
           st = insert_delivery(batch[i].msgs[k], names[i][k], stored[i]);
           if (st && !batch[i].msgs[k].outbound.empty()) st = insert_outbound(batch[i].msgs[k], names[i][k]);
         }
         if (!st) {
-          (void)writer_.exec("ROLLBACK TO job");
+          if (batch_ok = writer_.exec("ROLLBACK TO job"); !batch_ok) break;
           drop_files(i);
           results[i] = st;
           stored[i].clear();
         }
-        (void)writer_.exec("RELEASE job");
+        batch_ok = writer_.exec("RELEASE job");
       }
-      if (auto c = t.commit(); !c) fail_all(c.error());
+      if (!batch_ok) fail_all(batch_ok.error());
+      else if (auto c = t.commit(); !c) fail_all(c.error());
     }
   }
   // Tell listeners (IDLE sessions) first, then the senders.
@@ -699,13 +702,13 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
 
 Result<std::string> SqliteStore::read_message(const MessageInfo& info) { return blobs_.read(info.blob); }
 
-Result<std::size_t> SqliteStore::sweep_orphans() {
+Result<std::size_t> SqliteStore::recover() {
   std::set<std::string> referenced;
   {
     std::lock_guard lock(mu_);
     Stmt s(db_.handle(), "SELECT DISTINCT blob FROM messages UNION SELECT blob FROM queue");
     while (s.step()) referenced.insert(s.text(0));
-    if (s.failed()) return err(s.error());
+    if (s.failed()) return s.fail();
   }
   std::size_t removed = 0;
   for (const auto& name : blobs_.list()) {

@@ -17,7 +17,7 @@ namespace mk::store::sqlite {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(SqliteOptions opts);
+  explicit SqliteStore(StoreConfig opts);
   ~SqliteStore() override;
 
   Status open();
@@ -129,7 +129,7 @@ class SqliteStore final : public Store {
 
   // Deletes blob files no index row refers to (leftovers of a batch that never committed).
   // Only safe while no delivery is in flight: the server calls it at start-up.
-  Result<std::size_t> sweep_orphans();
+  Result<std::size_t> recover() override;
 
  private:
   Status migrate();
@@ -145,7 +145,7 @@ class SqliteStore final : public Store {
                                                    std::int64_t b);
   Status remove_unreferenced(const std::vector<std::string>& blobs);
 
-  SqliteOptions opts_;
+  StoreConfig opts_;
   std::mutex mu_;  // guards db_
   Db db_;
   Db writer_;      // group-commit thread only

@@ -27,6 +27,18 @@ TEST(Config, RelativePathsResolveAgainstTheFile) {
   EXPECT_EQ(c->tls_key, "/k.pem");
 }
 
+TEST(Config, StoreBackend) {
+  auto c = parse_config("[server]\nhostname = \"h.example\"\ndata_dir = \"data\"\n", "t.toml", "/etc/mailkeep");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->store.backend, "sqlite");
+  EXPECT_EQ(c->store.data_dir, "/etc/mailkeep/data");  // the store keeps its data in server.data_dir
+  auto bad = parse_config("[server]\nhostname = \"h.example\"\ndata_dir = \"d\"\n[store]\nbackend = \"oracle\"\n",
+                          "t.toml", "/etc");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("t.toml:5"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("must be \"sqlite\""), std::string::npos) << bad.error().message;
+}
+
 TEST(Config, EveryErrorHasFileAndLine) {
   const std::string text =
       "[server]\n"                           // 1

@@ -2,12 +2,13 @@
 // move with COPYUID data, mailbox rename/delete, APPEND into an exact mailbox.
 #include <gtest/gtest.h>
 
+#include "store/blob.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace mk::store {
 namespace {
 
-class MailOps : public StoreTest {
+class MailOps : public StoreSuite {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
@@ -23,7 +24,9 @@ class MailOps : public StoreTest {
   std::int64_t acct_ = 0, inbox_ = 0;
 };
 
-TEST_F(MailOps, DeliverReportsWhereItStored) {
+MK_EVERY_BACKEND(MailOps);
+
+TEST_P(MailOps, DeliverReportsWhereItStored) {
   auto r = store_->deliver_sync(message("x\r\n", acct_));
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->size(), 1u);
@@ -35,10 +38,10 @@ TEST_F(MailOps, DeliverReportsWhereItStored) {
   m.deliveries[0].exact = true;
   auto missing = store_->deliver_sync(m);
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().code, kNoSuchMailbox);
+  EXPECT_EQ(errc(missing.error()), Errc::not_found);
 }
 
-TEST_F(MailOps, FlagsAndModseq) {
+TEST_P(MailOps, FlagsAndModseq) {
   const auto before = store_->mailbox_by_id(inbox_)->highestmodseq;
   auto r = store_->update_flags(inbox_, {1, 2, 9}, {FlagUpdate::Op::add, {"\\Seen", "$Junk", "\\Recent"}, {}});
   ASSERT_TRUE(r.ok());
@@ -64,7 +67,7 @@ TEST_F(MailOps, FlagsAndModseq) {
   EXPECT_EQ((*changed)[0].uid, 3u);
 }
 
-TEST_F(MailOps, ExpungeRecordsVanished) {
+TEST_P(MailOps, ExpungeRecordsVanished) {
   const auto ms = store_->mailbox_by_id(inbox_)->highestmodseq;
   auto r = store_->expunge(inbox_, {2, 4, 77});
   ASSERT_TRUE(r.ok());
@@ -73,11 +76,12 @@ TEST_F(MailOps, ExpungeRecordsVanished) {
   EXPECT_EQ(*store_->expunged_since(inbox_, ms), (std::vector<std::uint32_t>{2, 4}));
   EXPECT_TRUE(store_->expunged_since(inbox_, ms + 1)->empty());
   EXPECT_EQ((*store_->find_account("a@example.org"))->used_bytes, 3u * 4u);
+  if (!backend().blob_files) return;  // what follows looks at the files
   BlobStore blobs(dir_ + "/blobs");
   EXPECT_EQ(blobs.list().size(), 3u);  // files of expunged messages are gone
 }
 
-TEST_F(MailOps, CopyAndMove) {
+TEST_P(MailOps, CopyAndMove) {
   const auto archive = mailbox(acct_, "Archive");
   auto c = store_->copy_messages(inbox_, {1, 3}, archive, false);
   ASSERT_TRUE(c.ok());
@@ -94,7 +98,7 @@ TEST_F(MailOps, CopyAndMove) {
   EXPECT_EQ(*store_->read_message(store_->list_messages(archive)->front()), "m1\r\n");
 }
 
-TEST_F(MailOps, RenameAndDelete) {
+TEST_P(MailOps, RenameAndDelete) {
   ASSERT_TRUE(store_->create_mailbox(acct_, "Work", "").ok());
   ASSERT_TRUE(store_->create_mailbox(acct_, "Work/Projects", "").ok());
   ASSERT_TRUE(store_->create_mailbox(acct_, "Workshop", "").ok());
@@ -103,7 +107,7 @@ TEST_F(MailOps, RenameAndDelete) {
   EXPECT_NE(mailbox(acct_, "Job/Projects"), 0);
   EXPECT_NE(mailbox(acct_, "Workshop"), 0);  // not a child of Work
   EXPECT_FALSE(store_->rename_mailbox(acct_, "Job", "Workshop").ok());
-  EXPECT_EQ(store_->rename_mailbox(acct_, "Nope", "X").error().code, kNoSuchMailbox);
+  EXPECT_EQ(errc(store_->rename_mailbox(acct_, "Nope", "X").error()), Errc::not_found);
   // Renaming INBOX moves its messages and leaves it empty.
   ASSERT_TRUE(store_->rename_mailbox(acct_, "INBOX", "Old").ok());
   EXPECT_TRUE(uids(inbox_).empty());
@@ -116,7 +120,7 @@ TEST_F(MailOps, RenameAndDelete) {
   EXPECT_FALSE((*store_->find_mailbox(acct_, "Job"))->subscribed);
 }
 
-TEST_F(MailOps, ChangeListenerSeesCommits) {
+TEST_P(MailOps, ChangeListenerSeesCommits) {
   std::vector<std::int64_t> seen;
   store_->set_change_listener([&](std::int64_t id) { seen.push_back(id); });
   ASSERT_TRUE(store_->deliver_sync(message("x\r\n", acct_)).ok());

@@ -11,12 +11,15 @@ K connections in IDLE. Each timed operation runs three times; the median is repo
 Prints every figure for both and the ratio (Dovecot time / mailkeep time: > 1 means
 mailkeep is faster; for memory, Dovecot PSS / mailkeep PSS).
 
-Usage: bench/imap/run.py MAILKEEP_BINARY [N] [K]
+mailkeep resolves through a loopback DNS server (NXDOMAIN for every name), as in the other
+benchmarks: nothing `serve` does may wait on the internet. A server that sends nothing for
+benchlib.STALL_SECONDS ends the run with a message saying so.
+
+Usage: bench/imap/run.py MAILKEEP_BINARY [N] [K]   (N: default $BENCH_MESSAGES, else 10000)
 """
 import os
 import resource
 import shutil
-import signal
 import socket
 import ssl
 import statistics
@@ -27,7 +30,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from benchlib import free_port, pss_kib  # noqa: E402
+from benchlib import (COMMAND_SECONDS, STALL_SECONDS, BenchError, Dns, can_connect, corpus_dir,  # noqa: E402
+                      free_port, pss_kib, run, run_main, start, stop, wait_until)
 PASSWORD = "bench password 1"
 USER = "me@bench.example"
 
@@ -43,7 +47,9 @@ class Client:
     """Minimal IMAP client: sends a command, reads to its tagged reply, literals included."""
 
     def __init__(self, port):
-        self.sock = tls_ctx().wrap_socket(socket.create_connection(("127.0.0.1", port)),
+        self.port = port
+        # The timeout applies to every read: a server that stops answering ends the benchmark.
+        self.sock = tls_ctx().wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=STALL_SECONDS),
                                           server_hostname="localhost")
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
@@ -51,9 +57,12 @@ class Client:
         self.line()  # greeting
 
     def _fill(self):
-        chunk = self.sock.recv(1 << 20)
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except TimeoutError:
+            raise BenchError("the IMAP server on port %d sent nothing for %d s" % (self.port, STALL_SECONDS)) from None
         if not chunk:
-            raise ConnectionError("server closed the connection")
+            raise BenchError("the IMAP server on port %d closed the connection" % self.port)
         self.buf += chunk
 
     def line(self):
@@ -88,7 +97,7 @@ class Client:
                 line = self.line()
             if line.startswith(tag + b" "):
                 if not line.startswith(tag + b" OK"):
-                    raise RuntimeError("%s failed: %r" % (text if isinstance(text, str) else "cmd", line[:200]))
+                    raise BenchError("%s failed: %r" % (text if isinstance(text, str) else "cmd", line[:200]))
                 return total
 
     def append_many(self, mailbox, msgs):
@@ -100,8 +109,7 @@ class Client:
 
 
 def load_corpus(n):
-    d = subprocess.run(["bash", os.path.join(ROOT, "scripts", "fetch-corpus.sh")], check=True,
-                       capture_output=True, text=True).stdout.strip()
+    d = corpus_dir()
     files = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(d) for f in fs if f.endswith(".txt"))
     msgs = []
     for i in range(n):
@@ -129,7 +137,7 @@ def tree_pids(root_pid):
     return pids
 
 
-def start_mailkeep(binary, work, port):
+def start_mailkeep(binary, work, port, dns):
     d = os.path.join(work, "mk")
     os.makedirs(d)
     cfg = os.path.join(d, "mailkeep.toml")
@@ -139,13 +147,10 @@ def start_mailkeep(binary, work, port):
                 'listen_tls = ["127.0.0.1:%d"]\nmax_connections = 5000\nmax_connections_per_ip = 5000\n'
                 'max_sessions_per_account = 5000\n'
                 % (free_port(), free_port(), port))
-    subprocess.run([binary, "--config", cfg, "domain", "add", "bench.example"], check=True, capture_output=True)
-    subprocess.run([binary, "--config", cfg, "account", "add", USER, "--password-stdin"], check=True,
-                   input=PASSWORD + "\n", text=True, capture_output=True)
-    p = subprocess.Popen([binary, "serve", "--config", cfg], stdout=subprocess.PIPE,
-                         stderr=open(os.path.join(d, "stderr"), "w"), text=True)
-    while "listening imaps" not in (p.stdout.readline() or "listening imaps"):
-        pass
+        f.write(dns.config())
+    run([binary, "--config", cfg, "domain", "add", "bench.example"])
+    run([binary, "--config", cfg, "account", "add", USER, "--password-stdin"], input=PASSWORD + "\n", text=True)
+    p = start([binary, "serve", "--config", cfg], os.path.join(d, "serve"), "listening imaps")
     return p, os.path.join(d, "tls", "selfsigned-cert.pem"), os.path.join(d, "tls", "selfsigned-key.pem")
 
 
@@ -156,8 +161,7 @@ def start_dovecot(work, port, cert, key, conns):
     shutil.chown(os.path.join(d, "home"), "dovecot", "dovecot")
     # The same password hashing cost as mailkeep's accounts (argon2id, 64 MiB), so LOGIN
     # compares servers rather than hash settings.
-    hashed = subprocess.run(["doveadm", "pw", "-s", "ARGON2ID", "-p", PASSWORD], check=True,
-                            capture_output=True, text=True).stdout.strip()
+    hashed = run(["doveadm", "pw", "-s", "ARGON2ID", "-p", PASSWORD], text=True).stdout.strip()
     with open(os.path.join(d, "users"), "w") as f:
         f.write("%s:%s\n" % (USER, hashed))
     conf = os.path.join(d, "dovecot.conf")
@@ -205,13 +209,13 @@ service anvil {{
   client_limit = {climit}
 }}
 """.format(d=d, cert=cert, key=key, port=port, limit=limit, climit=limit * 3))
-    subprocess.run(["dovecot", "-c", conf], check=True)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    run(["dovecot", "-c", conf])
+    try:
+        wait_until("Dovecot to listen on 127.0.0.1:%d (see %s/dovecot.log)" % (port, d),
+                   lambda: can_connect("127.0.0.1", port))
+    except BenchError:
+        subprocess.run(["dovecot", "-c", conf, "stop"], capture_output=True, timeout=COMMAND_SECONDS)
+        raise
     pid = int(open(os.path.join(d, "run", "master.pid")).read())
     return conf, pid
 
@@ -290,7 +294,7 @@ def measure(name, port, msgs, search_word, k, server_pids):
 
 def main():
     binary = os.path.abspath(sys.argv[1])
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+    n = int(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("BENCH_MESSAGES", 10000))
     k = int(sys.argv[3]) if len(sys.argv) > 3 else 1000
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -298,17 +302,21 @@ def main():
     work = tempfile.mkdtemp(prefix="mk-bench-imap-")
     os.chmod(work, 0o755)
     mk_port, dv_port = free_port(), free_port()
-    mk_proc, cert, key = start_mailkeep(binary, work, mk_port)
-    dv_conf, dv_pid = start_dovecot(work, dv_port, cert, key, k)
+    dns = Dns()
+    mk_proc = dv_conf = None
     try:
+        mk_proc, cert, key = start_mailkeep(binary, work, mk_port, dns)
+        dv_conf, dv_pid = start_dovecot(work, dv_port, cert, key, k)
         word = "money"
         mk = measure("mailkeep", mk_port, msgs, word, k, lambda: [mk_proc.pid])
         dv = measure("dovecot", dv_port, msgs, word, k, lambda: tree_pids(dv_pid))
     finally:
-        mk_proc.send_signal(signal.SIGTERM)
-        mk_proc.wait(timeout=60)
-        subprocess.run(["dovecot", "-c", dv_conf, "stop"], capture_output=True)
-        time.sleep(1)
+        if mk_proc:
+            stop(mk_proc)
+        if dv_conf:
+            subprocess.run(["dovecot", "-c", dv_conf, "stop"], capture_output=True, timeout=COMMAND_SECONDS)
+            time.sleep(1)
+        dns.stop()
         if not os.environ.get("KEEP"): shutil.rmtree(work, ignore_errors=True)
     size = sum(len(m) for m in msgs)
     print()
@@ -324,4 +332,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

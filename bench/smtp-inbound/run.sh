@@ -9,23 +9,74 @@
 # and delivers to Maildir afterwards, so for Postfix both the accepted rate and the rate
 # at which the mailbox filled ("delivered") are printed; the ratio uses delivered.
 #
+# mailkeep resolves through a loopback DNS server (bench/benchlib.py) that publishes SPF and
+# DMARC for the sender's domain and forward-confirmed reverse DNS for 127.0.0.1, so it makes
+# the lookups it makes in production and gets prompt answers; nothing leaves loopback.
+# A run that stops making progress (no message accepted or delivered for STALL_SECONDS)
+# fails with a message saying what it waited for.
+#
 # Usage: bench/smtp-inbound/run.sh path/to/optimized/mailkeep [messages]
+#        (messages: default $BENCH_MESSAGES, else 5000)
 set -euo pipefail
 MAILKEEP=${1:?usage: run.sh MAILKEEP_BINARY [MESSAGES]}
 MAILKEEP=$(readlink -f "$MAILKEEP")
-N=${2:-5000}
+BENCH=$(dirname "$(dirname "$(readlink -f "$0")")")
+N=${2:-${BENCH_MESSAGES:-5000}}
 SIZE=4096
+# The deadlines of bench/benchlib.py: a server is ready within START_SECONDS, a count that has
+# not grown for STALL_SECONDS will not, a control command has hung after COMMAND_SECONDS.
+START_SECONDS=60
+STALL_SECONDS=60
+COMMAND_SECONDS=120
 work=$(mktemp -d /tmp/mk-bench-XXXXXX)
 chmod 755 "$work"
 MK_PORT=$((30000 + RANDOM % 10000))
 PF_PORT=$((MK_PORT + 1))
-mk_pid=""
+mk_pid="" dns_pid="" src_pid=""
 cleanup() {
+  [ -n "$src_pid" ] && kill "$src_pid" 2>/dev/null || true
   [ -n "$mk_pid" ] && kill "$mk_pid" 2>/dev/null && wait "$mk_pid" 2>/dev/null || true
-  postfix -c "$work/postfix" stop >/dev/null 2>&1 || true
+  [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null || true
+  timeout "$COMMAND_SECONDS" postfix -c "$work/postfix" stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+die() { echo "smtp-inbound: FAILED: $*" >&2; exit 1; }
+wait_until() {  # WHAT COMMAND...: runs COMMAND until it succeeds, for at most START_SECONDS
+  local what=$1 deadline=$(($(date +%s) + START_SECONDS))
+  shift
+  until "$@"; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "waited $START_SECONDS s for $what"
+    sleep 0.1
+  done
+}
+last_count="" last_change=0
+progress() {  # WHAT COUNT TARGET, at every poll of a count: fails when it stops growing
+  local now
+  now=$(date +%s)
+  if [ "$2" != "$last_count" ]; then
+    last_count=$2 last_change=$now
+  elif [ $((now - last_change)) -gt "$STALL_SECONDS" ]; then
+    die "$1: $2 of $3, and no progress in $STALL_SECONDS s"
+  fi
+}
+mk() { timeout "$COMMAND_SECONDS" "$MAILKEEP" --config "$work/mk/mailkeep.toml" "$@"; }
+
+# ---- loopback DNS ----
+/usr/bin/python3 "$BENCH/benchlib.py" dns \
+  example.org TXT "v=spf1 ip4:127.0.0.1 -all" \
+  _dmarc.example.org TXT "v=DMARC1; p=none" \
+  1.0.0.127.in-addr.arpa PTR sender.example.org \
+  sender.example.org A 127.0.0.1 \
+  > "$work/dns.port" 2> "$work/dns.err" &
+dns_pid=$!
+dns_ready() {
+  kill -0 "$dns_pid" 2>/dev/null || die "the DNS server exited: $(cat "$work/dns.err")"
+  [ -s "$work/dns.port" ]
+}
+wait_until "the loopback DNS server" dns_ready
+DNS_PORT=$(cat "$work/dns.port")
 
 pss_kb() {  # total PSS of the given pids, in KiB
   local total=0 p v
@@ -48,12 +99,20 @@ level = "warn"
 [smtp]
 listen = ["127.0.0.1:$MK_PORT"]
 max_connections_per_ip = 200
+[dns]
+upstream = ["127.0.0.1@$DNS_PORT"]
+# The loopback server does not sign its answers.
+dnssec = false
 CONF
-"$MAILKEEP" --config "$work/mk/mailkeep.toml" domain add bench.example >/dev/null
-echo "a benchmark password" | "$MAILKEEP" --config "$work/mk/mailkeep.toml" account add user@bench.example --password-stdin >/dev/null
+mk domain add bench.example >/dev/null
+echo "a benchmark password" | mk account add user@bench.example --password-stdin >/dev/null
 "$MAILKEEP" serve --config "$work/mk/mailkeep.toml" > "$work/mk/stdout" 2> "$work/mk/stderr" &
 mk_pid=$!
-for _ in $(seq 50); do grep -q listening "$work/mk/stdout" 2>/dev/null && break; sleep 0.1; done
+mk_ready() {
+  kill -0 "$mk_pid" 2>/dev/null || die "mailkeep serve exited: $(tail -5 "$work/mk/stderr")"
+  grep -q '^listening' "$work/mk/stdout"
+}
+wait_until "mailkeep to listen" mk_ready
 
 # ---- Postfix, private instance ----
 pf="$work/postfix"
@@ -91,10 +150,14 @@ postconf -c "$pf" -Me "127.0.0.1:$PF_PORT/inet = 127.0.0.1:$PF_PORT inet n - n -
 postconf -c "$pf" -F '*/*/chroot = n'
 mkdir -p "$work/pfqueue" "$work/pfdata"
 postfix -c "$pf" set-permissions >/dev/null 2>&1 || true
-postfix -c "$pf" start >/dev/null 2>&1 || { echo "postfix failed to start (see $work/pfmaillog)"; exit 1; }
-for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$PF_PORT) 2>/dev/null && break; sleep 0.1; done
+timeout "$COMMAND_SECONDS" postfix -c "$pf" start >/dev/null 2>&1 ||
+  die "postfix did not start: $(tail -5 "$work/pfmaillog" 2>/dev/null)"
+pf_ready() { (echo > /dev/tcp/127.0.0.1/"$PF_PORT") 2>/dev/null; }
+wait_until "Postfix to listen on 127.0.0.1:$PF_PORT" pf_ready
 
 maildir_count() { find "$work/vmail" -type f -path '*/new/*' 2>/dev/null | wc -l; }
+# smtp-source -c writes "N\r" each time a message is accepted.
+accepted_count() { tail -c 32 "$work/source.out" | tr '\r' '\n' | grep -E '^[0-9]+$' | tail -n 1 || echo 0; }
 now() { date +%s.%N; }
 
 declare -A R
@@ -103,20 +166,27 @@ run_one() {  # name port sessions
   local before
   before=$(maildir_count)
   t0=$(now)
-  smtp-source -d -s "$sessions" -m "$N" -l "$SIZE" -f sender@example.org -t user@bench.example \
-    "127.0.0.1:$port" &
-  local src=$!
-  while kill -0 $src 2>/dev/null; do
+  smtp-source -c -d -s "$sessions" -m "$N" -l "$SIZE" -f sender@example.org -t user@bench.example \
+    "127.0.0.1:$port" > "$work/source.out" &
+  src_pid=$!
+  last_count=""
+  while kill -0 "$src_pid" 2>/dev/null; do
     if [ "$name" = mailkeep ]; then pids=$mk_pid; else pids=$(postfix_pids); fi
     local p; p=$(pss_kb $pids); [ "$p" -gt "$peak" ] && peak=$p
+    progress "$name accepting messages from $sessions session(s)" "$(accepted_count)" "$N"
     sleep 0.2
   done
-  wait $src
+  wait "$src_pid" || die "smtp-source against $name stopped after $(accepted_count) of $N messages (its error is above)"
+  src_pid=""
   t1=$(now)
   R[$name.$sessions.accepted]=$(echo "$N / ($t1 - $t0)" | bc -l)
   if [ "$name" = postfix ]; then
-    local deadline=$(( $(date +%s) + 600 ))
-    while [ "$(maildir_count)" -lt $((before + N)) ] && [ "$(date +%s)" -lt $deadline ]; do sleep 0.05; done
+    local n
+    last_count=""
+    while n=$(maildir_count); [ "$n" -lt $((before + N)) ]; do
+      progress "Postfix delivering to Maildir" $((n - before)) "$N"
+      sleep 0.05
+    done
     local t2; t2=$(now)
     R[$name.$sessions.delivered]=$(echo "$N / ($t2 - $t0)" | bc -l)
   else
@@ -130,7 +200,7 @@ for s in 1 20; do
   run_one postfix "$PF_PORT" "$s"
 done
 
-stored=$("$MAILKEEP" --config "$work/mk/mailkeep.toml" account list | awk '{print $2}')
+stored=$(mk account list | awk '{print $2}')
 echo
 echo "smtp-inbound: $N messages of $SIZE bytes per run, $(date -u +%Y-%m-%d), $(nproc) cores"
 printf "%-9s %9s %18s %18s %10s %12s\n" sessions server "accepted msg/s" "delivered msg/s" "PSS MiB" "mk/postfix"

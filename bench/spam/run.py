@@ -12,7 +12,12 @@ keeps FP <= 0.1% of ham, and messages classified per second (reading the file in
 mailkeep and bogofilter in one process each, the best of three runs; SpamAssassin through
 spamd/spamc, the way it is deployed, once).
 
+Every step has a deadline sized to the messages it handles (SECONDS_PER_MESSAGE); spamd
+must answer within benchlib.START_SECONDS of its start and each message within
+benchlib.STALL_SECONDS, or the run ends saying what it waited for.
+
 Usage: /usr/bin/python3 bench/spam/run.py path/to/mailkeep
+       BENCH_MESSAGES=N: at most N messages from each corpus directory, for a quick run
 """
 import os
 import re
@@ -23,9 +28,14 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-SPAMD_PORT = 27830
+sys.path.insert(0, os.path.dirname(HERE))
+from benchlib import (COMMAND_SECONDS, STALL_SECONDS, BenchError, corpus_dir, free_port, run, run_main,  # noqa: E402
+                      stop, wait_until)
+
 RUNS = 3  # speed: the best of this many runs of mailkeep and of bogofilter
+# A deadline for a step over a set of messages, far above the slowest filter's cost
+# (SpamAssassin, about 0.2 s of CPU per message), so only a hung step reaches it.
+SECONDS_PER_MESSAGE = 1
 
 
 def metrics(spam, ham, threshold):
@@ -48,19 +58,27 @@ def metrics(spam, ham, threshold):
     return 100.0 * fp / nh, 100.0 * fn / ns, 100.0 * (1 - auc), 100.0 * missed / ns
 
 
-def split(corpus, work):
-    hard = sorted(os.listdir(os.path.join(corpus, "hard-ham-1")))
-    half = len(hard) // 2
-    dirs = {}
-    for name, files in (("hard-a", hard[:half]), ("hard-b", hard[half:])):
+def split(corpus, work, limit):
+    """The sets as directories of links to the corpus files, at most `limit` from each corpus
+    directory (hard-ham-1 counts as its two halves)."""
+    def link(name, source, names):
         d = os.path.join(work, name)
         os.makedirs(d)
-        for f in files:
-            os.symlink(os.path.join(corpus, "hard-ham-1", f), os.path.join(d, f))
-        dirs[name] = d
-    c = lambda s: os.path.join(corpus, s)
-    return {"train_spam": [c("spam-1")], "train_ham": [c("easy-ham-1"), dirs["hard-a"]],
-            "test_spam": [c("spam-2")], "test_ham": [c("easy-ham-2"), dirs["hard-b"]]}
+        for f in names[:limit]:
+            os.symlink(os.path.join(corpus, source, f), os.path.join(d, f))
+        return d
+    ls = lambda s: sorted(os.listdir(os.path.join(corpus, s)))
+    hard = ls("hard-ham-1")
+    half = len(hard) // 2
+    return {"train_spam": [link("spam-1", "spam-1", ls("spam-1"))],
+            "train_ham": [link("easy-ham-1", "easy-ham-1", ls("easy-ham-1")), link("hard-a", "hard-ham-1", hard[:half])],
+            "test_spam": [link("spam-2", "spam-2", ls("spam-2"))],
+            "test_ham": [link("easy-ham-2", "easy-ham-2", ls("easy-ham-2")), link("hard-b", "hard-ham-1", hard[half:])]}
+
+
+def deadline(*sets):
+    """Seconds a step over these sets of directories may take."""
+    return COMMAND_SECONDS + SECONDS_PER_MESSAGE * sum(len(files(s)) for s in sets)
 
 
 def files(dirs):
@@ -80,7 +98,7 @@ def run_mailkeep(binary, s):
     # each, so one run is at the mercy of the machine's other work).
     rate = 0
     for _ in range(RUNS):
-        out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+        out = run(args, timeout=deadline(*s.values()), text=True).stdout
         rate = max(rate, float(re.search(r"classification: (\d+) messages/second", out).group(1)))
     spam = [float(l.split()[2]) for l in out.splitlines() if l.startswith("spam ")]
     ham = [float(l.split()[2]) for l in out.splitlines() if l.startswith("ham ")]
@@ -91,8 +109,8 @@ def run_mailkeep(binary, s):
 def run_bogofilter(work, s):
     db = os.path.join(work, "bogo")
     os.makedirs(db)
-    subprocess.run(["bogofilter", "-d", db, "-s", "-B"] + files(s["train_spam"]), check=True)
-    subprocess.run(["bogofilter", "-d", db, "-n", "-B"] + files(s["train_ham"]), check=True)
+    run(["bogofilter", "-d", db, "-s", "-B"] + files(s["train_spam"]), timeout=deadline(s["train_spam"]))
+    run(["bogofilter", "-d", db, "-n", "-B"] + files(s["train_ham"]), timeout=deadline(s["train_ham"]))
     best = 0
     for _ in range(RUNS):  # as for mailkeep: the best of RUNS runs
         scores = {}
@@ -100,7 +118,7 @@ def run_bogofilter(work, s):
         for key in ("test_spam", "test_ham"):
             t = time.monotonic()
             out = subprocess.run(["bogofilter", "-d", db, "-T", "-B"] + files(s[key]), capture_output=True,
-                                 text=True).stdout
+                                 text=True, timeout=deadline(s[key])).stdout
             seconds += time.monotonic() - t
             scores[key] = [float(l.split()[2]) for l in out.splitlines() if l.strip()]
             total += len(scores[key])
@@ -124,23 +142,20 @@ def run_spamassassin(work, s):
                 "use_auto_whitelist 0\nskip_rbl_checks 1\nuse_razor2 0\nuse_pyzor 0\nuse_dcc 0\n"
                 "dns_available no\nbayes_min_ham_num 1\nbayes_min_spam_num 1\n" % home)
     common = ["--siteconfigpath", site, "-L"]
-    subprocess.run(["sa-learn"] + common + ["--dbpath", home, "--spam"] + s["train_spam"], check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run(["sa-learn"] + common + ["--dbpath", home, "--ham"] + s["train_ham"], check=True,
-                   stdout=subprocess.DEVNULL)
+    run(["sa-learn"] + common + ["--dbpath", home, "--spam"] + s["train_spam"], timeout=deadline(s["train_spam"]))
+    run(["sa-learn"] + common + ["--dbpath", home, "--ham"] + s["train_ham"], timeout=deadline(s["train_ham"]))
     user = "nobody" if os.geteuid() == 0 else os.environ.get("USER", "nobody")
     if os.geteuid() == 0:  # spamd will not run as root: its files must be readable by nobody
-        subprocess.run(["chown", "-R", "nobody", home], check=True)
-    spamd = subprocess.Popen(["spamd", "--siteconfigpath", site, "-L", "-i", "127.0.0.1", "-p", str(SPAMD_PORT),
+        run(["chown", "-R", "nobody", home])
+    port = free_port()
+    spamd = subprocess.Popen(["spamd", "--siteconfigpath", site, "-L", "-i", "127.0.0.1", "-p", str(port),
                               "-m", "2", "-u", user, "--helper-home-dir", home, "-x", "-s", "stderr"],
                              stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            r = subprocess.run(["spamc", "-p", str(SPAMD_PORT), "-K"], capture_output=True)
-            if r.returncode == 0:
-                break
-            time.sleep(0.5)
+        wait_until("spamd to answer on 127.0.0.1:%d" % port,
+                   lambda: subprocess.run(["spamc", "-p", str(port), "-K"], capture_output=True,
+                                          timeout=STALL_SECONDS).returncode == 0,
+                   alive=lambda: spamd.poll() is None)
         scores = {}
         total, seconds = 0, 0.0
         for key in ("test_spam", "test_ham"):
@@ -148,25 +163,28 @@ def run_spamassassin(work, s):
             t = time.monotonic()
             for path in files(s[key]):
                 with open(path, "rb") as f:
-                    r = subprocess.run(["spamc", "-p", str(SPAMD_PORT), "-c"], stdin=f, capture_output=True, text=True)
+                    r = subprocess.run(["spamc", "-p", str(port), "-c"], stdin=f, capture_output=True, text=True,
+                                       timeout=STALL_SECONDS)
+                # spamc -c: exit 0 ham, 1 spam; anything else is an error (and a "0/0" score).
+                if r.returncode not in (0, 1):
+                    raise BenchError("spamc failed (%d) on %s: %s" % (r.returncode, path, r.stderr.strip()))
                 out.append(float(r.stdout.split("/")[0]))
             seconds += time.monotonic() - t
             scores[key] = out
             total += len(out)
         return scores["test_spam"], scores["test_ham"], 5.0 - 1e-9, total / seconds
     finally:
-        spamd.terminate()
-        spamd.wait(timeout=30)
+        stop(spamd)
 
 
 def main():
     binary = os.path.abspath(sys.argv[1])
-    corpus = subprocess.run(["bash", os.path.join(ROOT, "scripts", "fetch-corpus.sh")], capture_output=True,
-                            text=True, check=True).stdout.strip().splitlines()[-1]
+    corpus = corpus_dir()
+    limit = int(os.environ.get("BENCH_MESSAGES", 0)) or None
     work = tempfile.mkdtemp(prefix="mk-bench-spam-")
     os.chmod(work, 0o755)
     try:
-        s = split(corpus, work)
+        s = split(corpus, work, limit)
         print("train: %d spam, %d ham; test: %d spam, %d ham" % tuple(len(files(s[k])) for k in
                                                                  ("train_spam", "train_ham", "test_spam", "test_ham")))
         rows = []
@@ -186,4 +204,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main)

@@ -61,7 +61,7 @@ std::string status_of(const SmtpReply& r, std::string_view fallback) {
 
 }  // namespace
 
-Runner::Runner(asio::io_context& io, RunnerConfig cfg, store::Store& store, dns::Resolver& resolver,
+Runner::Runner(asio::io_context& io, RunnerConfig cfg, RunnerStore store, dns::Resolver& resolver,
                std::shared_ptr<net::TlsContext> tls, log::Logger log)
     : io_(io),
       cfg_(std::move(cfg)),
@@ -105,7 +105,7 @@ void Runner::tls_result(const std::string& domain, const Route& rt, const Host& 
   } else {
     r.policy_type = "no-policy-found";
   }
-  if (auto st = store_.add_tls_result(r); !st) log_.warn("outbound.tlsrpt_record_failed", {{"error", st.error().message}});
+  if (auto st = store_.reports.add_tls_result(r); !st) log_.warn("outbound.tlsrpt_record_failed", {{"error", st.error().message}});
 }
 
 asio::awaitable<void> Runner::report_loop() {
@@ -121,7 +121,7 @@ asio::awaitable<void> Runner::report_loop() {
 }
 
 asio::awaitable<void> Runner::send_reports(std::int64_t before) {
-  auto rows = store_.tls_results_before(before);
+  auto rows = store_.reports.tls_results_before(before);
   if (!rows || rows->empty()) co_return;
   // period -> domain -> rows
   std::map<std::int64_t, std::map<std::string, std::vector<store::TlsResult>>> grouped;
@@ -146,13 +146,13 @@ asio::awaitable<void> Runner::send_reports(std::int64_t before) {
       n.mail_from = "";  // reports are never bounced back at us
       n.internaldate = now_s();
       for (const auto& a : rua) n.outbound.push_back(store::OutboundRcpt{a, "NOTIFY=NEVER"});
-      if (auto st = store_.deliver_sync(n); !st)
+      if (auto st = store_.mail.deliver_sync(n); !st)
         log_.error("outbound.tlsrpt_failed", {{"domain", domain}, {"error", st.error().message}});
       else
         log_.info("outbound.tlsrpt_queued", {{"domain", domain}, {"rua", rua.size()}});
     }
     // Left in place, the period is reported again at the next run: a duplicate, not a loss.
-    log_.ok_or_log(store_.delete_tls_results(period), "outbound.tlsrpt_results_not_deleted", {{"period", period}});
+    log_.ok_or_log(store_.reports.delete_tls_results(period), "outbound.tlsrpt_results_not_deleted", {{"period", period}});
   }
   wake();
 }
@@ -195,7 +195,7 @@ asio::awaitable<void> Runner::loop() {
     if (active_ < cfg_.max_connections) {
       // Claim only what the free connections can take (each task sends at most kPerTask).
       const std::size_t limit = std::min(cfg_.batch, (cfg_.max_connections - active_) * kPerTask);
-      auto due = store_.claim_due(now, now + cfg_.lease.count(), limit);
+      auto due = store_.queue.claim_due(now, now + cfg_.lease.count(), limit);
       if (!due) {
         log_.error("outbound.claim_failed", {{"error", due.error().message}});
       } else if (!due->empty()) {
@@ -243,7 +243,7 @@ asio::awaitable<void> Runner::loop() {
           }
         }
         if (!postponed.empty()) {
-          if (auto st = store_.reschedule(postponed, now + 1); !st)
+          if (auto st = store_.queue.reschedule(postponed, now + 1); !st)
             log_.error("outbound.reschedule_failed", {{"error", st.error().message}});
         }
         more = started && due->size() >= limit;  // more may be due right now
@@ -253,7 +253,7 @@ asio::awaitable<void> Runner::loop() {
     if (woken_ || more) continue;
     // Sleep until the next recipient is due (at most a minute), a task ends, or wake().
     std::int64_t wait = 60;
-    if (auto next = store_.next_due(); next && *next) wait = std::clamp<std::int64_t>(**next - now_s(), 1, 60);
+    if (auto next = store_.queue.next_due(); next && *next) wait = std::clamp<std::int64_t>(**next - now_s(), 1, 60);
     wake_timer_.expires_after(std::chrono::seconds(wait));
     auto [ec] = co_await wake_timer_.async_wait(kTuple);
     (void)ec;
@@ -314,7 +314,7 @@ asio::awaitable<Result<tlspolicy::StsPolicy>> Runner::fetch_sts(const std::strin
 asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const std::string& domain) {
   const std::int64_t now = now_s();
   std::optional<tlspolicy::StsPolicy> cached;
-  if (auto rec = store_.sts_policy(domain); rec && *rec) {
+  if (auto rec = store_.keys.sts_policy(domain); rec && *rec) {
     tlspolicy::StsPolicy p;
     p.id = (*rec)->id;
     p.mode = (*rec)->mode == "enforce" ? tlspolicy::StsMode::enforce
@@ -342,7 +342,7 @@ asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const st
   if (!fresh) {
     if (!cached) {
       const std::int64_t interval = std::max<std::int64_t>(1, cfg_.tls_report_interval.count());
-      log_.ok_or_log(store_.add_tls_result(store::TlsResult{now - now % interval, domain, "sts", "", "",
+      log_.ok_or_log(store_.reports.add_tls_result(store::TlsResult{now - now % interval, domain, "sts", "", "",
                                                             "sts-policy-fetch-error", "mta-sts." + domain, "", 1}),
                      "outbound.tlsrpt_result_not_recorded", {{"domain", domain}});
     }
@@ -355,7 +355,7 @@ asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const st
   std::string mx;
   for (const auto& m : fresh->mx) mx += m + "\n";
   // Not cached: the policy is used now and fetched again next time.
-  log_.ok_or_log(store_.put_sts_policy(store::StsRecord{domain, fresh->id, std::string(tlspolicy::to_string(fresh->mode)),
+  log_.ok_or_log(store_.keys.put_sts_policy(store::StsRecord{domain, fresh->id, std::string(tlspolicy::to_string(fresh->mode)),
                                                         mx, fresh->max_age, fresh->fetched}),
                  "outbound.mta_sts_not_cached", {{"domain", domain}});
   log_.info("outbound.mta_sts_policy", {{"domain", domain}, {"id", fresh->id}, {"mode", tlspolicy::to_string(fresh->mode)}});
@@ -596,7 +596,7 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, boo
     for (auto& o : out)
       if (o.state == store::RcptState::queued && o.error.empty()) o = Outcome{s, status, error, mx};
   };
-  auto data = store_.read_queued(m);
+  auto data = store_.queue.read_queued(m);
   if (!data) {
     all(store::RcptState::queued, "4.3.0", "cannot read the queued message: " + data.error().message);
     co_return true;
@@ -729,7 +729,7 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, boo
 
 void Runner::flush(Batch& batch) {
   if (batch.records.empty() && batch.finished.empty()) return;
-  if (auto st = store_.record_attempts(batch.records, batch.finished); !st)
+  if (auto st = store_.queue.record_attempts(batch.records, batch.finished); !st)
     log_.error("outbound.record_failed", {{"messages", batch.finished.size()}, {"error", st.error().message}});
   batch.records.clear();
   batch.finished.clear();
@@ -770,7 +770,7 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch&
       now - m.created >= cfg_.delay_warning.count()) {
     notify_sender(m, delayed, true);
     // Not recorded: the sender may get a second notice, never none.
-    log_.ok_or_log(store_.set_delay_notified(m.id), "outbound.delay_notice_not_recorded", {{"queue_id", m.id}});
+    log_.ok_or_log(store_.queue.set_delay_notified(m.id), "outbound.delay_notice_not_recorded", {{"queue_id", m.id}});
   }
   batch.finished.push_back(m.id);
 }
@@ -792,7 +792,7 @@ void Runner::notify_sender(const store::QueuedMessage& m,
     in.rcpts.push_back(DsnRecipient{rc.rcpt, dsn_param(rc.dsn, "ORCPT", true), o.status, o.remote, o.error});
   }
   if (in.rcpts.empty()) return;
-  auto data = store_.read_queued(m);
+  auto data = store_.queue.read_queued(m);
   if (!data) {
     log_.error("outbound.dsn_failed", {{"queue_id", m.id}, {"error", data.error().message}});
     return;
@@ -804,7 +804,7 @@ void Runner::notify_sender(const store::QueuedMessage& m,
   n.internaldate = in.now;
   // A local sender gets it in their mailbox; anyone else through the queue, from <>.
   auto sender = message::parse_mailbox(m.mail_from);
-  smtp::LocalRecipients local(store_);
+  smtp::LocalRecipients local(store_.directory);
   auto v = sender ? local.resolve(*sender) : smtp::RcptVerdict{};
   if (v.kind == smtp::RcptVerdict::Kind::accept) {
     smtp::Transaction t;
@@ -814,7 +814,7 @@ void Runner::notify_sender(const store::QueuedMessage& m,
   } else {
     n.outbound.push_back(store::OutboundRcpt{m.mail_from, "NOTIFY=NEVER"});
   }
-  if (auto st = store_.deliver_sync(n); !st)
+  if (auto st = store_.mail.deliver_sync(n); !st)
     log_.error("outbound.dsn_failed", {{"queue_id", m.id}, {"error", st.error().message}});
   else
     log_.info(delayed ? "outbound.delay_notice" : "outbound.bounce_sent", {{"queue_id", m.id}, {"to", log_safe(m.mail_from)}});

@@ -31,7 +31,11 @@
 #include "net/tls.hpp"
 #include "outbound/client.hpp"
 #include "tlspolicy/mta_sts.hpp"
-#include "store/store.hpp"
+#include "store/directory.hpp"
+#include "store/keys.hpp"
+#include "store/mail.hpp"
+#include "store/queue.hpp"
+#include "store/reports.hpp"
 
 namespace mk::outbound {
 
@@ -56,9 +60,25 @@ struct RunnerConfig {
   std::function<void(std::int64_t account_id, int delivered, int refused)> on_verdicts;
 };
 
+// The store roles the runner uses: the queue it drains, the mail it generates (DSNs and
+// TLS reports, queued like any message, to a local sender directly), the MTA-STS cache and
+// the TLS-RPT results.
+struct RunnerStore {
+  store::Queue& queue;
+  store::Mail& mail;
+  store::Directory& directory;
+  store::Keys& keys;
+  store::Reports& reports;
+  template <class S>
+    requires(std::derived_from<S, store::Queue> && std::derived_from<S, store::Mail> &&
+             std::derived_from<S, store::Directory> && std::derived_from<S, store::Keys> &&
+             std::derived_from<S, store::Reports>)
+  RunnerStore(S& s) : queue(s), mail(s), directory(s), keys(s), reports(s) {}  // NOLINT: implicit by design
+};
+
 class Runner {
  public:
-  Runner(boost::asio::io_context& io, RunnerConfig cfg, store::Store& store, dns::Resolver& resolver,
+  Runner(boost::asio::io_context& io, RunnerConfig cfg, RunnerStore store, dns::Resolver& resolver,
          std::shared_ptr<net::TlsContext> tls, log::Logger log);
   void start();
   // New mail was queued: look now rather than at the next scheduled round.
@@ -126,7 +146,7 @@ class Runner {
 
   boost::asio::io_context& io_;
   RunnerConfig cfg_;
-  store::Store& store_;
+  RunnerStore store_;
   dns::Resolver& resolver_;
   std::shared_ptr<net::TlsContext> tls_;
   log::Logger log_;

@@ -92,7 +92,7 @@ std::optional<AuthIdentity> StoreSubmissionPolicy::authenticate(std::string_view
 }
 
 std::optional<std::pair<AuthIdentity, std::string>> StoreSubmissionPolicy::scram_account(std::string_view user) {
-  auto a = store_.find_account(to_lower(user));
+  auto a = store_.directory.find_account(to_lower(user));
   // SCRAM works only with the account password: not when the account requires app passwords.
   if (!a || !*a || (*a)->disabled || (*a)->scram.empty() || (*a)->require_app_passwords) return std::nullopt;
   // SCRAM never shows us the password, but an account flagged at an earlier login stays shut.
@@ -113,7 +113,7 @@ bool StoreSubmissionPolicy::may_send_as(const AuthIdentity& who, const std::stri
     candidates.push_back(addr.substr(0, plus) + addr.substr(at));  // RFC 5233 sub-address
   for (const auto& c : candidates) {
     if (c == who.address) return true;
-    auto targets = store_.alias_targets(c);
+    auto targets = store_.directory.alias_targets(c);
     if (!targets) continue;
     for (const auto& t : *targets)
       if (to_lower(t) == who.address) return true;
@@ -122,7 +122,7 @@ bool StoreSubmissionPolicy::may_send_as(const AuthIdentity& who, const std::stri
 }
 
 std::string StoreSubmissionPolicy::outbound_hold(const AuthIdentity& who) {
-  auto a = store_.find_account(who.address);
+  auto a = store_.directory.find_account(who.address);
   return a && *a ? (*a)->outbound_hold : std::string();
 }
 

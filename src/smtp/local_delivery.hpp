@@ -11,7 +11,8 @@
 #include "auth/login.hpp"
 #include "smtp/session.hpp"
 #include "srs/srs.hpp"
-#include "store/store.hpp"
+#include "store/directory.hpp"
+#include "store/mail.hpp"
 
 namespace mk::smtp {
 
@@ -24,14 +25,14 @@ inline constexpr std::string_view kForwardPrefix = "@fwd:";
 
 class LocalRecipients final : public Recipients {
  public:
-  explicit LocalRecipients(store::Store& store, const srs::Srs* srs = nullptr) : store_(store), srs_(srs) {}
+  explicit LocalRecipients(store::Directory& store, const srs::Srs* srs = nullptr) : store_(store), srs_(srs) {}
   RcptVerdict resolve(const message::Mailbox& rcpt) override;
 
  private:
   // Appends "account_id:mailbox" targets for address; false if the address is unknown.
   bool expand(const std::string& address, const std::string& folder, std::string& targets,
               bool& temp_fail, bool& full);
-  store::Store& store_;
+  store::Directory& store_;
   const srs::Srs* srs_;
 };
 
@@ -43,7 +44,7 @@ std::string forward_domain(const Transaction& txn);
 // own address, its sub-addresses (local+tag@domain) and the aliases that deliver to it.
 class StoreSubmissionPolicy final : public SubmissionPolicy {
  public:
-  explicit StoreSubmissionPolicy(store::Store& store, const auth::LoginPolicy* login = nullptr,
+  explicit StoreSubmissionPolicy(auth::AccountStore store, const auth::LoginPolicy* login = nullptr,
                                  std::optional<IpAddr> client = std::nullopt)
       : store_(store), login_(login), client_(client) {}
   std::optional<AuthIdentity> authenticate(std::string_view user, std::string_view password) override;
@@ -52,7 +53,7 @@ class StoreSubmissionPolicy final : public SubmissionPolicy {
   std::string outbound_hold(const AuthIdentity& who) override;
 
  private:
-  store::Store& store_;
+  auth::AccountStore store_;
   const auth::LoginPolicy* login_;
   std::optional<IpAddr> client_;
 };

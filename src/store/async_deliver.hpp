@@ -1,4 +1,4 @@
-// store/async_deliver.hpp: Store::deliver() as an Asio asynchronous operation, for the
+// store/async_deliver.hpp: Mail::deliver() as an Asio asynchronous operation, for the
 // protocol servers. The completion runs on the caller's executor (its strand), and a work
 // guard keeps the io_context alive while the group commit runs on the store thread.
 #pragma once
@@ -10,12 +10,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
-#include "store/store.hpp"
+#include "store/mail.hpp"
 
 namespace mk::store {
 
 template <class Token>
-auto async_deliver_all(Store& store, std::vector<NewMessage> msgs, Token&& token) {
+auto async_deliver_all(Mail& store, std::vector<NewMessage> msgs, Token&& token) {
   namespace asio = boost::asio;
   return asio::async_initiate<Token, void(DeliverResult)>(
       [&store](auto handler, std::vector<NewMessage> m) {
@@ -34,7 +34,7 @@ auto async_deliver_all(Store& store, std::vector<NewMessage> msgs, Token&& token
 }
 
 template <class Token>
-auto async_deliver(Store& store, NewMessage msg, Token&& token) {
+auto async_deliver(Mail& store, NewMessage msg, Token&& token) {
   std::vector<NewMessage> v;
   v.push_back(std::move(msg));
   return async_deliver_all(store, std::move(v), std::forward<Token>(token));

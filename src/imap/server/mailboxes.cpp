@@ -116,7 +116,7 @@ Output Session::cmd_select(const CommandHead& h, Cursor& c, bool read_only) {
   std::string out;
   if (selected_) out += "* OK [CLOSED] Previous mailbox closed\r\n";
   selected_.reset();
-  auto mb = store_.find_mailbox(account_id_, *name);
+  auto mb = store_.mail.find_mailbox(account_id_, *name);
   if (!mb || !*mb) return {out + tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
   if (!load_selected((*mb)->id, read_only)) return {out + tagged(h, "NO", "[SERVERBUG] Cannot open mailbox")};
   if (condstore_param) condstore_ = true;
@@ -145,14 +145,14 @@ Output Session::cmd_select(const CommandHead& h, Cursor& c, bool read_only) {
   if (rev2_) out += fmt::format("* LIST () \"/\" {}\r\n", mailbox_out(s.name));
   if (resync && resync->uidvalidity == s.uidvalidity) {
     // RFC 7162 §3.2.5: what vanished and what changed since the client's last sync.
-    auto gone = store_.expunged_since(s.id, resync->modseq);
+    auto gone = store_.mail.expunged_since(s.id, resync->modseq);
     if (gone && !gone->empty()) {
       std::vector<std::uint32_t> v;
       for (auto u : *gone)
         if (!resync->known || resync->known->contains(u, s.uidnext)) v.push_back(u);
       if (!v.empty()) out += "* VANISHED (EARLIER) " + compact_set(v) + "\r\n";
     }
-    auto changed = store_.changed_since(s.id, resync->modseq);
+    auto changed = store_.mail.changed_since(s.id, resync->modseq);
     if (changed) {
       for (const auto& m : *changed) {
         auto i = index_of_uid(m.uid);
@@ -174,13 +174,13 @@ Output Session::cmd_create(const CommandHead& h, Cursor& c) {
   std::string path;
   for (auto part : split(*name, kDelimiter)) {
     path += (path.empty() ? "" : "/") + std::string(part);
-    auto existing = store_.find_mailbox(account_id_, path);
+    auto existing = store_.mail.find_mailbox(account_id_, path);
     if (!existing) return {tagged(h, "NO", "[SERVERBUG] Cannot create mailbox")};
     if (*existing) {
       if (path == *name) return {tagged(h, "NO", "[ALREADYEXISTS] Mailbox already exists")};
       continue;
     }
-    if (auto r = store_.create_mailbox(account_id_, path, ""); !r) return {store_failure(h, r.error())};
+    if (auto r = store_.mail.create_mailbox(account_id_, path, ""); !r) return {store_failure(h, r.error())};
   }
   return {tagged(h, "OK", "CREATE completed")};
 }
@@ -189,11 +189,11 @@ Output Session::cmd_delete(const CommandHead& h, Cursor& c) {
   std::optional<std::string> name;
   if (!c.sp() || !(name = mailbox_arg(c)) || !c.eof()) return {tagged(h, "BAD", "Syntax: DELETE mailbox")};
   if (*name == "INBOX") return {tagged(h, "NO", "[CANNOT] INBOX cannot be deleted")};
-  auto mb = store_.find_mailbox(account_id_, *name);
+  auto mb = store_.mail.find_mailbox(account_id_, *name);
   if (!mb || !*mb) return {tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
   if (!(*mb)->special_use.empty()) return {tagged(h, "NO", "[CANNOT] Special-use mailboxes cannot be deleted")};
   if (selected_ && selected_->id == (*mb)->id) selected_.reset();
-  if (auto r = store_.delete_mailbox(account_id_, *name); !r) return {store_failure(h, r.error())};
+  if (auto r = store_.mail.delete_mailbox(account_id_, *name); !r) return {store_failure(h, r.error())};
   return {tagged(h, "OK", "DELETE completed")};
 }
 
@@ -202,7 +202,7 @@ Output Session::cmd_rename(const CommandHead& h, Cursor& c) {
   if (!c.sp() || !(from = mailbox_arg(c)) || !c.sp() || !(to = mailbox_arg(c)) || !c.eof())
     return {tagged(h, "BAD", "Syntax: RENAME from to")};
   if (!valid_name(*to) || *to == "INBOX") return {tagged(h, "NO", "[CANNOT] Invalid target name")};
-  auto r = store_.rename_mailbox(account_id_, *from, *to);
+  auto r = store_.mail.rename_mailbox(account_id_, *from, *to);
   if (!r) return {store_failure(h, r.error())};
   return {tagged(h, "OK", "RENAME completed")};
 }
@@ -210,7 +210,7 @@ Output Session::cmd_rename(const CommandHead& h, Cursor& c) {
 Output Session::cmd_subscribe(const CommandHead& h, Cursor& c, bool on) {
   std::optional<std::string> name;
   if (!c.sp() || !(name = mailbox_arg(c)) || !c.eof()) return {tagged(h, "BAD", "Syntax: SUBSCRIBE mailbox")};
-  auto r = store_.set_subscribed(account_id_, *name, on);
+  auto r = store_.mail.set_subscribed(account_id_, *name, on);
   if (!r) return {tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
   return {tagged(h, "OK", on ? "SUBSCRIBE completed" : "UNSUBSCRIBE completed")};
 }
@@ -277,7 +277,7 @@ Output Session::cmd_list(const CommandHead& h, Cursor& c, bool lsub) {
     out += fmt::format("* {} (\\Noselect) \"/\" \"\"\r\n", verb);
     return {out + tagged(h, "OK", std::string(verb) + " completed")};
   }
-  auto mbs = store_.list_mailboxes(account_id_);
+  auto mbs = store_.mail.list_mailboxes(account_id_);
   if (!mbs) return {tagged(h, "NO", "[SERVERBUG] Cannot list mailboxes")};
   // Every level of the hierarchy, in name order: a parent whose mailbox was deleted while its
   // children stay is listed as \NonExistent (RFC 5258 §3, RFC 9051 §7.3.1).
@@ -336,7 +336,7 @@ Output Session::cmd_list(const CommandHead& h, Cursor& c, bool lsub) {
 }
 
 std::optional<store::Account> Session::account() const {
-  auto a = store_.find_account(user_);
+  auto a = store_.accounts.directory.find_account(user_);
   if (!a || !*a) return std::nullopt;
   return **a;
 }
@@ -356,7 +356,7 @@ Output Session::cmd_quota(const CommandHead& h, Cursor& c) {
   }
   std::optional<std::string> name;
   if (!c.sp() || !(name = mailbox_arg(c)) || !c.eof()) return {tagged(h, "BAD", "Syntax: GETQUOTAROOT mailbox")};
-  auto mb = store_.find_mailbox(account_id_, *name);
+  auto mb = store_.mail.find_mailbox(account_id_, *name);
   if (!mb || !*mb) return {tagged(h, "NO", "[NONEXISTENT] No such mailbox")};
   return {fmt::format("* QUOTAROOT {}{}\r\n", mailbox_out(*name), quota.empty() ? "" : " \"\"") + quota +
           tagged(h, "OK", "GETQUOTAROOT completed")};
@@ -369,9 +369,9 @@ Output Session::cmd_namespace(const CommandHead& h, Cursor& c) {
 std::optional<std::string> Session::status_response(const std::string& name,
                                                     const std::vector<std::string>& items,
                                                     std::string& error) {
-  auto mb = store_.find_mailbox(account_id_, name);
+  auto mb = store_.mail.find_mailbox(account_id_, name);
   if (!mb || !*mb) return error = "[NONEXISTENT] No such mailbox", std::nullopt;
-  auto msgs = store_.list_messages((*mb)->id);
+  auto msgs = store_.mail.list_messages((*mb)->id);
   if (!msgs) return error = "[SERVERBUG] Cannot read mailbox", std::nullopt;
   std::uint64_t unseen = 0, deleted = 0, size = 0;
   for (const auto& m : *msgs) {
@@ -422,7 +422,7 @@ Output Session::cmd_close(const CommandHead& h, Cursor& c, bool expunge) {
       if (m.flags->find("\\Deleted") != std::string::npos) uids.push_back(m.uid);
     // Silently (RFC 9051 §6.4.1): the client is told nothing either way, the log is.
     if (!uids.empty())
-      if (auto r = store_.expunge(selected_->id, uids); !r) store_error_ = "CLOSE expunge: " + r.error().message;
+      if (auto r = store_.mail.expunge(selected_->id, uids); !r) store_error_ = "CLOSE expunge: " + r.error().message;
   }
   selected_.reset();
   return {tagged(h, "OK", expunge ? "CLOSE completed" : "UNSELECT completed")};

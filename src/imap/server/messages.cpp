@@ -100,7 +100,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
     std::vector<std::uint32_t> uids;
     uids.reserve(idx.size());
     for (auto i : idx) uids.push_back(s.msgs[i].uid);
-    auto got = idx.size() > kInListLimit ? store_.list_messages(s.id) : store_.messages_by_uid(s.id, uids);
+    auto got = idx.size() > kInListLimit ? store_.mail.list_messages(s.id) : store_.mail.messages_by_uid(s.id, uids);
     if (!got) return {tagged(h, "NO", "[SERVERBUG] Cannot read mailbox")};
     f->infos = std::move(got.value());
   }
@@ -109,7 +109,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
     for (auto i : idx)
       if (s.msgs[i].flags->find("\\Seen") == std::string::npos) unseen.push_back(s.msgs[i].uid);
     if (!unseen.empty()) {
-      auto r = store_.update_flags(s.id, unseen, {store::FlagUpdate::Op::add, {"\\Seen"}, {}});
+      auto r = store_.mail.update_flags(s.id, unseen, {store::FlagUpdate::Op::add, {"\\Seen"}, {}});
       if (r) {
         for (const auto& ch : r->changed)
           for (auto& info : f->infos)
@@ -122,7 +122,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
   for (auto i : idx) f->uids.push_back(s.msgs[i].uid);
   std::string out;
   if (vanished) {
-    auto gone = store_.expunged_since(s.id, *changed_since);
+    auto gone = store_.mail.expunged_since(s.id, *changed_since);
     std::vector<std::uint32_t> v;
     if (gone)
       for (auto u : *gone)
@@ -185,7 +185,7 @@ Output Session::on_more() {
     std::string data;
     std::optional<message::Part> mime;
     if (needs_data || (wants_summary && !summary)) {
-      auto d = store_.read_message(*info);
+      auto d = store_.mail.read_message(*info);
       if (!d) return fail("NO", "[SERVERBUG] Cannot read message");
       data = std::move(d.value());
       if (needs_mime || (wants_summary && !summary)) mime = message::parse_mime(data);
@@ -288,7 +288,7 @@ Output Session::cmd_store(const CommandHead& h, Cursor& c) {
   const auto idx = resolve(*set, h.uid);
   std::vector<std::uint32_t> uids;
   for (auto i : idx) uids.push_back(s.msgs[i].uid);
-  auto r = store_.update_flags(s.id, uids, u);
+  auto r = store_.mail.update_flags(s.id, uids, u);
   if (!r) return {store_failure(h, r.error())};
   std::string out;
   for (const auto& ch : r->changed) {
@@ -319,24 +319,24 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
     return {tagged(h, "BAD", move ? "Syntax: MOVE set mailbox" : "Syntax: COPY set mailbox")};
   auto& s = *selected_;
   if (move && s.read_only) return {tagged(h, "NO", "[READ-ONLY] Mailbox is read-only")};
-  auto mb = store_.find_mailbox(account_id_, *dest);
+  auto mb = store_.mail.find_mailbox(account_id_, *dest);
   if (!mb || !*mb) return {tagged(h, "NO", "[TRYCREATE] No such mailbox")};
   std::vector<std::uint32_t> uids;
   for (auto i : resolve(*set, h.uid)) uids.push_back(s.msgs[i].uid);
   if (uids.empty()) return {tagged(h, "OK", move ? "MOVE completed" : "COPY completed")};
   if (!move) {
     std::uint64_t bytes = 0;
-    if (auto infos = store_.messages_by_uid(s.id, uids))
+    if (auto infos = store_.mail.messages_by_uid(s.id, uids))
       for (const auto& m : *infos) bytes += m.size;
     if (auto acct = account(); acct && acct->over_quota(bytes))
       return {tagged(h, "NO", "[OVERQUOTA] Not enough room for the copies")};
   }
-  auto r = store_.copy_messages(s.id, uids, (*mb)->id, move);
+  auto r = store_.mail.copy_messages(s.id, uids, (*mb)->id, move);
   if (!r) return {store_failure(h, r.error())};
   std::vector<std::uint32_t> from, to;
   for (auto [a, b] : r->uids) from.push_back(a), to.push_back(b);
   // Into Junk: the user says spam; out of it (except to Trash): ham.
-  const auto source = store_.mailbox_by_id(s.id);
+  const auto source = store_.mail.mailbox_by_id(s.id);
   const bool from_junk = source && source->special_use == "\\Junk";
   const bool to_junk = (*mb)->special_use == "\\Junk";
   if (from_junk != to_junk && (*mb)->special_use != "\\Trash" && !to.empty())
@@ -361,7 +361,7 @@ Output Session::cmd_expunge(const CommandHead& h, Cursor& c) {
     uids.push_back(s.msgs[i].uid);
   }
   if (!uids.empty()) {
-    auto r = store_.expunge(s.id, uids);
+    auto r = store_.mail.expunge(s.id, uids);
     if (!r) return {store_failure(h, r.error())};
   }
   return {updates(true) + tagged(h, "OK", "EXPUNGE completed")};
@@ -372,7 +372,7 @@ Output Session::cmd_append(const CommandHead& h, Cursor& c) {
   std::optional<std::string> name;
   if (!c.sp() || !(name = mailbox_arg(c)) || !c.sp())
     return {tagged(h, "BAD", "Syntax: APPEND mailbox [flags] [date] message")};
-  auto mb = store_.find_mailbox(account_id_, *name);
+  auto mb = store_.mail.find_mailbox(account_id_, *name);
   std::vector<store::NewMessage> msgs;
   std::uint64_t total = 0;
   do {

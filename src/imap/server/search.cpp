@@ -186,7 +186,7 @@ bool parse_key(ParseCtx& p, Key& k, int depth) {
 struct Msg {
   const SeqEntry& e;
   const store::MessageInfo& info;
-  store::Store& store;
+  store::Mail& store;
   std::uint32_t seq;
   std::uint32_t max_seq;
   std::uint32_t max_uid;
@@ -324,7 +324,7 @@ std::optional<std::string> Session::match(Cursor& c, std::vector<store::MessageI
   root.t = Key::T::and_;
   if (!parse_keys(p, root.kids, 0, false) || !c.eof()) return p.error.empty() ? "Invalid search" : p.error;
   auto& s = *selected_;
-  auto all = store_.list_messages(s.id);
+  auto all = store_.mail.list_messages(s.id);
   if (!all) return std::string("[SERVERBUG] Cannot read mailbox");
   infos = std::move(all.value());
   const std::uint32_t max_uid = s.msgs.empty() ? 0 : s.msgs.back().uid;
@@ -332,7 +332,7 @@ std::optional<std::string> Session::match(Cursor& c, std::vector<store::MessageI
   for (std::size_t i = 0; i < s.msgs.size(); ++i) {
     while (j < infos.size() && infos[j].uid < s.msgs[i].uid) ++j;
     if (j >= infos.size() || infos[j].uid != s.msgs[i].uid) continue;
-    Msg m{s.msgs[i], infos[j], store_, std::uint32_t(i + 1), std::uint32_t(s.msgs.size()), max_uid, {}, {}};
+    Msg m{s.msgs[i], infos[j], store_.mail, std::uint32_t(i + 1), std::uint32_t(s.msgs.size()), max_uid, {}, {}};
     if (eval(root, m)) hits.push_back(i);
   }
   return std::nullopt;
@@ -684,7 +684,7 @@ Output Session::cmd_sort(const CommandHead& h, Cursor& c, bool thread) {
   std::size_t j = 0;
   for (auto i : idx) {
     while (j < infos.size() && infos[j].uid < s.msgs[i].uid) ++j;
-    Msg m{s.msgs[i], infos[j], store_, std::uint32_t(i + 1), std::uint32_t(s.msgs.size()), max_uid, {}, {}};
+    Msg m{s.msgs[i], infos[j], store_.mail, std::uint32_t(i + 1), std::uint32_t(s.msgs.size()), max_uid, {}, {}};
     Row r{i, infos[j].internaldate, 0, std::int64_t(infos[j].size), {}, {}, {}, {}, {}, {}, false};
     const auto& part = m.part();
     r.date = sent_date_exact(m);

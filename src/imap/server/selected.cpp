@@ -11,8 +11,8 @@
 namespace mk::imap {
 
 bool Session::load_selected(std::int64_t mailbox_id, bool read_only) {
-  auto mb = store_.mailbox_by_id(mailbox_id);
-  auto msgs = store_.list_messages(mailbox_id);
+  auto mb = store_.mail.mailbox_by_id(mailbox_id);
+  auto msgs = store_.mail.list_messages(mailbox_id);
   if (!mb || !msgs) return false;
   Selected s;
   s.id = mb->id;
@@ -33,7 +33,7 @@ void Session::mark_recent(std::size_t first, std::uint32_t recent_uid) {
   auto& s = *selected_;
   if (first >= s.msgs.size() || s.msgs.back().uid <= recent_uid) return;
   if (!s.read_only) {
-    auto previous = store_.claim_recent(s.id, s.msgs.back().uid);
+    auto previous = store_.mail.claim_recent(s.id, s.msgs.back().uid);
     if (!previous) return;  // \Recent is advisory: without the claim, nothing is recent
     recent_uid = *previous;
   }
@@ -102,7 +102,7 @@ std::string Session::updates(bool allow_expunge) {
   auto& s = *selected_;
   std::string out;
   if (allow_expunge) {
-    auto gone = store_.expunged_since(s.id, expunge_modseq_);
+    auto gone = store_.mail.expunged_since(s.id, expunge_modseq_);
     if (gone && !gone->empty()) {
       // Highest sequence number first, so each number is valid when the client reads it.
       std::vector<std::size_t> idx;
@@ -121,9 +121,9 @@ std::string Session::updates(bool allow_expunge) {
         out += "* VANISHED " + compact_set(vanished) + "\r\n";
       }
     }
-    if (auto mb = store_.mailbox_by_id(s.id)) expunge_modseq_ = std::max(expunge_modseq_, mb->highestmodseq);
+    if (auto mb = store_.mail.mailbox_by_id(s.id)) expunge_modseq_ = std::max(expunge_modseq_, mb->highestmodseq);
   }
-  auto changed = store_.changed_since(s.id, s.modseq);
+  auto changed = store_.mail.changed_since(s.id, s.modseq);
   if (!changed) return out;
   const std::size_t before = s.msgs.size();
   std::uint64_t top = s.modseq;
@@ -145,7 +145,7 @@ std::string Session::updates(bool allow_expunge) {
   s.modseq = top;
   if (s.msgs.size() != before) {
     if (s.msgs.size() > before) {
-      auto mb = store_.mailbox_by_id(s.id);
+      auto mb = store_.mail.mailbox_by_id(s.id);
       if (mb) mark_recent(before, mb->recent_uid);
     }
     out += fmt::format("* {} EXISTS\r\n", s.msgs.size());

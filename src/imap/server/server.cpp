@@ -27,7 +27,7 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kCloseWriteTimeout{5000};
 }  // namespace
 
-Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
+Server::Server(asio::io_context& io, ServerConfig cfg, SessionStore store,
                std::shared_ptr<net::TlsContext> tls, Notifier& notifier, log::Logger log)
     : cfg_(std::move(cfg)),
       store_(store),
@@ -251,7 +251,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       }
       case Next::append: {
         auto msgs = session.take_append();
-        auto r = co_await store::async_deliver_all(store_, std::move(msgs), asio::use_awaitable);
+        auto r = co_await store::async_deliver_all(store_.mail, std::move(msgs), asio::use_awaitable);
         out += session.on_appended(r).data;
         if (auto failed = session.take_store_error()) log.error("imap.append_failed", {{"error", *failed}});
         break;

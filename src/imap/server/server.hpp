@@ -42,7 +42,7 @@ struct ServerConfig {
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, ServerConfig cfg, store::Store& store,
+  Server(boost::asio::io_context& io, ServerConfig cfg, SessionStore store,
          std::shared_ptr<net::TlsContext> tls, Notifier& notifier, log::Logger log);
 
   // plain: STARTTLS listeners; implicit: TLS-on-connect listeners.
@@ -57,7 +57,7 @@ class Server {
   boost::asio::awaitable<void> run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls);
 
   ServerConfig cfg_;
-  store::Store& store_;
+  SessionStore store_;
   std::shared_ptr<net::TlsContext> tls_;
   Notifier& notifier_;
   log::Logger log_;

@@ -11,7 +11,7 @@
 
 namespace mk::imap {
 
-Session::Session(SessionConfig cfg, store::Store& store, std::string remote_ip)
+Session::Session(SessionConfig cfg, SessionStore store, std::string remote_ip)
     : cfg_(std::move(cfg)),
       flag_table_(cfg_.flags ? cfg_.flags : &own_flags_),
       store_(store),
@@ -185,8 +185,8 @@ Output Session::finish_login(const CommandHead& h, const std::string& user, cons
   if (!tls_ && cfg_.tls_available)
     return {tagged(h, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first")};
   const auto client = IpAddr::parse(remote_ip_);
-  auto acct = cfg_.login ? auth::check_login(store_, user, pass, *cfg_.login, nullptr, client ? &*client : nullptr, "imap")
-                         : auth::check_login(store_, user, pass, {}, nullptr, nullptr, "imap");
+  auto acct = cfg_.login ? auth::check_login(store_.accounts, user, pass, *cfg_.login, nullptr, client ? &*client : nullptr, "imap")
+                         : auth::check_login(store_.accounts, user, pass, {}, nullptr, nullptr, "imap");
   auth_event_ = AuthEvent{acct.has_value(), acct ? acct->address : user};
   if (!acct) return {tagged(h, "NO", "[AUTHENTICATIONFAILED] Invalid credentials")};
   if (cfg_.slots && !(account_slot_ = cfg_.slots->acquire(acct->id)))

@@ -32,7 +32,7 @@
 #include "imap/server/account_slots.hpp"
 #include "imap/server/flag_table.hpp"
 #include "imap/proto/parser.hpp"
-#include "store/store.hpp"
+#include "store/mail.hpp"
 
 namespace mk::imap {
 
@@ -65,9 +65,20 @@ struct SeqEntry {
   std::uint64_t modseq = 0;
 };
 
+// The store roles a session uses: the mailboxes and messages, and the accounts it logs in to.
+struct SessionStore {
+  store::Mail& mail;
+  auth::AccountStore accounts;
+  SessionStore(store::Mail& m, auth::AccountStore a) : mail(m), accounts(a) {}
+  template <class S>
+    requires(std::derived_from<S, store::Mail> && std::derived_from<S, store::Directory> &&
+             std::derived_from<S, store::Credentials>)
+  SessionStore(S& s) : mail(s), accounts(s) {}  // NOLINT: implicit by design
+};
+
 class Session {
  public:
-  Session(SessionConfig cfg, store::Store& store, std::string remote_ip);
+  Session(SessionConfig cfg, SessionStore store, std::string remote_ip);
 
   // The outcome of the latest LOGIN/AUTHENTICATE, once (for brute-force accounting).
   struct AuthEvent {
@@ -184,7 +195,7 @@ class Session {
   SessionConfig cfg_;
   FlagTable own_flags_;
   FlagTable* flag_table_;
-  store::Store& store_;
+  SessionStore store_;
   std::string remote_ip_;
   std::optional<AuthEvent> auth_event_;
   std::string client_;

@@ -33,11 +33,11 @@ class BenchError(Exception):
 
 
 def run_main(main):
-    """Runs main(); a BenchError or a command's timeout ends the benchmark with a one-line
-    message and exit status 1."""
+    """Runs main(); a BenchError, a command's timeout or a missing program ends the benchmark
+    with a one-line message and exit status 1."""
     try:
         main()
-    except (BenchError, subprocess.TimeoutExpired) as e:
+    except (BenchError, subprocess.TimeoutExpired, FileNotFoundError) as e:
         sys.exit("%s: FAILED: %s" % (os.path.basename(os.path.dirname(os.path.abspath(sys.argv[0]))), e))
 
 

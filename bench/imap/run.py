@@ -209,11 +209,12 @@ service anvil {{
   client_limit = {climit}
 }}
 """.format(d=d, cert=cert, key=key, port=port, limit=limit, climit=limit * 3))
-    run(["dovecot", "-c", conf])
     try:
+        # Not captured: the daemon would inherit the pipes, and run() would wait for it to exit.
+        run(["dovecot", "-c", conf], capture_output=False)
         wait_until("Dovecot to listen on 127.0.0.1:%d (see %s/dovecot.log)" % (port, d),
                    lambda: can_connect("127.0.0.1", port))
-    except BenchError:
+    except (BenchError, subprocess.TimeoutExpired):
         subprocess.run(["dovecot", "-c", conf, "stop"], capture_output=True, timeout=COMMAND_SECONDS)
         raise
     pid = int(open(os.path.join(d, "run", "master.pid")).read())

@@ -43,6 +43,16 @@ struct Alias {
   std::string target;
 };
 
+// The mailboxes every new account gets (RFC 6154 special-use attributes).
+struct DefaultMailbox {
+  const char* name;
+  const char* special_use;
+};
+inline constexpr DefaultMailbox kDefaultMailboxes[] = {
+    {"INBOX", ""},          {"Drafts", "\\Drafts"}, {"Sent", "\\Sent"},
+    {"Junk", "\\Junk"},     {"Trash", "\\Trash"},   {"Archive", "\\Archive"},
+};
+
 class Directory {
  public:
   virtual ~Directory() = default;
@@ -51,9 +61,10 @@ class Directory {
   virtual Status remove_domain(std::string_view name) = 0;
   virtual Result<std::vector<std::string>> list_domains() = 0;
   virtual Result<bool> has_domain(std::string_view name) = 0;
-  // Creates the account and its default mailboxes; its domain must be hosted.
-  virtual Result<std::int64_t> add_account(std::string_view address,
-                                           std::string_view password_hash) = 0;
+  // Creates the account with the default mailboxes (kDefaultMailboxes); its domain must be
+  // hosted (Errc::not_found otherwise, with the command that fixes it). The rules are here;
+  // the backend's insert_account only stores, atomically.
+  Result<std::int64_t> add_account(std::string_view address, std::string_view password_hash);
   virtual Result<std::optional<Account>> find_account(std::string_view address) = 0;
   virtual Result<std::vector<Account>> list_accounts() = 0;
   virtual Result<std::optional<Account>> account_by_id(std::int64_t id) = 0;
@@ -69,6 +80,17 @@ class Directory {
   virtual Status remove_alias(std::string_view address) = 0;
   virtual Result<std::vector<std::string>> alias_targets(std::string_view address) = 0;
   virtual Result<std::vector<Alias>> list_aliases() = 0;
+
+ protected:
+  // Backend: the account (address canonical, its domain hosted) and these mailboxes, in one
+  // transaction; Errc::already_exists if the address is taken.
+  struct NewMailbox {
+    std::string name;
+    std::string special_use;
+    std::uint32_t uidvalidity_floor = 0;
+  };
+  virtual Result<std::int64_t> insert_account(const std::string& address, std::string_view password_hash,
+                                              const std::vector<NewMailbox>& mailboxes) = 0;
 };
 
 }  // namespace mk::store

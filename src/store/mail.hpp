@@ -52,16 +52,6 @@ struct MessageInfo {
   std::string dsn;
 };
 
-// The mailboxes every new account gets (RFC 6154 special-use attributes).
-struct DefaultMailbox {
-  const char* name;
-  const char* special_use;
-};
-inline constexpr DefaultMailbox kDefaultMailboxes[] = {
-    {"INBOX", ""},          {"Drafts", "\\Drafts"}, {"Sent", "\\Sent"},
-    {"Junk", "\\Junk"},     {"Trash", "\\Trash"},   {"Archive", "\\Archive"},
-};
-
 // One message for one or more local mailboxes.
 struct Delivery {
   std::int64_t account_id = 0;
@@ -69,6 +59,7 @@ struct Delivery {
   std::string rcpt;     // envelope recipient as given
   std::string dsn;      // RFC 3461 parameters (NOTIFY, ORCPT) as received
   bool exact = false;   // IMAP APPEND: fail if the mailbox does not exist
+  std::string fallback = {};  // set by deliver_all: where it goes when `mailbox` does not exist ("": fail)
 };
 
 // One remote recipient of a message that leaves through the outbound queue.
@@ -88,6 +79,9 @@ struct NewMessage {
   std::vector<OutboundRcpt> outbound;
   std::int64_t sender_account = 0;  // the authenticated account that submitted it
   bool requiretls = false;          // RFC 8689
+  // Its own Message-ID without brackets, kept in the index for thread lookups. Set by
+  // whoever parsed the message already; else deliver_all reads it from `data`.
+  std::optional<std::string> message_id;
 };
 
 // Where a delivery was stored (one entry per Delivery, in order).
@@ -126,8 +120,9 @@ class Mail {
   virtual ~Mail() = default;
 
   virtual Result<std::vector<Mailbox>> list_mailboxes(std::int64_t account_id) = 0;
-  virtual Result<std::int64_t> create_mailbox(std::int64_t account_id, std::string_view name,
-                                              std::string_view special_use) = 0;
+  // A new mailbox, with a UIDVALIDITY no mailbox of this store had (RFC 9051 §2.3.1.1: a
+  // name used again must get a new one).
+  Result<std::int64_t> create_mailbox(std::int64_t account_id, std::string_view name, std::string_view special_use);
   virtual Result<std::optional<Mailbox>> find_mailbox(std::int64_t account_id,
                                                       std::string_view name) = 0;
   virtual Result<Mailbox> mailbox_by_id(std::int64_t mailbox_id) = 0;
@@ -135,16 +130,17 @@ class Mail {
   virtual Status delete_mailbox(std::int64_t account_id, std::string_view name) = 0;
   // Renames the mailbox and every mailbox below it ("from/..."). Renaming INBOX moves its
   // messages into a new mailbox and leaves INBOX empty (RFC 9051 §6.3.6).
-  virtual Status rename_mailbox(std::int64_t account_id, std::string_view from,
-                                std::string_view to) = 0;
+  Status rename_mailbox(std::int64_t account_id, std::string_view from, std::string_view to);
   virtual Status set_subscribed(std::int64_t account_id, std::string_view name, bool on) = 0;
   // Claims \Recent for the UIDs up to up_to and returns the previous claim: the caller's
   // session holds \Recent for the UIDs in (previous, up_to], no other session gets them.
   virtual Result<std::uint32_t> claim_recent(std::int64_t mailbox_id, std::uint32_t up_to) = 0;
   // Asynchronous, group-committed delivery; done runs on a store thread.
   void deliver(NewMessage msg, DeliverCallback done);
-  // Several messages atomically (all stored or none); StoredAt entries in order.
-  virtual void deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) = 0;
+  // Several messages atomically (all stored or none); StoredAt entries in order. Applies the
+  // delivery rules (a message's Message-ID indexed for thread lookups; a delivery that is not
+  // exact falls back to INBOX), then hands the batch to the backend's commit().
+  void deliver_all(std::vector<NewMessage> msgs, DeliverCallback done);
   // Synchronous convenience wrapper (CLI, tests).
   DeliverResult deliver_sync(NewMessage msg);
   // Listings (list_messages, messages_by_uid, changed_since) return the index data; the
@@ -174,6 +170,18 @@ class Mail {
   // Called (on a store thread) with the mailbox id after each committed change, so IMAP
   // sessions can report new mail at once (IDLE). Set before the server starts.
   virtual void set_change_listener(std::function<void(std::int64_t mailbox_id)> fn) = 0;
+
+ protected:
+  // What a backend implements under the rules above.
+  // Backend: a mailbox whose UIDVALIDITY is at least uidvalidity_floor and greater than that
+  // of every mailbox the store has or had; Errc::already_exists if the name is taken.
+  virtual Result<std::int64_t> insert_mailbox(std::int64_t account_id, std::string_view name,
+                                              std::string_view special_use, std::uint32_t uidvalidity_floor) = 0;
+  // Backend: renames `from` and the mailboxes below it; Errc::already_exists if `to` or a
+  // mailbox below it exists, Errc::not_found if `from` does not.
+  virtual Status rename_tree(std::int64_t account_id, std::string_view from, std::string_view to) = 0;
+  // Backend: durable, group-committed storage of the batch (see DURABILITY above).
+  virtual void commit(std::vector<NewMessage> msgs, DeliverCallback done) = 0;
 };
 
 }  // namespace mk::store

@@ -1,26 +1,12 @@
 #include "store/store.hpp"
 
 #include <algorithm>
-#include <future>
 
 #include <fmt/format.h>
 
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace mk::store {
-
-void Mail::deliver(NewMessage msg, DeliverCallback done) {
-  std::vector<NewMessage> v;
-  v.push_back(std::move(msg));
-  deliver_all(std::move(v), std::move(done));
-}
-
-DeliverResult Mail::deliver_sync(NewMessage msg) {
-  std::promise<DeliverResult> p;
-  auto f = p.get_future();
-  deliver(std::move(msg), [&p](DeliverResult r) { p.set_value(std::move(r)); });
-  return f.get();
-}
 
 std::string_view to_string(RcptState s) {
   switch (s) {

@@ -147,7 +147,7 @@ Status SqliteStore::delete_mailbox(std::int64_t account_id, std::string_view nam
   return remove_unreferenced(blobs);
 }
 
-Status SqliteStore::rename_mailbox(std::int64_t account_id, std::string_view from, std::string_view to) {
+Status SqliteStore::rename_tree(std::int64_t account_id, std::string_view from, std::string_view to) {
   std::lock_guard lock(mu_);
   Txn t(db_);
   if (auto st = t.begin(); !st) return st;
@@ -160,37 +160,6 @@ Status SqliteStore::rename_mailbox(std::int64_t account_id, std::string_view fro
     }
     q.bind(1, account_id).bind(2, to).bind(3, like + "/%");
     if (q.step()) return error(Errc::already_exists, fmt::format("mailbox {} already exists", to));
-  }
-  if (from == "INBOX") {
-    // RFC 9051 §6.3.6: a new mailbox gets INBOX's messages; INBOX stays, empty.
-    auto created = create_mailbox_locked(db_, account_id, to, "");
-    if (!created) return created.error();
-    auto inbox = [&]() -> std::int64_t {
-      Stmt q(db_.handle(), "SELECT id FROM mailboxes WHERE account_id = ? AND name = 'INBOX'");
-      q.bind(1, account_id);
-      return q.step() ? q.int64(0) : 0;
-    }();
-    std::int64_t n = 0;
-    {
-      Stmt c(db_.handle(), "SELECT count(*) FROM messages WHERE mailbox_id = ?");
-      c.bind(1, inbox);
-      if (c.step()) n = c.int64(0);
-    }
-    Stmt mv(db_.handle(),
-            "UPDATE messages SET mailbox_id = ?1, modseq = 1 WHERE mailbox_id = ?2");
-    mv.bind(1, *created).bind(2, inbox);
-    if (auto st = mv.done(); !st) return st;
-    // The moved messages keep their UIDs; the new mailbox's UIDNEXT follows them.
-    Stmt un(db_.handle(),
-            "UPDATE mailboxes SET uidnext = (SELECT coalesce(max(uid), 0) + 1 FROM messages "
-            "WHERE mailbox_id = ?1), highestmodseq = 2 WHERE id = ?1");
-    un.bind(1, *created);
-    if (auto st = un.done(); !st) return st;
-    if (n > 0) {
-      auto m = next_modseq(db_, inbox);
-      if (!m) return m.error();
-    }
-    return t.commit();
   }
   Stmt u(db_.handle(),
          "UPDATE mailboxes SET name = ?3 || substr(name, length(?2) + 1) "

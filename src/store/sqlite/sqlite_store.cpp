@@ -249,14 +249,9 @@ CREATE TABLE sender_verdicts(
   ham INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(account_id, address)) WITHOUT ROWID;
 )sql",
+    // The highest UIDVALIDITY ever given: max() over the mailboxes forgets a deleted one.
+    "INSERT OR REPLACE INTO meta(key, value) SELECT 'uidvalidity', coalesce(max(uidvalidity), 0) FROM mailboxes;",
 };
-
-// The message's own Message-ID without brackets ("" if it has none), for newest_in_thread.
-std::string message_id_of(std::string_view data) {
-  const auto fields = message::parse_message_header(data);
-  const auto ids = message::msg_ids(message::header_value(fields, "Message-ID").value_or(""), 1);
-  return ids.empty() ? std::string() : ids[0];
-}
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -384,14 +379,20 @@ Result<bool> SqliteStore::has_domain(std::string_view name) {
 // ---- accounts ----
 
 Result<std::int64_t> SqliteStore::create_mailbox_locked(Db& db, std::int64_t account_id,
-                                                        std::string_view name,
-                                                        std::string_view special_use) {
-  // RFC 3501 §2.3.1.1: UIDVALIDITY must change if a name is reused; a strictly increasing
-  // value derived from the clock guarantees it across delete/create.
-  std::int64_t uidvalidity = unix_now() & 0xffffffff;
+                                                        std::string_view name, std::string_view special_use,
+                                                        std::uint32_t uidvalidity_floor) {
+  // Above every UIDVALIDITY given before (Mail::create_mailbox has the rule).
+  std::int64_t uidvalidity = uidvalidity_floor;
   {
-    Stmt q(db.handle(), "SELECT max(uidvalidity) FROM mailboxes");
+    Stmt q(db.handle(), "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'uidvalidity'");
     if (q.step() && q.int64(0) >= uidvalidity) uidvalidity = q.int64(0) + 1;
+    if (q.failed()) return q.fail();
+  }
+  if (uidvalidity > 0xffffffff) return error(Errc::conflict, "UIDVALIDITY values are used up");
+  {
+    Stmt u(db.handle(), "INSERT OR REPLACE INTO meta(key, value) VALUES('uidvalidity', ?)");
+    u.bind(1, uidvalidity);
+    if (auto st = u.done(); !st) return st.error();
   }
   Stmt s(db.handle(),
          "INSERT INTO mailboxes(account_id, name, special_use, uidvalidity) VALUES(?, ?, ?, ?)");
@@ -401,27 +402,18 @@ Result<std::int64_t> SqliteStore::create_mailbox_locked(Db& db, std::int64_t acc
   return db.last_insert_id();
 }
 
-Result<std::int64_t> SqliteStore::add_account(std::string_view address, std::string_view hash) {
-  const std::string addr = to_lower(address);
-  const auto at = addr.rfind('@');
-  if (at == std::string::npos) return error(Errc::invalid, "account address must be local@domain");
+Result<std::int64_t> SqliteStore::insert_account(const std::string& addr, std::string_view hash,
+                                                 const std::vector<NewMailbox>& mailboxes) {
   std::lock_guard lock(mu_);
   Txn t(db_);
   if (auto s = t.begin(); !s) return s.error();
-  {
-    Stmt q(db_.handle(), "SELECT 1 FROM domains WHERE name = ?");
-    q.bind(1, addr.substr(at + 1));
-    if (!q.step())
-      return error(Errc::not_found, fmt::format("domain {} is not hosted here; add it first with: mailkeep domain add {}",
-                             addr.substr(at + 1), addr.substr(at + 1)));
-  }
   Stmt s(db_.handle(), "INSERT INTO accounts(address, password_hash, created) VALUES(?, ?, ?)");
   s.bind(1, addr).bind(2, hash).bind(3, unix_now());
   if (s.step(), s.duplicate()) return error(Errc::already_exists, fmt::format("account {} already exists", addr));
   if (s.failed()) return s.fail();
   const std::int64_t id = db_.last_insert_id();
-  for (const auto& mb : kDefaultMailboxes) {
-    auto r = create_mailbox_locked(db_, id, mb.name, mb.special_use);
+  for (const auto& mb : mailboxes) {
+    auto r = create_mailbox_locked(db_, id, mb.name, mb.special_use, mb.uidvalidity_floor);
     if (!r) return r.error();
   }
   if (auto c = t.commit(); !c) return c.error();
@@ -558,12 +550,12 @@ Result<std::vector<Alias>> SqliteStore::list_aliases() {
 
 // ---- mailboxes ----
 
-Result<std::int64_t> SqliteStore::create_mailbox(std::int64_t account_id, std::string_view name,
-                                                 std::string_view special_use) {
+Result<std::int64_t> SqliteStore::insert_mailbox(std::int64_t account_id, std::string_view name,
+                                                 std::string_view special_use, std::uint32_t uidvalidity_floor) {
   std::lock_guard lock(mu_);
   Txn t(db_);
   if (auto s = t.begin(); !s) return s.error();
-  auto r = create_mailbox_locked(db_, account_id, name, special_use);
+  auto r = create_mailbox_locked(db_, account_id, name, special_use, uidvalidity_floor);
   if (!r) return r;
   if (auto c = t.commit(); !c) return c.error();
   return r;
@@ -571,7 +563,7 @@ Result<std::int64_t> SqliteStore::create_mailbox(std::int64_t account_id, std::s
 
 // ---- messages ----
 
-void SqliteStore::deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) {
+void SqliteStore::commit(std::vector<NewMessage> msgs, DeliverCallback done) {
   if (!committer_) {
     done(error(Errc::unavailable, "store is closed"));
     return;
@@ -581,20 +573,20 @@ void SqliteStore::deliver_all(std::vector<NewMessage> msgs, DeliverCallback done
 
 Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob,
                                     std::vector<StoredAt>& stored) {
-  const std::string msgid = message_id_of(*m.data);
+  const std::string msgid = m.message_id.value_or("");
   for (const auto& d : m.deliveries) {
-    // Preferred mailbox (sub-address folder), else INBOX.
+    // The named mailbox, else the fallback the rules chose (Mail::deliver_all).
     std::int64_t mailbox_id = 0;
     std::uint32_t uidvalidity = 0;
     {
       Stmt q(writer_.handle(),
-             d.exact ? "SELECT id, uidvalidity FROM mailboxes WHERE account_id = ?1 AND name = ?2"
-                     : "SELECT id, uidvalidity FROM mailboxes WHERE account_id = ?1 AND "
-                       "name IN (?2, 'INBOX') ORDER BY name = 'INBOX' LIMIT 1");
-      q.bind(1, d.account_id).bind(2, d.mailbox);
+             "SELECT id, uidvalidity FROM mailboxes WHERE account_id = ?1 AND name IN (?2, ?3) "
+             "ORDER BY name = ?3 LIMIT 1");
+      q.bind(1, d.account_id).bind(2, d.mailbox).bind(3, d.fallback.empty() ? d.mailbox : d.fallback);
       if (!q.step()) {
-        return error(Errc::not_found, d.exact ? fmt::format("no mailbox {}", d.mailbox)
-                                              : fmt::format("account {} has no INBOX", d.account_id));
+        if (q.failed()) return q.fail();
+        return error(Errc::not_found, fmt::format("account {} has no mailbox {}{}", d.account_id, d.mailbox,
+                                                  d.fallback.empty() ? "" : " nor " + d.fallback));
       }
       mailbox_id = q.int64(0);
       uidvalidity = std::uint32_t(q.int64(1));

@@ -27,7 +27,6 @@ class SqliteStore final : public Store {
   Result<std::vector<std::string>> list_domains() override;
   Result<bool> has_domain(std::string_view name) override;
 
-  Result<std::int64_t> add_account(std::string_view address, std::string_view hash) override;
   Result<std::optional<Account>> find_account(std::string_view address) override;
   Result<std::vector<Account>> list_accounts() override;
   Status set_password(std::string_view address, std::string_view hash) override;
@@ -69,12 +68,9 @@ class SqliteStore final : public Store {
   Result<std::vector<Alias>> list_aliases() override;
 
   Result<std::vector<Mailbox>> list_mailboxes(std::int64_t account_id) override;
-  Result<std::int64_t> create_mailbox(std::int64_t account_id, std::string_view name,
-                                      std::string_view special_use) override;
   Result<std::optional<Mailbox>> find_mailbox(std::int64_t account_id, std::string_view name) override;
   Result<Mailbox> mailbox_by_id(std::int64_t mailbox_id) override;
   Status delete_mailbox(std::int64_t account_id, std::string_view name) override;
-  Status rename_mailbox(std::int64_t account_id, std::string_view from, std::string_view to) override;
   Status set_subscribed(std::int64_t account_id, std::string_view name, bool on) override;
   Result<std::uint32_t> claim_recent(std::int64_t mailbox_id, std::uint32_t up_to) override;
 
@@ -109,7 +105,6 @@ class SqliteStore final : public Store {
   Result<std::optional<StsRecord>> sts_policy(std::string_view domain) override;
   Status put_sts_policy(const StsRecord& policy) override;
 
-  void deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) override;
   Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) override;
   Result<std::vector<MessageInfo>> messages_by_uid(std::int64_t mailbox_id,
                                                    const std::vector<std::uint32_t>& uids) override;
@@ -131,10 +126,18 @@ class SqliteStore final : public Store {
   // Only safe while no delivery is in flight: the server calls it at start-up.
   Result<std::size_t> recover() override;
 
+ protected:
+  Result<std::int64_t> insert_account(const std::string& address, std::string_view hash,
+                                      const std::vector<NewMailbox>& mailboxes) override;
+  Result<std::int64_t> insert_mailbox(std::int64_t account_id, std::string_view name, std::string_view special_use,
+                                      std::uint32_t uidvalidity_floor) override;
+  Status rename_tree(std::int64_t account_id, std::string_view from, std::string_view to) override;
+  void commit(std::vector<NewMessage> msgs, DeliverCallback done) override;
+
  private:
   Status migrate();
   Result<std::int64_t> create_mailbox_locked(Db& db, std::int64_t account_id, std::string_view name,
-                                             std::string_view special_use);
+                                             std::string_view special_use, std::uint32_t uidvalidity_floor);
   void commit_batch(std::vector<CommitJob>& batch);
   Status insert_delivery(const NewMessage& m, const std::string& blob, std::vector<StoredAt>& stored);
   Status insert_outbound(const NewMessage& m, const std::string& blob);  // sqlite_queue.cpp

@@ -217,5 +217,28 @@ TEST_P(AnyBackend, ErrorsCarryTheirCode) {
   EXPECT_TRUE(is(store_->add_account("no-at-sign", "h").error(), Errc::invalid));
 }
 
+// The Message-ID a message is indexed under comes from above the backend: read from the
+// message when the caller has not parsed it, else the caller's (parse once).
+TEST_P(AnyBackend, MessageIdIsIndexedForThreads) {
+  const auto id = account_with_domain("a@example.org");
+  ASSERT_TRUE(store_->deliver_sync(message("Message-ID: <first@x.example>\r\n\r\nbody\r\n", id)).ok());
+  auto given = message("Message-ID: <ignored@x.example>\r\n\r\nbody\r\n", id);
+  given.message_id = "given@x.example";
+  ASSERT_TRUE(store_->deliver_sync(given).ok());
+  EXPECT_EQ(store_->thread_messages(id, {"first@x.example"}, 5)->size(), 1u);
+  EXPECT_EQ(store_->thread_messages(id, {"given@x.example"}, 5)->size(), 1u);
+  EXPECT_TRUE(store_->thread_messages(id, {"ignored@x.example"}, 5)->empty());
+}
+
+// RFC 9051 §2.3.1.1: a name used again gets a new UIDVALIDITY.
+TEST_P(AnyBackend, ReusedMailboxNamesGetANewUidvalidity) {
+  const auto id = account_with_domain("a@example.org");
+  ASSERT_TRUE(store_->create_mailbox(id, "Work", "").ok());
+  const auto first = (*store_->find_mailbox(id, "Work"))->uidvalidity;
+  ASSERT_TRUE(store_->delete_mailbox(id, "Work").ok());
+  ASSERT_TRUE(store_->create_mailbox(id, "Work", "").ok());
+  EXPECT_GT((*store_->find_mailbox(id, "Work"))->uidvalidity, first);
+}
+
 }  // namespace
 }  // namespace mk::store

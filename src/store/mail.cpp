@@ -1,0 +1,81 @@
+// store/mail.cpp: the rules of the Mail role, above every backend: UIDVALIDITY of new
+// mailboxes, the RFC 9051 rename of INBOX, the INBOX fallback of a delivery, and the
+// Message-ID a message is indexed under. Backends only store what these decide.
+#include "store/mail.hpp"
+
+#include <chrono>
+#include <future>
+
+#include "message/header.hpp"
+
+namespace mk::store {
+namespace {
+
+constexpr std::string_view kInbox = "INBOX";
+
+std::uint32_t clock_uidvalidity() {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return static_cast<std::uint32_t>(now.count());
+}
+
+// The message's own Message-ID without brackets ("" if it has none).
+std::string message_id_of(std::string_view data) {
+  const auto fields = message::parse_message_header(data);
+  const auto ids = message::msg_ids(message::header_value(fields, "Message-ID").value_or(""), 1);
+  return ids.empty() ? std::string() : ids[0];
+}
+
+}  // namespace
+
+Result<std::int64_t> Mail::create_mailbox(std::int64_t account_id, std::string_view name,
+                                          std::string_view special_use) {
+  // RFC 9051 §2.3.1.1: UIDVALIDITY must change when a name is used again. A value from the
+  // clock, and above every earlier one (the backend's part), guarantees it across
+  // delete/create and across a restored backup.
+  return insert_mailbox(account_id, name, special_use, clock_uidvalidity());
+}
+
+Status Mail::rename_mailbox(std::int64_t account_id, std::string_view from, std::string_view to) {
+  if (from != kInbox) return rename_tree(account_id, from, to);
+  // RFC 9051 §6.3.6: renaming INBOX moves its messages into a new mailbox; INBOX stays,
+  // empty. Two steps: a crash between them leaves messages in one of the two, never none.
+  auto inbox = find_mailbox(account_id, kInbox);
+  if (!inbox) return inbox.error();
+  if (!*inbox) return error(Errc::not_found, "the account has no INBOX");
+  auto created = create_mailbox(account_id, to, "");
+  if (!created) return created.error();
+  auto msgs = list_messages((*inbox)->id);
+  if (!msgs) return msgs.error();
+  if (msgs->empty()) return {};
+  std::vector<std::uint32_t> uids;
+  uids.reserve(msgs->size());
+  for (const auto& m : *msgs) uids.push_back(m.uid);
+  if (auto moved = copy_messages((*inbox)->id, uids, *created, true); !moved) return moved.error();
+  return {};
+}
+
+void Mail::deliver(NewMessage msg, DeliverCallback done) {
+  std::vector<NewMessage> v;
+  v.push_back(std::move(msg));
+  deliver_all(std::move(v), std::move(done));
+}
+
+void Mail::deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) {
+  for (auto& m : msgs) {
+    if (!m.message_id) m.message_id = m.data ? message_id_of(*m.data) : std::string();
+    // A sub-address folder that does not exist (yet) still delivers: into INBOX.
+    for (auto& d : m.deliveries)
+      if (!d.exact && d.mailbox != kInbox) d.fallback = kInbox;
+  }
+  commit(std::move(msgs), std::move(done));
+}
+
+DeliverResult Mail::deliver_sync(NewMessage msg) {
+  std::promise<DeliverResult> p;
+  auto f = p.get_future();
+  deliver(std::move(msg), [&p](DeliverResult r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+}  // namespace mk::store

@@ -33,9 +33,17 @@ chmod 755 "$work"
 MK_PORT=$((30000 + RANDOM % 10000))
 PF_PORT=$((MK_PORT + 1))
 mk_pid="" dns_pid="" src_pid=""
+running() { local st; st=$(ps -o stat= -p "$1") && [[ $st != Z* ]]; }
+stop_pid() {  # PID: SIGTERM, and SIGKILL if it has not exited within START_SECONDS
+  local i
+  kill "$1" 2>/dev/null || return 0
+  for ((i = 0; i < START_SECONDS * 10; i++)); do running "$1" || break; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
 cleanup() {
   [ -n "$src_pid" ] && kill "$src_pid" 2>/dev/null || true
-  [ -n "$mk_pid" ] && kill "$mk_pid" 2>/dev/null && wait "$mk_pid" 2>/dev/null || true
+  [ -n "$mk_pid" ] && stop_pid "$mk_pid"
   [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null || true
   timeout "$COMMAND_SECONDS" postfix -c "$work/postfix" stop >/dev/null 2>&1 || true
   rm -rf "$work"

@@ -212,6 +212,8 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
                          return v;
                        },
                        [](Config& c) -> std::vector<std::string>& { return c.dns.upstream; })},
+      {"dns.message_budget", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.dns.message_budget; })},
+      {"dns.query_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.dns.query_timeout; })},
       {"dns.dnssec", bool_key([](Config& c) -> bool& { return c.dns.dnssec; })},
       {"dns.trust_anchor", string_key([](const std::string& v, Config& c, std::string&) { c.dns.trust_anchor = v; return true; })},
       {"outbound.port", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {

@@ -54,6 +54,10 @@ struct DnsConfig {
   std::vector<std::string> upstream;  // forwarders "ip" or "ip@port"; empty: full recursion
   bool dnssec = true;
   std::string trust_anchor = "/usr/share/dns/root.key";
+  // The MX's lookups for one message (SPF, DKIM, DMARC, ARC, reverse DNS) together end within
+  // message_budget, each within query_timeout (dns/deadline.hpp).
+  std::chrono::milliseconds message_budget{std::chrono::seconds(20)};
+  std::chrono::milliseconds query_timeout{std::chrono::seconds(5)};
 };
 
 // Outbound delivery from the queue.

@@ -9,6 +9,7 @@
 
 #include "base/strings.hpp"
 #include "dmarc/report.hpp"
+#include "dns/deadline.hpp"
 #include "mailauth/assess.hpp"
 #include "smtp/local_delivery.hpp"
 #include "message/header.hpp"
@@ -81,8 +82,24 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
   p.authserv_id = opt_.authserv_id;
   p.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   p.sample = int(randombytes_uniform(100));
-  assessment = co_await mailauth::assess(dns_, orgs_, p, content);
+  // One deadline for all of the message's lookups (dns/deadline.hpp).
+  dns::DeadlineLookup dns(dns_, opt_.dns_budget, opt_.dns_query_timeout);
+  assessment = co_await mailauth::assess(dns, orgs_, p, content);
   const mailauth::Assessment& a = assessment;
+  if (dns.unreachable()) {
+    // Nothing answered: judging the message on failed lookups would reject good mail.
+    if (!dns_outage_.exchange(true)) {
+      ++dns_outages_;
+      opt_.log.warn("dns.unreachable", {{"failed_lookups", dns.failed()}, {"outages", dns_outages_.load()},
+                                        {"effect", "mail is deferred with 451 4.4.3 until DNS answers"}});
+    }
+    out.reject = smtp::Reply(451, "4.4.3", "Directory server failure: DNS lookups failed, try again later");
+    out.log.push_back({"reason", "dns unreachable"});
+    out.log.push_back({"dns_failed", dns.failed()});
+    co_return out;
+  }
+  if (dns.answered() > 0 && dns_outage_.exchange(false)) opt_.log.info("dns.recovered", {});
+  if (dns.failed() > 0) out.log.push_back({"dns_failed", dns.failed()});
 
   out.fields = a.header;
   std::size_t removed = 0;

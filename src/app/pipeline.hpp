@@ -22,6 +22,9 @@
 #include <vector>
 
 #include "arc/arc.hpp"
+#include <atomic>
+#include <chrono>
+
 #include "base/log.hpp"
 #include "dmarc/dmarc.hpp"
 #include "dns/lookup.hpp"
@@ -39,6 +42,8 @@ class AuthPipeline final : public smtp::Pipeline {
     bool record_for_reports = false;           // dmarc.send_reports
     std::int64_t report_interval = 86400;      // seconds
     log::Logger log;                           // store failures on the way (the message goes on)
+    std::chrono::milliseconds dns_budget{std::chrono::seconds(20)};       // [dns] message_budget
+    std::chrono::milliseconds dns_query_timeout{std::chrono::seconds(5)};  // [dns] query_timeout
   };
   AuthPipeline(dns::Lookup& dns, store::Store& store, Options o) : dns_(dns), store_(store), opt_(std::move(o)) {}
 
@@ -68,6 +73,9 @@ class AuthPipeline final : public smtp::Pipeline {
   store::Store& store_;
   Options opt_;
   dmarc::OrgDomains orgs_;
+  // A resolver outage is logged when it starts and when it ends, not for every message.
+  std::atomic<bool> dns_outage_{false};
+  std::atomic<std::uint64_t> dns_outages_{0};
 };
 
 }  // namespace mk::app

@@ -255,6 +255,8 @@ int run_server(const Config& cfg,
     po.record_for_reports = cfg.dmarc.send_reports && !cfg.dev;  // reports go out through the queue
     po.report_interval = std::chrono::duration_cast<std::chrono::seconds>(cfg.dmarc.report_interval).count();
     po.log = log.with({{"svc", "smtp"}});
+    po.dns_budget = cfg.dns.message_budget;
+    po.dns_query_timeout = cfg.dns.query_timeout;
     pipeline = std::make_unique<AuthPipeline>(*resolver, *store, po);
   }
   // The spam filter runs on every message the MX accepts, after sender authentication.

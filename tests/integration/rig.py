@@ -12,7 +12,7 @@ import time
 import mkharness as mk
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as AioSMTP
-from dnslib import AAAA, CNAME, MX, PTR, QTYPE, RCODE, RR, TXT, A
+from dnslib import AAAA, CNAME, MX, PTR, QTYPE, RCODE, RR, TXT, A, DNSError
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 
@@ -22,11 +22,14 @@ class Zones(BaseResolver):
     def __init__(self):
         self.records = {}
         self.ttl = {}  # name -> TTL, for records a test changes (default 60 s)
+        self.down = False  # True: answers nothing at all (an unreachable resolver)
 
     def add(self, name, rtype, value):
         self.records.setdefault(name.rstrip(".").lower(), []).append((rtype, value))
 
     def resolve(self, request, handler):
+        if self.down:
+            raise DNSError("down")  # dnslib sends no reply
         reply = request.reply()
         qname = str(request.q.qname).rstrip(".").lower()
         qtype = QTYPE[request.q.qtype]

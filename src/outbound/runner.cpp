@@ -17,6 +17,7 @@
 
 #include "base/strings.hpp"
 #include "outbound/dsn.hpp"
+#include "outbound/tls_requirement.hpp"
 #include "outbound/tlsrpt.hpp"
 #include "smtp/local_delivery.hpp"
 
@@ -485,7 +486,12 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
         tls_result(domain, rt, h, "", "dnssec-invalid");
         continue;
       }
-      const bool dane = !h.tlsa.empty();
+      const TlsMode mode = tls_mode(!h.tlsa.empty(), rt.sts && rt.sts->mode == tlspolicy::StsMode::enforce,
+                                    rt.sts && rt.sts->mode == tlspolicy::StsMode::testing);
+      // The TLS-RPT record of a step (outbound/tls_requirement.hpp); "success" counts a session.
+      auto report = [&](const TlsStep& step, const std::string& ip) {
+        if (!step.report.empty()) tls_result(domain, rt, h, ip, step.report == "success" ? "" : step.report);
+      };
       for (const auto& ip : h.addrs) {
         for (bool try_tls : {true, false}) {
           if (stopping_) co_return false;
@@ -506,49 +512,37 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
             fail("EHLO: " + hello.text());
             break;
           }
-          // DANE, when it applies, takes precedence over MTA-STS (RFC 8461 §2).
-          const bool enforce = !dane && rt.sts && rt.sts->mode == tlspolicy::StsMode::enforce;
-          const bool testing = !dane && rt.sts && rt.sts->mode == tlspolicy::StsMode::testing;
-          if ((enforce || dane || testing) && !c->has("STARTTLS")) tls_result(domain, rt, h, ip, "starttls-not-supported");
-          if ((enforce || dane) && !c->has("STARTTLS")) {
-            fail(dane ? "DANE: TLSA records are published but the host offers no STARTTLS"
-                      : "MTA-STS policy requires TLS but the host offers no STARTTLS");
+          // No TLS context: nothing to offer, so a required policy cannot be met.
+          const TlsStep offer = on_starttls_offer(mode, c->has("STARTTLS") && tls_);
+          report(offer, ip);
+          if (offer.action == TlsStep::Action::give_up_host) {
+            fail(offer.failure);
             break;  // never in plain text: next address
           }
           if (try_tls && tls_ && c->has("STARTTLS")) {
             auto t = co_await c->starttls(*tls_, h.name, cfg_.command_timeout, h.tlsa);
             if (!t) {
               fail(t.error().message);
-              if (enforce || dane || testing) tls_result(domain, rt, h, ip, "validation-failure");
+              const TlsStep failed = on_handshake_failure(mode);
+              report(failed, ip);
               log_.warn("outbound.tls_failed", {{"host", h.name}, {"ip", ip}, {"error", t.error().message}});
-              if (enforce || dane) break;  // no plain-text retry
+              if (failed.action == TlsStep::Action::give_up_host) break;  // no plain-text retry
               continue;  // opportunistic: the same address again, without TLS
             }
-            // Without a usable TLSA record DANE still demands TLS, unauthenticated (§2.2).
-            if (dane && c->dane_usable() > 0 && !c->dane_verified()) {
-              tls_result(domain, rt, h, ip, "validation-failure");
-              fail("DANE: the certificate of " + h.name + " matches none of its TLSA records (" + c->tls_verify_error() + ")");
+            const long code = c->tls_verify_code();
+            const TlsStep done = on_handshake(mode, TlsPeer{h.name, c->dane_usable(), c->dane_verified(), c->tls_verified(),
+                                                            code == X509_V_ERR_HOSTNAME_MISMATCH,
+                                                            code == X509_V_ERR_CERT_HAS_EXPIRED, c->tls_verify_error()});
+            report(done, ip);
+            if (done.action == TlsStep::Action::give_up_host) {
+              fail(done.failure);
               break;
             }
-            if (dane) log_.info("outbound.dane", {{"host", h.name}, {"authenticated", c->dane_verified()}});
-            const bool sts_ok = !(enforce || testing) || c->tls_verified();
-            if (!sts_ok) {
-              const long code = c->tls_verify_code();
-              tls_result(domain, rt, h, ip,
-                         code == X509_V_ERR_HOSTNAME_MISMATCH ? "certificate-host-mismatch"
-                         : code == X509_V_ERR_CERT_HAS_EXPIRED ? "certificate-expired"
-                                                               : "certificate-not-trusted");
-            } else {
-              tls_result(domain, rt, h, ip, "");  // a successful TLS session
-            }
-            if ((enforce || testing) && !c->tls_verified()) {
-              const std::string why = "certificate not valid for " + h.name + ": " + c->tls_verify_error();
-              if (enforce) {
-                fail("MTA-STS policy: " + why);
-                break;
-              }
-              log_.warn("outbound.mta_sts_testing_failure", {{"domain", domain}, {"host", h.name}, {"error", why}});
-            }
+            if (mode == TlsMode::dane) log_.info("outbound.dane", {{"host", h.name}, {"authenticated", c->dane_verified()}});
+            if (mode == TlsMode::sts_testing && !c->tls_verified())
+              log_.warn("outbound.mta_sts_testing_failure",
+                        {{"domain", domain}, {"host", h.name},
+                         {"error", "certificate not valid for " + h.name + ": " + c->tls_verify_error()}});
             hello = co_await c->ehlo(cfg_.hostname, cfg_.command_timeout);
             if (hello.code != 250) {
               fail("EHLO after STARTTLS: " + hello.text());
@@ -625,10 +619,7 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, boo
   if (m.requiretls) {
     // RFC 8689 §4.2.1: only to an MX vouched for by DNSSEC or MTA-STS, over TLS whose
     // certificate verified (DANE or WebPKI), to a server that takes REQUIRETLS along.
-    std::string why;
-    if (!mx_validated) why = fmt::format("{} is vouched for by neither DNSSEC nor MTA-STS", mx);
-    else if (!c.dane_verified() && !c.tls_verified()) why = fmt::format("no authenticated TLS to {}", mx);
-    else if (!c.has("REQUIRETLS")) why = fmt::format("{} does not support REQUIRETLS", mx);
+    const std::string why = requiretls_refusal(mx, mx_validated, c.dane_verified(), c.tls_verified(), c.has("REQUIRETLS"));
     if (!why.empty()) {
       all(store::RcptState::bounced, "5.7.30", "REQUIRETLS support required: " + why);
       co_return true;

@@ -33,11 +33,10 @@ chmod 755 "$work"
 MK_PORT=$((30000 + RANDOM % 10000))
 PF_PORT=$((MK_PORT + 1))
 mk_pid="" dns_pid="" src_pid=""
-running() { local st; st=$(ps -o stat= -p "$1") && [[ $st != Z* ]]; }
 stop_pid() {  # PID: SIGTERM, and SIGKILL if it has not exited within START_SECONDS
   local i
   kill "$1" 2>/dev/null || return 0
-  for ((i = 0; i < START_SECONDS * 10; i++)); do running "$1" || break; sleep 0.1; done
+  for ((i = 0; i < START_SECONDS * 10; i++)); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
@@ -163,7 +162,7 @@ wait_until "Postfix to listen on 127.0.0.1:$PF_PORT" pf_ready
 
 maildir_count() { find "$work/vmail" -type f -path '*/new/*' 2>/dev/null | wc -l; }
 # smtp-source -c writes "N\r" each time a message is accepted.
-accepted_count() { tail -c 32 "$work/source.out" | tr '\r' '\n' | grep -E '^[0-9]+$' | tail -n 1 || echo 0; }
+accepted_count() { tail -c 32 "$work/source.out" 2>/dev/null | tr '\r' '\n' | grep -E '^[0-9]+$' | tail -n 1 || echo 0; }
 now() { date +%s.%N; }
 
 declare -A R

@@ -87,89 +87,30 @@ Output Session::on_command(std::string_view framed) {
   return dispatch(*h, c);
 }
 
-Output Session::dispatch(const CommandHead& h, Cursor& c) {
-  const std::string& n = h.name;
-  const bool authed = account_id_ != 0;
-  const bool sel = selected_.has_value();
-  // Any state
-  if (n == "CAPABILITY" && !h.uid) return cmd_capability(h, c);
-  if (n == "NOOP" && !h.uid) return {updates() + tagged(h, "OK", "NOOP completed")};
-  if (n == "LOGOUT" && !h.uid)
-    return {"* BYE Logging out\r\n" + tagged(h, "OK", "LOGOUT completed"), Next::close};
-  if (n == "ID" && !h.uid) return cmd_id(h, c);
-  // Not authenticated
-  if (n == "STARTTLS" || n == "LOGIN" || n == "AUTHENTICATE") {
-    if (authed) return {tagged(h, "BAD", "Already authenticated")};
-    if (n == "STARTTLS") {
-      if (tls_) return {tagged(h, "BAD", "TLS already active")};
-      if (!cfg_.tls_available) return {tagged(h, "NO", "TLS not available")};
-      if (!c.eof()) return {tagged(h, "BAD", "STARTTLS takes no arguments")};
-      return {tagged(h, "OK", "Begin TLS negotiation now"), Next::start_tls};
-    }
-    if (n == "LOGIN") return cmd_login(h, c);
-    return cmd_authenticate(h, c);
-  }
-  if (!authed) {
-    static const char* kKnown[] = {"SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE",
-                                   "UNSUBSCRIBE", "LIST", "LSUB", "NAMESPACE", "STATUS", "APPEND",
-                                   "ENABLE", "IDLE", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE",
-                                   "SEARCH", "FETCH", "STORE", "COPY", "MOVE", "SORT", "THREAD", "COMPRESS",
-                                   "GETQUOTAROOT",
-                                   "GETQUOTA", "SETQUOTA"};
-    for (const char* k : kKnown)
-      if (n == k) return {tagged(h, "BAD", "Log in first")};
-    return {tagged(h, "BAD", "Unknown command")};
-  }
-  // Authenticated
-  if (!h.uid) {
-    if (n == "SELECT") return cmd_select(h, c, false);
-    if (n == "EXAMINE") return cmd_select(h, c, true);
-    if (n == "CREATE") return cmd_create(h, c);
-    if (n == "DELETE") return cmd_delete(h, c);
-    if (n == "RENAME") return cmd_rename(h, c);
-    if (n == "SUBSCRIBE") return cmd_subscribe(h, c, true);
-    if (n == "UNSUBSCRIBE") return cmd_subscribe(h, c, false);
-    if (n == "LIST") return cmd_list(h, c, false);
-    if (n == "LSUB") return cmd_list(h, c, true);
-    if (n == "NAMESPACE") return cmd_namespace(h, c);
-    if (n == "STATUS") return cmd_status(h, c);
-    if (n == "APPEND") return cmd_append(h, c);
-    if (n == "ENABLE") return cmd_enable(h, c);
-    if (n == "GETQUOTAROOT" || n == "GETQUOTA" || n == "SETQUOTA") return cmd_quota(h, c);
-    if (n == "COMPRESS") {
-      // RFC 4978: raw DEFLATE in both directions once this OK has been sent.
-      auto mech = c.sp() ? c.atom() : std::nullopt;
-      if (!mech || !c.eof()) return {tagged(h, "BAD", "Syntax: COMPRESS DEFLATE")};
-      if (!iequals(*mech, "DEFLATE")) return {tagged(h, "NO", "Unknown compression mechanism")};
-      if (compressed_) return {tagged(h, "NO", "[COMPRESSIONACTIVE] Compression is already on")};
-      compressed_ = true;
-      return {tagged(h, "OK", "DEFLATE active"), Next::compress};
-    }
-    if (n == "IDLE") return cmd_idle(h, c);
-  }
-  // Selected
-  static const char* kSelected[] = {"CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE",
-                                    "COPY", "MOVE", "SORT", "THREAD"};
-  bool selected_cmd = false;
-  for (const char* k : kSelected)
-    if (n == k) selected_cmd = true;
-  if (!selected_cmd) return {tagged(h, "BAD", "Unknown command")};
-  if (!sel) return {tagged(h, "BAD", "No mailbox selected")};
-  if (h.uid && n != "FETCH" && n != "STORE" && n != "COPY" && n != "MOVE" && n != "SEARCH" &&
-      n != "EXPUNGE" && n != "SORT" && n != "THREAD")
-    return {tagged(h, "BAD", "Unknown UID command")};
-  if (n == "CHECK") return {updates() + tagged(h, "OK", "CHECK completed")};
-  if (n == "CLOSE") return cmd_close(h, c, true);
-  if (n == "UNSELECT") return cmd_close(h, c, false);
-  if (n == "EXPUNGE") return cmd_expunge(h, c);
-  if (n == "SEARCH") return cmd_search(h, c);
-  if (n == "SORT") return cmd_sort(h, c, false);
-  if (n == "THREAD") return cmd_sort(h, c, true);
-  if (n == "FETCH") return cmd_fetch(h, c);
-  if (n == "STORE") return cmd_store(h, c);
-  if (n == "COPY") return cmd_copy(h, c, false);
-  return cmd_copy(h, c, true);
+Output Session::cmd_noop(const CommandHead& h, Cursor&) { return {updates() + tagged(h, "OK", "NOOP completed")}; }
+
+Output Session::cmd_logout(const CommandHead& h, Cursor&) {
+  return {"* BYE Logging out\r\n" + tagged(h, "OK", "LOGOUT completed"), Next::close};
 }
+
+Output Session::cmd_starttls(const CommandHead& h, Cursor& c) {
+  if (tls_) return {tagged(h, "BAD", "TLS already active")};
+  if (!cfg_.tls_available) return {tagged(h, "NO", "TLS not available")};
+  if (!c.eof()) return {tagged(h, "BAD", "STARTTLS takes no arguments")};
+  return {tagged(h, "OK", "Begin TLS negotiation now"), Next::start_tls};
+}
+
+Output Session::cmd_compress(const CommandHead& h, Cursor& c) {
+  // RFC 4978: raw DEFLATE in both directions once this OK has been sent.
+  auto mech = c.sp() ? c.atom() : std::nullopt;
+  if (!mech || !c.eof()) return {tagged(h, "BAD", "Syntax: COMPRESS DEFLATE")};
+  if (!iequals(*mech, "DEFLATE")) return {tagged(h, "NO", "Unknown compression mechanism")};
+  if (compressed_) return {tagged(h, "NO", "[COMPRESSIONACTIVE] Compression is already on")};
+  compressed_ = true;
+  return {tagged(h, "OK", "DEFLATE active"), Next::compress};
+}
+
+Output Session::cmd_check(const CommandHead& h, Cursor&) { return {updates() + tagged(h, "OK", "CHECK completed")}; }
 
 Output Session::cmd_capability(const CommandHead& h, Cursor& c) {
   if (!c.eof()) return {tagged(h, "BAD", "CAPABILITY takes no arguments")};

@@ -4,7 +4,8 @@
 // plus what the I/O layer must do next (read, STARTTLS, wait for an APPEND to become
 // durable, IDLE, close). Store reads are synchronous; writes that must be durable before
 // "OK" (APPEND) are handed back to the I/O layer, which runs them through the group commit.
-// Command handlers are split by concern: session.cpp (state, auth, dispatch), mailboxes.cpp
+// Command handlers are split by concern: commands.cpp (the command table: states, UID forms),
+// session.cpp (state, auth), mailboxes.cpp
 // (LIST, CREATE, STATUS, ...), messages.cpp (FETCH, STORE, COPY, MOVE, EXPUNGE, APPEND),
 // search.cpp (SEARCH), selected.cpp (the selected mailbox and its updates).
 //
@@ -136,9 +137,18 @@ class Session {
     std::vector<SeqEntry> msgs;
   };
 
-  // session.cpp
+  // commands.cpp: the command table and the state checks.
+  enum class Need { any, not_authenticated, authenticated, selected };
+  struct Command;
+  static const Command* find_command(std::string_view name);
   Output dispatch(const CommandHead& h, Cursor& c);
+  // session.cpp
   Output cmd_capability(const CommandHead& h, Cursor& c);
+  Output cmd_noop(const CommandHead& h, Cursor& c);
+  Output cmd_logout(const CommandHead& h, Cursor& c);
+  Output cmd_starttls(const CommandHead& h, Cursor& c);
+  Output cmd_compress(const CommandHead& h, Cursor& c);
+  Output cmd_check(const CommandHead& h, Cursor& c);
   Output cmd_login(const CommandHead& h, Cursor& c);
   Output cmd_authenticate(const CommandHead& h, Cursor& c);
   Output cmd_enable(const CommandHead& h, Cursor& c);

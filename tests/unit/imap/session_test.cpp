@@ -75,6 +75,38 @@ TEST_F(ImapSession, GreetingAndAuth) {
   EXPECT_EQ(run(*s3, "*"), "e BAD Authentication cancelled\r\n");
 }
 
+// The command table: each command runs only in the states RFC 9051 allows it, and only the
+// commands with a UID form take "UID".
+TEST_F(ImapSession, CommandsAndTheirStates) {
+  struct Row {
+    const char* cmd;
+    const char* reply;
+  };
+  for (const Row& r : std::initializer_list<Row>{
+           {"a FETCH 1 FLAGS", "a BAD Log in first\r\n"},
+           {"a UID FETCH 1 FLAGS", "a BAD Log in first\r\n"},
+           {"a CHECK", "a BAD Log in first\r\n"},
+           {"a UID CAPABILITY", "a BAD Unknown UID command\r\n"},
+           {"a UID LOGIN x y", "a BAD Unknown UID command\r\n"},
+           {"a XYZZY", "a BAD Unknown command\r\n"},
+           {"a NOOP", "a OK NOOP completed\r\n"}}) {
+    EXPECT_EQ(run(r.cmd), r.reply) << r.cmd;
+  }
+  login(*s_);
+  for (const Row& r : std::initializer_list<Row>{
+           {"a LOGIN x y", "a BAD Already authenticated\r\n"},
+           {"a STARTTLS", "a BAD Already authenticated\r\n"},
+           {"a FETCH 1 FLAGS", "a BAD No mailbox selected\r\n"},
+           {"a UID EXPUNGE 1", "a BAD No mailbox selected\r\n"},
+           {"a UID SELECT INBOX", "a BAD Unknown UID command\r\n"},
+           {"a UID CHECK", "a BAD Unknown UID command\r\n"}}) {
+    EXPECT_EQ(run(r.cmd), r.reply) << r.cmd;
+  }
+  EXPECT_NE(run("a SELECT INBOX").find("a OK [READ-WRITE]"), std::string::npos);
+  EXPECT_EQ(run("a CHECK"), "a OK CHECK completed\r\n");
+  EXPECT_EQ(run("a UID SEARCH ALL"), "* SEARCH\r\na OK SEARCH completed\r\n");
+}
+
 TEST_F(ImapSession, IdNamesTheClient) {
   const std::string ours = "* ID (\"name\" \"mailkeep\")\r\n";
   EXPECT_EQ(run("a ID NIL"), ours + "a OK ID completed\r\n");

@@ -20,6 +20,8 @@ const Session::Command* Session::find_command(std::string_view name) {
   using S = Session;
   using H = const CommandHead&;
   using C = Cursor&;
+  // One row per command reads as a table.
+  // clang-format off
   static const std::array<Command, 36> kCommands = {{
       // Any state (RFC 9051 §6.1).
       {"CAPABILITY", Need::any, false, [](S& s, H h, C c) { return s.cmd_capability(h, c); }},
@@ -62,6 +64,7 @@ const Session::Command* Session::find_command(std::string_view name) {
       {"COPY", Need::selected, true, [](S& s, H h, C c) { return s.cmd_copy(h, c, false); }},
       {"MOVE", Need::selected, true, [](S& s, H h, C c) { return s.cmd_copy(h, c, true); }},  // RFC 6851
   }};
+  // clang-format on
   for (const auto& cmd : kCommands)
     if (cmd.name == name) return &cmd;
   return nullptr;

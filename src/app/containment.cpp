@@ -49,6 +49,10 @@ guard::MessageTraits Containment::traits_of(std::int64_t account_id, std::string
 void Containment::verdicts(std::int64_t account_id, int delivered, int refused) {
   const auto d = limits_.outcomes(account_id, delivered, refused, std::time(nullptr));
   if (!d.hold) return;
+  {
+    std::lock_guard lock(mu_);
+    if (unstored_holds_.contains(account_id)) return;  // held already (in memory): no second alert
+  }
   auto a = store_.account_by_id(account_id);
   if (a && *a && (*a)->outbound_hold.empty()) hold(account_id, (*a)->address, d.reason, "");
 }

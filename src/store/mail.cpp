@@ -40,19 +40,36 @@ Status Mail::rename_mailbox(std::int64_t account_id, std::string_view from, std:
   if (from != kInbox) return rename_tree(account_id, from, to);
   // RFC 9051 §6.3.6: renaming INBOX moves its messages into a new mailbox; INBOX stays,
   // empty. Two steps: a crash between them leaves messages in one of the two, never none.
-  auto inbox = find_mailbox(account_id, kInbox);
-  if (!inbox) return inbox.error();
-  if (!*inbox) return error(Errc::not_found, "the account has no INBOX");
+  auto all = list_mailboxes(account_id);
+  if (!all) return all.error();
+  const Mailbox* inbox = nullptr;
+  for (const auto& mb : *all) {
+    if (mb.name == kInbox) inbox = &mb;
+    // Like any rename: neither the target nor a mailbox below it may exist.
+    if (mb.name == to || (mb.name.size() > to.size() && mb.name.starts_with(to) && mb.name[to.size()] == '/'))
+      return error(Errc::already_exists, "mailbox " + std::string(to) + " already exists");
+  }
+  if (!inbox) return error(Errc::not_found, "the account has no INBOX");
   auto created = create_mailbox(account_id, to, "");
   if (!created) return created.error();
-  auto msgs = list_messages((*inbox)->id);
-  if (!msgs) return msgs.error();
-  if (msgs->empty()) return {};
-  std::vector<std::uint32_t> uids;
-  uids.reserve(msgs->size());
-  for (const auto& m : *msgs) uids.push_back(m.uid);
-  if (auto moved = copy_messages((*inbox)->id, uids, *created, true); !moved) return moved.error();
-  return {};
+  auto msgs = list_messages(inbox->id);
+  Status moved;
+  if (!msgs) {
+    moved = msgs.error();
+  } else if (!msgs->empty()) {
+    std::vector<std::uint32_t> uids;
+    uids.reserve(msgs->size());
+    for (const auto& m : *msgs) uids.push_back(m.uid);
+    if (auto r = copy_messages(inbox->id, uids, *created, true); !r) moved = r.error();
+  }
+  // The move is one transaction: on failure nothing moved, so the new mailbox goes again and
+  // the client can simply retry.
+  if (!moved) {
+    if (auto undo = delete_mailbox(account_id, to); !undo)
+      return error(errc(moved.error()), moved.error().message + "; and the new mailbox " + std::string(to) +
+                                            " could not be removed: " + undo.error().message);
+  }
+  return moved;
 }
 
 void Mail::deliver(NewMessage msg, DeliverCallback done) {

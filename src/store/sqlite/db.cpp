@@ -105,8 +105,13 @@ Status Db::exec(std::string_view sql) {
 Txn::Txn(Db& db) : db_(db) {}
 
 Txn::~Txn() {
-  // A destructor cannot report: a failed ROLLBACK is retried, and reported, by the next begin().
-  if (open_) db_.rollback_failed_ = !db_.exec("ROLLBACK").ok();
+  if (!open_ || db_.exec("ROLLBACK")) return;
+  // A statement still stepping keeps the transaction open: reset every one and try again at
+  // once, so no later write of this connection runs inside the dead transaction.
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db_.handle(), nullptr); s; s = sqlite3_next_stmt(db_.handle(), s))
+    sqlite3_reset(s);
+  // A destructor cannot report: what still failed is retried, and reported, by the next begin().
+  db_.rollback_failed_ = !db_.exec("ROLLBACK").ok() && !sqlite3_get_autocommit(db_.handle());
 }
 
 Status Txn::begin() {

@@ -354,7 +354,7 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
     {
       Stmt q(db_.handle(), "SELECT uidvalidity FROM mailboxes WHERE id = ?");
       q.bind(1, to_mailbox);
-      if (!q.step()) return error(Errc::not_found, "no such mailbox");
+      if (!q.step()) return q.failed() ? q.fail() : error(Errc::not_found, "no such mailbox");
       out.uidvalidity = std::uint32_t(q.int64(0));
     }
     std::vector<MessageInfo> msgs;
@@ -363,6 +363,7 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
                                        kMessageCols, uid_list(uids)));
       q.bind(1, from_mailbox);
       while (q.step()) msgs.push_back(read_message_row(q));
+      if (q.failed()) return q.fail();  // not "nothing to copy"
     }
     if (msgs.empty()) return out;
     auto modseq = next_modseq(db_, to_mailbox);

@@ -120,6 +120,20 @@ TEST_P(MailOps, RenameAndDelete) {
   EXPECT_FALSE((*store_->find_mailbox(acct_, "Job"))->subscribed);
 }
 
+// RFC 9051 §6.3.6 with a target that is taken: nothing moves, nothing is left behind.
+TEST_P(MailOps, RenamingInboxOntoAnExistingNameMovesNothing) {
+  ASSERT_TRUE(store_->create_mailbox(acct_, "Old/Child", "").ok());
+  EXPECT_TRUE(is(store_->rename_mailbox(acct_, "INBOX", "Archive").error(), Errc::already_exists));
+  EXPECT_TRUE(is(store_->rename_mailbox(acct_, "INBOX", "Old").error(), Errc::already_exists));  // a child exists
+  EXPECT_EQ(mailbox(acct_, "Old"), 0);
+  EXPECT_EQ(uids(inbox_), (std::vector<std::uint32_t>{1, 2, 3, 4, 5}));
+  // The moved messages are reported as expunged from INBOX (QRESYNC clients learn it).
+  const auto ms = store_->mailbox_by_id(inbox_)->highestmodseq;
+  ASSERT_TRUE(store_->rename_mailbox(acct_, "INBOX", "Before2027").ok());
+  EXPECT_EQ(*store_->expunged_since(inbox_, ms), (std::vector<std::uint32_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(store_->list_messages(mailbox(acct_, "Before2027"))->size(), 5u);
+}
+
 TEST_P(MailOps, ChangeListenerSeesCommits) {
   std::vector<std::int64_t> seen;
   store_->set_change_listener([&](std::int64_t id) { seen.push_back(id); });

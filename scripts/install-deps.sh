@@ -21,8 +21,9 @@ if [ "${1:-}" = "--bench" ]; then
   # Dovecot is only a benchmark peer: installed unconfigured and never started as a system
   # service (bench/ runs private instances). Postfix is in the list above: the outbound
   # tests run a private instance as a remote MX. look(1) is the breached-list peer;
-  # bogofilter and SpamAssassin (spamd, spamc) are the spam-filter peers.
-  packages+=(dovecot-imapd bsdextrautils bogofilter spamassassin spamc)
+  # bogofilter and SpamAssassin (spamd, spamc; Debian 12 ships spamd as its own package) are
+  # the spam-filter peers.
+  packages+=(dovecot-imapd bsdextrautils bogofilter spamassassin spamd spamc)
 fi
 
 missing=()

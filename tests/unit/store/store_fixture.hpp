@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ inline const std::vector<Backend>& backends() {
 }
 
 inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+// How GoogleTest shows the parameter (else as the object's bytes).
+inline void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
 
 class StoreTest : public ::testing::Test {
  protected:

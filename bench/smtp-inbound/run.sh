@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/smtp-inbound: Postfix's smtp-source against mailkeep and against a private Postfix
 # doing the same local virtual-mailbox delivery, side by side in one run, same machine,
-# 4 KiB messages at 1 and 20 sessions. Prints messages/second for each, the ratio, and the
-# resident memory (PSS) of each server under load.
+# 4 KiB messages at 1 and 20 sessions. Prints messages/second for each, the ratio, the
+# resident memory (PSS) of each server under load, and the servers' CPU time per message
+# (user + system, exited children included: for Postfix every process of the instance).
 #
 # mailkeep's figure is its acceptance rate, and every 250 it gives means the message is
 # durable in the mailbox. Postfix answers 250 once the message is in its queue (fsync'd)
@@ -161,6 +162,19 @@ pf_ready() { (echo > /dev/tcp/127.0.0.1/"$PF_PORT") 2>/dev/null; }
 wait_until "Postfix to listen on 127.0.0.1:$PF_PORT" pf_ready
 
 maildir_count() { find "$work/vmail" -type f -path '*/new/*' 2>/dev/null | wc -l; }
+# CPU time (clock ticks) of these processes, plus what their exited children used (Postfix's
+# master reaps its smtpd/cleanup/virtual processes): the servers' cost per message.
+cpu_ticks() {
+  local t=0 p v
+  for p in "$@"; do
+    v=$(awk '{sub(/^.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$p/stat" 2>/dev/null) || continue
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+CLK_TCK=$(getconf CLK_TCK)
+server_pids() { if [ "$1" = mailkeep ]; then echo "$mk_pid"; else postfix_pids; fi; }
+
 # smtp-source -c writes "N\r" each time a message is accepted.
 accepted_count() { tail -c 32 "$work/source.out" 2>/dev/null | tr '\r' '\n' | grep -E '^[0-9]+$' | tail -n 1 || echo 0; }
 now() { date +%s.%N; }
@@ -168,8 +182,9 @@ now() { date +%s.%N; }
 declare -A R
 run_one() {  # name port sessions
   local name=$1 port=$2 sessions=$3 t0 t1 peak=0 pids
-  local before
+  local before cpu0
   before=$(maildir_count)
+  cpu0=$(cpu_ticks $(server_pids "$name"))
   t0=$(now)
   smtp-source -c -d -s "$sessions" -m "$N" -l "$SIZE" -f sender@example.org -t user@bench.example \
     "127.0.0.1:$port" > "$work/source.out" &
@@ -198,6 +213,7 @@ run_one() {  # name port sessions
     R[$name.$sessions.delivered]=${R[$name.$sessions.accepted]}
   fi
   R[$name.$sessions.pss]=$((peak / 1024))
+  R[$name.$sessions.cpu]=$(echo "($(cpu_ticks $(server_pids "$name")) - $cpu0) * 1000 / $CLK_TCK / $N" | bc -l)
 }
 
 for s in 1 20; do
@@ -208,10 +224,10 @@ done
 stored=$(mk account list | awk '{print $2}')
 echo
 echo "smtp-inbound: $N messages of $SIZE bytes per run, $(date -u +%Y-%m-%d), $(nproc) cores"
-printf "%-9s %9s %18s %18s %10s %12s\n" sessions server "accepted msg/s" "delivered msg/s" "PSS MiB" "mk/postfix"
+printf "%-9s %9s %18s %18s %10s %14s %12s\n" sessions server "accepted msg/s" "delivered msg/s" "PSS MiB" "CPU ms/msg" "mk/postfix"
 for s in 1 20; do
   ratio=$(echo "${R[mailkeep.$s.delivered]} / ${R[postfix.$s.delivered]}" | bc -l)
-  printf "%-9s %9s %18.0f %18.0f %10s %12s\n" "$s" mailkeep "${R[mailkeep.$s.accepted]}" "${R[mailkeep.$s.delivered]}" "${R[mailkeep.$s.pss]}" ""
-  printf "%-9s %9s %18.0f %18.0f %10s %12.2f\n" "$s" postfix "${R[postfix.$s.accepted]}" "${R[postfix.$s.delivered]}" "${R[postfix.$s.pss]}" "$ratio"
+  printf "%-9s %9s %18.0f %18.0f %10s %14.2f %12s\n" "$s" mailkeep "${R[mailkeep.$s.accepted]}" "${R[mailkeep.$s.delivered]}" "${R[mailkeep.$s.pss]}" "${R[mailkeep.$s.cpu]}" ""
+  printf "%-9s %9s %18.0f %18.0f %10s %14.2f %12.2f\n" "$s" postfix "${R[postfix.$s.accepted]}" "${R[postfix.$s.delivered]}" "${R[postfix.$s.pss]}" "${R[postfix.$s.cpu]}" "$ratio"
 done
 echo "mailkeep stored $stored bytes for user@bench.example; Postfix Maildir holds $(maildir_count) messages"

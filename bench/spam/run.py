@@ -60,8 +60,12 @@ def metrics(spam, ham, threshold):
 
 def split(corpus, work, limit):
     """The sets as directories of links to the corpus files, at most `limit` from each corpus
-    directory (hard-ham-1 counts as its two halves)."""
+    directory (hard-ham-1 counts as its two halves). A whole directory is used as it is:
+    reading through symbolic links costs mailkeep's classifier about a quarter of its speed
+    (measured 2026-12-04: 11-15k against 16-17k messages/s), which would skew the figure."""
     def link(name, source, names):
+        if limit is None and source != "hard-ham-1":
+            return os.path.join(corpus, source)
         d = os.path.join(work, name)
         os.makedirs(d)
         for f in names[:limit]:

@@ -135,6 +135,7 @@ Status SqliteStore::delete_mailbox(std::int64_t account_id, std::string_view nam
       Stmt q(db_.handle(), "SELECT DISTINCT blob FROM messages WHERE mailbox_id = ?");
       q.bind(1, id);
       while (q.step()) blobs.push_back(q.text(0));
+      if (q.failed()) return q.fail();
     }
     Stmt d(db_.handle(), "DELETE FROM mailboxes WHERE id = ?");
     d.bind(1, id);
@@ -320,6 +321,7 @@ Result<std::vector<std::uint32_t>> SqliteStore::expunge(std::int64_t mailbox_id,
         blobs.push_back(q.text(1));
         bytes += q.int64(2);
       }
+      if (q.failed()) return q.fail();  // not "nothing to expunge"
     }
     if (removed.empty()) return removed;
     auto modseq = next_modseq(db_, mailbox_id);

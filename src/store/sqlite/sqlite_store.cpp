@@ -493,6 +493,7 @@ Status SqliteStore::remove_account(std::string_view address) {
              "JOIN accounts a ON b.account_id = a.id WHERE a.address = ?");
       q.bind(1, to_lower(address));
       while (q.step()) blobs.push_back(q.text(0));
+      if (q.failed()) return q.fail();
     }
     Stmt s(db_.handle(), "DELETE FROM accounts WHERE address = ?");
     s.bind(1, to_lower(address));

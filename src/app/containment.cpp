@@ -9,12 +9,19 @@
 #include "message/links.hpp"
 
 namespace mk::app {
+namespace {
+
+// The refusal of a held account's submission (RFC 3463 4.7.1: delivery not authorized).
+smtp::Reply suspended(const std::string& account, const std::string& reason) {
+  return smtp::Reply(451, "4.7.1", fmt::format("Sending from {} is suspended pending review ({}); your administrator "
+                                               "can release it", account, reason));
+}
+
+}  // namespace
 
 std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, const std::string& account,
                                               const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) {
-  if (auto reason = unstored_hold(txn.account_id))
-    return smtp::Reply(451, "4.7.1", fmt::format("Sending from {} is suspended pending review ({}); your administrator "
-                                                 "can release it", account, *reason));
+  if (auto reason = unstored_hold(txn.account_id)) return suspended(account, *reason);
   const std::int64_t now = std::time(nullptr);
   // A network first used within the hour by an account that had logged in elsewhere before.
   std::string network = remote_ip;
@@ -28,8 +35,7 @@ std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, cons
                                 remote_rcpts.empty() ? guard::MessageTraits{} : traits_of(txn.account_id, txn.message));
   if (!d.hold) return std::nullopt;
   hold(txn.account_id, account, d.reason, remote_ip);
-  return smtp::Reply(451, "4.7.1", fmt::format("Sending from {} is suspended pending review ({}); your administrator "
-                                               "can release it", account, d.reason));
+  return suspended(account, d.reason);
 }
 
 guard::MessageTraits Containment::traits_of(std::int64_t account_id, std::string_view message) {

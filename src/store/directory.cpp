@@ -2,11 +2,10 @@
 // account address valid, that its domain is hosted, and which mailboxes it starts with.
 #include "store/directory.hpp"
 
-#include <chrono>
-
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "store/mail.hpp"
 
 namespace mk::store {
 
@@ -21,11 +20,8 @@ Result<std::int64_t> Directory::add_account(std::string_view address, std::strin
   if (!*hosted)
     return error(Errc::not_found,
                  fmt::format("domain {} is not hosted here; add it first with: mailkeep domain add {}", domain, domain));
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now().time_since_epoch());
   std::vector<NewMailbox> mailboxes;
-  for (const auto& mb : kDefaultMailboxes)
-    mailboxes.push_back(NewMailbox{mb.name, mb.special_use, static_cast<std::uint32_t>(now.count())});
+  for (const auto& mb : kDefaultMailboxes) mailboxes.push_back(NewMailbox{mb.name, mb.special_use, uidvalidity_now()});
   return insert_account(addr, password_hash, mailboxes);
 }
 

@@ -13,12 +13,6 @@ namespace {
 
 constexpr std::string_view kInbox = "INBOX";
 
-std::uint32_t clock_uidvalidity() {
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  return static_cast<std::uint32_t>(now.count());
-}
-
 // The message's own Message-ID without brackets ("" if it has none).
 std::string message_id_of(std::string_view data) {
   const auto fields = message::parse_message_header(data);
@@ -28,18 +22,25 @@ std::string message_id_of(std::string_view data) {
 
 }  // namespace
 
+std::uint32_t uidvalidity_now() {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return static_cast<std::uint32_t>(now.count());
+}
+
 Result<std::int64_t> Mail::create_mailbox(std::int64_t account_id, std::string_view name,
                                           std::string_view special_use) {
   // RFC 9051 §2.3.1.1: UIDVALIDITY must change when a name is used again. A value from the
   // clock, and above every earlier one (the backend's part), guarantees it across
   // delete/create and across a restored backup.
-  return insert_mailbox(account_id, name, special_use, clock_uidvalidity());
+  return insert_mailbox(account_id, name, special_use, uidvalidity_now());
 }
 
 Status Mail::rename_mailbox(std::int64_t account_id, std::string_view from, std::string_view to) {
   if (from != kInbox) return rename_tree(account_id, from, to);
   // RFC 9051 §6.3.6: renaming INBOX moves its messages into a new mailbox; INBOX stays,
-  // empty. Two steps: a crash between them leaves messages in one of the two, never none.
+  // empty. Two steps (create, then one transaction that moves): a crash between them leaves
+  // an empty new mailbox, never a message lost.
   auto all = list_mailboxes(account_id);
   if (!all) return all.error();
   const Mailbox* inbox = nullptr;

@@ -115,6 +115,9 @@ struct CopyResult {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> uids;  // source uid -> new uid
 };
 
+// The UIDVALIDITY floor of a mailbox created now: the clock, in seconds (Mail::create_mailbox).
+std::uint32_t uidvalidity_now();
+
 class Mail {
  public:
   virtual ~Mail() = default;

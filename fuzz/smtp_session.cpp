@@ -14,7 +14,7 @@ class AnyRecipients : public mk::smtp::Recipients {
     using K = mk::smtp::RcptVerdict::Kind;
     if (mb.local.empty()) return {K::unknown_user, {}};
     switch (mb.local[0] % 4) {
-      case 0: return {K::accept, mb.local};
+      case 0: return {K::accept, {mk::smtp::Target::mailbox(1, mb.local)}};
       case 1: return {K::unknown_user, {}};
       case 2: return {K::relay_denied, {}};
       default: return {K::temp_fail, {}};

@@ -372,7 +372,7 @@ int cmd_spam_thresholds(const std::string& config_path, const std::string& addre
   if (!o.store) return o.code;
   auto addr = canonical_address(address);
   if (!addr) return fail(addr.error(), kExitUsage);
-  const filter::Thresholds instance{o.config.spam.tag_score, o.config.spam.junk_score, o.config.spam.reject_score};
+  const filter::Thresholds instance = o.config.spam.thresholds;
   if (values.empty()) {
     auto acct = o.store->find_account(*addr);
     if (!acct) return fail(acct.error());

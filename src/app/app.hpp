@@ -46,9 +46,10 @@ Status create_dkim_keys(store::Store& s, const std::string& domain, const std::s
 // queue list|show|retry|hold|release|drop [ID]
 int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id);
 
-// check-message FILE [--ip] [--helo] [--mail-from] (app/check_message.cpp)
+// check-message FILE [--ip] [--helo] [--mail-from] [--rcpt]... (app/check_message.cpp)
 struct CheckMessageOptions {
   std::string file, ip, helo, mail_from;
+  std::vector<std::string> rcpts;  // local recipients: their own verdicts
 };
 int cmd_check_message(const std::string& config_path, const CheckMessageOptions& o);
 

@@ -1,5 +1,7 @@
-// mailkeep check-message FILE: the sender authentication verdicts for a message file, as the
-// MX would work them out now, for users debugging their own DNS records and signatures.
+// mailkeep check-message FILE: what the MX would decide about a message file now, and why,
+// for users debugging their own DNS records, signatures and spam verdicts. It runs the MX's
+// very inbound chain (app/compose.hpp: sender authentication, receiver policy, filter) on the
+// instance's store, read-only; --rcpt gives a recipient's own verdict.
 //
 // DNS comes from the config's [dns] section when the config file exists, else full
 // recursion. SPF needs the client's address (--ip); without it only DKIM counts for DMARC.
@@ -10,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <optional>
 
@@ -17,7 +20,9 @@
 #include <fmt/ranges.h>
 
 #include "app/app.hpp"
-#include "app/spam_filter.hpp"
+#include "app/compose.hpp"
+#include "delivery/recipients.hpp"
+#include "inbound/spam_filter.hpp"
 #include "base/read_file.hpp"
 #include "base/strings.hpp"
 #include "dns/resolver.hpp"
@@ -64,53 +69,66 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
     if (!c) return fail(c.error(), kExitUsage);
     cfg = std::move(*c);
   }
-  mailauth::Params p;
-  if (!o.ip.empty()) {
-    auto ip = IpAddr::parse(o.ip);
-    if (!ip) return fail(err("--ip " + o.ip + ": not an IPv4 or IPv6 address"), kExitUsage);
-    p.ip = *ip;
-  } else {
-    p.have_ip = false;
-  }
-  p.helo = o.helo;
-  p.mail_from = o.mail_from.empty() ? return_path(msg) : o.mail_from;
-  if (p.helo.empty() && p.mail_from.empty() && p.have_ip)
+  if (!o.ip.empty() && !IpAddr::parse(o.ip))
+    return fail(err("--ip " + o.ip + ": not an IPv4 or IPv6 address"), kExitUsage);
+  const bool have_ip = !o.ip.empty();
+  const std::string mail_from = o.mail_from.empty() ? return_path(msg) : o.mail_from;
+  if (o.helo.empty() && mail_from.empty() && have_ip)
     return fail(err("SPF needs the envelope sender (--mail-from) or the HELO name (--helo)"), kExitUsage);
-  p.authserv_id = cfg.hostname;
-  p.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 
-  boost::asio::io_context io;
-  dns::Config dc;
-  dc.upstream = cfg.dns.upstream;
-  dc.dnssec = cfg.dns.dnssec;
-  dc.trust_anchor = cfg.dns.trust_anchor;
-  auto resolver = dns::Resolver::create(io, dc);
-  if (!resolver) return fail(resolver.error(), kExitRuntime);
-  dmarc::OrgDomains orgs;
-  mailauth::Assessment a;
-  // The DNS lists, as the MX would ask them (the client's address only with --ip).
-  filter::BlocklistResult listed;
-  const filter::BlocklistConfig& lists = cfg.spam.lists;
-  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-    a = co_await mailauth::assess(**resolver, orgs, p, msg);
-    if (!lists.empty()) {
-      // Named first: GCC 12 mishandles temporaries in a co_await's arguments.
-      std::string client = p.have_ip ? p.ip.to_string() : std::string();
-      std::vector<std::string> domains = filter::link_domains(msg, orgs);
-      listed = co_await filter::check_blocklists(**resolver, lists, std::move(client), std::move(domains));
+  // The instance's store (what its users know, their models and thresholds), read-only; with
+  // no instance here, an empty one: the verdict of a fresh install.
+  std::string scratch;
+  if (cfg.data_dir.empty() || ::stat(cfg.data_dir.c_str(), &st) != 0) {
+    char tmpl[] = "/tmp/mailkeep-check-XXXXXX";
+    if (!::mkdtemp(tmpl)) return fail(err("cannot create a temporary directory"), kExitRuntime);
+    scratch = cfg.data_dir = cfg.store.data_dir = tmpl;
+  }
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      if (!dir.empty()) std::filesystem::remove_all(dir);
     }
+  } cleanup{scratch};
+  auto store = store::open(cfg.store);
+  if (!store) return fail(store.error(), kExitRuntime);
+
+  smtp::Transaction txn;
+  if (auto mb = message::parse_mailbox(mail_from); mb && !mail_from.empty()) txn.mail.path.mailbox = *mb;
+  else txn.mail.path.null = true;
+  delivery::LocalRecipients local(**store);
+  for (const auto& r : o.rcpts) {
+    auto mb = message::parse_mailbox(r);
+    if (!mb) return fail(err("--rcpt " + r + ": not an email address"), kExitUsage);
+    auto v = local.resolve(*mb);
+    if (v.kind != smtp::RcptVerdict::Kind::accept)
+      return fail(err("--rcpt " + r + ": not a recipient this instance accepts mail for"), kExitUsage);
+    txn.rcpts.push_back(smtp::Recipient{mb->canonical(), std::move(v.targets), {}});
+  }
+
+  // DNS from [dns] when there is a config, else full recursion (also in dev mode: the point
+  // is to look at the sender's real records).
+  boost::asio::io_context io;
+  auto resolver = dns::Resolver::create(io, cfg.dns);
+  if (!resolver) return fail(resolver.error(), kExitRuntime);
+  const InboundChain chain = make_inbound_chain(cfg, resolver->get(), **store, log::Logger(), true);
+  inbound::InboundPipeline::Explanation why;
+  smtp::PipelineDecision decision;
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    decision = co_await chain.pipeline->evaluate(txn, msg, o.helo, o.ip, &why);
     (*resolver)->stop();
   }, boost::asio::detached);
   io.run();
+  const mailauth::Assessment& a = why.auth;
 
   auto line = [](std::string_view what, std::string_view result, const std::string& detail) {
     std::printf("%-6s %-10s %s\n", std::string(what).c_str(), std::string(result).c_str(), detail.c_str());
   };
   std::printf("From:  %s\n", a.from_domains.empty() ? "(no author domain)" : fmt::format("{}", fmt::join(a.from_domains, ", ")).c_str());
-  if (!p.have_ip) {
+  if (!have_ip) {
     line("SPF", "-", "not checked (give --ip, and --mail-from or --helo)");
   } else {
-    std::string d = fmt::format("{} {} for {}", a.spf.identity, a.spf.domain, p.ip.to_string());
+    std::string d = fmt::format("{} {} for {}", a.spf.identity, a.spf.domain, o.ip);
     if (!a.spf.mechanism.empty()) d += fmt::format(": \"{}\"", a.spf.mechanism);
     if (!a.spf.problem.empty()) d += " (" + a.spf.problem + ")";
     if (!a.spf.explanation.empty()) d += " explanation: " + log_safe(a.spf.explanation);
@@ -139,7 +157,7 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
     }
     d += fmt::format("; aligned: spf {}, dkim {}", v.spf_aligned ? "yes" : "no",
                      v.dkim_aligned ? "yes (" + v.dkim_domain + ")" : "no");
-    if (!p.have_ip) d += " (SPF not checked)";
+    if (!have_ip) d += " (SPF not checked)";
     line("DMARC", dmarc::outcome_name(v.result), d);
   }
   {
@@ -148,29 +166,30 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
     if (a.arc.status == arc::Chain::none) d = "no ARC sets";
     line("ARC", arc::chain_name(a.arc.status), d);
   }
-  if (p.have_ip) line("iprev", mailauth::iprev_name(a.iprev), a.ptr_name.empty() ? p.ip.to_string() : a.ptr_name);
+  if (have_ip) line("iprev", mailauth::iprev_name(a.iprev), a.ptr_name.empty() ? o.ip : a.ptr_name);
   std::printf("\n%s", a.header.c_str());
 
-  // The spam filter's verdict, as the MX would reach it (the instance's model, if trained).
-  filter::Inputs fin;
-  std::optional<filter::Model> model;
-  if (!cfg.data_dir.empty()) {
-    if (auto m = filter::Model::load(spam_model_path(cfg.data_dir))) model = std::move(*m);
+  for (const auto& note : why.list_notes) std::printf("DNS list: %s\n", note.c_str());
+  if (why.filtered) {
+    const filter::Verdict& v = why.verdict;
+    std::printf("\nSpam filter (%s):\n", why.model ? "rules and the trained model" : "rules only: no model trained yet");
+    for (const auto& s : v.signals) std::printf("  %-14s %+7.2f  %s\n", s.name.c_str(), s.score, s.why.c_str());
+    std::printf("  %-14s %+7.2f  -> %s\n", "total", v.score,
+                v.action == filter::Action::reject ? "refused at SMTP time"
+                : v.action == filter::Action::junk ? "delivered to Junk"
+                : v.action == filter::Action::tag  ? "delivered, tagged as probable spam"
+                                                   : "delivered");
+    std::printf("%s", v.header().c_str());
   }
-  fin.model = model ? &*model : nullptr;
-  fin.auth = &a;
-  fin.thresholds = {cfg.spam.tag_score, cfg.spam.junk_score, cfg.spam.reject_score};
-  fin.extra = listed.signals;
-  for (const auto& note : listed.notes) std::printf("DNS list: %s\n", note.c_str());
-  const filter::Verdict v = filter::judge(msg, fin);
-  std::printf("\nSpam filter (%s):\n", model ? "rules and the trained model" : "rules only: no model trained yet");
-  for (const auto& s : v.signals) std::printf("  %-14s %+7.2f  %s\n", s.name.c_str(), s.score, s.why.c_str());
-  std::printf("  %-14s %+7.2f  -> %s\n", "total", v.score,
-              v.action == filter::Action::reject ? "refused at SMTP time"
-              : v.action == filter::Action::junk ? "delivered to Junk"
-              : v.action == filter::Action::tag  ? "delivered, tagged as probable spam"
-                                                 : "delivered");
-  std::printf("%s", v.header().c_str());
+  // What the MX would do with it, all stages together.
+  std::string outcome = decision.reject ? fmt::format("refused: {} {} {}", decision.reject->code,
+                                                      decision.reject->enhanced, fmt::join(decision.reject->lines, " "))
+                        : decision.junk || !decision.junk_accounts.empty() ? "accepted, into Junk"
+                                                                           : "accepted";
+  if (!why.filtered && !decision.reject) outcome += " (no filter verdict)";
+  std::printf("\nMX decision: %s\n", outcome.c_str());
+  for (const auto& f : decision.log)
+    if (f.key == "reason" || f.key == "phishing") std::printf("  %s: %s\n", f.key.c_str(), f.value.c_str());
   return kExitOk;
 }
 

@@ -195,11 +195,12 @@ int main_cli(int argc, char** argv) {
   });
 
   CheckMessageOptions check;
-  auto* cm = app.add_subcommand("check-message", "print the SPF, DKIM and DMARC verdicts for a message file");
+  auto* cm = app.add_subcommand("check-message", "what the MX would decide about a message file, and why (SPF, DKIM, DMARC, ARC, filter)");
   cm->add_option("FILE", check.file, "the message (RFC 5322, LF or CRLF line endings)")->required();
   cm->add_option("--ip", check.ip, "the sending client's IP address, for SPF and reverse DNS");
   cm->add_option("--helo", check.helo, "the name the client gave in HELO/EHLO");
   cm->add_option("--mail-from", check.mail_from, "the envelope sender (default: the file's Return-Path)");
+  cm->add_option("--rcpt", check.rcpts, "a local recipient, for their own verdict (repeatable)");
   cm->callback([&] { result = cmd_check_message(config, check); });
 
   auto* report = app.add_subcommand("report", "summaries of reports received about your domains");

@@ -70,14 +70,14 @@ Handler bool_key(std::function<bool&(Config&)> field) {
   };
 }
 
-Handler count_key(std::size_t lo, std::size_t hi,
-                  std::function<std::size_t&(Config&)> field) {
+template <class N>
+Handler count_key(std::size_t lo, std::size_t hi, std::function<N&(Config&)> field) {
   return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
     auto v = n.value<std::int64_t>();
     if (!n.is_integer() || !v) return e.add(n.source(), fmt::format("{} must be an integer", key));
     if (*v < std::int64_t(lo) || std::uint64_t(*v) > hi)
       return e.add(n.source(), fmt::format("{} must be between {} and {}", key, lo, hi));
-    field(c) = std::size_t(*v);
+    field(c) = N(*v);
   };
 }
 
@@ -171,21 +171,31 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          c.security.block_breached = v == "block";
          return true;
        })},
-      {"security.allow_networks",
-       string_list_key("networks (\"192.0.2.0/24\")", "addresses or networks (\"10.0.0.0/8\", \"2001:db8::/32\")",
-                       [](const std::string& v) { return IpNetwork::parse(v) ? std::optional(v) : std::nullopt; },
-                       [](Config& c) -> std::vector<std::string>& { return c.security.allow_networks; })},
+      {"security.allow_networks", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+         const auto* arr = n.as_array();
+         if (!arr) return e.add(n.source(), fmt::format("{} must be an array of networks (\"192.0.2.0/24\")", key));
+         c.security.throttle.allow.clear();
+         for (const auto& item : *arr) {
+           auto v = item.value<std::string>();
+           auto net = item.is_string() && v ? IpNetwork::parse(*v) : std::nullopt;
+           if (!net) {
+             e.add(item.source(), fmt::format("{} entries must be addresses or networks (\"10.0.0.0/8\", \"2001:db8::/32\")", key));
+             continue;
+           }
+           c.security.throttle.allow.push_back(*net);
+         }
+       }},
       {"security.admin_address", string_key([](const std::string& v, Config& c, std::string& why) {
          auto mb = message::parse_mailbox(v);
          if (!v.empty() && (!mb || mb->domain.empty())) return why = "must be an email address (\"admin@example.org\")", false;
          c.security.admin_address = v.empty() ? v : mb->canonical();
          return true;
        })},
-      {"security.login_failures_before_ban", count_key(3, 1000, [](Config& c) -> std::size_t& { return c.security.login_failures_before_ban; })},
-      {"security.max_messages_per_hour", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.security.max_messages_per_hour; })},
-      {"security.max_recipients_per_day", count_key(1, 10000000, [](Config& c) -> std::size_t& { return c.security.max_recipients_per_day; })},
-      {"security.max_new_recipients_per_hour", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.security.max_new_recipients_per_hour; })},
-      {"security.ban_time", duration_key(milliseconds(60000), [](Config& c) -> milliseconds& { return c.security.ban_time; })},
+      {"security.login_failures_before_ban", count_key<int>(3, 1000, [](Config& c) -> int& { return c.security.throttle.failures_before_ban; })},
+      {"security.max_messages_per_hour", count_key<int>(1, 1000000, [](Config& c) -> int& { return c.security.sending.messages_per_hour; })},
+      {"security.max_recipients_per_day", count_key<int>(1, 10000000, [](Config& c) -> int& { return c.security.sending.recipients_per_day; })},
+      {"security.max_new_recipients_per_hour", count_key<int>(1, 1000000, [](Config& c) -> int& { return c.security.sending.new_recipients_per_hour; })},
+      {"security.ban_time", duration_key(milliseconds(60000), [](Config& c) -> milliseconds& { return c.security.throttle.ban; })},
       {"tls.cert", string_key([](const std::string& v, Config& c, std::string&) { c.tls_cert = v; return true; })},
       {"tls.key", string_key([](const std::string& v, Config& c, std::string&) { c.tls_key = v; return true; })},
       {"tls.min_version", string_key([](const std::string& v, Config& c, std::string& why) {
@@ -197,8 +207,8 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"smtp.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.smtp.listen; })},
       {"submission.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.submission.listen; })},
       {"submission.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.submission.listen_tls; })},
-      {"submission.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections; })},
-      {"submission.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections_per_ip; })},
+      {"submission.max_connections", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections; })},
+      {"submission.max_connections_per_ip", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.submission.max_connections_per_ip; })},
       {"smtp.arc_trusted_sealers", domain_list_key("domain names (\"lists.example.org\")",
                                                    [](Config& c) -> std::vector<std::string>& { return c.smtp.arc_trusted_sealers; })},
       {"dns.upstream",
@@ -223,9 +233,9 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
        }},
       {"outbound.max_age", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.max_age; })},
       {"outbound.paused", bool_key([](Config& c) -> bool& { return c.outbound.paused; })},
-      {"spam.tag_score", score_key([](Config& c) -> double& { return c.spam.tag_score; })},
-      {"spam.junk_score", score_key([](Config& c) -> double& { return c.spam.junk_score; })},
-      {"spam.reject_score", score_key([](Config& c) -> double& { return c.spam.reject_score; })},
+      {"spam.tag_score", score_key([](Config& c) -> double& { return c.spam.thresholds.tag; })},
+      {"spam.junk_score", score_key([](Config& c) -> double& { return c.spam.thresholds.junk; })},
+      {"spam.reject_score", score_key([](Config& c) -> double& { return c.spam.thresholds.reject; })},
       {"spam.dnsbl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.lists.dnsbl; })},
       {"spam.dnswl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.lists.dnswl; })},
       {"spam.uribl", domain_list_key("DNS zone names (\"bl.example.org\")", [](Config& c) -> std::vector<std::string>& { return c.spam.lists.uribl; })},
@@ -236,33 +246,33 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"dmarc.report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.dmarc.report_interval; })},
       {"outbound.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.outbound.ca_file = v; return true; })},
       {"outbound.tls_report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.tls_report_interval; })},
-      {"outbound.max_connections", count_key(1, 10000, [](Config& c) -> std::size_t& { return c.outbound.max_connections; })},
+      {"outbound.max_connections", count_key<std::size_t>(1, 10000, [](Config& c) -> std::size_t& { return c.outbound.max_connections; })},
       {"outbound.connect_timeout", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.connect_timeout; })},
       {"outbound.command_timeout", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.command_timeout; })},
-      {"outbound.retry_min", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.retry_min; })},
+      {"outbound.retry_min", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.min_backoff; })},
       {"outbound.delay_warning", duration_key(milliseconds(0), [](Config& c) -> milliseconds& { return c.outbound.delay_warning; })},
-      {"outbound.connections_per_domain", count_key(1, 100, [](Config& c) -> std::size_t& { return c.outbound.connections_per_domain; })},
+      {"outbound.connections_per_domain", count_key<std::size_t>(1, 100, [](Config& c) -> std::size_t& { return c.outbound.connections_per_domain; })},
       {"imap.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen; })},
       {"imap.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen_tls; })},
-      {"imap.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.max_connections; })},
-      {"imap.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.max_connections_per_ip; })},
-      {"imap.max_sessions_per_account", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.max_sessions_per_account; })},
-      {"imap.idle_timeout", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.imap.idle_timeout; })},
+      {"imap.max_connections", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.limits.max_connections; })},
+      {"imap.max_connections_per_ip", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.limits.max_connections_per_ip; })},
+      {"imap.max_sessions_per_account", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.limits.max_sessions_per_account; })},
+      {"imap.idle_timeout", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.imap.limits.idle_timeout; })},
       {"smtp.max_message_size", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
          std::optional<std::uint64_t> v;
          if (auto i = n.value<std::int64_t>(); n.is_integer() && i && *i > 0) v = std::uint64_t(*i);
          else if (auto s = n.value<std::string>(); n.is_string() && s) v = parse_size(*s);
          if (!v || *v < 1024 || *v > (4ull << 30))
            return e.add(n.source(), fmt::format("{} must be a size between 1KiB and 4GiB, e.g. \"50MiB\"", key));
-         c.smtp.max_message_size = *v;
+         c.smtp.limits.max_message_size = *v;
        }},
-      {"smtp.max_recipients", count_key(100, 100000, [](Config& c) -> std::size_t& { return c.smtp.max_recipients; })},
-      {"smtp.max_connections", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.smtp.max_connections; })},
-      {"smtp.max_connections_per_ip", count_key(1, 1000000, [](Config& c) -> std::size_t& { return c.smtp.max_connections_per_ip; })},
-      {"smtp.max_errors", count_key(1, 1000, [](Config& c) -> std::size_t& { return c.smtp.max_errors; })},
-      {"smtp.command_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.smtp.command_timeout; })},
-      {"smtp.data_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.smtp.data_timeout; })},
-      {"smtp.session_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.smtp.session_timeout; })},
+      {"smtp.max_recipients", count_key<std::size_t>(100, 100000, [](Config& c) -> std::size_t& { return c.smtp.limits.max_recipients; })},
+      {"smtp.max_connections", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.smtp.limits.max_connections; })},
+      {"smtp.max_connections_per_ip", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.smtp.limits.max_connections_per_ip; })},
+      {"smtp.max_errors", count_key<std::size_t>(1, 1000, [](Config& c) -> std::size_t& { return c.smtp.limits.max_errors; })},
+      {"smtp.command_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.smtp.limits.command_timeout; })},
+      {"smtp.data_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.smtp.limits.data_timeout; })},
+      {"smtp.session_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.smtp.limits.session_timeout; })},
   };
   return kSchema;
 }
@@ -350,9 +360,9 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     e.list.push_back(fmt::format("{}: missing server.data_dir (where mail and the index are kept)", name));
   if (c.tls_cert.empty() != c.tls_key.empty())
     e.list.push_back(fmt::format("{}: tls.cert and tls.key must be set together", name));
-  if (!(c.spam.tag_score <= c.spam.junk_score && c.spam.junk_score <= c.spam.reject_score))
+  if (!(c.spam.thresholds.tag <= c.spam.thresholds.junk && c.spam.thresholds.junk <= c.spam.thresholds.reject))
     e.list.push_back(fmt::format("{}: [spam] needs tag_score <= junk_score <= reject_score (now {}, {}, {})", name,
-                                 c.spam.tag_score, c.spam.junk_score, c.spam.reject_score));
+                                 c.spam.thresholds.tag, c.spam.thresholds.junk, c.spam.thresholds.reject));
   if (c.spam.lists.dnsbl_score < 0 || c.spam.lists.uribl_score < 0 || c.spam.lists.dnswl_score > 0)
     e.list.push_back(fmt::format("{}: [spam] dnsbl_score and uribl_score count against a message (>= 0), "
                                  "dnswl_score for it (<= 0)",

@@ -2,6 +2,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <fmt/format.h>
 
 namespace mk::auth {
@@ -14,6 +19,44 @@ bool init_sodium() {
 
 constexpr unsigned long long kOpsLimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 constexpr std::size_t kMemLimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+
+// Each argon2id computation holds kMemLimit (64 MiB) while it runs. Logins run on the work
+// pool (net/offload.hpp), which has more threads than cores; at most one computation per
+// core runs at once, so a burst of logins costs time, not memory (no more than before the
+// pool, when they ran on the io threads).
+class HashGate {
+ public:
+  HashGate() : free_(std::max(1u, std::thread::hardware_concurrency())) {}
+  void enter() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return free_ > 0; });
+    --free_;
+  }
+  void leave() {
+    {
+      std::lock_guard lock(mu_);
+      ++free_;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  unsigned free_;
+};
+
+HashGate& gate() {
+  static HashGate g;
+  return g;
+}
+
+struct Gated {
+  Gated() { gate().enter(); }
+  ~Gated() { gate().leave(); }
+  Gated(const Gated&) = delete;
+  Gated& operator=(const Gated&) = delete;
+};
 
 }  // namespace
 
@@ -30,6 +73,7 @@ Status check_password_policy(std::string_view password) {
 Result<std::string> hash_password(std::string_view password) {
   if (!init_sodium()) return err("libsodium initialisation failed");
   char out[crypto_pwhash_STRBYTES];
+  const Gated one_per_core;
   if (crypto_pwhash_str(out, password.data(), password.size(), kOpsLimit, kMemLimit) != 0)
     return err("out of memory while hashing password");
   return std::string(out);
@@ -38,6 +82,7 @@ Result<std::string> hash_password(std::string_view password) {
 bool verify_password(std::string_view encoded_hash, std::string_view password) {
   if (!init_sodium()) return false;
   std::string h(encoded_hash);  // needs NUL termination
+  const Gated one_per_core;
   return crypto_pwhash_str_verify(h.c_str(), password.data(), password.size()) == 0;
 }
 

@@ -58,7 +58,7 @@ bool Throttle::account_locked(std::string_view user, const IpAddr& ip, std::int6
   const std::string account = to_lower(user);
   auto it = by_account_.find(account);
   if (it == by_account_.end()) return false;
-  expire(it->second, now - cfg_.window);
+  expire(it->second, now - whole_seconds(cfg_.window));
   if (int(it->second.size()) < cfg_.account_failures_before_lock) return false;
   // Under attack: only the networks the owner has logged in from still get to try.
   auto k = known_networks_.find(account);
@@ -74,11 +74,11 @@ Throttle::Verdict Throttle::failed(const IpAddr& ip, std::string_view user, std:
   if (by_network_.size() > kMaxTracked) by_network_.clear();  // an attack from everywhere: start over
   if (by_account_.size() > kMaxTracked) by_account_.clear();
   auto& net = by_network_[key];
-  expire(net, now - cfg_.window);
+  expire(net, now - whole_seconds(cfg_.window));
   net.push_back(now);
   if (!user.empty()) {
     auto& acc = by_account_[to_lower(user)];
-    expire(acc, now - cfg_.window);
+    expire(acc, now - whole_seconds(cfg_.window));
     acc.push_back(now);
   }
   expire(global_, now - kMinute);
@@ -96,9 +96,9 @@ Throttle::Verdict Throttle::failed(const IpAddr& ip, std::string_view user, std:
     b.key = key;
     auto old = bans_.find(key);
     b.count = old == bans_.end() ? 1 : old->second.count + 1;
-    const std::int64_t length = std::min(cfg_.max_ban, cfg_.ban << std::min<std::int64_t>(b.count - 1, 20));
+    const std::int64_t length = std::min(whole_seconds(cfg_.max_ban), whole_seconds(cfg_.ban) << std::min<std::int64_t>(b.count - 1, 20));
     b.until = now + length;
-    b.reason = fmt::format("{} failed logins in {} s", n, cfg_.window);
+    b.reason = fmt::format("{} failed logins in {} s", n, whole_seconds(cfg_.window));
     b.created = now;
     bans_[key] = b;
     // Kept in memory either way: the ban holds until a restart even if it could not be stored.

@@ -22,24 +22,13 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/throttle_config.hpp"
 #include "base/ip.hpp"
 #include "base/result.hpp"
 #include "base/log.hpp"
 #include "store/security.hpp"
 
 namespace mk::auth {
-
-struct ThrottleConfig {
-  int failures_before_delay = 3;       // per network and window, answered at once
-  int failures_before_ban = 10;        // per network and window
-  std::int64_t window = 15 * 60;       // seconds
-  std::int64_t ban = 15 * 60;          // the first ban; each further ban of a network doubles it
-  std::int64_t max_ban = 7 * 86400;
-  int account_failures_before_lock = 30;  // per account and window, from networks it never used
-  int global_failures_per_minute = 600;   // beyond it every failure is delayed
-  std::chrono::milliseconds first_delay{500}, max_delay{8000}, global_delay{2000};
-  std::vector<IpNetwork> allow;
-};
 
 class Throttle {
  public:

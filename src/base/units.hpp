@@ -7,9 +7,12 @@
 #include <optional>
 #include <string_view>
 
+#include "base/duration.hpp"
+
 namespace mk {
 
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view s);
+// A duration string: "500ms", "30s", "5m", "1h", "2d".
+std::optional<Duration> parse_duration(std::string_view s);
 std::optional<std::uint64_t> parse_size(std::string_view s);
 
 }  // namespace mk

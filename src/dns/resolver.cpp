@@ -73,7 +73,7 @@ struct Resolver::Impl {
   }
   ub_ctx* ctx = nullptr;
   asio::posix::stream_descriptor fd;
-  int timeout_ms = 30000;
+  Duration timeout{std::chrono::seconds(30)};
   std::mutex mu;
   bool stopped = false;
   std::vector<std::weak_ptr<Pending>> pending;
@@ -94,7 +94,7 @@ Resolver::~Resolver() = default;
 
 Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& io, const Config& cfg) {
   auto impl = std::make_unique<Impl>(io);
-  impl->timeout_ms = cfg.timeout_ms;
+  impl->timeout = cfg.resolver_timeout;
   impl->ctx = ub_ctx_create();
   if (!impl->ctx) return err("cannot create the DNS resolver");
   auto check = [](int rc, std::string_view what) -> Status {
@@ -134,7 +134,7 @@ asio::awaitable<Result<Answer>> Resolver::query(std::string name, int type) {
     delete holder;
     co_return err(fmt::format("DNS query {} failed: {}", name, ub_strerror(rc)));
   }
-  p->timer.expires_after(std::chrono::milliseconds(impl_->timeout_ms));
+  p->timer.expires_after(impl_->timeout);
   bool already = false;
   {
     std::lock_guard lock(p->mu);

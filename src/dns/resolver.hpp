@@ -18,17 +18,11 @@
 #include <boost/asio/io_context.hpp>
 
 #include "base/result.hpp"
+#include "dns/config.hpp"
 #include "dns/lookup.hpp"
 #include "dns/rdata.hpp"
 
 namespace mk::dns {
-
-struct Config {
-  std::vector<std::string> upstream;  // "127.0.0.1" or "127.0.0.1@5353"; empty: recurse from the root
-  bool dnssec = true;
-  std::string trust_anchor = "/usr/share/dns/root.key";
-  int timeout_ms = 30000;
-};
 
 class Resolver final : public Lookup {
  public:

@@ -20,6 +20,7 @@
 
 #include "dmarc/dmarc.hpp"
 #include "filter/model.hpp"
+#include "filter/thresholds.hpp"
 #include "mailauth/assess.hpp"
 #include "message/header.hpp"
 #include "message/mime.hpp"
@@ -37,12 +38,6 @@ std::string_view action_name(Action a);
 
 // Defaults measured with the classifier alone on the SpamAssassin corpus split (bench/spam):
 // at 3, 0.07% of ham and 34% of spam missed; at 2, 0.39% and 19%. Rules add to that.
-struct Thresholds {
-  double tag = 2;      // deliver, marked as probable spam
-  double junk = 3;     // deliver into Junk
-  double reject = 15;  // refuse at SMTP time
-};
-
 // "2 3 15" (tag junk reject, ascending); nullopt otherwise. format_thresholds writes it.
 std::optional<Thresholds> parse_thresholds(std::string_view text);
 std::string format_thresholds(const Thresholds& t);

@@ -22,16 +22,11 @@
 #include <vector>
 
 #include "guard/anomaly.hpp"
+#include "guard/settings.hpp"
 #include "base/log.hpp"
 #include "store/reputation.hpp"
 
 namespace mk::guard {
-
-struct Limits {
-  int messages_per_hour = 100;
-  int recipients_per_day = 500;
-  int new_recipients_per_hour = 40;
-};
 
 class SendingLimits {
  public:

@@ -18,7 +18,6 @@
 #include "base/strings.hpp"
 #include "outbound/dsn.hpp"
 #include "outbound/tls_requirement.hpp"
-#include "smtp/local_delivery.hpp"
 
 namespace mk::outbound {
 
@@ -69,6 +68,7 @@ Runner::Runner(asio::io_context& io, RunnerConfig cfg, RunnerStore store, dns::R
       resolver_(resolver),
       tls_(std::move(tls)),
       log_(std::move(log)),
+      server_mail_(store_.mail, store_.directory, log_, [this] { wake(); }, cfg_.srs),
       strand_(asio::make_strand(io)),
       wake_timer_(strand_),
       report_timer_(strand_) {}
@@ -98,9 +98,9 @@ void Runner::stop() {
 
 std::int64_t Runner::backoff(int attempts) const {
   // 5 min, 10, 20, ... up to 4 h, with +-10% jitter so retries do not arrive in step.
-  double s = double(cfg_.min_backoff.count());
-  for (int i = 1; i < attempts && s < double(cfg_.max_backoff.count()); ++i) s *= 2;
-  s = std::min(s, double(cfg_.max_backoff.count()));
+  double s = double(whole_seconds(cfg_.min_backoff));
+  for (int i = 1; i < attempts && s < double(whole_seconds(cfg_.max_backoff)); ++i) s *= 2;
+  s = std::min(s, double(whole_seconds(cfg_.max_backoff)));
   static thread_local std::mt19937 rng{std::random_device{}()};
   std::uniform_real_distribution<double> jitter(0.9, 1.1);
   return std::int64_t(s * jitter(rng));
@@ -117,7 +117,7 @@ asio::awaitable<void> Runner::loop() {
     if (active_ < cfg_.max_connections) {
       // Claim only what the free connections can take (each task sends at most kPerTask).
       const std::size_t limit = std::min(cfg_.batch, (cfg_.max_connections - active_) * kPerTask);
-      auto due = store_.queue.claim_due(now, now + cfg_.lease.count(), limit);
+      auto due = store_.queue.claim_due(now, now + whole_seconds(cfg_.lease), limit);
       if (!due) {
         log_.error("outbound.claim_failed", {{"error", due.error().message}});
       } else if (!due->empty()) {
@@ -502,7 +502,7 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, boo
   auto abandon = [&]() -> asio::awaitable<void> {
     if (data_reply && data_reply->code == 354) {
       std::string_view none;
-      (void)co_await c.body(none, cfg_.data_timeout);
+      (void)co_await c.body(none, cfg_.data_timeout());
     }
     std::string rset = "RSET";
     (void)co_await c.command(rset, cfg_.command_timeout);
@@ -524,10 +524,10 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, boo
   }
   SmtpReply dr;
   if (data_reply) {
-    if (data_reply->code == 354) dr = co_await c.body(*data, cfg_.data_timeout);
+    if (data_reply->code == 354) dr = co_await c.body(*data, cfg_.data_timeout());
     else dr = std::move(*data_reply);
   } else {
-    dr = co_await c.data(*data, cfg_.data_timeout);
+    dr = co_await c.data(*data, cfg_.data_timeout());
   }
   if (dr.code == 0) co_return false;  // unknown: retried (the peer may have it: at least once)
   for (auto i : accepted) {
@@ -552,9 +552,9 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch&
   for (std::size_t i = 0; i < m.rcpts.size(); ++i) {
     const auto& rc = m.rcpts[i];
     Outcome o = outcomes[i];
-    if (o.state == store::RcptState::queued && now - m.created >= cfg_.max_age.count()) {
+    if (o.state == store::RcptState::queued && now - m.created >= whole_seconds(cfg_.max_age)) {
       o = Outcome{store::RcptState::bounced, "4.4.7",
-                  fmt::format("delivery time expired after {} days; last error: {}", cfg_.max_age.count() / 86400, o.error),
+                  fmt::format("delivery time expired after {} days; last error: {}", whole_seconds(cfg_.max_age) / 86400, o.error),
                   o.remote};
     }
     const std::int64_t next = o.state == store::RcptState::queued ? now + backoff(rc.attempts + 1) : 0;
@@ -576,8 +576,8 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch&
     if (delivered + refused > 0) cfg_.on_verdicts(m.sender_account, delivered, refused);
   }
   if (!bounced.empty()) notify_sender(m, bounced, false);
-  if (!delayed.empty() && !m.delay_notified && cfg_.delay_warning.count() > 0 &&
-      now - m.created >= cfg_.delay_warning.count()) {
+  if (!delayed.empty() && !m.delay_notified && whole_seconds(cfg_.delay_warning) > 0 &&
+      now - m.created >= whole_seconds(cfg_.delay_warning)) {
     notify_sender(m, delayed, true);
     // Not recorded: the sender may get a second notice, never none.
     log_.ok_or_log(store_.queue.set_delay_notified(m.id), "outbound.delay_notice_not_recorded", {{"queue_id", m.id}});
@@ -596,7 +596,7 @@ void Runner::notify_sender(const store::QueuedMessage& m,
   in.delayed = delayed;
   in.arrival = m.created;
   in.now = now_s();
-  in.retry_until = m.created + cfg_.max_age.count();
+  in.retry_until = m.created + whole_seconds(cfg_.max_age);
   for (const auto& [rc, o] : rcpts) {
     if (!wants(rc.dsn, delayed ? "DELAY" : "FAILURE")) continue;
     in.rcpts.push_back(DsnRecipient{rc.rcpt, dsn_param(rc.dsn, "ORCPT", true), o.status, o.remote, o.error});
@@ -608,23 +608,8 @@ void Runner::notify_sender(const store::QueuedMessage& m,
     return;
   }
   in.original = *data;
-  store::NewMessage n;
-  n.data = std::make_shared<const std::string>(make_dsn(in));
-  n.mail_from = "";
-  n.internaldate = in.now;
   // A local sender gets it in their mailbox; anyone else through the queue, from <>.
-  auto sender = message::parse_mailbox(m.mail_from);
-  smtp::LocalRecipients local(store_.directory);
-  auto v = sender ? local.resolve(*sender) : smtp::RcptVerdict{};
-  if (v.kind == smtp::RcptVerdict::Kind::accept) {
-    smtp::Transaction t;
-    t.rcpts.push_back(smtp::Recipient{m.mail_from, v.target, {}});
-    auto local_msg = smtp::to_new_message(t);
-    n.deliveries = std::move(local_msg.deliveries);
-  } else {
-    n.outbound.push_back(store::OutboundRcpt{m.mail_from, "NOTIFY=NEVER"});
-  }
-  if (auto st = store_.mail.deliver_sync(n); !st)
+  if (auto st = server_mail_.send(make_dsn(in), {m.mail_from}, "dsn"); !st)
     log_.error("outbound.dsn_failed", {{"queue_id", m.id}, {"error", st.error().message}});
   else
     log_.info(delayed ? "outbound.delay_notice" : "outbound.bounce_sent", {{"queue_id", m.id}, {"to", log_safe(m.mail_from)}});

@@ -27,9 +27,11 @@
 #include <boost/asio/strand.hpp>
 
 #include "base/log.hpp"
+#include "delivery/server_mail.hpp"
 #include "dns/resolver.hpp"
 #include "net/tls.hpp"
 #include "outbound/client.hpp"
+#include "outbound/settings.hpp"
 #include "tlspolicy/mta_sts.hpp"
 #include "store/directory.hpp"
 #include "store/keys.hpp"
@@ -39,25 +41,14 @@
 
 namespace mk::outbound {
 
-struct RunnerConfig {
+// The settings of [outbound] and what the server wires in.
+struct RunnerConfig : Settings {
   std::string hostname;  // EHLO name, Reporting-MTA
-  std::uint16_t port = 25;
-  std::chrono::seconds max_age{std::chrono::hours(24 * 5)};
-  std::chrono::seconds delay_warning{std::chrono::hours(4)};
-  std::chrono::seconds min_backoff{std::chrono::minutes(5)};
-  std::chrono::seconds max_backoff{std::chrono::hours(4)};
-  std::chrono::seconds lease{std::chrono::minutes(15)};
-  std::chrono::seconds tls_report_interval{std::chrono::hours(24)};  // TLS-RPT period
-  std::size_t connections_per_domain = 5;
-  std::size_t max_connections = 100;  // outbound connections at once, all domains together
-  std::size_t batch = 2000;  // messages claimed per round
-  std::chrono::milliseconds connect_timeout{std::chrono::seconds(30)};
-  std::uint16_t sts_port = 443;  // MTA-STS policy hosts (HTTPS)
-  std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
-  std::chrono::milliseconds data_timeout{std::chrono::minutes(10)};
   // Remote verdicts on mail an account submitted: recipients delivered and refused (5xx)
   // in one attempt, for containment (guard/). Called on a runner thread.
   std::function<void(std::int64_t account_id, int delivered, int refused)> on_verdicts;
+  // Bounces of mail we forwarded go straight back to its original sender (SRS).
+  const srs::Srs* srs = nullptr;
 };
 
 // The store roles the runner uses: the queue it drains, the mail it generates (DSNs and
@@ -150,6 +141,7 @@ class Runner {
   dns::Resolver& resolver_;
   std::shared_ptr<net::TlsContext> tls_;
   log::Logger log_;
+  delivery::ServerMail server_mail_;  // DSNs and TLS reports
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer wake_timer_;
   boost::asio::steady_timer report_timer_;

@@ -29,7 +29,7 @@ std::int64_t now_s() { return std::int64_t(std::time(nullptr)); }
 void Runner::tls_result(const std::string& domain, const Route& rt, const Host& h, const std::string& ip,
                         std::string result_type) {
   store::TlsResult r;
-  const std::int64_t now = now_s(), interval = std::max<std::int64_t>(1, cfg_.tls_report_interval.count());
+  const std::int64_t now = now_s(), interval = std::max<std::int64_t>(1, whole_seconds(cfg_.tls_report_interval));
   r.period = now - now % interval;
   r.policy_domain = domain;
   r.mx_host = h.name;
@@ -58,7 +58,7 @@ void Runner::tls_result(const std::string& domain, const Route& rt, const Host& 
 
 asio::awaitable<void> Runner::report_loop() {
   while (!stopping_) {
-    const std::int64_t now = now_s(), interval = std::max<std::int64_t>(1, cfg_.tls_report_interval.count());
+    const std::int64_t now = now_s(), interval = std::max<std::int64_t>(1, whole_seconds(cfg_.tls_report_interval));
     co_await send_reports(now - now % interval);
     // Wake shortly after the current period ends (at most hourly, to notice a restart's backlog).
     const std::int64_t next = now - now % interval + interval + 1;
@@ -74,7 +74,7 @@ asio::awaitable<void> Runner::send_reports(std::int64_t before) {
   // period -> domain -> rows
   std::map<std::int64_t, std::map<std::string, std::vector<store::TlsResult>>> grouped;
   for (auto& r : *rows) grouped[r.period][r.policy_domain].push_back(std::move(r));
-  const std::int64_t interval = std::max<std::int64_t>(1, cfg_.tls_report_interval.count());
+  const std::int64_t interval = std::max<std::int64_t>(1, whole_seconds(cfg_.tls_report_interval));
   for (auto& [period, domains] : grouped) {
     for (auto& [domain, list] : domains) {
       // RFC 8460 §3: only domains that ask for reports get them.
@@ -88,21 +88,16 @@ asio::awaitable<void> Runner::send_reports(std::int64_t before) {
       TlsReportMeta meta{cfg_.hostname, "postmaster@" + cfg_.hostname,
                          fmt::format("{}.{}.{}", period, domain, random_id(6)), period, period + interval - 1};
       const std::string json = tlsrpt_json(meta, list);
-      store::NewMessage n;
-      n.data = std::make_shared<const std::string>(
-          tlsrpt_message(meta, domain, "noreply-tlsrpt@" + cfg_.hostname, rua, json));
-      n.mail_from = "";  // reports are never bounced back at us
-      n.internaldate = now_s();
-      for (const auto& a : rua) n.outbound.push_back(store::OutboundRcpt{a, "NOTIFY=NEVER"});
-      if (auto st = store_.mail.deliver_sync(n); !st)
-        log_.error("outbound.tlsrpt_failed", {{"domain", domain}, {"error", st.error().message}});
+      auto sent = server_mail_.send(tlsrpt_message(meta, domain, "noreply-tlsrpt@" + cfg_.hostname, rua, json), rua,
+                                    "tlsrpt");
+      if (!sent)
+        log_.error("outbound.tlsrpt_failed", {{"domain", domain}, {"error", sent.error().message}});
       else
         log_.info("outbound.tlsrpt_queued", {{"domain", domain}, {"rua", rua.size()}});
     }
     // Left in place, the period is reported again at the next run: a duplicate, not a loss.
     log_.ok_or_log(store_.reports.delete_tls_results(period), "outbound.tlsrpt_results_not_deleted", {{"period", period}});
   }
-  wake();
 }
 
 asio::awaitable<Result<tlspolicy::StsPolicy>> Runner::fetch_sts(const std::string& domain) {
@@ -186,7 +181,7 @@ asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const st
   auto fresh = co_await fetch_sts(domain);
   if (!fresh) {
     if (!cached) {
-      const std::int64_t interval = std::max<std::int64_t>(1, cfg_.tls_report_interval.count());
+      const std::int64_t interval = std::max<std::int64_t>(1, whole_seconds(cfg_.tls_report_interval));
       log_.ok_or_log(store_.reports.add_tls_result(store::TlsResult{now - now % interval, domain, "sts", "", "",
                                                             "sts-policy-fetch-error", "mta-sts." + domain, "", 1}),
                      "outbound.tlsrpt_result_not_recorded", {{"domain", domain}});

@@ -18,7 +18,9 @@
 #include "base/strings.hpp"
 #include "dkim/sign.hpp"
 #include "net/stream.hpp"
-#include "smtp/local_delivery.hpp"
+#include "delivery/recipients.hpp"
+#include "net/offload.hpp"
+#include "smtp/submission_policy.hpp"
 #include "store/async_deliver.hpp"
 
 namespace mk::smtp {
@@ -41,15 +43,15 @@ Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
       tls_(std::move(tls)),
       log_(std::move(log)),
       listener_(io,
-                net::ListenerConfig{cfg_.name, cfg_.max_connections, cfg_.max_connections_per_ip,
-                                    cfg_.session_timeout,
+                net::ListenerConfig{cfg_.name, cfg_.session.max_connections, cfg_.session.max_connections_per_ip,
+                                    cfg_.session.session_timeout,
                                     Reply(421, "4.7.0", cfg_.session.hostname +
                                                             " Too many connections, try again later")
                                         .wire()},
                 log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), false); }),
       implicit_(io,
-                net::ListenerConfig{cfg_.name, cfg_.max_connections, cfg_.max_connections_per_ip,
-                                    cfg_.session_timeout, ""},
+                net::ListenerConfig{cfg_.name, cfg_.session.max_connections, cfg_.session.max_connections_per_ip,
+                                    cfg_.session.session_timeout, ""},
                 log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), true); }) {
   cfg_.session.starttls_available = tls_ != nullptr;
 }
@@ -113,7 +115,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   log.info(svc + ".connect", {{"ip", conn->remote_ip}, {"tls", implicit_tls}});
   boost::system::error_code ec;
   const auto local = conn->stream.socket().local_endpoint(ec);
-  LocalRecipients recipients(store_, cfg_.srs);
+  delivery::LocalRecipients recipients(store_, cfg_.srs);
   const std::optional<IpAddr> client = IpAddr::parse(conn->remote_ip);
   auth::Throttle* throttle = cfg_.login && cfg_.session.submission ? cfg_.login->throttle : nullptr;
   StoreSubmissionPolicy policy(store_, cfg_.login, client);
@@ -126,7 +128,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     log.info(svc + ".banned", {{"ip", conn->remote_ip}});
     cfg_.login->record("connection_refused_banned", {{"service", svc}, {"ip", conn->remote_ip}});
     if (!implicit_tls) {
-      conn->arm(cfg_.command_timeout);
+      conn->arm(cfg_.session.command_timeout);
       const std::string refusal =
           Reply(421, "4.7.0", cfg_.session.hostname + " Too many failed logins from your network; try again later").wire();
       (void)co_await conn->stream.write_all(refusal);
@@ -138,7 +140,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   Session session(cfg_.session, recipients,
                   ConnInfo{conn->id, conn->remote_ip, ec ? "" : local.address().to_string()},
                   cfg_.session.submission ? &policy : nullptr);
-  conn->arm(cfg_.command_timeout);
+  conn->arm(cfg_.session.command_timeout);
 
   std::string in;
   std::string out;
@@ -167,7 +169,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   };
 
   if (implicit_tls) {
-    if (!co_await net::start_tls(*conn, *tls_, in, cfg_.command_timeout, log, svc)) co_return;
+    if (!co_await net::start_tls(*conn, *tls_, in, cfg_.session.command_timeout, log, svc)) co_return;
     auto sum = net::summarize(conn->stream.ssl());
     log.info(svc + ".tls", {{"version", sum.version}, {"cipher", sum.cipher}});
     (void)session.on_tls(TlsInfo{sum.version, sum.cipher, sum.bits});
@@ -177,12 +179,16 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   for (;;) {
     if (step.reply && throttle && client && step.reply->code == 535) {
       // A failed login: answered later and later, and a network that keeps failing is banned.
-      const auto verdict = throttle->failed(*client, session.auth_attempt_user(), now_s());
+      // Recording it writes the store (bans) and the security log: on the work pool.
+      auto record = [&] {
+        const auto v = throttle->failed(*client, session.auth_attempt_user(), now_s());
+        cfg_.login->record("login_failed", {{"service", svc}, {"ip", conn->remote_ip}, {"user", session.auth_attempt_user()}});
+        if (v.banned) cfg_.login->record("ban", {{"network", auth::Throttle::network_key(*client)}, {"service", svc}});
+        return v;
+      };
+      const auto verdict = co_await net::offload(cfg_.work, record);
       log.info(svc + ".auth_failed", {{"ip", conn->remote_ip}, {"user", log_safe(session.auth_attempt_user(), 80)},
                                       {"delay_ms", verdict.delay.count()}, {"banned", verdict.banned}});
-      cfg_.login->record("login_failed", {{"service", svc}, {"ip", conn->remote_ip}, {"user", session.auth_attempt_user()}});
-      if (verdict.banned)
-        cfg_.login->record("ban", {{"network", auth::Throttle::network_key(*client)}, {"service", svc}});
       if (verdict.delay.count() > 0) {
         asio::steady_timer wait(co_await asio::this_coro::executor);
         wait.expires_after(verdict.delay);
@@ -199,13 +205,17 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       out += step.reply->wire();
       if (step.reply->code == 235 && session.identity()) {
         log.info(svc + ".auth", {{"user", session.identity()->address}, {"ip", conn->remote_ip}});
-        if (throttle && client) throttle->succeeded(*client, session.identity()->address, now_s());
-        if (cfg_.login) {
-          // The EHLO name says which machine or program it is; an address literal says nothing.
-          const std::string& helo = session.helo();
-          cfg_.login->logged_in(svc, conn->remote_ip, session.identity()->address,
-                                helo.starts_with("[") ? std::string() : helo.substr(0, 100));
-        }
+        // The login history and its alerts write the store: on the work pool.
+        auto record = [&] {
+          if (throttle && client) throttle->succeeded(*client, session.identity()->address, now_s());
+          if (cfg_.login) {
+            // The EHLO name says which machine or program it is; an address literal says nothing.
+            const std::string& helo = session.helo();
+            cfg_.login->logged_in(svc, conn->remote_ip, session.identity()->address,
+                                  helo.starts_with("[") ? std::string() : helo.substr(0, 100));
+          }
+        };
+        co_await net::offload(cfg_.work, record);
       }
       if (step.reply->code >= 400) {
         log.info(svc + ".reply", {{"code", step.reply->code},
@@ -220,8 +230,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       break;
     }
     if (step.next == Next::start_tls) {
-      if (!co_await flush(cfg_.command_timeout)) { end_reason = "write error"; break; }
-      if (!co_await net::start_tls(*conn, *tls_, in, cfg_.command_timeout, log, svc)) {
+      if (!co_await flush(cfg_.session.command_timeout)) { end_reason = "write error"; break; }
+      if (!co_await net::start_tls(*conn, *tls_, in, cfg_.session.command_timeout, log, svc)) {
         end_reason = "tls failed";
         break;
       }
@@ -247,12 +257,14 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         }
         apply(txn, decision);
       }
-      auto msg = to_new_message(txn);
+      auto msg = delivery::to_new_message(txn);
       if (cfg_.session.submission && cfg_.guard) {
         std::vector<std::string> remote;
         for (const auto& r : msg.outbound) remote.push_back(r.rcpt);
         const std::string account = session.identity() ? session.identity()->address : std::string();
-        if (auto refusal = cfg_.guard->check(txn, account, remote, conn->remote_ip)) {
+        // Containment reads and writes the account's history: on the work pool.
+        auto contain = [&] { return cfg_.guard->check(txn, account, remote, conn->remote_ip); };
+        if (auto refusal = co_await net::offload(cfg_.work, contain)) {
           log.warn(svc + ".contained", {{"id", txn.id}, {"user", session.identity() ? session.identity()->address : ""},
                                         {"reply", refusal->lines.empty() ? "" : refusal->lines[0]}});
           step = session.on_rejected(*refusal);
@@ -267,7 +279,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         // Forwarded copies leave with our SRS sender so that SPF passes where they arrive.
         const auto now = std::chrono::duration_cast<std::chrono::seconds>(
             std::chrono::system_clock::now().time_since_epoch()).count();
-        if (auto f = cfg_.srs->forward(msg.mail_from, forward_domain(txn), now)) msg.mail_from = *f;
+        if (auto f = cfg_.srs->forward(msg.mail_from, delivery::forward_domain(txn), now)) msg.mail_from = *f;
       }
       if (cfg_.capture_remote) capture(msg);
       const std::size_t size = txn.message.size();
@@ -296,19 +308,24 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     }
     if (step.next == Next::read_data || step.next == Next::read_chunk) {
       // The whole message content is bounded by data_timeout.
-      const auto data_deadline = Clock::now() + cfg_.data_timeout;
-      if (!co_await flush(cfg_.command_timeout)) { end_reason = "write error"; break; }
+      const auto data_deadline = Clock::now() + cfg_.session.data_timeout;
+      if (!co_await flush(cfg_.session.command_timeout)) { end_reason = "write error"; break; }
       std::optional<Step> done;
       for (;;) {
         if (!in.empty() || (step.next == Next::read_chunk && session.chunk_remaining() == 0)) {
           std::size_t used = 0;
-          done = step.next == Next::read_data ? session.on_data(in, used) : session.on_chunk(in, used);
+          // Submission checks the From: address against the store at the end of the content.
+          auto feed = [&] { return step.next == Next::read_data ? session.on_data(in, used) : session.on_chunk(in, used); };
+          if (cfg_.session.submission)
+            done = co_await net::offload(cfg_.work, feed);
+          else
+            done = feed();
           in.erase(0, used);
           if (done) break;
         }
         conn->set_deadline(data_deadline);
         std::string why;
-        if (!co_await fill(cfg_.data_timeout, why)) {
+        if (!co_await fill(cfg_.session.data_timeout, why)) {
           end_reason = why;
           break;
         }
@@ -334,9 +351,16 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           std::string line(r.line);
           in.erase(0, r.consumed);
           // An answer to an AUTH challenge is a credential: never logged, not even its shape.
-          if (!session.expecting_auth_response())
-            log.debug(svc + ".command", {{"verb", log_safe(parse_command(line).name, 16)}});
-          next = session.on_command(line);
+          const bool credential = session.expecting_auth_response();
+          const std::string verb = credential ? std::string() : std::string(parse_command(line).name);
+          if (!credential) log.debug(svc + ".command", {{"verb", log_safe(verb, 16)}});
+          // What may wait on the store or argon2id runs on the work pool: RCPT (recipient
+          // lookup), and in submission AUTH, MAIL (the sender's rights) and the rest.
+          auto command = [&] { return session.on_command(line); };
+          if (cfg_.session.submission || iequals(verb, "RCPT"))
+            next = co_await net::offload(cfg_.work, command);
+          else
+            next = command();
           break;
         }
         if (r.status != LineStatus::need_more) {
@@ -349,7 +373,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         }
       }
       // No complete command buffered: send the replies gathered so far (RFC 2920 §3.2).
-      if (!co_await flush(cfg_.command_timeout)) { end_reason = "write error"; break; }
+      if (!co_await flush(cfg_.session.command_timeout)) { end_reason = "write error"; break; }
       const bool in_txn = session.state() != Session::State::greeted &&
                           session.state() != Session::State::ready;
       if (conn->shutdown_requested && !in_txn) {
@@ -357,9 +381,9 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         break;
       }
       conn->idle = !in_txn;
-      conn->arm(cfg_.command_timeout);
+      conn->arm(cfg_.session.command_timeout);
       std::string why;
-      const bool ok = co_await fill(cfg_.command_timeout, why);
+      const bool ok = co_await fill(cfg_.session.command_timeout, why);
       conn->idle = false;
       if (!ok) {
         if (why == "timeout") next = session.on_timeout();

@@ -19,45 +19,19 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "auth/login.hpp"
 #include "base/log.hpp"
 #include "net/listener.hpp"
 #include "net/tls.hpp"
+#include "smtp/hooks.hpp"
 #include "smtp/session.hpp"
 #include "srs/srs.hpp"
 #include "store/store.hpp"
 
 namespace mk::smtp {
-
-// What the MX decides about a received message before it is stored: sender authentication
-// now, filtering later (PRODUCT.md's pipeline). Submission does not run it.
-struct PipelineDecision {
-  std::optional<Reply> reject;  // refuse the message with this reply (5xx, or 4xx to retry)
-  std::string fields;           // header fields to add on top (Authentication-Results)
-  std::optional<std::string> content;  // the message as received, rewritten (forged fields removed)
-  bool junk = false;            // deliver into the recipients' Junk folders
-  std::vector<std::int64_t> junk_accounts;  // or into these accounts' Junk only (per-recipient verdicts)
-  std::vector<log::Field> log;  // what to record in the delivery log line
-};
-
-// Containment of submitted mail (guard/): may refuse a message (and hold the account).
-class SubmissionGuard {
- public:
-  virtual ~SubmissionGuard() = default;
-  virtual std::optional<Reply> check(const Transaction& txn, const std::string& account,
-                                     const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) = 0;
-};
-
-class Pipeline {
- public:
-  virtual ~Pipeline() = default;
-  // `content` is the message as received (without our trace fields); it stays alive until
-  // the coroutine ends.
-  virtual boost::asio::awaitable<PipelineDecision> check(const Transaction& txn, std::string_view content,
-                                                         std::string helo, std::string remote_ip) = 0;
-};
 
 struct ServerConfig {
   std::string name = "smtp";  // log prefix and listener name: "smtp" or "submission"
@@ -75,11 +49,10 @@ struct ServerConfig {
   // Submission logins: the breached-password list and what to do about it.
   const auth::LoginPolicy* login = nullptr;
   SubmissionGuard* guard = nullptr;  // submission only
-  std::size_t max_connections = 1000;
-  std::size_t max_connections_per_ip = 20;
-  std::chrono::milliseconds command_timeout{std::chrono::minutes(5)};
-  std::chrono::milliseconds data_timeout{std::chrono::minutes(10)};
-  std::chrono::milliseconds session_timeout{std::chrono::minutes(30)};
+  // Where work that may block runs (net/offload.hpp); null: on the io threads (tests).
+  boost::asio::thread_pool* work = nullptr;
+  // session.max_connections, max_connections_per_ip and the timeouts (smtp/limits.hpp) are
+  // the listener's and the connection loop's.
 };
 
 class Server {

@@ -228,7 +228,7 @@ Step Session::rcpt(std::string_view arg) {
   if (cfg_.submission && verdict.kind == RcptVerdict::Kind::relay_denied) {
     // The authenticated account sends elsewhere: the outbound queue takes it.
     if (mb.domain_literal) return error(550, "5.1.2", "Address literals are not accepted as recipients");
-    verdict = {RcptVerdict::Kind::accept, std::string(kRemoteTarget)};
+    verdict = {RcptVerdict::Kind::accept, {Target::remote()}};
   }
   switch (verdict.kind) {
     case RcptVerdict::Kind::accept:
@@ -247,9 +247,9 @@ Step Session::rcpt(std::string_view arg) {
   std::string addr = mb.canonical();
   // RFC 5321 §3.7.2 spirit: one copy per mailbox even if named twice.
   const bool dup = std::any_of(txn_.rcpts.begin(), txn_.rcpts.end(), [&](const Recipient& r) {
-    return verdict.target == kRemoteTarget ? r.address == addr : r.target == verdict.target;
+    return r.targets == verdict.targets && (!r.remote() || r.address == addr);
   });
-  if (!dup) txn_.rcpts.push_back(Recipient{std::move(addr), verdict.target, std::move(rp)});
+  if (!dup) txn_.rcpts.push_back(Recipient{std::move(addr), std::move(verdict.targets), std::move(rp)});
   state_ = S::rcpt;
   return {Reply(250, "2.1.5", "Recipient OK"), Next::read_command};
 }

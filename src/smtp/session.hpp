@@ -34,15 +34,14 @@
 #include "message/address.hpp"
 #include "smtp/command.hpp"
 #include "smtp/data_reader.hpp"
+#include "smtp/limits.hpp"
 #include "smtp/reply.hpp"
 
 namespace mk::smtp {
 
-struct SessionConfig {
+// The session's limits (the connection limits and timeouts are the server's) and role.
+struct SessionConfig : Limits {
   std::string hostname = "localhost";
-  std::uint64_t max_message_size = 50ull << 20;
-  std::size_t max_recipients = 100;  // RFC 5321 §4.5.3.1.8: at least 100
-  std::size_t max_errors = 20;       // syntax/sequence errors before we hang up
   bool starttls_available = false;
   bool submission = false;  // 587/465: AUTH required, relay for the authenticated account
 };
@@ -59,11 +58,25 @@ struct TlsInfo {
   int bits = 0;
 };
 
-// What a recipient address resolves to; the target is opaque to the session.
+// Where one copy of an accepted recipient's mail goes. Resolved once at RCPT; the session
+// only compares targets (one copy per target), delivery reads them.
+struct Target {
+  enum class Kind { mailbox, forward, remote };
+  Kind kind = Kind::mailbox;
+  std::int64_t account_id = 0;  // mailbox: the account
+  std::string where;            // mailbox: its name; forward: the address it goes to
+  static Target mailbox(std::int64_t account, std::string name) { return {Kind::mailbox, account, std::move(name)}; }
+  static Target forward(std::string address) { return {Kind::forward, 0, std::move(address)}; }
+  // A recipient in a domain we do not host, sent on by submission through the queue.
+  static Target remote() { return {Kind::remote, 0, {}}; }
+  bool operator==(const Target&) const = default;
+};
+
+// What a recipient address resolves to.
 struct RcptVerdict {
   enum class Kind { accept, unknown_user, relay_denied, temp_fail, mailbox_full };
   Kind kind = Kind::unknown_user;
-  std::string target;  // delivery target (e.g. "account-id/folder") when accepted
+  std::vector<Target> targets;  // when accepted: at least one
 };
 
 class Recipients {
@@ -92,13 +105,11 @@ class SubmissionPolicy {
   virtual std::string outbound_hold(const AuthIdentity& who) { return {}; }
 };
 
-// RcptVerdict target of a recipient in a domain we do not host (submission only).
-inline constexpr std::string_view kRemoteTarget = "@remote";
-
 struct Recipient {
   std::string address;  // canonical form as given in RCPT
-  std::string target;
+  std::vector<Target> targets;
   RcptParams params;
+  bool remote() const { return targets.size() == 1 && targets[0].kind == Target::Kind::remote; }
 };
 
 // A complete mail transaction, ready for delivery.

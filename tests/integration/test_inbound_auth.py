@@ -308,6 +308,23 @@ class InboundAuthTest(unittest.TestCase):
         self.assertRegex(r.stdout, r"(?m)^  DKIM_ALIGNED +-1\.00  valid DKIM signature of the author domain sender.example$")
         self.assertRegex(r.stdout, r"(?m)^  total +-1\.00  -> delivered$")
         self.assertIn("X-Mailkeep-Spam: no; score=-1.00 DKIM_ALIGNED=-1.00", r.stdout)
+        # It runs the MX's own chain: the decision of every stage together.
+        self.assertRegex(r.stdout, r"(?m)^MX decision: accepted$")
+        # A recipient's own verdict: with their thresholds, the same message goes to their Junk.
+        r = self.srv.cli("account", "spam-thresholds", "me@localhost", "--", "-3", "-2", "10")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        try:
+            r = self.srv.cli("check-message", path, "--ip", "127.0.0.1", "--mail-from", "bounce@sender.example",
+                             "--helo", "mta.sender.example", "--rcpt", "me@localhost")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stdout, r"(?m)^  total +-1\.00  -> delivered to Junk$")
+            self.assertRegex(r.stdout, r"(?m)^MX decision: accepted, into Junk$")
+        finally:
+            r = self.srv.cli("account", "spam-thresholds", "me@localhost", "default")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.srv.cli("check-message", path, "--rcpt", "nobody@localhost")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--rcpt nobody@localhost: not a recipient this instance accepts mail for", r.stderr)
         # Without the client address only DKIM counts; an altered body fails it.
         with open(path, "wb") as f:
             f.write(msg.replace(b"other side", b"other sid"))
@@ -316,6 +333,10 @@ class InboundAuthTest(unittest.TestCase):
         self.assertRegex(r.stdout, r"(?m)^SPF +- +not checked")
         self.assertRegex(r.stdout, r"(?m)^DKIM +fail +d=sender.example .*: body hash did not verify$")
         self.assertRegex(r.stdout, r"(?m)^DMARC +fail +policy reject")
+        # The MX refuses it before the filter runs, and says so.
+        self.assertRegex(r.stdout, r"(?m)^MX decision: refused: 550 5\.7\.1 Rejected by the DMARC policy of "
+                                   r"sender\.example$")
+        self.assertNotIn("Spam filter", r.stdout)
         r = self.srv.cli("check-message", path + ".missing")
         self.assertEqual(r.returncode, 2)
         self.assertRegex(r.stderr, r"cannot read: .* \(the message file\)")

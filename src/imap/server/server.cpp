@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "base/strings.hpp"
+#include "net/offload.hpp"
 #include "store/async_deliver.hpp"
 
 namespace mk::imap {
@@ -170,26 +171,35 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       out += session.on_frame_error(ev).data;
       continue;
     }
-    Output o = session.on_command(framer.take());
+    // The command runs on the work pool (net/offload.hpp): the store, argon2id at LOGIN.
+    auto run_command = [&] { return session.on_command(framer.take()); };
+    Output o = co_await net::offload(cfg_.work, run_command);
     if (auto auth_ev = session.take_auth_event(); auth_ev && throttle && client) {
-      if (auth_ev->ok) {
-        throttle->succeeded(*client, auth_ev->user, now_s());
-        cfg_.session.login->logged_in("imap", conn->remote_ip, auth_ev->user, session.client());
-      } else {
-        // A failed login: answered later and later; a network that keeps failing is banned.
-        const auto verdict = throttle->failed(*client, auth_ev->user, now_s());
-        log.info("imap.auth_failed", {{"ip", conn->remote_ip}, {"user", log_safe(auth_ev->user, 80)},
-                                      {"delay_ms", verdict.delay.count()}, {"banned", verdict.banned}});
+      // Recording the outcome writes the store (bans, login history) and may send alerts.
+      auto record = [&] {
+        std::optional<auth::Throttle::Verdict> v;
+        if (auth_ev->ok) {
+          throttle->succeeded(*client, auth_ev->user, now_s());
+          cfg_.session.login->logged_in("imap", conn->remote_ip, auth_ev->user, session.client());
+          return v;
+        }
+        v = throttle->failed(*client, auth_ev->user, now_s());
         cfg_.session.login->record("login_failed", {{"service", "imap"}, {"ip", conn->remote_ip}, {"user", auth_ev->user}});
-        if (verdict.banned)
+        if (v->banned)
           cfg_.session.login->record("ban", {{"network", auth::Throttle::network_key(*client)}, {"service", "imap"}});
-        if (verdict.delay.count() > 0) {
+        return v;
+      };
+      if (const auto verdict = co_await net::offload(cfg_.work, record)) {
+        // A failed login: answered later and later; a network that keeps failing is banned.
+        log.info("imap.auth_failed", {{"ip", conn->remote_ip}, {"user", log_safe(auth_ev->user, 80)},
+                                      {"delay_ms", verdict->delay.count()}, {"banned", verdict->banned}});
+        if (verdict->delay.count() > 0) {
           asio::steady_timer wait(co_await asio::this_coro::executor);
-          wait.expires_after(verdict.delay);
+          wait.expires_after(verdict->delay);
           auto [wec] = co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
           (void)wec;
         }
-        if (verdict.banned) {
+        if (verdict->banned) {
           out += o.data;
           std::string bye = "* BYE Too many failed logins from your network; try again later\r\n";
           co_await goodbye(std::move(bye));
@@ -212,7 +222,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         running = false;
         break;
       }
-      o = session.on_more();
+      auto more = [&] { return session.on_more(); };
+      o = co_await net::offload(cfg_.work, more);
       out += o.data;
     }
     if (!running) break;
@@ -252,7 +263,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       case Next::append: {
         auto msgs = session.take_append();
         auto r = co_await store::async_deliver_all(store_.mail, std::move(msgs), asio::use_awaitable);
-        out += session.on_appended(r).data;
+        auto appended = [&] { return session.on_appended(r); };
+        out += (co_await net::offload(cfg_.work, appended)).data;
         if (auto failed = session.take_store_error()) log.error("imap.append_failed", {{"error", *failed}});
         break;
       }
@@ -274,16 +286,20 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         conn->wake = [weak] {
           if (auto w = weak.lock()) w->cancel();
         };
-        auto state = std::make_shared<int>(0);  // 0 idling, 1 writing, 2 done
-        asio::co_spawn(ex, [&session, conn, waker, state]() -> asio::awaitable<void> {
+        auto state = std::make_shared<int>(0);  // 0 idling, 1 writing, 2 done, 3 computing updates
+        // The updates are computed on the work pool (state 3) and then written (state 1):
+        // DONE waits for both, the end of the connection for the computation, so the session
+        // is never used by two at once nor after it is gone.
+        asio::co_spawn(ex, [&session, conn, waker, state, work = cfg_.work]() -> asio::awaitable<void> {
           while (*state != 2) {
             co_await waker->async_wait(kTuple);
             if (*state == 2 || conn->closed) break;
             waker->expires_at(Clock::time_point::max());
-            std::string u = session.updates();
-            if (u.empty()) continue;
+            *state = 3;
+            auto pending = [&session] { return session.updates(); };
+            std::string u = co_await net::offload(work, pending);
             *state = 1;
-            (void)co_await conn->stream.write_all(u);
+            if (!u.empty()) (void)co_await conn->stream.write_all(u);
             if (*state == 1) *state = 0;
           }
         }, asio::detached);
@@ -294,9 +310,10 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           const Frame f = in.empty() ? Frame::need_more : framer.feed(in, n);
           in.erase(0, n);
           if (f == Frame::command) {
-            while (*state == 1) co_await asio::post(ex, asio::use_awaitable);  // let a push finish
+            while (*state == 1 || *state == 3) co_await asio::post(ex, asio::use_awaitable);  // let a push finish
             *state = 2;
-            out += session.on_idle_line(framer.take()).data;
+            auto line = [&] { return session.on_idle_line(framer.take()); };
+            out += (co_await net::offload(cfg_.work, line)).data;
             done = true;
             break;
           }
@@ -307,6 +324,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           conn->idle = false;
           if (!ok) break;
         }
+        while (*state == 3) co_await asio::post(ex, asio::use_awaitable);  // the session is in use
         *state = 2;
         waker->cancel();
         notifier_.unsubscribe(token);

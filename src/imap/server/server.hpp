@@ -11,12 +11,15 @@
 #include <memory>
 #include <vector>
 
+#include <boost/asio/thread_pool.hpp>
+
 #include "base/log.hpp"
 #include "imap/proto/framer.hpp"
 #include "imap/server/account_slots.hpp"
 #include "imap/server/notifier.hpp"
 #include "imap/server/session.hpp"
 #include "imap/server/summary_cache.hpp"
+#include "imap/server/limits.hpp"
 #include "net/listener.hpp"
 #include "net/tls.hpp"
 #include "store/store.hpp"
@@ -26,16 +29,11 @@ namespace mk::imap {
 // Memory for cached ENVELOPE/BODYSTRUCTURE data (about 1 KiB per message).
 inline constexpr std::size_t kSummaryCacheBytes = 64ull << 20;
 
-struct ServerConfig {
+struct ServerConfig : Limits {
   SessionConfig session;
   FrameLimits frame;
-  std::size_t max_connections = 2000;
-  std::size_t max_connections_per_ip = 50;
-  std::size_t max_sessions_per_account = 50;
-  // RFC 9051 §5.4: an autologout timer must be at least 30 minutes.
-  std::chrono::milliseconds idle_timeout{std::chrono::minutes(30)};
-  std::chrono::milliseconds login_timeout{std::chrono::minutes(1)};
-  std::chrono::milliseconds session_timeout{std::chrono::hours(24)};
+  // Where commands run (net/offload.hpp); null: on the io threads (tests).
+  boost::asio::thread_pool* work = nullptr;
   // Messages moved into or out of Junk (Session::TrainEvent), for the spam filter; must not block.
   std::function<void(Session::TrainEvent)> on_train;
 };

@@ -11,10 +11,49 @@ TEST(Config, MinimalGetsSecureDefaults) {
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->hostname, "mail.example.org");
   EXPECT_EQ(c->smtp.listen.size(), 2u);
-  EXPECT_EQ(c->smtp.max_recipients, 100u);
+  EXPECT_EQ(c->smtp.limits.max_recipients, 100u);
   EXPECT_EQ(c->tls_min, net::TlsMin::tls12);
-  EXPECT_EQ(c->smtp.command_timeout, std::chrono::minutes(5));
+  EXPECT_EQ(c->smtp.limits.command_timeout, std::chrono::minutes(5));
   EXPECT_FALSE(c->dev);
+}
+
+// The keys bind straight to the settings of the module they configure, whose defaults are
+// the only ones: an omitted key leaves the module's default, a given one lands in its field.
+TEST(Config, KeysBindToTheModulesSettings) {
+  auto d = parse_config("[server]\nhostname = \"h.example\"\ndata_dir = \"d\"\n", "t.toml", "/etc");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->smtp.limits.max_message_size, smtp::Limits{}.max_message_size);
+  EXPECT_EQ(d->imap.limits.idle_timeout, imap::Limits{}.idle_timeout);
+  EXPECT_EQ(d->outbound.max_age, outbound::Settings{}.max_age);
+  EXPECT_EQ(d->dns.message_budget, dns::Config{}.message_budget);
+  EXPECT_EQ(d->security.throttle.failures_before_ban, auth::ThrottleConfig{}.failures_before_ban);
+  EXPECT_EQ(d->security.sending.new_recipients_per_hour, guard::Limits{}.new_recipients_per_hour);
+  EXPECT_EQ(d->spam.thresholds.junk, filter::Thresholds{}.junk);
+  auto c = parse_config(
+      "[server]\nhostname = \"h.example\"\ndata_dir = \"d\"\n"
+      "[smtp]\nmax_message_size = \"10MiB\"\nsession_timeout = \"10m\"\n"
+      "[imap]\nidle_timeout = \"31m\"\nmax_sessions_per_account = 7\n"
+      "[outbound]\nretry_min = \"1m\"\ncommand_timeout = \"2m\"\n"
+      "[dns]\nquery_timeout = \"2s\"\n"
+      "[security]\nallow_networks = [\"10.0.0.0/8\"]\nlogin_failures_before_ban = 5\nban_time = \"1h\"\n"
+      "max_new_recipients_per_hour = 9\n"
+      "[spam]\njunk_score = 4\n",
+      "t.toml", "/etc");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->smtp.limits.max_message_size, 10u << 20);
+  EXPECT_EQ(c->smtp.limits.session_timeout, std::chrono::minutes(10));
+  EXPECT_EQ(c->imap.limits.idle_timeout, std::chrono::minutes(31));
+  EXPECT_EQ(c->imap.limits.max_sessions_per_account, 7u);
+  EXPECT_EQ(c->outbound.min_backoff, std::chrono::minutes(1));
+  // The derived rule: the wait for the end of DATA is twice the command timeout.
+  EXPECT_EQ(c->outbound.data_timeout(), std::chrono::minutes(4));
+  EXPECT_EQ(c->dns.query_timeout, std::chrono::seconds(2));
+  ASSERT_EQ(c->security.throttle.allow.size(), 1u);
+  EXPECT_TRUE(c->security.throttle.allow[0].contains(*IpAddr::parse("10.1.2.3")));
+  EXPECT_EQ(c->security.throttle.failures_before_ban, 5);
+  EXPECT_EQ(c->security.throttle.ban, std::chrono::hours(1));
+  EXPECT_EQ(c->security.sending.new_recipients_per_hour, 9);
+  EXPECT_EQ(c->spam.thresholds.junk, 4.0);
 }
 
 TEST(Config, RelativePathsResolveAgainstTheFile) {
@@ -70,9 +109,9 @@ TEST(Config, SpamScores) {
   const std::string head = "[server]\nhostname = \"mail.example.org\"\ndata_dir = \"/d\"\n[spam]\n";
   auto c = parse_config(head + "tag_score = 1\njunk_score = 4.5\n", "mk.toml", "/");
   ASSERT_TRUE(c.ok()) << c.error().message;
-  EXPECT_EQ(c->spam.tag_score, 1.0);
-  EXPECT_EQ(c->spam.junk_score, 4.5);
-  EXPECT_EQ(c->spam.reject_score, 15.0);
+  EXPECT_EQ(c->spam.thresholds.tag, 1.0);
+  EXPECT_EQ(c->spam.thresholds.junk, 4.5);
+  EXPECT_EQ(c->spam.thresholds.reject, 15.0);
   c = parse_config(head + "junk_score = \"high\"\n", "mk.toml", "/");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("mk.toml:5: spam.junk_score must be a number"), std::string::npos);

@@ -28,16 +28,16 @@ TEST_F(ThrottleTest, DelaysThenBansAndRemembers) {
   EXPECT_TRUE(v.banned);
   EXPECT_TRUE(t.banned(ip("192.0.2.7"), kNow + 10));
   EXPECT_FALSE(t.banned(ip("192.0.2.8"), kNow + 10));
-  EXPECT_FALSE(t.banned(ip("192.0.2.7"), kNow + 6 + cfg.ban));  // over after ban time
+  EXPECT_FALSE(t.banned(ip("192.0.2.7"), kNow + 6 + whole_seconds(cfg.ban)));  // over after ban time
   // Stored: a new process (or a restart) still sees it; the next ban lasts twice as long.
   Throttle again(cfg, store_.get());
   EXPECT_TRUE(again.banned(ip("192.0.2.7"), kNow + 10));
-  const std::int64_t later = kNow + 10 * cfg.ban;
+  const std::int64_t later = kNow + 10 * whole_seconds(cfg.ban);
   for (int i = 0; i < 6; ++i) v = again.failed(ip("192.0.2.7"), "x", later + i);
   auto bans = store_->list_bans();
   ASSERT_EQ(bans->size(), 1u);
   EXPECT_EQ((*bans)[0].count, 2);
-  EXPECT_EQ((*bans)[0].until, later + 5 + 2 * cfg.ban);
+  EXPECT_EQ((*bans)[0].until, later + 5 + 2 * whole_seconds(cfg.ban));
   ASSERT_TRUE(*store_->lift_ban("192.0.2.7"));
   Throttle lifted(cfg, store_.get());
   EXPECT_FALSE(lifted.banned(ip("192.0.2.7"), later + 10));
@@ -69,7 +69,7 @@ TEST_F(ThrottleTest, AccountUnderAttackOnlyTrustsItsKnownNetworks) {
   EXPECT_TRUE(t.account_locked("alice@example.org", ip("203.0.113.99"), kNow + 1));
   EXPECT_FALSE(t.account_locked("alice@example.org", ip("198.51.100.7"), kNow + 1));
   EXPECT_FALSE(t.account_locked("bob@example.org", ip("203.0.113.99"), kNow + 1));
-  EXPECT_FALSE(t.account_locked("alice@example.org", ip("203.0.113.99"), kNow + 1 + cfg.window));  // it passes
+  EXPECT_FALSE(t.account_locked("alice@example.org", ip("203.0.113.99"), kNow + 1 + whole_seconds(cfg.window)));  // it passes
 }
 
 }  // namespace

@@ -14,12 +14,12 @@ namespace {
 class FakeRecipients : public Recipients {
  public:
   RcptVerdict resolve(const message::Mailbox& mb) override {
-    if (mb.domain.empty()) return {RcptVerdict::Kind::accept, "postmaster"};
+    if (mb.domain.empty()) return {RcptVerdict::Kind::accept, {Target::mailbox(1, "postmaster")}};
     if (mb.domain_literal || mb.domain != "example.org") return {RcptVerdict::Kind::relay_denied, {}};
     const std::string local = to_lower(mb.local);
     if (local == "full") return {RcptVerdict::Kind::mailbox_full, {}};
     if (local == "tempfail") return {RcptVerdict::Kind::temp_fail, {}};
-    if (local == "alice" || local == "bob" || local == "üser") return {RcptVerdict::Kind::accept, local};
+    if (local == "alice" || local == "bob" || local == "üser") return {RcptVerdict::Kind::accept, {Target::mailbox(2, local)}};
     return {RcptVerdict::Kind::unknown_user, {}};
   }
 };
@@ -172,7 +172,8 @@ TEST(Session, TooManyRecipients) {
   Harness h;
   run_script(h, {{"EHLO c.example", 250, ""}, {"MAIL FROM:<a@b.example>", 250, "2.1.0"}});
   // The fake resolver knows few users; fill the transaction up to the limit directly.
-  for (int i = 0; i < 100; ++i) h.s->transaction().rcpts.push_back({"x", std::to_string(i), {}});
+  for (int i = 0; i < 100; ++i)
+    h.s->transaction().rcpts.push_back({"x", {Target::mailbox(i + 10, "INBOX")}, {}});
   run_script(h, {{"RCPT TO:<alice@example.org>", 452, "4.5.3"}});
 }
 

@@ -18,7 +18,7 @@ class LocalOnly : public Recipients {
  public:
   RcptVerdict resolve(const message::Mailbox& mb) override {
     if (mb.domain != "example.org") return {RcptVerdict::Kind::relay_denied, {}};
-    if (to_lower(mb.local) == "bob") return {RcptVerdict::Kind::accept, "2:INBOX"};
+    if (to_lower(mb.local) == "bob") return {RcptVerdict::Kind::accept, {Target::mailbox(2, "INBOX")}};
     return {RcptVerdict::Kind::unknown_user, {}};
   }
 };
@@ -230,8 +230,9 @@ TEST(Submission, RemoteAndLocalRecipientsAndAddedHeaders) {
   ASSERT_EQ(t.cmd("RCPT TO:<Carol@elsewhere.example>").substr(0, 3), "250");  // case differs: kept
   const auto& rc = t.s->transaction().rcpts;
   ASSERT_EQ(rc.size(), 4u);
-  EXPECT_EQ(rc[0].target, "2:INBOX");
-  EXPECT_EQ(rc[1].target, kRemoteTarget);
+  EXPECT_EQ(rc[0].targets, std::vector{Target::mailbox(2, "INBOX")});
+  EXPECT_TRUE(rc[1].remote());
+  EXPECT_FALSE(rc[0].remote());
   EXPECT_EQ(t.s->transaction().account_id, 1);
   std::string reply;
   auto msg = t.send("From: Alice <alice@example.org>\r\nTo: bob@example.org\r\nSubject: hi\r\n\r\nbody\r\n", reply);

@@ -1,4 +1,4 @@
-// app/pipeline.hpp: the inbound pipeline of the MX (port 25): sender authentication and the
+// inbound/auth_pipeline.hpp: the inbound pipeline of the MX (port 25): sender authentication and the
 // receiver's policy on its result.
 //
 // SECURITY: mail whose From: is in a domain we host (or a subdomain of one) must pass SPF or
@@ -27,12 +27,13 @@
 
 #include "base/log.hpp"
 #include "dmarc/dmarc.hpp"
+#include "dns/config.hpp"
 #include "dns/lookup.hpp"
 #include "mailauth/assess.hpp"
-#include "smtp/server.hpp"
+#include "smtp/hooks.hpp"
 #include "store/store.hpp"
 
-namespace mk::app {
+namespace mk::inbound {
 
 class AuthPipeline final : public smtp::Pipeline {
  public:
@@ -40,10 +41,13 @@ class AuthPipeline final : public smtp::Pipeline {
     std::string authserv_id;                   // our host name
     std::vector<std::string> trusted_sealers;  // smtp.arc_trusted_sealers
     bool record_for_reports = false;           // dmarc.send_reports
-    std::int64_t report_interval = 86400;      // seconds
+    Duration report_interval{std::chrono::hours(24)};  // [dmarc] report_interval
     log::Logger log;                           // store failures on the way (the message goes on)
-    std::chrono::milliseconds dns_budget{std::chrono::seconds(20)};       // [dns] message_budget
-    std::chrono::milliseconds dns_query_timeout{std::chrono::seconds(5)};  // [dns] query_timeout
+    Duration dns_budget = dns::Config{}.message_budget;        // [dns] message_budget
+    Duration dns_query_timeout = dns::Config{}.query_timeout;  // [dns] query_timeout
+    // check-message: decide exactly as the MX would, but keep nothing (no DMARC results
+    // for reports, no reports found in the message).
+    bool read_only = false;
   };
   AuthPipeline(dns::Lookup& dns, store::Store& store, Options o) : dns_(dns), store_(store), opt_(std::move(o)) {}
 
@@ -78,4 +82,4 @@ class AuthPipeline final : public smtp::Pipeline {
   std::atomic<std::uint64_t> dns_outages_{0};
 };
 
-}  // namespace mk::app
+}  // namespace mk::inbound

@@ -1,4 +1,4 @@
-// app/spam_filter.hpp: the spam filter in the MX (port 25): after sender authentication
+// inbound/spam_filter.hpp: the spam filter in the MX (port 25): after sender authentication
 // (app/pipeline.hpp, when DNS is available) every accepted message gets the filter's verdict
 // (filter/verdict.hpp): an X-Mailkeep-Spam field naming every signal, a log entry, and the
 // action: delivered, tagged, delivered into Junk, or refused at SMTP time with 550 5.7.1.
@@ -16,15 +16,17 @@
 #include <string>
 #include <thread>
 
-#include "app/config.hpp"
-#include "app/pipeline.hpp"
+#include <boost/asio/thread_pool.hpp>
+
+#include "filter/blocklist_config.hpp"
+#include "inbound/auth_pipeline.hpp"
 #include "base/file_change.hpp"
 #include "dmarc/dmarc.hpp"
 #include "filter/blocklists.hpp"
 #include "filter/verdict.hpp"
 #include "imap/server/session.hpp"
 
-namespace mk::app {
+namespace mk::inbound {
 
 // The instance's global spam model file.
 class SpamModel {
@@ -85,6 +87,24 @@ class InboundPipeline final : public smtp::Pipeline {
   boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, std::string_view content,
                                                        std::string helo, std::string remote_ip) override;
 
+  // What check-message shows of the chain's work beside its decision.
+  struct Explanation {
+    bool auth_checked = false;  // sender authentication ran (there is DNS)
+    mailauth::Assessment auth;
+    std::vector<std::string> list_notes;  // DNS lists that could not be asked
+    bool filtered = false;                // the filter ran (sender authentication did not refuse)
+    filter::Verdict verdict;              // the message's verdict (the sole recipient account's)
+    bool model = false;                   // the instance's trained model took part
+  };
+  // check(), telling what it found when `explain` is set.
+  boost::asio::awaitable<smtp::PipelineDecision> evaluate(const smtp::Transaction& txn, std::string_view content,
+                                                          std::string helo, std::string remote_ip,
+                                                          Explanation* explain);
+  // check-message: the same decisions, but nothing learnt is kept (contact names).
+  void set_read_only(bool read_only) { read_only_ = read_only; }
+  // Where the verdicts are worked out (net/offload.hpp); null: in the caller's thread.
+  void set_work_pool(boost::asio::thread_pool* work) { work_ = work; }
+
  private:
   // What the filter needs of a message once, whoever it is for: the single From: address
   // ("" if not one) and its display name, the Message-IDs it replies to (In-Reply-To, then
@@ -95,6 +115,9 @@ class InboundPipeline final : public smtp::Pipeline {
     std::vector<std::string> own_domains;
   };
   MessageFacts facts_of(std::string_view content);
+  // The filter's verdicts for the message and each recipient account, into d.
+  void judge_message(const smtp::Transaction& txn, std::string_view content, const mailauth::Assessment& assessment,
+                     const std::vector<filter::Signal>& listed, smtp::PipelineDecision& d, Explanation* explain);
   void add_registrable(std::vector<std::string>& to, const std::string& domain) const;
   // What the recipient (account; 0: several or none) knows, for the filter: own and
   // correspondents' domains, the thread, an authenticated known author, contacts whose
@@ -116,6 +139,8 @@ class InboundPipeline final : public smtp::Pipeline {
   store::Store& store_;
   filter::Thresholds thresholds_;
   log::Logger log_;
+  bool read_only_ = false;
+  boost::asio::thread_pool* work_ = nullptr;
 };
 
-}  // namespace mk::app
+}  // namespace mk::inbound

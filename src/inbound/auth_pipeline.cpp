@@ -1,4 +1,4 @@
-#include "app/pipeline.hpp"
+#include "inbound/auth_pipeline.hpp"
 
 #include <sodium.h>
 
@@ -11,10 +11,10 @@
 #include "dmarc/report.hpp"
 #include "dns/deadline.hpp"
 #include "mailauth/assess.hpp"
-#include "smtp/local_delivery.hpp"
+#include "delivery/recipients.hpp"
 #include "message/header.hpp"
 
-namespace mk::app {
+namespace mk::inbound {
 namespace asio = boost::asio;
 
 namespace {
@@ -76,6 +76,8 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
                                                              mailauth::Assessment& assessment) {
   smtp::PipelineDecision out;
   mailauth::Params p;
+  // No client address only in check-message without --ip: then SPF and iprev are not checked.
+  p.have_ip = !remote_ip.empty();
   p.ip = IpAddr::parse(remote_ip).value_or(IpAddr{});
   p.helo = std::move(helo);
   p.mail_from = txn.mail.path.null ? "" : txn.mail.path.mailbox.canonical();
@@ -149,7 +151,7 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
       out.log.push_back({"reason", "dmarc quarantine"});
     }
   }
-  if (const std::string fwd = smtp::forward_domain(txn); !fwd.empty() && !out.junk)
+  if (const std::string fwd = delivery::forward_domain(txn); !fwd.empty() && !out.junk)
     out.fields = arc_seal(a, p, content, fwd, out.log) + out.fields;
   const bool sampled_out = a.dmarc.result == dmarc::Outcome::fail && a.dmarc.disposition != a.dmarc.policy;
   record(a, p, sampled_out ? (a.dmarc.record && a.dmarc.record->testing ? "policy_test_mode" : "sampled_out") : "",
@@ -161,9 +163,9 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
 void AuthPipeline::record(const mailauth::Assessment& a, const mailauth::Params& p, std::string_view reason,
                           std::string_view disposition) {
   const auto& v = a.dmarc;
-  if (!opt_.record_for_reports || !v.record || v.record->rua.empty()) return;
+  if (opt_.read_only || !opt_.record_for_reports || !v.record || v.record->rua.empty()) return;
   store::DmarcResult r;
-  const std::int64_t interval = std::max<std::int64_t>(1, opt_.report_interval);
+  const std::int64_t interval = std::max<std::int64_t>(1, whole_seconds(opt_.report_interval));
   r.period = p.now - p.now % interval;
   r.policy_domain = v.policy_domain;
   r.policy = v.record_text;
@@ -211,6 +213,7 @@ std::string AuthPipeline::arc_seal(const mailauth::Assessment& a, const mailauth
 }
 
 std::size_t AuthPipeline::take_reports(std::string_view content) {
+  if (opt_.read_only) return 0;
   // RFC 7489 §7.2.1.1: report mail says "Report Domain:" in its subject; nothing else is parsed.
   auto subject = message::header_value(message::parse_message_header(content), "Subject");
   if (!subject || !istarts_with(trim(*subject), "Report Domain:")) return 0;
@@ -232,4 +235,4 @@ std::size_t AuthPipeline::take_reports(std::string_view content) {
   return taken;
 }
 
-}  // namespace mk::app
+}  // namespace mk::inbound

@@ -1,4 +1,4 @@
-#include "app/dmarc_reports.hpp"
+#include "reports/dmarc_reports.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -20,7 +20,7 @@
 #include "message/report_mail.hpp"
 #include "smtp/session.hpp"
 
-namespace mk::app {
+namespace mk::reports {
 namespace asio = boost::asio;
 
 namespace {
@@ -42,15 +42,15 @@ void parse_auth(const std::string& auth, dmarc::ReportRow& row) {
 
 }  // namespace
 
-DmarcReporter::DmarcReporter(asio::io_context& io, store::Store& store, dns::Lookup& dns, std::string hostname,
-                             std::int64_t interval, std::function<void()> on_queued, log::Logger log)
+DmarcReporter::DmarcReporter(asio::io_context& io, store::Reports& store, delivery::ServerMail& mail,
+                             dns::Lookup& dns, std::string hostname, Duration interval, log::Logger log)
     : strand_(asio::make_strand(io)),
       timer_(strand_),
       store_(store),
+      mail_(mail),
       dns_(dns),
       hostname_(std::move(hostname)),
-      interval_(std::max<std::int64_t>(1, interval)),
-      on_queued_(std::move(on_queued)),
+      interval_(std::max<std::int64_t>(1, whole_seconds(interval))),
       log_(std::move(log)) {}
 
 void DmarcReporter::start() { asio::co_spawn(strand_, loop(), asio::detached); }
@@ -111,7 +111,6 @@ asio::awaitable<void> DmarcReporter::send_before(std::int64_t period_start) {
   if (!rows || rows->empty()) co_return;
   std::map<std::int64_t, std::map<std::string, std::vector<store::DmarcResult>>> grouped;
   for (auto& r : *rows) grouped[r.period][r.policy_domain].push_back(std::move(r));
-  bool queued = false;
   for (auto& [period, domains] : grouped) {
     for (auto& [domain, list] : domains) {
       std::vector<std::string> rua = co_await recipients(domain);
@@ -149,22 +148,14 @@ asio::awaitable<void> DmarcReporter::send_before(std::int64_t period_start) {
       m.attachment_type = "application/gzip";
       m.attachment_name = fmt::format("{}!{}!{}!{}.xml.gz", hostname_, domain, a.begin, a.end);
       m.attachment = message::gzip(dmarc::aggregate_xml(a));
-      store::NewMessage n;
-      n.data = std::make_shared<const std::string>(message::report_mail(m));
-      n.mail_from = "";  // reports are never bounced back at us
-      n.internaldate = now_s();
-      for (const auto& to : rua) n.outbound.push_back(store::OutboundRcpt{to, "NOTIFY=NEVER"});
-      if (auto st = store_.deliver_sync(n); !st) {
+      if (auto st = mail_.send(message::report_mail(m), rua, "dmarc_report"); !st)
         log_.error("dmarc.report_failed", {{"domain", domain}, {"error", st.error().message}});
-      } else {
-        queued = true;
+      else
         log_.info("dmarc.report_queued", {{"domain", domain}, {"rua", rua.size()}, {"rows", a.rows.size()}});
-      }
     }
     // Left in place, the period is reported again at the next run: a duplicate, not a loss.
     log_.ok_or_log(store_.delete_dmarc_results(period), "dmarc.results_not_deleted", {{"period", period}});
   }
-  if (queued && on_queued_) on_queued_();
 }
 
-}  // namespace mk::app
+}  // namespace mk::reports

@@ -1,4 +1,4 @@
-#include "app/containment.hpp"
+#include "guard/containment.hpp"
 
 #include <ctime>
 
@@ -8,7 +8,7 @@
 #include "message/header.hpp"
 #include "message/links.hpp"
 
-namespace mk::app {
+namespace mk::guard {
 namespace {
 
 // The refusal of a held account's submission (RFC 3463 4.7.1: delivery not authorized).
@@ -28,7 +28,7 @@ std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, cons
   bool strict = false;
   if (auto ip = IpAddr::parse(remote_ip)) {
     network = auth::Throttle::network_key(*ip);
-    auto h = store_.network_history(account, network);
+    auto h = store_.security.network_history(account, network);
     strict = h && h->first_seen > 0 && h->other_networks_before && now - h->first_seen < kNewNetworkWindow;
   }
   const auto d = limits_.submit(txn.account_id, remote_rcpts, now, network, strict,
@@ -45,7 +45,7 @@ guard::MessageTraits Containment::traits_of(std::int64_t account_id, std::string
   for (auto& id : message::msg_ids(message::header_value(fields, "References").value_or("")))
     ids.push_back(std::move(id));
   if (ids.empty()) return t;
-  if (auto newest = store_.newest_in_thread(account_id, ids); newest && *newest) {
+  if (auto newest = store_.reputation.newest_in_thread(account_id, ids); newest && *newest) {
     t.thread_newest = **newest;
     t.links = !message::find_links(message, 1).empty();
   }
@@ -59,12 +59,12 @@ void Containment::verdicts(std::int64_t account_id, int delivered, int refused) 
     std::lock_guard lock(mu_);
     if (unstored_holds_.contains(account_id)) return;  // held already (in memory): no second alert
   }
-  auto a = store_.account_by_id(account_id);
+  auto a = store_.directory.account_by_id(account_id);
   if (a && *a && (*a)->outbound_hold.empty()) hold(account_id, (*a)->address, d.reason, "");
 }
 
 bool Containment::store_hold(std::int64_t account_id, const std::string& reason) {
-  auto st = store_.set_outbound_hold(account_id, reason);
+  auto st = store_.directory.set_outbound_hold(account_id, reason);
   std::lock_guard lock(mu_);
   if (st) {
     unstored_holds_.erase(account_id);
@@ -92,7 +92,7 @@ void Containment::hold(std::int64_t account_id, const std::string& address, cons
                        const std::string& remote_ip) {
   const bool stored = store_hold(account_id, reason);
   limits_.forget(account_id);
-  auto queued = store_.account_queue_action(account_id, store::QueueAction::hold);
+  auto queued = store_.queue.account_queue_action(account_id, store::QueueAction::hold);
   if (!queued) log_.error("guard.hold_failed", {{"user", address}, {"error", queued.error().message}});
   const std::size_t held = queued ? *queued : 0;
   log_.warn("guard.hold", {{"user", address}, {"reason", reason}, {"held_messages", held}, {"ip", remote_ip}});
@@ -114,4 +114,4 @@ void Containment::hold(std::int64_t account_id, const std::string& address, cons
                                         "enforced in memory until it is, and lost at a restart.\n"));
 }
 
-}  // namespace mk::app
+}  // namespace mk::guard

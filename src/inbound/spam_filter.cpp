@@ -1,4 +1,4 @@
-#include "app/spam_filter.hpp"
+#include "inbound/spam_filter.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -9,9 +9,10 @@
 #include "base/strings.hpp"
 #include "filter/features.hpp"
 #include "message/header.hpp"
-#include "smtp/local_delivery.hpp"
+#include "net/offload.hpp"
+#include "delivery/recipients.hpp"
 
-namespace mk::app {
+namespace mk::inbound {
 
 namespace asio = boost::asio;
 
@@ -204,7 +205,7 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, const MessageFac
   if (written_to && dmarc_pass) {
     in.known_sender = m.author;
     // Remember the name an authenticated contact goes by, to notice others using it.
-    if (personal_name(m.author_name))
+    if (personal_name(m.author_name) && !read_only_)
       log_.ok_or_log(store_.set_correspondent_name(account, m.author, m.author_name), "filter.contact_name_not_stored");
   } else if (!written_to && personal_name(m.author_name)) {
     if (auto named = store_.correspondents_named(account, m.author_name)) {
@@ -216,11 +217,22 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, const MessageFac
 
 asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Transaction& txn, std::string_view content,
                                                                std::string helo, std::string remote_ip) {
+  smtp::PipelineDecision d = co_await evaluate(txn, content, std::move(helo), std::move(remote_ip), nullptr);
+  co_return d;
+}
+
+asio::awaitable<smtp::PipelineDecision> InboundPipeline::evaluate(const smtp::Transaction& txn,
+                                                                  std::string_view content, std::string helo,
+                                                                  std::string remote_ip, Explanation* explain) {
   smtp::PipelineDecision d;
   mailauth::Assessment assessment;
   const std::string client = remote_ip;
   if (auth_) {
     d = co_await auth_->decide(txn, content, std::move(helo), std::move(remote_ip), assessment);
+    if (explain) {
+      explain->auth_checked = true;
+      explain->auth = assessment;
+    }
     if (d.reject) co_return d;
   }
   std::vector<filter::Signal> listed;
@@ -231,10 +243,21 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
     auto r = co_await filter::check_blocklists(*dns_, lists_, std::move(ip), std::move(domains));
     listed = std::move(r.signals);
     for (const auto& note : r.notes) log_.warn("filter.dns_list_failed", {{"detail", note}});
+    if (explain) explain->list_notes = r.notes;
   }
+  // The verdicts read the store (what each recipient knows, the thread) and run the
+  // classifier: on the work pool (net/offload.hpp).
+  auto judge = [&] { judge_message(txn, content, assessment, listed, d, explain); };
+  co_await net::offload(work_, judge);
+  co_return d;
+}
+
+void InboundPipeline::judge_message(const smtp::Transaction& txn, std::string_view content,
+                                    const mailauth::Assessment& assessment, const std::vector<filter::Signal>& listed,
+                                    smtp::PipelineDecision& d, Explanation* explain) {
   const auto model = model_.current();
   bool elsewhere = false;
-  const auto accounts = smtp::local_accounts(txn, elsewhere);
+  const auto accounts = delivery::local_accounts(txn, elsewhere);
   const std::int64_t account = !elsewhere && accounts.size() == 1 ? accounts[0] : 0;
   const std::string_view current = d.content ? std::string_view(*d.content) : content;
   // The inputs for one recipient account (0: what holds for every recipient).
@@ -257,6 +280,11 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
   // The message's verdict (its header, a refusal), with the recipient's own model and
   // knowledge when there is one recipient account.
   const filter::Verdict v = filter::judge(current, inputs_for(account));
+  if (explain) {
+    explain->filtered = true;
+    explain->verdict = v;
+    explain->model = model != nullptr;
+  }
   std::vector<filter::Signal> phishing;
   auto add_phishing = [&phishing](const filter::Verdict& x) {
     for (const auto& s : x.signals)
@@ -297,7 +325,6 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Trans
       d.junk = true;
     }
   }
-  co_return d;
 }
 
-}  // namespace mk::app
+}  // namespace mk::inbound

@@ -1,28 +1,46 @@
-// app/containment.hpp: what happens when an account exceeds its sending limits or looks
+// guard/containment.hpp: what happens when an account exceeds its sending limits or looks
 // compromised (guard/limits.hpp, guard/anomaly.hpp): its queued outbound mail is held, the
 // message is refused with 4.7.1,
 // later submissions are refused at MAIL FROM, the user and the admin are mailed and the
 // security log records it. `mailkeep account release|drop-held` ends it (app/accounts.cpp).
 #pragma once
 
+#include <concepts>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 
-#include "app/alerts.hpp"
+#include "reports/alerts.hpp"
 #include "audit/log.hpp"
 #include "guard/limits.hpp"
-#include "smtp/server.hpp"
+#include "smtp/hooks.hpp"
+#include "store/directory.hpp"
+#include "store/queue.hpp"
+#include "store/reputation.hpp"
+#include "store/security.hpp"
 
-namespace mk::app {
+namespace mk::guard {
 
 inline constexpr std::int64_t kNewNetworkWindow = 3600;  // seconds after a first login from a network
 
+// The store roles containment uses: the account and its hold flag, its login history, what
+// it sent (reputation), and its queued mail.
+struct ContainmentStore {
+  store::Directory& directory;
+  store::Security& security;
+  store::Reputation& reputation;
+  store::Queue& queue;
+  template <class S>
+    requires(std::derived_from<S, store::Directory> && std::derived_from<S, store::Security> &&
+             std::derived_from<S, store::Reputation> && std::derived_from<S, store::Queue>)
+  ContainmentStore(S& s) : directory(s), security(s), reputation(s), queue(s) {}  // NOLINT: implicit by design
+};
+
 class Containment final : public smtp::SubmissionGuard {
  public:
-  Containment(guard::Limits limits, store::Store& store, Alerts& alerts, audit::Log* audit, log::Logger log)
-      : limits_(limits, store, {}, log), store_(store), alerts_(alerts), audit_(audit), log_(std::move(log)) {}
+  Containment(Limits limits, ContainmentStore store, reports::Alerts& alerts, audit::Log* audit, log::Logger log)
+      : limits_(limits, store.reputation, {}, log), store_(store), alerts_(alerts), audit_(audit), log_(std::move(log)) {}
   std::optional<smtp::Reply> check(const smtp::Transaction& txn, const std::string& account,
                                    const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) override;
   // Remote verdicts on the account's mail (outbound::RunnerConfig::on_verdicts).
@@ -39,12 +57,12 @@ class Containment final : public smtp::SubmissionGuard {
   bool store_hold(std::int64_t account_id, const std::string& reason);
   std::optional<std::string> unstored_hold(std::int64_t account_id);
   guard::SendingLimits limits_;
-  store::Store& store_;
-  Alerts& alerts_;
+  ContainmentStore store_;
+  reports::Alerts& alerts_;
   audit::Log* audit_;
   log::Logger log_;
   std::mutex mu_;
   std::map<std::int64_t, std::string> unstored_holds_;  // account id -> reason
 };
 
-}  // namespace mk::app
+}  // namespace mk::guard

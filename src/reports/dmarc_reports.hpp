@@ -1,4 +1,4 @@
-// app/dmarc_reports.hpp: sends the DMARC aggregate reports (RFC 7489 §7.2) of each finished
+// reports/dmarc_reports.hpp: sends the DMARC aggregate reports (RFC 7489 §7.2) of each finished
 // period to the rua= addresses the sender domains publish, through the outbound queue.
 //
 // SECURITY: a rua address outside the policy domain's organization gets reports only if its
@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
@@ -15,17 +14,19 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "base/duration.hpp"
 #include "base/log.hpp"
 #include "dmarc/dmarc.hpp"
 #include "dns/lookup.hpp"
-#include "store/store.hpp"
+#include "delivery/server_mail.hpp"
+#include "store/reports.hpp"
 
-namespace mk::app {
+namespace mk::reports {
 
 class DmarcReporter {
  public:
-  DmarcReporter(boost::asio::io_context& io, store::Store& store, dns::Lookup& dns, std::string hostname,
-                std::int64_t interval, std::function<void()> on_queued, log::Logger log);
+  DmarcReporter(boost::asio::io_context& io, store::Reports& store, delivery::ServerMail& mail, dns::Lookup& dns,
+                std::string hostname, Duration interval, log::Logger log);
   void start();
   void stop();
 
@@ -36,14 +37,14 @@ class DmarcReporter {
 
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;
-  store::Store& store_;
+  store::Reports& store_;
+  delivery::ServerMail& mail_;
   dns::Lookup& dns_;
   std::string hostname_;
-  std::int64_t interval_;
-  std::function<void()> on_queued_;
+  std::int64_t interval_;  // seconds, at least 1
   log::Logger log_;
   dmarc::OrgDomains orgs_;
   bool stopping_ = false;
 };
 
-}  // namespace mk::app
+}  // namespace mk::reports

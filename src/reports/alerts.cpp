@@ -1,4 +1,4 @@
-#include "app/alerts.hpp"
+#include "reports/alerts.hpp"
 
 #include <chrono>
 #include <memory>
@@ -8,7 +8,7 @@
 #include "base/strings.hpp"
 #include "smtp/session.hpp"
 
-namespace mk::app {
+namespace mk::reports {
 
 void Alerts::tell_user(const std::string& address, const std::string& subject, const std::string& body) {
   send(address, subject, body);
@@ -31,19 +31,11 @@ void Alerts::send(const std::string& to, const std::string& subject, const std::
       "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
       "Content-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",
       from, to, subject, smtp::rfc5322_date(now), random_id(12), hostname_, text);
-  store::NewMessage m;
-  m.data = std::make_shared<const std::string>(msg);
-  m.mail_from = "";
-  m.internaldate = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  auto acct = store_.find_account(to);
-  if (acct && *acct) m.deliveries.push_back(store::Delivery{(*acct)->id, "INBOX", to, ""});
-  else m.outbound.push_back(store::OutboundRcpt{to, "NOTIFY=NEVER"});
-  const bool queued = !m.outbound.empty();
-  store_.deliver(std::move(m), [log = log_, to, queued, cb = on_queued_](auto res) {
-    if (!res) log.error("alert.failed", {{"to", to}, {"error", res.error().message}});
-    else if (queued && cb) cb();
+  // Never waits for the disk: alerts are raised on io threads.
+  mail_.send_async(msg, {to}, "alert", [log = log_, to](Status st) {
+    if (!st) log.error("alert.failed", {{"to", to}, {"error", st.error().message}});
   });
   log_.info("alert.sent", {{"to", to}, {"subject", subject}});
 }
 
-}  // namespace mk::app
+}  // namespace mk::reports

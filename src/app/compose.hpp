@@ -1,0 +1,30 @@
+// app/compose.hpp: the parts of the server that more than one command builds, made one way.
+// run_server (runtime.cpp) runs the MX's inbound chain on port 25; check-message
+// (check_message.cpp) runs the very same chain on a message file, read-only.
+#pragma once
+
+#include <memory>
+
+#include "app/config.hpp"
+#include "base/log.hpp"
+#include "dns/resolver.hpp"
+#include "inbound/auth_pipeline.hpp"
+#include "inbound/spam_filter.hpp"
+#include "store/store.hpp"
+
+namespace mk::app {
+
+// The MX's inbound chain: sender authentication and the receiver policy (when there is DNS),
+// then the filter with the instance's and the users' models and the DNS lists.
+struct InboundChain {
+  std::unique_ptr<inbound::AuthPipeline> auth;  // null without DNS
+  std::unique_ptr<inbound::SpamModel> spam_model;
+  std::unique_ptr<inbound::UserModels> user_models;
+  std::unique_ptr<inbound::InboundPipeline> pipeline;
+};
+
+// read_only: decide as the MX would but keep nothing (check-message).
+InboundChain make_inbound_chain(const Config& cfg, dns::Resolver* resolver, store::Store& store,
+                                const log::Logger& log, bool read_only = false);
+
+}  // namespace mk::app

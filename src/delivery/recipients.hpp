@@ -1,0 +1,56 @@
+// delivery/recipients.hpp: who receives mail for the domains hosted here, and how a mail
+// transaction becomes a store delivery. Used by the MX and submission (at RCPT), by the
+// queue runner (bounces to a local sender) and by server-generated mail (server_mail.hpp).
+//
+// Resolution: a domain we do not host, or an address literal, is a relay attempt; in a
+// hosted domain the local part is looked up (case-insensitively) as an account, then as an
+// alias, then with its "+tag" sub-address removed, in which case the message is filed into
+// the folder named by the tag when it exists (the store falls back to INBOX). The special
+// "<Postmaster>" recipient (RFC 5321 §4.1.1.3) resolves as postmaster@ of the hosted
+// domains, which must have an account or alias.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "smtp/session.hpp"
+#include "srs/srs.hpp"
+#include "store/directory.hpp"
+#include "store/mail.hpp"
+
+namespace mk::delivery {
+
+// An alias expands to at most this many targets (one level: targets are accounts or
+// addresses elsewhere, so there are no loops and no unbounded fan-out).
+inline constexpr std::size_t kMaxAliasTargets = 100;
+
+class LocalRecipients final : public smtp::Recipients {
+ public:
+  explicit LocalRecipients(store::Directory& store, const srs::Srs* srs = nullptr) : store_(store), srs_(srs) {}
+  smtp::RcptVerdict resolve(const message::Mailbox& rcpt) override;
+
+ private:
+  // Appends the targets of address; false if the address is unknown.
+  bool expand(const std::string& address, const std::string& folder, std::vector<smtp::Target>& targets,
+              bool& temp_fail, bool& full);
+  store::Directory& store_;
+  const srs::Srs* srs_;
+};
+
+// The domain of the first recipient that forwards (the forwarder's domain for SRS and the
+// ARC seal); empty if none does.
+std::string forward_domain(const smtp::Transaction& txn);
+
+// Every local account the transaction delivers to, each once; `elsewhere` says whether a
+// copy is also forwarded or leaves.
+std::vector<std::int64_t> local_accounts(const smtp::Transaction& txn, bool& elsewhere);
+// The one local account every recipient of the transaction delivers to, or 0 when they are
+// several, or a copy is forwarded or leaves (the spam filter's per-user model).
+std::int64_t sole_local_account(const smtp::Transaction& txn);
+
+// Turns a completed transaction into a store delivery: local recipients get their copies,
+// forwards and remote recipients go to the outbound queue in the same commit.
+store::NewMessage to_new_message(const smtp::Transaction& txn);
+
+}  // namespace mk::delivery

@@ -1,7 +1,8 @@
 // SEARCH and UID SEARCH (RFC 9051 §6.4.4), with ESEARCH results (RFC 4731/9051 RETURN)
-// and SEARCHRES "$" (RFC 5182). Header and text keys match case-insensitively on decoded
-// text: encoded words in headers and transfer encodings and charsets in bodies are decoded
-// before matching, so a search finds what the user sees.
+// and SEARCHRES "$" (RFC 5182): the criteria, parsed by imap/proto/search_key.hpp, are
+// evaluated here over the selected mailbox. Header and text keys match case-insensitively on
+// decoded text: encoded words in headers and transfer encodings and charsets in bodies are
+// decoded before matching, so a search finds what the user sees.
 #include <algorithm>
 #include <deque>
 #include <functional>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "imap/proto/search_key.hpp"
 #include "imap/server/session.hpp"
 #include "message/codec.hpp"
 #include "message/header.hpp"
@@ -18,170 +20,6 @@
 
 namespace mk::imap {
 namespace {
-
-constexpr int kMaxSearchKeys = 1000;
-
-struct Key {
-  enum class T {
-    all, flag_set, flag_unset, header, body, text, before, on, since, sent_before, sent_on,
-    sent_since, larger, smaller, uid, seq, not_, or_, and_, modseq, recent
-  } t = T::all;
-  std::string a, b;  // flag / header name / search string
-  std::int64_t n = 0;
-  SeqSet set;
-  std::vector<Key> kids;
-};
-
-Key key_of(Key::T t, std::string a = {}) {
-  Key k;
-  k.t = t;
-  k.a = std::move(a);
-  return k;
-}
-
-struct ParseCtx {
-  Cursor& c;
-  int keys = 0;
-  std::string error;
-};
-
-bool parse_key(ParseCtx& p, Key& k, int depth);
-
-bool parse_keys(ParseCtx& p, std::vector<Key>& out, int depth, bool until_paren) {
-  do {
-    if (until_paren && p.c.peek(')')) break;
-    Key k;
-    if (!parse_key(p, k, depth)) return false;
-    out.push_back(std::move(k));
-  } while (p.c.sp());
-  return true;
-}
-
-bool parse_key(ParseCtx& p, Key& k, int depth) {
-  using T = Key::T;
-  auto& c = p.c;
-  if (++p.keys > kMaxSearchKeys || depth > kMaxNesting) return p.error = "Search too complex", false;
-  auto str = [&](std::string& into) {
-    if (!c.sp()) return false;
-    auto s = c.astring();
-    if (!s) return false;
-    into = to_lower(*s);
-    return true;
-  };
-  auto date = [&](T t) {
-    std::optional<std::int64_t> d;
-    if (!c.sp() || !(d = parse_date(c))) return p.error = "Invalid date", false;
-    k.t = t;
-    k.n = *d;
-    return true;
-  };
-  auto flag = [&](T t, const char* f) {
-    k.t = t;
-    k.a = f;
-    return true;
-  };
-  if (c.consume('(')) {
-    k.t = T::and_;
-    if (!parse_keys(p, k.kids, depth + 1, true) || !c.consume(')')) return p.error = "Unbalanced parentheses", false;
-    return true;
-  }
-  if (c.peek('$') || c.peek('*') || (!c.eof() && is_digit(c.rest()[0]))) {
-    auto s = parse_seq_set(c);
-    if (!s) return p.error = "Invalid sequence set", false;
-    k.t = T::seq;
-    k.set = std::move(*s);
-    return true;
-  }
-  if (c.keyword("ALL")) return k.t = T::all, true;
-  if (c.keyword("ANSWERED")) return flag(T::flag_set, "\\Answered");
-  if (c.keyword("DELETED")) return flag(T::flag_set, "\\Deleted");
-  if (c.keyword("FLAGGED")) return flag(T::flag_set, "\\Flagged");
-  if (c.keyword("SEEN")) return flag(T::flag_set, "\\Seen");
-  if (c.keyword("DRAFT")) return flag(T::flag_set, "\\Draft");
-  if (c.keyword("UNANSWERED")) return flag(T::flag_unset, "\\Answered");
-  if (c.keyword("UNDELETED")) return flag(T::flag_unset, "\\Deleted");
-  if (c.keyword("UNFLAGGED")) return flag(T::flag_unset, "\\Flagged");
-  if (c.keyword("UNSEEN")) return flag(T::flag_unset, "\\Seen");
-  if (c.keyword("NEW")) {  // RECENT UNSEEN
-    k.t = T::and_;
-    k.kids.push_back(key_of(T::recent));
-    k.kids.push_back(key_of(T::flag_unset, "\\Seen"));
-    return true;
-  }
-  if (c.keyword("UNDRAFT")) return flag(T::flag_unset, "\\Draft");
-  if (c.keyword("OLD")) return k.t = T::not_, k.kids.push_back(key_of(T::recent)), true;
-  if (c.keyword("RECENT")) return k.t = T::recent, true;
-  for (auto [word, type] : {std::pair{"KEYWORD", T::flag_set}, std::pair{"UNKEYWORD", T::flag_unset}}) {
-    if (c.keyword(word)) {
-      std::optional<std::string> f;
-      if (!c.sp() || !(f = parse_flag(c))) return p.error = "Invalid keyword", false;
-      k.t = type;
-      k.a = *f;
-      return true;
-    }
-  }
-  if (c.keyword("BEFORE")) return date(T::before);
-  if (c.keyword("ON")) return date(T::on);
-  if (c.keyword("SINCE")) return date(T::since);
-  if (c.keyword("SENTBEFORE")) return date(T::sent_before);
-  if (c.keyword("SENTON")) return date(T::sent_on);
-  if (c.keyword("SENTSINCE")) return date(T::sent_since);
-  for (const char* h : {"FROM", "TO", "CC", "BCC", "SUBJECT"}) {
-    if (c.keyword(h)) {
-      k.t = T::header;
-      k.a = h;
-      return str(k.b) ? true : (p.error = "Missing search string", false);
-    }
-  }
-  if (c.keyword("HEADER")) {
-    k.t = T::header;
-    std::optional<std::string> name;
-    if (!c.sp() || !(name = c.astring())) return p.error = "Missing header name", false;
-    k.a = to_upper(*name);
-    return str(k.b) ? true : (p.error = "Missing search string", false);
-  }
-  if (c.keyword("BODY")) return k.t = T::body, str(k.b) ? true : (p.error = "Missing search string", false);
-  if (c.keyword("TEXT")) return k.t = T::text, str(k.b) ? true : (p.error = "Missing search string", false);
-  for (auto [word, type] : {std::pair{"LARGER", T::larger}, std::pair{"SMALLER", T::smaller}}) {
-    if (c.keyword(word)) {
-      std::optional<std::uint64_t> n;
-      if (!c.sp() || !(n = c.number64())) return p.error = "Invalid size", false;
-      k.t = type;
-      k.n = std::int64_t(*n);
-      return true;
-    }
-  }
-  if (c.keyword("UID")) {
-    std::optional<SeqSet> s;
-    if (!c.sp() || !(s = parse_seq_set(c))) return p.error = "Invalid UID set", false;
-    k.t = T::uid;
-    k.set = std::move(*s);
-    return true;
-  }
-  if (c.keyword("NOT")) {
-    k.t = T::not_;
-    k.kids.emplace_back();
-    return c.sp() && parse_key(p, k.kids[0], depth + 1);
-  }
-  if (c.keyword("OR")) {
-    k.t = T::or_;
-    k.kids.resize(2);
-    return c.sp() && parse_key(p, k.kids[0], depth + 1) && c.sp() && parse_key(p, k.kids[1], depth + 1);
-  }
-  if (c.keyword("MODSEQ")) {
-    // MODSEQ [entry-name entry-type-req] mod-sequence-valzer (entry parts are ignored)
-    if (!c.sp()) return p.error = "Invalid MODSEQ", false;
-    if (c.peek('"')) {
-      if (!c.string() || !c.sp() || !c.atom() || !c.sp()) return p.error = "Invalid MODSEQ", false;
-    }
-    auto n = c.number64();
-    if (!n) return p.error = "Invalid MODSEQ", false;
-    k.t = T::modseq;
-    k.n = std::int64_t(*n);
-    return true;
-  }
-  return p.error = "Unknown search key", false;
-}
 
 struct Msg {
   const SeqEntry& e;
@@ -270,45 +108,45 @@ std::int64_t sent_date_exact(Msg& m) {
   return sent_date(m);
 }
 
-bool eval(const Key& k, Msg& m) {
-  using T = Key::T;
+bool eval(const SearchKey& k, Msg& m) {
+  using K = SearchKey::Kind;
   constexpr std::int64_t kDay = 86400;
   auto day = [](std::int64_t t) { return t - ((t % kDay) + kDay) % kDay; };
-  switch (k.t) {
-    case T::all: return true;
-    case T::recent: return m.e.recent;
-    case T::flag_set: return has_flag(*m.e.flags, k.a);
-    case T::flag_unset: return !has_flag(*m.e.flags, k.a);
-    case T::header:
-      if (k.b.empty()) return !lower_decoded_header(m, k.a).empty() || k.a == "SUBJECT";
-      return lower_decoded_header(m, k.a).find(k.b) != std::string::npos;
-    case T::body: {
+  switch (k.kind) {
+    case K::all: return true;
+    case K::recent: return m.e.recent;
+    case K::flag_set: return has_flag(*m.e.flags, k.name);
+    case K::flag_unset: return !has_flag(*m.e.flags, k.name);
+    case K::header:
+      if (k.value.empty()) return !lower_decoded_header(m, k.name).empty() || k.name == "SUBJECT";
+      return lower_decoded_header(m, k.name).find(k.value) != std::string::npos;
+    case K::body: {
       std::string t;
       collect_text(m.part(), m.bytes(), t, 0);
-      return t.find(k.b) != std::string::npos;
+      return t.find(k.value) != std::string::npos;
     }
-    case T::text: {
+    case K::text: {
       std::string t = to_lower(message::decode_words(std::string(m.part().header_text(m.bytes()))));
       collect_text(m.part(), m.bytes(), t, 0);
-      return t.find(k.b) != std::string::npos;
+      return t.find(k.value) != std::string::npos;
     }
-    case T::before: return day(m.info.internaldate) < k.n;
-    case T::on: return day(m.info.internaldate) == k.n;
-    case T::since: return day(m.info.internaldate) >= k.n;
-    case T::sent_before: return day(sent_date(m)) < k.n;
-    case T::sent_on: return day(sent_date(m)) == k.n;
-    case T::sent_since: return day(sent_date(m)) >= k.n;
-    case T::larger: return std::int64_t(m.info.size) > k.n;
-    case T::smaller: return std::int64_t(m.info.size) < k.n;
-    case T::uid: return k.set.contains(m.e.uid, m.max_uid);
-    case T::seq: return k.set.contains(m.seq, m.max_seq);
-    case T::not_: return !eval(k.kids[0], m);
-    case T::or_: return eval(k.kids[0], m) || eval(k.kids[1], m);
-    case T::and_:
+    case K::before: return day(m.info.internaldate) < k.number;
+    case K::on: return day(m.info.internaldate) == k.number;
+    case K::since: return day(m.info.internaldate) >= k.number;
+    case K::sent_before: return day(sent_date(m)) < k.number;
+    case K::sent_on: return day(sent_date(m)) == k.number;
+    case K::sent_since: return day(sent_date(m)) >= k.number;
+    case K::larger: return std::int64_t(m.info.size) > k.number;
+    case K::smaller: return std::int64_t(m.info.size) < k.number;
+    case K::uid: return k.set.contains(m.e.uid, m.max_uid);
+    case K::seq: return k.set.contains(m.seq, m.max_seq);
+    case K::not_: return !eval(k.kids[0], m);
+    case K::or_: return eval(k.kids[0], m) || eval(k.kids[1], m);
+    case K::and_:
       for (const auto& kid : k.kids)
         if (!eval(kid, m)) return false;
       return true;
-    case T::modseq: return std::int64_t(m.e.modseq) >= k.n;
+    case K::modseq: return std::int64_t(m.e.modseq) >= k.number;
   }
   return false;
 }
@@ -319,10 +157,9 @@ bool eval(const Key& k, Msg& m) {
 // the selected mailbox. On success, hits holds 0-based indices into selected_->msgs.
 std::optional<std::string> Session::match(Cursor& c, std::vector<store::MessageInfo>& infos,
                                           std::vector<std::size_t>& hits) {
-  ParseCtx p{c, 0, {}};
-  Key root;
-  root.t = Key::T::and_;
-  if (!parse_keys(p, root.kids, 0, false) || !c.eof()) return p.error.empty() ? "Invalid search" : p.error;
+  const auto parsed = parse_search_keys(c);
+  if (!parsed) return std::string(parsed.error.text());
+  const SearchKey& root = *parsed.keys;
   auto& s = *selected_;
   auto all = store_.mail.list_messages(s.id);
   if (!all) return std::string("[SERVERBUG] Cannot read mailbox");

@@ -25,7 +25,55 @@ Stmt::Stmt(sqlite3* db, std::string_view sql) : db_(db) {
   rc_ = sqlite3_prepare_v2(db, sql.data(), int(sql.size()), &stmt_, nullptr);
 }
 
-Stmt::~Stmt() { sqlite3_finalize(stmt_); }
+Stmt::Stmt(Db& db, std::string_view sql) : db_(db.handle()) {
+  if ((stmt_ = db.borrow(sql))) {
+    cache_ = &db;
+    return;
+  }
+  rc_ = sqlite3_prepare_v2(db_, sql.data(), int(sql.size()), &stmt_, nullptr);
+  if (rc_ == SQLITE_OK && stmt_ && db.keep(sql, stmt_)) cache_ = &db;
+}
+
+Stmt::~Stmt() {
+  if (!cache_) {
+    sqlite3_finalize(stmt_);
+    return;
+  }
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  cache_->give_back(stmt_);
+}
+
+sqlite3_stmt* Db::borrow(std::string_view sql) {
+  for (auto it = cache_.begin(); it != cache_.end(); ++it)
+    if (!it->busy && it->sql == sql) {
+      it->busy = true;
+      cache_.splice(cache_.begin(), cache_, it);
+      return it->stmt;
+    }
+  return nullptr;
+}
+
+bool Db::keep(std::string_view sql, sqlite3_stmt* stmt) {
+  if (sql.size() > kMaxCachedSqlLength) return false;
+  cache_.push_front(Cached{std::string(sql), stmt, true});
+  // Over the limit: the least recently used statement nobody holds goes.
+  for (auto it = cache_.end(); cache_.size() > kMaxCachedStatements && it != cache_.begin();) {
+    --it;
+    if (it->busy) continue;
+    sqlite3_finalize(it->stmt);
+    it = cache_.erase(it);
+  }
+  return true;
+}
+
+void Db::give_back(sqlite3_stmt* stmt) {
+  for (auto& c : cache_)
+    if (c.stmt == stmt) {
+      c.busy = false;
+      return;
+    }
+}
 
 Stmt& Stmt::bind(int idx, std::int64_t v) {
   if (stmt_) sqlite3_bind_int64(stmt_, idx, v);
@@ -79,7 +127,10 @@ std::string Stmt::text(int col) const {
 
 std::string Stmt::error() const { return fmt::format("sqlite: {} ({})", sqlite3_errmsg(db_), rc_); }
 
-Db::~Db() { sqlite3_close_v2(db_); }
+Db::~Db() {
+  for (auto& c : cache_) sqlite3_finalize(c.stmt);
+  sqlite3_close_v2(db_);
+}
 
 Status Db::open(const std::string& path) {
   int rc = sqlite3_open_v2(path.c_str(), &db_,

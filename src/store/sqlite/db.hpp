@@ -4,7 +4,9 @@
 
 #include <sqlite3.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <list>
 #include <string>
 #include <string_view>
 
@@ -16,9 +18,14 @@ namespace mk::store::sqlite {
 // The store error code for an SQLite result code (primary or extended).
 Errc errc_of(int rc);
 
+class Db;
+
+// A prepared statement. Made from a Db, it is borrowed from the connection's cache of
+// prepared statements (Db below) and given back, reset, when it goes out of scope.
 class Stmt {
  public:
-  Stmt(sqlite3* db, std::string_view sql);
+  Stmt(Db& db, std::string_view sql);
+  Stmt(sqlite3* db, std::string_view sql);  // prepared for this use only
   ~Stmt();
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
@@ -47,10 +54,19 @@ class Stmt {
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_ = SQLITE_OK;
+  Db* cache_ = nullptr;  // borrowed from this connection's cache
 };
 
+// A connection. It keeps the statements it prepared for reuse, least recently used out
+// first: preparing parses and plans the SQL, which costs more than running most of the
+// store's queries. Statements whose text carries data (IN lists of UIDs) are long and
+// one-off: they are not kept. Like its connection, a Db and its statements are used by one
+// thread at a time (the store's mutex, or the committer thread).
 class Db {
  public:
+  static constexpr std::size_t kMaxCachedStatements = 128;
+  static constexpr std::size_t kMaxCachedSqlLength = 400;  // bytes of SQL text
+
   Db() = default;
   ~Db();
   Db(const Db&) = delete;
@@ -61,9 +77,22 @@ class Db {
   sqlite3* handle() const { return db_; }
   std::int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
+  std::size_t cached_statements() const { return cache_.size(); }  // for tests
 
  private:
   friend class Txn;
+  friend class Stmt;
+  struct Cached {
+    std::string sql;
+    sqlite3_stmt* stmt = nullptr;
+    bool busy = false;
+  };
+  // A free cached statement for sql, marked busy; null if there is none.
+  sqlite3_stmt* borrow(std::string_view sql);
+  // Keeps a statement just prepared for sql, marked busy; false if it is not worth keeping.
+  bool keep(std::string_view sql, sqlite3_stmt* stmt);
+  void give_back(sqlite3_stmt* stmt);
+  std::list<Cached> cache_;  // most recently used first
   sqlite3* db_ = nullptr;
   bool rollback_failed_ = false;  // a Txn's ROLLBACK failed; the next Txn retries it first
 };

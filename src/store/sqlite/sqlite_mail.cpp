@@ -70,7 +70,7 @@ std::set<std::string> flag_set(std::string_view s) {
 
 // Bumps the mailbox's HIGHESTMODSEQ and returns the new value.
 Result<std::uint64_t> next_modseq(Db& db, std::int64_t mailbox_id) {
-  Stmt u(db.handle(),
+  Stmt u(db,
          "UPDATE mailboxes SET highestmodseq = highestmodseq + 1 WHERE id = ? RETURNING highestmodseq");
   u.bind(1, mailbox_id);
   if (!u.step()) return error(Errc::not_found, u.failed() ? u.error() : "no such mailbox");
@@ -89,7 +89,7 @@ std::string uid_list(const std::vector<std::uint32_t>& uids) {
 
 Result<std::vector<Mailbox>> SqliteStore::list_mailboxes(std::int64_t account_id) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), fmt::format("SELECT {} FROM mailboxes WHERE account_id = ? ORDER BY name", kMailboxCols));
+  Stmt s(db_, fmt::format("SELECT {} FROM mailboxes WHERE account_id = ? ORDER BY name", kMailboxCols));
   s.bind(1, account_id);
   std::vector<Mailbox> out;
   while (s.step()) out.push_back(read_mailbox_row(s));
@@ -99,7 +99,7 @@ Result<std::vector<Mailbox>> SqliteStore::list_mailboxes(std::int64_t account_id
 
 Result<std::optional<Mailbox>> SqliteStore::find_mailbox(std::int64_t account_id, std::string_view name) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), fmt::format("SELECT {} FROM mailboxes WHERE account_id = ? AND name = ?", kMailboxCols));
+  Stmt s(db_, fmt::format("SELECT {} FROM mailboxes WHERE account_id = ? AND name = ?", kMailboxCols));
   s.bind(1, account_id).bind(2, name);
   if (s.step()) return std::optional<Mailbox>(read_mailbox_row(s));
   if (s.failed()) return s.fail();
@@ -108,7 +108,7 @@ Result<std::optional<Mailbox>> SqliteStore::find_mailbox(std::int64_t account_id
 
 Result<Mailbox> SqliteStore::mailbox_by_id(std::int64_t mailbox_id) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), fmt::format("SELECT {} FROM mailboxes WHERE id = ?", kMailboxCols));
+  Stmt s(db_, fmt::format("SELECT {} FROM mailboxes WHERE id = ?", kMailboxCols));
   s.bind(1, mailbox_id);
   if (s.step()) return read_mailbox_row(s);
   if (s.failed()) return s.fail();
@@ -123,7 +123,7 @@ Status SqliteStore::delete_mailbox(std::int64_t account_id, std::string_view nam
     if (auto st = t.begin(); !st) return st;
     std::int64_t id = 0, size = 0;
     {
-      Stmt q(db_.handle(),
+      Stmt q(db_,
              "SELECT b.id, coalesce(sum(m.size), 0) FROM mailboxes b LEFT JOIN messages m "
              "ON m.mailbox_id = b.id WHERE b.account_id = ? AND b.name = ? GROUP BY b.id");
       q.bind(1, account_id).bind(2, name);
@@ -132,15 +132,15 @@ Status SqliteStore::delete_mailbox(std::int64_t account_id, std::string_view nam
       size = q.int64(1);
     }
     {
-      Stmt q(db_.handle(), "SELECT DISTINCT blob FROM messages WHERE mailbox_id = ?");
+      Stmt q(db_, "SELECT DISTINCT blob FROM messages WHERE mailbox_id = ?");
       q.bind(1, id);
       while (q.step()) blobs.push_back(q.text(0));
       if (q.failed()) return q.fail();
     }
-    Stmt d(db_.handle(), "DELETE FROM mailboxes WHERE id = ?");
+    Stmt d(db_, "DELETE FROM mailboxes WHERE id = ?");
     d.bind(1, id);
     if (auto st = d.done(); !st) return st;
-    Stmt a(db_.handle(), "UPDATE accounts SET used_bytes = max(0, used_bytes - ?) WHERE id = ?");
+    Stmt a(db_, "UPDATE accounts SET used_bytes = max(0, used_bytes - ?) WHERE id = ?");
     a.bind(1, size).bind(2, account_id);
     if (auto st = a.done(); !st) return st;
     if (auto st = t.commit(); !st) return st;
@@ -153,7 +153,7 @@ Status SqliteStore::rename_tree(std::int64_t account_id, std::string_view from, 
   Txn t(db_);
   if (auto st = t.begin(); !st) return st;
   {
-    Stmt q(db_.handle(), "SELECT 1 FROM mailboxes WHERE account_id = ? AND (name = ?2 OR name LIKE ?3 ESCAPE '\\')");
+    Stmt q(db_, "SELECT 1 FROM mailboxes WHERE account_id = ? AND (name = ?2 OR name LIKE ?3 ESCAPE '\\')");
     std::string like;
     for (char c : to) {
       if (c == '%' || c == '_' || c == '\\') like += '\\';
@@ -162,7 +162,7 @@ Status SqliteStore::rename_tree(std::int64_t account_id, std::string_view from, 
     q.bind(1, account_id).bind(2, to).bind(3, like + "/%");
     if (q.step()) return error(Errc::already_exists, fmt::format("mailbox {} already exists", to));
   }
-  Stmt u(db_.handle(),
+  Stmt u(db_,
          "UPDATE mailboxes SET name = ?3 || substr(name, length(?2) + 1) "
          "WHERE account_id = ?1 AND (name = ?2 OR substr(name, 1, length(?2) + 1) = ?2 || '/')");
   u.bind(1, account_id).bind(2, from).bind(3, to);
@@ -173,7 +173,7 @@ Status SqliteStore::rename_tree(std::int64_t account_id, std::string_view from, 
 
 Status SqliteStore::set_subscribed(std::int64_t account_id, std::string_view name, bool on) {
   std::lock_guard lock(mu_);
-  Stmt u(db_.handle(), "UPDATE mailboxes SET subscribed = ? WHERE account_id = ? AND name = ?");
+  Stmt u(db_, "UPDATE mailboxes SET subscribed = ? WHERE account_id = ? AND name = ?");
   u.bind(1, on ? 1 : 0).bind(2, account_id).bind(3, name);
   if (auto st = u.done(); !st) return st;
   if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no mailbox {}", name));
@@ -184,14 +184,14 @@ Result<std::uint32_t> SqliteStore::claim_recent(std::int64_t mailbox_id, std::ui
   std::lock_guard lock(mu_);
   std::uint32_t previous = 0;
   {
-    Stmt q(db_.handle(), "SELECT recent_uid FROM mailboxes WHERE id = ?");
+    Stmt q(db_, "SELECT recent_uid FROM mailboxes WHERE id = ?");
     q.bind(1, mailbox_id);
     if (!q.step()) return error(Errc::not_found, fmt::format("no mailbox {}", mailbox_id));
     previous = std::uint32_t(q.int64(0));
   }
   if (previous >= up_to) return previous;  // nothing new: no write
   // Session state, not mailbox state: MODSEQ does not move.
-  Stmt u(db_.handle(), "UPDATE mailboxes SET recent_uid = ? WHERE id = ?");
+  Stmt u(db_, "UPDATE mailboxes SET recent_uid = ? WHERE id = ?");
   u.bind(1, std::int64_t(up_to)).bind(2, mailbox_id);
   if (auto st = u.done(); !st) return st.error();
   return previous;
@@ -200,7 +200,7 @@ Result<std::uint32_t> SqliteStore::claim_recent(std::int64_t mailbox_id, std::ui
 Result<std::vector<MessageInfo>> SqliteStore::select_messages(std::string_view where, std::int64_t a,
                                                               std::int64_t b) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), fmt::format("SELECT {} FROM messages WHERE {} ORDER BY uid", kIndexCols, where));
+  Stmt s(db_, fmt::format("SELECT {} FROM messages WHERE {} ORDER BY uid", kIndexCols, where));
   s.bind(1, a).bind(2, b);
   std::vector<MessageInfo> out;
   while (s.step()) out.push_back(read_message_row(s));
@@ -214,7 +214,7 @@ Result<std::vector<MessageInfo>> SqliteStore::thread_messages(std::int64_t accou
   std::vector<MessageInfo> out;
   for (const auto& id : ids) {
     if (out.size() >= limit) break;
-    Stmt s(db_.handle(), fmt::format("SELECT {} FROM messages WHERE msgid = ?1 AND mailbox_id IN "
+    Stmt s(db_, fmt::format("SELECT {} FROM messages WHERE msgid = ?1 AND mailbox_id IN "
                                      "(SELECT id FROM mailboxes WHERE account_id = ?2) LIMIT ?3",
                                      kIndexCols));
     s.bind(1, id).bind(2, account_id).bind(3, std::int64_t(limit - out.size()));
@@ -242,7 +242,7 @@ Result<std::vector<MessageInfo>> SqliteStore::changed_since(std::int64_t mailbox
 Result<std::vector<std::uint32_t>> SqliteStore::expunged_since(std::int64_t mailbox_id,
                                                                std::uint64_t modseq) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
+  Stmt s(db_, "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid");
   s.bind(1, mailbox_id).bind(2, std::int64_t(modseq));
   std::vector<std::uint32_t> out;
   while (s.step()) out.push_back(std::uint32_t(s.int64(0)));
@@ -259,7 +259,7 @@ Result<FlagResult> SqliteStore::update_flags(std::int64_t mailbox_id,
     Txn t(db_);
     if (auto st = t.begin(); !st) return st.error();
     std::optional<std::uint64_t> modseq;
-    Stmt q(db_.handle(),
+    Stmt q(db_,
            fmt::format("SELECT uid, flags, modseq FROM messages WHERE mailbox_id = ? AND uid IN ({}) ORDER BY uid",
                        uid_list(uids)));
     q.bind(1, mailbox_id);
@@ -292,7 +292,7 @@ Result<FlagResult> SqliteStore::update_flags(std::int64_t mailbox_id,
         if (!m) return m.error();
         modseq = *m;
       }
-      Stmt u(db_.handle(), "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?");
+      Stmt u(db_, "UPDATE messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?");
       u.bind(1, now).bind(2, std::int64_t(*modseq)).bind(3, mailbox_id).bind(4, r.uid);
       if (auto st = u.done(); !st) return st.error();
       out.changed.push_back({r.uid, now, *modseq});
@@ -313,7 +313,7 @@ Result<std::vector<std::uint32_t>> SqliteStore::expunge(std::int64_t mailbox_id,
     if (auto st = t.begin(); !st) return st.error();
     std::int64_t bytes = 0;
     {
-      Stmt q(db_.handle(), fmt::format("SELECT uid, blob, size FROM messages WHERE mailbox_id = ? AND "
+      Stmt q(db_, fmt::format("SELECT uid, blob, size FROM messages WHERE mailbox_id = ? AND "
                                        "uid IN ({}) ORDER BY uid", uid_list(uids)));
       q.bind(1, mailbox_id);
       while (q.step()) {
@@ -326,15 +326,15 @@ Result<std::vector<std::uint32_t>> SqliteStore::expunge(std::int64_t mailbox_id,
     if (removed.empty()) return removed;
     auto modseq = next_modseq(db_, mailbox_id);
     if (!modseq) return modseq.error();
-    Stmt d(db_.handle(), fmt::format("DELETE FROM messages WHERE mailbox_id = ? AND uid IN ({})", uid_list(removed)));
+    Stmt d(db_, fmt::format("DELETE FROM messages WHERE mailbox_id = ? AND uid IN ({})", uid_list(removed)));
     d.bind(1, mailbox_id);
     if (auto st = d.done(); !st) return st.error();
     for (auto uid : removed) {
-      Stmt e(db_.handle(), "INSERT INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)");
+      Stmt e(db_, "INSERT INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)");
       e.bind(1, mailbox_id).bind(2, uid).bind(3, std::int64_t(*modseq));
       if (auto st = e.done(); !st) return st.error();
     }
-    Stmt a(db_.handle(), "UPDATE accounts SET used_bytes = max(0, used_bytes - ?) WHERE id = "
+    Stmt a(db_, "UPDATE accounts SET used_bytes = max(0, used_bytes - ?) WHERE id = "
                          "(SELECT account_id FROM mailboxes WHERE id = ?)");
     a.bind(1, bytes).bind(2, mailbox_id);
     if (auto st = a.done(); !st) return st.error();
@@ -354,14 +354,14 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
     Txn t(db_);
     if (auto st = t.begin(); !st) return st.error();
     {
-      Stmt q(db_.handle(), "SELECT uidvalidity FROM mailboxes WHERE id = ?");
+      Stmt q(db_, "SELECT uidvalidity FROM mailboxes WHERE id = ?");
       q.bind(1, to_mailbox);
       if (!q.step()) return q.failed() ? q.fail() : error(Errc::not_found, "no such mailbox");
       out.uidvalidity = std::uint32_t(q.int64(0));
     }
     std::vector<MessageInfo> msgs;
     {
-      Stmt q(db_.handle(), fmt::format("SELECT {} FROM messages WHERE mailbox_id = ? AND uid IN ({}) ORDER BY uid",
+      Stmt q(db_, fmt::format("SELECT {} FROM messages WHERE mailbox_id = ? AND uid IN ({}) ORDER BY uid",
                                        kMessageCols, uid_list(uids)));
       q.bind(1, from_mailbox);
       while (q.step()) msgs.push_back(read_message_row(q));
@@ -372,12 +372,12 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
     if (!modseq) return modseq.error();
     std::int64_t bytes = 0;
     for (const auto& m : msgs) {
-      Stmt u(db_.handle(), "UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ? RETURNING uidnext - 1");
+      Stmt u(db_, "UPDATE mailboxes SET uidnext = uidnext + 1 WHERE id = ? RETURNING uidnext - 1");
       u.bind(1, to_mailbox);
       if (!u.step()) return u.fail();
       const auto uid = std::uint32_t(u.int64(0));
       if (auto st = u.done(); !st) return st.error();
-      Stmt ins(db_.handle(),
+      Stmt ins(db_,
                "INSERT INTO messages(mailbox_id, uid, modseq, blob, size, internaldate, flags, "
                "mail_from, rcpt_to, dsn, msgid) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
                "(SELECT msgid FROM messages WHERE mailbox_id = ? AND uid = ?))");
@@ -393,16 +393,16 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
       if (!src_modseq) return src_modseq.error();
       std::vector<std::uint32_t> moved;
       for (const auto& m : msgs) moved.push_back(m.uid);
-      Stmt d(db_.handle(), fmt::format("DELETE FROM messages WHERE mailbox_id = ? AND uid IN ({})", uid_list(moved)));
+      Stmt d(db_, fmt::format("DELETE FROM messages WHERE mailbox_id = ? AND uid IN ({})", uid_list(moved)));
       d.bind(1, from_mailbox);
       if (auto st = d.done(); !st) return st.error();
       for (auto uid : moved) {
-        Stmt e(db_.handle(), "INSERT INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)");
+        Stmt e(db_, "INSERT INTO expunged(mailbox_id, uid, modseq) VALUES(?, ?, ?)");
         e.bind(1, from_mailbox).bind(2, uid).bind(3, std::int64_t(*src_modseq));
         if (auto st = e.done(); !st) return st.error();
       }
     } else {
-      Stmt a(db_.handle(), "UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = "
+      Stmt a(db_, "UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = "
                            "(SELECT account_id FROM mailboxes WHERE id = ?)");
       a.bind(1, bytes).bind(2, to_mailbox);
       if (auto st = a.done(); !st) return st.error();
@@ -419,7 +419,7 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
 Status SqliteStore::remove_unreferenced(const std::vector<std::string>& blobs) {
   std::lock_guard lock(mu_);
   for (const auto& b : std::set<std::string>(blobs.begin(), blobs.end())) {
-    Stmt q(db_.handle(),
+    Stmt q(db_,
            "SELECT 1 FROM messages WHERE blob = ?1 UNION ALL SELECT 1 FROM queue WHERE blob = ?1 LIMIT 1");
     q.bind(1, b);
     if (!q.step()) blobs_.remove(b);

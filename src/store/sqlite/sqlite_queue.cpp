@@ -26,7 +26,7 @@ Status SqliteStore::insert_outbound(const NewMessage& m, const std::string& blob
   const std::int64_t now = std::time(nullptr);
   std::int64_t id = 0;
   {
-    Stmt q(writer_.handle(),
+    Stmt q(writer_,
            "INSERT INTO queue(blob, size, mail_from, dsn, sender_account, requiretls, created) "
            "VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id");
     q.bind(1, blob).bind(2, std::int64_t(m.data->size())).bind(3, m.mail_from).bind(4, m.dsn)
@@ -37,7 +37,7 @@ Status SqliteStore::insert_outbound(const NewMessage& m, const std::string& blob
   }
   for (const auto& r : m.outbound) {
     const auto at = r.rcpt.rfind('@');
-    Stmt ins(writer_.handle(),
+    Stmt ins(writer_,
              "INSERT INTO queue_rcpts(queue_id, rcpt, domain, dsn, next_attempt) VALUES(?, ?, ?, ?, ?)");
     ins.bind(1, id).bind(2, r.rcpt).bind(3, at == std::string::npos ? "" : to_lower(r.rcpt.substr(at + 1)))
         .bind(4, r.dsn).bind(5, now);
@@ -55,7 +55,7 @@ Result<std::vector<QueuedMessage>> SqliteStore::select_queue_locked(std::string_
                                                                     std::string_view rcpt_where) {
   std::vector<QueuedMessage> out;
   {
-    Stmt q(db_.handle(), fmt::format("SELECT id, blob, size, mail_from, dsn, sender_account, requiretls, "
+    Stmt q(db_, fmt::format("SELECT id, blob, size, mail_from, dsn, sender_account, requiretls, "
                                      "created, delay_notified FROM queue WHERE {} ORDER BY id",
                                      where));
     q.bind(1, arg);
@@ -77,7 +77,7 @@ Result<std::vector<QueuedMessage>> SqliteStore::select_queue_locked(std::string_
   for (auto& m : out) {
     // INDEXED BY: without it SQLite may pick the (state, next_attempt) index for the extra
     // conditions and scan every due recipient of the queue for each message (O(n^2) claims).
-    Stmt r(db_.handle(), fmt::format("SELECT id, rcpt, domain, dsn, state, attempts, next_attempt, last_error "
+    Stmt r(db_, fmt::format("SELECT id, rcpt, domain, dsn, state, attempts, next_attempt, last_error "
                                      "FROM queue_rcpts INDEXED BY queue_rcpts_message WHERE queue_id = ?1 AND ({}) "
                                      "ORDER BY id",
                                      rcpt_where));
@@ -117,7 +117,7 @@ namespace {
 Result<std::size_t> act_on(Db& db, std::int64_t id, QueueAction action, std::vector<std::string>& dropped_blobs) {
   std::string blob;
   {
-    Stmt q(db.handle(), "SELECT blob FROM queue WHERE id = ?");
+    Stmt q(db, "SELECT blob FROM queue WHERE id = ?");
     q.bind(1, id);
     if (!q.step()) return error(Errc::not_found, fmt::format("no queued message {}", id));
     blob = q.text(0);
@@ -137,12 +137,12 @@ Result<std::size_t> act_on(Db& db, std::int64_t id, QueueAction action, std::vec
       sql = "DELETE FROM queue_rcpts WHERE queue_id = ?1 AND state IN ('queued', 'held') AND ?2 = ?2";
       break;
   }
-  Stmt u(db.handle(), sql);
+  Stmt u(db, sql);
   u.bind(1, id).bind(2, std::int64_t(std::time(nullptr)));
   if (auto st = u.done(); !st) return st.error();
   const auto changed = std::size_t(db.changes());
   if (action == QueueAction::drop) {
-    Stmt d(db.handle(), "DELETE FROM queue WHERE id = ?");
+    Stmt d(db, "DELETE FROM queue WHERE id = ?");
     d.bind(1, id);
     if (auto st = d.done(); !st) return st.error();
     dropped_blobs.push_back(std::move(blob));
@@ -178,7 +178,7 @@ Result<std::size_t> SqliteStore::account_queue_action(std::int64_t account_id, Q
     if (auto st = t.begin(); !st) return st.error();
     std::vector<std::int64_t> ids;
     {
-      Stmt q(db_.handle(),
+      Stmt q(db_,
              "SELECT DISTINCT q.id FROM queue q JOIN queue_rcpts r ON r.queue_id = q.id "
              "WHERE q.sender_account = ? AND r.state = ?");
       q.bind(1, account_id).bind(2, std::string(action == QueueAction::hold || action == QueueAction::retry ? "queued" : "held"));
@@ -216,7 +216,7 @@ Result<std::vector<QueuedMessage>> SqliteStore::claim_due(std::int64_t now, std:
   }
   for (const auto& m : out) {
     for (const auto& rc : m.rcpts) {
-      Stmt u(db_.handle(), "UPDATE queue_rcpts SET next_attempt = ? WHERE id = ?");
+      Stmt u(db_, "UPDATE queue_rcpts SET next_attempt = ? WHERE id = ?");
       u.bind(1, lease_until).bind(2, rc.id);
       if (auto st = u.done(); !st) return st.error();
     }
@@ -235,19 +235,19 @@ Status SqliteStore::record_attempts(const std::vector<AttemptRecord>& records,
     for (const auto& r : records) {
       // A recipient held while its attempt was in flight stays held when the attempt only
       // deferred it (containment must not be undone by a 4xx); delivered or bounced is final.
-      Stmt u(db_.handle(), "UPDATE queue_rcpts SET state = CASE WHEN ?1 = 'queued' AND state = 'held' THEN 'held' "
+      Stmt u(db_, "UPDATE queue_rcpts SET state = CASE WHEN ?1 = 'queued' AND state = 'held' THEN 'held' "
                            "ELSE ?1 END, attempts = attempts + 1, next_attempt = ?2, last_error = ?3 WHERE id = ?4");
       u.bind(1, std::string(to_string(r.state))).bind(2, r.next_attempt).bind(3, r.error).bind(4, r.rcpt_id);
       if (auto st = u.done(); !st) return st;
     }
     for (auto id : finished) {
       {
-        Stmt q(db_.handle(), "SELECT 1 FROM queue_rcpts INDEXED BY queue_rcpts_message WHERE queue_id = ? "
+        Stmt q(db_, "SELECT 1 FROM queue_rcpts INDEXED BY queue_rcpts_message WHERE queue_id = ? "
                              "AND state IN ('queued', 'held') LIMIT 1");
         q.bind(1, id);
         if (q.step()) continue;  // some recipients still wait
       }
-      Stmt d(db_.handle(), "DELETE FROM queue WHERE id = ? RETURNING blob");
+      Stmt d(db_, "DELETE FROM queue WHERE id = ? RETURNING blob");
       d.bind(1, id);
       if (d.step()) blobs.push_back(d.text(0));
       if (auto st = d.done(); !st) return st;
@@ -262,7 +262,7 @@ Status SqliteStore::reschedule(const std::vector<std::int64_t>& rcpt_ids, std::i
   Txn t(db_);
   if (auto st = t.begin(); !st) return st;
   for (auto id : rcpt_ids) {
-    Stmt u(db_.handle(), "UPDATE queue_rcpts SET next_attempt = ? WHERE id = ? AND state = 'queued'");
+    Stmt u(db_, "UPDATE queue_rcpts SET next_attempt = ? WHERE id = ? AND state = 'queued'");
     u.bind(1, next_attempt).bind(2, id);
     if (auto st = u.done(); !st) return st;
   }
@@ -271,21 +271,21 @@ Status SqliteStore::reschedule(const std::vector<std::int64_t>& rcpt_ids, std::i
 
 Status SqliteStore::set_delay_notified(std::int64_t queue_id) {
   std::lock_guard lock(mu_);
-  Stmt u(db_.handle(), "UPDATE queue SET delay_notified = 1 WHERE id = ?");
+  Stmt u(db_, "UPDATE queue SET delay_notified = 1 WHERE id = ?");
   u.bind(1, queue_id);
   return u.done();
 }
 
 Result<std::optional<std::int64_t>> SqliteStore::next_due() {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(), "SELECT min(next_attempt) FROM queue_rcpts WHERE state = 'queued'");
+  Stmt q(db_, "SELECT min(next_attempt) FROM queue_rcpts WHERE state = 'queued'");
   if (!q.step() || q.is_null(0)) return std::optional<std::int64_t>();
   return std::optional<std::int64_t>(q.int64(0));
 }
 
 Status SqliteStore::add_tls_result(const TlsResult& r) {
   std::lock_guard lock(mu_);
-  Stmt u(db_.handle(),
+  Stmt u(db_,
          "INSERT INTO tls_results(period, policy_domain, policy_type, policy_string, mx_pattern, result_type, "
          "mx_host, ip, count) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(period, policy_domain, policy_type, "
          "result_type, mx_host, ip) DO UPDATE SET count = count + excluded.count, policy_string = excluded.policy_string, "
@@ -297,7 +297,7 @@ Status SqliteStore::add_tls_result(const TlsResult& r) {
 
 Result<std::vector<TlsResult>> SqliteStore::tls_results_before(std::int64_t period_start) {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(), "SELECT period, policy_domain, policy_type, policy_string, mx_pattern, result_type, mx_host, "
+  Stmt q(db_, "SELECT period, policy_domain, policy_type, policy_string, mx_pattern, result_type, mx_host, "
                        "ip, count FROM tls_results WHERE period < ? ORDER BY period, policy_domain, policy_type");
   q.bind(1, period_start);
   std::vector<TlsResult> out;
@@ -310,14 +310,14 @@ Result<std::vector<TlsResult>> SqliteStore::tls_results_before(std::int64_t peri
 
 Status SqliteStore::delete_tls_results(std::int64_t period) {
   std::lock_guard lock(mu_);
-  Stmt d(db_.handle(), "DELETE FROM tls_results WHERE period = ?");
+  Stmt d(db_, "DELETE FROM tls_results WHERE period = ?");
   d.bind(1, period);
   return d.done();
 }
 
 Result<std::optional<StsRecord>> SqliteStore::sts_policy(std::string_view domain) {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(), "SELECT domain, id, mode, mx, max_age, fetched FROM mta_sts WHERE domain = ?");
+  Stmt q(db_, "SELECT domain, id, mode, mx, max_age, fetched FROM mta_sts WHERE domain = ?");
   q.bind(1, to_lower(domain));
   if (!q.step()) {
     if (q.failed()) return q.fail();
@@ -328,7 +328,7 @@ Result<std::optional<StsRecord>> SqliteStore::sts_policy(std::string_view domain
 
 Status SqliteStore::put_sts_policy(const StsRecord& p) {
   std::lock_guard lock(mu_);
-  Stmt u(db_.handle(), "INSERT OR REPLACE INTO mta_sts(domain, id, mode, mx, max_age, fetched) VALUES(?, ?, ?, ?, ?, ?)");
+  Stmt u(db_, "INSERT OR REPLACE INTO mta_sts(domain, id, mode, mx, max_age, fetched) VALUES(?, ?, ?, ?, ?, ?)");
   u.bind(1, to_lower(p.domain)).bind(2, p.id).bind(3, p.mode).bind(4, p.mx).bind(5, p.max_age).bind(6, p.fetched);
   return u.done();
 }
@@ -337,7 +337,7 @@ Status SqliteStore::put_sts_policy(const StsRecord& p) {
 
 Status SqliteStore::add_dkim_key(const DkimKey& k) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(),
+  Stmt s(db_,
          "INSERT INTO dkim_keys(domain, selector, algorithm, private_key, public_key, state, created) "
          "VALUES(?, ?, ?, ?, ?, ?, ?)");
   s.bind(1, to_lower(k.domain)).bind(2, k.selector).bind(3, k.algorithm).bind(4, k.private_pem)
@@ -350,7 +350,7 @@ Status SqliteStore::add_dkim_key(const DkimKey& k) {
 
 Result<std::vector<DkimKey>> SqliteStore::dkim_keys(std::string_view domain) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(),
+  Stmt s(db_,
          "SELECT domain, selector, algorithm, private_key, public_key, state, created FROM dkim_keys "
          "WHERE domain = ? ORDER BY created, selector");
   s.bind(1, to_lower(domain));
@@ -367,14 +367,14 @@ Status SqliteStore::activate_next_dkim_keys(std::string_view domain) {
   if (auto st = t.begin(); !st) return st;
   const std::string d = to_lower(domain);
   {
-    Stmt q(db_.handle(), "SELECT 1 FROM dkim_keys WHERE domain = ? AND state = 'next'");
+    Stmt q(db_, "SELECT 1 FROM dkim_keys WHERE domain = ? AND state = 'next'");
     q.bind(1, d);
     if (!q.step()) return error(Errc::not_found, fmt::format("{} has no new DKIM keys to activate; make them with `mailkeep domain dkim rotate {}`", d, d));
   }
   for (const char* sql : {"DELETE FROM dkim_keys WHERE domain = ? AND state = 'retired'",
                           "UPDATE dkim_keys SET state = 'retired' WHERE domain = ? AND state = 'active'",
                           "UPDATE dkim_keys SET state = 'active' WHERE domain = ? AND state = 'next'"}) {
-    Stmt u(db_.handle(), sql);
+    Stmt u(db_, sql);
     u.bind(1, d);
     if (auto st = u.done(); !st) return st;
   }

@@ -12,7 +12,7 @@ namespace sqlite {
 
 Status SqliteStore::add_dmarc_result(const DmarcResult& r) {
   std::lock_guard lock(mu_);
-  Stmt u(db_.handle(),
+  Stmt u(db_,
          "INSERT INTO dmarc_results(period, policy_domain, policy, source_ip, header_from, envelope_from, disposition, "
          "dkim, spf, reason, auth, count) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(period, policy_domain, "
          "source_ip, header_from, envelope_from, disposition, dkim, spf, reason, auth) DO UPDATE SET "
@@ -25,7 +25,7 @@ Status SqliteStore::add_dmarc_result(const DmarcResult& r) {
 
 Result<std::vector<DmarcResult>> SqliteStore::dmarc_results_before(std::int64_t period_start) {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(), "SELECT period, policy_domain, policy, source_ip, header_from, envelope_from, disposition, "
+  Stmt q(db_, "SELECT period, policy_domain, policy, source_ip, header_from, envelope_from, disposition, "
                        "dkim, spf, reason, auth, count FROM dmarc_results WHERE period < ? "
                        "ORDER BY period, policy_domain, source_ip");
   q.bind(1, period_start);
@@ -39,7 +39,7 @@ Result<std::vector<DmarcResult>> SqliteStore::dmarc_results_before(std::int64_t 
 
 Status SqliteStore::delete_dmarc_results(std::int64_t period) {
   std::lock_guard lock(mu_);
-  Stmt d(db_.handle(), "DELETE FROM dmarc_results WHERE period = ?");
+  Stmt d(db_, "DELETE FROM dmarc_results WHERE period = ?");
   d.bind(1, period);
   return d.done();
 }
@@ -49,7 +49,7 @@ Status SqliteStore::add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) {
   Txn t(db_);
   if (auto s = t.begin(); !s) return s;
   for (const auto& r : rows) {
-    Stmt u(db_.handle(),
+    Stmt u(db_,
            "INSERT OR IGNORE INTO dmarc_feedback(reporter, report_id, row, domain, begin, end, source_ip, header_from, "
            "disposition, dkim, spf, count, received) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     u.bind(1, r.reporter).bind(2, r.report_id).bind(3, r.row).bind(4, to_lower(r.domain)).bind(5, r.begin)
@@ -62,7 +62,7 @@ Status SqliteStore::add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) {
 
 Result<std::vector<DmarcFeedback>> SqliteStore::dmarc_feedback_since(std::int64_t since) {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(), "SELECT reporter, report_id, row, domain, begin, end, source_ip, header_from, disposition, dkim, "
+  Stmt q(db_, "SELECT reporter, report_id, row, domain, begin, end, source_ip, header_from, disposition, dkim, "
                        "spf, count, received FROM dmarc_feedback WHERE received >= ? ORDER BY domain, source_ip");
   q.bind(1, since);
   std::vector<DmarcFeedback> out;
@@ -75,7 +75,7 @@ Result<std::vector<DmarcFeedback>> SqliteStore::dmarc_feedback_since(std::int64_
 
 Status SqliteStore::put_ban(const Ban& b) {
   std::lock_guard lock(mu_);
-  Stmt u(db_.handle(), "INSERT INTO bans(key, until, count, reason, created) VALUES(?, ?, ?, ?, ?) "
+  Stmt u(db_, "INSERT INTO bans(key, until, count, reason, created) VALUES(?, ?, ?, ?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET until = excluded.until, count = excluded.count, "
                        "reason = excluded.reason, created = excluded.created");
   u.bind(1, b.key).bind(2, b.until).bind(3, b.count).bind(4, b.reason).bind(5, b.created);
@@ -84,7 +84,7 @@ Status SqliteStore::put_ban(const Ban& b) {
 
 Result<std::vector<Ban>> SqliteStore::list_bans() {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(), "SELECT key, until, count, reason, created FROM bans ORDER BY until DESC");
+  Stmt q(db_, "SELECT key, until, count, reason, created FROM bans ORDER BY until DESC");
   std::vector<Ban> out;
   while (q.step()) out.push_back(Ban{q.text(0), q.int64(1), q.int64(2), q.text(3), q.int64(4)});
   if (q.failed()) return q.fail();
@@ -93,7 +93,7 @@ Result<std::vector<Ban>> SqliteStore::list_bans() {
 
 Result<bool> SqliteStore::lift_ban(std::string_view key) {
   std::lock_guard lock(mu_);
-  Stmt d(db_.handle(), "DELETE FROM bans WHERE key = ?");
+  Stmt d(db_, "DELETE FROM bans WHERE key = ?");
   d.bind(1, key);
   if (auto s = d.done(); !s) return s.error();
   return db_.changes() > 0;
@@ -105,13 +105,13 @@ Result<Store::LoginSeen> SqliteStore::note_login(std::string_view address, std::
   LoginSeen seen;
   const std::string addr = to_lower(address);
   {
-    Stmt q(db_.handle(), "SELECT count(*), sum(network = ?) FROM login_history WHERE address = ?");
+    Stmt q(db_, "SELECT count(*), sum(network = ?) FROM login_history WHERE address = ?");
     q.bind(1, network).bind(2, addr);
     if (!q.step()) return q.fail();
     seen.first_login = q.int64(0) == 0;
     seen.new_network = !seen.first_login && q.int64(1) == 0;
   }
-  Stmt u(db_.handle(), "INSERT INTO login_history(address, network, service, first_seen, last_seen, count) "
+  Stmt u(db_, "INSERT INTO login_history(address, network, service, first_seen, last_seen, count) "
                        "VALUES(?, ?, ?, ?, ?, 1) ON CONFLICT(address, network, service) DO UPDATE SET "
                        "last_seen = excluded.last_seen, count = count + 1");
   u.bind(1, addr).bind(2, network).bind(3, service).bind(4, now).bind(5, now);
@@ -125,13 +125,13 @@ Result<Store::ClientSeen> SqliteStore::note_client(std::string_view address, std
   ClientSeen seen;
   const std::string addr = to_lower(address);
   {
-    Stmt q(db_.handle(), "SELECT count(*), sum(client = ?) FROM login_clients WHERE address = ?");
+    Stmt q(db_, "SELECT count(*), sum(client = ?) FROM login_clients WHERE address = ?");
     q.bind(1, client).bind(2, addr);
     if (!q.step()) return q.fail();
     seen.first_client = q.int64(0) == 0;
     seen.new_client = q.int64(1) == 0;
   }
-  Stmt u(db_.handle(), "INSERT INTO login_clients(address, client, first_seen, last_seen) VALUES(?, ?, ?, ?) "
+  Stmt u(db_, "INSERT INTO login_clients(address, client, first_seen, last_seen) VALUES(?, ?, ?, ?) "
                        "ON CONFLICT(address, client) DO UPDATE SET last_seen = excluded.last_seen");
   u.bind(1, addr).bind(2, client).bind(3, now).bind(4, now);
   if (auto s = u.done(); !s) return s.error();
@@ -140,7 +140,7 @@ Result<Store::ClientSeen> SqliteStore::note_client(std::string_view address, std
 
 Status SqliteStore::set_spam_thresholds(std::string_view address, std::string_view thresholds) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET spam_thresholds = ? WHERE address = ?");
+  Stmt s(db_, "UPDATE accounts SET spam_thresholds = ? WHERE address = ?");
   s.bind(1, thresholds).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
   if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
@@ -149,7 +149,7 @@ Status SqliteStore::set_spam_thresholds(std::string_view address, std::string_vi
 
 Status SqliteStore::set_require_app_passwords(std::string_view address, bool on) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET require_app_passwords = ? WHERE address = ?");
+  Stmt s(db_, "UPDATE accounts SET require_app_passwords = ? WHERE address = ?");
   s.bind(1, std::int64_t(on)).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
   if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
@@ -158,7 +158,7 @@ Status SqliteStore::set_require_app_passwords(std::string_view address, bool on)
 
 Status SqliteStore::add_app_password(const AppPassword& p) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "INSERT INTO app_passwords(account_id, name, hash, scopes, created) VALUES(?, ?, ?, ?, ?)");
+  Stmt s(db_, "INSERT INTO app_passwords(account_id, name, hash, scopes, created) VALUES(?, ?, ?, ?, ?)");
   s.bind(1, p.account_id).bind(2, p.name).bind(3, p.hash).bind(4, p.scopes).bind(5, p.created);
   if (s.step(), s.duplicate()) return error(Errc::already_exists, fmt::format("an app password named \"{}\" exists already", p.name));
   if (s.failed()) return s.fail();
@@ -167,7 +167,7 @@ Status SqliteStore::add_app_password(const AppPassword& p) {
 
 Result<std::vector<AppPassword>> SqliteStore::app_passwords(std::int64_t account_id) {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(), "SELECT id, account_id, name, hash, scopes, created, last_used, last_ip FROM app_passwords "
+  Stmt q(db_, "SELECT id, account_id, name, hash, scopes, created, last_used, last_ip FROM app_passwords "
                        "WHERE account_id = ? ORDER BY name");
   q.bind(1, account_id);
   std::vector<AppPassword> out;
@@ -179,7 +179,7 @@ Result<std::vector<AppPassword>> SqliteStore::app_passwords(std::int64_t account
 
 Result<bool> SqliteStore::revoke_app_password(std::int64_t account_id, std::string_view name) {
   std::lock_guard lock(mu_);
-  Stmt d(db_.handle(), "DELETE FROM app_passwords WHERE account_id = ? AND name = ?");
+  Stmt d(db_, "DELETE FROM app_passwords WHERE account_id = ? AND name = ?");
   d.bind(1, account_id).bind(2, name);
   if (auto s = d.done(); !s) return s.error();
   return db_.changes() > 0;
@@ -187,14 +187,14 @@ Result<bool> SqliteStore::revoke_app_password(std::int64_t account_id, std::stri
 
 Status SqliteStore::app_password_used(std::int64_t id, std::int64_t now, std::string_view ip) {
   std::lock_guard lock(mu_);
-  Stmt u(db_.handle(), "UPDATE app_passwords SET last_used = ?, last_ip = ? WHERE id = ?");
+  Stmt u(db_, "UPDATE app_passwords SET last_used = ?, last_ip = ? WHERE id = ?");
   u.bind(1, now).bind(2, ip).bind(3, id);
   return u.done();
 }
 
 Status SqliteStore::set_totp(std::string_view address, std::string_view secret) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE address = ?");
+  Stmt s(db_, "UPDATE accounts SET totp_secret = ?, totp_last_step = 0 WHERE address = ?");
   s.bind(1, secret).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
   if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
@@ -203,7 +203,7 @@ Status SqliteStore::set_totp(std::string_view address, std::string_view secret) 
 
 Result<bool> SqliteStore::totp_used(std::string_view address, std::int64_t step) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET totp_last_step = ? WHERE address = ? AND totp_last_step < ?");
+  Stmt s(db_, "UPDATE accounts SET totp_last_step = ? WHERE address = ? AND totp_last_step < ?");
   s.bind(1, step).bind(2, to_lower(address)).bind(3, step);
   if (auto st = s.done(); !st) return st.error();
   return db_.changes() > 0;
@@ -211,7 +211,7 @@ Result<bool> SqliteStore::totp_used(std::string_view address, std::int64_t step)
 
 Status SqliteStore::set_outbound_hold(std::int64_t account_id, std::string_view reason) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET outbound_hold = ? WHERE id = ?");
+  Stmt s(db_, "UPDATE accounts SET outbound_hold = ? WHERE id = ?");
   s.bind(1, reason).bind(2, account_id);
   return s.done();
 }
@@ -221,7 +221,7 @@ Result<std::vector<std::string>> SqliteStore::new_correspondents(std::int64_t ac
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   for (const auto& a : addresses) {
-    Stmt q(db_.handle(), "SELECT 1 FROM correspondents WHERE account_id = ? AND address = ?");
+    Stmt q(db_, "SELECT 1 FROM correspondents WHERE account_id = ? AND address = ?");
     q.bind(1, account_id).bind(2, to_lower(a));
     if (!q.step()) {
       if (q.failed()) return q.fail();
@@ -235,7 +235,7 @@ Status SqliteStore::add_correspondents(std::int64_t account_id, const std::vecto
                                        std::int64_t now) {
   std::lock_guard lock(mu_);
   for (const auto& a : addresses) {
-    Stmt u(db_.handle(), "INSERT OR IGNORE INTO correspondents(account_id, address, first_sent) VALUES(?, ?, ?)");
+    Stmt u(db_, "INSERT OR IGNORE INTO correspondents(account_id, address, first_sent) VALUES(?, ?, ?)");
     u.bind(1, account_id).bind(2, to_lower(a)).bind(3, now);
     if (auto s = u.done(); !s) return s;
   }
@@ -244,7 +244,7 @@ Status SqliteStore::add_correspondents(std::int64_t account_id, const std::vecto
 
 Result<std::vector<std::string>> SqliteStore::correspondent_domains(std::int64_t account_id) {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(),
+  Stmt q(db_,
          "SELECT DISTINCT substr(address, instr(address, '@') + 1) FROM correspondents WHERE account_id = ? LIMIT 10000");
   q.bind(1, account_id);
   std::vector<std::string> out;
@@ -255,7 +255,7 @@ Result<std::vector<std::string>> SqliteStore::correspondent_domains(std::int64_t
 
 Status SqliteStore::add_sender_verdict(std::int64_t account_id, std::string_view address, bool spam) {
   std::lock_guard lock(mu_);
-  Stmt u(db_.handle(), spam ? "INSERT INTO sender_verdicts(account_id, address, spam) VALUES(?1, ?2, 1) "
+  Stmt u(db_, spam ? "INSERT INTO sender_verdicts(account_id, address, spam) VALUES(?1, ?2, 1) "
                               "ON CONFLICT(account_id, address) DO UPDATE SET spam = spam + 1"
                             : "INSERT INTO sender_verdicts(account_id, address, ham) VALUES(?1, ?2, 1) "
                               "ON CONFLICT(account_id, address) DO UPDATE SET ham = ham + 1");
@@ -266,7 +266,7 @@ Status SqliteStore::add_sender_verdict(std::int64_t account_id, std::string_view
 Result<std::pair<std::int64_t, std::int64_t>> SqliteStore::sender_verdicts(std::int64_t account_id,
                                                                            std::string_view address) {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(), "SELECT spam, ham FROM sender_verdicts WHERE account_id = ? AND address = ?");
+  Stmt q(db_, "SELECT spam, ham FROM sender_verdicts WHERE account_id = ? AND address = ?");
   q.bind(1, account_id).bind(2, to_lower(address));
   if (q.step()) return std::pair{q.int64(0), q.int64(1)};
   if (q.failed()) return q.fail();
@@ -275,7 +275,7 @@ Result<std::pair<std::int64_t, std::int64_t>> SqliteStore::sender_verdicts(std::
 
 Status SqliteStore::set_correspondent_name(std::int64_t account_id, std::string_view address, std::string_view name) {
   std::lock_guard lock(mu_);
-  Stmt u(db_.handle(), "UPDATE correspondents SET name = ? WHERE account_id = ? AND address = ? AND name != ?");
+  Stmt u(db_, "UPDATE correspondents SET name = ? WHERE account_id = ? AND address = ? AND name != ?");
   const std::string n = to_lower(name);
   u.bind(1, n).bind(2, account_id).bind(3, to_lower(address)).bind(4, n);
   return u.done();
@@ -283,7 +283,7 @@ Status SqliteStore::set_correspondent_name(std::int64_t account_id, std::string_
 
 Result<std::vector<std::string>> SqliteStore::correspondents_named(std::int64_t account_id, std::string_view name) {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(), "SELECT address FROM correspondents WHERE account_id = ? AND name = ? LIMIT 20");
+  Stmt q(db_, "SELECT address FROM correspondents WHERE account_id = ? AND name = ? LIMIT 20");
   q.bind(1, account_id).bind(2, to_lower(name));
   std::vector<std::string> out;
   while (q.step()) out.push_back(q.text(0));
@@ -296,7 +296,7 @@ Result<std::optional<std::int64_t>> SqliteStore::newest_in_thread(std::int64_t a
   std::lock_guard lock(mu_);
   std::optional<std::int64_t> newest;
   for (const auto& id : ids) {
-    Stmt q(db_.handle(),
+    Stmt q(db_,
            "SELECT MAX(m.internaldate) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id "
            "WHERE m.msgid = ? AND b.account_id = ?");
     q.bind(1, id).bind(2, account_id);
@@ -312,12 +312,12 @@ Result<std::optional<std::int64_t>> SqliteStore::newest_in_thread(std::int64_t a
 
 Status SqliteStore::add_send_history(std::int64_t account_id, std::int64_t hour, int messages, int new_recipients) {
   std::lock_guard lock(mu_);
-  Stmt u(db_.handle(),
+  Stmt u(db_,
          "INSERT INTO send_history(account_id, hour, messages, new_recipients) VALUES(?1, ?2, ?3, ?4) "
          "ON CONFLICT(account_id, hour) DO UPDATE SET messages = messages + ?3, new_recipients = new_recipients + ?4");
   u.bind(1, account_id).bind(2, hour).bind(3, messages).bind(4, new_recipients);
   if (auto s = u.done(); !s) return s;
-  Stmt d(db_.handle(), "DELETE FROM send_history WHERE account_id = ? AND hour < ?");
+  Stmt d(db_, "DELETE FROM send_history WHERE account_id = ? AND hour < ?");
   d.bind(1, account_id).bind(2, hour - kSendHistoryHours);
   return d.done();
 }
@@ -325,7 +325,7 @@ Status SqliteStore::add_send_history(std::int64_t account_id, std::int64_t hour,
 Result<Store::SendBaseline> SqliteStore::send_baseline(std::int64_t account_id, std::int64_t from_hour,
                                                       std::int64_t to_hour) {
   std::lock_guard lock(mu_);
-  Stmt q(db_.handle(),
+  Stmt q(db_,
          "SELECT COUNT(DISTINCT hour / 24), COALESCE(MAX(messages), 0), COALESCE(MAX(new_recipients), 0) "
          "FROM send_history WHERE account_id = ? AND hour >= ? AND hour < ?");
   q.bind(1, account_id).bind(2, from_hour).bind(3, to_hour);
@@ -337,12 +337,12 @@ Result<Store::NetworkHistory> SqliteStore::network_history(std::string_view addr
   std::lock_guard lock(mu_);
   NetworkHistory h;
   const std::string addr = to_lower(address);
-  Stmt q(db_.handle(), "SELECT min(first_seen) FROM login_history WHERE address = ? AND network = ?");
+  Stmt q(db_, "SELECT min(first_seen) FROM login_history WHERE address = ? AND network = ?");
   q.bind(1, addr).bind(2, network);
   if (!q.step()) return q.fail();
   if (q.is_null(0)) return h;
   h.first_seen = q.int64(0);
-  Stmt o(db_.handle(), "SELECT 1 FROM login_history WHERE address = ? AND network != ? AND first_seen < ? LIMIT 1");
+  Stmt o(db_, "SELECT 1 FROM login_history WHERE address = ? AND network != ? AND first_seen < ? LIMIT 1");
   o.bind(1, addr).bind(2, network).bind(3, h.first_seen);
   h.other_networks_before = o.step();
   return h;

@@ -308,7 +308,7 @@ Status SqliteStore::migrate() {
   if (auto s = t.begin(); !s) return s;
   int version = 0;
   {
-    Stmt q(db_.handle(), "PRAGMA user_version");
+    Stmt q(db_, "PRAGMA user_version");
     if (q.step()) version = int(q.int64(0));
   }
   constexpr int kLatest = int(std::size(kMigrations));
@@ -335,7 +335,7 @@ void SqliteStore::close() {
 
 Status SqliteStore::add_domain(std::string_view name) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "INSERT INTO domains(name, created) VALUES(?, ?)");
+  Stmt s(db_, "INSERT INTO domains(name, created) VALUES(?, ?)");
   s.bind(1, to_lower(name)).bind(2, unix_now());
   if (s.step(), s.duplicate()) return error(Errc::already_exists, fmt::format("domain {} already exists", name));
   if (s.failed()) return s.fail();
@@ -346,12 +346,12 @@ Status SqliteStore::remove_domain(std::string_view name) {
   std::lock_guard lock(mu_);
   const std::string d = to_lower(name);
   {
-    Stmt q(db_.handle(), "SELECT count(*) FROM accounts WHERE address LIKE '%@' || ?");
+    Stmt q(db_, "SELECT count(*) FROM accounts WHERE address LIKE '%@' || ?");
     q.bind(1, d);
     if (q.step() && q.int64(0) > 0)
       return error(Errc::conflict, fmt::format("domain {} still has accounts; remove them first", d));
   }
-  Stmt s(db_.handle(), "DELETE FROM domains WHERE name = ?");
+  Stmt s(db_, "DELETE FROM domains WHERE name = ?");
   s.bind(1, d);
   if (auto st = s.done(); !st) return st;
   if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such domain: {}", d));
@@ -360,7 +360,7 @@ Status SqliteStore::remove_domain(std::string_view name) {
 
 Result<std::vector<std::string>> SqliteStore::list_domains() {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "SELECT name FROM domains ORDER BY name");
+  Stmt s(db_, "SELECT name FROM domains ORDER BY name");
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
   if (s.failed()) return s.fail();
@@ -369,7 +369,7 @@ Result<std::vector<std::string>> SqliteStore::list_domains() {
 
 Result<bool> SqliteStore::has_domain(std::string_view name) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "SELECT 1 FROM domains WHERE name = ?");
+  Stmt s(db_, "SELECT 1 FROM domains WHERE name = ?");
   s.bind(1, to_lower(name));
   bool found = s.step();
   if (s.failed()) return s.fail();
@@ -384,17 +384,17 @@ Result<std::int64_t> SqliteStore::create_mailbox_locked(Db& db, std::int64_t acc
   // Above every UIDVALIDITY given before (Mail::create_mailbox has the rule).
   std::int64_t uidvalidity = uidvalidity_floor;
   {
-    Stmt q(db.handle(), "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'uidvalidity'");
+    Stmt q(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'uidvalidity'");
     if (q.step() && q.int64(0) >= uidvalidity) uidvalidity = q.int64(0) + 1;
     if (q.failed()) return q.fail();
   }
   if (uidvalidity > 0xffffffff) return error(Errc::conflict, "UIDVALIDITY values are used up");
   {
-    Stmt u(db.handle(), "INSERT OR REPLACE INTO meta(key, value) VALUES('uidvalidity', ?)");
+    Stmt u(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('uidvalidity', ?)");
     u.bind(1, uidvalidity);
     if (auto st = u.done(); !st) return st.error();
   }
-  Stmt s(db.handle(),
+  Stmt s(db,
          "INSERT INTO mailboxes(account_id, name, special_use, uidvalidity) VALUES(?, ?, ?, ?)");
   s.bind(1, account_id).bind(2, name).bind(3, special_use).bind(4, uidvalidity);
   if (s.step(), s.duplicate()) return error(Errc::already_exists, fmt::format("mailbox {} already exists", name));
@@ -407,7 +407,7 @@ Result<std::int64_t> SqliteStore::insert_account(const std::string& addr, std::s
   std::lock_guard lock(mu_);
   Txn t(db_);
   if (auto s = t.begin(); !s) return s.error();
-  Stmt s(db_.handle(), "INSERT INTO accounts(address, password_hash, created) VALUES(?, ?, ?)");
+  Stmt s(db_, "INSERT INTO accounts(address, password_hash, created) VALUES(?, ?, ?)");
   s.bind(1, addr).bind(2, hash).bind(3, unix_now());
   if (s.step(), s.duplicate()) return error(Errc::already_exists, fmt::format("account {} already exists", addr));
   if (s.failed()) return s.fail();
@@ -422,7 +422,7 @@ Result<std::int64_t> SqliteStore::insert_account(const std::string& addr, std::s
 
 Result<std::optional<Account>> SqliteStore::find_account(std::string_view address) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), fmt::format("SELECT {} FROM accounts WHERE address = ?", kAccountCols));
+  Stmt s(db_, fmt::format("SELECT {} FROM accounts WHERE address = ?", kAccountCols));
   s.bind(1, to_lower(address));
   if (s.step()) return std::optional<Account>(read_account(s));
   if (s.failed()) return s.fail();
@@ -431,7 +431,7 @@ Result<std::optional<Account>> SqliteStore::find_account(std::string_view addres
 
 Result<std::optional<Account>> SqliteStore::account_by_id(std::int64_t id) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountCols));
+  Stmt s(db_, fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountCols));
   s.bind(1, id);
   if (s.step()) return std::optional<Account>(read_account(s));
   if (s.failed()) return s.fail();
@@ -440,7 +440,7 @@ Result<std::optional<Account>> SqliteStore::account_by_id(std::int64_t id) {
 
 Result<std::vector<Account>> SqliteStore::list_accounts() {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), fmt::format("SELECT {} FROM accounts ORDER BY address", kAccountCols));
+  Stmt s(db_, fmt::format("SELECT {} FROM accounts ORDER BY address", kAccountCols));
   std::vector<Account> out;
   while (s.step()) out.push_back(read_account(s));
   if (s.failed()) return s.fail();
@@ -449,7 +449,7 @@ Result<std::vector<Account>> SqliteStore::list_accounts() {
 
 Status SqliteStore::set_password(std::string_view address, std::string_view hash) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET password_hash = ?, scram = '', password_breached = 0 WHERE address = ?");
+  Stmt s(db_, "UPDATE accounts SET password_hash = ?, scram = '', password_breached = 0 WHERE address = ?");
   s.bind(1, hash).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
   if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
@@ -458,14 +458,14 @@ Status SqliteStore::set_password(std::string_view address, std::string_view hash
 
 Status SqliteStore::set_password_breached(std::string_view address) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET password_breached = 1 WHERE address = ?");
+  Stmt s(db_, "UPDATE accounts SET password_breached = 1 WHERE address = ?");
   s.bind(1, to_lower(address));
   return s.done();
 }
 
 Status SqliteStore::set_scram(std::string_view address, std::string_view scram) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET scram = ? WHERE address = ?");
+  Stmt s(db_, "UPDATE accounts SET scram = ? WHERE address = ?");
   s.bind(1, scram).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
   if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
@@ -474,7 +474,7 @@ Status SqliteStore::set_scram(std::string_view address, std::string_view scram) 
 
 Status SqliteStore::set_quota(std::string_view address, std::uint64_t bytes) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "UPDATE accounts SET quota_bytes = ? WHERE address = ?");
+  Stmt s(db_, "UPDATE accounts SET quota_bytes = ? WHERE address = ?");
   s.bind(1, std::int64_t(bytes)).bind(2, to_lower(address));
   if (auto st = s.done(); !st) return st;
   if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
@@ -488,21 +488,21 @@ Status SqliteStore::remove_account(std::string_view address) {
     Txn t(db_);
     if (auto s = t.begin(); !s) return s;
     {
-      Stmt q(db_.handle(),
+      Stmt q(db_,
              "SELECT DISTINCT m.blob FROM messages m JOIN mailboxes b ON m.mailbox_id = b.id "
              "JOIN accounts a ON b.account_id = a.id WHERE a.address = ?");
       q.bind(1, to_lower(address));
       while (q.step()) blobs.push_back(q.text(0));
       if (q.failed()) return q.fail();
     }
-    Stmt s(db_.handle(), "DELETE FROM accounts WHERE address = ?");
+    Stmt s(db_, "DELETE FROM accounts WHERE address = ?");
     s.bind(1, to_lower(address));
     if (auto st = s.done(); !st) return st;
     if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such account: {}", address));
     if (auto c = t.commit(); !c) return c;
     // Files still referenced by another account's copy stay.
     for (const auto& b : blobs) {
-      Stmt q(db_.handle(), "SELECT 1 FROM messages WHERE blob = ? LIMIT 1");
+      Stmt q(db_, "SELECT 1 FROM messages WHERE blob = ? LIMIT 1");
       q.bind(1, b);
       if (!q.step()) blobs_.remove(b);
     }
@@ -514,7 +514,7 @@ Status SqliteStore::remove_account(std::string_view address) {
 
 Status SqliteStore::add_alias(std::string_view address, std::string_view target) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "INSERT INTO aliases(address, target) VALUES(?, ?)");
+  Stmt s(db_, "INSERT INTO aliases(address, target) VALUES(?, ?)");
   s.bind(1, to_lower(address)).bind(2, to_lower(target));
   if (s.step(), s.duplicate()) return error(Errc::already_exists, "alias already exists");
   if (s.failed()) return s.fail();
@@ -523,7 +523,7 @@ Status SqliteStore::add_alias(std::string_view address, std::string_view target)
 
 Status SqliteStore::remove_alias(std::string_view address) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "DELETE FROM aliases WHERE address = ?");
+  Stmt s(db_, "DELETE FROM aliases WHERE address = ?");
   s.bind(1, to_lower(address));
   if (auto st = s.done(); !st) return st;
   if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such alias: {}", address));
@@ -532,7 +532,7 @@ Status SqliteStore::remove_alias(std::string_view address) {
 
 Result<std::vector<std::string>> SqliteStore::alias_targets(std::string_view address) {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "SELECT target FROM aliases WHERE address = ? ORDER BY target");
+  Stmt s(db_, "SELECT target FROM aliases WHERE address = ? ORDER BY target");
   s.bind(1, to_lower(address));
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
@@ -542,7 +542,7 @@ Result<std::vector<std::string>> SqliteStore::alias_targets(std::string_view add
 
 Result<std::vector<Alias>> SqliteStore::list_aliases() {
   std::lock_guard lock(mu_);
-  Stmt s(db_.handle(), "SELECT address, target FROM aliases ORDER BY address, target");
+  Stmt s(db_, "SELECT address, target FROM aliases ORDER BY address, target");
   std::vector<Alias> out;
   while (s.step()) out.push_back({s.text(0), s.text(1)});
   if (s.failed()) return s.fail();
@@ -580,7 +580,7 @@ Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob
     std::int64_t mailbox_id = 0;
     std::uint32_t uidvalidity = 0;
     {
-      Stmt q(writer_.handle(),
+      Stmt q(writer_,
              "SELECT id, uidvalidity FROM mailboxes WHERE account_id = ?1 AND name IN (?2, ?3) "
              "ORDER BY name = ?3 LIMIT 1");
       q.bind(1, d.account_id).bind(2, d.mailbox).bind(3, d.fallback.empty() ? d.mailbox : d.fallback);
@@ -594,7 +594,7 @@ Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob
     }
     std::int64_t uid = 0, modseq = 0;
     {
-      Stmt u(writer_.handle(),
+      Stmt u(writer_,
              "UPDATE mailboxes SET uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 "
              "WHERE id = ? RETURNING uidnext - 1, highestmodseq");
       u.bind(1, mailbox_id);
@@ -604,7 +604,7 @@ Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob
       if (auto st = u.done(); !st) return st;
     }
     stored.push_back(StoredAt{mailbox_id, uidvalidity, std::uint32_t(uid)});
-    Stmt ins(writer_.handle(),
+    Stmt ins(writer_,
              "INSERT INTO messages(mailbox_id, uid, modseq, blob, size, internaldate, flags, "
              "mail_from, rcpt_to, dsn, msgid) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))");
     std::string dsn = m.dsn;
@@ -613,7 +613,7 @@ Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob
         .bind(5, std::int64_t(m.data->size())).bind(6, m.internaldate).bind(7, m.flags)
         .bind(8, m.mail_from).bind(9, d.rcpt).bind(10, dsn).bind(11, msgid);
     if (auto st = ins.done(); !st) return st;
-    Stmt acc(writer_.handle(), "UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?");
+    Stmt acc(writer_, "UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?");
     acc.bind(1, std::int64_t(m.data->size())).bind(2, d.account_id);
     if (auto st = acc.done(); !st) return st;
   }
@@ -699,7 +699,7 @@ Result<std::size_t> SqliteStore::recover() {
   std::set<std::string> referenced;
   {
     std::lock_guard lock(mu_);
-    Stmt s(db_.handle(), "SELECT DISTINCT blob FROM messages UNION SELECT blob FROM queue");
+    Stmt s(db_, "SELECT DISTINCT blob FROM messages UNION SELECT blob FROM queue");
     while (s.step()) referenced.insert(s.text(0));
     if (s.failed()) return s.fail();
   }

@@ -105,6 +105,13 @@ level = "warn"
 [smtp]
 listen = ["127.0.0.1:$MK_PORT"]
 max_connections_per_ip = 200
+# Only the MX is measured: no other listener, so nothing else on the machine is in the way.
+[submission]
+listen = []
+listen_tls = []
+[imap]
+listen = []
+listen_tls = []
 [dns]
 upstream = ["127.0.0.1@$DNS_PORT"]
 # The loopback server does not sign its answers.

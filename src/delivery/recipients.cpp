@@ -15,7 +15,7 @@ bool LocalRecipients::expand(const std::string& address, const std::string& fold
   auto acct = store_.find_account(address);
   if (!acct) return temp_fail = true, false;
   if (*acct && !(*acct)->disabled) {
-    if ((*acct)->over_quota()) return full = true, false;
+    if ((*acct)->over_quota() && !over_quota_too_) return full = true, false;
     targets.push_back(Target::mailbox((*acct)->id, folder));
     return true;
   }
@@ -26,7 +26,7 @@ bool LocalRecipients::expand(const std::string& address, const std::string& fold
     const std::string& target = (*alias)[i];
     auto t = store_.find_account(target);
     if (!t) return temp_fail = true, false;
-    if (*t && !(*t)->disabled && !(*t)->over_quota()) {
+    if (*t && !(*t)->disabled && (over_quota_too_ || !(*t)->over_quota())) {
       targets.push_back(Target::mailbox((*t)->id, folder));
       any = true;
       continue;

@@ -27,7 +27,10 @@ inline constexpr std::size_t kMaxAliasTargets = 100;
 
 class LocalRecipients final : public smtp::Recipients {
  public:
-  explicit LocalRecipients(store::Directory& store, const srs::Srs* srs = nullptr) : store_(store), srs_(srs) {}
+  // over_quota_too: a full mailbox still takes the mail (server mail: a security alert or a
+  // bounce must reach the user precisely when an attacker filled the mailbox).
+  explicit LocalRecipients(store::Directory& store, const srs::Srs* srs = nullptr, bool over_quota_too = false)
+      : store_(store), srs_(srs), over_quota_too_(over_quota_too) {}
   smtp::RcptVerdict resolve(const message::Mailbox& rcpt) override;
 
  private:
@@ -36,6 +39,7 @@ class LocalRecipients final : public smtp::Recipients {
               bool& temp_fail, bool& full);
   store::Directory& store_;
   const srs::Srs* srs_;
+  bool over_quota_too_;
 };
 
 // The domain of the first recipient that forwards (the forwarder's domain for SRS and the

@@ -1,5 +1,6 @@
 #include "delivery/server_mail.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -21,7 +22,7 @@ Result<store::NewMessage> ServerMail::prepare(std::string message, const std::ve
   m.mail_from = "";
   m.internaldate = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
-  LocalRecipients local(directory_, srs_);
+  LocalRecipients local(directory_, srs_, true);
   for (const auto& address : to) {
     auto mb = message::parse_mailbox(address);
     if (!mb) {
@@ -32,10 +33,9 @@ Result<store::NewMessage> ServerMail::prepare(std::string message, const std::ve
     using K = smtp::RcptVerdict::Kind;
     switch (v.kind) {
       case K::relay_denied:  // not hosted here: through the queue
+      case K::temp_fail:     // cannot look it up now: the queue retries, through our own MX if need be
         m.outbound.push_back(store::OutboundRcpt{mb->canonical(), std::string(kNeverNotify)});
         break;
-      case K::temp_fail:
-        return store::error(store::Errc::unavailable, "cannot look up recipient " + mb->canonical());
       case K::unknown_user:
       case K::mailbox_full:
         log_.warn("server_mail.undeliverable", {{"what", what}, {"to", log_safe(address)},
@@ -43,9 +43,13 @@ Result<store::NewMessage> ServerMail::prepare(std::string message, const std::ve
         break;
       case K::accept:
         for (const auto& t : v.targets) {
-          if (t.kind == smtp::Target::Kind::mailbox)
-            m.deliveries.push_back(store::Delivery{t.account_id, t.where, mb->canonical(), ""});
-          else
+          if (t.kind == smtp::Target::Kind::mailbox) {
+            // One copy per mailbox, however many of the addresses lead there.
+            const bool dup = std::any_of(m.deliveries.begin(), m.deliveries.end(), [&](const store::Delivery& d) {
+              return d.account_id == t.account_id && d.mailbox == t.where;
+            });
+            if (!dup) m.deliveries.push_back(store::Delivery{t.account_id, t.where, mb->canonical(), ""});
+          } else
             m.outbound.push_back(store::OutboundRcpt{t.where, std::string(kNeverNotify)});
         }
         break;

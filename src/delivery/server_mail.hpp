@@ -4,8 +4,10 @@
 // Such mail has the null reverse-path <> (RFC 5321 §4.5.5, RFC 3464), so nothing ever
 // bounces back at us and no loop can start. A recipient hosted here gets it in their mailbox
 // exactly as an MX delivery would (accounts, aliases, sub-addresses, forwards); anyone else
-// through the outbound queue, with NOTIFY=NEVER. A hosted address that cannot receive it
-// (unknown, disabled, over quota) is skipped and logged, never sent back out to our own MX.
+// through the outbound queue, with NOTIFY=NEVER. A full mailbox still takes it (an alert
+// must reach the user whose mailbox an attacker filled). A hosted address that does not
+// exist (or is disabled) is skipped and logged, never sent back out to our own MX; one that
+// cannot be looked up now goes through the queue, so the message is not lost.
 #pragma once
 
 #include <functional>
@@ -37,7 +39,7 @@ class ServerMail {
                   std::function<void(Status)> done = {});
 
   // The store delivery for `message` to `to`; exposed for tests. Fails when no recipient
-  // can receive it, or a lookup failed (then nothing is sent: the caller may retry).
+  // can receive it.
   Result<store::NewMessage> prepare(std::string message, const std::vector<std::string>& to, std::string_view what);
 
  private:

@@ -110,6 +110,19 @@ TEST_F(DeliveryTest, ServerMailGoesWhereAnMxDeliveryWouldFromTheNullSender) {
   EXPECT_TRUE(store::is(none.error(), store::Errc::not_found));
 }
 
+TEST_F(DeliveryTest, ServerMailReachesAFullMailbox) {
+  // An attacker who fills a mailbox must not silence the alerts and bounces for it.
+  ASSERT_TRUE(store_->set_quota("bob@example.org", 1).ok());
+  ASSERT_TRUE(store_->deliver_sync(message(std::string(100, 'x'), bob_)).ok());
+  ASSERT_EQ(resolve("bob@example.org").kind, RcptVerdict::Kind::mailbox_full);  // the MX still says 452
+  ServerMail mail(*store_, *store_, log::Logger());
+  auto m = mail.prepare("Subject: alert\r\n\r\nx\r\n", {"bob@example.org", "team@example.org"}, "alert");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  ASSERT_EQ(m->deliveries.size(), 2u);  // bob directly, and alice and bob through the alias, once each
+  EXPECT_EQ(m->deliveries[0].account_id, bob_);
+  EXPECT_EQ(m->deliveries[1].account_id, alice_);
+}
+
 TEST_F(DeliveryTest, BounceOfForwardedMailGoesStraightToTheOriginalSender) {
   const srs::Srs srs("secret");
   const auto rewritten = srs.forward("orig@sender.example", "example.org", now());

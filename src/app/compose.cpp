@@ -5,7 +5,7 @@
 namespace mk::app {
 
 InboundChain make_inbound_chain(const Config& cfg, dns::Resolver* resolver, store::Store& store,
-                                const log::Logger& log, bool read_only) {
+                                const log::Logger& log, bool read_only, boost::asio::thread_pool* work) {
   InboundChain c;
   if (resolver) {
     inbound::AuthPipeline::Options po;
@@ -17,6 +17,7 @@ InboundChain make_inbound_chain(const Config& cfg, dns::Resolver* resolver, stor
     po.dns_budget = cfg.dns.message_budget;
     po.dns_query_timeout = cfg.dns.query_timeout;
     po.read_only = read_only;
+    po.work = work;
     c.auth = std::make_unique<inbound::AuthPipeline>(*resolver, store, po);
   }
   const log::Logger filter_log = log.with({{"svc", "filter"}});
@@ -25,6 +26,7 @@ InboundChain make_inbound_chain(const Config& cfg, dns::Resolver* resolver, stor
   c.pipeline = std::make_unique<inbound::InboundPipeline>(c.auth.get(), resolver, cfg.spam.lists, *c.spam_model,
                                                           *c.user_models, store, cfg.spam.thresholds, filter_log);
   c.pipeline->set_read_only(read_only);
+  c.pipeline->set_work_pool(work);
   return c;
 }
 

@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include <boost/asio/thread_pool.hpp>
+
 #include "app/config.hpp"
 #include "base/log.hpp"
 #include "dns/resolver.hpp"
@@ -23,8 +25,10 @@ struct InboundChain {
   std::unique_ptr<inbound::InboundPipeline> pipeline;
 };
 
-// read_only: decide as the MX would but keep nothing (check-message).
+// read_only: decide as the MX would but keep nothing (check-message). work: where the
+// chain's store work and verdicts run (net/offload.hpp); null: in the caller's thread.
 InboundChain make_inbound_chain(const Config& cfg, dns::Resolver* resolver, store::Store& store,
-                                const log::Logger& log, bool read_only = false);
+                                const log::Logger& log, bool read_only = false,
+                                boost::asio::thread_pool* work = nullptr);
 
 }  // namespace mk::app

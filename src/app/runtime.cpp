@@ -42,8 +42,8 @@ namespace mk::app {
 
 namespace asio = boost::asio;
 
-// At least this many threads for blocking work, however few cores: logins (argon2id) and
-// store queries of several connections must not queue behind each other.
+// At least this many threads for blocking work, however few cores: the store queries of
+// several connections must not queue behind each other.
 constexpr unsigned kMinWorkThreads = 4;
 
 namespace {
@@ -265,15 +265,17 @@ int run_server(const Config& cfg,
   // The io threads only move bytes; what may block (the store, argon2id, message files)
   // runs on the work pool (net/offload.hpp). Declared first: it outlives every user.
   asio::thread_pool work(std::max(kMinWorkThreads, 2 * threads));
+  // Clients that have not logged in yet (argon2id): one thread per core, apart from `work`.
+  asio::thread_pool logins(threads);
   asio::io_context io{int(threads)};
   auto resolver = make_resolver(cfg, io);
   if (!resolver) return fail(resolver.error(), kExitUsage);
   // The MX's chain: sender authentication, then the spam filter on every accepted message.
-  const InboundChain inbound = make_inbound_chain(cfg, resolver->get(), *store, log);
-  inbound.pipeline->set_work_pool(&work);
+  const InboundChain inbound = make_inbound_chain(cfg, resolver->get(), *store, log, false, &work);
 
   auto mx_cfg = mx_config(cfg, *srs, login, *inbound.pipeline, wake);
   mx_cfg.work = &work;
+  mx_cfg.login_work = &logins;
   smtp::Server smtp_server(io, mx_cfg, *store, *tls, log.with({{"svc", "smtp"}}));
   if (auto s = smtp_server.listen(endpoints(cfg.smtp.listen)); !s) return fail(s.error(), kExitRuntime);
   // Outbound delivery (never in dev mode: nothing leaves a dev instance).
@@ -295,6 +297,7 @@ int run_server(const Config& cfg,
   store->set_change_listener([&notifier](std::int64_t mailbox) { notifier.notify(mailbox); });
   auto ic = imap_config(cfg, login, *inbound.user_models);
   ic.work = &work;
+  ic.login_work = &logins;
   imap::Server imap_server(io, std::move(ic), *store, *tls, notifier, log.with({{"svc", "imap"}}));
   if (auto s = imap_server.listen(endpoints(cfg.imap.listen), endpoints(cfg.imap.listen_tls)); !s)
     return fail(s.error(), kExitRuntime);
@@ -342,6 +345,7 @@ int run_server(const Config& cfg,
   io.run();
   for (auto& t : pool) t.join();
   work.join();
+  logins.join();
   // Shutting down: a repeated SIGTERM/SIGINT from now on must not kill the process while the
   // store closes (the signal set no longer handles them once destroyed).
   signals.clear();

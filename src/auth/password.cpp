@@ -20,10 +20,9 @@ bool init_sodium() {
 constexpr unsigned long long kOpsLimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 constexpr std::size_t kMemLimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 
-// Each argon2id computation holds kMemLimit (64 MiB) while it runs. Logins run on the work
-// pool (net/offload.hpp), which has more threads than cores; at most one computation per
-// core runs at once, so a burst of logins costs time, not memory (no more than before the
-// pool, when they ran on the io threads).
+// Each argon2id computation holds kMemLimit (64 MiB) while it runs. At most one per core runs
+// at once, whoever asks (the servers' login pool, the work pool, the CLI), so a burst of
+// logins costs time, not memory.
 class HashGate {
  public:
   HashGate() : free_(std::max(1u, std::thread::hardware_concurrency())) {}

@@ -11,8 +11,10 @@
 #include "dmarc/report.hpp"
 #include "dns/deadline.hpp"
 #include "mailauth/assess.hpp"
+#include "net/offload.hpp"
 #include "delivery/recipients.hpp"
 #include "message/header.hpp"
+#include "net/offload.hpp"
 
 namespace mk::inbound {
 namespace asio = boost::asio;
@@ -100,64 +102,69 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
     out.log.push_back({"dns_failed", dns.failed()});
     co_return out;
   }
-  if (dns.answered() > 0 && dns_outage_.exchange(false)) opt_.log.info("dns.recovered", {});
-  if (dns.failed() > 0) out.log.push_back({"dns_failed", dns.failed()});
+  // The receiver's policy reads and writes the store (hosted domains, report data, DKIM keys
+  // for the ARC seal): on the work pool (net/offload.hpp).
+  auto policy = [&]() -> smtp::PipelineDecision {
+    if (dns.answered() > 0 && dns_outage_.exchange(false)) opt_.log.info("dns.recovered", {});
 
-  out.fields = a.header;
-  std::size_t removed = 0;
-  std::string stripped = mailauth::strip_own_results(content, opt_.authserv_id, &removed);
-  if (removed > 0) out.content = std::move(stripped);
-  out.log = {{"spf", spf::outcome_name(a.spf.result)},
-             {"helo_spf", spf::outcome_name(a.helo_spf.result)},
-             {"dkim", dkim_summary(a.dkim)},
-             {"dmarc", dmarc::outcome_name(a.dmarc.result)},
-             {"from_domain", a.from_domains.size() == 1 ? a.from_domains[0] : std::string()},
-             {"arc", arc::chain_name(a.arc.status)},
-             {"iprev", mailauth::iprev_name(a.iprev)},
-             {"helo_ok", a.helo_matches}};
-  if (removed > 0) out.log.push_back({"forged_ar_removed", removed});
+    out.fields = a.header;
+    std::size_t removed = 0;
+    std::string stripped = mailauth::strip_own_results(content, opt_.authserv_id, &removed);
+    if (removed > 0) out.content = std::move(stripped);
+    out.log = {{"spf", spf::outcome_name(a.spf.result)},
+               {"helo_spf", spf::outcome_name(a.helo_spf.result)},
+               {"dkim", dkim_summary(a.dkim)},
+               {"dmarc", dmarc::outcome_name(a.dmarc.result)},
+               {"from_domain", a.from_domains.size() == 1 ? a.from_domains[0] : std::string()},
+               {"arc", arc::chain_name(a.arc.status)},
+               {"iprev", mailauth::iprev_name(a.iprev)},
+               {"helo_ok", a.helo_matches}};
+    if (removed > 0) out.log.push_back({"forged_ar_removed", removed});
+    if (dns.failed() > 0) out.log.push_back({"dns_failed", dns.failed()});
 
-  if (a.from_fields > 1 || a.from_domains.size() > 1) {
-    out.reject = smtp::Reply(550, "5.7.1", "Message must have exactly one From: field with one author domain");
-    co_return out;
-  }
-  const std::string from = a.from_domains.empty() ? std::string() : a.from_domains[0];
-  const bool authenticated = a.dmarc.spf_aligned || a.dmarc.dkim_aligned;
-  if (!authenticated && arc_vouches(a.arc)) {
-    out.log.push_back({"reason", "arc override by " + a.arc.sealers.back()});
-    record(a, p, "trusted_forwarder", "none");
+    if (a.from_fields > 1 || a.from_domains.size() > 1) {
+      out.reject = smtp::Reply(550, "5.7.1", "Message must have exactly one From: field with one author domain");
+      return out;
+    }
+    const std::string from = a.from_domains.empty() ? std::string() : a.from_domains[0];
+    const bool authenticated = a.dmarc.spf_aligned || a.dmarc.dkim_aligned;
+    if (!authenticated && arc_vouches(a.arc)) {
+      out.log.push_back({"reason", "arc override by " + a.arc.sealers.back()});
+      record(a, p, "trusted_forwarder", "none");
+      if (std::size_t n = take_reports(content)) out.log.push_back({"dmarc_reports", n});
+      return out;
+    }
+    if (!from.empty() && hosted(from) && !authenticated) {
+      if (temporary(a)) {
+        out.reject = smtp::Reply(451, "4.7.5", fmt::format("Cannot verify mail from {} now, try again later", from));
+      } else {
+        out.reject = smtp::Reply(550, "5.7.1", fmt::format("{} is hosted here: mail claiming it must pass SPF or DKIM "
+                                                           "aligned with it", log_safe(from, 100)));
+      }
+      out.log.push_back({"reason", "hosted domain not authenticated"});
+      return out;
+    }
+    if (a.dmarc.result == dmarc::Outcome::fail) {
+      if (a.dmarc.disposition == dmarc::Policy::reject) {
+        out.reject = smtp::Reply(550, "5.7.1", fmt::format("Rejected by the DMARC policy of {}", log_safe(from, 100)));
+        out.log.push_back({"reason", "dmarc reject"});
+        record(a, p, "", "reject");
+        return out;
+      }
+      if (a.dmarc.disposition == dmarc::Policy::quarantine) {
+        out.junk = true;
+        out.log.push_back({"reason", "dmarc quarantine"});
+      }
+    }
+    if (const std::string fwd = delivery::forward_domain(txn); !fwd.empty() && !out.junk)
+      out.fields = arc_seal(a, p, content, fwd, out.log) + out.fields;
+    const bool sampled_out = a.dmarc.result == dmarc::Outcome::fail && a.dmarc.disposition != a.dmarc.policy;
+    record(a, p, sampled_out ? (a.dmarc.record && a.dmarc.record->testing ? "policy_test_mode" : "sampled_out") : "",
+           dmarc::policy_name(a.dmarc.disposition));
     if (std::size_t n = take_reports(content)) out.log.push_back({"dmarc_reports", n});
-    co_return out;
-  }
-  if (!from.empty() && hosted(from) && !authenticated) {
-    if (temporary(a)) {
-      out.reject = smtp::Reply(451, "4.7.5", fmt::format("Cannot verify mail from {} now, try again later", from));
-    } else {
-      out.reject = smtp::Reply(550, "5.7.1", fmt::format("{} is hosted here: mail claiming it must pass SPF or DKIM "
-                                                         "aligned with it", log_safe(from, 100)));
-    }
-    out.log.push_back({"reason", "hosted domain not authenticated"});
-    co_return out;
-  }
-  if (a.dmarc.result == dmarc::Outcome::fail) {
-    if (a.dmarc.disposition == dmarc::Policy::reject) {
-      out.reject = smtp::Reply(550, "5.7.1", fmt::format("Rejected by the DMARC policy of {}", log_safe(from, 100)));
-      out.log.push_back({"reason", "dmarc reject"});
-      record(a, p, "", "reject");
-      co_return out;
-    }
-    if (a.dmarc.disposition == dmarc::Policy::quarantine) {
-      out.junk = true;
-      out.log.push_back({"reason", "dmarc quarantine"});
-    }
-  }
-  if (const std::string fwd = delivery::forward_domain(txn); !fwd.empty() && !out.junk)
-    out.fields = arc_seal(a, p, content, fwd, out.log) + out.fields;
-  const bool sampled_out = a.dmarc.result == dmarc::Outcome::fail && a.dmarc.disposition != a.dmarc.policy;
-  record(a, p, sampled_out ? (a.dmarc.record && a.dmarc.record->testing ? "policy_test_mode" : "sampled_out") : "",
-         dmarc::policy_name(a.dmarc.disposition));
-  if (std::size_t n = take_reports(content)) out.log.push_back({"dmarc_reports", n});
-  co_return out;
+    return out;
+  };
+  co_return co_await net::offload(opt_.work, policy);
 }
 
 void AuthPipeline::record(const mailauth::Assessment& a, const mailauth::Params& p, std::string_view reason,

@@ -25,6 +25,8 @@
 #include <atomic>
 #include <chrono>
 
+#include <boost/asio/thread_pool.hpp>
+
 #include "base/log.hpp"
 #include "dmarc/dmarc.hpp"
 #include "dns/config.hpp"
@@ -48,6 +50,8 @@ class AuthPipeline final : public smtp::Pipeline {
     // check-message: decide exactly as the MX would, but keep nothing (no DMARC results
     // for reports, no reports found in the message).
     bool read_only = false;
+    // Where the policy's store work runs (net/offload.hpp); null: in the caller's thread.
+    boost::asio::thread_pool* work = nullptr;
   };
   AuthPipeline(dns::Lookup& dns, store::Store& store, Options o) : dns_(dns), store_(store), opt_(std::move(o)) {}
 

@@ -258,6 +258,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         apply(txn, decision);
       }
       auto msg = delivery::to_new_message(txn);
+      msg.message_id = decision.message_id;
       if (cfg_.session.submission && cfg_.guard) {
         std::vector<std::string> remote;
         for (const auto& r : msg.outbound) remote.push_back(r.rcpt);
@@ -316,7 +317,11 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           std::size_t used = 0;
           // Submission checks the From: address against the store at the end of the content.
           auto feed = [&] { return step.next == Next::read_data ? session.on_data(in, used) : session.on_chunk(in, used); };
-          if (cfg_.session.submission)
+          // Only the step that may finish the content (a line with the lone dot, or a BDAT
+          // chunk) goes to the pool: a large message comes in many reads.
+          const bool may_finish = step.next == Next::read_chunk || in.find(".\r\n") != std::string::npos ||
+                                  in.find(".\n") != std::string::npos;
+          if (cfg_.session.submission && may_finish)
             done = co_await net::offload(cfg_.work, feed);
           else
             done = feed();
@@ -356,9 +361,11 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           if (!credential) log.debug(svc + ".command", {{"verb", log_safe(verb, 16)}});
           // What may wait on the store or argon2id runs on the work pool: RCPT (recipient
           // lookup), and in submission AUTH, MAIL (the sender's rights) and the rest.
+          // Before AUTH succeeded, submission is served by the login pool (argon2id).
           auto command = [&] { return session.on_command(line); };
+          const bool logging_in = cfg_.session.submission && !session.identity() && cfg_.login_work;
           if (cfg_.session.submission || iequals(verb, "RCPT"))
-            next = co_await net::offload(cfg_.work, command);
+            next = co_await net::offload(logging_in ? cfg_.login_work : cfg_.work, command);
           else
             next = command();
           break;

@@ -51,6 +51,9 @@ struct ServerConfig {
   SubmissionGuard* guard = nullptr;  // submission only
   // Where work that may block runs (net/offload.hpp); null: on the io threads (tests).
   boost::asio::thread_pool* work = nullptr;
+  // Where a client that has not logged in yet is served (argon2id at LOGIN/AUTH): apart, so
+  // a burst of logins never queues the logged-in users' work; null: on `work`.
+  boost::asio::thread_pool* login_work = nullptr;
   // session.max_connections, max_connections_per_ip and the timeouts (smtp/limits.hpp) are
   // the listener's and the connection loop's.
 };

@@ -173,7 +173,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     }
     // The command runs on the work pool (net/offload.hpp): the store, argon2id at LOGIN.
     auto run_command = [&] { return session.on_command(framer.take()); };
-    Output o = co_await net::offload(cfg_.work, run_command);
+    Output o = co_await net::offload(session.logged_in() || !cfg_.login_work ? cfg_.work : cfg_.login_work, run_command);
     if (auto auth_ev = session.take_auth_event(); auth_ev && throttle && client) {
       // Recording the outcome writes the store (bans, login history) and may send alerts.
       auto record = [&] {
@@ -209,8 +209,11 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     }
     if (auto learned = session.take_train_event(); learned && cfg_.on_train) cfg_.on_train(std::move(*learned));
     if (auto failed = session.take_store_error()) log.error("imap.store_failed", {{"error", *failed}});
-    if (auto named = session.take_client_event(); named && cfg_.session.login && session.logged_in())
-      cfg_.session.login->identified("imap", conn->remote_ip, session.user(), *named);
+    if (auto named = session.take_client_event(); named && cfg_.session.login && session.logged_in()) {
+      // The client history is a store write (and may send an alert): on the work pool.
+      auto identified = [&] { cfg_.session.login->identified("imap", conn->remote_ip, session.user(), *named); };
+      co_await net::offload(cfg_.work, identified);
+    }
     if (session.logged_in() && !was_logged_in) {
       was_logged_in = true;
       log.info("imap.login", {{"user", session.user()}});
@@ -286,23 +289,40 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         conn->wake = [weak] {
           if (auto w = weak.lock()) w->cancel();
         };
+        // The pushes: updates are computed on the work pool (state 3), then written (state
+        // 1). Whoever ends IDLE (DONE, a timeout, the end of the connection) first waits for a
+        // push in progress to settle (back to 0), so the session is never used by two at once
+        // and no two writes overlap on the stream.
         auto state = std::make_shared<int>(0);  // 0 idling, 1 writing, 2 done, 3 computing updates
-        // The updates are computed on the work pool (state 3) and then written (state 1):
-        // DONE waits for both, the end of the connection for the computation, so the session
-        // is never used by two at once nor after it is gone.
-        asio::co_spawn(ex, [&session, conn, waker, state, work = cfg_.work]() -> asio::awaitable<void> {
-          while (*state != 2) {
-            co_await waker->async_wait(kTuple);
-            if (*state == 2 || conn->closed) break;
-            waker->expires_at(Clock::time_point::max());
-            *state = 3;
-            auto pending = [&session] { return session.updates(); };
-            std::string u = co_await net::offload(work, pending);
-            *state = 1;
-            if (!u.empty()) (void)co_await conn->stream.write_all(u);
-            if (*state == 1) *state = 0;
+        auto settled = std::make_shared<asio::steady_timer>(ex, Clock::time_point::max());
+        asio::co_spawn(ex, [&session, conn, waker, settled, state, work = cfg_.work, log]() -> asio::awaitable<void> {
+          try {
+            while (*state != 2) {
+              co_await waker->async_wait(kTuple);
+              if (*state == 2 || conn->closed) break;
+              waker->expires_at(Clock::time_point::max());
+              *state = 3;
+              auto pending = [&session] { return session.updates(); };
+              std::string u = co_await net::offload(work, pending);
+              *state = 1;
+              if (!u.empty()) (void)co_await conn->stream.write_all(u);
+              *state = 0;
+              settled->cancel();
+            }
+          } catch (const std::exception& e) {
+            // A bug or resource exhaustion (STYLE.md): no more pushes in this IDLE; the client
+            // still gets the updates at its next command.
+            log.error("imap.idle_push_failed", {{"error", e.what()}});
+            if (*state != 2) *state = 0;
           }
+          settled->cancel();
         }, asio::detached);
+        auto settle = [&]() -> asio::awaitable<void> {
+          while (*state == 1 || *state == 3) {
+            settled->expires_at(Clock::time_point::max());
+            co_await settled->async_wait(kTuple);
+          }
+        };
         std::string why;
         bool done = false;
         while (!done) {
@@ -310,7 +330,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           const Frame f = in.empty() ? Frame::need_more : framer.feed(in, n);
           in.erase(0, n);
           if (f == Frame::command) {
-            while (*state == 1 || *state == 3) co_await asio::post(ex, asio::use_awaitable);  // let a push finish
+            co_await settle();  // let a push finish
             *state = 2;
             auto line = [&] { return session.on_idle_line(framer.take()); };
             out += (co_await net::offload(cfg_.work, line)).data;
@@ -324,7 +344,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           conn->idle = false;
           if (!ok) break;
         }
-        while (*state == 3) co_await asio::post(ex, asio::use_awaitable);  // the session is in use
+        if (!done) conn->arm(kCloseWriteTimeout);  // a push still writing to a gone client ends
+        co_await settle();
         *state = 2;
         waker->cancel();
         notifier_.unsubscribe(token);

@@ -34,6 +34,9 @@ struct ServerConfig : Limits {
   FrameLimits frame;
   // Where commands run (net/offload.hpp); null: on the io threads (tests).
   boost::asio::thread_pool* work = nullptr;
+  // Where a client that has not logged in yet is served (argon2id at LOGIN/AUTH): apart, so
+  // a burst of logins never queues the logged-in users' work; null: on `work`.
+  boost::asio::thread_pool* login_work = nullptr;
   // Messages moved into or out of Junk (Session::TrainEvent), for the spam filter; must not block.
   std::function<void(Session::TrainEvent)> on_train;
 };

@@ -2,6 +2,12 @@
 // we write, and the removal of forged ones.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "await.hpp"
 #include "dkim/sign.hpp"
 #include "dns/mock.hpp"
@@ -56,6 +62,47 @@ TEST(Assess, AllPass) {
             "\tdmarc=pass (p=reject dis=none) header.from=example.org;\r\n"
             "\tarc=none;\r\n"
             "\tiprev=pass policy.iprev=192.0.2.10 (mx.example.org)\r\n");
+}
+
+// Answers each query only after yielding to the executor once, and counts the queries in
+// flight: lookups that wait for each other never overlap.
+class YieldingLookup final : public dns::Lookup {
+ public:
+  explicit YieldingLookup(dns::Lookup& inner) : inner_(inner) {}
+  boost::asio::awaitable<Result<dns::Answer>> query(std::string name, int type) override {
+    ++in_flight_;
+    max_in_flight_ = std::max(max_in_flight_, in_flight_);
+    co_await boost::asio::post(co_await boost::asio::this_coro::executor, boost::asio::use_awaitable);
+    auto r = co_await inner_.query(std::move(name), type);
+    --in_flight_;
+    co_return r;
+  }
+  int max_in_flight() const { return max_in_flight_; }
+
+ private:
+  dns::Lookup& inner_;
+  int in_flight_ = 0, max_in_flight_ = 0;
+};
+
+TEST(Assess, IndependentLookupsRunAtOnce) {
+  World w;
+  YieldingLookup yielding(w.dns);
+  Params p;
+  p.ip = *IpAddr::parse("192.0.2.10");
+  p.helo = "mx.example.org";
+  p.mail_from = "alice@example.org";
+  p.authserv_id = "mail.ours.example";
+  p.now = kNow;
+  const auto a = test::await(assess(yielding, w.orgs, p, w.signed_msg(kMsg)));
+  // SPF, DKIM's key and reverse DNS were asked together, not one after another...
+  EXPECT_GE(yielding.max_in_flight(), 3);
+  // ...and the verdicts are those of the sequential order.
+  EXPECT_EQ(a.spf.result, spf::Outcome::pass);
+  ASSERT_EQ(a.dkim.size(), 1u);
+  EXPECT_EQ(a.dkim[0].status, dkim::Status::pass);
+  EXPECT_EQ(a.dmarc.result, dmarc::Outcome::pass);
+  EXPECT_EQ(a.iprev, Iprev::pass);
+  EXPECT_TRUE(a.helo_matches);
 }
 
 TEST(Assess, ForgedFromFailsDmarc) {

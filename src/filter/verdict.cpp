@@ -43,9 +43,10 @@ std::optional<Thresholds> parse_thresholds(std::string_view text) {
 
 std::string format_thresholds(const Thresholds& t) { return fmt::format("{} {} {}", t.tag, t.junk, t.reject); }
 
-Verdict judge(std::string_view message, const Inputs& in) {
+Verdict judge(std::string_view message, const Inputs& in) { return judge(message, parse_for_filter(message), in); }
+
+Verdict judge(std::string_view message, const message::Part& root, const Inputs& in) {
   Verdict v;
-  const message::Part root = parse_for_filter(message);  // once, for every rule
   const auto from = message::parse_address_list(message::header_value(root.headers, "From").value_or(""), 2);
   gtube_rule(message, v.signals);
   header_rules(root, from, v.signals);

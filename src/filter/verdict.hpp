@@ -80,6 +80,9 @@ struct Inputs {
 
 // The verdict on a message (header and body, CRLF or LF).
 Verdict judge(std::string_view message, const Inputs& in);
+// The same, on a message the caller parsed already (parse_for_filter(message)): the MX
+// parses a message once for the verdicts of all its recipients.
+Verdict judge(std::string_view message, const message::Part& root, const Inputs& in);
 
 // Rules (rules.cpp).
 void gtube_rule(std::string_view message, std::vector<Signal>& out);

@@ -161,9 +161,8 @@ void InboundPipeline::add_registrable(std::vector<std::string>& to, const std::s
   if (std::find(to.begin(), to.end(), reg) == to.end()) to.push_back(std::move(reg));
 }
 
-InboundPipeline::MessageFacts InboundPipeline::facts_of(std::string_view content) {
+InboundPipeline::MessageFacts InboundPipeline::facts_of(const std::vector<message::HeaderField>& fields) {
   MessageFacts m;
-  const auto fields = message::parse_message_header(content);
   const Author a = author_in(fields);
   m.author = a.address;
   m.author_name = a.name;
@@ -260,8 +259,14 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, std::string_vi
   const auto accounts = delivery::local_accounts(txn, elsewhere);
   const std::int64_t account = !elsewhere && accounts.size() == 1 ? accounts[0] : 0;
   const std::string_view current = d.content ? std::string_view(*d.content) : content;
+  // Parsed once: the facts, every recipient's verdict and the Message-ID read the same tree.
+  const message::Part root = filter::parse_for_filter(current);
+  if (auto ids = message::msg_ids(message::header_value(root.headers, "Message-ID").value_or(""), 1); !ids.empty())
+    d.message_id = std::move(ids[0]);
+  else
+    d.message_id = std::string();
   // The inputs for one recipient account (0: what holds for every recipient).
-  const MessageFacts facts = facts_of(content);
+  const MessageFacts facts = facts_of(root.headers);
   std::vector<std::shared_ptr<const filter::Model>> keep;  // the user models in use
   auto inputs_for = [&](std::int64_t id) {
     filter::Inputs in;
@@ -279,7 +284,7 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, std::string_vi
   };
   // The message's verdict (its header, a refusal), with the recipient's own model and
   // knowledge when there is one recipient account.
-  const filter::Verdict v = filter::judge(current, inputs_for(account));
+  const filter::Verdict v = filter::judge(current, root, inputs_for(account));
   if (explain) {
     explain->filtered = true;
     explain->verdict = v;
@@ -298,7 +303,7 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, std::string_vi
   if (account == 0 && accounts.size() > 1 && v.action != filter::Action::reject) {
     std::string per;
     for (std::size_t i = 0; i < accounts.size() && i < kMaxPersonalVerdicts; ++i) {
-      const filter::Verdict pv = filter::judge(current, inputs_for(accounts[i]));
+      const filter::Verdict pv = filter::judge(current, root, inputs_for(accounts[i]));
       if (pv.action == filter::Action::junk || pv.action == filter::Action::reject)
         d.junk_accounts.push_back(accounts[i]);  // a refusal for one of several: its Junk
       add_phishing(pv);

@@ -114,7 +114,7 @@ class InboundPipeline final : public smtp::Pipeline {
     std::vector<std::string> thread_ids;
     std::vector<std::string> own_domains;
   };
-  MessageFacts facts_of(std::string_view content);
+  MessageFacts facts_of(const std::vector<message::HeaderField>& header);
   // The filter's verdicts for the message and each recipient account, into d.
   void judge_message(const smtp::Transaction& txn, std::string_view content, const mailauth::Assessment& assessment,
                      const std::vector<filter::Signal>& listed, smtp::PipelineDecision& d, Explanation* explain);

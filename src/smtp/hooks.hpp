@@ -27,6 +27,9 @@ struct PipelineDecision {
   bool junk = false;            // deliver into the recipients' Junk folders
   std::vector<std::int64_t> junk_accounts;  // or into these accounts' Junk only (per-recipient verdicts)
   std::vector<log::Field> log;  // what to record in the delivery log line
+  // The message's own Message-ID (without brackets, "" if none) when a stage parsed it
+  // already: the store indexes it for thread lookups without parsing the message again.
+  std::optional<std::string> message_id;
 };
 
 // Containment of submitted mail (guard/): may refuse a message (and hold the account).

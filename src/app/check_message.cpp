@@ -80,6 +80,9 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
   // no instance here, an empty one: the verdict of a fresh install.
   std::string scratch;
   if (cfg.data_dir.empty() || ::stat(cfg.data_dir.c_str(), &st) != 0) {
+    if (!cfg.data_dir.empty())
+      std::fprintf(stderr, "mailkeep: %s does not exist: judging as a fresh install would (no users, no models)\n",
+                   cfg.data_dir.c_str());
     char tmpl[] = "/tmp/mailkeep-check-XXXXXX";
     if (!::mkdtemp(tmpl)) return fail(err("cannot create a temporary directory"), kExitRuntime);
     scratch = cfg.data_dir = cfg.store.data_dir = tmpl;
@@ -101,6 +104,8 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
     auto mb = message::parse_mailbox(r);
     if (!mb) return fail(err("--rcpt " + r + ": not an email address"), kExitUsage);
     auto v = local.resolve(*mb);
+    if (v.kind == smtp::RcptVerdict::Kind::temp_fail)
+      return fail(err("--rcpt " + r + ": the store could not be read; try again"), kExitRuntime);
     if (v.kind != smtp::RcptVerdict::Kind::accept)
       return fail(err("--rcpt " + r + ": not a recipient this instance accepts mail for"), kExitUsage);
     txn.rcpts.push_back(smtp::Recipient{mb->canonical(), std::move(v.targets), {}});

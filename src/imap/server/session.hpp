@@ -7,7 +7,7 @@
 // Command handlers are split by concern: commands.cpp (the command table: states, UID forms),
 // session.cpp (state, auth), mailboxes.cpp
 // (LIST, CREATE, STATUS, ...), messages.cpp (FETCH, STORE, COPY, MOVE, EXPUNGE, APPEND),
-// search.cpp (SEARCH), selected.cpp (the selected mailbox and its updates).
+// search.cpp (SEARCH), sort_thread.cpp (SORT, THREAD), selected.cpp (the selected mailbox and its updates).
 //
 // STANDARDS: RFC 9051 (IMAP4rev2) and RFC 3501 (IMAP4rev1), RFC 2177 (IDLE), RFC 4315
 // (UIDPLUS), RFC 6851 (MOVE), RFC 7162 (CONDSTORE), RFC 6154 (SPECIAL-USE), RFC 2971 (ID),
@@ -178,7 +178,7 @@ class Session {
   Output cmd_copy(const CommandHead& h, Cursor& c, bool move);
   Output cmd_expunge(const CommandHead& h, Cursor& c);
   Output cmd_append(const CommandHead& h, Cursor& c);
-  // search.cpp
+  // search.cpp (SEARCH); cmd_sort in sort_thread.cpp
   Output cmd_search(const CommandHead& h, Cursor& c);
   Output cmd_sort(const CommandHead& h, Cursor& c, bool thread);
   std::optional<std::string> match(Cursor& c, std::vector<store::MessageInfo>& infos,

@@ -93,6 +93,7 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
       if (!dir.empty()) std::filesystem::remove_all(dir);
     }
   } cleanup{scratch};
+  cfg.store.read_only = scratch.empty();  // an instance's store is only read, never changed
   auto store = store::open(cfg.store);
   if (!store) return fail(store.error(), kExitRuntime);
 

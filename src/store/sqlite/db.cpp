@@ -132,11 +132,13 @@ Db::~Db() {
   sqlite3_close_v2(db_);
 }
 
-Status Db::open(const std::string& path) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+Status Db::open(const std::string& path, bool read_only) {
+  const int mode = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(path.c_str(), &db_, mode | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) return store::error(errc_of(rc), fmt::format("cannot open {}: {}", path, sqlite3_errstr(rc)));
   sqlite3_busy_timeout(db_, 10000);
+  // The file's journal mode (WAL) is the writer's to set; a reader only reads.
+  if (read_only) return exec("PRAGMA query_only=1; PRAGMA foreign_keys=ON;");
   // WAL + synchronous=FULL: a commit is durable when COMMIT returns (the WAL is fsync'd).
   return exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
 }

@@ -72,7 +72,8 @@ class Db {
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
-  Status open(const std::string& path);
+  // read_only: the file must exist; nothing is written to it (PRAGMA query_only).
+  Status open(const std::string& path, bool read_only = false);
   Status exec(std::string_view sql);
   sqlite3* handle() const { return db_; }
   std::int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }

@@ -290,6 +290,7 @@ SqliteStore::SqliteStore(StoreConfig opts)
 SqliteStore::~SqliteStore() { close(); }
 
 Status SqliteStore::open() {
+  if (opts_.read_only) return open_read_only();
   if (::mkdir(opts_.data_dir.c_str(), 0700) != 0 && errno != EEXIST)
     return error(Errc::unavailable, fmt::format("cannot create data directory {}: {}", opts_.data_dir, std::strerror(errno)));
   if (auto s = blobs_.init(); !s) return s;
@@ -300,6 +301,26 @@ Status SqliteStore::open() {
   committer_ = std::make_unique<Committer>(
       [this](std::vector<CommitJob>& batch) { commit_batch(batch); }, opts_.max_batch);
   return {};
+}
+
+Status SqliteStore::open_read_only() {
+  const std::string path = opts_.data_dir + "/index.sqlite";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return error(Errc::not_found, fmt::format("no store in {} (no index.sqlite)", opts_.data_dir));
+  if (auto s = db_.open(path, true); !s) return s;
+  std::lock_guard lock(mu_);
+  int version = 0;
+  {
+    Stmt q(db_, "PRAGMA user_version");
+    if (q.step()) version = int(q.int64(0));
+  }
+  constexpr int kLatest = int(std::size(kMigrations));
+  if (version != kLatest)
+    return error(Errc::invalid, fmt::format("the store in {} has schema version {}, this mailkeep reads {}: use the "
+                                            "mailkeep the server runs",
+                                            opts_.data_dir, version, kLatest));
+  return {};  // no writer, no committer: deliveries fail
 }
 
 Status SqliteStore::migrate() {

@@ -136,6 +136,7 @@ class SqliteStore final : public Store {
 
  private:
   Status migrate();
+  Status open_read_only();
   Result<std::int64_t> create_mailbox_locked(Db& db, std::int64_t account_id, std::string_view name,
                                              std::string_view special_use, std::uint32_t uidvalidity_floor);
   void commit_batch(std::vector<CommitJob>& batch);

@@ -8,12 +8,21 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 namespace mk::store {
 namespace {
 
-class AnyBackend : public StoreSuite {};
+class AnyBackend : public StoreSuite {
+ protected:
+  static std::int64_t inbox_of(Store& s, std::int64_t account) {
+    for (const auto& mb : *s.list_mailboxes(account))
+      if (mb.name == "INBOX") return mb.id;
+    return 0;
+  }
+};
 MK_EVERY_BACKEND(AnyBackend);
 
 TEST_P(AnyBackend, AccountsNeedAHostedDomain) {
@@ -238,6 +247,52 @@ TEST_P(AnyBackend, ReusedMailboxNamesGetANewUidvalidity) {
   ASSERT_TRUE(store_->delete_mailbox(id, "Work").ok());
   ASSERT_TRUE(store_->create_mailbox(id, "Work", "").ok());
   EXPECT_GT((*store_->find_mailbox(id, "Work"))->uidvalidity, first);
+}
+
+// check-message looks at a running instance's store: a read-only open changes nothing,
+// creates nothing, refuses writes and a store that is not there.
+TEST_P(AnyBackend, ReadOnlyOpenChangesNothing) {
+  const auto id = account_with_domain("a@example.org");
+  ASSERT_TRUE(store_->deliver_sync(message("Subject: x\r\n\r\nhello\r\n", id)).ok());
+  store_->close();
+  store_.reset();
+  // Every file's name and bytes. SQLite's WAL sidecars (-wal, -shm) may appear: a WAL reader
+  // needs the shared-memory index, and a running server has them open anyway.
+  auto snapshot = [this] {
+    std::string all;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_)) {
+      const std::string name = e.path().string();
+      if (name.ends_with("-wal") || name.ends_with("-shm")) continue;
+      all += name + "\n";
+      if (e.is_regular_file()) {
+        std::ifstream f(e.path(), std::ios::binary);
+        all += std::string(std::istreambuf_iterator<char>(f), {}) + "\n";
+      }
+    }
+    return all;
+  };
+  const std::string before = snapshot();
+  StoreConfig c;
+  c.backend = GetParam().name;
+  c.data_dir = dir_;
+  c.read_only = true;
+  {
+    auto ro = store::open(c);
+    ASSERT_TRUE(ro.ok()) << ro.error().message;
+    auto acct = (*ro)->find_account("a@example.org");
+    ASSERT_TRUE(acct.ok() && acct->has_value());
+    auto msgs = (*ro)->list_messages(inbox_of(**ro, id));
+    ASSERT_TRUE(msgs.ok());
+    EXPECT_EQ(msgs->size(), 1u);
+    EXPECT_FALSE((*ro)->add_domain("other.example").ok());
+    EXPECT_FALSE((*ro)->deliver_sync(message("Subject: y\r\n\r\nno\r\n", id)).ok());
+    (*ro)->close();
+  }
+  EXPECT_EQ(snapshot(), before);
+  c.data_dir = dir_ + "/missing";
+  EXPECT_FALSE(store::open(c).ok());
+  EXPECT_FALSE(std::filesystem::exists(c.data_dir));
+  reopen();
 }
 
 }  // namespace

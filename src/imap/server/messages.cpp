@@ -8,6 +8,7 @@
 #include "base/strings.hpp"
 #include "imap/proto/encode.hpp"
 #include "imap/proto/fetch.hpp"
+#include "imap/proto/summary.hpp"
 #include "imap/server/session.hpp"
 #include "imap/server/summary_cache.hpp"
 #include "message/codec.hpp"
@@ -190,10 +191,7 @@ Output Session::on_more() {
       data = std::move(d.value());
       if (needs_mime || (wants_summary && !summary)) mime = message::parse_mime(data);
       if (wants_summary && !summary) {
-        auto sm = std::make_shared<Summary>();
-        sm->envelope = render_envelope(*mime);
-        sm->body = render_body_structure(*mime, false);
-        sm->bodystructure = render_body_structure(*mime, true);
+        auto sm = std::make_shared<const Summary>(summarize(*mime));
         if (cfg_.cache) cfg_.cache->put(info->blob, sm);
         summary = std::move(sm);
       }
@@ -206,9 +204,9 @@ Output Session::on_more() {
         case K::internaldate: add("INTERNALDATE " + internal_date(info->internaldate)); break;
         case K::rfc822_size: add(fmt::format("RFC822.SIZE {}", data.empty() ? info->size : data.size())); break;
         case K::modseq: break;  // added below
-        case K::envelope: add("ENVELOPE " + summary->envelope); break;
-        case K::body_structure: add("BODYSTRUCTURE " + summary->bodystructure); break;
-        case K::body: add("BODY " + summary->body); break;
+        case K::envelope: add("ENVELOPE "), out += summary->envelope(); break;
+        case K::body_structure: add("BODYSTRUCTURE "), out += summary->bodystructure(); break;
+        case K::body: add("BODY "), out += summary->body(); break;
         case K::rfc822: add("RFC822 " + literal(data)); break;
         case K::rfc822_header: add("RFC822.HEADER " + literal(mime->header_text(data))); break;
         case K::rfc822_text: add("RFC822.TEXT " + literal(mime->body(data))); break;

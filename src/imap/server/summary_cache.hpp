@@ -1,8 +1,8 @@
 // imap/server/summary_cache.hpp: a bounded, shared LRU cache of the FETCH items that need a
-// MIME parse (ENVELOPE, BODY, BODYSTRUCTURE), keyed by message file. Messages never change,
-// so entries never go stale; copies share their file and so their entry. Clients fetch
-// these items for whole mailboxes at every sync, so this avoids reading and parsing every
-// message again each time.
+// MIME parse (ENVELOPE, BODY, BODYSTRUCTURE; imap/proto/summary.hpp), keyed by message file.
+// Messages never change, so entries never go stale; copies share their file and so their
+// entry. Clients fetch these items for whole mailboxes at every sync, so this avoids reading
+// and parsing every message again each time.
 #pragma once
 
 #include <cstddef>
@@ -12,13 +12,9 @@
 #include <string>
 #include <unordered_map>
 
-namespace mk::imap {
+#include "imap/proto/summary.hpp"
 
-struct Summary {
-  std::string envelope;
-  std::string body;           // BODY (non-extensible)
-  std::string bodystructure;  // BODYSTRUCTURE
-};
+namespace mk::imap {
 
 class SummaryCache {
  public:
@@ -33,7 +29,7 @@ class SummaryCache {
   }
 
   void put(const std::string& key, std::shared_ptr<const Summary> v) {
-    const std::size_t cost = key.size() + v->envelope.size() + v->body.size() + v->bodystructure.size() + 96;
+    const std::size_t cost = key.size() + v->bytes() + 96;
     std::lock_guard lock(mu_);
     if (map_.count(key) || cost > max_bytes_) return;
     lru_.push_front(key);

@@ -1,8 +1,8 @@
 // imap/server/summary_cache.hpp: a bounded, shared LRU cache of the FETCH items that need a
 // MIME parse (ENVELOPE, BODY, BODYSTRUCTURE; imap/proto/summary.hpp), keyed by message file.
 // Messages never change, so entries never go stale; copies share their file and so their
-// entry. Clients fetch these items for whole mailboxes at every sync, so this avoids reading
-// and parsing every message again each time.
+// entry. Clients fetch these items for whole mailboxes at every sync; the cache saves even
+// the decoding of the summary the store keeps with each message.
 #pragma once
 
 #include <cstddef>

@@ -8,8 +8,17 @@ UID FETCH 1:* (FLAGS INTERNALDATE RFC822.SIZE ENVELOPE), FETCH 1:* BODYSTRUCTURE
 UID SEARCH TEXT, 1,000 full bodies; then the resident memory (PSS) per connection with
 K connections in IDLE. Each timed operation runs three times; the median is reported, with the CPU time the server spent on it
 (from /proc/PID/task/*/schedstat, so the client's own cost does not blur the comparison).
+Last, each server is restarted on the same data (mailkeep: the process is stopped and
+started again; Dovecot: `dovecot stop` and start), and the first
+`FETCH 1:* (ENVELOPE BODYSTRUCTURE)` after the restart (on a new connection, after LOGIN and
+SELECT) is timed beside the warm one (the median of three just before the restart): what a
+client's first sync costs after an upgrade or a reboot of the server process. A first FETCH
+happens once per restart, so this is done RESTARTS times and the medians are reported. The
+operating system's page cache is not dropped: the files are still in memory, so this times
+what the server itself keeps (or does not keep) across a restart, not the disk.
 Prints every figure for both and the ratio (Dovecot time / mailkeep time: > 1 means
-mailkeep is faster; for memory, Dovecot PSS / mailkeep PSS).
+mailkeep is faster; for memory, Dovecot PSS / mailkeep PSS), then each server's own
+ratio first-after-restart / warm.
 
 mailkeep resolves through a loopback DNS server (NXDOMAIN for every name), as in the other
 benchmarks: nothing `serve` does may wait on the internet. A server that sends nothing for
@@ -137,7 +146,8 @@ def tree_pids(root_pid):
     return pids
 
 
-def start_mailkeep(binary, work, port, dns):
+def setup_mailkeep(binary, work, port, dns):
+    """Writes the configuration and creates the account; returns the configuration file."""
     d = os.path.join(work, "mk")
     os.makedirs(d)
     cfg = os.path.join(d, "mailkeep.toml")
@@ -150,8 +160,12 @@ def start_mailkeep(binary, work, port, dns):
         f.write(dns.config())
     run([binary, "--config", cfg, "domain", "add", "bench.example"])
     run([binary, "--config", cfg, "account", "add", USER, "--password-stdin"], input=PASSWORD + "\n", text=True)
-    p = start([binary, "serve", "--config", cfg], os.path.join(d, "serve"), "listening imaps")
-    return p, os.path.join(d, "tls", "selfsigned-cert.pem"), os.path.join(d, "tls", "selfsigned-key.pem")
+    return cfg
+
+
+def serve_mailkeep(binary, cfg, log_name):
+    """Starts `serve` on the configuration's data directory and returns the process."""
+    return start([binary, "serve", "--config", cfg], os.path.join(os.path.dirname(cfg), log_name), "listening imaps")
 
 
 def start_dovecot(work, port, cert, key, conns):
@@ -209,6 +223,12 @@ service anvil {{
   client_limit = {climit}
 }}
 """.format(d=d, cert=cert, key=key, port=port, limit=limit, climit=limit * 3))
+    return conf, run_dovecot(conf, port)
+
+
+def run_dovecot(conf, port):
+    """Starts Dovecot with conf and returns its master's pid once it listens on port."""
+    d = os.path.dirname(conf)
     try:
         # Not captured: the daemon would inherit the pipes, and run() would wait for it to exit.
         run(["dovecot", "-c", conf], capture_output=False)
@@ -217,8 +237,13 @@ service anvil {{
     except (BenchError, subprocess.TimeoutExpired):
         subprocess.run(["dovecot", "-c", conf, "stop"], capture_output=True, timeout=COMMAND_SECONDS)
         raise
-    pid = int(open(os.path.join(d, "run", "master.pid")).read())
-    return conf, pid
+    return int(open(os.path.join(d, "run", "master.pid")).read())
+
+
+def stop_dovecot(conf, pid):
+    """Stops Dovecot and waits until its master process has exited."""
+    subprocess.run(["dovecot", "-c", conf, "stop"], capture_output=True, timeout=COMMAND_SECONDS)
+    wait_until("Dovecot (pid %d) to exit" % pid, lambda: not os.path.exists("/proc/%d" % pid))
 
 
 def cpu_ns(pids):
@@ -293,6 +318,37 @@ def measure(name, port, msgs, search_word, k, server_pids):
     return r
 
 
+RESTART_FETCH = "FETCH 1:* (ENVELOPE BODYSTRUCTURE)"
+# Restarts per server: a first FETCH happens once per restart, so its median needs several.
+RESTARTS = 3
+
+
+def measure_restart(name, port, restart, server_pids, rounds=RESTARTS):
+    """Per round: the warm RESTART_FETCH (median of three), restart(), and the first
+    RESTART_FETCH after it; the medians over the rounds, each as (wall s, server CPU s), and
+    every first-after-restart wall time. server_pids is called after each restart too: the
+    processes are new."""
+    def session():
+        x = Client(port)
+        x.cmd('LOGIN "%s" "%s"' % (USER, PASSWORD))
+        x.cmd("SELECT INBOX")
+        return x
+    warm, cold = [], []
+    for i in range(rounds):
+        c = session()
+        warm.append(timed(lambda: c.cmd(RESTART_FETCH), 3, server_pids))
+        c.sock.close()
+        print("restarting %s (%d of %d)..." % (name, i + 1, rounds), flush=True)
+        restart()
+        c = session()
+        cold.append(timed(lambda: c.cmd(RESTART_FETCH), 1, server_pids))
+        c.sock.close()
+
+    def median(samples):
+        return tuple(statistics.median(x[k] for x in samples) for k in (0, 1))
+    return {"warm": median(warm), "first after restart": median(cold), "each": [x[0] for x in cold]}
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     n = int(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("BENCH_MESSAGES", 10000))
@@ -304,17 +360,35 @@ def main():
     os.chmod(work, 0o755)
     mk_port, dv_port = free_port(), free_port()
     dns = Dns()
-    mk_proc = dv_conf = None
+    # The running processes; the restarts replace them.
+    live = {"mk": None, "dv": None}
+    dv_conf = None
     try:
-        mk_proc, cert, key = start_mailkeep(binary, work, mk_port, dns)
-        dv_conf, dv_pid = start_dovecot(work, dv_port, cert, key, k)
+        mk_cfg = setup_mailkeep(binary, work, mk_port, dns)
+        live["mk"] = serve_mailkeep(binary, mk_cfg, "serve")
+        mk_dir = os.path.dirname(mk_cfg)
+        cert, key = os.path.join(mk_dir, "tls", "selfsigned-cert.pem"), os.path.join(mk_dir, "tls", "selfsigned-key.pem")
+        dv_conf, live["dv"] = start_dovecot(work, dv_port, cert, key, k)
         word = "money"
-        mk = measure("mailkeep", mk_port, msgs, word, k, lambda: [mk_proc.pid])
-        dv = measure("dovecot", dv_port, msgs, word, k, lambda: tree_pids(dv_pid))
+        mk_pids, dv_pids = (lambda: [live["mk"].pid]), (lambda: tree_pids(live["dv"]))
+        mk = measure("mailkeep", mk_port, msgs, word, k, mk_pids)
+        dv = measure("dovecot", dv_port, msgs, word, k, dv_pids)
+
+        def restart_mailkeep():
+            stop(live["mk"])
+            live["mk"] = None
+            live["mk"] = serve_mailkeep(binary, mk_cfg, "serve-restarted")
+
+        def restart_dovecot():
+            stop_dovecot(dv_conf, live["dv"])
+            live["dv"] = None
+            live["dv"] = run_dovecot(dv_conf, dv_port)
+        mk_restart = measure_restart("mailkeep", mk_port, restart_mailkeep, mk_pids)
+        dv_restart = measure_restart("dovecot", dv_port, restart_dovecot, dv_pids)
     finally:
-        if mk_proc:
-            stop(mk_proc)
-        if dv_conf:
+        if live["mk"]:
+            stop(live["mk"])
+        if dv_conf and live["dv"]:
             subprocess.run(["dovecot", "-c", dv_conf, "stop"], capture_output=True, timeout=COMMAND_SECONDS)
             time.sleep(1)
         dns.stop()
@@ -323,13 +397,26 @@ def main():
     print()
     print("imap: %d messages (%.1f MB), %d IDLE connections, %s, %d cores"
           % (n, size / 1e6, k, time.strftime("%Y-%m-%d"), os.cpu_count()))
-    print("%-58s %12s %12s %8s" % ("operation", "mailkeep", "dovecot", "ratio"))
+    print("%-72s %12s %12s %8s" % ("operation", "mailkeep", "dovecot", "ratio"))
     for key_ in mk:
         a, b = mk[key_], dv[key_]
         unit = "" if "PSS" in key_ else " ms"
         fa = "%.1f%s" % (a if "PSS" in key_ else a * 1000, unit)
         fb = "%.1f%s" % (b if "PSS" in key_ else b * 1000, unit)
-        print("%-58s %12s %12s %8.2f" % (key_, fa, fb, b / a if a else float("inf")))
+        print("%-72s %12s %12s %8.2f" % (key_, fa, fb, b / a if a else float("inf")))
+    for when in ("warm", "first after restart"):
+        for i, what in enumerate(("", ", server CPU")):
+            a, b = mk_restart[when][i], dv_restart[when][i]
+            print("%-72s %12s %12s %8.2f" % ("%s, %s%s" % (RESTART_FETCH, when, what), "%.1f ms" % (a * 1000),
+                                              "%.1f ms" % (b * 1000), b / a if a else float("inf")))
+    print()
+    print("first %s after a restart / warm, medians of %d restarts (1.0: a restart costs nothing):"
+          % (RESTART_FETCH, RESTARTS))
+    for name, r in (("mailkeep", mk_restart), ("dovecot", dv_restart)):
+        (cw, cc), (ww, wc) = r["first after restart"], r["warm"]
+        print("  %-9s %.2f (wall %.1f / %.1f ms), server CPU %.2f (%.1f / %.1f ms); each first: %s ms"
+              % (name, cw / ww if ww else float("inf"), cw * 1000, ww * 1000, cc / wc if wc else float("inf"),
+                 cc * 1000, wc * 1000, ", ".join("%.1f" % (x * 1000) for x in r["each"])))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
 #include <chrono>
 
 #include "base/strings.hpp"
+#include "imap/proto/summary.hpp"
+#include "message/mime.hpp"
 
 namespace mk::delivery {
 
@@ -132,7 +134,12 @@ store::NewMessage to_new_message(const smtp::Transaction& txn) {
       }
     }
   }
+  if (!m.deliveries.empty()) m.summary = summary_of(*m.data);
   return m;
+}
+
+std::string summary_of(std::string_view message) {
+  return imap::encode_summary(imap::summarize(message::parse_mime(message)));
 }
 
 std::string forward_domain(const smtp::Transaction& txn) {

@@ -54,7 +54,12 @@ std::vector<std::int64_t> local_accounts(const smtp::Transaction& txn, bool& els
 std::int64_t sole_local_account(const smtp::Transaction& txn);
 
 // Turns a completed transaction into a store delivery: local recipients get their copies,
-// forwards and remote recipients go to the outbound queue in the same commit.
+// forwards and remote recipients go to the outbound queue in the same commit. A message
+// filed here carries its IMAP summary (summary_of), so no FETCH ever parses it.
 store::NewMessage to_new_message(const smtp::Transaction& txn);
+
+// What IMAP's ENVELOPE/BODY/BODYSTRUCTURE need of a message, rendered once at delivery
+// (imap/proto/summary.hpp), for store::NewMessage::summary.
+std::string summary_of(std::string_view message);
 
 }  // namespace mk::delivery

@@ -57,6 +57,7 @@ Result<store::NewMessage> ServerMail::prepare(std::string message, const std::ve
   }
   if (m.deliveries.empty() && m.outbound.empty())
     return store::error(store::Errc::not_found, "no recipient can receive it");
+  if (!m.deliveries.empty()) m.summary = summary_of(*m.data);
   return m;
 }
 

@@ -89,6 +89,18 @@ void Mail::deliver_all(std::vector<NewMessage> msgs, DeliverCallback done) {
   commit(std::move(msgs), std::move(done));
 }
 
+Result<std::optional<std::string>> Mail::read_summary(std::int64_t mailbox_id, std::uint32_t uid) {
+  auto r = read_summaries(mailbox_id, std::span(&uid, 1));
+  if (!r) return r.error();
+  if (r->size() != 1) return error(Errc::unavailable, "the backend answered for another number of messages");
+  return std::move(r->front());
+}
+
+Status Mail::save_summary(std::int64_t mailbox_id, std::uint32_t uid, std::string summary) {
+  const std::pair<std::uint32_t, std::string> one{uid, std::move(summary)};
+  return save_summaries(mailbox_id, std::span(&one, 1));
+}
+
 DeliverResult Mail::deliver_sync(NewMessage msg) {
   std::promise<DeliverResult> p;
   auto f = p.get_future();

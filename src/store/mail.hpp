@@ -2,7 +2,8 @@
 // the group-committed delivery that adds messages (and queues their remote recipients).
 //
 // Message bodies are files in the data directory (store/blob.hpp); the index (UIDs, flags,
-// MODSEQ) is in the database.
+// MODSEQ) is in the database, with each message's summary: bytes its deliverer derived from
+// the message (IMAP: ENVELOPE and BODYSTRUCTURE), which the store keeps but never reads.
 //
 // DURABILITY: deliver() calls back with success only once the message file and its index
 // rows are on stable storage. Backends batch concurrent deliveries into one sync of the
@@ -15,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -82,6 +84,10 @@ struct NewMessage {
   // Its own Message-ID without brackets, kept in the index for thread lookups. Set by
   // whoever parsed the message already; else deliver_all reads it from `data`.
   std::optional<std::string> message_id;
+  // Opaque bytes kept with the message for its readers (IMAP: imap::encode_summary), set by
+  // whoever parsed the message already. The store never interprets them; copies and moves
+  // of the message keep them. Without one, a reader may save one later (save_summaries).
+  std::optional<std::string> summary;
 };
 
 // Where a delivery was stored (one entry per Delivery, in order).
@@ -170,6 +176,19 @@ class Mail {
                                            const std::vector<std::uint32_t>& uids,
                                            std::int64_t to_mailbox, bool move) = 0;
   virtual Result<std::string> read_message(const MessageInfo& info) = 0;
+  // The summaries (NewMessage::summary) of these messages of a mailbox, in the order of
+  // `uids`: nullopt for a message stored without one (by an older mailkeep, or by a
+  // deliverer that set none) or that does not exist. One call for many messages: a FETCH
+  // over a whole mailbox asks in batches, and a backend reads a run of UIDs in one scan.
+  virtual Result<std::vector<std::optional<std::string>>> read_summaries(
+      std::int64_t mailbox_id, std::span<const std::uint32_t> uids) = 0;
+  Result<std::optional<std::string>> read_summary(std::int64_t mailbox_id, std::uint32_t uid);
+  // Lazy backfill: stores each message's summary (by UID), replacing the one it had (which
+  // its reader could not use), all in one transaction. Messages expunged meanwhile are
+  // skipped.
+  virtual Status save_summaries(std::int64_t mailbox_id,
+                                std::span<const std::pair<std::uint32_t, std::string>> summaries) = 0;
+  Status save_summary(std::int64_t mailbox_id, std::uint32_t uid, std::string summary);
   // Called (on a store thread) with the mailbox id after each committed change, so IMAP
   // sessions can report new mail at once (IDLE). Set before the server starts.
   virtual void set_change_listener(std::function<void(std::int64_t mailbox_id)> fn) = 0;

@@ -8,9 +8,11 @@
 #include "base/strings.hpp"
 #include "imap/proto/encode.hpp"
 #include "imap/proto/fetch.hpp"
+#include "imap/proto/summary.hpp"
 #include "imap/server/session.hpp"
 #include "imap/server/summary_cache.hpp"
 #include "message/codec.hpp"
+#include "message/header.hpp"
 #include "message/mime.hpp"
 
 namespace mk::imap {
@@ -28,6 +30,9 @@ std::string internal_date(std::int64_t t) {
 
 // Above this many messages a FETCH reads the whole mailbox index rather than naming UIDs.
 constexpr std::size_t kInListLimit = 500;
+// On a summary cache miss, FETCH reads the stored summaries of this many messages at once
+// (about 1 KiB each): one store call per batch instead of one per message.
+constexpr std::size_t kSummaryBatch = 1000;
 // A FETCH response is handed to the connection in pieces of about this size.
 constexpr std::size_t kFetchChunk = 256 * 1024;
 
@@ -39,7 +44,53 @@ std::string apply_partial(std::string s, const FetchAtt& a) {
   return s.substr(a.partial->first, a.partial->second);
 }
 
+// The index row of a message of a FETCH (infos by UID); nullptr if it was expunged meanwhile.
+const store::MessageInfo* info_for(const std::vector<store::MessageInfo>& infos, std::uint32_t uid) {
+  auto it = std::lower_bound(infos.begin(), infos.end(), uid,
+                             [](const store::MessageInfo& m, std::uint32_t u) { return m.uid < u; });
+  return (it != infos.end() && it->uid == uid) ? &*it : nullptr;
+}
+
 }  // namespace
+
+std::shared_ptr<const Summary> Session::stored_summary(PendingFetch& f, const store::MessageInfo& info) {
+  if (f.next >= f.stored_end) {
+    // Read the summaries of this message and the next ones in one call.
+    std::vector<std::uint32_t> batch;
+    std::size_t end = f.next;
+    for (; end < f.uids.size() && batch.size() < kSummaryBatch; ++end)
+      if (info_for(f.infos, f.uids[end])) batch.push_back(f.uids[end]);
+    f.stored.clear();
+    f.stored_end = end;
+    auto got = store_.mail.read_summaries(selected_->id, batch);
+    if (!got) {
+      // Not fatal: these messages are parsed instead, as if they had none.
+      store_warning_ = "reading stored summaries: " + got.error().message;
+      return nullptr;
+    }
+    f.stored.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) f.stored.emplace_back(batch[i], std::move(got.value()[i]));
+    std::sort(f.stored.begin(), f.stored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  auto it = std::lower_bound(f.stored.begin(), f.stored.end(), info.uid,
+                             [](const auto& e, std::uint32_t u) { return e.first < u; });
+  if (it == f.stored.end() || it->first != info.uid || !it->second) return nullptr;
+  auto decoded = decode_summary(std::move(*it->second));  // each message is answered once
+  it->second.reset();
+  // One that does not decode (damaged, or of another version) is rendered again and replaced.
+  if (!decoded) return nullptr;
+  auto sm = std::make_shared<const Summary>(std::move(*decoded));
+  if (cfg_.cache) cfg_.cache->put(info.blob, sm);
+  return sm;
+}
+
+void Session::save_backfill(PendingFetch& f) {
+  if (f.backfill.empty()) return;
+  // Best effort: the client has its answer either way; the next FETCH parses them again.
+  if (auto st = store_.mail.save_summaries(selected_->id, f.backfill); !st)
+    store_warning_ = fmt::format("saving {} summaries: {}", f.backfill.size(), st.error().message);
+  f.backfill.clear();
+}
 
 Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
   std::optional<SeqSet> set;
@@ -141,17 +192,13 @@ Output Session::on_more() {
   auto& f = *fetch_;
   const CommandHead h = f.head;  // a copy: fetch_ is released before the tagged reply
   auto& s = *selected_;
-  auto info_for = [&](std::uint32_t uid) -> const store::MessageInfo* {
-    auto it = std::lower_bound(f.infos.begin(), f.infos.end(), uid,
-                               [](const store::MessageInfo& m, std::uint32_t u) { return m.uid < u; });
-    return (it != f.infos.end() && it->uid == uid) ? &*it : nullptr;
-  };
   const auto& atts = f.atts;
   const bool needs_data = f.needs_data, needs_mime = f.needs_mime, wants_summary = f.wants_summary,
              sets_seen = f.sets_seen, wants_modseq = f.wants_modseq;
   const auto& changed_since = f.changed_since;
   std::string out;
   auto fail = [&](std::string_view status, std::string_view text) {
+    save_backfill(f);
     fetch_.reset();
     return Output{out + tagged(h, status, text)};
   };
@@ -160,7 +207,7 @@ Output Session::on_more() {
     if (!pos) continue;
     const std::size_t i = *pos;
     auto& e = s.msgs[i];
-    const store::MessageInfo* info = info_for(e.uid);
+    const store::MessageInfo* info = info_for(f.infos, e.uid);
     if (!info) continue;  // expunged by another session; reported at the next update
     if (changed_since && info->modseq <= *changed_since) continue;
     // Items go straight into the response (message bodies are not copied again).
@@ -178,10 +225,13 @@ Output Session::on_more() {
     const bool flags_changed = *e.flags != info->flags;
     if (flags_changed) e.flags = intern(info->flags);
     e.modseq = info->modseq;
-    // ENVELOPE/BODY/BODYSTRUCTURE come from the shared cache when possible; the message is
-    // read only for the items that need its bytes, and parsed only when a part is needed.
+    // ENVELOPE/BODY/BODYSTRUCTURE come from the shared cache, else from the summary stored
+    // with the message (after a restart); the message is read only for the items that need
+    // its bytes, and parsed only when a part is needed or it has no usable summary (stored
+    // before summaries were, or damaged): then the summary is rendered and saved with it.
     std::shared_ptr<const Summary> summary;
     if (wants_summary && cfg_.cache) summary = cfg_.cache->get(info->blob);
+    if (wants_summary && !summary) summary = stored_summary(f, *info);
     std::string data;
     std::optional<message::Part> mime;
     if (needs_data || (wants_summary && !summary)) {
@@ -190,10 +240,8 @@ Output Session::on_more() {
       data = std::move(d.value());
       if (needs_mime || (wants_summary && !summary)) mime = message::parse_mime(data);
       if (wants_summary && !summary) {
-        auto sm = std::make_shared<Summary>();
-        sm->envelope = render_envelope(*mime);
-        sm->body = render_body_structure(*mime, false);
-        sm->bodystructure = render_body_structure(*mime, true);
+        auto sm = std::make_shared<const Summary>(summarize(*mime));
+        f.backfill.emplace_back(info->uid, encode_summary(*sm));
         if (cfg_.cache) cfg_.cache->put(info->blob, sm);
         summary = std::move(sm);
       }
@@ -206,9 +254,9 @@ Output Session::on_more() {
         case K::internaldate: add("INTERNALDATE " + internal_date(info->internaldate)); break;
         case K::rfc822_size: add(fmt::format("RFC822.SIZE {}", data.empty() ? info->size : data.size())); break;
         case K::modseq: break;  // added below
-        case K::envelope: add("ENVELOPE " + summary->envelope); break;
-        case K::body_structure: add("BODYSTRUCTURE " + summary->bodystructure); break;
-        case K::body: add("BODY " + summary->body); break;
+        case K::envelope: add("ENVELOPE "), out += summary->envelope(); break;
+        case K::body_structure: add("BODYSTRUCTURE "), out += summary->bodystructure(); break;
+        case K::body: add("BODY "), out += summary->body(); break;
         case K::rfc822: add("RFC822 " + literal(data)); break;
         case K::rfc822_header: add("RFC822.HEADER " + literal(mime->header_text(data))); break;
         case K::rfc822_text: add("RFC822.TEXT " + literal(mime->body(data))); break;
@@ -245,6 +293,8 @@ Output Session::on_more() {
     if (wants_modseq) add(fmt::format("MODSEQ ({})", e.modseq));
     out += ")\r\n";
   }
+  // Saved after each piece: a client that leaves in the middle of a sweep loses none.
+  save_backfill(f);
   if (f.next < f.uids.size()) return {std::move(out), Next::more};
   fetch_.reset();
   return {out + updates(h.uid) + tagged(h, "OK", "FETCH completed")};
@@ -394,6 +444,15 @@ Output Session::cmd_append(const CommandHead& h, Cursor& c) {
     total += data->size();
     store::NewMessage m;
     m.data = std::make_shared<const std::string>(std::move(*data));
+    // Parsed once, here: its summary goes into the index with it, so no FETCH of ENVELOPE or
+    // BODYSTRUCTURE reads and parses it again, not even after a restart; the store is handed
+    // its Message-ID too, rather than reading the header again.
+    {
+      const auto mime = message::parse_mime(*m.data);
+      m.summary = encode_summary(summarize(mime));
+      const auto ids = message::msg_ids(message::header_value(mime.headers, "Message-ID").value_or(""), 1);
+      m.message_id = ids.empty() ? std::string() : ids[0];
+    }
     std::set<std::string> fs(flags.begin(), flags.end());
     fs.erase("\\Recent");
     for (const auto& f : fs) m.flags += (m.flags.empty() ? "" : " ") + f;

@@ -209,6 +209,11 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     }
     if (auto learned = session.take_train_event(); learned && cfg_.on_train) cfg_.on_train(std::move(*learned));
     if (auto failed = session.take_store_error()) log.error("imap.store_failed", {{"error", *failed}});
+    auto log_warning = [&] {
+      // Stored summaries not read or not saved: the client got its answer from a parse.
+      if (auto w = session.take_store_warning()) log.warn("imap.summary_store_failed", {{"error", *w}});
+    };
+    log_warning();
     if (auto named = session.take_client_event(); named && cfg_.session.login && session.logged_in()) {
       // The client history is a store write (and may send an alert): on the work pool.
       auto identified = [&] { cfg_.session.login->identified("imap", conn->remote_ip, session.user(), *named); };
@@ -227,6 +232,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       }
       auto more = [&] { return session.on_more(); };
       o = co_await net::offload(cfg_.work, more);
+      log_warning();
       out += o.data;
     }
     if (!running) break;

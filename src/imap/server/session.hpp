@@ -33,6 +33,7 @@
 #include "imap/server/account_slots.hpp"
 #include "imap/server/flag_table.hpp"
 #include "imap/proto/parser.hpp"
+#include "imap/proto/summary.hpp"
 #include "store/mail.hpp"
 
 namespace mk::imap {
@@ -102,6 +103,9 @@ class Session {
   std::optional<std::string> take_client_event() { return std::exchange(client_event_, std::nullopt); }
   // A store failure behind the latest NO (the detail is for the log, never for the client).
   std::optional<std::string> take_store_error() { return std::exchange(store_error_, std::nullopt); }
+  // A store failure that did not change the reply (FETCH: stored summaries that could not be
+  // read or saved, so the messages were parsed instead), once: for the log.
+  std::optional<std::string> take_store_warning() { return std::exchange(store_warning_, std::nullopt); }
 
   std::string greeting() const;
   Output on_command(std::string_view framed);
@@ -212,6 +216,7 @@ class Session {
   std::optional<std::string> client_event_;
   std::optional<TrainEvent> train_event_;
   std::optional<std::string> store_error_;
+  std::optional<std::string> store_warning_;
   bool tls_ = false;
   bool compressed_ = false;
   std::int64_t account_id_ = 0;
@@ -238,8 +243,17 @@ class Session {
     std::size_t next = 0;
     std::optional<std::uint64_t> changed_since;
     bool needs_data = false, needs_mime = false, wants_summary = false, sets_seen = false, wants_modseq = false;
+    // Stored summaries (by UID) of the messages before uids[stored_end], read in batches.
+    std::vector<std::pair<std::uint32_t, std::optional<std::string>>> stored;
+    std::size_t stored_end = 0;
+    // Summaries rendered for messages that had no usable one, to save with them.
+    std::vector<std::pair<std::uint32_t, std::string>> backfill;  // by UID
   };
   std::unique_ptr<PendingFetch> fetch_;
+  // The summary stored with the message answered now (f.next), or nullptr if it has none
+  // that decodes; reads the next batch of stored summaries when needed.
+  std::shared_ptr<const Summary> stored_summary(PendingFetch& f, const store::MessageInfo& info);
+  void save_backfill(PendingFetch& f);
 };
 
 // "1,3:5" style set from sorted values (COPYUID, VANISHED, ESEARCH ALL).

@@ -85,6 +85,12 @@ Stmt& Stmt::bind(int idx, std::string_view v) {
   return *this;
 }
 
+Stmt& Stmt::bind_blob(int idx, std::string_view v) {
+  // A null pointer would bind NULL: an empty value is still a (zero-length) blob.
+  if (stmt_) sqlite3_bind_blob64(stmt_, idx, v.empty() ? "" : v.data(), v.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
 Stmt& Stmt::bind_null(int idx) {
   if (stmt_) sqlite3_bind_null(stmt_, idx);
   return *this;
@@ -123,6 +129,12 @@ std::string Stmt::text(int col) const {
   auto* p = sqlite3_column_text(stmt_, col);
   if (!p) return {};
   return std::string(reinterpret_cast<const char*>(p), std::size_t(sqlite3_column_bytes(stmt_, col)));
+}
+
+std::string Stmt::blob(int col) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+  if (!p) return {};
+  return std::string(p, std::size_t(sqlite3_column_bytes(stmt_, col)));
 }
 
 std::string Stmt::error() const { return fmt::format("sqlite: {} ({})", sqlite3_errmsg(db_), rc_); }

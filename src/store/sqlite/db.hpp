@@ -33,6 +33,7 @@ class Stmt {
   bool valid() const { return stmt_ != nullptr; }
   Stmt& bind(int idx, std::int64_t v);
   Stmt& bind(int idx, std::string_view v);
+  Stmt& bind_blob(int idx, std::string_view v);  // bytes, not text: stored and read back as is
   Stmt& bind_null(int idx);
   // SQLITE_ROW -> true, SQLITE_DONE -> false; errors are recorded in error().
   bool step();
@@ -42,6 +43,7 @@ class Stmt {
   std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string text(int col) const;
+  std::string blob(int col) const;
   bool failed() const { return rc_ != SQLITE_OK && rc_ != SQLITE_ROW && rc_ != SQLITE_DONE; }
   std::string error() const;
   // error() as a store Error with its code (errc_of the result code).

@@ -79,6 +79,10 @@ Result<std::uint64_t> next_modseq(Db& db, std::int64_t mailbox_id) {
   return v;
 }
 
+// read_summaries scans a UID range rather than naming the UIDs when the range holds at most
+// about twice as many UIDs as were asked for (plus this many, for small sets).
+constexpr std::uint64_t kDenseSlack = 64;
+
 std::string uid_list(const std::vector<std::uint32_t>& uids) {
   std::string out;
   for (auto u : uids) out += (out.empty() ? "" : ",") + std::to_string(u);
@@ -385,6 +389,11 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
           .bind(5, std::int64_t(m.size)).bind(6, m.internaldate).bind(7, m.flags)
           .bind(8, m.mail_from).bind(9, m.rcpt_to).bind(10, m.dsn).bind(11, from_mailbox).bind(12, std::int64_t(m.uid));
       if (auto st = ins.done(); !st) return st.error();
+      // The copy is a row of its own: it gets its own copy of the summary, if there is one.
+      Stmt sum(db_, "INSERT OR REPLACE INTO summaries(message_id, data) "
+                             "SELECT ?, data FROM summaries WHERE message_id = ?");
+      sum.bind(1, db_.last_insert_id()).bind(2, m.id);
+      if (auto st = sum.done(); !st) return st.error();
       out.uids.emplace_back(m.uid, uid);
       bytes += std::int64_t(m.size);
     }
@@ -414,6 +423,60 @@ Result<CopyResult> SqliteStore::copy_messages(std::int64_t from_mailbox,
     if (move) on_commit_(from_mailbox);
   }
   return out;
+}
+
+Result<std::vector<std::optional<std::string>>> SqliteStore::read_summaries(std::int64_t mailbox_id,
+                                                                            std::span<const std::uint32_t> uids) {
+  std::vector<std::optional<std::string>> out(uids.size());
+  if (uids.empty()) return out;
+  const auto [lo, hi] = std::minmax_element(uids.begin(), uids.end());
+  // A dense run of UIDs (a FETCH of 1:*) is one range scan of the mailbox in UID order, which
+  // reads the summaries in the order they were stored, about three times as fast as looking
+  // each up; sparse ones are named.
+  const bool dense = std::uint64_t(*hi - *lo) < 2 * uids.size() + kDenseSlack;
+  const std::string where = dense ? fmt::format("m.uid BETWEEN {} AND {}", *lo, *hi)
+                                  : fmt::format("m.uid IN ({})", uid_list({uids.begin(), uids.end()}));
+  std::vector<std::pair<std::uint32_t, std::string>> rows;
+  rows.reserve(uids.size());
+  {
+    std::lock_guard lock(mu_);
+    Stmt q(db_, fmt::format("SELECT m.uid, s.data FROM messages m JOIN summaries s ON s.message_id = m.id "
+                                     "WHERE m.mailbox_id = ? AND {} ORDER BY m.uid",
+                                     where));
+    q.bind(1, mailbox_id);
+    while (q.step()) rows.emplace_back(std::uint32_t(q.int64(0)), q.blob(1));
+    if (q.failed()) return q.fail();
+  }
+  // Each row is moved to where it was asked for; a UID asked for twice gets a copy.
+  std::vector<std::size_t> given(rows.size(), uids.size());
+  for (std::size_t i = 0; i < uids.size(); ++i) {
+    auto it = std::lower_bound(rows.begin(), rows.end(), uids[i],
+                               [](const auto& r, std::uint32_t u) { return r.first < u; });
+    if (it == rows.end() || it->first != uids[i]) continue;
+    auto& at = given[std::size_t(it - rows.begin())];
+    if (at == uids.size()) out[i] = std::move(it->second), at = i;
+    else out[i] = out[at];
+  }
+  return out;
+}
+
+Status SqliteStore::save_summaries(std::int64_t mailbox_id,
+                                   std::span<const std::pair<std::uint32_t, std::string>> summaries) {
+  if (summaries.empty()) return {};
+  std::lock_guard lock(mu_);
+  Txn t(db_);
+  if (auto st = t.begin(); !st) return st;
+  // Nothing for a message expunged meanwhile: the SELECT finds no row.
+  Stmt u(db_,
+         "INSERT OR REPLACE INTO summaries(message_id, data) "
+         "SELECT id, ?3 FROM messages WHERE mailbox_id = ?1 AND uid = ?2");
+  if (!u.valid()) return u.fail();
+  for (const auto& [uid, data] : summaries) {
+    u.reset();
+    u.bind(1, mailbox_id).bind(2, std::int64_t(uid)).bind_blob(3, data);
+    if (auto st = u.done(); !st) return st;
+  }
+  return t.commit();
 }
 
 Status SqliteStore::remove_unreferenced(const std::vector<std::string>& blobs) {

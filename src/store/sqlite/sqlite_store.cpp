@@ -251,6 +251,15 @@ CREATE TABLE sender_verdicts(
 )sql",
     // The highest UIDVALIDITY ever given: max() over the mailboxes forgets a deleted one.
     "INSERT OR REPLACE INTO meta(key, value) SELECT 'uidvalidity', coalesce(max(uidvalidity), 0) FROM mailboxes;",
+    // Message summaries (NewMessage::summary), one per message row, in a table of their own
+    // so that the rows of `messages` stay narrow and listing a mailbox reads no more pages
+    // than before. Keyed by the row (not by the shared file) so that a FETCH range is one
+    // scan in UID order; a copy gets a copy of the bytes. Older messages have none.
+    R"sql(
+CREATE TABLE summaries(
+  message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+  data BLOB NOT NULL);
+)sql",
 };
 
 std::int64_t unix_now() {
@@ -634,6 +643,13 @@ Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob
         .bind(5, std::int64_t(m.data->size())).bind(6, m.internaldate).bind(7, m.flags)
         .bind(8, m.mail_from).bind(9, d.rcpt).bind(10, dsn).bind(11, msgid);
     if (auto st = ins.done(); !st) return st;
+    if (m.summary) {
+      // REPLACE: a row left by a message deleted without foreign keys (by hand) would
+      // otherwise refuse the delivery of a message that is given the same id.
+      Stmt sum(writer_, "INSERT OR REPLACE INTO summaries(message_id, data) VALUES(?, ?)");
+      sum.bind(1, writer_.last_insert_id()).bind_blob(2, *m.summary);
+      if (auto st = sum.done(); !st) return st;
+    }
     Stmt acc(writer_, "UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?");
     acc.bind(1, std::int64_t(m.data->size())).bind(2, d.account_id);
     if (auto st = acc.done(); !st) return st;

@@ -120,6 +120,10 @@ class SqliteStore final : public Store {
     on_commit_ = std::move(fn);
   }
   Result<std::string> read_message(const MessageInfo& info) override;
+  Result<std::vector<std::optional<std::string>>> read_summaries(std::int64_t mailbox_id,
+                                                                 std::span<const std::uint32_t> uids) override;
+  Status save_summaries(std::int64_t mailbox_id,
+                        std::span<const std::pair<std::uint32_t, std::string>> summaries) override;
   void close() override;
 
   // Deletes blob files no index row refers to (leftovers of a batch that never committed).

@@ -7,7 +7,9 @@
 
 #include "delivery/recipients.hpp"
 #include "delivery/server_mail.hpp"
+#include "imap/proto/summary.hpp"
 #include "message/address.hpp"
+#include "message/mime.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace mk::delivery {
@@ -82,6 +84,11 @@ TEST_F(DeliveryTest, TransactionBecomesOneDeliveryPerMailbox) {
   EXPECT_EQ(m.outbound[0].rcpt, "someone@elsewhere.example");
   EXPECT_EQ(m.outbound[1].rcpt, "carol@remote.example");
   EXPECT_EQ(forward_domain(t), "example.org");
+  // Filed here: it carries its IMAP summary, the one a FETCH would render from the bytes.
+  ASSERT_TRUE(m.summary.has_value());
+  auto decoded = imap::decode_summary(*m.summary);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, imap::summarize(message::parse_mime(t.message)));
   bool elsewhere = false;
   EXPECT_EQ(local_accounts(t, elsewhere), (std::vector<std::int64_t>{alice_, bob_}));
   EXPECT_TRUE(elsewhere);
@@ -97,6 +104,7 @@ TEST_F(DeliveryTest, ServerMailGoesWhereAnMxDeliveryWouldFromTheNullSender) {
                         {"team@example.org", "fwd@example.org", "rua@reports.example", "nobody@example.org"}, "test");
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_EQ(m->mail_from, "");
+  EXPECT_TRUE(m->summary.has_value());
   ASSERT_EQ(m->deliveries.size(), 2u);
   EXPECT_EQ(m->deliveries[0].account_id, alice_);
   EXPECT_EQ(m->deliveries[1].account_id, bob_);

@@ -10,7 +10,11 @@
 
 #include <future>
 
+#include <sqlite3.h>
+
 #include "auth/password.hpp"
+#include "imap/proto/summary.hpp"
+#include "imap/server/summary_cache.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace mk::imap {
@@ -471,6 +475,93 @@ TEST_F(ImapSession, BadInput) {
   EXPECT_EQ(run("a APPEND INBOX {0}\r\n"), "a NO Empty message\r\n");
   EXPECT_EQ(s_->on_frame_error(Frame::literal_too_big).data, "* NO [TOOBIG] Literal too large\r\n");
   EXPECT_EQ(run("z LOGOUT"), "* BYE Logging out\r\nz OK LOGOUT completed\r\n");
+}
+
+// ENVELOPE, BODY and BODYSTRUCTURE of a message are rendered when it is appended and stored
+// with it: a session that starts afterwards (a restarted server, an empty cache) answers from
+// the store without reading the message again.
+TEST_F(ImapSession, AppendStoresTheSummary) {
+  login(*s_);
+  append(kMsg1);
+  auto stored = store_->read_summary(store_->find_mailbox(acct_, "INBOX").value()->id, 1);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(decode_summary(**stored), summarize(message::parse_mime(kMsg1)));
+  // The same parse gives the store the Message-ID it indexes for thread lookups.
+  append("Message-ID: <lunch@example.net>\r\nSubject: Re: Lunch\r\n\r\nYes\r\n");
+  auto thread = store_->thread_messages(acct_, {"lunch@example.net"}, 10);
+  ASSERT_TRUE(thread.ok());
+  ASSERT_EQ(thread->size(), 1u);
+  EXPECT_EQ(thread->at(0).uid, 2u);
+}
+
+TEST_F(ImapSession, FetchAnswersFromTheStoredSummary) {
+  login(*s_);
+  append(kMsg1);
+  // What the store holds is what FETCH answers: replace it with a recognizable one.
+  const auto box = store_->find_mailbox(acct_, "INBOX").value()->id;
+  ASSERT_TRUE(store_->save_summary(box, 1, encode_summary(Summary{"(\"stored\")", "(\"b\")", "(\"bs\")"})).ok());
+  auto restarted = make();
+  login(*restarted);
+  run(*restarted, "s SELECT INBOX");
+  EXPECT_EQ(run(*restarted, "f FETCH 1 (ENVELOPE BODY BODYSTRUCTURE)"),
+            "* 1 FETCH (ENVELOPE (\"stored\") BODY (\"b\") BODYSTRUCTURE (\"bs\"))\r\nf OK FETCH completed\r\n");
+  // With a cache, the first FETCH fills it from the store, the next ones do not ask again.
+  SummaryCache cache(1 << 20);
+  SessionConfig cfg;
+  cfg.cache = &cache;
+  Session cached(cfg, *store_, "127.0.0.1");
+  login(cached);
+  run(cached, "s SELECT INBOX");
+  EXPECT_NE(run(cached, "f FETCH 1 ENVELOPE").find("ENVELOPE (\"stored\")"), std::string::npos);
+  const auto blob = store_->list_messages(box)->at(0).blob;
+  ASSERT_NE(cache.get(blob), nullptr);
+  EXPECT_EQ(cache.get(blob)->bodystructure(), "(\"bs\")");
+}
+
+// Messages stored without a summary (by an older mailkeep, or by a delivery that set none)
+// and messages whose summary is damaged are parsed once more, and the summary is saved.
+TEST_F(ImapSession, FetchBackfillsMissingAndDamagedSummaries) {
+  login(*s_);
+  ASSERT_TRUE(store_->deliver_sync([&] {
+    store::NewMessage m;
+    m.data = std::make_shared<const std::string>(kMsg1);
+    m.deliveries.push_back(store::Delivery{acct_, "INBOX", "", "", true});
+    return m;
+  }()).ok());
+  append(kMsg2);
+  const auto box = store_->find_mailbox(acct_, "INBOX").value()->id;
+  ASSERT_EQ(store_->read_summary(box, 1).value(), std::nullopt);
+  ASSERT_TRUE(store_->save_summary(box, 2, "damaged").ok());
+  run("s SELECT INBOX");
+  const Summary want1 = summarize(message::parse_mime(kMsg1)), want2 = summarize(message::parse_mime(kMsg2));
+  EXPECT_EQ(run("f FETCH 1:2 (ENVELOPE BODYSTRUCTURE)"),
+            fmt::format("* 1 FETCH (ENVELOPE {} BODYSTRUCTURE {})\r\n* 2 FETCH (ENVELOPE {} BODYSTRUCTURE {})\r\n"
+                        "f OK FETCH completed\r\n",
+                        want1.envelope(), want1.bodystructure(), want2.envelope(), want2.bodystructure()));
+  EXPECT_FALSE(s_->take_store_warning());
+  EXPECT_EQ(decode_summary(store_->read_summary(box, 1)->value()), want1);
+  EXPECT_EQ(decode_summary(store_->read_summary(box, 2)->value()), want2);
+}
+
+// A store that cannot read or save summaries costs a parse, not the answer; the failure is
+// handed to the connection for its log.
+TEST_F(ImapSession, FetchWithoutUsableSummaryStoreStillAnswers) {
+  login(*s_);
+  append(kMsg1);
+  run("s SELECT INBOX");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
+    const char* drop = "DROP TABLE summaries";
+    ASSERT_EQ(sqlite3_exec(db, drop, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  const Summary want = summarize(message::parse_mime(kMsg1));
+  EXPECT_EQ(run("f FETCH 1 ENVELOPE"),
+            fmt::format("* 1 FETCH (ENVELOPE {})\r\nf OK FETCH completed\r\n", want.envelope()));
+  auto warning = s_->take_store_warning();
+  ASSERT_TRUE(warning);
+  EXPECT_NE(warning->find("summaries"), std::string::npos) << *warning;
 }
 
 }  // namespace

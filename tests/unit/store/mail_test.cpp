@@ -1,6 +1,8 @@
 // The IMAP-facing store operations: flags with MODSEQ, expunge with VANISHED data, copy and
-// move with COPYUID data, mailbox rename/delete, APPEND into an exact mailbox.
+// move with COPYUID data, mailbox rename/delete, APPEND into an exact mailbox, and the
+// summaries kept with messages.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "store/blob.hpp"
 #include "unit/store/store_fixture.hpp"
@@ -20,6 +22,18 @@ class MailOps : public StoreSuite {
     std::vector<std::uint32_t> out;
     for (const auto& m : *store_->list_messages(mb)) out.push_back(m.uid);
     return out;
+  }
+  // SQLite: rows in the summaries table (none may outlive its message).
+  std::size_t summary_rows() {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM summaries", -1, &q, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(q), SQLITE_ROW);
+    const auto n = std::size_t(sqlite3_column_int64(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return n;
   }
   std::int64_t acct_ = 0, inbox_ = 0;
 };
@@ -142,6 +156,144 @@ TEST_P(MailOps, ChangeListenerSeesCommits) {
   ASSERT_TRUE(store_->expunge(inbox_, {2}).ok());
   EXPECT_EQ(seen, (std::vector<std::int64_t>{inbox_, inbox_, inbox_}));
   store_->set_change_listener(nullptr);
+}
+
+// Summaries are opaque bytes: any byte value, NUL included, comes back as stored.
+const std::string kSummary("sum\0mary \xff\x01", 11);
+
+TEST_P(MailOps, SummaryIsStoredOnDeliver) {
+  auto m = message("with summary\r\n", acct_);
+  m.summary = kSummary;
+  // One message for two mailboxes: each of its rows has the summary.
+  m.deliveries.push_back(Delivery{acct_, "Archive", "rcpt@example.org", ""});
+  auto r = store_->deliver_sync(m);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(store_->read_summary(inbox_, 6).value(), kSummary);
+  EXPECT_EQ(store_->read_summary(mailbox(acct_, "Archive"), 1).value(), kSummary);
+  // Without one, none; an empty one is still one; a message that does not exist has none.
+  EXPECT_EQ(store_->read_summary(inbox_, 1).value(), std::nullopt);
+  auto empty = message("empty summary\r\n", acct_);
+  empty.summary = "";
+  ASSERT_TRUE(store_->deliver_sync(empty).ok());
+  EXPECT_EQ(store_->read_summary(inbox_, 7).value(), std::string());
+  EXPECT_EQ(store_->read_summary(inbox_, 8).value(), std::nullopt);
+  EXPECT_EQ(store_->read_summary(mailbox(acct_, "Trash"), 6).value(), std::nullopt);
+  // Many at once, in the order asked: a run of UIDs, and UIDs far apart.
+  const std::vector<std::uint32_t> run = {7, 6, 5, 4, 3, 2, 1, 8};
+  auto many = store_->read_summaries(inbox_, run);
+  ASSERT_TRUE(many.ok()) << many.error().message;
+  EXPECT_EQ(*many, (std::vector<std::optional<std::string>>{std::string(), kSummary, std::nullopt, std::nullopt,
+                                                            std::nullopt, std::nullopt, std::nullopt, std::nullopt}));
+  const std::vector<std::uint32_t> apart = {6, 100000, 1, 7, 6};
+  EXPECT_EQ(*store_->read_summaries(inbox_, apart),
+            (std::vector<std::optional<std::string>>{kSummary, std::nullopt, std::nullopt, std::string(), kSummary}));
+  EXPECT_TRUE(store_->read_summaries(inbox_, {})->empty());
+}
+
+TEST_P(MailOps, SummaryIsKeptAcrossCopyAndMove) {
+  auto m = message("kept\r\n", acct_);
+  m.summary = kSummary;
+  ASSERT_TRUE(store_->deliver_sync(m).ok());  // INBOX uid 6
+  const auto archive = mailbox(acct_, "Archive"), trash = mailbox(acct_, "Trash");
+  ASSERT_TRUE(store_->copy_messages(inbox_, {5, 6}, archive, false).ok());  // Archive 1, 2
+  ASSERT_TRUE(store_->copy_messages(inbox_, {6}, trash, true).ok());        // Trash 1
+  EXPECT_EQ(store_->read_summary(inbox_, 6).value(), std::nullopt);         // moved away
+  EXPECT_EQ(store_->read_summary(archive, 1).value(), std::nullopt);        // had none
+  EXPECT_EQ(store_->read_summary(archive, 2).value(), kSummary);
+  EXPECT_EQ(store_->read_summary(trash, 1).value(), kSummary);
+  // Renaming INBOX moves its messages (RFC 9051 §6.3.6): their summaries go along.
+  ASSERT_TRUE(store_->copy_messages(trash, {1}, inbox_, true).ok());  // INBOX 7
+  ASSERT_TRUE(store_->rename_mailbox(acct_, "INBOX", "Old").ok());
+  const auto old = mailbox(acct_, "Old");
+  const auto moved = store_->list_messages(old)->back();
+  EXPECT_EQ(*store_->read_message(moved), "kept\r\n");
+  EXPECT_EQ(store_->read_summary(old, moved.uid).value(), kSummary);
+  // Each copy keeps its own: expunging one leaves the other's.
+  ASSERT_TRUE(store_->expunge(old, {moved.uid}).ok());
+  EXPECT_EQ(store_->read_summary(archive, 2).value(), kSummary);
+}
+
+TEST_P(MailOps, SummaryIsAbsentForMessagesStoredWithout) {
+  for (const auto& m : *store_->list_messages(inbox_))
+    EXPECT_EQ(store_->read_summary(inbox_, m.uid).value(), std::nullopt) << m.uid;
+  // Copies of such a message have none either, until one is saved.
+  const auto archive = mailbox(acct_, "Archive");
+  ASSERT_TRUE(store_->copy_messages(inbox_, {1}, archive, false).ok());
+  EXPECT_EQ(store_->read_summary(archive, 1).value(), std::nullopt);
+}
+
+TEST_P(MailOps, SummaryBackfill) {
+  ASSERT_TRUE(store_->save_summary(inbox_, 1, "one").ok());
+  const std::vector<std::pair<std::uint32_t, std::string>> batch = {{2, "two"}, {3, kSummary}};
+  ASSERT_TRUE(store_->save_summaries(inbox_, batch).ok());
+  EXPECT_EQ(*store_->read_summaries(inbox_, std::vector<std::uint32_t>{1, 2, 3, 4}),
+            (std::vector<std::optional<std::string>>{"one", "two", kSummary, std::nullopt}));
+  // A summary its reader could not use is replaced.
+  ASSERT_TRUE(store_->save_summary(inbox_, 1, "one, again").ok());
+  EXPECT_EQ(store_->read_summary(inbox_, 1).value(), "one, again");
+  // Saved ones are kept like delivered ones: a copy has it too.
+  const auto archive = mailbox(acct_, "Archive");
+  ASSERT_TRUE(store_->copy_messages(inbox_, {2}, archive, false).ok());
+  EXPECT_EQ(store_->read_summary(archive, 1).value(), "two");
+  // A message expunged meanwhile gets none, and no other message gets it.
+  ASSERT_TRUE(store_->expunge(inbox_, {5}).ok());
+  EXPECT_TRUE(store_->save_summary(inbox_, 5, "late").ok());
+  EXPECT_EQ(store_->read_summary(inbox_, 5).value(), std::nullopt);
+  ASSERT_TRUE(store_->deliver_sync(message("next\r\n", acct_)).ok());
+  EXPECT_EQ(store_->read_summary(inbox_, 6).value(), std::nullopt);
+  EXPECT_TRUE(store_->save_summaries(inbox_, {}).ok());
+}
+
+// Summaries go with their messages: expunged, moved away, or deleted with the mailbox or
+// the account, none is left behind.
+TEST_P(MailOps, SummariesGoWithTheirMessages) {
+  for (std::uint32_t uid = 1; uid <= 5; ++uid) ASSERT_TRUE(store_->save_summary(inbox_, uid, "s").ok());
+  ASSERT_TRUE(store_->create_mailbox(acct_, "Box", "").ok());
+  ASSERT_TRUE(store_->copy_messages(inbox_, {1, 2}, mailbox(acct_, "Box"), false).ok());
+  ASSERT_TRUE(store_->expunge(inbox_, {3}).ok());
+  ASSERT_TRUE(store_->delete_mailbox(acct_, "Box").ok());
+  if (backend().name == "sqlite") {
+    EXPECT_EQ(summary_rows(), 4u);  // INBOX 1, 2, 4, 5
+  }
+  ASSERT_TRUE(store_->remove_account("a@example.org").ok());
+  if (backend().name == "sqlite") {
+    EXPECT_EQ(summary_rows(), 0u);
+  }
+}
+
+// A database from before summaries: it opens, its messages have none, and everything else
+// about them works; new deliveries keep theirs.
+class SqliteSchema : public StoreTest {};
+
+TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
+  const auto acct = account_with_domain();
+  ASSERT_TRUE(store_->deliver_sync(message("old\r\n", acct)).ok());
+  store_.reset();
+  {
+    // Take the schema back to the version before summaries.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+    const int version = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    const std::string downgrade = "DROP TABLE summaries; PRAGMA user_version = " + std::to_string(version - 1);
+    ASSERT_EQ(sqlite3_exec(db, downgrade.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  reopen();
+  const auto box = inbox(acct), archive = mailbox(acct, "Archive");
+  EXPECT_EQ(store_->read_summary(box, 1).value(), std::nullopt);
+  EXPECT_EQ(*store_->read_message(store_->list_messages(box)->at(0)), "old\r\n");
+  ASSERT_TRUE(store_->copy_messages(box, {1}, archive, true).ok());
+  EXPECT_EQ(store_->read_summary(archive, 1).value(), std::nullopt);
+  ASSERT_TRUE(store_->save_summary(archive, 1, "backfilled").ok());
+  EXPECT_EQ(store_->read_summary(archive, 1).value(), "backfilled");
+  auto m = message("new\r\n", acct);
+  m.summary = "new summary";
+  ASSERT_TRUE(store_->deliver_sync(m).ok());
+  EXPECT_EQ(store_->read_summary(box, 2).value(), "new summary");
 }
 
 }  // namespace

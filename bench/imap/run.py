@@ -153,7 +153,11 @@ def setup_mailkeep(binary, work, port, dns):
     cfg = os.path.join(d, "mailkeep.toml")
     with open(cfg, "w") as f:
         f.write('[server]\nhostname = "bench.localhost"\ndata_dir = "."\n[log]\nlevel = "warn"\n'
-                '[smtp]\nlisten = ["127.0.0.1:%d"]\n[imap]\nlisten = ["127.0.0.1:%d"]\n'
+                '[smtp]\nlisten = ["127.0.0.1:%d"]\n'
+                # No submission listener: only what is measured binds, so nothing else on the
+                # machine (another instance, another benchmark) is in the way.
+                '[submission]\nlisten = []\nlisten_tls = []\n'
+                '[imap]\nlisten = ["127.0.0.1:%d"]\n'
                 'listen_tls = ["127.0.0.1:%d"]\nmax_connections = 5000\nmax_connections_per_ip = 5000\n'
                 'max_sessions_per_account = 5000\n'
                 % (free_port(), free_port(), port))

@@ -42,7 +42,7 @@ class Security {
   };
   virtual Result<ClientSeen> note_client(std::string_view address, std::string_view client, std::int64_t now) = 0;
   // When the account first logged in from this network (0: never), and whether it has
-  // logged in from any other network before that.
+  // logged in from any other network before that (or in the same second: times are seconds).
   struct NetworkHistory {
     std::int64_t first_seen = 0;
     bool other_networks_before = false;

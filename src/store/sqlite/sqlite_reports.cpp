@@ -342,7 +342,9 @@ Result<Store::NetworkHistory> SqliteStore::network_history(std::string_view addr
   if (!q.step()) return q.fail();
   if (q.is_null(0)) return h;
   h.first_seen = q.int64(0);
-  Stmt o(db_, "SELECT 1 FROM login_history WHERE address = ? AND network != ? AND first_seen < ? LIMIT 1");
+  // At or before: times are in seconds, and a login from home and the attacker's first one
+  // may fall within the same second (a strict "<" then missed the attacker).
+  Stmt o(db_, "SELECT 1 FROM login_history WHERE address = ? AND network != ? AND first_seen <= ? LIMIT 1");
   o.bind(1, addr).bind(2, network).bind(3, h.first_seen);
   h.other_networks_before = o.step();
   return h;

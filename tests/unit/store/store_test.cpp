@@ -295,5 +295,24 @@ TEST_P(AnyBackend, ReadOnlyOpenChangesNothing) {
   reopen();
 }
 
+// Containment tightens the limits for a network first used after another: a login from home
+// and an attacker's first one in the same second must count as "another network before".
+TEST_P(AnyBackend, NetworkHistoryCountsTheSameSecondAsBefore) {
+  account_with_domain("a@example.org");
+  constexpr std::int64_t kT = 1764547200;
+  ASSERT_TRUE(store_->note_login("a@example.org", "192.0.2.0", "imap", kT).ok());
+  auto only = store_->network_history("a@example.org", "192.0.2.0");
+  ASSERT_TRUE(only.ok());
+  EXPECT_EQ(only->first_seen, kT);
+  EXPECT_FALSE(only->other_networks_before);  // its only network
+  ASSERT_TRUE(store_->note_login("a@example.org", "198.51.100.0", "submission", kT).ok());
+  auto second = store_->network_history("a@example.org", "198.51.100.0");
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->other_networks_before);
+  auto never = store_->network_history("a@example.org", "203.0.113.0");
+  ASSERT_TRUE(never.ok());
+  EXPECT_EQ(never->first_seen, 0);
+}
+
 }  // namespace
 }  // namespace mk::store

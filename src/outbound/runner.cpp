@@ -499,13 +499,19 @@ asio::awaitable<bool> Runner::send_one(Connection& c, const std::string& mx, boo
   };
   // Ends the transaction without a message; a pipelined DATA the server accepted anyway is
   // closed with an empty one first.
+  // The replies decide nothing (every recipient has its outcome already); one that is not
+  // positive is logged, and the connection's next use finds out whether it is still good.
   auto abandon = [&]() -> asio::awaitable<void> {
+    auto note = [&](const char* what, const SmtpReply& rep) {
+      if (rep.code == 0 || rep.code >= 400)
+        log_.debug("outbound.abandon_reply", {{"mx", mx}, {"step", what}, {"reply", log_safe(rep.text())}});
+    };
     if (data_reply && data_reply->code == 354) {
       std::string_view none;
-      (void)co_await c.body(none, cfg_.data_timeout());
+      note("empty message", co_await c.body(none, cfg_.data_timeout()));
     }
     std::string rset = "RSET";
-    (void)co_await c.command(rset, cfg_.command_timeout);
+    note("RSET", co_await c.command(rset, cfg_.command_timeout));
   };
   if (r.code >= 400) {
     const Outcome o = refused(r);

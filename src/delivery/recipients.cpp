@@ -103,6 +103,13 @@ std::int64_t sole_local_account(const smtp::Transaction& txn) {
   return !elsewhere && accounts.size() == 1 ? accounts[0] : 0;
 }
 
+void add_delivery(store::NewMessage& m, store::Delivery d) {
+  const bool dup = std::any_of(m.deliveries.begin(), m.deliveries.end(), [&](const store::Delivery& e) {
+    return e.account_id == d.account_id && e.mailbox == d.mailbox;
+  });
+  if (!dup) m.deliveries.push_back(std::move(d));
+}
+
 store::NewMessage to_new_message(const smtp::Transaction& txn) {
   store::NewMessage m;
   m.data = std::make_shared<const std::string>(txn.message);
@@ -125,10 +132,7 @@ store::NewMessage to_new_message(const smtp::Transaction& txn) {
         case Target::Kind::forward: m.outbound.push_back(store::OutboundRcpt{t.where, dsn}); break;
         case Target::Kind::mailbox: {
           // An alias and a direct address may name the same account: file it once.
-          const bool dup = std::any_of(m.deliveries.begin(), m.deliveries.end(), [&](const store::Delivery& e) {
-            return e.account_id == t.account_id && e.mailbox == t.where;
-          });
-          if (!dup) m.deliveries.push_back(store::Delivery{t.account_id, t.where, r.address, dsn});
+          add_delivery(m, store::Delivery{t.account_id, t.where, r.address, dsn});
           break;
         }
       }

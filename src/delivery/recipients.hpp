@@ -58,6 +58,10 @@ std::int64_t sole_local_account(const smtp::Transaction& txn);
 // filed here carries its IMAP summary (summary_of), so no FETCH ever parses it.
 store::NewMessage to_new_message(const smtp::Transaction& txn);
 
+// Adds a local copy unless the message already goes to that account's mailbox (an alias and
+// a direct address may name the same account: one copy).
+void add_delivery(store::NewMessage& m, store::Delivery d);
+
 // What IMAP's ENVELOPE/BODY/BODYSTRUCTURE need of a message, rendered once at delivery
 // (imap/proto/summary.hpp), for store::NewMessage::summary.
 std::string summary_of(std::string_view message);

@@ -1,6 +1,5 @@
 #include "delivery/server_mail.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -43,13 +42,9 @@ Result<store::NewMessage> ServerMail::prepare(std::string message, const std::ve
         break;
       case K::accept:
         for (const auto& t : v.targets) {
-          if (t.kind == smtp::Target::Kind::mailbox) {
-            // One copy per mailbox, however many of the addresses lead there.
-            const bool dup = std::any_of(m.deliveries.begin(), m.deliveries.end(), [&](const store::Delivery& d) {
-              return d.account_id == t.account_id && d.mailbox == t.where;
-            });
-            if (!dup) m.deliveries.push_back(store::Delivery{t.account_id, t.where, mb->canonical(), ""});
-          } else
+          if (t.kind == smtp::Target::Kind::mailbox)
+            add_delivery(m, store::Delivery{t.account_id, t.where, mb->canonical(), ""});  // once per mailbox
+          else
             m.outbound.push_back(store::OutboundRcpt{t.where, std::string(kNeverNotify)});
         }
         break;

@@ -29,6 +29,7 @@
 #include "filter/verdict.hpp"
 #include "mailauth/assess.hpp"
 #include "message/header.hpp"
+#include "message/parsed.hpp"
 
 namespace mk::app {
 namespace {
@@ -120,8 +121,9 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
   const InboundChain chain = make_inbound_chain(cfg, resolver->get(), **store, log::Logger(), true);
   inbound::InboundPipeline::Explanation why;
   smtp::PipelineDecision decision;
+  const message::Parsed parsed(msg);  // as the MX parses what it received
   boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
-    decision = co_await chain.pipeline->evaluate(txn, msg, o.helo, o.ip, &why);
+    decision = co_await chain.pipeline->evaluate(txn, parsed, o.helo, o.ip, &why);
     (*resolver)->stop();
   }, boost::asio::detached);
   io.run();

@@ -110,9 +110,11 @@ void add_delivery(store::NewMessage& m, store::Delivery d) {
   if (!dup) m.deliveries.push_back(std::move(d));
 }
 
-store::NewMessage to_new_message(const smtp::Transaction& txn) {
+store::NewMessage to_new_message(const smtp::Transaction& txn, const message::Parsed& msg) {
   store::NewMessage m;
-  m.data = std::make_shared<const std::string>(txn.message);
+  m.head = txn.trace;
+  m.data = msg.shared_text();
+  m.message_id = msg.message_id();
   m.mail_from = txn.mail.path.null ? "" : txn.mail.path.mailbox.canonical();
   m.sender_account = txn.account_id;
   m.requiretls = txn.mail.requiretls;
@@ -138,13 +140,17 @@ store::NewMessage to_new_message(const smtp::Transaction& txn) {
       }
     }
   }
-  if (!m.deliveries.empty()) m.summary = summary_of(*m.data);
+  // The summary of the content is the stored message's: the fields on top are trace fields,
+  // which ENVELOPE and BODYSTRUCTURE do not show.
+  if (!m.deliveries.empty()) m.summary = summary_of(msg);
   return m;
 }
 
 std::string summary_of(std::string_view message) {
   return imap::encode_summary(imap::summarize(message::parse_mime(message)));
 }
+
+std::string summary_of(const message::Parsed& message) { return imap::encode_summary(imap::summarize(message.mime())); }
 
 std::string forward_domain(const smtp::Transaction& txn) {
   for (const auto& r : txn.rcpts) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "message/parsed.hpp"
 #include "smtp/session.hpp"
 #include "srs/srs.hpp"
 #include "store/directory.hpp"
@@ -55,8 +56,10 @@ std::int64_t sole_local_account(const smtp::Transaction& txn);
 
 // Turns a completed transaction into a store delivery: local recipients get their copies,
 // forwards and remote recipients go to the outbound queue in the same commit. A message
-// filed here carries its IMAP summary (summary_of), so no FETCH ever parses it.
-store::NewMessage to_new_message(const smtp::Transaction& txn);
+// filed here carries its IMAP summary and its Message-ID from `msg` (the content, parsed
+// once by the server; txn.message has moved into it), so no FETCH ever parses it. The
+// content is shared with `msg`, the transaction's trace fields go on top of it.
+store::NewMessage to_new_message(const smtp::Transaction& txn, const message::Parsed& msg);
 
 // Adds a local copy unless the message already goes to that account's mailbox (an alias and
 // a direct address may name the same account: one copy).
@@ -65,5 +68,6 @@ void add_delivery(store::NewMessage& m, store::Delivery d);
 // What IMAP's ENVELOPE/BODY/BODYSTRUCTURE need of a message, rendered once at delivery
 // (imap/proto/summary.hpp), for store::NewMessage::summary.
 std::string summary_of(std::string_view message);
+std::string summary_of(const message::Parsed& message);
 
 }  // namespace mk::delivery

@@ -172,7 +172,12 @@ Result<Aggregate> parse_aggregate_xml(std::string_view xml) {
 
 std::vector<Aggregate> reports_in_message(std::string_view message) {
   std::vector<Aggregate> out;
-  const auto root = message::parse_mime(message);
+  collect(message::parse_mime(message), message, out);
+  return out;
+}
+
+std::vector<Aggregate> reports_in_message(std::string_view message, const message::Part& root) {
+  std::vector<Aggregate> out;
   collect(root, message, out);
   return out;
 }

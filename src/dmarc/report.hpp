@@ -14,6 +14,8 @@
 #include "base/result.hpp"
 #include "dmarc/record.hpp"
 
+#include "message/mime.hpp"
+
 namespace mk::dmarc {
 
 inline constexpr std::size_t kMaxReportXml = 16u << 20;  // decompressed
@@ -48,5 +50,7 @@ Result<Aggregate> parse_aggregate_xml(std::string_view xml);
 // Every aggregate report attached to a message (CRLF), in order; damaged attachments are
 // skipped.
 std::vector<Aggregate> reports_in_message(std::string_view message);
+// The same, in a message the caller parsed already (root: message::parse_mime(message)).
+std::vector<Aggregate> reports_in_message(std::string_view message, const message::Part& root);
 
 }  // namespace mk::dmarc

@@ -63,8 +63,12 @@ Listing listing_of(const dns::Answer& a, std::string* code) {
 }
 
 std::vector<std::string> link_domains(std::string_view msg, const dmarc::OrgDomains& orgs) {
+  return link_domains(message::find_links(msg, 100), orgs);
+}
+
+std::vector<std::string> link_domains(const std::vector<std::string>& links, const dmarc::OrgDomains& orgs) {
   std::vector<std::string> out;
-  for (const auto& url : message::find_links(msg, 100)) {
+  for (const auto& url : links) {
     const auto u = message::split_url(url);
     // No host, or an IPv6 literal: no URI list publishes those.
     if (!u || u->host.empty() || u->host.starts_with('[')) continue;

@@ -43,6 +43,8 @@ struct BlocklistResult {
 // The registrable domains of the hosts the message's links point at (IPv4 hosts as they
 // are), each once, at most kMaxLinkDomains.
 std::vector<std::string> link_domains(std::string_view msg, const dmarc::OrgDomains& orgs);
+// The same, of links found already (message::Parsed::links()).
+std::vector<std::string> link_domains(const std::vector<std::string>& links, const dmarc::OrgDomains& orgs);
 
 // The signals for a message from `client_ip` whose links have the registrable domains
 // `link_domains` (at most kMaxLinkDomains are looked up). Await it from a strand.

@@ -359,11 +359,13 @@ void count_text(std::string_view text, BodyState& st) {
   }
 }
 
-void body_features(std::string_view msg, const message::Part& part, Sink& sink, BodyState& st) {
+void body_features(std::string_view msg, const message::Part& part, Sink& sink, BodyState& st, std::size_t depth) {
+  if (st.parts >= kMaxFeatureParts) return;
   ++st.parts;
   sink.add("mime", part.type + "/" + part.subtype);
   if (part.is_multipart() || part.is_message()) {
-    for (const auto& c : part.children) body_features(msg, c, sink, st);
+    if (depth < kMaxFeatureDepth)
+      for (const auto& c : part.children) body_features(msg, c, sink, st, depth + 1);
     return;
   }
   sink.add("cte", part.encoding);
@@ -447,15 +449,8 @@ void dedupe(std::vector<std::uint32_t>& v) {
 
 }  // namespace
 
-message::Part parse_for_filter(std::string_view msg) {
-  message::MimeLimits limits;
-  limits.max_depth = 8;
-  limits.max_parts = 100;
-  return message::parse_mime(msg, limits);
-}
-
 std::vector<std::uint32_t> extract_features(std::string_view msg) {
-  return extract_features(msg, parse_for_filter(msg));
+  return extract_features(msg, message::parse_mime(msg));
 }
 
 std::vector<std::uint32_t> extract_features(std::string_view msg, const message::Part& root) {
@@ -464,7 +459,7 @@ std::vector<std::uint32_t> extract_features(std::string_view msg, const message:
   header_features(root.headers, sink);
   header_shape(root.headers, sink);
   BodyState st;
-  body_features(msg, root, sink, st);
+  body_features(msg, root, sink, st, 0);
   sink.add("size", size_bucket(msg.size()));
   sink.add("parts", std::to_string(std::min<std::size_t>(st.parts, 10)));
   if (st.html && !st.plain) sink.add("struct", "html-only");

@@ -37,11 +37,13 @@ namespace mk::filter {
 // corpus split: 64 KiB 1-ROCA 0.47%, 16 KiB 0.45% and a third faster, 8 KiB 0.47%.
 inline constexpr std::size_t kMaxTextBytes = 16 * 1024;
 
-// How deep the filter looks into a message's MIME structure.
-message::Part parse_for_filter(std::string_view msg);
+// How deep and how far the features look into a message's MIME structure (the parse itself
+// has mime.hpp's limits, shared by every reader of the message).
+inline constexpr std::size_t kMaxFeatureDepth = 8;
+inline constexpr std::size_t kMaxFeatureParts = 100;
 
 // The features of a whole message (header and body, CRLF or LF line endings); with `root`
-// from parse_for_filter when the caller has parsed it already.
+// (message::parse_mime(msg)) when the caller has parsed it already.
 std::vector<std::uint32_t> extract_features(std::string_view msg);
 std::vector<std::uint32_t> extract_features(std::string_view msg, const message::Part& root);
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "filter/features.hpp"
+#include "message/parsed.hpp"
 
 namespace mk::filter {
 
@@ -43,11 +44,13 @@ std::optional<Thresholds> parse_thresholds(std::string_view text) {
 
 std::string format_thresholds(const Thresholds& t) { return fmt::format("{} {} {}", t.tag, t.junk, t.reject); }
 
-Verdict judge(std::string_view message, const Inputs& in) { return judge(message, parse_for_filter(message), in); }
+Verdict judge(std::string_view message, const Inputs& in) { return judge(message::Parsed(std::string(message)), in); }
 
-Verdict judge(std::string_view message, const message::Part& root, const Inputs& in) {
+Verdict judge(const message::Parsed& msg, const Inputs& in) {
   Verdict v;
-  const auto from = message::parse_address_list(message::header_value(root.headers, "From").value_or(""), 2);
+  const std::string_view message = msg.text();
+  const message::Part& root = msg.mime();
+  const auto& from = msg.authors().mailboxes;
   gtube_rule(message, v.signals);
   header_rules(root, from, v.signals);
   phishing_rules(message, root, from, v.signals);

@@ -24,6 +24,7 @@
 #include "mailauth/assess.hpp"
 #include "message/header.hpp"
 #include "message/mime.hpp"
+#include "message/parsed.hpp"
 
 namespace mk::filter {
 
@@ -78,11 +79,10 @@ struct Inputs {
   Thresholds thresholds;
 };
 
-// The verdict on a message (header and body, CRLF or LF).
-Verdict judge(std::string_view message, const Inputs& in);
-// The same, on a message the caller parsed already (parse_for_filter(message)): the MX
-// parses a message once for the verdicts of all its recipients.
-Verdict judge(std::string_view message, const message::Part& root, const Inputs& in);
+// The verdict on a message (header and body, CRLF or LF). The MX parses a message once
+// (message/parsed.hpp) for the verdicts of all its recipients and every other stage.
+Verdict judge(const message::Parsed& message, const Inputs& in);
+Verdict judge(std::string_view message, const Inputs& in);  // parses it first
 
 // Rules (rules.cpp).
 void gtube_rule(std::string_view message, std::vector<Signal>& out);
@@ -92,7 +92,7 @@ void header_rules(const message::Part& root, const std::vector<message::Address>
 void reputation_rules(const Inputs& in, std::vector<Signal>& out);
 // Phishing (phishing.cpp): DISPLAY_NAME_SPOOF, LINK_MISMATCH, CREDENTIAL_FORM, and with what
 // the recipient knows LOOKALIKE_DOMAIN, CONTACT_IMPERSONATION, OWN_NAME_SPOOF.
-// `from`: the From: field's addresses (parsed once by judge for every rule).
+// `from`: the message's authors (message::Authors::mailboxes, parsed once for every rule).
 void phishing_rules(std::string_view msg, const message::Part& root, const std::vector<message::Address>& from,
                     std::vector<Signal>& out);
 void impersonation_rules(const message::Part& root, const std::vector<message::Address>& from, const Inputs& in,

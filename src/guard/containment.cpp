@@ -19,7 +19,8 @@ smtp::Reply suspended(const std::string& account, const std::string& reason) {
 
 }  // namespace
 
-std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, const std::string& account,
+std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, const message::Parsed& msg,
+                                              const std::string& account,
                                               const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) {
   if (auto reason = unstored_hold(txn.account_id)) return suspended(account, *reason);
   const std::int64_t now = std::time(nullptr);
@@ -32,22 +33,19 @@ std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, cons
     strict = h && h->first_seen > 0 && h->other_networks_before && now - h->first_seen < kNewNetworkWindow;
   }
   const auto d = limits_.submit(txn.account_id, remote_rcpts, now, network, strict,
-                                remote_rcpts.empty() ? guard::MessageTraits{} : traits_of(txn.account_id, txn.message));
+                                remote_rcpts.empty() ? guard::MessageTraits{} : traits_of(txn.account_id, msg));
   if (!d.hold) return std::nullopt;
   hold(txn.account_id, account, d.reason, remote_ip);
   return suspended(account, d.reason);
 }
 
-guard::MessageTraits Containment::traits_of(std::int64_t account_id, std::string_view message) {
+guard::MessageTraits Containment::traits_of(std::int64_t account_id, const message::Parsed& msg) {
   guard::MessageTraits t;
-  const auto fields = message::parse_message_header(message);
-  auto ids = message::msg_ids(message::header_value(fields, "In-Reply-To").value_or(""));
-  for (auto& id : message::msg_ids(message::header_value(fields, "References").value_or("")))
-    ids.push_back(std::move(id));
+  const auto& ids = msg.thread_ids();
   if (ids.empty()) return t;
   if (auto newest = store_.reputation.newest_in_thread(account_id, ids); newest && *newest) {
     t.thread_newest = **newest;
-    t.links = !message::find_links(message, 1).empty();
+    t.links = !msg.links().empty();
   }
   return t;
 }

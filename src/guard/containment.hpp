@@ -41,14 +41,14 @@ class Containment final : public smtp::SubmissionGuard {
  public:
   Containment(Limits limits, ContainmentStore store, reports::Alerts& alerts, audit::Log* audit, log::Logger log)
       : limits_(limits, store.reputation, {}, log), store_(store), alerts_(alerts), audit_(audit), log_(std::move(log)) {}
-  std::optional<smtp::Reply> check(const smtp::Transaction& txn, const std::string& account,
+  std::optional<smtp::Reply> check(const smtp::Transaction& txn, const message::Parsed& msg, const std::string& account,
                                    const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) override;
   // Remote verdicts on the account's mail (outbound::RunnerConfig::on_verdicts).
   void verdicts(std::int64_t account_id, int delivered, int refused);
 
  private:
   // What the anomaly detector needs to know about the message beyond its recipients.
-  guard::MessageTraits traits_of(std::int64_t account_id, std::string_view message);
+  guard::MessageTraits traits_of(std::int64_t account_id, const message::Parsed& msg);
   // Holds the account's outbound mail and tells everyone. `address`: the account's.
   void hold(std::int64_t account_id, const std::string& address, const std::string& reason,
             const std::string& remote_ip);

@@ -11,7 +11,6 @@
 #include "dmarc/report.hpp"
 #include "dns/deadline.hpp"
 #include "mailauth/assess.hpp"
-#include "net/offload.hpp"
 #include "delivery/recipients.hpp"
 #include "message/header.hpp"
 #include "net/offload.hpp"
@@ -43,7 +42,7 @@ bool temporary(const mailauth::Assessment& a) {
 bool AuthPipeline::hosted(std::string_view domain) {
   std::string d = to_lower(domain);
   while (!d.empty()) {
-    auto h = store_.has_domain(d);
+    auto h = store_.directory.has_domain(d);
     if (h && *h) return true;
     const auto dot = d.find('.');
     if (dot == std::string::npos) break;
@@ -66,14 +65,14 @@ bool AuthPipeline::arc_vouches(const arc::ChainResult& chain) const {
   return false;
 }
 
-asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transaction& txn, std::string_view content,
+asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transaction& txn, const message::Parsed& msg,
                                                             std::string helo, std::string remote_ip) {
   mailauth::Assessment unused;
-  smtp::PipelineDecision d = co_await decide(txn, content, std::move(helo), std::move(remote_ip), unused);
+  smtp::PipelineDecision d = co_await decide(txn, msg, std::move(helo), std::move(remote_ip), unused);
   co_return d;
 }
 
-asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transaction& txn, std::string_view content,
+asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transaction& txn, const message::Parsed& msg,
                                                              std::string helo, std::string remote_ip,
                                                              mailauth::Assessment& assessment) {
   smtp::PipelineDecision out;
@@ -88,7 +87,7 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
   p.sample = int(randombytes_uniform(100));
   // One deadline for all of the message's lookups (dns/deadline.hpp).
   dns::DeadlineLookup dns(dns_, opt_.dns_budget, opt_.dns_query_timeout);
-  assessment = co_await mailauth::assess(dns, orgs_, p, content);
+  assessment = co_await mailauth::assess(dns, orgs_, p, msg);
   const mailauth::Assessment& a = assessment;
   if (dns.unreachable()) {
     // Nothing answered: judging the message on failed lookups would reject good mail.
@@ -109,8 +108,8 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
 
     out.fields = a.header;
     std::size_t removed = 0;
-    std::string stripped = mailauth::strip_own_results(content, opt_.authserv_id, &removed);
-    if (removed > 0) out.content = std::move(stripped);
+    std::string stripped = mailauth::strip_own_results(msg, opt_.authserv_id, &removed);
+    if (removed > 0) out.content = std::make_shared<const message::Parsed>(std::move(stripped));
     out.log = {{"spf", spf::outcome_name(a.spf.result)},
                {"helo_spf", spf::outcome_name(a.helo_spf.result)},
                {"dkim", dkim_summary(a.dkim)},
@@ -131,7 +130,7 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
     if (!authenticated && arc_vouches(a.arc)) {
       out.log.push_back({"reason", "arc override by " + a.arc.sealers.back()});
       record(a, p, "trusted_forwarder", "none");
-      if (std::size_t n = take_reports(content)) out.log.push_back({"dmarc_reports", n});
+      if (std::size_t n = take_reports(msg)) out.log.push_back({"dmarc_reports", n});
       return out;
     }
     if (!from.empty() && hosted(from) && !authenticated) {
@@ -157,11 +156,11 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
       }
     }
     if (const std::string fwd = delivery::forward_domain(txn); !fwd.empty() && !out.junk)
-      out.fields = arc_seal(a, p, content, fwd, out.log) + out.fields;
+      out.fields = arc_seal(a, p, msg.text(), fwd, out.log) + out.fields;
     const bool sampled_out = a.dmarc.result == dmarc::Outcome::fail && a.dmarc.disposition != a.dmarc.policy;
     record(a, p, sampled_out ? (a.dmarc.record && a.dmarc.record->testing ? "policy_test_mode" : "sampled_out") : "",
            dmarc::policy_name(a.dmarc.disposition));
-    if (std::size_t n = take_reports(content)) out.log.push_back({"dmarc_reports", n});
+    if (std::size_t n = take_reports(msg)) out.log.push_back({"dmarc_reports", n});
     return out;
   };
   co_return co_await net::offload(opt_.work, policy);
@@ -186,12 +185,12 @@ void AuthPipeline::record(const mailauth::Assessment& a, const mailauth::Params&
   for (const auto& d : a.dkim)
     if (!d.domain.empty()) r.auth += fmt::format("dkim {} {} {}\n", d.domain, d.selector, dkim::status_name(d.status));
   if (!a.spf.domain.empty()) r.auth += fmt::format("spf {} {}\n", a.spf.domain, spf::outcome_name(a.spf.result));
-  opt_.log.ok_or_log(store_.add_dmarc_result(r), "dmarc.result_not_recorded", {{"domain", r.policy_domain}});
+  opt_.log.ok_or_log(store_.reports.add_dmarc_result(r), "dmarc.result_not_recorded", {{"domain", r.policy_domain}});
 }
 
 std::string AuthPipeline::arc_seal(const mailauth::Assessment& a, const mailauth::Params& p, std::string_view content,
                                    const std::string& domain, std::vector<log::Field>& log) {
-  auto keys = store_.dkim_keys(domain);
+  auto keys = store_.keys.dkim_keys(domain);
   if (!keys) return {};
   const store::DkimKey* pick = nullptr;
   for (const auto& k : *keys) {
@@ -219,15 +218,15 @@ std::string AuthPipeline::arc_seal(const mailauth::Assessment& a, const mailauth
   return std::move(*sealed);
 }
 
-std::size_t AuthPipeline::take_reports(std::string_view content) {
+std::size_t AuthPipeline::take_reports(const message::Parsed& msg) {
   if (opt_.read_only) return 0;
   // RFC 7489 §7.2.1.1: report mail says "Report Domain:" in its subject; nothing else is parsed.
-  auto subject = message::header_value(message::parse_message_header(content), "Subject");
+  auto subject = msg.field("Subject");
   if (!subject || !istarts_with(trim(*subject), "Report Domain:")) return 0;
   const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch()).count();
   std::size_t taken = 0;
-  for (const auto& rep : dmarc::reports_in_message(content)) {
+  for (const auto& rep : dmarc::reports_in_message(msg.text(), msg.mime())) {
     if (!hosted(rep.domain)) continue;  // only reports about our own domains
     std::vector<store::DmarcFeedback> rows;
     for (std::size_t i = 0; i < rep.rows.size(); ++i) {
@@ -236,7 +235,7 @@ std::size_t AuthPipeline::take_reports(std::string_view content) {
                                           r.source_ip, r.header_from, r.disposition, r.dkim, r.spf,
                                           std::int64_t(std::min<std::uint64_t>(r.count, 1u << 30)), now});
     }
-    if (opt_.log.ok_or_log(store_.add_dmarc_feedback(rows), "dmarc.feedback_not_stored", {{"reporter", rep.org_name}}))
+    if (opt_.log.ok_or_log(store_.reports.add_dmarc_feedback(rows), "dmarc.feedback_not_stored", {{"reporter", rep.org_name}}))
       ++taken;
   }
   return taken;

@@ -17,6 +17,7 @@
 // `mailkeep report dmarc`. The message itself is delivered either way.
 #pragma once
 
+#include <concepts>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,9 +34,23 @@
 #include "dns/lookup.hpp"
 #include "mailauth/assess.hpp"
 #include "smtp/hooks.hpp"
-#include "store/store.hpp"
+#include "store/directory.hpp"
+#include "store/keys.hpp"
+#include "store/reports.hpp"
 
 namespace mk::inbound {
+
+// The store roles the receiver policy uses: hosted domains, the DMARC report data, the
+// forwarding domain's keys for the ARC seal.
+struct AuthStore {
+  store::Directory& directory;
+  store::Reports& reports;
+  store::Keys& keys;
+  template <class S>
+    requires(std::derived_from<S, store::Directory> && std::derived_from<S, store::Reports> &&
+             std::derived_from<S, store::Keys>)
+  AuthStore(S& s) : directory(s), reports(s), keys(s) {}  // NOLINT: implicit by design
+};
 
 class AuthPipeline final : public smtp::Pipeline {
  public:
@@ -53,12 +68,12 @@ class AuthPipeline final : public smtp::Pipeline {
     // Where the policy's store work runs (net/offload.hpp); null: in the caller's thread.
     boost::asio::thread_pool* work = nullptr;
   };
-  AuthPipeline(dns::Lookup& dns, store::Store& store, Options o) : dns_(dns), store_(store), opt_(std::move(o)) {}
+  AuthPipeline(dns::Lookup& dns, AuthStore store, Options o) : dns_(dns), store_(store), opt_(std::move(o)) {}
 
-  boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, std::string_view content,
+  boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, const message::Parsed& msg,
                                                        std::string helo, std::string remote_ip) override;
   // check(), also handing out what was verified (for the spam filter's signals).
-  boost::asio::awaitable<smtp::PipelineDecision> decide(const smtp::Transaction& txn, std::string_view content,
+  boost::asio::awaitable<smtp::PipelineDecision> decide(const smtp::Transaction& txn, const message::Parsed& msg,
                                                         std::string helo, std::string remote_ip,
                                                         mailauth::Assessment& assessment);
 
@@ -71,14 +86,14 @@ class AuthPipeline final : public smtp::Pipeline {
               std::string_view disposition);
   // Aggregate reports about our domains found in an accepted message, stored for
   // `mailkeep report dmarc`; returns how many.
-  std::size_t take_reports(std::string_view content);
+  std::size_t take_reports(const message::Parsed& msg);
   // RFC 8617 §5.1: the ARC set we add to a message we forward (an alias to another domain),
   // sealed with the forwarding domain's DKIM key; empty if it cannot be sealed.
   std::string arc_seal(const mailauth::Assessment& a, const mailauth::Params& p, std::string_view content,
                        const std::string& domain, std::vector<log::Field>& log);
 
   dns::Lookup& dns_;
-  store::Store& store_;
+  AuthStore store_;
   Options opt_;
   dmarc::OrgDomains orgs_;
   // A resolver outage is logged when it starts and when it ends, not for every message.

@@ -25,19 +25,11 @@ bool personal_name(std::string_view name) {
   return space != std::string_view::npos && space > 0 && space + 1 < name.size() && name.size() >= 5;
 }
 
-// The single author of a message: address (domain lower-case) and display name (decoded,
-// trimmed); empty when From: is missing, unparsable or names several.
-struct Author {
-  std::string address, name;
-};
-Author author_in(const std::vector<message::HeaderField>& fields) {
-  const auto from = message::header_value(fields, "From");
-  if (!from) return {};
-  const auto list = message::parse_address_list(*from, 2);
-  if (list.size() != 1 || list[0].domain.empty()) return {};
-  return {list[0].local + "@" + to_lower(list[0].domain), std::string(trim(message::decode_words(list[0].name)))};
+// The display name of the single author, decoded and trimmed.
+std::string author_name(const message::Authors& authors) {
+  const message::Address* a = authors.single();
+  return a ? std::string(trim(message::decode_words(a->name))) : std::string();
 }
-Author author_of(std::string_view content) { return author_in(message::parse_message_header(content)); }
 
 }  // namespace
 
@@ -53,7 +45,7 @@ std::shared_ptr<const filter::Model> SpamModel::current() const {
   return model_;
 }
 
-UserModels::UserModels(std::string dir, store::Store& store, const SpamModel& global, log::Logger log)
+UserModels::UserModels(std::string dir, FilterStore store, const SpamModel& global, log::Logger log)
     : dir_(std::move(dir)), store_(store), global_(global), log_(std::move(log)) {
   thread_ = std::thread([this] { run(); });
 }
@@ -113,7 +105,7 @@ void UserModels::run() {
 }
 
 void UserModels::learn(const imap::Session::TrainEvent& ev) {
-  auto infos = store_.messages_by_uid(ev.mailbox, ev.uids);
+  auto infos = store_.mail.messages_by_uid(ev.mailbox, ev.uids);
   if (!infos) {
     log_.error("filter.train_failed", {{"error", infos.error().message}});
     return;
@@ -126,12 +118,13 @@ void UserModels::learn(const imap::Session::TrainEvent& ev) {
   std::size_t n = 0;
   for (const auto& info : *infos) {
     if (n == kMaxMessagesPerEvent) break;
-    auto text = store_.read_message(info);
+    auto text = store_.mail.read_message(info);
     if (!text) continue;
     model.learn_over(base, filter::extract_features(*text), ev.spam);
     // The sender's record with this user (past verdicts, a reputation signal).
-    if (const Author a = author_of(*text); !a.address.empty())
-      log_.ok_or_log(store_.add_sender_verdict(ev.account_id, a.address, ev.spam), "filter.verdict_not_stored");
+    const std::string author = message::authors_of(message::parse_message_header(*text)).single_address();
+    if (!author.empty())
+      log_.ok_or_log(store_.reputation.add_sender_verdict(ev.account_id, author, ev.spam), "filter.verdict_not_stored");
     ++n;
   }
   if (n == 0) return;
@@ -150,7 +143,7 @@ void UserModels::learn(const imap::Session::TrainEvent& ev) {
 
 
 filter::Thresholds InboundPipeline::thresholds_of(std::int64_t account) {
-  if (auto a = store_.account_by_id(account); a && *a && !(*a)->spam_thresholds.empty()) {
+  if (auto a = store_.directory.account_by_id(account); a && *a && !(*a)->spam_thresholds.empty()) {
     if (auto t = filter::parse_thresholds((*a)->spam_thresholds)) return *t;
   }
   return thresholds_;
@@ -161,73 +154,67 @@ void InboundPipeline::add_registrable(std::vector<std::string>& to, const std::s
   if (std::find(to.begin(), to.end(), reg) == to.end()) to.push_back(std::move(reg));
 }
 
-InboundPipeline::MessageFacts InboundPipeline::facts_of(const std::vector<message::HeaderField>& fields) {
-  MessageFacts m;
-  const Author a = author_in(fields);
-  m.author = a.address;
-  m.author_name = a.name;
-  m.thread_ids = message::msg_ids(message::header_value(fields, "In-Reply-To").value_or(""), 5);
-  auto refs = message::msg_ids(message::header_value(fields, "References").value_or(""), 50);
-  for (auto it = refs.rbegin(); it != refs.rend() && m.thread_ids.size() < 20; ++it)  // the newest last
-    if (std::find(m.thread_ids.begin(), m.thread_ids.end(), *it) == m.thread_ids.end()) m.thread_ids.push_back(*it);
-  if (auto domains = store_.list_domains())
-    for (const auto& d : *domains) add_registrable(m.own_domains, d);
-  return m;
+std::vector<std::string> InboundPipeline::own_domains() {
+  std::vector<std::string> out;
+  if (auto domains = store_.directory.list_domains())
+    for (const auto& d : *domains) add_registrable(out, d);
+  return out;
 }
 
-void InboundPipeline::recipient_knowledge(std::int64_t account, const MessageFacts& m,
+void InboundPipeline::recipient_knowledge(std::int64_t account, const message::Parsed& msg,
                                           const mailauth::Assessment* auth, filter::Inputs& in) {
   in.orgs = &orgs_;
-  in.own_domains = m.own_domains;
   if (!account) return;
-  if (auto domains = store_.correspondent_domains(account))
+  if (auto domains = store_.reputation.correspondent_domains(account))
     for (const auto& d : *domains) add_registrable(in.known_domains, d);
   // The thread this replies to, if the account has it.
-  if (!m.thread_ids.empty()) {
-    if (auto thread = store_.thread_messages(account, m.thread_ids, 5); thread && !thread->empty()) {
+  if (!msg.thread_ids().empty()) {
+    if (auto thread = store_.reputation.thread_messages(account, msg.thread_ids(), 5); thread && !thread->empty()) {
       in.thread_found = true;
       for (const auto& info : *thread) {
-        auto text = store_.read_message(info);
+        auto text = store_.mail.read_message(info);
         if (text && !filter::add_thread_participants(*text, in.thread_participants)) in.thread_found = false;
       }
     }
   }
-  if (m.author.empty()) return;
+  const std::string author = msg.authors().single_address();
+  if (author.empty()) return;
+  const std::string name = author_name(msg.authors());
   const bool dmarc_pass = auth && auth->dmarc.result == dmarc::Outcome::pass;
-  if (auto past = store_.sender_verdicts(account, m.author)) {
+  if (auto past = store_.reputation.sender_verdicts(account, author)) {
     in.author_junked = past->first;
     in.author_rescued = past->second;
   }
   if (dmarc_pass) in.authenticated_domain = auth->dmarc.from_domain;
-  auto fresh = store_.new_correspondents(account, {m.author});
+  auto fresh = store_.reputation.new_correspondents(account, {author});
   const bool written_to = fresh && fresh->empty();
   if (written_to && dmarc_pass) {
-    in.known_sender = m.author;
+    in.known_sender = author;
     // Remember the name an authenticated contact goes by, to notice others using it.
-    if (personal_name(m.author_name) && !read_only_)
-      log_.ok_or_log(store_.set_correspondent_name(account, m.author, m.author_name), "filter.contact_name_not_stored");
-  } else if (!written_to && personal_name(m.author_name)) {
-    if (auto named = store_.correspondents_named(account, m.author_name)) {
+    if (personal_name(name) && !read_only_)
+      log_.ok_or_log(store_.reputation.set_correspondent_name(account, author, name), "filter.contact_name_not_stored");
+  } else if (!written_to && personal_name(name)) {
+    if (auto named = store_.reputation.correspondents_named(account, name)) {
       for (auto& n : *named)
-        if (n != m.author) in.namesakes.push_back(std::move(n));
+        if (n != author) in.namesakes.push_back(std::move(n));
     }
   }
 }
 
-asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Transaction& txn, std::string_view content,
+asio::awaitable<smtp::PipelineDecision> InboundPipeline::check(const smtp::Transaction& txn, const message::Parsed& msg,
                                                                std::string helo, std::string remote_ip) {
-  smtp::PipelineDecision d = co_await evaluate(txn, content, std::move(helo), std::move(remote_ip), nullptr);
+  smtp::PipelineDecision d = co_await evaluate(txn, msg, std::move(helo), std::move(remote_ip), nullptr);
   co_return d;
 }
 
 asio::awaitable<smtp::PipelineDecision> InboundPipeline::evaluate(const smtp::Transaction& txn,
-                                                                  std::string_view content, std::string helo,
+                                                                  const message::Parsed& msg, std::string helo,
                                                                   std::string remote_ip, Explanation* explain) {
   smtp::PipelineDecision d;
   mailauth::Assessment assessment;
   const std::string client = remote_ip;
   if (auth_) {
-    d = co_await auth_->decide(txn, content, std::move(helo), std::move(remote_ip), assessment);
+    d = co_await auth_->decide(txn, msg, std::move(helo), std::move(remote_ip), assessment);
     if (explain) {
       explain->auth_checked = true;
       explain->auth = assessment;
@@ -237,7 +224,7 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::evaluate(const smtp::Tr
   std::vector<filter::Signal> listed;
   if (dns_ && !lists_.empty()) {
     // Named first: GCC 12 mishandles temporaries in a co_await's arguments.
-    std::vector<std::string> domains = filter::link_domains(content, orgs_);
+    std::vector<std::string> domains = filter::link_domains(msg.links(), orgs_);
     std::string ip = client;
     auto r = co_await filter::check_blocklists(*dns_, lists_, std::move(ip), std::move(domains));
     listed = std::move(r.signals);
@@ -246,45 +233,42 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::evaluate(const smtp::Tr
   }
   // The verdicts read the store (what each recipient knows, the thread) and run the
   // classifier: on the work pool (net/offload.hpp).
-  auto judge = [&] { judge_message(txn, content, assessment, listed, d, explain); };
+  auto judge = [&] { judge_message(txn, msg, assessment, listed, d, explain); };
   co_await net::offload(work_, judge);
   co_return d;
 }
 
-void InboundPipeline::judge_message(const smtp::Transaction& txn, std::string_view content,
+void InboundPipeline::judge_message(const smtp::Transaction& txn, const message::Parsed& msg,
                                     const mailauth::Assessment& assessment, const std::vector<filter::Signal>& listed,
                                     smtp::PipelineDecision& d, Explanation* explain) {
   const auto model = model_.current();
   bool elsewhere = false;
   const auto accounts = delivery::local_accounts(txn, elsewhere);
   const std::int64_t account = !elsewhere && accounts.size() == 1 ? accounts[0] : 0;
-  const std::string_view current = d.content ? std::string_view(*d.content) : content;
-  // Parsed once: the facts, every recipient's verdict and the Message-ID read the same tree.
-  const message::Part root = filter::parse_for_filter(current);
-  if (auto ids = message::msg_ids(message::header_value(root.headers, "Message-ID").value_or(""), 1); !ids.empty())
-    d.message_id = std::move(ids[0]);
-  else
-    d.message_id = std::string();
-  // The inputs for one recipient account (0: what holds for every recipient).
-  const MessageFacts facts = facts_of(root.headers);
+  // Sender authentication may have rewritten it (forged results removed): the verdicts are
+  // on what is delivered. Every recipient's verdict reads the same parsed message.
+  const message::Parsed& current = d.content ? *d.content : msg;
+  const std::vector<std::string> own = own_domains();
   std::vector<std::shared_ptr<const filter::Model>> keep;  // the user models in use
+  // The inputs for one recipient account (0: what holds for every recipient).
   auto inputs_for = [&](std::int64_t id) {
     filter::Inputs in;
     in.model = model.get();
     in.auth = auth_ ? &assessment : nullptr;
     in.thresholds = thresholds_;
     in.extra = listed;
+    in.own_domains = own;
     if (id) {
       keep.push_back(users_.of(id));
       in.user_model = keep.back().get();
       in.thresholds = thresholds_of(id);
     }
-    recipient_knowledge(id, facts, auth_ ? &assessment : nullptr, in);
+    recipient_knowledge(id, current, auth_ ? &assessment : nullptr, in);
     return in;
   };
   // The message's verdict (its header, a refusal), with the recipient's own model and
   // knowledge when there is one recipient account.
-  const filter::Verdict v = filter::judge(current, root, inputs_for(account));
+  const filter::Verdict v = filter::judge(current, inputs_for(account));
   if (explain) {
     explain->filtered = true;
     explain->verdict = v;
@@ -303,7 +287,7 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, std::string_vi
   if (account == 0 && accounts.size() > 1 && v.action != filter::Action::reject) {
     std::string per;
     for (std::size_t i = 0; i < accounts.size() && i < kMaxPersonalVerdicts; ++i) {
-      const filter::Verdict pv = filter::judge(current, root, inputs_for(accounts[i]));
+      const filter::Verdict pv = filter::judge(current, inputs_for(accounts[i]));
       if (pv.action == filter::Action::junk || pv.action == filter::Action::reject)
         d.junk_accounts.push_back(accounts[i]);  // a refusal for one of several: its Junk
       add_phishing(pv);
@@ -313,7 +297,7 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, std::string_vi
   }
   // Suspected phishing that is delivered carries a visible warning.
   if (v.action != filter::Action::reject && !phishing.empty()) {
-    d.content = filter::warn_phishing(current, phishing);
+    d.content = std::make_shared<const message::Parsed>(filter::warn_phishing(current.text(), phishing));
     d.log.push_back({"phishing", "warned"});
   }
   d.fields += v.header();  // below Authentication-Results (and an ARC set we add), above Received

@@ -8,6 +8,7 @@
 // global model (filter::Model::learn_over). Without models only the fixed rules apply.
 #pragma once
 
+#include <concepts>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -25,8 +26,24 @@
 #include "filter/blocklists.hpp"
 #include "filter/verdict.hpp"
 #include "imap/server/session.hpp"
+#include "store/directory.hpp"
+#include "store/mail.hpp"
+#include "store/reputation.hpp"
 
 namespace mk::inbound {
+
+// The store roles the filter uses: accounts and hosted domains, what each account knows of
+// its correspondents and threads (reputation), and the messages it reads (a thread's, the
+// ones a user moved, for training).
+struct FilterStore {
+  store::Directory& directory;
+  store::Reputation& reputation;
+  store::Mail& mail;
+  template <class S>
+    requires(std::derived_from<S, store::Directory> && std::derived_from<S, store::Reputation> &&
+             std::derived_from<S, store::Mail>)
+  FilterStore(S& s) : directory(s), reputation(s), mail(s) {}  // NOLINT: implicit by design
+};
 
 // The instance's global spam model file.
 class SpamModel {
@@ -47,7 +64,7 @@ class SpamModel {
 // waits for it. Readers get an immutable snapshot; training works on a copy and swaps it in.
 class UserModels {
  public:
-  UserModels(std::string dir, store::Store& store, const SpamModel& global, log::Logger log);
+  UserModels(std::string dir, FilterStore store, const SpamModel& global, log::Logger log);
   ~UserModels();
   UserModels(const UserModels&) = delete;
   UserModels& operator=(const UserModels&) = delete;
@@ -65,7 +82,7 @@ class UserModels {
   void learn(const imap::Session::TrainEvent& ev);
 
   std::string dir_;
-  store::Store& store_;
+  FilterStore store_;
   const SpamModel& global_;
   log::Logger log_;
   std::mutex mu_;
@@ -81,10 +98,10 @@ class InboundPipeline final : public smtp::Pipeline {
   // auth and dns: null when there is no DNS (dev mode without dns.upstream); then neither
   // sender authentication nor the DNS lists count.
   InboundPipeline(AuthPipeline* auth, dns::Lookup* dns, filter::BlocklistConfig lists, const SpamModel& model,
-                  UserModels& users, store::Store& store, filter::Thresholds thresholds, log::Logger log)
+                  UserModels& users, FilterStore store, filter::Thresholds thresholds, log::Logger log)
       : auth_(auth), dns_(dns), lists_(std::move(lists)), model_(model), users_(users), store_(store),
         thresholds_(thresholds), log_(std::move(log)) {}
-  boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, std::string_view content,
+  boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, const message::Parsed& msg,
                                                        std::string helo, std::string remote_ip) override;
 
   // What check-message shows of the chain's work beside its decision.
@@ -97,7 +114,7 @@ class InboundPipeline final : public smtp::Pipeline {
     bool model = false;                   // the instance's trained model took part
   };
   // check(), telling what it found when `explain` is set.
-  boost::asio::awaitable<smtp::PipelineDecision> evaluate(const smtp::Transaction& txn, std::string_view content,
+  boost::asio::awaitable<smtp::PipelineDecision> evaluate(const smtp::Transaction& txn, const message::Parsed& msg,
                                                           std::string helo, std::string remote_ip,
                                                           Explanation* explain);
   // check-message: the same decisions, but nothing learnt is kept (contact names).
@@ -106,23 +123,16 @@ class InboundPipeline final : public smtp::Pipeline {
   void set_work_pool(boost::asio::thread_pool* work) { work_ = work; }
 
  private:
-  // What the filter needs of a message once, whoever it is for: the single From: address
-  // ("" if not one) and its display name, the Message-IDs it replies to (In-Reply-To, then
-  // References newest first), our own (hosted) registrable domains.
-  struct MessageFacts {
-    std::string author, author_name;
-    std::vector<std::string> thread_ids;
-    std::vector<std::string> own_domains;
-  };
-  MessageFacts facts_of(const std::vector<message::HeaderField>& header);
+  // Our own (hosted) registrable domains, for every recipient's verdict.
+  std::vector<std::string> own_domains();
   // The filter's verdicts for the message and each recipient account, into d.
-  void judge_message(const smtp::Transaction& txn, std::string_view content, const mailauth::Assessment& assessment,
+  void judge_message(const smtp::Transaction& txn, const message::Parsed& msg, const mailauth::Assessment& assessment,
                      const std::vector<filter::Signal>& listed, smtp::PipelineDecision& d, Explanation* explain);
   void add_registrable(std::vector<std::string>& to, const std::string& domain) const;
   // What the recipient (account; 0: several or none) knows, for the filter: own and
   // correspondents' domains, the thread, an authenticated known author, contacts whose
   // name the author uses; remembers the names authenticated contacts use.
-  void recipient_knowledge(std::int64_t account, const MessageFacts& m, const mailauth::Assessment* auth,
+  void recipient_knowledge(std::int64_t account, const message::Parsed& msg, const mailauth::Assessment* auth,
                            filter::Inputs& in);
   // The account's own spam thresholds, or the instance's.
   filter::Thresholds thresholds_of(std::int64_t account);
@@ -136,7 +146,7 @@ class InboundPipeline final : public smtp::Pipeline {
   dmarc::OrgDomains orgs_;
   const SpamModel& model_;
   UserModels& users_;
-  store::Store& store_;
+  FilterStore store_;
   filter::Thresholds thresholds_;
   log::Logger log_;
   bool read_only_ = false;

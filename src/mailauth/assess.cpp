@@ -101,17 +101,14 @@ std::string_view iprev_name(Iprev r) {
   return "permerror";
 }
 
-asio::awaitable<Assessment> assess(dns::Lookup& dns, const dmarc::OrgDomains& orgs, Params p, std::string_view content) {
+asio::awaitable<Assessment> assess(dns::Lookup& dns, const dmarc::OrgDomains& orgs, Params p,
+                                   const message::Parsed& msg) {
   Assessment a;
-  for (const auto& f : message::parse_message_header(content)) {
-    if (!iequals(f.name, "From")) continue;
-    ++a.from_fields;
-    for (const auto& addr : message::parse_address_list(message::unfold(f.value))) {
-      if (addr.group_start || addr.group_end) continue;
-      const std::string d = to_lower(addr.domain);
-      if (std::find(a.from_domains.begin(), a.from_domains.end(), d) == a.from_domains.end()) a.from_domains.push_back(d);
-    }
-  }
+  a.from_fields = msg.authors().fields;
+  a.from_domains = msg.authors().domains();
+  // So many authors that some were not read: DMARC cannot vouch for the message.
+  if (msg.authors().truncated) ++a.from_fields;
+  const std::string_view content = msg.text();
 
   // SPF (both identities), DKIM, ARC and reverse DNS do not depend on each other: their
   // lookups run at once, interleaved on this coroutine's executor (so nothing here needs a
@@ -219,13 +216,12 @@ std::string authentication_results(const Assessment& a, const Params& p) {
   return out + "\r\n";
 }
 
-std::string strip_own_results(std::string_view content, std::string_view authserv_id, std::size_t* removed) {
+std::string strip_own_results(const message::Parsed& msg, std::string_view authserv_id, std::size_t* removed) {
   *removed = 0;
-  std::size_t header_end = 0;
-  (void)message::find_body_start(content, header_end);
+  const std::string_view content = msg.text();
   std::string out;
   std::size_t copied = 0;
-  for (const auto& f : message::parse_header_block(content.substr(0, header_end))) {
+  for (const auto& f : msg.header()) {
     if (!iequals(f.name, "Authentication-Results")) continue;
     // RFC 8601 §2.2: authserv-id [ CFWS authres-version ] ";" ...
     std::string id = message::strip_comments(message::unfold(f.value));

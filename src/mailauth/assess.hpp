@@ -20,6 +20,7 @@
 #include "dkim/verify.hpp"
 #include "dmarc/dmarc.hpp"
 #include "dns/lookup.hpp"
+#include "message/parsed.hpp"
 #include "spf/check.hpp"
 
 namespace mk::mailauth {
@@ -51,15 +52,17 @@ struct Assessment {
   std::string header;  // "Authentication-Results: ...\r\n"
 };
 
-// `content` is the message as received (CRLF), and must outlive the coroutine.
+// `msg` is the message as received (CRLF), and must outlive the coroutine. The authors are
+// msg.authors() (one rule for every stage); DKIM and ARC read the bytes by their own
+// canonicalization rules (dkim/canon.hpp).
 boost::asio::awaitable<Assessment> assess(dns::Lookup& dns, const dmarc::OrgDomains& orgs, Params p,
-                                          std::string_view content);
+                                          const message::Parsed& msg);
 
 // The Authentication-Results field for an assessment.
 std::string authentication_results(const Assessment& a, const Params& p);
 
 // The content without the Authentication-Results fields claiming `authserv_id` (RFC 8601
 // §5: they can only be forgeries, since we are the first to add ours here).
-std::string strip_own_results(std::string_view content, std::string_view authserv_id, std::size_t* removed);
+std::string strip_own_results(const message::Parsed& msg, std::string_view authserv_id, std::size_t* removed);
 
 }  // namespace mk::mailauth

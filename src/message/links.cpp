@@ -60,4 +60,10 @@ std::vector<std::string> find_links(std::string_view msg, std::size_t max_links)
   return out;
 }
 
+std::vector<std::string> find_links(std::string_view msg, const Part& root, std::size_t max_links) {
+  std::vector<std::string> out;
+  walk(msg, root, out, max_links);
+  return out;
+}
+
 }  // namespace mk::message

@@ -27,5 +27,8 @@ std::optional<UrlParts> split_url(std::string_view url);
 // The URLs in the order they appear, each up to the first character that cannot be part of
 // one (space, quote, angle bracket, control); at most max_links.
 std::vector<std::string> find_links(std::string_view msg, std::size_t max_links = 100);
+struct Part;
+// The same, in a message the caller parsed already (root: parse_mime(msg)).
+std::vector<std::string> find_links(std::string_view msg, const Part& root, std::size_t max_links = 100);
 
 }  // namespace mk::message

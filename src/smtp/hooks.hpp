@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "base/log.hpp"
+#include "message/parsed.hpp"
 #include "smtp/reply.hpp"
 #include "smtp/session.hpp"
 
@@ -23,29 +25,29 @@ namespace mk::smtp {
 struct PipelineDecision {
   std::optional<Reply> reject;  // refuse the message with this reply (5xx, or 4xx to retry)
   std::string fields;           // header fields to add on top (Authentication-Results)
-  std::optional<std::string> content;  // the message as received, rewritten (forged fields removed)
+  // The message as received, rewritten (forged fields removed, a phishing warning added);
+  // null: unchanged.
+  std::shared_ptr<const message::Parsed> content;
   bool junk = false;            // deliver into the recipients' Junk folders
   std::vector<std::int64_t> junk_accounts;  // or into these accounts' Junk only (per-recipient verdicts)
   std::vector<log::Field> log;  // what to record in the delivery log line
-  // The message's own Message-ID (without brackets, "" if none) when a stage parsed it
-  // already: the store indexes it for thread lookups without parsing the message again.
-  std::optional<std::string> message_id;
 };
 
 // Containment of submitted mail (guard/): may refuse a message (and hold the account).
 class SubmissionGuard {
  public:
   virtual ~SubmissionGuard() = default;
-  virtual std::optional<Reply> check(const Transaction& txn, const std::string& account,
+  // `msg`: the message's content (txn.message moved into it), parsed once.
+  virtual std::optional<Reply> check(const Transaction& txn, const message::Parsed& msg, const std::string& account,
                                      const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) = 0;
 };
 
 class Pipeline {
  public:
   virtual ~Pipeline() = default;
-  // `content` is the message as received (without our trace fields); it stays alive until
-  // the coroutine ends.
-  virtual boost::asio::awaitable<PipelineDecision> check(const Transaction& txn, std::string_view content,
+  // `msg` is the message as received (without our trace fields, txn.trace), parsed once for
+  // every stage; it stays alive until the coroutine ends.
+  virtual boost::asio::awaitable<PipelineDecision> check(const Transaction& txn, const message::Parsed& msg,
                                                          std::string helo, std::string remote_ip) = 0;
 };
 

@@ -17,6 +17,7 @@
 
 #include "base/strings.hpp"
 #include "dkim/sign.hpp"
+#include "message/parsed.hpp"
 #include "net/stream.hpp"
 #include "delivery/recipients.hpp"
 #include "net/offload.hpp"
@@ -80,18 +81,14 @@ void Server::dkim_sign(Transaction& txn, const log::Logger& log) {
     log.error(cfg_.name + ".dkim", {{"domain", txn.from_domain}, {"error", sig.error().message}});
     return;
   }
-  txn.message.insert(0, *sig);
+  txn.trace.insert(0, *sig);  // above Received, as the signer's own field
 }
 
 void Server::apply(Transaction& txn, const PipelineDecision& d) {
   // Our trace fields stay on top: Return-Path first, then the pipeline's fields, then
   // Received (RFC 8601 §5 puts Authentication-Results beside the receiving ADMD's trace).
-  std::string trace = txn.message.substr(0, txn.trace_size);
-  const auto rp_end = trace.starts_with("Return-Path:") ? trace.find("\r\n") + 2 : 0;
-  trace.insert(rp_end, d.fields);
-  if (d.content) txn.message = trace + *d.content;
-  else txn.message.replace(0, txn.trace_size, trace);
-  txn.trace_size = trace.size();
+  const auto rp_end = txn.trace.starts_with("Return-Path:") ? txn.trace.find("\r\n") + 2 : 0;
+  txn.trace.insert(rp_end, d.fields);
 }
 
 void Server::capture(store::NewMessage& msg) {
@@ -244,9 +241,12 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       auto& txn = session.transaction();
       if (cfg_.session.submission) dkim_sign(txn, log);
       PipelineDecision decision;
+      // The content, parsed once for every stage that reads it and for the store (its
+      // Message-ID, its IMAP summary); the text moves, it is not copied.
+      std::shared_ptr<const message::Parsed> parsed =
+          std::make_shared<const message::Parsed>(std::exchange(txn.message, std::string()));
       if (cfg_.pipeline && !cfg_.session.submission) {
-        const std::string_view content = std::string_view(txn.message).substr(txn.trace_size);
-        decision = co_await cfg_.pipeline->check(txn, content, session.helo(), conn->remote_ip);
+        decision = co_await cfg_.pipeline->check(txn, *parsed, session.helo(), conn->remote_ip);
         if (decision.reject) {
           std::vector<log::Field> f{{"id", txn.id}, {"code", decision.reject->code},
                                     {"enhanced", decision.reject->enhanced}};
@@ -256,15 +256,15 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           continue;
         }
         apply(txn, decision);
+        if (decision.content) parsed = decision.content;
       }
-      auto msg = delivery::to_new_message(txn);
-      msg.message_id = decision.message_id;
+      auto msg = delivery::to_new_message(txn, *parsed);
       if (cfg_.session.submission && cfg_.guard) {
         std::vector<std::string> remote;
         for (const auto& r : msg.outbound) remote.push_back(r.rcpt);
         const std::string account = session.identity() ? session.identity()->address : std::string();
         // Containment reads and writes the account's history: on the work pool.
-        auto contain = [&] { return cfg_.guard->check(txn, account, remote, conn->remote_ip); };
+        auto contain = [&] { return cfg_.guard->check(txn, *parsed, account, remote, conn->remote_ip); };
         if (auto refusal = co_await net::offload(cfg_.work, contain)) {
           log.warn(svc + ".contained", {{"id", txn.id}, {"user", session.identity() ? session.identity()->address : ""},
                                         {"reply", refusal->lines.empty() ? "" : refusal->lines[0]}});
@@ -283,7 +283,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         if (auto f = cfg_.srs->forward(msg.mail_from, delivery::forward_domain(txn), now)) msg.mail_from = *f;
       }
       if (cfg_.capture_remote) capture(msg);
-      const std::size_t size = txn.message.size();
+      const std::size_t size = txn.trace.size() + parsed->text().size();
       const std::size_t queued = msg.outbound.size();
       auto res = co_await store::async_deliver(store_, std::move(msg), asio::use_awaitable);
       Status st = res.ok() ? Status() : Status(res.error());

@@ -10,6 +10,7 @@
 #include "base/strings.hpp"
 #include "message/codec.hpp"
 #include "message/header.hpp"
+#include "message/parsed.hpp"
 
 namespace mk::smtp {
 namespace {
@@ -364,14 +365,11 @@ Step Session::finish_message() {
                                     txn_.mail.smtputf8, identity_.has_value(), tls_, txn_.rcpts, now);
   if (cfg_.submission) {
     // Return-Path is for the final delivery, which for remote recipients is elsewhere.
-    txn_.message.insert(0, hdr);
-    txn_.trace_size = hdr.size();
+    txn_.trace = std::move(hdr);
   } else {
     // RFC 5321 §4.4: the delivering server records the reverse-path as Return-Path.
     const std::string rp = txn_.mail.path.null ? "" : txn_.mail.path.mailbox.canonical();
-    const std::string trace = "Return-Path: <" + rp + ">\r\n" + hdr;
-    txn_.message.insert(0, trace);
-    txn_.trace_size = trace.size();
+    txn_.trace = "Return-Path: <" + rp + ">\r\n" + hdr;
   }
   return {std::nullopt, Next::deliver};
 }
@@ -382,16 +380,15 @@ std::optional<Step> Session::check_submitted_headers() {
   const std::size_t body = message::find_body_start(m, header_end);
   (void)body;
   const auto fields = message::parse_header_block(std::string_view(m).substr(0, header_end));
-  auto from = message::header_value(fields, "From");
-  if (!from) return error(550, "5.6.0", "Message has no From: header");
+  const message::Authors authors = message::authors_of(fields);
+  if (authors.fields == 0) return error(550, "5.6.0", "Message has no From: header");
   // RFC 5322 §3.6: exactly one From field. A second one would escape the ownership check
   // below (clients may show either), so it is refused.
-  if (std::count_if(fields.begin(), fields.end(), [](const auto& f) { return iequals(f.name, "From"); }) > 1)
-    return error(550, "5.6.0", "Message has more than one From: header");
-  std::size_t n = 0;
-  for (const auto& a : message::parse_address_list(*from)) {
-    if (a.group_start || a.group_end) continue;
-    if (n++ == 0) txn_.from_domain = to_lower(a.domain);  // the signing domain (DKIM)
+  if (authors.fields > 1) return error(550, "5.6.0", "Message has more than one From: header");
+  if (authors.truncated) return error(550, "5.6.0", "From: header names too many addresses");
+  if (authors.mailboxes.empty()) return error(550, "5.6.0", "From: header has no address");
+  txn_.from_domain = to_lower(authors.mailboxes[0].domain);  // the signing domain (DKIM)
+  for (const auto& a : authors.mailboxes) {
     message::Mailbox mb;
     mb.local = a.local;
     mb.domain = a.domain;
@@ -400,7 +397,6 @@ std::optional<Step> Session::check_submitted_headers() {
                                              log_safe(a.domain, 64), log_safe(identity_->address, 80)));
     }
   }
-  if (n == 0) return error(550, "5.6.0", "From: header has no address");
   // RFC 6409 §8.2/§8.3: complete the message the client left without Date or Message-ID.
   std::string add;
   if (!message::header_value(fields, "Date")) add += "Date: " + rfc5322_date(std::chrono::system_clock::now()) + "\r\n";

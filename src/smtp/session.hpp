@@ -117,11 +117,17 @@ struct Transaction {
   std::string id;
   MailParams mail;
   std::vector<Recipient> rcpts;
-  std::string message;  // Received header + content, CRLF line endings
+  // The content as received (for submission: completed with Date and Message-ID), CRLF
+  // line endings. Our own trace fields are kept apart, in `trace`.
+  std::string message;
   bool tls = false;
   std::int64_t account_id = 0;  // submission: the authenticated account
   std::string from_domain;      // submission: the From: address's domain (lower-case), for DKIM
-  std::size_t trace_size = 0;   // bytes of our own trace fields on top of the message as received
+  // The fields we put on top of `message` when it is stored or sent: Return-Path (MX) and
+  // Received, and later the MX's Authentication-Results or submission's DKIM-Signature.
+  std::string trace;
+  // What is stored: trace + message.
+  std::size_t size() const { return trace.size() + message.size(); }
 };
 
 enum class Next {

@@ -50,7 +50,7 @@ std::string BlobStore::path_of(std::string_view name) const {
   return fmt::format("{}/{}/{}", root_, name.substr(0, 2), name);
 }
 
-Result<std::string> BlobStore::write(std::string_view data) {
+Result<std::string> BlobStore::write(std::string_view head, std::string_view data) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::string name = random_id(16);
     auto path = path_of(name);
@@ -59,17 +59,19 @@ Result<std::string> BlobStore::write(std::string_view data) {
       if (errno == EEXIST) continue;
       return err(errno_text("create " + path));
     }
-    std::size_t off = 0;
-    while (off < data.size()) {
-      auto n = ::write(fd, data.data() + off, data.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        auto e = errno_text("write " + path);
-        ::close(fd);
-        ::unlink(path.c_str());
-        return err(e);
+    for (std::string_view piece : {head, data}) {
+      std::size_t off = 0;
+      while (off < piece.size()) {
+        auto n = ::write(fd, piece.data() + off, piece.size() - off);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          auto e = errno_text("write " + path);
+          ::close(fd);
+          ::unlink(path.c_str());
+          return err(e);
+        }
+        off += std::size_t(n);
       }
-      off += std::size_t(n);
     }
     if (::close(fd) != 0) {
       auto e = errno_text("close " + path);

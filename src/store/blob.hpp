@@ -21,7 +21,10 @@ class BlobStore {
 
   Status init();
   // Writes data under a new unique name (no fsync: see sync()) and returns the name.
-  Result<std::string> write(std::string_view data);
+  Result<std::string> write(std::string_view data) { return write({}, data); }
+  // Writes head followed by data as one file (the SMTP server's trace fields on top of the
+  // content as received, which is never copied to join them).
+  Result<std::string> write(std::string_view head, std::string_view data);
   Result<std::string> read(std::string_view name) const;
   void remove(std::string_view name);
   // Makes every file written so far durable, including its directory entry: one syncfs(2)

@@ -71,7 +71,12 @@ struct OutboundRcpt {
 };
 
 struct NewMessage {
-  std::shared_ptr<const std::string> data;  // full message, CRLF line endings
+  // The message is head + *data, CRLF line endings: head holds the fields the receiving
+  // server put on top (trace, Authentication-Results, DKIM-Signature), data the content as
+  // received, shared with whoever parsed it and stored without joining the two.
+  std::string head;
+  std::shared_ptr<const std::string> data;
+  std::size_t size() const { return head.size() + (data ? data->size() : 0); }
   std::string mail_from;                    // envelope sender, "" for <>
   std::string dsn;                          // RET and ENVID as received
   std::vector<Delivery> deliveries;

@@ -29,7 +29,7 @@ Status SqliteStore::insert_outbound(const NewMessage& m, const std::string& blob
     Stmt q(writer_,
            "INSERT INTO queue(blob, size, mail_from, dsn, sender_account, requiretls, created) "
            "VALUES(?, ?, ?, ?, ?, ?, ?) RETURNING id");
-    q.bind(1, blob).bind(2, std::int64_t(m.data->size())).bind(3, m.mail_from).bind(4, m.dsn)
+    q.bind(1, blob).bind(2, std::int64_t(m.size())).bind(3, m.mail_from).bind(4, m.dsn)
         .bind(5, m.sender_account).bind(6, m.requiretls ? 1 : 0).bind(7, now);
     if (!q.step()) return q.fail();
     id = q.int64(0);

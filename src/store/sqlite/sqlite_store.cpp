@@ -640,7 +640,7 @@ Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob
     std::string dsn = m.dsn;
     if (!d.dsn.empty()) dsn += (dsn.empty() ? "" : " ") + d.dsn;
     ins.bind(1, mailbox_id).bind(2, uid).bind(3, modseq).bind(4, blob)
-        .bind(5, std::int64_t(m.data->size())).bind(6, m.internaldate).bind(7, m.flags)
+        .bind(5, std::int64_t(m.size())).bind(6, m.internaldate).bind(7, m.flags)
         .bind(8, m.mail_from).bind(9, d.rcpt).bind(10, dsn).bind(11, msgid);
     if (auto st = ins.done(); !st) return st;
     if (m.summary) {
@@ -651,7 +651,7 @@ Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob
       if (auto st = sum.done(); !st) return st;
     }
     Stmt acc(writer_, "UPDATE accounts SET used_bytes = used_bytes + ? WHERE id = ?");
-    acc.bind(1, std::int64_t(m.data->size())).bind(2, d.account_id);
+    acc.bind(1, std::int64_t(m.size())).bind(2, d.account_id);
     if (auto st = acc.done(); !st) return st;
   }
   return {};
@@ -669,7 +669,7 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
   bool any = false;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     for (const auto& m : batch[i].msgs) {
-      auto r = blobs_.write(*m.data);
+      auto r = blobs_.write(m.head, *m.data);
       if (!r) {
         results[i] = r.error();
         drop_files(i);

@@ -70,13 +70,24 @@ TEST_F(DeliveryTest, PostmasterWithoutDomainAndFullMailboxes) {
 
 TEST_F(DeliveryTest, TransactionBecomesOneDeliveryPerMailbox) {
   smtp::Transaction t;
-  t.message = "Subject: x\r\n\r\nhi\r\n";
+  t.message =
+      "From: Sender <sender@elsewhere.example>\r\nSubject: x\r\nMessage-ID: <m1@elsewhere.example>\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: image/png\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n";
   t.mail.path.mailbox = *message::parse_mailbox("sender@elsewhere.example");
   t.rcpts.push_back({"alice@example.org", resolve("alice@example.org").targets, {}});
   t.rcpts.push_back({"team@example.org", resolve("team@example.org").targets, {}});
   t.rcpts.push_back({"fwd@example.org", resolve("fwd@example.org").targets, {}});
   t.rcpts.push_back({"carol@remote.example", {Target::remote()}, {}});
-  const auto m = to_new_message(t);
+  t.trace = "Received: from x.example by mx.example.org; Thu, 3 Dec 2026 10:00:00 +0000\r\n";
+  const message::Parsed content(t.message);
+  const auto m = to_new_message(t, content);
+  // Stored as trace + content; the content is shared with the parse, not copied.
+  EXPECT_EQ(m.head, t.trace);
+  EXPECT_EQ(m.data.get(), content.shared_text().get());
+  EXPECT_EQ(m.size(), t.trace.size() + t.message.size());
+  EXPECT_EQ(m.message_id, "m1@elsewhere.example");
   ASSERT_EQ(m.deliveries.size(), 2u);  // alice once, although named directly and by the alias
   EXPECT_EQ(m.deliveries[0].account_id, alice_);
   EXPECT_EQ(m.deliveries[1].account_id, bob_);
@@ -88,7 +99,7 @@ TEST_F(DeliveryTest, TransactionBecomesOneDeliveryPerMailbox) {
   ASSERT_TRUE(m.summary.has_value());
   auto decoded = imap::decode_summary(*m.summary);
   ASSERT_TRUE(decoded.has_value());
-  EXPECT_EQ(*decoded, imap::summarize(message::parse_mime(t.message)));
+  EXPECT_EQ(*decoded, imap::summarize(message::parse_mime(t.trace + t.message)));
   bool elsewhere = false;
   EXPECT_EQ(local_accounts(t, elsewhere), (std::vector<std::int64_t>{alice_, bob_}));
   EXPECT_TRUE(elsewhere);

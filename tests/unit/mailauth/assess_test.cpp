@@ -42,7 +42,7 @@ struct World {
     return p;
   }
   Assessment run(const std::string& content, const char* ip, const char* mail_from, const char* helo = "mx.example.org") {
-    return test::await(assess(dns, orgs, params(ip, mail_from, helo), content));
+    return test::await(assess(dns, orgs, params(ip, mail_from, helo), message::Parsed(content)));
   }
 };
 
@@ -95,7 +95,7 @@ TEST(Assess, IndependentLookupsRunAtOnce) {
   World w;
   YieldingLookup yielding(w.dns);
   const auto a = test::await(assess(yielding, w.orgs, World::params("192.0.2.10", "alice@example.org"),
-                                    w.signed_msg(kMsg)));
+                                    message::Parsed(w.signed_msg(kMsg))));
   // SPF, DKIM's key and reverse DNS were asked together, not one after another...
   EXPECT_GE(yielding.max_in_flight(), 3);
   // ...and the verdicts are those of the sequential order.
@@ -130,7 +130,7 @@ TEST(StripOwnResults, RemovesOnlyOurs) {
       "Authentication-Results: mail.ours.example 1 (comment); spf=pass\r\n"
       "From: a@example.org\r\n\r\nAuthentication-Results: mail.ours.example; body line stays\r\n";
   std::size_t removed = 0;
-  EXPECT_EQ(strip_own_results(in, "mail.ours.example", &removed),
+  EXPECT_EQ(strip_own_results(message::Parsed(in), "mail.ours.example", &removed),
             "Authentication-Results: mx.other.example; spf=pass\r\n"
             "From: a@example.org\r\n\r\nAuthentication-Results: mail.ours.example; body line stays\r\n");
   EXPECT_EQ(removed, 2u);

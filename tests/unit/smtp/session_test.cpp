@@ -191,11 +191,14 @@ TEST(Session, DataDeliversWithTraceHeaders) {
   EXPECT_EQ(content.substr(used), "NOOP\r\n");
   const auto& txn = h.s->transaction();
   EXPECT_EQ(txn.rcpts.size(), 1u);
-  EXPECT_TRUE(txn.message.starts_with("Return-Path: <a@b.example>\r\nReceived: from c.example ([192.0.2.1])\r\n"
-                                      "\tby mx.example.org (mailkeep) with ESMTP id "))
-      << txn.message;
-  EXPECT_NE(txn.message.find("\tfor <alice@example.org>; "), std::string::npos);
-  EXPECT_TRUE(txn.message.ends_with("Subject: t\r\n\r\n.dot\r\nbody\r\n"));
+  // Our trace fields are kept apart from the content as received.
+  EXPECT_TRUE(txn.trace.starts_with("Return-Path: <a@b.example>\r\nReceived: from c.example ([192.0.2.1])\r\n"
+                                    "\tby mx.example.org (mailkeep) with ESMTP id "))
+      << txn.trace;
+  EXPECT_NE(txn.trace.find("\tfor <alice@example.org>; "), std::string::npos);
+  EXPECT_TRUE(txn.trace.ends_with("\r\n"));
+  EXPECT_EQ(txn.message, "Subject: t\r\n\r\n.dot\r\nbody\r\n");
+  EXPECT_EQ(txn.size(), txn.trace.size() + txn.message.size());
   auto done = h.s->on_delivered(true, "");
   EXPECT_EQ(done.reply->code, 250);
   EXPECT_EQ(done.reply->enhanced, "2.0.0");

@@ -77,7 +77,7 @@ struct Sub {
       reply = st->reply ? st->reply->wire() : "";
       return "";
     }
-    std::string msg = s->transaction().message;
+    std::string msg = s->transaction().trace + s->transaction().message;
     reply = s->on_delivered(true, "").reply->wire();
     return msg;
   }

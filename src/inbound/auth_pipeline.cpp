@@ -68,13 +68,15 @@ bool AuthPipeline::arc_vouches(const arc::ChainResult& chain) const {
 asio::awaitable<smtp::PipelineDecision> AuthPipeline::check(const smtp::Transaction& txn, const message::Parsed& msg,
                                                             std::string helo, std::string remote_ip) {
   mailauth::Assessment unused;
-  smtp::PipelineDecision d = co_await decide(txn, msg, std::move(helo), std::move(remote_ip), unused);
+  dns::DeadlineLookup dns = message_dns();
+  smtp::PipelineDecision d = co_await decide(txn, msg, std::move(helo), std::move(remote_ip), unused, dns);
   co_return d;
 }
 
 asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transaction& txn, const message::Parsed& msg,
                                                              std::string helo, std::string remote_ip,
-                                                             mailauth::Assessment& assessment) {
+                                                             mailauth::Assessment& assessment,
+                                                             dns::DeadlineLookup& dns) {
   smtp::PipelineDecision out;
   mailauth::Params p;
   // No client address only in check-message without --ip: then SPF and iprev are not checked.
@@ -85,26 +87,26 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
   p.authserv_id = opt_.authserv_id;
   p.now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   p.sample = int(randombytes_uniform(100));
-  // One deadline for all of the message's lookups (dns/deadline.hpp).
-  dns::DeadlineLookup dns(dns_, opt_.dns_budget, opt_.dns_query_timeout);
   assessment = co_await mailauth::assess(dns, orgs_, p, msg);
+  // Read here, on the message's executor: lookups sharing the deadline may still be running.
+  const int answered = dns.answered(), failed = dns.failed();
   const mailauth::Assessment& a = assessment;
-  if (dns.unreachable()) {
+  if (answered == 0 && failed > 0) {  // dns.unreachable(), as it was when assess ended
     // Nothing answered: judging the message on failed lookups would reject good mail.
     if (!dns_outage_.exchange(true)) {
       ++dns_outages_;
-      opt_.log.warn("dns.unreachable", {{"failed_lookups", dns.failed()}, {"outages", dns_outages_.load()},
+      opt_.log.warn("dns.unreachable", {{"failed_lookups", failed}, {"outages", dns_outages_.load()},
                                         {"effect", "mail is deferred with 451 4.4.3 until DNS answers"}});
     }
     out.reject = smtp::Reply(451, "4.4.3", "Directory server failure: DNS lookups failed, try again later");
     out.log.push_back({"reason", "dns unreachable"});
-    out.log.push_back({"dns_failed", dns.failed()});
+    out.log.push_back({"dns_failed", failed});
     co_return out;
   }
   // The receiver's policy reads and writes the store (hosted domains, report data, DKIM keys
   // for the ARC seal): on the work pool (net/offload.hpp).
   auto policy = [&]() -> smtp::PipelineDecision {
-    if (dns.answered() > 0 && dns_outage_.exchange(false)) opt_.log.info("dns.recovered", {});
+    if (answered > 0 && dns_outage_.exchange(false)) opt_.log.info("dns.recovered", {});
 
     out.fields = a.header;
     std::size_t removed = 0;
@@ -119,7 +121,7 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
                {"iprev", mailauth::iprev_name(a.iprev)},
                {"helo_ok", a.helo_matches}};
     if (removed > 0) out.log.push_back({"forged_ar_removed", removed});
-    if (dns.failed() > 0) out.log.push_back({"dns_failed", dns.failed()});
+    if (failed > 0) out.log.push_back({"dns_failed", failed});
 
     if (a.from_fields > 1 || a.from_domains.size() > 1) {
       out.reject = smtp::Reply(550, "5.7.1", "Message must have exactly one From: field with one author domain");

@@ -31,6 +31,7 @@
 #include "base/log.hpp"
 #include "dmarc/dmarc.hpp"
 #include "dns/config.hpp"
+#include "dns/deadline.hpp"
 #include "dns/lookup.hpp"
 #include "mailauth/assess.hpp"
 #include "smtp/hooks.hpp"
@@ -72,10 +73,15 @@ class AuthPipeline final : public smtp::Pipeline {
 
   boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, const message::Parsed& msg,
                                                        std::string helo, std::string remote_ip) override;
-  // check(), also handing out what was verified (for the spam filter's signals).
+  // check(), also handing out what was verified (for the spam filter's signals). Its
+  // lookups go through `dns`, the message's deadline (message_dns()), which the caller may
+  // share with the message's other lookups (the filter's DNS lists).
   boost::asio::awaitable<smtp::PipelineDecision> decide(const smtp::Transaction& txn, const message::Parsed& msg,
                                                         std::string helo, std::string remote_ip,
-                                                        mailauth::Assessment& assessment);
+                                                        mailauth::Assessment& assessment, dns::DeadlineLookup& dns);
+  // The DNS of one message under one deadline ([dns] message_budget, each query at most
+  // [dns] query_timeout): every lookup the MX makes for a message goes through one.
+  dns::DeadlineLookup message_dns() const { return dns::DeadlineLookup(dns_, opt_.dns_budget, opt_.dns_query_timeout); }
 
  private:
   bool hosted(std::string_view domain);  // the domain or one of its parents is ours

@@ -4,6 +4,12 @@
 #include <ctime>
 #include <filesystem>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
@@ -212,24 +218,45 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::evaluate(const smtp::Tr
                                                                   std::string remote_ip, Explanation* explain) {
   smtp::PipelineDecision d;
   mailauth::Assessment assessment;
-  const std::string client = remote_ip;
+  std::vector<filter::Signal> listed;
+  const bool lists = dns_ && !lists_.empty();
+  // The DNS lists: asked for the client's address and the message's link domains.
+  filter::BlocklistResult found;
+  auto ask_lists = [&](dns::Lookup& dns) -> asio::awaitable<void> {
+    // Named first: GCC 12 mishandles temporaries in a co_await's arguments.
+    std::vector<std::string> domains = filter::link_domains(msg.links(), orgs_);
+    std::string ip = remote_ip;
+    found = co_await filter::check_blocklists(dns, lists_, std::move(ip), std::move(domains));
+  };
   if (auth_) {
-    d = co_await auth_->decide(txn, msg, std::move(helo), std::move(remote_ip), assessment);
+    // Sender authentication and the DNS lists do not wait for each other: their lookups run
+    // at once, under the message's one DNS deadline (dns/deadline.hpp).
+    dns::DeadlineLookup dns = auth_->message_dns();
+    auto authenticate = [&]() -> asio::awaitable<void> {
+      d = co_await auth_->decide(txn, msg, helo, remote_ip, assessment, dns);
+    };
+    auto lookup_lists = [&]() -> asio::awaitable<void> {
+      if (lists) co_await ask_lists(dns);
+    };
+    auto ex = co_await asio::this_coro::executor;
+    auto group = asio::experimental::make_parallel_group(asio::co_spawn(ex, authenticate(), asio::deferred),
+                                                         asio::co_spawn(ex, lookup_lists(), asio::deferred));
+    auto [order, e1, e2] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
+    (void)order;
+    for (const auto& e : {e1, e2})
+      if (e) std::rethrow_exception(e);  // a bug or resource exhaustion (STYLE.md)
     if (explain) {
       explain->auth_checked = true;
       explain->auth = assessment;
     }
     if (d.reject) co_return d;
+  } else if (lists) {
+    co_await ask_lists(*dns_);
   }
-  std::vector<filter::Signal> listed;
-  if (dns_ && !lists_.empty()) {
-    // Named first: GCC 12 mishandles temporaries in a co_await's arguments.
-    std::vector<std::string> domains = filter::link_domains(msg.links(), orgs_);
-    std::string ip = client;
-    auto r = co_await filter::check_blocklists(*dns_, lists_, std::move(ip), std::move(domains));
-    listed = std::move(r.signals);
-    for (const auto& note : r.notes) log_.warn("filter.dns_list_failed", {{"detail", note}});
-    if (explain) explain->list_notes = r.notes;
+  if (lists) {
+    listed = std::move(found.signals);
+    for (const auto& note : found.notes) log_.warn("filter.dns_list_failed", {{"detail", note}});
+    if (explain) explain->list_notes = found.notes;
   }
   // The verdicts read the store (what each recipient knows, the thread) and run the
   // classifier: on the work pool (net/offload.hpp).

@@ -17,6 +17,7 @@
 #include "base/log.hpp"
 #include "store/credentials.hpp"
 #include "store/directory.hpp"
+#include "store/roles.hpp"
 
 namespace mk::auth {
 
@@ -62,8 +63,7 @@ struct AccountStore {
   store::Directory& directory;
   store::Credentials& credentials;
   AccountStore(store::Directory& d, store::Credentials& c) : directory(d), credentials(c) {}
-  template <class S>
-    requires(std::derived_from<S, store::Directory> && std::derived_from<S, store::Credentials>)
+  template <store::Provides<store::Directory, store::Credentials> S>
   AccountStore(S& s) : directory(s), credentials(s) {}  // NOLINT: implicit by design
 };
 

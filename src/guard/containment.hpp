@@ -19,6 +19,7 @@
 #include "store/queue.hpp"
 #include "store/reputation.hpp"
 #include "store/security.hpp"
+#include "store/roles.hpp"
 
 namespace mk::guard {
 
@@ -31,9 +32,7 @@ struct ContainmentStore {
   store::Security& security;
   store::Reputation& reputation;
   store::Queue& queue;
-  template <class S>
-    requires(std::derived_from<S, store::Directory> && std::derived_from<S, store::Security> &&
-             std::derived_from<S, store::Reputation> && std::derived_from<S, store::Queue>)
+  template <store::Provides<store::Directory, store::Security, store::Reputation, store::Queue> S>
   ContainmentStore(S& s) : directory(s), security(s), reputation(s), queue(s) {}  // NOLINT: implicit by design
 };
 

@@ -17,7 +17,6 @@
 // `mailkeep report dmarc`. The message itself is delivered either way.
 #pragma once
 
-#include <concepts>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +37,7 @@
 #include "store/directory.hpp"
 #include "store/keys.hpp"
 #include "store/reports.hpp"
+#include "store/roles.hpp"
 
 namespace mk::inbound {
 
@@ -47,9 +47,7 @@ struct AuthStore {
   store::Directory& directory;
   store::Reports& reports;
   store::Keys& keys;
-  template <class S>
-    requires(std::derived_from<S, store::Directory> && std::derived_from<S, store::Reports> &&
-             std::derived_from<S, store::Keys>)
+  template <store::Provides<store::Directory, store::Reports, store::Keys> S>
   AuthStore(S& s) : directory(s), reports(s), keys(s) {}  // NOLINT: implicit by design
 };
 

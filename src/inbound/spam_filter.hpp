@@ -8,7 +8,6 @@
 // global model (filter::Model::learn_over). Without models only the fixed rules apply.
 #pragma once
 
-#include <concepts>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -29,6 +28,7 @@
 #include "store/directory.hpp"
 #include "store/mail.hpp"
 #include "store/reputation.hpp"
+#include "store/roles.hpp"
 
 namespace mk::inbound {
 
@@ -39,9 +39,7 @@ struct FilterStore {
   store::Directory& directory;
   store::Reputation& reputation;
   store::Mail& mail;
-  template <class S>
-    requires(std::derived_from<S, store::Directory> && std::derived_from<S, store::Reputation> &&
-             std::derived_from<S, store::Mail>)
+  template <store::Provides<store::Directory, store::Reputation, store::Mail> S>
   FilterStore(S& s) : directory(s), reputation(s), mail(s) {}  // NOLINT: implicit by design
 };
 

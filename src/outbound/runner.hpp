@@ -38,6 +38,7 @@
 #include "store/mail.hpp"
 #include "store/queue.hpp"
 #include "store/reports.hpp"
+#include "store/roles.hpp"
 
 namespace mk::outbound {
 
@@ -60,10 +61,7 @@ struct RunnerStore {
   store::Directory& directory;
   store::Keys& keys;
   store::Reports& reports;
-  template <class S>
-    requires(std::derived_from<S, store::Queue> && std::derived_from<S, store::Mail> &&
-             std::derived_from<S, store::Directory> && std::derived_from<S, store::Keys> &&
-             std::derived_from<S, store::Reports>)
+  template <store::Provides<store::Queue, store::Mail, store::Directory, store::Keys, store::Reports> S>
   RunnerStore(S& s) : queue(s), mail(s), directory(s), keys(s), reports(s) {}  // NOLINT: implicit by design
 };
 

@@ -35,6 +35,7 @@
 #include "imap/proto/parser.hpp"
 #include "imap/proto/summary.hpp"
 #include "store/mail.hpp"
+#include "store/roles.hpp"
 
 namespace mk::imap {
 
@@ -72,9 +73,7 @@ struct SessionStore {
   store::Mail& mail;
   auth::AccountStore accounts;
   SessionStore(store::Mail& m, auth::AccountStore a) : mail(m), accounts(a) {}
-  template <class S>
-    requires(std::derived_from<S, store::Mail> && std::derived_from<S, store::Directory> &&
-             std::derived_from<S, store::Credentials>)
+  template <store::Provides<store::Mail, store::Directory, store::Credentials> S>
   SessionStore(S& s) : mail(s), accounts(s) {}  // NOLINT: implicit by design
 };
 

@@ -17,7 +17,6 @@
 
 #include "base/strings.hpp"
 #include "dkim/sign.hpp"
-#include "net/stream.hpp"
 #include "delivery/recipients.hpp"
 #include "net/offload.hpp"
 #include "smtp/submission_policy.hpp"
@@ -113,8 +112,6 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   log::Logger log = log_.with({{"conn", conn->id}});
   const std::string& svc = cfg_.name;
   log.info(svc + ".connect", {{"ip", conn->remote_ip}, {"tls", implicit_tls}});
-  boost::system::error_code ec;
-  const auto local = conn->stream.socket().local_endpoint(ec);
   delivery::LocalRecipients recipients(store_, cfg_.srs);
   const std::optional<IpAddr> client = IpAddr::parse(conn->remote_ip);
   auth::Throttle* throttle = cfg_.login && cfg_.session.submission ? cfg_.login->throttle : nullptr;
@@ -131,14 +128,14 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       conn->arm(cfg_.session.command_timeout);
       const std::string refusal =
           Reply(421, "4.7.0", cfg_.session.hostname + " Too many failed logins from your network; try again later").wire();
-      (void)co_await conn->stream.write_all(refusal);
+      (void)co_await conn->stream->write_all(refusal);
     }
     conn->closed = true;
     conn->timer.cancel();
     co_return;
   }
   Session session(cfg_.session, recipients,
-                  ConnInfo{conn->id, conn->remote_ip, ec ? "" : local.address().to_string()},
+                  ConnInfo{conn->id, conn->remote_ip, conn->stream->local_address()},
                   cfg_.session.submission ? &policy : nullptr);
   conn->arm(cfg_.session.command_timeout);
 
@@ -151,7 +148,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   auto flush = [&](std::chrono::milliseconds limit) -> asio::awaitable<bool> {
     if (out.empty()) co_return true;
     conn->arm(limit);
-    auto wec = co_await conn->stream.write_all(out);
+    auto wec = co_await conn->stream->write_all(out);
     out.clear();
     co_return !wec;
   };
@@ -159,7 +156,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   auto fill = [&](std::chrono::milliseconds limit, std::string& why) -> asio::awaitable<bool> {
     const std::size_t old = in.size();
     in.resize(old + kReadChunk);
-    auto [rec, n] = co_await conn->stream.read_some(asio::buffer(in.data() + old, kReadChunk));
+    auto [rec, n] = co_await conn->stream->read_some(asio::buffer(in.data() + old, kReadChunk));
     in.resize(old + n);
     if (conn->timed_out) co_return why = "timeout", false;
     if (rec == asio::error::operation_aborted && conn->shutdown_requested) co_return why = "shutdown", false;
@@ -170,7 +167,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
 
   if (implicit_tls) {
     if (!co_await net::start_tls(*conn, *tls_, in, cfg_.session.command_timeout, log, svc)) co_return;
-    auto sum = net::summarize(conn->stream.ssl());
+    auto sum = net::summarize(conn->stream->ssl());
     log.info(svc + ".tls", {{"version", sum.version}, {"cipher", sum.cipher}});
     (void)session.on_tls(TlsInfo{sum.version, sum.cipher, sum.bits});
   }
@@ -226,7 +223,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     if (step.next == Next::close) {
       conn->timed_out = false;
       co_await flush(std::chrono::duration_cast<std::chrono::milliseconds>(kCloseWriteTimeout));
-      co_await conn->stream.shutdown();
+      co_await conn->stream->shutdown();
       break;
     }
     if (step.next == Next::start_tls) {
@@ -235,7 +232,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         end_reason = "tls failed";
         break;
       }
-      auto sum = net::summarize(conn->stream.ssl());
+      auto sum = net::summarize(conn->stream->ssl());
       log.info(svc + ".tls", {{"version", sum.version}, {"cipher", sum.cipher}});
       step = session.on_tls(TlsInfo{sum.version, sum.cipher, sum.bits});
       continue;

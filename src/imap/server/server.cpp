@@ -79,7 +79,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   auto flush = [&]() -> asio::awaitable<bool> {
     if (out.empty()) co_return true;
     conn->arm(timeout_for());
-    auto ec = co_await conn->stream.write_all(out);
+    auto ec = co_await conn->stream->write_all(out);
     out.clear();
     if (out.capacity() > kKeepBuffer) std::string().swap(out);
     co_return !ec && !conn->timed_out;
@@ -87,7 +87,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   auto fill = [&](std::string& why) -> asio::awaitable<bool> {
     const std::size_t old = in.size();
     in.resize(old + kReadChunk);
-    auto [ec, n] = co_await conn->stream.read_some(asio::buffer(in.data() + old, kReadChunk));
+    auto [ec, n] = co_await conn->stream->read_some(asio::buffer(in.data() + old, kReadChunk));
     in.resize(old + n);
     if (conn->timed_out) co_return why = "timeout", false;
     if (ec == asio::error::operation_aborted && conn->shutdown_requested) co_return why = "shutdown", false;
@@ -99,9 +99,9 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     conn->timed_out = false;
     out += last;
     conn->arm(kCloseWriteTimeout);
-    if (!out.empty()) (void)co_await conn->stream.write_all(out);
+    if (!out.empty()) (void)co_await conn->stream->write_all(out);
     out.clear();
-    co_await conn->stream.shutdown();
+    co_await conn->stream->shutdown();
   };
 
   const std::optional<IpAddr> client = IpAddr::parse(conn->remote_ip);
@@ -246,7 +246,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           running = false;
           break;
         }
-        conn->stream.enable_deflate(in);
+        conn->stream->enable_deflate(in);
         in.clear();
         break;
       case Next::close: {
@@ -311,7 +311,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
               auto pending = [&session] { return session.updates(); };
               std::string u = co_await net::offload(work, pending);
               *state = 1;
-              if (!u.empty()) (void)co_await conn->stream.write_all(u);
+              if (!u.empty()) (void)co_await conn->stream->write_all(u);
               *state = 0;
               settled->cancel();
             }

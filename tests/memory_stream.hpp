@@ -80,12 +80,11 @@ class MemoryStream final : public net::ByteStream {
   }
   // Waits until the server shut the stream down (or `limit`); whether it did.
   asio::awaitable<bool> expect_shutdown(std::chrono::milliseconds limit = kHangGuard) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!shut_down_ && std::chrono::steady_clock::now() < deadline) {
-      written_.expires_at(deadline);
-      co_await written_.async_wait(asio::as_tuple(asio::use_awaitable));
-    }
-    co_return shut_down_;
+    co_return co_await wait_for(shut_down_, limit);
+  }
+  // Waits until the stream is closed (the connection ended, or `limit`); whether it was.
+  asio::awaitable<bool> expect_closed(std::chrono::milliseconds limit = kHangGuard) {
+    co_return co_await wait_for(closed_, limit);
   }
   bool shut_down() const { return shut_down_; }
   bool closed() const { return closed_; }
@@ -113,6 +112,7 @@ class MemoryStream final : public net::ByteStream {
   void close() override {
     closed_ = true;
     cancel();
+    written_.cancel();
   }
 
  protected:
@@ -153,6 +153,15 @@ class MemoryStream final : public net::ByteStream {
   }
 
  private:
+  asio::awaitable<bool> wait_for(const bool& flag, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!flag && std::chrono::steady_clock::now() < deadline) {
+      written_.expires_at(deadline);
+      co_await written_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return flag;
+  }
+
   asio::any_io_executor ex_;
   asio::steady_timer readable_;  // cancelled when input arrives (a condition, never expires)
   asio::steady_timer written_;   // cancelled when output arrives or the stream shuts down

@@ -175,6 +175,22 @@ TEST_F(SmtpServer, StartTlsDropsWhatWasPipelinedBehindIt) {
       << log;
 }
 
+TEST_F(SmtpServer, AFailedHandshakeEndsTheConnection) {
+  run([&]() -> asio::awaitable<void> {
+    auto& c = connect();
+    c.fail_tls();
+    (void)co_await reply(c);
+    (void)co_await command(c, "EHLO client.example.net\r\n");
+    EXPECT_EQ(co_await command(c, "STARTTLS\r\n"), "220 2.0.0 Ready to start TLS\r\n");
+    EXPECT_TRUE(co_await c.expect_closed());
+    EXPECT_EQ(c.take(), "");  // nothing more, and never in cleartext
+  });
+  const std::string log = server_log();
+  EXPECT_NE(log.find("event=smtp.tls_failed conn=test"), std::string::npos) << log;
+  EXPECT_NE(log.find("event=smtp.disconnect conn=test reason=\"tls failed\""), std::string::npos)
+      << log;
+}
+
 TEST_F(SmtpServer, AClientThatSaysNothingIsTimedOut) {
   cfg_.session.command_timeout = 50ms;
   run([&]() -> asio::awaitable<void> {

@@ -33,8 +33,8 @@ asio::awaitable<void> refuse(tcp::socket sock, std::string line) {
   sock.close(ignored);
 }
 
-// Cancels the connection's pending I/O when a deadline passes; the protocol loop then sees
-// conn->timed_out and says goodbye under a fresh short deadline.
+}  // namespace
+
 asio::awaitable<void> watchdog(std::shared_ptr<Conn> conn) {
   while (!conn->closed) {
     conn->timer.expires_at(std::min(conn->deadline, conn->session_deadline));
@@ -43,15 +43,13 @@ asio::awaitable<void> watchdog(std::shared_ptr<Conn> conn) {
     const auto now = Clock::now();
     if (now >= conn->deadline || now >= conn->session_deadline) {
       conn->timed_out = true;
-      conn->stream.cancel();
+      conn->stream->cancel();
       if (conn->wake) conn->wake();
       conn->deadline = Clock::time_point::max();
       if (now >= conn->session_deadline) conn->session_deadline = Clock::time_point::max();
     }
   }
 }
-
-}  // namespace
 
 asio::awaitable<bool> start_tls(Conn& conn, TlsContext& ctx, std::string& pending,
                                 std::chrono::milliseconds timeout, const log::Logger& log,
@@ -61,7 +59,7 @@ asio::awaitable<bool> start_tls(Conn& conn, TlsContext& ctx, std::string& pendin
     pending.clear();
   }
   conn.arm(timeout);
-  auto ec = co_await conn.stream.start_tls(ctx);
+  auto ec = co_await conn.stream->start_tls(ctx);
   if (ec || conn.timed_out) {
     log.info(svc + ".tls_failed", {{"error", conn.timed_out ? "timeout" : ec.message()}});
     co_return false;
@@ -139,7 +137,8 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
       asio::co_spawn(strand, refuse(std::move(sock), cfg_.refuse_line), asio::detached);
       continue;
     }
-    auto conn = std::make_shared<Conn>(std::move(sock), std::move(*slot), random_id(6), ip);
+    auto conn = std::make_shared<Conn>(std::make_unique<Stream>(std::move(sock)), std::move(*slot),
+                                       random_id(6), ip);
     conn->session_deadline = Clock::now() + cfg_.session_timeout;
     {
       std::lock_guard lock(conns_mu_);
@@ -156,7 +155,7 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
       }
       conn->closed = true;
       conn->timer.cancel();
-      conn->stream.close();
+      conn->stream->close();
       std::lock_guard lock(conns_mu_);
       conns_.erase(conn);
     });
@@ -175,10 +174,10 @@ void Listener::shutdown(std::chrono::milliseconds grace) {
     conns.assign(conns_.begin(), conns_.end());
   }
   for (auto& c : conns) {
-    asio::post(c->stream.socket().get_executor(), [c, grace] {
+    asio::post(c->stream->get_executor(), [c, grace] {
       c->shutdown_requested = true;
       if (c->idle) {
-        c->stream.cancel();
+        c->stream->cancel();
         if (c->wake) c->wake();
       }
       // Work in progress gets until the grace period ends.

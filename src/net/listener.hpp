@@ -24,6 +24,7 @@
 
 #include "base/log.hpp"
 #include "base/result.hpp"
+#include "net/byte_stream.hpp"
 #include "net/conn_limit.hpp"
 #include "net/stream.hpp"
 
@@ -32,15 +33,16 @@ namespace mk::net {
 using Clock = std::chrono::steady_clock;
 
 // Per-connection I/O state. Lives on the connection's strand; only the strand touches it.
+// The stream is a TCP connection (net::Stream) from a Listener, an in-memory one in tests.
 struct Conn {
-  Conn(tcp::socket sock, ConnLimiter::Slot s, std::string conn_id, std::string ip)
-      : stream(std::move(sock)),
-        timer(stream.socket().get_executor()),
-        slot(std::move(s)),
+  Conn(std::unique_ptr<ByteStream> s, ConnLimiter::Slot sl, std::string conn_id, std::string ip)
+      : stream(std::move(s)),
+        timer(stream->get_executor()),
+        slot(std::move(sl)),
         id(std::move(conn_id)),
         remote_ip(std::move(ip)) {}
 
-  Stream stream;
+  std::unique_ptr<ByteStream> stream;
   asio::steady_timer timer;
   ConnLimiter::Slot slot;
   std::string id;
@@ -67,6 +69,12 @@ struct ListenerConfig {
   std::chrono::milliseconds session_timeout{std::chrono::minutes(30)};
   std::string refuse_line;  // sent to a connection over the limits, e.g. "421 ...\r\n"
 };
+
+// Cancels the connection's pending I/O when a deadline passes (conn.deadline or
+// conn.session_deadline); the protocol loop then sees conn->timed_out and says goodbye under a
+// fresh short deadline. Runs on the connection's strand until conn->closed; the Listener
+// starts one per connection (tests start their own).
+asio::awaitable<void> watchdog(std::shared_ptr<Conn> conn);
 
 // STARTTLS on a connection: input the client pipelined before the handshake is dropped
 // (CVE-2011-0411: nothing sent in cleartext may count as a command under TLS), then the

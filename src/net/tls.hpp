@@ -35,6 +35,7 @@ struct TlsSummary {
   std::string cipher;
   int bits = 0;
 };
+// Empty for a null ssl (ByteStream::ssl() of a stream without a real TLS connection).
 TlsSummary summarize(SSL* ssl);
 
 }  // namespace mk::net

@@ -1,25 +1,23 @@
 #include "smtp/server.hpp"
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 
 #include <fmt/format.h>
 
+#include "auth/login_gate.hpp"
 #include "base/strings.hpp"
 #include "dkim/sign.hpp"
 #include "message/parsed.hpp"
-#include "net/stream.hpp"
 #include "delivery/recipients.hpp"
+#include "net/conn_io.hpp"
 #include "net/offload.hpp"
 #include "smtp/submission_policy.hpp"
 #include "store/async_deliver.hpp"
@@ -30,10 +28,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Clock = net::Clock;
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kReadChunk = 64 * 1024;
-// Bound on the final reply write when we are closing on the peer (timeout, shutdown).
-constexpr std::chrono::seconds kCloseWriteTimeout{5};
 
 }  // namespace
 
@@ -49,11 +44,11 @@ Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
                                     Reply(421, "4.7.0", cfg_.session.hostname +
                                                             " Too many connections, try again later")
                                         .wire()},
-                log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), false); }),
+                log_, [this](std::shared_ptr<net::Conn> c) { return serve(std::move(c), false); }),
       implicit_(io,
                 net::ListenerConfig{cfg_.name, cfg_.session.max_connections, cfg_.session.max_connections_per_ip,
                                     cfg_.session.session_timeout, ""},
-                log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), true); }) {
+                log_, [this](std::shared_ptr<net::Conn> c) { return serve(std::move(c), true); }) {
   cfg_.session.starttls_available = tls_ != nullptr;
 }
 
@@ -105,114 +100,64 @@ void Server::capture(store::NewMessage& msg) {
   msg.outbound.clear();
 }
 
-asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls) {
+asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implicit_tls) {
   const auto started = Clock::now();
   log::Logger log = log_.with({{"conn", conn->id}});
   const std::string& svc = cfg_.name;
   log.info(svc + ".connect", {{"ip", conn->remote_ip}, {"tls", implicit_tls}});
-  boost::system::error_code ec;
-  const auto local = conn->stream.socket().local_endpoint(ec);
   delivery::LocalRecipients recipients(store_, cfg_.srs);
   const std::optional<IpAddr> client = IpAddr::parse(conn->remote_ip);
-  auth::Throttle* throttle = cfg_.login && cfg_.session.submission ? cfg_.login->throttle : nullptr;
   StoreSubmissionPolicy policy(store_, cfg_.login, client);
-  auto now_s = [] {
-    return std::int64_t(std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count());
+  net::ConnIo io(*conn, kReadChunk);
+  std::string& in = io.in;
+  std::string& out = io.out;
+  // Logins are taken on submission only (the MX answers AUTH with 502).
+  auth::LoginGate gate(cfg_.session.submission ? cfg_.login : nullptr, svc, conn->remote_ip, cfg_.work, log);
+  auto banned = [&] {
+    return Reply(421, "4.7.0", cfg_.session.hostname + " Too many failed logins from your network; try again later");
   };
-  if (throttle && client && throttle->banned(*client, now_s())) {
+  if (co_await gate.banned_at_connect()) {
     // A banned network: refused before TLS or a greeting (on 465 the socket just closes).
-    log.info(svc + ".banned", {{"ip", conn->remote_ip}});
-    cfg_.login->record("connection_refused_banned", {{"service", svc}, {"ip", conn->remote_ip}});
-    if (!implicit_tls) {
-      conn->arm(cfg_.session.command_timeout);
-      const std::string refusal =
-          Reply(421, "4.7.0", cfg_.session.hostname + " Too many failed logins from your network; try again later").wire();
-      (void)co_await conn->stream.write_all(refusal);
-    }
+    if (!implicit_tls) out = banned().wire();
+    co_await io.goodbye();
     conn->closed = true;
     conn->timer.cancel();
     co_return;
   }
-  Session session(cfg_.session, recipients,
-                  ConnInfo{conn->id, conn->remote_ip, ec ? "" : local.address().to_string()},
+  Session session(cfg_.session, recipients, ConnInfo{conn->id, conn->remote_ip, conn->stream->local_address()},
                   cfg_.session.submission ? &policy : nullptr);
   conn->arm(cfg_.session.command_timeout);
 
-  std::string in;
-  std::string out;
   bool discarding = false;  // skipping the rest of an over-long command line
   std::string end_reason = "quit";
 
-  // Writes pending replies under the given deadline; false if the peer is gone.
-  auto flush = [&](std::chrono::milliseconds limit) -> asio::awaitable<bool> {
-    if (out.empty()) co_return true;
-    conn->arm(limit);
-    auto wec = co_await conn->stream.write_all(out);
-    out.clear();
-    co_return !wec;
-  };
-  // Reads more input under the given deadline; false on EOF, error, timeout or shutdown.
-  auto fill = [&](std::chrono::milliseconds limit, std::string& why) -> asio::awaitable<bool> {
-    const std::size_t old = in.size();
-    in.resize(old + kReadChunk);
-    auto [rec, n] = co_await conn->stream.read_some(asio::buffer(in.data() + old, kReadChunk));
-    in.resize(old + n);
-    if (conn->timed_out) co_return why = "timeout", false;
-    if (rec == asio::error::operation_aborted && conn->shutdown_requested) co_return why = "shutdown", false;
-    if (rec) co_return why = (rec == asio::error::eof ? "eof" : rec.message()), false;
-    (void)limit;
-    co_return true;
-  };
-
   if (implicit_tls) {
     if (!co_await net::start_tls(*conn, *tls_, in, cfg_.session.command_timeout, log, svc)) co_return;
-    auto sum = net::summarize(conn->stream.ssl());
+    auto sum = net::summarize(conn->stream->ssl());
     log.info(svc + ".tls", {{"version", sum.version}, {"cipher", sum.cipher}});
     (void)session.on_tls(TlsInfo{sum.version, sum.cipher, sum.bits});
   }
   Step step = session.greet();
   if (listener_.stopping()) step = session.on_shutdown();
   for (;;) {
-    if (step.reply && throttle && client && step.reply->code == 535) {
+    if (step.reply && step.reply->code == 535) {
       // A failed login: answered later and later, and a network that keeps failing is banned.
-      // Recording it writes the store (bans) and the security log: on the work pool.
-      auto record = [&] {
-        const auto v = throttle->failed(*client, session.auth_attempt_user(), now_s());
-        cfg_.login->record("login_failed", {{"service", svc}, {"ip", conn->remote_ip}, {"user", session.auth_attempt_user()}});
-        if (v.banned) cfg_.login->record("ban", {{"network", auth::Throttle::network_key(*client)}, {"service", svc}});
-        return v;
-      };
-      const auto verdict = co_await net::offload(cfg_.work, record);
-      log.info(svc + ".auth_failed", {{"ip", conn->remote_ip}, {"user", log_safe(session.auth_attempt_user(), 80)},
-                                      {"delay_ms", verdict.delay.count()}, {"banned", verdict.banned}});
-      if (verdict.delay.count() > 0) {
-        asio::steady_timer wait(co_await asio::this_coro::executor);
-        wait.expires_after(verdict.delay);
-        auto [wec] = co_await wait.async_wait(kTuple);
-        (void)wec;
-      }
+      std::string user = session.auth_attempt_user();
+      const auth::Throttle::Verdict verdict = co_await gate.failed(std::move(user));
       if (verdict.banned) {
         out += step.reply->wire();
-        step = Step{Reply(421, "4.7.0", cfg_.session.hostname + " Too many failed logins from your network; try again later"),
-                    Next::close};
+        step = Step{banned(), Next::close};
       }
     }
     if (step.reply) {
       out += step.reply->wire();
       if (step.reply->code == 235 && session.identity()) {
         log.info(svc + ".auth", {{"user", session.identity()->address}, {"ip", conn->remote_ip}});
-        // The login history and its alerts write the store: on the work pool.
-        auto record = [&] {
-          if (throttle && client) throttle->succeeded(*client, session.identity()->address, now_s());
-          if (cfg_.login) {
-            // The EHLO name says which machine or program it is; an address literal says nothing.
-            const std::string& helo = session.helo();
-            cfg_.login->logged_in(svc, conn->remote_ip, session.identity()->address,
-                                  helo.starts_with("[") ? std::string() : helo.substr(0, 100));
-          }
-        };
-        co_await net::offload(cfg_.work, record);
+        // The EHLO name says which machine or program it is; an address literal says nothing.
+        const std::string& helo = session.helo();
+        std::string user = session.identity()->address;
+        std::string client_name = helo.starts_with("[") ? std::string() : helo.substr(0, 100);
+        co_await gate.succeeded(std::move(user), std::move(client_name));
       }
       if (step.reply->code >= 400) {
         log.info(svc + ".reply", {{"code", step.reply->code},
@@ -221,18 +166,16 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
       }
     }
     if (step.next == Next::close) {
-      conn->timed_out = false;
-      co_await flush(std::chrono::duration_cast<std::chrono::milliseconds>(kCloseWriteTimeout));
-      co_await conn->stream.shutdown();
+      co_await io.goodbye();
       break;
     }
     if (step.next == Next::start_tls) {
-      if (!co_await flush(cfg_.session.command_timeout)) { end_reason = "write error"; break; }
+      if (!co_await io.flush(cfg_.session.command_timeout)) { end_reason = "write error"; break; }
       if (!co_await net::start_tls(*conn, *tls_, in, cfg_.session.command_timeout, log, svc)) {
         end_reason = "tls failed";
         break;
       }
-      auto sum = net::summarize(conn->stream.ssl());
+      auto sum = net::summarize(conn->stream->ssl());
       log.info(svc + ".tls", {{"version", sum.version}, {"cipher", sum.cipher}});
       step = session.on_tls(TlsInfo{sum.version, sum.cipher, sum.bits});
       continue;
@@ -310,7 +253,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     if (step.next == Next::read_data || step.next == Next::read_chunk) {
       // The whole message content is bounded by data_timeout.
       const auto data_deadline = Clock::now() + cfg_.session.data_timeout;
-      if (!co_await flush(cfg_.session.command_timeout)) { end_reason = "write error"; break; }
+      if (!co_await io.flush(cfg_.session.command_timeout)) { end_reason = "write error"; break; }
       std::optional<Step> done;
       for (;;) {
         if (!in.empty() || (step.next == Next::read_chunk && session.chunk_remaining() == 0)) {
@@ -328,9 +271,8 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           in.erase(0, used);
           if (done) break;
         }
-        conn->set_deadline(data_deadline);
         std::string why;
-        if (!co_await fill(cfg_.session.data_timeout, why)) {
+        if (!co_await io.fill(data_deadline, why)) {
           end_reason = why;
           break;
         }
@@ -380,18 +322,16 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         }
       }
       // No complete command buffered: send the replies gathered so far (RFC 2920 §3.2).
-      if (!co_await flush(cfg_.session.command_timeout)) { end_reason = "write error"; break; }
+      if (!co_await io.flush(cfg_.session.command_timeout)) { end_reason = "write error"; break; }
       const bool in_txn = session.state() != Session::State::greeted &&
                           session.state() != Session::State::ready;
       if (conn->shutdown_requested && !in_txn) {
         next = session.on_shutdown();
         break;
       }
-      conn->idle = !in_txn;
-      conn->arm(cfg_.session.command_timeout);
       std::string why;
-      const bool ok = co_await fill(cfg_.session.command_timeout, why);
-      conn->idle = false;
+      const bool ok = co_await io.fill(Clock::now() + cfg_.session.command_timeout, why,
+                                       in_txn ? net::Wait::busy : net::Wait::idle);
       if (!ok) {
         if (why == "timeout") next = session.on_timeout();
         else if (why == "shutdown") next = session.on_shutdown();

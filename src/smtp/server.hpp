@@ -85,8 +85,12 @@ class Server {
     implicit_.shutdown(grace);
   }
 
+  // One connection, from the greeting (after the handshake on an implicit TLS port) to the
+  // close. The listeners call it for each connection they accept; tests, over an in-memory
+  // stream. Runs on the connection's strand, beside the connection's watchdog.
+  boost::asio::awaitable<void> serve(std::shared_ptr<net::Conn> conn, bool implicit_tls);
+
  private:
-  boost::asio::awaitable<void> run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls);
   void capture(store::NewMessage& msg);
   static void apply(Transaction& txn, const PipelineDecision& d);
   void dkim_sign(Transaction& txn, const log::Logger& log);

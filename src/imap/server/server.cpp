@@ -9,7 +9,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "auth/login_gate.hpp"
 #include "base/strings.hpp"
+#include "net/conn_io.hpp"
 #include "net/offload.hpp"
 #include "store/async_deliver.hpp"
 
@@ -24,8 +26,7 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // large message does not keep the memory while it sits in IDLE.
 constexpr std::size_t kKeepBuffer = 64 * 1024;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-// Bound on the goodbye line when closing on a client (timeout, shutdown).
-constexpr std::chrono::milliseconds kCloseWriteTimeout{5000};
+constexpr std::string_view kBanned = "* BYE Too many failed logins from your network; try again later\r\n";
 }  // namespace
 
 Server::Server(asio::io_context& io, ServerConfig cfg, SessionStore store,
@@ -38,10 +39,10 @@ Server::Server(asio::io_context& io, ServerConfig cfg, SessionStore store,
       slots_(cfg_.max_sessions_per_account),
       plain_(io, net::ListenerConfig{"imap", cfg_.max_connections, cfg_.max_connections_per_ip,
                                      cfg_.session_timeout, "* BYE Too many connections\r\n"},
-             log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), false); }),
+             log_, [this](std::shared_ptr<net::Conn> c) { return serve(std::move(c), false); }),
       implicit_(io, net::ListenerConfig{"imap", cfg_.max_connections, cfg_.max_connections_per_ip,
                                         cfg_.session_timeout, ""},
-                log_, [this](std::shared_ptr<net::Conn> c) { return run_conn(std::move(c), true); }) {
+                log_, [this](std::shared_ptr<net::Conn> c) { return serve(std::move(c), true); }) {
   cfg_.session.tls_available = tls_ != nullptr;
   cfg_.session.cache = &cache_;
   cfg_.session.flags = &flags_;
@@ -65,59 +66,25 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   implicit_.shutdown(grace);
 }
 
-asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls) {
+asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implicit_tls) {
   const auto started = Clock::now();
   log::Logger log = log_.with({{"conn", conn->id}});
   log.info("imap.connect", {{"ip", conn->remote_ip}, {"tls", implicit_tls}});
   Session session(cfg_.session, store_, conn->remote_ip);
   CommandFramer framer(cfg_.frame);
-  std::string in, out;
+  net::ConnIo io(*conn, kReadChunk, kKeepBuffer);
+  std::string& in = io.in;
+  std::string& out = io.out;
   std::string end_reason = "logout";
   bool was_logged_in = false;
 
   auto timeout_for = [&] { return session.logged_in() ? cfg_.idle_timeout : cfg_.login_timeout; };
-  auto flush = [&]() -> asio::awaitable<bool> {
-    if (out.empty()) co_return true;
-    conn->arm(timeout_for());
-    auto ec = co_await conn->stream.write_all(out);
-    out.clear();
-    if (out.capacity() > kKeepBuffer) std::string().swap(out);
-    co_return !ec && !conn->timed_out;
-  };
-  auto fill = [&](std::string& why) -> asio::awaitable<bool> {
-    const std::size_t old = in.size();
-    in.resize(old + kReadChunk);
-    auto [ec, n] = co_await conn->stream.read_some(asio::buffer(in.data() + old, kReadChunk));
-    in.resize(old + n);
-    if (conn->timed_out) co_return why = "timeout", false;
-    if (ec == asio::error::operation_aborted && conn->shutdown_requested) co_return why = "shutdown", false;
-    if (ec) co_return why = (ec == asio::error::eof ? "eof" : ec.message()), false;
-    co_return true;
-  };
-  // GCC 12 mishandles temporaries in co_await expressions: callers pass named strings.
-  auto goodbye = [&](std::string last) -> asio::awaitable<void> {
-    conn->timed_out = false;
-    out += last;
-    conn->arm(kCloseWriteTimeout);
-    if (!out.empty()) (void)co_await conn->stream.write_all(out);
-    out.clear();
-    co_await conn->stream.shutdown();
-  };
-
-  const std::optional<IpAddr> client = IpAddr::parse(conn->remote_ip);
-  auth::Throttle* throttle = cfg_.session.login ? cfg_.session.login->throttle : nullptr;
-  auto now_s = [] {
-    return std::int64_t(std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count());
-  };
-  if (throttle && client && throttle->banned(*client, now_s())) {
+  auto flush = [&] { return io.flush(timeout_for()); };
+  auth::LoginGate gate(cfg_.session.login, "imap", conn->remote_ip, cfg_.work, log);
+  if (co_await gate.banned_at_connect()) {
     // A banned network: a BYE before TLS on 143, nothing on 993.
-    log.info("imap.banned", {{"ip", conn->remote_ip}});
-    cfg_.session.login->record("connection_refused_banned", {{"service", "imap"}, {"ip", conn->remote_ip}});
-    if (!implicit_tls) {
-      std::string bye = "* BYE Too many failed logins from your network; try again later\r\n";
-      co_await goodbye(std::move(bye));
-    }
+    if (!implicit_tls) out = kBanned;
+    co_await io.goodbye();
     co_return;
   }
   if (implicit_tls) {
@@ -127,10 +94,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
   }
   out = plain_.stopping() ? session.on_shutdown().data : session.greeting();
   bool running = !plain_.stopping();
-  if (!running) {
-    std::string none;
-    co_await goodbye(std::move(none));
-  }
+  if (!running) co_await io.goodbye();
 
   while (running) {
     // Frame the next command from buffered input, reading more as needed.
@@ -143,22 +107,20 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
         break;
       }
       if (conn->shutdown_requested) {
-        std::string bye = session.on_shutdown().data;
-        co_await goodbye(std::move(bye));
+        out += session.on_shutdown().data;
+        co_await io.goodbye();
         end_reason = "shutdown";
         break;
       }
-      if (in.empty() && in.capacity() > kKeepBuffer) std::string().swap(in);
-      conn->idle = true;
-      conn->arm(timeout_for());
       std::string why;
-      const bool ok = co_await fill(why);
-      conn->idle = false;
-      if (!ok) {
+      if (!co_await io.fill(Clock::now() + timeout_for(), why, net::Wait::idle)) {
         end_reason = why;
         std::string bye = why == "timeout" ? session.on_timeout().data
                           : why == "shutdown" ? session.on_shutdown().data : std::string();
-        if (!bye.empty()) co_await goodbye(std::move(bye));
+        if (!bye.empty()) {
+          out += bye;
+          co_await io.goodbye();
+        }
         break;
       }
       continue;
@@ -174,37 +136,17 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
     // The command runs on the work pool (net/offload.hpp): the store, argon2id at LOGIN.
     auto run_command = [&] { return session.on_command(framer.take()); };
     Output o = co_await net::offload(session.logged_in() || !cfg_.login_work ? cfg_.work : cfg_.login_work, run_command);
-    if (auto auth_ev = session.take_auth_event(); auth_ev && throttle && client) {
-      // Recording the outcome writes the store (bans, login history) and may send alerts.
-      auto record = [&] {
-        std::optional<auth::Throttle::Verdict> v;
-        if (auth_ev->ok) {
-          throttle->succeeded(*client, auth_ev->user, now_s());
-          cfg_.session.login->logged_in("imap", conn->remote_ip, auth_ev->user, session.client());
-          return v;
-        }
-        v = throttle->failed(*client, auth_ev->user, now_s());
-        cfg_.session.login->record("login_failed", {{"service", "imap"}, {"ip", conn->remote_ip}, {"user", auth_ev->user}});
-        if (v->banned)
-          cfg_.session.login->record("ban", {{"network", auth::Throttle::network_key(*client)}, {"service", "imap"}});
-        return v;
-      };
-      if (const auto verdict = co_await net::offload(cfg_.work, record)) {
-        // A failed login: answered later and later; a network that keeps failing is banned.
-        log.info("imap.auth_failed", {{"ip", conn->remote_ip}, {"user", log_safe(auth_ev->user, 80)},
-                                      {"delay_ms", verdict->delay.count()}, {"banned", verdict->banned}});
-        if (verdict->delay.count() > 0) {
-          asio::steady_timer wait(co_await asio::this_coro::executor);
-          wait.expires_after(verdict->delay);
-          auto [wec] = co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
-          (void)wec;
-        }
-        if (verdict->banned) {
-          out += o.data;
-          std::string bye = "* BYE Too many failed logins from your network; try again later\r\n";
-          co_await goodbye(std::move(bye));
-          break;
-        }
+    if (auto auth_ev = session.take_auth_event(); auth_ev && auth_ev->ok) {
+      std::string client_name = session.client();
+      co_await gate.succeeded(std::move(auth_ev->user), std::move(client_name));
+    } else if (auth_ev) {
+      // A failed login: answered later and later; a network that keeps failing is banned.
+      const auth::Throttle::Verdict verdict = co_await gate.failed(std::move(auth_ev->user));
+      if (verdict.banned) {
+        out += o.data;
+        out += kBanned;
+        co_await io.goodbye();
+        break;
       }
     }
     if (auto learned = session.take_train_event(); learned && cfg_.on_train) cfg_.on_train(std::move(*learned));
@@ -246,15 +188,13 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           running = false;
           break;
         }
-        conn->stream.enable_deflate(in);
+        conn->stream->enable_deflate(in);
         in.clear();
         break;
-      case Next::close: {
-        std::string none;
-        co_await goodbye(std::move(none));
+      case Next::close:
+        co_await io.goodbye();
         running = false;
         break;
-      }
       case Next::start_tls: {
         if (!co_await flush()) {
           running = false;
@@ -311,7 +251,7 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
               auto pending = [&session] { return session.updates(); };
               std::string u = co_await net::offload(work, pending);
               *state = 1;
-              if (!u.empty()) (void)co_await conn->stream.write_all(u);
+              if (!u.empty()) (void)co_await conn->stream->write_all(u);
               *state = 0;
               settled->cancel();
             }
@@ -344,13 +284,9 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
             break;
           }
           if (f != Frame::need_more) continue;
-          conn->idle = true;
-          conn->arm(cfg_.idle_timeout);
-          const bool ok = co_await fill(why);
-          conn->idle = false;
-          if (!ok) break;
+          if (!co_await io.fill(Clock::now() + cfg_.idle_timeout, why, net::Wait::idle)) break;
         }
-        if (!done) conn->arm(kCloseWriteTimeout);  // a push still writing to a gone client ends
+        if (!done) conn->arm(net::kGoodbyeTimeout);  // a push still writing to a gone client ends
         co_await settle();
         *state = 2;
         waker->cancel();
@@ -360,7 +296,10 @@ asio::awaitable<void> Server::run_conn(std::shared_ptr<net::Conn> conn, bool imp
           end_reason = why;
           std::string bye = why == "timeout" ? session.on_timeout().data
                             : why == "shutdown" ? session.on_shutdown().data : std::string();
-          if (!bye.empty()) co_await goodbye(std::move(bye));
+          if (!bye.empty()) {
+            out += bye;
+            co_await io.goodbye();
+          }
           running = false;
         }
         break;

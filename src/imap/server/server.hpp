@@ -54,8 +54,12 @@ class Server {
   void start();
   void shutdown(std::chrono::milliseconds grace);
 
+  // One connection, from the greeting (after the handshake on an implicit TLS port) to the
+  // close. The listeners call it for each connection they accept; tests, over an in-memory
+  // stream. Runs on the connection's strand, beside the connection's watchdog.
+  boost::asio::awaitable<void> serve(std::shared_ptr<net::Conn> conn, bool implicit_tls);
+
  private:
-  boost::asio::awaitable<void> run_conn(std::shared_ptr<net::Conn> conn, bool implicit_tls);
 
   ServerConfig cfg_;
   SessionStore store_;

@@ -32,7 +32,7 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 
 }  // namespace
 
-Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
+Server::Server(asio::io_context& io, ServerConfig cfg, ServerStore store,
                std::shared_ptr<net::TlsContext> tls, log::Logger log)
     : cfg_(std::move(cfg)),
       store_(store),
@@ -55,7 +55,7 @@ Server::Server(asio::io_context& io, ServerConfig cfg, store::Store& store,
 void Server::dkim_sign(Transaction& txn, const log::Logger& log) {
   // Signed with the From: domain's active keys; a domain without keys sends unsigned, which
   // `mailkeep domain dns` points out.
-  auto keys = store_.dkim_keys(txn.from_domain);
+  auto keys = store_.keys.dkim_keys(txn.from_domain);
   if (!keys) {
     log.error(cfg_.name + ".dkim", {{"domain", txn.from_domain}, {"error", keys.error().message}});
     return;
@@ -88,9 +88,9 @@ void Server::apply(Transaction& txn, const PipelineDecision& d) {
 
 void Server::capture(store::NewMessage& msg) {
   if (msg.outbound.empty()) return;
-  auto mb = store_.find_mailbox(msg.sender_account, "Captured");
+  auto mb = store_.mail.find_mailbox(msg.sender_account, "Captured");
   // Not created: the copies fall back to INBOX (Delivery's rule), still never sent out.
-  if (mb && !*mb) log_.ok_or_log(store_.create_mailbox(msg.sender_account, "Captured", ""), "smtp.captured_not_created");
+  if (mb && !*mb) log_.ok_or_log(store_.mail.create_mailbox(msg.sender_account, "Captured", ""), "smtp.captured_not_created");
   for (const auto& r : msg.outbound) {
     const bool dup = std::any_of(msg.deliveries.begin(), msg.deliveries.end(), [&](const store::Delivery& d) {
       return d.account_id == msg.sender_account && d.mailbox == "Captured";
@@ -105,9 +105,9 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
   log::Logger log = log_.with({{"conn", conn->id}});
   const std::string& svc = cfg_.name;
   log.info(svc + ".connect", {{"ip", conn->remote_ip}, {"tls", implicit_tls}});
-  delivery::LocalRecipients recipients(store_, cfg_.srs);
+  delivery::LocalRecipients recipients(store_.directory, cfg_.srs);
   const std::optional<IpAddr> client = IpAddr::parse(conn->remote_ip);
-  StoreSubmissionPolicy policy(store_, cfg_.login, client);
+  StoreSubmissionPolicy policy(auth::AccountStore(store_.directory, store_.credentials), cfg_.login, client);
   net::ConnIo io(*conn, kReadChunk);
   std::string& in = io.in;
   std::string& out = io.out;
@@ -228,7 +228,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
       if (cfg_.capture_remote) capture(msg);
       const std::size_t size = txn.trace.size() + parsed->text().size();
       const std::size_t queued = msg.outbound.size();
-      auto res = co_await store::async_deliver(store_, std::move(msg), asio::use_awaitable);
+      auto res = co_await store::async_deliver(store_.mail, std::move(msg), asio::use_awaitable);
       Status st = res.ok() ? Status() : Status(res.error());
       if (st) {
         log.info(svc + ".delivered", {{"id", txn.id},

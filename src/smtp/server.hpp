@@ -29,7 +29,11 @@
 #include "smtp/hooks.hpp"
 #include "smtp/session.hpp"
 #include "srs/srs.hpp"
-#include "store/store.hpp"
+#include "store/credentials.hpp"
+#include "store/directory.hpp"
+#include "store/keys.hpp"
+#include "store/mail.hpp"
+#include "store/roles.hpp"
 
 namespace mk::smtp {
 
@@ -58,9 +62,21 @@ struct ServerConfig {
   // the listener's and the connection loop's.
 };
 
+// The store roles the server uses: recipients and their accounts (Directory), logins and
+// submission's sender check (Credentials), the DKIM keys it signs with (Keys), and the
+// mailboxes it delivers into (Mail).
+struct ServerStore {
+  store::Directory& directory;
+  store::Credentials& credentials;
+  store::Keys& keys;
+  store::Mail& mail;
+  template <store::Provides<store::Directory, store::Credentials, store::Keys, store::Mail> S>
+  ServerStore(S& s) : directory(s), credentials(s), keys(s), mail(s) {}  // NOLINT: implicit by design
+};
+
 class Server {
  public:
-  Server(boost::asio::io_context& io, ServerConfig cfg, store::Store& store,
+  Server(boost::asio::io_context& io, ServerConfig cfg, ServerStore store,
          std::shared_ptr<net::TlsContext> tls, log::Logger log);
 
   // Binds every endpoint (SO_REUSEADDR); fails on the first that cannot be bound.
@@ -96,7 +112,7 @@ class Server {
   void dkim_sign(Transaction& txn, const log::Logger& log);
 
   ServerConfig cfg_;
-  store::Store& store_;
+  ServerStore store_;
   std::shared_ptr<net::TlsContext> tls_;
   log::Logger log_;
   net::Listener listener_;

@@ -9,7 +9,9 @@
 // message on failed lookups.
 //
 // A query that runs out of time is abandoned, not cancelled: it runs to its end on its own
-// and holds only the inner Lookup (which must outlive it) and its own state.
+// and holds only the inner Lookup (which must outlive it) and its own state. A caller may
+// abandon a query too (stop awaiting it): the query keeps the lookup's shared state alive,
+// so the DeadlineLookup itself may be gone by the time it ends.
 #pragma once
 
 #include <chrono>
@@ -31,19 +33,24 @@ class DeadlineLookup final : public Lookup {
   boost::asio::awaitable<Result<Answer>> query(std::string name, int type) override;
 
   // Queries with a definite answer (a record set, no data or NXDOMAIN).
-  int answered() const { return answered_; }
+  int answered() const { return st_->answered; }
   // Queries that failed: no answer in time, a local failure, or SERVFAIL.
-  int failed() const { return failed_; }
+  int failed() const { return st_->failed; }
   // Nothing answered and something failed: the resolver is unreachable (or the budget was
   // spent before the first answer), so no verdict can rest on these lookups.
-  bool unreachable() const { return answered_ == 0 && failed_ > 0; }
+  bool unreachable() const { return st_->answered == 0 && st_->failed > 0; }
 
  private:
-  Lookup& inner_;
-  Clock::time_point deadline_;
-  Clock::duration per_query_;
-  int answered_ = 0;
-  int failed_ = 0;
+  // What a query still in flight needs: it may be abandoned by its caller (the DNS lists stop
+  // waiting at their own timeout) and outlive this object, so it holds the state, not `this`.
+  struct State {
+    Lookup& inner;
+    Clock::time_point deadline;
+    Clock::duration per_query;
+    int answered = 0;
+    int failed = 0;
+  };
+  std::shared_ptr<State> st_;
 };
 
 }  // namespace mk::dns

@@ -123,6 +123,10 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
     if (removed > 0) out.log.push_back({"forged_ar_removed", removed});
     if (failed > 0) out.log.push_back({"dns_failed", failed});
 
+    if (msg.authors().truncated) {
+      out.reject = smtp::Reply(550, "5.7.1", "Message header or From: address list too large to check its author");
+      return out;
+    }
     if (a.from_fields > 1 || a.from_domains.size() > 1) {
       out.reject = smtp::Reply(550, "5.7.1", "Message must have exactly one From: field with one author domain");
       return out;

@@ -274,7 +274,8 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   const std::int64_t account = !elsewhere && accounts.size() == 1 ? accounts[0] : 0;
   // Sender authentication may have rewritten it (forged results removed): the verdicts are
   // on what is delivered. Every recipient's verdict reads the same parsed message.
-  const message::Parsed& current = d.content ? *d.content : msg;
+  const std::shared_ptr<const message::Parsed> rewritten = d.content;  // kept alive below
+  const message::Parsed& current = rewritten ? *rewritten : msg;
   const std::vector<std::string> own = own_domains();
   std::vector<std::shared_ptr<const filter::Model>> keep;  // the user models in use
   // The inputs for one recipient account (0: what holds for every recipient).

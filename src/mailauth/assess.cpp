@@ -106,8 +106,9 @@ asio::awaitable<Assessment> assess(dns::Lookup& dns, const dmarc::OrgDomains& or
   Assessment a;
   a.from_fields = msg.authors().fields;
   a.from_domains = msg.authors().domains();
-  // So many authors that some were not read: DMARC cannot vouch for the message.
-  if (msg.authors().truncated) ++a.from_fields;
+  // Not every author was read (too many, or a From: past the header's limits): DMARC cannot
+  // vouch for the message, whatever the fields it read say.
+  if (msg.authors().truncated) a.from_fields = std::max<std::size_t>(a.from_fields, 2);
   const std::string_view content = msg.text();
 
   // SPF (both identities), DKIM, ARC and reverse DNS do not depend on each other: their

@@ -107,6 +107,10 @@ std::size_t find_body_start(std::string_view msg, std::size_t& header_end) {
   return msg.size();
 }
 
+bool header_truncated(std::string_view block, std::size_t parsed, const HeaderLimits& limits) {
+  return block.size() > limits.max_bytes || parsed >= limits.max_fields;
+}
+
 std::vector<HeaderField> parse_header_block(std::string_view block, const HeaderLimits& limits) {
   std::vector<HeaderField> out;
   block = block.substr(0, limits.max_bytes);

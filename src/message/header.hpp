@@ -31,6 +31,10 @@ struct HeaderLimits {
 // not continuations are skipped (e.g. a stray mbox "From " line).
 std::vector<HeaderField> parse_header_block(std::string_view block, const HeaderLimits& limits = {});
 
+// Whether parse_header_block(block, limits), which returned `parsed` fields, left some out:
+// the block is longer than limits.max_bytes or reached limits.max_fields.
+bool header_truncated(std::string_view block, std::size_t parsed, const HeaderLimits& limits = {});
+
 // Returns the index one past the header block's terminating empty line and sets
 // header_end to where the block itself ends (before the empty line). If there is no empty
 // line the whole input is header and the body is empty.

@@ -31,8 +31,12 @@ Authors authors_of(const std::vector<HeaderField>& header) {
   for (const auto& f : header) {
     if (!iequals(f.name, "From")) continue;
     ++out.fields;
-    // Group markers count towards the parser's bound: ask for enough to see one more mailbox.
-    for (auto& a : parse_address_list(unfold(f.value), 3 * Authors::kMaxAuthors + 1)) {
+    // The parser stops at its bound, group markers included, and what follows is not read:
+    // a list that reaches it counts as truncated (empty groups must not hide an author).
+    constexpr std::size_t kItems = 3 * Authors::kMaxAuthors;
+    auto list = parse_address_list(unfold(f.value), kItems);
+    if (list.size() >= kItems) out.truncated = true;
+    for (auto& a : list) {
       if (a.group_start || a.group_end) continue;
       if (out.mailboxes.size() == Authors::kMaxAuthors) {
         out.truncated = true;
@@ -48,7 +52,10 @@ Parsed::Parsed(std::shared_ptr<const std::string> text) : text_(text ? std::move
   const std::string_view t = *text_;
   body_start_ = find_body_start(t, header_end_);
   header_ = parse_header_block(t.substr(0, header_end_));
+  header_truncated_ = message::header_truncated(t.substr(0, header_end_), header_.size());
   authors_ = authors_of(header_);
+  // Fields past the limits are not read: another From: may be among them.
+  if (header_truncated_) authors_.truncated = true;
   if (auto ids = msg_ids(field("Message-ID").value_or(""), 1); !ids.empty()) message_id_ = std::move(ids[0]);
   thread_ids_ = msg_ids(field("In-Reply-To").value_or(""), 5);
   auto refs = msg_ids(field("References").value_or(""), 50);

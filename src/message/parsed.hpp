@@ -33,7 +33,9 @@ namespace mk::message {
 struct Authors {
   std::size_t fields = 0;          // From: fields (RFC 5322 allows one)
   std::vector<Address> mailboxes;  // in order, at most kMaxAuthors
-  bool truncated = false;          // there were more than kMaxAuthors
+  // Not every author could be read (more than kMaxAuthors, or a header over its limits):
+  // no check may pass on the ones that were.
+  bool truncated = false;
   static constexpr std::size_t kMaxAuthors = 100;
 
   // The one author, when there is exactly one From: field naming exactly one mailbox with
@@ -60,6 +62,8 @@ class Parsed {
   const std::vector<HeaderField>& header() const { return header_; }
   std::size_t header_end() const { return header_end_; }  // where the header block ends
   std::size_t body_start() const { return body_start_; }  // after the empty line
+  // The header is over HeaderLimits: fields past them are not in header().
+  bool header_truncated() const { return header_truncated_; }
   std::string_view body() const { return text().substr(body_start_); }
   // The first field with this name, unfolded; nullopt if there is none.
   std::optional<std::string> field(std::string_view name) const { return header_value(header_, name); }
@@ -82,6 +86,7 @@ class Parsed {
   std::shared_ptr<const std::string> text_;
   std::vector<HeaderField> header_;
   std::size_t header_end_ = 0, body_start_ = 0;
+  bool header_truncated_ = false;
   Authors authors_;
   std::string message_id_;
   std::vector<std::string> thread_ids_;

@@ -380,12 +380,14 @@ std::optional<Step> Session::check_submitted_headers() {
   const std::size_t body = message::find_body_start(m, header_end);
   (void)body;
   const auto fields = message::parse_header_block(std::string_view(m).substr(0, header_end));
-  const message::Authors authors = message::authors_of(fields);
+  message::Authors authors = message::authors_of(fields);
+  // Fields past the parser's limits are not read: another From: may be among them.
+  if (message::header_truncated(std::string_view(m).substr(0, header_end), fields.size())) authors.truncated = true;
   if (authors.fields == 0) return error(550, "5.6.0", "Message has no From: header");
   // RFC 5322 §3.6: exactly one From field. A second one would escape the ownership check
   // below (clients may show either), so it is refused.
   if (authors.fields > 1) return error(550, "5.6.0", "Message has more than one From: header");
-  if (authors.truncated) return error(550, "5.6.0", "From: header names too many addresses");
+  if (authors.truncated) return error(550, "5.6.0", "Message header or From: address list too large to check");
   if (authors.mailboxes.empty()) return error(550, "5.6.0", "From: header has no address");
   txn_.from_domain = to_lower(authors.mailboxes[0].domain);  // the signing domain (DKIM)
   for (const auto& a : authors.mailboxes) {

@@ -126,8 +126,6 @@ struct Transaction {
   // The fields we put on top of `message` when it is stored or sent: Return-Path (MX) and
   // Received, and later the MX's Authentication-Results or submission's DKIM-Signature.
   std::string trace;
-  // What is stored: trace + message.
-  std::size_t size() const { return trace.size() + message.size(); }
 };
 
 enum class Next {

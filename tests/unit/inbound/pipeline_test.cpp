@@ -72,7 +72,10 @@ class PipelineTest : public store::StoreTest {
 
   // Runs the chain on `content` and returns its decision (the explanation in why_); the
   // io_context stops once the decision is there, abandoned lookups and all.
-  smtp::PipelineDecision run(const std::string& content, Duration budget, filter::BlocklistConfig lists) {
+  // linger: how long the io_context keeps running after the decision (lookups the chain
+  // abandoned end meanwhile, after the chain and its deadline are gone).
+  smtp::PipelineDecision run(const std::string& content, Duration budget, filter::BlocklistConfig lists,
+                             Duration linger = Duration::zero()) {
     AuthPipeline::Options o;
     o.authserv_id = "mx.example.org";
     o.dns_budget = budget;
@@ -91,6 +94,7 @@ class PipelineTest : public store::StoreTest {
     const auto guard = Clock::now() + std::chrono::seconds(60);
     while (!out && Clock::now() < guard) io.run_one_for(std::chrono::milliseconds(100));
     EXPECT_TRUE(out.has_value()) << "the chain did not decide within the hang guard";
+    if (linger > Duration::zero()) io.run_for(linger);
     return out.value_or(smtp::PipelineDecision{});
   }
 
@@ -141,6 +145,43 @@ TEST_F(PipelineTest, DnsListsShareTheMessagesDeadline) {
   EXPECT_GE(Clock::now() - started, budget);
   // ...and were asked beside sender authentication, not after it.
   EXPECT_GE(dns_.max_in_flight(), 4);
+}
+
+TEST_F(PipelineTest, ListLookupsAbandonedEarlyEndSafelyLater) {
+  // The lists stop waiting (their own 100 ms) long before the message's per-query limit
+  // (800 ms): their queries end after the chain, and its DNS deadline, are gone. Under ASan a
+  // query that still used the deadline object would be a use after free.
+  filter::BlocklistConfig lists;
+  lists.dnsbl = {"quiet-list.example"};
+  lists.timeout = std::chrono::milliseconds(100);
+  const auto d = run(kMsg, std::chrono::milliseconds(800), lists, std::chrono::milliseconds(1500));
+  EXPECT_FALSE(d.reject.has_value());
+  ASSERT_EQ(why_.list_notes.size(), 1u);
+  EXPECT_NE(why_.list_notes[0].find("no answer within 100 ms"), std::string::npos) << why_.list_notes[0];
+}
+
+TEST_F(PipelineTest, ARefusalLeavesNoLookupBehindUnsafe) {
+  // Mail claiming a hosted domain without authenticating is refused while the lists still
+  // wait: the chain returns early and its queries end later.
+  filter::BlocklistConfig lists;
+  lists.dnsbl = {"quiet-list.example"};
+  lists.timeout = std::chrono::milliseconds(100);
+  const std::string forged = "From: Alice <alice@example.org>\r\nSubject: pay this\r\n\r\nnow\r\n";
+  const auto d = run(forged, std::chrono::milliseconds(800), lists, std::chrono::milliseconds(1500));
+  ASSERT_TRUE(d.reject.has_value());
+  EXPECT_EQ(d.reject->code, 550);
+}
+
+TEST_F(PipelineTest, AuthorsThatCannotAllBeReadAreRefused) {
+  // Empty groups push a hosted author past what the parser reads: refused, not judged on the
+  // authors it did read.
+  std::string from = "From: bob@sender.example";
+  for (int i = 0; i < 200; ++i) from += ", :;";
+  const auto d = run(from + ", alice@example.org\r\nSubject: x\r\n\r\nhi\r\n", std::chrono::seconds(5), {});
+  ASSERT_TRUE(d.reject.has_value());
+  EXPECT_EQ(d.reject->code, 550);
+  EXPECT_NE(d.reject->lines[0].find("too large to check"), std::string::npos) << d.reject->lines[0];
+  EXPECT_EQ(why_.auth.dmarc.result, dmarc::Outcome::permerror);
 }
 
 TEST_F(PipelineTest, ForgedResultsAreRemovedAndTheVerdictIsOnWhatIsDelivered) {

@@ -118,6 +118,27 @@ TEST(Authors, OneRuleForEveryStage) {
   EXPECT_TRUE(m.truncated);
   EXPECT_EQ(m.mailboxes.size(), Authors::kMaxAuthors);
   EXPECT_FALSE(authors("From: a@one.example").truncated);
+  // Group markers count towards the parser's bound: padding with empty groups, or groups of
+  // one member, must not push an author out of sight unnoticed.
+  std::string empty_groups = "From: me@mine.example";
+  for (int i = 0; i < 150; ++i) empty_groups += ", :;";
+  EXPECT_TRUE(authors(empty_groups + ", ceo@victim.example").truncated);
+  std::string one_member = "From: ";
+  for (int i = 0; i < 100; ++i) one_member += "g: me@mine.example;, ";
+  EXPECT_TRUE(authors(one_member + "h: ceo@victim.example;").truncated);
+}
+
+TEST(Parsed, AHeaderOverItsLimitsHidesNoAuthor) {
+  std::string h = "From: me@mine.example\r\n";
+  for (int i = 0; i < 2100; ++i) h += "X-Filler: " + std::to_string(i) + "\r\n";
+  const Parsed m(h + "From: ceo@victim.example\r\n\r\nbody\r\n");
+  EXPECT_TRUE(m.header_truncated());
+  EXPECT_TRUE(m.authors().truncated);
+  EXPECT_EQ(m.body(), "body\r\n");
+  const Parsed big("Subject: " + std::string(300 * 1024, 'x') + "\r\nFrom: ceo@victim.example\r\n\r\nb\r\n");
+  EXPECT_TRUE(big.header_truncated());
+  EXPECT_TRUE(big.authors().truncated);
+  EXPECT_FALSE(Parsed(kMsg).header_truncated());
 }
 
 }  // namespace

@@ -220,6 +220,35 @@ TEST(Submission, SenderMustBeOwned) {
   EXPECT_EQ(reply, "550 5.6.0 Message has more than one From: header\r\n");
 }
 
+TEST(Submission, AuthorsThatCannotAllBeReadAreRefused) {
+  Sub t;
+  t.login();
+  std::string reply;
+  auto attempt = [&](const std::string& header) {
+    EXPECT_EQ(t.cmd("MAIL FROM:<alice@example.org>").substr(0, 3), "250");
+    EXPECT_EQ(t.cmd("RCPT TO:<bob@example.org>").substr(0, 3), "250");
+    t.send(header + "Subject: x\r\n\r\nhi\r\n", reply);
+    return reply;
+  };
+  const std::string kTooLarge = "550 5.6.0 Message header or From: address list too large to check\r\n";
+  // Empty groups pad the list so that the parser stops before the foreign author.
+  std::string padded = "From: alice@example.org";
+  for (int i = 0; i < 200; ++i) padded += ", g" + std::to_string(i) + ":;";
+  EXPECT_EQ(attempt(padded + ", ceo@example.org\r\n"), kTooLarge);
+  // Groups of one owned member each, then one more group with the foreign author.
+  std::string groups = "From: ";
+  for (int i = 0; i < 100; ++i) groups += "g" + std::to_string(i) + ": alice@example.org;, ";
+  EXPECT_EQ(attempt(groups + "last: ceo@example.org;\r\n"), kTooLarge);
+  // A second From: hidden past the header's field limit.
+  std::string filler = "From: alice@example.org\r\n";
+  for (int i = 0; i < 2100; ++i) filler += "X-Filler: " + std::to_string(i) + "\r\n";
+  EXPECT_EQ(attempt(filler + "From: ceo@example.org\r\n"), kTooLarge);
+  // Many owned addresses within the limits still pass.
+  std::string many = "From: alice@example.org";
+  for (int i = 0; i < 50; ++i) many += ", alice@example.org";
+  EXPECT_EQ(attempt(many + "\r\n").substr(0, 3), "250");
+}
+
 TEST(Submission, RemoteAndLocalRecipientsAndAddedHeaders) {
   Sub t;
   t.login();

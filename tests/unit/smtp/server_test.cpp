@@ -25,6 +25,8 @@
 #include "auth/throttle.hpp"
 #include "memory_stream.hpp"
 #include "message/codec.hpp"
+#include "message/parsed.hpp"
+#include "smtp/hooks.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace mk::smtp {
@@ -156,6 +158,64 @@ TEST_F(SmtpServer, AMessageIsDeliveredOnTheMx) {
   EXPECT_NE(log.find("event=smtp.delivered"), std::string::npos) << log;
   EXPECT_NE(log.find("event=smtp.disconnect conn=test reason=quit messages=1"), std::string::npos)
       << log;
+}
+
+// A pipeline that adds a field on top and rewrites the content, as sender authentication
+// does when it removes a forged Authentication-Results.
+class Rewriter final : public Pipeline {
+ public:
+  asio::awaitable<PipelineDecision> check(const Transaction&, const message::Parsed& msg, std::string,
+                                          std::string) override {
+    seen = std::string(msg.text());
+    PipelineDecision d;
+    d.fields = "Authentication-Results: mail.example.org; spf=none\r\n";
+    d.content = std::make_shared<const message::Parsed>("X-Rewritten: yes\r\n" + seen);
+    co_return d;
+  }
+  std::string seen;
+};
+
+TEST_F(SmtpServer, TheStoredMessageIsTheTraceOnTopOfTheContent) {
+  Rewriter rewriter;
+  cfg_.pipeline = &rewriter;
+  const std::string content = "From: bob@example.net\r\nTo: alice@example.org\r\nSubject: Hi\r\n\r\nHello.\r\n";
+  run([&]() -> asio::awaitable<void> {
+    auto& c = connect();
+    EXPECT_EQ(co_await reply(c), "220 mail.example.org ESMTP mailkeep\r\n");
+    (void)co_await command(c, "EHLO client.example.net\r\n");
+    EXPECT_EQ(co_await command(c, "MAIL FROM:<bob@example.net>\r\n"), "250 2.1.0 Sender OK\r\n");
+    EXPECT_EQ(co_await command(c, "RCPT TO:<alice@example.org>\r\n"), "250 2.1.5 Recipient OK\r\n");
+    EXPECT_TRUE((co_await command(c, "DATA\r\n")).starts_with("354 "));
+    const std::string data = content + ".\r\n";
+    EXPECT_TRUE((co_await command(c, data)).starts_with("250 2.0.0 OK id=")) << c.output();
+    (void)co_await command(c, "QUIT\r\n");
+  });
+  // The pipeline saw the content as received, without our trace.
+  EXPECT_EQ(rewriter.seen, content);
+  auto account = store_->find_account("alice@example.org");
+  ASSERT_TRUE(account.ok() && account->has_value());
+  auto inbox = store_->find_mailbox((*account)->id, "INBOX");
+  ASSERT_TRUE(inbox.ok() && inbox->has_value());
+  auto list = store_->list_messages((*inbox)->id);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  auto stored = store_->read_message((*list)[0]);
+  ASSERT_TRUE(stored.ok());
+  // Return-Path, the pipeline's field, Received, then the rewritten content, byte for byte.
+  const std::string& m = *stored;
+  ASSERT_TRUE(m.starts_with("Return-Path: <bob@example.net>\r\n"
+                            "Authentication-Results: mail.example.org; spf=none\r\n"
+                            "Received: from client.example.net ")) << m;
+  EXPECT_TRUE(m.ends_with("\r\nX-Rewritten: yes\r\n" + content)) << m;
+  const std::size_t received = m.find("Received: ");
+  const std::size_t body = m.find("X-Rewritten: yes\r\n");
+  EXPECT_EQ(m.find("\r\n\r\n"), body + std::string("X-Rewritten: yes\r\n").size() + content.find("\r\n\r\n"));
+  EXPECT_LT(received, body);
+  // The sizes the index keeps are the file's.
+  EXPECT_EQ((*list)[0].size, m.size());
+  auto after = store_->find_account("alice@example.org");
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ((*after)->used_bytes, m.size());
 }
 
 TEST_F(SmtpServer, StartTlsDropsWhatWasPipelinedBehindIt) {

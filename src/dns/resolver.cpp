@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "dns/answer_cache.hpp"
 
 namespace mk::dns {
 
@@ -31,6 +32,7 @@ struct Pending {
   std::mutex mu;
   bool done = false;
   int err = 0;
+  std::int64_t ttl = 0;
   Answer answer;
 };
 
@@ -45,6 +47,7 @@ void on_result(void* arg, int err, ub_result* r) {
     p->err = err;
     if (err == 0 && r) {
       p->answer.rcode = r->rcode;
+      p->ttl = r->ttl;
       p->answer.nxdomain = r->nxdomain != 0;
       p->answer.secure = r->secure != 0;
       p->answer.bogus = r->bogus != 0;
@@ -77,6 +80,7 @@ struct Resolver::Impl {
   std::mutex mu;
   bool stopped = false;
   std::vector<std::weak_ptr<Pending>> pending;
+  AnswerCache cache;
 };
 
 Resolver::Resolver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -125,6 +129,8 @@ asio::awaitable<Result<Answer>> Resolver::query(std::string name, int type) {
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopped) co_return err("DNS resolver stopped");
+    // Answered already within its TTL: no round trip through libunbound's thread.
+    if (auto cached = impl_->cache.get(name, type)) co_return std::move(*cached);
     std::erase_if(impl_->pending, [](const std::weak_ptr<Pending>& w) { return w.expired(); });
     impl_->pending.push_back(p);
   }
@@ -152,6 +158,7 @@ asio::awaitable<Result<Answer>> Resolver::query(std::string name, int type) {
     co_return err(fmt::format("DNS query for {} timed out", name));
   }
   if (p->err != 0) co_return err(fmt::format("DNS query for {} failed: {}", name, ub_strerror(p->err)));
+  impl_->cache.put(name, type, p->answer, p->ttl);
   co_return p->answer;
 }
 

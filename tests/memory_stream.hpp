@@ -9,9 +9,13 @@
 // coroutines never race.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +24,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -201,5 +207,40 @@ inline void spawn_conn(asio::any_io_executor ex, MemoryConn& mc, asio::awaitable
     if (e) std::rethrow_exception(e);
   });
 }
+
+// The client side of a server test: connections over in-memory streams, driven by one
+// coroutine; when it is done, every connection still open sees its peer leave, so a failed
+// expectation cannot hang the test.
+class MemoryClients {
+ public:
+  explicit MemoryClients(asio::io_context& io) : io_(io) {}
+  // A connection from `ip`, handled by serve(conn) (a server's connection coroutine).
+  MemoryStream& connect(const std::function<asio::awaitable<void>(std::shared_ptr<net::Conn>)>& serve,
+                        const std::string& ip = "192.0.2.7") {
+    conns_.push_back(memory_conn(io_.get_executor(), ip));
+    auto& mc = conns_.back();
+    spawn_conn(io_.get_executor(), mc, serve(mc.conn));
+    return *mc.peer;
+  }
+  // Runs the client to its end; every connection's handler must have returned by then.
+  void run(std::function<asio::awaitable<void>()> client) {
+    bool finished = false;
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          co_await client();
+          finished = true;
+          for (auto& mc : conns_) mc.peer->send_eof();
+        },
+        asio::detached);
+    io_.run();
+    EXPECT_TRUE(finished);
+    for (auto& mc : conns_) EXPECT_TRUE(mc.done);
+  }
+
+ private:
+  asio::io_context& io_;
+  std::list<MemoryConn> conns_;
+};
 
 }  // namespace mk::test

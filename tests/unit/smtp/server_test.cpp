@@ -84,27 +84,11 @@ class SmtpServer : public store::StoreTest {
     return *server_;
   }
   test::MemoryStream& connect(bool implicit_tls = false, const std::string& ip = "192.0.2.7") {
-    conns_.push_back(test::memory_conn(io_.get_executor(), ip));
-    auto& mc = conns_.back();
-    test::spawn_conn(io_.get_executor(), mc, server().serve(mc.conn, implicit_tls));
-    return *mc.peer;
+    return clients_.connect([&](std::shared_ptr<net::Conn> c) { return server().serve(c, implicit_tls); }, ip);
   }
   // The test's client side runs as a coroutine; when it is done, every connection still open
   // sees its peer leave, so a failed expectation cannot hang the test.
-  void run(std::function<asio::awaitable<void>()> client) {
-    bool finished = false;
-    asio::co_spawn(
-        io_,
-        [&]() -> asio::awaitable<void> {
-          co_await client();
-          finished = true;
-          for (auto& mc : conns_) mc.peer->send_eof();
-        },
-        asio::detached);
-    io_.run();
-    EXPECT_TRUE(finished);
-    for (auto& mc : conns_) EXPECT_TRUE(mc.done);
-  }
+  void run(std::function<asio::awaitable<void>()> client) { clients_.run(std::move(client)); }
   // One reply, all of its lines (RFC 5321 §4.2.1: the last has a space after the code).
   static asio::awaitable<std::string> reply(test::MemoryStream& c) {
     std::string all;
@@ -132,7 +116,7 @@ class SmtpServer : public store::StoreTest {
   auth::LoginPolicy policy_;
   std::unique_ptr<auth::Throttle> throttle_;
   std::unique_ptr<Server> server_;
-  std::list<test::MemoryConn> conns_;
+  test::MemoryClients clients_{io_};
   std::string log_path_;
   int log_fd_ = -1;
   log::Logger log_;

@@ -14,12 +14,15 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+
+#include "log_capture.hpp"
 
 namespace mk::auth {
 namespace {
@@ -31,13 +34,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kDelay = 100ms;
 constexpr const char* kClient = "192.0.2.7";
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 class LoginGateTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -46,12 +42,12 @@ class LoginGateTest : public ::testing::Test {
     auto audit = audit::Log::open(dir_ + "/security.log");
     ASSERT_TRUE(audit.ok());
     audit_ = std::move(*audit);
-    log_fd_ = ::open((dir_ + "/server.log").c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
-    ASSERT_GE(log_fd_, 0);
-    log_ = log::Logger(std::make_shared<log::Sink>(log_fd_, log::Format::kv, log::Level::debug));
+    capture_.emplace(dir_ + "/server.log");
+    ASSERT_TRUE(capture_->ok());
+    log_ = capture_->logger();
   }
   void TearDown() override {
-    ::close(log_fd_);
+    capture_.reset();
     std::filesystem::remove_all(dir_);
   }
   // A throttle that delays every failure by kDelay and bans at the `ban`th.
@@ -87,12 +83,12 @@ class LoginGateTest : public ::testing::Test {
     std::string u = user;
     co_return co_await g.failed(std::move(u));
   }
-  std::string security_log() { return slurp(dir_ + "/security.log"); }
-  std::string server_log() { return slurp(dir_ + "/server.log"); }
+  std::string security_log() { return test::slurp(dir_ + "/security.log"); }
+  std::string server_log() { return capture_->text(); }
 
   std::string dir_;
   std::unique_ptr<audit::Log> audit_;
-  int log_fd_ = -1;
+  std::optional<test::LogCapture> capture_;
   log::Logger log_;
   std::unique_ptr<Throttle> throttle_;
   LoginPolicy policy_;

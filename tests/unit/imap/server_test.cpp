@@ -15,6 +15,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -24,6 +25,7 @@
 
 #include "auth/password.hpp"
 #include "auth/throttle.hpp"
+#include "log_capture.hpp"
 #include "memory_stream.hpp"
 #include "unit/store/store_fixture.hpp"
 
@@ -47,15 +49,14 @@ class ImapServer : public store::StoreTest {
         store_->add_account("me@example.org", *auth::hash_password("correct horse battery")).ok());
     // As app/runtime.cpp wires it: a commit wakes the sessions in IDLE.
     store_->set_change_listener([this](std::int64_t mailbox) { notifier_.notify(mailbox); });
-    log_path_ = dir_ + "/server.log";
-    log_fd_ = ::open(log_path_.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
-    ASSERT_GE(log_fd_, 0);
-    log_ = log::Logger(std::make_shared<log::Sink>(log_fd_, log::Format::kv, log::Level::debug));
+    capture_.emplace(dir_ + "/server.log");
+    ASSERT_TRUE(capture_->ok());
+    log_ = capture_->logger();
   }
   void TearDown() override {
     server_.reset();
     store_->set_change_listener({});
-    ::close(log_fd_);
+    capture_.reset();
     StoreTest::TearDown();
   }
   // Failed logins: the first `before_delay` are answered at once, later ones after kDelay;
@@ -99,12 +100,7 @@ class ImapServer : public store::StoreTest {
     got += co_await c.expect("\r\n");
     co_return got;
   }
-  std::string server_log() {
-    std::ifstream f(log_path_);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
+  std::string server_log() { return capture_->text(); }
 
   asio::io_context io_;
   Notifier notifier_;
@@ -113,8 +109,7 @@ class ImapServer : public store::StoreTest {
   std::unique_ptr<auth::Throttle> throttle_;
   std::unique_ptr<Server> server_;
   test::MemoryClients clients_{io_};
-  std::string log_path_;
-  int log_fd_ = -1;
+  std::optional<test::LogCapture> capture_;
   log::Logger log_;
 };
 

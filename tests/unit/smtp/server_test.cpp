@@ -14,6 +14,7 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -23,6 +24,7 @@
 
 #include "auth/password.hpp"
 #include "auth/throttle.hpp"
+#include "log_capture.hpp"
 #include "memory_stream.hpp"
 #include "message/codec.hpp"
 #include "message/parsed.hpp"
@@ -51,16 +53,15 @@ class SmtpServer : public store::StoreTest {
     StoreTest::SetUp();
     ASSERT_TRUE(store_->add_domain("example.org").ok());
     ASSERT_TRUE(store_->add_account("alice@example.org", *auth::hash_password("s3cret pass")).ok());
-    log_path_ = dir_ + "/server.log";
-    log_fd_ = ::open(log_path_.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
-    ASSERT_GE(log_fd_, 0);
-    log_ = log::Logger(std::make_shared<log::Sink>(log_fd_, log::Format::kv, log::Level::debug));
+    capture_.emplace(dir_ + "/server.log");
+    ASSERT_TRUE(capture_->ok());
+    log_ = capture_->logger();
     cfg_.session.hostname = "mail.example.org";
     cfg_.login = &policy_;
   }
   void TearDown() override {
     server_.reset();
-    ::close(log_fd_);
+    capture_.reset();
     StoreTest::TearDown();
   }
   // Submission (587 with STARTTLS, 465 with implicit TLS) whose failed logins are answered
@@ -104,12 +105,7 @@ class SmtpServer : public store::StoreTest {
     c.send(line);
     co_return co_await reply(c);
   }
-  std::string server_log() {
-    std::ifstream f(log_path_);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
+  std::string server_log() { return capture_->text(); }
 
   asio::io_context io_;
   ServerConfig cfg_;
@@ -117,8 +113,7 @@ class SmtpServer : public store::StoreTest {
   std::unique_ptr<auth::Throttle> throttle_;
   std::unique_ptr<Server> server_;
   test::MemoryClients clients_{io_};
-  std::string log_path_;
-  int log_fd_ = -1;
+  std::optional<test::LogCapture> capture_;
   log::Logger log_;
 };
 

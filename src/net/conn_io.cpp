@@ -7,6 +7,10 @@ namespace mk::net {
 
 asio::awaitable<bool> ConnIo::flush(std::chrono::milliseconds limit) {
   if (out.empty()) co_return true;
+  // The write has a deadline of its own: a deadline that passed while the server worked (a
+  // slow pipeline after DATA) is not the peer's fault and must not lose the reply; a
+  // session past its lifetime still ends (the watchdog fires again at once).
+  conn_.timed_out = false;
   conn_.arm(limit);
   const auto ec = co_await conn_.stream->write_all(out);
   out.clear();

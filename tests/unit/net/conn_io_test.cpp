@@ -165,6 +165,18 @@ TEST_F(ConnIoTest, FlushFailsAtTheDeadlineWhenThePeerDoesNotRead) {
   });
 }
 
+TEST_F(ConnIoTest, AReplyIsSentAfterTheServerItselfTookLong) {
+  run([](ConnIo& cio, test::MemoryStream& peer) -> asio::awaitable<void> {
+    // The watchdog fired while the server worked (no I/O was pending): the next write has a
+    // deadline of its own, and the reply (a 250 for a stored message) reaches the client.
+    cio.conn().timed_out = true;
+    cio.out = "250 2.0.0 OK\r\n";
+    EXPECT_TRUE(co_await cio.flush(10s));
+    EXPECT_EQ(peer.output(), "250 2.0.0 OK\r\n");
+    EXPECT_FALSE(cio.conn().timed_out);
+  });
+}
+
 TEST_F(ConnIoTest, GoodbyeWritesTheLastWordsEvenAfterATimeout) {
   run([](ConnIo& cio, test::MemoryStream& peer) -> asio::awaitable<void> {
     cio.conn().timed_out = true;  // as after a read that timed out

@@ -124,13 +124,18 @@ Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& io, const C
 }
 
 asio::awaitable<Result<Answer>> Resolver::query(std::string name, int type) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopped) co_return err("DNS resolver stopped");
+  }
+  // Answered already within its TTL: no round trip through libunbound's thread, and nothing
+  // allocated for one.
+  if (auto cached = impl_->cache.get(name, type)) co_return std::move(*cached);
   auto ex = co_await asio::this_coro::executor;
   auto p = std::make_shared<Pending>(ex);
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopped) co_return err("DNS resolver stopped");
-    // Answered already within its TTL: no round trip through libunbound's thread.
-    if (auto cached = impl_->cache.get(name, type)) co_return std::move(*cached);
     std::erase_if(impl_->pending, [](const std::weak_ptr<Pending>& w) { return w.expired(); });
     impl_->pending.push_back(p);
   }

@@ -226,7 +226,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
         if (auto f = cfg_.srs->forward(msg.mail_from, delivery::forward_domain(txn), now)) msg.mail_from = *f;
       }
       if (cfg_.capture_remote) capture(msg);
-      const std::size_t size = txn.trace.size() + parsed->text().size();
+      const std::size_t size = msg.size();  // what is stored: trace + content
       const std::size_t queued = msg.outbound.size();
       auto res = co_await store::async_deliver(store_.mail, std::move(msg), asio::use_awaitable);
       Status st = res.ok() ? Status() : Status(res.error());

@@ -2,6 +2,7 @@
 SMTP servers (aiosmtpd) listening on port 25 of other 127.0.0.x addresses, as the remote
 MX hosts. Needs root (port 25) and Debian's python3-dnslib and python3-aiosmtpd."""
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -357,6 +358,7 @@ class Rig:
         for m in self.mxs:
             m.stop()
         self.dns.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Postfix:

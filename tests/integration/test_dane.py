@@ -27,6 +27,7 @@ class DaneTest(unittest.TestCase):
         if os.geteuid() != 0:
             raise unittest.SkipTest("the rig binds port 25 on 127.0.0.x: run as root")
         cls.certdir = rigmod.tempfile.mkdtemp(prefix="mk-dane-")
+        cls.addClassCleanup(rigmod.shutil.rmtree, cls.certdir, True)
         certs = {d: rigmod.self_signed(cls.certdir, "mx.%s.example" % d) for d in ("good", "bad", "bogus", "none")}
         other = rigmod.self_signed(cls.certdir, "unrelated.example")
         records = []
@@ -40,6 +41,7 @@ class DaneTest(unittest.TestCase):
         cls.bogus_digest = spki_sha256(certs["bogus"][0])
         records.append("_25._tcp.mx.dane-bogus IN TLSA 3 1 1 %s" % cls.bogus_digest)
         cls.dns = rigmod.SignedDns(records)
+        cls.addClassCleanup(rigmod.shutil.rmtree, cls.dns.dir, True)
         # The bogus domain's TLSA is right but its signature no longer is.
         cls.dns.tamper("_25._tcp.mx.dane-bogus.example.", "TLSA", cls.bogus_digest[:8],
                        "00000000" if cls.bogus_digest[:8] != "00000000" else "11111111")

@@ -8,6 +8,7 @@ import email
 import email.policy
 import os
 import re
+import shutil
 import smtplib
 import tempfile
 import time
@@ -56,6 +57,7 @@ class SpamCliTest(mk.SharedServerTest):
     def setUpClass(cls):
         super().setUpClass()
         cls.dir = tempfile.mkdtemp(prefix="mk-spam-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
         for name, templates in (("spam", SPAM), ("ham", HAM), ("spam2", SPAM), ("ham2", HAM)):
             write(os.path.join(cls.dir, name), templates, 20)
 
@@ -92,6 +94,7 @@ class FilterInTheMxTest(mk.SharedServerTest):
     def setUpClass(cls):
         super().setUpClass()
         cls.dir = tempfile.mkdtemp(prefix="mk-spam-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
         write(os.path.join(cls.dir, "spam"), SPAM, 30)
         write(os.path.join(cls.dir, "ham"), HAM, 30)
 

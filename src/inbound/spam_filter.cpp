@@ -4,14 +4,9 @@
 #include <ctime>
 #include <filesystem>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <fmt/format.h>
 
+#include "base/all.hpp"
 #include "base/strings.hpp"
 #include "filter/features.hpp"
 #include "message/header.hpp"
@@ -238,13 +233,8 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::evaluate(const smtp::Tr
     auto lookup_lists = [&]() -> asio::awaitable<void> {
       if (lists) co_await ask_lists(dns);
     };
-    auto ex = co_await asio::this_coro::executor;
-    auto group = asio::experimental::make_parallel_group(asio::co_spawn(ex, authenticate(), asio::deferred),
-                                                         asio::co_spawn(ex, lookup_lists(), asio::deferred));
-    auto [order, e1, e2] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-    (void)order;
-    for (const auto& e : {e1, e2})
-      if (e) std::rethrow_exception(e);  // a bug or resource exhaustion (STYLE.md)
+    auto both = all(authenticate(), lookup_lists());  // named first, as above
+    co_await std::move(both);
     if (explain) {
       explain->auth_checked = true;
       explain->auth = assessment;

@@ -1,16 +1,10 @@
 #include "mailauth/assess.hpp"
 
 #include <algorithm>
-#include <exception>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
 
+#include "base/all.hpp"
 #include "base/strings.hpp"
 #include "dns/rdata.hpp"
 #include "message/header.hpp"
@@ -143,16 +137,9 @@ asio::awaitable<Assessment> assess(dns::Lookup& dns, const dmarc::OrgDomains& or
       else if (p.helo.front() != '[') a.helo_matches = co_await resolves_to(dns, p.helo, p.ip);
     }
   };
-  auto ex = co_await asio::this_coro::executor;
-  // Built first: GCC 12 mishandles temporaries in a co_await's arguments.
-  auto group = asio::experimental::make_parallel_group(asio::co_spawn(ex, spf_part(), asio::deferred),
-                                                       asio::co_spawn(ex, dkim_part(), asio::deferred),
-                                                       asio::co_spawn(ex, arc_part(), asio::deferred),
-                                                       asio::co_spawn(ex, iprev_part(), asio::deferred));
-  auto [order, e1, e2, e3, e4] = co_await group.async_wait(asio::experimental::wait_for_all(), asio::use_awaitable);
-  (void)order;
-  for (const auto& e : {e1, e2, e3, e4})
-    if (e) std::rethrow_exception(e);  // a bug or resource exhaustion (STYLE.md), as before
+  // Built first: GCC 12 mishandles temporaries in a co_await's operand.
+  auto parts = all(spf_part(), dkim_part(), arc_part(), iprev_part());
+  co_await std::move(parts);
 
   if (a.from_domains.size() == 1 && a.from_fields == 1) {
     dmarc::Input in;

@@ -98,6 +98,25 @@ std::optional<StsPolicy> parse_sts_policy(std::string_view body) {
   return p;
 }
 
+std::string render_sts_policy(StsMode mode, const std::vector<std::string>& mx, std::int64_t max_age) {
+  std::string out = "version: STSv1\r\nmode: ";
+  out += to_string(mode);
+  out += "\r\n";
+  for (const auto& m : mx) out += "mx: " + m + "\r\n";
+  out += "max_age: " + std::to_string(max_age) + "\r\n";
+  return out;
+}
+
+std::string sts_txt_for(std::string_view policy) {
+  // FNV-1a, 64 bits, as 16 hex digits: not a secret, only a fingerprint of the text.
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : policy) h = (h ^ c) * 1099511628211ull;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) id[std::size_t(i)] = kHex[h & 15];
+  return "v=STSv1; id=" + id;
+}
+
 std::optional<HttpResponse> parse_http_response(std::string_view raw, std::size_t max_body) {
   const auto head_end = raw.find("\r\n\r\n");
   if (head_end == std::string_view::npos) return std::nullopt;

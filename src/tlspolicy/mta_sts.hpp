@@ -37,6 +37,14 @@ std::optional<std::string> parse_sts_txt(std::string_view txt);
 // The policy file (RFC 8461 §3.2); nullopt if it is not a valid STSv1 policy.
 std::optional<StsPolicy> parse_sts_policy(std::string_view body);
 
+// The policy a hosted domain serves at https://mta-sts.DOMAIN/.well-known/mta-sts.txt
+// (RFC 8461 §3.2), CRLF lines; parse_sts_policy reads it back unchanged.
+std::string render_sts_policy(StsMode mode, const std::vector<std::string>& mx, std::int64_t max_age);
+// The _mta-sts TXT record announcing that policy: "v=STSv1; id=ID". The id (RFC 8461 §3.1:
+// 1-32 letters and digits) is derived from the policy text, so it changes exactly when the
+// policy does and senders fetch the new one.
+std::string sts_txt_for(std::string_view policy);
+
 // "*.example.net" matches exactly one leftmost label; other patterns match exactly.
 bool mx_pattern_matches(std::string_view pattern, std::string_view host);
 

@@ -159,7 +159,7 @@ def setup_mailkeep(binary, work, port, dns):
                 '[submission]\nlisten = []\nlisten_tls = []\n'
                 '[imap]\nlisten = ["127.0.0.1:%d"]\n'
                 'listen_tls = ["127.0.0.1:%d"]\nmax_connections = 5000\nmax_connections_per_ip = 5000\n'
-                'max_sessions_per_account = 5000\n'
+                'max_sessions_per_account = 5000\n[http]\nlisten = []\nlisten_tls = []\n'
                 % (free_port(), free_port(), port))
         f.write(dns.config())
     run([binary, "--config", cfg, "domain", "add", "bench.example"])

@@ -105,7 +105,7 @@ def mailkeep_run(binary, work, n, dns):
         with open(os.path.join(d, "serve.toml"), "w") as f:
             f.write('[server]\nhostname = "localhost"\ndata_dir = "."\ndev = false\n[log]\nlevel = "warn"\n'
                     '[smtp]\nlisten = ["127.0.0.1:%d"]\n[submission]\nlisten = ["127.0.0.1:%d"]\nlisten_tls = []\n'
-                    '[imap]\nlisten = ["127.0.0.1:%d"]\nlisten_tls = []\n'
+                    '[imap]\nlisten = ["127.0.0.1:%d"]\nlisten_tls = []\n[http]\nlisten = []\nlisten_tls = []\n'
                     '[outbound]\nconnections_per_domain = %d\npaused = %s\n'
                     '[security]\nmax_messages_per_hour = %d\nmax_recipients_per_day = %d\n'
                     'max_new_recipients_per_hour = %d\n'

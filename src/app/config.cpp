@@ -112,6 +112,17 @@ Handler duration_key(std::chrono::milliseconds lo, std::function<std::chrono::mi
   };
 }
 
+// A size: bytes as an integer, or a string with a unit ("50MiB"); between lo and hi bytes.
+Handler size_key(std::uint64_t lo, std::uint64_t hi, std::string_view range, std::function<std::uint64_t&(Config&)> field) {
+  return [=, range = std::string(range)](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+    std::optional<std::uint64_t> v;
+    if (auto i = n.value<std::int64_t>(); n.is_integer() && i && *i > 0) v = std::uint64_t(*i);
+    else if (auto s = n.value<std::string>(); n.is_string() && s) v = parse_size(*s);
+    if (!v || *v < lo || *v > hi) return e.add(n.source(), fmt::format("{} must be a size {}", key, range));
+    field(c) = *v;
+  };
+}
+
 Handler listen_key(std::function<std::vector<ListenAddr>&(Config&)> field) {
   return [field](const toml::node& n, const std::string& key, Errors& e, Config& c) {
     const auto* arr = n.as_array();
@@ -252,20 +263,26 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"outbound.retry_min", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.outbound.min_backoff; })},
       {"outbound.delay_warning", duration_key(milliseconds(0), [](Config& c) -> milliseconds& { return c.outbound.delay_warning; })},
       {"outbound.connections_per_domain", count_key<std::size_t>(1, 100, [](Config& c) -> std::size_t& { return c.outbound.connections_per_domain; })},
+      {"http.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.http.listen; })},
+      {"http.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.http.listen_tls; })},
+      {"http.max_connections", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.http.limits.max_connections; })},
+      {"http.max_connections_per_ip", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.http.limits.max_connections_per_ip; })},
+      {"http.max_requests_per_connection", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.http.limits.max_requests_per_connection; })},
+      {"http.max_header_size", size_key(1024, 1 << 20, "between 1KiB and 1MiB, e.g. \"16KiB\"",
+                                        [](Config& c) -> std::uint64_t& { return c.http.limits.max_header_size; })},
+      {"http.max_body_size", size_key(1024, 1ull << 30, "between 1KiB and 1GiB, e.g. \"1MiB\"",
+                                      [](Config& c) -> std::uint64_t& { return c.http.limits.max_body_size; })},
+      {"http.header_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.http.limits.header_timeout; })},
+      {"http.request_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.http.limits.request_timeout; })},
+      {"http.idle_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.http.limits.idle_timeout; })},
       {"imap.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen; })},
       {"imap.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen_tls; })},
       {"imap.max_connections", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.limits.max_connections; })},
       {"imap.max_connections_per_ip", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.limits.max_connections_per_ip; })},
       {"imap.max_sessions_per_account", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.limits.max_sessions_per_account; })},
       {"imap.idle_timeout", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.imap.limits.idle_timeout; })},
-      {"smtp.max_message_size", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         std::optional<std::uint64_t> v;
-         if (auto i = n.value<std::int64_t>(); n.is_integer() && i && *i > 0) v = std::uint64_t(*i);
-         else if (auto s = n.value<std::string>(); n.is_string() && s) v = parse_size(*s);
-         if (!v || *v < 1024 || *v > (4ull << 30))
-           return e.add(n.source(), fmt::format("{} must be a size between 1KiB and 4GiB, e.g. \"50MiB\"", key));
-         c.smtp.limits.max_message_size = *v;
-       }},
+      {"smtp.max_message_size", size_key(1024, 4ull << 30, "between 1KiB and 4GiB, e.g. \"50MiB\"",
+                                         [](Config& c) -> std::uint64_t& { return c.smtp.limits.max_message_size; })},
       {"smtp.max_recipients", count_key<std::size_t>(100, 100000, [](Config& c) -> std::size_t& { return c.smtp.limits.max_recipients; })},
       {"smtp.max_connections", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.smtp.limits.max_connections; })},
       {"smtp.max_connections_per_ip", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.smtp.limits.max_connections_per_ip; })},
@@ -329,6 +346,8 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   c.submission.listen_tls = {ListenAddr{"0.0.0.0", 465}, ListenAddr{"::", 465}};
   c.imap.listen = {ListenAddr{"0.0.0.0", 143}, ListenAddr{"::", 143}};
   c.imap.listen_tls = {ListenAddr{"0.0.0.0", 993}, ListenAddr{"::", 993}};
+  c.http.listen = {ListenAddr{"0.0.0.0", 80}, ListenAddr{"::", 80}};
+  c.http.listen_tls = {ListenAddr{"0.0.0.0", 443}, ListenAddr{"::", 443}};
   Errors e{name, {}};
   toml::table root;
   try {
@@ -341,7 +360,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     const auto* table = sec_node.as_table();
     if (!table || !is_section(sec)) {
       e.add(sec_node.source(),
-            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [dns], [outbound], [dmarc], [spam], [security]", sec));
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [http], [dns], [outbound], [dmarc], [spam], [security]", sec));
       continue;
     }
     for (const auto& [key, node] : *table) {

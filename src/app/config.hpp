@@ -18,6 +18,7 @@
 #include "filter/blocklist_config.hpp"
 #include "filter/thresholds.hpp"
 #include "guard/settings.hpp"
+#include "http/limits.hpp"
 #include "imap/server/limits.hpp"
 #include "net/tls.hpp"
 #include "outbound/settings.hpp"
@@ -32,7 +33,7 @@ struct ListenAddr {
 };
 
 // Each section binds its keys straight to the settings struct of the module it configures
-// (smtp/limits.hpp, imap/server/limits.hpp, dns/config.hpp, outbound/settings.hpp,
+// (smtp/limits.hpp, imap/server/limits.hpp, http/limits.hpp, dns/config.hpp, outbound/settings.hpp,
 // auth/throttle_config.hpp, guard/settings.hpp, filter/thresholds.hpp,
 // filter/blocklist_config.hpp, store/config.hpp): their defaults are the only ones.
 
@@ -57,6 +58,14 @@ struct ImapConfig {
   std::vector<ListenAddr> listen;      // STARTTLS (143)
   std::vector<ListenAddr> listen_tls;  // implicit TLS (993)
   imap::Limits limits;
+};
+
+// The web server: HTTP (80: ACME challenges, and a redirect to HTTPS for everything else)
+// and HTTPS (443: MTA-STS policies, client autoconfiguration, later the admin pages and API).
+struct HttpConfig {
+  std::vector<ListenAddr> listen;      // HTTP (80)
+  std::vector<ListenAddr> listen_tls;  // HTTPS (443)
+  http::Limits limits;
 };
 
 // DMARC aggregate reports (RFC 7489 §7.2) about the mail we receive: opt-in, since they tell
@@ -96,6 +105,7 @@ struct Config {
   SmtpConfig smtp;
   SubmissionConfig submission;
   ImapConfig imap;
+  HttpConfig http;
   dns::Config dns;
   outbound::Settings outbound;
   DmarcConfig dmarc;

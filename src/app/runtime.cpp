@@ -19,6 +19,8 @@
 
 #include "app/app.hpp"
 #include "app/compose.hpp"
+#include "app/web.hpp"
+#include "http/server.hpp"
 #include "base/strings.hpp"
 #include "net/selfsigned.hpp"
 #include "imap/server/server.hpp"
@@ -302,6 +304,16 @@ int run_server(const Config& cfg,
   if (auto s = imap_server.listen(endpoints(cfg.imap.listen), endpoints(cfg.imap.listen_tls)); !s)
     return fail(s.error(), kExitRuntime);
 
+  // The web server: ACME challenges and the redirect on HTTP, the well-known files on HTTPS.
+  http::AcmeChallenges acme_challenges;
+  const auto router = make_router(cfg, *store, acme_challenges);
+  http::ServerConfig hc;
+  static_cast<http::Limits&>(hc) = cfg.http.limits;
+  hc.work = &work;
+  http::Server web_server(io, hc, *router, *tls, log.with({{"svc", "http"}}));
+  if (auto s = web_server.listen(endpoints(cfg.http.listen), endpoints(cfg.http.listen_tls)); !s)
+    return fail(s.error(), kExitRuntime);
+
   std::vector<std::string> lines;
   auto announce = [&](const char* svc, const char* how, const std::vector<asio::ip::tcp::endpoint>& eps) {
     for (const auto& ep : eps) {
@@ -315,6 +327,8 @@ int run_server(const Config& cfg,
   announce("submissions", "TLS", submission_server.tls_endpoints());
   announce("imap", "STARTTLS", imap_server.plain_endpoints());
   announce("imaps", "TLS", imap_server.tls_endpoints());
+  announce("http", "ACME and redirect", web_server.endpoints());
+  announce("https", "TLS", web_server.tls_endpoints());
   smtp_server.start();
   submission_server.start();
   if (runner && !cfg.outbound.paused) runner->start();
@@ -326,6 +340,7 @@ int run_server(const Config& cfg,
     dmarc_reporter->start();
   }
   imap_server.start();
+  web_server.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -337,6 +352,7 @@ int run_server(const Config& cfg,
     if (dmarc_reporter) dmarc_reporter->stop();
     if (*resolver) (*resolver)->stop();
     imap_server.shutdown(cfg.shutdown_grace);
+    web_server.shutdown(cfg.shutdown_grace);
   });
   on_ready(lines);
 

@@ -24,7 +24,7 @@ PASSWORD = "integration-test-pw"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
-PORT_OFFSETS = (25, 143, 465, 587, 993)
+PORT_OFFSETS = (25, 80, 143, 443, 465, 587, 993)
 
 # Time in these tests. CI runs them under ASan on a busy 2-core machine, so a wall-clock
 # figure says nothing about the server. A delay the server imposes is checked as a lower bound
@@ -48,7 +48,7 @@ def wait_for(condition, what, guard=HANG_GUARD, interval=0.2):
 
 
 def free_port_base():
-    """A base N such that every port the server uses (N+25, +143, +465, +587, +993) is free
+    """A base N such that every port the server uses (N+25, +80, +143, +443, +465, +587, +993) is free
     on 127.0.0.1; below the kernel's ephemeral range, so outgoing connections cannot take
     them meanwhile."""
     for _ in range(500):
@@ -85,6 +85,8 @@ class Server:
         self.submissions_port = self.base + 465
         self.imap_port = self.base + 143
         self.imaps_port = self.base + 993
+        self.http_port = self.base + 80
+        self.https_port = self.base + 443
         self.proc = None
         self.extra_config = extra_config
         self.config = os.path.join(self.dir, "mailkeep.toml")
@@ -136,7 +138,9 @@ class Server:
                     "submission": {"listen": '["127.0.0.1:%d"]' % self.submission_port,
                                    "listen_tls": '["127.0.0.1:%d"]' % self.submissions_port},
                     "imap": {"listen": '["127.0.0.1:%d"]' % self.imap_port,
-                             "listen_tls": '["127.0.0.1:%d"]' % self.imaps_port}}
+                             "listen_tls": '["127.0.0.1:%d"]' % self.imaps_port},
+                    "http": {"listen": '["127.0.0.1:%d"]' % self.http_port,
+                             "listen_tls": '["127.0.0.1:%d"]' % self.https_port}}
         for key, value in self.extra_config.items():
             sec, k = key.split(".", 1)
             sections.setdefault(sec, {})[k] = value

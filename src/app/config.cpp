@@ -275,6 +275,25 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"http.header_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.http.limits.header_timeout; })},
       {"http.request_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.http.limits.request_timeout; })},
       {"http.idle_timeout", duration_key(milliseconds(100), [](Config& c) -> milliseconds& { return c.http.limits.idle_timeout; })},
+      {"acme.directory", string_key([](const std::string& v, Config& c, std::string& why) {
+         if (!v.empty() && !v.starts_with("https://") && !v.starts_with("http://127.") && !v.starts_with("http://localhost"))
+           return why = "must be an https:// URL (or \"\" to turn ACME off)", false;
+         c.acme.directory = v;
+         return true;
+       })},
+      {"acme.contact", string_key([](const std::string& v, Config& c, std::string& why) {
+         if (!v.empty() && (v.find('@') == std::string::npos || v.find_first_of(" \t\r\n,<>") != std::string::npos))
+           return why = "must be an email address, e.g. \"postmaster@example.org\"", false;
+         c.acme.contact = v;
+         return true;
+       })},
+      {"acme.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.acme.ca_file = v; return true; })},
+      {"acme.challenge", string_key([](const std::string& v, Config& c, std::string& why) {
+         if (v == "http-01") c.acme.challenge = certs::Challenge::http01;
+         else if (v == "tls-alpn-01") c.acme.challenge = certs::Challenge::tls_alpn01;
+         else return why = "must be \"http-01\" or \"tls-alpn-01\"", false;
+         return true;
+       })},
       {"imap.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen; })},
       {"imap.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen_tls; })},
       {"imap.max_connections", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.limits.max_connections; })},
@@ -360,7 +379,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     const auto* table = sec_node.as_table();
     if (!table || !is_section(sec)) {
       e.add(sec_node.source(),
-            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [http], [dns], [outbound], [dmarc], [spam], [security]", sec));
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [http], [acme], [dns], [outbound], [dmarc], [spam], [security]", sec));
       continue;
     }
     for (const auto& [key, node] : *table) {
@@ -396,6 +415,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   c.tls_cert = resolve_path(base_dir, c.tls_cert);
   c.tls_key = resolve_path(base_dir, c.tls_key);
   c.outbound.ca_file = resolve_path(base_dir, c.outbound.ca_file);
+  c.acme.ca_file = resolve_path(base_dir, c.acme.ca_file);
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include "base/duration.hpp"
 #include "base/log.hpp"
 #include "base/result.hpp"
+#include "certs/settings.hpp"
 #include "dns/config.hpp"
 #include "filter/blocklist_config.hpp"
 #include "filter/thresholds.hpp"
@@ -33,7 +34,7 @@ struct ListenAddr {
 };
 
 // Each section binds its keys straight to the settings struct of the module it configures
-// (smtp/limits.hpp, imap/server/limits.hpp, http/limits.hpp, dns/config.hpp, outbound/settings.hpp,
+// (smtp/limits.hpp, imap/server/limits.hpp, http/limits.hpp, certs/settings.hpp, dns/config.hpp, outbound/settings.hpp,
 // auth/throttle_config.hpp, guard/settings.hpp, filter/thresholds.hpp,
 // filter/blocklist_config.hpp, store/config.hpp): their defaults are the only ones.
 
@@ -106,6 +107,7 @@ struct Config {
   SubmissionConfig submission;
   ImapConfig imap;
   HttpConfig http;
+  certs::AcmeSettings acme;  // [acme]
   dns::Config dns;
   outbound::Settings outbound;
   DmarcConfig dmarc;

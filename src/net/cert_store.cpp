@@ -133,6 +133,7 @@ Result<CertStore::Info> describe_chain(std::string_view chain_pem) {
   X509* leaf = sk_X509_value(chain->get(), 0);
   CertStore::Info info;
   info.names = dns_names(leaf);
+  info.not_before = unix_time(X509_get0_notBefore(leaf));
   info.not_after = unix_time(X509_get0_notAfter(leaf));
   char buf[512];
   X509_NAME_oneline(X509_get_issuer_name(leaf), buf, sizeof buf);
@@ -173,6 +174,7 @@ std::optional<CertStore::Info> CertStore::current() const {
   if (!id) return std::nullopt;
   Info info;
   info.names = dns_names(id->leaf.get());
+  info.not_before = unix_time(X509_get0_notBefore(id->leaf.get()));
   info.not_after = unix_time(X509_get0_notAfter(id->leaf.get()));
   char buf[512];
   X509_NAME_oneline(X509_get_issuer_name(id->leaf.get()), buf, sizeof buf);

@@ -47,7 +47,7 @@ class CertStore {
   // The certificate presented now.
   struct Info {
     std::vector<std::string> names;  // subjectAltName dNSNames
-    std::int64_t not_after = 0;      // unix seconds
+    std::int64_t not_before = 0, not_after = 0;  // unix seconds
     std::string issuer;              // one line
     bool self_signed = false;
   };

@@ -1,0 +1,178 @@
+#include "certs/manager.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "base/read_file.hpp"
+#include "base/strings.hpp"
+#include "base/write_file.hpp"
+#include "dns/rdata.hpp"
+
+namespace mk::certs {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::size_t kMaxPem = 1 << 20;
+
+std::int64_t now_s() { return std::int64_t(std::time(nullptr)); }
+
+// Whether the chain's leaf carries the public key of key_pem (after a key rollover it does not).
+bool leaf_has_key(std::string_view chain_pem, std::string_view key_pem) {
+  BIO* cb = BIO_new_mem_buf(chain_pem.data(), int(chain_pem.size()));
+  X509* leaf = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  BIO_free(cb);
+  BIO* kb = BIO_new_mem_buf(key_pem.data(), int(key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+  BIO_free(kb);
+  const bool same = leaf && key && X509_check_private_key(leaf, key) == 1;
+  X509_free(leaf);
+  EVP_PKEY_free(key);
+  return same;
+}
+
+}  // namespace
+
+Manager::Manager(asio::io_context& io, ManagerConfig cfg, net::CertStore& store, Issuer* issuer, dns::Lookup* dns,
+                 log::Logger log)
+    : io_(io), cfg_(std::move(cfg)), store_(store), issuer_(issuer), dns_(dns), log_(std::move(log)), timer_(io) {}
+
+Manager::~Manager() = default;
+
+void Manager::start() {
+  if (!cfg_.watch_cert.empty()) {
+    cert_change_ = std::make_unique<FileChange>(cfg_.watch_cert, 0);
+    key_change_ = std::make_unique<FileChange>(cfg_.watch_key, 0);
+    bool exists = false;
+    cert_change_->changed(now_s(), exists);  // the files as loaded at start
+    key_change_->changed(now_s(), exists);
+    asio::co_spawn(io_, run_files(), asio::detached);
+    return;
+  }
+  if (!issuer_) return;
+  // The stored certificate, if any, is presented at once; the loop decides about renewal.
+  if (held()) {
+    if (auto s = store_.load(cfg_.chain_file, cfg_.key_file); !s)
+      log_.warn("tls.stored_certificate_unusable", {{"error", s.error().message}});
+  }
+  asio::co_spawn(io_, run_acme(), asio::detached);
+}
+
+void Manager::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+asio::awaitable<bool> Manager::sleep(Duration d) {
+  timer_.expires_after(d);
+  co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return !stopped_;
+}
+
+std::optional<Held> Manager::held() const {
+  auto chain = read_file(cfg_.chain_file, kMaxPem);
+  if (!chain) return std::nullopt;
+  auto info = net::describe_chain(*chain);
+  // A self-signed one is what the server presents until the CA has answered: nothing to keep.
+  if (!info || info->self_signed) return std::nullopt;
+  auto key = read_file(cfg_.key_file, kMaxPem);
+  Held h;
+  h.names = info->names;
+  h.not_before = info->not_before;
+  h.not_after = info->not_after;
+  h.current_key = key && leaf_has_key(*chain, *key);
+  return h;
+}
+
+asio::awaitable<std::vector<std::string>> Manager::resolvable(std::vector<std::string> names) {
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    bool found = false;
+    for (int type : {dns::kA, dns::kAaaa}) {
+      if (found) break;
+      auto a = co_await dns_->query(name, type);
+      found = a && a->rcode == 0 && !a->bogus && !a->rdata.empty();
+    }
+    if (found) out.push_back(name);
+  }
+  co_return out;
+}
+
+asio::awaitable<void> Manager::run_files() {
+  while (co_await sleep(cfg_.file_recheck)) {
+    bool cert_exists = false, key_exists = false;
+    const bool changed = cert_change_->changed(now_s(), cert_exists) | key_change_->changed(now_s(), key_exists);
+    if (!changed || !cert_exists || !key_exists) continue;
+    // certbot and its kind replace both files; a half-done replacement fails the key check
+    // and is tried again at the next look.
+    if (auto s = store_.load(cfg_.watch_cert, cfg_.watch_key); !s) {
+      log_.error("tls.certificate_reload_failed", {{"error", s.error().message}});
+      continue;
+    }
+    auto info = store_.current();
+    log_.info("tls.certificate_reloaded", {{"cert", cfg_.watch_cert}, {"not_after", info ? info->not_after : 0}});
+  }
+}
+
+asio::awaitable<void> Manager::run_acme() {
+  int failures = 0;
+  while (!stopped_) {
+    const auto wanted = wanted_names(cfg_.hostname, cfg_.domains ? cfg_.domains() : std::vector<std::string>{});
+    auto names = co_await resolvable(wanted);
+    if (stopped_) break;
+    const std::string host = to_lower(cfg_.hostname);
+    if (std::find(names.begin(), names.end(), host) == names.end()) {
+      log_.warn("tls.acme_waiting", {{"hostname", host}, {"hint", "publish the A/AAAA record of the hostname"}});
+      if (!co_await sleep(std::min<Duration>(cfg_.recheck, cfg_.backoff(1, std::nullopt)))) break;
+      continue;
+    }
+    const auto h = held();
+    const std::int64_t when = renew_at(h, names);
+    const std::int64_t now = now_s();
+    if (when > now) {
+      const Duration wait = std::min<Duration>(std::chrono::seconds(when - now), cfg_.recheck);
+      if (!co_await sleep(wait)) break;
+      continue;
+    }
+    auto key = read_file(cfg_.key_file, kMaxPem);
+    if (!key) {
+      log_.error("tls.acme_no_key", {{"error", key.error().message}});
+      if (!co_await sleep(cfg_.backoff(++failures, std::nullopt))) break;
+      continue;
+    }
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ",") + n;
+    log_.info("tls.acme_ordering", {{"names", list}, {"reason", !h ? "none yet" : when == 0 ? "names or key changed" : "renewal"}});
+    last_order_ = names;
+    IssueResult r = co_await issuer_->issue(names, *key);
+    if (stopped_) break;
+    Status stored = r.chain_pem ? store_.set(*r.chain_pem, *key) : Status(err(r.error));
+    if (stored && r.chain_pem) stored = write_file_atomic(cfg_.chain_file, *r.chain_pem, 0644);
+    if (!stored) {
+      ++failures;
+      const auto wait = cfg_.backoff(failures, r.retry_after);
+      log_.warn("tls.acme_failed", {{"error", stored.error().message},
+                                    {"attempt", failures},
+                                    {"retry_in_s", std::chrono::duration_cast<std::chrono::seconds>(wait).count()}});
+      if (!co_await sleep(wait)) break;
+      continue;
+    }
+    failures = 0;
+    ++issued_;
+    auto info = store_.current();
+    log_.info("tls.certificate_issued", {{"names", list}, {"not_after", info ? info->not_after : 0}});
+  }
+}
+
+}  // namespace mk::certs

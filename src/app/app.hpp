@@ -9,6 +9,7 @@
 #include "app/config.hpp"
 #include "audit/log.hpp"
 #include "filter/verdict.hpp"
+#include "setup/records.hpp"
 #include "store/store.hpp"
 
 namespace mk::app {
@@ -43,6 +44,19 @@ int cmd_domain_dns(const std::string& config_path, const std::string& name);
 int cmd_dkim(const std::string& config_path, const std::string& action, const std::string& name);
 // New active Ed25519 and RSA keys for a domain that has none (domain add does this).
 Status create_dkim_keys(store::Store& s, const std::string& domain, const std::string& state);
+
+// The DNS records to publish for hosted domains and the server itself (setup/records.hpp),
+// with the notes about what is missing (app/dns_records.cpp); domain dns and quickstart print
+// them the same way: a zone-file fragment, then rows for a provider's web form.
+struct DnsPlan {
+  std::vector<setup::Record> records;
+  std::vector<std::string> notes;
+};
+Result<DnsPlan> dns_plan(store::Store& s, const Config& cfg, const std::vector<std::string>& domains);
+void print_dns(const DnsPlan& plan, const std::string& what);
+// The line print_dns puts between the zone-file fragment and the rows.
+inline constexpr const char* kRowsHeading = "; The same records as rows for a DNS provider's web form";
+
 // queue list|show|retry|hold|release|drop [ID]
 int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id);
 

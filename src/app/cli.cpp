@@ -118,7 +118,8 @@ int main_cli(int argc, char** argv) {
     c->callback([&, action] { result = cmd_domain(config, action, name); });
   }
   domain->add_subcommand("list", "list hosted domains")->callback([&] { result = cmd_domain(config, "list", ""); });
-  auto* dns = domain->add_subcommand("dns", "print the DNS records to publish for a domain (MX, SPF, DKIM, DMARC)");
+  auto* dns = domain->add_subcommand("dns", "print the DNS records to publish for a domain and this server, as a zone-file "
+                                            "fragment and as rows for a provider's web form");
   dns->add_option("NAME", name, "domain name")->required();
   dns->callback([&] { result = cmd_domain_dns(config, name); });
   auto* dkim = domain->add_subcommand("dkim", "rotate a domain's DKIM keys");

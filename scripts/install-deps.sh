@@ -16,6 +16,8 @@ packages=(
   swaks libnet-ssleay-perl python3 openssl testssl.sh isync offlineimap3 mutt tmux msmtp
   python3-dkim python3-nacl opendkim opendkim-tools python3-dnslib python3-aiosmtpd dns-root-data postfix
   nsd ldnsutils python3-spf python3-yaml oathtool
+  # systemd-analyze checks the unit quickstart writes (it runs without systemd as PID 1)
+  systemd
 )
 if [ "${1:-}" = "--bench" ]; then
   # Dovecot is only a benchmark peer: installed unconfigured and never started as a system

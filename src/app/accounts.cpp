@@ -50,8 +50,6 @@ int fail(const Error& e, int code) {
   return code;
 }
 
-namespace {
-
 Result<std::string> read_password(bool from_stdin) {
   std::string pw;
   if (from_stdin) {
@@ -79,6 +77,23 @@ Result<std::string> read_password(bool from_stdin) {
   return pw;
 }
 
+Result<NewPassword> hash_new_password(const std::string& pw, const std::string& data_dir) {
+  if (auto p = auth::check_password_policy(pw); !p) return p.error();
+  // Every new password is checked against the breached-password list, when one is loaded.
+  const std::string list = breached_index_path(data_dir);
+  if (::access(list.c_str(), F_OK) == 0) {
+    auto index = auth::BreachedIndex::open(list);
+    if (!index) return index.error();
+    if ((*index)->contains_password(pw))
+      return err("this password appears in a list of passwords exposed in data breaches; choose another");
+  }
+  auto hash = auth::hash_password(pw);
+  if (!hash) return hash.error();
+  return NewPassword{*hash, auth::make_scram_secret(pw)};
+}
+
+namespace {
+
 Result<std::string> canonical_address(const std::string& address) {
   auto mb = message::parse_mailbox(address);
   if (!mb || mb->domain_literal)
@@ -96,27 +111,10 @@ Result<store::Account> existing_account(store::Store& s, const std::string& addr
   return **acct;
 }
 
-// The argon2id hash for logins and the SCRAM-SHA-256 verifier, from one new password.
-struct NewPassword {
-  std::string hash;
-  std::string scram;
-};
-
 Result<NewPassword> new_password(bool from_stdin, const std::string& data_dir) {
   auto pw = read_password(from_stdin);
   if (!pw) return pw.error();
-  if (auto p = auth::check_password_policy(*pw); !p) return p.error();
-  // Every new password is checked against the breached-password list, when one is loaded.
-  const std::string list = breached_index_path(data_dir);
-  if (::access(list.c_str(), F_OK) == 0) {
-    auto index = auth::BreachedIndex::open(list);
-    if (!index) return index.error();
-    if ((*index)->contains_password(*pw))
-      return err("this password appears in a list of passwords exposed in data breaches; choose another");
-  }
-  auto hash = auth::hash_password(*pw);
-  if (!hash) return hash.error();
-  return NewPassword{*hash, auth::make_scram_secret(*pw)};
+  return hash_new_password(*pw, data_dir);
 }
 
 }  // namespace

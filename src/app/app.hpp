@@ -9,6 +9,7 @@
 #include "app/config.hpp"
 #include "audit/log.hpp"
 #include "filter/verdict.hpp"
+#include "setup/records.hpp"
 #include "store/store.hpp"
 
 namespace mk::app {
@@ -43,6 +44,30 @@ int cmd_domain_dns(const std::string& config_path, const std::string& name);
 int cmd_dkim(const std::string& config_path, const std::string& action, const std::string& name);
 // New active Ed25519 and RSA keys for a domain that has none (domain add does this).
 Status create_dkim_keys(store::Store& s, const std::string& domain, const std::string& state);
+
+// The DNS records to publish for hosted domains and the server itself (setup/records.hpp),
+// with the notes about what is missing (app/dns_records.cpp); domain dns and quickstart print
+// them the same way: a zone-file fragment, then rows for a provider's web form.
+struct DnsPlan {
+  std::vector<setup::Record> records;
+  std::vector<std::string> notes;
+};
+Result<DnsPlan> dns_plan(store::Store& s, const Config& cfg, const std::vector<std::string>& domains);
+void print_dns(const DnsPlan& plan, const std::string& what);
+// The line print_dns puts between the zone-file fragment and the rows.
+inline constexpr const char* kRowsHeading = "; The same records as rows for a DNS provider's web form";
+
+// quickstart ADDRESS (app/quickstart.cpp): a working install for a real domain.
+struct QuickstartOptions {
+  std::string address;
+  std::string hostname;     // empty: this machine's FQDN
+  std::string config_path;  // default /etc/mailkeep/mailkeep.toml
+  std::string data_dir = "/var/lib/mailkeep";
+  bool password_stdin = false;
+  bool no_systemd = false;
+  std::string systemd_dir;  // hidden (tests): write the unit here; no system user, no systemctl
+};
+int cmd_quickstart(const QuickstartOptions& o);
 // queue list|show|retry|hold|release|drop [ID]
 int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id);
 
@@ -92,6 +117,16 @@ int cmd_breached_check(const std::string& config_path);
 int cmd_bans(const std::string& config_path, const std::string& action, const std::string& key);
 // audit verify: the security log's hash chain
 int cmd_audit_verify(const std::string& config_path);
+
+// A new password from standard input (--password-stdin), or asked twice on the terminal.
+Result<std::string> read_password(bool from_stdin);
+// The argon2id hash for logins and the SCRAM-SHA-256 verifier of a new password, once it
+// passed the password policy and the breached-password list (when one is loaded).
+struct NewPassword {
+  std::string hash;
+  std::string scram;
+};
+Result<NewPassword> hash_new_password(const std::string& password, const std::string& data_dir);
 
 // For admin commands: the store named by the config file, or the exit code to return.
 struct OpenedStore {

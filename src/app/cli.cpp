@@ -30,6 +30,22 @@ int main_cli(int argc, char** argv) {
   serve_cmd->add_option("--config", config, "configuration file");
   serve_cmd->callback([&] { result = cmd_serve(config); });
 
+  QuickstartOptions qs;
+  auto* qs_cmd = app.add_subcommand("quickstart", "set up a real domain: config, keys, first account, systemd unit, "
+                                                  "and the DNS records to publish (safe to re-run)");
+  qs_cmd->add_option("ADDRESS", qs.address, "the first account, you@example.org")->required();
+  qs_cmd->add_option("--hostname", qs.hostname, "the server's name, which the MX records name (default: this machine's FQDN)");
+  qs_cmd->add_option("--config", config, "configuration file to write or use (default " + std::string(kDefaultConfig) + ")");
+  qs_cmd->add_option("--data-dir", qs.data_dir, "data directory for a new config (default /var/lib/mailkeep)");
+  qs_cmd->add_flag("--password-stdin", qs.password_stdin, "read the account's password from standard input");
+  qs_cmd->add_flag("--no-systemd", qs.no_systemd, "do not install the systemd service");
+  // For tests: write the unit into DIR, with no system user and no systemctl.
+  qs_cmd->add_option("--systemd-dir", qs.systemd_dir)->group("");
+  qs_cmd->callback([&] {
+    qs.config_path = config;
+    result = cmd_quickstart(qs);
+  });
+
   auto* config_cmd = app.add_subcommand("config", "configuration file tools");
   config_cmd->require_subcommand(1);
   config_cmd->add_subcommand("check", "validate the configuration file and exit")->callback([&] {
@@ -118,7 +134,8 @@ int main_cli(int argc, char** argv) {
     c->callback([&, action] { result = cmd_domain(config, action, name); });
   }
   domain->add_subcommand("list", "list hosted domains")->callback([&] { result = cmd_domain(config, "list", ""); });
-  auto* dns = domain->add_subcommand("dns", "print the DNS records to publish for a domain (MX, SPF, DKIM, DMARC)");
+  auto* dns = domain->add_subcommand("dns", "print the DNS records to publish for a domain and this server, as a zone-file "
+                                            "fragment and as rows for a provider's web form");
   dns->add_option("NAME", name, "domain name")->required();
   dns->callback([&] { result = cmd_domain_dns(config, name); });
   auto* dkim = domain->add_subcommand("dkim", "rotate a domain's DKIM keys");

@@ -1,4 +1,5 @@
-// mailkeep domain dns NAME: the records a hosted domain needs, in zone-file form, and
+// mailkeep domain dns NAME: the records a hosted domain needs (setup/records.hpp, printed by
+// app/dns_records.cpp as quickstart prints them), and
 // mailkeep domain dkim rotate|activate NAME: DKIM key rotation in two steps, so the new
 // public keys are in DNS before anything is signed with them.
 #include <cstdio>
@@ -12,13 +13,6 @@
 
 namespace mk::app {
 namespace {
-
-// A TXT value as zone-file strings of at most 255 bytes (RFC 1035 §3.3.14).
-std::string txt_strings(std::string_view v) {
-  std::string out;
-  for (std::size_t i = 0; i < v.size(); i += 255) out += fmt::format("{}\"{}\"", i ? " " : "", v.substr(i, 255));
-  return out;
-}
 
 // "mk20261201e": the date the key was made, and its algorithm; a suffix if the day is taken.
 std::string new_selector(const std::vector<store::DkimKey>& existing, dkim::Algorithm a) {
@@ -66,44 +60,9 @@ int cmd_domain_dns(const std::string& config_path, const std::string& name) {
   auto& s = *o.store;
   const std::string d = to_lower(name);
   if (int code = check_hosted(s, d); code != kExitOk) return code;
-  auto keys = s.dkim_keys(d);
-  if (!keys) return fail(keys.error());
-  const std::string& host = o.config.hostname;
-  std::printf("; DNS records for %s. Publish them at your DNS provider.\n", d.c_str());
-  std::printf("; %s must also resolve (A/AAAA) to this server, and the server's IP addresses\n"
-              "; must have PTR records naming %s, or large providers will refuse its mail.\n\n",
-              host.c_str(), host.c_str());
-  std::printf("%s.\t3600\tIN\tMX\t10 %s.\n", d.c_str(), host.c_str());
-  std::printf("; SPF: only this domain's MX hosts send its mail.\n");
-  std::printf("%s.\t3600\tIN\tTXT\t\"v=spf1 mx -all\"\n", d.c_str());
-  if (keys->empty()) {
-    std::printf("; no DKIM keys yet: create them with `mailkeep domain dkim rotate %s`\n", d.c_str());
-  }
-  for (const auto& k : *keys) {
-    const auto a = k.algorithm == "rsa-sha256" ? dkim::Algorithm::rsa_sha256 : dkim::Algorithm::ed25519_sha256;
-    std::printf("; DKIM %s key, %s%s\n", k.algorithm.c_str(), k.state.c_str(),
-                k.state == "next" ? " (publish now; `mailkeep domain dkim activate` once it resolves)"
-                : k.state == "retired" ? " (keep until the next rotation)" : "");
-    std::printf("%s._domainkey.%s.\t3600\tIN\tTXT\t%s\n", k.selector.c_str(), d.c_str(),
-                txt_strings(dkim::dns_txt(a, k.public_b64)).c_str());
-  }
-  std::printf("; DMARC: receivers quarantine mail that fails SPF and DKIM alignment.\n");
-  // Aggregate reports go to postmaster@ when it reaches someone here (mailkeep report dmarc
-  // summarizes them); asking for reports nobody receives would only make them bounce.
-  const std::string postmaster = "postmaster@" + d;
-  auto acct = s.find_account(postmaster);
-  auto alias = s.alias_targets(postmaster);
-  const bool reachable = (acct && *acct) || (alias && !alias->empty());
-  if (reachable) {
-    std::printf("; Aggregate reports go to %s; `mailkeep report dmarc` summarizes them.\n", postmaster.c_str());
-    std::printf("_dmarc.%s.\t3600\tIN\tTXT\t\"v=DMARC1; p=quarantine; adkim=s; aspf=s; rua=mailto:%s\"\n", d.c_str(),
-                postmaster.c_str());
-  } else {
-    std::printf("; To receive aggregate reports, make %s reach you (mailkeep alias add %s YOU@%s)\n"
-                "; and run this again: the record will ask for them.\n",
-                postmaster.c_str(), postmaster.c_str(), d.c_str());
-    std::printf("_dmarc.%s.\t3600\tIN\tTXT\t\"v=DMARC1; p=quarantine; adkim=s; aspf=s\"\n", d.c_str());
-  }
+  auto plan = dns_plan(s, o.config, {d});
+  if (!plan) return fail(plan.error());
+  print_dns(*plan, d);
   return kExitOk;
 }
 

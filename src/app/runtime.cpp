@@ -23,6 +23,7 @@
 #include "http/server.hpp"
 #include "base/strings.hpp"
 #include "net/selfsigned.hpp"
+#include "net/tls_keys.hpp"
 #include "imap/server/server.hpp"
 #include "delivery/server_mail.hpp"
 #include "reports/alerts.hpp"
@@ -113,10 +114,20 @@ Result<std::unique_ptr<store::Store>> make_store(const Config& cfg, const log::L
 }
 
 // The configured certificate, else a self-signed one kept in the data directory so STARTTLS
-// is always offered (opportunistic TLS between MTAs does not need a CA chain).
+// is always offered (opportunistic TLS between MTAs does not need a CA chain). An instance
+// that has the keys quickstart made (net/tls_keys.hpp) uses key.pem, whose TLSA record the
+// admin published, with cert.pem: self-signed until a CA-issued one for that key replaces it.
 Result<std::shared_ptr<net::TlsContext>> make_server_tls(const Config& cfg, const log::Logger& log) {
   std::string cert = cfg.tls_cert, key = cfg.tls_key;
-  if (cert.empty()) {
+  if (cert.empty() && file_exists(net::tls_key_path(cfg.data_dir))) {
+    cert = net::tls_cert_path(cfg.data_dir);
+    key = net::tls_key_path(cfg.data_dir);
+    if (!file_exists(cert)) {
+      if (auto s = net::write_self_signed_for_key(cert, key, {cfg.hostname}); !s) return s.error();
+      log.warn("tls.self_signed", {{"cert", cert},
+                                   {"hint", "DANE already matches its key; a CA-issued certificate for that key replaces it"}});
+    }
+  } else if (cert.empty()) {
     ::mkdir((cfg.data_dir + "/tls").c_str(), 0700);
     cert = cfg.data_dir + "/tls/selfsigned-cert.pem";
     key = cfg.data_dir + "/tls/selfsigned-key.pem";

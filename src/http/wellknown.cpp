@@ -11,9 +11,6 @@
 namespace mk::http {
 namespace {
 
-// RFC 8461 §3.2 max_age: a week, long enough to protect between a sender's visits, short
-// enough that a change of MX reaches every sender within days.
-constexpr std::int64_t kStsMaxAge = 7 * 24 * 3600;
 // The longest EMailAddress read from an autodiscover request.
 constexpr std::size_t kMaxAddress = 320;
 
@@ -61,15 +58,11 @@ std::string stable_uuid(std::string_view text, std::string_view salt) {
 
 }  // namespace
 
-std::string own_sts_policy(std::string_view hostname) {
-  return tlspolicy::render_sts_policy(tlspolicy::StsMode::enforce, {to_lower(hostname)}, kStsMaxAge);
-}
-
 Response mta_sts(const MailSite& site, const Request& req) {
   // RFC 8461 §3.3: the policy of DOMAIN lives on mta-sts.DOMAIN only.
   constexpr std::string_view kPrefix = "mta-sts.";
   if (!req.host.starts_with(kPrefix) || !site.hosted(req.host.substr(kPrefix.size()))) return not_hosted();
-  Response r = Response::text(200, own_sts_policy(site.hostname));
+  Response r = Response::text(200, tlspolicy::served_sts_policy(site.hostname));
   r.content_type = "text/plain";
   // Senders cache by max_age themselves; a day keeps caches in between from serving an old one long.
   r.headers.emplace_back("Cache-Control", "max-age=86400");

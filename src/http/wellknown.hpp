@@ -33,9 +33,6 @@ struct MailSite {
   std::function<bool(std::string_view)> hosted;
 };
 
-// The MTA-STS policy every hosted domain serves (mx: the hostname, enforce, a week).
-std::string own_sts_policy(std::string_view hostname);
-
 // GET /.well-known/mta-sts.txt on mta-sts.DOMAIN.
 Response mta_sts(const MailSite& site, const Request& req);
 // GET /.well-known/autoconfig/mail/config-v1.1.xml and /mail/config-v1.1.xml (autoconfig.DOMAIN;

@@ -37,11 +37,11 @@ bool add_ext(X509* cert, int nid, const std::string& value) {
 
 }  // namespace
 
-Status write_self_signed(const std::string& cert_file, const std::string& key_file,
-                         const std::vector<std::string>& dns_names,
-                         const std::vector<std::string>& ip_addresses) {
-  Ptr<EVP_PKEY> key(EVP_EC_gen("P-256"));
-  if (!key) return err("cannot generate EC key");
+namespace {
+
+// A self-signed certificate for `key`: serial random, valid from an hour ago for a year.
+Result<Ptr<X509>> make_certificate(EVP_PKEY* key, const std::vector<std::string>& dns_names,
+                                   const std::vector<std::string>& ip_addresses) {
   Ptr<X509> cert(X509_new());
   X509_set_version(cert.get(), 2);
   Ptr<BIGNUM> serial(BN_new());
@@ -49,7 +49,7 @@ Status write_self_signed(const std::string& cert_file, const std::string& key_fi
   BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get()));
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 365L * 24 * 3600);
-  X509_set_pubkey(cert.get(), key.get());
+  X509_set_pubkey(cert.get(), key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   const std::string cn = dns_names.empty() ? "localhost" : dns_names.front();
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
@@ -63,7 +63,25 @@ Status write_self_signed(const std::string& cert_file, const std::string& key_fi
   add_ext(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_ext(cert.get(), NID_key_usage, "critical,digitalSignature");
   add_ext(cert.get(), NID_ext_key_usage, "serverAuth");
-  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return err("cannot sign certificate");
+  if (X509_sign(cert.get(), key, EVP_sha256()) == 0) return err("cannot sign certificate");
+  return cert;
+}
+
+Status write_certificate(const std::string& cert_file, X509* cert) {
+  Ptr<FILE> cf(std::fopen(cert_file.c_str(), "w"));
+  if (!cf || PEM_write_X509(cf.get(), cert) != 1) return err(fmt::format("cannot write {}", cert_file));
+  return {};
+}
+
+}  // namespace
+
+Status write_self_signed(const std::string& cert_file, const std::string& key_file,
+                         const std::vector<std::string>& dns_names,
+                         const std::vector<std::string>& ip_addresses) {
+  Ptr<EVP_PKEY> key(EVP_EC_gen("P-256"));
+  if (!key) return err("cannot generate EC key");
+  auto cert = make_certificate(key.get(), dns_names, ip_addresses);
+  if (!cert) return cert.error();
 
   const mode_t old = ::umask(077);
   Ptr<FILE> kf(std::fopen(key_file.c_str(), "w"));
@@ -71,10 +89,21 @@ Status write_self_signed(const std::string& cert_file, const std::string& key_fi
   if (!kf) return err(fmt::format("cannot write {}", key_file));
   if (PEM_write_PrivateKey(kf.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return err(fmt::format("cannot write {}", key_file));
-  Ptr<FILE> cf(std::fopen(cert_file.c_str(), "w"));
-  if (!cf || PEM_write_X509(cf.get(), cert.get()) != 1)
-    return err(fmt::format("cannot write {}", cert_file));
-  return {};
+  return write_certificate(cert_file, cert->get());
+}
+
+Status write_self_signed_for_key(const std::string& cert_file, const std::string& key_file,
+                                 const std::vector<std::string>& dns_names) {
+  Ptr<FILE> kf(std::fopen(key_file.c_str(), "r"));
+  if (!kf) return err(fmt::format("cannot read {}", key_file));
+  Ptr<EVP_PKEY> key(PEM_read_PrivateKey(kf.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    ERR_clear_error();
+    return err(fmt::format("{}: not a PEM private key", key_file));
+  }
+  auto cert = make_certificate(key.get(), dns_names, {});
+  if (!cert) return cert.error();
+  return write_certificate(cert_file, cert->get());
 }
 
 }  // namespace mk::net

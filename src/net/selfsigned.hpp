@@ -15,4 +15,11 @@ Status write_self_signed(const std::string& cert_file, const std::string& key_fi
                          const std::vector<std::string>& dns_names,
                          const std::vector<std::string>& ip_addresses);
 
+// Writes cert_file (PEM) for the existing key in key_file (net/tls_keys.hpp's key.pem): the
+// certificate is self-signed, but its key is the one the TLSA records name, so DANE-EE
+// senders (RFC 7672 §3.1.1 ignores names, dates and issuer) verify it before a CA-issued
+// certificate for the same key replaces it.
+Status write_self_signed_for_key(const std::string& cert_file, const std::string& key_file,
+                                 const std::vector<std::string>& dns_names);
+
 }  // namespace mk::net

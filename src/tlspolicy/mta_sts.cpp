@@ -107,6 +107,10 @@ std::string render_sts_policy(StsMode mode, const std::vector<std::string>& mx, 
   return out;
 }
 
+std::string served_sts_policy(std::string_view mx_host) {
+  return render_sts_policy(StsMode::enforce, {to_lower(mx_host)}, kServedMaxAge);
+}
+
 std::string sts_txt_for(std::string_view policy) {
   // FNV-1a, 64 bits, as 16 hex digits: not a secret, only a fingerprint of the text.
   std::uint64_t h = 14695981039346656037ull;

@@ -40,6 +40,13 @@ std::optional<StsPolicy> parse_sts_policy(std::string_view body);
 // The policy a hosted domain serves at https://mta-sts.DOMAIN/.well-known/mta-sts.txt
 // (RFC 8461 §3.2), CRLF lines; parse_sts_policy reads it back unchanged.
 std::string render_sts_policy(StsMode mode, const std::vector<std::string>& mx, std::int64_t max_age);
+// The policy mailkeep serves for each hosted domain: enforce, with the one MX this instance
+// is, for a week (RFC 8461 §3.2 max_age: long enough to protect between a sender's visits,
+// short enough that a change of MX reaches every sender within days). The HTTPS listener
+// serves exactly this text and the published _mta-sts TXT record's id is derived from it.
+inline constexpr std::int64_t kServedMaxAge = 7 * 24 * 3600;
+std::string served_sts_policy(std::string_view mx_host);
+
 // The _mta-sts TXT record announcing that policy: "v=STSv1; id=ID". The id (RFC 8461 §3.1:
 // 1-32 letters and digits) is derived from the policy text, so it changes exactly when the
 // policy does and senders fetch the new one.

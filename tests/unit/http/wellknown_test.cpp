@@ -43,7 +43,7 @@ TEST(WellKnown, MtaStsOnTheMtaStsNameOfAHostedDomain) {
   EXPECT_EQ(p->mode, tlspolicy::StsMode::enforce);
   EXPECT_EQ(p->mx, std::vector<std::string>{"mail.example.org"});
   EXPECT_EQ(p->max_age, 604800);
-  EXPECT_EQ(r.body, own_sts_policy("mail.example.org"));
+  EXPECT_EQ(r.body, tlspolicy::served_sts_policy("mail.example.org"));
   for (const char* host : {"example.org", "mta-sts.other.example", "mta-sts.", "mail.example.org"})
     EXPECT_EQ(mta_sts(site(), get(host)).status, 404) << host;
 }

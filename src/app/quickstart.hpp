@@ -1,0 +1,64 @@
+// app/quickstart.hpp: the files and system changes of `mailkeep quickstart`
+// (app/quickstart_files.cpp): the commented config it writes, the hardened systemd unit, the
+// system user, and writing files that must never be overwritten.
+//
+// SECURITY: quickstart runs as root on a real server. Files it creates are written to a
+// temporary name, fsynced and linked into place only if nothing has that name (never
+// replacing a config, key or unit the admin has); ownership changes never follow symbolic
+// links; commands run with an argument vector, never through a shell.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "base/result.hpp"
+
+namespace mk::app::quickstart {
+
+// The configuration quickstart writes: every section it sets, commented, with Debian paths
+// by default. It passes load_config (tests/unit/app/quickstart_test.cpp).
+std::string config_text(const std::string& hostname, const std::string& data_dir,
+                        const std::string& admin_address);
+
+// The systemd service unit: the server as the unprivileged system user kSystemUser, allowed
+// to bind ports below 1024 and to write the data directory, and nothing else of note.
+inline constexpr const char* kSystemUser = "mailkeep";
+inline constexpr const char* kUnitName = "mailkeep.service";
+struct UnitSettings {
+  std::string binary;       // absolute path of this mailkeep
+  std::string config_path;  // absolute
+  std::string data_dir;     // absolute
+  std::uint64_t max_open_files = 0;
+  std::int64_t stop_timeout_seconds = 0;
+};
+std::string systemd_unit(const UnitSettings& u);
+// Open files the server may need: every connection the config allows, inbound and outbound,
+// plus the store, message files being written, DNS and logs.
+std::uint64_t max_open_files(const Config& cfg);
+// systemd's stop timeout: the config's shutdown grace plus time to close the store.
+std::int64_t stop_timeout_seconds(const Config& cfg);
+
+// Writes `content` to `path` (mode `mode`) unless a file exists there: true when it was
+// written, false when one was there (and is kept). Errors carry errno in Error::code.
+Result<bool> create_file_once(const std::string& path, const std::string& content, mode_t mode);
+// mkdir -p; new directories get `mode`. Errors carry errno in Error::code.
+Status make_dirs(const std::string& dir, mode_t mode);
+// An absolute path for a path given on the command line.
+std::string absolute_path(const std::string& path);
+
+// Whether systemd is the init system here (what sd_booted(3) checks).
+bool systemd_running();
+// Creates the system user with the data directory as home and no login shell, unless it
+// exists; `created` says which.
+Status ensure_system_user(const std::string& home, bool& created);
+Result<std::pair<uid_t, gid_t>> system_user_ids();
+// Gives every file under `dir` (and dir) to uid:gid; symbolic links are not followed.
+Status chown_tree(const std::string& dir, uid_t uid, gid_t gid);
+// Runs a program with arguments (no shell) and waits: an error with its output's exit status.
+Status run_program(const std::vector<std::string>& argv);
+
+}  // namespace mk::app::quickstart

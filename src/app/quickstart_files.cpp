@@ -1,0 +1,329 @@
+// app/quickstart_files.cpp: what `mailkeep quickstart` writes outside the store: the config
+// file, the systemd unit, the system user and the data directory's ownership.
+// SECURITY: see app/quickstart.hpp.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "app/quickstart.hpp"
+#include "base/strings.hpp"
+
+extern char** environ;
+
+namespace mk::app::quickstart {
+namespace {
+
+// Beyond the connections: the SQLite index and its WAL, message files being written, DNS
+// sockets, the security log, the model files.
+constexpr std::uint64_t kFilesBesideConnections = 1024;
+// After the shutdown grace, the time the server may take to close the store and exit.
+constexpr std::int64_t kStopSlackSeconds = 30;
+
+Error errno_error(const std::string& what) {
+  const int e = errno;
+  return Error{fmt::format("{}: {}", what, std::strerror(e)), e};
+}
+
+// A TOML basic string (TOML 1.0 §String): quotes, backslashes and control characters escaped.
+std::string toml_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      out += '\\', out += c;
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+    else
+      out += c;
+  }
+  return out + "\"";
+}
+
+// One word of a unit file setting (systemd.syntax(7)): quoted when it holds spaces or quotes,
+// and '%' doubled, since systemd expands %-specifiers in paths.
+std::string unit_word(std::string_view s) {
+  std::string body;
+  bool quote = false;
+  for (char c : s) {
+    if (c == '%')
+      body += "%%";
+    else if (c == '"' || c == '\\')
+      body += '\\', body += c, quote = true;
+    else
+      body += c, quote |= c == ' ' || c == '\t' || c == '\'';
+  }
+  return quote ? "\"" + body + "\"" : body;
+}
+
+struct Section {
+  const char* name;
+  std::string body;  // its comments and keys
+};
+
+}  // namespace
+
+std::string config_text(const std::string& hostname, const std::string& data_dir,
+                        const std::string& admin_address) {
+  // The sections quickstart writes, in order: the one place to add a section (such as [http]
+  // or [acme]) once the config parser knows it. Values are the defaults of app/config.cpp
+  // made visible; mailkeep.example.toml documents every key.
+  const std::vector<Section> sections = {
+      {"server",
+       fmt::format(
+           "# The name this server greets with: your MX records point at it and its certificate\n"
+           "# names it.\n"
+           "hostname = {}\n"
+           "# Accounts, mail, the queue, DKIM and TLS keys. Back it up.\n"
+           "data_dir = {}\n"
+           "# On SIGTERM, mail transactions in progress get this long to finish.\n"
+           "shutdown_grace = \"30s\"\n",
+           toml_string(hostname), toml_string(data_dir))},
+      {"log",
+       "# Logs go to stderr (the journal under systemd): \"kv\" or \"json\" lines.\n"
+       "format = \"kv\"\n"
+       "level = \"info\"\n"},
+      {"tls",
+       "# Unset cert and key: the server presents DATA_DIR/tls/cert.pem for DATA_DIR/tls/key.pem, "
+       "the\n"
+       "# key its published TLSA record names (self-signed until a CA-issued certificate for\n"
+       "# that key replaces it). Set both to use a certificate of your own:\n"
+       "# cert = \"/etc/mailkeep/fullchain.pem\"\n"
+       "# key = \"/etc/mailkeep/privkey.pem\"\n"
+       "min_version = \"1.2\"\n"},
+      {"smtp",
+       "# Mail from the Internet (MX). Numeric addresses only; IPv6 in brackets.\n"
+       "listen = [\"0.0.0.0:25\", \"[::]:25\"]\n"
+       "max_message_size = \"50MiB\"\n"
+       "max_connections = 1000\n"},
+      {"submission",
+       "# Your users' mail clients send here, after logging in over TLS.\n"
+       "listen = [\"0.0.0.0:587\", \"[::]:587\"]\n"
+       "listen_tls = [\"0.0.0.0:465\", \"[::]:465\"]\n"
+       "max_connections = 500\n"},
+      {"imap",
+       "# Your users' mail clients read mail here (login over TLS only).\n"
+       "listen = [\"0.0.0.0:143\", \"[::]:143\"]\n"
+       "listen_tls = [\"0.0.0.0:993\", \"[::]:993\"]\n"
+       "max_connections = 2000\n"},
+      {"outbound",
+       "# Mail to other domains: retried for max_age, then returned to its sender.\n"
+       "max_age = \"5d\"\n"
+       "max_connections = 100\n"},
+      {"security",
+       fmt::format(
+           "# Security alerts about the whole server (breached passwords, held accounts) go here.\n"
+           "admin_address = {}\n"
+           "# A password found in the breached-password list (mailkeep breached import FILE)\n"
+           "# is refused at login until it is changed.\n"
+           "breached_passwords = \"block\"\n",
+           toml_string(admin_address))},
+  };
+  char day[16];
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  std::strftime(day, sizeof day, "%Y-%m-%d", &tm);
+  std::string names;
+  for (const auto& s : sections) names += fmt::format(" [{}]", s.name);
+  std::string out = fmt::format(
+      "# mailkeep.toml, written by `mailkeep quickstart` on {}.\n"
+      "# Sections:{}.\n"
+      "# Every key, its default and what it does: mailkeep.example.toml.\n"
+      "# After an edit: mailkeep --config THIS_FILE config check, then restart the server.\n",
+      day, names);
+  for (const auto& s : sections) out += fmt::format("\n[{}]\n{}", s.name, s.body);
+  return out;
+}
+
+std::string systemd_unit(const UnitSettings& u) {
+  return fmt::format(
+      "# {unit}: mailkeep as an unprivileged system user, written by `mailkeep quickstart`.\n"
+      "# Check it with: systemd-analyze security {unit}\n"
+      "[Unit]\n"
+      "Description=mailkeep mail server\n"
+      "After=network-online.target\n"
+      "Wants=network-online.target\n"
+      "\n"
+      "[Service]\n"
+      "Type=simple\n"
+      "User={user}\n"
+      "Group={user}\n"
+      "ExecStart={binary} serve --config {config}\n"
+      "Restart=on-failure\n"
+      "RestartSec=5s\n"
+      "TimeoutStopSec={stop}s\n"
+      "UMask=0077\n"
+      "LimitNOFILE={nofile}\n"
+      "# Ports 25, 143, 465, 587 and 993 are below 1024: that one capability, nothing else.\n"
+      "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n"
+      "AmbientCapabilities=CAP_NET_BIND_SERVICE\n"
+      "NoNewPrivileges=yes\n"
+      "# The whole file system is read-only but the data directory.\n"
+      "ProtectSystem=strict\n"
+      "ReadWritePaths={data_dir}\n"
+      "ProtectHome=yes\n"
+      "PrivateTmp=yes\n"
+      "PrivateDevices=yes\n"
+      "PrivateMounts=yes\n"
+      "ProtectProc=invisible\n"
+      "RemoveIPC=yes\n"
+      "ProtectKernelTunables=yes\n"
+      "ProtectKernelModules=yes\n"
+      "ProtectKernelLogs=yes\n"
+      "ProtectControlGroups=yes\n"
+      "ProtectClock=yes\n"
+      "ProtectHostname=yes\n"
+      "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX\n"
+      "RestrictNamespaces=yes\n"
+      "RestrictRealtime=yes\n"
+      "RestrictSUIDSGID=yes\n"
+      "LockPersonality=yes\n"
+      "MemoryDenyWriteExecute=yes\n"
+      "SystemCallFilter=@system-service\n"
+      "SystemCallFilter=~@privileged @resources\n"
+      "SystemCallErrorNumber=EPERM\n"
+      "SystemCallArchitectures=native\n"
+      "\n"
+      "[Install]\n"
+      "WantedBy=multi-user.target\n",
+      fmt::arg("unit", kUnitName), fmt::arg("user", kSystemUser),
+      fmt::arg("binary", unit_word(u.binary)), fmt::arg("config", unit_word(u.config_path)),
+      fmt::arg("stop", u.stop_timeout_seconds), fmt::arg("nofile", u.max_open_files),
+      fmt::arg("data_dir", unit_word(u.data_dir)));
+}
+
+std::uint64_t max_open_files(const Config& cfg) {
+  return cfg.smtp.limits.max_connections + cfg.submission.max_connections +
+         cfg.imap.limits.max_connections + cfg.outbound.max_connections + kFilesBesideConnections;
+}
+
+std::int64_t stop_timeout_seconds(const Config& cfg) {
+  return whole_seconds(cfg.shutdown_grace) + kStopSlackSeconds;
+}
+
+std::string absolute_path(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char cwd[4096];
+  if (!::getcwd(cwd, sizeof cwd)) return path;
+  std::string p = path;
+  while (p.starts_with("./")) p.erase(0, 2);
+  return std::string(cwd) + (std::string(cwd) == "/" ? "" : "/") + p;
+}
+
+Status make_dirs(const std::string& dir, mode_t mode) {
+  for (std::size_t i = 1; i <= dir.size(); ++i) {
+    if (i != dir.size() && dir[i] != '/') continue;
+    const std::string part = dir.substr(0, i);
+    if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST)
+      return errno_error("cannot create " + part);
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return errno_error("cannot create " + dir);
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return errno_error(dir);
+  }
+  return {};
+}
+
+Result<bool> create_file_once(const std::string& path, const std::string& content, mode_t mode) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) return false;
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  const std::string tmp = fmt::format("{}/.{}.tmp-{}", dir, path.substr(slash + 1), random_id(6));
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return errno_error("cannot write " + path);
+  std::size_t off = 0;
+  bool ok = ::fchmod(fd, mode) == 0;  // the umask does not decide a config's or unit's mode
+  while (ok && off < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) off += std::size_t(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  Error failure = ok ? Error{} : errno_error("cannot write " + path);
+  ::close(fd);
+  if (ok && ::link(tmp.c_str(), path.c_str()) != 0) {
+    ok = false;
+    failure = errno_error("cannot create " + path);
+  }
+  ::unlink(tmp.c_str());
+  if (!ok) return failure.code == EEXIST ? Result<bool>(false) : Result<bool>(failure);
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    (void)::fsync(dfd);  // the new name's durability; the content already is
+    ::close(dfd);
+  }
+  return true;
+}
+
+bool systemd_running() {
+  struct stat st {};
+  return ::lstat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Status run_program(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  if (const int e = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ); e != 0)
+    return err(fmt::format("cannot run {}: {}", argv[0], std::strerror(e)));
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return errno_error("waiting for " + argv[0]);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  std::string cmd;
+  for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+  return err(fmt::format("`{}` failed ({} {})", cmd, WIFEXITED(status) ? "exit status" : "signal",
+                         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status)));
+}
+
+Result<std::pair<uid_t, gid_t>> system_user_ids() {
+  const passwd* pw = ::getpwnam(kSystemUser);
+  if (!pw) return err(fmt::format("no user {}", kSystemUser));
+  return std::pair{pw->pw_uid, pw->pw_gid};
+}
+
+Status ensure_system_user(const std::string& home, bool& created) {
+  created = false;
+  if (system_user_ids()) return {};
+  if (auto s = run_program({"useradd", "--system", "--user-group", "--home-dir", home,
+                            "--no-create-home", "--shell", "/usr/sbin/nologin", kSystemUser});
+      !s)
+    return s;
+  created = true;
+  return {};
+}
+
+Status chown_tree(const std::string& dir, uid_t uid, gid_t gid) {
+  auto give = [&](const std::string& path) -> Status {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0)
+      return errno_error("cannot give " + path + " to " + kSystemUser);
+    if ((st.st_uid == uid && st.st_gid == gid) || ::lchown(path.c_str(), uid, gid) == 0) return {};
+    return errno_error("cannot give " + path + " to " + kSystemUser);
+  };
+  if (auto s = give(dir); !s) return s;
+  std::error_code ec;
+  // The iterator does not follow directory symlinks (no follow_directory_symlink), and
+  // lchown changes a link itself, never its target.
+  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec))
+    if (auto s = give(it->path().string()); !s) return s;
+  if (ec) return err(fmt::format("cannot give {} to {}: {}", dir, kSystemUser, ec.message()));
+  return {};
+}
+
+}  // namespace mk::app::quickstart

@@ -1,0 +1,123 @@
+// Tests for app/quickstart.hpp: the config quickstart writes loads cleanly and says what was
+// asked; the systemd unit carries every hardening setting; files are created once.
+#include "app/quickstart.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace mk::app::quickstart {
+namespace {
+
+TEST(QuickstartConfig, LoadsCleanlyWithWhatWasAsked) {
+  const std::string text =
+      config_text("mail.example.org", "/var/lib/mail keep \"x\"", "you@example.org");
+  auto c = parse_config(text, "quickstart.toml", "/etc/mailkeep");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->hostname, "mail.example.org");
+  EXPECT_EQ(c->data_dir, "/var/lib/mail keep \"x\"");  // quoted and escaped, read back as given
+  EXPECT_EQ(c->security.admin_address, "you@example.org");
+  EXPECT_FALSE(c->dev);
+  EXPECT_TRUE(c->tls_cert.empty());  // the data directory's key.pem and cert.pem
+  ASSERT_EQ(c->smtp.listen.size(), 2u);
+  EXPECT_EQ(c->smtp.listen[0].port, 25);
+  EXPECT_EQ(c->submission.listen_tls.at(0).port, 465);
+  EXPECT_EQ(c->imap.listen_tls.at(0).port, 993);
+}
+
+TEST(QuickstartConfig, TheHeaderListsExactlyTheSectionsWritten) {
+  const std::string text = config_text("mail.example.org", "/var/lib/mailkeep", "you@example.org");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("# Sections:([^.\\n]*)\\.\\n")));
+  std::string written;
+  const std::regex header("\\n\\[([a-z]+)\\]\\n");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), header);
+       it != std::sregex_iterator(); ++it)
+    written += " [" + (*it)[1].str() + "]";
+  EXPECT_EQ(m[1].str(), written);
+  EXPECT_EQ(written, " [server] [log] [tls] [smtp] [submission] [imap] [outbound] [security]");
+}
+
+TEST(QuickstartUnit, CarriesEveryHardeningSetting) {
+  const std::string unit = systemd_unit(
+      {"/usr/bin/mailkeep", "/etc/mailkeep/mailkeep.toml", "/var/lib/mailkeep", 4624, 60});
+  const char* want[] = {
+      "User=mailkeep",
+      "Group=mailkeep",
+      "ExecStart=/usr/bin/mailkeep serve --config /etc/mailkeep/mailkeep.toml",
+      "Restart=on-failure",
+      "TimeoutStopSec=60s",
+      "UMask=0077",
+      "LimitNOFILE=4624",
+      "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+      "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+      "NoNewPrivileges=yes",
+      "ProtectSystem=strict",
+      "ReadWritePaths=/var/lib/mailkeep",
+      "ProtectHome=yes",
+      "PrivateTmp=yes",
+      "PrivateDevices=yes",
+      "ProtectKernelTunables=yes",
+      "ProtectKernelModules=yes",
+      "ProtectControlGroups=yes",
+      "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+      "RestrictNamespaces=yes",
+      "LockPersonality=yes",
+      "MemoryDenyWriteExecute=yes",
+      "SystemCallFilter=@system-service",
+      "SystemCallArchitectures=native",
+      "WantedBy=multi-user.target",
+  };
+  for (const char* line : want)
+    EXPECT_NE(unit.find(std::string("\n") + line + "\n"), std::string::npos) << line;
+}
+
+TEST(QuickstartUnit, PathsAreQuotedAndPercentsDoubled) {
+  const std::string unit =
+      systemd_unit({"/opt/mail keep/mailkeep", "/etc/100%/m.toml", "/srv/mail", 1, 1});
+  EXPECT_NE(unit.find("\nExecStart=\"/opt/mail keep/mailkeep\" serve --config /etc/100%%/m.toml\n"),
+            std::string::npos)
+      << unit;
+}
+
+TEST(QuickstartUnit, OpenFilesCoverEveryConnectionTheConfigAllows) {
+  auto c = parse_config(config_text("mail.example.org", "/var/lib/mailkeep", "you@example.org"),
+                        "q.toml", "/");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  // [smtp] 1000 + [submission] 500 + [imap] 2000 + [outbound] 100, and the files beside them.
+  EXPECT_EQ(max_open_files(*c), 1000u + 500u + 2000u + 100u + 1024u);
+  EXPECT_EQ(stop_timeout_seconds(*c), 30 + 30);
+}
+
+TEST(QuickstartFiles, CreatedOnceWithTheirMode) {
+  char tmpl[] = "/tmp/mk-qs-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string path = dir + "/a/b/mailkeep.toml";
+  ASSERT_TRUE(make_dirs(dir + "/a/b", 0755).ok());
+  auto first = create_file_once(path, "one\n", 0640);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(*first);
+  auto second = create_file_once(path, "two\n", 0600);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_FALSE(*second);
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EXPECT_EQ(ss.str(), "one\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir + "/a/b"), {}),
+            1);  // no temporary left
+  auto bad = create_file_once("/proc/mk-nowhere/mailkeep.toml", "x", 0640);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().code, 0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mk::app::quickstart

@@ -72,8 +72,7 @@ struct Section {
 
 std::string config_text(const std::string& hostname, const std::string& data_dir,
                         const std::string& admin_address) {
-  // The sections quickstart writes, in order: the one place to add a section (such as [http]
-  // or [acme]) once the config parser knows it. Values are the defaults of app/config.cpp
+  // The sections quickstart writes, in order: the one place to add a section. Values are the defaults of app/config.cpp
   // made visible; mailkeep.example.toml documents every key.
   const std::vector<Section> sections = {
       {"server",
@@ -113,6 +112,19 @@ std::string config_text(const std::string& hostname, const std::string& data_dir
        "listen = [\"0.0.0.0:143\", \"[::]:143\"]\n"
        "listen_tls = [\"0.0.0.0:993\", \"[::]:993\"]\n"
        "max_connections = 2000\n"},
+      {"http",
+       "# HTTP answers the CA's challenges and sends everything else to HTTPS; HTTPS serves each\n"
+       "# domain's MTA-STS policy and the files mail clients configure themselves from.\n"
+       "listen = [\"0.0.0.0:80\", \"[::]:80\"]\n"
+       "listen_tls = [\"0.0.0.0:443\", \"[::]:443\"]\n"},
+      {"acme",
+       fmt::format(
+           "# Certificates from Let's Encrypt for the hostname and each domain's mta-sts.,\n"
+           "# autoconfig. and autodiscover. names, renewed automatically. \"\" turns it off.\n"
+           "directory = \"https://acme-v02.api.letsencrypt.org/directory\"\n"
+           "contact = {}\n"
+           "challenge = \"http-01\"\n",
+           toml_string(admin_address))},
       {"outbound",
        "# Mail to other domains: retried for max_age, then returned to its sender.\n"
        "max_age = \"5d\"\n"

@@ -104,9 +104,11 @@ def openssl_spki_sha256(pem_file=None, cert_der=None):
 
 
 def move_listeners(config_text, base, dns_port):
-    """The config with every listener on 127.0.0.1:base+N and the test's DNS server."""
+    """The config with every listener on 127.0.0.1:base+N, the test's DNS server, and no CA
+    to ask for certificates (the test has no Internet; test_acme covers ACME)."""
     ports = {("smtp", "listen"): 25, ("submission", "listen"): 587, ("submission", "listen_tls"): 465,
-             ("imap", "listen"): 143, ("imap", "listen_tls"): 993}
+             ("imap", "listen"): 143, ("imap", "listen_tls"): 993, ("http", "listen"): 80,
+             ("http", "listen_tls"): 443}
     out, section = [], None
     for line in config_text.splitlines():
         m = re.match(r"\[(\w+)\]$", line)
@@ -115,6 +117,9 @@ def move_listeners(config_text, base, dns_port):
         k = re.match(r"(listen|listen_tls) = ", line)
         if k and (section, k.group(1)) in ports:
             line = '%s = ["127.0.0.1:%d"]' % (k.group(1), base + ports[(section, k.group(1))])
+        if section == "acme" and line.startswith("directory = "):
+            line = 'directory = ""'
+
         out.append(line)
     out += ["", "[dns]", 'upstream = ["127.0.0.1@%d"]' % dns_port, "dnssec = false", ""]
     return "\n".join(out)

@@ -20,7 +20,9 @@
 #include "app/app.hpp"
 #include "app/compose.hpp"
 #include "app/web.hpp"
+#include "certs/manager.hpp"
 #include "http/server.hpp"
+#include "net/cert_store.hpp"
 #include "base/strings.hpp"
 #include "net/selfsigned.hpp"
 #include "net/tls_keys.hpp"
@@ -325,6 +327,16 @@ int run_server(const Config& cfg,
   if (auto s = web_server.listen(endpoints(cfg.http.listen), endpoints(cfg.http.listen_tls)); !s)
     return fail(s.error(), kExitRuntime);
 
+  // The certificate every listener presents, replaced without a restart: certificate files
+  // reloaded when replaced (tls.cert, tls.key).
+  net::CertStore certificates;
+  certificates.install((*tls)->native_handle());
+  certs::ManagerConfig mc;
+  mc.hostname = cfg.hostname;
+  mc.watch_cert = cfg.tls_cert;
+  mc.watch_key = cfg.tls_key;
+  certs::Manager cert_manager(io, mc, certificates, nullptr, resolver->get(), log.with({{"svc", "tls"}}));
+
   std::vector<std::string> lines;
   auto announce = [&](const char* svc, const char* how, const std::vector<asio::ip::tcp::endpoint>& eps) {
     for (const auto& ep : eps) {
@@ -352,6 +364,7 @@ int run_server(const Config& cfg,
   }
   imap_server.start();
   web_server.start();
+  cert_manager.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -364,6 +377,7 @@ int run_server(const Config& cfg,
     if (*resolver) (*resolver)->stop();
     imap_server.shutdown(cfg.shutdown_grace);
     web_server.shutdown(cfg.shutdown_grace);
+    cert_manager.stop();
   });
   on_ready(lines);
 

@@ -59,7 +59,7 @@ struct ManagerConfig {
   std::function<std::vector<std::string>()> domains;
   // How often names and files are looked at again between renewals.
   Duration recheck{std::chrono::hours(1)};
-  Duration file_recheck{std::chrono::minutes(1)};
+  Duration file_recheck{std::chrono::seconds(10)};  // two stat(2) calls
   // The wait after the n-th failure in a row (certs::backoff unless a test says otherwise).
   std::function<Duration(int, std::optional<std::chrono::seconds>)> backoff = certs::backoff;
 };

@@ -41,6 +41,9 @@ int cmd_mailbox(const std::string& config_path, const std::string& action,
                 const std::string& address, const std::string& name);
 // domain dns NAME | domain dkim rotate|activate NAME (app/domains.cpp)
 int cmd_domain_dns(const std::string& config_path, const std::string& name);
+// tls status | tls rollover [--force] (app/tls_cli.cpp)
+int cmd_tls_status(const std::string& config_path);
+int cmd_tls_rollover(const std::string& config_path, bool force);
 int cmd_dkim(const std::string& config_path, const std::string& action, const std::string& name);
 // New active Ed25519 and RSA keys for a domain that has none (domain add does this).
 Status create_dkim_keys(store::Store& s, const std::string& domain, const std::string& state);

@@ -46,6 +46,16 @@ int main_cli(int argc, char** argv) {
     result = cmd_quickstart(qs);
   });
 
+  auto* tls_cmd = app.add_subcommand("tls", "the server's certificate and keys");
+  tls_cmd->require_subcommand(1);
+  tls_cmd->add_subcommand("status", "the certificate presented, its days left, and the keys' TLSA records")
+      ->callback([&] { result = cmd_tls_status(config); });
+  bool force_rollover = false;
+  auto* rollover = tls_cmd->add_subcommand(
+      "rollover", "make the next key the one in use (once its TLSA record is published) and make a new next key");
+  rollover->add_flag("--force", force_rollover, "do not check that the next key's TLSA record is published");
+  rollover->callback([&] { result = cmd_tls_rollover(config, force_rollover); });
+
   auto* config_cmd = app.add_subcommand("config", "configuration file tools");
   config_cmd->require_subcommand(1);
   config_cmd->add_subcommand("check", "validate the configuration file and exit")->callback([&] {

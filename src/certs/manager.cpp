@@ -96,6 +96,7 @@ std::optional<Held> Manager::held() const {
 }
 
 asio::awaitable<std::vector<std::string>> Manager::resolvable(std::vector<std::string> names) {
+  if (!dns_) co_return names;  // no resolver (a dev instance): the CA is the judge
   std::vector<std::string> out;
   for (const auto& name : names) {
     bool found = false;

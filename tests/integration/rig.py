@@ -55,6 +55,9 @@ class Zones(BaseResolver):
             elif rtype == "CNAME":
                 rdata = CNAME(value)
             else:
+                # Any other type (TLSA, SRV, CAA, ...) as its zone-file presentation form.
+                for rr in RR.fromZone("%s %d IN %s %s" % (request.q.qname, self.ttl.get(qname, 60), rtype, value)):
+                    reply.add_answer(rr)
                 continue
             reply.add_answer(RR(request.q.qname, QTYPE.reverse[rtype], rdata=rdata, ttl=self.ttl.get(qname, 60)))
         return reply

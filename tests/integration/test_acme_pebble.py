@@ -75,10 +75,10 @@ class ApiCa:
 
 
 class Pebble:
-    def __init__(self, d, api_ca, http_port, dns_port):
+    def __init__(self, d, api_ca, http_port, tls_port, dns_port):
         self.dir = d
         self.api_ca = api_ca
-        self.port, self.mgmt, tls_port = free_ports(3)
+        self.port, self.mgmt = free_ports(2)
         config = os.path.join(d, "pebble.json")
         with open(config, "w") as f:
             json.dump({"pebble": {
@@ -151,20 +151,20 @@ class AcmePebbleTest(unittest.TestCase):
             server.server.server_close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def pebble(self, http_port):
+    def pebble(self, http_port, tls_port=None):
         p = Pebble(self.dir if not self.pebbles else tempfile.mkdtemp(dir=self.dir), self.api_ca, http_port,
-                   self.dns.port)
+                   tls_port or free_ports(1)[0], self.dns.port)
         self.pebbles.append(p)
         return p
 
-    def issue(self, pebble, http_port, tag, account_key=None):
+    def issue(self, pebble, http_port, tag, account_key=None, extra=()):
         chain, key = os.path.join(self.dir, tag + ".chain.pem"), os.path.join(self.dir, tag + ".key.pem")
         args = [TOOL, "--directory", pebble.directory, "--ca-file", self.api_ca.cert,
                 "--http-port", str(http_port), "--chain-out", chain, "--key-out", key,
                 "--contact", "mailto:postmaster@acme.example", "--timeout", str(TOOL_GUARD)]
         if account_key:
             args += ["--account-key", account_key]
-        r = subprocess.run(args + NAMES, capture_output=True, text=True, timeout=TOOL_GUARD + 30)
+        r = subprocess.run(args + list(extra) + NAMES, capture_output=True, text=True, timeout=TOOL_GUARD + 30)
         for marker in mk.SANITIZER_MARKERS:
             self.assertNotIn(marker, r.stderr)
         return r, chain, key
@@ -211,6 +211,22 @@ class AcmePebbleTest(unittest.TestCase):
         self.assertEqual(self._account(r2.stderr), first_account)
         with open(chain2) as f:
             self.assertNotEqual(pem_blocks(f.read())[0], served[0])
+
+    def test_tls_alpn_01_with_the_challenge_certificate_mailkeep_builds(self):
+        # pebble checks the certificate of RFC 8737 §3 (acme::tls_alpn01_certificate) that the
+        # tool serves for ALPN "acme-tls/1"; HTTP-01 would reach nobody.
+        http_port, tls_port, nobody = free_ports(3)
+        pebble = self.pebble(nobody, tls_port)
+        r, chain_path, key_path = self.issue(pebble, http_port, "alpn",
+                                             extra=["--challenge", "tls-alpn-01", "--tls-port", str(tls_port)])
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:] + "\npebble:\n" + pebble.logs())
+        for name in NAMES:
+            self.assertIn("TLS-ALPN-01 hello for %s -> served" % name, r.stderr)
+        self.assertNotIn("/.well-known/acme-challenge/", r.stderr)
+        with open(chain_path) as f:
+            leaf = pem_blocks(f.read())[0]
+        san = openssl("x509", "-noout", "-ext", "subjectAltName", input=leaf).stdout
+        self.assertEqual(sorted(x.strip()[len("DNS:"):] for x in san.splitlines()[1].split(",")), sorted(NAMES))
 
     def _account(self, stderr):
         for line in stderr.splitlines():

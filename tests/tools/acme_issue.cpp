@@ -1,10 +1,13 @@
 // mk-test-acme-issue: runs mailkeep's ACME client (acme/client.hpp) with the real HTTPS
 // transport against a CA, answering HTTP-01 from a tiny HTTP listener of its own on
-// 127.0.0.1:PORT, so that an integration test can get a certificate from pebble. Writes the
-// chain and the new certificate key; on failure prints "acme failed: KIND: MESSAGE" to
-// stderr and exits 1. Exits 4 when a challenge answer is still served after issue() returned.
-// usage: mk-test-acme-issue --directory URL --http-port PORT [--ca-file PEM] [--chain-out F]
-//        [--key-out F] [--account-key F] [--contact URL] [--timeout SECONDS] NAME...
+// 127.0.0.1:PORT, or TLS-ALPN-01 (RFC 8737) from a TLS listener on 127.0.0.1:TLS-PORT that
+// serves acme::tls_alpn01_certificate() to clients offering ALPN "acme-tls/1", so that an
+// integration test can get a certificate from pebble. Writes the chain and the new
+// certificate key; on failure prints "acme failed: KIND: MESSAGE" to stderr and exits 1.
+// Exits 4 when a challenge answer is still served after issue() returned.
+// usage: mk-test-acme-issue --directory URL --http-port PORT [--tls-port PORT
+//        --challenge tls-alpn-01] [--ca-file PEM] [--chain-out F] [--key-out F]
+//        [--account-key F] [--contact URL] [--timeout SECONDS] NAME...
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -24,8 +27,15 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
 #include "acme/client.hpp"
 #include "acme/https_transport.hpp"
+#include "acme/x509.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -41,10 +51,15 @@ class MapResponder final : public mk::acme::Responder {
  public:
   void put_http01(const std::string& token, const std::string& ka) override { http01[token] = ka; }
   void remove_http01(const std::string& token) override { http01.erase(token); }
-  // The tool answers HTTP-01 only; a TLS-ALPN-01 answer is recorded so the test can see it.
-  void put_tls_alpn01(const std::string& name, const std::string& ka) override { alpn[name] = ka; }
+  // RFC 8737 §3: the certificate the TLS listener serves for `name`.
+  void put_tls_alpn01(const std::string& name, const std::string& ka) override {
+    auto cc = mk::acme::tls_alpn01_certificate(name, ka);
+    if (!cc) std::fprintf(stderr, "acme-issue: %s\n", cc.error().message.c_str());
+    else alpn[name] = std::move(*cc);
+  }
   void remove_tls_alpn01(const std::string& name) override { alpn.erase(name); }
-  std::map<std::string, std::string> http01, alpn;
+  std::map<std::string, std::string> http01;
+  std::map<std::string, mk::acme::ChallengeCertificate> alpn;
 };
 
 // One request per connection: GET /.well-known/acme-challenge/TOKEN.
@@ -74,6 +89,56 @@ asio::awaitable<void> answer(tcp::socket socket, const MapResponder& responder) 
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
+// RFC 8737 §4: only clients that offer "acme-tls/1" get the challenge certificate.
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
+                void*) {
+  static const unsigned char kProto[] = {10, 'a', 'c', 'm', 'e', '-', 't', 'l', 's', '/', '1'};
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, outlen, kProto, sizeof kProto, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// The certificate for the SNI name, from what the client put into the responder.
+int select_certificate(SSL* ssl, int*, void* arg) {
+  const auto* responder = static_cast<const MapResponder*>(arg);
+  const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  auto it = sni ? responder->alpn.find(sni) : responder->alpn.end();
+  std::fprintf(stderr, "acme-issue: TLS-ALPN-01 hello for %s -> %s\n", sni ? sni : "(no SNI)",
+               it == responder->alpn.end() ? "refused" : "served");
+  if (it == responder->alpn.end()) return SSL_TLSEXT_ERR_ALERT_FATAL;
+  BIO* cb = BIO_new_mem_buf(it->second.cert_pem.data(), static_cast<int>(it->second.cert_pem.size()));
+  BIO* kb = BIO_new_mem_buf(it->second.key_pem.data(), static_cast<int>(it->second.key_pem.size()));
+  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+  const bool ok = cert && key && SSL_use_certificate(ssl, cert) == 1 && SSL_use_PrivateKey(ssl, key) == 1;
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  BIO_free(cb);
+  BIO_free(kb);
+  return ok ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+asio::awaitable<void> handshake(tcp::socket socket, asio::ssl::context& ctx) {
+  asio::ssl::stream<tcp::socket> tls(std::move(socket), ctx);
+  asio::steady_timer guard(tls.get_executor(), std::chrono::seconds(10));
+  guard.async_wait([&tls](boost::system::error_code ec) {
+    if (!ec) tls.lowest_layer().cancel();
+  });
+  auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (!ec) co_await tls.async_shutdown(kTuple);
+  guard.cancel();
+}
+
+asio::awaitable<void> serve_tls(tcp::acceptor& acceptor, asio::ssl::context& ctx) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+    if (ec) co_return;
+    asio::co_spawn(acceptor.get_executor(), handshake(std::move(socket), ctx), asio::detached);
+  }
+}
+
 asio::awaitable<void> serve(tcp::acceptor& acceptor, const MapResponder& responder) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kTuple);
@@ -98,8 +163,8 @@ bool write_file(const std::string& path, const std::string& data) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string directory, ca_file, chain_out, key_out, account_key_file, contact;
-  int http_port = 0, timeout = 120;
+  std::string directory, ca_file, chain_out, key_out, account_key_file, contact, challenge = "http-01";
+  int http_port = 0, tls_port = 0, timeout = 120;
   std::vector<std::string> names;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -111,12 +176,17 @@ int main(int argc, char** argv) {
     else if (a == "--account-key") account_key_file = value();
     else if (a == "--contact") contact = value();
     else if (a == "--http-port") http_port = std::atoi(value().c_str());
+    else if (a == "--tls-port") tls_port = std::atoi(value().c_str());
+    else if (a == "--challenge") challenge = value();
     else if (a == "--timeout") timeout = std::atoi(value().c_str());
     else names.push_back(a);
   }
-  if (directory.empty() || http_port <= 0 || names.empty()) {
-    std::fprintf(stderr, "usage: %s --directory URL --http-port PORT [--ca-file PEM] [--chain-out F] [--key-out F] "
-                         "[--account-key F] [--contact URL] [--timeout SECONDS] NAME...\n", argv[0]);
+  const bool alpn = challenge == "tls-alpn-01";
+  if (directory.empty() || http_port <= 0 || names.empty() || (alpn && tls_port <= 0) ||
+      (!alpn && challenge != "http-01")) {
+    std::fprintf(stderr, "usage: %s --directory URL --http-port PORT [--tls-port PORT --challenge tls-alpn-01] "
+                         "[--ca-file PEM] [--chain-out F] [--key-out F] [--account-key F] [--contact URL] "
+                         "[--timeout SECONDS] NAME...\n", argv[0]);
     return 2;
   }
   std::string account_key = account_key_file.empty() ? std::string() : slurp(account_key_file);
@@ -131,6 +201,17 @@ int main(int argc, char** argv) {
   MapResponder responder;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(http_port)));
   asio::co_spawn(io, serve(acceptor, responder), asio::detached);
+  // RFC 8737 §3: TLS 1.2 or later.
+  asio::ssl::context tls_ctx(asio::ssl::context::tls_server);
+  SSL_CTX_set_min_proto_version(tls_ctx.native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_alpn_select_cb(tls_ctx.native_handle(), select_alpn, nullptr);
+  SSL_CTX_set_tlsext_servername_callback(tls_ctx.native_handle(), select_certificate);
+  SSL_CTX_set_tlsext_servername_arg(tls_ctx.native_handle(), &responder);
+  tcp::acceptor tls_acceptor(io);
+  if (alpn) {
+    tls_acceptor = tcp::acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(tls_port)));
+    asio::co_spawn(io, serve_tls(tls_acceptor, tls_ctx), asio::detached);
+  }
 
   mk::acme::HttpsSettings hs;
   hs.ca_file = ca_file;
@@ -158,7 +239,8 @@ int main(int argc, char** argv) {
   asio::co_spawn(
       io,
       [&]() -> asio::awaitable<void> {
-        auto result = co_await client.issue(names, *cert_key, responder);
+        auto result = co_await client.issue(names, *cert_key, responder,
+                                            alpn ? mk::acme::ChallengeType::tls_alpn01 : mk::acme::ChallengeType::http01);
         if (auto* f = std::get_if<mk::acme::Failure>(&result)) {
           std::fprintf(stderr, "acme failed: %s: %s\n", std::string(mk::acme::kind_name(f->kind)).c_str(),
                        f->message.c_str());
@@ -178,6 +260,8 @@ int main(int argc, char** argv) {
         }
         guard.cancel();
         acceptor.close();
+        boost::system::error_code ignored;
+        tls_acceptor.close(ignored);
         co_return;
       },
       asio::detached);

@@ -20,7 +20,14 @@
 #include "app/app.hpp"
 #include "app/compose.hpp"
 #include "app/web.hpp"
+#include "acme/https_transport.hpp"
+#include "acme/jws.hpp"
+#include "base/read_file.hpp"
+#include "base/write_file.hpp"
+#include "certs/acme_issuer.hpp"
 #include "certs/manager.hpp"
+#include "setup/records.hpp"
+#include "net/tls_keys.hpp"
 #include "http/server.hpp"
 #include "net/cert_store.hpp"
 #include "base/strings.hpp"
@@ -143,6 +150,25 @@ Result<std::shared_ptr<net::TlsContext>> make_server_tls(const Config& cfg, cons
   return net::make_server_tls(cert, key, cfg.tls_min);
 }
 
+// Why the server does not ask a CA for its certificates ("" when it does).
+std::string acme_off_reason(const Config& cfg) {
+  if (!cfg.tls_cert.empty()) return "tls.cert is set";
+  if (cfg.acme.directory.empty()) return "acme.directory is empty";
+  if (cfg.dev) return "a dev instance";
+  if (!setup::plausible_fqdn(cfg.hostname)) return "the hostname " + cfg.hostname + " is not a public name";
+  return {};
+}
+
+// The ACME account's key, made once and kept: a CA knows the account by it.
+Result<std::string> acme_account_key(const Config& cfg) {
+  const std::string path = cfg.data_dir + "/tls/acme-account.pem";
+  if (auto key = read_file(path, 1 << 20)) return key;
+  auto key = acme::new_p256_key_pem();
+  if (!key) return key.error();
+  if (auto s = write_file_atomic(path, *key, 0600); !s) return s.error();
+  return key;
+}
+
 // The SRS key, made once and kept in the data directory: addresses it signed must still
 // reverse after a restart.
 Result<srs::Srs> make_srs(const Config& cfg) {
@@ -253,6 +279,14 @@ int run_server(const Config& cfg,
   auto store_or = make_store(cfg, log);
   if (!store_or) return fail(store_or.error(), kExitRuntime);
   auto& store = *store_or;
+  // Certificates from the CA: the keys quickstart makes (their TLSA records published) are
+  // the ones certificates are asked for; an instance without them gets them now.
+  const std::string acme_off = acme_off_reason(cfg);
+  if (acme_off.empty()) {
+    if (auto s = net::ensure_tls_keys(cfg.data_dir); !s) return fail(s.error(), kExitRuntime);
+  } else if (!cfg.dev) {
+    log.info("tls.acme_off", {{"reason", acme_off}});
+  }
   auto tls = make_server_tls(cfg, log);
   if (!tls) return fail(tls.error(), kExitUsage);
   auto srs = make_srs(cfg);
@@ -327,15 +361,32 @@ int run_server(const Config& cfg,
   if (auto s = web_server.listen(endpoints(cfg.http.listen), endpoints(cfg.http.listen_tls)); !s)
     return fail(s.error(), kExitRuntime);
 
-  // The certificate every listener presents, replaced without a restart: certificate files
-  // reloaded when replaced (tls.cert, tls.key).
+  // The certificate every listener presents, replaced without a restart: from the CA, or
+  // certificate files reloaded when replaced (tls.cert, tls.key).
   net::CertStore certificates;
   certificates.install((*tls)->native_handle());
   certs::ManagerConfig mc;
   mc.hostname = cfg.hostname;
   mc.watch_cert = cfg.tls_cert;
   mc.watch_key = cfg.tls_key;
-  certs::Manager cert_manager(io, mc, certificates, nullptr, resolver->get(), log.with({{"svc", "tls"}}));
+  mc.chain_file = net::tls_cert_path(cfg.data_dir);
+  mc.key_file = net::tls_key_path(cfg.data_dir);
+  mc.domains = [&store] {
+    auto d = store->list_domains();
+    return d ? *d : std::vector<std::string>{};
+  };
+  std::unique_ptr<acme::HttpsTransport> acme_transport;
+  std::unique_ptr<certs::AcmeIssuer> acme_issuer;
+  if (acme_off.empty()) {
+    auto account = acme_account_key(cfg);
+    if (!account) return fail(account.error(), kExitRuntime);
+    auto transport = acme::HttpsTransport::create(acme::HttpsSettings{cfg.acme.ca_file});
+    if (!transport) return fail(transport.error(), kExitUsage);
+    acme_transport = std::move(*transport);
+    acme_issuer = std::make_unique<certs::AcmeIssuer>(*acme_transport, cfg.acme, std::move(*account), acme_challenges,
+                                                      certificates, log.with({{"svc", "acme"}}));
+  }
+  certs::Manager cert_manager(io, mc, certificates, acme_issuer.get(), resolver->get(), log.with({{"svc", "tls"}}));
 
   std::vector<std::string> lines;
   auto announce = [&](const char* svc, const char* how, const std::vector<asio::ip::tcp::endpoint>& eps) {

@@ -36,10 +36,6 @@ using ChainPtr = std::unique_ptr<STACK_OF(X509), ChainFree>;
 constexpr std::size_t kMaxPem = 1 << 20;
 // RFC 8737 §3: the ALPN protocol of TLS-ALPN-01, as a length-prefixed wire string.
 constexpr unsigned char kAcmeAlpn[] = {10, 'a', 'c', 'm', 'e', '-', 't', 'l', 's', '/', '1'};
-// RFC 8737 §6.1: id-pe-acmeIdentifier.
-constexpr const char* kAcmeIdentifierOid = "1.3.6.1.5.5.7.1.31";
-// How long a challenge certificate claims to be valid (the CA only checks the extension).
-constexpr long kChallengeValidity = 7 * 24 * 3600;
 
 std::string openssl_error() {
   unsigned long e = ERR_get_error();
@@ -183,48 +179,21 @@ std::optional<CertStore::Info> CertStore::current() const {
   return info;
 }
 
-Status CertStore::put_challenge(const std::string& name_given, const std::string& key_authorization) {
-  const std::string name = to_lower(name_given);
-  // RFC 8737 §3: a self-signed certificate for the name with the critical acmeIdentifier
-  // extension, whose value is the DER OCTET STRING of SHA-256(key authorization).
-  unsigned char digest[32];
-  if (EVP_Digest(key_authorization.data(), key_authorization.size(), digest, nullptr, EVP_sha256(), nullptr) != 1)
-    return err("SHA-256 failed: " + openssl_error());
-  PkeyPtr key(EVP_EC_gen("P-256"));
-  X509Ptr x(X509_new());
-  if (!key || !x) return err("cannot make a challenge certificate: " + openssl_error());
-  X509_set_version(x.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x.get()), 0);
-  X509_gmtime_adj(X509_getm_notAfter(x.get()), kChallengeValidity);
-  X509_set_pubkey(x.get(), key.get());
-  X509_NAME* subject = X509_get_subject_name(x.get());
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
-  X509_set_issuer_name(x.get(), subject);
-  X509V3_CTX v3;
-  X509V3_set_ctx_nodb(&v3);
-  X509V3_set_ctx(&v3, x.get(), x.get(), nullptr, nullptr, 0);
-  const std::string san = "DNS:" + name;
-  X509_EXTENSION* alt = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, san.c_str());
-  unsigned char der[2 + sizeof digest] = {V_ASN1_OCTET_STRING, sizeof digest};
-  std::memcpy(der + 2, digest, sizeof digest);
-  ASN1_OCTET_STRING* value = ASN1_OCTET_STRING_new();
-  ASN1_OBJECT* oid = OBJ_txt2obj(kAcmeIdentifierOid, 1);
-  bool ok = alt && value && oid && ASN1_OCTET_STRING_set(value, der, sizeof der) == 1;
-  X509_EXTENSION* acme = ok ? X509_EXTENSION_create_by_OBJ(nullptr, oid, 1, value) : nullptr;
-  ok = ok && acme && X509_add_ext(x.get(), alt, -1) == 1 && X509_add_ext(x.get(), acme, -1) == 1 &&
-       X509_sign(x.get(), key.get(), EVP_sha256()) > 0;
-  X509_EXTENSION_free(alt);
-  X509_EXTENSION_free(acme);
-  ASN1_OCTET_STRING_free(value);
-  ASN1_OBJECT_free(oid);
-  if (!ok) return err("cannot make a challenge certificate: " + openssl_error());
+Status CertStore::put_challenge(const std::string& name, std::string_view cert_pem, std::string_view key_pem) {
+  auto chain = read_chain(cert_pem);
+  if (!chain) return chain.error();
+  BIO* kb = BIO_new_mem_buf(key_pem.data(), int(key_pem.size()));
+  PkeyPtr key(PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr));
+  BIO_free(kb);
+  if (!key) return err("cannot read the challenge key: " + openssl_error());
   auto id = std::make_shared<Identity>();
-  id->leaf = std::move(x);
-  id->chain.reset(sk_X509_new_null());
+  id->leaf.reset(sk_X509_shift(chain->get()));
+  id->chain = std::move(*chain);
   id->key = std::move(key);
+  if (X509_check_private_key(id->leaf.get(), id->key.get()) != 1)
+    return err("the challenge key does not belong to its certificate");
   std::lock_guard lock(mu_);
-  challenges_[name] = std::move(id);
+  challenges_[to_lower(name)] = std::move(id);
   return {};
 }
 

@@ -10,8 +10,8 @@
 // STANDARDS: RFC 8737 (TLS-ALPN-01: the acmeIdentifier extension, ALPN "acme-tls/1"),
 // RFC 6066 §3 (SNI), RFC 7301 (ALPN).
 // SECURITY: a certificate is swapped in only with the key it was issued for (checked); the
-// challenge certificates are self-signed, carry only the digest the CA expects, and are
-// presented only to clients that ask for acme-tls/1, never on an ordinary connection.
+// challenge certificates are presented only to clients that ask for acme-tls/1, never on an
+// ordinary connection.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -53,9 +53,9 @@ class CertStore {
   };
   std::optional<Info> current() const;
 
-  // RFC 8737 §3: from now on, a handshake for `name` offering acme-tls/1 gets a certificate
-  // carrying SHA-256(key_authorization); until remove_challenge.
-  Status put_challenge(const std::string& name, const std::string& key_authorization);
+  // RFC 8737 §3: from now on, a handshake for `name` offering acme-tls/1 gets this
+  // certificate (acme::tls_alpn01_certificate makes it), until remove_challenge.
+  Status put_challenge(const std::string& name, std::string_view cert_pem, std::string_view key_pem);
   void remove_challenge(const std::string& name);
 
   // Makes ctx present this store's certificate and answer TLS-ALPN-01. The store must

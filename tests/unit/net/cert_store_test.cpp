@@ -1,7 +1,7 @@
 // Tests for net/cert_store.hpp: real TLS handshakes (OpenSSL client and server over a BIO
 // pair, no socket) show which certificate a connection is given: the one set last, never
 // one whose key does not match, and the TLS-ALPN-01 certificate only to a client asking for
-// acme-tls/1 with the challenge's name.
+// acme-tls/1 with the challenge's name (the certificate acme::tls_alpn01_certificate makes).
 #include "net/cert_store.hpp"
 
 #include <gtest/gtest.h>
@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "acme/x509.hpp"
 #include "base/read_file.hpp"
 #include "net/selfsigned.hpp"
 #include "net/tls.hpp"
@@ -142,7 +143,10 @@ TEST_F(CertStoreTest, ACertificateWithAnotherKeyIsRefused) {
 TEST_F(CertStoreTest, TlsAlpn01AnswersOnlyItsNameAndOnlyToAcmeClients) {
   ASSERT_TRUE(store_.set(pem("a", "cert"), pem("a", "key")).ok());
   const std::string key_authorization = "token-123.thumbprint-456";
-  ASSERT_TRUE(store_.put_challenge("Mail.Example.ORG", key_authorization).ok());
+  auto challenge = acme::tls_alpn01_certificate("mail.example.org", key_authorization);
+  ASSERT_TRUE(challenge.ok());
+  ASSERT_TRUE(store_.put_challenge("Mail.Example.ORG", challenge->cert_pem, challenge->key_pem).ok());
+  EXPECT_FALSE(store_.put_challenge("x.example.org", challenge->cert_pem, pem("a", "key")).ok());  // not its key
   // RFC 8737 §3: the extension's value is the DER OCTET STRING of SHA-256(key authorization).
   unsigned char digest[32];
   EVP_Digest(key_authorization.data(), key_authorization.size(), digest, nullptr, EVP_sha256(), nullptr);

@@ -37,7 +37,16 @@ class Zones(BaseResolver):
         if qname not in self.records:
             reply.header.rcode = RCODE.NXDOMAIN
             return reply
-        for rtype, value in self.records[qname]:
+        # A name with a CNAME answers it for every other type, followed by what its target
+        # has of that type (RFC 1034 §3.6.2), as a real server does.
+        owner = qname
+        for _ in range(8):
+            cname = [v for t, v in self.records.get(owner, []) if t == "CNAME"]
+            if qtype == "CNAME" or not cname:
+                break
+            reply.add_answer(RR(owner + ".", QTYPE.CNAME, rdata=CNAME(cname[0]), ttl=self.ttl.get(owner, 60)))
+            owner = cname[0].rstrip(".").lower()
+        for rtype, value in self.records.get(owner, []):
             if rtype != qtype:
                 continue
             if rtype == "MX":
@@ -56,10 +65,10 @@ class Zones(BaseResolver):
                 rdata = CNAME(value)
             else:
                 # Any other type (TLSA, SRV, CAA, ...) as its zone-file presentation form.
-                for rr in RR.fromZone("%s %d IN %s %s" % (request.q.qname, self.ttl.get(qname, 60), rtype, value)):
+                for rr in RR.fromZone("%s. %d IN %s %s" % (owner, self.ttl.get(owner, 60), rtype, value)):
                     reply.add_answer(rr)
                 continue
-            reply.add_answer(RR(request.q.qname, QTYPE.reverse[rtype], rdata=rdata, ttl=self.ttl.get(qname, 60)))
+            reply.add_answer(RR(owner + ".", QTYPE.reverse[rtype], rdata=rdata, ttl=self.ttl.get(owner, 60)))
         return reply
 
 

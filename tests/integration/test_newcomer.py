@@ -1,0 +1,229 @@
+"""A newcomer's first day, end to end, on loopback: `quickstart` for a new domain, the DNS
+serving exactly the records it printed (plus the A and PTR records of the server's address,
+which the hosting provider sets), Debian's pebble as the CA; `serve` gets its certificate by
+itself, every listener presents it, and a mail client that knows only an address and a
+password finds its settings through autoconfig and through SRV, logs in with the certificate
+validated against pebble's root, sends and receives.
+
+The server listens on the standard ports of a public-looking address added to `lo`
+(libunbound does not answer its reverse zone itself), so the records are used as printed."""
+import imaplib
+import os
+import re
+import shutil
+import smtplib
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+from dnslib import DNSRecord
+
+import mkharness as mk
+import rig as rigmod
+from pebble import ApiCa, Pebble
+from test_quickstart import Serve, ldns_records, txt_text, zone_part
+
+SERVER_IP = "11.0.0.77"
+HOST = "mail.newcomer.example"
+DOMAIN = "newcomer.example"
+ADDRESS = "me@" + DOMAIN
+PASSWORD = "newcomer first day pw 7"
+PORTS = {("smtp", "listen"): 25, ("submission", "listen"): 587, ("submission", "listen_tls"): 465,
+         ("imap", "listen"): 143, ("imap", "listen_tls"): 993, ("http", "listen"): 80, ("http", "listen_tls"): 443}
+
+
+def edit_config(text, dns_port, pebble, api_ca):
+    """The generated config with its listeners on SERVER_IP (standard ports), the test's DNS
+    and pebble as the CA; nothing else changed."""
+    out, section = [], None
+    for line in text.splitlines():
+        m = re.match(r"\[(\w+)\]$", line)
+        if m:
+            section = m.group(1)
+        k = re.match(r"(listen|listen_tls) = ", line)
+        if k and (section, k.group(1)) in PORTS:
+            line = '%s = ["%s:%d"]' % (k.group(1), SERVER_IP, PORTS[(section, k.group(1))])
+        if section == "acme" and line.startswith("directory = "):
+            line = 'directory = "%s"\nca_file = "%s"' % (pebble.directory, api_ca.cert)
+        out.append(line)
+    out += ["", "[dns]", 'upstream = ["127.0.0.1@%d"]' % dns_port, "dnssec = false", ""]
+    return "\n".join(out)
+
+
+def publish(zones, zone_text, directory):
+    """Every record of the printed zone fragment, as a DNS provider would serve it."""
+    for owner, rtype, rdata in ldns_records(zone_text, directory):
+        if rtype == "TXT":
+            zones.add(owner, "TXT", txt_text(rdata))
+        elif rtype == "MX":
+            pref, host = rdata.split()
+            zones.add(owner, "MX", (host.rstrip("."), int(pref)))
+        elif rtype in ("CNAME", "PTR"):
+            zones.add(owner, rtype, rdata.rstrip("."))
+        elif rtype in ("A", "AAAA"):
+            zones.add(owner, rtype, rdata)
+        else:  # SRV, CAA, TLSA: their presentation form
+            zones.add(owner, rtype, rdata)
+
+
+class NewcomerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        subprocess.run(["ip", "addr", "add", SERVER_IP + "/32", "dev", "lo"], capture_output=True)
+        cls.addClassCleanup(subprocess.run, ["ip", "addr", "del", SERVER_IP + "/32", "dev", "lo"], capture_output=True)
+        cls.dir = tempfile.mkdtemp(prefix="mk-newcomer-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.dns = rigmod.Dns()
+        cls.addClassCleanup(cls.dns.stop)
+        cls.api_ca = ApiCa(cls.dir)
+        os.makedirs(os.path.join(cls.dir, "pebble"))
+        # pebble's validation authority reaches the server where the DNS says: port 80 for
+        # HTTP-01 (quickstart's choice), 443 for TLS-ALPN-01.
+        cls.pebble = Pebble(os.path.join(cls.dir, "pebble"), cls.api_ca, 80, 443, cls.dns.port)
+        cls.addClassCleanup(cls.pebble.stop)
+
+        started = time.monotonic()
+        cls.config = os.path.join(cls.dir, "mailkeep.toml")
+        r = subprocess.run([mk.BIN, "quickstart", ADDRESS, "--hostname", HOST, "--config", cls.config, "--data-dir",
+                            os.path.join(cls.dir, "data"), "--no-systemd", "--password-stdin"],
+                           input=PASSWORD + "\n", capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        cls.printed = r.stdout
+        publish(cls.dns.zones, zone_part(r.stdout), cls.dir)
+        cls.dns.zones.add(HOST, "A", SERVER_IP)
+        cls.dns.zones.add(".".join(reversed(SERVER_IP.split("."))) + ".in-addr.arpa", "PTR", HOST)
+        with open(cls.config) as f:
+            text = f.read()
+        with open(cls.config, "w") as f:
+            f.write(edit_config(text, cls.dns.port, cls.pebble, cls.api_ca))
+        cls.srv = Serve(cls.config, cls.dir)
+        cls.addClassCleanup(cls.srv.stop)
+        mk.wait_for(lambda: "event=tls.certificate_issued" in cls.srv.stderr() or
+                    ("event=tls.acme_failed" in cls.srv.stderr() and cls.fail_issue()), "the certificate from pebble",
+                    guard=mk.HANG_GUARD * 2)
+        cls.issued_after = time.monotonic() - started
+        cls.root = os.path.join(cls.dir, "pebble-root.pem")
+        with open(cls.root, "w") as f:
+            f.write(cls.pebble.management("/roots/0"))
+
+    @classmethod
+    def fail_issue(cls):
+        raise AssertionError("ACME failed:\n%s\npebble:\n%s" % (cls.srv.stderr()[-4000:], cls.pebble.logs()))
+
+    def context(self):
+        return ssl.create_default_context(cafile=self.root)  # pebble's root only
+
+    def tls_socket(self, port, name, starttls=None):
+        raw = socket.create_connection((SERVER_IP, port), timeout=mk.HANG_GUARD)
+        if starttls == "smtp":
+            f = raw.makefile("rb")
+            f.readline()
+            raw.sendall(b"EHLO client.example\r\n")
+            while not f.readline().startswith(b"250 "):
+                pass
+            raw.sendall(b"STARTTLS\r\n")
+            self.assertTrue(f.readline().startswith(b"220"))
+        elif starttls == "imap":
+            f = raw.makefile("rb")
+            f.readline()
+            raw.sendall(b"a STARTTLS\r\n")
+            self.assertTrue(f.readline().startswith(b"a OK"))
+        return self.context().wrap_socket(raw, server_hostname=name)  # verified, name checked
+
+    def test_the_certificate_covers_every_name_and_every_listener_presents_it(self):
+        ordered = [l for l in self.srv.stderr().splitlines() if "event=tls.acme_ordering" in l]
+        for name in (HOST, "mta-sts." + DOMAIN, "autoconfig." + DOMAIN, "autodiscover." + DOMAIN):
+            try:
+                s = self.tls_socket(443, name)
+            except ssl.SSLCertVerificationError as e:
+                self.fail("%s: %s; the server ordered: %s" % (name, e, ordered))
+            s.close()
+        for port, how in ((993, None), (465, None), (443, None), (25, "smtp"), (587, "smtp"), (143, "imap")):
+            s = self.tls_socket(port, HOST, how)
+            self.assertIn(s.version(), ("TLSv1.2", "TLSv1.3"))
+            s.close()
+        print("\nquickstart to a CA-issued certificate on every listener: %.1f s" % self.issued_after)
+
+    def test_the_certificate_is_for_the_key_whose_tlsa_record_was_printed(self):
+        der = self.tls_socket(25, HOST, "smtp").getpeercert(binary_form=True)
+        pub = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-pubkey"], input=der,
+                             capture_output=True, check=True).stdout
+        spki = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, capture_output=True,
+                              check=True).stdout
+        digest = subprocess.run(["sha256sum"], input=spki, capture_output=True, check=True).stdout.decode().split()[0]
+        published = [v for v in self.dns.zones.records["_25._tcp." + HOST]]
+        self.assertIn(("TLSA", "3 1 1 " + digest), published)
+
+    def https_get(self, name, path):
+        s = self.tls_socket(443, name)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, name)).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 "), head)
+        return body
+
+    def srv_lookup(self, service):
+        q = DNSRecord.question("%s.%s" % (service, DOMAIN), "SRV")
+        answer = DNSRecord.parse(q.send("127.0.0.1", self.dns.port, timeout=10))
+        records = sorted((rr.rdata.priority, rr.rdata.weight, rr.rdata.port, str(rr.rdata.target).rstrip("."))
+                         for rr in answer.rr)
+        self.assertTrue(records, service)
+        return records[0]
+
+    def test_a_client_with_only_an_address_and_a_password(self):
+        # Thunderbird's way: https://autoconfig.DOMAIN/mail/config-v1.1.xml?emailaddress=...
+        body = self.https_get("autoconfig." + DOMAIN,
+                              "/mail/config-v1.1.xml?emailaddress=" + urllib.parse.quote(ADDRESS))
+        provider = ET.fromstring(body).find("emailProvider")
+        imap = provider.find("incomingServer")
+        smtp = provider.find("outgoingServer")
+        self.assertEqual((imap.findtext("hostname"), imap.findtext("port"), imap.findtext("socketType")),
+                         (HOST, "993", "SSL"))
+        self.assertEqual((smtp.findtext("hostname"), smtp.findtext("port"), smtp.findtext("socketType")),
+                         (HOST, "465", "SSL"))
+        # RFC 6186's way: SRV records, implicit TLS first.
+        self.assertEqual(self.srv_lookup("_imaps._tcp")[2:], (993, HOST))
+        self.assertEqual(self.srv_lookup("_submissions._tcp")[2:], (465, HOST))
+        # The MTA-STS policy a sender fetches names this server.
+        self.assertIn(("mx: %s" % HOST).encode(), self.https_get("mta-sts." + DOMAIN, "/.well-known/mta-sts.txt"))
+
+        # Send to itself over submission, read it over IMAP: both over verified TLS.
+        test = self
+
+        class Smtps(smtplib.SMTP_SSL):
+            def _get_socket(self, host, port, timeout):
+                return test.tls_socket(465, HOST)
+
+        class Imaps(imaplib.IMAP4_SSL):
+            def _create_socket(self, timeout):
+                return test.tls_socket(993, HOST)
+
+        with Smtps(HOST, 465, timeout=60) as s:
+            s.login(ADDRESS, PASSWORD)
+            s.sendmail(ADDRESS, [ADDRESS], mk.test_message(ADDRESS, "first day", to=ADDRESS))
+        c = Imaps(HOST, 993)
+        c.login(ADDRESS, PASSWORD)
+
+        def arrived():
+            c.select("INBOX")
+            typ, data = c.search(None, "SUBJECT", '"first day"')
+            return data[0].split()
+        found = mk.wait_for(arrived, "the message in the INBOX")
+        typ, data = c.fetch(found[-1], "(BODY.PEEK[HEADER.FIELDS (DKIM-SIGNATURE FROM)])")
+        self.assertIn(b"DKIM-Signature:", data[0][1])
+        c.logout()
+
+
+if __name__ == "__main__":
+    unittest.main()

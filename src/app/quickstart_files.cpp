@@ -169,6 +169,8 @@ std::string systemd_unit(const UnitSettings& u) {
       "User={user}\n"
       "Group={user}\n"
       "ExecStart={binary} serve --config {config}\n"
+      "# systemctl reload: look at the certificate again now (after `mailkeep tls rollover`).\n"
+      "ExecReload=/bin/kill -HUP $MAINPID\n"
       "Restart=on-failure\n"
       "RestartSec=5s\n"
       "TimeoutStopSec={stop}s\n"

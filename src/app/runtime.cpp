@@ -418,6 +418,7 @@ int run_server(const Config& cfg,
   cert_manager.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::signal_set reload(io, SIGHUP);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     log.info("shutdown", {{"signal", sig}, {"grace_ms", cfg.shutdown_grace.count()}});
@@ -429,7 +430,19 @@ int run_server(const Config& cfg,
     imap_server.shutdown(cfg.shutdown_grace);
     web_server.shutdown(cfg.shutdown_grace);
     cert_manager.stop();
+    reload.cancel();
   });
+  // SIGHUP (systemctl reload): look at the certificate again now, after a key rollover or a
+  // new domain, instead of at the next hourly look.
+  std::function<void()> on_reload = [&] {
+    reload.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      log.info("reload", {{"what", "certificates"}});
+      cert_manager.wake();
+      on_reload();
+    });
+  };
+  on_reload();
   on_ready(lines);
 
   std::vector<std::thread> pool;
@@ -441,6 +454,7 @@ int run_server(const Config& cfg,
   // Shutting down: a repeated SIGTERM/SIGINT from now on must not kill the process while the
   // store closes (the signal set no longer handles them once destroyed).
   signals.clear();
+  reload.clear();
   std::signal(SIGTERM, SIG_IGN);
   std::signal(SIGINT, SIG_IGN);
   store->set_change_listener(nullptr);

@@ -11,6 +11,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "base/read_file.hpp"
@@ -46,7 +47,14 @@ bool leaf_has_key(std::string_view chain_pem, std::string_view key_pem) {
 
 Manager::Manager(asio::io_context& io, ManagerConfig cfg, net::CertStore& store, Issuer* issuer, dns::Lookup* dns,
                  log::Logger log)
-    : io_(io), cfg_(std::move(cfg)), store_(store), issuer_(issuer), dns_(dns), log_(std::move(log)), timer_(io) {}
+    : io_(io),
+      strand_(asio::make_strand(io)),
+      cfg_(std::move(cfg)),
+      store_(store),
+      issuer_(issuer),
+      dns_(dns),
+      log_(std::move(log)),
+      timer_(strand_) {}
 
 Manager::~Manager() = default;
 
@@ -57,7 +65,7 @@ void Manager::start() {
     bool exists = false;
     cert_change_->changed(now_s(), exists);  // the files as loaded at start
     key_change_->changed(now_s(), exists);
-    asio::co_spawn(io_, run_files(), asio::detached);
+    asio::co_spawn(strand_, run_files(), asio::detached);
     return;
   }
   if (!issuer_) return;
@@ -66,17 +74,29 @@ void Manager::start() {
     if (auto s = store_.load(cfg_.chain_file, cfg_.key_file); !s)
       log_.warn("tls.stored_certificate_unusable", {{"error", s.error().message}});
   }
-  asio::co_spawn(io_, run_acme(), asio::detached);
+  asio::co_spawn(strand_, run_acme(), asio::detached);
 }
 
 void Manager::stop() {
-  stopped_ = true;
-  timer_.cancel();
+  asio::post(strand_, [this] {
+    stopped_ = true;
+    timer_.cancel();
+  });
+}
+
+void Manager::wake() {
+  asio::post(strand_, [this] {
+    woken_ = true;
+    timer_.cancel();
+  });
 }
 
 asio::awaitable<bool> Manager::sleep(Duration d) {
-  timer_.expires_after(d);
-  co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!woken_) {
+    timer_.expires_after(d);
+    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  woken_ = false;
   co_return !stopped_;
 }
 
@@ -113,6 +133,7 @@ asio::awaitable<std::vector<std::string>> Manager::resolvable(std::vector<std::s
 asio::awaitable<void> Manager::run_files() {
   while (co_await sleep(cfg_.file_recheck)) {
     bool cert_exists = false, key_exists = false;
+    // After a wake the files are looked at whatever the interval says.
     const bool changed = cert_change_->changed(now_s(), cert_exists) | key_change_->changed(now_s(), key_exists);
     if (!changed || !cert_exists || !key_exists) continue;
     // certbot and its kind replace both files; a half-done replacement fails the key check

@@ -23,6 +23,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "base/duration.hpp"
 #include "base/file_change.hpp"
@@ -74,6 +75,9 @@ class Manager {
   // starts the loop on the io_context.
   void start();
   void stop();
+  // Looks again now (SIGHUP): the files, or whether the CA must be asked (after a key
+  // rollover, a new domain).
+  void wake();
 
   // For tests and `check`: the names the last order asked for, and how many succeeded.
   const std::vector<std::string>& last_order() const { return last_order_; }
@@ -87,6 +91,9 @@ class Manager {
   boost::asio::awaitable<bool> sleep(Duration d);
 
   boost::asio::io_context& io_;
+  // The loop, wake() and stop() touch the timer and flags on this strand only (the io
+  // context runs on several threads).
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   ManagerConfig cfg_;
   net::CertStore& store_;
   Issuer* issuer_;
@@ -94,6 +101,7 @@ class Manager {
   log::Logger log_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
+  bool woken_ = false;
   std::vector<std::string> last_order_;
   int issued_ = 0;
   std::unique_ptr<FileChange> cert_change_, key_change_;

@@ -11,11 +11,13 @@ import imaplib
 import os
 import re
 import shutil
+import signal
 import smtplib
 import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -150,12 +152,7 @@ class NewcomerTest(unittest.TestCase):
         print("\nquickstart to a CA-issued certificate on every listener: %.1f s" % self.issued_after)
 
     def test_the_certificate_is_for_the_key_whose_tlsa_record_was_printed(self):
-        der = self.tls_socket(25, HOST, "smtp").getpeercert(binary_form=True)
-        pub = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-pubkey"], input=der,
-                             capture_output=True, check=True).stdout
-        spki = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, capture_output=True,
-                              check=True).stdout
-        digest = subprocess.run(["sha256sum"], input=spki, capture_output=True, check=True).stdout.decode().split()[0]
+        digest = self.served_key_digest()
         published = [v for v in self.dns.zones.records["_25._tcp." + HOST]]
         self.assertIn(("TLSA", "3 1 1 " + digest), published)
 
@@ -223,6 +220,71 @@ class NewcomerTest(unittest.TestCase):
         typ, data = c.fetch(found[-1], "(BODY.PEEK[HEADER.FIELDS (DKIM-SIGNATURE FROM)])")
         self.assertIn(b"DKIM-Signature:", data[0][1])
         c.logout()
+
+    def served_key_digest(self, port=25, how="smtp"):
+        s = self.tls_socket(port, HOST, how)
+        der = s.getpeercert(binary_form=True)
+        s.close()
+        pub = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-pubkey"], input=der,
+                             capture_output=True, check=True).stdout
+        spki = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, capture_output=True,
+                              check=True).stdout
+        return subprocess.run(["sha256sum"], input=spki, capture_output=True, check=True).stdout.decode().split()[0]
+
+    def test_z_a_key_rollover_renews_under_load_without_dropping_a_connection(self):
+        # Last (z): it changes the key. Clients keep working on the old certificate while the
+        # server switches to the next key and gets its certificate.
+        before = self.served_key_digest()
+        status = subprocess.run([mk.BIN, "--config", self.config, "tls", "status"], capture_output=True, text=True)
+        next_digest = re.search(r"next key: .*\n\s+_25\._tcp\.\S+ IN TLSA 3 1 1 ([0-9a-f]{64})", status.stdout).group(1)
+        self.assertIn(("TLSA", "3 1 1 " + next_digest), self.dns.zones.records["_25._tcp." + HOST])  # printed, published
+        test, stop, errors, done = self, threading.Event(), [], []
+
+        class Imaps(imaplib.IMAP4_SSL):
+            def _create_socket(self, timeout):
+                return test.tls_socket(993, HOST)
+
+        def busy_session():
+            c = Imaps(HOST, 993)
+            c.login(ADDRESS, PASSWORD)
+            while not stop.is_set():
+                try:
+                    c.select("INBOX")
+                    c.noop()
+                except Exception as e:
+                    errors.append("session: %r" % e)
+                    return
+            c.logout()
+
+        def new_connections():
+            while not stop.is_set():
+                try:
+                    s = self.tls_socket(465, HOST)
+                    s.close()
+                    done.append(1)
+                except Exception as e:
+                    errors.append("connect: %r" % e)
+                    return
+        threads = [threading.Thread(target=busy_session) for _ in range(3)] + [threading.Thread(target=new_connections)]
+        for t in threads:
+            t.start()
+        try:
+            issued_before = self.srv.stderr().count("event=tls.certificate_issued")
+            r = subprocess.run([mk.BIN, "--config", self.config, "tls", "rollover"], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.srv.proc.send_signal(signal.SIGHUP)  # systemctl reload
+            mk.wait_for(lambda: self.srv.stderr().count("event=tls.certificate_issued") > issued_before,
+                        "the certificate for the new key")
+            mk.wait_for(lambda: self.served_key_digest() == next_digest, "the new key on port 25")
+            for port, how in ((993, None), (465, None), (443, None), (587, "smtp")):
+                self.assertEqual(self.served_key_digest(port, how), next_digest, port)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.assertNotEqual(before, next_digest)
+        self.assertEqual(errors, [])
+        self.assertGreater(len(done), 0)
 
 
 if __name__ == "__main__":

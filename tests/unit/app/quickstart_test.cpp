@@ -49,6 +49,7 @@ TEST(QuickstartUnit, CarriesEveryHardeningSetting) {
       "User=mailkeep",
       "Group=mailkeep",
       "ExecStart=/usr/bin/mailkeep serve --config /etc/mailkeep/mailkeep.toml",
+      "ExecReload=/bin/kill -HUP $MAINPID",
       "Restart=on-failure",
       "TimeoutStopSec=60s",
       "UMask=0077",

@@ -11,7 +11,7 @@ packages=(
   # libraries (see README "Dependencies")
   libboost1.81-dev libssl-dev libsqlite3-dev libsodium-dev libtomlplusplus-dev
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev zlib1g-dev libunbound-dev libpsl-dev publicsuffix
-  libpugixml-dev libzip-dev
+  libpugixml-dev libzip-dev libboost-json1.81-dev
   # real peers for the integration tests
   swaks libnet-ssleay-perl python3 openssl testssl.sh isync offlineimap3 mutt tmux msmtp
   python3-dkim python3-nacl opendkim opendkim-tools python3-dnslib python3-aiosmtpd dns-root-data postfix

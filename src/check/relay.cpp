@@ -70,16 +70,17 @@ asio::awaitable<Finding> relay_test(std::string subject, std::string ip, std::ui
                                "make sure mailkeep is running and listens on this address");
   }
   auto ehlo = co_await c.ehlo(hostname, timeout);
-  outbound::SmtpReply mail, rcpt;
-  if (ehlo.code == 250) {
-    mail = co_await c.command(fmt::format("MAIL FROM:<{}>", kRelaySender), timeout);
-    if (mail.code / 100 == 2) rcpt = co_await c.command(fmt::format("RCPT TO:<{}>", kRelayRecipient), timeout);
-    // Never DATA: an open relay ends this session with nothing to deliver.
-    (void)co_await c.command("RSET", timeout);
-    (void)co_await c.command("QUIT", timeout);
-  } else {
-    mail = ehlo;
+  if (ehlo.code != 250) {
+    c.close();
+    co_return Finding::unknown("relay", subject + ": open relay test", fmt::format("EHLO was answered {}", quoted(ehlo)),
+                               "run the check again; if it persists, look at the server log for the connection");
   }
+  auto mail = co_await c.command(fmt::format("MAIL FROM:<{}>", kRelaySender), timeout);
+  outbound::SmtpReply rcpt;
+  if (mail.code / 100 == 2) rcpt = co_await c.command(fmt::format("RCPT TO:<{}>", kRelayRecipient), timeout);
+  // Never DATA: an open relay ends this session with nothing to deliver.
+  (void)co_await c.command("RSET", timeout);
+  (void)co_await c.command("QUIT", timeout);
   c.close();
   co_return judge_relay(subject, mail, rcpt);
 }

@@ -26,6 +26,8 @@ namespace asio = boost::asio;
 
 namespace {
 
+constexpr int kNs = 2;  // RFC 1035 §3.2.2: the probe of a resolver that need not validate
+
 asio::awaitable<void> pause(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
   boost::system::error_code ec;
@@ -112,21 +114,29 @@ asio::awaitable<TlsaLookup> tlsa_for(const Plan& p, dns::Lookup& dns, bool valid
 asio::awaitable<std::vector<Finding>> run_checks(const Plan& p, dns::Lookup& resolver) {
   std::vector<Finding> out;
 
-  // DNSSEC validation, once: it decides how every DNS answer below is judged.
-  bool validating = false;
+  // DNSSEC validation, once: it decides how every DNS answer below is judged. The same query
+  // tells whether the resolver answers at all (SERVFAIL is an answer; a timeout is not).
+  bool validating = false, reachable = true;
   {
     GroupDns dns(resolver, p);
-    Result<dns::Answer> dnskey = err("not asked");
-    if (p.resolver.dnssec) {
-      auto zone = p.resolver.anchor_zone.empty() ? std::string(".") : p.resolver.anchor_zone;
-      dnskey = co_await dns.retry.query(zone, dns::kDnskey);
-    }
-    auto v = judge_validation(p.resolver, dnskey);
+    const std::string zone = p.resolver.anchor_zone.empty() ? std::string(".") : p.resolver.anchor_zone;
+    auto probe = co_await dns.retry.query(zone, p.resolver.dnssec ? dns::kDnskey : kNs);
+    reachable = probe.ok();
+    auto v = judge_validation(p.resolver, p.resolver.dnssec ? probe : Result<dns::Answer>(err("not asked")));
     validating = v.validating;
     out.push_back(std::move(v.finding));
   }
+  if (!reachable) {
+    // One line instead of a "could not check" for every record, each after its retries.
+    out.push_back(Finding::unknown(
+        "dns", "DNS records, reverse DNS, block lists, TLSA, MTA-STS",
+        "not checked: mailkeep's resolver got no answer at all",
+        p.resolver.upstream.empty() ? "let mailkeep reach DNS servers on the Internet (UDP and TCP port 53), or "
+                                      "name resolvers it may use in [dns] upstream"
+                                    : "make sure the [dns] upstream resolvers answer"));
+  }
 
-  {
+  if (reachable) {
     GroupDns dns(resolver, p);
     std::vector<PublishedRrset> published;
     for (const auto& e : p.expected) {
@@ -139,14 +149,14 @@ asio::awaitable<std::vector<Finding>> run_checks(const Plan& p, dns::Lookup& res
   }
 
   std::vector<std::string> ips;
-  {
+  if (reachable) {
     GroupDns dns(resolver, p);
     auto host = co_await host_addresses(dns.retry, p.hostname);
     ips = host.ips;
     append(out, std::move(host.findings));
     append(out, co_await check_fcrdns(dns.retry, p.hostname, ips));
   }
-  {
+  if (reachable) {
     GroupDns dns(resolver, p);
     append(out, co_await check_dnsbls(dns.retry, ips, !p.resolver.upstream.empty()));
   }
@@ -178,14 +188,17 @@ asio::awaitable<std::vector<Finding>> run_checks(const Plan& p, dns::Lookup& res
       }
       ChainInput in{t.name(), p.hostname, std::move(*chain), p.now, std::nullopt,
                     fmt::format("_{}._tcp.{}", t.listener.port, p.hostname)};
-      auto tlsa = co_await tlsa_for(p, dns.retry, validating, in.tlsa_owner, t.name());
+      TlsaLookup tlsa;
+      if (reachable) tlsa = co_await tlsa_for(p, dns.retry, validating, in.tlsa_owner, t.name());
       in.tlsa = std::move(tlsa.records);
       append(out, judge_chain(in, trust->get()));
       append(out, std::move(tlsa.findings));
     }
   }
 
-  if (auto sts_tls = net::make_client_tls(p.ca_file); !sts_tls) {
+  if (!reachable) {
+    // Said above.
+  } else if (auto sts_tls = net::make_client_tls(p.ca_file); !sts_tls) {
     out.push_back(Finding::unknown("mta-sts", "MTA-STS", sts_tls.error().message, "check [outbound] ca_file"));
   } else {
     for (const auto& d : p.domains) {

@@ -169,7 +169,6 @@ asio::awaitable<std::vector<Finding>> run_checks(const Plan& p, dns::Lookup& res
                                    "install the system's CA certificates (Debian package ca-certificates) and check "
                                    "[outbound] ca_file"));
   } else {
-    GroupDns dns(resolver, p);
     for (const auto& t : targets) {
       Result<std::vector<std::string>> chain = err("not dialled");
       for (int attempt = 1; attempt <= p.retry.attempts; ++attempt) {
@@ -189,7 +188,10 @@ asio::awaitable<std::vector<Finding>> run_checks(const Plan& p, dns::Lookup& res
       ChainInput in{t.name(), p.hostname, std::move(*chain), p.now, std::nullopt,
                     fmt::format("_{}._tcp.{}", t.listener.port, p.hostname)};
       TlsaLookup tlsa;
-      if (reachable) tlsa = co_await tlsa_for(p, dns.retry, validating, in.tlsa_owner, t.name());
+      if (reachable) {
+        GroupDns dns(resolver, p);  // its own budget: the dials before it took their time
+        tlsa = co_await tlsa_for(p, dns.retry, validating, in.tlsa_owner, t.name());
+      }
       in.tlsa = std::move(tlsa.records);
       append(out, judge_chain(in, trust->get()));
       append(out, std::move(tlsa.findings));

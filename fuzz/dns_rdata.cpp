@@ -1,4 +1,4 @@
-// Fuzzes the RDATA decoders (MX, A/AAAA, TXT, TLSA) on arbitrary bytes from DNS answers.
+// Fuzzes the RDATA decoders (MX, A/AAAA, TXT, TLSA, SRV, CAA) on arbitrary bytes from DNS answers.
 #include <cstdint>
 #include <string_view>
 
@@ -11,5 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)mk::dns::parse_address(in, mk::dns::kAaaa);
   (void)mk::dns::parse_txt(in);
   (void)mk::dns::parse_tlsa(in);
+  (void)mk::dns::parse_srv(in);
+  (void)mk::dns::parse_caa(in);
   return 0;
 }

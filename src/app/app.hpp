@@ -81,6 +81,9 @@ struct CheckMessageOptions {
 };
 int cmd_check_message(const std::string& config_path, const CheckMessageOptions& o);
 
+// check [DOMAIN] [--json] (app/check.cpp): the self-diagnosis; DOMAIN empty: every hosted domain.
+int cmd_check(const std::string& config_path, const std::string& domain, bool json);
+
 // spam eval (app/spam_cli.cpp): trains a fresh model on the training sets and measures it
 // on the test sets; needs no instance.
 struct SpamEvalOptions {

@@ -230,6 +230,15 @@ int main_cli(int argc, char** argv) {
   cm->add_option("--rcpt", check.rcpts, "a local recipient, for their own verdict (repeatable)");
   cm->callback([&] { result = cmd_check_message(config, check); });
 
+  std::string check_domain;
+  bool check_json = false;
+  auto* chk = app.add_subcommand("check", "self-diagnosis: DNS records, DNSSEC, reverse DNS, block lists, the "
+                                          "certificate on every listener, MTA-STS, open relay, AUTH before TLS");
+  chk->add_option("DOMAIN", check_domain, "check only this hosted domain (default: all of them)");
+  chk->add_flag("--json", check_json, "print the findings as one JSON object");
+  chk->add_option("--config", config, "configuration file");
+  chk->callback([&] { result = cmd_check(config, check_domain, check_json); });
+
   auto* report = app.add_subcommand("report", "summaries of reports received about your domains");
   report->require_subcommand(1);
   int report_days = 7;

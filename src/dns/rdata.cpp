@@ -107,4 +107,55 @@ std::optional<Tlsa> parse_tlsa(std::string_view d) {
   return Tlsa{std::uint8_t(d[0]), std::uint8_t(d[1]), std::uint8_t(d[2]), std::string(d.substr(3))};
 }
 
+namespace {
+std::uint16_t u16(std::string_view d, std::size_t pos) {
+  return std::uint16_t((std::uint8_t(d[pos]) << 8) | std::uint8_t(d[pos + 1]));
+}
+void put16(std::string& out, std::uint16_t v) {
+  out += char(v >> 8);
+  out += char(v & 0xff);
+}
+}  // namespace
+
+std::optional<Srv> parse_srv(std::string_view d) {
+  if (d.size() < 7) return std::nullopt;
+  Srv s{u16(d, 0), u16(d, 2), u16(d, 4), {}};
+  std::size_t pos = 6;
+  auto target = read_name(d, pos);
+  if (!target || pos != d.size()) return std::nullopt;
+  s.target = *target;
+  return s;
+}
+
+std::optional<Caa> parse_caa(std::string_view d) {
+  // flags, tag length (1-15, RFC 8659 §4.1), tag, value to the end of the RDATA.
+  if (d.size() < 2) return std::nullopt;
+  const std::size_t len = std::uint8_t(d[1]);
+  if (len == 0 || 2 + len > d.size()) return std::nullopt;
+  return Caa{std::uint8_t(d[0]), std::string(d.substr(2, len)), std::string(d.substr(2 + len))};
+}
+
+std::string encode_srv(const Srv& s) {
+  std::string out;
+  put16(out, s.priority);
+  put16(out, s.weight);
+  put16(out, s.port);
+  return out + encode_name(s.target);
+}
+
+std::string encode_caa(const Caa& c) {
+  std::string out;
+  out += char(c.flags);
+  out += char(std::min<std::size_t>(c.tag.size(), 255));
+  return out + c.tag.substr(0, 255) + c.value;
+}
+
+std::string encode_tlsa(const Tlsa& t) {
+  std::string out;
+  out += char(t.usage);
+  out += char(t.selector);
+  out += char(t.matching);
+  return out + t.data;
+}
+
 }  // namespace mk::dns

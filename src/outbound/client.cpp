@@ -66,6 +66,8 @@ asio::awaitable<Result<SmtpReply>> Connection::open(std::string ip, std::uint16_
 
 asio::awaitable<Result<void>> Connection::start_tls_now(net::TlsContext& ctx, std::string host,
                                                          std::chrono::milliseconds timeout) {
+  // Bytes that arrived before the handshake would be taken as protected (CVE-2011-0411).
+  if (!in_.empty()) co_return err("data before the TLS handshake");
   arm(timeout);
   auto ec = co_await stream_->start_tls_client(ctx, host);
   timer_.cancel();
@@ -100,6 +102,29 @@ asio::awaitable<Result<std::string>> Connection::read_all(std::size_t max, std::
       co_return err(ec.message());
     }
   }
+}
+
+asio::awaitable<Result<std::string>> Connection::read_line(std::size_t max, std::chrono::milliseconds timeout) {
+  arm(timeout);
+  for (;;) {
+    if (auto eol = in_.find("\r\n"); eol != std::string::npos) {
+      timer_.cancel();
+      std::string line = in_.substr(0, eol);
+      in_.erase(0, eol + 2);
+      co_return line;
+    }
+    if (in_.size() > max) break;
+    const std::size_t old = in_.size();
+    in_.resize(old + 4096);
+    auto [ec, n] = co_await stream_->read_some(asio::buffer(in_.data() + old, 4096));
+    in_.resize(old + n);
+    if (ec) {
+      timer_.cancel();
+      co_return err(timed_out_ ? "timed out" : ec.message());
+    }
+  }
+  timer_.cancel();
+  co_return err("line too long");
 }
 
 long Connection::tls_verify_code() {

@@ -31,10 +31,14 @@ class Connection {
 
   // Connects without reading anything (HTTPS for MTA-STS policies).
   boost::asio::awaitable<Result<void>> connect(std::string ip, std::uint16_t port, std::chrono::milliseconds timeout);
-  // TLS from the first byte, checking the certificate against host (see tls_verified()).
+  // TLS from the first byte, or after another protocol's STARTTLS exchange (then nothing may
+  // be left unread), checking the certificate against host (see tls_verified()).
   boost::asio::awaitable<Result<void>> start_tls_now(net::TlsContext& ctx, std::string host,
                                                      std::chrono::milliseconds timeout);
   boost::asio::awaitable<bool> send(std::string data, std::chrono::milliseconds timeout);
+  // One line without its CRLF, at most max bytes (other protocols' STARTTLS: mailkeep check
+  // upgrades IMAP connections with it).
+  boost::asio::awaitable<Result<std::string>> read_line(std::size_t max, std::chrono::milliseconds timeout);
   // Everything until the peer closes, up to max bytes (more is an error).
   boost::asio::awaitable<Result<std::string>> read_all(std::size_t max, std::chrono::milliseconds timeout);
   // Whether the peer's certificate chain verified and matched the host name (WebPKI).

@@ -112,7 +112,6 @@ class Runner {
   boost::asio::awaitable<Addresses> addresses(std::string host);
   // RFC 8461 §5.1: the cached policy, refreshed when the TXT id changes or it expired.
   boost::asio::awaitable<std::optional<tlspolicy::StsPolicy>> sts_policy(const std::string& domain);
-  boost::asio::awaitable<Result<tlspolicy::StsPolicy>> fetch_sts(const std::string& domain);
   boost::asio::awaitable<void> deliver(std::string domain, std::vector<Job> jobs);
   // mx_validated: the MX host is vouched for by DNSSEC or MTA-STS (for REQUIRETLS).
   boost::asio::awaitable<bool> send_one(Connection& c, const std::string& mx, bool mx_validated, const Job& job,

@@ -1,8 +1,9 @@
 // outbound/runner_tls.cpp: the queue runner's TLS policy and reporting, apart from delivery:
-// the MTA-STS policy of a destination (RFC 8461: fetched over HTTPS, cached in the store,
-// refreshed when the _mta-sts TXT id changes), the TLS-RPT result of each session and the
-// periodic TLS-RPT reports (RFC 8460) queued to the domains that ask for them. What a
-// policy requires of a session is decided in outbound/tls_requirement.cpp.
+// the MTA-STS policy of a destination (RFC 8461: fetched over HTTPS by
+// outbound/mta_sts_fetch.cpp, cached in the store, refreshed when the _mta-sts TXT id
+// changes), the TLS-RPT result of each session and the periodic TLS-RPT reports (RFC 8460)
+// queued to the domains that ask for them. What a policy requires of a session is decided in
+// outbound/tls_requirement.cpp.
 #include <algorithm>
 #include <ctime>
 
@@ -13,6 +14,7 @@
 
 #include "base/strings.hpp"
 #include "outbound/dsn.hpp"
+#include "outbound/mta_sts_fetch.hpp"
 #include "outbound/runner.hpp"
 #include "outbound/tlsrpt.hpp"
 
@@ -100,57 +102,6 @@ asio::awaitable<void> Runner::send_reports(std::int64_t before) {
   }
 }
 
-asio::awaitable<Result<tlspolicy::StsPolicy>> Runner::fetch_sts(const std::string& domain) {
-  // RFC 8461 §3.3: https://mta-sts.<domain>/.well-known/mta-sts.txt, a valid certificate for
-  // that name, status 200 without redirects, text/plain, at most 64 KiB.
-  const std::string host = "mta-sts." + domain;
-  const auto addrs = (co_await addresses(host)).ips;
-  if (addrs.empty()) co_return err(fmt::format("no address for {}", host));
-  std::string last = "unreachable";
-  auto ex = co_await asio::this_coro::executor;
-  for (const auto& ip : addrs) {
-    Connection c(ex);
-    auto open = co_await c.connect(ip, cfg_.sts_port, cfg_.connect_timeout);
-    if (!open) {
-      last = open.error().message;
-      continue;
-    }
-    auto tls = co_await c.start_tls_now(*tls_, host, cfg_.connect_timeout);
-    if (!tls) {
-      last = tls.error().message;
-      c.close();
-      continue;
-    }
-    if (!c.tls_verified()) {
-      last = "certificate of " + host + " not valid: " + c.tls_verify_error();
-      c.close();
-      continue;
-    }
-    std::string request = fmt::format("GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: {}\r\nUser-Agent: mailkeep\r\n"
-                                      "Connection: close\r\n\r\n",
-                                      host);
-    if (!co_await c.send(request, cfg_.connect_timeout)) {
-      last = "write failed";
-      c.close();
-      continue;
-    }
-    auto raw = co_await c.read_all(tlspolicy::kMaxPolicySize + 16384, cfg_.connect_timeout);
-    c.close();
-    if (!raw) {
-      last = raw.error().message;
-      continue;
-    }
-    auto resp = tlspolicy::parse_http_response(*raw, tlspolicy::kMaxPolicySize);
-    if (!resp) co_return err("malformed HTTP response from " + host);
-    if (resp->status != 200) co_return err(fmt::format("{} answered HTTP {} (redirects are not followed)", host, resp->status));
-    if (!resp->content_type.starts_with("text/plain")) co_return err(host + " did not serve text/plain");
-    auto policy = tlspolicy::parse_sts_policy(resp->body);
-    if (!policy) co_return err("invalid MTA-STS policy at " + host);
-    co_return *policy;
-  }
-  co_return err(fmt::format("cannot fetch the MTA-STS policy from {}: {}", host, last));
-}
-
 asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const std::string& domain) {
   const std::int64_t now = now_s();
   std::optional<tlspolicy::StsPolicy> cached;
@@ -178,7 +129,7 @@ asio::awaitable<std::optional<tlspolicy::StsPolicy>> Runner::sts_policy(const st
     if (valid != 1) id.reset();  // RFC 8461 §3.1: exactly one record, else none
   }
   if (!id || (cached && cached->id == *id)) co_return cached;
-  auto fresh = co_await fetch_sts(domain);
+  auto fresh = co_await fetch_sts_policy(resolver_, *tls_, domain, StsFetch{cfg_.sts_port, cfg_.connect_timeout});
   if (!fresh) {
     if (!cached) {
       const std::int64_t interval = std::max<std::int64_t>(1, whole_seconds(cfg_.tls_report_interval));

@@ -26,7 +26,7 @@ struct Settings {
   // RFC 5321 §4.5.3.2: 5 minutes for each command reply.
   Duration command_timeout{std::chrono::minutes(5)};
   bool paused = false;  // keep everything queued, send nothing (maintenance)
-  std::string ca_file;  // extra CAs for MTA-STS (PEM), besides the system store
+  std::string ca_file;  // extra CAs (PEM) for MTA-STS and mailkeep check, besides the system store
 
   // The wait for the reply to the end of the message content: RFC 5321 §4.5.3.2.6 asks for
   // 10 minutes where commands get 5, so it is twice the command timeout, whatever that is set to.

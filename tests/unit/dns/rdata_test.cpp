@@ -34,5 +34,26 @@ TEST(Rdata, AddressesTxtTlsa) {
   EXPECT_FALSE(parse_tlsa("\x03\x01"s));
 }
 
+TEST(Rdata, SrvCaa) {
+  auto srv = parse_srv("\x00\x00\x00\x01\x01\xd1\x04Mail\x07" "example\x03org\x00"s);
+  ASSERT_TRUE(srv);
+  EXPECT_EQ(srv->priority, 0);
+  EXPECT_EQ(srv->weight, 1);
+  EXPECT_EQ(srv->port, 465);
+  EXPECT_EQ(srv->target, "mail.example.org");
+  EXPECT_EQ(parse_srv(encode_srv(*srv))->target, "mail.example.org");
+  EXPECT_EQ(parse_srv("\x00\x00\x00\x00\x00\x00\x00"s)->target, "");  // RFC 2782: "." = not offered
+  EXPECT_FALSE(parse_srv("\x00\x00\x00\x01\x01"s));                   // no target
+  auto caa = parse_caa("\x80\x05issueletsencrypt.org"s);
+  ASSERT_TRUE(caa);
+  EXPECT_EQ(caa->flags, 128);
+  EXPECT_EQ(caa->tag, "issue");
+  EXPECT_EQ(caa->value, "letsencrypt.org");
+  EXPECT_EQ(encode_caa(*caa), "\x80\x05issueletsencrypt.org"s);
+  EXPECT_FALSE(parse_caa("\x00\x09issue"s));  // tag runs past the end
+  EXPECT_FALSE(parse_caa("\x00\x00"s));       // empty tag
+  EXPECT_EQ(encode_tlsa(Tlsa{3, 1, 1, "\xab"s}), "\x03\x01\x01\xab"s);
+}
+
 }  // namespace
 }  // namespace mk::dns

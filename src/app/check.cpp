@@ -1,0 +1,138 @@
+// mailkeep check [DOMAIN] [--json]: the self-diagnosis (PRODUCT.md). It builds what this
+// instance is from the configuration and the store (hostname, listeners, hosted domains, the
+// records the admin was asked to publish, the resolver's settings) and runs every check of
+// check/run.hpp through mailkeep's own resolver; the store is only read.
+//
+// Trust: certificates are verified as the queue runner verifies MTA-STS hosts, against the
+// system's CA store plus [outbound] ca_file (a private CA in test setups).
+// Exit codes: 0 when every finding passed, 1 when one failed or could not be checked, 2 for
+// usage and configuration errors.
+#include <cstdio>
+#include <ctime>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <fmt/format.h>
+
+#include "app/app.hpp"
+#include "base/read_file.hpp"
+#include "base/strings.hpp"
+#include "check/run.hpp"
+#include "dns/resolver.hpp"
+
+namespace mk::app {
+namespace {
+
+constexpr std::size_t kMaxTrustAnchorFile = 1u << 20;
+
+// The records mailkeep asks the admin to publish for the hostname and the domains: exactly
+// the list `domain dns` and quickstart print (app/dns_records.cpp, setup/records.hpp). The
+// reverse DNS is left to the FCrDNS check, which follows PTR and A the way receivers do.
+Result<std::vector<check::ExpectedRecord>> expected_records(const Config& cfg, store::Store& s,
+                                                            const std::vector<std::string>& domains) {
+  auto plan = dns_plan(s, cfg, domains);
+  if (!plan) return plan.error();
+  std::vector<check::ExpectedRecord> out;
+  for (const auto& r : plan->records)
+    if (r.type != "PTR") out.push_back({r.owner, r.type, r.value});
+  return out;
+}
+
+// Every listener of the configuration, as clients reach it.
+std::vector<check::Listener> listeners_of(const Config& cfg) {
+  std::vector<check::Listener> out;
+  auto add = [&out](const std::vector<ListenAddr>& v, const char* service, check::TlsMode mode) {
+    for (const auto& l : v) out.push_back({service, l.host, l.port, mode});
+  };
+  add(cfg.smtp.listen, "smtp", check::TlsMode::smtp_starttls);
+  add(cfg.submission.listen, "submission", check::TlsMode::smtp_starttls);
+  add(cfg.submission.listen_tls, "submissions", check::TlsMode::implicit);
+  add(cfg.imap.listen, "imap", check::TlsMode::imap_starttls);
+  add(cfg.imap.listen_tls, "imaps", check::TlsMode::implicit);
+  add(cfg.http.listen_tls, "https", check::TlsMode::implicit);
+  return out;
+}
+
+std::string summary(const std::vector<check::Finding>& findings) {
+  std::size_t failed = 0, unknown = 0;
+  for (const auto& f : findings) {
+    failed += f.outcome == check::Outcome::fail;
+    unknown += f.outcome == check::Outcome::unknown;
+  }
+  if (failed == 0 && unknown == 0) return fmt::format("mailkeep check: all {} checks passed\n", findings.size());
+  return fmt::format("mailkeep check: {} failed, {} could not be checked, {} passed\n", failed, unknown,
+                     findings.size() - failed - unknown);
+}
+
+}  // namespace
+
+int cmd_check(const std::string& config_path, const std::string& domain_arg, bool json) {
+  auto loaded = load_config(config_path);
+  if (!loaded) {
+    std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
+    return kExitUsage;
+  }
+  Config cfg = std::move(*loaded);
+  cfg.store.read_only = true;  // a diagnosis changes nothing
+  auto opened = store::open(cfg.store);
+  if (!opened)
+    return fail(err(fmt::format("{} (the instance of {}; run `mailkeep quickstart` to make one)", opened.error().message,
+                                config_path)),
+                kExitUsage);
+  auto& s = **opened;
+
+  std::vector<std::string> domains;
+  if (!domain_arg.empty()) {
+    const std::string d = to_lower(domain_arg);
+    auto hosted = s.has_domain(d);
+    if (!hosted) return fail(hosted.error());
+    if (!*hosted)
+      return fail(err(fmt::format("{0} is not hosted here; add it with: mailkeep domain add {0}", d)), kExitUsage);
+    domains.push_back(d);
+  } else {
+    auto all = s.list_domains();
+    if (!all) return fail(all.error());
+    domains = *all;
+  }
+  auto expected = expected_records(cfg, s, domains);
+  if (!expected) return fail(expected.error());
+
+  check::Plan plan;
+  plan.hostname = cfg.hostname;
+  plan.domains = domains;
+  plan.expected = std::move(*expected);
+  plan.listeners = listeners_of(cfg);
+  plan.resolver.dnssec = cfg.dns.dnssec;
+  plan.resolver.trust_anchor = cfg.dns.trust_anchor;
+  plan.resolver.upstream = cfg.dns.upstream;
+  if (cfg.dns.dnssec) {
+    auto anchor = read_file(cfg.dns.trust_anchor, kMaxTrustAnchorFile);
+    if (!anchor)
+      return fail(err(fmt::format("{} ([dns] trust_anchor; Debian package dns-root-data)", anchor.error().message)),
+                  kExitUsage);
+    plan.resolver.anchor_zone = check::trust_anchor_zone(*anchor);
+  }
+  plan.ca_file = cfg.outbound.ca_file;
+  plan.sts_port = cfg.outbound.sts_port;
+  plan.now = std::time(nullptr);
+  plan.query_timeout = cfg.dns.query_timeout;
+
+  boost::asio::io_context io;
+  auto resolver = dns::Resolver::create(io, cfg.dns);
+  if (!resolver) return fail(resolver.error(), kExitUsage);
+  std::vector<check::Finding> findings;
+  boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+    findings = co_await check::run_checks(plan, **resolver);
+    (*resolver)->stop();
+  }, boost::asio::detached);
+  io.run();
+
+  const std::string out = json ? check::render_json(findings) : check::render_text(findings) + summary(findings);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  return check::exit_code(findings);
+}
+
+}  // namespace mk::app

@@ -5,14 +5,15 @@
 // durable, IDLE, close). Store reads are synchronous; writes that must be durable before
 // "OK" (APPEND) are handed back to the I/O layer, which runs them through the group commit.
 // Command handlers are split by concern: commands.cpp (the command table: states, UID forms),
-// session.cpp (state, auth), mailboxes.cpp
-// (LIST, CREATE, STATUS, ...), messages.cpp (FETCH, STORE, COPY, MOVE, EXPUNGE, APPEND),
+// session.cpp (state, auth), mailboxes.cpp (SELECT, CREATE, RENAME, ...), list.cpp (LIST,
+// LSUB), status.cpp (STATUS), messages.cpp (FETCH, STORE, COPY, MOVE, EXPUNGE, APPEND),
 // search.cpp (SEARCH), sort_thread.cpp (SORT, THREAD), selected.cpp (the selected mailbox and its updates).
 //
 // STANDARDS: RFC 9051 (IMAP4rev2) and RFC 3501 (IMAP4rev1), RFC 2177 (IDLE), RFC 4315
 // (UIDPLUS), RFC 6851 (MOVE), RFC 7162 (CONDSTORE), RFC 6154 (SPECIAL-USE), RFC 2971 (ID),
 // RFC 5161 (ENABLE), RFC 6855 (UTF8=ACCEPT), RFC 4959 (SASL-IR), RFC 2342 (NAMESPACE),
-// RFC 5530 (response codes), RFC 7888 (LITERAL+).
+// RFC 5530 (response codes), RFC 7888 (LITERAL+), RFC 5258 (LIST-EXTENDED), RFC 5819
+// (LIST-STATUS).
 // SECURITY: no authentication before TLS (LOGINDISABLED, no AUTH mechanisms advertised);
 // every command is checked against the session state; errors are tagged NO/BAD with a
 // reason; passwords are never logged.
@@ -165,16 +166,20 @@ class Session {
   Output cmd_delete(const CommandHead& h, Cursor& c);
   Output cmd_rename(const CommandHead& h, Cursor& c);
   Output cmd_subscribe(const CommandHead& h, Cursor& c, bool on);
-  Output cmd_list(const CommandHead& h, Cursor& c, bool lsub);
   Output cmd_namespace(const CommandHead& h, Cursor& c);
-  Output cmd_status(const CommandHead& h, Cursor& c);
-  std::optional<std::string> status_response(const std::string& name,
-                                             const std::vector<std::string>& items, std::string& error);
   Output cmd_close(const CommandHead& h, Cursor& c, bool expunge);
   Output cmd_quota(const CommandHead& h, Cursor& c);
   std::optional<store::Account> account() const;
   std::optional<std::string> mailbox_arg(Cursor& c);  // decoded, INBOX normalized
   std::string mailbox_out(const std::string& name) const;
+  // list.cpp (LIST, LSUB) and status.cpp (STATUS, and the lines of LIST-STATUS)
+  Output cmd_list(const CommandHead& h, Cursor& c, bool lsub);
+  // The patterns as names to match: reference + pattern, decoded, INBOX normalized.
+  std::vector<std::string> list_patterns(const std::string& reference, const std::vector<std::string>& patterns) const;
+  Output cmd_status(const CommandHead& h, Cursor& c);
+  // The STATUS line of a mailbox; for the selected one, from the session's view of it.
+  std::optional<std::string> status_response(const std::string& name,
+                                             const std::vector<std::string>& items, std::string& error);
   // messages.cpp
   Output cmd_fetch(const CommandHead& h, Cursor& c);
   Output cmd_store(const CommandHead& h, Cursor& c);

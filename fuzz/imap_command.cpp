@@ -25,6 +25,9 @@ void list_args(std::string_view cmd) {
       continue;
     }
     if (!c.eof() || l->patterns.empty() || l->patterns.size() > mk::imap::kMaxListPatterns) std::abort();
+    std::size_t bytes = 0;
+    for (const auto& p : l->patterns) bytes += l->reference.size() + p.size();
+    if (bytes > mk::imap::kMaxListPatternBytes) std::abort();
     // RFC 5258 §3.1: RECURSIVEMATCH is refused without a base option; LSUB stays basic.
     if (l->recursive_match && !l->select_subscribed && !l->select_special_use) std::abort();
     if (lsub && (l->extended || l->recursive_match || !l->return_status.empty())) std::abort();

@@ -124,6 +124,10 @@ std::optional<ListCommand> parse_list(Cursor& c, bool lsub, std::string& error) 
     if (!p) return error = "Invalid mailbox pattern", std::nullopt;
     out.patterns.push_back(std::move(*p));
   }
+  std::size_t bytes = 0;
+  for (const auto& p : out.patterns) bytes += out.reference.size() + p.size();
+  if (bytes > kMaxListPatternBytes)
+    return error = fmt::format("Mailbox patterns too long (at most {} bytes)", kMaxListPatternBytes), std::nullopt;
   if (c.sp()) {
     if (lsub) return error = "LSUB takes no options", std::nullopt;
     out.extended = true;

@@ -14,7 +14,8 @@
 // RFC 3501 §6.3.10 (RECENT), RFC 7162 §3.1.6 (HIGHESTMODSEQ).
 // SECURITY: input is untrusted. Every option must be one we know: RFC 5258 §3 requires a BAD
 // for an unrecognized one, so nothing unknown is skipped over. Patterns are counted against
-// kMaxListPatterns; STATUS items come from a fixed set and each is kept once.
+// kMaxListPatterns and their bytes against kMaxListPatternBytes; STATUS items come from a
+// fixed set and each is kept once.
 #pragma once
 
 #include <optional>
@@ -25,9 +26,13 @@
 
 namespace mk::imap {
 
-// Patterns in one LIST "(...)": far more than any client sends, few enough that matching
-// every mailbox against each stays cheap.
+// Patterns in one LIST "(...)": far more than any client sends.
 inline constexpr std::size_t kMaxListPatterns = 64;
+// The bytes of every pattern with the reference before it, together. Matching costs up to
+// these bytes times those of the account's mailbox names, and a pattern may come as a
+// literal of any size, so this is the bound on a LIST's work; a mailbox name has at most
+// 1000 bytes, so a pattern needs no more than that and a few wildcards.
+inline constexpr std::size_t kMaxListPatternBytes = 4096;
 
 struct ListCommand {
   // RFC 5258 §3: selection options, a pattern list or return options were given.

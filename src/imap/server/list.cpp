@@ -18,8 +18,9 @@
 //
 // where the CHILDINFO rows need RECURSIVEMATCH and, for a name that does not meet the
 // criteria itself, a descendant that meets them and is not listed (RFC 5258 §3.5: redundant
-// lines are suppressed). Besides, a basic LIST whose pattern ends in "%" returns the levels
-// that match it (RFC 3501 §6.3.8, RFC 5258 §5 example 10). LSUB keeps its RFC 3501 meaning.
+// lines are suppressed). Besides, where existence is the criterion, a pattern that ends in
+// "%" returns the levels that match it, existing or not (RFC 3501 §6.3.8, RFC 5258 §5
+// example 10). LSUB keeps its RFC 3501 meaning.
 //
 // STANDARDS: RFC 9051 §6.3.9, RFC 3501 §6.3.8 and §6.3.9, RFC 5258 §3 and §4, RFC 6154 §5.1,
 // RFC 5819 §2, RFC 3348 (CHILDREN).

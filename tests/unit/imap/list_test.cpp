@@ -348,6 +348,11 @@ TEST_F(ImapList, BadSyntax) {
            {"t LIST \"\" (\"a\" \"b\"", "t BAD Invalid mailbox pattern list\r\n"},
            {"t LIST \"\" (\"a\"  \"b\")", "t BAD Invalid mailbox pattern\r\n"},
            {many, "t BAD Too many mailbox patterns (at most 64)\r\n"},
+           // The patterns' bytes bound the work of matching them; a literal is no way around it.
+           {"t LIST \"\" {4097}\r\n" + std::string(4096, '*') + "%", "t BAD Mailbox patterns too long (at most 4096 bytes)\r\n"},
+           {"t LIST \"Work/\" (\"" + std::string(2046, '*') + "\" \"" + std::string(2046, '%') + "\")",
+            "t BAD Mailbox patterns too long (at most 4096 bytes)\r\n"},
+           {"t LSUB \"\" {4097}\r\n" + std::string(4097, 'x'), "t BAD Mailbox patterns too long (at most 4096 bytes)\r\n"},
            {"t LIST \"\" * (CHILDREN)", "t BAD Syntax: LIST reference pattern RETURN (return-options)\r\n"},
            {"t LIST \"\" * RETURN CHILDREN", "t BAD Syntax: LIST reference pattern RETURN (return-options)\r\n"},
            {"t LIST \"\" * RETURN (CHILDREN", "t BAD Syntax: LIST reference pattern RETURN (return-options)\r\n"},

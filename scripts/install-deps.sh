@@ -14,6 +14,8 @@ packages=(
   libpugixml-dev libzip-dev libboost-json1.81-dev
   # real peers for the integration tests
   swaks libnet-ssleay-perl python3 openssl testssl.sh isync offlineimap3 mutt tmux msmtp
+  # interimap syncs mailkeep with a private Dovecot (its imap binary as a tunnel, never the service)
+  interimap dovecot-imapd
   python3-dkim python3-nacl opendkim opendkim-tools python3-dnslib python3-aiosmtpd dns-root-data postfix
   nsd ldnsutils python3-spf python3-yaml oathtool
   # systemd-analyze checks the unit quickstart writes (it runs without systemd as PID 1)
@@ -21,12 +23,12 @@ packages=(
   pebble
 )
 if [ "${1:-}" = "--bench" ]; then
-  # Dovecot is only a benchmark peer: installed unconfigured and never started as a system
-  # service (bench/ runs private instances). Postfix is in the list above: the outbound
-  # tests run a private instance as a remote MX. look(1) is the breached-list peer;
-  # bogofilter and SpamAssassin (spamd, spamc; Debian 12 ships spamd as its own package) are
-  # the spam-filter peers.
-  packages+=(dovecot-imapd bsdextrautils bogofilter spamassassin spamd spamc)
+  # Dovecot (in the list above: the interimap test's other side) is also the IMAP benchmark
+  # peer: installed unconfigured and never started as a system service (bench/ runs private
+  # instances). Postfix is in the list above: the outbound tests run a private instance as a
+  # remote MX. look(1) is the breached-list peer; bogofilter and SpamAssassin (spamd, spamc;
+  # Debian 12 ships spamd as its own package) are the spam-filter peers.
+  packages+=(bsdextrautils bogofilter spamassassin spamd spamc)
 fi
 
 missing=()

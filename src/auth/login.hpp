@@ -77,6 +77,16 @@ std::optional<store::Account> check_login(AccountStore store, std::string_view u
                                           const LoginPolicy& policy = {}, bool* breached = nullptr,
                                           const IpAddr* client = nullptr, std::string_view service = {});
 
+// SCRAM-SHA-256 (auth/scram.hpp), for every protocol that offers it: the account that `user`
+// names, with its stored verifier in `scram`, if it may log in with SCRAM now. SCRAM proves
+// the account password, so not an account that requires app passwords; it never shows the
+// password, so a breached one is refused only when an earlier login flagged it (and
+// block_breached); and not an account locked for the client's network (the throttle). In
+// each such case, and for an unknown or disabled account, nothing: the exchange then fails
+// exactly as for an unknown user.
+std::optional<store::Account> scram_account(AccountStore store, std::string_view user, const LoginPolicy* policy = nullptr,
+                                            const IpAddr* client = nullptr);
+
 // The admin/web login: the account's own password (an app password never opens it; it
 // works also when the account requires app passwords for IMAP and SMTP) and, when the account
 // has TOTP enabled, a current code that was not used before (auth/totp.hpp). The same

@@ -120,7 +120,14 @@ ScramServer::Step ScramServer::client_first(std::string_view msg) {
   if (!msg.starts_with("n,") && !msg.starts_with("y,")) return {K::failure, "malformed client-first message"};
   const auto second = msg.find(',', 2);
   if (second == std::string_view::npos) return {K::failure, "malformed client-first message"};
-  if (second != 2) return {K::failure, "authorization identity is not supported"};
+  // RFC 5802 §5.1 "a=": the identity to act as. Cyrus SASL clients (mbsync, mutt) name the
+  // user itself there, which is the same login; anyone else is refused below.
+  std::optional<std::string> authzid;
+  if (second != 2) {
+    if (msg.substr(2, 2) != "a=") return {K::failure, "malformed client-first message"};
+    authzid = decode_saslname(msg.substr(4, second - 4));
+    if (!authzid) return {K::failure, "malformed authorization identity"};
+  }
   gs2_header_ = std::string(msg.substr(0, second + 1));
   client_first_bare_ = std::string(msg.substr(second + 1));
   if (client_first_bare_.starts_with("m=")) return {K::failure, "mandatory extension not supported"};
@@ -129,6 +136,8 @@ ScramServer::Step ScramServer::client_first(std::string_view msg) {
   if (!n || !r || !printable_nonce(*r)) return {K::failure, "malformed client-first message"};
   auto user = decode_saslname(*n);
   if (!user || user->empty()) return {K::failure, "malformed user name"};
+  if (authzid && !authzid->empty() && !iequals(*authzid, *user))
+    return {K::failure, "authorization identity is not supported"};
   user_ = *user;
   std::optional<Secret> secret;
   if (auto stored = lookup_(user_)) secret = parse_secret(*stored);

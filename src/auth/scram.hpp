@@ -1,5 +1,5 @@
-// auth/scram.hpp: SCRAM-SHA-256 (RFC 5802, RFC 7677) for SMTP AUTH: the stored secret and
-// the server side of the exchange, without I/O.
+// auth/scram.hpp: SCRAM-SHA-256 (RFC 5802, RFC 7677) for SMTP AUTH and IMAP AUTHENTICATE:
+// the stored secret and the server side of the exchange, without I/O.
 //
 // The account keeps "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>" (base64
 // parts, the format PostgreSQL uses), derived when the password is set. It is not the
@@ -7,7 +7,8 @@
 // attack if stolen, so it is costed with kScramIterations of PBKDF2-SHA-256.
 // SECURITY: an unknown user gets a well-formed challenge with a salt derived from the name
 // (stable across attempts) and then the same failure as a wrong password. Channel binding
-// (-PLUS) is not offered; a client that requires it ("p=") is refused.
+// (-PLUS) is not offered; a client that requires it ("p=") is refused. An authorization
+// identity ("a=") is accepted only when it names the user itself (compared as PLAIN's is).
 #pragma once
 
 #include <functional>

@@ -1,7 +1,5 @@
 #include "smtp/submission_policy.hpp"
 
-#include <ctime>
-
 #include "base/strings.hpp"
 
 namespace mk::smtp {
@@ -15,16 +13,10 @@ std::optional<AuthIdentity> StoreSubmissionPolicy::authenticate(std::string_view
 }
 
 std::optional<std::pair<AuthIdentity, std::string>> StoreSubmissionPolicy::scram_account(std::string_view user) {
-  auto a = store_.directory.find_account(to_lower(user));
-  // SCRAM works only with the account password: not when the account requires app passwords.
-  if (!a || !*a || (*a)->disabled || (*a)->scram.empty() || (*a)->require_app_passwords) return std::nullopt;
-  // SCRAM never shows us the password, but an account flagged at an earlier login stays shut.
-  if ((*a)->password_breached && login_ && login_->block_breached) return std::nullopt;
-  // Locked under attack: SCRAM then fails exactly as for an unknown user.
-  if (login_ && login_->throttle && client_ &&
-      login_->throttle->account_locked(user, *client_, std::int64_t(std::time(nullptr))))
-    return std::nullopt;
-  return std::pair{AuthIdentity{(*a)->id, (*a)->address}, (*a)->scram};
+  // The rules are auth's, the same for IMAP (auth/login.hpp).
+  auto a = auth::scram_account(store_, user, login_, client_ ? &*client_ : nullptr);
+  if (!a) return std::nullopt;
+  return std::pair{AuthIdentity{a->id, a->address}, a->scram};
 }
 
 bool StoreSubmissionPolicy::may_send_as(const AuthIdentity& who, const std::string& address) {

@@ -1,12 +1,10 @@
-// Mailbox commands: SELECT/EXAMINE, CREATE, DELETE, RENAME, (UN)SUBSCRIBE, LIST/LSUB,
-// NAMESPACE, STATUS, CLOSE/UNSELECT. Names are UTF-8 inside mailkeep; IMAP4rev1 clients see
-// modified UTF-7 unless they ENABLE UTF8=ACCEPT or IMAP4rev2. "/" separates levels.
-#include <algorithm>
-#include <map>
+// Mailbox commands: SELECT/EXAMINE, CREATE, DELETE, RENAME, (UN)SUBSCRIBE, NAMESPACE,
+// GETQUOTA(ROOT), CLOSE/UNSELECT (LIST and LSUB: list.cpp; STATUS: status.cpp). Names are
+// UTF-8 inside mailkeep; IMAP4rev1 clients see modified UTF-7 unless they ENABLE UTF8=ACCEPT
+// or IMAP4rev2. "/" separates levels.
 #include <set>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "base/strings.hpp"
 #include "imap/proto/encode.hpp"
@@ -28,28 +26,6 @@ bool valid_name(std::string_view n) {
 }
 
 }  // namespace
-
-bool list_match(std::string_view pattern, std::string_view name) {
-  // Iterative wildcard match with backtracking over the last "*" or "%".
-  std::size_t p = 0, n = 0, star_p = std::string_view::npos, star_n = 0;
-  bool star_is_percent = false;
-  while (n < name.size()) {
-    if (p < pattern.size() && (pattern[p] == '*' || pattern[p] == '%')) {
-      star_is_percent = pattern[p] == '%';
-      star_p = p++;
-      star_n = n;
-    } else if (p < pattern.size() && pattern[p] == name[n]) {
-      ++p, ++n;
-    } else if (star_p != std::string_view::npos && !(star_is_percent && name[star_n] == kDelimiter)) {
-      p = star_p + 1;
-      n = ++star_n;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && (pattern[p] == '*' || pattern[p] == '%')) ++p;
-  return p == pattern.size();
-}
 
 std::optional<std::string> Session::mailbox_arg(Cursor& c) {
   auto raw = c.astring();
@@ -215,126 +191,6 @@ Output Session::cmd_subscribe(const CommandHead& h, Cursor& c, bool on) {
   return {tagged(h, "OK", on ? "SUBSCRIBE completed" : "UNSUBSCRIBE completed")};
 }
 
-Output Session::cmd_list(const CommandHead& h, Cursor& c, bool lsub) {
-  // LIST [selection-options] reference pattern(s) [RETURN (options)] (RFC 5258 subset)
-  bool only_subscribed = lsub, special_only = false, recursive = false, ret_subscribed = false, ret_special = true;
-  std::vector<std::string> status_items;
-  if (!c.sp()) return {tagged(h, "BAD", "Syntax: LIST reference pattern")};
-  if (!lsub && c.consume('(')) {
-    while (!c.consume(')')) {
-      if (c.keyword("SUBSCRIBED")) only_subscribed = ret_subscribed = true;
-      else if (c.keyword("SPECIAL-USE")) special_only = true;
-      else if (c.keyword("RECURSIVEMATCH")) recursive = true;
-      else if (c.keyword("REMOTE")) {}  // there are no remote mailboxes to add
-      else return {tagged(h, "BAD", "Unknown LIST selection option")};
-      c.sp();
-    }
-    // RFC 5258 §3: RECURSIVEMATCH qualifies another selection option.
-    if (recursive && !only_subscribed && !special_only)
-      return {tagged(h, "BAD", "RECURSIVEMATCH needs another selection option")};
-    if (!c.sp()) return {tagged(h, "BAD", "Syntax: LIST (options) reference pattern")};
-  }
-  auto ref = c.astring();
-  if (!ref || !c.sp()) return {tagged(h, "BAD", "Syntax: LIST reference pattern")};
-  std::vector<std::string> patterns;
-  if (c.consume('(')) {
-    do {
-      auto p = c.list_mailbox();
-      if (!p) return {tagged(h, "BAD", "Invalid pattern")};
-      patterns.push_back(*p);
-    } while (c.sp());
-    if (!c.consume(')')) return {tagged(h, "BAD", "Invalid pattern list")};
-  } else {
-    auto p = c.list_mailbox();
-    if (!p) return {tagged(h, "BAD", "Invalid pattern")};
-    patterns.push_back(*p);
-  }
-  if (c.sp()) {
-    if (lsub || !c.keyword("RETURN") || !c.sp() || !c.consume('('))
-      return {tagged(h, "BAD", "Syntax: RETURN (options)")};
-    while (!c.consume(')')) {
-      if (c.keyword("SUBSCRIBED")) ret_subscribed = true;
-      else if (c.keyword("SPECIAL-USE")) ret_special = true;
-      else if (c.keyword("CHILDREN")) {}
-      else if (c.keyword("STATUS")) {
-        if (!c.sp() || !c.consume('(')) return {tagged(h, "BAD", "Syntax: STATUS (items)")};
-        while (auto a = c.atom()) {
-          status_items.push_back(to_upper(*a));
-          c.sp();
-        }
-        if (!c.consume(')')) return {tagged(h, "BAD", "Syntax: STATUS (items)")};
-      } else {
-        return {tagged(h, "BAD", "Unknown LIST return option")};
-      }
-      c.sp();
-    }
-  }
-  if (!c.eof()) return {tagged(h, "BAD", "Unexpected arguments")};
-  const char* verb = lsub ? "LSUB" : "LIST";
-  std::string out;
-  if (patterns.size() == 1 && patterns[0].empty()) {
-    // RFC 9051 §6.3.9: an empty pattern asks for the delimiter.
-    out += fmt::format("* {} (\\Noselect) \"/\" \"\"\r\n", verb);
-    return {out + tagged(h, "OK", std::string(verb) + " completed")};
-  }
-  auto mbs = store_.mail.list_mailboxes(account_id_);
-  if (!mbs) return {tagged(h, "NO", "[SERVERBUG] Cannot list mailboxes")};
-  // Every level of the hierarchy, in name order: a parent whose mailbox was deleted while its
-  // children stay is listed as \NonExistent (RFC 5258 §3, RFC 9051 §7.3.1).
-  struct Entry {
-    const store::Mailbox* mb = nullptr;  // null: the level exists only as a parent
-    bool children = false, subscribed_child = false;
-  };
-  std::map<std::string, Entry> tree;
-  for (const auto& m : *mbs) {
-    tree[m.name].mb = &m;
-    for (auto slash = m.name.rfind(kDelimiter); slash != std::string::npos;
-         slash = slash == 0 ? std::string::npos : m.name.rfind(kDelimiter, slash - 1)) {
-      auto& parent = tree[m.name.substr(0, slash)];
-      parent.children = true;
-      parent.subscribed_child |= m.subscribed;
-    }
-  }
-  for (const auto& [name, e] : tree) {
-    bool match = false, percent_tail = false;
-    for (auto pat : patterns) {
-      std::string full = *ref + pat;
-      if (!utf8_) {
-        if (auto d = mutf7_decode(full)) full = *d;
-      }
-      if (iequals(full, "INBOX")) full = "INBOX";
-      if (list_match(full, name)) match = true, percent_tail |= full.ends_with('%');
-    }
-    if (!match) continue;
-    const bool subscribed = e.mb && e.mb->subscribed;
-    const bool special = e.mb && !e.mb->special_use.empty();
-    // With RECURSIVEMATCH a parent that fails the selection is still listed when one of its
-    // descendants passes it, and says so in CHILDINFO (RFC 5258 §3.5).
-    std::vector<const char*> childinfo;
-    if (recursive && only_subscribed && e.subscribed_child) childinfo.push_back("\"SUBSCRIBED\"");
-    // LSUB "%" lists an unsubscribed parent of a subscribed mailbox as \Noselect (RFC 3501 §6.3.9).
-    const bool lsub_parent = lsub && !subscribed && e.subscribed_child && percent_tail;
-    if (((only_subscribed && !subscribed) || (special_only && !special)) && childinfo.empty() && !lsub_parent)
-      continue;
-    std::string attrs;
-    auto add = [&attrs](std::string_view a) { attrs += (attrs.empty() ? "" : " ") + std::string(a); };
-    if (!e.mb && !lsub) add("\\NonExistent");
-    if (!e.mb || lsub_parent) add("\\Noselect");
-    add(e.children ? "\\HasChildren" : "\\HasNoChildren");
-    if (ret_subscribed && subscribed) add("\\Subscribed");
-    if (ret_special && special) add(e.mb->special_use);
-    out += fmt::format("* {} ({}) \"/\" {}", verb, attrs, mailbox_out(name));
-    if (!childinfo.empty()) out += fmt::format(" (\"CHILDINFO\" ({}))", fmt::join(childinfo, " "));
-    out += "\r\n";
-    if (!status_items.empty() && e.mb) {
-      std::string err;
-      auto line = status_response(name, status_items, err);
-      if (line) out += *line;
-    }
-  }
-  return {out + tagged(h, "OK", std::string(verb) + " completed")};
-}
-
 std::optional<store::Account> Session::account() const {
   auto a = store_.accounts.directory.find_account(user_);
   if (!a || !*a) return std::nullopt;
@@ -364,54 +220,6 @@ Output Session::cmd_quota(const CommandHead& h, Cursor& c) {
 
 Output Session::cmd_namespace(const CommandHead& h, Cursor& c) {
   return {"* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n" + tagged(h, "OK", "NAMESPACE completed")};
-}
-
-std::optional<std::string> Session::status_response(const std::string& name,
-                                                    const std::vector<std::string>& items,
-                                                    std::string& error) {
-  auto mb = store_.mail.find_mailbox(account_id_, name);
-  if (!mb || !*mb) return error = "[NONEXISTENT] No such mailbox", std::nullopt;
-  auto msgs = store_.mail.list_messages((*mb)->id);
-  if (!msgs) return error = "[SERVERBUG] Cannot read mailbox", std::nullopt;
-  std::uint64_t unseen = 0, deleted = 0, size = 0;
-  for (const auto& m : *msgs) {
-    if (m.flags.find("\\Seen") == std::string::npos) ++unseen;
-    if (m.flags.find("\\Deleted") != std::string::npos) ++deleted;
-    size += m.size;
-  }
-  std::string data;
-  for (const auto& i : items) {
-    std::uint64_t v;
-    if (i == "MESSAGES") v = msgs->size();
-    else if (i == "UIDNEXT") v = (*mb)->uidnext;
-    else if (i == "UIDVALIDITY") v = (*mb)->uidvalidity;
-    else if (i == "UNSEEN") v = unseen;
-    else if (i == "DELETED") v = deleted;
-    else if (i == "SIZE") v = size;
-    else if (i == "RECENT") v = std::uint64_t(std::count_if(msgs->begin(), msgs->end(), [&](const auto& m) {
-      return m.uid > (*mb)->recent_uid;  // not yet seen by any read-write session
-    }));
-    else if (i == "HIGHESTMODSEQ") v = (*mb)->highestmodseq;
-    else return error = "Unknown STATUS item " + i, std::nullopt;
-    data += fmt::format("{}{} {}", data.empty() ? "" : " ", i, v);
-  }
-  return fmt::format("* STATUS {} ({})\r\n", mailbox_out(name), data);
-}
-
-Output Session::cmd_status(const CommandHead& h, Cursor& c) {
-  std::optional<std::string> name;
-  if (!c.sp() || !(name = mailbox_arg(c)) || !c.sp() || !c.consume('('))
-    return {tagged(h, "BAD", "Syntax: STATUS mailbox (items)")};
-  std::vector<std::string> items;
-  while (auto a = c.atom()) {
-    items.push_back(to_upper(*a));
-    if (!c.sp()) break;
-  }
-  if (!c.consume(')') || !c.eof() || items.empty()) return {tagged(h, "BAD", "Syntax: STATUS mailbox (items)")};
-  std::string error;
-  auto line = status_response(*name, items, error);
-  if (!line) return {tagged(h, error.starts_with("Unknown") ? "BAD" : "NO", error)};
-  return {*line + tagged(h, "OK", "STATUS completed")};
 }
 
 Output Session::cmd_close(const CommandHead& h, Cursor& c, bool expunge) {

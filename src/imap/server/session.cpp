@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "auth/login.hpp"
-#include "auth/sasl.hpp"
 #include "base/strings.hpp"
 #include "imap/proto/encode.hpp"
 #include "imap/server/account_slots.hpp"
@@ -42,9 +40,10 @@ std::string Session::bad(std::string_view tag, std::string_view text) {
 
 std::string Session::capabilities() const {
   std::string c = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE "
-                  "CHILDREN SPECIAL-USE CONDSTORE QRESYNC MULTIAPPEND SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES COMPRESS=DEFLATE UTF8=ACCEPT ESEARCH SEARCHRES QUOTA QUOTA=RES-STORAGE";
+                  "CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE CONDSTORE QRESYNC MULTIAPPEND SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES COMPRESS=DEFLATE UTF8=ACCEPT ESEARCH SEARCHRES QUOTA QUOTA=RES-STORAGE";
   if (!tls_ && cfg_.tls_available) c += " STARTTLS LOGINDISABLED";
-  if (tls_ && account_id_ == 0) c += " AUTH=PLAIN";
+  // No mechanism before TLS (PRODUCT.md: no AUTH before TLS), as on submission.
+  if (tls_ && account_id_ == 0) c += " AUTH=SCRAM-SHA-256 AUTH=PLAIN";
   return c;
 }
 
@@ -66,13 +65,7 @@ Output Session::on_frame_error(Frame ev) {
 }
 
 Output Session::on_command(std::string_view framed) {
-  if (auth_pending_) {
-    // RFC 9051 §6.2.2: the line is the client's SASL response, or "*" to cancel.
-    CommandHead h = *auth_pending_;
-    auth_pending_.reset();
-    if (trim(framed) == "*") return {tagged(h, "BAD", "Authentication cancelled")};
-    return finish_plain(h, trim(framed));
-  }
+  if (auth_pending_) return on_auth_response(framed);
   Cursor c(framed);
   std::string error;
   auto h = parse_head(c, error);
@@ -120,54 +113,6 @@ Output Session::cmd_capability(const CommandHead& h, Cursor& c) {
 Output Session::on_tls() {
   tls_ = true;
   return {};
-}
-
-Output Session::finish_login(const CommandHead& h, const std::string& user, const std::string& pass) {
-  if (!tls_ && cfg_.tls_available)
-    return {tagged(h, "NO", "[PRIVACYREQUIRED] Use STARTTLS or port 993 first")};
-  const auto client = IpAddr::parse(remote_ip_);
-  auto acct = cfg_.login ? auth::check_login(store_.accounts, user, pass, *cfg_.login, nullptr, client ? &*client : nullptr, "imap")
-                         : auth::check_login(store_.accounts, user, pass, {}, nullptr, nullptr, "imap");
-  auth_event_ = AuthEvent{acct.has_value(), acct ? acct->address : user};
-  if (!acct) return {tagged(h, "NO", "[AUTHENTICATIONFAILED] Invalid credentials")};
-  if (cfg_.slots && !(account_slot_ = cfg_.slots->acquire(acct->id)))
-    return {tagged(h, "NO", "[LIMIT] Too many sessions for this account; close some and retry")};
-  account_id_ = acct->id;
-  user_ = acct->address;
-  return {tagged(h, "OK", "[CAPABILITY " + capabilities() + "] Logged in")};
-}
-
-Output Session::cmd_login(const CommandHead& h, Cursor& c) {
-  if (!tls_ && cfg_.tls_available)
-    return {tagged(h, "NO", "[PRIVACYREQUIRED] LOGIN is disabled before STARTTLS")};
-  std::optional<std::string> user, pass;
-  if (!c.sp() || !(user = c.astring()) || !c.sp() || !(pass = c.astring()) || !c.eof())
-    return {tagged(h, "BAD", "Syntax: LOGIN user password")};
-  return finish_login(h, *user, *pass);
-}
-
-Output Session::cmd_authenticate(const CommandHead& h, Cursor& c) {
-  if (!tls_ && cfg_.tls_available)
-    return {tagged(h, "NO", "[PRIVACYREQUIRED] Authentication is disabled before STARTTLS")};
-  std::optional<std::string_view> mech;
-  if (!c.sp() || !(mech = c.atom())) return {tagged(h, "BAD", "Syntax: AUTHENTICATE mechanism")};
-  if (!iequals(*mech, "PLAIN")) return {tagged(h, "NO", "Unsupported authentication mechanism")};
-  // SASL-IR (RFC 4959) puts the response on the command line; otherwise ask for it.
-  if (!c.sp()) {
-    auth_pending_ = h;
-    return {"+ \r\n"};
-  }
-  auto ir = c.atom();
-  if (!ir || !c.eof()) return {tagged(h, "BAD", "Invalid initial response")};
-  return finish_plain(h, *ir);
-}
-
-Output Session::finish_plain(const CommandHead& h, std::string_view b64) {
-  auto r = auth::parse_plain(b64);
-  if (!r) return {tagged(h, "BAD", "Invalid PLAIN response")};
-  if (!r->authzid.empty() && !iequals(r->authzid, r->user))
-    return {tagged(h, "NO", "[AUTHORIZATIONFAILED] Cannot act as another user")};
-  return finish_login(h, r->user, r->password);
 }
 
 Output Session::cmd_enable(const CommandHead& h, Cursor& c) {

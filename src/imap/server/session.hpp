@@ -5,14 +5,16 @@
 // durable, IDLE, close). Store reads are synchronous; writes that must be durable before
 // "OK" (APPEND) are handed back to the I/O layer, which runs them through the group commit.
 // Command handlers are split by concern: commands.cpp (the command table: states, UID forms),
-// session.cpp (state, auth), mailboxes.cpp
-// (LIST, CREATE, STATUS, ...), messages.cpp (FETCH, STORE, COPY, MOVE, EXPUNGE, APPEND),
-// search.cpp (SEARCH), sort_thread.cpp (SORT, THREAD), selected.cpp (the selected mailbox and its updates).
+// session.cpp (state, CAPABILITY, ENABLE, ID, IDLE), authenticate.cpp (LOGIN, AUTHENTICATE),
+// mailboxes.cpp (SELECT, CREATE, RENAME, ...), list.cpp (LIST, LSUB), status.cpp (STATUS),
+// messages.cpp (FETCH, STORE, COPY, MOVE, EXPUNGE, APPEND), search.cpp (SEARCH),
+// sort_thread.cpp (SORT, THREAD), selected.cpp (the selected mailbox and its updates).
 //
 // STANDARDS: RFC 9051 (IMAP4rev2) and RFC 3501 (IMAP4rev1), RFC 2177 (IDLE), RFC 4315
 // (UIDPLUS), RFC 6851 (MOVE), RFC 7162 (CONDSTORE), RFC 6154 (SPECIAL-USE), RFC 2971 (ID),
 // RFC 5161 (ENABLE), RFC 6855 (UTF8=ACCEPT), RFC 4959 (SASL-IR), RFC 2342 (NAMESPACE),
-// RFC 5530 (response codes), RFC 7888 (LITERAL+).
+// RFC 5530 (response codes), RFC 7888 (LITERAL+), RFC 5258 (LIST-EXTENDED), RFC 5819
+// (LIST-STATUS), RFC 7677 (SCRAM-SHA-256).
 // SECURITY: no authentication before TLS (LOGINDISABLED, no AUTH mechanisms advertised);
 // every command is checked against the session state; errors are tagged NO/BAD with a
 // reason; passwords are never logged.
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "auth/login.hpp"
+#include "auth/scram.hpp"
 #include "imap/proto/fetch.hpp"
 #include "imap/proto/framer.hpp"
 #include "imap/server/account_slots.hpp"
@@ -152,29 +155,40 @@ class Session {
   Output cmd_starttls(const CommandHead& h, Cursor& c);
   Output cmd_compress(const CommandHead& h, Cursor& c);
   Output cmd_check(const CommandHead& h, Cursor& c);
-  Output cmd_login(const CommandHead& h, Cursor& c);
-  Output cmd_authenticate(const CommandHead& h, Cursor& c);
   Output cmd_enable(const CommandHead& h, Cursor& c);
   Output cmd_id(const CommandHead& h, Cursor& c);
   Output cmd_idle(const CommandHead& h, Cursor& c);
-  Output finish_login(const CommandHead& h, const std::string& user, const std::string& pass);
   std::string capabilities() const;
+  // authenticate.cpp: LOGIN and AUTHENTICATE (PLAIN, SCRAM-SHA-256).
+  Output cmd_login(const CommandHead& h, Cursor& c);
+  Output cmd_authenticate(const CommandHead& h, Cursor& c);
+  Output finish_login(const CommandHead& h, const std::string& user, const std::string& pass);
+  Output finish_plain(const CommandHead& h, std::string_view b64);
+  Output complete_login(const CommandHead& h, const store::Account& acct);
+  Output on_auth_response(std::string_view line);
+  Output auth_response(const CommandHead& h, std::string_view b64);
+  Output end_auth(const CommandHead& h, std::string_view status, std::string_view text);
+  void reset_auth();
   // mailboxes.cpp
   Output cmd_select(const CommandHead& h, Cursor& c, bool read_only);
   Output cmd_create(const CommandHead& h, Cursor& c);
   Output cmd_delete(const CommandHead& h, Cursor& c);
   Output cmd_rename(const CommandHead& h, Cursor& c);
   Output cmd_subscribe(const CommandHead& h, Cursor& c, bool on);
-  Output cmd_list(const CommandHead& h, Cursor& c, bool lsub);
   Output cmd_namespace(const CommandHead& h, Cursor& c);
-  Output cmd_status(const CommandHead& h, Cursor& c);
-  std::optional<std::string> status_response(const std::string& name,
-                                             const std::vector<std::string>& items, std::string& error);
   Output cmd_close(const CommandHead& h, Cursor& c, bool expunge);
   Output cmd_quota(const CommandHead& h, Cursor& c);
   std::optional<store::Account> account() const;
   std::optional<std::string> mailbox_arg(Cursor& c);  // decoded, INBOX normalized
   std::string mailbox_out(const std::string& name) const;
+  // list.cpp (LIST, LSUB) and status.cpp (STATUS, and the lines of LIST-STATUS)
+  Output cmd_list(const CommandHead& h, Cursor& c, bool lsub);
+  // The patterns as names to match: reference + pattern, decoded, INBOX normalized.
+  std::vector<std::string> list_patterns(const std::string& reference, const std::vector<std::string>& patterns) const;
+  Output cmd_status(const CommandHead& h, Cursor& c);
+  // The STATUS line of a mailbox; for the selected one, from the session's view of it.
+  std::optional<std::string> status_response(const std::string& name,
+                                             const std::vector<std::string>& items, std::string& error);
   // messages.cpp
   Output cmd_fetch(const CommandHead& h, Cursor& c);
   Output cmd_store(const CommandHead& h, Cursor& c);
@@ -230,8 +244,11 @@ class Session {
   std::vector<store::NewMessage> append_;
   std::string append_tag_;
   std::string idle_tag_;
-  std::optional<CommandHead> auth_pending_;  // AUTHENTICATE waiting for the client's response
-  Output finish_plain(const CommandHead& h, std::string_view b64);
+  // AUTHENTICATE waiting for the client's next response, and where its exchange is.
+  std::optional<CommandHead> auth_pending_;
+  enum class AuthStep { plain, scram_first, scram_final, scram_done } auth_step_ = AuthStep::plain;
+  std::unique_ptr<auth::ScramServer> scram_;
+  std::optional<store::Account> scram_account_;  // the account SCRAM's user names, if it may log in
   std::vector<std::uint32_t> search_saved_;  // RFC 5182 "$"
   // A FETCH being answered in pieces (Next::more).
   struct PendingFetch {

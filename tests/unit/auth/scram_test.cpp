@@ -40,6 +40,18 @@ TEST(Scram, Rfc7677Example) {
   EXPECT_EQ(fin.data, kServerFinal);
 }
 
+// RFC 5802 §5.1: an authorization identity that names the user itself (as Cyrus SASL
+// clients send it) is the same login; the channel-binding data then covers it.
+TEST(Scram, AuthzidOfTheUserItself) {
+  std::string user;
+  auto s = rfc_server(&user);
+  auto first = s.client_first("n,a=User,n=user,r=rOprNGfwEbeRWgbNEkqO");
+  ASSERT_EQ(first.kind, K::challenge) << first.data;
+  EXPECT_EQ(user, "user");
+  // c= must be the base64 of "n,a=User,": the RFC's final message ("biws" is "n,,") is refused.
+  EXPECT_EQ(s.client_final(kClientFinal).data, "channel binding data mismatch");
+}
+
 TEST(Scram, WrongProofAndWrongPasswordFail) {
   auto s = rfc_server();
   ASSERT_EQ(s.client_first(kClientFirst).kind, K::challenge);
@@ -70,6 +82,8 @@ TEST(Scram, MalformedMessages) {
   auto s = rfc_server(&user);
   EXPECT_EQ(s.client_first("p=tls-unique,,n=user,r=x").data, "channel binding is not supported");
   EXPECT_EQ(rfc_server().client_first("n,a=admin,n=user,r=x").data, "authorization identity is not supported");
+  EXPECT_EQ(rfc_server().client_first("n,x=admin,n=user,r=x").data, "malformed client-first message");
+  EXPECT_EQ(rfc_server().client_first("n,a=ad=min,n=user,r=x").data, "malformed authorization identity");
   EXPECT_EQ(rfc_server().client_first("n,,m=ext,n=user,r=x").data, "mandatory extension not supported");
   EXPECT_EQ(rfc_server().client_first("n,,n=us=3Fer,r=x").data, "malformed user name");
   EXPECT_EQ(rfc_server().client_first("x,,n=user,r=x").kind, K::failure);

@@ -1,7 +1,8 @@
 // imap::Server's connection loop over in-memory streams, with a real session on a real
 // SQLite store: IDLE pushes a delivery and ends at DONE, COMPRESS switches the stream to
-// DEFLATE, an idle client is logged out, and failed logins are answered late, then banned with
-// the BYE the clients know, the next connection refused at once.
+// DEFLATE, an idle client is logged out, and failed logins (LOGIN or AUTHENTICATE
+// SCRAM-SHA-256) are answered late, then banned with the BYE the clients know, the next
+// connection refused at once.
 #include "imap/server/server.hpp"
 
 #include <gtest/gtest.h>
@@ -24,9 +25,11 @@
 #include <boost/asio/io_context.hpp>
 
 #include "auth/password.hpp"
+#include "auth/scram.hpp"
 #include "auth/throttle.hpp"
 #include "log_capture.hpp"
 #include "memory_stream.hpp"
+#include "unit/imap/scram_client.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace mk::imap {
@@ -254,6 +257,46 @@ TEST_F(ImapServer, ASuccessfulLoginClearsTheFailures) {
     EXPECT_EQ(co_await command(b, "z", "LOGOUT\r\n"),
               "* BYE Logging out\r\nz OK LOGOUT completed\r\n");
   });
+}
+
+// SCRAM goes through the same gate as LOGIN: a wrong proof is a failure the throttle counts
+// (here the one that bans), a right one a login that is logged.
+TEST_F(ImapServer, ScramLoginsPassTheSameGate) {
+  throttle(/*ban=*/2, /*before_delay=*/0);
+  ASSERT_TRUE(store_->set_scram("me@example.org", auth::make_scram_secret("correct horse battery", 4096)).ok());
+  // The base64 of a challenge line "+ ...\r\n".
+  auto challenge = [](const std::string& line) { return line.substr(2, line.size() - 4); };
+  run([&]() -> asio::awaitable<void> {
+    auto& a = connect();
+    (void)co_await a.expect("\r\n");
+    test::ScramClient good("me@example.org", "correct horse battery");
+    a.send("a AUTHENTICATE SCRAM-SHA-256 " + good.first() + "\r\n");
+    const std::string final = good.final(challenge(co_await a.expect("\r\n")));
+    a.send(final + "\r\n");
+    EXPECT_EQ(co_await a.expect("\r\n"), "+ " + message::base64_encode(good.server_signature) + "\r\n");
+    a.send("\r\n");
+    EXPECT_TRUE((co_await a.expect("\r\n")).starts_with("a OK [CAPABILITY "));
+    (void)co_await command(a, "z", "LOGOUT\r\n");
+
+    auto& b = connect();
+    (void)co_await b.expect("\r\n");
+    for (const char* tag : {"b", "c"}) {
+      test::ScramClient bad("me@example.org", "wrong horse");
+      b.send(std::string(tag) + " AUTHENTICATE SCRAM-SHA-256\r\n");
+      EXPECT_EQ(co_await b.expect("\r\n"), "+ \r\n");
+      b.send(bad.first() + "\r\n");
+      b.send(bad.final(challenge(co_await b.expect("\r\n"))) + "\r\n");
+      const std::string no = std::string(tag) + " NO [AUTHENTICATIONFAILED] Invalid credentials\r\n";
+      if (std::string(tag) == "b") EXPECT_EQ(co_await b.expect("\r\n"), no);
+      else EXPECT_EQ(co_await b.expect(kBanned), no + kBanned);
+    }
+    EXPECT_TRUE(co_await b.expect_shutdown());
+  });
+  const std::string log = server_log();
+  EXPECT_NE(log.find("event=imap.login conn=test user=me@example.org"), std::string::npos) << log;
+  EXPECT_NE(log.find("event=imap.auth_failed conn=test ip=192.0.2.7 user=me@example.org delay_ms=150 banned=true"),
+            std::string::npos)
+      << log;
 }
 
 }  // namespace

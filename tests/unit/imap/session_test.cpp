@@ -241,32 +241,6 @@ TEST_F(ImapSession, CopyMoveAndMailboxes) {
   EXPECT_NE(run("l LIST \"\" Entw*").find("\"Entw\xc3\xbcrfe\""), std::string::npos);
 }
 
-TEST_F(ImapSession, ListExtendedHierarchy) {
-  login(*s_);
-  run("c CREATE Lists/rust");
-  run("c CREATE Lists/debian");
-  run("c CREATE Old/2019");
-  // New mailboxes start subscribed; keep only Lists/rust.
-  EXPECT_EQ(run("u UNSUBSCRIBE Lists"), "u OK UNSUBSCRIBE completed\r\n");
-  EXPECT_EQ(run("u UNSUBSCRIBE Lists/debian"), "u OK UNSUBSCRIBE completed\r\n");
-  EXPECT_EQ(run("d DELETE Old"), "d OK DELETE completed\r\n");
-  // A deleted parent whose child remains is still a level of the hierarchy.
-  EXPECT_EQ(run("l LIST \"\" Old*"),
-            "* LIST (\\NonExistent \\Noselect \\HasChildren) \"/\" \"Old\"\r\n"
-            "* LIST (\\HasNoChildren) \"/\" \"Old/2019\"\r\nl OK LIST completed\r\n");
-  // SUBSCRIBED alone lists only subscribed mailboxes; RECURSIVEMATCH adds their parents.
-  EXPECT_EQ(run("l LIST (SUBSCRIBED) \"\" L%"), "l OK LIST completed\r\n");
-  EXPECT_EQ(run("l LIST (SUBSCRIBED RECURSIVEMATCH) \"\" L%"),
-            "* LIST (\\HasChildren) \"/\" \"Lists\" (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\nl OK LIST completed\r\n");
-  EXPECT_EQ(run("l LIST (SUBSCRIBED RECURSIVEMATCH) \"\" Lists/*"),
-            "* LIST (\\HasNoChildren \\Subscribed) \"/\" \"Lists/rust\"\r\nl OK LIST completed\r\n");
-  EXPECT_EQ(run("l LIST (RECURSIVEMATCH) \"\" *"), "l BAD RECURSIVEMATCH needs another selection option\r\n");
-  EXPECT_EQ(run("l LIST (REMOTE) \"\" Lists"), "* LIST (\\HasChildren) \"/\" \"Lists\"\r\nl OK LIST completed\r\n");
-  // LSUB "%": an unsubscribed parent of a subscribed mailbox is \Noselect (RFC 3501 6.3.9).
-  EXPECT_EQ(run("l LSUB \"\" L%"), "* LSUB (\\Noselect \\HasChildren) \"/\" \"Lists\"\r\nl OK LSUB completed\r\n");
-  EXPECT_EQ(run("l LSUB \"\" L*"), "* LSUB (\\HasNoChildren) \"/\" \"Lists/rust\"\r\nl OK LSUB completed\r\n");
-}
-
 TEST_F(ImapSession, LargeFetchComesInPieces) {
   login(*s_);
   const std::string body(10000, 'x');

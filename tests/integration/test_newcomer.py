@@ -1,7 +1,8 @@
-"""A newcomer's first day, end to end, on loopback: `quickstart` for a new domain, the DNS
-serving exactly the records it printed (plus the A and PTR records of the server's address,
-which the hosting provider sets), Debian's pebble as the CA; `serve` gets its certificate by
-itself, every listener presents it, and a mail client that knows only an address and a
+"""A newcomer's first day, end to end, on loopback: `quickstart` for a new domain, a
+DNSSEC-signed zone serving exactly the records it printed (plus the A and PTR records of the
+server's address, which the hosting provider sets), Debian's pebble as the CA; `serve` gets
+its certificate by itself, every listener presents it, `check` passes (and names what breaks
+when a record is dropped or wrong), and a mail client that knows only an address and a
 password finds its settings through autoconfig and through SRV, logs in with the certificate
 validated against pebble's root, sends and receives.
 
@@ -26,9 +27,10 @@ import xml.etree.ElementTree as ET
 from dnslib import DNSRecord
 
 import mkharness as mk
-import rig as rigmod
 from pebble import ApiCa, Pebble
-from test_quickstart import Serve, ldns_records, txt_text, zone_part
+from signed_zones import SignedZones
+from test_check import LISTS
+from test_quickstart import Serve, ldns_records, zone_part
 
 SERVER_IP = "11.0.0.77"
 HOST = "mail.newcomer.example"
@@ -39,9 +41,9 @@ PORTS = {("smtp", "listen"): 25, ("submission", "listen"): 587, ("submission", "
          ("imap", "listen"): 143, ("imap", "listen_tls"): 993, ("http", "listen"): 80, ("http", "listen_tls"): 443}
 
 
-def edit_config(text, dns_port, pebble, api_ca):
-    """The generated config with its listeners on SERVER_IP (standard ports), the test's DNS
-    and pebble as the CA; nothing else changed."""
+def edit_config(text, dns, pebble, api_ca):
+    """The generated config with its listeners on SERVER_IP (standard ports), the test's
+    validating DNS and pebble as the CA; nothing else changed."""
     out, section = [], None
     for line in text.splitlines():
         m = re.match(r"\[(\w+)\]$", line)
@@ -53,24 +55,13 @@ def edit_config(text, dns_port, pebble, api_ca):
         if section == "acme" and line.startswith("directory = "):
             line = 'directory = "%s"\nca_file = "%s"' % (pebble.directory, api_ca.cert)
         out.append(line)
-    out += ["", "[dns]", 'upstream = ["127.0.0.1@%d"]' % dns_port, "dnssec = false", ""]
+    out += ["", "[dns]"] + ["%s = %s" % (k.split(".")[1], v) for k, v in dns.config().items()] + [""]
     return "\n".join(out)
 
 
-def publish(zones, zone_text, directory):
-    """Every record of the printed zone fragment, as a DNS provider would serve it."""
-    for owner, rtype, rdata in ldns_records(zone_text, directory):
-        if rtype == "TXT":
-            zones.add(owner, "TXT", txt_text(rdata))
-        elif rtype == "MX":
-            pref, host = rdata.split()
-            zones.add(owner, "MX", (host.rstrip("."), int(pref)))
-        elif rtype in ("CNAME", "PTR"):
-            zones.add(owner, rtype, rdata.rstrip("."))
-        elif rtype in ("A", "AAAA"):
-            zones.add(owner, rtype, rdata)
-        else:  # SRV, CAA, TLSA: their presentation form
-            zones.add(owner, rtype, rdata)
+def printed_records(zone_text, directory):
+    """The printed zone fragment as zone-file lines with absolute names (ldns reads it)."""
+    return ["%s 3600 IN %s %s" % (owner, rtype, rdata) for owner, rtype, rdata in ldns_records(zone_text, directory)]
 
 
 class NewcomerTest(unittest.TestCase):
@@ -80,8 +71,9 @@ class NewcomerTest(unittest.TestCase):
         cls.addClassCleanup(subprocess.run, ["ip", "addr", "del", SERVER_IP + "/32", "dev", "lo"], capture_output=True)
         cls.dir = tempfile.mkdtemp(prefix="mk-newcomer-")
         cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        cls.dns = rigmod.Dns()
+        cls.dns = SignedZones()
         cls.addClassCleanup(cls.dns.stop)
+        cls.dns.publish([], {})  # up before pebble asks it
         cls.api_ca = ApiCa(cls.dir)
         os.makedirs(os.path.join(cls.dir, "pebble"))
         # pebble's validation authority reaches the server where the DNS says: port 80 for
@@ -89,20 +81,18 @@ class NewcomerTest(unittest.TestCase):
         cls.pebble = Pebble(os.path.join(cls.dir, "pebble"), cls.api_ca, 80, 443, cls.dns.port)
         cls.addClassCleanup(cls.pebble.stop)
 
-        started = time.monotonic()
+        cls.started = started = time.monotonic()
         cls.config = os.path.join(cls.dir, "mailkeep.toml")
         r = subprocess.run([mk.BIN, "quickstart", ADDRESS, "--hostname", HOST, "--config", cls.config, "--data-dir",
                             os.path.join(cls.dir, "data"), "--no-systemd", "--password-stdin"],
                            input=PASSWORD + "\n", capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stdout + r.stderr
-        cls.printed = r.stdout
-        publish(cls.dns.zones, zone_part(r.stdout), cls.dir)
-        cls.dns.zones.add(HOST, "A", SERVER_IP)
-        cls.dns.zones.add(".".join(reversed(SERVER_IP.split("."))) + ".in-addr.arpa", "PTR", HOST)
+        cls.printed = printed_records(zone_part(r.stdout), cls.dir)
+        cls.publish()
         with open(cls.config) as f:
             text = f.read()
         with open(cls.config, "w") as f:
-            f.write(edit_config(text, cls.dns.port, cls.pebble, cls.api_ca))
+            f.write(edit_config(text, cls.dns, cls.pebble, cls.api_ca))
         cls.srv = Serve(cls.config, cls.dir)
         cls.addClassCleanup(cls.srv.stop)
         mk.wait_for(lambda: "event=tls.certificate_issued" in cls.srv.stderr() or
@@ -112,6 +102,23 @@ class NewcomerTest(unittest.TestCase):
         cls.root = os.path.join(cls.dir, "pebble-root.pem")
         with open(cls.root, "w") as f:
             f.write(cls.pebble.management("/roots/0"))
+
+    @classmethod
+    def publish(cls, drop=(), replace=None):
+        """What quickstart printed (less the (owner, type) in drop, with replace's values), the
+        server's A record, and the unsigned zones: reverse DNS, empty block lists."""
+        replace = replace or {}
+        signed = ["%s. 60 IN A %s" % (HOST, SERVER_IP)]
+        for line in cls.printed:
+            owner, _, _, rtype, rdata = line.split(None, 4)
+            key = (owner.rstrip("."), rtype)
+            if key in drop:
+                continue
+            signed.append("%s 3600 IN %s %s" % (owner, rtype, replace[key]) if key in replace else line)
+        reverse = ".".join(reversed(SERVER_IP.split(".")[:3])) + ".in-addr.arpa"
+        unsigned = {reverse: ["%s IN PTR %s." % (SERVER_IP.split(".")[3], HOST)]}
+        unsigned.update({zone: [] for zone in LISTS})
+        cls.dns.publish(signed, unsigned)
 
     @classmethod
     def fail_issue(cls):
@@ -153,8 +160,7 @@ class NewcomerTest(unittest.TestCase):
 
     def test_the_certificate_is_for_the_key_whose_tlsa_record_was_printed(self):
         digest = self.served_key_digest()
-        published = [v for v in self.dns.zones.records["_25._tcp." + HOST]]
-        self.assertIn(("TLSA", "3 1 1 " + digest), published)
+        self.assertIn("_25._tcp.%s. 3600 IN TLSA 3 1 1 %s" % (HOST, digest), self.printed)
 
     def https_get(self, name, path):
         s = self.tls_socket(443, name)
@@ -171,7 +177,7 @@ class NewcomerTest(unittest.TestCase):
         return body
 
     def srv_lookup(self, service):
-        q = DNSRecord.question("%s.%s" % (service, DOMAIN), "SRV")
+        q = DNSRecord.question("%s.%s" % (service, DOMAIN), "SRV")  # NSD, as a provider serves it
         answer = DNSRecord.parse(q.send("127.0.0.1", self.dns.port, timeout=10))
         records = sorted((rr.rdata.priority, rr.rdata.weight, rr.rdata.port, str(rr.rdata.target).rstrip("."))
                          for rr in answer.rr)
@@ -237,7 +243,7 @@ class NewcomerTest(unittest.TestCase):
         before = self.served_key_digest()
         status = subprocess.run([mk.BIN, "--config", self.config, "tls", "status"], capture_output=True, text=True)
         next_digest = re.search(r"next key: .*\n\s+_25\._tcp\.\S+ IN TLSA 3 1 1 ([0-9a-f]{64})", status.stdout).group(1)
-        self.assertIn(("TLSA", "3 1 1 " + next_digest), self.dns.zones.records["_25._tcp." + HOST])  # printed, published
+        self.assertIn("_25._tcp.%s. 3600 IN TLSA 3 1 1 %s" % (HOST, next_digest), self.printed)  # printed, published
         test, stop, errors, done = self, threading.Event(), [], []
 
         class Imaps(imaplib.IMAP4_SSL):
@@ -285,6 +291,34 @@ class NewcomerTest(unittest.TestCase):
         self.assertNotEqual(before, next_digest)
         self.assertEqual(errors, [])
         self.assertGreater(len(done), 0)
+
+    def check(self):
+        """mailkeep check, trusting pebble's root as the queue runner would ([outbound] ca_file)."""
+        with open(self.config) as f:
+            text = f.read()
+        path = os.path.join(self.dir, "check.toml")
+        with open(path, "w") as f:
+            f.write(text.replace("[outbound]\n", '[outbound]\nca_file = "%s"\n' % self.root, 1))
+        return subprocess.run([mk.BIN, "--config", path, "check"], capture_output=True, text=True, timeout=600)
+
+    def test_check_passes_and_names_what_breaks(self):
+        r = self.check()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertTrue(r.stdout.rstrip().endswith("checks passed"), r.stdout)
+        print("\nquickstart to a passing check: %.1f s" % (time.monotonic() - self.started))
+        dkim = [line.split()[0].rstrip(".") for line in self.printed if "._domainkey." in line.split()[0]][0]
+        try:
+            self.publish(drop=[(dkim, "TXT")])
+            r = self.check()
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertRegex(r.stdout, r"FAIL %s TXT \(DKIM\): not published.* fix: publish: %s\. 3600 IN TXT "
+                             % (re.escape(dkim), re.escape(dkim)))
+            self.publish(replace={(DOMAIN, "TXT"): '"v=spf1 a -all"'})
+            r = self.check()
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn('FAIL %s TXT (SPF): is "v=spf1 a -all", expected "v=spf1 mx -all"' % DOMAIN, r.stdout)
+        finally:
+            self.publish()
 
 
 if __name__ == "__main__":

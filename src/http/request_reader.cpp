@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -16,6 +17,7 @@ namespace bhttp = boost::beast::http;
 
 struct RequestReader::Impl {
   bhttp::request_parser<bhttp::string_body> parser;
+  bool framing_checked = false;
 };
 
 RequestReader::RequestReader(const Limits& limits) : impl_(std::make_unique<Impl>()) {
@@ -27,12 +29,43 @@ RequestReader::RequestReader(const Limits& limits) : impl_(std::make_unique<Impl
 
 RequestReader::~RequestReader() = default;
 
+namespace {
+
+// RFC 9112 §6.1 and §6.3: the framing a server must refuse, where Beast's parser would take
+// a guess (a Transfer-Encoding that does not end in chunked frames the body as empty, and
+// the body is then read as the next request). Refused whole, so no proxy in front and this
+// server can ever disagree on where a request ends; and one Host only (§3.2).
+std::optional<std::string> framing_problem(const bhttp::request_parser<bhttp::string_body>& p) {
+  const auto& m = p.get();
+  std::size_t te = 0, host = 0, length = 0;
+  for (const auto& f : m) {
+    if (f.name() == bhttp::field::transfer_encoding) ++te;
+    else if (f.name() == bhttp::field::host) ++host;
+    else if (f.name() == bhttp::field::content_length) ++length;
+  }
+  if (te > 0 && !p.chunked()) return "A Transfer-Encoding other than chunked is not accepted.\n";
+  if (te > 0 && length > 0) return "Transfer-Encoding and Content-Length together are not accepted.\n";
+  if (host > 1) return "More than one Host header.\n";
+  return std::nullopt;
+}
+
+}  // namespace
+
 RequestReader::State RequestReader::feed(std::string& in) {
   auto& p = impl_->parser;
   boost::system::error_code ec;
   while (!in.empty() && !p.is_done()) {
     const std::size_t used = p.put(boost::asio::buffer(in.data(), in.size()), ec);
     in.erase(0, used);
+    if (!ec || ec == bhttp::error::need_more) {
+      if (p.is_header_done() && !impl_->framing_checked) {
+        impl_->framing_checked = true;
+        if (auto problem = framing_problem(p)) {
+          error_ = Response::text(400, *problem);
+          return State::error;
+        }
+      }
+    }
     if (ec == bhttp::error::need_more) return State::need_more;
     if (ec) break;
     if (used == 0) return State::need_more;

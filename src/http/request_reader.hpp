@@ -8,8 +8,9 @@
 // fuzz target fuzz/http_request.cpp drives it with arbitrary bytes.
 // STANDARDS: RFC 9112 §2-§6 (message syntax, framing), §3.2 (Host), §3.2.1 (origin form).
 // SECURITY: bytes are untrusted; the header and body sizes are bounded by Limits before
-// anything is allocated for them; conflicting Content-Length or Transfer-Encoding framing
-// is an error (request smuggling), as Beast's parser reports it.
+// anything is allocated for them; any framing RFC 9112 §6 leaves ambiguous (a
+// Transfer-Encoding not ending in chunked, Transfer-Encoding with Content-Length, two
+// Content-Lengths, two Hosts) is a 400 and the connection closes (request smuggling).
 #pragma once
 
 #include <memory>

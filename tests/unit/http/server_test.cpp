@@ -154,7 +154,14 @@ TEST_F(HttpServer, MalformedRequestsGet400) {
       "GET /hello HTTP/1.1\r\n\r\n",                            // 1.1 without Host
       "GET http://mail.example.org/hello HTTP/1.1\r\nHost: mail.example.org\r\n\r\n",  // a proxy's form
       "GET /hello HTTP/1.1\r\nHost: mail.example.org\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-      std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11)};  // TLS on the plain port
+      std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),  // TLS on the plain port
+      // RFC 9112 §6: framing a proxy and this server could read differently (smuggling).
+      "POST /echo HTTP/1.1\r\nHost: mail.example.org\r\nTransfer-Encoding: gzip\r\n\r\n"
+      "GET /hello HTTP/1.1\r\nHost: mail.example.org\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: mail.example.org\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: mail.example.org\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+      "0\r\n\r\n",
+      "GET /hello HTTP/1.1\r\nHost: mail.example.org\r\nHost: evil.example\r\n\r\n"};
   run([&]() -> asio::awaitable<void> {
     for (const auto& request : bad) {
       auto& c = connect();
@@ -162,6 +169,7 @@ TEST_F(HttpServer, MalformedRequestsGet400) {
       const std::string got = co_await c.expect("\r\n\r\n");
       EXPECT_TRUE(got.starts_with("HTTP/1.1 400 Bad Request\r\n")) << testing::PrintToString(request) << " -> " << got;
       EXPECT_TRUE(co_await c.expect_shutdown());
+      EXPECT_EQ(c.output().find("hello"), std::string::npos) << "a second request was answered";
     }
   });
 }

@@ -203,9 +203,23 @@ class IssueFlow {
     co_return Done{};
   }
 
+  // Every URL the CA hands out must be on the directory's own origin (scheme, host, port):
+  // a CA, or whoever poses as it, cannot make mailkeep send requests anywhere else, such
+  // as to a service on the server's loopback.
+  bool same_origin(const std::string& url) const {
+    auto dir = parse_url(c_.directory_url_);
+    auto u = parse_url(url);
+    return dir && u && dir->https == u->https && dir->host == u->host && dir->port == u->port;
+  }
+  Failure foreign(const std::string& url, std::string_view what) const {
+    return failure(Kind::bad_response,
+                   fmt::format("{}: the CA sent a URL outside its directory's origin: {}", what, log_safe(url, 200)));
+  }
+
   // RFC 8555 §7.2: a nonce from the last reply, else a fresh one from newNonce.
   asio::awaitable<Step<std::string>> take_nonce() {
     if (usable_nonce(c_.nonce_)) co_return std::exchange(c_.nonce_, {});
+    if (!same_origin(c_.directory_->new_nonce)) co_return foreign(c_.directory_->new_nonce, "newNonce");
     auto reply = co_await c_.transport_.head(c_.directory_->new_nonce);
     if (!reply) co_return failure(Kind::transport, "newNonce: " + reply.error().message);
     if (reply->status != 200 && reply->status != 204) co_return from_reply(*reply, "newNonce");
@@ -217,6 +231,7 @@ class IssueFlow {
   // retried with the nonce it brought (§6.5); any other 4xx/5xx becomes the Failure.
   asio::awaitable<Step<HttpReply>> post(const std::string& url, std::optional<std::string> payload,
                                         std::string_view what) {
+    if (!same_origin(url)) co_return foreign(url, what);
     for (int attempt = 0;; ++attempt) {
       auto nonce = co_await take_nonce();
       if (!nonce.ok()) co_return nonce.failure();

@@ -320,6 +320,22 @@ TEST(Client, AMalformedDirectoryIsABadResponse) {
   eab.expect_clean();
 }
 
+TEST(Client, UrlsOutsideTheDirectorysOriginAreNeverRequested) {
+  // A CA (or whoever poses as it) pointing mailkeep at a service on its loopback, or
+  // anywhere else: refused before any request is made there.
+  for (const std::string& foreign : {std::string("http://127.0.0.1:9090/metrics"), std::string("https://other.test/nonce"),
+                                     std::string("https://ca.test:8443/nonce"), std::string("http://ca.test/nonce")}) {
+    Flow f;
+    f.ca.script.push_back(ex_get(kCa + "/dir", json_reply(200, R"({"newNonce":")" + foreign +
+                                                                   R"(","newAccount":")" + kCa + R"(/acct","newOrder":")" +
+                                                                   kCa + R"(/order"})")));
+    IssueResult r = f.run();
+    EXPECT_EQ(failure_of(r).kind, Kind::bad_response) << foreign;
+    EXPECT_NE(failure_of(r).message.find("outside its directory's origin"), std::string::npos) << failure_of(r).message;
+    f.expect_clean();  // the script had nothing for the foreign URL: it was never asked
+  }
+}
+
 TEST(Client, PollingThatNeverEndsIsBoundedByCount) {
   Flow f;
   f.settings.max_polls = 4;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <ctime>
 #include <cstdio>
@@ -163,6 +164,11 @@ std::string acme_off_reason(const Config& cfg) {
 Result<std::string> acme_account_key(const Config& cfg) {
   const std::string path = cfg.data_dir + "/tls/acme-account.pem";
   if (auto key = read_file(path, 1 << 20)) return key;
+  // Made only when there is none: a key that cannot be read (permissions after a command run
+  // as root, a disk error) is an error to fix, not an account to lose.
+  if (::access(path.c_str(), F_OK) == 0 || errno != ENOENT)
+    return err(fmt::format("cannot read the ACME account key {}: fix its owner or permissions (the server "
+                           "reads it as its own user)", path));
   auto key = acme::new_p256_key_pem();
   if (!key) return key.error();
   if (auto s = write_file_atomic(path, *key, 0600); !s) return s.error();
@@ -359,7 +365,11 @@ int run_server(const Config& cfg,
   hc.work = &work;
   http::Server web_server(io, hc, *router, *tls, log.with({{"svc", "http"}}));
   if (auto s = web_server.listen(endpoints(cfg.http.listen), endpoints(cfg.http.listen_tls)); !s)
-    return fail(s.error(), kExitRuntime);
+    // Another web server on 80/443 (an upgrade on a host that runs one): say how to go on.
+    return fail(err(s.error().message + "; if another web server has the port, set [http] listen = [] and "
+                                        "listen_tls = [] (mailkeep then serves no MTA-STS policy, no client "
+                                        "autoconfiguration, and cannot answer ACME HTTP-01), or choose other ports"),
+                kExitRuntime);
 
   // The certificate every listener presents, replaced without a restart: from the CA, or
   // certificate files reloaded when replaced (tls.cert, tls.key).

@@ -29,6 +29,7 @@ asio::awaitable<IssueResult> AcmeIssuer::issue(std::vector<std::string> names, s
   const auto& f = std::get<acme::Failure>(r);
   out.error = std::string(acme::kind_name(f.kind)) + ": " + f.message;
   out.retry_after = f.retry_after;
+  out.names_failed = f.kind == acme::Failure::Kind::challenge_failed;
   co_return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iterator>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -26,6 +27,13 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t kMaxPem = 1 << 20;
+// Let's Encrypt's limit of names in one certificate (and the ACME client's).
+constexpr std::size_t kMaxNames = 100;
+// How long the web names are set aside after they failed validation.
+constexpr std::int64_t kSetAside = 24 * 3600;
+// A certificate that ends sooner than this after it arrives is refused (a clock far off, or
+// a CA gone wrong): taking it would only ask again at once.
+constexpr std::int64_t kMinFreshness = 24 * 3600;
 
 std::int64_t now_s() { return std::int64_t(std::time(nullptr)); }
 
@@ -115,18 +123,37 @@ std::optional<Held> Manager::held() const {
   return h;
 }
 
-asio::awaitable<std::vector<std::string>> Manager::resolvable(std::vector<std::string> names) {
-  if (!dns_) co_return names;  // no resolver (a dev instance): the CA is the judge
-  std::vector<std::string> out;
-  for (const auto& name : names) {
-    bool found = false;
+asio::awaitable<std::vector<std::string>> Manager::names_to_order() {
+  const std::string host = to_lower(cfg_.hostname);
+  if (!dns_) co_return std::vector<std::string>{host};  // no resolver (a dev instance)
+  auto addresses = [this](std::string name) -> asio::awaitable<std::vector<std::string>> {
+    std::vector<std::string> out;
     for (int type : {dns::kA, dns::kAaaa}) {
-      if (found) break;
       auto a = co_await dns_->query(name, type);
-      found = a && a->rcode == 0 && !a->bogus && !a->rdata.empty();
+      if (!a || a->rcode != 0 || a->bogus) continue;
+      for (const auto& rd : a->rdata)
+        if (auto ip = dns::parse_address(rd, type)) out.push_back(*ip);
     }
-    if (found) out.push_back(name);
+    std::sort(out.begin(), out.end());
+    co_return out;
+  };
+  const auto ours = co_await addresses(host);
+  std::vector<std::string> out;
+  if (ours.empty()) co_return out;
+  out.push_back(host);
+  if (now_s() < set_aside_until_) co_return out;
+  for (const auto& name : wanted_names(host, cfg_.domains ? cfg_.domains() : std::vector<std::string>{})) {
+    if (name == host) continue;
+    if (out.size() >= kMaxNames) {
+      log_.warn("tls.too_many_names", {{"max", kMaxNames}, {"left_out_from", name}});
+      break;
+    }
+    const auto theirs = co_await addresses(name);
+    std::vector<std::string> both;
+    std::set_intersection(ours.begin(), ours.end(), theirs.begin(), theirs.end(), std::back_inserter(both));
+    if (!both.empty()) out.push_back(name);
   }
+  std::sort(out.begin(), out.end());
   co_return out;
 }
 
@@ -150,8 +177,7 @@ asio::awaitable<void> Manager::run_files() {
 asio::awaitable<void> Manager::run_acme() {
   int failures = 0;
   while (!stopped_) {
-    const auto wanted = wanted_names(cfg_.hostname, cfg_.domains ? cfg_.domains() : std::vector<std::string>{});
-    auto names = co_await resolvable(wanted);
+    auto names = co_await names_to_order();
     if (stopped_) break;
     const std::string host = to_lower(cfg_.hostname);
     if (std::find(names.begin(), names.end(), host) == names.end()) {
@@ -179,8 +205,27 @@ asio::awaitable<void> Manager::run_acme() {
     last_order_ = names;
     IssueResult r = co_await issuer_->issue(names, *key);
     if (stopped_) break;
-    Status stored = r.chain_pem ? store_.set(*r.chain_pem, *key) : Status(err(r.error));
+    // `tls rollover` may have replaced the key meanwhile: a certificate for the old key must
+    // not be written beside the new one (the server would not start again).
+    if (auto now_key = read_file(cfg_.key_file, kMaxPem); !now_key || *now_key != *key) {
+      log_.info("tls.acme_key_changed", {{"hint", "the key was rolled over during the order; ordering again"}});
+      continue;
+    }
+    Status stored = r.chain_pem ? Status() : Status(err(r.error));
+    if (r.chain_pem) {
+      auto info = net::describe_chain(*r.chain_pem);
+      if (!info) stored = info.error();
+      else if (info->not_after < now_s() + kMinFreshness)
+        stored = err("the CA's certificate ends too soon (is the clock right?)");
+    }
+    if (stored && r.chain_pem) stored = store_.set(*r.chain_pem, *key);
     if (stored && r.chain_pem) stored = write_file_atomic(cfg_.chain_file, *r.chain_pem, 0644);
+    if (!stored && r.names_failed && names.size() > 1) {
+      // Some name points elsewhere or its challenge cannot reach us: the hostname first.
+      set_aside_until_ = now_s() + kSetAside;
+      log_.warn("tls.acme_names_set_aside", {{"error", stored.error().message}, {"for_s", kSetAside}});
+      continue;
+    }
     if (!stored) {
       ++failures;
       const auto wait = cfg_.backoff(failures, r.retry_after);

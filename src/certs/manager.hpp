@@ -39,6 +39,7 @@ struct IssueResult {
   std::optional<std::string> chain_pem;  // set on success
   std::string error;                     // why not
   std::optional<std::chrono::seconds> retry_after;
+  bool names_failed = false;  // the CA could not validate some of the names (challenge failed)
 };
 
 // Obtains a certificate for names and the key (PEM) it must be issued for: the ACME client
@@ -86,8 +87,11 @@ class Manager {
  private:
   boost::asio::awaitable<void> run_acme();
   boost::asio::awaitable<void> run_files();
-  boost::asio::awaitable<std::vector<std::string>> resolvable(std::vector<std::string> names);
   std::optional<Held> held() const;
+  // The names to order now: the wanted ones that resolve to the hostname's addresses (a name
+  // pointing elsewhere, at a website or another provider, cannot pass a challenge here),
+  // at most kMaxNames, only the hostname while the others are set aside after a failure.
+  boost::asio::awaitable<std::vector<std::string>> names_to_order();
   boost::asio::awaitable<bool> sleep(Duration d);
 
   boost::asio::io_context& io_;
@@ -103,6 +107,9 @@ class Manager {
   bool stopped_ = false;
   bool woken_ = false;
   std::vector<std::string> last_order_;
+  // After a multi-name order failed validation: until then, the hostname alone is ordered
+  // (a certificate for the mail server matters more than for the web names).
+  std::int64_t set_aside_until_ = 0;
   int issued_ = 0;
   std::unique_ptr<FileChange> cert_change_, key_change_;
 };

@@ -9,6 +9,9 @@ namespace mk::certs {
 namespace {
 constexpr std::chrono::seconds kFirstBackoff{60};
 constexpr std::chrono::seconds kMaxBackoff{6 * 3600};
+// A CA's Retry-After is honoured up to a day: a longer one (or a bogus one) would let the
+// certificate expire while the manager waits.
+constexpr std::chrono::seconds kMaxRetryAfter{24 * 3600};
 }  // namespace
 
 std::vector<std::string> wanted_names(const std::string& hostname, const std::vector<std::string>& domains) {
@@ -32,7 +35,7 @@ std::chrono::seconds backoff(int failures, std::optional<std::chrono::seconds> r
   std::chrono::seconds wait = kFirstBackoff;
   for (int i = 1; i < failures && wait < kMaxBackoff; ++i) wait *= 2;
   wait = std::min(wait, kMaxBackoff);
-  if (retry_after) wait = std::max(wait, *retry_after);
+  if (retry_after) wait = std::max(wait, std::min(*retry_after, kMaxRetryAfter));
   return wait;
 }
 

@@ -7,7 +7,7 @@
 // order, and the certificate is ordered again once it resolves. A certificate is renewed
 // when a third of its lifetime is left (30 of Let's Encrypt's 90 days), so a renewal
 // that fails has weeks of retries before anything expires. Failures back off exponentially
-// from a minute to six hours, or as long as the CA's Retry-After asks.
+// from a minute to six hours, or as long as the CA's Retry-After asks (a day at most).
 // STANDARDS: RFC 8555 §6.6 (rate limits, Retry-After), RFC 9773 (ARI) is not used.
 #pragma once
 
@@ -39,7 +39,7 @@ struct Held {  // the certificate in use
 std::int64_t renew_at(const std::optional<Held>& held, const std::vector<std::string>& resolvable);
 
 // How long to wait after the n-th failure in a row (n >= 1): 1 min, 2, 4, ... at most 6 h,
-// and never less than the CA asked for.
+// and never less than the CA asked for, up to a day.
 std::chrono::seconds backoff(int failures, std::optional<std::chrono::seconds> retry_after);
 
 }  // namespace mk::certs

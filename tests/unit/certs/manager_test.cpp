@@ -88,7 +88,13 @@ class ScriptedCa : public Issuer {
     bool ok = true;
     std::string error;
     long days = 90;
+    bool names_failed = false;
+    std::function<void()> meanwhile;  // runs while the CA "works" (a key rollover...)
   };
+  static Step signs(long days = 90, std::function<void()> meanwhile = {}) { return {true, "", days, false, std::move(meanwhile)}; }
+  static Step fails(std::string error, bool names_failed = false, std::function<void()> meanwhile = {}) {
+    return {false, std::move(error), 90, names_failed, std::move(meanwhile)};
+  }
   std::deque<Step> steps;
   std::vector<std::vector<std::string>> asked;
   boost::asio::awaitable<IssueResult> issue(std::vector<std::string> names, std::string key_pem) override {
@@ -96,6 +102,8 @@ class ScriptedCa : public Issuer {
     IssueResult r;
     Step s = steps.empty() ? Step{} : steps.front();
     if (!steps.empty()) steps.pop_front();
+    if (s.meanwhile) s.meanwhile();
+    r.names_failed = s.names_failed;
     if (!s.ok) r.error = s.error;
     else r.chain_pem = cert_pem(names, key_pem, -60, s.days);
     co_return r;
@@ -230,16 +238,64 @@ TEST_F(ManagerTest, AfterAKeyRolloverTheCertificateFollowsTheKey) {
 }
 
 TEST_F(ManagerTest, FailuresBackOffAndKeepTheCurrentCertificate) {
-  ca_.steps = {{false, "urn:ietf:params:acme:error:rateLimited: too many certificates"},
-               {false, "connection refused"},
-               {true, "", 90}};
+  // A certificate to keep: 90 days, 20 left, due for renewal.
+  ASSERT_TRUE(write_file_atomic(cfg_.chain_file, cert_pem({"mail.example.org", "mta-sts.example.org"}, key_, -70 * kDay, 90), 0644).ok());
+  const auto old_end = [&] { return store_.current() ? store_.current()->not_after : 0; };
+  std::vector<std::int64_t> presented_while_failing;
+  ca_.steps = {ScriptedCa::fails("urn:ietf:params:acme:error:rateLimited: too many certificates"),
+               ScriptedCa::fails("connection refused", false, [&] { presented_while_failing.push_back(old_end()); }),
+               ScriptedCa::signs()};
   manager().start();
+  const std::int64_t before = old_end();
+  ASSERT_GT(before, 0);
   ASSERT_TRUE(run_until([&] { return manager_->issued() == 1; }));
+  EXPECT_EQ(presented_while_failing, std::vector<std::int64_t>{before});  // the old one, meanwhile
+  EXPECT_GT(old_end(), before);
   EXPECT_EQ(ca_.asked.size(), 3u);
   EXPECT_EQ(waits_, (std::vector<int>{1, 2}));  // the 1st and 2nd failure in a row
   const std::string log = capture_->text();
   EXPECT_NE(log.find("event=tls.acme_failed"), std::string::npos);
   EXPECT_NE(log.find("rateLimited"), std::string::npos);
+}
+
+TEST_F(ManagerTest, ANameThatPointsElsewhereIsLeftOut) {
+  dns_.add_address("autoconfig.example.org", "198.51.100.9");  // the website's host, say
+  manager().start();
+  ASSERT_TRUE(run_until([&] { return manager_->issued() == 1; }));
+  EXPECT_EQ(ca_.asked.back(), (std::vector<std::string>{"mail.example.org", "mta-sts.example.org"}));
+}
+
+TEST_F(ManagerTest, WhenTheWebNamesFailTheHostnameGetsItsCertificate) {
+  ca_.steps = {ScriptedCa::fails("challenge_failed: mta-sts.example.org: http-01: connection refused", true),
+               ScriptedCa::signs()};
+  manager().start();
+  ASSERT_TRUE(run_until([&] { return manager_->issued() == 1; }));
+  EXPECT_EQ(ca_.asked, (std::vector<std::vector<std::string>>{{"mail.example.org", "mta-sts.example.org"},
+                                                              {"mail.example.org"}}));
+  EXPECT_TRUE(waits_.empty());  // at once, not after a backoff
+  EXPECT_NE(capture_->text().find("event=tls.acme_names_set_aside"), std::string::npos);
+}
+
+TEST_F(ManagerTest, ACertificateForAKeyRolledOverMeanwhileIsNotKept) {
+  const std::string rolled = new_key_pem();
+  ca_.steps = {ScriptedCa::signs(90, [&] { ASSERT_TRUE(write_file_atomic(cfg_.key_file, rolled, 0600).ok()); }),
+               ScriptedCa::signs()};
+  manager().start();
+  ASSERT_TRUE(run_until([&] { return manager_->issued() == 1; }));
+  EXPECT_EQ(ca_.asked.size(), 2u);
+  auto chain = read_file(cfg_.chain_file, 1 << 20);
+  ASSERT_TRUE(chain.ok());
+  net::CertStore check;
+  EXPECT_TRUE(check.set(*chain, rolled).ok());  // the chain on disk is the new key's
+}
+
+TEST_F(ManagerTest, ACertificateThatEndsTooSoonIsRefused) {
+  ca_.steps = {ScriptedCa::signs(0), ScriptedCa::signs()};  // the first ends as it arrives
+  manager().start();
+  ASSERT_TRUE(run_until([&] { return manager_->issued() == 1; }));
+  EXPECT_EQ(ca_.asked.size(), 2u);
+  EXPECT_NE(capture_->text().find("ends too soon"), std::string::npos);
+  EXPECT_GT(store_.current()->not_after, std::int64_t(::time(nullptr)) + 80 * kDay);
 }
 
 TEST_F(ManagerTest, NothingIsOrderedWhileTheHostnameDoesNotResolve) {

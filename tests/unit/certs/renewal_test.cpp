@@ -44,6 +44,7 @@ TEST(Renewal, FailuresBackOffExponentiallyUpToSixHours) {
   EXPECT_EQ(backoff(1000, std::nullopt), 6h);
   EXPECT_EQ(backoff(1, 3600s), 3600s);  // the CA's Retry-After wins when longer
   EXPECT_EQ(backoff(10, 60s), 6h);
+  EXPECT_EQ(backoff(1, std::chrono::seconds(365 * 24 * 3600)), 24h);  // a year would outlive the certificate
 }
 
 }  // namespace

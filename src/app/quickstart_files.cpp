@@ -216,7 +216,8 @@ std::string systemd_unit(const UnitSettings& u) {
 
 std::uint64_t max_open_files(const Config& cfg) {
   return cfg.smtp.limits.max_connections + cfg.submission.max_connections +
-         cfg.imap.limits.max_connections + cfg.outbound.max_connections + kFilesBesideConnections;
+         cfg.imap.limits.max_connections + cfg.http.limits.max_connections +
+         cfg.outbound.max_connections + kFilesBesideConnections;
 }
 
 std::int64_t stop_timeout_seconds(const Config& cfg) {

@@ -89,8 +89,20 @@ TEST(QuickstartUnit, OpenFilesCoverEveryConnectionTheConfigAllows) {
   auto c = parse_config(config_text("mail.example.org", "/var/lib/mailkeep", "you@example.org"),
                         "q.toml", "/");
   ASSERT_TRUE(c.ok()) << c.error().message;
-  // [smtp] 1000 + [submission] 500 + [imap] 2000 + [outbound] 100, and the files beside them.
-  EXPECT_EQ(max_open_files(*c), 1000u + 500u + 2000u + 100u + 1024u);
+  // Every listener's connection limit and the outbound one, read from the parsed config so a
+  // new default or a forgotten protocol shows here, plus the 1024 files beside them.
+  const std::uint64_t connections = c->smtp.limits.max_connections +
+                                    c->submission.max_connections +
+                                    c->imap.limits.max_connections +
+                                    c->http.limits.max_connections + c->outbound.max_connections;
+  EXPECT_EQ(connections, 1000u + 500u + 2000u + 1000u + 100u);  // the values quickstart writes
+  EXPECT_EQ(max_open_files(*c), connections + 1024u);
+  // An admin's larger HTTP limit raises the unit's limit by as much.
+  std::string text = config_text("mail.example.org", "/var/lib/mailkeep", "you@example.org");
+  text.replace(text.find("[http]\n"), 7, "[http]\nmax_connections = 7777\n");
+  auto more = parse_config(text, "q.toml", "/");
+  ASSERT_TRUE(more.ok()) << more.error().message;
+  EXPECT_EQ(max_open_files(*more), connections - 1000u + 7777u + 1024u);
   EXPECT_EQ(stop_timeout_seconds(*c), 30 + 30);
 }
 

@@ -186,7 +186,7 @@ int install_service(const QuickstartOptions& o, const Config& cfg, const std::st
          : unit_path + ": already there, kept (remove it and run quickstart again for a new one)");
   if (test_dir) return kExitOk;
   for (const auto& cmd : std::vector<std::vector<std::string>>{
-           {"systemctl", "daemon-reload"}, {"systemctl", "enable", qs::kUnitName}})
+           {qs::kSystemctl, "daemon-reload"}, {qs::kSystemctl, "enable", qs::kUnitName}})
     if (auto s = qs::run_program(cmd); !s) return fail(s.error());
   report("systemd",
          "mailkeep enabled (starts at boot); not started yet: publish the DNS records first");

@@ -27,6 +27,10 @@ namespace {
 constexpr std::uint64_t kFilesBesideConnections = 1024;
 // After the shutdown grace, the time the server may take to close the store and exit.
 constexpr std::int64_t kStopSlackSeconds = 30;
+// Parents make_dirs creates for the data directory: others (the system user) traverse them.
+constexpr mode_t kParentDirMode = 0755;
+// The environment of the programs quickstart runs as root: a PATH of system directories only.
+constexpr const char* kProgramPath = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 
 Error errno_error(const std::string& what) {
   const int e = errno;
@@ -237,8 +241,18 @@ Status make_dirs(const std::string& dir, mode_t mode) {
   for (std::size_t i = 1; i <= dir.size(); ++i) {
     if (i != dir.size() && dir[i] != '/') continue;
     const std::string part = dir.substr(0, i);
-    if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST)
+    // Only the directory asked for gets `mode`: a parent made 0700 would keep the system user
+    // out of the data directory below it.
+    const mode_t want = i == dir.size() ? mode : kParentDirMode;
+    if (::mkdir(part.c_str(), want) == 0) {
+      // The umask (0077 under some sudo setups) must not decide who may traverse it.
+      const int fd = ::open(part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      const bool ok = fd >= 0 && ::fchmod(fd, want) == 0;
+      if (fd >= 0) ::close(fd);
+      if (!ok) return errno_error("cannot set the mode of " + part);
+    } else if (errno != EEXIST) {
       return errno_error("cannot create " + part);
+    }
   }
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) return errno_error("cannot create " + dir);
@@ -289,11 +303,16 @@ bool systemd_running() {
 }
 
 Status run_program(const std::vector<std::string>& argv) {
+  // Run as root: an absolute path and a fixed environment, so neither the caller's PATH nor
+  // anything else it exports picks the program or changes what it does.
+  if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
+    return err(fmt::format("not an absolute program path: {}", argv.empty() ? "" : argv[0]));
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  char* env[] = {const_cast<char*>(kProgramPath), nullptr};
   pid_t pid = 0;
-  if (const int e = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ); e != 0)
+  if (const int e = ::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), env); e != 0)
     return err(fmt::format("cannot run {}: {}", argv[0], std::strerror(e)));
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
@@ -314,8 +333,8 @@ Result<std::pair<uid_t, gid_t>> system_user_ids() {
 Status ensure_system_user(const std::string& home, bool& created) {
   created = false;
   if (system_user_ids()) return {};
-  if (auto s = run_program({"useradd", "--system", "--user-group", "--home-dir", home,
-                            "--no-create-home", "--shell", "/usr/sbin/nologin", kSystemUser});
+  if (auto s = run_program({kUseradd, "--system", "--user-group", "--home-dir", home,
+                            "--no-create-home", "--shell", kNologin, kSystemUser});
       !s)
     return s;
   created = true;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -130,6 +131,54 @@ TEST(QuickstartFiles, CreatedOnceWithTheirMode) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().code, 0);
   std::filesystem::remove_all(dir);
+}
+
+// A temporary directory, removed at the end of the test.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/mk-qs-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+TEST(QuickstartFiles, NewParentsAreTraversableAndOnlyTheDataDirectoryIsPrivate) {
+  TempDir t;
+  const mode_t old = ::umask(077);  // as under a strict sudo: it must not decide the parents
+  auto made = make_dirs(t.path + "/new/parent/data", 0700);
+  ::umask(old);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_EQ(mode_of(t.path + "/new"), 0755u);
+  EXPECT_EQ(mode_of(t.path + "/new/parent"), 0755u);
+  EXPECT_EQ(mode_of(t.path + "/new/parent/data"), 0700u);
+  ASSERT_EQ(::chmod(t.path.c_str(), 0711), 0);
+  ASSERT_TRUE(make_dirs(t.path + "/new/parent/data", 0700).ok());  // existing ones are kept
+  EXPECT_EQ(mode_of(t.path), 0711u);
+}
+
+TEST(QuickstartPrograms, RunByAbsolutePathOnly) {
+  auto relative = run_program({"true"});
+  ASSERT_FALSE(relative.ok());
+  EXPECT_EQ(relative.error().message, "not an absolute program path: true");
+  EXPECT_TRUE(run_program({"/bin/true"}).ok());
+  auto failed = run_program({"/bin/false"});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().message, "`/bin/false` failed (exit status 1)");
+  // The program sees a system PATH only, whatever the caller's.
+  TempDir t;
+  const std::string out = t.path + "/env";
+  ASSERT_TRUE(run_program({"/bin/sh", "-c", "echo \"$PATH\" > " + out}).ok());
+  std::ifstream f(out);
+  std::string path;
+  std::getline(f, path);
+  EXPECT_EQ(path, "/usr/sbin:/usr/bin:/sbin:/bin");
 }
 
 }  // namespace

@@ -4,9 +4,11 @@
 //
 // SECURITY: quickstart runs as root on a real server. Files it creates are written to a
 // temporary name, fsynced and linked into place only if nothing has that name (never
-// replacing a config, key or unit the admin has); ownership changes never follow symbolic
-// links; commands run by absolute path with an argument vector and a fixed PATH, never
-// through a shell.
+// replacing a config, key or unit the admin has). The data directory given to the system user
+// is new, empty or that user's already, never `/` or a directory of the admin's; ownership
+// changes walk it by file descriptor and follow no symbolic link, cross no mount and skip hard
+// links to others' files. Commands run by absolute path with an argument vector and a fixed
+// PATH, never through a shell.
 #pragma once
 
 #include <sys/types.h>
@@ -58,8 +60,16 @@ bool systemd_running();
 // exists; `created` says which.
 Status ensure_system_user(const std::string& home, bool& created);
 Result<std::pair<uid_t, gid_t>> system_user_ids();
-// Gives every file under `dir` (and dir) to uid:gid; symbolic links are not followed.
+// Gives `dir` and everything under it to uid:gid, walking by directory file descriptors: no
+// symbolic link below `dir` is followed (a link changes owner, never its target), nothing on
+// another file system is touched, and a regular file with more than one name that uid does
+// not own already is skipped (a hard link to a system file). Safe against the system user
+// changing the tree meanwhile.
 Status chown_tree(const std::string& dir, uid_t uid, gid_t gid);
+// Whether quickstart may give `dir` to uid: it does not exist yet, is empty, or is uid's
+// already. Refused: the root directory, and any other directory with something in it (the
+// admin's /var or home), whose files would become the system user's.
+Status check_data_dir_to_give(const std::string& dir, uid_t uid);
 // The programs quickstart runs as root, by absolute path (Debian 12's locations).
 inline constexpr const char* kUseradd = "/usr/sbin/useradd";
 inline constexpr const char* kSystemctl = "/usr/bin/systemctl";

@@ -3,10 +3,12 @@
 #include "app/quickstart.hpp"
 
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -149,6 +151,14 @@ mode_t mode_of(const std::string& path) {
   return st.st_mode & 07777;
 }
 
+uid_t owner_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+  return st.st_uid;
+}
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
 TEST(QuickstartFiles, NewParentsAreTraversableAndOnlyTheDataDirectoryIsPrivate) {
   TempDir t;
   const mode_t old = ::umask(077);  // as under a strict sudo: it must not decide the parents
@@ -161,6 +171,77 @@ TEST(QuickstartFiles, NewParentsAreTraversableAndOnlyTheDataDirectoryIsPrivate) 
   ASSERT_EQ(::chmod(t.path.c_str(), 0711), 0);
   ASSERT_TRUE(make_dirs(t.path + "/new/parent/data", 0700).ok());  // existing ones are kept
   EXPECT_EQ(mode_of(t.path), 0711u);
+}
+
+// The ids of an unprivileged user to give files to; the tests that chown need root.
+std::optional<std::pair<uid_t, gid_t>> nobody_as_root() {
+  if (::geteuid() != 0) return std::nullopt;
+  const passwd* pw = ::getpwnam("nobody");
+  if (!pw || pw->pw_uid == 0) return std::nullopt;
+  return std::pair{pw->pw_uid, pw->pw_gid};
+}
+
+TEST(QuickstartChown, GivesTheTreeButNoLinkTargetOrHardLinkedFile) {
+  auto nobody = nobody_as_root();
+  if (!nobody) GTEST_SKIP() << "needs root and a user nobody";
+  const auto [uid, gid] = *nobody;
+  TempDir t;
+  const std::string data = t.path + "/data", outside = t.path + "/outside";
+  ASSERT_TRUE(make_dirs(data + "/sub/deeper", 0700).ok());
+  ASSERT_TRUE(make_dirs(outside + "/dir", 0755).ok());
+  write(data + "/sub/mail", "m");
+  write(data + "/sub/deeper/blob", "b");
+  write(outside + "/passwd", "root:x:0:0");
+  write(outside + "/shadow", "root:*");
+  ASSERT_EQ(::symlink((outside + "/passwd").c_str(), (data + "/file-link").c_str()), 0);
+  ASSERT_EQ(::symlink((outside + "/dir").c_str(), (data + "/sub/dir-link").c_str()), 0);
+  ASSERT_EQ(::link((outside + "/shadow").c_str(), (data + "/sub/hard").c_str()), 0);
+
+  auto s = chown_tree(data, uid, gid);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+
+  for (const char* mine : {"", "/sub", "/sub/deeper", "/sub/mail", "/sub/deeper/blob",
+                           "/file-link", "/sub/dir-link"})
+    EXPECT_EQ(owner_of(data + mine), uid) << mine;  // links themselves, never their targets
+  for (const char* theirs : {"/passwd", "/dir", "/shadow"})
+    EXPECT_EQ(owner_of(outside + theirs), 0u) << theirs;
+  EXPECT_EQ(owner_of(data + "/sub/hard"), 0u);  // the same file as outside/shadow: kept
+  EXPECT_EQ(mode_of(data + "/sub"), 0700u);     // modes untouched
+}
+
+TEST(QuickstartChown, AHardLinkedFileAlreadyTheUsersStaysTheirs) {
+  auto nobody = nobody_as_root();
+  if (!nobody) GTEST_SKIP() << "needs root and a user nobody";
+  const auto [uid, gid] = *nobody;
+  TempDir t;
+  write(t.path + "/a", "x");
+  ASSERT_EQ(::link((t.path + "/a").c_str(), (t.path + "/b").c_str()), 0);
+  ASSERT_EQ(::chown((t.path + "/a").c_str(), uid, 0), 0);  // group still root's
+  ASSERT_TRUE(chown_tree(t.path, uid, gid).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((t.path + "/b").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, gid);  // the user's file already: its group follows
+}
+
+TEST(QuickstartDataDir, OnlyANewEmptyOrTheUsersDirectoryIsGiven) {
+  TempDir t;
+  const uid_t someone = 4242;
+  EXPECT_TRUE(check_data_dir_to_give(t.path + "/new", someone).ok());
+  EXPECT_TRUE(check_data_dir_to_give(t.path, someone).ok());  // empty
+
+  auto root = check_data_dir_to_give("/", someone);
+  ASSERT_FALSE(root.ok());
+  EXPECT_EQ(root.error().message, "/ is the root directory: the data directory becomes the "
+                                  "mailkeep user's");
+  EXPECT_FALSE(check_data_dir_to_give("/tmp/..", someone).ok());  // the same directory
+
+  write(t.path + "/notes", "mine");
+  auto full = check_data_dir_to_give(t.path, someone);
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error().message,
+            t.path + " is not empty and does not belong to the mailkeep user: quickstart would "
+                     "give everything in it to that user");
+  EXPECT_TRUE(check_data_dir_to_give(t.path, ::geteuid()).ok());  // the user's own already
 }
 
 TEST(QuickstartPrograms, RunByAbsolutePathOnly) {

@@ -70,6 +70,15 @@ int unwritable(const Error& e, const std::string& option) {
       kExitUsage);
 }
 
+// Refuses (exit 2, with the fix) a data directory quickstart must not give to the system user:
+// `/`, or one with someone else's files in it. `fix` says what to change.
+int refuse_data_dir(const std::string& dir, const std::string& fix) {
+  auto ids = qs::system_user_ids();
+  auto s = qs::check_data_dir_to_give(dir, ids ? ids->first : uid_t(-1));
+  if (s) return kExitOk;
+  return fail(err(fmt::format("{}. {}", s.error().message, fix)), kExitUsage);
+}
+
 // Writes the config unless one exists; then loads it. The generated one must load cleanly.
 Result<Config> config_for(const std::string& config_path, const std::string& hostname,
                           const std::string& data_dir, const std::string& account, bool& written) {
@@ -186,7 +195,7 @@ int install_service(const QuickstartOptions& o, const Config& cfg, const std::st
          : unit_path + ": already there, kept (remove it and run quickstart again for a new one)");
   if (test_dir) return kExitOk;
   for (const auto& cmd : std::vector<std::vector<std::string>>{
-           {"systemctl", "daemon-reload"}, {"systemctl", "enable", qs::kUnitName}})
+           {qs::kSystemctl, "daemon-reload"}, {qs::kSystemctl, "enable", qs::kUnitName}})
     if (auto s = qs::run_program(cmd); !s) return fail(s.error());
   report("systemd",
          "mailkeep enabled (starts at boot); not started yet: publish the DNS records first");
@@ -242,6 +251,13 @@ int cmd_quickstart(const QuickstartOptions& o) {
                 hostname, domain)),
             kExitUsage);
     }
+    // Checked in every mode, before anything is written: a new install's data directory is
+    // new or empty, whether or not this run gives it to the system user.
+    if (int code = refuse_data_dir(
+            data_dir, fmt::format("Choose an empty or new directory with --data-dir DIR, such as {}",
+                                  QuickstartOptions{}.data_dir));
+        code != kExitOk)
+      return code;
     if (auto d = qs::make_dirs(data_dir, 0700); !d) return unwritable(d.error(), "--data-dir DIR");
   }
   bool written = false;
@@ -264,6 +280,17 @@ int cmd_quickstart(const QuickstartOptions& o) {
     if (o.data_dir != QuickstartOptions{}.data_dir && data_dir != cfg->data_dir)
       report("",
              fmt::format("(--data-dir {} ignored: the config says {})", o.data_dir, cfg->data_dir));
+    // Installing the service gives the data directory to the system user: the config's
+    // (the admin may have written any path there) must be what quickstart made.
+    if (systemd)
+      if (int code = refuse_data_dir(
+              cfg->data_dir,
+              fmt::format("Set data_dir in {} to an empty or new directory; if it holds this "
+                          "server's data, give it to {} yourself (chown -R {}: DIR) and run "
+                          "quickstart again",
+                          config_path, qs::kSystemUser, qs::kSystemUser));
+          code != kExitOk)
+        return code;
     if (auto d = qs::make_dirs(cfg->data_dir, 0700); !d)
       return unwritable(d.error(), "--config FILE");
   }

@@ -4,8 +4,11 @@
 //
 // SECURITY: quickstart runs as root on a real server. Files it creates are written to a
 // temporary name, fsynced and linked into place only if nothing has that name (never
-// replacing a config, key or unit the admin has); ownership changes never follow symbolic
-// links; commands run with an argument vector, never through a shell.
+// replacing a config, key or unit the admin has). The data directory given to the system user
+// is new, empty or that user's already, never `/` or a directory of the admin's; ownership
+// changes walk it by file descriptor and follow no symbolic link, cross no mount and skip hard
+// links to others' files. Commands run by absolute path with an argument vector and a fixed
+// PATH, never through a shell.
 #pragma once
 
 #include <sys/types.h>
@@ -45,7 +48,8 @@ std::int64_t stop_timeout_seconds(const Config& cfg);
 // Writes `content` to `path` (mode `mode`) unless a file exists there: true when it was
 // written, false when one was there (and is kept). Errors carry errno in Error::code.
 Result<bool> create_file_once(const std::string& path, const std::string& content, mode_t mode);
-// mkdir -p; new directories get `mode`. Errors carry errno in Error::code.
+// mkdir -p: `dir` itself, when new, gets `mode`; new parents get 0755 so that the system user
+// can reach a 0700 data directory below them. Errors carry errno in Error::code.
 Status make_dirs(const std::string& dir, mode_t mode);
 // An absolute path for a path given on the command line.
 std::string absolute_path(const std::string& path);
@@ -56,9 +60,22 @@ bool systemd_running();
 // exists; `created` says which.
 Status ensure_system_user(const std::string& home, bool& created);
 Result<std::pair<uid_t, gid_t>> system_user_ids();
-// Gives every file under `dir` (and dir) to uid:gid; symbolic links are not followed.
+// Gives `dir` and everything under it to uid:gid, walking by directory file descriptors: no
+// symbolic link below `dir` is followed (a link changes owner, never its target), nothing on
+// another file system is touched, and a regular file with more than one name that uid does
+// not own already is skipped (a hard link to a system file). Safe against the system user
+// changing the tree meanwhile.
 Status chown_tree(const std::string& dir, uid_t uid, gid_t gid);
-// Runs a program with arguments (no shell) and waits: an error with its output's exit status.
+// Whether quickstart may give `dir` to uid: it does not exist yet, is empty, or is uid's
+// already. Refused: the root directory, and any other directory with something in it (the
+// admin's /var or home), whose files would become the system user's.
+Status check_data_dir_to_give(const std::string& dir, uid_t uid);
+// The programs quickstart runs as root, by absolute path (Debian 12's locations).
+inline constexpr const char* kUseradd = "/usr/sbin/useradd";
+inline constexpr const char* kSystemctl = "/usr/bin/systemctl";
+inline constexpr const char* kNologin = "/usr/sbin/nologin";
+// Runs a program (argv[0] an absolute path; no PATH lookup, no shell) with an environment of
+// only a system PATH, and waits: an error with its exit status.
 Status run_program(const std::vector<std::string>& argv);
 
 }  // namespace mk::app::quickstart

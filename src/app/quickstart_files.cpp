@@ -1,6 +1,7 @@
 // app/quickstart_files.cpp: what `mailkeep quickstart` writes outside the store: the config
 // file, the systemd unit, the system user and the data directory's ownership.
 // SECURITY: see app/quickstart.hpp.
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <pwd.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 
 #include "app/quickstart.hpp"
 #include "base/strings.hpp"
@@ -27,6 +29,12 @@ namespace {
 constexpr std::uint64_t kFilesBesideConnections = 1024;
 // After the shutdown grace, the time the server may take to close the store and exit.
 constexpr std::int64_t kStopSlackSeconds = 30;
+// Parents make_dirs creates for the data directory: others (the system user) traverse them.
+constexpr mode_t kParentDirMode = 0755;
+// How deep chown_tree descends: a data directory is a few levels deep; a deeper tree is not one.
+constexpr int kMaxTreeDepth = 32;
+// The environment of the programs quickstart runs as root: a PATH of system directories only.
+constexpr const char* kProgramPath = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 
 Error errno_error(const std::string& what) {
   const int e = errno;
@@ -216,7 +224,8 @@ std::string systemd_unit(const UnitSettings& u) {
 
 std::uint64_t max_open_files(const Config& cfg) {
   return cfg.smtp.limits.max_connections + cfg.submission.max_connections +
-         cfg.imap.limits.max_connections + cfg.outbound.max_connections + kFilesBesideConnections;
+         cfg.imap.limits.max_connections + cfg.http.limits.max_connections +
+         cfg.outbound.max_connections + kFilesBesideConnections;
 }
 
 std::int64_t stop_timeout_seconds(const Config& cfg) {
@@ -236,8 +245,18 @@ Status make_dirs(const std::string& dir, mode_t mode) {
   for (std::size_t i = 1; i <= dir.size(); ++i) {
     if (i != dir.size() && dir[i] != '/') continue;
     const std::string part = dir.substr(0, i);
-    if (::mkdir(part.c_str(), mode) != 0 && errno != EEXIST)
+    // Only the directory asked for gets `mode`: a parent made 0700 would keep the system user
+    // out of the data directory below it.
+    const mode_t want = i == dir.size() ? mode : kParentDirMode;
+    if (::mkdir(part.c_str(), want) == 0) {
+      // The umask (0077 under some sudo setups) must not decide who may traverse it.
+      const int fd = ::open(part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      const bool ok = fd >= 0 && ::fchmod(fd, want) == 0;
+      if (fd >= 0) ::close(fd);
+      if (!ok) return errno_error("cannot set the mode of " + part);
+    } else if (errno != EEXIST) {
       return errno_error("cannot create " + part);
+    }
   }
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) return errno_error("cannot create " + dir);
@@ -288,11 +307,16 @@ bool systemd_running() {
 }
 
 Status run_program(const std::vector<std::string>& argv) {
+  // Run as root: an absolute path and a fixed environment, so neither the caller's PATH nor
+  // anything else it exports picks the program or changes what it does.
+  if (argv.empty() || argv[0].empty() || argv[0][0] != '/')
+    return err(fmt::format("not an absolute program path: {}", argv.empty() ? "" : argv[0]));
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  char* env[] = {const_cast<char*>(kProgramPath), nullptr};
   pid_t pid = 0;
-  if (const int e = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ); e != 0)
+  if (const int e = ::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), env); e != 0)
     return err(fmt::format("cannot run {}: {}", argv[0], std::strerror(e)));
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
@@ -313,30 +337,117 @@ Result<std::pair<uid_t, gid_t>> system_user_ids() {
 Status ensure_system_user(const std::string& home, bool& created) {
   created = false;
   if (system_user_ids()) return {};
-  if (auto s = run_program({"useradd", "--system", "--user-group", "--home-dir", home,
-                            "--no-create-home", "--shell", "/usr/sbin/nologin", kSystemUser});
+  if (auto s = run_program({kUseradd, "--system", "--user-group", "--home-dir", home,
+                            "--no-create-home", "--shell", kNologin, kSystemUser});
       !s)
     return s;
   created = true;
   return {};
 }
 
-Status chown_tree(const std::string& dir, uid_t uid, gid_t gid) {
-  auto give = [&](const std::string& path) -> Status {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0)
+namespace {
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// Gives what `dfd` holds to uid:gid, one name at a time relative to the directory's own file
+// descriptor, so no path is looked up twice: a name the system user swaps for a symbolic link
+// while this runs is opened as the link (O_NOFOLLOW) and the link is all that changes owner.
+// Each entry is opened (directories to read, everything else O_PATH, which opens nothing a
+// device would notice), checked through that descriptor, and chowned through it.
+Status give_entries(int dfd, const std::string& shown, dev_t dev, uid_t uid, gid_t gid,
+                    int depth) {
+  if (depth > kMaxTreeDepth)
+    return err(fmt::format("cannot give {} to {}: deeper than {} levels", shown, kSystemUser,
+                           kMaxTreeDepth));
+  const int listing = ::dup(dfd);
+  if (listing < 0) return errno_error("cannot read " + shown);
+  DIR* d = ::fdopendir(listing);
+  if (!d) {
+    ::close(listing);
+    return errno_error("cannot read " + shown);
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(d, ::closedir);
+  ::rewinddir(d);
+  while (true) {
+    errno = 0;
+    const dirent* e = ::readdir(d);
+    if (!e) {
+      if (errno != 0) return errno_error("cannot read " + shown);
+      return {};
+    }
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string path = shown + "/" + name;
+    Fd f{::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+    const bool is_dir = f.fd >= 0;
+    if (!is_dir && (errno == ENOTDIR || errno == ELOOP))
+      f.fd = ::openat(dfd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (f.fd < 0) {
+      if (errno == ENOENT) continue;  // gone meanwhile
       return errno_error("cannot give " + path + " to " + kSystemUser);
-    if ((st.st_uid == uid && st.st_gid == gid) || ::lchown(path.c_str(), uid, gid) == 0) return {};
-    return errno_error("cannot give " + path + " to " + kSystemUser);
-  };
-  if (auto s = give(dir); !s) return s;
-  std::error_code ec;
-  // The iterator does not follow directory symlinks (no follow_directory_symlink), and
-  // lchown changes a link itself, never its target.
-  for (std::filesystem::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
-       it.increment(ec))
-    if (auto s = give(it->path().string()); !s) return s;
-  if (ec) return err(fmt::format("cannot give {} to {}: {}", dir, kSystemUser, ec.message()));
+    }
+    struct stat st {};
+    if (::fstat(f.fd, &st) != 0) return errno_error("cannot give " + path + " to " + kSystemUser);
+    // Another file system mounted inside (or bind-mounted there) is not the data directory's.
+    if (st.st_dev != dev) continue;
+    // A second name for a file someone else owns: a hard link from outside (/etc/shadow) must
+    // not become the system user's. The server's own files have one name.
+    if (S_ISREG(st.st_mode) && st.st_nlink > 1 && st.st_uid != uid) continue;
+    if ((st.st_uid != uid || st.st_gid != gid) &&
+        ::fchownat(f.fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0)
+      return errno_error("cannot give " + path + " to " + kSystemUser);
+    if (is_dir)
+      if (auto s = give_entries(f.fd, path, dev, uid, gid, depth + 1); !s) return s;
+  }
+}
+
+}  // namespace
+
+Status chown_tree(const std::string& dir, uid_t uid, gid_t gid) {
+  // The data directory's own path is the admin's (it may be a symbolic link the admin made);
+  // nothing below it is followed.
+  Fd root{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (root.fd < 0) return errno_error("cannot give " + dir + " to " + kSystemUser);
+  struct stat st {};
+  if (::fstat(root.fd, &st) != 0) return errno_error("cannot give " + dir + " to " + kSystemUser);
+  if ((st.st_uid != uid || st.st_gid != gid) && ::fchown(root.fd, uid, gid) != 0)
+    return errno_error("cannot give " + dir + " to " + kSystemUser);
+  return give_entries(root.fd, dir, st.st_dev, uid, gid, 0);
+}
+
+Status check_data_dir_to_give(const std::string& dir, uid_t uid) {
+  struct stat st {}, root {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return {};  // quickstart makes it
+    return errno_error("cannot use " + dir);
+  }
+  if (::stat("/", &root) == 0 && st.st_dev == root.st_dev && st.st_ino == root.st_ino)
+    return err(fmt::format("{} is the root directory: the data directory becomes the {} user's",
+                           dir, kSystemUser));
+  if (!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return errno_error(dir);
+  }
+  if (st.st_uid == uid) return {};
+  Fd fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (fd.fd < 0) return errno_error("cannot read " + dir);
+  DIR* d = ::fdopendir(fd.fd);
+  if (!d) return errno_error("cannot read " + dir);
+  fd.fd = -1;  // the DIR owns it now
+  std::unique_ptr<DIR, int (*)(DIR*)> closer(d, ::closedir);
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name != "." && name != "..")
+      return err(fmt::format(
+          "{} is not empty and does not belong to the {} user: quickstart would give everything "
+          "in it to that user",
+          dir, kSystemUser));
+  }
   return {};
 }
 

@@ -149,12 +149,19 @@ int cmd_tls_rollover(const std::string& config_path, bool force) {
   // the CA has issued a certificate for the new key.
   const std::string dir = cfg->data_dir + "/tls/";
   const std::string cert = net::tls_cert_path(cfg->data_dir);
+  // Files made here belong to whoever runs this (root, under sudo); the server runs as the
+  // tls directory's owner and must read them, so they are given to that owner on every way
+  // out, a failed step included.
+  auto give_back = [&](Status s) {
+    if (auto g = net::give_tls_files_to_dir_owner(cfg->data_dir); s && !g) return g;
+    return s;
+  };
   if (::rename(key.c_str(), (dir + "retired-key.pem").c_str()) != 0 ||
       ::rename(next.c_str(), key.c_str()) != 0)
-    return fail(err("cannot move the keys in " + dir + ": " + std::strerror(errno)));
+    return fail(give_back(err("cannot move the keys in " + dir + ": " + std::strerror(errno))).error());
   ::rename(cert.c_str(), (dir + "retired-cert.pem").c_str());
-  if (auto s = net::write_self_signed_for_key(cert, key, {host}); !s) return fail(s.error());
-  if (auto s = net::ensure_tls_keys(cfg->data_dir); !s) return fail(s.error());
+  if (auto s = give_back(net::write_self_signed_for_key(cert, key, {host})); !s) return fail(s.error());
+  if (auto s = give_back(net::ensure_tls_keys(cfg->data_dir)); !s) return fail(s.error());
   auto new_next = net::tlsa_spki_sha256_hex(next);
   std::printf(
       "the next key is now the key in use; the server asks the CA for a certificate for it within the hour\n"

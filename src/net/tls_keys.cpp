@@ -119,6 +119,32 @@ Status ensure_tls_keys(const std::string& data_dir) {
   return {};
 }
 
+Status give_tls_files_to_dir_owner(const std::string& data_dir) {
+  const std::string dir = data_dir + "/tls";
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return err(errno_text("cannot open " + dir));
+  struct stat owner {};
+  Status out;
+  if (::fstat(dfd, &owner) != 0) out = err(errno_text("cannot read the owner of " + dir));
+  for (const char* name : kTlsFileNames) {
+    if (!out) break;
+    // O_PATH | O_NOFOLLOW: a link put in place of a key changes owner itself, never its target.
+    const int fd = ::openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno != ENOENT) out = err(errno_text(fmt::format("cannot open {}/{}", dir, name)));
+      continue;
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 ||
+        ((st.st_uid != owner.st_uid || st.st_gid != owner.st_gid) &&
+         ::fchownat(fd, "", owner.st_uid, owner.st_gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0))
+      out = err(errno_text(fmt::format("cannot give {}/{} to the owner of {}", dir, name, dir)));
+    ::close(fd);
+  }
+  ::close(dfd);
+  return out;
+}
+
 Result<std::string> tlsa_spki_sha256_hex(const std::string& key_file) {
   auto pem = read_file(key_file, kMaxKeyFile);
   if (!pem) return pem.error();

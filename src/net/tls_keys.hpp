@@ -26,6 +26,15 @@ std::string tls_cert_path(const std::string& data_dir);      // DATA_DIR/tls/cer
 // Creates DATA_DIR/tls (0700) and the two keys that are missing; keeps those that exist.
 Status ensure_tls_keys(const std::string& data_dir);
 
+// The names in DATA_DIR/tls that `ensure_tls_keys` and `tls rollover` create or move.
+inline constexpr const char* kTlsFileNames[] = {"key.pem", "next-key.pem", "cert.pem",
+                                                 "retired-key.pem", "retired-cert.pem"};
+// Gives each of kTlsFileNames that exists the owner and group of DATA_DIR/tls itself, through
+// descriptors opened without following links; modes are kept (keys stay 0600). A command
+// run by root (sudo mailkeep tls rollover) must leave files the server, running as the
+// directory's owner, can read.
+Status give_tls_files_to_dir_owner(const std::string& data_dir);
+
 // SHA-256 of the DER SubjectPublicKeyInfo of the key in a PEM file (a private key, or a
 // public key), lower-case hex: the data of a "3 1 1" TLSA record.
 Result<std::string> tlsa_spki_sha256_hex(const std::string& key_file);

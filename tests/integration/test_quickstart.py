@@ -403,6 +403,10 @@ class QuickstartTest(unittest.TestCase):
     def test_bad_input_is_refused_with_the_fix(self):
         d = tempfile.mkdtemp(prefix="mk-qs-bad-", dir=self.dir)
         conf = os.path.join(d, "mailkeep.toml")
+        foreign = os.path.join(d, "etc")  # an existing directory with someone's files in it
+        os.mkdir(foreign)
+        with open(os.path.join(foreign, "passwd"), "w") as f:
+            f.write("root:x:0:0::/root:/bin/sh\n")
         cases = [
             (["you.example.org"], "is not an email address", "such as you@example.org"),
             (["you@exa_mple.org"], "is not an email address", "such as you@example.org"),
@@ -414,6 +418,13 @@ class QuickstartTest(unittest.TestCase):
               "--data-dir", os.path.join(d, "data")], "/proc/mk-nowhere", "--config FILE"),
             (["you@example.org", "--hostname", "mail.example.org", "--data-dir", "/proc/mk-nowhere"],
              "/proc/mk-nowhere", "--data-dir DIR"),
+            # The data directory becomes the mailkeep user's: never / or a directory of the admin's.
+            (["you@example.org", "--hostname", "mail.example.org", "--data-dir", "/"],
+             "/ is the root directory: the data directory becomes the mailkeep user's",
+             "Choose an empty or new directory with --data-dir DIR, such as /var/lib/mailkeep"),
+            (["you@example.org", "--hostname", "mail.example.org", "--data-dir", foreign],
+             "%s is not empty and does not belong to the mailkeep user: quickstart would give everything in it "
+             "to that user" % foreign, "Choose an empty or new directory with --data-dir DIR"),
         ]
         for args, what, fix in cases:
             full = list(args)
@@ -424,6 +435,12 @@ class QuickstartTest(unittest.TestCase):
             self.assertIn(what, r.stderr, args)
             self.assertIn(fix, r.stderr, args)
             self.assertFalse(os.path.exists(conf), args)  # nothing written for bad input
+        self.assertEqual(os.listdir(foreign), ["passwd"])
+        empty = os.path.join(d, "empty")  # an empty directory is fine
+        os.mkdir(empty)
+        r = quickstart("you@example.org", "--hostname", "mail.example.org", "--config", conf, "--data-dir", empty,
+                       "--no-systemd", "--password-stdin", stdin=PASSWORD + "\n")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
 if __name__ == "__main__":

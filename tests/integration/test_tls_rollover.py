@@ -3,7 +3,9 @@ until the next key's TLSA record is published (read from a loopback DNS server),
 next key becomes the one in use, a new next key is made, the old key is kept aside, and
 status shows the new records; the security log records it."""
 import os
+import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 import unittest
@@ -89,6 +91,28 @@ class RolloverTest(unittest.TestCase):
         r = cli(self.config, "tls", "rollover", "--force")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(digest(self.key), nxt)
+
+    def test_a_rollover_run_as_root_leaves_files_the_server_can_read(self):
+        """`sudo mailkeep tls rollover` on an install whose tls directory is the server user's:
+        every file it creates or moves belongs to that user, keys still 0600."""
+        if os.geteuid() != 0:
+            self.skipTest("needs root")
+        nobody = pwd.getpwnam("nobody")
+        tls = os.path.join(self.data, "tls")
+        for path in [tls] + [os.path.join(tls, n) for n in os.listdir(tls)]:
+            os.chown(path, nobody.pw_uid, nobody.pw_gid)
+        # The first makes cert.pem (none yet: the server never ran); the second moves it aside.
+        for want in (["cert.pem", "key.pem", "next-key.pem", "retired-key.pem"],
+                     ["cert.pem", "key.pem", "next-key.pem", "retired-cert.pem", "retired-key.pem"]):
+            r = cli(self.config, "tls", "rollover", "--force")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            names = sorted(os.listdir(tls))
+            self.assertEqual(names, want)
+            for name in names:
+                st = os.lstat(os.path.join(tls, name))
+                self.assertEqual((st.st_uid, st.st_gid), (nobody.pw_uid, nobody.pw_gid), name)
+                if "key" in name:
+                    self.assertEqual(stat.S_IMODE(st.st_mode), 0o600, name)
 
     def test_certificate_files_of_your_own_are_not_rolled(self):
         with open(self.config) as f:

@@ -88,15 +88,15 @@ class InstanceLock {
 
 }  // namespace
 
-// A 32-byte random key in a 0600 file, created on first use.
-static Result<std::string> read_or_create_secret(const std::string& path) {
+// A 32-byte random key in a 0600 file, created on first use. `lost`: what a new key breaks.
+static Result<std::string> read_or_create_secret(const std::string& path, std::string_view lost) {
   constexpr std::size_t kSecretBytes = 32;
   if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
     char buf[256];
     const std::size_t n = std::fread(buf, 1, sizeof buf, f);
     std::fclose(f);
     if (n >= kSecretBytes) return std::string(buf, n);
-    return err(path + ": the key file is damaged; remove it to make a new one (old SRS addresses stop working)");
+    return err(path + ": the key file is damaged; remove it to make a new one (" + std::string(lost) + ")");
   }
   const std::string key = random_id(kSecretBytes);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
@@ -178,7 +178,7 @@ Result<std::string> acme_account_key(const Config& cfg) {
 // The SRS key, made once and kept in the data directory: addresses it signed must still
 // reverse after a restart.
 Result<srs::Srs> make_srs(const Config& cfg) {
-  auto secret = read_or_create_secret(cfg.data_dir + "/srs.key");
+  auto secret = read_or_create_secret(cfg.data_dir + "/srs.key", "old SRS addresses stop working");
   if (!secret) return secret.error();
   return srs::Srs(*secret);
 }
@@ -312,8 +312,14 @@ int run_server(const Config& cfg,
   // Logins are checked against the breached-password list, re-read when it is replaced.
   const auth::BreachedList breached(cfg.data_dir + "/breached.idx");
   auth::Throttle throttle(cfg.security.throttle, store.get(), log.with({{"svc", "auth"}}));
-  const auth::LoginPolicy login =
+  // SCRAM's salts for unknown users derive from a key kept here: one random per process
+  // would change them at each restart while real accounts' stay, telling the two apart.
+  auto scram_salt_key =
+      read_or_create_secret(cfg.data_dir + "/scram-salt.key", "unknown users' SCRAM salts change once");
+  if (!scram_salt_key) return fail(scram_salt_key.error(), kExitRuntime);
+  auth::LoginPolicy login =
       make_login_policy(cfg, breached, throttle, audit_log->get(), sign_ins, log.with({{"svc", "auth"}}));
+  login.scram_salt_key = std::move(*scram_salt_key);
   guard::Containment containment(cfg.security.sending, *store, alerts, audit_log->get(), log.with({{"svc", "guard"}}));
 
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());

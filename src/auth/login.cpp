@@ -73,18 +73,18 @@ std::optional<store::Account> check_login(AccountStore store, std::string_view u
   return check(store, user, password, policy, breached, client, service, false);
 }
 
-std::optional<store::Account> scram_account(AccountStore store, std::string_view user, const LoginPolicy* policy,
-                                            const IpAddr* client) {
+std::optional<ScramAccount> scram_account(AccountStore store, std::string_view user, const LoginPolicy* policy,
+                                          const IpAddr* client) {
   auto a = store.directory.find_account(to_lower(user));
   if (policy) policy->log.ok_or_log(a, "auth.account_unreadable");  // fails like an unknown user
-  if (!a || !*a) return std::nullopt;
-  const store::Account& acct = **a;
-  if (acct.disabled || acct.scram.empty() || acct.require_app_passwords) return std::nullopt;
-  if (acct.password_breached && policy && policy->block_breached) return std::nullopt;
-  if (policy && policy->throttle && client &&
-      policy->throttle->account_locked(user, *client, std::int64_t(std::time(nullptr))))
-    return std::nullopt;
-  return acct;
+  if (!a || !*a || (*a)->scram.empty()) return std::nullopt;
+  ScramAccount out{std::move(**a)};
+  const store::Account& acct = out.account;
+  const bool locked = policy && policy->throttle && client &&
+                      policy->throttle->account_locked(user, *client, std::int64_t(std::time(nullptr)));
+  out.may_log_in = !acct.disabled && !acct.require_app_passwords &&
+                   !(acct.password_breached && policy && policy->block_breached) && !locked;
+  return out;
 }
 
 WebLogin check_web_login(AccountStore store, std::string_view user, std::string_view password, std::string_view code,

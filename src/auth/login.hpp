@@ -33,6 +33,10 @@ struct LoginPolicy {
   Throttle* throttle = nullptr;
   // The security log (audit/log.hpp): logins, failures, bans, breached passwords.
   audit::Log* audit = nullptr;
+  // The key SCRAM derives unknown users' salts from (auth/scram.hpp). Kept in the data
+  // directory, so an unknown user's salt is the same after a restart as a real account's is;
+  // empty: one random per process.
+  std::string scram_salt_key;
   // Where failures on the way are told (a security-log record or a store write that failed).
   log::Logger log;
   void record(std::string_view event, const audit::Fields& fields) const {
@@ -78,14 +82,19 @@ std::optional<store::Account> check_login(AccountStore store, std::string_view u
                                           const IpAddr* client = nullptr, std::string_view service = {});
 
 // SCRAM-SHA-256 (auth/scram.hpp), for every protocol that offers it: the account that `user`
-// names, with its stored verifier in `scram`, if it may log in with SCRAM now. SCRAM proves
-// the account password, so not an account that requires app passwords; it never shows the
-// password, so a breached one is refused only when an earlier login flagged it (and
-// block_breached); and not an account locked for the client's network (the throttle). In
-// each such case, and for an unknown or disabled account, nothing: the exchange then fails
-// exactly as for an unknown user.
-std::optional<store::Account> scram_account(AccountStore store, std::string_view user, const LoginPolicy* policy = nullptr,
-                                            const IpAddr* client = nullptr);
+// names, with its stored verifier in `scram`, and whether it may log in with SCRAM now. SCRAM
+// proves the account password, so not an account that requires app passwords; it never shows
+// the password, so a breached one is refused only when an earlier login flagged it (and
+// block_breached); and not a disabled account nor one locked for the client's network (the
+// throttle). A refused account still shows its own salt and fails at the proof like a wrong
+// password: were it to get an unknown user's challenge, locking an account would tell that
+// it exists. Nothing for an unknown account or one without a verifier yet.
+struct ScramAccount {
+  store::Account account;
+  bool may_log_in = true;
+};
+std::optional<ScramAccount> scram_account(AccountStore store, std::string_view user, const LoginPolicy* policy = nullptr,
+                                          const IpAddr* client = nullptr);
 
 // The admin/web login: the account's own password (an app password never opens it; it
 // works also when the account requires app passwords for IMAP and SMTP) and, when the account

@@ -140,12 +140,16 @@ ScramServer::Step ScramServer::client_first(std::string_view msg) {
     return {K::failure, "authorization identity is not supported"};
   user_ = *user;
   std::optional<Secret> secret;
-  if (auto stored = lookup_(user_)) secret = parse_secret(*stored);
-  known_ = secret.has_value();
-  if (!known_) {
-    // A stable fake salt per name, so probing cannot tell unknown users from known ones.
-    static const std::string kKey = random_bytes(32);
-    secret = Secret{kScramIterations, hmac(kKey, user_).substr(0, 16), random_bytes(32), random_bytes(32)};
+  auto found = lookup_(user_);
+  if (found) secret = parse_secret(found->secret);
+  may_log_in_ = secret && found->may_log_in;
+  if (!secret) {
+    // A stable fake salt per name, so probing cannot tell unknown users from known ones; per
+    // name as accounts are matched (auth/login.hpp: case-insensitively), or "Bob" and "bob"
+    // getting one salt would say that the account exists.
+    static const std::string kProcessKey = random_bytes(32);
+    const std::string& key = fake_salt_key_.empty() ? kProcessKey : fake_salt_key_;
+    secret = Secret{kScramIterations, hmac(key, to_lower(user_)).substr(0, 16), random_bytes(32), random_bytes(32)};
   }
   stored_key_ = secret->stored_key;
   server_key_ = secret->server_key;
@@ -171,7 +175,7 @@ ScramServer::Step ScramServer::client_final(std::string_view msg) {
   for (std::size_t i = 0; i < 32; ++i) client_key[i] = char((*proof)[i] ^ signature[i]);
   const std::string check = sha256(client_key);
   const bool ok = CRYPTO_memcmp(check.data(), stored_key_.data(), 32) == 0;
-  if (!ok || !known_) return {K::failure, "invalid credentials"};
+  if (!ok || !may_log_in_) return {K::failure, "invalid credentials"};
   return {K::success, "v=" + message::base64_encode(hmac(server_key_, auth_message))};
 }
 

@@ -151,13 +151,15 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
     }
     if (step.reply) {
       out += step.reply->wire();
-      if (step.reply->code == 235 && session.identity()) {
+      if (step.reply->code == 235 && session.identity())
         log.info(svc + ".auth", {{"user", session.identity()->address}, {"ip", conn->remote_ip}});
+      // Verified credentials go into the books when they are verified: with SCRAM that is a
+      // 334 carrying the server's signature, which a client may answer with a cancel.
+      if (auto user = session.take_verified_login()) {
         // The EHLO name says which machine or program it is; an address literal says nothing.
         const std::string& helo = session.helo();
-        std::string user = session.identity()->address;
         std::string client_name = helo.starts_with("[") ? std::string() : helo.substr(0, 100);
-        co_await gate.succeeded(std::move(user), std::move(client_name));
+        co_await gate.succeeded(std::move(*user), std::move(client_name));
       }
       if (step.reply->code >= 400) {
         log.info(svc + ".reply", {{"code", step.reply->code},

@@ -434,13 +434,15 @@ Step Session::auth(std::string_view arg) {
     return auth_response(initial);
   }
   if (mech == "SCRAM-SHA-256") {
-    scram_ = std::make_unique<auth::ScramServer>([this](const std::string& user) -> std::optional<std::string> {
-      auth_attempt_user_ = user;
-      auto a = policy_->scram_account(user);
-      if (!a) return std::nullopt;
-      scram_identity_ = std::move(a->first);
-      return std::move(a->second);
-    });
+    scram_ = std::make_unique<auth::ScramServer>(
+        [this](const std::string& user) -> std::optional<auth::ScramServer::Verifier> {
+          auth_attempt_user_ = user;
+          auto a = policy_->scram_account(user);
+          if (!a) return std::nullopt;
+          if (a->may_log_in) scram_identity_ = a->who;
+          return auth::ScramServer::Verifier{std::move(a->secret), a->may_log_in};
+        },
+        policy_->scram_salt_key());
     scram_identity_.reset();
     auth_ = AuthStep::scram_first;
     if (initial.empty()) return {Reply(334, "", ""), Next::read_command};
@@ -471,6 +473,9 @@ Step Session::auth_scram(std::string_view decoded) {
     if (r.data == "invalid credentials") return fail(535, "5.7.8", "Authentication credentials invalid");
     return fail(501, "5.5.2", "SCRAM: " + r.data);
   }
+  // A verified proof is a login for the books now (take_verified_login); the session is
+  // authenticated only after the client's empty response.
+  if (r.kind == K::success && scram_identity_) verified_login_ = scram_identity_->address;
   auth_ = r.kind == K::challenge ? AuthStep::scram_final : AuthStep::scram_done;
   return {Reply(334, "", message::base64_encode(r.data)), Next::read_command};
 }
@@ -517,6 +522,7 @@ Step Session::auth_check(std::string_view user, std::string_view pass) {
   auth_attempt_user_ = std::string(user);
   auto who = policy_->authenticate(user, pass);
   if (!who) return error(535, "5.7.8", "Authentication credentials invalid");
+  verified_login_ = who->address;
   identity_ = std::move(*who);
   return {Reply(235, "2.7.0", "Authentication successful"), Next::read_command};
 }

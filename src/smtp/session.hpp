@@ -91,14 +91,24 @@ struct AuthIdentity {
   std::string address;
 };
 
+// SCRAM-SHA-256: a known account, its stored verifier (auth/scram.hpp), and whether it may
+// log in now (one that may not still shows its own salt; auth/login.hpp scram_account).
+struct ScramIdentity {
+  AuthIdentity who;
+  std::string secret;
+  bool may_log_in = true;
+};
+
 // What submission asks of the rest of the server.
 class SubmissionPolicy {
  public:
   virtual ~SubmissionPolicy() = default;
   // Checks the credentials; the same work whether or not the user exists.
   virtual std::optional<AuthIdentity> authenticate(std::string_view user, std::string_view password) = 0;
-  // SCRAM-SHA-256: the account and its stored verifier (auth/scram.hpp), if it can log in.
-  virtual std::optional<std::pair<AuthIdentity, std::string>> scram_account(std::string_view user) = 0;
+  // SCRAM-SHA-256: the account the user name names, if it has a verifier.
+  virtual std::optional<ScramIdentity> scram_account(std::string_view user) = 0;
+  // The key unknown users' SCRAM salts derive from (auth::LoginPolicy::scram_salt_key).
+  virtual std::string scram_salt_key() const { return {}; }
   // Whether the account may use this address (canonical) as envelope sender or in From:.
   virtual bool may_send_as(const AuthIdentity& who, const std::string& address) = 0;
   // Why the account may not send now (its outbound mail is held, guard/); empty if it may.
@@ -172,6 +182,10 @@ class Session {
   const std::string& helo() const { return helo_; }
   // The user name of the latest AUTH attempt (any mechanism), for brute-force accounting.
   const std::string& auth_attempt_user() const { return auth_attempt_user_; }
+  // The account whose credentials were just verified, once: a successful login for the books
+  // (auth/login_gate.hpp). With SCRAM that is when the server's signature goes out, before
+  // the 235: the signature tells the client the password was right even if it then cancels.
+  std::optional<std::string> take_verified_login() { return std::exchange(verified_login_, std::nullopt); }
   std::uint64_t accepted_messages() const { return accepted_; }
 
   enum class State { greeted, ready, mail, rcpt, bdat };
@@ -205,6 +219,7 @@ class Session {
   AuthStep auth_ = AuthStep::none;
   std::string auth_user_;  // AUTH LOGIN: the user name while the password is awaited
   std::string auth_attempt_user_;
+  std::optional<std::string> verified_login_;
   std::unique_ptr<auth::ScramServer> scram_;
   std::optional<AuthIdentity> scram_identity_;
   std::optional<TlsInfo> tls_;

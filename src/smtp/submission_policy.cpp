@@ -12,11 +12,11 @@ std::optional<AuthIdentity> StoreSubmissionPolicy::authenticate(std::string_view
   return AuthIdentity{a->id, a->address};
 }
 
-std::optional<std::pair<AuthIdentity, std::string>> StoreSubmissionPolicy::scram_account(std::string_view user) {
+std::optional<ScramIdentity> StoreSubmissionPolicy::scram_account(std::string_view user) {
   // The rules are auth's, the same for IMAP (auth/login.hpp).
   auto a = auth::scram_account(store_, user, login_, client_ ? &*client_ : nullptr);
   if (!a) return std::nullopt;
-  return std::pair{AuthIdentity{a->id, a->address}, a->scram};
+  return ScramIdentity{AuthIdentity{a->account.id, a->account.address}, a->account.scram, a->may_log_in};
 }
 
 bool StoreSubmissionPolicy::may_send_as(const AuthIdentity& who, const std::string& address) {

@@ -17,7 +17,8 @@ class StoreSubmissionPolicy final : public SubmissionPolicy {
                                  std::optional<IpAddr> client = std::nullopt)
       : store_(store), login_(login), client_(client) {}
   std::optional<AuthIdentity> authenticate(std::string_view user, std::string_view password) override;
-  std::optional<std::pair<AuthIdentity, std::string>> scram_account(std::string_view user) override;
+  std::optional<ScramIdentity> scram_account(std::string_view user) override;
+  std::string scram_salt_key() const override { return login_ ? login_->scram_salt_key : std::string(); }
   bool may_send_as(const AuthIdentity& who, const std::string& address) override;
   std::string outbound_hold(const AuthIdentity& who) override;
 

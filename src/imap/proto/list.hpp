@@ -28,10 +28,11 @@ namespace mk::imap {
 
 // Patterns in one LIST "(...)": far more than any client sends.
 inline constexpr std::size_t kMaxListPatterns = 64;
-// The bytes of every pattern with the reference before it, together. Matching costs up to
-// these bytes times those of the account's mailbox names, and a pattern may come as a
-// literal of any size, so this is the bound on a LIST's work; a mailbox name has at most
-// 1000 bytes, so a pattern needs no more than that and a few wildcards.
+// The bytes of every pattern with the reference before it, together: a pattern may come as a
+// literal of any size, and a mailbox name has at most 1000 bytes, so a pattern needs no more
+// than that and a few wildcards. Matching costs these bytes times those of every level of the
+// account's names, which this alone does not bound: the session counts a LIST's work
+// (imap/server/list.cpp).
 inline constexpr std::size_t kMaxListPatternBytes = 4096;
 
 struct ListCommand {

@@ -6,7 +6,10 @@
 // password paths check through auth::check_login (app passwords, breached passwords, the
 // throttle's lock); SCRAM never sees a password, and auth::scram_account applies the rules
 // that still can: no SCRAM for an account that requires app passwords, for one flagged as
-// breached, or for one locked for this network, each failing as an unknown user does.
+// breached, or for one locked for this network, each showing its own salt and failing at the
+// proof as a wrong password does. A proof that verifies is a successful login for the
+// books at once, when the server's signature goes out: that signature tells the client the
+// password was right, whether or not it then completes the exchange.
 //
 // STANDARDS: RFC 9051 §6.2.2 (AUTHENTICATE: "+" challenges, "*" cancels with BAD) and §6.2.3
 // (LOGIN), RFC 4959 (SASL-IR), RFC 4616 (PLAIN), RFC 5802 and RFC 7677 (SCRAM-SHA-256). IMAP
@@ -25,8 +28,8 @@
 
 namespace mk::imap {
 
+// The caller has recorded the success (auth_event_).
 Output Session::complete_login(const CommandHead& h, const store::Account& acct) {
-  auth_event_ = AuthEvent{true, acct.address};
   if (cfg_.slots && !(account_slot_ = cfg_.slots->acquire(acct.id)))
     return {tagged(h, "NO", "[LIMIT] Too many sessions for this account; close some and retry")};
   account_id_ = acct.id;
@@ -44,6 +47,7 @@ Output Session::finish_login(const CommandHead& h, const std::string& user, cons
     auth_event_ = AuthEvent{false, user};
     return {tagged(h, "NO", "[AUTHENTICATIONFAILED] Invalid credentials")};
   }
+  auth_event_ = AuthEvent{true, acct->address};
   return complete_login(h, *acct);
 }
 
@@ -66,12 +70,15 @@ Output Session::cmd_authenticate(const CommandHead& h, Cursor& c) {
   } else if (iequals(*mech, "SCRAM-SHA-256")) {
     auth_step_ = AuthStep::scram_first;
     scram_account_.reset();
-    scram_ = std::make_unique<auth::ScramServer>([this](const std::string& user) -> std::optional<std::string> {
-      const auto client = IpAddr::parse(remote_ip_);
-      scram_account_ = auth::scram_account(store_.accounts, user, cfg_.login, client ? &*client : nullptr);
-      if (!scram_account_) return std::nullopt;
-      return scram_account_->scram;
-    });
+    scram_ = std::make_unique<auth::ScramServer>(
+        [this](const std::string& user) -> std::optional<auth::ScramServer::Verifier> {
+          const auto client = IpAddr::parse(remote_ip_);
+          auto found = auth::scram_account(store_.accounts, user, cfg_.login, client ? &*client : nullptr);
+          if (!found) return std::nullopt;
+          if (found->may_log_in) scram_account_ = found->account;
+          return auth::ScramServer::Verifier{found->account.scram, found->may_log_in};
+        },
+        cfg_.login ? cfg_.login->scram_salt_key : std::string());
   } else {
     return {tagged(h, "NO", "Unsupported authentication mechanism")};
   }
@@ -126,6 +133,9 @@ Output Session::auth_response(const CommandHead& h, std::string_view b64) {
     auth_event_ = AuthEvent{false, scram_->user()};
     return end_auth(h, "NO", "[AUTHENTICATIONFAILED] Invalid credentials");
   }
+  // A verified proof: the books hear of the login now, as the signature below confirms the
+  // password to the client even if it then cancels (the session logs in only at the end).
+  if (r.kind == K::success && scram_account_) auth_event_ = AuthEvent{true, scram_account_->address};
   auth_step_ = r.kind == K::challenge ? AuthStep::scram_final : AuthStep::scram_done;
   auth_pending_ = h;
   return {"+ " + message::base64_encode(r.data) + "\r\n"};

@@ -25,7 +25,7 @@ ScramServer rfc_server(std::string* seen_user = nullptr) {
         if (u == "user") return secret;
         return std::nullopt;
       },
-      "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
+      "", "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
 }
 
 using K = ScramServer::Step::Kind;
@@ -60,7 +60,7 @@ TEST(Scram, WrongProofAndWrongPasswordFail) {
   EXPECT_EQ(s.client_final(bad).data, "invalid credentials");
   // The same exchange against a verifier made from another password.
   static const std::string other = make_scram_secret("pencils", 4096, kSalt);
-  ScramServer s2([](const std::string&) { return std::optional<std::string>(other); }, "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
+  ScramServer s2([](const std::string&) { return std::optional<std::string>(other); }, "", "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
   ASSERT_EQ(s2.client_first(kClientFirst).kind, K::challenge);
   EXPECT_EQ(s2.client_final(kClientFinal).kind, K::failure);
 }
@@ -75,6 +75,39 @@ TEST(Scram, UnknownUserGetsAStableChallengeThenFails) {
   EXPECT_NE(fa.data.find(",i=10000"), std::string::npos);
   const std::string nonce = fa.data.substr(2, fa.data.find(',') - 2);
   EXPECT_EQ(a.client_final("c=biws,r=" + nonce + ",p=" + message::base64_encode(std::string(32, 'x'))).kind, K::failure);
+}
+
+// A known account that may not log in now (locked, breached, app passwords only) shows the
+// challenge it showed before, its own salt and iterations, and then fails even the right proof
+// as a wrong password does: an unknown user's challenge would tell that locking it worked.
+TEST(Scram, RefusedAccountKeepsItsChallengeAndFailsAtTheProof) {
+  static const std::string secret = make_scram_secret("pencil", 4096, kSalt);
+  ScramServer s([](const std::string&) { return std::optional<ScramServer::Verifier>(ScramServer::Verifier{secret, false}); }, "",
+                "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
+  auto first = s.client_first(kClientFirst);
+  ASSERT_EQ(first.kind, K::challenge) << first.data;
+  EXPECT_EQ(first.data, kServerFirst);
+  auto fin = s.client_final(kClientFinal);
+  EXPECT_EQ(fin.kind, K::failure);
+  EXPECT_EQ(fin.data, "invalid credentials");
+}
+
+// An unknown user's salt comes from the key the server keeps: the same from every ScramServer
+// built with that key (so after a restart), whatever the case of the name (accounts are
+// matched case-insensitively), and another with another key.
+TEST(Scram, UnknownUserSaltDerivesFromThePersistentKey) {
+  auto salt = [](const std::string& key, const std::string& user) {
+    ScramServer s([](const std::string&) { return std::optional<std::string>(); }, key);
+    auto first = s.client_first("n,,n=" + user + ",r=abc");
+    EXPECT_EQ(first.kind, K::challenge) << first.data;
+    return first.data.substr(first.data.find(",s="));
+  };
+  const std::string key1(32, 'k'), key2(32, 'q');
+  EXPECT_EQ(salt(key1, "nobody@example.org"), salt(key1, "nobody@example.org"));
+  EXPECT_EQ(salt(key1, "Nobody@Example.org"), salt(key1, "nobody@example.org"));
+  EXPECT_NE(salt(key1, "nobody@example.org"), salt(key2, "nobody@example.org"));
+  EXPECT_NE(salt(key1, "nobody@example.org"), salt(key1, "someone@example.org"));
+  EXPECT_TRUE(salt(key1, "nobody@example.org").ends_with(",i=10000"));
 }
 
 TEST(Scram, MalformedMessages) {

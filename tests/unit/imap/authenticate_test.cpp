@@ -6,12 +6,15 @@
 // malformed exchange is a BAD.
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
 
 #include "auth/password.hpp"
 #include "auth/scram.hpp"
+#include "auth/throttle.hpp"
 #include "imap/server/session.hpp"
 #include "message/codec.hpp"
 #include "unit/imap/scram_client.hpp"
@@ -35,9 +38,10 @@ class ImapScram : public store::StoreTest {
     ASSERT_TRUE(store_->set_scram(kUser, auth::make_scram_secret(kPassword, 4096)).ok());
     s_ = tls_session();
   }
-  std::unique_ptr<Session> tls_session() {
+  std::unique_ptr<Session> tls_session(const auth::LoginPolicy* login = nullptr) {
     SessionConfig cfg;
     cfg.tls_available = true;
+    cfg.login = login;
     auto s = std::make_unique<Session>(cfg, *store_, "192.0.2.7");
     EXPECT_EQ(s->on_command("t STARTTLS").next, Next::start_tls);
     s->on_tls();
@@ -82,20 +86,21 @@ TEST_F(ImapScram, LogsInWithAndWithoutInitialResponse) {
     }
     const std::string final = c.final(challenge(first));
     ASSERT_FALSE(final.empty()) << first;
-    // The server's signature comes as a last challenge, which the client checks...
+    // The server's signature comes as a last challenge, which the client checks; it tells
+    // the client the password is right, so the books hear of the login now...
     EXPECT_EQ(run(final), "+ " + message::base64_encode(c.server_signature) + "\r\n");
     EXPECT_FALSE(s_->logged_in());
-    EXPECT_FALSE(s_->take_auth_event());
+    auto ev = s_->take_auth_event();
+    ASSERT_TRUE(ev);
+    EXPECT_TRUE(ev->ok);
+    EXPECT_EQ(ev->user, kUser);
     // ...and answers with an empty response (RFC 4422 §4).
     const std::string ok = run("");
     EXPECT_TRUE(ok.starts_with("a OK [CAPABILITY IMAP4rev1 ")) << ok;
     EXPECT_EQ(ok.find("AUTH="), std::string::npos) << ok;
     EXPECT_TRUE(s_->logged_in());
     EXPECT_EQ(s_->user(), kUser);
-    auto ev = s_->take_auth_event();
-    ASSERT_TRUE(ev);
-    EXPECT_TRUE(ev->ok);
-    EXPECT_EQ(ev->user, kUser);
+    EXPECT_FALSE(s_->take_auth_event());  // ...and once
     EXPECT_EQ(run("n NOOP"), "n OK NOOP completed\r\n");
   }
 }
@@ -157,13 +162,85 @@ TEST_F(ImapScram, CancelAndMalformedExchanges) {
     EXPECT_FALSE(s_->take_auth_event()) << r.lines.front();  // a malformed exchange is no guess
     EXPECT_EQ(run("n NOOP"), "n OK NOOP completed\r\n") << r.lines.front();
   }
-  // The client must answer the server's signature with an empty response.
-  s_ = tls_session();
-  const std::string final = c.final(challenge(run("a AUTHENTICATE SCRAM-SHA-256 " + c.first())));
-  ASSERT_EQ(challenge(run(final)), message::base64_encode(c.server_signature));
-  EXPECT_EQ(run(message::base64_encode("more")), "a BAD Expected an empty response\r\n");
-  EXPECT_FALSE(s_->logged_in());
-  EXPECT_FALSE(s_->take_auth_event());
+}
+
+// After the server's signature the client knows its password is right: whatever it answers
+// then (the empty response, "*", anything else), the verified proof is a successful login
+// in the books (the login history, the new-network alert), once; only the empty response
+// logs the session in.
+TEST_F(ImapScram, VerifiedProofIsRecordedWhateverFollows) {
+  struct Row {
+    std::string answer, reply;
+    bool logged_in;
+  };
+  for (const Row& r : {Row{"*", "a BAD Authentication cancelled\r\n", false},
+                       Row{message::base64_encode("more"), "a BAD Expected an empty response\r\n", false},
+                       Row{"", "a OK [CAPABILITY", true}}) {
+    s_ = tls_session();
+    ScramClient c{kUser, kPassword};
+    const std::string final = c.final(challenge(run("a AUTHENTICATE SCRAM-SHA-256 " + c.first())));
+    ASSERT_EQ(challenge(run(final)), message::base64_encode(c.server_signature)) << r.answer;
+    auto ev = s_->take_auth_event();
+    ASSERT_TRUE(ev) << r.answer;
+    EXPECT_TRUE(ev->ok) << r.answer;
+    EXPECT_EQ(ev->user, kUser) << r.answer;
+    EXPECT_TRUE(run(r.answer).starts_with(r.reply)) << r.answer;
+    EXPECT_FALSE(s_->take_auth_event()) << r.answer;
+    EXPECT_EQ(s_->logged_in(), r.logged_in) << r.answer;
+  }
+}
+
+// A known account refused for now (locked for this network, flagged as breached, app
+// passwords only) shows the salt and iterations it showed before the refusal, and fails the
+// right password's proof exactly as a wrong password: a failed login for the gate. Were it
+// to get an unknown user's challenge, the change would tell an attacker the account exists.
+TEST_F(ImapScram, RefusedAccountKeepsItsChallenge) {
+  auth::ThrottleConfig tcfg;
+  tcfg.account_failures_before_lock = 5;
+  auth::Throttle throttle(tcfg, nullptr);
+  auth::LoginPolicy policy;
+  policy.throttle = &throttle;
+  policy.scram_salt_key = std::string(32, 'k');
+  struct Row {
+    std::string user;
+    std::function<void()> refuse;
+  };
+  const std::int64_t now = std::time(nullptr);
+  const Row rows[] = {
+      {"locked@example.org",
+       [&] {
+         for (int i = 0; i < 5; ++i)
+           (void)throttle.failed(*IpAddr::parse("203.0.113." + std::to_string(i)), "locked@example.org", now);
+       }},
+      {"breached@example.org", [&] { ASSERT_TRUE(store_->set_password_breached("breached@example.org").ok()); }},
+      {"apps@example.org", [&] { ASSERT_TRUE(store_->set_require_app_passwords("apps@example.org", true).ok()); }},
+  };
+  // "s=<salt>,i=<iterations>" of the challenge to a client-first message.
+  auto salt = [&](const std::string& user) {
+    s_ = tls_session(&policy);
+    ScramClient c{user, kPassword};
+    const std::string first = message::base64_decode(challenge(run("a AUTHENTICATE SCRAM-SHA-256 " + c.first())));
+    run("*");
+    return first.substr(first.find(",s="));
+  };
+  for (const Row& r : rows) {
+    ASSERT_TRUE(store_->add_account(r.user, *auth::hash_password(kPassword)).ok());
+    ASSERT_TRUE(store_->set_scram(r.user, auth::make_scram_secret(kPassword, 4096)).ok());
+    const std::string before = salt(r.user);
+    EXPECT_TRUE(before.ends_with(",i=4096")) << r.user << before;
+    r.refuse();
+    EXPECT_EQ(salt(r.user), before) << r.user;
+    s_ = tls_session(&policy);
+    ScramClient c{r.user, kPassword};
+    const std::string final = c.final(challenge(run("a AUTHENTICATE SCRAM-SHA-256 " + c.first())));
+    EXPECT_EQ(run(final), "a NO [AUTHENTICATIONFAILED] Invalid credentials\r\n") << r.user;
+    auto ev = s_->take_auth_event();
+    ASSERT_TRUE(ev) << r.user;
+    EXPECT_FALSE(ev->ok) << r.user;
+    EXPECT_FALSE(s_->logged_in()) << r.user;
+  }
+  // An unknown user's salt is the one the kept key gives, in every session.
+  EXPECT_EQ(salt("nobody@example.org"), salt("nobody@example.org"));
 }
 
 }  // namespace

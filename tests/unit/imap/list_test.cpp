@@ -324,6 +324,53 @@ TEST_F(ImapList, PatternsAndNames) {
           "* LIST (\\HasNoChildren \\Subscribed) \"/\" \"Entw\xc3\xbcrfe\"\r\nu3 OK LIST completed\r\n"}});
 }
 
+// RFC 9051 §6.3.9 wildcards: "*" matches anything, "%" anything but the delimiter, also where
+// a "%" follows a "*" (a matcher that backtracks only to its last wildcard misses "*a%" on
+// "a/a": "*" has to take "a/").
+TEST(ListMatch, Wildcards) {
+  struct MatchCase {
+    const char* pattern;
+    const char* name;
+    bool match;
+  };
+  const MatchCase cases[] = {
+      {"*", "", true},           {"*", "a/b/c", true},       {"%", "a/b", false},      {"%", "abc", true},
+      {"a/%", "a/b", true},      {"a/%", "a/b/c", false},    {"a/*", "a/b/c", true},   {"a*c", "a/b/c", true},
+      {"a%c", "a/b/c", false},   {"a%c", "abbc", true},      {"*a%", "a/a", true},     {"*a%", "a/b", false},
+      {"%/%", "a/b", true},      {"%/%", "a/b/c", false},    {"*/%", "a/b/c", true},   {"INBOX", "INBOX", true},
+      {"INBOX", "INBOX/x", false}, {"", "", true},           {"", "a", false},         {"a**b", "ab", true},
+      {"a%*%b", "a/x/b", true},  {"*x", "a/b", false},
+  };
+  for (const auto& c : cases) EXPECT_EQ(list_match(c.pattern, c.name), c.match) << c.pattern << " on " << c.name;
+}
+
+// A user chooses both the names and the patterns: ten names of 500 levels and a 4 KB pattern
+// of wildcards would be some 10^10 matching steps. The command is refused with NO [LIMIT]
+// (RFC 5530 §3) and no listing lines, and an ordinary LIST of the same account still works.
+TEST_F(ImapList, CostlyListingIsRefused) {
+  hierarchy({});
+  std::string deep = "a";
+  while (deep.size() + 2 <= 990) deep += "/a";  // 495 levels
+  std::string shallow;
+  for (int i = 0; i < 10; ++i) {
+    const std::string top = fmt::format("d{}", i);
+    ASSERT_TRUE(store_->create_mailbox(acct_, top, "").ok());
+    ASSERT_TRUE(store_->create_mailbox(acct_, top + "/" + deep, "").ok());
+    shallow += fmt::format("* LIST (\\HasChildren) \"/\" \"{}\"\r\n", top);
+  }
+  std::string wild;
+  while (wild.size() + 2 <= 4000) wild += "*a";
+  const std::string literal = fmt::format("{{{}}}\r\n{}", wild.size() + 1, wild + "b");
+  check({{("w1 LIST \"\" " + literal).c_str(), "w1 NO [LIMIT] Listing too costly; use fewer or narrower patterns\r\n"},
+         {("w2 LIST () \"\" (\"%\" " + literal + ")").c_str(),
+          "w2 NO [LIMIT] Listing too costly; use fewer or narrower patterns\r\n"},
+         {("w3 LSUB \"\" " + literal).c_str(), "w3 NO [LIMIT] Listing too costly; use fewer or narrower patterns\r\n"}});
+  const std::string ordinary = "* LIST (\\HasNoChildren) \"/\" \"INBOX\"\r\n" + shallow;
+  EXPECT_EQ(run("o1 LIST \"\" %"), ordinary + "o1 OK LIST completed\r\n");
+  EXPECT_EQ(run("o2 LIST \"\" \"d3/a/%\""),
+            "* LIST (\\NonExistent \\Noselect \\HasChildren) \"/\" \"d3/a/a\"\r\no2 OK LIST completed\r\n");
+}
+
 // Malformed LIST, LSUB and STATUS commands: a tagged BAD that says what is wrong, and nothing
 // else (RFC 5258 §3: an option the server does not know is a BAD too).
 TEST_F(ImapList, BadSyntax) {
@@ -423,6 +470,22 @@ TEST_F(ImapListStatus, StatusAfterEachSelectableMailbox) {
   // STATUS alone answers the same as LIST-STATUS.
   EXPECT_EQ(run(fmt::format("s1 STATUS Work {}", kItems)), status("Work", 1, 1) + "s1 OK STATUS completed\r\n");
   EXPECT_EQ(run("s2 STATUS Old (MESSAGES)"), "s2 NO [NONEXISTENT] No such mailbox\r\n");
+}
+
+// Each STATUS line of LIST-STATUS reads every message of its mailbox, so one LIST gives at most
+// 1000 of them; past that it is refused with NO [LIMIT] (RFC 5530 §3) and no lines at all.
+TEST_F(ImapListStatus, TooManyStatusLinesAreRefused) {
+  // INBOX, Work and Old/2019 are there: 998 more make 1001 selectable mailboxes.
+  for (int i = 0; i < 998; ++i) ASSERT_TRUE(store_->create_mailbox(acct_, fmt::format("m{:03}", i), "").ok());
+  EXPECT_EQ(run("l1 LIST \"\" * RETURN (STATUS (MESSAGES))"),
+            "l1 NO [LIMIT] Listing too costly; use fewer or narrower patterns\r\n");
+  EXPECT_EQ(run("l2 LIST \"\" m997 RETURN (STATUS (MESSAGES))"),
+            "* LIST () \"/\" \"m997\"\r\n* STATUS \"m997\" (MESSAGES 0)\r\nl2 OK LIST completed\r\n");
+  // One fewer is within the limit: the last lines are those of m997, the last name.
+  ASSERT_TRUE(store_->delete_mailbox(acct_, "m000").ok());
+  const std::string all = run("l3 LIST \"\" * RETURN (STATUS (MESSAGES))");
+  EXPECT_TRUE(all.ends_with("* LIST () \"/\" \"m997\"\r\n* STATUS \"m997\" (MESSAGES 0)\r\nl3 OK LIST completed\r\n"))
+      << all.substr(all.size() > 200 ? all.size() - 200 : 0);
 }
 
 // The selected mailbox's STATUS agrees with what the session told its client: a message

@@ -30,15 +30,16 @@ class Policy : public SubmissionPolicy {
     if (to_lower(user) == "alice@example.org" && pass == "s3cret pass") return AuthIdentity{1, "alice@example.org"};
     return std::nullopt;
   }
-  std::optional<std::pair<AuthIdentity, std::string>> scram_account(std::string_view user) override {
+  std::optional<ScramIdentity> scram_account(std::string_view user) override {
     if (to_lower(user) != "alice@example.org") return std::nullopt;
     static const std::string secret = auth::make_scram_secret("s3cret pass", 4096);
-    return std::pair{AuthIdentity{1, "alice@example.org"}, secret};
+    return ScramIdentity{AuthIdentity{1, "alice@example.org"}, secret, alice_may_log_in};
   }
   bool may_send_as(const AuthIdentity& who, const std::string& address) override {
     return to_lower(address) == who.address || to_lower(address) == "team@example.org";
   }
   int attempts = 0;
+  bool alice_may_log_in = true;
 };
 
 struct Sub {
@@ -134,9 +135,17 @@ std::string hmac(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), 32);
 }
 
+// The server's signature tells the client its password is right, so the verified proof is a
+// login for the books then (take_verified_login), once, whether the client completes the
+// exchange or cancels; only completing it authenticates the session. An account that may not
+// log in now shows the same salt as before and fails the right proof like a wrong password.
 TEST(Submission, AuthScramSha256) {
+ enum Variant { complete, cancel, refused };
+ std::string first_salt;
+ for (const Variant v : {complete, cancel, refused}) {
   Sub t;
   t.tls_and_ehlo();
+  t.policy.alice_may_log_in = v != refused;
   const std::string client_first_bare = "n=alice@example.org,r=fyko+d2lbbFgONRv9qkxdawL";
   EXPECT_EQ(t.cmd("AUTH SCRAM-SHA-256"), "334 \r\n");
   auto challenge = t.cmd(message::base64_encode("n,," + client_first_bare));
@@ -147,6 +156,8 @@ TEST(Submission, AuthScramSha256) {
     return server_first.substr(p + 2, server_first.find(',', p) - p - 2);
   };
   const std::string nonce = field('r'), salt = message::base64_decode(field('s'));
+  if (first_salt.empty()) first_salt = field('s') + "," + field('i');
+  EXPECT_EQ(field('s') + "," + field('i'), first_salt);
   const int iterations = std::stoi(server_first.substr(server_first.find("i=") + 2));
   unsigned char salted[32];
   const std::string pw = "s3cret pass";
@@ -162,12 +173,26 @@ TEST(Submission, AuthScramSha256) {
   std::string proof(32, '\0');
   for (int i = 0; i < 32; ++i) proof[i] = char(client_key[i] ^ signature[i]);
   auto fin = t.cmd(message::base64_encode(without_proof + ",p=" + message::base64_encode(proof)));
+  if (v == refused) {
+    EXPECT_EQ(fin, "535 5.7.8 Authentication credentials invalid\r\n");
+    EXPECT_FALSE(t.s->take_verified_login());
+    EXPECT_FALSE(t.s->identity().has_value());
+    continue;
+  }
   const std::string expected_v = "v=" + message::base64_encode(hmac(hmac(salted_s, "Server Key"), auth_message));
   EXPECT_EQ(fin, "334 " + message::base64_encode(expected_v) + "\r\n");
   EXPECT_FALSE(t.s->identity().has_value());  // not before the client's final empty response
-  EXPECT_EQ(t.cmd(""), "235 2.7.0 Authentication successful\r\n");
-  ASSERT_TRUE(t.s->identity().has_value());
-  EXPECT_EQ(t.s->identity()->address, "alice@example.org");
+  EXPECT_EQ(t.s->take_verified_login(), "alice@example.org");
+  if (v == cancel) {
+    EXPECT_EQ(t.cmd("*"), "501 5.0.0 Authentication cancelled\r\n");
+    EXPECT_FALSE(t.s->identity().has_value());
+  } else {
+    EXPECT_EQ(t.cmd(""), "235 2.7.0 Authentication successful\r\n");
+    ASSERT_TRUE(t.s->identity().has_value());
+    EXPECT_EQ(t.s->identity()->address, "alice@example.org");
+  }
+  EXPECT_FALSE(t.s->take_verified_login());
+ }
 }
 
 TEST(Submission, AuthScramFailures) {

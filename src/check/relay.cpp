@@ -1,6 +1,8 @@
 // check/relay.cpp: open relay and AUTH-before-TLS self-tests (see relay.hpp).
 #include "check/relay.hpp"
 
+#include <optional>
+
 #include <boost/asio/this_coro.hpp>
 
 #include <fmt/format.h>
@@ -58,13 +60,15 @@ Finding judge_auth_before_tls(const std::string& subject, bool auth_offered, con
                           "run the check again; if it persists, look at the server log for the connection");
 }
 
-asio::awaitable<Finding> relay_test(std::string subject, std::string ip, std::uint16_t port, std::string hostname,
-                                    std::chrono::milliseconds timeout) {
-  outbound::Connection c(co_await asio::this_coro::executor);
+// Connects and says EHLO, as both probes start: nullopt when that went well, else the
+// finding that says why the probe could not be made.
+asio::awaitable<std::optional<Finding>> greet(outbound::Connection& c, std::string check, std::string subject,
+                                              std::string ip, std::uint16_t port, std::string hostname,
+                                              std::chrono::milliseconds timeout) {
   auto greeting = co_await c.open(ip, port, timeout);
   if (!greeting || greeting->code != 220) {
     c.close();
-    co_return Finding::unknown("relay", subject + ": open relay test",
+    co_return Finding::unknown(check, subject,
                                greeting ? fmt::format("greeted with {}", quoted(*greeting))
                                         : fmt::format("cannot connect: {}", greeting.error().message),
                                "make sure mailkeep is running and listens on this address");
@@ -72,9 +76,18 @@ asio::awaitable<Finding> relay_test(std::string subject, std::string ip, std::ui
   auto ehlo = co_await c.ehlo(hostname, timeout);
   if (ehlo.code != 250) {
     c.close();
-    co_return Finding::unknown("relay", subject + ": open relay test", fmt::format("EHLO was answered {}", quoted(ehlo)),
+    co_return Finding::unknown(check, subject, fmt::format("EHLO was answered {}", quoted(ehlo)),
                                "run the check again; if it persists, look at the server log for the connection");
   }
+  co_return std::nullopt;
+}
+
+asio::awaitable<Finding> relay_test(std::string subject, std::string ip, std::uint16_t port, std::string hostname,
+                                    std::chrono::milliseconds timeout) {
+  outbound::Connection c(co_await asio::this_coro::executor);
+  // Named first: GCC 12 mishandles temporaries in a co_await's operand.
+  auto greeted = greet(c, "relay", subject + ": open relay test", ip, port, hostname, timeout);
+  if (auto failed = co_await std::move(greeted)) co_return std::move(*failed);
   auto mail = co_await c.command(fmt::format("MAIL FROM:<{}>", kRelaySender), timeout);
   outbound::SmtpReply rcpt;
   if (mail.code / 100 == 2) rcpt = co_await c.command(fmt::format("RCPT TO:<{}>", kRelayRecipient), timeout);
@@ -88,20 +101,8 @@ asio::awaitable<Finding> relay_test(std::string subject, std::string ip, std::ui
 asio::awaitable<Finding> auth_before_tls_test(std::string subject, std::string ip, std::uint16_t port,
                                               std::string hostname, std::chrono::milliseconds timeout) {
   outbound::Connection c(co_await asio::this_coro::executor);
-  auto greeting = co_await c.open(ip, port, timeout);
-  if (!greeting || greeting->code != 220) {
-    c.close();
-    co_return Finding::unknown("auth", subject + ": AUTH before TLS",
-                               greeting ? fmt::format("greeted with {}", quoted(*greeting))
-                                        : fmt::format("cannot connect: {}", greeting.error().message),
-                               "make sure mailkeep is running and listens on this address");
-  }
-  auto ehlo = co_await c.ehlo(hostname, timeout);
-  if (ehlo.code != 250) {
-    c.close();
-    co_return Finding::unknown("auth", subject + ": AUTH before TLS", fmt::format("EHLO was answered {}", quoted(ehlo)),
-                               "run the check again; if it persists, look at the server log for the connection");
-  }
+  auto greeted = greet(c, "auth", subject + ": AUTH before TLS", ip, port, hostname, timeout);
+  if (auto failed = co_await std::move(greeted)) co_return std::move(*failed);
   const bool offered = c.has("AUTH");
   // No initial response: nothing that looks like a credential is ever sent.
   auto auth = co_await c.command("AUTH PLAIN", timeout);

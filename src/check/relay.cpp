@@ -60,6 +60,12 @@ Finding judge_auth_before_tls(const std::string& subject, bool auth_offered, con
                           "run the check again; if it persists, look at the server log for the connection");
 }
 
+// Ends a probe's session politely. The verdict is taken before: whatever the server answers
+// now, or a connection it already closed, changes nothing (the caller closes the socket).
+asio::awaitable<void> leave(outbound::Connection& c, std::string line, std::chrono::milliseconds timeout) {
+  co_await c.command(std::move(line), timeout);
+}
+
 // Connects and says EHLO, as both probes start: nullopt when that went well, else the
 // finding that says why the probe could not be made.
 asio::awaitable<std::optional<Finding>> greet(outbound::Connection& c, std::string check, std::string subject,
@@ -92,8 +98,8 @@ asio::awaitable<Finding> relay_test(std::string subject, std::string ip, std::ui
   outbound::SmtpReply rcpt;
   if (mail.code / 100 == 2) rcpt = co_await c.command(fmt::format("RCPT TO:<{}>", kRelayRecipient), timeout);
   // Never DATA: an open relay ends this session with nothing to deliver.
-  (void)co_await c.command("RSET", timeout);
-  (void)co_await c.command("QUIT", timeout);
+  co_await leave(c, "RSET", timeout);
+  co_await leave(c, "QUIT", timeout);
   c.close();
   co_return judge_relay(subject, mail, rcpt);
 }
@@ -106,8 +112,8 @@ asio::awaitable<Finding> auth_before_tls_test(std::string subject, std::string i
   const bool offered = c.has("AUTH");
   // No initial response: nothing that looks like a credential is ever sent.
   auto auth = co_await c.command("AUTH PLAIN", timeout);
-  if (auth.code == 334) (void)co_await c.command("*", timeout);  // RFC 4954 §4: cancel the exchange
-  (void)co_await c.command("QUIT", timeout);
+  if (auth.code == 334) co_await leave(c, "*", timeout);  // RFC 4954 §4: cancel the exchange
+  co_await leave(c, "QUIT", timeout);
   c.close();
   co_return judge_auth_before_tls(subject, offered, auth);
 }

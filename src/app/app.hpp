@@ -90,6 +90,10 @@ struct SpamEvalOptions {
   std::vector<std::string> train_spam, train_ham, test_spam, test_ham;
   double threshold = filter::Thresholds{}.junk;  // log-odds: what goes to Junk by default
   bool verbose = false;  // a line per test message
+  // The filter's whole verdict (filter::judge: the rules, the phishing checks and the model,
+  // without what only the MX knows: sender authentication, DNS lists, the recipient's
+  // knowledge) instead of the classifier alone. Without training sets: a fresh install's.
+  bool rules = false;
 };
 int cmd_spam_eval(const SpamEvalOptions& o);
 // spam train --spam DIR --ham DIR: bulk training of the instance's global model.

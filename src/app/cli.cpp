@@ -250,12 +250,14 @@ int main_cli(int argc, char** argv) {
   spam->require_subcommand(1);
   SpamEvalOptions spam_eval;
   auto* sp_eval = spam->add_subcommand("eval", "train a fresh classifier and measure it on labelled test mail");
-  sp_eval->add_option("--train-spam", spam_eval.train_spam, "directory of spam to train on (repeatable)")->required();
-  sp_eval->add_option("--train-ham", spam_eval.train_ham, "directory of ham to train on (repeatable)")->required();
+  sp_eval->add_option("--train-spam", spam_eval.train_spam, "directory of spam to train on (repeatable)");
+  sp_eval->add_option("--train-ham", spam_eval.train_ham, "directory of ham to train on (repeatable)");
   sp_eval->add_option("--test-spam", spam_eval.test_spam, "directory of spam to test on (repeatable)")->required();
   sp_eval->add_option("--test-ham", spam_eval.test_ham, "directory of ham to test on (repeatable)")->required();
   sp_eval->add_option("--threshold", spam_eval.threshold, "spam above this score (default: the Junk threshold, 3)");
   sp_eval->add_flag("--verbose", spam_eval.verbose, "print each test message's score");
+  sp_eval->add_flag("--rules", spam_eval.rules,
+                    "score the filter's verdict (rules, phishing checks and the model) instead of the classifier alone");
   sp_eval->callback([&] { result = cmd_spam_eval(spam_eval); });
   std::vector<std::string> train_spam, train_ham;
   auto* sp_train = spam->add_subcommand("train", "teach the instance's global spam model from directories of messages");

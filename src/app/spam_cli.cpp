@@ -12,6 +12,8 @@
 #include "filter/evaluate.hpp"
 #include "filter/features.hpp"
 #include "filter/model.hpp"
+#include "filter/verdict.hpp"
+#include "message/parsed.hpp"
 
 namespace mk::app {
 namespace {
@@ -101,8 +103,11 @@ int cmd_spam_eval(const SpamEvalOptions& o) {
   if (!ns) return fail(ns.error(), kExitUsage);
   auto nh = load_labelled(o.train_ham, false, train_set);
   if (!nh) return fail(nh.error(), kExitUsage);
+  if (!o.rules && train_set.empty()) return fail(err("give --train-spam and --train-ham (or --rules)"), kExitUsage);
   filter::Model model;
   train(model, train_set);
+  filter::Inputs chain;  // --rules: what a message's verdict knows offline
+  chain.model = &model;
   const double train_s = std::chrono::duration<double>(Clock::now() - t0).count();
 
   std::vector<double> spam_scores, ham_scores;
@@ -115,10 +120,18 @@ int cmd_spam_eval(const SpamEvalOptions& o) {
       const auto start = Clock::now();
       auto text = read_file(f, kMaxMessageFile);
       if (!text) return fail(text.error());
-      const double s = model.score(filter::extract_features(*text));
+      std::string signals;
+      double s = 0;
+      if (o.rules) {
+        const auto v = filter::judge(message::Parsed(std::move(*text)), chain);
+        s = v.score;
+        if (o.verbose) signals = " " + v.summary();
+      } else {
+        s = model.score(filter::extract_features(*text));
+      }
       classify_s += std::chrono::duration<double>(Clock::now() - start).count();
       (spam ? spam_scores : ham_scores).push_back(s);
-      if (o.verbose) std::printf("%s %s %.4f\n", spam ? "spam" : "ham", f.c_str(), s);
+      if (o.verbose) std::printf("%s %s %.4f%s\n", spam ? "spam" : "ham", f.c_str(), s, signals.c_str());
     }
   }
   if (spam_scores.empty() || ham_scores.empty()) return fail(err("the test set needs spam and ham"), kExitUsage);

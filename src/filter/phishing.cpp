@@ -1,12 +1,14 @@
-// Phishing rules. Domains are compared by their last two labels, so www.bank.example and
-// bank.example agree.
-// - LINK_MISMATCH: a link whose visible text shows one domain while it points at another
-//   ("https://bank.example" that leads to evil.example), the oldest trick of credential
-//   phishing; legitimate mail shows either words ("log in") or the link itself.
+// Phishing rules. Domains are compared by their registrable part (or the last two labels).
+// - LINK_MISMATCH: a link whose visible text shows a domain the recipient knows (their own,
+//   or one they write to) while it points at another: the oldest trick of credential
+//   phishing (a bare IP address as a target is LINK_NUMERIC_HOST, content.cpp). Newsletters show their own domain and link
+//   through a click tracker, so a mismatch with a domain the recipient has no relation to is
+//   only weak evidence (LINK_TEXT_MISMATCH, no warning).
 // - CREDENTIAL_FORM: an HTML form with a password field (clients post it directly).
-// - DISPLAY_NAME_SPOOF: a From: display name that is itself an address or domain other than
-//   the real one ("security@bank.example" <x@evil.example>): clients show the name, and
-//   the name lies.
+// - DISPLAY_NAME_SPOOF: a From: display name that is itself an address at another domain
+//   ("security@bank.example" <x@evil.example>), or names a domain the recipient knows that
+//   is not the sender's: clients show the name, and the name lies. A brand in the name
+//   ("News.com Daily" <news@mailer.example>) is how newsletters sign, not a lie.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -20,6 +22,8 @@
 
 namespace mk::filter {
 namespace {
+
+constexpr std::size_t kMaxMismatches = 20;
 
 bool host_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
@@ -51,8 +55,13 @@ std::string last_two(const std::string& host) {
   return prev == std::string::npos ? host : host.substr(prev + 1);
 }
 
-// Anchors of an HTML text: (href, visible text without tags).
-void anchors(std::string_view html, std::vector<Signal>& out) {
+// A link whose text shows one host and whose target is another.
+struct Mismatch {
+  std::string shown, target;
+};
+
+// Anchors of an HTML text: (href, visible text without tags); the first mismatches.
+void anchors(std::string_view html, std::vector<Mismatch>& out) {
   const std::string lower = to_lower(html);
   for (std::size_t p = lower.find("<a"); p != std::string::npos; p = lower.find("<a", p + 2)) {
     if (p + 2 < lower.size() && !std::isspace(static_cast<unsigned char>(lower[p + 2]))) continue;
@@ -79,8 +88,8 @@ void anchors(std::string_view html, std::vector<Signal>& out) {
     if (!href.starts_with("http://") && !href.starts_with("https://")) continue;
     const std::string shown = host_of(text), target = host_of(href);
     if (shown.empty() || target.empty() || last_two(shown) == last_two(target)) continue;
-    out.push_back({"LINK_MISMATCH", 2.5, fmt::format("a link shows {} but leads to {}", shown, target)});
-    return;  // once is enough
+    out.push_back({shown, target});
+    if (out.size() >= kMaxMismatches) return;
   }
 }
 
@@ -114,43 +123,71 @@ void forms(std::string_view html, std::vector<Signal>& out) {
   }
 }
 
-void walk(std::string_view msg, const message::Part& part, std::vector<Signal>& out, int& budget) {
+void walk(std::string_view msg, const message::Part& part, std::vector<Signal>& out, std::vector<Mismatch>& links,
+          int& budget) {
   if (part.is_multipart() || part.is_message()) {
-    for (const auto& c : part.children) walk(msg, c, out, budget);
+    for (const auto& c : part.children) walk(msg, c, out, links, budget);
     return;
   }
   if (budget <= 0 || part.type != "text" || part.subtype != "html" || part.disposition == "attachment") return;
   --budget;
   const std::string html = message::decode_transfer(part.body(msg).substr(0, 256 * 1024), part.encoding);
-  anchors(html, out);
+  anchors(html, links);
   forms(html, out);
 }
 
 }  // namespace
 
-void display_name_rule(const std::vector<message::Address>& list, std::vector<Signal>& out) {
+namespace {
+
+bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+// Whether the recipient knows the domain: their own or one they write to.
+bool known(const std::string& host, const Inputs& in) {
+  const std::string reg = in.orgs ? in.orgs->organizational(host) : last_two(host);
+  return has(in.own_domains, reg) || has(in.known_domains, reg) || has(in.own_domains, last_two(host)) ||
+         has(in.known_domains, last_two(host));
+}
+
+void display_name_rule(const std::vector<message::Address>& list, const Inputs& in, std::vector<Signal>& out) {
   if (list.size() != 1 || list[0].domain.empty() || list[0].name.empty()) return;
   const std::string name = message::decode_words(list[0].name);
   // A domain-looking word in the name: "support@bank.example", "bank.example security".
   std::string shown;
+  bool address = false;  // the name shows a whole address, not just a domain
   for (std::size_t i = 0; i < name.size() && shown.empty();) {
     while (i < name.size() && !host_char(name[i])) ++i;
     std::size_t j = i;
     while (j < name.size() && (host_char(name[j]) || name[j] == '@')) ++j;
     std::string_view word = std::string_view(name).substr(i, j - i);
-    if (auto at = word.rfind('@'); at != std::string_view::npos) word.remove_prefix(at + 1);
+    const auto at = word.rfind('@');
+    if (at != std::string_view::npos) word.remove_prefix(at + 1);
     shown = host_of(word);
+    address = !shown.empty() && at != std::string_view::npos && at > 0;
     i = j;
   }
   const std::string real = to_lower(list[0].domain);
   if (shown.empty() || last_two(shown) == last_two(real)) return;
+  if (!address && !known(shown, in)) return;
   out.push_back({"DISPLAY_NAME_SPOOF", 2, fmt::format("the sender's name shows {} but the address is at {}",
                                                       shown, real)});
 }
 
+}  // namespace
+
+bool list_traffic(const std::vector<message::HeaderField>& fields) {
+  for (const char* name : {"List-Id", "List-Post", "Mailing-List", "X-Mailing-List", "List-Archive"})
+    if (message::header_value(fields, name)) return true;
+  if (const auto p = message::header_value(fields, "Precedence")) {
+    const std::string v = to_lower(trim(*p));
+    if (v == "list" || v == "bulk" || v == "junk") return true;
+  }
+  return false;
+}
+
 bool add_thread_participants(std::string_view msg, std::vector<std::string>& out) {
   const auto fields = message::parse_message_header(msg);
-  if (message::header_value(fields, "List-Id")) return false;
+  if (list_traffic(fields)) return false;
   for (const char* name : {"From", "To", "Cc", "Reply-To", "Sender"}) {
     for (const auto& f : fields) {
       if (!iequals(f.name, name)) continue;
@@ -164,13 +201,22 @@ bool add_thread_participants(std::string_view msg, std::vector<std::string>& out
   return true;
 }
 
+bool has_attachment(const message::Part& part, int depth) {
+  if (depth > 8) return false;
+  if (part.is_multipart() || part.is_message()) {
+    for (const auto& c : part.children)
+      if (has_attachment(c, depth + 1)) return true;
+    return false;
+  }
+  return part.disposition == "attachment" || (part.type != "text" && part.type != "multipart");
+}
+
 void impersonation_rules(const message::Part& root, const std::vector<message::Address>& list, const Inputs& in,
-                         std::vector<Signal>& out) {
+                         bool links, bool payment_talk, std::vector<Signal>& out) {
   if (list.size() != 1 || list[0].domain.empty()) return;
   const std::string domain = to_lower(list[0].domain);
   const std::string author = list[0].local + "@" + domain;
   const std::string reg = in.orgs ? in.orgs->organizational(domain) : last_two(domain);
-  auto has = [](const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); };
   const bool own = has(in.own_domains, reg);
   if (!own && !has(in.known_domains, reg)) {
     std::vector<std::string> candidates = in.own_domains;
@@ -180,17 +226,23 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
                                                           has(in.own_domains, *k) ? "the recipient's own domain"
                                                                                   : "a domain the recipient writes to")});
   }
-  // A reply in a thread the recipient has, from someone outside it (neither a participant
-  // nor from a participant's organisation): the reply-chain hijack of business email
-  // compromise, which borrows a real conversation's credibility.
-  if (in.thread_found && !message::header_value(root.headers, "List-Id")) {
+  // A reply in a conversation the recipient (or a colleague: their own domain) took part in,
+  // as an author or a named recipient, from someone outside it (neither a participant nor
+  // from a participant's organisation), carrying a payload (a link, an attachment, or talk
+  // of payments): the reply-chain hijack of business email compromise, which borrows a real
+  // conversation's credibility. Mailing lists are not conversations among known people:
+  // anyone on the list may answer (add_thread_participants leaves their messages out).
+  const auto org_of = [&](const std::string& address) {
+    const std::string d = address.substr(address.rfind('@') + 1);
+    return in.orgs ? in.orgs->organizational(d) : last_two(d);
+  };
+  const bool took_part = std::any_of(in.thread_participants.begin(), in.thread_participants.end(),
+                                     [&](const std::string& a) { return has(in.own_domains, org_of(a)); });
+  if (in.thread_found && took_part && (links || has_attachment(root, 0) || payment_talk) && !list_traffic(root.headers)) {
     const std::string author_lower = to_lower(author);
     bool member = has(in.thread_participants, author_lower);
-    for (std::size_t i = 0; i < in.thread_participants.size() && !member; ++i) {
-      const auto& p = in.thread_participants[i];
-      const std::string pd = p.substr(p.rfind('@') + 1);
-      member = (in.orgs ? in.orgs->organizational(pd) : last_two(pd)) == reg;
-    }
+    for (std::size_t i = 0; i < in.thread_participants.size() && !member; ++i)
+      member = org_of(in.thread_participants[i]) == reg;
     if (!member)
       out.push_back({"THREAD_HIJACK", 3, fmt::format("a reply in a conversation among {} from {}, who was not part of it",
                                                      in.thread_participants.empty() ? std::string("others")
@@ -221,11 +273,20 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
 }
 
 void phishing_rules(std::string_view msg, const message::Part& root, const std::vector<message::Address>& from,
-                    std::vector<Signal>& out) {
+                    const Inputs& in, std::vector<Signal>& out) {
   int budget = 4;  // HTML parts looked at
-  display_name_rule(from, out);
+  display_name_rule(from, in, out);
   std::vector<Signal> found;
-  walk(msg, root, found, budget);
+  std::vector<Mismatch> links;
+  walk(msg, root, found, links, budget);
+  const Mismatch* strong = nullptr;
+  for (const auto& m : links)
+    if (!strong && known(m.shown, in)) strong = &m;
+  if (strong)
+    found.push_back({"LINK_MISMATCH", 2.5, fmt::format("a link shows {} but leads to {}", strong->shown, strong->target)});
+  else if (!links.empty())
+    found.push_back({"LINK_TEXT_MISMATCH", 0.25, fmt::format("a link shows {} but leads to {}", links[0].shown,
+                                                             links[0].target)});
   // Each signal once, however many parts show it.
   for (auto& s : found)
     if (std::none_of(out.begin(), out.end(), [&](const Signal& o) { return o.name == s.name; })) out.push_back(std::move(s));

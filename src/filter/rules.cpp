@@ -41,7 +41,7 @@ void header_rules(const message::Part& root, const std::vector<message::Address>
       upper += std::isupper(c) != 0;
     }
     // 8.6% / 0.1% / 0.8%.
-    if (letters >= 10 && upper * 10 >= letters * 9) out.push_back({"SUBJECT_SHOUTING", 0.5, "the subject is in capitals"});
+    if (letters >= 10 && upper * 10 >= letters * 9) out.push_back({"SUBJECT_SHOUTING", 1, "the subject is in capitals"});
   }
   // 10.9% / 0.3% / 0.8%.
   const auto to = message::header_value(root.headers, "To");

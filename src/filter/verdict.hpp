@@ -89,17 +89,26 @@ void gtube_rule(std::string_view message, std::vector<Signal>& out);
 void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out);
 // SUBJECT_TRACKING_CODE, SUBJECT_SHOUTING, RECIPIENTS_HIDDEN, FROM_GENERATED.
 void header_rules(const message::Part& root, const std::vector<message::Address>& from, std::vector<Signal>& out);
+// What the text says (content.cpp): bulk-mail notices, sales and scam phrases, padded and
+// priced subjects, hidden link targets, freemail offers; a quoted reply counts against spam.
+void content_rules(const message::Parsed& msg, std::vector<Signal>& out);
 void reputation_rules(const Inputs& in, std::vector<Signal>& out);
 // Phishing (phishing.cpp): DISPLAY_NAME_SPOOF, LINK_MISMATCH, CREDENTIAL_FORM, and with what
 // the recipient knows LOOKALIKE_DOMAIN, CONTACT_IMPERSONATION, OWN_NAME_SPOOF.
 // `from`: the message's authors (message::Authors::mailboxes, parsed once for every rule).
 void phishing_rules(std::string_view msg, const message::Part& root, const std::vector<message::Address>& from,
-                    std::vector<Signal>& out);
+                    const Inputs& in, std::vector<Signal>& out);
+// `links`: the message carries web links; `payment_talk`: its text talks of payments and
+// bank accounts (payment_talk()).
 void impersonation_rules(const message::Part& root, const std::vector<message::Address>& from, const Inputs& in,
-                         std::vector<Signal>& out);
+                         bool links, bool payment_talk, std::vector<Signal>& out);
 // Adds the participants of one message of a thread (its header) to `out`, lower-case, once
 // each; false (adding none) for a mailing-list message: on lists anyone may join a thread.
 bool add_thread_participants(std::string_view msg, std::vector<std::string>& out);
+// Whether the message's text asks for money to be sent somewhere (invoices, bank details).
+bool payment_talk(const message::Parsed& msg);
+// A mailing list's message (List-Id, List-Post, Mailing-List, Precedence: list/bulk).
+bool list_traffic(const std::vector<message::HeaderField>& fields);
 
 // Suspected phishing (banner.cpp): a signal of the phishing rules.
 bool is_phishing_signal(const Signal& s);

@@ -62,28 +62,42 @@ TEST(Verdict, KnownSenders) {
 
 TEST(Verdict, LinkTextShowingAnotherDomain) {
   const std::string h = "Subject: your account\r\nContent-Type: text/html\r\n\r\n";
-  auto v = judge(h + "<p>Log in at <a href=\"http://192.0.2.7.evil.example/x\"><b>https://www.bank.example/login</b></a></p>\r\n", {});
-  ASSERT_EQ(v.summary(), "LINK_MISMATCH=2.50");
-  EXPECT_EQ(v.signals[0].why, "a link shows www.bank.example but leads to 192.0.2.7.evil.example");
-  EXPECT_EQ(v.action, Action::tag);
+  const std::string lure = "<p>Log in at <a href=\"http://192.0.2.7.evil.example/x\"><b>https://www.bank.example/login</b></a></p>\r\n";
+  Inputs knows_bank;
+  knows_bank.known_domains = {"bank.example"};
+  // The text shows a domain the recipient writes to: phishing.
+  auto v = judge(h + lure, knows_bank);
+  ASSERT_EQ(v.summary(), "HTML_ONLY=0.50 LINK_MISMATCH=2.50");
+  EXPECT_EQ(v.signals[1].why, "a link shows www.bank.example but leads to 192.0.2.7.evil.example");
+  EXPECT_EQ(v.action, Action::junk);
+  // A domain the recipient has no relation to: how newsletters link through click trackers,
+  // weak evidence and no warning (issue 18). A bare IP address as the target is evidence of
+  // its own (content rules).
+  EXPECT_EQ(judge(h + lure, {}).summary(), "HTML_ONLY=0.50 LINK_TEXT_MISMATCH=0.25");
+  EXPECT_EQ(judge(h + "<a href=\"http://192.0.2.7/x\">www.shop.example</a>\r\n", {}).summary(),
+            "HTML_ONLY=0.50 LINK_NUMERIC_HOST=2.00");
   // Not a mismatch: the same registrable domain, words as link text, a price, mailto.
   for (const char* ok : {"<a href=\"https://login.bank.example/\">www.bank.example</a>",
                          "<a href=\"https://tracker.example/c?u=1\">Read more</a>",
                          "<a href=\"https://shop.example/\">3.50</a>",
                          "<a href=\"mailto:a@b.example\">c.example</a>"})
-    EXPECT_EQ(judge(h + ok + "\r\n", {}).summary(), "") << ok;
+    EXPECT_EQ(judge(h + ok + "\r\n", knows_bank).summary(), "HTML_ONLY=0.50") << ok;
   // Inside a quoted-printable part of a multipart message too.
+  Inputs knows_paypal;
+  knows_paypal.known_domains = {"paypal.com"};
   v = judge("Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
             "Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-            "<a href=3D\"http://evil.example/\">paypal.com</a>\r\n--b--\r\n", {});
-  EXPECT_EQ(v.summary(), "LINK_MISMATCH=2.50");
+            "<a href=3D\"http://evil.example/\">paypal.com</a>\r\n--b--\r\n", knows_paypal);
+  EXPECT_EQ(v.summary(), "HTML_ONLY=0.50 LINK_MISMATCH=2.50");
 }
 
 TEST(Verdict, PhishingGetsASubjectTagAndABannerAndKeepsTheMessage) {
   const std::string body = "<p>Log in at <a href=\"http://evil.example/x\">https://www.bank.example/login</a></p>\r\n";
   const std::string msg = "From: Bank <alerts@evil.example>\r\nSubject: your account\r\nMIME-Version: 1.0\r\n"
                           "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + body;
-  const auto v = judge(msg, {});
+  Inputs knows_bank;
+  knows_bank.known_domains = {"bank.example"};
+  const auto v = judge(msg, knows_bank);
   ASSERT_TRUE(std::any_of(v.signals.begin(), v.signals.end(), is_phishing_signal));
   const std::string out = warn_phishing(msg, v.signals);
   const auto root = message::parse_mime(out);
@@ -101,7 +115,7 @@ TEST(Verdict, PhishingGetsASubjectTagAndABannerAndKeepsTheMessage) {
   EXPECT_EQ(original.encoding, "7bit");
   EXPECT_EQ(std::string(original.body(out)) + "\r\n", body);
   // Judged again (a second server, a re-delivery), it is tagged once and still phishing.
-  const std::string twice = warn_phishing(out, judge(out, {}).signals);
+  const std::string twice = warn_phishing(out, judge(out, knows_bank).signals);
   EXPECT_EQ(*message::header_value(message::parse_mime(twice).headers, "Subject"), "[SUSPECTED PHISHING] your account");
   // A message without Subject or MIME fields.
   const std::string bare_text = warn_phishing("From: a@b.example\r\n\r\nhello\r\n", v.signals);
@@ -118,12 +132,13 @@ TEST(Verdict, FormsAskingForPasswords) {
   const std::string h = "Subject: verify your account\r\nContent-Type: text/html\r\n\r\n";
   auto v = judge(h + "<form method=post action=\"https://collect.evil.example/p.php\">User <input name=u>"
                      "Password <INPUT TYPE=\"password\" name=p><input type=submit></form>\r\n", {});
-  ASSERT_EQ(v.summary(), "CREDENTIAL_FORM=3.00");
-  EXPECT_EQ(v.signals[0].why, "an HTML form asks for a password and sends it to collect.evil.example");
+  ASSERT_EQ(v.summary(), "HTML_ONLY=0.50 CREDENTIAL_FORM=3.00");
+  EXPECT_EQ(v.signals[1].why, "an HTML form asks for a password and sends it to collect.evil.example");
   EXPECT_EQ(v.action, Action::junk);
   // A form without a password field, or a word "password" outside an input: no signal.
-  EXPECT_EQ(judge(h + "<form action=\"https://survey.example/\"><input name=q></form>\r\n", {}).summary(), "");
-  EXPECT_EQ(judge(h + "<form action=x><p>Forgot your password? <input name=email></p></form>\r\n", {}).summary(), "");
+  EXPECT_EQ(judge(h + "<form action=\"https://survey.example/\"><input name=q></form>\r\n", {}).summary(), "HTML_ONLY=0.50");
+  EXPECT_EQ(judge(h + "<form action=x><p>Forgot your password? <input name=email></p></form>\r\n", {}).summary(),
+            "HTML_ONLY=0.50");
 }
 
 TEST(Lookalike, PunycodeAndSkeletons) {
@@ -220,9 +235,11 @@ TEST(Verdict, RepliesFromOutsideTheThread) {
   Inputs in;
   in.thread_found = true;
   in.thread_participants = participants;
-  auto reply = [&](const std::string& from, const std::string& more = "") {
+  in.own_domains = {"ourcompany.example"};  // the recipient's: me@ourcompany.example took part
+  auto reply = [&](const std::string& from, const std::string& more = "",
+                   const std::string& text = "Please use our new bank account.") {
     return judge("From: " + from + "\r\nSubject: Re: the contract\r\nIn-Reply-To: <1@partner.example>\r\n" + more +
-                     "\r\nPlease use our new bank account.\r\n",
+                     "\r\n" + text + "\r\n",
                  in);
   };
   auto v = reply("Alice <alice@partner-invoices.example>");
@@ -230,10 +247,24 @@ TEST(Verdict, RepliesFromOutsideTheThread) {
   EXPECT_EQ(v.signals[0].why, "a reply in a conversation among alice@partner.example and others from "
                               "alice@partner-invoices.example, who was not part of it");
   EXPECT_TRUE(is_phishing_signal(v.signals[0]));
-  // Participants, their colleagues, and list traffic are fine.
+  // The payload may be a link or an attachment instead of payment talk.
+  EXPECT_EQ(reply("Alice <alice@partner-invoices.example>", "", "The signed copy: https://files.example/c").summary(),
+            "THREAD_HIJACK=3.00");
+  EXPECT_EQ(reply("Alice <alice@partner-invoices.example>",
+                  "Content-Type: multipart/mixed; boundary=b\r\n",
+                  "--b\r\n\r\nSee attached.\r\n--b\r\nContent-Type: application/pdf\r\n\r\nJVBERi0=\r\n--b--")
+                .summary(),
+            "THREAD_HIJACK=3.00");
+  // Participants, their colleagues, list traffic, a reply carrying nothing, and a thread the
+  // recipient only heard of (not among its participants) are fine.
   EXPECT_EQ(reply("Dave <dave@third.example>").summary(), "");
   EXPECT_EQ(reply("Erin <erin@partner.example>").summary(), "");
   EXPECT_EQ(reply("Zed <zed@elsewhere.example>", "List-Id: <dev.lists.example>\r\n").summary(), "");
+  EXPECT_EQ(reply("Zed <zed@elsewhere.example>", "Precedence: list\r\n").summary(), "");
+  EXPECT_EQ(reply("Zed <zed@elsewhere.example>", "", "Agreed, see you Friday.").summary(), "");
+  in.own_domains = {"elsewhere.example"};
+  EXPECT_EQ(reply("Alice <alice@partner-invoices.example>").summary(), "");
+  in.own_domains = {"ourcompany.example"};
   in.thread_found = false;
   EXPECT_EQ(reply("Alice <alice@partner-invoices.example>").summary(), "");
 }
@@ -241,10 +272,11 @@ TEST(Verdict, RepliesFromOutsideTheThread) {
 TEST(Verdict, HeaderHeuristics) {
   auto v = judge("From: <rdc7y767@hotmail.example>\r\nTo: undisclosed-recipients:;\r\n"
                  "Subject: Jump start desire   7893vBvF1-278ZKCc8-17\r\n\r\nx\r\n", {});
-  EXPECT_EQ(v.summary(), "SUBJECT_TRACKING_CODE=1.00 RECIPIENTS_HIDDEN=0.50 FROM_GENERATED=0.50");
+  EXPECT_EQ(v.summary(), "SUBJECT_TRACKING_CODE=1.00 RECIPIENTS_HIDDEN=0.50 FROM_GENERATED=0.50 SUBJECT_PADDED=2.00 "
+                         "SUBJECT_RANDOM_TOKEN=1.50");
   EXPECT_EQ(v.signals[2].why, "the sender's address rdc7y767@hotmail.example looks generated");
   EXPECT_EQ(judge("To: \r\nSubject: MAKE MONEY FAST NOW\r\n\r\nx\r\n", {}).summary(),
-            "SUBJECT_SHOUTING=0.50 RECIPIENTS_HIDDEN=0.50");
+            "SUBJECT_SHOUTING=1.00 RECIPIENTS_HIDDEN=0.50 SUBJECT_MONEY=0.50");
   // Ordinary mail: numbers in a subject, a short capital word, no To: at all (Bcc),
   // digits that are the whole local part or fewer than three.
   for (const char* ok : {"From: 12345@a.example\r\nSubject: Meeting at 10:30 in room 4\r\n",
@@ -257,8 +289,14 @@ TEST(Verdict, DisplayNamesThatShowAnotherDomain) {
   auto v = judge("From: \"security@bank.example\" <alerts@evil.example>\r\nSubject: x\r\n\r\nx\r\n", {});
   ASSERT_EQ(v.summary(), "DISPLAY_NAME_SPOOF=2.00");
   EXPECT_EQ(v.signals[0].why, "the sender's name shows bank.example but the address is at evil.example");
-  EXPECT_EQ(judge("From: =?utf-8?q?www=2Ebank=2Eexample?= <x@evil.example>\r\n\r\nx\r\n", {}).summary(),
+  // A domain alone in the name counts when the recipient knows it (their own, or one they
+  // write to): "News.com Daily" <news@mailer.example> is how newsletters sign (issue 18).
+  Inputs knows_bank;
+  knows_bank.known_domains = {"bank.example"};
+  EXPECT_EQ(judge("From: =?utf-8?q?www=2Ebank=2Eexample?= <x@evil.example>\r\n\r\nx\r\n", knows_bank).summary(),
             "DISPLAY_NAME_SPOOF=2.00");
+  EXPECT_EQ(judge("From: =?utf-8?q?www=2Ebank=2Eexample?= <x@evil.example>\r\n\r\nx\r\n", {}).summary(), "");
+  EXPECT_EQ(judge("From: \"CNET News.com Daily\" <Online#3.1@newsletter.online.example>\r\n\r\nx\r\n", {}).summary(), "");
   // Ordinary names, the same domain, and prices are fine.
   for (const char* ok : {"From: Alice Smith <alice@bank.example>", "From: \"Bank.example Support\" <help@mail.bank.example>",
                          "From: Shop (save 3.50 today) <news@shop.example>", "From: alice@bank.example"})

@@ -1,0 +1,103 @@
+// The content rules (filter/content.cpp): each fires on what it describes, in plain text and
+// in HTML, and ordinary mail (a reply, a newsletter that can be unsubscribed from, a ticket
+// number in a subject) fires none of them.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "filter/verdict.hpp"
+#include "message/parsed.hpp"
+
+namespace mk::filter {
+namespace {
+
+std::string signals_of(const std::string& msg) {
+  std::vector<Signal> out;
+  content_rules(message::Parsed(msg), out);
+  std::string s;
+  for (const auto& x : out) s += (s.empty() ? "" : " ") + x.name;
+  return s;
+}
+
+const std::string kPlain = "From: a@b.example\r\nTo: me@c.example\r\nSubject: hello\r\n\r\n";
+
+TEST(ContentRules, EachRuleFiresOnWhatItDescribes) {
+  struct Case {
+    std::string msg, expected;
+  };
+  const Case cases[] = {
+      {kPlain + "This is not spam. You can stop it any time.\r\n", "NOT_SPAM_CLAIM"},
+      {kPlain + "Satisfaction guaranteed or your money back!\r\n", "GUARANTEE_CLAIM"},
+      {kPlain + "Only while supplies last.\r\n", "URGENCY_CLAIM"},
+      {kPlain + "Learn how to work from home.\r\n", "MONEY_MAKING"},
+      {kPlain + "I seek your assistance in the transfer of the sum of $20M.\r\n", "ADVANCE_FEE"},
+      {kPlain + "Dear Friend,\r\nI write to you today.\r\n", "GENERIC_GREETING"},
+      {kPlain + "300 million email addresses on one CD.\r\n", "BULK_LIST_SALE"},
+      {kPlain + "Consolidate your debt today.\r\n", "CREDIT_OFFER"},
+      {kPlain + "Cheap viagra here.\r\n", "DRUG_DIET"},
+      {kPlain + "A free gift with each order.\r\n", "SALES_PITCH"},
+      {kPlain + "To be removed from our mailing list, reply.\r\n", "REMOVAL_NOTICE"},
+      {kPlain + "You are receiving this because you signed up.\r\n", "OPT_IN_CLAIM"},
+      {kPlain + "Great!! Really!!! See.\r\n", "TEXT_EXCLAIMS"},
+      {kPlain + "See http://192.0.2.1/offer now\r\n", "LINK_NUMERIC_HOST"},
+      {kPlain + "See http://www.bank.example@evil.example/login\r\n", "LINK_HIDDEN_HOST"},
+      {"Subject: Your order       XKJDHS\r\n\r\nx\r\n", "SUBJECT_PADDED"},
+      {"Subject: hi 7099ocYT9-261UccU3485gGCz0\r\n\r\nx\r\n", "SUBJECT_RANDOM_TOKEN"},
+      {"Subject: ADV: new shoes\r\n\r\nx\r\n", "SUBJECT_ADV"},
+      {"Subject: now $9.99\r\n\r\nx\r\n", "SUBJECT_MONEY"},
+      {"Subject: hello!\r\n\r\nx\r\n", "SUBJECT_EXCLAIMS"},
+      {"From: a@b.example\r\nReply-To: x@hotmail.com\r\n\r\nx\r\n", "REPLY_TO_FREEMAIL"},
+      {"From: a@b.example\r\nContent-Type: text/html\r\n\r\n<p>hi</p>\r\n", "HTML_ONLY"},
+      {"From: a@b.example\r\nContent-Type: text/html\r\n\r\n<font size=\"+4\">BIG</font>\r\n", "HTML_ONLY HTML_BIG_FONT"},
+      // In HTML, across tags and entities.
+      {"From: a@b.example\r\nContent-Type: text/html\r\n\r\n<p>Dear&nbsp;<b>Friend</b>,</p>\r\n",
+       "GENERIC_GREETING HTML_ONLY"},
+      // A freemail author with an offer; the offer alone from elsewhere is not FREEMAIL_OFFER.
+      {"From: x@yahoo.com\r\n\r\nWork from home: http://offer.example/\r\n", "MONEY_MAKING FREEMAIL_OFFER"},
+      {"From: x@shop.example\r\n\r\nWork from home: http://offer.example/\r\n", "MONEY_MAKING"},
+      // A List-Unsubscribe field: a removal notice counts less, and the field a little against.
+      {"From: news@shop.example\r\nList-Unsubscribe: <https://shop.example/u>\r\n\r\nTo unsubscribe, click.\r\n",
+       "REMOVAL_NOTICE LIST_UNSUBSCRIBE"},
+      {"From: a@b.example\r\nSubject: Re: plans\r\nIn-Reply-To: <1@b.example>\r\n\r\nYes, Friday.\r\n\r\n> Shall we meet?\r\n",
+       "QUOTED_REPLY"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(signals_of(c.msg), c.expected) << c.msg;
+}
+
+TEST(ContentRules, OrdinaryMailFiresNothing) {
+  for (const char* ok : {
+           "From: ann@a.example\r\nTo: bob@b.example\r\nSubject: Meeting at 10:30 in room 4\r\n\r\nSee you there.\r\n",
+           "From: ann@a.example\r\nSubject: [Bug 12345] crash in parser\r\n\r\nThe patch is at https://git.example/x\r\n",
+           "From: ann@a.example\r\nSubject: order ABC-1234567890\r\n\r\nShipped.\r\n",
+           // A reply without quotes, and quotes without a reply: neither is QUOTED_REPLY.
+           "From: ann@a.example\r\nSubject: Re: x\r\nIn-Reply-To: <1@a.example>\r\n\r\nOK.\r\n",
+           "From: ann@a.example\r\nSubject: x\r\n\r\n> quoted\r\nmine\r\n",
+           // Freemail without an offer.
+           "From: x@gmail.com\r\nSubject: photos\r\n\r\nhttp://photos.example/album\r\n",
+       })
+    EXPECT_EQ(signals_of(ok), "") << ok;
+}
+
+TEST(ContentRules, ReasonsNameWhatWasFound) {
+  std::vector<Signal> out;
+  content_rules(message::Parsed(kPlain + "Act now and make money.\r\n"), out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].why, "pressure to act (\"act now\")");
+  EXPECT_EQ(out[1].why, "a money-making offer (\"make money\")");
+}
+
+TEST(ContentRules, PaymentTalk) {
+  EXPECT_TRUE(payment_talk(message::Parsed(kPlain + "Please update the bank account for the invoice.\r\n")));
+  EXPECT_FALSE(payment_talk(message::Parsed(kPlain + "Lunch on Friday?\r\n")));
+}
+
+TEST(ContentRules, BoundedOnHugeInput) {
+  // Megabytes of text and thousands of links: the rules read a bounded prefix.
+  std::string big = kPlain;
+  for (int i = 0; i < 200000; ++i) big += "http://192.0.2.1/ ";
+  big += "\r\n";
+  EXPECT_NE(signals_of(big).find("LINK_NUMERIC_HOST"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mk::filter

@@ -115,6 +115,10 @@ int cmd_check(const std::string& config_path, const std::string& domain_arg, boo
     plan.resolver.anchor_zone = check::trust_anchor_zone(*anchor);
   }
   plan.ca_file = cfg.outbound.ca_file;
+  plan.filter_lists.address_zones = cfg.spam.lists.dnsbl;
+  plan.filter_lists.address_zones.insert(plan.filter_lists.address_zones.end(), cfg.spam.lists.dnswl.begin(),
+                                         cfg.spam.lists.dnswl.end());
+  plan.filter_lists.domain_zones = cfg.spam.lists.uribl;
   plan.sts_port = cfg.outbound.sts_port;
   plan.now = std::time(nullptr);
   plan.query_timeout = cfg.dns.query_timeout;

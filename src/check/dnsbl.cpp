@@ -76,6 +76,10 @@ ListVerdict interpret(const Blocklist& list, const Result<dns::Answer>& answer) 
       refused = fmt::format("{}: {}", *text, list.zone == "zen.spamhaus.org" ? spamhaus_refusal(b[3]) : "the query was refused");
       continue;
     }
+    if (b[1] == 0 && b[3] == 255) {  // DNSWL.org's over quota, Spamhaus DBL's "IP queried"
+      refused = fmt::format("{}: the query was refused (over quota, or not a query this list answers)", *text);
+      continue;
+    }
     if (*text == "127.0.0.1") {  // RFC 5782 §5: never a listing; lists use it to say "stop asking"
       refused = fmt::format("{}: the list answers every query so (it may have shut down)", *text);
       continue;
@@ -83,7 +87,7 @@ ListVerdict interpret(const Blocklist& list, const Result<dns::Answer>& answer) 
     std::string what = list.zone == "zen.spamhaus.org" ? spamhaus_list(b[3]) : std::string();
     return {Listing::listed, what.empty() ? *text : fmt::format("{}: {}", *text, what)};
   }
-  if (!refused.empty()) return {Listing::unknown, "the list refused to answer (" + refused + ")"};
+  if (!refused.empty()) return {Listing::unknown, "the list refused to answer (" + refused + ")", true};
   return {Listing::unknown, "its answer holds no address"};
 }
 
@@ -130,6 +134,52 @@ asio::awaitable<std::vector<Finding>> check_dnsbls(dns::Lookup& dns, std::vector
     out.insert(out.end(), f.begin(), f.end());
   }
   co_return out;
+}
+
+namespace {
+
+constexpr const char* kForwardingFix =
+    "leave [dns] upstream empty so mailkeep resolves from the root servers itself (lists refuse queries that come "
+    "through shared resolvers), or forward to a local resolver that does not forward in turn";
+
+}  // namespace
+
+std::vector<Finding> filter_list_findings(const std::vector<std::pair<std::string, ListVerdict>>& verdicts,
+                                          bool forwarding) {
+  std::vector<Finding> out;
+  std::vector<std::string> answering;
+  for (const auto& [zone, v] : verdicts) {
+    const std::string subject = fmt::format("spam filter list {}", zone);
+    if (v.listing != Listing::unknown) {
+      answering.push_back(zone);
+    } else if (v.refused) {
+      out.push_back(Finding::failed("spam-lists", subject,
+                                    fmt::format("{}: the spam filter gets no answer from it, so it scores nothing",
+                                                v.detail),
+                                    forwarding ? kForwardingFix
+                                               : "if this server sends many queries, take the list's paid feed or "
+                                                 "remove it from [spam] dnsbl/dnswl/uribl"));
+    } else {
+      out.push_back(Finding::unknown("spam-lists", subject, v.detail, "run the check again later"));
+    }
+  }
+  if (!answering.empty())
+    out.insert(out.begin(), Finding::pass("spam-lists", fmt::format("the spam filter's lists answer: {}",
+                                                                    fmt::join(answering, ", "))));
+  return out;
+}
+
+asio::awaitable<std::vector<Finding>> check_filter_lists(dns::Lookup& dns, FilterLists lists, bool forwarding) {
+  std::vector<std::pair<std::string, ListVerdict>> verdicts;
+  for (const auto& zone : lists.address_zones) {
+    auto r = co_await dns.query("2.0.0.127." + zone, dns::kA);  // RFC 5782 §5: always listed
+    verdicts.emplace_back(zone, interpret(Blocklist{zone.c_str(), true, ""}, r));
+  }
+  for (const auto& zone : lists.domain_zones) {
+    auto r = co_await dns.query("test." + zone, dns::kA);  // RFC 5782 §5: always listed
+    verdicts.emplace_back(zone, interpret(Blocklist{zone.c_str(), true, ""}, r));
+  }
+  co_return filter_list_findings(verdicts, forwarding);
 }
 
 }  // namespace mk::check

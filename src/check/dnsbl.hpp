@@ -42,6 +42,7 @@ enum class Listing { not_listed, listed, unknown };
 struct ListVerdict {
   Listing listing = Listing::not_listed;
   std::string detail;  // the answer code and what it means, or why the answer says nothing
+  bool refused = false;  // unknown because the list refused this resolver (not a DNS failure)
 };
 
 // Pure: what a list's answer to one address means (the answer after retries).
@@ -59,5 +60,16 @@ std::vector<Finding> dnsbl_findings(const std::string& ip, const std::vector<std
                                     bool forwarding);
 
 boost::asio::awaitable<std::vector<Finding>> check_dnsbls(dns::Lookup& dns, std::vector<std::string> ips, bool forwarding);
+
+// The lists the spam filter asks ([spam] dnsbl, dnswl, uribl): whether they answer this
+// resolver, by their RFC 5782 §5 test entries (127.0.0.2 for address lists, "test" for
+// domain lists). A list that refuses (127.255.255.254: "public resolver", over quota) gives
+// the filter nothing, silently: that is a failure with its fix.
+struct FilterLists {
+  std::vector<std::string> address_zones, domain_zones;
+};
+std::vector<Finding> filter_list_findings(const std::vector<std::pair<std::string, ListVerdict>>& verdicts,
+                                          bool forwarding);
+boost::asio::awaitable<std::vector<Finding>> check_filter_lists(dns::Lookup& dns, FilterLists lists, bool forwarding);
 
 }  // namespace mk::check

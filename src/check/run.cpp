@@ -170,6 +170,10 @@ asio::awaitable<std::vector<Finding>> run_checks(const Plan& p, dns::Lookup& res
     GroupDns dns(resolver, p);
     append(out, co_await check_dnsbls(dns.retry, ips, !p.resolver.upstream.empty()));
   }
+  if (reachable && (!p.filter_lists.address_zones.empty() || !p.filter_lists.domain_zones.empty())) {
+    GroupDns dns(resolver, p);
+    append(out, co_await check_filter_lists(dns.retry, p.filter_lists, !p.resolver.upstream.empty()));
+  }
 
   const auto targets = dial_targets(p.listeners, ips, is_local_address);
   auto dial_tls = net::make_client_tls();

@@ -20,6 +20,7 @@
 
 #include "check/dial.hpp"
 #include "check/dnssec.hpp"
+#include "check/dnsbl.hpp"
 #include "check/finding.hpp"
 #include "check/lookup.hpp"
 #include "check/records.hpp"
@@ -34,6 +35,7 @@ struct Plan {
   std::vector<Listener> listeners;
   ResolverSetup resolver;
   std::string ca_file;  // CAs trusted besides the system's (PEM; [outbound] ca_file)
+  FilterLists filter_lists;  // the spam filter's DNS lists ([spam] dnsbl, dnswl, uribl)
   std::uint16_t sts_port = 443;
   std::time_t now = 0;
 

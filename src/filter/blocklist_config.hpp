@@ -8,8 +8,15 @@
 
 namespace mk::filter {
 
+// On by default: lists free for a small server that queries them with its own resolver
+// (mailkeep's default: recursive from the root servers; the big lists refuse queries that
+// come through public resolvers, which blocklists.hpp treats as no answer and `mailkeep
+// check` reports). Spamhaus ZEN and SpamCop for the client's address, DNSWL.org to vouch
+// for it, Spamhaus DBL for link domains. `dnsbl = []` in [spam] turns a kind off.
 struct BlocklistConfig {
-  std::vector<std::string> dnsbl, dnswl, uribl;  // zones
+  std::vector<std::string> dnsbl{"zen.spamhaus.org", "bl.spamcop.net"};
+  std::vector<std::string> dnswl{"list.dnswl.org"};
+  std::vector<std::string> uribl{"dbl.spamhaus.org"};
   double dnsbl_score = 3, dnswl_score = -2, uribl_score = 3;
   // The lists' own bound; in the MX their lookups also end at the message's DNS deadline
   // ([dns] message_budget, query_timeout), whichever comes first.

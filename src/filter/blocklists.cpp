@@ -51,7 +51,9 @@ Listing listing_of(const dns::Answer& a, std::string* code) {
     if (ec) continue;
     const auto b = v4.to_bytes();
     if (b[0] != 127) continue;  // not an answer in the RFC 5782 convention
-    const bool refused = (b[1] == 255 && b[2] == 255) || *ip == "127.0.0.1";
+    // 127.255.255.x: Spamhaus's "public resolver / over quota / bad key"; 127.0.0.1: URIBL's
+    // and SURBL's "blocked"; 127.0.x.255: DNSWL.org's over quota, DBL's "IP queried".
+    const bool refused = (b[1] == 255 && b[2] == 255) || *ip == "127.0.0.1" || (b[1] == 0 && b[3] == 255);
     if (!refused) {
       if (code) *code = *ip;
       return Listing::listed;

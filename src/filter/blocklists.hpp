@@ -6,8 +6,8 @@
 // - DNSWL: the same query in an allow-list -> DNSWL (dnswl_score, negative);
 // - URIBL: the registrable domain of each link host in the message ("shop.example.zone"),
 //   an IPv4 link host reversed -> URIBL (+uribl_score, once per zone).
-// An entry is listed when it resolves to an A record in 127.0.0.0/8 other than 127.0.0.1 and
-// 127.255.255.0/24: those are how lists say "refused" (query over a public resolver, rate
+// An entry is listed when it resolves to an A record in 127.0.0.0/8 other than 127.0.0.1,
+// 127.0.x.255 and 127.255.255.0/24: those are how lists say "refused" (query over a public resolver, rate
 // limit) and are logged, never scored. Lookups run concurrently and are bounded in number
 // and time: a slow or dead list costs at most the timeout and gives no signal.
 #pragma once

@@ -226,12 +226,16 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::evaluate(const smtp::Tr
   if (auth_) {
     // Sender authentication and the DNS lists do not wait for each other: their lookups run
     // at once, under the message's one DNS deadline (dns/deadline.hpp).
+    // Each with its own count of answers and failures under the same budget: whether DNS is
+    // unreachable is judged on sender authentication's lookups alone (a list answered from
+    // the resolver's cache is not DNS answering).
     dns::DeadlineLookup dns = auth_->message_dns();
+    dns::DeadlineLookup list_dns = auth_->message_dns();
     auto authenticate = [&]() -> asio::awaitable<void> {
       d = co_await auth_->decide(txn, msg, helo, remote_ip, assessment, dns);
     };
     auto lookup_lists = [&]() -> asio::awaitable<void> {
-      if (lists) co_await ask_lists(dns);
+      if (lists) co_await ask_lists(list_dns);
     };
     auto both = all(authenticate(), lookup_lists());  // named first, as above
     co_await std::move(both);

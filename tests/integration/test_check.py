@@ -35,6 +35,8 @@ IP = "11.0.17.1"
 HOST = "mail.check.example"
 DOMAIN = "check.example"
 LISTS = ("zen.spamhaus.org", "bl.spamcop.net", "b.barracudacentral.org", "psbl.surriel.com")
+# The spam filter's default lists besides those ([spam] dnswl, uribl).
+FILTER_LISTS = ("list.dnswl.org", "dbl.spamhaus.org")
 LISTENERS = {"smtp.listen": 25, "submission.listen": 587, "submission.listen_tls": 465, "imap.listen": 143,
              "imap.listen_tls": 993, "http.listen": 80, "http.listen_tls": 443}
 DASH = "\u2014"
@@ -204,7 +206,7 @@ class CheckTest(unittest.TestCase):
                 line = "%s. IN %s %s" % (owner, rtype, replace[(owner, rtype)])
             out.append(line)
         unsigned = {"17.0.11.in-addr.arpa": ["1 IN PTR %s." % HOST] if ptr else []}
-        for zone in LISTS:
+        for zone in LISTS + FILTER_LISTS:
             unsigned[zone] = list((lists or {}).get(zone, []))
         self.zones.publish(out + list(extra), unsigned)
 
@@ -259,6 +261,8 @@ class CheckTest(unittest.TestCase):
                      "ok   %s A/AAAA (%s)" % (HOST, IP),
                      "ok   reverse DNS of %s: %s" % (IP, HOST),
                      "ok   %s is not listed on %s" % (IP, ", ".join(LISTS)),
+                     "ok   the spam filter's lists answer: zen.spamhaus.org, bl.spamcop.net, list.dnswl.org, "
+                     "dbl.spamhaus.org",
                      "ok   %s MTA-STS policy (mode enforce, mx %s)" % (DOMAIN, HOST),
                      "ok   smtp %s:25: open relay test (relaying refused)" % IP,
                      "ok   submission %s:587: AUTH before TLS refused" % IP]:
@@ -369,6 +373,22 @@ class CheckTest(unittest.TestCase):
             re.escape("FAIL %s on bl.spamcop.net: listed (127.0.0.2): receivers that consult bl.spamcop.net refuse or "
                       "junk mail from it %s fix: find out why and request removal at "
                       "https://www.spamcop.net/bl.shtml?%s" % (IP, DASH, IP))])
+
+    def test_spam_filter_lists_refusing_the_resolver(self):
+        # Issue 18: the filter's lists are on by default; one that refuses this resolver gives
+        # the filter nothing, silently, unless check says so. Their RFC 5782 test entries answer.
+        self.publish(lists={"zen.spamhaus.org": ["2.0.0.127 IN A 127.255.255.254"],
+                            "list.dnswl.org": ["2.0.0.127 IN A 127.0.0.255"],
+                            "dbl.spamhaus.org": ["test IN A 127.0.1.2"]})
+        r = self.check()
+        self.assert_only(r, [
+            re.escape("FAIL spam filter list zen.spamhaus.org: the list refused to answer (127.255.255.254: queries "
+                      "through public or forwarding resolvers are refused): the spam filter gets no answer from it, "
+                      "so it scores nothing %s fix: leave [dns] upstream empty" % DASH),
+            re.escape("FAIL spam filter list list.dnswl.org: the list refused to answer (127.0.0.255: the query was "
+                      "refused (over quota, or not a query this list answers)): the spam filter gets no answer from "
+                      "it, so it scores nothing %s fix: leave [dns] upstream empty" % DASH)])
+        self.assertIn("ok   the spam filter's lists answer: bl.spamcop.net, dbl.spamhaus.org", r.stdout.splitlines())
 
     def test_usage_errors(self):
         r = self.check("not-hosted.example")

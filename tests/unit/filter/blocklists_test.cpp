@@ -43,6 +43,10 @@ TEST(Blocklists, WhatAnswersMean) {
   EXPECT_EQ(listing_of(a_records({"127.255.255.254"}), &code), Listing::refused);
   EXPECT_EQ(code, "127.255.255.254");
   EXPECT_EQ(listing_of(a_records({"127.0.0.1"}), nullptr), Listing::refused);
+  // DNSWL.org over quota, Spamhaus DBL asked for an address: refusals too, never listings.
+  EXPECT_EQ(listing_of(a_records({"127.0.0.255"}), nullptr), Listing::refused);
+  EXPECT_EQ(listing_of(a_records({"127.0.1.255"}), nullptr), Listing::refused);
+  EXPECT_EQ(listing_of(a_records({"127.0.1.254"}), nullptr), Listing::listed);
   // A wildcarding resolver's answer outside 127/8 is not a listing.
   EXPECT_EQ(listing_of(a_records({"192.0.2.1"}), nullptr), Listing::no);
   EXPECT_EQ(listing_of(dns::Answer{}, nullptr), Listing::no);
@@ -89,7 +93,12 @@ TEST(Blocklists, SignalsFromEveryKindOfList) {
   const auto before = dns.queries();
   (void)test::await(check_blocklists(dns, cfg, "192.0.2.1", many));
   EXPECT_EQ(dns.queries() - before, 3u + 1 + kMaxLinkDomains);
-  const auto none = test::await(check_blocklists(dns, BlocklistConfig{}, "192.0.2.99", {"pills.example"}));
+  BlocklistConfig off;
+  off.dnsbl.clear();
+  off.dnswl.clear();
+  off.uribl.clear();
+  EXPECT_TRUE(off.empty());
+  const auto none = test::await(check_blocklists(dns, off, "192.0.2.99", {"pills.example"}));
   EXPECT_TRUE(none.signals.empty());
   EXPECT_EQ(dns.queries() - before, 3u + 1 + kMaxLinkDomains);
 }
@@ -118,10 +127,20 @@ class SilentLookup final : public dns::Lookup {
   boost::asio::steady_timer* pending_ = nullptr;
 };
 
+// Issue 18: lists free for a small server are on by default.
+TEST(Blocklists, DefaultLists) {
+  const BlocklistConfig d;
+  EXPECT_EQ(d.dnsbl, (std::vector<std::string>{"zen.spamhaus.org", "bl.spamcop.net"}));
+  EXPECT_EQ(d.dnswl, (std::vector<std::string>{"list.dnswl.org"}));
+  EXPECT_EQ(d.uribl, (std::vector<std::string>{"dbl.spamhaus.org"}));
+}
+
 TEST(Blocklists, ASilentListCostsTheTimeoutAndNoMore) {
   SilentLookup dns;
   BlocklistConfig cfg;
   cfg.dnsbl = {"slow.example"};
+  cfg.dnswl.clear();
+  cfg.uribl.clear();
   cfg.timeout = std::chrono::milliseconds(100);
   boost::asio::io_context io;
   std::optional<BlocklistResult> r;

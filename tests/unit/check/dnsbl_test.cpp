@@ -47,6 +47,9 @@ TEST(Dnsbl, Interpret) {
       {"a rewritten NXDOMAIN", &spamcop(), answer({"198.51.100.7"}), Listing::unknown,
        "it answered 198.51.100.7, which is not a block list answer (does your resolver rewrite \"no such name\" "
        "answers?)"},
+      {"DNSWL.org over quota", &spamcop(), answer({"127.0.0.255"}), Listing::unknown,
+       "the list refused to answer (127.0.0.255: the query was refused (over quota, or not a query this list "
+       "answers))"},
       {"SERVFAIL", &spamhaus(), answer({}, 2), Listing::unknown, "the lookup failed (SERVFAIL)"},
       {"REFUSED", &spamhaus(), answer({}, 5), Listing::unknown, "the lookup failed (REFUSED)"},
       {"timeout", &spamhaus(), Result<dns::Answer>(err("DNS: no answer in time")), Listing::unknown,
@@ -102,6 +105,29 @@ TEST(Dnsbl, LooksUpPublicAddressesOnly) {
             "consult zen.spamhaus.org refuse or junk mail from it \u2014 fix: find out why and request removal at "
             "https://check.spamhaus.org/results/?query=11.0.0.2");
   EXPECT_EQ(dns.queries(), 4u);  // only 11.0.0.2, on every list
+}
+
+// Issue 18: the spam filter's lists, asked for their RFC 5782 test entries.
+TEST(Dnsbl, FilterListsThatRefuseTheResolver) {
+  dns::MockLookup dns;
+  dns.add_address("2.0.0.127.zen.spamhaus.org", "127.255.255.254");
+  dns.add_address("2.0.0.127.list.dnswl.org", "127.0.10.0");
+  dns.add_address("test.dbl.spamhaus.org", "127.0.1.2");
+  dns.fail("2.0.0.127.bl.spamcop.net");
+  FilterLists lists{{"zen.spamhaus.org", "bl.spamcop.net", "list.dnswl.org"}, {"dbl.spamhaus.org", "uri.example"}};
+  auto fs = test::await(check_filter_lists(dns, lists, true));
+  ASSERT_EQ(fs.size(), 3u);
+  // Answering, even with "no such name" (uri.example): the filter gets answers from it.
+  EXPECT_EQ(render_line(fs[0]), "ok   the spam filter's lists answer: list.dnswl.org, dbl.spamhaus.org, uri.example");
+  EXPECT_EQ(render_line(fs[1]),
+            "FAIL spam filter list zen.spamhaus.org: the list refused to answer (127.255.255.254: queries through "
+            "public or forwarding resolvers are refused): the spam filter gets no answer from it, so it scores "
+            "nothing \u2014 fix: leave [dns] upstream empty so mailkeep resolves from the root servers itself (lists "
+            "refuse queries that come through shared resolvers), or forward to a local resolver that does not "
+            "forward in turn");
+  EXPECT_EQ(fs[2].outcome, Outcome::unknown);
+  EXPECT_EQ(fs[2].subject, "spam filter list bl.spamcop.net");
+  EXPECT_EQ(dns.queries(), 5u);
 }
 
 }  // namespace

@@ -334,7 +334,7 @@ int run_server(const Config& cfg,
   // The MX's chain: sender authentication, then the spam filter on every accepted message.
   const InboundChain inbound = make_inbound_chain(cfg, resolver->get(), *store, log, false, &work);
 
-  auto mx_cfg = mx_config(cfg, *srs, login, *inbound.pipeline, wake);
+  auto mx_cfg = mx_config(cfg, *srs, login, *inbound.recorder, wake);
   mx_cfg.work = &work;
   mx_cfg.login_work = &logins;
   smtp::Server smtp_server(io, mx_cfg, *store, *tls, log.with({{"svc", "smtp"}}));

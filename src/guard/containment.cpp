@@ -121,7 +121,8 @@ Content Containment::content_of(std::int64_t account_id, const message::Parsed& 
   // open to anyone: no participants, no outsiders).
   const auto& ids = msg.thread_ids();
   if (!ids.empty()) {
-    if (auto thread = store_.reputation.thread_messages(account_id, ids, kThreadMessagesRead); thread && !thread->empty()) {
+    auto thread = store_.reputation.thread_messages(account_id, ids, kThreadMessagesRead);
+    if (thread && !thread->empty()) {
       std::vector<std::string> participants;
       bool open = false;
       for (const auto& info : *thread) {

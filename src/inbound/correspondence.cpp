@@ -15,16 +15,16 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Addresses in one header field read for answerable addresses, at most.
-constexpr std::size_t kMaxFieldAddresses = 50;
-
-void add_addresses(const message::Parsed& msg, std::string_view field, std::vector<std::string>& out) {
+// The first `max` mailboxes of the message's Reply-To: field(s).
+void add_reply_to(const message::Parsed& msg, std::size_t max, std::vector<std::string>& out) {
+  std::size_t added = 0;
   for (const auto& f : msg.header()) {
-    if (!iequals(f.name, field)) continue;
-    for (const auto& a : message::parse_address_list(f.value, kMaxFieldAddresses)) {
-      if (a.domain.empty() || out.size() >= kMaxAnswerable) continue;
+    if (!iequals(f.name, "Reply-To")) continue;
+    for (const auto& a : message::parse_address_list(f.value, max)) {
+      if (a.domain.empty() || added == max) continue;
       std::string addr = to_lower(a.local + "@" + a.domain);
       if (std::find(out.begin(), out.end(), addr) == out.end()) out.push_back(std::move(addr));
+      ++added;
     }
   }
 }
@@ -43,11 +43,7 @@ store::Reputation::Received received_of(const message::Parsed& msg, bool authent
   r.authenticated = authenticated;
   r.message_id = msg.message_id();
   r.answerable.push_back(r.author);
-  add_addresses(msg, "Reply-To", r.answerable);
-  if (authenticated) {
-    add_addresses(msg, "To", r.answerable);
-    add_addresses(msg, "Cc", r.answerable);
-  }
+  add_reply_to(msg, kMaxReplyTo, r.answerable);
   return r;
 }
 

@@ -6,12 +6,15 @@
 // It wraps the MX's pipeline (inbound/spam_filter.hpp) and, once that has decided to accept
 // a message, records for each local account that gets it outside Junk: the single From:
 // author, whether sender authentication vouched for that author, and the addresses a reply
-// to this message may go to (store::Reputation::Received).
+// to this message may go to (store::Reputation::Received): the author and the first
+// Reply-To: address.
 // SECURITY: only the From: author can be authenticated (DMARC pass, or SPF or DKIM aligned
-// with the From: domain, RFC 7489 §3.1); anyone can put any address in From:, Reply-To:
-// and Cc: of an unauthenticated message. So an unauthenticated message makes its author
-// and Reply-To: answerable for a reply to that very message only, and an authenticated one
-// vouches for its own To:/Cc: too (a reply-all to a message its author's domain signed).
+// with the From: domain, RFC 7489 §3.1), and that vouches for the author, not for whom the
+// message names: anyone can put any address in From:, Reply-To: and Cc: of an
+// unauthenticated message, and anyone with a signing domain of their own can list fifty
+// strangers in the Cc: of an authenticated one. So a message makes one or two addresses
+// answerable, for a reply to that very message only; a reply-all's other recipients are new
+// (the sender pays one message per stranger it wants to make answerable).
 // Mail the filter sent to Junk or refused records nothing: spam must not make its senders
 // or its link domains known. Recorded when the MX decides, before the message is stored;
 // if storing then fails the sender retries, and recording again changes nothing.
@@ -28,8 +31,8 @@
 
 namespace mk::inbound {
 
-// Addresses of one received message a reply may answer, at most.
-inline constexpr std::size_t kMaxAnswerable = 50;
+// Reply-To: addresses of one received message a reply may answer.
+inline constexpr std::size_t kMaxReplyTo = 1;
 
 // Whether the assessment vouches for the From: author.
 bool author_authenticated(const mailauth::Assessment& a);

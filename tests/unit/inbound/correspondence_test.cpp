@@ -1,5 +1,5 @@
 // The MX remembering who writes (inbound/correspondence.hpp): which addresses of a received
-// message a reply may answer, with and without authentication; and, through the real chain
+// message a reply may answer (never its Cc list, authenticated or not); and, through the real chain
 // with a mock DNS, that accepted mail is recorded for its recipient and junked mail is not.
 #include <gtest/gtest.h>
 
@@ -35,11 +35,13 @@ TEST(Correspondence, WhatAReplyMayAnswer) {
     std::vector<std::string> answerable;
   };
   const Row rows[] = {
-      {"authenticated: the author's domain vouches for To and Cc", kHeader, true, "bob@sender.example",
-       {"bob@sender.example", "team@sender.example", "alice@example.org", "carol@sender.example",
-        "dave@elsewhere.example"}},
-      {"unauthenticated: the author and Reply-To only", kHeader, false, "bob@sender.example",
+      {"the author and Reply-To; never To or Cc", kHeader, true, "bob@sender.example",
        {"bob@sender.example", "team@sender.example"}},
+      {"unauthenticated: the same", kHeader, false, "bob@sender.example", {"bob@sender.example", "team@sender.example"}},
+      {"one Reply-To address only",
+       "From: bob@sender.example\r\nReply-To: a@x.example, b@x.example\r\nReply-To: c@x.example\r\n"
+       "Message-ID: <p1@sender.example>\r\n\r\nhi\r\n",
+       false, "bob@sender.example", {"bob@sender.example", "a@x.example"}},
       {"no single author: nothing", "From: a@x.example, b@y.example\r\nMessage-ID: <m@x>\r\n\r\nhi\r\n", true, "", {}},
       {"no From: nothing", "Subject: x\r\n\r\nhi\r\n", false, "", {}},
   };

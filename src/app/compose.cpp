@@ -27,6 +27,7 @@ InboundChain make_inbound_chain(const Config& cfg, dns::Resolver* resolver, stor
                                                           *c.user_models, store, cfg.spam.thresholds, filter_log);
   c.pipeline->set_read_only(read_only);
   c.pipeline->set_work_pool(work);
+  if (!read_only) c.recorder = std::make_unique<inbound::Correspondence>(*c.pipeline, store, filter_log, work);
   return c;
 }
 

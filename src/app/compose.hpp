@@ -11,6 +11,7 @@
 #include "base/log.hpp"
 #include "dns/resolver.hpp"
 #include "inbound/auth_pipeline.hpp"
+#include "inbound/correspondence.hpp"
 #include "inbound/spam_filter.hpp"
 #include "store/store.hpp"
 
@@ -23,6 +24,8 @@ struct InboundChain {
   std::unique_ptr<inbound::SpamModel> spam_model;
   std::unique_ptr<inbound::UserModels> user_models;
   std::unique_ptr<inbound::InboundPipeline> pipeline;
+  // The MX's pipeline: `pipeline`, remembering who writes to each account (null read-only).
+  std::unique_ptr<inbound::Correspondence> recorder;
 };
 
 // read_only: decide as the MX would but keep nothing (check-message). work: where the

@@ -320,7 +320,6 @@ int run_server(const Config& cfg,
   auth::LoginPolicy login =
       make_login_policy(cfg, breached, throttle, audit_log->get(), sign_ins, log.with({{"svc", "auth"}}));
   login.scram_salt_key = std::move(*scram_salt_key);
-  guard::Containment containment(cfg.security.sending, *store, alerts, audit_log->get(), log.with({{"svc", "guard"}}));
 
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   // The io threads only move bytes; what may block (the store, argon2id, message files)
@@ -333,8 +332,13 @@ int run_server(const Config& cfg,
   if (!resolver) return fail(resolver.error(), kExitUsage);
   // The MX's chain: sender authentication, then the spam filter on every accepted message.
   const InboundChain inbound = make_inbound_chain(cfg, resolver->get(), *store, log, false, &work);
+  // Containment scores submitted mail with the same filter and model as the MX.
+  guard::ContentFilter content_filter{cfg.spam.thresholds,
+                                      [model = inbound.spam_model.get()] { return model->current(); }};
+  guard::Containment containment(cfg.security.sending, *store, alerts, audit_log->get(), log.with({{"svc", "guard"}}),
+                                 std::move(content_filter));
 
-  auto mx_cfg = mx_config(cfg, *srs, login, *inbound.pipeline, wake);
+  auto mx_cfg = mx_config(cfg, *srs, login, *inbound.recorder, wake);
   mx_cfg.work = &work;
   mx_cfg.login_work = &logins;
   smtp::Server smtp_server(io, mx_cfg, *store, *tls, log.with({{"svc", "smtp"}}));

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/reputation.hpp"
 
@@ -34,6 +35,7 @@ struct AnomalyThresholds {
 struct MessageTraits {
   std::optional<std::int64_t> thread_newest;  // a reply: the newest message of its thread the account has
   bool links = false;                          // the text carries web links
+  std::vector<std::string> thread_ids;         // the Message-IDs it replies to (message::Parsed::thread_ids)
 };
 
 // A burst over the baseline: the reason, or nullopt.

@@ -1,20 +1,31 @@
 #include "guard/containment.hpp"
 
+#include <algorithm>
 #include <ctime>
 
 #include <fmt/format.h>
 
 #include "auth/throttle.hpp"
+#include "base/strings.hpp"
+#include "filter/blocklists.hpp"
+#include "filter/verdict.hpp"
+#include "guard/fingerprint.hpp"
 #include "message/header.hpp"
 #include "message/links.hpp"
 
 namespace mk::guard {
 namespace {
 
+constexpr std::int64_t kDay = 86400;
+
 // The refusal of a held account's submission (RFC 3463 4.7.1: delivery not authorized).
 smtp::Reply suspended(const std::string& account, const std::string& reason) {
   return smtp::Reply(451, "4.7.1", fmt::format("Sending from {} is suspended pending review ({}); your administrator "
                                                "can release it", account, reason));
+}
+
+void add_once(std::vector<std::string>& to, std::string v) {
+  if (!v.empty() && std::find(to.begin(), to.end(), v) == to.end()) to.push_back(std::move(v));
 }
 
 }  // namespace
@@ -24,17 +35,28 @@ std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, cons
                                               const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) {
   if (auto reason = unstored_hold(txn.account_id)) return suspended(account, *reason);
   const std::int64_t now = std::time(nullptr);
-  // A network first used within the hour by an account that had logged in elsewhere before.
-  std::string network = remote_ip;
-  bool strict = false;
+  Submission s;
+  s.network = remote_ip;
+  // A network first used within the hour: the account's history earns nothing there. The
+  // first login of all counts too: an account nobody used before has no history to lose,
+  // and a stolen one used first by the thief must not start with the static limits.
   if (auto ip = IpAddr::parse(remote_ip)) {
-    network = auth::Throttle::network_key(*ip);
-    auto h = store_.security.network_history(account, network);
-    strict = h && h->first_seen > 0 && h->other_networks_before && now - h->first_seen < kNewNetworkWindow;
+    s.network = auth::Throttle::network_key(*ip);
+    auto h = store_.security.network_history(account, s.network);
+    s.strict = h && h->first_seen > 0 && now - h->first_seen < kNewNetworkWindow;
   }
-  const auto d = limits_.submit(txn.account_id, remote_rcpts, now, network, strict,
-                                remote_rcpts.empty() ? guard::MessageTraits{} : traits_of(txn.account_id, msg));
-  if (!d.hold) return std::nullopt;
+  if (!remote_rcpts.empty()) {
+    s.history = history_of(txn.account_id, now);
+    s.traits = traits_of(txn.account_id, msg);
+    s.content = content_of(txn.account_id, msg, remote_rcpts);
+  }
+  const auto d = limits_.submit(txn.account_id, remote_rcpts, now, s);
+  if (!d.hold) {
+    // Its link domains are the server's to know from now on (a day later they are not fresh).
+    if (!s.content.link_domains.empty())
+      log_.ok_or_log(store_.reputation.add_link_domains(s.content.link_domains, now), "guard.link_domains_not_stored");
+    return std::nullopt;
+  }
   hold(txn.account_id, account, d.reason, remote_ip);
   return suspended(account, d.reason);
 }
@@ -43,11 +65,79 @@ guard::MessageTraits Containment::traits_of(std::int64_t account_id, const messa
   guard::MessageTraits t;
   const auto& ids = msg.thread_ids();
   if (ids.empty()) return t;
+  t.thread_ids = ids;
   if (auto newest = store_.reputation.newest_in_thread(account_id, ids); newest && *newest) {
     t.thread_newest = **newest;
     t.links = !msg.links().empty();
   }
   return t;
+}
+
+History Containment::history_of(std::int64_t account_id, std::int64_t now) {
+  History h;
+  if (auto a = store_.directory.account_by_id(account_id); a && *a) h.age_seconds = now - (*a)->created;
+  if (auto c = store_.reputation.correspondence(account_id, kHistoryCountCap)) {
+    h.writers = c->writers;
+    h.answered = c->answered;
+  } else {
+    log_.error("guard.history_unreadable", {{"account_id", account_id}, {"error", c.error().message}});
+  }
+  // Days before today: today's mail is what is being judged, not history.
+  const std::int64_t today = now / kDay * 24;
+  if (auto b = store_.reputation.send_baseline(account_id, today - store::Reputation::kSendHistoryHours, today))
+    h.sending_days = b->active_days;
+  return h;
+}
+
+Content Containment::content_of(std::int64_t account_id, const message::Parsed& msg,
+                                const std::vector<std::string>& remote_rcpts) {
+  Content c;
+  c.fingerprint = fingerprint(readable_text(msg));
+  // The sender's own (hosted) domains and the recipients' are never fresh links.
+  std::vector<std::string> hosted;
+  if (auto domains = store_.directory.list_domains())
+    for (const auto& d : *domains) add_once(hosted, orgs_.organizational(to_lower(d)));
+  c.own_domains = hosted;
+  for (const auto& r : remote_rcpts)
+    if (auto at = r.rfind('@'); at != std::string::npos)
+      add_once(c.own_domains, orgs_.organizational(to_lower(r.substr(at + 1))));
+  c.link_domains = filter::link_domains(msg.links(), orgs_);
+  if (!c.link_domains.empty()) {
+    // Unreadable: never seen, which is what a spam run's domain would be.
+    auto seen = store_.reputation.link_domains_seen(c.link_domains);
+    c.link_first_seen = seen ? *seen : std::vector<std::int64_t>(c.link_domains.size(), 0);
+  }
+  // What the MX's filter would say of it, without sender authentication (we are the sender).
+  filter::Inputs in;
+  const auto model = filter_.model ? filter_.model() : nullptr;
+  in.model = model.get();
+  in.orgs = &orgs_;
+  in.thresholds = filter_.thresholds;
+  in.own_domains = std::move(hosted);
+  const filter::Verdict v = filter::judge(msg, in);
+  c.filter = FilterOpinion{v.action == filter::Action::junk || v.action == filter::Action::reject,
+                           v.action == filter::Action::reject, v.score, v.summary()};
+  // A reply in a thread the account has: who took part in it (a mailing list's threads are
+  // open to anyone: no participants, no outsiders).
+  const auto& ids = msg.thread_ids();
+  if (!ids.empty()) {
+    auto thread = store_.reputation.thread_messages(account_id, ids, kThreadMessagesRead);
+    if (thread && !thread->empty()) {
+      std::vector<std::string> participants;
+      bool open = false;
+      for (const auto& info : *thread) {
+        auto text = store_.mail.read_message(info);
+        if (text && !filter::add_thread_participants(*text, participants)) open = true;
+      }
+      if (!open) {
+        c.thread = ids.back();  // the oldest Message-ID it names: the same for every reply in the thread
+        for (const auto& r : remote_rcpts)
+          if (std::find(participants.begin(), participants.end(), to_lower(r)) == participants.end())
+            add_once(c.thread_outsiders, to_lower(r));
+      }
+    }
+  }
+  return c;
 }
 
 void Containment::verdicts(std::int64_t account_id, int delivered, int refused) {

@@ -1,21 +1,32 @@
 // guard/containment.hpp: what happens when an account exceeds its sending limits or looks
-// compromised (guard/limits.hpp, guard/anomaly.hpp): its queued outbound mail is held, the
-// message is refused with 4.7.1,
-// later submissions are refused at MAIL FROM, the user and the admin are mailed and the
-// security log records it. `mailkeep account release|drop-held` ends it (app/accounts.cpp).
+// compromised (guard/limits.hpp, guard/anomaly.hpp, guard/content.hpp): its queued outbound
+// mail is held, the message is refused with 4.7.1, later submissions are refused at MAIL
+// FROM, the user and the admin are mailed and the security log records it. `mailkeep
+// account release|drop-held` ends it (app/accounts.cpp).
+// For each submission it gathers what the pure decisions need: the account's history
+// (guard/trust.hpp), where it logs in from, and what the message's content shows (its
+// fingerprint, link domains the server has not seen, the inbound filter's verdict, the
+// thread it replies to). Containment holds rather than fails open: a hold the store cannot
+// record is enforced in memory, and history it cannot read earns no trust.
 #pragma once
 
 #include <concepts>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
 #include "reports/alerts.hpp"
 #include "audit/log.hpp"
+#include "dmarc/dmarc.hpp"
+#include "filter/model.hpp"
+#include "filter/thresholds.hpp"
 #include "guard/limits.hpp"
 #include "smtp/hooks.hpp"
 #include "store/directory.hpp"
+#include "store/mail.hpp"
 #include "store/queue.hpp"
 #include "store/reputation.hpp"
 #include "store/security.hpp"
@@ -26,20 +37,31 @@ namespace mk::guard {
 inline constexpr std::int64_t kNewNetworkWindow = 3600;  // seconds after a first login from a network
 
 // The store roles containment uses: the account and its hold flag, its login history, what
-// it sent (reputation), and its queued mail.
+// it sent and received (reputation), the thread a reply continues (mail), and its queued mail.
 struct ContainmentStore {
   store::Directory& directory;
   store::Security& security;
   store::Reputation& reputation;
+  store::Mail& mail;
   store::Queue& queue;
-  template <store::Provides<store::Directory, store::Security, store::Reputation, store::Queue> S>
-  ContainmentStore(S& s) : directory(s), security(s), reputation(s), queue(s) {}  // NOLINT: implicit by design
+  template <store::Provides<store::Directory, store::Security, store::Reputation, store::Mail, store::Queue> S>
+  ContainmentStore(S& s)  // NOLINT: implicit by design
+      : directory(s), security(s), reputation(s), mail(s), queue(s) {}
+};
+
+// How submitted mail gets the inbound filter's verdict (content.hpp's FILTER_SPAM).
+struct ContentFilter {
+  filter::Thresholds thresholds;  // [spam]
+  // The instance's global model (inbound::SpamModel::current); null: rules only.
+  std::function<std::shared_ptr<const filter::Model>()> model;
 };
 
 class Containment final : public smtp::SubmissionGuard {
  public:
-  Containment(Limits limits, ContainmentStore store, reports::Alerts& alerts, audit::Log* audit, log::Logger log)
-      : limits_(limits, store.reputation, {}, log), store_(store), alerts_(alerts), audit_(audit), log_(std::move(log)) {}
+  Containment(Limits limits, ContainmentStore store, reports::Alerts& alerts, audit::Log* audit, log::Logger log,
+              ContentFilter filter = {})
+      : limits_(limits, store.reputation, {}, log), store_(store), alerts_(alerts), audit_(audit), log_(std::move(log)),
+        filter_(std::move(filter)) {}
   std::optional<smtp::Reply> check(const smtp::Transaction& txn, const message::Parsed& msg, const std::string& account,
                                    const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) override;
   // Remote verdicts on the account's mail (outbound::RunnerConfig::on_verdicts).
@@ -48,6 +70,14 @@ class Containment final : public smtp::SubmissionGuard {
  private:
   // What the anomaly detector needs to know about the message beyond its recipients.
   guard::MessageTraits traits_of(std::int64_t account_id, const message::Parsed& msg);
+  // The account's history (trust.hpp); what cannot be read counts as none.
+  History history_of(std::int64_t account_id, std::int64_t now);
+  // What the message's content shows (content.hpp).
+  Content content_of(std::int64_t account_id, const message::Parsed& msg, const std::vector<std::string>& remote_rcpts);
+  // Messages of a thread read for its participants.
+  static constexpr std::size_t kThreadMessagesRead = 5;
+  // History counts beyond which trust grows no more.
+  static constexpr int kHistoryCountCap = 100;
   // Holds the account's outbound mail and tells everyone. `address`: the account's.
   void hold(std::int64_t account_id, const std::string& address, const std::string& reason,
             const std::string& remote_ip);
@@ -60,6 +90,8 @@ class Containment final : public smtp::SubmissionGuard {
   reports::Alerts& alerts_;
   audit::Log* audit_;
   log::Logger log_;
+  ContentFilter filter_;
+  dmarc::OrgDomains orgs_;
   std::mutex mu_;
   std::map<std::int64_t, std::string> unstored_holds_;  // account id -> reason
 };

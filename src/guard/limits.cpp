@@ -4,13 +4,16 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.hpp"
+
 namespace mk::guard {
 namespace {
 
 constexpr std::int64_t kHour = 3600;
 constexpr std::int64_t kDay = 86400;
 
-void expire(std::deque<SendingLimits::Entry>& q, std::int64_t before) {
+template <class Q>
+void expire(Q& q, std::int64_t before) {
   while (!q.empty() && q.front().time <= before) q.pop_front();
 }
 
@@ -20,48 +23,125 @@ int sum(const std::deque<SendingLimits::Entry>& q) {
   return n;
 }
 
+// `from` without the addresses in `found` (both lower-case).
+std::vector<std::string> without(std::vector<std::string> from, const std::vector<std::string>& found) {
+  std::erase_if(from, [&](const std::string& a) { return std::find(found.begin(), found.end(), a) != found.end(); });
+  return from;
+}
+
 }  // namespace
 
+SendingLimits::Recipients SendingLimits::classify(std::int64_t account_id, const std::vector<std::string>& rcpts,
+                                                  const std::vector<std::string>& thread_ids) {
+  Recipients r;
+  // A recipient the store cannot place is new: failing open would let a spam run through
+  // whenever the database struggles.
+  if (auto fresh = store_.new_correspondents(account_id, rcpts)) {
+    r.never_written = std::move(*fresh);
+  } else {
+    log_.error("guard.correspondents_unreadable", {{"account_id", account_id}, {"error", fresh.error().message}});
+    for (const auto& a : rcpts) r.never_written.push_back(to_lower(a));
+  }
+  std::vector<std::string> unknown = r.never_written;
+  if (!unknown.empty()) {
+    if (auto known = store_.authenticated_writers(account_id, unknown)) unknown = without(std::move(unknown), *known);
+    else log_.error("guard.writers_unreadable", {{"account_id", account_id}, {"error", known.error().message}});
+  }
+  if (!unknown.empty() && !thread_ids.empty()) {
+    if (auto answered = store_.answerable(account_id, unknown, thread_ids)) {
+      r.answered = int(answered->size());
+      unknown = without(std::move(unknown), *answered);
+    } else {
+      log_.error("guard.writers_unreadable", {{"account_id", account_id}, {"error", answered.error().message}});
+    }
+  }
+  r.fresh = int(unknown.size());
+  return r;
+}
+
+std::optional<std::string> SendingLimits::content_hold(Window& w, const Content& c, std::int64_t now, Audience to,
+                                                       std::vector<Signal>& found) {
+  int near = 0;
+  if (to.fresh && c.fingerprint)
+    for (const auto& p : w.prints) near += near_identical(p.fingerprint, *c.fingerprint) ? 1 : 0;
+  int outsiders = 0;
+  if (!c.thread.empty() && !c.thread_outsiders.empty()) {
+    std::vector<std::string> all = c.thread_outsiders;
+    for (const auto& t : w.threads)
+      if (t.thread == c.thread)
+        for (const auto& a : t.outsiders)
+          if (std::find(all.begin(), all.end(), a) == all.end()) all.push_back(a);
+    outsiders = int(all.size());
+  }
+  found = signals(c, now, to, near, outsiders, content_);
+  if (found.empty()) return std::nullopt;  // nothing new: the hour's sum did not hold before
+  std::vector<Signal> hour;
+  for (const auto& s : w.signals) hour.push_back(s.signal);
+  hour.insert(hour.end(), found.begin(), found.end());
+  return suspicion(hour, content_);
+}
+
 SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std::vector<std::string>& remote_rcpts,
-                                              std::int64_t now, const std::string& network, bool strict,
-                                              const MessageTraits& traits) {
+                                              std::int64_t now, const Submission& s) {
   Decision d;
   if (remote_rcpts.empty()) return d;
-  auto fresh = store_.new_correspondents(account_id, remote_rcpts);
-  const int new_count = fresh ? int(fresh->size()) : 0;
+  const Recipients who = classify(account_id, remote_rcpts, s.traits.thread_ids);
+  const int new_count = who.fresh;
+  const Audience to{who.fresh > 0, who.answered > 0};
+  History history = s.history;
+  history.new_network = s.strict;
+  const Budget b = budget(history, limits_);
   std::lock_guard lock(mu_);
   Window& w = accounts_[account_id];
   expire(w.messages, now - kHour);
   expire(w.recipients, now - kDay);
   expire(w.new_recipients, now - kHour);
+  expire(w.new_day, now - kDay);
   expire(w.old_thread_replies, now - kHour);
-  // Strict: only what came from this network counts, against tighter limits.
+  expire(w.prints, now - kHour);
+  expire(w.threads, now - kHour);
+  expire(w.signals, now - kHour);
+  // Strict: only what came from this network counts.
   auto total = [&](const std::deque<Entry>& q) {
     int n = 0;
     for (const auto& e : q)
-      if (!strict || e.network == network) n += e.count;
+      if (!s.strict || e.network == s.network) n += e.count;
     return n;
   };
-  const int div = strict ? kStrictDivisor : 1;
-  const Limits l{std::max(1, limits_.messages_per_hour / div), std::max(1, limits_.recipients_per_day / div),
-                 std::max(1, limits_.new_recipients_per_hour / div)};
-  const char* after = strict ? " right after a login from a new network" : "";
-  if (total(w.messages) + 1 > l.messages_per_hour) {
-    d.reason = fmt::format("more than {} messages in an hour{}", l.messages_per_hour, after);
-  } else if (total(w.recipients) + int(remote_rcpts.size()) > l.recipients_per_day) {
-    d.reason = fmt::format("more than {} recipients in a day{}", l.recipients_per_day, after);
-  } else if (total(w.new_recipients) + new_count > l.new_recipients_per_hour) {
-    d.reason = fmt::format("more than {} new recipients in an hour{}", l.new_recipients_per_hour, after);
+  // Why a budget below the configured limit applies.
+  auto trust_note = [&](int budget, int ceiling) -> std::string {
+    if (budget >= ceiling) return "";
+    return fmt::format(" (the budget of an account with {}; it grows as recipients answer, up to {})",
+                       describe(history), ceiling);
+  };
+  auto why = [&](int budget, int ceiling) -> std::string {
+    return s.strict ? " right after a login from a new network" : trust_note(budget, ceiling);
+  };
+  if (total(w.messages) + 1 > b.messages_per_hour) {
+    d.reason = fmt::format("more than {} messages in an hour{}", b.messages_per_hour,
+                           trust_note(b.messages_per_hour, limits_.messages_per_hour));
+  } else if (total(w.recipients) + int(remote_rcpts.size()) > limits_.recipients_per_day) {
+    d.reason = fmt::format("more than {} recipients in a day", limits_.recipients_per_day);
+  } else if (total(w.new_recipients) + new_count > b.new_per_hour) {
+    d.reason = fmt::format("more than {} new recipients in an hour{}", b.new_per_hour,
+                           why(b.new_per_hour, limits_.new_recipients_per_hour));
+  } else if (total(w.new_day) + new_count > b.new_per_day) {
+    d.reason = fmt::format("more than {} new recipients in a day{}", b.new_per_day,
+                           why(b.new_per_day, limits_.recipients_per_day));
   }
-  const bool old_reply = old_thread_reply(traits, now, anomalies_);
+  const bool old_reply = old_thread_reply(s.traits, now, anomalies_);
   if (d.reason.empty() && old_reply && sum(w.old_thread_replies) + 1 >= anomalies_.old_thread_replies) {
     d.reason = fmt::format("{} replies carrying links to threads older than {} days within an hour",
                            sum(w.old_thread_replies) + 1, anomalies_.old_thread_age / kDay);
   }
+  std::vector<Signal> found;
+  if (d.reason.empty()) {
+    if (auto r = content_hold(w, s.content, now, to, found)) d.reason = *r;
+  }
   if (d.reason.empty()) {
     if (w.baseline_hour != now / kHour) {
       const std::int64_t hour = now / kHour;
-      if (auto b = store_.send_baseline(account_id, hour - anomalies_.baseline_hours, hour)) w.baseline = *b;
+      if (auto base = store_.send_baseline(account_id, hour - anomalies_.baseline_hours, hour)) w.baseline = *base;
       w.baseline_hour = hour;
     }
     if (auto r = burst(w.baseline, sum(w.messages) + 1, sum(w.new_recipients) + new_count, anomalies_)) d.reason = *r;
@@ -70,14 +150,21 @@ SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std
     d.hold = true;
     return d;
   }
-  if (old_reply) w.old_thread_replies.push_back({now, network, 1});
-  w.messages.push_back({now, network, 1});
-  w.recipients.push_back({now, network, int(remote_rcpts.size())});
-  if (new_count > 0) w.new_recipients.push_back({now, network, new_count});
+  if (old_reply) w.old_thread_replies.push_back({now, s.network, 1});
+  w.messages.push_back({now, s.network, 1});
+  w.recipients.push_back({now, s.network, int(remote_rcpts.size())});
+  if (new_count > 0) {
+    w.new_recipients.push_back({now, s.network, new_count});
+    w.new_day.push_back({now, s.network, new_count});
+  }
+  if (to.fresh && s.content.fingerprint) w.prints.push_back({now, *s.content.fingerprint});
+  if (!s.content.thread.empty() && !s.content.thread_outsiders.empty())
+    w.threads.push_back({now, s.content.thread, s.content.thread_outsiders});
+  for (auto& f : found) w.signals.push_back({now, std::move(f)});
   // Not recorded: the in-memory windows still count this message; only the history that later
   // baselines and "known correspondent" checks read misses it.
-  if (fresh && !fresh->empty())
-    log_.ok_or_log(store_.add_correspondents(account_id, *fresh, now), "guard.correspondents_not_stored",
+  if (!who.never_written.empty())
+    log_.ok_or_log(store_.add_correspondents(account_id, who.never_written, now), "guard.correspondents_not_stored",
                    {{"account_id", account_id}});
   log_.ok_or_log(store_.add_send_history(account_id, now / kHour, 1, new_count), "guard.history_not_stored",
                  {{"account_id", account_id}});

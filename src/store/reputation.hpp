@@ -1,6 +1,7 @@
 // store/reputation.hpp: the Reputation role of the store: what an account's user does with
-// mail, as the filter and the guard need it: correspondents, verdicts on senders, threads,
-// and the hourly sending history.
+// mail, as the filter and the guard need it: correspondents (written to, and who wrote to it),
+// verdicts on senders, threads, the hourly sending history, and the link domains the server
+// has seen.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +56,39 @@ class Reputation {
   // Over the hours [from_hour, to_hour).
   virtual Result<SendBaseline> send_baseline(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) = 0;
   static constexpr std::int64_t kSendHistoryHours = 24 * 60;
+
+  // Correspondence the MX saw (guard/trust.hpp: known correspondents include people who wrote
+  // to the account). One message the MX delivered to the account, not into Junk: its author,
+  // whether sender authentication vouched for that author (DMARC pass, or SPF or DKIM aligned
+  // with the From: domain), its Message-ID, and the addresses a reply to it may go to
+  // (`answerable`, lower-case; which ones is the caller's rule).
+  struct Received {
+    std::string author;
+    bool authenticated = false;
+    std::string message_id;
+    std::vector<std::string> answerable;
+  };
+  virtual Status add_received(std::int64_t account_id, const Received& r, std::int64_t now) = 0;
+  // Of `addresses`, those whose mail reached the account with its author authenticated.
+  virtual Result<std::vector<std::string>> authenticated_writers(std::int64_t account_id,
+                                                                 const std::vector<std::string>& addresses) = 0;
+  // Of `addresses`, those answerable (above) for a received message whose Message-ID is one
+  // of `ids`.
+  virtual Result<std::vector<std::string>> answerable(std::int64_t account_id, const std::vector<std::string>& addresses,
+                                                      const std::vector<std::string>& ids) = 0;
+  struct Correspondence {
+    int writers = 0;   // authors whose mail reached the account
+    int answered = 0;  // addresses it wrote to whose authenticated mail reached it afterwards
+  };
+  // Each counted up to `cap` (the reader needs no more, and the count stays cheap).
+  virtual Result<Correspondence> correspondence(std::int64_t account_id, int cap) = 0;
+  // Received messages are remembered this long (a reply to older mail counts as new).
+  static constexpr std::int64_t kReceivedKeepSeconds = 180 * 86400;
+
+  // Server-wide: when the server first saw each of `domains` (registrable domains of links)
+  // in mail, in the same order; 0 for never.
+  virtual Result<std::vector<std::int64_t>> link_domains_seen(const std::vector<std::string>& domains) = 0;
+  virtual Status add_link_domains(const std::vector<std::string>& domains, std::int64_t now) = 0;
 };
 
 }  // namespace mk::store

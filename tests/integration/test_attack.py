@@ -301,11 +301,13 @@ class AttackProofTest(unittest.TestCase):
 
 
 class SignalsTest(unittest.TestCase):
-    """Attacks that do not come from a new network: the anomaly signals hold them."""
+    """Attacks that do not come from a new network: the anomaly signals hold them. The
+    ceiling of new recipients is raised so that a new account's budget (an eighth of it, 50)
+    leaves the refusal signal room to show; with the default, the budget holds at 5."""
 
     @classmethod
     def setUpClass(cls):
-        start_rig(cls, "127.0.0.62", "127.0.0.63")
+        start_rig(cls, "127.0.0.62", "127.0.0.63", {"security.max_new_recipients_per_hour": "400"})
 
     @classmethod
     def tearDownClass(cls):
@@ -336,7 +338,8 @@ class SignalsTest(unittest.TestCase):
         codes = []
         for i in range(30):
             to = "nobody%d@remote.example" % i
-            codes.append(c.send(to, "From: %s\r\nTo: %s\r\nSubject: Offer %d\r\n\r\nhttp://x.example/\r\n" % (user, to, i)))
+            # No link: eight links to one never-seen domain would hold first (guard/content.hpp).
+            codes.append(c.send(to, "From: %s\r\nTo: %s\r\nSubject: Offer %d\r\n\r\nA special offer.\r\n" % (user, to, i)))
             if codes[-1] != 250:
                 break
             # The next one only once this refusal is back (the queue has let go of it), so what

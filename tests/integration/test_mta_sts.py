@@ -58,9 +58,10 @@ class MtaStsTest(unittest.TestCase):
         for d in ("good", "badcert"):
             z.add("_smtp._tls.%s.example" % d, "TXT", "v=TLSRPTv1; rua=mailto:tls@reports.example")
         config = dict(r.config())
+        # A dozen new recipients within minutes from a new account: see test_outbound.py.
         config.update({"server.dev": "false", "outbound.retry_min": '"1s"', "outbound.ca_file": '"%s"' % ca.cert,
                        "outbound.tls_report_interval": '"3s"',
-                       "log.level": '"debug"'})
+                       "log.level": '"debug"', "security.max_new_recipients_per_hour": "400"})
         cls.srv = mk.Server(extra_config=config).start()
 
     @classmethod

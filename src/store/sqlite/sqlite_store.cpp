@@ -260,6 +260,31 @@ CREATE TABLE summaries(
   message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
   data BLOB NOT NULL);
 )sql",
+    // Containment from the first message (guard/trust.hpp): who wrote to each account through
+    // the MX (authenticated: the last time sender authentication vouched for the author, 0
+    // never), which received message a reply may answer to whom, and when the server first
+    // saw each link domain. Kept apart from `messages`, which IMAP APPEND also fills: what
+    // a client uploads must not make anyone a correspondent.
+    R"sql(
+CREATE TABLE writers(
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  address TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  authenticated INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(account_id, address)) WITHOUT ROWID;
+CREATE INDEX writers_seen ON writers(account_id, last_seen);
+CREATE TABLE received(
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  msgid TEXT NOT NULL,
+  address TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  PRIMARY KEY(account_id, msgid, address)) WITHOUT ROWID;
+CREATE INDEX received_time ON received(account_id, time);
+CREATE TABLE link_domains(
+  domain TEXT PRIMARY KEY,
+  first_seen INTEGER NOT NULL) WITHOUT ROWID;
+)sql",
 };
 
 std::int64_t unix_now() {

@@ -52,6 +52,14 @@ class SqliteStore final : public Store {
                                                        const std::vector<std::string>& ids) override;
   Status add_send_history(std::int64_t account_id, std::int64_t hour, int messages, int new_recipients) override;
   Result<SendBaseline> send_baseline(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) override;
+  Status add_received(std::int64_t account_id, const Received& r, std::int64_t now) override;
+  Result<std::vector<std::string>> authenticated_writers(std::int64_t account_id,
+                                                         const std::vector<std::string>& addresses) override;
+  Result<std::vector<std::string>> answerable(std::int64_t account_id, const std::vector<std::string>& addresses,
+                                              const std::vector<std::string>& ids) override;
+  Result<Correspondence> correspondence(std::int64_t account_id, int cap) override;
+  Result<std::vector<std::int64_t>> link_domains_seen(const std::vector<std::string>& domains) override;
+  Status add_link_domains(const std::vector<std::string>& domains, std::int64_t now) override;
   Result<ClientSeen> note_client(std::string_view address, std::string_view client, std::int64_t now) override;
   Status set_totp(std::string_view address, std::string_view secret) override;
   Result<bool> totp_used(std::string_view address, std::int64_t step) override;

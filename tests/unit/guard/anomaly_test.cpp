@@ -4,13 +4,17 @@
 
 #include "guard/anomaly.hpp"
 #include "guard/limits.hpp"
+#include "unit/guard/guard_fixture.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace mk::guard {
 namespace {
 
+using testing::established;
+using testing::kDay;
+using testing::submission;
+
 constexpr std::int64_t kNow = 1764547200;  // on an hour boundary
-constexpr std::int64_t kDay = 86400;
 
 TEST(Anomaly, BurstNeedsAWeekOfHistoryAndScalesWithIt) {
   const AnomalyThresholds t;
@@ -25,10 +29,10 @@ TEST(Anomaly, BurstNeedsAWeekOfHistoryAndScalesWithIt) {
 
 TEST(Anomaly, OldThreadRepliesAndRefusals) {
   const AnomalyThresholds t;
-  EXPECT_TRUE(old_thread_reply({kNow - 31 * kDay, true}, kNow, t));
-  EXPECT_FALSE(old_thread_reply({kNow - 31 * kDay, false}, kNow, t));  // no links
-  EXPECT_FALSE(old_thread_reply({kNow - 29 * kDay, true}, kNow, t));   // a live thread
-  EXPECT_FALSE(old_thread_reply({std::nullopt, true}, kNow, t));        // not a reply to anything known
+  EXPECT_TRUE(old_thread_reply({kNow - 31 * kDay, true, {}}, kNow, t));
+  EXPECT_FALSE(old_thread_reply({kNow - 31 * kDay, false, {}}, kNow, t));  // no links
+  EXPECT_FALSE(old_thread_reply({kNow - 29 * kDay, true, {}}, kNow, t));   // a live thread
+  EXPECT_FALSE(old_thread_reply({std::nullopt, true, {}}, kNow, t));        // not a reply to anything known
   EXPECT_FALSE(refusals(0, 9, t));   // too few to judge
   EXPECT_FALSE(refusals(11, 10, t)); // under half
   EXPECT_EQ(*refusals(10, 10, t), "remote servers refused 10 of its last 20 recipients within an hour");
@@ -59,22 +63,22 @@ TEST_F(DetectorTest, BurstOverTheStoredBaseline) {
   SendingLimits l(Limits{100, 500, 40}, *store_);
   const std::vector<std::string> known{"friend@remote.example"};
   ASSERT_TRUE(store_->add_correspondents(id_, known, kNow - 20 * kDay).ok());
-  for (int i = 0; i < 20; ++i) EXPECT_FALSE(l.submit(id_, known, kNow + i).hold) << i;
-  auto d = l.submit(id_, known, kNow + 30);
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(l.submit(id_, known, kNow + i, submission()).hold) << i;
+  auto d = l.submit(id_, known, kNow + 30, submission());
   EXPECT_TRUE(d.hold);
   EXPECT_EQ(d.reason, "21 messages in an hour, far above its busiest hour of the past weeks (3)");
   // New recipients: ten are within 4 x 1 (floor 10); the eleventh is not.
   SendingLimits l2(Limits{100, 500, 40}, *store_);
-  EXPECT_FALSE(l2.submit(id_, fresh(10), kNow + 40).hold);
-  EXPECT_TRUE(l2.submit(id_, fresh(1), kNow + 41).hold);
+  EXPECT_FALSE(l2.submit(id_, fresh(10), kNow + 40, submission()).hold);
+  EXPECT_TRUE(l2.submit(id_, fresh(1), kNow + 41, submission()).hold);
   // What it sent is history for later hours (the 20 accepted messages above).
   EXPECT_EQ(store_->send_baseline(id_, kNow / 3600, kNow / 3600 + 1)->peak_messages, 21);
 }
 
-TEST_F(DetectorTest, ABrandNewAccountIsJudgedByTheLimitsOnly) {
+TEST_F(DetectorTest, WithoutASendingBaselineOnlyTheBudgetsJudge) {
   SendingLimits l(Limits{100, 500, 40}, *store_);
-  EXPECT_FALSE(l.submit(id_, fresh(30), kNow).hold);
-  EXPECT_TRUE(l.submit(id_, fresh(11), kNow).hold);  // 41 > 40
+  EXPECT_FALSE(l.submit(id_, fresh(30), kNow, submission()).hold);
+  EXPECT_EQ(l.submit(id_, fresh(11), kNow, submission()).reason, "more than 40 new recipients in an hour");
 }
 
 TEST_F(DetectorTest, RepliesWithLinksToOldThreads) {
@@ -93,15 +97,15 @@ TEST_F(DetectorTest, RepliesWithLinksToOldThreads) {
 
   SendingLimits l(Limits{100, 500, 40}, *store_);
   const std::vector<std::string> to{"partner@remote.example"};
-  const MessageTraits old_with_links{kNow - 200 * kDay, true};
-  EXPECT_FALSE(l.submit(id_, to, kNow, {}, false, {kNow - 200 * kDay, false}).hold);  // no links
-  EXPECT_FALSE(l.submit(id_, to, kNow, {}, false, {kNow - kDay, true}).hold);         // live thread
-  EXPECT_FALSE(l.submit(id_, to, kNow, {}, false, old_with_links).hold);
-  EXPECT_FALSE(l.submit(id_, to, kNow + 1, {}, false, old_with_links).hold);
-  auto d = l.submit(id_, to, kNow + 2, {}, false, old_with_links);
+  const MessageTraits old_with_links{kNow - 200 * kDay, true, {}};
+  EXPECT_FALSE(l.submit(id_, to, kNow, submission(established(), {kNow - 200 * kDay, false, {}})).hold);  // no links
+  EXPECT_FALSE(l.submit(id_, to, kNow, submission(established(), {kNow - kDay, true, {}})).hold);         // live thread
+  EXPECT_FALSE(l.submit(id_, to, kNow, submission(established(), old_with_links)).hold);
+  EXPECT_FALSE(l.submit(id_, to, kNow + 1, submission(established(), old_with_links)).hold);
+  auto d = l.submit(id_, to, kNow + 2, submission(established(), old_with_links));
   EXPECT_TRUE(d.hold);
   EXPECT_EQ(d.reason, "3 replies carrying links to threads older than 30 days within an hour");
-  EXPECT_FALSE(l.submit(id_, to, kNow + 3602, {}, false, old_with_links).hold);  // an hour later: one
+  EXPECT_FALSE(l.submit(id_, to, kNow + 3602, submission(established(), old_with_links)).hold);  // an hour later: one
 }
 
 TEST_F(DetectorTest, CopiesKeepTheirMessageId) {

@@ -270,7 +270,8 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
   ASSERT_TRUE(store_->deliver_sync(message("old\r\n", acct)).ok());
   store_.reset();
   {
-    // Take the schema back to the version before summaries.
+    // Take the schema back to the version before summaries: undo it and the migrations
+    // appended after it (the tables of containment's correspondence).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -278,7 +279,8 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
     ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
     const int version = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
-    const std::string downgrade = "DROP TABLE summaries; PRAGMA user_version = " + std::to_string(version - 1);
+    const std::string downgrade = "DROP TABLE summaries; DROP TABLE writers; DROP TABLE received; "
+                                  "DROP TABLE link_domains; PRAGMA user_version = " + std::to_string(version - 2);
     ASSERT_EQ(sqlite3_exec(db, downgrade.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }

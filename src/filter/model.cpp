@@ -121,6 +121,13 @@ Status Model::save(const std::string& path) const {
     ::unlink(tmp.c_str());
     return err(fmt::format("{}: {}", path, std::strerror(ok ? errno : saved)));
   }
+  // The rename itself, durable: a crash now leaves the new model, not the old one or none.
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
   return {};
 }
 

@@ -10,7 +10,9 @@ user does teaches the instance's shared model, which every user, new ones too, s
 import imaplib
 import os
 import re
+import shutil
 import smtplib
+import tempfile
 import time
 import unittest
 
@@ -140,6 +142,22 @@ class SharedModelTest(Helpers, mk.SharedServerTest):
         self.srv.start()
         v = self.probe("new@localhost", "spam", 6000)
         self.assertGreater(classifier(v), 0.5, v)
+        # The admin's bulk training while the server runs: each keeps its own file.
+        learned = os.path.join(self.srv.dir, "spam-learned.model")
+        with open(learned, "rb") as f:
+            learned_bytes = f.read()
+        corpus = tempfile.mkdtemp(prefix="mk-learn-")
+        self.addCleanup(shutil.rmtree, corpus, True)
+        for kind, body in (("spam", LOTTO_BODY), ("ham", HAM_BODY)):
+            os.makedirs(os.path.join(corpus, kind))
+            for i in range(5):
+                with open(os.path.join(corpus, kind, "%d.eml" % i), "w") as f:
+                    f.write("From: x%d@bulk.example\r\nSubject: %s %d\r\n\r\n%s\r\n" % (i, kind, i, body % (i, i)))
+        r = self.srv.cli("spam", "train", "--spam", os.path.join(corpus, "spam"), "--ham", os.path.join(corpus, "ham"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(learned, "rb") as f:
+            self.assertEqual(f.read(), learned_bytes)
+        self.assertTrue(os.path.exists(os.path.join(self.srv.dir, "spam.model")))
 
 
 class UnreadDeletionTest(Helpers, mk.SharedServerTest):

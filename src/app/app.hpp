@@ -98,6 +98,10 @@ struct SpamEvalOptions {
 int cmd_spam_eval(const SpamEvalOptions& o);
 // spam train --spam DIR --ham DIR: bulk training of the instance's global model.
 std::string spam_model_path(const std::string& data_dir);
+// What the running server learnt on top of it (filter/learning.hpp), and the day's counts of
+// its learning budget: the server's files, never written by a command.
+std::string spam_learned_model_path(const std::string& data_dir);
+std::string spam_learning_state_path(const std::string& data_dir);
 int cmd_spam_train(const std::string& config_path, const std::vector<std::string>& spam,
                    const std::vector<std::string>& ham);
 

@@ -21,12 +21,18 @@ InboundChain make_inbound_chain(const Config& cfg, dns::Resolver* resolver, stor
     c.auth = std::make_unique<inbound::AuthPipeline>(*resolver, store, po);
   }
   const log::Logger filter_log = log.with({{"svc", "filter"}});
-  c.spam_model = std::make_unique<inbound::SpamModel>(spam_model_path(cfg.data_dir));
-  c.user_models = std::make_unique<inbound::UserModels>(cfg.data_dir + "/spam", store, *c.spam_model, filter_log);
+  c.spam_model = std::make_unique<inbound::SpamModel>(spam_model_path(cfg.data_dir),
+                                                      cfg.spam.shared_learning ? spam_learned_model_path(cfg.data_dir) : "");
+  if (cfg.spam.shared_learning && !read_only)
+    c.learner = std::make_unique<inbound::GlobalLearner>(spam_learned_model_path(cfg.data_dir),
+                                                         spam_learning_state_path(cfg.data_dir), *c.spam_model, filter_log);
+  c.user_models = std::make_unique<inbound::UserModels>(cfg.data_dir + "/spam", store, *c.spam_model, filter_log,
+                                                        c.learner.get());
   c.pipeline = std::make_unique<inbound::InboundPipeline>(c.auth.get(), resolver, cfg.spam.lists, *c.spam_model,
                                                           *c.user_models, store, cfg.spam.thresholds, filter_log);
   c.pipeline->set_read_only(read_only);
   c.pipeline->set_work_pool(work);
+  c.pipeline->set_learner(c.learner.get(), cfg.spam.auto_learn);
   if (!read_only) c.recorder = std::make_unique<inbound::Correspondence>(*c.pipeline, store, filter_log, work);
   return c;
 }

@@ -12,6 +12,7 @@
 #include "dns/resolver.hpp"
 #include "inbound/auth_pipeline.hpp"
 #include "inbound/correspondence.hpp"
+#include "inbound/global_learning.hpp"
 #include "inbound/spam_filter.hpp"
 #include "store/store.hpp"
 
@@ -22,6 +23,9 @@ namespace mk::app {
 struct InboundChain {
   std::unique_ptr<inbound::AuthPipeline> auth;  // null without DNS
   std::unique_ptr<inbound::SpamModel> spam_model;
+  // The shared model's learner ([spam] shared_learning; never in read-only use). Before the
+  // users' trainer, which offers it what the users teach: it is destroyed after it.
+  std::unique_ptr<inbound::GlobalLearner> learner;
   std::unique_ptr<inbound::UserModels> user_models;
   std::unique_ptr<inbound::InboundPipeline> pipeline;
   // The MX's pipeline: `pipeline`, remembering who writes to each account (null read-only).

@@ -253,6 +253,8 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"spam.dnsbl_score", score_key([](Config& c) -> double& { return c.spam.lists.dnsbl_score; })},
       {"spam.dnswl_score", score_key([](Config& c) -> double& { return c.spam.lists.dnswl_score; })},
       {"spam.uribl_score", score_key([](Config& c) -> double& { return c.spam.lists.uribl_score; })},
+      {"spam.shared_learning", bool_key([](Config& c) -> bool& { return c.spam.shared_learning; })},
+      {"spam.auto_learn", bool_key([](Config& c) -> bool& { return c.spam.auto_learn; })},
       {"dmarc.send_reports", bool_key([](Config& c) -> bool& { return c.dmarc.send_reports; })},
       {"dmarc.report_interval", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.dmarc.report_interval; })},
       {"outbound.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.outbound.ca_file = v; return true; })},

@@ -79,6 +79,10 @@ struct DmarcConfig {
 struct SpamConfig {
   filter::Thresholds thresholds;  // tag_score, junk_score, reject_score
   filter::BlocklistConfig lists;  // DNS block/allow lists: zones, and the score of a listing
+  // The instance's model learns from every user's training, within bounds (filter/learning.hpp).
+  bool shared_learning = true;
+  // ... and from mail the MX can trust without the classifier (needs shared_learning).
+  bool auto_learn = true;
 };
 
 // Account security.

@@ -353,8 +353,12 @@ int run_server(const Config& cfg,
     wake_runner = [r = runner.get()] { r->wake(); };
     if (!cfg.dns.dnssec) log.warn("dns.dnssec_off", {{"hint", "DANE needs DNSSEC; set dns.dnssec = true"}});
   }
-  smtp::Server submission_server(io, submission_config(cfg, mx_cfg, containment, wake), *store, *tls,
-                                 log.with({{"svc", "submission"}}));
+  auto sub_cfg = submission_config(cfg, mx_cfg, containment, wake);
+  // What a user answers is ham to them: replies teach the spam filter (inbound/spam_filter.hpp).
+  sub_cfg.on_submitted = [users = inbound.user_models.get()](std::int64_t account, const message::Parsed& msg) {
+    users->replied(account, msg.thread_ids());
+  };
+  smtp::Server submission_server(io, std::move(sub_cfg), *store, *tls, log.with({{"svc", "submission"}}));
   if (auto s = submission_server.listen(endpoints(cfg.submission.listen), endpoints(cfg.submission.listen_tls)); !s)
     return fail(s.error(), kExitRuntime);
 
@@ -427,6 +431,10 @@ int run_server(const Config& cfg,
   submission_server.start();
   if (runner && !cfg.outbound.paused) runner->start();
   if (runner && cfg.outbound.paused) log.warn("outbound.paused", {{"hint", "set outbound.paused = false to send queued mail"}});
+  if (!cfg.spam.shared_learning)
+    log.info("filter.shared_learning_off", {{"hint", "each user's spam model learns only from that user; new users start from spam.model alone"}});
+  else if (!cfg.spam.auto_learn)
+    log.info("filter.auto_learn_off", {{"hint", "the instance's spam model learns only from what users do"}});
   std::unique_ptr<reports::DmarcReporter> dmarc_reporter;
   if (runner && cfg.dmarc.send_reports) {
     dmarc_reporter = std::make_unique<reports::DmarcReporter>(io, *store, server_mail, **resolver, cfg.hostname,

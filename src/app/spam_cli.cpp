@@ -1,5 +1,11 @@
 // mailkeep spam train|eval: bulk training of the global spam model, and measuring the
 // classifier on a labelled corpus (filter/).
+//
+// One writer per model file: `spam train` alone writes DATA/spam.model (adding to it, never
+// replacing what it learned before); the running server alone writes DATA/spam-learned.model,
+// what it learnt from its users and trusted mail as a correction over spam.model
+// (filter/learning.hpp). Verdicts use their sum, so bulk training while the server runs loses
+// nothing on either side: the server re-reads spam.model and keeps its own correction.
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -67,6 +73,8 @@ Result<std::size_t> load_labelled(const std::vector<std::string>& dirs, bool spa
 }  // namespace
 
 std::string spam_model_path(const std::string& data_dir) { return data_dir + "/spam.model"; }
+std::string spam_learned_model_path(const std::string& data_dir) { return data_dir + "/spam-learned.model"; }
+std::string spam_learning_state_path(const std::string& data_dir) { return data_dir + "/spam/learning.state"; }
 
 int cmd_spam_train(const std::string& config_path, const std::vector<std::string>& spam,
                    const std::vector<std::string>& ham) {

@@ -45,22 +45,50 @@ void Model::step(const std::vector<std::uint32_t>& features, bool spam, double r
 }
 
 void Model::learn(const std::vector<std::uint32_t>& features, bool spam, bool count) {
-  for (int i = 0; i < kMaxSteps; ++i) {
-    const double s = score(features);
-    if (spam ? s >= kMargin : s <= -kMargin) break;
-    step(features, spam, kRate);
-  }
-  if (count) ++(spam ? spam_ : ham_);
+  learn_towards(nullptr, features, spam, Schedule{kRate, kMargin, kMaxSteps});
+  if (count) this->count(spam);
 }
 
 void Model::learn_over(const Model& base, const std::vector<std::uint32_t>& features, bool spam) {
-  const double b = base.score(features);
-  for (int i = 0; i < kMaxSteps; ++i) {
+  learn_towards(&base, features, spam, Schedule{kRate, kMargin, kMaxSteps});
+  count(spam);
+}
+
+int Model::learn_towards(const Model* base, const std::vector<std::uint32_t>& features, bool spam,
+                         const Schedule& sch, double* influence_left) {
+  const double b = base ? base->score(features) : 0.0;
+  // A step at rate r changes the weights by r·g·x on each of the n features (an L2 norm of
+  // r·|g|·x·√n) and the bias by r·g·0.01 (see step()).
+  const double reach = (features.empty() ? 0.0 : norm(features.size()) * std::sqrt(double(features.size()))) + 0.01;
+  int steps = 0;
+  for (; steps < sch.max_steps; ++steps) {
     const double s = b + score(features);
-    if (spam ? s >= kMargin : s <= -kMargin) break;
-    step(features, spam, kRate, b);
+    if (spam ? s >= sch.margin : s <= -sch.margin) break;
+    double rate = sch.rate;
+    if (influence_left) {
+      if (*influence_left <= 0) break;
+      const double cost = rate * std::abs((spam ? 1.0 : 0.0) - probability(s)) * reach;
+      if (cost > *influence_left) {
+        rate *= *influence_left / cost;  // the part of the step that is left
+        *influence_left = 0;
+      } else {
+        *influence_left -= cost;
+      }
+    }
+    step(features, spam, rate, b);
   }
-  ++(spam ? spam_ : ham_);
+  return steps;
+}
+
+Model Model::sum(const Model& a, const Model& b) {
+  const Model& big = a.bits_ >= b.bits_ ? a : b;
+  const Model& small = a.bits_ >= b.bits_ ? b : a;
+  Model out = big;
+  for (std::size_t i = 0; i < out.w_.size(); ++i) out.w_[i] += small.w_[i & small.mask_];
+  out.bias_ += small.bias_;
+  out.spam_ += small.spam_;
+  out.ham_ += small.ham_;
+  return out;
 }
 
 Status Model::save(const std::string& path) const {
@@ -92,6 +120,13 @@ Status Model::save(const std::string& path) const {
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
     return err(fmt::format("{}: {}", path, std::strerror(ok ? errno : saved)));
+  }
+  // The rename itself, durable: a crash now leaves the new model, not the old one or none.
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
   return {};
 }

@@ -9,6 +9,10 @@
 // feature has the value n^-1/4 (n: the message's feature count), so long messages do not
 // drown short ones and short ones do not drown long ones (see norm() in model.cpp).
 //
+// Several models add up: a user's model is a correction to the instance's (learn_over), and
+// the instance's is the bulk-trained model (`mailkeep spam train`) plus what the server learnt
+// from its users and its trusted mail (filter/learning.hpp), summed into one (Model::sum).
+//
 // File format: "MKSPAM01", u32 bits, u32 reserved, u64 messages trained (spam, ham), f32
 // bias, then 2^bits f32 weights, little-endian; written to a temporary file, fsynced and
 // renamed into place.
@@ -25,6 +29,10 @@ namespace mk::filter {
 class Model {
  public:
   static constexpr unsigned kDefaultBits = 22;  // 4M weights, 16 MiB
+  // A user's correction: steps of kRate until |score| >= kMargin on the right side.
+  static constexpr double kRate = 0.5;
+  static constexpr double kMargin = 2.0;
+  static constexpr int kMaxSteps = 8;
   explicit Model(unsigned bits = kDefaultBits);
 
   // Log-odds that the message is spam (> 0: more likely spam than not).
@@ -41,10 +49,26 @@ class Model {
   // A per-user model is a correction to the global one: the message's score is
   // base.score() + score(), and learning steps this model until that sum agrees.
   void learn_over(const Model& base, const std::vector<std::uint32_t>& features, bool spam);
+  // How learning steps: at `rate`, until the score agrees by `margin`, at most `max_steps`.
+  struct Schedule {
+    double rate = kRate;
+    double margin = kMargin;
+    int max_steps = kMaxSteps;
+  };
+  // learn_over with another schedule and an optional base (null: none); counts nothing
+  // (count() does). Returns the steps taken: 0 when the model already agreed (nothing learnt).
+  // `influence_left`: a budget for the steps' influence, spent by them (the last one shortened
+  // to fit). A step's influence is the L2 norm of its change to the weights plus the size of
+  // its change to the bias; a message with m features (each of value m^-1/4) then scores at
+  // most influence × max(1, m^1/4) differently (Cauchy-Schwarz; up to hash collisions).
+  int learn_towards(const Model* base, const std::vector<std::uint32_t>& features, bool spam, const Schedule& s,
+                    double* influence_left = nullptr);
+  void count(bool spam) { ++(spam ? spam_ : ham_); }
+  // One model that scores every message as a and b together: a.score() + b.score(). The
+  // tables may differ in size: a smaller table's weight w[f & small mask] is the weight of
+  // every slot of the larger table that agrees with it on the small mask's bits.
+  static Model sum(const Model& a, const Model& b);
   static constexpr unsigned kUserBits = 18;  // 256K weights, 1 MiB per user
-  static constexpr double kRate = 0.5;
-  static constexpr double kMargin = 2.0;
-  static constexpr int kMaxSteps = 8;
 
   std::uint64_t spam_trained() const { return spam_; }
   std::uint64_t ham_trained() const { return ham_; }

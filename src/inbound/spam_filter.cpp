@@ -9,6 +9,7 @@
 #include "base/all.hpp"
 #include "base/strings.hpp"
 #include "filter/features.hpp"
+#include "inbound/global_learning.hpp"
 #include "message/header.hpp"
 #include "net/offload.hpp"
 #include "delivery/recipients.hpp"
@@ -34,20 +35,75 @@ std::string author_name(const message::Authors& authors) {
 
 }  // namespace
 
-std::shared_ptr<const filter::Model> SpamModel::current() const {
-  std::lock_guard lock(mu_);
-  bool exists = false;
-  if (watch_.changed(std::time(nullptr), exists)) {
-    model_.reset();
-    if (exists) {
-      if (auto m = filter::Model::load(watch_.path())) model_ = std::make_shared<const filter::Model>(std::move(*m));
-    }
-  }
-  return model_;
+SpamModel::SpamModel(std::string path, std::string learned_path) : watch_(std::move(path), kRecheckSeconds) {
+  if (!learned_path.empty()) learned_watch_.emplace(std::move(learned_path), kRecheckSeconds);
 }
 
-UserModels::UserModels(std::string dir, FilterStore store, const SpamModel& global, log::Logger log)
-    : dir_(std::move(dir)), store_(store), global_(global), log_(std::move(log)) {
+namespace {
+
+std::shared_ptr<const filter::Model> load_model(const FileChange& watch, bool exists) {
+  if (!exists) return nullptr;
+  auto m = filter::Model::load(watch.path());
+  return m ? std::make_shared<const filter::Model>(std::move(*m)) : nullptr;
+}
+
+}  // namespace
+
+void SpamModel::refresh() const {
+  const std::int64_t now = std::time(nullptr);
+  bool exists = false;
+  if (watch_.changed(now, exists)) {
+    base_ = load_model(watch_, exists);
+    stale_ = true;
+  }
+  if (learned_watch_ && learned_watch_->changed(now, exists)) {
+    learned_ = load_model(*learned_watch_, exists);
+    stale_ = true;
+  }
+}
+
+std::shared_ptr<const filter::Model> SpamModel::combine(const std::shared_ptr<const filter::Model>& base,
+                                                        const std::shared_ptr<const filter::Model>& learned) {
+  if (!learned || !filter::shared_ready(*learned)) return base;
+  if (!base) return learned;
+  return std::make_shared<const filter::Model>(filter::Model::sum(*base, *learned));
+}
+
+std::shared_ptr<const filter::Model> SpamModel::current() const {
+  std::lock_guard lock(mu_);
+  refresh();
+  if (stale_) {
+    combined_ = combine(base_, learned_);
+    stale_ = false;
+  }
+  return combined_;
+}
+
+std::shared_ptr<const filter::Model> SpamModel::base() const {
+  std::lock_guard lock(mu_);
+  refresh();
+  return base_;
+}
+
+void SpamModel::set_learned(std::shared_ptr<const filter::Model> learned) {
+  // The sum (16 MiB with a bulk-trained model) is made here, on the learner's thread, not
+  // under the lock the verdicts take.
+  const auto base = this->base();
+  auto combined = combine(base, learned);
+  std::lock_guard lock(mu_);
+  learned_watch_.reset();
+  learned_ = std::move(learned);
+  if (base_ == base) {
+    combined_ = std::move(combined);
+    stale_ = false;
+  } else {
+    stale_ = true;  // spam.model was replaced meanwhile: summed at the next verdict
+  }
+}
+
+UserModels::UserModels(std::string dir, FilterStore store, const SpamModel& global, log::Logger log,
+                       GlobalLearner* shared)
+    : dir_(std::move(dir)), store_(store), global_(global), log_(std::move(log)), shared_(shared) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -67,7 +123,28 @@ std::string UserModels::path_of(std::int64_t account_id) const {
 void UserModels::train(imap::Session::TrainEvent ev) {
   {
     std::lock_guard lock(mu_);
-    jobs_.push_back(std::move(ev));
+    if (jobs_.size() >= kMaxQueue) {
+      log_.warn("filter.train_queue_full", {{"account_id", ev.account_id}});
+      return;
+    }
+    jobs_.push_back(Job{std::move(ev), {}});
+  }
+  cv_.notify_one();
+}
+
+void UserModels::replied(std::int64_t account_id, std::vector<std::string> thread_ids) {
+  if (thread_ids.empty()) return;
+  if (thread_ids.size() > kMaxRepliedMessages) thread_ids.resize(kMaxRepliedMessages);
+  {
+    std::lock_guard lock(mu_);
+    if (jobs_.size() >= kMaxQueue) {
+      log_.warn("filter.train_queue_full", {{"account_id", account_id}});
+      return;
+    }
+    Job job;
+    job.ev.account_id = account_id;
+    job.replied_to = std::move(thread_ids);
+    jobs_.push_back(std::move(job));
   }
   cv_.notify_one();
 }
@@ -94,38 +171,104 @@ void UserModels::run() {
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
     if (jobs_.empty()) return;  // stopping, nothing left
-    auto ev = std::move(jobs_.front());
+    auto job = std::move(jobs_.front());
     jobs_.pop_front();
     busy_ = true;
     lock.unlock();
-    learn(ev);
+    learn(job);
     lock.lock();
     busy_ = false;
     if (jobs_.empty()) idle_.notify_all();
   }
 }
 
-void UserModels::learn(const imap::Session::TrainEvent& ev) {
+bool UserModels::first_time(std::int64_t account_id, const std::string& blob, bool spam) {
+  if (blob.empty()) return true;
+  const std::string key = fmt::format("{} {} {}", account_id, spam ? 's' : 'h', blob);
+  // Learning the other label (moved back out of Junk, then in again) may count again.
+  remembered_.erase(fmt::format("{} {} {}", account_id, spam ? 'h' : 's', blob));
+  if (!remembered_.insert(key).second) return false;
+  remembered_order_.push_back(key);
+  if (remembered_order_.size() > kMaxRemembered) {
+    remembered_.erase(remembered_order_.front());
+    remembered_order_.pop_front();
+  }
+  return true;
+}
+
+std::vector<UserModels::Lesson> UserModels::lessons_of(imap::Session::TrainEvent& ev) {
+  std::vector<Lesson> out;
+  // Messages that are gone (expunged unread from Junk) came with their bytes.
+  for (auto& g : ev.gone) {
+    if (out.size() == kMaxMessagesPerEvent) return out;
+    out.push_back({std::move(g.blob), std::move(g.text)});
+  }
+  if (ev.uids.empty() || !ev.gone.empty()) return out;
   auto infos = store_.mail.messages_by_uid(ev.mailbox, ev.uids);
   if (!infos) {
     log_.error("filter.train_failed", {{"error", infos.error().message}});
-    return;
+    return out;
   }
+  for (const auto& info : *infos) {
+    if (out.size() == kMaxMessagesPerEvent) break;
+    auto text = store_.mail.read_message(info);
+    if (text) out.push_back({info.blob, std::move(*text)});
+  }
+  return out;
+}
+
+std::vector<UserModels::Lesson> UserModels::lessons_of_reply(std::int64_t account_id,
+                                                            const std::vector<std::string>& ids) {
+  std::vector<Lesson> out;
+  auto infos = store_.reputation.thread_messages(account_id, ids, kMaxRepliedMessages);
+  if (!infos) {
+    log_.error("filter.train_failed", {{"error", infos.error().message}});
+    return out;
+  }
+  for (const auto& info : *infos) {
+    // The user's own messages (Sent, Drafts) say nothing about what others send.
+    auto mailbox = store_.mail.mailbox_by_id(info.mailbox_id);
+    if (!mailbox || mailbox->special_use == "\\Sent" || mailbox->special_use == "\\Drafts") continue;
+    if (std::any_of(out.begin(), out.end(), [&](const Lesson& l) { return l.blob == info.blob; })) continue;
+    auto text = store_.mail.read_message(info);
+    if (text) out.push_back({info.blob, std::move(*text)});
+  }
+  return out;
+}
+
+void UserModels::learn(Job& job) {
+  auto& ev = job.ev;
+  const bool reply = !job.replied_to.empty();
+  const bool spam = !reply && ev.spam;
+  const filter::Evidence evidence = reply                 ? filter::Evidence::replied
+                                    : ev.unread_deletion ? filter::Evidence::deleted_unread
+                                                         : filter::Evidence::moved;
+  std::vector<Lesson> lessons = reply ? lessons_of_reply(ev.account_id, job.replied_to) : lessons_of(ev);
   static const filter::Model kNoGlobal(10);
   const auto global = global_.current();
   const filter::Model& base = global ? *global : kNoGlobal;
   auto current = of(ev.account_id);
   filter::Model model = current ? *current : filter::Model(filter::Model::kUserBits);
-  std::size_t n = 0;
-  for (const auto& info : *infos) {
-    if (n == kMaxMessagesPerEvent) break;
-    auto text = store_.mail.read_message(info);
-    if (!text) continue;
-    model.learn_over(base, filter::extract_features(*text), ev.spam);
-    // The sender's record with this user (past verdicts, a reputation signal).
-    const std::string author = message::authors_of(message::parse_message_header(*text)).single_address();
-    if (!author.empty())
-      log_.ok_or_log(store_.reputation.add_sender_verdict(ev.account_id, author, ev.spam), "filter.verdict_not_stored");
+  std::size_t n = 0, shared = 0;
+  for (const auto& lesson : lessons) {
+    if (!first_time(ev.account_id, lesson.blob, spam)) continue;
+    auto features = filter::extract_features(lesson.text);
+    model.learn_over(base, features, spam);
+    const message::Authors authors = message::authors_of(message::parse_message_header(lesson.text));
+    const std::string author = authors.single_address();
+    // The sender's record with this user (past verdicts, a reputation signal): what the user
+    // moved, not what it deleted or answered.
+    if (evidence == filter::Evidence::moved && !author.empty())
+      log_.ok_or_log(store_.reputation.add_sender_verdict(ev.account_id, author, spam), "filter.verdict_not_stored");
+    if (shared_) {
+      filter::Example ex;
+      ex.account_id = ev.account_id;
+      ex.domain = shared_->author_domain(author);
+      ex.features = std::move(features);
+      ex.spam = spam;
+      ex.evidence = evidence;
+      shared += shared_->offer(std::move(ex));
+    }
     ++n;
   }
   if (n == 0) return;
@@ -139,9 +282,32 @@ void UserModels::learn(const imap::Session::TrainEvent& ev) {
     std::lock_guard lock(mu_);
     models_[ev.account_id] = std::make_shared<const filter::Model>(std::move(model));
   }
-  log_.info("filter.trained", {{"account_id", ev.account_id}, {"as", ev.spam ? "spam" : "ham"}, {"messages", n}});
+  log_.info("filter.trained", {{"account_id", ev.account_id},
+                               {"as", spam ? "spam" : "ham"},
+                               {"messages", n},
+                               {"evidence", filter::evidence_name(evidence)},
+                               {"offered_to_shared", shared}});
 }
 
+void InboundPipeline::auto_learn(const message::Parsed& msg, const filter::Verdict& v, bool known_sender,
+                                 std::int64_t account, smtp::PipelineDecision& d) {
+  // The instance's thresholds, not the account's: an account that junks more does not make
+  // the shared model learn more.
+  const auto label = filter::auto_learn_label(v, known_sender, thresholds_);
+  if (!label) return;
+  filter::Example ex;
+  ex.account_id = account;
+  ex.domain = learner_->author_domain(msg.authors().single_address());
+  ex.spam = *label;
+  ex.evidence = *label ? filter::Evidence::auto_spam : filter::Evidence::auto_ham;
+  // The features only when the budget would take them (a flood costs no extraction).
+  if (!learner_->would_admit(ex)) {
+    d.log.push_back({"autolearn", "capped"});
+    return;
+  }
+  ex.features = filter::extract_features(msg.text(), msg.mime());
+  if (learner_->offer(std::move(ex))) d.log.push_back({"autolearn", *label ? "spam" : "ham"});
+}
 
 filter::Thresholds InboundPipeline::thresholds_of(std::int64_t account) {
   if (auto a = store_.directory.account_by_id(account); a && *a && !(*a)->spam_thresholds.empty()) {
@@ -290,7 +456,11 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   };
   // The message's verdict (its header, a refusal), with the recipient's own model and
   // knowledge when there is one recipient account.
-  const filter::Verdict v = filter::judge(current, inputs_for(account));
+  const filter::Inputs message_inputs = inputs_for(account);
+  const filter::Verdict v = filter::judge(current, message_inputs);
+  // Trusted verdicts teach the shared model; counted against the (first) recipient account.
+  if (learner_ && auto_learn_ && !read_only_ && !accounts.empty())
+    auto_learn(current, v, !message_inputs.known_sender.empty(), account ? account : accounts[0], d);
   if (explain) {
     explain->filtered = true;
     explain->verdict = v;

@@ -2,10 +2,15 @@
 // (app/pipeline.hpp, when DNS is available) every accepted message gets the filter's verdict
 // (filter/verdict.hpp): an X-Mailkeep-Spam field naming every signal, a log entry, and the
 // action: delivered, tagged, delivered into Junk, or refused at SMTP time with 550 5.7.1.
-// The classifier uses the instance's global model (`mailkeep spam train`), re-read within
-// seconds when it is replaced, plus the recipient's own model: what the user taught by
-// moving mail into Junk (spam) or out of it (ham) over IMAP, learned as a correction to the
-// global model (filter::Model::learn_over). Without models only the fixed rules apply.
+// The classifier uses the instance's global model, plus the recipient's own model. The global
+// one is the admin's bulk training (`mailkeep spam train`, re-read within seconds when it is
+// replaced) plus what the server learnt from all its users and from mail it can trust
+// (filter/learning.hpp, inbound/global_learning.hpp), so a new user starts with it. A user's
+// own model holds what the user taught: moving mail into Junk (spam) or out of it (ham),
+// deleting unread mail from Junk (spam), replying to a message (ham), learned as a correction
+// to the global model (filter::Model::learn_over). Without models only the fixed rules apply.
+// Learning never holds up delivery or IMAP: it runs on threads of its own, and its failures
+// are logged.
 #pragma once
 
 #include <condition_variable>
@@ -13,6 +18,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -23,6 +30,7 @@
 #include "base/file_change.hpp"
 #include "dmarc/dmarc.hpp"
 #include "filter/blocklists.hpp"
+#include "filter/learning.hpp"
 #include "filter/verdict.hpp"
 #include "imap/server/session.hpp"
 #include "store/directory.hpp"
@@ -43,51 +51,95 @@ struct FilterStore {
   FilterStore(S& s) : directory(s), reputation(s), mail(s) {}  // NOLINT: implicit by design
 };
 
-// The instance's global spam model file.
+// The instance's global spam model: the file `mailkeep spam train` writes (`path`) plus the
+// server's learnt correction (`learned_path`, filter/learning.hpp), summed; the learnt part
+// counts once it is filter::shared_ready. In the server its learner hands it over as it learns
+// (set_learned); elsewhere (check-message) its file is read like the other.
 class SpamModel {
  public:
-  explicit SpamModel(std::string path) : watch_(std::move(path), kRecheckSeconds) {}
-  // Null while there is no (readable) model.
+  explicit SpamModel(std::string path, std::string learned_path = {});
+  // Null while there is no (readable, ready) model.
   std::shared_ptr<const filter::Model> current() const;
+  // The admin's bulk-trained model alone (what the learner learns a correction to); null: none.
+  std::shared_ptr<const filter::Model> base() const;
+  // The learner's model, from now on instead of the learnt file's.
+  void set_learned(std::shared_ptr<const filter::Model> learned);
   static constexpr std::int64_t kRecheckSeconds = 10;
 
  private:
+  // Re-reads a replaced file (under mu_).
+  void refresh() const;
+  static std::shared_ptr<const filter::Model> combine(const std::shared_ptr<const filter::Model>& base,
+                                                      const std::shared_ptr<const filter::Model>& learned);
   mutable std::mutex mu_;
   mutable FileChange watch_;
-  mutable std::shared_ptr<const filter::Model> model_;
+  mutable std::optional<FileChange> learned_watch_;  // until set_learned
+  mutable std::shared_ptr<const filter::Model> base_, learned_, combined_;
+  mutable bool stale_ = true;  // combined_ is not base_ + learned_ yet
 };
 
-// Each user's model (DIR/user-<account id>.model) and its training from IMAP moves, on a
-// thread of its own (reading the messages, writing the model file), so that no IMAP session
-// waits for it. Readers get an immutable snapshot; training works on a copy and swaps it in.
+class GlobalLearner;
+
+// Each user's model (DIR/user-<account id>.model) and its training from what the user does:
+// IMAP moves into and out of Junk, unread mail deleted from Junk, replies sent over
+// submission. On a thread of its own (reading the messages, writing the model file), so that
+// no IMAP or SMTP session waits for it. Readers get an immutable snapshot; training works on a
+// copy and swaps it in. Each message learnt is offered to the shared model too (`shared`, if
+// any), which takes it within its bounds; a message is learnt once per account and label.
 class UserModels {
  public:
-  UserModels(std::string dir, FilterStore store, const SpamModel& global, log::Logger log);
+  UserModels(std::string dir, FilterStore store, const SpamModel& global, log::Logger log,
+             GlobalLearner* shared = nullptr);
   ~UserModels();
   UserModels(const UserModels&) = delete;
   UserModels& operator=(const UserModels&) = delete;
 
   void train(imap::Session::TrainEvent ev);  // queued; returns at once
+  // The account sent a message replying to these Message-IDs (message::Parsed::thread_ids):
+  // the messages of its mailboxes it answers are ham. Queued; returns at once.
+  void replied(std::int64_t account_id, std::vector<std::string> thread_ids);
   // The account's model; null if it never learned anything.
   std::shared_ptr<const filter::Model> of(std::int64_t account_id);
   // Waits until every queued training is done (tests, shutdown).
   void drain();
   static constexpr std::size_t kMaxMessagesPerEvent = 1000;
+  static constexpr std::size_t kMaxQueue = 10000;
+  // A reply teaches from the message(s) it names first (In-Reply-To), at most this many.
+  static constexpr std::size_t kMaxRepliedMessages = 2;
+  // Messages remembered as learnt (per account and label), so none counts twice.
+  static constexpr std::size_t kMaxRemembered = 8192;
 
  private:
+  struct Job {
+    imap::Session::TrainEvent ev;
+    std::vector<std::string> replied_to;  // a reply (then ev holds only the account)
+  };
+  // One message the user's act is about.
+  struct Lesson {
+    std::string blob;  // its file: the same message in several mailboxes is one
+    std::string text;
+  };
   std::string path_of(std::int64_t account_id) const;
   void run();
-  void learn(const imap::Session::TrainEvent& ev);
+  void learn(Job& job);
+  // The messages of a training event (the bytes of gone ones moved out of it), or of a reply.
+  std::vector<Lesson> lessons_of(imap::Session::TrainEvent& ev);
+  std::vector<Lesson> lessons_of_reply(std::int64_t account_id, const std::vector<std::string>& ids);
+  // True the first time this account learns this message with this label.
+  bool first_time(std::int64_t account_id, const std::string& blob, bool spam);
 
   std::string dir_;
   FilterStore store_;
   const SpamModel& global_;
   log::Logger log_;
+  GlobalLearner* shared_;
   std::mutex mu_;
   std::condition_variable cv_, idle_;
-  std::deque<imap::Session::TrainEvent> jobs_;
+  std::deque<Job> jobs_;
   bool busy_ = false, stop_ = false;
   std::map<std::int64_t, std::shared_ptr<const filter::Model>> models_;  // loaded (or known absent: null)
+  std::deque<std::string> remembered_order_;  // learner thread only
+  std::set<std::string> remembered_;
   std::thread thread_;
 };
 
@@ -119,6 +171,12 @@ class InboundPipeline final : public smtp::Pipeline {
   void set_read_only(bool read_only) { read_only_ = read_only; }
   // Where the verdicts are worked out (net/offload.hpp); null: in the caller's thread.
   void set_work_pool(boost::asio::thread_pool* work) { work_ = work; }
+  // The shared model's learner, and whether the MX auto-learns from trusted verdicts
+  // (filter/learning.hpp); none: it does not.
+  void set_learner(GlobalLearner* learner, bool auto_learn) {
+    learner_ = learner;
+    auto_learn_ = auto_learn;
+  }
 
  private:
   // Our own (hosted) registrable domains, for every recipient's verdict.
@@ -134,6 +192,10 @@ class InboundPipeline final : public smtp::Pipeline {
                            filter::Inputs& in);
   // The account's own spam thresholds, or the instance's.
   filter::Thresholds thresholds_of(std::int64_t account);
+  // Offers the message to the shared model when its verdict is trusted evidence
+  // (filter::auto_learn_label); what it did goes into d's log ("autolearn").
+  void auto_learn(const message::Parsed& msg, const filter::Verdict& v, bool known_sender, std::int64_t account,
+                  smtp::PipelineDecision& d);
   // Recipient accounts of one message that get a verdict of their own (the rest share the
   // message's).
   static constexpr std::size_t kMaxPersonalVerdicts = 20;
@@ -149,6 +211,8 @@ class InboundPipeline final : public smtp::Pipeline {
   log::Logger log_;
   bool read_only_ = false;
   boost::asio::thread_pool* work_ = nullptr;
+  GlobalLearner* learner_ = nullptr;
+  bool auto_learn_ = false;
 };
 
 }  // namespace mk::inbound

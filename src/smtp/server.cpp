@@ -249,6 +249,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
         log.error(svc + ".deliver_failed", {{"id", txn.id}, {"error", st.error().message}});
       }
       if (st && queued > 0 && cfg_.on_queued) cfg_.on_queued();
+      if (st && cfg_.session.submission && cfg_.on_submitted) cfg_.on_submitted(txn.account_id, *parsed);
       step = session.on_delivered(st.ok(), st ? "" : "storage error");
       continue;
     }

@@ -53,6 +53,9 @@ struct ServerConfig {
   // Submission logins: the breached-password list and what to do about it.
   const auth::LoginPolicy* login = nullptr;
   SubmissionGuard* guard = nullptr;  // submission only
+  // Submission: a message the account sent, once it is stored and queued (the spam filter
+  // learns from what it replies to); must not block.
+  std::function<void(std::int64_t account_id, const message::Parsed& msg)> on_submitted;
   // Where work that may block runs (net/offload.hpp); null: on the io threads (tests).
   boost::asio::thread_pool* work = nullptr;
   // Where a client that has not logged in yet is served (argon2id at LOGIN/AUTH): apart, so

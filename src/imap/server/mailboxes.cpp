@@ -229,8 +229,13 @@ Output Session::cmd_close(const CommandHead& h, Cursor& c, bool expunge) {
     for (const auto& m : selected_->msgs)
       if (m.flags->find("\\Deleted") != std::string::npos) uids.push_back(m.uid);
     // Silently (RFC 9051 §6.4.1): the client is told nothing either way, the log is.
-    if (!uids.empty())
-      if (auto r = store_.mail.expunge(selected_->id, uids); !r) store_error_ = "CLOSE expunge: " + r.error().message;
+    if (!uids.empty()) {
+      auto unread = unread_junk(uids);
+      if (auto r = store_.mail.expunge(selected_->id, uids); !r)
+        store_error_ = "CLOSE expunge: " + r.error().message;
+      else
+        expunged_unread(std::move(unread), *r);
+    }
   }
   selected_.reset();
   return {tagged(h, "OK", expunge ? "CLOSE completed" : "UNSELECT completed")};

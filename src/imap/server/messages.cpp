@@ -385,12 +385,21 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
   if (!r) return {store_failure(h, r.error())};
   std::vector<std::uint32_t> from, to;
   for (auto [a, b] : r->uids) from.push_back(a), to.push_back(b);
-  // Into Junk: the user says spam; out of it (except to Trash): ham.
+  // Into Junk: the user says spam; out of it (except to Trash): ham. From Junk to Trash
+  // without reading it (how most clients delete): spam.
   const auto source = store_.mail.mailbox_by_id(s.id);
   const bool from_junk = source && source->special_use == "\\Junk";
   const bool to_junk = (*mb)->special_use == "\\Junk";
-  if (from_junk != to_junk && (*mb)->special_use != "\\Trash" && !to.empty())
-    train_event_ = TrainEvent{account_id_, to_junk, (*mb)->id, to};
+  const bool to_trash = (*mb)->special_use == "\\Trash";
+  if (from_junk != to_junk && !to_trash && !to.empty()) {
+    train_event_ = train_event(to_junk, (*mb)->id, to);
+  } else if (from_junk && to_trash) {
+    TrainEvent ev = train_event(true, (*mb)->id, {});
+    ev.unread_deletion = true;
+    for (auto [a, b] : r->uids)
+      if (auto i = index_of_uid(a); i && s.msgs[*i].flags->find("\\Seen") == std::string::npos) ev.uids.push_back(b);
+    if (!ev.uids.empty()) train_event_ = std::move(ev);
+  }
   const std::string copyuid = fmt::format("[COPYUID {} {} {}]", r->uidvalidity, compact_set(from), compact_set(to));
   if (!move) return {updates(h.uid) + tagged(h, "OK", copyuid + " COPY completed")};
   // RFC 6851 §4.3: COPYUID goes in an untagged OK before the EXPUNGEs.
@@ -411,10 +420,58 @@ Output Session::cmd_expunge(const CommandHead& h, Cursor& c) {
     uids.push_back(s.msgs[i].uid);
   }
   if (!uids.empty()) {
+    auto unread = unread_junk(uids);
     auto r = store_.mail.expunge(s.id, uids);
     if (!r) return {store_failure(h, r.error())};
+    expunged_unread(std::move(unread), *r);
   }
   return {updates(true) + tagged(h, "OK", "EXPUNGE completed")};
+}
+
+Session::TrainEvent Session::train_event(bool spam, std::int64_t mailbox, std::vector<std::uint32_t> uids) const {
+  TrainEvent ev;
+  ev.account_id = account_id_;
+  ev.spam = spam;
+  ev.mailbox = mailbox;
+  ev.uids = std::move(uids);
+  return ev;
+}
+
+std::optional<Session::TrainEvent> Session::unread_junk(const std::vector<std::uint32_t>& uids) {
+  const auto mb = store_.mail.mailbox_by_id(selected_->id);
+  if (!mb || mb->special_use != "\\Junk") return std::nullopt;
+  auto infos = store_.mail.messages_by_uid(selected_->id, uids);
+  if (!infos) return std::nullopt;  // learning is not worth failing the EXPUNGE for
+  TrainEvent ev = train_event(true, selected_->id, {});
+  ev.unread_deletion = true;
+  for (const auto& info : *infos) {
+    if (ev.gone.size() == TrainEvent::kMaxGone) break;
+    if (info.flags.find("\\Seen") != std::string::npos || info.size > TrainEvent::kMaxGoneBytes) continue;
+    auto text = store_.mail.read_message(info);
+    if (!text) continue;
+    ev.uids.push_back(info.uid);
+    ev.gone.push_back({info.blob, std::move(*text)});
+  }
+  if (ev.gone.empty()) return std::nullopt;
+  return ev;
+}
+
+void Session::expunged_unread(std::optional<TrainEvent> ev, const std::vector<std::uint32_t>& removed) {
+  if (!ev) return;
+  std::vector<std::uint32_t> gone = removed;
+  std::sort(gone.begin(), gone.end());
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < ev->uids.size(); ++i) {
+    if (!std::binary_search(gone.begin(), gone.end(), ev->uids[i])) continue;  // another session's meanwhile
+    if (kept != i) {  // (a self-move would empty the text)
+      ev->uids[kept] = ev->uids[i];
+      ev->gone[kept] = std::move(ev->gone[i]);
+    }
+    ++kept;
+  }
+  ev->uids.resize(kept);
+  ev->gone.resize(kept);
+  if (kept > 0) train_event_ = std::move(ev);
 }
 
 Output Session::cmd_append(const CommandHead& h, Cursor& c) {

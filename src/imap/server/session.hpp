@@ -94,12 +94,24 @@ class Session {
   // client that named itself after logging in (for the new-client alert).
   const std::string& client() const { return client_; }
   // Messages the user moved or copied into Junk (spam) or out of it (ham; not into Trash),
-  // once: the spam filter learns from them. `mailbox`, `uids`: where they are now.
+  // or deleted from Junk without reading them (spam: expunged there, or moved or copied to
+  // Trash), once: the spam filter learns from them. `mailbox`, `uids`: where they are now.
+  // Only the user's own commands make one: anything the server removes by itself does not.
   struct TrainEvent {
     std::int64_t account_id = 0;
     bool spam = false;
     std::int64_t mailbox = 0;
     std::vector<std::uint32_t> uids;
+    bool unread_deletion = false;
+    // Expunged messages are gone: their bytes, read just before, with their file's name.
+    struct Gone {
+      std::string blob;
+      std::string text;
+    };
+    std::vector<Gone> gone;
+    // What an EXPUNGE reads for it: at most this many messages, each at most this large.
+    static constexpr std::size_t kMaxGone = 100;
+    static constexpr std::uint64_t kMaxGoneBytes = 256 * 1024;
   };
   std::optional<TrainEvent> take_train_event() { return std::exchange(train_event_, std::nullopt); }
   std::optional<std::string> take_client_event() { return std::exchange(client_event_, std::nullopt); }
@@ -194,6 +206,12 @@ class Session {
   Output cmd_store(const CommandHead& h, Cursor& c);
   Output cmd_copy(const CommandHead& h, Cursor& c, bool move);
   Output cmd_expunge(const CommandHead& h, Cursor& c);
+  TrainEvent train_event(bool spam, std::int64_t mailbox, std::vector<std::uint32_t> uids) const;
+  // Before the messages `uids` of the selected mailbox are expunged: if it is Junk, the
+  // training event for those not \Seen, with their bytes (TrainEvent::Gone).
+  std::optional<TrainEvent> unread_junk(const std::vector<std::uint32_t>& uids);
+  // After the expunge: keeps the event's messages that are gone, and hands it over.
+  void expunged_unread(std::optional<TrainEvent> ev, const std::vector<std::uint32_t>& removed);
   Output cmd_append(const CommandHead& h, Cursor& c);
   // search.cpp (SEARCH); cmd_sort in sort_thread.cpp
   Output cmd_search(const CommandHead& h, Cursor& c);

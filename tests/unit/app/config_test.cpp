@@ -135,6 +135,22 @@ TEST(Config, SpamScores) {
   EXPECT_NE(c.error().message.find("dnswl_score for it (<= 0)"), std::string::npos) << c.error().message;
 }
 
+TEST(Config, SpamLearning) {
+  const std::string head = "[server]\nhostname = \"mail.example.org\"\ndata_dir = \"/d\"\n[spam]\n";
+  auto c = parse_config(head, "mk.toml", "/");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->spam.shared_learning);  // on as shipped
+  EXPECT_TRUE(c->spam.auto_learn);
+  c = parse_config(head + "shared_learning = false\nauto_learn = false\n", "mk.toml", "/");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_FALSE(c->spam.shared_learning);
+  EXPECT_FALSE(c->spam.auto_learn);
+  c = parse_config(head + "auto_learn = \"yes\"\n", "mk.toml", "/");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("mk.toml:5: spam.auto_learn must be true or false"), std::string::npos)
+      << c.error().message;
+}
+
 TEST(Config, SyntaxErrorHasLine) {
   auto c = parse_config("[server]\nhostname = \n", "bad.toml", "/");
   ASSERT_FALSE(c.ok());

@@ -1,0 +1,130 @@
+// The spam filter's training events from imap/server/session: what the user's own commands
+// say about mail (moves into and out of Junk, unread mail deleted from Junk), exactly once,
+// with the bytes of messages that are gone.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <future>
+
+#include "auth/password.hpp"
+#include "imap/server/session.hpp"
+#include "unit/store/store_fixture.hpp"
+
+namespace mk::imap {
+namespace {
+
+class TrainEvents : public store::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    ASSERT_TRUE(store_->add_domain("example.org").ok());
+    acct_ = *store_->add_account("me@example.org", *auth::hash_password("correct horse battery"));
+    s_ = std::make_unique<Session>(SessionConfig{}, *store_, "127.0.0.1");
+    ASSERT_NE(run("l LOGIN me@example.org \"correct horse battery\"").find("l OK"), std::string::npos);
+  }
+  std::string run(std::string_view cmd) {
+    auto out = s_->on_command(cmd);
+    std::string all = out.data;
+    while (out.next == Next::more) all += (out = s_->on_more()).data;
+    if (out.next == Next::append) {
+      std::promise<store::DeliverResult> p;
+      store_->deliver_all(s_->take_append(), [&p](store::DeliverResult r) { p.set_value(std::move(r)); });
+      all += s_->on_appended(p.get_future().get()).data;
+    }
+    return all;
+  }
+  void append(const std::string& mailbox, const std::string& msg, const std::string& flags = "") {
+    auto r = run(fmt::format("ap APPEND {} {}{{{}}}\r\n{}", mailbox, flags.empty() ? "" : "(" + flags + ") ", msg.size(), msg));
+    ASSERT_NE(r.find("ap OK [APPENDUID"), std::string::npos) << r;
+  }
+  static std::string msg(int i) {
+    return fmt::format("From: offers{}@spam.example\r\nSubject: offer {}\r\n\r\nBuy now {}\r\n", i, i, i);
+  }
+  std::int64_t acct_ = 0;
+  std::unique_ptr<Session> s_;
+};
+
+TEST_F(TrainEvents, ExpungingUnreadJunkIsSpamWithTheMessagesBytes) {
+  append("Junk", msg(1), "\\Seen");  // read: the user looked, deleting it says nothing
+  append("Junk", msg(2));
+  append("Junk", msg(3));
+  append("Junk", msg(4));
+  run("s SELECT Junk");
+  run("t STORE 1:3 +FLAGS.SILENT (\\Deleted)");  // 4 stays
+  ASSERT_EQ(run("x EXPUNGE"), "* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n* 1 EXPUNGE\r\nx OK EXPUNGE completed\r\n");
+  auto ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(ev->account_id, acct_);
+  EXPECT_TRUE(ev->spam);
+  EXPECT_TRUE(ev->unread_deletion);
+  EXPECT_EQ(ev->uids, (std::vector<std::uint32_t>{2, 3}));
+  ASSERT_EQ(ev->gone.size(), 2u);
+  EXPECT_EQ(ev->gone[0].text, msg(2));
+  EXPECT_EQ(ev->gone[1].text, msg(3));
+  EXPECT_FALSE(ev->gone[0].blob.empty());
+  EXPECT_FALSE(s_->take_train_event().has_value());  // once
+  // CLOSE expunges silently, and teaches the same.
+  run("t STORE 1 +FLAGS.SILENT (\\Deleted)");
+  EXPECT_EQ(run("c CLOSE"), "c OK CLOSE completed\r\n");
+  ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(ev->uids, (std::vector<std::uint32_t>{4}));
+  EXPECT_EQ(ev->gone.at(0).text, msg(4));
+}
+
+TEST_F(TrainEvents, ExpungingElsewhereTeachesNothing) {
+  append("INBOX", msg(1));
+  append("Trash", msg(2));
+  for (const char* box : {"INBOX", "Trash"}) {
+    run(fmt::format("s SELECT {}", box));
+    run("t STORE 1 +FLAGS.SILENT (\\Deleted)");
+    ASSERT_EQ(run("x EXPUNGE"), "* 1 EXPUNGE\r\nx OK EXPUNGE completed\r\n");
+    EXPECT_FALSE(s_->take_train_event().has_value()) << box;
+  }
+}
+
+TEST_F(TrainEvents, MovingUnreadJunkToTrashIsSpam) {
+  append("Junk", msg(1), "\\Seen");
+  append("Junk", msg(2));
+  run("s SELECT Junk");
+  const auto trash = mailbox(acct_, "Trash");
+  ASSERT_NE(run("m MOVE 1:2 Trash").find("m OK MOVE completed"), std::string::npos);
+  auto ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_TRUE(ev->spam);
+  EXPECT_TRUE(ev->unread_deletion);
+  EXPECT_EQ(ev->mailbox, trash);
+  EXPECT_EQ(ev->uids, (std::vector<std::uint32_t>{2}));  // where the unread one is now
+  EXPECT_TRUE(ev->gone.empty());                         // still there to be read
+  // Read mail moved to Trash says nothing; COPY (clients without MOVE) counts like MOVE.
+  append("Junk", msg(3), "\\Seen");
+  append("Junk", msg(4));
+  run("s SELECT Junk");
+  run("c COPY 1 Trash");
+  EXPECT_FALSE(s_->take_train_event().has_value());
+  run("c COPY 2 Trash");
+  ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_TRUE(ev->unread_deletion);
+}
+
+TEST_F(TrainEvents, MovesIntoAndOutOfJunkAreTheUsersWord) {
+  append("INBOX", msg(1), "\\Seen");
+  run("s SELECT INBOX");
+  run("m MOVE 1 Junk");
+  auto ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_TRUE(ev->spam);
+  EXPECT_FALSE(ev->unread_deletion);
+  run("s SELECT Junk");
+  run("m MOVE 1 Archive");
+  ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_FALSE(ev->spam);
+  EXPECT_FALSE(ev->unread_deletion);
+  EXPECT_EQ(ev->mailbox, mailbox(acct_, "Archive"));
+}
+
+}  // namespace
+}  // namespace mk::imap

@@ -1,0 +1,281 @@
+// The shared spam model in the server (inbound/global_learning.hpp, inbound/spam_filter.hpp):
+// the learner is the one writer of spam-learned.model and the verdicts use spam.model plus
+// it; users' replies and unread deletions teach their own model and the shared one; the MX
+// auto-learns from trusted verdicts; a restart keeps the model and the day's caps.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <fmt/format.h>
+
+#include "dns/mock.hpp"
+#include "filter/features.hpp"
+#include "inbound/auth_pipeline.hpp"
+#include "inbound/global_learning.hpp"
+#include "inbound/spam_filter.hpp"
+#include "message/address.hpp"
+#include "unit/store/store_fixture.hpp"
+
+namespace mk::inbound {
+namespace {
+
+namespace asio = boost::asio;
+
+std::string spam_text(int i) {
+  return fmt::format("From: Offers <deals{}@bulk{}.example>\r\nTo: alice@example.org\r\nSubject: cheap pills {}\r\n"
+                     "Message-ID: <s{}@bulk.example>\r\n\r\nBuy cheap pills now, click http://pills{}.example/ "
+                     "free offer, act now, limited time\r\n",
+                     i, i % 7, i, i, i);
+}
+std::string ham_text(int i) {
+  return fmt::format("From: Carol <carol{}@corp{}.example>\r\nTo: alice@example.org\r\nSubject: meeting notes {}\r\n"
+                     "Message-ID: <h{}@corp.example>\r\n\r\nHere are the notes from Tuesday's meeting, item {}; "
+                     "the review of the project plan moves to Thursday.\r\n",
+                     i, i % 7, i, i, i);
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+class SharedModelTest : public store::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    alice_ = account_with_domain("alice@example.org");
+    bob_ = account_with_domain("bob@example.org");
+  }
+  std::string learned_path() const { return dir_ + "/spam-learned.model"; }
+  std::string state_path() const { return dir_ + "/spam/learning.state"; }
+  std::string base_path() const { return dir_ + "/spam.model"; }
+  // What several users teach the shared model (as UserModels offers it).
+  // Messages first..first+n-1 of each kind, reported by five accounts.
+  void teach(GlobalLearner& learner, int spam, int ham, int first = 0) {
+    for (int i = first; i < first + spam; ++i)
+      learner.offer(filter::Example{1 + i % 5, fmt::format("bulk{}.example", i % 7),
+                                    filter::extract_features(spam_text(i)), true, filter::Evidence::moved});
+    for (int i = first; i < first + ham; ++i)
+      learner.offer(filter::Example{1 + i % 5, fmt::format("corp{}.example", i % 7),
+                                    filter::extract_features(ham_text(i)), false, filter::Evidence::replied});
+    learner.drain();
+  }
+  std::int64_t alice_ = 0, bob_ = 0;
+};
+
+TEST_F(SharedModelTest, TheLearnerIsTheOneWriterAndVerdictsUseTheSum) {
+  // The admin's bulk training exists (it knows the ham, not yet the spam): the learner must
+  // never write it.
+  filter::Model base;
+  for (int i = 100; i < 110; ++i) base.learn(filter::extract_features(ham_text(i)), false);
+  ASSERT_TRUE(base.save(base_path()).ok());
+  const std::string base_bytes = file_bytes(base_path());
+  SpamModel model(base_path(), learned_path());
+  {
+    GlobalLearner learner(learned_path(), state_path(), model, log::Logger());
+    // Fewer than kMinShared of a kind: learnt, but not yet in the verdicts.
+    teach(learner, 5, 3);
+    EXPECT_EQ(learner.snapshot().spam_trained(), 5u);
+    const auto probe = filter::extract_features(spam_text(500));
+    ASSERT_NE(model.current(), nullptr);
+    EXPECT_FLOAT_EQ(model.current()->score(probe), model.base()->score(probe));
+    teach(learner, 10, 10, 10);
+    const filter::Model learned = learner.snapshot();
+    ASSERT_TRUE(filter::shared_ready(learned)) << learned.spam_trained() << " " << learned.ham_trained();
+    // Published at once, as the sum of both files' models.
+    EXPECT_NEAR(model.current()->score(probe), base.score(probe) + learned.score(probe), 1e-4);
+    EXPECT_GT(learned.score(probe), 0);
+    EXPECT_EQ(model.current()->spam_trained(), base.spam_trained() + learned.spam_trained());
+  }  // shutdown saves
+  EXPECT_EQ(file_bytes(base_path()), base_bytes);
+  ASSERT_TRUE(std::filesystem::exists(learned_path()));
+  ASSERT_TRUE(std::filesystem::exists(state_path()));
+  auto saved = filter::Model::load(learned_path());
+  ASSERT_TRUE(saved.ok());
+  EXPECT_EQ(saved->spam_trained(), model.current()->spam_trained() - base.spam_trained());
+  EXPECT_EQ(saved->bits(), filter::kSharedBits);
+  // check-message (no learner) reads both files.
+  SpamModel reader(base_path(), learned_path());
+  const auto probe = filter::extract_features(spam_text(501));
+  EXPECT_NEAR(reader.current()->score(probe), base.score(probe) + saved->score(probe), 1e-4);
+  // Retraining spam.model while the learner runs keeps both: the verdicts use the new sum.
+  {
+    GlobalLearner learner(learned_path(), state_path(), model, log::Logger());
+    EXPECT_EQ(learner.snapshot().spam_trained(), saved->spam_trained());  // what it learnt before the restart
+  }
+}
+
+TEST_F(SharedModelTest, TheDaysCapsSurviveARestart) {
+  SpamModel model(base_path(), learned_path());
+  filter::LearningCaps caps;
+  const std::int64_t now = 1800000000;
+  {
+    GlobalLearner learner(learned_path(), state_path(), model, log::Logger(), caps);
+    learner.set_clock([now] { return now; });
+    for (int i = 0; i < caps.account_per_day + 10; ++i)
+      learner.offer(filter::Example{alice_, fmt::format("d{}.example", i), filter::extract_features(spam_text(i)), true,
+                                    filter::Evidence::moved});
+    learner.drain();
+    EXPECT_EQ(learner.snapshot().spam_trained(), std::uint64_t(caps.account_per_day));
+  }
+  GlobalLearner learner(learned_path(), state_path(), model, log::Logger(), caps);
+  learner.set_clock([now] { return now + 60; });
+  const filter::Example more{alice_, "other.example", filter::extract_features(spam_text(999)), true,
+                             filter::Evidence::moved};
+  EXPECT_FALSE(learner.would_admit(more));
+  learner.set_clock([now] { return now + 86400; });  // the next day
+  EXPECT_TRUE(learner.would_admit(more));
+}
+
+TEST_F(SharedModelTest, RepliesAndUnreadDeletionsTeachTheUserAndTheSharedModel) {
+  SpamModel model(base_path(), learned_path());
+  GlobalLearner learner(learned_path(), state_path(), model, log::Logger());
+  UserModels users(dir_ + "/spam", *store_, model, log::Logger(), &learner);
+  // Alice received a message; she answers it (its Message-ID is what her reply names).
+  ASSERT_TRUE(store_->deliver_sync(message(ham_text(1), alice_)).ok());
+  // Her own sent message in the thread is not evidence about anyone.
+  ASSERT_TRUE(store_->deliver_sync(message(ham_text(2), alice_, "Sent")).ok());
+  users.replied(alice_, {"h1@corp.example", "nothing@anywhere.example"});
+  users.replied(alice_, {"h2@corp.example"});
+  users.drain();
+  learner.drain();
+  auto own = users.of(alice_);
+  ASSERT_NE(own, nullptr);
+  EXPECT_EQ(own->ham_trained(), 1u);
+  EXPECT_EQ(own->spam_trained(), 0u);
+  EXPECT_EQ(learner.snapshot().ham_trained(), 1u);
+  // Replying again to the same message teaches nothing more.
+  users.replied(alice_, {"h1@corp.example"});
+  users.drain();
+  learner.drain();
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
+  EXPECT_EQ(learner.snapshot().ham_trained(), 1u);
+  // Unread spam deleted from Junk: the messages are gone, their bytes came with the event.
+  imap::Session::TrainEvent ev;
+  ev.account_id = alice_;
+  ev.spam = true;
+  ev.unread_deletion = true;
+  ev.mailbox = mailbox(alice_, "Junk");
+  ev.uids = {7, 8};
+  ev.gone = {{"blob-7", spam_text(7)}, {"blob-8", spam_text(8)}};
+  users.train(ev);
+  users.train(ev);  // the same messages again (a COPY to Trash, then EXPUNGE): once
+  users.drain();
+  learner.drain();
+  EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
+  EXPECT_EQ(learner.snapshot().spam_trained(), 2u);
+  // The user's own model learns fully (to the margin); the shared one boundedly.
+  const auto f = filter::extract_features(spam_text(7));
+  EXPECT_GE(users.of(alice_)->score(f) + learner.snapshot().score(f), filter::Model::kMargin - 1e-6);
+  EXPECT_LT(learner.snapshot().score(f), filter::Model::kMargin);
+  // Bob learnt nothing of his own.
+  EXPECT_EQ(users.of(bob_), nullptr);
+}
+
+// The MX auto-learns: a mock DNS where sender.example authenticates (SPF, DMARC) and lists
+// can list the client and a link's domain.
+class AutoLearnTest : public SharedModelTest {
+ protected:
+  void SetUp() override {
+    SharedModelTest::SetUp();
+    mock_.add_txt("sender.example", "v=spf1 ip4:192.0.2.10 -all");
+    mock_.add_txt("_dmarc.sender.example", "v=DMARC1; p=none");
+    mock_.add_ptr("10.2.0.192.in-addr.arpa", "mx.sender.example");
+    mock_.add_address("mx.sender.example", "192.0.2.10");
+    txn_.mail.path.mailbox = *message::parse_mailbox("bob@sender.example");
+    txn_.rcpts.push_back({"alice@example.org", {smtp::Target::mailbox(alice_, "INBOX")}, {}});
+  }
+  smtp::PipelineDecision run(const std::string& content, filter::BlocklistConfig lists, GlobalLearner& learner,
+                             SpamModel& model, bool auto_learn = true) {
+    AuthPipeline::Options o;
+    o.authserv_id = "mx.example.org";
+    AuthPipeline auth(mock_, *store_, o);
+    UserModels users(dir_ + "/spam", *store_, model, log::Logger(), &learner);
+    InboundPipeline chain(&auth, &mock_, std::move(lists), model, users, *store_, filter::Thresholds{}, log::Logger());
+    chain.set_learner(&learner, auto_learn);
+    const message::Parsed msg(content);
+    asio::io_context io;
+    std::optional<smtp::PipelineDecision> out;
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      out = co_await chain.evaluate(txn_, msg, "mx.sender.example", "192.0.2.10", nullptr);
+    }, asio::detached);
+    const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(60);  // hang guard
+    while (!out && std::chrono::steady_clock::now() < guard) io.run_one_for(std::chrono::milliseconds(100));
+    EXPECT_TRUE(out.has_value());
+    learner.drain();
+    return out.value_or(smtp::PipelineDecision{});
+  }
+  static std::string logged(const smtp::PipelineDecision& d, std::string_view key) {
+    for (const auto& f : d.log)
+      if (f.key == key) return f.value;
+    return "";
+  }
+  dns::MockLookup mock_;
+  smtp::Transaction txn_;
+};
+
+TEST_F(AutoLearnTest, AuthenticatedMailFromACorrespondentIsHam) {
+  SpamModel model(base_path(), learned_path());
+  GlobalLearner learner(learned_path(), state_path(), model, log::Logger());
+  const std::string msg = "From: Bob <bob@sender.example>\r\nTo: alice@example.org\r\nSubject: the plan\r\n"
+                          "Message-ID: <p1@sender.example>\r\n\r\nSee you on Tuesday for the plan.\r\n";
+  // Not yet a correspondent: nothing learnt.
+  auto d = run(msg, {}, learner, model);
+  EXPECT_EQ(logged(d, "autolearn"), "");
+  EXPECT_EQ(learner.snapshot().ham_trained(), 0u);
+  // Alice has written to Bob: his authenticated mail is ham evidence.
+  ASSERT_TRUE(store_->add_correspondents(alice_, {"bob@sender.example"}, 1).ok());
+  d = run(msg, {}, learner, model);
+  EXPECT_NE(d.fields.find("KNOWN_SENDER"), std::string::npos) << d.fields;
+  EXPECT_EQ(logged(d, "autolearn"), "ham");
+  EXPECT_EQ(learner.snapshot().ham_trained(), 1u);
+  // Turned off ([spam] auto_learn = false): nothing.
+  d = run(msg, {}, learner, model, false);
+  EXPECT_EQ(logged(d, "autolearn"), "");
+  EXPECT_EQ(learner.snapshot().ham_trained(), 1u);
+}
+
+TEST_F(AutoLearnTest, MailTheRulesAloneJunkFarAboveTheThresholdIsSpamUnderACap) {
+  SpamModel model(base_path(), learned_path());
+  filter::LearningCaps caps;
+  caps.auto_account_per_hour = 2;
+  GlobalLearner learner(learned_path(), state_path(), model, log::Logger(), caps);
+  filter::BlocklistConfig lists;
+  lists.dnsbl = {"bl.example"};
+  lists.uribl = {"uri.example"};
+  mock_.add_address("10.2.0.192.bl.example", "127.0.0.2");
+  mock_.add_address("pills.example.uri.example", "127.0.1.2");
+  auto msg = [](int i) {
+    return fmt::format("From: Deals <deals@sender.example>\r\nTo: alice@example.org\r\nSubject: offer {}\r\n"
+                       "Message-ID: <o{}@sender.example>\r\n\r\nCheap pills at http://www.pills.example/{} now\r\n",
+                       i, i, i);
+  };
+  auto d = run(msg(0), lists, learner, model);
+  EXPECT_NE(d.fields.find("DNSBL=3.00"), std::string::npos) << d.fields;
+  EXPECT_NE(d.fields.find("URIBL=3.00"), std::string::npos) << d.fields;
+  EXPECT_EQ(logged(d, "autolearn"), "spam");
+  EXPECT_EQ(learner.snapshot().spam_trained(), 1u);
+  // One DNS list alone is not enough.
+  filter::BlocklistConfig one;
+  one.dnsbl = {"bl.example"};
+  d = run(msg(1), one, learner, model);
+  EXPECT_EQ(logged(d, "autolearn"), "");
+  // A flood: the recipient account's hourly cap (2 here) stops it.
+  bool capped = false;
+  for (int i = 2; i < 8; ++i) capped |= logged(run(msg(i), lists, learner, model), "autolearn") == "capped";
+  EXPECT_TRUE(capped);
+  EXPECT_LE(learner.snapshot().spam_trained(), 2u);
+}
+
+}  // namespace
+}  // namespace mk::inbound

@@ -115,12 +115,16 @@ def envelope_sender(data):
 
 def metrics(spam, ham, threshold=None, spam_flagged=None, ham_flagged=None):
     """FP%, FN% (spam above threshold, or as flagged), 1-ROCA%, FN% at FP <= 0.1%: as
-    filter/evaluate.cpp."""
+    filter/evaluate.cpp. A score of None (the MX refused the message for another reason than
+    spam) counts in FP% and FN% as flagged and is left out of the score-based figures."""
     if spam_flagged is None:
         spam_flagged = [s > threshold for s in spam]
         ham_flagged = [s > threshold for s in ham]
     fp = sum(ham_flagged)
     fn = sum(1 for f in spam_flagged if not f)
+    fp_percent, fn_percent = 100.0 * fp / len(ham), 100.0 * fn / len(spam)
+    spam = [s for s in spam if s is not None]
+    ham = [s for s in ham if s is not None]
     allv = sorted([(s, 1) for s in spam] + [(s, 0) for s in ham])
     rank_sum, i = 0.0, 0
     while i < len(allv):
@@ -134,4 +138,4 @@ def metrics(spam, ham, threshold=None, spam_flagged=None, ham_flagged=None):
     auc = (rank_sum - ns * (ns + 1) / 2.0) / (ns * nh)
     bound = sorted(ham, reverse=True)[min(int(nh * 0.001), nh - 1)]
     missed = sum(1 for s in spam if s <= bound)
-    return 100.0 * fp / nh, 100.0 * fn / ns, 100.0 * (1 - auc), 100.0 * missed / ns
+    return fp_percent, fn_percent, 100.0 * (1 - auc), 100.0 * missed / ns

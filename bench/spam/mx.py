@@ -284,10 +284,10 @@ def mx_verdicts(binary, work, name, dns, test, train_dirs=None):
             if code == 550 and s:
                 verdicts.append((True, "reject", float(s.group(1))))
                 continue
-            # Refused for a reason other than spam: not delivered, so counted as caught, with
-            # the highest score; listed below the table.
+            # Refused for another reason than spam: not delivered, so counted as junked, and
+            # without a score (left out of the score-based figures); listed below the table.
             other.setdefault("%d %s" % (code, text[:120]), []).append(m.key)
-            verdicts.append((True, "refused", float("inf")))
+            verdicts.append((True, "refused", None))
         elif n in stored:
             folder, action, score = stored[n]
             verdicts.append((folder == "Junk", action, score))
@@ -295,7 +295,7 @@ def mx_verdicts(binary, work, name, dns, test, train_dirs=None):
             missing.append(m.key)
             verdicts.append(None)
     for reply, keys in sorted(other.items()):
-        notes.append("%s: %d refused for another reason than spam (counted as junked): \"%s\", e.g. %s"
+        notes.append("%s: %d refused for another reason than spam (counted as junked, no score): \"%s\", e.g. %s"
                      % (name, len(keys), reply, ", ".join(keys[:3])))
     if missing:
         raise BenchError("%s: %d messages were accepted but are in neither INBOX nor Junk, e.g. %s"

@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import pwd
+import re
 import resource
 import shutil
 import subprocess
@@ -283,13 +284,21 @@ class Rspamd:
         return json.loads(body)["score"]
 
     def learn(self, data, spam):
-        """True if learnt; False if rspamd declined (e.g. too few tokens)."""
-        status, body = self.request(self.controller, "POST", "/learnspam" if spam else "/learnham", data)
+        """None if learnt, else why rspamd declined."""
+        path = "/learnspam" if spam else "/learnham"
+        status, body = self.request(self.controller, "POST", path, data)
         if status == 200:
-            return True
-        if status in (204, 208, 400, 404):  # no tokens, already learnt, not learnable
-            return False
-        raise BenchError("rspamd %s answered %d: %s" % ("/learnspam" if spam else "/learnham", status, body[:200]))
+            return None
+        if status == 204:  # its log says why; a 204 has no body
+            return ("204: its shipped learn condition (lua_bayes_learn) skips a message its Bayes already "
+                    "puts in that class with high probability")
+        if status in (208, 400, 404):
+            try:
+                why = json.loads(body).get("error", "")
+            except ValueError:
+                why = body.decode(errors="replace")
+            return "%d %s" % (status, re.sub(r"[0-9.]+%?", "N", re.sub(r"<[^>]*>", "<id>", why))[:80])
+        raise BenchError("rspamd %s answered %d: %s" % (path, status, body[:200]))
 
     def stop(self):
         stop(self.proc)
@@ -308,14 +317,20 @@ def rspamd(work, sets, test, dns_port, meta, bayes):
         started.append(r)
         notes = []
         if bayes:
+            # As an admin does it (`rspamc learn_spam DIR`, then `rspamc learn_ham DIR`). The learn
+            # condition makes the order matter: interleaved in Message.order() (measured
+            # 2026-12-05) gave FP 4.1%, FN 11.0%, 1-ROCA 2.95% against 6.4%, 4.4%, 2.29% this way.
             train = sets["train_spam"] + sets["train_ham"]
             limit = Deadline("rspamd learning %d messages" % len(train), deadline_for(len(train)))
-            declined = 0
+            declined = {}
             for i, m in enumerate(train):
                 limit.check(i)
-                declined += not r.learn(m.data(), m.spam)
-            if declined:
-                notes.append("rspamd declined to learn %d of %d training messages" % (declined, len(train)))
+                why = r.learn(m.data(), m.spam)
+                if why:
+                    declined[why] = declined.get(why, 0) + 1
+            for why, count in sorted(declined.items()):
+                notes.append("rspamd-bayes: the controller declined to learn %d of %d training messages: %s"
+                             % (count, len(train), why))
         # A first message: the workers load what the start-up compiled before the clock runs.
         r.check(test[0].data(), meta(test[0]))
         scores = []

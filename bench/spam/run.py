@@ -28,7 +28,9 @@ bogofilter: the best of three runs, reading the files included; the MX: SMTP del
 each answer after the message is stored) and the CPU time of the filter's processes per
 message (the MX: the whole server, SMTP and storage included; the classifier: its time per
 message as `spam eval` measures it, one thread). "(trained)" rows learn from the training
-set: the train split, or with --validate train-minus-validation.
+set: the train split, or with --validate train-minus-validation. A message the MX refused
+for another reason than spam never reached the inbox, so it counts as junked, but it has no
+score: the two score-based columns leave it out, and a line below the table names the reply.
 
 Every step has a deadline sized to the messages it handles; a server must answer within
 benchlib.START_SECONDS of its start (rspamd: peers.RSPAMD_START_SECONDS) and each message
@@ -92,10 +94,11 @@ def mx_row(binary, work, name, dns, test, dirs, trained, lines):
     spam = [v for m, v in zip(test, verdicts) if m.spam]
     ham = [v for m, v in zip(test, verdicts) if not m.spam]
     tag = lambda vs: 100.0 * sum(1 for v in vs if v[1] in TAGGED) / len(vs)
+    count = lambda vs, action: sum(1 for v in vs if v[1] == action)
     lines.append("%s: tagged (delivered to INBOX marked, not counted as junked): %.2f%% of ham, %.2f%% of spam; "
-                 "refused at SMTP: %d ham, %d spam" % (name, tag(ham), tag(spam),
-                                                       sum(1 for v in ham if v[1] in ("reject", "refused")),
-                                                       sum(1 for v in spam if v[1] in ("reject", "refused"))))
+                 "refused as spam at SMTP: %d ham, %d spam; refused for another reason: %d ham, %d spam"
+                 % (name, tag(ham), tag(spam), count(ham, "reject"), count(spam, "reject"), count(ham, "refused"),
+                    count(spam, "refused")))
     lines.append("%s: thresholds (the account's, as the CLI shows them): tag %g, Junk %g, reject %g"
                  % ((name,) + thresholds))
     lines.extend(notes)

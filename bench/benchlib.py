@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from dnslib import AAAA, MX, PTR, QTYPE, RCODE, RR, TXT, A
+from dnslib import AAAA, MX, PTR, QTYPE, RCODE, RR, SOA, TXT, A
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 START_SECONDS = 60     # a server a benchmark starts is ready within this, or it failed
@@ -195,6 +195,7 @@ class Dns(BaseResolver):
         records = self.records.get(str(request.q.qname).rstrip(".").lower())
         if records is None:
             reply.header.rcode = RCODE.NXDOMAIN
+            self._negative(reply)
             return reply
         for rtype, value in records:
             if QTYPE.reverse.get(rtype) != request.q.qtype:
@@ -208,7 +209,17 @@ class Dns(BaseResolver):
             else:
                 rdata = {"A": A, "AAAA": AAAA, "PTR": PTR}[rtype](value)
             reply.add_answer(RR(request.q.qname, request.q.qtype, rdata=rdata, ttl=60))
+        if not reply.rr:
+            self._negative(reply)
         return reply
+
+    @staticmethod
+    def _negative(reply):
+        """A negative answer (NXDOMAIN, or no record of the type) carries an SOA in its
+        authority section (RFC 2308 §3). rspamd 3.4's resolver does not take one without it:
+        it asks again until its timeouts run out, 8 s a message."""
+        reply.add_auth(RR(".", QTYPE.SOA, rdata=SOA("ns.bench.invalid", "hostmaster.bench.invalid",
+                                                     (1, 3600, 600, 86400, 60)), ttl=60))
 
 
 def _serve_dns(args):

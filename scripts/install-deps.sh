@@ -2,7 +2,8 @@
 # Installs exactly the Debian packages mailkeep needs to build, test and benchmark.
 # Idempotent: packages already present are not touched, and apt is not called at all
 # when nothing is missing. Run as root (CI and the dev machines are root).
-# Usage: install-deps.sh [--bench]   (--bench adds the benchmark peers: Postfix, Dovecot)
+# Usage: install-deps.sh [--bench]   (--bench adds the benchmark peers: Postfix, Dovecot,
+#        bogofilter, SpamAssassin, rspamd with redis)
 set -euo pipefail
 
 packages=(
@@ -27,8 +28,9 @@ if [ "${1:-}" = "--bench" ]; then
   # peer: installed unconfigured and never started as a system service (bench/ runs private
   # instances). Postfix is in the list above: the outbound tests run a private instance as a
   # remote MX. look(1) is the breached-list peer; bogofilter and SpamAssassin (spamd, spamc;
-  # Debian 12 ships spamd as its own package) are the spam-filter peers.
-  packages+=(bsdextrautils bogofilter spamassassin spamd spamc)
+  # Debian 12 ships spamd as its own package) are the spam-filter peers, and so is rspamd,
+  # with redis-server for its Bayes classifier (bench/spam runs private instances of both).
+  packages+=(bsdextrautils bogofilter spamassassin spamd spamc rspamd redis-server)
 fi
 
 missing=()
@@ -55,7 +57,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Benchmark peers run as private instances only; a system-wide spamd or dovecot would
 # listen on the machine's ports.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  for unit in spamd dovecot; do
+  for unit in spamd dovecot rspamd redis-server; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
 fi

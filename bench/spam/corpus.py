@@ -1,0 +1,141 @@
+"""The spam benchmark's data and figures: the split of the SpamAssassin public corpus, the
+validation set carved from its training part, the messages as every filter gets them, the
+order the MX receives them in, and the figures computed from the scores.
+
+Split (issue 8): train on spam-1, easy-ham-1 and the first half of hard-ham-1 (by file
+name); test on spam-2, easy-ham-2 and the second half of hard-ham-1.
+
+Validation (issue 18): a message of the training part is in the validation set when the
+SHA-256 of its key "DIR/FILE" (e.g. "spam-1/00001.7848dde101aa985090474a91ec93fcf0.txt"),
+read as a big-endian number, falls in the lowest VALIDATION_PERCENT % of its range. The
+rule depends on the name only, so the set is the same on every machine and does not move
+when other messages are added; it holds about a fifth of spam-1, easy-ham-1 and the first
+half of hard-ham-1. Tuning is done on train-minus-validation -> validation (run.py
+--validate); the test split is read only for the report.
+
+Every filter gets the same bytes: the corpus file without its leading mbox "From " line
+(which is no part of the message and which an MX never receives), written once into the
+run's work directory, one flat directory per set.
+"""
+import hashlib
+import os
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
+
+VALIDATION_PERCENT = 20
+VALIDATION_RULE = ("validation set = the training messages whose SHA-256 of \"DIR/FILE\" (e.g. "
+                   "\"spam-1/00001.7848dde101aa985090474a91ec93fcf0.txt\"), as a big-endian number, is in the "
+                   "lowest %d%% of its range" % VALIDATION_PERCENT)
+SETS = ("train_spam", "train_ham", "test_spam", "test_ham")
+# The envelope sender when a message names none the MX could take (no address, not ASCII).
+FALLBACK_SENDER = "sender@fallback.example"
+MAX_ADDRESS = 254  # RFC 5321 §4.5.3.1.3: a path holds at most 256 octets with its brackets
+
+
+class Message:
+    """One corpus message: its key "DIR/FILE", the file every filter reads, and its label."""
+
+    def __init__(self, key, path, spam):
+        self.key, self.path, self.spam = key, path, spam
+
+    def data(self):
+        with open(self.path, "rb") as f:
+            return f.read()
+
+    def order(self):
+        """Its place in the MX's delivery order: spam and ham interleaved, the same every run."""
+        return hashlib.sha256(b"order " + self.key.encode()).digest()
+
+
+def in_validation(key):
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest(), "big")
+    return digest < (VALIDATION_PERCENT << 256) // 100
+
+
+def keys(corpus, limit):
+    """The keys of the four parts of the split, at most `limit` from each corpus directory
+    (hard-ham-1 counts as its two halves)."""
+    ls = lambda d: ["%s/%s" % (d, f) for f in sorted(os.listdir(os.path.join(corpus, d)))]
+    hard = ls("hard-ham-1")
+    half = len(hard) // 2
+    cut = lambda names: names[:limit] if limit else names
+    return {"train_spam": cut(ls("spam-1")),
+            "train_ham": cut(ls("easy-ham-1")) + cut(hard[:half]),
+            "test_spam": cut(ls("spam-2")),
+            "test_ham": cut(ls("easy-ham-2")) + cut(hard[half:])}
+
+
+def split(corpus, work, limit, validate):
+    """{set: [Message]} and {set: directory}. With validate, the training part is split into
+    train-minus-validation ("train_*") and the validation set ("test_*"), and the test split
+    is not read at all."""
+    k = keys(corpus, limit)
+    if validate:
+        k = {"train_spam": [x for x in k["train_spam"] if not in_validation(x)],
+             "train_ham": [x for x in k["train_ham"] if not in_validation(x)],
+             "test_spam": [x for x in k["train_spam"] if in_validation(x)],
+             "test_ham": [x for x in k["train_ham"] if in_validation(x)]}
+    sets, dirs = {}, {}
+    for name in SETS:
+        d = os.path.join(work, "sets", name)
+        os.makedirs(d)
+        dirs[name] = d
+        sets[name] = []
+        for key in k[name]:
+            with open(os.path.join(corpus, key), "rb") as f:
+                data = f.read()
+            if data.startswith(b"From "):  # the mbox separator line
+                data = data[data.find(b"\n") + 1:]
+            path = os.path.join(d, key.replace("/", "."))
+            with open(path, "wb") as f:
+                f.write(data)
+            sets[name].append(Message(key, path, name.endswith("spam")))
+    return sets, dirs
+
+
+def plain_address(a):
+    return bool(a) and "@" in a and a.isascii() and len(a) <= MAX_ADDRESS and \
+        not any(c in a for c in " \t<>()[],;:\"\\")
+
+
+def envelope_sender(data):
+    """MAIL FROM for a message: its Return-Path, else its From address, else FALLBACK_SENDER;
+    "" (the null path) when the Return-Path is <>."""
+    head = BytesHeaderParser(policy=compat32).parsebytes(data, headersonly=True)
+    for field in ("Return-Path", "From"):
+        values = [str(v) for v in head.get_all(field) or []]
+        if field == "Return-Path" and values and values[0].strip() == "<>":
+            return ""
+        for _, addr in getaddresses(values):
+            if plain_address(addr):
+                return addr
+    return FALLBACK_SENDER
+
+
+def metrics(spam, ham, threshold=None, spam_flagged=None, ham_flagged=None):
+    """FP%, FN% (spam above threshold, or as flagged), 1-ROCA%, FN% at FP <= 0.1%: as
+    filter/evaluate.cpp. A score of None (the MX refused the message for another reason than
+    spam) counts in FP% and FN% as flagged and is left out of the score-based figures."""
+    if spam_flagged is None:
+        spam_flagged = [s > threshold for s in spam]
+        ham_flagged = [s > threshold for s in ham]
+    fp = sum(ham_flagged)
+    fn = sum(1 for f in spam_flagged if not f)
+    fp_percent, fn_percent = 100.0 * fp / len(ham), 100.0 * fn / len(spam)
+    spam = [s for s in spam if s is not None]
+    ham = [s for s in ham if s is not None]
+    allv = sorted([(s, 1) for s in spam] + [(s, 0) for s in ham])
+    rank_sum, i = 0.0, 0
+    while i < len(allv):
+        j, here = i, 0
+        while j < len(allv) and allv[j][0] == allv[i][0]:
+            here += allv[j][1]
+            j += 1
+        rank_sum += ((i + j - 1) / 2.0 + 1) * here
+        i = j
+    ns, nh = len(spam), len(ham)
+    auc = (rank_sum - ns * (ns + 1) / 2.0) / (ns * nh)
+    bound = sorted(ham, reverse=True)[min(int(nh * 0.001), nh - 1)]
+    missed = sum(1 for s in spam if s <= bound)
+    return fp_percent, fn_percent, 100.0 * (1 - auc), 100.0 * missed / ns

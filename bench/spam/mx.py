@@ -1,0 +1,303 @@
+"""mailkeep's MX verdict as shipped: a fresh install (`mailkeep quickstart`), the test
+messages delivered to it through SMTP by a sending host on the Internet, the verdicts read
+back over IMAP.
+
+The instance is quickstart's config with only what the loopback needs changed: every
+listener on a free port of 127.0.0.1, no ACME ([acme] directory = ""), and [dns] upstream
+pointing at the benchmark's DNS server (dnssec = false: it does not sign). Its [spam]
+settings, DNS lists included, are the defaults of the binary under test.
+
+The sending host is RELAY_IP, added to `lo` for the run (a public-looking address: the MX
+treats it as any host on the Internet), with forward-confirmed reverse DNS (RELAY_NAME A
+RELAY_IP, and the PTR back). Every other name is NXDOMAIN, so the DNS lists list nothing
+and the senders' domains publish no SPF, DKIM keys or DMARC.
+
+Each message is sent with MAIL FROM its Return-Path or From address (corpus.py), in the
+order of corpus.Message.order() (spam and ham interleaved, the same every run), to
+RCPT TO user+N@DOMAIN, N its place in that order. The MX files a "+tag" sub-address in the
+account (delivery/recipients.hpp: the folder named by the tag when it exists, else INBOX;
+a Junk verdict files it in Junk), and its Received field says "for <user+N@DOMAIN>", which
+is how each stored message is matched to its file. The filter does not see the address:
+its inputs are the message and the recipient account (inbound/spam_filter.cpp), the same
+account for every N, and the trace fields are added after the verdict. The verdict is the
+X-Mailkeep-Spam field the MX adds ("junk; score=7.20; SIGNAL=weight ...", the action one of
+no, yes (tagged), junk, reject); a refusal as spam at SMTP time (550 "Message refused as
+spam (score N: ...)") is the action "reject".
+"""
+import imaplib
+import os
+import re
+import smtplib
+import ssl
+import subprocess
+import time
+
+from benchlib import COMMAND_SECONDS, STALL_SECONDS, BenchError, free_port, run, start, stop, tail
+from corpus import envelope_sender
+from peers import Deadline, deadline_for, tree_cpu_seconds
+
+DOMAIN = "bench.example"
+HOST = "mail." + DOMAIN
+USER = "user"
+ADDRESS = USER + "@" + DOMAIN
+PASSWORD = "the spam benchmark's password 18"
+RELAY_IP = "11.0.18.1"
+RELAY_NAME = "relay.sender.example"
+# A sending host sends a few messages per connection; the MX's per-connection limits
+# (errors, session time) are not what is measured.
+MESSAGES_PER_CONNECTION = 10
+TEMP_FAILURE_ATTEMPTS = 3  # a 4xx reply is retried after TEMP_FAILURE_PAUSE, this many times
+TEMP_FAILURE_PAUSE = 1
+PORTS = ("smtp.listen", "submission.listen", "submission.listen_tls", "imap.listen", "imap.listen_tls",
+         "http.listen", "http.listen_tls")
+SPAM_REFUSAL = re.compile(r"refused as spam \(score (-?[0-9.]+)")
+
+
+def publish_relay(dns):
+    """The sending host's forward-confirmed reverse DNS in the loopback DNS."""
+    dns.add(RELAY_NAME, "A", RELAY_IP)
+    dns.add(".".join(reversed(RELAY_IP.split("."))) + ".in-addr.arpa", "PTR", RELAY_NAME)
+
+
+def meta(message):
+    """What an MTA tells a filter about the message's connection and envelope (rspamd's
+    /checkv2 headers): the same as the MX sees."""
+    h = {"IP": RELAY_IP, "Hostname": RELAY_NAME, "Helo": RELAY_NAME, "Rcpt": ADDRESS}
+    sender = envelope_sender(message.data())
+    if sender:
+        h["From"] = sender
+    return h
+
+
+class Relay:
+    """RELAY_IP on `lo` while the MX rows run."""
+
+    def __init__(self):
+        r = subprocess.run(["ip", "addr", "add", RELAY_IP + "/32", "dev", "lo"], capture_output=True, text=True,
+                           timeout=COMMAND_SECONDS)
+        self.added = r.returncode == 0
+        if not self.added and "File exists" not in r.stderr:
+            raise BenchError("cannot add the sending host's address %s to lo (root needed): %s"
+                             % (RELAY_IP, r.stderr.strip()))
+
+    def remove(self):
+        if self.added:
+            subprocess.run(["ip", "addr", "del", RELAY_IP + "/32", "dev", "lo"], capture_output=True,
+                           timeout=COMMAND_SECONDS)
+            self.added = False
+
+
+def loopback_config(text, ports, dns_config):
+    """quickstart's config with its listeners on 127.0.0.1 (ports: {"smtp.listen": N, ...}),
+    no ACME and the loopback DNS; nothing else changed."""
+    out, section = [], None
+    for line in text.splitlines():
+        m = re.match(r"\[(\w+)\]$", line)
+        if m:
+            section = m.group(1)
+        k = re.match(r"(listen|listen_tls) = ", line)
+        if k and "%s.%s" % (section, k.group(1)) in ports:
+            line = '%s = ["127.0.0.1:%d"]' % (k.group(1), ports["%s.%s" % (section, k.group(1))])
+        if section == "acme" and line.startswith("directory = "):
+            line = 'directory = ""'
+        if section == "dns":
+            raise BenchError("quickstart's config has a [dns] section now: bench/spam/mx.py must edit it, "
+                             "not add one")
+        out.append(line)
+    return "\n".join(out) + "\n\n" + dns_config
+
+
+class Instance:
+    """A fresh mailkeep install in DIR (quickstart), served on loopback."""
+
+    def __init__(self, binary, work, name, dns):
+        self.binary, self.name = binary, name
+        self.dir = os.path.join(work, name)
+        os.makedirs(self.dir)
+        self.config = os.path.join(self.dir, "mailkeep.toml")
+        run([binary, "quickstart", ADDRESS, "--hostname", HOST, "--config", self.config, "--data-dir",
+             os.path.join(self.dir, "data"), "--no-systemd", "--password-stdin"], input=PASSWORD + "\n", text=True)
+        self.ports = {p: free_port() for p in PORTS}
+        with open(self.config) as f:
+            text = f.read()
+        with open(self.config, "w") as f:
+            f.write(loopback_config(text, self.ports, dns.config()))
+        self.proc = None
+
+    def admin(self, *args, timeout=COMMAND_SECONDS):
+        return run([self.binary, "--config", self.config] + list(args), timeout=timeout, text=True).stdout
+
+    def thresholds(self):
+        """The account's tag, Junk and reject scores, as the CLI prints them."""
+        out = self.admin("account", "spam-thresholds", ADDRESS)
+        m = re.search(r"tag at (\S+), Junk at (\S+), reject at (\S+)", out)
+        if not m:
+            raise BenchError("cannot read the spam thresholds from: %s" % out.strip())
+        return tuple(float(x) for x in m.groups())
+
+    def serve(self):
+        log = os.path.join(self.dir, "serve")
+        self.proc = start([self.binary, "serve", "--config", self.config], log, "listening")
+        self.log = log + ".err"
+
+    def stop(self):
+        if self.proc:
+            stop(self.proc)
+            self.proc = None
+
+    # ---- SMTP in ----
+
+    def connect(self):
+        try:
+            c = smtplib.SMTP("127.0.0.1", self.ports["smtp.listen"], local_hostname=RELAY_NAME,
+                             timeout=STALL_SECONDS, source_address=(RELAY_IP, 0))
+            c.ehlo()
+            return c
+        except (OSError, smtplib.SMTPException) as e:
+            raise BenchError("%s: cannot open an SMTP session from %s: %s; the server's log ends: %s"
+                             % (self.name, RELAY_IP, e, tail(self.log))) from None
+
+    def send(self, conn, sender, rcpt, data):
+        """None if the MX took the message, else its refusal (code, text); raises
+        SMTPServerDisconnected/OSError when the session broke."""
+        opts = ["BODY=8BITMIME"] if conn.has_extn("8bitmime") and any(b > 127 for b in data) else []
+        try:
+            conn.sendmail(sender, [rcpt], data, mail_options=opts)
+            return None
+        except smtplib.SMTPRecipientsRefused as e:
+            code, text = e.recipients[rcpt]
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as e:
+            code, text = e.smtp_code, e.smtp_error
+        return code, text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+
+    def deliver(self, messages):
+        """Delivers messages in order (RCPT user+N, N from 1). Returns {N: (code, text)} of
+        the refused ones, the delivery's wall-clock seconds and the server's CPU seconds."""
+        refused = {}
+        conn, in_conn = None, 0
+        limit = Deadline("%s: delivering %d messages" % (self.name, len(messages)), deadline_for(len(messages)))
+        cpu0, t0 = tree_cpu_seconds(self.proc.pid), time.monotonic()
+        for n, m in enumerate(messages, 1):
+            limit.check(n - 1)
+            data = re.sub(rb"\r?\n", b"\r\n", m.data())
+            sender, rcpt = envelope_sender(m.data()), "%s+%d@%s" % (USER, n, DOMAIN)
+            for attempt in range(1, TEMP_FAILURE_ATTEMPTS + 2):
+                if conn is None:
+                    conn, in_conn = self.connect(), 0
+                try:
+                    r = self.send(conn, sender, rcpt, data)
+                except (smtplib.SMTPServerDisconnected, OSError) as e:
+                    conn = None
+                    if attempt > TEMP_FAILURE_ATTEMPTS:
+                        raise BenchError("%s: the SMTP session broke on %s: %s; the server's log ends: %s"
+                                         % (self.name, m.key, e, tail(self.log))) from None
+                    continue
+                if r is not None and 400 <= r[0] < 500 and attempt <= TEMP_FAILURE_ATTEMPTS:
+                    time.sleep(TEMP_FAILURE_PAUSE)
+                    continue
+                if r is not None:
+                    refused[n] = r
+                break
+            in_conn += 1
+            if conn is not None and in_conn >= MESSAGES_PER_CONNECTION:
+                try:
+                    conn.quit()
+                except (smtplib.SMTPException, OSError):
+                    pass
+                conn = None
+        if conn is not None:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+        seconds = time.monotonic() - t0
+        return refused, seconds, tree_cpu_seconds(self.proc.pid) - cpu0
+
+    # ---- IMAP out ----
+
+    def stored_verdicts(self):
+        """{N: (folder, action, score)} of the messages in INBOX and Junk, by their user+N."""
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # quickstart's self-signed certificate
+        out = {}
+        try:
+            imap = imaplib.IMAP4_SSL("127.0.0.1", self.ports["imap.listen_tls"], ssl_context=context,
+                                     timeout=STALL_SECONDS)
+            imap.login(ADDRESS, PASSWORD)
+            for folder in ("INBOX", "Junk"):
+                typ, _ = imap.select(folder, readonly=True)
+                if typ != "OK":
+                    raise BenchError("%s: cannot select %s" % (self.name, folder))
+                typ, data = imap.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (X-MAILKEEP-SPAM RECEIVED)])")
+                if typ != "OK":
+                    raise BenchError("%s: UID FETCH in %s failed: %s" % (self.name, folder, data))
+                for item in data:
+                    if not isinstance(item, tuple):
+                        continue
+                    n, action, score = parse_fields(item[1])
+                    if n is None:
+                        continue  # not a benchmark message (none is expected)
+                    if n in out:
+                        raise BenchError("%s: message %d is stored twice" % (self.name, n))
+                    out[n] = (folder, action, score)
+            imap.logout()
+        except (OSError, imaplib.IMAP4.error) as e:
+            raise BenchError("%s: reading the verdicts over IMAP: %s" % (self.name, e)) from None
+        return out
+
+
+def parse_fields(head):
+    """(N, action, score) from a stored message's X-Mailkeep-Spam and Received fields."""
+    text = re.sub(r"\r?\n[ \t]+", " ", head.decode("utf-8", errors="replace"))
+    n = re.search(r"<%s\+(\d+)@%s>" % (re.escape(USER), re.escape(DOMAIN)), text, re.I)
+    verdict = re.search(r"^X-Mailkeep-Spam:\s*([a-z]+);\s*score=(-?[0-9.]+)", text, re.I | re.M)
+    if not n:
+        return None, None, None
+    if not verdict:
+        raise BenchError("message %s has no X-Mailkeep-Spam field: %s" % (n.group(1), text[:300]))
+    return int(n.group(1)), verdict.group(1).lower(), float(verdict.group(2))
+
+
+def mx_verdicts(binary, work, name, dns, test, train_dirs=None):
+    """A fresh instance (trained with `mailkeep spam train` on train_dirs when given), the test
+    messages delivered in order. Returns (verdicts, rate, cpu_ms, thresholds, notes) with
+    verdicts[i] = (flagged, action, score) for test[i]."""
+    inst = Instance(binary, work, name, dns)
+    notes = []
+    try:
+        if train_dirs:
+            out = inst.admin("spam", "train", "--spam", train_dirs[0], "--ham", train_dirs[1],
+                             timeout=deadline_for(sum(len(os.listdir(d)) for d in train_dirs)))
+            notes.append("%s: `mailkeep spam train`: %s" % (name, out.strip()))
+        thresholds = inst.thresholds()
+        inst.serve()
+        refused, seconds, cpu = inst.deliver(test)
+        stored = inst.stored_verdicts()
+    finally:
+        inst.stop()
+    verdicts, other, missing = [], {}, []
+    for n, m in enumerate(test, 1):
+        if n in refused:
+            code, text = refused[n]
+            s = SPAM_REFUSAL.search(text)
+            if code == 550 and s:
+                verdicts.append((True, "reject", float(s.group(1))))
+                continue
+            # Refused for another reason than spam: not delivered, so counted as junked, and
+            # without a score (left out of the score-based figures); listed below the table.
+            other.setdefault("%d %s" % (code, text[:120]), []).append(m.key)
+            verdicts.append((True, "refused", None))
+        elif n in stored:
+            folder, action, score = stored[n]
+            verdicts.append((folder == "Junk", action, score))
+        else:
+            missing.append(m.key)
+            verdicts.append(None)
+    for reply, keys in sorted(other.items()):
+        notes.append("%s: %d refused for another reason than spam (counted as junked, no score): \"%s\", e.g. %s"
+                     % (name, len(keys), reply, ", ".join(keys[:3])))
+    if missing:
+        raise BenchError("%s: %d messages were accepted but are in neither INBOX nor Junk, e.g. %s"
+                         % (name, len(missing), ", ".join(missing[:5])))
+    return verdicts, len(test) / seconds, 1000.0 * cpu / len(test), thresholds, notes

@@ -225,7 +225,7 @@ std::string parse_mailbox_at(std::string_view s, std::size_t& i, bool allow_utf8
     if (prev_dot) return "local part ends with a dot";
     mb.local.assign(s.substr(start, i - start));
   }
-  if (mb.local.size() > kMaxLocalPart) return "local part longer than 64 octets";
+  if (mb.local.size() > kMaxAcceptedLocalPart) return "local part longer than 240 octets";
 
   if (i >= s.size() || s[i] != '@') {
     // RFC 5321 §4.1.1.3: "<Postmaster>" without a domain is valid as a forward-path.

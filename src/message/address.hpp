@@ -16,8 +16,12 @@
 
 namespace mk::message {
 
-// RFC 5321 §4.5.3.1.1-3
+// RFC 5321 §4.5.3.1.1-3. A local part may be 64 octets, but §4.5.3.1 asks receivers to
+// accept longer objects where they can, and real senders exceed it (mailing lists' VERP
+// return paths: "list-return-1680-user=host.example@lists.example", 67 octets, which
+// Postfix accepts): what is accepted is bounded by the path length instead.
 inline constexpr std::size_t kMaxLocalPart = 64;
+inline constexpr std::size_t kMaxAcceptedLocalPart = 240;
 inline constexpr std::size_t kMaxDomain = 255;
 inline constexpr std::size_t kMaxPath = 256;
 

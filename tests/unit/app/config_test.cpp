@@ -124,8 +124,13 @@ TEST(Config, SpamScores) {
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_EQ(c->spam.lists.dnsbl, std::vector<std::string>{"zen.example.org"});
   EXPECT_EQ(c->spam.lists.uribl, std::vector<std::string>{"uri.example"});
-  EXPECT_TRUE(c->spam.lists.dnswl.empty());
+  EXPECT_EQ(c->spam.lists.dnswl, std::vector<std::string>{"list.dnswl.org"});  // the default (issue 18)
   EXPECT_EQ(c->spam.lists.dnswl_score, -5.0);
+  // An empty list turns a kind off.
+  c = parse_config(head + "dnswl = []\n", "mk.toml", "/");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->spam.lists.dnswl.empty());
+  EXPECT_EQ(c->spam.lists.dnsbl, (std::vector<std::string>{"zen.spamhaus.org", "bl.spamcop.net"}));
   c = parse_config(head + "dnsbl = [\"not a zone\"]\n", "mk.toml", "/");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("mk.toml:5: "), std::string::npos) << c.error().message;

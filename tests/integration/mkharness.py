@@ -293,6 +293,16 @@ def run_cli(*args, stdin=None):
     return subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True, timeout=300)
 
 
+def refuse_holds(srv):
+    """Makes the stopped server's database refuse to store an outbound hold (a trigger), for
+    the tests of holds enforced in memory; the caller starts the server again."""
+    db = sqlite3.connect(os.path.join(srv.dir, "index.sqlite"))
+    db.execute("CREATE TRIGGER no_holds BEFORE UPDATE OF outbound_hold ON accounts "
+               "WHEN NEW.outbound_hold != '' BEGIN SELECT RAISE(ABORT, 'the disk said no'); END")
+    db.commit()
+    db.close()
+
+
 def stop_all(srv, *others):
     """Stops mailkeep and removes its directory, then stops the test's other servers (rig
     MX hosts, DNS) even when mailkeep misbehaved, so no stray servers stay on port 25; fails

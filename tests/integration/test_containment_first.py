@@ -316,11 +316,7 @@ class UnstoredHoldTest(unittest.TestCase):
         self.addCleanup(srv.cleanup)
         srv.start()
         srv.stop()
-        db = sqlite3.connect(os.path.join(srv.dir, "index.sqlite"))
-        db.execute("CREATE TRIGGER no_holds BEFORE UPDATE OF outbound_hold ON accounts "
-                   "WHEN NEW.outbound_hold != '' BEGIN SELECT RAISE(ABORT, 'the disk said no'); END")
-        db.commit()
-        db.close()
+        mk.refuse_holds(srv)
         srv.start()
         return srv
 

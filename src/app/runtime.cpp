@@ -355,8 +355,10 @@ int run_server(const Config& cfg,
   }
   auto sub_cfg = submission_config(cfg, mx_cfg, containment, wake);
   // What a user answers is ham to them: replies teach the spam filter (inbound/spam_filter.hpp).
+  // Only the message In-Reply-To names: References are copied from the message answered, so
+  // a sender could point them at its own spam in the user's Junk (review of issue 18).
   sub_cfg.on_submitted = [users = inbound.user_models.get()](std::int64_t account, const message::Parsed& msg) {
-    users->replied(account, msg.thread_ids());
+    if (msg.field("In-Reply-To") && !msg.thread_ids().empty()) users->replied(account, {msg.thread_ids().front()});
   };
   smtp::Server submission_server(io, std::move(sub_cfg), *store, *tls, log.with({{"svc", "submission"}}));
   if (auto s = submission_server.listen(endpoints(cfg.submission.listen), endpoints(cfg.submission.listen_tls)); !s)

@@ -1,6 +1,7 @@
 #include "filter/blocklists.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 
 #include <boost/asio/co_spawn.hpp>
@@ -163,7 +164,13 @@ asio::awaitable<BlocklistResult> check_blocklists(dns::Lookup& dns, const Blockl
     if (q.kind == 0) {
       out.signals.push_back({"DNSBL", cfg.dnsbl_score, fmt::format("{} is listed in {} ({})", q.item, q.zone, q.code)});
     } else if (q.kind == 1) {
-      out.signals.push_back({"DNSWL", cfg.dnswl_score, fmt::format("{} is listed in {} ({})", q.item, q.zone, q.code)});
+      // DNSWL.org's last octet is its trust in the sender: 0 none (listed, but it sends spam
+      // too: freemail and ESP ranges), 1 low, 2 medium, 3 high; the score scales with it.
+      const auto dot = q.code.rfind('.');
+      const int trust = dot == std::string::npos ? 3 : std::clamp(std::atoi(q.code.c_str() + dot + 1), 0, 3);
+      if (trust > 0)
+        out.signals.push_back({"DNSWL", cfg.dnswl_score * trust / 3,
+                               fmt::format("{} is listed in {} ({})", q.item, q.zone, q.code)});
     } else if (std::find(uri_zones_hit.begin(), uri_zones_hit.end(), q.zone) == uri_zones_hit.end()) {
       uri_zones_hit.push_back(q.zone);  // each zone counts once, however many links it lists
       out.signals.push_back({"URIBL", cfg.uribl_score, fmt::format("a link to {} is listed in {} ({})", q.item, q.zone, q.code)});

@@ -32,6 +32,7 @@ namespace {
 constexpr std::size_t kContentBytes = 64 * 1024;  // decoded text read per part
 constexpr std::size_t kContentParts = 4;          // text parts read
 constexpr std::size_t kContentDepth = 8;
+constexpr std::size_t kMaxEntity = 10;  // "&#x1F600;": an entity is short
 
 // The message's text as the rules read it: lower-case, whitespace runs as one space, HTML
 // reduced to its words (tags removed, the common entities decoded); the raw HTML (lower
@@ -77,8 +78,10 @@ std::string html_words(std::string_view html) {
       continue;
     }
     if (c == '&') {
-      const auto semi = html.find(';', i);
-      if (semi != std::string_view::npos && semi - i <= 8) {
+      const auto near = html.substr(i, kMaxEntity);  // bounded: never a scan of the rest
+      const auto semi_off = near.find(';');
+      if (semi_off != std::string_view::npos) {
+        const auto semi = i + semi_off;
         const std::string_view e = html.substr(i + 1, semi - i - 1);
         out += e == "amp" ? "&" : e == "quot" ? "\"" : e == "#36" ? "$" : e == "#37" ? "%" : " ";
         i = semi;
@@ -112,9 +115,12 @@ void collect(std::string_view msg, const message::Part& part, Text& t, std::size
   }
 }
 
+// Whether a phrase occurs starting at a word ("act now" is not in "contact now").
 bool contains_any(std::string_view text, std::initializer_list<std::string_view> phrases, std::string_view* which) {
   for (auto p : phrases) {
-    if (text.find(p) != std::string_view::npos) {
+    for (auto at = text.find(p); at != std::string_view::npos; at = text.find(p, at + 1)) {
+      if (at > 0 && std::isalnum(static_cast<unsigned char>(text[at - 1])) && std::isalnum(static_cast<unsigned char>(p[0])))
+        continue;
       if (which) *which = p;
       return true;
     }
@@ -143,8 +149,8 @@ const std::array<Family, 10>& families() {
         "no cost to you", "absolutely free"}},
       {"URGENCY_CLAIM", 0.5, "pressure to act (\"{}\")",
        {"act now", "order now", "order today", "limited time", "call now", "call today", "don't delay",
-        "dont delay", "don't miss out", "while supplies last", "offer expires", "respond now", "apply now",
-        "reply now", "once in a lifetime"}},
+        "dont delay", "don't miss out", "while supplies last", "offer expires", "respond now",
+        "once in a lifetime"}},
       {"MONEY_MAKING", 1.25, "a money-making offer (\"{}\")",
        {"make money", "earn $", "extra income", "extra cash", "financial freedom", "be your own boss",
         "work from home", "work at home", "home based business", "home-based business", "million dollars",
@@ -152,14 +158,14 @@ const std::array<Family, 10>& families() {
         "network marketing", "get paid to"}},
       {"ADVANCE_FEE", 1.25, "the wording of an advance-fee fraud (\"{}\")",
        {"next of kin", "transfer of the sum", "transfer the sum", "transfer of the fund", "transfer the fund",
-        "strictly confidential", "urgent business", "late husband", "late father", "deceased client",
-        "foreign partner", "foreign account", "bank account details", "your assistance in", "barrister",
+        "urgent business", "late husband", "late father", "deceased client",
+        "foreign partner", "foreign account", "bank account details", "barrister",
         "beneficiary of", "confidential business proposal", "mutually benefit"}},
       {"GENERIC_GREETING", 1, "a greeting for a stranger (\"{}\")",
        {" dear friend", " dear sir", " dear madam", " dear sir/madam", " dear valued", " dear homeowner",
         " dear business owner", " dear webmaster", " dear e-mail user", " dear email user"}},
       {"BULK_LIST_SALE", 1, "selling addresses or bulk mailing (\"{}\")",
-       {"bulk email", "bulk e-mail", "mass email", "mass e-mail", "targeted email", "email addresses",
+       {"bulk email", "bulk e-mail", "mass email", "mass e-mail", "targeted email", "million email addresses",
         "e-mail addresses for", "fax numbers", "million email", "million e-mail", "fresh email"}},
       {"CREDIT_OFFER", 0.5, "a debt or credit offer (\"{}\")",
        {"lower your interest", "reduce your debt", "consolidate your debt", "debt consolidation", "refinance",
@@ -182,7 +188,7 @@ const std::initializer_list<std::string_view> kRemovalNotice = {
     "removal instructions", "with remove in the subject", "with \"remove\" in the subject",
     "type remove in the subject", "subject line remove", "reply remove", "send a blank email",
     "to unsubscribe", "opt-out", "opt out", "no longer wish to receive", "do not wish to receive",
-    "wish to be removed", "remove me"};
+    "wish to be removed", "remove me from"};
 const std::initializer_list<std::string_view> kOptInClaim = {
     "you are receiving this", "you received this email because", "you received this e-mail because",
     "you received this message because", "you were sent this", "your email address was obtained",
@@ -232,7 +238,10 @@ bool random_token(std::string_view s) {
       digits += std::isdigit(c) != 0;
       ++j;
     }
-    if (j - i >= 10 && upper >= 2 && lower >= 2 && digits >= 2 && upper + lower + digits + 4 >= j - i) return true;
+    const std::string_view word = s.substr(i, j - i);
+    const bool file_name = word.find_first_of("._") != std::string_view::npos;  // IMG_2023.jpg, Invoice2023Q4.pdf
+    if (!file_name && j - i >= 10 && upper >= 2 && lower >= 2 && digits >= 2 && upper + lower + digits + 4 >= j - i)
+      return true;
     i = j;
   }
   return false;
@@ -278,13 +287,15 @@ bool payment_talk(const message::Parsed& msg) {
                       nullptr);
 }
 
-void content_rules(const message::Parsed& msg, std::vector<Signal>& out) {
+void content_rules(const message::Parsed& msg, bool thread_found, std::vector<Signal>& out) {
   const message::Part& root = msg.mime();
   Text t;
   std::size_t parts = 0;
   collect(msg.text(), root, t, parts, 0);
   const bool unsubscribe_field = msg.field("List-Unsubscribe").has_value();
-  const bool reply = !msg.thread_ids().empty();
+  // A reply to a message the recipient has: In-Reply-To alone is the sender's word.
+  const bool reply = !msg.thread_ids().empty() && thread_found;
+  const bool claims_reply = !msg.thread_ids().empty();
 
   std::string_view which;
   for (const auto& f : families())
@@ -327,8 +338,11 @@ void content_rules(const message::Parsed& msg, std::vector<Signal>& out) {
   if (const auto subject = msg.field("Subject")) {
     const std::string s = message::decode_words(message::unfold(*subject));
     const std::string lower = to_lower(s);
-    if (s.find("   ") != std::string::npos && !trim(s.substr(s.find("   "))).empty())
-      out.push_back({"SUBJECT_PADDED", 2, "the subject is padded with spaces (to hide a tracking code)"});
+    // Three or more spaces and then one last word: the tracking code pushed out of sight.
+    const auto pad = s.rfind("   ");
+    const std::string_view tail = pad == std::string::npos ? std::string_view() : trim(std::string_view(s).substr(pad));
+    if (!tail.empty() && tail.find(' ') == std::string_view::npos && pad > 0)
+      out.push_back({"SUBJECT_PADDED", 2, "the subject is padded with spaces before a last word (a tracking code)"});
     if (random_token(s))
       out.push_back({"SUBJECT_RANDOM_TOKEN", 1.5, "the subject carries a generated token (letters of both cases and digits)"});
     const std::string_view ls = trim(lower);
@@ -338,7 +352,7 @@ void content_rules(const message::Parsed& msg, std::vector<Signal>& out) {
     for (std::size_t i = 0; i + 1 < lower.size() && !money; ++i)
       money = (lower[i] == '$' && std::isdigit(static_cast<unsigned char>(lower[i + 1]))) ||
               (std::isdigit(static_cast<unsigned char>(lower[i])) && lower[i + 1] == '%');
-    if (money || contains_any(lower, {"free", "cash", "money", "credit", "mortgage", "viagra", "save "}, nullptr))
+    if (money || contains_any(lower, {"free!", "for free", "cash", "money", "mortgage", "viagra", "save $", "save up to"}, nullptr))
       out.push_back({"SUBJECT_MONEY", 0.5, "the subject talks money (price, percentage, free, cash, credit)"});
     if (s.find('!') != std::string::npos && !reply) out.push_back({"SUBJECT_EXCLAIMS", 0.25, "an exclamation mark in the subject"});
   }
@@ -356,8 +370,9 @@ void content_rules(const message::Parsed& msg, std::vector<Signal>& out) {
     out.push_back({"FREEMAIL_OFFER", 1.5, fmt::format("an offer sent from a free mailbox at {}", from_domain)});
 
   // A reply that quotes what it answers: a conversation.
-  if (reply && t.plain && quotes(t.plain_raw))
-    out.push_back({"QUOTED_REPLY", -1.5, "a reply quoting the message it answers"});
+  if (claims_reply && t.plain && quotes(t.plain_raw))
+    out.push_back({"QUOTED_REPLY", reply ? -1.5 : -0.5,
+                   reply ? "a reply quoting the message it answers" : "a reply quoting a message (one the recipient does not have)"});
 }
 
 }  // namespace mk::filter

@@ -53,7 +53,7 @@ Verdict judge(const message::Parsed& msg, const Inputs& in) {
   const auto& from = msg.authors().mailboxes;
   gtube_rule(message, v.signals);
   header_rules(root, from, v.signals);
-  content_rules(msg, v.signals);
+  content_rules(msg, in.thread_found, v.signals);
   phishing_rules(message, root, from, in, v.signals);
   impersonation_rules(root, from, in, !msg.links().empty(), in.thread_found && payment_talk(msg), v.signals);
   const auto trained = [](const Model* m) { return m && (m->spam_trained() > 0 || m->ham_trained() > 0); };

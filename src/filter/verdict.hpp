@@ -91,7 +91,8 @@ void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out);
 void header_rules(const message::Part& root, const std::vector<message::Address>& from, std::vector<Signal>& out);
 // What the text says (content.cpp): bulk-mail notices, sales and scam phrases, padded and
 // priced subjects, hidden link targets, freemail offers; a quoted reply counts against spam.
-void content_rules(const message::Parsed& msg, std::vector<Signal>& out);
+// `thread_found`: the message replies to one the recipient has (Inputs::thread_found).
+void content_rules(const message::Parsed& msg, bool thread_found, std::vector<Signal>& out);
 void reputation_rules(const Inputs& in, std::vector<Signal>& out);
 // Phishing (phishing.cpp): DISPLAY_NAME_SPOOF, LINK_MISMATCH, CREDENTIAL_FORM, and with what
 // the recipient knows LOOKALIKE_DOMAIN, CONTACT_IMPERSONATION, OWN_NAME_SPOOF.

@@ -37,7 +37,9 @@ std::vector<Signal> signals(const Content& c, std::int64_t now, Audience to, int
     out.push_back({"FILTER_SPAM", c.filter->reject ? t.filter_reject : t.filter_junk,
                    fmt::format("the inbound spam filter would {} it (score {:.1f}: {})",
                                c.filter->reject ? "refuse" : "junk", c.filter->score, c.filter->signals)});
-  if (to.fresh) {
+  // Unauthenticated writers being answered count here too: anyone can forge such a writer,
+  // so a template with a fresh link to them is a spam run's shape (review of issue 18).
+  if (to.fresh || to.answered) {
     if (near >= t.near_duplicates_before)
       out.push_back({"NEAR_DUPLICATE", t.near_duplicate,
                      fmt::format("its text is near-identical to {} earlier message(s) to new recipients", near)});

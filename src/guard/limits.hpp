@@ -62,6 +62,10 @@ class SendingLimits {
                 ContentThresholds content = {})
       : limits_(limits), anomalies_(anomalies), content_(content), store_(store), log_(std::move(log)) {}
 
+  // Right after a login from a new network: messages per hour and recipients per day this
+  // many times tighter than configured (new recipients follow the trust budget, trust.hpp).
+  static constexpr int kStrictDivisor = 8;
+
   struct Decision {
     bool hold = false;
     std::string reason;  // for the user, the admin and the log

@@ -52,6 +52,12 @@ asio::awaitable<smtp::PipelineDecision> Correspondence::check(const smtp::Transa
   InboundPipeline::Explanation explain;
   smtp::PipelineDecision d = co_await inner_.evaluate(txn, msg, std::move(helo), std::move(remote_ip), &explain);
   if (d.reject) co_return d;
+  // Tagged or suspected phishing: not someone to know, and its links are not "seen" (they
+  // would quiet containment's FRESH_LINK for that domain; review of issue 18).
+  if (explain.filtered && (explain.verdict.action != filter::Action::deliver ||
+                           std::any_of(explain.verdict.signals.begin(), explain.verdict.signals.end(),
+                                       filter::is_phishing_signal)))
+    co_return d;
   const bool authenticated = explain.auth_checked && author_authenticated(explain.auth);
   auto write = [&] { record(txn, msg, d, authenticated); };
   co_await net::offload(work_, write);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <exception>
 #include <ctime>
 #include <filesystem>
 
@@ -179,7 +180,11 @@ void GlobalLearner::run() {
       jobs_.pop_front();
       busy_ = true;
       lock.unlock();
-      learn(ex);
+      try {
+        learn(ex);
+      } catch (const std::exception& e) {  // resource exhaustion: this example is lost, learning goes on
+        log_.error("filter.learn_failed", {{"error", e.what()}});
+      }
       lock.lock();
       busy_ = false;
       continue;
@@ -194,7 +199,11 @@ void GlobalLearner::run() {
       if (publish) unpublished_ = false;
       if (save) unsaved_ = false;
       lock.unlock();
-      flush(publish, save);  // a failed save is marked unsaved again, for the next save
+      try {
+        flush(publish, save);  // a failed save is marked unsaved again, for the next save
+      } catch (const std::exception& e) {
+        log_.error("filter.learn_failed", {{"error", e.what()}});
+      }
       lock.lock();
       if (publish) last_publish = now;
       if (save) last_save = now;

@@ -77,7 +77,7 @@ class Reputation {
   virtual Result<std::vector<std::string>> answerable(std::int64_t account_id, const std::vector<std::string>& addresses,
                                                       const std::vector<std::string>& ids) = 0;
   struct Correspondence {
-    int writers = 0;   // authors whose mail reached the account
+    int writers = 0;   // authenticated authors whose mail reached the account
     int answered = 0;  // addresses it wrote to whose authenticated mail reached it afterwards
   };
   // Each counted up to `cap` (the reader needs no more, and the count stays cheap).

@@ -84,7 +84,8 @@ Result<std::vector<std::string>> SqliteStore::answerable(std::int64_t account_id
 Result<Store::Correspondence> SqliteStore::correspondence(std::int64_t account_id, int cap) {
   std::lock_guard lock(mu_);
   Correspondence c;
-  Stmt w(db_, "SELECT COUNT(*) FROM (SELECT 1 FROM writers WHERE account_id = ? LIMIT ?)");
+  // Authenticated writers only: unauthenticated ones cost a forger nothing (review of issue 18).
+  Stmt w(db_, "SELECT COUNT(*) FROM (SELECT 1 FROM writers WHERE account_id = ? AND authenticated > 0 LIMIT ?)");
   w.bind(1, account_id).bind(2, std::int64_t(cap));
   if (!w.step()) return w.fail();
   c.writers = int(w.int64(0));

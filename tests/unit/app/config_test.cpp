@@ -130,7 +130,7 @@ TEST(Config, SpamScores) {
   c = parse_config(head + "dnswl = []\n", "mk.toml", "/");
   ASSERT_TRUE(c.ok()) << c.error().message;
   EXPECT_TRUE(c->spam.lists.dnswl.empty());
-  EXPECT_EQ(c->spam.lists.dnsbl, (std::vector<std::string>{"zen.spamhaus.org", "bl.spamcop.net"}));
+  EXPECT_EQ(c->spam.lists.dnsbl, (std::vector<std::string>{"zen.spamhaus.org"}));
   c = parse_config(head + "dnsbl = [\"not a zone\"]\n", "mk.toml", "/");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("mk.toml:5: "), std::string::npos) << c.error().message;

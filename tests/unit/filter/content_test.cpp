@@ -11,9 +11,9 @@
 namespace mk::filter {
 namespace {
 
-std::string signals_of(const std::string& msg) {
+std::string signals_of(const std::string& msg, bool thread_found = false) {
   std::vector<Signal> out;
-  content_rules(message::Parsed(msg), out);
+  content_rules(message::Parsed(msg), thread_found, out);
   std::string s;
   for (const auto& x : out) s += (s.empty() ? "" : " ") + x.name;
   return s;
@@ -74,13 +74,21 @@ TEST(ContentRules, OrdinaryMailFiresNothing) {
            "From: ann@a.example\r\nSubject: x\r\n\r\n> quoted\r\nmine\r\n",
            // Freemail without an offer.
            "From: x@gmail.com\r\nSubject: photos\r\n\r\nhttp://photos.example/album\r\n",
+           // A formal letter with a legal footer; phrases inside other words (review of issue 18).
+           "From: ann@a.example\r\nSubject: Are you free on Friday?\r\n\r\nDear Mr Smith,\r\nplease contact now "
+           "the office; remove meeting notes from the share. Our email addresses changed.\r\nThis message is "
+           "strictly confidential. We appreciate your assistance in this matter.\r\n",
+           // File names in subjects (Windows' "send to mail recipient"), a subject with extra spaces.
+           "From: ann@a.example\r\nSubject: Emailing: IMG_20230411_101010.jpg\r\n\r\nx\r\n",
+           "From: ann@a.example\r\nSubject: Invoice2023Q4AbCd.pdf\r\n\r\nx\r\n",
+           "From: ann@a.example\r\nSubject: minutes   of the meeting\r\n\r\nx\r\n",
        })
     EXPECT_EQ(signals_of(ok), "") << ok;
 }
 
 TEST(ContentRules, ReasonsNameWhatWasFound) {
   std::vector<Signal> out;
-  content_rules(message::Parsed(kPlain + "Act now and make money.\r\n"), out);
+  content_rules(message::Parsed(kPlain + "Act now and make money.\r\n"), false, out);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].why, "pressure to act (\"act now\")");
   EXPECT_EQ(out[1].why, "a money-making offer (\"make money\")");
@@ -91,7 +99,25 @@ TEST(ContentRules, PaymentTalk) {
   EXPECT_FALSE(payment_talk(message::Parsed(kPlain + "Lunch on Friday?\r\n")));
 }
 
+TEST(ContentRules, RepliesCountOnlyForAThreadTheRecipientHas) {
+  const std::string reply = "From: a@b.example\r\nSubject: Re: plans!\r\nIn-Reply-To: <1@b.example>\r\n\r\n"
+                            "Yes, Friday.\r\n\r\n> Shall we meet?\r\n";
+  std::vector<Signal> out;
+  content_rules(message::Parsed(reply), true, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].score, -1.5);
+  out.clear();
+  // In-Reply-To is the sender's word: a forged one earns little and does not hide the "!".
+  content_rules(message::Parsed(reply), false, out);
+  EXPECT_EQ(signals_of(reply), "SUBJECT_EXCLAIMS QUOTED_REPLY");
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].score, -0.5);
+}
+
 TEST(ContentRules, BoundedOnHugeInput) {
+  // HTML of nothing but '&' (an entity search that rescanned the rest would be quadratic).
+  const std::string amps = "From: a@b.example\r\nContent-Type: text/html\r\n\r\n" + std::string(1 << 20, '&') + "\r\n";
+  EXPECT_EQ(signals_of(amps), "HTML_ONLY");
   // Megabytes of text and thousands of links: the rules read a bounded prefix.
   std::string big = kPlain;
   for (int i = 0; i < 200000; ++i) big += "http://192.0.2.1/ ";

@@ -96,6 +96,25 @@ TEST_F(LimitsTest, StrictAfterANewNetworkGivesNoCreditAndCountsOnlyThatNetwork) 
   EXPECT_FALSE(l.submit(id_, one(11), kNow + 2, submission(established(), {}, "192.0.2.1")).hold);  // home is not strict
 }
 
+// Strict mode limits mail to known people too: one phishing message Bcc'd to every contact
+// of a stolen mailbox, or a run of messages to them (review of issue 18).
+TEST_F(LimitsTest, StrictAfterANewNetworkLimitsMailToKnownPeopleToo) {
+  std::vector<std::string> contacts;
+  for (int i = 0; i < 100; ++i) contacts.push_back("c" + std::to_string(i) + "@remote.example");
+  ASSERT_TRUE(store_->add_correspondents(id_, contacts, kNow - kDay).ok());
+  SendingLimits l(Limits{100, 500, 40}, *store_);
+  const auto from_there = submission(established(), {}, "203.0.113.9", true);
+  auto d = l.submit(id_, contacts, kNow, from_there);
+  EXPECT_TRUE(d.hold);
+  EXPECT_EQ(d.reason, "more than 62 recipients in a day right after a login from a new network");
+  for (int i = 0; i < 12; ++i) EXPECT_FALSE(l.submit(id_, {contacts[i]}, kNow + 1, from_there).hold) << i;
+  d = l.submit(id_, {contacts[12]}, kNow + 1, from_there);
+  EXPECT_TRUE(d.hold);
+  EXPECT_EQ(d.reason, "more than 12 messages in an hour right after a login from a new network");
+  // From the usual network the same account has its full limits.
+  EXPECT_FALSE(l.submit(id_, {contacts[0]}, kNow + 2, submission(established(), {}, "192.0.2.1")).hold);
+}
+
 // People who wrote to the account: authenticated writers are known; an unauthenticated one
 // only when the message answers their own mail.
 TEST_F(LimitsTest, WritersAreKnownAsTheRulesAllow) {
@@ -121,12 +140,16 @@ TEST_F(LimitsTest, WritersAreKnownAsTheRulesAllow) {
             "more than 1 new recipients in an hour");
 }
 
-// A user answering fifty people who wrote first, from an account with no other history,
-// with the same words and the same link each time (a club's secretary): nothing holds.
+// A user answering fifty people who wrote first (their mail authenticated), from an account
+// with no other history, with the same words and the same link each time (a club's
+// secretary): nothing holds. The same template to fifty unauthenticated writers, whom anyone
+// can forge, is held by the content checks (review of issue 18).
 TEST_F(LimitsTest, FiftyAnswersFromANewAccount) {
   for (int i = 0; i < 50; ++i) {
     const std::string a = "p" + std::to_string(i) + "@remote.example";
-    ASSERT_TRUE(store_->add_received(id_, {a, false, "q" + std::to_string(i) + "@remote", {a}}, kNow).ok());
+    ASSERT_TRUE(store_->add_received(id_, {a, true, "q" + std::to_string(i) + "@remote", {a}}, kNow).ok());
+    const std::string u = "u" + std::to_string(i) + "@remote.example";
+    ASSERT_TRUE(store_->add_received(id_, {u, false, "v" + std::to_string(i) + "@remote", {u}}, kNow).ok());
   }
   History h;
   h.writers = int(store_->correspondence(id_, 100)->writers);
@@ -141,8 +164,19 @@ TEST_F(LimitsTest, FiftyAnswersFromANewAccount) {
     const auto d = l.submit(id_, {"p" + std::to_string(i) + "@remote.example"}, kNow + i, s);
     EXPECT_FALSE(d.hold) << i << ": " << d.reason;
   }
+  SendingLimits forged(Limits{}, *store_);
+  int sent = 0;
+  for (int i = 0; i < 50; ++i) {
+    s.traits.thread_ids = {"v" + std::to_string(i) + "@remote"};
+    if (forged.submit(id_, {"u" + std::to_string(i) + "@remote.example"}, kNow + 100 + i, s).hold) break;
+    ++sent;
+  }
+  EXPECT_LT(sent, 10);
   // Answers the inbound filter would junk still count: anyone can forge a writer to answer.
   s.content.filter = FilterOpinion{true, false, 4, "X=4.00"};
+  s.content.fingerprint.reset();  // this verdict alone
+  s.content.link_domains.clear();
+  s.content.link_first_seen.clear();
   for (int i = 0; i < 3; ++i) {
     const std::string a = "f" + std::to_string(i) + "@forged.example";
     ASSERT_TRUE(store_->add_received(id_, {a, false, "g" + std::to_string(i) + "@forged", {a}}, kNow).ok());

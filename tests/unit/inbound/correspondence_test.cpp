@@ -133,7 +133,20 @@ TEST_F(RecorderTest, AcceptedMailIsRecordedJunkIsNot) {
   EXPECT_TRUE(run(spam, "192.0.2.10").reject);
   EXPECT_TRUE(store_->answerable(alice_, {"spam@sender.example"}, {"s1@sender.example"})->empty());
   EXPECT_EQ(store_->link_domains_seen({"spam-only.example"})->front(), 0);
-  EXPECT_EQ(store_->correspondence(alice_, 100)->writers, 2);
+  EXPECT_EQ(store_->correspondence(alice_, 100)->writers, 1);  // the authenticated one
+}
+
+// Tagged mail (or suspected phishing) is delivered but recorded as nothing: its author is no
+// one to answer freely and its links stay fresh for containment (review of issue 18).
+TEST_F(RecorderTest, TaggedMailIsNotRecorded) {
+  thresholds_ = filter::Thresholds{0.5, 100, 100};  // SPF's failure alone tags
+  const std::string forged = "From: eve@sender.example\r\nTo: alice@example.org\r\nSubject: hi\r\n"
+                             "Message-ID: <t1@sender.example>\r\n\r\nhttp://tagged-only.example/\r\n";
+  const auto d = run(forged, "203.0.113.5");
+  EXPECT_FALSE(d.reject);
+  EXPECT_FALSE(d.junk);
+  EXPECT_TRUE(store_->answerable(alice_, {"eve@sender.example"}, {"t1@sender.example"})->empty());
+  EXPECT_EQ(store_->link_domains_seen({"tagged-only.example"})->front(), 0);
 }
 
 }  // namespace

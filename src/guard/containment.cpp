@@ -44,6 +44,7 @@ std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, cons
     s.network = auth::Throttle::network_key(*ip);
     auto h = store_.security.network_history(account, s.network);
     s.strict = h && h->first_seen > 0 && now - h->first_seen < kNewNetworkWindow;
+    s.elsewhere_before = s.strict && h->other_networks_before;
   }
   if (!remote_rcpts.empty()) {
     s.history = history_of(txn.account_id, now);

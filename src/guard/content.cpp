@@ -37,12 +37,13 @@ std::vector<Signal> signals(const Content& c, std::int64_t now, Audience to, int
     out.push_back({"FILTER_SPAM", c.filter->reject ? t.filter_reject : t.filter_junk,
                    fmt::format("the inbound spam filter would {} it (score {:.1f}: {})",
                                c.filter->reject ? "refuse" : "junk", c.filter->score, c.filter->signals)});
-  // Unauthenticated writers being answered count here too: anyone can forge such a writer,
-  // so a template with a fresh link to them is a spam run's shape (review of issue 18).
+  if (to.fresh && near >= t.near_duplicates_before)
+    out.push_back({"NEAR_DUPLICATE", t.near_duplicate,
+                   fmt::format("its text is near-identical to {} earlier message(s) to new recipients", near)});
+  // Fresh links count to unauthenticated writers being answered too: anyone can forge such a
+  // writer, and a fresh link is what a spam run carries (review of issue 18). Near-identical
+  // answers to them do not: a secretary's replies to fifty questions look alike.
   if (to.fresh || to.answered) {
-    if (near >= t.near_duplicates_before)
-      out.push_back({"NEAR_DUPLICATE", t.near_duplicate,
-                     fmt::format("its text is near-identical to {} earlier message(s) to new recipients", near)});
     if (const auto fresh = fresh_domains(c, now, t); !fresh.empty())
       out.push_back({"FRESH_LINK", t.fresh_link,
                      fmt::format("links to {}, new to this server's mail (first seen less than {} hours ago, or never)",

@@ -62,7 +62,7 @@ SendingLimits::Recipients SendingLimits::classify(std::int64_t account_id, const
 std::optional<std::string> SendingLimits::content_hold(Window& w, const Content& c, std::int64_t now, Audience to,
                                                        std::vector<Signal>& found) {
   int near = 0;
-  if ((to.fresh || to.answered) && c.fingerprint)
+  if (to.fresh && c.fingerprint)
     for (const auto& p : w.prints) near += near_identical(p.fingerprint, *c.fingerprint) ? 1 : 0;
   int outsiders = 0;
   if (!c.thread.empty() && !c.thread_outsiders.empty()) {
@@ -120,16 +120,18 @@ SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std
   // Right after a login from a new network everything counts against limits kStrictDivisor
   // times tighter, mail to known people too (one phishing message Bcc'd to every contact of
   // a stolen mailbox is the classic), whatever the account's history.
-  const int messages_hour = s.strict ? std::min(b.messages_per_hour, std::max(1, limits_.messages_per_hour / kStrictDivisor))
-                                     : b.messages_per_hour;
-  const int recipients_day = s.strict ? std::max(1, limits_.recipients_per_day / kStrictDivisor) : limits_.recipients_per_day;
+  // (A new account's first login is covered by its budget, trust.hpp.)
+  const bool tight = s.strict && s.elsewhere_before;
+  const int messages_hour = tight ? std::min(b.messages_per_hour, std::max(1, limits_.messages_per_hour / kStrictDivisor))
+                                  : b.messages_per_hour;
+  const int recipients_day = tight ? std::max(1, limits_.recipients_per_day / kStrictDivisor) : limits_.recipients_per_day;
   if (total(w.messages) + 1 > messages_hour) {
     d.reason = fmt::format("more than {} messages in an hour{}", messages_hour,
-                           s.strict ? why(messages_hour, limits_.messages_per_hour)
-                                    : trust_note(b.messages_per_hour, limits_.messages_per_hour));
+                           tight ? why(messages_hour, limits_.messages_per_hour)
+                                 : trust_note(b.messages_per_hour, limits_.messages_per_hour));
   } else if (total(w.recipients) + int(remote_rcpts.size()) > recipients_day) {
     d.reason = fmt::format("more than {} recipients in a day{}", recipients_day,
-                           s.strict ? " right after a login from a new network" : "");
+                           tight ? " right after a login from a new network" : "");
   } else if (total(w.new_recipients) + new_count > b.new_per_hour) {
     d.reason = fmt::format("more than {} new recipients in an hour{}", b.new_per_hour,
                            why(b.new_per_hour, limits_.new_recipients_per_hour));
@@ -165,7 +167,7 @@ SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std
     w.new_recipients.push_back({now, s.network, new_count});
     w.new_day.push_back({now, s.network, new_count});
   }
-  if ((to.fresh || to.answered) && s.content.fingerprint) w.prints.push_back({now, *s.content.fingerprint});
+  if (to.fresh && s.content.fingerprint) w.prints.push_back({now, *s.content.fingerprint});
   if (!s.content.thread.empty() && !s.content.thread_outsiders.empty())
     w.threads.push_back({now, s.content.thread, s.content.thread_outsiders});
   for (auto& f : found) w.signals.push_back({now, std::move(f)});

@@ -50,6 +50,9 @@ struct Submission {
   // run with a stolen password: its history earns no new recipients (trust.hpp), and only
   // what it sent from that network counts.
   bool strict = false;
+  // ... and it had logged in from other networks before: an account in use that someone
+  // now uses from elsewhere (not a new account's first login, which its budget covers).
+  bool elsewhere_before = false;
   History history;       // the account's (trust.hpp)
   MessageTraits traits;  // the message (anomaly.hpp)
   Content content;       // its content (content.hpp)

@@ -98,6 +98,12 @@ Result<std::string> canonical_address(const std::string& address) {
   auto mb = message::parse_mailbox(address);
   if (!mb || mb->domain_literal)
     return err(fmt::format("\"{}\" is not a valid address (local@domain)", address));
+  // Mail from others may carry longer local parts (message/address.hpp), but an address of
+  // ours must be one every server takes: RFC 5321 §4.5.3.1.1's 64 octets.
+  if (mb->local.size() > message::kMaxLocalPart)
+    return err(fmt::format("\"{}\": the part before @ is {} octets; other servers refuse more than {} (RFC 5321 "
+                           "4.5.3.1.1): choose a shorter one",
+                           address, mb->local.size(), message::kMaxLocalPart));
   return mb->canonical();
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -57,9 +58,25 @@ void Model::learn_over(const Model& base, const std::vector<std::uint32_t>& feat
 int Model::learn_towards(const Model* base, const std::vector<std::uint32_t>& features, bool spam,
                          const Schedule& sch, double* influence_left) {
   const double b = base ? base->score(features) : 0.0;
-  // A step at rate r changes the weights by r·g·x on each of the n features (an L2 norm of
-  // r·|g|·x·√n) and the bias by r·g·0.01 (see step()).
-  const double reach = (features.empty() ? 0.0 : norm(features.size()) * std::sqrt(double(features.size()))) + 0.01;
+  // A step at rate r changes each slot of the table by r·g·x times the number c of the
+  // message's features folded into it, an L2 norm of r·|g|·x·√(Σc²) (√n when no two share a
+  // slot), and the bias by r·g·0.01 (see step()). Counted by slot, not assumed: an attacker
+  // can choose words whose hashes collide and aim the whole step at one weight.
+  double reach = 0.01;
+  if (influence_left && !features.empty()) {
+    std::vector<std::uint32_t> slots;
+    slots.reserve(features.size());
+    for (auto f : features) slots.push_back(slot(f));
+    std::sort(slots.begin(), slots.end());
+    double squares = 0;
+    for (std::size_t i = 0; i < slots.size();) {
+      std::size_t j = i;
+      while (j < slots.size() && slots[j] == slots[i]) ++j;
+      squares += double(j - i) * double(j - i);
+      i = j;
+    }
+    reach += norm(features.size()) * std::sqrt(squares);
+  }
   int steps = 0;
   for (; steps < sch.max_steps; ++steps) {
     const double s = b + score(features);

@@ -60,7 +60,8 @@ class Model {
   // `influence_left`: a budget for the steps' influence, spent by them (the last one shortened
   // to fit). A step's influence is the L2 norm of its change to the weights plus the size of
   // its change to the bias; a message with m features (each of value m^-1/4) then scores at
-  // most influence × max(1, m^1/4) differently (Cauchy-Schwarz; up to hash collisions).
+  // most influence × max(1, m^1/4) differently (Cauchy-Schwarz; collisions in the table are
+  // counted, so they cannot concentrate a step beyond it).
   int learn_towards(const Model* base, const std::vector<std::uint32_t>& features, bool spam, const Schedule& s,
                     double* influence_left = nullptr);
   void count(bool spam) { ++(spam ? spam_ : ham_); }

@@ -20,6 +20,14 @@ class AppPasswordTest(mk.SharedServerTest):
         self.assertIn("shown only now", r.stdout)
         return re.search(r": (\S+)\n", r.stdout).group(1)
 
+    def test_own_addresses_keep_rfc_5321_lengths(self):
+        # Mail from others may carry local parts over 64 octets (lists' VERP return paths);
+        # an account of ours may not: other servers would refuse it (issue 18's review).
+        long_local = "a" * 65
+        r = self.srv.cli("account", "add", long_local + "@localhost", "--password-stdin", stdin="x" * 20 + "\n")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("the part before @ is 65 octets; other servers refuse more than 64", r.stderr)
+
     def test_app_passwords(self):
         phone = self.add("phone", "--scope", "submission")
         laptop = self.add("laptop")

@@ -119,6 +119,21 @@ TEST(LearningBudget, TracksBoundedNumbersAndSurvivesARestart) {
   EXPECT_FALSE(LearningBudget::parse("something else\n", caps).has_value());
 }
 
+// The influence bound holds when the message's features collide in the table (an attacker
+// can choose words whose hashes fold into one slot): the cost is counted by slot.
+TEST(Model, InfluenceIsBoundedWhenFeaturesCollide) {
+  Model m(10);
+  std::vector<std::uint32_t> colliding;
+  for (std::uint32_t k = 1; k <= 100; ++k) colliding.push_back(5 + (k << 10));  // all in slot 5
+  double left = 0.25;
+  m.learn_towards(nullptr, colliding, true, Model::Schedule{Model::kRate, 100, 8}, &left);
+  EXPECT_LE(left, 1e-9);  // the whole budget was spent...
+  // ... and the one weight moved by no more than it: a message of that slot alone scores
+  // its weight (plus the bias, a hundredth of the step).
+  EXPECT_LE(m.score({5}), 0.25 + 0.01);
+  EXPECT_GT(m.score({5}), 0.1);
+}
+
 TEST(Model, SumScoresLikeBothModels) {
   Model big(16), small(12);
   const std::vector<std::vector<std::uint32_t>> msgs = {{1, 2, 3, 70000}, {5, 6, 7, 123456789}, {1, 6, 4096 + 3}};

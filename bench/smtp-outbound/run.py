@@ -109,7 +109,9 @@ def mailkeep_run(binary, work, n, dns):
                     '[outbound]\nconnections_per_domain = %d\npaused = %s\n'
                     '[security]\nmax_messages_per_hour = %d\nmax_recipients_per_day = %d\n'
                     'max_new_recipients_per_hour = %d\n'
-                    % (free_port(), sub_port, free_port(), CONCURRENCY, "true" if paused else "false", n, n, n))
+                    # A heavy user's limits. The account has no history, and its budget starts at
+                    # half the hourly messages and an eighth of the new recipients (guard/trust.hpp).
+                    % (free_port(), sub_port, free_port(), CONCURRENCY, "true" if paused else "false", 2 * n, n, 8 * n))
             f.write(dns.config())
         return os.path.join(d, "serve.toml")
 

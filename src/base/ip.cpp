@@ -57,6 +57,19 @@ std::string IpAddr::to_string() const {
   return buf;
 }
 
+bool IpAddr::publicly_routable() const {
+  struct Block {
+    const char* net;
+    int prefix;
+  };
+  static constexpr Block kLocal[] = {{"0.0.0.0", 8},  {"10.0.0.0", 8},    {"100.64.0.0", 10}, {"127.0.0.0", 8},
+                                     {"169.254.0.0", 16}, {"172.16.0.0", 12}, {"192.168.0.0", 16}, {"::", 127},
+                                     {"fc00::", 7},   {"fe80::", 10}};
+  for (const auto& b : kLocal)
+    if (in_prefix(*IpAddr::parse(b.net), b.prefix)) return false;
+  return true;
+}
+
 std::string IpAddr::dotted_nibbles() const {
   if (v4) return to_string();
   // Upper case as in the RFC 7208 test suite (DNS names compare case-insensitively anyway).

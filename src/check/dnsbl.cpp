@@ -45,18 +45,7 @@ std::string list_query(std::string_view ip_text, std::string_view zone) {
 
 bool publicly_routable(std::string_view text) {
   auto ip = IpAddr::parse(text);
-  if (!ip) return false;
-  struct Block {
-    const char* net;
-    int prefix;
-  };
-  // RFC 6890: blocks no public list can contain.
-  static constexpr Block kLocal[] = {{"0.0.0.0", 8},  {"10.0.0.0", 8},    {"100.64.0.0", 10}, {"127.0.0.0", 8},
-                                     {"169.254.0.0", 16}, {"172.16.0.0", 12}, {"192.168.0.0", 16}, {"::", 127},
-                                     {"fc00::", 7},   {"fe80::", 10}};
-  for (const auto& b : kLocal)
-    if (ip->in_prefix(*IpAddr::parse(b.net), b.prefix)) return false;
-  return true;
+  return ip && ip->publicly_routable();
 }
 
 ListVerdict interpret(const Blocklist& list, const Result<dns::Answer>& answer) {

@@ -13,6 +13,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 
+#include "base/ip.hpp"
 #include "base/strings.hpp"
 #include "dns/rdata.hpp"
 #include "message/links.hpp"
@@ -121,7 +122,10 @@ asio::awaitable<void> run_query(dns::Lookup& dns, std::shared_ptr<State> st, std
 asio::awaitable<BlocklistResult> check_blocklists(dns::Lookup& dns, const BlocklistConfig& cfg, std::string client_ip,
                                                   std::vector<std::string> link_domains) {
   auto st = std::make_shared<State>(co_await asio::this_coro::executor);
-  const std::string rev = reversed_ip(client_ip);
+  // A loopback or private client (a local relay, a test) is in no public list: asking costs
+  // two lookups per message for nothing.
+  const auto client = IpAddr::parse(client_ip);
+  const std::string rev = client && client->publicly_routable() ? reversed_ip(client_ip) : std::string();
   if (!rev.empty()) {
     for (const auto& z : cfg.dnsbl) st->queries.emplace_back(rev + "." + z, z, 0, client_ip);
     for (const auto& z : cfg.dnswl) st->queries.emplace_back(rev + "." + z, z, 1, client_ip);

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import smtplib
+import subprocess
 import tempfile
 import time
 import unittest
@@ -202,17 +203,26 @@ class PhishingWarningTest(mk.SharedServerTest):
         self.assertNotIn(b"SUSPECTED PHISHING", m)
 
 
+# Public-looking client addresses, added to lo by the test: a loopback or private client is
+# in no public list, so the server does not ask about it (and a listing of one would not count).
+LISTED, ALLOWED, REFUSED, LOCAL_LISTED = "11.0.19.70", "11.0.19.71", "11.0.19.72", "127.0.0.70"
+
+
 class DnsListsTest(unittest.TestCase):
     """DNSBL, DNSWL and URI lists served by a real DNS server (dnslib) through the server's
-    resolver; clients connect from other loopback addresses."""
+    resolver; clients connect from public-looking addresses on lo."""
 
     @classmethod
     def setUpClass(cls):
+        for ip in (LISTED, ALLOWED, REFUSED):
+            subprocess.run(["ip", "addr", "add", ip + "/32", "dev", "lo"], capture_output=True)
+            cls.addClassCleanup(subprocess.run, ["ip", "addr", "del", ip + "/32", "dev", "lo"], capture_output=True)
         cls.dns = rigmod.Dns()
         z = cls.dns.zones
-        z.add("70.0.0.127.bl.example", "A", "127.0.0.2")         # a listed client
-        z.add("71.0.0.127.wl.example", "A", "127.0.10.3")        # an allow-listed one
-        z.add("72.0.0.127.bl.example", "A", "127.255.255.254")   # the list refuses to answer
+        z.add("70.19.0.11.bl.example", "A", "127.0.0.2")         # a listed client
+        z.add("71.19.0.11.wl.example", "A", "127.0.10.3")        # an allow-listed one
+        z.add("72.19.0.11.bl.example", "A", "127.255.255.254")   # the list refuses to answer
+        z.add("70.0.0.127.bl.example", "A", "127.0.0.2")         # "listed", but loopback: not asked
         z.add("pills.example.uri.example", "A", "127.0.1.2")     # a listed link domain
         # partner.example authenticates its mail from 127.0.0.1 (SPF, DMARC).
         z.add("partner.example", "TXT", "v=spf1 ip4:127.0.0.1 -all")
@@ -237,9 +247,11 @@ class DnsListsTest(unittest.TestCase):
         return re.search(rb"X-Mailkeep-Spam: ([^\r]*(?:\r\n\t[^\r]*)*)", m).group(1).decode().replace("\r\n\t", " ")
 
     def test_lists(self):
-        v = self.verdict(self.send("127.0.0.70", "from a listed client"))
+        v = self.verdict(self.send(LISTED, "from a listed client"))
         self.assertRegex(v, r"^junk; .*DNSBL=3\.00")
-        v = self.verdict(self.send("127.0.0.71", "from an allow-listed client"))
+        v = self.verdict(self.send(LOCAL_LISTED, "from a loopback client"))
+        self.assertNotIn("DNSBL", v)
+        v = self.verdict(self.send(ALLOWED, "from an allow-listed client"))
         self.assertIn("DNSWL=-2.00", v)
         self.assertNotIn("DNSBL", v)
         v = self.verdict(self.send("127.0.0.1", "with a listed link", "Buy here: https://www.pills.example/buy now"))
@@ -247,16 +259,16 @@ class DnsListsTest(unittest.TestCase):
         v = self.verdict(self.send("127.0.0.1", "with other links", "See https://docs.example.org/ and https://127.0.0.9/x"))
         self.assertNotIn("URIBL", v)
         # A refusal (here: a public-resolver answer) is logged, never scored.
-        v = self.verdict(self.send("127.0.0.72", "list refuses"))
+        v = self.verdict(self.send(REFUSED, "list refuses"))
         self.assertNotIn("DNSBL", v)
         self.assertRegex(self.srv.stderr(), r"filter.dns_list_failed.*bl.example: refused the query \(127.255.255.254\)")
         # check-message asks the same lists and says why.
         path = os.path.join(self.srv.dir, "listed.eml")
         with open(path, "wb") as f:
             f.write(mk.test_message("someone@sender.example", "offer", body="Buy: http://shop.pills.example/\r\n"))
-        r = self.srv.cli("check-message", path, "--ip", "127.0.0.70", "--helo", "mta.sender.example")
+        r = self.srv.cli("check-message", path, "--ip", LISTED, "--helo", "mta.sender.example")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertRegex(r.stdout, r"(?m)^  DNSBL +\+3\.00  127\.0\.0\.70 is listed in bl\.example \(127\.0\.0\.2\)$")
+        self.assertRegex(r.stdout, r"(?m)^  DNSBL +\+3\.00  11\.0\.19\.70 is listed in bl\.example \(127\.0\.0\.2\)$")
         self.assertRegex(r.stdout, r"(?m)^  URIBL +\+4\.00  a link to pills\.example is listed in uri\.example")
 
 

@@ -101,6 +101,12 @@ TEST(Blocklists, SignalsFromEveryKindOfList) {
   const auto none = test::await(check_blocklists(dns, off, "192.0.2.99", {"pills.example"}));
   EXPECT_TRUE(none.signals.empty());
   EXPECT_EQ(dns.queries() - before, 3u + 1 + kMaxLinkDomains);
+  // A loopback or private client is in no public list: only its links are asked about.
+  for (const char* local : {"127.0.0.1", "10.1.2.3", "::1", "fd00::1", "::ffff:192.168.1.1"}) {
+    const auto q0 = dns.queries();
+    (void)test::await(check_blocklists(dns, cfg, local, {"ok.example"}));
+    EXPECT_EQ(dns.queries() - q0, 1u) << local;
+  }
 }
 
 // A list server that does not answer until the test lets it (or the hang guard runs out).

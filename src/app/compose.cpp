@@ -33,7 +33,7 @@ InboundChain make_inbound_chain(const Config& cfg, dns::Resolver* resolver, stor
   c.pipeline->set_read_only(read_only);
   c.pipeline->set_work_pool(work);
   c.pipeline->set_learner(c.learner.get(), cfg.spam.auto_learn);
-  if (!read_only) c.recorder = std::make_unique<inbound::Correspondence>(*c.pipeline, store, filter_log, work);
+  if (!read_only) c.recorder = std::make_unique<inbound::Correspondence>(*c.pipeline, store, filter_log);
   return c;
 }
 

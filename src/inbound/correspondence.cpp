@@ -7,7 +7,6 @@
 #include "delivery/recipients.hpp"
 #include "filter/blocklists.hpp"
 #include "message/header.hpp"
-#include "net/offload.hpp"
 
 namespace mk::inbound {
 
@@ -58,9 +57,7 @@ asio::awaitable<smtp::PipelineDecision> Correspondence::check(const smtp::Transa
                            std::any_of(explain.verdict.signals.begin(), explain.verdict.signals.end(),
                                        filter::is_phishing_signal)))
     co_return d;
-  const bool authenticated = explain.auth_checked && author_authenticated(explain.auth);
-  auto write = [&] { record(txn, msg, d, authenticated); };
-  co_await net::offload(work_, write);
+  record(txn, msg, d, explain.auth_checked && author_authenticated(explain.auth));
   co_return d;
 }
 
@@ -73,13 +70,11 @@ void Correspondence::record(const smtp::Transaction& txn, const message::Parsed&
     return std::find(d.junk_accounts.begin(), d.junk_accounts.end(), id) != d.junk_accounts.end();
   });
   if (accounts.empty()) return;
-  const std::int64_t now = std::time(nullptr);
-  const auto r = received_of(msg, authenticated);
-  if (!r.author.empty())
-    for (std::int64_t id : accounts)
-      log_.ok_or_log(store_.add_received(id, r, now), "inbound.writer_not_stored", {{"account_id", id}});
-  log_.ok_or_log(store_.add_link_domains(filter::link_domains(msg.links(), orgs_), now),
-                 "inbound.link_domains_not_stored");
+  // Queued, not awaited: it is written with the store's next commit, which is the message's
+  // own or an earlier one (the message is handed to the store after this).
+  store_.record_received(std::move(accounts), received_of(msg, authenticated),
+                         filter::link_domains(msg.links(), orgs_), std::time(nullptr),
+                         [log = log_](Status st) { log.ok_or_log(st, "inbound.correspondence_not_stored"); });
 }
 
 }  // namespace mk::inbound

@@ -17,10 +17,10 @@
 // (the sender pays one message per stranger it wants to make answerable).
 // Mail the filter sent to Junk or refused records nothing: spam must not make its senders
 // or its link domains known. Recorded when the MX decides, before the message is stored;
-// if storing then fails the sender retries, and recording again changes nothing.
+// if storing then fails the sender retries, and recording again changes nothing. The record
+// is queued, not awaited (store::Reputation::record_received): it is committed with the
+// message's own batch or an earlier one, and costs the MX no wait of its own.
 #pragma once
-
-#include <boost/asio/thread_pool.hpp>
 
 #include "base/log.hpp"
 #include "dmarc/dmarc.hpp"
@@ -41,10 +41,8 @@ store::Reputation::Received received_of(const message::Parsed& msg, bool authent
 
 class Correspondence final : public smtp::Pipeline {
  public:
-  // work: where the store writes run (net/offload.hpp); null: in the caller's thread.
-  Correspondence(InboundPipeline& inner, store::Reputation& store, log::Logger log,
-                 boost::asio::thread_pool* work = nullptr)
-      : inner_(inner), store_(store), log_(std::move(log)), work_(work) {}
+  Correspondence(InboundPipeline& inner, store::Reputation& store, log::Logger log)
+      : inner_(inner), store_(store), log_(std::move(log)) {}
   boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, const message::Parsed& msg,
                                                        std::string helo, std::string remote_ip) override;
 
@@ -54,7 +52,6 @@ class Correspondence final : public smtp::Pipeline {
   InboundPipeline& inner_;
   store::Reputation& store_;
   log::Logger log_;
-  boost::asio::thread_pool* work_;
   dmarc::OrgDomains orgs_;
 };
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +70,12 @@ class Reputation {
     std::vector<std::string> answerable;
   };
   virtual Status add_received(std::int64_t account_id, const Received& r, std::int64_t now) = 0;
+  // The MX's record of one accepted message (add_received for each of `accounts`, and
+  // add_link_domains), queued without waiting: written with the store's next commit, before
+  // any mail handed to the store after this call (so the message it describes is never seen
+  // without it); `done` gets the outcome, on the store's thread.
+  virtual void record_received(std::vector<std::int64_t> accounts, Received r, std::vector<std::string> link_domains,
+                               std::int64_t now, std::function<void(Status)> done) = 0;
   // Of `addresses`, those whose mail reached the account with its author authenticated.
   virtual Result<std::vector<std::string>> authenticated_writers(std::int64_t account_id,
                                                                  const std::vector<std::string>& addresses) = 0;

@@ -167,16 +167,22 @@ Status Db::exec(std::string_view sql) {
   return {};
 }
 
-Txn::Txn(Db& db) : db_(db) {}
+Txn::Txn(Db& db, Durability durability) : db_(db), durability_(durability) {}
 
 Txn::~Txn() {
-  if (!open_ || db_.exec("ROLLBACK")) return;
+  if (open_ && db_.exec("ROLLBACK")) open_ = false;
+  if (!open_) {
+    restore_full();
+    return;
+  }
   // A statement still stepping keeps the transaction open: reset every one and try again at
   // once, so no later write of this connection runs inside the dead transaction.
   for (sqlite3_stmt* s = sqlite3_next_stmt(db_.handle(), nullptr); s; s = sqlite3_next_stmt(db_.handle(), s))
     sqlite3_reset(s);
   // A destructor cannot report: what still failed is retried, and reported, by the next begin().
   db_.rollback_failed_ = !db_.exec("ROLLBACK").ok() && !sqlite3_get_autocommit(db_.handle());
+  open_ = db_.rollback_failed_;
+  restore_full();
 }
 
 Status Txn::begin() {
@@ -186,6 +192,14 @@ Status Txn::begin() {
       return store::error(Errc::unavailable, "an earlier transaction could not be rolled back: " + r.error().message);
     db_.rollback_failed_ = false;
   }
+  // The setting is the connection's: a relaxed Txn sets NORMAL for its commit and puts FULL
+  // back when it ends (restore_full); a full Txn that finds it still NORMAL (that failed)
+  // puts it back before it begins, or does not begin.
+  const bool relaxed = durability_ == Durability::relaxed;
+  if (relaxed != db_.relaxed_) {
+    if (auto r = db_.exec(relaxed ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL"); !r) return r;
+    db_.relaxed_ = relaxed;
+  }
   auto s = db_.exec("BEGIN IMMEDIATE");
   open_ = s.ok();
   return s;
@@ -194,7 +208,13 @@ Status Txn::begin() {
 Status Txn::commit() {
   auto s = db_.exec("COMMIT");
   if (s.ok()) open_ = false;
+  restore_full();
   return s;
+}
+
+void Txn::restore_full() {
+  if (durability_ == Durability::relaxed && db_.relaxed_ && !open_ && db_.exec("PRAGMA synchronous=FULL").ok())
+    db_.relaxed_ = false;
 }
 
 }  // namespace mk::store::sqlite

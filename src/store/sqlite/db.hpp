@@ -98,18 +98,31 @@ class Db {
   std::list<Cached> cache_;  // most recently used first
   sqlite3* db_ = nullptr;
   bool rollback_failed_ = false;  // a Txn's ROLLBACK failed; the next Txn retries it first
+  bool relaxed_ = false;          // synchronous=NORMAL is set: a full Txn must restore FULL first
+};
+
+// How durable a commit is when it returns.
+enum class Durability {
+  // The WAL is fsync'd by COMMIT: what the commit wrote survives a crash (mail, accounts).
+  full,
+  // No fsync of its own: atomic, and durable with the next full commit of any connection
+  // (which fsyncs the WAL up to its end) or a checkpoint. For records a crash may lose the
+  // last of without harm (who wrote to whom): an fsync each would serialize the MX.
+  relaxed,
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() succeeded.
 class Txn {
  public:
-  explicit Txn(Db& db);
+  explicit Txn(Db& db, Durability durability = Durability::full);
   ~Txn();
   Status begin();
   Status commit();
 
  private:
+  void restore_full();
   Db& db_;
+  Durability durability_;
   bool open_ = false;
 };
 

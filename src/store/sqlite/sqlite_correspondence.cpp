@@ -11,13 +11,12 @@
 namespace mk::store {
 namespace sqlite {
 
-Status SqliteStore::add_received(std::int64_t account_id, const Received& r, std::int64_t now) {
-  std::lock_guard lock(mu_);
-  Txn t(db_);
-  if (auto st = t.begin(); !st) return st;
+namespace {
+
+Status write_received(Db& db, std::int64_t account_id, const Reputation::Received& r, std::int64_t now) {
   if (!r.author.empty()) {
     // `authenticated` keeps the time of the newest authenticated message (0: none yet).
-    Stmt u(db_,
+    Stmt u(db,
            "INSERT INTO writers(account_id, address, first_seen, last_seen, authenticated) VALUES(?1, ?2, ?3, ?3, ?4) "
            "ON CONFLICT(account_id, address) DO UPDATE SET last_seen = max(last_seen, ?3), "
            "authenticated = CASE WHEN ?4 > 0 THEN max(authenticated, ?4) ELSE authenticated END");
@@ -26,19 +25,47 @@ Status SqliteStore::add_received(std::int64_t account_id, const Received& r, std
   }
   if (!r.message_id.empty()) {
     for (const auto& a : r.answerable) {
-      Stmt u(db_, "INSERT OR IGNORE INTO received(account_id, msgid, address, time) VALUES(?, ?, ?, ?)");
+      Stmt u(db, "INSERT OR IGNORE INTO received(account_id, msgid, address, time) VALUES(?, ?, ?, ?)");
       u.bind(1, account_id).bind(2, r.message_id).bind(3, to_lower(a)).bind(4, now);
       if (auto st = u.done(); !st) return st;
     }
   }
-  const std::int64_t horizon = now - kReceivedKeepSeconds;
-  Stmt d(db_, "DELETE FROM received WHERE account_id = ? AND time < ?");
+  const std::int64_t horizon = now - Reputation::kReceivedKeepSeconds;
+  Stmt d(db, "DELETE FROM received WHERE account_id = ? AND time < ?");
   d.bind(1, account_id).bind(2, horizon);
   if (auto st = d.done(); !st) return st;
-  Stmt w(db_, "DELETE FROM writers WHERE account_id = ? AND last_seen < ?");
+  Stmt w(db, "DELETE FROM writers WHERE account_id = ? AND last_seen < ?");
   w.bind(1, account_id).bind(2, horizon);
-  if (auto st = w.done(); !st) return st;
-  return t.commit();
+  return w.done();
+}
+
+Status write_link_domains(Db& db, const std::vector<std::string>& domains, std::int64_t now) {
+  for (const auto& d : domains) {
+    Stmt u(db, "INSERT OR IGNORE INTO link_domains(domain, first_seen) VALUES(?, ?)");
+    u.bind(1, to_lower(d)).bind(2, now);
+    if (auto st = u.done(); !st) return st;
+  }
+  return {};
+}
+
+}  // namespace
+
+// These are written in the committer's batches (CommitJob::write): one per accepted message
+// must not wait for the write lock while a batch of mail is being synced.
+Status SqliteStore::add_received(std::int64_t account_id, const Received& r, std::int64_t now) {
+  return write_batched([&](Db& db) { return write_received(db, account_id, r, now); });
+}
+
+void SqliteStore::record_received(std::vector<std::int64_t> accounts, Received r, std::vector<std::string> domains,
+                                  std::int64_t now, std::function<void(Status)> done) {
+  queue_batched(
+      [accounts = std::move(accounts), r = std::move(r), domains = std::move(domains), now](Db& db) -> Status {
+        if (!r.author.empty())
+          for (std::int64_t id : accounts)
+            if (auto st = write_received(db, id, r, now); !st) return st;
+        return write_link_domains(db, domains, now);
+      },
+      std::move(done));
 }
 
 Result<std::vector<std::string>> SqliteStore::authenticated_writers(std::int64_t account_id,
@@ -118,15 +145,7 @@ Result<std::vector<std::int64_t>> SqliteStore::link_domains_seen(const std::vect
 
 Status SqliteStore::add_link_domains(const std::vector<std::string>& domains, std::int64_t now) {
   if (domains.empty()) return {};
-  std::lock_guard lock(mu_);
-  Txn t(db_);
-  if (auto st = t.begin(); !st) return st;
-  for (const auto& d : domains) {
-    Stmt u(db_, "INSERT OR IGNORE INTO link_domains(domain, first_seen) VALUES(?, ?)");
-    u.bind(1, to_lower(d)).bind(2, now);
-    if (auto st = u.done(); !st) return st;
-  }
-  return t.commit();
+  return write_batched([&](Db& db) { return write_link_domains(db, domains, now); });
 }
 
 }  // namespace sqlite

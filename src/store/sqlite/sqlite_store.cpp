@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <set>
 
 #include <fmt/format.h>
@@ -624,7 +626,7 @@ void SqliteStore::commit(std::vector<NewMessage> msgs, DeliverCallback done) {
     done(error(Errc::unavailable, "store is closed"));
     return;
   }
-  committer_->submit(CommitJob{std::move(msgs), std::move(done)});
+  committer_->submit(CommitJob{std::move(msgs), std::move(done), {}});
 }
 
 Status SqliteStore::insert_delivery(const NewMessage& m, const std::string& blob,
@@ -715,9 +717,11 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
   if (any) {
     if (auto s = blobs_.sync(); !s) fail_all(s.error()), any = false;
   }
-  // 3. One transaction for every index row of the batch; each job all-or-nothing.
-  if (any) {
-    Txn t(writer_);
+  // 3. One transaction for every index row of the batch; each job all-or-nothing. Small
+  // writes alone need no sync of their own (CommitJob::write).
+  const bool writes = std::any_of(batch.begin(), batch.end(), [](const CommitJob& j) { return bool(j.write); });
+  if (any || writes) {
+    Txn t(writer_, any ? Durability::full : Durability::relaxed);
     if (auto s = t.begin(); !s) {
       fail_all(s.error());
     } else {
@@ -728,6 +732,7 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
         if (!results[i]) continue;
         if (batch_ok = writer_.exec("SAVEPOINT job"); !batch_ok) break;
         Status st;
+        if (batch[i].write) st = batch[i].write();
         for (std::size_t k = 0; k < batch[i].msgs.size() && st; ++k) {
           st = insert_delivery(batch[i].msgs[k], names[i][k], stored[i]);
           if (st && !batch[i].msgs[k].outbound.empty()) st = insert_outbound(batch[i].msgs[k], names[i][k]);
@@ -753,6 +758,32 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
     if (results[i]) batch[i].done(std::move(stored[i]));
     else batch[i].done(results[i].error());
   }
+}
+
+void SqliteStore::queue_batched(std::function<Status(Db&)> write, std::function<void(Status)> done) {
+  if (!committer_) {  // no committer (read-only, or not open): on the store's connection
+    Status st;
+    {
+      std::lock_guard lock(mu_);
+      Txn t(db_, Durability::relaxed);
+      st = t.begin();
+      if (st) st = write(db_);
+      if (st) st = t.commit();
+    }
+    done(std::move(st));
+    return;
+  }
+  CommitJob job;
+  job.write = [this, write = std::move(write)] { return write(writer_); };
+  job.done = [done = std::move(done)](DeliverResult r) { done(r ? Status{} : Status(r.error())); };
+  committer_->submit(std::move(job));
+}
+
+Status SqliteStore::write_batched(std::function<Status(Db&)> write) {
+  std::promise<Status> result;
+  auto outcome = result.get_future();
+  queue_batched(std::move(write), [&result](Status st) { result.set_value(std::move(st)); });
+  return outcome.get();
 }
 
 Result<std::string> SqliteStore::read_message(const MessageInfo& info) { return blobs_.read(info.blob); }

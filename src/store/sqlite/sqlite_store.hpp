@@ -53,6 +53,8 @@ class SqliteStore final : public Store {
   Status add_send_history(std::int64_t account_id, std::int64_t hour, int messages, int new_recipients) override;
   Result<SendBaseline> send_baseline(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) override;
   Status add_received(std::int64_t account_id, const Received& r, std::int64_t now) override;
+  void record_received(std::vector<std::int64_t> accounts, Received r, std::vector<std::string> link_domains,
+                       std::int64_t now, std::function<void(Status)> done) override;
   Result<std::vector<std::string>> authenticated_writers(std::int64_t account_id,
                                                          const std::vector<std::string>& addresses) override;
   Result<std::vector<std::string>> answerable(std::int64_t account_id, const std::vector<std::string>& addresses,
@@ -152,6 +154,12 @@ class SqliteStore final : public Store {
   Result<std::int64_t> create_mailbox_locked(Db& db, std::int64_t account_id, std::string_view name,
                                              std::string_view special_use, std::uint32_t uidvalidity_floor);
   void commit_batch(std::vector<CommitJob>& batch);
+  // Runs `write` in the committer's next batch (CommitJob::write), before any mail submitted
+  // after it; `done` gets the outcome on the committer's thread. For small records written
+  // on the MX's path, which must not wait for the write lock while a batch of mail is synced.
+  void queue_batched(std::function<Status(Db&)> write, std::function<void(Status)> done);
+  // The same, waiting for the outcome.
+  Status write_batched(std::function<Status(Db&)> write);
   Status insert_delivery(const NewMessage& m, const std::string& blob, std::vector<StoredAt>& stored);
   Status insert_outbound(const NewMessage& m, const std::string& blob);  // sqlite_queue.cpp
   Result<std::vector<QueuedMessage>> select_queue(std::string_view where, std::int64_t arg);

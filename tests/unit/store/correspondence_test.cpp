@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "unit/store/store_fixture.hpp"
 
@@ -66,6 +67,37 @@ TEST_P(Correspondence, LinkDomainsKeepWhenFirstSeen) {
   EXPECT_EQ(*store_->link_domains_seen({"a.example", "b.example", "c.example"}),
             (std::vector<std::int64_t>{kT, kT + 50, 0}));
   ASSERT_TRUE(store_->add_link_domains({}, kT).ok());
+}
+
+// The MX's record is queued, not awaited; it is written no later than the mail handed to the
+// store after it, so a message is never visible without its record. A failure reaches `done`.
+TEST_P(Correspondence, TheMxRecordIsCommittedWithTheMailAfterIt) {
+  const std::int64_t id = account_with_domain("me@example.org");
+  const std::int64_t other = account_with_domain("you@example.org");
+  std::atomic<int> outcomes{0}, failures{0};
+  auto done = [&](Status st) {
+    if (!st) ++failures;
+    ++outcomes;
+  };
+  store_->record_received({id, other}, {"carol@partner.example", true, "c1@partner", {"carol@partner.example"}},
+                          {"Links.example"}, kT, done);
+  ASSERT_TRUE(store_->deliver_sync(message("after the record\r\n", id)).ok());
+  // Delivered: the record is there, for both accounts, with its link domain.
+  EXPECT_EQ(outcomes.load(), 1);
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(*store_->authenticated_writers(id, {"carol@partner.example"}),
+            std::vector<std::string>{"carol@partner.example"});
+  EXPECT_EQ(*store_->authenticated_writers(other, {"carol@partner.example"}),
+            std::vector<std::string>{"carol@partner.example"});
+  EXPECT_EQ(*store_->answerable(id, {"carol@partner.example"}, {"c1@partner"}),
+            std::vector<std::string>{"carol@partner.example"});
+  EXPECT_EQ(*store_->link_domains_seen({"links.example"}), std::vector<std::int64_t>{kT});
+  // A record for an account that does not exist breaks its foreign key: reported, and the
+  // mail after it is stored all the same.
+  store_->record_received({id + other + 1000}, {"dave@partner.example", true, "d1@partner", {}}, {}, kT, done);
+  ASSERT_TRUE(store_->deliver_sync(message("after a failed record\r\n", id)).ok());
+  EXPECT_EQ(outcomes.load(), 2);
+  EXPECT_EQ(failures.load(), 1);
 }
 
 }  // namespace

@@ -83,5 +83,34 @@ TEST_F(SqliteDbTest, OneOffStatementsDoNotCrowdOutTheCache) {
   EXPECT_EQ(db_.cached_statements(), Db::kMaxCachedStatements);
 }
 
+// A relaxed transaction commits without an fsync of its own; the connection is back to
+// synchronous=FULL (2) as soon as it ends, committed or rolled back, so that nothing else
+// written on it (mail) is ever less durable.
+TEST_F(SqliteDbTest, RelaxedTransactionsLeaveTheConnectionFull) {
+  auto synchronous = [&] {
+    Stmt q(db_, "PRAGMA synchronous");
+    EXPECT_TRUE(q.step());
+    return q.int64(0);
+  };
+  EXPECT_EQ(synchronous(), 2);
+  {
+    Txn t(db_, Durability::relaxed);
+    ASSERT_TRUE(t.begin().ok());
+    EXPECT_EQ(synchronous(), 1);  // NORMAL for this commit
+    ASSERT_TRUE(db_.exec("INSERT INTO t VALUES (1, 'a')").ok());
+    ASSERT_TRUE(t.commit().ok());
+    EXPECT_EQ(synchronous(), 2);
+  }
+  {
+    Txn t(db_, Durability::relaxed);
+    ASSERT_TRUE(t.begin().ok());
+    ASSERT_TRUE(db_.exec("INSERT INTO t VALUES (2, 'b')").ok());
+  }  // rolled back
+  EXPECT_EQ(synchronous(), 2);
+  Stmt n(db_, "SELECT count(*) FROM t");
+  ASSERT_TRUE(n.step());
+  EXPECT_EQ(n.int64(0), 1);
+}
+
 }  // namespace
 }  // namespace mk::store::sqlite

@@ -65,7 +65,7 @@ Result<std::size_t> load_labelled(const std::vector<std::string>& dirs, bool spa
   for (const auto& f : *files) {
     auto text = read_file(f, kMaxMessageFile);
     if (!text) return text.error();
-    out.push_back({filter::extract_features(*text), spam});
+    out.push_back({filter::classifier_features(message::Parsed(std::move(*text))), spam});
   }
   return files->size();
 }
@@ -135,7 +135,7 @@ int cmd_spam_eval(const SpamEvalOptions& o) {
         s = v.score;
         if (o.verbose) signals = " " + v.summary();
       } else {
-        s = model.score(filter::extract_features(*text));
+        s = model.score(filter::classifier_features(message::Parsed(std::move(*text))));
       }
       classify_s += std::chrono::duration<double>(Clock::now() - start).count();
       (spam ? spam_scores : ham_scores).push_back(s);

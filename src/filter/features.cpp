@@ -453,6 +453,8 @@ std::vector<std::uint32_t> extract_features(std::string_view msg) {
   return extract_features(msg, message::parse_mime(msg));
 }
 
+std::uint32_t rule_feature(std::string_view rule_name) { return fnv(fnv("rule") * 31u, rule_name); }
+
 std::vector<std::uint32_t> extract_features(std::string_view msg, const message::Part& root) {
   Sink sink;
   sink.out.reserve(4096);

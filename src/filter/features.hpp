@@ -46,5 +46,8 @@ inline constexpr std::size_t kMaxFeatureParts = 100;
 // (message::parse_mime(msg)) when the caller has parsed it already.
 std::vector<std::uint32_t> extract_features(std::string_view msg);
 std::vector<std::uint32_t> extract_features(std::string_view msg, const message::Part& root);
+// A rule's firing as a feature ("rule" zone): the classifier learns what each header and
+// content rule is worth on the mail it is trained on (filter/verdict.hpp).
+std::uint32_t rule_feature(std::string_view rule_name);
 
 }  // namespace mk::filter

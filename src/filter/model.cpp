@@ -105,15 +105,16 @@ Model Model::sum(const Model& a, const Model& b) {
   out.bias_ += small.bias_;
   out.spam_ += small.spam_;
   out.ham_ += small.ham_;
+  out.knows_rules_ = a.knows_rules_ && b.knows_rules_;
   return out;
 }
 
 Status Model::save(const std::string& path) const {
   std::string head;
   put(head, kMagic, 8);
-  const std::uint32_t bits = bits_, reserved = 0;
+  const std::uint32_t bits = bits_, flags = knows_rules_ ? kRuleFeatures : 0;
   put(head, &bits, 4);
-  put(head, &reserved, 4);
+  put(head, &flags, 4);
   put(head, &spam_, 8);
   put(head, &ham_, 8);
   put(head, &bias_, 4);
@@ -161,6 +162,9 @@ Result<Model> Model::load(const std::string& path) {
   }
   if (ok) {
     m = Model(bits);
+    std::uint32_t flags = 0;
+    std::memcpy(&flags, head + 12, 4);
+    m.knows_rules_ = (flags & kRuleFeatures) != 0;
     std::memcpy(&m.spam_, head + 16, 8);
     std::memcpy(&m.ham_, head + 24, 8);
     std::memcpy(&m.bias_, head + 32, 4);

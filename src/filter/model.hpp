@@ -13,9 +13,11 @@
 // the instance's is the bulk-trained model (`mailkeep spam train`) plus what the server learnt
 // from its users and its trusted mail (filter/learning.hpp), summed into one (Model::sum).
 //
-// File format: "MKSPAM01", u32 bits, u32 reserved, u64 messages trained (spam, ham), f32
+// File format: "MKSPAM01", u32 bits, u32 flags, u64 messages trained (spam, ham), f32
 // bias, then 2^bits f32 weights, little-endian; written to a temporary file, fsynced and
-// renamed into place.
+// renamed into place. Flag 1 (kRuleFeatures): the model learnt from its first message on
+// with the rules' firings among its features (filter/verdict.hpp: such a model weighs the
+// rules itself); a file from before has flags 0 and keeps the rules' own scores.
 #pragma once
 
 #include <cstdint>
@@ -71,6 +73,9 @@ class Model {
   static Model sum(const Model& a, const Model& b);
   static constexpr unsigned kUserBits = 18;  // 256K weights, 1 MiB per user
 
+  // Whether every message this model learnt had the rules among its features (a model made
+  // by this version); the sum of two models knows them when both do.
+  bool knows_rules() const { return knows_rules_; }
   std::uint64_t spam_trained() const { return spam_; }
   std::uint64_t ham_trained() const { return ham_; }
   unsigned bits() const { return bits_; }
@@ -85,6 +90,8 @@ class Model {
   std::vector<float> w_;
   float bias_ = 0;
   std::uint64_t spam_ = 0, ham_ = 0;
+  bool knows_rules_ = true;
+  static constexpr std::uint32_t kRuleFeatures = 1;
 };
 
 }  // namespace mk::filter

@@ -46,21 +46,61 @@ std::string format_thresholds(const Thresholds& t) { return fmt::format("{} {} {
 
 Verdict judge(std::string_view message, const Inputs& in) { return judge(message::Parsed(std::string(message)), in); }
 
+namespace {
+
+void add_rule_features(const std::vector<Signal>& rules, std::vector<std::uint32_t>& features) {
+  for (const auto& s : rules) features.push_back(rule_feature(s.name));
+}
+
+}  // namespace
+
+double hand_rule_weight(const Model* model) {
+  if (!model || !model->knows_rules()) return 1;
+  const double learnt = double(std::min(model->spam_trained(), model->ham_trained()));
+  return 1 - (1 - kRuleWeightLearnt) * std::min(1.0, learnt / kRulesLearntAfter);
+}
+
+std::vector<std::uint32_t> classifier_features(const message::Parsed& msg) {
+  auto features = extract_features(msg.text(), msg.mime());
+  std::vector<Signal> rules;
+  header_rules(msg.mime(), msg.authors().mailboxes, rules);
+  content_rules(msg, false, rules);
+  add_rule_features(rules, features);
+  return features;
+}
+
 Verdict judge(const message::Parsed& msg, const Inputs& in) {
   Verdict v;
   const std::string_view message = msg.text();
   const message::Part& root = msg.mime();
   const auto& from = msg.authors().mailboxes;
   gtube_rule(message, v.signals);
-  header_rules(root, from, v.signals);
-  content_rules(msg, in.thread_found, v.signals);
+  std::vector<Signal> heuristics;
+  header_rules(root, from, heuristics);
+  content_rules(msg, in.thread_found, heuristics);
+  const auto trained = [](const Model* m) { return m && (m->spam_trained() > 0 || m->ham_trained() > 0); };
+  const bool classify = trained(in.model) || trained(in.user_model);
+  // The header and content rules are the classifier's features too: once the global model
+  // has learnt enough of both kinds, most of what a rule is worth is what it learnt (on this
+  // server's mail) and its hand-set score fades to a quarter; counting both in full counts
+  // the same evidence twice (bench/spam: rules + classifier junked 14x the ham the
+  // classifier did).
+  const double weight = classify ? hand_rule_weight(in.model) : 1;
+  for (const auto& s : heuristics) {
+    v.signals.push_back(s);
+    if (weight < 1) {
+      v.signals.back().score *= weight;
+      v.signals.back().why += weight > 0 ? fmt::format(" (counted {:.0f}%, the classifier weighs the rest)", 100 * weight)
+                                         : " (weighed by the classifier)";
+    }
+  }
   phishing_rules(message, root, from, in, v.signals);
   impersonation_rules(root, from, in, !msg.links().empty(), in.thread_found && payment_talk(msg), v.signals);
-  const auto trained = [](const Model* m) { return m && (m->spam_trained() > 0 || m->ham_trained() > 0); };
-  if (trained(in.model) || trained(in.user_model)) {
+  if (classify) {
     // The classifier's log-odds (the global model plus the user's corrections), bounded so
     // that it cannot outvote every rule by itself.
-    const auto features = extract_features(message, root);
+    auto features = extract_features(message, root);
+    add_rule_features(heuristics, features);
     double raw = 0;
     if (trained(in.model)) raw += in.model->score(features);
     if (trained(in.user_model)) raw += in.user_model->score(features);

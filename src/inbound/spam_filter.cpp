@@ -252,7 +252,7 @@ void UserModels::learn(Job& job) {
   std::size_t n = 0, shared = 0;
   for (const auto& lesson : lessons) {
     if (!first_time(ev.account_id, lesson.blob, spam)) continue;
-    auto features = filter::extract_features(lesson.text);
+    auto features = filter::classifier_features(message::Parsed(lesson.text));
     model.learn_over(base, features, spam);
     const message::Authors authors = message::authors_of(message::parse_message_header(lesson.text));
     const std::string author = authors.single_address();
@@ -305,7 +305,7 @@ void InboundPipeline::auto_learn(const message::Parsed& msg, const filter::Verdi
     d.log.push_back({"autolearn", "capped"});
     return;
   }
-  ex.features = filter::extract_features(msg.text(), msg.mime());
+  ex.features = filter::classifier_features(msg);
   if (learner_->offer(std::move(ex))) d.log.push_back({"autolearn", *label ? "spam" : "ham"});
 }
 

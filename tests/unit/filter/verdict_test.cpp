@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "filter/features.hpp"
 #include "filter/lookalike.hpp"
@@ -321,6 +323,64 @@ TEST(Verdict, ClassifierSignalIsBoundedAndHeaderFolds) {
   EXPECT_NE(h.find("\r\n\t"), std::string::npos);
   for (std::size_t start = 0, end; (end = h.find("\r\n", start)) != std::string::npos; start = end + 2)
     EXPECT_LE(end - start, 78u) << h;
+}
+
+// Rules are the classifier's features too; a model that learnt them from enough mail of
+// both kinds takes over most of their weight (issue 18: counted twice, rules and classifier
+// junked far more ham than either).
+TEST(Verdict, ATrainedClassifierWeighsTheRules) {
+  const std::string offer = "To: \r\nSubject: MAKE MONEY FAST NOW\r\n\r\nx\r\n";
+  const auto spam = classifier_features(message::Parsed(offer));
+  EXPECT_NE(std::find(spam.begin(), spam.end(), rule_feature("SUBJECT_SHOUTING")), spam.end());
+  EXPECT_NE(std::find(spam.begin(), spam.end(), rule_feature("RECIPIENTS_HIDDEN")), spam.end());
+  EXPECT_EQ(std::find(spam.begin(), spam.end(), rule_feature("SUBJECT_PADDED")), spam.end());
+  const auto ham = classifier_features(message::Parsed(std::string("Subject: notes\r\n\r\nmeeting notes\r\n")));
+
+  EXPECT_EQ(hand_rule_weight(nullptr), 1.0);
+  Model m(16);
+  EXPECT_TRUE(m.knows_rules());
+  EXPECT_EQ(hand_rule_weight(&m), 1.0);  // nothing learnt yet
+  for (int i = 0; i < 100; ++i) {
+    m.learn(spam, true);
+    m.learn(ham, false);
+  }
+  EXPECT_DOUBLE_EQ(hand_rule_weight(&m), 1 - (1 - kRuleWeightLearnt) * 100 / kRulesLearntAfter);
+  for (int i = 0; i < 150; ++i) m.learn(spam, true);  // the fewer kind counts
+  EXPECT_DOUBLE_EQ(hand_rule_weight(&m), 1 - (1 - kRuleWeightLearnt) * 100 / kRulesLearntAfter);
+  for (int i = 0; i < 150; ++i) m.learn(ham, false);
+  EXPECT_DOUBLE_EQ(hand_rule_weight(&m), kRuleWeightLearnt);
+
+  Inputs in;
+  in.model = &m;
+  const auto v = judge(offer, in);
+  ASSERT_EQ(v.signals.size(), 4u) << v.summary();
+  EXPECT_EQ(v.signals[0].name, "SUBJECT_SHOUTING");
+  EXPECT_DOUBLE_EQ(v.signals[0].score, kRuleWeightLearnt * 1.0);
+  EXPECT_EQ(v.signals[0].why, "the subject is in capitals (counted 25%, the classifier weighs the rest)");
+  EXPECT_EQ(v.signals[3].name, "CLASSIFIER");
+  EXPECT_GT(v.signals[3].score, 2.0);  // it learnt the rules' firings and the words
+  // Without a classifier the rules count in full.
+  EXPECT_EQ(judge(offer, {}).summary(), "SUBJECT_SHOUTING=1.00 RECIPIENTS_HIDDEN=0.50 SUBJECT_MONEY=0.50");
+
+  // A model file from before (flags 0) never learnt the rules: they keep their whole score,
+  // also in its sum with a newer model.
+  const std::string path = testing::TempDir() + "/mk-model-rules.bin";
+  ASSERT_TRUE(m.save(path).ok());
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(12);
+    const char zero[4] = {0, 0, 0, 0};
+    f.write(zero, 4);
+  }
+  auto old = Model::load(path);
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  EXPECT_FALSE(old->knows_rules());
+  EXPECT_EQ(hand_rule_weight(&*old), 1.0);
+  EXPECT_FALSE(Model::sum(*old, m).knows_rules());
+  EXPECT_TRUE(Model::sum(m, m).knows_rules());
+  ASSERT_TRUE(m.save(path).ok());
+  EXPECT_TRUE(Model::load(path)->knows_rules());
+  std::filesystem::remove(path);
 }
 
 }  // namespace

@@ -104,6 +104,7 @@ void LearningBudget::roll(std::int64_t now) {
   day_ = day;
   accounts_.clear();
   domains_.clear();
+  auto_spent_[0] = auto_spent_[1] = 0;
   // Outstanding influence that has all but decayed is forgotten (the map stays small).
   for (auto it = outstanding_.begin(); it != outstanding_.end();) {
     if (outstanding(it->first, false, now) + outstanding(it->first, true, now) < kForgotten) it = outstanding_.erase(it);
@@ -158,14 +159,16 @@ double LearningBudget::outstanding(std::int64_t account, bool spam, std::int64_t
 
 double LearningBudget::influence_left(std::int64_t account, const std::string& domain, bool spam, bool automatic,
                                       std::int64_t now) const {
-  double used = 0, domain_used = 0;
+  double used = 0, domain_used = 0, server_used = 0;
   if (now / kDay == day_) {
+    server_used = auto_spent_[spam];
     if (auto it = accounts_.find(account); it != accounts_.end())
       used = automatic ? it->second.auto_spent[spam] : it->second.spent[spam];
     if (auto it = domains_.find(domain); it != domains_.end()) domain_used = it->second.spent[spam];
   }
   double own = (automatic ? caps_.auto_influence : caps_.account_influence) - used;
   if (!automatic) own = std::min(own, caps_.account_lifetime_influence - outstanding(account, spam, now));
+  else own = std::min(own, caps_.auto_server_influence - server_used);
   return std::max(0.0, std::min(own, caps_.domain_influence - domain_used));
 }
 
@@ -175,6 +178,7 @@ void LearningBudget::spend(std::int64_t account, const std::string& domain, bool
   auto& a = accounts_[account];
   (automatic ? a.auto_spent : a.spent)[spam] += influence;
   domains_[domain].spent[spam] += influence;
+  if (automatic) auto_spent_[spam] += influence;
   if (automatic || influence <= 0) return;
   Outstanding o;
   o.influence[0] = outstanding(account, false, now);
@@ -185,7 +189,7 @@ void LearningBudget::spend(std::int64_t account, const std::string& domain, bool
 }
 
 std::string LearningBudget::serialize() const {
-  std::string out = fmt::format("{}\nday {}\n", kStateMagic, day_);
+  std::string out = fmt::format("{}\nday {}\nauto {} {}\n", kStateMagic, day_, auto_spent_[0], auto_spent_[1]);
   for (const auto& [id, a] : accounts_)
     out += fmt::format("a {} {} {} {} {} {} {} {} {}\n", id, a.actions, a.auto_day, a.auto_hour, a.hour, a.spent[0],
                        a.spent[1], a.auto_spent[0], a.auto_spent[1]);
@@ -213,6 +217,8 @@ std::optional<LearningBudget> LearningBudget::parse(std::string_view text, Learn
     if (w.empty()) continue;
     if (w[0] == "day" && w.size() == 2) {
       if (!number(w[1], b.day_)) return std::nullopt;
+    } else if (w[0] == "auto" && w.size() == 3) {  // absent from files of before: nothing spent
+      if (!number(w[1], b.auto_spent_[0]) || !number(w[2], b.auto_spent_[1])) return std::nullopt;
     } else if (w[0] == "a" && w.size() == 10) {
       std::int64_t id = 0;
       AccountCount a;

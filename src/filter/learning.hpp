@@ -30,7 +30,7 @@
 // actions move the shared model by at most LearningCaps::account_influence (and, however many
 // days it keeps on, by at most account_lifetime_influence outstanding, which decays with a
 // 30-day half-life), auto-learning by
-// at most auto_influence per recipient account, and everything whose author is at one
+// at most auto_influence per recipient account and auto_server_influence in all, and everything whose author is at one
 // registrable domain by at most domain_influence, whoever reports it: with the defaults (0.25)
 // one account, or one sender's domain, moves the shared score of any 250-feature message by
 // at most 1 log-odds a day (tag is at 2, Junk at 3), and of a typical ham message by far less.
@@ -102,6 +102,10 @@ struct LearningCaps {
   double auto_influence = 0.25;
   int auto_account_per_hour = 10;
   int auto_account_per_day = 50;
+  // Per day and label, all auto-learning on the server together: however many recipient
+  // accounts and sender domains a flood spreads over (the From: domain of unauthenticated
+  // mail is the sender's choice), the server infers at most this much a day.
+  double auto_server_influence = 1.0;
   // Per day and label, everything whose author is at one registrable domain, from anyone.
   double domain_influence = 0.25;
   int domain_per_day = 20;
@@ -149,6 +153,7 @@ class LearningBudget {
   double outstanding(std::int64_t account, bool spam, std::int64_t now) const;
   LearningCaps caps_;
   std::int64_t day_ = -1;
+  double auto_spent_[2] = {0, 0};  // the day's auto-learning, server-wide: [ham, spam]
   std::map<std::int64_t, AccountCount> accounts_;
   std::map<std::string, DomainCount> domains_;
   std::map<std::int64_t, Outstanding> outstanding_;

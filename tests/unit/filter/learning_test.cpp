@@ -100,6 +100,31 @@ TEST(LearningBudget, Caps) {
   EXPECT_TRUE(b.admit(200, "flood.example", true, false, t + kDay));
 }
 
+// Auto-learning spread over many recipient accounts and sender domains (a flood with forged
+// From: domains) is bounded server-wide per day and label; the state keeps it over a restart.
+TEST(LearningBudget, AutoLearningHasAServerWideDailyBound) {
+  LearningCaps caps;
+  LearningBudget b(caps);
+  const std::int64_t t = kT0 - kT0 % kDay;
+  double spent = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string domain = fmt::format("forged{}.example", i);
+    ASSERT_TRUE(b.admit(i, domain, true, true, t + i));
+    const double left = b.influence_left(i, domain, true, true, t + i);
+    EXPECT_LE(left, caps.auto_influence);
+    b.spend(i, domain, true, true, left, t + i);
+    spent += left;
+  }
+  EXPECT_DOUBLE_EQ(spent, caps.auto_server_influence);  // not 40 x auto_influence
+  EXPECT_EQ(b.influence_left(99, "other.example", true, true, t + 100), 0.0);
+  EXPECT_GT(b.influence_left(99, "other.example", false, true, t + 100), 0.0);  // ham apart
+  EXPECT_GT(b.influence_left(99, "other.example", true, false, t + 100), 0.0);  // users' own acts apart
+  auto again = LearningBudget::parse(b.serialize(), caps);
+  ASSERT_TRUE(again.has_value()) << b.serialize();
+  EXPECT_EQ(again->influence_left(99, "other.example", true, true, t + 100), 0.0);
+  EXPECT_GT(again->influence_left(99, "other.example", true, true, t + kDay), 0.0);  // a new day
+}
+
 TEST(LearningBudget, TracksBoundedNumbersAndSurvivesARestart) {
   LearningCaps caps;
   caps.max_tracked = 4;  // accounts and domains together

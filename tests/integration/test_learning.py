@@ -167,17 +167,18 @@ class UnreadDeletionTest(Helpers, mk.SharedServerTest):
         r = self.srv.cli("account", "spam-thresholds", "del@localhost", "-3", "-2", "20")
         self.assertEqual(r.returncode, 0, r.stderr)
         first = verdict(self.probe_lotto("del@localhost", 1))
-        for i in range(2, 6):
+        for i in range(2, 7):
             self.probe_lotto("del@localhost", i)
         with self.imap("del@localhost", "Another-pass-42") as c:
             typ, data = c.select("Junk")
             self.assertEqual(typ, "OK")
             typ, data = c.uid("SEARCH", "SUBJECT", "casino")
             uids = data[0].decode().split()
-            self.assertEqual(len(uids), 5)
-            # Read one of them: only the four unread ones count.
+            self.assertEqual(len(uids), 6)
+            # Read one of them: only the four unread ones count. The sixth stays: emptying
+            # the whole folder at once judges nothing (unit tests: TrainEvents).
             c.uid("FETCH", uids[0], "(BODY[])")
-            c.uid("STORE", ",".join(uids), "+FLAGS.SILENT", "(\\Deleted)")
+            c.uid("STORE", ",".join(uids[:5]), "+FLAGS.SILENT", "(\\Deleted)")
             typ, _ = c.expunge()
             self.assertEqual(typ, "OK")
         mk.wait_for(lambda: re.search(r"event=filter\.trained .*as=spam messages=4 evidence=deleted_unread",

@@ -398,7 +398,7 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
     ev.unread_deletion = true;
     for (auto [a, b] : r->uids)
       if (auto i = index_of_uid(a); i && s.msgs[*i].flags->find("\\Seen") == std::string::npos) ev.uids.push_back(b);
-    if (!ev.uids.empty()) train_event_ = std::move(ev);
+    if (!ev.uids.empty() && TrainEvent::judged_deletion(ev.uids.size(), s.msgs.size())) train_event_ = std::move(ev);
   }
   const std::string copyuid = fmt::format("[COPYUID {} {} {}]", r->uidvalidity, compact_set(from), compact_set(to));
   if (!move) return {updates(h.uid) + tagged(h, "OK", copyuid + " COPY completed")};
@@ -453,6 +453,9 @@ std::optional<Session::TrainEvent> Session::unread_junk(const std::vector<std::u
     ev.gone.push_back({info.blob, std::move(*text)});
   }
   if (ev.gone.empty()) return std::nullopt;
+  std::size_t unread = 0;
+  for (const auto& info : *infos) unread += info.flags.find("\\Seen") == std::string::npos;
+  if (!TrainEvent::judged_deletion(unread, selected_->msgs.size())) return std::nullopt;
   return ev;
 }
 

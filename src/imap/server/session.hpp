@@ -112,6 +112,13 @@ class Session {
     // What an EXPUNGE reads for it: at most this many messages, each at most this large.
     static constexpr std::size_t kMaxGone = 100;
     static constexpr std::uint64_t kMaxGoneBytes = 256 * 1024;
+    // Deleting unread mail from Junk says spam when the user picks messages out; emptying
+    // the folder ("Empty Junk": everything in it at once, or more than this many unread in
+    // one command) judges nothing, and would teach the filter its own mistakes.
+    static constexpr std::size_t kMaxJudgedDeletion = 5;
+    static bool judged_deletion(std::size_t unread_deleted, std::size_t in_junk) {
+      return unread_deleted <= kMaxJudgedDeletion && !(unread_deleted > 1 && unread_deleted >= in_junk);
+    }
   };
   std::optional<TrainEvent> take_train_event() { return std::exchange(train_event_, std::nullopt); }
   std::optional<std::string> take_client_event() { return std::exchange(client_event_, std::nullopt); }

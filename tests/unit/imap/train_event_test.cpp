@@ -109,6 +109,37 @@ TEST_F(TrainEvents, MovingUnreadJunkToTrashIsSpam) {
   EXPECT_TRUE(ev->unread_deletion);
 }
 
+// Emptying Junk (everything in it at once, or more than kMaxJudgedDeletion unread messages in
+// one command) judges nothing: what the filter put there wrongly would be learnt as spam.
+TEST_F(TrainEvents, EmptyingJunkJudgesNothing) {
+  for (int i = 1; i <= 3; ++i) append("Junk", msg(i));
+  run("s SELECT Junk");
+  run("t STORE 1:3 +FLAGS.SILENT (\\Deleted)");
+  ASSERT_NE(run("x EXPUNGE").find("x OK EXPUNGE completed"), std::string::npos);
+  EXPECT_FALSE(s_->take_train_event().has_value());
+  // Many unread ones in one command, the folder not emptied.
+  constexpr int kMany = int(Session::TrainEvent::kMaxJudgedDeletion) + 2;
+  for (int i = 0; i < kMany + 1; ++i) append("Junk", msg(10 + i));
+  run("s SELECT Junk");
+  run(fmt::format("t STORE 1:{} +FLAGS.SILENT (\\Deleted)", kMany));
+  ASSERT_NE(run("x EXPUNGE").find("x OK EXPUNGE completed"), std::string::npos);
+  EXPECT_FALSE(s_->take_train_event().has_value());
+  // The same by MOVE to Trash: "Empty Junk" in clients that move.
+  append("Junk", msg(30));
+  run("s SELECT Junk");
+  ASSERT_NE(run("m MOVE 1:* Trash").find("m OK MOVE completed"), std::string::npos);
+  EXPECT_FALSE(s_->take_train_event().has_value());
+  // One picked out of several is still the user's word.
+  for (int i = 0; i < 3; ++i) append("Junk", msg(40 + i));
+  run("s SELECT Junk");
+  ASSERT_NE(run("m MOVE 2 Trash").find("m OK MOVE completed"), std::string::npos);
+  auto ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_TRUE(ev->unread_deletion);
+  EXPECT_TRUE(Session::TrainEvent::judged_deletion(1, 1));  // the only message, alone
+  EXPECT_FALSE(Session::TrainEvent::judged_deletion(2, 2));
+}
+
 TEST_F(TrainEvents, MovesIntoAndOutOfJunkAreTheUsersWord) {
   append("INBOX", msg(1), "\\Seen");
   run("s SELECT INBOX");

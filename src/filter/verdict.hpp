@@ -120,6 +120,9 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
 // Adds the participants of one message of a thread (its header) to `out`, lower-case, once
 // each; false (adding none) for a mailing-list message: on lists anyone may join a thread.
 bool add_thread_participants(std::string_view msg, std::vector<std::string>& out);
+// A mailbox provider's domain (hotmail., yahoo., gmail., ...: lower-case): its addresses are
+// anyone's, one per person who signed up.
+bool freemail(std::string_view domain);
 // Whether the message's text asks for money to be sent somewhere (invoices, bank details).
 bool payment_talk(const message::Parsed& msg);
 // A mailing list's message (List-Id, List-Post, Mailing-List, Precedence: list/bulk).

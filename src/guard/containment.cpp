@@ -79,7 +79,7 @@ History Containment::history_of(std::int64_t account_id, std::int64_t now) {
   if (auto a = store_.directory.account_by_id(account_id); a && *a) h.age_seconds = now - (*a)->created;
   if (auto c = store_.reputation.correspondence(account_id, kHistoryCountCap)) {
     h.writers = c->writers;
-    h.answered = c->answered;
+    h.answered = answered_points(c->answered_addresses, orgs_);
   } else {
     log_.error("guard.history_unreadable", {{"account_id", account_id}, {"error", c.error().message}});
   }

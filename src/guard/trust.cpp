@@ -1,10 +1,13 @@
 #include "guard/trust.hpp"
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include "filter/verdict.hpp"
 
 namespace mk::guard {
 namespace {
@@ -23,6 +26,18 @@ int history_points(const History& h) {
 }
 
 }  // namespace
+
+int answered_points(const std::vector<std::string>& addresses, const dmarc::OrgDomains& orgs) {
+  std::map<std::string, int> per_domain;
+  int points = 0;
+  for (const auto& a : addresses) {
+    const auto at = a.rfind('@');
+    if (at == std::string::npos) continue;
+    const std::string domain = a.substr(at + 1);
+    if (filter::freemail(domain) || ++per_domain[orgs.organizational(domain)] <= kMaxAnsweredPerDomain) ++points;
+  }
+  return points;
+}
 
 Budget budget(const History& h, const Limits& ceiling) {
   Budget b;

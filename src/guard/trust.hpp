@@ -33,7 +33,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "dmarc/dmarc.hpp"
 #include "guard/settings.hpp"
 
 namespace mk::guard {
@@ -59,6 +61,11 @@ inline constexpr int kMaxSendingDayPoints = 10;
 inline constexpr int kMaxAgePoints = 4;
 inline constexpr std::int64_t kSecondsPerAgePoint = 7 * 86400;
 inline constexpr int kMaxWriterPoints = 20;
+// Answered recipients count at most this many per registrable domain: whoever holds a domain
+// can answer from any number of its addresses, so a stolen account could farm its own trust
+// by writing to them. A mailbox provider's addresses (filter::freemail) count one by one:
+// each is a sign-up of its own.
+inline constexpr int kMaxAnsweredPerDomain = 3;
 // Without history: new recipients per hour = ceiling / kNoHistoryNewDivisor, at least
 // kNoHistoryNewMin; messages per hour likewise; never above the ceiling.
 inline constexpr int kNoHistoryNewDivisor = 8;
@@ -66,6 +73,9 @@ inline constexpr int kNoHistoryNewMin = 5;
 inline constexpr int kNoHistoryMessagesDivisor = 2;
 inline constexpr int kNoHistoryMessagesMin = 25;
 inline constexpr int kNoHistoryDayHours = 6;
+
+// History::answered from the answered addresses (lower-case), kMaxAnsweredPerDomain apiece.
+int answered_points(const std::vector<std::string>& addresses, const dmarc::OrgDomains& orgs);
 
 // The budgets for an account with this history under these configured limits.
 Budget budget(const History& h, const Limits& ceiling);

@@ -118,11 +118,12 @@ Result<Store::Correspondence> SqliteStore::correspondence(std::int64_t account_i
   c.writers = int(w.int64(0));
   // An answer: authenticated mail from someone after the account first wrote to them.
   Stmt a(db_,
-         "SELECT COUNT(*) FROM (SELECT 1 FROM correspondents c JOIN writers w ON w.account_id = c.account_id AND "
-         "w.address = c.address WHERE c.account_id = ? AND w.authenticated > c.first_sent LIMIT ?)");
+         "SELECT c.address FROM correspondents c JOIN writers w ON w.account_id = c.account_id AND "
+         "w.address = c.address WHERE c.account_id = ? AND w.authenticated > c.first_sent LIMIT ?");
   a.bind(1, account_id).bind(2, std::int64_t(cap));
-  if (!a.step()) return a.fail();
-  c.answered = int(a.int64(0));
+  while (a.step()) c.answered_addresses.push_back(a.text(0));
+  if (a.failed()) return a.fail();
+  c.answered = int(c.answered_addresses.size());
   return c;
 }
 

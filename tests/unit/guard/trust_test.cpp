@@ -3,6 +3,8 @@
 // new-recipient credit.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "guard/trust.hpp"
 
 namespace mk::guard {
@@ -50,6 +52,21 @@ TEST(Trust, BudgetsGrowWithHistoryUpToTheCeiling) {
     EXPECT_EQ(b.new_per_day, r.new_per_day) << r.name;
     EXPECT_EQ(b.messages_per_hour, r.messages_per_hour) << r.name;
   }
+}
+
+// Answers from one domain's addresses count a few: whoever holds a domain answers from all
+// of them. A mailbox provider's addresses are separate people.
+TEST(Trust, AnsweredRecipientsCountAFewPerDomain) {
+  const dmarc::OrgDomains orgs;
+  std::vector<std::string> farm;
+  for (int i = 0; i < 20; ++i) farm.push_back(fmt::format("a{}@x{}.farm.example", i, i));
+  EXPECT_EQ(answered_points(farm, orgs), kMaxAnsweredPerDomain);  // subdomains are one domain
+  std::vector<std::string> people = {"ann@partner.example", "bob@partner.example", "cy@other.example",
+                                     "dee@gmail.com", "eve@gmail.com", "fay@gmail.com", "gus@gmail.com",
+                                     "no-at-sign"};
+  EXPECT_EQ(answered_points(people, orgs), 7);
+  farm.insert(farm.end(), people.begin(), people.end());
+  EXPECT_EQ(answered_points(farm, orgs), kMaxAnsweredPerDomain + 7);
 }
 
 TEST(Trust, HistoryInWords) {

@@ -139,8 +139,14 @@ std::vector<Finding> filter_list_findings(const std::vector<std::pair<std::strin
   std::vector<std::string> answering;
   for (const auto& [zone, v] : verdicts) {
     const std::string subject = fmt::format("spam filter list {}", zone);
-    if (v.listing != Listing::unknown) {
+    if (v.listing == Listing::listed) {
       answering.push_back(zone);
+    } else if (v.listing == Listing::not_listed) {
+      // RFC 5782 §5: every list holds its test entry. "No such name" for it: no list there.
+      out.push_back(Finding::failed("spam-lists", subject,
+                                    "its test entry (RFC 5782: 127.0.0.2, or the name \"test\") is not listed, so "
+                                    "this is no working list and the spam filter learns nothing from it",
+                                    "check the zone's name in [spam] dnsbl, dnswl or uribl, or remove it"));
     } else if (v.refused) {
       out.push_back(Finding::failed("spam-lists", subject,
                                     fmt::format("{}: the spam filter gets no answer from it, so it scores nothing",

@@ -42,6 +42,14 @@ LISTENERS = {"smtp.listen": 25, "submission.listen": 587, "submission.listen_tls
 DASH = "\u2014"
 
 
+def list_zones(lists=None):
+    """The lists' zones as a test publishes them: each holds its RFC 5782 test entry (127.0.0.2,
+    or "test" for a domain list), as the real ones do; `lists` replaces a zone's records."""
+    entries = {"dbl.spamhaus.org": ["test IN A 127.0.1.2"]}
+    return {zone: list((lists or {}).get(zone, entries.get(zone, ["2.0.0.127 IN A 127.0.0.2"])))
+            for zone in LISTS + FILTER_LISTS}
+
+
 def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
@@ -206,8 +214,7 @@ class CheckTest(unittest.TestCase):
                 line = "%s. IN %s %s" % (owner, rtype, replace[(owner, rtype)])
             out.append(line)
         unsigned = {"17.0.11.in-addr.arpa": ["1 IN PTR %s." % HOST] if ptr else []}
-        for zone in LISTS + FILTER_LISTS:
-            unsigned[zone] = list((lists or {}).get(zone, []))
+        unsigned.update(list_zones(lists))
         self.zones.publish(out + list(extra), unsigned)
 
     def setUp(self):
@@ -360,7 +367,8 @@ class CheckTest(unittest.TestCase):
                              re.escape('FAIL %s TXT (SPF): is "v=spf1 mx ~all", expected "v=spf1 mx -all"' % DOMAIN)])
 
     def test_reverse_dns_and_block_lists(self):
-        self.publish(ptr=False, lists={"zen.spamhaus.org": ["1.17.0.11 IN A 127.255.255.254"],
+        self.publish(ptr=False, lists={"zen.spamhaus.org": ["1.17.0.11 IN A 127.255.255.254",
+                                                            "2.0.0.127 IN A 127.0.0.2"],
                                        "bl.spamcop.net": ["1.17.0.11 IN A 127.0.0.2"]})
         r = self.check()
         self.assert_only(r, [

@@ -29,7 +29,7 @@ from dnslib import DNSRecord
 import mkharness as mk
 from pebble import ApiCa, Pebble
 from signed_zones import SignedZones
-from test_check import FILTER_LISTS, LISTS
+from test_check import list_zones
 from test_quickstart import Serve, ldns_records, zone_part
 
 SERVER_IP = "11.0.0.77"
@@ -121,7 +121,7 @@ class NewcomerTest(unittest.TestCase):
             signed.append("%s 3600 IN %s %s" % (owner, rtype, replace[key]) if key in replace else line)
         reverse = ".".join(reversed(SERVER_IP.split(".")[:3])) + ".in-addr.arpa"
         unsigned = {reverse: ["%s IN PTR %s." % (SERVER_IP.split(".")[3], HOST)]}
-        unsigned.update({zone: [] for zone in LISTS + FILTER_LISTS})
+        unsigned.update(list_zones())
         cls.dns.publish(signed, unsigned)
 
     @classmethod

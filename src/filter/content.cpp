@@ -138,8 +138,8 @@ struct Family {
 
 // The families that are written the same way by any sender who uses them, so a hit is
 // evidence whoever sends it. The bulk-mail ones (removal and opt-in notices) are below.
-const std::array<Family, 10>& families() {
-  static const std::array<Family, 10> kFamilies{{
+const std::array<Family, 13>& families() {
+  static const std::array<Family, 13> kFamilies{{
       {"NOT_SPAM_CLAIM", 2, "the text claims not to be spam (\"{}\")",
        {"this is not spam", "this e-mail is not spam", "this email is not spam", "this message is not spam",
         "is not unsolicited", "not a spam", "s.1618", "s. 1618", "bill 1618", "section 301. per section"}},
@@ -177,6 +177,14 @@ const std::array<Family, 10>& families() {
        {"free gift", "free trial", "special offer", "special promotion", "exclusive offer", "lowest price",
         "best price", "for only $", "for just $", "save up to", "order online", "as seen on",
         "free info", "free quote", "free consultation", "wholesale price"}},
+      {"CALL_TO_ACTION", 1, "a bulk offer's call to action (\"{}\")",
+       {"click below", "call toll free", "call toll-free", "call us toll free", "call us toll-free",
+        "toll free number", "toll-free number"}},
+      {"FREE_OFFER", 1, "something offered for free (\"{}\")",
+       {"free membership", "free access", "free sample", "free samples", "free report"}},
+      {"ADULT_OFFER", 1.25, "an adult-content offer (\"{}\")",
+       {"horny", "naughty", "hot girls", "live sex", "free porn", "hardcore", "sex movies", "webcam girls",
+        "adult entertainment", "adult site"}},
   }};
   return kFamilies;
 }

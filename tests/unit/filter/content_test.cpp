@@ -36,6 +36,9 @@ TEST(ContentRules, EachRuleFiresOnWhatItDescribes) {
       {kPlain + "Consolidate your debt today.\r\n", "CREDIT_OFFER"},
       {kPlain + "Cheap viagra here.\r\n", "DRUG_DIET"},
       {kPlain + "A free gift with each order.\r\n", "SALES_PITCH"},
+      {kPlain + "To order, click below.\r\n", "CALL_TO_ACTION"},
+      {kPlain + "Ask for your free report.\r\n", "FREE_OFFER"},
+      {kPlain + "Hot girls waiting for you.\r\n", "ADULT_OFFER"},
       {kPlain + "To be removed from our mailing list, reply.\r\n", "REMOVAL_NOTICE"},
       {kPlain + "You are receiving this because you signed up.\r\n", "OPT_IN_CLAIM"},
       {kPlain + "Great!! Really!!! See.\r\n", "TEXT_EXCLAIMS"},
@@ -82,6 +85,9 @@ TEST(ContentRules, OrdinaryMailFiresNothing) {
            "From: ann@a.example\r\nSubject: Emailing: IMG_20230411_101010.jpg\r\n\r\nx\r\n",
            "From: ann@a.example\r\nSubject: Invoice2023Q4AbCd.pdf\r\n\r\nx\r\n",
            "From: ann@a.example\r\nSubject: minutes   of the meeting\r\n\r\nx\r\n",
+           // Words the new families' phrases are made of, in ordinary use.
+           "From: ann@a.example\r\nSubject: report\r\n\r\nThe report is below; click the link to access it. "
+           "The toll road is free on Sundays, and the girls' team plays at home.\r\n",
        })
     EXPECT_EQ(signals_of(ok), "") << ok;
 }

@@ -116,6 +116,7 @@ int cmd_spam_eval(const SpamEvalOptions& o) {
   train(model, train_set);
   filter::Inputs chain;  // --rules: what a message's verdict knows offline
   chain.model = &model;
+  chain.rule_weight = filter::hand_rule_weight(&model);
   const double train_s = std::chrono::duration<double>(Clock::now() - t0).count();
 
   std::vector<double> spam_scores, ham_scores;

@@ -146,7 +146,8 @@ std::vector<Finding> filter_list_findings(const std::vector<std::pair<std::strin
       out.push_back(Finding::failed("spam-lists", subject,
                                     "its test entry (RFC 5782: 127.0.0.2, or the name \"test\") is not listed, so "
                                     "this is no working list and the spam filter learns nothing from it",
-                                    "check the zone's name in [spam] dnsbl, dnswl or uribl, or remove it"));
+                                    "check the zone's name in [spam] dnsbl, dnswl or uribl (or whether your "
+                                    "resolver filters answers), or remove it"));
     } else if (v.refused) {
       out.push_back(Finding::failed("spam-lists", subject,
                                     fmt::format("{}: the spam filter gets no answer from it, so it scores nothing",
@@ -172,7 +173,13 @@ asio::awaitable<std::vector<Finding>> check_filter_lists(dns::Lookup& dns, Filte
   }
   for (const auto& zone : lists.domain_zones) {
     auto r = co_await dns.query("test." + zone, dns::kA);  // RFC 5782 §5: always listed
-    verdicts.emplace_back(zone, interpret(Blocklist{zone.c_str(), true, ""}, r));
+    auto v = interpret(Blocklist{zone.c_str(), true, ""}, r);
+    if (v.listing == Listing::not_listed && zone == "dbl.spamhaus.org") {
+      // Spamhaus's DBL documents dbltest.com as its test entry.
+      auto d = co_await dns.query("dbltest.com." + zone, dns::kA);
+      v = interpret(Blocklist{zone.c_str(), true, ""}, d);
+    }
+    verdicts.emplace_back(zone, std::move(v));
   }
   co_return filter_list_findings(verdicts, forwarding);
 }

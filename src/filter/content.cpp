@@ -203,6 +203,19 @@ const std::initializer_list<std::string_view> kOptInClaim = {
     "your address was obtained", "your email address has been submitted", "opted in", "opt-in list",
     "double opt", "you have previously"};
 
+constexpr std::string_view kFreemail[] = {"hotmail.", "yahoo.",   "aol.",      "msn.",     "excite.",
+                                          "lycos.",   "netscape.", "juno.com", "mail.com", "email.com",
+                                          "usa.net",  "netzero.", "gmail.",   "outlook.", "live.",
+                                          "gmx.",     "mail.ru",  "yandex.",  "163.com",  "qq.com"};
+
+bool freemail(std::string_view domain) {
+  for (auto f : kFreemail) {
+    const auto p = domain.find(f);
+    if (p != std::string_view::npos && (p == 0 || domain[p - 1] == '.')) return true;
+  }
+  return false;
+}
+
 // A quoted line ("> ...") in a plain text that also has text of its own: a reply that
 // answers what it quotes.
 bool quotes(std::string_view text) {
@@ -271,20 +284,7 @@ void link_rules(std::string_view words, std::string_view html, std::vector<Signa
   if (userinfo) out.push_back({"LINK_HIDDEN_HOST", 1.5, "a link hides its real host behind a user name (user@host)"});
 }
 
-constexpr std::string_view kFreemail[] = {"hotmail.", "yahoo.",   "aol.",      "msn.",     "excite.",
-                                          "lycos.",   "netscape.", "juno.com", "mail.com", "email.com",
-                                          "usa.net",  "netzero.", "gmail.",   "outlook.", "live.",
-                                          "gmx.",     "mail.ru",  "yandex.",  "163.com",  "qq.com"};
-
 }  // namespace
-
-bool freemail(std::string_view domain) {
-  for (auto f : kFreemail) {
-    const auto p = domain.find(f);
-    if (p != std::string_view::npos && (p == 0 || domain[p - 1] == '.')) return true;
-  }
-  return false;
-}
 
 bool payment_talk(const message::Parsed& msg) {
   Text t;

@@ -85,7 +85,7 @@ Verdict judge(const message::Parsed& msg, const Inputs& in) {
   // server's mail) and its hand-set score fades to a quarter; counting both in full counts
   // the same evidence twice (bench/spam: rules + classifier junked 14x the ham the
   // classifier did).
-  const double weight = classify ? hand_rule_weight(in.model) : 1;
+  const double weight = classify ? std::clamp(in.rule_weight, 0.0, 1.0) : 1;
   for (const auto& s : heuristics) {
     v.signals.push_back(s);
     if (weight < 1) {
@@ -100,7 +100,16 @@ Verdict judge(const message::Parsed& msg, const Inputs& in) {
     // The classifier's log-odds (the global model plus the user's corrections), bounded so
     // that it cannot outvote every rule by itself.
     auto features = extract_features(message, root);
-    add_rule_features(heuristics, features);
+    // The features the model learnt from (classifier_features) know no thread: a reply to a
+    // thread the recipient has fires the rules that depend on it differently.
+    if (in.thread_found) {
+      std::vector<Signal> threadless;
+      header_rules(root, from, threadless);
+      content_rules(msg, false, threadless);
+      add_rule_features(threadless, features);
+    } else {
+      add_rule_features(heuristics, features);
+    }
     double raw = 0;
     if (trained(in.model)) raw += in.model->score(features);
     if (trained(in.user_model)) raw += in.user_model->score(features);

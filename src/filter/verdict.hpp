@@ -76,6 +76,10 @@ struct Inputs {
   std::vector<std::string> thread_participants;
   // Signals found elsewhere (DNS lists, filter/blocklists.hpp), counted as they are.
   std::vector<Signal> extra;
+  // The share of the header and content rules' scores counted when a classifier takes part:
+  // hand_rule_weight() of the bulk-trained model (spam.model). What the server learns by
+  // itself is bounded in influence, not in count, so its count never takes the rules' weight.
+  double rule_weight = 1;
   Thresholds thresholds;
 };
 
@@ -88,9 +92,9 @@ Verdict judge(std::string_view message, const Inputs& in);  // parses it first
 // which header and content rules fire on it (rule_feature).
 std::vector<std::uint32_t> classifier_features(const message::Parsed& msg);
 // The share of the header and content rules' hand-set scores a verdict still counts with
-// `model` as the global model: all of it for a model that has not learnt the rules (made
-// before they were among its features: Model::knows_rules), else fading from all to
-// kRuleWeightLearnt as it learns kRulesLearntAfter messages of each kind. The rules keep a
+// `model` as the bulk-trained model (Inputs::rule_weight): all of it for a model that has not
+// learnt the rules (made before they were among its features: Model::knows_rules), else
+// fading from all to kRuleWeightLearnt as it learns kRulesLearntAfter messages of each kind. The rules keep a
 // quarter: they carry knowledge of spam a few hundred training messages do not. Chosen on
 // bench/spam's validation set (share 0, 0.25, 0.5, 0.75, 1: FN% 21.7, 12.3, 11.3, 10.4, 9.4 at
 // FP% 0, 0, 0, 0.18, 0.18; 1-ROCA% 0.056, 0.054, 0.063, 0.070, 0.077).
@@ -120,9 +124,6 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
 // Adds the participants of one message of a thread (its header) to `out`, lower-case, once
 // each; false (adding none) for a mailing-list message: on lists anyone may join a thread.
 bool add_thread_participants(std::string_view msg, std::vector<std::string>& out);
-// A mailbox provider's domain (hotmail., yahoo., gmail., ...: lower-case): its addresses are
-// anyone's, one per person who signed up.
-bool freemail(std::string_view domain);
 // Whether the message's text asks for money to be sent somewhere (invoices, bank details).
 bool payment_talk(const message::Parsed& msg);
 // A mailing list's message (List-Id, List-Post, Mailing-List, Precedence: list/bulk).

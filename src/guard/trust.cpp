@@ -7,8 +7,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "filter/verdict.hpp"
-
 namespace mk::guard {
 namespace {
 
@@ -27,14 +25,21 @@ int history_points(const History& h) {
 
 }  // namespace
 
+bool mailbox_provider(std::string_view registrable) {
+  return std::find(std::begin(kMailboxProviders), std::end(kMailboxProviders), registrable) !=
+         std::end(kMailboxProviders);
+}
+
 int answered_points(const std::vector<std::string>& addresses, const dmarc::OrgDomains& orgs) {
   std::map<std::string, int> per_domain;
   int points = 0;
   for (const auto& a : addresses) {
     const auto at = a.rfind('@');
     if (at == std::string::npos) continue;
-    const std::string domain = a.substr(at + 1);
-    if (filter::freemail(domain) || ++per_domain[orgs.organizational(domain)] <= kMaxAnsweredPerDomain) ++points;
+    // The address's own domain must be the provider's: gmail.attacker.example is the
+    // attacker's, whose organisational domain counts.
+    const std::string domain = a.substr(at + 1), org = orgs.organizational(domain);
+    if ((domain == org && mailbox_provider(org)) || ++per_domain[org] <= kMaxAnsweredPerDomain) ++points;
   }
   return points;
 }

@@ -33,6 +33,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dmarc/dmarc.hpp"
@@ -63,9 +64,16 @@ inline constexpr std::int64_t kSecondsPerAgePoint = 7 * 86400;
 inline constexpr int kMaxWriterPoints = 20;
 // Answered recipients count at most this many per registrable domain: whoever holds a domain
 // can answer from any number of its addresses, so a stolen account could farm its own trust
-// by writing to them. A mailbox provider's addresses (filter::freemail) count one by one:
-// each is a sign-up of its own.
+// by writing to them. Addresses at a mailbox provider (exactly one of these domains) count
+// one by one: each is a sign-up of its own.
 inline constexpr int kMaxAnsweredPerDomain = 3;
+inline constexpr std::string_view kMailboxProviders[] = {
+    "gmail.com",  "googlemail.com", "outlook.com",    "hotmail.com", "live.com",     "msn.com",
+    "yahoo.com",  "ymail.com",      "aol.com",        "icloud.com",  "me.com",       "mac.com",
+    "gmx.com",    "gmx.de",         "gmx.net",        "web.de",      "mail.com",     "proton.me",
+    "zoho.com",   "yandex.com",     "yandex.ru",      "mail.ru",     "qq.com",       "163.com",
+    "126.com",    "fastmail.com",   "protonmail.com", "orange.fr",   "tutanota.com", "free.fr"};
+bool mailbox_provider(std::string_view registrable);
 // Without history: new recipients per hour = ceiling / kNoHistoryNewDivisor, at least
 // kNoHistoryNewMin; messages per hour likewise; never above the ceiling.
 inline constexpr int kNoHistoryNewDivisor = 8;

@@ -70,11 +70,16 @@ void Correspondence::record(const smtp::Transaction& txn, const message::Parsed&
     return std::find(d.junk_accounts.begin(), d.junk_accounts.end(), id) != d.junk_accounts.end();
   });
   if (accounts.empty()) return;
+  auto received = received_of(msg, authenticated);
+  auto domains = filter::link_domains(msg.links(), orgs_);
+  if (received.author.empty() && domains.empty()) return;  // nothing to remember
   // Queued, not awaited: it is written with the store's next commit, which is the message's
   // own or an earlier one (the message is handed to the store after this).
-  store_.record_received(std::move(accounts), received_of(msg, authenticated),
-                         filter::link_domains(msg.links(), orgs_), std::time(nullptr),
-                         [log = log_](Status st) { log.ok_or_log(st, "inbound.correspondence_not_stored"); });
+  const std::size_t n = accounts.size();
+  store_.record_received(std::move(accounts), std::move(received), std::move(domains), std::time(nullptr),
+                         [log = log_, n](Status st) {
+                           log.ok_or_log(st, "inbound.correspondence_not_stored", {{"accounts", n}});
+                         });
 }
 
 }  // namespace mk::inbound

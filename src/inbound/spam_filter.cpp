@@ -429,6 +429,7 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
                                     const mailauth::Assessment& assessment, const std::vector<filter::Signal>& listed,
                                     smtp::PipelineDecision& d, Explanation* explain) {
   const auto model = model_.current();
+  const double rule_weight = filter::hand_rule_weight(model_.base().get());
   bool elsewhere = false;
   const auto accounts = delivery::local_accounts(txn, elsewhere);
   const std::int64_t account = !elsewhere && accounts.size() == 1 ? accounts[0] : 0;
@@ -442,6 +443,7 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   auto inputs_for = [&](std::int64_t id) {
     filter::Inputs in;
     in.model = model.get();
+    in.rule_weight = rule_weight;
     in.auth = auth_ ? &assessment : nullptr;
     in.thresholds = thresholds_;
     in.extra = listed;

@@ -398,7 +398,8 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
     ev.unread_deletion = true;
     for (auto [a, b] : r->uids)
       if (auto i = index_of_uid(a); i && s.msgs[*i].flags->find("\\Seen") == std::string::npos) ev.uids.push_back(b);
-    if (!ev.uids.empty() && TrainEvent::judged_deletion(ev.uids.size(), s.msgs.size())) train_event_ = std::move(ev);
+    if (!ev.uids.empty() && TrainEvent::judged_deletion(r->uids.size(), ev.uids.size(), s.msgs.size()))
+      train_event_ = std::move(ev);
   }
   const std::string copyuid = fmt::format("[COPYUID {} {} {}]", r->uidvalidity, compact_set(from), compact_set(to));
   if (!move) return {updates(h.uid) + tagged(h, "OK", copyuid + " COPY completed")};
@@ -442,6 +443,9 @@ std::optional<Session::TrainEvent> Session::unread_junk(const std::vector<std::u
   if (!mb || mb->special_use != "\\Junk") return std::nullopt;
   auto infos = store_.mail.messages_by_uid(selected_->id, uids);
   if (!infos) return std::nullopt;  // learning is not worth failing the EXPUNGE for
+  std::size_t unread = 0;
+  for (const auto& info : *infos) unread += info.flags.find("\\Seen") == std::string::npos;
+  if (!TrainEvent::judged_deletion(infos->size(), unread, selected_->msgs.size())) return std::nullopt;
   TrainEvent ev = train_event(true, selected_->id, {});
   ev.unread_deletion = true;
   for (const auto& info : *infos) {
@@ -453,9 +457,6 @@ std::optional<Session::TrainEvent> Session::unread_junk(const std::vector<std::u
     ev.gone.push_back({info.blob, std::move(*text)});
   }
   if (ev.gone.empty()) return std::nullopt;
-  std::size_t unread = 0;
-  for (const auto& info : *infos) unread += info.flags.find("\\Seen") == std::string::npos;
-  if (!TrainEvent::judged_deletion(unread, selected_->msgs.size())) return std::nullopt;
   return ev;
 }
 

@@ -113,11 +113,12 @@ class Session {
     static constexpr std::size_t kMaxGone = 100;
     static constexpr std::uint64_t kMaxGoneBytes = 256 * 1024;
     // Deleting unread mail from Junk says spam when the user picks messages out; emptying
-    // the folder ("Empty Junk": everything in it at once, or more than this many unread in
-    // one command) judges nothing, and would teach the filter its own mistakes.
+    // the folder ("Empty Junk": everything in it at once, read or not, or more than this many
+    // unread messages in one command) judges nothing, and would teach the filter its own
+    // mistakes. `deleted`: all the command removes from Junk; `in_junk`: what Junk held.
     static constexpr std::size_t kMaxJudgedDeletion = 5;
-    static bool judged_deletion(std::size_t unread_deleted, std::size_t in_junk) {
-      return unread_deleted <= kMaxJudgedDeletion && !(unread_deleted > 1 && unread_deleted >= in_junk);
+    static bool judged_deletion(std::size_t deleted, std::size_t unread_deleted, std::size_t in_junk) {
+      return unread_deleted <= kMaxJudgedDeletion && !(deleted > 1 && deleted >= in_junk);
     }
   };
   std::optional<TrainEvent> take_train_event() { return std::exchange(train_event_, std::nullopt); }

@@ -732,7 +732,13 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
         if (!results[i]) continue;
         if (batch_ok = writer_.exec("SAVEPOINT job"); !batch_ok) break;
         Status st;
-        if (batch[i].write) st = batch[i].write();
+        if (batch[i].write) {
+          try {  // the committer's thread must survive any one job
+            st = batch[i].write();
+          } catch (const std::exception& e) {
+            st = err(fmt::format("a record could not be written: {}", e.what()));
+          }
+        }
         for (std::size_t k = 0; k < batch[i].msgs.size() && st; ++k) {
           st = insert_delivery(batch[i].msgs[k], names[i][k], stored[i]);
           if (st && !batch[i].msgs[k].outbound.empty()) st = insert_outbound(batch[i].msgs[k], names[i][k]);

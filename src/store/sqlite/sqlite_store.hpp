@@ -140,6 +140,13 @@ class SqliteStore final : public Store {
   // Only safe while no delivery is in flight: the server calls it at start-up.
   Result<std::size_t> recover() override;
 
+  // Runs `write` in the committer's next batch (CommitJob::write), before any mail submitted
+  // after it; `done` gets the outcome on the committer's thread. For small records written
+  // on the MX's path, which must not wait for the write lock while a batch of mail is synced.
+  void queue_batched(std::function<Status(Db&)> write, std::function<void(Status)> done);
+  // The same, waiting for the outcome.
+  Status write_batched(std::function<Status(Db&)> write);
+
  protected:
   Result<std::int64_t> insert_account(const std::string& address, std::string_view hash,
                                       const std::vector<NewMailbox>& mailboxes) override;
@@ -154,12 +161,6 @@ class SqliteStore final : public Store {
   Result<std::int64_t> create_mailbox_locked(Db& db, std::int64_t account_id, std::string_view name,
                                              std::string_view special_use, std::uint32_t uidvalidity_floor);
   void commit_batch(std::vector<CommitJob>& batch);
-  // Runs `write` in the committer's next batch (CommitJob::write), before any mail submitted
-  // after it; `done` gets the outcome on the committer's thread. For small records written
-  // on the MX's path, which must not wait for the write lock while a batch of mail is synced.
-  void queue_batched(std::function<Status(Db&)> write, std::function<void(Status)> done);
-  // The same, waiting for the outcome.
-  Status write_batched(std::function<Status(Db&)> write);
   Status insert_delivery(const NewMessage& m, const std::string& blob, std::vector<StoredAt>& stored);
   Status insert_outbound(const NewMessage& m, const std::string& blob);  // sqlite_queue.cpp
   Result<std::vector<QueuedMessage>> select_queue(std::string_view where, std::int64_t arg);

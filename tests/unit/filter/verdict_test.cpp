@@ -352,6 +352,11 @@ TEST(Verdict, ATrainedClassifierWeighsTheRules) {
 
   Inputs in;
   in.model = &m;
+  // The weight is the caller's (from the bulk-trained model): by default the rules count in
+  // full, whatever the model learnt (the server's own learning counts examples it did not
+  // learn from, review of issue 18).
+  EXPECT_DOUBLE_EQ(judge(offer, in).signals[0].score, 1.0);
+  in.rule_weight = hand_rule_weight(&m);
   const auto v = judge(offer, in);
   ASSERT_EQ(v.signals.size(), 4u) << v.summary();
   EXPECT_EQ(v.signals[0].name, "SUBJECT_SHOUTING");

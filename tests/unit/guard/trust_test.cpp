@@ -67,6 +67,13 @@ TEST(Trust, AnsweredRecipientsCountAFewPerDomain) {
   EXPECT_EQ(answered_points(people, orgs), 7);
   farm.insert(farm.end(), people.begin(), people.end());
   EXPECT_EQ(answered_points(farm, orgs), kMaxAnsweredPerDomain + 7);
+  // A provider's name inside the attacker's own domain is the attacker's domain (review).
+  std::vector<std::string> lookalikes;
+  for (int i = 0; i < 10; ++i) lookalikes.push_back(fmt::format("u{}@gmail.attacker.example", i));
+  for (int i = 0; i < 10; ++i) lookalikes.push_back(fmt::format("v{}@mail.gmail.com", i));
+  EXPECT_EQ(answered_points(lookalikes, orgs), 2 * kMaxAnsweredPerDomain);
+  EXPECT_TRUE(mailbox_provider("gmail.com"));
+  EXPECT_FALSE(mailbox_provider("gmail.attacker.example"));
 }
 
 TEST(Trust, HistoryInWords) {

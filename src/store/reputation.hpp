@@ -86,7 +86,9 @@ class Reputation {
   struct Correspondence {
     int writers = 0;   // authenticated authors whose mail reached the account
     int answered = 0;  // addresses it wrote to whose authenticated mail reached it afterwards
-    std::vector<std::string> answered_addresses;  // those addresses (lower-case), as many
+    // Those addresses (lower-case), as many, spread over their domains first: the first
+    // answer from each domain, then the second, and so on (a per-domain count keeps variety).
+    std::vector<std::string> answered_addresses;
   };
   // Each counted up to `cap` (the reader needs no more, and the count stays cheap).
   virtual Result<Correspondence> correspondence(std::int64_t account_id, int cap) = 0;

@@ -117,9 +117,13 @@ Result<Store::Correspondence> SqliteStore::correspondence(std::int64_t account_i
   if (!w.step()) return w.fail();
   c.writers = int(w.int64(0));
   // An answer: authenticated mail from someone after the account first wrote to them.
+  // Spread over their domains (the first of each domain, then the second, ...), so that a
+  // cap on the list keeps the variety a per-domain count needs.
   Stmt a(db_,
-         "SELECT c.address FROM correspondents c JOIN writers w ON w.account_id = c.account_id AND "
-         "w.address = c.address WHERE c.account_id = ? AND w.authenticated > c.first_sent LIMIT ?");
+         "SELECT address FROM (SELECT c.address, ROW_NUMBER() OVER (PARTITION BY substr(c.address, "
+         "instr(c.address, '@') + 1) ORDER BY c.first_sent, c.address) AS n FROM correspondents c JOIN writers w "
+         "ON w.account_id = c.account_id AND w.address = c.address WHERE c.account_id = ? AND "
+         "w.authenticated > c.first_sent) ORDER BY n, address LIMIT ?");
   a.bind(1, account_id).bind(2, std::int64_t(cap));
   while (a.step()) c.answered_addresses.push_back(a.text(0));
   if (a.failed()) return a.fail();

@@ -50,7 +50,26 @@ TEST_P(Correspondence, AnsweredMeansAuthenticatedMailAfterTheAccountWrote) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->writers, 3);  // authenticated writers only: b's mail could be anyone's
   EXPECT_EQ(c->answered, 1);
+  EXPECT_EQ(c->answered_addresses, std::vector<std::string>{"a@r.example"});
   EXPECT_EQ(store_->correspondence(id, 2)->writers, 2);  // capped
+}
+
+// A capped list of answers is spread over their domains: many answers from one domain do not
+// crowd out the others (guard/trust.hpp counts a few per domain).
+TEST_P(Correspondence, AnsweredAddressesSpreadOverDomains) {
+  const std::int64_t id = account_with_domain("me@example.org");
+  std::vector<std::string> many;
+  for (int i = 0; i < 10; ++i) many.push_back("p" + std::to_string(i) + "@big.example");
+  many.push_back("x@small.example");
+  many.push_back("y@other.example");
+  ASSERT_TRUE(store_->add_correspondents(id, many, kT).ok());
+  for (const auto& a : many) ASSERT_TRUE(store_->add_received(id, {a, true, "", {}}, kT + 10).ok());
+  auto c = store_->correspondence(id, 4);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->answered, 4);
+  auto got = c->answered_addresses;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"p0@big.example", "p1@big.example", "x@small.example", "y@other.example"}));
 }
 
 TEST_P(Correspondence, ReceivedMailIsForgottenAfterItsTime) {

@@ -148,6 +148,19 @@ TEST_F(TrainEvents, EmptyingJunkJudgesNothing) {
   run("t STORE 1:* +FLAGS.SILENT (\\Deleted)");
   ASSERT_NE(run("x EXPUNGE").find("x OK EXPUNGE completed"), std::string::npos);
   EXPECT_FALSE(s_->take_train_event().has_value());
+  // UID EXPUNGE of a subset of what is marked: only that subset is judged (one message).
+  for (int i = 0; i < 3; ++i) append("Junk", msg(70 + i));
+  run("s SELECT Junk");
+  run("t STORE 1:3 +FLAGS.SILENT (\\Deleted)");
+  const std::string fetched = run("f FETCH 2 (UID)");
+  const auto at = fetched.find("UID ");
+  ASSERT_NE(at, std::string::npos) << fetched;
+  const std::string uid = fetched.substr(at + 4, fetched.find(')', at) - at - 4);
+  ASSERT_NE(run("x UID EXPUNGE " + uid).find("x OK EXPUNGE completed"), std::string::npos);
+  ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  ASSERT_EQ(ev->gone.size(), 1u);
+  EXPECT_EQ(ev->gone[0].text, msg(71));
   EXPECT_TRUE(Session::TrainEvent::judged_deletion(1, 1, 1));  // the only message, alone
   EXPECT_FALSE(Session::TrainEvent::judged_deletion(2, 1, 2));
   EXPECT_TRUE(Session::TrainEvent::judged_deletion(2, 1, 3));

@@ -15,10 +15,16 @@
 #include <string>
 #include <string_view>
 
+#include "message/address.hpp"
+
 namespace mk::srs {
 
 inline constexpr int kMaxAgeDays = 21;
-inline constexpr std::size_t kMaxLocalPart = 64;  // RFC 5321 §4.5.3.1.1
+// The longest SRS local part written: as long as the peers' local parts the MX accepts, more
+// than RFC 5321's 64 octets (as postsrsd writes them too). A sender's address too long for it
+// is forwarded as it is, and fails SPF where it arrives unless DKIM carries DMARC; of the
+// two, a long SRS address is the likelier to arrive (review of issue 18: lists' VERP senders).
+inline constexpr std::size_t kMaxLocalPart = message::kMaxAcceptedLocalPart;
 
 class Srs {
  public:

@@ -35,8 +35,13 @@ TEST(Srs, RefusesForgeriesAndOldAddresses) {
   EXPECT_FALSE(s.reverse("SRS0=AAAA=AA=victim.example=x@fwd.example", kNow));
   EXPECT_FALSE(s.reverse("alice@fwd.example", kNow));
   EXPECT_FALSE(s.reverse("SRS0=broken@fwd.example", kNow));
-  // Too long for a local part: not rewritten.
-  EXPECT_FALSE(s.forward(std::string(60, 'a') + "@sender.example", "fwd.example", kNow));
+  // A long original address (a list's VERP sender) still gets one, longer than 64 octets,
+  // which reverses; one too long for any local part we accept is not rewritten.
+  const auto longer = s.forward(std::string(60, 'a') + "@sender.example", "fwd.example", kNow);
+  ASSERT_TRUE(longer.has_value());
+  EXPECT_GT(longer->find('@'), 64u);
+  EXPECT_EQ(s.reverse(*longer, kNow), std::string(60, 'a') + "@sender.example");
+  EXPECT_FALSE(s.forward(std::string(230, 'a') + "@sender.example", "fwd.example", kNow));
 }
 
 }  // namespace

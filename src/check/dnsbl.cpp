@@ -127,6 +127,10 @@ asio::awaitable<std::vector<Finding>> check_dnsbls(dns::Lookup& dns, std::vector
 
 namespace {
 
+// Spamhaus's DBL documents its own test entry besides RFC 5782's "test".
+constexpr std::string_view kSpamhausDbl = "dbl.spamhaus.org";
+constexpr std::string_view kSpamhausDblTest = "dbltest.com";
+
 constexpr const char* kForwardingFix =
     "leave [dns] upstream empty so mailkeep resolves from the root servers itself (lists refuse queries that come "
     "through shared resolvers), or forward to a local resolver that does not forward in turn";
@@ -174,9 +178,8 @@ asio::awaitable<std::vector<Finding>> check_filter_lists(dns::Lookup& dns, Filte
   for (const auto& zone : lists.domain_zones) {
     auto r = co_await dns.query("test." + zone, dns::kA);  // RFC 5782 §5: always listed
     auto v = interpret(Blocklist{zone.c_str(), true, ""}, r);
-    if (v.listing == Listing::not_listed && zone == "dbl.spamhaus.org") {
-      // Spamhaus's DBL documents dbltest.com as its test entry.
-      auto d = co_await dns.query("dbltest.com." + zone, dns::kA);
+    if (v.listing == Listing::not_listed && zone == kSpamhausDbl) {
+      auto d = co_await dns.query(std::string(kSpamhausDblTest) + "." + zone, dns::kA);
       v = interpret(Blocklist{zone.c_str(), true, ""}, d);
     }
     verdicts.emplace_back(zone, std::move(v));

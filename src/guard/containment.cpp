@@ -112,6 +112,7 @@ Content Containment::content_of(std::int64_t account_id, const message::Parsed& 
   filter::Inputs in;
   const auto model = filter_.model ? filter_.model() : nullptr;
   in.model = model.get();
+  if (filter_.bulk_model) in.rule_weight = filter::hand_rule_weight(filter_.bulk_model().get());
   in.orgs = &orgs_;
   in.thresholds = filter_.thresholds;
   in.own_domains = std::move(hosted);

@@ -54,6 +54,9 @@ struct ContentFilter {
   filter::Thresholds thresholds;  // [spam]
   // The instance's global model (inbound::SpamModel::current); null: rules only.
   std::function<std::shared_ptr<const filter::Model>()> model;
+  // The bulk-trained model (inbound::SpamModel::base), whose training sets the rules' weight
+  // (filter::hand_rule_weight); null: the rules count in full.
+  std::function<std::shared_ptr<const filter::Model>()> bulk_model;
 };
 
 class Containment final : public smtp::SubmissionGuard {

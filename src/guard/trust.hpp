@@ -73,6 +73,7 @@ inline constexpr std::string_view kMailboxProviders[] = {
     "gmx.com",    "gmx.de",         "gmx.net",        "web.de",      "mail.com",     "proton.me",
     "zoho.com",   "yandex.com",     "yandex.ru",      "mail.ru",     "qq.com",       "163.com",
     "126.com",    "fastmail.com",   "protonmail.com", "orange.fr",   "tutanota.com", "free.fr"};
+// Whether a registrable domain (lower-case) is one of kMailboxProviders.
 bool mailbox_provider(std::string_view registrable);
 // Without history: new recipients per hour = ceiling / kNoHistoryNewDivisor, at least
 // kNoHistoryNewMin; messages per hour likewise; never above the ceiling.

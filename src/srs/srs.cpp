@@ -49,7 +49,10 @@ std::optional<std::string> Srs::forward(std::string_view sender, std::string_vie
   if (iequals(domain, forwarder_domain)) return std::string(sender);  // our own sender: SPF passes as is
   const std::string tt = encode_tt(day(now));
   std::string out = "SRS0=" + hash(tt, domain, local) + "=" + tt + "=" + std::string(domain) + "=" + std::string(local);
-  if (out.size() > kMaxLocalPart) return std::nullopt;
+  // The whole address must fit a path too (RFC 5321 §4.5.3.1.3: 256 octets with its brackets),
+  // or the bounce to it would be refused, by us first.
+  if (out.size() > kMaxLocalPart || out.size() + 1 + forwarder_domain.size() + 2 > message::kMaxPath)
+    return std::nullopt;
   return out + "@" + std::string(forwarder_domain);
 }
 

@@ -737,6 +737,8 @@ void SqliteStore::commit_batch(std::vector<CommitJob>& batch) {
             st = batch[i].write();
           } catch (const std::exception& e) {
             st = err(fmt::format("a record could not be written: {}", e.what()));
+          } catch (...) {
+            st = err("a record could not be written");
           }
         }
         for (std::size_t k = 0; k < batch[i].msgs.size() && st; ++k) {

@@ -42,6 +42,12 @@ TEST(Srs, RefusesForgeriesAndOldAddresses) {
   EXPECT_GT(longer->find('@'), 64u);
   EXPECT_EQ(s.reverse(*longer, kNow), std::string(60, 'a') + "@sender.example");
   EXPECT_FALSE(s.forward(std::string(230, 'a') + "@sender.example", "fwd.example", kNow));
+  // A local part that fits, but not with a long forwarding domain: the whole path must fit.
+  const std::string domain = std::string(60, 'f') + "." + std::string(30, 'g') + ".example";
+  const auto fits = s.forward(std::string(150, 'a') + "@s.example", "fwd.example", kNow);
+  ASSERT_TRUE(fits.has_value());
+  EXPECT_LE(fits->size() + 2, message::kMaxPath);
+  EXPECT_FALSE(s.forward(std::string(150, 'a') + "@s.example", domain, kNow));
 }
 
 }  // namespace

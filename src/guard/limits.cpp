@@ -92,7 +92,9 @@ SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std
   history.new_network = s.strict;
   const Budget b = budget(history, limits_);
   std::lock_guard lock(mu_);
-  Window& w = accounts_[account_id];
+  auto [slot, created] = accounts_.try_emplace(account_id);
+  Window& w = slot->second;
+  if (created && !released_.count(account_id)) seed(w, account_id, now);
   expire(w.messages, now - kHour);
   expire(w.recipients, now - kDay);
   expire(w.new_recipients, now - kHour);
@@ -200,6 +202,27 @@ SendingLimits::Decision SendingLimits::outcomes(std::int64_t account_id, int del
 void SendingLimits::forget(std::int64_t account_id) {
   std::lock_guard lock(mu_);
   accounts_.erase(account_id);
+  released_.insert(account_id);
+}
+
+void SendingLimits::seed(Window& w, std::int64_t account_id, std::int64_t now) {
+  // By the hour, as the store keeps it: this hour's messages and new recipients count against
+  // the hourly limits (an hour's messages from before its start are not known: fewer, never
+  // more, than the sliding hour held), each of the last 24 hours' new recipients against the
+  // daily one. The network is not known: strict mode counts none of it.
+  const std::int64_t hour = now / kHour;
+  auto history = store_.send_history(account_id, hour - 23, hour + 1);
+  if (!history) {
+    log_.error("guard.history_unreadable", {{"account_id", account_id}, {"error", history.error().message}});
+    return;
+  }
+  for (const auto& h : *history) {
+    const std::int64_t start = h.hour * kHour;
+    if (h.new_recipients > 0) w.new_day.push_back({start, "", h.new_recipients});
+    if (h.hour != hour) continue;
+    if (h.messages > 0) w.messages.push_back({start, "", h.messages});
+    if (h.new_recipients > 0) w.new_recipients.push_back({start, "", h.new_recipients});
+  }
 }
 
 }  // namespace mk::guard

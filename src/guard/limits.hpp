@@ -30,6 +30,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -130,6 +131,11 @@ class SendingLimits {
   log::Logger log_;
   std::mutex mu_;
   std::map<std::int64_t, Window> accounts_;
+  // An account's window starts from the store's record of its sending (send_history), so a
+  // restart does not hand a stolen account a fresh hour and day; not after forget(), which an
+  // admin's release calls to start it afresh.
+  void seed(Window& w, std::int64_t account_id, std::int64_t now);
+  std::set<std::int64_t> released_;
 };
 
 }  // namespace mk::guard

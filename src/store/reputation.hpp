@@ -56,6 +56,14 @@ class Reputation {
   };
   // Over the hours [from_hour, to_hour).
   virtual Result<SendBaseline> send_baseline(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) = 0;
+  // The hours in [from_hour, to_hour) the account sent mail in, oldest first.
+  struct SendHour {
+    std::int64_t hour = 0;
+    int messages = 0;
+    int new_recipients = 0;
+  };
+  virtual Result<std::vector<SendHour>> send_history(std::int64_t account_id, std::int64_t from_hour,
+                                                     std::int64_t to_hour) = 0;
   static constexpr std::int64_t kSendHistoryHours = 24 * 60;
 
   // Correspondence the MX saw (guard/trust.hpp: known correspondents include people who wrote

@@ -333,6 +333,19 @@ Result<Store::SendBaseline> SqliteStore::send_baseline(std::int64_t account_id, 
   return SendBaseline{int(q.int64(0)), int(q.int64(1)), int(q.int64(2))};
 }
 
+Result<std::vector<Store::SendHour>> SqliteStore::send_history(std::int64_t account_id, std::int64_t from_hour,
+                                                              std::int64_t to_hour) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_,
+         "SELECT hour, messages, new_recipients FROM send_history WHERE account_id = ? AND hour >= ? AND hour < ? "
+         "ORDER BY hour");
+  q.bind(1, account_id).bind(2, from_hour).bind(3, to_hour);
+  std::vector<SendHour> out;
+  while (q.step()) out.push_back({q.int64(0), int(q.int64(1)), int(q.int64(2))});
+  if (q.failed()) return q.fail();
+  return out;
+}
+
 Result<Store::NetworkHistory> SqliteStore::network_history(std::string_view address, std::string_view network) {
   std::lock_guard lock(mu_);
   NetworkHistory h;

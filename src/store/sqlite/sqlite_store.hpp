@@ -52,6 +52,8 @@ class SqliteStore final : public Store {
                                                        const std::vector<std::string>& ids) override;
   Status add_send_history(std::int64_t account_id, std::int64_t hour, int messages, int new_recipients) override;
   Result<SendBaseline> send_baseline(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) override;
+  Result<std::vector<SendHour>> send_history(std::int64_t account_id, std::int64_t from_hour,
+                                             std::int64_t to_hour) override;
   Status add_received(std::int64_t account_id, const Received& r, std::int64_t now) override;
   void record_received(std::vector<std::int64_t> accounts, Received r, std::vector<std::string> link_domains,
                        std::int64_t now, std::function<void(Status)> done) override;

@@ -66,18 +66,39 @@ TEST_F(LimitsTest, NoHistoryStartsTight) {
   for (int i = 0; i < 20; ++i) EXPECT_FALSE(again.submit(id_, one(i % 5), kNow + 10 + i, submission(History{})).hold);
 }
 
+// A restart does not hand an account a fresh hour: the window starts from the store's
+// record of what it sent (review of issue 18); an admin's release (forget) starts afresh.
+TEST_F(LimitsTest, ARestartKeepsTheHourAndTheDay) {
+  {
+    SendingLimits before(Limits{}, *store_);
+    for (int i = 0; i < 5; ++i) EXPECT_FALSE(before.submit(id_, one(i), kNow + i, submission(History{})).hold) << i;
+  }
+  SendingLimits after(Limits{}, *store_);  // the server restarted
+  const auto d = after.submit(id_, one(5), kNow + 10, submission(History{}));
+  EXPECT_TRUE(d.hold);
+  EXPECT_EQ(d.reason.rfind("more than 5 new recipients in an hour", 0), 0u) << d.reason;
+  after.forget(id_);
+  EXPECT_FALSE(after.submit(id_, one(6), kNow + 20, submission(History{})).hold);
+  // Without the store's record (another account) nothing is seeded: its own five go.
+  const std::int64_t bob = *store_->add_account("bob@example.org", "x");
+  SendingLimits fresh(Limits{}, *store_);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(fresh.submit(bob, one(10 + i), kNow + 30 + i, submission(History{})).hold);
+}
+
 // A new user's day: twenty messages to twenty new people, one every 72 minutes, pass; a drip
 // at the hourly budget stops at the daily one.
 TEST_F(LimitsTest, ANewUsersDayAndASlowDrip) {
   SendingLimits l(Limits{}, *store_);
   for (int i = 0; i < 20; ++i)
     EXPECT_FALSE(l.submit(id_, one(i), kNow + i * 72 * 60, submission(History{})).hold) << i;
+  // Another new account (the first one's sending is on record and would count: a restart).
+  const std::int64_t dripper = *store_->add_account("drip@example.org", "x");
   SendingLimits drip(Limits{}, *store_);
   int sent = 0;
   SendingLimits::Decision last;
   for (int hour = 0; hour < 24 && !last.hold; ++hour)
     for (int i = 0; i < 5 && !last.hold; ++i) {
-      last = drip.submit(id_, one(1000 + hour * 5 + i), kNow + hour * 3600 + i, submission(History{}));
+      last = drip.submit(dripper, one(1000 + hour * 5 + i), kNow + hour * 3600 + i, submission(History{}));
       sent += last.hold ? 0 : 1;
     }
   EXPECT_EQ(sent, 30);

@@ -69,6 +69,7 @@ TEST_F(DetectorTest, BurstOverTheStoredBaseline) {
   EXPECT_EQ(d.reason, "21 messages in an hour, far above its busiest hour of the past weeks (3)");
   // New recipients: ten are within 4 x 1 (floor 10); the eleventh is not.
   SendingLimits l2(Limits{100, 500, 40}, *store_);
+  l2.forget(id_);  // released: a window of its own, not this hour's record of the 20 above
   EXPECT_FALSE(l2.submit(id_, fresh(10), kNow + 40, submission()).hold);
   EXPECT_TRUE(l2.submit(id_, fresh(1), kNow + 41, submission()).hold);
   // What it sent is history for later hours (the 20 accepted messages above).

@@ -69,14 +69,17 @@ std::shared_ptr<const filter::Model> SpamModel::combine(const std::shared_ptr<co
   return std::make_shared<const filter::Model>(filter::Model::sum(*base, *learned));
 }
 
-std::shared_ptr<const filter::Model> SpamModel::current() const {
+std::shared_ptr<const filter::Model> SpamModel::current() const { return current_and_base().first; }
+
+std::pair<std::shared_ptr<const filter::Model>, std::shared_ptr<const filter::Model>> SpamModel::current_and_base()
+    const {
   std::lock_guard lock(mu_);
   refresh();
   if (stale_) {
     combined_ = combine(base_, learned_);
     stale_ = false;
   }
-  return combined_;
+  return {combined_, base_};
 }
 
 std::shared_ptr<const filter::Model> SpamModel::base() const {
@@ -428,8 +431,9 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::evaluate(const smtp::Tr
 void InboundPipeline::judge_message(const smtp::Transaction& txn, const message::Parsed& msg,
                                     const mailauth::Assessment& assessment, const std::vector<filter::Signal>& listed,
                                     smtp::PipelineDecision& d, Explanation* explain) {
-  const auto model = model_.current();
-  const double rule_weight = filter::hand_rule_weight(model_.base().get());
+  const auto models = model_.current_and_base();
+  const std::shared_ptr<const filter::Model>& model = models.first;
+  const double rule_weight = filter::hand_rule_weight(models.second.get());
   bool elsewhere = false;
   const auto accounts = delivery::local_accounts(txn, elsewhere);
   const std::int64_t account = !elsewhere && accounts.size() == 1 ? accounts[0] : 0;

@@ -22,6 +22,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <boost/asio/thread_pool.hpp>
 
@@ -62,6 +63,8 @@ class SpamModel {
   std::shared_ptr<const filter::Model> current() const;
   // The admin's bulk-trained model alone (what the learner learns a correction to); null: none.
   std::shared_ptr<const filter::Model> base() const;
+  // Both at once, consistent with each other: the global model and the bulk-trained one.
+  std::pair<std::shared_ptr<const filter::Model>, std::shared_ptr<const filter::Model>> current_and_base() const;
   // The learner's model, from now on instead of the learnt file's.
   void set_learned(std::shared_ptr<const filter::Model> learned);
   static constexpr std::int64_t kRecheckSeconds = 10;

@@ -99,15 +99,14 @@ Verdict judge(const message::Parsed& msg, const Inputs& in) {
   if (classify) {
     // The classifier's log-odds (the global model plus the user's corrections), bounded so
     // that it cannot outvote every rule by itself.
-    auto features = extract_features(message, root);
     // The features the model learnt from (classifier_features) know no thread: a reply to a
-    // thread the recipient has fires the rules that depend on it differently.
+    // thread the recipient has fires the rules that depend on it differently, so its rule
+    // features are computed again without one.
+    std::vector<std::uint32_t> features;
     if (in.thread_found) {
-      std::vector<Signal> threadless;
-      header_rules(root, from, threadless);
-      content_rules(msg, false, threadless);
-      add_rule_features(threadless, features);
+      features = classifier_features(msg);
     } else {
+      features = extract_features(message, root);
       add_rule_features(heuristics, features);
     }
     double raw = 0;

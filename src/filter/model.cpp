@@ -1,6 +1,7 @@
 #include "filter/model.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <new>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -24,9 +27,57 @@ void put(std::string& out, const void* p, std::size_t n) { out.append(static_cas
 // SpamAssassin corpus split (bench/spam): 1-ROCA 0.92% at n^-1/2, 0.76% at n^-1/4.
 double norm(std::size_t n) { return 1.0 / std::sqrt(std::sqrt(double(n))); }
 
+// The granule assign() skips: a page (4 KiB) of floats.
+constexpr std::size_t kPageFloats = 4096 / sizeof(float);
+
+bool all_zero(const float* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    if (p[i] != 0.0f) return false;
+  return true;
+}
+
 }  // namespace
 
-Model::Model(unsigned bits) : bits_(bits), mask_((1u << bits) - 1), w_(std::size_t(1) << bits, 0.0f) {}
+Model::Table::Table(std::size_t n) : n_(n) {
+  void* p = ::mmap(nullptr, n * sizeof(float), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  p_ = static_cast<float*>(p);
+}
+
+Model::Table::Table(const Table& other) : Table(other.n_) { assign(0, other.p_, other.n_); }
+
+Model::Table::Table(Table&& other) noexcept : p_(std::exchange(other.p_, nullptr)), n_(std::exchange(other.n_, 0)) {}
+
+Model::Table& Model::Table::operator=(Table other) noexcept {
+  std::swap(p_, other.p_);
+  std::swap(n_, other.n_);
+  return *this;
+}
+
+Model::Table::~Table() {
+  if (p_) ::munmap(p_, n_ * sizeof(float));
+}
+
+void Model::Table::assign(std::size_t at, const float* from, std::size_t n) {
+  while (n > 0) {
+    // Up to the next page boundary of the table, so a skipped chunk is a page never written.
+    const std::size_t k = std::min(n, kPageFloats - at % kPageFloats);
+    if (!all_zero(from, k)) std::memcpy(p_ + at, from, k * sizeof(float));
+    at += k;
+    from += k;
+    n -= k;
+  }
+}
+
+std::size_t Model::Table::resident_bytes() const {
+  const auto page = std::size_t(::sysconf(_SC_PAGESIZE));
+  const std::size_t pages = (n_ * sizeof(float) + page - 1) / page;
+  std::vector<unsigned char> in(pages);
+  if (::mincore(p_, n_ * sizeof(float), in.data()) != 0) return n_ * sizeof(float);
+  return std::size_t(std::count_if(in.begin(), in.end(), [](unsigned char c) { return c & 1; })) * page;
+}
+
+Model::Model(unsigned bits) : bits_(bits), mask_((1u << bits) - 1), w_(std::size_t(1) << bits) {}
 
 double Model::score(const std::vector<std::uint32_t>& features) const {
   if (features.empty()) return bias_;
@@ -101,7 +152,10 @@ Model Model::sum(const Model& a, const Model& b) {
   const Model& big = a.bits_ >= b.bits_ ? a : b;
   const Model& small = a.bits_ >= b.bits_ ? b : a;
   Model out = big;
-  for (std::size_t i = 0; i < out.w_.size(); ++i) out.w_[i] += small.w_[i & small.mask_];
+  for (std::size_t i = 0; i < out.w_.size(); ++i) {
+    // Only the slots the small table moves: the big table's untouched pages stay untouched.
+    if (const float v = small.w_[i & small.mask_]; v != 0.0f) out.w_[i] += v;
+  }
   out.bias_ += small.bias_;
   out.spam_ += small.spam_;
   out.ham_ += small.ham_;
@@ -168,7 +222,14 @@ Result<Model> Model::load(const std::string& path) {
     std::memcpy(&m.spam_, head + 16, 8);
     std::memcpy(&m.ham_, head + 24, 8);
     std::memcpy(&m.bias_, head + 32, 4);
-    ok = std::fread(m.w_.data(), sizeof(float), m.w_.size(), f) == m.w_.size() && std::fgetc(f) == EOF;
+    // In chunks through a buffer, so the table's pages of zeros are never written (see Table).
+    std::vector<float> chunk(16 * kPageFloats);
+    for (std::size_t at = 0; ok && at < m.w_.size(); at += chunk.size()) {
+      const std::size_t n = std::min(chunk.size(), m.w_.size() - at);
+      ok = std::fread(chunk.data(), sizeof(float), n, f) == n;
+      if (ok) m.w_.assign(at, chunk.data(), n);
+    }
+    ok = ok && std::fgetc(f) == EOF;
   }
   std::fclose(f);
   if (!ok) return err(fmt::format("{}: not a mailkeep spam model (or truncated); train again", path));

@@ -13,6 +13,11 @@
 // the instance's is the bulk-trained model (`mailkeep spam train`) plus what the server learnt
 // from its users and its trusted mail (filter/learning.hpp), summed into one (Model::sum).
 //
+// The table is anonymous memory mapped for it: the pages no feature has reached yet are the
+// kernel's shared zero page and cost nothing (a server that has learnt nothing holds no table),
+// copies and loads write only the pages that hold a weight, and a freed table goes back to the
+// system at once (the allocator would keep it).
+//
 // File format: "MKSPAM01", u32 bits, u32 flags, u64 messages trained (spam, ham), f32
 // bias, then 2^bits f32 weights, little-endian; written to a temporary file, fsynced and
 // renamed into place. Flag 1 (kRuleFeatures): the model learnt from its first message on
@@ -20,6 +25,7 @@
 // rules itself); a file from before has flags 0 and keeps the rules' own scores.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -79,15 +85,39 @@ class Model {
   std::uint64_t spam_trained() const { return spam_; }
   std::uint64_t ham_trained() const { return ham_; }
   unsigned bits() const { return bits_; }
+  // The bytes of the weight table in memory: a model that has learnt little holds little.
+  std::size_t resident_bytes() const { return w_.resident_bytes(); }
 
   Status save(const std::string& path) const;
   static Result<Model> load(const std::string& path);
 
  private:
   std::uint32_t slot(std::uint32_t feature) const { return feature & mask_; }
+  // 2^bits zero floats in memory of their own (see above).
+  class Table {
+   public:
+    explicit Table(std::size_t n);
+    Table(const Table& other);
+    Table(Table&& other) noexcept;
+    Table& operator=(Table other) noexcept;
+    ~Table();
+    float& operator[](std::size_t i) { return p_[i]; }
+    float operator[](std::size_t i) const { return p_[i]; }
+    std::size_t size() const { return n_; }
+    const float* data() const { return p_; }
+    // Copies n floats to [at, at+n), a part of the table still all zeros, writing only the
+    // pages that receive a weight.
+    void assign(std::size_t at, const float* from, std::size_t n);
+    // The bytes of its pages in memory (mincore).
+    std::size_t resident_bytes() const;
+
+   private:
+    float* p_ = nullptr;
+    std::size_t n_ = 0;
+  };
   unsigned bits_;
   std::uint32_t mask_;
-  std::vector<float> w_;
+  Table w_;
   float bias_ = 0;
   std::uint64_t spam_ = 0, ham_ = 0;
   bool knows_rules_ = true;

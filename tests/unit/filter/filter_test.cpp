@@ -102,6 +102,44 @@ TEST(Model, LearnsSavesAndLoads) {
   std::filesystem::remove(path);
 }
 
+TEST(Model, HoldsMemoryOnlyForWhatItLearnt) {
+  // A 16 MiB table that has learnt nothing holds no memory, and copies, sums and loads of a
+  // model that learnt a little hold a page or two: an idle server pays for no empty tables.
+  constexpr std::size_t kPage = 4096;
+  Model m(Model::kDefaultBits);
+  EXPECT_EQ(m.resident_bytes(), 0u);
+  const std::vector<std::uint32_t> spam{1, 2, 3}, ham{(1u << 21) + 1, (1u << 21) + 2};
+  m.learn(spam, true);
+  m.learn(ham, false);
+  EXPECT_GT(m.resident_bytes(), 0u);
+  EXPECT_LE(m.resident_bytes(), 2 * kPage);
+  const Model copy = m;
+  EXPECT_EQ(copy.score(spam), m.score(spam));
+  EXPECT_EQ(copy.score(ham), m.score(ham));
+  EXPECT_LE(copy.resident_bytes(), 2 * kPage);
+  Model user(Model::kUserBits);
+  user.learn(std::vector<std::uint32_t>{7, 8}, true);
+  const Model both = Model::sum(m, user);
+  EXPECT_EQ(both.bits(), Model::kDefaultBits);
+  EXPECT_NEAR(both.score(spam), m.score(spam) + user.score(spam), 1e-5);
+  EXPECT_NEAR(both.score(std::vector<std::uint32_t>{7, 8}),
+              m.score(std::vector<std::uint32_t>{7, 8}) + user.score(std::vector<std::uint32_t>{7, 8}), 1e-5);
+  // The small table's weight reaches every slot that agrees with it on the small mask's bits.
+  const std::uint32_t alias = 7u + (1u << Model::kUserBits);
+  EXPECT_NEAR(both.score(std::vector<std::uint32_t>{alias}),
+              m.score(std::vector<std::uint32_t>{alias}) + user.score(std::vector<std::uint32_t>{alias}), 1e-5);
+  const std::string path = testing::TempDir() + "/mk-model-sparse.bin";
+  ASSERT_TRUE(m.save(path).ok());
+  auto back = Model::load(path);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->score(spam), m.score(spam));
+  EXPECT_EQ(back->score(ham), m.score(ham));
+  EXPECT_LE(back->resident_bytes(), 2 * kPage);
+  std::filesystem::remove(path);
+  Model moved = std::move(m);
+  EXPECT_EQ(moved.score(spam), copy.score(spam));
+}
+
 TEST(Model, AUserModelCorrectsTheGlobalOne) {
   Model global(16), user(Model::kUserBits);
   const std::vector<std::uint32_t> newsletter{11, 12, 13, 14};

@@ -343,8 +343,8 @@ void content_rules(const message::Parsed& msg, bool thread_found, std::vector<Si
 
   // Subjects: padded with spaces before a tracking code, "ADV:" (the label some laws require
   // on advertising), prices and percentages, exclamation.
-  if (const auto subject = msg.field("Subject")) {
-    const std::string s = message::decode_words(message::unfold(*subject));
+  if (const auto subject = message::header_value_as_read(msg.header(), "Subject")) {
+    const std::string s = message::decode_words(*subject);
     const std::string lower = to_lower(s);
     // Three or more spaces and then one last word: the tracking code pushed out of sight.
     const auto pad = s.rfind("   ");

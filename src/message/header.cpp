@@ -177,6 +177,26 @@ std::optional<std::string> header_value(const std::vector<HeaderField>& fields, 
   return std::nullopt;
 }
 
+std::optional<std::string> header_value_as_read(const std::vector<HeaderField>& fields, std::string_view name) {
+  for (const auto& f : fields) {
+    if (!iequals(f.name, name)) continue;
+    std::string out;
+    out.reserve(f.value.size());
+    for (std::size_t i = 0; i < f.value.size(); ++i) {
+      if (f.value[i] != '\r' && f.value[i] != '\n') {
+        out += f.value[i];
+        continue;
+      }
+      while (i + 1 < f.value.size() && (f.value[i + 1] == '\r' || f.value[i + 1] == '\n')) ++i;
+      while (i + 1 < f.value.size() && (f.value[i + 1] == ' ' || f.value[i + 1] == '\t')) ++i;
+      // The fold: one space, unless the line already ended in white space.
+      if (!out.empty() && out.back() != ' ' && out.back() != '\t') out += ' ';
+    }
+    return std::string(trim_ws(out));
+  }
+  return std::nullopt;
+}
+
 std::string strip_comments(std::string_view s) {
   std::string out;
   out.reserve(s.size());

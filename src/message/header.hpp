@@ -48,6 +48,9 @@ std::string unfold(std::string_view value);
 
 // First field with this name (case-insensitive), unfolded.
 std::optional<std::string> header_value(const std::vector<HeaderField>& fields, std::string_view name);
+// The same with each fold (CRLF and the white space after it) as one space, the way a reader
+// sees the line: a long Subject folded with an indent is not a subject padded with spaces.
+std::optional<std::string> header_value_as_read(const std::vector<HeaderField>& fields, std::string_view name);
 
 // The msg-ids ("<id-left@id-right>") of a Message-ID, In-Reply-To or References value,
 // without the angle brackets, in order; at most max_ids.

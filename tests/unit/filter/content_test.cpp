@@ -45,6 +45,8 @@ TEST(ContentRules, EachRuleFiresOnWhatItDescribes) {
       {kPlain + "See http://192.0.2.1/offer now\r\n", "LINK_NUMERIC_HOST"},
       {kPlain + "See http://www.bank.example@evil.example/login\r\n", "LINK_HIDDEN_HOST"},
       {"Subject: Your order       XKJDHS\r\n\r\nx\r\n", "SUBJECT_PADDED"},
+      // Padding before a fold is the sender's; the fold itself is not.
+      {"Subject: Your order      \r\n XKJDHS\r\n\r\nx\r\n", "SUBJECT_PADDED"},
       {"Subject: hi 7099ocYT9-261UccU3485gGCz0\r\n\r\nx\r\n", "SUBJECT_RANDOM_TOKEN"},
       {"Subject: ADV: new shoes\r\n\r\nx\r\n", "SUBJECT_ADV"},
       {"Subject: now $9.99\r\n\r\nx\r\n", "SUBJECT_MONEY"},
@@ -85,6 +87,9 @@ TEST(ContentRules, OrdinaryMailFiresNothing) {
            "From: ann@a.example\r\nSubject: Emailing: IMG_20230411_101010.jpg\r\n\r\nx\r\n",
            "From: ann@a.example\r\nSubject: Invoice2023Q4AbCd.pdf\r\n\r\nx\r\n",
            "From: ann@a.example\r\nSubject: minutes   of the meeting\r\n\r\nx\r\n",
+           // A long subject folded with an indent (read as one space, not padding).
+           "From: ann@a.example\r\nSubject: Rendering the Great Outdoors: Fast Occlusion Culling for Outdoor\r\n"
+           "    Environments\r\n\r\nx\r\n",
            // Words the new families' phrases are made of, in ordinary use.
            "From: ann@a.example\r\nSubject: report\r\n\r\nThe report is below; click the link to access it. "
            "The toll road is free on Sundays, and the girls' team plays at home.\r\n",

@@ -283,7 +283,12 @@ TEST(Verdict, HeaderHeuristics) {
   // digits that are the whole local part or fewer than three.
   for (const char* ok : {"From: 12345@a.example\r\nSubject: Meeting at 10:30 in room 4\r\n",
                          "From: bob42@a.example\r\nTo: me@b.example\r\nSubject: FYI\r\n",
-                         "From: Ann <ann@a.example>\r\nSubject: Re: order 1234\r\n"})
+                         "From: Ann <ann@a.example>\r\nSubject: Re: order 1234\r\n",
+                         // Long subjects folded with an indent: the fold is one space, not padding.
+                         "From: Ann <ann@a.example>\r\nSubject: [CVS] rules 50_scores.cf,1.226,1.227\r\n"
+                         "    60_whitelist.cf,1.31,1.32\r\n",
+                         "From: Ann <ann@a.example>\r\nSubject: Fast Occlusion Culling for Outdoor\r\n"
+                         "\t\tEnvironments\r\n"})
     EXPECT_EQ(judge(std::string(ok) + "\r\nx\r\n", {}).summary(), "") << ok;
 }
 

@@ -24,6 +24,13 @@ TEST(Header, BlockFoldingAndOddLines) {
   EXPECT_EQ(fields[1].name, "X-Empty");
   EXPECT_EQ(fields[2].name, "To");
   EXPECT_EQ(*header_value(fields, "subject"), "hello  world");
+  // As a reader sees it: each fold is one space; white space before a fold is kept.
+  EXPECT_EQ(*header_value_as_read(fields, "subject"), "hello world");
+  const auto more = parse_header_block("Subject: a   \r\n\t b\r\n  c\nX: \r\n \r\n y\r\n");
+  ASSERT_EQ(more.size(), 2u);
+  EXPECT_EQ(*header_value_as_read(more, "Subject"), "a   b c");
+  EXPECT_EQ(*header_value_as_read(more, "X"), "y");
+  EXPECT_FALSE(header_value_as_read(more, "To").has_value());
 }
 
 TEST(Header, BodyStart) {

@@ -16,6 +16,11 @@ namespace {
 constexpr std::size_t kMaxWord = 32;   // longer words are hashed on this prefix and marked long
 constexpr int kWindow = 4;             // OSB: pairs with each of the next kWindow - 1 words
 constexpr std::size_t kGramBytes = 1000;  // byte 4-grams of the first text part's start
+// Text written without spaces (Chinese, Japanese, Korean): a run of at least this many
+// non-ASCII bytes is cut into overlapping windows (see Sink::dense), at most kMaxDense of
+// them per message.
+constexpr std::size_t kDenseRun = 6;
+constexpr std::size_t kMaxDense = 4096;
 
 std::uint32_t fnv(std::uint32_t h, std::string_view s) {
   for (unsigned char c : s) h = (h ^ c) * 16777619u;
@@ -47,6 +52,7 @@ bool joiner(unsigned char c) { return c == '-' || c == '.' || c == '@' || c == '
 class Sink {
  public:
   std::vector<std::uint32_t> out;
+  std::size_t dense_ = 0;  // windows given by dense() so far
 
   void add(std::string_view zone, std::string_view token) { out.push_back(fnv(fnv(zone) * 31u, token)); }
 
@@ -62,6 +68,7 @@ class Sink {
         ++i;
       }
       if (i >= text.size()) break;
+      const std::size_t start = i;
       // The word's hash is computed as it is read, lower-cased, over its first kMaxWord bytes.
       std::uint32_t h = 2166136261u;
       std::size_t len = 0;
@@ -85,6 +92,7 @@ class Sink {
         }
       }
       if (len >= kMaxWord) h ^= 0x5bd1e995u;
+      if (len >= kDenseRun) dense(z, text.substr(start, i - start));
       out.push_back(combine(z, h));
       if (upper && letters && len >= 3) out.push_back(combine(z ^ 0x9e3779b9u, h));
       if (pairs) {
@@ -93,6 +101,32 @@ class Sink {
         recent[count % kWindow] = h;
       }
       ++count;
+    }
+  }
+
+  // Chinese, Japanese and Korean have no spaces between words, so the loop above reads a
+  // whole sentence as one word that no other message has. Each run of kDenseRun or more
+  // non-ASCII bytes also gives its overlapping 4-byte windows, without decoding its charset:
+  // in the double-byte charsets (GB2312, Big5, EUC-KR, Shift_JIS) a window at an even offset
+  // is a pair of characters (what CJK search indexes use, Lucene's CJK bigrams), in UTF-8 one
+  // character and the start of the next. European words rarely hold so many non-ASCII bytes
+  // in a row (two accented letters in UTF-8 are four).
+  void dense(std::uint32_t zone, std::string_view word) {
+    const std::uint32_t z = zone ^ 0x85ebca6bu;
+    auto high = [&](std::size_t k) { return static_cast<unsigned char>(word[k]) >= 0x80; };
+    for (std::size_t a = 0; a < word.size() && dense_ < kMaxDense;) {
+      if (!high(a)) {
+        ++a;
+        continue;
+      }
+      std::size_t e = a;
+      while (e < word.size() && high(e)) ++e;
+      for (std::size_t b = a; e - a >= kDenseRun && b + 4 <= e && dense_ < kMaxDense; ++b, ++dense_) {
+        std::uint32_t g = 0;
+        for (std::size_t k = b; k < b + 4; ++k) g = (g << 8) | static_cast<unsigned char>(word[k]);
+        out.push_back(combine(z, g));
+      }
+      a = e;
     }
   }
 

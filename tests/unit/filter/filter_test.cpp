@@ -54,6 +54,32 @@ TEST(Features, HtmlIsReducedToWordsTagsAndLinks) {
   EXPECT_NE(whole, other_link);
 }
 
+TEST(Features, TextWithoutSpacesSharesItsCharacterPairs) {
+  // GB2312 Chinese has no spaces: each sentence was one word no other message shares. Two
+  // sentences with a phrase in common now share its windows; other text of the same length
+  // shares nothing but the header's and structure's features.
+  const std::string h = "From: a@b.example\r\nContent-Type: text/plain; charset=gb2312\r\n";
+  const std::string phrase = "\xb5\xe7\xd7\xd3\xc9\xe8\xb1\xb8";  // four characters
+  // (After the first KiB, which the byte 4-grams of the text's start cover.)
+  const std::string start = std::string(1100, 'x') + "\r\n";
+  const auto a = sorted(extract_features(msg(h, start + "\xd6\xd0\xb9\xfa" + phrase + "\xd5\xb9\xc0\xc0\r\n")));
+  const auto b = sorted(extract_features(msg(h, start + "\xc3\xc0\xb9\xfa" + phrase + "\xbb\xe1\xd2\xe9\r\n")));
+  const auto c = sorted(extract_features(
+      msg(h, start + "\xc3\xc0\xb9\xfa\xcc\xec\xc6\xf8\xba\xdc\xba\xc3\xbb\xe1\xd2\xe9\r\n")));
+  EXPECT_GE(common(a, b), common(a, c) + 5);
+  // European words (two accented letters are four UTF-8 bytes) are not cut: the word's
+  // features only, the same count as an ASCII word's.
+  const std::string u = "From: a@b.example\r\nContent-Type: text/plain; charset=utf-8\r\n";
+  EXPECT_EQ(extract_features(msg(u, "Gr\xc3\xbc\xc3\x9f" "e\r\n")).size(), extract_features(msg(u, "Grabcde\r\n")).size());
+  // Bounded: a long text gives at most 4096 windows however long it is.
+  std::string longer, longest;
+  for (int i = 0; i < 1000; ++i) longer += "\xd6\xd0\xb9\xfa\xb5\xe7\xd7\xd3";
+  for (int i = 0; i < 4000; ++i) longest += "\xd6\xd0\xb9\xfa\xb5\xe7\xd7\xd3";
+  const auto n8k = extract_features(msg(h, longer + "\r\n")).size();
+  EXPECT_GT(n8k, 10u);
+  EXPECT_LE(extract_features(msg(h, longest + "\r\n")).size(), n8k + 4096);
+}
+
 TEST(Features, HeaderShapesGeneralizeOverGeneratedStrings) {
   auto with = [](const std::string& from, const std::string& subject, const std::string& more = "") {
     return sorted(extract_features(msg("From: " + from + "\r\nTo: you@b.example\r\nSubject: " + subject +

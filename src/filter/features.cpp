@@ -352,7 +352,7 @@ void header_shape(const std::vector<message::HeaderField>& fields, Sink& sink) {
     if (to.empty()) sink.add("to", "no-address");
   }
   if (got[2]) {
-    const std::string subject = message::unfold(got[2]->value);
+    const std::string subject = message::unfold_as_read(got[2]->value);
     const std::string_view sv = trim(subject);
     if (sv.size() >= 2 && sv.size() > sv.find_last_not_of("0123456789") + 1 && subject.find("  ") != std::string::npos)
       sink.add("subject", "padded-code");

@@ -5,6 +5,8 @@
 // (spammers sign too, but with their own domains, and then the author is accountable).
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -22,6 +24,26 @@ void gtube_rule(std::string_view message, std::vector<Signal>& out) {
   if (message.find(kGtube) != std::string_view::npos)
     out.push_back({"GTUBE", 100, "the GTUBE test string (a message that must be treated as spam)"});
 }
+
+namespace {
+
+// Whether a Date: field's numeric zone is one no clock on Earth uses: zones run from -1200 to
+// +1400 in quarter hours. Named zones ("GMT", "EST") and a missing zone are not judged.
+// Returns the zone when it is impossible.
+std::optional<std::string> impossible_zone(std::string_view date) {
+  const std::string s = message::strip_comments(date);
+  const std::string_view t = trim(s);
+  const auto sp = t.find_last_of(" \t");
+  const std::string_view zone = sp == std::string_view::npos ? t : t.substr(sp + 1);
+  if (zone.size() != 5 || (zone[0] != '+' && zone[0] != '-')) return std::nullopt;
+  if (!std::all_of(zone.begin() + 1, zone.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  const int hours = (zone[1] - '0') * 10 + (zone[2] - '0'), minutes = (zone[3] - '0') * 10 + (zone[4] - '0');
+  const int offset = hours * 60 + minutes;
+  if (minutes % 15 != 0 || minutes >= 60 || offset > (zone[0] == '-' ? 12 * 60 : 14 * 60)) return std::string(zone);
+  return std::nullopt;
+}
+
+}  // namespace
 
 // Header heuristics: how bulk-mail software gives itself away. Each was measured on
 // bench/spam's training split (spam / easy ham / hard ham: spam-1, easy-ham-1 and the first
@@ -49,6 +71,28 @@ void header_rules(const message::Part& root, const std::vector<message::Address>
   // (Without any To: field it is ham's habit: 5.8% of ham, no spam.)
   if (to && (trim(*to).empty() || istarts_with(trim(*to), "undisclosed")))
     out.push_back({"RECIPIENTS_HIDDEN", 0.5, "an empty or \"undisclosed recipients\" To: (sent to a hidden list)"});
+  // "Thu, 26 Sep 2002 19:11:11 -1600": software that works out its own time zone and gets
+  // it wrong; no mail program a person uses writes one. 14.4% / 0% / 0%.
+  if (const auto date = message::header_value(root.headers, "Date"))
+    if (const auto zone = impossible_zone(*date))
+      out.push_back({"DATE_IMPOSSIBLE_ZONE", 1.5, fmt::format("the Date: field's time zone {} is on no clock", *zone)});
+  // Ten or more addresses at five or more domains shown in To: and Cc:, strangers to each
+  // other: a harvested list sent in batches. 8.4% / 0% / 0%. (A person's mail to many people
+  // at one or two organisations, or a list's, shows fewer domains.)
+  std::vector<message::Address> shown;
+  for (const auto& f : root.headers) {
+    if (!iequals(f.name, "To") && !iequals(f.name, "Cc")) continue;
+    auto more = message::parse_address_list(f.value, 200);
+    shown.insert(shown.end(), more.begin(), more.end());
+  }
+  if (shown.size() >= 10) {
+    std::vector<std::string> domains;
+    for (const auto& a : shown) domains.push_back(to_lower(a.domain));
+    std::sort(domains.begin(), domains.end());
+    const auto n = std::size_t(std::unique(domains.begin(), domains.end()) - domains.begin());
+    if (n >= 5)
+      out.push_back({"RECIPIENTS_EXPOSED", 1, fmt::format("{} recipients at {} domains shown to each other", shown.size(), n)});
+  }
   // "rdc7y767@...": 12.8% / 0.5% / 0.8%.
   if (from.size() == 1) {
     const std::string& l = from[0].local;

@@ -177,23 +177,25 @@ std::optional<std::string> header_value(const std::vector<HeaderField>& fields, 
   return std::nullopt;
 }
 
-std::optional<std::string> header_value_as_read(const std::vector<HeaderField>& fields, std::string_view name) {
-  for (const auto& f : fields) {
-    if (!iequals(f.name, name)) continue;
-    std::string out;
-    out.reserve(f.value.size());
-    for (std::size_t i = 0; i < f.value.size(); ++i) {
-      if (f.value[i] != '\r' && f.value[i] != '\n') {
-        out += f.value[i];
-        continue;
-      }
-      while (i + 1 < f.value.size() && (f.value[i + 1] == '\r' || f.value[i + 1] == '\n')) ++i;
-      while (i + 1 < f.value.size() && (f.value[i + 1] == ' ' || f.value[i + 1] == '\t')) ++i;
-      // The fold: one space, unless the line already ended in white space.
-      if (!out.empty() && out.back() != ' ' && out.back() != '\t') out += ' ';
+std::string unfold_as_read(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '\r' && value[i] != '\n') {
+      out += value[i];
+      continue;
     }
-    return std::string(trim_ws(out));
+    while (i + 1 < value.size() && (value[i + 1] == '\r' || value[i + 1] == '\n')) ++i;
+    while (i + 1 < value.size() && (value[i + 1] == ' ' || value[i + 1] == '\t')) ++i;
+    // The fold: one space, unless the line already ended in white space.
+    if (!out.empty() && out.back() != ' ' && out.back() != '\t') out += ' ';
   }
+  return std::string(trim_ws(out));
+}
+
+std::optional<std::string> header_value_as_read(const std::vector<HeaderField>& fields, std::string_view name) {
+  for (const auto& f : fields)
+    if (iequals(f.name, name)) return unfold_as_read(f.value);
   return std::nullopt;
 }
 

@@ -51,6 +51,8 @@ std::optional<std::string> header_value(const std::vector<HeaderField>& fields, 
 // The same with each fold (CRLF and the white space after it) as one space, the way a reader
 // sees the line: a long Subject folded with an indent is not a subject padded with spaces.
 std::optional<std::string> header_value_as_read(const std::vector<HeaderField>& fields, std::string_view name);
+// One field's value read that way.
+std::string unfold_as_read(std::string_view value);
 
 // The msg-ids ("<id-left@id-right>") of a Message-ID, In-Reply-To or References value,
 // without the angle brackets, in order; at most max_ids.

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "filter/features.hpp"
 #include "filter/lookalike.hpp"
 #include "filter/verdict.hpp"
@@ -279,6 +281,22 @@ TEST(Verdict, HeaderHeuristics) {
   EXPECT_EQ(v.signals[2].why, "the sender's address rdc7y767@hotmail.example looks generated");
   EXPECT_EQ(judge("To: \r\nSubject: MAKE MONEY FAST NOW\r\n\r\nx\r\n", {}).summary(),
             "SUBJECT_SHOUTING=1.00 RECIPIENTS_HIDDEN=0.50 SUBJECT_MONEY=0.50");
+  // A time zone no clock uses; ten addresses at five domains shown to each other.
+  v = judge("Date: Thu, 26 Sep 2002 19:11:11 -1600\r\n\r\nx\r\n", {});
+  ASSERT_EQ(v.summary(), "DATE_IMPOSSIBLE_ZONE=1.50");
+  EXPECT_EQ(v.signals[0].why, "the Date: field's time zone -1600 is on no clock");
+  EXPECT_EQ(judge("Date: Thu, 26 Sep 2002 19:11:11 +0107 (odd)\r\n\r\nx\r\n", {}).summary(), "DATE_IMPOSSIBLE_ZONE=1.50");
+  std::string many = "To: ";
+  for (int i = 0; i < 10; ++i) many += fmt::format("{}u{}@d{}.example, ", i == 0 ? "" : " ", i, i % 5);
+  many.resize(many.size() - 2);
+  v = judge(many + "\r\n\r\nx\r\n", {});
+  ASSERT_EQ(v.summary(), "RECIPIENTS_EXPOSED=1.00");
+  EXPECT_EQ(v.signals[0].why, "10 recipients at 5 domains shown to each other");
+  // Counted over To: and Cc: together.
+  EXPECT_EQ(judge("To: a@d0.example, b@d1.example, c@d2.example, d@d3.example, e@d4.example\r\n"
+                  "Cc: f@d0.example, g@d1.example, h@d2.example, i@d3.example, j@d4.example\r\n\r\nx\r\n", {})
+                .summary(),
+            "RECIPIENTS_EXPOSED=1.00");
   // Ordinary mail: numbers in a subject, a short capital word, no To: at all (Bcc),
   // digits that are the whole local part or fewer than three.
   for (const char* ok : {"From: 12345@a.example\r\nSubject: Meeting at 10:30 in room 4\r\n",
@@ -288,7 +306,16 @@ TEST(Verdict, HeaderHeuristics) {
                          "From: Ann <ann@a.example>\r\nSubject: [CVS] rules 50_scores.cf,1.226,1.227\r\n"
                          "    60_whitelist.cf,1.31,1.32\r\n",
                          "From: Ann <ann@a.example>\r\nSubject: Fast Occlusion Culling for Outdoor\r\n"
-                         "\t\tEnvironments\r\n"})
+                         "\t\tEnvironments\r\n",
+                         // Real zones, at their ends and in quarter hours; named zones; comments.
+                         "Date: Mon, 7 Oct 2002 08:00:49 -1200\r\n", "Date: Mon, 7 Oct 2002 08:00:49 +1400\r\n",
+                         "Date: Mon, 7 Oct 2002 08:00:49 +0545 (NPT)\r\n", "Date: Mon, 7 Oct 2002 08:00:49 -0930\r\n",
+                         "Date: Mon, 7 Oct 2002 08:00:49 EST\r\n", "Date: Mon, 7 Oct 2002 08:00:49\r\n",
+                         // Ten people at one organisation, or nine at nine domains.
+                         "To: a@x.example, b@x.example, c@x.example, d@x.example, e@x.example, f@x.example, "
+                         "g@x.example, h@x.example, i@x.example, j@x.example\r\n",
+                         "To: a@1.example, b@2.example, c@3.example, d@4.example, e@5.example, f@6.example, "
+                         "g@7.example, h@8.example, i@9.example\r\n"})
     EXPECT_EQ(judge(std::string(ok) + "\r\nx\r\n", {}).summary(), "") << ok;
 }
 

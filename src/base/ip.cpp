@@ -84,20 +84,22 @@ std::string IpAddr::dotted_nibbles() const {
   return out;
 }
 
-std::string IpAddr::reverse_name() const {
+std::string IpAddr::reverse_labels() const {
   std::string out;
   if (v4) {
-    for (int i = 3; i >= 0; --i) out += std::to_string(bytes[i]) + '.';
-    return out + "in-addr.arpa";
+    for (int i = 3; i >= 0; --i) out += std::to_string(bytes[i]) + (i > 0 ? "." : "");
+    return out;
   }
   for (int i = 15; i >= 0; --i) {
     out += kHex[bytes[i] & 15];
     out += '.';
     out += kHex[bytes[i] >> 4];
-    out += '.';
+    if (i > 0) out += '.';
   }
-  return out + "ip6.arpa";
+  return out;
 }
+
+std::string IpAddr::reverse_name() const { return reverse_labels() + (v4 ? ".in-addr.arpa" : ".ip6.arpa"); }
 
 std::optional<IpNetwork> IpNetwork::parse(std::string_view cidr) {
   const auto slash = cidr.find('/');

@@ -22,6 +22,7 @@ struct IpAddr {
   bool in_prefix(const IpAddr& net, int prefix) const;
   std::string to_string() const;      // "192.0.2.1", "2001:db8::1"
   std::string reverse_name() const;   // "1.2.0.192.in-addr.arpa", nibbles ".ip6.arpa"
+  std::string reverse_labels() const; // the same without the suffix, as DNS lists are asked
   std::string dotted_nibbles() const; // SPF %{i}: IPv4 as is, IPv6 as 32 dotted nibbles
   // False for RFC 6890 blocks no public list (DNSBL, DNSWL) can contain: loopback,
   // private, shared, link-local, unique-local, "this network".

@@ -37,10 +37,7 @@ std::string spamhaus_refusal(unsigned last) {
 std::string list_query(std::string_view ip_text, std::string_view zone) {
   auto ip = IpAddr::parse(ip_text);
   if (!ip) return {};
-  std::string rev = ip->reverse_name();  // "...in-addr.arpa" / "...ip6.arpa"
-  const std::string_view suffix = ip->v4 ? ".in-addr.arpa" : ".ip6.arpa";
-  rev.resize(rev.size() - suffix.size());
-  return rev + "." + std::string(zone);
+  return ip->reverse_labels() + "." + std::string(zone);
 }
 
 bool publicly_routable(std::string_view text) {

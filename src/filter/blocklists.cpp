@@ -23,24 +23,8 @@ namespace mk::filter {
 namespace asio = boost::asio;
 
 std::string reversed_ip(std::string_view ip) {
-  boost::system::error_code ec;
-  auto a = asio::ip::make_address(std::string(ip), ec);
-  if (ec) return {};
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  if (a.is_v4()) {
-    const auto b = a.to_v4().to_bytes();
-    return fmt::format("{}.{}.{}.{}", b[3], b[2], b[1], b[0]);
-  }
-  const auto b = a.to_v6().to_bytes();
-  std::string out;
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
-    out += kHex[b[i] & 15];
-    out += '.';
-    out += kHex[b[i] >> 4];
-    if (i > 0) out += '.';
-  }
-  return out;
+  const auto a = IpAddr::parse(ip);
+  return a ? a->reverse_labels() : std::string();
 }
 
 Listing listing_of(const dns::Answer& a, std::string* code) {

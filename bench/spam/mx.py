@@ -30,11 +30,16 @@ import re
 import smtplib
 import ssl
 import subprocess
+import sys
 import time
 
 from benchlib import COMMAND_SECONDS, STALL_SECONDS, BenchError, free_port, run, start, stop, tail
 from corpus import envelope_sender
 from peers import Deadline, deadline_for, tree_cpu_seconds
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "tests", "integration"))
+from mkharness import QUICKSTART_PORTS, edit_quickstart_config  # noqa: E402  (the tests' config editing)
 
 DOMAIN = "bench.example"
 HOST = "mail." + DOMAIN
@@ -48,8 +53,7 @@ RELAY_NAME = "relay.sender.example"
 MESSAGES_PER_CONNECTION = 10
 TEMP_FAILURE_ATTEMPTS = 3  # a 4xx reply is retried after TEMP_FAILURE_PAUSE, this many times
 TEMP_FAILURE_PAUSE = 1
-PORTS = ("smtp.listen", "submission.listen", "submission.listen_tls", "imap.listen", "imap.listen_tls",
-         "http.listen", "http.listen_tls")
+PORTS = tuple("%s.%s" % k for k in QUICKSTART_PORTS)
 SPAM_REFUSAL = re.compile(r"refused as spam \(score (-?[0-9.]+)")
 
 
@@ -90,20 +94,10 @@ class Relay:
 def loopback_config(text, ports, dns_config):
     """quickstart's config with its listeners on 127.0.0.1 (ports: {"smtp.listen": N, ...}),
     no ACME and the loopback DNS; nothing else changed."""
-    out, section = [], None
-    for line in text.splitlines():
-        m = re.match(r"\[(\w+)\]$", line)
-        if m:
-            section = m.group(1)
-        k = re.match(r"(listen|listen_tls) = ", line)
-        if k and "%s.%s" % (section, k.group(1)) in ports:
-            line = '%s = ["127.0.0.1:%d"]' % (k.group(1), ports["%s.%s" % (section, k.group(1))])
-        if section == "acme" and line.startswith("directory = "):
-            line = 'directory = ""'
-        if section == "dns":
-            raise BenchError("quickstart's config has a [dns] section now: bench/spam/mx.py must edit it, "
-                             "not add one")
-        out.append(line)
+    if re.search(r"(?m)^\[dns\]$", text):
+        raise BenchError("quickstart's config has a [dns] section now: bench/spam/mx.py must edit it, not add one")
+    out = edit_quickstart_config(text, lambda section, key: "127.0.0.1:%d" % ports["%s.%s" % (section, key)],
+                                 'directory = ""')
     return "\n".join(out) + "\n\n" + dns_config
 
 

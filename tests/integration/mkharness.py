@@ -68,6 +68,30 @@ def free_port_base():
     raise RuntimeError("no free port")
 
 
+# The listeners `mailkeep quickstart` writes, with their standard ports.
+QUICKSTART_PORTS = {("smtp", "listen"): 25, ("submission", "listen"): 587, ("submission", "listen_tls"): 465,
+                    ("imap", "listen"): 143, ("imap", "listen_tls"): 993, ("http", "listen"): 80,
+                    ("http", "listen_tls"): 443}
+
+
+def edit_quickstart_config(text, address_for, acme_directory):
+    """quickstart's config with each listener of QUICKSTART_PORTS on address_for(section, key)
+    ("ip:port") and the [acme] section's directory line replaced by `acme_directory` (lines);
+    nothing else changed. Used by the tests and by bench/spam."""
+    out, section = [], None
+    for line in text.splitlines():
+        m = re.match(r"\[(\w+)\]$", line)
+        if m:
+            section = m.group(1)
+        k = re.match(r"(listen|listen_tls) = ", line)
+        if k and (section, k.group(1)) in QUICKSTART_PORTS:
+            line = '%s = ["%s"]' % (k.group(1), address_for(section, k.group(1)))
+        if section == "acme" and line.startswith("directory = "):
+            line = acme_directory
+        out.append(line)
+    return out
+
+
 def client_tls_context():
     ctx = ssl.create_default_context()
     ctx.check_hostname = False

@@ -37,24 +37,14 @@ HOST = "mail.newcomer.example"
 DOMAIN = "newcomer.example"
 ADDRESS = "me@" + DOMAIN
 PASSWORD = "newcomer first day pw 7"
-PORTS = {("smtp", "listen"): 25, ("submission", "listen"): 587, ("submission", "listen_tls"): 465,
-         ("imap", "listen"): 143, ("imap", "listen_tls"): 993, ("http", "listen"): 80, ("http", "listen_tls"): 443}
 
 
 def edit_config(text, dns, pebble, api_ca):
     """The generated config with its listeners on SERVER_IP (standard ports), the test's
     validating DNS and pebble as the CA; nothing else changed."""
-    out, section = [], None
-    for line in text.splitlines():
-        m = re.match(r"\[(\w+)\]$", line)
-        if m:
-            section = m.group(1)
-        k = re.match(r"(listen|listen_tls) = ", line)
-        if k and (section, k.group(1)) in PORTS:
-            line = '%s = ["%s:%d"]' % (k.group(1), SERVER_IP, PORTS[(section, k.group(1))])
-        if section == "acme" and line.startswith("directory = "):
-            line = 'directory = "%s"\nca_file = "%s"' % (pebble.directory, api_ca.cert)
-        out.append(line)
+    out = mk.edit_quickstart_config(
+        text, lambda section, key: "%s:%d" % (SERVER_IP, mk.QUICKSTART_PORTS[(section, key)]),
+        'directory = "%s"\nca_file = "%s"' % (pebble.directory, api_ca.cert))
     out += ["", "[dns]"] + ["%s = %s" % (k.split(".")[1], v) for k, v in dns.config().items()] + [""]
     return "\n".join(out)
 

@@ -6,7 +6,6 @@ moved to free loopback ports); the account logs in over IMAP (imaplib) and mail 
 aliases from the Internet (smtplib on port 25) lands in its INBOX; running it again changes
 nothing and says so. The --systemd-dir unit passes `systemd-analyze verify`, and bad input
 is refused with exit code 2 and the fix."""
-import hashlib
 import imaplib
 import os
 import re
@@ -15,7 +14,6 @@ import signal
 import smtplib
 import socket
 import sqlite3
-import ssl
 import subprocess
 import tempfile
 import time
@@ -106,21 +104,9 @@ def openssl_spki_sha256(pem_file=None, cert_der=None):
 def move_listeners(config_text, base, dns_port):
     """The config with every listener on 127.0.0.1:base+N, the test's DNS server, and no CA
     to ask for certificates (the test has no Internet; test_acme covers ACME)."""
-    ports = {("smtp", "listen"): 25, ("submission", "listen"): 587, ("submission", "listen_tls"): 465,
-             ("imap", "listen"): 143, ("imap", "listen_tls"): 993, ("http", "listen"): 80,
-             ("http", "listen_tls"): 443}
-    out, section = [], None
-    for line in config_text.splitlines():
-        m = re.match(r"\[(\w+)\]$", line)
-        if m:
-            section = m.group(1)
-        k = re.match(r"(listen|listen_tls) = ", line)
-        if k and (section, k.group(1)) in ports:
-            line = '%s = ["127.0.0.1:%d"]' % (k.group(1), base + ports[(section, k.group(1))])
-        if section == "acme" and line.startswith("directory = "):
-            line = 'directory = ""'
-
-        out.append(line)
+    out = mk.edit_quickstart_config(
+        config_text, lambda section, key: "127.0.0.1:%d" % (base + mk.QUICKSTART_PORTS[(section, key)]),
+        'directory = ""')
     out += ["", "[dns]", 'upstream = ["127.0.0.1@%d"]' % dns_port, "dnssec = false", ""]
     return "\n".join(out)
 

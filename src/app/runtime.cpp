@@ -334,8 +334,7 @@ int run_server(const Config& cfg,
   const InboundChain inbound = make_inbound_chain(cfg, resolver->get(), *store, log, false, &work);
   // Containment scores submitted mail with the same filter and model as the MX.
   guard::ContentFilter content_filter{cfg.spam.thresholds,
-                                      [model = inbound.spam_model.get()] { return model->current(); },
-                                      [model = inbound.spam_model.get()] { return model->base(); }};
+                                      [model = inbound.spam_model.get()] { return model->current_and_base(); }};
   guard::Containment containment(cfg.security.sending, *store, alerts, audit_log->get(), log.with({{"svc", "guard"}}),
                                  std::move(content_filter));
 

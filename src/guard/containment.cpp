@@ -110,9 +110,9 @@ Content Containment::content_of(std::int64_t account_id, const message::Parsed& 
   }
   // What the MX's filter would say of it, without sender authentication (we are the sender).
   filter::Inputs in;
-  const auto model = filter_.model ? filter_.model() : nullptr;
-  in.model = model.get();
-  if (filter_.bulk_model) in.rule_weight = filter::hand_rule_weight(filter_.bulk_model().get());
+  const auto models = filter_.models ? filter_.models() : decltype(filter_.models())();
+  in.model = models.first.get();
+  in.rule_weight = filter::hand_rule_weight(models.second.get());
   in.orgs = &orgs_;
   in.thresholds = filter_.thresholds;
   in.own_domains = std::move(hosted);

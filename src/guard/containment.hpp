@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "reports/alerts.hpp"
 #include "audit/log.hpp"
@@ -52,11 +53,10 @@ struct ContainmentStore {
 // How submitted mail gets the inbound filter's verdict (content.hpp's FILTER_SPAM).
 struct ContentFilter {
   filter::Thresholds thresholds;  // [spam]
-  // The instance's global model (inbound::SpamModel::current); null: rules only.
-  std::function<std::shared_ptr<const filter::Model>()> model;
-  // The bulk-trained model (inbound::SpamModel::base), whose training sets the rules' weight
-  // (filter::hand_rule_weight); null: the rules count in full.
-  std::function<std::shared_ptr<const filter::Model>()> bulk_model;
+  // The instance's global model and the bulk-trained one, consistent with each other
+  // (inbound::SpamModel::current_and_base): the first scores (null: rules only), the second's
+  // training sets the rules' weight (filter::hand_rule_weight; null: the rules count in full).
+  std::function<std::pair<std::shared_ptr<const filter::Model>, std::shared_ptr<const filter::Model>>()> models;
 };
 
 class Containment final : public smtp::SubmissionGuard {

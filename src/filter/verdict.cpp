@@ -69,15 +69,21 @@ std::vector<std::uint32_t> classifier_features(const message::Parsed& msg) {
   return features;
 }
 
-Verdict judge(const message::Parsed& msg, const Inputs& in) {
+Verdict judge(const message::Parsed& msg, const Inputs& in, MessageAnalysis* analysis) {
   Verdict v;
   const std::string_view message = msg.text();
   const message::Part& root = msg.mime();
   const auto& from = msg.authors().mailboxes;
   gtube_rule(message, v.signals);
-  std::vector<Signal> heuristics;
-  header_rules(root, from, heuristics);
-  content_rules(msg, in.thread_found, heuristics);
+  MessageAnalysis own;
+  MessageAnalysis& a = analysis ? *analysis : own;
+  MessageAnalysis::Part& part = a.part(in.thread_found);
+  if (!a.has(in.thread_found)) {
+    header_rules(root, from, part.rules);
+    content_rules(msg, in.thread_found, part.rules);
+    a.mark(in.thread_found);
+  }
+  const std::vector<Signal>& heuristics = part.rules;
   const auto trained = [](const Model* m) { return m && (m->spam_trained() > 0 || m->ham_trained() > 0); };
   const bool classify = trained(in.model) || trained(in.user_model);
   // The header and content rules are the classifier's features too: once the global model
@@ -102,13 +108,16 @@ Verdict judge(const message::Parsed& msg, const Inputs& in) {
     // The features the model learnt from (classifier_features) know no thread: a reply to a
     // thread the recipient has fires the rules that depend on it differently, so its rule
     // features are computed again without one.
-    std::vector<std::uint32_t> features;
-    if (in.thread_found) {
-      features = classifier_features(msg);
-    } else {
-      features = extract_features(message, root);
-      add_rule_features(heuristics, features);
+    if (!part.classified) {
+      if (in.thread_found) {
+        part.features = classifier_features(msg);
+      } else {
+        part.features = extract_features(message, root);
+        add_rule_features(heuristics, part.features);
+      }
+      part.classified = true;
     }
+    const std::vector<std::uint32_t>& features = part.features;
     double raw = 0;
     if (trained(in.model)) raw += in.model->score(features);
     if (trained(in.user_model)) raw += in.user_model->score(features);

@@ -83,9 +83,29 @@ struct Inputs {
   Thresholds thresholds;
 };
 
+// What a verdict works out from the message alone (its header and content rules, the
+// classifier's features), kept for the verdicts of its other recipients: content rules and
+// features depend only on whether the recipient has the thread (Inputs::thread_found).
+class MessageAnalysis {
+ public:
+  struct Part {
+    std::vector<Signal> rules;              // header and content rules
+    std::vector<std::uint32_t> features;    // empty until a verdict classified
+    bool classified = false;
+  };
+  Part& part(bool thread_found) { return parts_[thread_found ? 1 : 0]; }
+  bool has(bool thread_found) const { return done_[thread_found ? 1 : 0]; }
+  void mark(bool thread_found) { done_[thread_found ? 1 : 0] = true; }
+
+ private:
+  Part parts_[2];
+  bool done_[2] = {false, false};
+};
+
 // The verdict on a message (header and body, CRLF or LF). The MX parses a message once
-// (message/parsed.hpp) for the verdicts of all its recipients and every other stage.
-Verdict judge(const message::Parsed& message, const Inputs& in);
+// (message/parsed.hpp) for the verdicts of all its recipients and every other stage, and
+// passes one MessageAnalysis to them all (null: worked out for this verdict alone).
+Verdict judge(const message::Parsed& message, const Inputs& in, MessageAnalysis* analysis = nullptr);
 Verdict judge(std::string_view message, const Inputs& in);  // parses it first
 
 // What the classifier learns from and scores: the message's features (features.hpp) and

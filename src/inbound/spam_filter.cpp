@@ -463,7 +463,8 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   // The message's verdict (its header, a refusal), with the recipient's own model and
   // knowledge when there is one recipient account.
   const filter::Inputs message_inputs = inputs_for(account);
-  const filter::Verdict v = filter::judge(current, message_inputs);
+  filter::MessageAnalysis analysis;  // the rules and features, worked out once for every verdict
+  const filter::Verdict v = filter::judge(current, message_inputs, &analysis);
   // Trusted verdicts teach the shared model; counted against the (first) recipient account.
   if (learner_ && auto_learn_ && !read_only_ && !accounts.empty())
     auto_learn(current, v, !message_inputs.known_sender.empty(), account ? account : accounts[0], d);
@@ -485,7 +486,7 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   if (account == 0 && accounts.size() > 1 && v.action != filter::Action::reject) {
     std::string per;
     for (std::size_t i = 0; i < accounts.size() && i < kMaxPersonalVerdicts; ++i) {
-      const filter::Verdict pv = filter::judge(current, inputs_for(accounts[i]));
+      const filter::Verdict pv = filter::judge(current, inputs_for(accounts[i]), &analysis);
       if (pv.action == filter::Action::junk || pv.action == filter::Action::reject)
         d.junk_accounts.push_back(accounts[i]);  // a refusal for one of several: its Junk
       add_phishing(pv);

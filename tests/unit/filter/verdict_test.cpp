@@ -357,6 +357,36 @@ TEST(Verdict, ClassifierSignalIsBoundedAndHeaderFolds) {
     EXPECT_LE(end - start, 78u) << h;
 }
 
+// The MX judges a message once per recipient account; the rules and features worked out for
+// the first verdict serve the others, and every verdict is what it would be alone.
+TEST(Verdict, OneAnalysisServesEveryRecipientsVerdict) {
+  const message::Parsed msg(std::string(
+      "From: Bob <bob@b.example>\r\nTo: undisclosed-recipients:;\r\nSubject: Re: plans!!\r\n"
+      "In-Reply-To: <1@a.example>\r\n\r\nAct now, limited time offer!!\r\n\r\n> Shall we meet?\r\n"));
+  Model global(16), user(Model::kUserBits);
+  global.learn(classifier_features(msg), true);
+  global.learn(classifier_features(message::Parsed(std::string("Subject: notes\r\n\r\nmeeting notes\r\n"))), false);
+  user.learn_over(global, classifier_features(msg), false);
+  Inputs rules_only, with_model, with_user, in_thread;
+  with_model.model = &global;
+  with_model.rule_weight = 0.25;
+  with_user = with_model;
+  with_user.user_model = &user;
+  in_thread = with_model;
+  in_thread.thread_found = true;
+  in_thread.own_domains = {"a.example"};
+  const std::vector<const Inputs*> order = {&rules_only, &in_thread, &with_model, &with_user, &in_thread, &rules_only};
+  MessageAnalysis shared;
+  for (const Inputs* in : order) {
+    const Verdict alone = judge(msg, *in), together = judge(msg, *in, &shared);
+    EXPECT_EQ(together.summary(), alone.summary());
+    EXPECT_EQ(together.score, alone.score);
+  }
+  // The recipients differ, and so do their verdicts.
+  EXPECT_NE(judge(msg, with_user, &shared).summary(), judge(msg, rules_only, &shared).summary());
+  EXPECT_NE(judge(msg, in_thread, &shared).summary(), judge(msg, with_model, &shared).summary());
+}
+
 // Rules are the classifier's features too; a model that learnt them from enough mail of
 // both kinds takes over most of their weight (issue 18: counted twice, rules and classifier
 // junked far more ham than either).

@@ -39,8 +39,11 @@ bool all_zero(const float* p, std::size_t n) {
 }  // namespace
 
 Model::Table::Table(std::size_t n) : n_(n) {
+  if (n == 0) return;
   void* p = ::mmap(nullptr, n * sizeof(float), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
+  // Small pages: with transparent huge pages a first weight would fault in 2 MiB.
+  ::madvise(p, n * sizeof(float), MADV_NOHUGEPAGE);
   p_ = static_cast<float*>(p);
 }
 
@@ -70,11 +73,20 @@ void Model::Table::assign(std::size_t at, const float* from, std::size_t n) {
 }
 
 std::size_t Model::Table::resident_bytes() const {
+  if (!p_) return 0;
   const auto page = std::size_t(::sysconf(_SC_PAGESIZE));
   const std::size_t pages = (n_ * sizeof(float) + page - 1) / page;
   std::vector<unsigned char> in(pages);
   if (::mincore(p_, n_ * sizeof(float), in.data()) != 0) return n_ * sizeof(float);
   return std::size_t(std::count_if(in.begin(), in.end(), [](unsigned char c) { return c & 1; })) * page;
+}
+
+Model& Model::operator=(const Model& other) {
+  if (this != &other) {
+    Model copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
 }
 
 Model::Model(unsigned bits) : bits_(bits), mask_((1u << bits) - 1), w_(std::size_t(1) << bits) {}

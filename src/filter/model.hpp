@@ -42,6 +42,11 @@ class Model {
   static constexpr double kMargin = 2.0;
   static constexpr int kMaxSteps = 8;
   explicit Model(unsigned bits = kDefaultBits);
+  Model(const Model&) = default;
+  Model(Model&&) noexcept = default;
+  // Copy and swap: a copy that fails (no memory for the table) leaves this model as it was.
+  Model& operator=(const Model& other);
+  Model& operator=(Model&&) noexcept = default;
 
   // Log-odds that the message is spam (> 0: more likely spam than not).
   double score(const std::vector<std::uint32_t>& features) const;
@@ -85,7 +90,8 @@ class Model {
   std::uint64_t spam_trained() const { return spam_; }
   std::uint64_t ham_trained() const { return ham_; }
   unsigned bits() const { return bits_; }
-  // The bytes of the weight table in memory: a model that has learnt little holds little.
+  // The bytes of the weight table in memory: a model that has learnt little holds little
+  // (pages that were only read count too).
   std::size_t resident_bytes() const { return w_.resident_bytes(); }
 
   Status save(const std::string& path) const;
@@ -108,7 +114,7 @@ class Model {
     // Copies n floats to [at, at+n), a part of the table still all zeros, writing only the
     // pages that receive a weight.
     void assign(std::size_t at, const float* from, std::size_t n);
-    // The bytes of its pages in memory (mincore).
+    // The bytes of its pages in memory (mincore; a page only read, the zero page, counts).
     std::size_t resident_bytes() const;
 
    private:

@@ -1,6 +1,7 @@
 // The classifier's parts: features (what counts, what is ignored), the model (learning,
 // saving, loading) and the evaluation measures.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -131,7 +132,7 @@ TEST(Model, LearnsSavesAndLoads) {
 TEST(Model, HoldsMemoryOnlyForWhatItLearnt) {
   // A 16 MiB table that has learnt nothing holds no memory, and copies, sums and loads of a
   // model that learnt a little hold a page or two: an idle server pays for no empty tables.
-  constexpr std::size_t kPage = 4096;
+  const auto kPage = std::size_t(::sysconf(_SC_PAGESIZE));
   Model m(Model::kDefaultBits);
   EXPECT_EQ(m.resident_bytes(), 0u);
   const std::vector<std::uint32_t> spam{1, 2, 3}, ham{(1u << 21) + 1, (1u << 21) + 2};
@@ -164,6 +165,15 @@ TEST(Model, HoldsMemoryOnlyForWhatItLearnt) {
   std::filesystem::remove(path);
   Model moved = std::move(m);
   EXPECT_EQ(moved.score(spam), copy.score(spam));
+  // A moved-from model can still be copied and assigned to; assigning a model to itself
+  // changes nothing.
+  Model again = m;  // NOLINT(bugprone-use-after-move): what is left must be copyable
+  EXPECT_EQ(again.resident_bytes(), 0u);
+  m = copy;
+  EXPECT_EQ(m.score(spam), copy.score(spam));
+  const Model& same = m;
+  m = same;
+  EXPECT_EQ(m.score(ham), copy.score(ham));
 }
 
 TEST(Model, AUserModelCorrectsTheGlobalOne) {

@@ -79,20 +79,24 @@ void header_rules(const message::Part& root, const std::vector<message::Address>
   // Ten or more addresses at five or more domains shown in To: and Cc:, strangers to each
   // other: a harvested list sent in batches. 8.4% / 0% / 0%. (A person's mail to many people
   // at one or two organisations, or a list's, shows fewer domains.)
-  std::vector<message::Address> shown;
+  // Distinct addresses only (a group's markers and the pieces of an unquoted "Last, First"
+  // name are no address), at most kMaxShown of them read.
+  constexpr std::size_t kMaxShown = 100;
+  std::vector<std::string> shown, domains;
   for (const auto& f : root.headers) {
+    if (shown.size() >= kMaxShown) break;
     if (!iequals(f.name, "To") && !iequals(f.name, "Cc")) continue;
-    auto more = message::parse_address_list(f.value, 200);
-    shown.insert(shown.end(), more.begin(), more.end());
+    for (const auto& a : message::parse_address_list(f.value, kMaxShown - shown.size())) {
+      if (a.local.empty() || a.domain.empty()) continue;
+      std::string domain = to_lower(a.domain), address = to_lower(a.local) + "@" + domain;
+      if (std::find(shown.begin(), shown.end(), address) != shown.end()) continue;
+      shown.push_back(std::move(address));
+      if (std::find(domains.begin(), domains.end(), domain) == domains.end()) domains.push_back(std::move(domain));
+    }
   }
-  if (shown.size() >= 10) {
-    std::vector<std::string> domains;
-    for (const auto& a : shown) domains.push_back(to_lower(a.domain));
-    std::sort(domains.begin(), domains.end());
-    const auto n = std::size_t(std::unique(domains.begin(), domains.end()) - domains.begin());
-    if (n >= 5)
-      out.push_back({"RECIPIENTS_EXPOSED", 1, fmt::format("{} recipients at {} domains shown to each other", shown.size(), n)});
-  }
+  if (shown.size() >= 10 && domains.size() >= 5)
+    out.push_back({"RECIPIENTS_EXPOSED", 1,
+                   fmt::format("{} recipients at {} domains shown to each other", shown.size(), domains.size())});
   // "rdc7y767@...": 12.8% / 0.5% / 0.8%.
   if (from.size() == 1) {
     const std::string& l = from[0].local;

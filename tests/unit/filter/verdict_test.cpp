@@ -315,7 +315,13 @@ TEST(Verdict, HeaderHeuristics) {
                          "To: a@x.example, b@x.example, c@x.example, d@x.example, e@x.example, f@x.example, "
                          "g@x.example, h@x.example, i@x.example, j@x.example\r\n",
                          "To: a@1.example, b@2.example, c@3.example, d@4.example, e@5.example, f@6.example, "
-                         "g@7.example, h@8.example, i@9.example\r\n"})
+                         "g@7.example, h@8.example, i@9.example\r\n",
+                         // Five people at four places written "Last, First" (the pieces of the
+                         // names are no addresses), a group, the same addresses twice.
+                         "To: Smith, Ann <ann@a.example>, Jones, Bob <bob@b.example>, Lee, Cy <cy@c.example>, "
+                         "Wu, Di <di@d.example>, Roe, Ed <ed@a.example>\r\nCc: Team: f@a.example, g@b.example;\r\n",
+                         "To: a@1.example, b@2.example, c@3.example, d@4.example, e@5.example\r\n"
+                         "Cc: a@1.example, b@2.example, c@3.example, d@4.example, E@5.EXAMPLE\r\n"})
     EXPECT_EQ(judge(std::string(ok) + "\r\nx\r\n", {}).summary(), "") << ok;
 }
 

@@ -178,6 +178,7 @@ std::optional<std::string> header_value(const std::vector<HeaderField>& fields, 
 }
 
 std::string unfold_as_read(std::string_view value) {
+  constexpr std::size_t kMaxFoldIndent = 8;
   std::string out;
   out.reserve(value.size());
   for (std::size_t i = 0; i < value.size(); ++i) {
@@ -186,9 +187,17 @@ std::string unfold_as_read(std::string_view value) {
       continue;
     }
     while (i + 1 < value.size() && (value[i + 1] == '\r' || value[i + 1] == '\n')) ++i;
-    while (i + 1 < value.size() && (value[i + 1] == ' ' || value[i + 1] == '\t')) ++i;
-    // The fold: one space, unless the line already ended in white space.
-    if (!out.empty() && out.back() != ' ' && out.back() != '\t') out += ' ';
+    std::size_t indent = 0;
+    while (i + 1 + indent < value.size() && (value[i + 1 + indent] == ' ' || value[i + 1 + indent] == '\t')) ++indent;
+    // A continuation line's indent (mail programs use a space, a tab or a few of them) is one
+    // space, unless the line already ended in white space; a longer run is kept as written:
+    // padding moved past a fold is still padding.
+    if (indent > kMaxFoldIndent) {
+      out.append(value.substr(i + 1, indent));
+    } else if (!out.empty() && out.back() != ' ' && out.back() != '\t') {
+      out += ' ';
+    }
+    i += indent;
   }
   return std::string(trim_ws(out));
 }

@@ -31,6 +31,10 @@ TEST(Header, BlockFoldingAndOddLines) {
   EXPECT_EQ(*header_value_as_read(more, "Subject"), "a   b c");
   EXPECT_EQ(*header_value_as_read(more, "X"), "y");
   EXPECT_FALSE(header_value_as_read(more, "To").has_value());
+  // Nine or more white-space characters after a fold are not an indent: kept as written.
+  EXPECT_EQ(unfold_as_read(" Great offer\r\n" + std::string(12, ' ') + "7893vBvF1"),
+            "Great offer" + std::string(12, ' ') + "7893vBvF1");
+  EXPECT_EQ(unfold_as_read(" a\r\n" + std::string(8, ' ') + "b"), "a b");
 }
 
 TEST(Header, BodyStart) {

@@ -16,9 +16,9 @@ namespace {
 constexpr std::size_t kMaxWord = 32;   // longer words are hashed on this prefix and marked long
 constexpr int kWindow = 4;             // OSB: pairs with each of the next kWindow - 1 words
 constexpr std::size_t kGramBytes = 1000;  // byte 4-grams of the first text part's start
-// Text written without spaces (Chinese, Japanese, Korean): a run of at least this many
-// non-ASCII bytes is cut into overlapping windows (see Sink::dense), at most kMaxDense of
-// them per message.
+// Text written without spaces (Chinese, Japanese, Korean): a word of at least this many
+// bytes is also cut into character pairs (see Sink::dense), at most kMaxDense of them per
+// message.
 constexpr std::size_t kDenseRun = 6;
 constexpr std::size_t kMaxDense = 4096;
 
@@ -105,27 +105,39 @@ class Sink {
   }
 
   // Chinese, Japanese and Korean have no spaces between words, so the loop above reads a
-  // whole sentence as one word that no other message has. Each run of kDenseRun or more
-  // non-ASCII bytes also gives its overlapping 4-byte windows, without decoding its charset:
-  // in the double-byte charsets (GB2312, Big5, EUC-KR, Shift_JIS) a window at an even offset
-  // is a pair of characters (what CJK search indexes use, Lucene's CJK bigrams), in UTF-8 one
-  // character and the start of the next. European words rarely hold so many non-ASCII bytes
-  // in a row (two accented letters in UTF-8 are four).
+  // whole sentence as one word that no other message has. Such a word also gives its pairs
+  // of characters (what CJK search indexes use: Lucene's CJK bigrams), without decoding a
+  // charset: in UTF-8, runs of the 3-byte characters whose lead byte is E3-ED or EF (kana,
+  // CJK ideographs, Hangul, full-width forms; not Cyrillic, Greek, Hebrew or Arabic, which
+  // are 2-byte and spaced); in a text part declared in a double-byte charset (`dbcs`:
+  // GB2312, Big5, EUC-KR, Shift_JIS, ...), each run of non-ASCII bytes, two bytes a character.
+  bool dbcs = false;
   void dense(std::uint32_t zone, std::string_view word) {
     const std::uint32_t z = zone ^ 0x85ebca6bu;
-    auto high = [&](std::size_t k) { return static_cast<unsigned char>(word[k]) >= 0x80; };
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(word[k]); };
+    auto pair = [&](std::size_t at, std::size_t len) {
+      out.push_back(combine(z, fnv(word.substr(at, len))));
+      ++dense_;
+    };
     for (std::size_t a = 0; a < word.size() && dense_ < kMaxDense;) {
-      if (!high(a)) {
+      std::size_t e = a, step = 0;
+      if (dbcs) {
+        step = 2;
+        while (e < word.size() && byte(e) >= 0x80) ++e;
+      } else {
+        step = 3;
+        auto cjk = [&](std::size_t k) {
+          const unsigned char lead = byte(k);
+          return ((lead >= 0xe3 && lead <= 0xed) || lead == 0xef) && (byte(k + 1) & 0xc0) == 0x80 &&
+                 (byte(k + 2) & 0xc0) == 0x80;
+        };
+        while (e + 3 <= word.size() && cjk(e)) e += 3;
+      }
+      if (e == a) {
         ++a;
         continue;
       }
-      std::size_t e = a;
-      while (e < word.size() && high(e)) ++e;
-      for (std::size_t b = a; e - a >= kDenseRun && b + 4 <= e && dense_ < kMaxDense; ++b, ++dense_) {
-        std::uint32_t g = 0;
-        for (std::size_t k = b; k < b + 4; ++k) g = (g << 8) | static_cast<unsigned char>(word[k]);
-        out.push_back(combine(z, g));
-      }
+      for (std::size_t b = a; b + 2 * step <= e && dense_ < kMaxDense; b += step) pair(b, 2 * step);
       a = e;
     }
   }
@@ -393,13 +405,32 @@ void count_text(std::string_view text, BodyState& st) {
   }
 }
 
-void body_features(std::string_view msg, const message::Part& part, Sink& sink, BodyState& st, std::size_t depth) {
+// The part's charset parameter, else `inherited`.
+std::string_view declared_charset(const message::Part& part, std::string_view inherited) {
+  for (const auto& [k, v] : part.type_params)
+    if (k == "charset") return v;
+  return inherited;
+}
+
+// The double-byte charsets of Chinese, Japanese and Korean text (Sink::dense).
+bool double_byte(std::string_view charset) {
+  static constexpr std::string_view kCharsets[] = {"gb2312", "gbk", "gb18030", "big5", "big5-hkscs", "euc-kr",
+                                                   "ks_c_5601-1987", "ks_c_5601", "cp949", "euc-jp", "shift_jis",
+                                                   "shift-jis", "sjis", "cp932", "windows-31j", "euc-tw"};
+  const std::string c = to_lower(charset);
+  return std::find(std::begin(kCharsets), std::end(kCharsets), c) != std::end(kCharsets);
+}
+
+// `charset`: the one declared on an enclosing part (a CJK mailer often declares it on the
+// multipart only).
+void body_features(std::string_view msg, const message::Part& part, Sink& sink, BodyState& st, std::size_t depth,
+                   std::string_view charset = {}) {
   if (st.parts >= kMaxFeatureParts) return;
   ++st.parts;
   sink.add("mime", part.type + "/" + part.subtype);
   if (part.is_multipart() || part.is_message()) {
     if (depth < kMaxFeatureDepth)
-      for (const auto& c : part.children) body_features(msg, c, sink, st, depth + 1);
+      for (const auto& c : part.children) body_features(msg, c, sink, st, depth + 1, declared_charset(part, charset));
     return;
   }
   sink.add("cte", part.encoding);
@@ -436,7 +467,9 @@ void body_features(std::string_view msg, const message::Part& part, Sink& sink, 
     sink.links_in(text);
   }
   count_text(text, st);
+  sink.dbcs = double_byte(declared_charset(part, charset));
   sink.words("body", text, true);
+  sink.dbcs = false;
 }
 
 std::string ratio_bucket(std::size_t part, std::size_t whole) {

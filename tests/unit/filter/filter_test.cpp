@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
+#include <utility>
 
 #include "filter/evaluate.hpp"
 #include "filter/features.hpp"
@@ -56,23 +58,46 @@ TEST(Features, HtmlIsReducedToWordsTagsAndLinks) {
 }
 
 TEST(Features, TextWithoutSpacesSharesItsCharacterPairs) {
-  // GB2312 Chinese has no spaces: each sentence was one word no other message shares. Two
-  // sentences with a phrase in common now share its windows; other text of the same length
+  // Chinese has no spaces: each sentence was one word no other message shares. Two sentences
+  // with a phrase in common now share its character pairs; other text of the same length
   // shares nothing but the header's and structure's features.
-  const std::string h = "From: a@b.example\r\nContent-Type: text/plain; charset=gb2312\r\n";
-  const std::string phrase = "\xb5\xe7\xd7\xd3\xc9\xe8\xb1\xb8";  // four characters
   // (After the first KiB, which the byte 4-grams of the text's start cover.)
   const std::string start = std::string(1100, 'x') + "\r\n";
-  const auto a = sorted(extract_features(msg(h, start + "\xd6\xd0\xb9\xfa" + phrase + "\xd5\xb9\xc0\xc0\r\n")));
-  const auto b = sorted(extract_features(msg(h, start + "\xc3\xc0\xb9\xfa" + phrase + "\xbb\xe1\xd2\xe9\r\n")));
-  const auto c = sorted(extract_features(
-      msg(h, start + "\xc3\xc0\xb9\xfa\xcc\xec\xc6\xf8\xba\xdc\xba\xc3\xbb\xe1\xd2\xe9\r\n")));
-  EXPECT_GE(common(a, b), common(a, c) + 5);
-  // European words (two accented letters are four UTF-8 bytes) are not cut: the word's
-  // features only, the same count as an ASCII word's.
-  const std::string u = "From: a@b.example\r\nContent-Type: text/plain; charset=utf-8\r\n";
+  auto shares = [&](const std::string& header, const std::string& phrase, const std::string& a1,
+                    const std::string& a2, const std::string& b1, const std::string& b2, const std::string& other) {
+    const auto a = sorted(extract_features(msg(header, start + a1 + phrase + a2 + "\r\n")));
+    const auto b = sorted(extract_features(msg(header, start + b1 + phrase + b2 + "\r\n")));
+    const auto c = sorted(extract_features(msg(header, start + other + "\r\n")));
+    return std::pair{common(a, b), common(a, c)};
+  };
+  // GB2312, declared on the part or (as CJK mailers often do) only on the multipart around it.
+  const std::string gb = "\xb5\xe7\xd7\xd3\xc9\xe8\xb1\xb8";  // four characters
+  const std::string gb_other = "\xc3\xc0\xb9\xfa\xcc\xec\xc6\xf8\xba\xdc\xba\xc3\xbb\xe1\xd2\xe9";
+  auto [ab, ac] = shares("Content-Type: text/plain; charset=gb2312\r\n", gb, "\xd6\xd0\xb9\xfa", "\xd5\xb9\xc0\xc0",
+                         "\xc3\xc0\xb9\xfa", "\xbb\xe1\xd2\xe9", gb_other);
+  EXPECT_GE(ab, ac + 3);
+  const std::string mixed = "Content-Type: multipart/mixed; boundary=\"b\"; charset=\"GB2312\"\r\n";
+  auto part = [&](const std::string& text) { return "--b\r\nContent-Type: text/plain\r\n\r\n" + start + text + "\r\n--b--\r\n"; };
+  EXPECT_GE(common(sorted(extract_features(msg(mixed, part("\xd6\xd0\xb9\xfa" + gb)))),
+                   sorted(extract_features(msg(mixed, part("\xc3\xc0\xb9\xfa" + gb))))),
+            common(sorted(extract_features(msg(mixed, part("\xd6\xd0\xb9\xfa" + gb)))),
+                   sorted(extract_features(msg(mixed, part(gb_other))))) + 3);
+  // The same Chinese in UTF-8, with no charset to go by.
+  const std::string utf8 = "\xe7\x94\xb5\xe5\xad\x90\xe8\xae\xbe\xe5\xa4\x87";  // 电子设备
+  std::tie(ab, ac) = shares("Content-Type: text/plain; charset=utf-8\r\n", utf8, "\xe4\xb8\xad\xe5\x9b\xbd",
+                            "\xe5\xb1\x95\xe8\xa7\x88", "\xe7\xbe\x8e\xe5\x9b\xbd", "\xe4\xbc\x9a\xe8\xae\xae",
+                            "\xe4\xbb\x8a\xe5\xa4\xa9\xe5\xa4\xa9\xe6\xb0\x94\xe5\xbe\x88\xe5\xa5\xbd\xe5\x95\x8a");
+  EXPECT_GE(ab, ac + 3);
+  // Spaced scripts are not cut: a Russian word in UTF-8 or in an 8-bit charset, and two
+  // accented letters, give as many features as an ASCII word of the same length.
+  const std::string u = "Content-Type: text/plain; charset=utf-8\r\n";
+  EXPECT_EQ(extract_features(msg(u, "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82\r\n")).size(),
+            extract_features(msg(u, "abcdefghijkl\r\n")).size());
+  EXPECT_EQ(extract_features(msg("Content-Type: text/plain; charset=windows-1251\r\n", "\xef\xf0\xe8\xe2\xe5\xf2\r\n")).size(),
+            extract_features(msg("Content-Type: text/plain; charset=windows-1251\r\n", "abcdef\r\n")).size());
   EXPECT_EQ(extract_features(msg(u, "Gr\xc3\xbc\xc3\x9f" "e\r\n")).size(), extract_features(msg(u, "Grabcde\r\n")).size());
-  // Bounded: a long text gives at most 4096 windows however long it is.
+  // Bounded: a long text gives at most 4096 pairs however long it is.
+  const std::string h = "Content-Type: text/plain; charset=gb2312\r\n";
   std::string longer, longest;
   for (int i = 0; i < 1000; ++i) longer += "\xd6\xd0\xb9\xfa\xb5\xe7\xd7\xd3";
   for (int i = 0; i < 4000; ++i) longest += "\xd6\xd0\xb9\xfa\xb5\xe7\xd7\xd3";

@@ -60,14 +60,25 @@ double hand_rule_weight(const Model* model) {
   return 1 - (1 - kRuleWeightLearnt) * std::min(1.0, learnt / kRulesLearntAfter);
 }
 
-std::vector<std::uint32_t> classifier_features(const message::Parsed& msg) {
-  auto features = extract_features(msg.text(), msg.mime());
-  std::vector<Signal> rules;
-  header_rules(msg.mime(), msg.authors().mailboxes, rules);
-  content_rules(msg, false, rules);
-  add_rule_features(rules, features);
-  return features;
+const std::vector<Signal>& MessageAnalysis::rules(bool thread_found) {
+  auto& r = rules_[thread_found ? 1 : 0];
+  if (!r) {
+    r.emplace();
+    header_rules(msg_.mime(), msg_.authors().mailboxes, *r);
+    content_rules(msg_, thread_found, *r);
+  }
+  return *r;
 }
+
+const std::vector<std::uint32_t>& MessageAnalysis::features() {
+  if (!features_) {
+    features_ = extract_features(msg_.text(), msg_.mime());
+    add_rule_features(rules(false), *features_);
+  }
+  return *features_;
+}
+
+std::vector<std::uint32_t> classifier_features(const message::Parsed& msg) { return MessageAnalysis(msg).features(); }
 
 Verdict judge(const message::Parsed& msg, const Inputs& in, MessageAnalysis* analysis) {
   Verdict v;
@@ -75,15 +86,9 @@ Verdict judge(const message::Parsed& msg, const Inputs& in, MessageAnalysis* ana
   const message::Part& root = msg.mime();
   const auto& from = msg.authors().mailboxes;
   gtube_rule(message, v.signals);
-  MessageAnalysis own;
-  MessageAnalysis& a = analysis ? *analysis : own;
-  MessageAnalysis::Part& part = a.part(in.thread_found);
-  if (!a.has(in.thread_found)) {
-    header_rules(root, from, part.rules);
-    content_rules(msg, in.thread_found, part.rules);
-    a.mark(in.thread_found);
-  }
-  const std::vector<Signal>& heuristics = part.rules;
+  std::optional<MessageAnalysis> own;
+  if (!analysis || &analysis->message() != &msg) analysis = &own.emplace(msg);
+  const std::vector<Signal>& heuristics = analysis->rules(in.thread_found);
   const auto trained = [](const Model* m) { return m && (m->spam_trained() > 0 || m->ham_trained() > 0); };
   const bool classify = trained(in.model) || trained(in.user_model);
   // The header and content rules are the classifier's features too: once the global model
@@ -105,19 +110,9 @@ Verdict judge(const message::Parsed& msg, const Inputs& in, MessageAnalysis* ana
   if (classify) {
     // The classifier's log-odds (the global model plus the user's corrections), bounded so
     // that it cannot outvote every rule by itself.
-    // The features the model learnt from (classifier_features) know no thread: a reply to a
-    // thread the recipient has fires the rules that depend on it differently, so its rule
-    // features are computed again without one.
-    if (!part.classified) {
-      if (in.thread_found) {
-        part.features = classifier_features(msg);
-      } else {
-        part.features = extract_features(message, root);
-        add_rule_features(heuristics, part.features);
-      }
-      part.classified = true;
-    }
-    const std::vector<std::uint32_t>& features = part.features;
+    // The features the model learnt from know no thread (classifier_features): the same for
+    // a reply to a thread the recipient has, whose rules fire differently.
+    const std::vector<std::uint32_t>& features = analysis->features();
     double raw = 0;
     if (trained(in.model)) raw += in.model->score(features);
     if (trained(in.user_model)) raw += in.user_model->score(features);

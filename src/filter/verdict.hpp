@@ -83,28 +83,27 @@ struct Inputs {
   Thresholds thresholds;
 };
 
-// What a verdict works out from the message alone (its header and content rules, the
-// classifier's features), kept for the verdicts of its other recipients: content rules and
-// features depend only on whether the recipient has the thread (Inputs::thread_found).
+// What verdicts work out from the message alone, once for all of them (the MX judges a
+// message for each recipient account): its header and content rules, which depend only on
+// whether the recipient has the thread (Inputs::thread_found), and the classifier's features
+// (classifier_features), the same for every recipient.
 class MessageAnalysis {
  public:
-  struct Part {
-    std::vector<Signal> rules;              // header and content rules
-    std::vector<std::uint32_t> features;    // empty until a verdict classified
-    bool classified = false;
-  };
-  Part& part(bool thread_found) { return parts_[thread_found ? 1 : 0]; }
-  bool has(bool thread_found) const { return done_[thread_found ? 1 : 0]; }
-  void mark(bool thread_found) { done_[thread_found ? 1 : 0] = true; }
+  explicit MessageAnalysis(const message::Parsed& msg) : msg_(msg) {}
+  const message::Parsed& message() const { return msg_; }
+  const std::vector<Signal>& rules(bool thread_found);
+  const std::vector<std::uint32_t>& features();
 
  private:
-  Part parts_[2];
-  bool done_[2] = {false, false};
+  const message::Parsed& msg_;
+  std::optional<std::vector<Signal>> rules_[2];
+  std::optional<std::vector<std::uint32_t>> features_;
 };
 
 // The verdict on a message (header and body, CRLF or LF). The MX parses a message once
 // (message/parsed.hpp) for the verdicts of all its recipients and every other stage, and
-// passes one MessageAnalysis to them all (null: worked out for this verdict alone).
+// passes one MessageAnalysis of it to them all (null, or one of another message: worked out
+// for this verdict alone).
 Verdict judge(const message::Parsed& message, const Inputs& in, MessageAnalysis* analysis = nullptr);
 Verdict judge(std::string_view message, const Inputs& in);  // parses it first
 

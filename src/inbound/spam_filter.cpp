@@ -292,8 +292,9 @@ void UserModels::learn(Job& job) {
                                {"offered_to_shared", shared}});
 }
 
-void InboundPipeline::auto_learn(const message::Parsed& msg, const filter::Verdict& v, bool known_sender,
+void InboundPipeline::auto_learn(filter::MessageAnalysis& analysis, const filter::Verdict& v, bool known_sender,
                                  std::int64_t account, smtp::PipelineDecision& d) {
+  const message::Parsed& msg = analysis.message();
   // The instance's thresholds, not the account's: an account that junks more does not make
   // the shared model learn more.
   const auto label = filter::auto_learn_label(v, known_sender, thresholds_);
@@ -308,7 +309,7 @@ void InboundPipeline::auto_learn(const message::Parsed& msg, const filter::Verdi
     d.log.push_back({"autolearn", "capped"});
     return;
   }
-  ex.features = filter::classifier_features(msg);
+  ex.features = analysis.features();
   if (learner_->offer(std::move(ex))) d.log.push_back({"autolearn", *label ? "spam" : "ham"});
 }
 
@@ -463,11 +464,11 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   // The message's verdict (its header, a refusal), with the recipient's own model and
   // knowledge when there is one recipient account.
   const filter::Inputs message_inputs = inputs_for(account);
-  filter::MessageAnalysis analysis;  // the rules and features, worked out once for every verdict
+  filter::MessageAnalysis analysis(current);  // the rules and features, once for every verdict
   const filter::Verdict v = filter::judge(current, message_inputs, &analysis);
   // Trusted verdicts teach the shared model; counted against the (first) recipient account.
   if (learner_ && auto_learn_ && !read_only_ && !accounts.empty())
-    auto_learn(current, v, !message_inputs.known_sender.empty(), account ? account : accounts[0], d);
+    auto_learn(analysis, v, !message_inputs.known_sender.empty(), account ? account : accounts[0], d);
   if (explain) {
     explain->filtered = true;
     explain->verdict = v;

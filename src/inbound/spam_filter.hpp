@@ -196,9 +196,10 @@ class InboundPipeline final : public smtp::Pipeline {
   // The account's own spam thresholds, or the instance's.
   filter::Thresholds thresholds_of(std::int64_t account);
   // Offers the message to the shared model when its verdict is trusted evidence
-  // (filter::auto_learn_label); what it did goes into d's log ("autolearn").
-  void auto_learn(const message::Parsed& msg, const filter::Verdict& v, bool known_sender, std::int64_t account,
-                  smtp::PipelineDecision& d);
+  // (filter::auto_learn_label), with the features its verdicts worked out (`analysis`); what
+  // it did goes into d's log ("autolearn").
+  void auto_learn(filter::MessageAnalysis& analysis, const filter::Verdict& v, bool known_sender,
+                  std::int64_t account, smtp::PipelineDecision& d);
   // Recipient accounts of one message that get a verdict of their own (the rest share the
   // message's).
   static constexpr std::size_t kMaxPersonalVerdicts = 20;

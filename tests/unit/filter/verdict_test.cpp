@@ -382,7 +382,7 @@ TEST(Verdict, OneAnalysisServesEveryRecipientsVerdict) {
   in_thread.thread_found = true;
   in_thread.own_domains = {"a.example"};
   const std::vector<const Inputs*> order = {&rules_only, &in_thread, &with_model, &with_user, &in_thread, &rules_only};
-  MessageAnalysis shared;
+  MessageAnalysis shared(msg);
   for (const Inputs* in : order) {
     const Verdict alone = judge(msg, *in), together = judge(msg, *in, &shared);
     EXPECT_EQ(together.summary(), alone.summary());
@@ -391,6 +391,11 @@ TEST(Verdict, OneAnalysisServesEveryRecipientsVerdict) {
   // The recipients differ, and so do their verdicts.
   EXPECT_NE(judge(msg, with_user, &shared).summary(), judge(msg, rules_only, &shared).summary());
   EXPECT_NE(judge(msg, in_thread, &shared).summary(), judge(msg, with_model, &shared).summary());
+  // The features are what the model learns from.
+  EXPECT_EQ(shared.features(), classifier_features(msg));
+  // An analysis of another message is not used.
+  const message::Parsed other(std::string("Subject: notes\r\n\r\nmeeting notes\r\n"));
+  EXPECT_EQ(judge(other, with_model, &shared).summary(), judge(other, with_model).summary());
 }
 
 // Rules are the classifier's features too; a model that learnt them from enough mail of

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -43,33 +42,8 @@ Result<std::vector<std::string>> files_in(const std::vector<std::string>& dirs) 
 
 constexpr std::size_t kMaxMessageFile = 64 << 20;
 
-struct Labelled {
-  std::vector<std::uint32_t> features;
-  bool spam = false;
-};
-
-// Trains the model on the labelled messages: `epochs` passes in a fixed shuffled order, each
-// message learned until the model agrees by kTrainMargin, counted once.
-// A user's correction needs only to turn one verdict (Model::kMargin, 2); a whole corpus
-// learnt to a wider margin leaves less spam under the Junk score (3). Chosen on the training
-// split of bench/spam only (the test split not read). 5-fold cross-validation, margin
-// 2 / 3 / 4 / 5: 1-ROCA 0.110 / 0.087 / 0.060 / 0.047%, spam under the Junk score 65 / 56 /
-// 50 / 45 of 500, ham over it 0 / 0 / 0 / 1 of 2,625. The validation set (the MX's whole
-// chain): margin 2 / 3 / 4: FN 17.0 / 10.4 / 10.4%, FP 0 / 0 / 0.18%, 1-ROCA 0.044 / 0.051 /
-// 0.056%. 3: the wider margins push a spam-like newsletter over the Junk score.
-constexpr int kFirstEpochs = 3;
-constexpr double kTrainMargin = 3;
-void train(filter::Model& model, std::vector<Labelled>& set, int epochs = kFirstEpochs) {
-  std::mt19937 rng(20261201);
-  const filter::Model::Schedule schedule{filter::Model::kRate, kTrainMargin, filter::Model::kMaxSteps};
-  for (int epoch = 0; epoch < epochs; ++epoch) {
-    std::shuffle(set.begin(), set.end(), rng);
-    for (const auto& m : set) {
-      model.learn_towards(nullptr, m.features, m.spam, schedule);
-      if (epoch == 0) model.count(m.spam);
-    }
-  }
-}
+using Labelled = filter::Labelled;
+constexpr int kFirstEpochs = 3;  // a first training; more training adds one pass
 
 Result<std::size_t> load_labelled(const std::vector<std::string>& dirs, bool spam, std::vector<Labelled>& out) {
   auto files = files_in(dirs);
@@ -107,7 +81,7 @@ int cmd_spam_train(const std::string& config_path, const std::vector<std::string
   if (!ns) return fail(ns.error(), kExitUsage);
   auto nh = load_labelled(ham, false, set);
   if (!nh) return fail(nh.error(), kExitUsage);
-  train(model, set, existing ? 1 : kFirstEpochs);
+  filter::train(model, set, existing ? 1 : kFirstEpochs);
   if (auto st = model.save(path); !st) return fail(st.error());
   std::printf("trained on %zu spam and %zu ham; the model (%s) has learned %llu spam and %llu ham in all\n", *ns, *nh,
               path.c_str(), static_cast<unsigned long long>(model.spam_trained()),
@@ -125,7 +99,7 @@ int cmd_spam_eval(const SpamEvalOptions& o) {
   if (!nh) return fail(nh.error(), kExitUsage);
   if (!o.rules && train_set.empty()) return fail(err("give --train-spam and --train-ham (or --rules)"), kExitUsage);
   filter::Model model;
-  train(model, train_set);
+  filter::train(model, train_set, kFirstEpochs);
   filter::Inputs chain;  // --rules: what a message's verdict knows offline
   chain.model = &model;
   chain.rule_weight = filter::hand_rule_weight(&model);

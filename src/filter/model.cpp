@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <random>
 #include <utility>
 
 #include <fmt/format.h>
@@ -246,6 +247,18 @@ Result<Model> Model::load(const std::string& path) {
   std::fclose(f);
   if (!ok) return err(fmt::format("{}: not a mailkeep spam model (or truncated); train again", path));
   return m;
+}
+
+void train(Model& model, std::vector<Labelled>& set, int epochs) {
+  std::mt19937 rng(20261201);
+  const Model::Schedule schedule{Model::kRate, kTrainMargin, Model::kMaxSteps};
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    std::shuffle(set.begin(), set.end(), rng);
+    for (const auto& m : set) {
+      model.learn_towards(nullptr, m.features, m.spam, schedule);
+      if (epoch == 0) model.count(m.spam);
+    }
+  }
 }
 
 }  // namespace mk::filter

@@ -201,6 +201,26 @@ TEST(Model, HoldsMemoryOnlyForWhatItLearnt) {
   EXPECT_EQ(m.score(ham), copy.score(ham));
 }
 
+TEST(Model, BulkTrainingLearnsEachMessageToTheTrainingMargin) {
+  // Messages that share words across the kinds: a corpus is learnt until each of its
+  // messages scores kTrainMargin (3) on its side, past the Junk score, where a user's
+  // correction stops at kMargin (2); each message counted once over all the passes.
+  std::vector<Labelled> set;
+  for (std::uint32_t i = 0; i < 30; ++i) {
+    set.push_back({{100 + i % 7, 200 + i % 5, 300 + i, 1, 2}, true});
+    set.push_back({{400 + i % 7, 500 + i % 5, 600 + i, 1, 3}, false});
+  }
+  Model m(16);
+  train(m, set, 3);
+  EXPECT_EQ(m.spam_trained(), 30u);
+  EXPECT_EQ(m.ham_trained(), 30u);
+  for (const auto& x : set) {
+    if (x.spam) EXPECT_GE(m.score(x.features), kTrainMargin);
+    else EXPECT_LE(m.score(x.features), -kTrainMargin);
+  }
+  static_assert(kTrainMargin > Model::kMargin);
+}
+
 TEST(Model, AUserModelCorrectsTheGlobalOne) {
   Model global(16), user(Model::kUserBits);
   const std::vector<std::uint32_t> newsletter{11, 12, 13, 14};

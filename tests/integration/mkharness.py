@@ -24,7 +24,11 @@ PASSWORD = "integration-test-pw"
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
-PORT_OFFSETS = (25, 80, 143, 443, 465, 587, 993)
+# The listeners `mailkeep quickstart` writes, with their standard ports.
+QUICKSTART_PORTS = {("smtp", "listen"): 25, ("submission", "listen"): 587, ("submission", "listen_tls"): 465,
+                    ("imap", "listen"): 143, ("imap", "listen_tls"): 993, ("http", "listen"): 80,
+                    ("http", "listen_tls"): 443}
+PORT_OFFSETS = tuple(sorted(QUICKSTART_PORTS.values()))
 
 # Time in these tests. CI runs them under ASan on a busy 2-core machine, so a wall-clock
 # figure says nothing about the server. A delay the server imposes is checked as a lower bound
@@ -66,12 +70,6 @@ def free_port_base():
             for s in socks:
                 s.close()
     raise RuntimeError("no free port")
-
-
-# The listeners `mailkeep quickstart` writes, with their standard ports.
-QUICKSTART_PORTS = {("smtp", "listen"): 25, ("submission", "listen"): 587, ("submission", "listen_tls"): 465,
-                    ("imap", "listen"): 143, ("imap", "listen_tls"): 993, ("http", "listen"): 80,
-                    ("http", "listen_tls"): 443}
 
 
 def edit_quickstart_config(text, address_for, acme_directory):

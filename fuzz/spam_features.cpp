@@ -10,9 +10,16 @@
 #include "filter/features.hpp"
 #include "filter/model.hpp"
 #include "filter/verdict.hpp"
+#include "message/parsed.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const mk::filter::Model model(12);
+  // Trained a little, so that verdicts run the classifier too.
+  static const mk::filter::Model model = [] {
+    mk::filter::Model m(12);
+    m.learn({1, 2, 3}, true);
+    m.learn({4, 5, 6}, false);
+    return m;
+  }();
   const std::string_view msg(reinterpret_cast<const char*>(data), size);
   const auto f = mk::filter::extract_features(msg);
   auto sorted = f;
@@ -29,8 +36,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   in.namesakes = {"alice@partner.example"};
   in.thread_found = true;
   (void)mk::filter::add_thread_participants(msg, in.thread_participants);
-  const auto v = mk::filter::judge(msg, in);
+  const mk::message::Parsed parsed{std::string(msg)};
+  mk::filter::MessageAnalysis analysis(parsed);
+  const auto v = mk::filter::judge(parsed, in, &analysis);
   if (!std::isfinite(v.score) || v.header().find("X-Mailkeep-Spam: ") != 0) std::abort();
+  // Another recipient, without the thread, judged with the same analysis: as if alone.
+  mk::filter::Inputs other = in;
+  other.thread_found = false;
+  if (mk::filter::judge(parsed, other, &analysis).score != mk::filter::judge(parsed, other).score) std::abort();
   // The phishing warning keeps the original body byte for byte.
   const std::string warned = mk::filter::warn_phishing(msg, v.signals);
   const auto split = msg.find("\r\n\r\n");

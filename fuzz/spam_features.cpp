@@ -43,7 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Another recipient, without the thread, judged with the same analysis: as if alone.
   mk::filter::Inputs other = in;
   other.thread_found = false;
-  if (mk::filter::judge(parsed, other, &analysis).score != mk::filter::judge(parsed, other).score) std::abort();
+  if (mk::filter::judge(parsed, other, &analysis).summary() != mk::filter::judge(parsed, other).summary()) std::abort();
+  // What verdicts score is what the model learns from.
+  if (analysis.features() != mk::filter::classifier_features(parsed)) std::abort();
   // The phishing warning keeps the original body byte for byte.
   const std::string warned = mk::filter::warn_phishing(msg, v.signals);
   const auto split = msg.find("\r\n\r\n");

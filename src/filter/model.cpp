@@ -177,6 +177,8 @@ Model Model::sum(const Model& a, const Model& b) {
 }
 
 Status Model::save(const std::string& path) const {
+  // A moved-from model has no table: writing its header alone over a model would lose it.
+  if (w_.size() != (std::size_t(1) << bits_)) return err(fmt::format("{}: no model to save", path));
   std::string head;
   put(head, kMagic, 8);
   const std::uint32_t bits = bits_, flags = knows_rules_ ? kRuleFeatures : 0;

@@ -46,7 +46,7 @@ class Model {
   Model(Model&&) noexcept = default;
   // Copy and swap: a copy that fails (no memory for the table) leaves this model as it was.
   Model& operator=(const Model& other);
-  Model& operator=(Model&&) noexcept = default;
+  Model& operator=(Model&&) noexcept = default;  // a moved-from model: assign to it or destroy it
 
   // Log-odds that the message is spam (> 0: more likely spam than not).
   double score(const std::vector<std::uint32_t>& features) const;

@@ -80,13 +80,16 @@ void header_rules(const message::Part& root, const std::vector<message::Address>
   // other: a harvested list sent in batches. 8.4% / 0% / 0%. (A person's mail to many people
   // at one or two organisations, or a list's, shows fewer domains.)
   // Distinct addresses only (a group's markers and the pieces of an unquoted "Last, First"
-  // name are no address), at most kMaxShown of them read.
+  // name are no address), from the first kMaxShown entries of all the fields.
   constexpr std::size_t kMaxShown = 100;
   std::vector<std::string> shown, domains;
+  std::size_t read = 0;
   for (const auto& f : root.headers) {
-    if (shown.size() >= kMaxShown) break;
+    if (read >= kMaxShown) break;
     if (!iequals(f.name, "To") && !iequals(f.name, "Cc")) continue;
-    for (const auto& a : message::parse_address_list(f.value, kMaxShown - shown.size())) {
+    const auto entries = message::parse_address_list(f.value, kMaxShown - read);
+    read += std::max<std::size_t>(entries.size(), 1);
+    for (const auto& a : entries) {
       if (a.local.empty() || a.domain.empty()) continue;
       std::string domain = to_lower(a.domain), address = to_lower(a.local) + "@" + domain;
       if (std::find(shown.begin(), shown.end(), address) != shown.end()) continue;

@@ -90,6 +90,7 @@ struct Inputs {
 class MessageAnalysis {
  public:
   explicit MessageAnalysis(const message::Parsed& msg) : msg_(msg) {}
+  MessageAnalysis(const message::Parsed&&) = delete;  // it keeps a reference
   const message::Parsed& message() const { return msg_; }
   const std::vector<Signal>& rules(bool thread_found);
   const std::vector<std::uint32_t>& features();

@@ -178,7 +178,13 @@ std::optional<std::string> header_value(const std::vector<HeaderField>& fields, 
 }
 
 std::string unfold_as_read(std::string_view value) {
-  constexpr std::size_t kMaxFoldIndent = 8;
+  // The white space around line breaks, counted whole (what the line ended with, every
+  // indent, and lines of white space only). A mail program folds at a space: at most one
+  // before the break and an indent after it, one space to a reader. More than one before it,
+  // or more than kMaxFoldSpace in all, is kept as written without its CR and LF (padding
+  // spread over folds is still padding).
+  constexpr std::size_t kMaxFoldSpace = 8;
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
   std::string out;
   out.reserve(value.size());
   for (std::size_t i = 0; i < value.size(); ++i) {
@@ -186,18 +192,15 @@ std::string unfold_as_read(std::string_view value) {
       out += value[i];
       continue;
     }
-    while (i + 1 < value.size() && (value[i + 1] == '\r' || value[i + 1] == '\n')) ++i;
-    std::size_t indent = 0;
-    while (i + 1 + indent < value.size() && (value[i + 1 + indent] == ' ' || value[i + 1 + indent] == '\t')) ++indent;
-    // A continuation line's indent (mail programs use a space, a tab or a few of them) is one
-    // space, unless the line already ended in white space; a longer run is kept as written:
-    // padding moved past a fold is still padding.
-    if (indent > kMaxFoldIndent) {
-      out.append(value.substr(i + 1, indent));
-    } else if (!out.empty() && out.back() != ' ' && out.back() != '\t') {
-      out += ' ';
-    }
-    i += indent;
+    std::size_t trail = 0;
+    while (trail < out.size() && blank(out[out.size() - 1 - trail])) ++trail;
+    std::string run(out.end() - std::ptrdiff_t(trail), out.end());
+    out.resize(out.size() - trail);
+    for (; i < value.size() && (blank(value[i]) || value[i] == '\r' || value[i] == '\n'); ++i)
+      if (blank(value[i])) run += value[i];
+    --i;  // the loop's ++i moves past the run
+    if (trail > 1 || run.size() > kMaxFoldSpace) out += run;
+    else if (!out.empty()) out += ' ';
   }
   return std::string(trim_ws(out));
 }

@@ -48,9 +48,11 @@ std::string unfold(std::string_view value);
 
 // First field with this name (case-insensitive), unfolded.
 std::optional<std::string> header_value(const std::vector<HeaderField>& fields, std::string_view name);
-// The same with each fold (CRLF and an indent of at most 8 white-space characters after it)
-// as one space, the way a reader sees the line: a long Subject folded with an indent is not a
-// subject padded with spaces. A longer run after a fold is kept (padding all the same).
+// The same with each fold as one space, the way a reader sees the line: a long Subject folded
+// with an indent is not a subject padded with spaces. The white space around a fold counts
+// whole (before it, after it, and over further folds): more than one character before the
+// break, or more than 8 in all, is kept as written (padding all the same), only the line
+// breaks dropped.
 std::optional<std::string> header_value_as_read(const std::vector<HeaderField>& fields, std::string_view name);
 // One field's value read that way.
 std::string unfold_as_read(std::string_view value);

@@ -48,6 +48,8 @@ TEST(ContentRules, EachRuleFiresOnWhatItDescribes) {
       // Padding before a fold is the sender's; the fold itself is not.
       {"Subject: Your order      \r\n XKJDHS\r\n\r\nx\r\n", "SUBJECT_PADDED"},
       {"Subject: Your order\r\n                      XKJDHS\r\n\r\nx\r\n", "SUBJECT_PADDED"},
+      {"Subject: Your order\r\n        \r\n        \r\n        XKJDHS\r\n\r\nx\r\n", "SUBJECT_PADDED"},
+      {"Subject: Your order  \r\n        XKJDHS\r\n\r\nx\r\n", "SUBJECT_PADDED"},
       {"Subject: hi 7099ocYT9-261UccU3485gGCz0\r\n\r\nx\r\n", "SUBJECT_RANDOM_TOKEN"},
       {"Subject: ADV: new shoes\r\n\r\nx\r\n", "SUBJECT_ADV"},
       {"Subject: now $9.99\r\n\r\nx\r\n", "SUBJECT_MONEY"},

@@ -24,17 +24,22 @@ TEST(Header, BlockFoldingAndOddLines) {
   EXPECT_EQ(fields[1].name, "X-Empty");
   EXPECT_EQ(fields[2].name, "To");
   EXPECT_EQ(*header_value(fields, "subject"), "hello  world");
-  // As a reader sees it: each fold is one space; white space before a fold is kept.
+  // As a reader sees it: each fold, with the white space around it, is one space; white space
+  // typed before the break (more than one character) is kept.
   EXPECT_EQ(*header_value_as_read(fields, "subject"), "hello world");
   const auto more = parse_header_block("Subject: a   \r\n\t b\r\n  c\nX: \r\n \r\n y\r\n");
   ASSERT_EQ(more.size(), 2u);
-  EXPECT_EQ(*header_value_as_read(more, "Subject"), "a   b c");
+  EXPECT_EQ(*header_value_as_read(more, "Subject"), "a   \t b c");
   EXPECT_EQ(*header_value_as_read(more, "X"), "y");
   EXPECT_FALSE(header_value_as_read(more, "To").has_value());
   // Nine or more white-space characters after a fold are not an indent: kept as written.
   EXPECT_EQ(unfold_as_read(" Great offer\r\n" + std::string(12, ' ') + "7893vBvF1"),
             "Great offer" + std::string(12, ' ') + "7893vBvF1");
   EXPECT_EQ(unfold_as_read(" a\r\n" + std::string(8, ' ') + "b"), "a b");
+  EXPECT_EQ(unfold_as_read(" a \r\n\tb"), "a b");
+  // Counted whole: before the fold and after it, and over lines of white space only.
+  EXPECT_EQ(unfold_as_read(" a  \r\n" + std::string(8, ' ') + "b"), "a" + std::string(10, ' ') + "b");
+  EXPECT_EQ(unfold_as_read(" a\r\n        \r\n        \r\n        b"), "a" + std::string(24, ' ') + "b");
 }
 
 TEST(Header, BodyStart) {

@@ -42,10 +42,9 @@ Result<std::vector<std::string>> files_in(const std::vector<std::string>& dirs) 
 
 constexpr std::size_t kMaxMessageFile = 64 << 20;
 
-using Labelled = filter::Labelled;
 constexpr int kFirstEpochs = 3;  // a first training; more training adds one pass
 
-Result<std::size_t> load_labelled(const std::vector<std::string>& dirs, bool spam, std::vector<Labelled>& out) {
+Result<std::size_t> load_labelled(const std::vector<std::string>& dirs, bool spam, std::vector<filter::Labelled>& out) {
   auto files = files_in(dirs);
   if (!files) return files.error();
   for (const auto& f : *files) {
@@ -76,7 +75,7 @@ int cmd_spam_train(const std::string& config_path, const std::vector<std::string
     if (!m) return fail(m.error());
     model = std::move(*m);
   }
-  std::vector<Labelled> set;
+  std::vector<filter::Labelled> set;
   auto ns = load_labelled(spam, true, set);
   if (!ns) return fail(ns.error(), kExitUsage);
   auto nh = load_labelled(ham, false, set);
@@ -91,7 +90,7 @@ int cmd_spam_train(const std::string& config_path, const std::vector<std::string
 
 int cmd_spam_eval(const SpamEvalOptions& o) {
   using Clock = std::chrono::steady_clock;
-  std::vector<Labelled> train_set;
+  std::vector<filter::Labelled> train_set;
   const auto t0 = Clock::now();
   auto ns = load_labelled(o.train_spam, true, train_set);
   if (!ns) return fail(ns.error(), kExitUsage);

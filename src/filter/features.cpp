@@ -52,7 +52,7 @@ bool joiner(unsigned char c) { return c == '-' || c == '.' || c == '@' || c == '
 class Sink {
  public:
   std::vector<std::uint32_t> out;
-  std::size_t dense_ = 0;  // windows given by dense() so far
+  std::size_t dense_given = 0;  // windows given by dense() so far
 
   void add(std::string_view zone, std::string_view token) { out.push_back(fnv(fnv(zone) * 31u, token)); }
 
@@ -117,9 +117,9 @@ class Sink {
     auto byte = [&](std::size_t k) { return static_cast<unsigned char>(word[k]); };
     auto pair = [&](std::size_t at, std::size_t len) {
       out.push_back(combine(z, fnv(word.substr(at, len))));
-      ++dense_;
+      ++dense_given;
     };
-    for (std::size_t a = 0; a < word.size() && dense_ < kMaxDense;) {
+    for (std::size_t a = 0; a < word.size() && dense_given < kMaxDense;) {
       std::size_t e = a, step = 0;
       if (dbcs) {
         step = 2;
@@ -137,7 +137,7 @@ class Sink {
         ++a;
         continue;
       }
-      for (std::size_t b = a; b + 2 * step <= e && dense_ < kMaxDense; b += step) pair(b, 2 * step);
+      for (std::size_t b = a; b + 2 * step <= e && dense_given < kMaxDense; b += step) pair(b, 2 * step);
       a = e;
     }
   }

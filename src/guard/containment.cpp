@@ -181,7 +181,7 @@ std::optional<std::string> Containment::unstored_hold(std::int64_t account_id) {
 void Containment::hold(std::int64_t account_id, const std::string& address, const std::string& reason,
                        const std::string& remote_ip) {
   const bool stored = store_hold(account_id, reason);
-  limits_.forget(account_id);
+  limits_.forget(account_id, std::time(nullptr));
   auto queued = store_.queue.account_queue_action(account_id, store::QueueAction::hold);
   if (!queued) log_.error("guard.hold_failed", {{"user", address}, {"error", queued.error().message}});
   const std::size_t held = queued ? *queued : 0;

@@ -94,7 +94,7 @@ SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std
   std::lock_guard lock(mu_);
   auto [slot, created] = accounts_.try_emplace(account_id);
   Window& w = slot->second;
-  if (created && !released_.count(account_id)) seed(w, account_id, now);
+  if (created) seed(w, account_id, now);
   expire(w.messages, now - kHour);
   expire(w.recipients, now - kDay);
   expire(w.new_recipients, now - kHour);
@@ -199,10 +199,15 @@ SendingLimits::Decision SendingLimits::outcomes(std::int64_t account_id, int del
   return d;
 }
 
-void SendingLimits::forget(std::int64_t account_id) {
+void SendingLimits::forget(std::int64_t account_id, std::int64_t now) {
+  // The day seed() would read back, first: a window made afresh reads none of it. Not
+  // stored: a restart counts the burst again (the account may be held again at once after its
+  // release; never less contained).
+  const std::int64_t hour = now / kHour;
+  log_.ok_or_log(store_.hold_send_history(account_id, hour - 23, hour + 1), "guard.history_not_stored",
+                 {{"account_id", account_id}});
   std::lock_guard lock(mu_);
   accounts_.erase(account_id);
-  released_.insert(account_id);
 }
 
 void SendingLimits::seed(Window& w, std::int64_t account_id, std::int64_t now) {

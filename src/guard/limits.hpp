@@ -30,7 +30,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,7 +81,10 @@ class SendingLimits {
   // refused (5xx). Holds when refusals dominate the last hour.
   Decision outcomes(std::int64_t account_id, int delivered, int refused, std::int64_t now);
   // Starts the account's counts afresh (after a hold: once released, it has its full limits).
-  void forget(std::int64_t account_id);
+  // The store's record of the day that led to the hold stops being the account's history
+  // (Reputation::hold_send_history): a restart after the release does not count that burst
+  // again, and it teaches neither the baseline nor the days of sending.
+  void forget(std::int64_t account_id, std::int64_t now);
 
   // One event in a sliding window.
   struct Entry {
@@ -132,10 +134,8 @@ class SendingLimits {
   std::mutex mu_;
   std::map<std::int64_t, Window> accounts_;
   // An account's window starts from the store's record of its sending (send_history), so a
-  // restart does not hand a stolen account a fresh hour and day; not after forget(), which an
-  // admin's release calls to start it afresh.
+  // restart does not hand a stolen account a fresh hour and day.
   void seed(Window& w, std::int64_t account_id, std::int64_t now);
-  std::set<std::int64_t> released_;
 };
 
 }  // namespace mk::guard

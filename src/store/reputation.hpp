@@ -65,6 +65,12 @@ class Reputation {
   virtual Result<std::vector<SendHour>> send_history(std::int64_t account_id, std::int64_t from_hour,
                                                      std::int64_t to_hour) = 0;
   static constexpr std::int64_t kSendHistoryHours = 24 * 60;
+  // The hours [from_hour, to_hour) led to a hold of the account's outbound mail: they stay
+  // recorded but are no longer its history (send_baseline and send_history skip them), so
+  // the burst that was held neither counts against the account again once it is released
+  // (after a restart too) nor teaches its baseline what is normal. Sending in such an hour
+  // after the release starts that hour afresh.
+  virtual Status hold_send_history(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) = 0;
 
   // Correspondence the MX saw (guard/trust.hpp: known correspondents include people who wrote
   // to the account). One message the MX delivered to the account, not into Junk: its author,

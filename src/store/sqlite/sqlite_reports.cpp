@@ -314,7 +314,8 @@ Status SqliteStore::add_send_history(std::int64_t account_id, std::int64_t hour,
   std::lock_guard lock(mu_);
   Stmt u(db_,
          "INSERT INTO send_history(account_id, hour, messages, new_recipients) VALUES(?1, ?2, ?3, ?4) "
-         "ON CONFLICT(account_id, hour) DO UPDATE SET messages = messages + ?3, new_recipients = new_recipients + ?4");
+         "ON CONFLICT(account_id, hour) DO UPDATE SET messages = CASE held WHEN 0 THEN messages + ?3 ELSE ?3 END, "
+         "new_recipients = CASE held WHEN 0 THEN new_recipients + ?4 ELSE ?4 END, held = 0");
   u.bind(1, account_id).bind(2, hour).bind(3, messages).bind(4, new_recipients);
   if (auto s = u.done(); !s) return s;
   Stmt d(db_, "DELETE FROM send_history WHERE account_id = ? AND hour < ?");
@@ -322,12 +323,19 @@ Status SqliteStore::add_send_history(std::int64_t account_id, std::int64_t hour,
   return d.done();
 }
 
+Status SqliteStore::hold_send_history(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) {
+  std::lock_guard lock(mu_);
+  Stmt u(db_, "UPDATE send_history SET held = 1 WHERE account_id = ? AND hour >= ? AND hour < ?");
+  u.bind(1, account_id).bind(2, from_hour).bind(3, to_hour);
+  return u.done();
+}
+
 Result<Store::SendBaseline> SqliteStore::send_baseline(std::int64_t account_id, std::int64_t from_hour,
                                                       std::int64_t to_hour) {
   std::lock_guard lock(mu_);
   Stmt q(db_,
          "SELECT COUNT(DISTINCT hour / 24), COALESCE(MAX(messages), 0), COALESCE(MAX(new_recipients), 0) "
-         "FROM send_history WHERE account_id = ? AND hour >= ? AND hour < ?");
+         "FROM send_history WHERE account_id = ? AND hour >= ? AND hour < ? AND held = 0");
   q.bind(1, account_id).bind(2, from_hour).bind(3, to_hour);
   if (!q.step()) return q.fail();
   return SendBaseline{int(q.int64(0)), int(q.int64(1)), int(q.int64(2))};
@@ -337,8 +345,8 @@ Result<std::vector<Store::SendHour>> SqliteStore::send_history(std::int64_t acco
                                                               std::int64_t to_hour) {
   std::lock_guard lock(mu_);
   Stmt q(db_,
-         "SELECT hour, messages, new_recipients FROM send_history WHERE account_id = ? AND hour >= ? AND hour < ? "
-         "ORDER BY hour");
+         "SELECT hour, messages, new_recipients FROM send_history "
+         "WHERE account_id = ? AND hour >= ? AND hour < ? AND held = 0 ORDER BY hour");
   q.bind(1, account_id).bind(2, from_hour).bind(3, to_hour);
   std::vector<SendHour> out;
   while (q.step()) out.push_back({q.int64(0), int(q.int64(1)), int(q.int64(2))});

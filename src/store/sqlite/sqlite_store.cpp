@@ -285,6 +285,9 @@ CREATE TABLE link_domains(
   domain TEXT PRIMARY KEY,
   first_seen INTEGER NOT NULL) WITHOUT ROWID;
 )sql",
+    // The hours of sending that led to a hold (Reputation::hold_send_history): kept, but no
+    // longer the account's history.
+    "ALTER TABLE send_history ADD COLUMN held INTEGER NOT NULL DEFAULT 0;",
 };
 
 std::int64_t unix_now() {

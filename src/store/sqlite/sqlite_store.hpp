@@ -51,6 +51,7 @@ class SqliteStore final : public Store {
   Result<std::optional<std::int64_t>> newest_in_thread(std::int64_t account_id,
                                                        const std::vector<std::string>& ids) override;
   Status add_send_history(std::int64_t account_id, std::int64_t hour, int messages, int new_recipients) override;
+  Status hold_send_history(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) override;
   Result<SendBaseline> send_baseline(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) override;
   Result<std::vector<SendHour>> send_history(std::int64_t account_id, std::int64_t from_hour,
                                              std::int64_t to_hour) override;

@@ -68,12 +68,16 @@ TEST_F(DetectorTest, BurstOverTheStoredBaseline) {
   EXPECT_TRUE(d.hold);
   EXPECT_EQ(d.reason, "21 messages in an hour, far above its busiest hour of the past weeks (3)");
   // New recipients: ten are within 4 x 1 (floor 10); the eleventh is not.
+  // What it sent is history for later hours (the 20 accepted messages above)...
+  EXPECT_EQ(store_->send_baseline(id_, kNow / 3600, kNow / 3600 + 1)->peak_messages, 20);
   SendingLimits l2(Limits{100, 500, 40}, *store_);
-  l2.forget(id_);  // released: a window of its own, not this hour's record of the 20 above
+  l2.forget(id_, kNow + 40);  // released: a window of its own, not this hour's record of the 20 above
+  // ... until it is held: then not (an hour sent in after the release starts afresh).
+  EXPECT_EQ(store_->send_baseline(id_, kNow / 3600, kNow / 3600 + 1)->peak_messages, 0);
+  EXPECT_EQ(store_->send_baseline(id_, kNow / 3600 - 28 * 24, kNow / 3600)->active_days, 14);
   EXPECT_FALSE(l2.submit(id_, fresh(10), kNow + 40, submission()).hold);
   EXPECT_TRUE(l2.submit(id_, fresh(1), kNow + 41, submission()).hold);
-  // What it sent is history for later hours (the 20 accepted messages above).
-  EXPECT_EQ(store_->send_baseline(id_, kNow / 3600, kNow / 3600 + 1)->peak_messages, 21);
+  EXPECT_EQ(store_->send_baseline(id_, kNow / 3600, kNow / 3600 + 1)->peak_messages, 1);
 }
 
 TEST_F(DetectorTest, WithoutASendingBaselineOnlyTheBudgetsJudge) {

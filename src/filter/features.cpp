@@ -283,7 +283,10 @@ std::string size_bucket(std::size_t n) {
   return std::to_string(b);
 }
 
-void header_features(const std::vector<message::HeaderField>& fields, Sink& sink) {
+// `charset`: what raw 8-bit header text that is not UTF-8 is read in (the message's own,
+// message_charset), so that a Subject its mailer wrote unencoded in GB2312 or windows-1251
+// gives the words (and CJK pairs) an RFC 2047-encoded one gives; empty: left as it is.
+void header_features(const std::vector<message::HeaderField>& fields, Sink& sink, std::string_view charset) {
   for (const auto& f : fields) {
     const std::string name = to_lower(f.name);
     if (ignored_field(name)) continue;
@@ -303,7 +306,9 @@ void header_features(const std::vector<message::HeaderField>& fields, Sink& sink
       continue;
     }
     if (std::find(std::begin(kWordFields), std::end(kWordFields), name) == std::end(kWordFields)) continue;
-    const std::string value = message::decode_words(message::unfold(f.value).substr(0, 1000));
+    std::string value = message::decode_words(message::unfold(f.value).substr(0, 1000));
+    if (!charset.empty() && !message::valid_utf8(value))
+      if (auto u = message::to_utf8(value, charset)) value = std::move(*u);
     sink.words(name, value, name == "subject");
     if (name == "subject") sink.grams(name, value, 400);
     if (name == "from" || name == "to" || name == "cc" || name == "reply-to") {
@@ -421,6 +426,18 @@ bool double_byte(std::string_view charset) {
   return std::find(std::begin(kCharsets), std::end(kCharsets), c) != std::end(kCharsets);
 }
 
+// The charset the message's text is declared in: on the top-level part, else on its first
+// text part (depth-first, bounded like body_features); empty: none declared.
+std::string_view message_charset(const message::Part& part, std::size_t depth = 0) {
+  if (auto c = declared_charset(part, {}); !c.empty()) return c;
+  if (depth >= kMaxFeatureDepth) return {};
+  for (const auto& child : part.children) {
+    if (!child.is_multipart() && child.type != "text") continue;
+    if (auto c = message_charset(child, depth + 1); !c.empty()) return c;
+  }
+  return {};
+}
+
 // `charset`: the one declared on an enclosing part (a CJK mailer often declares it on the
 // multipart only).
 void body_features(std::string_view msg, const message::Part& part, Sink& sink, BodyState& st, std::size_t depth,
@@ -525,7 +542,7 @@ std::uint32_t rule_feature(std::string_view rule_name) { return fnv(fnv("rule") 
 std::vector<std::uint32_t> extract_features(std::string_view msg, const message::Part& root) {
   Sink sink;
   sink.out.reserve(4096);
-  header_features(root.headers, sink);
+  header_features(root.headers, sink, message_charset(root));
   header_shape(root.headers, sink);
   BodyState st;
   body_features(msg, root, sink, st, 0);

@@ -418,6 +418,31 @@ std::vector<Address> parse_address_list(std::string_view value, std::size_t max_
   return out;
 }
 
+namespace {
+
+// The length of the UTF-8 sequence at text[i], 0 when none starts there (by lead and
+// continuation bytes; overlong 3- and 4-byte forms are not told apart).
+std::size_t utf8_sequence(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  const std::size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
+                                  : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return 0;
+  return n;
+}
+
+}  // namespace
+
+bool valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_sequence(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 std::optional<std::string> to_utf8(std::string_view text, std::string_view charset) {
   std::string cs = to_lower(charset);
   if (auto star = cs.find('*'); star != std::string::npos) cs.resize(star);  // RFC 2231 language
@@ -426,13 +451,8 @@ std::optional<std::string> to_utf8(std::string_view text, std::string_view chars
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
-      auto c = static_cast<unsigned char>(text[i]);
-      std::size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
-                                    : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
-      bool ok = n > 0 && i + n <= text.size();
-      for (std::size_t k = 1; ok && k < n; ++k)
-        if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) ok = false;
-      if (ok) {
+      const std::size_t n = utf8_sequence(text, i);
+      if (n > 0) {
         out.append(text.substr(i, n));
         i += n;
       } else {

@@ -90,6 +90,9 @@ std::vector<Address> parse_address_list(std::string_view value, std::size_t max_
 // is left encoded. Adjacent encoded words separated only by white space are joined.
 std::string decode_words(std::string_view value);
 
+// Whether text is well-formed UTF-8 (ASCII is).
+bool valid_utf8(std::string_view text);
+
 // Converts text in the given charset to UTF-8 (iconv). Returns nullopt for an unknown charset.
 std::optional<std::string> to_utf8(std::string_view text, std::string_view charset);
 

@@ -106,6 +106,31 @@ TEST(Features, TextWithoutSpacesSharesItsCharacterPairs) {
   EXPECT_LE(extract_features(msg(h, longest + "\r\n")).size(), n8k + 4096);
 }
 
+TEST(Features, RawEightBitHeadersAreReadInTheMessagesCharset) {
+  // A Subject its mailer wrote in GB2312 without RFC 2047 gives the words and character
+  // pairs the encoded one gives, when the message declares its charset (on the top-level
+  // part or, as here, on its first text part); without one it is left as it is.
+  const std::string gb = "\xd6\xd0\xb9\xfa\xb5\xe7\xd7\xd3\xc9\xe8\xb1\xb8";  // 中国电子设备
+  const std::string multipart =
+      "Content-Type: multipart/alternative; boundary=\"b\"\r\n";
+  const std::string body = "--b\r\nContent-Type: text/plain; charset=GB2312\r\n\r\nhello\r\n--b--\r\n";
+  auto with = [&](const std::string& subject, const std::string& type, const std::string& text) {
+    return sorted(extract_features(msg("From: a@b.example\r\nSubject: " + subject + "\r\n" + type, text)));
+  };
+  const auto encoded = with("=?gb2312?B?1tC5+rXn19PJ6LG4?=", multipart, body);
+  const auto raw = with(gb, multipart, body);
+  const auto undeclared = with(gb, multipart, "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n");
+  EXPECT_GE(common(raw, encoded), common(undeclared, encoded) + 5);
+  // Text that is UTF-8 already is kept, whatever the body declares: the same features as
+  // with a UTF-8 body but the body's charset.
+  const std::string utf8 = "\xe4\xb8\xad\xe5\x9b\xbd\xe7\x94\xb5\xe5\xad\x90";  // 中国电子
+  const auto in_gb = with(utf8, multipart, body);
+  const auto in_utf8 =
+      with(utf8, multipart, "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n--b--\r\n");
+  EXPECT_EQ(in_gb.size(), in_utf8.size());
+  EXPECT_EQ(common(in_gb, in_utf8), in_gb.size() - 1);
+}
+
 TEST(Features, HeaderShapesGeneralizeOverGeneratedStrings) {
   auto with = [](const std::string& from, const std::string& subject, const std::string& more = "") {
     return sorted(extract_features(msg("From: " + from + "\r\nTo: you@b.example\r\nSubject: " + subject +

@@ -97,6 +97,18 @@ TEST(Header, EncodedWords) {
   EXPECT_EQ(decode_words("plain text"), "plain text");
 }
 
+TEST(Header, ValidUtf8) {
+  EXPECT_TRUE(valid_utf8(""));
+  EXPECT_TRUE(valid_utf8("plain"));
+  EXPECT_TRUE(valid_utf8("J\xc3\xb6rg \xe4\xb8\xad \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(valid_utf8("\xd6\xd0\xb9\xfa"));  // GB2312
+  EXPECT_FALSE(valid_utf8("Andr\xe9"));           // Latin-1
+  EXPECT_FALSE(valid_utf8("\xe4\xb8"));            // cut short
+  EXPECT_FALSE(valid_utf8("\xc0\xaf"));            // overlong
+  // to_utf8 from UTF-8 replaces exactly what valid_utf8 refuses.
+  EXPECT_EQ(*to_utf8("a\xe9" "b", "utf-8"), "a\xef\xbf\xbd" "b");
+}
+
 TEST(Codec, Base64AndQp) {
   EXPECT_EQ(base64_decode("aGVs\r\nbG8="), "hello");
   EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");

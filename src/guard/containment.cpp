@@ -33,8 +33,8 @@ void add_once(std::vector<std::string>& to, std::string v) {
 std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, const message::Parsed& msg,
                                               const std::string& account,
                                               const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) {
-  if (auto reason = unstored_hold(txn.account_id)) return suspended(account, *reason);
   const std::int64_t now = std::time(nullptr);
+  if (auto reason = unstored_hold(txn.account_id, now)) return suspended(account, *reason);
   Submission s;
   s.network = remote_ip;
   // A network first used within the hour: the account's history earns nothing there. The
@@ -58,7 +58,7 @@ std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, cons
       log_.ok_or_log(store_.reputation.add_link_domains(s.content.link_domains, now), "guard.link_domains_not_stored");
     return std::nullopt;
   }
-  hold(txn.account_id, account, d.reason, remote_ip);
+  hold(txn.account_id, account, d.reason, remote_ip, now);
   return suspended(account, d.reason);
 }
 
@@ -143,18 +143,20 @@ Content Containment::content_of(std::int64_t account_id, const message::Parsed& 
 }
 
 void Containment::verdicts(std::int64_t account_id, int delivered, int refused) {
-  const auto d = limits_.outcomes(account_id, delivered, refused, std::time(nullptr));
+  const std::int64_t now = std::time(nullptr);
+  const auto d = limits_.outcomes(account_id, delivered, refused, now);
   if (!d.hold) return;
   {
     std::lock_guard lock(mu_);
     if (unstored_holds_.contains(account_id)) return;  // held already (in memory): no second alert
   }
   auto a = store_.directory.account_by_id(account_id);
-  if (a && *a && (*a)->outbound_hold.empty()) hold(account_id, (*a)->address, d.reason, "");
+  if (a && *a && (*a)->outbound_hold.empty()) hold(account_id, (*a)->address, d.reason, "", now);
 }
 
-bool Containment::store_hold(std::int64_t account_id, const std::string& reason) {
+bool Containment::store_hold(std::int64_t account_id, const std::string& reason, std::int64_t now) {
   auto st = store_.directory.set_outbound_hold(account_id, reason);
+  if (st) limits_.close_history(account_id, now);
   std::lock_guard lock(mu_);
   if (st) {
     unstored_holds_.erase(account_id);
@@ -166,7 +168,7 @@ bool Containment::store_hold(std::int64_t account_id, const std::string& reason)
   return false;
 }
 
-std::optional<std::string> Containment::unstored_hold(std::int64_t account_id) {
+std::optional<std::string> Containment::unstored_hold(std::int64_t account_id, std::int64_t now) {
   std::string reason;
   {
     std::lock_guard lock(mu_);
@@ -174,14 +176,14 @@ std::optional<std::string> Containment::unstored_hold(std::int64_t account_id) {
     if (it == unstored_holds_.end()) return std::nullopt;
     reason = it->second;
   }
-  store_hold(account_id, reason);  // once stored, MAIL FROM refuses it from the store's flag
+  store_hold(account_id, reason, now);  // once stored, MAIL FROM refuses it from the store's flag
   return reason;
 }
 
 void Containment::hold(std::int64_t account_id, const std::string& address, const std::string& reason,
-                       const std::string& remote_ip) {
-  const bool stored = store_hold(account_id, reason);
-  limits_.forget(account_id, std::time(nullptr));
+                       const std::string& remote_ip, std::int64_t now) {
+  const bool stored = store_hold(account_id, reason, now);
+  limits_.forget(account_id);
   auto queued = store_.queue.account_queue_action(account_id, store::QueueAction::hold);
   if (!queued) log_.error("guard.hold_failed", {{"user", address}, {"error", queued.error().message}});
   const std::size_t held = queued ? *queued : 0;

@@ -83,11 +83,12 @@ class Containment final : public smtp::SubmissionGuard {
   static constexpr int kHistoryCountCap = 100;
   // Holds the account's outbound mail and tells everyone. `address`: the account's.
   void hold(std::int64_t account_id, const std::string& address, const std::string& reason,
-            const std::string& remote_ip);
+            const std::string& remote_ip, std::int64_t now);
   // Stores the hold flag; a hold that could not be stored is kept here and enforced in memory
   // (every submission of the account refused) while each later submission tries again.
-  bool store_hold(std::int64_t account_id, const std::string& reason);
-  std::optional<std::string> unstored_hold(std::int64_t account_id);
+  // Once stored, the sending that led to it is closed (SendingLimits::close_history).
+  bool store_hold(std::int64_t account_id, const std::string& reason, std::int64_t now);
+  std::optional<std::string> unstored_hold(std::int64_t account_id, std::int64_t now);
   guard::SendingLimits limits_;
   ContainmentStore store_;
   reports::Alerts& alerts_;

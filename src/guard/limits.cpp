@@ -187,7 +187,11 @@ SendingLimits::Decision SendingLimits::outcomes(std::int64_t account_id, int del
                                                 std::int64_t now) {
   Decision d;
   std::lock_guard lock(mu_);
-  Window& w = accounts_[account_id];
+  // After a start the queue runner's verdicts may come before the account's next submission:
+  // the window they make starts from the store's record too.
+  auto [slot, created] = accounts_.try_emplace(account_id);
+  Window& w = slot->second;
+  if (created) seed(w, account_id, now);
   expire(w.delivered, now - kHour);
   expire(w.refused, now - kHour);
   if (delivered > 0) w.delivered.push_back({now, {}, delivered});
@@ -199,15 +203,18 @@ SendingLimits::Decision SendingLimits::outcomes(std::int64_t account_id, int del
   return d;
 }
 
-void SendingLimits::forget(std::int64_t account_id, std::int64_t now) {
-  // The day seed() would read back, first: a window made afresh reads none of it. Not
-  // stored: a restart counts the burst again (the account may be held again at once after its
-  // release; never less contained).
-  const std::int64_t hour = now / kHour;
-  log_.ok_or_log(store_.hold_send_history(account_id, hour - 23, hour + 1), "guard.history_not_stored",
-                 {{"account_id", account_id}});
+void SendingLimits::forget(std::int64_t account_id) {
   std::lock_guard lock(mu_);
   accounts_.erase(account_id);
+}
+
+void SendingLimits::close_history(std::int64_t account_id, std::int64_t now) {
+  // Not stored: a restart counts the burst again (the account may be held again at once after
+  // its release; never less contained). A submission already under way may still record its
+  // message after this: its hour then counts that one message, fewer than it sent.
+  const std::int64_t hour = now / kHour;
+  log_.ok_or_log(store_.hold_send_history(account_id, hour - (kSeedHours - 1), hour + 1), "guard.history_not_closed",
+                 {{"account_id", account_id}});
 }
 
 void SendingLimits::seed(Window& w, std::int64_t account_id, std::int64_t now) {
@@ -216,7 +223,7 @@ void SendingLimits::seed(Window& w, std::int64_t account_id, std::int64_t now) {
   // more, than the sliding hour held), each of the last 24 hours' new recipients against the
   // daily one. The network is not known: strict mode counts none of it.
   const std::int64_t hour = now / kHour;
-  auto history = store_.send_history(account_id, hour - 23, hour + 1);
+  auto history = store_.send_history(account_id, hour - (kSeedHours - 1), hour + 1);
   if (!history) {
     log_.error("guard.history_unreadable", {{"account_id", account_id}, {"error", history.error().message}});
     return;

@@ -81,10 +81,15 @@ class SendingLimits {
   // refused (5xx). Holds when refusals dominate the last hour.
   Decision outcomes(std::int64_t account_id, int delivered, int refused, std::int64_t now);
   // Starts the account's counts afresh (after a hold: once released, it has its full limits).
-  // The store's record of the day that led to the hold stops being the account's history
-  // (Reputation::hold_send_history): a restart after the release does not count that burst
-  // again, and it teaches neither the baseline nor the days of sending.
-  void forget(std::int64_t account_id, std::int64_t now);
+  void forget(std::int64_t account_id);
+  // The hours a start would seed the account's windows from (seed()) led to a hold that is
+  // stored: they stop being its history (Reputation::hold_send_history), so a restart after
+  // the release does not count that burst again, nor does the baseline learn its peaks.
+  // Only for a stored hold: one held in memory only is lost at a restart, and the burst
+  // counted again then is what holds the account again.
+  void close_history(std::int64_t account_id, std::int64_t now);
+  // How far back seed() reads: the longest window (new recipients per day).
+  static constexpr std::int64_t kSeedHours = 24;
 
   // One event in a sliding window.
   struct Entry {

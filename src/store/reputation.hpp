@@ -66,10 +66,12 @@ class Reputation {
                                                      std::int64_t to_hour) = 0;
   static constexpr std::int64_t kSendHistoryHours = 24 * 60;
   // The hours [from_hour, to_hour) led to a hold of the account's outbound mail: they stay
-  // recorded but are no longer its history (send_baseline and send_history skip them), so
-  // the burst that was held neither counts against the account again once it is released
-  // (after a restart too) nor teaches its baseline what is normal. Sending in such an hour
-  // after the release starts that hour afresh.
+  // recorded but are no longer its history (send_history skips them, send_baseline's peaks
+  // too), so the burst that was held neither counts against the account again once it is
+  // released (after a restart too) nor teaches its baseline what is normal. Its days still
+  // count as active ones: one hold must not take an account below the days the burst check
+  // needs (guard/anomaly.hpp) nor cost it trust. Sending recorded in such an hour after this
+  // starts that hour afresh.
   virtual Status hold_send_history(std::int64_t account_id, std::int64_t from_hour, std::int64_t to_hour) = 0;
 
   // Correspondence the MX saw (guard/trust.hpp: known correspondents include people who wrote

@@ -334,8 +334,9 @@ Result<Store::SendBaseline> SqliteStore::send_baseline(std::int64_t account_id, 
                                                       std::int64_t to_hour) {
   std::lock_guard lock(mu_);
   Stmt q(db_,
-         "SELECT COUNT(DISTINCT hour / 24), COALESCE(MAX(messages), 0), COALESCE(MAX(new_recipients), 0) "
-         "FROM send_history WHERE account_id = ? AND hour >= ? AND hour < ? AND held = 0");
+         "SELECT COUNT(DISTINCT hour / 24), COALESCE(MAX(CASE held WHEN 0 THEN messages END), 0), "
+         "COALESCE(MAX(CASE held WHEN 0 THEN new_recipients END), 0) "
+         "FROM send_history WHERE account_id = ? AND hour >= ? AND hour < ?");
   q.bind(1, account_id).bind(2, from_hour).bind(3, to_hour);
   if (!q.step()) return q.fail();
   return SendBaseline{int(q.int64(0)), int(q.int64(1)), int(q.int64(2))};

@@ -306,9 +306,13 @@ void header_features(const std::vector<message::HeaderField>& fields, Sink& sink
       continue;
     }
     if (std::find(std::begin(kWordFields), std::end(kWordFields), name) == std::end(kWordFields)) continue;
-    std::string value = message::decode_words(message::unfold(f.value).substr(0, 1000));
-    if (!charset.empty() && !message::valid_utf8(value))
-      if (auto u = message::to_utf8(value, charset)) value = std::move(*u);
+    // Converted before the encoded words are decoded (they are ASCII, which the charsets a
+    // header is written in keep), and judged UTF-8 or not whole, not as cut.
+    const std::string unfolded = message::unfold(f.value);
+    std::string raw = unfolded.substr(0, 1000);
+    if (!charset.empty() && !message::valid_utf8(unfolded))
+      if (auto u = message::to_utf8(raw, charset)) raw = std::move(*u);
+    const std::string value = message::decode_words(raw);
     sink.words(name, value, name == "subject");
     if (name == "subject") sink.grams(name, value, 400);
     if (name == "from" || name == "to" || name == "cc" || name == "reply-to") {
@@ -427,7 +431,8 @@ bool double_byte(std::string_view charset) {
 }
 
 // The charset the message's text is declared in: on the top-level part, else on its first
-// text part (depth-first, bounded like body_features); empty: none declared.
+// text part (depth-first, at most kMaxFeatureDepth deep; the parser bounds the parts);
+// empty: none declared.
 std::string_view message_charset(const message::Part& part, std::size_t depth = 0) {
   if (auto c = declared_charset(part, {}); !c.empty()) return c;
   if (depth >= kMaxFeatureDepth) return {};

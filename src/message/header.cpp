@@ -420,8 +420,9 @@ std::vector<Address> parse_address_list(std::string_view value, std::size_t max_
 
 namespace {
 
-// The length of the UTF-8 sequence at text[i], 0 when none starts there (by lead and
-// continuation bytes; overlong 3- and 4-byte forms are not told apart).
+// The length of the UTF-8 sequence at text[i], 0 when none starts there. By lead and
+// continuation bytes only: overlong 3- and 4-byte forms, surrogates (ED A0-BF) and code
+// points above U+10FFFF (F4 90-BF) pass.
 std::size_t utf8_sequence(std::string_view text, std::size_t i) {
   const auto c = static_cast<unsigned char>(text[i]);
   const std::size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3

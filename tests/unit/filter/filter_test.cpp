@@ -121,6 +121,12 @@ TEST(Features, RawEightBitHeadersAreReadInTheMessagesCharset) {
   const auto raw = with(gb, multipart, body);
   const auto undeclared = with(gb, multipart, "--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n");
   EXPECT_GE(common(raw, encoded), common(undeclared, encoded) + 5);
+  // Encoded words and raw bytes in one field: each read as what it is (the encoded UTF-8
+  // is not read again as GB2312).
+  const auto hello = with("=?utf-8?B?5L2g5aW95pyL5Y+L?=", multipart, body);  // 你好朋友
+  const auto mixed = with("=?utf-8?B?5L2g5aW95pyL5Y+L?= " + gb, multipart, body);
+  EXPECT_GE(common(mixed, hello), common(raw, hello) + 3);
+  EXPECT_GE(common(mixed, encoded), common(undeclared, encoded) + 5);
   // Text that is UTF-8 already is kept, whatever the body declares: the same features as
   // with a UTF-8 body but the body's charset.
   const std::string utf8 = "\xe4\xb8\xad\xe5\x9b\xbd\xe7\x94\xb5\xe5\xad\x90";  // 中国电子

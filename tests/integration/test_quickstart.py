@@ -40,6 +40,16 @@ def zone_part(out):
     return out[out.index("; DNS records for"):out.index(ROWS_HEADING)]
 
 
+def without_host_addresses(zone):
+    """The zone part's lines less what follows from this machine's public addresses (the A,
+    AAAA and reverse DNS records, or the note asking for them) and blank lines: other tests
+    add such addresses to lo while this one runs."""
+    return [line for line in zone.splitlines()
+            if line.strip() and "needs A (and AAAA) records" not in line
+            and not line.startswith(("; this server's IPv", "; reverse DNS"))
+            and not re.search(r"\tIN\t(A|AAAA|PTR)\t", line)]
+
+
 def rows_part(out):
     """[(zone, name, full name, type, TTL, value)] of the web-form rows (not the reverse DNS)."""
     rows, zone = [], None
@@ -333,7 +343,8 @@ class QuickstartTest(unittest.TestCase):
                      "alias      tls-reports@example.org: already there, kept"):
             self.assertIn("\n  " + line, out)
         self.assertNotRegex(out, r"(?m)^  \S+ +.*: (written|created|added)")
-        self.assertEqual(zone_part(out), zone_part(self.first.stdout))
+        self.assertEqual(without_host_addresses(zone_part(out)),
+                         without_host_addresses(zone_part(self.first.stdout)))
         c = self.imap_login()
         c.logout()
         with self.assertRaises(imaplib.IMAP4.error):

@@ -33,8 +33,8 @@ void add_once(std::vector<std::string>& to, std::string v) {
 std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, const message::Parsed& msg,
                                               const std::string& account,
                                               const std::vector<std::string>& remote_rcpts, const std::string& remote_ip) {
+  if (auto reason = unstored_hold(txn.account_id)) return suspended(account, *reason);
   const std::int64_t now = std::time(nullptr);
-  if (auto reason = unstored_hold(txn.account_id, now)) return suspended(account, *reason);
   Submission s;
   s.network = remote_ip;
   // A network first used within the hour: the account's history earns nothing there. The
@@ -154,36 +154,41 @@ void Containment::verdicts(std::int64_t account_id, int delivered, int refused) 
   if (a && *a && (*a)->outbound_hold.empty()) hold(account_id, (*a)->address, d.reason, "", now);
 }
 
-bool Containment::store_hold(std::int64_t account_id, const std::string& reason, std::int64_t now) {
+bool Containment::store_hold(std::int64_t account_id, const std::string& reason, std::int64_t held_at) {
   auto st = store_.directory.set_outbound_hold(account_id, reason);
-  if (st) limits_.close_history(account_id, now);
+  if (st) {
+    // What led to it is closed, and a window made while it was held in memory only (the
+    // queue runner's verdicts seed one) goes with it.
+    limits_.close_history(account_id, held_at);
+    limits_.forget(account_id);
+  }
   std::lock_guard lock(mu_);
   if (st) {
     unstored_holds_.erase(account_id);
     return true;
   }
-  unstored_holds_[account_id] = reason;
+  unstored_holds_[account_id] = UnstoredHold{reason, held_at};
   log_.error("guard.hold_not_stored", {{"account_id", account_id}, {"reason", reason}, {"error", st.error().message},
                                        {"effect", "every submission of the account is refused until it is stored"}});
   return false;
 }
 
-std::optional<std::string> Containment::unstored_hold(std::int64_t account_id, std::int64_t now) {
-  std::string reason;
+std::optional<std::string> Containment::unstored_hold(std::int64_t account_id) {
+  UnstoredHold h;
   {
     std::lock_guard lock(mu_);
     auto it = unstored_holds_.find(account_id);
     if (it == unstored_holds_.end()) return std::nullopt;
-    reason = it->second;
+    h = it->second;
   }
-  store_hold(account_id, reason, now);  // once stored, MAIL FROM refuses it from the store's flag
-  return reason;
+  store_hold(account_id, h.reason, h.held_at);  // once stored, MAIL FROM refuses it from the store's flag
+  return h.reason;
 }
 
 void Containment::hold(std::int64_t account_id, const std::string& address, const std::string& reason,
                        const std::string& remote_ip, std::int64_t now) {
   const bool stored = store_hold(account_id, reason, now);
-  limits_.forget(account_id);
+  limits_.forget(account_id);  // stored or not: enforced from the flag or from memory
   auto queued = store_.queue.account_queue_action(account_id, store::QueueAction::hold);
   if (!queued) log_.error("guard.hold_failed", {{"user", address}, {"error", queued.error().message}});
   const std::size_t held = queued ? *queued : 0;

@@ -86,9 +86,10 @@ class Containment final : public smtp::SubmissionGuard {
             const std::string& remote_ip, std::int64_t now);
   // Stores the hold flag; a hold that could not be stored is kept here and enforced in memory
   // (every submission of the account refused) while each later submission tries again.
-  // Once stored, the sending that led to it is closed (SendingLimits::close_history).
-  bool store_hold(std::int64_t account_id, const std::string& reason, std::int64_t now);
-  std::optional<std::string> unstored_hold(std::int64_t account_id, std::int64_t now);
+  // Once stored, the sending that led to it (before `held_at`, when it was decided) is closed
+  // (SendingLimits::close_history).
+  bool store_hold(std::int64_t account_id, const std::string& reason, std::int64_t held_at);
+  std::optional<std::string> unstored_hold(std::int64_t account_id);
   guard::SendingLimits limits_;
   ContainmentStore store_;
   reports::Alerts& alerts_;
@@ -97,7 +98,11 @@ class Containment final : public smtp::SubmissionGuard {
   ContentFilter filter_;
   dmarc::OrgDomains orgs_;
   std::mutex mu_;
-  std::map<std::int64_t, std::string> unstored_holds_;  // account id -> reason
+  struct UnstoredHold {
+    std::string reason;
+    std::int64_t held_at = 0;
+  };
+  std::map<std::int64_t, UnstoredHold> unstored_holds_;  // by account id
 };
 
 }  // namespace mk::guard

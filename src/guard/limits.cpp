@@ -209,9 +209,10 @@ void SendingLimits::forget(std::int64_t account_id) {
 }
 
 void SendingLimits::close_history(std::int64_t account_id, std::int64_t now) {
-  // Not stored: a restart counts the burst again (the account may be held again at once after
-  // its release; never less contained). A submission already under way may still record its
-  // message after this: its hour then counts that one message, fewer than it sent.
+  // Not stored: the next window seeded (after a restart, or after the release in this
+  // process) counts the burst again, and the released account may be held again at once;
+  // never less contained. A submission already under way may still record its message after
+  // this: its hour then counts that one message, fewer than it sent.
   const std::int64_t hour = now / kHour;
   log_.ok_or_log(store_.hold_send_history(account_id, hour - (kSeedHours - 1), hour + 1), "guard.history_not_closed",
                  {{"account_id", account_id}});

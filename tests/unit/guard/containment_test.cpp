@@ -163,6 +163,17 @@ TEST_F(ContainmentTest, AHoldThatCannotBeStoredKeepsTheBurstForARestart) {
   EXPECT_EQ(history->front().new_recipients, 5);
   auto c = containment();  // restarted: the hold in memory is gone, the burst is not
   EXPECT_NE(submit(*c, note(7), "r7@remote.example").find("more than 5 new recipients"), std::string::npos);
+  // The queue runner's verdicts make a window (seeded with the burst) while the hold is in
+  // memory; the store takes the hold at the next submission, and the release then starts
+  // afresh in this process too.
+  c->verdicts(id_, 1, 0);
+  ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER refuse_holds", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_NE(submit(*c, note(8), "r8@remote.example").find("suspended"), std::string::npos);
+  EXPECT_TRUE(held());
+  ASSERT_TRUE(store_->set_outbound_hold(id_, "").ok());  // released
+  EXPECT_EQ(submit(*c, note(9), "r9@remote.example"), "");
 }
 
 }  // namespace

@@ -190,8 +190,8 @@ TEST_F(ImapServer, CompressSwitchesTheStreamToDeflate) {
 TEST_F(ImapServer, AnIdleClientIsLoggedOut) {
   cfg_.login_timeout = 50ms;
   run([&]() -> asio::awaitable<void> {
-    // Before the connection: the server's timer starts when it accepts it (the greeting can
-    // take longer to arrive than the timeout on a busy machine).
+    // Before the connection: the server's timer starts once its greeting is sent, which can
+    // be a while before the greeting arrives here on a busy machine.
     const auto start = Clock::now();
     auto& a = connect();
     (void)co_await a.expect("\r\n");

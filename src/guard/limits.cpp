@@ -107,7 +107,7 @@ SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std
   auto total = [&](const std::deque<Entry>& q) {
     int n = 0;
     for (const auto& e : q)
-      if (!s.strict || e.network == s.network) n += e.count;
+      if (!s.strict || e.network == s.network || e.network == kSeededNetwork) n += e.count;
     return n;
   };
   // Why a budget below the configured limit applies.
@@ -222,7 +222,8 @@ void SendingLimits::seed(Window& w, std::int64_t account_id, std::int64_t now) {
   // By the hour, as the store keeps it: this hour's messages and new recipients count against
   // the hourly limits (an hour's messages from before its start are not known: fewer, never
   // more, than the sliding hour held), each of the last 24 hours' new recipients against the
-  // daily one. The network is not known: strict mode counts none of it.
+  // daily one. The network is not kept: strict mode counts all of it (it may have been this
+  // network's: a restart must not give a thief's first hour a fresh budget).
   const std::int64_t hour = now / kHour;
   auto history = store_.send_history(account_id, hour - (kSeedHours - 1), hour + 1);
   if (!history) {
@@ -231,10 +232,11 @@ void SendingLimits::seed(Window& w, std::int64_t account_id, std::int64_t now) {
   }
   for (const auto& h : *history) {
     const std::int64_t start = h.hour * kHour;
-    if (h.new_recipients > 0) w.new_day.push_back({start, "", h.new_recipients});
+    const std::string network(kSeededNetwork);
+    if (h.new_recipients > 0) w.new_day.push_back({start, network, h.new_recipients});
     if (h.hour != hour) continue;
-    if (h.messages > 0) w.messages.push_back({start, "", h.messages});
-    if (h.new_recipients > 0) w.new_recipients.push_back({start, "", h.new_recipients});
+    if (h.messages > 0) w.messages.push_back({start, network, h.messages});
+    if (h.new_recipients > 0) w.new_recipients.push_back({start, network, h.new_recipients});
   }
 }
 

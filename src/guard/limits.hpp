@@ -31,6 +31,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -90,6 +91,8 @@ class SendingLimits {
   void close_history(std::int64_t account_id, std::int64_t now);
   // How far back seed() reads: the longest window (new recipients per day).
   static constexpr std::int64_t kSeedHours = 24;
+  // The network of what seed() read (the store does not keep it; no network key looks so).
+  static constexpr std::string_view kSeededNetwork = "(before the start)";
 
   // One event in a sliding window.
   struct Entry {

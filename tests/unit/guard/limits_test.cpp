@@ -103,6 +103,22 @@ TEST_F(LimitsTest, ARestartKeepsTheHourAndTheDay) {
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(fresh.submit(bob, one(10 + i), kNow + 30 + i, submission(History{})).hold);
 }
 
+// Right after a login from a new network only that network's sending counts; what a start
+// reads back from the store has no network and counts too: a restart in a thief's first hour
+// gives no fresh budget.
+TEST_F(LimitsTest, ARestartInTheFirstHourOnANewNetworkKeepsItsCounts) {
+  const std::string thief = "198.51.100.0/24";
+  {
+    SendingLimits before(Limits{}, *store_);
+    for (int i = 0; i < 5; ++i)
+      EXPECT_FALSE(before.submit(id_, one(i), kNow + i, submission(History{}, {}, thief, true)).hold) << i;
+  }
+  SendingLimits after(Limits{}, *store_);
+  const auto d = after.submit(id_, one(5), kNow + 10, submission(History{}, {}, thief, true));
+  EXPECT_TRUE(d.hold);
+  EXPECT_EQ(d.reason, "more than 5 new recipients in an hour right after a login from a new network");
+}
+
 // A new user's day: twenty messages to twenty new people, one every 72 minutes, pass; a drip
 // at the hourly budget stops at the daily one.
 TEST_F(LimitsTest, ANewUsersDayAndASlowDrip) {

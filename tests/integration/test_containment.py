@@ -66,6 +66,12 @@ class ContainmentTest(unittest.TestCase):
         self.assertIn("may send again", r.stdout)
         self.assertEqual(self.send(["me@localhost"], 1000)[0], 250)
         self.assertEqual(self.send(["friend@remote.example"], 1001)[0], 250)  # full limits again
+        # A restart after the release: the burst that was held does not count again (it did,
+        # and held the account at its first message); what it sent since does.
+        self.srv.stop()
+        self.srv.start()
+        for i in range(3):
+            self.assertEqual(self.send(["after%d@remote.example" % i], 1100 + i)[0], 250)
 
     def alerts(self):
         return [m for _, m in self.srv.messages() if b"has been stopped" in m or b"Outbound mail held" in m]

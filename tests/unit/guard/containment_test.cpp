@@ -143,6 +143,7 @@ TEST_F(ContainmentTest, ARestartAfterAReleaseDoesNotCountTheHeldBurstAgain) {
 TEST_F(ContainmentTest, AHoldThatCannotBeStoredKeepsTheBurstForARestart) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);  // the store's own connection may be writing
   ASSERT_EQ(sqlite3_exec(db,
                          "CREATE TRIGGER refuse_holds BEFORE UPDATE OF outbound_hold ON accounts "
                          "BEGIN SELECT RAISE(FAIL, 'refused by the test'); END",
@@ -168,6 +169,7 @@ TEST_F(ContainmentTest, AHoldThatCannotBeStoredKeepsTheBurstForARestart) {
   // afresh in this process too.
   c->verdicts(id_, 1, 0);
   ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
   ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER refuse_holds", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   EXPECT_NE(submit(*c, note(8), "r8@remote.example").find("suspended"), std::string::npos);

@@ -213,8 +213,8 @@ void SendingLimits::close_history(std::int64_t account_id, std::int64_t now) {
   // process) counts the burst again, and the released account may be held again at once;
   // never less contained. A submission already under way may still record its message after
   // this: its hour then counts that one message, fewer than it sent.
-  const std::int64_t hour = now / kHour;
-  log_.ok_or_log(store_.hold_send_history(account_id, hour - (kSeedHours - 1), hour + 1), "guard.history_not_closed",
+  const auto [from, to] = seed_hours(now);
+  log_.ok_or_log(store_.hold_send_history(account_id, from, to), "guard.history_not_closed",
                  {{"account_id", account_id}});
 }
 
@@ -225,14 +225,15 @@ void SendingLimits::seed(Window& w, std::int64_t account_id, std::int64_t now) {
   // daily one. The network is not kept: strict mode counts all of it (it may have been this
   // network's: a restart must not give a thief's first hour a fresh budget).
   const std::int64_t hour = now / kHour;
-  auto history = store_.send_history(account_id, hour - (kSeedHours - 1), hour + 1);
+  const auto [from, to] = seed_hours(now);
+  auto history = store_.send_history(account_id, from, to);
   if (!history) {
     log_.error("guard.history_unreadable", {{"account_id", account_id}, {"error", history.error().message}});
     return;
   }
+  const std::string network(kSeededNetwork);
   for (const auto& h : *history) {
     const std::int64_t start = h.hour * kHour;
-    const std::string network(kSeededNetwork);
     if (h.new_recipients > 0) w.new_day.push_back({start, network, h.new_recipients});
     if (h.hour != hour) continue;
     if (h.messages > 0) w.messages.push_back({start, network, h.messages});

@@ -144,6 +144,10 @@ class SendingLimits {
   // An account's window starts from the store's record of its sending (send_history), so a
   // restart does not hand a stolen account a fresh hour and day.
   void seed(Window& w, std::int64_t account_id, std::int64_t now);
+  // The hours [first, past the last) seed() reads and close_history() closes.
+  static std::pair<std::int64_t, std::int64_t> seed_hours(std::int64_t now) {
+    return {now / 3600 - (kSeedHours - 1), now / 3600 + 1};
+  }
 };
 
 }  // namespace mk::guard

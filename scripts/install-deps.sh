@@ -18,6 +18,10 @@ packages=(
   # interimap syncs mailkeep with a private Dovecot (its imap binary as a tunnel, never the service)
   interimap dovecot-imapd
   python3-dkim python3-nacl opendkim opendkim-tools python3-dnslib python3-aiosmtpd dns-root-data postfix
+  # a third-party syslog-over-TLS collector for log shipping (RFC 5425); never the system logger
+  rsyslog rsyslog-gnutls
+  # nft drops a collector's port in the log-shipping fault drills
+  nftables
   nsd ldnsutils python3-spf python3-yaml oathtool
   # systemd-analyze checks the unit quickstart writes (it runs without systemd as PID 1)
   systemd
@@ -60,4 +64,8 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   for unit in spamd dovecot rspamd redis-server; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
+  # rsyslog only when this run installed it: a machine's own system logger is left alone.
+  if printf '%s\n' "${missing[@]}" | grep -qx rsyslog; then
+    systemctl disable --now rsyslog syslog.socket >/dev/null 2>&1 || true
+  fi
 fi

@@ -18,6 +18,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitRuntime = 1;
 inline constexpr int kExitUsage = 2;
 
+// The server's log key in its data directory (audit/signing.hpp).
+inline constexpr std::string_view kLogSigningKey = "log-signing.key";
+
 // Runs the servers until SIGINT/SIGTERM. on_ready receives one line per listener.
 int run_server(const Config& cfg, const std::function<void(const std::vector<std::string>&)>& on_ready);
 
@@ -131,6 +134,10 @@ int cmd_breached_check(const std::string& config_path);
 int cmd_bans(const std::string& config_path, const std::string& action, const std::string& key);
 // audit verify: the security log's hash chain
 int cmd_audit_verify(const std::string& config_path);
+// collector | collector verify [SERVER] | log key (app/collector_cli.cpp)
+int cmd_collector(const std::string& config_path);
+int cmd_collector_verify(const std::string& config_path, const std::string& server);
+int cmd_log_key(const std::string& config_path);
 
 // A new password from standard input (--password-stdin), or asked twice on the terminal.
 Result<std::string> read_password(bool from_stdin);

@@ -221,6 +221,22 @@ int main_cli(int argc, char** argv) {
     result = cmd_audit_verify(config);
   });
 
+  auto* log_cmd = app.add_subcommand("log", "shipping the security log to collectors");
+  log_cmd->require_subcommand(1);
+  log_cmd->add_subcommand("key", "print this server's log key as the collector's [[collector.server]] entry (made on first use)")
+      ->callback([&] { result = cmd_log_key(config); });
+
+  auto* collector = app.add_subcommand("collector", "the remote log collector, for a second machine: receive, check and "
+                                                    "keep the security logs servers ship to it");
+  collector->add_option("--config", config, "the collector's configuration file ([collector])");
+  collector->callback([&] {
+    if (collector->get_subcommands().empty()) result = cmd_collector(config);
+  });
+  std::string collector_server;
+  auto* collector_verify = collector->add_subcommand("verify", "check the stored chains offline (exit 0 only if all link)");
+  collector_verify->add_option("SERVER", collector_server, "only this server");
+  collector_verify->callback([&] { result = cmd_collector_verify(config, collector_server); });
+
   CheckMessageOptions check;
   auto* cm = app.add_subcommand("check-message", "what the MX would decide about a message file, and why (SPF, DKIM, DMARC, ARC, filter)");
   cm->add_option("FILE", check.file, "the message (RFC 5322, LF or CRLF line endings)")->required();

@@ -177,6 +177,36 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          if (!log::parse_level(v, c.log_level)) return why = "must be \"debug\", \"info\", \"warn\" or \"error\"", false;
          return true;
        })},
+      {"log.remote.collectors",
+       string_list_key("\"host:port\" strings", "\"host:port\" (\"logs.example.org:6514\", \"[2001:db8::1]:6514\")",
+                       [](const std::string& v) -> std::optional<std::string> {
+                         const bool v6 = v.starts_with('[');
+                         const auto colon = v6 ? v.find("]:") : v.rfind(':');
+                         if (colon == std::string::npos || colon == 0) return std::nullopt;
+                         const std::string host = v6 ? v.substr(1, colon - 1) : v.substr(0, colon);
+                         auto port = parse_u64(v.substr(colon + (v6 ? 2 : 1)));
+                         boost::system::error_code ec;
+                         (void)boost::asio::ip::make_address(host, ec);
+                         if (!port || *port == 0 || *port > 65535 || (ec && !message::is_valid_domain(host, false)))
+                           return std::nullopt;
+                         return v;
+                       },
+                       [](Config& c) -> std::vector<std::string>& { return c.log_remote.collectors; })},
+      {"log.remote.ca_file", string_key([](const std::string& v, Config& c, std::string&) { c.log_remote.ca_file = v; return true; })},
+      {"log.remote.server_name", string_key([](const std::string& v, Config& c, std::string& why) {
+         if (!v.empty() && !message::is_valid_domain(v, false)) {
+           boost::system::error_code ec;
+           (void)boost::asio::ip::make_address(v, ec);
+           if (ec) return why = "must be the name in the collectors' certificates (\"logs.example.org\")", false;
+         }
+         c.log_remote.server_name = v;
+         return true;
+       })},
+      {"log.remote.client_cert", string_key([](const std::string& v, Config& c, std::string&) { c.log_remote.client_cert = v; return true; })},
+      {"log.remote.client_key", string_key([](const std::string& v, Config& c, std::string&) { c.log_remote.client_key = v; return true; })},
+      {"log.remote.spool_records", count_key<std::uint64_t>(1000, 1000000000, [](Config& c) -> std::uint64_t& { return c.log_remote.spool_records; })},
+      {"log.remote.heartbeat", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.log_remote.heartbeat; })},
+      {"log.remote.timeout", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.log_remote.timeout; })},
       {"security.breached_passwords", string_key([](const std::string& v, Config& c, std::string& why) {
          if (v != "block" && v != "warn") return why = "must be \"block\" or \"warn\"", false;
          c.security.block_breached = v == "block";
@@ -384,20 +414,29 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
             fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [http], [acme], [dns], [outbound], [dmarc], [spam], [security]", sec));
       continue;
     }
-    for (const auto& [key, node] : *table) {
-      const std::string full = sec + "." + std::string(key.str());
-      const Handler* h = find_handler(full);
-      if (!h) {
-        e.add(node.source(), fmt::format("unknown key \"{}\"; see mailkeep.example.toml for the valid keys", full));
-        continue;
+    std::function<void(const toml::table&, const std::string&)> keys = [&](const toml::table& t, const std::string& prefix) {
+      for (const auto& [key, node] : t) {
+        const std::string full = prefix + "." + std::string(key.str());
+        if (const auto* sub = node.as_table(); sub && is_section(full)) {  // [log.remote]
+          keys(*sub, full);
+          continue;
+        }
+        const Handler* h = find_handler(full);
+        if (!h) {
+          e.add(node.source(), fmt::format("unknown key \"{}\"; see mailkeep.example.toml for the valid keys", full));
+          continue;
+        }
+        (*h)(node, full, e, c);
       }
-      (*h)(node, full, e, c);
-    }
+    };
+    keys(*table, sec);
   }
   if (c.hostname.empty())
     e.list.push_back(fmt::format("{}: missing server.hostname (the name this server greets with, e.g. \"mail.example.org\")", name));
   if (c.data_dir.empty())
     e.list.push_back(fmt::format("{}: missing server.data_dir (where mail and the index are kept)", name));
+  if (c.log_remote.client_cert.empty() != c.log_remote.client_key.empty())
+    e.list.push_back(fmt::format("{}: log.remote.client_cert and log.remote.client_key must be set together", name));
   if (c.tls_cert.empty() != c.tls_key.empty())
     e.list.push_back(fmt::format("{}: tls.cert and tls.key must be set together", name));
   if (!(c.spam.thresholds.tag <= c.spam.thresholds.junk && c.spam.thresholds.junk <= c.spam.thresholds.reject))
@@ -418,6 +457,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   c.tls_key = resolve_path(base_dir, c.tls_key);
   c.outbound.ca_file = resolve_path(base_dir, c.outbound.ca_file);
   c.acme.ca_file = resolve_path(base_dir, c.acme.ca_file);
+  for (auto* p : {&c.log_remote.ca_file, &c.log_remote.client_cert, &c.log_remote.client_key}) *p = resolve_path(base_dir, *p);
   return c;
 }
 

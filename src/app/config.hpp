@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/remote_settings.hpp"
 #include "auth/throttle_config.hpp"
 #include "base/duration.hpp"
 #include "base/log.hpp"
@@ -104,6 +105,7 @@ struct Config {
   Duration shutdown_grace{std::chrono::seconds(30)};
   log::Format log_format = log::Format::kv;
   log::Level log_level = log::Level::info;
+  audit::RemoteSettings log_remote;  // [log.remote]: collectors the security log is shipped to
   std::string tls_cert;
   std::string tls_key;
   net::TlsMin tls_min = net::TlsMin::tls12;

@@ -44,6 +44,7 @@
 #include "inbound/spam_filter.hpp"
 #include "dns/resolver.hpp"
 #include "audit/log.hpp"
+#include "audit/shipper.hpp"
 #include "auth/breached.hpp"
 #include "auth/login.hpp"
 #include "auth/throttle.hpp"
@@ -177,6 +178,25 @@ Result<std::string> acme_account_key(const Config& cfg) {
 
 // The SRS key, made once and kept in the data directory: addresses it signed must still
 // reverse after a restart.
+// The security log's shipper ([log.remote]); null when no collector is configured. Its
+// heartbeats are signed with DATA/log-signing.key, made here on first use: the collector is
+// given the public key (`mailkeep log key`).
+Result<std::unique_ptr<audit::Shipper>> make_shipper(const Config& cfg, audit::Log& audit_log, const log::Logger& log) {
+  if (cfg.log_remote.collectors.empty()) return std::unique_ptr<audit::Shipper>();
+  auto key = audit::SigningKey::load_or_create(cfg.data_dir + "/" + std::string(kLogSigningKey));
+  if (!key) return key.error();
+  const std::string public_key = key->public_key();
+  auto shipper = audit::Shipper::make(cfg.log_remote, audit_log.path(), cfg.hostname, std::move(*key),
+                                      cfg.data_dir + "/log-shipping", log, &audit_log);
+  if (!shipper) return shipper.error();
+  audit_log.on_append([s = shipper->get()] { s->wake(); });
+  (*shipper)->start();
+  std::string to;
+  for (const auto& c : cfg.log_remote.collectors) to += (to.empty() ? "" : ",") + c;
+  log.info("log.remote.start", {{"collectors", to}, {"key", public_key}});
+  return shipper;
+}
+
 Result<srs::Srs> make_srs(const Config& cfg) {
   auto secret = read_or_create_secret(cfg.data_dir + "/srs.key", "old SRS addresses stop working");
   if (!secret) return secret.error();
@@ -299,6 +319,10 @@ int run_server(const Config& cfg,
   if (!srs) return fail(srs.error(), kExitRuntime);
   auto audit_log = audit::Log::open(cfg.data_dir + "/security.log");
   if (!audit_log) return fail(audit_log.error(), kExitRuntime);
+  // Shipping the security log to collectors: made right after the log, so it outlives every
+  // service that appends to it.
+  auto shipper = make_shipper(cfg, **audit_log, log.with({{"svc", "log"}}));
+  if (!shipper) return fail(shipper.error(), kExitUsage);
 
   // Server-generated mail (alerts, DSNs, reports); remote recipients wake the queue runner
   // once it exists (the runner lives with the io_context below: its timers must go first).

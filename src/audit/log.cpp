@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fstream>
 #include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -44,30 +45,6 @@ std::string now_iso() {
   return fmt::format("{}.{:03d}Z", buf, int(ms));
 }
 
-// The fields a record line is checked by: its seq, prev and hash, and the hashed part.
-struct Parsed {
-  std::uint64_t seq = 0;
-  std::string prev, hash;
-  std::string_view hashed;
-};
-
-std::optional<Parsed> parse_line(std::string_view line) {
-  Parsed p;
-  const auto h = line.rfind(kHashKey);
-  if (h == std::string_view::npos || !line.ends_with("\"}")) return std::nullopt;
-  p.hashed = line.substr(0, h);
-  p.hash = std::string(line.substr(h + kHashKey.size(), line.size() - h - kHashKey.size() - 2));
-  const auto pv = line.rfind("\"prev\":\"", h);
-  if (pv == std::string_view::npos) return std::nullopt;
-  p.prev = std::string(line.substr(pv + 8, 64));
-  if (!line.starts_with("{\"seq\":")) return std::nullopt;
-  auto comma = line.find(',');
-  auto seq = parse_u64(line.substr(7, comma - 7));
-  if (!seq) return std::nullopt;
-  p.seq = *seq;
-  return p;
-}
-
 std::string head_path(const std::string& path) { return path + ".head"; }
 
 Status write_head(const std::string& path, std::uint64_t seq, const std::string& hash) {
@@ -81,6 +58,56 @@ Status write_head(const std::string& path, std::uint64_t seq, const std::string&
 }
 
 }  // namespace
+
+std::optional<RecordHead> parse_record(std::string_view line) {
+  RecordHead p;
+  const auto h = line.rfind(kHashKey);
+  if (h == std::string_view::npos || !line.ends_with("\"}")) return std::nullopt;
+  p.hashed = line.substr(0, h);
+  p.hash = std::string(line.substr(h + kHashKey.size(), line.size() - h - kHashKey.size() - 2));
+  const auto pv = line.rfind("\"prev\":\"", h);
+  if (pv == std::string_view::npos || pv + 8 + 64 > h) return std::nullopt;
+  p.prev = std::string(line.substr(pv + 8, 64));
+  if (!line.starts_with("{\"seq\":")) return std::nullopt;
+  const auto comma = line.find(',');
+  auto seq = parse_u64(line.substr(7, comma - 7));
+  if (!seq) return std::nullopt;
+  p.seq = *seq;
+  constexpr std::string_view kTs = ",\"ts\":\"";
+  if (line.substr(comma).starts_with(kTs)) {
+    const auto end = line.find('"', comma + kTs.size());
+    if (end != std::string_view::npos) p.ts = std::string(line.substr(comma + kTs.size(), end - comma - kTs.size()));
+  }
+  return p;
+}
+
+ChainCheck::Link ChainCheck::check(std::string_view line, RecordHead* head) const {
+  auto r = parse_record(line);
+  if (!r) return Link::not_a_record;
+  if (head) *head = *r;
+  if (sha256_hex(r->prev + std::string(r->hashed)) != r->hash) return Link::bad_hash;
+  if (r->seq == seq_ + 1) return r->prev == hash_ ? Link::ok : Link::broken;
+  if (r->seq == 1 && seq_ > 0) return Link::restarted;
+  return r->seq > seq_ ? Link::gap : Link::replayed;
+}
+
+void ChainCheck::advance(const RecordHead& r) {
+  seq_ = r.seq;
+  hash_ = r.hash;
+}
+
+std::string_view ChainCheck::describe(Link l) {
+  switch (l) {
+    case Link::ok: return "links to the record before";
+    case Link::not_a_record: return "not a security log record";
+    case Link::bad_hash: return "the record was changed (its hash does not match)";
+    case Link::gap: return "records were removed (the sequence number skips)";
+    case Link::broken: return "the chain is broken: the record before was changed or removed";
+    case Link::restarted: return "the chain starts again at record 1: the log was deleted or replaced";
+    case Link::replayed: return "a record at or before one already seen: an old copy of the log";
+  }
+  return "?";
+}
 
 Result<std::unique_ptr<Log>> Log::open(const std::string& path) {
   std::unique_ptr<Log> log(new Log());
@@ -112,7 +139,7 @@ Status Log::catch_up() {
   while (std::getline(in, line))
     if (!line.empty()) last = line;
   if (!last.empty()) {
-    auto p = parse_line(last);
+    auto p = parse_record(last);
     if (!p) return err(path_ + ": the last record is damaged; check it with `mailkeep audit verify`");
     seq_ = p->seq;
     prev_ = p->hash;
@@ -125,25 +152,87 @@ Log::~Log() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+std::string Log::changed_file() {
+  struct stat by_name{}, by_fd{};
+  if (::fstat(fd_, &by_fd) != 0) return {};
+  std::string why;
+  if (::stat(path_.c_str(), &by_name) != 0) why = "deleted";
+  else if (by_name.st_ino != by_fd.st_ino || by_name.st_dev != by_fd.st_dev) why = "replaced";
+  else if (size_ >= 0 && std::int64_t(by_fd.st_size) < size_) why = "cut";
+  if (why.empty()) return why;
+  why = fmt::format("the security log was {}: it had {} bytes up to record {}, now {} bytes", why, size_, seq_,
+                    why == "cut" ? std::int64_t(by_fd.st_size) : std::int64_t(by_name.st_size));
+  if (!why.starts_with("the security log was cut")) {
+    ::close(fd_);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  }
+  return why;
+}
+
+Status Log::check_file() {
+  std::lock_guard lock(mu_);
+  return append_locked({}, {});
+}
+
 Status Log::append(std::string_view event, const Fields& fields) {
   std::lock_guard lock(mu_);
+  return append_locked(event, fields);
+}
+
+// An empty event only checks the file (check_file).
+Status Log::append_locked(std::string_view event, const Fields& fields) {
+  const std::string changed = changed_file();
+  if (fd_ < 0) return err("cannot open the security log " + path_);
   if (::flock(fd_, LOCK_EX) != 0) return err("cannot lock the security log " + path_);
   struct Unlock {
     int fd;
     ~Unlock() { ::flock(fd, LOCK_UN); }
   } unlock{fd_};
-  if (auto s = catch_up(); !s) return s;
-  std::string line = fmt::format("{{\"seq\":{},\"ts\":\"{}\",\"event\":{}", seq_ + 1, now_iso(), json(event));
-  for (const auto& [k, v] : fields) line += fmt::format(",{}:{}", json(k), json(v));
-  line += fmt::format(",\"prev\":\"{}\",", prev_);
-  const std::string hash = sha256_hex(prev_ + line);
-  line += fmt::format("\"hash\":\"{}\"}}\n", hash);
-  if (::write(fd_, line.data(), line.size()) != ssize_t(line.size()) || ::fdatasync(fd_) != 0)
-    return err("cannot write the security log " + path_);
-  ++seq_;
-  prev_ = hash;
-  size_ += std::int64_t(line.size());
-  return write_head(path_, seq_, hash);
+  std::string line_break;  // a cut may leave half a line: the next record starts a line of its own
+  if (!changed.empty()) {
+    // The chain goes on from what this process wrote, not from what the file now says: the
+    // records after the change link to the history the collectors hold.
+    struct stat st{};
+    if (::fstat(fd_, &st) == 0) size_ = std::int64_t(st.st_size);
+    char last = '\n';
+    const int rfd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (rfd >= 0 && size_ > 0 && ::pread(rfd, &last, 1, size_ - 1) == 1 && last != '\n') line_break = "\n";
+    if (rfd >= 0) ::close(rfd);
+  } else if (auto s = catch_up(); !s) {
+    return s;
+  }
+  std::vector<std::pair<std::string, Fields>> records;
+  if (!changed.empty()) records.push_back({"security_log_tampered", {{"what", changed}}});
+  if (!event.empty()) records.push_back({std::string(event), fields});
+  for (const auto& [ev, fs] : records) {
+    std::string line = fmt::format("{{\"seq\":{},\"ts\":\"{}\",\"event\":{}", seq_ + 1, now_iso(), json(ev));
+    for (const auto& [k, v] : fs) line += fmt::format(",{}:{}", json(k), json(v));
+    line += fmt::format(",\"prev\":\"{}\",", prev_);
+    const std::string hash = sha256_hex(prev_ + line);
+    line += fmt::format("\"hash\":\"{}\"}}\n", hash);
+    line.insert(0, std::exchange(line_break, {}));
+    if (::write(fd_, line.data(), line.size()) != ssize_t(line.size()) || ::fdatasync(fd_) != 0)
+      return err("cannot write the security log " + path_);
+    ++seq_;
+    prev_ = hash;
+    size_ += std::int64_t(line.size());
+  }
+  if (records.empty()) return {};
+  auto s = write_head(path_, seq_, prev_);
+  if (on_append_) on_append_();
+  return s;
+}
+
+Head read_head(const std::string& log_path) {
+  Head h;
+  std::ifstream in(head_path(log_path));
+  std::uint64_t seq = 0;
+  std::string hash;
+  if (in >> seq >> hash && hash.size() == 64) {
+    h.seq = seq;
+    h.hash = hash;
+  }
+  return h;
 }
 
 VerifyReport verify(const std::string& path) {
@@ -154,24 +243,25 @@ VerifyReport verify(const std::string& path) {
     r.problem = path + ": cannot read the security log";
     return r;
   }
-  std::string prev = kZero, line;
+  ChainCheck chain;
+  std::string line;
   std::uint64_t lineno = 0;
-  auto bad = [&](std::string why) {
-    r.ok = false;
-    r.problem = fmt::format("{}:{}: {}", path, lineno, why);
-    return r;
-  };
   while (std::getline(in, line)) {
     ++lineno;
     if (line.empty()) continue;
-    auto p = parse_line(line);
-    if (!p) return bad("not a security log record");
-    if (p->seq != r.records + 1) return bad(fmt::format("record {} follows record {}: records were removed", p->seq, r.records));
-    if (p->prev != prev) return bad("the chain is broken: the record before was changed or removed");
-    if (sha256_hex(prev + std::string(p->hashed)) != p->hash) return bad("the record was changed (its hash does not match)");
-    prev = p->hash;
+    RecordHead head;
+    const auto link = chain.check(line, &head);
+    if (link != ChainCheck::Link::ok) {
+      r.ok = false;
+      r.problem = link == ChainCheck::Link::gap || link == ChainCheck::Link::replayed
+                      ? fmt::format("{}:{}: record {} follows record {}: records were removed", path, lineno, head.seq, r.records)
+                      : fmt::format("{}:{}: {}", path, lineno, ChainCheck::describe(link));
+      return r;
+    }
+    chain.advance(head);
     ++r.records;
   }
+  const std::string prev = chain.hash();
   std::ifstream head(head_path(path));
   std::uint64_t seq = 0;
   std::string hash;

@@ -14,9 +14,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -35,6 +38,15 @@ class Log {
   Log& operator=(const Log&) = delete;
 
   Status append(std::string_view event, const Fields& fields);
+  // Checks that the file is still the one this log writes: when it was deleted, replaced (an
+  // old copy put back) or cut, reopens it and writes a "security_log_tampered" record that
+  // continues the chain this process knows, so the change is itself on the record (and shipped).
+  // append() does this first; the log shipper calls it on its own schedule.
+  Status check_file();
+  // Called after each record this process appends (wakes the log shipper); set it before the
+  // log is shared between threads.
+  void on_append(std::function<void()> f) { on_append_ = std::move(f); }
+  const std::string& path() const { return path_; }
 
  private:
   Log() = default;
@@ -43,9 +55,55 @@ class Log {
   std::string path_;
   std::uint64_t seq_ = 0;
   std::string prev_;
+  std::function<void()> on_append_;
   std::int64_t size_ = 0;  // the file's size after our last write: another writer changes it
   Status catch_up();       // re-reads the chain's end after another process appended
+  Status append_locked(std::string_view event, const Fields& fields);
+  std::string changed_file();  // why the file is not the one we wrote ("" if it is); reopens it
 };
+
+// One record's chain fields, read from its line (no newline). `hashed` points into the line.
+struct RecordHead {
+  std::uint64_t seq = 0;
+  std::string ts;
+  std::string prev, hash;
+  std::string_view hashed;  // the part the hash covers: up to the comma before "hash"
+};
+std::optional<RecordHead> parse_record(std::string_view line);
+
+// Follows a chain record by record (audit verify, and the collector as records arrive).
+class ChainCheck {
+ public:
+  enum class Link {
+    ok,
+    not_a_record,  // the line is not a security log record
+    bad_hash,      // the record's own hash does not match its content: it was edited
+    gap,           // seq is past the next one: records in between are missing
+    broken,        // seq follows, but prev is not the last record's hash: history was changed
+    restarted,     // seq 1 again after a chain had begun: the log was deleted or replaced
+    replayed,      // seq at or before the last one
+  };
+  ChainCheck() = default;
+  ChainCheck(std::uint64_t seq, std::string hash) : seq_(seq), hash_(std::move(hash)) {}
+  // Checks the line against the chain so far; only an ok record moves the chain on.
+  Link check(std::string_view line, RecordHead* head = nullptr) const;
+  void advance(const RecordHead& r);
+  std::uint64_t seq() const { return seq_; }
+  const std::string& hash() const { return hash_; }
+  static std::string_view describe(Link l);
+
+ private:
+  std::uint64_t seq_ = 0;
+  std::string hash_ = std::string(64, '0');
+};
+
+// The chain's end as its side file records it: seq 0 and 64 zeros for a log with no record
+// (or no side file).
+struct Head {
+  std::uint64_t seq = 0;
+  std::string hash = std::string(64, '0');
+};
+Head read_head(const std::string& log_path);
 
 struct VerifyReport {
   std::uint64_t records = 0;

@@ -22,7 +22,7 @@ TEST(ExampleConfig, DocumentsEveryKey) {
   ss << f.rdbuf();
   const std::string text = ss.str();
   for (const auto& key : config_keys()) {
-    const auto dot = key.find('.');
+    const auto dot = key.rfind('.');  // log.remote.collectors: [log.remote], collectors
     const std::string section = "[" + key.substr(0, dot) + "]";
     const std::string name = key.substr(dot + 1);
     const auto sec = text.find(section);

@@ -1,0 +1,526 @@
+#include "audit/collector.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "audit/log.hpp"
+#include "audit/signing.hpp"
+#include "audit/syslog.hpp"
+#include "base/duration.hpp"
+#include "base/strings.hpp"
+
+namespace mk::audit {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// Senders heartbeat every 15 s; a connection silent for this long is gone.
+constexpr Duration kIdleTimeout = std::chrono::minutes(5);
+constexpr Duration kHandshakeTimeout = std::chrono::seconds(15);
+// A heartbeat whose time is further than this from ours means one of the clocks jumped.
+constexpr std::int64_t kClockSkewSeconds = 60;
+// Frames that are not syslog before the connection is dropped.
+constexpr int kMaxBadFrames = 10;
+// How often silence is looked for, and how long one kind of alert about one server is not
+// repeated (a broken chain makes every later record fail the same way).
+constexpr Duration kSilenceTick = std::chrono::seconds(5);
+constexpr Duration kAlertQuiet = std::chrono::seconds(60);
+// Security records a server writes about its own log: each is an alert of this kind.
+constexpr std::pair<std::string_view, std::string_view> kAlertEvents[] = {
+    {"\"event\":\"security_log_tampered\"", "tampered"},
+    {"\"event\":\"security_log_damaged\"", "damaged"},
+    {"\"event\":\"log_shipping_overflow\"", "overflow"},
+};
+
+std::string safe_name(std::string_view name) {
+  std::string out;
+  for (char c : name)
+    out += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
+  return out.empty() || out[0] == '.' ? "_" + out : out;
+}
+
+Status make_dirs(const std::string& path) {
+  std::string cur;
+  for (auto part : split(path, '/')) {
+    cur += std::string(part) + "/";
+    if (part.empty()) continue;
+    if (::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST) return err("cannot create " + cur);
+  }
+  return {};
+}
+
+// Seconds between an RFC 3339 time ("2026-12-05T16:40:00.123Z", or with an offset) and now.
+std::optional<std::int64_t> skew_seconds(std::string_view ts) {
+  std::tm tm{};
+  const std::string s(ts);
+  const char* rest = ::strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!rest) return std::nullopt;
+  while (*rest == '.' || (*rest >= '0' && *rest <= '9')) ++rest;
+  std::int64_t offset = 0;
+  if (*rest == '+' || *rest == '-') {
+    int h = 0, m = 0;
+    if (std::sscanf(rest + 1, "%2d:%2d", &h, &m) != 2) return std::nullopt;
+    offset = (*rest == '-' ? -1 : 1) * (h * 3600 + m * 60);
+  } else if (*rest != 'Z') {
+    return std::nullopt;
+  }
+  const std::int64_t t = std::int64_t(::timegm(&tm)) - offset;
+  return t - std::int64_t(std::time(nullptr));
+}
+
+// An append-only file: lines are written with O_APPEND and made durable by sync().
+class AppendFile {
+ public:
+  ~AppendFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status open(const std::string& path) {
+    path_ = path;
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    return fd_ < 0 ? err("cannot open " + path) : Status{};
+  }
+  void add(std::string_view line) {
+    pending_.append(line);
+    pending_ += '\n';
+  }
+  Status sync() {
+    if (pending_.empty()) return {};
+    const bool ok = ::write(fd_, pending_.data(), pending_.size()) == ssize_t(pending_.size()) &&
+                    ::fdatasync(fd_) == 0;
+    pending_.clear();
+    return ok ? Status{} : err("cannot write " + path_);
+  }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  std::string pending_;
+};
+
+}  // namespace
+
+std::string collector_chain_path(const std::string& data_dir, const std::string& server) {
+  return data_dir + "/servers/" + safe_name(server) + "/security.log";
+}
+
+struct Collector::Impl {
+  CollectorSettings settings;
+  log::Logger logger;
+  asio::io_context io{1};
+  std::shared_ptr<asio::ssl::context> tls;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::size_t connections = 0;
+  std::unique_ptr<AlertSender> alerts;
+
+  struct Server {
+    CollectorServer conf;
+    std::string dir;
+    ChainCheck chain;
+    AppendFile records, unlinked;
+    std::string head_tmp, head;
+    Clock::time_point last_heard = Clock::now();  // a server never heard from is silent too
+    bool silent = false;
+    std::string last_beat;                             // the timestamp of the last heartbeat
+    std::map<std::string, Clock::time_point> alerted;  // kind -> when
+    std::uint64_t pending_seq = 0;                     // the last record added but not yet synced
+    std::string pending_hash;
+  };
+  std::map<std::string, std::unique_ptr<Server>> servers;    // by name
+  std::map<std::string, std::unique_ptr<AppendFile>> plain;  // by sending host
+
+  Status open_server(const CollectorServer& c) {
+    auto s = std::make_unique<Server>();
+    s->conf = c;
+    s->dir = settings.data_dir + "/servers/" + safe_name(c.name);
+    if (auto st = make_dirs(s->dir); !st) return st;
+    const std::string path = s->dir + "/security.log";
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+      // What is stored must still be a chain: a collector that finds its copy edited says so
+      // at start instead of extending it.
+      const auto report = verify(path);
+      if (!report.ok)
+        return err(fmt::format("the stored chain of {} is damaged: {}", c.name, report.problem));
+      const Head head = read_head(path);
+      s->chain = ChainCheck(head.seq, head.hash);
+    }
+    if (auto st2 = s->records.open(path); !st2) return st2;
+    if (auto st2 = s->unlinked.open(s->dir + "/unlinked.log"); !st2) return st2;
+    servers[c.name] = std::move(s);
+    return {};
+  }
+
+  Status sync(Server& s) {
+    if (auto st = s.records.sync(); !st) return st;
+    if (s.pending_seq == 0) return {};
+    // The head file, as audit::Log keeps it, so cutting the stored copy is detected too.
+    const std::string head = s.dir + "/security.log.head", tmp = head + ".tmp";
+    const std::string text = fmt::format("{} {}\n", s.pending_seq, s.pending_hash);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == ssize_t(text.size()) &&
+                    ::fdatasync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    s.pending_seq = 0;
+    if (!ok || ::rename(tmp.c_str(), head.c_str()) != 0) return err("cannot write " + head);
+    return {};
+  }
+
+  AppendFile* plain_file(const std::string& host) {
+    const std::string key = safe_name(host.empty() ? "unknown" : host);
+    auto it = plain.find(key);
+    if (it != plain.end()) return it->second.get();
+    if (!make_dirs(settings.data_dir + "/syslog")) return nullptr;
+    auto f = std::make_unique<AppendFile>();
+    if (!f->open(settings.data_dir + "/syslog/" + key + ".log")) return nullptr;
+    return plain.emplace(key, std::move(f)).first->second.get();
+  }
+
+  // `key` says which alerts are one: by default the kind (a broken chain fails every later
+  // record the same way); a record's own alert is keyed by the record.
+  void alert(Server& s, std::string_view kind, std::string detail, std::string key = {}) {
+    auto& last = s.alerted[key.empty() ? std::string(kind) : key];
+    if (last != Clock::time_point{} && Clock::now() - last < kAlertQuiet) return;
+    last = Clock::now();
+    alerts->raise({std::string(kind), s.conf.name, std::move(detail)});
+  }
+
+  void heard(Server& s) {
+    s.last_heard = Clock::now();
+    if (s.silent) {
+      s.silent = false;
+      s.alerted.erase("silence");
+      alert(s, "resumed", "the server is heard from again");
+    }
+  }
+
+  asio::awaitable<void> watch_silence() {
+    asio::steady_timer tick(io);
+    for (;;) {
+      tick.expires_after(kSilenceTick);
+      auto [ec] = co_await tick.async_wait(kTuple);
+      if (ec) co_return;
+      for (auto& [name, s] : servers) {
+        const auto quiet = Clock::now() - s->last_heard;
+        if (!s->silent && quiet > alerts->settings().silence_after) {
+          s->silent = true;
+          alert(*s, "silence",
+                fmt::format("no record and no heartbeat for {} s (heartbeats come every 15 s): the "
+                            "server, its "
+                            "mailkeep or the network path is down, or shipping was stopped",
+                            std::chrono::duration_cast<std::chrono::seconds>(quiet).count()));
+        }
+      }
+    }
+  }
+
+  asio::awaitable<void> serve(tcp::socket sock);
+  asio::awaitable<void> accept(tcp::acceptor& a);
+};
+
+asio::awaitable<void> Collector::Impl::accept(tcp::acceptor& a) {
+  for (;;) {
+    auto [ec, sock] = co_await a.async_accept(kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      logger.warn("collector.accept", {{"error", ec.message()}});
+      continue;
+    }
+    if (connections >= settings.max_connections) {
+      logger.warn("collector.refused", {{"reason", "too many connections"}});
+      continue;  // the socket closes
+    }
+    asio::co_spawn(io, serve(std::move(sock)), asio::detached);
+  }
+}
+
+asio::awaitable<void> Collector::Impl::serve(tcp::socket sock) {
+  ++connections;
+  struct Count {
+    std::size_t& n;
+    ~Count() { --n; }
+  } count{connections};
+  boost::system::error_code ec;
+  const auto remote = sock.remote_endpoint(ec);
+  const std::string peer =
+      ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
+  auto log = logger.with({{"peer", peer}});
+  asio::ssl::stream<tcp::socket> stream(std::move(sock), *tls);
+  // One timer bounds the handshake and then each wait for data.
+  asio::steady_timer deadline(io);
+  // The watchdog may resume after this coroutine is gone: it shares only `done` with it and
+  // touches the stream and the timer only while `done` is false.
+  auto done = std::make_shared<bool>(false);
+  auto arm = [&](Duration d) { deadline.expires_after(d); };
+  arm(kHandshakeTimeout);
+  asio::co_spawn(
+      io,
+      [&stream, &deadline, done]() -> asio::awaitable<void> {
+        while (!*done) {
+          co_await deadline.async_wait(kTuple);
+          if (*done) co_return;
+          if (deadline.expiry() <= Clock::now()) {
+            boost::system::error_code ignored;
+            stream.lowest_layer().close(ignored);
+            co_return;
+          }
+        }
+      },
+      asio::detached);
+  struct Stop {
+    std::shared_ptr<bool> done;
+    asio::steady_timer& t;
+    ~Stop() {
+      *done = true;
+      t.cancel();
+    }
+  } stop{done, deadline};
+
+  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  if (hec) {
+    log.warn("collector.refused", {{"reason", "TLS handshake: " + hec.message()}});
+    co_return;
+  }
+  Server* bound = nullptr;
+  syslog::FrameReader frames(kCollectorMaxFrame);
+  int bad = 0;
+  char buf[16384];
+  std::string replies;
+  for (;;) {
+    arm(kIdleTimeout);
+    auto [rec, n] = co_await stream.async_read_some(asio::buffer(buf), kTuple);
+    if (rec) {
+      if (rec != asio::error::eof && rec != asio::ssl::error::stream_truncated)
+        log.info("collector.closed", {{"error", rec.message()}});
+      break;
+    }
+    frames.put(std::string_view(buf, n));
+    std::set<Server*> touched;
+    std::string refuse;
+    std::uint64_t ack = 0;  // the last security record of this read, stored (linked or not)
+    while (auto f = frames.next()) {
+      std::string why;
+      auto m = syslog::parse(*f, &why);
+      if (!m) {
+        log.warn("collector.bad_frame", {{"reason", why}});
+        if (++bad >= kMaxBadFrames) refuse = "too many frames that are not syslog";
+        if (!refuse.empty()) break;
+        continue;
+      }
+      if (m->msgid == syslog::kHeartbeatMsgId && m->element(syslog::kBeatSdId)) {
+        const auto* e = m->element(syslog::kBeatSdId);
+        auto it = servers.find(m->hostname);
+        const std::string* seq_s = e->param("seq");
+        const std::string* hash = e->param("hash");
+        const std::string* sig = e->param("sig");
+        auto seq = seq_s ? parse_u64(*seq_s) : std::nullopt;
+        if (it == servers.end()) {
+          refuse = "a heartbeat from a server not in [[collector.server]]: " + m->hostname;
+          break;
+        }
+        if (!seq || !hash || !sig ||
+            !verify_signature(it->second->conf.public_key,
+                              syslog::heartbeat_signed_text(m->hostname, m->timestamp, *seq, *hash),
+                              *sig)) {
+          refuse =
+              "a heartbeat for " + m->hostname + " whose signature does not verify with its key";
+          break;
+        }
+        if (bound && bound != it->second.get()) {
+          refuse = "a heartbeat for a second server on one connection";
+          break;
+        }
+        Server& s = *it->second;
+        // Heartbeats go forward in time: one that does not is a clock set back or an old
+        // heartbeat replayed (to hide silence), said once a minute at most.
+        if (!s.last_beat.empty() && m->timestamp <= s.last_beat)
+          alert(s, "clock",
+                fmt::format("a heartbeat dated {}, not after the last one ({}): the server's clock "
+                            "went back, or an "
+                            "old heartbeat was replayed",
+                            m->timestamp, s.last_beat),
+                "clock-back");
+        s.last_beat = m->timestamp;
+        if (auto skew = skew_seconds(m->timestamp);
+            !skew || *skew > kClockSkewSeconds || *skew < -kClockSkewSeconds)
+          alert(s, "clock",
+                fmt::format("the server's clock says {}, {} s from the collector's", m->timestamp,
+                            skew ? *skew : 0));
+        if (*seq < s.chain.seq())
+          alert(
+              s, "rewound",
+              fmt::format("the server's log ends at record {}, but record {} was received: its log "
+                          "was cut or an old copy was put back",
+                          *seq, s.chain.seq()));
+        else if (*seq == s.chain.seq() && *hash != s.chain.hash())
+          alert(s, "diverged",
+                fmt::format(
+                    "the server's record {} is not the one received: its history was rewritten",
+                    *seq));
+        heard(s);
+        if (!bound) {
+          bound = &s;
+          log.info("collector.server", {{"server", s.conf.name}, {"stored_seq", s.chain.seq()}});
+          replies += syslog::frame(syslog::hello_text(s.chain.seq(), s.chain.hash()));
+        }
+        continue;
+      }
+      if (m->msgid == syslog::kSecurityMsgId && m->element(syslog::kChainSdId)) {
+        if (!bound || m->hostname != bound->conf.name) {
+          refuse = bound ? "a security record in the name of another server"
+                         : "a security record before a signed heartbeat named its server";
+          break;
+        }
+        Server& s = *bound;
+        heard(s);
+        RecordHead head;
+        const auto link = s.chain.check(m->msg, &head);
+        ack = std::max(ack, head.seq);
+        if (link == ChainCheck::Link::ok) {
+          s.records.add(m->msg);
+          s.chain.advance(head);
+          s.pending_seq = head.seq;
+          s.pending_hash = head.hash;
+          touched.insert(&s);
+          for (const auto& [marker, kind] : kAlertEvents)
+            if (m->msg.find(marker) != std::string::npos) alert(s, kind, m->msg, head.hash);
+          continue;
+        }
+        // Kept, never stored in the chain: the stored history stays what it was.
+        static constexpr std::pair<ChainCheck::Link, std::string_view> kKinds[] = {
+            {ChainCheck::Link::not_a_record, "edited"},
+            {ChainCheck::Link::bad_hash, "edited"},
+            {ChainCheck::Link::gap, "gap"},
+            {ChainCheck::Link::broken, "broken"},
+            {ChainCheck::Link::restarted, "restarted"},
+            {ChainCheck::Link::replayed, "replayed"}};
+        std::string_view kind = "broken";
+        for (const auto& [l, k] : kKinds)
+          if (l == link) kind = k;
+        alert(s, kind,
+              fmt::format("record {} (stored up to {}): {}", head.seq, s.chain.seq(),
+                          ChainCheck::describe(link)));
+        s.unlinked.add(fmt::format("{} {}", ChainCheck::describe(link), m->msg));
+        if (auto st = s.unlinked.sync(); !st)
+          log.error("collector.store", {{"server", s.conf.name}, {"error", st.error().message}});
+        touched.insert(&s);
+        continue;
+      }
+      if (settings.accept_plain) {
+        if (auto* pf = plain_file(m->hostname)) pf->add(*f);
+      }
+    }
+    for (auto& [host, pf] : plain) (void)pf->sync();
+    for (Server* s : touched) {
+      if (auto st = sync(*s); !st) {
+        log.error("collector.store", {{"server", s->conf.name}, {"error", st.error().message}});
+        refuse = "cannot store";
+        ack = 0;
+        break;
+      }
+    }
+    if (ack > 0) replies += syslog::frame(syslog::ack_text(ack));
+    if (!frames.error().empty() && refuse.empty()) refuse = frames.error();
+    if (!replies.empty()) {
+      arm(kHandshakeTimeout);
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(replies), kTuple);
+      replies.clear();
+      if (wec) break;
+    }
+    if (!refuse.empty()) {
+      log.warn("collector.refused", {{"reason", refuse}});
+      break;
+    }
+  }
+  boost::system::error_code ignored;
+  stream.lowest_layer().close(ignored);
+}
+
+Result<std::unique_ptr<Collector>> Collector::make(const CollectorSettings& settings,
+                                                   log::Logger logger) {
+  auto impl = std::make_unique<Impl>();
+  impl->settings = settings;
+  impl->logger = std::move(logger);
+  if (auto s = make_dirs(settings.data_dir); !s) return s.error();
+  std::string hostname = settings.hostname;
+  if (hostname.empty()) {
+    char buf[256] = {};
+    hostname = ::gethostname(buf, sizeof buf - 1) == 0 && buf[0] ? buf : "collector";
+  }
+  impl->alerts = std::make_unique<AlertSender>(impl->io, settings.alerts, settings.data_dir,
+                                               hostname, impl->logger);
+  for (const auto& c : settings.servers)
+    if (auto s = impl->open_server(c); !s) return s.error();
+  impl->tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* c = impl->tls->native_handle();
+  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_use_certificate_chain_file(c, settings.tls_cert.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(c, settings.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(c) != 1)
+    return err(fmt::format("collector.tls_cert/tls_key: cannot load {} and {}", settings.tls_cert,
+                           settings.tls_key));
+  if (!settings.client_ca.empty()) {
+    if (SSL_CTX_load_verify_locations(c, settings.client_ca.c_str(), nullptr) != 1)
+      return err("collector.client_ca: cannot load " + settings.client_ca);
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  for (const auto& [host, port] : settings.listen) {
+    boost::system::error_code ec;
+    const tcp::endpoint ep(asio::ip::make_address(host, ec), port);
+    if (ec) return err(fmt::format("collector.listen: {} is not a numeric address", host));
+    auto a = std::make_unique<tcp::acceptor>(impl->io);
+    a->open(ep.protocol(), ec);
+    if (!ec) a->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && ep.address().is_v6()) a->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) a->bind(ep, ec);
+    if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return err(fmt::format("collector: cannot listen on {}:{}: {}", host, port, ec.message()));
+    impl->acceptors.push_back(std::move(a));
+  }
+  return std::unique_ptr<Collector>(new Collector(std::move(impl)));
+}
+
+Collector::Collector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Collector::~Collector() = default;
+
+int Collector::run() {
+  for (auto& a : impl_->acceptors) asio::co_spawn(impl_->io, impl_->accept(*a), asio::detached);
+  asio::co_spawn(impl_->io, impl_->watch_silence(), asio::detached);
+  asio::signal_set signals(impl_->io, SIGINT, SIGTERM);
+  signals.async_wait([this](const boost::system::error_code&, int) {
+    impl_->logger.info("collector.stop");
+    impl_->io.stop();
+  });
+  for (const auto& [host, port] : impl_->settings.listen)
+    impl_->logger.info("collector.listen", {{"address", fmt::format("{}:{}", host, port)}});
+  impl_->io.run();
+  return 0;
+}
+
+}  // namespace mk::audit

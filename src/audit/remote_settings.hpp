@@ -1,0 +1,23 @@
+// audit/remote_settings.hpp: [log.remote], where the security log is shipped (audit/shipper.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/duration.hpp"
+
+namespace mk::audit {
+
+struct RemoteSettings {
+  std::vector<std::string> collectors;  // "host:port" ([v6]:port); empty: shipping is off
+  std::string ca_file;      // the CA that signed the collectors' certificates; empty: system CAs
+  std::string server_name;  // the name their certificates must carry; empty: each one's host
+  std::string client_cert, client_key;  // optional: this server's certificate for the collector
+  std::uint64_t spool_records = 1000000;
+  Duration heartbeat{std::chrono::seconds(15)};
+  Duration timeout{std::chrono::seconds(30)};  // connect, handshake, a write, an acknowledgement
+};
+
+}  // namespace mk::audit

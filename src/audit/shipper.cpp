@@ -1,0 +1,587 @@
+#include "audit/shipper.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <ctime>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "audit/log.hpp"
+#include "audit/syslog.hpp"
+#include "base/read_file.hpp"
+#include "base/strings.hpp"
+#include "base/write_file.hpp"
+
+namespace mk::audit {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// How long a link waits for mailkeep's collector to say hello before it treats the collector
+// as one that answers nothing (rsyslog).
+constexpr Duration kHelloWait = std::chrono::seconds(2);
+// How often a link looks at the log when nothing woke it (records other processes append).
+constexpr Duration kPoll = std::chrono::seconds(1);
+constexpr Duration kBackoffMin = std::chrono::seconds(1);
+constexpr Duration kBackoffMax = std::chrono::seconds(60);
+constexpr std::size_t kBatchBytes = 256 * 1024;
+// The server checks its own log this often (audit/log.hpp check_file, then the whole chain),
+// so a deletion, a cut or an edit is on the record, and shipped, within a minute. A log larger
+// than kFullCheckBytes is verified in full only every kSlowCheck.
+constexpr Duration kSelfCheck = std::chrono::seconds(20);
+constexpr Duration kSlowCheck = std::chrono::minutes(10);
+constexpr std::int64_t kFullCheckBytes = 64ll << 20;
+constexpr std::size_t kMaxReplyFrame = 1024;
+constexpr std::size_t kMaxLine = 1 << 20;  // a record longer than this is not one of ours
+
+std::string now_rfc3339() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", buf, int(ms));
+}
+
+struct HostPort {
+  std::string host;
+  std::string port;
+  bool ip_literal = false;
+};
+
+std::optional<HostPort> split_host_port(const std::string& s) {
+  HostPort hp;
+  if (s.starts_with('[')) {
+    const auto close = s.find(']');
+    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':')
+      return std::nullopt;
+    hp.host = s.substr(1, close - 1);
+    hp.port = s.substr(close + 2);
+  } else {
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0) return std::nullopt;
+    hp.host = s.substr(0, colon);
+    hp.port = s.substr(colon + 1);
+  }
+  const auto port = parse_u64(hp.port);
+  if (!port || *port == 0 || *port > 65535 || hp.host.empty()) return std::nullopt;
+  boost::system::error_code ec;
+  (void)asio::ip::make_address(hp.host, ec);
+  hp.ip_literal = !ec;
+  return hp;
+}
+
+// Reads the security log forward from a record, whole lines only, following the file when it
+// is replaced (a new inode) or cut (smaller than where we stand).
+class LogTail {
+ public:
+  explicit LogTail(std::string path) : path_(std::move(path)) {}
+  ~LogTail() { close(); }
+  LogTail(const LogTail&) = delete;
+  LogTail& operator=(const LogTail&) = delete;
+
+  // The next line read is the first record with seq >= want.
+  void seek(std::uint64_t want) {
+    want_ = want;
+    offset_ = 0;
+    reopen();
+  }
+
+  // Up to max_bytes of complete records from where we stand (at least one if there is one).
+  std::vector<std::string> read(std::size_t max_bytes) {
+    std::vector<std::string> out;
+    if (replaced()) reopen();
+    if (fd_ < 0) return out;
+    std::size_t taken = 0;
+    std::string chunk(64 * 1024, '\0');
+    std::string pending;
+    while (taken < max_bytes) {
+      const ssize_t n = ::pread(fd_, chunk.data(), chunk.size(), offset_ + off_t(pending.size()));
+      if (n <= 0) break;
+      pending.append(chunk.data(), std::size_t(n));
+      std::size_t start = 0;
+      while (taken < max_bytes) {
+        const auto lf = pending.find('\n', start);
+        if (lf == std::string::npos) break;
+        std::string_view line(pending.data() + start, lf - start);
+        const std::size_t used = lf + 1 - start;
+        start = lf + 1;
+        offset_ += off_t(used);
+        if (line.empty()) continue;
+        auto head = parse_record(line);
+        if (head && head->seq < want_) continue;
+        if (head) want_ = head->seq + 1;
+        taken += line.size();
+        out.emplace_back(line);
+      }
+      pending.erase(0, start);
+      if (pending.size() > kMaxLine) {  // not a log line: skip the rest of it
+        offset_ += off_t(pending.size());
+        pending.clear();
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  ino_t ino_ = 0;
+  off_t offset_ = 0;
+  std::uint64_t want_ = 1;
+
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  void reopen() {
+    close();
+    offset_ = 0;
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd_ >= 0 && ::fstat(fd_, &st) == 0) ino_ = st.st_ino;
+  }
+  bool replaced() const {
+    struct stat by_name {
+    }, by_fd{};
+    if (::stat(path_.c_str(), &by_name) != 0) return false;  // deleted: nothing new to read
+    if (fd_ < 0) return true;
+    if (by_name.st_ino != ino_) return true;
+    return ::fstat(fd_, &by_fd) == 0 && by_fd.st_size < offset_;
+  }
+};
+
+}  // namespace
+
+struct Shipper::Impl {
+  RemoteSettings settings;
+  std::string log_path, host, state_dir, procid;
+  SigningKey key;
+  log::Logger logger;
+  Log* audit = nullptr;
+  std::shared_ptr<asio::ssl::context> tls;
+  asio::io_context io{1};
+  std::thread thread;
+  std::atomic<bool> stopping{false};
+
+  struct Link {
+    HostPort where;
+    std::string name;  // as configured
+    asio::steady_timer wake;
+    mutable std::mutex mu;  // guards state (read by state() from other threads)
+    LinkState state;
+    Link(asio::io_context& io, HostPort hp, std::string n)
+        : where(std::move(hp)), name(std::move(n)), wake(io) {}
+  };
+  std::vector<std::unique_ptr<Link>> links;
+
+  std::string state_file(const Link& l) const {
+    std::string safe;
+    for (char c : l.name)
+      safe += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
+    return state_dir + "/" + safe + ".sent";
+  }
+
+  std::uint64_t load_sent(const Link& l) const {
+    auto text = read_file(state_file(l), 256);
+    if (!text) return 0;
+    std::string_view t = *text;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
+    auto v = parse_u64(t);
+    return v ? *v : 0;
+  }
+
+  void update(Link& l, const std::function<void(LinkState&)>& f) {
+    std::lock_guard lock(l.mu);
+    f(l.state);
+  }
+
+  std::string heartbeat_frame() const {
+    const Head head = read_head(log_path);
+    const std::string ts = now_rfc3339();
+    syslog::Message m;
+    m.pri = syslog::kHeartbeatPri;
+    m.timestamp = ts;
+    m.hostname = host;
+    m.app = "mailkeep";
+    m.procid = procid;
+    m.msgid = std::string(syslog::kHeartbeatMsgId);
+    m.sd.push_back(
+        {std::string(syslog::kBeatSdId),
+         {{"seq", std::to_string(head.seq)},
+          {"hash", head.hash},
+          {"sig", key.sign(syslog::heartbeat_signed_text(host, ts, head.seq, head.hash))}}});
+    return syslog::frame(syslog::format(m));
+  }
+
+  std::string last_problem;  // the damage last reported, so it is written once
+  Clock::time_point last_full_check{};
+
+  asio::awaitable<void> self_check();
+  asio::awaitable<void> run(Link& l);
+  asio::awaitable<std::string> session(Link& l, bool& progressed);
+};
+
+namespace {
+
+// Closes the socket when the deadline passes: every pending operation then fails, which is
+// how connect, handshake and writes are bounded without cancelling TLS mid-record.
+asio::awaitable<void> watchdog(asio::ssl::stream<tcp::socket>& stream, asio::steady_timer& deadline,
+                               std::shared_ptr<bool> done) {
+  while (!*done) {
+    co_await deadline.async_wait(kTuple);
+    if (*done) break;
+    if (deadline.expiry() <= Clock::now()) {
+      boost::system::error_code ignored;
+      stream.lowest_layer().close(ignored);
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
+  auto ex = co_await asio::this_coro::executor;
+  // Shared with the reader: its last read may complete after this coroutine has returned, and
+  // the TLS stream must outlive it.
+  auto stream_owner = std::make_shared<asio::ssl::stream<tcp::socket>>(ex, *tls);
+  auto& stream = *stream_owner;
+  asio::steady_timer deadline(ex, Clock::now() + settings.timeout);
+  auto done = std::make_shared<bool>(false);
+  asio::co_spawn(ex, watchdog(stream, deadline, done), asio::detached);
+  struct Finish {
+    std::shared_ptr<bool> done;
+    asio::steady_timer& deadline;
+    ~Finish() {
+      *done = true;
+      deadline.cancel();
+    }
+  } finish{done, deadline};
+
+  tcp::resolver resolver(ex);
+  auto [rec, endpoints] = co_await resolver.async_resolve(l.where.host, l.where.port, kTuple);
+  if (rec) co_return fmt::format("resolving {}: {}", l.where.host, rec.message());
+  auto [cec, ep] = co_await asio::async_connect(stream.lowest_layer(), endpoints, kTuple);
+  if (cec) co_return fmt::format("connecting: {}", cec.message());
+  SSL* ssl = stream.native_handle();
+  SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+  const std::string& name = settings.server_name.empty() ? l.where.host : settings.server_name;
+  boost::system::error_code pec;
+  if (asio::ip::make_address(name, pec); !pec) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) != 1)
+      co_return "cannot check the collector's address";
+  } else if (SSL_set_tlsext_host_name(ssl, name.c_str()) != 1 ||
+             SSL_set1_host(ssl, name.c_str()) != 1) {
+    co_return "cannot set the collector's name";
+  }
+  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
+  if (hec) {
+    const long v = SSL_get_verify_result(ssl);
+    std::string why = hec.message();
+    if (v != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(v) + ")";
+    co_return "TLS handshake: " + why;
+  }
+  deadline.expires_at(Clock::time_point::max());
+
+  // The reader: the collector's hello and acknowledgements. It ends with the connection.
+  struct Shared {
+    bool closed = false;
+    std::optional<syslog::Reply> hello;
+    std::uint64_t acked = 0;
+    Clock::time_point last_ack = Clock::now();
+    std::string why;
+  };
+  auto shared = std::make_shared<Shared>();
+  asio::co_spawn(
+      ex,
+      [stream_owner, &l, shared]() -> asio::awaitable<void> {
+        auto& s = *stream_owner;
+        syslog::FrameReader frames(kMaxReplyFrame);
+        char buf[4096];
+        for (;;) {
+          auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), kTuple);
+          if (ec) {
+            if (shared->why.empty())
+              shared->why =
+                  ec == asio::error::eof ? "the collector closed the connection" : ec.message();
+            break;
+          }
+          frames.put(std::string_view(buf, n));
+          while (auto f = frames.next()) {
+            auto r = syslog::parse_reply(*f);
+            if (!r) continue;  // not ours: ignore
+            if (r->kind == syslog::Reply::Kind::hello)
+              shared->hello = *r;
+            else if (r->seq > shared->acked)
+              shared->acked = r->seq, shared->last_ack = Clock::now();
+          }
+          if (!frames.error().empty()) {
+            shared->why = "the collector sent " + frames.error();
+            break;
+          }
+          l.wake.cancel();
+        }
+        shared->closed = true;
+        l.wake.cancel();
+      },
+      asio::detached);
+  struct CloseOnExit {
+    asio::ssl::stream<tcp::socket>& s;
+    ~CloseOnExit() {
+      boost::system::error_code ignored;
+      s.lowest_layer().close(ignored);
+    }
+  } close_on_exit{stream};
+
+  auto send = [&](const std::string& bytes) -> asio::awaitable<bool> {
+    deadline.expires_at(Clock::now() + settings.timeout);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(bytes), kTuple);
+    deadline.expires_at(Clock::time_point::max());
+    if (wec && shared->why.empty()) shared->why = "sending: " + wec.message();
+    co_return !wec;
+  };
+
+  if (!co_await send(heartbeat_frame())) co_return shared->why;
+  auto next_beat = Clock::now() + settings.heartbeat;
+  // mailkeep's collector answers the heartbeat at once; rsyslog never does.
+  l.wake.expires_after(kHelloWait);
+  while (!shared->hello && !shared->closed && Clock::now() < l.wake.expiry())
+    co_await l.wake.async_wait(kTuple);
+  if (shared->closed) co_return shared->why;
+  const bool acknowledged = shared->hello.has_value();
+  const Head local = read_head(log_path);
+  std::uint64_t start = 0;
+  if (acknowledged) {
+    start = shared->hello->seq + 1;
+    shared->acked = shared->hello->seq;
+    if (shared->hello->seq > local.seq) {
+      // The collector holds records this log no longer has (an old copy was put back while
+      // the server was stopped): what is written from now on goes to it all the same, where it
+      // does not link and is reported.
+      logger.error(
+          "log.remote.behind",
+          {{"collector", l.name},
+           {"collector_seq", shared->hello->seq},
+           {"local_seq", local.seq},
+           {"why", "the collector holds records this log no longer has: it was cut or replaced"}});
+      start = local.seq + 1;
+      shared->acked = local.seq;
+    }
+  } else {
+    start = load_sent(l) + 1;
+  }
+  if (local.seq >= start && local.seq - start + 1 > settings.spool_records) {
+    const std::uint64_t skip = local.seq - start + 1 - settings.spool_records;
+    logger.error("log.remote.overflow", {{"collector", l.name},
+                                         {"skipped", skip},
+                                         {"first", start},
+                                         {"bound", settings.spool_records}});
+    if (audit)
+      logger.ok_or_log(audit->append("log_shipping_overflow", {{"collector", l.name},
+                                                               {"skipped", std::to_string(skip)},
+                                                               {"first", std::to_string(start)}}),
+                       "log.remote.overflow");
+    update(l, [&](LinkState& s) { s.skipped += skip; });
+    start += skip;
+  }
+  update(l, [&](LinkState& s) {
+    s.connected = true;
+    s.acknowledged = acknowledged;
+    s.acked = shared->acked;
+  });
+  logger.info("log.remote.connected",
+              {{"collector", l.name}, {"from", start}, {"acknowledged", acknowledged}});
+  LogTail tail(log_path);
+  tail.seek(start);
+  std::uint64_t sent = start - 1;
+  while (!stopping) {
+    auto lines = tail.read(kBatchBytes);
+    if (!lines.empty()) {
+      std::string batch;
+      std::uint64_t last = sent;
+      for (const auto& line : lines) {
+        auto m = syslog::security_message(line, host, procid);
+        if (!m)
+          continue;  // a damaged line: audit verify reports it; the chain check at the collector
+                     // too
+        batch += syslog::frame(syslog::format(*m));
+        last = parse_record(line)->seq;
+      }
+      if (!batch.empty()) {
+        if (!co_await send(batch)) co_return shared->why;
+        sent = last;
+        progressed = true;
+        if (!acknowledged)
+          (void)write_file_atomic(state_file(l), std::to_string(sent) + "\n", 0600);
+      }
+    }
+    if (Clock::now() >= next_beat) {
+      if (!co_await send(heartbeat_frame())) co_return shared->why;
+      next_beat = Clock::now() + settings.heartbeat;
+    }
+    update(l, [&](LinkState& s) {
+      s.sent = sent;
+      s.acked = shared->acked;
+    });
+    if (acknowledged && shared->acked < sent && Clock::now() - shared->last_ack > settings.timeout)
+      co_return fmt::format("the collector acknowledged nothing for {}s",
+                            whole_seconds(settings.timeout));
+    if (shared->closed) co_return shared->why;
+    if (lines.size() > 0 && !stopping) continue;  // more may be waiting: read again at once
+    l.wake.expires_at(std::min(next_beat, Clock::now() + kPoll));
+    co_await l.wake.async_wait(kTuple);
+  }
+  co_return "stopping";
+}
+
+asio::awaitable<void> Shipper::Impl::self_check() {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer sleep(ex);
+  while (!stopping && audit) {
+    logger.ok_or_log(audit->check_file(), "log.self_check");
+    struct stat st {};
+    const bool large =
+        ::stat(log_path.c_str(), &st) == 0 && std::int64_t(st.st_size) > kFullCheckBytes;
+    if (!large || Clock::now() - last_full_check >= kSlowCheck) {
+      last_full_check = Clock::now();
+      const auto report = verify(log_path);
+      if (!report.ok && report.problem != last_problem) {
+        logger.error("log.damaged", {{"problem", report.problem}});
+        logger.ok_or_log(audit->append("security_log_damaged", {{"problem", report.problem}}),
+                         "log.self_check");
+      }
+      last_problem = report.ok ? std::string() : report.problem;
+    }
+    sleep.expires_after(kSelfCheck);
+    co_await sleep.async_wait(kTuple);
+  }
+}
+
+asio::awaitable<void> Shipper::Impl::run(Link& l) {
+  Duration backoff = kBackoffMin;
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer sleep(ex);
+  while (!stopping) {
+    bool progressed = false;
+    const std::string why = co_await session(l, progressed);
+    update(l, [](LinkState& s) { s.connected = false; });
+    if (stopping) break;
+    logger.warn("log.remote.disconnected",
+                {{"collector", l.name}, {"error", why}, {"retry_in_ms", backoff.count()}});
+    sleep.expires_after(backoff);
+    co_await sleep.async_wait(kTuple);
+    backoff = progressed ? kBackoffMin : std::min(backoff * 2, kBackoffMax);
+  }
+}
+
+Result<std::unique_ptr<Shipper>> Shipper::make(const RemoteSettings& settings, std::string log_path,
+                                               std::string host, SigningKey key,
+                                               std::string state_dir, log::Logger logger,
+                                               Log* audit) {
+  auto impl = std::make_unique<Impl>();
+  impl->settings = settings;
+  impl->log_path = std::move(log_path);
+  impl->host = std::move(host);
+  impl->key = std::move(key);
+  impl->state_dir = std::move(state_dir);
+  impl->logger = std::move(logger);
+  impl->audit = audit;
+  impl->procid = std::to_string(::getpid());
+  for (const auto& c : settings.collectors) {
+    auto hp = split_host_port(c);
+    if (!hp)
+      return err(fmt::format(
+          "log.remote.collectors: \"{}\" is not \"host:port\" (e.g. \"logs.example.org:6514\")",
+          c));
+    impl->links.push_back(std::make_unique<Impl::Link>(impl->io, *hp, c));
+    impl->links.back()->state.collector = c;
+  }
+  try {
+    impl->tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(impl->tls->native_handle(), TLS1_2_VERSION);
+    if (settings.ca_file.empty())
+      impl->tls->set_default_verify_paths();
+    else
+      impl->tls->load_verify_file(settings.ca_file);
+  } catch (const boost::system::system_error& e) {
+    return err(fmt::format("log.remote.ca_file: cannot load {}: {}", settings.ca_file, e.what()));
+  }
+  if (!settings.client_cert.empty()) {
+    try {
+      impl->tls->use_certificate_chain_file(settings.client_cert);
+      impl->tls->use_private_key_file(settings.client_key, asio::ssl::context::pem);
+    } catch (const boost::system::system_error& e) {
+      return err(fmt::format("log.remote.client_cert/client_key: cannot load {} and {}: {}",
+                             settings.client_cert, settings.client_key, e.what()));
+    }
+  }
+  if (::mkdir(impl->state_dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return err("cannot create " + impl->state_dir);
+  return std::unique_ptr<Shipper>(new Shipper(std::move(impl)));
+}
+
+Shipper::Shipper(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Shipper::~Shipper() {
+  stop();
+}
+
+void Shipper::start() {
+  if (impl_->links.empty() || impl_->thread.joinable()) return;
+  for (auto& l : impl_->links) asio::co_spawn(impl_->io, impl_->run(*l), asio::detached);
+  asio::co_spawn(impl_->io, impl_->self_check(), asio::detached);
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+void Shipper::stop() {
+  if (!impl_ || !impl_->thread.joinable()) return;
+  impl_->stopping = true;
+  impl_->io.stop();
+  impl_->thread.join();
+}
+
+void Shipper::wake() {
+  asio::post(impl_->io, [impl = impl_.get()] {
+    for (auto& l : impl->links) l->wake.cancel();
+  });
+}
+
+std::vector<LinkState> Shipper::state() const {
+  std::vector<LinkState> out;
+  for (const auto& l : impl_->links) {
+    std::lock_guard lock(l->mu);
+    out.push_back(l->state);
+  }
+  return out;
+}
+
+}  // namespace mk::audit

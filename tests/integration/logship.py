@@ -1,0 +1,133 @@
+"""Helpers for the log-shipping tests: a private CA and certificates (openssl), a
+`mailkeep collector` process, and reading security log records."""
+import hashlib
+import json
+import os
+import subprocess
+import time
+
+import mkharness as mk
+
+
+def make_ca(d, name="collector.example", ip="127.0.0.1"):
+    """A CA and a server certificate for `name` and `ip`, signed by it; returns paths."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    ca_key, ca_crt = os.path.join(d, "ca.key"), os.path.join(d, "ca.crt")
+    key, csr, crt = os.path.join(d, "c.key"), os.path.join(d, "c.csr"), os.path.join(d, "c.crt")
+    ext = os.path.join(d, "ext.cnf")
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+        "-subj", "/CN=Test log CA", "-keyout", ca_key, "-out", ca_crt)
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
+        "-keyout", key, "-out", csr)
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:%s,IP:%s\n" % (name, ip))
+    run("x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial", "-days", "2",
+        "-extfile", ext, "-out", crt)
+    return {"ca": ca_crt, "cert": crt, "key": key}
+
+
+def records(path):
+    """The security log's lines, without their newline."""
+    try:
+        with open(path, "rb") as f:
+            return [l.rstrip(b"\n") for l in f if l.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def chain_ok(lines):
+    """Checks lines as a hash chain from record 1 (audit/log.hpp), independently of mailkeep."""
+    prev = "0" * 64
+    for i, line in enumerate(lines, 1):
+        text = line.decode()
+        rec = json.loads(text)
+        if rec["seq"] != i or rec["prev"] != prev:
+            return False
+        hashed = text[:text.rindex('"hash":"')]
+        if hashlib.sha256((prev + hashed).encode()).hexdigest() != rec["hash"]:
+            return False
+        prev = rec["hash"]
+    return True
+
+
+class Collector:
+    def __init__(self, d, port, certs, servers, extra=""):
+        self.dir, self.port = d, port
+        self.data = os.path.join(d, "collector-data")
+        self.config = os.path.join(d, "collector.toml")
+        self.stderr_path = os.path.join(d, "collector.err")
+        with open(self.config, "w") as f:
+            f.write('[collector]\nlisten = ["127.0.0.1:%d"]\ndata_dir = "%s"\ntls_cert = "%s"\ntls_key = "%s"\n%s'
+                    % (port, self.data, certs["cert"], certs["key"], extra))
+            for name, key in servers:
+                f.write('[[collector.server]]\nname = "%s"\nkey = "%s"\n' % (name, key))
+        self.proc = None
+
+    def start(self):
+        self._err = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen([mk.BIN, "collector", "--config", self.config], stdout=subprocess.PIPE,
+                                     stderr=self._err, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening syslog-tls"):
+            raise RuntimeError("collector did not start: %r\n%s" % (line, self.stderr()))
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+        if self.proc:
+            self.proc.stdout.close()
+            self._err.close()
+        code = self.proc.returncode if self.proc else None
+        self.proc = None
+        return code
+
+    def stderr(self):
+        try:
+            with open(self.stderr_path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def assert_clean(self):
+        err = self.stderr()
+        for m in mk.SANITIZER_MARKERS:
+            if m in err:
+                raise AssertionError("sanitizer report in collector stderr:\n" + err[-5000:])
+
+    def chain(self, server="localhost"):
+        return os.path.join(self.data, "servers", server, "security.log")
+
+    def verify(self, *server):
+        return subprocess.run([mk.BIN, "collector", "--config", self.config, "verify", *server],
+                              capture_output=True, text=True, timeout=60)
+
+
+def wait_same(local_path, remote_path, what, guard=mk.HANG_GUARD):
+    """Waits until the remote copy holds exactly the local log's records, in order."""
+    def same():
+        local = records(local_path)
+        return local and records(remote_path) == local
+    try:
+        mk.wait_for(same, what, guard)
+    except AssertionError:
+        raise AssertionError("%s: local %d records, remote %d" % (what, len(records(local_path)),
+                                                                    len(records(remote_path))))
+
+
+def free_port():
+    """A free port below the ephemeral range (an outgoing connection cannot take it while the
+    collector is stopped and started again)."""
+    import random
+    import socket
+    for _ in range(200):
+        port = random.randrange(31000, 32700)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")

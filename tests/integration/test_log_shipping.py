@@ -1,0 +1,159 @@
+"""Log shipping with the real binaries: a mailkeep server ships its security log over syslog
+on TLS (RFC 5425) to a `mailkeep collector` process; the collector's copy holds the same
+records in the same order and verifies (offline too), records written while the collector
+was down arrive when it is back, records other processes append (the CLI) are shipped, and a
+collector that cannot be verified gets nothing. Bad input to the collector is refused with a
+logged reason and no crash."""
+import os
+import socket
+import ssl
+import tempfile
+import time
+import unittest
+
+import logship
+import mkharness as mk
+
+
+class LogShippingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="mk-ship-")
+        cls.certs = logship.make_ca(cls.tmp)
+        cls.port = logship.free_port()
+        cls.srv = mk.Server(extra_config={
+            "log.remote.collectors": '["127.0.0.1:%d"]' % cls.port,
+            "log.remote.ca_file": '"%s"' % cls.certs["ca"],
+            "log.remote.server_name": '"collector.example"',
+            "log.remote.heartbeat": '"1s"',
+            "security.login_failures_before_ban": "50",
+        }).start()
+        key = cls.srv.cli("log", "key")
+        assert key.returncode == 0, key.stderr
+        cls.key = key.stdout.split('key = "')[1].split('"')[0]
+        cls.collector = logship.Collector(cls.tmp, cls.port, cls.certs, [("localhost", cls.key)]).start()
+        cls.local = os.path.join(cls.srv.dir, "security.log")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.collector.stop()
+        cls.collector.assert_clean()
+        mk.stop_all(cls.srv)
+
+    def fail_logins(self, n, source="127.0.0.2"):
+        for i in range(n):
+            self.assertIs(self.srv.smtp_auth("wrong-%d" % i, source=source), False)
+
+    def test_1_records_arrive_in_order_and_verify(self):
+        self.fail_logins(3)
+        logship.wait_same(self.local, self.collector.chain(), "the collector's copy")
+        lines = logship.records(self.collector.chain())
+        self.assertGreaterEqual(len(lines), 3)
+        self.assertTrue(logship.chain_ok(lines))
+        r = self.collector.verify()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("localhost: OK, %d records" % len(lines), r.stdout)
+        # The connection was acknowledged (mailkeep's own collector), from record 1.
+        self.assertRegex(self.srv.stderr(), r"event=log\.remote\.connected .*acknowledged=true")
+
+    def test_2_records_from_other_processes_are_shipped(self):
+        before = len(logship.records(self.local))
+        r = self.srv.cli("account", "release", "me@localhost")
+        self.assertEqual(len(logship.records(self.local)), before + 1, r.stdout + r.stderr)
+        logship.wait_same(self.local, self.collector.chain(), "a record the CLI appended")
+
+    def test_3_collector_outage_loses_nothing(self):
+        self.collector.stop()
+        self.fail_logins(5, source="127.0.0.3")
+        self.srv.cli("account", "release", "me@localhost")
+        # The server keeps working and keeps the records while the collector is away.
+        self.assertTrue(self.srv.smtp_auth(mk.PASSWORD))
+        self.collector.start()
+        logship.wait_same(self.local, self.collector.chain(), "records written while the collector was down")
+        self.assertTrue(logship.chain_ok(logship.records(self.collector.chain())))
+        self.assertEqual(self.collector.verify("localhost").returncode, 0)
+
+    def test_4_an_unverified_collector_gets_nothing(self):
+        # A collector whose certificate the server's CA did not sign: the handshake fails and
+        # nothing is sent to it.
+        d = tempfile.mkdtemp(prefix="mk-ship-rogue-")
+        rogue_certs = logship.make_ca(d)
+        port = logship.free_port()
+        rogue = logship.Collector(d, port, rogue_certs, [("localhost", self.key)]).start()
+        srv = mk.Server(extra_config={
+            "log.remote.collectors": '["127.0.0.1:%d"]' % port,
+            "log.remote.ca_file": '"%s"' % self.certs["ca"],
+            "log.remote.server_name": '"collector.example"',
+        }).start()
+        try:
+            self.assertIs(srv.smtp_auth("wrong", source="127.0.0.2"), False)
+            mk.wait_for(lambda: "certificate verify failed" in srv.stderr(), "the refused handshake logged")
+            self.assertEqual(logship.records(rogue.chain()), [])
+        finally:
+            rogue.stop()
+            rogue.assert_clean()
+            mk.stop_all(srv)
+
+    def tls(self):
+        ctx = ssl.create_default_context(cafile=self.certs["ca"])
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=10),
+                            server_hostname="collector.example")
+        return s
+
+    def closed_with(self, s, reason):
+        s.settimeout(mk.HANG_GUARD)
+        try:
+            while s.recv(4096):
+                pass
+        except (ConnectionResetError, ssl.SSLError):
+            pass
+        s.close()
+        mk.wait_for(lambda: reason in self.collector.stderr(), "refusal logged: " + reason)
+
+    def test_5_bad_input_is_refused(self):
+        self.fail_logins(1, source="127.0.0.5")
+        logship.wait_same(self.local, self.collector.chain(), "the collector's copy")
+        count = len(logship.records(self.collector.chain()))
+        # Not TLS at all.
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            s.settimeout(mk.HANG_GUARD)
+            try:
+                s.recv(100)
+            except OSError:
+                pass
+        mk.wait_for(lambda: "TLS handshake" in self.collector.stderr(), "a plain connection refused")
+        # A frame longer than the collector accepts.
+        s = self.tls()
+        s.sendall(b"99999999 <13>1 - - - - - -")
+        self.closed_with(s, "more than the 65536 allowed")
+        # A security record before any heartbeat named the server.
+        line = logship.records(self.local)[-1].decode()
+        msg = '<109>1 - localhost mailkeep 1 security [chain@32473 seq="1"] ' + line
+        s = self.tls()
+        s.sendall(("%d %s" % (len(msg.encode()), msg)).encode())
+        self.closed_with(s, "a security record before a signed heartbeat named its server")
+        # A heartbeat with a signature that does not verify (an impostor of the server).
+        hb = ('<110>1 2026-12-05T00:00:00.000Z localhost mailkeep 1 heartbeat '
+              '[beat@32473 seq="1" hash="%s" sig="%s"]' % ("0" * 64, "A" * 88))
+        s = self.tls()
+        s.sendall(("%d %s" % (len(hb), hb)).encode())
+        self.closed_with(s, "whose signature does not verify")
+        # A heartbeat from a server the collector does not know.
+        s = self.tls()
+        hb2 = hb.replace(" localhost ", " other.example ")
+        s.sendall(("%d %s" % (len(hb2), hb2)).encode())
+        self.closed_with(s, "a server not in [[collector.server]]: other.example")
+        # Garbage frames: refused after a few.
+        s = self.tls()
+        s.sendall(b"".join(b"5 hello" for _ in range(20)))
+        self.closed_with(s, "too many frames that are not syslog")
+        # Nothing of that reached the stored chain, and the collector still works.
+        self.assertEqual(len(logship.records(self.collector.chain())), count)
+        self.assertIsNone(self.collector.proc.poll())
+        self.fail_logins(1, source="127.0.0.4")
+        logship.wait_same(self.local, self.collector.chain(), "shipping after the bad input")
+
+
+if __name__ == "__main__":
+    unittest.main()

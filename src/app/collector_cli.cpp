@@ -9,7 +9,7 @@
 //   tls_cert = "/etc/mailkeep/collector.crt"
 //   tls_key = "/etc/mailkeep/collector.key"
 //   client_ca = ""          # optional: senders must present a certificate this CA signed
-//   accept_plain = true     # keep other syslog (rsyslog) per sending host
+//   accept_plain = false    # also keep other syslog (rsyslog) per sending host
 //   alert_webhook = "https://hooks.example.org/mailkeep"   # JSON POST per alert
 //   alert_mail_to = "admin@example.org"                     # and/or a mail per alert,
 //   alert_relay = "127.0.0.1:25"                            # through this relay

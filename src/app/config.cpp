@@ -435,6 +435,12 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     e.list.push_back(fmt::format("{}: missing server.hostname (the name this server greets with, e.g. \"mail.example.org\")", name));
   if (c.data_dir.empty())
     e.list.push_back(fmt::format("{}: missing server.data_dir (where mail and the index are kept)", name));
+  if (c.log_remote.heartbeat > std::chrono::seconds(30))
+    e.list.push_back(fmt::format("{}: log.remote.heartbeat must be at most \"30s\" (collectors call a server silent "
+                                 "after 45 s without one)",
+                                 name));
+  if (c.log_remote.timeout > std::chrono::minutes(5))
+    e.list.push_back(fmt::format("{}: log.remote.timeout must be at most \"5m\"", name));
   if (c.log_remote.client_cert.empty() != c.log_remote.client_key.empty())
     e.list.push_back(fmt::format("{}: log.remote.client_cert and log.remote.client_key must be set together", name));
   if (c.tls_cert.empty() != c.tls_key.empty())

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -46,10 +48,21 @@ constexpr Duration kHandshakeTimeout = std::chrono::seconds(15);
 constexpr std::int64_t kClockSkewSeconds = 60;
 // Frames that are not syslog before the connection is dropped.
 constexpr int kMaxBadFrames = 10;
+// Plain syslog is kept in one file per sending host name, up to this many names (each holds
+// an open file); the hosts past it share one file.
+constexpr std::size_t kMaxPlainHosts = 256;
+// A host name may be 255 bytes; a file name with ".log" after it must stay under NAME_MAX.
+constexpr std::size_t kMaxFileName = 200;
+// A pause after a failed accept (out of descriptors), connections from one address, and how
+// long a connection may take to name its server when plain syslog is not accepted.
+constexpr Duration kAcceptPause = std::chrono::milliseconds(200);
+constexpr std::size_t kMaxConnectionsPerIp = 20;
+constexpr Duration kNameTimeout = std::chrono::seconds(30);
 // How often silence is looked for, and how long one kind of alert about one server is not
 // repeated (a broken chain makes every later record fail the same way).
 constexpr Duration kSilenceTick = std::chrono::seconds(5);
 constexpr Duration kAlertQuiet = std::chrono::seconds(60);
+constexpr double kEventBurst = 5;
 // Security records a server writes about its own log: each is an alert of this kind.
 constexpr std::pair<std::string_view, std::string_view> kAlertEvents[] = {
     {"\"event\":\"security_log_tampered\"", "tampered"},
@@ -61,6 +74,7 @@ std::string safe_name(std::string_view name) {
   std::string out;
   for (char c : name)
     out += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
+  out.resize(std::min<std::size_t>(out.size(), kMaxFileName));
   return out.empty() || out[0] == '.' ? "_" + out : out;
 }
 
@@ -102,22 +116,31 @@ class AppendFile {
   Status open(const std::string& path) {
     path_ = path;
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    struct stat st {};
+    if (fd_ >= 0 && ::fstat(fd_, &st) == 0) size_ = st.st_size;
     return fd_ < 0 ? err("cannot open " + path) : Status{};
   }
   void add(std::string_view line) {
     pending_.append(line);
     pending_ += '\n';
   }
+  // A failed write (a full disk) is undone: the file ends where the last good write ended.
   Status sync() {
     if (pending_.empty()) return {};
     const bool ok = ::write(fd_, pending_.data(), pending_.size()) == ssize_t(pending_.size()) &&
                     ::fdatasync(fd_) == 0;
+    if (ok)
+      size_ += off_t(pending_.size());
+    else if (::ftruncate(fd_, size_) != 0)
+      (void)0;  // nothing more to do: the error says it
     pending_.clear();
     return ok ? Status{} : err("cannot write " + path_);
   }
+  void drop_pending() { pending_.clear(); }
 
  private:
   int fd_ = -1;
+  off_t size_ = 0;
   std::string path_;
   std::string pending_;
 };
@@ -131,23 +154,32 @@ std::string collector_chain_path(const std::string& data_dir, const std::string&
 struct Collector::Impl {
   CollectorSettings settings;
   log::Logger logger;
+  // Connection coroutines still pending when the collector stops are destroyed with the
+  // io_context, and their clean-up counts down these: they are declared before it.
+  std::size_t connections = 0;
+  std::map<std::string, std::size_t> per_ip;  // open connections by address
   asio::io_context io{1};
   std::shared_ptr<asio::ssl::context> tls;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
-  std::size_t connections = 0;
   std::unique_ptr<AlertSender> alerts;
 
   struct Server {
     CollectorServer conf;
     std::string dir;
     ChainCheck chain;
+    ChainCheck synced;  // the chain as stored durably
     AppendFile records, unlinked;
     std::string head_tmp, head;
     Clock::time_point last_heard = Clock::now();  // a server never heard from is silent too
     bool silent = false;
-    std::string last_beat;                             // the timestamp of the last heartbeat
-    std::map<std::string, Clock::time_point> alerted;  // kind -> when
-    std::uint64_t pending_seq = 0;                     // the last record added but not yet synced
+    std::string last_beat;  // the timestamp of the last heartbeat
+    struct Budget {
+      double tokens = 0;
+      Clock::time_point at{};
+      std::uint64_t suppressed = 0;
+    };
+    std::map<std::string, Budget> alerted;  // by kind (a fixed set)
+    std::uint64_t pending_seq = 0;          // the last record added but not yet synced
     std::string pending_hash;
   };
   std::map<std::string, std::unique_ptr<Server>> servers;    // by name
@@ -159,25 +191,88 @@ struct Collector::Impl {
     s->dir = settings.data_dir + "/servers/" + safe_name(c.name);
     if (auto st = make_dirs(s->dir); !st) return st;
     const std::string path = s->dir + "/security.log";
+    if (auto st2 = s->unlinked.open(s->dir + "/unlinked.log"); !st2) return st2;
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {
-      // What is stored must still be a chain: a collector that finds its copy edited says so
-      // at start instead of extending it.
-      const auto report = verify(path);
-      if (!report.ok)
-        return err(fmt::format("the stored chain of {} is damaged: {}", c.name, report.problem));
-      const Head head = read_head(path);
-      s->chain = ChainCheck(head.seq, head.hash);
+      if (auto r = recover(*s, path); !r) return r;
     }
+    s->synced = s->chain;
     if (auto st2 = s->records.open(path); !st2) return st2;
-    if (auto st2 = s->unlinked.open(s->dir + "/unlinked.log"); !st2) return st2;
     servers[c.name] = std::move(s);
     return {};
   }
 
-  Status sync(Server& s) {
-    if (auto st = s.records.sync(); !st) return st;
-    if (s.pending_seq == 0) return {};
+  // Where the stored chain stands, after a crash too: a record half written when the
+  // collector died is cut off, and a head file the crash left behind is brought up to the last
+  // record. A chain broken in the middle (the stored copy was edited here) does not stop the
+  // collector: it is reported, and new records follow the last one stored.
+  Status recover(Server& s, const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::string line, bad_line;
+    ChainCheck chain;
+    std::int64_t good = 0, offset = 0;
+    std::string broken;
+    std::size_t after = 0;  // records after the first that did not link
+    bool unterminated = false;
+    while (std::getline(in, line)) {
+      const bool terminated = !in.eof();
+      offset += std::int64_t(line.size()) + (terminated ? 1 : 0);
+      if (line.empty()) continue;
+      if (!broken.empty()) {
+        ++after;
+        continue;
+      }
+      RecordHead head;
+      const auto link = chain.check(line, &head);
+      if (link == ChainCheck::Link::ok) {
+        chain.advance(head);
+        good = offset;
+        unterminated = !terminated;
+      } else {
+        broken = fmt::format("record {}: {}", head.seq, ChainCheck::describe(link));
+        bad_line = line;
+      }
+    }
+    in.close();
+    if (!broken.empty() && after == 0) {
+      // The last record is not whole: the collector died while writing it. It is kept aside
+      // and cut off; the server sends it again.
+      s.unlinked.add("cut off at start (half written) " + bad_line);
+      if (auto st = s.unlinked.sync(); !st) return st;
+      if (::truncate(path.c_str(), good) != 0)
+        return err("cannot cut the half-written end of " + path);
+      logger.warn("collector.recovered",
+                  {{"server", s.conf.name}, {"why", "a half-written last record was cut off"}});
+      broken.clear();
+    }
+    if (unterminated && broken.empty()) {
+      const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (fd < 0 || ::write(fd, "\n", 1) != 1 || ::fdatasync(fd) != 0) {
+        if (fd >= 0) ::close(fd);
+        return err("cannot end the last line of " + path);
+      }
+      ::close(fd);
+    }
+    if (!broken.empty()) {
+      logger.error("collector.stored_damaged", {{"server", s.conf.name}, {"problem", broken}});
+      const Head head = read_head(path);
+      chain = ChainCheck(head.seq, head.hash);
+      alerts->raise({"stored_damaged", s.conf.name,
+                     "the collector's own copy of this server's chain does not verify (" + broken +
+                         "): it was changed on the collector's machine"});
+    } else if (const Head head = read_head(path);
+               head.seq != chain.seq() || head.hash != chain.hash()) {
+      // The crash came between the records and their head file.
+      s.pending_seq = chain.seq();
+      s.pending_hash = chain.hash();
+      if (chain.seq() > 0)
+        if (auto st = write_head(s); !st) return st;
+    }
+    s.chain = chain;
+    return {};
+  }
+
+  Status write_head(Server& s) {
     // The head file, as audit::Log keeps it, so cutting the stored copy is detected too.
     const std::string head = s.dir + "/security.log.head", tmp = head + ".tmp";
     const std::string text = fmt::format("{} {}\n", s.pending_seq, s.pending_hash);
@@ -190,8 +285,23 @@ struct Collector::Impl {
     return {};
   }
 
+  Status sync(Server& s) {
+    if (auto st = s.records.sync(); !st) {
+      // Nothing of the batch was stored: the chain goes back to what is on disk, so the
+      // server resends it (the acknowledgement is not sent either).
+      s.chain = s.synced;
+      s.pending_seq = 0;
+      return st;
+    }
+    s.synced = s.chain;
+    if (s.pending_seq == 0) return {};
+    return write_head(s);
+  }
+
   AppendFile* plain_file(const std::string& host) {
-    const std::string key = safe_name(host.empty() ? "unknown" : host);
+    // The name is the sender's to choose: past kMaxPlainHosts files, the rest share one.
+    std::string key = safe_name(host.empty() ? "unknown" : host);
+    if (plain.size() >= kMaxPlainHosts && !plain.contains(key)) key = "_other-hosts";
     auto it = plain.find(key);
     if (it != plain.end()) return it->second.get();
     if (!make_dirs(settings.data_dir + "/syslog")) return nullptr;
@@ -200,12 +310,27 @@ struct Collector::Impl {
     return plain.emplace(key, std::move(f)).first->second.get();
   }
 
-  // `key` says which alerts are one: by default the kind (a broken chain fails every later
-  // record the same way); a record's own alert is keyed by the record.
-  void alert(Server& s, std::string_view kind, std::string detail, std::string key = {}) {
-    auto& last = s.alerted[key.empty() ? std::string(kind) : key];
-    if (last != Clock::time_point{} && Clock::now() - last < kAlertQuiet) return;
-    last = Clock::now();
+  // Alerts of one kind about one server are rationed: `burst` at once, then one a minute, and
+  // the next one sent says how many were held back. A broken chain fails every later record
+  // the same way (burst 1); a server's own tamper reports are each news, but a compromised
+  // server must not be able to flood the admin (burst kEventBurst).
+  void alert(Server& s, std::string_view kind, std::string detail, double burst = 1) {
+    auto& b = s.alerted[std::string(kind)];
+    const auto now = Clock::now();
+    if (b.at == Clock::time_point{})
+      b.tokens = burst;
+    else
+      b.tokens =
+          std::min(burst, b.tokens + std::chrono::duration<double>(now - b.at) / kAlertQuiet);
+    b.at = now;
+    if (b.tokens < 1) {
+      ++b.suppressed;
+      return;
+    }
+    b.tokens -= 1;
+    if (b.suppressed > 0)
+      detail += fmt::format(" ({} more alerts of this kind were held back)",
+                            std::exchange(b.suppressed, 0));
     alerts->raise({std::string(kind), s.conf.name, std::move(detail)});
   }
 
@@ -238,7 +363,7 @@ struct Collector::Impl {
     }
   }
 
-  asio::awaitable<void> serve(tcp::socket sock);
+  asio::awaitable<void> serve(tcp::socket sock, std::string ip);
   asio::awaitable<void> accept(tcp::acceptor& a);
 };
 
@@ -247,23 +372,40 @@ asio::awaitable<void> Collector::Impl::accept(tcp::acceptor& a) {
     auto [ec, sock] = co_await a.async_accept(kTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
+      // Out of descriptors (EMFILE) fails every accept at once: pause instead of spinning.
       logger.warn("collector.accept", {{"error", ec.message()}});
+      asio::steady_timer pause(io, kAcceptPause);
+      co_await pause.async_wait(kTuple);
       continue;
     }
-    if (connections >= settings.max_connections) {
-      logger.warn("collector.refused", {{"reason", "too many connections"}});
+    boost::system::error_code rec;
+    const std::string ip = sock.remote_endpoint(rec).address().to_string();
+    if (rec) continue;
+    if (connections >= settings.max_connections || per_ip[ip] >= kMaxConnectionsPerIp) {
+      logger.warn("collector.refused",
+                  {{"ip", ip},
+                   {"reason", connections >= settings.max_connections
+                                  ? "too many connections"
+                                  : "too many connections from this address"}});
+      if (per_ip[ip] == 0) per_ip.erase(ip);
       continue;  // the socket closes
     }
-    asio::co_spawn(io, serve(std::move(sock)), asio::detached);
+    asio::co_spawn(io, serve(std::move(sock), ip), asio::detached);
   }
 }
 
-asio::awaitable<void> Collector::Impl::serve(tcp::socket sock) {
+asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
   ++connections;
+  ++per_ip[ip];
   struct Count {
     std::size_t& n;
-    ~Count() { --n; }
-  } count{connections};
+    std::map<std::string, std::size_t>& by_ip;
+    std::string ip;
+    ~Count() {
+      --n;
+      if (--by_ip[ip] == 0) by_ip.erase(ip);
+    }
+  } count{connections, per_ip, ip};
   boost::system::error_code ec;
   const auto remote = sock.remote_endpoint(ec);
   const std::string peer =
@@ -309,9 +451,29 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock) {
   syslog::FrameReader frames(kCollectorMaxFrame);
   int bad = 0;
   char buf[16384];
-  std::string replies;
+  // The heartbeat that names the server must sign this, so one recorded on another
+  // connection (rsyslog keeps heartbeats as plain text) cannot be replayed to speak for it.
+  unsigned char raw[16];
+  RAND_bytes(raw, sizeof raw);
+  const std::string nonce = hex(std::string_view(reinterpret_cast<char*>(raw), sizeof raw));
+  std::string replies = syslog::frame(syslog::challenge_text(nonce));
+  {
+    arm(kHandshakeTimeout);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(replies), kTuple);
+    replies.clear();
+    if (wec) co_return;
+  }
+  // Without plain syslog, a connection that has not named its server by then is let go.
+  const auto name_by = Clock::now() + (settings.accept_plain ? kIdleTimeout : kNameTimeout);
   for (;;) {
-    arm(kIdleTimeout);
+    if (!bound && Clock::now() >= name_by) {
+      log.warn("collector.refused", {{"reason", "no signed heartbeat named a server"}});
+      break;
+    }
+    if (bound)
+      arm(kIdleTimeout);
+    else
+      deadline.expires_at(name_by);
     auto [rec, n] = co_await stream.async_read_some(asio::buffer(buf), kTuple);
     if (rec) {
       if (rec != asio::error::eof && rec != asio::ssl::error::stream_truncated)
@@ -337,15 +499,17 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock) {
         const std::string* seq_s = e->param("seq");
         const std::string* hash = e->param("hash");
         const std::string* sig = e->param("sig");
+        const std::string* their_nonce = e->param("nonce");
         auto seq = seq_s ? parse_u64(*seq_s) : std::nullopt;
         if (it == servers.end()) {
           refuse = "a heartbeat from a server not in [[collector.server]]: " + m->hostname;
           break;
         }
-        if (!seq || !hash || !sig ||
-            !verify_signature(it->second->conf.public_key,
-                              syslog::heartbeat_signed_text(m->hostname, m->timestamp, *seq, *hash),
-                              *sig)) {
+        if (!seq || !hash || !sig || !their_nonce || *their_nonce != nonce ||
+            !verify_signature(
+                it->second->conf.public_key,
+                syslog::heartbeat_signed_text(m->hostname, m->timestamp, *seq, *hash, nonce),
+                *sig)) {
           refuse =
               "a heartbeat for " + m->hostname + " whose signature does not verify with its key";
           break;
@@ -355,21 +519,22 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock) {
           break;
         }
         Server& s = *it->second;
-        // Heartbeats go forward in time: one that does not is a clock set back or an old
-        // heartbeat replayed (to hide silence), said once a minute at most.
+        // Heartbeats go forward in time (each is signed with this connection's challenge, so
+        // one that does not was not replayed: the server's clock went back).
         if (!s.last_beat.empty() && m->timestamp <= s.last_beat)
-          alert(s, "clock",
-                fmt::format("a heartbeat dated {}, not after the last one ({}): the server's clock "
-                            "went back, or an "
-                            "old heartbeat was replayed",
-                            m->timestamp, s.last_beat),
-                "clock-back");
+          alert(
+              s, "clock",
+              fmt::format(
+                  "a heartbeat dated {}, not after the last one ({}): the server's clock went back",
+                  m->timestamp, s.last_beat),
+              2);
         s.last_beat = m->timestamp;
         if (auto skew = skew_seconds(m->timestamp);
             !skew || *skew > kClockSkewSeconds || *skew < -kClockSkewSeconds)
           alert(s, "clock",
                 fmt::format("the server's clock says {}, {} s from the collector's", m->timestamp,
-                            skew ? *skew : 0));
+                            skew ? *skew : 0),
+                2);
         if (*seq < s.chain.seq())
           alert(
               s, "rewound",
@@ -407,7 +572,7 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock) {
           s.pending_hash = head.hash;
           touched.insert(&s);
           for (const auto& [marker, kind] : kAlertEvents)
-            if (m->msg.find(marker) != std::string::npos) alert(s, kind, m->msg, head.hash);
+            if (m->msg.find(marker) != std::string::npos) alert(s, kind, m->msg, kEventBurst);
           continue;
         }
         // Kept, never stored in the chain: the stored history stays what it was.
@@ -431,7 +596,13 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock) {
         continue;
       }
       if (settings.accept_plain) {
-        if (auto* pf = plain_file(m->hostname)) pf->add(*f);
+        if (auto* pf = plain_file(m->hostname)) {
+          // One message, one line: a frame may carry line breaks (octet counting allows them).
+          std::string line = *f;
+          for (char& ch : line)
+            if (ch == '\n' || ch == '\r') ch = ' ';
+          pf->add(line);
+        }
       }
     }
     for (auto& [host, pf] : plain) (void)pf->sync();
@@ -471,6 +642,7 @@ Result<std::unique_ptr<Collector>> Collector::make(const CollectorSettings& sett
     char buf[256] = {};
     hostname = ::gethostname(buf, sizeof buf - 1) == 0 && buf[0] ? buf : "collector";
   }
+  if (auto st = AlertSender::check(settings.alerts); !st) return st.error();
   impl->alerts = std::make_unique<AlertSender>(impl->io, settings.alerts, settings.data_dir,
                                                hostname, impl->logger);
   for (const auto& c : settings.servers)

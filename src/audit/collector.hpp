@@ -41,7 +41,9 @@ struct CollectorSettings {
   std::string data_dir;
   std::string tls_cert, tls_key;
   std::string client_ca;  // when set, senders must present a certificate this CA signed
-  bool accept_plain = true;
+  // Off by default: any TLS client may send plain syslog; turn it on with client_ca set, or on
+  // a network only trusted senders reach.
+  bool accept_plain = false;
   std::size_t max_connections = 200;
   std::vector<CollectorServer> servers;
   AlertSettings alerts;

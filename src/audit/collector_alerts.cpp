@@ -23,8 +23,12 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr int kAttempts = 3;
+// A delivery is retried for ten minutes (5 s, 10 s, 20 s, ... at most a minute apart); at most
+// kMaxInFlight deliveries run at once (a flood is written to alerts.log, not sent).
 constexpr Duration kRetryAfter = std::chrono::seconds(5);
+constexpr Duration kRetryMax = std::chrono::seconds(60);
+constexpr Duration kRetryFor = std::chrono::minutes(10);
+constexpr std::size_t kMaxInFlight = 32;
 constexpr Duration kTimeout = std::chrono::seconds(15);
 constexpr std::size_t kMaxResponse = 64 * 1024;
 
@@ -197,39 +201,49 @@ struct AlertSender::Impl : std::enable_shared_from_this<AlertSender::Impl> {
     co_return Result<void>{};
   }
 
-  asio::awaitable<void> deliver(Alert a, std::string json) {
+  // One way of delivery (webhook or mail), retried with growing pauses for kRetryFor; the
+  // two ways run side by side, so a webhook that hangs does not hold the mail back.
+  asio::awaitable<void> deliver(Alert a, std::string json, bool by_mail) {
     auto self = shared_from_this();
+    struct InFlight {
+      std::size_t& n;
+      ~InFlight() { --n; }
+    } in_flight{in_flight_};
     auto ex = co_await asio::this_coro::executor;
     asio::steady_timer wait(ex);
-    bool hook_done = settings.webhook.empty(), mail_done = settings.mail_to.empty();
-    for (int attempt = 1; attempt <= kAttempts && !(hook_done && mail_done); ++attempt) {
-      if (attempt > 1) {
-        wait.expires_after(kRetryAfter * (attempt - 1));
-        co_await wait.async_wait(kTuple);
-      }
-      if (!hook_done) {
-        auto r = co_await post(json);
-        hook_done = r.ok();
-        if (!r)
-          logger.warn("collector.alert_webhook", {{"alert", a.kind},
+    Duration pause = kRetryAfter;
+    const auto give_up = std::chrono::steady_clock::now() + kRetryFor;
+    for (int attempt = 1;; ++attempt) {
+      // Not a conditional expression: GCC 12 mishandles co_await inside one.
+      Result<void> r = err("not tried");
+      if (by_mail)
+        r = co_await mail(a, json);
+      else
+        r = co_await post(json);
+      if (r) {
+        logger.info("collector.alert_delivered", {{"alert", a.kind},
                                                   {"server", a.server},
-                                                  {"attempt", attempt},
-                                                  {"error", r.error().message}});
+                                                  {"by", by_mail ? "mail" : "webhook"},
+                                                  {"attempt", attempt}});
+        co_return;
       }
-      if (!mail_done) {
-        auto r = co_await mail(a, json);
-        mail_done = r.ok();
-        if (!r)
-          logger.warn("collector.alert_mail", {{"alert", a.kind},
-                                               {"server", a.server},
-                                               {"attempt", attempt},
-                                               {"error", r.error().message}});
-      }
+      logger.warn(by_mail ? "collector.alert_mail" : "collector.alert_webhook",
+                  {{"alert", a.kind},
+                   {"server", a.server},
+                   {"attempt", attempt},
+                   {"error", r.error().message}});
+      if (std::chrono::steady_clock::now() + pause > give_up) break;
+      wait.expires_after(pause);
+      co_await wait.async_wait(kTuple);
+      pause = std::min(pause * 2, kRetryMax);
     }
-    logger.log(
-        hook_done && mail_done ? log::Level::info : log::Level::error, "collector.alert_delivered",
-        {{"alert", a.kind}, {"server", a.server}, {"webhook", hook_done}, {"mail", mail_done}});
+    logger.error("collector.alert_undelivered", {{"alert", a.kind},
+                                                 {"server", a.server},
+                                                 {"by", by_mail ? "mail" : "webhook"},
+                                                 {"why", "gave up; the alert is in alerts.log"}});
   }
+
+  std::size_t in_flight_ = 0;
 };
 
 AlertSender::AlertSender(asio::io_context& io, AlertSettings settings, std::string data_dir,
@@ -240,10 +254,15 @@ AlertSender::AlertSender(asio::io_context& io, AlertSettings settings, std::stri
   impl_->hostname = std::move(hostname);
   impl_->logger = std::move(logger);
   auto tls = net::make_client_tls(impl_->settings.ca_file);
-  if (tls)
-    impl_->tls = *tls;
-  else
-    impl_->logger.error("collector.alert_tls", {{"error", tls.error().message}});
+  if (tls) impl_->tls = *tls;
+}
+
+Status AlertSender::check(const AlertSettings& s) {
+  if (!s.webhook.empty() && !parse_url(s.webhook))
+    return err("collector.alert_webhook: \"" + s.webhook + "\" is not an http:// or https:// URL");
+  if (auto tls = net::make_client_tls(s.ca_file); !tls)
+    return err("collector.alert_ca_file: " + tls.error().message);
+  return {};
 }
 
 AlertSender::~AlertSender() = default;
@@ -263,8 +282,19 @@ void AlertSender::raise(Alert a) {
       ::fdatasync(fd) != 0)
     impl_->logger.error("collector.alert_log", {{"error", "cannot write " + path}});
   if (fd >= 0) ::close(fd);
-  if (!impl_->tls || (impl_->settings.webhook.empty() && impl_->settings.mail_to.empty())) return;
-  asio::co_spawn(impl_->io, impl_->deliver(std::move(a), json), asio::detached);
+  if (!impl_->tls) return;
+  for (const bool by_mail : {false, true}) {
+    if ((by_mail ? impl_->settings.mail_to : impl_->settings.webhook).empty()) continue;
+    if (impl_->in_flight_ >= kMaxInFlight) {
+      impl_->logger.error("collector.alert_undelivered",
+                          {{"alert", a.kind},
+                           {"server", a.server},
+                           {"why", "too many alerts at once; it is in alerts.log"}});
+      continue;
+    }
+    ++impl_->in_flight_;
+    asio::co_spawn(impl_->io, impl_->deliver(a, json, by_mail), asio::detached);
+  }
 }
 
 }  // namespace mk::audit

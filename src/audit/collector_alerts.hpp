@@ -4,8 +4,9 @@
 //
 // Every alert is appended to DATA/alerts.log (one JSON object per line) when it is raised,
 // then delivered in the background: a JSON POST to a webhook (http:// or https://, the
-// certificate verified) and a mail through an SMTP relay (STARTTLS when offered). A failed
-// delivery is retried (kAttempts) and logged; delivery never delays receiving.
+// certificate verified) and a mail through an SMTP relay (STARTTLS when offered), side by
+// side. A failed delivery is retried for ten minutes and logged; delivery never delays
+// receiving.
 // SECURITY: an alert's text comes partly from what the server sent (its name, a record's
 // fields); it is JSON-escaped in the webhook and the log, and the mail's header fields carry
 // only the kind and the configured server name.
@@ -18,6 +19,7 @@
 
 #include "base/duration.hpp"
 #include "base/log.hpp"
+#include "base/result.hpp"
 
 namespace mk::audit {
 
@@ -42,6 +44,8 @@ class AlertSender {
   AlertSender(boost::asio::io_context& io, AlertSettings settings, std::string data_dir,
               std::string hostname, log::Logger logger);
   ~AlertSender();
+  // Checks the settings (the webhook's URL, the CA file) at start-up.
+  static Status check(const AlertSettings& settings);
   // Records the alert now and starts its delivery.
   void raise(Alert a);
   const AlertSettings& settings() const;

@@ -48,7 +48,8 @@ constexpr Duration kHelloWait = std::chrono::seconds(2);
 // How often a link looks at the log when nothing woke it (records other processes append).
 constexpr Duration kPoll = std::chrono::seconds(1);
 constexpr Duration kBackoffMin = std::chrono::seconds(1);
-constexpr Duration kBackoffMax = std::chrono::seconds(60);
+// Under the collector's 45 s of silence: a collector back from an outage hears from us in time.
+constexpr Duration kBackoffMax = std::chrono::seconds(20);
 constexpr std::size_t kBatchBytes = 256 * 1024;
 // The server checks its own log this often (audit/log.hpp check_file, then the whole chain),
 // so a deletion, a cut or an edit is on the record, and shipped, within a minute. A log larger
@@ -224,7 +225,7 @@ struct Shipper::Impl {
     f(l.state);
   }
 
-  std::string heartbeat_frame() const {
+  std::string heartbeat_frame(const std::string& nonce) const {
     const Head head = read_head(log_path);
     const std::string ts = now_rfc3339();
     syslog::Message m;
@@ -238,7 +239,8 @@ struct Shipper::Impl {
         {std::string(syslog::kBeatSdId),
          {{"seq", std::to_string(head.seq)},
           {"hash", head.hash},
-          {"sig", key.sign(syslog::heartbeat_signed_text(host, ts, head.seq, head.hash))}}});
+          {"nonce", nonce},
+          {"sig", key.sign(syslog::heartbeat_signed_text(host, ts, head.seq, head.hash, nonce))}}});
     return syslog::frame(syslog::format(m));
   }
 
@@ -315,6 +317,7 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
   // The reader: the collector's hello and acknowledgements. It ends with the connection.
   struct Shared {
     bool closed = false;
+    std::string nonce;  // the collector's challenge (mailkeep's collector sends one at once)
     std::optional<syslog::Reply> hello;
     std::uint64_t acked = 0;
     Clock::time_point last_ack = Clock::now();
@@ -339,9 +342,11 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
           while (auto f = frames.next()) {
             auto r = syslog::parse_reply(*f);
             if (!r) continue;  // not ours: ignore
-            if (r->kind == syslog::Reply::Kind::hello)
+            if (r->kind == syslog::Reply::Kind::challenge && shared->nonce.empty())
+              shared->nonce = r->nonce;
+            else if (r->kind == syslog::Reply::Kind::hello)
               shared->hello = *r;
-            else if (r->seq > shared->acked)
+            else if (r->kind == syslog::Reply::Kind::ack && r->seq > shared->acked)
               shared->acked = r->seq, shared->last_ack = Clock::now();
           }
           if (!frames.error().empty()) {
@@ -370,14 +375,29 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
     co_return !wec;
   };
 
-  if (!co_await send(heartbeat_frame())) co_return shared->why;
-  auto next_beat = Clock::now() + settings.heartbeat;
-  // mailkeep's collector answers the heartbeat at once; rsyslog never does.
-  l.wake.expires_after(kHelloWait);
-  while (!shared->hello && !shared->closed && Clock::now() < l.wake.expiry())
-    co_await l.wake.async_wait(kTuple);
+  // mailkeep's collector sends a challenge as soon as TLS is up, the heartbeat signs it, and
+  // the collector answers with where its copy stands; rsyslog sends nothing at all.
+  auto wait_for = [&](auto ready, Duration limit) -> asio::awaitable<void> {
+    const auto until = Clock::now() + limit;
+    while (!ready() && !shared->closed && Clock::now() < until) {
+      l.wake.expires_at(until);
+      co_await l.wake.async_wait(kTuple);
+    }
+  };
+  co_await wait_for([&] { return !shared->nonce.empty(); }, kHelloWait);
   if (shared->closed) co_return shared->why;
-  const bool acknowledged = shared->hello.has_value();
+  const bool acknowledged = !shared->nonce.empty();
+  const std::string nonce = acknowledged ? shared->nonce : "-";
+  std::string beat = heartbeat_frame(nonce);  // named: GCC 12 and temporaries in co_await
+  if (!co_await send(beat)) co_return shared->why;
+  auto next_beat = Clock::now() + settings.heartbeat;
+  if (acknowledged) {
+    co_await wait_for([&] { return shared->hello.has_value(); }, settings.timeout);
+    if (shared->closed) co_return shared->why;
+    if (!shared->hello)
+      co_return "the collector did not answer the heartbeat (is this server in its [[collector.server]]?)";
+  }
+  progressed = true;  // connected and agreed: the next outage starts its backoff afresh
   const Head local = read_head(log_path);
   std::uint64_t start = 0;
   if (acknowledged) {
@@ -437,15 +457,17 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
         last = parse_record(line)->seq;
       }
       if (!batch.empty()) {
+        // The acknowledgement clock starts with the first record awaiting one.
+        if (shared->acked >= sent) shared->last_ack = Clock::now();
         if (!co_await send(batch)) co_return shared->why;
         sent = last;
-        progressed = true;
         if (!acknowledged)
           (void)write_file_atomic(state_file(l), std::to_string(sent) + "\n", 0600);
       }
     }
     if (Clock::now() >= next_beat) {
-      if (!co_await send(heartbeat_frame())) co_return shared->why;
+      beat = heartbeat_frame(nonce);
+      if (!co_await send(beat)) co_return shared->why;
       next_beat = Clock::now() + settings.heartbeat;
     }
     update(l, [&](LinkState& s) {
@@ -495,11 +517,14 @@ asio::awaitable<void> Shipper::Impl::run(Link& l) {
     const std::string why = co_await session(l, progressed);
     update(l, [](LinkState& s) { s.connected = false; });
     if (stopping) break;
+    // A link that got as far as talking to its collector retries at once; one that cannot
+    // reach it backs off, but never past the collector's silence limit's reach for long.
+    if (progressed) backoff = kBackoffMin;
     logger.warn("log.remote.disconnected",
                 {{"collector", l.name}, {"error", why}, {"retry_in_ms", backoff.count()}});
     sleep.expires_after(backoff);
     co_await sleep.async_wait(kTuple);
-    backoff = progressed ? kBackoffMin : std::min(backoff * 2, kBackoffMax);
+    if (!progressed) backoff = std::min(backoff * 2, kBackoffMax);
   }
 }
 

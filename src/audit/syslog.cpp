@@ -204,8 +204,14 @@ std::optional<Message> security_message(std::string_view line, std::string_view 
 }
 
 std::string heartbeat_signed_text(std::string_view host, std::string_view timestamp,
-                                  std::uint64_t seq, std::string_view hash) {
-  return fmt::format("mailkeep heartbeat 1\n{}\n{}\n{}\n{}\n", host, timestamp, seq, hash);
+                                  std::uint64_t seq, std::string_view hash,
+                                  std::string_view nonce) {
+  return fmt::format("mailkeep heartbeat 2\n{}\n{}\n{}\n{}\n{}\n", host, timestamp, seq, hash,
+                     nonce);
+}
+
+std::string challenge_text(std::string_view nonce) {
+  return fmt::format("mailkeep-collector 1 challenge {}", nonce);
 }
 
 std::string hello_text(std::uint64_t seq, std::string_view hash) {
@@ -219,6 +225,12 @@ std::string ack_text(std::uint64_t seq) {
 std::optional<Reply> parse_reply(std::string_view text) {
   const auto words = split(text, ' ');
   Reply r;
+  if (words.size() == 4 && words[0] == "mailkeep-collector" && words[1] == "1" &&
+      words[2] == "challenge" && !words[3].empty() && words[3].size() <= 64) {
+    r.kind = Reply::Kind::challenge;
+    r.nonce = std::string(words[3]);
+    return r;
+  }
   if (words.size() == 4 && words[0] == "mailkeep-collector" && words[1] == "1" &&
       words[3].size() == 64) {
     r.kind = Reply::Kind::hello;

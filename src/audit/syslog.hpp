@@ -6,11 +6,14 @@
 // non-transparent framing, one message per LF-ended line, which rsyslog's plain senders use).
 //
 // What mailkeep sends, one message per frame:
-//   security record: <109>1 TS HOST mailkeep PID security [chain@32473 seq="N" prev="H" hash="H"] {json}
+//   security record: <109>1 TS HOST mailkeep PID security [chain@32473 seq="N" prev="H" hash="H"]
+//   {json}
 //     (facility 13 "log audit", severity 5); MSG is the security log's line, byte for byte,
 //     so a receiver can check the record's hash on its own.
-//   heartbeat: <110>1 TS HOST mailkeep PID heartbeat [beat@32473 seq="N" hash="H" sig="B64"]
-//     the log's head at TS, signed by the server's log key (audit/signing.hpp).
+//   heartbeat: <110>1 TS HOST mailkeep PID heartbeat [beat@32473 seq="N" hash="H" nonce="X"
+//   sig="B64"]
+//     the log's head at TS, signed with the collector's challenge by the server's log key
+//     (audit/signing.hpp).
 // 32473 is IANA's example enterprise number (RFC 5612); SD-IDs with it are private names.
 //
 // SECURITY: everything here is untrusted on the collector's side: a frame's length is checked
@@ -66,19 +69,24 @@ std::optional<Message> parse(std::string_view text, std::string* why = nullptr);
 std::optional<Message> security_message(std::string_view line, std::string_view host,
                                         std::string_view procid);
 
-// The bytes a heartbeat's signature covers.
+// The bytes a heartbeat's signature covers. nonce: the collector's challenge on this
+// connection ("-" for a collector that sends none), so a heartbeat cannot be replayed on
+// another connection.
 std::string heartbeat_signed_text(std::string_view host, std::string_view timestamp,
-                                  std::uint64_t seq, std::string_view hash);
+                                  std::uint64_t seq, std::string_view hash, std::string_view nonce);
 
 // The collector's answers on the same connection, framed like the messages. Not syslog:
 // RFC 5425 has no return channel, rsyslog sends nothing back, and mailkeep's collector says
 // where its copy of the chain stands when a server names itself (hello) and which record it
 // has stored durably (ack), so a server resends exactly what did not arrive.
 struct Reply {
-  enum class Kind { hello, ack } kind = Kind::ack;
+  enum class Kind { challenge, hello, ack } kind = Kind::ack;
   std::uint64_t seq = 0;
-  std::string hash;  // hello only
+  std::string hash;   // hello
+  std::string nonce;  // challenge
 };
+// Sent first on each connection: the heartbeat must sign it.
+std::string challenge_text(std::string_view nonce);  // "mailkeep-collector 1 challenge NONCE"
 std::string hello_text(std::uint64_t seq,
                        std::string_view hash);  // "mailkeep-collector 1 SEQ HASH"
 std::string ack_text(std::uint64_t seq);        // "ack SEQ"

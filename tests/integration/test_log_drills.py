@@ -182,38 +182,67 @@ class LogDrillsTest(unittest.TestCase):
         mk.wait_for(lambda: logship.records(self.collector.chain())[-3:] == written,
                     "the records written behind the firewall", ALERT_GUARD * 3)
 
-    def signed_heartbeat(self, ts):
+    def signed_heartbeat(self, ts, nonce):
         with open(os.path.join(self.srv.dir, "log-signing.key")) as f:
             seed = base64.b64decode(f.read().strip())[:32]
         head = open(self.local + ".head").read().split()
-        text = "mailkeep heartbeat 1\nlocalhost\n%s\n%s\n%s\n" % (ts, head[0], head[1])
+        text = "mailkeep heartbeat 2\nlocalhost\n%s\n%s\n%s\n%s\n" % (ts, head[0], head[1], nonce)
         sig = base64.b64encode(nacl.signing.SigningKey(seed).sign(text.encode()).signature).decode()
-        msg = ('<110>1 %s localhost mailkeep 1 heartbeat [beat@32473 seq="%s" hash="%s" sig="%s"]'
-               % (ts, head[0], head[1], sig))
+        msg = ('<110>1 %s localhost mailkeep 1 heartbeat [beat@32473 seq="%s" hash="%s" nonce="%s" sig="%s"]'
+               % (ts, head[0], head[1], nonce, sig))
         return ("%d %s" % (len(msg), msg)).encode()
 
-    def send_tls(self, data):
+    def send_heartbeat(self, ts):
+        """A heartbeat signed with the server's key for a connection of our own (the test holds
+        the key, as the server does): it answers the collector's challenge."""
         import socket
         import ssl
         ctx = ssl.create_default_context(cafile=self.certs["ca"])
         with ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=10),
                              server_hostname="collector.example") as s:
-            s.sendall(data)
-            time.sleep(0.5)
+            challenge = s.recv(200).decode()
+            self.assertIn("mailkeep-collector 1 challenge ", challenge)
+            s.sendall(self.signed_heartbeat(ts, challenge.split()[-1]))
+            self.assertIn("mailkeep-collector 1 ", s.recv(200).decode())
 
     def test_7_heartbeats_out_of_time(self):
         since = time.monotonic()
         # A heartbeat ten minutes ahead: one of the clocks jumped.
         future = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() + 600))
-        self.send_tls(self.signed_heartbeat(future))
+        self.send_heartbeat(future)
         a = self.expect_alert("clock", since, "clock jump")
         self.assertIn("from the collector's", a["detail"])
-        # A heartbeat from before the last one: a clock set back, or an old one replayed.
+        # A heartbeat from before the last one: the clock went back.
         old = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 3600))
         since = time.monotonic()
-        self.send_tls(self.signed_heartbeat(old))
+        self.send_heartbeat(old)
         a = self.expect_alert("clock", since, "replayed heartbeat")
         self.assertIn("not after the last one", a["detail"])
+
+    def test_8_a_replayed_heartbeat_is_refused(self):
+        # A heartbeat the server really sent, recorded (rsyslog keeps them as text) and replayed
+        # on another connection: its challenge is not this connection's, so it names nobody.
+        import socket
+        import ssl
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        recorded = self.signed_heartbeat(ts, "0" * 32)
+        ctx = ssl.create_default_context(cafile=self.certs["ca"])
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=10),
+                             server_hostname="collector.example") as s:
+            s.recv(200)
+            s.sendall(recorded)
+            s.settimeout(mk.HANG_GUARD)
+            rest = b""
+            try:
+                while True:
+                    chunk = s.recv(200)
+                    if not chunk:
+                        break
+                    rest += chunk
+            except (ConnectionResetError, ssl.SSLError):
+                pass
+            self.assertNotIn(b"mailkeep-collector 1 ", rest)
+        mk.wait_for(lambda: "whose signature does not verify" in self.collector.stderr(), "the replay refused")
 
 
 if __name__ == "__main__":

@@ -113,5 +113,57 @@ class RsyslogCollectorTest(unittest.TestCase):
         self.assertEqual(seqs, list(range(1, len(seqs) + 1)))
 
 
+class RsyslogSenderTest(unittest.TestCase):
+    """The other direction: rsyslog forwards ordinary syslog (omfwd, gtls, octet-counted) to a
+    `mailkeep collector` with accept_plain on, which keeps it per sending host."""
+
+    def test_collector_is_a_plain_log_sink(self):
+        tmp = tempfile.mkdtemp(prefix="mk-rsyslog-fwd-")
+        certs = logship.make_ca(tmp)
+        cport, uport = logship.free_port(), logship.free_port()
+        col = logship.Collector(tmp, cport, certs, [], "accept_plain = true\n").start()
+        conf = os.path.join(tmp, "fwd.conf")
+        os.makedirs(os.path.join(tmp, "work"))
+        with open(conf, "w") as f:
+            f.write("""
+global(workDirectory="%(work)s" DefaultNetstreamDriverCAFile="%(ca)s")
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="%(uport)d")
+action(type="omfwd" target="127.0.0.1" port="%(cport)d" protocol="tcp" TCP_Framing="octet-counted"
+       StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/name"
+       StreamDriverPermittedPeers="collector.example" template="RSYSLOG_SyslogProtocol23Format")
+""" % {"work": os.path.join(tmp, "work"), "ca": certs["ca"], "uport": uport, "cport": cport})
+        err = open(os.path.join(tmp, "fwd.err"), "ab")
+        rs = subprocess.Popen([RSYSLOGD, "-n", "-f", conf, "-i", os.path.join(tmp, "fwd.pid")], stdout=err, stderr=err)
+        try:
+            import socket
+            sent = ['<14>1 2026-12-05T10:00:0%d.000Z app1.example web 42 - - request %d done' % (i, i)
+                    for i in range(3)]
+            out = os.path.join(col.data, "syslog", "app1.example.log")
+
+            def stored():
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                    for m in sent:
+                        u.sendto(m.encode(), ("127.0.0.1", uport))
+                try:
+                    with open(out) as f:
+                        return [l for l in f.read().splitlines() if "request" in l]
+                except FileNotFoundError:
+                    return []
+            lines = mk.wait_for(lambda: len(stored()) >= 3 and stored(), "rsyslog's lines in the collector")
+            for i in range(3):
+                self.assertTrue(any(("request %d done" % i) in l and " app1.example web " in l for l in lines), lines)
+            # Nothing of it is taken for a server's chain.
+            self.assertFalse(os.path.exists(os.path.join(col.data, "servers")) and
+                             os.listdir(os.path.join(col.data, "servers")))
+        finally:
+            rs.terminate()
+            rs.wait(timeout=30)
+            err.close()
+            col.stop()
+            col.assert_clean()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -155,5 +155,45 @@ class LogShippingTest(unittest.TestCase):
         logship.wait_same(self.local, self.collector.chain(), "shipping after the bad input")
 
 
+class CollectorRecoveryTest(unittest.TestCase):
+    """A collector that died while writing (half a record at the end, a head file behind the
+    records) starts again, cuts the half record off and goes on; the server resends it."""
+
+    def test_restart_after_a_crash_while_writing(self):
+        tmp = tempfile.mkdtemp(prefix="mk-ship-crash-")
+        certs = logship.make_ca(tmp)
+        port = logship.free_port()
+        srv = mk.Server(extra_config={
+            "log.remote.collectors": '["127.0.0.1:%d"]' % port,
+            "log.remote.ca_file": '"%s"' % certs["ca"],
+            "log.remote.server_name": '"collector.example"',
+            "security.login_failures_before_ban": "50",
+        }).start()
+        key = srv.cli("log", "key").stdout.split('key = "')[1].split('"')[0]
+        col = logship.Collector(tmp, port, certs, [("localhost", key)]).start()
+        local = os.path.join(srv.dir, "security.log")
+        try:
+            for i in range(3):
+                self.assertIs(srv.smtp_auth("wrong-%d" % i, source="127.0.0.2"), False)
+            logship.wait_same(local, col.chain(), "the collector's copy")
+            col.stop()
+            stored = logship.records(col.chain())
+            # As if the collector died in the middle of writing the last record, before its
+            # head file was renamed.
+            with open(col.chain(), "wb") as f:
+                f.write(b"\n".join(stored[:-1]) + b"\n" + stored[-1][:40])
+            with open(col.chain() + ".head", "w") as f:
+                f.write("%d %s\n" % (len(stored) - 2, "0" * 64))
+            col.start()
+            mk.wait_for(lambda: "collector.recovered" in col.stderr(), "the recovery logged")
+            self.assertIs(srv.smtp_auth("wrong-again", source="127.0.0.2"), False)
+            logship.wait_same(local, col.chain(), "the copy after the restart")
+            self.assertEqual(col.verify().returncode, 0, col.verify().stdout)
+        finally:
+            col.stop()
+            col.assert_clean()
+            mk.stop_all(srv)
+
+
 if __name__ == "__main__":
     unittest.main()

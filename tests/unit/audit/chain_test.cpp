@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "audit/log.hpp"
+#include "unit/audit/temp_log.hpp"
 
 namespace mk::audit {
 namespace {
@@ -41,14 +42,7 @@ std::string make_record(std::uint64_t seq, const std::string& prev,
   return hashed + "\"hash\":\"" + sha256_hex(prev + hashed) + "\"}";
 }
 
-struct TempLog {
-  std::string dir, path;
-  TempLog() {
-    char tmpl[] = "/tmp/mk-chain-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    path = dir + "/security.log";
-  }
-  ~TempLog() { std::system(("rm -rf " + dir).c_str()); }
+struct TempLog : test::TempLog {
   // n records, one per address NET1 ... NETn; the lines without their newlines.
   std::vector<std::string> write(int n, const std::string& net = "192.0.2.") const {
     {

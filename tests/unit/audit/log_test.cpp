@@ -8,29 +8,12 @@
 #include <vector>
 
 #include "audit/log.hpp"
+#include "unit/audit/temp_log.hpp"
 
 namespace mk::audit {
 namespace {
 
-struct TempLog {
-  std::string dir, path;
-  TempLog() {
-    char tmpl[] = "/tmp/mk-audit-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    path = dir + "/security.log";
-  }
-  ~TempLog() { std::system(("rm -rf " + dir).c_str()); }
-  std::vector<std::string> lines() const {
-    std::ifstream in(path);
-    std::vector<std::string> out;
-    for (std::string l; std::getline(in, l);) out.push_back(l);
-    return out;
-  }
-  void write(const std::vector<std::string>& lines) const {
-    std::ofstream out(path, std::ios::trunc);
-    for (const auto& l : lines) out << l << "\n";
-  }
-};
+using test::TempLog;
 
 TEST(AuditLog, ChainIntactAcrossWriters) {
   TempLog t;

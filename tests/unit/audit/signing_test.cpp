@@ -113,7 +113,7 @@ TEST(SigningKey, SignVerifyRoundTrip) {
   auto k = SigningKey::load_or_create(t.file("log-signing.key"));
   ASSERT_TRUE(k.ok());
   const std::string data = syslog::heartbeat_signed_text(
-      "mx.example.org", "2025-01-02T03:04:05.678Z", 42, std::string(64, 'a'));
+      "mx.example.org", "2025-01-02T03:04:05.678Z", 42, std::string(64, 'a'), "n0nce");
   const std::string sig = k->sign(data);
   EXPECT_EQ(sig.size(), 88u);  // base64 of 64 bytes
   EXPECT_TRUE(verify_signature(k->public_key(), data, sig));

@@ -2,6 +2,7 @@
 // examples (§6.3.5, §6.5), every rejection with its reason, the security log record as a
 // message, and RFC 5425 / RFC 6587 framing fed in pieces.
 #include "audit/syslog.hpp"
+#include "unit/audit/temp_log.hpp"
 
 #include <gtest/gtest.h>
 
@@ -257,8 +258,28 @@ TEST(Syslog, FrameCountsOctets) {
 }
 
 TEST(Syslog, HeartbeatSignedText) {
-  EXPECT_EQ(heartbeat_signed_text("mx.example.org", "2025-01-02T03:04:05.678Z", 42, "ab12"),
-            "mailkeep heartbeat 1\nmx.example.org\n2025-01-02T03:04:05.678Z\n42\nab12\n");
+  EXPECT_EQ(heartbeat_signed_text("mx.example.org", "2025-01-02T03:04:05.678Z", 42, "ab12", "n0nce"),
+            "mailkeep heartbeat 2\nmx.example.org\n2025-01-02T03:04:05.678Z\n42\nab12\nn0nce\n");
+}
+
+TEST(Syslog, Replies) {
+  auto c = parse_reply(challenge_text("0123abcd"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->kind, Reply::Kind::challenge);
+  EXPECT_EQ(c->nonce, "0123abcd");
+  auto h = parse_reply(hello_text(7, std::string(64, 'f')));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->kind, Reply::Kind::hello);
+  EXPECT_EQ(h->seq, 7u);
+  EXPECT_EQ(h->hash, std::string(64, 'f'));
+  auto a = parse_reply(ack_text(9));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->kind, Reply::Kind::ack);
+  EXPECT_EQ(a->seq, 9u);
+  EXPECT_FALSE(parse_reply("mailkeep-collector 1 challenge " + std::string(65, 'a')));
+  EXPECT_FALSE(parse_reply("mailkeep-collector 1 7 short"));
+  EXPECT_FALSE(parse_reply("ack x"));
+  EXPECT_FALSE(parse_reply("hello"));
 }
 
 TEST(Syslog, HeartbeatMessageRoundTrip) {
@@ -281,22 +302,7 @@ TEST(Syslog, HeartbeatMessageRoundTrip) {
   EXPECT_EQ(dump(*back), dump(m));
 }
 
-// A security log in a temporary directory.
-struct TempLog {
-  std::string dir, path;
-  TempLog() {
-    char tmpl[] = "/tmp/mk-syslog-XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    path = dir + "/security.log";
-  }
-  ~TempLog() { std::system(("rm -rf " + dir).c_str()); }
-  std::vector<std::string> lines() const {
-    std::ifstream in(path);
-    std::vector<std::string> out;
-    for (std::string l; std::getline(in, l);) out.push_back(l);
-    return out;
-  }
-};
+using test::TempLog;
 
 TEST(Syslog, SecurityMessageCarriesTheRecord) {
   TempLog t;

@@ -17,6 +17,8 @@ namespace mk::net {
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// After a failed accept (out of descriptors): how long the loop waits before the next.
+constexpr std::chrono::milliseconds kAcceptPause{200};
 // Bound on writing the refusal line to a connection over the limits.
 constexpr std::chrono::seconds kRefuseTimeout{5};
 
@@ -72,7 +74,15 @@ Listener::Listener(asio::io_context& io, ListenerConfig cfg, log::Logger log, Ha
       cfg_(std::move(cfg)),
       log_(std::move(log)),
       handler_(std::move(handler)),
-      limiter_(cfg_.max_connections, cfg_.max_connections_per_ip) {}
+      limiter_(cfg_.max_connections, cfg_.max_connections_per_ip) {
+  if (cfg_.metrics) {
+    const metrics::Labels l{{"listener", cfg_.name}};
+    accepted_ = &cfg_.metrics->counter("mailkeep_connections_total", "Connections accepted, by listener.", l);
+    refused_ = &cfg_.metrics->counter("mailkeep_connections_refused_total",
+                                      "Connections refused by the connection limits, by listener.", l);
+    open_ = &cfg_.metrics->gauge("mailkeep_connections_open", "Connections open now, by listener.", l);
+  }
+}
 
 Listener::~Listener() = default;
 
@@ -116,6 +126,9 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) co_return;
       log_.warn(cfg_.name + ".accept_error", {{"error", ec.message()}});
+      // Out of descriptors (EMFILE) fails every accept at once: pause instead of spinning.
+      asio::steady_timer pause(io_, kAcceptPause);
+      co_await pause.async_wait(kTuple);
       continue;
     }
     boost::system::error_code ep_ec;
@@ -130,6 +143,7 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
     ConnLimiter::Refusal why;
     auto slot = limiter_.acquire(ip, why);
     if (!slot) {
+      if (refused_) refused_->inc();
       log_.warn(cfg_.name + ".refused",
                 {{"ip", ip},
                  {"reason", why == ConnLimiter::Refusal::per_ip ? "too many connections from this IP"
@@ -139,6 +153,7 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
     }
     auto conn = std::make_shared<Conn>(std::make_unique<Stream>(std::move(sock)), std::move(*slot),
                                        random_id(6), ip);
+    if (accepted_) accepted_->inc(), open_->add(1);
     conn->session_deadline = Clock::now() + cfg_.session_timeout;
     {
       std::lock_guard lock(conns_mu_);
@@ -156,6 +171,7 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
       conn->closed = true;
       conn->timer.cancel();
       conn->stream->close();
+      if (open_) open_->add(-1);
       std::lock_guard lock(conns_mu_);
       conns_.erase(conn);
     });

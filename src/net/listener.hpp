@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "base/log.hpp"
+#include "base/metrics.hpp"
 #include "base/result.hpp"
 #include "net/byte_stream.hpp"
 #include "net/conn_limit.hpp"
@@ -68,6 +69,7 @@ struct ListenerConfig {
   std::size_t max_connections_per_ip = 20;
   std::chrono::milliseconds session_timeout{std::chrono::minutes(30)};
   std::string refuse_line;  // sent to a connection over the limits, e.g. "421 ...\r\n"
+  metrics::Registry* metrics = nullptr;  // connections opened, open and refused, by listener name
 };
 
 // Cancels the connection's pending I/O when a deadline passes (conn.deadline or
@@ -109,6 +111,10 @@ class Listener {
   std::atomic<bool> stopping_{false};
   std::mutex conns_mu_;
   std::set<std::shared_ptr<Conn>> conns_;
+  // Null without a registry.
+  metrics::Counter* accepted_ = nullptr;
+  metrics::Counter* refused_ = nullptr;
+  metrics::Gauge* open_ = nullptr;
 };
 
 }  // namespace mk::net

@@ -42,6 +42,7 @@ bench:
 	/usr/bin/python3 bench/imap/run.py $(BUILD_BENCH)/mailkeep
 	/usr/bin/python3 bench/smtp-outbound/run.py $(BUILD_BENCH)/mailkeep
 	/usr/bin/python3 bench/breached/run.py $(BUILD_BENCH)/mailkeep
+	/usr/bin/python3 bench/logship/run.py $(BUILD_BENCH)/mailkeep
 	/usr/bin/python3 bench/spam/run.py $(BUILD_BENCH)/mailkeep
 
 clean:

@@ -34,16 +34,6 @@ std::string json(std::string_view s) {
   return out;
 }
 
-std::string now_iso() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", buf, int(ms));
-}
 
 std::string head_path(const std::string& path) { return path + ".head"; }
 
@@ -58,6 +48,17 @@ Status write_head(const std::string& path, std::uint64_t seq, const std::string&
 }
 
 }  // namespace
+
+std::string record_time() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03d}Z", buf, int(ms));
+}
 
 std::optional<RecordHead> parse_record(std::string_view line) {
   RecordHead p;
@@ -205,7 +206,7 @@ Status Log::append_locked(std::string_view event, const Fields& fields) {
   if (!changed.empty()) records.push_back({"security_log_tampered", {{"what", changed}}});
   if (!event.empty()) records.push_back({std::string(event), fields});
   for (const auto& [ev, fs] : records) {
-    std::string line = fmt::format("{{\"seq\":{},\"ts\":\"{}\",\"event\":{}", seq_ + 1, now_iso(), json(ev));
+    std::string line = fmt::format("{{\"seq\":{},\"ts\":\"{}\",\"event\":{}", seq_ + 1, record_time(), json(ev));
     for (const auto& [k, v] : fs) line += fmt::format(",{}:{}", json(k), json(v));
     line += fmt::format(",\"prev\":\"{}\",", prev_);
     const std::string hash = sha256_hex(prev_ + line);

@@ -62,6 +62,9 @@ class Log {
   std::string changed_file();  // why the file is not the one we wrote ("" if it is); reopens it
 };
 
+// The time as records carry it: RFC 3339, UTC, milliseconds ("2026-12-05T16:40:00.123Z").
+std::string record_time();
+
 // One record's chain fields, read from its line (no newline). `hashed` points into the line.
 struct RecordHead {
   std::uint64_t seq = 0;

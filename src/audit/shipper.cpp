@@ -60,17 +60,6 @@ constexpr std::int64_t kFullCheckBytes = 64ll << 20;
 constexpr std::size_t kMaxReplyFrame = 1024;
 constexpr std::size_t kMaxLine = 1 << 20;  // a record longer than this is not one of ours
 
-std::string now_rfc3339() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", buf, int(ms));
-}
 
 struct HostPort {
   std::string host;
@@ -227,7 +216,7 @@ struct Shipper::Impl {
 
   std::string heartbeat_frame(const std::string& nonce) const {
     const Head head = read_head(log_path);
-    const std::string ts = now_rfc3339();
+    const std::string ts = record_time();
     syslog::Message m;
     m.pri = syslog::kHeartbeatPri;
     m.timestamp = ts;

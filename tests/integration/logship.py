@@ -27,6 +27,21 @@ def make_ca(d, name="collector.example", ip="127.0.0.1"):
     return {"ca": ca_crt, "cert": crt, "key": key}
 
 
+def make_client_cert(d, certs, name="mail.example"):
+    """A client certificate for `name`, signed by the CA make_ca made in d."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    key, csr, crt = (os.path.join(d, "client." + e) for e in ("key", "csr", "crt"))
+    ext = os.path.join(d, "client-ext.cnf")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
+        "-keyout", key, "-out", csr)
+    with open(ext, "w") as f:
+        f.write("extendedKeyUsage=clientAuth\nsubjectAltName=DNS:%s\n" % name)
+    run("x509", "-req", "-in", csr, "-CA", os.path.join(d, "ca.crt"), "-CAkey", os.path.join(d, "ca.key"),
+        "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", crt)
+    return {"cert": crt, "key": key}
+
+
 def records(path):
     """The security log's lines, without their newline."""
     try:

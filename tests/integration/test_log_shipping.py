@@ -155,6 +155,46 @@ class LogShippingTest(unittest.TestCase):
         logship.wait_same(self.local, self.collector.chain(), "shipping after the bad input")
 
 
+class ClientCertificateTest(unittest.TestCase):
+    """A collector with client_ca takes only senders whose certificate its CA signed: the
+    server with one ships; a client without one is refused in the handshake, with the reason
+    logged."""
+
+    def test_client_certificates(self):
+        tmp = tempfile.mkdtemp(prefix="mk-ship-ccert-")
+        certs = logship.make_ca(tmp)
+        client = logship.make_client_cert(tmp, certs)
+        port = logship.free_port()
+        srv = mk.Server(extra_config={
+            "log.remote.collectors": '["127.0.0.1:%d"]' % port,
+            "log.remote.ca_file": '"%s"' % certs["ca"],
+            "log.remote.server_name": '"collector.example"',
+            "log.remote.client_cert": '"%s"' % client["cert"],
+            "log.remote.client_key": '"%s"' % client["key"],
+            "security.login_failures_before_ban": "50",
+        }).start()
+        key = srv.cli("log", "key").stdout.split('key = "')[1].split('"')[0]
+        col = logship.Collector(tmp, port, certs, [("localhost", key)], 'client_ca = "%s"\n' % certs["ca"]).start()
+        local = os.path.join(srv.dir, "security.log")
+        try:
+            self.assertIs(srv.smtp_auth("wrong", source="127.0.0.2"), False)
+            logship.wait_same(local, col.chain(), "records from the server with a client certificate")
+            ctx = ssl.create_default_context(cafile=certs["ca"])
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                try:
+                    with ctx.wrap_socket(raw, server_hostname="collector.example") as s:
+                        s.settimeout(mk.HANG_GUARD)
+                        # TLS 1.3: the refusal of the missing certificate arrives after the handshake.
+                        self.assertEqual(s.recv(100), b"")
+                except (ssl.SSLError, ConnectionResetError):
+                    pass
+            mk.wait_for(lambda: "peer did not return a certificate" in col.stderr(), "the refusal logged")
+        finally:
+            col.stop()
+            col.assert_clean()
+            mk.stop_all(srv)
+
+
 class CollectorRecoveryTest(unittest.TestCase):
     """A collector that died while writing (half a record at the end, a head file behind the
     records) starts again, cuts the half record off and goes on; the server resends it."""

@@ -4,6 +4,7 @@ records in the same order and verifies (offline too), records written while the 
 was down arrive when it is back, records other processes append (the CLI) are shipped, and a
 collector that cannot be verified gets nothing. Bad input to the collector is refused with a
 logged reason and no crash."""
+import json
 import os
 import socket
 import ssl
@@ -189,6 +190,63 @@ class ClientCertificateTest(unittest.TestCase):
                 except (ssl.SSLError, ConnectionResetError):
                     pass
             mk.wait_for(lambda: "peer did not return a certificate" in col.stderr(), "the refusal logged")
+        finally:
+            col.stop()
+            col.assert_clean()
+            mk.stop_all(srv)
+
+
+class ReplayedChainTest(unittest.TestCase):
+    """A chain replayed from another server: a sender that holds one configured server's key
+    (other.example) sends the records of another (localhost). They are refused with the reason
+    logged, and nothing reaches either server's stored chain."""
+
+    def test_another_servers_chain_is_refused(self):
+        import base64
+        import nacl.signing
+        tmp = tempfile.mkdtemp(prefix="mk-ship-replay-")
+        certs = logship.make_ca(tmp)
+        port = logship.free_port()
+        srv = mk.Server(extra_config={
+            "log.remote.collectors": '["127.0.0.1:%d"]' % port,
+            "log.remote.ca_file": '"%s"' % certs["ca"],
+            "log.remote.server_name": '"collector.example"',
+            "security.login_failures_before_ban": "50",
+        }).start()
+        key = srv.cli("log", "key").stdout.split('key = "')[1].split('"')[0]
+        other = nacl.signing.SigningKey.generate()
+        other_pub = "ed25519:" + base64.b64encode(bytes(other.verify_key)).decode()
+        col = logship.Collector(tmp, port, certs, [("localhost", key), ("other.example", other_pub)]).start()
+        local = os.path.join(srv.dir, "security.log")
+        try:
+            for i in range(2):
+                self.assertIs(srv.smtp_auth("wrong-%d" % i, source="127.0.0.2"), False)
+            logship.wait_same(local, col.chain(), "localhost's copy")
+            stored = logship.records(col.chain())
+            ctx = ssl.create_default_context(cafile=certs["ca"])
+            with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                                 server_hostname="collector.example") as s:
+                nonce = s.recv(200).decode().split()[-1]
+                ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+                text = "mailkeep heartbeat 2\nother.example\n%s\n0\n%s\n%s\n" % (ts, "0" * 64, nonce)
+                sig = base64.b64encode(other.sign(text.encode()).signature).decode()
+                hb = ('<110>1 %s other.example mailkeep 1 heartbeat [beat@32473 seq="0" hash="%s" nonce="%s" sig="%s"]'
+                      % (ts, "0" * 64, nonce, sig))
+                s.sendall(("%d %s" % (len(hb), hb)).encode())
+                self.assertIn("mailkeep-collector 1 0 ", s.recv(200).decode())
+                rec = json.loads(stored[0])
+                msg = ('<109>1 %s localhost mailkeep 1 security [chain@32473 seq="%d" prev="%s" hash="%s"] %s'
+                       % (rec["ts"], rec["seq"], rec["prev"], rec["hash"], stored[0].decode()))
+                s.sendall(("%d %s" % (len(msg.encode()), msg)).encode())
+                s.settimeout(mk.HANG_GUARD)
+                try:
+                    while s.recv(200):
+                        pass
+                except (ConnectionResetError, ssl.SSLError):
+                    pass
+            mk.wait_for(lambda: "a security record in the name of another server" in col.stderr(), "the refusal logged")
+            self.assertEqual(logship.records(col.chain()), stored)
+            self.assertEqual(logship.records(col.chain("other.example")), [])
         finally:
             col.stop()
             col.assert_clean()

@@ -42,6 +42,23 @@ def make_client_cert(d, certs, name="mail.example"):
     return {"cert": crt, "key": key}
 
 
+def shipping_server(port, certs, **extra):
+    """A started mailkeep server shipping to 127.0.0.1:port (the collector's certificate from
+    make_ca), with room for failed logins; extra: more config keys. Returns it and its log key."""
+    config = {
+        "log.remote.collectors": '["127.0.0.1:%d"]' % port,
+        "log.remote.ca_file": '"%s"' % certs["ca"],
+        "log.remote.server_name": '"collector.example"',
+        "security.login_failures_before_ban": "50",
+    }
+    config.update(extra)
+    srv = mk.Server(extra_config=config).start()
+    key = srv.cli("log", "key")
+    if key.returncode != 0:
+        raise AssertionError("mailkeep log key: " + key.stderr)
+    return srv, key.stdout.split('key = "')[1].split('"')[0]
+
+
 def records(path):
     """The security log's lines, without their newline."""
     try:

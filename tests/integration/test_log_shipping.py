@@ -166,15 +166,8 @@ class ClientCertificateTest(unittest.TestCase):
         certs = logship.make_ca(tmp)
         client = logship.make_client_cert(tmp, certs)
         port = logship.free_port()
-        srv = mk.Server(extra_config={
-            "log.remote.collectors": '["127.0.0.1:%d"]' % port,
-            "log.remote.ca_file": '"%s"' % certs["ca"],
-            "log.remote.server_name": '"collector.example"',
-            "log.remote.client_cert": '"%s"' % client["cert"],
-            "log.remote.client_key": '"%s"' % client["key"],
-            "security.login_failures_before_ban": "50",
-        }).start()
-        key = srv.cli("log", "key").stdout.split('key = "')[1].split('"')[0]
+        srv, key = logship.shipping_server(port, certs, **{"log.remote.client_cert": '"%s"' % client["cert"],
+                                                           "log.remote.client_key": '"%s"' % client["key"]})
         col = logship.Collector(tmp, port, certs, [("localhost", key)], 'client_ca = "%s"\n' % certs["ca"]).start()
         local = os.path.join(srv.dir, "security.log")
         try:
@@ -207,13 +200,7 @@ class ReplayedChainTest(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="mk-ship-replay-")
         certs = logship.make_ca(tmp)
         port = logship.free_port()
-        srv = mk.Server(extra_config={
-            "log.remote.collectors": '["127.0.0.1:%d"]' % port,
-            "log.remote.ca_file": '"%s"' % certs["ca"],
-            "log.remote.server_name": '"collector.example"',
-            "security.login_failures_before_ban": "50",
-        }).start()
-        key = srv.cli("log", "key").stdout.split('key = "')[1].split('"')[0]
+        srv, key = logship.shipping_server(port, certs)
         other = nacl.signing.SigningKey.generate()
         other_pub = "ed25519:" + base64.b64encode(bytes(other.verify_key)).decode()
         col = logship.Collector(tmp, port, certs, [("localhost", key), ("other.example", other_pub)]).start()
@@ -261,13 +248,7 @@ class CollectorRecoveryTest(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="mk-ship-crash-")
         certs = logship.make_ca(tmp)
         port = logship.free_port()
-        srv = mk.Server(extra_config={
-            "log.remote.collectors": '["127.0.0.1:%d"]' % port,
-            "log.remote.ca_file": '"%s"' % certs["ca"],
-            "log.remote.server_name": '"collector.example"',
-            "security.login_failures_before_ban": "50",
-        }).start()
-        key = srv.cli("log", "key").stdout.split('key = "')[1].split('"')[0]
+        srv, key = logship.shipping_server(port, certs)
         col = logship.Collector(tmp, port, certs, [("localhost", key)]).start()
         local = os.path.join(srv.dir, "security.log")
         try:

@@ -22,6 +22,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -129,14 +130,18 @@ class AppendFile {
     if (pending_.empty()) return {};
     const bool ok = ::write(fd_, pending_.data(), pending_.size()) == ssize_t(pending_.size()) &&
                     ::fdatasync(fd_) == 0;
-    if (ok)
-      size_ += off_t(pending_.size());
-    else if (::ftruncate(fd_, size_) != 0)
-      (void)0;  // nothing more to do: the error says it
+    const std::size_t n = pending_.size();
     pending_.clear();
-    return ok ? Status{} : err("cannot write " + path_);
+    if (ok) {
+      size_ += off_t(n);
+      return {};
+    }
+    const std::string why = std::strerror(errno);
+    if (::ftruncate(fd_, size_) != 0)
+      return err(fmt::format("cannot write {} ({}), nor cut it back to its last good end ({})", path_, why,
+                             std::strerror(errno)));
+    return err(fmt::format("cannot write {} ({})", path_, why));
   }
-  void drop_pending() { pending_.clear(); }
 
  private:
   int fd_ = -1;
@@ -605,7 +610,8 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
         }
       }
     }
-    for (auto& [host, pf] : plain) (void)pf->sync();
+    for (auto& [host, pf] : plain)
+      if (auto st = pf->sync(); !st) log.error("collector.store", {{"host", host}, {"error", st.error().message}});
     for (Server* s : touched) {
       if (auto st = sync(*s); !st) {
         log.error("collector.store", {{"server", s->conf.name}, {"error", st.error().message}});

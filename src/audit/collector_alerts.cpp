@@ -195,7 +195,9 @@ struct AlertSender::Impl : std::enable_shared_from_this<AlertSender::Impl> {
         from, settings.mail_to, safe_server, a.kind, now_rfc5322(), std::time(nullptr), ::getpid(),
         hostname, hostname, safe_server, a.kind, a.detail, json);
     auto r = co_await c.data(msg, kTimeout);
-    (void)co_await c.command("QUIT", kTimeout);
+    // The alert is delivered (or refused) with DATA's reply; QUIT only says goodbye.
+    if (auto q = co_await c.command("QUIT", kTimeout); q.code != 221)
+      logger.debug("collector.alert_mail_quit", {{"reply", q.text()}});
     c.close();
     if (r.code != 250) co_return err("DATA: " + r.text());
     co_return Result<void>{};

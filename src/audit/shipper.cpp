@@ -450,8 +450,11 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
         if (shared->acked >= sent) shared->last_ack = Clock::now();
         if (!co_await send(batch)) co_return shared->why;
         sent = last;
+        // A collector that acknowledges nothing: where we stand is ours to remember. If it
+        // cannot be written, a restart sends these records again (duplicates, not losses).
         if (!acknowledged)
-          (void)write_file_atomic(state_file(l), std::to_string(sent) + "\n", 0600);
+          logger.ok_or_log(write_file_atomic(state_file(l), std::to_string(sent) + "\n", 0600), "log.remote.state",
+                           {{"collector", l.name}});
       }
     }
     if (Clock::now() >= next_beat) {

@@ -30,6 +30,7 @@
 
 #include "audit/log.hpp"
 #include "audit/signing.hpp"
+#include "audit/socket_deadline.hpp"
 #include "audit/syslog.hpp"
 #include "base/duration.hpp"
 #include "base/strings.hpp"
@@ -278,17 +279,10 @@ struct Collector::Impl {
   }
 
   Status write_head(Server& s) {
-    // The head file, as audit::Log keeps it, so cutting the stored copy is detected too.
-    const std::string head = s.dir + "/security.log.head", tmp = head + ".tmp";
-    const std::string text = fmt::format("{} {}\n", s.pending_seq, s.pending_hash);
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == ssize_t(text.size()) &&
-                    ::fdatasync(fd) == 0;
-    if (fd >= 0) ::close(fd);
-    s.pending_seq = 0;
-    if (!ok || ::rename(tmp.c_str(), head.c_str()) != 0) return err("cannot write " + head);
-    return {};
+    const std::uint64_t seq = std::exchange(s.pending_seq, 0);
+    return audit::write_head(s.dir + "/security.log", seq, s.pending_hash);
   }
+
 
   Status sync(Server& s) {
     if (auto st = s.records.sync(); !st) {
@@ -417,35 +411,9 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
       ec ? "?" : fmt::format("{}:{}", remote.address().to_string(), remote.port());
   auto log = logger.with({{"peer", peer}});
   asio::ssl::stream<tcp::socket> stream(std::move(sock), *tls);
-  // One timer bounds the handshake and then each wait for data.
-  asio::steady_timer deadline(io);
-  // The watchdog may resume after this coroutine is gone: it shares only `done` with it and
-  // touches the stream and the timer only while `done` is false.
-  auto done = std::make_shared<bool>(false);
-  auto arm = [&](Duration d) { deadline.expires_after(d); };
-  arm(kHandshakeTimeout);
-  asio::co_spawn(
-      io,
-      [&stream, &deadline, done]() -> asio::awaitable<void> {
-        while (!*done) {
-          co_await deadline.async_wait(kTuple);
-          if (*done) co_return;
-          if (deadline.expiry() <= Clock::now()) {
-            boost::system::error_code ignored;
-            stream.lowest_layer().close(ignored);
-            co_return;
-          }
-        }
-      },
-      asio::detached);
-  struct Stop {
-    std::shared_ptr<bool> done;
-    asio::steady_timer& t;
-    ~Stop() {
-      *done = true;
-      t.cancel();
-    }
-  } stop{done, deadline};
+  // One deadline bounds the handshake and then each wait for data.
+  SocketDeadline deadline(stream, Clock::now() + kHandshakeTimeout);
+  auto arm = [&](Duration d) { deadline.after(d); };
 
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
   if (hec) {
@@ -478,7 +446,7 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
     if (bound)
       arm(kIdleTimeout);
     else
-      deadline.expires_at(name_by);
+      deadline.at(name_by);
     auto [rec, n] = co_await stream.async_read_some(asio::buffer(buf), kTuple);
     if (rec) {
       if (rec != asio::error::eof && rec != asio::ssl::error::stream_truncated)

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "audit/log.hpp"
+#include "audit/socket_deadline.hpp"
 #include "audit/syslog.hpp"
 #include "base/read_file.hpp"
 #include "base/strings.hpp"
@@ -243,20 +244,6 @@ struct Shipper::Impl {
 
 namespace {
 
-// Closes the socket when the deadline passes: every pending operation then fails, which is
-// how connect, handshake and writes are bounded without cancelling TLS mid-record.
-asio::awaitable<void> watchdog(asio::ssl::stream<tcp::socket>& stream, asio::steady_timer& deadline,
-                               std::shared_ptr<bool> done) {
-  while (!*done) {
-    co_await deadline.async_wait(kTuple);
-    if (*done) break;
-    if (deadline.expiry() <= Clock::now()) {
-      boost::system::error_code ignored;
-      stream.lowest_layer().close(ignored);
-      break;
-    }
-  }
-}
 
 }  // namespace
 
@@ -266,17 +253,7 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
   // the TLS stream must outlive it.
   auto stream_owner = std::make_shared<asio::ssl::stream<tcp::socket>>(ex, *tls);
   auto& stream = *stream_owner;
-  asio::steady_timer deadline(ex, Clock::now() + settings.timeout);
-  auto done = std::make_shared<bool>(false);
-  asio::co_spawn(ex, watchdog(stream, deadline, done), asio::detached);
-  struct Finish {
-    std::shared_ptr<bool> done;
-    asio::steady_timer& deadline;
-    ~Finish() {
-      *done = true;
-      deadline.cancel();
-    }
-  } finish{done, deadline};
+  SocketDeadline deadline(stream, Clock::now() + settings.timeout);
 
   tcp::resolver resolver(ex);
   auto [rec, endpoints] = co_await resolver.async_resolve(l.where.host, l.where.port, kTuple);
@@ -301,7 +278,7 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
     if (v != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(v) + ")";
     co_return "TLS handshake: " + why;
   }
-  deadline.expires_at(Clock::time_point::max());
+  deadline.never();
 
   // The reader: the collector's hello and acknowledgements. It ends with the connection.
   struct Shared {
@@ -357,9 +334,9 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
   } close_on_exit{stream};
 
   auto send = [&](const std::string& bytes) -> asio::awaitable<bool> {
-    deadline.expires_at(Clock::now() + settings.timeout);
+    deadline.after(settings.timeout);
     auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(bytes), kTuple);
-    deadline.expires_at(Clock::time_point::max());
+    deadline.never();
     if (wec && shared->why.empty()) shared->why = "sending: " + wec.message();
     co_return !wec;
   };

@@ -176,8 +176,6 @@ Result<std::string> acme_account_key(const Config& cfg) {
   return key;
 }
 
-// The SRS key, made once and kept in the data directory: addresses it signed must still
-// reverse after a restart.
 // The security log's shipper ([log.remote]); null when no collector is configured. Its
 // heartbeats are signed with DATA/log-signing.key, made here on first use: the collector is
 // given the public key (`mailkeep log key`).
@@ -197,6 +195,8 @@ Result<std::unique_ptr<audit::Shipper>> make_shipper(const Config& cfg, audit::L
   return shipper;
 }
 
+// The SRS key, made once and kept in the data directory: addresses it signed must still
+// reverse after a restart.
 Result<srs::Srs> make_srs(const Config& cfg) {
   auto secret = read_or_create_secret(cfg.data_dir + "/srs.key", "old SRS addresses stop working");
   if (!secret) return secret.error();

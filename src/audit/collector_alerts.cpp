@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <ctime>
 
+#include "audit/log.hpp"
 #include "base/strings.hpp"
 #include "net/tls.hpp"
 #include "outbound/client.hpp"
@@ -31,15 +32,6 @@ constexpr Duration kRetryFor = std::chrono::minutes(10);
 constexpr std::size_t kMaxInFlight = 32;
 constexpr Duration kTimeout = std::chrono::seconds(15);
 constexpr std::size_t kMaxResponse = 64 * 1024;
-
-std::string now_rfc3339() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string now_rfc5322() {
   const std::time_t t = std::time(nullptr);
@@ -274,7 +266,7 @@ const AlertSettings& AlertSender::settings() const {
 }
 
 void AlertSender::raise(Alert a) {
-  const std::string json = alert_json(a, now_rfc3339(), impl_->hostname);
+  const std::string json = alert_json(a, record_time(), impl_->hostname);
   impl_->logger.error("collector.alert",
                       {{"alert", a.kind}, {"server", a.server}, {"detail", a.detail}});
   const std::string path = impl_->data_dir + "/alerts.log";

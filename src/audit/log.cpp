@@ -34,8 +34,9 @@ std::string json(std::string_view s) {
   return out;
 }
 
-
 std::string head_path(const std::string& path) { return path + ".head"; }
+
+}  // namespace
 
 Status write_head(const std::string& path, std::uint64_t seq, const std::string& hash) {
   const std::string tmp = head_path(path) + ".tmp", text = fmt::format("{} {}\n", seq, hash);
@@ -46,8 +47,6 @@ Status write_head(const std::string& path, std::uint64_t seq, const std::string&
   if (!ok || ::rename(tmp.c_str(), head_path(path).c_str()) != 0) return err("cannot write " + head_path(path));
   return {};
 }
-
-}  // namespace
 
 std::string record_time() {
   const auto now = std::chrono::system_clock::now();

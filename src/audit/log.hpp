@@ -107,6 +107,8 @@ struct Head {
   std::string hash = std::string(64, '0');
 };
 Head read_head(const std::string& log_path);
+// Replaces the side file with seq and hash (synced, then renamed over the old one).
+Status write_head(const std::string& log_path, std::uint64_t seq, const std::string& hash);
 
 struct VerifyReport {
   std::uint64_t records = 0;

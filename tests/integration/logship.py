@@ -117,17 +117,10 @@ class Collector:
         return code
 
     def stderr(self):
-        try:
-            with open(self.stderr_path, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return mk.read_log(self.stderr_path)
 
     def assert_clean(self):
-        err = self.stderr()
-        for m in mk.SANITIZER_MARKERS:
-            if m in err:
-                raise AssertionError("sanitizer report in collector stderr:\n" + err[-5000:])
+        mk.assert_no_sanitizer_report(self.stderr(), "collector")
 
     def chain(self, server="localhost"):
         return os.path.join(self.data, "servers", server, "security.log")

@@ -38,6 +38,21 @@ PORT_OFFSETS = tuple(sorted(QUICKSTART_PORTS.values()))
 HANG_GUARD = 60  # seconds; for an operation that takes a few seconds at most on an idle machine
 
 
+def read_log(path):
+    """A process's log file as text ("" before it exists)."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def assert_no_sanitizer_report(text, who):
+    for m in SANITIZER_MARKERS:
+        if m in text:
+            raise AssertionError("sanitizer report in %s stderr:\n%s" % (who, text[-5000:]))
+
+
 def wait_for(condition, what, guard=HANG_GUARD, interval=0.2):
     """Polls condition() until it returns something true and returns that; fails the test
     when the hang guard runs out first."""
@@ -196,17 +211,10 @@ class Server:
         self.proc = None
 
     def stderr(self):
-        try:
-            with open(self.stderr_path, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_log(self.stderr_path)
 
     def assert_clean(self):
-        err = self.stderr()
-        for m in SANITIZER_MARKERS:
-            if m in err:
-                raise AssertionError("sanitizer report in mailkeep stderr:\n" + err[-5000:])
+        assert_no_sanitizer_report(self.stderr(), "mailkeep")
 
     def cleanup(self):
         if self.proc:

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "audit/log.hpp"
+#include "audit/log_tail.hpp"
 #include "audit/socket_deadline.hpp"
 #include "audit/syslog.hpp"
 #include "base/read_file.hpp"
@@ -59,8 +60,6 @@ constexpr Duration kSelfCheck = std::chrono::seconds(20);
 constexpr Duration kSlowCheck = std::chrono::minutes(10);
 constexpr std::int64_t kFullCheckBytes = 64ll << 20;
 constexpr std::size_t kMaxReplyFrame = 1024;
-constexpr std::size_t kMaxLine = 1 << 20;  // a record longer than this is not one of ours
-
 
 struct HostPort {
   std::string host;
@@ -89,86 +88,6 @@ std::optional<HostPort> split_host_port(const std::string& s) {
   hp.ip_literal = !ec;
   return hp;
 }
-
-// Reads the security log forward from a record, whole lines only, following the file when it
-// is replaced (a new inode) or cut (smaller than where we stand).
-class LogTail {
- public:
-  explicit LogTail(std::string path) : path_(std::move(path)) {}
-  ~LogTail() { close(); }
-  LogTail(const LogTail&) = delete;
-  LogTail& operator=(const LogTail&) = delete;
-
-  // The next line read is the first record with seq >= want.
-  void seek(std::uint64_t want) {
-    want_ = want;
-    offset_ = 0;
-    reopen();
-  }
-
-  // Up to max_bytes of complete records from where we stand (at least one if there is one).
-  std::vector<std::string> read(std::size_t max_bytes) {
-    std::vector<std::string> out;
-    if (replaced()) reopen();
-    if (fd_ < 0) return out;
-    std::size_t taken = 0;
-    std::string chunk(64 * 1024, '\0');
-    std::string pending;
-    while (taken < max_bytes) {
-      const ssize_t n = ::pread(fd_, chunk.data(), chunk.size(), offset_ + off_t(pending.size()));
-      if (n <= 0) break;
-      pending.append(chunk.data(), std::size_t(n));
-      std::size_t start = 0;
-      while (taken < max_bytes) {
-        const auto lf = pending.find('\n', start);
-        if (lf == std::string::npos) break;
-        std::string_view line(pending.data() + start, lf - start);
-        const std::size_t used = lf + 1 - start;
-        start = lf + 1;
-        offset_ += off_t(used);
-        if (line.empty()) continue;
-        auto head = parse_record(line);
-        if (head && head->seq < want_) continue;
-        if (head) want_ = head->seq + 1;
-        taken += line.size();
-        out.emplace_back(line);
-      }
-      pending.erase(0, start);
-      if (pending.size() > kMaxLine) {  // not a log line: skip the rest of it
-        offset_ += off_t(pending.size());
-        pending.clear();
-      }
-    }
-    return out;
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  ino_t ino_ = 0;
-  off_t offset_ = 0;
-  std::uint64_t want_ = 1;
-
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  void reopen() {
-    close();
-    offset_ = 0;
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st {};
-    if (fd_ >= 0 && ::fstat(fd_, &st) == 0) ino_ = st.st_ino;
-  }
-  bool replaced() const {
-    struct stat by_name {
-    }, by_fd{};
-    if (::stat(path_.c_str(), &by_name) != 0) return false;  // deleted: nothing new to read
-    if (fd_ < 0) return true;
-    if (by_name.st_ino != ino_) return true;
-    return ::fstat(fd_, &by_fd) == 0 && by_fd.st_size < offset_;
-  }
-};
 
 }  // namespace
 

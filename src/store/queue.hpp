@@ -50,6 +50,14 @@ struct AttemptRecord {
   std::string error;
 };
 
+// What is waiting to leave (metrics, the dashboard): recipients not yet delivered nor bounced.
+struct QueueStats {
+  std::int64_t messages = 0;         // messages with a recipient waiting (queued or held)
+  std::int64_t recipients = 0;       // recipients queued
+  std::int64_t held_recipients = 0;  // recipients held (containment or the admin)
+  std::int64_t oldest = 0;           // when the oldest waiting message was queued (unix s); 0: none
+};
+
 // mailkeep queue hold|release|retry|drop.
 enum class QueueAction { hold, release, retry, drop };
 
@@ -59,6 +67,7 @@ class Queue {
 
   // Outbound queue (entries are added by deliver(): NewMessage::outbound).
   virtual Result<std::vector<QueuedMessage>> list_queue() = 0;
+  virtual Result<QueueStats> queue_stats() = 0;
   virtual Result<std::optional<QueuedMessage>> queued_message(std::int64_t id) = 0;
   virtual Result<std::string> read_queued(const QueuedMessage& m) = 0;
   // hold/release/retry act on the recipients still pending (retry: due now); drop deletes the

@@ -101,6 +101,31 @@ Result<std::vector<QueuedMessage>> SqliteStore::select_queue_locked(std::string_
 
 Result<std::vector<QueuedMessage>> SqliteStore::list_queue() { return select_queue("?1 = ?1", 0); }
 
+Result<QueueStats> SqliteStore::queue_stats() {
+  std::lock_guard lock(mu_);
+  QueueStats st;
+  // The (state, next_attempt) index finds the waiting recipients without a scan of the rest.
+  Stmt q(db_,
+         "SELECT r.state, count(*), count(DISTINCT r.queue_id), min(m.created) FROM queue_rcpts r "
+         "JOIN queue m ON m.id = r.queue_id WHERE r.state IN ('queued', 'held') GROUP BY r.state");
+  std::int64_t messages = 0;
+  while (q.step()) {
+    const std::int64_t n = q.int64(1);
+    (q.text(0) == "held" ? st.held_recipients : st.recipients) = n;
+    messages += q.int64(2);  // a message with both kinds counts twice: corrected below
+    const std::int64_t created = q.int64(3);
+    if (st.oldest == 0 || created < st.oldest) st.oldest = created;
+  }
+  if (q.failed()) return q.fail();
+  if (st.recipients > 0 && st.held_recipients > 0) {
+    Stmt c(db_, "SELECT count(DISTINCT queue_id) FROM queue_rcpts WHERE state IN ('queued', 'held')");
+    if (!c.step()) return c.fail();
+    messages = c.int64(0);
+  }
+  st.messages = messages;
+  return st;
+}
+
 Result<std::optional<QueuedMessage>> SqliteStore::queued_message(std::int64_t id) {
   auto r = select_queue("id = ?1", id);
   if (!r) return r.error();

@@ -92,6 +92,7 @@ class SqliteStore final : public Store {
   Status activate_next_dkim_keys(std::string_view domain) override;
 
   Result<std::vector<QueuedMessage>> list_queue() override;
+  Result<QueueStats> queue_stats() override;
   Result<std::optional<QueuedMessage>> queued_message(std::int64_t id) override;
   Result<std::string> read_queued(const QueuedMessage& m) override;
   Result<std::size_t> queue_action(std::int64_t id, QueueAction action) override;

@@ -46,6 +46,35 @@ TEST_P(QueueTest, QueuedWithTheLocalCopiesAndSurvivesReopen) {
   EXPECT_EQ(*store_->recover(), 0u);  // the shared file is referenced
 }
 
+TEST_P(QueueTest, StatsCountWhatWaits) {
+  auto id = account_with_domain();
+  EXPECT_EQ(store_->queue_stats()->messages, 0);
+  EXPECT_EQ(store_->queue_stats()->oldest, 0);
+  const std::int64_t before = std::time(nullptr);
+  ASSERT_TRUE(store_->deliver_sync(submission(id)).ok());
+  ASSERT_TRUE(store_->deliver_sync(submission(id)).ok());
+  auto st = *store_->queue_stats();
+  EXPECT_EQ(st.messages, 2);
+  EXPECT_EQ(st.recipients, 4);
+  EXPECT_EQ(st.held_recipients, 0);
+  EXPECT_GE(st.oldest, before);
+  EXPECT_LE(st.oldest, std::time(nullptr));
+  // One message held, and one recipient of the other delivered: each message counted once.
+  const auto q = *store_->list_queue();
+  ASSERT_TRUE(store_->queue_action(q[0].id, QueueAction::hold).ok());
+  AttemptRecord done;
+  done.rcpt_id = q[1].rcpts[0].id;
+  done.state = RcptState::delivered;
+  ASSERT_TRUE(store_->record_attempts({done}, {}).ok());
+  st = *store_->queue_stats();
+  EXPECT_EQ(st.messages, 2);
+  EXPECT_EQ(st.recipients, 1);
+  EXPECT_EQ(st.held_recipients, 2);
+  ASSERT_TRUE(store_->queue_action(q[0].id, QueueAction::drop).ok());
+  ASSERT_TRUE(store_->queue_action(q[1].id, QueueAction::drop).ok());
+  EXPECT_EQ(store_->queue_stats()->messages, 0);
+}
+
 TEST_P(QueueTest, AFailedLocalCopyQueuesNothing) {
   auto id = account_with_domain();
   auto m = submission(id);

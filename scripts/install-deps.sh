@@ -26,6 +26,9 @@ packages=(
   # systemd-analyze checks the unit quickstart writes (it runs without systemd as PID 1)
   systemd
   pebble
+  # promtool checks the Prometheus alert rules (check rules, test rules) and the /metrics
+  # exposition; the integration test scrapes mailkeep with a private prometheus
+  prometheus
 )
 if [ "${1:-}" = "--bench" ]; then
   # Dovecot (in the list above: the interimap test's other side) is also the IMAP benchmark
@@ -61,7 +64,7 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # Benchmark peers run as private instances only; a system-wide spamd or dovecot would
 # listen on the machine's ports.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-  for unit in spamd dovecot rspamd redis-server; do
+  for unit in spamd dovecot rspamd redis-server prometheus; do
     systemctl disable --now "$unit" >/dev/null 2>&1 || true
   done
   # rsyslog only when this run installed it: a machine's own system logger is left alone.

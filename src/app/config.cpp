@@ -326,6 +326,8 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          else return why = "must be \"http-01\" or \"tls-alpn-01\"", false;
          return true;
        })},
+      {"metrics.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.metrics.listen; })},
+      {"metrics.token_file", string_key([](const std::string& v, Config& c, std::string&) { c.metrics.token_file = v; return true; })},
       {"imap.listen", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen; })},
       {"imap.listen_tls", listen_key([](Config& c) -> std::vector<ListenAddr>& { return c.imap.listen_tls; })},
       {"imap.max_connections", count_key<std::size_t>(1, 1000000, [](Config& c) -> std::size_t& { return c.imap.limits.max_connections; })},
@@ -399,6 +401,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   c.imap.listen_tls = {ListenAddr{"0.0.0.0", 993}, ListenAddr{"::", 993}};
   c.http.listen = {ListenAddr{"0.0.0.0", 80}, ListenAddr{"::", 80}};
   c.http.listen_tls = {ListenAddr{"0.0.0.0", 443}, ListenAddr{"::", 443}};
+  c.metrics.listen = {ListenAddr{"127.0.0.1", kMetricsPort}};
   Errors e{name, {}};
   toml::table root;
   try {
@@ -411,7 +414,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     const auto* table = sec_node.as_table();
     if (!table || !is_section(sec)) {
       e.add(sec_node.source(),
-            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [http], [acme], [dns], [outbound], [dmarc], [spam], [security]", sec));
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [http], [metrics], [acme], [dns], [outbound], [dmarc], [spam], [security], [store]", sec));
       continue;
     }
     std::function<void(const toml::table&, const std::string&)> keys = [&](const toml::table& t, const std::string& prefix) {
@@ -443,6 +446,17 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     e.list.push_back(fmt::format("{}: log.remote.timeout must be at most \"5m\"", name));
   if (c.log_remote.client_cert.empty() != c.log_remote.client_key.empty())
     e.list.push_back(fmt::format("{}: log.remote.client_cert and log.remote.client_key must be set together", name));
+  if (c.metrics.token_file.empty())
+    for (const auto& l : c.metrics.listen)
+      if (!boost::asio::ip::make_address(l.host).is_loopback()) {
+        // Only a configured listener can be off loopback: the key is in the file.
+        const toml::node* n = root.at_path("metrics.listen").node();
+        e.add(n ? n->source() : toml::source_region{},
+              fmt::format("metrics.listen: {} is not a loopback address, and the metrics tell anyone who can reach "
+                          "them how the server is attacked; set metrics.token_file (a secret Prometheus sends as a "
+                          "bearer token) or listen on 127.0.0.1",
+                          l.host));
+      }
   if (c.tls_cert.empty() != c.tls_key.empty())
     e.list.push_back(fmt::format("{}: tls.cert and tls.key must be set together", name));
   if (!(c.spam.thresholds.tag <= c.spam.thresholds.junk && c.spam.thresholds.junk <= c.spam.thresholds.reject))
@@ -463,6 +477,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
   c.tls_key = resolve_path(base_dir, c.tls_key);
   c.outbound.ca_file = resolve_path(base_dir, c.outbound.ca_file);
   c.acme.ca_file = resolve_path(base_dir, c.acme.ca_file);
+  c.metrics.token_file = resolve_path(base_dir, c.metrics.token_file);
   for (auto* p : {&c.log_remote.ca_file, &c.log_remote.client_cert, &c.log_remote.client_key}) *p = resolve_path(base_dir, *p);
   return c;
 }

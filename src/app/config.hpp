@@ -70,6 +70,15 @@ struct HttpConfig {
   http::Limits limits;
 };
 
+// The Prometheus endpoint (/metrics, app/metrics.hpp): its own plain-HTTP listener, on
+// loopback unless a bearer token guards it.
+constexpr std::uint16_t kMetricsPort = 9325;
+
+struct MetricsConfig {
+  std::vector<ListenAddr> listen;  // default 127.0.0.1:9325; [] turns the endpoint off
+  std::string token_file;          // a secret Prometheus sends as "Authorization: Bearer ..."
+};
+
 // DMARC aggregate reports (RFC 7489 §7.2) about the mail we receive: opt-in, since they tell
 // other domains which addresses sent us mail in their name.
 struct DmarcConfig {
@@ -113,6 +122,7 @@ struct Config {
   SubmissionConfig submission;
   ImapConfig imap;
   HttpConfig http;
+  MetricsConfig metrics;
   certs::AcmeSettings acme;  // [acme]
   dns::Config dns;
   outbound::Settings outbound;

@@ -22,6 +22,7 @@ constexpr int kImapOffset = 143;
 constexpr int kImapsOffset = 993;
 constexpr int kHttpOffset = 80;
 constexpr int kHttpsOffset = 443;
+constexpr int kMetricsOffset = 9;
 constexpr const char* kDevDomain = "localhost";
 constexpr const char* kDevAccount = "me@localhost";
 
@@ -52,10 +53,13 @@ listen_tls = ["127.0.0.1:{}"]
 [http]
 listen = ["127.0.0.1:{}"]
 listen_tls = ["127.0.0.1:{}"]
+
+[metrics]
+listen = ["127.0.0.1:{}"]
 )",
                      port_base + kSmtpOffset, port_base + kSubmissionOffset, port_base + kSubmissionsOffset,
                      port_base + kImapOffset, port_base + kImapsOffset, port_base + kHttpOffset,
-                     port_base + kHttpsOffset);
+                     port_base + kHttpsOffset, port_base + kMetricsOffset);
 }
 
 }  // namespace

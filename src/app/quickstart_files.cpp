@@ -125,6 +125,10 @@ std::string config_text(const std::string& hostname, const std::string& data_dir
        "# domain's MTA-STS policy and the files mail clients configure themselves from.\n"
        "listen = [\"0.0.0.0:80\", \"[::]:80\"]\n"
        "listen_tls = [\"0.0.0.0:443\", \"[::]:443\"]\n"},
+      {"metrics",
+       "# Prometheus metrics at http://127.0.0.1:9325/metrics (docs/metrics.md); the alert rules\n"
+       "# are in deploy/prometheus/. Another address needs token_file (a bearer token).\n"
+       "listen = [\"127.0.0.1:9325\"]\n"},
       {"acme",
        fmt::format(
            "# Certificates from Let's Encrypt for the hostname and each domain's mta-sts.,\n"

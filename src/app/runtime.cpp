@@ -20,6 +20,7 @@
 
 #include "app/app.hpp"
 #include "app/compose.hpp"
+#include "app/metrics.hpp"
 #include "app/web.hpp"
 #include "acme/https_transport.hpp"
 #include "acme/jws.hpp"
@@ -59,6 +60,8 @@ namespace asio = boost::asio;
 // At least this many threads for blocking work, however few cores: the store queries of
 // several connections must not queue behind each other.
 constexpr unsigned kMinWorkThreads = 4;
+// Prometheus keeps one connection; a few more for a second scraper or curl.
+constexpr std::size_t kMetricsConnections = 8;
 
 namespace {
 
@@ -128,7 +131,9 @@ Result<std::unique_ptr<store::Store>> make_store(const Config& cfg, const log::L
 // is always offered (opportunistic TLS between MTAs does not need a CA chain). An instance
 // that has the keys quickstart made (net/tls_keys.hpp) uses key.pem, whose TLSA record the
 // admin published, with cert.pem: self-signed until a CA-issued one for that key replaces it.
-Result<std::shared_ptr<net::TlsContext>> make_server_tls(const Config& cfg, const log::Logger& log) {
+// *cert_file: the certificate file it presents.
+Result<std::shared_ptr<net::TlsContext>> make_server_tls(const Config& cfg, const log::Logger& log,
+                                                         std::string* cert_file) {
   std::string cert = cfg.tls_cert, key = cfg.tls_key;
   if (cert.empty() && file_exists(net::tls_key_path(cfg.data_dir))) {
     cert = net::tls_cert_path(cfg.data_dir);
@@ -149,6 +154,7 @@ Result<std::shared_ptr<net::TlsContext>> make_server_tls(const Config& cfg, cons
     if (!cfg.dev)
       log.warn("tls.self_signed", {{"cert", cert}, {"hint", "set tls.cert and tls.key to a CA-issued certificate"}});
   }
+  *cert_file = cert;
   return net::make_server_tls(cert, key, cfg.tls_min);
 }
 
@@ -257,8 +263,10 @@ smtp::ServerConfig submission_config(const Config& cfg, const smtp::ServerConfig
   return sc;
 }
 
-outbound::RunnerConfig runner_config(const Config& cfg, const srs::Srs& srs, guard::Containment& containment) {
+outbound::RunnerConfig runner_config(const Config& cfg, const srs::Srs& srs, guard::Containment& containment,
+                                     metrics::Registry& metrics) {
   outbound::RunnerConfig rc;
+  rc.metrics = &metrics;
   static_cast<outbound::Settings&>(rc) = cfg.outbound;
   rc.hostname = cfg.hostname;
   rc.srs = &srs;
@@ -313,16 +321,22 @@ int run_server(const Config& cfg,
   } else if (!cfg.dev) {
     log.info("tls.acme_off", {{"reason", acme_off}});
   }
-  auto tls = make_server_tls(cfg, log);
+  std::string cert_file;
+  auto tls = make_server_tls(cfg, log, &cert_file);
   if (!tls) return fail(tls.error(), kExitUsage);
   auto srs = make_srs(cfg);
   if (!srs) return fail(srs.error(), kExitRuntime);
+  // What the services count, read by the /metrics endpoint; outlives every service.
+  metrics::Registry metrics;
   auto audit_log = audit::Log::open(cfg.data_dir + "/security.log");
   if (!audit_log) return fail(audit_log.error(), kExitRuntime);
   // Shipping the security log to collectors: made right after the log, so it outlives every
   // service that appends to it.
   auto shipper = make_shipper(cfg, **audit_log, log.with({{"svc", "log"}}));
   if (!shipper) return fail(shipper.error(), kExitUsage);
+  Result<std::string> metrics_token = std::string();
+  if (!cfg.metrics.token_file.empty()) metrics_token = read_metrics_token(cfg.metrics.token_file);
+  if (!metrics_token) return fail(metrics_token.error(), kExitUsage);
 
   // Server-generated mail (alerts, DSNs, reports); remote recipients wake the queue runner
   // once it exists (the runner lives with the io_context below: its timers must go first).
@@ -354,6 +368,7 @@ int run_server(const Config& cfg,
   asio::io_context io{int(threads)};
   auto resolver = make_resolver(cfg, io);
   if (!resolver) return fail(resolver.error(), kExitUsage);
+  if (*resolver) (*resolver)->count_into(metrics);
   // The MX's chain: sender authentication, then the spam filter on every accepted message.
   const InboundChain inbound = make_inbound_chain(cfg, resolver->get(), *store, log, false, &work);
   // Containment scores submitted mail with the same filter and model as the MX.
@@ -365,6 +380,7 @@ int run_server(const Config& cfg,
   auto mx_cfg = mx_config(cfg, *srs, login, *inbound.recorder, wake);
   mx_cfg.work = &work;
   mx_cfg.login_work = &logins;
+  mx_cfg.metrics = &metrics;
   smtp::Server smtp_server(io, mx_cfg, *store, *tls, log.with({{"svc", "smtp"}}));
   if (auto s = smtp_server.listen(endpoints(cfg.smtp.listen)); !s) return fail(s.error(), kExitRuntime);
   // Outbound delivery (never in dev mode: nothing leaves a dev instance).
@@ -372,7 +388,7 @@ int run_server(const Config& cfg,
   if (!cfg.dev) {
     auto client_tls = net::make_client_tls(cfg.outbound.ca_file);
     if (!client_tls) return fail(client_tls.error(), kExitRuntime);
-    runner = std::make_unique<outbound::Runner>(io, runner_config(cfg, *srs, containment), *store, **resolver,
+    runner = std::make_unique<outbound::Runner>(io, runner_config(cfg, *srs, containment, metrics), *store, **resolver,
                                                 *client_tls, log.with({{"svc", "outbound"}}));
     wake_runner = [r = runner.get()] { r->wake(); };
     if (!cfg.dns.dnssec) log.warn("dns.dnssec_off", {{"hint", "DANE needs DNSSEC; set dns.dnssec = true"}});
@@ -393,6 +409,7 @@ int run_server(const Config& cfg,
   auto ic = imap_config(cfg, login, *inbound.user_models);
   ic.work = &work;
   ic.login_work = &logins;
+  ic.metrics = &metrics;
   imap::Server imap_server(io, std::move(ic), *store, *tls, notifier, log.with({{"svc", "imap"}}));
   if (auto s = imap_server.listen(endpoints(cfg.imap.listen), endpoints(cfg.imap.listen_tls)); !s)
     return fail(s.error(), kExitRuntime);
@@ -403,6 +420,7 @@ int run_server(const Config& cfg,
   http::ServerConfig hc;
   static_cast<http::Limits&>(hc) = cfg.http.limits;
   hc.work = &work;
+  hc.metrics = &metrics;
   http::Server web_server(io, hc, *router, *tls, log.with({{"svc", "http"}}));
   if (auto s = web_server.listen(endpoints(cfg.http.listen), endpoints(cfg.http.listen_tls)); !s)
     // Another web server on 80/443 (an upgrade on a host that runs one): say how to go on.
@@ -438,6 +456,21 @@ int run_server(const Config& cfg,
   }
   certs::Manager cert_manager(io, mc, certificates, acme_issuer.get(), resolver->get(), log.with({{"svc", "tls"}}));
 
+  // The Prometheus endpoint. A port already taken is logged, not fatal: mail comes first.
+  MetricsSources sources{store.get(), store.get(), store.get(), &certificates, cert_file, shipper->get(),
+                         (*audit_log)->path()};
+  collect_at_scrape(metrics, std::move(sources));
+  auto metrics_router = make_metrics_router(metrics, *metrics_token);
+  http::ServerConfig metrics_hc;
+  metrics_hc.work = &work;
+  metrics_hc.quiet_successes = true;
+  metrics_hc.max_connections = kMetricsConnections;
+  metrics_hc.max_connections_per_ip = kMetricsConnections;
+  http::Server metrics_server(io, metrics_hc, *metrics_router, nullptr, log.with({{"svc", "metrics"}}));
+  if (auto s = metrics_server.listen(endpoints(cfg.metrics.listen), {}); !s)
+    log.error("metrics.listen_failed", {{"error", s.error().message},
+                                        {"hint", "set [metrics] listen to a free port, or [] to turn /metrics off"}});
+
   std::vector<std::string> lines;
   auto announce = [&](const char* svc, const char* how, const std::vector<asio::ip::tcp::endpoint>& eps) {
     for (const auto& ep : eps) {
@@ -453,6 +486,7 @@ int run_server(const Config& cfg,
   announce("imaps", "TLS", imap_server.tls_endpoints());
   announce("http", "ACME and redirect", web_server.endpoints());
   announce("https", "TLS", web_server.tls_endpoints());
+  announce("metrics", "/metrics", metrics_server.endpoints());
   smtp_server.start();
   submission_server.start();
   if (runner && !cfg.outbound.paused) runner->start();
@@ -469,6 +503,7 @@ int run_server(const Config& cfg,
   }
   imap_server.start();
   web_server.start();
+  metrics_server.start();
   cert_manager.start();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -483,6 +518,7 @@ int run_server(const Config& cfg,
     if (*resolver) (*resolver)->stop();
     imap_server.shutdown(cfg.shutdown_grace);
     web_server.shutdown(cfg.shutdown_grace);
+    metrics_server.shutdown(cfg.shutdown_grace);
     cert_manager.stop();
     reload.cancel();
   });

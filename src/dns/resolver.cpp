@@ -81,6 +81,15 @@ struct Resolver::Impl {
   bool stopped = false;
   std::vector<std::weak_ptr<Pending>> pending;
   AnswerCache cache;
+  metrics::Registry* metrics = nullptr;
+  void count(const char* result) const {
+    if (metrics)
+      metrics->counter("mailkeep_dns_queries_total",
+                       "DNS queries by result: cached, ok, nxdomain, servfail (any other error code), bogus "
+                       "(DNSSEC validation failed), timeout, failed (the resolver could not ask).",
+                       {{"result", result}})
+          .inc();
+  }
 };
 
 Resolver::Resolver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -123,6 +132,8 @@ Result<std::unique_ptr<Resolver>> Resolver::create(asio::io_context& io, const C
   return std::unique_ptr<Resolver>(new Resolver(std::move(impl)));
 }
 
+void Resolver::count_into(metrics::Registry& registry) { impl_->metrics = &registry; }
+
 asio::awaitable<Result<Answer>> Resolver::query(std::string name, int type) {
   {
     std::lock_guard lock(impl_->mu);
@@ -130,7 +141,10 @@ asio::awaitable<Result<Answer>> Resolver::query(std::string name, int type) {
   }
   // Answered already within its TTL: no round trip through libunbound's thread, and nothing
   // allocated for one.
-  if (auto cached = impl_->cache.get(name, type)) co_return std::move(*cached);
+  if (auto cached = impl_->cache.get(name, type)) {
+    impl_->count("cached");
+    co_return std::move(*cached);
+  }
   auto ex = co_await asio::this_coro::executor;
   auto p = std::make_shared<Pending>(ex);
   {
@@ -143,6 +157,7 @@ asio::awaitable<Result<Answer>> Resolver::query(std::string name, int type) {
   int id = 0;
   if (int rc = ub_resolve_async(impl_->ctx, name.c_str(), type, 1, holder, on_result, &id); rc != 0) {
     delete holder;
+    impl_->count("failed");
     co_return err(fmt::format("DNS query {} failed: {}", name, ub_strerror(rc)));
   }
   p->timer.expires_after(impl_->timeout);
@@ -160,9 +175,17 @@ asio::awaitable<Result<Answer>> Resolver::query(std::string name, int type) {
   if (!p->done) {
     // Timed out: libunbound no longer calls back, so the holder is ours to free.
     if (ub_cancel(impl_->ctx, id) == 0) delete holder;
+    impl_->count("timeout");
     co_return err(fmt::format("DNS query for {} timed out", name));
   }
-  if (p->err != 0) co_return err(fmt::format("DNS query for {} failed: {}", name, ub_strerror(p->err)));
+  if (p->err != 0) {
+    impl_->count("failed");
+    co_return err(fmt::format("DNS query for {} failed: {}", name, ub_strerror(p->err)));
+  }
+  impl_->count(p->answer.bogus           ? "bogus"
+               : p->answer.rcode == 3    ? "nxdomain"
+               : p->answer.temporary()   ? "servfail"
+                                         : "ok");
   impl_->cache.put(name, type, p->answer, p->ttl);
   co_return p->answer;
 }

@@ -17,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "base/metrics.hpp"
 #include "base/result.hpp"
 #include "dns/config.hpp"
 #include "dns/lookup.hpp"
@@ -34,6 +35,9 @@ class Resolver final : public Lookup {
   // Shutdown: pending queries end with an error and no new ones start, so the io_context
   // can run out of work.
   void stop();
+  // Counts queries by result into the registry from now on (cached, ok, nxdomain, servfail,
+  // bogus, timeout, failed). Call before the first query.
+  void count_into(metrics::Registry& registry);
 
   // The answer, or an error for a timeout or a local failure. Await it from a strand (every
   // connection and queue coroutine runs on one).

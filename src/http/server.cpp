@@ -75,11 +75,11 @@ Server::Server(asio::io_context& io, ServerConfig cfg, const Router& router, std
       // No bound on a whole connection beyond its requests' own: a kept-alive one ends after
       // max_requests_per_connection or idle_timeout.
       plain_(io, net::ListenerConfig{"http", cfg_.max_connections, cfg_.max_connections_per_ip,
-                                     std::chrono::hours(24), std::string(kTooMany)},
+                                     std::chrono::hours(24), std::string(kTooMany), cfg_.metrics},
              log_, [this](std::shared_ptr<net::Conn> c) { return serve(std::move(c), false); }),
       // Over the limits an HTTPS connection is closed before the handshake: nothing to say.
       secure_(io, net::ListenerConfig{"https", cfg_.max_connections, cfg_.max_connections_per_ip,
-                                      std::chrono::hours(24), ""},
+                                      std::chrono::hours(24), "", cfg_.metrics},
               log_, [this](std::shared_ptr<net::Conn> c) { return serve(std::move(c), true); }) {}
 
 Status Server::listen(const std::vector<net::tcp::endpoint>& plain, const std::vector<net::tcp::endpoint>& tls) {
@@ -156,15 +156,17 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool tls) {
                             served + 1 < cfg_.max_requests_per_connection && !conn->shutdown_requested;
     io.out += serialize(res, tls, keep_alive, req->method == "HEAD", reader.http_minor());
     const bool written = co_await io.flush(cfg_.request_timeout);
-    log.info("http.request",
-             {{"ip", conn->remote_ip},
-              {"tls", tls},
-              {"host", log_safe(req->host, kLoggedPath)},
-              {"method", log_safe(req->method, 16)},
-              {"path", log_safe(req->path, kLoggedPath)},
-              {"status", res.status},
-              {"bytes", res.body.size()},
-              {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()}});
+    // Routine successes of a polled listener (Prometheus scraping /metrics) stay out of the info log.
+    const log::Level level = cfg_.quiet_successes && res.status < 400 ? log::Level::debug : log::Level::info;
+    log.log(level, "http.request",
+            {{"ip", conn->remote_ip},
+             {"tls", tls},
+             {"host", log_safe(req->host, kLoggedPath)},
+             {"method", log_safe(req->method, 16)},
+             {"path", log_safe(req->path, kLoggedPath)},
+             {"status", res.status},
+             {"bytes", res.body.size()},
+             {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()}});
     if (!written) co_return;
     if (!keep_alive) {
       co_await io.goodbye();

@@ -33,6 +33,8 @@ namespace mk::http {
 struct ServerConfig : Limits {
   // Handlers run here (they may read the store); inline without a pool (tests).
   boost::asio::thread_pool* work = nullptr;
+  metrics::Registry* metrics = nullptr;  // connections; null: none
+  bool quiet_successes = false;  // answered requests (< 400) are logged at debug level
 };
 
 class Server {

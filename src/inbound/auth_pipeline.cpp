@@ -100,6 +100,7 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
     }
     out.reject = smtp::Reply(451, "4.4.3", "Directory server failure: DNS lookups failed, try again later");
     out.log.push_back({"reason", "dns unreachable"});
+    out.reason = "dns_unreachable";
     out.log.push_back({"dns_failed", failed});
     co_return out;
   }
@@ -125,10 +126,12 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
 
     if (msg.authors().truncated) {
       out.reject = smtp::Reply(550, "5.7.1", "Message header or From: address list too large to check its author");
+      out.reason = "from_unreadable";
       return out;
     }
     if (a.from_fields > 1 || a.from_domains.size() > 1) {
       out.reject = smtp::Reply(550, "5.7.1", "Message must have exactly one From: field with one author domain");
+      out.reason = "from_ambiguous";
       return out;
     }
     const std::string from = a.from_domains.empty() ? std::string() : a.from_domains[0];
@@ -147,18 +150,21 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
                                                            "aligned with it", log_safe(from, 100)));
       }
       out.log.push_back({"reason", "hosted domain not authenticated"});
+      out.reason = "hosted_domain_forged";
       return out;
     }
     if (a.dmarc.result == dmarc::Outcome::fail) {
       if (a.dmarc.disposition == dmarc::Policy::reject) {
         out.reject = smtp::Reply(550, "5.7.1", fmt::format("Rejected by the DMARC policy of {}", log_safe(from, 100)));
         out.log.push_back({"reason", "dmarc reject"});
+        out.reason = "dmarc_reject";
         record(a, p, "", "reject");
         return out;
       }
       if (a.dmarc.disposition == dmarc::Policy::quarantine) {
         out.junk = true;
         out.log.push_back({"reason", "dmarc quarantine"});
+        out.reason = "dmarc_quarantine";
       }
     }
     if (const std::string fwd = delivery::forward_domain(txn); !fwd.empty() && !out.junk)

@@ -81,6 +81,9 @@ Listener::Listener(asio::io_context& io, ListenerConfig cfg, log::Logger log, Ha
     refused_ = &cfg_.metrics->counter("mailkeep_connections_refused_total",
                                       "Connections refused by the connection limits, by listener.", l);
     open_ = &cfg_.metrics->gauge("mailkeep_connections_open", "Connections open now, by listener.", l);
+    duration_ = &cfg_.metrics->histogram("mailkeep_session_duration_seconds",
+                                         "How long connections (sessions) lasted, by listener.",
+                                         {0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600}, l);
   }
 }
 
@@ -160,7 +163,7 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
       conns_.insert(conn);
     }
     asio::co_spawn(strand, watchdog(conn), asio::detached);
-    asio::co_spawn(strand, handler_(conn), [this, conn](std::exception_ptr e) {
+    asio::co_spawn(strand, handler_(conn), [this, conn, started = Clock::now()](std::exception_ptr e) {
       if (e) {
         try {
           std::rethrow_exception(e);
@@ -171,7 +174,10 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
       conn->closed = true;
       conn->timer.cancel();
       conn->stream->close();
-      if (open_) open_->add(-1);
+      if (open_) {
+        open_->add(-1);
+        duration_->observe(std::chrono::duration<double>(Clock::now() - started).count());
+      }
       std::lock_guard lock(conns_mu_);
       conns_.erase(conn);
     });

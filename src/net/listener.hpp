@@ -115,6 +115,7 @@ class Listener {
   metrics::Counter* accepted_ = nullptr;
   metrics::Counter* refused_ = nullptr;
   metrics::Gauge* open_ = nullptr;
+  metrics::Histogram* duration_ = nullptr;
 };
 
 }  // namespace mk::net

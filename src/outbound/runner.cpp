@@ -285,6 +285,7 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
   auto ex = co_await asio::this_coro::executor;
   std::unique_ptr<Connection> conn;
   std::string mx;
+  std::string protection = "none";  // the metrics' tls label of conn
   auto track = [this](Connection* c, bool add) {
     std::lock_guard lock(conns_mu_);
     if (add) conns_.insert(c);
@@ -338,6 +339,7 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
             fail(offer.failure);
             break;  // never in plain text: next address
           }
+          bool secured = false;
           if (try_tls && tls_ && c->has("STARTTLS")) {
             auto t = co_await c->starttls(*tls_, h.name, cfg_.command_timeout, h.tlsa);
             if (!t) {
@@ -367,7 +369,12 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
               fail("EHLO after STARTTLS: " + hello.text());
               break;
             }
+            secured = true;
           }
+          protection = !secured                                             ? "plaintext"
+                       : mode == TlsMode::dane && c->dane_verified()         ? "dane"
+                       : mode == TlsMode::sts_enforce && c->tls_verified()   ? "mta-sts"
+                                                                             : "tls";
           conn = std::move(c);
           mx = h.name;
           co_return true;
@@ -391,7 +398,7 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
     if (!done)
       for (auto& o : out)
         if (o.state == store::RcptState::queued && o.error.empty()) o = Outcome{store::RcptState::queued, "4.4.1", last_error, ""};
-    finish(job, out, batch);
+    finish(job, out, batch, done ? protection : "none");
     if (batch.finished.size() >= 64) flush(batch);
   }
   flush(batch);
@@ -551,7 +558,7 @@ void Runner::flush(Batch& batch) {
   batch.finished.clear();
 }
 
-void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch) {
+void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch, std::string_view tls) {
   const auto& m = job.msg;
   const std::int64_t now = now_s();
   std::vector<std::pair<store::QueueRcpt, Outcome>> bounced, delayed;
@@ -572,6 +579,13 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch&
                       {"reply", log_safe(o.error, 300)}, {"attempts", rc.attempts + 1}});
     if (o.state == store::RcptState::bounced) bounced.emplace_back(rc, o);
     if (o.state == store::RcptState::queued) delayed.emplace_back(rc, o);
+    if (cfg_.metrics)
+      cfg_.metrics
+          ->counter("mailkeep_outbound_deliveries_total",
+                    "Outbound delivery attempts per recipient, by result and by how the session was protected "
+                    "(dane, mta-sts, tls, plaintext; none: no session).",
+                    {{"result", event + std::string_view("outbound.").size()}, {"tls", std::string(tls)}})
+          .inc();
   }
   if (m.sender_account != 0 && cfg_.on_verdicts) {
     int delivered = 0, refused = 0;

@@ -27,6 +27,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "base/log.hpp"
+#include "base/metrics.hpp"
 #include "delivery/server_mail.hpp"
 #include "dns/resolver.hpp"
 #include "net/tls.hpp"
@@ -50,6 +51,8 @@ struct RunnerConfig : Settings {
   std::function<void(std::int64_t account_id, int delivered, int refused)> on_verdicts;
   // Bounces of mail we forwarded go straight back to its original sender (SRS).
   const srs::Srs* srs = nullptr;
+  // Delivery outcomes by TLS mode; null: not counted.
+  metrics::Registry* metrics = nullptr;
 };
 
 // The store roles the runner uses: the queue it drains, the mail it generates (DSNs and
@@ -121,7 +124,9 @@ class Runner {
     std::vector<store::AttemptRecord> records;
     std::vector<std::int64_t> finished;
   };
-  void finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch);
+  // tls: how the session that carried them was protected ("dane", "mta-sts", "tls",
+  // "plaintext"; "none" without a session), for the metrics.
+  void finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch, std::string_view tls = "none");
   // TLS-RPT (RFC 8460): count a session's result ("" = success) under the domain's policy.
   void tls_result(const std::string& domain, const Route& rt, const Host& h, const std::string& ip,
                   std::string result_type);

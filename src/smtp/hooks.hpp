@@ -31,6 +31,9 @@ struct PipelineDecision {
   bool junk = false;            // deliver into the recipients' Junk folders
   std::vector<std::int64_t> junk_accounts;  // or into these accounts' Junk only (per-recipient verdicts)
   std::vector<log::Field> log;  // what to record in the delivery log line
+  // Why it was refused, junked or warned about, as a fixed word for the metrics
+  // ("dmarc_reject", "spam", "phishing", ...); empty: delivered as it was.
+  std::string reason;
 };
 
 // Containment of submitted mail (guard/): may refuse a message (and hold the account).

@@ -43,13 +43,18 @@ Server::Server(asio::io_context& io, ServerConfig cfg, ServerStore store,
                                     cfg_.session.session_timeout,
                                     Reply(421, "4.7.0", cfg_.session.hostname +
                                                             " Too many connections, try again later")
-                                        .wire()},
+                                        .wire(),
+                                    cfg_.metrics},
                 log_, [this](std::shared_ptr<net::Conn> c) { return serve(std::move(c), false); }),
       implicit_(io,
                 net::ListenerConfig{cfg_.name, cfg_.session.max_connections, cfg_.session.max_connections_per_ip,
-                                    cfg_.session.session_timeout, ""},
+                                    cfg_.session.session_timeout, "", cfg_.metrics},
                 log_, [this](std::shared_ptr<net::Conn> c) { return serve(std::move(c), true); }) {
   cfg_.session.starttls_available = tls_ != nullptr;
+  if (cfg_.metrics)
+    store_seconds_ = &cfg_.metrics->histogram("mailkeep_store_seconds",
+                                              "How long the store took to make a message durable, by operation.",
+                                              metrics::latency_buckets(), {{"op", cfg_.name + "_deliver"}});
 }
 
 void Server::dkim_sign(Transaction& txn, const log::Logger& log) {
@@ -100,6 +105,26 @@ void Server::capture(store::NewMessage& msg) {
   msg.outbound.clear();
 }
 
+void Server::count_message(std::string_view outcome, std::string_view reason) {
+  if (!cfg_.metrics) return;
+  cfg_.metrics
+      ->counter("mailkeep_smtp_messages_total",
+                "Messages by what became of them (accepted, junked, rejected, deferred, contained, failed) and why.",
+                {{"service", cfg_.name}, {"outcome", std::string(outcome)},
+                 {"reason", reason.empty() ? std::string("none") : std::string(reason)}})
+      .inc();
+}
+
+void Server::count_refusal(const Reply& reply) {
+  if (!cfg_.metrics) return;
+  const std::string status = reply.enhanced.empty() ? std::to_string(reply.code) : reply.enhanced;
+  cfg_.metrics
+      ->counter("mailkeep_smtp_refusals_total",
+                "SMTP replies that refused or deferred something (4xx, 5xx), by enhanced status code.",
+                {{"service", cfg_.name}, {"status", status}})
+      .inc();
+}
+
 asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implicit_tls) {
   const auto started = Clock::now();
   log::Logger log = log_.with({{"conn", conn->id}});
@@ -145,6 +170,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
       std::string user = session.auth_attempt_user();
       const auth::Throttle::Verdict verdict = co_await gate.failed(std::move(user));
       if (verdict.banned) {
+        count_refusal(*step.reply);
         out += step.reply->wire();
         step = Step{banned(), Next::close};
       }
@@ -162,6 +188,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
         co_await gate.succeeded(std::move(*user), std::move(client_name));
       }
       if (step.reply->code >= 400) {
+        count_refusal(*step.reply);
         log.info(svc + ".reply", {{"code", step.reply->code},
                                 {"enhanced", step.reply->enhanced},
                                 {"text", step.reply->lines.empty() ? "" : step.reply->lines[0]}});
@@ -197,6 +224,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
                                     {"enhanced", decision.reject->enhanced}};
           for (auto& x : decision.log) f.push_back(std::move(x));
           log.info(svc + ".rejected", std::move(f));
+          count_message(decision.reject->code >= 500 ? "rejected" : "deferred",
+                        decision.reason.empty() ? "other" : decision.reason);
           step = session.on_rejected(*decision.reject);
           continue;
         }
@@ -213,6 +242,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
         if (auto refusal = co_await net::offload(cfg_.work, contain)) {
           log.warn(svc + ".contained", {{"id", txn.id}, {"user", session.identity() ? session.identity()->address : ""},
                                         {"reply", refusal->lines.empty() ? "" : refusal->lines[0]}});
+          count_message("contained", "containment");
           step = session.on_rejected(*refusal);
           continue;
         }
@@ -230,8 +260,12 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
       if (cfg_.capture_remote) capture(msg);
       const std::size_t size = msg.size();  // what is stored: trace + content
       const std::size_t queued = msg.outbound.size();
+      const auto store_started = Clock::now();
       auto res = co_await store::async_deliver(store_.mail, std::move(msg), asio::use_awaitable);
+      if (store_seconds_) store_seconds_->observe(std::chrono::duration<double>(Clock::now() - store_started).count());
       Status st = res.ok() ? Status() : Status(res.error());
+      const bool junked = decision.junk || !decision.junk_accounts.empty();
+      count_message(!st ? "failed" : junked ? "junked" : "accepted", !st ? "store" : decision.reason);
       if (st) {
         log.info(svc + ".delivered", {{"id", txn.id},
                                     {"from", txn.mail.path.null ? std::string("<>") : log_safe(txn.mail.path.mailbox.canonical())},

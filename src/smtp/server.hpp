@@ -61,6 +61,8 @@ struct ServerConfig {
   // Where a client that has not logged in yet is served (argon2id at LOGIN/AUTH): apart, so
   // a burst of logins never queues the logged-in users' work; null: on `work`.
   boost::asio::thread_pool* login_work = nullptr;
+  // Connections, messages by outcome, refusals by status code, store latency; null: none.
+  metrics::Registry* metrics = nullptr;
   // session.max_connections, max_connections_per_ip and the timeouts (smtp/limits.hpp) are
   // the listener's and the connection loop's.
 };
@@ -113,6 +115,8 @@ class Server {
   void capture(store::NewMessage& msg);
   static void apply(Transaction& txn, const PipelineDecision& d);
   void dkim_sign(Transaction& txn, const log::Logger& log);
+  void count_message(std::string_view outcome, std::string_view reason);
+  void count_refusal(const Reply& reply);
 
   ServerConfig cfg_;
   ServerStore store_;
@@ -120,6 +124,7 @@ class Server {
   log::Logger log_;
   net::Listener listener_;
   net::Listener implicit_;
+  metrics::Histogram* store_seconds_ = nullptr;  // null without a registry
 };
 
 }  // namespace mk::smtp

@@ -28,7 +28,9 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 QUICKSTART_PORTS = {("smtp", "listen"): 25, ("submission", "listen"): 587, ("submission", "listen_tls"): 465,
                     ("imap", "listen"): 143, ("imap", "listen_tls"): 993, ("http", "listen"): 80,
                     ("http", "listen_tls"): 443}
-PORT_OFFSETS = tuple(sorted(QUICKSTART_PORTS.values()))
+# The metrics listener: dev's offset from its port base (app/dev.cpp).
+METRICS_OFFSET = 9
+PORT_OFFSETS = tuple(sorted(QUICKSTART_PORTS.values())) + (METRICS_OFFSET,)
 
 # Time in these tests. CI runs them under ASan on a busy 2-core machine, so a wall-clock
 # figure says nothing about the server. A delay the server imposes is checked as a lower bound
@@ -105,6 +107,38 @@ def edit_quickstart_config(text, address_for, acme_directory):
     return out
 
 
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$')
+
+
+def scrape_metrics(port, token=None):
+    """(Content-Type, text) of GET /metrics on 127.0.0.1:port."""
+    import urllib.request
+    req = urllib.request.Request("http://127.0.0.1:%d/metrics" % port)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return r.headers.get("Content-Type"), r.read().decode()
+
+
+def metric_samples(text):
+    """{(name, frozenset of (label, value)): value} of a Prometheus text exposition."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        assert m, "not a sample line: %r" % line
+        labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def metric_value(samples, name, **labels):
+    """The sum of the samples of `name` whose labels include `labels`."""
+    want = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and want <= ls)
+
+
 def client_tls_context():
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
@@ -124,6 +158,7 @@ class Server:
         self.imaps_port = self.base + 993
         self.http_port = self.base + 80
         self.https_port = self.base + 443
+        self.metrics_port = self.base + METRICS_OFFSET
         self.proc = None
         self.extra_config = extra_config
         self.config = os.path.join(self.dir, "mailkeep.toml")
@@ -177,7 +212,8 @@ class Server:
                     "imap": {"listen": '["127.0.0.1:%d"]' % self.imap_port,
                              "listen_tls": '["127.0.0.1:%d"]' % self.imaps_port},
                     "http": {"listen": '["127.0.0.1:%d"]' % self.http_port,
-                             "listen_tls": '["127.0.0.1:%d"]' % self.https_port}}
+                             "listen_tls": '["127.0.0.1:%d"]' % self.https_port},
+                    "metrics": {"listen": '["127.0.0.1:%d"]' % self.metrics_port}}
         for key, value in self.extra_config.items():
             sec, k = key.split(".", 1)
             sections.setdefault(sec, {})[k] = value
@@ -269,6 +305,15 @@ class Server:
                 return True
             except imaplib.IMAP4.error:
                 return False
+
+    def metric(self, name, **labels):
+        """The current value of a metric on this server's /metrics (summed over other labels)."""
+        return metric_value(metric_samples(scrape_metrics(self.metrics_port)[1]), name, **labels)
+
+    def wait_metric(self, name, at_least, **labels):
+        """Waits until the metric reaches at_least (counters move after the work is done)."""
+        return wait_for(lambda: self.metric(name, **labels) >= at_least,
+                        "%s%s never reached %s" % (name, labels, at_least))
 
     def wait_queued(self, rcpt, pattern, timeout=HANG_GUARD):
         """Waits until rcpt is queued after a failed attempt whose error matches pattern;

@@ -68,6 +68,9 @@ class DaneTest(unittest.TestCase):
         got = self.mxs["good"].handler.wait(1)
         self.assertTrue(got[0].tls)
         self.assertIn("event=outbound.dane svc=outbound host=mx.dane-good.example authenticated=true", self.srv.stderr())
+        # Counted as DANE-authenticated on /metrics, and the lookups as validated answers.
+        self.srv.wait_metric("mailkeep_outbound_deliveries_total", 1, result="delivered", tls="dane")
+        self.assertGreater(self.srv.metric("mailkeep_dns_queries_total", result="ok"), 0)
 
     def test_tlsa_mismatch_waits(self):
         self.submit("b@dane-bad.example", "dane bad")
@@ -83,10 +86,13 @@ class DaneTest(unittest.TestCase):
         self.submit("d@dane-bogus.example", "dane bogus")
         self.waiting("d@dane-bogus.example", r"DANE: the TLSA records of mx\.dane-bogus\.example failed DNSSEC validation")
         self.assertEqual(self.mxs["bogus"].handler.messages, [])
+        self.assertGreaterEqual(self.srv.metric("mailkeep_dns_queries_total", result="bogus"), 1)
+        self.assertGreaterEqual(self.srv.metric("mailkeep_outbound_deliveries_total", result="deferred", tls="none"), 1)
 
     def test_without_tlsa_opportunistic(self):
         self.submit("e@dane-none.example", "dane none")
         self.assertTrue(self.mxs["none"].handler.wait(1)[0].tls)
+        self.srv.wait_metric("mailkeep_outbound_deliveries_total", 1, result="delivered", tls="tls")
 
 
 if __name__ == "__main__":

@@ -125,6 +125,7 @@ class MtaStsTest(unittest.TestCase):
         self.submit("a@good.example", "sts good")
         got = self.good.wait(1)
         self.assertTrue(got[0].tls)
+        self.srv.wait_metric("mailkeep_outbound_deliveries_total", 1, result="delivered", tls="mta-sts")
 
     def test_enforce_bad_certificate_waits(self):
         self.submit("b@badcert.example", "sts badcert")

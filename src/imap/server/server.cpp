@@ -38,10 +38,10 @@ Server::Server(asio::io_context& io, ServerConfig cfg, SessionStore store,
       log_(std::move(log)),
       slots_(cfg_.max_sessions_per_account),
       plain_(io, net::ListenerConfig{"imap", cfg_.max_connections, cfg_.max_connections_per_ip,
-                                     cfg_.session_timeout, "* BYE Too many connections\r\n"},
+                                     cfg_.session_timeout, "* BYE Too many connections\r\n", cfg_.metrics},
              log_, [this](std::shared_ptr<net::Conn> c) { return serve(std::move(c), false); }),
       implicit_(io, net::ListenerConfig{"imap", cfg_.max_connections, cfg_.max_connections_per_ip,
-                                        cfg_.session_timeout, ""},
+                                        cfg_.session_timeout, "", cfg_.metrics},
                 log_, [this](std::shared_ptr<net::Conn> c) { return serve(std::move(c), true); }) {
   cfg_.session.tls_available = tls_ != nullptr;
   cfg_.session.cache = &cache_;

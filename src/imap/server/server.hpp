@@ -39,6 +39,7 @@ struct ServerConfig : Limits {
   boost::asio::thread_pool* login_work = nullptr;
   // Messages moved into or out of Junk (Session::TrainEvent), for the spam filter; must not block.
   std::function<void(Session::TrainEvent)> on_train;
+  metrics::Registry* metrics = nullptr;  // connections and sessions; null: none
 };
 
 class Server {

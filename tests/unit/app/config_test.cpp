@@ -78,6 +78,33 @@ TEST(Config, StoreBackend) {
   EXPECT_NE(bad.error().message.find("must be \"sqlite\""), std::string::npos) << bad.error().message;
 }
 
+// /metrics tells how the server is attacked: on loopback by default, elsewhere only behind a token.
+TEST(Config, MetricsStayOnLoopbackUnlessATokenGuardsThem) {
+  const std::string head = "[server]\nhostname = \"mail.example.org\"\ndata_dir = \"/d\"\n";
+  auto c = parse_config(head, "t.toml", "/etc");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->metrics.listen.size(), 1u);
+  EXPECT_EQ(c->metrics.listen[0].host, "127.0.0.1");
+  EXPECT_EQ(c->metrics.listen[0].port, kMetricsPort);
+  EXPECT_TRUE(c->metrics.token_file.empty());
+
+  auto off = parse_config(head + "[metrics]\nlisten = []\n", "t.toml", "/etc");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_TRUE(off->metrics.listen.empty());
+
+  auto open = parse_config(head + "[metrics]\nlisten = [\"0.0.0.0:9325\", \"[::1]:9325\"]\n", "t.toml", "/etc");
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.error().message.find("t.toml:5: metrics.listen: 0.0.0.0 is not a loopback address"), std::string::npos)
+      << open.error().message;
+  EXPECT_NE(open.error().message.find("metrics.token_file"), std::string::npos);
+  EXPECT_EQ(open.error().message.find("::1"), std::string::npos) << "::1 is loopback";
+
+  auto guarded = parse_config(head + "[metrics]\nlisten = [\"192.0.2.1:9325\"]\ntoken_file = \"metrics.token\"\n",
+                              "t.toml", "/etc");
+  ASSERT_TRUE(guarded.ok()) << guarded.error().message;
+  EXPECT_EQ(guarded->metrics.token_file, "/etc/metrics.token");
+}
+
 TEST(Config, EveryErrorHasFileAndLine) {
   const std::string text =
       "[server]\n"                           // 1

@@ -110,6 +110,8 @@ int cmd_spam_train(const std::string& config_path, const std::vector<std::string
 
 // report dmarc [--days N] (app/report_cli.cpp)
 int cmd_report_dmarc(const std::string& config_path, int days);
+// month: "YYYY-MM" (UTC); empty: the previous month.
+int cmd_report_security(const std::string& config_path, const std::string& month, bool json);
 
 // account app-password add|list|revoke, account require-app-passwords ADDRESS on|off
 int cmd_app_password(const std::string& config_path, const std::string& action, const std::string& address,

@@ -255,12 +255,19 @@ int main_cli(int argc, char** argv) {
   chk->add_option("--config", config, "configuration file");
   chk->callback([&] { result = cmd_check(config, check_domain, check_json); });
 
-  auto* report = app.add_subcommand("report", "summaries of reports received about your domains");
+  auto* report = app.add_subcommand("report", "summaries: DMARC reports received about your domains, the month's security KPIs");
   report->require_subcommand(1);
   int report_days = 7;
   auto* report_dmarc = report->add_subcommand("dmarc", "who sends mail as your domains, from DMARC aggregate reports");
   report_dmarc->add_option("--days", report_days, "how far back (default 7)");
   report_dmarc->callback([&] { result = cmd_report_dmarc(config, report_days); });
+  std::string report_month;
+  bool report_json = false;
+  auto* report_security = report->add_subcommand(
+      "security", "the month's security KPIs: attacks stopped, accounts held, spam caught, TLS, log shipping");
+  report_security->add_option("--month", report_month, "YYYY-MM, in UTC (default: the previous month)");
+  report_security->add_flag("--json", report_json, "one JSON object instead of text");
+  report_security->callback([&] { result = cmd_report_security(config, report_month, report_json); });
 
   auto* spam = app.add_subcommand("spam", "the spam filter's classifier");
   spam->require_subcommand(1);

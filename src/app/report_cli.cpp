@@ -1,3 +1,4 @@
+// mailkeep report security: app/security_report.hpp.
 // mailkeep report dmarc [--days N]: what the DMARC aggregate reports received about our
 // domains say: who sends mail as each domain, how much of it passes, and what receivers did.
 // Sources that fail are either forgeries or a service of yours that needs SPF or DKIM set up.
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "app/app.hpp"
+#include "app/security_report.hpp"
 
 namespace mk::app {
 
@@ -62,6 +64,19 @@ int cmd_report_dmarc(const std::string& config_path, int days) {
                   disp.c_str(), by.c_str(), s.fail > 0 ? "  <- not authenticated" : "");
     }
   }
+  return kExitOk;
+}
+
+int cmd_report_security(const std::string& config_path, const std::string& month, bool json) {
+  auto opened = open_admin_store(config_path);
+  if (!opened.store) return opened.code;
+  const std::string which = month.empty() ? previous_month(std::time(nullptr)) : month;
+  if (auto days = month_days(which); !days) return fail(days.error(), kExitUsage);
+  auto report = build_security_report(which, opened.config.hostname, opened.config.data_dir + "/security.log",
+                                      *opened.store);
+  if (!report) return fail(report.error());
+  const std::string out = json ? render_json(*report) : render_text(*report);
+  std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;
 }
 

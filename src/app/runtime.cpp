@@ -13,7 +13,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <fmt/format.h>
@@ -21,6 +23,8 @@
 #include "app/app.hpp"
 #include "app/compose.hpp"
 #include "app/metrics.hpp"
+#include "app/security_report.hpp"
+#include "app/stats.hpp"
 #include "app/web.hpp"
 #include "acme/https_transport.hpp"
 #include "acme/jws.hpp"
@@ -276,15 +280,24 @@ outbound::RunnerConfig runner_config(const Config& cfg, const srs::Srs& srs, gua
   return rc;
 }
 
-imap::ServerConfig imap_config(const Config& cfg, const auth::LoginPolicy& login, inbound::UserModels& user_models) {
+imap::ServerConfig imap_config(const Config& cfg, const auth::LoginPolicy& login, inbound::UserModels& user_models,
+                               metrics::Registry& metrics) {
   imap::ServerConfig ic;
   static_cast<imap::Limits&>(ic) = cfg.imap.limits;
   ic.session.hostname = cfg.hostname;
   ic.session.login = &login;
   // APPEND takes the messages SMTP would accept: one size limit for mail, however it arrives.
   ic.session.max_append_size = cfg.smtp.limits.max_message_size;
-  // Moving mail into or out of Junk teaches the user's spam model.
-  ic.on_train = [&user_models](imap::Session::TrainEvent ev) { user_models.train(std::move(ev)); };
+  // Moving mail into or out of Junk teaches the user's spam model (and is counted: what users
+  // take out of Junk is the filter's false positives).
+  ic.on_train = [&user_models, &metrics](imap::Session::TrainEvent ev) {
+    metrics
+        .counter("mailkeep_filter_trained_total",
+                 "Messages users moved out of Junk (as=ham) or into it or deleted unread from it (as=spam).",
+                 {{"as", ev.spam ? "spam" : "ham"}})
+        .inc(std::max(ev.uids.size(), ev.gone.size()));
+    user_models.train(std::move(ev));
+  };
   return ic;
 }
 
@@ -406,7 +419,7 @@ int run_server(const Config& cfg,
 
   imap::Notifier notifier;
   store->set_change_listener([&notifier](std::int64_t mailbox) { notifier.notify(mailbox); });
-  auto ic = imap_config(cfg, login, *inbound.user_models);
+  auto ic = imap_config(cfg, login, *inbound.user_models, metrics);
   ic.work = &work;
   ic.login_work = &logins;
   ic.metrics = &metrics;
@@ -470,6 +483,32 @@ int run_server(const Config& cfg,
   if (auto s = metrics_server.listen(endpoints(cfg.metrics.listen), {}); !s)
     log.error("metrics.listen_failed", {{"error", s.error().message},
                                         {"hint", "set [metrics] listen to a free port, or [] to turn /metrics off"}});
+  // Counters' daily totals for the monthly security report, kept once a minute, and the
+  // report mailed to the admin on the first of each month (app/stats.hpp).
+  StatsKeeper stats(metrics, *store, shipper->get(), log.with({{"svc", "stats"}}));
+  MonthlyReport monthly(
+      cfg.data_dir + "/security-report.month",
+      [&](const std::string& month) -> Status {
+        auto r = build_security_report(month, cfg.hostname, (*audit_log)->path(), *store);
+        if (!r) return r.error();
+        alerts.tell_admin(fmt::format("Security report for {}, {}", cfg.hostname, month), render_text(*r));
+        return {};
+      },
+      log.with({{"svc", "report"}}));
+  asio::steady_timer stats_timer(io);
+  std::function<void()> keep_stats = [&] {
+    stats_timer.expires_after(std::chrono::minutes(1));
+    stats_timer.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      // The store is written on the work pool, never on an io thread.
+      asio::post(work, [&] {
+        const std::int64_t now = std::time(nullptr);
+        stats.tick(now);
+        monthly.check(now);
+      });
+      keep_stats();
+    });
+  };
 
   std::vector<std::string> lines;
   auto announce = [&](const char* svc, const char* how, const std::vector<asio::ip::tcp::endpoint>& eps) {
@@ -505,6 +544,10 @@ int run_server(const Config& cfg,
   web_server.start();
   metrics_server.start();
   cert_manager.start();
+  stats.tick(std::time(nullptr));  // starts the shipping uptime clock
+  // A report owed since the server was last running goes out now, not a minute later.
+  asio::post(work, [&] { monthly.check(std::time(nullptr)); });
+  keep_stats();
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::signal_set reload(io, SIGHUP);
@@ -519,6 +562,7 @@ int run_server(const Config& cfg,
     imap_server.shutdown(cfg.shutdown_grace);
     web_server.shutdown(cfg.shutdown_grace);
     metrics_server.shutdown(cfg.shutdown_grace);
+    stats_timer.cancel();
     cert_manager.stop();
     reload.cancel();
   });
@@ -548,6 +592,7 @@ int run_server(const Config& cfg,
   std::signal(SIGTERM, SIG_IGN);
   std::signal(SIGINT, SIG_IGN);
   store->set_change_listener(nullptr);
+  stats.tick(std::time(nullptr));  // the last minute's counts
   store->close();  // waits for the last group commit
   log.info("stopped");
   return kExitOk;

@@ -158,4 +158,15 @@ std::string Registry::render() {
   return out;
 }
 
+std::vector<Registry::CounterValue> Registry::counters(const std::vector<std::string>& names) {
+  std::lock_guard lock(mu_);
+  std::vector<CounterValue> out;
+  for (const auto& name : names) {
+    auto it = families_.find(name);
+    if (it == families_.end()) continue;
+    for (const auto& [labels, c] : it->second.counters) out.push_back({name, labels, c->value()});
+  }
+  return out;
+}
+
 }  // namespace mk::metrics

@@ -80,6 +80,13 @@ class Registry {
   void on_scrape(std::function<void(Registry&)> collect);
   // The text exposition format, families in name order.
   std::string render();
+  // Every counter of these families now: (name, rendered labels, value), for keeping totals
+  // beyond the process's life (app/stats.hpp).
+  struct CounterValue {
+    std::string name, labels;
+    std::uint64_t value = 0;
+  };
+  std::vector<CounterValue> counters(const std::vector<std::string>& names);
 
  private:
   enum class Type { counter, gauge, histogram };

@@ -58,7 +58,7 @@ std::optional<smtp::Reply> Containment::check(const smtp::Transaction& txn, cons
       log_.ok_or_log(store_.reputation.add_link_domains(s.content.link_domains, now), "guard.link_domains_not_stored");
     return std::nullopt;
   }
-  hold(txn.account_id, account, d.reason, remote_ip, now);
+  hold(txn.account_id, account, d, remote_ip, now);
   return suspended(account, d.reason);
 }
 
@@ -151,7 +151,7 @@ void Containment::verdicts(std::int64_t account_id, int delivered, int refused) 
     if (unstored_holds_.contains(account_id)) return;  // held already (in memory): no second alert
   }
   auto a = store_.directory.account_by_id(account_id);
-  if (a && *a && (*a)->outbound_hold.empty()) hold(account_id, (*a)->address, d.reason, "", now);
+  if (a && *a && (*a)->outbound_hold.empty()) hold(account_id, (*a)->address, d, "", now);
 }
 
 bool Containment::store_hold(std::int64_t account_id, const std::string& reason, std::int64_t held_at) {
@@ -185,8 +185,9 @@ std::optional<std::string> Containment::unstored_hold(std::int64_t account_id) {
   return h.reason;
 }
 
-void Containment::hold(std::int64_t account_id, const std::string& address, const std::string& reason,
+void Containment::hold(std::int64_t account_id, const std::string& address, const SendingLimits::Decision& d,
                        const std::string& remote_ip, std::int64_t now) {
+  const std::string& reason = d.reason;
   const bool stored = store_hold(account_id, reason, now);
   limits_.forget(account_id);  // stored or not: enforced from the flag or from memory
   auto queued = store_.queue.account_queue_action(account_id, store::QueueAction::hold);
@@ -195,7 +196,8 @@ void Containment::hold(std::int64_t account_id, const std::string& address, cons
   log_.warn("guard.hold", {{"user", address}, {"reason", reason}, {"held_messages", held}, {"ip", remote_ip}});
   if (audit_)
     log_.ok_or_log(audit_->append("outbound_hold", {{"user", address}, {"reason", reason}, {"ip", remote_ip},
-                                                    {"held_messages", std::to_string(held)}, {"stored", stored ? "yes" : "no"}}),
+                                                    {"held_messages", std::to_string(held)}, {"stored", stored ? "yes" : "no"},
+                                                    {"since", std::to_string(d.since)}, {"sent", std::to_string(d.sent)}}),
                    "audit.append_failed", {{"event", "outbound_hold"}});
   const std::string body = fmt::format(
       "Outgoing mail from {} has been stopped: {}.\n\n"

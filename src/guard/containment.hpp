@@ -82,7 +82,7 @@ class Containment final : public smtp::SubmissionGuard {
   // History counts beyond which trust grows no more.
   static constexpr int kHistoryCountCap = 100;
   // Holds the account's outbound mail and tells everyone. `address`: the account's.
-  void hold(std::int64_t account_id, const std::string& address, const std::string& reason,
+  void hold(std::int64_t account_id, const std::string& address, const SendingLimits::Decision& d,
             const std::string& remote_ip, std::int64_t now);
   // Stores the hold flag; a hold that could not be stored is kept here and enforced in memory
   // (every submission of the account refused) while each later submission tries again.

@@ -160,6 +160,8 @@ SendingLimits::Decision SendingLimits::submit(std::int64_t account_id, const std
   }
   if (!d.reason.empty()) {
     d.hold = true;
+    d.since = w.messages.empty() ? now : w.messages.front().time;
+    d.sent = sum(w.messages);
     return d;
   }
   if (old_reply) w.old_thread_replies.push_back({now, s.network, 1});
@@ -199,6 +201,9 @@ SendingLimits::Decision SendingLimits::outcomes(std::int64_t account_id, int del
   if (auto r = refusals(sum(w.delivered), sum(w.refused), anomalies_)) {
     d.hold = true;
     d.reason = *r;
+    d.since = std::min(w.delivered.empty() ? now : w.delivered.front().time,
+                       w.refused.empty() ? now : w.refused.front().time);
+    d.sent = sum(w.delivered) + sum(w.refused);
   }
   return d;
 }

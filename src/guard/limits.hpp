@@ -73,6 +73,11 @@ class SendingLimits {
   struct Decision {
     bool hold = false;
     std::string reason;  // for the user, the admin and the log
+    // A hold only, for the security report: when the window that led to it began (its first
+    // message, or first remote verdict) and what left in it before the hold (messages
+    // accepted; for remote verdicts, recipients delivered or refused).
+    std::int64_t since = 0;
+    int sent = 0;
   };
   // One submitted message from `account_id` to these recipients in other domains; counts it
   // unless it must be held instead.

@@ -113,6 +113,7 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
     std::size_t removed = 0;
     std::string stripped = mailauth::strip_own_results(msg, opt_.authserv_id, &removed);
     if (removed > 0) out.content = std::make_shared<const message::Parsed>(std::move(stripped));
+    out.dmarc = std::string(dmarc::outcome_name(a.dmarc.result));
     out.log = {{"spf", spf::outcome_name(a.spf.result)},
                {"helo_spf", spf::outcome_name(a.helo_spf.result)},
                {"dkim", dkim_summary(a.dkim)},

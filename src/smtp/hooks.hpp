@@ -34,6 +34,9 @@ struct PipelineDecision {
   // Why it was refused, junked or warned about, as a fixed word for the metrics
   // ("dmarc_reject", "spam", "phishing", ...); empty: delivered as it was.
   std::string reason;
+  // The DMARC result sender authentication reached ("pass", "fail", "none", ...); empty: not
+  // checked (DNS unreachable).
+  std::string dmarc;
 };
 
 // Containment of submitted mail (guard/): may refuse a message (and hold the account).

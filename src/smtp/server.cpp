@@ -115,6 +115,16 @@ void Server::count_message(std::string_view outcome, std::string_view reason) {
       .inc();
 }
 
+void Server::count_received(bool tls, const std::string& dmarc) {
+  if (!cfg_.metrics) return;
+  cfg_.metrics
+      ->counter("mailkeep_smtp_received_total",
+                "Messages the MX received (end of DATA), by whether the session used TLS and their DMARC result "
+                "(unchecked: DNS did not answer).",
+                {{"tls", tls ? "yes" : "no"}, {"dmarc", dmarc.empty() ? std::string("unchecked") : dmarc}})
+      .inc();
+}
+
 void Server::count_refusal(const Reply& reply) {
   if (!cfg_.metrics) return;
   const std::string status = reply.enhanced.empty() ? std::to_string(reply.code) : reply.enhanced;
@@ -219,6 +229,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
           std::make_shared<const message::Parsed>(std::exchange(txn.message, std::string()));
       if (cfg_.pipeline && !cfg_.session.submission) {
         decision = co_await cfg_.pipeline->check(txn, *parsed, session.helo(), conn->remote_ip);
+        count_received(txn.tls, decision.dmarc);
         if (decision.reject) {
           std::vector<log::Field> f{{"id", txn.id}, {"code", decision.reject->code},
                                     {"enhanced", decision.reject->enhanced}};

@@ -50,9 +50,22 @@ struct DmarcFeedback {
   std::int64_t received = 0;
 };
 
+// A counter's total over one day (UTC), kept beyond the process's life for the monthly
+// security report: name and labels as the metrics endpoint shows them.
+struct DailyCount {
+  std::int64_t day = 0;  // unix day: seconds / 86400
+  std::string name;
+  std::string labels;  // rendered, e.g. {result="delivered",tls="dane"}
+  std::int64_t value = 0;
+};
+
 class Reports {
  public:
   virtual ~Reports() = default;
+  // Adds each row's value to that day's total (one transaction).
+  virtual Status add_daily_counts(const std::vector<DailyCount>& rows) = 0;
+  // The totals of the days in [from_day, to_day).
+  virtual Result<std::vector<DailyCount>> daily_counts(std::int64_t from_day, std::int64_t to_day) = 0;
 
   // TLS-RPT: adds to a result's count; lists and drops a finished period's results.
   virtual Status add_tls_result(const TlsResult& r) = 0;

@@ -60,6 +60,29 @@ Status SqliteStore::add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) {
   return t.commit();
 }
 
+Status SqliteStore::add_daily_counts(const std::vector<DailyCount>& rows) {
+  std::lock_guard lock(mu_);
+  Txn t(db_);
+  if (auto s = t.begin(); !s) return s;
+  for (const auto& r : rows) {
+    Stmt u(db_, "INSERT INTO daily_counts(day, name, labels, value) VALUES(?, ?, ?, ?) "
+                "ON CONFLICT(day, name, labels) DO UPDATE SET value = value + excluded.value");
+    u.bind(1, r.day).bind(2, r.name).bind(3, r.labels).bind(4, r.value);
+    if (auto s = u.done(); !s) return s;
+  }
+  return t.commit();
+}
+
+Result<std::vector<DailyCount>> SqliteStore::daily_counts(std::int64_t from_day, std::int64_t to_day) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "SELECT day, name, labels, value FROM daily_counts WHERE day >= ? AND day < ? ORDER BY day, name, labels");
+  q.bind(1, from_day).bind(2, to_day);
+  std::vector<DailyCount> out;
+  while (q.step()) out.push_back(DailyCount{q.int64(0), q.text(1), q.text(2), q.int64(3)});
+  if (q.failed()) return q.fail();
+  return out;
+}
+
 Result<std::vector<DmarcFeedback>> SqliteStore::dmarc_feedback_since(std::int64_t since) {
   std::lock_guard lock(mu_);
   Stmt q(db_, "SELECT reporter, report_id, row, domain, begin, end, source_ip, header_from, disposition, dkim, "

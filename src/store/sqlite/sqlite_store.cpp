@@ -288,6 +288,15 @@ CREATE TABLE link_domains(
     // The hours of sending that led to a hold (Reputation::hold_send_history): kept, but no
     // longer the account's history.
     "ALTER TABLE send_history ADD COLUMN held INTEGER NOT NULL DEFAULT 0;",
+    // Counters' daily totals for the monthly security report (Reports::add_daily_counts).
+    R"sql(
+CREATE TABLE daily_counts(
+  day INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  labels TEXT NOT NULL,
+  value INTEGER NOT NULL,
+  PRIMARY KEY(day, name, labels)) WITHOUT ROWID;
+)sql",
 };
 
 std::int64_t unix_now() {

@@ -108,6 +108,8 @@ class SqliteStore final : public Store {
   Status add_dmarc_result(const DmarcResult& r) override;
   Result<std::vector<DmarcResult>> dmarc_results_before(std::int64_t period_start) override;
   Status delete_dmarc_results(std::int64_t period) override;
+  Status add_daily_counts(const std::vector<DailyCount>& rows) override;
+  Result<std::vector<DailyCount>> daily_counts(std::int64_t from_day, std::int64_t to_day) override;
   Status add_dmarc_feedback(const std::vector<DmarcFeedback>& rows) override;
   Result<LoginSeen> note_login(std::string_view address, std::string_view network, std::string_view service,
                                std::int64_t now) override;

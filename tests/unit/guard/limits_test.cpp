@@ -37,6 +37,10 @@ TEST_F(LimitsTest, NewRecipientsPerHour) {
   auto d = l.submit(id_, {"d@remote.example"}, kNow + 3, submission());
   EXPECT_TRUE(d.hold);
   EXPECT_EQ(d.reason, "more than 3 new recipients in an hour");
+  // For the security report: the burst began with the first message of the hour, and the
+  // three messages before the hold were accepted.
+  EXPECT_EQ(d.since, kNow);
+  EXPECT_EQ(d.sent, 3);
   EXPECT_FALSE(l.submit(id_, {"d@remote.example"}, kNow + 3601, submission()).hold);  // the hour has passed
   EXPECT_EQ(store_->new_correspondents(id_, {"A@remote.example", "z@remote.example"})->size(), 1u);
 }

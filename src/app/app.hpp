@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "audit/collector.hpp"
 #include "audit/log.hpp"
 #include "filter/verdict.hpp"
 #include "setup/records.hpp"
@@ -72,8 +73,12 @@ struct QuickstartOptions {
   bool password_stdin = false;
   bool no_systemd = false;
   std::string systemd_dir;  // hidden (tests): write the unit here; no system user, no systemctl
+  bool collector = false;   // set up the log collector instead; ADDRESS receives its alerts
+  std::string relay;        // --collector: where alert mail goes ("host:port")
 };
 int cmd_quickstart(const QuickstartOptions& o);
+// The log collector's configuration file ([collector], app/collector_cli.cpp), checked.
+Result<audit::CollectorSettings> load_collector_config(const std::string& path);
 // queue list|show|retry|hold|release|drop [ID]
 int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id);
 

@@ -10,6 +10,8 @@ namespace mk::app {
 
 namespace {
 constexpr const char* kDefaultConfig = "/etc/mailkeep/mailkeep.toml";
+constexpr const char* kDefaultCollectorConfig = "/etc/mailkeep/collector.toml";
+constexpr const char* kDefaultCollectorData = "/var/lib/mailkeep-collector";
 }
 
 int main_cli(int argc, char** argv) {
@@ -35,14 +37,23 @@ int main_cli(int argc, char** argv) {
                                                   "and the DNS records to publish (safe to re-run)");
   qs_cmd->add_option("ADDRESS", qs.address, "the first account, you@example.org")->required();
   qs_cmd->add_option("--hostname", qs.hostname, "the server's name, which the MX records name (default: this machine's FQDN)");
-  qs_cmd->add_option("--config", config, "configuration file to write or use (default " + std::string(kDefaultConfig) + ")");
-  qs_cmd->add_option("--data-dir", qs.data_dir, "data directory for a new config (default /var/lib/mailkeep)");
+  auto* qs_config = qs_cmd->add_option("--config", config, "configuration file to write or use (default " +
+                                                              std::string(kDefaultConfig) + ", with --collector " +
+                                                              kDefaultCollectorConfig + ")");
+  auto* qs_data = qs_cmd->add_option("--data-dir", qs.data_dir,
+                                     "data directory for a new config (default /var/lib/mailkeep, with --collector "
+                                     "/var/lib/mailkeep-collector)");
+  qs_cmd->add_flag("--collector", qs.collector,
+                   "set up the log collector for a second machine instead (ADDRESS receives its alerts)");
+  qs_cmd->add_option("--relay", qs.relay, "--collector: the mail server alert mail goes through, host:port");
   qs_cmd->add_flag("--password-stdin", qs.password_stdin, "read the account's password from standard input");
   qs_cmd->add_flag("--no-systemd", qs.no_systemd, "do not install the systemd service");
   // For tests: write the unit into DIR, with no system user and no systemctl.
   qs_cmd->add_option("--systemd-dir", qs.systemd_dir)->group("");
   qs_cmd->callback([&] {
     qs.config_path = config;
+    if (qs.collector && qs_config->count() == 0 && !std::getenv("MAILKEEP_CONFIG")) qs.config_path = kDefaultCollectorConfig;
+    if (qs.collector && qs_data->count() == 0) qs.data_dir = kDefaultCollectorData;
     result = cmd_quickstart(qs);
   });
 

@@ -36,6 +36,8 @@ namespace {
 
 constexpr std::size_t kMaxCollectorConfig = 1 << 20;
 
+}  // namespace
+
 Result<audit::CollectorSettings> load_collector_config(const std::string& path) {
   auto text = read_file(path, kMaxCollectorConfig);
   if (!text)
@@ -207,8 +209,6 @@ Result<audit::CollectorSettings> load_collector_config(const std::string& path) 
   s.alerts.ca_file = resolve(s.alerts.ca_file);
   return s;
 }
-
-}  // namespace
 
 int cmd_collector(const std::string& config_path) {
   auto s = load_collector_config(config_path);

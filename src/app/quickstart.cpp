@@ -19,6 +19,7 @@
 #include "auth/password.hpp"
 #include "base/strings.hpp"
 #include "message/address.hpp"
+#include "net/selfsigned.hpp"
 #include "net/tls_keys.hpp"
 #include "setup/records.hpp"
 
@@ -28,6 +29,9 @@ namespace {
 namespace qs = quickstart;
 
 constexpr const char* kSystemdUnitDir = "/etc/systemd/system";
+// The collector's open files: its default max_connections (200) and what it writes beside.
+constexpr std::uint64_t kCollectorFiles = 200 + 300;
+constexpr std::int64_t kCollectorStopSeconds = 30;
 
 // One line of the report: what, where, and what happened to it.
 void report(std::string_view what, const std::string& text) {
@@ -148,46 +152,46 @@ int ensure_aliases(store::Store& s, const std::string& domain, const std::string
 }
 
 // The hardened unit, the system user and the data directory's owner, where systemd runs.
-int install_service(const QuickstartOptions& o, const Config& cfg, const std::string& config_path) {
+// Installs the service of `unit` (the mail server, or the log collector): the system user,
+// the data directory and config given to it, the unit file, enabled.
+int install_service(const QuickstartOptions& o, qs::UnitSettings unit) {
+  const std::string& config_path = unit.config_path;
+  const std::string start = fmt::format("mailkeep {} --config {}", unit.collector ? "collector" : "serve", config_path);
+  const char* unit_name = unit.collector ? qs::kCollectorUnitName : qs::kUnitName;
   const bool test_dir = !o.systemd_dir.empty();
   if (o.no_systemd) {
-    report("systemd",
-           "skipped (--no-systemd); start the server with: mailkeep serve --config " + config_path);
+    report("systemd", "skipped (--no-systemd); start it with: " + start);
     return kExitOk;
   }
   if (!test_dir && !qs::systemd_running()) {
-    report("systemd",
-           "not running on this machine; skipped. Start the server with: mailkeep serve --config " +
-               config_path);
+    report("systemd", "not running on this machine; skipped. Start it with: " + start);
     return kExitOk;
   }
   char self[PATH_MAX] = {};
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return fail(err("cannot find the path of this mailkeep binary (/proc/self/exe)"));
+  unit.binary = std::string(self, std::size_t(n));
   const std::string unit_dir = test_dir ? qs::absolute_path(o.systemd_dir) : kSystemdUnitDir;
+  const std::string& data_dir = unit.data_dir;
   if (!test_dir) {
     bool created = false;
-    if (auto s = qs::ensure_system_user(cfg.data_dir, created); !s) return fail(s.error());
+    if (auto s = qs::ensure_system_user(data_dir, created); !s) return fail(s.error());
     report("user", fmt::format("{}: {}", qs::kSystemUser,
                                created ? "system user created" : "already there"));
     auto ids = qs::system_user_ids();
     if (!ids) return fail(ids.error());
     // The server runs as that user: it owns the data directory and may read the config,
     // which stays root's to change.
-    if (auto s = qs::chown_tree(cfg.data_dir, ids->first, ids->second); !s) return fail(s.error());
+    if (auto s = qs::chown_tree(data_dir, ids->first, ids->second); !s) return fail(s.error());
     if (::chown(config_path.c_str(), 0, ids->second) != 0 ||
         ::chmod(config_path.c_str(), 0640) != 0)
       return fail(err(
           fmt::format("cannot give {} to root:{} with mode 0640", config_path, qs::kSystemUser)));
-    report("owner", fmt::format("{} belongs to {}; {} is root:{} 0640", cfg.data_dir,
+    report("owner", fmt::format("{} belongs to {}; {} is root:{} 0640", data_dir,
                                 qs::kSystemUser, config_path, qs::kSystemUser));
   }
-  const std::string unit_path = unit_dir + "/" + qs::kUnitName;
-  auto w = qs::create_file_once(
-      unit_path,
-      qs::systemd_unit({std::string(self, std::size_t(n)), config_path, cfg.data_dir,
-                        qs::max_open_files(cfg), qs::stop_timeout_seconds(cfg)}),
-      0644);
+  const std::string unit_path = unit_dir + "/" + unit_name;
+  auto w = qs::create_file_once(unit_path, qs::systemd_unit(unit), 0644);
   if (!w) return fail(w.error());
   report(
       "systemd",
@@ -195,10 +199,91 @@ int install_service(const QuickstartOptions& o, const Config& cfg, const std::st
          : unit_path + ": already there, kept (remove it and run quickstart again for a new one)");
   if (test_dir) return kExitOk;
   for (const auto& cmd : std::vector<std::vector<std::string>>{
-           {qs::kSystemctl, "daemon-reload"}, {qs::kSystemctl, "enable", qs::kUnitName}})
+           {qs::kSystemctl, "daemon-reload"}, {qs::kSystemctl, "enable", unit_name}})
     if (auto s = qs::run_program(cmd); !s) return fail(s.error());
-  report("systemd",
-         "mailkeep enabled (starts at boot); not started yet: publish the DNS records first");
+  report("systemd", unit.collector ? fmt::format("{} enabled (starts at boot); start it with: systemctl start "
+                                                 "mailkeep-collector",
+                                                 unit_name)
+                                   : std::string("mailkeep enabled (starts at boot); not started yet: publish the "
+                                                 "DNS records first"));
+  return kExitOk;
+}
+
+// `quickstart --collector`: the log collector's config, its certificate, its service, and
+// what to set on each mail server. Alerts go to alert_to.
+int quickstart_collector(const QuickstartOptions& o, const std::string& alert_to) {
+  if (!o.relay.empty()) {
+    const auto colon = o.relay.rfind(':');
+    auto port = colon == std::string::npos ? std::nullopt : parse_u64(o.relay.substr(colon + 1));
+    if (!port || *port == 0 || *port > 65535 || colon == 0)
+      return fail(err(fmt::format("--relay \"{}\" must be host:port, such as mail.example.org:25", o.relay)),
+                  kExitUsage);
+  }
+  std::string hostname = to_lower(o.hostname.empty() ? machine_fqdn() : o.hostname);
+  if (!setup::plausible_fqdn(hostname))
+    return fail(err(fmt::format("\"{}\" is not a fully qualified host name; pass the name the mail servers "
+                                "will reach the collector at, such as --hostname logs.example.org",
+                                hostname)),
+                kExitUsage);
+  const bool systemd = o.systemd_dir.empty() && !o.no_systemd && qs::systemd_running();
+  if (systemd && ::geteuid() != 0)
+    return fail(err("installing the systemd service needs root: run quickstart with sudo, or pass --no-systemd"),
+                kExitUsage);
+  const std::string config_path = qs::absolute_path(o.config_path);
+  std::string data_dir = qs::absolute_path(o.data_dir);
+  std::printf("mailkeep quickstart --collector for %s\n", hostname.c_str());
+  std::string cert = data_dir + "/tls/collector-cert.pem";
+  if (exists(config_path)) {
+    auto kept = load_collector_config(config_path);
+    if (!kept) {
+      std::fprintf(stderr, "%s\nmailkeep: fix the configuration file, or pass --config with a new file\n",
+                   kept.error().message.c_str());
+      return kExitUsage;
+    }
+    data_dir = kept->data_dir;
+    cert = kept->tls_cert;
+    report("config", config_path + ": already there, kept; its data directory is " + data_dir);
+    if (auto d = qs::make_dirs(data_dir, 0700); !d) return unwritable(d.error(), "--config FILE");
+  } else {
+    if (int code = refuse_data_dir(data_dir, "Choose an empty or new directory with --data-dir DIR");
+        code != kExitOk)
+      return code;
+    if (auto d = qs::make_dirs(data_dir + "/tls", 0700); !d) return unwritable(d.error(), "--data-dir DIR");
+    const std::string key = data_dir + "/tls/collector-key.pem";
+    if (!exists(cert) || !exists(key)) {
+      if (auto w = net::write_self_signed(cert, key, {hostname}, {}); !w) return fail(w.error());
+      report("TLS", cert + ": a self-signed certificate for " + hostname);
+    }
+    if (auto d = qs::make_dirs(parent_dir(config_path), 0755); !d) return unwritable(d.error(), "--config FILE");
+    auto w = qs::create_file_once(
+        config_path, qs::collector_config_text({hostname, data_dir, cert, key, alert_to, o.relay}), 0640);
+    if (!w) return unwritable(w.error(), "--config FILE");
+    if (auto check = load_collector_config(config_path); !check) return fail(check.error());
+    report("config", config_path + ": written");
+  }
+  if (int code = install_service(o, {"", config_path, data_dir, kCollectorFiles, kCollectorStopSeconds, true});
+      code != kExitOk)
+    return code;
+  std::printf(
+      "\nNext steps:\n"
+      "  1. On each mail server, copy %s there (e.g. to /etc/mailkeep/collector.pem)\n"
+      "     and add to its mailkeep.toml:\n"
+      "       [log.remote]\n"
+      "       collectors = [\"%s:6514\"]\n"
+      "       ca_file = \"/etc/mailkeep/collector.pem\"\n"
+      "       server_name = \"%s\"\n"
+      "  2. On each mail server run `mailkeep log key` and add what it prints to %s.\n"
+      "  3. Let the mail servers reach port 6514 here, and no one else.\n"
+      "  4. Start the collector: %s\n"
+      "     then restart the mail servers; `mailkeep collector --config %s verify` checks what arrived.\n",
+      cert.c_str(), hostname.c_str(), hostname.c_str(), config_path.c_str(),
+      systemd ? "systemctl start mailkeep-collector" : fmt::format("mailkeep collector --config {}", config_path).c_str(),
+      config_path.c_str());
+  if (o.relay.empty())
+    std::printf("  Alerts to %s go through an MTA on this machine (127.0.0.1:25); without one, set\n"
+                "  alert_relay (a mail server that takes mail for it from here) or alert_webhook in %s.\n"
+                "  Every alert is also written to %s/alerts.log.\n",
+                alert_to.c_str(), config_path.c_str(), data_dir.c_str());
   return kExitOk;
 }
 
@@ -215,6 +300,7 @@ int cmd_quickstart(const QuickstartOptions& o) {
         kExitUsage);
   const std::string address = mb->canonical();
   const std::string domain = to_lower(mb->domain);
+  if (o.collector) return quickstart_collector(o, address);
   if (!setup::plausible_fqdn(domain))
     return fail(
         err(fmt::format(
@@ -324,7 +410,10 @@ int cmd_quickstart(const QuickstartOptions& o) {
   if (!plan) return fail(plan.error());
   s.close();
   warn_unless_audited(cfg->data_dir, "quickstart", {{"user", address}, {"domain", domain}});
-  if (int code = install_service(o, *cfg, config_path); code != kExitOk) return code;
+  if (int code = install_service(o, {"", config_path, cfg->data_dir, qs::max_open_files(*cfg),
+                                     qs::stop_timeout_seconds(*cfg)});
+      code != kExitOk)
+    return code;
 
   std::printf("\n");
   print_dns(*plan, fmt::format("{} and {}", domain, cfg->hostname));

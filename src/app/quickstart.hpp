@@ -27,16 +27,29 @@ namespace mk::app::quickstart {
 std::string config_text(const std::string& hostname, const std::string& data_dir,
                         const std::string& admin_address);
 
+// The log collector's configuration (app/collector_cli.cpp reads it): listening on 6514 with
+// the certificate quickstart made, alerts by mail to alert_to through relay (an MTA on the
+// collector's machine without one), and where each mail server's entry goes.
+struct CollectorFiles {
+  std::string hostname, data_dir, tls_cert, tls_key, alert_to, relay;
+};
+std::string collector_config_text(const CollectorFiles& f);
+
 // The systemd service unit: the server as the unprivileged system user kSystemUser, allowed
 // to bind ports below 1024 and to write the data directory, and nothing else of note.
 inline constexpr const char* kSystemUser = "mailkeep";
 inline constexpr const char* kUnitName = "mailkeep.service";
+// `mailkeep quickstart --collector`: the log collector on a second machine.
+inline constexpr const char* kCollectorUnitName = "mailkeep-collector.service";
 struct UnitSettings {
   std::string binary;       // absolute path of this mailkeep
   std::string config_path;  // absolute
   std::string data_dir;     // absolute
   std::uint64_t max_open_files = 0;
   std::int64_t stop_timeout_seconds = 0;
+  // The log collector (`mailkeep collector`, kCollectorUnitName): port 6514 needs no
+  // capability at all, and it has no reload.
+  bool collector = false;
 };
 std::string systemd_unit(const UnitSettings& u);
 // Open files the server may need: every connection the config allows, inbound and outbound,

@@ -168,11 +168,27 @@ std::string config_text(const std::string& hostname, const std::string& data_dir
 }
 
 std::string systemd_unit(const UnitSettings& u) {
+  // What differs between the mail server and the log collector.
+  const std::string what = u.collector ? "mailkeep log collector" : "mailkeep mail server";
+  const std::string exec =
+      u.collector ? fmt::format("ExecStart={} collector --config {}\n", unit_word(u.binary), unit_word(u.config_path))
+                  : fmt::format("ExecStart={} serve --config {}\n"
+                                "# systemctl reload: look at the certificate again now (after `mailkeep tls "
+                                "rollover`).\n"
+                                "ExecReload=/bin/kill -HUP $MAINPID\n",
+                                unit_word(u.binary), unit_word(u.config_path));
+  const std::string caps = u.collector
+                               ? "# Port 6514 is above 1024: no capability at all.\n"
+                                 "CapabilityBoundingSet=\n"
+                               : "# Ports 25, 143, 465, 587 and 993 are below 1024: that one capability, nothing "
+                                 "else.\n"
+                                 "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n"
+                                 "AmbientCapabilities=CAP_NET_BIND_SERVICE\n";
   return fmt::format(
-      "# {unit}: mailkeep as an unprivileged system user, written by `mailkeep quickstart`.\n"
+      "# {unit}: the {what} as an unprivileged system user, written by `mailkeep quickstart`.\n"
       "# Check it with: systemd-analyze security {unit}\n"
       "[Unit]\n"
-      "Description=mailkeep mail server\n"
+      "Description={what}\n"
       "After=network-online.target\n"
       "Wants=network-online.target\n"
       "\n"
@@ -180,17 +196,13 @@ std::string systemd_unit(const UnitSettings& u) {
       "Type=simple\n"
       "User={user}\n"
       "Group={user}\n"
-      "ExecStart={binary} serve --config {config}\n"
-      "# systemctl reload: look at the certificate again now (after `mailkeep tls rollover`).\n"
-      "ExecReload=/bin/kill -HUP $MAINPID\n"
+      "{exec}"
       "Restart=on-failure\n"
       "RestartSec=5s\n"
       "TimeoutStopSec={stop}s\n"
       "UMask=0077\n"
       "LimitNOFILE={nofile}\n"
-      "# Ports 25, 143, 465, 587 and 993 are below 1024: that one capability, nothing else.\n"
-      "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n"
-      "AmbientCapabilities=CAP_NET_BIND_SERVICE\n"
+      "{caps}"
       "NoNewPrivileges=yes\n"
       "# The whole file system is read-only but the data directory.\n"
       "ProtectSystem=strict\n"
@@ -220,10 +232,49 @@ std::string systemd_unit(const UnitSettings& u) {
       "\n"
       "[Install]\n"
       "WantedBy=multi-user.target\n",
-      fmt::arg("unit", kUnitName), fmt::arg("user", kSystemUser),
-      fmt::arg("binary", unit_word(u.binary)), fmt::arg("config", unit_word(u.config_path)),
+      fmt::arg("unit", u.collector ? kCollectorUnitName : kUnitName), fmt::arg("user", kSystemUser),
+      fmt::arg("what", what), fmt::arg("exec", exec), fmt::arg("caps", caps),
       fmt::arg("stop", u.stop_timeout_seconds), fmt::arg("nofile", u.max_open_files),
       fmt::arg("data_dir", unit_word(u.data_dir)));
+}
+
+std::string collector_config_text(const CollectorFiles& f) {
+  const std::string mail = fmt::format(
+      "# Alert mail goes through alert_relay, a mail server that takes mail for alert_mail_to\n"
+      "# from this machine (your mail server's MX, e.g. \"mail.example.org:25\"; the default is\n"
+      "# an MTA on this machine, 127.0.0.1:25).\n"
+      "alert_mail_to = {}\n"
+      "{}alert_relay = {}\n",
+      toml_string(f.alert_to), f.relay.empty() ? "# " : "", toml_string(f.relay.empty() ? "127.0.0.1:25" : f.relay));
+  return fmt::format(
+      "# mailkeep log collector, written by `mailkeep quickstart --collector`.\n"
+      "# It keeps what mailkeep servers ship (their security logs, [log.remote]), checks every\n"
+      "# record's chain as it arrives, and alerts within a minute when a server goes silent or\n"
+      "# its log is cut, edited, replaced or rewound (docs/log-shipping.md).\n"
+      "[collector]\n"
+      "hostname = {host}\n"
+      "# Syslog over TLS (RFC 5425). Only the mail servers need to reach it: firewall the rest.\n"
+      "listen = [\"0.0.0.0:6514\", \"[::]:6514\"]\n"
+      "data_dir = {data}\n"
+      "# A self-signed certificate for {bare}: give each mail server a copy as its\n"
+      "# log.remote.ca_file (the servers verify it), or replace both files with a CA's.\n"
+      "tls_cert = {cert}\n"
+      "tls_key = {key}\n"
+      "# Alerts: silence (no record and no heartbeat for silence_after), gaps, edited or rewound\n"
+      "# logs, clock jumps, and the servers' own tampering reports.\n"
+      "silence_after = \"45s\"\n"
+      "{mail}"
+      "# alert_webhook = \"https://hooks.example.org/mailkeep\"   # a JSON POST per alert\n"
+      "alert_mail_from = {from}\n"
+      "\n"
+      "# One [[collector.server]] per mail server, as `mailkeep log key` prints it there:\n"
+      "# [[collector.server]]\n"
+      "# name = \"mail.example.org\"\n"
+      "# key = \"ed25519:...\"\n",
+      fmt::arg("host", toml_string(f.hostname)), fmt::arg("bare", f.hostname),
+      fmt::arg("data", toml_string(f.data_dir)), fmt::arg("cert", toml_string(f.tls_cert)),
+      fmt::arg("key", toml_string(f.tls_key)), fmt::arg("mail", mail),
+      fmt::arg("from", toml_string("collector@" + f.hostname)));
 }
 
 std::uint64_t max_open_files(const Config& cfg) {

@@ -2,6 +2,8 @@
 // asked; the systemd unit carries every hardening setting; files are created once.
 #include "app/quickstart.hpp"
 
+#include "app/app.hpp"
+
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -78,6 +80,43 @@ TEST(QuickstartUnit, CarriesEveryHardeningSetting) {
   };
   for (const char* line : want)
     EXPECT_NE(unit.find(std::string("\n") + line + "\n"), std::string::npos) << line;
+}
+
+TEST(QuickstartUnit, TheCollectorsRunsTheCollectorWithNoCapability) {
+  UnitSettings u{"/usr/bin/mailkeep", "/etc/mailkeep/collector.toml", "/var/lib/mailkeep-collector", 500, 30};
+  u.collector = true;
+  const std::string unit = systemd_unit(u);
+  EXPECT_NE(unit.find("\nExecStart=/usr/bin/mailkeep collector --config /etc/mailkeep/collector.toml\n"),
+            std::string::npos)
+      << unit;
+  EXPECT_NE(unit.find("\nCapabilityBoundingSet=\n"), std::string::npos);
+  EXPECT_EQ(unit.find("AmbientCapabilities"), std::string::npos);
+  EXPECT_EQ(unit.find("ExecReload"), std::string::npos);  // the collector has no reload
+  EXPECT_NE(unit.find("\nReadWritePaths=/var/lib/mailkeep-collector\n"), std::string::npos);
+  EXPECT_NE(unit.find("# mailkeep-collector.service: the mailkeep log collector"), std::string::npos);
+}
+
+TEST(QuickstartCollectorConfig, LoadsCleanlyWithWhatWasAsked) {
+  char tmpl[] = "/tmp/mk-qs-collector-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  for (const std::string relay : {"", "mail.example.org:25"}) {
+    const std::string path = dir + "/collector.toml";
+    std::ofstream(path, std::ios::trunc) << collector_config_text(
+        {"logs.example.org", "/var/lib/mk \"c\"", "/var/lib/mk/tls/c.pem", "/var/lib/mk/tls/k.pem",
+         "admin@example.org", relay});
+    auto c = load_collector_config(path);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    EXPECT_EQ(c->hostname, "logs.example.org");
+    EXPECT_EQ(c->data_dir, "/var/lib/mk \"c\"");
+    ASSERT_EQ(c->listen.size(), 2u);
+    EXPECT_EQ(c->listen[0].second, 6514);
+    EXPECT_EQ(c->tls_cert, "/var/lib/mk/tls/c.pem");
+    EXPECT_EQ(c->alerts.mail_to, "admin@example.org");
+    EXPECT_EQ(c->alerts.mail_from, "collector@logs.example.org");
+    EXPECT_EQ(c->alerts.relay, relay.empty() ? "127.0.0.1:25" : relay);
+    EXPECT_TRUE(c->servers.empty());  // the admin adds each server's `mailkeep log key`
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(QuickstartUnit, PathsAreQuotedAndPercentsDoubled) {

@@ -1,5 +1,6 @@
 #include "audit/collector.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/rand.h>
@@ -53,6 +54,11 @@ constexpr int kMaxBadFrames = 10;
 // Plain syslog is kept in one file per sending host name, up to this many names (each holds
 // an open file); the hosts past it share one file.
 constexpr std::size_t kMaxPlainHosts = 256;
+// Earlier stored segments are security.upto-SEQ.log (SEQ zero-padded to 12 digits).
+constexpr std::string_view kSegmentPrefix = "security.upto-";
+// A server that keeps skipping records gets no more than this many segments; then what does
+// not link goes to unlinked.log, as before segments.
+constexpr std::size_t kMaxSegments = 1000;
 // A host name may be 255 bytes; a file name with ".log" after it must stay under NAME_MAX.
 constexpr std::size_t kMaxFileName = 200;
 // A pause after a failed accept (out of descriptors), connections from one address, and how
@@ -112,10 +118,9 @@ std::optional<std::int64_t> skew_seconds(std::string_view ts) {
 // An append-only file: lines are written with O_APPEND and made durable by sync().
 class AppendFile {
  public:
-  ~AppendFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  ~AppendFile() { close(); }
   Status open(const std::string& path) {
+    close();
     path_ = path;
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     struct stat st {};
@@ -125,6 +130,10 @@ class AppendFile {
   void add(std::string_view line) {
     pending_.append(line);
     pending_ += '\n';
+  }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
   }
   // A failed write (a full disk) is undone: the file ends where the last good write ended.
   Status sync() {
@@ -157,6 +166,21 @@ std::string collector_chain_path(const std::string& data_dir, const std::string&
   return data_dir + "/servers/" + safe_name(server) + "/security.log";
 }
 
+std::vector<std::string> collector_segments(const std::string& data_dir, const std::string& server) {
+  const std::string dir = data_dir + "/servers/" + safe_name(server);
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string_view n = e->d_name;
+      if (n.starts_with(kSegmentPrefix) && n.ends_with(".log")) out.push_back(dir + "/" + std::string(n));
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());  // zero-padded: in order
+  out.push_back(dir + "/security.log");
+  return out;
+}
+
 struct Collector::Impl {
   CollectorSettings settings;
   log::Logger logger;
@@ -187,6 +211,7 @@ struct Collector::Impl {
     std::map<std::string, Budget> alerted;  // by kind (a fixed set)
     std::uint64_t pending_seq = 0;          // the last record added but not yet synced
     std::string pending_hash;
+    std::size_t segments = 0;  // earlier stored segments (after gaps)
   };
   std::map<std::string, std::unique_ptr<Server>> servers;    // by name
   std::map<std::string, std::unique_ptr<AppendFile>> plain;  // by sending host
@@ -203,6 +228,7 @@ struct Collector::Impl {
       if (auto r = recover(*s, path); !r) return r;
     }
     s->synced = s->chain;
+    s->segments = collector_segments(settings.data_dir, c.name).size() - 1;
     if (auto st2 = s->records.open(path); !st2) return st2;
     servers[c.name] = std::move(s);
     return {};
@@ -229,7 +255,11 @@ struct Collector::Impl {
         continue;
       }
       RecordHead head;
-      const auto link = chain.check(line, &head);
+      auto link = chain.check(line, &head);
+      if (link == ChainCheck::Link::gap && chain.seq() == 0) {
+        chain = ChainCheck(head.seq - 1, head.prev);  // a segment begun after a gap
+        link = chain.check(line, &head);
+      }
       if (link == ChainCheck::Link::ok) {
         chain.advance(head);
         good = offset;
@@ -275,6 +305,32 @@ struct Collector::Impl {
         if (auto st = write_head(s); !st) return st;
     }
     s.chain = chain;
+    return {};
+  }
+
+  // Records are missing before `first` (the server skipped them past its spool bound, or its
+  // collector was added after its log had grown): what is stored so far becomes a segment of
+  // its own, kept as it is, and a new one begins at `first`, so the chain goes on being
+  // checked from there. The gap itself is alerted by the caller.
+  Status new_segment(Server& s, const RecordHead& first) {
+    if (auto st = sync(s); !st) return st;
+    const std::string path = s.dir + "/security.log";
+    if (s.chain.seq() > 0) {
+      const std::string old = fmt::format("{}/{}{:012}.log", s.dir, kSegmentPrefix, s.chain.seq());
+      s.records.close();
+      const bool moved = ::rename(path.c_str(), old.c_str()) == 0 &&
+                         ::rename((path + ".head").c_str(), (old + ".head").c_str()) == 0;
+      if (auto st = s.records.open(path); !st) return st;
+      if (!moved) return err(fmt::format("cannot move {} aside to {}", path, old));
+      if (const int dfd = ::open(s.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+        (void)::fsync(dfd);
+        ::close(dfd);
+      }
+    }
+    ++s.segments;
+    logger.warn("collector.segment", {{"server", s.conf.name}, {"stored_up_to", s.chain.seq()}, {"from", first.seq}});
+    s.chain = ChainCheck(first.seq - 1, first.prev);
+    s.synced = s.chain;
     return {};
   }
 
@@ -536,8 +592,18 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
         Server& s = *bound;
         heard(s);
         RecordHead head;
-        const auto link = s.chain.check(m->msg, &head);
+        auto link = s.chain.check(m->msg, &head);
         ack = std::max(ack, head.seq);
+        if (link == ChainCheck::Link::gap && s.segments < kMaxSegments) {
+          alert(s, "gap",
+                fmt::format("record {} follows record {}: records {} to {} never arrived; a new stored segment "
+                            "begins",
+                            head.seq, s.chain.seq(), s.chain.seq() + 1, head.seq - 1));
+          if (auto st = new_segment(s, head); st)
+            link = s.chain.check(m->msg, &head);
+          else
+            log.error("collector.store", {{"server", s.conf.name}, {"error", st.error().message}});
+        }
         if (link == ChainCheck::Link::ok) {
           s.records.add(m->msg);
           s.chain.advance(head);

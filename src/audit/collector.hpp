@@ -70,7 +70,11 @@ class Collector {
   std::unique_ptr<Impl> impl_;
 };
 
-// Where a server's stored chain lives.
+// Where a server's stored chain lives: the segment records are added to now.
 std::string collector_chain_path(const std::string& data_dir, const std::string& server);
+// Every stored segment of a server's chain, oldest first, the current one last. A new segment
+// begins where records never arrived (a gap, which is alerted): earlier ones are kept as
+// security.upto-SEQ.log, each verifiable on its own (audit::verify with segment = true).
+std::vector<std::string> collector_segments(const std::string& data_dir, const std::string& server);
 
 }  // namespace mk::audit

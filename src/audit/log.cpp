@@ -235,7 +235,7 @@ Head read_head(const std::string& log_path) {
   return h;
 }
 
-VerifyReport verify(const std::string& path) {
+VerifyReport verify(const std::string& path, bool segment) {
   VerifyReport r;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -250,11 +250,15 @@ VerifyReport verify(const std::string& path) {
     ++lineno;
     if (line.empty()) continue;
     RecordHead head;
-    const auto link = chain.check(line, &head);
+    auto link = chain.check(line, &head);
+    if (segment && link == ChainCheck::Link::gap && r.records == 0) {
+      chain = ChainCheck(head.seq - 1, head.prev);  // where the segment begins
+      link = chain.check(line, &head);
+    }
     if (link != ChainCheck::Link::ok) {
       r.ok = false;
       r.problem = link == ChainCheck::Link::gap || link == ChainCheck::Link::replayed
-                      ? fmt::format("{}:{}: record {} follows record {}: records were removed", path, lineno, head.seq, r.records)
+                      ? fmt::format("{}:{}: record {} follows record {}: records were removed", path, lineno, head.seq, chain.seq())
                       : fmt::format("{}:{}: {}", path, lineno, ChainCheck::describe(link));
       return r;
     }
@@ -266,10 +270,10 @@ VerifyReport verify(const std::string& path) {
   std::uint64_t seq = 0;
   std::string hash;
   if (head >> seq >> hash) {
-    if (seq != r.records || hash != prev) {
+    if (seq != chain.seq() || hash != prev) {
       r.ok = false;
       r.problem = fmt::format("{}: ends at record {} but record {} was written: records were cut off the end",
-                              path, r.records, seq);
+                              path, chain.seq(), seq);
     }
   } else if (r.records > 0) {
     r.ok = false;

@@ -117,6 +117,8 @@ struct VerifyReport {
 };
 
 // Checks every record's hash and the chain, and the head file against the last record.
-VerifyReport verify(const std::string& path);
+// segment: a collector's stored segment (audit/collector.hpp), whose first record may come
+// after record 1 (the chain starts from its prev); a server's own log always starts at 1.
+VerifyReport verify(const std::string& path, bool segment = false);
 
 }  // namespace mk::audit

@@ -161,11 +161,6 @@ struct Shipper::Impl {
   asio::awaitable<std::string> session(Link& l, bool& progressed);
 };
 
-namespace {
-
-
-}  // namespace
-
 asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
   auto ex = co_await asio::this_coro::executor;
   // Shared with the reader: its last read may complete after this coroutine has returned, and

@@ -1,9 +1,11 @@
 #include "app/metrics.hpp"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <array>
 #include <chrono>
 #include <ctime>
@@ -56,9 +58,8 @@ std::string known(std::string_view v, const auto& set) {
 // Counts the security log's records as they are written, from the first one after start-up.
 class EventCounter {
  public:
-  explicit EventCounter(const std::string& path) : tail_(path) {
-    tail_.seek(audit::read_head(path).seq + 1);
-  }
+  // From the log's end as it is now: what was written before the start is not read at all.
+  explicit EventCounter(const std::string& path) : tail_(path) { tail_.seek_end(); }
 
   void scrape(metrics::Registry& r) {
     std::lock_guard lock(mu_);
@@ -101,6 +102,14 @@ double now_s() {
   return double(std::time(nullptr));
 }
 
+// A source that could not be read leaves its gauges as they were: counted, so it shows.
+void scrape_failed(metrics::Registry& r, const char* source) {
+  r.counter("mailkeep_scrape_errors_total",
+            "Scrape-time reads that failed (their gauges keep the last value read), by source.",
+            {{"source", source}})
+      .inc();
+}
+
 void scrape_store(metrics::Registry& r, const MetricsSources& s) {
   if (s.queue) {
     if (auto q = s.queue->queue_stats()) {
@@ -115,28 +124,29 @@ void scrape_store(metrics::Registry& r, const MetricsSources& s) {
               {{"state", "held"}})
           .set(double(q->held_recipients));
       r.gauge("mailkeep_queue_oldest_age_seconds",
-              "Age of the oldest message waiting in the outbound queue (0: none).")
+              "Age of the oldest message with a recipient queued for delivery (0: none; held mail "
+              "does not count).")
           .set(q->oldest == 0 ? 0.0 : std::max(0.0, now_s() - double(q->oldest)));
+    } else {
+      scrape_failed(r, "queue");
     }
   }
   if (s.directory) {
-    if (auto accounts = s.directory->list_accounts()) {
-      const auto held =
-          std::count_if(accounts->begin(), accounts->end(),
-                        [](const store::Account& a) { return !a.outbound_hold.empty(); });
-      r.gauge("mailkeep_accounts", "Mail accounts.").set(double(accounts->size()));
+    if (auto c = s.directory->account_counts()) {
+      r.gauge("mailkeep_accounts", "Mail accounts.").set(double(c->accounts));
       r.gauge("mailkeep_accounts_held",
               "Accounts whose outbound mail is held (containment), waiting for release.")
-          .set(double(held));
+          .set(double(c->held));
+    } else {
+      scrape_failed(r, "accounts");
     }
   }
   if (s.security) {
-    if (auto bans = s.security->list_bans()) {
-      const auto now = std::int64_t(now_s());
-      const auto active = std::count_if(bans->begin(), bans->end(),
-                                        [now](const store::Ban& b) { return b.until > now; });
+    if (auto n = s.security->active_ban_count(std::int64_t(now_s()))) {
       r.gauge("mailkeep_bans_active", "Client networks banned from logging in now (brute force).")
-          .set(double(active));
+          .set(double(*n));
+    } else {
+      scrape_failed(r, "bans");
     }
   }
 }
@@ -156,23 +166,29 @@ void scrape_tls(metrics::Registry& r, const net::CertStore* certs, const std::st
       .set(info->self_signed ? 1 : 0);
 }
 
-void scrape_shipping(metrics::Registry& r, const audit::Shipper& shipper,
-                     const std::string& log_path) {
+// skipped_seen: per collector, the skipped records already counted (the shipper keeps a total).
+void scrape_shipping(metrics::Registry& r, const audit::Shipper& shipper, const std::string& log_path,
+                     std::map<std::string, std::uint64_t>& skipped_seen) {
   const std::uint64_t head = log_path.empty() ? 0 : audit::read_head(log_path).seq;
   for (const auto& l : shipper.state()) {
     const metrics::Labels c{{"collector", l.collector}};
     r.gauge("mailkeep_log_shipping_connected", "1 while the link to a log collector is up.", c)
         .set(l.connected ? 1 : 0);
-    // A collector that acknowledges (mailkeep's) counts what it stored; rsyslog what was sent.
-    const std::uint64_t done = l.acknowledged ? l.acked : l.sent;
-    r.gauge("mailkeep_log_shipping_backlog_records",
-            "Security log records a collector does not have yet.", c)
-        .set(double(head > done ? head - done : 0));
-    r.gauge("mailkeep_log_shipping_skipped_records",
-            "Records never shipped to a collector because the backlog passed "
-            "log.remote.spool_records.",
-            c)
-        .set(double(l.skipped));
+    // What a collector has is known once it has been reached: a collector that acknowledges
+    // (mailkeep's) counts what it stored, rsyslog what was sent.
+    if (l.connected || l.acked > 0 || l.sent > 0) {
+      const std::uint64_t done = l.acknowledged ? l.acked : l.sent;
+      r.gauge("mailkeep_log_shipping_backlog_records",
+              "Security log records a collector does not have yet (known once it was reached).", c)
+          .set(double(head > done ? head - done : 0));
+    }
+    auto& counter = r.counter("mailkeep_log_shipping_skipped_records_total",
+                              "Records never shipped to a collector because the backlog passed "
+                              "log.remote.spool_records.",
+                              c);
+    auto& seen = skipped_seen[l.collector];
+    if (l.skipped > seen) counter.inc(l.skipped - seen);
+    seen = std::max(seen, l.skipped);
   }
 }
 
@@ -186,19 +202,31 @@ void collect_at_scrape(metrics::Registry& registry, MetricsSources sources) {
       .set(now_s());
   std::shared_ptr<EventCounter> events;
   if (!sources.security_log.empty()) events = std::make_shared<EventCounter>(sources.security_log);
-  registry.on_scrape([s = std::move(sources), events](metrics::Registry& r) {
+  // Scrapes run one at a time (Registry::render), so the map needs no lock of its own; shared,
+  // because render() calls a copy of the collector.
+  auto skipped = std::make_shared<std::map<std::string, std::uint64_t>>();
+  registry.on_scrape([s = std::move(sources), events, skipped](metrics::Registry& r) {
     scrape_store(r, s);
     scrape_tls(r, s.certs, s.cert_file);
-    if (s.shipper) scrape_shipping(r, *s.shipper, s.security_log);
+    if (s.shipper) scrape_shipping(r, *s.shipper, s.security_log, *skipped);
     if (events) events->scrape(r);
   });
 }
 
-std::unique_ptr<http::Router> make_metrics_router(metrics::Registry& registry, std::string token) {
+std::unique_ptr<http::Router> make_metrics_router(metrics::Registry& registry, std::string token,
+                                                  std::string hostname) {
   auto router = std::make_unique<http::Router>("localhost", [](std::string_view) { return true; });
   router->add(
       {"GET"}, "/metrics",
-      [&registry, token = std::move(token)](const http::Request& req) {
+      [&registry, token = std::move(token), hostname = std::move(hostname)](const http::Request& req) {
+        // A web page whose name an attacker points at 127.0.0.1 (DNS rebinding) sends its
+        // own name as Host: only addresses, localhost and this server's name are answered.
+        boost::system::error_code ec;
+        const std::string_view host = req.host;
+        const std::string bare(host.starts_with('[') && host.ends_with(']') ? host.substr(1, host.size() - 2) : host);
+        (void)boost::asio::ip::make_address(bare, ec);
+        if (!host.empty() && ec && host != "localhost" && host != hostname)
+          return http::Response::text(403, "This host name is not served here; scrape by address.\n");
         if (!token.empty()) {
           const std::string_view given = req.header("authorization").value_or("");
           const std::string want = "Bearer " + token;
@@ -216,17 +244,21 @@ std::unique_ptr<http::Router> make_metrics_router(metrics::Registry& registry, s
         r.headers.emplace_back("Cache-Control", "no-store");
         return r;
       },
-      http::Over::http);
+      http::Over::both);
   router->add(
       {"GET"}, "/",
       [](const http::Request&) {
         return http::Response::text(404, "Not found; the metrics are at /metrics.\n");
       },
-      http::Over::http, true);
+      http::Over::both, true);
   return router;
 }
 
 Result<std::string> read_metrics_token(const std::string& token_file) {
+  struct stat st {};
+  if (::stat(token_file.c_str(), &st) == 0 && (st.st_mode & 0007) != 0)
+    return err(fmt::format("metrics.token_file {} can be read by every user of this machine: chmod o-rwx {}",
+                           token_file, token_file));
   auto text = read_file(token_file, 4096);
   if (!text) return err(fmt::format("metrics.token_file: {}", text.error().message));
   std::string_view first = std::string_view(*text).substr(0, text->find('\n'));

@@ -10,7 +10,8 @@
 // deploy/prometheus/mailkeep-alerts.yml use them.
 // STANDARDS: Prometheus text exposition format 0.0.4.
 // SECURITY: the endpoint tells how the server is attacked, so it listens on loopback unless a
-// bearer token guards it (config.cpp refuses anything else). Labels never carry what a peer
+// bearer token guards it (config.cpp refuses anything else), and then over TLS only. A port
+// already taken stops the server (another program there would answer for it). Labels never carry what a peer
 // sent: event names in the security log (a file an intruder may have edited) outside the
 // known set are counted as "other".
 #pragma once
@@ -44,10 +45,13 @@ struct MetricsSources {
 void collect_at_scrape(metrics::Registry& registry, MetricsSources sources);
 
 // GET /metrics, answered with the registry's exposition; token (non-empty): the bearer token
-// every request must carry. Every other path is 404.
-std::unique_ptr<http::Router> make_metrics_router(metrics::Registry& registry, std::string token);
+// every request must carry. Host must be an address, localhost or `hostname` (403 otherwise:
+// DNS rebinding). Every other path is 404.
+std::unique_ptr<http::Router> make_metrics_router(metrics::Registry& registry, std::string token,
+                                                  std::string hostname);
 
-// The token in token_file: its first line, at least 16 characters.
+// The token in token_file: its first line, at least 16 characters; a file other users of the
+// machine may read is refused.
 Result<std::string> read_metrics_token(const std::string& token_file);
 
 }  // namespace mk::app

@@ -64,8 +64,10 @@ namespace asio = boost::asio;
 // At least this many threads for blocking work, however few cores: the store queries of
 // several connections must not queue behind each other.
 constexpr unsigned kMinWorkThreads = 4;
-// Prometheus keeps one connection; a few more for a second scraper or curl.
-constexpr std::size_t kMetricsConnections = 8;
+// The metrics listener: Prometheus keeps one connection; the rest is room for other scrapers
+// and for local users, who all share 127.0.0.1.
+constexpr std::size_t kMetricsConnections = 64;
+constexpr std::chrono::seconds kMetricsHeaderTimeout{2};
 
 namespace {
 
@@ -469,20 +471,30 @@ int run_server(const Config& cfg,
   }
   certs::Manager cert_manager(io, mc, certificates, acme_issuer.get(), resolver->get(), log.with({{"svc", "tls"}}));
 
-  // The Prometheus endpoint. A port already taken is logged, not fatal: mail comes first.
+  // The Prometheus endpoint: plain HTTP on loopback, HTTPS with the server's certificate on
+  // any other address (its bearer token must not cross a network in clear). A port already
+  // taken is fatal like any listener's: another program answering there would tell
+  // Prometheus all is well.
   MetricsSources sources{store.get(), store.get(), store.get(), &certificates, cert_file, shipper->get(),
                          (*audit_log)->path()};
   collect_at_scrape(metrics, std::move(sources));
-  auto metrics_router = make_metrics_router(metrics, *metrics_token);
+  auto metrics_router = make_metrics_router(metrics, *metrics_token, cfg.hostname);
   http::ServerConfig metrics_hc;
   metrics_hc.work = &work;
   metrics_hc.quiet_successes = true;
+  // Every local user shares 127.0.0.1: room for many, and a request that does not arrive at
+  // once loses its slot quickly, so nobody can hold them all for long.
   metrics_hc.max_connections = kMetricsConnections;
   metrics_hc.max_connections_per_ip = kMetricsConnections;
-  http::Server metrics_server(io, metrics_hc, *metrics_router, nullptr, log.with({{"svc", "metrics"}}));
-  if (auto s = metrics_server.listen(endpoints(cfg.metrics.listen), {}); !s)
-    log.error("metrics.listen_failed", {{"error", s.error().message},
-                                        {"hint", "set [metrics] listen to a free port, or [] to turn /metrics off"}});
+  metrics_hc.header_timeout = kMetricsHeaderTimeout;
+  metrics_hc.request_timeout = kMetricsHeaderTimeout;
+  http::Server metrics_server(io, metrics_hc, *metrics_router, *tls, log.with({{"svc", "metrics"}}));
+  std::vector<asio::ip::tcp::endpoint> metrics_plain, metrics_tls;
+  for (const auto& ep : endpoints(cfg.metrics.listen))
+    (ep.address().is_loopback() ? metrics_plain : metrics_tls).push_back(ep);
+  if (auto s = metrics_server.listen(metrics_plain, metrics_tls); !s)
+    return fail(err(s.error().message + "; set [metrics] listen to a free port, or [] to turn /metrics off"),
+                kExitRuntime);
   // Counters' daily totals for the monthly security report, kept once a minute, and the
   // report mailed to the admin on the first of each month (app/stats.hpp).
   StatsKeeper stats(metrics, *store, shipper->get(), log.with({{"svc", "stats"}}));
@@ -526,6 +538,7 @@ int run_server(const Config& cfg,
   announce("http", "ACME and redirect", web_server.endpoints());
   announce("https", "TLS", web_server.tls_endpoints());
   announce("metrics", "/metrics", metrics_server.endpoints());
+  announce("metrics", "/metrics over TLS", metrics_server.tls_endpoints());
   smtp_server.start();
   submission_server.start();
   if (runner && !cfg.outbound.paused) runner->start();

@@ -14,6 +14,13 @@ void LogTail::seek(std::uint64_t want) {
   reopen();
 }
 
+void LogTail::seek_end() {
+  reopen();
+  struct stat st {};
+  if (fd_ >= 0 && ::fstat(fd_, &st) == 0) offset_ = st.st_size;
+  want_ = read_head(path_).seq + 1;
+}
+
 std::vector<std::string> LogTail::read(std::size_t max_bytes) {
   std::vector<std::string> out;
   if (replaced()) reopen();

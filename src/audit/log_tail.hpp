@@ -28,6 +28,9 @@ class LogTail {
 
   // The next line read is the first record with seq >= want.
   void seek(std::uint64_t want);
+  // The next line read is the first one written after now; if the file is later replaced or
+  // cut, reading starts over from the first record past the last one read.
+  void seek_end();
   // Up to max_bytes of complete lines from where it stands (at least one if there is one);
   // lines that are not records are returned too, records below the wanted seq are not.
   std::vector<std::string> read(std::size_t max_bytes);

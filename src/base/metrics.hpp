@@ -3,8 +3,9 @@
 // STANDARDS: the Prometheus text exposition format 0.0.4 (HELP, TYPE, samples; histograms as
 // _bucket{le=...}, _sum and _count; label values escaped for \, " and newline).
 // A Registry is made by the composition root and passed to the services that count (no global
-// state). A metric is made once (its family's name, help and type, and its label values) and
-// kept by reference: counting is one relaxed atomic add, never a lock or an allocation.
+// state). A metric kept by reference (made once with its label values) counts with one
+// relaxed atomic add, never a lock or an allocation; one whose labels are known only at the
+// event (an outcome, a reason) is looked up each time, under the registry's mutex.
 // Values that are read rather than counted (the queue's size, a certificate's days left) come
 // from collectors the registry calls on each scrape.
 // SECURITY: label values come from code and configuration (service names, reasons, collector

@@ -151,7 +151,7 @@ asio::awaitable<smtp::PipelineDecision> AuthPipeline::decide(const smtp::Transac
                                                            "aligned with it", log_safe(from, 100)));
       }
       out.log.push_back({"reason", "hosted domain not authenticated"});
-      out.reason = "hosted_domain_forged";
+      out.reason = temporary(a) ? "auth_temporary" : "hosted_domain_forged";
       return out;
     }
     if (a.dmarc.result == dmarc::Outcome::fail) {

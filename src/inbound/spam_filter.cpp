@@ -504,11 +504,6 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   d.log.push_back({"spam", filter::action_name(v.action)});
   d.log.push_back({"spam_score", fmt::format("{:.2f}", v.score)});
   d.log.push_back({"spam_signals", v.summary()});
-  // The metrics' reason: what the filter found, unless sender authentication already junked it.
-  const bool flagged = v.action == filter::Action::reject || v.action == filter::Action::junk ||
-                       !d.junk_accounts.empty() || !phishing.empty();
-  if (flagged && (d.reason.empty() || v.action == filter::Action::reject))
-    d.reason = phishing.empty() ? "spam" : "phishing";
   if (v.action == filter::Action::reject) {
     d.reject = smtp::Reply(550, "5.7.1", fmt::format("Message refused as spam (score {:.1f}: {})", v.score,
                                                      v.summary()));
@@ -519,6 +514,12 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
       d.junk = true;
     }
   }
+  // The metrics' reason: what the filter did (refused, or junked for someone, or warned about
+  // phishing), unless sender authentication already junked it.
+  const bool flagged =
+      v.action == filter::Action::reject || d.junk || !d.junk_accounts.empty() || !phishing.empty();
+  if (flagged && (d.reason.empty() || v.action == filter::Action::reject))
+    d.reason = phishing.empty() ? "spam" : "phishing";
 }
 
 }  // namespace mk::inbound

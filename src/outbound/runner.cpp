@@ -286,6 +286,9 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
   std::unique_ptr<Connection> conn;
   std::string mx;
   std::string protection = "none";  // the metrics' tls label of conn
+  // ... and the policy the domain's hosts asked for (the last one tried), for the policy label.
+  std::string policy = to_string(tls_mode(false, rt.sts && rt.sts->mode == tlspolicy::StsMode::enforce,
+                                          rt.sts && rt.sts->mode == tlspolicy::StsMode::testing));
   auto track = [this](Connection* c, bool add) {
     std::lock_guard lock(conns_mu_);
     if (add) conns_.insert(c);
@@ -303,11 +306,13 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
     for (const auto& h : rt.hosts) {
       if (!h.unusable.empty()) {
         last_error = h.unusable;
+        policy = to_string(TlsMode::dane);  // a TLSA lookup that failed validation
         tls_result(domain, rt, h, "", "dnssec-invalid");
         continue;
       }
       const TlsMode mode = tls_mode(!h.tlsa.empty(), rt.sts && rt.sts->mode == tlspolicy::StsMode::enforce,
                                     rt.sts && rt.sts->mode == tlspolicy::StsMode::testing);
+      policy = to_string(mode);
       // The TLS-RPT record of a step (outbound/tls_requirement.hpp); "success" counts a session.
       auto report = [&](const TlsStep& step, const std::string& ip) {
         if (!step.report.empty()) tls_result(domain, rt, h, ip, step.report == "success" ? "" : step.report);
@@ -398,7 +403,7 @@ asio::awaitable<void> Runner::deliver(std::string domain, std::vector<Job> jobs)
     if (!done)
       for (auto& o : out)
         if (o.state == store::RcptState::queued && o.error.empty()) o = Outcome{store::RcptState::queued, "4.4.1", last_error, ""};
-    finish(job, out, batch, done ? protection : "none");
+    finish(job, out, batch, done ? protection : "none", policy);
     if (batch.finished.size() >= 64) flush(batch);
   }
   flush(batch);
@@ -558,7 +563,8 @@ void Runner::flush(Batch& batch) {
   batch.finished.clear();
 }
 
-void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch, std::string_view tls) {
+void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch, std::string_view tls,
+                    std::string_view policy) {
   const auto& m = job.msg;
   const std::int64_t now = now_s();
   std::vector<std::pair<store::QueueRcpt, Outcome>> bounced, delayed;
@@ -582,9 +588,12 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch&
     if (cfg_.metrics)
       cfg_.metrics
           ->counter("mailkeep_outbound_deliveries_total",
-                    "Outbound delivery attempts per recipient, by result and by how the session was protected "
-                    "(dane, mta-sts, tls, plaintext; none: no session).",
-                    {{"result", event + std::string_view("outbound.").size()}, {"tls", std::string(tls)}})
+                    "Outbound delivery attempts per recipient, by result, by how the session was protected "
+                    "(dane, mta-sts, tls, plaintext; none: no session) and by the policy the receiving "
+                    "domain asked for (dane, mta-sts, mta-sts-testing, opportunistic).",
+                    {{"result", event + std::string_view("outbound.").size()},
+                     {"tls", std::string(tls)},
+                     {"policy", std::string(policy)}})
           .inc();
   }
   if (m.sender_account != 0 && cfg_.on_verdicts) {

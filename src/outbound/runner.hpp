@@ -124,9 +124,11 @@ class Runner {
     std::vector<store::AttemptRecord> records;
     std::vector<std::int64_t> finished;
   };
-  // tls: how the session that carried them was protected ("dane", "mta-sts", "tls",
-  // "plaintext"; "none" without a session), for the metrics.
-  void finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch, std::string_view tls = "none");
+  // For the metrics: tls, how the session that carried them was protected ("dane", "mta-sts",
+  // "tls", "plaintext"; "none" without a session), and policy, what the domain asked for
+  // (outbound/tls_requirement.hpp's TlsMode names).
+  void finish(const Job& job, const std::vector<Outcome>& outcomes, Batch& batch, std::string_view tls = "none",
+              std::string_view policy = "opportunistic");
   // TLS-RPT (RFC 8460): count a session's result ("" = success) under the domain's policy.
   void tls_result(const std::string& domain, const Route& rt, const Host& h, const std::string& ip,
                   std::string result_type);

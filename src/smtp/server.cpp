@@ -125,6 +125,15 @@ void Server::count_received(bool tls, const std::string& dmarc) {
       .inc();
 }
 
+// The metrics' reason for a message the session refused at the end of its content.
+std::string_view Server::content_refusal(std::string_view enhanced) {
+  if (enhanced == "5.3.4") return "too_large";
+  if (enhanced == "5.7.1") return "from_not_owned";
+  if (enhanced == "5.6.0") return "from_header";
+  if (enhanced == "5.6.11") return "bare_line_ending";
+  return "other";
+}
+
 void Server::count_refusal(const Reply& reply) {
   if (!cfg_.metrics) return;
   const std::string status = reply.enhanced.empty() ? std::to_string(reply.code) : reply.enhanced;
@@ -330,6 +339,10 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
         break;
       }
       step = *done;
+      // Refused at the end of the content by the session itself (size, bare line ends, a
+      // submitted From: the account does not own): a message refused all the same.
+      if (step.reply && step.reply->code >= 400) count_message(step.reply->code >= 500 ? "rejected" : "deferred",
+                                                               content_refusal(step.reply->enhanced));
       continue;
     }
     // Next::read_command

@@ -117,6 +117,7 @@ class Server {
   void dkim_sign(Transaction& txn, const log::Logger& log);
   void count_message(std::string_view outcome, std::string_view reason);
   void count_refusal(const Reply& reply);
+  static std::string_view content_refusal(std::string_view enhanced);
   void count_received(bool tls, const std::string& dmarc);
 
   ServerConfig cfg_;

@@ -67,6 +67,11 @@ class Directory {
   Result<std::int64_t> add_account(std::string_view address, std::string_view password_hash);
   virtual Result<std::optional<Account>> find_account(std::string_view address) = 0;
   virtual Result<std::vector<Account>> list_accounts() = 0;
+  // How many accounts there are, and how many of them containment holds (the metrics).
+  struct AccountCounts {
+    std::int64_t accounts = 0, held = 0;
+  };
+  virtual Result<AccountCounts> account_counts() = 0;
   virtual Result<std::optional<Account>> account_by_id(std::int64_t id) = 0;
   // The account's own spam thresholds ("" returns it to the instance's).
   virtual Status set_spam_thresholds(std::string_view address, std::string_view thresholds) = 0;

@@ -55,7 +55,7 @@ struct QueueStats {
   std::int64_t messages = 0;         // messages with a recipient waiting (queued or held)
   std::int64_t recipients = 0;       // recipients queued
   std::int64_t held_recipients = 0;  // recipients held (containment or the admin)
-  std::int64_t oldest = 0;           // when the oldest waiting message was queued (unix s); 0: none
+  std::int64_t oldest = 0;           // when the oldest message with a queued recipient was queued (unix s); 0: none
 };
 
 // mailkeep queue hold|release|retry|drop.

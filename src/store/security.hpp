@@ -51,6 +51,8 @@ class Security {
   // Login bans: stored so they survive restarts; lift_ban forgets the network entirely.
   virtual Status put_ban(const Ban& b) = 0;
   virtual Result<std::vector<Ban>> list_bans() = 0;
+  // Bans still in force at `now` (the metrics).
+  virtual Result<std::int64_t> active_ban_count(std::int64_t now) = 0;
   virtual Result<bool> lift_ban(std::string_view key) = 0;
 };
 

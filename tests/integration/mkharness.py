@@ -27,7 +27,7 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 # The listeners `mailkeep quickstart` writes, with their standard ports.
 QUICKSTART_PORTS = {("smtp", "listen"): 25, ("submission", "listen"): 587, ("submission", "listen_tls"): 465,
                     ("imap", "listen"): 143, ("imap", "listen_tls"): 993, ("http", "listen"): 80,
-                    ("http", "listen_tls"): 443}
+                    ("http", "listen_tls"): 443, ("metrics", "listen"): 9325}
 # The metrics listener: dev's offset from its port base (app/dev.cpp).
 METRICS_OFFSET = 9
 PORT_OFFSETS = tuple(sorted(QUICKSTART_PORTS.values())) + (METRICS_OFFSET,)

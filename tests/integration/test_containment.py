@@ -61,9 +61,16 @@ class ContainmentTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(self.srv.dir + "/security.log") as f:
             self.assertIn('"event":"outbound_hold"', f.read())
+        # On /metrics: the held account, the refused submissions, the hold in the security log.
+        self.assertEqual(self.srv.metric("mailkeep_accounts_held"), 1)
+        self.assertEqual(self.srv.metric("mailkeep_security_events_total", event="outbound_hold"), 1)
+        self.assertGreaterEqual(self.srv.metric("mailkeep_smtp_messages_total", service="submission",
+                                                outcome="contained", reason="containment"), 1)
         r = self.srv.cli("account", "release", "me@localhost")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("may send again", r.stdout)
+        self.assertEqual(self.srv.metric("mailkeep_accounts_held"), 0)
+        self.assertEqual(self.srv.metric("mailkeep_security_events_total", event="outbound_released"), 1)
         self.assertEqual(self.send(["me@localhost"], 1000)[0], 250)
         self.assertEqual(self.send(["friend@remote.example"], 1001)[0], 250)  # full limits again
         # A restart after the release: the burst that was held does not count again (it did,

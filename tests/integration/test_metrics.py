@@ -127,8 +127,11 @@ class MetricsTest(unittest.TestCase):
         self.assertGreaterEqual(value(s, "mailkeep_smtp_messages_total", service="smtp", outcome="accepted"), 1, text)
         self.assertGreaterEqual(value(s, "mailkeep_smtp_messages_total", service="submission", outcome="accepted"), 1)
         self.assertGreaterEqual(value(s, "mailkeep_smtp_refusals_total", service="smtp", status="5.1.1"), 1, text)
+        self.assertEqual(value(s, "mailkeep_smtp_messages_total", service="smtp", reason="spam"), 1, text)
+        self.assertEqual(value(s, "mailkeep_smtp_messages_total", service="submission", outcome="rejected",
+                               reason="from_not_owned"), 1, text)
         self.assertGreaterEqual(value(s, "mailkeep_smtp_refusals_total", service="submission", status="5.7.8"), 3, text)
-        self.assertEqual(value(s, "mailkeep_logins_total", service="submission", result="ok"), 1)
+        self.assertEqual(value(s, "mailkeep_logins_total", service="submission", result="ok"), 2)
         self.assertEqual(value(s, "mailkeep_security_events_total", event="ban"), 1)
         self.assertGreaterEqual(value(s, "mailkeep_connections_total", listener="imap"), 2)
         self.assertGreaterEqual(value(s, "mailkeep_session_duration_seconds_count", listener="smtp"), 1)
@@ -151,6 +154,19 @@ class MetricsTest(unittest.TestCase):
             with self.assertRaises(smtplib.SMTPRecipientsRefused):
                 c.sendmail("a@example.org", ["nobody@localhost"], mk.test_message("a@example.org", "metrics two"))
         srv.submit(["me@localhost"], "metrics three")
+        # Spam (GTUBE) on the MX, and a submitted From: the account does not own.
+        gtube = mk.test_message("a@example.org", "metrics spam",
+                                body="XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n")
+        with smtplib.SMTP("127.0.0.1", srv.smtp_port, timeout=30) as c:
+            try:
+                c.sendmail("a@example.org", ["me@localhost"], gtube)
+            except smtplib.SMTPDataError as e:
+                self.assertEqual(e.smtp_code, 550)
+        with smtplib.SMTP_SSL("127.0.0.1", srv.submissions_port, context=mk.client_tls_context(), timeout=30) as c:
+            c.login("me@localhost", mk.PASSWORD)
+            with self.assertRaises(smtplib.SMTPDataError) as e:
+                c.sendmail("me@localhost", ["me@localhost"], mk.test_message("boss@example.org", "forged"))
+            self.assertEqual(e.exception.smtp_code, 550)
         # Two failed IMAP logins, then SMTP AUTH failures until the network is banned.
         self.assertFalse(srv.imap_auth("wrong-1"))
         self.assertFalse(srv.imap_auth("wrong-2"))
@@ -162,11 +178,19 @@ class MetricsTest(unittest.TestCase):
 
 
 class TokenAndPortTest(unittest.TestCase):
-    def test_a_token_guards_the_endpoint(self):
-        srv = mk.Server(extra_config={"metrics.token_file": '"metrics.token"'})
-        token = "t0ken-for-the-integration-test-0123456789"
-        with open(os.path.join(srv.dir, "metrics.token"), "w") as f:
+    @staticmethod
+    def token_server(token, **extra):
+        """A server (not started yet) whose metrics need `token`, kept in a file of mode 0640."""
+        srv = mk.Server(extra_config={"metrics.token_file": '"metrics.token"', **extra})
+        path = os.path.join(srv.dir, "metrics.token")
+        with open(path, "w") as f:
             f.write(token + "\n")
+        os.chmod(path, 0o640)
+        return srv
+
+    def test_a_token_guards_the_endpoint(self):
+        token = "t0ken-for-the-integration-test-0123456789"
+        srv = self.token_server(token)
         srv.start()
         try:
             with self.assertRaises(urllib.error.HTTPError) as e:
@@ -181,21 +205,37 @@ class TokenAndPortTest(unittest.TestCase):
             self.assertEqual(srv.stop(), 0)
             srv.cleanup()
 
-    def test_a_taken_port_leaves_mail_running_and_says_so(self):
+    def test_off_loopback_it_is_https_only(self):
+        """Listening on every address, with a token: the token never crosses a network in clear."""
+        token = "another-t0ken-for-the-https-test-0123"
+        srv = self.token_server(token)
+        srv.extra_config["metrics.listen"] = '["0.0.0.0:%d"]' % srv.metrics_port
+        srv.start()
+        try:
+            req = urllib.request.Request("https://127.0.0.1:%d/metrics" % srv.metrics_port,
+                                         headers={"Authorization": "Bearer " + token})
+            with urllib.request.urlopen(req, timeout=30, context=mk.client_tls_context()) as r:
+                self.assertIn("mailkeep_build_info", r.read().decode())
+            with self.assertRaises((urllib.error.URLError, ConnectionError)):
+                scrape(srv.metrics_port, token)  # plain HTTP to a TLS port: no answer
+        finally:
+            self.assertEqual(srv.stop(), 0)
+            srv.cleanup()
+
+    def test_a_taken_port_stops_the_server_with_the_fix(self):
+        """Another program answering on the port would tell Prometheus all is well."""
         srv = mk.Server(extra_config={})
         blocker = socket.socket()
         blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         blocker.bind(("127.0.0.1", srv.metrics_port))
         blocker.listen(1)
         try:
-            srv.start()
-            self.assertIn("event=metrics.listen_failed", srv.stderr())
-            self.assertIn("[metrics] listen", srv.stderr())
-            srv.submit(["me@localhost"], "still works")
-            mk.wait_for(lambda: srv.messages(), "the message was not delivered")
+            with self.assertRaises(RuntimeError) as e:
+                srv.start()
+            self.assertIn("set [metrics] listen to a free port, or [] to turn /metrics off", str(e.exception))
+            self.assertEqual(srv.proc.wait(timeout=30), 1)
         finally:
             blocker.close()
-            self.assertEqual(srv.stop(), 0)
             srv.cleanup()
 
     def test_a_metrics_listener_off_loopback_needs_a_token(self):

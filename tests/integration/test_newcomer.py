@@ -42,8 +42,11 @@ PASSWORD = "newcomer first day pw 7"
 def edit_config(text, dns, pebble, api_ca):
     """The generated config with its listeners on SERVER_IP (standard ports), the test's
     validating DNS and pebble as the CA; nothing else changed."""
+    # The metrics stay on loopback (a free port: other tests' servers may use 9325).
+    metrics = "127.0.0.1:%d" % (mk.free_port_base() + mk.METRICS_OFFSET)
     out = mk.edit_quickstart_config(
-        text, lambda section, key: "%s:%d" % (SERVER_IP, mk.QUICKSTART_PORTS[(section, key)]),
+        text, lambda section, key: metrics if section == "metrics" else
+        "%s:%d" % (SERVER_IP, mk.QUICKSTART_PORTS[(section, key)]),
         'directory = "%s"\nca_file = "%s"' % (pebble.directory, api_ca.cert))
     out += ["", "[dns]"] + ["%s = %s" % (k.split(".")[1], v) for k, v in dns.config().items()] + [""]
     return "\n".join(out)

@@ -194,6 +194,11 @@ class OutboundTest(unittest.TestCase):
         self.assertEqual(got[0].rcpt_tos, ["bob@flaky.example"])
         self.assertFalse(got[0].tls)  # this MX offers no STARTTLS: opportunistic TLS delivers anyway
         self.assertNotIn("bob@flaky.example", self.queue_list())
+        # On /metrics: the greylisted attempt deferred, the retry delivered in plain text.
+        self.srv.wait_metric("mailkeep_outbound_deliveries_total", 1, result="delivered", tls="plaintext",
+                             policy="opportunistic")
+        self.assertGreaterEqual(self.srv.metric("mailkeep_outbound_deliveries_total", result="deferred",
+                                                tls="plaintext"), 1)
 
     def test_permanent_failure_bounces(self):
         self.submit(["nobody@reject.example"], "to a missing user")

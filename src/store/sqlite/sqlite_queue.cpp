@@ -113,8 +113,8 @@ Result<QueueStats> SqliteStore::queue_stats() {
     const std::int64_t n = q.int64(1);
     (q.text(0) == "held" ? st.held_recipients : st.recipients) = n;
     messages += q.int64(2);  // a message with both kinds counts twice: corrected below
-    const std::int64_t created = q.int64(3);
-    if (st.oldest == 0 || created < st.oldest) st.oldest = created;
+    // Held mail waits for a person, not for delivery: it is not what makes the queue old.
+    if (q.text(0) == "queued") st.oldest = q.int64(3);
   }
   if (q.failed()) return q.fail();
   if (st.recipients > 0 && st.held_recipients > 0) {

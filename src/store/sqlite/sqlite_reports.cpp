@@ -114,6 +114,14 @@ Result<std::vector<Ban>> SqliteStore::list_bans() {
   return out;
 }
 
+Result<std::int64_t> SqliteStore::active_ban_count(std::int64_t now) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "SELECT count(*) FROM bans WHERE until > ?");
+  q.bind(1, now);
+  if (!q.step()) return q.fail();
+  return q.int64(0);
+}
+
 Result<bool> SqliteStore::lift_ban(std::string_view key) {
   std::lock_guard lock(mu_);
   Stmt d(db_, "DELETE FROM bans WHERE key = ?");

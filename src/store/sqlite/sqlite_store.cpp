@@ -505,6 +505,13 @@ Result<std::optional<Account>> SqliteStore::account_by_id(std::int64_t id) {
   return std::optional<Account>();
 }
 
+Result<Directory::AccountCounts> SqliteStore::account_counts() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT count(*), coalesce(sum(outbound_hold != ''), 0) FROM accounts");
+  if (!s.step()) return s.fail();
+  return AccountCounts{s.int64(0), s.int64(1)};
+}
+
 Result<std::vector<Account>> SqliteStore::list_accounts() {
   std::lock_guard lock(mu_);
   Stmt s(db_, fmt::format("SELECT {} FROM accounts ORDER BY address", kAccountCols));

@@ -29,6 +29,7 @@ class SqliteStore final : public Store {
 
   Result<std::optional<Account>> find_account(std::string_view address) override;
   Result<std::vector<Account>> list_accounts() override;
+  Result<AccountCounts> account_counts() override;
   Status set_password(std::string_view address, std::string_view hash) override;
   Status set_scram(std::string_view address, std::string_view scram) override;
   Status set_password_breached(std::string_view address) override;
@@ -116,6 +117,7 @@ class SqliteStore final : public Store {
   Result<NetworkHistory> network_history(std::string_view address, std::string_view network) override;
   Status put_ban(const Ban& b) override;
   Result<std::vector<Ban>> list_bans() override;
+  Result<std::int64_t> active_ban_count(std::int64_t now) override;
   Result<bool> lift_ban(std::string_view key) override;
   Result<std::vector<DmarcFeedback>> dmarc_feedback_since(std::int64_t since) override;
   Result<std::optional<StsRecord>> sts_policy(std::string_view domain) override;

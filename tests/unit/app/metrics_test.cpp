@@ -4,25 +4,19 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "audit/log.hpp"
 #include "store/store.hpp"
+#include "unit/app/temp_dir.hpp"
 
 namespace mk::app {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/mk-metrics-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
+using test::TempDir;
 
 http::Request get(std::string path, std::string authorization = {}) {
   http::Request r;
@@ -39,7 +33,7 @@ bool has(const std::string& text, const std::string& line) {
 TEST(MetricsRoute, AnswersTheExpositionAtSlashMetricsOnly) {
   metrics::Registry r;
   r.counter("mailkeep_x_total", "X.").inc(2);
-  auto router = make_metrics_router(r, "");
+  auto router = make_metrics_router(r, "", "mail.example.org");
   auto res = router->route(get("/metrics"));
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(res.content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -52,10 +46,27 @@ TEST(MetricsRoute, AnswersTheExpositionAtSlashMetricsOnly) {
   EXPECT_EQ(router->route(post).status, 405);
 }
 
+TEST(MetricsRoute, OnlyAddressesLocalhostAndTheServersNameAsHost) {
+  metrics::Registry r;
+  auto router = make_metrics_router(r, "", "mail.example.org");
+  for (const char* ok : {"", "127.0.0.1", "[::1]", "localhost", "mail.example.org", "192.0.2.7"}) {
+    auto req = get("/metrics");
+    req.host = ok;
+    EXPECT_EQ(router->route(req).status, 200) << ok;
+  }
+  auto rebound = get("/metrics");
+  rebound.host = "attacker.example";  // DNS rebinding: a page's own name pointed at 127.0.0.1
+  EXPECT_EQ(router->route(rebound).status, 403);
+  // Over TLS (a listener off loopback) the same route answers.
+  auto tls = get("/metrics");
+  tls.tls = true;
+  EXPECT_EQ(router->route(tls).status, 200);
+}
+
 TEST(MetricsRoute, ATokenIsRequiredWhenConfigured) {
   metrics::Registry r;
   const std::string token = "0123456789abcdef0123";
-  auto router = make_metrics_router(r, token);
+  auto router = make_metrics_router(r, token, "mail.example.org");
   auto none = router->route(get("/metrics"));
   EXPECT_EQ(none.status, 401);
   EXPECT_TRUE(none.body.find(token) == std::string::npos);
@@ -69,6 +80,11 @@ TEST(MetricsToken, FirstLineAtLeastSixteenCharacters) {
   TempDir d;
   const std::string f = d.path + "/token";
   std::ofstream(f) << "  0123456789abcdef\r\nsecond line\n";
+  ::chmod(f.c_str(), 0644);
+  auto open = read_metrics_token(f);
+  ASSERT_FALSE(open.ok());  // every user of the machine could read it
+  EXPECT_NE(open.error().message.find("chmod o-rwx"), std::string::npos);
+  ::chmod(f.c_str(), 0640);
   auto t = read_metrics_token(f);
   ASSERT_TRUE(t.ok()) << t.error().message;
   EXPECT_EQ(*t, "0123456789abcdef");

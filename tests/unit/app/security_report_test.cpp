@@ -12,21 +12,24 @@
 #include "app/stats.hpp"
 #include "audit/log.hpp"
 #include "store/store.hpp"
+#include "unit/app/temp_dir.hpp"
 
 namespace mk::app {
 namespace {
 
 constexpr std::int64_t kDec5 = 1796486400;  // 2026-12-05T00:00:00Z
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/mk-report-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
+// "YYYY-MM" of now, UTC: the records the tests write are this month's.
+std::string this_month() {
+  char month[8];
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(month, sizeof month, "%Y-%m", &tm);
+  return month;
+}
+
+using test::TempDir;
 
 TEST(SecurityReportMonth, DaysAndThePreviousMonth) {
   auto nov = month_days("2026-11");
@@ -97,11 +100,7 @@ TEST_F(SecurityReportTest, CountsTheMonthsRecordsAndTotals) {
                       {today - 40, "mailkeep_smtp_received_total", "{tls=\"no\",dmarc=\"pass\"}", 100},
                   })
                   .ok());
-  char now_month[8];
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(now_month, sizeof now_month, "%Y-%m", &tm);
+  const std::string now_month = this_month();
   auto r = build_security_report(now_month, "mail.example.org", log_, *store_);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->failed_logins, 3);
@@ -162,11 +161,7 @@ TEST_F(SecurityReportTest, AnEditedLogIsReportedAsNotVerifying) {
   std::string all((std::istreambuf_iterator<char>(in)), {});
   all.replace(all.find("192.0.2.1"), 9, "192.0.2.8");
   std::ofstream(log_, std::ios::trunc) << all;
-  char now_month[8];
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(now_month, sizeof now_month, "%Y-%m", &tm);
+  const std::string now_month = this_month();
   auto r = build_security_report(now_month, "h.example", log_, *store_);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->log_verified);

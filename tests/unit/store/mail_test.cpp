@@ -271,7 +271,8 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
   store_.reset();
   {
     // Take the schema back to the version before summaries: undo it and the migrations
-    // appended after it (the tables of containment's correspondence, send_history's held).
+    // appended after it (the tables of containment's correspondence, send_history's held,
+    // the counters' daily totals).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -281,7 +282,7 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
     sqlite3_finalize(q);
     const std::string downgrade = "DROP TABLE summaries; DROP TABLE writers; DROP TABLE received; "
                                   "DROP TABLE link_domains; ALTER TABLE send_history DROP COLUMN held; "
-                                  "PRAGMA user_version = " + std::to_string(version - 3);
+                                  "DROP TABLE daily_counts; PRAGMA user_version = " + std::to_string(version - 4);
     ASSERT_EQ(sqlite3_exec(db, downgrade.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }

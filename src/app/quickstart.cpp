@@ -243,15 +243,35 @@ int quickstart_collector(const QuickstartOptions& o, const std::string& alert_to
     data_dir = kept->data_dir;
     cert = kept->tls_cert;
     report("config", config_path + ": already there, kept; its data directory is " + data_dir);
+    // Installing the service gives the data directory to the system user: the config's (the
+    // admin may have written any path there) must be new, empty or that user's already.
+    if (systemd)
+      if (int code = refuse_data_dir(data_dir, fmt::format("Set data_dir in {} to an empty or new directory",
+                                                           config_path));
+          code != kExitOk)
+        return code;
     if (auto d = qs::make_dirs(data_dir, 0700); !d) return unwritable(d.error(), "--config FILE");
   } else {
     if (int code = refuse_data_dir(data_dir, "Choose an empty or new directory with --data-dir DIR");
         code != kExitOk)
       return code;
+    if (auto d = qs::make_dirs(data_dir, 0700); !d) return unwritable(d.error(), "--data-dir DIR");
     if (auto d = qs::make_dirs(data_dir + "/tls", 0700); !d) return unwritable(d.error(), "--data-dir DIR");
     const std::string key = data_dir + "/tls/collector-key.pem";
-    if (!exists(cert) || !exists(key)) {
-      if (auto w = net::write_self_signed(cert, key, {hostname}, {}); !w) return fail(w.error());
+    // Written as root into a directory the system user may own: created once, never through
+    // a link and never over a file (the servers may already trust this certificate).
+    if (exists(cert) != exists(key))
+      return fail(err(fmt::format("only one of {} and {} is there: remove it too for a new certificate (and give "
+                                  "the mail servers the new one), or put the other back",
+                                  cert, key)),
+                  kExitUsage);
+    if (!exists(cert)) {
+      auto pem = net::self_signed_pem({hostname}, {});
+      if (!pem) return fail(pem.error());
+      auto k = qs::create_file_once(key, pem->key, 0600);
+      if (!k || !*k) return fail(k ? err(key + " appeared meanwhile; run quickstart again") : k.error());
+      auto c = qs::create_file_once(cert, pem->cert, 0644);
+      if (!c || !*c) return fail(c ? err(cert + " appeared meanwhile; run quickstart again") : c.error());
       report("TLS", cert + ": a self-signed certificate for " + hostname);
     }
     if (auto d = qs::make_dirs(parent_dir(config_path), 0755); !d) return unwritable(d.error(), "--config FILE");

@@ -135,8 +135,7 @@ void add_records(SecurityReport& r, const std::string& path) {
         h.held_messages = number(str(o, "held_messages"), 0);
         const std::int64_t since = number(str(o, "since"), 0), at = record_seconds(ts);
         if (since > 0 && at >= since) h.seconds_to_hold = at - since;
-        if (const std::int64_t sent = number(str(o, "sent"), -1); sent >= 0)
-          h.left_before = std::max<std::int64_t>(0, sent - h.held_messages);
+        h.left_before = number(str(o, "left"), -1);
         r.holds.push_back(std::move(h));
       } else if (event == "outbound_released") {
         ++r.released;

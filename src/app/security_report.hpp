@@ -36,7 +36,7 @@ struct SecurityReport {
   struct Hold {
     std::string user, reason, time;  // time as the record has it (RFC 3339)
     std::int64_t seconds_to_hold = -1;  // from the first message of the window that held it; -1: unknown
-    std::int64_t left_before = -1;      // messages (or remote verdicts) that left before the hold; -1: unknown
+    std::int64_t left_before = -1;      // messages (or, for a hold on remote refusals, recipients) that left before it; -1: unknown
     std::int64_t held_messages = 0;     // queued messages stopped by the hold
   };
   std::vector<Hold> holds;

@@ -160,7 +160,105 @@ class AppendFile {
   std::string pending_;
 };
 
+// One line of segments.log: "after SEQ HASH from SEQ PREV" (the stored chain's end, and the
+// first record of the segment begun after the gap).
+struct Switch {
+  std::uint64_t after = 0;
+  std::string hash;
+  std::uint64_t from = 0;
+  std::string prev;
+};
+
+std::string format_switch(const Switch& w) {
+  return fmt::format("after {} {} from {} {}", w.after, w.hash, w.from, w.prev);
+}
+
+std::vector<Switch> read_switches(const std::string& dir) {
+  std::vector<Switch> out;
+  std::ifstream in(dir + "/segments.log");
+  std::string word1, word2;
+  Switch w;
+  while (in >> word1 >> w.after >> w.hash >> word2 >> w.from >> w.prev) {
+    if (word1 != "after" || word2 != "from") break;
+    out.push_back(w);
+  }
+  return out;
+}
+
+std::optional<Switch> last_switch(const std::string& dir) {
+  auto all = read_switches(dir);
+  if (all.empty()) return std::nullopt;
+  return all.back();
+}
+
+// The chain position a new segment's head holds until its first record is stored.
+Head switch_anchor(const std::string& dir) {
+  auto w = last_switch(dir);
+  if (!w || w->from == 0) return Head{};
+  return Head{w->from - 1, w->prev};
+}
+
+// The first record of a segment file (nullopt when it has none).
+std::optional<RecordHead> first_record(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) {
+      auto r = parse_record(line);
+      if (r) r->hashed = {};  // points into `line`
+      return r;
+    }
+  return std::nullopt;
+}
+
 }  // namespace
+
+VerifyReport verify_collected(const std::string& data_dir, const std::string& server) {
+  const std::string dir = data_dir + "/servers/" + safe_name(server);
+  const auto segments = collector_segments(data_dir, server);
+  const auto switches = read_switches(dir);
+  VerifyReport total;
+  std::uint64_t last = 0;  // the previous segment's last record
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const std::string& path = segments[i];
+    const VerifyReport r = verify(path, true);
+    total.records += r.records;
+    if (!r.ok) {
+      total.ok = false;
+      total.problem = r.problem;
+      return total;
+    }
+    const auto first = first_record(path);
+    auto fail = [&](std::string why) {
+      total.ok = false;
+      total.problem = path + ": " + why;
+      return total;
+    };
+    if (first) {
+      // A segment begins at record 1, or where segments.log says one began after a gap.
+      const bool recorded = std::any_of(switches.begin(), switches.end(), [&](const Switch& w) {
+        return w.from == first->seq && w.prev == first->prev && w.after == last;
+      });
+      if (!(first->seq == 1 && last == 0) && !recorded)
+        return fail(fmt::format("begins at record {} after record {}, and no gap was recorded there: records "
+                                "were cut off its start, or a segment before it was removed",
+                                first->seq, last));
+      last = first->seq + r.records - 1;
+    }
+    const std::string name = path.substr(path.rfind('/') + 1);
+    if (name.starts_with(kSegmentPrefix)) {
+      const auto named = parse_u64(name.substr(kSegmentPrefix.size(), name.size() - kSegmentPrefix.size() - 4));
+      if (!named || *named != last)
+        return fail(fmt::format("is named for record {} but ends at record {}", named ? *named : 0, last));
+    }
+  }
+  // Every recorded gap has its segment: one removed whole shows here.
+  for (const auto& w : switches)
+    if (w.after > last)
+      return VerifyReport{total.records, false,
+                          fmt::format("{}/segments.log: a segment after record {} is missing", dir, w.after)};
+  return total;
+}
 
 std::string collector_chain_path(const std::string& data_dir, const std::string& server) {
   return data_dir + "/servers/" + safe_name(server) + "/security.log";
@@ -199,6 +297,7 @@ struct Collector::Impl {
     ChainCheck chain;
     ChainCheck synced;  // the chain as stored durably
     AppendFile records, unlinked;
+    AppendFile switches;  // segments.log: where each segment after a gap begins (Switch)
     std::string head_tmp, head;
     Clock::time_point last_heard = Clock::now();  // a server never heard from is silent too
     bool silent = false;
@@ -223,6 +322,7 @@ struct Collector::Impl {
     if (auto st = make_dirs(s->dir); !st) return st;
     const std::string path = s->dir + "/security.log";
     if (auto st2 = s->unlinked.open(s->dir + "/unlinked.log"); !st2) return st2;
+    if (auto st2 = s->switches.open(s->dir + "/segments.log"); !st2) return st2;
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {
       if (auto r = recover(*s, path); !r) return r;
@@ -257,8 +357,13 @@ struct Collector::Impl {
       RecordHead head;
       auto link = chain.check(line, &head);
       if (link == ChainCheck::Link::gap && chain.seq() == 0) {
-        chain = ChainCheck(head.seq - 1, head.prev);  // a segment begun after a gap
-        link = chain.check(line, &head);
+        // A segment begun after a gap starts where segments.log says, nowhere else: records
+        // cut off the start of a stored segment are damage.
+        const auto last = last_switch(s.dir);
+        if (last && last->from == head.seq && last->prev == head.prev) {
+          chain = ChainCheck(head.seq - 1, head.prev);
+          link = chain.check(line, &head);
+        }
       }
       if (link == ChainCheck::Link::ok) {
         chain.advance(head);
@@ -296,8 +401,10 @@ struct Collector::Impl {
       alerts->raise({"stored_damaged", s.conf.name,
                      "the collector's own copy of this server's chain does not verify (" + broken +
                          "): it was changed on the collector's machine"});
-    } else if (const Head head = read_head(path);
-               head.seq != chain.seq() || head.hash != chain.hash()) {
+    } else if (const Head head = read_head(path), anchor = switch_anchor(s.dir);
+               chain.seq() == 0 && head.seq > 0 && head.seq == anchor.seq && head.hash == anchor.hash) {
+      chain = ChainCheck(head.seq, head.hash);  // a new segment, its first record not stored yet
+    } else if (head.seq != chain.seq() || head.hash != chain.hash()) {
       // The crash came between the records and their head file.
       s.pending_seq = chain.seq();
       s.pending_hash = chain.hash();
@@ -314,18 +421,27 @@ struct Collector::Impl {
   // checked from there. The gap itself is alerted by the caller.
   Status new_segment(Server& s, const RecordHead& first) {
     if (auto st = sync(s); !st) return st;
+    // First on record: where the new segment begins and what it follows, so that recovery
+    // and `collector verify` tell a segment begun here from records cut off a stored one.
+    s.switches.add(format_switch({s.chain.seq(), s.chain.hash(), first.seq, first.prev}));
+    if (auto st = s.switches.sync(); !st) return st;
     const std::string path = s.dir + "/security.log";
     if (s.chain.seq() > 0) {
       const std::string old = fmt::format("{}/{}{:012}.log", s.dir, kSegmentPrefix, s.chain.seq());
       s.records.close();
-      const bool moved = ::rename(path.c_str(), old.c_str()) == 0 &&
-                         ::rename((path + ".head").c_str(), (old + ".head").c_str()) == 0;
+      // The head first: a crash between the two leaves the segment where it was, with its
+      // head rewritten at the restart. The records never replace a stored segment.
+      const bool moved =
+          ::rename((path + ".head").c_str(), (old + ".head").c_str()) == 0 &&
+          ::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, old.c_str(), RENAME_NOREPLACE) == 0;
       if (auto st = s.records.open(path); !st) return st;
       if (!moved) return err(fmt::format("cannot move {} aside to {}", path, old));
-      if (const int dfd = ::open(s.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-        (void)::fsync(dfd);
-        ::close(dfd);
-      }
+    }
+    // The new segment's head is its anchor until its first record is stored.
+    if (auto st = audit::write_head(path, first.seq - 1, first.prev); !st) return st;
+    if (const int dfd = ::open(s.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+      (void)::fsync(dfd);
+      ::close(dfd);
     }
     ++s.segments;
     logger.warn("collector.segment", {{"server", s.conf.name}, {"stored_up_to", s.chain.seq()}, {"from", first.seq}});
@@ -599,10 +715,14 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
                 fmt::format("record {} follows record {}: records {} to {} never arrived; a new stored segment "
                             "begins",
                             head.seq, s.chain.seq(), s.chain.seq() + 1, head.seq - 1));
-          if (auto st = new_segment(s, head); st)
-            link = s.chain.check(m->msg, &head);
-          else
+          if (auto st = new_segment(s, head); !st) {
+            // Nothing after the gap is stored, and nothing of this batch acknowledged.
             log.error("collector.store", {{"server", s.conf.name}, {"error", st.error().message}});
+            refuse = "cannot store";
+            ack = 0;
+            break;
+          }
+          link = s.chain.check(m->msg, &head);
         }
         if (link == ChainCheck::Link::ok) {
           s.records.add(m->msg);

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "audit/collector_alerts.hpp"
+#include "audit/log.hpp"
 #include "base/log.hpp"
 #include "base/result.hpp"
 
@@ -76,5 +77,9 @@ std::string collector_chain_path(const std::string& data_dir, const std::string&
 // begins where records never arrived (a gap, which is alerted): earlier ones are kept as
 // security.upto-SEQ.log, each verifiable on its own (audit::verify with segment = true).
 std::vector<std::string> collector_segments(const std::string& data_dir, const std::string& server);
+// Checks a server's whole stored history: each segment's chain, that each begins at record 1
+// or where segments.log recorded a gap, that each is named for its last record, and that no
+// recorded segment is missing.
+VerifyReport verify_collected(const std::string& data_dir, const std::string& server);
 
 }  // namespace mk::audit

@@ -83,7 +83,9 @@ std::optional<RecordHead> parse_record(std::string_view line) {
 
 ChainCheck::Link ChainCheck::check(std::string_view line, RecordHead* head) const {
   auto r = parse_record(line);
-  if (!r) return Link::not_a_record;
+  // Sequence numbers start at 1 and never come near the top of their range: one that does
+  // (or 0) could wrap the chain around to history it has already passed.
+  if (!r || r->seq == 0 || r->seq > kMaxSeq) return Link::not_a_record;
   if (head) *head = *r;
   if (sha256_hex(r->prev + std::string(r->hashed)) != r->hash) return Link::bad_hash;
   if (r->seq == seq_ + 1) return r->prev == hash_ ? Link::ok : Link::broken;

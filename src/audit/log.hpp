@@ -77,6 +77,7 @@ std::optional<RecordHead> parse_record(std::string_view line);
 // Follows a chain record by record (audit verify, and the collector as records arrive).
 class ChainCheck {
  public:
+  static constexpr std::uint64_t kMaxSeq = std::uint64_t(1) << 62;
   enum class Link {
     ok,
     not_a_record,  // the line is not a security log record

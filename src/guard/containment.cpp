@@ -193,11 +193,15 @@ void Containment::hold(std::int64_t account_id, const std::string& address, cons
   auto queued = store_.queue.account_queue_action(account_id, store::QueueAction::hold);
   if (!queued) log_.error("guard.hold_failed", {{"user", address}, {"error", queued.error().message}});
   const std::size_t held = queued ? *queued : 0;
+  // What got out before the hold, for the security report: recipients the remote servers
+  // answered, or the window's accepted messages less those the hold stopped in the queue.
+  const std::int64_t left = d.from_verdicts ? d.sent : std::max<std::int64_t>(0, d.sent - std::int64_t(held));
   log_.warn("guard.hold", {{"user", address}, {"reason", reason}, {"held_messages", held}, {"ip", remote_ip}});
   if (audit_)
     log_.ok_or_log(audit_->append("outbound_hold", {{"user", address}, {"reason", reason}, {"ip", remote_ip},
                                                     {"held_messages", std::to_string(held)}, {"stored", stored ? "yes" : "no"},
-                                                    {"since", std::to_string(d.since)}, {"sent", std::to_string(d.sent)}}),
+                                                    {"since", std::to_string(d.since)}, {"sent", std::to_string(d.sent)},
+                                                    {"left", std::to_string(left)}}),
                    "audit.append_failed", {{"event", "outbound_hold"}});
   const std::string body = fmt::format(
       "Outgoing mail from {} has been stopped: {}.\n\n"

@@ -204,6 +204,7 @@ SendingLimits::Decision SendingLimits::outcomes(std::int64_t account_id, int del
     d.since = std::min(w.delivered.empty() ? now : w.delivered.front().time,
                        w.refused.empty() ? now : w.refused.front().time);
     d.sent = sum(w.delivered) + sum(w.refused);
+    d.from_verdicts = true;
   }
   return d;
 }

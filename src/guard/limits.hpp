@@ -78,6 +78,7 @@ class SendingLimits {
     // accepted; for remote verdicts, recipients delivered or refused).
     std::int64_t since = 0;
     int sent = 0;
+    bool from_verdicts = false;  // sent counts recipients that left (delivered or refused)
   };
   // One submitted message from `account_id` to these recipients in other domains; counts it
   // unless it must be held instead.

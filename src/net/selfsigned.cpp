@@ -22,6 +22,7 @@ struct Free {
   void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
   void operator()(BIGNUM* p) const { BN_free(p); }
   void operator()(FILE* f) const { std::fclose(f); }
+  void operator()(BIO* b) const { BIO_free(b); }
 };
 
 template <class T>
@@ -90,6 +91,26 @@ Status write_self_signed(const std::string& cert_file, const std::string& key_fi
   if (PEM_write_PrivateKey(kf.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return err(fmt::format("cannot write {}", key_file));
   return write_certificate(cert_file, cert->get());
+}
+
+Result<SelfSignedPem> self_signed_pem(const std::vector<std::string>& dns_names,
+                                     const std::vector<std::string>& ip_addresses) {
+  Ptr<EVP_PKEY> key(EVP_EC_gen("P-256"));
+  if (!key) return err("cannot generate EC key");
+  auto cert = make_certificate(key.get(), dns_names, ip_addresses);
+  if (!cert) return cert.error();
+  auto pem = [](auto write) -> std::string {
+    Ptr<BIO> bio(BIO_new(BIO_s_mem()));
+    if (!bio || write(bio.get()) != 1) return {};
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio.get(), &data);
+    return n > 0 ? std::string(data, std::size_t(n)) : std::string();
+  };
+  SelfSignedPem out;
+  out.cert = pem([&](BIO* b) { return PEM_write_bio_X509(b, cert->get()); });
+  out.key = pem([&](BIO* b) { return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
+  if (out.cert.empty() || out.key.empty()) return err("cannot encode the self-signed certificate");
+  return out;
 }
 
 Status write_self_signed_for_key(const std::string& cert_file, const std::string& key_file,

@@ -10,6 +10,14 @@
 
 namespace mk::net {
 
+// A new P-256 key and a self-signed certificate for it, as PEM, for a caller that writes the
+// files itself (quickstart, which must never follow a link or replace a file).
+struct SelfSignedPem {
+  std::string cert, key;
+};
+Result<SelfSignedPem> self_signed_pem(const std::vector<std::string>& dns_names,
+                                     const std::vector<std::string>& ip_addresses);
+
 // Writes key_file (mode 0600) and cert_file (PEM).
 Status write_self_signed(const std::string& cert_file, const std::string& key_file,
                          const std::vector<std::string>& dns_names,

@@ -46,13 +46,8 @@ class SpoolOverflowTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="mk-overflow-")
         cls.certs = logship.make_ca(cls.tmp)
         cls.port = logship.free_port()
-        cls.srv = mk.Server(extra_config={
-            "log.remote.collectors": '["127.0.0.1:%d"]' % cls.port,
-            "log.remote.ca_file": '"%s"' % cls.certs["ca"],
-            "log.remote.server_name": '"collector.example"',
-            "log.remote.heartbeat": '"1s"',
-            "log.remote.spool_records": str(BOUND),
-        })
+        cls.srv = mk.Server(extra_config=logship.remote_config(cls.port, cls.certs, **{
+            "log.remote.heartbeat": '"1s"', "log.remote.spool_records": str(BOUND)}))
         cls.srv._run_dev_once()
         key = cls.srv.cli("log", "key")
         assert key.returncode == 0, key.stderr
@@ -119,6 +114,24 @@ class SpoolOverflowTest(unittest.TestCase):
         v = self.collector.verify("localhost")
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
         self.assertIn("localhost: OK, %d records in 2 segments" % (len(stored) + BOUND + 1), v.stdout)
+        # Records cut off the start of a segment, or a whole segment removed, are found too:
+        # segments.log says where each segment began.
+        current = self.collector.chain()
+        with open(current, "rb") as f:
+            kept = f.read()
+        with open(current, "wb") as f:
+            f.write(b"".join(l + b"\n" for l in kept.split(b"\n")[3:] if l))
+        v = self.collector.verify("localhost")
+        self.assertNotEqual(v.returncode, 0)
+        self.assertIn("no gap was recorded there", v.stdout)
+        with open(current, "wb") as f:
+            f.write(kept)
+        os.rename(seg, seg + ".aside")
+        v = self.collector.verify("localhost")
+        self.assertNotEqual(v.returncode, 0, v.stdout)
+        self.assertIn("BROKEN", v.stdout)
+        os.rename(seg + ".aside", seg)
+        self.assertEqual(self.collector.verify("localhost").returncode, 0)
         # An edit in an older segment is found by verify.
         with open(seg) as f:
             lines = f.read().split("\n")

@@ -78,7 +78,7 @@ TEST_F(SecurityReportTest, CountsTheMonthsRecordsAndTotals) {
          {"password_breached", {{"user", "b@example.org"}, {"action", "login refused"}}},
          {"outbound_hold",
           {{"user", "b@example.org"}, {"reason", "more than 10 new recipients in an hour"}, {"ip", "192.0.2.9"},
-           {"held_messages", "4"}, {"stored", "yes"}, {"since", "1"}, {"sent", "10"}}},
+           {"held_messages", "4"}, {"stored", "yes"}, {"since", "1"}, {"sent", "10"}, {"left", "6"}}},
          {"outbound_released", {{"user", "b@example.org"}}}});
   const std::int64_t today = std::time(nullptr) / 86400;
   ASSERT_TRUE(store_

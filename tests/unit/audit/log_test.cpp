@@ -98,5 +98,17 @@ TEST(AuditLog, ASegmentVerifiesFromItsFirstRecord) {
   EXPECT_NE(cut.problem.find("ends at record 5 but record 6 was written"), std::string::npos) << cut.problem;
 }
 
+// A sequence number of 0, or one near the top of its range, could wrap the chain around to
+// history it has passed (a collector's segments): it is not a record at all.
+TEST(AuditLog, SequenceNumbersThatCouldWrapAreNotRecords) {
+  ChainCheck c(5, std::string(64, 'a'));
+  for (const std::uint64_t seq : {std::uint64_t(0), ChainCheck::kMaxSeq + 1, ~std::uint64_t(0)}) {
+    const std::string line = "{\"seq\":" + std::to_string(seq) + ",\"ts\":\"2026-12-05T00:00:00.000Z\","
+                             "\"event\":\"x\",\"prev\":\"" + std::string(64, 'a') + "\",\"hash\":\"" +
+                             std::string(64, 'b') + "\"}";
+    EXPECT_EQ(c.check(line), ChainCheck::Link::not_a_record) << seq;
+  }
+}
+
 }  // namespace
 }  // namespace mk::audit

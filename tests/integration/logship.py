@@ -42,9 +42,9 @@ def make_client_cert(d, certs, name="mail.example"):
     return {"cert": crt, "key": key}
 
 
-def shipping_server(port, certs, **extra):
-    """A started mailkeep server shipping to 127.0.0.1:port (the collector's certificate from
-    make_ca), with room for failed logins; extra: more config keys. Returns it and its log key."""
+def remote_config(port, certs, **extra):
+    """The config keys of a server shipping to 127.0.0.1:port (the collector's certificate from
+    make_ca), with room for failed logins; extra: more keys."""
     config = {
         "log.remote.collectors": '["127.0.0.1:%d"]' % port,
         "log.remote.ca_file": '"%s"' % certs["ca"],
@@ -52,7 +52,13 @@ def shipping_server(port, certs, **extra):
         "security.login_failures_before_ban": "50",
     }
     config.update(extra)
-    srv = mk.Server(extra_config=config).start()
+    return config
+
+
+def shipping_server(port, certs, **extra):
+    """A started mailkeep server shipping to 127.0.0.1:port (remote_config); returns it and its
+    log key."""
+    srv = mk.Server(extra_config=remote_config(port, certs, **extra)).start()
     key = srv.cli("log", "key")
     if key.returncode != 0:
         raise AssertionError("mailkeep log key: " + key.stderr)

@@ -22,13 +22,8 @@ class LogShippingTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="mk-ship-")
         cls.certs = logship.make_ca(cls.tmp)
         cls.port = logship.free_port()
-        cls.srv = mk.Server(extra_config={
-            "log.remote.collectors": '["127.0.0.1:%d"]' % cls.port,
-            "log.remote.ca_file": '"%s"' % cls.certs["ca"],
-            "log.remote.server_name": '"collector.example"',
-            "log.remote.heartbeat": '"1s"',
-            "security.login_failures_before_ban": "50",
-        }).start()
+        cls.srv = mk.Server(extra_config=logship.remote_config(cls.port, cls.certs,
+                                                                **{"log.remote.heartbeat": '"1s"'})).start()
         key = cls.srv.cli("log", "key")
         assert key.returncode == 0, key.stderr
         cls.key = key.stdout.split('key = "')[1].split('"')[0]

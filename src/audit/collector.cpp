@@ -29,6 +29,7 @@
 #include <map>
 #include <set>
 
+#include "audit/collector_store.hpp"
 #include "audit/log.hpp"
 #include "audit/signing.hpp"
 #include "audit/socket_deadline.hpp"
@@ -54,13 +55,9 @@ constexpr int kMaxBadFrames = 10;
 // Plain syslog is kept in one file per sending host name, up to this many names (each holds
 // an open file); the hosts past it share one file.
 constexpr std::size_t kMaxPlainHosts = 256;
-// Earlier stored segments are security.upto-SEQ.log (SEQ zero-padded to 12 digits).
-constexpr std::string_view kSegmentPrefix = "security.upto-";
 // A server that keeps skipping records gets no more than this many segments; then what does
 // not link goes to unlinked.log, as before segments.
 constexpr std::size_t kMaxSegments = 1000;
-// A host name may be 255 bytes; a file name with ".log" after it must stay under NAME_MAX.
-constexpr std::size_t kMaxFileName = 200;
 // A pause after a failed accept (out of descriptors), connections from one address, and how
 // long a connection may take to name its server when plain syslog is not accepted.
 constexpr Duration kAcceptPause = std::chrono::milliseconds(200);
@@ -77,24 +74,6 @@ constexpr std::pair<std::string_view, std::string_view> kAlertEvents[] = {
     {"\"event\":\"security_log_damaged\"", "damaged"},
     {"\"event\":\"log_shipping_overflow\"", "overflow"},
 };
-
-std::string safe_name(std::string_view name) {
-  std::string out;
-  for (char c : name)
-    out += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
-  out.resize(std::min<std::size_t>(out.size(), kMaxFileName));
-  return out.empty() || out[0] == '.' ? "_" + out : out;
-}
-
-Status make_dirs(const std::string& path) {
-  std::string cur;
-  for (auto part : split(path, '/')) {
-    cur += std::string(part) + "/";
-    if (part.empty()) continue;
-    if (::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST) return err("cannot create " + cur);
-  }
-  return {};
-}
 
 // Seconds between an RFC 3339 time ("2026-12-05T16:40:00.123Z", or with an offset) and now.
 std::optional<std::int64_t> skew_seconds(std::string_view ts) {
@@ -115,169 +94,7 @@ std::optional<std::int64_t> skew_seconds(std::string_view ts) {
   return t - std::int64_t(std::time(nullptr));
 }
 
-// An append-only file: lines are written with O_APPEND and made durable by sync().
-class AppendFile {
- public:
-  ~AppendFile() { close(); }
-  Status open(const std::string& path) {
-    close();
-    path_ = path;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    struct stat st {};
-    if (fd_ >= 0 && ::fstat(fd_, &st) == 0) size_ = st.st_size;
-    return fd_ < 0 ? err("cannot open " + path) : Status{};
-  }
-  void add(std::string_view line) {
-    pending_.append(line);
-    pending_ += '\n';
-  }
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  // A failed write (a full disk) is undone: the file ends where the last good write ended.
-  Status sync() {
-    if (pending_.empty()) return {};
-    const bool ok = ::write(fd_, pending_.data(), pending_.size()) == ssize_t(pending_.size()) &&
-                    ::fdatasync(fd_) == 0;
-    const std::size_t n = pending_.size();
-    pending_.clear();
-    if (ok) {
-      size_ += off_t(n);
-      return {};
-    }
-    const std::string why = std::strerror(errno);
-    if (::ftruncate(fd_, size_) != 0)
-      return err(fmt::format("cannot write {} ({}), nor cut it back to its last good end ({})", path_, why,
-                             std::strerror(errno)));
-    return err(fmt::format("cannot write {} ({})", path_, why));
-  }
-
- private:
-  int fd_ = -1;
-  off_t size_ = 0;
-  std::string path_;
-  std::string pending_;
-};
-
-// One line of segments.log: "after SEQ HASH from SEQ PREV" (the stored chain's end, and the
-// first record of the segment begun after the gap).
-struct Switch {
-  std::uint64_t after = 0;
-  std::string hash;
-  std::uint64_t from = 0;
-  std::string prev;
-};
-
-std::string format_switch(const Switch& w) {
-  return fmt::format("after {} {} from {} {}", w.after, w.hash, w.from, w.prev);
-}
-
-std::vector<Switch> read_switches(const std::string& dir) {
-  std::vector<Switch> out;
-  std::ifstream in(dir + "/segments.log");
-  std::string word1, word2;
-  Switch w;
-  while (in >> word1 >> w.after >> w.hash >> word2 >> w.from >> w.prev) {
-    if (word1 != "after" || word2 != "from") break;
-    out.push_back(w);
-  }
-  return out;
-}
-
-std::optional<Switch> last_switch(const std::string& dir) {
-  auto all = read_switches(dir);
-  if (all.empty()) return std::nullopt;
-  return all.back();
-}
-
-// The chain position a new segment's head holds until its first record is stored.
-Head switch_anchor(const std::string& dir) {
-  auto w = last_switch(dir);
-  if (!w || w->from == 0) return Head{};
-  return Head{w->from - 1, w->prev};
-}
-
-// The first record of a segment file (nullopt when it has none).
-std::optional<RecordHead> first_record(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) {
-      auto r = parse_record(line);
-      if (r) r->hashed = {};  // points into `line`
-      return r;
-    }
-  return std::nullopt;
-}
-
 }  // namespace
-
-VerifyReport verify_collected(const std::string& data_dir, const std::string& server) {
-  const std::string dir = data_dir + "/servers/" + safe_name(server);
-  const auto segments = collector_segments(data_dir, server);
-  const auto switches = read_switches(dir);
-  VerifyReport total;
-  std::uint64_t last = 0;  // the previous segment's last record
-  for (std::size_t i = 0; i < segments.size(); ++i) {
-    const std::string& path = segments[i];
-    const VerifyReport r = verify(path, true);
-    total.records += r.records;
-    if (!r.ok) {
-      total.ok = false;
-      total.problem = r.problem;
-      return total;
-    }
-    const auto first = first_record(path);
-    auto fail = [&](std::string why) {
-      total.ok = false;
-      total.problem = path + ": " + why;
-      return total;
-    };
-    if (first) {
-      // A segment begins at record 1, or where segments.log says one began after a gap.
-      const bool recorded = std::any_of(switches.begin(), switches.end(), [&](const Switch& w) {
-        return w.from == first->seq && w.prev == first->prev && w.after == last;
-      });
-      if (!(first->seq == 1 && last == 0) && !recorded)
-        return fail(fmt::format("begins at record {} after record {}, and no gap was recorded there: records "
-                                "were cut off its start, or a segment before it was removed",
-                                first->seq, last));
-      last = first->seq + r.records - 1;
-    }
-    const std::string name = path.substr(path.rfind('/') + 1);
-    if (name.starts_with(kSegmentPrefix)) {
-      const auto named = parse_u64(name.substr(kSegmentPrefix.size(), name.size() - kSegmentPrefix.size() - 4));
-      if (!named || *named != last)
-        return fail(fmt::format("is named for record {} but ends at record {}", named ? *named : 0, last));
-    }
-  }
-  // Every recorded gap has its segment: one removed whole shows here.
-  for (const auto& w : switches)
-    if (w.after > last)
-      return VerifyReport{total.records, false,
-                          fmt::format("{}/segments.log: a segment after record {} is missing", dir, w.after)};
-  return total;
-}
-
-std::string collector_chain_path(const std::string& data_dir, const std::string& server) {
-  return data_dir + "/servers/" + safe_name(server) + "/security.log";
-}
-
-std::vector<std::string> collector_segments(const std::string& data_dir, const std::string& server) {
-  const std::string dir = data_dir + "/servers/" + safe_name(server);
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (const dirent* e = ::readdir(d)) {
-      const std::string_view n = e->d_name;
-      if (n.starts_with(kSegmentPrefix) && n.ends_with(".log")) out.push_back(dir + "/" + std::string(n));
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());  // zero-padded: in order
-  out.push_back(dir + "/security.log");
-  return out;
-}
 
 struct Collector::Impl {
   CollectorSettings settings;
@@ -293,12 +110,8 @@ struct Collector::Impl {
 
   struct Server {
     CollectorServer conf;
-    std::string dir;
-    ChainCheck chain;
-    ChainCheck synced;  // the chain as stored durably
-    AppendFile records, unlinked;
-    AppendFile switches;  // segments.log: where each segment after a gap begins (Switch)
-    std::string head_tmp, head;
+    StoredChain chain;
+    AppendFile operational;  // its operational log lines (not chained)
     Clock::time_point last_heard = Clock::now();  // a server never heard from is silent too
     bool silent = false;
     std::string last_beat;  // the timestamp of the last heartbeat
@@ -308,9 +121,6 @@ struct Collector::Impl {
       std::uint64_t suppressed = 0;
     };
     std::map<std::string, Budget> alerted;  // by kind (a fixed set)
-    std::uint64_t pending_seq = 0;          // the last record added but not yet synced
-    std::string pending_hash;
-    std::size_t segments = 0;  // earlier stored segments (after gaps)
   };
   std::map<std::string, std::unique_ptr<Server>> servers;    // by name
   std::map<std::string, std::unique_ptr<AppendFile>> plain;  // by sending host
@@ -318,164 +128,27 @@ struct Collector::Impl {
   Status open_server(const CollectorServer& c) {
     auto s = std::make_unique<Server>();
     s->conf = c;
-    s->dir = settings.data_dir + "/servers/" + safe_name(c.name);
-    if (auto st = make_dirs(s->dir); !st) return st;
-    const std::string path = s->dir + "/security.log";
-    if (auto st2 = s->unlinked.open(s->dir + "/unlinked.log"); !st2) return st2;
-    if (auto st2 = s->switches.open(s->dir + "/segments.log"); !st2) return st2;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0) {
-      if (auto r = recover(*s, path); !r) return r;
+    const std::string dir = settings.data_dir + "/servers/" + collector_file_name(c.name);
+    std::string damaged;
+    if (auto st = s->chain.open(dir, c.name, logger, damaged); !st) return st;
+    if (!damaged.empty()) {
+      logger.error("collector.stored_damaged", {{"server", c.name}, {"problem", damaged}});
+      alerts->raise({"stored_damaged", c.name,
+                     "the collector's own copy of this server's chain does not verify (" + damaged +
+                         "): it was changed on the collector's machine"});
     }
-    s->synced = s->chain;
-    s->segments = collector_segments(settings.data_dir, c.name).size() - 1;
-    if (auto st2 = s->records.open(path); !st2) return st2;
+    if (auto st = s->operational.open(dir + "/operational.log"); !st) return st;
     servers[c.name] = std::move(s);
     return {};
   }
 
-  // Where the stored chain stands, after a crash too: a record half written when the
-  // collector died is cut off, and a head file the crash left behind is brought up to the last
-  // record. A chain broken in the middle (the stored copy was edited here) does not stop the
-  // collector: it is reported, and new records follow the last one stored.
-  Status recover(Server& s, const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::string line, bad_line;
-    ChainCheck chain;
-    std::int64_t good = 0, offset = 0;
-    std::string broken;
-    std::size_t after = 0;  // records after the first that did not link
-    bool unterminated = false;
-    while (std::getline(in, line)) {
-      const bool terminated = !in.eof();
-      offset += std::int64_t(line.size()) + (terminated ? 1 : 0);
-      if (line.empty()) continue;
-      if (!broken.empty()) {
-        ++after;
-        continue;
-      }
-      RecordHead head;
-      auto link = chain.check(line, &head);
-      if (link == ChainCheck::Link::gap && chain.seq() == 0) {
-        // A segment begun after a gap starts where segments.log says, nowhere else: records
-        // cut off the start of a stored segment are damage.
-        const auto last = last_switch(s.dir);
-        if (last && last->from == head.seq && last->prev == head.prev) {
-          chain = ChainCheck(head.seq - 1, head.prev);
-          link = chain.check(line, &head);
-        }
-      }
-      if (link == ChainCheck::Link::ok) {
-        chain.advance(head);
-        good = offset;
-        unterminated = !terminated;
-      } else {
-        broken = fmt::format("record {}: {}", head.seq, ChainCheck::describe(link));
-        bad_line = line;
-      }
-    }
-    in.close();
-    if (!broken.empty() && after == 0) {
-      // The last record is not whole: the collector died while writing it. It is kept aside
-      // and cut off; the server sends it again.
-      s.unlinked.add("cut off at start (half written) " + bad_line);
-      if (auto st = s.unlinked.sync(); !st) return st;
-      if (::truncate(path.c_str(), good) != 0)
-        return err("cannot cut the half-written end of " + path);
-      logger.warn("collector.recovered",
-                  {{"server", s.conf.name}, {"why", "a half-written last record was cut off"}});
-      broken.clear();
-    }
-    if (unterminated && broken.empty()) {
-      const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-      if (fd < 0 || ::write(fd, "\n", 1) != 1 || ::fdatasync(fd) != 0) {
-        if (fd >= 0) ::close(fd);
-        return err("cannot end the last line of " + path);
-      }
-      ::close(fd);
-    }
-    if (!broken.empty()) {
-      logger.error("collector.stored_damaged", {{"server", s.conf.name}, {"problem", broken}});
-      const Head head = read_head(path);
-      chain = ChainCheck(head.seq, head.hash);
-      alerts->raise({"stored_damaged", s.conf.name,
-                     "the collector's own copy of this server's chain does not verify (" + broken +
-                         "): it was changed on the collector's machine"});
-    } else if (const Head head = read_head(path), anchor = switch_anchor(s.dir);
-               chain.seq() == 0 && head.seq > 0 && head.seq == anchor.seq && head.hash == anchor.hash) {
-      chain = ChainCheck(head.seq, head.hash);  // a new segment, its first record not stored yet
-    } else if (head.seq != chain.seq() || head.hash != chain.hash()) {
-      // The crash came between the records and their head file.
-      s.pending_seq = chain.seq();
-      s.pending_hash = chain.hash();
-      if (chain.seq() > 0)
-        if (auto st = write_head(s); !st) return st;
-    }
-    s.chain = chain;
-    return {};
-  }
-
-  // Records are missing before `first` (the server skipped them past its spool bound, or its
-  // collector was added after its log had grown): what is stored so far becomes a segment of
-  // its own, kept as it is, and a new one begins at `first`, so the chain goes on being
-  // checked from there. The gap itself is alerted by the caller.
-  Status new_segment(Server& s, const RecordHead& first) {
-    if (auto st = sync(s); !st) return st;
-    // First on record: where the new segment begins and what it follows, so that recovery
-    // and `collector verify` tell a segment begun here from records cut off a stored one.
-    s.switches.add(format_switch({s.chain.seq(), s.chain.hash(), first.seq, first.prev}));
-    if (auto st = s.switches.sync(); !st) return st;
-    const std::string path = s.dir + "/security.log";
-    if (s.chain.seq() > 0) {
-      const std::string old = fmt::format("{}/{}{:012}.log", s.dir, kSegmentPrefix, s.chain.seq());
-      s.records.close();
-      // The head first: a crash between the two leaves the segment where it was, with its
-      // head rewritten at the restart. The records never replace a stored segment.
-      const bool moved =
-          ::rename((path + ".head").c_str(), (old + ".head").c_str()) == 0 &&
-          ::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, old.c_str(), RENAME_NOREPLACE) == 0;
-      if (auto st = s.records.open(path); !st) return st;
-      if (!moved) return err(fmt::format("cannot move {} aside to {}", path, old));
-    }
-    // The new segment's head is its anchor until its first record is stored.
-    if (auto st = audit::write_head(path, first.seq - 1, first.prev); !st) return st;
-    if (const int dfd = ::open(s.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-      (void)::fsync(dfd);
-      ::close(dfd);
-    }
-    ++s.segments;
-    logger.warn("collector.segment", {{"server", s.conf.name}, {"stored_up_to", s.chain.seq()}, {"from", first.seq}});
-    s.chain = ChainCheck(first.seq - 1, first.prev);
-    s.synced = s.chain;
-    return {};
-  }
-
-  Status write_head(Server& s) {
-    const std::uint64_t seq = std::exchange(s.pending_seq, 0);
-    return audit::write_head(s.dir + "/security.log", seq, s.pending_hash);
-  }
-
-
-  Status sync(Server& s) {
-    if (auto st = s.records.sync(); !st) {
-      // Nothing of the batch was stored: the chain goes back to what is on disk, so the
-      // server resends it (the acknowledgement is not sent either).
-      s.chain = s.synced;
-      s.pending_seq = 0;
-      return st;
-    }
-    s.synced = s.chain;
-    if (s.pending_seq == 0) return {};
-    return write_head(s);
-  }
-
   AppendFile* plain_file(const std::string& host) {
     // The name is the sender's to choose: past kMaxPlainHosts files, the rest share one.
-    std::string key = safe_name(host.empty() ? "unknown" : host);
+    std::string key = collector_file_name(host.empty() ? "unknown" : host);
     if (plain.size() >= kMaxPlainHosts && !plain.contains(key)) key = "_other-hosts";
     auto it = plain.find(key);
     if (it != plain.end()) return it->second.get();
-    if (!make_dirs(settings.data_dir + "/syslog")) return nullptr;
+    if (!make_private_dirs(settings.data_dir + "/syslog")) return nullptr;
     auto f = std::make_unique<AppendFile>();
     if (!f->open(settings.data_dir + "/syslog/" + key + ".log")) return nullptr;
     return plain.emplace(key, std::move(f)).first->second.get();
@@ -710,12 +383,12 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
         RecordHead head;
         auto link = s.chain.check(m->msg, &head);
         ack = std::max(ack, head.seq);
-        if (link == ChainCheck::Link::gap && s.segments < kMaxSegments) {
+        if (link == ChainCheck::Link::gap && s.chain.segments() < kMaxSegments) {
           alert(s, "gap",
                 fmt::format("record {} follows record {}: records {} to {} never arrived; a new stored segment "
                             "begins",
                             head.seq, s.chain.seq(), s.chain.seq() + 1, head.seq - 1));
-          if (auto st = new_segment(s, head); !st) {
+          if (auto st = s.chain.new_segment(head); !st) {
             // Nothing after the gap is stored, and nothing of this batch acknowledged.
             log.error("collector.store", {{"server", s.conf.name}, {"error", st.error().message}});
             refuse = "cannot store";
@@ -725,10 +398,7 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
           link = s.chain.check(m->msg, &head);
         }
         if (link == ChainCheck::Link::ok) {
-          s.records.add(m->msg);
-          s.chain.advance(head);
-          s.pending_seq = head.seq;
-          s.pending_hash = head.hash;
+          s.chain.add(m->msg, head);
           touched.insert(&s);
           for (const auto& [marker, kind] : kAlertEvents)
             if (m->msg.find(marker) != std::string::npos) alert(s, kind, m->msg, kEventBurst);
@@ -748,8 +418,8 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
         alert(s, kind,
               fmt::format("record {} (stored up to {}): {}", head.seq, s.chain.seq(),
                           ChainCheck::describe(link)));
-        s.unlinked.add(fmt::format("{} {}", ChainCheck::describe(link), m->msg));
-        if (auto st = s.unlinked.sync(); !st)
+        const std::string kept = fmt::format("{} {}", ChainCheck::describe(link), m->msg);
+        if (auto st = s.chain.keep_unlinked(kept); !st)
           log.error("collector.store", {{"server", s.conf.name}, {"error", st.error().message}});
         touched.insert(&s);
         continue;
@@ -767,7 +437,7 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
     for (auto& [host, pf] : plain)
       if (auto st = pf->sync(); !st) log.error("collector.store", {{"host", host}, {"error", st.error().message}});
     for (Server* s : touched) {
-      if (auto st = sync(*s); !st) {
+      if (auto st = s->chain.sync(); !st) {
         log.error("collector.store", {{"server", s->conf.name}, {"error", st.error().message}});
         refuse = "cannot store";
         ack = 0;
@@ -796,7 +466,7 @@ Result<std::unique_ptr<Collector>> Collector::make(const CollectorSettings& sett
   auto impl = std::make_unique<Impl>();
   impl->settings = settings;
   impl->logger = std::move(logger);
-  if (auto s = make_dirs(settings.data_dir); !s) return s.error();
+  if (auto s = make_private_dirs(settings.data_dir); !s) return s.error();
   std::string hostname = settings.hostname;
   if (hostname.empty()) {
     char buf[256] = {};

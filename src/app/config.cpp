@@ -206,6 +206,13 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
       {"log.remote.client_key", string_key([](const std::string& v, Config& c, std::string&) { c.log_remote.client_key = v; return true; })},
       {"log.remote.spool_records", count_key<std::uint64_t>(1000, 1000000000, [](Config& c) -> std::uint64_t& { return c.log_remote.spool_records; })},
       {"log.remote.heartbeat", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.log_remote.heartbeat; })},
+      {"log.remote.operational", string_key([](const std::string& v, Config& c, std::string& why) {
+         log::Level l;
+         if (v == "off") c.log_remote.operational.reset();
+         else if (log::parse_level(v, l)) c.log_remote.operational = l;
+         else return why = "must be \"off\", \"error\", \"warn\", \"info\" or \"debug\"", false;
+         return true;
+       })},
       {"log.remote.timeout", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.log_remote.timeout; })},
       {"security.breached_passwords", string_key([](const std::string& v, Config& c, std::string& why) {
          if (v != "block" && v != "warn") return why = "must be \"block\" or \"warn\"", false;

@@ -166,9 +166,19 @@ void scrape_tls(metrics::Registry& r, const net::CertStore* certs, const std::st
       .set(info->self_signed ? 1 : 0);
 }
 
-// skipped_seen: per collector, the skipped records already counted (the shipper keeps a total).
+// What the shipper's running totals for one collector were at the last scrape.
+struct LinkSeen {
+  std::uint64_t skipped = 0, lines_sent = 0, lines_missed = 0;
+};
+
+// Adds what a running total gained since it was last seen.
+void count_since(metrics::Counter& counter, std::uint64_t total, std::uint64_t& seen) {
+  if (total > seen) counter.inc(double(total - seen));
+  seen = std::max(seen, total);
+}
+
 void scrape_shipping(metrics::Registry& r, const audit::Shipper& shipper, const std::string& log_path,
-                     std::map<std::string, std::uint64_t>& skipped_seen) {
+                     std::map<std::string, LinkSeen>& seen) {
   const std::uint64_t head = log_path.empty() ? 0 : audit::read_head(log_path).seq;
   for (const auto& l : shipper.state()) {
     const metrics::Labels c{{"collector", l.collector}};
@@ -182,13 +192,22 @@ void scrape_shipping(metrics::Registry& r, const audit::Shipper& shipper, const 
               "Security log records a collector does not have yet (known once it was reached).", c)
           .set(double(head > done ? head - done : 0));
     }
-    auto& counter = r.counter("mailkeep_log_shipping_skipped_records_total",
-                              "Records never shipped to a collector because the backlog passed "
-                              "log.remote.spool_records.",
-                              c);
-    auto& seen = skipped_seen[l.collector];
-    if (l.skipped > seen) counter.inc(l.skipped - seen);
-    seen = std::max(seen, l.skipped);
+    auto& s = seen[l.collector];
+    count_since(r.counter("mailkeep_log_shipping_skipped_records_total",
+                          "Records never shipped to a collector because the backlog passed "
+                          "log.remote.spool_records.",
+                          c),
+                l.skipped, s.skipped);
+    if (shipper.tap()) {
+      count_since(r.counter("mailkeep_log_shipping_lines_total",
+                            "Operational log lines sent to a collector.", c),
+                  l.lines_sent, s.lines_sent);
+      count_since(r.counter("mailkeep_log_shipping_missed_lines_total",
+                            "Operational log lines a collector never got: the in-memory queue was "
+                            "full while it was away.",
+                            c),
+                  l.lines_missed, s.lines_missed);
+    }
   }
 }
 
@@ -204,7 +223,7 @@ void collect_at_scrape(metrics::Registry& registry, MetricsSources sources) {
   if (!sources.security_log.empty()) events = std::make_shared<EventCounter>(sources.security_log);
   // Scrapes run one at a time (Registry::render), so the map needs no lock of its own; shared,
   // because render() calls a copy of the collector.
-  auto skipped = std::make_shared<std::map<std::string, std::uint64_t>>();
+  auto skipped = std::make_shared<std::map<std::string, LinkSeen>>();
   registry.on_scrape([s = std::move(sources), events, skipped](metrics::Registry& r) {
     scrape_store(r, s);
     scrape_tls(r, s.certs, s.cert_file);

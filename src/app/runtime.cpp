@@ -190,8 +190,10 @@ Result<std::string> acme_account_key(const Config& cfg) {
 
 // The security log's shipper ([log.remote]); null when no collector is configured. Its
 // heartbeats are signed with DATA/log-signing.key, made here on first use: the collector is
-// given the public key (`mailkeep log key`).
-Result<std::unique_ptr<audit::Shipper>> make_shipper(const Config& cfg, audit::Log& audit_log, const log::Logger& log) {
+// given the public key (`mailkeep log key`). Operational lines from `sink` go along when
+// log.remote.operational says so.
+Result<std::unique_ptr<audit::Shipper>> make_shipper(const Config& cfg, audit::Log& audit_log, log::Sink& sink,
+                                                     const log::Logger& log) {
   if (cfg.log_remote.collectors.empty()) return std::unique_ptr<audit::Shipper>();
   auto key = audit::SigningKey::load_or_create(cfg.data_dir + "/" + std::string(kLogSigningKey));
   if (!key) return key.error();
@@ -200,6 +202,7 @@ Result<std::unique_ptr<audit::Shipper>> make_shipper(const Config& cfg, audit::L
                                       cfg.data_dir + "/log-shipping", log, &audit_log);
   if (!shipper) return shipper.error();
   audit_log.on_append([s = shipper->get()] { s->wake(); });
+  if (cfg.log_remote.operational) sink.set_tap((*shipper)->tap(), *cfg.log_remote.operational);
   (*shipper)->start();
   std::string to;
   for (const auto& c : cfg.log_remote.collectors) to += (to.empty() ? "" : ",") + c;
@@ -347,7 +350,7 @@ int run_server(const Config& cfg,
   if (!audit_log) return fail(audit_log.error(), kExitRuntime);
   // Shipping the security log to collectors: made right after the log, so it outlives every
   // service that appends to it.
-  auto shipper = make_shipper(cfg, **audit_log, log.with({{"svc", "log"}}));
+  auto shipper = make_shipper(cfg, **audit_log, *sink, log.with({{"svc", "log"}}));
   if (!shipper) return fail(shipper.error(), kExitUsage);
   Result<std::string> metrics_token = std::string();
   if (!cfg.metrics.token_file.empty()) metrics_token = read_metrics_token(cfg.metrics.token_file);

@@ -94,6 +94,14 @@ std::optional<std::int64_t> skew_seconds(std::string_view ts) {
   return t - std::int64_t(std::time(nullptr));
 }
 
+// One message, one stored line: a frame may carry line breaks (octet counting allows them).
+std::string one_line(std::string_view text) {
+  std::string line(text);
+  for (char& ch : line)
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  return line;
+}
+
 }  // namespace
 
 struct Collector::Impl {
@@ -424,18 +432,28 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
         touched.insert(&s);
         continue;
       }
+      if (m->msgid == syslog::kLogMsgId && bound) {
+        // An operational line from the server this connection belongs to: kept as it came.
+        if (m->hostname != bound->conf.name) {
+          refuse = "an operational log line in the name of another server";
+          break;
+        }
+        heard(*bound);
+        bound->operational.add(one_line(m->msg));
+        continue;
+      }
       if (settings.accept_plain) {
         if (auto* pf = plain_file(m->hostname)) {
-          // One message, one line: a frame may carry line breaks (octet counting allows them).
-          std::string line = *f;
-          for (char& ch : line)
-            if (ch == '\n' || ch == '\r') ch = ' ';
-          pf->add(line);
+          pf->add(one_line(*f));
         }
       }
     }
     for (auto& [host, pf] : plain)
       if (auto st = pf->sync(); !st) log.error("collector.store", {{"host", host}, {"error", st.error().message}});
+    // Not acknowledged (the sender does not wait for them), but kept as durably as the rest.
+    if (bound)
+      if (auto st = bound->operational.sync(); !st)
+        log.error("collector.store", {{"server", bound->conf.name}, {"error", st.error().message}});
     for (Server* s : touched) {
       if (auto st = s->chain.sync(); !st) {
         log.error("collector.store", {{"server", s->conf.name}, {"error", st.error().message}});

@@ -3,10 +3,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/duration.hpp"
+#include "base/log.hpp"
 
 namespace mk::audit {
 
@@ -18,6 +20,10 @@ struct RemoteSettings {
   std::uint64_t spool_records = 1000000;
   Duration heartbeat{std::chrono::seconds(15)};
   Duration timeout{std::chrono::seconds(30)};  // connect, handshake, a write, an acknowledgement
+  // Operational log lines at this level and above are shipped too (audit/line_queue.hpp);
+  // nullopt: only the security log is.
+  std::optional<log::Level> operational = log::Level::warn;
+  std::size_t operational_queue_bytes = 16u << 20;  // in memory, for all collectors
 };
 
 }  // namespace mk::audit

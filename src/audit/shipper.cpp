@@ -28,6 +28,7 @@
 #include <optional>
 #include <thread>
 
+#include "audit/line_queue.hpp"
 #include "audit/log.hpp"
 #include "audit/log_tail.hpp"
 #include "audit/socket_deadline.hpp"
@@ -102,9 +103,12 @@ struct Shipper::Impl {
   std::thread thread;
   std::atomic<bool> stopping{false};
 
+  std::shared_ptr<LineQueue> lines;  // operational lines; null when they are not shipped
+
   struct Link {
     HostPort where;
     std::string name;  // as configured
+    std::uint64_t line_pos = 0;  // the next operational line this link sends
     asio::steady_timer wake;
     mutable std::mutex mu;  // guards state (read by state() from other threads)
     LinkState state;
@@ -153,6 +157,11 @@ struct Shipper::Impl {
     return syslog::frame(syslog::format(m));
   }
 
+  // Sends the operational lines waiting for this link; false when the connection failed.
+  // `any`: whether there were some.
+  asio::awaitable<bool> send_lines(Link& l, const std::function<asio::awaitable<bool>(const std::string&)>& send,
+                                   bool& any);
+
   std::string last_problem;  // the damage last reported, so it is written once
   Clock::time_point last_full_check{};
 
@@ -160,6 +169,31 @@ struct Shipper::Impl {
   asio::awaitable<void> run(Link& l);
   asio::awaitable<std::string> session(Link& l, bool& progressed);
 };
+
+asio::awaitable<bool> Shipper::Impl::send_lines(
+    Link& l, const std::function<asio::awaitable<bool>(const std::string&)>& send, bool& any) {
+  any = false;
+  if (!lines) co_return true;
+  std::uint64_t missed = 0;
+  const auto batch = lines->read(l.line_pos, kBatchBytes, missed);
+  if (missed > 0) {
+    update(l, [&](LinkState& s) { s.lines_missed += missed; });
+    // Logged, so it is itself shipped: the collector sees where lines are missing.
+    logger.warn("log.remote.lines_missed", {{"collector", l.name}, {"lines", missed}});
+  }
+  if (batch.empty()) co_return true;
+  any = true;
+  std::string bytes;
+  for (const auto& q : batch)
+    bytes += syslog::frame(syslog::format(syslog::operational_message(q.level, q.ts, q.line, host, procid)));
+  if (!co_await send(bytes)) co_return false;
+  update(l, [&](LinkState& s) { s.lines_sent += batch.size(); });
+  // What every link has sent is let go.
+  std::uint64_t all_past = l.line_pos;
+  for (const auto& other : links) all_past = std::min(all_past, other->line_pos);
+  lines->release(all_past);
+  co_return true;
+}
 
 asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
   auto ex = co_await asio::this_coro::executor;
@@ -247,7 +281,7 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
     }
   } close_on_exit{stream};
 
-  auto send = [&](const std::string& bytes) -> asio::awaitable<bool> {
+  std::function<asio::awaitable<bool>(const std::string&)> send = [&](const std::string& bytes) -> asio::awaitable<bool> {
     deadline.after(settings.timeout);
     auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(bytes), kTuple);
     deadline.never();
@@ -324,11 +358,11 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
   tail.seek(start);
   std::uint64_t sent = start - 1;
   while (!stopping) {
-    auto lines = tail.read(kBatchBytes);
-    if (!lines.empty()) {
+    auto records = tail.read(kBatchBytes);
+    if (!records.empty()) {
       std::string batch;
       std::uint64_t last = sent;
-      for (const auto& line : lines) {
+      for (const auto& line : records) {
         auto m = syslog::security_message(line, host, procid);
         if (!m)
           continue;  // a damaged line: audit verify reports it; the chain check at the collector
@@ -348,6 +382,8 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
                            {{"collector", l.name}});
       }
     }
+    bool more_lines = false;
+    if (!co_await send_lines(l, send, more_lines)) co_return shared->why;
     if (Clock::now() >= next_beat) {
       beat = heartbeat_frame(nonce);
       if (!co_await send(beat)) co_return shared->why;
@@ -361,7 +397,7 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
       co_return fmt::format("the collector acknowledged nothing for {}s",
                             whole_seconds(settings.timeout));
     if (shared->closed) co_return shared->why;
-    if (lines.size() > 0 && !stopping) continue;  // more may be waiting: read again at once
+    if ((!records.empty() || more_lines) && !stopping) continue;  // more may be waiting: read again at once
     l.wake.expires_at(std::min(next_beat, Clock::now() + kPoll));
     co_await l.wake.async_wait(kTuple);
   }
@@ -433,6 +469,10 @@ Result<std::unique_ptr<Shipper>> Shipper::make(const RemoteSettings& settings, s
     impl->links.push_back(std::make_unique<Impl::Link>(impl->io, *hp, c));
     impl->links.back()->state.collector = c;
   }
+  if (settings.operational) {
+    impl->lines = std::make_shared<LineQueue>(settings.operational_queue_bytes);
+    for (auto& l : impl->links) l->line_pos = impl->lines->next_position();
+  }
   try {
     impl->tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
     SSL_CTX_set_min_proto_version(impl->tls->native_handle(), TLS1_2_VERSION);
@@ -481,6 +521,10 @@ void Shipper::wake() {
   asio::post(impl_->io, [impl = impl_.get()] {
     for (auto& l : impl->links) l->wake.cancel();
   });
+}
+
+std::shared_ptr<log::Tap> Shipper::tap() const {
+  return impl_->lines;
 }
 
 std::vector<LinkState> Shipper::state() const {

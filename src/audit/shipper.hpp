@@ -13,6 +13,8 @@
 // each record once, and the link remembers in DATA/log-shipping/ what it wrote so far.
 // A link whose collector is more than `spool_records` behind skips the oldest of them (counted,
 // logged and written to the security log itself), so the newest records go first.
+// Operational log lines (`operational`, warn and above by default) go to the same collectors,
+// from a bounded queue in memory (audit/line_queue.hpp): best effort, never spooled to disk.
 // Every `heartbeat` the link sends a heartbeat signed with the server's log key, carrying the
 // log's head, so the collector can tell silence, truncation and impersonation apart.
 //
@@ -45,6 +47,8 @@ struct LinkState {
   std::uint64_t sent = 0;     // last record written to the connection
   std::uint64_t acked = 0;    // last record the collector said it stored
   std::uint64_t skipped = 0;  // records never sent because the backlog passed spool_records
+  std::uint64_t lines_sent = 0;    // operational log lines written to the connection
+  std::uint64_t lines_missed = 0;  // operational lines let go (the queue was full) before sent
 };
 
 class Shipper {
@@ -63,6 +67,9 @@ class Shipper {
   // A record was appended: the links read the log now instead of at their next poll.
   void wake();
   std::vector<LinkState> state() const;
+  // Where the operational lines to ship are put (log::Sink::set_tap), with the level set in
+  // `operational`; null when they are not shipped.
+  std::shared_ptr<log::Tap> tap() const;
 
   struct Impl;
 

@@ -203,6 +203,27 @@ std::optional<Message> security_message(std::string_view line, std::string_view 
   return m;
 }
 
+Message operational_message(log::Level level, std::string_view ts, std::string_view line,
+                            std::string_view host, std::string_view procid) {
+  static constexpr int kMail = 2;
+  int severity = 6;
+  switch (level) {
+    case log::Level::error: severity = 3; break;
+    case log::Level::warn: severity = 4; break;
+    case log::Level::info: severity = 6; break;
+    case log::Level::debug: severity = 7; break;
+  }
+  Message m;
+  m.pri = kMail * 8 + severity;
+  m.timestamp = ts.empty() ? "-" : std::string(ts);
+  m.hostname = std::string(host);
+  m.app = "mailkeep";
+  m.procid = std::string(procid);
+  m.msgid = std::string(kLogMsgId);
+  m.msg = std::string(line);
+  return m;
+}
+
 std::string heartbeat_signed_text(std::string_view host, std::string_view timestamp,
                                   std::uint64_t seq, std::string_view hash,
                                   std::string_view nonce) {

@@ -14,6 +14,9 @@
 //   sig="B64"]
 //     the log's head at TS, signed with the collector's challenge by the server's log key
 //     (audit/signing.hpp).
+//   operational log line: <PRI>1 TS HOST mailkeep PID log - LINE
+//     (facility 2 "mail", the line's level as severity: error 3, warn 4, info 6, debug 7); LINE
+//     is the line as the server logged it (logfmt or JSON), TS when it was logged.
 // 32473 is IANA's example enterprise number (RFC 5612); SD-IDs with it are private names.
 //
 // SECURITY: everything here is untrusted on the collector's side: a frame's length is checked
@@ -28,6 +31,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "base/log.hpp"
 
 namespace mk::audit::syslog {
 
@@ -68,6 +73,10 @@ std::optional<Message> parse(std::string_view text, std::string* why = nullptr);
 // A security log line as the message that carries it; nullopt when the line is not a record.
 std::optional<Message> security_message(std::string_view line, std::string_view host,
                                         std::string_view procid);
+
+// An operational log line (log::Tap) as the message that carries it.
+Message operational_message(log::Level level, std::string_view ts, std::string_view line,
+                            std::string_view host, std::string_view procid);
 
 // The bytes a heartbeat's signature covers. nonce: the collector's challenge on this
 // connection ("-" for a collector that sends none), so a heartbeat cannot be replayed on

@@ -87,15 +87,27 @@ std::string format_line(Format format, std::string_view ts, Level level, std::st
 }
 
 void Sink::write(Level level, std::string_view event, const std::vector<Field>& fields) {
-  std::string line = format_line(format_, now_rfc3339(), level, event, fields);
+  const std::string ts = now_rfc3339();
+  std::string line = format_line(format_, ts, level, event, fields);
   line += '\n';
-  std::lock_guard lock(mu_);
-  std::size_t off = 0;
-  while (off < line.size()) {
-    auto n = ::write(fd_, line.data() + off, line.size() - off);
-    if (n <= 0) return;  // logging must never take the server down
-    off += std::size_t(n);
+  std::shared_ptr<Tap> tap;
+  {
+    std::lock_guard lock(mu_);
+    if (int(level) >= tap_min_.load(std::memory_order_relaxed)) tap = tap_;
+    std::size_t off = 0;
+    while (level >= min_ && off < line.size()) {
+      auto n = ::write(fd_, line.data() + off, line.size() - off);
+      if (n <= 0) break;  // logging must never take the server down
+      off += std::size_t(n);
+    }
   }
+  if (tap) tap->line(level, ts, std::string_view(line).substr(0, line.size() - 1));
+}
+
+void Sink::set_tap(std::shared_ptr<Tap> tap, Level min) {
+  std::lock_guard lock(mu_);
+  tap_min_.store(tap ? int(min) : kNoTap, std::memory_order_relaxed);
+  tap_ = std::move(tap);
 }
 
 Logger Logger::with(std::vector<Field> more) const {

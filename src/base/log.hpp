@@ -9,6 +9,7 @@
 // pass secrets (passwords, AUTH payloads, keys); there is no field type for them.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -38,19 +39,34 @@ struct Field {
   Field(std::string k, bool b) : key(std::move(k)), value(b ? "true" : "false"), quoted_json(false) {}
 };
 
+// A second destination for the lines a Sink writes (log shipping). line() is called with each
+// line at or above the tap's level, without its newline, from whichever thread logged it: it
+// must not block and must not log.
+class Tap {
+ public:
+  virtual ~Tap() = default;
+  virtual void line(Level level, std::string_view ts, std::string_view line) = 0;
+};
+
 // Where lines go; shared by every Logger derived from one root.
 class Sink {
  public:
   Sink(int fd, Format format, Level min_level) : fd_(fd), format_(format), min_(min_level) {}
   void write(Level level, std::string_view event, const std::vector<Field>& fields);
-  bool enabled(Level level) const { return level >= min_; }
+  bool enabled(Level level) const { return level >= min_ || int(level) >= tap_min_.load(std::memory_order_relaxed); }
   Format format() const { return format_; }
+  // Lines at `min` and above also go to `tap` (null: none), including levels below the sink's
+  // own, which then reach the tap only.
+  void set_tap(std::shared_ptr<Tap> tap, Level min);
 
  private:
   std::mutex mu_;
   int fd_;
   Format format_;
   Level min_;
+  static constexpr int kNoTap = 1000;  // above every level
+  std::shared_ptr<Tap> tap_;           // guarded by mu_
+  std::atomic<int> tap_min_{kNoTap};
 };
 
 class Logger {

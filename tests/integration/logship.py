@@ -131,6 +131,14 @@ class Collector:
     def chain(self, server="localhost"):
         return os.path.join(self.data, "servers", server, "security.log")
 
+    def operational(self, server="localhost"):
+        """The server's operational log lines as the collector stored them."""
+        try:
+            with open(os.path.join(self.data, "servers", server, "operational.log"), "rb") as f:
+                return [l.rstrip(b"\n").decode() for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+
     def verify(self, *server):
         return subprocess.run([mk.BIN, "collector", "--config", self.config, "verify", *server],
                               capture_output=True, text=True, timeout=60)

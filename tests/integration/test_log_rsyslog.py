@@ -1,7 +1,8 @@
 """Log shipping to a third-party collector: Debian's rsyslog (imtcp with the gtls driver,
 RFC 5425 over TLS) receives a mailkeep server's security log. The records arrive in order,
 each as an RFC 5424 message whose structured data carries seq, prev and hash, and the chain
-they form verifies independently of mailkeep. rsyslog acknowledges nothing, so mailkeep
+they form verifies independently of mailkeep. The operational log goes along as RFC 5424
+messages with MSGID "log" (facility mail, the line's level as severity). rsyslog acknowledges nothing, so mailkeep
 remembers what it wrote: a restart of the server does not send the records again."""
 import os
 import re
@@ -69,6 +70,7 @@ class RsyslogCollectorTest(unittest.TestCase):
             "log.remote.ca_file": '"%s"' % self.certs["ca"],
             "log.remote.server_name": '"collector.example"',
             "security.login_failures_before_ban": "50",
+            "log.remote.operational": '"info"',
         })
         self.local = os.path.join(self.srv.dir, "security.log")
 
@@ -100,6 +102,15 @@ class RsyslogCollectorTest(unittest.TestCase):
         for sd, msg in got:
             rec = __import__("json").loads(msg)
             self.assertEqual(sd, '[chain@32473 seq="%d" prev="%s" hash="%s"]' % (rec["seq"], rec["prev"], rec["hash"]))
+        # The operational lines, as the server logged them, severity 6 (info) of facility mail.
+        local = [l for l in self.srv.stderr().splitlines() if ".auth_failed " in l]
+        self.assertEqual(len(local), 4)
+
+        def operational():
+            return [m for m in self.rsyslog.messages() if m.split(" ")[5:6] == ["log"]]
+        mk.wait_for(lambda: [m.split(" - ", 1)[1] for m in operational() if "auth_failed" in m] == local,
+                    "the operational lines at rsyslog")
+        self.assertTrue(all(m.startswith("<22>1 ") for m in operational() if "level=info" in m))
         # rsyslog answers nothing: the server treated it as such and keeps what it wrote.
         self.assertRegex(self.srv.stderr(), r"event=log\.remote\.connected .*acknowledged=false")
         self.assertTrue(any(m.split(" ")[5] == "heartbeat" for m in self.rsyslog.messages()))

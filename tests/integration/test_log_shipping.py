@@ -1,7 +1,8 @@
 """Log shipping with the real binaries: a mailkeep server ships its security log over syslog
 on TLS (RFC 5425) to a `mailkeep collector` process; the collector's copy holds the same
-records in the same order and verifies (offline too), records written while the collector
-was down arrive when it is back, records other processes append (the CLI) are shipped, and a
+records in the same order and verifies (offline too), the operational log goes along
+(log.remote.operational), records and lines written while the collector was down arrive when
+it is back, records other processes append (the CLI) are shipped, and a
 collector that cannot be verified gets nothing. Bad input to the collector is refused with a
 logged reason and no crash."""
 import json
@@ -23,7 +24,8 @@ class LogShippingTest(unittest.TestCase):
         cls.certs = logship.make_ca(cls.tmp)
         cls.port = logship.free_port()
         cls.srv = mk.Server(extra_config=logship.remote_config(cls.port, cls.certs,
-                                                                **{"log.remote.heartbeat": '"1s"'})).start()
+                                                                **{"log.remote.heartbeat": '"1s"',
+                                                                   "log.remote.operational": '"info"'})).start()
         key = cls.srv.cli("log", "key")
         assert key.returncode == 0, key.stderr
         cls.key = key.stdout.split('key = "')[1].split('"')[0]
@@ -52,6 +54,24 @@ class LogShippingTest(unittest.TestCase):
         # The connection was acknowledged (mailkeep's own collector), from record 1.
         self.assertRegex(self.srv.stderr(), r"event=log\.remote\.connected .*acknowledged=true")
 
+    def auth_failures(self, lines, ip):
+        return [l for l in lines if ".auth_failed " in l and "ip=%s " % ip in l + " "]
+
+    def test_1b_operational_lines_arrive_in_order(self):
+        self.fail_logins(3, source="127.0.0.4")
+        # The server's own lines, as it wrote them to stderr, in the same order.
+        local = self.auth_failures(self.srv.stderr().splitlines(), "127.0.0.4")
+        self.assertEqual(len(local), 3, self.srv.stderr()[-3000:])
+        mk.wait_for(lambda: self.auth_failures(self.collector.operational(), "127.0.0.4") == local,
+                    "the operational lines at the collector")
+        # Under the server's name only; not in the security chain, not as plain syslog.
+        self.assertFalse(os.path.exists(os.path.join(self.collector.data, "syslog")))
+        self.assertTrue(all(b"auth_failed" not in r for r in logship.records(self.collector.chain())))
+        self.assertEqual(self.srv.metric("mailkeep_log_shipping_missed_lines_total",
+                                         collector="127.0.0.1:%d" % self.port), 0)
+        self.assertGreaterEqual(self.srv.metric("mailkeep_log_shipping_lines_total",
+                                                collector="127.0.0.1:%d" % self.port), 3)
+
     def test_2_records_from_other_processes_are_shipped(self):
         before = len(logship.records(self.local))
         r = self.srv.cli("account", "release", "me@localhost")
@@ -68,6 +88,13 @@ class LogShippingTest(unittest.TestCase):
         logship.wait_same(self.local, self.collector.chain(), "records written while the collector was down")
         self.assertTrue(logship.chain_ok(logship.records(self.collector.chain())))
         self.assertEqual(self.collector.verify("localhost").returncode, 0)
+        # The operational lines logged meanwhile waited in memory and came along, in order,
+        # with the server's own account of the outage.
+        local = self.auth_failures(self.srv.stderr().splitlines(), "127.0.0.3")
+        self.assertEqual(len(local), 5)
+        mk.wait_for(lambda: self.auth_failures(self.collector.operational(), "127.0.0.3") == local,
+                    "operational lines logged while the collector was down")
+        self.assertTrue(any("event=log.remote.disconnected" in l for l in self.collector.operational()))
 
     def test_4_an_unverified_collector_gets_nothing(self):
         # A collector whose certificate the server's CA did not sign: the handshake fails and

@@ -105,6 +105,22 @@ TEST(Config, MetricsStayOnLoopbackUnlessATokenGuardsThem) {
   EXPECT_EQ(guarded->metrics.token_file, "/etc/metrics.token");
 }
 
+TEST(Config, OperationalLogShippingLevel) {
+  const std::string head = "[server]\nhostname = \"mail.example.org\"\ndata_dir = \"/d\"\n";
+  auto d = parse_config(head, "t.toml", "/etc");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->log_remote.operational, log::Level::warn);
+  auto info = parse_config(head + "[log.remote]\noperational = \"info\"\n", "t.toml", "/etc");
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  EXPECT_EQ(info->log_remote.operational, log::Level::info);
+  auto off = parse_config(head + "[log.remote]\noperational = \"off\"\n", "t.toml", "/etc");
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_FALSE(off->log_remote.operational.has_value());
+  auto bad = parse_config(head + "[log.remote]\noperational = \"all\"\n", "t.toml", "/etc");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("t.toml:5: log.remote.operational"), std::string::npos) << bad.error().message;
+}
+
 TEST(Config, EveryErrorHasFileAndLine) {
   const std::string text =
       "[server]\n"                           // 1

@@ -10,6 +10,7 @@
 //   tls_key = "/etc/mailkeep/collector.key"
 //   client_ca = ""          # optional: senders must present a certificate this CA signed
 //   accept_plain = false    # also keep other syslog (rsyslog) per sending host
+//   max_log_size = "1GiB"   # each operational.log and plain syslog file stops growing here
 //   alert_webhook = "https://hooks.example.org/mailkeep"   # JSON POST per alert
 //   alert_mail_to = "admin@example.org"                     # and/or a mail per alert,
 //   alert_relay = "127.0.0.1:25"                            # through this relay
@@ -28,6 +29,7 @@
 #include "audit/signing.hpp"
 #include "base/read_file.hpp"
 #include "base/strings.hpp"
+#include "base/units.hpp"
 #include "base/units.hpp"
 #include "message/address.hpp"
 
@@ -141,6 +143,14 @@ Result<audit::CollectorSettings> load_collector_config(const std::string& path) 
         add(node, "collector.max_connections must be between 1 and 100000");
       else
         s.max_connections = std::size_t(*v);
+    } else if (key == "max_log_size") {
+      std::optional<std::uint64_t> v;
+      if (auto i = node.value<std::int64_t>(); node.is_integer() && i && *i > 0) v = std::uint64_t(*i);
+      else if (auto t = node.value<std::string>(); node.is_string() && t) v = parse_size(*t);
+      if (!v || *v < 4096 || *v > (1ull << 40))
+        add(node, "collector.max_log_size must be a size between 4KiB and 1TiB, e.g. \"1GiB\"");
+      else
+        s.max_log_size = *v;
     } else if (key == "server") {
       const auto* arr = node.as_array();
       if (!arr) {
@@ -184,7 +194,7 @@ Result<audit::CollectorSettings> load_collector_config(const std::string& path) 
       add(node,
           fmt::format(
               "unknown key \"collector.{}\"; valid keys are listen, data_dir, tls_cert, tls_key, "
-              "client_ca, accept_plain, max_connections, hostname, alert_webhook, alert_ca_file, "
+              "client_ca, accept_plain, max_connections, max_log_size, hostname, alert_webhook, alert_ca_file, "
               "alert_mail_to, alert_mail_from, alert_relay, silence_after and [[collector.server]]",
               key));
     }

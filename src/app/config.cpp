@@ -213,6 +213,8 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          else return why = "must be \"off\", \"error\", \"warn\", \"info\" or \"debug\"", false;
          return true;
        })},
+      {"log.remote.operational_queue", size_key(64 << 10, 1ull << 30, "between 64KiB and 1GiB, e.g. \"16MiB\"",
+                                                [](Config& c) -> std::uint64_t& { return c.log_remote.operational_queue; })},
       {"log.remote.timeout", duration_key(milliseconds(1000), [](Config& c) -> milliseconds& { return c.log_remote.timeout; })},
       {"security.breached_passwords", string_key([](const std::string& v, Config& c, std::string& why) {
          if (v != "block" && v != "warn") return why = "must be \"block\" or \"warn\"", false;

@@ -94,14 +94,6 @@ std::optional<std::int64_t> skew_seconds(std::string_view ts) {
   return t - std::int64_t(std::time(nullptr));
 }
 
-// One message, one stored line: a frame may carry line breaks (octet counting allows them).
-std::string one_line(std::string_view text) {
-  std::string line(text);
-  for (char& ch : line)
-    if (ch == '\n' || ch == '\r') ch = ' ';
-  return line;
-}
-
 }  // namespace
 
 struct Collector::Impl {
@@ -119,7 +111,7 @@ struct Collector::Impl {
   struct Server {
     CollectorServer conf;
     StoredChain chain;
-    AppendFile operational;  // its operational log lines (not chained)
+    std::unique_ptr<CappedLog> operational;  // its operational log lines (not chained)
     Clock::time_point last_heard = Clock::now();  // a server never heard from is silent too
     bool silent = false;
     std::string last_beat;  // the timestamp of the last heartbeat
@@ -131,7 +123,7 @@ struct Collector::Impl {
     std::map<std::string, Budget> alerted;  // by kind (a fixed set)
   };
   std::map<std::string, std::unique_ptr<Server>> servers;    // by name
-  std::map<std::string, std::unique_ptr<AppendFile>> plain;  // by sending host
+  std::map<std::string, std::unique_ptr<CappedLog>> plain;  // by sending host
 
   Status open_server(const CollectorServer& c) {
     auto s = std::make_unique<Server>();
@@ -145,19 +137,20 @@ struct Collector::Impl {
                      "the collector's own copy of this server's chain does not verify (" + damaged +
                          "): it was changed on the collector's machine"});
     }
-    if (auto st = s->operational.open(dir + "/operational.log"); !st) return st;
+    s->operational = std::make_unique<CappedLog>(settings.max_log_size);
+    if (auto st = s->operational->open(dir + "/operational.log"); !st) return st;
     servers[c.name] = std::move(s);
     return {};
   }
 
-  AppendFile* plain_file(const std::string& host) {
+  CappedLog* plain_file(const std::string& host) {
     // The name is the sender's to choose: past kMaxPlainHosts files, the rest share one.
     std::string key = collector_file_name(host.empty() ? "unknown" : host);
     if (plain.size() >= kMaxPlainHosts && !plain.contains(key)) key = "_other-hosts";
     auto it = plain.find(key);
     if (it != plain.end()) return it->second.get();
     if (!make_private_dirs(settings.data_dir + "/syslog")) return nullptr;
-    auto f = std::make_unique<AppendFile>();
+    auto f = std::make_unique<CappedLog>(settings.max_log_size);
     if (!f->open(settings.data_dir + "/syslog/" + key + ".log")) return nullptr;
     return plain.emplace(key, std::move(f)).first->second.get();
   }
@@ -439,12 +432,23 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
           break;
         }
         heard(*bound);
-        bound->operational.add(one_line(m->msg));
+        bool first_drop = false;
+        if (!bound->operational->add(record_time(), m->msg, first_drop) && first_drop) {
+          log.warn("collector.full", {{"server", bound->conf.name}, {"file", "operational.log"},
+                                       {"limit", settings.max_log_size}});
+          alert(*bound, "full",
+                fmt::format("operational.log reached collector.max_log_size ({} bytes): further operational lines "
+                            "are dropped until it is moved aside and the collector restarted (security records are "
+                            "still stored)",
+                            settings.max_log_size));
+        }
         continue;
       }
       if (settings.accept_plain) {
         if (auto* pf = plain_file(m->hostname)) {
-          pf->add(one_line(*f));
+          bool first_drop = false;
+          if (!pf->add(record_time(), *f, first_drop) && first_drop)
+            log.warn("collector.full", {{"host", m->hostname}, {"limit", settings.max_log_size}});
         }
       }
     }
@@ -452,7 +456,7 @@ asio::awaitable<void> Collector::Impl::serve(tcp::socket sock, std::string ip) {
       if (auto st = pf->sync(); !st) log.error("collector.store", {{"host", host}, {"error", st.error().message}});
     // Not acknowledged (the sender does not wait for them), but kept as durably as the rest.
     if (bound)
-      if (auto st = bound->operational.sync(); !st)
+      if (auto st = bound->operational->sync(); !st)
         log.error("collector.store", {{"server", bound->conf.name}, {"error", st.error().message}});
     for (Server* s : touched) {
       if (auto st = s->chain.sync(); !st) {

@@ -10,8 +10,9 @@
 // appended to DATA/servers/NAME/security.log (the security log's own format, so `audit verify`
 // and `collector verify` read it), made durable, and acknowledged; one that does not (edited,
 // missing records, an old copy, a new chain) is kept in DATA/servers/NAME/unlinked.log with the
-// reason and reported. Other syslog (rsyslog, operational logs) is stored per sending host in
-// DATA/syslog/HOST.log when accept_plain is on.
+// reason and reported. A server's operational log lines go to DATA/servers/NAME/operational.log;
+// other syslog (rsyslog) is stored per sending host in DATA/syslog/HOST.log when accept_plain is
+// on. Those files are capped (max_log_size) and each line is stamped with its arrival time.
 //
 // SECURITY: everything received is untrusted. TLS is required (and a client certificate when
 // client_ca is set); frames are bounded; a security record or heartbeat is taken only for a
@@ -46,6 +47,9 @@ struct CollectorSettings {
   // a network only trusted senders reach.
   bool accept_plain = false;
   std::size_t max_connections = 200;
+  // Each server's operational.log, and each plain syslog file, stops growing here (the stored
+  // chains never do): a sender cannot fill the disk they need.
+  std::uint64_t max_log_size = 1ull << 30;
   std::vector<CollectorServer> servers;
   AlertSettings alerts;
   std::string hostname;  // this machine's name, in alerts; default: gethostname()

@@ -192,6 +192,30 @@ std::vector<std::string> collector_segments(const std::string& data_dir, const s
   return out;
 }
 
+std::string escape_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f)
+      out += fmt::format("\\x{:02x}", u);
+    else
+      out += c;
+  }
+  return out;
+}
+
+bool CappedLog::add(std::string_view received, std::string_view text, bool& first_drop) {
+  const std::string line = std::string(received) + " " + escape_line(text);
+  first_drop = false;
+  if (file_.size() + line.size() + 1 > limit_) {
+    first_drop = dropped_++ == 0;
+    return false;
+  }
+  file_.add(line);
+  return true;
+}
+
 Status StoredChain::open(const std::string& dir, const std::string& server, log::Logger logger,
                          std::string& damaged) {
   dir_ = dir;

@@ -47,6 +47,7 @@ class AppendFile {
   // A failed write (a full disk) is undone: the file ends where the last good write ended.
   Status sync();
   bool pending() const { return !pending_.empty(); }
+  std::uint64_t size() const { return std::uint64_t(size_) + pending_.size(); }  // with what is pending
 
  private:
   int fd_ = -1;
@@ -54,6 +55,29 @@ class AppendFile {
   std::string path_;
   std::string pending_;
 };
+
+// A log file the collector keeps but does not check (a server's operational lines, plain
+// syslog): each line is stamped with the time it was received and has its control characters
+// escaped, and past `limit` bytes further lines are dropped and counted, so a sender cannot
+// fill the disk the stored chains need.
+class CappedLog {
+ public:
+  explicit CappedLog(std::uint64_t limit) : limit_(limit) {}
+  Status open(const std::string& path) { return file_.open(path); }
+  // False when the line was dropped; `first_drop` then says whether it was the first.
+  bool add(std::string_view received, std::string_view text, bool& first_drop);
+  Status sync() { return file_.sync(); }
+  std::uint64_t dropped() const { return dropped_; }
+
+ private:
+  AppendFile file_;
+  std::uint64_t limit_;
+  std::uint64_t dropped_ = 0;
+};
+
+// One stored line: bytes below 0x20 and 0x7f as \xNN (a frame may carry line breaks, and a
+// terminal showing the file must not take orders from the sender).
+std::string escape_line(std::string_view text);
 
 // One server's stored chain: records are checked against it, added, and made durable by
 // sync(); a gap starts a new segment.

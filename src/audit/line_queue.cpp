@@ -6,12 +6,18 @@ namespace mk::audit {
 
 namespace {
 constexpr std::string_view kCut = " [cut]";
-std::size_t cost(const QueuedLine& l) { return l.line.size() + l.ts.size() + 32; }
+// What a queued line costs besides its bytes: the deque's slot, two strings' headers and
+// their allocations.
+constexpr std::size_t kLineOverhead = 160;
+std::size_t cost(const QueuedLine& l) { return l.line.capacity() + l.ts.capacity() + kLineOverhead; }
 }  // namespace
 
 void LineQueue::line(log::Level level, std::string_view ts, std::string_view text) {
-  QueuedLine l{level, std::string(ts), std::string(text.substr(0, kMaxLine))};
-  if (text.size() > kMaxLine) l.line += kCut;
+  QueuedLine l{level, std::string(ts), {}};
+  const bool cut = text.size() > kMaxLine;
+  l.line.reserve(cut ? kMaxLine + kCut.size() : text.size());
+  l.line.append(text.substr(0, kMaxLine));
+  if (cut) l.line += kCut;
   std::lock_guard lock(mu_);
   bytes_ += cost(l);
   lines_.push_back(std::move(l));

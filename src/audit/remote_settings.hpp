@@ -12,6 +12,8 @@
 
 namespace mk::audit {
 
+inline constexpr std::uint64_t kDefaultOperationalQueue = 16u << 20;
+
 struct RemoteSettings {
   std::vector<std::string> collectors;  // "host:port" ([v6]:port); empty: shipping is off
   std::string ca_file;      // the CA that signed the collectors' certificates; empty: system CAs
@@ -23,7 +25,7 @@ struct RemoteSettings {
   // Operational log lines at this level and above are shipped too (audit/line_queue.hpp);
   // nullopt: only the security log is.
   std::optional<log::Level> operational = log::Level::warn;
-  std::size_t operational_queue_bytes = 16u << 20;  // in memory, for all collectors
+  std::uint64_t operational_queue = kDefaultOperationalQueue;  // bytes in memory, for all collectors
 };
 
 }  // namespace mk::audit

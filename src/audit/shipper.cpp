@@ -174,19 +174,23 @@ asio::awaitable<bool> Shipper::Impl::send_lines(
     Link& l, const std::function<asio::awaitable<bool>(const std::string&)>& send, bool& any) {
   any = false;
   if (!lines) co_return true;
-  std::uint64_t missed = 0;
-  const auto batch = lines->read(l.line_pos, kBatchBytes, missed);
+  std::uint64_t missed = 0, pos = l.line_pos;
+  const auto batch = lines->read(pos, kBatchBytes, missed);
   if (missed > 0) {
+    l.line_pos += missed;
     update(l, [&](LinkState& s) { s.lines_missed += missed; });
-    // Logged, so it is itself shipped: the collector sees where lines are missing.
-    logger.warn("log.remote.lines_missed", {{"collector", l.name}, {"lines", missed}});
+    // Logged (as an error, so every shipped level has it), so it is itself shipped: the
+    // collector sees where lines are missing.
+    logger.error("log.remote.lines_missed", {{"collector", l.name}, {"lines", missed}});
   }
   if (batch.empty()) co_return true;
   any = true;
   std::string bytes;
   for (const auto& q : batch)
     bytes += syslog::frame(syslog::format(syslog::operational_message(q.level, q.ts, q.line, host, procid)));
+  // A batch whose write failed is sent again on the next connection.
   if (!co_await send(bytes)) co_return false;
+  l.line_pos = pos;
   update(l, [&](LinkState& s) { s.lines_sent += batch.size(); });
   // What every link has sent is let go.
   std::uint64_t all_past = l.line_pos;
@@ -470,7 +474,7 @@ Result<std::unique_ptr<Shipper>> Shipper::make(const RemoteSettings& settings, s
     impl->links.back()->state.collector = c;
   }
   if (settings.operational) {
-    impl->lines = std::make_shared<LineQueue>(settings.operational_queue_bytes);
+    impl->lines = std::make_shared<LineQueue>(settings.operational_queue);
     for (auto& l : impl->links) l->line_pos = impl->lines->next_position();
   }
   try {

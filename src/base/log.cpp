@@ -90,18 +90,16 @@ void Sink::write(Level level, std::string_view event, const std::vector<Field>& 
   const std::string ts = now_rfc3339();
   std::string line = format_line(format_, ts, level, event, fields);
   line += '\n';
-  std::shared_ptr<Tap> tap;
-  {
-    std::lock_guard lock(mu_);
-    if (int(level) >= tap_min_.load(std::memory_order_relaxed)) tap = tap_;
-    std::size_t off = 0;
-    while (level >= min_ && off < line.size()) {
-      auto n = ::write(fd_, line.data() + off, line.size() - off);
-      if (n <= 0) break;  // logging must never take the server down
-      off += std::size_t(n);
-    }
+  std::lock_guard lock(mu_);
+  std::size_t off = 0;
+  while (level >= min_ && off < line.size()) {
+    auto n = ::write(fd_, line.data() + off, line.size() - off);
+    if (n <= 0) break;  // logging must never take the server down
+    off += std::size_t(n);
   }
-  if (tap) tap->line(level, ts, std::string_view(line).substr(0, line.size() - 1));
+  // Under the lock, so the tap sees the lines in the order they were written.
+  if (tap_ && int(level) >= tap_min_.load(std::memory_order_relaxed))
+    tap_->line(level, ts, std::string_view(line).substr(0, line.size() - 1));
 }
 
 void Sink::set_tap(std::shared_ptr<Tap> tap, Level min) {

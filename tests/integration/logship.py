@@ -131,17 +131,65 @@ class Collector:
     def chain(self, server="localhost"):
         return os.path.join(self.data, "servers", server, "security.log")
 
-    def operational(self, server="localhost"):
-        """The server's operational log lines as the collector stored them."""
+    def operational(self, server="localhost", stamped=False):
+        """The server's operational log lines as the collector stored them; without the time
+        the collector received each one unless stamped."""
         try:
             with open(os.path.join(self.data, "servers", server, "operational.log"), "rb") as f:
-                return [l.rstrip(b"\n").decode() for l in f if l.strip()]
+                lines = [l.rstrip(b"\n").decode() for l in f if l.strip()]
         except FileNotFoundError:
             return []
+        return lines if stamped else [l.split(" ", 1)[1] for l in lines]
 
     def verify(self, *server):
         return subprocess.run([mk.BIN, "collector", "--config", self.config, "verify", *server],
                               capture_output=True, text=True, timeout=60)
+
+
+def new_key():
+    """An Ed25519 log key as a test's own server: (signing key, "ed25519:..." for the collector)."""
+    import base64
+    import nacl.signing
+    sk = nacl.signing.SigningKey.generate()
+    return sk, "ed25519:" + base64.b64encode(bytes(sk.verify_key)).decode()
+
+
+def signed_in(port, certs, name, sk):
+    """A TLS connection to the collector on which a heartbeat signed by sk named the server
+    `name` (seq 0); returns the socket once the collector said hello."""
+    import base64
+    import ssl
+    import socket
+    ctx = ssl.create_default_context(cafile=certs["ca"])
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="collector.example")
+    nonce = s.recv(200).decode().split()[-1]
+    ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    text = "mailkeep heartbeat 2\n%s\n%s\n0\n%s\n%s\n" % (name, ts, "0" * 64, nonce)
+    sig = base64.b64encode(sk.sign(text.encode()).signature).decode()
+    send_frame(s, '<110>1 %s %s mailkeep 1 heartbeat [beat@32473 seq="0" hash="%s" nonce="%s" sig="%s"]'
+               % (ts, name, "0" * 64, nonce, sig))
+    hello = s.recv(200).decode()
+    if "mailkeep-collector 1 " not in hello:
+        raise AssertionError("no hello from the collector: %r" % hello)
+    return s
+
+
+def send_frame(s, msg):
+    """One RFC 5425 frame (octet counting)."""
+    data = msg.encode() if isinstance(msg, str) else msg
+    s.sendall(b"%d %s" % (len(data), data))
+
+
+def closed(s):
+    """Reads until the collector closes the connection."""
+    import ssl
+    s.settimeout(mk.HANG_GUARD)
+    try:
+        while s.recv(4096):
+            pass
+    except (ConnectionResetError, ssl.SSLError):
+        pass
+    s.close()
 
 
 def wait_same(local_path, remote_path, what, guard=mk.HANG_GUARD):

@@ -217,14 +217,11 @@ class ReplayedChainTest(unittest.TestCase):
     logged, and nothing reaches either server's stored chain."""
 
     def test_another_servers_chain_is_refused(self):
-        import base64
-        import nacl.signing
         tmp = tempfile.mkdtemp(prefix="mk-ship-replay-")
         certs = logship.make_ca(tmp)
         port = logship.free_port()
         srv, key = logship.shipping_server(port, certs)
-        other = nacl.signing.SigningKey.generate()
-        other_pub = "ed25519:" + base64.b64encode(bytes(other.verify_key)).decode()
+        other, other_pub = logship.new_key()
         col = logship.Collector(tmp, port, certs, [("localhost", key), ("other.example", other_pub)]).start()
         local = os.path.join(srv.dir, "security.log")
         try:
@@ -232,27 +229,11 @@ class ReplayedChainTest(unittest.TestCase):
                 self.assertIs(srv.smtp_auth("wrong-%d" % i, source="127.0.0.2"), False)
             logship.wait_same(local, col.chain(), "localhost's copy")
             stored = logship.records(col.chain())
-            ctx = ssl.create_default_context(cafile=certs["ca"])
-            with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
-                                 server_hostname="collector.example") as s:
-                nonce = s.recv(200).decode().split()[-1]
-                ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-                text = "mailkeep heartbeat 2\nother.example\n%s\n0\n%s\n%s\n" % (ts, "0" * 64, nonce)
-                sig = base64.b64encode(other.sign(text.encode()).signature).decode()
-                hb = ('<110>1 %s other.example mailkeep 1 heartbeat [beat@32473 seq="0" hash="%s" nonce="%s" sig="%s"]'
-                      % (ts, "0" * 64, nonce, sig))
-                s.sendall(("%d %s" % (len(hb), hb)).encode())
-                self.assertIn("mailkeep-collector 1 0 ", s.recv(200).decode())
+            with logship.signed_in(port, certs, "other.example", other) as s:
                 rec = json.loads(stored[0])
-                msg = ('<109>1 %s localhost mailkeep 1 security [chain@32473 seq="%d" prev="%s" hash="%s"] %s'
-                       % (rec["ts"], rec["seq"], rec["prev"], rec["hash"], stored[0].decode()))
-                s.sendall(("%d %s" % (len(msg.encode()), msg)).encode())
-                s.settimeout(mk.HANG_GUARD)
-                try:
-                    while s.recv(200):
-                        pass
-                except (ConnectionResetError, ssl.SSLError):
-                    pass
+                logship.send_frame(s, '<109>1 %s localhost mailkeep 1 security [chain@32473 seq="%d" prev="%s" hash="%s"] %s'
+                                   % (rec["ts"], rec["seq"], rec["prev"], rec["hash"], stored[0].decode()))
+                logship.closed(s)
             mk.wait_for(lambda: "a security record in the name of another server" in col.stderr(), "the refusal logged")
             self.assertEqual(logship.records(col.chain()), stored)
             self.assertEqual(logship.records(col.chain("other.example")), [])

@@ -10,9 +10,16 @@
    settings (heartbeat 15 s, silence 45 s); all are killed with SIGKILL at once (silence), then
    started again and one record of each log is edited (tampering). Prints the distribution of
    the time from the fault to the webhook alert, for each kind (target <= 60 s).
+   Then, on the same servers, the other ways an attacker hides tracks, each timed the same way:
+   a record edited, the log cut in half, deleted, and an old copy put back.
 3. Shipping overhead: smtp-source sends MESSAGES messages to a mailkeep MX whose security log
    holds LOG_RECORDS records, with [log.remote] on and off, alternated ROUNDS times; prints the
    server's CPU per message for both and the difference (target < 3%).
+4. Cut off under load: the collector's port is firewalled (nft) for CUT_SECONDS (10 minutes)
+   while a login attack (failed AUTH on submission) and inbound mail (smtp-source) keep the
+   server busy; then it is opened again. Prints the mail and record rates before and during
+   the cut, the silence alert, how long the backlog took to drain, and checks that the
+   collector's copy ends byte-identical to the server's log (0 records lost, in order).
 
 Usage: /usr/bin/python3 bench/logship/run.py path/to/optimized/mailkeep
 Everything listens on loopback; every wait has a deadline (bench/benchlib.py).
@@ -43,6 +50,9 @@ MESSAGES = int(os.environ.get("BENCH_MESSAGES", "3000"))
 LOG_RECORDS = int(os.environ.get("BENCH_LOG_PREFILL", "100000"))
 ROUNDS = 3
 ALERT_SECONDS = 120  # an alert that has not come by then will not
+CUT_SECONDS = int(os.environ.get("BENCH_CUT_SECONDS", "600"))
+# The alerts that say a log was tampered with, whichever comes first.
+TAMPER_ALERTS = {"tampered", "damaged", "rewound", "diverged", "broken", "replayed", "restarted", "edited"}
 
 
 def make_certs(d):
@@ -225,17 +235,23 @@ class Hook(BaseHTTPRequestHandler):
         pass
 
 
-def server_config(d, name, cport, certs, smtp_port, dns_config=None, remote=True):
+def server_config(d, name, cport, certs, smtp_port, dns_config=None, remote=True, metrics_port=None, extra="",
+                  submission_port=None):
+    """A server on loopback with the default settings but for its ports: several run at once,
+    each with its own SMTP and metrics port; extra: more TOML, appended."""
     with open(os.path.join(d, "mailkeep.toml"), "w") as f:
         f.write('[server]\nhostname = "%s"\ndata_dir = "."\n[log]\nlevel = "warn"\n' % name)
         if remote:
             f.write('[log.remote]\ncollectors = ["127.0.0.1:%d"]\nca_file = "%s"\nserver_name = "collector.bench"\n'
                     % (cport, certs["ca"]))
         f.write('[smtp]\nlisten = ["127.0.0.1:%d"]\nmax_connections_per_ip = 200\n'
-                '[submission]\nlisten = []\nlisten_tls = []\n[imap]\nlisten = []\nlisten_tls = []\n'
-                '[http]\nlisten = []\nlisten_tls = []\n' % smtp_port)
+                '[submission]\nlisten = [%s]\nlisten_tls = []\n[imap]\nlisten = []\nlisten_tls = []\n'
+                '[http]\nlisten = []\nlisten_tls = []\n[metrics]\nlisten = ["127.0.0.1:%d"]\n'
+                % (smtp_port, '"127.0.0.1:%d"' % submission_port if submission_port else "",
+                   metrics_port or bl.free_port()))
         if dns_config:
             f.write(dns_config)
+        f.write(extra)
     return os.path.join(d, "mailkeep.toml")
 
 
@@ -275,46 +291,89 @@ def drills(mailkeep, work, certs):
                 n += 1
         return n
 
-    def latencies(kind, since):
+    first_kinds = {}  # phase -> {kind: servers whose first alert it was}
+
+    def latencies(kinds, since, phase):
+        """Seconds from `since` to each server's first alert of one of `kinds`."""
         got = {}
         def count():
             for t, a in Hook.alerts:
-                if t >= since and a["alert"] == kind:
-                    got.setdefault(a["server"], t - since)
+                if t >= since and a["alert"] in kinds and a["server"] not in got:
+                    got[a["server"]] = t - since
+                    first_kinds.setdefault(phase, {}).setdefault(a["alert"], 0)
+                    first_kinds[phase][a["alert"]] += 1
             return len(got)
-        bl.wait_count("%s alerts" % kind, count, DRILL_SERVERS, stall=ALERT_SECONDS)
+        bl.wait_count("%s alerts" % "/".join(sorted(kinds)), count, DRILL_SERVERS, stall=ALERT_SECONDS)
         return sorted(got.values())
+
+    def quiet(seconds=25):
+        """Waits until no alert has come for `seconds` (longer than the self-check's 20 s), so
+        what the previous fault still causes is not taken for the next one's detection."""
+        deadline = time.monotonic() + ALERT_SECONDS
+        while True:
+            last = max((t for t, _ in Hook.alerts), default=0)
+            if time.monotonic() - last >= seconds:
+                return
+            if time.monotonic() > deadline:
+                raise bl.BenchError("alerts kept coming for %d s" % ALERT_SECONDS)
+            time.sleep(1)
+
+    def log_of(s):
+        return os.path.join(s["dir"], "security.log")
+
+    def fault(name, kinds, act):
+        """Waits for the servers to be quiet, does act(server) to each at once, and times the
+        alerts."""
+        quiet()
+        since = time.monotonic()
+        for s in servers:
+            act(s)
+        out[name] = latencies(kinds, since, name)
+
+    def edit(s):
+        with open(log_of(s), "r+b") as f:
+            data = f.read()
+            f.seek(0)
+            f.write(data.replace(b'"user":"u@bench.example"', b'"user":"x@bench.example"', 1))
+
+    def cut(s):
+        with open(log_of(s), "r+b") as f:
+            lines = f.read().splitlines(keepends=True)
+            f.truncate(sum(len(l) for l in lines[:len(lines) // 2]))
 
     out = {}
     try:
         start_all()
         bl.wait_count("servers whose log reached the collector", all_shipped, DRILL_SERVERS)
+        for s in servers:
+            # Whole lines only: the server may be writing.
+            with open(log_of(s), "rb") as f, open(log_of(s) + ".old", "wb") as o:
+                data = f.read()
+                o.write(data[:data.rfind(b"\n") + 1])
         # Heartbeats are 15 s apart: let their phases spread as they would in production.
         time.sleep(20)
         since = time.monotonic()
         for s in servers:
             s["proc"].send_signal(signal.SIGKILL)
             s["proc"].wait()
-        out["silence"] = latencies("silence", since)
+        out["silence"] = latencies({"silence"}, since, "silence")
         start_all()
         bl.wait_count("servers heard again", lambda: len({a["server"] for t, a in Hook.alerts
                                                            if a["alert"] == "resumed"}), DRILL_SERVERS)
-        time.sleep(10)
-        since = time.monotonic()
-        for s in servers:
-            path = os.path.join(s["dir"], "security.log")
-            with open(path, "r+b") as f:
-                data = f.read()
-                f.seek(0)
-                f.write(data.replace(b'"user":"u@bench.example"', b'"user":"x@bench.example"', 1))
-        out["tamper"] = latencies("damaged", since)
+        # Whatever the collector or the server itself reports first counts: a cut log is seen
+        # by the server's self-check (tampered) or by the collector in the next heartbeat
+        # (rewound), an old copy put back likewise.
+        fault("edit", {"damaged"}, edit)
+        fault("cut", TAMPER_ALERTS, cut)
+        fault("delete", TAMPER_ALERTS, lambda s: os.remove(log_of(s)))
+        fault("restore", TAMPER_ALERTS, lambda s: os.replace(log_of(s) + ".old", log_of(s)))
     finally:
         for s in servers:
             if s.get("proc"):
                 bl.stop(s["proc"])
         bl.stop(col)
         hook.shutdown()
-    return out
+    return out, first_kinds
 
 
 # ---------------------------------------------------------------- 3. shipping overhead
@@ -370,16 +429,193 @@ def overhead(mailkeep, work, certs):
     return results
 
 
+# ---------------------------------------------------------------- 4. cut off under load
+def brute_force(port, stop, tally):
+    """Failed SMTP AUTH logins on submission, one after the other, until stop is set: each one
+    a login_failed record in the security log."""
+    import smtplib
+    ctx = ssl.create_default_context()
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    n = 0
+    while not stop.is_set():
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=bl.STALL_SECONDS) as c:
+                c.starttls(context=ctx)
+                for _ in range(5):
+                    n += 1
+                    try:
+                        c.login("guess%d@bench.example" % n, "wrong")
+                    except smtplib.SMTPAuthenticationError:
+                        tally["logins"] += 1
+                    if stop.is_set():
+                        break
+        except (OSError, smtplib.SMTPException):
+            tally["errors"] += 1
+            time.sleep(0.1)
+
+
+def mail_load(port, stop, tally):
+    """smtp-source sessions of 100 messages to the MX, one after the other, until stop is set."""
+    while not stop.is_set():
+        r = subprocess.run(["smtp-source", "-d", "-s", "1", "-m", "100", "-l", "4096", "-f", "sender@example.org",
+                            "-t", "user@bench.example", "127.0.0.1:%d" % port],
+                           capture_output=True, timeout=bl.STALL_SECONDS * 10)
+        if r.returncode == 0:
+            tally["messages"] += 100
+        else:
+            tally["mail_errors"] += 1
+            time.sleep(1)
+
+
+class LineCount:
+    """The number of lines in a file that only grows, read incrementally."""
+
+    def __init__(self, path):
+        self.path, self.offset, self.lines = path, 0, 0
+
+    def __call__(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return 0
+        end = data.rfind(b"\n") + 1
+        self.lines += data.count(b"\n", 0, end)
+        self.offset += end
+        return self.lines
+
+
+NFT_TABLE_PREFIX = "mkbenchcut"
+
+
+def remove_nft_tables():
+    """Removes the tables this benchmark adds, a killed run's too."""
+    out = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2].startswith(NFT_TABLE_PREFIX):
+            subprocess.run(["nft", "delete", "table", parts[1], parts[2]], capture_output=True)
+
+
+def cut_under_load(mailkeep, work, certs):
+    """The collector is firewalled off (nft drops the packets, so the open connection hangs
+    rather than fails) for CUT_SECONDS while a login attack and inbound mail keep the server
+    busy; then the firewall goes. Every record must arrive, in order."""
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    dns = bl.Dns()
+    dns.add("example.org", "TXT", "v=spf1 ip4:127.0.0.1 -all")
+    dns.add("_dmarc.example.org", "TXT", "v=DMARC1; p=none")
+    d = os.path.join(work, "cut")
+    os.makedirs(d)
+    name = "cut.bench.example"
+    cport, sport, subport = bl.free_port(), bl.free_port(), bl.free_port()
+    # The attack comes from a network the admin allowed (never delayed or banned), so the
+    # records keep coming at the rate the server can check passwords.
+    cfg = server_config(d, name, cport, certs, sport, dns.config(), submission_port=subport,
+                        extra='[security]\nallow_networks = ["127.0.0.0/8"]\n')
+    key = bl.run([mailkeep, "--config", cfg, "log", "key"], text=True).stdout.split('key = "')[1].split('"')[0]
+    bl.run([mailkeep, "--config", cfg, "domain", "add", "bench.example"])
+    bl.run([mailkeep, "--config", cfg, "account", "add", "user@bench.example", "--password-stdin"],
+           input="a bench password\n", text=True)
+    bl.run([mailkeep, "--config", cfg, "account", "release", "user@bench.example"])  # a first record
+    cd = os.path.join(work, "cut-collector")
+    os.makedirs(cd)
+    col = start_collector(mailkeep, collector_config(cd, cport, certs, [(name, key)], hook.server_address[1]),
+                          os.path.join(cd, "collector.log"))
+    local = os.path.join(d, "security.log")
+    remote = os.path.join(cd, "data", "servers", name, "security.log")
+    local_count, remote_count = LineCount(local), LineCount(remote)
+    count = lambda path: local_count() if path == local else remote_count()
+    table = NFT_TABLE_PREFIX + str(os.getpid())
+    nft = lambda *a: bl.run(["nft", *a])
+    stop, tally, threads = threading.Event(), {"logins": 0, "errors": 0, "messages": 0, "mail_errors": 0}, []
+    proc = bl.start([mailkeep, "serve", "--config", cfg], os.path.join(d, "stderr"), "listening")
+    out = {}
+    try:
+        bl.wait_count("the first records shipped", lambda: count(remote), count(local))
+        threads = [threading.Thread(target=brute_force, args=(subport, stop, tally)) for _ in range(2)]
+        threads.append(threading.Thread(target=mail_load, args=(sport, stop, tally)))
+        for t in threads:
+            t.start()
+        # A minute of load with the collector there: the rates to compare with.
+        t0, m0, r0 = time.monotonic(), tally["messages"], count(local)
+        time.sleep(60)
+        out["before"] = ((tally["messages"] - m0) / (time.monotonic() - t0), (count(local) - r0) / (time.monotonic() - t0))
+        if tally["logins"] == 0 or tally["messages"] == 0:
+            raise bl.BenchError("no load: %r" % tally)
+        now = count(local)
+        bl.wait_until("the collector caught up", lambda: count(remote) >= now, timeout=bl.STALL_SECONDS)
+        nft("add", "table", "inet", table)
+        nft("add", "chain", "inet", table, "out", "{ type filter hook output priority 0; }")
+        nft("add", "rule", "inet", table, "out", "tcp", "dport", str(cport), "drop")
+        cut_at, m0, r0, remote0 = time.monotonic(), tally["messages"], count(local), count(remote)
+        silence = None
+        while time.monotonic() - cut_at < CUT_SECONDS:
+            time.sleep(1)
+            if silence is None and any(t >= cut_at and a["alert"] == "silence" for t, a in Hook.alerts):
+                silence = time.monotonic() - cut_at
+        if proc.poll() is not None:
+            raise bl.BenchError("the server died during the cut: " + bl.tail(os.path.join(d, "stderr.err")))
+        during = time.monotonic() - cut_at
+        out["during"] = ((tally["messages"] - m0) / during, (count(local) - r0) / during)
+        out["cut_records"] = count(local) - r0
+        if out["cut_records"] < CUT_SECONDS:
+            raise bl.BenchError("only %d records in %d s: the attack did not run" % (out["cut_records"], CUT_SECONDS))
+        out["arrived_during_cut"] = count(remote) - remote0
+        out["silence"] = silence
+        nft("delete", "table", "inet", table)
+        reopened, backlog = time.monotonic(), count(local)
+        # The load goes on: the backlog drains while new records keep coming.
+        bl.wait_count("the backlog drained", lambda: count(remote), backlog, interval=0.5, stall=bl.STALL_SECONDS)
+        out["drain_s"] = time.monotonic() - reopened
+        out["backlog"] = backlog - remote0
+        stop.set()
+        for t in threads:
+            t.join(timeout=bl.STALL_SECONDS * 10)
+        bl.wait_count("the last records", lambda: count(remote), count(local), interval=0.5, stall=bl.STALL_SECONDS)
+        with open(local, "rb") as f:
+            mine = f.read()
+        with open(remote, "rb") as f:
+            theirs = f.read()
+        out["same"] = mine == theirs
+        out["records"] = mine.count(b"\n")
+        out["lost"] = max(0, mine.count(b"\n") - theirs.count(b"\n"))
+        v = subprocess.run([mailkeep, "collector", "--config", os.path.join(cd, "collector.toml"), "verify", name],
+                           capture_output=True, text=True, timeout=bl.COMMAND_SECONDS)
+        out["verify"] = v.stdout.strip() or v.stderr.strip()
+        out["alerts"] = sorted({a["alert"] for t, a in Hook.alerts if t >= cut_at})
+        out["logins"], out["errors"], out["mail_errors"] = tally["logins"], tally["errors"], tally["mail_errors"]
+    finally:
+        stop.set()
+        try:
+            remove_nft_tables()
+            for t in threads:
+                t.join(timeout=bl.STALL_SECONDS * 10)
+        finally:
+            bl.stop(proc)
+            bl.stop(col)
+            dns.stop()
+            hook.shutdown()
+    return out
+
+
 def main():
     if len(sys.argv) != 2:
         raise bl.BenchError("usage: run.py path/to/optimized/mailkeep")
     mailkeep = os.path.abspath(sys.argv[1])
+    # The cut-off phase firewalls a port with nft: checked now, not after half an hour.
+    if os.geteuid() != 0 or not shutil.which("nft"):
+        raise bl.BenchError("bench/logship needs root and nft (apt-get install nftables)")
+    remove_nft_tables()
     work = tempfile.mkdtemp(prefix="mk-bench-logship-")
     try:
         certs = make_certs(work)
         ing = ingest(mailkeep, work, certs)
         ov = overhead(mailkeep, work, certs)
-        dr = drills(mailkeep, work, certs)
+        dr, first_kinds = drills(mailkeep, work, certs)
+        cut = cut_under_load(mailkeep, work, certs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print()
@@ -402,8 +638,22 @@ def main():
     print("  overhead: %+.1f%% CPU per message" % ((on - off) * 100 / off))
     print("alert latency over %d servers (s), default settings:" % DRILL_SERVERS)
     for kind, vals in dr.items():
-        print("  %-8s min %.1f  median %.1f  p90 %.1f  max %.1f" % (
-            kind, vals[0], statistics.median(vals), vals[int(0.9 * (len(vals) - 1))], vals[-1]))
+        print("  %-8s min %.1f  median %.1f  p90 %.1f  max %.1f  (first alert: %s)" % (
+            kind, vals[0], statistics.median(vals), vals[int(0.9 * (len(vals) - 1))], vals[-1],
+            ", ".join("%s %d" % kv for kv in sorted(first_kinds.get(kind, {}).items()))))
+    print("collector firewalled off for %d s under load (login attack + inbound mail):" % CUT_SECONDS)
+    print("  before the cut: %.0f msg/s, %.1f records/s; during it: %.0f msg/s, %.1f records/s"
+          % (cut["before"] + cut["during"]))
+    print("  silence alert after %s s; alerts: %s" % ("%.1f" % cut["silence"] if cut["silence"] else "NONE",
+                                                     ", ".join(cut["alerts"])))
+    print("  %d records written during the cut (%d arrived meanwhile); backlog of %d drained in %.1f s"
+          % (cut["cut_records"], cut["arrived_during_cut"], cut["backlog"], cut["drain_s"]))
+    print("  in the end: %d records, %d lost, collector's copy byte-identical: %s; verify: %s"
+          % (cut["records"], cut["lost"], "yes" if cut["same"] else "NO", cut["verify"]))
+    print("  (%d failed logins, %d login connection errors, %d failed smtp-source runs)"
+          % (cut["logins"], cut["errors"], cut["mail_errors"]))
+    if cut["lost"] or not cut["same"]:
+        raise bl.BenchError("records were lost or reordered across the cut")
 
 
 if __name__ == "__main__":

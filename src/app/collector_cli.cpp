@@ -10,7 +10,7 @@
 //   tls_key = "/etc/mailkeep/collector.key"
 //   client_ca = ""          # optional: senders must present a certificate this CA signed
 //   accept_plain = false    # also keep other syslog (rsyslog) per sending host
-//   max_log_size = "1GiB"   # each operational.log and plain syslog file stops growing here
+//   max_log_size = "1GiB"   # each operational.log stops here, and the plain syslog files together
 //   alert_webhook = "https://hooks.example.org/mailkeep"   # JSON POST per alert
 //   alert_mail_to = "admin@example.org"                     # and/or a mail per alert,
 //   alert_relay = "127.0.0.1:25"                            # through this relay
@@ -29,7 +29,6 @@
 #include "audit/signing.hpp"
 #include "base/read_file.hpp"
 #include "base/strings.hpp"
-#include "base/units.hpp"
 #include "base/units.hpp"
 #include "message/address.hpp"
 
@@ -148,7 +147,7 @@ Result<audit::CollectorSettings> load_collector_config(const std::string& path) 
       if (auto i = node.value<std::int64_t>(); node.is_integer() && i && *i > 0) v = std::uint64_t(*i);
       else if (auto t = node.value<std::string>(); node.is_string() && t) v = parse_size(*t);
       if (!v || *v < 4096 || *v > (1ull << 40))
-        add(node, "collector.max_log_size must be a size between 4KiB and 1TiB, e.g. \"1GiB\"");
+        add(node, "collector.max_log_size must be a size between 4KiB and 1024GiB, e.g. \"1GiB\"");
       else
         s.max_log_size = *v;
     } else if (key == "server") {

@@ -124,6 +124,7 @@ struct Collector::Impl {
   };
   std::map<std::string, std::unique_ptr<Server>> servers;    // by name
   std::map<std::string, std::unique_ptr<CappedLog>> plain;  // by sending host
+  std::uint64_t plain_bytes = 0;  // in DATA/syslog/, all files together (one max_log_size)
 
   Status open_server(const CollectorServer& c) {
     auto s = std::make_unique<Server>();
@@ -150,7 +151,7 @@ struct Collector::Impl {
     auto it = plain.find(key);
     if (it != plain.end()) return it->second.get();
     if (!make_private_dirs(settings.data_dir + "/syslog")) return nullptr;
-    auto f = std::make_unique<CappedLog>(settings.max_log_size);
+    auto f = std::make_unique<CappedLog>(settings.max_log_size, &plain_bytes);
     if (!f->open(settings.data_dir + "/syslog/" + key + ".log")) return nullptr;
     return plain.emplace(key, std::move(f)).first->second.get();
   }
@@ -499,6 +500,16 @@ Result<std::unique_ptr<Collector>> Collector::make(const CollectorSettings& sett
                                                hostname, impl->logger);
   for (const auto& c : settings.servers)
     if (auto s = impl->open_server(c); !s) return s.error();
+  // Plain syslog shares one budget, counted from what earlier runs stored: neither new host
+  // names nor restarts make room.
+  if (DIR* d = ::opendir((settings.data_dir + "/syslog").c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      struct stat st {};
+      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+        impl->plain_bytes += std::uint64_t(st.st_size);
+    }
+    ::closedir(d);
+  }
   impl->tls = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX* c = impl->tls->native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);

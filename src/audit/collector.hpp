@@ -47,8 +47,8 @@ struct CollectorSettings {
   // a network only trusted senders reach.
   bool accept_plain = false;
   std::size_t max_connections = 200;
-  // Each server's operational.log, and each plain syslog file, stops growing here (the stored
-  // chains never do): a sender cannot fill the disk they need.
+  // Each server's operational.log stops growing here, and so do the plain syslog files, all
+  // together (the stored chains never do): a sender cannot fill the disk they need.
   std::uint64_t max_log_size = 1ull << 30;
   std::vector<CollectorServer> servers;
   AlertSettings alerts;

@@ -195,12 +195,17 @@ std::vector<std::string> collector_segments(const std::string& data_dir, const s
 std::string escape_line(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f)
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    const bool c1 = u == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+    if (c1) {
+      out += fmt::format("\\xc2\\x{:02x}", static_cast<unsigned char>(text[++i]));
+    } else if (u < 0x20 || u == 0x7f || u == '\\') {
       out += fmt::format("\\x{:02x}", u);
-    else
-      out += c;
+    } else {
+      out += text[i];
+    }
   }
   return out;
 }
@@ -208,11 +213,13 @@ std::string escape_line(std::string_view text) {
 bool CappedLog::add(std::string_view received, std::string_view text, bool& first_drop) {
   const std::string line = std::string(received) + " " + escape_line(text);
   first_drop = false;
-  if (file_.size() + line.size() + 1 > limit_) {
+  const std::uint64_t used = shared_used_ ? *shared_used_ : file_.size();
+  if (dropped_ > 0 || used + line.size() + 1 > limit_) {
     first_drop = dropped_++ == 0;
     return false;
   }
   file_.add(line);
+  if (shared_used_) *shared_used_ += line.size() + 1;
   return true;
 }
 

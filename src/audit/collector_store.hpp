@@ -62,7 +62,10 @@ class AppendFile {
 // fill the disk the stored chains need.
 class CappedLog {
  public:
-  explicit CappedLog(std::uint64_t limit) : limit_(limit) {}
+  // shared_used: the bytes of every file sharing one budget of `limit` (plain syslog's files);
+  // null: this file alone is capped at `limit`. Once a line was dropped, every later one is.
+  explicit CappedLog(std::uint64_t limit, std::uint64_t* shared_used = nullptr)
+      : limit_(limit), shared_used_(shared_used) {}
   Status open(const std::string& path) { return file_.open(path); }
   // False when the line was dropped; `first_drop` then says whether it was the first.
   bool add(std::string_view received, std::string_view text, bool& first_drop);
@@ -72,6 +75,7 @@ class CappedLog {
  private:
   AppendFile file_;
   std::uint64_t limit_;
+  std::uint64_t* shared_used_;
   std::uint64_t dropped_ = 0;
 };
 

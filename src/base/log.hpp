@@ -40,8 +40,8 @@ struct Field {
 };
 
 // A second destination for the lines a Sink writes (log shipping). line() is called with each
-// line at or above the tap's level, without its newline, from whichever thread logged it: it
-// must not block and must not log.
+// line at or above the tap's level, without its newline, from whichever thread logged it and
+// under the sink's lock: it must not block and must not log (nor may its destructor).
 class Tap {
  public:
   virtual ~Tap() = default;

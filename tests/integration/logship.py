@@ -136,7 +136,8 @@ class Collector:
         the collector received each one unless stamped."""
         try:
             with open(os.path.join(self.data, "servers", server, "operational.log"), "rb") as f:
-                lines = [l.rstrip(b"\n").decode() for l in f if l.strip()]
+                # A last line still being written is not read yet.
+                lines = [l.rstrip(b"\n").decode() for l in f if l.endswith(b"\n") and l.strip()]
         except FileNotFoundError:
             return []
         return lines if stamped else [l.split(" ", 1)[1] for l in lines]
@@ -154,14 +155,20 @@ def new_key():
     return sk, "ed25519:" + base64.b64encode(bytes(sk.verify_key)).decode()
 
 
+def connect_tls(port, certs):
+    """A TLS connection to the collector on 127.0.0.1:port (its certificate from make_ca)."""
+    import ssl
+    import socket
+    ctx = ssl.create_default_context(cafile=certs["ca"])
+    return ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                           server_hostname="collector.example")
+
+
 def signed_in(port, certs, name, sk):
     """A TLS connection to the collector on which a heartbeat signed by sk named the server
     `name` (seq 0); returns the socket once the collector said hello."""
     import base64
-    import ssl
-    import socket
-    ctx = ssl.create_default_context(cafile=certs["ca"])
-    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="collector.example")
+    s = connect_tls(port, certs)
     nonce = s.recv(200).decode().split()[-1]
     ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
     text = "mailkeep heartbeat 2\n%s\n%s\n0\n%s\n%s\n" % (name, ts, "0" * 64, nonce)

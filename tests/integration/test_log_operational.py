@@ -8,7 +8,6 @@ collector lets a sender do with it.
 - A collector away longer than the server's in-memory queue holds (operational_queue): the
   oldest lines go, the server says how many (log.remote.lines_missed, shipped itself), the
   newest arrive in order, and the security chain misses nothing."""
-import json
 import os
 import re
 import tempfile
@@ -36,6 +35,14 @@ class CollectorSideTest(unittest.TestCase):
         self.col.stop()
         self.col.assert_clean()
 
+    def read_up_to_here(self, s):
+        """Sends a frame that is not syslog and waits until the collector has logged it: what
+        was sent before it on this connection has been handled."""
+        before = self.col.stderr().count("event=collector.bad_frame")
+        logship.send_frame(s, "not syslog")
+        mk.wait_for(lambda: self.col.stderr().count("event=collector.bad_frame") > before,
+                    "the collector reading this far")
+
     def line(self, host, text):
         ts = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
         return "<20>1 %s %s mailkeep 1 log - %s" % (ts, host, text)
@@ -43,7 +50,8 @@ class CollectorSideTest(unittest.TestCase):
     def test_lines_are_kept_per_server_escaped_stamped_and_capped(self):
         with logship.signed_in(self.port, self.certs, "one.example", self.sk) as s:
             logship.send_frame(s, self.line("one.example", "level=warn event=first"))
-            logship.send_frame(s, self.line("one.example", "evil\x1b[2J\r\nts=x level=error event=forged\x7f"))
+            logship.send_frame(s, self.line("one.example", "evil\x1b[2J\r\nts=x level=error event=forged\x7f"
+                                                           " back\\x0aslash \u0085"))
             mk.wait_for(lambda: len(self.col.operational("one.example")) >= 2, "the lines stored")
             # Another server's name on this connection ends it; nothing is stored for two.example.
             logship.send_frame(s, self.line("two.example", "level=warn event=impostor"))
@@ -53,18 +61,14 @@ class CollectorSideTest(unittest.TestCase):
         stored = self.col.operational("one.example", stamped=True)
         self.assertEqual(len(stored), 2, stored)
         self.assertRegex(stored[0], "^" + STAMP + "level=warn event=first$")
-        self.assertRegex(stored[1], "^" + STAMP + re.escape(r"evil\x1b[2J\x0d\x0ats=x level=error event=forged\x7f") + "$")
+        self.assertRegex(stored[1], "^" + STAMP + re.escape(r"evil\x1b[2J\x0d\x0ats=x level=error event=forged\x7f back\x5cx0aslash \xc2\x85") + "$")
         self.assertEqual(self.col.operational("two.example"), [])
 
         # Before a signed heartbeat (and without accept_plain): not stored anywhere.
-        import socket
-        import ssl
-        ctx = ssl.create_default_context(cafile=self.certs["ca"])
-        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=10),
-                             server_hostname="collector.example") as s:
+        with logship.connect_tls(self.port, self.certs) as s:
             s.recv(200)  # the challenge
             logship.send_frame(s, self.line("two.example", "level=warn event=unsigned"))
-            time.sleep(0.5)
+            self.read_up_to_here(s)
         self.assertEqual(self.col.operational("two.example"), [])
         self.assertFalse(os.path.exists(os.path.join(self.col.data, "syslog")))
 
@@ -73,8 +77,9 @@ class CollectorSideTest(unittest.TestCase):
             for i in range(20):
                 logship.send_frame(s, self.line("two.example", "level=warn event=filler n=%d %s" % (i, "x" * 400)))
             mk.wait_for(lambda: "event=collector.full" in self.col.stderr(), "the full file logged")
+            # Once full, every later line is dropped, a short one too.
             logship.send_frame(s, self.line("two.example", "level=warn event=later"))
-            time.sleep(0.5)
+            self.read_up_to_here(s)
         path = os.path.join(self.col.data, "servers", "two.example", "operational.log")
         self.assertLessEqual(os.path.getsize(path), 4096)
         stored = self.col.operational("two.example")

@@ -10,7 +10,6 @@ import os
 import socket
 import ssl
 import tempfile
-import time
 import unittest
 
 import logship
@@ -118,19 +117,10 @@ class LogShippingTest(unittest.TestCase):
             mk.stop_all(srv)
 
     def tls(self):
-        ctx = ssl.create_default_context(cafile=self.certs["ca"])
-        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.port), timeout=10),
-                            server_hostname="collector.example")
-        return s
+        return logship.connect_tls(self.port, self.certs)
 
     def closed_with(self, s, reason):
-        s.settimeout(mk.HANG_GUARD)
-        try:
-            while s.recv(4096):
-                pass
-        except (ConnectionResetError, ssl.SSLError):
-            pass
-        s.close()
+        logship.closed(s)
         mk.wait_for(lambda: reason in self.collector.stderr(), "refusal logged: " + reason)
 
     def test_5_bad_input_is_refused(self):

@@ -125,6 +125,13 @@ class Collector:
     def stderr(self):
         return mk.read_log(self.stderr_path)
 
+    def close(self, *servers):
+        """The end of a test: stops the collector (checked for sanitizer reports) and the servers."""
+        self.stop()
+        self.assert_clean()
+        if servers:
+            mk.stop_all(*servers)
+
     def assert_clean(self):
         mk.assert_no_sanitizer_report(self.stderr(), "collector")
 

@@ -32,8 +32,7 @@ class CollectorSideTest(unittest.TestCase):
                                      'max_log_size = "4KiB"\n').start()
 
     def tearDown(self):
-        self.col.stop()
-        self.col.assert_clean()
+        self.col.close()
 
     def read_up_to_here(self, s):
         """Sends a frame that is not syslog and waits until the collector has logged it: what
@@ -136,9 +135,7 @@ class QueueOverflowTest(unittest.TestCase):
             # The security chain lost nothing (it is spooled in the log itself).
             self.assertTrue(logship.chain_ok(logship.records(col.chain())))
         finally:
-            col.stop()
-            col.assert_clean()
-            mk.stop_all(srv)
+            col.close(srv)
 
 
 if __name__ == "__main__":

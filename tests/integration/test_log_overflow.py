@@ -57,9 +57,7 @@ class SpoolOverflowTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.collector.stop()
-        cls.collector.assert_clean()
-        mk.stop_all(cls.srv)
+        cls.collector.close(cls.srv)
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def alerts(self):

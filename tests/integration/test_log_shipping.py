@@ -33,9 +33,7 @@ class LogShippingTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.collector.stop()
-        cls.collector.assert_clean()
-        mk.stop_all(cls.srv)
+        cls.collector.close(cls.srv)
 
     def fail_logins(self, n, source="127.0.0.2"):
         for i in range(n):
@@ -112,9 +110,7 @@ class LogShippingTest(unittest.TestCase):
             mk.wait_for(lambda: "certificate verify failed" in srv.stderr(), "the refused handshake logged")
             self.assertEqual(logship.records(rogue.chain()), [])
         finally:
-            rogue.stop()
-            rogue.assert_clean()
-            mk.stop_all(srv)
+            rogue.close(srv)
 
     def tls(self):
         return logship.connect_tls(self.port, self.certs)
@@ -196,9 +192,7 @@ class ClientCertificateTest(unittest.TestCase):
                     pass
             mk.wait_for(lambda: "peer did not return a certificate" in col.stderr(), "the refusal logged")
         finally:
-            col.stop()
-            col.assert_clean()
-            mk.stop_all(srv)
+            col.close(srv)
 
 
 class ReplayedChainTest(unittest.TestCase):
@@ -228,9 +222,7 @@ class ReplayedChainTest(unittest.TestCase):
             self.assertEqual(logship.records(col.chain()), stored)
             self.assertEqual(logship.records(col.chain("other.example")), [])
         finally:
-            col.stop()
-            col.assert_clean()
-            mk.stop_all(srv)
+            col.close(srv)
 
 
 class CollectorRecoveryTest(unittest.TestCase):
@@ -262,9 +254,7 @@ class CollectorRecoveryTest(unittest.TestCase):
             logship.wait_same(local, col.chain(), "the copy after the restart")
             self.assertEqual(col.verify().returncode, 0, col.verify().stdout)
         finally:
-            col.stop()
-            col.assert_clean()
-            mk.stop_all(srv)
+            col.close(srv)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ Head switch_anchor(const std::string& dir) {
 std::optional<RecordHead> first_record(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::string line;
-  while (std::getline(in, line))
+  while (read_line(in, line) != LineRead::end)
     if (!line.empty()) {
       auto r = parse_record(line);
       if (r) r->hashed = {};  // points into `line`
@@ -256,8 +256,10 @@ Status StoredChain::recover(const std::string& path, std::string& damaged) {
   std::string broken;
   std::size_t after = 0;  // records after the first that did not link
   bool unterminated = false;
-  while (std::getline(in, line)) {
-    const bool terminated = !in.eof();
+  bool terminated = false;
+  // A line past kMaxRecordLine is kept cut, so it cannot link (its hash is at its end): it is
+  // damage, and where it ends no longer matters.
+  while (read_line(in, line, &terminated) != LineRead::end) {
     offset += std::int64_t(line.size()) + (terminated ? 1 : 0);
     if (line.empty()) continue;
     if (!broken.empty()) {

@@ -237,6 +237,31 @@ Head read_head(const std::string& log_path) {
   return h;
 }
 
+LineRead read_line(std::istream& in, std::string& line, bool* terminated) {
+  line.clear();
+  std::streambuf* buf = in.rdbuf();
+  bool any = false, too_long = false;
+  for (;;) {
+    const int c = buf->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      if (terminated) *terminated = false;
+      if (!any) return LineRead::end;
+      break;
+    }
+    any = true;
+    if (c == '\n') {
+      if (terminated) *terminated = true;
+      break;
+    }
+    if (line.size() < kMaxRecordLine)
+      line += char(c);
+    else
+      too_long = true;
+  }
+  return too_long ? LineRead::too_long : LineRead::ok;
+}
+
 VerifyReport verify(const std::string& path, bool segment) {
   VerifyReport r;
   std::ifstream in(path, std::ios::binary);
@@ -248,8 +273,14 @@ VerifyReport verify(const std::string& path, bool segment) {
   ChainCheck chain;
   std::string line;
   std::uint64_t lineno = 0;
-  while (std::getline(in, line)) {
+  for (LineRead got; (got = read_line(in, line)) != LineRead::end;) {
     ++lineno;
+    if (got == LineRead::too_long) {
+      r.ok = false;
+      r.problem = fmt::format("{}:{}: a line longer than {} bytes is not a record: the file was damaged or edited",
+                              path, lineno, kMaxRecordLine);
+      return r;
+    }
     if (line.empty()) continue;
     RecordHead head;
     auto link = chain.check(line, &head);

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,6 +65,16 @@ class Log {
 
 // The time as records carry it: RFC 3339, UTC, milliseconds ("2026-12-05T16:40:00.123Z").
 std::string record_time();
+
+// The longest line a security log may hold (LogTail's bound too): records are far shorter, and
+// a file an attacker edited must not make a reader hold a line of any size.
+inline constexpr std::size_t kMaxRecordLine = 1 << 20;
+
+// Reads one line of a log file into `line`, without its '\n' (terminated says whether it had
+// one). A line longer than kMaxRecordLine is read to its end but kept only up to the bound,
+// and read_line says so. end: nothing more to read.
+enum class LineRead { ok, too_long, end };
+LineRead read_line(std::istream& in, std::string& line, bool* terminated = nullptr);
 
 // One record's chain fields, read from its line (no newline). `hashed` points into the line.
 struct RecordHead {

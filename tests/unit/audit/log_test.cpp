@@ -64,6 +64,30 @@ TEST(AuditLog, TamperingIsFound) {
   EXPECT_NE(r.problem.find("ends at record 4 but record 5 was written"), std::string::npos) << r.problem;
   t.write(orig);
   EXPECT_TRUE(verify(t.path).ok);
+  // A line no record could be (an attacker's padding): reported, never held whole.
+  auto padded = orig;
+  padded.insert(padded.begin() + 3, std::string(kMaxRecordLine + 10, 'x'));
+  t.write(padded);
+  r = verify(t.path);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.problem.find(":4: a line longer than"), std::string::npos) << r.problem;
+}
+
+TEST(AuditLog, ReadLineIsBounded) {
+  std::istringstream in("one\n" + std::string(kMaxRecordLine + 5, 'y') + "\ntwo\nthree");
+  std::string line;
+  bool terminated = false;
+  EXPECT_EQ(read_line(in, line, &terminated), LineRead::ok);
+  EXPECT_EQ(line, "one");
+  EXPECT_TRUE(terminated);
+  EXPECT_EQ(read_line(in, line, &terminated), LineRead::too_long);
+  EXPECT_EQ(line.size(), kMaxRecordLine);
+  EXPECT_EQ(read_line(in, line, &terminated), LineRead::ok);
+  EXPECT_EQ(line, "two");
+  EXPECT_EQ(read_line(in, line, &terminated), LineRead::ok);
+  EXPECT_EQ(line, "three");
+  EXPECT_FALSE(terminated);
+  EXPECT_EQ(read_line(in, line, &terminated), LineRead::end);
 }
 
 }  // namespace

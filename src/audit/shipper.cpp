@@ -101,6 +101,10 @@ struct Shipper::Impl {
   std::shared_ptr<asio::ssl::context> tls;
   asio::io_context io{1};
   std::thread thread;
+  // The self-check has a thread of its own: verifying a large log takes a while, and the
+  // links must not wait for it.
+  asio::io_context check_io{1};
+  std::thread check_thread;
   std::atomic<bool> stopping{false};
 
   std::shared_ptr<LineQueue> lines;  // operational lines; null when they are not shipped
@@ -510,15 +514,18 @@ Shipper::~Shipper() {
 void Shipper::start() {
   if (impl_->links.empty() || impl_->thread.joinable()) return;
   for (auto& l : impl_->links) asio::co_spawn(impl_->io, impl_->run(*l), asio::detached);
-  asio::co_spawn(impl_->io, impl_->self_check(), asio::detached);
+  asio::co_spawn(impl_->check_io, impl_->self_check(), asio::detached);
   impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->check_thread = std::thread([this] { impl_->check_io.run(); });
 }
 
 void Shipper::stop() {
   if (!impl_ || !impl_->thread.joinable()) return;
   impl_->stopping = true;
   impl_->io.stop();
+  impl_->check_io.stop();
   impl_->thread.join();
+  if (impl_->check_thread.joinable()) impl_->check_thread.join();
 }
 
 void Shipper::wake() {

@@ -20,8 +20,9 @@
 //
 // SECURITY: the collector's certificate is verified against `ca_file` (or the system's CAs)
 // and the configured name; nothing is sent before the handshake verifies. The shipper runs on
-// a thread of its own: a slow or absent collector never delays mail, and mail never waits for
-// it. Only the log's records, its head and signatures leave the host; the key does not.
+// a thread of its own (the self-check on another): a slow or absent collector never delays
+// mail, mail never waits for it, and the links never wait for a long verification. Only the
+// log's records, its head and signatures leave the host; the key does not.
 #pragma once
 
 #include <chrono>

@@ -75,6 +75,20 @@ std::optional<RecordHead> first_record(const std::string& path) {
   return std::nullopt;
 }
 
+// The earlier segments stored in a server's directory, oldest first.
+std::vector<std::string> earlier_segments(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string_view n = e->d_name;
+      if (n.starts_with(kSegmentPrefix) && n.ends_with(".log")) out.push_back(dir + "/" + std::string(n));
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());  // zero-padded: in order
+  return out;
+}
+
 }  // namespace
 
 std::string collector_file_name(std::string_view name) {
@@ -179,15 +193,7 @@ std::string collector_chain_path(const std::string& data_dir, const std::string&
 
 std::vector<std::string> collector_segments(const std::string& data_dir, const std::string& server) {
   const std::string dir = data_dir + "/servers/" + collector_file_name(server);
-  std::vector<std::string> out;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (const dirent* e = ::readdir(d)) {
-      const std::string_view n = e->d_name;
-      if (n.starts_with(kSegmentPrefix) && n.ends_with(".log")) out.push_back(dir + "/" + std::string(n));
-    }
-    ::closedir(d);
-  }
-  std::sort(out.begin(), out.end());  // zero-padded: in order
+  auto out = earlier_segments(dir);
   out.push_back(dir + "/security.log");
   return out;
 }
@@ -236,15 +242,7 @@ Status StoredChain::open(const std::string& dir, const std::string& server, log:
   if (::stat(path.c_str(), &st) == 0)
     if (auto r = recover(path, damaged); !r) return r;
   synced_ = chain_;
-  std::size_t earlier = 0;
-  if (DIR* d = ::opendir(dir_.c_str())) {
-    while (const dirent* e = ::readdir(d)) {
-      const std::string_view n = e->d_name;
-      if (n.starts_with(kSegmentPrefix) && n.ends_with(".log")) ++earlier;
-    }
-    ::closedir(d);
-  }
-  segments_ = earlier;
+  segments_ = earlier_segments(dir_).size();
   return records_.open(path);
 }
 
@@ -313,11 +311,8 @@ Status StoredChain::recover(const std::string& path, std::string& damaged) {
     chain = ChainCheck(head.seq, head.hash);  // a new segment, its first record not stored yet
   } else if (head.seq != chain.seq() || head.hash != chain.hash()) {
     // The crash came between the records and their head file.
-    pending_seq_ = chain.seq();
-    pending_hash_ = chain.hash();
     if (chain.seq() > 0)
       if (auto st = audit::write_head(path, chain.seq(), chain.hash()); !st) return st;
-    pending_seq_ = 0;
   }
   chain_ = chain;
   return {};

@@ -4,8 +4,9 @@
 // accounts, aliases), Credentials (passwords, SCRAM, TOTP, app passwords), Security (login
 // history, bans), Reputation (correspondents, verdicts, threads, sending history), Mail
 // (mailboxes, messages, group-committed delivery), Queue (the outbound queue), Keys (DKIM
-// keys, MTA-STS cache) and Reports (TLS-RPT and DMARC). A backend implements all of them in
-// one object, because one delivery writes mail and queue in one commit.
+// keys, MTA-STS cache), Reports (TLS-RPT and DMARC) and Web (web sessions, API tokens). A
+// backend implements all of them in one object, because one delivery writes mail and queue
+// in one commit.
 //
 // Backends store and query, and hold no rules: which mailboxes an account gets, UIDVALIDITY,
 // the hosted-domain check and the like live above them (store/accounts.hpp, imap/, smtp/).
@@ -29,6 +30,7 @@
 #include "store/reports.hpp"
 #include "store/reputation.hpp"
 #include "store/security.hpp"
+#include "store/web.hpp"
 
 namespace mk::store {
 
@@ -39,7 +41,8 @@ class Store : public Directory,
               public Mail,
               public Queue,
               public Keys,
-              public Reports {
+              public Reports,
+              public Web {
  public:
   ~Store() override = default;
 

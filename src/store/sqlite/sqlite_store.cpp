@@ -297,6 +297,29 @@ CREATE TABLE daily_counts(
   value INTEGER NOT NULL,
   PRIMARY KEY(day, name, labels)) WITHOUT ROWID;
 )sql",
+    // The web pages' sessions and the API's tokens (store/web.hpp): hashes of their secrets.
+    R"sql(
+CREATE TABLE web_sessions(
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  secret_hash TEXT NOT NULL UNIQUE,
+  csrf TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  ip TEXT NOT NULL,
+  agent TEXT NOT NULL);
+CREATE INDEX web_sessions_account ON web_sessions(account_id);
+CREATE TABLE api_tokens(
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  secret_hash TEXT NOT NULL UNIQUE,
+  scopes TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  last_used INTEGER NOT NULL DEFAULT 0,
+  last_ip TEXT NOT NULL DEFAULT '',
+  UNIQUE(account_id, name));
+)sql",
 };
 
 std::int64_t unix_now() {

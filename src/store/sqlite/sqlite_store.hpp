@@ -142,6 +142,18 @@ class SqliteStore final : public Store {
                                                                  std::span<const std::uint32_t> uids) override;
   Status save_summaries(std::int64_t mailbox_id,
                         std::span<const std::pair<std::uint32_t, std::string>> summaries) override;
+  Result<std::int64_t> add_web_session(const WebSession& s) override;  // sqlite_web.cpp
+  Result<std::optional<WebSession>> web_session(std::string_view secret_hash) override;
+  Status touch_web_session(std::int64_t id, std::int64_t now, std::string_view ip) override;
+  Result<std::vector<WebSession>> web_sessions(std::int64_t account_id) override;
+  Result<bool> remove_web_session(std::int64_t account_id, std::int64_t id) override;
+  Result<std::size_t> remove_web_sessions(std::int64_t account_id, std::int64_t keep) override;
+  Result<std::size_t> expire_web_sessions(std::int64_t idle_before, std::int64_t created_before) override;
+  Status add_api_token(const ApiToken& t) override;
+  Result<std::optional<ApiToken>> api_token(std::string_view secret_hash) override;
+  Result<std::vector<ApiToken>> api_tokens(std::int64_t account_id) override;
+  Result<bool> revoke_api_token(std::int64_t account_id, std::string_view name) override;
+  Status api_token_used(std::int64_t id, std::int64_t now, std::string_view ip) override;
   void close() override;
 
   // Deletes blob files no index row refers to (leftovers of a batch that never committed).

@@ -314,5 +314,62 @@ TEST_P(AnyBackend, NetworkHistoryCountsTheSameSecondAsBefore) {
   EXPECT_EQ(never->first_seen, 0);
 }
 
+
+// Web sessions: found by their secret's hash, ended one at a time only by their own account,
+// all at once but one (a password change keeps the session that made it), and expired by idle
+// time or age; they go with the account.
+TEST_P(AnyBackend, WebSessionsBelongToTheirAccount) {
+  const auto a = account_with_domain("a@example.org");
+  ASSERT_TRUE(store_->add_account("b@example.org", "h").ok());
+  const auto b = (*store_->find_account("b@example.org"))->id;
+  auto add = [&](std::int64_t acct, std::string hash, std::int64_t created, std::int64_t seen) {
+    WebSession w{0, acct, std::move(hash), "csrf", created, seen, "192.0.2.1", "agent"};
+    auto id = store_->add_web_session(w);
+    EXPECT_TRUE(id.ok());
+    return id.ok() ? *id : 0;
+  };
+  const auto s1 = add(a, "h1", 100, 100);
+  const auto s2 = add(a, "h2", 100, 200);
+  const auto s3 = add(b, "h3", 100, 300);
+  auto found = store_->web_session("h2");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, s2);
+  EXPECT_EQ((*found)->account_id, a);
+  EXPECT_FALSE(store_->web_session("nope")->has_value());
+  ASSERT_TRUE(store_->touch_web_session(s1, 500, "198.51.100.7").ok());
+  auto listed = store_->web_sessions(a);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, s1);  // most recently seen first
+  EXPECT_EQ((*listed)[0].ip, "198.51.100.7");
+  EXPECT_FALSE(*store_->remove_web_session(a, s3));  // b's session, asked as a
+  EXPECT_TRUE(store_->web_session("h3")->has_value());
+  EXPECT_EQ(*store_->remove_web_sessions(a, s1), 1u);
+  EXPECT_TRUE(store_->web_session("h1")->has_value());
+  EXPECT_FALSE(store_->web_session("h2")->has_value());
+  EXPECT_EQ(*store_->expire_web_sessions(400, 0), 1u);  // h3 idle since 300
+  EXPECT_FALSE(store_->web_session("h3")->has_value());
+  EXPECT_EQ(*store_->expire_web_sessions(0, 101), 1u);  // h1 made at 100
+  add(a, "h4", 1000, 1000);
+  ASSERT_TRUE(store_->remove_account("a@example.org").ok());
+  EXPECT_FALSE(store_->web_session("h4")->has_value());
+}
+
+TEST_P(AnyBackend, ApiTokensAreNamedPerAccount) {
+  const auto a = account_with_domain("a@example.org");
+  ApiToken t{0, a, "backup", "hash1", "read", 100, 0, ""};
+  ASSERT_TRUE(store_->add_api_token(t).ok());
+  EXPECT_TRUE(is(store_->add_api_token(t).error(), Errc::already_exists));
+  auto found = store_->api_token("hash1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  ASSERT_TRUE(store_->api_token_used((*found)->id, 200, "192.0.2.9").ok());
+  auto list = store_->api_tokens(a);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].last_used, 200);
+  EXPECT_EQ((*list)[0].last_ip, "192.0.2.9");
+  EXPECT_FALSE(*store_->revoke_api_token(a + 1, "backup"));
+  EXPECT_TRUE(*store_->revoke_api_token(a, "backup"));
+  EXPECT_FALSE(store_->api_token("hash1")->has_value());
+}
+
 }  // namespace
 }  // namespace mk::store

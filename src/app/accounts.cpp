@@ -8,12 +8,12 @@
 
 #include <fmt/format.h>
 
+#include "admin/accounts.hpp"
 #include "app/app.hpp"
 #include "audit/log.hpp"
 #include "auth/app_password.hpp"
 #include "auth/breached.hpp"
 #include "auth/password.hpp"
-#include "auth/scram.hpp"
 #include "auth/totp.hpp"
 #include "base/strings.hpp"
 #include "base/units.hpp"
@@ -78,34 +78,12 @@ Result<std::string> read_password(bool from_stdin) {
 }
 
 Result<NewPassword> hash_new_password(const std::string& pw, const std::string& data_dir) {
-  if (auto p = auth::check_password_policy(pw); !p) return p.error();
-  // Every new password is checked against the breached-password list, when one is loaded.
-  const std::string list = breached_index_path(data_dir);
-  if (::access(list.c_str(), F_OK) == 0) {
-    auto index = auth::BreachedIndex::open(list);
-    if (!index) return index.error();
-    if ((*index)->contains_password(pw))
-      return err("this password appears in a list of passwords exposed in data breaches; choose another");
-  }
-  auto hash = auth::hash_password(pw);
-  if (!hash) return hash.error();
-  return NewPassword{*hash, auth::make_scram_secret(pw)};
+  return admin::hash_new_password(pw, breached_index_path(data_dir));
 }
 
 namespace {
 
-Result<std::string> canonical_address(const std::string& address) {
-  auto mb = message::parse_mailbox(address);
-  if (!mb || mb->domain_literal)
-    return err(fmt::format("\"{}\" is not a valid address (local@domain)", address));
-  // Mail from others may carry longer local parts (message/address.hpp), but an address of
-  // ours must be one every server takes: RFC 5321 §4.5.3.1.1's 64 octets.
-  if (mb->local.size() > message::kMaxLocalPart)
-    return err(fmt::format("\"{}\": the part before @ is {} octets; other servers refuse more than {} (RFC 5321 "
-                           "4.5.3.1.1): choose a shorter one",
-                           address, mb->local.size(), message::kMaxLocalPart));
-  return mb->canonical();
-}
+Result<std::string> canonical_address(const std::string& address) { return admin::canonical_address(address); }
 
 // The account at an address, or an error naming the address that is not one.
 Result<store::Account> existing_account(store::Store& s, const std::string& address) {
@@ -137,11 +115,10 @@ int cmd_domain(const std::string& config_path, const std::string& action, const 
   }
   if (!message::is_valid_domain(name, true))
     return fail(err(fmt::format("\"{}\" is not a valid domain name", name)), kExitUsage);
-  Status r = action == "add" ? s.add_domain(name) : s.remove_domain(name);
+  Status r = action == "add" ? admin::add_domain(s, s, name) : s.remove_domain(name);
   if (!r) return fail(r.error());
   std::printf("domain %s %s\n", name.c_str(), action == "add" ? "added" : "removed");
   if (action == "add") {
-    if (auto k = create_dkim_keys(s, to_lower(name), "active"); !k) return fail(k.error());
     std::printf("DKIM keys created; publish the DNS records from: mailkeep domain dns %s\n", name.c_str());
   }
   return kExitOk;
@@ -185,12 +162,11 @@ int cmd_account(const std::string& config_path, const std::string& action,
   auto pw = new_password(password_stdin, o.config.data_dir);
   if (!pw) return fail(pw.error(), kExitUsage);
   if (action == "add") {
-    auto r = s.add_account(*addr, pw->hash);
-    if (!r) return fail(r.error());
+    if (auto r = admin::add_account(s, s, *addr, *pw); !r) return fail(r.error());
   } else {
     if (auto r = s.set_password(*addr, pw->hash); !r) return fail(r.error());
+    if (auto r = s.set_scram(*addr, pw->scram); !r) return fail(r.error());
   }
-  if (auto r = s.set_scram(*addr, pw->scram); !r) return fail(r.error());
   std::printf(action == "add" ? "account %s added\n" : "password for %s changed\n", addr->c_str());
   return kExitOk;
 }
@@ -225,25 +201,10 @@ int cmd_alias(const std::string& config_path, const std::string& action,
     std::printf("alias %s removed\n", addr->c_str());
     return kExitOk;
   }
-  auto tgt = canonical_address(target);
-  if (!tgt) return fail(tgt.error(), kExitUsage);
-  // The target is an account here, or an address in a domain we do not host: then the alias
-  // forwards (SRS and an ARC seal keep the forwarded mail authenticated).
-  auto acct = s.find_account(*tgt);
-  if (!acct) return fail(acct.error());
-  const auto tat = tgt->rfind('@');
-  auto target_hosted = s.has_domain(tgt->substr(tat + 1));
-  if (!target_hosted) return fail(target_hosted.error());
-  const bool forwards = !*acct && !*target_hosted;
-  if (!*acct && *target_hosted)
-    return fail(err(fmt::format("alias target {} is not an account here", *tgt)), kExitUsage);
-  auto at = addr->rfind('@');
-  auto hosted = s.has_domain(addr->substr(at + 1));
-  if (!hosted || !*hosted)
-    return fail(err(fmt::format("domain {0} is not hosted here; add it first with: mailkeep domain add {0}",
-                                addr->substr(at + 1))), kExitUsage);
-  if (auto r = s.add_alias(*addr, *tgt); !r) return fail(r.error());
-  std::printf("alias %s -> %s added%s\n", addr->c_str(), tgt->c_str(), forwards ? " (forwards to another domain)" : "");
+  auto forwards = admin::add_alias(s, *addr, target);
+  // A refusal of the operation itself (code 0) is the admin's to fix; a store error is not.
+  if (!forwards) return fail(forwards.error(), forwards.error().code == 0 ? kExitUsage : kExitRuntime);
+  std::printf("alias %s -> %s added%s\n", addr->c_str(), canonical_address(target)->c_str(), *forwards ? " (forwards to another domain)" : "");
   return kExitOk;
 }
 
@@ -442,10 +403,9 @@ int cmd_release(const std::string& config_path, const std::string& address, bool
   if (!acct) return fail(acct.error(), kExitUsage);
   const std::string* addr = &acct->address;
   const std::string was = acct->outbound_hold;
-  auto changed = o.store->account_queue_action(acct->id, drop ? store::QueueAction::drop : store::QueueAction::release);
+  auto changed = admin::end_hold(*o.store, *o.store, *acct, drop);
   if (!changed) return fail(changed.error());
   const std::size_t n = *changed;
-  if (auto r = o.store->set_outbound_hold(acct->id, ""); !r) return fail(r.error());
   warn_unless_audited(o.config.data_dir, drop ? "outbound_dropped" : "outbound_released",
                       {{"user", *addr}, {"messages", std::to_string(n)}, {"was", was}});
   if (drop) std::printf("%s may send again; %zu held message(s) discarded\n", addr->c_str(), n);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/accounts.hpp"
 #include "app/config.hpp"
 #include "audit/collector.hpp"
 #include "audit/log.hpp"
@@ -150,10 +151,7 @@ int cmd_log_key(const std::string& config_path);
 Result<std::string> read_password(bool from_stdin);
 // The argon2id hash for logins and the SCRAM-SHA-256 verifier of a new password, once it
 // passed the password policy and the breached-password list (when one is loaded).
-struct NewPassword {
-  std::string hash;
-  std::string scram;
-};
+using NewPassword = admin::NewPassword;
 Result<NewPassword> hash_new_password(const std::string& password, const std::string& data_dir);
 
 // For admin commands: the store named by the config file, or the exit code to return.

@@ -7,28 +7,13 @@
 
 #include <fmt/format.h>
 
+#include "admin/accounts.hpp"
 #include "app/app.hpp"
 #include "base/strings.hpp"
 #include "dkim/sign.hpp"
 
 namespace mk::app {
 namespace {
-
-// "mk20261201e": the date the key was made, and its algorithm; a suffix if the day is taken.
-std::string new_selector(const std::vector<store::DkimKey>& existing, dkim::Algorithm a) {
-  char day[16];
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  std::strftime(day, sizeof day, "%Y%m%d", &tm);
-  const std::string base = fmt::format("mk{}{}", day, a == dkim::Algorithm::ed25519_sha256 ? 'e' : 'r');
-  for (int n = 1;; ++n) {
-    std::string s = n == 1 ? base : fmt::format("{}{}", base, n);
-    bool taken = false;
-    for (const auto& k : existing) taken |= k.selector == s;
-    if (!taken) return s;
-  }
-}
 
 // kExitOk, or the exit code after telling the admin the domain is not hosted.
 int check_hosted(store::Store& s, const std::string& domain) {
@@ -41,17 +26,7 @@ int check_hosted(store::Store& s, const std::string& domain) {
 }  // namespace
 
 Status create_dkim_keys(store::Store& s, const std::string& domain, const std::string& state) {
-  auto existing = s.dkim_keys(domain);
-  if (!existing) return existing.error();
-  for (auto a : {dkim::Algorithm::ed25519_sha256, dkim::Algorithm::rsa_sha256}) {
-    auto kp = dkim::generate_key(a);
-    if (!kp) return kp.error();
-    store::DkimKey k{domain, new_selector(*existing, a), std::string(dkim::algorithm_name(a)), kp->private_pem,
-                     kp->public_b64, state, 0};
-    if (auto r = s.add_dkim_key(k); !r) return r;
-    existing->push_back(k);
-  }
-  return {};
+  return admin::create_dkim_keys(s, domain, state);
 }
 
 int cmd_domain_dns(const std::string& config_path, const std::string& name) {

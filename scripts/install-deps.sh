@@ -29,6 +29,9 @@ packages=(
   # promtool checks the Prometheus alert rules (check rules, test rules) and the /metrics
   # exposition; the integration test scrapes mailkeep with a private prometheus
   prometheus
+  # the web pages and API: a headless browser driven by Selenium, and the OpenAPI document's
+  # JSON Schemas checked against the answers
+  chromium chromium-driver python3-selenium python3-jsonschema fonts-dejavu-core
 )
 if [ "${1:-}" = "--bench" ]; then
   # Dovecot (in the list above: the interimap test's other side) is also the IMAP benchmark

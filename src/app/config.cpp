@@ -235,6 +235,16 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
            c.security.throttle.allow.push_back(*net);
          }
        }},
+      {"web.admins",
+       string_list_key("addresses", "account addresses (\"admin@example.org\")",
+                       [](const std::string& v) -> std::optional<std::string> {
+                         auto mb = message::parse_mailbox(v);
+                         if (!mb || mb->domain.empty() || mb->domain_literal) return std::nullopt;
+                         return mb->canonical();
+                       },
+                       [](Config& c) -> std::vector<std::string>& { return c.web.admins; })},
+      {"web.session_idle", duration_key(std::chrono::minutes(1), [](Config& c) -> milliseconds& { return c.web.idle; })},
+      {"web.session_max", duration_key(std::chrono::minutes(5), [](Config& c) -> milliseconds& { return c.web.absolute; })},
       {"security.admin_address", string_key([](const std::string& v, Config& c, std::string& why) {
          auto mb = message::parse_mailbox(v);
          if (!v.empty() && (!mb || mb->domain.empty())) return why = "must be an email address (\"admin@example.org\")", false;
@@ -423,7 +433,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     const auto* table = sec_node.as_table();
     if (!table || !is_section(sec)) {
       e.add(sec_node.source(),
-            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [http], [metrics], [acme], [dns], [outbound], [dmarc], [spam], [security], [store]", sec));
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [http], [web], [metrics], [acme], [dns], [outbound], [dmarc], [spam], [security], [store]", sec));
       continue;
     }
     std::function<void(const toml::table&, const std::string&)> keys = [&](const toml::table& t, const std::string& prefix) {

@@ -21,6 +21,7 @@
 #include "filter/thresholds.hpp"
 #include "guard/settings.hpp"
 #include "http/limits.hpp"
+#include "web/settings.hpp"
 #include "imap/server/limits.hpp"
 #include "net/tls.hpp"
 #include "outbound/settings.hpp"
@@ -122,6 +123,7 @@ struct Config {
   SubmissionConfig submission;
   ImapConfig imap;
   HttpConfig http;
+  web::Settings web;  // [web]: admins, session lifetimes
   MetricsConfig metrics;
   certs::AcmeSettings acme;  // [acme]
   dns::Config dns;

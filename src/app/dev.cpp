@@ -54,6 +54,9 @@ listen_tls = ["127.0.0.1:{}"]
 listen = ["127.0.0.1:{}"]
 listen_tls = ["127.0.0.1:{}"]
 
+[web]
+admins = ["me@localhost"]
+
 [metrics]
 listen = ["127.0.0.1:{}"]
 )",

@@ -125,6 +125,11 @@ std::string config_text(const std::string& hostname, const std::string& data_dir
        "# domain's MTA-STS policy and the files mail clients configure themselves from.\n"
        "listen = [\"0.0.0.0:80\", \"[::]:80\"]\n"
        "listen_tls = [\"0.0.0.0:443\", \"[::]:443\"]\n"},
+      {"web",
+       fmt::format("# Who may use the admin pages (https://HOSTNAME/admin/) and the admin API; every\n"
+                   "# account can log in to its own page at /account/.\n"
+                   "admins = [{}]\n",
+                   toml_string(admin_address))},
       {"metrics",
        "# Prometheus metrics at http://127.0.0.1:9325/metrics (docs/metrics.md); the alert rules\n"
        "# are in deploy/prometheus/. Another address needs token_file (a bearer token).\n"

@@ -26,6 +26,7 @@
 #include "app/security_report.hpp"
 #include "app/stats.hpp"
 #include "app/web.hpp"
+#include "web/routes.hpp"
 #include "acme/https_transport.hpp"
 #include "acme/jws.hpp"
 #include "base/read_file.hpp"
@@ -434,10 +435,27 @@ int run_server(const Config& cfg,
 
   // The web server: ACME challenges and the redirect on HTTP, the well-known files on HTTPS.
   http::AcmeChallenges acme_challenges;
-  const auto router = make_router(cfg, *store, acme_challenges);
+  // The JSON API (/api/v1/) and its sessions; the admin pages and self-service use it.
+  web::Sessions web_sessions(cfg.web, *store, login, log.with({{"svc", "web"}}));
+  web::Services web_services{*store, login, breached_index_path(cfg.data_dir), (*audit_log)->path(),
+                             [&store, &cfg](const std::string& domain) -> Result<web::Services::DnsPlan> {
+                               auto plan = dns_plan(*store, cfg, {domain});
+                               if (!plan) return plan.error();
+                               return web::Services::DnsPlan{std::move(plan->records), std::move(plan->notes)};
+                             }};
+  web::Api api(web_sessions);
+  web::add_session_routes(api, web_services);
+  web::add_self_routes(api, web_services);
+  web::add_admin_routes(api, web_services);
+  const auto router = make_router(cfg, *store, acme_challenges, &api);
   http::ServerConfig hc;
   static_cast<http::Limits&>(hc) = cfg.http.limits;
   hc.work = &work;
+  hc.login_work = &logins;
+  hc.slow = [](const http::Request& req) {
+    return (req.method == "POST" && req.path == "/api/v1/session") ||
+           (req.method == "PUT" && req.path == "/api/v1/me/password");
+  };
   hc.metrics = &metrics;
   http::Server web_server(io, hc, *router, *tls, log.with({{"svc", "http"}}));
   if (auto s = web_server.listen(endpoints(cfg.http.listen), endpoints(cfg.http.listen_tls)); !s)

@@ -1,8 +1,13 @@
 // app/web.cpp: the web server's routes, wired from the configuration and the store.
 #include "app/web.hpp"
 
+#include <ctime>
+
+#include <fmt/format.h>
+
 #include "base/strings.hpp"
 #include "http/wellknown.hpp"
+#include "web/pages.hpp"
 
 namespace mk::app {
 namespace {
@@ -21,7 +26,7 @@ bool hosted(store::Directory& directory, std::string_view domain) {
 }  // namespace
 
 std::unique_ptr<http::Router> make_router(const Config& cfg, store::Directory& directory,
-                                          const http::AcmeChallenges& challenges) {
+                                          const http::AcmeChallenges& challenges, web::Api* api) {
   const std::string hostname = to_lower(cfg.hostname);
   // The names this server answers for: its own, and each hosted domain's web names.
   auto is_ours = [&directory, hostname](std::string_view host) {
@@ -40,6 +45,20 @@ std::unique_ptr<http::Router> make_router(const Config& cfg, store::Directory& d
   site.hosted = [&directory](std::string_view d) { return hosted(directory, d); };
   http::add_acme_challenge(*router, challenges);
   http::add_well_known(*router, site);
+  if (api) {
+    web::add_pages(*router);
+    const std::uint16_t port = public_port(cfg.http.listen_tls, 443);
+    const std::string origin = port == 443 ? "https://" + hostname : fmt::format("https://{}:{}", hostname, port);
+    router->add({"GET"}, "/api/v1/openapi.json", [api, origin](const http::Request&) {
+      http::Response r;
+      r.content_type = "application/json";
+      r.body = api->openapi(origin);
+      return r;
+    });
+    router->add({"GET", "POST", "PUT", "DELETE", "PATCH"}, "/api/v1/",
+                [api](const http::Request& req) { return api->handle(req, std::int64_t(std::time(nullptr))); },
+                http::Over::https, true);
+  }
   return router;
 }
 

@@ -1,5 +1,7 @@
 #include "audit/log.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -260,6 +262,42 @@ LineRead read_line(std::istream& in, std::string& line, bool* terminated) {
       too_long = true;
   }
   return too_long ? LineRead::too_long : LineRead::ok;
+}
+
+Result<std::vector<std::string>> read_tail(const std::string& path, std::size_t count) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return err(path + ": cannot read the security log");
+  in.seekg(0, std::ios::end);
+  const std::int64_t size = in.tellg();
+  // Grow a window from the end until it holds count whole lines (or the whole file); the
+  // window never exceeds the lines' bound, so an attacker's giant line costs no more.
+  const std::int64_t most = std::int64_t(count + 1) * std::int64_t(kMaxRecordLine + 1);
+  std::int64_t window = std::min<std::int64_t>(size, 64 * 1024);
+  std::string data;
+  for (;;) {
+    data.assign(std::size_t(window), '\0');
+    in.clear();
+    in.seekg(size - window);
+    in.read(data.data(), window);
+    if (in.gcount() != window) return err(path + ": the security log changed while being read");
+    std::size_t lines = 0;
+    for (char ch : data) lines += ch == '\n';
+    if (window == size || window >= most || lines > count) break;
+    window = std::min({size, window * 4, most});
+  }
+  std::vector<std::string> out;
+  std::size_t end = data.size();
+  if (end > 0 && data[end - 1] == '\n') --end;
+  while (out.size() < count && end > 0) {
+    const auto nl = data.rfind('\n', end - 1);
+    const std::size_t start = nl == std::string::npos ? 0 : nl + 1;
+    if (nl == std::string::npos && window < size) break;  // a line cut by the window: not whole
+    out.push_back(data.substr(start, std::min(end - start, kMaxRecordLine)));
+    if (nl == std::string::npos) break;
+    end = nl;
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 VerifyReport verify(const std::string& path, bool segment) {

@@ -76,6 +76,10 @@ inline constexpr std::size_t kMaxRecordLine = 1 << 20;
 enum class LineRead { ok, too_long, end };
 LineRead read_line(std::istream& in, std::string& line, bool* terminated = nullptr);
 
+// The last `count` lines of a log file, oldest first, each cut at kMaxRecordLine. Reads
+// backwards from the end, so the cost is that of the lines returned, not of the file.
+Result<std::vector<std::string>> read_tail(const std::string& path, std::size_t count);
+
 // One record's chain fields, read from its line (no newline). `hashed` points into the line.
 struct RecordHead {
   std::uint64_t seq = 0;

@@ -8,6 +8,7 @@
 // out of logs (it may carry an address or a token); the path is logged.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,10 @@ struct Response {
   std::string content_type;  // "" with no body
   std::string body;
   Fields headers;  // extra headers (Location, Allow, Cache-Control, ...)
+  // The server holds the answer back this long (a failed login's throttle delay), waiting on
+  // a timer, not on the handler's thread.
+  std::chrono::milliseconds delay{0};
+  bool close = false;  // close the connection after it (a network banned just now)
 
   static Response text(int status, std::string body);
   static Response redirect(int status, std::string location);

@@ -2,6 +2,11 @@
 
 #include <ctime>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
@@ -146,13 +151,20 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool tls) {
 
     Response res;
     try {
-      res = co_await net::offload(cfg_.work, [&] { return router_.route(*req); });
+      asio::thread_pool* pool = cfg_.login_work && cfg_.slow && cfg_.slow(*req) ? cfg_.login_work : cfg_.work;
+      res = co_await net::offload(pool, [&] { return router_.route(*req); });
     } catch (const std::exception& e) {
       // A bug in a handler: the client gets a 500, the connection closes, the server goes on.
       log.error("http.handler_failed", {{"path", log_safe(req->path, kLoggedPath)}, {"error", e.what()}});
       res = Response::text(500, "Internal error.\n");
     }
-    const bool keep_alive = reader.keep_alive() && res.status < 500 &&
+    if (res.delay.count() > 0) {
+      asio::steady_timer wait(co_await asio::this_coro::executor);
+      wait.expires_after(res.delay);
+      auto [ec] = co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+      (void)ec;  // cancelled at shutdown: answer now
+    }
+    const bool keep_alive = !res.close && reader.keep_alive() && res.status < 500 &&
                             served + 1 < cfg_.max_requests_per_connection && !conn->shutdown_requested;
     io.out += serialize(res, tls, keep_alive, req->method == "HEAD", reader.http_minor());
     const bool written = co_await io.flush(cfg_.request_timeout);

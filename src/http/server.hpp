@@ -14,6 +14,7 @@
 // credentials.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -33,6 +34,10 @@ namespace mk::http {
 struct ServerConfig : Limits {
   // Handlers run here (they may read the store); inline without a pool (tests).
   boost::asio::thread_pool* work = nullptr;
+  // Requests `slow` picks (a password login: argon2id) run here instead, apart from the work
+  // every other service shares, so a flood of logins cannot starve mail. Null: on `work`.
+  boost::asio::thread_pool* login_work = nullptr;
+  std::function<bool(const Request&)> slow;
   metrics::Registry* metrics = nullptr;  // connections; null: none
   bool quiet_successes = false;  // answered requests (< 400) are logged at debug level
 };

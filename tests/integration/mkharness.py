@@ -213,7 +213,8 @@ class Server:
                              "listen_tls": '["127.0.0.1:%d"]' % self.imaps_port},
                     "http": {"listen": '["127.0.0.1:%d"]' % self.http_port,
                              "listen_tls": '["127.0.0.1:%d"]' % self.https_port},
-                    "metrics": {"listen": '["127.0.0.1:%d"]' % self.metrics_port}}
+                    "metrics": {"listen": '["127.0.0.1:%d"]' % self.metrics_port},
+                    "web": {"admins": '["me@localhost"]'}}
         for key, value in self.extra_config.items():
             sec, k = key.split(".", 1)
             sections.setdefault(sec, {})[k] = value

@@ -44,7 +44,8 @@ TEST(QuickstartConfig, TheHeaderListsExactlyTheSectionsWritten) {
        it != std::sregex_iterator(); ++it)
     written += " [" + (*it)[1].str() + "]";
   EXPECT_EQ(m[1].str(), written);
-  EXPECT_EQ(written, " [server] [log] [tls] [smtp] [submission] [imap] [http] [metrics] [acme] [outbound] [security]");
+  EXPECT_EQ(written,
+            " [server] [log] [tls] [smtp] [submission] [imap] [http] [web] [metrics] [acme] [outbound] [security]");
 }
 
 TEST(QuickstartUnit, CarriesEveryHardeningSetting) {

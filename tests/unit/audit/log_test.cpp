@@ -134,5 +134,28 @@ TEST(AuditLog, SequenceNumbersThatCouldWrapAreNotRecords) {
   }
 }
 
+// read_tail: the newest lines, oldest first, whether the window holds them at once or grows,
+// and never a line the window cut in the middle.
+TEST(AuditLog, ReadTailGivesTheNewestWholeLines) {
+  TempLog t;
+  std::vector<std::string> lines;
+  for (int i = 0; i < 3000; ++i) lines.push_back("record " + std::to_string(i) + " " + std::string(40, 'x'));
+  t.write(lines);
+  auto few = read_tail(t.path, 3);
+  ASSERT_TRUE(few.ok());
+  EXPECT_EQ(*few, (std::vector<std::string>{lines[2997], lines[2998], lines[2999]}));
+  auto many = read_tail(t.path, 2500);  // beyond the first 64 KiB window
+  ASSERT_TRUE(many.ok());
+  ASSERT_EQ(many->size(), 2500u);
+  EXPECT_EQ(many->front(), lines[500]);
+  EXPECT_EQ(many->back(), lines[2999]);
+  auto all = read_tail(t.path, 10000);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, lines);
+  t.write({});
+  EXPECT_TRUE(read_tail(t.path, 5)->empty());
+  EXPECT_FALSE(read_tail(t.dir + "/missing.log", 5).ok());
+}
+
 }  // namespace
 }  // namespace mk::audit

@@ -1,0 +1,145 @@
+// account.js: a user's own page: the account at a glance, the password, app passwords for
+// mail clients, and where they are logged in. Everything comes from /api/v1/me.
+import { api, h, clear, when, bytes, notice, act, session, loginForm, header, route, table, copyButton, fail } from './mk.js';
+
+const views = {
+  overview: { title: 'Your account', render: overview },
+  password: { title: 'Password', render: password },
+  apps: { title: 'App passwords', render: apps },
+  sessions: { title: 'Sessions', render: sessions },
+};
+
+async function rerender(root, fn) {
+  const title = root.firstChild;
+  clear(root).append(title);
+  await fn(root);
+}
+
+async function overview(root) {
+  const me = await api('GET', '/me');
+  if (me.held)
+    root.append(h('div', { class: 'card warn', role: 'alert' }, h('h2', {}, 'Your outgoing mail is held'),
+      h('p', {}, 'Why: ' + me.held),
+      h('p', {}, 'Mail you send waits until the administrator releases it. If you did not send this mail, someone ',
+        'else has your password: ', h('a', { href: '#password' }, 'change it'), ', then revoke the ',
+        h('a', { href: '#apps' }, 'app passwords'), ' you no longer use, and ask your administrator to release the account.')));
+  if (me.password_breached)
+    root.append(h('div', { class: 'card warn', role: 'alert' },
+      h('p', {}, 'Your password appears in a list of passwords exposed in data breaches. ', h('a', { href: '#password' }, 'Change it now.'))));
+  const used = me.quota_bytes ? Math.min(100, Math.round(100 * me.used_bytes / me.quota_bytes)) : null;
+  root.append(h('dl', { class: 'facts' },
+    h('dt', {}, 'Address'), h('dd', { id: 'me-address' }, me.address),
+    h('dt', {}, 'Storage'), h('dd', {}, bytes(me.used_bytes) + (me.quota_bytes ? ' of ' + bytes(me.quota_bytes) : ' (no limit)'),
+      used === null ? null : h('progress', { max: 100, value: used, 'aria-label': 'storage used' })),
+    h('dt', {}, 'Two-factor login'), h('dd', {}, me.totp ? 'on (authenticator app)' : 'off'),
+    h('dt', {}, 'Mail clients'), h('dd', {}, me.require_app_passwords ? 'app passwords only' : 'your password or app passwords'),
+    h('dt', {}, 'Since'), h('dd', {}, when(me.created))));
+}
+
+// A rough strength estimate: the length and the kinds of characters, less for repeats and
+// sequences. The server's policy and breached-password list decide; this only guides.
+function strength(pw) {
+  if (!pw) return 0;
+  let pool = 0;
+  if (/[a-z]/.test(pw)) pool += 26;
+  if (/[A-Z]/.test(pw)) pool += 26;
+  if (/[0-9]/.test(pw)) pool += 10;
+  if (/[^a-zA-Z0-9]/.test(pw)) pool += 33;
+  let distinct = new Set(pw).size;
+  let bits = Math.log2(Math.max(pool, 2)) * Math.min(pw.length, distinct * 2);
+  if (/(.)\1\1/.test(pw) || /(0123|1234|2345|abcd|qwer|asdf|password)/i.test(pw)) bits *= 0.6;
+  return Math.round(bits);
+}
+
+async function password(root) {
+  const current = h('input', { id: 'pw-current', type: 'password', autocomplete: 'current-password', required: true });
+  const next = h('input', { id: 'pw-new', type: 'password', autocomplete: 'new-password', required: true, minlength: 12 });
+  const again = h('input', { id: 'pw-again', type: 'password', autocomplete: 'new-password', required: true });
+  const meter = h('meter', { id: 'pw-meter', min: 0, max: 100, low: 50, high: 75, optimum: 100, value: 0, 'aria-label': 'password strength' });
+  const verdict = h('span', { id: 'pw-verdict', 'aria-live': 'polite' }, '');
+  next.addEventListener('input', () => {
+    const b = strength(next.value);
+    meter.value = Math.min(100, b);
+    verdict.textContent = b < 50 ? 'weak' : b < 75 ? 'fair' : 'strong';
+  });
+  const save = h('button', { type: 'submit', id: 'pw-save' }, 'Change password');
+  const form = h('form', { class: 'card' },
+    h('p', {}, h('label', { for: 'pw-current' }, 'Current password'), current),
+    h('p', {}, h('label', { for: 'pw-new' }, 'New password (12 characters at least; a few unrelated words work well)'), next,
+      h('span', { class: 'meter' }, meter, ' ', verdict)),
+    h('p', {}, h('label', { for: 'pw-again' }, 'New password again'), again),
+    h('p', {}, save));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (next.value !== again.value) { notice('The new passwords differ.', 'error'); return; }
+    act(save, async () => {
+      await api('PUT', '/me/password', { current: current.value, new: next.value });
+      form.reset();
+      meter.value = 0;
+      verdict.textContent = '';
+      notice('Password changed. Your other sessions are logged out; mail clients need the new password.');
+    });
+  });
+  root.append(form);
+}
+
+async function apps(root) {
+  const list = await api('GET', '/me/app-passwords');
+  root.append(h('p', {}, 'An app password is a password for one mail client. If a device is lost, revoke its ',
+    'password and nothing else changes.'));
+  const name = h('input', { id: 'app-name', required: true, maxlength: 64, placeholder: 'phone' });
+  const imap = h('input', { id: 'app-imap', type: 'checkbox', checked: true });
+  const smtp = h('input', { id: 'app-smtp', type: 'checkbox', checked: true });
+  const add = h('button', { type: 'submit', id: 'app-add' }, 'Create');
+  const shown = h('div', { id: 'app-new' });
+  const form = h('form', { class: 'inline' },
+    h('label', { for: 'app-name' }, 'Client'), name,
+    h('label', { for: 'app-imap', class: 'check' }, imap, 'reading (IMAP)'),
+    h('label', { for: 'app-smtp', class: 'check' }, smtp, 'sending (SMTP)'), add);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const scopes = [imap.checked ? 'imap' : null, smtp.checked ? 'submission' : null].filter(Boolean).join(',');
+    if (!scopes) { notice('Choose reading, sending or both.', 'error'); return; }
+    act(add, async () => {
+      const p = await api('POST', '/me/app-passwords', { name: name.value.trim(), scopes });
+      await rerender(root, apps);
+      const box = document.getElementById('app-new');
+      box.append(h('div', { class: 'card secret' }, h('p', {}, 'The password for ' + p.name + ' (shown only now):'),
+        h('p', {}, h('code', { id: 'app-password' }, p.password), ' ', copyButton(p.password)),
+        h('p', {}, 'Enter it in the mail client as the password, with your address as the user name.')));
+    });
+  });
+  root.append(form, shown, table(['Client', 'For', 'Created', 'Last used', ''], list.map((p) => h('tr', {},
+    h('td', {}, p.name), h('td', {}, p.scopes), h('td', {}, when(p.created)),
+    h('td', {}, when(p.last_used) + (p.last_ip ? ' from ' + p.last_ip : '')),
+    h('td', { class: 'actions' }, h('button', { type: 'button', class: 'small danger', onclick: (ev) => act(ev.target, async () => {
+      await api('DELETE', '/me/app-passwords/' + encodeURIComponent(p.name));
+      notice('The app password of ' + p.name + ' is revoked.');
+      await rerender(root, apps);
+    }) }, 'Revoke')))), 'No app passwords yet.'));
+}
+
+async function sessions(root) {
+  const list = await api('GET', '/me/sessions');
+  root.append(table(['Browser', 'From', 'Logged in', 'Last seen', ''], list.map((s) => h('tr', {},
+    h('td', {}, s.agent || 'unknown', s.current ? h('span', { class: 'badge good' }, 'this one') : null),
+    h('td', {}, s.ip), h('td', {}, when(s.created)), h('td', {}, when(s.last_seen)),
+    h('td', { class: 'actions' }, s.current ? null : h('button', { type: 'button', class: 'small', onclick: (ev) => act(ev.target, async () => {
+      await api('DELETE', '/me/sessions/' + s.id);
+      notice('That session is logged out.');
+      await rerender(root, sessions);
+    }) }, 'Log out')))), 'No sessions.'));
+}
+
+async function start() {
+  const main = document.getElementById('main');
+  const nav = document.getElementById('nav');
+  let s;
+  try { s = await session(); } catch (e) { fail(e); return; }
+  if (!s) { clear(nav); loginForm(main, 'Your mail account', start); return; }
+  header(nav, views, s, s.admin ? { href: '/admin/', label: 'Admin' } : null);
+  window.onhashchange = () => route(main, views, 'overview');
+  route(main, views, 'overview');
+}
+
+start();

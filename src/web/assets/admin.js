@@ -1,0 +1,202 @@
+// admin.js: the admin's pages: dashboard, domains and their DNS records, accounts, holds,
+// the queue, security (bans and the security log). Everything comes from /api/v1/.
+import { api, h, clear, when, bytes, notice, fail, act, session, loginForm, header, route, table, copyButton } from './mk.js';
+
+const views = {
+  dashboard: { title: 'Dashboard', render: dashboard },
+  domains: { title: 'Domains', render: domains },
+  accounts: { title: 'Accounts', render: accounts },
+  holds: { title: 'Holds', render: holds },
+  queue: { title: 'Queue', render: queue },
+  security: { title: 'Security', render: security },
+};
+
+function card(title, value, detail, href) {
+  return h('a', { class: 'card stat', href }, h('span', { class: 'stat-title' }, title),
+    h('strong', { class: 'stat-value' }, String(value)), detail ? h('span', { class: 'stat-detail' }, detail) : null);
+}
+
+function recordLine(line) {
+  try {
+    const r = JSON.parse(line);
+    const who = r.user || r.by || r.network || r.ip || '';
+    const what = r.action ? r.event + ': ' + r.action : r.event;
+    return h('tr', {}, h('td', {}, new Date(r.ts).toLocaleString()), h('td', {}, what), h('td', {}, who),
+      h('td', {}, r.service || r.via || ''));
+  } catch (e) {
+    return h('tr', {}, h('td', { colspan: 4 }, line));
+  }
+}
+
+async function dashboard(root) {
+  const [accts, doms, q, hs, bans, log] = await Promise.all([
+    api('GET', '/accounts'), api('GET', '/domains'), api('GET', '/queue'), api('GET', '/holds'),
+    api('GET', '/bans'), api('GET', '/security/log?limit=15')]);
+  const heldRcpts = q.reduce((n, m) => n + m.recipients.filter((r) => r.state === 'held').length, 0);
+  root.append(h('div', { class: 'cards' },
+    card('Accounts', accts.length, accts.filter((a) => a.password_breached).length + ' with a breached password', '#accounts'),
+    card('Domains', doms.length, null, '#domains'),
+    card('Queue', q.length, heldRcpts + ' recipients held', '#queue'),
+    card('Holds waiting', hs.length, hs.length ? 'accounts that may be compromised' : 'none', '#holds'),
+    card('Banned networks', bans.length, null, '#security'),
+    card('Security log', log.verified ? 'intact' : 'DAMAGED', log.records + ' records', '#security')));
+  root.append(h('h2', {}, 'Recent security events'),
+    table(['When', 'Event', 'Who', 'How'], log.recent.slice().reverse().map(recordLine), 'No events yet.'));
+}
+
+// The domain whose records the domains view shows once it is drawn again (after an add).
+let recordsOf = null;
+
+async function domains(root) {
+  const list = await api('GET', '/domains');
+  const name = h('input', { id: 'domain-name', required: true, placeholder: 'example.org' });
+  const add = h('button', { type: 'submit', id: 'domain-add' }, 'Add domain');
+  const form = h('form', { class: 'inline' }, h('label', { for: 'domain-name' }, 'New domain'), name, add);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    act(add, async () => {
+      const d = await api('POST', '/domains', { name: name.value.trim() });
+      notice('Domain ' + d.name + ' added with new DKIM keys. Publish its records below.');
+      recordsOf = d.name;
+      await rerender(root, domains);
+    });
+  });
+  const records = h('div', { id: 'records' });
+  async function showRecords(d) {
+    clear(records);
+    const plan = await api('GET', '/domains/' + encodeURIComponent(d) + '/dns');
+    records.append(h('h2', {}, 'DNS records for ' + d),
+      h('p', {}, 'Publish each record at your DNS provider. ', h('strong', {}, 'Name'), ' is the record\'s owner; ',
+        'some providers want it without the zone.'),
+      table(['Type', 'Name', 'Value', 'Why', ''], plan.records.map((r) => h('tr', {},
+        h('td', {}, r.type), h('td', { class: 'mono' }, r.owner), h('td', { class: 'mono wrap' }, r.value),
+        h('td', {}, r.why), h('td', {}, copyButton(r.value)))), 'No records.'));
+    for (const n of plan.notes) records.append(h('p', { class: 'note' }, n));
+    records.scrollIntoView();
+  }
+  root.append(form, table(['Domain', ''], list.map((d) => h('tr', {},
+    h('td', {}, d),
+    h('td', { class: 'actions' },
+      h('button', { type: 'button', class: 'small', onclick: (ev) => act(ev.target, () => showRecords(d)) }, 'DNS records'),
+      h('button', { type: 'button', class: 'small danger', onclick: (ev) => act(ev.target, async () => {
+        if (!confirm('Stop hosting ' + d + '?')) return;
+        await api('DELETE', '/domains/' + encodeURIComponent(d));
+        notice(d + ' removed.');
+        await rerender(root, domains);
+      }) }, 'Remove')))), 'No domains yet.'), records);
+  if (recordsOf) {
+    const d = recordsOf;
+    recordsOf = null;
+    await showRecords(d);
+  }
+}
+
+async function rerender(root, fn) {
+  const title = root.firstChild;
+  clear(root).append(title);
+  await fn(root);
+}
+
+async function accounts(root) {
+  const list = await api('GET', '/accounts');
+  const address = h('input', { id: 'account-address', type: 'email', required: true, autocomplete: 'off' });
+  const password = h('input', { id: 'account-password', type: 'password', required: true, autocomplete: 'new-password', minlength: 12 });
+  const add = h('button', { type: 'submit', id: 'account-add' }, 'Add account');
+  const form = h('form', { class: 'inline' },
+    h('label', { for: 'account-address' }, 'Address'), address,
+    h('label', { for: 'account-password' }, 'Password'), password, add);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    act(add, async () => {
+      const a = await api('POST', '/accounts', { address: address.value.trim(), password: password.value });
+      notice('Account ' + a.address + ' added.');
+      await rerender(root, accounts);
+    });
+  });
+  root.append(form, table(['Address', 'Storage', 'Status', ''], list.map((a) => h('tr', {},
+    h('td', {}, a.address),
+    h('td', {}, bytes(a.used_bytes) + (a.quota_bytes ? ' of ' + bytes(a.quota_bytes) : '')),
+    h('td', {}, [a.held ? h('span', { class: 'badge bad' }, 'held') : null,
+      a.password_breached ? h('span', { class: 'badge bad' }, 'breached password') : null,
+      a.totp ? h('span', { class: 'badge good' }, 'TOTP') : null, a.disabled ? h('span', { class: 'badge' }, 'disabled') : null]),
+    h('td', { class: 'actions' }, h('button', { type: 'button', class: 'small danger', onclick: (ev) => act(ev.target, async () => {
+      if (!confirm('Remove ' + a.address + ' and all its mail? This cannot be undone.')) return;
+      await api('DELETE', '/accounts/' + encodeURIComponent(a.address));
+      notice(a.address + ' removed.');
+      await rerender(root, accounts);
+    }) }, 'Remove')))), 'No accounts.'));
+}
+
+async function holds(root) {
+  const list = await api('GET', '/holds');
+  root.append(h('p', {}, 'Containment holds an account\'s outgoing mail when it behaves like a compromised one. ',
+    'Release it when the user has changed their password, or delete the held mail.'));
+  root.append(table(['Account', 'Why', 'Held messages', ''], list.map((x) => h('tr', {},
+    h('td', {}, x.address), h('td', {}, x.reason), h('td', {}, String(x.held_messages)),
+    h('td', { class: 'actions' },
+      h('button', { type: 'button', class: 'small', onclick: (ev) => act(ev.target, async () => {
+        const r = await api('POST', '/holds/' + encodeURIComponent(x.address) + '/release');
+        notice(x.address + ' may send again; ' + r.messages + ' message(s) released.');
+        await rerender(root, holds);
+      }) }, 'Release'),
+      h('button', { type: 'button', class: 'small danger', onclick: (ev) => act(ev.target, async () => {
+        if (!confirm('Delete the held mail of ' + x.address + ' and let it send again?')) return;
+        const r = await api('POST', '/holds/' + encodeURIComponent(x.address) + '/delete');
+        notice(x.address + ' may send again; ' + r.messages + ' held message(s) deleted.');
+        await rerender(root, holds);
+      }) }, 'Delete held mail')))), 'No account is held.'));
+}
+
+async function queue(root) {
+  const list = await api('GET', '/queue');
+  const action = (m, verb, label, danger) => h('button', { type: 'button', class: 'small' + (danger ? ' danger' : ''),
+    onclick: (ev) => act(ev.target, async () => {
+      if (danger && !confirm('Drop message ' + m.id + ' without telling its sender?')) return;
+      const r = await api('POST', '/queue/' + m.id + '/' + verb);
+      notice('Message ' + m.id + ': ' + r.recipients + ' recipient(s) ' + label.toLowerCase() + '.');
+      await rerender(root, queue);
+    }) }, label);
+  root.append(table(['#', 'From', 'Recipients', 'Queued', ''], list.map((m) => h('tr', {},
+    h('td', {}, String(m.id)), h('td', {}, m.from || '<>'),
+    h('td', {}, m.recipients.map((r) => h('div', {}, r.rcpt + ' ', h('span', { class: 'badge' + (r.state === 'held' ? ' bad' : '') }, r.state),
+      r.attempts ? ' ' + r.attempts + ' attempt(s)' : '', r.last_error ? h('div', { class: 'note' }, r.last_error) : null))),
+    h('td', {}, when(m.created)),
+    h('td', { class: 'actions' }, action(m, 'retry', 'Retry'), action(m, 'hold', 'Hold'), action(m, 'release', 'Release'),
+      action(m, 'drop', 'Drop', true)))), 'The queue is empty.'));
+}
+
+async function security(root) {
+  const [bans, log] = await Promise.all([api('GET', '/bans'), api('GET', '/security/log?limit=100')]);
+  root.append(h('h2', {}, 'Security log'),
+    h('p', { class: log.verified ? 'good' : 'bad', id: 'log-status' },
+      log.verified ? 'The hash chain of all ' + log.records + ' records verifies.' : 'The log does not verify: ' + log.problem));
+  root.append(h('h2', {}, 'Banned networks'), table(['Network', 'Until', 'Bans', 'Why', ''], bans.map((b) => h('tr', {},
+    h('td', { class: 'mono' }, b.network), h('td', {}, when(b.until)), h('td', {}, String(b.count)), h('td', {}, b.reason),
+    h('td', { class: 'actions' }, h('button', { type: 'button', class: 'small', onclick: (ev) => act(ev.target, async () => {
+      await api('DELETE', '/bans/' + encodeURIComponent(b.network));
+      notice('The ban of ' + b.network + ' is lifted.');
+      await rerender(root, security);
+    }) }, 'Lift')))), 'No network is banned.'));
+  root.append(h('h2', {}, 'Recent events'),
+    table(['When', 'Event', 'Who', 'How'], log.recent.slice().reverse().map(recordLine), 'No events yet.'));
+}
+
+async function start() {
+  const main = document.getElementById('main');
+  const nav = document.getElementById('nav');
+  let s;
+  try { s = await session(); } catch (e) { fail(e); return; }
+  if (!s) { clear(nav); loginForm(main, 'mailkeep admin', start); return; }
+  if (!s.admin) {
+    clear(nav);
+    clear(main).append(h('div', { class: 'card' }, h('h1', {}, 'Not an administrator'),
+      h('p', {}, s.address + ' is not an administrator of this server. '),
+      h('p', {}, h('a', { href: '/account/' }, 'Go to your account page'))));
+    return;
+  }
+  header(nav, views, s, { href: '/account/', label: 'Your account' });
+  window.onhashchange = () => route(main, views, 'dashboard');
+  route(main, views, 'dashboard');
+}
+
+start();

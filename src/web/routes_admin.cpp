@@ -1,0 +1,407 @@
+// web/routes_admin.cpp: what an admin does over the API: domains and their DNS records,
+// accounts, aliases, the outbound queue, containment holds, bans, the security log and the
+// API tokens. Each mirrors a `mailkeep` command and shares its rules (admin/accounts.hpp).
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "admin/accounts.hpp"
+#include "audit/log.hpp"
+#include "auth/throttle.hpp"
+#include "base/ip.hpp"
+#include "base/strings.hpp"
+#include "message/address.hpp"
+#include "web/routes.hpp"
+
+namespace mk::web {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kMaxName = 64;
+constexpr std::size_t kMaxPassword = 1024;
+// The most security-log records one request reads back (the newest).
+constexpr std::int64_t kMaxLogRecords = 500;
+
+constexpr const char* kAccountItem =
+    R"({"type":"object","required":["address","quota_bytes","used_bytes","disabled","password_breached","held",)"
+    R"("totp","created"],"properties":{"address":{"type":"string"},"quota_bytes":{"type":"integer"},)"
+    R"("used_bytes":{"type":"integer"},"disabled":{"type":"boolean"},"password_breached":{"type":"boolean"},)"
+    R"("held":{"type":"string"},"totp":{"type":"boolean"},"created":{"type":"integer"}}})";
+
+json::object account_item(const store::Account& a) {
+  return json::object{{"address", a.address},     {"quota_bytes", a.quota_bytes},
+                      {"used_bytes", a.used_bytes}, {"disabled", a.disabled},
+                      {"password_breached", a.password_breached},
+                      {"held", a.outbound_hold},  {"totp", !a.totp_secret.empty()},
+                      {"created", a.created}};
+}
+
+json::object queued_item(const store::QueuedMessage& m) {
+  json::array rcpts;
+  for (const auto& r : m.rcpts)
+    rcpts.push_back(json::object{{"rcpt", r.rcpt},
+                                 {"state", to_string(r.state)},
+                                 {"attempts", r.attempts},
+                                 {"next_attempt", r.next_attempt},
+                                 {"last_error", r.last_error}});
+  return json::object{{"id", m.id},           {"from", m.mail_from}, {"size", m.size},
+                      {"created", m.created}, {"sender_account", m.sender_account},
+                      {"recipients", std::move(rcpts)}};
+}
+
+constexpr const char* kQueuedItem =
+    R"({"type":"object","required":["id","from","size","created","recipients"],"properties":{"id":{"type":"integer"},)"
+    R"("from":{"type":"string"},"size":{"type":"integer"},"created":{"type":"integer"},"sender_account":{"type":"integer"},)"
+    R"("recipients":{"type":"array","items":{"type":"object","required":["rcpt","state","attempts","next_attempt",)"
+    R"("last_error"],"properties":{"rcpt":{"type":"string"},"state":{"type":"string","enum":["queued","held",)"
+    R"("delivered","bounced"]},"attempts":{"type":"integer"},"next_attempt":{"type":"integer"},)"
+    R"("last_error":{"type":"string"}}}}}})";
+
+// The account a path names, or the reply that says why there is none.
+Result<store::Account> named_account(Services& svc, const std::string& address) {
+  auto addr = admin::canonical_address(address);
+  if (!addr) return addr.error();
+  auto acct = svc.store.find_account(*addr);
+  if (!acct) return acct.error();
+  if (!*acct) return store::error(store::Errc::not_found, "no such account: " + *addr);
+  return **acct;
+}
+
+}  // namespace
+
+void add_admin_routes(Api& api, Services& svc) {
+  // Domains.
+  api.add("GET", "/api/v1/domains", Access::admin,
+          Doc{"The hosted domains.", "domains", {}, "", R"({"type":"array","items":{"type":"string"}})"},
+          [&svc](Call&) {
+            auto l = svc.store.list_domains();
+            if (!l) return error_from(l.error());
+            json::array out;
+            for (const auto& d : *l) out.push_back(json::value(d));
+            return ok(std::move(out));
+          });
+  api.add("POST", "/api/v1/domains", Access::admin,
+          Doc{"Host a domain: it gets DKIM keys, and its DNS records are listed at /api/v1/domains/{domain}/dns.",
+              "domains", {}, R"({"type":"object","required":["name"],"properties":{"name":{"type":"string"}}})",
+              R"({"type":"object","required":["name"],"properties":{"name":{"type":"string"}}})", 201},
+          [&svc](Call& c) {
+            auto name = string_field(c.body, "name");
+            if (!name || name->size() > 253) return bad_field("name", "a domain name");
+            if (auto r = admin::add_domain(svc.store, svc.store, *name); !r) return error_from(r.error());
+            record_action(svc, c, "domain_added", {{"domain", to_lower(*name)}});
+            return ok(json::object{{"name", to_lower(*name)}}, 201);
+          });
+  api.add("DELETE", "/api/v1/domains/{domain}", Access::admin,
+          Doc{"Stop hosting a domain (it must have no accounts left).", "domains",
+              {{"domain", "path", "string", "the domain"}}, "", schema::kEmpty, 204},
+          [&svc](Call& c) {
+            const std::string d = to_lower(c.params["domain"]);
+            if (auto r = svc.store.remove_domain(d); !r) return error_from(r.error());
+            record_action(svc, c, "domain_removed", {{"domain", d}});
+            return no_content();
+          });
+  api.add("GET", "/api/v1/domains/{domain}/dns", Access::admin,
+          Doc{"The DNS records to publish for a hosted domain (and the server's own), with notes on what is "
+              "missing.",
+              "domains",
+              {{"domain", "path", "string", "the domain"}},
+              "",
+              R"({"type":"object","required":["records","notes"],"properties":{"records":{"type":"array","items":)"
+              R"({"type":"object","required":["owner","type","ttl","value","why","zone"],"properties":{)"
+              R"("owner":{"type":"string"},"type":{"type":"string"},"ttl":{"type":"integer"},)"
+              R"("value":{"type":"string"},"why":{"type":"string"},"zone":{"type":"string"}}}},)"
+              R"("notes":{"type":"array","items":{"type":"string"}}}})"},
+          [&svc](Call& c) {
+            const std::string d = to_lower(c.params["domain"]);
+            auto hosted = svc.store.has_domain(d);
+            if (!hosted) return error_from(hosted.error());
+            if (!*hosted) return error(404, "not_found", "the domain is not hosted here");
+            auto plan = svc.dns_plan(d);
+            if (!plan) return error_from(plan.error());
+            json::array records;
+            for (const auto& r : plan->records)
+              records.push_back(json::object{{"owner", r.owner}, {"type", r.type}, {"ttl", r.ttl},
+                                             {"value", r.value}, {"why", r.why},   {"zone", r.zone}});
+            json::array notes;
+            for (const auto& n : plan->notes) notes.push_back(json::value(n));
+            return ok(json::object{{"records", std::move(records)}, {"notes", std::move(notes)}});
+          });
+
+  // Accounts.
+  api.add("GET", "/api/v1/accounts", Access::admin,
+          Doc{"Every account.", "accounts", {}, "", fmt::format(R"({{"type":"array","items":{}}})", kAccountItem)},
+          [&svc](Call&) {
+            auto l = svc.store.list_accounts();
+            if (!l) return error_from(l.error());
+            json::array out;
+            for (const auto& a : *l) out.push_back(account_item(a));
+            return ok(std::move(out));
+          });
+  api.add("POST", "/api/v1/accounts", Access::admin,
+          Doc{"Add an account in a hosted domain. The password must pass the password policy and the "
+              "breached-password list.",
+              "accounts", {},
+              R"({"type":"object","required":["address","password"],"properties":{"address":{"type":"string"},)"
+              R"("password":{"type":"string"}}})",
+              kAccountItem, 201},
+          [&svc](Call& c) {
+            auto address = string_field(c.body, "address");
+            auto password = string_field(c.body, "password");
+            if (!address) return bad_field("address", "the new account's address");
+            if (!password || password->size() > kMaxPassword) return bad_field("password", "its password");
+            auto addr = admin::canonical_address(*address);
+            if (!addr) return error_from(addr.error());
+            auto pw = admin::hash_new_password(*password, svc.breached_index);
+            if (!pw) return error(400, "weak_password", pw.error().message);
+            if (auto r = admin::add_account(svc.store, svc.store, *addr, *pw); !r) return error_from(r.error());
+            record_action(svc, c, "account_added", {{"user", *addr}});
+            auto acct = named_account(svc, *addr);
+            if (!acct) return error_from(acct.error());
+            return ok(account_item(*acct), 201);
+          });
+  api.add("GET", "/api/v1/accounts/{address}", Access::admin,
+          Doc{"One account.", "accounts", {{"address", "path", "string", "the account's address"}}, "", kAccountItem},
+          [&svc](Call& c) {
+            auto acct = named_account(svc, c.params["address"]);
+            if (!acct) return error_from(acct.error());
+            return ok(account_item(*acct));
+          });
+  api.add("DELETE", "/api/v1/accounts/{address}", Access::admin,
+          Doc{"Remove an account with all its mail.", "accounts",
+              {{"address", "path", "string", "the account's address"}}, "", schema::kEmpty, 204},
+          [&svc](Call& c) {
+            auto acct = named_account(svc, c.params["address"]);
+            if (!acct) return error_from(acct.error());
+            if (acct->id == c.who->account.id) return error(409, "conflict", "you cannot remove your own account here");
+            if (auto r = svc.store.remove_account(acct->address); !r) return error_from(r.error());
+            record_action(svc, c, "account_removed", {{"user", acct->address}});
+            return no_content();
+          });
+  api.add("PUT", "/api/v1/accounts/{address}/quota", Access::admin,
+          Doc{"Set an account's storage quota in bytes (0: unlimited).", "accounts",
+              {{"address", "path", "string", "the account's address"}},
+              R"({"type":"object","required":["bytes"],"properties":{"bytes":{"type":"integer","minimum":0}}})",
+              kAccountItem},
+          [&svc](Call& c) {
+            auto bytes = int_field(c.body, "bytes");
+            if (!bytes || *bytes < 0) return bad_field("bytes", "a number of bytes, 0 for unlimited");
+            auto acct = named_account(svc, c.params["address"]);
+            if (!acct) return error_from(acct.error());
+            if (auto r = svc.store.set_quota(acct->address, std::uint64_t(*bytes)); !r) return error_from(r.error());
+            record_action(svc, c, "quota_set", {{"user", acct->address}, {"bytes", std::to_string(*bytes)}});
+            acct->quota_bytes = std::uint64_t(*bytes);
+            return ok(account_item(*acct));
+          });
+
+  // Aliases.
+  constexpr const char* kAlias =
+      R"({"type":"object","required":["address","target"],"properties":{"address":{"type":"string"},)"
+      R"("target":{"type":"string"}}})";
+  api.add("GET", "/api/v1/aliases", Access::admin,
+          Doc{"Every alias.", "aliases", {}, "", fmt::format(R"({{"type":"array","items":{}}})", kAlias)},
+          [&svc](Call&) {
+            auto l = svc.store.list_aliases();
+            if (!l) return error_from(l.error());
+            json::array out;
+            for (const auto& a : *l) out.push_back(json::object{{"address", a.address}, {"target", a.target}});
+            return ok(std::move(out));
+          });
+  api.add("POST", "/api/v1/aliases", Access::admin,
+          Doc{"Add an alias to an account here, or to an address elsewhere (it then forwards).", "aliases", {},
+              kAlias,
+              R"({"type":"object","required":["address","target","forwards"],"properties":{"address":)"
+              R"({"type":"string"},"target":{"type":"string"},"forwards":{"type":"boolean"}}})",
+              201},
+          [&svc](Call& c) {
+            auto address = string_field(c.body, "address");
+            auto target = string_field(c.body, "target");
+            if (!address) return bad_field("address", "the alias's address");
+            if (!target) return bad_field("target", "where it delivers");
+            auto forwards = admin::add_alias(svc.store, *address, *target);
+            if (!forwards) return error_from(forwards.error());
+            const std::string a = *admin::canonical_address(*address), t = *admin::canonical_address(*target);
+            record_action(svc, c, "alias_added", {{"alias", a}, {"target", t}});
+            return ok(json::object{{"address", a}, {"target", t}, {"forwards", *forwards}}, 201);
+          });
+  api.add("DELETE", "/api/v1/aliases/{address}", Access::admin,
+          Doc{"Remove an alias.", "aliases", {{"address", "path", "string", "the alias"}}, "", schema::kEmpty, 204},
+          [&svc](Call& c) {
+            auto addr = admin::canonical_address(c.params["address"]);
+            if (!addr) return error_from(addr.error());
+            if (auto r = svc.store.remove_alias(*addr); !r) return error_from(r.error());
+            record_action(svc, c, "alias_removed", {{"alias", *addr}});
+            return no_content();
+          });
+
+  // The queue.
+  api.add("GET", "/api/v1/queue", Access::admin,
+          Doc{"The outbound queue.", "queue", {}, "", fmt::format(R"({{"type":"array","items":{}}})", kQueuedItem)},
+          [&svc](Call&) {
+            auto q = svc.store.list_queue();
+            if (!q) return error_from(q.error());
+            json::array out;
+            for (const auto& m : *q) out.push_back(queued_item(m));
+            return ok(std::move(out));
+          });
+  for (auto [verb, action, what] : {std::tuple{"retry", store::QueueAction::retry, "Try a queued message again now."},
+                                    std::tuple{"hold", store::QueueAction::hold, "Hold a queued message."},
+                                    std::tuple{"release", store::QueueAction::release, "Release a held message."},
+                                    std::tuple{"drop", store::QueueAction::drop,
+                                               "Drop a queued message without a bounce."}}) {
+    api.add("POST", fmt::format("/api/v1/queue/{{id}}/{}", verb), Access::admin,
+            Doc{what, "queue", {{"id", "path", "integer", "the queued message's id"}}, "",
+                R"({"type":"object","required":["recipients"],"properties":{"recipients":{"type":"integer"}}})"},
+            [&svc, verb = std::string(verb), action](Call& c) {
+              auto id = id_param(c.params["id"]);
+              if (!id) return error(404, "not_found", "no such queued message");
+              auto r = svc.store.queue_action(*id, action);
+              if (!r) return error_from(r.error());
+              record_action(svc, c, "queue_" + verb, {{"message", std::to_string(*id)}});
+              return ok(json::object{{"recipients", *r}});
+            });
+  }
+
+  // Containment holds.
+  constexpr const char* kHold =
+      R"({"type":"object","required":["address","reason","held_messages"],"properties":{"address":{"type":"string"},)"
+      R"("reason":{"type":"string"},"held_messages":{"type":"integer"}}})";
+  api.add("GET", "/api/v1/holds", Access::admin,
+          Doc{"Accounts whose outbound mail containment holds, why, and how many messages wait.", "holds", {}, "",
+              fmt::format(R"({{"type":"array","items":{}}})", kHold)},
+          [&svc](Call&) {
+            auto l = svc.store.list_accounts();
+            if (!l) return error_from(l.error());
+            auto q = svc.store.list_queue();
+            if (!q) return error_from(q.error());
+            json::array out;
+            for (const auto& a : *l) {
+              if (a.outbound_hold.empty()) continue;
+              std::int64_t held = 0;
+              for (const auto& m : *q) {
+                if (m.sender_account != a.id) continue;
+                bool any = false;
+                for (const auto& r : m.rcpts) any |= r.state == store::RcptState::held;
+                held += any;
+              }
+              out.push_back(json::object{{"address", a.address}, {"reason", a.outbound_hold}, {"held_messages", held}});
+            }
+            return ok(std::move(out));
+          });
+  for (auto [verb, drop] : {std::pair{"release", false}, std::pair{"delete", true}}) {
+    api.add("POST", fmt::format("/api/v1/holds/{{address}}/{}", verb), Access::admin,
+            Doc{drop ? "End a hold and delete the held messages." : "End a hold and send the held messages.", "holds",
+                {{"address", "path", "string", "the held account"}}, "",
+                R"({"type":"object","required":["messages","was"],"properties":{"messages":{"type":"integer"},)"
+                R"("was":{"type":"string"}}})"},
+            [&svc, drop](Call& c) {
+              auto acct = named_account(svc, c.params["address"]);
+              if (!acct) return error_from(acct.error());
+              if (acct->outbound_hold.empty()) return error(409, "not_held", "the account is not held");
+              auto n = admin::end_hold(svc.store, svc.store, *acct, drop);
+              if (!n) return error_from(n.error());
+              record_action(svc, c, drop ? "outbound_dropped" : "outbound_released",
+                            {{"user", acct->address}, {"messages", std::to_string(*n)}, {"was", acct->outbound_hold}});
+              return ok(json::object{{"messages", *n}, {"was", acct->outbound_hold}});
+            });
+  }
+
+  // Bans.
+  api.add("GET", "/api/v1/bans", Access::admin,
+          Doc{"Networks banned from logging in, now.", "security", {}, "",
+              R"({"type":"array","items":{"type":"object","required":["network","until","count","reason"],)"
+              R"("properties":{"network":{"type":"string"},"until":{"type":"integer"},"count":{"type":"integer"},)"
+              R"("reason":{"type":"string"}}}})"},
+          [&svc](Call& c) {
+            auto bans = svc.store.list_bans();
+            if (!bans) return error_from(bans.error());
+            json::array out;
+            for (const auto& b : *bans)
+              if (b.until > c.now)
+                out.push_back(json::object{{"network", b.key}, {"until", b.until}, {"count", b.count}, {"reason", b.reason}});
+            return ok(std::move(out));
+          });
+  api.add("DELETE", "/api/v1/bans/{network}", Access::admin,
+          Doc{"Lift a ban (an address is lifted as the network it was banned under).", "security",
+              {{"network", "path", "string", "the network (\"192.0.2.7\", \"2001:db8:1:2::/64\")"}}, "",
+              schema::kEmpty, 204},
+          [&svc](Call& c) {
+            std::string key = c.params["network"];
+            if (auto ip = IpAddr::parse(key)) key = auth::Throttle::network_key(*ip);
+            auto r = svc.store.lift_ban(key);
+            if (!r) return error_from(r.error());
+            if (!*r) return error(404, "not_found", "that network is not banned");
+            record_action(svc, c, "ban_lifted", {{"network", key}});
+            return no_content();
+          });
+
+  // The security log.
+  api.add("GET", "/api/v1/security/log", Access::admin,
+          Doc{"The security log's newest records and whether its hash chain verifies.",
+              "security",
+              {{"limit", "query", "integer", "how many of the newest records (at most 500; default 100)", false}},
+              "",
+              R"({"type":"object","required":["verified","records","problem","recent"],"properties":{)"
+              R"("verified":{"type":"boolean"},"records":{"type":"integer"},"problem":{"type":"string"},)"
+              R"("recent":{"type":"array","items":{"type":"string"}}}})"},
+          [&svc](Call& c) {
+            std::int64_t limit = 100;
+            if (auto l = c.req.param("limit")) {
+              auto v = id_param(*l);
+              if (!v) return bad_field("limit", "a positive number");
+              limit = std::min(*v, kMaxLogRecords);
+            }
+            const auto report = audit::verify(svc.security_log);
+            auto tail = audit::read_tail(svc.security_log, std::size_t(limit));
+            if (!tail) return error_from(tail.error());
+            json::array recent;
+            for (auto& line : *tail) recent.push_back(json::value(line));
+            return ok(json::object{{"verified", report.ok},
+                                           {"records", report.records},
+                                           {"problem", report.problem},
+                                           {"recent", std::move(recent)}});
+          });
+
+  // API tokens.
+  constexpr const char* kTokens =
+      R"({"type":"array","items":{"type":"object","required":["name","scopes","created","last_used","last_ip"],)"
+      R"("properties":{"name":{"type":"string"},"scopes":{"type":"string"},"created":{"type":"integer"},)"
+      R"("last_used":{"type":"integer"},"last_ip":{"type":"string"}}}})";
+  api.add("GET", "/api/v1/tokens", Access::admin, Doc{"Your API tokens.", "tokens", {}, "", kTokens}, [&svc](Call& c) {
+    auto l = svc.store.api_tokens(c.who->account.id);
+    if (!l) return error_from(l.error());
+    json::array out;
+    for (const auto& t : *l)
+      out.push_back(json::object{{"name", t.name}, {"scopes", t.scopes}, {"created", t.created},
+                                 {"last_used", t.last_used}, {"last_ip", t.last_ip}});
+    return ok(std::move(out));
+  });
+  api.add("POST", "/api/v1/tokens", Access::admin,
+          Doc{"A new API token acting as you (read-only unless write is true). The token is in this answer only.",
+              "tokens", {},
+              R"({"type":"object","required":["name"],"properties":{"name":{"type":"string"},"write":{"type":"boolean"}}})",
+              R"({"type":"object","required":["name","token"],"properties":{"name":{"type":"string"},)"
+              R"("token":{"type":"string"}}})",
+              201},
+          [&svc, &api](Call& c) {
+            auto name = string_field(c.body, "name");
+            if (!name || name->empty() || name->size() > kMaxName) return bad_field("name", "1 to 64 characters");
+            const bool write = bool_field(c.body, "write").value_or(false);
+            auto t = api.sessions().new_token(*c.who, *name, write, c.now);
+            if (!t) return error_from(t.error());
+            record_action(svc, c, "api_token_added", {{"name", *name}, {"write", write ? "yes" : "no"}});
+            return ok(json::object{{"name", *name}, {"token", *t}}, 201);
+          });
+  api.add("DELETE", "/api/v1/tokens/{name}", Access::admin,
+          Doc{"Revoke one of your API tokens.", "tokens", {{"name", "path", "string", "the token's name"}}, "",
+              schema::kEmpty, 204},
+          [&svc](Call& c) {
+            auto r = svc.store.revoke_api_token(c.who->account.id, c.params["name"]);
+            if (!r) return error_from(r.error());
+            if (!*r) return error(404, "not_found", "you have no API token of that name");
+            record_action(svc, c, "api_token_revoked", {{"name", c.params["name"]}});
+            return no_content();
+          });
+}
+
+}  // namespace mk::web

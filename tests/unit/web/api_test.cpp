@@ -1,0 +1,272 @@
+// The API's gatekeeping (web/api.hpp, web/session.hpp) on a real store and security log:
+// routing, logins and their cookie, CSRF, who may reach what, expiry, tokens, bodies, and the
+// OpenAPI document against the route table.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "auth/password.hpp"
+#include "auth/throttle.hpp"
+#include "base/strings.hpp"
+#include "unit/store/store_fixture.hpp"
+#include "web/routes.hpp"
+
+namespace mk::web {
+namespace {
+
+namespace json = boost::json;
+
+constexpr const char* kPassword = "correct horse battery staple";
+constexpr std::int64_t kNow = 1'800'000'000;
+
+class WebApi : public store::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    auto log = audit::Log::open(dir_ + "/security.log");
+    ASSERT_TRUE(log.ok());
+    audit_ = std::move(*log);
+    policy_.audit = audit_.get();
+    policy_.throttle = &throttle_;
+    ASSERT_TRUE(store_->add_domain("example.org").ok());
+    const auto hash = auth::hash_password(kPassword);
+    ASSERT_TRUE(hash.ok());
+    ASSERT_TRUE(store_->add_account("admin@example.org", *hash).ok());
+    ASSERT_TRUE(store_->add_account("user@example.org", *hash).ok());
+    Settings s;
+    s.admins = {"admin@example.org"};
+    sessions_ = std::make_unique<Sessions>(s, *store_, policy_, log::Logger());
+    svc_ = std::make_unique<Services>(Services{*store_, policy_, dir_ + "/breached.idx", dir_ + "/security.log",
+                                               [](const std::string& d) -> Result<Services::DnsPlan> {
+                                                 return Services::DnsPlan{{setup::Record{d, "MX", 3600, "10 mx." + d + ".", "mail", d}}, {}};
+                                               }});
+    api_ = std::make_unique<Api>(*sessions_);
+    add_session_routes(*api_, *svc_);
+    add_self_routes(*api_, *svc_);
+    add_admin_routes(*api_, *svc_);
+  }
+
+  http::Request request(std::string method, std::string path, std::string body = "", http::Fields headers = {}) {
+    http::Request r;
+    r.method = std::move(method);
+    auto q = path.find('?');
+    r.path = path.substr(0, q);
+    if (q != std::string::npos) r.query = path.substr(q + 1);
+    r.host = "mail.example.org";
+    r.tls = true;
+    r.remote_ip = "192.0.2.10";
+    r.body = std::move(body);
+    if (!r.body.empty()) r.headers.emplace_back("content-type", "application/json");
+    for (auto& h : headers) r.headers.push_back(std::move(h));
+    return r;
+  }
+
+  struct Who {
+    std::string cookie;  // "name=value"
+    std::string csrf;
+  };
+  Who login(const std::string& address) {
+    auto res = api_->handle(request("POST", "/api/v1/session",
+                                    json::serialize(json::object{{"address", address}, {"password", kPassword}})),
+                            kNow);
+    EXPECT_EQ(res.status, 200) << res.body;
+    Who w;
+    for (const auto& [k, v] : res.headers)
+      if (k == "Set-Cookie") w.cookie = v.substr(0, v.find(';'));
+    if (res.status == 200) w.csrf = std::string(json::parse(res.body).at("csrf").as_string());
+    return w;
+  }
+  http::Response call(const Who& w, std::string method, std::string path, std::string body = "", bool csrf = true,
+                      std::int64_t now = kNow) {
+    http::Fields h{{"cookie", "theme=dark; " + w.cookie}};
+    if (csrf) h.emplace_back("x-csrf-token", w.csrf);
+    return api_->handle(request(std::move(method), std::move(path), std::move(body), std::move(h)), now);
+  }
+  std::string audit_text() {
+    std::ifstream in(dir_ + "/security.log");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  static std::string code(const http::Response& r) {
+    return std::string(json::parse(r.body).at("error").at("code").as_string());
+  }
+
+  std::unique_ptr<audit::Log> audit_;
+  auth::Throttle throttle_{auth::ThrottleConfig{}, nullptr};
+  auth::LoginPolicy policy_;
+  std::unique_ptr<Sessions> sessions_;
+  std::unique_ptr<Services> svc_;
+  std::unique_ptr<Api> api_;
+};
+
+TEST_F(WebApi, UnknownRoutesAndMethods) {
+  auto r = api_->handle(request("GET", "/api/v1/nothing"), kNow);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.content_type, "application/json");
+  r = api_->handle(request("PATCH", "/api/v1/domains"), kNow);
+  EXPECT_EQ(r.status, 405);
+  bool allow = false;
+  for (const auto& [k, v] : r.headers) allow |= k == "Allow" && v == "GET, POST, HEAD";
+  EXPECT_TRUE(allow);
+}
+
+TEST_F(WebApi, LoginSetsAStrictCookieAndAFailureIsCountedAndRecorded) {
+  auto res = api_->handle(
+      request("POST", "/api/v1/session", R"({"address":"admin@example.org","password":"wrong"})"), kNow);
+  EXPECT_EQ(res.status, 401);
+  EXPECT_EQ(code(res), "login_failed");
+  EXPECT_NE(audit_text().find("login_failed"), std::string::npos);
+  res = api_->handle(request("POST", "/api/v1/session",
+                             json::serialize(json::object{{"address", "ADMIN@example.org"}, {"password", kPassword}})),
+                     kNow);
+  ASSERT_EQ(res.status, 200);
+  std::string set_cookie;
+  for (const auto& [k, v] : res.headers)
+    if (k == "Set-Cookie") set_cookie = v;
+  EXPECT_TRUE(set_cookie.starts_with("__Host-mk_session=")) << set_cookie;
+  for (const char* attr : {"; Path=/", "; Secure", "; HttpOnly", "; SameSite=Strict"})
+    EXPECT_NE(set_cookie.find(attr), std::string::npos) << attr;
+  auto body = json::parse(res.body);
+  EXPECT_EQ(body.at("address").as_string(), "admin@example.org");
+  EXPECT_TRUE(body.at("admin").as_bool());
+  // The secret is not stored, only its hash.
+  const std::string secret = set_cookie.substr(18, set_cookie.find(';') - 18);
+  EXPECT_FALSE(store_->web_session(secret)->has_value());
+  EXPECT_EQ(audit_text().find(secret), std::string::npos);
+}
+
+TEST_F(WebApi, ChangesNeedTheSessionsCsrfToken) {
+  const Who admin = login("admin@example.org");
+  auto r = call(admin, "POST", "/api/v1/domains", R"({"name":"new.example"})", false);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(code(r), "csrf");
+  Who forged = admin;
+  forged.csrf = (admin.csrf[0] == 'x' ? "y" : "x") + admin.csrf.substr(1);
+  EXPECT_EQ(call(forged, "POST", "/api/v1/domains", R"({"name":"new.example"})").status, 403);
+  EXPECT_FALSE(*store_->has_domain("new.example"));
+  r = call(admin, "POST", "/api/v1/domains", R"({"name":"New.Example"})");
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(*store_->has_domain("new.example"));
+  EXPECT_EQ(store_->dkim_keys("new.example")->size(), 2u);
+  const std::string log = audit_text();
+  EXPECT_NE(log.find("web_action"), std::string::npos);
+  EXPECT_NE(log.find("domain_added"), std::string::npos);
+  EXPECT_NE(log.find("admin@example.org"), std::string::npos);
+  // Reading needs no token.
+  EXPECT_EQ(call(admin, "GET", "/api/v1/domains", "", false).status, 200);
+}
+
+TEST_F(WebApi, AUserReachesOnlyTheirOwnAccount) {
+  const Who admin = login("admin@example.org");
+  const Who user = login("user@example.org");
+  EXPECT_EQ(call(user, "GET", "/api/v1/accounts").status, 403);
+  EXPECT_EQ(call(user, "GET", "/api/v1/accounts/admin@example.org").status, 403);
+  EXPECT_EQ(call(user, "POST", "/api/v1/domains", R"({"name":"x.example"})").status, 403);
+  auto me = call(user, "GET", "/api/v1/me");
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(json::parse(me.body).at("address").as_string(), "user@example.org");
+  // The admin's session, named by its id from the user's session: not the user's to end.
+  const auto admin_id = (*store_->web_sessions((*store_->find_account("admin@example.org"))->id))[0].id;
+  EXPECT_EQ(call(user, "DELETE", "/api/v1/me/sessions/" + std::to_string(admin_id)).status, 404);
+  EXPECT_EQ(call(admin, "GET", "/api/v1/me").status, 200);
+  // A user's CSRF token does not open the admin's session, nor the other way round.
+  Who mixed{admin.cookie, user.csrf};
+  EXPECT_EQ(call(mixed, "DELETE", "/api/v1/session").status, 403);
+  // Nobody logged in.
+  EXPECT_EQ(api_->handle(request("GET", "/api/v1/me"), kNow).status, 401);
+}
+
+TEST_F(WebApi, SessionsEndWhenIdleWhenOldAndAtLogout) {
+  const Who admin = login("admin@example.org");
+  const auto& s = sessions_->settings();
+  const std::int64_t idle = whole_seconds(s.idle), absolute = whole_seconds(s.absolute);
+  EXPECT_EQ(call(admin, "GET", "/api/v1/me", "", true, kNow + idle - 1).status, 200);
+  // Used just now: idle counts from there; never beyond the absolute age.
+  std::int64_t t = kNow + idle - 1;
+  while (t + idle - 1 < kNow + absolute) {
+    t += idle - 1;
+    ASSERT_EQ(call(admin, "GET", "/api/v1/me", "", true, t).status, 200);
+  }
+  EXPECT_EQ(call(admin, "GET", "/api/v1/me", "", true, kNow + absolute + 1).status, 401);
+  const Who again = login("admin@example.org");
+  EXPECT_EQ(call(again, "GET", "/api/v1/me", "", true, kNow + idle + 1).status, 401);
+  const Who third = login("admin@example.org");
+  EXPECT_EQ(call(third, "DELETE", "/api/v1/session").status, 204);
+  EXPECT_EQ(call(third, "GET", "/api/v1/me").status, 401);
+}
+
+TEST_F(WebApi, TokensActAsTheirAdminWithinTheirScope) {
+  const Who admin = login("admin@example.org");
+  auto r = call(admin, "POST", "/api/v1/tokens", R"({"name":"backup"})");
+  ASSERT_EQ(r.status, 201);
+  const std::string read = std::string(json::parse(r.body).at("token").as_string());
+  r = call(admin, "POST", "/api/v1/tokens", R"({"name":"deploy","write":true})");
+  ASSERT_EQ(r.status, 201);
+  const std::string write = std::string(json::parse(r.body).at("token").as_string());
+  auto bearer = [&](const std::string& t, std::string method, std::string path, std::string body = "") {
+    return api_->handle(request(std::move(method), std::move(path), std::move(body), {{"authorization", "Bearer " + t}}),
+                        kNow);
+  };
+  EXPECT_EQ(bearer(read, "GET", "/api/v1/accounts").status, 200);
+  EXPECT_EQ(bearer(read, "POST", "/api/v1/domains", R"({"name":"r.example"})").status, 403);
+  EXPECT_EQ(bearer(write, "POST", "/api/v1/domains", R"({"name":"w.example"})").status, 201);
+  r = bearer("mkt_not-a-token", "GET", "/api/v1/accounts");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(audit_text().find("\"service\":\"web\""), std::string::npos);
+  EXPECT_EQ(call(admin, "DELETE", "/api/v1/tokens/backup").status, 204);
+  EXPECT_EQ(bearer(read, "GET", "/api/v1/accounts").status, 401);
+  // A token acts only while its maker is an admin: after that it opens nothing.
+  Settings none;
+  Sessions demoted(none, *store_, policy_, log::Logger());
+  Api other(demoted);
+  add_admin_routes(other, *svc_);
+  EXPECT_EQ(other.handle(request("GET", "/api/v1/accounts", "", {{"authorization", "Bearer " + write}}), kNow).status, 401);
+}
+
+TEST_F(WebApi, BodiesAreCheckedBeforeAnythingIsDone) {
+  const Who admin = login("admin@example.org");
+  http::Fields h{{"cookie", admin.cookie}, {"x-csrf-token", admin.csrf}};
+  auto req = request("POST", "/api/v1/domains", "", h);
+  req.body = "name=x.example";
+  req.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
+  EXPECT_EQ(api_->handle(req, kNow).status, 415);
+  EXPECT_EQ(call(admin, "POST", "/api/v1/domains", "{\"name\":").status, 400);
+  EXPECT_EQ(call(admin, "POST", "/api/v1/domains", "[1]").status, 400);
+  EXPECT_EQ(call(admin, "POST", "/api/v1/domains", R"({"name":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":1}}}}}}}}})").status,
+            400);
+  auto r = call(admin, "POST", "/api/v1/domains", R"({"name":7})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("\\\"name\\\""), std::string::npos) << r.body;
+  r = call(admin, "POST", "/api/v1/domains", R"({"name":"not a domain"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(call(admin, "POST", "/api/v1/accounts", R"({"address":"x@example.org","password":"short"})").status, 400);
+  EXPECT_FALSE(store_->find_account("x@example.org")->has_value());
+  EXPECT_EQ(call(admin, "DELETE", "/api/v1/me/sessions/1x").status, 404);
+}
+
+TEST_F(WebApi, TheOpenApiDocumentNamesEveryRouteOnce) {
+  auto doc = json::parse(api_->openapi("https://mail.example.org"));
+  EXPECT_EQ(doc.at("openapi").as_string(), "3.1.0");
+  std::size_t ops = 0;
+  for (const auto& [path, item] : doc.at("paths").as_object()) {
+    EXPECT_TRUE(path.starts_with("/api/v1/")) << path;
+    for (const auto& [method, op] : item.as_object()) {
+      ++ops;
+      EXPECT_TRUE(op.as_object().contains("responses")) << method << " " << path;
+      // Calling it answers something other than "no such route".
+      std::string concrete(path);
+      for (auto p = concrete.find('{'); p != std::string::npos; p = concrete.find('{'))
+        concrete.replace(p, concrete.find('}', p) - p + 1, "x");
+      auto r = api_->handle(request(std::string(to_upper(std::string(method))), concrete), kNow);
+      EXPECT_FALSE(r.status == 404 && r.body.find("no such API route") != std::string::npos) << method << " " << path;
+      EXPECT_NE(r.status, 405) << method << " " << path;
+    }
+  }
+  EXPECT_GE(ops, 30u);
+}
+
+}  // namespace
+}  // namespace mk::web

@@ -32,6 +32,8 @@ packages=(
   # the web pages and API: a headless browser driven by Selenium, and the OpenAPI document's
   # JSON Schemas checked against the answers
   chromium chromium-driver python3-selenium python3-jsonschema fonts-dejavu-core
+  # zbarimg reads the TOTP enrolment's QR codes back (a decoder we did not write)
+  zbar-tools
 )
 if [ "${1:-}" = "--bench" ]; then
   # Dovecot (in the list above: the interimap test's other side) is also the IMAP benchmark

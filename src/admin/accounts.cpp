@@ -51,13 +51,22 @@ Result<NewPassword> hash_new_password(const std::string& pw, const std::string& 
   // Every new password is checked against the breached-password list, when one is loaded.
   if (::access(breached_index.c_str(), F_OK) == 0) {
     auto index = auth::BreachedIndex::open(breached_index);
-    if (!index) return index.error();
+    // Not the user's doing: said as a failure of the server, not as a refusal.
+    if (!index) return store::error(store::Errc::unavailable, index.error().message);
     if ((*index)->contains_password(pw))
       return err("this password appears in a list of passwords exposed in data breaches; choose another");
   }
   auto hash = auth::hash_password(pw);
   if (!hash) return hash.error();
   return NewPassword{*hash, auth::make_scram_secret(pw)};
+}
+
+Status set_password(store::Store& store, const store::Account& account, const NewPassword& password,
+                    std::int64_t keep_session) {
+  if (auto r = store.set_password(account.address, password.hash); !r) return r;
+  if (auto r = store.set_scram(account.address, password.scram); !r) return r;
+  if (auto r = store.remove_web_sessions(account.id, keep_session); !r) return r.error();
+  return {};
 }
 
 Status create_dkim_keys(store::Keys& keys, const std::string& domain, const std::string& state) {

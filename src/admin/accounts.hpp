@@ -16,6 +16,7 @@
 #include "store/directory.hpp"
 #include "store/keys.hpp"
 #include "store/queue.hpp"
+#include "store/store.hpp"
 
 namespace mk::admin {
 
@@ -32,6 +33,17 @@ struct NewPassword {
   std::string scram;
 };
 Result<NewPassword> hash_new_password(const std::string& password, const std::string& breached_index);
+
+// A new password for an existing account: its hash and SCRAM verifier, and its web sessions
+// end (but `keep`, the one that changed it), since a password is changed most often because
+// someone else knew it.
+Status set_password(store::Store& store, const store::Account& account, const NewPassword& password,
+                    std::int64_t keep_session = 0);
+
+// Bounds on what one account may hold: each is cheap to make and is read at every login.
+inline constexpr std::size_t kMaxAppPasswords = 50;
+inline constexpr std::size_t kMaxApiTokens = 20;
+inline constexpr std::size_t kMaxWebSessions = 20;
 
 // New Ed25519 and RSA DKIM keys for a domain, in `state` ("active" for a new domain, "next"
 // for a rotation). Selectors name the day and the algorithm ("mk20261201e").

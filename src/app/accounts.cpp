@@ -164,8 +164,10 @@ int cmd_account(const std::string& config_path, const std::string& action,
   if (action == "add") {
     if (auto r = admin::add_account(s, s, *addr, *pw); !r) return fail(r.error());
   } else {
-    if (auto r = s.set_password(*addr, pw->hash); !r) return fail(r.error());
-    if (auto r = s.set_scram(*addr, pw->scram); !r) return fail(r.error());
+    auto acct = s.find_account(*addr);
+    if (!acct) return fail(acct.error());
+    if (!*acct) return fail(err(fmt::format("no such account: {}", *addr)));
+    if (auto r = admin::set_password(s, **acct, *pw); !r) return fail(r.error());  // ends its web sessions
   }
   std::printf(action == "add" ? "account %s added\n" : "password for %s changed\n", addr->c_str());
   return kExitOk;

@@ -154,6 +154,9 @@ Result<std::string> read_password(bool from_stdin);
 using NewPassword = admin::NewPassword;
 Result<NewPassword> hash_new_password(const std::string& password, const std::string& data_dir);
 
+// Where `mailkeep check` keeps its last result in the data directory, for the dashboard.
+inline constexpr std::string_view kLastCheckFile = "last-check.json";
+
 // For admin commands: the store named by the config file, or the exit code to return.
 struct OpenedStore {
   std::unique_ptr<store::Store> store;

@@ -19,6 +19,7 @@
 #include "app/app.hpp"
 #include "base/read_file.hpp"
 #include "base/strings.hpp"
+#include "base/write_file.hpp"
 #include "check/run.hpp"
 #include "dns/resolver.hpp"
 
@@ -133,7 +134,11 @@ int cmd_check(const std::string& config_path, const std::string& domain_arg, boo
   }, boost::asio::detached);
   io.run();
 
-  const std::string out = json ? check::render_json(findings) : check::render_text(findings) + summary(findings);
+  // The dashboard (/admin/) shows the last run: kept beside the data, replaced whole.
+  const std::string report = check::render_json(findings);
+  if (auto w = write_file_atomic(cfg.data_dir + "/" + std::string(kLastCheckFile), report, 0600); !w)
+    std::fprintf(stderr, "mailkeep: note: the result was not kept for the dashboard: %s\n", w.error().message.c_str());
+  const std::string out = json ? report : check::render_text(findings) + summary(findings);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   return check::exit_code(findings);

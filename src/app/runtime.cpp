@@ -17,6 +17,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json.hpp>
 
 #include <fmt/format.h>
 
@@ -437,12 +438,18 @@ int run_server(const Config& cfg,
   http::AcmeChallenges acme_challenges;
   // The JSON API (/api/v1/) and its sessions; the admin pages and self-service use it.
   web::Sessions web_sessions(cfg.web, *store, login, log.with({{"svc", "web"}}));
-  web::Services web_services{*store, login, breached_index_path(cfg.data_dir), (*audit_log)->path(),
+  web::Services web_services{*store,
+                             login,
+                             breached_index_path(cfg.data_dir),
+                             (*audit_log)->path(),
+                             cfg.hostname,
                              [&store, &cfg](const std::string& domain) -> Result<web::Services::DnsPlan> {
                                auto plan = dns_plan(*store, cfg, {domain});
                                if (!plan) return plan.error();
                                return web::Services::DnsPlan{std::move(plan->records), std::move(plan->notes)};
-                             }};
+                             },
+                             {},  // server_status: set below, once the certificates exist
+                             cfg.data_dir + "/" + std::string(kLastCheckFile)};
   web::Api api(web_sessions);
   web::add_session_routes(api, web_services);
   web::add_self_routes(api, web_services);
@@ -454,7 +461,7 @@ int run_server(const Config& cfg,
   hc.login_work = &logins;
   hc.slow = [](const http::Request& req) {
     return (req.method == "POST" && req.path == "/api/v1/session") ||
-           (req.method == "PUT" && req.path == "/api/v1/me/password");
+           (req.method == "PUT" && (req.path == "/api/v1/me/password" || req.path == "/api/v1/me/totp"));
   };
   hc.metrics = &metrics;
   http::Server web_server(io, hc, *router, *tls, log.with({{"svc", "http"}}));
@@ -496,6 +503,27 @@ int run_server(const Config& cfg,
   // any other address (its bearer token must not cross a network in clear). A port already
   // taken is fatal like any listener's: another program answering there would tell
   // Prometheus all is well.
+  // The dashboard's view of what only the running server knows.
+  web_services.server_status = [&certificates, &cert_file, shipper = shipper->get(), log_path = (*audit_log)->path()] {
+    boost::json::object out;
+    auto info = certificates.current();
+    if (!info && !cert_file.empty())
+      if (auto pem = read_file(cert_file, 1 << 20))
+        if (auto d = net::describe_chain(*pem)) info = *d;
+    if (info) out["certificate"] = boost::json::object{{"expires", info->not_after}, {"self_signed", info->self_signed}};
+    boost::json::array links;
+    if (shipper) {
+      const std::uint64_t head = audit::read_head(log_path).seq;
+      for (const auto& l : shipper->state()) {
+        const std::uint64_t done = l.acknowledged ? l.acked : l.sent;
+        links.push_back(boost::json::object{{"collector", l.collector},
+                                            {"connected", l.connected},
+                                            {"behind", std::int64_t(head > done ? head - done : 0)}});
+      }
+    }
+    out["log_shipping"] = std::move(links);
+    return out;
+  };
   MetricsSources sources{store.get(), store.get(), store.get(), &certificates, cert_file, shipper->get(),
                          (*audit_log)->path()};
   collect_at_scrape(metrics, std::move(sources));

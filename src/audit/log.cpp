@@ -271,7 +271,8 @@ Result<std::vector<std::string>> read_tail(const std::string& path, std::size_t 
   const std::int64_t size = in.tellg();
   // Grow a window from the end until it holds count whole lines (or the whole file); the
   // window never exceeds the lines' bound, so an attacker's giant line costs no more.
-  const std::int64_t most = std::int64_t(count + 1) * std::int64_t(kMaxRecordLine + 1);
+  const std::int64_t most = std::min<std::int64_t>(std::int64_t(count + 1) * std::int64_t(kMaxRecordLine + 1),
+                                                  std::int64_t(kMaxTailBytes));
   std::int64_t window = std::min<std::int64_t>(size, 64 * 1024);
   std::string data;
   for (;;) {

@@ -77,7 +77,9 @@ enum class LineRead { ok, too_long, end };
 LineRead read_line(std::istream& in, std::string& line, bool* terminated = nullptr);
 
 // The last `count` lines of a log file, oldest first, each cut at kMaxRecordLine. Reads
-// backwards from the end, so the cost is that of the lines returned, not of the file.
+// backwards from the end, at most kMaxTailBytes, so the cost is that of the lines returned,
+// not of the file (fewer lines come back when they are longer).
+inline constexpr std::size_t kMaxTailBytes = 4 << 20;
 Result<std::vector<std::string>> read_tail(const std::string& path, std::size_t count);
 
 // One record's chain fields, read from its line (no newline). `hashed` points into the line.

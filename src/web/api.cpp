@@ -131,11 +131,33 @@ http::Response json_response(int status, const json::value& body) {
 }
 
 void Api::add(std::string method, std::string pattern, Access access, Doc doc, Route handler) {
-  Entry e{std::move(method), pattern, split_path(pattern), access, std::move(doc), std::move(handler)};
-  if (!e.doc.request.empty()) parse_schema(e.doc.request);  // checked once, at start-up
+  Entry e{std::move(method), pattern, split_path(pattern), access, std::move(doc), std::move(handler), {}, {}};
+  // Checked once, at start-up; the body's fields are read from the schema the document shows.
+  if (!e.doc.request.empty()) {
+    const json::value req = parse_schema(e.doc.request);
+    if (auto* props = req.as_object().if_contains("properties"))
+      for (const auto& [name, spec] : props->as_object())
+        e.fields.emplace_back(std::string(name), std::string(spec.as_object().at("type").as_string()));
+    if (auto* required = req.as_object().if_contains("required"))
+      for (const auto& name : required->as_array()) e.required.emplace_back(name.as_string());
+  }
   parse_schema(e.doc.response);
   routes_.push_back(std::move(e));
 }
+
+namespace {
+
+bool has_type(const json::value& v, std::string_view type) {
+  if (type == "string") return v.is_string();
+  if (type == "integer") return v.is_int64() || v.is_uint64();
+  if (type == "boolean") return v.is_bool();
+  if (type == "number") return v.is_number();
+  if (type == "object") return v.is_object();
+  if (type == "array") return v.is_array();
+  return false;
+}
+
+}  // namespace
 
 bool Api::match(const Entry& e, const std::vector<std::string>& segs, std::map<std::string, std::string>& out) const {
   if (e.segments.size() != segs.size()) return false;
@@ -156,6 +178,8 @@ bool Api::match(const Entry& e, const std::vector<std::string>& segs, std::map<s
 
 http::Response Api::handle(const http::Request& req, std::int64_t now) {
   const auto segs = split_path(req.path);
+  std::string canonical;
+  for (const auto& s : segs) canonical += "/" + s;
   const std::string method = req.method == "HEAD" ? "GET" : req.method;
   const Entry* found = nullptr;
   std::map<std::string, std::string> params;
@@ -176,6 +200,9 @@ http::Response Api::handle(const http::Request& req, std::int64_t now) {
     res.close = r.close;
     return res;
   };
+  // One spelling per route ("/api/v1//session/" is not one): what the server decides from the
+  // path (the login pool) cannot be dodged by another spelling of it.
+  if (canonical != req.path) return answer(error(404, "not_found", "no such API route"));
   if (!found && allowed.empty()) return answer(error(404, "not_found", "no such API route"));
   if (!found) {
     auto res = answer(error(405, "method_not_allowed", "this route does not take " + log_safe(req.method, 16)));
@@ -186,6 +213,13 @@ http::Response Api::handle(const http::Request& req, std::int64_t now) {
     return res;
   }
 
+  // A banned network gets nothing from the API, and the connection is closed (as IMAP and
+  // SMTP refuse it at connect).
+  if (sessions_.banned(req, now)) {
+    Reply r = error(403, "banned", "too many failed logins from your network; try again later");
+    r.close = true;
+    return answer(r);
+  }
   bool token_failed = false;
   const std::optional<Principal> who = sessions_.who(req, now, &token_failed);
   if (token_failed) {
@@ -195,12 +229,18 @@ http::Response Api::handle(const http::Request& req, std::int64_t now) {
     return answer(r);
   }
   if (found->access != Access::anyone && !who) return answer(error(401, "unauthorized", "log in first"));
-  if (found->access == Access::admin && !who->admin)
-    return answer(error(403, "forbidden", "only an administrator may do this"));
+  auto denied = [&](std::string_view code, std::string_view message) {
+    sessions_.denied(req, *who, code);
+    return answer(error(403, code, message));
+  };
+  const bool for_admins = found->access == Access::admin || found->access == Access::admin_session;
+  if (for_admins && !who->admin) return denied("forbidden", "only an administrator may do this");
+  if (who && who->via_token && found->access != Access::admin)
+    return denied("forbidden", "an API token may not do this; log in to the pages");
   if (!reads(method) && who) {
     if (!Sessions::csrf_ok(req, *who))
-      return answer(error(403, "csrf", "the request lacks the page's X-CSRF-Token: reload the page"));
-    if (!who->may_write) return answer(error(403, "forbidden", "this API token may only read"));
+      return denied("csrf", "the request lacks the page's X-CSRF-Token: reload the page");
+    if (!who->may_write) return denied("forbidden", "this API token may only read");
   }
 
   json::object body;
@@ -215,11 +255,27 @@ http::Response Api::handle(const http::Request& req, std::int64_t now) {
     if (ec || !v.is_object()) return answer(error(400, "invalid", "the body must be a JSON object"));
     body = std::move(v.as_object());
   }
+  for (const auto& [name, value] : body) {
+    auto f = std::find_if(found->fields.begin(), found->fields.end(), [&](const auto& p) { return p.first == name; });
+    if (f == found->fields.end())
+      return answer(error(400, "invalid", fmt::format("unknown field \"{}\"", log_safe(name, 64))));
+    if (!has_type(value, f->second))
+      return answer(error(400, "invalid", fmt::format("\"{}\" must be a{} {}", f->first,
+                                                      f->second == "integer" || f->second == "array" || f->second == "object" ? "n" : "",
+                                                      f->second)));
+  }
+  for (const auto& name : found->required)
+    if (!body.contains(name)) return answer(error(400, "invalid", fmt::format("\"{}\" is missing", name)));
   Call call{req, who ? &*who : nullptr, std::move(params), std::move(body), now};
   return answer(found->handler(call));
 }
 
-std::string Api::openapi(std::string_view server_url) const {
+const std::string& Api::openapi(std::string_view server_url) const {
+  std::call_once(openapi_once_, [&] { openapi_ = make_openapi(server_url); });
+  return openapi_;
+}
+
+std::string Api::make_openapi(std::string_view server_url) const {
   json::object paths;
   for (const auto& e : routes_) {
     json::object op;
@@ -237,7 +293,10 @@ std::string Api::openapi(std::string_view server_url) const {
       return id;
     }());
     op["tags"] = json::array{json::value(e.doc.tag)};
-    op["x-access"] = e.access == Access::admin ? "admin" : e.access == Access::user ? "user" : "anyone";
+    op["x-access"] = e.access == Access::admin           ? "admin"
+                     : e.access == Access::admin_session ? "admin-session"
+                     : e.access == Access::user          ? "user"
+                                                         : "anyone";
     json::array params;
     for (const auto& s : e.segments) {
       if (s.front() != '{') continue;

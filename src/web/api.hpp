@@ -4,8 +4,10 @@
 // who may call it, and its documentation (summary, parameters, the JSON Schemas of its body
 // and answer); /api/v1/openapi.json is generated from the same table, so the document can
 // not name a route that does not exist, and the integration test calls every route it names
-// and checks each answer against the schema. Answers are JSON; errors are
-// {"error": {"code": "...", "message": "..."}} with the HTTP status that fits.
+// and checks each answer against the schema. A body is checked against the route's schema
+// before its handler runs: required fields present, no unknown ones, each of its declared JSON
+// type. Answers are JSON; errors are {"error": {"code": "...", "message": "..."}} with the
+// HTTP status that fits.
 // STANDARDS: RFC 9110 (methods, status codes), RFC 8259 (JSON), OpenAPI 3.1.
 // SECURITY: every route but the login and the document needs a principal (web/session.hpp);
 // admin routes need an admin; a state change needs the session's CSRF token (or a bearer
@@ -18,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,7 +32,10 @@
 
 namespace mk::web {
 
-enum class Access { anyone, user, admin };
+// Who may call a route. An API token acts only on `admin` routes: the self-service ones and
+// the token routes need a person's session, so a leaked token cannot mint app passwords,
+// more tokens or a new password.
+enum class Access { anyone, user, admin, admin_session };
 
 struct Call {
   const http::Request& req;
@@ -83,8 +89,8 @@ class Api {
 
   // Answers a request under /api/v1/.
   http::Response handle(const http::Request& req, std::int64_t now);
-  // The OpenAPI 3.1 document of every route added.
-  std::string openapi(std::string_view server_url) const;
+  // The OpenAPI 3.1 document of every route added (made once: call after the last add).
+  const std::string& openapi(std::string_view server_url) const;
 
   Sessions& sessions() { return sessions_; }
 
@@ -96,11 +102,16 @@ class Api {
     Access access;
     Doc doc;
     Route handler;
+    std::vector<std::pair<std::string, std::string>> fields;  // the body's properties and their JSON types
+    std::vector<std::string> required;
   };
+  std::string make_openapi(std::string_view server_url) const;
   bool match(const Entry& e, const std::vector<std::string>& segments, std::map<std::string, std::string>& out) const;
 
   Sessions& sessions_;
   std::vector<Entry> routes_;
+  mutable std::once_flag openapi_once_;
+  mutable std::string openapi_;
 };
 
 // JSON body helpers: a field of the right type, or nullopt (the caller answers 400 naming it).

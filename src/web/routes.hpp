@@ -7,9 +7,13 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
+#include "audit/log.hpp"
 #include "auth/login.hpp"
 #include "base/result.hpp"
 #include "setup/records.hpp"
@@ -18,17 +22,39 @@
 
 namespace mk::web {
 
+// The security log's verification for the pages: the whole chain is read again when the log
+// grew and the last check is older than kEvery, when it shrank, and every kAlways (an edit
+// that kept the size), so page views cost no full scans.
+class LogCheck {
+ public:
+  static constexpr std::int64_t kEvery = 30;     // seconds
+  static constexpr std::int64_t kAlways = 300;
+  audit::VerifyReport verify(const std::string& path, std::int64_t now);
+
+ private:
+  std::mutex mu_;
+  std::int64_t checked_ = 0;
+  std::int64_t size_ = -1;
+  audit::VerifyReport last_;
+};
+
 struct Services {
   store::Store& store;
   const auth::LoginPolicy& policy;  // its audit log records every change
   std::string breached_index;       // the breached-password list (admin::hash_new_password)
   std::string security_log;         // the security log's path
+  std::string hostname;             // names the server in authenticator apps (TOTP issuer)
   // The DNS records a hosted domain needs, with notes on what is missing (app/dns_records.cpp).
   struct DnsPlan {
     std::vector<setup::Record> records;
     std::vector<std::string> notes;
   };
   std::function<Result<DnsPlan>(const std::string& domain)> dns_plan;
+  // What the dashboard shows of the running server beyond the store: "certificate" {expires,
+  // self_signed} and "log_shipping" [{collector, connected, behind}] (app/ gathers them).
+  std::function<boost::json::object()> server_status;
+  std::string last_check;  // the file `mailkeep check` leaves its last result in
+  LogCheck log_check{};
 };
 
 void add_session_routes(Api& api, Services& svc);
@@ -38,6 +64,9 @@ void add_admin_routes(Api& api, Services& svc);
 // Writes an action to the security log: event "web_action", with the action, its target, the
 // caller, their address and whether a session or a token did it.
 void record_action(const Services& svc, const Call& call, std::string_view action, audit::Fields fields);
+
+// 500 for a failure of the server's own (a file it cannot read): logged, not shown.
+Reply internal(const Services& svc, const Error& e);
 
 // A positive decimal id from a path; nullopt for anything else.
 std::optional<std::int64_t> id_param(std::string_view s);

@@ -1,6 +1,8 @@
 // web/routes_admin.cpp: what an admin does over the API: domains and their DNS records,
 // accounts, aliases, the outbound queue, containment holds, bans, the security log and the
 // API tokens. Each mirrors a `mailkeep` command and shares its rules (admin/accounts.hpp).
+#include <sys/stat.h>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -8,6 +10,7 @@
 #include "audit/log.hpp"
 #include "auth/throttle.hpp"
 #include "base/ip.hpp"
+#include "base/read_file.hpp"
 #include "base/strings.hpp"
 #include "message/address.hpp"
 #include "web/routes.hpp"
@@ -68,9 +71,130 @@ Result<store::Account> named_account(Services& svc, const std::string& address) 
   return **acct;
 }
 
+// A label's value in a rendered label set ({outcome="accepted",service="mx"}).
+std::string label(std::string_view labels, std::string_view key) {
+  const std::string k = std::string(key) + "=\"";
+  for (auto at = labels.find(k); at != std::string_view::npos; at = labels.find(k, at + 1)) {
+    if (at != 0 && labels[at - 1] != '{' && labels[at - 1] != ',') continue;
+    const auto from = at + k.size();
+    const auto to = labels.find('"', from);
+    return to == std::string_view::npos ? std::string() : std::string(labels.substr(from, to - from));
+  }
+  return {};
+}
+
+constexpr std::int64_t kDay = 86400;
+// The last check's report is small; a larger file is not one we wrote.
+constexpr std::size_t kMaxCheckFile = 1 << 20;
+
+// Today's mail from the counters' daily totals (app/stats.hpp: written once a minute).
+Result<json::object> mail_today(Services& svc, std::int64_t now) {
+  auto rows = svc.store.daily_counts(now / kDay, now / kDay);
+  if (!rows) return rows.error();
+  std::int64_t accepted = 0, junked = 0, rejected = 0, delivered = 0, bounced = 0, deferred = 0;
+  for (const auto& r : *rows) {
+    if (r.name == "mailkeep_smtp_messages_total" && label(r.labels, "service") == "mx") {
+      const std::string o = label(r.labels, "outcome");
+      if (o == "accepted") accepted += r.value;
+      if (o == "junked") junked += r.value;
+      if (o == "rejected") rejected += r.value;
+    } else if (r.name == "mailkeep_outbound_deliveries_total") {
+      const std::string o = label(r.labels, "result");
+      if (o == "delivered") delivered += r.value;
+      if (o == "bounced") bounced += r.value;
+      if (o == "deferred") deferred += r.value;
+    }
+  }
+  return json::object{{"received", accepted + junked}, {"junked", junked},       {"rejected", rejected},
+                      {"delivered", delivered},         {"bounced", bounced},     {"deferred", deferred}};
+}
+
+// The last `mailkeep check`: when, whether all passed, and what failed.
+json::value last_check(const std::string& path) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return nullptr;
+  auto text = read_file(path, kMaxCheckFile);
+  if (!text) return nullptr;
+  boost::system::error_code ec;
+  json::value v = json::parse(*text, ec);
+  if (ec || !v.is_object()) return nullptr;
+  json::array failed;
+  std::int64_t total = 0;
+  if (auto* f = v.as_object().if_contains("findings"); f && f->is_array())
+    for (const auto& x : f->as_array()) {
+      ++total;
+      if (!x.is_object()) continue;
+      const auto& o = x.as_object();
+      auto* outcome = o.if_contains("outcome");
+      if (outcome && outcome->is_string() && outcome->as_string() == "ok") continue;
+      json::object item;
+      for (const char* k : {"check", "subject", "outcome", "problem", "fix"})
+        if (auto* field = o.if_contains(k); field && field->is_string()) item[k] = *field;
+      failed.push_back(std::move(item));
+    }
+  return json::object{{"ran", std::int64_t(st.st_mtime)}, {"checks", total}, {"failed", std::move(failed)}};
+}
+
 }  // namespace
 
 void add_admin_routes(Api& api, Services& svc) {
+  api.add("GET", "/api/v1/dashboard", Access::admin,
+          Doc{"The server at a glance: today's mail, the queue, holds, bans, the certificate, log shipping, the "
+              "security log and the last `mailkeep check`.",
+              "dashboard", {}, "",
+              R"({"type":"object","required":["mail_today","queue","accounts","held","bans","security_log",)"
+              R"("certificate","log_shipping","check"],"properties":{)"
+              R"("mail_today":{"type":"object","required":["received","junked","rejected","delivered","bounced",)"
+              R"("deferred"],"properties":{"received":{"type":"integer"},"junked":{"type":"integer"},)"
+              R"("rejected":{"type":"integer"},"delivered":{"type":"integer"},"bounced":{"type":"integer"},)"
+              R"("deferred":{"type":"integer"}}},)"
+              R"("queue":{"type":"object","required":["messages","recipients","held_recipients","oldest"],)"
+              R"("properties":{"messages":{"type":"integer"},"recipients":{"type":"integer"},)"
+              R"("held_recipients":{"type":"integer"},"oldest":{"type":"integer"}}},)"
+              R"("accounts":{"type":"integer"},"held":{"type":"integer"},"bans":{"type":"integer"},)"
+              R"("security_log":{"type":"object","required":["verified","records"],"properties":{)"
+              R"("verified":{"type":"boolean"},"records":{"type":"integer"}}},)"
+              R"("certificate":{"type":["object","null"],"properties":{"expires":{"type":"integer"},)"
+              R"("days_left":{"type":"integer"},"self_signed":{"type":"boolean"}}},)"
+              R"("log_shipping":{"type":"array","items":{"type":"object","required":["collector","connected",)"
+              R"("behind"],"properties":{"collector":{"type":"string"},"connected":{"type":"boolean"},)"
+              R"("behind":{"type":"integer"}}}},)"
+              R"("check":{"type":["object","null"],"properties":{"ran":{"type":"integer"},"checks":{"type":"integer"},)"
+              R"("failed":{"type":"array"}}}}})"},
+          [&svc](Call& c) {
+            auto mail = mail_today(svc, c.now);
+            if (!mail) return error_from(mail.error());
+            auto q = svc.store.queue_stats();
+            if (!q) return error_from(q.error());
+            auto counts = svc.store.account_counts();
+            if (!counts) return error_from(counts.error());
+            auto bans = svc.store.active_ban_count(c.now);
+            if (!bans) return error_from(bans.error());
+            const auto log = svc.log_check.verify(svc.security_log, c.now);
+            json::object status = svc.server_status ? svc.server_status() : json::object{};
+            json::value cert = nullptr;
+            if (auto* ci = status.if_contains("certificate"); ci && ci->is_object()) {
+              cert = *ci;
+              const std::int64_t expires = ci->as_object().at("expires").as_int64();
+              cert.as_object()["days_left"] = (expires - c.now) / kDay;
+            }
+            json::value shipping = json::array{};
+            if (auto* ls = status.if_contains("log_shipping"); ls && ls->is_array()) shipping = *ls;
+            return ok(json::object{
+                {"mail_today", std::move(*mail)},
+                {"queue", json::object{{"messages", q->messages},
+                                       {"recipients", q->recipients},
+                                       {"held_recipients", q->held_recipients},
+                                       {"oldest", q->oldest}}},
+                {"accounts", counts->accounts},
+                {"held", counts->held},
+                {"bans", *bans},
+                {"security_log", json::object{{"verified", log.ok}, {"records", log.records}}},
+                {"certificate", std::move(cert)},
+                {"log_shipping", std::move(shipping)},
+                {"check", last_check(svc.last_check)}});
+          });
+
   // Domains.
   api.add("GET", "/api/v1/domains", Access::admin,
           Doc{"The hosted domains.", "domains", {}, "", R"({"type":"array","items":{"type":"string"}})"},
@@ -153,7 +277,7 @@ void add_admin_routes(Api& api, Services& svc) {
             auto addr = admin::canonical_address(*address);
             if (!addr) return error_from(addr.error());
             auto pw = admin::hash_new_password(*password, svc.breached_index);
-            if (!pw) return error(400, "weak_password", pw.error().message);
+            if (!pw) return pw.error().code == 0 ? error(400, "weak_password", pw.error().message) : error_from(pw.error());
             if (auto r = admin::add_account(svc.store, svc.store, *addr, *pw); !r) return error_from(r.error());
             record_action(svc, c, "account_added", {{"user", *addr}});
             auto acct = named_account(svc, *addr);
@@ -351,9 +475,9 @@ void add_admin_routes(Api& api, Services& svc) {
               if (!v) return bad_field("limit", "a positive number");
               limit = std::min(*v, kMaxLogRecords);
             }
-            const auto report = audit::verify(svc.security_log);
+            const auto report = svc.log_check.verify(svc.security_log, c.now);
             auto tail = audit::read_tail(svc.security_log, std::size_t(limit));
-            if (!tail) return error_from(tail.error());
+            if (!tail) return internal(svc, tail.error());
             json::array recent;
             for (auto& line : *tail) recent.push_back(json::value(line));
             return ok(json::object{{"verified", report.ok},
@@ -367,7 +491,7 @@ void add_admin_routes(Api& api, Services& svc) {
       R"({"type":"array","items":{"type":"object","required":["name","scopes","created","last_used","last_ip"],)"
       R"("properties":{"name":{"type":"string"},"scopes":{"type":"string"},"created":{"type":"integer"},)"
       R"("last_used":{"type":"integer"},"last_ip":{"type":"string"}}}})";
-  api.add("GET", "/api/v1/tokens", Access::admin, Doc{"Your API tokens.", "tokens", {}, "", kTokens}, [&svc](Call& c) {
+  api.add("GET", "/api/v1/tokens", Access::admin_session, Doc{"Your API tokens.", "tokens", {}, "", kTokens}, [&svc](Call& c) {
     auto l = svc.store.api_tokens(c.who->account.id);
     if (!l) return error_from(l.error());
     json::array out;
@@ -376,7 +500,7 @@ void add_admin_routes(Api& api, Services& svc) {
                                  {"last_used", t.last_used}, {"last_ip", t.last_ip}});
     return ok(std::move(out));
   });
-  api.add("POST", "/api/v1/tokens", Access::admin,
+  api.add("POST", "/api/v1/tokens", Access::admin_session,
           Doc{"A new API token acting as you (read-only unless write is true). The token is in this answer only.",
               "tokens", {},
               R"({"type":"object","required":["name"],"properties":{"name":{"type":"string"},"write":{"type":"boolean"}}})",
@@ -387,12 +511,16 @@ void add_admin_routes(Api& api, Services& svc) {
             auto name = string_field(c.body, "name");
             if (!name || name->empty() || name->size() > kMaxName) return bad_field("name", "1 to 64 characters");
             const bool write = bool_field(c.body, "write").value_or(false);
+            auto existing = svc.store.api_tokens(c.who->account.id);
+            if (!existing) return error_from(existing.error());
+            if (existing->size() >= admin::kMaxApiTokens)
+              return error(409, "too_many", fmt::format("at most {} API tokens: revoke one first", admin::kMaxApiTokens));
             auto t = api.sessions().new_token(*c.who, *name, write, c.now);
             if (!t) return error_from(t.error());
             record_action(svc, c, "api_token_added", {{"name", *name}, {"write", write ? "yes" : "no"}});
             return ok(json::object{{"name", *name}, {"token", *t}}, 201);
           });
-  api.add("DELETE", "/api/v1/tokens/{name}", Access::admin,
+  api.add("DELETE", "/api/v1/tokens/{name}", Access::admin_session,
           Doc{"Revoke one of your API tokens.", "tokens", {{"name", "path", "string", "the token's name"}}, "",
               schema::kEmpty, 204},
           [&svc](Call& c) {

@@ -1,5 +1,7 @@
 // web/routes_self.cpp: logging in and out, and what a user does to their own account: see it,
 // change the password, app passwords, the web sessions (devices) logged in.
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include <boost/json.hpp>
@@ -8,7 +10,10 @@
 #include "admin/accounts.hpp"
 #include "auth/app_password.hpp"
 #include "auth/login.hpp"
+#include "audit/log.hpp"
 #include "auth/password.hpp"
+#include "auth/totp.hpp"
+#include "web/qr.hpp"
 #include "web/routes.hpp"
 
 namespace mk::web {
@@ -20,6 +25,10 @@ namespace {
 // Bounds on what a user names things with.
 constexpr std::size_t kMaxName = 64;
 constexpr std::size_t kMaxPassword = 1024;
+// The user's events page reads this many of the newest security-log records and shows at
+// most kEventsShown of them.
+constexpr std::size_t kEventsScanned = 5000;
+constexpr std::size_t kEventsShown = 50;
 
 json::object account_json(const store::Account& a, bool admin) {
   return json::object{{"address", a.address},
@@ -34,6 +43,25 @@ json::object account_json(const store::Account& a, bool admin) {
 }
 
 }  // namespace
+
+audit::VerifyReport LogCheck::verify(const std::string& path, std::int64_t now) {
+  struct stat st {};
+  const std::int64_t size = ::stat(path.c_str(), &st) == 0 ? std::int64_t(st.st_size) : -1;
+  std::lock_guard lock(mu_);
+  // A log that shrank was cut or replaced: checked at once.
+  const bool due = now - checked_ >= kEvery && (size != size_ || now - checked_ >= kAlways);
+  if (size_ < 0 || size < size_ || due) {
+    last_ = audit::verify(path);
+    size_ = size;
+    checked_ = now;
+  }
+  return last_;
+}
+
+Reply internal(const Services& svc, const Error& e) {
+  svc.policy.log.error("web.failed", {{"error", e.message}});
+  return error(500, "internal", "the server could not do it; its log says why");
+}
 
 void record_action(const Services& svc, const Call& call, std::string_view action, audit::Fields fields) {
   fields.insert(fields.begin(), {"action", std::string(action)});
@@ -65,8 +93,11 @@ void add_session_routes(Api& api, Services& svc) {
             const std::string code = string_field(c.body, "code").value_or("");
             auto r = api.sessions().login(*address, *password, code, c.req, c.now);
             using O = Sessions::Login::Outcome;
-            if (r.outcome == O::banned)
-              return error(403, "banned", "too many failed logins from your network; try again later");
+            if (r.outcome == O::banned) {
+              Reply e = error(403, "banned", "too many failed logins from your network; try again later");
+              e.close = true;
+              return e;
+            }
             if (r.outcome == O::code_needed)
               return error(401, "code_needed", "enter the code from your authenticator app");
             if (r.outcome != O::ok) {
@@ -120,18 +151,21 @@ void add_self_routes(Api& api, Services& svc) {
             auto next = string_field(c.body, "new");
             if (!current || current->size() > kMaxPassword) return bad_field("current", "your current password");
             if (!next || next->size() > kMaxPassword) return bad_field("new", "the new password");
+            if (!api.sessions().may_try_password(c.req, c.who->account.address, c.now)) {
+              Reply e = error(403, "banned", "too many failed attempts; try again later");
+              e.close = true;
+              return e;
+            }
             if (!auth::verify_password(c.who->account.password_hash, *current)) {
               Reply e = error(403, "wrong_password", "the current password is wrong");
               e.delay = api.sessions().failed(c.req, c.who->account.address, c.now, &e.close);
               return e;
             }
             auto pw = admin::hash_new_password(*next, svc.breached_index);
-            if (!pw) return error(400, "weak_password", pw.error().message);
+            if (!pw) return pw.error().code == 0 ? error(400, "weak_password", pw.error().message) : error_from(pw.error());
             const std::string& addr = c.who->account.address;
-            if (auto r = svc.store.set_password(addr, pw->hash); !r) return error_from(r.error());
-            if (auto r = svc.store.set_scram(addr, pw->scram); !r) return error_from(r.error());
-            svc.policy.log.ok_or_log(svc.store.remove_web_sessions(c.who->account.id, c.who->session_id),
-                                     "web.session_remove_failed");
+            if (auto r = admin::set_password(svc.store, c.who->account, *pw, c.who->session_id); !r)
+              return error_from(r.error());
             record_action(svc, c, "password_changed", {{"user", addr}});
             return no_content();
           });
@@ -164,6 +198,11 @@ void add_self_routes(Api& api, Services& svc) {
             if (!name || name->empty() || name->size() > kMaxName) return bad_field("name", "1 to 64 characters");
             auto sc = auth::parse_scopes(string_field(c.body, "scopes").value_or("imap,submission"));
             if (!sc) return error(400, "invalid", sc.error().message);
+            auto existing = svc.store.app_passwords(c.who->account.id);
+            if (!existing) return error_from(existing.error());
+            if (existing->size() >= admin::kMaxAppPasswords)
+              return error(409, "too_many", fmt::format("an account has at most {} app passwords: revoke one first",
+                                                        admin::kMaxAppPasswords));
             const std::string pw = auth::generate_password(auth::kAppPasswordLength);
             store::AppPassword p;
             p.account_id = c.who->account.id;
@@ -184,6 +223,102 @@ void add_self_routes(Api& api, Services& svc) {
             if (!*r) return error(404, "not_found", "you have no app password of that name");
             record_action(svc, c, "app_password_revoked", {{"user", c.who->account.address}, {"name", c.params["name"]}});
             return no_content();
+          });
+
+  // Two-factor login (TOTP, RFC 6238): a new secret is shown with its QR code, and saved only
+  // once the user proves with a code that their app has it.
+  api.add("POST", "/api/v1/me/totp", Access::user,
+          Doc{"Start TOTP enrolment: a new secret, its otpauth URI and a QR code (SVG) for an authenticator app. "
+              "Nothing changes until PUT /api/v1/me/totp confirms it with a code.",
+              "me", {}, "",
+              R"({"type":"object","required":["secret","uri","qr_svg"],"properties":{"secret":{"type":"string"},)"
+              R"("uri":{"type":"string"},"qr_svg":{"type":"string"}}})"},
+          [&svc](Call& c) {
+            const std::string secret = auth::new_totp_secret();
+            const std::string uri = auth::totp_uri("mailkeep " + svc.hostname, c.who->account.address, secret);
+            auto qr = make_qr(uri);
+            if (!qr) return error(500, "internal", "the enrolment link is too long for a QR code");
+            return ok(json::object{{"secret", secret}, {"uri", uri}, {"qr_svg", qr_svg(*qr)}});
+          });
+  api.add("PUT", "/api/v1/me/totp", Access::user,
+          Doc{"Turn TOTP on: the secret from POST /api/v1/me/totp, a current code from the app, and your password "
+              "(a stolen session alone cannot lock you out).",
+              "me", {},
+              R"({"type":"object","required":["secret","code","password"],"properties":{"secret":{"type":"string"},)"
+              R"("code":{"type":"string"},"password":{"type":"string"}}})",
+              schema::kEmpty, 204},
+          [&svc, &api](Call& c) {
+            auto secret = string_field(c.body, "secret");
+            auto code = string_field(c.body, "code");
+            if (!secret || secret->size() != 32) return bad_field("secret", "the secret enrolment gave");
+            if (!code || code->size() > 16) return bad_field("code", "the app's current code");
+            auto password = string_field(c.body, "password");
+            if (!password || password->size() > kMaxPassword) return bad_field("password", "your password");
+            if (!api.sessions().may_try_password(c.req, c.who->account.address, c.now)) {
+              Reply e = error(403, "banned", "too many failed attempts; try again later");
+              e.close = true;
+              return e;
+            }
+            if (!auth::verify_password(c.who->account.password_hash, *password)) {
+              Reply e = error(403, "wrong_password", "the password is wrong");
+              e.delay = api.sessions().failed(c.req, c.who->account.address, c.now, &e.close);
+              return e;
+            }
+            auto step = auth::totp_verify(*secret, *code, c.now, 0);
+            if (!step) {
+              Reply e = error(400, "wrong_code", "that code does not match: check the app's clock and try the next code");
+              e.delay = api.sessions().failed(c.req, c.who->account.address, c.now, &e.close);
+              return e;
+            }
+            const std::string& addr = c.who->account.address;
+            if (auto r = svc.store.set_totp(addr, *secret); !r) return error_from(r.error());
+            if (auto r = svc.store.totp_used(addr, *step); !r) return error_from(r.error());
+            record_action(svc, c, "totp_enabled", {{"user", addr}});
+            return no_content();
+          });
+  api.add("DELETE", "/api/v1/me/totp", Access::user,
+          Doc{"Turn TOTP off; asks for a current code (a stolen session alone cannot).", "me",
+              {{"code", "query", "string", "a current code from the app"}}, "", schema::kEmpty, 204},
+          [&svc, &api](Call& c) {
+            const store::Account& a = c.who->account;
+            if (a.totp_secret.empty()) return error(409, "conflict", "two-factor login is off already");
+            auto code = c.req.param("code");
+            auto step = code ? auth::totp_verify(a.totp_secret, *code, c.now, a.totp_last_step) : std::nullopt;
+            auto claimed = step ? svc.store.totp_used(a.address, *step) : Result<bool>(false);
+            if (!claimed) return error_from(claimed.error());
+            if (!*claimed) {
+              Reply e = error(403, "wrong_code", "that code does not match (or was used already)");
+              e.delay = api.sessions().failed(c.req, a.address, c.now, &e.close);
+              return e;
+            }
+            if (auto r = svc.store.set_totp(a.address, ""); !r) return error_from(r.error());
+            record_action(svc, c, "totp_disabled", {{"user", a.address}});
+            return no_content();
+          });
+
+  // The user's own security events: logins, failures and changes that name the account.
+  api.add("GET", "/api/v1/me/events", Access::user,
+          Doc{"Your recent security events (logins, failed logins, changes), newest first.", "me", {}, "",
+              R"({"type":"array","items":{"type":"object","required":["ts","event"],"properties":{)"
+              R"("ts":{"type":"string"},"event":{"type":"string"},"service":{"type":"string"},"ip":{"type":"string"},)"
+              R"("action":{"type":"string"},"client":{"type":"string"}}}})"},
+          [&svc](Call& c) {
+            auto tail = audit::read_tail(svc.security_log, kEventsScanned);  // bounded in bytes too
+            if (!tail) return internal(svc, tail.error());
+            json::array out;
+            for (auto it = tail->rbegin(); it != tail->rend() && out.size() < kEventsShown; ++it) {
+              boost::system::error_code ec;
+              json::value v = json::parse(*it, ec);
+              if (ec || !v.is_object()) continue;
+              const auto& o = v.as_object();
+              auto user = o.if_contains("user");
+              if (!user || !user->is_string() || user->as_string() != c.who->account.address) continue;
+              json::object e;
+              for (const char* k : {"ts", "event", "service", "ip", "action", "client"})
+                if (auto f = o.if_contains(k); f && f->is_string()) e[k] = *f;
+              if (e.contains("ts") && e.contains("event")) out.push_back(std::move(e));
+            }
+            return ok(std::move(out));
           });
 
   constexpr const char* kSessions =

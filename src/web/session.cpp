@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "admin/accounts.hpp"
 #include "auth/app_password.hpp"
 #include "auth/password.hpp"
 #include "base/ip.hpp"
@@ -104,6 +105,26 @@ bool Sessions::csrf_ok(const http::Request& req, const Principal& p) {
   return sent && !p.csrf.empty() && same(*sent, p.csrf);
 }
 
+bool Sessions::banned(const http::Request& req, std::int64_t now) const {
+  auto ip = IpAddr::parse(req.remote_ip);
+  return policy_.throttle && ip && policy_.throttle->banned(*ip, now);
+}
+
+bool Sessions::may_try_password(const http::Request& req, std::string_view user, std::int64_t now) const {
+  auto ip = IpAddr::parse(req.remote_ip);
+  if (!policy_.throttle || !ip) return true;
+  return !policy_.throttle->banned(*ip, now) && !policy_.throttle->account_locked(user, *ip, now);
+}
+
+void Sessions::denied(const http::Request& req, const Principal& p, std::string_view reason) const {
+  policy_.record("web_denied", {{"user", p.account.address},
+                                {"via", p.via_token ? "token" : "session"},
+                                {"reason", std::string(reason)},
+                                {"method", log_safe(req.method, 16)},
+                                {"path", log_safe(req.path, 200)},
+                                {"ip", req.remote_ip}});
+}
+
 std::chrono::milliseconds Sessions::failed(const http::Request& req, std::string_view user, std::int64_t now,
                                            bool* banned) {
   policy_.record("login_failed", {{"service", "web"}, {"ip", req.remote_ip}, {"user", std::string(user)}});
@@ -125,7 +146,7 @@ Sessions::Login Sessions::login(std::string_view address, std::string_view passw
                                 const http::Request& req, std::int64_t now) {
   Login out;
   auto ip = IpAddr::parse(req.remote_ip);
-  if (policy_.throttle && ip && policy_.throttle->banned(*ip, now)) {
+  if (banned(req, now)) {
     policy_.record("connection_refused_banned", {{"service", "web"}, {"ip", req.remote_ip}});
     out.outcome = Login::Outcome::banned;
     return out;
@@ -145,6 +166,10 @@ Sessions::Login Sessions::login(std::string_view address, std::string_view passw
   const std::string agent(log_safe(req.header("user-agent").value_or(""), kMaxAgent));
   policy_.logged_in("web", req.remote_ip, p->account.address, agent);
   expire(now);  // the sessions nobody came back to, now and then
+  // At most kMaxWebSessions each: the least recently used ones end first.
+  if (auto mine = store_.web_sessions(p->account.id); log_.ok_or_log(mine, "web.session_lookup_failed"))
+    for (std::size_t i = admin::kMaxWebSessions - 1; i < mine->size(); ++i)
+      log_.ok_or_log(store_.remove_web_session(p->account.id, (*mine)[i].id), "web.session_remove_failed");
   const std::string secret = auth::generate_password(kSecretLength);
   store::WebSession w{0, p->account.id, secret_hash(secret), auth::generate_password(kSecretLength), now, now,
                       req.remote_ip, agent};

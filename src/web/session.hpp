@@ -88,6 +88,16 @@ class Sessions {
   // Ends the sessions that expired (the server calls this now and then).
   void expire(std::int64_t now);
 
+  // Whether the request's network is banned from logging in (auth/throttle.hpp).
+  bool banned(const http::Request& req, std::int64_t now) const;
+  // Whether a password may be tried for this account from this request's network now (not
+  // banned, the account not locked for it): the pages' password checks pass the same gate
+  // as a login.
+  bool may_try_password(const http::Request& req, std::string_view user, std::int64_t now) const;
+  // Records a refused request of a logged-in principal (not an admin, a missing CSRF token, a
+  // token out of its scope) in the security log.
+  void denied(const http::Request& req, const Principal& p, std::string_view reason) const;
+
   // Counts a failed authentication (an unknown token) against the client's network, and
   // records it; returns the delay to hold the answer back.
   std::chrono::milliseconds failed(const http::Request& req, std::string_view user, std::int64_t now, bool* banned);

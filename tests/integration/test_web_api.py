@@ -15,7 +15,7 @@ import urllib.parse
 import jsonschema
 
 import mkharness as mk
-from webapi import Client
+from webapi import Client, totp_code
 
 SECOND = "sender@localhost"
 SECOND_PW = "a second account's long password"
@@ -126,9 +126,14 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(a.status, 201, a)
         reader = Client(self.srv, token=a.json["token"])
         self.assertEqual(reader.get("/api/v1/accounts").status, 200)
+        # A token is for the admin routes: not the admin's own account, not more tokens.
+        self.assertEqual(reader.get("/api/v1/me").status, 403)
+        self.assertEqual(reader.post("/api/v1/me/app-passwords", {"name": "stolen"}).status, 403)
+        self.assertEqual(reader.post("/api/v1/tokens", {"name": "more"}).status, 403)
         self.assertEqual(reader.post("/api/v1/domains", {"name": "t.example"}).status, 403)
         a = self.admin.post("/api/v1/tokens", {"name": "deploy", "write": True})
         writer = Client(self.srv, token=a.json["token"])
+        self.assertEqual(writer.put("/api/v1/me/password", {"current": mk.PASSWORD, "new": "x" * 20}).status, 403)
         self.assertEqual(writer.post("/api/v1/domains", {"name": "t.example"}).status, 201)
         self.assertEqual(writer.delete("/api/v1/domains/t.example").status, 204)
         actions = [r for r in self.audit() if r.get("event") == "web_action" and r.get("action") == "domain_added"
@@ -231,6 +236,30 @@ class ApiTest(unittest.TestCase):
             assert c.login("changer@localhost", "the first long password").status == 200
             return c
 
+        def totp_user():
+            c = Client(self.srv)
+            address = unique("totp") + "@localhost"
+            admin.post("/api/v1/accounts", {"address": address, "password": "a totp user's password"})
+            assert c.login(address, "a totp user's password").status == 200
+            return c
+
+        def enrolled_user():
+            c = totp_user()
+            e = c.post("/api/v1/me/totp").json
+            a = c.put("/api/v1/me/totp", {"secret": e["secret"], "code": totp_code(e["secret"]),
+                                          "password": "a totp user's password"})
+            assert a.status == 204, a
+            return c, e["secret"]
+
+        def enrolment():
+            c = totp_user()
+            e = c.post("/api/v1/me/totp").json
+            return c, {"secret": e["secret"], "code": totp_code(e["secret"]), "password": "a totp user's password"}
+
+        def disable():
+            c, secret = enrolled_user()
+            return c, "/api/v1/me/totp?code=" + totp_code(secret, 30), None
+
         n = [0]
 
         def unique(prefix):
@@ -252,6 +281,11 @@ class ApiTest(unittest.TestCase):
             ("DELETE", "/api/v1/me/app-passwords/{name}"): lambda: (
                 admin, "/api/v1/me/app-passwords/" + with_app_password(), None),
             ("GET", "/api/v1/me/sessions"): lambda: (admin, "/api/v1/me/sessions", None),
+            ("GET", "/api/v1/me/events"): lambda: (admin, "/api/v1/me/events", None),
+            ("POST", "/api/v1/me/totp"): lambda: (admin, "/api/v1/me/totp", None),
+            ("PUT", "/api/v1/me/totp"): lambda: (lambda c, b: (c, "/api/v1/me/totp", b))(*enrolment()),
+            ("DELETE", "/api/v1/me/totp"): disable,
+            ("GET", "/api/v1/dashboard"): lambda: (admin, "/api/v1/dashboard", None),
             ("DELETE", "/api/v1/me/sessions/{id}"): lambda: (admin, "/api/v1/me/sessions/%d" % other_session(), None),
             ("GET", "/api/v1/domains"): lambda: (admin, "/api/v1/domains", None),
             ("POST", "/api/v1/domains"): lambda: (admin, "/api/v1/domains", {"name": unique("d") + ".example"}),
@@ -306,6 +340,51 @@ class ApiTest(unittest.TestCase):
         self.assertTrue(any(r.get("event") == "web_action" and r.get("action") == "outbound_released"
                             and r.get("user") == SECOND for r in self.audit()))
         self.assertEqual(self.admin.post("/api/v1/holds/%s/release" % q(SECOND)).status, 409)
+
+    def test_totp_enrolment_then_a_login_needs_the_code(self):
+        address = "twofactor@localhost"
+        self.assertEqual(self.admin.post("/api/v1/accounts", {"address": address, "password": "two-factor password"}).status, 201)
+        c = Client(self.srv)
+        self.assertEqual(c.login(address, "two-factor password").status, 200)
+        e = c.post("/api/v1/me/totp")
+        self.assertEqual(e.status, 200)
+        self.assertTrue(e.json["uri"].startswith("otpauth://totp/"))
+        self.assertTrue(e.json["qr_svg"].startswith("<svg"))
+        secret = e.json["secret"]
+        # A wrong code, or no password, turns nothing on.
+        self.assertEqual(c.put("/api/v1/me/totp", {"secret": secret, "code": "000000" if totp_code(secret) != "000000"
+                                                   else "111111", "password": "two-factor password"}).status, 400)
+        self.assertEqual(c.put("/api/v1/me/totp", {"secret": secret, "code": totp_code(secret),
+                                                   "password": "not it"}).status, 403)
+        self.assertFalse(c.get("/api/v1/me").json["totp"])
+        self.assertEqual(c.put("/api/v1/me/totp", {"secret": secret, "code": totp_code(secret),
+                                                   "password": "two-factor password"}).status, 204)
+        self.assertTrue(c.get("/api/v1/me").json["totp"])
+        # Logging in now asks for the code, and a used code is not taken again.
+        d = Client(self.srv)
+        a = d.login(address, "two-factor password")
+        self.assertEqual((a.status, a.code), (401, "code_needed"))
+        self.assertEqual(d.login(address, "two-factor password", code=totp_code(secret)).status, 401)  # used
+        self.assertEqual(d.login(address, "two-factor password", code=totp_code(secret, 30)).status, 200)
+        events = [e["event"] for e in d.get("/api/v1/me/events").json]
+        self.assertIn("login", events)
+        self.assertIn("web_action", events)
+
+    def test_dashboard(self):
+        with open(self.srv.dir + "/last-check.json", "w") as f:
+            json.dump({"ok": False, "findings": [
+                {"check": "records", "subject": "localhost MX", "outcome": "ok", "problem": "", "fix": ""},
+                {"check": "fcrdns", "subject": "smtp 127.0.0.1:25", "outcome": "fail",
+                 "problem": "no PTR record", "fix": "ask your provider for a PTR record"}]}, f)
+        d = self.admin.get("/api/v1/dashboard")
+        self.assertEqual(d.status, 200, d)
+        self.assertEqual(d.json["check"]["checks"], 2)
+        self.assertEqual([f["problem"] for f in d.json["check"]["failed"]], ["no PTR record"])
+        self.assertTrue(d.json["certificate"]["self_signed"])
+        self.assertGreater(d.json["certificate"]["days_left"], 0)
+        self.assertTrue(d.json["security_log"]["verified"])
+        self.assertEqual(d.json["log_shipping"], [])
+        self.assertGreaterEqual(d.json["accounts"], 1)
 
     def test_security_log_verifies(self):
         a = self.admin.get("/api/v1/security/log?limit=5")

@@ -2,6 +2,8 @@
 CSRF token) or an API token, over HTTPS with Python's http.client."""
 import http.client
 import json
+import subprocess
+import time
 
 import mkharness as mk
 
@@ -74,3 +76,9 @@ class Client:
 
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
+
+
+def totp_code(secret, offset=0):
+    """The code an authenticator app shows `offset` seconds from now (oathtool, RFC 6238)."""
+    return subprocess.run(["oathtool", "--totp", "-b", "--now", "@%d" % int(time.time() + offset), secret],
+                          capture_output=True, text=True, check=True, timeout=30).stdout.strip()

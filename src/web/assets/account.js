@@ -6,7 +6,9 @@ const views = {
   overview: { title: 'Your account', render: overview },
   password: { title: 'Password', render: password },
   apps: { title: 'App passwords', render: apps },
+  totp: { title: 'Two-factor login', render: totp },
   sessions: { title: 'Sessions', render: sessions },
+  events: { title: 'Activity', render: events },
 };
 
 async function rerender(root, fn) {
@@ -117,6 +119,67 @@ async function apps(root) {
       notice('The app password of ' + p.name + ' is revoked.');
       await rerender(root, apps);
     }) }, 'Revoke')))), 'No app passwords yet.'));
+}
+
+async function totp(root) {
+  const me = await api('GET', '/me');
+  if (me.totp) {
+    root.append(h('p', { id: 'totp-state' }, 'Two-factor login is on: logging in to these pages asks for a code from your ',
+      'authenticator app. Mail clients use app passwords and are not affected.'));
+    const code = h('input', { id: 'totp-off-code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true });
+    const off = h('button', { type: 'submit', id: 'totp-off', class: 'danger' }, 'Turn off');
+    const form = h('form', { class: 'inline' }, h('label', { for: 'totp-off-code' }, 'A current code'), code, off);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      act(off, async () => {
+        await api('DELETE', '/me/totp?code=' + encodeURIComponent(code.value.trim()));
+        notice('Two-factor login is off.');
+        await rerender(root, totp);
+      });
+    });
+    root.append(form);
+    return;
+  }
+  root.append(h('p', { id: 'totp-state' }, 'Two-factor login is off. With it on, a stolen password alone no longer opens ',
+    'these pages: logging in also asks for a code from an authenticator app on your phone.'));
+  const start = h('button', { type: 'button', id: 'totp-start' }, 'Set up');
+  const box = h('div', { id: 'totp-setup' });
+  start.addEventListener('click', () => act(start, async () => {
+    const e = await api('POST', '/me/totp');
+    clear(box);
+    const img = h('img', { id: 'totp-qr', alt: 'QR code for your authenticator app', width: 220, height: 220,
+      src: 'data:image/svg+xml;base64,' + btoa(e.qr_svg) });
+    const code = h('input', { id: 'totp-code', inputmode: 'numeric', autocomplete: 'one-time-code', required: true });
+    const pw = h('input', { id: 'totp-password', type: 'password', autocomplete: 'current-password', required: true });
+    const on = h('button', { type: 'submit', id: 'totp-on' }, 'Turn on');
+    const form = h('form', { class: 'card' },
+      h('p', {}, '1. Scan this code with your authenticator app (or open the link on the phone that has it):'),
+      h('p', { class: 'qr' }, img),
+      h('p', {}, h('a', { href: e.uri }, 'Open in authenticator app'), ' · secret: ', h('code', { id: 'totp-secret' }, e.secret)),
+      h('p', {}, h('label', { for: 'totp-code' }, '2. The code the app shows now'), code),
+      h('p', {}, h('label', { for: 'totp-password' }, '3. Your password'), pw),
+      h('p', {}, on));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      act(on, async () => {
+        await api('PUT', '/me/totp', { secret: e.secret, code: code.value.trim(), password: pw.value });
+        notice('Two-factor login is on.');
+        await rerender(root, totp);
+      });
+    });
+    box.append(form);
+    code.focus();
+  }));
+  root.append(h('p', {}, start), box);
+}
+
+async function events(root) {
+  const list = await api('GET', '/me/events');
+  root.append(h('p', {}, 'Logins to your account and changes to it. A login you do not recognize means someone has ',
+    'your password: ', h('a', { href: '#password' }, 'change it'), '.'));
+  root.append(table(['When', 'What', 'From', 'How'], list.map((e) => h('tr', {},
+    h('td', {}, new Date(e.ts).toLocaleString()), h('td', {}, e.action ? e.action.replace(/_/g, ' ') : e.event.replace(/_/g, ' ')),
+    h('td', {}, e.ip || ''), h('td', {}, [e.service, e.client].filter(Boolean).join(', ')))), 'Nothing yet.'));
 }
 
 async function sessions(root) {

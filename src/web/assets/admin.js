@@ -12,7 +12,7 @@ const views = {
 };
 
 function card(title, value, detail, href) {
-  return h('a', { class: 'card stat', href }, h('span', { class: 'stat-title' }, title),
+  return h(href ? 'a' : 'div', { class: 'card stat', href }, h('span', { class: 'stat-title' }, title),
     h('strong', { class: 'stat-value' }, String(value)), detail ? h('span', { class: 'stat-detail' }, detail) : null);
 }
 
@@ -29,17 +29,33 @@ function recordLine(line) {
 }
 
 async function dashboard(root) {
-  const [accts, doms, q, hs, bans, log] = await Promise.all([
-    api('GET', '/accounts'), api('GET', '/domains'), api('GET', '/queue'), api('GET', '/holds'),
-    api('GET', '/bans'), api('GET', '/security/log?limit=15')]);
-  const heldRcpts = q.reduce((n, m) => n + m.recipients.filter((r) => r.state === 'held').length, 0);
+  const [d, log] = await Promise.all([api('GET', '/dashboard'), api('GET', '/security/log?limit=15')]);
+  const m = d.mail_today;
+  const cert = d.certificate;
   root.append(h('div', { class: 'cards' },
-    card('Accounts', accts.length, accts.filter((a) => a.password_breached).length + ' with a breached password', '#accounts'),
-    card('Domains', doms.length, null, '#domains'),
-    card('Queue', q.length, heldRcpts + ' recipients held', '#queue'),
-    card('Holds waiting', hs.length, hs.length ? 'accounts that may be compromised' : 'none', '#holds'),
-    card('Banned networks', bans.length, null, '#security'),
-    card('Security log', log.verified ? 'intact' : 'DAMAGED', log.records + ' records', '#security')));
+    card('Mail in today', m.received, m.junked + ' junked, ' + m.rejected + ' refused', '#security'),
+    card('Mail out today', m.delivered, m.bounced + ' bounced, ' + m.deferred + ' deferred', '#queue'),
+    card('Queue', d.queue.messages, d.queue.held_recipients + ' recipients held', '#queue'),
+    card('Holds waiting', d.held, d.held ? 'accounts that may be compromised' : 'none', '#holds'),
+    card('Banned networks', d.bans, null, '#security'),
+    card('Accounts', d.accounts, null, '#accounts'),
+    card('Certificate', cert ? cert.days_left + ' days' : 'none', cert ? (cert.self_signed ? 'self-signed' : 'expires ' +
+      when(cert.expires)) : 'no certificate is loaded', null),
+    card('Security log', d.security_log.verified ? 'intact' : 'DAMAGED', d.security_log.records + ' records', '#security'),
+    card('Log shipping', d.log_shipping.length ? d.log_shipping.filter((l) => l.connected).length + ' of ' +
+      d.log_shipping.length + ' up' : 'off', d.log_shipping.map((l) => l.collector + (l.behind ? ' (' + l.behind +
+      ' behind)' : '')).join(', ') || 'no collectors configured', null)));
+  root.append(h('h2', {}, 'Last self-check'));
+  if (!d.check) {
+    root.append(h('p', { id: 'check-status' }, 'mailkeep check has not run yet. Run it on the server: ', h('code', {}, 'mailkeep check')));
+  } else {
+    root.append(h('p', { id: 'check-status', class: d.check.failed.length ? 'bad' : 'good' },
+      (d.check.failed.length ? d.check.failed.length + ' of ' + d.check.checks + ' checks failed' : 'All ' +
+        d.check.checks + ' checks passed') + ' (' + when(d.check.ran) + ').'));
+    if (d.check.failed.length)
+      root.append(table(['Check', 'What', 'Problem', 'Fix'], d.check.failed.map((f) => h('tr', {},
+        h('td', {}, f.check || ''), h('td', {}, f.subject || ''), h('td', {}, f.problem || ''), h('td', {}, f.fix || ''))), ''));
+  }
   root.append(h('h2', {}, 'Recent security events'),
     table(['When', 'Event', 'Who', 'How'], log.recent.slice().reverse().map(recordLine), 'No events yet.'));
 }
@@ -173,7 +189,8 @@ async function security(root) {
   root.append(h('h2', {}, 'Banned networks'), table(['Network', 'Until', 'Bans', 'Why', ''], bans.map((b) => h('tr', {},
     h('td', { class: 'mono' }, b.network), h('td', {}, when(b.until)), h('td', {}, String(b.count)), h('td', {}, b.reason),
     h('td', { class: 'actions' }, h('button', { type: 'button', class: 'small', onclick: (ev) => act(ev.target, async () => {
-      await api('DELETE', '/bans/' + encodeURIComponent(b.network));
+      // An IPv6 network ("2001:db8:1:2::/64") is named by its address: a slash cannot be in a path.
+      await api('DELETE', '/bans/' + encodeURIComponent(b.network.split('/')[0]));
       notice('The ban of ' + b.network + ' is lifted.');
       await rerender(root, security);
     }) }, 'Lift')))), 'No network is banned.'));

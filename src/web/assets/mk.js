@@ -173,8 +173,9 @@ export function header(nav, views, s, other) {
 }
 
 export function route(main, views, fallback) {
-  const id = (location.hash || '#' + fallback).slice(1);
-  const v = views[id] || views[fallback];
+  let id = (location.hash || '#' + fallback).slice(1);
+  if (!Object.hasOwn(views, id)) id = fallback;
+  const v = views[id];
   for (const a of document.querySelectorAll('nav a[data-view]'))
     a.toggleAttribute('aria-current', a.dataset.view === id);
   clear(main);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "admin/accounts.hpp"
 #include "auth/password.hpp"
 #include "auth/throttle.hpp"
 #include "base/strings.hpp"
@@ -38,10 +39,10 @@ class WebApi : public store::StoreTest {
     Settings s;
     s.admins = {"admin@example.org"};
     sessions_ = std::make_unique<Sessions>(s, *store_, policy_, log::Logger());
-    svc_ = std::make_unique<Services>(Services{*store_, policy_, dir_ + "/breached.idx", dir_ + "/security.log",
-                                               [](const std::string& d) -> Result<Services::DnsPlan> {
+    svc_.reset(new Services{*store_, policy_, dir_ + "/breached.idx", dir_ + "/security.log",
+                                               "mail.example.org", [](const std::string& d) -> Result<Services::DnsPlan> {
                                                  return Services::DnsPlan{{setup::Record{d, "MX", 3600, "10 mx." + d + ".", "mail", d}}, {}};
-                                               }});
+                                               }, {}, dir_ + "/last-check.json", {}});
     api_ = std::make_unique<Api>(*sessions_);
     add_session_routes(*api_, *svc_);
     add_self_routes(*api_, *svc_);
@@ -211,6 +212,12 @@ TEST_F(WebApi, TokensActAsTheirAdminWithinTheirScope) {
                         kNow);
   };
   EXPECT_EQ(bearer(read, "GET", "/api/v1/accounts").status, 200);
+  // A token is for the admin routes only: not the admin's own account, nor more tokens.
+  EXPECT_EQ(bearer(write, "POST", "/api/v1/me/app-passwords", R"({"name":"stolen"})").status, 403);
+  EXPECT_EQ(bearer(write, "POST", "/api/v1/tokens", R"({"name":"more","write":true})").status, 403);
+  EXPECT_EQ(bearer(write, "GET", "/api/v1/me").status, 403);
+  EXPECT_EQ(bearer(write, "DELETE", "/api/v1/session").status, 403);
+  EXPECT_NE(audit_text().find("web_denied"), std::string::npos);
   EXPECT_EQ(bearer(read, "POST", "/api/v1/domains", R"({"name":"r.example"})").status, 403);
   EXPECT_EQ(bearer(write, "POST", "/api/v1/domains", R"({"name":"w.example"})").status, 201);
   r = bearer("mkt_not-a-token", "GET", "/api/v1/accounts");
@@ -245,6 +252,66 @@ TEST_F(WebApi, BodiesAreCheckedBeforeAnythingIsDone) {
   EXPECT_EQ(call(admin, "POST", "/api/v1/accounts", R"({"address":"x@example.org","password":"short"})").status, 400);
   EXPECT_FALSE(store_->find_account("x@example.org")->has_value());
   EXPECT_EQ(call(admin, "DELETE", "/api/v1/me/sessions/1x").status, 404);
+  // The body must be what the schema says: no unknown fields, each of its type.
+  r = call(admin, "POST", "/api/v1/tokens", R"({"name":"t","write":"true"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("must be a boolean"), std::string::npos) << r.body;
+  r = call(admin, "POST", "/api/v1/domains", R"({"name":"a.example","owner":"x"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("unknown field"), std::string::npos) << r.body;
+  r = call(admin, "POST", "/api/v1/accounts", R"({"address":"x@example.org"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("\\\"password\\\" is missing"), std::string::npos) << r.body;
+  EXPECT_FALSE(*store_->has_domain("a.example"));
+}
+
+// A route has one spelling: another one ("//", a trailing slash) is no route at all, so
+// nothing decided from the path (the login pool) can be dodged.
+TEST_F(WebApi, OnlyTheCanonicalPathIsARoute) {
+  for (const char* p : {"/api/v1//session", "/api/v1/session/", "/api//v1/session"}) {
+    auto r = api_->handle(request("POST", p, R"({"address":"admin@example.org","password":"x"})"), kNow);
+    EXPECT_EQ(r.status, 404) << p;
+  }
+  EXPECT_EQ(audit_text().find("login_failed"), std::string::npos);  // no password was checked
+}
+
+TEST_F(WebApi, ABannedNetworkGetsNothingAndIsDisconnected) {
+  auth::ThrottleConfig tc;
+  tc.failures_before_ban = 3;
+  auth::Throttle strict(tc, nullptr);
+  policy_.throttle = &strict;
+  const Who admin = login("admin@example.org");
+  for (int i = 0; i < 3; ++i)
+    api_->handle(request("POST", "/api/v1/session", R"({"address":"admin@example.org","password":"wrong"})"), kNow);
+  auto r = call(admin, "GET", "/api/v1/me");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_TRUE(r.close);
+  // The password check of the account page passes the same gate.
+  auto other = request("PUT", "/api/v1/me/password", R"({"current":"x","new":"y"})",
+                       {{"cookie", admin.cookie}, {"x-csrf-token", admin.csrf}});
+  other.remote_ip = "192.0.2.10";
+  EXPECT_EQ(api_->handle(other, kNow).status, 403);
+  policy_.throttle = &throttle_;
+}
+
+TEST_F(WebApi, IPv6BansAreLiftedByTheirAddress) {
+  const Who admin = login("admin@example.org");
+  ASSERT_TRUE(store_->put_ban(store::Ban{"2001:db8:1:2::/64", kNow + 600, 1, "test", kNow}).ok());
+  EXPECT_EQ(call(admin, "DELETE", "/api/v1/bans/2001:db8:1:2::").status, 204);
+  EXPECT_TRUE(store_->list_bans()->empty());
+}
+
+TEST_F(WebApi, APasswordChangeEndsTheOtherSessionsAndCapsHold) {
+  const Who one = login("user@example.org");
+  const Who two = login("user@example.org");
+  auto r = call(two, "PUT", "/api/v1/me/password",
+                R"({"current":"correct horse battery staple","new":"an entirely new passphrase here"})");
+  ASSERT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(call(one, "GET", "/api/v1/me").status, 401);
+  EXPECT_EQ(call(two, "GET", "/api/v1/me").status, 200);
+  for (std::size_t i = 0; i < admin::kMaxAppPasswords; ++i)
+    ASSERT_EQ(call(two, "POST", "/api/v1/me/app-passwords", "{\"name\":\"c" + std::to_string(i) + "\"}").status, 201);
+  EXPECT_EQ(call(two, "POST", "/api/v1/me/app-passwords", R"({"name":"one-too-many"})").status, 409);
 }
 
 TEST_F(WebApi, TheOpenApiDocumentNamesEveryRouteOnce) {

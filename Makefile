@@ -5,7 +5,7 @@ BUILD_FUZZ  ?= build/fuzz
 BUILD_BENCH ?= build/bench
 JOBS        ?= $(shell nproc)
 
-.PHONY: deps dev build-dev test build-test fuzz fuzz-smoke bench clean
+.PHONY: deps dev build-dev test build-test fuzz fuzz-smoke bench screenshots clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -26,6 +26,12 @@ test: build-test fuzz-smoke
 	cd $(BUILD_TEST) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest -j2 --output-on-failure --timeout 900
+
+# The README's screenshots (docs/screenshots/), from the browser test; `make test` writes its
+# own under the build directory, so a test run leaves the tree as it was.
+screenshots: build-test
+	cd tests/integration && MAILKEEP_BIN=$(CURDIR)/$(BUILD_TEST)/mailkeep MK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots \
+	  /usr/bin/python3 test_web_browser.py
 
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAILKEEP_FUZZ=ON -DMAILKEEP_WERROR=OFF

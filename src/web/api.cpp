@@ -255,8 +255,10 @@ http::Response Api::handle(const http::Request& req, std::int64_t now) {
     if (ec || !v.is_object()) return answer(error(400, "invalid", "the body must be a JSON object"));
     body = std::move(v.as_object());
   }
-  for (const auto& [name, value] : body) {
-    auto f = std::find_if(found->fields.begin(), found->fields.end(), [&](const auto& p) { return p.first == name; });
+  for (const auto& kv : body) {
+    const std::string_view name = kv.key();
+    const json::value& value = kv.value();
+    auto f = std::find_if(found->fields.begin(), found->fields.end(), [name](const auto& p) { return p.first == name; });
     if (f == found->fields.end())
       return answer(error(400, "invalid", fmt::format("unknown field \"{}\"", log_safe(name, 64))));
     if (!has_type(value, f->second))

@@ -368,15 +368,20 @@ void add_admin_routes(Api& api, Services& svc) {
             for (const auto& m : *q) out.push_back(queued_item(m));
             return ok(std::move(out));
           });
-  for (auto [verb, action, what] : {std::tuple{"retry", store::QueueAction::retry, "Try a queued message again now."},
-                                    std::tuple{"hold", store::QueueAction::hold, "Hold a queued message."},
-                                    std::tuple{"release", store::QueueAction::release, "Release a held message."},
-                                    std::tuple{"drop", store::QueueAction::drop,
-                                               "Drop a queued message without a bounce."}}) {
-    api.add("POST", fmt::format("/api/v1/queue/{{id}}/{}", verb), Access::admin,
-            Doc{what, "queue", {{"id", "path", "integer", "the queued message's id"}}, "",
+  // (Named members, not structured bindings: clang 14 cannot capture those in the lambdas.)
+  struct QueueVerb {
+    const char* verb;
+    store::QueueAction action;
+    const char* what;
+  };
+  for (const QueueVerb& qv : {QueueVerb{"retry", store::QueueAction::retry, "Try a queued message again now."},
+                              QueueVerb{"hold", store::QueueAction::hold, "Hold a queued message."},
+                              QueueVerb{"release", store::QueueAction::release, "Release a held message."},
+                              QueueVerb{"drop", store::QueueAction::drop, "Drop a queued message without a bounce."}}) {
+    api.add("POST", fmt::format("/api/v1/queue/{{id}}/{}", qv.verb), Access::admin,
+            Doc{qv.what, "queue", {{"id", "path", "integer", "the queued message's id"}}, "",
                 R"({"type":"object","required":["recipients"],"properties":{"recipients":{"type":"integer"}}})"},
-            [&svc, verb = std::string(verb), action](Call& c) {
+            [&svc, verb = std::string(qv.verb), action = qv.action](Call& c) {
               auto id = id_param(c.params["id"]);
               if (!id) return error(404, "not_found", "no such queued message");
               auto r = svc.store.queue_action(*id, action);
@@ -412,7 +417,9 @@ void add_admin_routes(Api& api, Services& svc) {
             }
             return ok(std::move(out));
           });
-  for (auto [verb, drop] : {std::pair{"release", false}, std::pair{"delete", true}}) {
+  for (const auto& verb_drop : {std::pair{"release", false}, std::pair{"delete", true}}) {
+    const char* verb = verb_drop.first;
+    const bool drop = verb_drop.second;
     api.add("POST", fmt::format("/api/v1/holds/{{address}}/{}", verb), Access::admin,
             Doc{drop ? "End a hold and delete the held messages." : "End a hold and send the held messages.", "holds",
                 {{"address", "path", "string", "the held account"}}, "",

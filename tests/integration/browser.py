@@ -1,6 +1,7 @@
 """Debian's chromium, headless, driven by Selenium (chromium-driver), for the web pages' tests:
 a fresh profile per browser, the dev instance's self-signed certificate accepted, and
-screenshots written where the README shows them (docs/screenshots/, or MK_SCREENSHOT_DIR)."""
+screenshots written to MK_SCREENSHOT_DIR (ctest: the build directory; `make screenshots`:
+docs/screenshots/, where the README shows them)."""
 import os
 import tempfile
 

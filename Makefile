@@ -50,6 +50,7 @@ bench:
 	/usr/bin/python3 bench/breached/run.py $(BUILD_BENCH)/mailkeep
 	/usr/bin/python3 bench/logship/run.py $(BUILD_BENCH)/mailkeep
 	/usr/bin/python3 bench/spam/run.py $(BUILD_BENCH)/mailkeep
+	/usr/bin/python3 bench/web/run.py $(BUILD_BENCH)/mailkeep
 
 clean:
 	rm -rf build

@@ -42,7 +42,8 @@ if [ "${1:-}" = "--bench" ]; then
   # remote MX. look(1) is the breached-list peer; bogofilter and SpamAssassin (spamd, spamc;
   # Debian 12 ships spamd as its own package) are the spam-filter peers, and so is rspamd,
   # with redis-server for its Bayes classifier (bench/spam runs private instances of both).
-  packages+=(bsdextrautils bogofilter spamassassin spamd spamc rspamd redis-server)
+  # ab (apache2-utils) is the web benchmark's load generator.
+  packages+=(bsdextrautils bogofilter spamassassin spamd spamc rspamd redis-server apache2-utils)
 fi
 
 missing=()

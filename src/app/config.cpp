@@ -244,6 +244,7 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
                        },
                        [](Config& c) -> std::vector<std::string>& { return c.web.admins; })},
       {"web.session_idle", duration_key(std::chrono::minutes(1), [](Config& c) -> milliseconds& { return c.web.idle; })},
+      {"web.self_release", bool_key([](Config& c) -> bool& { return c.web.self_release; })},
       {"web.session_max", duration_key(std::chrono::minutes(5), [](Config& c) -> milliseconds& { return c.web.absolute; })},
       {"security.admin_address", string_key([](const std::string& v, Config& c, std::string& why) {
          auto mb = message::parse_mailbox(v);

@@ -449,7 +449,11 @@ int run_server(const Config& cfg,
                                return web::Services::DnsPlan{std::move(plan->records), std::move(plan->notes)};
                              },
                              {},  // server_status: set below, once the certificates exist
-                             cfg.data_dir + "/" + std::string(kLastCheckFile)};
+                             cfg.data_dir + "/" + std::string(kLastCheckFile),
+                             {}};  // tell_admin: set below
+  web_services.tell_admin = [&alerts](const std::string& subject, const std::string& body) {
+    alerts.tell_admin(subject, body);
+  };
   web::Api api(web_sessions);
   web::add_session_routes(api, web_services);
   web::add_self_routes(api, web_services);
@@ -459,10 +463,7 @@ int run_server(const Config& cfg,
   static_cast<http::Limits&>(hc) = cfg.http.limits;
   hc.work = &work;
   hc.login_work = &logins;
-  hc.slow = [](const http::Request& req) {
-    return (req.method == "POST" && req.path == "/api/v1/session") ||
-           (req.method == "PUT" && (req.path == "/api/v1/me/password" || req.path == "/api/v1/me/totp"));
-  };
+  hc.slow = [&api](const http::Request& req) { return api.slow(req); };
   hc.metrics = &metrics;
   http::Server web_server(io, hc, *router, *tls, log.with({{"svc", "http"}}));
   if (auto s = web_server.listen(endpoints(cfg.http.listen), endpoints(cfg.http.listen_tls)); !s)

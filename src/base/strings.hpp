@@ -30,6 +30,9 @@ std::string log_safe(std::string_view s, std::size_t max_len = 200);
 
 // A JSON string literal (quotes included) with every control character escaped.
 void append_json_string(std::string& out, std::string_view s);
+// Appends one Unicode code point as UTF-8 (the caller passes a valid scalar value).
+void append_utf8(std::string& out, std::uint32_t cp);
+
 // Lower-case hex of raw bytes.
 std::string hex(std::string_view bytes);
 

@@ -159,6 +159,17 @@ bool has_type(const json::value& v, std::string_view type) {
 
 }  // namespace
 
+void Api::mark_slow(std::string method, std::string pattern) {
+  slow_.emplace_back(std::move(method), std::move(pattern));
+}
+
+bool Api::slow(const http::Request& req) const {
+  // Exact paths only: handle() answers any other spelling with 404 before any password check.
+  for (const auto& [m, p] : slow_)
+    if (req.method == m && req.path == p) return true;
+  return false;
+}
+
 bool Api::match(const Entry& e, const std::vector<std::string>& segs, std::map<std::string, std::string>& out) const {
   if (e.segments.size() != segs.size()) return false;
   std::map<std::string, std::string> params;

@@ -87,6 +87,11 @@ class Api {
 
   void add(std::string method, std::string pattern, Access access, Doc doc, Route handler);
 
+  // Marks a route as one that checks a password (argon2id): the server runs it on the login
+  // threads (http::ServerConfig::slow), apart from the work mail needs.
+  void mark_slow(std::string method, std::string pattern);
+  bool slow(const http::Request& req) const;
+
   // Answers a request under /api/v1/.
   http::Response handle(const http::Request& req, std::int64_t now);
   // The OpenAPI 3.1 document of every route added (made once: call after the last add).
@@ -110,6 +115,7 @@ class Api {
 
   Sessions& sessions_;
   std::vector<Entry> routes_;
+  std::vector<std::pair<std::string, std::string>> slow_;  // method, canonical path (no parameters)
   mutable std::once_flag openapi_once_;
   mutable std::string openapi_;
 };

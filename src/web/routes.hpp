@@ -54,6 +54,8 @@ struct Services {
   // self_signed} and "log_shipping" [{collector, connected, behind}] (app/ gathers them).
   std::function<boost::json::object()> server_status;
   std::string last_check;  // the file `mailkeep check` leaves its last result in
+  // Mails the admin (reports::Alerts::tell_admin): a user asks for a hold to be released.
+  std::function<void(const std::string& subject, const std::string& body)> tell_admin;
   LogCheck log_check{};
 };
 

@@ -13,6 +13,9 @@
 #include "base/read_file.hpp"
 #include "base/strings.hpp"
 #include "message/address.hpp"
+#include "message/codec.hpp"
+#include "message/header.hpp"
+#include "message/parsed.hpp"
 #include "web/routes.hpp"
 
 namespace mk::web {
@@ -23,6 +26,10 @@ namespace {
 
 constexpr std::size_t kMaxName = 64;
 constexpr std::size_t kMaxPassword = 1024;
+// What the queue's message view shows at most: header fields, each field's length, the text.
+constexpr std::size_t kMaxShownFields = 200;
+constexpr std::size_t kMaxShownField = 2000;
+constexpr std::size_t kMaxShownText = 64 * 1024;
 // The most security-log records one request reads back (the newest).
 constexpr std::int64_t kMaxLogRecords = 500;
 
@@ -60,6 +67,15 @@ constexpr const char* kQueuedItem =
     R"("last_error"],"properties":{"rcpt":{"type":"string"},"state":{"type":"string","enum":["queued","held",)"
     R"("delivered","bounced"]},"attempts":{"type":"integer"},"next_attempt":{"type":"integer"},)"
     R"("last_error":{"type":"string"}}}}}})";
+
+// A list answer: each element of a store listing, as JSON.
+template <class T, class F>
+Reply list_reply(const Result<std::vector<T>>& rows, F item) {
+  if (!rows) return error_from(rows.error());
+  json::array out;
+  for (const auto& r : *rows) out.push_back(item(r));
+  return ok(std::move(out));
+}
 
 // The account a path names, or the reply that says why there is none.
 Result<store::Account> named_account(Services& svc, const std::string& address) {
@@ -107,6 +123,32 @@ Result<json::object> mail_today(Services& svc, std::int64_t now) {
   }
   return json::object{{"received", accepted + junked}, {"junked", junked},       {"rejected", rejected},
                       {"delivered", delivered},         {"bounced", bounced},     {"deferred", deferred}};
+}
+
+// The first text/plain part of a message, decoded to UTF-8 and cut at `cap` bytes (on a
+// character boundary): what an admin reads of a held message, as text, never as HTML.
+std::string readable_text(const message::Parsed& msg, std::size_t cap) {
+  const message::Part* found = nullptr;
+  std::vector<const message::Part*> todo{&msg.mime()};
+  while (!todo.empty() && !found) {
+    const message::Part* p = todo.front();
+    todo.erase(todo.begin());
+    if (p->type == "text" && p->subtype == "plain" && p->disposition != "attachment") found = p;
+    for (const auto& c : p->children) todo.push_back(&c);
+  }
+  if (!found) return {};
+  std::string charset = "us-ascii";
+  for (const auto& [k, v] : found->type_params)
+    if (k == "charset") charset = v;
+  const std::string raw = message::decode_transfer(found->body(msg.text()), found->encoding);
+  std::string text = message::to_utf8(raw, charset).value_or(raw);
+  if (text.size() > cap) {
+    std::size_t cut = cap;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text.resize(cut);
+    text += "\n[…]";
+  }
+  return message::valid_utf8(text) ? text : std::string("[text in an unknown encoding]");
 }
 
 // The last `mailkeep check`: when, whether all passed, and what failed.
@@ -198,13 +240,7 @@ void add_admin_routes(Api& api, Services& svc) {
   // Domains.
   api.add("GET", "/api/v1/domains", Access::admin,
           Doc{"The hosted domains.", "domains", {}, "", R"({"type":"array","items":{"type":"string"}})"},
-          [&svc](Call&) {
-            auto l = svc.store.list_domains();
-            if (!l) return error_from(l.error());
-            json::array out;
-            for (const auto& d : *l) out.push_back(json::value(d));
-            return ok(std::move(out));
-          });
+          [&svc](Call&) { return list_reply(svc.store.list_domains(), [](const std::string& d) { return json::value(d); }); });
   api.add("POST", "/api/v1/domains", Access::admin,
           Doc{"Host a domain: it gets DKIM keys, and its DNS records are listed at /api/v1/domains/{domain}/dns.",
               "domains", {}, R"({"type":"object","required":["name"],"properties":{"name":{"type":"string"}}})",
@@ -255,13 +291,7 @@ void add_admin_routes(Api& api, Services& svc) {
   // Accounts.
   api.add("GET", "/api/v1/accounts", Access::admin,
           Doc{"Every account.", "accounts", {}, "", fmt::format(R"({{"type":"array","items":{}}})", kAccountItem)},
-          [&svc](Call&) {
-            auto l = svc.store.list_accounts();
-            if (!l) return error_from(l.error());
-            json::array out;
-            for (const auto& a : *l) out.push_back(account_item(a));
-            return ok(std::move(out));
-          });
+          [&svc](Call&) { return list_reply(svc.store.list_accounts(), account_item); });
   api.add("POST", "/api/v1/accounts", Access::admin,
           Doc{"Add an account in a hosted domain. The password must pass the password policy and the "
               "breached-password list.",
@@ -325,11 +355,9 @@ void add_admin_routes(Api& api, Services& svc) {
   api.add("GET", "/api/v1/aliases", Access::admin,
           Doc{"Every alias.", "aliases", {}, "", fmt::format(R"({{"type":"array","items":{}}})", kAlias)},
           [&svc](Call&) {
-            auto l = svc.store.list_aliases();
-            if (!l) return error_from(l.error());
-            json::array out;
-            for (const auto& a : *l) out.push_back(json::object{{"address", a.address}, {"target", a.target}});
-            return ok(std::move(out));
+            return list_reply(svc.store.list_aliases(), [](const store::Alias& a) {
+              return json::object{{"address", a.address}, {"target", a.target}};
+            });
           });
   api.add("POST", "/api/v1/aliases", Access::admin,
           Doc{"Add an alias to an account here, or to an address elsewhere (it then forwards).", "aliases", {},
@@ -361,19 +389,45 @@ void add_admin_routes(Api& api, Services& svc) {
   // The queue.
   api.add("GET", "/api/v1/queue", Access::admin,
           Doc{"The outbound queue.", "queue", {}, "", fmt::format(R"({{"type":"array","items":{}}})", kQueuedItem)},
-          [&svc](Call&) {
-            auto q = svc.store.list_queue();
-            if (!q) return error_from(q.error());
-            json::array out;
-            for (const auto& m : *q) out.push_back(queued_item(m));
-            return ok(std::move(out));
-          });
+          [&svc](Call&) { return list_reply(svc.store.list_queue(), queued_item); });
   // (Named members, not structured bindings: clang 14 cannot capture those in the lambdas.)
   struct QueueVerb {
     const char* verb;
     store::QueueAction action;
     const char* what;
   };
+  api.add("GET", "/api/v1/queue/{id}", Access::admin,
+          Doc{"One queued (or held) message: its recipients, its header fields and its text, to judge a hold. "
+              "The text is the first plain-text part, decoded, at most 64 KiB; nothing of it is rendered as HTML.",
+              "queue", {{"id", "path", "integer", "the queued message's id"}}, "",
+              R"({"type":"object","required":["message","header","text"],"properties":{"message":)" +
+                  std::string(kQueuedItem) +
+                  R"(,"header":{"type":"array","items":{"type":"object","required":["name","value"],"properties":{)"
+                  R"("name":{"type":"string"},"value":{"type":"string"}}}},"text":{"type":"string"}}})"},
+          [&svc](Call& c) {
+            auto id = id_param(c.params["id"]);
+            if (!id) return error(404, "not_found", "no such queued message");
+            auto m = svc.store.queued_message(*id);
+            if (!m) return error_from(m.error());
+            if (!*m) return error(404, "not_found", "no such queued message");
+            auto data = svc.store.read_queued(**m);
+            if (!data) return error_from(data.error());
+            const message::Parsed msg(std::move(*data));
+            json::array header;
+            for (const auto& f : msg.header()) {
+              if (header.size() >= kMaxShownFields) break;
+              std::string raw(trim(f.value));
+              for (auto at = raw.find("\r\n"); at != std::string::npos; at = raw.find("\r\n", at)) raw.erase(at, 2);
+              std::string value = message::decode_words(raw);
+              if (value.size() > kMaxShownField) value.resize(kMaxShownField);
+              if (!message::valid_utf8(value)) value = "[not UTF-8]";
+              header.push_back(json::object{{"name", log_safe(f.name, 100)}, {"value", value}});
+            }
+            record_action(svc, c, "queued_message_read", {{"message", std::to_string(*id)}});
+            return ok(json::object{{"message", queued_item(**m)},
+                                   {"header", std::move(header)},
+                                   {"text", readable_text(msg, kMaxShownText)}});
+          });
   for (const QueueVerb& qv : {QueueVerb{"retry", store::QueueAction::retry, "Try a queued message again now."},
                               QueueVerb{"hold", store::QueueAction::hold, "Hold a queued message."},
                               QueueVerb{"release", store::QueueAction::release, "Release a held message."},
@@ -393,8 +447,9 @@ void add_admin_routes(Api& api, Services& svc) {
 
   // Containment holds.
   constexpr const char* kHold =
-      R"({"type":"object","required":["address","reason","held_messages"],"properties":{"address":{"type":"string"},)"
-      R"("reason":{"type":"string"},"held_messages":{"type":"integer"}}})";
+      R"({"type":"object","required":["address","account_id","reason","held_messages"],"properties":{)"
+      R"("address":{"type":"string"},"account_id":{"type":"integer"},"reason":{"type":"string"},)"
+      R"("held_messages":{"type":"integer"}}})";
   api.add("GET", "/api/v1/holds", Access::admin,
           Doc{"Accounts whose outbound mail containment holds, why, and how many messages wait.", "holds", {}, "",
               fmt::format(R"({{"type":"array","items":{}}})", kHold)},
@@ -413,7 +468,8 @@ void add_admin_routes(Api& api, Services& svc) {
                 for (const auto& r : m.rcpts) any |= r.state == store::RcptState::held;
                 held += any;
               }
-              out.push_back(json::object{{"address", a.address}, {"reason", a.outbound_hold}, {"held_messages", held}});
+              out.push_back(json::object{
+                  {"address", a.address}, {"account_id", a.id}, {"reason", a.outbound_hold}, {"held_messages", held}});
             }
             return ok(std::move(out));
           });

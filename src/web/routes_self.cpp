@@ -29,6 +29,8 @@ constexpr std::size_t kMaxPassword = 1024;
 // most kEventsShown of them.
 constexpr std::size_t kEventsScanned = 5000;
 constexpr std::size_t kEventsShown = 50;
+// A user's note to the admin.
+constexpr std::size_t kMaxNote = 2000;
 
 json::object account_json(const store::Account& a, bool admin) {
   return json::object{{"address", a.address},
@@ -74,6 +76,7 @@ void record_action(const Services& svc, const Call& call, std::string_view actio
 }
 
 void add_session_routes(Api& api, Services& svc) {
+  api.mark_slow("POST", "/api/v1/session");
   constexpr const char* kSession =
       R"({"type":"object","required":["address","admin","csrf"],"properties":{"address":{"type":"string"},)"
       R"("admin":{"type":"boolean"},"csrf":{"type":"string"}}})";
@@ -128,14 +131,22 @@ void add_session_routes(Api& api, Services& svc) {
 }
 
 void add_self_routes(Api& api, Services& svc) {
+  for (const char* p : {"/api/v1/me/password", "/api/v1/me/totp"}) api.mark_slow("PUT", p);
+  api.mark_slow("POST", "/api/v1/me/hold/release");
   constexpr const char* kAccount =
       R"({"type":"object","required":["address","admin","quota_bytes","used_bytes","totp","require_app_passwords",)"
       R"("password_breached","held","created"],"properties":{"address":{"type":"string"},"admin":{"type":"boolean"},)"
       R"("quota_bytes":{"type":"integer"},"used_bytes":{"type":"integer"},"totp":{"type":"boolean"},)"
       R"("require_app_passwords":{"type":"boolean"},"password_breached":{"type":"boolean"},)"
-      R"("held":{"type":"string"},"created":{"type":"integer"}}})";
-  api.add("GET", "/api/v1/me", Access::user, Doc{"Your account.", "me", {}, "", kAccount},
-          [](Call& c) { return ok(account_json(c.who->account, c.who->admin)); });
+      R"("held":{"type":"string"},"created":{"type":"integer"},"self_release":{"type":"boolean"}}})";
+  api.add("GET", "/api/v1/me", Access::user,
+          Doc{"Your account (self_release: whether you may release a hold of your outgoing mail yourself).", "me", {},
+              "", kAccount},
+          [&api](Call& c) {
+            json::object o = account_json(c.who->account, c.who->admin);
+            o["self_release"] = api.sessions().settings().self_release;
+            return ok(std::move(o));
+          });
 
   api.add("PUT", "/api/v1/me/password", Access::user,
           Doc{"Change your password. The current one is asked again; the new one must pass the password "
@@ -319,6 +330,80 @@ void add_self_routes(Api& api, Services& svc) {
               if (e.contains("ts") && e.contains("event")) out.push_back(std::move(e));
             }
             return ok(std::move(out));
+          });
+
+  // Recovery after a containment hold: the user sees why (GET /api/v1/me), and either asks the
+  // admin to release it or, where [web] self_release allows, releases it by choosing a new
+  // password (the hold's likely cause is a stolen one) and, by default, revoking every app
+  // password.
+  api.add("POST", "/api/v1/me/hold/request", Access::user,
+          Doc{"Ask the admin to release your held outbound mail (they are mailed, with your note).", "me", {},
+              R"({"type":"object","properties":{"note":{"type":"string"}}})", schema::kEmpty, 204},
+          [&svc](Call& c) {
+            const store::Account& a = c.who->account;
+            if (a.outbound_hold.empty()) return error(409, "not_held", "your outgoing mail is not held");
+            std::string note = string_field(c.body, "note").value_or("");
+            if (note.size() > kMaxNote) note.resize(kMaxNote);
+            record_action(svc, c, "release_requested", {{"user", a.address}, {"note", note}});
+            if (svc.tell_admin)
+              svc.tell_admin("Release requested: " + a.address,
+                             fmt::format("{} asks for the release of its outgoing mail, held because: {}\n\n"
+                                         "Their note: {}\n\nRelease or delete the held mail at /admin/#holds, or with: "
+                                         "mailkeep account release {}\n",
+                                         a.address, a.outbound_hold, note.empty() ? "(none)" : note, a.address));
+            return no_content();
+          });
+  api.add("POST", "/api/v1/me/hold/release", Access::user,
+          Doc{"Release your own held outbound mail, where the server allows it ([web] self_release): with a new "
+              "password (your other sessions end) and, unless keep_app_passwords, every app password revoked.",
+              "me", {},
+              R"({"type":"object","required":["current","new"],"properties":{"current":{"type":"string"},)"
+              R"("new":{"type":"string"},"keep_app_passwords":{"type":"boolean"}}})",
+              R"({"type":"object","required":["messages","app_passwords_revoked"],"properties":{)"
+              R"("messages":{"type":"integer"},"app_passwords_revoked":{"type":"integer"}}})"},
+          [&svc, &api](Call& c) {
+            const store::Account& a = c.who->account;
+            if (a.outbound_hold.empty()) return error(409, "not_held", "your outgoing mail is not held");
+            if (!api.sessions().settings().self_release)
+              return error(403, "not_allowed", "this server's admin releases held mail: ask them (POST /api/v1/me/hold/request)");
+            const std::string current = string_field(c.body, "current").value_or("");
+            const std::string next = string_field(c.body, "new").value_or("");
+            if (current.size() > kMaxPassword || next.size() > kMaxPassword) return bad_field("new", "a password");
+            if (!api.sessions().may_try_password(c.req, a.address, c.now)) {
+              Reply e = error(403, "banned", "too many failed attempts; try again later");
+              e.close = true;
+              return e;
+            }
+            if (!auth::verify_password(a.password_hash, current)) {
+              Reply e = error(403, "wrong_password", "the current password is wrong");
+              e.delay = api.sessions().failed(c.req, a.address, c.now, &e.close);
+              return e;
+            }
+            if (next == current) return error(400, "weak_password", "choose a new password: the held mail may be the work of someone who knows this one");
+            auto pw = admin::hash_new_password(next, svc.breached_index);
+            if (!pw) return pw.error().code == 0 ? error(400, "weak_password", pw.error().message) : error_from(pw.error());
+            if (auto r = admin::set_password(svc.store, a, *pw, c.who->session_id); !r) return error_from(r.error());
+            std::int64_t revoked = 0;
+            if (!bool_field(c.body, "keep_app_passwords").value_or(false)) {
+              auto list = svc.store.app_passwords(a.id);
+              if (!list) return error_from(list.error());
+              for (const auto& p : *list) {
+                auto r = svc.store.revoke_app_password(a.id, p.name);
+                if (!r) return error_from(r.error());
+                revoked += *r;
+              }
+            }
+            auto n = admin::end_hold(svc.store, svc.store, a, false);
+            if (!n) return error_from(n.error());
+            record_action(svc, c, "outbound_self_released",
+                          {{"user", a.address}, {"messages", std::to_string(*n)}, {"was", a.outbound_hold},
+                           {"app_passwords_revoked", std::to_string(revoked)}});
+            if (svc.tell_admin)
+              svc.tell_admin("Hold released by its user: " + a.address,
+                             fmt::format("{} changed its password and released its held mail ({} message(s)); "
+                                         "it was held because: {}\n",
+                                         a.address, *n, a.outbound_hold));
+            return ok(json::object{{"messages", *n}, {"app_passwords_revoked", revoked}});
           });
 
   constexpr const char* kSessions =

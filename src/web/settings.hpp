@@ -19,6 +19,9 @@ struct Settings {
   Duration idle{std::chrono::minutes(30)};
   // ...and this long after its login, whatever happens.
   Duration absolute{std::chrono::hours(12)};
+  // Whether a user whose outbound mail containment held may release it from /account/
+  // (after choosing a new password there). Off: they ask the admin, who is mailed.
+  bool self_release = false;
 };
 
 }  // namespace mk::web

@@ -30,7 +30,8 @@ class ApiTest(unittest.TestCase):
     def setUpClass(cls):
         # A real queue (paused: mail waits in it), and a tight budget so a hold can be made.
         cls.srv = mk.Server(extra_config={"server.dev": "false", "outbound.paused": "true",
-                                          "security.max_new_recipients_per_hour": "3"}).start()
+                                          "security.max_new_recipients_per_hour": "3",
+                                          "web.self_release": "true"}).start()
         cls.admin = Client(cls.srv)
         a = cls.admin.login()
         assert a.status == 200, a
@@ -260,6 +261,21 @@ class ApiTest(unittest.TestCase):
             c, secret = enrolled_user()
             return c, "/api/v1/me/totp?code=" + totp_code(secret, 30), None
 
+        def held_user():
+            """A new account, held by a burst to new recipients, logged in."""
+            address = unique("burst") + "@localhost"
+            admin.post("/api/v1/accounts", {"address": address, "password": "a bursting user's password"})
+            for i in range(5):
+                try:
+                    self.srv.submit([unique("to") + "@remote.example"], "burst %d" % i, user=address,
+                                    password="a bursting user's password")
+                except smtplib.SMTPException:
+                    break
+            c = Client(self.srv)
+            assert c.login(address, "a bursting user's password").status == 200
+            assert c.get("/api/v1/me").json["held"], "not held"
+            return c
+
         n = [0]
 
         def unique(prefix):
@@ -286,6 +302,11 @@ class ApiTest(unittest.TestCase):
             ("PUT", "/api/v1/me/totp"): lambda: (lambda c, b: (c, "/api/v1/me/totp", b))(*enrolment()),
             ("DELETE", "/api/v1/me/totp"): disable,
             ("GET", "/api/v1/dashboard"): lambda: (admin, "/api/v1/dashboard", None),
+            ("POST", "/api/v1/me/hold/request"): lambda: (held_user(), "/api/v1/me/hold/request", {"note": "not me"}),
+            ("POST", "/api/v1/me/hold/release"): lambda: (held_user(), "/api/v1/me/hold/release",
+                                                          {"current": "a bursting user's password",
+                                                           "new": "a new bursting user's password"}),
+            ("GET", "/api/v1/queue/{id}"): lambda: (admin, "/api/v1/queue/%d" % queued_id(), None),
             ("DELETE", "/api/v1/me/sessions/{id}"): lambda: (admin, "/api/v1/me/sessions/%d" % other_session(), None),
             ("GET", "/api/v1/domains"): lambda: (admin, "/api/v1/domains", None),
             ("POST", "/api/v1/domains"): lambda: (admin, "/api/v1/domains", {"name": unique("d") + ".example"}),

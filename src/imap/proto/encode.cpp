@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.hpp"
+
 namespace mk::imap {
 
 std::string imap_string(std::string_view s) {
@@ -53,24 +55,6 @@ std::size_t utf8_decode(std::string_view s, std::size_t i, std::uint32_t& cp) {
   }
   if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
   return n;
-}
-
-void utf8_append(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += char(cp);
-  } else if (cp < 0x800) {
-    out += char(0xc0 | (cp >> 6));
-    out += char(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += char(0xe0 | (cp >> 12));
-    out += char(0x80 | ((cp >> 6) & 0x3f));
-    out += char(0x80 | (cp & 0x3f));
-  } else {
-    out += char(0xf0 | (cp >> 18));
-    out += char(0x80 | ((cp >> 12) & 0x3f));
-    out += char(0x80 | ((cp >> 6) & 0x3f));
-    out += char(0x80 | (cp & 0x3f));
-  }
 }
 
 }  // namespace
@@ -163,7 +147,7 @@ std::optional<std::string> mutf7_decode(std::string_view s) {
       }
       // RFC 3501: printable US-ASCII must not be encoded.
       if (u >= 0x20 && u <= 0x7e) return std::nullopt;
-      utf8_append(out, u);
+      append_utf8(out, u);
     }
     i = end;
     last_run_end = end;

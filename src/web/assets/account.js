@@ -1,6 +1,6 @@
 // account.js: a user's own page: the account at a glance, the password, app passwords for
 // mail clients, and where they are logged in. Everything comes from /api/v1/me.
-import { api, h, clear, when, bytes, notice, act, session, loginForm, header, route, table, copyButton, fail } from './mk.js';
+import { api, h, clear, rerender, when, bytes, notice, act, session, loginForm, header, route, table, copyButton, fail } from './mk.js';
 
 const views = {
   overview: { title: 'Your account', render: overview },
@@ -11,20 +11,9 @@ const views = {
   events: { title: 'Activity', render: events },
 };
 
-async function rerender(root, fn) {
-  const title = root.firstChild;
-  clear(root).append(title);
-  await fn(root);
-}
-
 async function overview(root) {
   const me = await api('GET', '/me');
-  if (me.held)
-    root.append(h('div', { class: 'card warn', role: 'alert' }, h('h2', {}, 'Your outgoing mail is held'),
-      h('p', {}, 'Why: ' + me.held),
-      h('p', {}, 'Mail you send waits until the administrator releases it. If you did not send this mail, someone ',
-        'else has your password: ', h('a', { href: '#password' }, 'change it'), ', then revoke the ',
-        h('a', { href: '#apps' }, 'app passwords'), ' you no longer use, and ask your administrator to release the account.')));
+  if (me.held) root.append(heldCard(root, me));
   if (me.password_breached)
     root.append(h('div', { class: 'card warn', role: 'alert' },
       h('p', {}, 'Your password appears in a list of passwords exposed in data breaches. ', h('a', { href: '#password' }, 'Change it now.'))));
@@ -36,6 +25,49 @@ async function overview(root) {
     h('dt', {}, 'Two-factor login'), h('dd', {}, me.totp ? 'on (authenticator app)' : 'off'),
     h('dt', {}, 'Mail clients'), h('dd', {}, me.require_app_passwords ? 'app passwords only' : 'your password or app passwords'),
     h('dt', {}, 'Since'), h('dd', {}, when(me.created))));
+}
+
+// A held account: why, what to do, and the way out the server allows (ask, or release it
+// yourself with a new password).
+function heldCard(root, me) {
+  const card = h('div', { class: 'card warn', role: 'alert', id: 'held' }, h('h2', {}, 'Your outgoing mail is held'),
+    h('p', {}, 'Why: ', h('strong', { id: 'held-reason' }, me.held)),
+    h('p', {}, 'Mail you send waits until this is resolved. If you did not send this mail, someone else has your ',
+      'password: choose a new one, and revoke the ', h('a', { href: '#apps' }, 'app passwords'), ' of devices you do not trust.'));
+  if (me.self_release) {
+    const current = h('input', { id: 'rel-current', type: 'password', autocomplete: 'current-password', required: true });
+    const next = h('input', { id: 'rel-new', type: 'password', autocomplete: 'new-password', required: true, minlength: 12 });
+    const keep = h('input', { id: 'rel-keep', type: 'checkbox' });
+    const go = h('button', { type: 'submit', id: 'rel-go' }, 'Change password and release');
+    const form = h('form', {},
+      h('p', {}, h('label', { for: 'rel-current' }, 'Current password'), current),
+      h('p', {}, h('label', { for: 'rel-new' }, 'New password'), next),
+      h('p', {}, h('label', { for: 'rel-keep', class: 'check' }, keep, 'keep my app passwords (not advised)')),
+      h('p', {}, go));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      act(go, async () => {
+        const r = await api('POST', '/me/hold/release', { current: current.value, new: next.value, keep_app_passwords: keep.checked });
+        notice('Released: ' + r.messages + ' held message(s) are on their way; ' + r.app_passwords_revoked +
+          ' app password(s) revoked. Give your mail clients the new password.');
+        await rerender(root, overview);
+      });
+    });
+    card.append(form);
+  } else {
+    const note = h('textarea', { id: 'rel-note', rows: 3, maxlength: 2000, placeholder: 'I changed my password; the mail was not mine.' });
+    const ask = h('button', { type: 'submit', id: 'rel-ask' }, 'Ask the administrator to release it');
+    const form = h('form', {}, h('p', {}, h('label', { for: 'rel-note' }, 'A note for the administrator'), note), h('p', {}, ask));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      act(ask, async () => {
+        await api('POST', '/me/hold/request', { note: note.value });
+        notice('The administrator has been asked.');
+      });
+    });
+    card.append(h('p', {}, 'First ', h('a', { href: '#password' }, 'change your password'), '. Then:'), form);
+  }
+  return card;
 }
 
 // A rough strength estimate: the length and the kinds of characters, less for repeats and

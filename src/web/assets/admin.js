@@ -1,6 +1,6 @@
 // admin.js: the admin's pages: dashboard, domains and their DNS records, accounts, holds,
 // the queue, security (bans and the security log). Everything comes from /api/v1/.
-import { api, h, clear, when, bytes, notice, fail, act, session, loginForm, header, route, table, copyButton } from './mk.js';
+import { api, h, clear, rerender, when, bytes, notice, fail, act, session, loginForm, header, route, table, copyButton } from './mk.js';
 
 const views = {
   dashboard: { title: 'Dashboard', render: dashboard },
@@ -107,12 +107,6 @@ async function domains(root) {
   }
 }
 
-async function rerender(root, fn) {
-  const title = root.firstChild;
-  clear(root).append(title);
-  await fn(root);
-}
-
 async function accounts(root) {
   const list = await api('GET', '/accounts');
   const address = h('input', { id: 'account-address', type: 'email', required: true, autocomplete: 'off' });
@@ -147,9 +141,25 @@ async function holds(root) {
   const list = await api('GET', '/holds');
   root.append(h('p', {}, 'Containment holds an account\'s outgoing mail when it behaves like a compromised one. ',
     'Release it when the user has changed their password, or delete the held mail.'));
+  const reading = h('div', { id: 'held-mail' });
+  async function showHeld(x) {
+    clear(reading);
+    const q = (await api('GET', '/queue')).filter((m) => m.sender_account === x.account_id);
+    reading.append(h('h2', {}, 'Held mail of ' + x.address));
+    for (const m of q) {
+      const full = await api('GET', '/queue/' + m.id);
+      const fields = full.header.filter((f) => /^(from|to|cc|subject|date)$/i.test(f.name));
+      reading.append(h('article', { class: 'card held-message' },
+        h('dl', { class: 'facts' }, fields.map((f) => [h('dt', {}, f.name), h('dd', {}, f.value)])),
+        h('p', { class: 'note' }, 'To: ' + m.recipients.map((r) => r.rcpt).join(', ')),
+        h('pre', { class: 'message-text' }, full.text || '(no plain-text part)')));
+    }
+    if (!q.length) reading.append(h('p', { class: 'empty' }, 'No held message is queued.'));
+  }
   root.append(table(['Account', 'Why', 'Held messages', ''], list.map((x) => h('tr', {},
     h('td', {}, x.address), h('td', {}, x.reason), h('td', {}, String(x.held_messages)),
     h('td', { class: 'actions' },
+      h('button', { type: 'button', class: 'small', onclick: (ev) => act(ev.target, () => showHeld(x)) }, 'Read'),
       h('button', { type: 'button', class: 'small', onclick: (ev) => act(ev.target, async () => {
         const r = await api('POST', '/holds/' + encodeURIComponent(x.address) + '/release');
         notice(x.address + ' may send again; ' + r.messages + ' message(s) released.');
@@ -160,7 +170,7 @@ async function holds(root) {
         const r = await api('POST', '/holds/' + encodeURIComponent(x.address) + '/delete');
         notice(x.address + ' may send again; ' + r.messages + ' held message(s) deleted.');
         await rerender(root, holds);
-      }) }, 'Delete held mail')))), 'No account is held.'));
+      }) }, 'Delete held mail')))), 'No account is held.'), reading);
 }
 
 async function queue(root) {

@@ -185,6 +185,13 @@ export function route(main, views, fallback) {
   v.render(section).catch(fail);
 }
 
+// Draws a view again in its section (after a change), keeping its heading.
+export async function rerender(root, fn) {
+  const title = root.firstChild;
+  clear(root).append(title);
+  await fn(root);
+}
+
 export function table(headings, rows, empty) {
   if (!rows.length) return h('p', { class: 'empty' }, empty);
   return h('div', { class: 'table' }, h('table', {},

@@ -272,7 +272,7 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
   {
     // Take the schema back to the version before summaries: undo it and the migrations
     // appended after it (the tables of containment's correspondence, send_history's held,
-    // the counters' daily totals).
+    // the counters' daily totals, the web's sessions and tokens).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -282,7 +282,8 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
     sqlite3_finalize(q);
     const std::string downgrade = "DROP TABLE summaries; DROP TABLE writers; DROP TABLE received; "
                                   "DROP TABLE link_domains; ALTER TABLE send_history DROP COLUMN held; "
-                                  "DROP TABLE daily_counts; PRAGMA user_version = " + std::to_string(version - 4);
+                                  "DROP TABLE daily_counts; DROP TABLE web_sessions; DROP TABLE api_tokens; "
+                                  "PRAGMA user_version = " + std::to_string(version - 5);
     ASSERT_EQ(sqlite3_exec(db, downgrade.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }

@@ -335,5 +335,74 @@ TEST_F(WebApi, TheOpenApiDocumentNamesEveryRouteOnce) {
   EXPECT_GE(ops, 30u);
 }
 
+// Recovery after a hold: asking mails the admin; releasing oneself needs [web] self_release,
+// the current password and a new one, revokes the app passwords, and ends the hold.
+TEST_F(WebApi, AHeldUserAsksOrReleasesWithANewPassword) {
+  std::vector<std::string> mailed;
+  svc_->tell_admin = [&mailed](const std::string& subject, const std::string&) { mailed.push_back(subject); };
+  const auto user = *store_->find_account("user@example.org");
+  ASSERT_TRUE(store_->set_outbound_hold(user->id, "more than 5 new recipients in an hour").ok());
+  store::AppPassword p{0, user->id, "phone", std::string(64, 'a'), "imap", kNow, 0, ""};
+  ASSERT_TRUE(store_->add_app_password(p).ok());
+  const Who w = login("user@example.org");
+  auto me = json::parse(call(w, "GET", "/api/v1/me").body);
+  EXPECT_EQ(me.at("held").as_string(), "more than 5 new recipients in an hour");
+  EXPECT_FALSE(me.at("self_release").as_bool());
+  EXPECT_EQ(call(w, "POST", "/api/v1/me/hold/request", R"({"note":"it was not me"})").status, 204);
+  EXPECT_EQ(mailed, (std::vector<std::string>{"Release requested: user@example.org"}));
+  const std::string body =
+      R"({"current":"correct horse battery staple","new":"a brand new long passphrase"})";
+  EXPECT_EQ(call(w, "POST", "/api/v1/me/hold/release", body).status, 403);  // not allowed here
+  // Where the admin allows it.
+  Settings allow;
+  allow.admins = {"admin@example.org"};
+  allow.self_release = true;
+  Sessions permissive(allow, *store_, policy_, log::Logger());
+  Api other(permissive);
+  add_session_routes(other, *svc_);
+  add_self_routes(other, *svc_);
+  auto post = [&](const std::string& b) {
+    return other.handle(request("POST", "/api/v1/me/hold/release", b, {{"cookie", w.cookie}, {"x-csrf-token", w.csrf}}),
+                        kNow);
+  };
+  EXPECT_EQ(post(R"({"current":"wrong","new":"a brand new long passphrase"})").status, 403);
+  EXPECT_EQ(post(R"({"current":"correct horse battery staple","new":"correct horse battery staple"})").status, 400);
+  auto r = post(body);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body).at("app_passwords_revoked").as_int64(), 1);
+  EXPECT_TRUE((*store_->find_account("user@example.org"))->outbound_hold.empty());
+  EXPECT_TRUE(store_->app_passwords(user->id)->empty());
+  EXPECT_NE(audit_text().find("outbound_self_released"), std::string::npos);
+  EXPECT_EQ(mailed.size(), 2u);
+  EXPECT_EQ(post(body).status, 409);  // not held any more
+}
+
+// The admin reads a held message as text: its header fields decoded, its plain text.
+TEST_F(WebApi, AQueuedMessageIsShownAsText) {
+  const Who admin = login("admin@example.org");
+  const auto user = *store_->find_account("user@example.org");
+  store::NewMessage m;
+  m.data = std::make_shared<const std::string>(
+      "From: User <user@example.org>\r\nTo: x@remote.example\r\nSubject: =?UTF-8?B?w6ljaGFudGlsbG9u?=\r\n"
+      "Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n"
+      "<script>alert(1)</script>\r\n--b\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+      "Content-Transfer-Encoding: quoted-printable\r\n\r\nCaf=E9 <b>\r\n--b--\r\n");
+  m.mail_from = "user@example.org";
+  m.sender_account = user->id;
+  m.outbound.push_back(store::OutboundRcpt{"x@remote.example", ""});
+  ASSERT_TRUE(store_->deliver_sync(m).ok());
+  auto q = store_->list_queue();
+  ASSERT_EQ(q->size(), 1u);
+  auto r = call(admin, "GET", "/api/v1/queue/" + std::to_string((*q)[0].id));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto v = json::parse(r.body);
+  EXPECT_EQ(v.at("text").as_string(), "Café <b>");  // the part ends before the CRLF of its boundary
+  bool subject = false;
+  for (const auto& f : v.at("header").as_array())
+    subject |= f.at("name").as_string() == "Subject" && f.at("value").as_string() == "échantillon";
+  EXPECT_TRUE(subject) << r.body;
+  EXPECT_EQ(call(admin, "GET", "/api/v1/queue/999999").status, 404);
+}
+
 }  // namespace
 }  // namespace mk::web

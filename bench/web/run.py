@@ -1,0 +1,165 @@
+#!/usr/bin/python3
+"""bench/web: the web admin and API on a server with 10,000 accounts, against issue 20's
+targets: the admin dashboard's time to first render (target <= 300 ms) and the API's p99
+latency under 50 concurrent clients (target <= 50 ms).
+
+No peer serves the same pages, so the figures stand against the targets alone. The server is
+a Release build with [http] max_connections_per_ip raised to 200 (50 clients from one
+address is what a load test looks like, not what the default of 20 is for); everything else
+is the default configuration. Accounts are written to the index directly, with one argon2id
+hash for all (hashing 10,000 passwords would time the hash, not the pages).
+
+- Dashboard: headless chromium (Debian's, through Selenium) opens /admin/#dashboard with a
+  logged-in session, RUNS times; time to first render is performance.now() when the
+  dashboard's cards are in the page (navigation start = 0), through the module scripts and
+  the two API calls the page makes. The accounts page (all 10,000 rows) is timed the same way.
+- API: ab (apache2-utils) with 50 concurrent keep-alive TLS clients, REQUESTS requests per
+  route, on GET /api/v1/dashboard, GET /api/v1/accounts/{address} and GET /api/v1/me; the
+  p50/p99 it reports are the figures.
+
+Usage: bench/web/run.py MAILKEEP_BINARY [ACCOUNTS]   (env: BENCH_RUNS (20), BENCH_REQUESTS (20000))
+"""
+import http.client
+import json
+import os
+import re
+import sqlite3
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from benchlib import BenchError, Dns, free_port, run, run_main, start, stop  # noqa: E402
+
+ADMIN = "admin@bench.example"
+PASSWORD = "bench admin password"
+CLIENTS = 50
+AB_SECONDS = 300  # one ab run ends within this, or it hung
+
+
+def tls_ctx():
+    c = ssl.create_default_context()
+    c.check_hostname = False
+    c.verify_mode = ssl.CERT_NONE
+    return c
+
+
+def setup(binary, work, https_port, dns):
+    cfg = os.path.join(work, "mailkeep.toml")
+    with open(cfg, "w") as f:
+        f.write('[server]\nhostname = "bench.localhost"\ndata_dir = "."\n[log]\nlevel = "warn"\n'
+                '[smtp]\nlisten = ["127.0.0.1:%d"]\n[submission]\nlisten = []\nlisten_tls = []\n'
+                '[imap]\nlisten = []\nlisten_tls = []\n[metrics]\nlisten = []\n'
+                '[http]\nlisten = []\nlisten_tls = ["127.0.0.1:%d"]\nmax_connections_per_ip = 200\n'
+                '[web]\nadmins = ["%s"]\n' % (free_port(), https_port, ADMIN))
+        f.write(dns.config())
+    run([binary, "--config", cfg, "domain", "add", "bench.example"])
+    run([binary, "--config", cfg, "account", "add", ADMIN, "--password-stdin"], input=PASSWORD + "\n", text=True)
+    return cfg
+
+
+def add_accounts(work, n):
+    db = sqlite3.connect(os.path.join(work, "index.sqlite"))
+    (hash_,) = db.execute("SELECT password_hash FROM accounts WHERE address = ?", (ADMIN,)).fetchone()
+    now = int(time.time())
+    db.executemany("INSERT INTO accounts(address, password_hash, created, used_bytes, quota_bytes) VALUES(?, ?, ?, ?, ?)",
+                   (("user%05d@bench.example" % i, hash_, now, i * 1000, (i % 3) * (1 << 30)) for i in range(n)))
+    db.commit()
+    db.close()
+
+
+def login(port):
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=tls_ctx(), timeout=60)
+    c.request("POST", "/api/v1/session", body=json.dumps({"address": ADMIN, "password": PASSWORD}),
+              headers={"Content-Type": "application/json", "Host": "bench.localhost"})
+    r = c.getresponse()
+    body = r.read()
+    if r.status != 200:
+        raise BenchError("login failed: %d %s" % (r.status, body[:200]))
+    cookie = r.getheader("Set-Cookie").split(";")[0]
+    return cookie
+
+
+def page_times(port, cookie, view, ready_css, runs):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    o = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors",
+              "--disable-dev-shm-usage", "--window-size=1280,900", "--user-data-dir=" + tempfile.mkdtemp()):
+        o.add_argument(a)
+    o.binary_location = "/usr/bin/chromium"
+    d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+    d.set_page_load_timeout(60)
+    d.set_script_timeout(60)
+    try:
+        base = "https://127.0.0.1:%d" % port
+        d.get(base + "/assets/favicon.svg")
+        name, value = cookie.split("=", 1)
+        d.add_cookie({"name": name, "value": value, "path": "/", "secure": True})
+        out = []
+        for _ in range(runs + 1):  # the first warms the browser's cache of the module scripts
+            d.get(base + "/admin/#" + view)
+            t = d.execute_async_script("""
+              const done = arguments[arguments.length - 1], css = arguments[0];
+              (function check() {
+                if (document.querySelector(css)) done(performance.now()); else requestAnimationFrame(check);
+              })();""", ready_css)
+            out.append(t)
+        return out[1:]
+    finally:
+        d.quit()
+
+
+def ab(port, cookie, path, requests):
+    r = subprocess.run(["ab", "-q", "-k", "-n", str(requests), "-c", str(CLIENTS), "-H", "Cookie: " + cookie,
+                        "-H", "Host: bench.localhost", "https://127.0.0.1:%d%s" % (port, path)],
+                       capture_output=True, text=True, timeout=AB_SECONDS)
+    if r.returncode != 0:
+        raise BenchError("ab failed on %s: %s" % (path, r.stderr[-500:]))
+    failed = int(re.search(r"Failed requests:\s+(\d+)", r.stdout).group(1))
+    non2xx = re.search(r"Non-2xx responses:\s+(\d+)", r.stdout)
+    pct = {int(p): float(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\d+)", r.stdout, re.M)}
+    rps = float(re.search(r"Requests per second:\s+([\d.]+)", r.stdout).group(1))
+    if failed or non2xx:
+        raise BenchError("%s: %d failed, %s non-2xx answers" % (path, failed, non2xx.group(1) if non2xx else 0))
+    return pct[50], pct[99], rps
+
+
+def main():
+    if len(sys.argv) < 2:
+        raise BenchError(__doc__)
+    binary = os.path.abspath(sys.argv[1])
+    accounts = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+    runs = int(os.environ.get("BENCH_RUNS", "20"))
+    requests = int(os.environ.get("BENCH_REQUESTS", "20000"))
+    work = tempfile.mkdtemp(prefix="mk-bench-web-")
+    dns = Dns()
+    port = free_port()
+    cfg = setup(binary, work, port, dns)
+    add_accounts(work, accounts)
+    proc = start([binary, "serve", "--config", cfg], os.path.join(work, "serve"), "listening https")
+    try:
+        cookie = login(port)
+        print("web, %d accounts (%s)" % (accounts + 1, time.strftime("%Y-%m-%d %H:%M")))
+        dash = page_times(port, cookie, "dashboard", ".cards .stat", runs)
+        print("dashboard time to first render: median %.0f ms, p90 %.0f ms, max %.0f ms (target <= 300 ms; %d runs)"
+              % (statistics.median(dash), sorted(dash)[int(0.9 * (len(dash) - 1))], max(dash), runs))
+        acc = page_times(port, cookie, "accounts", "main tbody tr", max(3, runs // 4))
+        print("accounts page with every account: median %.0f ms" % statistics.median(acc))
+        worst = 0.0
+        for path in ("/api/v1/dashboard", "/api/v1/accounts/user00042%40bench.example", "/api/v1/me"):
+            p50, p99, rps = ab(port, cookie, path, requests)
+            worst = max(worst, p99)
+            print("API %-45s %d clients: p50 %.0f ms, p99 %.0f ms, %.0f requests/s" % (path, CLIENTS, p50, p99, rps))
+        print("API p99, worst route: %.0f ms (target <= 50 ms)" % worst)
+    finally:
+        stop(proc)
+        dns.stop()
+
+
+if __name__ == "__main__":
+    run_main(main)

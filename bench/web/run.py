@@ -9,10 +9,14 @@ address is what a load test looks like, not what the default of 20 is for); ever
 is the default configuration. Accounts are written to the index directly, with one argon2id
 hash for all (hashing 10,000 passwords would time the hash, not the pages).
 
-- Dashboard: headless chromium (Debian's, through Selenium) opens /admin/#dashboard with a
-  logged-in session, RUNS times; time to first render is performance.now() when the
-  dashboard's cards are in the page (navigation start = 0), through the module scripts and
-  the two API calls the page makes. The accounts page (all 10,000 rows) is timed the same way.
+- Dashboard: headless chromium (Debian's, through Selenium) loads /admin/#dashboard with a
+  logged-in session, RUNS times (each a new document); time to first render is
+  performance.now() (navigation start = 0) when a MutationObserver, installed before the
+  page's own scripts (CDP Page.addScriptToEvaluateOnNewDocument), first sees the dashboard's
+  cards: the HTML, the module scripts, the session and the two API calls the page makes. An
+  empty page (the favicon, no script) is timed the same way: the browser's own floor. The
+  dashboard's figures are kept a second (web/routes.hpp): one admin's reloads a second apart
+  do not reuse them, concurrent clients mostly do. The accounts page (all rows) is timed too.
 - API: ab (apache2-utils) with 50 concurrent keep-alive TLS clients, REQUESTS requests per
   route, on GET /api/v1/dashboard, GET /api/v1/accounts/{address} and GET /api/v1/me; the
   p50/p99 it reports are the figures.
@@ -84,7 +88,7 @@ def login(port):
     return cookie
 
 
-def page_times(port, cookie, view, ready_css, runs):
+def page_times(port, cookie, view, ready_css, runs, page="/admin/"):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     o = webdriver.ChromeOptions()
@@ -100,14 +104,25 @@ def page_times(port, cookie, view, ready_css, runs):
         d.get(base + "/assets/favicon.svg")
         name, value = cookie.split("=", 1)
         d.add_cookie({"name": name, "value": value, "path": "/", "secure": True})
+        # Records when the element first appears, from before any script of the page runs.
+        d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+          window.__mk_rendered = null;
+          new MutationObserver((_, obs) => {
+            if (window.__mk_css && document.querySelector(window.__mk_css)) {
+              window.__mk_rendered = performance.now();
+              obs.disconnect();
+            }
+          }).observe(document, {childList: true, subtree: true});
+          window.__mk_css = %s;""" % json.dumps(ready_css)})
         out = []
-        for _ in range(runs + 1):  # the first warms the browser's cache of the module scripts
-            d.get(base + "/admin/#" + view)
+        for i in range(runs + 1):  # the first warms the browser's cache of the module scripts
+            time.sleep(1.1)  # past the dashboard's one-second cache: each load computes it
+            d.get(base + page + "?run=%d#%s" % (i, view))  # a new document every time
             t = d.execute_async_script("""
-              const done = arguments[arguments.length - 1], css = arguments[0];
+              const done = arguments[arguments.length - 1];
               (function check() {
-                if (document.querySelector(css)) done(performance.now()); else requestAnimationFrame(check);
-              })();""", ready_css)
+                if (window.__mk_rendered !== null) done(window.__mk_rendered); else setTimeout(check, 5);
+              })();""")
             out.append(t)
         return out[1:]
     finally:
@@ -145,6 +160,8 @@ def main():
     try:
         cookie = login(port)
         print("web, %d accounts (%s)" % (accounts + 1, time.strftime("%Y-%m-%d %H:%M")))
+        floor = page_times(port, cookie, "x", "svg path", runs, page="/assets/favicon.svg")
+        print("empty page (the browser's floor): median %.0f ms" % statistics.median(floor))
         dash = page_times(port, cookie, "dashboard", ".cards .stat", runs)
         print("dashboard time to first render: median %.0f ms, p90 %.0f ms, max %.0f ms (target <= 300 ms; %d runs)"
               % (statistics.median(dash), sorted(dash)[int(0.9 * (len(dash) - 1))], max(dash), runs))

@@ -38,6 +38,29 @@ class LogCheck {
   audit::VerifyReport last_;
 };
 
+// The dashboard's answer, kept for kFor: it sums the whole store (accounts, queue, the day's
+// counters), and a page that several admins keep open, or a monitor polling it, needs it
+// once a second at most, not once a request.
+class DashboardCache {
+ public:
+  static constexpr std::int64_t kForMs = 1000;
+  template <class F>
+  Result<boost::json::object> get(std::int64_t now_ms, F make) {
+    std::lock_guard lock(mu_);
+    if (made_ms_ != 0 && now_ms - made_ms_ < kForMs && now_ms >= made_ms_) return last_;
+    auto fresh = make();
+    if (!fresh) return fresh.error();
+    last_ = std::move(*fresh);
+    made_ms_ = now_ms;
+    return last_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::int64_t made_ms_ = 0;
+  boost::json::object last_;
+};
+
 struct Services {
   store::Store& store;
   const auth::LoginPolicy& policy;  // its audit log records every change
@@ -57,6 +80,7 @@ struct Services {
   // Mails the admin (reports::Alerts::tell_admin): a user asks for a hold to be released.
   std::function<void(const std::string& subject, const std::string& body)> tell_admin;
   LogCheck log_check{};
+  DashboardCache dashboard{};
 };
 
 void add_session_routes(Api& api, Services& svc);

@@ -3,6 +3,8 @@
 // API tokens. Each mirrors a `mailkeep` command and shares its rules (admin/accounts.hpp).
 #include <sys/stat.h>
 
+#include <chrono>
+
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -177,6 +179,41 @@ json::value last_check(const std::string& path) {
   return json::object{{"ran", std::int64_t(st.st_mtime)}, {"checks", total}, {"failed", std::move(failed)}};
 }
 
+// The dashboard's figures, made afresh (DashboardCache keeps them a second).
+Result<json::object> dashboard(Services& svc, std::int64_t now) {
+  auto mail = mail_today(svc, now);
+  if (!mail) return mail.error();
+  auto q = svc.store.queue_stats();
+  if (!q) return q.error();
+  auto counts = svc.store.account_counts();
+  if (!counts) return counts.error();
+  auto bans = svc.store.active_ban_count(now);
+  if (!bans) return bans.error();
+  const auto log = svc.log_check.verify(svc.security_log, now);
+  json::object status = svc.server_status ? svc.server_status() : json::object{};
+  json::value cert = nullptr;
+  if (auto* ci = status.if_contains("certificate"); ci && ci->is_object()) {
+    cert = *ci;
+    const std::int64_t expires = ci->as_object().at("expires").as_int64();
+    cert.as_object()["days_left"] = (expires - now) / kDay;
+  }
+  json::value shipping = json::array{};
+  if (auto* ls = status.if_contains("log_shipping"); ls && ls->is_array()) shipping = *ls;
+  return json::object{
+      {"mail_today", std::move(*mail)},
+      {"queue", json::object{{"messages", q->messages},
+                             {"recipients", q->recipients},
+                             {"held_recipients", q->held_recipients},
+                             {"oldest", q->oldest}}},
+      {"accounts", counts->accounts},
+      {"held", counts->held},
+      {"bans", *bans},
+      {"security_log", json::object{{"verified", log.ok}, {"records", log.records}}},
+      {"certificate", std::move(cert)},
+      {"log_shipping", std::move(shipping)},
+      {"check", last_check(svc.last_check)}};
+}
+
 }  // namespace
 
 void add_admin_routes(Api& api, Services& svc) {
@@ -204,37 +241,11 @@ void add_admin_routes(Api& api, Services& svc) {
               R"("check":{"type":["object","null"],"properties":{"ran":{"type":"integer"},"checks":{"type":"integer"},)"
               R"("failed":{"type":"array"}}}}})"},
           [&svc](Call& c) {
-            auto mail = mail_today(svc, c.now);
-            if (!mail) return error_from(mail.error());
-            auto q = svc.store.queue_stats();
-            if (!q) return error_from(q.error());
-            auto counts = svc.store.account_counts();
-            if (!counts) return error_from(counts.error());
-            auto bans = svc.store.active_ban_count(c.now);
-            if (!bans) return error_from(bans.error());
-            const auto log = svc.log_check.verify(svc.security_log, c.now);
-            json::object status = svc.server_status ? svc.server_status() : json::object{};
-            json::value cert = nullptr;
-            if (auto* ci = status.if_contains("certificate"); ci && ci->is_object()) {
-              cert = *ci;
-              const std::int64_t expires = ci->as_object().at("expires").as_int64();
-              cert.as_object()["days_left"] = (expires - c.now) / kDay;
-            }
-            json::value shipping = json::array{};
-            if (auto* ls = status.if_contains("log_shipping"); ls && ls->is_array()) shipping = *ls;
-            return ok(json::object{
-                {"mail_today", std::move(*mail)},
-                {"queue", json::object{{"messages", q->messages},
-                                       {"recipients", q->recipients},
-                                       {"held_recipients", q->held_recipients},
-                                       {"oldest", q->oldest}}},
-                {"accounts", counts->accounts},
-                {"held", counts->held},
-                {"bans", *bans},
-                {"security_log", json::object{{"verified", log.ok}, {"records", log.records}}},
-                {"certificate", std::move(cert)},
-                {"log_shipping", std::move(shipping)},
-                {"check", last_check(svc.last_check)}});
+            const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now().time_since_epoch()).count();
+            auto d = svc.dashboard.get(now_ms, [&]() -> Result<json::object> { return dashboard(svc, c.now); });
+            if (!d) return error_from(d.error());
+            return ok(std::move(*d));
           });
 
   // Domains.

@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto qr = mk::web::make_qr(in);
   if (qr.has_value() != (size <= mk::web::kMaxQrBytes)) std::abort();
   if (!qr) return 0;
-  if (qr->size < 21 || qr->size > 57 || (qr->size - 17) % 4 != 0 ||
+  if (qr->size < 21 || qr->size > 97 || (qr->size - 17) % 4 != 0 ||
       qr->modules.size() != std::size_t(qr->size) * std::size_t(qr->size))
     std::abort();
   (void)mk::web::qr_svg(*qr);

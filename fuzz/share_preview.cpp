@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <utility>
 
 #include "message/header.hpp"
 #include "share/preview.hpp"
@@ -14,7 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view charset = size ? kCharsets[data[0] % 6] : "";
   if (size) in.remove_prefix(1);
   const auto p = mk::share::read_preview(in, charset);
-  for (const auto* v : {&p.title, &p.description, &p.site_name, &p.image, &p.url})
-    if (!mk::message::valid_utf8(*v) || v->size() > mk::share::kMaxDescription + 8) std::abort();
+  using mk::share::kMaxDescription, mk::share::kMaxTitle, mk::share::kMaxUrl;
+  const std::pair<const std::string*, std::size_t> fields[] = {
+      {&p.title, kMaxTitle}, {&p.description, kMaxDescription}, {&p.site_name, kMaxTitle}, {&p.image, kMaxUrl}, {&p.url, kMaxUrl}};
+  for (const auto& [v, max] : fields)
+    if (!mk::message::valid_utf8(*v) || v->size() > max + 3) std::abort();  // "…" is 3 bytes
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "auth/password.hpp"
 #include "auth/throttle.hpp"
+#include "base/ip.hpp"
 #include "http/request_reader.hpp"
 #include "http/router.hpp"
 #include "web/pages.hpp"
@@ -21,7 +22,14 @@ using namespace mk;
 
 struct World {
   std::unique_ptr<store::Store> store;
-  auth::Throttle throttle{auth::ThrottleConfig{}, nullptr};
+  // The fuzzer's address never gets banned: a ban would leave every later input only the
+  // banned answer to reach.
+  auth::Throttle throttle{[] {
+                            auth::ThrottleConfig c;
+                            c.allow.push_back(*IpNetwork::parse("192.0.2.0/24"));
+                            return c;
+                          }(),
+                          nullptr};
   auth::LoginPolicy policy;
   std::unique_ptr<web::Sessions> sessions;
   std::unique_ptr<web::Services> services;
@@ -37,7 +45,7 @@ struct World {
     c.data_dir = dir;
     store = std::move(store::open(c).value());
     (void)store->add_domain("example.org");
-    (void)store->add_account("admin@example.org", auth::hash_password("fuzzing password 1").value());
+    (void)store->add_account("admin@example.org", hash);
     (void)store->add_account("user@example.org", auth::hash_password("fuzzing password 2").value());
     policy.throttle = &throttle;
     web::Settings s;
@@ -56,15 +64,42 @@ struct World {
     web::add_pages(*router);
     router->add({"GET", "POST", "PUT", "DELETE", "PATCH"}, "/api/v1/",
                 [this](const http::Request& r) { return api->handle(r, 1'800'000'000); }, http::Over::https, true);
+    log_in();
+  }
+
+  // A fresh admin session (an input may have logged the last one out).
+  void log_in() {
     http::Request login;
     login.method = "POST";
     login.path = "/api/v1/session";
     login.tls = true;
     login.remote_ip = "192.0.2.1";
     auto l = sessions->login("admin@example.org", "fuzzing password 1", "", login, 1'800'000'000);
+    if (!l.who) std::abort();  // the password or the account was changed: re-made below
     cookie = l.cookie.substr(0, l.cookie.find(';'));
     csrf = l.who->csrf;
   }
+
+  // Puts the admin back as it was after an input changed it: its password, its sessions.
+  void restore() {
+    http::Request probe;
+    probe.method = "GET";
+    probe.path = "/api/v1/me";
+    probe.tls = true;
+    probe.remote_ip = "192.0.2.1";
+    probe.headers.emplace_back("cookie", cookie);
+    if (sessions->who(probe, 1'800'000'000)) return;
+    auto acct = store->find_account("admin@example.org");
+    if (!acct || !*acct) {
+      (void)store->add_account("admin@example.org", hash);
+    } else {
+      (void)store->set_password("admin@example.org", hash);
+      (void)store->set_totp("admin@example.org", "");
+    }
+    log_in();
+  }
+
+  std::string hash = auth::hash_password("fuzzing password 1").value();
 };
 
 World& world() {
@@ -94,5 +129,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!req) return 0;
   const http::Response r = w.router->route(*req);
   if (r.status < 100 || r.status > 599) std::abort();
+  w.restore();
   return 0;
 }

@@ -50,8 +50,15 @@ struct Tag {
 };
 
 // The tag that starts at html[at] == '<', or nullopt (a comment, a closing tag, text).
-std::optional<Tag> read_tag(std::string_view html, std::size_t at) {
+// *scanned grows by the bytes looked at.
+std::optional<Tag> read_tag(std::string_view html, std::size_t at, std::size_t& scanned) {
   std::size_t i = at + 1;
+  struct Count {
+    std::size_t& total;
+    std::size_t from;
+    const std::size_t& to;
+    ~Count() { total += to - from; }
+  } count{scanned, at, i};
   Tag t;
   while (i < html.size() && (std::isalnum(static_cast<unsigned char>(html[i])) || html[i] == '-' || html[i] == ':'))
     t.name += char(std::tolower(static_cast<unsigned char>(html[i++])));
@@ -86,6 +93,20 @@ std::optional<Tag> read_tag(std::string_view html, std::size_t at) {
   return std::nullopt;
 }
 
+// The bytes the tag reader may look at in all, a few times the page.
+constexpr std::size_t kMaxWork = 8 * kMaxScanned;
+
+// Raw values longer than this are cut before they are decoded: far more than any title,
+// description or address, so clean() still sees whole characters to cut at.
+constexpr std::size_t kMaxRawValue = 16 * 1024;
+
+// Where "</name" begins after `from`, in any letter case; npos if nowhere.
+std::size_t find_close(std::string_view html, std::size_t from, std::string_view name) {
+  for (auto at = html.find("</", from); at != std::string_view::npos; at = html.find("</", at + 2))
+    if (iequals(html.substr(at + 2, name.size()), name)) return at;
+  return std::string_view::npos;
+}
+
 std::string charset_of_content_type(std::string_view v) {
   const std::string lower = to_lower(v);
   const auto at = lower.find("charset=");
@@ -111,7 +132,8 @@ std::string decode_references(std::string_view text) {
       out += text[i];
       continue;
     }
-    const auto semi = text.find(';', i + 1);
+    // A reference is short: look for its ';' nearby only (a value of '&'s costs its length).
+    const auto semi = text.substr(0, std::min(text.size(), i + 14)).find(';', i + 1);
     if (semi == std::string_view::npos || semi - i > 12) {
       out += '&';
       continue;
@@ -150,7 +172,7 @@ Preview read_preview(std::string_view html, std::string_view header_charset) {
   html = html.substr(0, std::min(html.size(), kMaxScanned));
   std::string og_title, tw_title, title, og_desc, tw_desc, desc, site, og_image, og_image_secure, tw_image, og_url;
   std::string charset(to_lower(header_charset));
-  std::size_t tags = 0;
+  std::size_t tags = 0, scanned = 0;
   for (std::size_t at = html.find('<'); at != std::string_view::npos && tags < kMaxTags; at = html.find('<', at + 1)) {
     if (html.substr(at, 4) == "<!--") {  // a comment: skip it whole
       const auto end = html.find("-->", at + 4);
@@ -158,18 +180,22 @@ Preview read_preview(std::string_view html, std::string_view header_charset) {
       at = end + 2;
       continue;
     }
-    auto tag = read_tag(html, at);
+    ++tags;  // failed ones too: each costs a scan
+    auto tag = read_tag(html, at, scanned);
+    // Tags that fail after a long scan (an unclosed quote, no '>') would make every later '<'
+    // scan the same rest again: the whole scan is bounded in bytes looked at.
+    if (scanned > kMaxWork) break;
     if (!tag) continue;
-    ++tags;
     if (tag->name == "body") break;  // the preview tags are in the head
     if (tag->name == "title" && title.empty()) {
       const auto close = html.find("</", tag->end);
-      if (close != std::string_view::npos) title = std::string(html.substr(tag->end, std::min(close - tag->end, kMaxTitle * 4)));
+      // Kept whole up to a bound larger than any title: clean() cuts it after conversion.
+      if (close != std::string_view::npos) title = std::string(html.substr(tag->end, std::min(close - tag->end, kMaxRawValue)));
       at = tag->end - 1;
       continue;
     }
     if (tag->name == "script" || tag->name == "style") {  // their text is not markup
-      const auto close = html.find("</" + tag->name, tag->end);
+      const auto close = find_close(html, tag->end, tag->name);
       if (close == std::string_view::npos) break;
       at = close;
       continue;
@@ -183,7 +209,7 @@ Preview read_preview(std::string_view html, std::string_view header_charset) {
       if (auto cs = charset_of_content_type(tag->attr("content")); !cs.empty()) charset = cs;
     }
     const std::string key = to_lower(!tag->attr("property").empty() ? tag->attr("property") : tag->attr("name"));
-    const std::string content(tag->attr("content"));
+    const std::string content(tag->attr("content").substr(0, kMaxRawValue));
     auto first = [&](std::string& slot) {
       if (slot.empty()) slot = content;
     };
@@ -201,23 +227,22 @@ Preview read_preview(std::string_view html, std::string_view header_charset) {
   }
   // Text in the page's charset becomes UTF-8 (a value that does not convert is dropped:
   // better no title than mojibake).
-  auto text = [&](const std::string& raw, std::size_t max) {
-    std::string v = decode_references(raw);
-    if (!charset.empty() && charset != "utf-8" && charset != "utf8") {
-      auto u = message::to_utf8(v, charset);
-      v = u.value_or("");
-    }
+  // The bytes are converted first, then the references (which are UTF-8 once decoded).
+  auto utf8 = [&](const std::string& raw) {
+    std::string v = raw;
+    if (!charset.empty() && charset != "utf-8" && charset != "utf8") v = message::to_utf8(v, charset).value_or("");
     if (!message::valid_utf8(v)) return std::string();
-    return clean(v, max);
+    return decode_references(v);
   };
+  auto text = [&](const std::string& raw, std::size_t max) { return clean(utf8(raw), max); };
   Preview p;
   p.title = text(!og_title.empty() ? og_title : !tw_title.empty() ? tw_title : title, kMaxTitle);
   p.description = text(!og_desc.empty() ? og_desc : !tw_desc.empty() ? tw_desc : desc, kMaxDescription);
   p.site_name = text(site, kMaxTitle);
   const std::string image = !og_image_secure.empty() ? og_image_secure : !og_image.empty() ? og_image : tw_image;
   // A cut address is a wrong one: too long, and there is none.
-  auto address = [](const std::string& raw) {
-    std::string v = clean(decode_references(raw), kMaxUrl + 1);
+  auto address = [&](const std::string& raw) {
+    std::string v = clean(utf8(raw), kMaxUrl + 1);
     return v.size() > kMaxUrl || v.find(' ') != std::string::npos ? std::string() : v;
   };
   p.image = address(image);

@@ -7,11 +7,12 @@
 namespace mk::web {
 namespace {
 
-constexpr int kMaxVersion = 10;
-// ISO/IEC 18004 Table 9, level M, versions 1..10: error correction codewords per block and
+constexpr int kMaxVersion = 20;
+// ISO/IEC 18004 Table 9, level M, versions 1..20: error correction codewords per block and
 // the number of blocks.
-constexpr std::array<int, kMaxVersion + 1> kEccPerBlock = {0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26};
-constexpr std::array<int, kMaxVersion + 1> kBlocks = {0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5};
+constexpr std::array<int, kMaxVersion + 1> kEccPerBlock = {0,  10, 16, 26, 18, 24, 16, 18, 22, 22, 26,
+                                                           30, 22, 22, 24, 24, 28, 28, 26, 26, 26};
+constexpr std::array<int, kMaxVersion + 1> kBlocks = {0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16};
 constexpr int kQuietZone = 4;
 
 // Modules that carry data (not function patterns), for a version.

@@ -1,8 +1,8 @@
 // web/qr.hpp: QR codes for the TOTP enrolment page (an otpauth:// URI an authenticator app
 // scans), drawn as SVG, since no package of ours draws them.
 //
-// Byte mode, error correction level M, versions 1 to 10 (up to 213 bytes: an otpauth URI is
-// about 120), the mask with the lowest penalty score.
+// Byte mode, error correction level M, versions 1 to 20 (up to 666 bytes: an otpauth URI is
+// about 120 plus twice the host name and the address), the mask with the lowest penalty.
 // STANDARDS: ISO/IEC 18004:2015 (QR Code model 2): §7.4.5 byte mode, §7.5 Reed-Solomon over
 // GF(256) with x^8+x^4+x^3+x^2+1, Table 9 (blocks of level M), §7.7 placement, §7.8 masks
 // and penalties, §7.9 format and version information (BCH codes).
@@ -22,7 +22,7 @@ struct QrCode {
   bool dark(int x, int y) const { return modules[std::size_t(y) * std::size_t(size) + std::size_t(x)]; }
 };
 
-inline constexpr std::size_t kMaxQrBytes = 213;  // version 10, level M
+inline constexpr std::size_t kMaxQrBytes = 666;  // version 20, level M
 
 // nullopt when the text is longer than kMaxQrBytes.
 std::optional<QrCode> make_qr(std::string_view text);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -81,6 +82,11 @@ struct Services {
   std::function<void(const std::string& subject, const std::string& body)> tell_admin;
   LogCheck log_check{};
   DashboardCache dashboard{};
+  // When each held account last asked for its release: one request an hour reaches the admin.
+  struct ReleaseAsks {
+    std::mutex mu;
+    std::map<std::int64_t, std::int64_t> last;  // account id -> unix time
+  } release_asks{};
 };
 
 void add_session_routes(Api& api, Services& svc);
@@ -93,6 +99,9 @@ void record_action(const Services& svc, const Call& call, std::string_view actio
 
 // 500 for a failure of the server's own (a file it cannot read): logged, not shown.
 Reply internal(const Services& svc, const Error& e);
+
+// s cut to at most `max` bytes on a UTF-8 character boundary.
+std::string cut_utf8(std::string s, std::size_t max);
 
 // A positive decimal id from a path; nullopt for anything else.
 std::optional<std::int64_t> id_param(std::string_view s);

@@ -429,8 +429,7 @@ void add_admin_routes(Api& api, Services& svc) {
               if (header.size() >= kMaxShownFields) break;
               std::string raw(trim(f.value));
               for (auto at = raw.find("\r\n"); at != std::string::npos; at = raw.find("\r\n", at)) raw.erase(at, 2);
-              std::string value = message::decode_words(raw);
-              if (value.size() > kMaxShownField) value.resize(kMaxShownField);
+              std::string value = cut_utf8(message::decode_words(raw), kMaxShownField);
               if (!message::valid_utf8(value)) value = "[not UTF-8]";
               header.push_back(json::object{{"name", log_safe(f.name, 100)}, {"value", value}});
             }

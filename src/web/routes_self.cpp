@@ -31,6 +31,8 @@ constexpr std::size_t kEventsScanned = 5000;
 constexpr std::size_t kEventsShown = 50;
 // A user's note to the admin.
 constexpr std::size_t kMaxNote = 2000;
+// A held user's requests reach the admin at most this often (seconds).
+constexpr std::int64_t kAskEvery = 3600;
 
 json::object account_json(const store::Account& a, bool admin) {
   return json::object{{"address", a.address},
@@ -58,6 +60,14 @@ audit::VerifyReport LogCheck::verify(const std::string& path, std::int64_t now) 
     checked_ = now;
   }
   return last_;
+}
+
+std::string cut_utf8(std::string s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s;
 }
 
 Reply internal(const Services& svc, const Error& e) {
@@ -175,9 +185,10 @@ void add_self_routes(Api& api, Services& svc) {
             auto pw = admin::hash_new_password(*next, svc.breached_index);
             if (!pw) return pw.error().code == 0 ? error(400, "weak_password", pw.error().message) : error_from(pw.error());
             const std::string& addr = c.who->account.address;
-            if (auto r = admin::set_password(svc.store, c.who->account, *pw, c.who->session_id); !r)
-              return error_from(r.error());
-            record_action(svc, c, "password_changed", {{"user", addr}});
+            auto changed = admin::set_password(svc.store, c.who->account, *pw, c.who->session_id);
+            // Recorded even when a later step failed: the password may have changed already.
+            record_action(svc, c, "password_changed", {{"user", addr}, {"complete", changed ? "yes" : "no"}});
+            if (!changed) return error_from(changed.error());
             return no_content();
           });
 
@@ -259,6 +270,10 @@ void add_self_routes(Api& api, Services& svc) {
               R"("code":{"type":"string"},"password":{"type":"string"}}})",
               schema::kEmpty, 204},
           [&svc, &api](Call& c) {
+            // An enabled second factor is replaced only after it is turned off with a code of its
+            // own: a session and a password alone must not move it to another phone.
+            if (!c.who->account.totp_secret.empty())
+              return error(409, "conflict", "two-factor login is on: turn it off with a current code first");
             auto secret = string_field(c.body, "secret");
             auto code = string_field(c.body, "code");
             if (!secret || secret->size() != 32) return bad_field("secret", "the secret enrolment gave");
@@ -293,6 +308,11 @@ void add_self_routes(Api& api, Services& svc) {
           [&svc, &api](Call& c) {
             const store::Account& a = c.who->account;
             if (a.totp_secret.empty()) return error(409, "conflict", "two-factor login is off already");
+            if (!api.sessions().may_try_password(c.req, a.address, c.now)) {
+              Reply e = error(403, "banned", "too many failed attempts; try again later");
+              e.close = true;
+              return e;
+            }
             auto code = c.req.param("code");
             auto step = code ? auth::totp_verify(a.totp_secret, *code, c.now, a.totp_last_step) : std::nullopt;
             auto claimed = step ? svc.store.totp_used(a.address, *step) : Result<bool>(false);
@@ -342,8 +362,14 @@ void add_self_routes(Api& api, Services& svc) {
           [&svc](Call& c) {
             const store::Account& a = c.who->account;
             if (a.outbound_hold.empty()) return error(409, "not_held", "your outgoing mail is not held");
-            std::string note = string_field(c.body, "note").value_or("");
-            if (note.size() > kMaxNote) note.resize(kMaxNote);
+            {
+              std::lock_guard lock(svc.release_asks.mu);
+              auto& last = svc.release_asks.last[a.id];
+              if (c.now - last < kAskEvery)
+                return error(429, "asked_already", "the administrator was asked less than an hour ago");
+              last = c.now;
+            }
+            const std::string note = cut_utf8(string_field(c.body, "note").value_or(""), kMaxNote);
             record_action(svc, c, "release_requested", {{"user", a.address}, {"note", note}});
             if (svc.tell_admin)
               svc.tell_admin("Release requested: " + a.address,
@@ -382,14 +408,21 @@ void add_self_routes(Api& api, Services& svc) {
             if (next == current) return error(400, "weak_password", "choose a new password: the held mail may be the work of someone who knows this one");
             auto pw = admin::hash_new_password(next, svc.breached_index);
             if (!pw) return pw.error().code == 0 ? error(400, "weak_password", pw.error().message) : error_from(pw.error());
-            if (auto r = admin::set_password(svc.store, a, *pw, c.who->session_id); !r) return error_from(r.error());
+            if (auto r = admin::set_password(svc.store, a, *pw, c.who->session_id); !r) {
+              record_action(svc, c, "password_changed", {{"user", a.address}, {"complete", "no"}});
+              return error_from(r.error());
+            }
             std::int64_t revoked = 0;
             if (!bool_field(c.body, "keep_app_passwords").value_or(false)) {
               auto list = svc.store.app_passwords(a.id);
               if (!list) return error_from(list.error());
               for (const auto& p : *list) {
                 auto r = svc.store.revoke_app_password(a.id, p.name);
-                if (!r) return error_from(r.error());
+                if (!r) {
+                  record_action(svc, c, "password_changed",
+                                {{"user", a.address}, {"app_passwords_revoked", std::to_string(revoked)}});
+                  return error_from(r.error());
+                }
                 revoked += *r;
               }
             }

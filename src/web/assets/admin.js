@@ -150,7 +150,7 @@ async function holds(root) {
       const full = await api('GET', '/queue/' + m.id);
       const fields = full.header.filter((f) => /^(from|to|cc|subject|date)$/i.test(f.name));
       reading.append(h('article', { class: 'card held-message' },
-        h('dl', { class: 'facts' }, fields.map((f) => [h('dt', {}, f.name), h('dd', {}, f.value)])),
+        h('dl', { class: 'facts' }, fields.flatMap((f) => [h('dt', {}, f.name), h('dd', {}, f.value)])),
         h('p', { class: 'note' }, 'To: ' + m.recipients.map((r) => r.rcpt).join(', ')),
         h('pre', { class: 'message-text' }, full.text || '(no plain-text part)')));
     }

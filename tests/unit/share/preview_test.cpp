@@ -1,6 +1,8 @@
 // What a page says about itself (share/preview.hpp), from pages as sites write them.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "share/preview.hpp"
 
 namespace mk::share {
@@ -63,6 +65,32 @@ TEST(Preview, UntrustedValuesAreBounded) {
   EXPECT_EQ(p.title, "line break and tab");
   EXPECT_EQ(read_preview("<meta property=\"og:title\" content=\"unterminated").title, "");
   EXPECT_EQ(read_preview("").title, "");
+}
+
+// Pages built to be slow are read in time proportional to their size (a hang guard only:
+// the scan is linear, these take milliseconds).
+TEST(Preview, HostilePagesAreReadInLinearTime) {
+  std::string unclosed;
+  while (unclosed.size() < kMaxScanned) unclosed += "<a ";
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(read_preview(unclosed).title, "");
+  EXPECT_EQ(read_preview("<meta property=\"og:title\" content=\"" + std::string(100000, '&') + "\">").title.size(),
+            kMaxTitle + 3);
+  std::string quotes;
+  while (quotes.size() < kMaxScanned - 1) quotes += "<a x=\"<b y=\"";
+  quotes += ">";
+  EXPECT_EQ(read_preview(quotes).title, "");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+  // Upper-case script tags end where they end.
+  EXPECT_EQ(read_preview("<SCRIPT>x</SCRIPT><meta property=og:title content=after>").title, "after");
+  // A windows-1252 page with references: bytes converted, then references decoded.
+  EXPECT_EQ(read_preview("<title>It&rsquo;s caf\xe9</title>", "windows-1252").title, "It\u2019s café");
+  // A long UTF-8 title is cut on a character boundary, not dropped.
+  std::string long_title;
+  for (int i = 0; i < 400; ++i) long_title += "é";
+  EXPECT_TRUE(read_preview("<title>" + long_title + "</title>").title.ends_with("é…"));
+  // An address that is not UTF-8 is none.
+  EXPECT_EQ(read_preview("<meta property=og:url content=\"https://a.example/\xff\">").url, "");
 }
 
 TEST(Preview, CharacterReferences) {

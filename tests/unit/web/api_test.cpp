@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "admin/accounts.hpp"
+#include "auth/app_password.hpp"
 #include "auth/password.hpp"
 #include "auth/throttle.hpp"
 #include "base/strings.hpp"
@@ -350,6 +351,8 @@ TEST_F(WebApi, AHeldUserAsksOrReleasesWithANewPassword) {
   EXPECT_FALSE(me.at("self_release").as_bool());
   EXPECT_EQ(call(w, "POST", "/api/v1/me/hold/request", R"({"note":"it was not me"})").status, 204);
   EXPECT_EQ(mailed, (std::vector<std::string>{"Release requested: user@example.org"}));
+  EXPECT_EQ(call(w, "POST", "/api/v1/me/hold/request", R"({"note":"again"})").status, 429);  // once an hour
+  EXPECT_EQ(mailed.size(), 1u);
   const std::string body =
       R"({"current":"correct horse battery staple","new":"a brand new long passphrase"})";
   EXPECT_EQ(call(w, "POST", "/api/v1/me/hold/release", body).status, 403);  // not allowed here
@@ -375,6 +378,22 @@ TEST_F(WebApi, AHeldUserAsksOrReleasesWithANewPassword) {
   EXPECT_NE(audit_text().find("outbound_self_released"), std::string::npos);
   EXPECT_EQ(mailed.size(), 2u);
   EXPECT_EQ(post(body).status, 409);  // not held any more
+}
+
+// A second factor that is on is not replaced by a session and a password alone.
+TEST_F(WebApi, AnEnabledSecondFactorIsNotReplacedWithoutACode) {
+  ASSERT_TRUE(store_->set_totp("user@example.org", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").ok());
+  // Logging in needs the code now: take the session straight from the store's side.
+  const auto user = *store_->find_account("user@example.org");
+  store::WebSession ws{0, user->id, auth::app_password_hash("secret-of-test-session"), "csrf-token", kNow, kNow,
+                       "192.0.2.10", "test"};
+  ASSERT_TRUE(store_->add_web_session(ws).ok());
+  Who w{"__Host-mk_session=secret-of-test-session", "csrf-token"};
+  auto r = call(w, "PUT", "/api/v1/me/totp",
+                R"({"secret":"KRUGS4ZANFZSAYJAORSXG5BAONSWG4TF","code":"123456","password":"correct horse battery staple"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ((*store_->find_account("user@example.org"))->totp_secret, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");
+  EXPECT_EQ(call(w, "DELETE", "/api/v1/me/totp?code=000000").status, 403);
 }
 
 // The admin reads a held message as text: its header fields decoded, its plain text.

@@ -67,13 +67,18 @@ struct World {
     log_in();
   }
 
+  static http::Request request(std::string method, std::string path) {
+    http::Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.tls = true;
+    r.remote_ip = "192.0.2.1";
+    return r;
+  }
+
   // A fresh admin session (an input may have logged the last one out).
   void log_in() {
-    http::Request login;
-    login.method = "POST";
-    login.path = "/api/v1/session";
-    login.tls = true;
-    login.remote_ip = "192.0.2.1";
+    const http::Request login = request("POST", "/api/v1/session");
     auto l = sessions->login("admin@example.org", "fuzzing password 1", "", login, 1'800'000'000);
     if (!l.who) std::abort();  // the password or the account was changed: re-made below
     cookie = l.cookie.substr(0, l.cookie.find(';'));
@@ -82,11 +87,7 @@ struct World {
 
   // Puts the admin back as it was after an input changed it: its password, its sessions.
   void restore() {
-    http::Request probe;
-    probe.method = "GET";
-    probe.path = "/api/v1/me";
-    probe.tls = true;
-    probe.remote_ip = "192.0.2.1";
+    http::Request probe = request("GET", "/api/v1/me");
     probe.headers.emplace_back("cookie", cookie);
     if (sessions->who(probe, 1'800'000'000)) return;
     auto acct = store->find_account("admin@example.org");

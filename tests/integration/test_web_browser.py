@@ -112,6 +112,13 @@ class WebPagesTest(unittest.TestCase):
         b.get(self.base + "/admin/#holds")
         b.wait_text("main table", ALICE)
         self.assertIn("new recipients", b.find("main table").text)
+        # The held mail, read as text before deciding.
+        b.row_button(ALICE, "Read").click()
+        b.wait_text("#held-mail", "Hello from mailkeep.")
+        held = b.find("#held-mail").text
+        self.assertIn("Subject", held)
+        self.assertIn("burst 0", held)
+        self.assertNotIn("[object", held)
         b.screenshot("admin-holds")
         b.row_button(ALICE, "Release").click()
         b.wait_text("#notice", "may send again")

@@ -151,7 +151,7 @@ async function holds(root) {
       const fields = full.header.filter((f) => /^(from|to|cc|subject|date)$/i.test(f.name));
       reading.append(h('article', { class: 'card held-message' },
         h('dl', { class: 'facts' }, fields.flatMap((f) => [h('dt', {}, f.name), h('dd', {}, f.value)])),
-        h('p', { class: 'note' }, 'To: ' + m.recipients.map((r) => r.rcpt).join(', ')),
+        h('p', { class: 'note' }, 'Envelope recipients: ' + m.recipients.map((r) => r.rcpt + ' (' + r.state + ')').join(', ')),
         h('pre', { class: 'message-text' }, full.text || '(no plain-text part)')));
     }
     if (!q.length) reading.append(h('p', { class: 'empty' }, 'No held message is queued.'));

@@ -179,6 +179,7 @@ export function route(main, views, fallback) {
   for (const a of document.querySelectorAll('nav a[data-view]'))
     a.toggleAttribute('aria-current', a.dataset.view === id);
   clear(main);
+  document.getElementById('notice').hidden = true;  // a message belongs to the view it came from
   const section = h('section', { 'aria-labelledby': 'view-title' }, h('h1', { id: 'view-title' }, v.title));
   main.append(section);
   document.title = v.title + ' · mailkeep';

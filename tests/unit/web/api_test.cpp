@@ -380,6 +380,22 @@ TEST_F(WebApi, AHeldUserAsksOrReleasesWithANewPassword) {
   EXPECT_EQ(post(body).status, 409);  // not held any more
 }
 
+// A user's activity lists their own records only: not another account's logins or failures.
+TEST_F(WebApi, AUsersEventsAreTheirOwn) {
+  api_->handle(request("POST", "/api/v1/session", R"({"address":"admin@example.org","password":"wrong"})"), kNow);
+  const Who admin = login("admin@example.org");
+  const Who user = login("user@example.org");
+  ASSERT_EQ(call(user, "POST", "/api/v1/me/app-passwords", R"({"name":"tablet"})").status, 201);
+  auto r = call(user, "GET", "/api/v1/me/events");
+  ASSERT_EQ(r.status, 200);
+  const auto events = json::parse(r.body).as_array();
+  ASSERT_EQ(events.size(), 2u) << r.body;  // newest first: the app password, then the login
+  EXPECT_EQ(events[0].at("action").as_string(), "app_password_added");
+  EXPECT_EQ(events[1].at("event").as_string(), "login");
+  EXPECT_EQ(r.body.find("admin@example.org"), std::string::npos);
+  EXPECT_EQ(json::parse(call(admin, "GET", "/api/v1/me/events").body).as_array().size(), 2u);  // failure, login
+}
+
 // A second factor that is on is not replaced by a session and a password alone.
 TEST_F(WebApi, AnEnabledSecondFactorIsNotReplacedWithoutACode) {
   ASSERT_TRUE(store_->set_totp("user@example.org", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").ok());

@@ -100,6 +100,11 @@ void record_action(const Services& svc, const Call& call, std::string_view actio
 // 500 for a failure of the server's own (a file it cannot read): logged, not shown.
 Reply internal(const Services& svc, const Error& e);
 
+// Bounds on what callers name things with and on a password's length (argon2id hashes any
+// length; this keeps a request's cost bounded).
+inline constexpr std::size_t kMaxName = 64;
+inline constexpr std::size_t kMaxPassword = 1024;
+
 // s cut to at most `max` bytes on a UTF-8 character boundary.
 std::string cut_utf8(std::string s, std::size_t max);
 

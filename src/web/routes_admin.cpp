@@ -26,8 +26,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t kMaxName = 64;
-constexpr std::size_t kMaxPassword = 1024;
 // What the queue's message view shows at most: header fields, each field's length, the text.
 constexpr std::size_t kMaxShownFields = 200;
 constexpr std::size_t kMaxShownField = 2000;

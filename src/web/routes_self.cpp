@@ -22,9 +22,6 @@ namespace json = boost::json;
 
 namespace {
 
-// Bounds on what a user names things with.
-constexpr std::size_t kMaxName = 64;
-constexpr std::size_t kMaxPassword = 1024;
 // The user's events page reads this many of the newest security-log records and shows at
 // most kEventsShown of them.
 constexpr std::size_t kEventsScanned = 5000;

@@ -241,7 +241,10 @@ def run_dovecot(conf, port):
     except (BenchError, subprocess.TimeoutExpired):
         subprocess.run(["dovecot", "-c", conf, "stop"], capture_output=True, timeout=COMMAND_SECONDS)
         raise
-    return int(open(os.path.join(d, "run", "master.pid")).read())
+    # Dovecot may listen before it has written its pid file (seen on a loaded machine).
+    pidfile = os.path.join(d, "run", "master.pid")
+    wait_until("Dovecot to write " + pidfile, lambda: os.path.exists(pidfile) and open(pidfile).read().strip())
+    return int(open(pidfile).read())
 
 
 def stop_dovecot(conf, pid):

@@ -43,6 +43,7 @@ Status set_password(store::Store& store, const store::Account& account, const Ne
 // Bounds on what one account may hold: each is cheap to make and is read at every login.
 inline constexpr std::size_t kMaxAppPasswords = 50;
 inline constexpr std::size_t kMaxApiTokens = 20;
+inline constexpr std::size_t kMaxShareTokens = 20;  // per account: one per device that shares links
 inline constexpr std::size_t kMaxWebSessions = 20;
 
 // New Ed25519 and RSA DKIM keys for a domain, in `state` ("active" for a new domain, "next"

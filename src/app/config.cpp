@@ -62,6 +62,24 @@ Handler string_list_key(std::string array_is, std::string entries_are,
   };
 }
 
+// An array of addresses or networks ("10.0.0.0/8", "2001:db8::/32").
+Handler network_list_key(std::function<std::vector<IpNetwork>&(Config&)> field) {
+  return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
+    const auto* arr = n.as_array();
+    if (!arr) return e.add(n.source(), fmt::format("{} must be an array of networks (\"192.0.2.0/24\")", key));
+    field(c).clear();
+    for (const auto& item : *arr) {
+      auto v = item.value<std::string>();
+      auto net = item.is_string() && v ? IpNetwork::parse(*v) : std::nullopt;
+      if (!net) {
+        e.add(item.source(), fmt::format("{} entries must be addresses or networks (\"10.0.0.0/8\", \"2001:db8::/32\")", key));
+        continue;
+      }
+      field(c).push_back(*net);
+    }
+  };
+}
+
 Handler bool_key(std::function<bool&(Config&)> field) {
   return [=](const toml::node& n, const std::string& key, Errors& e, Config& c) {
     auto v = n.value<bool>();
@@ -221,20 +239,7 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
          c.security.block_breached = v == "block";
          return true;
        })},
-      {"security.allow_networks", [](const toml::node& n, const std::string& key, Errors& e, Config& c) {
-         const auto* arr = n.as_array();
-         if (!arr) return e.add(n.source(), fmt::format("{} must be an array of networks (\"192.0.2.0/24\")", key));
-         c.security.throttle.allow.clear();
-         for (const auto& item : *arr) {
-           auto v = item.value<std::string>();
-           auto net = item.is_string() && v ? IpNetwork::parse(*v) : std::nullopt;
-           if (!net) {
-             e.add(item.source(), fmt::format("{} entries must be addresses or networks (\"10.0.0.0/8\", \"2001:db8::/32\")", key));
-             continue;
-           }
-           c.security.throttle.allow.push_back(*net);
-         }
-       }},
+      {"security.allow_networks", network_list_key([](Config& c) -> std::vector<IpNetwork>& { return c.security.throttle.allow; })},
       {"web.admins",
        string_list_key("addresses", "account addresses (\"admin@example.org\")",
                        [](const std::string& v) -> std::optional<std::string> {
@@ -245,6 +250,8 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
                        [](Config& c) -> std::vector<std::string>& { return c.web.admins; })},
       {"web.session_idle", duration_key(std::chrono::minutes(1), [](Config& c) -> milliseconds& { return c.web.idle; })},
       {"web.self_release", bool_key([](Config& c) -> bool& { return c.web.self_release; })},
+      {"share.fetch_allow", network_list_key([](Config& c) -> std::vector<IpNetwork>& { return c.share.fetch_allow; })},
+      {"share.enabled", bool_key([](Config& c) -> bool& { return c.share.enabled; })},
       {"web.session_max", duration_key(std::chrono::minutes(5), [](Config& c) -> milliseconds& { return c.web.absolute; })},
       {"security.admin_address", string_key([](const std::string& v, Config& c, std::string& why) {
          auto mb = message::parse_mailbox(v);
@@ -434,7 +441,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name,
     const auto* table = sec_node.as_table();
     if (!table || !is_section(sec)) {
       e.add(sec_node.source(),
-            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [http], [web], [metrics], [acme], [dns], [outbound], [dmarc], [spam], [security], [store]", sec));
+            fmt::format("unknown section or key \"{}\"; valid sections are [server], [log], [tls], [smtp], [submission], [imap], [http], [web], [share], [metrics], [acme], [dns], [outbound], [dmarc], [spam], [security], [store]", sec));
       continue;
     }
     std::function<void(const toml::table&, const std::string&)> keys = [&](const toml::table& t, const std::string& prefix) {

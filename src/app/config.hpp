@@ -13,6 +13,7 @@
 #include "audit/remote_settings.hpp"
 #include "auth/throttle_config.hpp"
 #include "base/duration.hpp"
+#include "base/ip.hpp"
 #include "base/log.hpp"
 #include "base/result.hpp"
 #include "certs/settings.hpp"
@@ -124,6 +125,13 @@ struct Config {
   ImapConfig imap;
   HttpConfig http;
   web::Settings web;  // [web]: admins, session lifetimes
+  // [share]: sharing a link into one's mailbox (share/service.hpp).
+  struct Share {
+    bool enabled = true;
+    // Networks a link's page may be fetched from although they are not public. Empty: none
+    // (loopback, private, link-local and this machine's own addresses are all refused).
+    std::vector<IpNetwork> fetch_allow;
+  } share;
   MetricsConfig metrics;
   certs::AcmeSettings acme;  // [acme]
   dns::Config dns;

@@ -50,6 +50,9 @@
 #include "inbound/auth_pipeline.hpp"
 #include "inbound/spam_filter.hpp"
 #include "dns/resolver.hpp"
+#include "net/interfaces.hpp"
+#include "share/fetch.hpp"
+#include "share/service.hpp"
 #include "audit/log.hpp"
 #include "audit/shipper.hpp"
 #include "auth/breached.hpp"
@@ -222,6 +225,14 @@ Result<srs::Srs> make_srs(const Config& cfg) {
 
 // DNS: always in production; in dev mode only when dns.upstream names a server (a dev
 // instance has no internet to recurse from).
+// The DNS of an instance without a resolver (dev without [dns] upstream): no name resolves.
+class NoDns final : public dns::Lookup {
+ public:
+  asio::awaitable<Result<dns::Answer>> query(std::string, int) override {
+    co_return err("no DNS resolver is configured ([dns] upstream)");
+  }
+};
+
 Result<std::unique_ptr<dns::Resolver>> make_resolver(const Config& cfg, asio::io_context& io) {
   if (cfg.dev && cfg.dns.upstream.empty()) return std::unique_ptr<dns::Resolver>();
   return dns::Resolver::create(io, cfg.dns);
@@ -454,10 +465,30 @@ int run_server(const Config& cfg,
   web_services.tell_admin = [&alerts](const std::string& subject, const std::string& body) {
     alerts.tell_admin(subject, body);
   };
+  // Share a link: pages are fetched through our resolver (an instance without one, dev, can
+  // fetch only addresses given as such), each address checked (share/fetch.hpp).
+  NoDns no_dns;
+  std::unique_ptr<share::Fetcher> share_fetcher;
+  std::unique_ptr<share::Sharer> sharer;
+  if (cfg.share.enabled) {
+    auto share_tls = net::make_client_tls();
+    if (!share_tls) return fail(share_tls.error(), kExitRuntime);
+    share::FetchPolicy fp;
+    fp.allow = cfg.share.fetch_allow;
+    for (const auto& a : net::public_interface_addresses())
+      if (auto ip = IpAddr::parse(a)) fp.own.push_back(*ip);
+    share_fetcher = std::make_unique<share::Fetcher>(*resolver ? static_cast<dns::Lookup&>(**resolver) : no_dns,
+                                                     std::move(*share_tls), std::move(fp));
+    sharer = std::make_unique<share::Sharer>(*share_fetcher, *store, &work, cfg.hostname, log.with({{"svc", "share"}}));
+    web_services.share = [s = sharer.get()](store::Account account, share::Request request) {
+      return s->share(std::move(account), std::move(request));
+    };
+  }
   web::Api api(web_sessions);
   web::add_session_routes(api, web_services);
   web::add_self_routes(api, web_services);
   web::add_admin_routes(api, web_services);
+  web::add_share_routes(api, web_services);
   const auto router = make_router(cfg, *store, acme_challenges, &api);
   http::ServerConfig hc;
   static_cast<http::Limits&>(hc) = cfg.http.limits;

@@ -9,11 +9,14 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
 
 namespace mk::http {
 
@@ -44,6 +47,10 @@ struct Response {
   // a timer, not on the handler's thread.
   std::chrono::milliseconds delay{0};
   bool close = false;  // close the connection after it (a network banned just now)
+  // Work the handler left to finish asynchronously (a fetch from another web server): the
+  // server awaits it on the connection's executor, holding no pool thread meanwhile, and
+  // sends the response it returns instead of this one.
+  std::function<boost::asio::awaitable<Response>()> then;
 
   static Response text(int status, std::string body);
   static Response redirect(int status, std::string location);

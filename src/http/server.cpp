@@ -153,6 +153,10 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool tls) {
     try {
       asio::thread_pool* pool = cfg_.login_work && cfg_.slow && cfg_.slow(*req) ? cfg_.login_work : cfg_.work;
       res = co_await net::offload(pool, [&] { return router_.route(*req); });
+      if (res.then) {
+        auto rest = std::move(res.then);  // lives in this frame while it runs
+        res = co_await rest();
+      }
     } catch (const std::exception& e) {
       // A bug in a handler: the client gets a 500, the connection closes, the server goes on.
       log.error("http.handler_failed", {{"path", log_safe(req->path, kLoggedPath)}, {"error", e.what()}});

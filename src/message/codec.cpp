@@ -1,5 +1,7 @@
 #include "message/codec.hpp"
 
+#include <algorithm>
+
 #include "base/strings.hpp"
 
 namespace mk::message {
@@ -104,6 +106,43 @@ std::string decode_transfer(std::string_view body, std::string_view encoding) {
   if (iequals(encoding, "base64")) return base64_decode(body);
   if (iequals(encoding, "quoted-printable")) return qp_decode(body);
   return std::string(body);
+}
+
+std::string base64_lines(std::string_view in) {
+  constexpr std::size_t kLine = 76;
+  const std::string b64 = base64_encode(in);
+  std::string out;
+  out.reserve(b64.size() + b64.size() / kLine * 2 + 2);
+  for (std::size_t i = 0; i < b64.size(); i += kLine) {
+    out.append(b64, i, kLine);
+    out += "\r\n";
+  }
+  return out;
+}
+
+std::string encode_words(std::string_view utf8) {
+  std::string text;
+  bool plain = true;
+  for (unsigned char c : utf8) {
+    text += c < 0x20 || c == 0x7F ? ' ' : char(c);
+    if (c >= 0x7F) plain = false;
+  }
+  // "=?" in plain text would be read as the start of an encoded word.
+  if (plain && text.find("=?") == std::string::npos && text.size() <= 900) return text;
+  // "=?utf-8?B?" + base64 + "?=" within 75: 45 bytes of text encode to 60 characters.
+  constexpr std::size_t kChunk = 45;
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t end = std::min(text.size(), i + kChunk);
+    // Back up to a character's first byte so no word splits a character (RFC 2047 §5(3)).
+    while (end < text.size() && end > i && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    if (end == i) end = std::min(text.size(), i + kChunk);
+    if (!out.empty()) out += "\r\n ";
+    out += "=?utf-8?B?" + base64_encode(std::string_view(text).substr(i, end - i)) + "?=";
+    i = end;
+  }
+  return out;
 }
 
 }  // namespace mk::message

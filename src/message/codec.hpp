@@ -14,5 +14,11 @@ std::string base64_encode(std::string_view in);
 std::string qp_decode(std::string_view in, bool q_encoding = false);
 // Decodes a body by its Content-Transfer-Encoding (7bit/8bit/binary pass through).
 std::string decode_transfer(std::string_view body, std::string_view encoding);
+// base64 in lines of 76 characters, each ended with CRLF (RFC 2045 §6.8), for a MIME part.
+std::string base64_lines(std::string_view in);
+// UTF-8 text as an unstructured header field's value (RFC 2047 §5(1)): printable ASCII as
+// is, anything else as "B" encoded words of at most 75 characters, folded onto lines of their
+// own (CRLF, space) and never split inside a character. Controls become spaces.
+std::string encode_words(std::string_view utf8);
 
 }  // namespace mk::message

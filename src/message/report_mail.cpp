@@ -8,7 +8,6 @@
 namespace mk::message {
 
 std::string report_mail(const ReportMail& r) {
-  constexpr std::size_t kBase64Line = 76;  // RFC 2045 §6.8
   const std::string boundary = "mk-report-" + random_id(12);
   std::string to_list;
   for (const auto& t : r.to) to_list += (to_list.empty() ? "" : ", ") + t;
@@ -25,8 +24,7 @@ std::string report_mail(const ReportMail& r) {
   m += fmt::format("--{}\r\nContent-Type: {}; name=\"{}\"\r\nContent-Transfer-Encoding: base64\r\n"
                    "Content-Disposition: attachment; filename=\"{}\"\r\n\r\n",
                    boundary, r.attachment_type, r.attachment_name, r.attachment_name);
-  const std::string b64 = base64_encode(r.attachment);
-  for (std::size_t i = 0; i < b64.size(); i += kBase64Line) m += b64.substr(i, kBase64Line) + "\r\n";
+  m += base64_lines(r.attachment);
   m += fmt::format("--{}--\r\n", boundary);
   return m;
 }

@@ -13,6 +13,7 @@
 namespace mk::web {
 
 namespace json = boost::json;
+namespace asio = boost::asio;
 
 namespace {
 
@@ -187,6 +188,27 @@ bool Api::match(const Entry& e, const std::vector<std::string>& segs, std::map<s
   return true;
 }
 
+namespace {
+
+http::Response to_response(const Reply& r);
+
+// The rest of a reply that finishes asynchronously; by value, as it outlives the handler.
+asio::awaitable<http::Response> finish(std::function<asio::awaitable<Reply>()> then) {
+  Reply r = co_await then();
+  co_return to_response(r);
+}
+
+http::Response to_response(const Reply& r) {
+  auto res = json_response(r.status, r.body);
+  res.headers.insert(res.headers.end(), r.headers.begin(), r.headers.end());
+  res.delay = r.delay;
+  res.close = r.close;
+  if (r.then) res.then = [then = r.then] { return finish(then); };
+  return res;
+}
+
+}  // namespace
+
 http::Response Api::handle(const http::Request& req, std::int64_t now) {
   const auto segs = split_path(req.path);
   std::string canonical;
@@ -204,13 +226,7 @@ http::Response Api::handle(const http::Request& req, std::int64_t now) {
       params = std::move(p);
     }
   }
-  auto answer = [](const Reply& r) {
-    auto res = json_response(r.status, r.body);
-    res.headers.insert(res.headers.end(), r.headers.begin(), r.headers.end());
-    res.delay = r.delay;
-    res.close = r.close;
-    return res;
-  };
+  auto answer = [](const Reply& r) { return to_response(r); };
   // One spelling per route ("/api/v1//session/" is not one): what the server decides from the
   // path (the login pool) cannot be dodged by another spelling of it.
   if (canonical != req.path) return answer(error(404, "not_found", "no such API route"));
@@ -246,8 +262,13 @@ http::Response Api::handle(const http::Request& req, std::int64_t now) {
   };
   const bool for_admins = found->access == Access::admin || found->access == Access::admin_session;
   if (for_admins && !who->admin) return denied("forbidden", "only an administrator may do this");
-  if (who && who->via_token && found->access != Access::admin)
-    return denied("forbidden", "an API token may not do this; log in to the pages");
+  if (who && who->via_token) {
+    // An API token reaches admin routes only, a share token share routes only.
+    if (who->share_only && found->access != Access::share)
+      return denied("forbidden", "a share token may only share links");
+    if (!who->share_only && found->access != Access::admin)
+      return denied("forbidden", "an API token may not do this; log in to the pages");
+  }
   if (!reads(method) && who) {
     if (!Sessions::csrf_ok(req, *who))
       return denied("csrf", "the request lacks the page's X-CSRF-Token: reload the page");
@@ -309,6 +330,7 @@ std::string Api::make_openapi(std::string_view server_url) const {
     op["x-access"] = e.access == Access::admin           ? "admin"
                      : e.access == Access::admin_session ? "admin-session"
                      : e.access == Access::user          ? "user"
+                     : e.access == Access::share         ? "share"
                                                          : "anyone";
     json::array params;
     for (const auto& s : e.segments) {

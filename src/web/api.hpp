@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 
 #include "http/message.hpp"
@@ -34,8 +35,9 @@ namespace mk::web {
 
 // Who may call a route. An API token acts only on `admin` routes: the self-service ones and
 // the token routes need a person's session, so a leaked token cannot mint app passwords,
-// more tokens or a new password.
-enum class Access { anyone, user, admin, admin_session };
+// more tokens or a new password. `share` routes take a user's session or one of their share
+// tokens, and a share token reaches nothing else.
+enum class Access { anyone, user, admin, admin_session, share };
 
 struct Call {
   const http::Request& req;
@@ -51,6 +53,9 @@ struct Reply {
   http::Fields headers;
   std::chrono::milliseconds delay{0};
   bool close = false;
+  // Work the handler leaves to finish asynchronously (a fetch from another server): its
+  // answer is the reply (http::Response::then).
+  std::function<boost::asio::awaitable<Reply>()> then;
 };
 
 // A success with a JSON body, and one without (204).

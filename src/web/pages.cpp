@@ -34,6 +34,10 @@ void add_pages(http::Router& router) {
     router.add({"GET"}, std::string(path).substr(0, std::string_view(path).size() - 1),
                [p = std::string(path)](const http::Request&) { return http::Response::redirect(301, p); });
   }
+  // Share a link: the page a phone's share sheet (the manifest's share_target) and the
+  // bookmarklet open; it reads what to share from its query or fragment.
+  if (const Asset* page = find("share.html"))
+    router.add({"GET"}, "/share", [page](const http::Request&) { return asset_response(*page); });
   router.add(
       {"GET"}, "/assets/",
       [](const http::Request& req) {

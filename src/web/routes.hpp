@@ -12,12 +12,14 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include "audit/log.hpp"
 #include "auth/login.hpp"
 #include "base/result.hpp"
 #include "setup/records.hpp"
+#include "share/request.hpp"
 #include "store/store.hpp"
 #include "web/api.hpp"
 
@@ -62,6 +64,22 @@ class DashboardCache {
   boost::json::object last_;
 };
 
+// How many links an account may share: kPerHour in any hour, and kInFlight fetches at once
+// on the whole server (each holds a socket for up to the fetch's deadline).
+class ShareLimit {
+ public:
+  static constexpr std::size_t kPerHour = 120;
+  static constexpr int kInFlight = 16;
+  // "" when the share may start (and holds an in-flight place until done()), else why not.
+  std::string admit(std::int64_t account_id, std::int64_t now);
+  void done();
+
+ private:
+  std::mutex mu_;
+  std::map<std::int64_t, std::vector<std::int64_t>> recent_;  // account -> times of its shares this hour
+  int in_flight_ = 0;
+};
+
 struct Services {
   store::Store& store;
   const auth::LoginPolicy& policy;  // its audit log records every change
@@ -80,6 +98,9 @@ struct Services {
   std::string last_check;  // the file `mailkeep check` leaves its last result in
   // Mails the admin (reports::Alerts::tell_admin): a user asks for a hold to be released.
   std::function<void(const std::string& subject, const std::string& body)> tell_admin;
+  // Shares a link into the account's mailbox (share::Sharer::share); unset: not offered.
+  std::function<boost::asio::awaitable<Result<share::Outcome>>(store::Account, share::Request)> share{};
+  ShareLimit share_limit{};
   LogCheck log_check{};
   DashboardCache dashboard{};
   // When each held account last asked for its release: one request an hour reaches the admin.
@@ -92,6 +113,7 @@ struct Services {
 void add_session_routes(Api& api, Services& svc);
 void add_self_routes(Api& api, Services& svc);
 void add_admin_routes(Api& api, Services& svc);
+void add_share_routes(Api& api, Services& svc);
 
 // Writes an action to the security log: event "web_action", with the action, its target, the
 // caller, their address and whether a session or a token did it.

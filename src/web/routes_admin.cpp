@@ -567,8 +567,9 @@ void add_admin_routes(Api& api, Services& svc) {
     if (!l) return error_from(l.error());
     json::array out;
     for (const auto& t : *l)
-      out.push_back(json::object{{"name", t.name}, {"scopes", t.scopes}, {"created", t.created},
-                                 {"last_used", t.last_used}, {"last_ip", t.last_ip}});
+      if (t.scopes != kShareScope)  // the admin's own share tokens are on /api/v1/me/share-tokens
+        out.push_back(json::object{{"name", t.name}, {"scopes", t.scopes}, {"created", t.created},
+                                   {"last_used", t.last_used}, {"last_ip", t.last_ip}});
     return ok(std::move(out));
   });
   api.add("POST", "/api/v1/tokens", Access::admin_session,
@@ -584,7 +585,8 @@ void add_admin_routes(Api& api, Services& svc) {
             const bool write = bool_field(c.body, "write").value_or(false);
             auto existing = svc.store.api_tokens(c.who->account.id);
             if (!existing) return error_from(existing.error());
-            if (existing->size() >= admin::kMaxApiTokens)
+            if (std::count_if(existing->begin(), existing->end(), [](const auto& t) { return t.scopes != kShareScope; }) >=
+                static_cast<std::ptrdiff_t>(admin::kMaxApiTokens))
               return error(409, "too_many", fmt::format("at most {} API tokens: revoke one first", admin::kMaxApiTokens));
             auto t = api.sessions().new_token(*c.who, *name, write, c.now);
             if (!t) return error_from(t.error());
@@ -595,9 +597,13 @@ void add_admin_routes(Api& api, Services& svc) {
           Doc{"Revoke one of your API tokens.", "tokens", {{"name", "path", "string", "the token's name"}}, "",
               schema::kEmpty, 204},
           [&svc](Call& c) {
+            auto l = svc.store.api_tokens(c.who->account.id);
+            if (!l) return error_from(l.error());
+            if (std::none_of(l->begin(), l->end(),
+                             [&](const auto& t) { return t.name == c.params["name"] && t.scopes != kShareScope; }))
+              return error(404, "not_found", "you have no API token of that name");
             auto r = svc.store.revoke_api_token(c.who->account.id, c.params["name"]);
             if (!r) return error_from(r.error());
-            if (!*r) return error(404, "not_found", "you have no API token of that name");
             record_action(svc, c, "api_token_revoked", {{"name", c.params["name"]}});
             return no_content();
           });

@@ -71,10 +71,17 @@ std::optional<Principal> Sessions::who(const http::Request& req, std::int64_t no
     auto acct = store_.account_by_id((*t)->account_id);
     if (!log_.ok_or_log(acct, "web.token_lookup_failed") || !*acct) return std::nullopt;
     auto p = principal(std::move(**acct));
-    // A token acts as the admin who made it, and only while that account is an admin.
-    if (!p || !p->admin) return std::nullopt;
+    if (!p) return std::nullopt;
     p->via_token = true;
-    p->may_write = auth::in_scope((*t)->scopes, "write");
+    if ((*t)->scopes == kShareScope) {
+      // A share token files links into its own account's mailbox, whoever the account is.
+      p->admin = false;
+      p->share_only = true;
+    } else {
+      // An API token acts as the admin who made it, and only while that account is an admin.
+      if (!p->admin) return std::nullopt;
+      p->may_write = auth::in_scope((*t)->scopes, "write");
+    }
     if (now - (*t)->last_used >= kTouchEverySeconds)
       log_.ok_or_log(store_.api_token_used((*t)->id, now, req.remote_ip), "web.token_touch_failed");
     return p;
@@ -198,6 +205,13 @@ std::string Sessions::logout(const Principal& p) {
 Result<std::string> Sessions::new_token(const Principal& admin, std::string_view name, bool write, std::int64_t now) {
   const std::string secret = std::string(kTokenPrefix) + auth::generate_password(kSecretLength);
   store::ApiToken t{0, admin.account.id, std::string(name), secret_hash(secret), write ? "read,write" : "read", now, 0, ""};
+  if (auto r = store_.add_api_token(t); !r) return r.error();
+  return secret;
+}
+
+Result<std::string> Sessions::new_share_token(const Principal& user, std::string_view name, std::int64_t now) {
+  const std::string secret = std::string(kShareTokenPrefix) + auth::generate_password(kSecretLength);
+  store::ApiToken t{0, user.account.id, std::string(name), secret_hash(secret), std::string(kShareScope), now, 0, ""};
   if (auto r = store_.add_api_token(t); !r) return r.error();
   return secret;
 }

@@ -6,7 +6,8 @@
 // HttpOnly, SameSite=Strict), and a CSRF token the pages send back in X-CSRF-Token on every
 // change. A session ends after `idle` without use, `absolute` after the login, at logout, or
 // when the account's password changes. Automation uses an API token instead
-// (Authorization: Bearer), made by an admin, acting as that admin, read-only or read-write.
+// (Authorization: Bearer), made by an admin, acting as that admin, read-only or read-write;
+// a user's devices that share links use a share token, which can do nothing else.
 // Admins are the accounts [web] admins names; everyone else reaches only their own account.
 // STANDARDS: RFC 6265 (cookies; __Host- prefix and SameSite per RFC 6265bis), RFC 6750 §2.1
 // (Bearer).
@@ -38,6 +39,10 @@ inline constexpr std::string_view kCsrfHeader = "x-csrf-token";
 // Secrets: 32 letters of generate_password's 58-letter alphabet, about 187 bits.
 inline constexpr std::size_t kSecretLength = 32;
 inline constexpr std::string_view kTokenPrefix = "mkt_";
+// Share tokens: one per device that shares links (a bookmarklet, an iOS shortcut), good for
+// POST /api/v1/share only. Stored with the API tokens, scope kShareScope.
+inline constexpr std::string_view kShareTokenPrefix = "mks_";
+inline constexpr std::string_view kShareScope = "share";
 // The User-Agent kept with a session (for the user's list of devices).
 inline constexpr std::size_t kMaxAgent = 200;
 // A session's last use is written at most this often (a page load is several requests).
@@ -48,6 +53,7 @@ struct Principal {
   bool admin = false;
   bool via_token = false;
   bool may_write = true;     // false: a read-only token
+  bool share_only = false;   // a share token: it may only share links into its account
   std::int64_t session_id = 0;
   std::string csrf;          // the session's CSRF token; empty for a token
 };
@@ -84,6 +90,8 @@ class Sessions {
 
   // A new API token for an admin: the secret is returned once.
   Result<std::string> new_token(const Principal& admin, std::string_view name, bool write, std::int64_t now);
+  // A new share token for a user's device: the secret is returned once.
+  Result<std::string> new_share_token(const Principal& user, std::string_view name, std::int64_t now);
 
   // Ends the sessions that expired (the server calls this now and then).
   void expire(std::int64_t now);

@@ -214,6 +214,10 @@ class ApiTest(unittest.TestCase):
             admin.post("/api/v1/tokens", {"name": "conformance"})
             return "conformance"
 
+        def with_share_token():
+            admin.post("/api/v1/me/share-tokens", {"name": "conformance-device"})
+            return "conformance-device"
+
         def other_session():
             fresh_admin()
             mine = [s for s in admin.get("/api/v1/me/sessions").json if not s["current"]]
@@ -297,6 +301,12 @@ class ApiTest(unittest.TestCase):
             ("DELETE", "/api/v1/me/app-passwords/{name}"): lambda: (
                 admin, "/api/v1/me/app-passwords/" + with_app_password(), None),
             ("GET", "/api/v1/me/sessions"): lambda: (admin, "/api/v1/me/sessions", None),
+            # No site is allowed here: the share is refused and the link still filed (test_share).
+            ("POST", "/api/v1/share"): lambda: (admin, "/api/v1/share", {"url": "http://127.0.0.1:9/", "tag": "api"}),
+            ("GET", "/api/v1/me/share-tokens"): lambda: (admin, "/api/v1/me/share-tokens", None),
+            ("POST", "/api/v1/me/share-tokens"): lambda: (admin, "/api/v1/me/share-tokens", {"name": unique("device")}),
+            ("DELETE", "/api/v1/me/share-tokens/{name}"): lambda: (
+                admin, "/api/v1/me/share-tokens/" + with_share_token(), None),
             ("GET", "/api/v1/me/events"): lambda: (admin, "/api/v1/me/events", None),
             ("POST", "/api/v1/me/totp"): lambda: (admin, "/api/v1/me/totp", None),
             ("PUT", "/api/v1/me/totp"): lambda: (lambda c, b: (c, "/api/v1/me/totp", b))(*enrolment()),

@@ -7,6 +7,7 @@ const views = {
   password: { title: 'Password', render: password },
   apps: { title: 'App passwords', render: apps },
   totp: { title: 'Two-factor login', render: totp },
+  share: { title: 'Share links', render: shareLinks },
   sessions: { title: 'Sessions', render: sessions },
   events: { title: 'Activity', render: events },
 };
@@ -212,6 +213,49 @@ async function events(root) {
   root.append(table(['When', 'What', 'From', 'How'], list.map((e) => h('tr', {},
     h('td', {}, new Date(e.ts).toLocaleString()), h('td', {}, e.action ? e.action.replace(/_/g, ' ') : e.event.replace(/_/g, ' ')),
     h('td', {}, e.ip || ''), h('td', {}, [e.service, e.client].filter(Boolean).join(', ')))), 'Nothing yet.'));
+}
+
+// Share a link to your own mailbox: the page, and a share token per device for the
+// bookmarklet and for shortcuts (iOS Shortcuts, scripts), each revocable.
+async function shareLinks(root) {
+  const list = await api('GET', '/me/share-tokens');
+  root.append(h('p', {}, 'Send a web page to your own mailbox to read later: ', h('a', { href: '/share', id: 'share-page' }, 'share a link'),
+    '. On a phone, add this site to the home screen and it appears in the browser\u2019s Share menu.'));
+  root.append(h('p', {}, 'On a computer, or from a shortcut, each device gets its own share token: it can share links into ',
+    'your mailbox and do nothing else, and you can revoke it here.'));
+  const name = h('input', { id: 'share-token-name', required: true, maxlength: 64, placeholder: 'laptop' });
+  const add = h('button', { type: 'submit', id: 'share-token-add' }, 'Create');
+  const form = h('form', { class: 'inline' }, h('label', { for: 'share-token-name' }, 'Device'), name, add);
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    act(add, async () => {
+      const t = await api('POST', '/me/share-tokens', { name: name.value.trim() });
+      await rerender(root, shareLinks);
+      const box = document.getElementById('share-token-new');
+      const base = location.origin;
+      const code = "javascript:(()=>{window.open('" + base + "/share#t=" + t.token +
+        "&url='+encodeURIComponent(location.href)+'&title='+encodeURIComponent(document.title))})()";
+      const curl = 'curl -X POST ' + base + '/api/v1/share -H \'Authorization: Bearer ' + t.token +
+        '\' -H \'Content-Type: application/json\' -d \'{"url": "https://example.org/"}\'';
+      box.append(h('div', { class: 'card secret', role: 'status' },
+        h('p', {}, 'The share token for ', h('strong', {}, t.name), ' (shown only now): ', h('code', { id: 'share-token-value' }, t.token), ' ', copyButton(t.token)),
+        h('p', {}, 'Bookmarklet: drag this link to your bookmarks bar, then click it on any page: ',
+          h('a', { href: code, id: 'share-bookmarklet', class: 'badge' }, 'Send to mailkeep'), ' ', copyButton(code, 'Copy the bookmarklet')),
+        h('p', {}, 'A shortcut or a script posts the link with the token:'),
+        h('pre', { class: 'message-text', id: 'share-curl' }, curl)));
+    });
+  });
+  root.append(form, h('div', { id: 'share-token-new' }));
+  root.append(table(['Device', 'Created', 'Last used', ''], list.map((t) => h('tr', {},
+    h('td', {}, t.name), h('td', {}, when(t.created)), h('td', {}, when(t.last_used) + (t.last_ip ? ' from ' + t.last_ip : '')),
+    h('td', { class: 'actions' }, h('button', {
+      type: 'button', class: 'small danger', 'aria-label': 'Revoke ' + t.name,
+      onclick: (ev) => act(ev.target, async () => {
+        await api('DELETE', '/me/share-tokens/' + encodeURIComponent(t.name));
+        await rerender(root, shareLinks);
+        notice('Revoked: that device can no longer share links.');
+      }),
+    }, 'Revoke')))), 'No share tokens yet.'));
 }
 
 async function sessions(root) {

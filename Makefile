@@ -31,7 +31,7 @@ test: build-test fuzz-smoke
 # own under the build directory, so a test run leaves the tree as it was.
 screenshots: build-test
 	cd tests/integration && MAILKEEP_BIN=$(CURDIR)/$(BUILD_TEST)/mailkeep MK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots \
-	  /usr/bin/python3 test_web_browser.py
+	  /usr/bin/python3 -m unittest test_web_browser test_share_browser
 
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAILKEEP_FUZZ=ON -DMAILKEEP_WERROR=OFF

@@ -51,6 +51,7 @@
 #include "inbound/spam_filter.hpp"
 #include "dns/resolver.hpp"
 #include "net/interfaces.hpp"
+#include "share/by_mail.hpp"
 #include "share/fetch.hpp"
 #include "share/service.hpp"
 #include "audit/log.hpp"
@@ -232,6 +233,33 @@ class NoDns final : public dns::Lookup {
     co_return err("no DNS resolver is configured ([dns] upstream)");
   }
 };
+
+// Submission's to_self: a lone link sent to one's own +tag address becomes the page's
+// preview (share/by_mail.hpp); anything else goes on as it is. By value: it outlives the call.
+asio::awaitable<std::optional<Status>> share_by_mail(share::Sharer& sharer, const smtp::Transaction& txn,
+                                                     const message::Parsed& msg, std::string account) {
+  std::vector<std::string> rcpts;
+  for (const auto& r : txn.rcpts) {
+    // Each recipient must be the sender's own mailbox (not an alias to others, not remote).
+    for (const auto& t : r.targets)
+      if (t.kind != smtp::Target::Kind::mailbox || t.account_id != txn.account_id) co_return std::nullopt;
+    rcpts.push_back(r.address);
+  }
+  auto link = share::link_only_mail(msg, account, rcpts);
+  if (!link) co_return std::nullopt;
+  store::Account who;
+  who.id = txn.account_id;
+  who.address = std::move(account);
+  // A named request: GCC 12 destroys a braced temporary passed to a coroutine twice.
+  share::Request request{link->url, link->title, "", link->tag};
+  auto out = co_await sharer.share(std::move(who), std::move(request));
+  // A link or tag the share refuses (a bad URL, a tag that names no folder), or a full
+  // mailbox: the mail goes on as it is, and delivery's own rules answer.
+  if (!out && (store::is(out.error(), store::Errc::invalid) || store::is(out.error(), store::Errc::quota)))
+    co_return std::nullopt;
+  if (!out) co_return Status(out.error());
+  co_return Status();
+}
 
 Result<std::unique_ptr<dns::Resolver>> make_resolver(const Config& cfg, asio::io_context& io) {
   if (cfg.dev && cfg.dns.upstream.empty()) return std::unique_ptr<dns::Resolver>();
@@ -424,10 +452,29 @@ int run_server(const Config& cfg,
     wake_runner = [r = runner.get()] { r->wake(); };
     if (!cfg.dns.dnssec) log.warn("dns.dnssec_off", {{"hint", "DANE needs DNSSEC; set dns.dnssec = true"}});
   }
+  // Share a link: pages are fetched through our resolver (an instance without one, dev, can
+  // fetch only addresses given as such), each address checked (share/fetch.hpp).
+  NoDns no_dns;
+  std::unique_ptr<share::Fetcher> share_fetcher;
+  std::unique_ptr<share::Sharer> sharer;
+  if (cfg.share.enabled) {
+    auto share_tls = net::make_client_tls();
+    if (!share_tls) return fail(share_tls.error(), kExitRuntime);
+    share::FetchPolicy fp;
+    fp.allow = cfg.share.fetch_allow;
+    for (const auto& ip : net::interface_addresses())
+      if (!net::is_loopback(ip)) fp.own.push_back(ip);
+    share_fetcher = std::make_unique<share::Fetcher>(*resolver ? static_cast<dns::Lookup&>(**resolver) : no_dns,
+                                                     std::move(*share_tls), std::move(fp));
+    sharer = std::make_unique<share::Sharer>(*share_fetcher, *store, *store, &work, cfg.hostname, log.with({{"svc", "share"}}));
+  }
   auto sub_cfg = submission_config(cfg, mx_cfg, containment, wake);
   // What a user answers is ham to them: replies teach the spam filter (inbound/spam_filter.hpp).
   // Only the message In-Reply-To names: References are copied from the message answered, so
   // a sender could point them at its own spam in the user's Junk (review of issue 18).
+  if (sharer)
+    sub_cfg.to_self = [s = sharer.get()](const smtp::Transaction& txn, const message::Parsed& msg,
+                                         std::string account) { return share_by_mail(*s, txn, msg, std::move(account)); };
   sub_cfg.on_submitted = [users = inbound.user_models.get()](std::int64_t account, const message::Parsed& msg) {
     if (msg.field("In-Reply-To") && !msg.thread_ids().empty()) users->replied(account, {msg.thread_ids().front()});
   };
@@ -465,25 +512,10 @@ int run_server(const Config& cfg,
   web_services.tell_admin = [&alerts](const std::string& subject, const std::string& body) {
     alerts.tell_admin(subject, body);
   };
-  // Share a link: pages are fetched through our resolver (an instance without one, dev, can
-  // fetch only addresses given as such), each address checked (share/fetch.hpp).
-  NoDns no_dns;
-  std::unique_ptr<share::Fetcher> share_fetcher;
-  std::unique_ptr<share::Sharer> sharer;
-  if (cfg.share.enabled) {
-    auto share_tls = net::make_client_tls();
-    if (!share_tls) return fail(share_tls.error(), kExitRuntime);
-    share::FetchPolicy fp;
-    fp.allow = cfg.share.fetch_allow;
-    for (const auto& a : net::public_interface_addresses())
-      if (auto ip = IpAddr::parse(a)) fp.own.push_back(*ip);
-    share_fetcher = std::make_unique<share::Fetcher>(*resolver ? static_cast<dns::Lookup&>(**resolver) : no_dns,
-                                                     std::move(*share_tls), std::move(fp));
-    sharer = std::make_unique<share::Sharer>(*share_fetcher, *store, &work, cfg.hostname, log.with({{"svc", "share"}}));
+  if (sharer)
     web_services.share = [s = sharer.get()](store::Account account, share::Request request) {
       return s->share(std::move(account), std::move(request));
     };
-  }
   web::Api api(web_sessions);
   web::add_session_routes(api, web_services);
   web::add_self_routes(api, web_services);

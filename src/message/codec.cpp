@@ -120,7 +120,7 @@ std::string base64_lines(std::string_view in) {
   return out;
 }
 
-std::string encode_words(std::string_view utf8) {
+std::string encode_words(std::string_view utf8, std::size_t used) {
   std::string text;
   bool plain = true;
   for (unsigned char c : utf8) {
@@ -128,16 +128,18 @@ std::string encode_words(std::string_view utf8) {
     if (c >= 0x7F) plain = false;
   }
   // "=?" in plain text would be read as the start of an encoded word.
-  if (plain && text.find("=?") == std::string::npos && text.size() <= 900) return text;
-  // "=?utf-8?B?" + base64 + "?=" within 75: 45 bytes of text encode to 60 characters.
-  constexpr std::size_t kChunk = 45;
+  if (plain && text.find("=?") == std::string::npos && text.size() + used <= 900) return text;
+  // RFC 2047 §2: a line holding encoded words is at most 76 characters. "=?utf-8?B?" and
+  // "?=" take 12; every 3 bytes of text take 4. A folded line starts with one space.
+  const auto room = [](std::size_t taken) { return (76 - std::min<std::size_t>(taken + 12, 64)) / 4 * 3; };
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
-    std::size_t end = std::min(text.size(), i + kChunk);
+    const std::size_t chunk = room(out.empty() ? used : 1);
+    std::size_t end = std::min(text.size(), i + chunk);
     // Back up to a character's first byte so no word splits a character (RFC 2047 §5(3)).
     while (end < text.size() && end > i && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-    if (end == i) end = std::min(text.size(), i + kChunk);
+    if (end == i) end = std::min(text.size(), i + chunk);
     if (!out.empty()) out += "\r\n ";
     out += "=?utf-8?B?" + base64_encode(std::string_view(text).substr(i, end - i)) + "?=";
     i = end;

@@ -18,7 +18,8 @@ std::string decode_transfer(std::string_view body, std::string_view encoding);
 std::string base64_lines(std::string_view in);
 // UTF-8 text as an unstructured header field's value (RFC 2047 §5(1)): printable ASCII as
 // is, anything else as "B" encoded words of at most 75 characters, folded onto lines of their
-// own (CRLF, space) and never split inside a character. Controls become spaces.
-std::string encode_words(std::string_view utf8);
+// own (CRLF, space) and never split inside a character. Controls become spaces. `used`: the
+// characters already on the first line ("Subject: " is 9), so it stays within 76 too.
+std::string encode_words(std::string_view utf8, std::size_t used = 0);
 
 }  // namespace mk::message

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace mk::net {
 namespace {
@@ -36,7 +37,7 @@ bool is_public_address(const IpAddr& ip) {
   return kGlobalUnicast->contains(ip) && !in_any(ip, kNotPublicV6);
 }
 
-std::vector<std::string> public_interface_addresses() {
+std::vector<IpAddr> interface_addresses() {
   std::vector<IpAddr> found;
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) return {};
@@ -48,13 +49,23 @@ std::vector<std::string> public_interface_addresses() {
       ip = IpAddr::from_bytes(std::string_view(reinterpret_cast<const char*>(&sin->sin_addr), 4));
     } else if (i->ifa_addr->sa_family == AF_INET6) {
       const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
-      ip =
-          IpAddr::from_bytes(std::string_view(reinterpret_cast<const char*>(&sin6->sin6_addr), 16));
+      ip = IpAddr::from_bytes(std::string_view(reinterpret_cast<const char*>(&sin6->sin6_addr), 16));
     }
-    if (ip && is_public_address(*ip) && std::find(found.begin(), found.end(), *ip) == found.end())
-      found.push_back(*ip);
+    if (ip && std::find(found.begin(), found.end(), *ip) == found.end()) found.push_back(*ip);
   }
   ::freeifaddrs(list);
+  return found;
+}
+
+bool is_loopback(const IpAddr& ip) {
+  static const auto kV4 = IpNetwork::parse("127.0.0.0/8"), kV6 = IpNetwork::parse("::1/128");
+  return kV4->contains(ip) || kV6->contains(ip);
+}
+
+std::vector<std::string> public_interface_addresses() {
+  std::vector<IpAddr> found;
+  for (const auto& ip : interface_addresses())
+    if (is_public_address(ip)) found.push_back(ip);
   std::stable_partition(found.begin(), found.end(), [](const IpAddr& a) { return a.v4; });
   std::vector<std::string> out;
   for (const auto& ip : found) out.push_back(ip.to_string());

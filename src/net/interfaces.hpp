@@ -18,6 +18,11 @@ namespace mk::net {
 // shared (CGNAT), documentation, multicast or reserved; for IPv6, global unicast (2000::/3).
 bool is_public_address(const IpAddr& ip);
 
+// Every address on this machine's interfaces that are up (loopback, private and public).
+std::vector<IpAddr> interface_addresses();
+// 127.0.0.0/8 or ::1.
+bool is_loopback(const IpAddr& ip);
+
 // The public addresses on this machine's interfaces that are up, IPv4 first, without
 // duplicates (RFC 5952 text form).
 std::vector<std::string> public_interface_addresses();

@@ -90,7 +90,7 @@ std::string compose_mail(const MailParts& m) {
   const std::string cid = with_image ? "preview-" + mark + "@mailkeep" : "";
   std::string out;
   out += fmt::format("From: <{}>\r\nTo: <{}>\r\n", m.address, m.address);
-  out += "Subject: " + message::encode_words(subject_of(m)) + "\r\n";
+  out += "Subject: " + message::encode_words(subject_of(m), 9) + "\r\n";
   out += "Date: " + m.date + "\r\n";
   out += fmt::format("Message-ID: <{}>\r\n", m.message_id);
   out += "X-Mailkeep-Share: " + std::string(m.failure.empty() ? "preview" : "link only") + "\r\n";

@@ -122,8 +122,10 @@ asio::awaitable<Result<Fetched>> talk(Stream& stream, const WebUrl& url, const s
   parser.get().body().cap = max_body;
   auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kTuple);
   const bool ours = rec == http::error::body_limit && parser.get().body().truncated;
-  // A server that closes without close_notify still ended its body (Connection: close).
+  // A TLS server that closes without close_notify ended a body delimited by the close; a
+  // body with a length it did not reach is incomplete.
   const bool cut = rec == asio::ssl::error::stream_truncated && parser.is_header_done();
+  if (cut && !parser.need_eof()) co_return err(fmt::format("{} closed the connection in the middle of its answer", url.host));
   if (rec && !ours && !cut) {
     if (rec == beast::error::timeout || rec == asio::error::operation_aborted)
       co_return err(fmt::format("{} did not answer in time", url.host));
@@ -149,9 +151,10 @@ asio::awaitable<Result<Fetched>> talk(Stream& stream, const WebUrl& url, const s
 bool port_allowed(std::uint16_t port) { return port == 80 || port == 443 || port >= 1024; }
 
 std::string refused_address(const IpAddr& ip, const FetchPolicy& policy) {
+  // This machine's own addresses first: no allow list reaches the server's own listeners.
+  if (std::find(policy.own.begin(), policy.own.end(), ip) != policy.own.end()) return "this server's own address";
   for (const auto& n : policy.allow)
     if (n.contains(ip)) return "";
-  if (std::find(policy.own.begin(), policy.own.end(), ip) != policy.own.end()) return "this server's own address";
   if (!net::is_public_address(ip)) return block_name(ip);
   return "";
 }
@@ -180,7 +183,9 @@ asio::awaitable<Result<std::vector<IpAddr>>> Fetcher::addresses(const WebUrl& ur
   // internal one is how a rebinding attack would try its luck.
   for (const auto& ip : out)
     if (auto why = refused_address(ip, policy_); !why.empty())
-      co_return err(fmt::format("refused: {} is {} ({})", url.host, why, ip.to_string()));
+      // The address itself is not shown: it would tell users what internal names resolve to.
+      co_return err(url.ip ? fmt::format("refused: {} is {}", url.host, why)
+                           : fmt::format("refused: {} resolves to {}", url.host, why));
   co_return out;
 }
 

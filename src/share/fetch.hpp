@@ -39,7 +39,8 @@ struct FetchPolicy {
   // Networks fetched from although not public: `[share] fetch_allow` (empty by default; the
   // tests' loopback web site is let through this way, and nothing else).
   std::vector<IpNetwork> allow;
-  // Addresses refused although public: this machine's own (filled by the server at start).
+  // This machine's own addresses but loopback (filled by the server at start): refused even
+  // when public or in `allow`, so no allow list lets a share reach the server's own listeners.
   std::vector<IpAddr> own;
   std::chrono::milliseconds timeout{5000};  // the whole share: the page, its redirects, the image
   int max_redirects = 5;

@@ -18,6 +18,8 @@ namespace mk::share {
 inline constexpr std::size_t kMaxTag = 32;
 inline constexpr std::size_t kMaxNote = 2000;
 inline constexpr std::string_view kDefaultFolder = "Read later";
+// Folders a tag may create: beyond this many mailboxes, shares go to kDefaultFolder.
+inline constexpr std::size_t kMaxFolders = 200;
 
 // The folder a tag files into; an error naming what a tag may hold.
 Result<std::string> folder_for_tag(std::string_view tag);

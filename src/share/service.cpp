@@ -116,13 +116,21 @@ asio::awaitable<Result<Outcome>> Sharer::share(store::Account account, Request r
   out.image_note = parts.image_note;
   std::string mail = compose_mail(parts);
 
-  // Filed in the folder, made on demand; a folder that cannot be made leaves the mail in INBOX.
-  // (offload needs a default-constructible result: the optional is always set.)
+  // Filed in the folder, made on demand (within kMaxFolders); a folder that cannot be made
+  // leaves the mail in INBOX. The quota is the account's as it is now, as for SMTP and APPEND.
   auto stored_box = co_await net::offload(work_, [&]() -> std::optional<store::DeliverResult> {
-    auto existing = mail_.find_mailbox(account.id, *folder);
+    auto now = directory_.account_by_id(account.id);
+    if (!now) return store::DeliverResult(now.error());
+    if (!*now) return store::DeliverResult(store::error(store::Errc::not_found, "the account no longer exists"));
+    if ((*now)->over_quota(mail.size()))
+      return store::DeliverResult(store::error(store::Errc::quota, "the mailbox is full: delete some mail first"));
+    std::string where = *folder;
+    auto existing = mail_.find_mailbox(account.id, where);
     if (existing && !*existing) {
-      auto made = mail_.create_mailbox(account.id, *folder, "");
-      if (made) (void)mail_.set_subscribed(account.id, *folder, true);
+      auto all = mail_.list_mailboxes(account.id);
+      if (all && all->size() >= kMaxFolders) where = std::string(kDefaultFolder);
+      if (auto again = mail_.find_mailbox(account.id, where); again && !*again)
+        if (mail_.create_mailbox(account.id, where, "")) (void)mail_.set_subscribed(account.id, where, true);
     }
     store::NewMessage m;
     m.summary = delivery::summary_of(mail);
@@ -131,7 +139,7 @@ asio::awaitable<Result<Outcome>> Sharer::share(store::Account account, Request r
     m.internaldate = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
     m.message_id = parts.message_id;
-    m.deliveries.push_back(store::Delivery{account.id, *folder, account.address, ""});
+    m.deliveries.push_back(store::Delivery{account.id, where, account.address, ""});
     return mail_.deliver_sync(std::move(m));
   });
   auto& stored = *stored_box;

@@ -29,15 +29,20 @@ namespace mk::share {
 class Sharer {
  public:
   // work: where the store's blocking calls run (null: inline). hostname: for Message-IDs.
-  Sharer(Fetcher& fetcher, store::Mail& mail, boost::asio::thread_pool* work, std::string hostname, log::Logger log)
-      : fetcher_(fetcher), mail_(mail), work_(work), hostname_(std::move(hostname)), log_(std::move(log)) {}
+  Sharer(Fetcher& fetcher, store::Directory& directory, store::Mail& mail, boost::asio::thread_pool* work,
+         std::string hostname, log::Logger log)
+      : fetcher_(fetcher), directory_(directory), mail_(mail), work_(work), hostname_(std::move(hostname)),
+        log_(std::move(log)) {}
 
-  // Errors: an invalid request (its message says what is wrong: the caller answers 400), or
-  // a failure to store the mail. A page that cannot be read is not an error.
+  // Errors: an invalid request (Errc::invalid, its message says what is wrong), a mailbox over
+  // its quota (Errc::quota), or a failure to store the mail. A page that cannot be read is not
+  // an error. A tag makes its folder unless the account has kMaxFolders already; then the
+  // mail goes to "Read later".
   boost::asio::awaitable<Result<Outcome>> share(store::Account account, Request request);
 
  private:
   Fetcher& fetcher_;
+  store::Directory& directory_;
   store::Mail& mail_;
   boost::asio::thread_pool* work_;
   std::string hostname_;

@@ -252,6 +252,14 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
         apply(txn, decision);
         if (decision.content) parsed = decision.content;
       }
+      if (cfg_.session.submission && cfg_.to_self && session.identity()) {
+        if (auto replaced = co_await cfg_.to_self(txn, *parsed, session.identity()->address)) {
+          count_message(*replaced ? "accepted" : "failed", *replaced ? "to_self" : "store");
+          log.info(svc + ".to_self", {{"id", txn.id}, {"user", session.identity()->address}, {"stored", replaced->ok()}});
+          step = session.on_delivered(replaced->ok(), *replaced ? "" : "storage error");
+          continue;
+        }
+      }
       auto msg = delivery::to_new_message(txn, *parsed);
       if (cfg_.session.submission && cfg_.guard) {
         std::vector<std::string> remote;

@@ -56,6 +56,13 @@ struct ServerConfig {
   // Submission: a message the account sent, once it is stored and queued (the spam filter
   // learns from what it replies to); must not block.
   std::function<void(std::int64_t account_id, const message::Parsed& msg)> on_submitted;
+  // Submission: a message an account sends to itself that becomes something else (a lone
+  // link to its own "+tag" address becomes that page's preview: share/by_mail.hpp). nullopt:
+  // deliver the message as it is; else the outcome of storing what replaced it, which is
+  // what the client is told. Runs on the connection's strand; it may wait (a page fetch).
+  std::function<boost::asio::awaitable<std::optional<Status>>(const Transaction& txn, const message::Parsed& msg,
+                                                              std::string account)>
+      to_self;
   // Where work that may block runs (net/offload.hpp); null: on the io threads (tests).
   boost::asio::thread_pool* work = nullptr;
   // Where a client that has not logged in yet is served (argon2id at LOGIN/AUTH): apart, so

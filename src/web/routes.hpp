@@ -64,19 +64,22 @@ class DashboardCache {
   boost::json::object last_;
 };
 
-// How many links an account may share: kPerHour in any hour, and kInFlight fetches at once
-// on the whole server (each holds a socket for up to the fetch's deadline).
+// How many links an account may share: kPerHour in any hour and kPerAccount at once, and
+// kInFlight fetches at once on the whole server (each holds a socket for up to the fetch's
+// deadline), so one account cannot take every place with slow pages.
 class ShareLimit {
  public:
   static constexpr std::size_t kPerHour = 120;
+  static constexpr int kPerAccount = 2;
   static constexpr int kInFlight = 16;
-  // "" when the share may start (and holds an in-flight place until done()), else why not.
+  // "" when the share may start (and holds its places until done()), else why not.
   std::string admit(std::int64_t account_id, std::int64_t now);
-  void done();
+  void done(std::int64_t account_id);
 
  private:
   std::mutex mu_;
   std::map<std::int64_t, std::vector<std::int64_t>> recent_;  // account -> times of its shares this hour
+  std::map<std::int64_t, int> running_;                       // account -> its shares under way
   int in_flight_ = 0;
 };
 

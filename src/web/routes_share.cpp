@@ -57,6 +57,7 @@ asio::awaitable<Reply> run_share(Services& svc, store::Account account, share::R
                                  std::shared_ptr<void> slot) {
   (void)slot;
   auto out = co_await svc.share(std::move(account), std::move(request));
+  if (!out && store::is(out.error(), store::Errc::quota)) co_return error(507, "over_quota", out.error().message);
   if (!out) co_return error_from(out.error());
   co_return ok(json::object{{"folder", out->folder},
                             {"title", out->title},
@@ -76,17 +77,20 @@ bool is_share_token(const store::ApiToken& t) { return t.scopes == kShareScope; 
 std::string ShareLimit::admit(std::int64_t account_id, std::int64_t now) {
   std::lock_guard lock(mu_);
   if (in_flight_ >= kInFlight) return "the server is fetching many links now: try again in a few seconds";
+  if (running_[account_id] >= kPerAccount) return "wait until your other links are shared";
   auto& times = recent_[account_id];
   std::erase_if(times, [now](std::int64_t t) { return t <= now - 3600 || t > now; });
   if (times.size() >= kPerHour) return fmt::format("at most {} links an hour: try again later", kPerHour);
   times.push_back(now);
+  ++running_[account_id];
   ++in_flight_;
   return "";
 }
 
-void ShareLimit::done() {
+void ShareLimit::done(std::int64_t account_id) {
   std::lock_guard lock(mu_);
   --in_flight_;
+  if (--running_[account_id] <= 0) running_.erase(account_id);
 }
 
 void add_share_routes(Api& api, Services& svc) {
@@ -112,7 +116,7 @@ void add_share_routes(Api& api, Services& svc) {
               return error(400, "invalid", fmt::format("a note is at most {} bytes", share::kMaxNote));
             if (auto why = svc.share_limit.admit(c.who->account.id, c.now); !why.empty())
               return error(429, "too_many", why);
-            std::shared_ptr<void> slot(nullptr, [&svc](void*) { svc.share_limit.done(); });
+            std::shared_ptr<void> slot(nullptr, [&svc, id = c.who->account.id](void*) { svc.share_limit.done(id); });
             record_action(svc, c, "link_shared", {{"user", c.who->account.address}, {"host", url->host}});
             Reply pending;
             pending.then = [&svc, account = c.who->account, r = std::move(r), slot = std::move(slot)] {

@@ -215,15 +215,24 @@ async function events(root) {
     h('td', {}, e.ip || ''), h('td', {}, [e.service, e.client].filter(Boolean).join(', ')))), 'Nothing yet.'));
 }
 
-// Share a link to your own mailbox: the page, and a share token per device for the
-// bookmarklet and for shortcuts (iOS Shortcuts, scripts), each revocable.
+// Share a link to your own mailbox: the page, a bookmarklet that opens it with the page one
+// is on, and a share token per device for shortcuts and scripts, each revocable. The
+// bookmarklet carries no token: it runs inside the page it is clicked on, which could read one.
+function bookmarklet() {
+  return "javascript:void(window.open('" + location.origin + "/share?url='+encodeURIComponent(location.href)+" +
+    "'&title='+encodeURIComponent(document.title)))";
+}
+
 async function shareLinks(root) {
   const list = await api('GET', '/me/share-tokens');
   root.append(h('p', {}, 'Send a web page to your own mailbox to read later: ', h('a', { href: '/share', id: 'share-page' }, 'share a link'),
     '. On a phone, add this site to the home screen and it appears in the browser\u2019s Share menu.'));
-  root.append(h('p', {}, 'On a computer, or from a shortcut, each device gets its own share token: it can share links into ',
-    'your mailbox and do nothing else, and you can revoke it here.'));
-  const name = h('input', { id: 'share-token-name', required: true, maxlength: 64, placeholder: 'laptop' });
+  const code = bookmarklet();
+  root.append(h('p', {}, 'On a computer, drag this bookmarklet to your bookmarks bar, then click it on any page: ',
+    h('a', { href: code, id: 'share-bookmarklet', class: 'badge' }, 'Send to mailkeep'), ' ', copyButton(code, 'Copy the bookmarklet')));
+  root.append(h('h2', {}, 'Share tokens'), h('p', {}, 'A shortcut (iOS Shortcuts) or a script shares with a token of its own: ',
+    'it can share links into your mailbox and do nothing else, and you can revoke it here.'));
+  const name = h('input', { id: 'share-token-name', required: true, maxlength: 64, placeholder: 'iPhone shortcut' });
   const add = h('button', { type: 'submit', id: 'share-token-add' }, 'Create');
   const form = h('form', { class: 'inline' }, h('label', { for: 'share-token-name' }, 'Device'), name, add);
   form.addEventListener('submit', (ev) => {
@@ -231,17 +240,11 @@ async function shareLinks(root) {
     act(add, async () => {
       const t = await api('POST', '/me/share-tokens', { name: name.value.trim() });
       await rerender(root, shareLinks);
-      const box = document.getElementById('share-token-new');
-      const base = location.origin;
-      const code = "javascript:(()=>{window.open('" + base + "/share#t=" + t.token +
-        "&url='+encodeURIComponent(location.href)+'&title='+encodeURIComponent(document.title))})()";
-      const curl = 'curl -X POST ' + base + '/api/v1/share -H \'Authorization: Bearer ' + t.token +
+      const curl = 'curl -X POST ' + location.origin + '/api/v1/share -H \'Authorization: Bearer ' + t.token +
         '\' -H \'Content-Type: application/json\' -d \'{"url": "https://example.org/"}\'';
-      box.append(h('div', { class: 'card secret', role: 'status' },
+      document.getElementById('share-token-new').append(h('div', { class: 'card secret', role: 'status' },
         h('p', {}, 'The share token for ', h('strong', {}, t.name), ' (shown only now): ', h('code', { id: 'share-token-value' }, t.token), ' ', copyButton(t.token)),
-        h('p', {}, 'Bookmarklet: drag this link to your bookmarks bar, then click it on any page: ',
-          h('a', { href: code, id: 'share-bookmarklet', class: 'badge' }, 'Send to mailkeep'), ' ', copyButton(code, 'Copy the bookmarklet')),
-        h('p', {}, 'A shortcut or a script posts the link with the token:'),
+        h('p', {}, 'The shortcut or script posts the link with it:'),
         h('pre', { class: 'message-text', id: 'share-curl' }, curl)));
     });
   });

@@ -11,14 +11,9 @@ export class ApiError extends Error {
 }
 
 let csrf = null;
-let bearer = null;
-
-// A share token (from the bookmarklet's #t=...) instead of the session cookie.
-export function useToken(token) { bearer = token; }
 
 export async function api(method, path, body) {
-  const opts = { method, credentials: bearer ? 'omit' : 'same-origin', headers: {} };
-  if (bearer) opts.headers.Authorization = 'Bearer ' + bearer;
+  const opts = { method, credentials: 'same-origin', headers: {} };
   if (body !== undefined) {
     opts.headers['Content-Type'] = 'application/json';
     opts.body = JSON.stringify(body);

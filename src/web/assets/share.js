@@ -1,23 +1,24 @@
 // share.js: share a link into your own mailbox. Opened by the form here, by a phone's share
-// sheet (the manifest's share_target: /share?url=...&title=...&text=...), or by the
-// bookmarklet (/share#t=TOKEN&url=...&title=...: the share token rides in the fragment, which
-// never reaches a server log, and is removed from the address bar at once). A link that
-// arrives this way is sent at once: the share is the one tap.
-import { api, h, clear, notice, act, session, loginForm, useToken, fail } from './mk.js';
+// sheet (the manifest's share_target: /share?url=...&title=...&text=...) or by the
+// bookmarklet (/share?url=...&title=...). A link that arrives this way fills the form and the
+// Send button takes the focus: one tap sends it. It is never sent without that tap, since any
+// web site can open this address with a link of its choosing (a cross-site request the page
+// would otherwise make on the user's behalf). The address is then cleared from the address
+// bar and the history: a shared link can carry a secret.
+import { api, h, clear, notice, act, session, loginForm, fail } from './mk.js';
 
 const main = document.getElementById('main');
 
 function incoming() {
   const query = new URLSearchParams(location.search);
-  const frag = new URLSearchParams(location.hash.slice(1));
-  const get = (k) => frag.get(k) || query.get(k) || '';
+  const get = (k) => query.get(k) || '';
   let url = get('url');
   const text = get('text');
   if (!url) {
     const m = /https?:\/\/[^\s"<>]+/.exec(text);
     if (m) url = m[0];
   }
-  return { url, title: get('title'), note: get('note'), tag: get('tag'), token: frag.get('t') || '' };
+  return { url, title: get('title'), note: get('note'), tag: get('tag') };
 }
 
 function field(id, label, input) {
@@ -72,20 +73,12 @@ async function share(values) {
 
 async function start() {
   const values = incoming();
-  if (values.token) {
-    useToken(values.token);
-    history.replaceState(null, '', location.pathname);  // the token leaves the address bar
-  } else if (!(await session())) {
-    loginForm(main, 'Log in to share a link', () => proceed(values));
+  if (location.search) history.replaceState(null, '', location.pathname);
+  if (!(await session())) {
+    loginForm(main, 'Log in to share a link', () => showForm(values));
     return;
   }
-  proceed(values);
-}
-
-function proceed(values) {
-  if (!values.url) { showForm(values); return; }
-  clear(main).append(h('p', { class: 'empty', role: 'status' }, 'Sharing\u2026'));
-  share(values).catch((e) => { showForm(values); fail(e); });
+  showForm(values);
 }
 
 start().catch(fail);

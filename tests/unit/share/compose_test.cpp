@@ -32,6 +32,14 @@ TEST(ShareMail, SubjectIsEncodedAndTheHtmlEscaped) {
   auto subject = message::header_value(fields, "Subject");
   ASSERT_TRUE(subject);
   EXPECT_EQ(message::decode_words(*subject), m.title);
+  // RFC 2047 §2: a line with encoded words is 76 characters at most, "Subject: " included.
+  const std::size_t subject_at = mail.find("Subject: ");
+  for (std::size_t start = subject_at;;) {
+    const std::size_t end = mail.find("\r\n", start);
+    EXPECT_LE(end - start, 76u);
+    if (mail[end + 2] != ' ') break;
+    start = end + 2;
+  }
   EXPECT_EQ(message::header_value(fields, "To").value_or(""), "<me@example.org>");
   EXPECT_EQ(mail.find("<script>"), std::string::npos);
   // Every line within RFC 5322's 998 characters.

@@ -113,6 +113,7 @@ class FetchTest : public ::testing::Test {
     dns_.add_address("mixed.example", "10.0.0.1");
     dns_.add_address("inside.example", "127.0.0.2");
     dns_.add_cname("alias.example", "inside.example");
+    dns_.add_address("mapped.example", "::ffff:127.0.0.2");  // an IPv4-mapped AAAA answer
     allow_.allow.push_back(*IpNetwork::parse("127.0.0.1/32"));
     site_.on("/page", page("<title>hello</title>"));
     site_.on("/r1", redirect("/r2", 301));
@@ -130,6 +131,9 @@ class FetchTest : public ::testing::Test {
                          "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
     site_.on("/gzip", page("\x1f\x8b", "text/html", "Content-Encoding: gzip\r\n"));
     site_.on("/hang", "");
+    site_.on("/exact", page(std::string(1000, 'e')));
+    site_.on("/fat-header", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Pad: " + std::string(40000, 'p') +
+                                "\r\nContent-Length: 2\r\n\r\nok");
   }
 
   Result<Fetched> get(const FetchPolicy& policy, const std::string& url, std::size_t cap = 1 << 20,
@@ -153,7 +157,7 @@ class FetchTest : public ::testing::Test {
 TEST_F(FetchTest, TheDefaultRefusesLoopbackBeforeConnecting) {
   auto r = get(FetchPolicy{}, at("/page"));
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "refused: site.example is a loopback address (127.0.0.1)");
+  EXPECT_EQ(r.error().message, "refused: site.example resolves to a loopback address");
   EXPECT_FALSE(get(FetchPolicy{}, at("/page", "127.0.0.1")));
   EXPECT_FALSE(get(FetchPolicy{}, at("/page", "2130706433")));
   EXPECT_EQ(site_.requests(), 0);
@@ -190,7 +194,10 @@ TEST_F(FetchTest, EveryRedirectAndEveryAnswerIsCheckedAgain) {
   // A name with one allowed and one internal address, and a CNAME to an internal name.
   auto mixed = get(allow_, at("/page", "mixed.example"));
   ASSERT_FALSE(mixed);
-  EXPECT_EQ(mixed.error().message, "refused: mixed.example is a private address (10.0.0.1)");
+  EXPECT_EQ(mixed.error().message, "refused: mixed.example resolves to a private address");  // no address shown
+  auto mapped = get(allow_, at("/page", "mapped.example"));
+  ASSERT_FALSE(mapped);
+  EXPECT_EQ(mapped.error().message, "refused: mapped.example resolves to a loopback address");
   EXPECT_FALSE(get(allow_, at("/page", "alias.example")));
   EXPECT_FALSE(get(allow_, "http://site.example:25/"));
   EXPECT_EQ(site_.requests(), before + 5);
@@ -211,6 +218,11 @@ TEST_F(FetchTest, BodiesStopAtTheCap) {
   EXPECT_EQ(chunked->body, "hello world");
   EXPECT_FALSE(chunked->truncated);
   EXPECT_FALSE(get(allow_, at("/gzip")));
+  auto exact = get(allow_, at("/exact"), 1000);  // exactly the cap: whole, not cut
+  ASSERT_TRUE(exact) << exact.error().message;
+  EXPECT_FALSE(exact->truncated);
+  EXPECT_EQ(exact->body.size(), 1000u);
+  EXPECT_FALSE(get(allow_, at("/fat-header")));  // a header over 32 KiB
 }
 
 TEST_F(FetchTest, OneDeadlineCoversTheWholeFetch) {

@@ -43,6 +43,13 @@ TEST(WebUrl, EveryNumericFormOfAnAddressIsThatAddress) {
     ASSERT_TRUE(u->ip) << form;
     EXPECT_EQ(u->ip->to_string(), "127.0.0.1") << form;
   }
+  for (const auto& [form, want] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"http://0/", "0.0.0.0"}, {"http://0x/", "0.0.0.0"}, {"http://[::]/", "::"},
+           {"http://127.0.0.1./", "127.0.0.1"}, {"http://%30x7f.1/", "127.0.0.1"}}) {
+    auto u = parse_web_url(form);
+    ASSERT_TRUE(u && u->ip) << form;
+    EXPECT_EQ(u->ip->to_string(), want) << form;
+  }
   auto v6 = parse_web_url("http://[::1]:8080/x");
   ASSERT_TRUE(v6 && v6->ip);
   EXPECT_EQ(v6->ip->to_string(), "::1");
@@ -79,6 +86,7 @@ TEST(WebUrl, ResolvesReferencesAsRfc3986Says) {
       {"../../../g", "http://a/g"},    {"/./g", "http://a/g"},           {"/../g", "http://a/g"},
       {"g.", "http://a/b/c/g."},       {"..g", "http://a/b/c/..g"},      {"./../g", "http://a/b/g"},
       {"g;x=1/../y", "http://a/b/c/y"}, {"https://b/x", "https://b/x"}, {"/%2e%2e/g", "http://a/g"},
+      {"..//x", "http://a/b//x"},      {"\\\\evil/x", "http://evil/x"},
   };
   for (const auto& [ref, want] : cases) {
     auto r = resolve_url(*base, ref);

@@ -21,7 +21,14 @@ hash for all (hashing 10,000 passwords would time the hash, not the pages).
   route, on GET /api/v1/dashboard, GET /api/v1/accounts/{address} and GET /api/v1/me; the
   p50/p99 it reports are the figures.
 
-Usage: bench/web/run.py MAILKEEP_BINARY [ACCOUNTS]   (env: BENCH_RUNS (20), BENCH_REQUESTS (20000))
+- Share a link: SHARES shares of a page on a loopback web site (tests/integration/linksite.py:
+  Open Graph tags and a PNG; [share] fetch_allow lets exactly 127.0.0.1 through), one after
+  another, timed from the POST to its 201, which comes once the mail with the page's image is
+  stored (fsync): target <= 5 s. And SHARES shares of a link with no fetch (an address the
+  fetch refuses before connecting): the mail with the link alone, target <= 1 s.
+
+Usage: bench/web/run.py MAILKEEP_BINARY [ACCOUNTS]   (env: BENCH_RUNS (20), BENCH_REQUESTS (20000),
+BENCH_SHARES (30))
 """
 import http.client
 import json
@@ -38,6 +45,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from benchlib import BenchError, Dns, free_port, run, run_main, start, stop  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import linksite  # noqa: E402
 
 ADMIN = "admin@bench.example"
 PASSWORD = "bench admin password"
@@ -59,7 +69,7 @@ def setup(binary, work, https_port, dns):
                 '[smtp]\nlisten = ["127.0.0.1:%d"]\n[submission]\nlisten = []\nlisten_tls = []\n'
                 '[imap]\nlisten = []\nlisten_tls = []\n[metrics]\nlisten = []\n'
                 '[http]\nlisten = []\nlisten_tls = ["127.0.0.1:%d"]\nmax_connections_per_ip = 200\n'
-                '[web]\nadmins = ["%s"]\n' % (free_port(), https_port, ADMIN))
+                '[web]\nadmins = ["%s"]\n[share]\nfetch_allow = ["127.0.0.1/32"]\n' % (free_port(), https_port, ADMIN))
         f.write(dns.config())
     run([binary, "--config", cfg, "domain", "add", "bench.example"])
     run([binary, "--config", cfg, "account", "add", ADMIN, "--password-stdin"], input=PASSWORD + "\n", text=True)
@@ -85,7 +95,25 @@ def login(port):
     if r.status != 200:
         raise BenchError("login failed: %d %s" % (r.status, body[:200]))
     cookie = r.getheader("Set-Cookie").split(";")[0]
-    return cookie
+    return cookie, json.loads(body)["csrf"]
+
+
+def share_times(port, cookie, csrf, link, n, want_preview):
+    """Seconds from POST /api/v1/share to its answer (the mail is stored), n times in a row."""
+    times = []
+    for i in range(n):
+        c = http.client.HTTPSConnection("127.0.0.1", port, context=tls_ctx(), timeout=60)
+        body = json.dumps({"url": link + ("&" if "?" in link else "?") + "n=%d" % i, "tag": "bench"})
+        started = time.perf_counter()
+        c.request("POST", "/api/v1/share", body=body, headers={"Content-Type": "application/json", "Cookie": cookie,
+                                                               "X-CSRF-Token": csrf, "Host": "bench.localhost"})
+        r = c.getresponse()
+        answer = json.loads(r.read())
+        times.append(time.perf_counter() - started)
+        c.close()
+        if r.status != 201 or answer["preview"] != want_preview or (want_preview and not answer["image"]):
+            raise BenchError("share of %s: %d %s" % (link, r.status, answer))
+    return times
 
 
 def page_times(port, cookie, view, ready_css, runs, page="/admin/"):
@@ -153,12 +181,13 @@ def main():
     requests = int(os.environ.get("BENCH_REQUESTS", "20000"))
     work = tempfile.mkdtemp(prefix="mk-bench-web-")
     dns = Dns()
+    site = linksite.Site(host_v6=False)
     port = free_port()
     cfg = setup(binary, work, port, dns)
     add_accounts(work, accounts)
     proc = start([binary, "serve", "--config", cfg], os.path.join(work, "serve"), "listening https")
     try:
-        cookie = login(port)
+        cookie, csrf = login(port)
         print("web, %d accounts (%s)" % (accounts + 1, time.strftime("%Y-%m-%d %H:%M")))
         floor = page_times(port, cookie, "x", "svg path", runs, page="/assets/favicon.svg")
         print("empty page (the browser's floor): median %.0f ms" % statistics.median(floor))
@@ -173,9 +202,18 @@ def main():
             worst = max(worst, p99)
             print("API %-45s %d clients: p50 %.0f ms, p99 %.0f ms, %.0f requests/s" % (path, CLIENTS, p50, p99, rps))
         print("API p99, worst route: %.0f ms (target <= 50 ms)" % worst)
+        shares = int(os.environ.get("BENCH_SHARES", "30"))
+        for what, link, preview, target in (
+                ("with the page and its image", site.url("/article"), True, "5 s"),
+                ("without a fetch (refused address)", "http://10.0.0.1/article", False, "1 s")):
+            t = share_times(port, cookie, csrf, link, shares, preview)
+            print("share a link %-35s %d shares: median %.0f ms, p90 %.0f ms, max %.0f ms (target <= %s)"
+                  % (what, shares, 1000 * statistics.median(t), 1000 * sorted(t)[int(0.9 * (len(t) - 1))],
+                     1000 * max(t), target))
     finally:
         stop(proc)
         dns.stop()
+        site.stop()
 
 
 if __name__ == "__main__":

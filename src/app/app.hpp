@@ -2,14 +2,21 @@
 // Exit codes (PRODUCT.md): 0 success, 1 runtime failure, 2 usage or configuration error.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/array.hpp>
 
 #include "admin/accounts.hpp"
 #include "app/config.hpp"
 #include "audit/collector.hpp"
 #include "audit/log.hpp"
+#include "check/run.hpp"
+#include "dns/lookup.hpp"
 #include "filter/verdict.hpp"
 #include "setup/records.hpp"
 #include "store/store.hpp"
@@ -92,6 +99,16 @@ int cmd_check_message(const std::string& config_path, const CheckMessageOptions&
 
 // check [DOMAIN] [--json] (app/check.cpp): the self-diagnosis; DOMAIN empty: every hosted domain.
 int cmd_check(const std::string& config_path, const std::string& domain, bool json);
+// What `check` checks for these domains, from the configuration and the store.
+Result<check::Plan> check_plan(const Config& cfg, store::Store& s, const std::vector<std::string>& domains);
+// The domains page's live check: DNSSEC validation and each record `domain dns` lists for the
+// domain, as published now, through the server's resolver (null: none), within
+// kLiveCheckBudget: [{"check", "subject", "outcome" (ok, fail, unknown), "problem", "fix"}].
+// The store is read on `work`.
+inline constexpr std::chrono::milliseconds kLiveCheckBudget{20000};
+boost::asio::awaitable<Result<boost::json::array>> live_dns_check(const Config& cfg, store::Store& s,
+                                                                  boost::asio::thread_pool* work,
+                                                                  dns::Lookup* resolver, std::string domain);
 
 // spam eval (app/spam_cli.cpp): trains a fresh model on the training sets and measures it
 // on the test sets; needs no instance.

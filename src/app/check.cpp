@@ -22,6 +22,7 @@
 #include "base/write_file.hpp"
 #include "check/run.hpp"
 #include "dns/resolver.hpp"
+#include "net/offload.hpp"
 
 namespace mk::app {
 namespace {
@@ -69,6 +70,52 @@ std::string summary(const std::vector<check::Finding>& findings) {
 
 }  // namespace
 
+Result<check::Plan> check_plan(const Config& cfg, store::Store& s, const std::vector<std::string>& domains) {
+  auto expected = expected_records(cfg, s, domains);
+  if (!expected) return expected.error();
+  check::Plan plan;
+  plan.hostname = cfg.hostname;
+  plan.domains = domains;
+  plan.expected = std::move(*expected);
+  plan.listeners = listeners_of(cfg);
+  plan.resolver.dnssec = cfg.dns.dnssec;
+  plan.resolver.trust_anchor = cfg.dns.trust_anchor;
+  plan.resolver.upstream = cfg.dns.upstream;
+  if (cfg.dns.dnssec) {
+    auto anchor = read_file(cfg.dns.trust_anchor, kMaxTrustAnchorFile);
+    if (!anchor) return err(fmt::format("{} ([dns] trust_anchor; Debian package dns-root-data)", anchor.error().message));
+    plan.resolver.anchor_zone = check::trust_anchor_zone(*anchor);
+  }
+  plan.ca_file = cfg.outbound.ca_file;
+  plan.filter_lists.address_zones = cfg.spam.lists.dnsbl;
+  plan.filter_lists.address_zones.insert(plan.filter_lists.address_zones.end(), cfg.spam.lists.dnswl.begin(),
+                                         cfg.spam.lists.dnswl.end());
+  plan.filter_lists.domain_zones = cfg.spam.lists.uribl;
+  plan.sts_port = cfg.outbound.sts_port;
+  plan.query_timeout = cfg.dns.query_timeout;
+  return plan;
+}
+
+boost::asio::awaitable<Result<boost::json::array>> live_dns_check(const Config& cfg, store::Store& s,
+                                                                  boost::asio::thread_pool* work,
+                                                                  dns::Lookup* resolver, std::string domain) {
+  if (!resolver) co_return err("this instance has no DNS resolver ([dns] upstream): nothing can be checked");
+  // The plan reads the store and a file: on the work pool (offload needs a default-constructible result).
+  auto made = co_await net::offload(work, [&]() -> std::optional<Result<check::Plan>> { return check_plan(cfg, s, {domain}); });
+  auto& plan = *made;
+  if (!plan) co_return plan.error();
+  plan->group_budget = kLiveCheckBudget;
+  auto findings = co_await check::check_published(*plan, *resolver);
+  boost::json::array out;
+  for (const auto& f : findings)
+    out.push_back(boost::json::object{{"check", f.check},
+                                      {"subject", f.subject},
+                                      {"outcome", check::outcome_name(f.outcome)},
+                                      {"problem", f.problem},
+                                      {"fix", f.fix}});
+  co_return out;
+}
+
 int cmd_check(const std::string& config_path, const std::string& domain_arg, bool json) {
   auto loaded = load_config(config_path);
   if (!loaded) {
@@ -97,32 +144,10 @@ int cmd_check(const std::string& config_path, const std::string& domain_arg, boo
     if (!all) return fail(all.error());
     domains = *all;
   }
-  auto expected = expected_records(cfg, s, domains);
-  if (!expected) return fail(expected.error());
-
-  check::Plan plan;
-  plan.hostname = cfg.hostname;
-  plan.domains = domains;
-  plan.expected = std::move(*expected);
-  plan.listeners = listeners_of(cfg);
-  plan.resolver.dnssec = cfg.dns.dnssec;
-  plan.resolver.trust_anchor = cfg.dns.trust_anchor;
-  plan.resolver.upstream = cfg.dns.upstream;
-  if (cfg.dns.dnssec) {
-    auto anchor = read_file(cfg.dns.trust_anchor, kMaxTrustAnchorFile);
-    if (!anchor)
-      return fail(err(fmt::format("{} ([dns] trust_anchor; Debian package dns-root-data)", anchor.error().message)),
-                  kExitUsage);
-    plan.resolver.anchor_zone = check::trust_anchor_zone(*anchor);
-  }
-  plan.ca_file = cfg.outbound.ca_file;
-  plan.filter_lists.address_zones = cfg.spam.lists.dnsbl;
-  plan.filter_lists.address_zones.insert(plan.filter_lists.address_zones.end(), cfg.spam.lists.dnswl.begin(),
-                                         cfg.spam.lists.dnswl.end());
-  plan.filter_lists.domain_zones = cfg.spam.lists.uribl;
-  plan.sts_port = cfg.outbound.sts_port;
+  auto made = check_plan(cfg, s, domains);
+  if (!made) return fail(made.error(), kExitUsage);
+  check::Plan plan = std::move(*made);
   plan.now = std::time(nullptr);
-  plan.query_timeout = cfg.dns.query_timeout;
 
   boost::asio::io_context io;
   auto resolver = dns::Resolver::create(io, cfg.dns);

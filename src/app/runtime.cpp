@@ -512,6 +512,9 @@ int run_server(const Config& cfg,
   web_services.tell_admin = [&alerts](const std::string& subject, const std::string& body) {
     alerts.tell_admin(subject, body);
   };
+  web_services.check_dns = [&cfg, &store, &work, dns = resolver->get()](std::string domain) {
+    return live_dns_check(cfg, *store, &work, dns, std::move(domain));
+  };
   if (sharer)
     web_services.share = [s = sharer.get()](store::Account account, share::Request request) {
       return s->share(std::move(account), std::move(request));

@@ -121,42 +121,61 @@ asio::awaitable<TlsaLookup> tlsa_for(const Plan& p, dns::Lookup& dns, bool valid
 
 }  // namespace
 
-asio::awaitable<std::vector<Finding>> run_checks(const Plan& p, dns::Lookup& resolver) {
-  std::vector<Finding> out;
+namespace {
 
-  // DNSSEC validation, once: it decides how every DNS answer below is judged. The same query
-  // tells whether the resolver answers at all (SERVFAIL is an answer; a timeout is not).
+// DNSSEC validation (once: it decides how every DNS answer is judged) and the records the
+// admin was asked to publish, as published; whether the resolver validates and answers.
+struct RecordsPart {
+  std::vector<Finding> findings;
   bool validating = false, reachable = true;
+};
+
+asio::awaitable<RecordsPart> check_records(const Plan& p, dns::Lookup& resolver) {
+  RecordsPart out;
   {
+    // The same query tells whether the resolver answers at all (SERVFAIL is an answer; a
+    // timeout is not).
     GroupDns dns(resolver, p);
     const std::string zone = p.resolver.anchor_zone.empty() ? std::string(".") : p.resolver.anchor_zone;
     auto probe = co_await dns.retry.query(zone, p.resolver.dnssec ? dns::kDnskey : kNs);
-    reachable = probe.ok();
+    out.reachable = probe.ok();
     auto v = judge_validation(p.resolver, p.resolver.dnssec ? probe : Result<dns::Answer>(err("not asked")));
-    validating = v.validating;
-    out.push_back(std::move(v.finding));
+    out.validating = v.validating;
+    out.findings.push_back(std::move(v.finding));
   }
-  if (!reachable) {
+  if (!out.reachable) {
     // One line instead of a "could not check" for every record, each after its retries.
-    out.push_back(Finding::unknown(
+    out.findings.push_back(Finding::unknown(
         "dns", "DNS records, reverse DNS, block lists, TLSA, MTA-STS",
         "not checked: mailkeep's resolver got no answer at all",
         p.resolver.upstream.empty() ? "let mailkeep reach DNS servers on the Internet (UDP and TCP port 53), or "
                                       "name resolvers it may use in [dns] upstream"
                                     : "make sure the [dns] upstream resolvers answer"));
+    co_return out;
   }
+  GroupDns dns(resolver, p);
+  std::vector<PublishedRrset> published;
+  for (const auto& e : p.expected) {
+    bool have = false;
+    for (const auto& r : published)
+      have |= iequals(r.owner, e.owner) && iequals(r.type, e.type);
+    if (!have) published.push_back(co_await fetch_rrset(dns.retry, e.owner, e.type));
+  }
+  append(out.findings, compare_records(p.expected, published, out.validating));
+  co_return out;
+}
 
-  if (reachable) {
-    GroupDns dns(resolver, p);
-    std::vector<PublishedRrset> published;
-    for (const auto& e : p.expected) {
-      bool have = false;
-      for (const auto& r : published)
-        have |= iequals(r.owner, e.owner) && iequals(r.type, e.type);
-      if (!have) published.push_back(co_await fetch_rrset(dns.retry, e.owner, e.type));
-    }
-    append(out, compare_records(p.expected, published, validating));
-  }
+}  // namespace
+
+asio::awaitable<std::vector<Finding>> check_published(const Plan& p, dns::Lookup& resolver) {
+  auto part = co_await check_records(p, resolver);
+  co_return std::move(part.findings);
+}
+
+asio::awaitable<std::vector<Finding>> run_checks(const Plan& p, dns::Lookup& resolver) {
+  auto part = co_await check_records(p, resolver);
+  std::vector<Finding> out = std::move(part.findings);
+  const bool validating = part.validating, reachable = part.reachable;
 
   std::vector<std::string> ips;
   if (reachable) {

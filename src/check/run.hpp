@@ -47,5 +47,8 @@ struct Plan {
 
 // The findings, in the order above. dns: mailkeep's resolver.
 boost::asio::awaitable<std::vector<Finding>> run_checks(const Plan& plan, dns::Lookup& dns);
+// Only the first two: DNSSEC validation and the records in plan.expected as published now
+// (the domains page's live check of each record).
+boost::asio::awaitable<std::vector<Finding>> check_published(const Plan& plan, dns::Lookup& dns);
 
 }  // namespace mk::check

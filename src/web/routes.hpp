@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "audit/log.hpp"
@@ -101,6 +102,8 @@ struct Services {
   std::string last_check;  // the file `mailkeep check` leaves its last result in
   // Mails the admin (reports::Alerts::tell_admin): a user asks for a hold to be released.
   std::function<void(const std::string& subject, const std::string& body)> tell_admin;
+  // The domains page's live check of a domain's records (app::live_dns_check); unset: none.
+  std::function<boost::asio::awaitable<Result<boost::json::array>>(std::string domain)> check_dns{};
   // Shares a link into the account's mailbox (share::Sharer::share); unset: not offered.
   std::function<boost::asio::awaitable<Result<share::Outcome>>(store::Account, share::Request)> share{};
   ShareLimit share_limit{};

@@ -26,6 +26,14 @@ namespace json = boost::json;
 
 namespace {
 
+// The live DNS check, after the handler has answered "go on" (http::Response::then).
+boost::asio::awaitable<Reply> check_dns_reply(Services& svc, std::string domain) {
+  auto findings = co_await svc.check_dns(std::move(domain));
+  if (!findings) co_return error(503, "unavailable", findings.error().message);
+  co_return ok(json::object{{"findings", std::move(*findings)}});
+}
+
+
 // What the queue's message view shows at most: header fields, each field's length, the text.
 constexpr std::size_t kMaxShownFields = 200;
 constexpr std::size_t kMaxShownField = 2000;
@@ -295,6 +303,29 @@ void add_admin_routes(Api& api, Services& svc) {
             json::array notes;
             for (const auto& n : plan->notes) notes.push_back(json::value(n));
             return ok(json::object{{"records", std::move(records)}, {"notes", std::move(notes)}});
+          });
+
+  api.add("GET", "/api/v1/domains/{domain}/dns/check", Access::admin,
+          Doc{"Each record of /dns as it is published now, through the server's resolver: one finding per record "
+              "set (ok, fail with the problem and the fix, or unknown when DNS did not answer), DNSSEC validation "
+              "first. Takes up to 20 s when DNS servers do not answer.",
+              "domains",
+              {{"domain", "path", "string", "the domain"}},
+              "",
+              R"({"type":"object","required":["findings"],"properties":{"findings":{"type":"array","items":)"
+              R"({"type":"object","required":["check","subject","outcome","problem","fix"],"properties":{)"
+              R"("check":{"type":"string"},"subject":{"type":"string"},)"
+              R"("outcome":{"type":"string","enum":["ok","fail","unknown"]},)"
+              R"("problem":{"type":"string"},"fix":{"type":"string"}}}}}})"},
+          [&svc](Call& c) -> Reply {
+            const std::string d = to_lower(c.params["domain"]);
+            auto hosted = svc.store.has_domain(d);
+            if (!hosted) return error_from(hosted.error());
+            if (!*hosted) return error(404, "not_found", "the domain is not hosted here");
+            if (!svc.check_dns) return error(503, "unavailable", "this server cannot check DNS");
+            Reply pending;
+            pending.then = [&svc, d] { return check_dns_reply(svc, d); };
+            return pending;
           });
 
   // Accounts.

@@ -6,6 +6,7 @@ answers the status it documents, and its body validates against the documented J
 (python3-jsonschema). A new route without a call here fails the test."""
 import imaplib
 import json
+import re
 import smtplib
 import sqlite3
 import time
@@ -15,6 +16,7 @@ import urllib.parse
 import jsonschema
 
 import mkharness as mk
+import rig as rigmod
 from webapi import Client, totp_code
 
 SECOND = "sender@localhost"
@@ -29,16 +31,20 @@ class ApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # A real queue (paused: mail waits in it), and a tight budget so a hold can be made.
+        # The test DNS (dnslib) answers the live check of a domain's records.
+        cls.dns = rigmod.Dns()
         cls.srv = mk.Server(extra_config={"server.dev": "false", "outbound.paused": "true",
                                           "security.max_new_recipients_per_hour": "3",
-                                          "web.self_release": "true"}).start()
+                                          "web.self_release": "true",
+                                          "dns.upstream": '["127.0.0.1@%d"]' % cls.dns.port,
+                                          "dns.dnssec": "false"}).start()
         cls.admin = Client(cls.srv)
         a = cls.admin.login()
         assert a.status == 200, a
 
     @classmethod
     def tearDownClass(cls):
-        mk.stop_all(cls.srv)
+        mk.stop_all(cls.srv, cls.dns)
 
     def audit(self):
         with open(self.srv.dir + "/security.log") as f:
@@ -169,6 +175,32 @@ class ApiTest(unittest.TestCase):
                     e = Client(self.srv).request(method, concrete, body)
                     self.assertEqual(e.status, 401)
                     jsonschema.validate(e.json, error_schema)
+
+    def test_the_live_check_reads_each_record_as_published(self):
+        domain = "live.example"
+        if self.admin.get("/api/v1/domains/%s/dns" % domain).status == 404:
+            self.assertEqual(self.admin.post("/api/v1/domains", {"name": domain}).status, 201)
+        records = self.admin.get("/api/v1/domains/%s/dns" % domain).json["records"]
+        z = self.dns.zones
+        for r in records:
+            owner = r["owner"].rstrip(".")
+            if r["type"] == "MX" and owner == domain:
+                pref, host = r["value"].split()
+                z.add(owner, "MX", (host, int(pref)))
+            elif r["type"] == "TXT" and owner == domain:  # SPF: as asked
+                z.add(owner, "TXT", "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', r["value"])))
+        z.add("_dmarc." + domain, "TXT", "v=DMARC1; p=none")  # not what was asked
+        a = self.admin.get("/api/v1/domains/%s/dns/check" % domain)
+        self.assertEqual(a.status, 200, a)
+        by_subject = {f["subject"]: f for f in a.json["findings"]}
+        self.assertEqual(by_subject["%s MX" % domain]["outcome"], "ok", a.json)
+        self.assertEqual(by_subject["%s TXT (SPF)" % domain]["outcome"], "ok", a.json)
+        dmarc = by_subject["_dmarc.%s TXT (DMARC)" % domain]
+        self.assertEqual(dmarc["outcome"], "fail")
+        self.assertTrue(dmarc["problem"] and dmarc["fix"], dmarc)
+        dkim = [f for s, f in by_subject.items() if "._domainkey.%s" % domain in s]
+        self.assertTrue(dkim and all(f["outcome"] == "fail" for f in dkim), a.json)  # not published
+        self.assertEqual(self.admin.get("/api/v1/domains/nowhere.example/dns/check").status, 404)
 
     def conformance_calls(self):
         """One call per documented operation: (client, concrete path, body), with the state it
@@ -322,6 +354,7 @@ class ApiTest(unittest.TestCase):
             ("POST", "/api/v1/domains"): lambda: (admin, "/api/v1/domains", {"name": unique("d") + ".example"}),
             ("DELETE", "/api/v1/domains/{domain}"): lambda: (admin, "/api/v1/domains/" + removable_domain(), None),
             ("GET", "/api/v1/domains/{domain}/dns"): lambda: (admin, "/api/v1/domains/localhost/dns", None),
+            ("GET", "/api/v1/domains/{domain}/dns/check"): lambda: (admin, "/api/v1/domains/localhost/dns/check", None),
             ("GET", "/api/v1/accounts"): lambda: (admin, "/api/v1/accounts", None),
             ("POST", "/api/v1/accounts"): lambda: (admin, "/api/v1/accounts",
                                                    {"address": unique("new") + "@localhost",

@@ -88,6 +88,17 @@ async function domains(root) {
         h('td', {}, r.type), h('td', { class: 'mono' }, r.owner), h('td', { class: 'mono wrap' }, r.value),
         h('td', {}, r.why), h('td', {}, copyButton(r.value)))), 'No records.'));
     for (const n of plan.notes) records.append(h('p', { class: 'note' }, n));
+    const results = h('div', { id: 'dns-check', 'aria-live': 'polite' });
+    const check = h('button', { type: 'button', id: 'dns-check-run' }, 'Check what is published now');
+    check.addEventListener('click', () => act(check, async () => {
+      clear(results).append(h('p', { class: 'empty' }, 'Asking DNS\u2026 (up to 20 s)'));
+      const r = await api('GET', '/domains/' + encodeURIComponent(d) + '/dns/check');
+      const label = { ok: 'ok', fail: 'wrong', unknown: 'no answer' };
+      clear(results).append(table(['', 'Record', 'Problem', 'Fix'], r.findings.map((f) => h('tr', {},
+        h('td', {}, h('span', { class: 'badge ' + (f.outcome === 'ok' ? 'good' : 'bad') }, label[f.outcome] || f.outcome)),
+        h('td', { class: 'mono wrap' }, f.subject), h('td', {}, f.problem), h('td', {}, f.fix)))), 'Nothing to check.'));
+    }));
+    records.append(h('p', {}, check), results);
     records.scrollIntoView();
   }
   root.append(form, table(['Domain', ''], list.map((d) => h('tr', {},

@@ -61,6 +61,7 @@ struct World {
     web::add_self_routes(*api, *services);
     web::add_admin_routes(*api, *services);
     web::add_share_routes(*api, *services);  // no sharer: 503, but its validation runs
+    web::add_report_routes(*api, *services);
     router = std::make_unique<http::Router>("mail.example.org", [](std::string_view) { return true; });
     web::add_pages(*router);
     router->add({"GET", "POST", "PUT", "DELETE", "PATCH"}, "/api/v1/",

@@ -4,12 +4,15 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
 
 #include "admin/accounts.hpp"
 #include "app/config.hpp"
@@ -96,6 +99,27 @@ struct CheckMessageOptions {
   std::vector<std::string> rcpts;  // local recipients: their own verdicts
 };
 int cmd_check_message(const std::string& config_path, const CheckMessageOptions& o);
+
+// What the DMARC aggregate reports received say, by domain and sending address
+// (app/report_cli.cpp: `report dmarc` and the web API). A source passes when DKIM or SPF did.
+struct DmarcSource {
+  std::int64_t messages = 0, pass = 0, fail = 0;
+  std::map<std::string, std::int64_t> dispositions;
+  std::set<std::string> reporters;
+};
+struct DmarcDomain {
+  std::set<std::pair<std::string, std::string>> reports;  // reporter, report id
+  std::int64_t messages = 0, pass = 0;
+  std::map<std::string, DmarcSource> sources;  // by source address
+};
+std::map<std::string, DmarcDomain> summarize_dmarc(const std::vector<store::DmarcFeedback>& rows);
+
+// The web API's reports (app/web_reports.cpp), as JSON: the spam filter's daily figures
+// for the last `days` days (what was received, accepted, junked and rejected, what caught it,
+// what users corrected), the DMARC summary above, and the month's security report.
+Result<boost::json::value> spam_stats_json(store::Reports& store, int days, std::int64_t now);
+Result<boost::json::value> dmarc_report_json(store::Reports& store, int days, std::int64_t now);
+Result<boost::json::value> security_report_json(const Config& cfg, store::Store& store, const std::string& month);
 
 // check [DOMAIN] [--json] (app/check.cpp): the self-diagnosis; DOMAIN empty: every hosted domain.
 int cmd_check(const std::string& config_path, const std::string& domain, bool json);

@@ -14,6 +14,23 @@
 
 namespace mk::app {
 
+std::map<std::string, DmarcDomain> summarize_dmarc(const std::vector<store::DmarcFeedback>& rows) {
+  std::map<std::string, DmarcDomain> domains;
+  for (const auto& r : rows) {
+    DmarcDomain& d = domains[r.domain];
+    d.reports.insert({r.reporter, r.report_id});
+    DmarcSource& s = d.sources[r.source_ip];
+    const bool ok = r.dkim == "pass" || r.spf == "pass";
+    d.messages += r.count;
+    d.pass += ok ? r.count : 0;
+    s.messages += r.count;
+    (ok ? s.pass : s.fail) += r.count;
+    s.dispositions[r.disposition.empty() ? "none" : r.disposition] += r.count;
+    s.reporters.insert(r.reporter);
+  }
+  return domains;
+}
+
 int cmd_report_dmarc(const std::string& config_path, int days) {
   auto opened = open_admin_store(config_path);
   if (!opened.store) return opened.code;
@@ -26,29 +43,7 @@ int cmd_report_dmarc(const std::string& config_path, int days) {
                 "Publish rua=mailto:<an address here> in your _dmarc record (mailkeep domain dns).\n", days);
     return kExitOk;
   }
-  struct Source {
-    std::int64_t messages = 0, pass = 0, fail = 0;
-    std::map<std::string, std::int64_t> dispositions;
-    std::set<std::string> reporters;
-  };
-  struct Domain {
-    std::set<std::pair<std::string, std::string>> reports;  // reporter, report id
-    std::int64_t messages = 0, pass = 0;
-    std::map<std::string, Source> sources;
-  };
-  std::map<std::string, Domain> domains;
-  for (const auto& r : *rows) {
-    Domain& d = domains[r.domain];
-    d.reports.insert({r.reporter, r.report_id});
-    Source& s = d.sources[r.source_ip];
-    const bool ok = r.dkim == "pass" || r.spf == "pass";
-    d.messages += r.count;
-    d.pass += ok ? r.count : 0;
-    s.messages += r.count;
-    (ok ? s.pass : s.fail) += r.count;
-    s.dispositions[r.disposition.empty() ? "none" : r.disposition] += r.count;
-    s.reporters.insert(r.reporter);
-  }
+  const auto domains = summarize_dmarc(*rows);
   std::printf("DMARC aggregate reports received in the last %d days\n", days);
   for (const auto& [name, d] : domains) {
     std::printf("\n%s: %zu reports, %lld messages, %lld passed DMARC, %lld failed\n", name.c_str(), d.reports.size(),

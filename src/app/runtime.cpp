@@ -512,6 +512,11 @@ int run_server(const Config& cfg,
   web_services.tell_admin = [&alerts](const std::string& subject, const std::string& body) {
     alerts.tell_admin(subject, body);
   };
+  web_services.reports.spam = [&store](int days, std::int64_t now) { return spam_stats_json(*store, days, now); };
+  web_services.reports.dmarc = [&store](int days, std::int64_t now) { return dmarc_report_json(*store, days, now); };
+  web_services.reports.security = [&cfg, &store](const std::string& month) {
+    return security_report_json(cfg, *store, month);
+  };
   web_services.check_dns = [&cfg, &store, &work, dns = resolver->get()](std::string domain) {
     return live_dns_check(cfg, *store, &work, dns, std::move(domain));
   };
@@ -524,6 +529,7 @@ int run_server(const Config& cfg,
   web::add_self_routes(api, web_services);
   web::add_admin_routes(api, web_services);
   web::add_share_routes(api, web_services);
+  web::add_report_routes(api, web_services);
   const auto router = make_router(cfg, *store, acme_challenges, &api);
   http::ServerConfig hc;
   static_cast<http::Limits&>(hc) = cfg.http.limits;

@@ -19,22 +19,6 @@ namespace json = boost::json;
 
 constexpr std::int64_t kDay = 86400;
 
-// {a="x",b="y"} -> {a: x, b: y}; the label values are mailkeep's own words (no escapes).
-std::map<std::string, std::string> parse_labels(std::string_view s) {
-  std::map<std::string, std::string> out;
-  if (s.size() < 2) return out;
-  s = s.substr(1, s.size() - 2);
-  while (!s.empty()) {
-    const auto eq = s.find("=\"");
-    if (eq == std::string_view::npos) break;
-    const auto end = s.find('"', eq + 2);
-    if (end == std::string_view::npos) break;
-    out[std::string(s.substr(0, eq))] = std::string(s.substr(eq + 2, end - eq - 2));
-    s.remove_prefix(std::min(s.size(), end + 2));  // past `",`
-  }
-  return out;
-}
-
 std::string str(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -54,7 +38,7 @@ std::int64_t record_seconds(const std::string& ts) {
 
 void add_counts(SecurityReport& r, const std::vector<store::DailyCount>& rows) {
   for (const auto& row : rows) {
-    auto l = parse_labels(row.labels);
+    auto l = counter_labels(row.labels);
     const std::int64_t v = row.value;
     if (row.name == "mailkeep_smtp_messages_total") {
       const std::string& outcome = l["outcome"];
@@ -168,6 +152,23 @@ std::string duration(std::int64_t s) {
 }
 
 }  // namespace
+
+// {a="x",b="y"} -> {a: x, b: y}; the label values are mailkeep's own words (no escapes).
+std::map<std::string, std::string> counter_labels(std::string_view s) {
+  std::map<std::string, std::string> out;
+  if (s.size() < 2) return out;
+  s = s.substr(1, s.size() - 2);
+  while (!s.empty()) {
+    const auto eq = s.find("=\"");
+    if (eq == std::string_view::npos) break;
+    const auto end = s.find('"', eq + 2);
+    if (end == std::string_view::npos) break;
+    out[std::string(s.substr(0, eq))] = std::string(s.substr(eq + 2, end - eq - 2));
+    s.remove_prefix(std::min(s.size(), end + 2));  // past `",`
+  }
+  return out;
+}
+
 
 Result<std::pair<std::int64_t, std::int64_t>> month_days(const std::string& month) {
   std::tm tm{};

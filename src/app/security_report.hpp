@@ -61,6 +61,10 @@ struct SecurityReport {
   std::string log_problem;
 };
 
+// A daily count's labels, {a="x",b="y"} -> {a: x, b: y}; the values are mailkeep's own
+// words (no escapes).
+std::map<std::string, std::string> counter_labels(std::string_view labels);
+
 // "YYYY-MM" -> [first day, first day of the next month) as unix days; error if malformed.
 Result<std::pair<std::int64_t, std::int64_t>> month_days(const std::string& month);
 // The month before the one `now` (unix seconds) falls in, "YYYY-MM".

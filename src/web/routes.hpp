@@ -15,6 +15,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include "audit/log.hpp"
 #include "auth/login.hpp"
@@ -102,6 +103,11 @@ struct Services {
   std::string last_check;  // the file `mailkeep check` leaves its last result in
   // Mails the admin (reports::Alerts::tell_admin): a user asks for a hold to be released.
   std::function<void(const std::string& subject, const std::string& body)> tell_admin;
+  // The reports (app/web_reports.cpp); unset: 503.
+  struct ReportMakers {
+    std::function<Result<boost::json::value>(int days, std::int64_t now)> spam, dmarc;
+    std::function<Result<boost::json::value>(const std::string& month)> security;
+  } reports{};
   // The domains page's live check of a domain's records (app::live_dns_check); unset: none.
   std::function<boost::asio::awaitable<Result<boost::json::array>>(std::string domain)> check_dns{};
   // Shares a link into the account's mailbox (share::Sharer::share); unset: not offered.
@@ -120,6 +126,11 @@ void add_session_routes(Api& api, Services& svc);
 void add_self_routes(Api& api, Services& svc);
 void add_admin_routes(Api& api, Services& svc);
 void add_share_routes(Api& api, Services& svc);
+void add_report_routes(Api& api, Services& svc);
+
+// The last `mailkeep check` (svc.last_check): when it ran, how many checks, and the findings
+// that did not pass (all of them with every_finding); null when there is none.
+boost::json::value last_check(const std::string& path, bool every_finding = false);
 
 // Writes an action to the security log: event "web_action", with the action, its target, the
 // caller, their address and whether a session or a token did it.

@@ -109,7 +109,6 @@ std::string label(std::string_view labels, std::string_view key) {
 
 constexpr std::int64_t kDay = 86400;
 // The last check's report is small; a larger file is not one we wrote.
-constexpr std::size_t kMaxCheckFile = 1 << 20;
 
 // Today's mail from the counters' daily totals (app/stats.hpp: written once a minute).
 Result<json::object> mail_today(Services& svc, std::int64_t now) {
@@ -157,32 +156,6 @@ std::string readable_text(const message::Parsed& msg, std::size_t cap) {
     text += "\n[…]";
   }
   return message::valid_utf8(text) ? text : std::string("[text in an unknown encoding]");
-}
-
-// The last `mailkeep check`: when, whether all passed, and what failed.
-json::value last_check(const std::string& path) {
-  struct stat st {};
-  if (path.empty() || ::stat(path.c_str(), &st) != 0) return nullptr;
-  auto text = read_file(path, kMaxCheckFile);
-  if (!text) return nullptr;
-  boost::system::error_code ec;
-  json::value v = json::parse(*text, ec);
-  if (ec || !v.is_object()) return nullptr;
-  json::array failed;
-  std::int64_t total = 0;
-  if (auto* f = v.as_object().if_contains("findings"); f && f->is_array())
-    for (const auto& x : f->as_array()) {
-      ++total;
-      if (!x.is_object()) continue;
-      const auto& o = x.as_object();
-      auto* outcome = o.if_contains("outcome");
-      if (outcome && outcome->is_string() && outcome->as_string() == "ok") continue;
-      json::object item;
-      for (const char* k : {"check", "subject", "outcome", "problem", "fix"})
-        if (auto* field = o.if_contains(k); field && field->is_string()) item[k] = *field;
-      failed.push_back(std::move(item));
-    }
-  return json::object{{"ran", std::int64_t(st.st_mtime)}, {"checks", total}, {"failed", std::move(failed)}};
 }
 
 // The dashboard's figures, made afresh (DashboardCache keeps them a second).

@@ -16,6 +16,7 @@ import dkim
 import nacl.signing
 
 import mkharness as mk
+from webapi import Client
 import rig as rigmod
 
 AUTHSERV = "localhost"  # the dev instance's host name
@@ -290,6 +291,16 @@ class InboundAuthTest(unittest.TestCase):
         self.assertRegex(r.stdout, r"203\.0\.113\.9 +5 messages  pass 0  fail 5  \(quarantine 5; reported by "
                                    r"google.example\)  <- not authenticated")
         self.assertNotIn("sender.example", r.stdout)  # not one of our domains
+        # The admin's API says the same.
+        api = Client(self.srv)
+        self.assertEqual(api.login().status, 200)
+        a = api.get("/api/v1/reports/dmarc?days=7")
+        self.assertEqual(a.status, 200, a)
+        (local,) = [d for d in a.json["domains"] if d["domain"] == "localhost"]
+        self.assertEqual((local["reports"], local["messages"], local["pass"]), (2, 55, 50))
+        forged = {s["address"]: s for s in local["sources"]}["203.0.113.9"]
+        self.assertEqual((forged["pass"], forged["fail"], forged["dispositions"]), (0, 5, {"quarantine": 5}))
+        self.assertNotIn("sender.example", [d["domain"] for d in a.json["domains"]])
 
     def test_check_message_cli(self):
         msg = self.dkimpy(message("news@sender.example", "cli check")).replace(b"\r\n", b"\n")

@@ -9,6 +9,7 @@ import time
 import unittest
 
 import mkharness as mk
+from webapi import Client
 
 
 def this_month():
@@ -67,8 +68,34 @@ class SecurityReportTest(unittest.TestCase):
             self.assertEqual(bad.returncode, 2)
             self.assertIn("--month must be YYYY-MM", bad.stderr)
             mk.assert_no_sanitizer_report(r.stderr + text.stderr + bad.stderr, "mailkeep report security")
+            self.the_api_reports_the_same(srv, rep)
         finally:
             srv.cleanup()
+
+    def the_api_reports_the_same(self, srv, rep):
+        """The admin's reports on the web API, from the same counts and log as the CLI."""
+        # The traffic banned this machine's address: the admin lifts it to use the pages.
+        lifted = mk.run_cli("--config", srv.config, "security", "bans", "lift", "127.0.0.1")
+        self.assertEqual(lifted.returncode, 0, lifted.stderr)
+        srv.start()
+        try:
+            api = Client(srv)
+            self.assertEqual(api.login().status, 200)
+            sec = api.get("/api/v1/reports/security?month=" + this_month())
+            self.assertEqual(sec.status, 200, sec)
+            for key in ("received", "compromised"):
+                self.assertEqual(sec.json[key], rep[key], key)
+            self.assertEqual(sec.json["logins"]["failed"], 5)
+            spam = api.get("/api/v1/reports/spam?days=2")
+            self.assertEqual(spam.status, 200, spam)
+            self.assertEqual(len(spam.json["days"]), 2)
+            self.assertEqual(spam.json["days"][-1]["day"], time.strftime("%Y-%m-%d", time.gmtime()))
+            total = spam.json["total"]
+            self.assertEqual((total["received"], total["accepted"]), (2, 2), total)
+            self.assertEqual(api.get("/api/v1/reports/spam?days=0").status, 400)
+            self.assertEqual(api.get("/api/v1/reports/security?month=2026-13").status, 400)
+        finally:
+            self.assertEqual(srv.stop(), 0)
 
     def traffic(self, srv):
         msg = mk.test_message("a@example.org", "report one")

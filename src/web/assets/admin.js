@@ -1,5 +1,6 @@
 // admin.js: the admin's pages: dashboard, domains and their DNS records, accounts, holds,
-// the queue, security (bans and the security log). Everything comes from /api/v1/.
+// the queue, security (bans and the security log), reports (spam caught and why, DMARC, the
+// last check). Everything comes from /api/v1/.
 import { api, h, clear, rerender, when, bytes, notice, fail, act, session, loginForm, header, route, table, copyButton } from './mk.js';
 
 const views = {
@@ -9,6 +10,7 @@ const views = {
   holds: { title: 'Holds', render: holds },
   queue: { title: 'Queue', render: queue },
   security: { title: 'Security', render: security },
+  reports: { title: 'Reports', render: reports },
 };
 
 function card(title, value, detail, href) {
@@ -96,7 +98,7 @@ async function domains(root) {
       const label = { ok: 'ok', fail: 'wrong', unknown: 'no answer' };
       clear(results).append(table(['', 'Record', 'Problem', 'Fix'], r.findings.map((f) => h('tr', {},
         h('td', {}, h('span', { class: 'badge ' + (f.outcome === 'ok' ? 'good' : 'bad') }, label[f.outcome] || f.outcome)),
-        h('td', { class: 'mono wrap' }, f.subject), h('td', {}, f.problem), h('td', {}, f.fix)))), 'Nothing to check.'));
+        h('td', { class: 'mono wrap' }, f.subject), h('td', {}, f.problem), h('td', {}, f.fix))), 'Nothing to check.'));
     }));
     records.append(h('p', {}, check), results);
     records.scrollIntoView();
@@ -238,3 +240,46 @@ async function start() {
 }
 
 start();
+
+// What the spam filter caught in the last 30 days and why, what users corrected, who sends
+// mail as the hosted domains (DMARC reports), and the last `mailkeep check`.
+async function reports(root) {
+  const [spam, dmarc, check] = await Promise.all([api('GET', '/reports/spam?days=30'), api('GET', '/reports/dmarc?days=30'),
+    api('GET', '/check')]);
+  const t = spam.total;
+  root.append(h('h2', {}, 'Spam, last 30 days'), h('div', { class: 'cards', id: 'spam-totals' },
+    card('Received', t.received, 'on the MX'),
+    card('Delivered', t.accepted, 'to inboxes'),
+    card('Put in Junk', t.junked, t.received ? Math.round(100 * t.junked / t.received) + '% of received' : ''),
+    card('Refused', t.rejected, 'at SMTP'),
+    card('Users corrected', t.moved_out_of_junk + t.moved_to_junk,
+      t.moved_out_of_junk + ' out of Junk, ' + t.moved_to_junk + ' into it')));
+  const reasons = Object.entries(t.caught).sort((a, b) => b[1] - a[1]);
+  root.append(h('h3', {}, 'What caught it'), table(['Reason', 'Messages'], reasons.map(([k, v]) => h('tr', {},
+    h('td', {}, k), h('td', {}, String(v)))), 'Nothing was junked or refused.'));
+  const days = spam.days.filter((d) => d.received || d.junked || d.rejected).reverse();
+  root.append(h('h3', {}, 'By day'), table(['Day', 'Received', 'Delivered', 'Junk', 'Refused', 'Corrected'],
+    days.map((d) => h('tr', {}, h('td', {}, d.day), h('td', {}, String(d.received)), h('td', {}, String(d.accepted)),
+      h('td', {}, String(d.junked)), h('td', {}, String(d.rejected)), h('td', {}, String(d.moved_out_of_junk + d.moved_to_junk)))),
+    'No mail yet.'));
+  root.append(h('h2', {}, 'Who sends as your domains (DMARC reports, 30 days)'));
+  if (!dmarc.domains.length)
+    root.append(h('p', { class: 'empty' }, 'No DMARC aggregate reports received. They come to the rua address of each domain\u2019s _dmarc record.'));
+  for (const d of dmarc.domains) {
+    root.append(h('h3', {}, d.domain + ': ' + d.messages + ' messages in ' + d.reports + ' reports, ' + d.pass + ' passed'),
+      table(['Sending address', 'Messages', 'Passed', 'Failed', 'Receivers did', 'Reported by'], d.sources.map((x) => h('tr', {},
+        h('td', { class: 'mono' }, x.address), h('td', {}, String(x.messages)), h('td', {}, String(x.pass)),
+        h('td', {}, x.fail ? h('span', { class: 'badge bad' }, String(x.fail) + ' not authenticated') : '0'),
+        h('td', {}, Object.entries(x.dispositions).map(([k, v]) => k + ' ' + v).join(', ')),
+        h('td', {}, x.reporters.join(', ')))), 'No sources.'));
+  }
+  root.append(h('h2', {}, 'Last check'));
+  if (!check) {
+    root.append(h('p', { class: 'empty' }, 'mailkeep check has not run yet: run it on the server.'));
+    return;
+  }
+  root.append(h('p', {}, 'Ran ' + when(check.ran) + ': ' + check.checks + ' checks.'),
+    table(['', 'What', 'Problem', 'Fix'], check.findings.map((f) => h('tr', {},
+      h('td', {}, h('span', { class: 'badge ' + (f.outcome === 'ok' ? 'good' : 'bad') }, f.outcome)),
+      h('td', { class: 'wrap' }, f.subject), h('td', {}, f.problem || ''), h('td', {}, f.fix || ''))), 'No findings.'));
+}

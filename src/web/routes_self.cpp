@@ -31,6 +31,24 @@ constexpr std::size_t kMaxNote = 2000;
 // A held user's requests reach the admin at most this often (seconds).
 constexpr std::int64_t kAskEvery = 3600;
 
+// The pages' password and code checks pass the gate a login passes: nothing is tried while the
+// network is banned or the account is locked for it...
+std::optional<Reply> refused_while_banned(Api& api, const Call& c, const std::string& address) {
+  if (api.sessions().may_try_password(c.req, address, c.now)) return std::nullopt;
+  Reply e = error(403, "banned", "too many failed attempts; try again later");
+  e.close = true;
+  return e;
+}
+
+// ...and a wrong answer counts as a failed login, its reply held back by the throttle's delay
+// (the connection closed when it banned the network just now).
+Reply wrong_secret(Api& api, const Call& c, const std::string& address, int status, std::string_view code,
+                   std::string_view message) {
+  Reply e = error(status, code, message);
+  e.delay = api.sessions().failed(c.req, address, c.now, &e.close);
+  return e;
+}
+
 json::object account_json(const store::Account& a, bool admin) {
   return json::object{{"address", a.address},
                       {"admin", admin},
@@ -169,15 +187,10 @@ void add_self_routes(Api& api, Services& svc) {
             auto next = string_field(c.body, "new");
             if (!current || current->size() > kMaxPassword) return bad_field("current", "your current password");
             if (!next || next->size() > kMaxPassword) return bad_field("new", "the new password");
-            if (!api.sessions().may_try_password(c.req, c.who->account.address, c.now)) {
-              Reply e = error(403, "banned", "too many failed attempts; try again later");
-              e.close = true;
-              return e;
-            }
+            if (auto refused = refused_while_banned(api, c, c.who->account.address)) return *refused;
             if (!auth::verify_password(c.who->account.password_hash, *current)) {
-              Reply e = error(403, "wrong_password", "the current password is wrong");
-              e.delay = api.sessions().failed(c.req, c.who->account.address, c.now, &e.close);
-              return e;
+              return wrong_secret(api, c, c.who->account.address, 403, "wrong_password",
+                                  "the current password is wrong");
             }
             auto pw = admin::hash_new_password(*next, svc.breached_index);
             if (!pw) return pw.error().code == 0 ? error(400, "weak_password", pw.error().message) : error_from(pw.error());
@@ -277,21 +290,14 @@ void add_self_routes(Api& api, Services& svc) {
             if (!code || code->size() > 16) return bad_field("code", "the app's current code");
             auto password = string_field(c.body, "password");
             if (!password || password->size() > kMaxPassword) return bad_field("password", "your password");
-            if (!api.sessions().may_try_password(c.req, c.who->account.address, c.now)) {
-              Reply e = error(403, "banned", "too many failed attempts; try again later");
-              e.close = true;
-              return e;
-            }
+            if (auto refused = refused_while_banned(api, c, c.who->account.address)) return *refused;
             if (!auth::verify_password(c.who->account.password_hash, *password)) {
-              Reply e = error(403, "wrong_password", "the password is wrong");
-              e.delay = api.sessions().failed(c.req, c.who->account.address, c.now, &e.close);
-              return e;
+              return wrong_secret(api, c, c.who->account.address, 403, "wrong_password", "the password is wrong");
             }
             auto step = auth::totp_verify(*secret, *code, c.now, 0);
             if (!step) {
-              Reply e = error(400, "wrong_code", "that code does not match: check the app's clock and try the next code");
-              e.delay = api.sessions().failed(c.req, c.who->account.address, c.now, &e.close);
-              return e;
+              return wrong_secret(api, c, c.who->account.address, 400, "wrong_code",
+                                  "that code does not match: check the app's clock and try the next code");
             }
             const std::string& addr = c.who->account.address;
             if (auto r = svc.store.set_totp(addr, *secret); !r) return error_from(r.error());
@@ -305,19 +311,13 @@ void add_self_routes(Api& api, Services& svc) {
           [&svc, &api](Call& c) {
             const store::Account& a = c.who->account;
             if (a.totp_secret.empty()) return error(409, "conflict", "two-factor login is off already");
-            if (!api.sessions().may_try_password(c.req, a.address, c.now)) {
-              Reply e = error(403, "banned", "too many failed attempts; try again later");
-              e.close = true;
-              return e;
-            }
+            if (auto refused = refused_while_banned(api, c, a.address)) return *refused;
             auto code = c.req.param("code");
             auto step = code ? auth::totp_verify(a.totp_secret, *code, c.now, a.totp_last_step) : std::nullopt;
             auto claimed = step ? svc.store.totp_used(a.address, *step) : Result<bool>(false);
             if (!claimed) return error_from(claimed.error());
             if (!*claimed) {
-              Reply e = error(403, "wrong_code", "that code does not match (or was used already)");
-              e.delay = api.sessions().failed(c.req, a.address, c.now, &e.close);
-              return e;
+              return wrong_secret(api, c, a.address, 403, "wrong_code", "that code does not match (or was used already)");
             }
             if (auto r = svc.store.set_totp(a.address, ""); !r) return error_from(r.error());
             record_action(svc, c, "totp_disabled", {{"user", a.address}});
@@ -392,15 +392,9 @@ void add_self_routes(Api& api, Services& svc) {
             const std::string current = string_field(c.body, "current").value_or("");
             const std::string next = string_field(c.body, "new").value_or("");
             if (current.size() > kMaxPassword || next.size() > kMaxPassword) return bad_field("new", "a password");
-            if (!api.sessions().may_try_password(c.req, a.address, c.now)) {
-              Reply e = error(403, "banned", "too many failed attempts; try again later");
-              e.close = true;
-              return e;
-            }
+            if (auto refused = refused_while_banned(api, c, a.address)) return *refused;
             if (!auth::verify_password(a.password_hash, current)) {
-              Reply e = error(403, "wrong_password", "the current password is wrong");
-              e.delay = api.sessions().failed(c.req, a.address, c.now, &e.close);
-              return e;
+              return wrong_secret(api, c, a.address, 403, "wrong_password", "the current password is wrong");
             }
             if (next == current) return error(400, "weak_password", "choose a new password: the held mail may be the work of someone who knows this one");
             auto pw = admin::hash_new_password(next, svc.breached_index);

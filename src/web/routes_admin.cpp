@@ -3,6 +3,8 @@
 // API tokens. Each mirrors a `mailkeep` command and shares its rules (admin/accounts.hpp).
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include <boost/json.hpp>
@@ -83,6 +85,62 @@ Reply list_reply(const Result<std::vector<T>>& rows, F item) {
   json::array out;
   for (const auto& r : *rows) out.push_back(item(r));
   return ok(std::move(out));
+}
+
+// A page of a long list: ?q= keeps the rows whose text contains it (any case), ?after= starts
+// after the row with that key, ?limit= (1 to kMaxPage, default kMaxPage) caps the answer. When
+// rows are left, a Link header (RFC 8288, rel="next") names the next page.
+constexpr std::int64_t kMaxPage = 1000;
+
+// A query value percent-encoded (RFC 3986 §2.3: unreserved characters as they are).
+std::string query_escape(std::string_view v) {
+  std::string out;
+  for (unsigned char ch : v) {
+    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '@')
+      out += char(ch);
+    else
+      out += fmt::format("%{:02X}", ch);
+  }
+  return out;
+}
+
+// Rows in cursor order; `cursor` gives a row's cursor text, `seen(row, after)` whether a row
+// comes at or before the cursor `after`, `text` what ?q= searches.
+template <class T, class Less, class Cursor, class Seen, class Text, class F>
+Reply page_reply(const Call& c, const Result<std::vector<T>>& rows, Less less, Cursor cursor, Seen seen, Text text,
+                 F item) {
+  if (!rows) return error_from(rows.error());
+  std::int64_t limit = kMaxPage;
+  if (auto l = c.req.param("limit")) {
+    auto v = id_param(*l);
+    if (!v || *v > kMaxPage) return bad_field("limit", fmt::format("a number from 1 to {}", kMaxPage));
+    limit = *v;
+  }
+  const std::string q = to_lower(c.req.param("q").value_or(""));
+  const std::string after = c.req.param("after").value_or("");
+  std::vector<const T*> sorted;
+  for (const auto& r : *rows) sorted.push_back(&r);
+  std::sort(sorted.begin(), sorted.end(), [&](const T* a, const T* b) { return less(*a, *b); });
+  json::array out;
+  std::string last;
+  bool more = false;
+  for (const T* r : sorted) {
+    if (!after.empty() && seen(*r, after)) continue;
+    if (!q.empty() && to_lower(text(*r)).find(q) == std::string::npos) continue;
+    if (std::int64_t(out.size()) == limit) {
+      more = true;
+      break;
+    }
+    out.push_back(item(*r));
+    last = cursor(*r);
+  }
+  Reply reply = ok(std::move(out));
+  if (more) {
+    std::string next = fmt::format("{}?after={}&limit={}", c.req.path, query_escape(last), limit);
+    if (!q.empty()) next += "&q=" + query_escape(q);
+    reply.headers.emplace_back("Link", fmt::format("<{}>; rel=\"next\"", next));
+  }
+  return reply;
 }
 
 // The account a path names, or the reply that says why there is none.
@@ -303,8 +361,18 @@ void add_admin_routes(Api& api, Services& svc) {
 
   // Accounts.
   api.add("GET", "/api/v1/accounts", Access::admin,
-          Doc{"Every account.", "accounts", {}, "", fmt::format(R"({{"type":"array","items":{}}})", kAccountItem)},
-          [&svc](Call&) { return list_reply(svc.store.list_accounts(), account_item); });
+          Doc{"The accounts, by address: a page of at most `limit` (a Link header names the next page).", "accounts",
+              {{"q", "query", "string", "only addresses that contain this", false},
+               {"after", "query", "string", "start after this address (the Link header's next page)", false},
+               {"limit", "query", "integer", "at most this many (1 to 1000; default 1000)", false}},
+              "", fmt::format(R"({{"type":"array","items":{}}})", kAccountItem)},
+          [&svc](Call& c) {
+            using A = store::Account;
+            return page_reply(
+                c, svc.store.list_accounts(), [](const A& a, const A& b) { return a.address < b.address; },
+                [](const A& a) { return a.address; }, [](const A& a, const std::string& after) { return a.address <= after; },
+                [](const A& a) { return a.address; }, account_item);
+          });
   api.add("POST", "/api/v1/accounts", Access::admin,
           Doc{"Add an account in a hosted domain. The password must pass the password policy and the "
               "breached-password list.",
@@ -401,8 +469,28 @@ void add_admin_routes(Api& api, Services& svc) {
 
   // The queue.
   api.add("GET", "/api/v1/queue", Access::admin,
-          Doc{"The outbound queue.", "queue", {}, "", fmt::format(R"({{"type":"array","items":{}}})", kQueuedItem)},
-          [&svc](Call&) { return list_reply(svc.store.list_queue(), queued_item); });
+          Doc{"The outbound queue, oldest first: a page of at most `limit` (a Link header names the next page).",
+              "queue",
+              {{"q", "query", "string", "only messages whose sender or a recipient contains this", false},
+               {"after", "query", "integer", "start after this message id (the Link header's next page)", false},
+               {"limit", "query", "integer", "at most this many (1 to 1000; default 1000)", false}},
+              "", fmt::format(R"({{"type":"array","items":{}}})", kQueuedItem)},
+          [&svc](Call& c) {
+            using M = store::QueuedMessage;
+            return page_reply(
+                c, svc.store.list_queue(), [](const M& a, const M& b) { return a.id < b.id; },
+                [](const M& m) { return std::to_string(m.id); },
+                [](const M& m, const std::string& after) {
+                  auto id = id_param(after);
+                  return !id || m.id <= *id;
+                },
+                [](const M& m) {
+                  std::string t = m.mail_from;
+                  for (const auto& r : m.rcpts) t += " " + r.rcpt;
+                  return t;
+                },
+                queued_item);
+          });
   // (Named members, not structured bindings: clang 14 cannot capture those in the lambdas.)
   struct QueueVerb {
     const char* verb;

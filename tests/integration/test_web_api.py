@@ -176,6 +176,28 @@ class ApiTest(unittest.TestCase):
                     self.assertEqual(e.status, 401)
                     jsonschema.validate(e.json, error_schema)
 
+    def test_long_lists_come_in_pages(self):
+        for i in range(5):
+            a = "pager%d@localhost" % i
+            if self.admin.get("/api/v1/accounts/" + a).status == 404:
+                self.assertEqual(self.admin.post("/api/v1/accounts", {"address": a, "password": "a long enough password"}).status, 201)
+        seen, path = [], "/api/v1/accounts?q=PAGER&limit=2"
+        for _ in range(5):
+            a = self.admin.get(path)
+            self.assertEqual(a.status, 200, a)
+            seen += [x["address"] for x in a.json]
+            link = a.header("Link")
+            if not link:
+                break
+            path = re.match(r"<([^>]+)>; rel=\"next\"", link[0]).group(1)
+        self.assertEqual(seen, ["pager%d@localhost" % i for i in range(5)])
+        self.assertEqual(len(self.admin.get("/api/v1/accounts?limit=1").json), 1)
+        for bad in ("limit=0", "limit=1001", "limit=x"):
+            self.assertEqual(self.admin.get("/api/v1/accounts?" + bad).status, 400, bad)
+        after = self.admin.get("/api/v1/accounts?q=pager&after=pager3%40localhost").json
+        self.assertEqual([x["address"] for x in after], ["pager4@localhost"])
+        self.assertEqual(self.admin.get("/api/v1/queue?q=nobody-at-all&limit=5").json, [])
+
     def test_the_live_check_reads_each_record_as_published(self):
         domain = "live.example"
         if self.admin.get("/api/v1/domains/%s/dns" % domain).status == 404:

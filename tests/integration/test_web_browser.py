@@ -100,6 +100,11 @@ class WebPagesTest(unittest.TestCase):
         b.click("#account-add")
         b.wait_text("main table", "bob@localhost")
         b.screenshot("admin-accounts")
+        # The search asks the server for the matching page.
+        b.type("#account-search", "bob@")
+        b.find("#account-search").send_keys(Keys.ENTER)
+        b.wait_gone("main tbody", "me@localhost")
+        self.assertIn("bob@localhost", b.find("main tbody").text)
 
         # A held account: alice sends to more new recipients than her budget allows.
         self.ensure_alice()

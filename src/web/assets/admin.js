@@ -120,8 +120,9 @@ async function domains(root) {
   }
 }
 
+const kPage = 100;
+
 async function accounts(root) {
-  const list = await api('GET', '/accounts');
   const address = h('input', { id: 'account-address', type: 'email', required: true, autocomplete: 'off' });
   const password = h('input', { id: 'account-password', type: 'password', required: true, autocomplete: 'new-password', minlength: 12 });
   const add = h('button', { type: 'submit', id: 'account-add' }, 'Add account');
@@ -136,7 +137,15 @@ async function accounts(root) {
       await rerender(root, accounts);
     });
   });
-  root.append(form, table(['Address', 'Storage', 'Status', ''], list.map((a) => h('tr', {},
+  // A page of kPage at a time, searched on the server: a large domain has thousands.
+  const search = h('input', { id: 'account-search', type: 'search', placeholder: 'part of an address', autocomplete: 'off' });
+  const find = h('form', { class: 'inline', role: 'search' }, h('label', { for: 'account-search' }, 'Find'), search,
+    h('button', { type: 'submit', class: 'small' }, 'Search'));
+  const rows = h('tbody', {});
+  const more = h('button', { type: 'button', id: 'account-more', hidden: true }, 'Show more');
+  const empty = h('p', { class: 'empty', hidden: true }, 'No accounts.');
+  let last = '';
+  const row = (a) => h('tr', {},
     h('td', {}, a.address),
     h('td', {}, bytes(a.used_bytes) + (a.quota_bytes ? ' of ' + bytes(a.quota_bytes) : '')),
     h('td', {}, [a.held ? h('span', { class: 'badge bad' }, 'held') : null,
@@ -147,7 +156,24 @@ async function accounts(root) {
       await api('DELETE', '/accounts/' + encodeURIComponent(a.address));
       notice(a.address + ' removed.');
       await rerender(root, accounts);
-    }) }, 'Remove')))), 'No accounts.'));
+    }) }, 'Remove')));
+  async function load(fresh) {
+    if (fresh) { clear(rows); last = ''; }
+    const q = new URLSearchParams({ limit: String(kPage) });
+    if (search.value.trim()) q.set('q', search.value.trim());
+    if (last) q.set('after', last);
+    const list = await api('GET', '/accounts?' + q);
+    for (const a of list) rows.append(row(a));
+    if (list.length) last = list[list.length - 1].address;
+    more.hidden = list.length < kPage;
+    empty.hidden = rows.children.length > 0;
+  }
+  find.addEventListener('submit', (ev) => { ev.preventDefault(); load(true).catch(fail); });
+  more.addEventListener('click', () => act(more, () => load(false)));
+  root.append(form, find, h('div', { class: 'table' }, h('table', {},
+    h('thead', {}, h('tr', {}, ['Address', 'Storage', 'Status', ''].map((t) => h('th', { scope: 'col' }, t)))), rows)),
+  empty, h('p', {}, more));
+  await load(true);
 }
 
 async function holds(root) {

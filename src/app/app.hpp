@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
@@ -126,13 +127,13 @@ int cmd_check(const std::string& config_path, const std::string& domain, bool js
 // What `check` checks for these domains, from the configuration and the store.
 Result<check::Plan> check_plan(const Config& cfg, store::Store& s, const std::vector<std::string>& domains);
 // The domains page's live check: DNSSEC validation and each record `domain dns` lists for the
-// domain, as published now, through the server's resolver (null: none), within
-// kLiveCheckBudget: [{"check", "subject", "outcome" (ok, fail, unknown), "problem", "fix"}].
-// The store is read on `work`.
+// domain (PTR aside: check's reverse DNS test follows it), as published now, through a
+// resolver of its own with an empty cache, within about kLiveCheckBudget: [{"check",
+// "subject", "outcome" (ok, fail, unknown), "problem", "fix"}]. The store is read on `work`.
 inline constexpr std::chrono::milliseconds kLiveCheckBudget{20000};
 boost::asio::awaitable<Result<boost::json::array>> live_dns_check(const Config& cfg, store::Store& s,
                                                                   boost::asio::thread_pool* work,
-                                                                  dns::Lookup* resolver, std::string domain);
+                                                                  boost::asio::io_context& io, std::string domain);
 
 // spam eval (app/spam_cli.cpp): trains a fresh model on the training sets and measures it
 // on the test sets; needs no instance.

@@ -83,7 +83,8 @@ Result<check::Plan> check_plan(const Config& cfg, store::Store& s, const std::ve
   plan.resolver.upstream = cfg.dns.upstream;
   if (cfg.dns.dnssec) {
     auto anchor = read_file(cfg.dns.trust_anchor, kMaxTrustAnchorFile);
-    if (!anchor) return err(fmt::format("{} ([dns] trust_anchor; Debian package dns-root-data)", anchor.error().message));
+    if (!anchor)
+      return err(fmt::format("{} ([dns] trust_anchor; Debian package dns-root-data)", anchor.error().message), kExitUsage);
     plan.resolver.anchor_zone = check::trust_anchor_zone(*anchor);
   }
   plan.ca_file = cfg.outbound.ca_file;
@@ -98,14 +99,24 @@ Result<check::Plan> check_plan(const Config& cfg, store::Store& s, const std::ve
 
 boost::asio::awaitable<Result<boost::json::array>> live_dns_check(const Config& cfg, store::Store& s,
                                                                   boost::asio::thread_pool* work,
-                                                                  dns::Lookup* resolver, std::string domain) {
-  if (!resolver) co_return err("this instance has no DNS resolver ([dns] upstream): nothing can be checked");
+                                                                  boost::asio::io_context& io, std::string domain) {
+  if (cfg.dev && cfg.dns.upstream.empty())
+    co_return err("this instance has no DNS resolver ([dns] upstream): nothing can be checked");
+  // A resolver of its own, with an empty cache: the answer is what is published now, not what
+  // the server's resolver kept (a missing record's NXDOMAIN, for its negative TTL), and the
+  // check does not load the resolver mail uses.
+  auto resolver = dns::Resolver::create(io, cfg.dns);
+  if (!resolver) co_return resolver.error();
+  struct Stop {
+    dns::Resolver& r;
+    ~Stop() { r.stop(); }
+  } stop{**resolver};
   // The plan reads the store and a file: on the work pool (offload needs a default-constructible result).
   auto made = co_await net::offload(work, [&]() -> std::optional<Result<check::Plan>> { return check_plan(cfg, s, {domain}); });
   auto& plan = *made;
   if (!plan) co_return plan.error();
-  plan->group_budget = kLiveCheckBudget;
-  auto findings = co_await check::check_published(*plan, *resolver);
+  plan->group_budget = kLiveCheckBudget / 2;  // two groups: the DNSSEC probe, then the records
+  auto findings = co_await check::check_published(*plan, **resolver);
   boost::json::array out;
   for (const auto& f : findings)
     out.push_back(boost::json::object{{"check", f.check},
@@ -145,7 +156,8 @@ int cmd_check(const std::string& config_path, const std::string& domain_arg, boo
     domains = *all;
   }
   auto made = check_plan(cfg, s, domains);
-  if (!made) return fail(made.error(), kExitUsage);
+  // A trust anchor that cannot be read is the configuration's fault (2); the rest, the run's (1).
+  if (!made) return fail(made.error(), made.error().code == kExitUsage ? kExitUsage : kExitRuntime);
   check::Plan plan = std::move(*made);
   plan.now = std::time(nullptr);
 

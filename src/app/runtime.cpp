@@ -54,6 +54,7 @@
 #include "share/by_mail.hpp"
 #include "share/fetch.hpp"
 #include "share/service.hpp"
+#include "share/url.hpp"
 #include "audit/log.hpp"
 #include "audit/shipper.hpp"
 #include "auth/breached.hpp"
@@ -236,7 +237,10 @@ class NoDns final : public dns::Lookup {
 
 // Submission's to_self: a lone link sent to one's own +tag address becomes the page's
 // preview (share/by_mail.hpp); anything else goes on as it is. By value: it outlives the call.
-asio::awaitable<std::optional<Status>> share_by_mail(share::Sharer& sharer, const smtp::Transaction& txn,
+// The same limits as the share page (share::Limit): beyond them the mail is delivered as it
+// is. Each share is a "link_shared" record in the security log, as from the pages.
+asio::awaitable<std::optional<Status>> share_by_mail(share::Sharer& sharer, share::Limit& limit,
+                                                     const auth::LoginPolicy& audit, const smtp::Transaction& txn,
                                                      const message::Parsed& msg, std::string account) {
   std::vector<std::string> rcpts;
   for (const auto& r : txn.rcpts) {
@@ -247,6 +251,15 @@ asio::awaitable<std::optional<Status>> share_by_mail(share::Sharer& sharer, cons
   }
   auto link = share::link_only_mail(msg, account, rcpts);
   if (!link) co_return std::nullopt;
+  auto url = share::parse_web_url(link->url);
+  if (!url) co_return std::nullopt;
+  if (!limit.admit(txn.account_id, std::int64_t(std::time(nullptr))).empty()) co_return std::nullopt;
+  struct Release {
+    share::Limit& limit;
+    std::int64_t account;
+    ~Release() { limit.done(account); }
+  } release{limit, txn.account_id};
+  audit.record("web_action", {{"action", "link_shared"}, {"user", account}, {"host", url->host}, {"via", "smtp"}});
   store::Account who;
   who.id = txn.account_id;
   who.address = std::move(account);
@@ -455,6 +468,7 @@ int run_server(const Config& cfg,
   // Share a link: pages are fetched through our resolver (an instance without one, dev, can
   // fetch only addresses given as such), each address checked (share/fetch.hpp).
   NoDns no_dns;
+  share::Limit share_limit;  // the page's, the tokens' and the mail's shares alike
   std::unique_ptr<share::Fetcher> share_fetcher;
   std::unique_ptr<share::Sharer> sharer;
   if (cfg.share.enabled) {
@@ -473,8 +487,10 @@ int run_server(const Config& cfg,
   // Only the message In-Reply-To names: References are copied from the message answered, so
   // a sender could point them at its own spam in the user's Junk (review of issue 18).
   if (sharer)
-    sub_cfg.to_self = [s = sharer.get()](const smtp::Transaction& txn, const message::Parsed& msg,
-                                         std::string account) { return share_by_mail(*s, txn, msg, std::move(account)); };
+    sub_cfg.to_self = [s = sharer.get(), &share_limit, &login](const smtp::Transaction& txn, const message::Parsed& msg,
+                                                              std::string account) {
+      return share_by_mail(*s, share_limit, login, txn, msg, std::move(account));
+    };
   sub_cfg.on_submitted = [users = inbound.user_models.get()](std::int64_t account, const message::Parsed& msg) {
     if (msg.field("In-Reply-To") && !msg.thread_ids().empty()) users->replied(account, {msg.thread_ids().front()});
   };
@@ -517,9 +533,10 @@ int run_server(const Config& cfg,
   web_services.reports.security = [&cfg, &store](const std::string& month) {
     return security_report_json(cfg, *store, month);
   };
-  web_services.check_dns = [&cfg, &store, &work, dns = resolver->get()](std::string domain) {
-    return live_dns_check(cfg, *store, &work, dns, std::move(domain));
+  web_services.check_dns = [&cfg, &store, &work, &io](std::string domain) {
+    return live_dns_check(cfg, *store, &work, io, std::move(domain));
   };
+  web_services.share_limit = &share_limit;
   if (sharer)
     web_services.share = [s = sharer.get()](store::Account account, share::Request request) {
       return s->share(std::move(account), std::move(request));

@@ -64,7 +64,7 @@ Result<json::value> spam_stats_json(store::Reports& store, int days, std::int64_
   for (const auto& [day, d] : by_day) {
     series.push_back(json::object{{"day", day_text(day)},       {"received", d.received}, {"accepted", d.accepted},
                                   {"junked", d.junked},         {"rejected", d.rejected}, {"deferred", d.deferred},
-                                  {"caught", counts_object(d.caught)}, {"moved_to_junk", d.to_junk},
+                                  {"caught", counts_object(d.caught)}, {"marked_spam", d.to_junk},
                                   {"moved_out_of_junk", d.out_of_junk}});
     total.received += d.received;
     total.accepted += d.accepted;
@@ -82,7 +82,7 @@ Result<json::value> spam_stats_json(store::Reports& store, int days, std::int64_
                                              {"rejected", total.rejected},
                                              {"deferred", total.deferred},
                                              {"caught", counts_object(total.caught)},
-                                             {"moved_to_junk", total.to_junk},
+                                             {"marked_spam", total.to_junk},
                                              {"moved_out_of_junk", total.out_of_junk}}}});
 }
 

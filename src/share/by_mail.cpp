@@ -11,13 +11,21 @@ namespace {
 
 constexpr std::size_t kMaxText = 8 * 1024;  // a link and a signature; anything longer is a letter
 
-// The first text/plain part, depth first (a multipart/alternative's plain half).
-const message::Part* first_plain(const message::Part& p, int depth = 0) {
-  if (p.type == "text" && p.subtype == "plain" && p.disposition != "attachment") return &p;
-  if (!p.is_multipart() || depth > 4) return nullptr;
-  for (const auto& c : p.children)
-    if (const auto* found = first_plain(c, depth + 1)) return found;
-  return nullptr;
+// The text that would be the whole message: a single text/plain part, or the plain half of a
+// multipart/alternative of text parts only. Anything else (an attachment, a picture between
+// two texts) is a letter, and would be lost if the preview replaced it.
+const message::Part* only_text(const message::Part& root) {
+  const auto plain = [](const message::Part& p) {
+    return p.type == "text" && p.subtype == "plain" && p.disposition != "attachment";
+  };
+  if (!root.is_multipart()) return plain(root) ? &root : nullptr;
+  if (root.subtype != "alternative") return nullptr;
+  const message::Part* found = nullptr;
+  for (const auto& c : root.children) {
+    if (c.type != "text" || c.disposition == "attachment") return nullptr;
+    if (!found && plain(c)) found = &c;
+  }
+  return found;
 }
 
 // The tag of `rcpt` when it is `account` with a "+tag" ("" otherwise).
@@ -42,7 +50,7 @@ std::optional<MailShare> link_only_mail(const message::Parsed& msg, std::string_
     if (tag.empty() || (!out.tag.empty() && !iequals(tag, out.tag))) return std::nullopt;
     out.tag = tag;
   }
-  const message::Part* part = first_plain(msg.mime());
+  const message::Part* part = only_text(msg.mime());
   if (!part || part->body_size > kMaxText * 2) return std::nullopt;
   std::string text = message::decode_transfer(part->body(msg.text()), part->encoding);
   if (text.size() > kMaxText) return std::nullopt;

@@ -5,7 +5,9 @@
 // SECURITY: only the account itself, logged in on submission, can ask for this: mail from
 // anyone else to a +tag address is delivered as it is, so no stranger can make the server
 // fetch a page. Every recipient must be the sender's own address with the same tag; the
-// text must hold nothing but the link (a signature after "-- " aside).
+// message must be text only (one text/plain part, or a multipart/alternative of text parts,
+// so that nothing is lost when the preview replaces it), holding nothing but the link (a
+// signature after "-- " aside).
 #pragma once
 
 #include <optional>

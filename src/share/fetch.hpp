@@ -40,7 +40,8 @@ struct FetchPolicy {
   // tests' loopback web site is let through this way, and nothing else).
   std::vector<IpNetwork> allow;
   // This machine's own addresses but loopback (filled by the server at start): refused even
-  // when public or in `allow`, so no allow list lets a share reach the server's own listeners.
+  // when public or in `allow`. Loopback is refused by default like every internal block; an
+  // `allow` entry that names it (tests do) lets shares reach whatever listens there.
   std::vector<IpAddr> own;
   std::chrono::milliseconds timeout{5000};  // the whole share: the page, its redirects, the image
   int max_redirects = 5;

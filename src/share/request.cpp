@@ -20,4 +20,23 @@ Result<std::string> folder_for_tag(std::string_view tag) {
   return to_lower(tag);
 }
 
+std::string Limit::admit(std::int64_t account_id, std::int64_t now) {
+  std::lock_guard lock(mu_);
+  if (in_flight_ >= kInFlight) return "the server is fetching many links now: try again in a few seconds";
+  if (running_[account_id] >= kPerAccount) return "wait until your other links are shared";
+  auto& times = recent_[account_id];
+  std::erase_if(times, [now](std::int64_t t) { return t <= now - 3600 || t > now; });
+  if (times.size() >= kPerHour) return fmt::format("at most {} links an hour: try again later", kPerHour);
+  times.push_back(now);
+  ++running_[account_id];
+  ++in_flight_;
+  return "";
+}
+
+void Limit::done(std::int64_t account_id) {
+  std::lock_guard lock(mu_);
+  --in_flight_;
+  if (--running_[account_id] <= 0) running_.erase(account_id);
+}
+
 }  // namespace mk::share

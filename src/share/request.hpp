@@ -8,8 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 
@@ -40,6 +43,26 @@ struct Outcome {
   std::string image_note;  // why there is no image although the page named one
   std::uint32_t uid = 0;   // the mail's UID in the folder
   std::int64_t ms = 0;     // how long it took
+};
+
+// How many links an account may share, whichever way (the page, a token, a mail to itself):
+// kPerHour in any hour and kPerAccount at once, and kInFlight fetches at once on the whole
+// server (each holds a socket for up to the fetch's deadline), so one account cannot take
+// every place with slow pages.
+class Limit {
+ public:
+  static constexpr std::size_t kPerHour = 120;
+  static constexpr int kPerAccount = 2;
+  static constexpr int kInFlight = 16;
+  // "" when the share may start (and holds its places until done()), else why not.
+  std::string admit(std::int64_t account_id, std::int64_t now);
+  void done(std::int64_t account_id);
+
+ private:
+  std::mutex mu_;
+  std::map<std::int64_t, std::vector<std::int64_t>> recent_;  // account -> times of its shares this hour
+  std::map<std::int64_t, int> running_;                       // account -> its shares under way
+  int in_flight_ = 0;
 };
 
 }  // namespace mk::share

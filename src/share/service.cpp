@@ -1,6 +1,8 @@
 // share/service.cpp: a shared link becomes a mail in the user's folder (see service.hpp).
 #include "share/service.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/this_coro.hpp>
 #include <fmt/format.h>
 
@@ -59,6 +61,15 @@ asio::awaitable<Result<Outcome>> Sharer::share(store::Account account, Request r
     co_return store::error(store::Errc::invalid, "the title and the note must be UTF-8 text");
   if (request.note.size() > kMaxNote)
     co_return store::error(store::Errc::invalid, fmt::format("a note is at most {} bytes", kMaxNote));
+
+  // A full mailbox is refused before anything is fetched (and again when storing).
+  auto full = co_await net::offload(work_, [&]() -> std::optional<Status> {
+    auto now = directory_.account_by_id(account.id);
+    if (!now) return Status(now.error());
+    if (*now && (*now)->over_quota()) return Status(store::error(store::Errc::quota, "the mailbox is full: delete some mail first"));
+    return Status();
+  });
+  if (!*full) co_return full->error();
 
   Found found;
   auto page = co_await fetcher_.get(*url, fetcher_.policy().max_html, deadline);
@@ -124,14 +135,18 @@ asio::awaitable<Result<Outcome>> Sharer::share(store::Account account, Request r
     if (!*now) return store::DeliverResult(store::error(store::Errc::not_found, "the account no longer exists"));
     if ((*now)->over_quota(mail.size()))
       return store::DeliverResult(store::error(store::Errc::quota, "the mailbox is full: delete some mail first"));
+    // A folder of that name in any case is the one ("Recipes" for the tag "recipes").
     std::string where = *folder;
-    auto existing = mail_.find_mailbox(account.id, where);
-    if (existing && !*existing) {
-      auto all = mail_.list_mailboxes(account.id);
-      if (all && all->size() >= kMaxFolders) where = std::string(kDefaultFolder);
-      if (auto again = mail_.find_mailbox(account.id, where); again && !*again)
-        if (mail_.create_mailbox(account.id, where, "")) (void)mail_.set_subscribed(account.id, where, true);
-    }
+    auto all = mail_.list_mailboxes(account.id);
+    if (!all) return store::DeliverResult(all.error());
+    const auto named = [&](const std::string& name) {
+      return std::find_if(all->begin(), all->end(), [&](const store::Mailbox& b) { return iequals(b.name, name); });
+    };
+    if (named(where) == all->end() && all->size() >= kMaxFolders) where = std::string(kDefaultFolder);
+    if (auto it = named(where); it != all->end())
+      where = it->name;
+    else if (mail_.create_mailbox(account.id, where, ""))
+      (void)mail_.set_subscribed(account.id, where, true);
     store::NewMessage m;
     m.summary = delivery::summary_of(mail);
     m.data = std::make_shared<const std::string>(std::move(mail));

@@ -252,14 +252,6 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
         apply(txn, decision);
         if (decision.content) parsed = decision.content;
       }
-      if (cfg_.session.submission && cfg_.to_self && session.identity()) {
-        if (auto replaced = co_await cfg_.to_self(txn, *parsed, session.identity()->address)) {
-          count_message(*replaced ? "accepted" : "failed", *replaced ? "to_self" : "store");
-          log.info(svc + ".to_self", {{"id", txn.id}, {"user", session.identity()->address}, {"stored", replaced->ok()}});
-          step = session.on_delivered(replaced->ok(), *replaced ? "" : "storage error");
-          continue;
-        }
-      }
       auto msg = delivery::to_new_message(txn, *parsed);
       if (cfg_.session.submission && cfg_.guard) {
         std::vector<std::string> remote;
@@ -272,6 +264,18 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
                                         {"reply", refusal->lines.empty() ? "" : refusal->lines[0]}});
           count_message("contained", "containment");
           step = session.on_rejected(*refusal);
+          continue;
+        }
+      }
+      // After containment: a held account's mail to itself is refused like the rest.
+      if (cfg_.session.submission && cfg_.to_self && session.identity()) {
+        if (auto replaced = co_await cfg_.to_self(txn, *parsed, session.identity()->address)) {
+          count_message(*replaced ? "accepted" : "failed", *replaced ? "to_self" : "store");
+          if (*replaced)
+            log.info(svc + ".to_self", {{"id", txn.id}, {"user", session.identity()->address}});
+          else
+            log.error(svc + ".deliver_failed", {{"id", txn.id}, {"error", replaced->error().message}});
+          step = session.on_delivered(replaced->ok(), *replaced ? "" : "storage error");
           continue;
         }
       }

@@ -66,25 +66,6 @@ class DashboardCache {
   boost::json::object last_;
 };
 
-// How many links an account may share: kPerHour in any hour and kPerAccount at once, and
-// kInFlight fetches at once on the whole server (each holds a socket for up to the fetch's
-// deadline), so one account cannot take every place with slow pages.
-class ShareLimit {
- public:
-  static constexpr std::size_t kPerHour = 120;
-  static constexpr int kPerAccount = 2;
-  static constexpr int kInFlight = 16;
-  // "" when the share may start (and holds its places until done()), else why not.
-  std::string admit(std::int64_t account_id, std::int64_t now);
-  void done(std::int64_t account_id);
-
- private:
-  std::mutex mu_;
-  std::map<std::int64_t, std::vector<std::int64_t>> recent_;  // account -> times of its shares this hour
-  std::map<std::int64_t, int> running_;                       // account -> its shares under way
-  int in_flight_ = 0;
-};
-
 struct Services {
   store::Store& store;
   const auth::LoginPolicy& policy;  // its audit log records every change
@@ -109,10 +90,16 @@ struct Services {
     std::function<Result<boost::json::value>(const std::string& month)> security;
   } reports{};
   // The domains page's live check of a domain's records (app::live_dns_check); unset: none.
+  // At most kDnsChecks run at once (each asks DNS for up to 20 s).
   std::function<boost::asio::awaitable<Result<boost::json::array>>(std::string domain)> check_dns{};
+  static constexpr int kDnsChecks = 2;
+  struct Running {
+    std::mutex mu;
+    int n = 0;
+  } dns_checks{};
   // Shares a link into the account's mailbox (share::Sharer::share); unset: not offered.
   std::function<boost::asio::awaitable<Result<share::Outcome>>(store::Account, share::Request)> share{};
-  ShareLimit share_limit{};
+  share::Limit* share_limit = nullptr;  // shared with sharing by mail (app/runtime.cpp)
   LogCheck log_check{};
   DashboardCache dashboard{};
   // When each held account last asked for its release: one request an hour reaches the admin.

@@ -29,7 +29,8 @@ namespace json = boost::json;
 namespace {
 
 // The live DNS check, after the handler has answered "go on" (http::Response::then).
-boost::asio::awaitable<Reply> check_dns_reply(Services& svc, std::string domain) {
+boost::asio::awaitable<Reply> check_dns_reply(Services& svc, std::string domain, std::shared_ptr<void> slot) {
+  (void)slot;  // holds the check's place until it ends
   auto findings = co_await svc.check_dns(std::move(domain));
   if (!findings) co_return error(503, "unavailable", findings.error().message);
   co_return ok(json::object{{"findings", std::move(*findings)}});
@@ -166,7 +167,6 @@ std::string label(std::string_view labels, std::string_view key) {
 }
 
 constexpr std::int64_t kDay = 86400;
-// The last check's report is small; a larger file is not one we wrote.
 
 // Today's mail from the counters' daily totals (app/stats.hpp: written once a minute).
 Result<json::object> mail_today(Services& svc, std::int64_t now) {
@@ -337,9 +337,9 @@ void add_admin_routes(Api& api, Services& svc) {
           });
 
   api.add("GET", "/api/v1/domains/{domain}/dns/check", Access::admin,
-          Doc{"Each record of /dns as it is published now, through the server's resolver: one finding per record "
-              "set (ok, fail with the problem and the fix, or unknown when DNS did not answer), DNSSEC validation "
-              "first. Takes up to 20 s when DNS servers do not answer.",
+          Doc{"Each record of /dns (PTR aside) as it is published now, asked afresh (no cached answer): one finding "
+              "per record set (ok, fail with the problem and the fix, or unknown when DNS did not answer), DNSSEC "
+              "validation first. Takes up to about 20 s when DNS servers do not answer; 429 while two run.",
               "domains",
               {{"domain", "path", "string", "the domain"}},
               "",
@@ -354,8 +354,18 @@ void add_admin_routes(Api& api, Services& svc) {
             if (!hosted) return error_from(hosted.error());
             if (!*hosted) return error(404, "not_found", "the domain is not hosted here");
             if (!svc.check_dns) return error(503, "unavailable", "this server cannot check DNS");
+            {
+              std::lock_guard lock(svc.dns_checks.mu);
+              if (svc.dns_checks.n >= Services::kDnsChecks)
+                return error(429, "too_many", "other checks are running: try again when they are done");
+              ++svc.dns_checks.n;
+            }
+            std::shared_ptr<void> slot(nullptr, [&svc](void*) {
+              std::lock_guard lock(svc.dns_checks.mu);
+              --svc.dns_checks.n;
+            });
             Reply pending;
-            pending.then = [&svc, d] { return check_dns_reply(svc, d); };
+            pending.then = [&svc, d, slot] { return check_dns_reply(svc, d, slot); };
             return pending;
           });
 

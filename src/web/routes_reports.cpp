@@ -67,16 +67,16 @@ json::value last_check(const std::string& path, bool every_finding) {
 
 void add_report_routes(Api& api, Services& svc) {
   const std::string spam_day = fmt::format(
-      R"({{"type":"object","required":["received","accepted","junked","rejected","deferred","caught","moved_to_junk",)"
+      R"({{"type":"object","required":["received","accepted","junked","rejected","deferred","caught","marked_spam",)"
       R"("moved_out_of_junk"],"properties":{{"day":{{"type":"string"}},"received":{{"type":"integer"}},)"
       R"("accepted":{{"type":"integer"}},"junked":{{"type":"integer"}},"rejected":{{"type":"integer"}},)"
-      R"("deferred":{{"type":"integer"}},"caught":{0},"moved_to_junk":{{"type":"integer"}},)"
+      R"("deferred":{{"type":"integer"}},"caught":{0},"marked_spam":{{"type":"integer"}},)"
       R"("moved_out_of_junk":{{"type":"integer"}}}}}})",
       kCounts);
   api.add("GET", "/api/v1/reports/spam", Access::admin,
           Doc{"What the MX received each day and what became of it: accepted, put in Junk, refused; what caught "
-              "the junked and refused mail (spam, phishing, dmarc_reject, dnsbl, ...); and what users moved into "
-              "and out of Junk (the filter's mistakes they corrected).",
+              "the junked and refused mail (spam, phishing, dmarc_reject, dnsbl, ...); what users took out of Junk "
+              "(the filter's mistakes they corrected) and marked as spam (moved to Junk, or deleted unread from it).",
               "reports",
               {{"days", "query", "integer", "how many days, today included (default 30, at most 366)", false}},
               "",

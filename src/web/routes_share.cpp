@@ -74,25 +74,6 @@ bool is_share_token(const store::ApiToken& t) { return t.scopes == kShareScope; 
 
 }  // namespace
 
-std::string ShareLimit::admit(std::int64_t account_id, std::int64_t now) {
-  std::lock_guard lock(mu_);
-  if (in_flight_ >= kInFlight) return "the server is fetching many links now: try again in a few seconds";
-  if (running_[account_id] >= kPerAccount) return "wait until your other links are shared";
-  auto& times = recent_[account_id];
-  std::erase_if(times, [now](std::int64_t t) { return t <= now - 3600 || t > now; });
-  if (times.size() >= kPerHour) return fmt::format("at most {} links an hour: try again later", kPerHour);
-  times.push_back(now);
-  ++running_[account_id];
-  ++in_flight_;
-  return "";
-}
-
-void ShareLimit::done(std::int64_t account_id) {
-  std::lock_guard lock(mu_);
-  --in_flight_;
-  if (--running_[account_id] <= 0) running_.erase(account_id);
-}
-
 void add_share_routes(Api& api, Services& svc) {
   api.add("POST", "/api/v1/share", Access::share,
           Doc{"Share a link: the page's title, description and image become a mail in your own mailbox, in the folder "
@@ -100,7 +81,7 @@ void add_share_routes(Api& api, Services& svc) {
               "be read still gives a mail with the link and the reason (failure).",
               "share", {}, kShareRequest, kShareOutcome, 201},
           [&svc](Call& c) -> Reply {
-            if (!svc.share) return error(503, "unavailable", "sharing links is not set up on this server");
+            if (!svc.share || !svc.share_limit) return error(503, "unavailable", "sharing links is not set up on this server");
             share::Request r;
             r.url = string_field(c.body, "url").value_or("");
             if (r.url.empty()) r.url = first_link(string_field(c.body, "text").value_or(""));
@@ -114,9 +95,9 @@ void add_share_routes(Api& api, Services& svc) {
             if (auto f = share::folder_for_tag(r.tag); !f) return error(400, "invalid", f.error().message);
             if (r.note.size() > share::kMaxNote)
               return error(400, "invalid", fmt::format("a note is at most {} bytes", share::kMaxNote));
-            if (auto why = svc.share_limit.admit(c.who->account.id, c.now); !why.empty())
+            if (auto why = svc.share_limit->admit(c.who->account.id, c.now); !why.empty())
               return error(429, "too_many", why);
-            std::shared_ptr<void> slot(nullptr, [&svc, id = c.who->account.id](void*) { svc.share_limit.done(id); });
+            std::shared_ptr<void> slot(nullptr, [limit = svc.share_limit, id = c.who->account.id](void*) { limit->done(id); });
             record_action(svc, c, "link_shared", {{"user", c.who->account.address}, {"host", url->host}});
             Reply pending;
             pending.then = [&svc, account = c.who->account, r = std::move(r), slot = std::move(slot)] {

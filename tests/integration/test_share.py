@@ -282,6 +282,43 @@ class ShareTest(unittest.TestCase):
         self.assertEqual(len(self.site.hits), hits)
         letters = [m for m in self.fetch_mails("cooking") if m["X-Mailkeep-Share"] is None]
         self.assertEqual(sorted(m["Subject"] for m in letters), ["a letter", "two"])
+        # Each share by mail is in the security log, as from the pages, with its host only.
+        with open(self.srv.dir + "/security.log") as f:
+            records = [json.loads(line) for line in f if '"link_shared"' in line]
+        by_mail = [r for r in records if r.get("via") == "smtp"]
+        self.assertEqual(len(by_mail), 2, records)
+        self.assertEqual(by_mail[0]["host"], "127.0.0.1")
+        self.assertNotIn("by=mail", json.dumps(by_mail))
+
+    def test_a_link_mail_with_more_than_the_link_is_delivered_as_it_is(self):
+        from email.mime.application import MIMEApplication
+        from email.mime.multipart import MIMEMultipart
+        from email.mime.text import MIMEText
+        import smtplib
+        link = self.site.url("/article") + "?with=attachment"
+        m = MIMEMultipart()
+        m["From"], m["To"], m["Subject"] = "me@localhost", "me+papers@localhost", "with a paper"
+        m.attach(MIMEText(link + "\n"))
+        m.attach(MIMEApplication(b"%PDF-1.4 tiny", "pdf", Name="paper.pdf"))
+        hits = len(self.site.hits)
+        with smtplib.SMTP("127.0.0.1", self.srv.submission_port, timeout=60) as s:
+            s.starttls(context=mk.client_tls_context())
+            s.login("me@localhost", mk.PASSWORD)
+            s.sendmail("me@localhost", ["me+papers@localhost"], m.as_bytes(policy=email.policy.SMTP))
+        self.assertEqual(len(self.site.hits), hits)  # nothing fetched
+        stored = [b for _, b in self.srv.messages(mailbox="INBOX") if b"with a paper" in b]
+        stored += [b for _, b in self.srv.messages(mailbox="papers") if b"with a paper" in b]
+        self.assertEqual(len(stored), 1)
+        self.assertIn(b"paper.pdf", stored[0])  # the attachment is there
+
+    def test_a_tag_files_into_its_folder_in_any_case(self):
+        im = imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context(), timeout=60)
+        im.login("me@localhost", mk.PASSWORD)
+        im.create("Travel")
+        im.logout()
+        out, _ = self.share(self.api, {"url": self.site.url("/article") + "?case", "tag": "travel"})
+        self.assertEqual(out["folder"], "Travel")
+        self.mail_for("Travel", self.site.url("/article") + "?case")
 
     def test_a_link_mailed_by_someone_else_is_not_fetched(self):
         # A stranger's mail to me+later@ over the MX is a mail: the server fetches nothing.

@@ -211,6 +211,11 @@ class ApiTest(unittest.TestCase):
                 z.add(owner, "MX", (host, int(pref)))
             elif r["type"] == "TXT" and owner == domain:  # SPF: as asked
                 z.add(owner, "TXT", "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', r["value"])))
+        # Checked once before DMARC is published (a cached NXDOMAIN must not hide what follows).
+        first = self.admin.get("/api/v1/domains/%s/dns/check" % domain)
+        self.assertEqual(first.status, 200, first)
+        before = {f["subject"]: f for f in first.json["findings"]}["_dmarc.%s TXT (DMARC)" % domain]
+        self.assertIn("not published", before["problem"])
         z.add("_dmarc." + domain, "TXT", "v=DMARC1; p=none")  # not what was asked
         a = self.admin.get("/api/v1/domains/%s/dns/check" % domain)
         self.assertEqual(a.status, 200, a)
@@ -223,6 +228,13 @@ class ApiTest(unittest.TestCase):
         dkim = [f for s, f in by_subject.items() if "._domainkey.%s" % domain in s]
         self.assertTrue(dkim and all(f["outcome"] == "fail" for f in dkim), a.json)  # not published
         self.assertEqual(self.admin.get("/api/v1/domains/nowhere.example/dns/check").status, 404)
+        # Reports and checks are the admin's.
+        self.ensure_second()
+        user = Client(self.srv)
+        self.assertEqual(user.login(SECOND, SECOND_PW).status, 200)
+        for path in ("/api/v1/domains/%s/dns/check" % domain, "/api/v1/reports/spam", "/api/v1/reports/dmarc",
+                     "/api/v1/reports/security", "/api/v1/check"):
+            self.assertEqual(user.get(path).status, 403, path)
 
     def conformance_calls(self):
         """One call per documented operation: (client, concrete path, body), with the state it

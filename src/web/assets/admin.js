@@ -278,15 +278,15 @@ async function reports(root) {
     card('Delivered', t.accepted, 'to inboxes'),
     card('Put in Junk', t.junked, t.received ? Math.round(100 * t.junked / t.received) + '% of received' : ''),
     card('Refused', t.rejected, 'at SMTP'),
-    card('Users corrected', t.moved_out_of_junk + t.moved_to_junk,
-      t.moved_out_of_junk + ' out of Junk, ' + t.moved_to_junk + ' into it')));
+    card('Taken out of Junk', t.moved_out_of_junk, 'the filter\u2019s mistakes users corrected'),
+    card('Marked as spam', t.marked_spam, 'moved to Junk, or deleted unread from it')));
   const reasons = Object.entries(t.caught).sort((a, b) => b[1] - a[1]);
   root.append(h('h3', {}, 'What caught it'), table(['Reason', 'Messages'], reasons.map(([k, v]) => h('tr', {},
     h('td', {}, k), h('td', {}, String(v)))), 'Nothing was junked or refused.'));
   const days = spam.days.filter((d) => d.received || d.junked || d.rejected).reverse();
-  root.append(h('h3', {}, 'By day'), table(['Day', 'Received', 'Delivered', 'Junk', 'Refused', 'Corrected'],
+  root.append(h('h3', {}, 'By day'), table(['Day', 'Received', 'Delivered', 'Junk', 'Refused', 'Out of Junk'],
     days.map((d) => h('tr', {}, h('td', {}, d.day), h('td', {}, String(d.received)), h('td', {}, String(d.accepted)),
-      h('td', {}, String(d.junked)), h('td', {}, String(d.rejected)), h('td', {}, String(d.moved_out_of_junk + d.moved_to_junk)))),
+      h('td', {}, String(d.junked)), h('td', {}, String(d.rejected)), h('td', {}, String(d.moved_out_of_junk)))),
     'No mail yet.'));
   root.append(h('h2', {}, 'Who sends as your domains (DMARC reports, 30 days)'));
   if (!dmarc.domains.length)

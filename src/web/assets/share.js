@@ -73,7 +73,8 @@ async function share(values) {
 
 async function start() {
   const values = incoming();
-  if (location.search) history.replaceState(null, '', location.pathname);
+  // (A fragment too: an older bookmarklet put a share token there.)
+  if (location.search || location.hash) history.replaceState(null, '', location.pathname);
   if (!(await session())) {
     loginForm(main, 'Log in to share a link', () => showForm(values));
     return;

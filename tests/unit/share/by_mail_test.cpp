@@ -48,6 +48,13 @@ TEST(ShareByMail, AnythingElseIsAMail) {
   EXPECT_FALSE(check("https://example.net/" + std::string(9000, 'a') + "\r\n"));
   EXPECT_FALSE(check("--b\r\nContent-Type: text/html\r\n\r\n<a href=\"https://example.net/\">x</a>\r\n--b--\r\n",
                      {"me+later@example.org"}, "Content-Type: multipart/alternative; boundary=b\r\n"));
+  // A link with an attachment, or with a picture between two texts: a letter (nothing is lost).
+  EXPECT_FALSE(check("--b\r\nContent-Type: text/plain\r\n\r\nhttps://example.net/\r\n--b\r\n"
+                     "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n\r\nJVBE\r\n--b--\r\n",
+                     {"me+later@example.org"}, "Content-Type: multipart/mixed; boundary=b\r\n"));
+  EXPECT_FALSE(check("--b\r\nContent-Type: text/plain\r\n\r\nhttps://example.net/\r\n--b\r\n"
+                     "Content-Type: image/png\r\n\r\niVBO\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee above\r\n--b--\r\n",
+                     {"me+later@example.org"}, "Content-Type: multipart/mixed; boundary=b\r\n"));
 }
 
 }  // namespace

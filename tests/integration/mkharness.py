@@ -307,6 +307,29 @@ class Server:
             except imaplib.IMAP4.error:
                 return False
 
+    def imap_messages(self, folder, address="me@localhost", password=PASSWORD, missing_ok=False):
+        """The messages of a folder read over IMAP (imaplib, 993), parsed (email.policy.default);
+        [] for a folder that does not exist when missing_ok, else an AssertionError."""
+        import email
+        import email.policy
+        import imaplib
+        im = imaplib.IMAP4_SSL("127.0.0.1", self.imaps_port, ssl_context=client_tls_context(), timeout=60)
+        try:
+            im.login(address, password)
+            typ, _ = im.select('"%s"' % folder, readonly=True)
+            if typ != "OK":
+                if missing_ok:
+                    return []
+                raise AssertionError("no folder %r for %s" % (folder, address))
+            _, data = im.uid("SEARCH", None, "ALL")
+            out = []
+            for uid in data[0].split():
+                _, msg = im.uid("FETCH", uid, "(RFC822)")
+                out.append(email.message_from_bytes(msg[0][1], policy=email.policy.default))
+            return out
+        finally:
+            im.logout()
+
     def metric(self, name, **labels):
         """The current value of a metric on this server's /metrics (summed over other labels)."""
         return metric_value(metric_samples(scrape_metrics(self.metrics_port)[1]), name, **labels)

@@ -7,9 +7,8 @@ every request they get: none may arrive. The test DNS (dnslib) answers the site'
 
 The server under test allows exactly the site's address (share.fetch_allow = 127.0.0.1/32);
 a second server with the default configuration shows that the default refuses it too."""
-import email
-import http.client
 import email.policy
+import http.client
 import imaplib
 import json
 import time
@@ -67,22 +66,7 @@ class ShareTest(unittest.TestCase):
         return a.json, took
 
     def fetch_mails(self, folder, address="me@localhost", password=mk.PASSWORD, missing_ok=False):
-        """The messages of a folder, over IMAP."""
-        im = imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context(), timeout=60)
-        try:
-            im.login(address, password)
-            typ, _ = im.select('"%s"' % folder, readonly=True)
-            if typ != "OK" and missing_ok:
-                return []
-            self.assertEqual(typ, "OK", "no folder %r" % folder)
-            _, data = im.uid("SEARCH", None, "ALL")
-            out = []
-            for uid in data[0].split():
-                _, msg = im.uid("FETCH", uid, "(RFC822)")
-                out.append(email.message_from_bytes(msg[0][1], policy=email.policy.default))
-            return out
-        finally:
-            im.logout()
+        return self.srv.imap_messages(folder, address, password, missing_ok)
 
     def mail_for(self, folder, link):
         mails = [m for m in self.fetch_mails(folder) if link in m.get_body(("plain",)).get_content()]

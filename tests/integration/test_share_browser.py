@@ -10,8 +10,6 @@ text. The page runs under its strict Content-Security-Policy with no console err
 The loopback web site (linksite) is the page shared; the test DNS answers its name, and the
 server under test may fetch from exactly its address (share.fetch_allow = 127.0.0.1/32).
 Screenshots "share" and "share-phone" go to MK_SCREENSHOT_DIR (docs/screenshots/ by default)."""
-import email
-import email.policy
 import imaplib
 import unittest
 import urllib.parse
@@ -108,19 +106,7 @@ class ShareBrowserTest(unittest.TestCase):
         self.assertEqual(b.console_errors(), [])
 
     def mails(self, folder, address=ME, password=mk.PASSWORD):
-        im = imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context(), timeout=60)
-        try:
-            im.login(address, password)
-            typ, _ = im.select('"%s"' % folder, readonly=True)
-            self.assertEqual(typ, "OK", "no folder %r" % folder)
-            _, data = im.uid("SEARCH", None, "ALL")
-            out = []
-            for uid in data[0].split():
-                _, msg = im.uid("FETCH", uid, "(RFC822)")
-                out.append(email.message_from_bytes(msg[0][1], policy=email.policy.default))
-            return out
-        finally:
-            im.logout()
+        return self.srv.imap_messages(folder, address, password)
 
     def mail_for(self, folder, link):
         found = [m for m in self.mails(folder) if link in m.get_body(("plain",)).get_content()]

@@ -17,6 +17,7 @@ import unittest
 from selenium.webdriver.common.keys import Keys
 
 import mkharness as mk
+import rig as rigmod
 from browser import Browser
 from webapi import Client, totp_code
 
@@ -30,15 +31,19 @@ XSS = "<img src=x onerror=\"document.title='pwned'\">@x.example"
 class WebPagesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # The test DNS (dnslib) answers the domains page's live check.
+        cls.dns = rigmod.Dns()
         cls.srv = mk.Server(extra_config={"server.dev": "false", "outbound.paused": "true",
-                                          "security.max_new_recipients_per_hour": "3"}).start()
+                                          "security.max_new_recipients_per_hour": "3",
+                                          "dns.upstream": '["127.0.0.1@%d"]' % cls.dns.port,
+                                          "dns.dnssec": "false"}).start()
         cls.base = "https://127.0.0.1:%d" % cls.srv.https_port
         cls.api = Client(cls.srv)
         assert cls.api.login().status == 200
 
     @classmethod
     def tearDownClass(cls):
-        mk.stop_all(cls.srv)
+        mk.stop_all(cls.srv, cls.dns)
 
     def browser(self, **kw):
         b = Browser(**kw)
@@ -93,6 +98,14 @@ class WebPagesTest(unittest.TestCase):
             self.assertIn(rtype, records)
         self.assertIn("v=DKIM1", records)
         b.screenshot("admin-domains")
+        # The live check: the MX is published at the test DNS, the rest is not yet.
+        self.dns.zones.add("shop.example", "MX", ("localhost.", 10))
+        b.click("#dns-check-run")
+        b.wait_text("#dns-check", "shop.example MX")
+        check = b.find("#dns-check").text
+        self.assertRegex(check, r"ok\s+shop\.example MX")
+        self.assertRegex(check, r"wrong\s+_dmarc\.shop\.example TXT \(DMARC\)")
+        self.assertIn("not published", check)
 
         b.get(self.base + "/admin/#accounts")
         b.type("#account-address", "bob@localhost")

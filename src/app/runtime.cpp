@@ -537,6 +537,10 @@ int run_server(const Config& cfg,
     return live_dns_check(cfg, *store, &work, io, std::move(domain));
   };
   web_services.share_limit = &share_limit;
+  if (runner)
+    web_services.return_to_sender = [r = runner.get()](std::int64_t id, const std::string& reason) {
+      return r->return_to_sender(id, reason);
+    };
   if (sharer)
     web_services.share = [s = sharer.get()](store::Account account, share::Request request) {
       return s->share(std::move(account), std::move(request));

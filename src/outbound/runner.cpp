@@ -604,19 +604,39 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch&
     }
     if (delivered + refused > 0) cfg_.on_verdicts(m.sender_account, delivered, refused);
   }
-  if (!bounced.empty()) notify_sender(m, bounced, false);
+  if (!bounced.empty()) (void)notify_sender(m, bounced, false);  // logged there
   if (!delayed.empty() && !m.delay_notified && whole_seconds(cfg_.delay_warning) > 0 &&
       now - m.created >= whole_seconds(cfg_.delay_warning)) {
-    notify_sender(m, delayed, true);
+    (void)notify_sender(m, delayed, true);  // logged there
     // Not recorded: the sender may get a second notice, never none.
     log_.ok_or_log(store_.queue.set_delay_notified(m.id), "outbound.delay_notice_not_recorded", {{"queue_id", m.id}});
   }
   batch.finished.push_back(m.id);
 }
 
-void Runner::notify_sender(const store::QueuedMessage& m,
-                           const std::vector<std::pair<store::QueueRcpt, Outcome>>& rcpts, bool delayed) {
-  if (m.mail_from.empty()) return;  // never a notification about a notification
+Result<std::size_t> Runner::return_to_sender(std::int64_t id, const std::string& reason) {
+  auto found = store_.queue.queued_message(id);
+  if (!found) return found.error();
+  if (!*found) return store::error(store::Errc::not_found, "no such queued message");
+  const store::QueuedMessage& m = **found;
+  std::vector<std::pair<store::QueueRcpt, Outcome>> rcpts;
+  for (const auto& r : m.rcpts)
+    if (r.state == store::RcptState::queued || r.state == store::RcptState::held)
+      rcpts.emplace_back(r, Outcome{store::RcptState::bounced, "5.0.0",
+                                    "returned to the sender by the administrator" + (reason.empty() ? "" : ": " + reason),
+                                    ""});
+  // The notification first: a bounce that cannot be written keeps the message queued.
+  if (!rcpts.empty())
+    if (auto st = notify_sender(m, rcpts, false); !st) return st.error();
+  auto dropped = store_.queue.queue_action(id, store::QueueAction::drop);
+  if (!dropped) return dropped.error();
+  log_.info("outbound.returned", {{"queue_id", id}, {"rcpts", rcpts.size()}});
+  return m.mail_from.empty() ? std::size_t(0) : rcpts.size();
+}
+
+Status Runner::notify_sender(const store::QueuedMessage& m,
+                             const std::vector<std::pair<store::QueueRcpt, Outcome>>& rcpts, bool delayed) {
+  if (m.mail_from.empty()) return {};  // never a notification about a notification
   DsnInput in;
   in.reporting_mta = cfg_.hostname;
   in.to = m.mail_from;
@@ -630,18 +650,20 @@ void Runner::notify_sender(const store::QueuedMessage& m,
     if (!wants(rc.dsn, delayed ? "DELAY" : "FAILURE")) continue;
     in.rcpts.push_back(DsnRecipient{rc.rcpt, dsn_param(rc.dsn, "ORCPT", true), o.status, o.remote, o.error});
   }
-  if (in.rcpts.empty()) return;
+  if (in.rcpts.empty()) return {};
   auto data = store_.queue.read_queued(m);
   if (!data) {
     log_.error("outbound.dsn_failed", {{"queue_id", m.id}, {"error", data.error().message}});
-    return;
+    return data.error();
   }
   in.original = *data;
   // A local sender gets it in their mailbox; anyone else through the queue, from <>.
-  if (auto st = server_mail_.send(make_dsn(in), {m.mail_from}, "dsn"); !st)
+  auto st = server_mail_.send(make_dsn(in), {m.mail_from}, "dsn");
+  if (!st)
     log_.error("outbound.dsn_failed", {{"queue_id", m.id}, {"error", st.error().message}});
   else
     log_.info(delayed ? "outbound.delay_notice" : "outbound.bounce_sent", {{"queue_id", m.id}, {"to", log_safe(m.mail_from)}});
+  return st;
 }
 
 }  // namespace mk::outbound

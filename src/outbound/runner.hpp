@@ -77,6 +77,12 @@ class Runner {
   void wake();
   // Stops claiming; connections in flight are closed (their recipients retry after the lease).
   void stop();
+  // The admin returns a queued message to its sender: a bounce (RFC 3464) for every recipient
+  // not yet delivered, status 5.0.0 with `reason`, then the message leaves the queue. Returns
+  // how many recipients the bounce names (0: none was left, or the sender is <>, which gets
+  // no notification). Errc::not_found for an unknown id. Blocks on the store: call it on the
+  // work pool.
+  Result<std::size_t> return_to_sender(std::int64_t id, const std::string& reason);
 
  private:
   struct Host {
@@ -135,7 +141,7 @@ class Runner {
   boost::asio::awaitable<void> report_loop();
   boost::asio::awaitable<void> send_reports(std::int64_t before);
   void flush(Batch& batch);
-  void notify_sender(const store::QueuedMessage& m, const std::vector<std::pair<store::QueueRcpt, Outcome>>& rcpts,
+  Status notify_sender(const store::QueuedMessage& m, const std::vector<std::pair<store::QueueRcpt, Outcome>>& rcpts,
                      bool delayed);
   std::int64_t backoff(int attempts) const;
 

@@ -89,6 +89,9 @@ struct Services {
     std::function<Result<boost::json::value>(int days, std::int64_t now)> spam, dmarc;
     std::function<Result<boost::json::value>(const std::string& month)> security;
   } reports{};
+  // Returns a queued message to its sender with a bounce (outbound::Runner::return_to_sender);
+  // unset (an instance that sends nothing out, dev): 503.
+  std::function<Result<std::size_t>(std::int64_t id, const std::string& reason)> return_to_sender{};
   // The domains page's live check of a domain's records (app::live_dns_check); unset: none.
   // At most kDnsChecks run at once (each asks DNS for up to 20 s).
   std::function<boost::asio::awaitable<Result<boost::json::array>>(std::string domain)> check_dns{};

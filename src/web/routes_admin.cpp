@@ -167,6 +167,7 @@ std::string label(std::string_view labels, std::string_view key) {
 }
 
 constexpr std::int64_t kDay = 86400;
+constexpr std::size_t kMaxReason = 500;  // a bounce's reason, as the admin wrote it
 
 // Today's mail from the counters' daily totals (app/stats.hpp: written once a minute).
 Result<json::object> mail_today(Services& svc, std::int64_t now) {
@@ -554,6 +555,24 @@ void add_admin_routes(Api& api, Services& svc) {
               return ok(json::object{{"recipients", *r}});
             });
   }
+
+  api.add("POST", "/api/v1/queue/{id}/bounce", Access::admin,
+          Doc{"Return a queued message to its sender: a bounce (RFC 3464 DSN, status 5.0.0, with the reason) for "
+              "every recipient not yet delivered, then the message leaves the queue. A sender of <> gets none.",
+              "queue", {{"id", "path", "integer", "the queued message's id"}},
+              R"({"type":"object","properties":{"reason":{"type":"string","description":"for the sender to read"}}})",
+              R"({"type":"object","required":["recipients"],"properties":{"recipients":{"type":"integer"}}})"},
+          [&svc](Call& c) {
+            auto id = id_param(c.params["id"]);
+            if (!id) return error(404, "not_found", "no such queued message");
+            if (!svc.return_to_sender) return error(503, "unavailable", "this instance sends no mail out (dev)");
+            const std::string reason = cut_utf8(string_field(c.body, "reason").value_or(""), kMaxReason);
+            if (!message::valid_utf8(reason)) return bad_field("reason", "UTF-8 text");
+            auto r = svc.return_to_sender(*id, reason);
+            if (!r) return error_from(r.error());
+            record_action(svc, c, "queue_bounce", {{"message", std::to_string(*id)}});
+            return ok(json::object{{"recipients", *r}});
+          });
 
   // Containment holds.
   constexpr const char* kHold =

@@ -176,6 +176,20 @@ class ApiTest(unittest.TestCase):
                     self.assertEqual(e.status, 401)
                     jsonschema.validate(e.json, error_schema)
 
+    def test_a_queued_message_goes_back_to_its_sender(self):
+        self.srv.submit(["far-away@remote.example"], "to be returned")
+        (m,) = [m for m in self.admin.get("/api/v1/queue?q=far-away").json]
+        a = self.admin.post("/api/v1/queue/%d/bounce" % m["id"], {"reason": "the address is wrong, ask Bob"})
+        self.assertEqual((a.status, a.json), (200, {"recipients": 1}), a)
+        self.assertEqual(self.admin.get("/api/v1/queue?q=far-away").json, [])
+        # The sender (hosted here) finds the bounce in the inbox: a DSN with the reason.
+        bounce = mk.wait_for(lambda: [b for _, b in self.srv.messages() if b"far-away@remote.example" in b and
+                                      b"multipart/report" in b], "no bounce in the sender's inbox")
+        self.assertIn(b"Status: 5.0.0", bounce[0])
+        self.assertIn(b"the address is wrong, ask Bob", bounce[0])
+        self.assertIn(b"to be returned", bounce[0])  # the original, or its header
+        self.assertEqual(self.admin.post("/api/v1/queue/999999/bounce", {}).status, 404)
+
     def test_long_lists_come_in_pages(self):
         for i in range(5):
             a = "pager%d@localhost" % i
@@ -411,6 +425,8 @@ class ApiTest(unittest.TestCase):
             ("POST", "/api/v1/queue/{id}/release"): lambda: (admin, "/api/v1/queue/%d/release" % queued_id(), None),
             ("POST", "/api/v1/queue/{id}/retry"): lambda: (admin, "/api/v1/queue/%d/retry" % queued_id(), None),
             ("POST", "/api/v1/queue/{id}/drop"): lambda: (admin, "/api/v1/queue/%d/drop" % queued_id(), None),
+            ("POST", "/api/v1/queue/{id}/bounce"): lambda: (admin, "/api/v1/queue/%d/bounce" % queued_id(),
+                                                            {"reason": "conformance"}),
             ("GET", "/api/v1/holds"): lambda: (admin, "/api/v1/holds", None),
             ("POST", "/api/v1/holds/{address}/release"): lambda: (admin, "/api/v1/holds/%s/release" % q(held()),
                                                                   None),

@@ -4,26 +4,11 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "http/message.hpp"
 #include "message/codec.hpp"
 
 namespace mk::share {
 namespace {
-
-std::string escape_html(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 8);
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // A text/plain or text/html part in UTF-8, base64 (lines of any length, any character).
 std::string text_part(std::string_view type, std::string_view text) {
@@ -49,19 +34,19 @@ std::string plain_text(const MailParts& m) {
 }
 
 std::string html_text(const MailParts& m, std::string_view cid) {
-  std::string h = "<!DOCTYPE html>\r\n<html><head><meta charset=\"utf-8\"><title>" + escape_html(subject_of(m)) +
+  std::string h = "<!DOCTYPE html>\r\n<html><head><meta charset=\"utf-8\"><title>" + http::xml_escape(subject_of(m)) +
                   "</title></head>\r\n<body style=\"font-family:sans-serif;max-width:40em\">\r\n";
   if (!cid.empty())
     h += fmt::format("<p><a href=\"{}\"><img src=\"cid:{}\" alt=\"\" style=\"max-width:100%\"></a></p>\r\n",
-                     escape_html(m.link), cid);
-  h += fmt::format("<h1 style=\"font-size:1.3em\"><a href=\"{}\">{}</a></h1>\r\n", escape_html(m.link),
-                   escape_html(subject_of(m)));
-  if (!m.site_name.empty()) h += "<p style=\"color:#555\">" + escape_html(m.site_name) + "</p>\r\n";
-  if (!m.description.empty()) h += "<p>" + escape_html(m.description) + "</p>\r\n";
-  if (!m.note.empty()) h += "<p><strong>Your note:</strong> " + escape_html(m.note) + "</p>\r\n";
-  h += fmt::format("<p><a href=\"{}\">{}</a></p>\r\n", escape_html(m.link), escape_html(m.link));
-  if (!m.failure.empty()) h += "<p style=\"color:#555\">No preview: " + escape_html(m.failure) + "</p>\r\n";
-  if (!m.image_note.empty()) h += "<p style=\"color:#555\">No image: " + escape_html(m.image_note) + "</p>\r\n";
+                     http::xml_escape(m.link), cid);
+  h += fmt::format("<h1 style=\"font-size:1.3em\"><a href=\"{}\">{}</a></h1>\r\n", http::xml_escape(m.link),
+                   http::xml_escape(subject_of(m)));
+  if (!m.site_name.empty()) h += "<p style=\"color:#555\">" + http::xml_escape(m.site_name) + "</p>\r\n";
+  if (!m.description.empty()) h += "<p>" + http::xml_escape(m.description) + "</p>\r\n";
+  if (!m.note.empty()) h += "<p><strong>Your note:</strong> " + http::xml_escape(m.note) + "</p>\r\n";
+  h += fmt::format("<p><a href=\"{}\">{}</a></p>\r\n", http::xml_escape(m.link), http::xml_escape(m.link));
+  if (!m.failure.empty()) h += "<p style=\"color:#555\">No preview: " + http::xml_escape(m.failure) + "</p>\r\n";
+  if (!m.image_note.empty()) h += "<p style=\"color:#555\">No image: " + http::xml_escape(m.image_note) + "</p>\r\n";
   h += "</body></html>\r\n";
   return h;
 }

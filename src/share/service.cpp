@@ -145,8 +145,11 @@ asio::awaitable<Result<Outcome>> Sharer::share(store::Account account, Request r
     if (named(where) == all->end() && all->size() >= kMaxFolders) where = std::string(kDefaultFolder);
     if (auto it = named(where); it != all->end())
       where = it->name;
-    else if (mail_.create_mailbox(account.id, where, ""))
-      (void)mail_.set_subscribed(account.id, where, true);
+    else if (auto made = mail_.create_mailbox(account.id, where, ""); !made)
+      log_.warn("share.folder_not_made", {{"account", account.address}, {"folder", where}, {"error", made.error().message}});
+    else
+      log_.ok_or_log(mail_.set_subscribed(account.id, where, true), "share.folder_not_subscribed",
+                     {{"account", account.address}, {"folder", where}});
     store::NewMessage m;
     m.summary = delivery::summary_of(mail);
     m.data = std::make_shared<const std::string>(std::move(mail));

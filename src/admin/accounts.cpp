@@ -115,6 +115,29 @@ Result<bool> add_alias(store::Directory& directory, std::string_view address, st
   return !*acct && !*target_hosted;
 }
 
+Result<std::string> set_forward(store::Directory& directory, const store::Account& account, std::string_view to,
+                                bool keep) {
+  if (to.empty()) {
+    if (auto r = directory.set_forward(account.id, "", true); !r) return r.error();
+    return std::string();
+  }
+  auto target = canonical_address(to);
+  if (!target) return target.error();
+  if (*target == account.address) return err("forwarding to the account's own address would loop: name another one");
+  auto hosted = directory.has_domain(target->substr(target->rfind('@') + 1));
+  if (!hosted) return hosted.error();
+  if (*hosted) {
+    // Here: an account, so that a forward is one step and never a loop through aliases.
+    auto other = directory.find_account(*target);
+    if (!other) return other.error();
+    if (!*other) return err(fmt::format("{} is not an account here: forward to an account or to an address elsewhere", *target));
+    if ((*other)->id == account.id) return err("forwarding to the account's own address would loop: name another one");
+    if ((*other)->disabled) return err(fmt::format("{} is disabled", *target));
+  }
+  if (auto r = directory.set_forward(account.id, *target, keep); !r) return r.error();
+  return *target;
+}
+
 Result<std::size_t> end_hold(store::Directory& directory, store::Queue& queue, const store::Account& account,
                              bool drop) {
   auto changed = queue.account_queue_action(account.id, drop ? store::QueueAction::drop : store::QueueAction::release);

@@ -62,6 +62,13 @@ Result<std::int64_t> add_account(store::Directory& directory, store::Credentials
 // made canonical; returns whether it forwards.
 Result<bool> add_alias(store::Directory& directory, std::string_view address, std::string_view target);
 
+// The account's own forwarding: its mail also goes to `to` (a copy stays here when keep), an
+// address elsewhere (SRS and an ARC seal as an alias's) or another account here (one step:
+// that account's own forwarding is not followed). Not to itself or to an alias here. "" turns
+// forwarding off. Returns the canonical target.
+Result<std::string> set_forward(store::Directory& directory, const store::Account& account, std::string_view to,
+                                bool keep);
+
 // Ends a containment hold (guard/): the account's held outbound mail is released to the
 // queue (or dropped) and the account may send again. Returns how many messages it touched.
 Result<std::size_t> end_hold(store::Directory& directory, store::Queue& queue, const store::Account& account,

@@ -416,4 +416,31 @@ int cmd_release(const std::string& config_path, const std::string& address, bool
   return kExitOk;
 }
 
+int cmd_forward(const std::string& config_path, const std::string& address, const std::string& target, bool no_keep,
+                bool off) {
+  auto o = open_admin_store(config_path);
+  if (!o.store) return o.code;
+  auto acct = existing_account(*o.store, address);
+  if (!acct) return fail(acct.error(), kExitUsage);
+  const std::string& addr = acct->address;
+  if (target.empty() && !off) {
+    if (acct->forward_to.empty()) std::printf("%s does not forward its mail\n", addr.c_str());
+    else
+      std::printf("%s forwards its mail to %s (%s)%s\n", addr.c_str(), acct->forward_to.c_str(),
+                  acct->forward_keep ? "a copy stays here" : "no copy stays here",
+                  acct->outbound_hold.empty() ? "" : "; paused while its outbound mail is held");
+    return kExitOk;
+  }
+  if (off && !target.empty()) return fail(err("give a TARGET or --off, not both"), kExitUsage);
+  auto to = admin::set_forward(*o.store, *acct, off ? "" : target, !no_keep);
+  if (!to) return fail(to.error(), kExitUsage);
+  warn_unless_audited(o.config.data_dir, "forward_changed",
+                      {{"user", addr}, {"to", *to}, {"keep", no_keep ? "no" : "yes"}, {"by", "cli"}});
+  if (to->empty()) std::printf("%s no longer forwards its mail\n", addr.c_str());
+  else
+    std::printf("%s now forwards its mail to %s (%s; spam is not forwarded)\n", addr.c_str(), to->c_str(),
+                no_keep ? "no copy stays here" : "a copy stays here");
+  return kExitOk;
+}
+
 }  // namespace mk::app

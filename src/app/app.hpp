@@ -167,6 +167,9 @@ int cmd_app_password(const std::string& config_path, const std::string& action, 
 int cmd_require_app_passwords(const std::string& config_path, const std::string& address, const std::string& on);
 // account spam-thresholds ADDRESS [TAG JUNK REJECT | default]: the account's own actions.
 int cmd_spam_thresholds(const std::string& config_path, const std::string& address, const std::vector<std::string>& values);
+// `account forward`: show, set (TARGET, with --no-keep) or turn off (--off) an account's forwarding.
+int cmd_forward(const std::string& config_path, const std::string& address, const std::string& target, bool no_keep,
+                bool off);
 
 // account totp enable|disable|check ADDRESS [CODE]
 int cmd_totp(const std::string& config_path, const std::string& action, const std::string& address,

@@ -126,6 +126,15 @@ int main_cli(int argc, char** argv) {
   thr->add_option("VALUES", threshold_values, "TAG JUNK REJECT (e.g. 2 4 20), or default");
   thr->callback([&] { result = cmd_spam_thresholds(config, address, threshold_values); });
 
+  std::string forward_to;
+  bool forward_no_keep = false, forward_off = false;
+  auto* fwd = account->add_subcommand("forward", "forward an account's mail to another address (none: show it)");
+  fwd->add_option("ADDRESS", address, "account address")->required();
+  fwd->add_option("TARGET", forward_to, "where its mail goes: an address elsewhere or another account here");
+  fwd->add_flag("--no-keep", forward_no_keep, "keep no copy here (spam still stays in Junk here)");
+  fwd->add_flag("--off", forward_off, "stop forwarding");
+  fwd->callback([&] { result = cmd_forward(config, address, forward_to, forward_no_keep, forward_off); });
+
   auto* totp = account->add_subcommand("totp", "the second factor (RFC 6238) of the admin and web login");
   totp->require_subcommand(1);
   std::string totp_code;

@@ -250,6 +250,7 @@ const std::vector<std::pair<std::string, Handler>>& schema() {
                        [](Config& c) -> std::vector<std::string>& { return c.web.admins; })},
       {"web.session_idle", duration_key(std::chrono::minutes(1), [](Config& c) -> milliseconds& { return c.web.idle; })},
       {"web.self_release", bool_key([](Config& c) -> bool& { return c.web.self_release; })},
+      {"web.self_forwarding", bool_key([](Config& c) -> bool& { return c.web.self_forwarding; })},
       {"share.fetch_allow", network_list_key([](Config& c) -> std::vector<IpNetwork>& { return c.share.fetch_allow; })},
       {"share.enabled", bool_key([](Config& c) -> bool& { return c.share.enabled; })},
       {"web.session_max", duration_key(std::chrono::minutes(5), [](Config& c) -> milliseconds& { return c.web.absolute; })},

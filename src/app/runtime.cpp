@@ -528,6 +528,9 @@ int run_server(const Config& cfg,
   web_services.tell_admin = [&alerts](const std::string& subject, const std::string& body) {
     alerts.tell_admin(subject, body);
   };
+  web_services.tell_user = [&alerts](const std::string& address, const std::string& subject, const std::string& body) {
+    alerts.tell_user(address, subject, body);
+  };
   web_services.reports.spam = [&store](int days, std::int64_t now) { return spam_stats_json(*store, days, now); };
   web_services.reports.dmarc = [&store](int days, std::int64_t now) { return dmarc_report_json(*store, days, now); };
   web_services.reports.security = [&cfg, &store](const std::string& month) {

@@ -12,13 +12,37 @@ namespace mk::delivery {
 using smtp::RcptVerdict;
 using smtp::Target;
 
+Result<std::optional<Target>> LocalRecipients::forward_target(const store::Account& a) {
+  const auto at = a.forward_to.rfind('@');
+  auto hosted = at == std::string::npos ? Result<bool>(true) : store_.has_domain(a.forward_to.substr(at + 1));
+  if (!hosted) return hosted.error();
+  if (!*hosted) return std::optional<Target>(Target::forward(a.forward_to, a.id));
+  // Another account here, one step: its own forwarding is not followed (no loops).
+  auto other = store_.find_account(a.forward_to);
+  if (!other) return other.error();
+  if (!*other || (*other)->disabled || (*other)->id == a.id || (!over_quota_too_ && (*other)->over_quota()))
+    return std::optional<Target>();
+  return std::optional<Target>(Target::mailbox((*other)->id, "INBOX"));
+}
+
 bool LocalRecipients::expand(const std::string& address, const std::string& folder,
                              std::vector<Target>& targets, bool& temp_fail, bool& full) {
   auto acct = store_.find_account(address);
   if (!acct) return temp_fail = true, false;
   if (*acct && !(*acct)->disabled) {
-    if ((*acct)->over_quota() && !over_quota_too_) return full = true, false;
-    targets.push_back(Target::mailbox((*acct)->id, folder));
+    const store::Account& a = **acct;
+    // Forwarding pauses while containment holds the account (whoever took it over may have
+    // set it up); server mail (a bounce, a security alert) is always kept here as well.
+    const bool forwards = !a.forward_to.empty() && a.outbound_hold.empty();
+    const bool keep = !forwards || a.forward_keep || over_quota_too_;
+    if (keep && a.over_quota() && !over_quota_too_) return full = true, false;
+    if (keep) targets.push_back(Target::mailbox(a.id, folder));
+    if (forwards) {
+      auto to = forward_target(a);
+      if (!to) return temp_fail = true, false;
+      if (*to) targets.push_back(std::move(**to));
+      else if (!keep) targets.push_back(Target::mailbox(a.id, folder));  // nowhere to go: kept
+    }
     return true;
   }
   auto alias = store_.alias_targets(address);
@@ -91,10 +115,31 @@ std::vector<std::int64_t> local_accounts(const smtp::Transaction& txn, bool& els
   elsewhere = false;
   for (const auto& r : txn.rcpts)
     for (const auto& t : r.targets) {
-      if (t.kind != Target::Kind::mailbox) elsewhere = true;
+      // An account's own forwarding is the account's mail: its verdict, its Junk.
+      if (t.account_id == 0) elsewhere = true;
       else if (std::find(out.begin(), out.end(), t.account_id) == out.end()) out.push_back(t.account_id);
     }
   return out;
+}
+
+void keep_junk_here(smtp::Transaction& txn, bool all, const std::vector<std::int64_t>& junk_accounts) {
+  for (auto& r : txn.rcpts) {
+    std::vector<Target> kept;
+    for (auto& t : r.targets) {
+      const bool withheld = t.kind == Target::Kind::forward && t.account_id != 0 &&
+                            (all || std::find(junk_accounts.begin(), junk_accounts.end(), t.account_id) !=
+                                        junk_accounts.end());
+      if (!withheld) {
+        kept.push_back(std::move(t));
+        continue;
+      }
+      const auto here = [&](const Target& k) { return k.kind == Target::Kind::mailbox && k.account_id == t.account_id; };
+      // The copy kept here (when forward_keep) is enough; otherwise one is made.
+      if (std::none_of(r.targets.begin(), r.targets.end(), here) && std::none_of(kept.begin(), kept.end(), here))
+        kept.push_back(Target::mailbox(t.account_id, "INBOX"));
+    }
+    r.targets = std::move(kept);
+  }
 }
 
 std::int64_t sole_local_account(const smtp::Transaction& txn) {
@@ -131,7 +176,13 @@ store::NewMessage to_new_message(const smtp::Transaction& txn, const message::Pa
     for (const auto& t : r.targets) {
       switch (t.kind) {
         case Target::Kind::remote: m.outbound.push_back(store::OutboundRcpt{r.address, dsn}); break;
-        case Target::Kind::forward: m.outbound.push_back(store::OutboundRcpt{t.where, dsn}); break;
+        case Target::Kind::forward: {
+          // An alias and an account's forwarding may name the same address: sent once.
+          const bool dup = std::any_of(m.outbound.begin(), m.outbound.end(),
+                                       [&](const store::OutboundRcpt& o) { return o.rcpt == t.where; });
+          if (!dup) m.outbound.push_back(store::OutboundRcpt{t.where, dsn});
+          break;
+        }
         case Target::Kind::mailbox: {
           // An alias and a direct address may name the same account: file it once.
           add_delivery(m, store::Delivery{t.account_id, t.where, r.address, dsn});

@@ -8,9 +8,16 @@
 // the folder named by the tag when it exists (the store falls back to INBOX). The special
 // "<Postmaster>" recipient (RFC 5321 §4.1.1.3) resolves as postmaster@ of the hosted
 // domains, which must have an account or alias.
+//
+// An account may forward its own mail (store::Account::forward_to): to an address elsewhere
+// (a forward target owned by the account, sent with SRS and an ARC seal like an alias's) or
+// to another account here (one step), with or without a copy kept here. Forwarding pauses
+// while containment holds the account, server mail always keeps a copy here, and mail judged
+// spam is never forwarded: it stays in the account's Junk (keep_junk_here).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +43,9 @@ class LocalRecipients final : public smtp::Recipients {
 
  private:
   // Appends the targets of address; false if the address is unknown.
+  // Where an account's forwarding sends its copy; nullopt when it cannot go (a target here
+  // that is gone, disabled or full: the copy is kept here instead).
+  Result<std::optional<smtp::Target>> forward_target(const store::Account& a);
   bool expand(const std::string& address, const std::string& folder, std::vector<smtp::Target>& targets,
               bool& temp_fail, bool& full);
   store::Directory& store_;
@@ -47,12 +57,18 @@ class LocalRecipients final : public smtp::Recipients {
 // ARC seal); empty if none does.
 std::string forward_domain(const smtp::Transaction& txn);
 
-// Every local account the transaction delivers to, each once; `elsewhere` says whether a
-// copy is also forwarded or leaves.
+// Every local account the transaction delivers to (an account's own forwarding counts as
+// the account's), each once; `elsewhere` says whether a copy also leaves otherwise (an
+// alias's forward, a remote recipient).
 std::vector<std::int64_t> local_accounts(const smtp::Transaction& txn, bool& elsewhere);
 // The one local account every recipient of the transaction delivers to, or 0 when they are
-// several, or a copy is forwarded or leaves (the spam filter's per-user model).
+// several, or a copy leaves otherwise (the spam filter's per-user model).
 std::int64_t sole_local_account(const smtp::Transaction& txn);
+
+// Mail judged spam is not forwarded: the forwards of the accounts junked (all of them when
+// `all`) become a copy in the account's mailbox (moved to Junk with the rest), unless the
+// account keeps one already.
+void keep_junk_here(smtp::Transaction& txn, bool all, const std::vector<std::int64_t>& junk_accounts);
 
 // Turns a completed transaction into a store delivery: local recipients get their copies,
 // forwards and remote recipients go to the outbound queue in the same commit. A message

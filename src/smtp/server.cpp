@@ -252,6 +252,9 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
         apply(txn, decision);
         if (decision.content) parsed = decision.content;
       }
+      // Spam is never forwarded by an account's own forwarding: it stays in the account's Junk.
+      if (decision.junk || !decision.junk_accounts.empty())
+        delivery::keep_junk_here(txn, decision.junk, decision.junk_accounts);
       auto msg = delivery::to_new_message(txn, *parsed);
       if (cfg_.session.submission && cfg_.guard) {
         std::vector<std::string> remote;

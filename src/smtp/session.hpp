@@ -63,10 +63,12 @@ struct TlsInfo {
 struct Target {
   enum class Kind { mailbox, forward, remote };
   Kind kind = Kind::mailbox;
-  std::int64_t account_id = 0;  // mailbox: the account
+  std::int64_t account_id = 0;  // mailbox: the account; forward: the account forwarding its own mail (0: an alias)
   std::string where;            // mailbox: its name; forward: the address it goes to
   static Target mailbox(std::int64_t account, std::string name) { return {Kind::mailbox, account, std::move(name)}; }
-  static Target forward(std::string address) { return {Kind::forward, 0, std::move(address)}; }
+  static Target forward(std::string address, std::int64_t owner = 0) {
+    return {Kind::forward, owner, std::move(address)};
+  }
   // A recipient in a domain we do not host, sent on by submission through the queue.
   static Target remote() { return {Kind::remote, 0, {}}; }
   bool operator==(const Target&) const = default;

@@ -31,6 +31,10 @@ struct Account {
   std::int64_t totp_last_step = 0;     // the last TOTP step used (no replays)
   std::string outbound_hold;           // why its outbound mail is held (guard/); empty: not held
   std::string spam_thresholds;         // "tag junk reject" (filter::parse_thresholds); empty: the instance's
+  // The account's own forwarding (delivery/recipients.hpp): its mail also goes to this
+  // address (canonical; empty: none), and a copy stays here when forward_keep.
+  std::string forward_to;
+  bool forward_keep = true;
 
   // Whether storing `more` bytes would exceed the quota (soft: checked before, not after).
   bool over_quota(std::uint64_t more = 0) const {
@@ -75,6 +79,8 @@ class Directory {
   virtual Result<std::optional<Account>> account_by_id(std::int64_t id) = 0;
   // The account's own spam thresholds ("" returns it to the instance's).
   virtual Status set_spam_thresholds(std::string_view address, std::string_view thresholds) = 0;
+  // Forwarding of the account's mail ("" turns it off); admin::set_forward checks the target.
+  virtual Status set_forward(std::int64_t account_id, std::string_view to, bool keep) = 0;
   // Containment (guard/): the hold reason ("" releases); only the flag, the queue is separate.
   virtual Status set_outbound_hold(std::int64_t account_id, std::string_view reason) = 0;
   // Storage quota in bytes; 0 means unlimited.

@@ -84,6 +84,8 @@ struct Services {
   std::string last_check;  // the file `mailkeep check` leaves its last result in
   // Mails the admin (reports::Alerts::tell_admin): a user asks for a hold to be released.
   std::function<void(const std::string& subject, const std::string& body)> tell_admin;
+  // Mails an account (reports::Alerts::tell_user): its forwarding was set.
+  std::function<void(const std::string& address, const std::string& subject, const std::string& body)> tell_user{};
   // The reports (app/web_reports.cpp); unset: 503.
   struct ReportMakers {
     std::function<Result<boost::json::value>(int days, std::int64_t now)> spam, dmarc;

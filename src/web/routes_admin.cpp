@@ -46,16 +46,18 @@ constexpr std::int64_t kMaxLogRecords = 500;
 
 constexpr const char* kAccountItem =
     R"({"type":"object","required":["address","quota_bytes","used_bytes","disabled","password_breached","held",)"
-    R"("totp","created"],"properties":{"address":{"type":"string"},"quota_bytes":{"type":"integer"},)"
-    R"("used_bytes":{"type":"integer"},"disabled":{"type":"boolean"},"password_breached":{"type":"boolean"},)"
-    R"("held":{"type":"string"},"totp":{"type":"boolean"},"created":{"type":"integer"}}})";
+    R"("totp","created","forward_to","forward_keep"],"properties":{"address":{"type":"string"},)"
+    R"("quota_bytes":{"type":"integer"},"used_bytes":{"type":"integer"},"disabled":{"type":"boolean"},)"
+    R"("password_breached":{"type":"boolean"},"held":{"type":"string"},"totp":{"type":"boolean"},)"
+    R"("created":{"type":"integer"},"forward_to":{"type":"string"},"forward_keep":{"type":"boolean"}}})";
 
 json::object account_item(const store::Account& a) {
   return json::object{{"address", a.address},     {"quota_bytes", a.quota_bytes},
                       {"used_bytes", a.used_bytes}, {"disabled", a.disabled},
                       {"password_breached", a.password_breached},
                       {"held", a.outbound_hold},  {"totp", !a.totp_secret.empty()},
-                      {"created", a.created}};
+                      {"created", a.created},       {"forward_to", a.forward_to},
+                      {"forward_keep", a.forward_keep}};
 }
 
 json::object queued_item(const store::QueuedMessage& m) {
@@ -438,6 +440,44 @@ void add_admin_routes(Api& api, Services& svc) {
             record_action(svc, c, "quota_set", {{"user", acct->address}, {"bytes", std::to_string(*bytes)}});
             acct->quota_bytes = std::uint64_t(*bytes);
             return ok(account_item(*acct));
+          });
+
+  api.add("PUT", "/api/v1/accounts/{address}/forward", Access::admin,
+          Doc{"Forward an account's mail to an address elsewhere or to another account here (keep, default true: a "
+              "copy stays). The account is mailed about it. Spam is never forwarded; forwarding pauses while the "
+              "account is held.",
+              "accounts", {{"address", "path", "string", "the account's address"}},
+              R"({"type":"object","required":["to"],"properties":{"to":{"type":"string"},"keep":{"type":"boolean"}}})",
+              kAccountItem},
+          [&svc](Call& c) {
+            auto to = string_field(c.body, "to");
+            if (!to || to->empty() || to->size() > 320) return bad_field("to", "the address to forward to");
+            auto keep = c.body.contains("keep") ? bool_field(c.body, "keep") : std::optional<bool>(true);
+            if (!keep) return bad_field("keep", "true or false");
+            auto acct = named_account(svc, c.params["address"]);
+            if (!acct) return error_from(acct.error());
+            auto target = admin::set_forward(svc.store, *acct, *to, *keep);
+            if (!target) return error_from(target.error());
+            record_action(svc, c, "forward_set", {{"user", acct->address}, {"to", *target}, {"keep", *keep ? "yes" : "no"}});
+            if (svc.tell_user)
+              svc.tell_user(acct->address, "Your mail is now forwarded to " + *target,
+                            fmt::format("The administrator set your mail to {} to go to {} as well{}.\n\n"
+                                        "Spam is not forwarded: it stays in your Junk folder here.\n",
+                                        acct->address, *target, *keep ? " (a copy stays here)" : " (no copy stays here)"));
+            acct->forward_to = *target;
+            acct->forward_keep = *keep;
+            return ok(account_item(*acct));
+          });
+  api.add("DELETE", "/api/v1/accounts/{address}/forward", Access::admin,
+          Doc{"Stop forwarding an account's mail.", "accounts", {{"address", "path", "string", "the account's address"}},
+              "", schema::kEmpty, 204},
+          [&svc](Call& c) {
+            auto acct = named_account(svc, c.params["address"]);
+            if (!acct) return error_from(acct.error());
+            if (acct->forward_to.empty()) return no_content();
+            if (auto r = admin::set_forward(svc.store, *acct, "", true); !r) return error_from(r.error());
+            record_action(svc, c, "forward_removed", {{"user", acct->address}, {"was", acct->forward_to}});
+            return no_content();
           });
 
   // Aliases.

@@ -58,7 +58,8 @@ json::object account_json(const store::Account& a, bool admin) {
                       {"require_app_passwords", a.require_app_passwords},
                       {"password_breached", a.password_breached},
                       {"held", a.outbound_hold},
-                      {"created", a.created}};
+                      {"created", a.created},
+                      {"forward_to", a.forward_to}};
 }
 
 }  // namespace
@@ -160,7 +161,8 @@ void add_self_routes(Api& api, Services& svc) {
   api.mark_slow("POST", "/api/v1/me/hold/release");
   constexpr const char* kAccount =
       R"({"type":"object","required":["address","admin","quota_bytes","used_bytes","totp","require_app_passwords",)"
-      R"("password_breached","held","created"],"properties":{"address":{"type":"string"},"admin":{"type":"boolean"},)"
+      R"("password_breached","held","created","forward_to"],"properties":{"address":{"type":"string"},)"
+      R"("admin":{"type":"boolean"},"forward_to":{"type":"string"},)"
       R"("quota_bytes":{"type":"integer"},"used_bytes":{"type":"integer"},"totp":{"type":"boolean"},)"
       R"("require_app_passwords":{"type":"boolean"},"password_breached":{"type":"boolean"},)"
       R"("held":{"type":"string"},"created":{"type":"integer"},"self_release":{"type":"boolean"}}})";
@@ -329,7 +331,7 @@ void add_self_routes(Api& api, Services& svc) {
           Doc{"Your recent security events (logins, failed logins, changes), newest first.", "me", {}, "",
               R"({"type":"array","items":{"type":"object","required":["ts","event"],"properties":{)"
               R"("ts":{"type":"string"},"event":{"type":"string"},"service":{"type":"string"},"ip":{"type":"string"},)"
-              R"("action":{"type":"string"},"client":{"type":"string"}}}})"},
+              R"("action":{"type":"string"},"client":{"type":"string"},"to":{"type":"string"}}}})"},
           [&svc](Call& c) {
             auto tail = audit::read_tail(svc.security_log, kEventsScanned);  // bounded in bytes too
             if (!tail) return internal(svc, tail.error());
@@ -342,7 +344,7 @@ void add_self_routes(Api& api, Services& svc) {
               auto user = o.if_contains("user");
               if (!user || !user->is_string() || user->as_string() != c.who->account.address) continue;
               json::object e;
-              for (const char* k : {"ts", "event", "service", "ip", "action", "client"})
+              for (const char* k : {"ts", "event", "service", "ip", "action", "client", "to"})
                 if (auto f = o.if_contains(k); f && f->is_string()) e[k] = *f;
               if (e.contains("ts") && e.contains("event")) out.push_back(std::move(e));
             }
@@ -428,6 +430,73 @@ void add_self_routes(Api& api, Services& svc) {
                                          "it was held because: {}\n",
                                          a.address, *n, a.outbound_hold));
             return ok(json::object{{"messages", *n}, {"app_passwords_revoked", revoked}});
+          });
+
+  // Forwarding: the user's mail also goes to another address. Setting it asks for the password
+  // (a stolen session alone must not divert the mail) and is refused while containment holds
+  // the account (forwarding pauses then); the account is mailed each time it is set.
+  constexpr const char* kForward =
+      R"({"type":"object","required":["to","keep","paused","allowed"],"properties":{"to":{"type":"string"},)"
+      R"("keep":{"type":"boolean"},"paused":{"type":"boolean"},"allowed":{"type":"boolean"}}})";
+  auto forward_json = [&api](const store::Account& a) {
+    return json::object{{"to", a.forward_to},
+                        {"keep", a.forward_keep},
+                        {"paused", !a.forward_to.empty() && !a.outbound_hold.empty()},
+                        {"allowed", api.sessions().settings().self_forwarding}};
+  };
+  api.add("GET", "/api/v1/me/forward", Access::user,
+          Doc{"Your forwarding: where your mail also goes (\"\": nowhere), whether a copy stays here, whether it "
+              "is paused (while your outgoing mail is held) and whether you may change it.",
+              "me", {}, "", kForward},
+          [forward_json](Call& c) { return ok(forward_json(c.who->account)); });
+  api.mark_slow("PUT", "/api/v1/me/forward");
+  api.add("PUT", "/api/v1/me/forward", Access::user,
+          Doc{"Forward your mail to an address elsewhere or to another account here; keep (default true) leaves a "
+              "copy here. Asks for your password. Spam is never forwarded (it stays in your Junk here); "
+              "forwarding pauses while your outgoing mail is held. You are mailed about the change.",
+              "me", {},
+              R"({"type":"object","required":["to","password"],"properties":{"to":{"type":"string"},)"
+              R"("keep":{"type":"boolean"},"password":{"type":"string"}}})",
+              kForward},
+          [&svc, &api, forward_json](Call& c) {
+            const store::Account& a = c.who->account;
+            if (!api.sessions().settings().self_forwarding)
+              return error(403, "not_allowed", "this server's admin sets forwarding: ask them");
+            if (!a.outbound_hold.empty())
+              return error(409, "held", "your outgoing mail is held: forwarding can be set once it is released");
+            auto to = string_field(c.body, "to");
+            if (!to || to->empty() || to->size() > 320) return bad_field("to", "the address to forward to");
+            auto keep = c.body.contains("keep") ? bool_field(c.body, "keep") : std::optional<bool>(true);
+            if (!keep) return bad_field("keep", "true or false");
+            auto password = string_field(c.body, "password");
+            if (!password || password->size() > kMaxPassword) return bad_field("password", "your password");
+            if (auto refused = refused_while_banned(api, c, a.address)) return *refused;
+            if (!auth::verify_password(a.password_hash, *password))
+              return wrong_secret(api, c, a.address, 403, "wrong_password", "the password is wrong");
+            auto target = admin::set_forward(svc.store, a, *to, *keep);
+            if (!target) return error_from(target.error());
+            record_action(svc, c, "forward_set", {{"user", a.address}, {"to", *target}, {"keep", *keep ? "yes" : "no"}});
+            if (svc.tell_user)
+              svc.tell_user(a.address, "Your mail is now forwarded to " + *target,
+                            fmt::format("Mail to {} now also goes to {}{}. This was set on the account page from {}.\n\n"
+                                        "Spam is not forwarded: it stays in your Junk folder here.\n\n"
+                                        "If you did not do this, someone else has your password: turn forwarding off "
+                                        "on the account page and change your password there.\n",
+                                        a.address, *target, *keep ? " (a copy stays here)" : " (no copy stays here)",
+                                        c.req.remote_ip));
+            store::Account now = a;
+            now.forward_to = *target;
+            now.forward_keep = *keep;
+            return ok(forward_json(now));
+          });
+  api.add("DELETE", "/api/v1/me/forward", Access::user,
+          Doc{"Stop forwarding your mail (allowed at any time, held or not).", "me", {}, "", schema::kEmpty, 204},
+          [&svc](Call& c) {
+            const store::Account& a = c.who->account;
+            if (a.forward_to.empty()) return no_content();
+            if (auto r = admin::set_forward(svc.store, a, "", true); !r) return error_from(r.error());
+            record_action(svc, c, "forward_removed", {{"user", a.address}, {"was", a.forward_to}});
+            return no_content();
           });
 
   constexpr const char* kSessions =

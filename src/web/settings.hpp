@@ -22,6 +22,9 @@ struct Settings {
   // Whether a user whose outbound mail containment held may release it from /account/
   // (after choosing a new password there). Off: they ask the admin, who is mailed.
   bool self_release = false;
+  // Whether users may forward their own mail from /account/ (elsewhere or to another account
+  // here). Off: only the admin sets forwarding (the CLI or the admin API).
+  bool self_forwarding = true;
 };
 
 }  // namespace mk::web

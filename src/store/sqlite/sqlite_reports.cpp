@@ -247,6 +247,15 @@ Status SqliteStore::set_outbound_hold(std::int64_t account_id, std::string_view 
   return s.done();
 }
 
+Status SqliteStore::set_forward(std::int64_t account_id, std::string_view to, bool keep) {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "UPDATE accounts SET forward_to = ?, forward_keep = ? WHERE id = ?");
+  s.bind(1, to).bind(2, std::int64_t(keep)).bind(3, account_id);
+  if (auto st = s.done(); !st) return st;
+  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no account with id {}", account_id));
+  return {};
+}
+
 Result<std::vector<std::string>> SqliteStore::new_correspondents(std::int64_t account_id,
                                                                  const std::vector<std::string>& addresses) {
   std::lock_guard lock(mu_);

@@ -320,6 +320,11 @@ CREATE TABLE api_tokens(
   last_ip TEXT NOT NULL DEFAULT '',
   UNIQUE(account_id, name));
 )sql",
+    // An account's own forwarding (store::Account::forward_to).
+    R"sql(
+ALTER TABLE accounts ADD COLUMN forward_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE accounts ADD COLUMN forward_keep INTEGER NOT NULL DEFAULT 1;
+)sql",
 };
 
 std::int64_t unix_now() {
@@ -344,12 +349,14 @@ Account read_account(Stmt& s) {
   a.totp_last_step = s.int64(11);
   a.outbound_hold = s.text(12);
   a.spam_thresholds = s.text(13);
+  a.forward_to = s.text(14);
+  a.forward_keep = s.int64(15) != 0;
   return a;
 }
 
 constexpr const char* kAccountCols =
     "id, address, password_hash, quota_bytes, used_bytes, disabled, created, scram, password_breached, require_app_passwords, totp_secret, totp_last_step, outbound_hold, "
-    "spam_thresholds";
+    "spam_thresholds, forward_to, forward_keep";
 
 }  // namespace
 

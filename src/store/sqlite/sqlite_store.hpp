@@ -35,6 +35,7 @@ class SqliteStore final : public Store {
   Status set_password_breached(std::string_view address) override;
   Status set_require_app_passwords(std::string_view address, bool on) override;
   Status set_outbound_hold(std::int64_t account_id, std::string_view reason) override;
+  Status set_forward(std::int64_t account_id, std::string_view to, bool keep) override;
   Result<std::vector<std::string>> new_correspondents(std::int64_t account_id,
                                                      const std::vector<std::string>& addresses) override;
   Result<std::vector<std::string>> correspondent_domains(std::int64_t account_id) override;

@@ -1,5 +1,5 @@
 // account.js: a user's own page: the account at a glance, the password, app passwords for
-// mail clients, and where they are logged in. Everything comes from /api/v1/me.
+// mail clients, forwarding, and where they are logged in. Everything comes from /api/v1/me.
 import { api, h, clear, rerender, when, bytes, notice, act, session, loginForm, header, route, table, copyButton, fail } from './mk.js';
 
 const views = {
@@ -7,6 +7,7 @@ const views = {
   password: { title: 'Password', render: password },
   apps: { title: 'App passwords', render: apps },
   totp: { title: 'Two-factor login', render: totp },
+  forward: { title: 'Forwarding', render: forwarding },
   share: { title: 'Share links', render: shareLinks },
   sessions: { title: 'Sessions', render: sessions },
   events: { title: 'Activity', render: events },
@@ -25,6 +26,7 @@ async function overview(root) {
       used === null ? null : h('progress', { max: 100, value: used, 'aria-label': 'storage used' })),
     h('dt', {}, 'Two-factor login'), h('dd', {}, me.totp ? 'on (authenticator app)' : 'off'),
     h('dt', {}, 'Mail clients'), h('dd', {}, me.require_app_passwords ? 'app passwords only' : 'your password or app passwords'),
+    h('dt', {}, 'Forwarding'), h('dd', { id: 'me-forward' }, h('a', { href: '#forward' }, me.forward_to ? 'to ' + me.forward_to : 'off')),
     h('dt', {}, 'Since'), h('dd', {}, when(me.created))));
 }
 
@@ -206,12 +208,61 @@ async function totp(root) {
   root.append(h('p', {}, start), box);
 }
 
+// Forwarding: where the mail also goes. Setting it asks for the password; turning it off
+// does not. The server refuses it while the outgoing mail is held (it pauses then).
+async function forwarding(root) {
+  const f = await api('GET', '/me/forward');
+  const state = h('p', { id: 'fwd-state' });
+  if (!f.to) state.append('Your mail is not forwarded.');
+  else state.append('Your mail is forwarded to ', h('strong', { id: 'fwd-to' }, f.to),
+    f.keep ? ', and a copy stays here.' : '; no copy stays here.');
+  root.append(state);
+  if (f.paused)
+    root.append(h('div', { class: 'card warn', role: 'alert', id: 'fwd-paused' },
+      h('p', {}, 'Forwarding is paused while your outgoing mail is held: your mail stays here until the hold ends.')));
+  root.append(h('p', {}, 'Spam is never forwarded: it stays in your Junk folder here. Mail to an address elsewhere keeps ',
+    'passing its sender\u2019s checks there (SRS and an ARC seal).'));
+  if (f.to) {
+    const off = h('button', { type: 'button', id: 'fwd-off', class: 'danger' }, 'Stop forwarding');
+    off.addEventListener('click', () => act(off, async () => {
+      await api('DELETE', '/me/forward');
+      notice('Forwarding is off: your mail stays here.');
+      await rerender(root, forwarding);
+    }));
+    root.append(h('p', {}, off));
+  }
+  if (!f.allowed) {
+    root.append(h('p', { id: 'fwd-admin' }, 'On this server the administrator sets forwarding: ask them.'));
+    return;
+  }
+  const to = h('input', { id: 'fwd-address', type: 'email', required: true, maxlength: 320, autocomplete: 'email',
+    placeholder: 'you@elsewhere.example', value: f.to });
+  const keep = h('input', { id: 'fwd-keep', type: 'checkbox', checked: f.to ? f.keep : true });
+  const pw = h('input', { id: 'fwd-password', type: 'password', autocomplete: 'current-password', required: true });
+  const save = h('button', { type: 'submit', id: 'fwd-save' }, f.to ? 'Change' : 'Forward');
+  const form = h('form', { class: 'card' },
+    h('p', {}, h('label', { for: 'fwd-address' }, 'Forward my mail to'), to),
+    h('p', {}, h('label', { for: 'fwd-keep', class: 'check' }, keep, 'keep a copy here too')),
+    h('p', {}, h('label', { for: 'fwd-password' }, 'Your password'), pw),
+    h('p', {}, save));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    act(save, async () => {
+      const r = await api('PUT', '/me/forward', { to: to.value.trim(), keep: keep.checked, password: pw.value });
+      notice('Your mail now goes to ' + r.to + (r.keep ? ' as well.' : ' (no copy stays here).'));
+      await rerender(root, forwarding);
+    });
+  });
+  root.append(form);
+}
+
 async function events(root) {
   const list = await api('GET', '/me/events');
   root.append(h('p', {}, 'Logins to your account and changes to it. A login you do not recognize means someone has ',
     'your password: ', h('a', { href: '#password' }, 'change it'), '.'));
   root.append(table(['When', 'What', 'From', 'How'], list.map((e) => h('tr', {},
-    h('td', {}, new Date(e.ts).toLocaleString()), h('td', {}, e.action ? e.action.replace(/_/g, ' ') : e.event.replace(/_/g, ' ')),
+    h('td', {}, new Date(e.ts).toLocaleString()),
+    h('td', {}, (e.action ? e.action.replace(/_/g, ' ') : e.event.replace(/_/g, ' ')) + (e.to ? ' to ' + e.to : '')),
     h('td', {}, e.ip || ''), h('td', {}, [e.service, e.client].filter(Boolean).join(', ')))), 'Nothing yet.'));
 }
 

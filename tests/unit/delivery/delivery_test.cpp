@@ -156,6 +156,96 @@ TEST_F(DeliveryTest, BounceOfForwardedMailGoesStraightToTheOriginalSender) {
   EXPECT_FALSE(without.prepare("x\r\n", {*rewritten}, "dsn").ok());
 }
 
+TEST_F(DeliveryTest, AnAccountForwardsItsOwnMail) {
+  auto carol = account_with_domain("carol@example.org");
+  // Elsewhere, with a copy kept: the forward is the account's own (its verdict, its Junk).
+  ASSERT_TRUE(store_->set_forward(alice_, "alice@elsewhere.example", true).ok());
+  EXPECT_EQ(resolve("alice@example.org").targets,
+            (std::vector{Target::mailbox(alice_, "INBOX"), Target::forward("alice@elsewhere.example", alice_)}));
+  // A tag's folder is the kept copy's.
+  EXPECT_EQ(resolve("alice+Lists@example.org").targets,
+            (std::vector{Target::mailbox(alice_, "Lists"), Target::forward("alice@elsewhere.example", alice_)}));
+  // Through an alias: the member's forwarding applies too.
+  EXPECT_EQ(resolve("team@example.org").targets,
+            (std::vector{Target::mailbox(alice_, "INBOX"), Target::mailbox(bob_, "INBOX")}));
+  // No copy kept: the forward alone, and a full mailbox does not refuse it.
+  ASSERT_TRUE(store_->set_forward(alice_, "alice@elsewhere.example", false).ok());
+  EXPECT_EQ(resolve("alice@example.org").targets, std::vector{Target::forward("alice@elsewhere.example", alice_)});
+  ASSERT_TRUE(store_->set_quota("alice@example.org", 1).ok());
+  ASSERT_TRUE(store_->deliver_sync(message(std::string(100, 'x'), alice_)).ok());
+  EXPECT_EQ(resolve("alice@example.org").targets, std::vector{Target::forward("alice@elsewhere.example", alice_)});
+  // ...but a kept copy needs room.
+  ASSERT_TRUE(store_->set_forward(alice_, "alice@elsewhere.example", true).ok());
+  EXPECT_EQ(resolve("alice@example.org").kind, RcptVerdict::Kind::mailbox_full);
+  ASSERT_TRUE(store_->set_quota("alice@example.org", 0).ok());
+  // Held by containment: forwarding pauses, the mail stays here whatever `keep` says.
+  ASSERT_TRUE(store_->set_forward(alice_, "alice@elsewhere.example", false).ok());
+  ASSERT_TRUE(store_->set_outbound_hold(alice_, "more than 5 new recipients in an hour").ok());
+  EXPECT_EQ(resolve("alice@example.org").targets, std::vector{Target::mailbox(alice_, "INBOX")});
+  ASSERT_TRUE(store_->set_outbound_hold(alice_, "").ok());
+  // To another account here: one step, its own forwarding not followed.
+  ASSERT_TRUE(store_->set_forward(alice_, "bob@example.org", false).ok());
+  ASSERT_TRUE(store_->set_forward(bob_, "carol@example.org", false).ok());
+  EXPECT_EQ(resolve("alice@example.org").targets, std::vector{Target::mailbox(bob_, "INBOX")});
+  EXPECT_EQ(resolve("bob@example.org").targets, std::vector{Target::mailbox(carol, "INBOX")});
+  // A target here that is gone: the mail stays with the account, never lost.
+  ASSERT_TRUE(store_->set_forward(alice_, "gone@example.org", false).ok());
+  EXPECT_EQ(resolve("alice@example.org").targets, std::vector{Target::mailbox(alice_, "INBOX")});
+  // Server mail (a security alert, a bounce) is always kept here as well.
+  ASSERT_TRUE(store_->set_forward(alice_, "alice@elsewhere.example", false).ok());
+  ServerMail mail(*store_, *store_, log::Logger());
+  auto m = mail.prepare("Subject: alert\r\n\r\nx\r\n", {"alice@example.org"}, "alert");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  ASSERT_EQ(m->deliveries.size(), 1u);
+  EXPECT_EQ(m->deliveries[0].account_id, alice_);
+  ASSERT_EQ(m->outbound.size(), 1u);
+  EXPECT_EQ(m->outbound[0].rcpt, "alice@elsewhere.example");
+}
+
+TEST_F(DeliveryTest, SpamIsNotForwardedButKeptInTheAccount) {
+  ASSERT_TRUE(store_->set_forward(alice_, "alice@elsewhere.example", false).ok());
+  ASSERT_TRUE(store_->set_forward(bob_, "bob@elsewhere.example", true).ok());
+  smtp::Transaction t;
+  t.message = "From: x@spam.example\r\nSubject: win\r\n\r\nhi\r\n";
+  t.mail.path.mailbox = *message::parse_mailbox("x@spam.example");
+  t.rcpts.push_back({"alice@example.org", resolve("alice@example.org").targets, {}});
+  t.rcpts.push_back({"bob@example.org", resolve("bob@example.org").targets, {}});
+  t.rcpts.push_back({"fwd@example.org", resolve("fwd@example.org").targets, {}});
+  bool elsewhere = false;
+  EXPECT_EQ(local_accounts(t, elsewhere), (std::vector<std::int64_t>{alice_, bob_}));
+  EXPECT_TRUE(elsewhere);  // the alias's forward
+  // A forward-only account is still the sole account of its mail (its own model and Junk).
+  smtp::Transaction only = t;
+  only.rcpts.resize(1);
+  EXPECT_EQ(sole_local_account(only), alice_);
+  EXPECT_EQ(forward_domain(only), "example.org");  // SRS and the ARC seal in its name
+  // Junk for alice only: her forward becomes a copy here; bob's and the alias's go on.
+  smtp::Transaction one = t;
+  keep_junk_here(one, false, {alice_});
+  EXPECT_EQ(one.rcpts[0].targets, std::vector{Target::mailbox(alice_, "INBOX")});
+  EXPECT_EQ(one.rcpts[1].targets, t.rcpts[1].targets);
+  EXPECT_EQ(one.rcpts[2].targets, t.rcpts[2].targets);
+  // Junk for everyone: bob keeps his one copy, nothing of theirs leaves; an alias has no
+  // mailbox here and forwards as it did.
+  keep_junk_here(t, true, {});
+  EXPECT_EQ(t.rcpts[0].targets, std::vector{Target::mailbox(alice_, "INBOX")});
+  EXPECT_EQ(t.rcpts[1].targets, std::vector{Target::mailbox(bob_, "INBOX")});
+  EXPECT_EQ(t.rcpts[2].targets, std::vector{Target::forward("someone@elsewhere.example")});
+  const message::Parsed content(t.message);
+  const auto m = to_new_message(t, content);
+  ASSERT_EQ(m.outbound.size(), 1u);
+  EXPECT_EQ(m.outbound[0].rcpt, "someone@elsewhere.example");
+  // An alias and an account forwarding to the same address: one copy leaves.
+  ASSERT_TRUE(store_->set_forward(alice_, "someone@elsewhere.example", true).ok());
+  smtp::Transaction both;
+  both.message = t.message;
+  both.rcpts.push_back({"alice@example.org", resolve("alice@example.org").targets, {}});
+  both.rcpts.push_back({"fwd@example.org", resolve("fwd@example.org").targets, {}});
+  const auto m2 = to_new_message(both, content);
+  ASSERT_EQ(m2.outbound.size(), 1u);
+  EXPECT_EQ(m2.deliveries.size(), 1u);
+}
+
 TEST_F(DeliveryTest, SendIsDurableAndWakesTheQueueOnlyForRemoteRecipients) {
   int wakes = 0;
   ServerMail mail(*store_, *store_, log::Logger(), [&wakes] { ++wakes; });

@@ -381,6 +381,78 @@ TEST_F(WebApi, AHeldUserAsksOrReleasesWithANewPassword) {
 }
 
 // A user's activity lists their own records only: not another account's logins or failures.
+// Forwarding: a user sets it with their password (never while held), the target is checked
+// (not itself, not an alias or an unknown address here), the account is mailed, the change is
+// in the security log; turning it off needs no password; an admin sets anyone's.
+TEST_F(WebApi, AUserForwardsTheirMailWithTheirPassword) {
+  std::vector<std::pair<std::string, std::string>> mailed;
+  svc_->tell_user = [&mailed](const std::string& to, const std::string& subject, const std::string&) {
+    mailed.emplace_back(to, subject);
+  };
+  ASSERT_TRUE(store_->add_alias("team@example.org", "user@example.org").ok());
+  const Who w = login("user@example.org");
+  auto f = json::parse(call(w, "GET", "/api/v1/me/forward").body);
+  EXPECT_EQ(f.at("to").as_string(), "");
+  EXPECT_TRUE(f.at("allowed").as_bool());
+  auto put = [&](const std::string& body, bool csrf = true) { return call(w, "PUT", "/api/v1/me/forward", body, csrf); };
+  const std::string good = R"({"to":"Me@Elsewhere.Example","keep":false,"password":"correct horse battery staple"})";
+  EXPECT_EQ(put(good, false).status, 403);  // no CSRF token
+  EXPECT_EQ(put(R"({"to":"me@elsewhere.example","password":"wrong"})").status, 403);
+  EXPECT_EQ(put(R"({"to":"me@elsewhere.example"})").status, 400);  // no password
+  const std::string pw = R"(,"password":"correct horse battery staple"})";
+  for (const char* bad : {"user@example.org", "USER@example.org", "team@example.org", "nobody@example.org", "not an address",
+                          "x@[127.0.0.1]", ""}) {
+    auto r = put(std::string(R"({"to":)") + json::serialize(json::value(bad)) + pw);
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+  }
+  EXPECT_EQ(put(R"({"to":"me@elsewhere.example","keep":"yes")" + pw).status, 400);
+  EXPECT_TRUE((*store_->find_account("user@example.org"))->forward_to.empty());
+  EXPECT_TRUE(mailed.empty());
+  auto r = put(good);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body).at("to").as_string(), "Me@elsewhere.example");
+  auto a = *store_->find_account("user@example.org");
+  EXPECT_EQ(a->forward_to, "Me@elsewhere.example");
+  EXPECT_FALSE(a->forward_keep);
+  ASSERT_EQ(mailed.size(), 1u);
+  EXPECT_EQ(mailed[0].first, "user@example.org");
+  EXPECT_NE(audit_text().find(R"("action":"forward_set")"), std::string::npos);
+  auto events = json::parse(call(w, "GET", "/api/v1/me/events").body).as_array();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0].at("to").as_string(), "Me@elsewhere.example");
+  // Another account here is a valid target.
+  EXPECT_EQ(put(R"({"to":"admin@example.org")" + pw).status, 200);
+  // Held: it pauses and cannot be set, but it can be turned off.
+  ASSERT_TRUE(store_->set_outbound_hold(a->id, "more than 5 new recipients in an hour").ok());
+  f = json::parse(call(w, "GET", "/api/v1/me/forward").body);
+  EXPECT_TRUE(f.at("paused").as_bool());
+  EXPECT_EQ(put(good).status, 409);
+  EXPECT_EQ(call(w, "DELETE", "/api/v1/me/forward").status, 204);
+  EXPECT_TRUE((*store_->find_account("user@example.org"))->forward_to.empty());
+  EXPECT_NE(audit_text().find(R"("action":"forward_removed")"), std::string::npos);
+  ASSERT_TRUE(store_->set_outbound_hold(a->id, "").ok());
+  // The admin sets it for the user (and the user is told); a user cannot reach that route.
+  EXPECT_EQ(call(w, "PUT", "/api/v1/accounts/user@example.org/forward", R"({"to":"x@elsewhere.example"})").status, 403);
+  const Who adm = login("admin@example.org");
+  r = call(adm, "PUT", "/api/v1/accounts/user@example.org/forward", R"({"to":"x@elsewhere.example"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body).at("forward_to").as_string(), "x@elsewhere.example");
+  EXPECT_TRUE(json::parse(r.body).at("forward_keep").as_bool());
+  EXPECT_EQ(mailed.back().first, "user@example.org");
+  EXPECT_EQ(call(adm, "DELETE", "/api/v1/accounts/user@example.org/forward").status, 204);
+  EXPECT_TRUE((*store_->find_account("user@example.org"))->forward_to.empty());
+  // Where the admin keeps forwarding to themselves, users are refused.
+  Settings off;
+  off.self_forwarding = false;
+  Sessions strict(off, *store_, policy_, log::Logger());
+  Api other(strict);
+  add_session_routes(other, *svc_);
+  add_self_routes(other, *svc_);
+  auto refused = other.handle(request("PUT", "/api/v1/me/forward", good, {{"cookie", w.cookie}, {"x-csrf-token", w.csrf}}), kNow);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(code(refused), "not_allowed");
+}
+
 TEST_F(WebApi, AUsersEventsAreTheirOwn) {
   api_->handle(request("POST", "/api/v1/session", R"({"address":"admin@example.org","password":"wrong"})"), kNow);
   const Who admin = login("admin@example.org");

@@ -92,7 +92,8 @@ int cmd_quickstart(const QuickstartOptions& o);
 // The log collector's configuration file ([collector], app/collector_cli.cpp), checked.
 Result<audit::CollectorSettings> load_collector_config(const std::string& path);
 // queue list|show|retry|hold|release|drop [ID]
-int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id);
+// reason: for bounce, the words the bounce gives its sender.
+int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id, const std::string& reason = "");
 
 // check-message FILE [--ip] [--helo] [--mail-from] [--rcpt]... (app/check_message.cpp)
 struct CheckMessageOptions {

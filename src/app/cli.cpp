@@ -214,6 +214,11 @@ int main_cli(int argc, char** argv) {
     c->add_option("ID", queue_id, "queue ID from `mailkeep queue list`")->required();
     c->callback([&, action] { result = cmd_queue(config, action, queue_id); });
   }
+  std::string bounce_reason;
+  auto* qb = queue->add_subcommand("bounce", "return a queued message to its sender with a bounce (and remove it)");
+  qb->add_option("ID", queue_id, "queue ID from `mailkeep queue list`")->required();
+  qb->add_option("--reason", bounce_reason, "what the bounce tells the sender");
+  qb->callback([&] { result = cmd_queue(config, "bounce", queue_id, bounce_reason); });
 
   auto* breached = app.add_subcommand("breached", "the list of passwords known from data breaches");
   breached->require_subcommand(1);

@@ -1,16 +1,20 @@
-// mailkeep queue list|show|retry|hold|release|drop: the outbound queue, for the admin.
+// mailkeep queue list|show|retry|hold|release|drop|bounce: the outbound queue, for the admin.
 //
 // list prints one line per message and one indented line per recipient; show adds the
 // message's headers. hold keeps a message from being sent until release; retry makes its
-// waiting recipients due now; drop deletes it without a bounce, so it takes one explicit ID
-// and never acts on "all".
+// waiting recipients due now; drop deletes it without a bounce and bounce returns it to its
+// sender with one (the reason in it), so both take one explicit ID and never act on "all".
 #include <cstdio>
 #include <ctime>
 
 #include <fmt/format.h>
 
 #include "app/app.hpp"
+#include "base/read_file.hpp"
+#include "delivery/server_mail.hpp"
 #include "message/header.hpp"
+#include "outbound/notify.hpp"
+#include "srs/srs.hpp"
 
 namespace mk::app {
 namespace {
@@ -37,10 +41,31 @@ void print_message(const store::QueuedMessage& m) {
 
 }  // namespace
 
-int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id) {
+int cmd_queue(const std::string& config_path, const std::string& action, std::int64_t id, const std::string& reason) {
   auto o = open_admin_store(config_path);
   if (!o.store) return o.code;
   auto& s = *o.store;
+  if (action == "bounce") {
+    // The server's SRS key, when it made one: a bounce to an address it wrote when forwarding
+    // goes straight back to the original sender. Read only: the server owns the file.
+    std::optional<srs::Srs> srs;
+    if (auto key = read_file(o.config.data_dir + "/srs.key", 256); key && key->size() >= 32) srs.emplace(*key);
+    delivery::ServerMail mail(s, s, log::Logger(), {}, srs ? &*srs : nullptr);
+    const outbound::Notifier notifier{o.config.hostname, whole_seconds(o.config.outbound.max_age), s, mail, log::Logger()};
+    auto n = notifier.return_to_sender(id, reason);
+    if (!n) {
+      if (store::is(n.error(), store::Errc::not_found))
+        return fail(err(fmt::format("no queued message {}; `mailkeep queue list` shows them", id)), kExitUsage);
+      return fail(n.error());
+    }
+    warn_unless_audited(o.config.data_dir, "queue_bounced",
+                        {{"queue_id", std::to_string(id)}, {"rcpts", std::to_string(*n)}, {"reason", reason}, {"by", "cli"}});
+    if (*n == 0) std::printf("message %lld removed; no bounce (its sender is <> or no recipient was left)\n",
+                             static_cast<long long>(id));
+    else std::printf("message %lld returned to its sender: a bounce names %zu recipient%s\n", static_cast<long long>(id), *n,
+                     *n == 1 ? "" : "s");
+    return kExitOk;
+  }
   if (action == "list") {
     auto q = s.list_queue();
     if (!q) return fail(q.error());

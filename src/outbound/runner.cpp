@@ -17,6 +17,7 @@
 
 #include "base/strings.hpp"
 #include "outbound/dsn.hpp"
+#include "outbound/notify.hpp"
 #include "outbound/tls_requirement.hpp"
 
 namespace mk::outbound {
@@ -34,23 +35,6 @@ bool needs_8bit(std::string_view data) {
   return std::any_of(data.begin(), data.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 bool non_ascii(std::string_view s) { return needs_8bit(s); }
-
-// "NOTIFY=FAILURE,DELAY ORCPT=rfc822;a@b" -> the values (ORCPT is stored last, decoded).
-std::string dsn_param(std::string_view dsn, std::string_view key, bool to_end) {
-  const std::string k = std::string(key) + "=";
-  auto p = dsn.find(k);
-  if (p == std::string_view::npos || (p > 0 && dsn[p - 1] != ' ')) return {};
-  auto v = dsn.substr(p + k.size());
-  if (!to_end) v = v.substr(0, v.find(' '));
-  return std::string(v);
-}
-
-bool wants(std::string_view rcpt_dsn, std::string_view what) {
-  const std::string notify = to_upper(dsn_param(rcpt_dsn, "NOTIFY", false));
-  if (notify.empty()) return true;  // default: FAILURE, and DELAY at our discretion
-  if (notify == "NEVER") return false;
-  return notify.find(what) != std::string::npos;
-}
 
 // The enhanced code of a reply, or one made from its class.
 std::string status_of(const SmtpReply& r, std::string_view fallback) {
@@ -604,10 +588,10 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch&
     }
     if (delivered + refused > 0) cfg_.on_verdicts(m.sender_account, delivered, refused);
   }
-  if (!bounced.empty()) (void)notify_sender(m, bounced, false);  // logged there
+  if (!bounced.empty()) (void)notifier().notify_sender(m, bounced, false);  // logged there
   if (!delayed.empty() && !m.delay_notified && whole_seconds(cfg_.delay_warning) > 0 &&
       now - m.created >= whole_seconds(cfg_.delay_warning)) {
-    (void)notify_sender(m, delayed, true);  // logged there
+    (void)notifier().notify_sender(m, delayed, true);  // logged there
     // Not recorded: the sender may get a second notice, never none.
     log_.ok_or_log(store_.queue.set_delay_notified(m.id), "outbound.delay_notice_not_recorded", {{"queue_id", m.id}});
   }
@@ -615,55 +599,11 @@ void Runner::finish(const Job& job, const std::vector<Outcome>& outcomes, Batch&
 }
 
 Result<std::size_t> Runner::return_to_sender(std::int64_t id, const std::string& reason) {
-  auto found = store_.queue.queued_message(id);
-  if (!found) return found.error();
-  if (!*found) return store::error(store::Errc::not_found, "no such queued message");
-  const store::QueuedMessage& m = **found;
-  std::vector<std::pair<store::QueueRcpt, Outcome>> rcpts;
-  for (const auto& r : m.rcpts)
-    if (r.state == store::RcptState::queued || r.state == store::RcptState::held)
-      rcpts.emplace_back(r, Outcome{store::RcptState::bounced, "5.0.0",
-                                    "returned to the sender by the administrator" + (reason.empty() ? "" : ": " + reason),
-                                    ""});
-  // The notification first: a bounce that cannot be written keeps the message queued.
-  if (!rcpts.empty())
-    if (auto st = notify_sender(m, rcpts, false); !st) return st.error();
-  auto dropped = store_.queue.queue_action(id, store::QueueAction::drop);
-  if (!dropped) return dropped.error();
-  log_.info("outbound.returned", {{"queue_id", id}, {"rcpts", rcpts.size()}});
-  return m.mail_from.empty() ? std::size_t(0) : rcpts.size();
+  return notifier().return_to_sender(id, reason);
 }
 
-Status Runner::notify_sender(const store::QueuedMessage& m,
-                             const std::vector<std::pair<store::QueueRcpt, Outcome>>& rcpts, bool delayed) {
-  if (m.mail_from.empty()) return {};  // never a notification about a notification
-  DsnInput in;
-  in.reporting_mta = cfg_.hostname;
-  in.to = m.mail_from;
-  in.envid = dsn_param(m.dsn, "ENVID", true);
-  in.headers_only = dsn_param(m.dsn, "RET", false) == "HDRS";
-  in.delayed = delayed;
-  in.arrival = m.created;
-  in.now = now_s();
-  in.retry_until = m.created + whole_seconds(cfg_.max_age);
-  for (const auto& [rc, o] : rcpts) {
-    if (!wants(rc.dsn, delayed ? "DELAY" : "FAILURE")) continue;
-    in.rcpts.push_back(DsnRecipient{rc.rcpt, dsn_param(rc.dsn, "ORCPT", true), o.status, o.remote, o.error});
-  }
-  if (in.rcpts.empty()) return {};
-  auto data = store_.queue.read_queued(m);
-  if (!data) {
-    log_.error("outbound.dsn_failed", {{"queue_id", m.id}, {"error", data.error().message}});
-    return data.error();
-  }
-  in.original = *data;
-  // A local sender gets it in their mailbox; anyone else through the queue, from <>.
-  auto st = server_mail_.send(make_dsn(in), {m.mail_from}, "dsn");
-  if (!st)
-    log_.error("outbound.dsn_failed", {{"queue_id", m.id}, {"error", st.error().message}});
-  else
-    log_.info(delayed ? "outbound.delay_notice" : "outbound.bounce_sent", {{"queue_id", m.id}, {"to", log_safe(m.mail_from)}});
-  return st;
+Notifier Runner::notifier() {
+  return Notifier{cfg_.hostname, whole_seconds(cfg_.max_age), store_.queue, server_mail_, log_};
 }
 
 }  // namespace mk::outbound

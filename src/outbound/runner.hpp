@@ -32,6 +32,7 @@
 #include "dns/resolver.hpp"
 #include "net/tls.hpp"
 #include "outbound/client.hpp"
+#include "outbound/notify.hpp"
 #include "outbound/settings.hpp"
 #include "tlspolicy/mta_sts.hpp"
 #include "store/directory.hpp"
@@ -99,12 +100,7 @@ class Runner {
     std::optional<tlspolicy::StsPolicy> sts;  // the domain's MTA-STS policy, if any
     bool mx_secure = false;                   // the MX RRset was DNSSEC-validated
   };
-  struct Outcome {
-    store::RcptState state = store::RcptState::queued;  // queued = deferred
-    std::string status;  // enhanced code for a DSN
-    std::string error;   // reply or reason
-    std::string remote;  // MX host that answered
-  };
+  using Outcome = RcptOutcome;
   // One message's recipients at one domain.
   struct Job {
     store::QueuedMessage msg;  // only this domain's recipients
@@ -141,8 +137,7 @@ class Runner {
   boost::asio::awaitable<void> report_loop();
   boost::asio::awaitable<void> send_reports(std::int64_t before);
   void flush(Batch& batch);
-  Status notify_sender(const store::QueuedMessage& m, const std::vector<std::pair<store::QueueRcpt, Outcome>>& rcpts,
-                     bool delayed);
+  Notifier notifier();  // bounces and delay notices (outbound/notify.hpp)
   std::int64_t backoff(int attempts) const;
 
   boost::asio::io_context& io_;

@@ -2,8 +2,9 @@
 AUTH only over TLS, PLAIN and LOGIN, sender ownership, local delivery, and the outbound
 queue (`mailkeep queue ...`) in a non-dev instance. Credentials must never reach the log."""
 import base64
-import os
 import email.message
+import os
+import re
 import smtplib
 import subprocess
 import unittest
@@ -196,6 +197,26 @@ class OutboundQueueTest(unittest.TestCase):
             self.assertIn("<friend@example.com>", srv.cli("queue", "list").stdout)
             self.assertEqual(srv.cli("queue", "drop", "1").stdout, "message 1: 1 recipient dropped\n")
             self.assertIn("0 messages queued", srv.cli("queue", "list").stdout)
+            # Returned to its sender by hand: a bounce with the admin's reason, in the sender's
+            # mailbox (the running server's store, written by the CLI), and gone from the queue.
+            srv.submit(["friend@example.com"], "to be returned")
+            listed = srv.cli("queue", "list").stdout
+            self.assertIn("1 message queued", listed)
+            qid = re.search(r"(?m)^(\d+)  ", listed).group(1)
+            out = srv.cli("queue", "bounce", qid, "--reason", "the address is <wrong>, ask Bob")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(out.stdout, "message %s returned to its sender: a bounce names 1 recipient\n" % qid)
+            self.assertIn("0 messages queued", srv.cli("queue", "list").stdout)
+            bounce = [m for _, m in srv.messages() if b"multipart/report" in m and b"friend@example.com" in m]
+            self.assertEqual(len(bounce), 1)
+            self.assertIn(b"Status: 5.0.0", bounce[0])
+            self.assertIn(b"the address is <wrong>, ask Bob", bounce[0])
+            self.assertIn(b"Subject: to be returned", bounce[0])
+            missing = srv.cli("queue", "bounce", qid)
+            self.assertEqual(missing.returncode, 2)
+            self.assertIn("no queued message " + qid, missing.stderr)
+            with open(os.path.join(srv.dir, "security.log")) as f:
+                self.assertIn('"event":"queue_bounced"', f.read())
             self.assertEqual(srv.stop(), 0)
         finally:
             srv.cleanup()

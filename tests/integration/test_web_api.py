@@ -360,6 +360,14 @@ class ApiTest(unittest.TestCase):
             assert c.get("/api/v1/me").json["held"], "not held"
             return c
 
+        def forwarding_user():
+            """A new account, logged in, with its password (forwarding it moves no one else's mail)."""
+            address = unique("fwd") + "@localhost"
+            admin.post("/api/v1/accounts", {"address": address, "password": "a forwarding user's password"})
+            c = Client(self.srv)
+            assert c.login(address, "a forwarding user's password").status == 200
+            return c
+
         n = [0]
 
         def unique(prefix):
@@ -388,6 +396,15 @@ class ApiTest(unittest.TestCase):
             ("DELETE", "/api/v1/me/share-tokens/{name}"): lambda: (
                 admin, "/api/v1/me/share-tokens/" + with_share_token(), None),
             ("GET", "/api/v1/me/events"): lambda: (admin, "/api/v1/me/events", None),
+            ("GET", "/api/v1/me/forward"): lambda: (admin, "/api/v1/me/forward", None),
+            ("PUT", "/api/v1/me/forward"): lambda: (forwarding_user(), "/api/v1/me/forward",
+                                                    {"to": "away@remote.example", "keep": True,
+                                                     "password": "a forwarding user's password"}),
+            ("DELETE", "/api/v1/me/forward"): lambda: (forwarding_user(), "/api/v1/me/forward", None),
+            ("PUT", "/api/v1/accounts/{address}/forward"): lambda: (
+                admin, "/api/v1/accounts/%s/forward" % q(SECOND), {"to": "second@remote.example"}),
+            ("DELETE", "/api/v1/accounts/{address}/forward"): lambda: (
+                admin, "/api/v1/accounts/%s/forward" % q(SECOND), None),
             ("POST", "/api/v1/me/totp"): lambda: (admin, "/api/v1/me/totp", None),
             ("PUT", "/api/v1/me/totp"): lambda: (lambda c, b: (c, "/api/v1/me/totp", b))(*enrolment()),
             ("DELETE", "/api/v1/me/totp"): disable,

@@ -1,7 +1,8 @@
 """The web pages in a real browser (headless chromium through Selenium) against the real
 binary: the admin logs in, adds a domain and sees its DNS records, adds an account, releases a
-held account and lifts a ban; a user creates an app password and logs in to IMAP with it, and
-cannot reach /admin/. Text from outside (a user name an attacker typed into the login form)
+held account, lifts a ban and returns a queued message to its sender; a user creates an app
+password and logs in to IMAP with it, forwards their mail and stops it, and cannot reach
+/admin/. Text from outside (a user name an attacker typed into the login form, an address)
 shows as text, never as markup. The pages run under their strict Content-Security-Policy with
 no console errors. Screenshots of each page go to docs/screenshots/ for the README."""
 import http.client
@@ -15,6 +16,8 @@ import time
 import unittest
 
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 import mkharness as mk
 import rig as rigmod
@@ -26,6 +29,8 @@ ALICE_PW = "alice's long and unguessable password"
 CAROL = "carol@localhost"
 CAROL_PW = "carol's long and unguessable password"
 XSS = "<img src=x onerror=\"document.title='pwned'\">@x.example"
+DAVE = "dave@localhost"
+DAVE_PW = "dave's long and unguessable password"
 
 
 class WebPagesTest(unittest.TestCase):
@@ -255,6 +260,156 @@ class WebPagesTest(unittest.TestCase):
         b.get(self.base + "/admin/")
         b.wait_text("main", "Not an administrator")
         self.assertEqual(b.find_all("nav a[data-view]"), [])
+        self.assertEqual(b.console_errors(), [])
+
+    def test_admin_returns_queued_mail_to_its_sender(self):
+        # The queue is paused (setUpClass): the message waits in it.
+        rcpt = "returned-%d@remote.example" % (time.time_ns() % 10**9)
+        reason = "the page returned it: the address is wrong, ask Bob"
+        self.srv.submit([rcpt], "to be returned by the page")
+        (m,) = self.api.get("/api/v1/queue?q=" + rcpt).json
+        b = self.browser()
+        self.login(b, "/admin/", "me@localhost", mk.PASSWORD)
+        b.get(self.base + "/admin/#queue")
+        b.wait_text("main table", rcpt)
+
+        # The reason is asked for in a prompt; cancelling it returns nothing.
+        b.row_button(rcpt, "Return to sender").click()
+        WebDriverWait(b.driver, mk.HANG_GUARD).until(EC.alert_is_present())
+        prompt = b.driver.switch_to.alert
+        self.assertIn("Return message %d to me@localhost" % m["id"], prompt.text)
+        prompt.dismiss()
+        WebDriverWait(b.driver, mk.HANG_GUARD).until(lambda d: b.row_button(rcpt, "Return to sender").is_enabled())
+        self.assertEqual([x["id"] for x in self.api.get("/api/v1/queue?q=" + rcpt).json], [m["id"]])
+        self.assertIn(rcpt, b.find("main table").text)
+
+        b.row_button(rcpt, "Return to sender").click()
+        WebDriverWait(b.driver, mk.HANG_GUARD).until(EC.alert_is_present())
+        prompt = b.driver.switch_to.alert
+        prompt.send_keys(reason)
+        prompt.accept()
+        b.wait_text("#notice", "returned to its sender")
+        self.assertIn("Message %d returned to its sender (1 recipient(s)" % m["id"], b.find("#notice").text)
+        b.wait_gone("main", rcpt)
+        self.assertEqual(self.api.get("/api/v1/queue?q=" + rcpt).json, [])
+
+        # The sender (hosted here) reads the bounce over IMAP: a DSN naming the recipient, with the reason.
+        def bounce():
+            for msg in self.srv.imap_messages("INBOX", "me@localhost", mk.PASSWORD):
+                raw = msg.as_bytes()
+                if msg.get_content_type() == "multipart/report" and rcpt.encode() in raw:
+                    return raw
+            return None
+        raw = mk.wait_for(bounce, "no bounce for %s in me@localhost's INBOX" % rcpt)
+        self.assertIn(b"Final-Recipient: rfc822; " + rcpt.encode(), raw)
+        self.assertIn(b"Status: 5.0.0", raw)
+        self.assertIn(reason.encode(), raw)
+        self.assertIn(b"to be returned by the page", raw)
+        self.assertEqual(b.console_errors(), [])
+
+    def test_user_forwards_mail_and_stops(self):
+        if self.api.get("/api/v1/accounts/" + DAVE).status == 404:
+            self.assertEqual(self.api.post("/api/v1/accounts", {"address": DAVE, "password": DAVE_PW}).status, 201)
+        user = Client(self.srv)
+        self.assertEqual(user.login(DAVE, DAVE_PW).status, 200)
+        self.addCleanup(user.delete, "/api/v1/me/forward")  # off for the other tests, whatever happens here
+        self.assertEqual(user.delete("/api/v1/me/forward").status, 204)
+
+        def stored():
+            a = self.api.get("/api/v1/accounts/" + DAVE)
+            self.assertEqual(a.status, 200, a)
+            return a.json["forward_to"], a.json["forward_keep"]
+
+        target = "someone@remote.example"
+        b = self.browser()
+        self.login(b, "/account/", DAVE, DAVE_PW)
+        b.wait_text("#me-forward", "off")
+        b.get(self.base + "/account/#forward")
+        b.wait_text("#fwd-state", "not forwarded")
+        self.assertEqual(b.find_all("#fwd-to") + b.find_all("#fwd-off") + b.find_all("#fwd-paused") +
+                         b.find_all("#fwd-admin"), [])
+        self.assertTrue(b.find("#fwd-keep").is_selected())  # a copy stays by default
+
+        # Forward elsewhere, no copy kept.
+        b.type("#fwd-address", target)
+        b.find("#fwd-keep").click()
+        self.assertFalse(b.find("#fwd-keep").is_selected())
+        b.type("#fwd-password", DAVE_PW)
+        b.click("#fwd-save")
+        b.wait_text("#notice", "now goes to " + target)
+        b.wait_text("#fwd-state", "forwarded to")
+        self.assertEqual(b.find("#fwd-to").text, target)
+        self.assertIn("no copy stays here", b.find("#fwd-state").text)
+        self.assertFalse(b.find("#fwd-keep").is_selected())
+        self.assertTrue(b.find("#fwd-off").is_displayed())
+        self.assertEqual(b.find("#fwd-save").text, "Change")
+        self.assertEqual(stored(), (target, False))
+        self.assertEqual(user.get("/api/v1/me/forward").json,
+                         {"to": target, "keep": False, "paused": False, "allowed": True})
+
+        # The account's own address would loop: refused, nothing changes.
+        b.type("#fwd-address", DAVE)
+        b.type("#fwd-password", DAVE_PW)
+        b.click("#fwd-save")
+        b.wait_text("#notice", "own address")
+        self.assertIn("error", b.find("#notice").get_attribute("class"))
+        self.assertEqual(stored(), (target, False))
+        self.assertEqual(b.find("#fwd-to").text, target)
+
+        # A wrong password changes nothing either.
+        b.type("#fwd-address", "other@remote.example")
+        b.type("#fwd-password", "not dave's password at all")
+        b.click("#fwd-save")
+        b.wait_text("#notice", "password is wrong")
+        self.assertIn("error", b.find("#notice").get_attribute("class"))
+        self.assertEqual(stored(), (target, False))
+
+        # Markup typed as the address: the server refuses it and the error shows it as text.
+        markup = "<img src=x onerror=\"document.title='pwned'\">@x.example"
+        b.type("#fwd-address", markup)
+        b.type("#fwd-password", DAVE_PW)
+        b.click("#fwd-save")
+        b.wait_text("#notice", "is not a valid address")
+        self.assertIn(markup, b.find("#notice").text)
+        self.assertEqual(b.find_all("img"), [])
+        self.assertNotEqual(b.driver.title, "pwned")
+        self.assertEqual(stored(), (target, False))
+
+        b.driver.refresh()  # the view again, without the last notice
+        b.wait_text("#fwd-to", target)
+        b.screenshot("account-forwarding")
+
+        b.click("#fwd-off")
+        b.wait_text("#fwd-state", "not forwarded")
+        b.wait_text("#notice", "Forwarding is off")
+        self.assertEqual(b.find_all("#fwd-to") + b.find_all("#fwd-off"), [])
+        self.assertEqual(stored()[0], "")
+
+        # A valid address can hold markup (a quoted local part): typed on the page it is taken,
+        # and it shows as text, never as an element.
+        quoted = '"<img src=x onerror=document.title=1>"@remote.example'
+        b.type("#fwd-address", quoted)
+        b.type("#fwd-password", DAVE_PW)
+        b.click("#fwd-save")
+        b.wait_text("#notice", "as well")
+        self.assertEqual(stored(), (quoted, True))
+        b.driver.refresh()
+        b.wait_text("#fwd-state", "forwarded to")
+        self.assertEqual(b.find("#fwd-to").text, quoted)
+        self.assertEqual(b.find("#fwd-to").find_elements("css selector", "*"), [])
+        self.assertIn("a copy stays here", b.find("#fwd-state").text)
+        b.get(self.base + "/account/#overview")
+        b.wait_text("#me-forward", "to " + quoted)
+        self.assertEqual(b.find_all("img"), [])
+        self.assertNotEqual(b.driver.title, "1")
+
+        # Stopped from the page again: off for the other tests.
+        b.get(self.base + "/account/#forward")
+        b.click("#fwd-off")
+        b.wait_text("#fwd-state", "not forwarded")
+        self.assertEqual(stored(), ("", True))
+        b.get(self.base + "/account/#overview")
+        b.wait_text("#me-forward", "off")
         self.assertEqual(b.console_errors(), [])
 
 

@@ -235,7 +235,9 @@ async function forwarding(root) {
     root.append(h('p', { id: 'fwd-admin' }, 'On this server the administrator sets forwarding: ask them.'));
     return;
   }
-  const to = h('input', { id: 'fwd-address', type: 'email', required: true, maxlength: 320, autocomplete: 'email',
+  // Text, not type=email: the server takes every address RFC 5321 allows (quoted local parts too).
+  const to = h('input', { id: 'fwd-address', type: 'text', inputmode: 'email', required: true, maxlength: 320, autocomplete: 'email',
+    spellcheck: 'false', autocapitalize: 'off',
     placeholder: 'you@elsewhere.example', value: f.to });
   const keep = h('input', { id: 'fwd-keep', type: 'checkbox', checked: f.to ? f.keep : true });
   const pw = h('input', { id: 'fwd-password', type: 'password', autocomplete: 'current-password', required: true });

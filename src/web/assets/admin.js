@@ -227,19 +227,18 @@ async function queue(root) {
       r.attempts ? ' ' + r.attempts + ' attempt(s)' : '', r.last_error ? h('div', { class: 'note' }, r.last_error) : null))),
     h('td', {}, when(m.created)),
     h('td', { class: 'actions' }, action(m, 'retry', 'Retry'), action(m, 'hold', 'Hold'), action(m, 'release', 'Release'),
-      bounce(m), action(m, 'drop', 'Drop', true)))), 'The queue is empty.'));
+      bounce(root, m), action(m, 'drop', 'Drop', true)))), 'The queue is empty.'));
 }
 
 // Returns a message to its sender with a bounce that says why (POST /queue/{id}/bounce).
-function bounce(m) {
+function bounce(root, m) {
   return h('button', { type: 'button', class: 'small', onclick: (ev) => act(ev.target, async () => {
     const reason = prompt('Return message ' + m.id + ' to ' + (m.from || 'its sender') + '. The reason, for the sender to read:',
       'returned by the postmaster');
     if (reason === null) return;
     const r = await api('POST', '/queue/' + m.id + '/bounce', { reason });
     notice('Message ' + m.id + ' returned to its sender (' + r.recipients + ' recipient(s) named in the bounce).');
-    const section = document.querySelector('main section');
-    if (section) await rerender(section, queue);
+    await rerender(root, queue);
   }) }, 'Return to sender');
 }
 

@@ -150,7 +150,9 @@ async function accounts(root) {
     h('td', {}, bytes(a.used_bytes) + (a.quota_bytes ? ' of ' + bytes(a.quota_bytes) : '')),
     h('td', {}, [a.held ? h('span', { class: 'badge bad' }, 'held') : null,
       a.password_breached ? h('span', { class: 'badge bad' }, 'breached password') : null,
-      a.totp ? h('span', { class: 'badge good' }, 'TOTP') : null, a.disabled ? h('span', { class: 'badge' }, 'disabled') : null]),
+      a.totp ? h('span', { class: 'badge good' }, 'TOTP') : null, a.disabled ? h('span', { class: 'badge' }, 'disabled') : null,
+      a.forward_to ? h('span', { class: 'badge', title: a.forward_keep ? 'a copy stays here' : 'no copy stays here' },
+        'forwards to ' + a.forward_to) : null]),
     h('td', { class: 'actions' }, h('button', { type: 'button', class: 'small danger', onclick: (ev) => act(ev.target, async () => {
       if (!confirm('Remove ' + a.address + ' and all its mail? This cannot be undone.')) return;
       await api('DELETE', '/accounts/' + encodeURIComponent(a.address));

@@ -331,6 +331,11 @@ def rsa_key():
     return pem, base64.b64encode(der).decode()
 
 
+def dkim_dns(records):
+    """A dnsfunc for python3-dkim's verifiers answering TXT lookups from {name: text}."""
+    return lambda name, timeout=5: records.get(name.decode().rstrip("."), "").encode()
+
+
 def require_root():
     """Skips the test class unless it can bind port 25 on 127.0.0.x."""
     import unittest
@@ -348,6 +353,16 @@ class Rig:
 
     def config(self):
         return {"dns.upstream": '["127.0.0.1@%d"]' % self.dns.port, "dns.dnssec": "false"}
+
+    def signed_sender(self, domain, selector="s", dmarc="v=DMARC1; p=reject"):
+        """A sender domain whose mail from 127.0.0.1 passes SPF and that the test DKIM-signs:
+        publishes its SPF, DMARC and DKIM records; returns (PEM private key, the DKIM record)."""
+        key, pub = rsa_key()
+        record = "v=DKIM1; k=rsa; p=" + pub
+        self.dns.zones.add(domain, "TXT", "v=spf1 ip4:127.0.0.1 -all")
+        self.dns.zones.add("_dmarc." + domain, "TXT", dmarc)
+        self.dns.zones.add("%s._domainkey.%s" % (selector, domain), "TXT", record)
+        return key, record
 
     def mx(self, domain, ip, host=None, tls=True, preference=10, cert=None, requiretls=False):
         host = host or "mx." + domain

@@ -26,12 +26,7 @@ class ForwardingTest(unittest.TestCase):
     def setUpClass(cls):
         rigmod.require_root()
         cls.rig = rigmod.Rig()
-        z = cls.rig.dns.zones
-        z.add("sender.example", "TXT", "v=spf1 ip4:127.0.0.1 -all")
-        z.add("_dmarc.sender.example", "TXT", "v=DMARC1; p=reject")
-        cls.sender_key, pub = rigmod.rsa_key()
-        cls.sender_record = "v=DKIM1; k=rsa; p=" + pub
-        z.add("s._domainkey.sender.example", "TXT", cls.sender_record)
+        cls.sender_key, cls.sender_record = cls.rig.signed_sender("sender.example")
         cls.friend = cls.rig.mx("remote.example", "127.0.0.52", tls=False)
         cls.origin = cls.rig.mx("sender.example", "127.0.0.53", tls=False)
         config = dict(cls.rig.config())
@@ -48,7 +43,7 @@ class ForwardingTest(unittest.TestCase):
     def our_keys(self):
         records = self.srv.dkim_records("localhost")
         records["s._domainkey.sender.example"] = self.sender_record
-        return lambda name, timeout=5: records.get(name.decode().rstrip("."), "").encode()
+        return rigmod.dkim_dns(records)
 
     def test_forwarded_with_srs_and_an_arc_seal(self):
         msg = message("news@sender.example", "forward this")

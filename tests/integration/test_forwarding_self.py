@@ -30,14 +30,10 @@ class AccountForwardingTest(unittest.TestCase):
     def setUpClass(cls):
         rigmod.require_root()
         cls.rig = rigmod.Rig()
-        z = cls.rig.dns.zones
-        z.add("sender.example", "TXT", "v=spf1 ip4:127.0.0.1 -all")
-        z.add("_dmarc.sender.example", "TXT", "v=DMARC1; p=reject")
-        cls.sender_key, pub = rigmod.rsa_key()
-        cls.sender_record = "v=DKIM1; k=rsa; p=" + pub
-        z.add("s._domainkey.sender.example", "TXT", cls.sender_record)
+        cls.sender_key, cls.sender_record = cls.rig.signed_sender("sender.example")
         # A domain whose policy puts unauthenticated mail in Junk, and whose SPF names
         # another host: mail from it through the MX here is judged spam.
+        z = cls.rig.dns.zones
         z.add("quarantine.example", "TXT", "v=spf1 ip4:192.0.2.1 -all")
         z.add("_dmarc.quarantine.example", "TXT", "v=DMARC1; p=quarantine")
         cls.friend = cls.rig.mx("remote.example", "127.0.0.56", tls=False)
@@ -78,7 +74,7 @@ class AccountForwardingTest(unittest.TestCase):
     def our_keys(self):
         records = self.srv.dkim_records("localhost")
         records["s._domainkey.sender.example"] = self.sender_record
-        return lambda name, timeout=5: records.get(name.decode().rstrip("."), "").encode()
+        return rigmod.dkim_dns(records)
 
     def queue_empty(self):
         return mk.wait_for(lambda: self.admin.get("/api/v1/queue").json == [], "the queue did not drain")

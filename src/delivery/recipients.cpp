@@ -25,26 +25,30 @@ Result<std::optional<Target>> LocalRecipients::forward_target(const store::Accou
   return std::optional<Target>(Target::mailbox((*other)->id, "INBOX"));
 }
 
+bool LocalRecipients::account_targets(const store::Account& a, const std::string& folder, std::vector<Target>& targets,
+                                      bool& temp_fail, bool& full) {
+  // Forwarding pauses while containment holds the account (whoever took it over may have
+  // set it up).
+  std::optional<Target> to;
+  if (!a.forward_to.empty() && a.outbound_hold.empty()) {
+    auto t = forward_target(a);
+    if (!t) return temp_fail = true, false;
+    to = std::move(*t);
+  }
+  // A copy stays here when asked for, for server mail (a bounce, a security alert), and when
+  // the forward has nowhere to go.
+  const bool keep = !to || a.forward_keep || over_quota_too_;
+  if (keep && a.over_quota() && !over_quota_too_) return full = true, false;
+  if (keep) targets.push_back(Target::mailbox(a.id, folder));
+  if (to) targets.push_back(std::move(*to));
+  return true;
+}
+
 bool LocalRecipients::expand(const std::string& address, const std::string& folder,
                              std::vector<Target>& targets, bool& temp_fail, bool& full) {
   auto acct = store_.find_account(address);
   if (!acct) return temp_fail = true, false;
-  if (*acct && !(*acct)->disabled) {
-    const store::Account& a = **acct;
-    // Forwarding pauses while containment holds the account (whoever took it over may have
-    // set it up); server mail (a bounce, a security alert) is always kept here as well.
-    const bool forwards = !a.forward_to.empty() && a.outbound_hold.empty();
-    const bool keep = !forwards || a.forward_keep || over_quota_too_;
-    if (keep && a.over_quota() && !over_quota_too_) return full = true, false;
-    if (keep) targets.push_back(Target::mailbox(a.id, folder));
-    if (forwards) {
-      auto to = forward_target(a);
-      if (!to) return temp_fail = true, false;
-      if (*to) targets.push_back(std::move(**to));
-      else if (!keep) targets.push_back(Target::mailbox(a.id, folder));  // nowhere to go: kept
-    }
-    return true;
-  }
+  if (*acct && !(*acct)->disabled) return account_targets(**acct, folder, targets, temp_fail, full);
   auto alias = store_.alias_targets(address);
   if (!alias) return temp_fail = true, false;
   bool any = false;
@@ -52,9 +56,11 @@ bool LocalRecipients::expand(const std::string& address, const std::string& fold
     const std::string& target = (*alias)[i];
     auto t = store_.find_account(target);
     if (!t) return temp_fail = true, false;
-    if (*t && !(*t)->disabled && (over_quota_too_ || !(*t)->over_quota())) {
-      targets.push_back(Target::mailbox((*t)->id, folder));
-      any = true;
+    if (*t && !(*t)->disabled) {
+      // A member's own forwarding applies; a full member is skipped rather than refusing everyone.
+      bool member_full = false;
+      if (account_targets(**t, folder, targets, temp_fail, member_full)) any = true;
+      if (temp_fail) return false;
       continue;
     }
     // A target in a domain we do not host: the alias forwards there.

@@ -46,6 +46,11 @@ class LocalRecipients final : public smtp::Recipients {
   // Where an account's forwarding sends its copy; nullopt when it cannot go (a target here
   // that is gone, disabled or full: the copy is kept here instead).
   Result<std::optional<smtp::Target>> forward_target(const store::Account& a);
+  // The copies of an account's mail: here (unless it forwards without keeping one) and where
+  // it forwards. false with `full` when the copy here has no room, `temp_fail` when the store
+  // cannot be read.
+  bool account_targets(const store::Account& a, const std::string& folder, std::vector<smtp::Target>& targets,
+                       bool& temp_fail, bool& full);
   bool expand(const std::string& address, const std::string& folder, std::vector<smtp::Target>& targets,
               bool& temp_fail, bool& full);
   store::Directory& store_;

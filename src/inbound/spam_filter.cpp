@@ -498,6 +498,7 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   // Suspected phishing that is delivered carries a visible warning.
   if (v.action != filter::Action::reject && !phishing.empty()) {
     d.content = std::make_shared<const message::Parsed>(filter::warn_phishing(current.text(), phishing));
+    d.warned = true;
     d.log.push_back({"phishing", "warned"});
   }
   d.fields += v.header();  // below Authentication-Results (and an ARC set we add), above Received

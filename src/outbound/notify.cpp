@@ -2,10 +2,30 @@
 
 #include <ctime>
 
+#include <fmt/format.h>
+
 #include "base/strings.hpp"
+#include "message/header.hpp"
 #include "outbound/dsn.hpp"
 
 namespace mk::outbound {
+namespace {
+
+// The admin's reason as one line of the bounce (it also goes into a Diagnostic-Code field):
+// control characters (CR, LF, tabs) become spaces; at most kMaxReason bytes, cut between
+// characters.
+std::string one_line(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) out += c < 0x20 || c == 0x7f ? ' ' : char(c);
+  if (out.size() > kMaxReason) {
+    std::size_t cut = kMaxReason;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
+  }
+  return out;
+}
+
+}  // namespace
 
 std::string dsn_param(std::string_view dsn, std::string_view key, bool to_end) {
   const std::string k = std::string(key) + "=";
@@ -60,15 +80,20 @@ Result<std::size_t> Notifier::return_to_sender(std::int64_t id, const std::strin
   if (!found) return found.error();
   if (!*found) return store::error(store::Errc::not_found, "no such queued message");
   const store::QueuedMessage& m = **found;
+  if (!message::valid_utf8(reason)) return err("the reason must be UTF-8 text");
+  const std::string why = one_line(reason);
   std::vector<std::pair<store::QueueRcpt, RcptOutcome>> rcpts;
   for (const auto& r : m.rcpts)
     if (r.state == store::RcptState::queued || r.state == store::RcptState::held)
       rcpts.emplace_back(r, RcptOutcome{store::RcptState::bounced, "5.0.0",
-                                        "returned to the sender by the administrator" + (reason.empty() ? "" : ": " + reason),
+                                        "returned to the sender by the administrator" + (why.empty() ? "" : ": " + why),
                                         ""});
   // The notification first: a bounce that cannot be written keeps the message queued.
   if (!rcpts.empty())
-    if (auto st = notify_sender(m, rcpts, false); !st) return st.error();
+    if (auto st = notify_sender(m, rcpts, false); !st)
+      return store::error(store::Errc::unavailable,
+                          fmt::format("the bounce to {} could not be sent, so the message stays queued: {}",
+                                      log_safe(m.mail_from), st.error().message));
   auto dropped = queue.queue_action(id, store::QueueAction::drop);
   if (!dropped) return dropped.error();
   log.info("outbound.returned", {{"queue_id", id}, {"rcpts", rcpts.size()}});

@@ -16,6 +16,9 @@
 
 namespace mk::outbound {
 
+// The longest reason an admin's bounce gives (bytes; longer ones are cut).
+inline constexpr std::size_t kMaxReason = 500;
+
 // What one attempt (or the admin) made of a recipient.
 struct RcptOutcome {
   store::RcptState state = store::RcptState::queued;  // queued = deferred
@@ -38,7 +41,8 @@ struct Notifier {
   // message from <> or when none asks. A failure is logged and returned.
   Status notify_sender(const store::QueuedMessage& m, const std::vector<std::pair<store::QueueRcpt, RcptOutcome>>& rcpts,
                        bool delayed) const;
-  // Returns queued message `id` to its sender: a bounce naming `reason` for each recipient
+  // Returns queued message `id` to its sender: a bounce naming `reason` (UTF-8, made one line
+  // of at most kMaxReason bytes) for each recipient
   // still queued or held, then the message leaves the queue (kept if the bounce cannot be
   // written). Returns how many recipients the bounce names (0: none was left, or the sender
   // is <>). Errc::not_found for an unknown id. Blocks on the store.

@@ -29,6 +29,7 @@ struct PipelineDecision {
   // null: unchanged.
   std::shared_ptr<const message::Parsed> content;
   bool junk = false;            // deliver into the recipients' Junk folders
+  bool warned = false;          // delivered with a visible phishing warning (content rewritten)
   std::vector<std::int64_t> junk_accounts;  // or into these accounts' Junk only (per-recipient verdicts)
   std::vector<log::Field> log;  // what to record in the delivery log line
   // Why it was refused, junked or warned about, as a fixed word for the metrics

@@ -29,6 +29,14 @@ using tcp = asio::ip::tcp;
 using Clock = net::Clock;
 namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
+// RFC 5321 §6.3: loop detection by counting Received fields, "normally at least 100".
+constexpr std::size_t kMaxReceived = 100;
+
+std::size_t received_fields(const message::Parsed& msg) {
+  return std::size_t(std::count_if(msg.header().begin(), msg.header().end(), [](const message::HeaderField& f) {
+    return iequals(f.name, "Received");
+  }));
+}
 
 }  // namespace
 
@@ -236,6 +244,15 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
       // Message-ID, its IMAP summary); the text moves, it is not copied.
       std::shared_ptr<const message::Parsed> parsed =
           std::make_shared<const message::Parsed>(std::exchange(txn.message, std::string()));
+      // RFC 5321 §6.3: a message that went round this many times is in a loop (forwarding
+      // here and back elsewhere); refused before anything stores or forwards it again.
+      if (const std::size_t hops = received_fields(*parsed); hops >= kMaxReceived) {
+        log.info(svc + ".rejected", {{"id", txn.id}, {"code", 554}, {"enhanced", "5.4.6"}, {"hops", hops}});
+        count_message("rejected", "loop");
+        step = session.on_rejected(
+            Reply(554, "5.4.6", fmt::format("Too many hops ({} Received fields): a mail loop", hops)));
+        continue;
+      }
       if (cfg_.pipeline && !cfg_.session.submission) {
         decision = co_await cfg_.pipeline->check(txn, *parsed, session.helo(), conn->remote_ip);
         count_received(txn.tls, decision.dmarc);
@@ -252,13 +269,20 @@ asio::awaitable<void> Server::serve(std::shared_ptr<net::Conn> conn, bool implic
         apply(txn, decision);
         if (decision.content) parsed = decision.content;
       }
-      // Spam is never forwarded by an account's own forwarding: it stays in the account's Junk.
-      if (decision.junk || !decision.junk_accounts.empty())
-        delivery::keep_junk_here(txn, decision.junk, decision.junk_accounts);
+      // An account's own forwarding never sends spam or suspected phishing on (the warning
+      // rewrote what the ARC seal signed): it stays in the account's mailbox.
+      if (decision.junk || decision.warned || !decision.junk_accounts.empty())
+        delivery::keep_junk_here(txn, decision.junk || decision.warned, decision.junk_accounts);
       auto msg = delivery::to_new_message(txn, *parsed);
       if (cfg_.session.submission && cfg_.guard) {
+        // Where the sender's mail goes: its remote recipients and aliases' forwards, not where
+        // another account forwards its own mail (that is not the sender's correspondent).
         std::vector<std::string> remote;
-        for (const auto& r : msg.outbound) remote.push_back(r.rcpt);
+        for (const auto& r : txn.rcpts)
+          for (const auto& t : r.targets) {
+            if (t.kind == Target::Kind::remote) remote.push_back(r.address);
+            else if (t.kind == Target::Kind::forward && t.account_id == 0) remote.push_back(t.where);
+          }
         const std::string account = session.identity() ? session.identity()->address : std::string();
         // Containment reads and writes the account's history: on the work pool.
         auto contain = [&] { return cfg_.guard->check(txn, *parsed, account, remote, conn->remote_ip); };

@@ -128,6 +128,11 @@ boost::json::value last_check(const std::string& path, bool every_finding = fals
 // caller, their address and whether a session or a token did it.
 void record_action(const Services& svc, const Call& call, std::string_view action, audit::Fields fields);
 
+// Mails an account that its mail is now forwarded to `target` (`how`: by whom, from where),
+// and the account here that receives it, if one does.
+void tell_forward(const Services& svc, const std::string& account, const std::string& target, bool keep,
+                  const std::string& how);
+
 // 500 for a failure of the server's own (a file it cannot read): logged, not shown.
 Reply internal(const Services& svc, const Error& e);
 

@@ -169,7 +169,6 @@ std::string label(std::string_view labels, std::string_view key) {
 }
 
 constexpr std::int64_t kDay = 86400;
-constexpr std::size_t kMaxReason = 500;  // a bounce's reason, as the admin wrote it
 
 // Today's mail from the counters' daily totals (app/stats.hpp: written once a minute).
 Result<json::object> mail_today(Services& svc, std::int64_t now) {
@@ -442,10 +441,11 @@ void add_admin_routes(Api& api, Services& svc) {
             return ok(account_item(*acct));
           });
 
-  api.add("PUT", "/api/v1/accounts/{address}/forward", Access::admin,
+  // From a logged-in session only, like the tokens: a leaked API token must not divert mail.
+  api.add("PUT", "/api/v1/accounts/{address}/forward", Access::admin_session,
           Doc{"Forward an account's mail to an address elsewhere or to another account here (keep, default true: a "
               "copy stays). The account is mailed about it. Spam is never forwarded; forwarding pauses while the "
-              "account is held.",
+              "account is held. From a logged-in session only (not with an API token).",
               "accounts", {{"address", "path", "string", "the account's address"}},
               R"({"type":"object","required":["to"],"properties":{"to":{"type":"string"},"keep":{"type":"boolean"}}})",
               kAccountItem},
@@ -459,16 +459,12 @@ void add_admin_routes(Api& api, Services& svc) {
             auto target = admin::set_forward(svc.store, *acct, *to, *keep);
             if (!target) return error_from(target.error());
             record_action(svc, c, "forward_set", {{"user", acct->address}, {"to", *target}, {"keep", *keep ? "yes" : "no"}});
-            if (svc.tell_user)
-              svc.tell_user(acct->address, "Your mail is now forwarded to " + *target,
-                            fmt::format("The administrator set your mail to {} to go to {} as well{}.\n\n"
-                                        "Spam is not forwarded: it stays in your Junk folder here.\n",
-                                        acct->address, *target, *keep ? " (a copy stays here)" : " (no copy stays here)"));
+            tell_forward(svc, acct->address, *target, *keep, "by the administrator");
             acct->forward_to = *target;
             acct->forward_keep = *keep;
             return ok(account_item(*acct));
           });
-  api.add("DELETE", "/api/v1/accounts/{address}/forward", Access::admin,
+  api.add("DELETE", "/api/v1/accounts/{address}/forward", Access::admin_session,
           Doc{"Stop forwarding an account's mail.", "accounts", {{"address", "path", "string", "the account's address"}},
               "", schema::kEmpty, 204},
           [&svc](Call& c) {
@@ -606,7 +602,8 @@ void add_admin_routes(Api& api, Services& svc) {
             auto id = id_param(c.params["id"]);
             if (!id) return error(404, "not_found", "no such queued message");
             if (!svc.return_to_sender) return error(503, "unavailable", "this instance sends no mail out (dev)");
-            const std::string reason = cut_utf8(string_field(c.body, "reason").value_or(""), kMaxReason);
+            // The bounce makes it one line of at most 500 bytes (outbound::Notifier).
+            const std::string reason = string_field(c.body, "reason").value_or("");
             if (!message::valid_utf8(reason)) return bad_field("reason", "UTF-8 text");
             auto r = svc.return_to_sender(*id, reason);
             if (!r) return error_from(r.error());
@@ -616,9 +613,9 @@ void add_admin_routes(Api& api, Services& svc) {
 
   // Containment holds.
   constexpr const char* kHold =
-      R"({"type":"object","required":["address","account_id","reason","held_messages"],"properties":{)"
+      R"({"type":"object","required":["address","account_id","reason","held_messages","forward_to"],"properties":{)"
       R"("address":{"type":"string"},"account_id":{"type":"integer"},"reason":{"type":"string"},)"
-      R"("held_messages":{"type":"integer"}}})";
+      R"("held_messages":{"type":"integer"},"forward_to":{"type":"string"}}})";
   api.add("GET", "/api/v1/holds", Access::admin,
           Doc{"Accounts whose outbound mail containment holds, why, and how many messages wait.", "holds", {}, "",
               fmt::format(R"({{"type":"array","items":{}}})", kHold)},
@@ -638,7 +635,8 @@ void add_admin_routes(Api& api, Services& svc) {
                 held += any;
               }
               out.push_back(json::object{
-                  {"address", a.address}, {"account_id", a.id}, {"reason", a.outbound_hold}, {"held_messages", held}});
+                  {"address", a.address}, {"account_id", a.id}, {"reason", a.outbound_hold}, {"held_messages", held},
+                  {"forward_to", a.forward_to}});
             }
             return ok(std::move(out));
           });

@@ -91,6 +91,24 @@ Reply internal(const Services& svc, const Error& e) {
   return error(500, "internal", "the server could not do it; its log says why");
 }
 
+void tell_forward(const Services& svc, const std::string& account, const std::string& target, bool keep,
+                  const std::string& how) {
+  if (!svc.tell_user) return;
+  svc.tell_user(account, "Your mail is now forwarded to " + target,
+                fmt::format("Mail to {} now also goes to {}{}. This was set {}.\n\n"
+                            "Spam is not forwarded: it stays in your Junk folder here.\n\n"
+                            "If you did not ask for this, someone else may have your password: turn forwarding off on "
+                            "the account page and change your password there.\n",
+                            account, target, keep ? " (a copy stays here)" : " (no copy stays here)", how));
+  // Another account here receives it: it is told who sends their mail on to it.
+  auto other = svc.store.find_account(target);
+  if (other && *other)
+    svc.tell_user((*other)->address, account + " now forwards its mail to you",
+                  fmt::format("Mail to {} now also comes to your mailbox (set {}). If you do not want it, ask them or "
+                              "the administrator to stop it.\n",
+                              account, how));
+}
+
 void record_action(const Services& svc, const Call& call, std::string_view action, audit::Fields fields) {
   fields.insert(fields.begin(), {"action", std::string(action)});
   if (call.who) {
@@ -380,12 +398,14 @@ void add_self_routes(Api& api, Services& svc) {
           });
   api.add("POST", "/api/v1/me/hold/release", Access::user,
           Doc{"Release your own held outbound mail, where the server allows it ([web] self_release): with a new "
-              "password (your other sessions end) and, unless keep_app_passwords, every app password revoked.",
+              "password (your other sessions end) and, unless keep_app_passwords, every app password revoked. "
+              "Forwarding, if any, is turned off (it may be the intruder's).",
               "me", {},
               R"({"type":"object","required":["current","new"],"properties":{"current":{"type":"string"},)"
               R"("new":{"type":"string"},"keep_app_passwords":{"type":"boolean"}}})",
-              R"({"type":"object","required":["messages","app_passwords_revoked"],"properties":{)"
-              R"("messages":{"type":"integer"},"app_passwords_revoked":{"type":"integer"}}})"},
+              R"({"type":"object","required":["messages","app_passwords_revoked","forward_removed"],"properties":{)"
+              R"("messages":{"type":"integer"},"app_passwords_revoked":{"type":"integer"},)"
+              R"("forward_removed":{"type":"string","description":"the forwarding that ended with the release"}}})"},
           [&svc, &api](Call& c) {
             const store::Account& a = c.who->account;
             if (a.outbound_hold.empty()) return error(409, "not_held", "your outgoing mail is not held");
@@ -419,6 +439,12 @@ void add_self_routes(Api& api, Services& svc) {
                 revoked += *r;
               }
             }
+            // Forwarding set with the old password may be the intruder's: it ends with the hold's
+            // release (the user sets it again, with the new password, if it was theirs).
+            if (!a.forward_to.empty()) {
+              if (auto r = admin::set_forward(svc.store, a, "", true); !r) return error_from(r.error());
+              record_action(svc, c, "forward_removed", {{"user", a.address}, {"was", a.forward_to}});
+            }
             auto n = admin::end_hold(svc.store, svc.store, a, false);
             if (!n) return error_from(n.error());
             record_action(svc, c, "outbound_self_released",
@@ -427,9 +453,11 @@ void add_self_routes(Api& api, Services& svc) {
             if (svc.tell_admin)
               svc.tell_admin("Hold released by its user: " + a.address,
                              fmt::format("{} changed its password and released its held mail ({} message(s)); "
-                                         "it was held because: {}\n",
-                                         a.address, *n, a.outbound_hold));
-            return ok(json::object{{"messages", *n}, {"app_passwords_revoked", revoked}});
+                                         "it was held because: {}\n{}",
+                                         a.address, *n, a.outbound_hold,
+                                         a.forward_to.empty() ? ""
+                                                              : "Its forwarding to " + a.forward_to + " was turned off.\n"));
+            return ok(json::object{{"messages", *n}, {"app_passwords_revoked", revoked}, {"forward_removed", a.forward_to}});
           });
 
   // Forwarding: the user's mail also goes to another address. Setting it asks for the password
@@ -476,24 +504,20 @@ void add_self_routes(Api& api, Services& svc) {
             auto target = admin::set_forward(svc.store, a, *to, *keep);
             if (!target) return error_from(target.error());
             record_action(svc, c, "forward_set", {{"user", a.address}, {"to", *target}, {"keep", *keep ? "yes" : "no"}});
-            if (svc.tell_user)
-              svc.tell_user(a.address, "Your mail is now forwarded to " + *target,
-                            fmt::format("Mail to {} now also goes to {}{}. This was set on the account page from {}.\n\n"
-                                        "Spam is not forwarded: it stays in your Junk folder here.\n\n"
-                                        "If you did not do this, someone else has your password: turn forwarding off "
-                                        "on the account page and change your password there.\n",
-                                        a.address, *target, *keep ? " (a copy stays here)" : " (no copy stays here)",
-                                        c.req.remote_ip));
+            tell_forward(svc, a.address, *target, *keep, "on the account page from " + c.req.remote_ip);
             store::Account now = a;
             now.forward_to = *target;
             now.forward_keep = *keep;
             return ok(forward_json(now));
           });
   api.add("DELETE", "/api/v1/me/forward", Access::user,
-          Doc{"Stop forwarding your mail (allowed at any time, held or not).", "me", {}, "", schema::kEmpty, 204},
-          [&svc](Call& c) {
+          Doc{"Stop forwarding your mail (held or not; where users may set forwarding).", "me", {}, "", schema::kEmpty,
+              204},
+          [&svc, &api](Call& c) {
             const store::Account& a = c.who->account;
             if (a.forward_to.empty()) return no_content();
+            if (!api.sessions().settings().self_forwarding)
+              return error(403, "not_allowed", "this server's admin sets forwarding: ask them");
             if (auto r = admin::set_forward(svc.store, a, "", true); !r) return error_from(r.error());
             record_action(svc, c, "forward_removed", {{"user", a.address}, {"was", a.forward_to}});
             return no_content();

@@ -8,7 +8,9 @@ quarantine) is not forwarded: it is in the user's Junk. While containment holds 
 (a burst of submissions), forwarding pauses: its mail stays here, and it cannot be set again
 until released. A forward to another account here delivers into that account. The CLI shows,
 sets and clears it, and each change is in the security log."""
+import os
 import smtplib
+import sqlite3
 import time
 import unittest
 
@@ -168,9 +170,48 @@ class AccountForwardingTest(unittest.TestCase):
         self.mx_send("news@sender.example", "while held")
         mk.wait_for(lambda: "while held" in self.subjects("INBOX"), "mail for a held account was not kept")
         self.queue_empty_of(b"while held")
+        # The admin sees it beside the hold.
+        holds = [h for h in self.admin.get("/api/v1/holds").json if h["address"] == USER]
+        self.assertEqual(holds[0]["forward_to"], FRIEND)
         # Turning it off is allowed held or not.
         self.assertEqual(self.user.delete("/api/v1/me/forward").status, 204)
         self.assertEqual(self.user.get("/api/v1/me/forward").json["to"], "")
+        # The admin releases the hold.
+        self.assertEqual(self.forward(FRIEND, keep=True).status, 409)
+        self.assertEqual(self.admin.post("/api/v1/holds/%s/release" % USER.replace("@", "%40")).status, 200)
+        self.assertEqual(self.user.get("/api/v1/me").json["held"], "")
+
+    def test_6_a_loop_is_refused(self):
+        # Forwarded round and round (here, elsewhere, here again): each pass adds a Received
+        # field; at 100 the MX refuses it (RFC 5321 6.3) instead of storing or forwarding it.
+        self.assertEqual(self.forward(FRIEND, keep=False).status, 200)
+        hops = "".join("Received: from relay%d.remote.example by mx.remote.example; Tue, 01 Dec 2026 08:00:%02d +0000\r\n"
+                       % (i, i % 60) for i in range(100))
+        msg = hops.encode() + mk.test_message("news@sender.example", "round and round", to=USER)
+        with smtplib.SMTP("127.0.0.1", self.srv.smtp_port, local_hostname="mx.remote.example", timeout=30) as s:
+            s.ehlo()
+            s.mail("news@sender.example")
+            s.rcpt(USER)
+            code, reply = s.data(msg)
+        self.assertEqual(code, 554, reply)
+        self.assertIn(b"5.4.6", reply)
+        self.queue_empty_of(b"round and round")
+        self.assertEqual(self.user.delete("/api/v1/me/forward").status, 204)
+
+    def test_7_a_colleagues_mail_to_a_forwarding_account_is_not_theirs_to_count(self):
+        # The colleague writes to the user, who forwards: the forward target is not one of the
+        # colleague's correspondents (containment's budget, the spam filter's known senders).
+        self.assertEqual(self.forward(FRIEND, keep=True).status, 200)
+        self.srv.submit([USER], "from the colleague", user=OTHER, password=OTHER_PW)
+        self.friend.wait_for(b"Subject: from the colleague")
+        db = sqlite3.connect(os.path.join(self.srv.dir, "index.sqlite"))
+        try:
+            known = [a for (a,) in db.execute("SELECT c.address FROM correspondents c JOIN accounts a "
+                                              "ON c.account_id = a.id WHERE a.address = ?", (OTHER,))]
+        finally:
+            db.close()
+        self.assertNotIn(FRIEND, known)
+        self.assertEqual(self.user.delete("/api/v1/me/forward").status, 204)
 
     def queue_empty_of(self, needle):
         # Queued with the delivery in one commit: a forward would be in the queue or arrived.

@@ -203,14 +203,16 @@ class OutboundQueueTest(unittest.TestCase):
             listed = srv.cli("queue", "list").stdout
             self.assertIn("1 message queued", listed)
             qid = re.search(r"(?m)^(\d+)  ", listed).group(1)
-            out = srv.cli("queue", "bounce", qid, "--reason", "the address is <wrong>, ask Bob")
+            out = srv.cli("queue", "bounce", qid, "--reason", "the address is <wrong>, ask Bob\r\nStatus: 2.0.0")
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertEqual(out.stdout, "message %s returned to its sender: a bounce names 1 recipient\n" % qid)
             self.assertIn("0 messages queued", srv.cli("queue", "list").stdout)
             bounce = [m for _, m in srv.messages() if b"multipart/report" in m and b"friend@example.com" in m]
             self.assertEqual(len(bounce), 1)
             self.assertIn(b"Status: 5.0.0", bounce[0])
-            self.assertIn(b"the address is <wrong>, ask Bob", bounce[0])
+            # One line: a reason cannot add fields to the report.
+            self.assertIn(b"the address is <wrong>, ask Bob  Status: 2.0.0", bounce[0])
+            self.assertNotIn(b"\nStatus: 2.0.0", bounce[0])
             self.assertIn(b"Subject: to be returned", bounce[0])
             missing = srv.cli("queue", "bounce", qid)
             self.assertEqual(missing.returncode, 2)

@@ -52,7 +52,8 @@ function heldCard(root, me) {
       act(go, async () => {
         const r = await api('POST', '/me/hold/release', { current: current.value, new: next.value, keep_app_passwords: keep.checked });
         notice('Released: ' + r.messages + ' held message(s) are on their way; ' + r.app_passwords_revoked +
-          ' app password(s) revoked. Give your mail clients the new password.');
+          ' app password(s) revoked' + (r.forward_removed ? '; forwarding to ' + r.forward_removed + ' turned off' : '') +
+          '. Give your mail clients the new password.');
         await rerender(root, overview);
       });
     });

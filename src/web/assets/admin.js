@@ -198,7 +198,9 @@ async function holds(root) {
     if (!q.length) reading.append(h('p', { class: 'empty' }, 'No held message is queued.'));
   }
   root.append(table(['Account', 'Why', 'Held messages', ''], list.map((x) => h('tr', {},
-    h('td', {}, x.address), h('td', {}, x.reason), h('td', {}, String(x.held_messages)),
+    h('td', {}, x.address, x.forward_to ? h('div', { class: 'note' }, 'forwards its mail to ' + x.forward_to +
+      ' (paused while held; check it is the user\u2019s before releasing)') : null),
+    h('td', {}, x.reason), h('td', {}, String(x.held_messages)),
     h('td', { class: 'actions' },
       h('button', { type: 'button', class: 'small', onclick: (ev) => act(ev.target, () => showHeld(x)) }, 'Read'),
       h('button', { type: 'button', class: 'small', onclick: (ev) => act(ev.target, async () => {

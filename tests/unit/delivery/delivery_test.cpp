@@ -167,7 +167,8 @@ TEST_F(DeliveryTest, AnAccountForwardsItsOwnMail) {
             (std::vector{Target::mailbox(alice_, "Lists"), Target::forward("alice@elsewhere.example", alice_)}));
   // Through an alias: the member's forwarding applies too.
   EXPECT_EQ(resolve("team@example.org").targets,
-            (std::vector{Target::mailbox(alice_, "INBOX"), Target::mailbox(bob_, "INBOX")}));
+            (std::vector{Target::mailbox(alice_, "INBOX"), Target::forward("alice@elsewhere.example", alice_),
+                         Target::mailbox(bob_, "INBOX")}));
   // No copy kept: the forward alone, and a full mailbox does not refuse it.
   ASSERT_TRUE(store_->set_forward(alice_, "alice@elsewhere.example", false).ok());
   EXPECT_EQ(resolve("alice@example.org").targets, std::vector{Target::forward("alice@elsewhere.example", alice_)});
@@ -188,9 +189,22 @@ TEST_F(DeliveryTest, AnAccountForwardsItsOwnMail) {
   ASSERT_TRUE(store_->set_forward(bob_, "carol@example.org", false).ok());
   EXPECT_EQ(resolve("alice@example.org").targets, std::vector{Target::mailbox(bob_, "INBOX")});
   EXPECT_EQ(resolve("bob@example.org").targets, std::vector{Target::mailbox(carol, "INBOX")});
-  // A target here that is gone: the mail stays with the account, never lost.
+  ASSERT_TRUE(store_->set_forward(bob_, "", true).ok());
+  // A target here that is gone: the mail stays with the account, never lost, within its quota.
   ASSERT_TRUE(store_->set_forward(alice_, "gone@example.org", false).ok());
   EXPECT_EQ(resolve("alice@example.org").targets, std::vector{Target::mailbox(alice_, "INBOX")});
+  ASSERT_TRUE(store_->set_quota("alice@example.org", 1).ok());
+  EXPECT_EQ(resolve("alice@example.org").kind, RcptVerdict::Kind::mailbox_full);
+  ASSERT_TRUE(store_->set_quota("alice@example.org", 0).ok());
+  // A full member of an alias who forwards without a copy still forwards; one who keeps a
+  // copy is skipped, the alias still delivers to the others.
+  ASSERT_TRUE(store_->set_forward(alice_, "alice@elsewhere.example", false).ok());
+  ASSERT_TRUE(store_->set_quota("alice@example.org", 1).ok());
+  EXPECT_EQ(resolve("team@example.org").targets,
+            (std::vector{Target::forward("alice@elsewhere.example", alice_), Target::mailbox(bob_, "INBOX")}));
+  ASSERT_TRUE(store_->set_forward(alice_, "alice@elsewhere.example", true).ok());
+  EXPECT_EQ(resolve("team@example.org").targets, std::vector{Target::mailbox(bob_, "INBOX")});
+  ASSERT_TRUE(store_->set_quota("alice@example.org", 0).ok());
   // Server mail (a security alert, a bounce) is always kept here as well.
   ASSERT_TRUE(store_->set_forward(alice_, "alice@elsewhere.example", false).ok());
   ServerMail mail(*store_, *store_, log::Logger());

@@ -197,6 +197,88 @@ TEST_F(SmtpServer, TheStoredMessageIsTheTraceOnTopOfTheContent) {
   EXPECT_EQ((*after)->used_bytes, m.size());
 }
 
+// A pipeline that delivers with a phishing warning, or as it is.
+class Warner final : public Pipeline {
+ public:
+  asio::awaitable<PipelineDecision> check(const Transaction&, const message::Parsed& msg, std::string,
+                                          std::string) override {
+    PipelineDecision d;
+    if (warn) {
+      d.warned = true;
+      d.content = std::make_shared<const message::Parsed>("Subject: [SUSPECTED PHISHING]\r\n" + std::string(msg.text()));
+    }
+    co_return d;
+  }
+  bool warn = false;
+};
+
+// An account's own forwarding sends on what is delivered as it is, and keeps a message that
+// carries a phishing warning (its content no longer what the ARC seal signed).
+TEST_F(SmtpServer, SuspectedPhishingIsNotForwardedButKept) {
+  Warner warner;
+  cfg_.pipeline = &warner;
+  const auto alice = *store_->find_account("alice@example.org");
+  ASSERT_TRUE(store_->set_forward(alice->id, "alice@elsewhere.example", false).ok());
+  auto inbox_size = [&]() -> std::size_t {
+    auto inbox = store_->find_mailbox(alice->id, "INBOX");
+    return inbox.ok() && inbox->has_value() ? store_->list_messages((*inbox)->id)->size() : 0;
+  };
+  std::size_t queued_first = 0, inbox_first = 0;
+  run([&]() -> asio::awaitable<void> {
+    auto& c = connect();
+    (void)co_await reply(c);
+    (void)co_await command(c, "EHLO client.example.net\r\n");
+    for (const char* subject : {"plain", "suspicious"}) {
+      warner.warn = std::string_view(subject) == "suspicious";
+      (void)co_await command(c, "MAIL FROM:<bob@example.net>\r\n");
+      EXPECT_EQ(co_await command(c, "RCPT TO:<alice@example.org>\r\n"), "250 2.1.5 Recipient OK\r\n");
+      (void)co_await command(c, "DATA\r\n");
+      const std::string data = "From: bob@example.net\r\nSubject: " + std::string(subject) + "\r\n\r\nHello.\r\n.\r\n";
+      EXPECT_TRUE((co_await command(c, data)).starts_with("250 2.0.0 OK id=")) << c.output();
+      if (!warner.warn) {
+        queued_first = store_->list_queue()->size();
+        inbox_first = inbox_size();
+      }
+    }
+    (void)co_await command(c, "QUIT\r\n");
+  });
+  EXPECT_EQ(queued_first, 1u);  // forwarded, no copy here
+  EXPECT_EQ(inbox_first, 0u);
+  ASSERT_EQ(store_->list_queue()->size(), 1u);
+  EXPECT_EQ((*store_->list_queue())[0].rcpts[0].rcpt, "alice@elsewhere.example");  // nothing more left
+  EXPECT_EQ(inbox_size(), 1u);  // the suspicious one stays here, with its warning
+}
+
+// RFC 5321 §6.3: a message with 100 Received fields is in a loop and refused; 99 pass.
+TEST_F(SmtpServer, AMessageInALoopIsRefused) {
+  auto hops = [](int n) {
+    std::string h;
+    for (int i = 0; i < n; ++i) h += "Received: from hop" + std::to_string(i) + ".example by x.example; Thu, 3 Dec 2026 10:00:00 +0000\r\n";
+    return h;
+  };
+  std::vector<std::string> replies;
+  run([&]() -> asio::awaitable<void> {
+    auto& c = connect();
+    (void)co_await reply(c);
+    (void)co_await command(c, "EHLO client.example.net\r\n");
+    for (int n : {99, 100}) {
+      (void)co_await command(c, "MAIL FROM:<bob@example.net>\r\n");
+      (void)co_await command(c, "RCPT TO:<alice@example.org>\r\n");
+      (void)co_await command(c, "DATA\r\n");
+      const std::string data = hops(n) + "From: bob@example.net\r\nSubject: loop\r\n\r\nHello.\r\n.\r\n";
+      replies.push_back(co_await command(c, data));
+    }
+    (void)co_await command(c, "QUIT\r\n");
+  });
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_TRUE(replies[0].starts_with("250 2.0.0 OK")) << replies[0];
+  EXPECT_EQ(replies[1], "554 5.4.6 Too many hops (100 Received fields): a mail loop\r\n");
+  const auto alice = *store_->find_account("alice@example.org");
+  auto inbox = store_->find_mailbox(alice->id, "INBOX");
+  ASSERT_TRUE(inbox.ok() && inbox->has_value());
+  EXPECT_EQ(store_->list_messages((*inbox)->id)->size(), 1u);
+}
+
 TEST_F(SmtpServer, StartTlsDropsWhatWasPipelinedBehindIt) {
   run([&]() -> asio::awaitable<void> {
     auto& c = connect();

@@ -272,7 +272,7 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
   {
     // Take the schema back to the version before summaries: undo it and the migrations
     // appended after it (the tables of containment's correspondence, send_history's held,
-    // the counters' daily totals, the web's sessions and tokens).
+    // the counters' daily totals, the web's sessions and tokens, the accounts' forwarding).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -283,11 +283,18 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
     const std::string downgrade = "DROP TABLE summaries; DROP TABLE writers; DROP TABLE received; "
                                   "DROP TABLE link_domains; ALTER TABLE send_history DROP COLUMN held; "
                                   "DROP TABLE daily_counts; DROP TABLE web_sessions; DROP TABLE api_tokens; "
-                                  "PRAGMA user_version = " + std::to_string(version - 5);
+                                  "ALTER TABLE accounts DROP COLUMN forward_to; "
+                                  "ALTER TABLE accounts DROP COLUMN forward_keep; "
+                                  "PRAGMA user_version = " + std::to_string(version - 6);
     ASSERT_EQ(sqlite3_exec(db, downgrade.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }
   reopen();
+  // An account from before forwarding does not forward, and would keep a copy.
+  const auto migrated = store_->account_by_id(acct);
+  ASSERT_TRUE(migrated.ok() && migrated->has_value());
+  EXPECT_EQ((*migrated)->forward_to, "");
+  EXPECT_TRUE((*migrated)->forward_keep);
   const auto box = inbox(acct), archive = mailbox(acct, "Archive");
   EXPECT_EQ(store_->read_summary(box, 1).value(), std::nullopt);
   EXPECT_EQ(*store_->read_message(store_->list_messages(box)->at(0)), "old\r\n");

@@ -370,9 +370,13 @@ TEST_F(WebApi, AHeldUserAsksOrReleasesWithANewPassword) {
   };
   EXPECT_EQ(post(R"({"current":"wrong","new":"a brand new long passphrase"})").status, 403);
   EXPECT_EQ(post(R"({"current":"correct horse battery staple","new":"correct horse battery staple"})").status, 400);
+  // A forward set before the hold may be the intruder's: the release ends it.
+  ASSERT_TRUE(store_->set_forward(user->id, "thief@elsewhere.example", false).ok());
   auto r = post(body);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body).at("app_passwords_revoked").as_int64(), 1);
+  EXPECT_EQ(json::parse(r.body).at("forward_removed").as_string(), "thief@elsewhere.example");
+  EXPECT_TRUE((*store_->find_account("user@example.org"))->forward_to.empty());
   EXPECT_TRUE((*store_->find_account("user@example.org"))->outbound_hold.empty());
   EXPECT_TRUE(store_->app_passwords(user->id)->empty());
   EXPECT_NE(audit_text().find("outbound_self_released"), std::string::npos);
@@ -422,6 +426,8 @@ TEST_F(WebApi, AUserForwardsTheirMailWithTheirPassword) {
   EXPECT_EQ(events[0].at("to").as_string(), "Me@elsewhere.example");
   // Another account here is a valid target.
   EXPECT_EQ(put(R"({"to":"admin@example.org")" + pw).status, 200);
+  EXPECT_EQ(mailed.back(), (std::pair<std::string, std::string>{"admin@example.org",
+                                                                 "user@example.org now forwards its mail to you"}));
   // Held: it pauses and cannot be set, but it can be turned off.
   ASSERT_TRUE(store_->set_outbound_hold(a->id, "more than 5 new recipients in an hour").ok());
   f = json::parse(call(w, "GET", "/api/v1/me/forward").body);
@@ -441,6 +447,14 @@ TEST_F(WebApi, AUserForwardsTheirMailWithTheirPassword) {
   EXPECT_EQ(mailed.back().first, "user@example.org");
   EXPECT_EQ(call(adm, "DELETE", "/api/v1/accounts/user@example.org/forward").status, 204);
   EXPECT_TRUE((*store_->find_account("user@example.org"))->forward_to.empty());
+  // Not with an API token, even one that may write: a leaked token must not divert mail.
+  auto token = call(adm, "POST", "/api/v1/tokens", R"({"name":"deploy","write":true})");
+  ASSERT_EQ(token.status, 201) << token.body;
+  const std::string bearer = "Bearer " + std::string(json::parse(token.body).at("token").as_string());
+  auto with_token = api_->handle(request("PUT", "/api/v1/accounts/user@example.org/forward", R"({"to":"x@elsewhere.example"})",
+                                         {{"authorization", bearer}}), kNow);
+  EXPECT_EQ(with_token.status, 403) << with_token.body;
+  EXPECT_TRUE((*store_->find_account("user@example.org"))->forward_to.empty());
   // Where the admin keeps forwarding to themselves, users are refused.
   Settings off;
   off.self_forwarding = false;
@@ -451,6 +465,11 @@ TEST_F(WebApi, AUserForwardsTheirMailWithTheirPassword) {
   auto refused = other.handle(request("PUT", "/api/v1/me/forward", good, {{"cookie", w.cookie}, {"x-csrf-token", w.csrf}}), kNow);
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(code(refused), "not_allowed");
+  // ...and cannot remove a forward the admin set.
+  ASSERT_TRUE(store_->set_forward((*store_->find_account("user@example.org"))->id, "boss@elsewhere.example", true).ok());
+  refused = other.handle(request("DELETE", "/api/v1/me/forward", "", {{"cookie", w.cookie}, {"x-csrf-token", w.csrf}}), kNow);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ((*store_->find_account("user@example.org"))->forward_to, "boss@elsewhere.example");
 }
 
 TEST_F(WebApi, AUsersEventsAreTheirOwn) {

@@ -111,6 +111,16 @@ Result<bool> add_alias(store::Directory& directory, std::string_view address, st
   auto hosted = directory.has_domain(domain);
   if (!hosted) return hosted.error();
   if (!*hosted) return err(fmt::format("domain {0} is not hosted here; add it first with: mailkeep domain add {0}", domain));
+  // An account's own address, or one of its +tag sub-addresses, is the account's: an alias
+  // must not take its mail (nor that of a disabled account, which may come back).
+  const std::string local = addr->substr(0, addr->rfind('@'));
+  for (const std::string& own : {*addr, local.substr(0, local.find('+')) + "@" + domain}) {
+    auto owner = directory.find_account(own);
+    if (!owner) return owner.error();
+    if (*owner)
+      return err(own == *addr ? fmt::format("{} is an account: an alias cannot take its address", *addr)
+                              : fmt::format("{} is a sub-address of the account {}: an alias cannot take it", *addr, own));
+  }
   if (auto r = directory.add_alias(*addr, *tgt); !r) return r.error();
   return !*acct && !*target_hosted;
 }

@@ -133,6 +133,15 @@ void record_action(const Services& svc, const Call& call, std::string_view actio
 void tell_forward(const Services& svc, const std::string& account, const std::string& target, bool keep,
                   const std::string& how);
 
+// The caller's own password, asked again before a change a stolen session alone must not
+// make (a credential that outlives the session, where the mail goes, the second factor): the
+// login throttle's bans and delays apply. nullopt when it is right, else the reply to send.
+std::optional<Reply> recheck_password(Api& api, const Call& c, const std::optional<std::string>& password);
+
+// The name of an app password or token: 1 to 64 bytes, no control characters and no "/"
+// (it is revoked by a URL path segment, so "." and ".." are refused too).
+bool valid_credential_name(std::string_view name);
+
 // 500 for a failure of the server's own (a file it cannot read): logged, not shown.
 Reply internal(const Services& svc, const Error& e);
 

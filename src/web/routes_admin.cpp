@@ -487,7 +487,7 @@ void add_admin_routes(Api& api, Services& svc) {
               return json::object{{"address", a.address}, {"target", a.target}};
             });
           });
-  api.add("POST", "/api/v1/aliases", Access::admin,
+  api.add("POST", "/api/v1/aliases", Access::admin_session,
           Doc{"Add an alias to an account here, or to an address elsewhere (it then forwards).", "aliases", {},
               kAlias,
               R"({"type":"object","required":["address","target","forwards"],"properties":{"address":)"
@@ -504,7 +504,7 @@ void add_admin_routes(Api& api, Services& svc) {
             record_action(svc, c, "alias_added", {{"alias", a}, {"target", t}});
             return ok(json::object{{"address", a}, {"target", t}, {"forwards", *forwards}}, 201);
           });
-  api.add("DELETE", "/api/v1/aliases/{address}", Access::admin,
+  api.add("DELETE", "/api/v1/aliases/{address}", Access::admin_session,
           Doc{"Remove an alias.", "aliases", {{"address", "path", "string", "the alias"}}, "", schema::kEmpty, 204},
           [&svc](Call& c) {
             auto addr = admin::canonical_address(c.params["address"]);
@@ -731,25 +731,37 @@ void add_admin_routes(Api& api, Services& svc) {
                                    {"last_used", t.last_used}, {"last_ip", t.last_ip}});
     return ok(std::move(out));
   });
+  api.mark_slow("POST", "/api/v1/tokens");
   api.add("POST", "/api/v1/tokens", Access::admin_session,
-          Doc{"A new API token acting as you (read-only unless write is true). The token is in this answer only.",
+          Doc{"A new API token acting as you (read-only unless write is true); your password is asked again and you "
+              "are mailed about it. The token is in this answer only.",
               "tokens", {},
-              R"({"type":"object","required":["name"],"properties":{"name":{"type":"string"},"write":{"type":"boolean"}}})",
+              R"({"type":"object","required":["name","password"],"properties":{"name":{"type":"string"},)"
+              R"("write":{"type":"boolean"},"password":{"type":"string","description":"your password, asked again"}}})",
               R"({"type":"object","required":["name","token"],"properties":{"name":{"type":"string"},)"
               R"("token":{"type":"string"}}})",
               201},
           [&svc, &api](Call& c) {
             auto name = string_field(c.body, "name");
-            if (!name || name->empty() || name->size() > kMaxName) return bad_field("name", "1 to 64 characters");
+            if (!name || !valid_credential_name(*name)) return bad_field("name", "1 to 64 characters, no \"/\"");
             const bool write = bool_field(c.body, "write").value_or(false);
             auto existing = svc.store.api_tokens(c.who->account.id);
             if (!existing) return error_from(existing.error());
             if (std::count_if(existing->begin(), existing->end(), [](const auto& t) { return t.scopes != kShareScope; }) >=
                 static_cast<std::ptrdiff_t>(admin::kMaxApiTokens))
               return error(409, "too_many", fmt::format("at most {} API tokens: revoke one first", admin::kMaxApiTokens));
+            // A credential that outlives the session: a stolen session alone cannot make one.
+            if (auto refused = recheck_password(api, c, string_field(c.body, "password"))) return *refused;
             auto t = api.sessions().new_token(*c.who, *name, write, c.now);
             if (!t) return error_from(t.error());
             record_action(svc, c, "api_token_added", {{"name", *name}, {"write", write ? "yes" : "no"}});
+            if (svc.tell_user)
+              svc.tell_user(c.who->account.address, "A new API token: " + *name,
+                            fmt::format("An API token named \"{}\" ({}) was made for {} from {}. It acts as this admin "
+                                        "on the admin API until it is revoked (DELETE /api/v1/tokens/{{name}}).\n\n"
+                                        "If you did not make it, revoke it and change your password.\n",
+                                        *name, write ? "read and write" : "read-only", c.who->account.address,
+                                        c.req.remote_ip));
             return ok(json::object{{"name", *name}, {"token", *t}}, 201);
           });
   api.add("DELETE", "/api/v1/tokens/{name}", Access::admin_session,

@@ -49,6 +49,25 @@ Reply wrong_secret(Api& api, const Call& c, const std::string& address, int stat
   return e;
 }
 
+}  // namespace
+
+std::optional<Reply> recheck_password(Api& api, const Call& c, const std::optional<std::string>& password) {
+  if (!password || password->size() > kMaxPassword) return bad_field("password", "your password");
+  const std::string& address = c.who->account.address;
+  if (auto refused = refused_while_banned(api, c, address)) return refused;
+  if (!auth::verify_password(c.who->account.password_hash, *password))
+    return wrong_secret(api, c, address, 403, "wrong_password", "the password is wrong");
+  return std::nullopt;
+}
+
+bool valid_credential_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxName || name == "." || name == "..") return false;
+  return std::none_of(name.begin(), name.end(),
+                      [](char ch) { return ch == '/' || static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; });
+}
+
+namespace {
+
 json::object account_json(const store::Account& a, bool admin) {
   return json::object{{"address", a.address},
                       {"admin", admin},
@@ -236,18 +255,21 @@ void add_self_routes(Api& api, Services& svc) {
                                          {"last_used", p.last_used}, {"last_ip", p.last_ip}});
             return ok(std::move(out));
           });
+  api.mark_slow("POST", "/api/v1/me/app-passwords");
   api.add("POST", "/api/v1/me/app-passwords", Access::user,
-          Doc{"A new app password for one mail client. The password is in this answer only.",
+          Doc{"A new app password for one mail client (your account password is asked again; you are mailed about "
+              "it). The password is in this answer only.",
               "me",
               {},
-              R"({"type":"object","required":["name"],"properties":{"name":{"type":"string"},)"
-              R"("scopes":{"type":"string","description":"imap, submission or both, comma-separated"}}})",
+              R"({"type":"object","required":["name","password"],"properties":{"name":{"type":"string"},)"
+              R"("scopes":{"type":"string","description":"imap, submission or both, comma-separated"},)"
+              R"("password":{"type":"string","description":"your account password, asked again"}}})",
               R"({"type":"object","required":["name","scopes","password"],"properties":{"name":{"type":"string"},)"
               R"("scopes":{"type":"string"},"password":{"type":"string"}}})",
               201},
-          [&svc](Call& c) {
+          [&svc, &api](Call& c) {
             auto name = string_field(c.body, "name");
-            if (!name || name->empty() || name->size() > kMaxName) return bad_field("name", "1 to 64 characters");
+            if (!name || !valid_credential_name(*name)) return bad_field("name", "1 to 64 characters, no \"/\"");
             auto sc = auth::parse_scopes(string_field(c.body, "scopes").value_or("imap,submission"));
             if (!sc) return error(400, "invalid", sc.error().message);
             auto existing = svc.store.app_passwords(c.who->account.id);
@@ -255,6 +277,8 @@ void add_self_routes(Api& api, Services& svc) {
             if (existing->size() >= admin::kMaxAppPasswords)
               return error(409, "too_many", fmt::format("an account has at most {} app passwords: revoke one first",
                                                         admin::kMaxAppPasswords));
+            // A password that outlives the session: a stolen session alone cannot make one.
+            if (auto refused = recheck_password(api, c, string_field(c.body, "password"))) return *refused;
             const std::string pw = auth::generate_password(auth::kAppPasswordLength);
             store::AppPassword p;
             p.account_id = c.who->account.id;
@@ -264,6 +288,13 @@ void add_self_routes(Api& api, Services& svc) {
             p.created = c.now;
             if (auto r = svc.store.add_app_password(p); !r) return error_from(r.error());
             record_action(svc, c, "app_password_added", {{"user", c.who->account.address}, {"name", *name}});
+            if (svc.tell_user)
+              svc.tell_user(c.who->account.address, "A new app password: " + *name,
+                            fmt::format("An app password named \"{}\" ({}) was made for {} on the account page from {}. "
+                                        "It logs in mail clients until it is revoked, whatever the account password.\n\n"
+                                        "If you did not make it, revoke it on the account page and change your password "
+                                        "there.\n",
+                                        *name, *sc, c.who->account.address, c.req.remote_ip));
             return ok(json::object{{"name", *name}, {"scopes", *sc}, {"password", pw}}, 201);
           });
   api.add("DELETE", "/api/v1/me/app-passwords/{name}", Access::user,
@@ -496,11 +527,7 @@ void add_self_routes(Api& api, Services& svc) {
             if (!to || to->empty() || to->size() > 320) return bad_field("to", "the address to forward to");
             auto keep = c.body.contains("keep") ? bool_field(c.body, "keep") : std::optional<bool>(true);
             if (!keep) return bad_field("keep", "true or false");
-            auto password = string_field(c.body, "password");
-            if (!password || password->size() > kMaxPassword) return bad_field("password", "your password");
-            if (auto refused = refused_while_banned(api, c, a.address)) return *refused;
-            if (!auth::verify_password(a.password_hash, *password))
-              return wrong_secret(api, c, a.address, 403, "wrong_password", "the password is wrong");
+            if (auto refused = recheck_password(api, c, string_field(c.body, "password"))) return *refused;
             auto target = admin::set_forward(svc.store, a, *to, *keep);
             if (!target) return error_from(target.error());
             record_action(svc, c, "forward_set", {{"user", a.address}, {"to", *target}, {"keep", *keep ? "yes" : "no"}});

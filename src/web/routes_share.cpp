@@ -128,7 +128,7 @@ void add_share_routes(Api& api, Services& svc) {
               201},
           [&svc, &api](Call& c) {
             auto name = string_field(c.body, "name");
-            if (!name || name->empty() || name->size() > kMaxName) return bad_field("name", "1 to 64 characters");
+            if (!name || !valid_credential_name(*name)) return bad_field("name", "1 to 64 characters, no \"/\"");
             auto existing = svc.store.api_tokens(c.who->account.id);
             if (!existing) return error_from(existing.error());
             if (std::count_if(existing->begin(), existing->end(), is_share_token) >=

@@ -114,7 +114,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(mixed.post("/api/v1/me/app-passwords", {"name": "x"}).status, 403)
 
     def test_app_password_made_over_the_api_logs_in_to_imap(self):
-        a = self.admin.post("/api/v1/me/app-passwords", {"name": "laptop", "scopes": "imap"})
+        a = self.admin.post("/api/v1/me/app-passwords", {"name": "laptop", "scopes": "imap", "password": mk.PASSWORD})
         self.assertEqual(a.status, 201, a)
         pw = a.json["password"]
         with imaplib.IMAP4_SSL("127.0.0.1", self.srv.imaps_port, ssl_context=mk.client_tls_context()) as m:
@@ -129,7 +129,7 @@ class ApiTest(unittest.TestCase):
                 m.login("me@localhost", pw)
 
     def test_tokens(self):
-        a = self.admin.post("/api/v1/tokens", {"name": "monitoring"})
+        a = self.admin.post("/api/v1/tokens", {"name": "monitoring", "password": mk.PASSWORD})
         self.assertEqual(a.status, 201, a)
         reader = Client(self.srv, token=a.json["token"])
         self.assertEqual(reader.get("/api/v1/accounts").status, 200)
@@ -138,7 +138,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(reader.post("/api/v1/me/app-passwords", {"name": "stolen"}).status, 403)
         self.assertEqual(reader.post("/api/v1/tokens", {"name": "more"}).status, 403)
         self.assertEqual(reader.post("/api/v1/domains", {"name": "t.example"}).status, 403)
-        a = self.admin.post("/api/v1/tokens", {"name": "deploy", "write": True})
+        a = self.admin.post("/api/v1/tokens", {"name": "deploy", "write": True, "password": mk.PASSWORD})
         writer = Client(self.srv, token=a.json["token"])
         self.assertEqual(writer.put("/api/v1/me/password", {"current": mk.PASSWORD, "new": "x" * 20}).status, 403)
         self.assertEqual(writer.post("/api/v1/domains", {"name": "t.example"}).status, 201)
@@ -287,11 +287,11 @@ class ApiTest(unittest.TestCase):
             return "198.51.100.77"
 
         def with_app_password():
-            admin.post("/api/v1/me/app-passwords", {"name": "conformance"})
+            admin.post("/api/v1/me/app-passwords", {"name": "conformance", "password": mk.PASSWORD})
             return "conformance"
 
         def with_token():
-            admin.post("/api/v1/tokens", {"name": "conformance"})
+            admin.post("/api/v1/tokens", {"name": "conformance", "password": mk.PASSWORD})
             return "conformance"
 
         def with_share_token():
@@ -385,7 +385,7 @@ class ApiTest(unittest.TestCase):
                                                       "new": "the second, longer password"}),
             ("GET", "/api/v1/me/app-passwords"): lambda: (admin, "/api/v1/me/app-passwords", None),
             ("POST", "/api/v1/me/app-passwords"): lambda: (admin, "/api/v1/me/app-passwords",
-                                                           {"name": unique("phone")}),
+                                                           {"name": unique("phone"), "password": mk.PASSWORD}),
             ("DELETE", "/api/v1/me/app-passwords/{name}"): lambda: (
                 admin, "/api/v1/me/app-passwords/" + with_app_password(), None),
             ("GET", "/api/v1/me/sessions"): lambda: (admin, "/api/v1/me/sessions", None),
@@ -452,7 +452,7 @@ class ApiTest(unittest.TestCase):
             ("DELETE", "/api/v1/bans/{network}"): lambda: (admin, "/api/v1/bans/" + banned(), None),
             ("GET", "/api/v1/security/log"): lambda: (admin, "/api/v1/security/log?limit=20", None),
             ("GET", "/api/v1/tokens"): lambda: (admin, "/api/v1/tokens", None),
-            ("POST", "/api/v1/tokens"): lambda: (admin, "/api/v1/tokens", {"name": unique("t")}),
+            ("POST", "/api/v1/tokens"): lambda: (admin, "/api/v1/tokens", {"name": unique("t"), "password": mk.PASSWORD}),
             ("DELETE", "/api/v1/tokens/{name}"): lambda: (admin, "/api/v1/tokens/" + with_token(), None),
         }
 

@@ -200,6 +200,12 @@ class WebPagesTest(unittest.TestCase):
 
         b.get(self.base + "/account/#apps")
         b.type("#app-name", "phone")
+        # The account password is asked again: a stolen session alone makes no lasting password.
+        b.type("#app-account-password", "not carol's password")
+        b.click("#app-add")
+        b.wait_text("#notice", "password is wrong")
+        self.assertEqual(self.api.get("/api/v1/accounts/" + CAROL.replace("@", "%40")).status, 200)
+        b.type("#app-account-password", CAROL_PW)
         b.click("#app-add")
         password = b.wait("#app-password").text
         self.assertEqual(len(password), 20)

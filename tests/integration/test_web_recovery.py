@@ -81,7 +81,7 @@ class RecoveryTest(unittest.TestCase):
         hold(srv, admin)
         user = Client(srv)
         self.assertEqual(user.login(USER, USER_PW).status, 200)
-        app = user.post("/api/v1/me/app-passwords", {"name": "phone", "scopes": "imap"}).json["password"]
+        app = user.post("/api/v1/me/app-passwords", {"name": "phone", "scopes": "imap", "password": USER_PW}).json["password"]
         other = Client(srv)
         self.assertEqual(other.login(USER, USER_PW).status, 200)
         self.assertTrue(user.get("/api/v1/me").json["self_release"])

@@ -115,7 +115,8 @@ async function password(root) {
       form.reset();
       meter.value = 0;
       verdict.textContent = '';
-      notice('Password changed. Your other sessions are logged out; mail clients need the new password.');
+      notice('Password changed. Your other sessions are logged out; mail clients that use your password need the ' +
+        'new one. App passwords keep working: revoke any you do not trust under App passwords.');
     });
   });
   root.append(form);
@@ -128,18 +129,20 @@ async function apps(root) {
   const name = h('input', { id: 'app-name', required: true, maxlength: 64, placeholder: 'phone' });
   const imap = h('input', { id: 'app-imap', type: 'checkbox', checked: true });
   const smtp = h('input', { id: 'app-smtp', type: 'checkbox', checked: true });
+  const pw = h('input', { id: 'app-account-password', type: 'password', autocomplete: 'current-password', required: true });
   const add = h('button', { type: 'submit', id: 'app-add' }, 'Create');
   const shown = h('div', { id: 'app-new' });
   const form = h('form', { class: 'inline' },
     h('label', { for: 'app-name' }, 'Client'), name,
     h('label', { for: 'app-imap', class: 'check' }, imap, 'reading (IMAP)'),
-    h('label', { for: 'app-smtp', class: 'check' }, smtp, 'sending (SMTP)'), add);
+    h('label', { for: 'app-smtp', class: 'check' }, smtp, 'sending (SMTP)'),
+    h('label', { for: 'app-account-password' }, 'Your password'), pw, add);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const scopes = [imap.checked ? 'imap' : null, smtp.checked ? 'submission' : null].filter(Boolean).join(',');
     if (!scopes) { notice('Choose reading, sending or both.', 'error'); return; }
     act(add, async () => {
-      const p = await api('POST', '/me/app-passwords', { name: name.value.trim(), scopes });
+      const p = await api('POST', '/me/app-passwords', { name: name.value.trim(), scopes, password: pw.value });
       await rerender(root, apps);
       const box = document.getElementById('app-new');
       box.append(h('div', { class: 'card secret' }, h('p', {}, 'The password for ' + p.name + ' (shown only now):'),

@@ -202,10 +202,13 @@ TEST_F(WebApi, SessionsEndWhenIdleWhenOldAndAtLogout) {
 
 TEST_F(WebApi, TokensActAsTheirAdminWithinTheirScope) {
   const Who admin = login("admin@example.org");
-  auto r = call(admin, "POST", "/api/v1/tokens", R"({"name":"backup"})");
+  auto r = call(admin, "POST", "/api/v1/tokens", R"({"name":"backup","password":"correct horse battery staple"})");
   ASSERT_EQ(r.status, 201);
   const std::string read = std::string(json::parse(r.body).at("token").as_string());
-  r = call(admin, "POST", "/api/v1/tokens", R"({"name":"deploy","write":true})");
+  // The password is asked again: a stolen session alone makes no lasting credential.
+  EXPECT_EQ(call(admin, "POST", "/api/v1/tokens", R"({"name":"deploy","write":true})").status, 400);
+  EXPECT_EQ(call(admin, "POST", "/api/v1/tokens", R"({"name":"deploy","write":true,"password":"wrong"})").status, 403);
+  r = call(admin, "POST", "/api/v1/tokens", R"({"name":"deploy","write":true,"password":"correct horse battery staple"})");
   ASSERT_EQ(r.status, 201);
   const std::string write = std::string(json::parse(r.body).at("token").as_string());
   auto bearer = [&](const std::string& t, std::string method, std::string path, std::string body = "") {
@@ -310,9 +313,17 @@ TEST_F(WebApi, APasswordChangeEndsTheOtherSessionsAndCapsHold) {
   ASSERT_EQ(r.status, 204) << r.body;
   EXPECT_EQ(call(one, "GET", "/api/v1/me").status, 401);
   EXPECT_EQ(call(two, "GET", "/api/v1/me").status, 200);
-  for (std::size_t i = 0; i < admin::kMaxAppPasswords; ++i)
-    ASSERT_EQ(call(two, "POST", "/api/v1/me/app-passwords", "{\"name\":\"c" + std::to_string(i) + "\"}").status, 201);
-  EXPECT_EQ(call(two, "POST", "/api/v1/me/app-passwords", R"({"name":"one-too-many"})").status, 409);
+  const auto two_id = (*store_->find_account("user@example.org"))->id;
+  for (std::size_t i = 1; i < admin::kMaxAppPasswords; ++i) {
+    store::AppPassword p{0, two_id, "c" + std::to_string(i), std::string(64, 'a'), "imap", kNow, 0, ""};
+    ASSERT_TRUE(store_->add_app_password(p).ok());
+  }
+  ASSERT_EQ(call(two, "POST", "/api/v1/me/app-passwords", R"({"name":"c0","password":"an entirely new passphrase here"})")
+                .status,
+            201);
+  EXPECT_EQ(call(two, "POST", "/api/v1/me/app-passwords",
+                 R"({"name":"one-too-many","password":"an entirely new passphrase here"})").status,
+            409);
 }
 
 TEST_F(WebApi, TheOpenApiDocumentNamesEveryRouteOnce) {
@@ -448,7 +459,7 @@ TEST_F(WebApi, AUserForwardsTheirMailWithTheirPassword) {
   EXPECT_EQ(call(adm, "DELETE", "/api/v1/accounts/user@example.org/forward").status, 204);
   EXPECT_TRUE((*store_->find_account("user@example.org"))->forward_to.empty());
   // Not with an API token, even one that may write: a leaked token must not divert mail.
-  auto token = call(adm, "POST", "/api/v1/tokens", R"({"name":"deploy","write":true})");
+  auto token = call(adm, "POST", "/api/v1/tokens", R"({"name":"deploy","write":true,"password":"correct horse battery staple"})");
   ASSERT_EQ(token.status, 201) << token.body;
   const std::string bearer = "Bearer " + std::string(json::parse(token.body).at("token").as_string());
   auto with_token = api_->handle(request("PUT", "/api/v1/accounts/user@example.org/forward", R"({"to":"x@elsewhere.example"})",
@@ -472,11 +483,49 @@ TEST_F(WebApi, AUserForwardsTheirMailWithTheirPassword) {
   EXPECT_EQ((*store_->find_account("user@example.org"))->forward_to, "boss@elsewhere.example");
 }
 
+// Credentials that outlive a session are made with the password, are mailed about, and carry
+// names a URL path can name again (to revoke them); an alias cannot take an account's
+// addresses, and a token cannot make aliases (they forward elsewhere).
+TEST_F(WebApi, LastingCredentialsAndAliasesNeedMoreThanASessionOrAToken) {
+  std::vector<std::string> mailed;
+  svc_->tell_user = [&mailed](const std::string& to, const std::string& subject, const std::string&) {
+    mailed.push_back(to + ": " + subject);
+  };
+  const Who user = login("user@example.org");
+  const std::string pw = R"(,"password":"correct horse battery staple"})";
+  for (const char* bad : {"work/phone", ".", "..", "tab\there", ""})
+    EXPECT_EQ(call(user, "POST", "/api/v1/me/app-passwords", std::string(R"({"name":)") +
+                                                                   json::serialize(json::value(bad)) + pw).status,
+              400)
+        << bad;
+  EXPECT_EQ(call(user, "POST", "/api/v1/me/app-passwords", R"({"name":"phone"})").status, 400);  // no password
+  EXPECT_TRUE(mailed.empty());
+  ASSERT_EQ(call(user, "POST", "/api/v1/me/app-passwords", R"({"name":"Téléphone de Zoé")" + pw).status, 201);
+  EXPECT_EQ(mailed, std::vector<std::string>{"user@example.org: A new app password: Téléphone de Zoé"});
+  EXPECT_EQ(call(user, "DELETE", "/api/v1/me/app-passwords/T%C3%A9l%C3%A9phone%20de%20Zo%C3%A9").status, 204);
+
+  const Who adm = login("admin@example.org");
+  EXPECT_EQ(call(adm, "POST", "/api/v1/tokens", R"({"name":"ci/deploy")" + pw).status, 400);
+  auto t = call(adm, "POST", "/api/v1/tokens", R"({"name":"ci","write":true)" + pw);
+  ASSERT_EQ(t.status, 201) << t.body;
+  EXPECT_EQ(mailed.back(), "admin@example.org: A new API token: ci");
+  const std::string bearer = "Bearer " + std::string(json::parse(t.body).at("token").as_string());
+  auto by_token = api_->handle(request("POST", "/api/v1/aliases", R"({"address":"x@example.org","target":"t@evil.example"})",
+                                       {{"authorization", bearer}}),
+                               kNow);
+  EXPECT_EQ(by_token.status, 403);
+  EXPECT_EQ(call(adm, "POST", "/api/v1/aliases", R"({"address":"user@example.org","target":"t@evil.example"})").status, 400);
+  EXPECT_EQ(call(adm, "POST", "/api/v1/aliases", R"({"address":"user+bank@example.org","target":"t@evil.example"})").status,
+            400);
+  EXPECT_EQ(call(adm, "POST", "/api/v1/aliases", R"({"address":"help@example.org","target":"user@example.org"})").status,
+            201);
+}
+
 TEST_F(WebApi, AUsersEventsAreTheirOwn) {
   api_->handle(request("POST", "/api/v1/session", R"({"address":"admin@example.org","password":"wrong"})"), kNow);
   const Who admin = login("admin@example.org");
   const Who user = login("user@example.org");
-  ASSERT_EQ(call(user, "POST", "/api/v1/me/app-passwords", R"({"name":"tablet"})").status, 201);
+  ASSERT_EQ(call(user, "POST", "/api/v1/me/app-passwords", R"({"name":"tablet","password":"correct horse battery staple"})").status, 201);
   auto r = call(user, "GET", "/api/v1/me/events");
   ASSERT_EQ(r.status, 200);
   const auto events = json::parse(r.body).as_array();

@@ -244,6 +244,21 @@ TEST_F(WebApi, BodiesAreCheckedBeforeAnythingIsDone) {
   req.body = "name=x.example";
   req.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
   EXPECT_EQ(api_->handle(req, kNow).status, 415);
+  // Login CSRF: a cross-site form can send only text/plain or form bodies without a CORS
+  // preflight; the login takes neither, and a preflight is never allowed.
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"}) {
+    auto login_req = request("POST", "/api/v1/session");
+    login_req.body = R"({"address":"admin@example.org","password":"correct horse battery staple"})";
+    login_req.headers.emplace_back("content-type", type);
+    auto res = api_->handle(login_req, kNow);
+    EXPECT_EQ(res.status, 415) << type;
+    for (const auto& [k, v] : res.headers) EXPECT_NE(k, "Set-Cookie") << type;
+  }
+  auto preflight = api_->handle(request("OPTIONS", "/api/v1/session", "",
+                                        {{"origin", "https://evil.example"}, {"access-control-request-method", "POST"}}),
+                                kNow);
+  EXPECT_EQ(preflight.status, 405);
+  for (const auto& [k, v] : preflight.headers) EXPECT_FALSE(iequals(k.substr(0, 12), "access-contr")) << k;
   EXPECT_EQ(call(admin, "POST", "/api/v1/domains", "{\"name\":").status, 400);
   EXPECT_EQ(call(admin, "POST", "/api/v1/domains", "[1]").status, 400);
   EXPECT_EQ(call(admin, "POST", "/api/v1/domains", R"({"name":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":1}}}}}}}}})").status,

@@ -3,7 +3,6 @@
 #include "acme/https_transport.hpp"
 
 #include <openssl/ssl.h>
-#include <openssl/x509_vfy.h>
 
 #include <ctime>
 
@@ -23,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.hpp"
+#include "net/tls_verify.hpp"
 
 namespace mk::acme {
 namespace asio = boost::asio;
@@ -141,23 +141,12 @@ asio::awaitable<Result<HttpReply>> HttpsTransport::exchange(Method method, std::
   beast::get_lowest_layer(stream).expires_at(deadline);
   SSL* ssl = stream.native_handle();
   // The handshake itself fails when the chain or the name does not verify.
-  SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
-  if (url->ip_literal) {
-    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url->host.c_str()) != 1)
-      co_return err(fmt::format("{}: cannot check the server's address", what));
-  } else {
-    if (SSL_set_tlsext_host_name(ssl, url->host.c_str()) != 1 || SSL_set1_host(ssl, url->host.c_str()) != 1)
-      co_return err(fmt::format("{}: cannot set the server name", what));
-  }
+  if (!net::verify_server(ssl, url->host, url->ip_literal))
+    co_return err(fmt::format("{}: cannot check the server's name", what));
   auto [cec, ep] = co_await beast::get_lowest_layer(stream).async_connect(endpoints, kTuple);
   if (cec) co_return err(fmt::format("{}: connecting: {}", what, cec.message()));
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
-  if (hec) {
-    const long v = SSL_get_verify_result(ssl);
-    std::string why = hec.message();
-    if (v != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(v) + ")";
-    co_return err(fmt::format("{}: TLS handshake: {}", what, why));
-  }
+  if (hec) co_return err(fmt::format("{}: TLS handshake: {}", what, net::handshake_failure(ssl, hec)));
   auto reply = co_await talk(stream, req, method == Method::head, s_, what);
   // No close_notify exchange: the response is complete, and "Connection: close" ends it.
   beast::error_code ignored;

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <openssl/ssl.h>
-#include <openssl/x509_vfy.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +35,7 @@
 #include "base/read_file.hpp"
 #include "base/strings.hpp"
 #include "base/write_file.hpp"
+#include "net/tls_verify.hpp"
 
 namespace mk::audit {
 namespace asio = boost::asio;
@@ -217,23 +217,12 @@ asio::awaitable<std::string> Shipper::Impl::session(Link& l, bool& progressed) {
   auto [cec, ep] = co_await asio::async_connect(stream.lowest_layer(), endpoints, kTuple);
   if (cec) co_return fmt::format("connecting: {}", cec.message());
   SSL* ssl = stream.native_handle();
-  SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
   const std::string& name = settings.server_name.empty() ? l.where.host : settings.server_name;
   boost::system::error_code pec;
-  if (asio::ip::make_address(name, pec); !pec) {
-    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) != 1)
-      co_return "cannot check the collector's address";
-  } else if (SSL_set_tlsext_host_name(ssl, name.c_str()) != 1 ||
-             SSL_set1_host(ssl, name.c_str()) != 1) {
-    co_return "cannot set the collector's name";
-  }
+  asio::ip::make_address(name, pec);
+  if (!net::verify_server(ssl, name, !pec)) co_return "cannot check the collector's name";
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
-  if (hec) {
-    const long v = SSL_get_verify_result(ssl);
-    std::string why = hec.message();
-    if (v != X509_V_OK) why += std::string(" (") + X509_verify_cert_error_string(v) + ")";
-    co_return "TLS handshake: " + why;
-  }
+  if (hec) co_return "TLS handshake: " + net::handshake_failure(ssl, hec);
   deadline.never();
 
   // The reader: the collector's hello and acknowledgements. It ends with the connection.

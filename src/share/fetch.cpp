@@ -2,7 +2,6 @@
 #include "share/fetch.hpp"
 
 #include <openssl/ssl.h>
-#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 
@@ -24,6 +23,7 @@
 
 #include "base/strings.hpp"
 #include "dns/rdata.hpp"
+#include "net/tls_verify.hpp"
 #include "message/header.hpp"
 #include "net/interfaces.hpp"
 
@@ -217,24 +217,15 @@ asio::awaitable<Result<Fetcher::Hop>> Fetcher::hop(WebUrl url, std::size_t max_b
       beast::get_lowest_layer(stream).expires_at(deadline);
       SSL* ssl = stream.native_handle();
       // The handshake itself fails when the chain or the name does not verify.
-      SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
-      const bool named = url.ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), url.host.c_str()) == 1
-                                : SSL_set_tlsext_host_name(ssl, url.host.c_str()) == 1 &&
-                                      SSL_set1_host(ssl, url.host.c_str()) == 1;
-      if (!named) co_return err(fmt::format("{}: cannot check the server's certificate", url.host));
+      if (!net::verify_server(ssl, url.host, url.ip.has_value()))
+        co_return err(fmt::format("{}: cannot check the server's certificate", url.host));
       auto [cec] = co_await beast::get_lowest_layer(stream).async_connect(ep, kTuple);
       if (cec) {
         last = cec == beast::error::timeout ? "connecting timed out" : cec.message();
         continue;
       }
       auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
-      if (hec) {
-        const long v = SSL_get_verify_result(ssl);
-        if (v != X509_V_OK)
-          co_return err(fmt::format("{}: its certificate is not valid ({})", url.host, X509_verify_cert_error_string(v)));
-        co_return err(fmt::format("{}: TLS failed: {}", url.host,
-                                  hec == beast::error::timeout ? std::string("timed out") : hec.message()));
-      }
+      if (hec) co_return err(fmt::format("{}: TLS failed: {}", url.host, net::handshake_failure(ssl, hec)));
       got = co_await talk(stream, url, policy_.user_agent, max_body, &h.location);
       beast::error_code ignored;
       beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);

@@ -144,6 +144,7 @@ async function apps(root) {
     act(add, async () => {
       const p = await api('POST', '/me/app-passwords', { name: name.value.trim(), scopes, password: pw.value });
       await rerender(root, apps);
+      notice('The app password for ' + p.name + ' is made: copy it now, it is shown only once.');
       const box = document.getElementById('app-new');
       box.append(h('div', { class: 'card secret' }, h('p', {}, 'The password for ' + p.name + ' (shown only now):'),
         h('p', {}, h('code', { id: 'app-password' }, p.password), ' ', copyButton(p.password)),

@@ -133,7 +133,6 @@ Result<std::string> set_forward(store::Directory& directory, const store::Accoun
   }
   auto target = canonical_address(to);
   if (!target) return target.error();
-  if (*target == account.address) return err("forwarding to the account's own address would loop: name another one");
   auto hosted = directory.has_domain(target->substr(target->rfind('@') + 1));
   if (!hosted) return hosted.error();
   if (*hosted) {

@@ -12,9 +12,13 @@ namespace mk::delivery {
 using smtp::RcptVerdict;
 using smtp::Target;
 
+Result<bool> LocalRecipients::hosted(const std::string& address) {
+  const auto at = address.rfind('@');
+  return at == std::string::npos ? Result<bool>(true) : store_.has_domain(address.substr(at + 1));
+}
+
 Result<std::optional<Target>> LocalRecipients::forward_target(const store::Account& a) {
-  const auto at = a.forward_to.rfind('@');
-  auto hosted = at == std::string::npos ? Result<bool>(true) : store_.has_domain(a.forward_to.substr(at + 1));
+  auto hosted = this->hosted(a.forward_to);
   if (!hosted) return hosted.error();
   if (!*hosted) return std::optional<Target>(Target::forward(a.forward_to, a.id));
   // Another account here, one step: its own forwarding is not followed (no loops).
@@ -64,10 +68,9 @@ bool LocalRecipients::expand(const std::string& address, const std::string& fold
       continue;
     }
     // A target in a domain we do not host: the alias forwards there.
-    const auto at = target.rfind('@');
-    auto hosted = at == std::string::npos ? Result<bool>(true) : store_.has_domain(target.substr(at + 1));
-    if (!hosted) return temp_fail = true, false;
-    if (!*hosted) {
+    auto here = hosted(target);
+    if (!here) return temp_fail = true, false;
+    if (!*here) {
       targets.push_back(Target::forward(target));
       any = true;
     }

@@ -43,6 +43,8 @@ class LocalRecipients final : public smtp::Recipients {
 
  private:
   // Appends the targets of address; false if the address is unknown.
+  // Whether an address is in a domain hosted here (one without a domain is).
+  Result<bool> hosted(const std::string& address);
   // Where an account's forwarding sends its copy; nullopt when it cannot go (a target here
   // that is gone, disabled or full: the copy is kept here instead).
   Result<std::optional<smtp::Target>> forward_target(const store::Account& a);

@@ -1,5 +1,5 @@
 // Fuzzes the MIME parser and the header helpers it uses (addresses, parameters, encoded
-// words, transfer decodings), the link finder and msg-id lists. Every part's ranges must lie
+// words, transfer decodings, dates), the link finder and msg-id lists. Every part's ranges must lie
 // inside the message.
 #include <cstdint>
 #include <cstdlib>
@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "message/codec.hpp"
+#include "message/date.hpp"
 #include "message/header.hpp"
 #include "message/links.hpp"
 #include "message/mime.hpp"
@@ -19,6 +20,7 @@ void check(const mk::message::Part& p, std::string_view msg) {
   for (const auto& h : p.headers) {
     (void)mk::message::decode_words(h.value);
     (void)mk::message::parse_address_list(h.value);
+    (void)mk::message::received_time(h.value);
   }
   (void)mk::message::decode_transfer(p.body(msg).substr(0, 4096), p.encoding);
   for (const auto& c : p.children) check(c, msg);

@@ -65,6 +65,7 @@ const std::vector<Signal>& MessageAnalysis::rules(bool thread_found) {
   if (!r) {
     r.emplace();
     header_rules(msg_.mime(), msg_.authors().mailboxes, *r);
+    forgery_rules(msg_, *r);
     content_rules(msg_, thread_found, *r);
   }
   return *r;

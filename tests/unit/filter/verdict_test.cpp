@@ -273,6 +273,72 @@ TEST(Verdict, RepliesFromOutsideTheThread) {
   EXPECT_EQ(reply("Alice <alice@partner-invoices.example>").summary(), "");
 }
 
+// Forgery: what ratware writes when it copies a mail program, and what the programs write.
+TEST(Verdict, ForgeryRules) {
+  const auto rules = [](const std::string& header, const std::string& body = "x\r\n") {
+    return judge(header + "\r\n" + body, {}).summary();
+  };
+  const std::string oe_id = "Message-ID: <000801c25c0f$3b5f5a80$0201a8c0@pc>\r\n";
+  // Outlook's Message-ID with no Microsoft program named; with one named, nothing.
+  EXPECT_EQ(rules(oe_id), "MSGID_OUTLOOK_FORGED=1.50");
+  EXPECT_EQ(rules(oe_id + "X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n"), "");
+  EXPECT_EQ(rules(oe_id + "X-MimeOLE: Produced By Microsoft MimeOLE V6.00.2600.0000\r\n"), "");
+  EXPECT_EQ(rules("Message-ID: <000801c25c0f$3b5f5a80$0201a8c0@pc@x>\r\n"), "");  // not the form
+  // Outlook for Windows claimed, another Message-ID (or none).
+  const std::string oe = "X-Mailer: Microsoft Outlook Express 5.00.2919.6900\r\nFrom: <a@sender.example>\r\n";
+  EXPECT_EQ(rules(oe + "Message-ID: <1a2b.3c@relay.example>\r\n"), "MAILER_OUTLOOK_FORGED=1.50");
+  const auto v = judge(oe + "\r\nx\r\n", {});
+  ASSERT_EQ(v.summary(), "MAILER_OUTLOOK_FORGED=1.50");
+  EXPECT_EQ(v.signals[0].why, "the X-Mailer claims Outlook for Windows, which always writes a Message-ID");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook, Build 10.0.2616\r\nMessage-ID: <x@relay.example>\r\n"),
+            "MAILER_OUTLOOK_FORGED=1.50");
+  // Webmail sending for Outlook Express sets the author's provider's Message-ID; the Mac
+  // edition and Outlook 2000 in Internet Mail Only mode make other forms; all are left alone.
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 5.50.4133.2400\r\nFrom: <a@hotmail.example>\r\n"
+                  "Message-ID: <DAV43l4aii22N3yx@mail.hotmail.example>\r\n"),
+            "");
+  EXPECT_EQ(rules("X-Mailer: Microsoft-Outlook-Express-Macintosh-Edition/5.02.2022\r\nMessage-ID: <B9A1@x.example>\r\n"), "");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook IMO, Build 9.0.2416 (9.0.2911.0)\r\n"
+                  "Message-ID: <ILEHJNJFPDLMDEKNIAKH.geege@x.example>\r\n"),
+            "");
+  EXPECT_EQ(rules(oe + oe_id), "");
+  // Outlook's priority field without Outlook; the highest priority.
+  EXPECT_EQ(rules("X-MSMail-Priority: Normal\r\n"), "MSMAIL_PRIORITY_FORGED=1.00");
+  EXPECT_EQ(rules("X-MSMail-Priority: Normal\r\nX-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + oe_id), "");
+  EXPECT_EQ(rules("X-Priority: 1 (Highest)\r\n"), "PRIORITY_HIGH=0.50");
+  EXPECT_EQ(rules("X-Priority: 3\r\n"), "");
+  // The Date: against the first server that received the message (the lowest Received:).
+  const std::string hops = "Received: from relay.example by mx.example; Fri, 27 Sep 2002 10:00:00 +0000\r\n"
+                           "Received: from pc by relay.example; Thu, 26 Sep 2002 19:11:11 +0000\r\n";
+  EXPECT_EQ(rules(hops + "Date: Thu, 26 Sep 2002 19:10:00 +0000\r\n"), "");
+  EXPECT_EQ(rules(hops + "Date: Fri, 27 Sep 2002 07:11:11 +0000\r\n"), "");  // 12 hours: a wrong clock
+  const auto ahead = judge(hops + "Date: Sat, 28 Sep 2002 19:11:11 +0000\r\n\r\nx\r\n", {});
+  ASSERT_EQ(ahead.summary(), "DATE_AHEAD=1.50");
+  EXPECT_EQ(ahead.signals[0].why, "the Date: is 48 hours after the first server received it");
+  EXPECT_EQ(rules(hops + "Date: Sat, 21 Sep 2002 19:11:11 +0000\r\n"), "DATE_BEHIND=1.00");
+  EXPECT_EQ(rules(hops + "Date: Sun, 22 Sep 2002 19:11:11 +0000\r\n"), "");  // 4 days
+  EXPECT_EQ(rules("Date: Sat, 21 Sep 2002 19:11:11 +0000\r\n"), "");  // no hop: nothing to compare with
+  EXPECT_EQ(rules(hops + "Date: Sat, 21 Sep 2002 19:11:11\r\n"), "");  // no zone, no instant
+  // The date is the lowest hop's that has one.
+  EXPECT_EQ(rules(hops + "Received: from pc by relay.example (no date)\r\nDate: Sat, 21 Sep 2002 19:11:11 +0000\r\n"),
+            "DATE_BEHIND=1.00");
+  // Western text sent base64; UTF-8 text (whose non-ASCII base64 suits) and attachments are not.
+  const std::string body = "aGVsbG8gdGhlcmU=\r\n";
+  EXPECT_EQ(rules("Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n", body),
+            "TEXT_BASE64=1.00");
+  EXPECT_EQ(rules("Content-Transfer-Encoding: base64\r\n", body), "TEXT_BASE64=1.00");  // us-ascii by default
+  EXPECT_EQ(rules("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n", body), "");
+  EXPECT_EQ(rules("Content-Type: multipart/mixed; boundary=b\r\n",
+                  "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: text/plain\r\n"
+                  "Content-Disposition: attachment; filename=a.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                      body + "--b--\r\n"),
+            "");
+  EXPECT_EQ(rules("Content-Type: multipart/alternative; boundary=b\r\n",
+                  "--b\r\nContent-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                      body + "--b--\r\n"),
+            "TEXT_BASE64=1.00");
+}
+
 TEST(Verdict, HeaderHeuristics) {
   auto v = judge("From: <rdc7y767@hotmail.example>\r\nTo: undisclosed-recipients:;\r\n"
                  "Subject: Jump start desire   7893vBvF1-278ZKCc8-17\r\n\r\nx\r\n", {});

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "base/strings.hpp"
+#include "message/date.hpp"
 
 namespace mk::imap {
 
@@ -232,33 +233,15 @@ std::optional<std::vector<std::string>> parse_flag_list(Cursor& c) {
 
 namespace {
 
-int month_index(std::string_view m) {
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  for (int i = 0; i < 12; ++i)
-    if (iequals(m, kMonths[i])) return i;
-  return -1;
-}
-
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  // Howard Hinnant's algorithm: days since 1970-01-01 for a proleptic Gregorian date.
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 // "d-Mon-yyyy" or "dd-Mon-yyyy"
 bool date_text(std::string_view s, std::int64_t& days) {
   auto parts = split(s, '-');
   if (parts.size() != 3) return false;
   auto d = parse_u64(parts[0]);
-  const int m = month_index(parts[1]);
+  const auto m = message::month_number(parts[1]);
   auto y = parse_u64(parts[2]);
-  if (!d || *d < 1 || *d > 31 || m < 0 || !y || parts[2].size() != 4) return false;
-  days = days_from_civil(std::int64_t(*y), unsigned(m + 1), unsigned(*d));
+  if (!d || *d < 1 || *d > 31 || !m || !y || parts[2].size() != 4) return false;
+  days = message::days_from_civil(std::int64_t(*y), *m, unsigned(*d));
   return true;
 }
 

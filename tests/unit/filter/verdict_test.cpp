@@ -302,16 +302,46 @@ TEST(Verdict, ForgeryRules) {
                   "Message-ID: <ILEHJNJFPDLMDEKNIAKH.geege@x.example>\r\n"),
             "");
   EXPECT_EQ(rules(oe + oe_id), "");
+  // Outlook 2000 and 2003 name themselves so too; their Message-IDs are Outlook's.
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook CWS, Build 9.0.2416 (9.0.2910.0)\r\nMessage-ID: <x@relay.example>\r\n"),
+            "MAILER_OUTLOOK_FORGED=1.50");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Office Outlook, Build 11.0.5510\r\nMessage-ID: <x@relay.example>\r\n"),
+            "MAILER_OUTLOOK_FORGED=1.50");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Office Outlook, Build 11.0.5510\r\n" + oe_id), "");
+  // The author's provider under its own name or a host of it; not a stranger under the
+  // same public suffix.
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\nFrom: <a@hotmail.example>\r\n"
+                  "Message-ID: <OE43UPm@mail.hotmail.example>\r\n"),
+            "");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\nFrom: <a@bank.co.uk>\r\n"
+                  "Message-ID: <x@spam.co.uk>\r\n"),
+            "MAILER_OUTLOOK_FORGED=1.50");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\nFrom: <a@ail.example>\r\n"
+                  "Message-ID: <x@mail.example>\r\n"),
+            "MAILER_OUTLOOK_FORGED=1.50");
   // Outlook's priority field without Outlook; the highest priority.
   EXPECT_EQ(rules("X-MSMail-Priority: Normal\r\n"), "MSMAIL_PRIORITY_FORGED=1.00");
   EXPECT_EQ(rules("X-MSMail-Priority: Normal\r\nX-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + oe_id), "");
   EXPECT_EQ(rules("X-Priority: 1 (Highest)\r\n"), "PRIORITY_HIGH=0.50");
   EXPECT_EQ(rules("X-Priority: 3\r\n"), "");
+  EXPECT_EQ(rules("X-Priority: 10\r\n"), "");
+  EXPECT_EQ(rules("X-Priority: 1\r\n"), "PRIORITY_HIGH=0.50");
+  EXPECT_EQ(rules("X-Priority: High\r\n"), "PRIORITY_HIGH=0.50");
+  EXPECT_EQ(rules("X-Priority: urgent\r\n"), "PRIORITY_HIGH=0.50");
+  // Outlook's mail with its X-Mailer taken out by a gateway: one anomaly, counted once.
+  EXPECT_EQ(rules(oe_id + "X-MSMail-Priority: Normal\r\n"), "MSGID_OUTLOOK_FORGED=1.50");
+  // A Microsoft program named by X-MimeOLE or User-Agent alone.
+  EXPECT_EQ(rules("X-MSMail-Priority: Normal\r\nUser-Agent: Microsoft-Outlook/16.0\r\n"), "");
+  // Outlook's Message-ID with hex digits that are not.
+  EXPECT_EQ(rules("Message-ID: <000801c25c0g$3b5f5a80$0201a8c0@pc>\r\n"), "");
+  EXPECT_EQ(rules("Message-ID: <000801c25c0f$3b5f5a8z$0201a8c0@pc>\r\n"), "");
+  EXPECT_EQ(rules("Message-ID: <000801c25c0f$3b5f5a80$0201a8cx@pc>\r\n"), "");
   // The Date: against the first server that received the message (the lowest Received:).
   const std::string hops = "Received: from relay.example by mx.example; Fri, 27 Sep 2002 10:00:00 +0000\r\n"
                            "Received: from pc by relay.example; Thu, 26 Sep 2002 19:11:11 +0000\r\n";
   EXPECT_EQ(rules(hops + "Date: Thu, 26 Sep 2002 19:10:00 +0000\r\n"), "");
   EXPECT_EQ(rules(hops + "Date: Fri, 27 Sep 2002 07:11:11 +0000\r\n"), "");  // 12 hours: a wrong clock
+  EXPECT_EQ(rules(hops + "Date: Fri, 27 Sep 2002 08:11:12 +0000\r\n"), "DATE_AHEAD=1.50");
   const auto ahead = judge(hops + "Date: Sat, 28 Sep 2002 19:11:11 +0000\r\n\r\nx\r\n", {});
   ASSERT_EQ(ahead.summary(), "DATE_AHEAD=1.50");
   EXPECT_EQ(ahead.signals[0].why, "the Date: is 48 hours after the first server received it");
@@ -319,9 +349,14 @@ TEST(Verdict, ForgeryRules) {
   EXPECT_EQ(rules(hops + "Date: Sun, 22 Sep 2002 19:11:11 +0000\r\n"), "");  // 4 days
   EXPECT_EQ(rules("Date: Sat, 21 Sep 2002 19:11:11 +0000\r\n"), "");  // no hop: nothing to compare with
   EXPECT_EQ(rules(hops + "Date: Sat, 21 Sep 2002 19:11:11\r\n"), "");  // no zone, no instant
-  // The date is the lowest hop's that has one.
-  EXPECT_EQ(rules(hops + "Received: from pc by relay.example (no date)\r\nDate: Sat, 21 Sep 2002 19:11:11 +0000\r\n"),
-            "DATE_BEHIND=1.00");
+  // Only the lowest hop counts: when its date cannot be read, a later hop's (a list that held
+  // the message for moderation) is no measure of when it was written.
+  EXPECT_EQ(rules(hops + "Received: from pc by relay.example; Thu, 26 Sep 2002 19:11:11 CEST\r\n"
+                         "Date: Sat, 21 Sep 2002 19:11:11 +0000\r\n"),
+            "");
+  EXPECT_EQ(rules(hops + "Received: from pc by relay.example (no date)\r\nDate: Sat, 21 Sep 2002 19:11:11 +0000\r\n"), "");
+  // A zone no clock uses is counted once, as such.
+  EXPECT_EQ(rules(hops + "Date: Thu, 26 Sep 2002 19:11:11 -1600\r\n"), "DATE_IMPOSSIBLE_ZONE=1.50");
   // Western text sent base64; UTF-8 text (whose non-ASCII base64 suits) and attachments are not.
   const std::string body = "aGVsbG8gdGhlcmU=\r\n";
   EXPECT_EQ(rules("Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n", body),
@@ -333,10 +368,49 @@ TEST(Verdict, ForgeryRules) {
                   "Content-Disposition: attachment; filename=a.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
                       body + "--b--\r\n"),
             "");
+  // A text part with a file name is a file, whatever its disposition.
+  EXPECT_EQ(rules("Content-Type: text/plain; charset=iso-8859-1\r\nContent-Disposition: inline; filename=notes.txt\r\n"
+                  "Content-Transfer-Encoding: base64\r\n",
+                  body),
+            "");
+  EXPECT_EQ(rules("Content-Type: text/plain; name=page.txt\r\nContent-Transfer-Encoding: base64\r\n", body), "");
+  EXPECT_EQ(rules("Content-Type: text/html; charset=us-ascii\r\nContent-Transfer-Encoding: base64\r\n"
+                  "List-Unsubscribe: <mailto:u@x.example>\r\n",
+                  body),
+            "TEXT_BASE64=1.00 LIST_UNSUBSCRIBE=-0.50 HTML_ONLY=0.25");
   EXPECT_EQ(rules("Content-Type: multipart/alternative; boundary=b\r\n",
                   "--b\r\nContent-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
                       body + "--b--\r\n"),
             "TEXT_BASE64=1.00");
+}
+
+// The header sets today's mail programs and services write: none is a forgery.
+TEST(Verdict, ForgeryRulesLeaveMailProgramsAlone) {
+  const std::string hop = "Received: from client.example (client.example [203.0.113.5]) by smtp.example.org "
+                          "with ESMTPSA id 4b2c; Mon, 2 Jan 2026 15:04:07 +0100 (CET)\r\n"
+                          "Date: Mon, 2 Jan 2026 15:04:05 +0100\r\nFrom: Ann <ann@example.org>\r\n";
+  for (const std::string program : {
+           // Outlook 2016-365 for Windows, sent over SMTP (a trailing '$' before the '@').
+           "X-Mailer: Microsoft Outlook 16.0\r\nMessage-ID: <003e01d9a6c5$1d2e3f40$57b8bdc0$@example.org>\r\n"
+           "X-Priority: 3\r\nThread-Index: AQHZpsUdLj9A\r\nContent-Language: en-gb\r\n",
+           // Outlook for Mac; Outlook.com and Exchange Online.
+           "User-Agent: Microsoft-MacOutlook/16.78.23100802\r\nMessage-ID: <C8A1B2C3-D4E5-F6A7-B8C9-0A1B2C3D4E5F@example.org>\r\n",
+           "Message-ID: <DB9PR01MB1234ABCD5678EF90@DB9PR01MB1234.eurprd01.prod.outlook.com>\r\n"
+           "X-MS-Exchange-Organization-SCL: 1\r\nX-MSMail-Priority: Normal\r\nX-Mailer: Microsoft Outlook 16.0\r\n",
+           // Thunderbird, Apple Mail, Gmail.
+           "User-Agent: Mozilla Thunderbird\r\nMessage-ID: <5f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b@example.org>\r\n",
+           "X-Mailer: Apple Mail (2.3774.300.61.1.2)\r\nMessage-ID: <7A3E1C2B-9D8F-4E6A-B5C4-D3E2F1A0B9C8@example.org>\r\n"
+           "Content-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: 7bit\r\n",
+           "Message-ID: <CAKx4V7+Jd8w3XQk1g2=abcDEF@mail.gmail.com>\r\n"
+           "Content-Type: text/plain; charset=\"UTF-8\"\r\nContent-Transfer-Encoding: base64\r\n",
+           // A list's copy: the list's hops above the author's, List-Id, an old-style priority.
+           "Received: from lists.example.net by mx.example.org; Mon, 2 Jan 2026 16:30:00 +0000\r\n"
+           "List-Id: <dev.lists.example.net>\r\nPrecedence: list\r\nX-Priority: 3 (Normal)\r\n"
+           "Message-ID: <20260102150405.GA1234@client.example>\r\n",
+       }) {
+    const auto v = judge(program + hop + "\r\naGVsbG8gdGhlcmU=\r\n", {});
+    EXPECT_EQ(v.summary(), "") << program;
+  }
 }
 
 TEST(Verdict, HeaderHeuristics) {

@@ -12,8 +12,7 @@
 // ham could be a person's mail counts little.
 // SECURITY: untrusted input; fields are read once, bounded by the header's limits.
 #include <algorithm>
-#include <cctype>
-#include <cstdlib>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -26,7 +25,7 @@ namespace mk::filter {
 namespace {
 
 bool all_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); });
 }
 
 // "<000801c25c0f$3b5f5a80$0201a8c0@pc>": the Message-ID Outlook and Outlook Express for

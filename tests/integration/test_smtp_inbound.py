@@ -40,6 +40,40 @@ class DevServerTest(mk.SharedServerTest):
         self.assertIn(b"for <me@localhost>;", body)
         self.assertTrue(body.endswith(MSG + b".dot line\r\n"))
 
+    def test_forged_mail_program_fields_send_it_to_junk_with_reasons(self):
+        """Ratware's copy of Outlook (its Message-ID and priority field without Outlook), a
+        Date: two days after the first server's Received: and base64 Western text: the
+        forgery rules junk it, and X-Mailkeep-Spam names each (read back over IMAP)."""
+        forged = (b"Received: from pc (pc [198.51.100.7]) by relay.example.net with SMTP; "
+                  b"Thu, 26 Sep 2002 19:11:11 +0000\r\n"
+                  b"Date: Sat, 28 Sep 2002 19:11:11 +0000\r\n"
+                  b"From: Offers <deals@offers.example>\r\nTo: me@localhost\r\n"
+                  b"Subject: forged-fields\r\n"
+                  b"Message-ID: <000801c25c0f$3b5f5a80$0201a8c0@pc>\r\n"
+                  b"X-MSMail-Priority: High\r\nX-Priority: 1\r\n"
+                  b"Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                  b"aGVsbG8gdGhlcmU=\r\n")
+        with self.smtp() as s:
+            self.assertEqual(s.sendmail("deals@offers.example", ["me@localhost"], forged), {})
+        junk = [m for m in self.srv.imap_messages("Junk") if m["Subject"] == "forged-fields"]
+        self.assertEqual(len(junk), 1)
+        verdict = " ".join(str(junk[0]["X-Mailkeep-Spam"]).split())
+        self.assertTrue(verdict.startswith("junk; score="), verdict)
+        for signal in ("MSGID_OUTLOOK_FORGED=1.50", "PRIORITY_HIGH=0.50", "DATE_AHEAD=1.50", "TEXT_BASE64=1.00"):
+            self.assertIn(signal, verdict)
+        # Outlook's priority field beside Outlook's Message-ID is one anomaly, counted once.
+        self.assertNotIn("MSMAIL_PRIORITY_FORGED", verdict)
+        # The same message as Outlook Express writes it is not junked for its fields.
+        real = (forged.replace(b"X-MSMail-Priority: High\r\nX-Priority: 1\r\n",
+                               b"X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n")
+                .replace(b"Sat, 28 Sep", b"Thu, 26 Sep").replace(b"forged-fields", b"real-fields")
+                .replace(b"Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gdGhlcmU=", b"\r\nhello there"))
+        with self.smtp() as s:
+            self.assertEqual(s.sendmail("deals@offers.example", ["me@localhost"], real), {})
+        inbox = [m for m in self.srv.imap_messages("INBOX") if m["Subject"] == "real-fields"]
+        self.assertEqual(len(inbox), 1)
+        self.assertTrue(str(inbox[0]["X-Mailkeep-Spam"]).startswith("no; score=0.00"), inbox[0]["X-Mailkeep-Spam"])
+
     def test_starttls_delivery(self):
         with self.smtp() as s:
             s.ehlo("client.example")

@@ -42,7 +42,6 @@ class LocalRecipients final : public smtp::Recipients {
   smtp::RcptVerdict resolve(const message::Mailbox& rcpt) override;
 
  private:
-  // Appends the targets of address; false if the address is unknown.
   // Whether an address is in a domain hosted here (one without a domain is).
   Result<bool> hosted(const std::string& address);
   // Where an account's forwarding sends its copy; nullopt when it cannot go (a target here
@@ -53,6 +52,7 @@ class LocalRecipients final : public smtp::Recipients {
   // cannot be read.
   bool account_targets(const store::Account& a, const std::string& folder, std::vector<smtp::Target>& targets,
                        bool& temp_fail, bool& full);
+  // Appends the targets of address; false if the address is unknown.
   bool expand(const std::string& address, const std::string& folder, std::vector<smtp::Target>& targets,
               bool& temp_fail, bool& full);
   store::Directory& store_;

@@ -110,8 +110,9 @@ constexpr std::int64_t kMaxAhead = 12 * kHour, kMaxBehind = 96 * kHour;
 
 void forgery_rules(const message::Parsed& msg, std::vector<Signal>& out) {
   const auto& fields = msg.header();
-  std::string mailer;  // every field in which a mail program names itself
-  for (std::string_view name : {"X-Mailer", "User-Agent", "X-MimeOLE", "X-Newsreader"})
+  const auto x_mailer = msg.field("X-Mailer");
+  std::string mailer = x_mailer ? to_lower(*x_mailer) + " " : "";  // every field in which a mail program names itself
+  for (std::string_view name : {"User-Agent", "X-MimeOLE", "X-Newsreader"})
     if (const auto v = msg.field(name)) mailer += to_lower(*v) + " ";
   const bool microsoft = mailer.find("microsoft") != std::string::npos || mailer.find("outlook") != std::string::npos;
   const auto id = msg.field("Message-ID");
@@ -123,7 +124,7 @@ void forgery_rules(const message::Parsed& msg, std::vector<Signal>& out) {
   // 12.0% / 0%: the X-Mailer says Outlook for Windows, whose Message-ID this is not. A mail
   // service that sets its own Message-ID (webmail sending for Outlook Express) uses the
   // author's domain or one under it, which is left alone.
-  if (const auto x = msg.field("X-Mailer"); x && claims_windows_outlook(*x) && !outlook_id) {
+  if (x_mailer && claims_windows_outlook(*x_mailer) && !outlook_id) {
     const message::Address* author = msg.authors().single();
     if (!author || !id || !same_provider(message_id_domain(*id), to_lower(author->domain)))
       out.push_back({"MAILER_OUTLOOK_FORGED", 1.5,

@@ -22,11 +22,21 @@ model trained on the older four fifths. The test split is a year newer than the 
 split, and the folds, which mix the years' months, do not show what that drift costs:
 this does, still without reading the test split.
 
-Usage: /usr/bin/python3 bench/spam/cv.py [--by-date] path/to/mailkeep
+--by-source: the folds are drawn by the message's source instead of its name, so that each
+fold is judged by a model that never saw its sources: the mailing list (List-Id, or another
+list field) for list mail, else the organisation of the From: address (its last two labels,
+three under a two-letter country's "co." and the like). The test split's mail comes partly
+from senders the training split does not have (its second year of spam, the second half of
+hard-ham-1), and the name folds, which scatter each list and sender over every fold, cannot
+show what unseen senders cost: these folds do, without reading the test split. They are
+uneven (a large list is a whole fold's ham), which pooling the scores does not mind.
+
+Usage: /usr/bin/python3 bench/spam/cv.py [--by-date | --by-source] path/to/mailkeep
 """
 import email.utils
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -35,6 +45,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+from email.parser import BytesHeaderParser  # noqa: E402
+from email.policy import compat32  # noqa: E402
+from email.utils import getaddresses  # noqa: E402
 from benchlib import BenchError, corpus_dir, run, run_main  # noqa: E402
 import corpus  # noqa: E402
 import peers  # noqa: E402
@@ -44,6 +57,32 @@ FOLDS = 5
 
 def fold_of(key):
     return int.from_bytes(hashlib.sha256(b"fold " + key.encode()).digest(), "big") % FOLDS
+
+
+# Second-level labels under which a two-letter country's registrations sit ("example.co.uk").
+COUNTRY_SECOND_LEVEL = {"ac", "co", "com", "edu", "gov", "ne", "net", "or", "org"}
+
+
+def organisation(domain):
+    labels = domain.lower().strip(".").split(".")
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in COUNTRY_SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
+def source_of(data):
+    """Where a message comes from, for --by-source: "list:ID" or "from:ORGANISATION"."""
+    head = BytesHeaderParser(policy=compat32).parsebytes(data, headersonly=True)
+    list_id = head.get("List-Id")
+    if list_id is not None:
+        m = re.search(r"<([^>]+)>", str(list_id))
+        return "list:" + (m.group(1) if m else str(list_id)).strip().lower()
+    for field in ("List-Post", "Mailing-List", "X-Mailing-List"):
+        if head.get(field) is not None:
+            return "list:" + " ".join(str(head.get(field)).split()).lower()
+    for _, addr in getaddresses([str(v) for v in head.get_all("From") or []]):
+        if "@" in addr:
+            return "from:" + organisation(addr.rsplit("@", 1)[1])
+    return "none"
 
 
 def date_of(data):
@@ -74,9 +113,10 @@ def scores(out):
 def main():
     args = sys.argv[1:]
     by_date = "--by-date" in args
-    args = [a for a in args if a != "--by-date"]
-    if len(args) != 1:
-        raise BenchError("usage: cv.py [--by-date] path/to/mailkeep")
+    by_source = "--by-source" in args
+    args = [a for a in args if a not in ("--by-date", "--by-source")]
+    if len(args) != 1 or (by_date and by_source):
+        raise BenchError("usage: cv.py [--by-date | --by-source] path/to/mailkeep")
     binary = os.path.abspath(args[0])
     started = time.monotonic()
     source = corpus_dir()
@@ -85,7 +125,7 @@ def main():
         k = corpus.keys(source, None)
         labelled = [(key, True) for key in k["train_spam"]] + [(key, False) for key in k["train_ham"]]
         # The bytes every filter gets (corpus.split's rule), once; each fold links to them.
-        files, dates = {}, {}
+        files, dates, sources = {}, {}, {}
         os.makedirs(os.path.join(work, "all"))
         for key, _ in labelled:
             with open(os.path.join(source, key), "rb") as f:
@@ -93,6 +133,7 @@ def main():
             if data.startswith(b"From "):
                 data = data[data.find(b"\n") + 1:]
             dates[key] = date_of(data)
+            sources[key] = source_of(data) if by_source else key
             files[key] = os.path.join(work, "all", key.replace("/", "."))
             with open(files[key], "wb") as f:
                 f.write(data)
@@ -102,15 +143,21 @@ def main():
                   "older rest; the test split is not read"
                   % (len(held & set(k["train_spam"])), len(held & set(k["train_ham"]))))
         else:
-            print("cross-validation: %d folds of the training split (%d spam, %d ham); the test split is not read"
-                  % (FOLDS, len(k["train_spam"]), len(k["train_ham"])))
+            print("cross-validation: %d folds %sof the training split (%d spam, %d ham); the test split is not read"
+                  % (FOLDS, "by source " if by_source else "", len(k["train_spam"]), len(k["train_ham"])))
+            if by_source:
+                for fold in range(FOLDS):
+                    members = [(key, spam) for key, spam in labelled if fold_of(sources[key]) == fold]
+                    print("  fold %d: %d spam, %d ham from %d sources" % (
+                        fold, sum(1 for _, spam in members if spam), sum(1 for _, spam in members if not spam),
+                        len({sources[key] for key, _ in members})))
         pooled = {"rules": ([], []), "alone": ([], [])}
         for fold in range(1 if by_date else FOLDS):
             d = os.path.join(work, "fold%d" % fold)
             for part in ("train_spam", "train_ham", "test_spam", "test_ham"):
                 os.makedirs(os.path.join(d, part))
             for key, spam in labelled:
-                judged = key in held if by_date else fold_of(key) == fold
+                judged = key in held if by_date else fold_of(sources[key]) == fold
                 part = ("test_" if judged else "train_") + ("spam" if spam else "ham")
                 os.symlink(files[key], os.path.join(d, part, os.path.basename(files[key])))
             common = [binary, "spam", "eval", "--verbose", "--train-spam", os.path.join(d, "train_spam"),
@@ -124,7 +171,8 @@ def main():
             print("  fold %d done" % fold, file=sys.stderr, flush=True)
         print()
         print("| mailkeep `spam eval`, %s | FP%% | FN%% | 1-ROCA%% | FN%% at FP <= 0.1%% |"
-              % ("newest fifth by date" if by_date else "%d-fold CV, pooled" % FOLDS))
+              % ("newest fifth by date" if by_date else "%d-fold CV by source, pooled" % FOLDS if by_source
+                 else "%d-fold CV, pooled" % FOLDS))
         print("|---|---|---|---|---|")
         for row, label in (("rules", "rules, phishing checks and classifier (--rules)"), ("alone", "classifier alone")):
             fp, fn, roca, fn_at = corpus.metrics(pooled[row][0], pooled[row][1], 3.0)
@@ -132,6 +180,7 @@ def main():
         print()
         print("threshold: the Junk score, 3; %s; run time: %.0f s"
               % ("held out: the newest fifth by Date, per class" if by_date
+                 else "fold = SHA-256(\"fold \" + SOURCE) mod %d" % FOLDS if by_source
                  else "fold = SHA-256(\"fold \" + DIR/FILE) mod %d" % FOLDS, time.monotonic() - started))
     finally:
         shutil.rmtree(work, ignore_errors=True)

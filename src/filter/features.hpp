@@ -20,7 +20,8 @@
 // - Shapes: how the header is put together (generated names and tracking codes, Date and
 //   Message-ID forms, "Re:" without a thread, missing fields), the share of capitals, "!"
 //   and "$", how much of the HTML is text; list fields count only as present.
-// - Byte 4-grams of the first KiB of the first text part (HTML source or plain text).
+// - Byte 4-grams of the first KiB of the first text part when it is plain text (not of HTML
+//   source, which is a sender's template: see features.cpp).
 // Features are 32-bit hashes (FNV-1a of a zone prefix and the token), each once, in no
 // particular order; the model folds them into its table.
 // SECURITY: untrusted input; work is linear in the bytes looked at, which are bounded

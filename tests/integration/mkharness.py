@@ -68,24 +68,61 @@ def wait_for(condition, what, guard=HANG_GUARD, interval=0.2):
         time.sleep(interval)
 
 
+# Ports a test process has claimed (port -> the descriptor of its lock file). A port that
+# is free now is not free for long: a server is stopped and started again on the same ports
+# (and `dev` creates an instance on them before `serve` binds them), and under ctest -j2
+# another test could bind one in between. Every harness user that picks ports below the
+# ephemeral range claims them here first, with a lock the kernel drops when its process
+# ends, so two tests never pick the same port.
+PORT_LOCK_DIR = os.path.join(tempfile.gettempdir(), "mk-it-ports")
+_claimed = {}
+
+
+def claim_ports(ports):
+    """Whether every port in `ports` was claimed for this process (all or none): not claimed
+    by another test process, and free on 127.0.0.1 now."""
+    import fcntl
+    os.makedirs(PORT_LOCK_DIR, exist_ok=True)
+    taken = []
+    try:
+        for port in ports:
+            if port in _claimed:
+                return False
+            fd = os.open(os.path.join(PORT_LOCK_DIR, str(port)), os.O_CREAT | os.O_RDWR, 0o666)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return False
+            taken.append((port, fd))
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port))
+        _claimed.update(taken)
+        taken = []
+        return True
+    except OSError:
+        return False
+    finally:
+        for _, fd in taken:
+            os.close(fd)
+
+
+def release_ports(ports):
+    """Gives back ports claim_ports() took (the lock file stays, unlocked, for the next)."""
+    for port in ports:
+        fd = _claimed.pop(port, None)
+        if fd is not None:
+            os.close(fd)
+
+
 def free_port_base():
     """A base N such that every port the server uses (N+25, +80, +143, +443, +465, +587, +993) is free
-    on 127.0.0.1; below the kernel's ephemeral range, so outgoing connections cannot take
-    them meanwhile."""
+    on 127.0.0.1 and claimed for this process (claim_ports); below the kernel's ephemeral range,
+    so outgoing connections cannot take them meanwhile."""
     for _ in range(500):
         base = random.randrange(10000, 31000, 10)
-        socks = []
-        try:
-            for off in PORT_OFFSETS:
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", base + off))
+        if claim_ports([base + off for off in PORT_OFFSETS]):
             return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
     raise RuntimeError("no free port")
 
 
@@ -256,6 +293,7 @@ class Server:
     def cleanup(self):
         if self.proc:
             self.stop()
+        release_ports([self.base + off for off in PORT_OFFSETS])
         self.assert_clean()
         if not self.keep:
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -3,7 +3,6 @@ certificate: shared by the tests that get certificates from it."""
 import json
 import os
 import random
-import socket
 import ssl
 import subprocess
 import urllib.request
@@ -12,21 +11,12 @@ import mkharness as mk
 
 
 def free_ports(n):
-    """n distinct TCP ports free on 127.0.0.1, below the ephemeral range."""
+    """n distinct TCP ports free on 127.0.0.1, below the ephemeral range, claimed for this process
+    (mkharness.claim_ports: no server another test starts meanwhile takes them)."""
     for _ in range(200):
         ports = random.sample(range(10000, 31000), n)
-        socks = []
-        try:
-            for p in ports:
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
+        if mk.claim_ports(ports):
             return ports
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
     raise RuntimeError("no free ports")
 
 

@@ -63,6 +63,14 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   return v;
 }
 
+std::string cut_utf8(std::string s, std::size_t max) {
+  if (s.size() <= max) return s;
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s;
+}
+
 std::string log_safe(std::string_view s, std::size_t max_len) {
   std::string out;
   out.reserve(std::min(s.size(), max_len));

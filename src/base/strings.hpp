@@ -32,6 +32,8 @@ std::string log_safe(std::string_view s, std::size_t max_len = 200);
 void append_json_string(std::string& out, std::string_view s);
 // Appends one Unicode code point as UTF-8 (the caller passes a valid scalar value).
 void append_utf8(std::string& out, std::uint32_t cp);
+// s cut to at most `max` bytes on a UTF-8 character boundary.
+std::string cut_utf8(std::string s, std::size_t max);
 
 // Lower-case hex of raw bytes.
 std::string hex(std::string_view bytes);

@@ -471,13 +471,19 @@ std::optional<std::string> to_utf8(std::string_view text, std::string_view chars
   std::size_t in_left = text.size();
   char* dst = out.data();
   std::size_t out_left = out.size();
+  // In the ISO-2022 charsets a character iconv does not know (ISO-2022-JP's NEC and IBM
+  // extensions, common in Japanese mail) is two printable bytes in a double-byte run: both are
+  // skipped, or every later character of the run would be read off by one.
+  const bool iso2022 = cs.starts_with("iso-2022") || cs.starts_with("iso2022") || cs.starts_with("csiso2022");
+  const auto printable = [](char c) { return c >= 0x21 && c <= 0x7e; };
   while (in_left > 0) {
     std::size_t r = iconv(cd, &in, &in_left, &dst, &out_left);
     if (r != static_cast<std::size_t>(-1)) break;
     if (errno == E2BIG) break;  // cannot happen with 4x room, but never loop forever
-    // EILSEQ/EINVAL: replace one byte and go on.
-    ++in;
-    --in_left;
+    // EILSEQ/EINVAL: replace the character (one byte, or an ISO-2022 pair) and go on.
+    const std::size_t skip = errno == EILSEQ && iso2022 && in_left >= 2 && printable(in[0]) && printable(in[1]) ? 2 : 1;
+    in += skip;
+    in_left -= skip;
     if (out_left >= 3) {
       std::memcpy(dst, "\xef\xbf\xbd", 3);
       dst += 3;

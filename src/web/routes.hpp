@@ -150,9 +150,6 @@ Reply internal(const Services& svc, const Error& e);
 inline constexpr std::size_t kMaxName = 64;
 inline constexpr std::size_t kMaxPassword = 1024;
 
-// s cut to at most `max` bytes on a UTF-8 character boundary.
-std::string cut_utf8(std::string s, std::size_t max);
-
 // A positive decimal id from a path; nullopt for anything else.
 std::optional<std::int64_t> id_param(std::string_view s);
 

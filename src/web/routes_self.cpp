@@ -13,6 +13,7 @@
 #include "audit/log.hpp"
 #include "auth/password.hpp"
 #include "auth/totp.hpp"
+#include "base/strings.hpp"
 #include "web/qr.hpp"
 #include "web/routes.hpp"
 
@@ -95,14 +96,6 @@ audit::VerifyReport LogCheck::verify(const std::string& path, std::int64_t now) 
     checked_ = now;
   }
   return last_;
-}
-
-std::string cut_utf8(std::string s, std::size_t max) {
-  if (s.size() <= max) return s;
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
-  return s;
 }
 
 Reply internal(const Services& svc, const Error& e) {

@@ -137,7 +137,7 @@ TEST(Features, EscapedCharsetsAreReadAsTheTextTheyEncode) {
   const auto in_jis = sorted(extract_features(msg("Content-Type: text/plain; charset=ISO-2022-JP\r\n", jis + "\r\n")));
   const auto in_utf8 = sorted(extract_features(msg("Content-Type: text/plain; charset=utf-8\r\n", utf8 + "\r\n")));
   const auto unrelated = sorted(extract_features(msg("Content-Type: text/plain; charset=utf-8\r\n", other + "\r\n")));
-  // All but the charset's name and the message's size are the same.
+  // All but the charset (its feature, and its name in Content-Type) are the same.
   EXPECT_GE(common(in_jis, in_utf8) + 2, in_utf8.size());
   EXPECT_GE(common(in_jis, in_utf8), common(in_jis, unrelated) + 10);
   // A Subject written raw in the message's escaped charset, as old Japanese mailers did: its
@@ -150,6 +150,11 @@ TEST(Features, EscapedCharsetsAreReadAsTheTextTheyEncode) {
   const auto plain = subject("utf-8", "\xe4\xbb\x8a\xe9\x80\xb1\xe3\x81\xae\xe3\x81\x8a\xe7\x9f\xa5\xe3\x82\x89\xe3\x81\x9b");
   EXPECT_GE(common(raw, plain) + 3, plain.size());
   EXPECT_GE(common(raw, plain), common(subject("ISO-2022-JP", "\x1b$BL@F|$N2q5D\x1b(B"), plain) + 10);
+  // 8-bit text is no escaped charset's: mislabelled, it is read as it is, words kept.
+  const std::string russian = "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xd0\xbc\xd0\xb8\xd1\x80\r\n";
+  const auto labelled_jis = sorted(extract_features(msg("Content-Type: text/plain; charset=iso-2022-jp\r\n", russian)));
+  const auto labelled_utf8 = sorted(extract_features(msg("Content-Type: text/plain; charset=utf-8\r\n", russian)));
+  EXPECT_GE(common(labelled_jis, labelled_utf8) + 2, labelled_utf8.size());  // the charset named twice
 }
 
 TEST(Features, RawEightBitHeadersAreReadInTheMessagesCharset) {

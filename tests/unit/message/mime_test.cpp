@@ -109,6 +109,15 @@ TEST(Header, ValidUtf8) {
   EXPECT_EQ(*to_utf8("a\xe9" "b", "utf-8"), "a\xef\xbf\xbd" "b");
 }
 
+TEST(Header, Iso2022JpWithACharacterIconvDoesNotKnow) {
+  // "konnichiwa" in ISO-2022-JP, after NEC's circled 1 (row 13), which
+  // glibc's ISO-2022-JP does not have: the unknown pair becomes one U+FFFD and the rest of the run
+  // is read in step, not off by one byte.
+  EXPECT_EQ(*to_utf8("\x1b$B-!$3$s$K$A$O\x1b(B", "ISO-2022-JP"),
+            "\xef\xbf\xbd\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf");
+  EXPECT_EQ(*to_utf8("\x1b$B$3$s$K$A$O\x1b(B", "iso-2022-jp"), "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf");
+}
+
 TEST(Codec, Base64AndQp) {
   EXPECT_EQ(base64_decode("aGVs\r\nbG8="), "hello");
   EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");

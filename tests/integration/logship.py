@@ -220,16 +220,6 @@ def wait_same(local_path, remote_path, what, guard=mk.HANG_GUARD):
 
 def free_port():
     """A free port below the ephemeral range (32768: an outgoing connection cannot take it while
-    the collector is stopped and started again) and above the ports mkharness gives servers
-    (at most 31000 + 993), so a server another test starts meanwhile cannot take it either."""
-    import random
-    import socket
-    for _ in range(200):
-        port = random.randrange(32000, 32760)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
+    the collector is stopped and started again), claimed for this process (mkharness.claim_ports:
+    a server another test starts meanwhile cannot take it either)."""
+    return mk.claim_free_port(10000, 32768)

@@ -74,37 +74,73 @@ def wait_for(condition, what, guard=HANG_GUARD, interval=0.2):
 # another test could bind one in between. Every harness user that picks ports below the
 # ephemeral range claims them here first, with a lock the kernel drops when its process
 # ends, so two tests never pick the same port.
+# The directory and its files are everyone's (sticky, like /tmp), so that tests run by
+# different users on one machine share the claims.
 PORT_LOCK_DIR = os.path.join(tempfile.gettempdir(), "mk-it-ports")
 _claimed = {}
+
+
+def _lock_file(port):
+    """A descriptor of the port's lock file, created readable by all if it is new."""
+    path = os.path.join(PORT_LOCK_DIR, str(port))
+    try:
+        # Without O_CREAT first: fs.protected_regular refuses O_CREAT on another user's file
+        # in a sticky directory even when it exists.
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o444)
+        try:
+            os.fchmod(fd, 0o444)
+        except PermissionError:
+            pass  # another user created it meanwhile; reading is all flock needs
+        return fd
 
 
 def claim_ports(ports):
     """Whether every port in `ports` was claimed for this process (all or none): not claimed
     by another test process, and free on 127.0.0.1 now."""
+    import errno
     import fcntl
-    os.makedirs(PORT_LOCK_DIR, exist_ok=True)
+    if not os.path.isdir(PORT_LOCK_DIR):
+        os.makedirs(PORT_LOCK_DIR, exist_ok=True)
+        try:
+            os.chmod(PORT_LOCK_DIR, 0o1777)
+        except PermissionError:
+            pass  # another user made it meanwhile
     taken = []
     try:
         for port in ports:
             if port in _claimed:
                 return False
-            fd = os.open(os.path.join(PORT_LOCK_DIR, str(port)), os.O_CREAT | os.O_RDWR, 0o666)
+            fd = _lock_file(port)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            except BlockingIOError:
                 os.close(fd)
                 return False
             taken.append((port, fd))
             with socket.socket() as probe:
-                probe.bind(("127.0.0.1", port))
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError as e:
+                    if e.errno in (errno.EADDRINUSE, errno.EACCES):
+                        return False
+                    raise
         _claimed.update(taken)
         taken = []
         return True
-    except OSError:
-        return False
     finally:
         for _, fd in taken:
             os.close(fd)
+
+
+def claim_free_port(low, high):
+    """One port in [low, high) claimed for this process (claim_ports)."""
+    for _ in range(500):
+        port = random.randrange(low, high)
+        if claim_ports([port]):
+            return port
+    raise RuntimeError("no free port in %d-%d" % (low, high))
 
 
 def release_ports(ports):
@@ -120,7 +156,8 @@ def free_port_base():
     on 127.0.0.1 and claimed for this process (claim_ports); below the kernel's ephemeral range,
     so outgoing connections cannot take them meanwhile."""
     for _ in range(500):
-        base = random.randrange(10000, 31000, 10)
+        # The highest offset (quickstart's metrics port, 9325) still below 32768.
+        base = random.randrange(10000, 32768 - max(PORT_OFFSETS), 10)
         if claim_ports([base + off for off in PORT_OFFSETS]):
             return base
     raise RuntimeError("no free port")

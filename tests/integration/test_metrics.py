@@ -33,7 +33,7 @@ class Prometheus:
 
     def __init__(self, target_port):
         self.dir = tempfile.mkdtemp(prefix="mk-prom-")
-        self.port = mk.free_port_base() + 90
+        self.port = mk.claim_free_port(10000, 32768)
         with open(os.path.join(self.dir, "prometheus.yml"), "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
                     "rule_files: [%s]\n"

@@ -69,8 +69,9 @@ def organisation(domain):
     return ".".join(labels[-keep:])
 
 
-def source_of(data):
-    """Where a message comes from, for --by-source: "list:ID" or "from:ORGANISATION"."""
+def source_of(data, key):
+    """Where a message comes from, for --by-source: "list:ID", "from:ORGANISATION", or for a
+    message that names neither its own "none:KEY" (such messages share no known source)."""
     head = BytesHeaderParser(policy=compat32).parsebytes(data, headersonly=True)
     list_id = head.get("List-Id")
     if list_id is not None:
@@ -82,7 +83,7 @@ def source_of(data):
     for _, addr in getaddresses([str(v) for v in head.get_all("From") or []]):
         if "@" in addr:
             return "from:" + organisation(addr.rsplit("@", 1)[1])
-    return "none"
+    return "none:" + key
 
 
 def date_of(data):
@@ -133,7 +134,7 @@ def main():
             if data.startswith(b"From "):
                 data = data[data.find(b"\n") + 1:]
             dates[key] = date_of(data)
-            sources[key] = source_of(data) if by_source else key
+            sources[key] = source_of(data, key) if by_source else key
             files[key] = os.path.join(work, "all", key.replace("/", "."))
             with open(files[key], "wb") as f:
                 f.write(data)

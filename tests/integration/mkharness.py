@@ -81,19 +81,51 @@ _claimed = {}
 
 
 def _lock_file(port):
-    """A descriptor of the port's lock file, created readable by all if it is new."""
+    """A descriptor of the port's lock file (created readable by all if it is new), or None
+    when the name is something else another user left there (a link, a FIFO, an unreadable
+    file): that port is then not ours to claim."""
+    import errno
+    import stat
     path = os.path.join(PORT_LOCK_DIR, str(port))
-    try:
-        # Without O_CREAT first: fs.protected_regular refuses O_CREAT on another user's file
-        # in a sticky directory even when it exists.
-        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o444)
+    # O_NONBLOCK: opening a FIFO planted under the name must not wait for a writer.
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+    fd = None
+    for _ in range(2):
         try:
-            os.fchmod(fd, 0o444)
-        except PermissionError:
-            pass  # another user created it meanwhile; reading is all flock needs
-        return fd
+            # Without O_CREAT first: fs.protected_regular refuses O_CREAT on another user's file
+            # in a sticky directory even when it exists.
+            fd = os.open(path, flags)
+            break
+        except FileNotFoundError:
+            try:
+                fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o444)
+                break
+            except FileExistsError:
+                continue  # another process created it meanwhile: open theirs
+        except OSError as e:
+            if e.errno in (errno.ELOOP, errno.EACCES, errno.EPERM):
+                return None
+            raise
+    if fd is None:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _lock_dir():
+    """Makes PORT_LOCK_DIR, or mends the mode of one this user made before (as the harness
+    once did, 0755); one another user made that this user cannot write is named in the error."""
+    os.makedirs(PORT_LOCK_DIR, exist_ok=True)
+    st = os.stat(PORT_LOCK_DIR)
+    if st.st_mode & 0o7777 != 0o1777 and st.st_uid == os.geteuid():
+        os.chmod(PORT_LOCK_DIR, 0o1777)
+    if not os.access(PORT_LOCK_DIR, os.W_OK | os.X_OK):
+        time.sleep(0.2)  # its maker may be between making it and opening its mode
+    if not os.access(PORT_LOCK_DIR, os.W_OK | os.X_OK):
+        raise RuntimeError("%s is not writable by this user: remove it (its owner or root can) and run again"
+                           % PORT_LOCK_DIR)
 
 
 def claim_ports(ports):
@@ -101,18 +133,15 @@ def claim_ports(ports):
     by another test process, and free on 127.0.0.1 now."""
     import errno
     import fcntl
-    if not os.path.isdir(PORT_LOCK_DIR):
-        os.makedirs(PORT_LOCK_DIR, exist_ok=True)
-        try:
-            os.chmod(PORT_LOCK_DIR, 0o1777)
-        except PermissionError:
-            pass  # another user made it meanwhile
+    _lock_dir()
     taken = []
     try:
         for port in ports:
             if port in _claimed:
                 return False
             fd = _lock_file(port)
+            if fd is None:
+                return False
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

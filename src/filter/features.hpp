@@ -14,8 +14,9 @@
 //   phrases without the cost of full n-grams.
 //   Text written without spaces (Chinese, Japanese, Korean) is also cut into pairs of
 //   characters: CJK characters in UTF-8, and text in a declared double-byte charset
-//   (GB2312, Big5, EUC-KR, Shift_JIS, ...). Text in a 7-bit escaped charset (ISO-2022-JP and
-//   its kin, UTF-7) is converted to UTF-8 first.
+//   (GB2312, Big5, EUC-KR, Shift_JIS, ...). A text part in a 7-bit escaped charset
+//   (ISO-2022-JP and its kin, UTF-7) is converted to UTF-8 first, and so is a header field
+//   in the message's ISO-2022 charset written raw (its escapes give it away).
 // - Links: host names, their registrable-looking suffix (last two labels), and IP literals.
 // - Structure: MIME types, charsets, encodings, attachment extensions, part count, size.
 // - Shapes: how the header is put together (generated names and tracking codes, Date and

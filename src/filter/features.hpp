@@ -16,7 +16,8 @@
 //   characters: CJK characters in UTF-8, and text in a declared double-byte charset
 //   (GB2312, Big5, EUC-KR, Shift_JIS, ...). A text part in a 7-bit escaped charset
 //   (ISO-2022-JP and its kin, UTF-7) is converted to UTF-8 first, and so is a header field
-//   in the message's ISO-2022 charset written raw (its escapes give it away).
+//   in the message's ISO-2022 charset written raw (its escapes give it away); 7-bit text with
+//   ISO-2022-JP's escapes and no such charset declared is read as ISO-2022-JP.
 // - Links: host names, their registrable-looking suffix (last two labels), and IP literals.
 // - Structure: MIME types, charsets, encodings, attachment extensions, part count, size.
 // - Shapes: how the header is put together (generated names and tracking codes, Date and

@@ -150,6 +150,11 @@ TEST(Features, EscapedCharsetsAreReadAsTheTextTheyEncode) {
   const auto plain = subject("utf-8", "\xe4\xbb\x8a\xe9\x80\xb1\xe3\x81\xae\xe3\x81\x8a\xe7\x9f\xa5\xe3\x82\x89\xe3\x81\x9b");
   EXPECT_GE(common(raw, plain) + 3, plain.size());
   EXPECT_GE(common(raw, plain), common(subject("ISO-2022-JP", "\x1b$BL@F|$N2q5D\x1b(B"), plain) + 10);
+  // ISO-2022-JP's escapes name it when nothing else does, in the body and in a raw Subject.
+  const auto undeclared = sorted(extract_features(msg("Content-Type: text/plain\r\n", jis + "\r\n")));
+  EXPECT_GE(common(undeclared, in_utf8), common(undeclared, unrelated) + 10);
+  EXPECT_GE(common(subject("us-ascii", "\x1b$B:#=5$N$*CN$i$;\x1b(B"), plain),
+            common(subject("us-ascii", "\x1b$BL@F|$N2q5D\x1b(B"), plain) + 10);
   // 8-bit text is no escaped charset's: mislabelled, it is read as it is, words kept.
   const std::string russian = "\xd0\xbf\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xd0\xbc\xd0\xb8\xd1\x80\r\n";
   const auto labelled_jis = sorted(extract_features(msg("Content-Type: text/plain; charset=iso-2022-jp\r\n", russian)));

@@ -288,13 +288,18 @@ std::string size_bucket(std::size_t n) {
 // names iconv knows). Read as it is, their text is pairs of ASCII letters between escapes, a
 // sentence one long "word" that no other message shares; converted to UTF-8 it gives the CJK
 // pairs (Sink::dense) that the same text in UTF-8 or a double-byte charset gives.
+// Whether `charset` is one of `names` (lower-case), in any case.
+template <std::size_t N>
+bool charset_in(std::string_view charset, const std::string_view (&names)[N]) {
+  return std::any_of(std::begin(names), std::end(names), [&](std::string_view n) { return iequals(charset, n); });
+}
+
 bool escaped_charset(std::string_view charset) {
   static constexpr std::string_view kCharsets[] = {"iso-2022-jp", "iso2022jp", "csiso2022jp", "iso-2022-jp-2",
                                                    "iso2022jp2", "csiso2022jp2", "iso-2022-jp-3", "iso-2022-kr",
                                                    "iso2022kr", "csiso2022kr", "iso-2022-cn", "iso2022cn",
                                                    "csiso2022cn", "iso-2022-cn-ext", "iso2022cnext", "utf-7", "utf7"};
-  const std::string c = to_lower(charset);
-  return std::find(std::begin(kCharsets), std::end(kCharsets), c) != std::end(kCharsets);
+  return charset_in(charset, kCharsets);
 }
 
 // Whether `text` is what an escaped charset can be: 7-bit. Text labelled with one but holding
@@ -308,12 +313,14 @@ bool seven_bit(std::string_view text) {
 // else ISO-2022-JP when 7-bit text carries its escapes into JIS X 0208 (ESC $ B, ESC $ @),
 // which name the charset by themselves (old Japanese mailers sent it with none declared, or
 // "us-ascii"); else none (empty).
+// Every text part passes here, so the whole-text scan (seven_bit) runs only for text that
+// may be escaped: declared so, or holding an ESC byte.
 std::string_view escaped_text_charset(std::string_view text, std::string_view declared) {
-  if (!seven_bit(text)) return {};
-  if (escaped_charset(declared)) return declared;
-  if (text.find("\x1b$B") != std::string_view::npos || text.find("\x1b$@") != std::string_view::npos)
-    return "iso-2022-jp";
-  return {};
+  const bool declared_escaped = escaped_charset(declared);
+  const bool jis = !declared_escaped && text.find('\x1b') != std::string_view::npos &&
+                   (text.find("\x1b$B") != std::string_view::npos || text.find("\x1b$@") != std::string_view::npos);
+  if (!(declared_escaped || jis) || !seven_bit(text)) return {};
+  return declared_escaped ? declared : "iso-2022-jp";
 }
 
 // `charset`: what raw 8-bit header text that is not UTF-8 is read in (the message's own,
@@ -465,8 +472,7 @@ bool double_byte(std::string_view charset) {
   static constexpr std::string_view kCharsets[] = {"gb2312", "gbk", "gb18030", "big5", "big5-hkscs", "euc-kr",
                                                    "ks_c_5601-1987", "ks_c_5601", "cp949", "euc-jp", "shift_jis",
                                                    "shift-jis", "sjis", "cp932", "windows-31j", "euc-tw"};
-  const std::string c = to_lower(charset);
-  return std::find(std::begin(kCharsets), std::end(kCharsets), c) != std::end(kCharsets);
+  return charset_in(charset, kCharsets);
 }
 
 // The charset the message's text is declared in: on the top-level part, else on its first

@@ -78,6 +78,7 @@ def wait_for(condition, what, guard=HANG_GUARD, interval=0.2):
 # different users on one machine share the claims.
 PORT_LOCK_DIR = os.path.join(tempfile.gettempdir(), "mk-it-ports")
 _claimed = {}
+_lock_dir_ready = False
 
 
 def _lock_file(port):
@@ -116,7 +117,11 @@ def _lock_file(port):
 
 def _lock_dir():
     """Makes PORT_LOCK_DIR, or mends the mode of one this user made before (as the harness
-    once did, 0755); one another user made that this user cannot write is named in the error."""
+    once did, 0755); one another user made that this user cannot write is named in the error.
+    Once per process."""
+    global _lock_dir_ready
+    if _lock_dir_ready:
+        return
     os.makedirs(PORT_LOCK_DIR, exist_ok=True)
     st = os.stat(PORT_LOCK_DIR)
     if st.st_mode & 0o7777 != 0o1777 and st.st_uid == os.geteuid():
@@ -126,6 +131,7 @@ def _lock_dir():
     if not os.access(PORT_LOCK_DIR, os.W_OK | os.X_OK):
         raise RuntimeError("%s is not writable by this user: remove it (its owner or root can) and run again"
                            % PORT_LOCK_DIR)
+    _lock_dir_ready = True
 
 
 def claim_ports(ports):

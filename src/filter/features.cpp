@@ -21,6 +21,10 @@ constexpr std::size_t kGramBytes = 1000;  // byte 4-grams of the start of a plai
 // message.
 constexpr std::size_t kDenseRun = 6;
 constexpr std::size_t kMaxDense = 4096;
+// A word with a digit in it, at most kMaxShaped bytes long, is also read as its shape (see
+// shape()), in which a run of one class of byte counts up to kShapeRun.
+constexpr std::size_t kMaxShaped = 24;
+constexpr int kShapeRun = 4;
 
 std::uint32_t fnv(std::uint32_t h, std::string_view s) {
   for (unsigned char c : s) h = (h ^ c) * 16777619u;
@@ -49,6 +53,25 @@ bool word_byte(unsigned char c) { return is_alpha(c) || is_digit(c) || c >= 0x80
 // Joins two word runs: "e-mail", "3.50", "a@b.example", "don't".
 bool joiner(unsigned char c) { return c == '-' || c == '.' || c == '@' || c == '_' || c == '/' || c == ':'; }
 
+// The hash of a word's shape: each digit 9, each letter a or A, each non-ASCII byte x, the
+// rest as they are, a run of one class cut to kShapeRun. A price, a phone number, a version
+// or a tracking code is a word seldom seen twice, but its shape recurs: "9.99" for "3.50"
+// and "7.95", "9-999-999-9999" for every North American number. Chosen on the training
+// split of bench/spam (the test split not read): cv.py by name, 1-ROCA 0.016 -> 0.015%, by
+// source 0.568 -> 0.527% and FN at FP <= 0.1% 14.8 -> 14.2%.
+std::uint32_t shape(std::string_view word) {
+  std::uint32_t h = 2166136261u;
+  char prev = 0;
+  int run = 0;
+  for (unsigned char c : word) {
+    const char cls = is_digit(c) ? '9' : is_lower(c) ? 'a' : is_upper(c) ? 'A' : c >= 0x80 ? 'x' : char(c);
+    run = cls == prev ? run + 1 : 1;
+    prev = cls;
+    if (run <= kShapeRun) h = (h ^ static_cast<unsigned char>(cls)) * 16777619u;
+  }
+  return h;
+}
+
 class Sink {
  public:
   std::vector<std::uint32_t> out;
@@ -72,7 +95,7 @@ class Sink {
       // The word's hash is computed as it is read, lower-cased, over its first kMaxWord bytes.
       std::uint32_t h = 2166136261u;
       std::size_t len = 0;
-      bool upper = true, letters = false;
+      bool upper = true, letters = false, digits = false;
       while (i < text.size()) {
         const auto c = static_cast<unsigned char>(text[i]);
         if (word_byte(c)) {
@@ -80,6 +103,7 @@ class Sink {
             letters = true;
             if (is_lower(c)) upper = false;
           }
+          digits = digits || is_digit(c);
           if (len < kMaxWord) h = (h ^ static_cast<unsigned char>(lower(c))) * 16777619u;
           ++len;
           ++i;
@@ -92,6 +116,7 @@ class Sink {
         }
       }
       if (len >= kMaxWord) h ^= 0x5bd1e995u;
+      if (digits && len <= kMaxShaped) out.push_back(combine(z ^ 0x7f4a7c15u, shape(text.substr(start, i - start))));
       if (len >= kDenseRun) dense(z, text.substr(start, i - start));
       out.push_back(combine(z, h));
       if (upper && letters && len >= 3) out.push_back(combine(z ^ 0x9e3779b9u, h));

@@ -25,6 +25,17 @@ constexpr std::size_t kMaxDense = 4096;
 // shape()), in which a run of one class of byte counts up to kShapeRun.
 constexpr std::size_t kMaxShaped = 24;
 constexpr int kShapeRun = 4;
+// A word with Latin letters and no digit, longer than kStem bytes (and shorter than kMaxWord),
+// also counts as its first kStem, lower-cased: "unsubscribe", "unsubscribed" and
+// "unsubscribing", "investor" and "investment", "mortgage" and "mortgages" share it. A crude
+// stem, but one for any language written in Latin letters, and a word's other forms are what
+// an unseen sender writes. (Not for other scripts: four bytes of Cyrillic or Greek are two
+// letters, of CJK one and a bit.) Chosen on
+// the training split of bench/spam (the test split not read), prefixes of 3 to 8 bytes
+// tried: 4 did best by source (cv.py --by-source 1-ROCA 0.527 -> 0.485%, FN at FP <= 0.1%
+// 14.2 -> 12.6%) and by name (FN 11.6 -> 10.8%, 1-ROCA 0.015 -> 0.014%), the validation
+// set's MX trained 1-ROCA 0.040 -> 0.037%.
+constexpr std::size_t kStem = 4;
 
 std::uint32_t fnv(std::uint32_t h, std::string_view s) {
   for (unsigned char c : s) h = (h ^ c) * 16777619u;
@@ -52,6 +63,13 @@ char lower(unsigned char c) { return char(is_upper(c) ? c + 32 : c); }
 bool word_byte(unsigned char c) { return is_alpha(c) || is_digit(c) || c >= 0x80 || c == '$' || c == '\''; }
 // Joins two word runs: "e-mail", "3.50", "a@b.example", "don't".
 bool joiner(unsigned char c) { return c == '-' || c == '.' || c == '@' || c == '_' || c == '/' || c == ':'; }
+
+// FNV-1a of `s` lower-cased (ASCII), as a word's hash is computed.
+std::uint32_t fnv_lower(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : s) h = (h ^ static_cast<unsigned char>(lower(c))) * 16777619u;
+  return h;
+}
 
 // The hash of a word's shape: each digit 9, each letter a or A, each non-ASCII byte x, the
 // rest as they are, a run of one class cut to kShapeRun. A price, a phone number, a version
@@ -116,8 +134,11 @@ class Sink {
         }
       }
       if (len >= kMaxWord) h ^= 0x5bd1e995u;
-      if (digits && len <= kMaxShaped) out.push_back(combine(z ^ 0x7f4a7c15u, shape(text.substr(start, i - start))));
-      if (len >= kDenseRun) dense(z, text.substr(start, i - start));
+      const std::string_view word = text.substr(start, i - start);
+      if (digits && len <= kMaxShaped) out.push_back(combine(z ^ 0x7f4a7c15u, shape(word)));
+      if (letters && !digits && len > kStem && len < kMaxWord)
+        out.push_back(combine(z ^ 0x165667b1u, fnv_lower(word.substr(0, kStem))));
+      if (len >= kDenseRun) dense(z, word);
       out.push_back(combine(z, h));
       if (upper && letters && len >= 3) out.push_back(combine(z ^ 0x9e3779b9u, h));
       if (pairs) {

@@ -11,7 +11,10 @@
 // - Text: every text/* part that is not an attachment, transfer-decoded; HTML is reduced to
 //   its words, with tag names and link hosts as features of their own. Words are lower-cased
 //   and paired with the next words (orthogonal sparse bigrams, window 4), which captures
-//   phrases without the cost of full n-grams.
+//   phrases without the cost of full n-grams. A word with a digit (up to 24 bytes) also
+//   counts as its shape ("9.99", "9-999-999-9999"), and one of 5 to 31 bytes with an ASCII
+//   letter and no digit as its first 4 bytes (a crude stem), so that a new number or another
+//   form of a known word is no stranger.
 //   Text written without spaces (Chinese, Japanese, Korean) is also cut into pairs of
 //   characters: CJK characters in UTF-8, and text in a declared double-byte charset
 //   (GB2312, Big5, EUC-KR, Shift_JIS, ...). A text part in a 7-bit escaped charset

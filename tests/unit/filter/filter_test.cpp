@@ -207,6 +207,39 @@ TEST(Features, EscapedCharsetsAreReadAsTheTextTheyEncode) {
   EXPECT_GE(common(labelled_jis, labelled_utf8) + 3, labelled_utf8.size());  // the charset, named and shaped
 }
 
+// Text in a double-byte charset is converted to UTF-8 before its words and character pairs
+// are read, by the charset's usual superset: in Shift_JIS, Big5 and GBK the second byte of a
+// character may be ASCII ("e", "]"), which read raw ended the word in mid-character.
+TEST(Features, DoubleByteCharsetsAreReadAsTheTextTheyEncode) {
+  auto features = [](const std::string& charset, const std::string& text) {
+    return sorted(extract_features(msg("Content-Type: text/plain; charset=" + charset + "\r\n", text + "\r\n")));
+  };
+  // 日本語のテストです。今日は良い天気ですね。(テ is 83 65: "e")
+  const std::string japanese =
+      "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88\xe3\x81\xa7\xe3\x81\x99"
+      "\xe3\x80\x82\xe4\xbb\x8a\xe6\x97\xa5\xe3\x81\xaf\xe8\x89\xaf\xe3\x81\x84\xe5\xa4\xa9\xe6\xb0\x97\xe3\x81\xa7"
+      "\xe3\x81\x99\xe3\x81\xad\xe3\x80\x82";
+  const std::string sjis = "\x93\xfa\x96\x7b\x8c\xea\x82\xcc\x83\x65\x83\x58\x83\x67\x82\xc5\x82\xb7\x81\x42\x8d\xa1"
+                           "\x93\xfa\x82\xcd\x97\xc7\x82\xa2\x93\x56\x8b\x43\x82\xc5\x82\xb7\x82\xcb\x81\x42";
+  // 中文測試郵件，今天天氣很好。in Big5, and in GBK (測 is 9C 79: "y"; 郵 E0 5D: "]") under the
+  // name of its subset, GB2312, as Chinese mailers label it.
+  const std::string chinese =
+      "\xe4\xb8\xad\xe6\x96\x87\xe6\xb8\xac\xe8\xa9\xa6\xe9\x83\xb5\xe4\xbb\xb6\xef\xbc\x8c\xe4\xbb\x8a\xe5\xa4\xa9"
+      "\xe5\xa4\xa9\xe6\xb0\xa3\xe5\xbe\x88\xe5\xa5\xbd\xe3\x80\x82";
+  const std::string big5 = "\xa4\xa4\xa4\xe5\xb4\xfa\xb8\xd5\xb6\x6c\xa5\xf3\xa1\x41\xa4\xb5\xa4\xd1\xa4\xd1\xae\xf0"
+                           "\xab\xdc\xa6\x6e\xa1\x43";
+  const std::string gbk = "\xd6\xd0\xce\xc4\x9c\x79\xd4\x87\xe0\x5d\xbc\xfe\xa3\xac\xbd\xf1\xcc\xec\xcc\xec\x9a\xe2"
+                          "\xba\xdc\xba\xc3\xa1\xa3";
+  // All but the charset (its feature, its name and the name's shape or stem) are the same.
+  const auto in_japanese = features("utf-8", japanese);
+  const auto in_chinese = features("utf-8", chinese);
+  EXPECT_GE(common(features("Shift_JIS", sjis), in_japanese) + 3, in_japanese.size());
+  EXPECT_GE(common(features("big5", big5), in_chinese) + 3, in_chinese.size());
+  EXPECT_GE(common(features("gb2312", gbk), in_chinese) + 3, in_chinese.size());
+  // UTF-8 text under a double-byte label is mislabelled: read as the UTF-8 it is.
+  EXPECT_GE(common(features("shift_jis", japanese), in_japanese) + 3, in_japanese.size());
+}
+
 TEST(Features, RawEightBitHeadersAreReadInTheMessagesCharset) {
   // A Subject its mailer wrote in GB2312 without RFC 2047 gives the words and character
   // pairs the encoded one gives, when the message declares its charset (on the top-level

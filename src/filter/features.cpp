@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 
 #include "base/strings.hpp"
@@ -31,9 +32,8 @@ constexpr int kShapeRun = 4;
 // share it, and so do "www.a.example" and "www.b.example", "$$$$cash" and "$$$$save"; a
 // word's other forms are what an unseen sender writes. A word of kStem bytes or fewer is not
 // stemmed: "mail" and "mails" share nothing. Bytes, not letters: in a word that mixes Latin
-// and other letters (a Cyrillic word with one Latin look-alike, Shift_JIS text whose second
-// bytes fall in A-Z) the stem is two letters or fewer; pure Cyrillic, Greek or CJK words get
-// none. Chosen on the training split of bench/spam (the test split not read), prefixes of 3
+// and other letters (a Cyrillic word with one Latin look-alike) the stem is two letters or
+// fewer; pure Cyrillic, Greek or CJK words get none. Chosen on the training split of bench/spam (the test split not read), prefixes of 3
 // to 8 bytes tried: 4 did best by source (cv.py --by-source 1-ROCA 0.527 -> 0.485%, FN at
 // FP <= 0.1% 14.2 -> 12.6%) and by name (FN 11.6 -> 10.8%, 1-ROCA 0.015 -> 0.014%), the
 // validation set's MX trained 1-ROCA 0.040 -> 0.037%. Stemming only words whose first four
@@ -374,6 +374,26 @@ std::string_view double_byte_reading(std::string_view charset) {
   return {};
 }
 
+// Text in a double-byte charset as UTF-8: read as `superset`, else (an iconv without it, as
+// musl's has no EUC-JP-MS) as `declared`; none when iconv knows neither.
+std::optional<std::string> read_double_byte(std::string_view text, std::string_view superset,
+                                            std::string_view declared) {
+  if (auto u = message::to_utf8(text, superset)) return u;
+  return message::to_utf8(text, declared);
+}
+
+// Whether `text` is UTF-8 but perhaps for its last character, which cutting the text to its
+// budget may have split: UTF-8 text under a double-byte label is mislabelled, and a split
+// character must not make a long body of it look like GB18030 or CP932.
+bool utf8_but_its_end(std::string_view text) {
+  std::size_t tail = 0;  // continuation bytes at the end
+  while (tail < 3 && tail < text.size() && (static_cast<unsigned char>(text[text.size() - 1 - tail]) & 0xc0) == 0x80)
+    ++tail;
+  if (tail < text.size() && static_cast<unsigned char>(text[text.size() - 1 - tail]) >= 0xc0)
+    text.remove_suffix(tail + 1);
+  return message::valid_utf8(text);
+}
+
 // Whether `text` is what an escaped charset can be: 7-bit. Text labelled with one but holding
 // 8-bit bytes is something else mislabelled (UTF-8, Latin-1), and converting it would turn
 // every such byte into U+FFFD and lose its words; it is read as it is.
@@ -429,7 +449,8 @@ void header_features(const std::vector<message::HeaderField>& fields, Sink& sink
       if (auto u = message::to_utf8(raw, escaped)) raw = std::move(*u);
     } else if (!charset.empty() && !escaped_charset(charset) && !message::valid_utf8(unfolded)) {
       const std::string_view wide = double_byte_reading(charset);
-      if (auto u = message::to_utf8(raw, wide.empty() ? charset : wide)) raw = std::move(*u);
+      if (auto u = wide.empty() ? message::to_utf8(raw, charset) : read_double_byte(raw, wide, charset))
+        raw = std::move(*u);
     }
     const std::string value = message::decode_words(raw);
     sink.words(name, value, name == "subject");
@@ -591,8 +612,8 @@ void body_features(std::string_view msg, const message::Part& part, Sink& sink, 
   if (const std::string_view escaped = escaped_text_charset(text, part_charset); !escaped.empty()) {
     if (auto u = message::to_utf8(text, escaped)) text = cut_utf8(std::move(*u), kMaxTextBytes - st.text_bytes);
   } else if (const std::string_view wide = double_byte_reading(part_charset);
-             !wide.empty() && !message::valid_utf8(text)) {
-    if (auto u = message::to_utf8(text, wide)) text = cut_utf8(std::move(*u), kMaxTextBytes - st.text_bytes);
+             !wide.empty() && !utf8_but_its_end(text)) {
+    if (auto u = read_double_byte(text, wide, part_charset)) text = cut_utf8(std::move(*u), kMaxTextBytes - st.text_bytes);
     else dbcs = true;
   }
   // When the first text part is plain text, its first KiB also gives byte 4-grams, as written

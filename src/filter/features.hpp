@@ -16,11 +16,13 @@
 //   letter and no digit as its first 4 bytes (a crude stem), so that a new number or another
 //   form of a known word is no stranger.
 //   Text written without spaces (Chinese, Japanese, Korean) is also cut into pairs of
-//   characters: CJK characters in UTF-8, and text in a declared double-byte charset
-//   (GB2312, Big5, EUC-KR, Shift_JIS, ...). A text part in a 7-bit escaped charset
-//   (ISO-2022-JP and its kin, UTF-7) is converted to UTF-8 first, and so is a header field
-//   in the message's ISO-2022 charset written raw (its escapes give it away); 7-bit text with
-//   ISO-2022-JP's escapes and no such charset declared is read as ISO-2022-JP.
+//   characters, in UTF-8. A text part in a declared double-byte charset (GB2312, Big5,
+//   EUC-KR, Shift_JIS, ...) is converted to UTF-8 first, read as the charset's usual superset
+//   (GB18030, CP950, CP949, CP932, EUC-JP-MS), and cut into pairs of raw bytes only when
+//   iconv can read it as neither; so is a part in a 7-bit escaped charset (ISO-2022-JP and
+//   its kin, UTF-7), and a header field written raw in the message's charset (an ISO-2022
+//   one's escapes give it away); 7-bit text with ISO-2022-JP's escapes and no such charset
+//   declared is read as ISO-2022-JP.
 // - Links: host names, their registrable-looking suffix (last two labels), and IP literals.
 // - Structure: MIME types, charsets, encodings, attachment extensions, part count, size.
 // - Shapes: how the header is put together (generated names and tracking codes, Date and

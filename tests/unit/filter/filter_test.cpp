@@ -236,8 +236,24 @@ TEST(Features, DoubleByteCharsetsAreReadAsTheTextTheyEncode) {
   EXPECT_GE(common(features("Shift_JIS", sjis), in_japanese) + 3, in_japanese.size());
   EXPECT_GE(common(features("big5", big5), in_chinese) + 3, in_chinese.size());
   EXPECT_GE(common(features("gb2312", gbk), in_chinese) + 3, in_chinese.size());
-  // UTF-8 text under a double-byte label is mislabelled: read as the UTF-8 it is.
+  // 한국어 시험 메일입니다. 오늘은 날씨가 좋네요. in EUC-KR.
+  const std::string korean =
+      "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xec\x8b\x9c\xed\x97\x98 \xeb\xa9\x94\xec\x9d\xbc\xec\x9e\x85\xeb\x8b\x88"
+      "\xeb\x8b\xa4. \xec\x98\xa4\xeb\x8a\x98\xec\x9d\x80 \xeb\x82\xa0\xec\x94\xa8\xea\xb0\x80 \xec\xa2\x8b\xeb\x84\xa4"
+      "\xec\x9a\x94.";
+  const std::string euc_kr = "\xc7\xd1\xb1\xb9\xbe\xee \xbd\xc3\xc7\xe8 \xb8\xde\xc0\xcf\xc0\xd4\xb4\xcf\xb4\xd9. "
+                             "\xbf\xc0\xb4\xc3\xc0\xba \xb3\xaf\xbe\xbe\xb0\xa1 \xc1\xc1\xb3\xd7\xbf\xe4.";
+  const auto in_korean = features("utf-8", korean);
+  EXPECT_GE(common(features("EUC-KR", euc_kr), in_korean) + 3, in_korean.size());
+  // UTF-8 text under a double-byte label is mislabelled: read as the UTF-8 it is, also when
+  // it is longer than the text the features look at (kMaxTextBytes) and the cut splits a
+  // character.
   EXPECT_GE(common(features("shift_jis", japanese), in_japanese) + 3, in_japanese.size());
+  std::string long_japanese;
+  while (long_japanese.size() < kMaxTextBytes + 1000) long_japanese += japanese;
+  ASSERT_NE(kMaxTextBytes % 3, 0u);  // the cut falls inside a character
+  const auto long_in_utf8 = features("utf-8", long_japanese);
+  EXPECT_GE(common(features("gb2312", long_japanese), long_in_utf8) + 3, long_in_utf8.size());
 }
 
 TEST(Features, RawEightBitHeadersAreReadInTheMessagesCharset) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <optional>
 #include <string>
 
 #include "base/strings.hpp"
@@ -353,35 +352,6 @@ bool escaped_charset(std::string_view charset) {
   return charset_in(charset, kCharsets);
 }
 
-// The charset iconv is to read text declared in one of the double-byte charsets of Chinese,
-// Japanese and Korean in: the set's usual superset, because mailers name the smaller set and
-// write the larger one (GBK's characters under "gb2312", Windows' additions under
-// "shift_jis" and "big5", Unified Hangul under "euc-kr"); empty: not a double-byte charset.
-// Read as raw bytes, Shift_JIS, Big5 and GBK lose their words: the second byte of a character
-// may be an ASCII letter or punctuation, which ends a word.
-std::string_view double_byte_reading(std::string_view charset) {
-  struct Reading {
-    std::string_view declared, read_as;
-  };
-  static constexpr Reading kReadings[] = {
-      {"gb2312", "GB18030"},     {"gbk", "GB18030"},        {"gb18030", "GB18030"},      {"cp936", "GB18030"},
-      {"big5", "CP950"},         {"cp950", "CP950"},        {"big5-hkscs", "BIG5-HKSCS"}, {"euc-kr", "CP949"},
-      {"ks_c_5601-1987", "CP949"}, {"ks_c_5601", "CP949"},  {"cp949", "CP949"},          {"euc-jp", "EUC-JP-MS"},
-      {"shift_jis", "CP932"},    {"shift-jis", "CP932"},    {"sjis", "CP932"},           {"cp932", "CP932"},
-      {"windows-31j", "CP932"},  {"euc-tw", "EUC-TW"}};
-  for (const auto& r : kReadings)
-    if (iequals(charset, r.declared)) return r.read_as;
-  return {};
-}
-
-// Text in a double-byte charset as UTF-8: read as `superset`, else (an iconv without it, as
-// musl's has no EUC-JP-MS) as `declared`; none when iconv knows neither.
-std::optional<std::string> read_double_byte(std::string_view text, std::string_view superset,
-                                            std::string_view declared) {
-  if (auto u = message::to_utf8(text, superset)) return u;
-  return message::to_utf8(text, declared);
-}
-
 // Whether `text` is UTF-8 but perhaps for its last character, which cutting the text to its
 // budget may have split: UTF-8 text under a double-byte label is mislabelled, and a split
 // character must not make a long body of it look like GB18030 or CP932.
@@ -448,9 +418,7 @@ void header_features(const std::vector<message::HeaderField>& fields, Sink& sink
     if (!escaped.empty()) {
       if (auto u = message::to_utf8(raw, escaped)) raw = std::move(*u);
     } else if (!charset.empty() && !escaped_charset(charset) && !message::valid_utf8(unfolded)) {
-      const std::string_view wide = double_byte_reading(charset);
-      if (auto u = wide.empty() ? message::to_utf8(raw, charset) : read_double_byte(raw, wide, charset))
-        raw = std::move(*u);
+      if (auto u = message::to_utf8(raw, charset)) raw = std::move(*u);
     }
     const std::string value = message::decode_words(raw);
     sink.words(name, value, name == "subject");
@@ -606,14 +574,13 @@ void body_features(std::string_view msg, const message::Part& part, Sink& sink, 
   const std::string_view part_charset = declared_charset(part, charset);
   // Converted text is longer (two bytes a character become three): cut to the budget again.
   // Text in a double-byte charset that is not valid UTF-8 (which it would be only when
-  // mislabelled) is converted too; if iconv cannot, its raw bytes are cut into pairs
-  // (Sink::dense).
+  // mislabelled) is converted too, read as the charset's usual superset
+  // (message::charset_reading); if iconv cannot, its raw bytes are cut into pairs (Sink::dense).
   bool dbcs = false;
   if (const std::string_view escaped = escaped_text_charset(text, part_charset); !escaped.empty()) {
     if (auto u = message::to_utf8(text, escaped)) text = cut_utf8(std::move(*u), kMaxTextBytes - st.text_bytes);
-  } else if (const std::string_view wide = double_byte_reading(part_charset);
-             !wide.empty() && !utf8_but_its_end(text)) {
-    if (auto u = read_double_byte(text, wide, part_charset)) text = cut_utf8(std::move(*u), kMaxTextBytes - st.text_bytes);
+  } else if (message::double_byte_charset(part_charset) && !utf8_but_its_end(text)) {
+    if (auto u = message::to_utf8(text, part_charset)) text = cut_utf8(std::move(*u), kMaxTextBytes - st.text_bytes);
     else dbcs = true;
   }
   // When the first text part is plain text, its first KiB also gives byte 4-grams, as written

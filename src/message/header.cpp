@@ -444,6 +444,36 @@ bool valid_utf8(std::string_view text) {
   return true;
 }
 
+namespace {
+
+struct Reading {
+  std::string_view declared, read_as;
+};
+// Checked against glibc 2.36's iconv on every 1- and 2-byte sequence: each superset reads
+// every sequence its subset reads, the same, but for € (0x80) under gbk/cp936, the C1
+// controls and one symbol (A2E8) under euc-kr, and a few symbols with Microsoft's mappings.
+constexpr Reading kDoubleByte[] = {
+    {"gb2312", "GB18030"},       {"gbk", "GB18030"},       {"gb18030", "GB18030"},       {"cp936", "GB18030"},
+    {"big5", "CP950"},           {"cp950", "CP950"},       {"big5-hkscs", "BIG5-HKSCS"}, {"euc-kr", "CP949"},
+    {"ks_c_5601-1987", "CP949"}, {"ks_c_5601", "CP949"},   {"cp949", "CP949"},           {"euc-jp", "EUC-JP-MS"},
+    {"shift_jis", "CP932"},      {"shift-jis", "CP932"},   {"sjis", "CP932"},            {"cp932", "CP932"},
+    {"windows-31j", "CP932"},    {"euc-tw", "EUC-TW"}};
+
+const Reading* double_byte(std::string_view charset) {
+  for (const auto& r : kDoubleByte)
+    if (iequals(charset, r.declared)) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+bool double_byte_charset(std::string_view charset) { return double_byte(charset) != nullptr; }
+
+std::string_view charset_reading(std::string_view charset) {
+  const Reading* r = double_byte(charset);
+  return r ? r->read_as : charset;
+}
+
 std::optional<std::string> to_utf8(std::string_view text, std::string_view charset) {
   std::string cs = to_lower(charset);
   if (auto star = cs.find('*'); star != std::string::npos) cs.resize(star);  // RFC 2231 language
@@ -463,7 +493,10 @@ std::optional<std::string> to_utf8(std::string_view text, std::string_view chars
     }
     return out;
   }
-  iconv_t cd = iconv_open("UTF-8", cs.c_str());
+  // The superset, else (an iconv without it: musl has no EUC-JP-MS) the charset as named.
+  const std::string reading(charset_reading(cs));
+  iconv_t cd = iconv_open("UTF-8", reading.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1) && reading != cs) cd = iconv_open("UTF-8", cs.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
   std::string out;
   out.resize(text.size() * 4 + 16);

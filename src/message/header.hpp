@@ -93,7 +93,17 @@ std::string decode_words(std::string_view value);
 // Whether text is well-formed UTF-8 (ASCII is).
 bool valid_utf8(std::string_view text);
 
-// Converts text in the given charset to UTF-8 (iconv). Returns nullopt for an unknown charset.
+// Converts text in the given charset to UTF-8 (iconv), read as charset_reading(charset);
+// bytes it cannot read become U+FFFD. Returns nullopt for an unknown charset.
 std::optional<std::string> to_utf8(std::string_view text, std::string_view charset);
+
+// Whether `charset` is one of the double-byte charsets of Chinese, Japanese and Korean
+// (GB2312, GBK, Big5, EUC-KR, Shift_JIS, EUC-JP, ..., in any case).
+bool double_byte_charset(std::string_view charset);
+// The charset text labelled `charset` is read in: a double-byte charset's usual superset,
+// because mailers name the smaller set and write the larger one (GBK's characters under
+// "gb2312", Windows' additions under "shift_jis" and "big5", Unified Hangul under "euc-kr"):
+// GB18030, CP950, CP949, CP932, EUC-JP-MS; any other charset as it is named.
+std::string_view charset_reading(std::string_view charset);
 
 }  // namespace mk::message

@@ -118,6 +118,20 @@ TEST(Header, Iso2022JpWithACharacterIconvDoesNotKnow) {
   EXPECT_EQ(*to_utf8("\x1b$B$3$s$K$A$O\x1b(B", "iso-2022-jp"), "\xe3\x81\x93\xe3\x82\x93\xe3\x81\xab\xe3\x81\xa1\xe3\x81\xaf");
 }
 
+TEST(Header, DoubleByteCharsetsAreReadByTheirSuperset) {
+  // Mailers name the smaller set and write the larger one: GBK's 測 and 試 under "gb2312",
+  // NEC's circled 1 under "Shift_JIS", Unified Hangul's 갂 under "ks_c_5601-1987". Each was
+  // U+FFFD when read by the name alone.
+  EXPECT_EQ(decode_words("=?gb2312?B?1tDOxJx51Ic=?="), "\xe4\xb8\xad\xe6\x96\x87\xe6\xb8\xac\xe8\xa9\xa6");
+  EXPECT_EQ(to_utf8("\x87\x40", "Shift_JIS").value_or("(none)"), "\xe2\x91\xa0");
+  EXPECT_EQ(to_utf8("\x81\x41", "ks_c_5601-1987").value_or("(none)"), "\xea\xb0\x82");
+  EXPECT_TRUE(double_byte_charset("GB2312"));
+  EXPECT_TRUE(double_byte_charset("euc-jp"));
+  EXPECT_FALSE(double_byte_charset("iso-8859-1"));
+  EXPECT_EQ(charset_reading("Big5"), "CP950");
+  EXPECT_EQ(charset_reading("koi8-r"), "koi8-r");
+}
+
 TEST(Codec, Base64AndQp) {
   EXPECT_EQ(base64_decode("aGVs\r\nbG8="), "hello");
   EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");

@@ -450,10 +450,16 @@ struct Reading {
   std::string_view declared, read_as;
 };
 // Checked against glibc 2.36's iconv on every 1- and 2-byte sequence: each superset reads
-// every sequence its subset reads, the same, but for € (0x80) under gbk/cp936, the C1
-// controls and one symbol (A2E8) under euc-kr, and a few symbols with Microsoft's mappings.
+// every sequence its subset reads, and the same way, but for
+// - euc-kr: the C1 controls and A2E8 (a circled symbol) become U+FFFD;
+// - gb2312: A1A4 and A1AA read as the marks Chinese input methods type (· and —, not ・ and ―);
+// - shift_jis: 0x5C and 0x7E read as \ and ~ (not ¥ and ‾), as Windows writes and means them;
+// - shift_jis and euc-jp: six symbols that Microsoft maps to other code points than JIS
+//   (～ for 〜, － for −, ∥ for ‖, ￠ ￡ ￢ for ¢ £ ¬): to_utf8 maps them back (jis_forms), so
+//   that the same text gives the same characters in these as in ISO-2022-JP.
+// gbk and cp936 are read as CP936, which has € at 0x80 and GB18030 has not.
 constexpr Reading kDoubleByte[] = {
-    {"gb2312", "GB18030"},       {"gbk", "GB18030"},       {"gb18030", "GB18030"},       {"cp936", "GB18030"},
+    {"gb2312", "GB18030"},       {"gbk", "CP936"},         {"gb18030", "GB18030"},       {"cp936", "CP936"},
     {"big5", "CP950"},           {"cp950", "CP950"},       {"big5-hkscs", "BIG5-HKSCS"}, {"euc-kr", "CP949"},
     {"ks_c_5601-1987", "CP949"}, {"ks_c_5601", "CP949"},   {"cp949", "CP949"},           {"euc-jp", "EUC-JP-MS"},
     {"shift_jis", "CP932"},      {"shift-jis", "CP932"},   {"sjis", "CP932"},            {"cp932", "CP932"},
@@ -463,6 +469,33 @@ const Reading* double_byte(std::string_view charset) {
   for (const auto& r : kDoubleByte)
     if (iequals(charset, r.declared)) return &r;
   return nullptr;
+}
+
+// In text read as CP932 or EUC-JP-MS, the six characters Microsoft maps differently from JIS
+// X 0208 (and from glibc's ISO-2022-JP) get JIS's: FULLWIDTH TILDE to WAVE DASH, FULLWIDTH
+// HYPHEN-MINUS to MINUS SIGN, PARALLEL TO to DOUBLE VERTICAL LINE, FULLWIDTH CENT, POUND and
+// NOT SIGNS to their Latin-1 forms.
+void jis_forms(std::string& utf8) {
+  static constexpr std::pair<std::string_view, std::string_view> kForms[] = {
+      {"\xef\xbd\x9e", "\xe3\x80\x9c"}, {"\xef\xbc\x8d", "\xe2\x88\x92"}, {"\xe2\x88\xa5", "\xe2\x80\x96"},
+      {"\xef\xbf\xa0", "\xc2\xa2"},     {"\xef\xbf\xa1", "\xc2\xa3"},     {"\xef\xbf\xa2", "\xc2\xac"}};
+  if (utf8.find_first_of("\xef\xe2") == std::string::npos) return;
+  std::string out;
+  out.reserve(utf8.size());
+  for (std::size_t i = 0; i < utf8.size();) {
+    bool replaced = false;
+    if (utf8[i] == '\xef' || utf8[i] == '\xe2') {
+      for (const auto& [from, to] : kForms)
+        if (utf8.compare(i, from.size(), from) == 0) {
+          out += to;
+          i += from.size();
+          replaced = true;
+          break;
+        }
+    }
+    if (!replaced) out += utf8[i++];
+  }
+  utf8 = std::move(out);
 }
 
 }  // namespace
@@ -496,7 +529,7 @@ std::optional<std::string> to_utf8(std::string_view text, std::string_view chars
   // The superset, else (an iconv without it: musl has no EUC-JP-MS) the charset as named.
   const std::string reading(charset_reading(cs));
   iconv_t cd = iconv_open("UTF-8", reading.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1) && reading != cs) cd = iconv_open("UTF-8", cs.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1) && !iequals(reading, cs)) cd = iconv_open("UTF-8", cs.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
   std::string out;
   out.resize(text.size() * 4 + 16);
@@ -525,6 +558,7 @@ std::optional<std::string> to_utf8(std::string_view text, std::string_view chars
   }
   iconv_close(cd);
   out.resize(out.size() - out_left);
+  if (reading == "CP932" || reading == "EUC-JP-MS") jis_forms(out);
   return out;
 }
 

@@ -103,7 +103,8 @@ bool double_byte_charset(std::string_view charset);
 // The charset text labelled `charset` is read in: a double-byte charset's usual superset,
 // because mailers name the smaller set and write the larger one (GBK's characters under
 // "gb2312", Windows' additions under "shift_jis" and "big5", Unified Hangul under "euc-kr"):
-// GB18030, CP950, CP949, CP932, EUC-JP-MS; any other charset as it is named.
+// GB18030, CP936, CP950, CP949, CP932, EUC-JP-MS; any other charset as it is named (the
+// view is then `charset` itself: keep the argument alive while the result is used).
 std::string_view charset_reading(std::string_view charset);
 
 }  // namespace mk::message

@@ -120,11 +120,18 @@ TEST(Header, Iso2022JpWithACharacterIconvDoesNotKnow) {
 
 TEST(Header, DoubleByteCharsetsAreReadByTheirSuperset) {
   // Mailers name the smaller set and write the larger one: GBK's 測 and 試 under "gb2312",
-  // NEC's circled 1 under "Shift_JIS", Unified Hangul's 갂 under "ks_c_5601-1987". Each was
-  // U+FFFD when read by the name alone.
+  // NEC's circled 1 under "Shift_JIS", Unified Hangul's 갂 under "ks_c_5601-1987". The first
+  // two were U+FFFD when read by the name alone; the last name glibc does not know at all.
   EXPECT_EQ(decode_words("=?gb2312?B?1tDOxJx51Ic=?="), "\xe4\xb8\xad\xe6\x96\x87\xe6\xb8\xac\xe8\xa9\xa6");
   EXPECT_EQ(to_utf8("\x87\x40", "Shift_JIS").value_or("(none)"), "\xe2\x91\xa0");
   EXPECT_EQ(to_utf8("\x81\x41", "ks_c_5601-1987").value_or("(none)"), "\xea\xb0\x82");
+  // The wave dash and its five kin read the same in Shift_JIS, EUC-JP and ISO-2022-JP (JIS's
+  // code points, not the ones Microsoft's supersets give); € under gbk.
+  EXPECT_EQ(to_utf8("\x81\x60\x81\x7c\x81\x61\x81\x91\x81\x92\x81\xca", "shift_jis").value_or("(none)"),
+            "\xe3\x80\x9c\xe2\x88\x92\xe2\x80\x96\xc2\xa2\xc2\xa3\xc2\xac");
+  EXPECT_EQ(to_utf8("\xa1\xc1\xa1\xdd", "EUC-JP").value_or("(none)"), "\xe3\x80\x9c\xe2\x88\x92");
+  EXPECT_EQ(to_utf8("\x1b$B!A!]\x1b(B", "iso-2022-jp").value_or("(none)"), "\xe3\x80\x9c\xe2\x88\x92");
+  EXPECT_EQ(to_utf8("5\x80", "gbk").value_or("(none)"), "5\xe2\x82\xac");
   EXPECT_TRUE(double_byte_charset("GB2312"));
   EXPECT_TRUE(double_byte_charset("euc-jp"));
   EXPECT_FALSE(double_byte_charset("iso-8859-1"));

@@ -32,12 +32,13 @@ constexpr int kShapeRun = 4;
 // word's other forms are what an unseen sender writes. A word of kStem bytes or fewer is not
 // stemmed: "mail" and "mails" share nothing. Bytes, not letters: in a word that mixes Latin
 // and other letters (a Cyrillic word with one Latin look-alike) the stem is two letters or
-// fewer; pure Cyrillic, Greek or CJK words get none. Chosen on the training split of bench/spam (the test split not read), prefixes of 3
-// to 8 bytes tried: 4 did best by source (cv.py --by-source 1-ROCA 0.527 -> 0.485%, FN at
-// FP <= 0.1% 14.2 -> 12.6%) and by name (FN 11.6 -> 10.8%, 1-ROCA 0.015 -> 0.014%), the
-// validation set's MX trained 1-ROCA 0.040 -> 0.037%. Stemming only words whose first four
-// bytes are letters did a little worse on the same data (by source 1-ROCA 0.502%, by name FN
-// 10.2% but FN at FP <= 0.1% 2.8% against 2.0%).
+// fewer; pure Cyrillic, Greek or CJK words get none. Chosen on the training split of
+// bench/spam (the test split not read), prefixes of 3 to 8 bytes tried: 4 did best by source
+// (cv.py --by-source 1-ROCA 0.527 -> 0.485%, FN at FP <= 0.1% 14.2 -> 12.6%) and by name (FN
+// 11.6 -> 10.8%, 1-ROCA 0.015 -> 0.014%), the validation set's MX trained 1-ROCA 0.040 ->
+// 0.037%. Stemming only words whose first four bytes are letters did a little worse on the
+// same data (by source 1-ROCA 0.502%, by name FN 10.2% but FN at FP <= 0.1% 2.8% against
+// 2.0%).
 constexpr std::size_t kStem = 4;
 
 std::uint32_t fnv(std::uint32_t h, std::string_view s) {
@@ -66,13 +67,6 @@ char lower(unsigned char c) { return char(is_upper(c) ? c + 32 : c); }
 bool word_byte(unsigned char c) { return is_alpha(c) || is_digit(c) || c >= 0x80 || c == '$' || c == '\''; }
 // Joins two word runs: "e-mail", "3.50", "a@b.example", "don't".
 bool joiner(unsigned char c) { return c == '-' || c == '.' || c == '@' || c == '_' || c == '/' || c == ':'; }
-
-// FNV-1a of `s` lower-cased (ASCII), as a word's hash is computed.
-std::uint32_t fnv_lower(std::string_view s) {
-  std::uint32_t h = 2166136261u;
-  for (unsigned char c : s) h = (h ^ static_cast<unsigned char>(lower(c))) * 16777619u;
-  return h;
-}
 
 // The hash of a word's shape: each digit 9, each letter a or A, each non-ASCII byte x, the
 // rest as they are, a run of one class cut to kShapeRun. A price, a phone number, a version
@@ -113,8 +107,9 @@ class Sink {
       }
       if (i >= text.size()) break;
       const std::size_t start = i;
-      // The word's hash is computed as it is read, lower-cased, over its first kMaxWord bytes.
-      std::uint32_t h = 2166136261u;
+      // The word's hash is computed as it is read, lower-cased, over its first kMaxWord bytes;
+      // `stem` is what it was after the first kStem.
+      std::uint32_t h = 2166136261u, stem = 0;
       std::size_t len = 0;
       bool upper = true, letters = false, digits = false;
       while (i < text.size()) {
@@ -125,22 +120,19 @@ class Sink {
             if (is_lower(c)) upper = false;
           }
           digits = digits || is_digit(c);
-          if (len < kMaxWord) h = (h ^ static_cast<unsigned char>(lower(c))) * 16777619u;
-          ++len;
-          ++i;
-        } else if (joiner(c) && i + 1 < text.size() && word_byte(static_cast<unsigned char>(text[i + 1])) && len > 0) {
-          if (len < kMaxWord) h = (h ^ c) * 16777619u;
-          ++len;
-          ++i;
-        } else {
+        } else if (!(joiner(c) && i + 1 < text.size() && word_byte(static_cast<unsigned char>(text[i + 1])) &&
+                     len > 0)) {
           break;
         }
+        if (len < kMaxWord) h = (h ^ static_cast<unsigned char>(lower(c))) * 16777619u;  // a joiner is its own lower
+        ++len;
+        ++i;
+        if (len == kStem) stem = h;
       }
       if (len >= kMaxWord) h ^= 0x5bd1e995u;
       const std::string_view word = text.substr(start, i - start);
       if (digits && len <= kMaxShaped) out.push_back(combine(z ^ 0x7f4a7c15u, shape(word)));
-      if (letters && !digits && len > kStem && len < kMaxWord)
-        out.push_back(combine(z ^ 0x165667b1u, fnv_lower(word.substr(0, kStem))));
+      if (letters && !digits && len > kStem && len < kMaxWord) out.push_back(combine(z ^ 0x165667b1u, stem));
       if (len >= kDenseRun) dense(z, word);
       out.push_back(combine(z, h));
       if (upper && letters && len >= 3) out.push_back(combine(z ^ 0x9e3779b9u, h));
@@ -338,18 +330,13 @@ std::string size_bucket(std::size_t n) {
 // names iconv knows). Read as it is, their text is pairs of ASCII letters between escapes, a
 // sentence one long "word" that no other message shares; converted to UTF-8 it gives the CJK
 // pairs (Sink::dense) that the same text in UTF-8 or a double-byte charset gives.
-// Whether `charset` is one of `names` (lower-case), in any case.
-template <std::size_t N>
-bool charset_in(std::string_view charset, const std::string_view (&names)[N]) {
-  return std::any_of(std::begin(names), std::end(names), [&](std::string_view n) { return iequals(charset, n); });
-}
-
 bool escaped_charset(std::string_view charset) {
   static constexpr std::string_view kCharsets[] = {"iso-2022-jp", "iso2022jp", "csiso2022jp", "iso-2022-jp-2",
                                                    "iso2022jp2", "csiso2022jp2", "iso-2022-jp-3", "iso-2022-kr",
                                                    "iso2022kr", "csiso2022kr", "iso-2022-cn", "iso2022cn",
                                                    "csiso2022cn", "iso-2022-cn-ext", "iso2022cnext", "utf-7", "utf7"};
-  return charset_in(charset, kCharsets);
+  return std::any_of(std::begin(kCharsets), std::end(kCharsets),
+                     [&](std::string_view n) { return iequals(charset, n); });
 }
 
 // Whether `text` is UTF-8 but perhaps for its last character, which cutting the text to its

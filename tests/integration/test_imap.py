@@ -88,6 +88,29 @@ class ImapTest(mk.SharedServerTest):
         self.assertNotIn(rb"\Seen", data[0])  # PEEK did not set \Seen
         self.assertGreaterEqual(n, 1)
 
+    def test_search_reads_double_byte_charsets_by_their_superset(self):
+        # What Chinese and Japanese mailers send: GBK's characters under "gb2312" in an encoded
+        # Subject, and Windows' wave dash (Shift_JIS 81 60) in a Shift_JIS body, found by a
+        # UTF-8 search for them, as the same wave dash in ISO-2022-JP is.
+        m = self.imaps()
+        m.create("Cjk")
+        m.append("Cjk", None, None, b"Subject: =?gb2312?B?1tDOxJx51Ic=?=\r\n\r\nbody\r\n")
+        m.append("Cjk", None, None, b"Subject: sjis\r\nContent-Type: text/plain; charset=shift_jis\r\n\r\n"
+                                    b"10\x8e\x9e\x81\x6012\x8e\x9e\r\n")
+        m.append("Cjk", None, None, b"Subject: jis\r\nContent-Type: text/plain; charset=iso-2022-jp\r\n\r\n"
+                                    b"10\x1b$B;~!A\x1b(B12\x1b$B;~\x1b(B\r\n")
+        m.select("Cjk")
+
+        def search(key, text):
+            m.literal = text.encode()
+            typ, data = m.uid("SEARCH", "CHARSET", "UTF-8", key)
+            self.assertEqual(typ, "OK", data)
+            return data[0].split()
+
+        self.assertEqual(search("SUBJECT", "\u6e2c\u8a66"), [b"1"])  # 測試
+        self.assertEqual(search("BODY", "\u6642\u301c12"), [b"2", b"3"])  # 時〜12
+        m.close()
+
     def test_append_store_search_expunge(self):
         m = self.imaps()
         m.create("Scratch")

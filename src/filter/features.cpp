@@ -95,7 +95,9 @@ class Sink {
   void add(std::string_view zone, std::string_view token) { out.push_back(fnv(fnv(zone) * 31u, token)); }
 
   // Words of `text` under `zone`: unigrams, all-caps forms, and with `pairs` the OSB pairs.
-  void words(std::string_view zone, std::string_view text, bool pairs) {
+  // `join`: joiners between word bytes keep a word whole ("e-mail", "remove.html"); without,
+  // each run of word bytes is a word of its own.
+  void words(std::string_view zone, std::string_view text, bool pairs, bool join = true) {
     const std::uint32_t z = fnv(zone);
     std::array<std::uint32_t, kWindow> recent{};
     std::size_t count = 0;
@@ -120,7 +122,7 @@ class Sink {
             if (is_lower(c)) upper = false;
           }
           digits = digits || is_digit(c);
-        } else if (!(joiner(c) && i + 1 < text.size() && word_byte(static_cast<unsigned char>(text[i + 1])) &&
+        } else if (!(join && joiner(c) && i + 1 < text.size() && word_byte(static_cast<unsigned char>(text[i + 1])) &&
                      len > 0)) {
           break;
         }
@@ -213,7 +215,16 @@ class Sink {
       add("urldomain", prev == std::string::npos ? h : h.substr(prev + 1));
       add("urltld", h.substr(last + 1));
     }
-    words("urlpath", u->rest.substr(0, 200), false);
+    // The path as written ("/cgi-bin/remove.pl") is the sender's own; its pieces ("cgi", "bin",
+    // "remove", "pl") are what the links of senders never seen share. Chosen on the training
+    // split of bench/spam (the test split not read), whole path and pieces against the whole
+    // path alone: cv.py --by-source, rules and classifier, 1-ROCA 0.492 -> 0.423%, FN at FP <=
+    // 0.1% 12.8 -> 11.4%; by name 1-ROCA 0.014 -> 0.013%, FN at the Junk score 10.6 -> 11.2%
+    // (three spam); the validation set's MX trained FN at FP <= 0.1% 4.72 -> 3.77%. The pieces
+    // in place of the whole path did less by source (1-ROCA 0.456%).
+    const std::string_view path = u->rest.substr(0, 200);
+    words("urlpath", path, false);
+    words("urlpiece", path, false, false);
   }
 
   // Links in plain text: found by their "://" (rarer in text than an "h" to start from).

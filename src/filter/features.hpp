@@ -23,7 +23,8 @@
 //   its kin, UTF-7), and a header field written raw in the message's charset (an ISO-2022
 //   one's escapes give it away); 7-bit text with ISO-2022-JP's escapes and no such charset
 //   declared is read as ISO-2022-JP.
-// - Links: host names, their registrable-looking suffix (last two labels), and IP literals.
+// - Links: host names, their registrable-looking suffix (last two labels), IP literals, and
+//   the words of the path, whole and in pieces ("remove.html"; "remove", "html").
 // - Structure: MIME types, charsets, encodings, attachment extensions, part count, size.
 // - Shapes: how the header is put together (generated names and tracking codes, Date and
 //   Message-ID forms, "Re:" without a thread, missing fields), the share of capitals, "!"

@@ -116,6 +116,25 @@ TEST(Features, WordsShareTheirFirstFourLetters) {
             common(unsubscribe, features("Click to resch5duled now")));
 }
 
+// A link's path also counts as its pieces (features.cpp, link()): the links of two senders
+// never seen share "remove" (and its stem) where the whole paths share nothing.
+TEST(Features, LinksShareThePiecesOfTheirPaths) {
+  const std::string h = "From: a@b.example\r\nContent-Type: text/plain\r\n";
+  const std::string start = std::string(1100, 'x') + "\r\n";
+  auto features = [&](const std::string& url) { return sorted(extract_features(msg(h, start + "See " + url + " now\r\n"))); };
+  const auto a = features("http://a.example/x/remove.html");
+  EXPECT_EQ(common(a, features("http://b.example/y/remove.php")),
+            common(a, features("http://c.example/y/rename.php")) + 2);
+  // The same in an HTML link's target.
+  const std::string html = "From: a@b.example\r\nContent-Type: text/html\r\n";
+  auto linked = [&](const std::string& url) {
+    return sorted(extract_features(msg(html, "<p>Read <a href=\"" + url + "\">this</a></p>\r\n")));
+  };
+  const auto b = linked("http://a.example/x/remove.html");
+  EXPECT_EQ(common(b, linked("http://b.example/y/remove.php")),
+            common(b, linked("http://c.example/y/rename.php")) + 2);
+}
+
 TEST(Features, TextWithoutSpacesSharesItsCharacterPairs) {
   // Chinese has no spaces: each sentence was one word no other message shares. Two sentences
   // with a phrase in common now share its character pairs; other text of the same length

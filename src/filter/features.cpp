@@ -21,16 +21,6 @@ constexpr std::size_t kGramBytes = 1000;  // byte 4-grams of the start of a plai
 // message.
 constexpr std::size_t kDenseRun = 6;
 constexpr std::size_t kMaxDense = 4096;
-// A word joined of pieces ("e-mail", "www.pills.example", "cgi-bin/remove.pl", "3.50") also
-// counts as each of its pieces (words() marks their hashes with kPieceSalt): the whole is
-// often one sender's (a host, an address, a path), its pieces ("pills", "remove") are what
-// unseen senders' words share. Chosen on the training split of bench/spam (the test split not
-// read), against link paths' pieces alone (link()): cv.py --by-source, rules and classifier,
-// 1-ROCA 0.423 -> 0.354% (0.349% with another salt), FN at FP <= 0.1% 11.4 -> 11.8%; by name
-// 1-ROCA 0.013 -> 0.012%, FN at the Junk score 11.2 -> 10.4%, at FP <= 0.1% 2.6 -> 2.0%; the
-// validation set's MX trained FN 9.43 -> 8.49%. Without link()'s own pieces of the path, by
-// source 1-ROCA 0.397%.
-constexpr std::uint32_t kPieceSalt = 0x2545f491u;
 // A word with a digit in it, at most kMaxShaped bytes long, is also read as its shape (see
 // shape()), in which a run of one class of byte counts up to kShapeRun.
 constexpr std::size_t kMaxShaped = 24;
@@ -120,11 +110,10 @@ class Sink {
       if (i >= text.size()) break;
       const std::size_t start = i;
       // The word's hash is computed as it is read, lower-cased, over its first kMaxWord bytes;
-      // `stem` is what it was after the first kStem. `piece`: the same over the run of word
-      // bytes being read, for a joined word's pieces.
-      std::uint32_t h = 2166136261u, stem = 0, piece = 2166136261u;
-      std::size_t len = 0, piece_len = 0;
-      bool upper = true, letters = false, digits = false, joined = false;
+      // `stem` is what it was after the first kStem.
+      std::uint32_t h = 2166136261u, stem = 0;
+      std::size_t len = 0;
+      bool upper = true, letters = false, digits = false;
       while (i < text.size()) {
         const auto c = static_cast<unsigned char>(text[i]);
         if (word_byte(c)) {
@@ -133,14 +122,8 @@ class Sink {
             if (is_lower(c)) upper = false;
           }
           digits = digits || is_digit(c);
-          if (piece_len++ < kMaxWord) piece = (piece ^ static_cast<unsigned char>(lower(c))) * 16777619u;
-        } else if (join && joiner(c) && i + 1 < text.size() && word_byte(static_cast<unsigned char>(text[i + 1])) &&
-                   len > 0) {
-          out.push_back(combine(z ^ kPieceSalt, piece));
-          piece = 2166136261u;
-          piece_len = 0;
-          joined = true;
-        } else {
+        } else if (!(join && joiner(c) && i + 1 < text.size() && word_byte(static_cast<unsigned char>(text[i + 1])) &&
+                     len > 0)) {
           break;
         }
         if (len < kMaxWord) h = (h ^ static_cast<unsigned char>(lower(c))) * 16777619u;  // a joiner is its own lower
@@ -149,7 +132,6 @@ class Sink {
         if (len == kStem) stem = h;
       }
       if (len >= kMaxWord) h ^= 0x5bd1e995u;
-      if (joined) out.push_back(combine(z ^ kPieceSalt, piece));
       const std::string_view word = text.substr(start, i - start);
       if (digits && len <= kMaxShaped) out.push_back(combine(z ^ 0x7f4a7c15u, shape(word)));
       if (letters && !digits && len > kStem && len < kMaxWord) out.push_back(combine(z ^ 0x165667b1u, stem));

@@ -11,8 +11,7 @@
 // - Text: every text/* part that is not an attachment, transfer-decoded; HTML is reduced to
 //   its words, with tag names and link hosts as features of their own. Words are lower-cased
 //   and paired with the next words (orthogonal sparse bigrams, window 4), which captures
-//   phrases without the cost of full n-grams. A word joined of pieces ("e-mail",
-//   "www.pills.example", "cgi-bin/remove.pl") also counts as each of its pieces. A word with a digit (up to 24 bytes) also
+//   phrases without the cost of full n-grams. A word with a digit (up to 24 bytes) also
 //   counts as its shape ("9.99", "9-999-999-9999"), and one of 5 to 31 bytes with an ASCII
 //   letter and no digit as its first 4 bytes (a crude stem), so that a new number or another
 //   form of a known word is no stranger.

@@ -32,6 +32,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 
 from benchlib import COMMAND_SECONDS, STALL_SECONDS, BenchError, free_port, run, start, stop, tail
 from corpus import envelope_sender
@@ -207,6 +208,21 @@ class Instance:
         seconds = time.monotonic() - t0
         return refused, seconds, tree_cpu_seconds(self.proc.pid) - cpu0
 
+    def verdict_cpu(self):
+        """(seconds, verdicts) of the server's own measure of its spam verdicts' CPU time
+        (the metric mailkeep_spam_verdict_cpu_seconds: the thread's CPU from the first rule to
+        the last recipient's verdict; sender authentication, DNS, SMTP and storage not in it)."""
+        url = "http://127.0.0.1:%d/metrics" % self.ports["metrics.listen"]
+        try:
+            with urllib.request.urlopen(url, timeout=STALL_SECONDS) as r:
+                text = r.read().decode()
+        except OSError as e:
+            raise BenchError("%s: cannot read the metrics at %s: %s" % (self.name, url, e)) from None
+        found = dict(re.findall(r"(?m)^mailkeep_spam_verdict_cpu_seconds_(sum|count) (\S+)$", text))
+        if set(found) != {"sum", "count"}:
+            raise BenchError("%s: the metrics have no mailkeep_spam_verdict_cpu_seconds" % self.name)
+        return float(found["sum"]), int(float(found["count"]))
+
     # ---- IMAP out ----
 
     def stored_verdicts(self):
@@ -267,6 +283,7 @@ def mx_verdicts(binary, work, name, dns, test, train_dirs=None):
         thresholds = inst.thresholds()
         inst.serve()
         refused, seconds, cpu = inst.deliver(test)
+        verdict_seconds, verdict_count = inst.verdict_cpu()
         stored = inst.stored_verdicts()
     finally:
         inst.stop()
@@ -288,6 +305,10 @@ def mx_verdicts(binary, work, name, dns, test, train_dirs=None):
         else:
             missing.append(m.key)
             verdicts.append(None)
+    if verdict_count:
+        notes.append("%s: the spam verdict's CPU, as the server measures it (mailkeep_spam_verdict_cpu_seconds): "
+                     "%.3f ms a message over %d verdicts; the whole server's, SMTP and storage included: %.2f ms"
+                     % (name, 1000.0 * verdict_seconds / verdict_count, verdict_count, 1000.0 * cpu / len(test)))
     for reply, keys in sorted(other.items()):
         notes.append("%s: %d refused for another reason than spam (counted as junked, no score): \"%s\", e.g. %s"
                      % (name, len(keys), reply, ", ".join(keys[:3])))

@@ -26,8 +26,9 @@ went to Junk or was refused; "tag" counts as not junked and is reported apart), 
 keeps FP <= 0.1% of ham, messages per second with one client at a time (the classifier and
 bogofilter: the best of three runs, reading the files included; the MX: SMTP delivery,
 each answer after the message is stored) and the CPU time of the filter's processes per
-message (the MX: the whole server, SMTP and storage included; the classifier: its time per
-message as `spam eval` measures it, one thread). "(trained)" rows learn from the training
+message (the MX: the whole server, SMTP and storage included, and below the table the spam
+verdict's own CPU as the server measures it, the metric mailkeep_spam_verdict_cpu_seconds;
+the classifier: its time per message as `spam eval` measures it, one thread). "(trained)" rows learn from the training
 set: the train split, or with --validate train-minus-validation. A message the MX refused
 for another reason than spam never reached the inbox, so it counts as junked, but it has no
 score: the two score-based columns leave it out, and a line below the table names the reply.

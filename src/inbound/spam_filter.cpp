@@ -33,6 +33,13 @@ std::string author_name(const message::Authors& authors) {
   return a ? std::string(trim(message::decode_words(a->name))) : std::string();
 }
 
+// The calling thread's CPU time so far, in seconds.
+double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) / 1e9;
+}
+
 }  // namespace
 
 SpamModel::SpamModel(std::string path, std::string learned_path) : watch_(std::move(path), kRecheckSeconds) {
@@ -423,8 +430,13 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::evaluate(const smtp::Tr
     if (explain) explain->list_notes = found.notes;
   }
   // The verdicts read the store (what each recipient knows, the thread) and run the
-  // classifier: on the work pool (net/offload.hpp).
-  auto judge = [&] { judge_message(txn, msg, assessment, listed, d, explain); };
+  // classifier: on the work pool (net/offload.hpp), one thread from start to end, whose own
+  // CPU time is what they cost (the metrics' mailkeep_spam_verdict_cpu_seconds).
+  auto judge = [&] {
+    const double started = thread_cpu_seconds();
+    judge_message(txn, msg, assessment, listed, d, explain);
+    d.verdict_cpu_seconds = thread_cpu_seconds() - started;
+  };
   co_await net::offload(work_, judge);
   co_return d;
 }

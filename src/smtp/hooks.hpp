@@ -38,6 +38,9 @@ struct PipelineDecision {
   // The DMARC result sender authentication reached ("pass", "fail", "none", ...); empty: not
   // checked (DNS unreachable).
   std::string dmarc;
+  // The CPU time the spam and phishing verdicts took (seconds, the thread's own); < 0: none
+  // was reached (refused before them).
+  double verdict_cpu_seconds = -1;
 };
 
 // Containment of submitted mail (guard/): may refuse a message (and hold the account).

@@ -134,6 +134,7 @@ class Server {
   net::Listener listener_;
   net::Listener implicit_;
   metrics::Histogram* store_seconds_ = nullptr;  // null without a registry
+  metrics::Histogram* verdict_cpu_ = nullptr;    // null without a registry or a pipeline
 };
 
 }  // namespace mk::smtp

@@ -136,6 +136,10 @@ class MetricsTest(unittest.TestCase):
         self.assertGreaterEqual(value(s, "mailkeep_connections_total", listener="imap"), 2)
         self.assertGreaterEqual(value(s, "mailkeep_session_duration_seconds_count", listener="smtp"), 1)
         self.assertGreaterEqual(value(s, "mailkeep_store_seconds_count", op="smtp_deliver"), 1)
+        # Both messages that reached the MX's verdicts, the accepted one and GTUBE (refused by
+        # its verdict), and no submitted one.
+        self.assertEqual(value(s, "mailkeep_spam_verdict_cpu_seconds_count"), 2, text)
+        self.assertGreater(value(s, "mailkeep_spam_verdict_cpu_seconds_sum"), 0, text)
         self.assertGreater(value(s, "mailkeep_tls_certificate_expiry_timestamp_seconds"), time.time() + 86400)
         self.assertEqual(value(s, "mailkeep_tls_certificate_self_signed"), 1)
         self.assertEqual(value(s, "mailkeep_accounts"), 1)

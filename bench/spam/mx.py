@@ -210,8 +210,9 @@ class Instance:
 
     def verdict_cpu(self):
         """(seconds, verdicts) of the server's own measure of its spam verdicts' CPU time
-        (the metric mailkeep_spam_verdict_cpu_seconds: the thread's CPU from the first rule to
-        the last recipient's verdict; sender authentication, DNS, SMTP and storage not in it)."""
+        (the metric mailkeep_spam_verdict_cpu_seconds, docs/metrics.md: rules, classifier, the
+        store's reads of what the recipient knows; sender authentication, DNS, SMTP and storing
+        the message are not in it)."""
         url = "http://127.0.0.1:%d/metrics" % self.ports["metrics.listen"]
         try:
             with urllib.request.urlopen(url, timeout=STALL_SECONDS) as r:

@@ -69,6 +69,8 @@ class Histogram {
 
 // Seconds: from a millisecond to a minute (latencies of the store, DNS, deliveries).
 std::vector<double> latency_buckets();
+// Seconds of CPU: from 50 microseconds to a second (the work one message costs).
+std::vector<double> cpu_buckets();
 
 class Registry {
  public:

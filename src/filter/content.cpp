@@ -117,14 +117,19 @@ void collect(std::string_view msg, const message::Part& part, Text& t, std::size
   }
 }
 
-// Which 3-byte sequences a text holds, hashed into kTrigramBits bits: a phrase one of whose
-// trigrams the text lacks is not in it, and is not searched for. A message's text holds few of
-// the 200-odd phrases the rules look for, and a search for each was most of the rules' time
+// Which 3-byte sequences a text holds, hashed into a set of 2^kTrigramBits bits: a phrase one of
+// whose trigrams the text lacks is not in it, and is not searched for. A message's text holds few
+// of the 200-odd phrases the rules look for, and a search for each was most of the rules' time
 // (bench/spam: a quarter of the MX verdict's CPU). Hash collisions only let a phrase through
 // to the search: no phrase that is there is missed.
 class Trigrams {
  public:
-  explicit Trigrams(std::string_view text) { each(text, [this](std::size_t s) { bits_.set(s); return true; }); }
+  explicit Trigrams(std::string_view text) {
+    each(text, [this](std::size_t s) {
+      bits_.set(s);
+      return true;
+    });
+  }
   // False: `phrase` is surely not in the text.
   bool may_contain(std::string_view phrase) const {
     return each(phrase, [this](std::size_t s) { return bits_.test(s); });
@@ -147,8 +152,8 @@ class Trigrams {
 
 // Whether a phrase occurs starting at a word ("act now" is not in "contact now"); `grams`: the
 // text's trigrams, when it is searched for many phrases.
-bool contains_any(std::string_view text, std::initializer_list<std::string_view> phrases, std::string_view* which,
-                  const Trigrams* grams = nullptr) {
+bool contains_any(std::string_view text, std::initializer_list<std::string_view> phrases,
+                  std::string_view* which, const Trigrams* grams = nullptr) {
   for (auto p : phrases) {
     if (grams && !grams->may_contain(p)) continue;
     for (auto at = text.find(p); at != std::string_view::npos; at = text.find(p, at + 1)) {

@@ -122,8 +122,8 @@ class Sink {
             if (is_lower(c)) upper = false;
           }
           digits = digits || is_digit(c);
-        } else if (!(join && joiner(c) && i + 1 < text.size() && word_byte(static_cast<unsigned char>(text[i + 1])) &&
-                     len > 0)) {
+        } else if (!(join && joiner(c) && i + 1 < text.size() &&
+                     word_byte(static_cast<unsigned char>(text[i + 1])) && len > 0)) {
           break;
         }
         if (len < kMaxWord) h = (h ^ static_cast<unsigned char>(lower(c))) * 16777619u;  // a joiner is its own lower
@@ -215,16 +215,16 @@ class Sink {
       add("urldomain", prev == std::string::npos ? h : h.substr(prev + 1));
       add("urltld", h.substr(last + 1));
     }
-    // The path as written ("/cgi-bin/remove.pl") is the sender's own; its pieces ("cgi", "bin",
-    // "remove", "pl") are what the links of senders never seen share. Chosen on the training
-    // split of bench/spam (the test split not read), whole path and pieces against the whole
-    // path alone: cv.py --by-source, rules and classifier, 1-ROCA 0.492 -> 0.423%, FN at FP <=
-    // 0.1% 12.8 -> 11.4%; by name 1-ROCA 0.014 -> 0.013%, FN at the Junk score 10.6 -> 11.2%
+    // The path (and query) as written ("/cgi-bin/remove.pl") is the sender's own; its pieces
+    // ("cgi", "bin", "remove", "pl") are what the links of senders never seen share. Chosen on the
+    // training split of bench/spam (the test split not read), whole path and pieces against the
+    // whole path alone: cv.py --by-source, rules and classifier, 1-ROCA 0.492 -> 0.423%, FN at FP
+    // <= 0.1% 12.8 -> 11.4%; by name 1-ROCA 0.014 -> 0.013%, FN at the Junk score 10.6 -> 11.2%
     // (three spam); the validation set's MX trained FN at FP <= 0.1% 4.72 -> 3.77%. The pieces
     // in place of the whole path did less by source (1-ROCA 0.456%).
     const std::string_view path = u->rest.substr(0, 200);
     words("urlpath", path, false);
-    words("urlpiece", path, false, false);
+    words("urlpiece", path, /*pairs=*/false, /*join=*/false);
   }
 
   // Links in plain text: found by their "://" (rarer in text than an "h" to start from).

@@ -33,10 +33,10 @@ std::string author_name(const message::Authors& authors) {
   return a ? std::string(trim(message::decode_words(a->name))) : std::string();
 }
 
-// The calling thread's CPU time so far, in seconds.
+// The calling thread's CPU time so far, in seconds (0 if the clock cannot be read).
 double thread_cpu_seconds() {
   timespec t{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  if (::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
   return double(t.tv_sec) + double(t.tv_nsec) / 1e9;
 }
 
@@ -431,7 +431,8 @@ asio::awaitable<smtp::PipelineDecision> InboundPipeline::evaluate(const smtp::Tr
   }
   // The verdicts read the store (what each recipient knows, the thread) and run the
   // classifier: on the work pool (net/offload.hpp), one thread from start to end, whose own
-  // CPU time is what they cost (the metrics' mailkeep_spam_verdict_cpu_seconds).
+  // CPU time is what they cost (the metrics' mailkeep_spam_verdict_cpu_seconds; a model file
+  // read again after it changed counts in the verdict that reads it).
   auto judge = [&] {
     const double started = thread_cpu_seconds();
     judge_message(txn, msg, assessment, listed, d, explain);

@@ -38,8 +38,8 @@ struct PipelineDecision {
   // The DMARC result sender authentication reached ("pass", "fail", "none", ...); empty: not
   // checked (DNS unreachable).
   std::string dmarc;
-  // The CPU time the spam and phishing verdicts took (seconds, the thread's own); < 0: none
-  // was reached (refused before them).
+  // The CPU time the spam and phishing verdicts took (seconds, the thread's own); < 0: not
+  // measured (refused before them, or a pipeline without them).
   double verdict_cpu_seconds = -1;
 };
 

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "filter/verdict.hpp"
 #include "message/parsed.hpp"
@@ -126,6 +129,25 @@ TEST(ContentRules, RepliesCountOnlyForAThreadTheRecipientHas) {
   EXPECT_EQ(signals_of(reply), "SUBJECT_EXCLAIMS QUOTED_REPLY");
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[1].score, -0.5);
+}
+
+// The phrase search skips a phrase whose trigrams the text lacks (content.cpp, Trigrams): a
+// phrase is still found at either end of a long text, among other 8-bit text, and "act now"
+// still not in "contact now".
+TEST(ContentRules, PhrasesAreFoundAnywhereInALongText) {
+  std::string filler;
+  while (filler.size() < 50000)
+    filler += "The quick brown fox jumps over a lazy dog; caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac. ";
+  ASSERT_EQ(signals_of(kPlain + filler + "\r\n"), "");
+  for (const auto& [phrase, rule] : std::vector<std::pair<std::string, std::string>>{
+           {"Satisfaction guaranteed", "GUARANTEE_CLAIM"},
+           {"To be removed, write back", "REMOVAL_NOTICE"},
+           {"You are receiving this as a friend", "OPT_IN_CLAIM"},
+           {"Act now", "URGENCY_CLAIM"}}) {
+    EXPECT_EQ(signals_of(kPlain + phrase + " " + filler + "\r\n"), rule) << phrase;
+    EXPECT_EQ(signals_of(kPlain + filler + phrase + "\r\n"), rule) << phrase;
+  }
+  EXPECT_EQ(signals_of(kPlain + filler + "Contact now\r\n"), "");
 }
 
 TEST(ContentRules, BoundedOnHugeInput) {

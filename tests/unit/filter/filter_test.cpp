@@ -121,7 +121,9 @@ TEST(Features, WordsShareTheirFirstFourLetters) {
 TEST(Features, LinksShareThePiecesOfTheirPaths) {
   const std::string h = "From: a@b.example\r\nContent-Type: text/plain\r\n";
   const std::string start = std::string(1100, 'x') + "\r\n";
-  auto features = [&](const std::string& url) { return sorted(extract_features(msg(h, start + "See " + url + " now\r\n"))); };
+  auto features = [&](const std::string& url) {
+    return sorted(extract_features(msg(h, start + "See " + url + " now\r\n")));
+  };
   const auto a = features("http://a.example/x/remove.html");
   EXPECT_EQ(common(a, features("http://b.example/y/remove.php")),
             common(a, features("http://c.example/y/rename.php")) + 2);

@@ -126,7 +126,8 @@ class Sink {
                      word_byte(static_cast<unsigned char>(text[i + 1])) && len > 0)) {
           break;
         }
-        if (len < kMaxWord) h = (h ^ static_cast<unsigned char>(lower(c))) * 16777619u;  // a joiner is its own lower
+        // A joiner is its own lower case.
+        if (len < kMaxWord) h = (h ^ static_cast<unsigned char>(lower(c))) * 16777619u;
         ++len;
         ++i;
         if (len == kStem) stem = h;

@@ -4,8 +4,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "filter/features.hpp"
 #include "filter/model.hpp"
@@ -32,7 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   mk::filter::Inputs in;
   in.model = &model;
   in.own_domains = {"ourcompany.example"};
-  in.known_domains = {"partner.example", "xn--pypal-4ve.example"};
+  in.known_domains = std::make_shared<const mk::filter::KnownDomains>(
+      std::vector<std::string>{"partner.example", "xn--pypal-4ve.example"});
   in.namesakes = {"alice@partner.example"};
   in.thread_found = true;
   (void)mk::filter::add_thread_participants(msg, in.thread_participants);

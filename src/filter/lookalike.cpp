@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 
 namespace mk::filter {
 namespace {
@@ -158,19 +160,74 @@ std::string skeleton(std::string_view domain) {
   return fold_groups(folded);
 }
 
+namespace {
+
+// The skeleton's first label: what a typo of the name is judged on.
+std::string_view first_label(std::string_view skel) {
+  return skel.substr(0, skel.find('.'));
+}
+
+// Whether `candidate` (skeleton `sc`) is a typo of the known domain `k` (skeleton `sk`): under
+// the same suffix ("examp1e.org", "exmaple.org"), for names long enough that a near miss is
+// no coincidence.
+bool typo_of(std::string_view candidate, std::string_view sc, std::string_view k,
+             std::string_view sk) {
+  const auto dot = candidate.find('.');
+  const auto kdot = k.find('.');
+  if (dot == std::string_view::npos || kdot == std::string_view::npos || kdot < 6) return false;
+  if (candidate.substr(dot) != k.substr(kdot)) return false;
+  return one_edit(first_label(sc), first_label(sk));
+}
+
+}  // namespace
+
 std::optional<std::string> imitated(std::string_view candidate, const std::vector<std::string>& known) {
   const std::string sc = skeleton(candidate);
-  const auto dot = candidate.find('.');
   for (const auto& k : known) {
     if (k == candidate || k.empty()) continue;
     const std::string sk = skeleton(k);
-    if (sk == sc) return k;
-    // A typo of the name under the same suffix ("examp1e.org", "exmaple.org"), for names
-    // long enough that a near miss is no coincidence.
-    const auto kdot = k.find('.');
-    if (dot == std::string_view::npos || kdot == std::string::npos || kdot < 6) continue;
-    if (candidate.substr(dot) != std::string_view(k).substr(kdot)) continue;
-    if (one_edit(sc.substr(0, sc.find('.')), sk.substr(0, sk.find('.')))) return k;
+    if (sk == sc || typo_of(candidate, sc, k, sk)) return k;
+  }
+  return std::nullopt;
+}
+
+KnownDomains::KnownDomains(std::vector<std::string> domains) : domains_(std::move(domains)) {
+  std::sort(domains_.begin(), domains_.end());
+  domains_.erase(std::unique(domains_.begin(), domains_.end()), domains_.end());
+  if (!domains_.empty() && domains_.front().empty()) domains_.erase(domains_.begin());
+  by_skeleton_.reserve(domains_.size());
+  for (std::size_t i = 0; i < domains_.size(); ++i) {
+    const std::string& k = domains_[i];
+    std::string sk = skeleton(k);
+    if (const auto kdot = k.find('.'); kdot != std::string::npos && kdot >= 6)
+      by_suffix_[k.substr(kdot)].push_back({i, std::string(first_label(sk))});
+    // The first two in byte order of each skeleton.
+    auto [it, fresh] = by_skeleton_.try_emplace(std::move(sk), i, kNone);
+    if (!fresh && it->second.second == kNone) it->second.second = i;
+  }
+}
+
+bool KnownDomains::contains(std::string_view domain) const {
+  return std::binary_search(domains_.begin(), domains_.end(), domain, std::less<>());
+}
+
+std::optional<std::string> KnownDomains::imitated(std::string_view candidate) const {
+  const std::string sc = skeleton(candidate);
+  // A known domain with the candidate's skeleton, other than the candidate itself.
+  if (const auto it = by_skeleton_.find(sc); it != by_skeleton_.end()) {
+    const auto [first, second] = it->second;
+    if (domains_[first] != candidate) return domains_[first];
+    if (second != kNone) return domains_[second];
+  }
+  const auto dot = candidate.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  const auto bucket = by_suffix_.find(std::string(candidate.substr(dot)));
+  if (bucket == by_suffix_.end()) return std::nullopt;
+  const std::string_view label = first_label(sc);
+  for (const auto& n : bucket->second) {  // in byte order
+    const std::size_t a = n.label.size(), b = label.size();
+    if ((a > b ? a - b : b - a) > 1 || domains_[n.index] == candidate) continue;
+    if (one_edit(label, n.label)) return domains_[n.index];
   }
   return std::nullopt;
 }

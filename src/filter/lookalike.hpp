@@ -5,9 +5,12 @@
 // they write to), phishing's favourite disguise.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace mk::filter {
@@ -25,5 +28,38 @@ std::string skeleton(std::string_view domain);
 // more letters under the same suffix) one letter changed, added, dropped or two swapped.
 // Both are registrable domains; `candidate` itself being known is the caller's check.
 std::optional<std::string> imitated(std::string_view candidate, const std::vector<std::string>& known);
+
+// The registrable domains a recipient writes to, made ready for what every verdict asks of
+// them: is this domain one of them, and does this one imitate one of them. Asked of a plain
+// list, the second question computes the skeleton of every known domain; for a user who
+// writes to thousands of domains that was most of the verdict's time. Here it is a lookup
+// of the candidate's skeleton and a look at the known names under the candidate's suffix
+// whose lengths are within one letter of its own. Immutable once built: inbound keeps one
+// per account until the account's correspondents change, shared by the verdicts that read it.
+class KnownDomains {
+ public:
+  KnownDomains() = default;
+  // Lower-case registrable domains; repeats and empty names are dropped.
+  explicit KnownDomains(std::vector<std::string> domains);
+  bool contains(std::string_view domain) const;
+  // What imitated(candidate, list) finds in the list of these domains; when several match, the
+  // first in byte order of those with the same skeleton, else of those one letter away.
+  std::optional<std::string> imitated(std::string_view candidate) const;
+  std::size_t size() const { return domains_.size(); }
+  bool empty() const { return domains_.empty(); }
+
+ private:
+  std::vector<std::string> domains_;  // sorted, no repeats
+  static constexpr std::size_t kNone = std::size_t(-1);
+  // The first two domains (in byte order) of each skeleton; the second kNone if there is one.
+  std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> by_skeleton_;
+  // For the typos: the domains whose name (the first label) has six letters or more, by the
+  // suffix after it (".example.org"), each with its skeleton's first label.
+  struct Named {
+    std::size_t index;
+    std::string label;
+  };
+  std::unordered_map<std::string, std::vector<Named>> by_suffix_;
+};
 
 }  // namespace mk::filter

@@ -141,12 +141,15 @@ void walk(std::string_view msg, const message::Part& part, std::vector<Signal>& 
 namespace {
 
 bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool writes_to(const Inputs& in, const std::string& x) {
+  return in.known_domains && in.known_domains->contains(x);
+}
 
 // Whether the recipient knows the domain: their own or one they write to.
 bool known(const std::string& host, const Inputs& in) {
   const std::string reg = in.orgs ? in.orgs->organizational(host) : last_two(host);
-  return has(in.own_domains, reg) || has(in.known_domains, reg) || has(in.own_domains, last_two(host)) ||
-         has(in.known_domains, last_two(host));
+  return has(in.own_domains, reg) || writes_to(in, reg) || has(in.own_domains, last_two(host)) ||
+         writes_to(in, last_two(host));
 }
 
 void display_name_rule(const std::vector<message::Address>& list, const Inputs& in, std::vector<Signal>& out) {
@@ -218,13 +221,14 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
   const std::string author = list[0].local + "@" + domain;
   const std::string reg = in.orgs ? in.orgs->organizational(domain) : last_two(domain);
   const bool own = has(in.own_domains, reg);
-  if (!own && !has(in.known_domains, reg)) {
-    std::vector<std::string> candidates = in.own_domains;
-    candidates.insert(candidates.end(), in.known_domains.begin(), in.known_domains.end());
-    if (auto k = imitated(reg, candidates))
-      out.push_back({"LOOKALIKE_DOMAIN", 3.5, fmt::format("the sender's domain {} looks like {}, {}", reg, *k,
-                                                          has(in.own_domains, *k) ? "the recipient's own domain"
-                                                                                  : "a domain the recipient writes to")});
+  if (!own && !writes_to(in, reg)) {
+    if (auto k = imitated(reg, in.own_domains)) {
+      out.push_back({"LOOKALIKE_DOMAIN", 3.5,
+                     fmt::format("the sender's domain {} looks like {}, the recipient's own domain", reg, *k)});
+    } else if (auto w = in.known_domains ? in.known_domains->imitated(reg) : std::nullopt) {
+      out.push_back({"LOOKALIKE_DOMAIN", 3.5,
+                     fmt::format("the sender's domain {} looks like {}, a domain the recipient writes to", reg, *w)});
+    }
   }
   // A reply in a conversation the recipient (or a colleague: their own domain) took part in,
   // as an author or a named recipient, from someone outside it (neither a participant nor

@@ -150,7 +150,7 @@ void reputation_rules(const Inputs& in, std::vector<Signal>& out) {
   const std::string& d = in.authenticated_domain;
   if (in.known_sender.empty() && !d.empty()) {
     const std::string reg = in.orgs ? in.orgs->organizational(d) : d;
-    if (std::find(in.known_domains.begin(), in.known_domains.end(), reg) != in.known_domains.end())
+    if (in.known_domains && in.known_domains->contains(reg))
       out.push_back({"KNOWN_DOMAIN", -1.5, fmt::format("the recipient writes to people at {} (authenticated by DMARC)", reg)});
   }
 }

@@ -13,12 +13,14 @@
 // warning (banner.cpp); DNS lists are looked up by the caller (blocklists.hpp) and passed in.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dmarc/dmarc.hpp"
+#include "filter/lookalike.hpp"
 #include "filter/model.hpp"
 #include "filter/thresholds.hpp"
 #include "mailauth/assess.hpp"
@@ -64,7 +66,8 @@ struct Inputs {
   // (hosted) and of the people they write to; the contacts who use the From: display name
   // (when the author is not one of them); the domain of the author, when DMARC passed.
   const dmarc::OrgDomains* orgs = nullptr;  // registrable domains; none: the last two labels
-  std::vector<std::string> own_domains, known_domains;
+  std::vector<std::string> own_domains;
+  std::shared_ptr<const KnownDomains> known_domains;  // none: the recipient writes to no one
   std::vector<std::string> namesakes;
   std::string authenticated_domain;
   // The recipient's past verdicts on the author: messages moved into Junk, and out of it.

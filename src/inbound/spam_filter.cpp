@@ -343,8 +343,7 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, const message::P
                                           const mailauth::Assessment* auth, filter::Inputs& in) {
   in.orgs = &orgs_;
   if (!account) return;
-  if (auto domains = store_.reputation.correspondent_domains(account))
-    for (const auto& d : *domains) add_registrable(in.known_domains, d);
+  in.known_domains = known_.of(account);
   // The thread this replies to, if the account has it.
   if (!msg.thread_ids().empty()) {
     if (auto thread = store_.reputation.thread_messages(account, msg.thread_ids(), 5); thread && !thread->empty()) {

@@ -34,6 +34,7 @@
 #include "filter/learning.hpp"
 #include "filter/verdict.hpp"
 #include "imap/server/session.hpp"
+#include "inbound/known_domains.hpp"
 #include "store/directory.hpp"
 #include "store/mail.hpp"
 #include "store/reputation.hpp"
@@ -153,7 +154,7 @@ class InboundPipeline final : public smtp::Pipeline {
   InboundPipeline(AuthPipeline* auth, dns::Lookup* dns, filter::BlocklistConfig lists, const SpamModel& model,
                   UserModels& users, FilterStore store, filter::Thresholds thresholds, log::Logger log)
       : auth_(auth), dns_(dns), lists_(std::move(lists)), model_(model), users_(users), store_(store),
-        thresholds_(thresholds), log_(std::move(log)) {}
+        known_(store_.reputation, orgs_), thresholds_(thresholds), log_(std::move(log)) {}
   boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, const message::Parsed& msg,
                                                        std::string helo, std::string remote_ip) override;
 
@@ -211,6 +212,7 @@ class InboundPipeline final : public smtp::Pipeline {
   const SpamModel& model_;
   UserModels& users_;
   FilterStore store_;
+  KnownDomainsCache known_;  // the domains each account writes to
   filter::Thresholds thresholds_;
   log::Logger log_;
   bool read_only_ = false;

@@ -30,6 +30,11 @@ class Reputation {
   // display name a correspondent uses (kept lower-case; only for addresses written to); the
   // correspondents who use `name` (at most 20).
   virtual Result<std::vector<std::string>> correspondent_domains(std::int64_t account_id) = 0;
+  // A number that changes whenever the account's correspondents gain an address, taken from
+  // a sequence of the whole store (so an account that reuses a deleted one's id cannot meet
+  // its number): what a copy of correspondent_domains kept in memory is checked against
+  // before each verdict, on any node. 0: the account never had a correspondent.
+  virtual Result<std::int64_t> correspondents_version(std::int64_t account_id) = 0;
   // Past verdicts of the account's user on a sender: messages from it moved into Junk
   // (spam) and out of it (ham).
   virtual Status add_sender_verdict(std::int64_t account_id, std::string_view address, bool spam) = 0;

@@ -274,12 +274,40 @@ Result<std::vector<std::string>> SqliteStore::new_correspondents(std::int64_t ac
 Status SqliteStore::add_correspondents(std::int64_t account_id, const std::vector<std::string>& addresses,
                                        std::int64_t now) {
   std::lock_guard lock(mu_);
+  // One transaction: the new addresses and the version that says there are new ones. Who
+  // wrote to whom may lose its last records in a crash (Durability::relaxed): then these
+  // recipients count as new once more, and no cache was told of them.
+  Txn t(db_, Durability::relaxed);
+  if (auto s = t.begin(); !s) return s;
+  bool added = false;
   for (const auto& a : addresses) {
     Stmt u(db_, "INSERT OR IGNORE INTO correspondents(account_id, address, first_sent) VALUES(?, ?, ?)");
     u.bind(1, account_id).bind(2, to_lower(a)).bind(3, now);
     if (auto s = u.done(); !s) return s;
+    added = added || db_.changes() > 0;
   }
-  return {};
+  if (added) {
+    Stmt next(db_,
+              "INSERT INTO meta(key, value) VALUES('correspondents_version', '1') "
+              "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
+    if (auto s = next.done(); !s) return s;
+    Stmt u(db_,
+           "UPDATE accounts SET correspondents_version = "
+           "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'correspondents_version') WHERE "
+           "id = ?");
+    u.bind(1, account_id);
+    if (auto s = u.done(); !s) return s;
+  }
+  return t.commit();
+}
+
+Result<std::int64_t> SqliteStore::correspondents_version(std::int64_t account_id) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "SELECT correspondents_version FROM accounts WHERE id = ?");
+  q.bind(1, account_id);
+  const std::int64_t v = q.step() ? q.int64(0) : 0;
+  if (q.failed()) return q.fail();
+  return v;
 }
 
 Result<std::vector<std::string>> SqliteStore::correspondent_domains(std::int64_t account_id) {

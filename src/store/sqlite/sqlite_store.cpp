@@ -325,6 +325,9 @@ CREATE TABLE api_tokens(
 ALTER TABLE accounts ADD COLUMN forward_to TEXT NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN forward_keep INTEGER NOT NULL DEFAULT 1;
 )sql",
+    // When the account's correspondents last gained an address
+    // (Reputation::correspondents_version).
+    "ALTER TABLE accounts ADD COLUMN correspondents_version INTEGER NOT NULL DEFAULT 0;",
 };
 
 std::int64_t unix_now() {

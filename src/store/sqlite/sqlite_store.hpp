@@ -39,6 +39,7 @@ class SqliteStore final : public Store {
   Result<std::vector<std::string>> new_correspondents(std::int64_t account_id,
                                                      const std::vector<std::string>& addresses) override;
   Result<std::vector<std::string>> correspondent_domains(std::int64_t account_id) override;
+  Result<std::int64_t> correspondents_version(std::int64_t account_id) override;
   Status add_sender_verdict(std::int64_t account_id, std::string_view address, bool spam) override;
   Result<std::pair<std::int64_t, std::int64_t>> sender_verdicts(std::int64_t account_id,
                                                                 std::string_view address) override;

@@ -68,7 +68,8 @@ TEST(Verdict, LinkTextShowingAnotherDomain) {
   const std::string h = "Subject: your account\r\nContent-Type: text/html\r\n\r\n";
   const std::string lure = "<p>Log in at <a href=\"http://192.0.2.7.evil.example/x\"><b>https://www.bank.example/login</b></a></p>\r\n";
   Inputs knows_bank;
-  knows_bank.known_domains = {"bank.example"};
+  knows_bank.known_domains =
+      std::make_shared<const KnownDomains>(std::vector<std::string>{"bank.example"});
   // The text shows a domain the recipient writes to: phishing.
   auto v = judge(h + lure, knows_bank);
   ASSERT_EQ(v.summary(), "HTML_ONLY=0.50 LINK_MISMATCH=2.50");
@@ -88,7 +89,8 @@ TEST(Verdict, LinkTextShowingAnotherDomain) {
     EXPECT_EQ(judge(h + ok + "\r\n", knows_bank).summary(), "HTML_ONLY=0.50") << ok;
   // Inside a quoted-printable part of a multipart message too.
   Inputs knows_paypal;
-  knows_paypal.known_domains = {"paypal.com"};
+  knows_paypal.known_domains =
+      std::make_shared<const KnownDomains>(std::vector<std::string>{"paypal.com"});
   v = judge("Subject: x\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
             "Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
             "<a href=3D\"http://evil.example/\">paypal.com</a>\r\n--b--\r\n", knows_paypal);
@@ -100,7 +102,8 @@ TEST(Verdict, PhishingGetsASubjectTagAndABannerAndKeepsTheMessage) {
   const std::string msg = "From: Bank <alerts@evil.example>\r\nSubject: your account\r\nMIME-Version: 1.0\r\n"
                           "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + body;
   Inputs knows_bank;
-  knows_bank.known_domains = {"bank.example"};
+  knows_bank.known_domains =
+      std::make_shared<const KnownDomains>(std::vector<std::string>{"bank.example"});
   const auto v = judge(msg, knows_bank);
   ASSERT_TRUE(std::any_of(v.signals.begin(), v.signals.end(), is_phishing_signal));
   const std::string out = warn_phishing(msg, v.signals);
@@ -172,12 +175,62 @@ TEST(Lookalike, ImitatedKnownDomains) {
   EXPECT_FALSE(imitated("shop.example", known));
 }
 
+// The prepared set finds what the list finds: the same look-alikes, the same misses, for
+// candidates near and far from thousands of known domains.
+TEST(Lookalike, KnownDomainsFindWhatTheListFinds) {
+  std::vector<std::string> known = {"paypal.example", "partner.example.org", "bank.co.example",
+                                    "ab.example",     "paypa1.example",      "",
+                                    "paypal.example"};
+  for (int i = 0; i < 3000; ++i) known.push_back(fmt::format("correspondent{}.example", i * 7));
+  const KnownDomains set(known);
+  EXPECT_EQ(set.size(), 3005u);  // repeats and the empty name dropped
+  EXPECT_TRUE(set.contains("paypal.example"));
+  EXPECT_TRUE(set.contains("correspondent700.example"));
+  EXPECT_FALSE(set.contains("correspondent701.example"));
+  EXPECT_FALSE(set.contains(""));
+  // A known domain is not its own look-alike, but another known one with its skeleton is.
+  EXPECT_EQ(set.imitated("paypal.example"), "paypa1.example");
+  EXPECT_EQ(set.imitated("paypa1.example"), "paypal.example");
+  EXPECT_EQ(imitated("paypa1.example", known), "paypal.example");
+  std::vector<std::string> candidates = {"xn--pypal-4ve.example",
+                                         "partnre.example.org",
+                                         "partners.example.org",
+                                         "ac.example",
+                                         "partner.example.net",
+                                         "shop.example",
+                                         "nodot",
+                                         "correspondent7.example",
+                                         "corespondent14.example",
+                                         "correspondent2l.example",
+                                         "correspondentl4.example",
+                                         "correspondent14.example.org",
+                                         "orrespondent21.example",
+                                         "correspondent211.example",
+                                         "correspondent2111.example"};
+  for (int i = 0; i < 300; ++i) candidates.push_back(fmt::format("correspondent{}.example", i));
+  for (const auto& c : candidates) {
+    const auto listed = imitated(c, known);
+    const auto found = set.imitated(c);
+    ASSERT_EQ(found.has_value(), listed.has_value()) << c;
+    // Several may match; each is a true look-alike either way.
+    if (found) {
+      EXPECT_TRUE(skeleton(*found) == skeleton(c) || imitated(c, {*found})) << c << " " << *found;
+    }
+  }
+  EXPECT_TRUE(set.imitated("corespondent14.example"));   // one dropped
+  EXPECT_TRUE(set.imitated("correspondentl4.example"));  // l for 1
+  EXPECT_FALSE(set.imitated("correspondent14.example.org"));
+  EXPECT_FALSE(KnownDomains().imitated("paypal.example"));
+  EXPECT_FALSE(KnownDomains().contains("paypal.example"));
+}
+
 TEST(Verdict, ImpersonationOfWhatTheRecipientKnows) {
   dmarc::OrgDomains orgs;
   Inputs in;
   in.orgs = &orgs;
   in.own_domains = {"ourcompany.example"};
-  in.known_domains = {"partner.example"};
+  in.known_domains =
+      std::make_shared<const KnownDomains>(std::vector<std::string>{"partner.example"});
   auto with_from = [&](const std::string& from) { return judge("From: " + from + "\r\nSubject: invoice\r\n\r\nPay now.\r\n", in); };
   auto v = with_from("Accounts <billing@partnre.example>");
   ASSERT_EQ(v.summary(), "LOOKALIKE_DOMAIN=3.50");
@@ -472,7 +525,8 @@ TEST(Verdict, DisplayNamesThatShowAnotherDomain) {
   // A domain alone in the name counts when the recipient knows it (their own, or one they
   // write to): "News.com Daily" <news@mailer.example> is how newsletters sign (issue 18).
   Inputs knows_bank;
-  knows_bank.known_domains = {"bank.example"};
+  knows_bank.known_domains =
+      std::make_shared<const KnownDomains>(std::vector<std::string>{"bank.example"});
   EXPECT_EQ(judge("From: =?utf-8?q?www=2Ebank=2Eexample?= <x@evil.example>\r\n\r\nx\r\n", knows_bank).summary(),
             "DISPLAY_NAME_SPOOF=2.00");
   EXPECT_EQ(judge("From: =?utf-8?q?www=2Ebank=2Eexample?= <x@evil.example>\r\n\r\nx\r\n", {}).summary(), "");

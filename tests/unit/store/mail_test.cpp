@@ -272,7 +272,8 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
   {
     // Take the schema back to the version before summaries: undo it and the migrations
     // appended after it (the tables of containment's correspondence, send_history's held,
-    // the counters' daily totals, the web's sessions and tokens, the accounts' forwarding).
+    // the counters' daily totals, the web's sessions and tokens, the accounts' forwarding, the
+    // version of their correspondents).
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -285,7 +286,8 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
                                   "DROP TABLE daily_counts; DROP TABLE web_sessions; DROP TABLE api_tokens; "
                                   "ALTER TABLE accounts DROP COLUMN forward_to; "
                                   "ALTER TABLE accounts DROP COLUMN forward_keep; "
-                                  "PRAGMA user_version = " + std::to_string(version - 6);
+                                  "ALTER TABLE accounts DROP COLUMN correspondents_version; "
+                                  "PRAGMA user_version = " + std::to_string(version - 7);
     ASSERT_EQ(sqlite3_exec(db, downgrade.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }

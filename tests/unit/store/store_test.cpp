@@ -173,10 +173,26 @@ TEST_P(AnyBackend, WhatTheSpamFilterKnowsOfAnAccount) {
   const auto me = store_->find_account("me@example.org");
   ASSERT_TRUE(me.ok() && *me);
   const std::int64_t id = (*me)->id;
+  EXPECT_EQ(*store_->correspondents_version(id), 0);  // never had a correspondent
   ASSERT_TRUE(store_->add_correspondents(id, {"Alice@Partner.example", "bob@partner.example", "c@other.example"}, 1).ok());
   auto domains = *store_->correspondent_domains(id);
   std::sort(domains.begin(), domains.end());
   EXPECT_EQ(domains, (std::vector<std::string>{"other.example", "partner.example"}));
+  // The version moves when an address is new, and only then; another account's never meets it.
+  const std::int64_t v1 = *store_->correspondents_version(id);
+  EXPECT_NE(v1, 0);
+  ASSERT_TRUE(store_->add_correspondents(id, {"alice@partner.example", "C@other.example"}, 2).ok());
+  EXPECT_EQ(*store_->correspondents_version(id), v1);
+  ASSERT_TRUE(store_->add_correspondents(id, {"d@third.example"}, 3).ok());
+  const std::int64_t v2 = *store_->correspondents_version(id);
+  EXPECT_NE(v2, v1);
+  ASSERT_TRUE(store_->add_account("other@example.org", "h").ok());
+  const std::int64_t other = (*store_->find_account("other@example.org"))->id;
+  ASSERT_TRUE(store_->add_correspondents(other, {"x@partner.example"}, 4).ok());
+  EXPECT_NE(*store_->correspondents_version(other), v1);
+  EXPECT_NE(*store_->correspondents_version(other), v2);
+  EXPECT_EQ(*store_->correspondents_version(id), v2);
+  EXPECT_EQ(*store_->correspondents_version(id + 100), 0);  // no such account
   // Names are kept for correspondents only, compared without case.
   ASSERT_TRUE(store_->set_correspondent_name(id, "alice@partner.example", "Alice Smith").ok());
   ASSERT_TRUE(store_->set_correspondent_name(id, "stranger@else.example", "Alice Smith").ok());

@@ -1,0 +1,62 @@
+// inbound/known_domains.hpp: each account's correspondents' registrable domains
+// (filter::KnownDomains), kept in memory between verdicts.
+//
+// Every verdict asks whether the message's domains are ones the recipient writes to, and
+// whether its author's imitates one. Read from the store for each message, the list cost the
+// verdict of a user with 10,000 correspondents at 3,000 domains 11 ms of CPU, seventy times
+// a new user's (the rows, the registrable domain of each, the skeleton of each). Kept here, a
+// verdict reads the account's Reputation::correspondents_version (one row, by its key) and
+// reads the list again only when that changed. The number lives in the shared store, so a
+// correspondent added through another node is seen at the next verdict here too.
+// SECURITY: bounded: at most kMaxDomains (max_domains) domains in all are kept, an account counting
+// one more than it has (the least recently used accounts go first); the store gives at most 10,000
+// an account.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "dmarc/dmarc.hpp"
+#include "filter/lookalike.hpp"
+#include "store/reputation.hpp"
+
+namespace mk::inbound {
+
+class KnownDomainsCache {
+ public:
+  // ~200 bytes a domain with its skeleton and indexes: some 40 MiB at most.
+  static constexpr std::size_t kMaxDomains = 200'000;
+  KnownDomainsCache(store::Reputation& store, const dmarc::OrgDomains& orgs,
+                    std::size_t max_domains = kMaxDomains)
+      : store_(store), orgs_(orgs), max_domains_(max_domains) {}
+  // The registrable domains the account writes to; null when the store cannot say (the
+  // verdict goes on without them). Safe to call from several threads.
+  std::shared_ptr<const filter::KnownDomains> of(std::int64_t account);
+  // Accounts and domains held now (for tests).
+  std::size_t accounts() const;
+  std::size_t domains() const;
+
+ private:
+  struct Entry {
+    std::int64_t version = 0;
+    std::shared_ptr<const filter::KnownDomains> domains;
+    std::list<std::int64_t>::iterator place;  // in recent_
+  };
+  static std::size_t cost(const filter::KnownDomains& d) { return d.size() + 1; }
+  // Forgets the account's entry, if any (under mu_).
+  void drop(std::int64_t account);
+
+  store::Reputation& store_;
+  const dmarc::OrgDomains& orgs_;
+  const std::size_t max_domains_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::int64_t, Entry> entries_;
+  std::list<std::int64_t> recent_;  // the accounts, the most recently asked for first
+  std::size_t held_ = 0;            // the cost() of every entry
+};
+
+}  // namespace mk::inbound

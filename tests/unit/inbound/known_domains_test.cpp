@@ -1,0 +1,83 @@
+// The correspondents' domains the filter keeps in memory: read again when the account's
+// correspondents change, through this store or any other handle on it, and bounded.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "dmarc/dmarc.hpp"
+#include "inbound/known_domains.hpp"
+#include "unit/store/store_fixture.hpp"
+
+namespace mk::inbound {
+namespace {
+
+class KnownDomainsTest : public store::StoreTest {
+ protected:
+  std::int64_t account(const std::string& address) {
+    EXPECT_TRUE(store_->add_account(address, "h").ok());
+    return (*store_->find_account(address))->id;
+  }
+  dmarc::OrgDomains orgs_;
+};
+
+TEST_F(KnownDomainsTest, ReadAgainOnlyWhenTheCorrespondentsChange) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  const std::int64_t me = account("me@example.org");
+  KnownDomainsCache cache(*store_, orgs_);
+  const auto none = cache.of(me);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(store_->add_correspondents(me, {"a@mail.partner.co.uk", "b@Other.Example"}, 1).ok());
+  const auto first = cache.of(me);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->contains("partner.co.uk"));  // registrable, by the public suffix list
+  EXPECT_TRUE(first->contains("other.example"));
+  EXPECT_FALSE(first->contains("mail.partner.co.uk"));
+  EXPECT_EQ(cache.of(me), first);  // unchanged: the same set, not read again
+  ASSERT_TRUE(store_->add_correspondents(me, {"a@mail.partner.co.uk"}, 2).ok());
+  EXPECT_EQ(cache.of(me), first);  // a known address changes nothing
+  // A correspondent added through another handle on the store (another node) is seen too.
+  {
+    auto other = backend().open(dir_);
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->add_correspondents(me, {"new@third.example"}, 3).ok());
+  }
+  const auto second = cache.of(me);
+  ASSERT_TRUE(second);
+  EXPECT_NE(second, first);
+  EXPECT_TRUE(second->contains("third.example"));
+  EXPECT_EQ(second->size(), 3u);
+  EXPECT_EQ(cache.accounts(), 1u);
+}
+
+TEST_F(KnownDomainsTest, BoundedByTheDomainsHeld) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  KnownDomainsCache cache(*store_, orgs_, 25);  // domains + 1 an account
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(account(fmt::format("u{}@example.org", i)));
+    std::vector<std::string> to;
+    for (int j = 0; j < 9; ++j) to.push_back(fmt::format("x@d{}-{}.example", i, j));
+    ASSERT_TRUE(store_->add_correspondents(ids.back(), to, 1).ok());
+  }
+  for (const auto id : ids) ASSERT_TRUE(cache.of(id)) << id;
+  EXPECT_EQ(cache.accounts(), 2u);  // 10 each: the last two asked for
+  EXPECT_LE(cache.domains(), 25u);
+  // The most recently asked for stays; the least goes.
+  const auto kept = cache.of(ids[3]);
+  ASSERT_TRUE(cache.of(ids[0]));
+  EXPECT_EQ(cache.of(ids[3]), kept);
+  EXPECT_EQ(cache.accounts(), 2u);
+  // An account larger than the whole bound is answered, and not kept.
+  const std::int64_t big = account("big@example.org");
+  std::vector<std::string> to;
+  for (int j = 0; j < 40; ++j) to.push_back(fmt::format("x@big{}.example", j));
+  ASSERT_TRUE(store_->add_correspondents(big, to, 1).ok());
+  const auto all = cache.of(big);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 40u);
+  EXPECT_LE(cache.domains(), 25u);
+}
+
+}  // namespace
+}  // namespace mk::inbound

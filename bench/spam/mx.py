@@ -23,11 +23,20 @@ account for every N, and the trace fields are added after the verdict. The verdi
 X-Mailkeep-Spam field the MX adds ("junk; score=7.20; SIGNAL=weight ...", the action one of
 no, yes (tagged), junk, reject); a refusal as spam at SMTP time (550 "Message refused as
 spam (score N: ...)") is the action "reject".
+
+A heavy user (mx_verdicts' `correspondents`): before the server starts, the account is given
+that many correspondents, spread over a third as many domains (contactN@orgM.example), the
+record the MX keeps of everyone the user ever wrote to and reads for every verdict (which
+domains the user knows, who goes by the author's name). They are written into the store's
+SQLite file directly, standing in for years of sent mail: sending that mail would take the
+benchmark hours and trip the new-recipient limits it is meant to trip.
 """
 import imaplib
 import os
 import re
+import random
 import smtplib
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -129,6 +138,24 @@ class Instance:
         if not m:
             raise BenchError("cannot read the spam thresholds from: %s" % out.strip())
         return tuple(float(x) for x in m.groups())
+
+    def seed_correspondents(self, count):
+        """Gives the account `count` correspondents at count/3 domains (the server not running)."""
+        db = os.path.join(self.dir, "data", "index.sqlite")
+        try:
+            c = sqlite3.connect(db, timeout=STALL_SECONDS)
+            row = c.execute("SELECT id FROM accounts WHERE address = ?", (ADDRESS,)).fetchone()
+            if not row:
+                raise BenchError("%s: no account %s in %s" % (self.name, ADDRESS, db))
+            rng = random.Random(18)
+            domains = max(1, count // 3)
+            c.executemany("INSERT OR IGNORE INTO correspondents(account_id, address, first_sent) VALUES(?, ?, ?)",
+                          [(row[0], "contact%d@org%d.example" % (i, rng.randrange(domains)), 1600000000 + i)
+                           for i in range(count)])
+            c.commit()
+            c.close()
+        except sqlite3.Error as e:
+            raise BenchError("%s: cannot add correspondents to %s: %s" % (self.name, db, e)) from None
 
     def serve(self):
         log = os.path.join(self.dir, "serve")
@@ -270,10 +297,11 @@ def parse_fields(head):
     return int(n.group(1)), verdict.group(1).lower(), float(verdict.group(2))
 
 
-def mx_verdicts(binary, work, name, dns, test, train_dirs=None):
-    """A fresh instance (trained with `mailkeep spam train` on train_dirs when given), the test
-    messages delivered in order. Returns (verdicts, rate, cpu_ms, thresholds, notes) with
-    verdicts[i] = (flagged, action, score) for test[i]."""
+def mx_verdicts(binary, work, name, dns, test, train_dirs=None, correspondents=0):
+    """A fresh instance (trained with `mailkeep spam train` on train_dirs when given; its
+    account given `correspondents` correspondents), the test messages delivered in order.
+    Returns (verdicts, rate, cpu_ms, thresholds, notes) with verdicts[i] = (flagged, action,
+    score) for test[i]."""
     inst = Instance(binary, work, name, dns)
     notes = []
     try:
@@ -281,6 +309,10 @@ def mx_verdicts(binary, work, name, dns, test, train_dirs=None):
             out = inst.admin("spam", "train", "--spam", train_dirs[0], "--ham", train_dirs[1],
                              timeout=deadline_for(sum(len(os.listdir(d)) for d in train_dirs)))
             notes.append("%s: `mailkeep spam train`: %s" % (name, out.strip()))
+        if correspondents:
+            inst.seed_correspondents(correspondents)
+            notes.append("%s: the account has %d correspondents at %d domains" % (name, correspondents,
+                                                                               max(1, correspondents // 3)))
         thresholds = inst.thresholds()
         inst.serve()
         refused, seconds, cpu = inst.deliver(test)

@@ -3,6 +3,7 @@ and a real PNG, redirects to internal addresses, oversized and slow answers. The
 listens on 127.0.0.1 (the address the tests allow mailkeep to fetch from), and on 127.0.0.2
 and ::1 (internal addresses that must never be fetched: every request they get is logged
 in `internal_hits`)."""
+import errno
 import http.server
 import socket
 import struct
@@ -40,13 +41,23 @@ class Site:
     def __init__(self, host_v6=True):
         self.internal_hits = []  # (address, path) of requests that reached 127.0.0.2 or ::1
         self.hits = []           # paths requested on 127.0.0.1
-        self.port = self._free_port()
-        self.servers = []
         addresses = [("127.0.0.1", socket.AF_INET), ("127.0.0.2", socket.AF_INET)]
         if host_v6:
             addresses.append(("::1", socket.AF_INET6))
-        for address, family in addresses:
-            self.servers.append(self._serve(address, family))
+        # One port on every address: a port free on 127.0.0.1 may be taken on another address
+        # by a test running beside this one, so a port that cannot be had everywhere is given
+        # up for the next.
+        for attempt in range(20):
+            self.port = self._free_port()
+            self.servers = []
+            try:
+                for address, family in addresses:
+                    self.servers.append(self._serve(address, family))
+                break
+            except OSError as e:
+                self.stop()
+                if e.errno != errno.EADDRINUSE or attempt == 19:
+                    raise
 
     @staticmethod
     def _free_port():

@@ -292,6 +292,12 @@ class DnsListsTest(unittest.TestCase):
         m = self.send_from("Billing <billing@partnre.example>", "invoice", "billing@partnre.example")
         self.assertIn("LOOKALIKE_DOMAIN=3.50", self.verdict(m))
         self.assertIn(b"looks like partner.example", m)
+        # The server keeps what the user knows between verdicts: someone they write to from
+        # now on counts at the next verdict.
+        self.srv.submit(["carol@supplier-corp.example"], "hello Carol")
+        m = self.send_from("Accounts <ar@supplier-crop.example>", "overdue", "ar@supplier-crop.example")
+        self.assertIn("LOOKALIKE_DOMAIN=3.50", self.verdict(m))
+        self.assertIn(b"looks like supplier-corp.example", m)
         # A colleague of hers, authenticated: the domain's reputation.
         v = self.verdict(self.send_from("Bob <bob@partner.example>", "from bob", "bob@partner.example"))
         self.assertIn("KNOWN_DOMAIN=-1.50", v)

@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // the header.
   mk::filter::Inputs in;
   in.model = &model;
-  in.own_domains = {"ourcompany.example"};
+  in.own_domains = std::make_shared<const mk::filter::KnownDomains>(
+      std::vector<std::string>{"ourcompany.example"});
   in.known_domains = std::make_shared<const mk::filter::KnownDomains>(
       std::vector<std::string>{"partner.example", "xn--pypal-4ve.example"});
   in.namesakes = {"alice@partner.example"};

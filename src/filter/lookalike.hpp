@@ -29,13 +29,15 @@ std::string skeleton(std::string_view domain);
 // Both are registrable domains; `candidate` itself being known is the caller's check.
 std::optional<std::string> imitated(std::string_view candidate, const std::vector<std::string>& known);
 
-// The registrable domains a recipient writes to, made ready for what every verdict asks of
-// them: is this domain one of them, and does this one imitate one of them. Asked of a plain
-// list, the second question computes the skeleton of every known domain; for a user who
-// writes to thousands of domains that was most of the verdict's time. Here it is a lookup
-// of the candidate's skeleton and a look at the known names under the candidate's suffix
-// whose lengths are within one letter of its own. Immutable once built: inbound keeps one
-// per account until the account's correspondents change, shared by the verdicts that read it.
+// Registrable domains a recipient knows (the ones they write to; the server's own), made
+// ready for what every verdict asks of them: is this domain one of them, and does this one
+// imitate one of them. Asked of a plain list, the second question computes the skeleton of
+// every known domain; for a user who writes to thousands of domains, or a server hosting a
+// thousand, that was most of the verdict's time. Here it is a lookup of the candidate's
+// skeleton and a look at the known names under the candidate's suffix whose lengths are
+// within one letter of its own. Immutable once built: inbound keeps one per account until
+// the account's correspondents change, and one of the hosted domains until they change,
+// shared by the verdicts that read them.
 class KnownDomains {
  public:
   KnownDomains() = default;
@@ -47,6 +49,7 @@ class KnownDomains {
   std::optional<std::string> imitated(std::string_view candidate) const;
   std::size_t size() const { return domains_.size(); }
   bool empty() const { return domains_.empty(); }
+  const std::vector<std::string>& domains() const { return domains_; }  // in byte order
 
  private:
   std::vector<std::string> domains_;  // sorted, no repeats

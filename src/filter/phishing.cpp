@@ -141,6 +141,9 @@ void walk(std::string_view msg, const message::Part& part, std::vector<Signal>& 
 namespace {
 
 bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool ours(const Inputs& in, const std::string& x) {
+  return in.own_domains && in.own_domains->contains(x);
+}
 bool writes_to(const Inputs& in, const std::string& x) {
   return in.known_domains && in.known_domains->contains(x);
 }
@@ -148,7 +151,7 @@ bool writes_to(const Inputs& in, const std::string& x) {
 // Whether the recipient knows the domain: their own or one they write to.
 bool known(const std::string& host, const Inputs& in) {
   const std::string reg = in.orgs ? in.orgs->organizational(host) : last_two(host);
-  return has(in.own_domains, reg) || writes_to(in, reg) || has(in.own_domains, last_two(host)) ||
+  return ours(in, reg) || writes_to(in, reg) || ours(in, last_two(host)) ||
          writes_to(in, last_two(host));
 }
 
@@ -220,9 +223,9 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
   const std::string domain = to_lower(list[0].domain);
   const std::string author = list[0].local + "@" + domain;
   const std::string reg = in.orgs ? in.orgs->organizational(domain) : last_two(domain);
-  const bool own = has(in.own_domains, reg);
+  const bool own = ours(in, reg);
   if (!own && !writes_to(in, reg)) {
-    if (auto k = imitated(reg, in.own_domains)) {
+    if (auto k = in.own_domains ? in.own_domains->imitated(reg) : std::nullopt) {
       out.push_back({"LOOKALIKE_DOMAIN", 3.5,
                      fmt::format("the sender's domain {} looks like {}, the recipient's own domain", reg, *k)});
     } else if (auto w = in.known_domains ? in.known_domains->imitated(reg) : std::nullopt) {
@@ -241,7 +244,7 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
     return in.orgs ? in.orgs->organizational(d) : last_two(d);
   };
   const bool took_part = std::any_of(in.thread_participants.begin(), in.thread_participants.end(),
-                                     [&](const std::string& a) { return has(in.own_domains, org_of(a)); });
+                                     [&](const std::string& a) { return ours(in, org_of(a)); });
   if (in.thread_found && took_part && (links || has_attachment(root, 0) || payment_talk) && !list_traffic(root.headers)) {
     const std::string author_lower = to_lower(author);
     bool member = has(in.thread_participants, author_lower);
@@ -260,9 +263,9 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
                                author)});
   // The recipient's organisation named by an outsider: "Example IT desk" <x@elsewhere.example>.
   const bool spoofed = std::any_of(out.begin(), out.end(), [](const Signal& s) { return s.name == "DISPLAY_NAME_SPOOF"; });
-  if (own || spoofed || list[0].name.empty()) return;
+  if (own || spoofed || list[0].name.empty() || !in.own_domains) return;
   const std::string name = to_lower(message::decode_words(list[0].name));
-  for (const auto& d : in.own_domains) {
+  for (const auto& d : in.own_domains->domains()) {
     const std::string label = d.substr(0, d.find('.'));
     if (label.size() < 4) continue;
     for (auto p = name.find(label); p != std::string::npos; p = name.find(label, p + 1)) {

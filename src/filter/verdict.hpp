@@ -66,7 +66,7 @@ struct Inputs {
   // (hosted) and of the people they write to; the contacts who use the From: display name
   // (when the author is not one of them); the domain of the author, when DMARC passed.
   const dmarc::OrgDomains* orgs = nullptr;  // registrable domains; none: the last two labels
-  std::vector<std::string> own_domains;
+  std::shared_ptr<const KnownDomains> own_domains;    // none: the server hosts none (a file)
   std::shared_ptr<const KnownDomains> known_domains;  // none: the recipient writes to no one
   std::vector<std::string> namesakes;
   std::string authenticated_domain;

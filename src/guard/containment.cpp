@@ -95,10 +95,8 @@ Content Containment::content_of(std::int64_t account_id, const message::Parsed& 
   Content c;
   c.fingerprint = fingerprint(readable_text(msg));
   // The sender's own (hosted) domains and the recipients' are never fresh links.
-  std::vector<std::string> hosted;
-  if (auto domains = store_.directory.list_domains())
-    for (const auto& d : *domains) add_once(hosted, orgs_.organizational(to_lower(d)));
-  c.own_domains = hosted;
+  const std::shared_ptr<const filter::KnownDomains> hosted = hosted_.get();
+  if (hosted) c.own_domains = hosted->domains();
   for (const auto& r : remote_rcpts)
     if (auto at = r.rfind('@'); at != std::string::npos)
       add_once(c.own_domains, orgs_.organizational(to_lower(r.substr(at + 1))));
@@ -115,7 +113,7 @@ Content Containment::content_of(std::int64_t account_id, const message::Parsed& 
   in.rule_weight = filter::hand_rule_weight(models.second.get());
   in.orgs = &orgs_;
   in.thresholds = filter_.thresholds;
-  in.own_domains = std::move(hosted);
+  in.own_domains = hosted;
   const filter::Verdict v = filter::judge(msg, in);
   c.filter = FilterOpinion{v.action == filter::Action::junk || v.action == filter::Action::reject,
                            v.action == filter::Action::reject, v.score, v.summary()};

@@ -25,6 +25,7 @@
 #include "filter/model.hpp"
 #include "filter/thresholds.hpp"
 #include "guard/limits.hpp"
+#include "inbound/known_domains.hpp"
 #include "smtp/hooks.hpp"
 #include "store/directory.hpp"
 #include "store/mail.hpp"
@@ -97,6 +98,7 @@ class Containment final : public smtp::SubmissionGuard {
   log::Logger log_;
   ContentFilter filter_;
   dmarc::OrgDomains orgs_;
+  inbound::HostedDomainsCache hosted_{store_.directory, orgs_};
   std::mutex mu_;
   struct UnstoredHold {
     std::string reason;

@@ -7,6 +7,33 @@
 #include "base/strings.hpp"
 
 namespace mk::inbound {
+namespace {
+
+std::shared_ptr<const filter::KnownDomains> registrable(const std::vector<std::string>& domains,
+                                                        const dmarc::OrgDomains& orgs) {
+  std::vector<std::string> out;
+  out.reserve(domains.size());
+  for (const auto& d : domains) out.push_back(orgs.organizational(to_lower(d)));
+  return std::make_shared<const filter::KnownDomains>(std::move(out));
+}
+
+}  // namespace
+
+std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get() {
+  const auto version = store_.domains_version();
+  if (!version) return nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (domains_ && version_ == *version) return domains_;
+  }
+  auto listed = store_.list_domains();
+  if (!listed) return nullptr;
+  auto built = registrable(*listed, orgs_);
+  std::lock_guard lock(mu_);
+  domains_ = built;
+  version_ = *version;
+  return built;
+}
 
 std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t account) {
   const auto version = store_.correspondents_version(account);
@@ -22,10 +49,7 @@ std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t a
   // verdicts for the same account may both build it; the later one's stays.
   auto listed = store_.correspondent_domains(account);
   if (!listed) return nullptr;
-  std::vector<std::string> registrable;
-  registrable.reserve(listed->size());
-  for (const auto& d : *listed) registrable.push_back(orgs_.organizational(to_lower(d)));
-  auto built = std::make_shared<const filter::KnownDomains>(std::move(registrable));
+  auto built = registrable(*listed, orgs_);
   std::lock_guard lock(mu_);
   drop(account);
   if (cost(*built) > max_domains_) return built;  // used, not kept

@@ -1,5 +1,6 @@
-// inbound/known_domains.hpp: each account's correspondents' registrable domains
-// (filter::KnownDomains), kept in memory between verdicts.
+// inbound/known_domains.hpp: the registrable domains the spam filter and containment compare
+// with (filter::KnownDomains), kept in memory between verdicts: each account's
+// correspondents', and the server's own (hosted) ones.
 //
 // Every verdict asks whether the message's domains are ones the recipient writes to, and
 // whether its author's imitates one. Read from the store for each message, the list cost the
@@ -8,6 +9,9 @@
 // verdict reads the account's Reputation::correspondents_version (one row, by its key) and
 // reads the list again only when that changed. The number lives in the shared store, so a
 // correspondent added through another node is seen at the next verdict here too.
+// The hosted domains, read for every verdict too (the filter's and containment's), are kept the
+// same way against Directory::domains_version: a server hosting a thousand domains spent 1.8
+// ms a verdict on them, against 0.2 ms for one.
 // SECURITY: bounded: at most kMaxDomains (max_domains) domains in all are kept, an account counting
 // one more than it has (the least recently used accounts go first); the store gives at most 10,000
 // an account.
@@ -22,9 +26,26 @@
 
 #include "dmarc/dmarc.hpp"
 #include "filter/lookalike.hpp"
+#include "store/directory.hpp"
 #include "store/reputation.hpp"
 
 namespace mk::inbound {
+
+// The server's hosted domains, registrable.
+class HostedDomainsCache {
+ public:
+  HostedDomainsCache(store::Directory& store, const dmarc::OrgDomains& orgs)
+      : store_(store), orgs_(orgs) {}
+  // Null when the store cannot say (the verdict goes on without them). Safe from any thread.
+  std::shared_ptr<const filter::KnownDomains> get();
+
+ private:
+  store::Directory& store_;
+  const dmarc::OrgDomains& orgs_;
+  std::mutex mu_;
+  std::int64_t version_ = 0;
+  std::shared_ptr<const filter::KnownDomains> domains_;  // null: not read yet
+};
 
 class KnownDomainsCache {
  public:

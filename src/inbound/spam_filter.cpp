@@ -327,18 +327,6 @@ filter::Thresholds InboundPipeline::thresholds_of(std::int64_t account) {
   return thresholds_;
 }
 
-void InboundPipeline::add_registrable(std::vector<std::string>& to, const std::string& domain) const {
-  std::string reg = orgs_.organizational(to_lower(domain));
-  if (std::find(to.begin(), to.end(), reg) == to.end()) to.push_back(std::move(reg));
-}
-
-std::vector<std::string> InboundPipeline::own_domains() {
-  std::vector<std::string> out;
-  if (auto domains = store_.directory.list_domains())
-    for (const auto& d : *domains) add_registrable(out, d);
-  return out;
-}
-
 void InboundPipeline::recipient_knowledge(std::int64_t account, const message::Parsed& msg,
                                           const mailauth::Assessment* auth, filter::Inputs& in) {
   in.orgs = &orgs_;
@@ -454,7 +442,7 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   // on what is delivered. Every recipient's verdict reads the same parsed message.
   const std::shared_ptr<const message::Parsed> rewritten = d.content;  // kept alive below
   const message::Parsed& current = rewritten ? *rewritten : msg;
-  const std::vector<std::string> own = own_domains();
+  const std::shared_ptr<const filter::KnownDomains> own = hosted_.get();
   std::vector<std::shared_ptr<const filter::Model>> keep;  // the user models in use
   // The inputs for one recipient account (0: what holds for every recipient).
   auto inputs_for = [&](std::int64_t id) {

@@ -154,7 +154,8 @@ class InboundPipeline final : public smtp::Pipeline {
   InboundPipeline(AuthPipeline* auth, dns::Lookup* dns, filter::BlocklistConfig lists, const SpamModel& model,
                   UserModels& users, FilterStore store, filter::Thresholds thresholds, log::Logger log)
       : auth_(auth), dns_(dns), lists_(std::move(lists)), model_(model), users_(users), store_(store),
-        known_(store_.reputation, orgs_), thresholds_(thresholds), log_(std::move(log)) {}
+        hosted_(store_.directory, orgs_), known_(store_.reputation, orgs_), thresholds_(thresholds),
+        log_(std::move(log)) {}
   boost::asio::awaitable<smtp::PipelineDecision> check(const smtp::Transaction& txn, const message::Parsed& msg,
                                                        std::string helo, std::string remote_ip) override;
 
@@ -183,12 +184,9 @@ class InboundPipeline final : public smtp::Pipeline {
   }
 
  private:
-  // Our own (hosted) registrable domains, for every recipient's verdict.
-  std::vector<std::string> own_domains();
   // The filter's verdicts for the message and each recipient account, into d.
   void judge_message(const smtp::Transaction& txn, const message::Parsed& msg, const mailauth::Assessment& assessment,
                      const std::vector<filter::Signal>& listed, smtp::PipelineDecision& d, Explanation* explain);
-  void add_registrable(std::vector<std::string>& to, const std::string& domain) const;
   // What the recipient (account; 0: several or none) knows, for the filter: own and
   // correspondents' domains, the thread, an authenticated known author, contacts whose
   // name the author uses; remembers the names authenticated contacts use.
@@ -212,7 +210,8 @@ class InboundPipeline final : public smtp::Pipeline {
   const SpamModel& model_;
   UserModels& users_;
   FilterStore store_;
-  KnownDomainsCache known_;  // the domains each account writes to
+  HostedDomainsCache hosted_;  // our own domains
+  KnownDomainsCache known_;    // the domains each account writes to
   filter::Thresholds thresholds_;
   log::Logger log_;
   bool read_only_ = false;

@@ -64,6 +64,9 @@ class Directory {
   virtual Status add_domain(std::string_view name) = 0;
   virtual Status remove_domain(std::string_view name) = 0;
   virtual Result<std::vector<std::string>> list_domains() = 0;
+  // A number that changes whenever a hosted domain is added or removed: what a copy of
+  // list_domains kept in memory is checked against before each verdict, on any node.
+  virtual Result<std::int64_t> domains_version() = 0;
   virtual Result<bool> has_domain(std::string_view name) = 0;
   // Creates the account with the default mailboxes (kDefaultMailboxes); its domain must be
   // hosted (Errc::not_found otherwise, with the command that fixes it). The rules are here;

@@ -298,6 +298,13 @@ class DnsListsTest(unittest.TestCase):
         m = self.send_from("Accounts <ar@supplier-crop.example>", "overdue", "ar@supplier-crop.example")
         self.assertIn("LOOKALIKE_DOMAIN=3.50", self.verdict(m))
         self.assertIn(b"looks like supplier-corp.example", m)
+        # So are the server's own domains: one added by the CLI (another process on the store)
+        # while the server runs counts at the next verdict.
+        r = self.srv.cli("domain", "add", "brightwater-mail.example")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = self.send_from("IT desk <it@brightwater-mial.example>", "password expiry", "it@brightwater-mial.example")
+        self.assertIn("LOOKALIKE_DOMAIN=3.50", self.verdict(m))
+        self.assertIn(b"looks like brightwater-mail.example, the recipient's own domain", m)
         # A colleague of hers, authenticated: the domain's reputation.
         v = self.verdict(self.send_from("Bob <bob@partner.example>", "from bob", "bob@partner.example"))
         self.assertIn("KNOWN_DOMAIN=-1.50", v)

@@ -433,13 +433,31 @@ void SqliteStore::close() {
 
 // ---- domains ----
 
+namespace {
+
+// Moves the hosted domains' version (Directory::domains_version), in the caller's transaction.
+Status next_domains_version(Db& db) {
+  Stmt u(db,
+         "INSERT INTO meta(key, value) VALUES('domains_version', '1') "
+         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
+  return u.done();
+}
+
+}  // namespace
+
 Status SqliteStore::add_domain(std::string_view name) {
   std::lock_guard lock(mu_);
-  Stmt s(db_, "INSERT INTO domains(name, created) VALUES(?, ?)");
-  s.bind(1, to_lower(name)).bind(2, unix_now());
-  if (s.step(), s.duplicate()) return error(Errc::already_exists, fmt::format("domain {} already exists", name));
-  if (s.failed()) return s.fail();
-  return {};
+  Txn t(db_);
+  if (auto st = t.begin(); !st) return st;
+  {
+    Stmt s(db_, "INSERT INTO domains(name, created) VALUES(?, ?)");
+    s.bind(1, to_lower(name)).bind(2, unix_now());
+    if (s.step(), s.duplicate())
+      return error(Errc::already_exists, fmt::format("domain {} already exists", name));
+    if (s.failed()) return s.fail();
+  }
+  if (auto st = next_domains_version(db_); !st) return st;
+  return t.commit();
 }
 
 Status SqliteStore::remove_domain(std::string_view name) {
@@ -451,11 +469,16 @@ Status SqliteStore::remove_domain(std::string_view name) {
     if (q.step() && q.int64(0) > 0)
       return error(Errc::conflict, fmt::format("domain {} still has accounts; remove them first", d));
   }
-  Stmt s(db_, "DELETE FROM domains WHERE name = ?");
-  s.bind(1, d);
-  if (auto st = s.done(); !st) return st;
-  if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such domain: {}", d));
-  return {};
+  Txn t(db_);
+  if (auto st = t.begin(); !st) return st;
+  {
+    Stmt s(db_, "DELETE FROM domains WHERE name = ?");
+    s.bind(1, d);
+    if (auto st = s.done(); !st) return st;
+    if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such domain: {}", d));
+  }
+  if (auto st = next_domains_version(db_); !st) return st;
+  return t.commit();
 }
 
 Result<std::vector<std::string>> SqliteStore::list_domains() {
@@ -465,6 +488,14 @@ Result<std::vector<std::string>> SqliteStore::list_domains() {
   while (s.step()) out.push_back(s.text(0));
   if (s.failed()) return s.fail();
   return out;
+}
+
+Result<std::int64_t> SqliteStore::domains_version() {
+  std::lock_guard lock(mu_);
+  Stmt s(db_, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'domains_version'");
+  const std::int64_t v = s.step() ? s.int64(0) : 0;
+  if (s.failed()) return s.fail();
+  return v;
 }
 
 Result<bool> SqliteStore::has_domain(std::string_view name) {

@@ -25,6 +25,7 @@ class SqliteStore final : public Store {
   Status add_domain(std::string_view name) override;
   Status remove_domain(std::string_view name) override;
   Result<std::vector<std::string>> list_domains() override;
+  Result<std::int64_t> domains_version() override;
   Result<bool> has_domain(std::string_view name) override;
 
   Result<std::optional<Account>> find_account(std::string_view address) override;

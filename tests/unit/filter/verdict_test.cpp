@@ -228,7 +228,8 @@ TEST(Verdict, ImpersonationOfWhatTheRecipientKnows) {
   dmarc::OrgDomains orgs;
   Inputs in;
   in.orgs = &orgs;
-  in.own_domains = {"ourcompany.example"};
+  in.own_domains =
+      std::make_shared<const KnownDomains>(std::vector<std::string>{"ourcompany.example"});
   in.known_domains =
       std::make_shared<const KnownDomains>(std::vector<std::string>{"partner.example"});
   auto with_from = [&](const std::string& from) { return judge("From: " + from + "\r\nSubject: invoice\r\n\r\nPay now.\r\n", in); };
@@ -292,7 +293,9 @@ TEST(Verdict, RepliesFromOutsideTheThread) {
   Inputs in;
   in.thread_found = true;
   in.thread_participants = participants;
-  in.own_domains = {"ourcompany.example"};  // the recipient's: me@ourcompany.example took part
+  // The recipient's: me@ourcompany.example took part.
+  in.own_domains =
+      std::make_shared<const KnownDomains>(std::vector<std::string>{"ourcompany.example"});
   auto reply = [&](const std::string& from, const std::string& more = "",
                    const std::string& text = "Please use our new bank account.") {
     return judge("From: " + from + "\r\nSubject: Re: the contract\r\nIn-Reply-To: <1@partner.example>\r\n" + more +
@@ -319,9 +322,11 @@ TEST(Verdict, RepliesFromOutsideTheThread) {
   EXPECT_EQ(reply("Zed <zed@elsewhere.example>", "List-Id: <dev.lists.example>\r\n").summary(), "");
   EXPECT_EQ(reply("Zed <zed@elsewhere.example>", "Precedence: list\r\n").summary(), "");
   EXPECT_EQ(reply("Zed <zed@elsewhere.example>", "", "Agreed, see you Friday.").summary(), "");
-  in.own_domains = {"elsewhere.example"};
+  in.own_domains =
+      std::make_shared<const KnownDomains>(std::vector<std::string>{"elsewhere.example"});
   EXPECT_EQ(reply("Alice <alice@partner-invoices.example>").summary(), "");
-  in.own_domains = {"ourcompany.example"};
+  in.own_domains =
+      std::make_shared<const KnownDomains>(std::vector<std::string>{"ourcompany.example"});
   in.thread_found = false;
   EXPECT_EQ(reply("Alice <alice@partner-invoices.example>").summary(), "");
 }
@@ -574,7 +579,8 @@ TEST(Verdict, OneAnalysisServesEveryRecipientsVerdict) {
   with_user.user_model = &user;
   in_thread = with_model;
   in_thread.thread_found = true;
-  in_thread.own_domains = {"a.example"};
+  in_thread.own_domains =
+      std::make_shared<const KnownDomains>(std::vector<std::string>{"a.example"});
   const std::vector<const Inputs*> order = {&rules_only, &in_thread, &with_model, &with_user, &in_thread, &rules_only};
   MessageAnalysis shared(msg);
   for (const Inputs* in : order) {

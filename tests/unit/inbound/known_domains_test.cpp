@@ -1,5 +1,5 @@
-// The correspondents' domains the filter keeps in memory: read again when the account's
-// correspondents change, through this store or any other handle on it, and bounded.
+// The domains the filter keeps in memory, the correspondents' and the hosted ones: read again
+// when they change, through this store or any other handle on it, and bounded.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -48,6 +48,27 @@ TEST_F(KnownDomainsTest, ReadAgainOnlyWhenTheCorrespondentsChange) {
   EXPECT_TRUE(second->contains("third.example"));
   EXPECT_EQ(second->size(), 3u);
   EXPECT_EQ(cache.accounts(), 1u);
+}
+
+TEST_F(KnownDomainsTest, TheHostedDomainsAreReadAgainWhenTheyChange) {
+  HostedDomainsCache cache(*store_, orgs_);
+  const auto none = cache.get();
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE(store_->add_domain("mail.ourcompany.co.uk").ok());
+  ASSERT_TRUE(store_->add_domain("ourcompany.example").ok());
+  const auto first = cache.get();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->domains(), (std::vector<std::string>{"ourcompany.co.uk", "ourcompany.example"}));
+  EXPECT_EQ(cache.get(), first);  // unchanged: not read again
+  {
+    auto other = backend().open(dir_);  // another node
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE((*other)->remove_domain("ourcompany.example").ok());
+  }
+  const auto second = cache.get();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->domains(), std::vector<std::string>{"ourcompany.co.uk"});
 }
 
 TEST_F(KnownDomainsTest, BoundedByTheDomainsHeld) {

@@ -242,6 +242,27 @@ TEST_P(AnyBackend, ErrorsCarryTheirCode) {
   EXPECT_TRUE(is(store_->add_account("no-at-sign", "h").error(), Errc::invalid));
 }
 
+// The hosted domains' version moves with every change to them, and only then: what a copy
+// of them kept in memory is checked against.
+TEST_P(AnyBackend, TheHostedDomainsVersionMovesWithThem) {
+  const std::int64_t v0 = *store_->domains_version();
+  ASSERT_TRUE(store_->add_domain("one.example").ok());
+  const std::int64_t v1 = *store_->domains_version();
+  EXPECT_NE(v1, v0);
+  EXPECT_FALSE(store_->add_domain("ONE.example").ok());  // already hosted: nothing changed
+  EXPECT_FALSE(store_->remove_domain("two.example").ok());
+  EXPECT_EQ(*store_->domains_version(), v1);
+  ASSERT_TRUE(store_->add_domain("two.example").ok());
+  const std::int64_t v2 = *store_->domains_version();
+  EXPECT_NE(v2, v1);
+  ASSERT_TRUE(store_->remove_domain("two.example").ok());
+  EXPECT_NE(*store_->domains_version(), v2);
+  EXPECT_NE(*store_->domains_version(), v1);  // the same domains as at v1, but not the same moment
+  EXPECT_EQ(*store_->list_domains(), std::vector<std::string>{"one.example"});
+  reopen();
+  EXPECT_NE(*store_->domains_version(), v2);
+}
+
 // The Message-ID a message is indexed under comes from above the backend: read from the
 // message when the caller has not parsed it, else the caller's (parse once).
 TEST_P(AnyBackend, MessageIdIsIndexedForThreads) {

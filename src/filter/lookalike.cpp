@@ -1,6 +1,7 @@
 #include "filter/lookalike.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -201,6 +202,7 @@ KnownDomains::KnownDomains(std::vector<std::string> domains) : domains_(std::mov
     std::string sk = skeleton(k);
     if (const auto kdot = k.find('.'); kdot != std::string::npos && kdot >= 6)
       by_suffix_[k.substr(kdot)].push_back({i, std::string(first_label(sk))});
+    if (const auto end = std::min(k.find('.'), k.size()); end >= 4) by_name_.try_emplace(k.substr(0, end), i);
     // The first two in byte order of each skeleton.
     auto [it, fresh] = by_skeleton_.try_emplace(std::move(sk), i, kNone);
     if (!fresh && it->second.second == kNone) it->second.second = i;
@@ -230,6 +232,27 @@ std::optional<std::string> KnownDomains::imitated(std::string_view candidate) co
     if (one_edit(label, n.label)) return domains_[n.index];
   }
   return std::nullopt;
+}
+
+std::optional<std::string> KnownDomains::named_in(std::string_view text) const {
+  if (by_name_.empty()) return std::nullopt;
+  const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  // Every stretch of the text that starts and ends at a word's edge and is no longer than a
+  // label: a name may hold a hyphen ("bright-water"), so the stretches span words too.
+  // SECURITY: a hostile display name may be long; the first kNamedBytes are looked at.
+  text = text.substr(0, kNamedBytes);
+  std::size_t best = kNone;
+  std::string key;
+  for (std::size_t p = 0; p < text.size(); ++p) {
+    if (!word(text[p]) || (p > 0 && word(text[p - 1]))) continue;
+    for (std::size_t q = p + 4; q <= text.size() && q - p <= 63; ++q) {
+      if (!word(text[q - 1]) || (q < text.size() && word(text[q]))) continue;
+      key.assign(text.substr(p, q - p));
+      if (const auto it = by_name_.find(key); it != by_name_.end() && it->second < best) best = it->second;
+    }
+  }
+  if (best == kNone) return std::nullopt;
+  return domains_[best];
 }
 
 }  // namespace mk::filter

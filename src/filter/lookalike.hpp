@@ -47,6 +47,12 @@ class KnownDomains {
   // What imitated(candidate, list) finds in the list of these domains; when several match, the
   // first in byte order of those with the same skeleton, else of those one letter away.
   std::optional<std::string> imitated(std::string_view candidate) const;
+  // The first domain (in byte order) whose name, its first label of four letters or more,
+  // stands as a whole word in `text` (lower-case): not inside a longer run of letters and
+  // digits ("Ourcompany IT desk" names ourcompany.example; "yourcompanyx" does not). Only
+  // the first kNamedBytes of the text are looked at.
+  static constexpr std::size_t kNamedBytes = 512;
+  std::optional<std::string> named_in(std::string_view text) const;
   std::size_t size() const { return domains_.size(); }
   bool empty() const { return domains_.empty(); }
   const std::vector<std::string>& domains() const { return domains_; }  // in byte order
@@ -63,6 +69,7 @@ class KnownDomains {
     std::string label;
   };
   std::unordered_map<std::string, std::vector<Named>> by_suffix_;
+  std::unordered_map<std::string, std::size_t> by_name_;  // the first domain of each name
 };
 
 }  // namespace mk::filter

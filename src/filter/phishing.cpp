@@ -265,17 +265,10 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
   const bool spoofed = std::any_of(out.begin(), out.end(), [](const Signal& s) { return s.name == "DISPLAY_NAME_SPOOF"; });
   if (own || spoofed || list[0].name.empty() || !in.own_domains) return;
   const std::string name = to_lower(message::decode_words(list[0].name));
-  for (const auto& d : in.own_domains->domains()) {
-    const std::string label = d.substr(0, d.find('.'));
-    if (label.size() < 4) continue;
-    for (auto p = name.find(label); p != std::string::npos; p = name.find(label, p + 1)) {
-      const bool starts = p == 0 || !std::isalnum(static_cast<unsigned char>(name[p - 1]));
-      const bool ends = p + label.size() == name.size() || !std::isalnum(static_cast<unsigned char>(name[p + label.size()]));
-      if (!starts || !ends) continue;
-      out.push_back({"OWN_NAME_SPOOF", 2, fmt::format("the sender's name mentions {} (the recipient's {}) but the address is at {}",
-                                                      label, d, domain)});
-      return;
-    }
+  if (const auto d = in.own_domains->named_in(name)) {
+    const std::string label = d->substr(0, d->find('.'));
+    out.push_back({"OWN_NAME_SPOOF", 2, fmt::format("the sender's name mentions {} (the recipient's {}) but the address is at {}",
+                                                    label, *d, domain)});
   }
 }
 

@@ -224,6 +224,28 @@ TEST(Lookalike, KnownDomainsFindWhatTheListFinds) {
   EXPECT_FALSE(KnownDomains().contains("paypal.example"));
 }
 
+// A known domain's name standing as a word in a display name: whole words only, names with a
+// hyphen, the first domain in byte order when several are named, names of four letters or more.
+TEST(Lookalike, KnownDomainsNamedInText) {
+  const KnownDomains own(std::vector<std::string>{"ourcompany.example", "bright-water.co.uk", "ibm.example",
+                                                  "zeta.example", "acme.example", "acme.test"});
+  EXPECT_EQ(own.named_in("ourcompany it desk"), "ourcompany.example");
+  EXPECT_EQ(own.named_in("payroll (ourcompany)"), "ourcompany.example");
+  EXPECT_EQ(own.named_in("bright-water payroll"), "bright-water.co.uk");
+  EXPECT_FALSE(own.named_in("yourcompany desk"));
+  EXPECT_FALSE(own.named_in("ourcompanyx"));
+  EXPECT_FALSE(own.named_in("bright-waters"));
+  EXPECT_FALSE(own.named_in("water"));
+  EXPECT_FALSE(own.named_in("ibm support"));  // three letters: too common a word to mean us
+  EXPECT_EQ(own.named_in("zeta and acme"), "acme.example");  // the first in byte order
+  EXPECT_EQ(own.named_in("acme"), "acme.example");
+  EXPECT_FALSE(own.named_in(""));
+  EXPECT_FALSE(KnownDomains().named_in("ourcompany"));
+  // Only the start of a long text is looked at.
+  EXPECT_FALSE(own.named_in(std::string(KnownDomains::kNamedBytes, ' ') + "ourcompany"));
+  EXPECT_EQ(own.named_in(std::string(KnownDomains::kNamedBytes - 11, ' ') + "ourcompany"), "ourcompany.example");
+}
+
 TEST(Verdict, ImpersonationOfWhatTheRecipientKnows) {
   dmarc::OrgDomains orgs;
   Inputs in;

@@ -24,12 +24,14 @@ X-Mailkeep-Spam field the MX adds ("junk; score=7.20; SIGNAL=weight ...", the ac
 no, yes (tagged), junk, reject); a refusal as spam at SMTP time (550 "Message refused as
 spam (score N: ...)") is the action "reject".
 
-A heavy user (mx_verdicts' `correspondents`): before the server starts, the account is given
-that many correspondents, spread over a third as many domains (contactN@orgM.example), the
-record the MX keeps of everyone the user ever wrote to and reads for every verdict (which
-domains the user knows, who goes by the author's name). They are written into the store's
-SQLite file directly, standing in for years of sent mail: sending that mail would take the
-benchmark hours and trip the new-recipient limits it is meant to trip.
+A heavy user on a large installation (mx_verdicts' `correspondents` and `hosted`): before the
+server starts, the account is given that many correspondents, spread over a third as many
+domains (contactN@orgM.example), the record the MX keeps of everyone the user ever wrote to
+and reads for every verdict (which domains the user knows, who goes by the author's name);
+and the server hosts that many more domains (hostedN.example), which every verdict compares
+the message's domains with. Both are written into the store's SQLite file directly, standing
+in for years of sent mail and an admin's work: sending that mail would take the benchmark
+hours and trip the new-recipient limits it is meant to trip.
 """
 import imaplib
 import os
@@ -139,8 +141,9 @@ class Instance:
             raise BenchError("cannot read the spam thresholds from: %s" % out.strip())
         return tuple(float(x) for x in m.groups())
 
-    def seed_correspondents(self, count):
-        """Gives the account `count` correspondents at count/3 domains (the server not running)."""
+    def seed_history(self, count, hosted):
+        """Gives the account `count` correspondents at count/3 domains, and the server `hosted`
+        more domains (the server not running)."""
         db = os.path.join(self.dir, "data", "index.sqlite")
         try:
             c = sqlite3.connect(db, timeout=STALL_SECONDS)
@@ -152,6 +155,8 @@ class Instance:
             c.executemany("INSERT OR IGNORE INTO correspondents(account_id, address, first_sent) VALUES(?, ?, ?)",
                           [(row[0], "contact%d@org%d.example" % (i, rng.randrange(domains)), 1600000000 + i)
                            for i in range(count)])
+            c.executemany("INSERT OR IGNORE INTO domains(name, created) VALUES(?, 1600000000)",
+                          [("hosted%d.example" % i,) for i in range(hosted)])
             c.commit()
             c.close()
         except sqlite3.Error as e:
@@ -297,9 +302,10 @@ def parse_fields(head):
     return int(n.group(1)), verdict.group(1).lower(), float(verdict.group(2))
 
 
-def mx_verdicts(binary, work, name, dns, test, train_dirs=None, correspondents=0):
+def mx_verdicts(binary, work, name, dns, test, train_dirs=None, correspondents=0, hosted=0):
     """A fresh instance (trained with `mailkeep spam train` on train_dirs when given; its
-    account given `correspondents` correspondents), the test messages delivered in order.
+    account given `correspondents` correspondents, the server `hosted` more domains), the
+    test messages delivered in order.
     Returns (verdicts, rate, cpu_ms, thresholds, notes) with verdicts[i] = (flagged, action,
     score) for test[i]."""
     inst = Instance(binary, work, name, dns)
@@ -309,10 +315,10 @@ def mx_verdicts(binary, work, name, dns, test, train_dirs=None, correspondents=0
             out = inst.admin("spam", "train", "--spam", train_dirs[0], "--ham", train_dirs[1],
                              timeout=deadline_for(sum(len(os.listdir(d)) for d in train_dirs)))
             notes.append("%s: `mailkeep spam train`: %s" % (name, out.strip()))
-        if correspondents:
-            inst.seed_correspondents(correspondents)
-            notes.append("%s: the account has %d correspondents at %d domains" % (name, correspondents,
-                                                                               max(1, correspondents // 3)))
+        if correspondents or hosted:
+            inst.seed_history(correspondents, hosted)
+            notes.append("%s: the account has %d correspondents at %d domains; the server hosts %d more domains"
+                         % (name, correspondents, max(1, correspondents // 3), hosted))
         thresholds = inst.thresholds()
         inst.serve()
         refused, seconds, cpu = inst.deliver(test)

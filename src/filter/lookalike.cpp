@@ -192,6 +192,23 @@ std::optional<std::string> imitated(std::string_view candidate, const std::vecto
   return std::nullopt;
 }
 
+namespace {
+
+// The longest DNS label (RFC 1035 section 2.3.4).
+constexpr std::size_t kMaxLabel = 63;
+
+bool alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool label_byte(char c) { return alnum(c) || c == '-'; }
+
+// The key of the typo index: the length of a skeleton's first label and the suffix.
+std::string typo_key(std::size_t length, std::string_view suffix) {
+  std::string key = std::to_string(length);
+  key += suffix;
+  return key;
+}
+
+}  // namespace
+
 KnownDomains::KnownDomains(std::vector<std::string> domains) : domains_(std::move(domains)) {
   std::sort(domains_.begin(), domains_.end());
   domains_.erase(std::unique(domains_.begin(), domains_.end()), domains_.end());
@@ -200,9 +217,15 @@ KnownDomains::KnownDomains(std::vector<std::string> domains) : domains_(std::mov
   for (std::size_t i = 0; i < domains_.size(); ++i) {
     const std::string& k = domains_[i];
     std::string sk = skeleton(k);
-    if (const auto kdot = k.find('.'); kdot != std::string::npos && kdot >= 6)
-      by_suffix_[k.substr(kdot)].push_back({i, std::string(first_label(sk))});
-    if (const auto end = std::min(k.find('.'), k.size()); end >= 4) by_name_.try_emplace(k.substr(0, end), i);
+    const std::size_t end = std::min(k.find('.'), k.size());  // the name: the first label
+    if (end != k.size() && end >= 6) {
+      const std::string_view label = first_label(sk);
+      by_suffix_[typo_key(label.size(), std::string_view(k).substr(end))].push_back({i, std::string(label)});
+    }
+    if (end >= kMinName && end <= kMaxLabel) {
+      by_name_.try_emplace(k.substr(0, end), i);
+      name_lengths_ |= std::uint64_t(1) << end;
+    }
     // The first two in byte order of each skeleton.
     auto [it, fresh] = by_skeleton_.try_emplace(std::move(sk), i, kNone);
     if (!fresh && it->second.second == kNone) it->second.second = i;
@@ -221,33 +244,51 @@ std::optional<std::string> KnownDomains::imitated(std::string_view candidate) co
     if (domains_[first] != candidate) return domains_[first];
     if (second != kNone) return domains_[second];
   }
+  // A typo: the known names under the candidate's suffix within one letter of its length.
   const auto dot = candidate.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
-  const auto bucket = by_suffix_.find(std::string(candidate.substr(dot)));
-  if (bucket == by_suffix_.end()) return std::nullopt;
   const std::string_view label = first_label(sc);
-  for (const auto& n : bucket->second) {  // in byte order
-    const std::size_t a = n.label.size(), b = label.size();
-    if ((a > b ? a - b : b - a) > 1 || domains_[n.index] == candidate) continue;
-    if (one_edit(label, n.label)) return domains_[n.index];
+  std::size_t best = kNone;
+  for (std::size_t length = label.empty() ? 0 : label.size() - 1; length <= label.size() + 1; ++length) {
+    const auto bucket = by_suffix_.find(typo_key(length, candidate.substr(dot)));
+    if (bucket == by_suffix_.end()) continue;
+    for (const auto& n : bucket->second) {  // in byte order: the first that matches
+      if (n.index >= best) break;
+      if (domains_[n.index] != candidate && one_edit(label, n.label)) best = n.index;
+    }
   }
-  return std::nullopt;
+  if (best == kNone) return std::nullopt;
+  return domains_[best];
 }
 
 std::optional<std::string> KnownDomains::named_in(std::string_view text) const {
   if (by_name_.empty()) return std::nullopt;
-  const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  // Every stretch of the text that starts and ends at a word's edge and is no longer than a
-  // label: a name may hold a hyphen ("bright-water"), so the stretches span words too.
-  // SECURITY: a hostile display name may be long; the first kNamedBytes are looked at.
-  text = text.substr(0, kNamedBytes);
+  // The text's labels' bytes, each run of anything else one space: padding (spaces,
+  // zero-width characters, other scripts) neither hides a name past the bytes looked at nor
+  // costs their time. A boundary stays a boundary, so what matches is what matched in the text.
+  std::string s;
+  std::size_t at = 0;
+  for (; at < text.size() && s.size() < kNamedBytes; ++at) {
+    if (label_byte(text[at])) {
+      s += text[at];
+    } else if (!s.empty() && s.back() != ' ') {
+      s += ' ';
+    }
+  }
+  // Cut inside a word: what follows the last boundary is not a whole word.
+  if (at < text.size() && !s.empty() && alnum(s.back()) && alnum(text[at])) {
+    while (!s.empty() && alnum(s.back())) s.pop_back();
+  }
+  // Every stretch that starts and ends at a word's edge, as long as some name: a name may
+  // hold a hyphen ("bright-water"), so the stretches may span a hyphen.
   std::size_t best = kNone;
   std::string key;
-  for (std::size_t p = 0; p < text.size(); ++p) {
-    if (!word(text[p]) || (p > 0 && word(text[p - 1]))) continue;
-    for (std::size_t q = p + 4; q <= text.size() && q - p <= 63; ++q) {
-      if (!word(text[q - 1]) || (q < text.size() && word(text[q]))) continue;
-      key.assign(text.substr(p, q - p));
+  for (std::size_t p = 0; p < s.size(); ++p) {
+    if (!alnum(s[p]) || (p > 0 && alnum(s[p - 1]))) continue;
+    for (std::size_t q = p + 1; q <= s.size() && q - p <= kMaxLabel && s[q - 1] != ' '; ++q) {
+      if (!alnum(s[q - 1]) || (q < s.size() && alnum(s[q]))) continue;
+      if (((name_lengths_ >> (q - p)) & 1) == 0) continue;
+      key.assign(s, p, q - p);
       if (const auto it = by_name_.find(key); it != by_name_.end() && it->second < best) best = it->second;
     }
   }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,10 +48,12 @@ class KnownDomains {
   // What imitated(candidate, list) finds in the list of these domains; when several match, the
   // first in byte order of those with the same skeleton, else of those one letter away.
   std::optional<std::string> imitated(std::string_view candidate) const;
-  // The first domain (in byte order) whose name, its first label of four letters or more,
+  // The first domain (in byte order) whose name, its first label of kMinName letters or more,
   // stands as a whole word in `text` (lower-case): not inside a longer run of letters and
-  // digits ("Ourcompany IT desk" names ourcompany.example; "yourcompanyx" does not). Only
-  // the first kNamedBytes of the text are looked at.
+  // digits ("Ourcompany IT desk" names ourcompany.example; "yourcompanyx" does not). What
+  // is not a label's byte (a letter, digit or hyphen) only separates, however much of it
+  // there is; the first kNamedBytes of labels' bytes are looked at.
+  static constexpr std::size_t kMinName = 4;  // shorter names are common words ("ibm", "bt")
   static constexpr std::size_t kNamedBytes = 512;
   std::optional<std::string> named_in(std::string_view text) const;
   std::size_t size() const { return domains_.size(); }
@@ -63,13 +66,15 @@ class KnownDomains {
   // The first two domains (in byte order) of each skeleton; the second kNone if there is one.
   std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> by_skeleton_;
   // For the typos: the domains whose name (the first label) has six letters or more, by the
-  // suffix after it (".example.org"), each with its skeleton's first label.
+  // length of their skeleton's first label and the suffix after the name ("7.example.org"),
+  // each with that label; in byte order.
   struct Named {
     std::size_t index;
     std::string label;
   };
   std::unordered_map<std::string, std::vector<Named>> by_suffix_;
   std::unordered_map<std::string, std::size_t> by_name_;  // the first domain of each name
+  std::uint64_t name_lengths_ = 0;                        // bit n: a name of n bytes
 };
 
 }  // namespace mk::filter

@@ -94,13 +94,16 @@ Content Containment::content_of(std::int64_t account_id, const message::Parsed& 
                                 const std::vector<std::string>& remote_rcpts) {
   Content c;
   c.fingerprint = fingerprint(readable_text(msg));
-  // The sender's own (hosted) domains and the recipients' are never fresh links.
+  // The sender's own (hosted) domains and the recipients' are never fresh links: of the
+  // hosted ones, those the message links to are named (not all of a large installation's).
   const std::shared_ptr<const filter::KnownDomains> hosted = hosted_.get();
-  if (hosted) c.own_domains = hosted->domains();
+  c.link_domains = filter::link_domains(msg.links(), orgs_);
+  if (hosted)
+    for (const auto& d : c.link_domains)
+      if (hosted->contains(d)) add_once(c.own_domains, d);
   for (const auto& r : remote_rcpts)
     if (auto at = r.rfind('@'); at != std::string::npos)
       add_once(c.own_domains, orgs_.organizational(to_lower(r.substr(at + 1))));
-  c.link_domains = filter::link_domains(msg.links(), orgs_);
   if (!c.link_domains.empty()) {
     // Unreadable: never seen, which is what a spam run's domain would be.
     auto seen = store_.reputation.link_domains_seen(c.link_domains);

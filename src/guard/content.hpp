@@ -48,7 +48,8 @@ struct Content {
   std::optional<Fingerprint> fingerprint;
   std::vector<std::string> link_domains;      // registrable domains of its links
   std::vector<std::int64_t> link_first_seen;  // when the server first saw each (0: never)
-  std::vector<std::string> own_domains;       // the sender's and the recipients' domains: never fresh
+  // The recipients' domains and the sender's own (hosted) ones it links to: never fresh.
+  std::vector<std::string> own_domains;
   std::optional<FilterOpinion> filter;
   // A reply in a thread the account has: a key for the thread (its oldest Message-ID
   // found) and the recipients who were not part of it; empty key otherwise.

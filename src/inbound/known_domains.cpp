@@ -55,7 +55,12 @@ std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t a
   if (cost(*built) > max_domains_) return built;  // used, not kept
   while (!recent_.empty() && held_ + cost(*built) > max_domains_) drop(recent_.back());
   recent_.push_front(account);
-  entries_[account] = Entry{*version, built, recent_.begin()};
+  try {
+    entries_.emplace(account, Entry{*version, built, recent_.begin()});
+  } catch (...) {
+    recent_.pop_front();  // no entry without its place, nor a place without its entry
+    throw;
+  }
   held_ += cost(*built);
   return built;
 }

@@ -49,8 +49,8 @@ class HostedDomainsCache {
 
 class KnownDomainsCache {
  public:
-  // ~200 bytes a domain with its skeleton and indexes: some 40 MiB at most.
-  static constexpr std::size_t kMaxDomains = 200'000;
+  // Some 400 bytes a domain with its skeleton and indexes: about 40 MB at most.
+  static constexpr std::size_t kMaxDomains = 100'000;
   KnownDomainsCache(store::Reputation& store, const dmarc::OrgDomains& orgs,
                     std::size_t max_domains = kMaxDomains)
       : store_(store), orgs_(orgs), max_domains_(max_domains) {}

@@ -326,8 +326,14 @@ ALTER TABLE accounts ADD COLUMN forward_to TEXT NOT NULL DEFAULT '';
 ALTER TABLE accounts ADD COLUMN forward_keep INTEGER NOT NULL DEFAULT 1;
 )sql",
     // When the account's correspondents last gained an address
-    // (Reputation::correspondents_version).
-    "ALTER TABLE accounts ADD COLUMN correspondents_version INTEGER NOT NULL DEFAULT 0;",
+    // (Reputation::correspondents_version). Accounts that have correspondents already get a
+    // version too: 0 means none, and an account that reuses a deleted one's id must not meet
+    // the number the deleted one's list was kept under.
+    R"sql(
+ALTER TABLE accounts ADD COLUMN correspondents_version INTEGER NOT NULL DEFAULT 0;
+INSERT OR REPLACE INTO meta(key, value) VALUES('correspondents_version', '1');
+UPDATE accounts SET correspondents_version = 1 WHERE id IN (SELECT account_id FROM correspondents);
+)sql",
 };
 
 std::int64_t unix_now() {
@@ -463,14 +469,14 @@ Status SqliteStore::add_domain(std::string_view name) {
 Status SqliteStore::remove_domain(std::string_view name) {
   std::lock_guard lock(mu_);
   const std::string d = to_lower(name);
+  Txn t(db_);
+  if (auto st = t.begin(); !st) return st;
   {
     Stmt q(db_, "SELECT count(*) FROM accounts WHERE address LIKE '%@' || ?");
     q.bind(1, d);
     if (q.step() && q.int64(0) > 0)
       return error(Errc::conflict, fmt::format("domain {} still has accounts; remove them first", d));
   }
-  Txn t(db_);
-  if (auto st = t.begin(); !st) return st;
   {
     Stmt s(db_, "DELETE FROM domains WHERE name = ?");
     s.bind(1, d);

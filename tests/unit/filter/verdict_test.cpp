@@ -182,8 +182,9 @@ TEST(Lookalike, KnownDomainsFindWhatTheListFinds) {
                                     "ab.example",     "paypa1.example",      "",
                                     "paypal.example"};
   for (int i = 0; i < 3000; ++i) known.push_back(fmt::format("correspondent{}.example", i * 7));
+  known.push_back("microsoft.example");
   const KnownDomains set(known);
-  EXPECT_EQ(set.size(), 3005u);  // repeats and the empty name dropped
+  EXPECT_EQ(set.size(), 3006u);  // repeats and the empty name dropped
   EXPECT_TRUE(set.contains("paypal.example"));
   EXPECT_TRUE(set.contains("correspondent700.example"));
   EXPECT_FALSE(set.contains("correspondent701.example"));
@@ -192,7 +193,10 @@ TEST(Lookalike, KnownDomainsFindWhatTheListFinds) {
   EXPECT_EQ(set.imitated("paypal.example"), "paypa1.example");
   EXPECT_EQ(set.imitated("paypa1.example"), "paypal.example");
   EXPECT_EQ(imitated("paypa1.example", known), "paypal.example");
-  std::vector<std::string> candidates = {"xn--pypal-4ve.example",
+  std::vector<std::string> candidates = {"rnicrosoftt.example",
+                                         "rnicrosoft.example",
+                                         "micros0ft.example",
+                                         "xn--pypal-4ve.example",
                                          "partnre.example.org",
                                          "partners.example.org",
                                          "ac.example",
@@ -217,6 +221,7 @@ TEST(Lookalike, KnownDomainsFindWhatTheListFinds) {
       EXPECT_TRUE(skeleton(*found) == skeleton(c) || imitated(c, {*found})) << c << " " << *found;
     }
   }
+  EXPECT_EQ(set.imitated("rnicrosoftt.example"), "microsoft.example");  // a skeleton a letter longer
   EXPECT_TRUE(set.imitated("corespondent14.example"));   // one dropped
   EXPECT_TRUE(set.imitated("correspondentl4.example"));  // l for 1
   EXPECT_FALSE(set.imitated("correspondent14.example.org"));
@@ -241,9 +246,21 @@ TEST(Lookalike, KnownDomainsNamedInText) {
   EXPECT_EQ(own.named_in("acme"), "acme.example");
   EXPECT_FALSE(own.named_in(""));
   EXPECT_FALSE(KnownDomains().named_in("ourcompany"));
-  // Only the start of a long text is looked at.
-  EXPECT_FALSE(own.named_in(std::string(KnownDomains::kNamedBytes, ' ') + "ourcompany"));
-  EXPECT_EQ(own.named_in(std::string(KnownDomains::kNamedBytes - 11, ' ') + "ourcompany"), "ourcompany.example");
+  // Padding that is not a name's bytes hides nothing: spaces, zero-width spaces, punctuation.
+  std::string padded;
+  for (int i = 0; i < 2000; ++i) padded += " \u200b.";
+  EXPECT_EQ(own.named_in(padded + "ourcompany payroll"), "ourcompany.example");
+  // Only the first bytes of names are looked at; a word cut there is no whole word.
+  const std::string words = [] {
+    std::string w;
+    while (w.size() < KnownDomains::kNamedBytes) w += "word ";
+    return w;
+  }();
+  EXPECT_FALSE(own.named_in(words + "ourcompany"));
+  const std::string before = words.substr(0, KnownDomains::kNamedBytes - 12) + "a ";  // ends 10 short
+  EXPECT_EQ(own.named_in(before + "ourcompany"), "ourcompany.example");
+  EXPECT_EQ(own.named_in(before + "ourcompany-x"), "ourcompany.example");
+  EXPECT_FALSE(own.named_in(before + "ourcompanyxyz"));  // cut right after "ourcompany"
 }
 
 TEST(Verdict, ImpersonationOfWhatTheRecipientKnows) {
@@ -261,6 +278,15 @@ TEST(Verdict, ImpersonationOfWhatTheRecipientKnows) {
   v = with_from("CEO <ceo@mail.0urcompany.example>");
   ASSERT_EQ(v.summary(), "LOOKALIKE_DOMAIN=3.50");
   EXPECT_NE(v.signals[0].why.find("the recipient's own domain"), std::string::npos);
+  {
+    // A look-alike of both an own domain and one the recipient writes to: the own one is named.
+    Inputs both = in;
+    both.known_domains = std::make_shared<const KnownDomains>(std::vector<std::string>{"0urcompany.example"});
+    v = judge("From: CEO <ceo@ourc0mpany.example>\r\nSubject: invoice\r\n\r\nPay now.\r\n", both);
+    ASSERT_EQ(v.summary(), "LOOKALIKE_DOMAIN=3.50");
+    EXPECT_EQ(v.signals[0].why, "the sender's domain ourc0mpany.example looks like ourcompany.example, the recipient's "
+                                "own domain");
+  }
   EXPECT_EQ(with_from("Accounts <billing@partner.example>").summary(), "");
   // The organisation's name from outside.
   v = with_from("OurCompany IT Desk <helpdesk@freemail.example>");

@@ -98,6 +98,23 @@ TEST_F(KnownDomainsTest, BoundedByTheDomainsHeld) {
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), 40u);
   EXPECT_LE(cache.domains(), 25u);
+  EXPECT_EQ(cache.accounts(), 2u);  // the others stay
+  EXPECT_EQ(cache.of(ids[3]), kept);
+}
+
+// A new account that reuses a deleted one's id does not get its correspondents.
+TEST_F(KnownDomainsTest, AnAccountIdUsedAgainStartsAfresh) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  KnownDomainsCache cache(*store_, orgs_);
+  const std::int64_t old = account("old@example.org");
+  ASSERT_TRUE(store_->add_correspondents(old, {"x@partner.example"}, 1).ok());
+  ASSERT_TRUE(cache.of(old)->contains("partner.example"));
+  ASSERT_TRUE(store_->remove_account("old@example.org").ok());
+  const std::int64_t fresh = account("new@example.org");
+  ASSERT_EQ(fresh, old);  // SQLite gives the highest id again once it is free
+  const auto known = cache.of(fresh);
+  ASSERT_TRUE(known);
+  EXPECT_TRUE(known->empty());
 }
 
 }  // namespace

@@ -268,6 +268,9 @@ class SqliteSchema : public StoreTest {};
 TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
   const auto acct = account_with_domain();
   ASSERT_TRUE(store_->deliver_sync(message("old\r\n", acct)).ok());
+  ASSERT_TRUE(store_->add_correspondents(acct, {"friend@elsewhere.example"}, 1).ok());
+  ASSERT_TRUE(store_->add_account("quiet@example.org", "h").ok());
+  const std::int64_t quiet = (*store_->find_account("quiet@example.org"))->id;
   store_.reset();
   {
     // Take the schema back to the version before summaries: undo it and the migrations
@@ -287,11 +290,20 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
                                   "ALTER TABLE accounts DROP COLUMN forward_to; "
                                   "ALTER TABLE accounts DROP COLUMN forward_keep; "
                                   "ALTER TABLE accounts DROP COLUMN correspondents_version; "
+                                  "DELETE FROM meta WHERE key = 'correspondents_version'; "
                                   "PRAGMA user_version = " + std::to_string(version - 7);
     ASSERT_EQ(sqlite3_exec(db, downgrade.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }
   reopen();
+  // An account that had correspondents before their version was kept has one; one that had
+  // none has none; the next new correspondent moves past both.
+  const std::int64_t had = *store_->correspondents_version(acct);
+  EXPECT_NE(had, 0);
+  EXPECT_EQ(*store_->correspondents_version(quiet), 0);
+  ASSERT_TRUE(store_->add_correspondents(quiet, {"someone@elsewhere.example"}, 2).ok());
+  EXPECT_NE(*store_->correspondents_version(quiet), 0);
+  EXPECT_NE(*store_->correspondents_version(quiet), had);
   // An account from before forwarding does not forward, and would keep a copy.
   const auto migrated = store_->account_by_id(acct);
   ASSERT_TRUE(migrated.ok() && migrated->has_value());

@@ -256,11 +256,12 @@ TEST_P(AnyBackend, TheHostedDomainsVersionMovesWithThem) {
   const std::int64_t v2 = *store_->domains_version();
   EXPECT_NE(v2, v1);
   ASSERT_TRUE(store_->remove_domain("two.example").ok());
-  EXPECT_NE(*store_->domains_version(), v2);
-  EXPECT_NE(*store_->domains_version(), v1);  // the same domains as at v1, but not the same moment
+  const std::int64_t v3 = *store_->domains_version();
+  EXPECT_NE(v3, v2);
+  EXPECT_NE(v3, v1);  // the same domains as at v1, but not the same moment
   EXPECT_EQ(*store_->list_domains(), std::vector<std::string>{"one.example"});
   reopen();
-  EXPECT_NE(*store_->domains_version(), v2);
+  EXPECT_EQ(*store_->domains_version(), v3);  // kept, not started again
 }
 
 // The Message-ID a message is indexed under comes from above the backend: read from the

@@ -13,6 +13,7 @@
 // warning (banner.cpp); DNS lists are looked up by the caller (blocklists.hpp) and passed in.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -150,7 +151,10 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
                          bool links, bool payment_talk, std::vector<Signal>& out);
 // Adds the participants of one message of a thread (its header) to `out`, lower-case, once
 // each; false (adding none) for a mailing-list message: on lists anyone may join a thread.
+// It reads only the header: a caller may pass the message's first kThreadHeaderBytes
+// (store::Mail::read_message_start) rather than read a large one whole.
 bool add_thread_participants(std::string_view msg, std::vector<std::string>& out);
+inline constexpr std::size_t kThreadHeaderBytes = 64 * 1024;
 // Whether the message's text asks for money to be sent somewhere (invoices, bank details).
 bool payment_talk(const message::Parsed& msg);
 // A mailing list's message (List-Id, List-Post, Mailing-List, Precedence: list/bulk).

@@ -129,8 +129,8 @@ Content Containment::content_of(std::int64_t account_id, const message::Parsed& 
       std::vector<std::string> participants;
       bool open = false;
       for (const auto& info : *thread) {
-        auto text = store_.mail.read_message(info);
-        if (text && !filter::add_thread_participants(*text, participants)) open = true;
+        auto head = store_.mail.read_message_start(info, filter::kThreadHeaderBytes);
+        if (head && !filter::add_thread_participants(*head, participants)) open = true;
       }
       if (!open) {
         c.thread = ids.back();  // the oldest Message-ID it names: the same for every reply in the thread

@@ -337,8 +337,8 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, const message::P
     if (auto thread = store_.reputation.thread_messages(account, msg.thread_ids(), 5); thread && !thread->empty()) {
       in.thread_found = true;
       for (const auto& info : *thread) {
-        auto text = store_.mail.read_message(info);
-        if (text && !filter::add_thread_participants(*text, in.thread_participants)) in.thread_found = false;
+        auto head = store_.mail.read_message_start(info, filter::kThreadHeaderBytes);
+        if (head && !filter::add_thread_participants(*head, in.thread_participants)) in.thread_found = false;
       }
     }
   }

@@ -83,7 +83,7 @@ Result<std::string> BlobStore::write(std::string_view head, std::string_view dat
   return err("could not allocate a unique blob name");
 }
 
-Result<std::string> BlobStore::read(std::string_view name) const {
+Result<std::string> BlobStore::read(std::string_view name, std::size_t max_bytes) const {
   if (!is_blob_name(name)) return error(Errc::corrupt, "invalid blob name");
   auto path = path_of(name);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -97,7 +97,7 @@ Result<std::string> BlobStore::read(std::string_view name) const {
     ::close(fd);
     return err(e);
   }
-  out.resize(std::size_t(st.st_size));
+  out.resize(std::min(std::size_t(st.st_size), max_bytes));
   std::size_t got = 0;
   while (got < out.size()) {
     auto n = ::read(fd, out.data() + got, out.size() - got);

@@ -4,6 +4,7 @@
 // (store/committer.hpp), which syncs the file system before the index refers to them.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +26,8 @@ class BlobStore {
   // Writes head followed by data as one file (the SMTP server's trace fields on top of the
   // content as received, which is never copied to join them).
   Result<std::string> write(std::string_view head, std::string_view data);
-  Result<std::string> read(std::string_view name) const;
+  // The file's bytes, at most `max_bytes` of them (its start).
+  Result<std::string> read(std::string_view name, std::size_t max_bytes = std::string::npos) const;
   void remove(std::string_view name);
   // Makes every file written so far durable, including its directory entry: one syncfs(2)
   // for a whole batch instead of an fsync per file and per directory.

@@ -12,6 +12,7 @@
 // visible; files written for a delivery that never committed are removed at the next start.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -181,6 +182,9 @@ class Mail {
                                            const std::vector<std::uint32_t>& uids,
                                            std::int64_t to_mailbox, bool move) = 0;
   virtual Result<std::string> read_message(const MessageInfo& info) = 0;
+  // The message's first `max_bytes` at most: its header, for a reader that needs no more (a
+  // message with a large attachment is not read whole for it).
+  virtual Result<std::string> read_message_start(const MessageInfo& info, std::size_t max_bytes) = 0;
   // The summaries (NewMessage::summary) of these messages of a mailbox, in the order of
   // `uids`: nullopt for a message stored without one (by an older mailkeep, or by a
   // deliverer that set none) or that does not exist. One call for many messages: a FETCH

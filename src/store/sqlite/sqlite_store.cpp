@@ -710,6 +710,10 @@ Result<std::int64_t> SqliteStore::insert_mailbox(std::int64_t account_id, std::s
 
 Result<std::string> SqliteStore::read_message(const MessageInfo& info) { return blobs_.read(info.blob); }
 
+Result<std::string> SqliteStore::read_message_start(const MessageInfo& info, std::size_t max_bytes) {
+  return blobs_.read(info.blob, max_bytes);
+}
+
 Result<std::size_t> SqliteStore::recover() {
   std::set<std::string> referenced;
   {

@@ -141,6 +141,7 @@ class SqliteStore final : public Store {
     on_commit_ = std::move(fn);
   }
   Result<std::string> read_message(const MessageInfo& info) override;
+  Result<std::string> read_message_start(const MessageInfo& info, std::size_t max_bytes) override;
   Result<std::vector<std::optional<std::string>>> read_summaries(std::int64_t mailbox_id,
                                                                  std::span<const std::uint32_t> uids) override;
   Status save_summaries(std::int64_t mailbox_id,

@@ -68,6 +68,10 @@ TEST_P(AnyBackend, DeliveryAssignsUidsAndModseqAndIsReadable) {
   EXPECT_EQ(msgs[1].uid, 2u);
   EXPECT_LT(msgs[0].modseq, msgs[1].modseq);
   EXPECT_EQ(*store_->read_message(msgs[1]), "two\r\n");
+  // The start of a message, for a reader that needs only its header.
+  EXPECT_EQ(*store_->read_message_start(msgs[1], 2), "tw");
+  EXPECT_EQ(*store_->read_message_start(msgs[1], 100), "two\r\n");
+  EXPECT_EQ(*store_->read_message_start(msgs[1], 0), "");
   EXPECT_EQ((*store_->find_account("a@example.org"))->used_bytes, 10u);
 }
 

@@ -198,7 +198,22 @@ namespace {
 constexpr std::size_t kMaxLabel = 63;
 
 bool alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
-bool label_byte(char c) { return alnum(c) || c == '-'; }
+
+// How many bytes at `at` are a character that cannot be in a name: ASCII other than letters,
+// digits and the hyphen; in UTF-8, the no-break, typographic and ideographic spaces and the
+// zero-width characters (U+00A0, U+2000-U+200F, U+2028-U+202F, U+205F-U+2064, U+3000,
+// U+FEFF), which a display name can be padded with unseen. 0: a name's byte.
+std::size_t blank_at(std::string_view t, std::size_t at) {
+  const auto b = [&](std::size_t i) { return at + i < t.size() ? static_cast<unsigned char>(t[at + i]) : 0u; };
+  const unsigned c = b(0);
+  if (c < 0x80) return alnum(char(c)) || c == '-' ? 0 : 1;
+  if (c == 0xC2 && b(1) == 0xA0) return 2;
+  if (c == 0xE2 && b(1) == 0x80 && ((b(2) >= 0x80 && b(2) <= 0x8F) || (b(2) >= 0xA8 && b(2) <= 0xAF))) return 3;
+  if (c == 0xE2 && b(1) == 0x81 && b(2) >= 0x9F && b(2) <= 0xA4) return 3;
+  if (c == 0xE3 && b(1) == 0x80 && b(2) == 0x80) return 3;
+  if (c == 0xEF && b(1) == 0xBB && b(2) == 0xBF) return 3;
+  return 0;
+}
 
 // The key of the typo index: the length of a skeleton's first label and the suffix.
 std::string typo_key(std::size_t length, std::string_view suffix) {
@@ -225,6 +240,8 @@ KnownDomains::KnownDomains(std::vector<std::string> domains) : domains_(std::mov
     if (end >= kMinName && end <= kMaxLabel) {
       by_name_.try_emplace(k.substr(0, end), i);
       name_lengths_ |= std::uint64_t(1) << end;
+      name_first_.set(static_cast<unsigned char>(k[0]));
+      name_last_.set(static_cast<unsigned char>(k[end - 1]));
     }
     // The first two in byte order of each skeleton.
     auto [it, fresh] = by_skeleton_.try_emplace(std::move(sk), i, kNone);
@@ -263,31 +280,34 @@ std::optional<std::string> KnownDomains::imitated(std::string_view candidate) co
 
 std::optional<std::string> KnownDomains::named_in(std::string_view text) const {
   if (by_name_.empty()) return std::nullopt;
-  // The text's labels' bytes, each run of anything else one space: padding (spaces,
-  // zero-width characters, other scripts) neither hides a name past the bytes looked at nor
-  // costs their time. A boundary stays a boundary, so what matches is what matched in the text.
+  // The text with each run of what cannot be in a name (ASCII punctuation and spaces, and the
+  // invisible or space characters of Unicode) made one space: padding neither hides a name
+  // past the bytes looked at nor costs their time. A boundary stays a boundary (both are
+  // bytes that are not ASCII letters or digits), so what matches is what matched in the text.
   std::string s;
   std::size_t at = 0;
-  for (; at < text.size() && s.size() < kNamedBytes; ++at) {
-    if (label_byte(text[at])) {
-      s += text[at];
-    } else if (!s.empty() && s.back() != ' ') {
-      s += ' ';
+  while (at < text.size() && s.size() < kNamedBytes) {
+    if (const std::size_t n = blank_at(text, at); n > 0) {
+      if (!s.empty() && s.back() != ' ') s += ' ';
+      at += n;
+    } else {
+      s += text[at++];
     }
   }
   // Cut inside a word: what follows the last boundary is not a whole word.
   if (at < text.size() && !s.empty() && alnum(s.back()) && alnum(text[at])) {
     while (!s.empty() && alnum(s.back())) s.pop_back();
   }
-  // Every stretch that starts and ends at a word's edge, as long as some name: a name may
-  // hold a hyphen ("bright-water"), so the stretches may span a hyphen.
+  // Every stretch that starts and ends at a word's edge (a byte that is not an ASCII letter
+  // or digit, or the text's end) and that some name could be: its length, first and last
+  // bytes. A name may hold a hyphen ("bright-water"), so the stretches may span one.
   std::size_t best = kNone;
   std::string key;
   for (std::size_t p = 0; p < s.size(); ++p) {
-    if (!alnum(s[p]) || (p > 0 && alnum(s[p - 1]))) continue;
+    if (!name_first_[static_cast<unsigned char>(s[p])] || (p > 0 && alnum(s[p - 1]))) continue;
     for (std::size_t q = p + 1; q <= s.size() && q - p <= kMaxLabel && s[q - 1] != ' '; ++q) {
-      if (!alnum(s[q - 1]) || (q < s.size() && alnum(s[q]))) continue;
-      if (((name_lengths_ >> (q - p)) & 1) == 0) continue;
+      if (((name_lengths_ >> (q - p)) & 1) == 0 || !name_last_[static_cast<unsigned char>(s[q - 1])]) continue;
+      if (q < s.size() && alnum(s[q])) continue;
       key.assign(s, p, q - p);
       if (const auto it = by_name_.find(key); it != by_name_.end() && it->second < best) best = it->second;
     }

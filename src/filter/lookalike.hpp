@@ -5,6 +5,7 @@
 // they write to), phishing's favourite disguise.
 #pragma once
 
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -51,8 +52,9 @@ class KnownDomains {
   // The first domain (in byte order) whose name, its first label of kMinName letters or more,
   // stands as a whole word in `text` (lower-case): not inside a longer run of letters and
   // digits ("Ourcompany IT desk" names ourcompany.example; "yourcompanyx" does not). What
-  // is not a label's byte (a letter, digit or hyphen) only separates, however much of it
-  // there is; the first kNamedBytes of labels' bytes are looked at.
+  // cannot be in a name (ASCII punctuation and spaces, Unicode's spaces and zero-width
+  // characters) only separates, however much of it there is; the first kNamedBytes of the
+  // rest are looked at.
   static constexpr std::size_t kMinName = 4;  // shorter names are common words ("ibm", "bt")
   static constexpr std::size_t kNamedBytes = 512;
   std::optional<std::string> named_in(std::string_view text) const;
@@ -75,6 +77,7 @@ class KnownDomains {
   std::unordered_map<std::string, std::vector<Named>> by_suffix_;
   std::unordered_map<std::string, std::size_t> by_name_;  // the first domain of each name
   std::uint64_t name_lengths_ = 0;                        // bit n: a name of n bytes
+  std::bitset<256> name_first_, name_last_;               // the bytes names start and end with
 };
 
 }  // namespace mk::filter

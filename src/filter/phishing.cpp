@@ -192,6 +192,17 @@ bool list_traffic(const std::vector<message::HeaderField>& fields) {
 }
 
 bool add_thread_participants(std::string_view msg, std::vector<std::string>& out) {
+  // Read to its first kThreadHeaderBytes, a message may end inside its header: the field cut
+  // there is left out (half an address is nobody's, and may look like someone else's).
+  std::size_t header_end = 0;
+  if (msg.size() >= kThreadHeaderBytes && message::find_body_start(msg, header_end) == msg.size()) {
+    for (std::size_t nl = msg.rfind('\n'); nl != std::string_view::npos && nl > 0; nl = msg.rfind('\n', nl - 1)) {
+      if (nl + 1 < msg.size() && msg[nl + 1] != ' ' && msg[nl + 1] != '\t') {
+        msg = msg.substr(0, nl + 1);
+        break;
+      }
+    }
+  }
   const auto fields = message::parse_message_header(msg);
   if (list_traffic(fields)) return false;
   for (const char* name : {"From", "To", "Cc", "Reply-To", "Sender"}) {

@@ -152,9 +152,10 @@ void impersonation_rules(const message::Part& root, const std::vector<message::A
 // Adds the participants of one message of a thread (its header) to `out`, lower-case, once
 // each; false (adding none) for a mailing-list message: on lists anyone may join a thread.
 // It reads only the header: a caller may pass the message's first kThreadHeaderBytes
-// (store::Mail::read_message_start) rather than read a large one whole.
+// (store::Mail::read_message_start, as much as the header parser reads) rather than read a
+// large one whole; a field cut at the end of that is left out.
+inline constexpr std::size_t kThreadHeaderBytes = message::HeaderLimits{}.max_bytes;
 bool add_thread_participants(std::string_view msg, std::vector<std::string>& out);
-inline constexpr std::size_t kThreadHeaderBytes = 64 * 1024;
 // Whether the message's text asks for money to be sent somewhere (invoices, bank details).
 bool payment_talk(const message::Parsed& msg);
 // A mailing list's message (List-Id, List-Post, Mailing-List, Precedence: list/bulk).

@@ -30,8 +30,10 @@ std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get() {
   if (!listed) return nullptr;
   auto built = registrable(*listed, orgs_);
   std::lock_guard lock(mu_);
-  domains_ = built;
-  version_ = *version;
+  if (!domains_ || *version >= version_) {  // a slower reader does not put an older list back
+    domains_ = built;
+    version_ = *version;
+  }
   return built;
 }
 
@@ -51,6 +53,7 @@ std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t a
   if (!listed) return nullptr;
   auto built = registrable(*listed, orgs_);
   std::lock_guard lock(mu_);
+  if (auto it = entries_.find(account); it != entries_.end() && it->second.version > *version) return built;
   drop(account);
   if (cost(*built) > max_domains_) return built;  // used, not kept
   while (!recent_.empty() && held_ + cost(*built) > max_domains_) drop(recent_.back());

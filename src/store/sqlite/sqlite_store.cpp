@@ -331,7 +331,7 @@ ALTER TABLE accounts ADD COLUMN forward_keep INTEGER NOT NULL DEFAULT 1;
     // the number the deleted one's list was kept under.
     R"sql(
 ALTER TABLE accounts ADD COLUMN correspondents_version INTEGER NOT NULL DEFAULT 0;
-INSERT OR REPLACE INTO meta(key, value) VALUES('correspondents_version', '1');
+INSERT OR IGNORE INTO meta(key, value) VALUES('correspondents_version', '1');
 UPDATE accounts SET correspondents_version = 1 WHERE id IN (SELECT account_id FROM correspondents);
 )sql",
 };
@@ -474,8 +474,9 @@ Status SqliteStore::remove_domain(std::string_view name) {
   {
     Stmt q(db_, "SELECT count(*) FROM accounts WHERE address LIKE '%@' || ?");
     q.bind(1, d);
-    if (q.step() && q.int64(0) > 0)
-      return error(Errc::conflict, fmt::format("domain {} still has accounts; remove them first", d));
+    const bool has_accounts = q.step() && q.int64(0) > 0;
+    if (q.failed()) return q.fail();
+    if (has_accounts) return error(Errc::conflict, fmt::format("domain {} still has accounts; remove them first", d));
   }
   {
     Stmt s(db_, "DELETE FROM domains WHERE name = ?");

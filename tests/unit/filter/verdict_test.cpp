@@ -244,6 +244,12 @@ TEST(Lookalike, KnownDomainsNamedInText) {
   EXPECT_FALSE(own.named_in("ibm support"));  // three letters: too common a word to mean us
   EXPECT_EQ(own.named_in("zeta and acme"), "acme.example");  // the first in byte order
   EXPECT_EQ(own.named_in("acme"), "acme.example");
+  EXPECT_EQ(own.named_in("acme\u2019s billing"), "acme.example");  // a boundary that is not ASCII
+  // Names with letters that are not ASCII (the display name is lower-cased in ASCII only).
+  const KnownDomains idn(std::vector<std::string>{"m\u00fcller-bau.example", "\u00e9cole.example"});
+  EXPECT_EQ(idn.named_in("m\u00fcller-bau buchhaltung"), "m\u00fcller-bau.example");
+  EXPECT_EQ(idn.named_in("secr\u00e9tariat (\u00e9cole)"), "\u00e9cole.example");
+  EXPECT_FALSE(idn.named_in("m\u00fcller-baux"));
   EXPECT_FALSE(own.named_in(""));
   EXPECT_FALSE(KnownDomains().named_in("ourcompany"));
   // Padding that is not a name's bytes hides nothing: spaces, zero-width spaces, punctuation.
@@ -337,6 +343,16 @@ TEST(Verdict, RepliesFromOutsideTheThread) {
   std::vector<std::string> none;
   EXPECT_FALSE(add_thread_participants("From: a@b.example\r\nList-Id: <dev.lists.example>\r\n\r\nx\r\n", none));
   EXPECT_TRUE(none.empty());
+  // A message read only to its first kThreadHeaderBytes, cut inside a field: the cut field
+  // (half an address) is left out, the whole ones are read, a folded one included.
+  std::string cut = "From: alice@one.example\r\nCc: carol@two.example,\r\n dave@three.example\r\nX-Pad: ";
+  const std::string tail = "\r\nTo: bob@partner.exa";
+  cut.append(kThreadHeaderBytes - cut.size() - tail.size(), 'a');
+  cut += tail;
+  ASSERT_EQ(cut.size(), kThreadHeaderBytes);
+  std::vector<std::string> read;
+  ASSERT_TRUE(add_thread_participants(cut, read));
+  EXPECT_EQ(read, (std::vector<std::string>{"alice@one.example", "carol@two.example", "dave@three.example"}));
 
   Inputs in;
   in.thread_found = true;

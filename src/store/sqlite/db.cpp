@@ -167,6 +167,18 @@ Status Db::exec(std::string_view sql) {
   return {};
 }
 
+Result<std::int64_t> next_in_sequence(Db& db, std::string_view key) {
+  Stmt u(db, "INSERT INTO meta(key, value) VALUES(?, '1') "
+             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 "
+             "RETURNING CAST(value AS INTEGER)");
+  u.bind(1, key);
+  const bool got = u.step();
+  const std::int64_t v = got ? u.int64(0) : 0;
+  if (!u.done()) return u.fail();
+  if (!got) return store::error(Errc::corrupt, fmt::format("sqlite: the sequence {} gave no value", key));
+  return v;
+}
+
 Txn::Txn(Db& db, Durability durability) : db_(db), durability_(durability) {}
 
 Txn::~Txn() {

@@ -111,6 +111,10 @@ enum class Durability {
   relaxed,
 };
 
+// Moves the store-wide sequence `key` (a row of the meta table; 1 when it is new) and returns
+// its new value, in the caller's transaction: version numbers that never repeat.
+Result<std::int64_t> next_in_sequence(Db& db, std::string_view key);
+
 // BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() succeeded.
 class Txn {
  public:

@@ -287,15 +287,10 @@ Status SqliteStore::add_correspondents(std::int64_t account_id, const std::vecto
     added = added || db_.changes() > 0;
   }
   if (added) {
-    Stmt next(db_,
-              "INSERT INTO meta(key, value) VALUES('correspondents_version', '1') "
-              "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
-    if (auto s = next.done(); !s) return s;
-    Stmt u(db_,
-           "UPDATE accounts SET correspondents_version = "
-           "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'correspondents_version') WHERE "
-           "id = ?");
-    u.bind(1, account_id);
+    const auto version = next_in_sequence(db_, "correspondents_version");
+    if (!version) return version.error();
+    Stmt u(db_, "UPDATE accounts SET correspondents_version = ? WHERE id = ?");
+    u.bind(1, *version).bind(2, account_id);
     if (auto s = u.done(); !s) return s;
   }
   return t.commit();

@@ -439,18 +439,6 @@ void SqliteStore::close() {
 
 // ---- domains ----
 
-namespace {
-
-// Moves the hosted domains' version (Directory::domains_version), in the caller's transaction.
-Status next_domains_version(Db& db) {
-  Stmt u(db,
-         "INSERT INTO meta(key, value) VALUES('domains_version', '1') "
-         "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1");
-  return u.done();
-}
-
-}  // namespace
-
 Status SqliteStore::add_domain(std::string_view name) {
   std::lock_guard lock(mu_);
   Txn t(db_);
@@ -462,7 +450,8 @@ Status SqliteStore::add_domain(std::string_view name) {
       return error(Errc::already_exists, fmt::format("domain {} already exists", name));
     if (s.failed()) return s.fail();
   }
-  if (auto st = next_domains_version(db_); !st) return st;
+  // Directory::domains_version.
+  if (auto v = next_in_sequence(db_, "domains_version"); !v) return v.error();
   return t.commit();
 }
 
@@ -484,7 +473,7 @@ Status SqliteStore::remove_domain(std::string_view name) {
     if (auto st = s.done(); !st) return st;
     if (db_.changes() == 0) return error(Errc::not_found, fmt::format("no such domain: {}", d));
   }
-  if (auto st = next_domains_version(db_); !st) return st;
+  if (auto v = next_in_sequence(db_, "domains_version"); !v) return v.error();
   return t.commit();
 }
 

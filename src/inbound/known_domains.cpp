@@ -21,13 +21,13 @@ std::shared_ptr<const filter::KnownDomains> registrable(const std::vector<std::s
 
 std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get() {
   const auto version = store_.domains_version();
-  if (!version) return nullptr;
+  if (!version) return kept();
   {
     std::lock_guard lock(mu_);
     if (domains_ && version_ == *version) return domains_;
   }
   auto listed = store_.list_domains();
-  if (!listed) return nullptr;
+  if (!listed) return kept();
   auto built = registrable(*listed, orgs_);
   std::lock_guard lock(mu_);
   if (!domains_ || *version >= version_) {  // a slower reader does not put an older list back
@@ -37,9 +37,14 @@ std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get() {
   return built;
 }
 
+std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::kept() {
+  std::lock_guard lock(mu_);
+  return domains_;
+}
+
 std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t account) {
   const auto version = store_.correspondents_version(account);
-  if (!version) return nullptr;
+  if (!version) return kept(account);
   {
     std::lock_guard lock(mu_);
     if (auto it = entries_.find(account); it != entries_.end() && it->second.version == *version) {
@@ -50,7 +55,7 @@ std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t a
   // Read and built outside the lock: verdicts for other accounts do not wait for it. Two
   // verdicts for the same account may both build it; the later one's stays.
   auto listed = store_.correspondent_domains(account);
-  if (!listed) return nullptr;
+  if (!listed) return kept(account);
   auto built = registrable(*listed, orgs_);
   std::lock_guard lock(mu_);
   if (auto it = entries_.find(account); it != entries_.end() && it->second.version > *version) return built;
@@ -66,6 +71,12 @@ std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t a
   }
   held_ += cost(*built);
   return built;
+}
+
+std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::kept(std::int64_t account) {
+  std::lock_guard lock(mu_);
+  const auto it = entries_.find(account);
+  return it == entries_.end() ? nullptr : it->second.domains;
 }
 
 void KnownDomainsCache::drop(std::int64_t account) {

@@ -36,10 +36,14 @@ class HostedDomainsCache {
  public:
   HostedDomainsCache(store::Directory& store, const dmarc::OrgDomains& orgs)
       : store_(store), orgs_(orgs) {}
-  // Null when the store cannot say (the verdict goes on without them). Safe from any thread.
+  // When the store cannot say (a busy database, a lost connection), what it said last: a
+  // verdict judged without its own domains would miss a look-alike of them. Null when it never
+  // said (the verdict goes on without them). Safe from any thread.
   std::shared_ptr<const filter::KnownDomains> get();
 
  private:
+  std::shared_ptr<const filter::KnownDomains> kept();
+
   store::Directory& store_;
   const dmarc::OrgDomains& orgs_;
   std::mutex mu_;
@@ -54,8 +58,10 @@ class KnownDomainsCache {
   KnownDomainsCache(store::Reputation& store, const dmarc::OrgDomains& orgs,
                     std::size_t max_domains = kMaxDomains)
       : store_(store), orgs_(orgs), max_domains_(max_domains) {}
-  // The registrable domains the account writes to; null when the store cannot say (the
-  // verdict goes on without them). Safe to call from several threads.
+  // The registrable domains the account writes to. When the store cannot say, what it said
+  // last, if that is still held: mail from the people the user writes to is not judged as a
+  // stranger's for a store's hiccup. Null otherwise (the verdict goes on without them). Safe
+  // to call from several threads.
   std::shared_ptr<const filter::KnownDomains> of(std::int64_t account);
   // Accounts and domains held now (for tests).
   std::size_t accounts() const;
@@ -68,6 +74,8 @@ class KnownDomainsCache {
     std::list<std::int64_t>::iterator place;  // in recent_
   };
   static std::size_t cost(const filter::KnownDomains& d) { return d.size() + 1; }
+  // The account's entry's domains, or null.
+  std::shared_ptr<const filter::KnownDomains> kept(std::int64_t account);
   // Forgets the account's entry, if any (under mu_).
   void drop(std::int64_t account);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "dmarc/dmarc.hpp"
 #include "inbound/known_domains.hpp"
@@ -16,6 +17,14 @@ class KnownDomainsTest : public store::StoreTest {
   std::int64_t account(const std::string& address) {
     EXPECT_TRUE(store_->add_account(address, "h").ok());
     return (*store_->find_account(address))->id;
+  }
+  // Runs SQL on the store's database through a connection of its own (another process's
+  // schema change, which is how these tests make the store's reads fail).
+  void sql(const std::string& statement) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
   }
   dmarc::OrgDomains orgs_;
 };
@@ -100,6 +109,56 @@ TEST_F(KnownDomainsTest, BoundedByTheDomainsHeld) {
   EXPECT_LE(cache.domains(), 25u);
   EXPECT_EQ(cache.accounts(), 2u);  // the others stay
   EXPECT_EQ(cache.of(ids[3]), kept);
+}
+
+// When the store cannot answer, a verdict gets what it said last, not nothing: mail from the
+// people the user writes to is not judged as a stranger's for a store's hiccup.
+TEST_F(KnownDomainsTest, AStoreThatCannotAnswerGetsWhatItSaidLast) {
+  ASSERT_TRUE(store_->add_domain("example.org").ok());
+  const std::int64_t me = account("me@example.org");
+  const std::int64_t other = account("other@example.org");
+  ASSERT_TRUE(store_->add_correspondents(me, {"a@partner.example"}, 1).ok());
+  KnownDomainsCache cache(*store_, orgs_);
+  const auto first = cache.of(me);
+  ASSERT_TRUE(first);
+  // The version cannot be read.
+  sql("ALTER TABLE accounts RENAME COLUMN correspondents_version TO away");
+  ASSERT_FALSE(store_->correspondents_version(me).ok());
+  EXPECT_EQ(cache.of(me), first);
+  EXPECT_EQ(cache.of(other), nullptr);  // never read: nothing to give
+  sql("ALTER TABLE accounts RENAME COLUMN away TO correspondents_version");
+  // The version moved, and the list cannot be read.
+  ASSERT_TRUE(store_->add_correspondents(me, {"b@second.example"}, 2).ok());
+  sql("ALTER TABLE correspondents RENAME TO away");
+  ASSERT_FALSE(store_->correspondent_domains(me).ok());
+  EXPECT_EQ(cache.of(me), first);
+  sql("ALTER TABLE away RENAME TO correspondents");
+  const auto second = cache.of(me);  // answered again: read again
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->contains("second.example"));
+}
+
+TEST_F(KnownDomainsTest, TheHostedDomainsTooWhenTheStoreCannotAnswer) {
+  HostedDomainsCache cache(*store_, orgs_);
+  sql("ALTER TABLE meta RENAME TO away");
+  ASSERT_FALSE(store_->domains_version().ok());
+  EXPECT_EQ(cache.get(), nullptr);  // never read: nothing to give
+  sql("ALTER TABLE away RENAME TO meta");
+  ASSERT_TRUE(store_->add_domain("ourcompany.example").ok());
+  const auto first = cache.get();
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->contains("ourcompany.example"));
+  sql("ALTER TABLE meta RENAME TO away");  // the version cannot be read
+  EXPECT_EQ(cache.get(), first);
+  sql("ALTER TABLE away RENAME TO meta");
+  ASSERT_TRUE(store_->add_domain("second.example").ok());
+  sql("ALTER TABLE domains RENAME TO away");  // it moved, and the list cannot be read
+  ASSERT_FALSE(store_->list_domains().ok());
+  EXPECT_EQ(cache.get(), first);
+  sql("ALTER TABLE away RENAME TO domains");
+  const auto second = cache.get();
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->contains("second.example"));
 }
 
 // A new account that reuses a deleted one's id does not get its correspondents.

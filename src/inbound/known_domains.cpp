@@ -24,7 +24,10 @@ std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get() {
   if (!version) return kept();
   {
     std::lock_guard lock(mu_);
-    if (domains_ && version_ == *version) return domains_;
+    if (domains_ && version_ == *version) {
+      confirmed_ = Clock::now();
+      return domains_;
+    }
   }
   auto listed = store_.list_domains();
   if (!listed) return kept();
@@ -33,13 +36,14 @@ std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get() {
   if (!domains_ || *version >= version_) {  // a slower reader does not put an older list back
     domains_ = built;
     version_ = *version;
+    confirmed_ = Clock::now();
   }
   return built;
 }
 
 std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::kept() {
   std::lock_guard lock(mu_);
-  return domains_;
+  return Clock::now() - confirmed_ <= stale_for_ ? domains_ : nullptr;
 }
 
 std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t account) {
@@ -48,6 +52,7 @@ std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t a
   {
     std::lock_guard lock(mu_);
     if (auto it = entries_.find(account); it != entries_.end() && it->second.version == *version) {
+      it->second.confirmed = Clock::now();
       recent_.splice(recent_.begin(), recent_, it->second.place);
       return it->second.domains;
     }
@@ -64,7 +69,7 @@ std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t a
   while (!recent_.empty() && held_ + cost(*built) > max_domains_) drop(recent_.back());
   recent_.push_front(account);
   try {
-    entries_.emplace(account, Entry{*version, built, recent_.begin()});
+    entries_.emplace(account, Entry{*version, built, recent_.begin(), Clock::now()});
   } catch (...) {
     recent_.pop_front();  // no entry without its place, nor a place without its entry
     throw;
@@ -76,7 +81,8 @@ std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t a
 std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::kept(std::int64_t account) {
   std::lock_guard lock(mu_);
   const auto it = entries_.find(account);
-  return it == entries_.end() ? nullptr : it->second.domains;
+  if (it == entries_.end() || Clock::now() - it->second.confirmed > stale_for_) return nullptr;
+  return it->second.domains;
 }
 
 void KnownDomainsCache::drop(std::int64_t account) {

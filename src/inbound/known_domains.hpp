@@ -17,6 +17,7 @@
 // an account.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -31,37 +32,50 @@
 
 namespace mk::inbound {
 
+// How long after the store last confirmed a list it is still given when the store cannot say
+// (a busy database, a lost connection): long enough for a hiccup, short enough that a list the
+// store has long stopped confirming (a domain removed, an account deleted and its id given to
+// a new one) is not used for more than a minute of failures. Afterwards, as before, none.
+inline constexpr std::chrono::steady_clock::duration kStaleFor = std::chrono::seconds(60);
+
 // The server's hosted domains, registrable.
 class HostedDomainsCache {
  public:
-  HostedDomainsCache(store::Directory& store, const dmarc::OrgDomains& orgs)
-      : store_(store), orgs_(orgs) {}
-  // When the store cannot say (a busy database, a lost connection), what it said last: a
-  // verdict judged without its own domains would miss a look-alike of them. Null when it never
-  // said (the verdict goes on without them). Safe from any thread.
+  using Clock = std::chrono::steady_clock;
+  HostedDomainsCache(store::Directory& store, const dmarc::OrgDomains& orgs, Clock::duration stale_for = kStaleFor)
+      : store_(store), orgs_(orgs), stale_for_(stale_for) {}
+  // When the store cannot say, what it said last if it confirmed it within stale_for: a
+  // verdict judged without its own domains would miss a look-alike of them. Else null (the
+  // verdict goes on without them). Safe from any thread.
   std::shared_ptr<const filter::KnownDomains> get();
 
  private:
+  // The list held, if confirmed within stale_for_; takes mu_.
   std::shared_ptr<const filter::KnownDomains> kept();
 
   store::Directory& store_;
   const dmarc::OrgDomains& orgs_;
+  const Clock::duration stale_for_;
   std::mutex mu_;
   std::int64_t version_ = 0;
   std::shared_ptr<const filter::KnownDomains> domains_;  // null: not read yet
+  Clock::time_point confirmed_;                          // when the store last said domains_ holds
 };
 
 class KnownDomainsCache {
  public:
+  using Clock = std::chrono::steady_clock;
   // Some 400 bytes a domain with its skeleton and indexes: about 40 MB at most.
   static constexpr std::size_t kMaxDomains = 100'000;
   KnownDomainsCache(store::Reputation& store, const dmarc::OrgDomains& orgs,
-                    std::size_t max_domains = kMaxDomains)
-      : store_(store), orgs_(orgs), max_domains_(max_domains) {}
-  // The registrable domains the account writes to. When the store cannot say, what it said
-  // last, if that is still held: mail from the people the user writes to is not judged as a
-  // stranger's for a store's hiccup. Null otherwise (the verdict goes on without them). Safe
-  // to call from several threads.
+                    std::size_t max_domains = kMaxDomains, Clock::duration stale_for = kStaleFor)
+      : store_(store), orgs_(orgs), max_domains_(max_domains), stale_for_(stale_for) {}
+  // The registrable domains the account writes to. When the store cannot say, the list held
+  // for this account id if the store confirmed it within stale_for: mail from the people the
+  // user writes to is not judged as a stranger's for a store's hiccup. (Within that minute a
+  // deleted account's list could reach a new account given its id: KNOWN_DOMAIN's -1.5 for
+  // authenticated mail from those domains, at worst.) Null otherwise (the verdict goes on
+  // without them). Safe to call from several threads.
   std::shared_ptr<const filter::KnownDomains> of(std::int64_t account);
   // Accounts and domains held now (for tests).
   std::size_t accounts() const;
@@ -72,9 +86,10 @@ class KnownDomainsCache {
     std::int64_t version = 0;
     std::shared_ptr<const filter::KnownDomains> domains;
     std::list<std::int64_t>::iterator place;  // in recent_
+    Clock::time_point confirmed;              // when the store last said `version` holds
   };
   static std::size_t cost(const filter::KnownDomains& d) { return d.size() + 1; }
-  // The account's entry's domains, or null.
+  // The account's entry's domains if confirmed within stale_for_, else null; takes mu_.
   std::shared_ptr<const filter::KnownDomains> kept(std::int64_t account);
   // Forgets the account's entry, if any (under mu_).
   void drop(std::int64_t account);
@@ -82,6 +97,7 @@ class KnownDomainsCache {
   store::Reputation& store_;
   const dmarc::OrgDomains& orgs_;
   const std::size_t max_domains_;
+  const Clock::duration stale_for_;
   mutable std::mutex mu_;
   std::unordered_map<std::int64_t, Entry> entries_;
   std::list<std::int64_t> recent_;  // the accounts, the most recently asked for first

@@ -1,6 +1,7 @@
 #include "inbound/known_domains.hpp"
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,11 +18,19 @@ std::shared_ptr<const filter::KnownDomains> registrable(const std::vector<std::s
   return std::make_shared<const filter::KnownDomains>(std::move(out));
 }
 
+// Says why the store could not give `what`, for the caller's log.
+void failed(std::string* error, std::string_view what, const Error& e) {
+  if (error) *error = std::string(what) + ": " + e.message;
+}
+
 }  // namespace
 
-std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get() {
+std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get(std::string* error) {
   const auto version = store_.domains_version();
-  if (!version) return kept();
+  if (!version) {
+    failed(error, "the hosted domains' version", version.error());
+    return kept();
+  }
   {
     std::lock_guard lock(mu_);
     if (domains_ && version_ == *version) {
@@ -30,7 +39,10 @@ std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get() {
     }
   }
   auto listed = store_.list_domains();
-  if (!listed) return kept();
+  if (!listed) {
+    failed(error, "the hosted domains", listed.error());
+    return kept();
+  }
   auto built = registrable(*listed, orgs_);
   std::lock_guard lock(mu_);
   if (!domains_ || *version >= version_) {  // a slower reader does not put an older list back
@@ -46,9 +58,12 @@ std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::kept() {
   return Clock::now() - confirmed_ <= stale_for_ ? domains_ : nullptr;
 }
 
-std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t account) {
+std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t account, std::string* error) {
   const auto version = store_.correspondents_version(account);
-  if (!version) return kept(account);
+  if (!version) {
+    failed(error, "the correspondents' version", version.error());
+    return kept(account);
+  }
   {
     std::lock_guard lock(mu_);
     if (auto it = entries_.find(account); it != entries_.end() && it->second.version == *version) {
@@ -60,7 +75,10 @@ std::shared_ptr<const filter::KnownDomains> KnownDomainsCache::of(std::int64_t a
   // Read and built outside the lock: verdicts for other accounts do not wait for it. Two
   // verdicts for the same account may both build it; the later one's stays.
   auto listed = store_.correspondent_domains(account);
-  if (!listed) return kept(account);
+  if (!listed) {
+    failed(error, "the correspondents' domains", listed.error());
+    return kept(account);
+  }
   auto built = registrable(*listed, orgs_);
   std::lock_guard lock(mu_);
   if (auto it = entries_.find(account); it != entries_.end() && it->second.version > *version) return built;

@@ -23,6 +23,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "dmarc/dmarc.hpp"
@@ -46,8 +47,9 @@ class HostedDomainsCache {
       : store_(store), orgs_(orgs), stale_for_(stale_for) {}
   // When the store cannot say, what it said last if it confirmed it within stale_for: a
   // verdict judged without its own domains would miss a look-alike of them. Else null (the
-  // verdict goes on without them). Safe from any thread.
-  std::shared_ptr<const filter::KnownDomains> get();
+  // verdict goes on without them). `error`, if given: set to why the store could not say
+  // (else left empty), for the caller's log. Safe from any thread.
+  std::shared_ptr<const filter::KnownDomains> get(std::string* error = nullptr);
 
  private:
   // The list held, if confirmed within stale_for_; takes mu_.
@@ -75,8 +77,9 @@ class KnownDomainsCache {
   // user writes to is not judged as a stranger's for a store's hiccup. (Within that minute a
   // deleted account's list could reach a new account given its id: KNOWN_DOMAIN's -1.5 for
   // authenticated mail from those domains, at worst.) Null otherwise (the verdict goes on
-  // without them). Safe to call from several threads.
-  std::shared_ptr<const filter::KnownDomains> of(std::int64_t account);
+  // without them). `error`, if given: as HostedDomainsCache::get's. Safe to call from
+  // several threads.
+  std::shared_ptr<const filter::KnownDomains> of(std::int64_t account, std::string* error = nullptr);
   // Accounts and domains held now (for tests).
   std::size_t accounts() const;
   std::size_t domains() const;

@@ -331,7 +331,11 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, const message::P
                                           const mailauth::Assessment* auth, filter::Inputs& in) {
   in.orgs = &orgs_;
   if (!account) return;
-  in.known_domains = known_.of(account);
+  std::string unread;
+  in.known_domains = known_.of(account, &unread);
+  if (!unread.empty())  // judged with the list kept from before, or none
+    log_.warn("filter.known_domains_unread",
+              {{"account_id", account}, {"error", unread}, {"kept", in.known_domains != nullptr}});
   // The thread this replies to, if the account has it.
   if (!msg.thread_ids().empty()) {
     if (auto thread = store_.reputation.thread_messages(account, msg.thread_ids(), 5); thread && !thread->empty()) {
@@ -442,7 +446,9 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   // on what is delivered. Every recipient's verdict reads the same parsed message.
   const std::shared_ptr<const message::Parsed> rewritten = d.content;  // kept alive below
   const message::Parsed& current = rewritten ? *rewritten : msg;
-  const std::shared_ptr<const filter::KnownDomains> own = hosted_.get();
+  std::string unread;
+  const std::shared_ptr<const filter::KnownDomains> own = hosted_.get(&unread);
+  if (!unread.empty()) log_.warn("filter.hosted_domains_unread", {{"error", unread}, {"kept", own != nullptr}});
   std::vector<std::shared_ptr<const filter::Model>> keep;  // the user models in use
   // The inputs for one recipient account (0: what holds for every recipient).
   auto inputs_for = [&](std::int64_t id) {

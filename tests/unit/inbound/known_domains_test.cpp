@@ -129,7 +129,9 @@ TEST_F(KnownDomainsTest, AStoreThatCannotAnswerGetsWhatItSaidLast) {
   // The version cannot be read.
   sql("ALTER TABLE accounts RENAME COLUMN correspondents_version TO away");
   ASSERT_FALSE(store_->correspondents_version(me).ok());
-  EXPECT_EQ(cache.of(me), first);
+  std::string why;
+  EXPECT_EQ(cache.of(me, &why), first);
+  EXPECT_NE(why.find("the correspondents' version: "), std::string::npos) << why;  // for the log
   EXPECT_EQ(cache.of(other), nullptr);  // never read: nothing to give
   EXPECT_EQ(brief.of(me), nullptr);     // confirmed longer ago than it may be given
   sql("ALTER TABLE accounts RENAME COLUMN away TO correspondents_version");
@@ -137,10 +139,14 @@ TEST_F(KnownDomainsTest, AStoreThatCannotAnswerGetsWhatItSaidLast) {
   ASSERT_TRUE(store_->add_correspondents(me, {"b@second.example"}, 2).ok());
   sql("ALTER TABLE correspondents RENAME TO away");
   ASSERT_FALSE(store_->correspondent_domains(me).ok());
-  EXPECT_EQ(cache.of(me), first);
+  why.clear();
+  EXPECT_EQ(cache.of(me, &why), first);
+  EXPECT_NE(why.find("the correspondents' domains: "), std::string::npos) << why;
   sql("ALTER TABLE away RENAME TO correspondents");
-  const auto second = cache.of(me);  // answered again: read again
+  why.clear();
+  const auto second = cache.of(me, &why);  // answered again: read again
   ASSERT_TRUE(second);
+  EXPECT_EQ(why, "");
   EXPECT_TRUE(second->contains("second.example"));
 }
 
@@ -157,16 +163,22 @@ TEST_F(KnownDomainsTest, TheHostedDomainsTooWhenTheStoreCannotAnswer) {
   HostedDomainsCache brief(*store_, orgs_, std::chrono::steady_clock::duration::zero());
   ASSERT_TRUE(brief.get());
   sql("ALTER TABLE meta RENAME TO away");  // the version cannot be read
-  EXPECT_EQ(cache.get(), first);
+  std::string why;
+  EXPECT_EQ(cache.get(&why), first);
+  EXPECT_NE(why.find("the hosted domains' version: "), std::string::npos) << why;
   EXPECT_EQ(brief.get(), nullptr);  // confirmed longer ago than it may be given
   sql("ALTER TABLE away RENAME TO meta");
   ASSERT_TRUE(store_->add_domain("second.example").ok());
   sql("ALTER TABLE domains RENAME TO away");  // it moved, and the list cannot be read
   ASSERT_FALSE(store_->list_domains().ok());
-  EXPECT_EQ(cache.get(), first);
+  why.clear();
+  EXPECT_EQ(cache.get(&why), first);
+  EXPECT_NE(why.find("the hosted domains: "), std::string::npos) << why;
   sql("ALTER TABLE away RENAME TO domains");
-  const auto second = cache.get();
+  why.clear();
+  const auto second = cache.get(&why);
   ASSERT_TRUE(second);
+  EXPECT_EQ(why, "");
   EXPECT_TRUE(second->contains("second.example"));
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -336,13 +337,19 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, const message::P
   if (!unread.empty())  // judged with the list kept from before, or none
     log_.warn("filter.known_domains_unread",
               {{"account_id", account}, {"error", unread}, {"kept", in.known_domains != nullptr}});
+  // What the store cannot say, the verdict goes on without; the log says which.
+  const auto read = [&](const auto& r, std::string_view what) {
+    return log_.ok_or_log(r, "filter.recipient_unread", {{"account_id", account}, {"what", what}});
+  };
   // The thread this replies to, if the account has it.
   if (!msg.thread_ids().empty()) {
-    if (auto thread = store_.reputation.thread_messages(account, msg.thread_ids(), 5); thread && !thread->empty()) {
+    auto thread = store_.reputation.thread_messages(account, msg.thread_ids(), 5);
+    if (read(thread, "thread") && !thread->empty()) {
       in.thread_found = true;
       for (const auto& info : *thread) {
         auto head = store_.mail.read_message_start(info, filter::kThreadHeaderBytes);
-        if (head && !filter::add_thread_participants(*head, in.thread_participants)) in.thread_found = false;
+        if (read(head, "thread message") && !filter::add_thread_participants(*head, in.thread_participants))
+          in.thread_found = false;
       }
     }
   }
@@ -350,20 +357,20 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, const message::P
   if (author.empty()) return;
   const std::string name = author_name(msg.authors());
   const bool dmarc_pass = auth && auth->dmarc.result == dmarc::Outcome::pass;
-  if (auto past = store_.reputation.sender_verdicts(account, author)) {
+  if (auto past = store_.reputation.sender_verdicts(account, author); read(past, "sender verdicts")) {
     in.author_junked = past->first;
     in.author_rescued = past->second;
   }
   if (dmarc_pass) in.authenticated_domain = auth->dmarc.from_domain;
   auto fresh = store_.reputation.new_correspondents(account, {author});
-  const bool written_to = fresh && fresh->empty();
+  const bool written_to = read(fresh, "correspondents") && fresh->empty();
   if (written_to && dmarc_pass) {
     in.known_sender = author;
     // Remember the name an authenticated contact goes by, to notice others using it.
     if (personal_name(name) && !read_only_)
       log_.ok_or_log(store_.reputation.set_correspondent_name(account, author, name), "filter.contact_name_not_stored");
   } else if (!written_to && personal_name(name)) {
-    if (auto named = store_.reputation.correspondents_named(account, name)) {
+    if (auto named = store_.reputation.correspondents_named(account, name); read(named, "contacts by name")) {
       for (auto& n : *named)
         if (n != author) in.namesakes.push_back(std::move(n));
     }

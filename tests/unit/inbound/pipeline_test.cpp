@@ -15,10 +15,13 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sqlite3.h>
+
 #include "dns/mock.hpp"
 #include "inbound/auth_pipeline.hpp"
 #include "inbound/spam_filter.hpp"
 #include "message/address.hpp"
+#include "log_capture.hpp"
 #include "unit/store/store_fixture.hpp"
 
 namespace mk::inbound {
@@ -74,8 +77,9 @@ class PipelineTest : public store::StoreTest {
   // io_context stops once the decision is there, abandoned lookups and all.
   // linger: how long the io_context keeps running after the decision (lookups the chain
   // abandoned end meanwhile, after the chain and its deadline are gone).
+  // log: where the chain logs (none by default).
   smtp::PipelineDecision run(const std::string& content, Duration budget, filter::BlocklistConfig lists,
-                             Duration linger = Duration::zero()) {
+                             Duration linger = Duration::zero(), const log::Logger& log = log::Logger()) {
     AuthPipeline::Options o;
     o.authserv_id = "mx.example.org";
     o.dns_budget = budget;
@@ -83,7 +87,7 @@ class PipelineTest : public store::StoreTest {
     AuthPipeline auth(dns_, *store_, o);
     SpamModel model(dir_ + "/no.model");
     UserModels users(dir_ + "/spam", *store_, model, log::Logger());
-    InboundPipeline chain(&auth, &dns_, std::move(lists), model, users, *store_, filter::Thresholds{}, log::Logger());
+    InboundPipeline chain(&auth, &dns_, std::move(lists), model, users, *store_, filter::Thresholds{}, log);
     const message::Parsed msg(content);
     asio::io_context io;
     std::optional<smtp::PipelineDecision> out;
@@ -119,6 +123,31 @@ TEST_F(PipelineTest, AcceptsAuthenticatedMailWithItsResults) {
   EXPECT_TRUE(why_.auth_checked);
   EXPECT_TRUE(why_.filtered);
   EXPECT_EQ(why_.auth.dmarc.result, dmarc::Outcome::pass);
+}
+
+// A store that cannot say what the recipient knows (their correspondents, the thread, the
+// sender's past verdicts) does not stop the verdict, and the log says which reads failed.
+TEST_F(PipelineTest, AVerdictTheStoreCannotInformIsMadeAndLogged) {
+  {  // another connection takes the tables away, as a failing store would
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
+    for (const char* sql : {"ALTER TABLE accounts RENAME COLUMN correspondents_version TO away",
+                            "ALTER TABLE correspondents RENAME TO away1", "ALTER TABLE sender_verdicts RENAME TO away2",
+                            "ALTER TABLE messages RENAME TO away3"})
+      EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  test::LogCapture log(dir_ + "/log");
+  ASSERT_TRUE(log.ok());
+  const std::string reply = std::string(kMsg).insert(std::string(kMsg).find("\r\n\r\n"),
+                                                      "\r\nIn-Reply-To: <earlier@example.org>");
+  const auto d = run(reply, std::chrono::seconds(5), {}, Duration::zero(), log.logger());
+  EXPECT_FALSE(d.reject.has_value());
+  EXPECT_NE(d.fields.find("X-Mailkeep-Spam:"), std::string::npos) << d.fields;
+  const std::string text = log.text();
+  EXPECT_NE(text.find("filter.known_domains_unread"), std::string::npos) << text;
+  for (const char* what : {"what=thread", "what=\"sender verdicts\"", "what=correspondents"})
+    EXPECT_NE(text.find(what), std::string::npos) << what << "\n" << text;
 }
 
 TEST_F(PipelineTest, DnsListsShareTheMessagesDeadline) {

@@ -98,7 +98,9 @@ Content Containment::content_of(std::int64_t account_id, const message::Parsed& 
   // hosted ones, those the message links to are named (not all of a large installation's).
   std::string unread;
   const std::shared_ptr<const filter::KnownDomains> hosted = hosted_.get(&unread);
-  if (!unread.empty()) log_.warn("guard.hosted_domains_unread", {{"error", unread}, {"kept", hosted != nullptr}});
+  if (!unread.empty())  // warn when the list kept from before stood in
+    log_.log(hosted ? log::Level::warn : log::Level::error, "guard.hosted_domains_unread",
+             {{"error", unread}, {"kept", hosted != nullptr}});
   c.link_domains = filter::link_domains(msg.links(), orgs_);
   if (hosted)
     for (const auto& d : c.link_domains)

@@ -47,8 +47,8 @@ class HostedDomainsCache {
       : store_(store), orgs_(orgs), stale_for_(stale_for) {}
   // When the store cannot say, what it said last if it confirmed it within stale_for: a
   // verdict judged without its own domains would miss a look-alike of them. Else null (the
-  // verdict goes on without them). `error`, if given: set to why the store could not say
-  // (else left empty), for the caller's log. Safe from any thread.
+  // verdict goes on without them). `error`, if given: set to why the store could not say,
+  // for the caller's log; untouched when it answered. Safe from any thread.
   std::shared_ptr<const filter::KnownDomains> get(std::string* error = nullptr);
 
  private:

@@ -332,24 +332,45 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, const message::P
                                           const mailauth::Assessment* auth, filter::Inputs& in) {
   in.orgs = &orgs_;
   if (!account) return;
-  std::string unread;
-  in.known_domains = known_.of(account, &unread);
-  if (!unread.empty())  // judged with the list kept from before, or none
-    log_.warn("filter.known_domains_unread",
-              {{"account_id", account}, {"error", unread}, {"kept", in.known_domains != nullptr}});
-  // What the store cannot say, the verdict goes on without; the log says which.
-  const auto read = [&](const auto& r, std::string_view what) {
-    return log_.ok_or_log(r, "filter.recipient_unread", {{"account_id", account}, {"what", what}});
+  // What the store cannot say, the verdict goes on without; one line a verdict says which
+  // reads failed (at warn when a list kept from before stood in for all of them).
+  std::string unread, first_error;
+  bool lost = false;
+  const auto note = [&](std::string_view what, const std::string& error, bool substituted) {
+    unread += unread.empty() ? "" : ", ";
+    unread += what;
+    if (first_error.empty()) first_error = error;
+    lost = lost || !substituted;
   };
+  gather_knowledge(account, msg, auth, in, note);
+  if (unread.empty()) return;
+  std::vector<log::Field> fields{{"account_id", account}, {"reads", unread}, {"error", first_error}};
+  if (lost)
+    log_.error("filter.recipient_unread", std::move(fields));
+  else
+    log_.warn("filter.recipient_unread", std::move(fields));
+}
+
+void InboundPipeline::gather_knowledge(std::int64_t account, const message::Parsed& msg,
+                                       const mailauth::Assessment* auth, filter::Inputs& in, const Unread& note) {
+  const auto read = [&](const auto& r, std::string_view what) {
+    if (!r) note(what, r.error().message, false);
+    return r.ok();
+  };
+  std::string why;
+  in.known_domains = known_.of(account, &why);
+  if (!why.empty()) note(in.known_domains ? "correspondents' domains (the list kept from before)" : "correspondents' domains",
+                         why, in.known_domains != nullptr);
   // The thread this replies to, if the account has it.
   if (!msg.thread_ids().empty()) {
     auto thread = store_.reputation.thread_messages(account, msg.thread_ids(), 5);
     if (read(thread, "thread") && !thread->empty()) {
       in.thread_found = true;
       for (const auto& info : *thread) {
+        // Not noted when it fails: the message may have been expunged since it was found
+        // (its file goes at once), which is no fault of the store's.
         auto head = store_.mail.read_message_start(info, filter::kThreadHeaderBytes);
-        if (read(head, "thread message") && !filter::add_thread_participants(*head, in.thread_participants))
-          in.thread_found = false;
+        if (head && !filter::add_thread_participants(*head, in.thread_participants)) in.thread_found = false;
       }
     }
   }
@@ -455,7 +476,9 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   const message::Parsed& current = rewritten ? *rewritten : msg;
   std::string unread;
   const std::shared_ptr<const filter::KnownDomains> own = hosted_.get(&unread);
-  if (!unread.empty()) log_.warn("filter.hosted_domains_unread", {{"error", unread}, {"kept", own != nullptr}});
+  if (!unread.empty())  // warn when the list kept from before stood in
+    log_.log(own ? log::Level::warn : log::Level::error, "filter.hosted_domains_unread",
+             {{"error", unread}, {"kept", own != nullptr}});
   std::vector<std::shared_ptr<const filter::Model>> keep;  // the user models in use
   // The inputs for one recipient account (0: what holds for every recipient).
   auto inputs_for = [&](std::int64_t id) {

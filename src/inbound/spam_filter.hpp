@@ -15,12 +15,14 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -192,6 +194,11 @@ class InboundPipeline final : public smtp::Pipeline {
   // name the author uses; remembers the names authenticated contacts use.
   void recipient_knowledge(std::int64_t account, const message::Parsed& msg, const mailauth::Assessment* auth,
                            filter::Inputs& in);
+  // recipient_knowledge's reads; `note` is told of each the store could not answer (what,
+  // the error, whether a list kept from before stood in).
+  using Unread = std::function<void(std::string_view, const std::string&, bool)>;
+  void gather_knowledge(std::int64_t account, const message::Parsed& msg, const mailauth::Assessment* auth,
+                        filter::Inputs& in, const Unread& note);
   // The account's own spam thresholds, or the instance's.
   filter::Thresholds thresholds_of(std::int64_t account);
   // Offers the message to the shared model when its verdict is trusted evidence

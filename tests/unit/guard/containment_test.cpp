@@ -15,6 +15,7 @@
 #include "filter/verdict.hpp"
 #include "guard/containment.hpp"
 #include "message/parsed.hpp"
+#include "log_capture.hpp"
 #include "reports/alerts.hpp"
 #include "unit/store/store_fixture.hpp"
 
@@ -37,10 +38,11 @@ class ContainmentTest : public store::StoreTest {
     mail_.reset();
     StoreTest::TearDown();
   }
-  std::unique_ptr<Containment> containment(std::shared_ptr<const filter::Model> model = nullptr) {
+  std::unique_ptr<Containment> containment(std::shared_ptr<const filter::Model> model = nullptr,
+                                           const log::Logger& log = log::Logger{}) {
     ContentFilter f;
     f.models = [model] { return std::pair{model, model}; };
-    return std::make_unique<Containment>(Limits{}, *store_, *alerts_, nullptr, log::Logger{}, std::move(f));
+    return std::make_unique<Containment>(Limits{}, *store_, *alerts_, nullptr, log, std::move(f));
   }
   // One submission from alice to `to`; the refusal's text, empty when it goes through.
   std::string submit(Containment& c, const std::string& text, const std::string& to) {
@@ -176,6 +178,27 @@ TEST_F(ContainmentTest, AHoldThatCannotBeStoredKeepsTheBurstForARestart) {
   EXPECT_TRUE(held());
   ASSERT_TRUE(store_->set_outbound_hold(id_, "").ok());  // released
   EXPECT_EQ(submit(*c, note(9), "r9@remote.example"), "");
+}
+
+// The hosted domains unread: the submission is judged without them (none were read before),
+// and the log says so.
+TEST_F(ContainmentTest, HostedDomainsTheStoreCannotReadAreLogged) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 10000);
+  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE domains RENAME TO away", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  test::LogCapture log(dir_ + "/log");
+  ASSERT_TRUE(log.ok());
+  auto c = containment(nullptr, log.logger());
+  EXPECT_EQ(submit(*c, note(1), "r1@remote.example"), "");
+  const std::string text = log.text();
+  const auto at = text.find("event=guard.hosted_domains_unread");
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string line = text.substr(text.rfind('\n', at) + 1, text.find('\n', at) - text.rfind('\n', at) - 1);
+  EXPECT_NE(line.find("level=error"), std::string::npos) << line;
+  EXPECT_NE(line.find("kept=false"), std::string::npos) << line;
+  EXPECT_NE(line.find("no such table: domains"), std::string::npos) << line;
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ TEST_F(PipelineTest, AVerdictTheStoreCannotInformIsMadeAndLogged) {
     ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
     for (const char* sql : {"ALTER TABLE accounts RENAME COLUMN correspondents_version TO away",
                             "ALTER TABLE correspondents RENAME TO away1", "ALTER TABLE sender_verdicts RENAME TO away2",
-                            "ALTER TABLE messages RENAME TO away3"})
+                            "ALTER TABLE messages RENAME TO away3", "ALTER TABLE domains RENAME TO away4"})
       EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     sqlite3_close(db);
   }
@@ -145,9 +145,22 @@ TEST_F(PipelineTest, AVerdictTheStoreCannotInformIsMadeAndLogged) {
   EXPECT_FALSE(d.reject.has_value());
   EXPECT_NE(d.fields.find("X-Mailkeep-Spam:"), std::string::npos) << d.fields;
   const std::string text = log.text();
-  EXPECT_NE(text.find("filter.known_domains_unread"), std::string::npos) << text;
-  for (const char* what : {"what=thread", "what=\"sender verdicts\"", "what=correspondents"})
-    EXPECT_NE(text.find(what), std::string::npos) << what << "\n" << text;
+  // One line for the recipient's verdict, naming each read (none had a list to stand in).
+  const auto line = [&](std::string_view event) {
+    const auto at = text.find(event);
+    if (at == std::string::npos) return std::string();
+    const auto start = text.rfind('\n', at) == std::string::npos ? 0 : text.rfind('\n', at) + 1;
+    return text.substr(start, text.find('\n', at) - start);
+  };
+  const std::string recipient = line("filter.recipient_unread");
+  EXPECT_NE(recipient.find("level=error"), std::string::npos) << text;
+  EXPECT_NE(recipient.find("reads=\"correspondents' domains, thread, sender verdicts, correspondents\""),
+            std::string::npos)
+      << recipient;
+  EXPECT_EQ(text.find("filter.recipient_unread", text.find("filter.recipient_unread") + 1), std::string::npos) << text;
+  const std::string hosted = line("filter.hosted_domains_unread");
+  EXPECT_NE(hosted.find("level=error"), std::string::npos) << text;
+  EXPECT_NE(hosted.find("kept=false"), std::string::npos) << hosted;
 }
 
 TEST_F(PipelineTest, DnsListsShareTheMessagesDeadline) {

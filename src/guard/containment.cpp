@@ -96,11 +96,7 @@ Content Containment::content_of(std::int64_t account_id, const message::Parsed& 
   c.fingerprint = fingerprint(readable_text(msg));
   // The sender's own (hosted) domains and the recipients' are never fresh links: of the
   // hosted ones, those the message links to are named (not all of a large installation's).
-  std::string unread;
-  const std::shared_ptr<const filter::KnownDomains> hosted = hosted_.get(&unread);
-  if (!unread.empty())  // warn when the list kept from before stood in
-    log_.log(hosted ? log::Level::warn : log::Level::error, "guard.hosted_domains_unread",
-             {{"error", unread}, {"kept", hosted != nullptr}});
+  const std::shared_ptr<const filter::KnownDomains> hosted = hosted_.get(log_, "guard.hosted_domains_unread");
   c.link_domains = filter::link_domains(msg.links(), orgs_);
   if (hosted)
     for (const auto& d : c.link_domains)

@@ -53,6 +53,14 @@ std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get(std::string*
   return built;
 }
 
+std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::get(const log::Logger& log, std::string_view event) {
+  std::string unread;
+  auto domains = get(&unread);
+  if (!unread.empty())
+    log.log(domains ? log::Level::warn : log::Level::error, event, {{"error", unread}, {"kept", domains != nullptr}});
+  return domains;
+}
+
 std::shared_ptr<const filter::KnownDomains> HostedDomainsCache::kept() {
   std::lock_guard lock(mu_);
   return Clock::now() - confirmed_ <= stale_for_ ? domains_ : nullptr;

@@ -24,8 +24,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
+#include "base/log.hpp"
 #include "dmarc/dmarc.hpp"
 #include "filter/lookalike.hpp"
 #include "store/directory.hpp"
@@ -50,6 +52,9 @@ class HostedDomainsCache {
   // verdict goes on without them). `error`, if given: set to why the store could not say,
   // for the caller's log; untouched when it answered. Safe from any thread.
   std::shared_ptr<const filter::KnownDomains> get(std::string* error = nullptr);
+  // get(), logging `event` with the reason when the store could not say: at warn when the
+  // list kept from before stood in, else at error.
+  std::shared_ptr<const filter::KnownDomains> get(const log::Logger& log, std::string_view event);
 
  private:
   // The list held, if confirmed within stale_for_; takes mu_.

@@ -334,33 +334,31 @@ void InboundPipeline::recipient_knowledge(std::int64_t account, const message::P
   if (!account) return;
   // What the store cannot say, the verdict goes on without; one line a verdict says which
   // reads failed (at warn when a list kept from before stood in for all of them).
-  std::string unread, first_error;
-  bool lost = false;
-  const auto note = [&](std::string_view what, const std::string& error, bool substituted) {
-    unread += unread.empty() ? "" : ", ";
-    unread += what;
-    if (first_error.empty()) first_error = error;
-    lost = lost || !substituted;
-  };
-  gather_knowledge(account, msg, auth, in, note);
-  if (unread.empty()) return;
-  std::vector<log::Field> fields{{"account_id", account}, {"reads", unread}, {"error", first_error}};
-  if (lost)
-    log_.error("filter.recipient_unread", std::move(fields));
-  else
-    log_.warn("filter.recipient_unread", std::move(fields));
+  Unread unread;
+  gather_knowledge(account, msg, auth, in, unread);
+  if (unread.reads.empty()) return;
+  log_.log(unread.lost ? log::Level::error : log::Level::warn, "filter.recipient_unread",
+           {{"account_id", account}, {"reads", unread.reads}, {"error", unread.first_error}});
+}
+
+void InboundPipeline::Unread::note(std::string_view what, const std::string& error, bool substituted) {
+  reads += reads.empty() ? "" : ", ";
+  reads += what;
+  if (first_error.empty()) first_error = error;
+  lost = lost || !substituted;
 }
 
 void InboundPipeline::gather_knowledge(std::int64_t account, const message::Parsed& msg,
-                                       const mailauth::Assessment* auth, filter::Inputs& in, const Unread& note) {
+                                       const mailauth::Assessment* auth, filter::Inputs& in, Unread& unread) {
   const auto read = [&](const auto& r, std::string_view what) {
-    if (!r) note(what, r.error().message, false);
+    if (!r) unread.note(what, r.error().message, false);
     return r.ok();
   };
   std::string why;
   in.known_domains = known_.of(account, &why);
-  if (!why.empty()) note(in.known_domains ? "correspondents' domains (the list kept from before)" : "correspondents' domains",
-                         why, in.known_domains != nullptr);
+  if (!why.empty())
+    unread.note(in.known_domains ? "correspondents' domains (the list kept from before)" : "correspondents' domains",
+                why, in.known_domains != nullptr);
   // The thread this replies to, if the account has it.
   if (!msg.thread_ids().empty()) {
     auto thread = store_.reputation.thread_messages(account, msg.thread_ids(), 5);
@@ -474,11 +472,7 @@ void InboundPipeline::judge_message(const smtp::Transaction& txn, const message:
   // on what is delivered. Every recipient's verdict reads the same parsed message.
   const std::shared_ptr<const message::Parsed> rewritten = d.content;  // kept alive below
   const message::Parsed& current = rewritten ? *rewritten : msg;
-  std::string unread;
-  const std::shared_ptr<const filter::KnownDomains> own = hosted_.get(&unread);
-  if (!unread.empty())  // warn when the list kept from before stood in
-    log_.log(own ? log::Level::warn : log::Level::error, "filter.hosted_domains_unread",
-             {{"error", unread}, {"kept", own != nullptr}});
+  const std::shared_ptr<const filter::KnownDomains> own = hosted_.get(log_, "filter.hosted_domains_unread");
   std::vector<std::shared_ptr<const filter::Model>> keep;  // the user models in use
   // The inputs for one recipient account (0: what holds for every recipient).
   auto inputs_for = [&](std::int64_t id) {

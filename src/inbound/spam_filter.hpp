@@ -15,7 +15,6 @@
 
 #include <condition_variable>
 #include <deque>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -194,11 +193,15 @@ class InboundPipeline final : public smtp::Pipeline {
   // name the author uses; remembers the names authenticated contacts use.
   void recipient_knowledge(std::int64_t account, const message::Parsed& msg, const mailauth::Assessment* auth,
                            filter::Inputs& in);
-  // recipient_knowledge's reads; `note` is told of each the store could not answer (what,
-  // the error, whether a list kept from before stood in).
-  using Unread = std::function<void(std::string_view, const std::string&, bool)>;
+  // The reads the store could not answer for one verdict, for its log line.
+  struct Unread {
+    std::string reads, first_error;  // "thread, sender verdicts"; the first one's error
+    bool lost = false;               // one had no list kept from before to stand in for it
+    void note(std::string_view what, const std::string& error, bool substituted);
+  };
+  // recipient_knowledge's reads, each failure noted in `unread`.
   void gather_knowledge(std::int64_t account, const message::Parsed& msg, const mailauth::Assessment* auth,
-                        filter::Inputs& in, const Unread& note);
+                        filter::Inputs& in, Unread& unread);
   // The account's own spam thresholds, or the instance's.
   filter::Thresholds thresholds_of(std::int64_t account);
   // Offers the message to the shared model when its verdict is trusted evidence

@@ -132,8 +132,8 @@ void auth_rules(const mailauth::Assessment& a, std::vector<Signal>& out);
 // SUBJECT_TRACKING_CODE, SUBJECT_SHOUTING, RECIPIENTS_HIDDEN, FROM_GENERATED.
 void header_rules(const message::Part& root, const std::vector<message::Address>& from, std::vector<Signal>& out);
 // How bulk-mail software forges a mail program's fields (forgery.cpp): MSGID_OUTLOOK_FORGED,
-// MAILER_OUTLOOK_FORGED, MSMAIL_PRIORITY_FORGED, PRIORITY_HIGH, DATE_AHEAD, DATE_BEHIND,
-// TEXT_BASE64.
+// MSGID_OUTLOOK_TIME, MAILER_OUTLOOK_FORGED, MIMEOLE_MISSING, MSMAIL_PRIORITY_FORGED,
+// PRIORITY_HIGH, DATE_AHEAD, DATE_BEHIND, TEXT_BASE64.
 void forgery_rules(const message::Parsed& msg, std::vector<Signal>& out);
 // What the text says (content.cpp): bulk-mail notices, sales and scam phrases, padded and
 // priced subjects, hidden link targets, freemail offers; a quoted reply counts against spam.

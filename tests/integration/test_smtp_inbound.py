@@ -49,7 +49,7 @@ class DevServerTest(mk.SharedServerTest):
                   b"Date: Sat, 28 Sep 2002 19:11:11 +0000\r\n"
                   b"From: Offers <deals@offers.example>\r\nTo: me@localhost\r\n"
                   b"Subject: forged-fields\r\n"
-                  b"Message-ID: <000801c25c0f$3b5f5a80$0201a8c0@pc>\r\n"
+                  b"Message-ID: <000801c26590$3b5f5a80$0201a8c0@pc>\r\n"
                   b"X-MSMail-Priority: High\r\nX-Priority: 1\r\n"
                   b"Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: base64\r\n\r\n"
                   b"aGVsbG8gdGhlcmU=\r\n")
@@ -63,9 +63,11 @@ class DevServerTest(mk.SharedServerTest):
             self.assertIn(signal, verdict)
         # Outlook's priority field beside Outlook's Message-ID is one anomaly, counted once.
         self.assertNotIn("MSMAIL_PRIORITY_FORGED", verdict)
-        # The same message as Outlook Express writes it is not junked for its fields.
+        # The same message as Outlook Express writes it (X-Mailer and X-MimeOLE) is not junked
+        # for its fields.
         real = (forged.replace(b"X-MSMail-Priority: High\r\nX-Priority: 1\r\n",
-                               b"X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n")
+                               b"X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n"
+                               b"X-MimeOLE: Produced By Microsoft MimeOLE V6.00.2600.0000\r\n")
                 .replace(b"Sat, 28 Sep", b"Thu, 26 Sep").replace(b"forged-fields", b"real-fields")
                 .replace(b"Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gdGhlcmU=", b"\r\nhello there"))
         with self.smtp() as s:
@@ -73,6 +75,16 @@ class DevServerTest(mk.SharedServerTest):
         inbox = [m for m in self.srv.imap_messages("INBOX") if m["Subject"] == "real-fields"]
         self.assertEqual(len(inbox), 1)
         self.assertTrue(str(inbox[0]["X-Mailkeep-Spam"]).startswith("no; score=0.00"), inbox[0]["X-Mailkeep-Spam"])
+        # The same with a Message-ID whose time ("01c25c0f", 2002-09-14) is twelve days before
+        # its Date: and the first server's: named, and not junked for that alone.
+        stale = real.replace(b"01c26590", b"01c25c0f").replace(b"real-fields", b"stale-id")
+        with self.smtp() as s:
+            self.assertEqual(s.sendmail("deals@offers.example", ["me@localhost"], stale), {})
+        inbox = [m for m in self.srv.imap_messages("INBOX") if m["Subject"] == "stale-id"]
+        self.assertEqual(len(inbox), 1)
+        verdict = " ".join(str(inbox[0]["X-Mailkeep-Spam"]).split())
+        self.assertTrue(verdict.startswith("no; score=1.00"), verdict)
+        self.assertIn("MSGID_OUTLOOK_TIME=1.00", verdict)
 
     def test_starttls_delivery(self):
         with self.smtp() as s:

@@ -401,23 +401,25 @@ TEST(Verdict, ForgeryRules) {
     return judge(header + "\r\n" + body, {}).summary();
   };
   const std::string oe_id = "Message-ID: <000801c25c0f$3b5f5a80$0201a8c0@pc>\r\n";
+  // The field Outlook for Windows writes beside its X-Mailer (without it, MIMEOLE_MISSING).
+  const std::string mime_ole = "X-MimeOLE: Produced By Microsoft MimeOLE V6.00.2600.0000\r\n";
   // Outlook's Message-ID with no Microsoft program named; with one named, nothing.
   EXPECT_EQ(rules(oe_id), "MSGID_OUTLOOK_FORGED=1.50");
-  EXPECT_EQ(rules(oe_id + "X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n"), "");
-  EXPECT_EQ(rules(oe_id + "X-MimeOLE: Produced By Microsoft MimeOLE V6.00.2600.0000\r\n"), "");
+  EXPECT_EQ(rules(oe_id + "X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + mime_ole), "");
+  EXPECT_EQ(rules(oe_id + mime_ole), "");
   EXPECT_EQ(rules("Message-ID: <000801c25c0f$3b5f5a80$0201a8c0@pc@x>\r\n"), "");  // not the form
   // Outlook for Windows claimed, another Message-ID (or none).
-  const std::string oe = "X-Mailer: Microsoft Outlook Express 5.00.2919.6900\r\nFrom: <a@sender.example>\r\n";
+  const std::string oe = "X-Mailer: Microsoft Outlook Express 5.00.2919.6900\r\nFrom: <a@sender.example>\r\n" + mime_ole;
   EXPECT_EQ(rules(oe + "Message-ID: <1a2b.3c@relay.example>\r\n"), "MAILER_OUTLOOK_FORGED=1.50");
   const auto v = judge(oe + "\r\nx\r\n", {});
   ASSERT_EQ(v.summary(), "MAILER_OUTLOOK_FORGED=1.50");
   EXPECT_EQ(v.signals[0].why, "the X-Mailer claims Outlook for Windows, which always writes a Message-ID");
-  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook, Build 10.0.2616\r\nMessage-ID: <x@relay.example>\r\n"),
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook, Build 10.0.2616\r\nMessage-ID: <x@relay.example>\r\n" + mime_ole),
             "MAILER_OUTLOOK_FORGED=1.50");
   // Webmail sending for Outlook Express sets the author's provider's Message-ID; the Mac
   // edition and Outlook 2000 in Internet Mail Only mode make other forms; all are left alone.
   EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 5.50.4133.2400\r\nFrom: <a@hotmail.example>\r\n"
-                  "Message-ID: <DAV43l4aii22N3yx@mail.hotmail.example>\r\n"),
+                  "Message-ID: <DAV43l4aii22N3yx@mail.hotmail.example>\r\n" + mime_ole),
             "");
   EXPECT_EQ(rules("X-Mailer: Microsoft-Outlook-Express-Macintosh-Edition/5.02.2022\r\nMessage-ID: <B9A1@x.example>\r\n"), "");
   EXPECT_EQ(rules("X-Mailer: Microsoft Outlook IMO, Build 9.0.2416 (9.0.2911.0)\r\n"
@@ -425,25 +427,71 @@ TEST(Verdict, ForgeryRules) {
             "");
   EXPECT_EQ(rules(oe + oe_id), "");
   // Outlook 2000 and 2003 name themselves so too; their Message-IDs are Outlook's.
-  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook CWS, Build 9.0.2416 (9.0.2910.0)\r\nMessage-ID: <x@relay.example>\r\n"),
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook CWS, Build 9.0.2416 (9.0.2910.0)\r\nMessage-ID: <x@relay.example>\r\n" +
+                  mime_ole),
             "MAILER_OUTLOOK_FORGED=1.50");
-  EXPECT_EQ(rules("X-Mailer: Microsoft Office Outlook, Build 11.0.5510\r\nMessage-ID: <x@relay.example>\r\n"),
+  EXPECT_EQ(rules("X-Mailer: Microsoft Office Outlook, Build 11.0.5510\r\nMessage-ID: <x@relay.example>\r\n" + mime_ole),
             "MAILER_OUTLOOK_FORGED=1.50");
-  EXPECT_EQ(rules("X-Mailer: Microsoft Office Outlook, Build 11.0.5510\r\n" + oe_id), "");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Office Outlook, Build 11.0.5510\r\n" + oe_id + mime_ole), "");
   // The author's provider under its own name or a host of it; not a stranger under the
   // same public suffix.
   EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\nFrom: <a@hotmail.example>\r\n"
-                  "Message-ID: <OE43UPm@mail.hotmail.example>\r\n"),
+                  "Message-ID: <OE43UPm@mail.hotmail.example>\r\n" + mime_ole),
             "");
   EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\nFrom: <a@bank.co.uk>\r\n"
-                  "Message-ID: <x@spam.co.uk>\r\n"),
+                  "Message-ID: <x@spam.co.uk>\r\n" + mime_ole),
             "MAILER_OUTLOOK_FORGED=1.50");
   EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\nFrom: <a@ail.example>\r\n"
-                  "Message-ID: <x@mail.example>\r\n"),
+                  "Message-ID: <x@mail.example>\r\n" + mime_ole),
             "MAILER_OUTLOOK_FORGED=1.50");
+  // Outlook for Windows claimed without its X-MimeOLE field; beside a Message-ID Outlook does not
+  // make, both. Not for the programs that write none: the Mac edition, Internet Mail Only mode,
+  // Outlook 2007 and later (build 12 on), whatever User-Agent says.
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + oe_id), "MIMEOLE_MISSING=1.00");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook, Build 10.0.2616\r\n" + oe_id), "MIMEOLE_MISSING=1.00");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 5.00.2919.6900\r\nMessage-ID: <x@relay.example>\r\n"),
+            "MAILER_OUTLOOK_FORGED=1.50 MIMEOLE_MISSING=1.00");
+  const auto missing = judge("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + oe_id + "\r\nx\r\n", {});
+  ASSERT_EQ(missing.signals.size(), 1u);
+  EXPECT_EQ(missing.signals[0].why, "the X-Mailer claims Outlook for Windows, which always writes an X-MimeOLE field");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + oe_id +
+                  "X-MimeOLE: Produced By Microsoft Exchange V6.5\r\n"),
+            "");
+  EXPECT_EQ(rules("X-Mailer: Microsoft-Outlook-Express-Macintosh-Edition/5.02.2022\r\n" + oe_id), "");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook IMO, Build 9.0.2416 (9.0.2911.0)\r\n" + oe_id), "");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Office Outlook 12.0\r\n" + oe_id), "");
+  EXPECT_EQ(rules("User-Agent: Microsoft Outlook Express 6.00.2600.0000\r\n" + oe_id), "");
+  // The time Outlook writes into its Message-ID ("01c25c0f": 2002-09-14 16:51-16:58 UTC)
+  // against the Date: and the first server's time: within 30 hours of either, nothing; further
+  // from both (or from the one known), MSGID_OUTLOOK_TIME. Without a Microsoft program named it
+  // is MSGID_OUTLOOK_FORGED alone; with neither time known, nothing is judged.
+  const std::string outlook = "X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + mime_ole + oe_id;
+  EXPECT_EQ(rules(outlook + "Date: Sat, 14 Sep 2002 17:00:00 +0000\r\n"), "");
+  EXPECT_EQ(rules(outlook + "Date: Sat, 14 Sep 2002 19:00:00 +0200\r\n"), "");
+  EXPECT_EQ(rules(outlook + "Date: Sun, 15 Sep 2002 22:00:00 +0000\r\n"), "");  // a clock a zone off
+  EXPECT_EQ(rules(outlook + "Date: Fri, 13 Sep 2002 11:00:00 +0000\r\n"), "");
+  EXPECT_EQ(rules(outlook + "Date: Mon, 16 Sep 2002 00:00:00 +0000\r\n"), "MSGID_OUTLOOK_TIME=1.00");
+  EXPECT_EQ(rules(outlook + "Date: Fri, 13 Sep 2002 09:00:00 +0000\r\n"), "MSGID_OUTLOOK_TIME=1.00");
+  const auto late = judge(outlook + "Date: Tue, 1 Jul 2003 10:00:00 +0000\r\n\r\nx\r\n", {});
+  ASSERT_EQ(late.summary(), "MSGID_OUTLOOK_TIME=1.00");
+  EXPECT_EQ(late.signals[0].why, "the Message-ID is made like Outlook's, but the time written into it is not the message's");
+  // The first server's time stands in for a Date: that cannot be read, or one that is off.
+  const std::string hop = "Received: from pc (pc.example [192.0.2.1]) by mx.example; Sat, 14 Sep 2002 17:05:00 +0000\r\n";
+  EXPECT_EQ(rules(hop + outlook + "Date: someday\r\n"), "");
+  EXPECT_EQ(rules(hop + outlook), "");
+  EXPECT_EQ(rules(hop + outlook + "Date: Fri, 13 Sep 2002 09:00:00 +0000\r\n"), "");
+  EXPECT_EQ(rules("Received: from pc by mx.example; Tue, 1 Jul 2003 10:05:00 +0000\r\n" + outlook +
+                  "Date: Tue, 1 Jul 2003 10:00:00 +0000\r\n"),
+            "MSGID_OUTLOOK_TIME=1.00");
+  EXPECT_EQ(rules(outlook + "Date: someday\r\n"), "");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + mime_ole +
+                  "Message-ID: <000801C25C0F$3B5F5A80$0201A8C0@pc>\r\nDate: Sat, 14 Sep 2002 17:00:00 +0000\r\n"),
+            "");
+  EXPECT_EQ(rules(oe_id + "Date: Tue, 1 Jul 2003 10:00:00 +0000\r\n"), "MSGID_OUTLOOK_FORGED=1.50");
   // Outlook's priority field without Outlook; the highest priority.
   EXPECT_EQ(rules("X-MSMail-Priority: Normal\r\n"), "MSMAIL_PRIORITY_FORGED=1.00");
-  EXPECT_EQ(rules("X-MSMail-Priority: Normal\r\nX-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + oe_id), "");
+  EXPECT_EQ(rules("X-MSMail-Priority: Normal\r\nX-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + oe_id + mime_ole),
+            "");
   EXPECT_EQ(rules("X-Priority: 1 (Highest)\r\n"), "PRIORITY_HIGH=0.50");
   EXPECT_EQ(rules("X-Priority: 3\r\n"), "");
   EXPECT_EQ(rules("X-Priority: 10\r\n"), "");
@@ -515,6 +563,12 @@ TEST(Verdict, ForgeryRulesLeaveMailProgramsAlone) {
            // Outlook 2016-365 for Windows, sent over SMTP (a trailing '$' before the '@').
            "X-Mailer: Microsoft Outlook 16.0\r\nMessage-ID: <003e01d9a6c5$1d2e3f40$57b8bdc0$@example.org>\r\n"
            "X-Priority: 3\r\nThread-Index: AQHZpsUdLj9A\r\nContent-Language: en-gb\r\n",
+           // Outlook Express 6 and Outlook 2003 as they write: X-MimeOLE, and the sending time in the
+           // Message-ID ("01dc7bf0": 2026-01-02 14:04 UTC).
+           "X-Mailer: Microsoft Outlook Express 6.00.2900.5931\r\nX-MimeOLE: Produced By Microsoft MimeOLE V6.00.2900.6157\r\n"
+           "Message-ID: <000a01dc7bf0$5c1d2e3f$0201a8c0@pc>\r\nX-MSMail-Priority: Normal\r\nX-Priority: 3\r\n",
+           "X-Mailer: Microsoft Office Outlook, Build 11.0.6353\r\nX-MimeOLE: Produced By Microsoft MimeOLE V6.00.2900.6157\r\n"
+           "Message-ID: <001b01dc7bf0$9e8d7c6b$0a00a8c0@desk>\r\nThread-Index: AcZ7pQ\r\n",
            // Outlook for Mac; Outlook.com and Exchange Online.
            "User-Agent: Microsoft-MacOutlook/16.78.23100802\r\nMessage-ID: <C8A1B2C3-D4E5-F6A7-B8C9-0A1B2C3D4E5F@example.org>\r\n",
            "Message-ID: <DB9PR01MB1234ABCD5678EF90@DB9PR01MB1234.eurprd01.prod.outlook.com>\r\n"

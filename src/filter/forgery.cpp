@@ -41,10 +41,11 @@ bool outlook_message_id(std::string_view id) {
          all_hex(v.substr(13, 8)) && all_hex(v.substr(22, 8)) && v.find_first_of("<>@", 31) == std::string_view::npos;
 }
 
-// When Outlook made a Message-ID of outlook_message_id's form: its 5th to 12th hex digits are
-// the upper 32 bits of the Windows FILETIME of that moment (100 ns ticks since 1601-01-01 UTC),
-// so one unit is 2^32 / 10^7 s, about 7 minutes ("01c25c0f": September 2002). Seconds since
-// the Unix epoch, to within that unit.
+// When Outlook made a Message-ID of outlook_message_id's form (only such an ID: its length and
+// digits are not checked again): its 5th to 12th hex digits are the upper 32 bits of the
+// Windows FILETIME of that moment (100 ns ticks since 1601-01-01 UTC), so one unit is
+// 2^32 / 10^7 s, about 7 minutes ("01c25c0f": September 2002). Seconds since the Unix epoch,
+// to within that unit.
 double outlook_id_time(std::string_view id) {
   const std::string_view digits = trim(id).substr(1 + 4, 8);
   std::uint32_t high = 0;
@@ -123,8 +124,11 @@ constexpr std::int64_t kHour = 3600;
 // How far the Date: may be from the first server's time: clocks are wrong by hours, mail
 // waits in an outbox for days.
 constexpr std::int64_t kMaxAhead = 12 * kHour, kMaxBehind = 96 * kHour;
-// How far the time in Outlook's Message-ID may be from the Date: or the first server's time: a
-// clock set to local time under the wrong zone is up to 26 hours off.
+// How far the time in Outlook's Message-ID may be from the Date: or the first server's time.
+// Outlook takes the Date: and the ID from the same clock, so they agree to minutes (a message
+// that waited in the outbox keeps both); the first server's clock is another, and a PC set to
+// local time under the wrong zone is up to 26 hours from it. (SpamAssassin allows 250 of the
+// ID's units, 29.8 hours.)
 constexpr double kMaxIdSkew = 30 * kHour;
 
 }  // namespace
@@ -150,7 +154,7 @@ void forgery_rules(const message::Parsed& msg, std::vector<Signal>& out) {
   // 21.6% of spam / 0% of ham: Outlook's Message-ID from a program that does not name itself.
   if (outlook_id && !microsoft)
     out.push_back({"MSGID_OUTLOOK_FORGED", 1.5, "the Message-ID is made like Outlook's, but no field names a Microsoft mail program"});
-  // 10.4% / 0% (none of the 110 ham with Outlook's Message-ID): a Microsoft program is named and
+  // 9.6% / 0% (none of the 110 ham with Outlook's Message-ID): a Microsoft program is named and
   // its Message-ID's form copied, but the time in it is neither the Date:'s nor the first
   // server's (by more than kMaxIdSkew): ratware that fills the digits at random
   // (SpamAssassin's MSGID_OUTLOOK_INVALID). Judged only when one of the two times is known.
@@ -171,10 +175,10 @@ void forgery_rules(const message::Parsed& msg, std::vector<Signal>& out) {
                         : "the X-Mailer claims Outlook for Windows, which always writes a Message-ID"});
   }
   // 17.2% / 0%: Outlook Express 5 and 6 and Outlook 2000 to 2003 for Windows write an X-MimeOLE
-  // field ("Produced By Microsoft MimeOLE V6.00.2600.0000") into every message; ratware that
-  // copies their X-Mailer leaves it out (SpamAssassin's MISSING_MIMEOLE). Half of these
-  // messages also have a Message-ID Outlook does not make (MAILER_OUTLOOK_FORGED): the two
-  // are one program's mistakes, so this one counts less.
+  // field ("Produced By Microsoft MimeOLE V6.00.2600.0000") into every message (so do they when
+  // Hotmail sends for them: the 42 such training ham carry it); ratware that copies their
+  // X-Mailer leaves it out. Half of these messages also have a Message-ID Outlook does not make
+  // (MAILER_OUTLOOK_FORGED): the two are one program's mistakes, so this one counts less.
   if (x_mailer && claims_windows_outlook(*x_mailer) && !msg.field("X-MimeOLE"))
     out.push_back({"MIMEOLE_MISSING", 1, "the X-Mailer claims Outlook for Windows, which always writes an X-MimeOLE field"});
   // 3.0% / 0.15%: Outlook's own priority field, written by something else. Beside Outlook's

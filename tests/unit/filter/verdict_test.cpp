@@ -444,11 +444,17 @@ TEST(Verdict, ForgeryRules) {
   EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\nFrom: <a@ail.example>\r\n"
                   "Message-ID: <x@mail.example>\r\n" + mime_ole),
             "MAILER_OUTLOOK_FORGED=1.50");
-  // Outlook for Windows claimed without its X-MimeOLE field; beside a Message-ID Outlook does not
-  // make, both. Not for the programs that write none: the Mac edition, Internet Mail Only mode,
-  // Outlook 2007 and later (build 12 on), whatever User-Agent says.
+  // Outlook for Windows claimed without its X-MimeOLE field (any build it judges, the field's
+  // name in any case); beside a Message-ID Outlook does not make, both. Not for the programs
+  // claims_windows_outlook does not judge: the Mac edition (which writes none), Internet Mail
+  // Only mode, Outlook 2007 and later (build 12 on), nor for what User-Agent says.
   EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + oe_id), "MIMEOLE_MISSING=1.00");
   EXPECT_EQ(rules("X-Mailer: Microsoft Outlook, Build 10.0.2616\r\n" + oe_id), "MIMEOLE_MISSING=1.00");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Outlook CWS, Build 9.0.2416 (9.0.2910.0)\r\n" + oe_id), "MIMEOLE_MISSING=1.00");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Office Outlook, Build 11.0.5510\r\n" + oe_id), "MIMEOLE_MISSING=1.00");
+  EXPECT_EQ(rules("X-Mailer: Microsoft Office Outlook, Build 11.0.5510\r\n" + oe_id +
+                  "X-MIMEOLE: Produced By Microsoft MimeOLE V6.00.2800.1106\r\n"),
+            "");
   EXPECT_EQ(rules("X-Mailer: Microsoft Outlook Express 5.00.2919.6900\r\nMessage-ID: <x@relay.example>\r\n"),
             "MAILER_OUTLOOK_FORGED=1.50 MIMEOLE_MISSING=1.00");
   const auto missing = judge("X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\n" + oe_id + "\r\nx\r\n", {});
@@ -480,6 +486,11 @@ TEST(Verdict, ForgeryRules) {
   EXPECT_EQ(rules(hop + outlook + "Date: someday\r\n"), "");
   EXPECT_EQ(rules(hop + outlook), "");
   EXPECT_EQ(rules(hop + outlook + "Date: Fri, 13 Sep 2002 09:00:00 +0000\r\n"), "");
+  // A message that waited in the outbox: the Date: is the ID's, the first server's time days
+  // later (within DATE_BEHIND's four days); then an unreadable Date: and a first server days away.
+  const std::string days_later = "Received: from pc by mx.example; Wed, 18 Sep 2002 09:00:00 +0000\r\n";
+  EXPECT_EQ(rules(days_later + outlook + "Date: Sat, 14 Sep 2002 16:55:00 +0000\r\n"), "");
+  EXPECT_EQ(rules(days_later + outlook + "Date: someday\r\n"), "MSGID_OUTLOOK_TIME=1.00");
   EXPECT_EQ(rules("Received: from pc by mx.example; Tue, 1 Jul 2003 10:05:00 +0000\r\n" + outlook +
                   "Date: Tue, 1 Jul 2003 10:00:00 +0000\r\n"),
             "MSGID_OUTLOOK_TIME=1.00");

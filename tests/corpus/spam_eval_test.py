@@ -10,7 +10,8 @@ the filter a choice made by the test split.
 Training is deterministic, so these guard against regressions: a feature that is no longer
 taken, a rule that fires on everything, a model that no longer learns. The bounds on FN and
 1-ROCA are well beyond today's figures (below, 4816633), so that the move of a spam or two
-passes and a broken filter does not; the bound on ham over the Junk score is strict on
+passes and a broken filter does not (day one's FN bound is nearer, 2 points: with nothing
+learnt only a change to the rules moves it); the bound on ham over the Junk score is strict on
 purpose (one ham more than today), as junked ham is the error users do not forgive:
 - the classifier alone, trained on train-minus-validation, on the validation set (106 spam,
   541 ham): FP 0, FN 16.0%, 1-ROCA 0.037%;
@@ -38,7 +39,9 @@ binary = os.environ["MAILKEEP_BIN"]
 CHECKS = {
     "classifier alone, validation set": ([], True, 1, 25.0, 0.15),
     "rules, phishing checks and classifier, validation set": (["--rules"], True, 1, 15.0, 0.15),
-    "day one (nothing learnt), whole training part": (["--rules"], False, 2, 32.0, 2.0),
+    # Day one learns nothing, so only a change to the rules moves it: 25% lets ten spam of 500
+    # slip and fails when the Outlook forgery rules are lost (26.0% without them).
+    "day one (nothing learnt), whole training part": (["--rules"], False, 2, 25.0, 2.0),
 }
 
 

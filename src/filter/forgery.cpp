@@ -12,6 +12,7 @@
 // ham could be a person's mail counts little.
 // SECURITY: untrusted input; fields are read once, bounded by the header's limits.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -49,10 +50,7 @@ bool outlook_message_id(std::string_view id) {
 double outlook_id_time(std::string_view id) {
   const std::string_view digits = trim(id).substr(1 + 4, 8);
   std::uint32_t high = 0;
-  for (char c : digits) {
-    const int d = is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10;
-    high = high * 16 + std::uint32_t(d);
-  }
+  std::from_chars(digits.data(), digits.data() + digits.size(), high, 16);
   constexpr double kTicksPerSecond = 1e7, kEpochOffset = 11644473600;  // 1601-01-01 to 1970-01-01
   return double(high) * 4294967296.0 / kTicksPerSecond - kEpochOffset;
 }
@@ -143,13 +141,16 @@ void forgery_rules(const message::Parsed& msg, std::vector<Signal>& out) {
   const auto id = msg.field("Message-ID");
   const bool outlook_id = id && outlook_message_id(*id);
   // When the message says it was written, and when the first server that took it says it did:
-  // the lowest Received: field (the fields we add are not in the message judged).
+  // the lowest Received: field (the fields we add are not in the message judged). The latter
+  // only for a rule that compares it with something.
   const auto date = msg.field("Date");
   const std::optional<std::int64_t> sent = date ? message::parse_date_time(*date) : std::nullopt;
   std::optional<std::int64_t> first_hop;
-  const auto lowest = std::find_if(fields.rbegin(), fields.rend(),
-                                   [](const message::HeaderField& f) { return iequals(f.name, "Received"); });
-  if (lowest != fields.rend()) first_hop = message::received_time(message::unfold(lowest->value));
+  if (sent || (outlook_id && microsoft)) {
+    const auto lowest = std::find_if(fields.rbegin(), fields.rend(),
+                                     [](const message::HeaderField& f) { return iequals(f.name, "Received"); });
+    if (lowest != fields.rend()) first_hop = message::received_time(message::unfold(lowest->value));
+  }
 
   // 21.6% of spam / 0% of ham: Outlook's Message-ID from a program that does not name itself.
   if (outlook_id && !microsoft)

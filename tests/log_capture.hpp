@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "base/log.hpp"
 
@@ -38,6 +39,15 @@ class LogCapture {
   bool ok() const { return fd_ >= 0; }
   const log::Logger& logger() const { return logger_; }
   std::string text() const { return slurp(path_); }
+  // The first line that holds `needle` (an event's name, say), without its newline; "" if none.
+  std::string line(std::string_view needle) const {
+    const std::string all = text();
+    const auto at = all.find(needle);
+    if (at == std::string::npos) return {};
+    const auto newline = all.rfind('\n', at);
+    const auto start = newline == std::string::npos ? 0 : newline + 1;
+    return all.substr(start, all.find('\n', at) - start);
+  }
 
  private:
   std::string path_;

@@ -146,19 +146,13 @@ TEST_F(PipelineTest, AVerdictTheStoreCannotInformIsMadeAndLogged) {
   EXPECT_NE(d.fields.find("X-Mailkeep-Spam:"), std::string::npos) << d.fields;
   const std::string text = log.text();
   // One line for the recipient's verdict, naming each read (none had a list to stand in).
-  const auto line = [&](std::string_view event) {
-    const auto at = text.find(event);
-    if (at == std::string::npos) return std::string();
-    const auto start = text.rfind('\n', at) == std::string::npos ? 0 : text.rfind('\n', at) + 1;
-    return text.substr(start, text.find('\n', at) - start);
-  };
-  const std::string recipient = line("filter.recipient_unread");
+  const std::string recipient = log.line("filter.recipient_unread");
   EXPECT_NE(recipient.find("level=error"), std::string::npos) << text;
   EXPECT_NE(recipient.find("reads=\"correspondents' domains, thread, sender verdicts, correspondents\""),
             std::string::npos)
       << recipient;
   EXPECT_EQ(text.find("filter.recipient_unread", text.find("filter.recipient_unread") + 1), std::string::npos) << text;
-  const std::string hosted = line("filter.hosted_domains_unread");
+  const std::string hosted = log.line("filter.hosted_domains_unread");
   EXPECT_NE(hosted.find("level=error"), std::string::npos) << text;
   EXPECT_NE(hosted.find("kept=false"), std::string::npos) << hosted;
 }

@@ -9,14 +9,14 @@ the filter a choice made by the test split.
 
 Training is deterministic, so these guard against regressions: a feature that is no longer
 taken, a rule that fires on everything, a model that no longer learns. The bounds on FN and
-1-ROCA are well beyond today's figures (below, 4816633), so that the move of a spam or two
+1-ROCA are well beyond today's figures (below: the text budget of 32 KiB), so that the move of a spam or two
 passes and a broken filter does not (day one's FN bound is nearer, 2 points: with nothing
 learnt only a change to the rules moves it); the bound on ham over the Junk score is strict on
 purpose (one ham more than today), as junked ham is the error users do not forgive:
 - the classifier alone, trained on train-minus-validation, on the validation set (106 spam,
-  541 ham): FP 0, FN 16.0%, 1-ROCA 0.037%;
+  541 ham): FP 0, FN 17.0%, 1-ROCA 0.033%;
 - rules, phishing checks and classifier (`spam eval --rules`), the same: FP 0, FN 8.5%, 1-ROCA
-  0.040%;
+  0.035%;
 - day one, rules and phishing checks with nothing learnt, on the whole training part (500
   spam, 2,625 ham): FP 1, FN 23.0%, 1-ROCA 1.16%.
 The files are given as the corpus holds them (an mbox "From " line first, which the message

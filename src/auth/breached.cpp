@@ -16,6 +16,8 @@
 
 #include <fmt/format.h>
 
+#include "base/strings.hpp"
+
 namespace mk::auth {
 namespace {
 
@@ -25,13 +27,6 @@ constexpr char kMagic[8] = {'M', 'K', 'B', 'R', 'E', 'A', 'C', 'H'};
 constexpr std::uint32_t kVersion = 1;
 constexpr std::size_t kHeaderBytes = 24;
 constexpr std::size_t kSha1Hex = 40;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 void put_u32(std::string& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out += char((v >> (8 * i)) & 0xff);

@@ -3,16 +3,6 @@
 #include "base/strings.hpp"
 
 namespace mk::http {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 std::optional<std::string_view> Request::header(std::string_view name) const {
   for (const auto& [k, v] : headers)

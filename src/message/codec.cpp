@@ -16,13 +16,6 @@ int b64_value(unsigned char c) {
   return -1;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = ascii_upper(c);
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
 
 std::string base64_decode(std::string_view in) {

@@ -47,18 +47,11 @@ std::string unquote(std::string_view s) {
   return std::string(s);
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = ascii_upper(c);
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = hex_digit(s[i + 1]), lo = hex_digit(s[i + 2]);
+      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out += char(hi * 16 + lo);
         i += 2;

@@ -145,9 +145,7 @@ std::string decode_references(std::string_view text) {
       std::uint32_t v = 0;
       bool ok = ref.size() > (hex ? 2u : 1u);
       for (char c : ref.substr(hex ? 2 : 1)) {
-        const int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-                      : hex && std::isxdigit(static_cast<unsigned char>(c)) ? std::tolower(c) - 'a' + 10
-                                                                            : -1;
+        const int d = hex ? hex_value(c) : is_digit(c) ? c - '0' : -1;
         if (d < 0 || v > 0x10FFFF) ok = false;
         else v = v * (hex ? 16 : 10) + std::uint32_t(d);
       }

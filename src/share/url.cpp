@@ -26,13 +26,6 @@ std::string preprocess(std::string_view s) {
   return out;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Percent-encodes what a browser encodes in a path or a query: controls, space, non-ASCII,
 // and the characters that would end or confuse the request line. Existing escapes are kept.
 std::string encode_part(std::string_view s, bool query) {

@@ -157,7 +157,7 @@ std::optional<HttpResponse> parse_http_response(std::string_view raw, std::size_
       std::uint64_t n = 0;
       if (size_field.empty() || size_field.size() > 8) return std::nullopt;
       for (char c : size_field) {
-        const int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+        const int d = hex_value(c);
         if (d < 0) return std::nullopt;
         n = n * 16 + std::uint64_t(d);
       }

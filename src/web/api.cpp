@@ -30,10 +30,9 @@ std::optional<std::string> segment_decode(std::string_view s) {
       out += s[i];
       continue;
     }
-    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
-        !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
-      return std::nullopt;
-    const char c = static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+    const int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1, lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0) return std::nullopt;
+    const char c = char(hi * 16 + lo);
     if (c == '\0' || c == '/') return std::nullopt;
     out += c;
     i += 2;

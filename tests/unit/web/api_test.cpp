@@ -294,6 +294,26 @@ TEST_F(WebApi, OnlyTheCanonicalPathIsARoute) {
   EXPECT_EQ(audit_text().find("login_failed"), std::string::npos);  // no password was checked
 }
 
+// A path parameter is percent-decoded (RFC 3986 §2.1, hex digits of either case); a malformed
+// or cut escape, and an escaped slash or NUL, make the path no route.
+TEST_F(WebApi, PathParametersArePercentDecoded) {
+  const Who admin = login("admin@example.org");
+  for (const char* p : {"/api/v1/accounts/user%40example.org", "/api/v1/accounts/user%40example%2eorg",
+                        "/api/v1/accounts/%75ser@example.org", "/api/v1/accounts/%75ser@example%2Eorg"})
+    EXPECT_EQ(call(admin, "GET", p).status, 200) << p;
+  for (const char* p : {"/api/v1/accounts/user%4", "/api/v1/accounts/user%", "/api/v1/accounts/user%g0example.org",
+                        "/api/v1/accounts/user%4gexample.org", "/api/v1/accounts/us%2Fer@example.org",
+                        "/api/v1/accounts/us%00er@example.org"}) {
+    const auto r = call(admin, "GET", p);
+    EXPECT_EQ(r.status, 404) << p;
+    EXPECT_NE(r.body.find("no such API route"), std::string::npos) << p << ": " << r.body;
+  }
+  // A well-formed escape of an account there is not: the route is found, the account is not.
+  const auto r = call(admin, "GET", "/api/v1/accounts/nobody%40example.org");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body.find("no such API route"), std::string::npos) << r.body;
+}
+
 TEST_F(WebApi, ABannedNetworkGetsNothingAndIsDisconnected) {
   auth::ThrottleConfig tc;
   tc.failures_before_ban = 3;

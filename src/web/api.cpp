@@ -30,7 +30,8 @@ std::optional<std::string> segment_decode(std::string_view s) {
       out += s[i];
       continue;
     }
-    const int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1, lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
     if (hi < 0 || lo < 0) return std::nullopt;
     const char c = char(hi * 16 + lo);
     if (c == '\0' || c == '/') return std::nullopt;

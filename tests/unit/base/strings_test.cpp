@@ -15,12 +15,14 @@ TEST(Strings, HexValueReadsEitherCaseAndNothingElse) {
   int digits_seen = 0;
   for (int b = 0; b < 256; ++b) {
     const char c = char(b);
-    if (hex_value(c) >= 0) ++digits_seen;
-    else EXPECT_EQ(digits.find(ascii_lower(c)), std::string::npos) << b;
+    if (hex_value(c) >= 0)
+      ++digits_seen;
+    else
+      EXPECT_EQ(digits.find(ascii_lower(c)), std::string::npos) << b;
   }
   EXPECT_EQ(digits_seen, 22);
-  static_assert(hex_value('/') == -1 && hex_value(':') == -1 && hex_value('@') == -1 && hex_value('G') == -1 &&
-                hex_value('`') == -1 && hex_value('g') == -1);
+  static_assert(hex_value('/') == -1 && hex_value(':') == -1 && hex_value('@') == -1 &&
+                hex_value('G') == -1 && hex_value('`') == -1 && hex_value('g') == -1);
 }
 
 }  // namespace

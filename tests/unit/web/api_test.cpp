@@ -298,12 +298,14 @@ TEST_F(WebApi, OnlyTheCanonicalPathIsARoute) {
 // or cut escape, and an escaped slash or NUL, make the path no route.
 TEST_F(WebApi, PathParametersArePercentDecoded) {
   const Who admin = login("admin@example.org");
-  for (const char* p : {"/api/v1/accounts/user%40example.org", "/api/v1/accounts/user%40example%2eorg",
-                        "/api/v1/accounts/%75ser@example.org", "/api/v1/accounts/%75ser@example%2Eorg"})
+  for (const char* p :
+       {"/api/v1/accounts/user%40example.org", "/api/v1/accounts/user%40example%2eorg",
+        "/api/v1/accounts/%75ser@example.org", "/api/v1/accounts/%75ser@example%2Eorg"})
     EXPECT_EQ(call(admin, "GET", p).status, 200) << p;
-  for (const char* p : {"/api/v1/accounts/user%4", "/api/v1/accounts/user%", "/api/v1/accounts/user%g0example.org",
-                        "/api/v1/accounts/user%4gexample.org", "/api/v1/accounts/us%2Fer@example.org",
-                        "/api/v1/accounts/us%00er@example.org"}) {
+  for (const char* p :
+       {"/api/v1/accounts/user%4", "/api/v1/accounts/user%", "/api/v1/accounts/user%g0example.org",
+        "/api/v1/accounts/user%4gexample.org", "/api/v1/accounts/us%2Fer@example.org",
+        "/api/v1/accounts/us%00er@example.org"}) {
     const auto r = call(admin, "GET", p);
     EXPECT_EQ(r.status, 404) << p;
     EXPECT_NE(r.body.find("no such API route"), std::string::npos) << p << ": " << r.body;

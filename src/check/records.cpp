@@ -84,7 +84,7 @@ std::optional<std::string> hex_lower(std::string_view s) {
   std::string out;
   for (char c : s) {
     const char l = ascii_lower(c);
-    if (!is_digit(l) && !(l >= 'a' && l <= 'f')) return std::nullopt;
+    if (hex_value(l) < 0) return std::nullopt;
     out += l;
   }
   if (out.size() % 2) return std::nullopt;

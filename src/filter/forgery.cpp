@@ -29,7 +29,7 @@ namespace mk::filter {
 namespace {
 
 bool all_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); });
+  return std::all_of(s.begin(), s.end(), [](char c) { return hex_value(c) >= 0; });
 }
 
 // "<000801c25c0f$3b5f5a80$0201a8c0@pc>": the Message-ID Outlook and Outlook Express for

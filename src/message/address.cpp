@@ -75,7 +75,7 @@ bool valid_ipv6(std::string_view s) {
     } else {
       if (group.empty() || group.size() > 4) return false;
       for (char c : group)
-        if (!is_digit(c) && !(ascii_lower(c) >= 'a' && ascii_lower(c) <= 'f')) return false;
+        if (hex_value(c) < 0) return false;
       ++groups;
     }
     if (j == s.size()) break;

@@ -21,6 +21,13 @@ constexpr int hex_value(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+// The byte written as the two hex digits s[i] s[i + 1] (the digits of a "%XX" or "=XX"
+// escape), or -1 when either is not a hex digit or is past the end of s.
+constexpr int hex_pair(std::string_view s, std::size_t i) {
+  if (i >= s.size() || s.size() - i < 2) return -1;
+  const int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
 
 std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);

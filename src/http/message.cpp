@@ -46,10 +46,9 @@ std::optional<std::string> form_decode(std::string_view s) {
     if (s[i] == '+') {
       out += ' ';
     } else if (s[i] == '%') {
-      if (s.size() - i < 3) return std::nullopt;
-      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += char(hi * 16 + lo);
+      const int byte = hex_pair(s, i + 1);
+      if (byte < 0) return std::nullopt;
+      out += char(byte);
       i += 2;
     } else {
       out += s[i];

@@ -80,10 +80,9 @@ std::string qp_decode(std::string_view in, bool q_encoding) {
         i += (in[i + 1] == '\r' && i + 2 < in.size() && in[i + 2] == '\n') ? 2 : 1;
         continue;
       }
-      const int hi = i + 1 < in.size() ? hex_value(in[i + 1]) : -1;
-      const int lo = i + 2 < in.size() ? hex_value(in[i + 2]) : -1;
-      if (hi >= 0 && lo >= 0) {
-        out += char(hi * 16 + lo);
+      const int byte = hex_pair(in, i + 1);
+      if (byte >= 0) {
+        out += char(byte);
         i += 2;
       } else {
         out += c;  // broken escape: keep literally

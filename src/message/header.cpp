@@ -50,13 +50,11 @@ std::string unquote(std::string_view s) {
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += char(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
+    const int byte = s[i] == '%' ? hex_pair(s, i + 1) : -1;
+    if (byte >= 0) {
+      out += char(byte);
+      i += 2;
+      continue;
     }
     out += s[i];
   }

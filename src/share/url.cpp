@@ -152,8 +152,9 @@ Status parse_host(std::string_view raw, WebUrl& u) {
   }
   std::string host;
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 && hex_value(raw[i + 2]) >= 0) {
-      host += char(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+    const int byte = raw[i] == '%' ? hex_pair(raw, i + 1) : -1;
+    if (byte >= 0) {
+      host += char(byte);
       i += 2;
     } else {
       host += raw[i];

@@ -30,10 +30,9 @@ std::optional<std::string> segment_decode(std::string_view s) {
       out += s[i];
       continue;
     }
-    if (i + 2 >= s.size()) return std::nullopt;
-    const int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    const char c = char(hi * 16 + lo);
+    const int byte = hex_pair(s, i + 1);
+    if (byte < 0) return std::nullopt;
+    const char c = char(byte);
     if (c == '\0' || c == '/') return std::nullopt;
     out += c;
     i += 2;

@@ -25,5 +25,23 @@ TEST(Strings, HexValueReadsEitherCaseAndNothingElse) {
                 hex_value('G') == -1 && hex_value('`') == -1 && hex_value('g') == -1);
 }
 
+TEST(Strings, HexPairReadsTwoDigitsWithinTheString) {
+  EXPECT_EQ(hex_pair("%41", 1), 0x41);
+  EXPECT_EQ(hex_pair("=fF", 1), 0xff);
+  EXPECT_EQ(hex_pair("%00", 1), 0);
+  EXPECT_EQ(hex_pair("x%2fy", 2), 0x2f);
+  // One digit short, either digit not a digit, or the pair past the end: no byte.
+  EXPECT_EQ(hex_pair("%4", 1), -1);
+  EXPECT_EQ(hex_pair("%", 1), -1);
+  EXPECT_EQ(hex_pair("%", 5), -1);
+  EXPECT_EQ(hex_pair("%g1", 1), -1);
+  EXPECT_EQ(hex_pair("%1g", 1), -1);
+  EXPECT_EQ(hex_pair("%-1", 1), -1);
+  // The digits after the view's end are not read, even where the bytes behind it are digits.
+  const std::string_view cut = std::string_view("%41").substr(0, 2);
+  EXPECT_EQ(hex_pair(cut, 1), -1);
+  static_assert(hex_pair("%7E", 1) == '~' && hex_pair("%7", 1) == -1);
+}
+
 }  // namespace
 }  // namespace mk

@@ -163,13 +163,19 @@ def main():
             print("cross-validation: %d folds %sof the training split (%d spam, %d ham); the test split is not read"
                   % (FOLDS, "by source " if by_source else "", len(k["train_spam"]), len(k["train_ham"])))
             if by_source:
-                if draws > 1:
-                    print("  draw 0:")
-                for fold in range(FOLDS):
-                    members = [(key, spam) for key, spam in labelled if fold_of(sources[key]) == fold]
-                    print("  fold %d: %d spam, %d ham from %d sources" % (
-                        fold, sum(1 for _, spam in members if spam), sum(1 for _, spam in members if not spam),
-                        len({sources[key] for key, _ in members})))
+                # Source folds are uneven, and each draw makes them unlike: every draw's sizes.
+                for draw in range(draws):
+                    sizes = []
+                    for fold in range(FOLDS):
+                        members = [(key, spam) for key, spam in labelled if fold_of(sources[key], draw) == fold]
+                        sizes.append("%d spam, %d ham from %d sources" % (
+                            sum(1 for _, spam in members if spam), sum(1 for _, spam in members if not spam),
+                            len({sources[key] for key, _ in members})))
+                    if draws > 1:
+                        print("  draw %d folds: %s" % (draw, "; ".join(sizes)))
+                    else:
+                        for fold, size in enumerate(sizes):
+                            print("  fold %d: %s" % (fold, size))
             if draws > 1:
                 print("  %d draws of the folds; each figure is the mean of the draws' pooled figures" % draws)
         figures = {"rules": [], "alone": []}  # per draw: (FP%, FN%, 1-ROCA%, FN% at FP <= 0.1%)

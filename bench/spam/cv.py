@@ -163,7 +163,7 @@ def main():
             print("cross-validation: %d folds %sof the training split (%d spam, %d ham); the test split is not read"
                   % (FOLDS, "by source " if by_source else "", len(k["train_spam"]), len(k["train_ham"])))
             if by_source:
-                # Source folds are uneven, and each draw makes them unlike: every draw's sizes.
+                # Source folds are uneven, and each draw sizes them differently: every draw's sizes.
                 for draw in range(draws):
                     sizes = []
                     for fold in range(FOLDS):

@@ -123,7 +123,8 @@ std::vector<std::uint32_t> classifier_features(const message::Parsed& msg);
 // bench/spam's validation set (share 0, 0.25, 0.5, 0.75, 1: FN% 21.7, 12.3, 11.3, 10.4, 9.4 at
 // FP% 0, 0, 0, 0.18, 0.18; 1-ROCA% 0.056, 0.054, 0.063, 0.070, 0.077). Tried again on
 // `cv.py --draws 12` (0.1 to 0.75): on unseen senders a larger share ranks spam better but
-// junks more ham, and on known ones it adds nothing, so 0.25 stays (docs/benchmarks.md).
+// junks more ham; on known ones it ranks no better and misses more spam at FP <= 0.1%, so
+// 0.25 stays (docs/benchmarks.md).
 inline constexpr double kRulesLearntAfter = 200;
 inline constexpr double kRuleWeightLearnt = 0.25;
 double hand_rule_weight(const Model* model);

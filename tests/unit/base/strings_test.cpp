@@ -37,10 +37,16 @@ TEST(Strings, HexPairReadsTwoDigitsWithinTheString) {
   EXPECT_EQ(hex_pair("%g1", 1), -1);
   EXPECT_EQ(hex_pair("%1g", 1), -1);
   EXPECT_EQ(hex_pair("%-1", 1), -1);
-  // The digits after the view's end are not read, even where the bytes behind it are digits.
-  const std::string_view cut = std::string_view("%41").substr(0, 2);
-  EXPECT_EQ(hex_pair(cut, 1), -1);
+  EXPECT_EQ(hex_pair("%\xff" "1", 1), -1);
+  EXPECT_EQ(hex_pair("%1\xff", 1), -1);
+  EXPECT_EQ(hex_pair(std::string_view("%\0" "1", 3), 1), -1);
+  EXPECT_EQ(hex_pair(std::string_view("%1\0", 3), 1), -1);
+  // The bounds, where constant evaluation makes any read past the view's end a compile error:
+  // the digits behind a cut view are not read, and no position past the end is.
   static_assert(hex_pair("%7E", 1) == '~' && hex_pair("%7", 1) == -1);
+  static_assert(hex_pair(std::string_view("%41").substr(0, 2), 1) == -1);
+  static_assert(hex_pair(std::string_view("%41").substr(0, 3), 1) == 0x41);
+  static_assert(hex_pair("", 0) == -1 && hex_pair("%", 1) == -1 && hex_pair("%", 5) == -1);
 }
 
 }  // namespace

@@ -61,6 +61,9 @@ TEST(Header, Params) {
   auto q = parse_params("attachment; filename*0*=iso-8859-1''F%FCr; filename*1=\" Dich.txt\"");
   EXPECT_EQ(q.type, "attachment");
   EXPECT_EQ(*q.param("filename"), "F\xc3\xbcr Dich.txt");
+  // A cut or broken %-escape in an extended value is kept as it stands.
+  EXPECT_EQ(*parse_params("attachment; filename*=us-ascii''a%41%4").param("filename"), "aA%4");
+  EXPECT_EQ(*parse_params("attachment; filename*=us-ascii''%zz%").param("filename"), "%zz%");
   auto r = parse_params("multipart/mixed; boundary=\"a;b\\\"c\"");
   EXPECT_EQ(*r.param("boundary"), "a;b\"c");
 }
@@ -146,6 +149,11 @@ TEST(Codec, Base64AndQp) {
   EXPECT_EQ(base64_decode(base64_encode(std::string("\0\xff\x10", 3))), std::string("\0\xff\x10", 3));
   EXPECT_EQ(qp_decode("a=3Db=\r\nc=XY"), "a=bc=XY");
   EXPECT_EQ(qp_decode("a_b", true), "a b");
+  // A cut or broken escape is kept as it stands, and the next one still decodes.
+  EXPECT_EQ(qp_decode("a="), "a=");
+  EXPECT_EQ(qp_decode("a=4"), "a=4");
+  EXPECT_EQ(qp_decode("=4=41"), "=4A");
+  EXPECT_EQ(qp_decode("=4g"), "=4g");
 }
 
 TEST(Mime, SinglePartDefaults) {

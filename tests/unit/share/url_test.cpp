@@ -58,6 +58,10 @@ TEST(WebUrl, EveryNumericFormOfAnAddressIsThatAddress) {
   // A name that merely contains digits is a name.
   EXPECT_EQ(host_of("http://1.example/"), "1.example");
   EXPECT_EQ(host_of("http://example.123a/"), "example.123a");
+  // A host may be percent-encoded (WHATWG URL); a cut escape leaves a '%', which no name has.
+  EXPECT_EQ(host_of("http://ex%61mple.ORG/"), "example.org");
+  EXPECT_FALSE(parse_web_url("http://example.org%4/"));
+  EXPECT_FALSE(parse_web_url("http://example.org%/"));
 }
 
 TEST(WebUrl, RefusesWhatIsNotAPlainWebAddress) {

@@ -8,6 +8,20 @@
 
 namespace mk {
 
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const int byte = s[i] == '%' ? hex_pair(s, i + 1) : -1;
+    if (byte >= 0) {
+      out += char(byte);
+      i += 2;
+      continue;
+    }
+    out += s[i];
+  }
+  return out;
+}
+
 std::string to_lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = ascii_lower(c);

@@ -28,6 +28,9 @@ constexpr int hex_pair(std::string_view s, std::size_t i) {
   const int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
   return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
+// "%XX" escapes decoded, leniently: a '%' not followed by two hex digits stays as it is (what
+// RFC 2231 values and URL hosts get; decoders that must refuse a broken escape have their own).
+std::string percent_decode(std::string_view s);
 
 std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);

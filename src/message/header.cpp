@@ -47,20 +47,6 @@ std::string unquote(std::string_view s) {
   return std::string(s);
 }
 
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const int byte = s[i] == '%' ? hex_pair(s, i + 1) : -1;
-    if (byte >= 0) {
-      out += char(byte);
-      i += 2;
-      continue;
-    }
-    out += s[i];
-  }
-  return out;
-}
-
 // Splits at top-level separators, honouring quoted strings (comments are already gone).
 std::vector<std::string_view> split_unquoted(std::string_view s, char sep) {
   std::vector<std::string_view> out;

@@ -150,17 +150,7 @@ Status parse_host(std::string_view raw, WebUrl& u) {
     u.host = ip->to_string();
     return {};
   }
-  std::string host;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    const int byte = raw[i] == '%' ? hex_pair(raw, i + 1) : -1;
-    if (byte >= 0) {
-      host += char(byte);
-      i += 2;
-    } else {
-      host += raw[i];
-    }
-  }
-  host = to_lower(host);
+  const std::string host = to_lower(percent_decode(raw));
   for (unsigned char c : host)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
       return err(c >= 0x80 ? "an international host name must be given in its xn-- form"

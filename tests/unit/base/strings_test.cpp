@@ -49,5 +49,12 @@ TEST(Strings, HexPairReadsTwoDigitsWithinTheString) {
   static_assert(hex_pair("", 0) == -1 && hex_pair("%", 1) == -1 && hex_pair("%", 5) == -1);
 }
 
+TEST(Strings, PercentDecodeKeepsWhatIsNoEscape) {
+  EXPECT_EQ(percent_decode("F%FCr%20x"), "F\xfcr x");
+  EXPECT_EQ(percent_decode("a%41%4"), "aA%4");
+  EXPECT_EQ(percent_decode("%zz%%25"), "%zz%%");
+  EXPECT_EQ(percent_decode(""), "");
+}
+
 }  // namespace
 }  // namespace mk

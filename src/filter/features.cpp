@@ -338,17 +338,13 @@ std::string size_bucket(std::size_t n) {
 }
 
 // The 7-bit charsets that shift between character sets with escape sequences: ISO-2022-JP
-// (still the usual charset of Japanese mail), its kin for Korean and Chinese, and UTF-7 (the
-// names iconv knows). Read as it is, their text is pairs of ASCII letters between escapes, a
-// sentence one long "word" that no other message shares; converted to UTF-8 it gives the CJK
-// pairs (Sink::dense) that the same text in UTF-8 or a double-byte charset gives.
+// (still the usual charset of Japanese mail), its kin for Korean and Chinese (to_utf8 reads
+// these by message::iso2022_charset), and UTF-7. Read as it is, their text is pairs of ASCII
+// letters between escapes, a sentence one long "word" that no other message shares; converted
+// to UTF-8 it gives the CJK pairs (Sink::dense) that the same text in UTF-8 or a double-byte
+// charset gives.
 bool escaped_charset(std::string_view charset) {
-  static constexpr std::string_view kCharsets[] = {"iso-2022-jp", "iso2022jp", "csiso2022jp", "iso-2022-jp-2",
-                                                   "iso2022jp2", "csiso2022jp2", "iso-2022-jp-3", "iso-2022-kr",
-                                                   "iso2022kr", "csiso2022kr", "iso-2022-cn", "iso2022cn",
-                                                   "csiso2022cn", "iso-2022-cn-ext", "iso2022cnext", "utf-7", "utf7"};
-  return std::any_of(std::begin(kCharsets), std::end(kCharsets),
-                     [&](std::string_view n) { return iequals(charset, n); });
+  return message::iso2022_charset(charset) || iequals(charset, "utf-7") || iequals(charset, "utf7");
 }
 
 // Whether `text` is UTF-8 but perhaps for its last character, which cutting the text to its

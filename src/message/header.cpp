@@ -484,6 +484,10 @@ std::string_view charset_reading(std::string_view charset) {
   return r ? r->read_as : charset;
 }
 
+bool iso2022_charset(std::string_view charset) {
+  return istarts_with(charset, "iso-2022") || istarts_with(charset, "iso2022") || istarts_with(charset, "csiso2022");
+}
+
 std::optional<std::string> to_utf8(std::string_view text, std::string_view charset) {
   std::string cs = to_lower(charset);
   if (auto star = cs.find('*'); star != std::string::npos) cs.resize(star);  // RFC 2231 language
@@ -517,7 +521,7 @@ std::optional<std::string> to_utf8(std::string_view text, std::string_view chars
   // In the ISO-2022 charsets a character iconv does not know (ISO-2022-JP's NEC and IBM
   // extensions, common in Japanese mail) is two printable bytes in a double-byte run: both are
   // skipped, or every later character of the run would be read off by one.
-  const bool iso2022 = cs.starts_with("iso-2022") || cs.starts_with("iso2022") || cs.starts_with("csiso2022");
+  const bool iso2022 = iso2022_charset(cs);
   const auto printable = [](char c) { return c >= 0x21 && c <= 0x7e; };
   while (in_left > 0) {
     std::size_t r = iconv(cd, &in, &in_left, &dst, &out_left);

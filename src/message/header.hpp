@@ -97,6 +97,11 @@ bool valid_utf8(std::string_view text);
 // bytes it cannot read become U+FFFD. Returns nullopt for an unknown charset.
 std::optional<std::string> to_utf8(std::string_view text, std::string_view charset);
 
+// Whether `charset` is of the ISO-2022 family (ISO-2022-JP, -JP-2, -KR, -CN, ..., with or
+// without the hyphen or a "cs" prefix, in any case): 7-bit charsets that shift between
+// character sets with escape sequences.
+bool iso2022_charset(std::string_view charset);
+
 // Whether `charset` is one of the double-byte charsets of Chinese, Japanese and Korean
 // (GB2312, GBK, Big5, EUC-KR, Shift_JIS, EUC-JP, ..., in any case).
 bool double_byte_charset(std::string_view charset);

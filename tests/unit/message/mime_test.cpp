@@ -138,6 +138,14 @@ TEST(Header, DoubleByteCharsetsAreReadByTheirSuperset) {
   EXPECT_TRUE(double_byte_charset("GB2312"));
   EXPECT_TRUE(double_byte_charset("euc-jp"));
   EXPECT_FALSE(double_byte_charset("iso-8859-1"));
+  // The ISO-2022 family by any of its names; not UTF-7, the other escaped charset.
+  EXPECT_TRUE(iso2022_charset("ISO-2022-JP"));
+  EXPECT_TRUE(iso2022_charset("iso2022kr"));
+  EXPECT_TRUE(iso2022_charset("csISO2022JP"));
+  EXPECT_TRUE(iso2022_charset("iso-2022-cn-ext"));
+  EXPECT_FALSE(iso2022_charset("iso-8859-1"));
+  EXPECT_FALSE(iso2022_charset("utf-7"));
+  EXPECT_FALSE(iso2022_charset("iso-202"));
   EXPECT_EQ(charset_reading("Big5"), "CP950");
   EXPECT_EQ(charset_reading("koi8-r"), "koi8-r");
 }

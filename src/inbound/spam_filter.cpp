@@ -247,6 +247,27 @@ std::vector<UserModels::Lesson> UserModels::lessons_of_reply(std::int64_t accoun
   return out;
 }
 
+std::size_t UserModels::learn_kept(const imap::Session::TrainEvent& ev, const filter::Model& base,
+                                   filter::Model& model, std::size_t most) {
+  if (ev.kept.empty()) return 0;
+  auto infos = store_.mail.messages_by_uid(ev.kept_mailbox, ev.kept);
+  if (!infos) {
+    log_.error("filter.train_failed", {{"error", infos.error().message}});
+    return 0;
+  }
+  std::sort(infos->begin(), infos->end(), [](const auto& a, const auto& b) { return a.uid > b.uid; });
+  std::size_t n = 0;
+  for (const auto& info : *infos) {
+    if (n == most) break;
+    if (!first_time(ev.account_id, info.blob, false)) continue;
+    auto text = store_.mail.read_message(info);
+    if (!text) continue;
+    model.learn_over(base, filter::classifier_features(message::Parsed(std::move(*text))), false);
+    ++n;
+  }
+  return n;
+}
+
 void UserModels::learn(Job& job) {
   auto& ev = job.ev;
   const bool reply = !job.replied_to.empty();
@@ -282,6 +303,9 @@ void UserModels::learn(Job& job) {
     }
     ++n;
   }
+  // As much of what the user read and kept as the spam just learnt, newest first: the user's
+  // own model only (no reputation, nothing shared), each message once.
+  const std::size_t kept = spam && n > 0 ? learn_kept(ev, base, model, n) : 0;
   if (n == 0) return;
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
@@ -297,6 +321,7 @@ void UserModels::learn(Job& job) {
                                {"as", spam ? "spam" : "ham"},
                                {"messages", n},
                                {"evidence", filter::evidence_name(evidence)},
+                               {"kept_as_ham", kept},
                                {"offered_to_shared", shared}});
 }
 

@@ -130,6 +130,10 @@ class UserModels {
   // The messages of a training event (the bytes of gone ones moved out of it), or of a reply.
   std::vector<Lesson> lessons_of(imap::Session::TrainEvent& ev);
   std::vector<Lesson> lessons_of_reply(std::int64_t account_id, const std::vector<std::string>& ids);
+  // Learns as ham, over `base`, up to `most` of the messages the user read and kept beside
+  // the spam of `ev` (TrainEvent::kept) that the model has not learnt as ham; how many it did.
+  std::size_t learn_kept(const imap::Session::TrainEvent& ev, const filter::Model& base, filter::Model& model,
+                         std::size_t most);
   // True the first time this account learns this message with this label.
   bool first_time(std::int64_t account_id, const std::string& blob, bool spam);
 

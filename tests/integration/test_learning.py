@@ -160,6 +160,44 @@ class SharedModelTest(Helpers, mk.SharedServerTest):
         self.assertTrue(os.path.exists(os.path.join(self.srv.dir, "spam.model")))
 
 
+class KeptMailTest(Helpers, mk.SharedServerTest):
+    def test_spam_moved_out_of_a_read_inbox_is_learnt_against_the_mail_kept(self):
+        """A user who reads their INBOX and moves the spam out teaches their model what they keep
+        too; one who moves spam without reading anything teaches spam alone, and their model
+        then leans to spam on everything (review of issue 18: corrections raised the FP)."""
+        for who in ("reader@localhost", "skimmer@localhost"):
+            self.add_account(who)
+            for i in range(8):
+                deliver(self.srv, who, "Colleague %d <colleague%d@work%d.example>" % (i, i, i), "notes %d" % i,
+                        HAM_BODY % (i, i), "kept-ham-%d-%s" % (i, who.replace("@", ".")))
+                deliver(self.srv, who, "Lucky Winner <prizes@lucky%d.example>" % i, "prize %d" % i,
+                        SPAM_BODY % (i, i), "kept-spam-%d-%s" % (i, who.replace("@", ".")))
+            for i in range(8):
+                stored(self.srv, who, "notes %d" % i)
+                stored(self.srv, who, "prize %d" % i)
+            with self.imap(who, "Another-pass-42") as c:
+                c.select("INBOX")
+                if who.startswith("reader"):
+                    typ, data = c.uid("SEARCH", "ALL")
+                    typ, _ = c.uid("FETCH", ",".join(data[0].decode().split()), "(BODY[])")  # reads it all
+                    self.assertEqual(typ, "OK")
+                typ, data = c.uid("SEARCH", "SUBJECT", "prize")
+                uids = data[0].decode().split()
+                self.assertEqual(len(uids), 8)
+                typ, _ = c.uid("MOVE", ",".join(uids), "Junk")
+                self.assertEqual(typ, "OK")
+        mk.wait_for(lambda: re.search(r"event=filter\.trained .*as=spam messages=8 evidence=moved kept_as_ham=8 ",
+                                      self.srv.stderr()), "the reader's kept mail was not learnt", interval=0.1)
+        mk.wait_for(lambda: re.search(r"event=filter\.trained .*as=spam messages=8 evidence=moved kept_as_ham=0 ",
+                                      self.srv.stderr()), "the skimmer's moves were not learnt", interval=0.1)
+        reader_ham = classifier(self.probe("reader@localhost", "ham", 100))
+        skimmer_ham = classifier(self.probe("skimmer@localhost", "ham", 100))
+        self.assertLess(reader_ham, 0)
+        self.assertGreater(skimmer_ham, reader_ham + 1)
+        # The reader's spam is still spam to it.
+        self.assertGreater(classifier(self.probe("reader@localhost", "spam", 101)), 1)
+
+
 class UnreadDeletionTest(Helpers, mk.SharedServerTest):
     def test_deleting_unread_junk_teaches_spam(self):
         # An account whose thresholds put everything into Junk, so the server files it there.

@@ -393,6 +393,21 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
   const bool to_trash = (*mb)->special_use == "\\Trash";
   if (from_junk != to_junk && !to_trash && !to.empty()) {
     train_event_ = train_event(to_junk, (*mb)->id, to);
+    // The user's own messages (Sent, Drafts) and what they threw away say nothing of what
+    // others send that they want.
+    const bool kept_is_wanted = to_junk && source && source->special_use != "\\Sent" &&
+                                source->special_use != "\\Drafts" && source->special_use != "\\Trash";
+    if (kept_is_wanted) {
+      const std::uint32_t newest = *std::max_element(from.begin(), from.end());
+      train_event_->kept_mailbox = s.id;
+      for (auto i = s.msgs.size(); i-- > 0 && train_event_->kept.size() < TrainEvent::kMaxKept;) {
+        const auto& m = s.msgs[i];
+        if (m.uid >= newest || std::find(from.begin(), from.end(), m.uid) != from.end()) continue;
+        if (m.flags->find("\\Seen") == std::string::npos || m.flags->find("\\Deleted") != std::string::npos)
+          continue;
+        train_event_->kept.push_back(m.uid);
+      }
+    }
   } else if (from_junk && to_trash) {
     TrainEvent ev = train_event(true, (*mb)->id, {});
     ev.unread_deletion = true;

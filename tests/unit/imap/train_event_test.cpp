@@ -184,5 +184,54 @@ TEST_F(TrainEvents, MovesIntoAndOutOfJunkAreTheUsersWord) {
   EXPECT_EQ(ev->mailbox, mailbox(acct_, "Archive"));
 }
 
+// Moving into Junk names what the user read and kept in the folder the spam came from: the
+// older \Seen messages still there, newest first, none of the moved ones, none marked
+// \Deleted, none unread, none newer than the newest moved message (the user has not judged
+// what came after it). Moving out of Junk, and from Sent, Drafts or Trash, names none.
+TEST_F(TrainEvents, MovingIntoJunkNamesWhatTheUserReadAndKept) {
+  append("INBOX", msg(1), "\\Seen");             // uid 1: kept
+  append("INBOX", msg(2));                         // 2: unread
+  append("INBOX", msg(3), "\\Seen \\Deleted");  // 3: on its way out
+  append("INBOX", msg(4), "\\Seen");             // 4: moved (read, then judged spam)
+  append("INBOX", msg(5), "\\Seen");             // 5: kept
+  append("INBOX", msg(6), "\\Seen");             // 6: moved
+  append("INBOX", msg(7), "\\Seen");             // 7: newer than what was judged
+  run("s SELECT INBOX");
+  ASSERT_NE(run("m UID MOVE 4,6 Junk").find("m OK MOVE completed"), std::string::npos);
+  auto ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_TRUE(ev->spam);
+  EXPECT_EQ(ev->mailbox, mailbox(acct_, "Junk"));
+  EXPECT_EQ(ev->kept_mailbox, mailbox(acct_, "INBOX"));
+  EXPECT_EQ(ev->kept, (std::vector<std::uint32_t>{5, 1}));
+  // At most kMaxKept, the newest.
+  for (int i = 0; i < int(Session::TrainEvent::kMaxKept) + 5; ++i) append("INBOX", msg(100 + i), "\\Seen");
+  append("INBOX", msg(200));
+  run("s SELECT INBOX");
+  ASSERT_NE(run("m UID MOVE * Junk").find("m OK MOVE completed"), std::string::npos);
+  ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  ASSERT_EQ(ev->kept.size(), Session::TrainEvent::kMaxKept);
+  EXPECT_GT(ev->kept.front(), ev->kept.back());
+  // Out of Junk: ham, nothing kept beside it.
+  run("s SELECT Junk");
+  ASSERT_NE(run("m MOVE 1 INBOX").find("m OK MOVE completed"), std::string::npos);
+  ev = s_->take_train_event();
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_FALSE(ev->spam);
+  EXPECT_TRUE(ev->kept.empty());
+  // From Sent (the user's own mail) and Trash: spam learnt, nothing kept.
+  for (const char* box : {"Sent", "Trash"}) {
+    append(box, msg(300), "\\Seen");
+    append(box, msg(301), "\\Seen");
+    run(fmt::format("s SELECT {}", box));
+    ASSERT_NE(run("m MOVE 2 Junk").find("m OK MOVE completed"), std::string::npos) << box;
+    ev = s_->take_train_event();
+    ASSERT_TRUE(ev.has_value()) << box;
+    EXPECT_TRUE(ev->spam) << box;
+    EXPECT_TRUE(ev->kept.empty()) << box;
+  }
+}
+
 }  // namespace
 }  // namespace mk::imap

@@ -24,6 +24,17 @@ X-Mailkeep-Spam field the MX adds ("junk; score=7.20; SIGNAL=weight ...", the ac
 no, yes (tagged), junk, reject); a refusal as spam at SMTP time (550 "Message refused as
 spam (score N: ...)") is the action "reject".
 
+A user who corrects the filter (mx_verdicts' `correct_every`): on a fresh install, after every
+CORRECT_EVERY messages delivered the user looks at what arrived in INBOX and Junk over IMAP
+(one session, kept open), reads the new mail in INBOX (UID STORE +FLAGS \\Seen, as opening it
+does; Junk only by its list) and moves each mistake to where it belongs with UID MOVE: spam
+found in INBOX into Junk, ham found in Junk into INBOX, what any mail program does when the
+user drags a message. That is all the user does; the server learns from the moves as it does
+from any client's (inbound/spam_filter.cpp). Each message's verdict is the one it arrived
+with (its X-Mailkeep-Spam field and folder when the user first saw it), so the figures are
+those of a filter judged online, each message before the user corrects it (the TREC spam
+track's protocol, with the user's feedback a batch late).
+
 A heavy user on a large installation (mx_verdicts' `correspondents` and `hosted`): before the
 server starts, the account is given that many correspondents, spread over a third as many
 domains (contactN@orgM.example, each with a name), the record the MX keeps of everyone the
@@ -66,6 +77,8 @@ RELAY_NAME = "relay.sender.example"
 MESSAGES_PER_CONNECTION = 10
 TEMP_FAILURE_ATTEMPTS = 3  # a 4xx reply is retried after TEMP_FAILURE_PAUSE, this many times
 TEMP_FAILURE_PAUSE = 1
+# A correcting user looks at the new mail after this many messages (mx_verdicts' correct_every).
+CORRECT_EVERY = 20
 PORTS = tuple("%s.%s" % k for k in QUICKSTART_PORTS)
 SPAM_REFUSAL = re.compile(r"refused as spam \(score (-?[0-9.]+)")
 
@@ -201,9 +214,10 @@ class Instance:
             code, text = e.smtp_code, e.smtp_error
         return code, text.decode(errors="replace") if isinstance(text, bytes) else str(text)
 
-    def deliver(self, messages):
+    def deliver(self, messages, after=None):
         """Delivers messages in order (RCPT user+N, N from 1). Returns {N: (code, text)} of
-        the refused ones, the delivery's wall-clock seconds and the server's CPU seconds."""
+        the refused ones, the delivery's wall-clock seconds and the server's CPU seconds.
+        after(N): called once message N has its answer (its time counted in the delivery's)."""
         refused = {}
         conn, in_conn = None, 0
         limit = Deadline("%s: delivering %d messages" % (self.name, len(messages)), deadline_for(len(messages)))
@@ -229,6 +243,8 @@ class Instance:
                 if r is not None:
                     refused[n] = r
                 break
+            if after:
+                after(n)
             in_conn += 1
             if conn is not None and in_conn >= MESSAGES_PER_CONNECTION:
                 try:
@@ -262,29 +278,41 @@ class Instance:
 
     # ---- IMAP out ----
 
-    def stored_verdicts(self):
-        """{N: (folder, action, score)} of the messages in INBOX and Junk, by their user+N."""
+    def imap_login(self):
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE  # quickstart's self-signed certificate
+        imap = imaplib.IMAP4_SSL("127.0.0.1", self.ports["imap.listen_tls"], ssl_context=context,
+                                 timeout=STALL_SECONDS)
+        imap.login(ADDRESS, PASSWORD)
+        return imap
+
+    def fetch_verdicts(self, imap, folder, uids="1:*", readonly=True):
+        """[(uid, N, action, score)] of the benchmark messages in `folder` among `uids`."""
+        typ, _ = imap.select(folder, readonly=readonly)
+        if typ != "OK":
+            raise BenchError("%s: cannot select %s" % (self.name, folder))
+        typ, data = imap.uid("FETCH", uids, "(UID BODY.PEEK[HEADER.FIELDS (X-MAILKEEP-SPAM RECEIVED)])")
+        if typ != "OK":
+            raise BenchError("%s: UID FETCH in %s failed: %s" % (self.name, folder, data))
+        out = []
+        for item in data:
+            if not isinstance(item, tuple):
+                continue
+            n, action, score = parse_fields(item[1])
+            if n is None:
+                continue  # not a benchmark message (none is expected)
+            uid = re.search(rb"UID (\d+)", item[0])
+            out.append((int(uid.group(1)) if uid else None, n, action, score))
+        return out
+
+    def stored_verdicts(self):
+        """{N: (folder, action, score)} of the messages in INBOX and Junk, by their user+N."""
         out = {}
         try:
-            imap = imaplib.IMAP4_SSL("127.0.0.1", self.ports["imap.listen_tls"], ssl_context=context,
-                                     timeout=STALL_SECONDS)
-            imap.login(ADDRESS, PASSWORD)
+            imap = self.imap_login()
             for folder in ("INBOX", "Junk"):
-                typ, _ = imap.select(folder, readonly=True)
-                if typ != "OK":
-                    raise BenchError("%s: cannot select %s" % (self.name, folder))
-                typ, data = imap.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (X-MAILKEEP-SPAM RECEIVED)])")
-                if typ != "OK":
-                    raise BenchError("%s: UID FETCH in %s failed: %s" % (self.name, folder, data))
-                for item in data:
-                    if not isinstance(item, tuple):
-                        continue
-                    n, action, score = parse_fields(item[1])
-                    if n is None:
-                        continue  # not a benchmark message (none is expected)
+                for _, n, action, score in self.fetch_verdicts(imap, folder):
                     if n in out:
                         raise BenchError("%s: message %d is stored twice" % (self.name, n))
                     out[n] = (folder, action, score)
@@ -292,6 +320,53 @@ class Instance:
         except (OSError, imaplib.IMAP4.error) as e:
             raise BenchError("%s: reading the verdicts over IMAP: %s" % (self.name, e)) from None
         return out
+
+
+class CorrectingUser:
+    """The user of mx_verdicts' correct_every: looks at the new mail in INBOX and Junk over one
+    IMAP session and moves each mistake (is_spam(N) says what message N is). `seen` holds each
+    message's verdict as it arrived, {N: (folder, action, score)}."""
+
+    def __init__(self, inst, is_spam):
+        self.inst, self.is_spam = inst, is_spam
+        self.imap = inst.imap_login()
+        self.seen = {}
+        self.next_uid = {"INBOX": 1, "Junk": 1}
+        self.moved = {"INBOX": 0, "Junk": 0}  # mistakes moved out of each folder
+
+    def look(self):
+        try:
+            for folder, other in (("INBOX", "Junk"), ("Junk", "INBOX")):
+                found = self.inst.fetch_verdicts(self.imap, folder, "%d:*" % self.next_uid[folder], readonly=False)
+                wrong, fresh = [], []
+                for uid, n, action, score in found:
+                    if uid is None or uid < self.next_uid[folder]:
+                        continue  # "N:*" names the last message when none is newer
+                    self.next_uid[folder] = max(self.next_uid[folder], uid + 1)
+                    if n in self.seen:
+                        continue  # a message the user moved here
+                    self.seen[n] = (folder, action, score)
+                    fresh.append(str(uid))
+                    if self.is_spam(n) != (folder == "Junk"):
+                        wrong.append(str(uid))
+                if folder == "INBOX" and fresh:
+                    # The user reads the new mail in INBOX (Junk's only by its list).
+                    typ, data = self.imap.uid("STORE", ",".join(fresh), "+FLAGS.SILENT", "(\\Seen)")
+                    if typ != "OK":
+                        raise BenchError("%s: UID STORE \\Seen failed: %s" % (self.inst.name, data))
+                if wrong:
+                    typ, data = self.imap.uid("MOVE", ",".join(wrong), other)
+                    if typ != "OK":
+                        raise BenchError("%s: UID MOVE to %s failed: %s" % (self.inst.name, other, data))
+                    self.moved[folder] += len(wrong)
+        except (OSError, imaplib.IMAP4.error) as e:
+            raise BenchError("%s: the correcting user's IMAP session: %s" % (self.inst.name, e)) from None
+
+    def close(self):
+        try:
+            self.imap.logout()
+        except (OSError, imaplib.IMAP4.error):
+            pass
 
 
 def parse_fields(head):
@@ -306,10 +381,11 @@ def parse_fields(head):
     return int(n.group(1)), verdict.group(1).lower(), float(verdict.group(2))
 
 
-def mx_verdicts(binary, work, name, dns, test, train_dirs=None, correspondents=0, hosted=0):
+def mx_verdicts(binary, work, name, dns, test, train_dirs=None, correspondents=0, hosted=0, correct_every=0):
     """A fresh instance (trained with `mailkeep spam train` on train_dirs when given; its
     account given `correspondents` correspondents, the server `hosted` more domains), the
-    test messages delivered in order.
+    test messages delivered in order; with correct_every, a CorrectingUser looks at the new
+    mail after every that many messages, and the verdicts are those the messages arrived with.
     Returns (verdicts, rate, cpu_ms, thresholds, notes) with verdicts[i] = (flagged, action,
     score) for test[i]."""
     inst = Instance(binary, work, name, dns)
@@ -325,9 +401,25 @@ def mx_verdicts(binary, work, name, dns, test, train_dirs=None, correspondents=0
                          % (name, correspondents, max(1, correspondents // 3), hosted))
         thresholds = inst.thresholds()
         inst.serve()
-        refused, seconds, cpu = inst.deliver(test)
-        verdict_seconds, verdict_count = inst.verdict_cpu()
-        stored = inst.stored_verdicts()
+        user = None
+        if correct_every:
+            user = CorrectingUser(inst, lambda n: test[n - 1].spam)
+            after = lambda n: user.look() if n % correct_every == 0 or n == len(test) else None
+        try:
+            refused, seconds, cpu = inst.deliver(test, after if user else None)
+            if user:
+                user.look()
+                stored = user.seen
+                notes.append("%s: the user looked at the new mail after every %d messages and moved %d spam out of "
+                             "INBOX and %d ham out of Junk (UID MOVE); each verdict is the one the message arrived "
+                             "with; delivery time and CPU include the user's IMAP session"
+                             % (name, correct_every, user.moved["INBOX"], user.moved["Junk"]))
+            verdict_seconds, verdict_count = inst.verdict_cpu()
+            if not user:
+                stored = inst.stored_verdicts()
+        finally:
+            if user:
+                user.close()
     finally:
         inst.stop()
     verdicts, other, missing = [], {}, []

@@ -33,7 +33,9 @@ user drags a message. That is all the user does; the server learns from the move
 from any client's (inbound/spam_filter.cpp). Each message's verdict is the one it arrived
 with (its X-Mailkeep-Spam field and folder when the user first saw it), so the figures are
 those of a filter judged online, each message before the user corrects it (the TREC spam
-track's protocol, with the user's feedback a batch late).
+track's protocol, with the user's feedback a batch late). Delivery goes on once the server
+has logged every move as learnt (it learns on a thread of its own), so the figures do not
+depend on the machine's speed.
 
 A heavy user on a large installation (mx_verdicts' `correspondents` and `hosted`): before the
 server starts, the account is given that many correspondents, spread over a third as many
@@ -333,6 +335,22 @@ class CorrectingUser:
         self.seen = {}
         self.next_uid = {"INBOX": 1, "Junk": 1}
         self.moved = {"INBOX": 0, "Junk": 0}  # mistakes moved out of each folder
+        self.moves = 0  # UID MOVE commands: each teaches the user's model something new
+
+    def learnt(self):
+        """Waits until the server has learnt every move so far (its log has a filter.trained
+        line for each), so that the next messages meet what the user taught, whatever the
+        machine's speed: the figures do not depend on how fast the learner thread ran."""
+        deadline = time.monotonic() + STALL_SECONDS
+        while True:
+            with open(self.inst.log, errors="replace") as f:
+                done = f.read().count("event=filter.trained ")
+            if done >= self.moves:
+                return
+            if time.monotonic() > deadline:
+                raise BenchError("%s: the server logged %d of the user's %d moves as learnt within %d s; its log "
+                                 "ends: %s" % (self.inst.name, done, self.moves, STALL_SECONDS, tail(self.inst.log)))
+            time.sleep(0.01)
 
     def look(self):
         try:
@@ -359,6 +377,8 @@ class CorrectingUser:
                     if typ != "OK":
                         raise BenchError("%s: UID MOVE to %s failed: %s" % (self.inst.name, other, data))
                     self.moved[folder] += len(wrong)
+                    self.moves += 1
+            self.learnt()
         except (OSError, imaplib.IMAP4.error) as e:
             raise BenchError("%s: the correcting user's IMAP session: %s" % (self.inst.name, e)) from None
 

@@ -118,6 +118,8 @@ def mx_row(binary, work, name, dns, test, dirs, trained, lines, heavy=False, cor
         for label, part in (("first", slice(0, half)), ("second", slice(half, None))):
             s_ = [v for m, v in zip(test[part], verdicts[part]) if m.spam]
             h_ = [v for m, v in zip(test[part], verdicts[part]) if not m.spam]
+            if not s_ or not h_:
+                continue  # a small run (BENCH_MESSAGES) may give a half of one kind only
             fp, fn, roca, fn_at = corpus.metrics([v[2] for v in s_], [v[2] for v in h_], None,
                                                  [v[0] for v in s_], [v[0] for v in h_])
             lines.append("%s: the %s half of the stream (%d spam, %d ham): FP %.2f%%, FN %.2f%%, 1-ROCA %.3f%%, "

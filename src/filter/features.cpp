@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 
 #include "base/strings.hpp"
@@ -366,6 +367,13 @@ bool seven_bit(std::string_view text) {
   return std::none_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
+// Whether 7-bit text carries ISO-2022-JP's escapes into JIS X 0208 (ESC $ B, ESC $ @).
+bool jis_escapes(std::string_view text) {
+  return text.find('\x1b') != std::string_view::npos &&
+         (text.find("\x1b$B") != std::string_view::npos ||
+          text.find("\x1b$@") != std::string_view::npos);
+}
+
 // The charset escaped text is to be read in: the declared one when it is an escaped charset;
 // else ISO-2022-JP when 7-bit text carries its escapes into JIS X 0208 (ESC $ B, ESC $ @),
 // which name the charset by themselves (old Japanese mailers sent it with none declared, or
@@ -374,10 +382,19 @@ bool seven_bit(std::string_view text) {
 // may be escaped: declared so, or holding an ESC byte.
 std::string_view escaped_text_charset(std::string_view text, std::string_view declared) {
   const bool declared_escaped = escaped_charset(declared);
-  const bool jis = !declared_escaped && text.find('\x1b') != std::string_view::npos &&
-                   (text.find("\x1b$B") != std::string_view::npos || text.find("\x1b$@") != std::string_view::npos);
+  const bool jis = !declared_escaped && jis_escapes(text);
   if (!(declared_escaped || jis) || !seven_bit(text)) return {};
   return declared_escaped ? declared : "iso-2022-jp";
+}
+
+// Escaped text read in `charset` (escaped_text_charset's answer) as UTF-8. A label of the
+// family that iconv does not know ("iso-2022-zz") must not keep text that carries
+// ISO-2022-JP's escapes from being read as it.
+std::optional<std::string> escaped_to_utf8(std::string_view text, std::string_view charset) {
+  if (auto u = message::to_utf8(text, charset)) return u;
+  if (!iequals(charset, "iso-2022-jp") && jis_escapes(text))
+    return message::to_utf8(text, "iso-2022-jp");
+  return std::nullopt;
 }
 
 // `charset`: what raw 8-bit header text that is not UTF-8 is read in (the message's own,
@@ -411,7 +428,7 @@ void header_features(const std::vector<message::HeaderField>& fields, Sink& sink
     const std::string_view escaped =
         unfolded.find('\x1b') != std::string::npos ? escaped_text_charset(unfolded, charset) : std::string_view();
     if (!escaped.empty()) {
-      if (auto u = message::to_utf8(raw, escaped)) raw = std::move(*u);
+      if (auto u = escaped_to_utf8(raw, escaped)) raw = std::move(*u);
     } else if (!charset.empty() && !escaped_charset(charset) && !message::valid_utf8(unfolded)) {
       if (auto u = message::to_utf8(raw, charset)) raw = std::move(*u);
     }
@@ -573,7 +590,8 @@ void body_features(std::string_view msg, const message::Part& part, Sink& sink, 
   // (message::charset_reading); if iconv cannot, its raw bytes are cut into pairs (Sink::dense).
   bool dbcs = false;
   if (const std::string_view escaped = escaped_text_charset(text, part_charset); !escaped.empty()) {
-    if (auto u = message::to_utf8(text, escaped)) text = cut_utf8(std::move(*u), kMaxTextBytes - st.text_bytes);
+    if (auto u = escaped_to_utf8(text, escaped))
+      text = cut_utf8(std::move(*u), kMaxTextBytes - st.text_bytes);
   } else if (message::double_byte_charset(part_charset) && !utf8_but_its_end(text)) {
     if (auto u = message::to_utf8(text, part_charset)) text = cut_utf8(std::move(*u), kMaxTextBytes - st.text_bytes);
     else dbcs = true;

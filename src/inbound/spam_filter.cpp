@@ -247,25 +247,38 @@ std::vector<UserModels::Lesson> UserModels::lessons_of_reply(std::int64_t accoun
   return out;
 }
 
-std::size_t UserModels::learn_kept(const imap::Session::TrainEvent& ev, const filter::Model& base,
-                                   filter::Model& model, std::size_t most) {
-  if (ev.kept.empty()) return 0;
-  auto infos = store_.mail.messages_by_uid(ev.kept_mailbox, ev.kept);
+std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
+                                   const filter::Model& base, filter::Model& model) {
+  auto infos = store_.mail.messages_by_uid(kept.mailbox, kept.uids);
   if (!infos) {
     log_.error("filter.train_failed", {{"error", infos.error().message}});
     return 0;
   }
-  std::sort(infos->begin(), infos->end(), [](const auto& a, const auto& b) { return a.uid > b.uid; });
+  std::sort(infos->begin(), infos->end(),
+            [](const auto& a, const auto& b) { return a.uid > b.uid; });
+  const auto flagged = [](const store::MessageInfo& m, std::string_view flag) {
+    const auto words = split(m.flags, ' ');
+    return std::any_of(words.begin(), words.end(),
+                       [&](std::string_view w) { return iequals(w, flag); });
+  };
   std::size_t n = 0;
   for (const auto& info : *infos) {
-    if (n == most) break;
-    if (!first_time(ev.account_id, info.blob, false)) continue;
+    if (n == kept.most) break;
+    if (!flagged(info, "\\Seen") || flagged(info, "\\Deleted")) continue;
+    if (remembered(account_id, info.blob, false) || remembered(account_id, info.blob, true))
+      continue;
     auto text = store_.mail.read_message(info);
     if (!text) continue;
     model.learn_over(base, filter::classifier_features(message::Parsed(std::move(*text))), false);
+    first_time(account_id, info.blob, false);
     ++n;
   }
   return n;
+}
+
+bool UserModels::remembered(std::int64_t account_id, const std::string& blob, bool spam) const {
+  return !blob.empty() &&
+         remembered_.count(fmt::format("{} {} {}", account_id, spam ? 's' : 'h', blob)) > 0;
 }
 
 void UserModels::learn(Job& job) {
@@ -303,9 +316,17 @@ void UserModels::learn(Job& job) {
     }
     ++n;
   }
-  // As much of what the user read and kept as the spam just learnt, newest first: the user's
-  // own model only (no reputation, nothing shared), each message once.
-  const std::size_t kept = spam && n > 0 ? learn_kept(ev, base, model, n) : 0;
+  // What the user read and kept beside their previous spam (Kept), into their own model only
+  // (no reputation, nothing shared); this event's waits for the next.
+  std::size_t kept = 0;
+  if (spam && n > 0) {
+    if (auto it = pending_kept_.find(ev.account_id); it != pending_kept_.end()) {
+      kept = learn_kept(ev.account_id, it->second, base, model);
+      pending_kept_.erase(it);
+    }
+    if (!ev.kept.empty())
+      pending_kept_[ev.account_id] = Kept{ev.kept_mailbox, std::move(ev.kept), n};
+  }
   if (n == 0) return;
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);

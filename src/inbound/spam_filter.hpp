@@ -130,12 +130,24 @@ class UserModels {
   // The messages of a training event (the bytes of gone ones moved out of it), or of a reply.
   std::vector<Lesson> lessons_of(imap::Session::TrainEvent& ev);
   std::vector<Lesson> lessons_of_reply(std::int64_t account_id, const std::vector<std::string>& ids);
-  // Learns as ham, over `base`, up to `most` of the messages the user read and kept beside
-  // the spam of `ev` (TrainEvent::kept) that the model has not learnt as ham; how many it did.
-  std::size_t learn_kept(const imap::Session::TrainEvent& ev, const filter::Model& base, filter::Model& model,
-                         std::size_t most);
+  // What the user read and kept beside spam they moved into Junk (TrainEvent::kept), learnt
+  // as ham at the account's next spam event, not at once: a user who read two spam and moves
+  // them one at a time would otherwise teach the second as ham. Then only what is still there,
+  // still read, and learnt under neither label before counts (as far as the learner remembers:
+  // kMaxRemembered, not across a restart); at most as many as the spam of its own event. One
+  // pending set per account, also lost with a restart.
+  struct Kept {
+    std::int64_t mailbox = 0;
+    std::vector<std::uint32_t> uids;
+    std::size_t most = 0;
+  };
+  // Learns `kept` as ham over `base` into `model`; how many it learnt.
+  std::size_t learn_kept(std::int64_t account_id, const Kept& kept, const filter::Model& base,
+                         filter::Model& model);
   // True the first time this account learns this message with this label.
   bool first_time(std::int64_t account_id, const std::string& blob, bool spam);
+  // Whether this account learnt this message with this label (within kMaxRemembered).
+  bool remembered(std::int64_t account_id, const std::string& blob, bool spam) const;
 
   std::string dir_;
   FilterStore store_;
@@ -147,6 +159,7 @@ class UserModels {
   std::deque<Job> jobs_;
   bool busy_ = false, stop_ = false;
   std::map<std::int64_t, std::shared_ptr<const filter::Model>> models_;  // loaded (or known absent: null)
+  std::map<std::int64_t, Kept> pending_kept_;  // by account; learner thread only
   std::deque<std::string> remembered_order_;  // learner thread only
   std::set<std::string> remembered_;
   std::thread thread_;

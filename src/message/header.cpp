@@ -485,7 +485,8 @@ std::string_view charset_reading(std::string_view charset) {
 }
 
 bool iso2022_charset(std::string_view charset) {
-  return istarts_with(charset, "iso-2022") || istarts_with(charset, "iso2022") || istarts_with(charset, "csiso2022");
+  return istarts_with(charset, "iso-2022") || istarts_with(charset, "iso2022") ||
+         istarts_with(charset, "csiso2022");
 }
 
 std::optional<std::string> to_utf8(std::string_view text, std::string_view charset) {

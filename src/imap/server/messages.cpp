@@ -396,16 +396,23 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
     // The user's own messages (Sent, Drafts) and what they threw away say nothing of what
     // others send that they want.
     const bool kept_is_wanted = to_junk && source && source->special_use != "\\Sent" &&
-                                source->special_use != "\\Drafts" && source->special_use != "\\Trash";
+                                source->special_use != "\\Drafts" &&
+                                source->special_use != "\\Trash";
     if (kept_is_wanted) {
-      const std::uint32_t newest = *std::max_element(from.begin(), from.end());
+      std::vector<std::uint32_t> moved = from;
+      std::sort(moved.begin(), moved.end());
+      auto& kept = train_event_->kept;
       train_event_->kept_mailbox = s.id;
-      for (auto i = s.msgs.size(); i-- > 0 && train_event_->kept.size() < TrainEvent::kMaxKept;) {
+      for (std::size_t i = s.msgs.size(), scanned = 0;
+           i-- > 0 && scanned < TrainEvent::kMaxKeptScanned && kept.size() < TrainEvent::kMaxKept;
+           ++scanned) {
         const auto& m = s.msgs[i];
-        if (m.uid >= newest || std::find(from.begin(), from.end(), m.uid) != from.end()) continue;
-        if (m.flags->find("\\Seen") == std::string::npos || m.flags->find("\\Deleted") != std::string::npos)
+        if (m.uid >= moved.back() || std::binary_search(moved.begin(), moved.end(), m.uid))
           continue;
-        train_event_->kept.push_back(m.uid);
+        const std::string& flags = *m.flags;
+        if (flags.find("\\Seen") != std::string::npos &&
+            flags.find("\\Deleted") == std::string::npos)
+          kept.push_back(m.uid);
       }
     }
   } else if (from_junk && to_trash) {

@@ -103,15 +103,14 @@ class Session {
     std::int64_t mailbox = 0;
     std::vector<std::uint32_t> uids;
     bool unread_deletion = false;
-    // Into Junk from another folder: the mail the user read and kept there, ham to set against
-    // the spam. A filter that learns only its mistakes, most of them spam let through, learns
-    // that what every message has is spam; the messages the user read in the same folder and
-    // left there are what they want. `kept`: in `kept_mailbox`, newest first, \Seen, not
-    // \Deleted, older than the newest moved message, at most kMaxKept (the learner takes as
-    // many as it learns spam from the event, each message once).
+    // Into Junk from another folder: the mail the user read and kept there, which the learner
+    // sets against the spam (UserModels). `kept`: in `kept_mailbox`, newest first, \Seen, not
+    // \Deleted, older than the newest moved message; at most kMaxKept, found among the
+    // kMaxKeptScanned newest messages of the folder.
     std::int64_t kept_mailbox = 0;
     std::vector<std::uint32_t> kept;
     static constexpr std::size_t kMaxKept = 50;
+    static constexpr std::size_t kMaxKeptScanned = 1000;
     // Expunged messages are gone: their bytes, read just before, with their file's name.
     struct Gone {
       std::string blob;

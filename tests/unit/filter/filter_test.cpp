@@ -228,11 +228,18 @@ TEST(Features, EscapedCharsetsAreReadAsTheTextTheyEncode) {
   EXPECT_GE(common(labelled_jis, labelled_utf8) + 3, labelled_utf8.size());  // the charset, named and shaped
   // UTF-7 ("+ZeVnLIqe-": the first three characters of the UTF-8 text above) and the ISO-2022
   // names iconv has beside the usual ones ("csISO2022JP") are read the same way.
-  const auto first3 = sorted(extract_features(msg("Content-Type: text/plain; charset=utf-8\r\n", utf8.substr(0, 9) + "\r\n")));
-  const auto in_utf7 = sorted(extract_features(msg("Content-Type: text/plain; charset=UTF-7\r\n", "+ZeVnLIqe-\r\n")));
+  const auto first3 = sorted(extract_features(
+      msg("Content-Type: text/plain; charset=utf-8\r\n", utf8.substr(0, 9) + "\r\n")));
+  const auto in_utf7 = sorted(
+      extract_features(msg("Content-Type: text/plain; charset=UTF-7\r\n", "+ZeVnLIqe-\r\n")));
   EXPECT_GE(common(in_utf7, first3) + 3, first3.size());
-  const auto cs_jis = sorted(extract_features(msg("Content-Type: text/plain; charset=csISO2022JP\r\n", jis + "\r\n")));
+  const auto cs_jis = sorted(
+      extract_features(msg("Content-Type: text/plain; charset=csISO2022JP\r\n", jis + "\r\n")));
   EXPECT_GE(common(cs_jis, in_utf8) + 3, in_utf8.size());
+  // A label of the family that iconv does not know keeps nothing from being read.
+  const auto made_up = sorted(
+      extract_features(msg("Content-Type: text/plain; charset=iso-2022-zz\r\n", jis + "\r\n")));
+  EXPECT_GE(common(made_up, in_utf8) + 3, in_utf8.size());
 }
 
 // Text in a double-byte charset is converted to UTF-8 before its words and character pairs

@@ -189,13 +189,13 @@ TEST_F(TrainEvents, MovesIntoAndOutOfJunkAreTheUsersWord) {
 // \Deleted, none unread, none newer than the newest moved message (the user has not judged
 // what came after it). Moving out of Junk, and from Sent, Drafts or Trash, names none.
 TEST_F(TrainEvents, MovingIntoJunkNamesWhatTheUserReadAndKept) {
-  append("INBOX", msg(1), "\\Seen");             // uid 1: kept
-  append("INBOX", msg(2));                         // 2: unread
+  append("INBOX", msg(1), "\\Seen");            // uid 1: kept
+  append("INBOX", msg(2));                      // 2: unread
   append("INBOX", msg(3), "\\Seen \\Deleted");  // 3: on its way out
-  append("INBOX", msg(4), "\\Seen");             // 4: moved (read, then judged spam)
-  append("INBOX", msg(5), "\\Seen");             // 5: kept
-  append("INBOX", msg(6), "\\Seen");             // 6: moved
-  append("INBOX", msg(7), "\\Seen");             // 7: newer than what was judged
+  append("INBOX", msg(4), "\\Seen");            // 4: moved (read, then judged spam)
+  append("INBOX", msg(5), "\\Seen");            // 5: kept
+  append("INBOX", msg(6), "\\Seen");            // 6: moved
+  append("INBOX", msg(7), "\\Seen");            // 7: newer than what was judged
   run("s SELECT INBOX");
   ASSERT_NE(run("m UID MOVE 4,6 Junk").find("m OK MOVE completed"), std::string::npos);
   auto ev = s_->take_train_event();
@@ -205,7 +205,8 @@ TEST_F(TrainEvents, MovingIntoJunkNamesWhatTheUserReadAndKept) {
   EXPECT_EQ(ev->kept_mailbox, mailbox(acct_, "INBOX"));
   EXPECT_EQ(ev->kept, (std::vector<std::uint32_t>{5, 1}));
   // At most kMaxKept, the newest.
-  for (int i = 0; i < int(Session::TrainEvent::kMaxKept) + 5; ++i) append("INBOX", msg(100 + i), "\\Seen");
+  for (int i = 0; i < int(Session::TrainEvent::kMaxKept) + 5; ++i)
+    append("INBOX", msg(100 + i), "\\Seen");
   append("INBOX", msg(200));
   run("s SELECT INBOX");
   ASSERT_NE(run("m UID MOVE * Junk").find("m OK MOVE completed"), std::string::npos);
@@ -220,8 +221,8 @@ TEST_F(TrainEvents, MovingIntoJunkNamesWhatTheUserReadAndKept) {
   ASSERT_TRUE(ev.has_value());
   EXPECT_FALSE(ev->spam);
   EXPECT_TRUE(ev->kept.empty());
-  // From Sent (the user's own mail) and Trash: spam learnt, nothing kept.
-  for (const char* box : {"Sent", "Trash"}) {
+  // From Sent, Drafts (the user's own mail) and Trash: spam learnt, nothing kept.
+  for (const char* box : {"Sent", "Drafts", "Trash"}) {
     append(box, msg(300), "\\Seen");
     append(box, msg(301), "\\Seen");
     run(fmt::format("s SELECT {}", box));

@@ -182,6 +182,75 @@ TEST_F(SharedModelTest, RepliesAndUnreadDeletionsTeachTheUserAndTheSharedModel) 
   EXPECT_EQ(users.of(bob_), nullptr);
 }
 
+// The mail a user read and kept beside spam they moved into Junk is learnt as ham into their
+// own model at their next spam event: only what is still there, still read and not deleted,
+// and learnt under neither label before (a COPY leaves the spam in INBOX with the same file),
+// newest first, at most as many as the spam of the event that named it.
+TEST_F(SharedModelTest, MailKeptBesideSpamIsLearntAsHamAtTheNextSpamEvent) {
+  SpamModel model(base_path(), learned_path());
+  UserModels users(dir_ + "/spam", *store_, model, log::Logger());
+  const std::int64_t in = inbox(alice_), junk = mailbox(alice_, "Junk");
+  auto put = [&](const std::string& text, std::int64_t account, const std::string& box,
+                 const std::string& flags) {
+    auto m = message(text, account, box);
+    m.flags = flags;
+    ASSERT_TRUE(store_->deliver_sync(std::move(m)).ok());
+  };
+  // INBOX: uids 1-4 read ham, 5 read spam, 6 unread ham, 7 read ham marked \Deleted.
+  // (2 says something else than the meeting notes, so learning it moves its own score.)
+  const std::string other_ham =
+      "From: Dave <dave@family.example>\r\nSubject: photos from the lake\r\n\r\n"
+      "Grandmother loved the birthday cake; the photos of the lake are attached.\r\n";
+  for (int i = 1; i <= 4; ++i) put(i == 2 ? other_ham : ham_text(i), alice_, "INBOX", "\\Seen");
+  put(spam_text(5), alice_, "INBOX", "\\Seen");
+  put(ham_text(6), alice_, "INBOX", "");
+  put(ham_text(7), alice_, "INBOX", "\\Seen \\Deleted");
+  auto spam_event = [&](int i, std::vector<std::uint32_t> kept) {
+    put(spam_text(i), alice_, "Junk", "");
+    auto listed = store_->list_messages(junk);
+    ASSERT_TRUE(listed.ok());
+    imap::Session::TrainEvent ev;
+    ev.account_id = alice_;
+    ev.spam = true;
+    ev.mailbox = junk;
+    ev.uids = {listed->back().uid};
+    ev.kept_mailbox = in;
+    ev.kept = std::move(kept);
+    users.train(ev);
+    users.drain();
+  };
+  // Spam 5 copied into Junk (learnt as spam; its file is the one INBOX still has).
+  auto copied = store_->copy_messages(in, {5}, junk, false);
+  ASSERT_TRUE(copied.ok());
+  imap::Session::TrainEvent copy;
+  copy.account_id = alice_;
+  copy.spam = true;
+  copy.mailbox = junk;
+  copy.uids = {copied->uids.at(0).second};
+  users.train(copy);
+  users.drain();
+  ASSERT_NE(users.of(alice_), nullptr);
+  EXPECT_EQ(users.of(alice_)->spam_trained(), 1u);
+  // A spam event naming what was kept: nothing learnt as ham yet.
+  spam_event(100, {7, 6, 5, 4, 3, 2, 1});
+  EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
+  // The next spam event learns one (its spam was one): not 7 (deleted), 6 (unread) or 5 (spam).
+  spam_event(101, {});
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
+  const auto f4 = filter::extract_features(ham_text(4)), f3 = filter::extract_features(ham_text(3));
+  EXPECT_LT(users.of(alice_)->score(f4), users.of(alice_)->score(f3));
+  // 4 is not learnt twice, and 3 is gone by the next event: 2 is learnt.
+  spam_event(102, {4, 3, 2, 1});
+  ASSERT_TRUE(store_->expunge(in, {3}).ok());
+  const auto f2 = filter::extract_features(other_ham);
+  EXPECT_GT(users.of(alice_)->score(f2), -filter::Model::kMargin);
+  spam_event(103, {});
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 2u);
+  EXPECT_LE(users.of(alice_)->score(f2), -filter::Model::kMargin + 1e-6);
+  EXPECT_EQ(users.of(bob_), nullptr);
+}
+
 // The MX auto-learns: a mock DNS where sender.example authenticates (SPF, DMARC) and lists
 // can list the client and a link's domain.
 class AutoLearnTest : public SharedModelTest {

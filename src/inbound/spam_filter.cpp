@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -276,6 +277,11 @@ std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
   return n;
 }
 
+bool UserModels::moved_on(const Kept& kept) {
+  auto mb = store_.mail.mailbox_by_id(kept.mailbox);
+  return !mb || mb->uidnext > kept.uidnext;  // a folder gone: learn_kept finds nothing there
+}
+
 bool UserModels::remembered(std::int64_t account_id, const std::string& blob, bool spam) const {
   return !blob.empty() &&
          remembered_.count(fmt::format("{} {} {}", account_id, spam ? 's' : 'h', blob)) > 0;
@@ -316,16 +322,29 @@ void UserModels::learn(Job& job) {
     }
     ++n;
   }
-  // What the user read and kept beside their previous spam (Kept), into their own model only
-  // (no reputation, nothing shared); this event's waits for the next.
+  // What the user read and kept beside earlier spam (Kept), into their own model only (no
+  // reputation, nothing shared), once they have moved on; this event's joins what waits.
   std::size_t kept = 0;
   if (spam && n > 0) {
-    if (auto it = pending_kept_.find(ev.account_id); it != pending_kept_.end()) {
+    auto it = pending_kept_.find(ev.account_id);
+    if (it != pending_kept_.end() &&
+        (it->second.mailbox != ev.kept_mailbox || moved_on(it->second))) {
       kept = learn_kept(ev.account_id, it->second, base, model);
       pending_kept_.erase(it);
+      it = pending_kept_.end();
     }
-    if (!ev.kept.empty())
-      pending_kept_[ev.account_id] = Kept{ev.kept_mailbox, std::move(ev.kept), n};
+    if (!ev.kept.empty()) {
+      if (it == pending_kept_.end())
+        it = pending_kept_.emplace(ev.account_id, Kept{ev.kept_mailbox, {}, 0, 0}).first;
+      Kept& p = it->second;
+      p.uids.insert(p.uids.end(), ev.kept.begin(), ev.kept.end());
+      std::sort(p.uids.begin(), p.uids.end(), std::greater<>());
+      p.uids.erase(std::unique(p.uids.begin(), p.uids.end()), p.uids.end());
+      if (p.uids.size() > imap::Session::TrainEvent::kMaxKept)
+        p.uids.resize(imap::Session::TrainEvent::kMaxKept);
+      p.most += n;
+      p.uidnext = std::max(p.uidnext, ev.kept_uidnext);
+    }
   }
   if (n == 0) return;
   std::error_code ec;

@@ -131,16 +131,23 @@ class UserModels {
   std::vector<Lesson> lessons_of(imap::Session::TrainEvent& ev);
   std::vector<Lesson> lessons_of_reply(std::int64_t account_id, const std::vector<std::string>& ids);
   // What the user read and kept beside spam they moved into Junk (TrainEvent::kept), learnt
-  // as ham at the account's next spam event, not at once: a user who read two spam and moves
-  // them one at a time would otherwise teach the second as ham. Then only what is still there,
-  // still read, and learnt under neither label before counts (as far as the learner remembers:
-  // kMaxRemembered, not across a restart); at most as many as the spam of its own event. One
-  // pending set per account, also lost with a restart.
+  // as ham later, not at once: a user who read several spam and moves them one at a time,
+  // newest first, would otherwise teach the older ones as ham (they are still there, read).
+  // A pending set is learnt at the account's first spam event after newer mail has reached
+  // its folder (the folder's UIDNEXT has passed `uidnext`: the user has moved on from that
+  // clean-up); until then the sets of further moves join it. Then only what is still there,
+  // still read, and learnt under neither label before counts (as far as the learner
+  // remembers: kMaxRemembered, not across a restart), newest first, at most `most` (the spam
+  // those moves taught). One pending set per account, lost with a restart; a spam event that
+  // learns nothing new (every message learnt before) leaves it as it is.
   struct Kept {
     std::int64_t mailbox = 0;
-    std::vector<std::uint32_t> uids;
+    std::vector<std::uint32_t> uids;  // newest first, at most TrainEvent::kMaxKept
     std::size_t most = 0;
+    std::uint32_t uidnext = 0;
   };
+  // Whether newer mail has reached the pending set's folder since it was named.
+  bool moved_on(const Kept& kept);
   // Learns `kept` as ham over `base` into `model`; how many it learnt.
   std::size_t learn_kept(std::int64_t account_id, const Kept& kept, const filter::Model& base,
                          filter::Model& model);

@@ -403,12 +403,16 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
       std::sort(moved.begin(), moved.end());
       auto& kept = train_event_->kept;
       train_event_->kept_mailbox = s.id;
-      for (std::size_t i = s.msgs.size(), scanned = 0;
+      train_event_->kept_uidnext = source->uidnext;
+      // From the newest message older than the newest moved one (the view is in UID order).
+      const auto older =
+          std::lower_bound(s.msgs.begin(), s.msgs.end(), moved.back(),
+                           [](const SeqEntry& e, std::uint32_t uid) { return e.uid < uid; });
+      for (std::size_t i = std::size_t(older - s.msgs.begin()), scanned = 0;
            i-- > 0 && scanned < TrainEvent::kMaxKeptScanned && kept.size() < TrainEvent::kMaxKept;
            ++scanned) {
         const auto& m = s.msgs[i];
-        if (m.uid >= moved.back() || std::binary_search(moved.begin(), moved.end(), m.uid))
-          continue;
+        if (std::binary_search(moved.begin(), moved.end(), m.uid)) continue;
         const std::string& flags = *m.flags;
         if (flags.find("\\Seen") != std::string::npos &&
             flags.find("\\Deleted") == std::string::npos)

@@ -106,9 +106,10 @@ class Session {
     // Into Junk from another folder: the mail the user read and kept there, which the learner
     // sets against the spam (UserModels). `kept`: in `kept_mailbox`, newest first, \Seen, not
     // \Deleted, older than the newest moved message; at most kMaxKept, found among the
-    // kMaxKeptScanned newest messages of the folder.
+    // kMaxKeptScanned messages below it.
     std::int64_t kept_mailbox = 0;
     std::vector<std::uint32_t> kept;
+    std::uint32_t kept_uidnext = 0;  // the folder's UIDNEXT then (UserModels::Kept)
     static constexpr std::size_t kMaxKept = 50;
     static constexpr std::size_t kMaxKeptScanned = 1000;
     // Expunged messages are gone: their bytes, read just before, with their file's name.

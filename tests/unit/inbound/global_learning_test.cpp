@@ -183,10 +183,11 @@ TEST_F(SharedModelTest, RepliesAndUnreadDeletionsTeachTheUserAndTheSharedModel) 
 }
 
 // The mail a user read and kept beside spam they moved into Junk is learnt as ham into their
-// own model at their next spam event: only what is still there, still read and not deleted,
-// and learnt under neither label before (a COPY leaves the spam in INBOX with the same file),
-// newest first, at most as many as the spam of the event that named it.
-TEST_F(SharedModelTest, MailKeptBesideSpamIsLearntAsHamAtTheNextSpamEvent) {
+// own model at their first spam event after newer mail reached the folder (they have moved
+// on from that clean-up): only what is still there, still read and not deleted, and learnt
+// under neither label before (a COPY leaves the spam in INBOX with the same file), newest
+// first, at most as many as the spam of the events that named it.
+TEST_F(SharedModelTest, MailKeptBesideSpamIsLearntAsHamOnceTheUserMovesOn) {
   SpamModel model(base_path(), learned_path());
   UserModels users(dir_ + "/spam", *store_, model, log::Logger());
   const std::int64_t in = inbox(alice_), junk = mailbox(alice_, "Junk");
@@ -216,9 +217,12 @@ TEST_F(SharedModelTest, MailKeptBesideSpamIsLearntAsHamAtTheNextSpamEvent) {
     ev.uids = {listed->back().uid};
     ev.kept_mailbox = in;
     ev.kept = std::move(kept);
+    ev.kept_uidnext = store_->mailbox_by_id(in)->uidnext;
     users.train(ev);
     users.drain();
   };
+  int next_mail = 200;
+  auto new_mail = [&] { put(ham_text(next_mail++), alice_, "INBOX", ""); };
   // Spam 5 copied into Junk (learnt as spam; its file is the one INBOX still has).
   auto copied = store_->copy_messages(in, {5}, junk, false);
   ASSERT_TRUE(copied.ok());
@@ -231,21 +235,27 @@ TEST_F(SharedModelTest, MailKeptBesideSpamIsLearntAsHamAtTheNextSpamEvent) {
   users.drain();
   ASSERT_NE(users.of(alice_), nullptr);
   EXPECT_EQ(users.of(alice_)->spam_trained(), 1u);
-  // A spam event naming what was kept: nothing learnt as ham yet.
+  // A spam event naming what was kept: nothing learnt as ham yet; nor at the next one while
+  // no newer mail has come (the user is still cleaning up: 4 is read spam to be moved next).
   spam_event(100, {7, 6, 5, 4, 3, 2, 1});
   EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
   EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
-  // The next spam event learns one (its spam was one): not 7 (deleted), 6 (unread) or 5 (spam).
   spam_event(101, {});
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
+  // Newer mail, then a spam event: one learnt (the two events' spam was two, but the second
+  // named nothing): not 7 (deleted), 6 (unread) or 5 (spam), so 4.
+  new_mail();
+  spam_event(102, {});
   EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
   const auto f4 = filter::extract_features(ham_text(4)), f3 = filter::extract_features(ham_text(3));
   EXPECT_LT(users.of(alice_)->score(f4), users.of(alice_)->score(f3));
-  // 4 is not learnt twice, and 3 is gone by the next event: 2 is learnt.
-  spam_event(102, {4, 3, 2, 1});
+  // 4 is not learnt twice, and 3 is gone by the time the user moves on: 2 is learnt.
+  spam_event(103, {4, 3, 2, 1});
   ASSERT_TRUE(store_->expunge(in, {3}).ok());
   const auto f2 = filter::extract_features(other_ham);
   EXPECT_GT(users.of(alice_)->score(f2), -filter::Model::kMargin);
-  spam_event(103, {});
+  new_mail();
+  spam_event(104, {});
   EXPECT_EQ(users.of(alice_)->ham_trained(), 2u);
   EXPECT_LE(users.of(alice_)->score(f2), -filter::Model::kMargin + 1e-6);
   EXPECT_EQ(users.of(bob_), nullptr);

@@ -326,9 +326,11 @@ void UserModels::learn(Job& job) {
   // reputation, nothing shared), once they have moved on; this event's joins what waits.
   std::size_t kept = 0;
   if (spam && n > 0) {
+    // (A spam event that names no kept mail, an unread deletion from Junk, is no new folder.)
     auto it = pending_kept_.find(ev.account_id);
-    if (it != pending_kept_.end() &&
-        (it->second.mailbox != ev.kept_mailbox || moved_on(it->second))) {
+    const bool other_folder =
+        !ev.kept.empty() && it != pending_kept_.end() && it->second.mailbox != ev.kept_mailbox;
+    if (it != pending_kept_.end() && (other_folder || moved_on(it->second))) {
       kept = learn_kept(ev.account_id, it->second, base, model);
       pending_kept_.erase(it);
       it = pending_kept_.end();

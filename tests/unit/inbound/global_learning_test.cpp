@@ -242,6 +242,17 @@ TEST_F(SharedModelTest, MailKeptBesideSpamIsLearntAsHamOnceTheUserMovesOn) {
   EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
   spam_event(101, {});
   EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
+  // Nor at unread spam deleted from Junk (a spam event that names no folder of kept mail).
+  imap::Session::TrainEvent deleted;
+  deleted.account_id = alice_;
+  deleted.spam = true;
+  deleted.unread_deletion = true;
+  deleted.mailbox = junk;
+  deleted.gone = {{"blob-gone-1", spam_text(300)}};
+  users.train(deleted);
+  users.drain();
+  EXPECT_EQ(users.of(alice_)->spam_trained(), 4u);
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
   // Newer mail, then a spam event: one learnt (the two events' spam was two, but the second
   // named nothing): not 7 (deleted), 6 (unread) or 5 (spam), so 4.
   new_mail();

@@ -257,15 +257,11 @@ std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
   }
   std::sort(infos->begin(), infos->end(),
             [](const auto& a, const auto& b) { return a.uid > b.uid; });
-  const auto flagged = [](const store::MessageInfo& m, std::string_view flag) {
-    const auto words = split(m.flags, ' ');
-    return std::any_of(words.begin(), words.end(),
-                       [&](std::string_view w) { return iequals(w, flag); });
-  };
   std::size_t n = 0;
   for (const auto& info : *infos) {
     if (n == kept.most) break;
-    if (!flagged(info, "\\Seen") || flagged(info, "\\Deleted")) continue;
+    if (!store::has_flag(info.flags, "\\Seen") || store::has_flag(info.flags, "\\Deleted"))
+      continue;
     if (remembered(account_id, info.blob, false) || remembered(account_id, info.blob, true))
       continue;
     auto text = store_.mail.read_message(info);

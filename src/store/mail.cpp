@@ -3,9 +3,11 @@
 // Message-ID a message is indexed under. Backends only store what these decide.
 #include "store/mail.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
+#include "base/strings.hpp"
 #include "message/header.hpp"
 
 namespace mk::store {
@@ -21,6 +23,16 @@ std::string message_id_of(std::string_view data) {
 }
 
 }  // namespace
+
+bool has_flag(std::string_view flags, std::string_view flag) {
+  // Word by word, without allocating: STATUS and SELECT call this for every message.
+  while (!flags.empty()) {
+    const std::size_t end = std::min(flags.find(' '), flags.size());
+    if (iequals(flags.substr(0, end), flag)) return true;
+    flags.remove_prefix(std::min(end + 1, flags.size()));
+  }
+  return false;
+}
 
 std::uint32_t uidvalidity_now() {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(

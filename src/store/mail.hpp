@@ -49,7 +49,7 @@ struct MessageInfo {
   std::string blob;
   std::uint64_t size = 0;
   std::int64_t internaldate = 0;  // unix seconds
-  std::string flags;              // space-separated
+  std::string flags;              // space-separated (has_flag)
   std::string mail_from;
   std::string rcpt_to;
   std::string dsn;
@@ -126,6 +126,10 @@ struct CopyResult {
   std::uint32_t uidvalidity = 0;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> uids;  // source uid -> new uid
 };
+
+// Whether a message's space-separated flags hold `flag`: a whole word, compared without case
+// (IMAP flags are case-insensitive, RFC 9051 §2.3.2), so keyword "foo" is not found in "foobar".
+bool has_flag(std::string_view flags, std::string_view flag);
 
 // The UIDVALIDITY floor of a mailbox created now: the clock, in seconds (Mail::create_mailbox).
 std::uint32_t uidvalidity_now();

@@ -109,7 +109,7 @@ Output Session::cmd_select(const CommandHead& h, Cursor& c, bool read_only) {
   if (!rev2_) {
     out += fmt::format("* {} RECENT\r\n", recent_count());
     for (std::size_t i = 0; i < s.msgs.size(); ++i) {
-      if (s.msgs[i].flags->find("\\Seen") == std::string::npos) {
+      if (!store::has_flag(*s.msgs[i].flags, "\\Seen")) {
         out += fmt::format("* OK [UNSEEN {}] First unseen\r\n", i + 1);
         break;
       }
@@ -227,7 +227,7 @@ Output Session::cmd_close(const CommandHead& h, Cursor& c, bool expunge) {
   if (expunge && !selected_->read_only) {
     std::vector<std::uint32_t> uids;
     for (const auto& m : selected_->msgs)
-      if (m.flags->find("\\Deleted") != std::string::npos) uids.push_back(m.uid);
+      if (store::has_flag(*m.flags, "\\Deleted")) uids.push_back(m.uid);
     // Silently (RFC 9051 §6.4.1): the client is told nothing either way, the log is.
     if (!uids.empty()) {
       auto unread = unread_junk(uids);

@@ -158,7 +158,7 @@ Output Session::cmd_fetch(const CommandHead& h, Cursor& c) {
   if (sets_seen && !s.read_only) {
     std::vector<std::uint32_t> unseen;
     for (auto i : idx)
-      if (s.msgs[i].flags->find("\\Seen") == std::string::npos) unseen.push_back(s.msgs[i].uid);
+      if (!store::has_flag(*s.msgs[i].flags, "\\Seen")) unseen.push_back(s.msgs[i].uid);
     if (!unseen.empty()) {
       auto r = store_.mail.update_flags(s.id, unseen, {store::FlagUpdate::Op::add, {"\\Seen"}, {}});
       if (r) {
@@ -414,8 +414,7 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
         const auto& m = s.msgs[i];
         if (std::binary_search(moved.begin(), moved.end(), m.uid)) continue;
         const std::string& flags = *m.flags;
-        if (flags.find("\\Seen") != std::string::npos &&
-            flags.find("\\Deleted") == std::string::npos)
+        if (store::has_flag(flags, "\\Seen") && !store::has_flag(flags, "\\Deleted"))
           kept.push_back(m.uid);
       }
     }
@@ -423,7 +422,8 @@ Output Session::cmd_copy(const CommandHead& h, Cursor& c, bool move) {
     TrainEvent ev = train_event(true, (*mb)->id, {});
     ev.unread_deletion = true;
     for (auto [a, b] : r->uids)
-      if (auto i = index_of_uid(a); i && s.msgs[*i].flags->find("\\Seen") == std::string::npos) ev.uids.push_back(b);
+      if (auto i = index_of_uid(a); i && !store::has_flag(*s.msgs[*i].flags, "\\Seen"))
+        ev.uids.push_back(b);
     if (!ev.uids.empty() && TrainEvent::judged_deletion(r->uids.size(), ev.uids.size(), s.msgs.size()))
       train_event_ = std::move(ev);
   }
@@ -442,7 +442,7 @@ Output Session::cmd_expunge(const CommandHead& h, Cursor& c) {
   std::vector<std::uint32_t> uids;
   const auto idx = set ? resolve(*set, true) : std::vector<std::size_t>();
   for (std::size_t i = 0; i < s.msgs.size(); ++i) {
-    if (s.msgs[i].flags->find("\\Deleted") == std::string::npos) continue;
+    if (!store::has_flag(*s.msgs[i].flags, "\\Deleted")) continue;
     if (set && !std::binary_search(idx.begin(), idx.end(), i)) continue;
     uids.push_back(s.msgs[i].uid);
   }
@@ -470,13 +470,13 @@ std::optional<Session::TrainEvent> Session::unread_junk(const std::vector<std::u
   auto infos = store_.mail.messages_by_uid(selected_->id, uids);
   if (!infos) return std::nullopt;  // learning is not worth failing the EXPUNGE for
   std::size_t unread = 0;
-  for (const auto& info : *infos) unread += info.flags.find("\\Seen") == std::string::npos;
+  for (const auto& info : *infos) unread += !store::has_flag(info.flags, "\\Seen");
   if (!TrainEvent::judged_deletion(infos->size(), unread, selected_->msgs.size())) return std::nullopt;
   TrainEvent ev = train_event(true, selected_->id, {});
   ev.unread_deletion = true;
   for (const auto& info : *infos) {
     if (ev.gone.size() == TrainEvent::kMaxGone) break;
-    if (info.flags.find("\\Seen") != std::string::npos || info.size > TrainEvent::kMaxGoneBytes) continue;
+    if (store::has_flag(info.flags, "\\Seen") || info.size > TrainEvent::kMaxGoneBytes) continue;
     auto text = store_.mail.read_message(info);
     if (!text) continue;
     ev.uids.push_back(info.uid);

@@ -18,12 +18,6 @@
 namespace mk::imap {
 namespace {
 
-bool has_flag(const std::string& flags, const std::string& f) {
-  for (auto x : split(flags, ' '))
-    if (iequals(x, f)) return true;
-  return false;
-}
-
 std::string lower_decoded_header(SearchMsg& m, const std::string& name) {
   std::string out;
   for (const auto& h : m.part().headers)
@@ -78,8 +72,8 @@ bool eval(const SearchKey& k, SearchMsg& m) {
   switch (k.kind) {
     case K::all: return true;
     case K::recent: return m.e.recent;
-    case K::flag_set: return has_flag(*m.e.flags, k.name);
-    case K::flag_unset: return !has_flag(*m.e.flags, k.name);
+    case K::flag_set: return store::has_flag(*m.e.flags, k.name);
+    case K::flag_unset: return !store::has_flag(*m.e.flags, k.name);
     case K::header:
       if (k.value.empty()) return !lower_decoded_header(m, k.name).empty() || k.name == "SUBJECT";
       return lower_decoded_header(m, k.name).find(k.value) != std::string::npos;

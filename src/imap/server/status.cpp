@@ -17,17 +17,6 @@
 #include "imap/server/session.hpp"
 
 namespace mk::imap {
-namespace {
-
-bool has_flag(std::string_view flags, std::string_view flag) {
-  for (std::size_t at = flags.find(flag); at != std::string_view::npos; at = flags.find(flag, at + 1)) {
-    const std::size_t end = at + flag.size();
-    if ((at == 0 || flags[at - 1] == ' ') && (end == flags.size() || flags[end] == ' ')) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 std::optional<std::string> Session::status_response(const std::string& name, const std::vector<std::string>& items,
                                                     std::string& error) {
@@ -40,8 +29,8 @@ std::optional<std::string> Session::status_response(const std::string& name, con
     const auto& s = *selected_;
     v.messages = s.msgs.size();
     for (const auto& m : s.msgs) {
-      v.unseen += !has_flag(*m.flags, "\\Seen");
-      v.deleted += has_flag(*m.flags, "\\Deleted");
+      v.unseen += !store::has_flag(*m.flags, "\\Seen");
+      v.deleted += store::has_flag(*m.flags, "\\Deleted");
     }
     v.recent = recent_count();
     v.uidnext = s.uidnext;
@@ -61,8 +50,8 @@ std::optional<std::string> Session::status_response(const std::string& name, con
     if (!msgs) return error = "[SERVERBUG] Cannot read mailbox", std::nullopt;
     v.messages = msgs->size();
     for (const auto& m : *msgs) {
-      v.unseen += !has_flag(m.flags, "\\Seen");
-      v.deleted += has_flag(m.flags, "\\Deleted");
+      v.unseen += !store::has_flag(m.flags, "\\Seen");
+      v.deleted += store::has_flag(m.flags, "\\Deleted");
       v.size += m.size;
       v.recent += m.uid > (*mb)->recent_uid;  // not yet seen by any read-write session
     }

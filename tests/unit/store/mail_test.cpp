@@ -322,5 +322,18 @@ TEST_F(SqliteSchema, DatabaseWithoutSummariesMigrates) {
   EXPECT_EQ(store_->read_summary(box, 2).value(), "new summary");
 }
 
+// The one flag test every reader of MessageInfo::flags uses: whole words, any case.
+TEST(HasFlag, MatchesWholeFlagsInAnyCase) {
+  EXPECT_TRUE(has_flag("\\Seen", "\\Seen"));
+  EXPECT_TRUE(has_flag("\\Answered \\Seen $Junk", "\\seen"));
+  EXPECT_TRUE(has_flag("\\Answered \\Seen $Junk", "$junk"));
+  EXPECT_TRUE(has_flag("\\Answered  \\Deleted", "\\Deleted"));
+  EXPECT_FALSE(has_flag("", "\\Seen"));
+  EXPECT_FALSE(has_flag("\\Answered", "\\Seen"));
+  EXPECT_FALSE(has_flag("foobar $Junked", "foo"));
+  EXPECT_FALSE(has_flag("foobar $Junked", "$Junk"));
+  EXPECT_FALSE(has_flag("\\Seen", ""));
+}
+
 }  // namespace
 }  // namespace mk::store

@@ -257,12 +257,29 @@ std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
   }
   std::sort(infos->begin(), infos->end(),
             [](const auto& a, const auto& b) { return a.uid > b.uid; });
+  // The files in Junk: a message COPY'd there is spam to the user, not kept mail.
+  auto boxes = store_.mail.list_mailboxes(account_id);
+  if (!boxes) {
+    log_.error("filter.train_failed", {{"error", boxes.error().message}});
+    return 0;
+  }
+  std::set<std::string> in_junk;
+  for (const auto& box : *boxes) {
+    if (box.special_use != "\\Junk") continue;
+    auto junk = store_.mail.list_messages(box.id);
+    if (!junk) {
+      log_.error("filter.train_failed", {{"error", junk.error().message}});
+      return 0;
+    }
+    for (auto& m : *junk) in_junk.insert(std::move(m.blob));
+  }
   std::size_t n = 0;
   for (const auto& info : *infos) {
     if (n == kept.most) break;
     if (!store::has_flag(info.flags, "\\Seen") || store::has_flag(info.flags, "\\Deleted"))
       continue;
-    if (remembered(account_id, info.blob, false) || remembered(account_id, info.blob, true))
+    if (in_junk.count(info.blob) || remembered(account_id, info.blob, false) ||
+        remembered(account_id, info.blob, true))
       continue;
     auto text = store_.mail.read_message(info);
     if (!text) continue;
@@ -321,7 +338,7 @@ void UserModels::learn(Job& job) {
   // What the user read and kept beside earlier spam (Kept), into their own model only (no
   // reputation, nothing shared), once they have moved on; this event's joins what waits.
   std::size_t kept = 0;
-  if (spam && n > 0) {
+  if (spam) {
     // (A spam event that names no kept mail, an unread deletion from Junk, is no new folder.)
     auto it = pending_kept_.find(ev.account_id);
     const bool other_folder =
@@ -344,7 +361,7 @@ void UserModels::learn(Job& job) {
       p.uidnext = std::max(p.uidnext, ev.kept_uidnext);
     }
   }
-  if (n == 0) return;
+  if (n == 0 && kept == 0) return;
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (auto st = model.save(path_of(ev.account_id)); !st) {

@@ -136,10 +136,12 @@ class UserModels {
   // A pending set is learnt at the account's first spam event after newer mail has reached
   // its folder (the folder's UIDNEXT has passed `uidnext`: the user has moved on from that
   // clean-up); until then the sets of further moves join it. Then only what is still there,
-  // still read, and learnt under neither label before counts (as far as the learner
-  // remembers: kMaxRemembered, not across a restart), newest first, at most `most` (the spam
-  // those moves taught). One pending set per account, lost with a restart; a spam event that
-  // learns nothing new (every message learnt before) leaves it as it is.
+  // still read, not also in a Junk folder (a COPY into Junk leaves the spam where it was, the
+  // same file: the store says so across a restart) and learnt under neither label before
+  // counts (as far as the learner remembers: kMaxRemembered), newest first, at most `most`
+  // (the spam those moves taught). A spam event that learns nothing new (every message
+  // learnt before) adds no budget, but its kept mail joins and it may release the set. One
+  // pending set per account, lost with a restart.
   struct Kept {
     std::int64_t mailbox = 0;
     std::vector<std::uint32_t> uids;  // newest first, at most TrainEvent::kMaxKept
@@ -148,7 +150,8 @@ class UserModels {
   };
   // Whether newer mail has reached the pending set's folder since it was named.
   bool moved_on(const Kept& kept);
-  // Learns `kept` as ham over `base` into `model`; how many it learnt.
+  // Learns `kept` as ham over `base` into `model`; how many it learnt (none when the
+  // account's Junk folders cannot be read).
   std::size_t learn_kept(std::int64_t account_id, const Kept& kept, const filter::Model& base,
                          filter::Model& model);
   // True the first time this account learns this message with this label.

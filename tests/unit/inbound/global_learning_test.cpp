@@ -272,6 +272,59 @@ TEST_F(SharedModelTest, MailKeptBesideSpamIsLearntAsHamOnceTheUserMovesOn) {
   EXPECT_EQ(users.of(bob_), nullptr);
 }
 
+// A spam COPY'd into Junk stays in INBOX with the same file: after a restart (the learner's
+// memory of what it learnt gone) the store still tells it apart from kept mail. And a spam
+// event that learns nothing new (the message was learnt before) still releases kept mail.
+TEST_F(SharedModelTest, KeptMailLeavesOutWhatIsAlsoInJunkAcrossARestart) {
+  SpamModel model(base_path(), learned_path());
+  const std::int64_t in = inbox(alice_), junk = mailbox(alice_, "Junk");
+  auto put = [&](const std::string& text, const std::string& box, const std::string& flags) {
+    auto m = message(text, alice_, box);
+    m.flags = flags;
+    EXPECT_TRUE(store_->deliver_sync(std::move(m)).ok());
+    return store_->list_messages(box == "Junk" ? junk : in)->back().uid;
+  };
+  put(ham_text(1), "INBOX", "\\Seen");                                   // uid 1: read, kept
+  const std::uint32_t read_spam = put(spam_text(2), "INBOX", "\\Seen");  // uid 2
+  {
+    UserModels users(dir_ + "/spam", *store_, model, log::Logger());
+    auto copied = store_->copy_messages(in, {read_spam}, junk, false);
+    ASSERT_TRUE(copied.ok());
+    imap::Session::TrainEvent copy;
+    copy.account_id = alice_;
+    copy.spam = true;
+    copy.mailbox = junk;
+    copy.uids = {copied->uids.at(0).second};
+    users.train(copy);
+    users.drain();
+  }
+  UserModels users(dir_ + "/spam", *store_, model, log::Logger());  // restarted
+  ASSERT_NE(users.of(alice_), nullptr);
+  EXPECT_EQ(users.of(alice_)->spam_trained(), 1u);
+  imap::Session::TrainEvent moved;
+  moved.account_id = alice_;
+  moved.spam = true;
+  moved.mailbox = junk;
+  moved.uids = {std::uint32_t(put(spam_text(100), "Junk", ""))};
+  moved.kept_mailbox = in;
+  moved.kept = {read_spam, 1};  // newest first, at most one (one spam taught)
+  moved.kept_uidnext = store_->mailbox_by_id(in)->uidnext;
+  users.train(moved);
+  users.drain();
+  EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
+  put(ham_text(200), "INBOX", "");  // newer mail: the user has moved on
+  // The same spam moved again: nothing new learnt, but the kept mail is.
+  moved.kept.clear();
+  users.train(moved);
+  users.drain();
+  EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
+  // Learnt: the ham, not the spam that is also in Junk (the newer of the two).
+  EXPECT_LE(users.of(alice_)->score(filter::extract_features(ham_text(1))),
+            -filter::Model::kMargin + 1e-6);
+}
+
 // The MX auto-learns: a mock DNS where sender.example authenticates (SPF, DMARC) and lists
 // can list the client and a link's domain.
 class AutoLearnTest : public SharedModelTest {

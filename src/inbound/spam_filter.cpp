@@ -292,7 +292,11 @@ std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
 
 bool UserModels::moved_on(const Kept& kept) {
   auto mb = store_.mail.mailbox_by_id(kept.mailbox);
-  return !mb || mb->uidnext > kept.uidnext;  // a folder gone: learn_kept finds nothing there
+  if (!mb) return true;  // a folder gone: learn_kept finds nothing there
+  if (mb->uidnext <= kept.uidnext) return false;
+  const auto moved_in = std::count_if(kept.moved_in.begin(), kept.moved_in.end(),
+                                      [&](std::uint32_t uid) { return uid >= kept.uidnext; });
+  return mb->uidnext - kept.uidnext > std::uint64_t(moved_in);
 }
 
 bool UserModels::remembered(std::int64_t account_id, const std::string& blob, bool spam) const {
@@ -337,6 +341,15 @@ void UserModels::learn(Job& job) {
   }
   // What the user read and kept beside earlier spam (Kept), into their own model only (no
   // reputation, nothing shared), once they have moved on; this event's joins what waits.
+  // Ham moved out of Junk into the waiting set's folder is not newer mail there.
+  if (!spam && !reply && !ev.unread_deletion) {
+    auto it = pending_kept_.find(ev.account_id);
+    if (it != pending_kept_.end() && it->second.mailbox == ev.mailbox) {
+      auto& in = it->second.moved_in;
+      in.insert(in.end(), ev.uids.begin(), ev.uids.end());
+      if (in.size() > kMaxMovedIn) in.erase(in.begin(), in.end() - kMaxMovedIn);
+    }
+  }
   std::size_t kept = 0;
   if (spam) {
     // (A spam event that names no kept mail, an unread deletion from Junk, is no new folder.)
@@ -350,7 +363,7 @@ void UserModels::learn(Job& job) {
     }
     if (!ev.kept.empty()) {
       if (it == pending_kept_.end())
-        it = pending_kept_.emplace(ev.account_id, Kept{ev.kept_mailbox, {}, 0, 0}).first;
+        it = pending_kept_.emplace(ev.account_id, Kept{ev.kept_mailbox, {}, 0, 0, {}}).first;
       Kept& p = it->second;
       p.uids.insert(p.uids.end(), ev.kept.begin(), ev.kept.end());
       std::sort(p.uids.begin(), p.uids.end(), std::greater<>());

@@ -134,20 +134,25 @@ class UserModels {
   // as ham later, not at once: a user who read several spam and moves them one at a time,
   // newest first, would otherwise teach the older ones as ham (they are still there, read).
   // A pending set is learnt at the account's first spam event after newer mail has reached
-  // its folder (the folder's UIDNEXT has passed `uidnext`: the user has moved on from that
-  // clean-up); until then the sets of further moves join it. Then only what is still there,
-  // still read, not also in a Junk folder (a COPY into Junk leaves the spam where it was, the
-  // same file: the store says so across a restart) and learnt under neither label before
-  // counts (as far as the learner remembers: kMaxRemembered), newest first, at most `most`
-  // (the spam those moves taught). A spam event that learns nothing new (every message
-  // learnt before) adds no budget, but its kept mail joins and it may release the set. One
-  // pending set per account, lost with a restart.
+  // its folder (its UIDNEXT has passed `uidnext` by more than the ham the user moved out of
+  // Junk into it since, `moved_in`: the user has moved on from that clean-up); until then the
+  // sets of further moves join it. Then only what is still there, still read, not also in a
+  // Junk folder (a COPY into Junk leaves the spam where it was, the same file: the store says
+  // so across a restart) and learnt under neither label before counts (as far as the learner
+  // remembers: kMaxRemembered), newest first, at most `most` (the spam those moves taught).
+  // A spam event that learns nothing new (every message learnt before) adds no budget, but
+  // its kept mail joins and it may release the set. One pending set per account, lost with a
+  // restart.
   struct Kept {
     std::int64_t mailbox = 0;
     std::vector<std::uint32_t> uids;  // newest first, at most TrainEvent::kMaxKept
     std::size_t most = 0;
     std::uint32_t uidnext = 0;
+    std::vector<std::uint32_t> moved_in;  // UIDs (at least `uidnext`) of ham moved in since
   };
+  // At most this many moved_in UIDs are kept (more: the oldest go, and newer mail may be
+  // seen sooner than it came).
+  static constexpr std::size_t kMaxMovedIn = 1000;
   // Whether newer mail has reached the pending set's folder since it was named.
   bool moved_on(const Kept& kept);
   // Learns `kept` as ham over `base` into `model`; how many it learnt (none when the

@@ -204,6 +204,7 @@ TEST_F(TrainEvents, MovingIntoJunkNamesWhatTheUserReadAndKept) {
   EXPECT_EQ(ev->mailbox, mailbox(acct_, "Junk"));
   EXPECT_EQ(ev->kept_mailbox, mailbox(acct_, "INBOX"));
   EXPECT_EQ(ev->kept, (std::vector<std::uint32_t>{5, 1}));
+  EXPECT_EQ(ev->kept_uidnext, 8u);  // the folder's UIDNEXT then: what comes later is newer
   // At most kMaxKept, the newest.
   for (int i = 0; i < int(Session::TrainEvent::kMaxKept) + 5; ++i)
     append("INBOX", msg(100 + i), "\\Seen");

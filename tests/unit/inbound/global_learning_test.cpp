@@ -273,8 +273,9 @@ TEST_F(SharedModelTest, MailKeptBesideSpamIsLearntAsHamOnceTheUserMovesOn) {
 }
 
 // A spam COPY'd into Junk stays in INBOX with the same file: after a restart (the learner's
-// memory of what it learnt gone) the store still tells it apart from kept mail. And a spam
-// event that learns nothing new (the message was learnt before) still releases kept mail.
+// memory of what it learnt gone) the store still tells it apart from kept mail. Ham moved
+// out of Junk into the folder is not newer mail. And a spam event that learns nothing new
+// (the message was learnt before) still releases kept mail.
 TEST_F(SharedModelTest, KeptMailLeavesOutWhatIsAlsoInJunkAcrossARestart) {
   SpamModel model(base_path(), learned_path());
   const std::int64_t in = inbox(alice_), junk = mailbox(alice_, "Junk");
@@ -313,13 +314,29 @@ TEST_F(SharedModelTest, KeptMailLeavesOutWhatIsAlsoInJunkAcrossARestart) {
   users.drain();
   EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
   EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
-  put(ham_text(200), "INBOX", "");  // newer mail: the user has moved on
-  // The same spam moved again: nothing new learnt, but the kept mail is.
+  // Ham moved out of Junk into INBOX (learnt as ham): not newer mail.
+  // (Unlike ham 1, so that learning it does not teach ham 1.)
+  const std::uint32_t junked_ham = put(
+      "From: Dave <dave@family.example>\r\nSubject: photos from the lake\r\n\r\n"
+      "Grandmother loved the birthday cake; the photos of the lake are attached.\r\n",
+      "Junk", "");
+  auto out_of_junk = store_->copy_messages(junk, {junked_ham}, in, true);
+  ASSERT_TRUE(out_of_junk.ok());
+  imap::Session::TrainEvent ham;
+  ham.account_id = alice_;
+  ham.mailbox = in;
+  ham.uids = {out_of_junk->uids.at(0).second};
+  users.train(ham);
   moved.kept.clear();
   users.train(moved);
   users.drain();
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);  // the moved ham alone
+  put(ham_text(200), "INBOX", "");  // newer mail: the user has moved on
+  // The same spam moved again: nothing new learnt, but the kept mail is.
+  users.train(moved);
+  users.drain();
   EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
-  EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 2u);
   // Learnt: the ham, not the spam that is also in Junk (the newer of the two).
   EXPECT_LE(users.of(alice_)->score(filter::extract_features(ham_text(1))),
             -filter::Model::kMargin + 1e-6);

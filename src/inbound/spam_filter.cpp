@@ -250,6 +250,7 @@ std::vector<UserModels::Lesson> UserModels::lessons_of_reply(std::int64_t accoun
 
 std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
                                    const filter::Model& base, filter::Model& model) {
+  if (kept.most == 0) return 0;
   auto infos = store_.mail.messages_by_uid(kept.mailbox, kept.uids);
   if (!infos) {
     log_.error("filter.train_failed", {{"error", infos.error().message}});
@@ -257,33 +258,46 @@ std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
   }
   std::sort(infos->begin(), infos->end(),
             [](const auto& a, const auto& b) { return a.uid > b.uid; });
-  // The files in Junk: a message COPY'd there is spam to the user, not kept mail.
-  auto boxes = store_.mail.list_mailboxes(account_id);
-  if (!boxes) {
-    log_.error("filter.train_failed", {{"error", boxes.error().message}});
-    return 0;
-  }
-  std::set<std::string> in_junk;
-  for (const auto& box : *boxes) {
-    if (box.special_use != "\\Junk") continue;
-    auto junk = store_.mail.list_messages(box.id);
-    if (!junk) {
-      log_.error("filter.train_failed", {{"error", junk.error().message}});
-      return 0;
-    }
-    for (auto& m : *junk) in_junk.insert(std::move(m.blob));
-  }
+  std::optional<std::vector<std::int64_t>> junk;  // the account's Junk folders, read once
   std::size_t n = 0;
+  const auto fail = [&](const std::string& error) {  // keeps what was learnt
+    log_.error("filter.train_failed", {{"error", error}});
+    return n;
+  };
   for (const auto& info : *infos) {
     if (n == kept.most) break;
     if (!store::has_flag(info.flags, "\\Seen") || store::has_flag(info.flags, "\\Deleted"))
       continue;
-    if (in_junk.count(info.blob) || remembered(account_id, info.blob, false) ||
+    if (info.blob.empty() || remembered(account_id, info.blob, false) ||
         remembered(account_id, info.blob, true))
       continue;
+    // Also in Junk (a COPY there shares the file): spam to the user, not kept mail.
+    if (!junk) {
+      auto boxes = store_.mail.list_mailboxes(account_id);
+      if (!boxes) return fail(boxes.error().message);
+      junk.emplace();
+      for (const auto& box : *boxes)
+        if (box.special_use == "\\Junk") junk->push_back(box.id);
+    }
+    bool spam_to_user = false;
+    for (const std::int64_t box : *junk) {
+      auto found = store_.mail.has_blob(box, info.blob);
+      if (!found) return fail(found.error().message);
+      spam_to_user = spam_to_user || *found;
+    }
+    if (spam_to_user) continue;
     auto text = store_.mail.read_message(info);
     if (!text) continue;
-    model.learn_over(base, filter::classifier_features(message::Parsed(std::move(*text))), false);
+    message::Parsed parsed(std::move(*text));
+    // From a sender whose mail the user has judged spam more often than ham (the COPY in Junk
+    // may be gone since: emptied).
+    const std::string author = parsed.authors().single_address();
+    if (!author.empty()) {
+      auto verdicts = store_.reputation.sender_verdicts(account_id, author);
+      if (!verdicts) return fail(verdicts.error().message);
+      if (verdicts->first > verdicts->second) continue;
+    }
+    model.learn_over(base, filter::classifier_features(parsed), false);
     first_time(account_id, info.blob, false);
     ++n;
   }
@@ -353,15 +367,19 @@ void UserModels::learn(Job& job) {
   std::size_t kept = 0;
   if (spam) {
     // (A spam event that names no kept mail, an unread deletion from Junk, is no new folder.)
+    // One that learnt nothing new (the spam was known) adds to a set of its folder, but
+    // neither starts one (it has no budget to give) nor releases one as another folder.
     auto it = pending_kept_.find(ev.account_id);
-    const bool other_folder =
-        !ev.kept.empty() && it != pending_kept_.end() && it->second.mailbox != ev.kept_mailbox;
+    const bool other_folder = n > 0 && !ev.kept.empty() && it != pending_kept_.end() &&
+                              it->second.mailbox != ev.kept_mailbox;
     if (it != pending_kept_.end() && (other_folder || moved_on(it->second))) {
       kept = learn_kept(ev.account_id, it->second, base, model);
       pending_kept_.erase(it);
       it = pending_kept_.end();
     }
-    if (!ev.kept.empty()) {
+    const bool joins = !ev.kept.empty() &&
+                       (it == pending_kept_.end() ? n > 0 : it->second.mailbox == ev.kept_mailbox);
+    if (joins) {
       if (it == pending_kept_.end())
         it = pending_kept_.emplace(ev.account_id, Kept{ev.kept_mailbox, {}, 0, 0, {}}).first;
       Kept& p = it->second;
@@ -372,6 +390,7 @@ void UserModels::learn(Job& job) {
         p.uids.resize(imap::Session::TrainEvent::kMaxKept);
       p.most += n;
       p.uidnext = std::max(p.uidnext, ev.kept_uidnext);
+      std::erase_if(p.moved_in, [&](std::uint32_t uid) { return uid < p.uidnext; });
     }
   }
   if (n == 0 && kept == 0) return;

@@ -137,18 +137,21 @@ class UserModels {
   // its folder (its UIDNEXT has passed `uidnext` by more than the ham the user moved out of
   // Junk into it since, `moved_in`: the user has moved on from that clean-up); until then the
   // sets of further moves join it. Then only what is still there, still read, not also in a
-  // Junk folder (a COPY into Junk leaves the spam where it was, the same file: the store says
-  // so across a restart) and learnt under neither label before counts (as far as the learner
-  // remembers: kMaxRemembered), newest first, at most `most` (the spam those moves taught).
-  // A spam event that learns nothing new (every message learnt before) adds no budget, but
-  // its kept mail joins and it may release the set. One pending set per account, lost with a
-  // restart.
+  // Junk folder (a COPY into Junk leaves the spam where it was, the same file), not from a
+  // sender the user judged spam more often than ham (store::Reputation::sender_verdicts: the
+  // COPY in Junk may be gone since) and learnt under neither label before (as far as the
+  // learner remembers: kMaxRemembered, not across a restart) counts, newest first, at most
+  // `most` (the spam those moves taught). A spam event that learns nothing new (every message
+  // learnt before) has no budget to give: its kept mail joins a set of the same folder, but
+  // it starts none and releases none as another folder (it may still release one whose
+  // folder had newer mail). One pending set per account, lost with a restart; a ham event the
+  // learner's queue dropped is not in `moved_in`.
   struct Kept {
     std::int64_t mailbox = 0;
     std::vector<std::uint32_t> uids;  // newest first, at most TrainEvent::kMaxKept
     std::size_t most = 0;
     std::uint32_t uidnext = 0;
-    std::vector<std::uint32_t> moved_in;  // UIDs (at least `uidnext`) of ham moved in since
+    std::vector<std::uint32_t> moved_in;  // UIDs of ham moved in since (those below `uidnext` go)
   };
   // At most this many moved_in UIDs are kept (more: the oldest go, and newer mail may be
   // seen sooner than it came).

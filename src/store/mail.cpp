@@ -25,6 +25,7 @@ std::string message_id_of(std::string_view data) {
 }  // namespace
 
 bool has_flag(std::string_view flags, std::string_view flag) {
+  if (flag.empty()) return false;
   // Word by word, without allocating: STATUS and SELECT call this for every message.
   while (!flags.empty()) {
     const std::size_t end = std::min(flags.find(' '), flags.size());

@@ -168,6 +168,8 @@ class Mail {
   // The messages with these UIDs (those that exist), in UID order.
   virtual Result<std::vector<MessageInfo>> messages_by_uid(std::int64_t mailbox_id,
                                                            const std::vector<std::uint32_t>& uids) = 0;
+  // Whether a message of the mailbox is stored in this file (a COPY shares it).
+  virtual Result<bool> has_blob(std::int64_t mailbox_id, std::string_view blob) = 0;
   // Messages whose MODSEQ is greater than modseq (CONDSTORE/QRESYNC, session updates).
   virtual Result<std::vector<MessageInfo>> changed_since(std::int64_t mailbox_id,
                                                          std::uint64_t modseq) = 0;

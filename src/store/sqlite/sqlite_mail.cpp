@@ -239,6 +239,16 @@ Result<std::vector<MessageInfo>> SqliteStore::messages_by_uid(std::int64_t mailb
                          mailbox_id, 0);
 }
 
+Result<bool> SqliteStore::has_blob(std::int64_t mailbox_id, std::string_view blob) {
+  std::lock_guard lock(mu_);
+  // By the index messages_blob.
+  Stmt s(db_, "SELECT 1 FROM messages WHERE blob = ?1 AND mailbox_id = ?2 LIMIT 1");
+  s.bind(1, blob).bind(2, mailbox_id);
+  const bool found = s.step();
+  if (s.failed()) return s.fail();
+  return found;
+}
+
 Result<std::vector<MessageInfo>> SqliteStore::changed_since(std::int64_t mailbox_id, std::uint64_t modseq) {
   return select_messages("mailbox_id = ?1 AND modseq > ?2", mailbox_id, std::int64_t(modseq));
 }

@@ -129,6 +129,7 @@ class SqliteStore final : public Store {
   Result<std::vector<MessageInfo>> list_messages(std::int64_t mailbox_id) override;
   Result<std::vector<MessageInfo>> messages_by_uid(std::int64_t mailbox_id,
                                                    const std::vector<std::uint32_t>& uids) override;
+  Result<bool> has_blob(std::int64_t mailbox_id, std::string_view blob) override;
   Result<std::vector<MessageInfo>> changed_since(std::int64_t mailbox_id, std::uint64_t modseq) override;
   Result<std::vector<std::uint32_t>> expunged_since(std::int64_t mailbox_id, std::uint64_t modseq) override;
   Result<FlagResult> update_flags(std::int64_t mailbox_id, const std::vector<std::uint32_t>& uids,

@@ -316,10 +316,10 @@ TEST_F(SharedModelTest, KeptMailLeavesOutWhatIsAlsoInJunkAcrossARestart) {
   EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
   // Ham moved out of Junk into INBOX (learnt as ham): not newer mail.
   // (Unlike ham 1, so that learning it does not teach ham 1.)
-  const std::uint32_t junked_ham = put(
-      "From: Dave <dave@family.example>\r\nSubject: photos from the lake\r\n\r\n"
-      "Grandmother loved the birthday cake; the photos of the lake are attached.\r\n",
-      "Junk", "");
+  const std::uint32_t junked_ham =
+      put("From: Dave <dave@family.example>\r\nSubject: photos from the lake\r\n\r\n"
+          "Grandmother loved the birthday cake; the photos of the lake are attached.\r\n",
+          "Junk", "");
   auto out_of_junk = store_->copy_messages(junk, {junked_ham}, in, true);
   ASSERT_TRUE(out_of_junk.ok());
   imap::Session::TrainEvent ham;
@@ -331,7 +331,7 @@ TEST_F(SharedModelTest, KeptMailLeavesOutWhatIsAlsoInJunkAcrossARestart) {
   users.train(moved);
   users.drain();
   EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);  // the moved ham alone
-  put(ham_text(200), "INBOX", "");  // newer mail: the user has moved on
+  put(ham_text(200), "INBOX", "");                 // newer mail: the user has moved on
   // The same spam moved again: nothing new learnt, but the kept mail is.
   users.train(moved);
   users.drain();
@@ -340,6 +340,121 @@ TEST_F(SharedModelTest, KeptMailLeavesOutWhatIsAlsoInJunkAcrossARestart) {
   // Learnt: the ham, not the spam that is also in Junk (the newer of the two).
   EXPECT_LE(users.of(alice_)->score(filter::extract_features(ham_text(1))),
             -filter::Model::kMargin + 1e-6);
+  EXPECT_GT(users.of(alice_)->score(filter::extract_features(spam_text(2))), 0);
+}
+
+// A read spam whose COPY in Junk is gone (Junk emptied) and that the learner no longer
+// remembers (a restart): its sender, judged spam by the user, keeps it out of the kept mail.
+TEST_F(SharedModelTest, KeptMailLeavesOutSendersTheUserJudgedSpam) {
+  SpamModel model(base_path(), learned_path());
+  const std::int64_t in = inbox(alice_), junk = mailbox(alice_, "Junk");
+  auto put = [&](const std::string& text, const std::string& box, const std::string& flags) {
+    auto m = message(text, alice_, box);
+    m.flags = flags;
+    EXPECT_TRUE(store_->deliver_sync(std::move(m)).ok());
+    return store_->list_messages(box == "Junk" ? junk : in)->back().uid;
+  };
+  auto spam_event = [&](UserModels& users, const std::string& text,
+                        std::vector<std::uint32_t> kept) {
+    imap::Session::TrainEvent ev;
+    ev.account_id = alice_;
+    ev.spam = true;
+    ev.mailbox = junk;
+    ev.uids = {put(text, "Junk", "")};
+    ev.kept_mailbox = in;
+    ev.kept = std::move(kept);
+    ev.kept_uidnext = store_->mailbox_by_id(in)->uidnext;
+    users.train(ev);
+    users.drain();
+  };
+  const std::uint32_t ham = put(ham_text(1), "INBOX", "\\Seen");
+  const std::uint32_t read_spam = put(spam_text(2), "INBOX", "\\Seen");
+  {
+    UserModels users(dir_ + "/spam", *store_, model, log::Logger());
+    auto copied = store_->copy_messages(in, {read_spam}, junk, false);
+    ASSERT_TRUE(copied.ok());
+    imap::Session::TrainEvent copy;
+    copy.account_id = alice_;
+    copy.spam = true;
+    copy.mailbox = junk;
+    copy.uids = {copied->uids.at(0).second};
+    users.train(copy);
+    users.drain();
+    ASSERT_TRUE(store_->expunge(junk, {copy.uids}).ok());  // Junk emptied
+  }
+  UserModels users(dir_ + "/spam", *store_, model, log::Logger());  // restarted
+  spam_event(users, spam_text(100), {read_spam, ham});
+  put(ham_text(200), "INBOX", "");
+  spam_event(users, spam_text(101), {});
+  ASSERT_NE(users.of(alice_), nullptr);
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
+  EXPECT_LE(users.of(alice_)->score(filter::extract_features(ham_text(1))),
+            -filter::Model::kMargin + 1e-6);
+  EXPECT_GT(users.of(alice_)->score(filter::extract_features(spam_text(2))), 0);
+}
+
+// A spam event that learnt nothing new (the spam was known) has no budget to give: it starts
+// no set of kept mail, and naming another folder does not release the waiting one.
+TEST_F(SharedModelTest, KnownSpamMovedAgainStartsAndReleasesNoKeptMail) {
+  SpamModel model(base_path(), learned_path());
+  UserModels users(dir_ + "/spam", *store_, model, log::Logger());
+  ASSERT_TRUE(store_->create_mailbox(alice_, "Lists", "").ok());
+  const std::int64_t in = inbox(alice_), lists = mailbox(alice_, "Lists"),
+                     junk = mailbox(alice_, "Junk");
+  auto put = [&](const std::string& text, std::int64_t box, const std::string& flags) {
+    auto m = message(text, alice_, box == in ? "INBOX" : box == junk ? "Junk" : "Lists");
+    m.flags = flags;
+    EXPECT_TRUE(store_->deliver_sync(std::move(m)).ok());
+    return store_->list_messages(box)->back().uid;
+  };
+  // INBOX 1 and 2 read; Lists 2 read. (The UIDs meet: a set that took Lists' UIDs for
+  // INBOX's would learn INBOX 2, never named.)
+  const std::uint32_t ham = put(ham_text(1), in, "\\Seen");
+  const std::string recipe =
+      "From: Erin <erin@kitchen.example>\r\nSubject: the soup recipe\r\n\r\n"
+      "Simmer the lentils with cumin and lemon for forty minutes, then blend.\r\n";
+  ASSERT_EQ(put(recipe, in, "\\Seen"), ham + 1);
+  const std::string list_text =
+      "From: Dave <dave@family.example>\r\nSubject: photos from the lake\r\n\r\n"
+      "Grandmother loved the birthday cake; the photos of the lake are attached.\r\n";
+  put(ham_text(150), lists, "");
+  const std::uint32_t list_ham = put(list_text, lists, "\\Seen");
+  ASSERT_EQ(list_ham, ham + 1);
+  imap::Session::TrainEvent ev;
+  ev.account_id = alice_;
+  ev.spam = true;
+  ev.mailbox = junk;
+  ev.uids = {put(spam_text(5), junk, "")};
+  auto train = [&](std::int64_t kept_mailbox, std::vector<std::uint32_t> kept) {
+    ev.kept_mailbox = kept_mailbox;
+    ev.kept = std::move(kept);
+    ev.kept_uidnext = store_->mailbox_by_id(kept_mailbox)->uidnext;
+    users.train(ev);
+    users.drain();
+  };
+  train(in, {});     // learnt: spam 5
+  train(in, {ham});  // spam 5 again: no set starts
+  put(ham_text(200), in, "");
+  train(in, {});
+  ASSERT_NE(users.of(alice_), nullptr);
+  EXPECT_EQ(users.of(alice_)->spam_trained(), 1u);
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
+  // A new spam starts one (INBOX, one to learn); spam 5 again from Lists neither releases it
+  // nor adds to it.
+  ev.uids = {put(spam_text(6), junk, "")};
+  train(in, {ham});
+  ev.uids = {ev.uids.front() - 1};  // spam 5
+  train(lists, {list_ham});
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
+  // Newer mail in INBOX: spam 5 moved again releases it.
+  put(ham_text(201), in, "");
+  train(in, {});
+  EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
+  EXPECT_LE(users.of(alice_)->score(filter::extract_features(ham_text(1))),
+            -filter::Model::kMargin + 1e-6);
+  EXPECT_GT(users.of(alice_)->score(filter::extract_features(list_text)), -filter::Model::kMargin);
+  EXPECT_GT(users.of(alice_)->score(filter::extract_features(recipe)), -filter::Model::kMargin);
 }
 
 // The MX auto-learns: a mock DNS where sender.example authenticates (SPF, DMARC) and lists

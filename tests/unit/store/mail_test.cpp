@@ -110,6 +110,16 @@ TEST_P(MailOps, CopyAndMove) {
   // Shared files survive the expunge of one copy.
   ASSERT_TRUE(store_->expunge(inbox_, {1}).ok());
   EXPECT_EQ(*store_->read_message(store_->list_messages(archive)->front()), "m1\r\n");
+  // has_blob: a copy's file is in both mailboxes, a moved one's only where it went.
+  const auto blob_of = [&](std::int64_t box, std::uint32_t uid) {
+    return store_->messages_by_uid(box, {uid})->at(0).blob;
+  };
+  EXPECT_TRUE(*store_->has_blob(inbox_, blob_of(archive, 2)));  // m3
+  EXPECT_TRUE(*store_->has_blob(archive, blob_of(inbox_, 3)));
+  EXPECT_FALSE(*store_->has_blob(inbox_, blob_of(archive, 3)));  // m5, moved
+  EXPECT_FALSE(*store_->has_blob(inbox_, blob_of(archive, 1)));  // m1, expunged from INBOX
+  EXPECT_FALSE(*store_->has_blob(archive, blob_of(inbox_, 2)));
+  EXPECT_FALSE(*store_->has_blob(archive, ""));
 }
 
 TEST_P(MailOps, RenameAndDelete) {
@@ -333,6 +343,8 @@ TEST(HasFlag, MatchesWholeFlagsInAnyCase) {
   EXPECT_FALSE(has_flag("foobar $Junked", "foo"));
   EXPECT_FALSE(has_flag("foobar $Junked", "$Junk"));
   EXPECT_FALSE(has_flag("\\Seen", ""));
+  EXPECT_FALSE(has_flag("a  b ", ""));
+  EXPECT_TRUE(has_flag(" \\Seen ", "\\Seen"));
 }
 
 }  // namespace

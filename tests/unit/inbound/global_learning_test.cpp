@@ -272,189 +272,161 @@ TEST_F(SharedModelTest, MailKeptBesideSpamIsLearntAsHamOnceTheUserMovesOn) {
   EXPECT_EQ(users.of(bob_), nullptr);
 }
 
+// The kept-mail cases below: Alice's mailboxes, mail put there with flags, and her moves
+// into Junk as her IMAP session reports them (imap::Session::TrainEvent).
+class KeptMailLearning : public SharedModelTest {
+ protected:
+  void SetUp() override {
+    SharedModelTest::SetUp();
+    in_ = inbox(alice_);
+    junk_ = mailbox(alice_, "Junk");
+  }
+  // Delivers text into the mailbox with these flags: its UID.
+  std::uint32_t put(const std::string& text, std::int64_t box, const std::string& flags = "") {
+    auto m = message(text, alice_, store_->mailbox_by_id(box)->name);
+    m.flags = flags;
+    EXPECT_TRUE(store_->deliver_sync(std::move(m)).ok());
+    return store_->list_messages(box)->back().uid;
+  }
+  // A move of these Junk UIDs into Junk, naming what was kept in kept_box.
+  imap::Session::TrainEvent spam_event(std::vector<std::uint32_t> junk_uids, std::int64_t kept_box,
+                                       std::vector<std::uint32_t> kept) {
+    imap::Session::TrainEvent ev;
+    ev.account_id = alice_;
+    ev.spam = true;
+    ev.mailbox = junk_;
+    ev.uids = std::move(junk_uids);
+    ev.kept_mailbox = kept_box;
+    ev.kept = std::move(kept);
+    ev.kept_uidnext = store_->mailbox_by_id(kept_box)->uidnext;
+    return ev;
+  }
+  static void train(UserModels& users, imap::Session::TrainEvent ev) {
+    users.train(std::move(ev));
+    users.drain();
+  }
+  // Alice copies an INBOX message into Junk (learnt as spam): its UID in Junk.
+  std::uint32_t copy_into_junk(UserModels& users, std::uint32_t uid) {
+    auto copied = store_->copy_messages(in_, {uid}, junk_, false);
+    EXPECT_TRUE(copied.ok());
+    const std::uint32_t in_junk = copied.ok() ? copied->uids.at(0).second : 0;
+    train(users, spam_event({in_junk}, in_, {}));
+    return in_junk;
+  }
+  double score(UserModels& users, const std::string& text) {
+    return users.of(alice_)->score(filter::extract_features(text));
+  }
+  static constexpr double kLearntHam = -filter::Model::kMargin + 1e-6;  // score at most
+  static inline const std::string kRecipe =
+      "From: Erin <erin@kitchen.example>\r\nSubject: the soup recipe\r\n\r\n"
+      "Simmer the lentils with cumin and lemon for forty minutes, then blend.\r\n";
+  static inline const std::string kPhotos =
+      "From: Dave <dave@family.example>\r\nSubject: photos from the lake\r\n\r\n"
+      "Grandmother loved the birthday cake; the photos of the lake are attached.\r\n";
+  std::int64_t in_ = 0, junk_ = 0;
+};
+
 // A spam COPY'd into Junk stays in INBOX with the same file: after a restart (the learner's
 // memory of what it learnt gone) the store still tells it apart from kept mail. Ham moved
 // out of Junk into the folder is not newer mail. And a spam event that learns nothing new
 // (the message was learnt before) still releases kept mail.
-TEST_F(SharedModelTest, KeptMailLeavesOutWhatIsAlsoInJunkAcrossARestart) {
+TEST_F(KeptMailLearning, WhatIsAlsoInJunkIsLeftOutAcrossARestart) {
   SpamModel model(base_path(), learned_path());
-  const std::int64_t in = inbox(alice_), junk = mailbox(alice_, "Junk");
-  auto put = [&](const std::string& text, const std::string& box, const std::string& flags) {
-    auto m = message(text, alice_, box);
-    m.flags = flags;
-    EXPECT_TRUE(store_->deliver_sync(std::move(m)).ok());
-    return store_->list_messages(box == "Junk" ? junk : in)->back().uid;
-  };
-  put(ham_text(1), "INBOX", "\\Seen");                                   // uid 1: read, kept
-  const std::uint32_t read_spam = put(spam_text(2), "INBOX", "\\Seen");  // uid 2
+  const std::uint32_t ham = put(ham_text(1), in_, "\\Seen");
+  // No From: no sender verdict to keep it out (SendersTheUserJudgedSpamAreLeftOut).
+  const std::string spam = spam_text(2).substr(spam_text(2).find("\r\n") + 2);
+  const std::uint32_t read_spam = put(spam, in_, "\\Seen");
   {
     UserModels users(dir_ + "/spam", *store_, model, log::Logger());
-    auto copied = store_->copy_messages(in, {read_spam}, junk, false);
-    ASSERT_TRUE(copied.ok());
-    imap::Session::TrainEvent copy;
-    copy.account_id = alice_;
-    copy.spam = true;
-    copy.mailbox = junk;
-    copy.uids = {copied->uids.at(0).second};
-    users.train(copy);
-    users.drain();
+    copy_into_junk(users, read_spam);
   }
   UserModels users(dir_ + "/spam", *store_, model, log::Logger());  // restarted
   ASSERT_NE(users.of(alice_), nullptr);
   EXPECT_EQ(users.of(alice_)->spam_trained(), 1u);
-  imap::Session::TrainEvent moved;
-  moved.account_id = alice_;
-  moved.spam = true;
-  moved.mailbox = junk;
-  moved.uids = {std::uint32_t(put(spam_text(100), "Junk", ""))};
-  moved.kept_mailbox = in;
-  moved.kept = {read_spam, 1};  // newest first, at most one (one spam taught)
-  moved.kept_uidnext = store_->mailbox_by_id(in)->uidnext;
-  users.train(moved);
-  users.drain();
+  // Newest first, at most one (one spam taught).
+  const auto moved = spam_event({put(spam_text(100), junk_)}, in_, {read_spam, ham});
+  train(users, moved);
   EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
   EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
-  // Ham moved out of Junk into INBOX (learnt as ham): not newer mail.
-  // (Unlike ham 1, so that learning it does not teach ham 1.)
-  const std::uint32_t junked_ham =
-      put("From: Dave <dave@family.example>\r\nSubject: photos from the lake\r\n\r\n"
-          "Grandmother loved the birthday cake; the photos of the lake are attached.\r\n",
-          "Junk", "");
-  auto out_of_junk = store_->copy_messages(junk, {junked_ham}, in, true);
+  // Ham moved out of Junk into INBOX (learnt as ham): not newer mail. (Unlike ham 1, so that
+  // learning it does not teach ham 1.)
+  auto out_of_junk = store_->copy_messages(junk_, {put(kPhotos, junk_)}, in_, true);
   ASSERT_TRUE(out_of_junk.ok());
-  imap::Session::TrainEvent ham;
-  ham.account_id = alice_;
-  ham.mailbox = in;
-  ham.uids = {out_of_junk->uids.at(0).second};
-  users.train(ham);
-  moved.kept.clear();
-  users.train(moved);
-  users.drain();
-  EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);  // the moved ham alone
-  put(ham_text(200), "INBOX", "");                 // newer mail: the user has moved on
+  imap::Session::TrainEvent rescued;
+  rescued.account_id = alice_;
+  rescued.mailbox = in_;
+  rescued.uids = {out_of_junk->uids.at(0).second};
+  train(users, rescued);
+  auto again = moved;
+  again.kept.clear();
+  train(users, again);
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);  // the rescued ham alone
+  put(ham_text(200), in_);                         // newer mail: the user has moved on
   // The same spam moved again: nothing new learnt, but the kept mail is.
-  users.train(moved);
-  users.drain();
+  train(users, again);
   EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
   EXPECT_EQ(users.of(alice_)->ham_trained(), 2u);
   // Learnt: the ham, not the spam that is also in Junk (the newer of the two).
-  EXPECT_LE(users.of(alice_)->score(filter::extract_features(ham_text(1))),
-            -filter::Model::kMargin + 1e-6);
-  EXPECT_GT(users.of(alice_)->score(filter::extract_features(spam_text(2))), 0);
+  EXPECT_LE(score(users, ham_text(1)), kLearntHam);
+  EXPECT_GT(score(users, spam), 0);
 }
 
 // A read spam whose COPY in Junk is gone (Junk emptied) and that the learner no longer
 // remembers (a restart): its sender, judged spam by the user, keeps it out of the kept mail.
-TEST_F(SharedModelTest, KeptMailLeavesOutSendersTheUserJudgedSpam) {
+TEST_F(KeptMailLearning, SendersTheUserJudgedSpamAreLeftOut) {
   SpamModel model(base_path(), learned_path());
-  const std::int64_t in = inbox(alice_), junk = mailbox(alice_, "Junk");
-  auto put = [&](const std::string& text, const std::string& box, const std::string& flags) {
-    auto m = message(text, alice_, box);
-    m.flags = flags;
-    EXPECT_TRUE(store_->deliver_sync(std::move(m)).ok());
-    return store_->list_messages(box == "Junk" ? junk : in)->back().uid;
-  };
-  auto spam_event = [&](UserModels& users, const std::string& text,
-                        std::vector<std::uint32_t> kept) {
-    imap::Session::TrainEvent ev;
-    ev.account_id = alice_;
-    ev.spam = true;
-    ev.mailbox = junk;
-    ev.uids = {put(text, "Junk", "")};
-    ev.kept_mailbox = in;
-    ev.kept = std::move(kept);
-    ev.kept_uidnext = store_->mailbox_by_id(in)->uidnext;
-    users.train(ev);
-    users.drain();
-  };
-  const std::uint32_t ham = put(ham_text(1), "INBOX", "\\Seen");
-  const std::uint32_t read_spam = put(spam_text(2), "INBOX", "\\Seen");
+  const std::uint32_t ham = put(ham_text(1), in_, "\\Seen");
+  const std::uint32_t read_spam = put(spam_text(2), in_, "\\Seen");
   {
     UserModels users(dir_ + "/spam", *store_, model, log::Logger());
-    auto copied = store_->copy_messages(in, {read_spam}, junk, false);
-    ASSERT_TRUE(copied.ok());
-    imap::Session::TrainEvent copy;
-    copy.account_id = alice_;
-    copy.spam = true;
-    copy.mailbox = junk;
-    copy.uids = {copied->uids.at(0).second};
-    users.train(copy);
-    users.drain();
-    ASSERT_TRUE(store_->expunge(junk, {copy.uids}).ok());  // Junk emptied
+    const std::uint32_t copy = copy_into_junk(users, read_spam);
+    ASSERT_TRUE(store_->expunge(junk_, {copy}).ok());  // Junk emptied
   }
   UserModels users(dir_ + "/spam", *store_, model, log::Logger());  // restarted
-  spam_event(users, spam_text(100), {read_spam, ham});
-  put(ham_text(200), "INBOX", "");
-  spam_event(users, spam_text(101), {});
+  train(users, spam_event({put(spam_text(100), junk_)}, in_, {read_spam, ham}));
+  put(ham_text(200), in_);
+  train(users, spam_event({put(spam_text(101), junk_)}, in_, {}));
   ASSERT_NE(users.of(alice_), nullptr);
   EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
-  EXPECT_LE(users.of(alice_)->score(filter::extract_features(ham_text(1))),
-            -filter::Model::kMargin + 1e-6);
-  EXPECT_GT(users.of(alice_)->score(filter::extract_features(spam_text(2))), 0);
+  EXPECT_LE(score(users, ham_text(1)), kLearntHam);
+  EXPECT_GT(score(users, spam_text(2)), 0);
 }
 
 // A spam event that learnt nothing new (the spam was known) has no budget to give: it starts
 // no set of kept mail, and naming another folder does not release the waiting one.
-TEST_F(SharedModelTest, KnownSpamMovedAgainStartsAndReleasesNoKeptMail) {
+TEST_F(KeptMailLearning, KnownSpamMovedAgainStartsAndReleasesNothing) {
   SpamModel model(base_path(), learned_path());
   UserModels users(dir_ + "/spam", *store_, model, log::Logger());
   ASSERT_TRUE(store_->create_mailbox(alice_, "Lists", "").ok());
-  const std::int64_t in = inbox(alice_), lists = mailbox(alice_, "Lists"),
-                     junk = mailbox(alice_, "Junk");
-  auto put = [&](const std::string& text, std::int64_t box, const std::string& flags) {
-    auto m = message(text, alice_, box == in ? "INBOX" : box == junk ? "Junk" : "Lists");
-    m.flags = flags;
-    EXPECT_TRUE(store_->deliver_sync(std::move(m)).ok());
-    return store_->list_messages(box)->back().uid;
-  };
+  const std::int64_t lists = mailbox(alice_, "Lists");
   // INBOX 1 and 2 read; Lists 2 read. (The UIDs meet: a set that took Lists' UIDs for
   // INBOX's would learn INBOX 2, never named.)
-  const std::uint32_t ham = put(ham_text(1), in, "\\Seen");
-  const std::string recipe =
-      "From: Erin <erin@kitchen.example>\r\nSubject: the soup recipe\r\n\r\n"
-      "Simmer the lentils with cumin and lemon for forty minutes, then blend.\r\n";
-  ASSERT_EQ(put(recipe, in, "\\Seen"), ham + 1);
-  const std::string list_text =
-      "From: Dave <dave@family.example>\r\nSubject: photos from the lake\r\n\r\n"
-      "Grandmother loved the birthday cake; the photos of the lake are attached.\r\n";
-  put(ham_text(150), lists, "");
-  const std::uint32_t list_ham = put(list_text, lists, "\\Seen");
+  const std::uint32_t ham = put(ham_text(1), in_, "\\Seen");
+  ASSERT_EQ(put(kRecipe, in_, "\\Seen"), ham + 1);
+  put(ham_text(150), lists);
+  const std::uint32_t list_ham = put(kPhotos, lists, "\\Seen");
   ASSERT_EQ(list_ham, ham + 1);
-  imap::Session::TrainEvent ev;
-  ev.account_id = alice_;
-  ev.spam = true;
-  ev.mailbox = junk;
-  ev.uids = {put(spam_text(5), junk, "")};
-  auto train = [&](std::int64_t kept_mailbox, std::vector<std::uint32_t> kept) {
-    ev.kept_mailbox = kept_mailbox;
-    ev.kept = std::move(kept);
-    ev.kept_uidnext = store_->mailbox_by_id(kept_mailbox)->uidnext;
-    users.train(ev);
-    users.drain();
-  };
-  train(in, {});     // learnt: spam 5
-  train(in, {ham});  // spam 5 again: no set starts
-  put(ham_text(200), in, "");
-  train(in, {});
+  const std::uint32_t spam5 = put(spam_text(5), junk_);
+  train(users, spam_event({spam5}, in_, {}));     // learnt: spam 5
+  train(users, spam_event({spam5}, in_, {ham}));  // spam 5 again: no set starts
+  put(ham_text(200), in_);
+  train(users, spam_event({spam5}, in_, {}));
   ASSERT_NE(users.of(alice_), nullptr);
   EXPECT_EQ(users.of(alice_)->spam_trained(), 1u);
   EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
   // A new spam starts one (INBOX, one to learn); spam 5 again from Lists neither releases it
   // nor adds to it.
-  ev.uids = {put(spam_text(6), junk, "")};
-  train(in, {ham});
-  ev.uids = {ev.uids.front() - 1};  // spam 5
-  train(lists, {list_ham});
+  train(users, spam_event({put(spam_text(6), junk_)}, in_, {ham}));
+  train(users, spam_event({spam5}, lists, {list_ham}));
   EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
   // Newer mail in INBOX: spam 5 moved again releases it.
-  put(ham_text(201), in, "");
-  train(in, {});
+  put(ham_text(201), in_);
+  train(users, spam_event({spam5}, in_, {}));
   EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
   EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
-  EXPECT_LE(users.of(alice_)->score(filter::extract_features(ham_text(1))),
-            -filter::Model::kMargin + 1e-6);
-  EXPECT_GT(users.of(alice_)->score(filter::extract_features(list_text)), -filter::Model::kMargin);
-  EXPECT_GT(users.of(alice_)->score(filter::extract_features(recipe)), -filter::Model::kMargin);
+  EXPECT_LE(score(users, ham_text(1)), kLearntHam);
+  EXPECT_GT(score(users, kPhotos), kLearntHam);
+  EXPECT_GT(score(users, kRecipe), kLearntHam);
 }
 
 // The MX auto-learns: a mock DNS where sender.example authenticates (SPF, DMARC) and lists

@@ -283,7 +283,10 @@ std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
     for (const std::int64_t box : *junk) {
       auto found = store_.mail.has_blob(box, info.blob);
       if (!found) return fail(found.error().message);
-      spam_to_user = spam_to_user || *found;
+      if (*found) {
+        spam_to_user = true;
+        break;
+      }
     }
     if (spam_to_user) continue;
     auto text = store_.mail.read_message(info);

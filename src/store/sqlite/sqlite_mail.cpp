@@ -241,8 +241,11 @@ Result<std::vector<MessageInfo>> SqliteStore::messages_by_uid(std::int64_t mailb
 
 Result<bool> SqliteStore::has_blob(std::int64_t mailbox_id, std::string_view blob) {
   std::lock_guard lock(mu_);
-  // By the index messages_blob.
-  Stmt s(db_, "SELECT 1 FROM messages WHERE blob = ?1 AND mailbox_id = ?2 LIMIT 1");
+  // Named: without statistics SQLite takes messages_modseq (mailbox_id) and reads the whole
+  // mailbox.
+  Stmt s(db_,
+         "SELECT 1 FROM messages INDEXED BY messages_blob WHERE blob = ?1 AND mailbox_id = ?2 "
+         "LIMIT 1");
   s.bind(1, blob).bind(2, mailbox_id);
   const bool found = s.step();
   if (s.failed()) return s.fail();

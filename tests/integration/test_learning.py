@@ -212,6 +212,52 @@ class KeptMailTest(Helpers, mk.SharedServerTest):
         # The reader's spam is still spam to it.
         self.assertGreater(classifier(self.probe("reader@localhost", "spam", 101)), 1)
 
+    def test_spam_read_and_copied_into_junk_is_not_kept_mail_after_a_restart(self):
+        """A COPY into Junk leaves the spam in INBOX, read. After a restart (the learner's
+        memory of what it learnt gone), the next spam moved names it among the mail kept; it
+        is still not learnt as ham (it is in Junk too, and the user junked its sender)."""
+        who = "copier@localhost"
+        tag = who.replace("@", ".")
+        self.add_account(who)
+        for i in range(3):
+            deliver(self.srv, who, "Colleague %d <colleague%d@work%d.example>" % (i, i, i), "copier notes %d" % i,
+                    HAM_BODY % (i, i), "copier-ham-%d-%s" % (i, tag))
+        deliver(self.srv, who, "Lucky Winner <prizes@lucky9.example>", "copier prize", SPAM_BODY % (9, 9),
+                "copier-spam-%s" % tag)
+        for i in range(4):
+            deliver(self.srv, who, "vip@casino%d.example" % i, "copier casino %d" % i, LOTTO_BODY % (i, i),
+                    "copier-lotto-%d-%s" % (i, tag))
+        for subject in ["copier notes %d" % i for i in range(3)] + ["copier prize"] + \
+                ["copier casino %d" % i for i in range(4)]:
+            stored(self.srv, who, subject)
+        since = len(self.srv.stderr())
+        trained = r"event=filter\.trained .*as=spam messages=%d evidence=moved kept_as_ham=(\d+) "
+
+        def learnt(n):
+            return mk.wait_for(lambda: re.search(trained % n, self.srv.stderr()[since:]),
+                               "a move of %d spam was not learnt" % n, interval=0.1)
+        with self.imap(who, "Another-pass-42") as c:
+            c.select("INBOX")
+            typ, data = c.uid("SEARCH", "ALL")
+            typ, _ = c.uid("FETCH", ",".join(data[0].decode().split()), "(BODY[])")  # reads it all
+            self.assertEqual(typ, "OK")
+            typ, data = c.uid("SEARCH", "SUBJECT", '"copier prize"')
+            typ, _ = c.uid("COPY", data[0].decode(), "Junk")
+            self.assertEqual(typ, "OK")
+        learnt(1)
+        self.srv.stop()
+        self.srv.start()
+        since = len(self.srv.stderr())
+        self.assertEqual(self.move_to_junk(who, "casino", False), 4)  # names the 3 notes and the prize
+        self.assertEqual(learnt(4).group(1), "0")
+        since = len(self.srv.stderr())
+        # Newer mail, and the next spam moved: the kept mail is learnt, the notes alone.
+        deliver(self.srv, who, "vip@jackpot.example", "copier jackpot", LOTTO_BODY % (50, 50),
+                "copier-jackpot-%s" % tag)
+        stored(self.srv, who, "copier jackpot")
+        self.assertEqual(self.move_to_junk(who, "jackpot", False), 1)
+        self.assertEqual(learnt(1).group(1), "3")
+
 
 class UnreadDeletionTest(Helpers, mk.SharedServerTest):
     def test_deleting_unread_junk_teaches_spam(self):

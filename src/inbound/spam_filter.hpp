@@ -158,8 +158,8 @@ class UserModels {
   static constexpr std::size_t kMaxMovedIn = 1000;
   // Whether newer mail has reached the pending set's folder since it was named.
   bool moved_on(const Kept& kept);
-  // Learns `kept` as ham over `base` into `model`; how many it learnt (none when the
-  // account's Junk folders cannot be read).
+  // Learns `kept` as ham over `base` into `model`; how many it learnt (at a store error,
+  // logged, what it had learnt before it: nothing it could not check).
   std::size_t learn_kept(std::int64_t account_id, const Kept& kept, const filter::Model& base,
                          filter::Model& model);
   // True the first time this account learns this message with this label.

@@ -249,21 +249,19 @@ std::vector<UserModels::Lesson> UserModels::lessons_of_reply(std::int64_t accoun
 }
 
 std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
-                                   const filter::Model& base, filter::Model& model) {
-  if (kept.most == 0) return 0;
-  auto infos = store_.mail.messages_by_uid(kept.mailbox, kept.uids);
-  if (!infos) {
-    log_.error("filter.train_failed", {{"error", infos.error().message}});
-    return 0;
-  }
-  std::sort(infos->begin(), infos->end(),
-            [](const auto& a, const auto& b) { return a.uid > b.uid; });
-  std::optional<std::vector<std::int64_t>> junk;  // the account's Junk folders, read once
+                                   const filter::Model& base, filter::Model& model, bool& failed) {
   std::size_t n = 0;
   const auto fail = [&](const std::string& error) {  // keeps what was learnt
     log_.error("filter.train_failed", {{"error", error}});
+    failed = true;
     return n;
   };
+  if (kept.most == 0) return 0;
+  auto infos = store_.mail.messages_by_uid(kept.mailbox, kept.uids);
+  if (!infos) return fail(infos.error().message);
+  std::sort(infos->begin(), infos->end(),
+            [](const auto& a, const auto& b) { return a.uid > b.uid; });
+  std::optional<std::vector<std::int64_t>> junk;  // the account's Junk folders, read once
   for (const auto& info : *infos) {
     if (n == kept.most) break;
     if (!store::has_flag(info.flags, "\\Seen") || store::has_flag(info.flags, "\\Deleted"))
@@ -376,9 +374,14 @@ void UserModels::learn(Job& job) {
     const bool other_folder = n > 0 && !ev.kept.empty() && it != pending_kept_.end() &&
                               it->second.mailbox != ev.kept_mailbox;
     if (it != pending_kept_.end() && (other_folder || moved_on(it->second))) {
-      kept = learn_kept(ev.account_id, it->second, base, model);
-      pending_kept_.erase(it);
-      it = pending_kept_.end();
+      bool failed = false;
+      kept = learn_kept(ev.account_id, it->second, base, model, failed);
+      if (failed) {
+        it->second.most -= kept;
+      } else {
+        pending_kept_.erase(it);
+        it = pending_kept_.end();
+      }
     }
     const bool joins = !ev.kept.empty() &&
                        (it == pending_kept_.end() ? n > 0 : it->second.mailbox == ev.kept_mailbox);

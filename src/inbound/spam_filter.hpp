@@ -144,8 +144,9 @@ class UserModels {
   // `most` (the spam those moves taught). A spam event that learns nothing new (every message
   // learnt before) has no budget to give: its kept mail joins a set of the same folder, but
   // it starts none and releases none as another folder (it may still release one whose
-  // folder had newer mail). One pending set per account, lost with a restart; a ham event the
-  // learner's queue dropped is not in `moved_in`.
+  // folder had newer mail). One pending set per account, lost with a restart (kept after a
+  // store error, for the next spam event); a ham event the learner's queue dropped is not in
+  // `moved_in`.
   struct Kept {
     std::int64_t mailbox = 0;
     std::vector<std::uint32_t> uids;  // newest first, at most TrainEvent::kMaxKept
@@ -158,10 +159,11 @@ class UserModels {
   static constexpr std::size_t kMaxMovedIn = 1000;
   // Whether newer mail has reached the pending set's folder since it was named.
   bool moved_on(const Kept& kept);
-  // Learns `kept` as ham over `base` into `model`; how many it learnt (at a store error,
-  // logged, what it had learnt before it: nothing it could not check).
+  // Learns `kept` as ham over `base` into `model`; how many it learnt. A store error (logged)
+  // ends it there and sets `failed`: the set waits for the account's next spam event, less
+  // the budget it spent (nothing is learnt that could not be checked).
   std::size_t learn_kept(std::int64_t account_id, const Kept& kept, const filter::Model& base,
-                         filter::Model& model);
+                         filter::Model& model, bool& failed);
   // True the first time this account learns this message with this label.
   bool first_time(std::int64_t account_id, const std::string& blob, bool spam);
   // Whether this account learnt this message with this label (within kMaxRemembered).

@@ -10,6 +10,8 @@
 #include <optional>
 #include <sstream>
 
+#include <sqlite3.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -426,6 +428,32 @@ TEST_F(KeptMailLearning, KnownSpamMovedAgainStartsAndReleasesNothing) {
   EXPECT_LE(score(users, ham_text(1)), kLearntHam);
   EXPECT_GT(score(users, kPhotos), kLearntHam);
   EXPECT_GT(score(users, kRecipe), kLearntHam);
+}
+
+// A store that cannot answer when the kept mail is due (the sender verdicts' table gone, as
+// another connection might take it): nothing unchecked is learnt, and the set waits for the
+// next spam event instead of being lost.
+TEST_F(KeptMailLearning, AStoreErrorKeepsTheSetForTheNextSpam) {
+  SpamModel model(base_path(), learned_path());
+  UserModels users(dir_ + "/spam", *store_, model, log::Logger());
+  const std::uint32_t ham = put(ham_text(1), in_, "\\Seen");
+  train(users, spam_event({put(spam_text(100), junk_)}, in_, {ham}));
+  put(ham_text(200), in_);  // newer mail
+  const auto index = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/index.sqlite").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  };
+  index("ALTER TABLE sender_verdicts RENAME TO away");
+  train(users, spam_event({put(spam_text(101), junk_)}, in_, {}));
+  ASSERT_NE(users.of(alice_), nullptr);
+  EXPECT_EQ(users.of(alice_)->spam_trained(), 2u);
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 0u);
+  index("ALTER TABLE away RENAME TO sender_verdicts");
+  train(users, spam_event({put(spam_text(102), junk_)}, in_, {}));
+  EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
+  EXPECT_LE(score(users, ham_text(1)), kLearntHam);
 }
 
 // The MX auto-learns: a mock DNS where sender.example authenticates (SPF, DMARC) and lists

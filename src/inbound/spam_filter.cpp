@@ -56,6 +56,11 @@ std::shared_ptr<const filter::Model> load_model(const FileChange& watch, bool ex
   return m ? std::make_shared<const filter::Model>(std::move(*m)) : nullptr;
 }
 
+// What UserModels remembers of one lesson: this account learnt this file with this label.
+std::string lesson_key(std::int64_t account_id, const std::string& blob, bool spam) {
+  return fmt::format("{} {} {}", account_id, spam ? 's' : 'h', blob);
+}
+
 }  // namespace
 
 void SpamModel::refresh() const {
@@ -196,9 +201,9 @@ void UserModels::run() {
 
 bool UserModels::first_time(std::int64_t account_id, const std::string& blob, bool spam) {
   if (blob.empty()) return true;
-  const std::string key = fmt::format("{} {} {}", account_id, spam ? 's' : 'h', blob);
+  const std::string key = lesson_key(account_id, blob, spam);
   // Learning the other label (moved back out of Junk, then in again) may count again.
-  remembered_.erase(fmt::format("{} {} {}", account_id, spam ? 'h' : 's', blob));
+  remembered_.erase(lesson_key(account_id, blob, !spam));
   if (!remembered_.insert(key).second) return false;
   remembered_order_.push_back(key);
   if (remembered_order_.size() > kMaxRemembered) {
@@ -270,23 +275,9 @@ std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
         remembered(account_id, info.blob, true))
       continue;
     // Also in Junk (a COPY there shares the file): spam to the user, not kept mail.
-    if (!junk) {
-      auto boxes = store_.mail.list_mailboxes(account_id);
-      if (!boxes) return fail(boxes.error().message);
-      junk.emplace();
-      for (const auto& box : *boxes)
-        if (box.special_use == "\\Junk") junk->push_back(box.id);
-    }
-    bool spam_to_user = false;
-    for (const std::int64_t box : *junk) {
-      auto found = store_.mail.has_blob(box, info.blob);
-      if (!found) return fail(found.error().message);
-      if (*found) {
-        spam_to_user = true;
-        break;
-      }
-    }
-    if (spam_to_user) continue;
+    auto junked = in_junk(account_id, info.blob, junk);
+    if (!junked) return fail(junked.error().message);
+    if (*junked) continue;
     auto text = store_.mail.read_message(info);
     if (!text) continue;
     message::Parsed parsed(std::move(*text));
@@ -305,6 +296,22 @@ std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
   return n;
 }
 
+Result<bool> UserModels::in_junk(std::int64_t account_id, const std::string& blob,
+                                 std::optional<std::vector<std::int64_t>>& junk) {
+  if (!junk) {
+    auto boxes = store_.mail.list_mailboxes(account_id);
+    if (!boxes) return boxes.error();
+    junk.emplace();
+    for (const auto& box : *boxes)
+      if (box.special_use == "\\Junk") junk->push_back(box.id);
+  }
+  for (const std::int64_t box : *junk) {
+    auto found = store_.mail.has_blob(box, blob);
+    if (!found || *found) return found;
+  }
+  return false;
+}
+
 bool UserModels::moved_on(const Kept& kept) {
   auto mb = store_.mail.mailbox_by_id(kept.mailbox);
   if (!mb) return true;  // a folder gone: learn_kept finds nothing there
@@ -315,8 +322,7 @@ bool UserModels::moved_on(const Kept& kept) {
 }
 
 bool UserModels::remembered(std::int64_t account_id, const std::string& blob, bool spam) const {
-  return !blob.empty() &&
-         remembered_.count(fmt::format("{} {} {}", account_id, spam ? 's' : 'h', blob)) > 0;
+  return !blob.empty() && remembered_.count(lesson_key(account_id, blob, spam)) > 0;
 }
 
 void UserModels::learn(Job& job) {

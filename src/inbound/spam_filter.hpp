@@ -157,6 +157,10 @@ class UserModels {
   // At most this many moved_in UIDs are kept (more: the oldest go, and newer mail may be
   // seen sooner than it came).
   static constexpr std::size_t kMaxMovedIn = 1000;
+  // Whether one of the account's Junk folders (`junk`: their ids, listed at the first call)
+  // holds a message stored in this file.
+  Result<bool> in_junk(std::int64_t account_id, const std::string& blob,
+                       std::optional<std::vector<std::int64_t>>& junk);
   // Whether newer mail has reached the pending set's folder since it was named.
   bool moved_on(const Kept& kept);
   // Learns `kept` as ham over `base` into `model`; how many it learnt. A store error (logged)

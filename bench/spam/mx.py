@@ -34,7 +34,7 @@ from any client's (inbound/spam_filter.cpp). Each message's verdict is the one i
 with (its X-Mailkeep-Spam field and folder when the user first saw it), so the figures are
 those of a filter judged online, each message before the user corrects it (the TREC spam
 track's protocol, with the user's feedback a batch late). Delivery goes on once the server
-has logged every move as learnt (it learns on a thread of its own), so the figures do not
+has logged every move as taken up (it learns on a thread of its own), so the figures do not
 depend on the machine's speed.
 
 A heavy user on a large installation (mx_verdicts' `correspondents` and `hosted`): before the
@@ -335,20 +335,28 @@ class CorrectingUser:
         self.seen = {}
         self.next_uid = {"INBOX": 1, "Junk": 1}
         self.moved = {"INBOX": 0, "Junk": 0}  # mistakes moved out of each folder
-        self.moves = 0  # UID MOVE commands: each teaches the user's model something new
+        self.moves = 0  # UID MOVE commands: the learner takes up each as one job
 
     def learnt(self):
-        """Waits until the server has learnt every move so far (its log has a filter.trained
-        line for each), so that the next messages meet what the user taught, whatever the
-        machine's speed: the figures do not depend on how fast the learner thread ran."""
+        """Waits until the server's learner has taken up every move so far (its log has a
+        filter.trained line for each, or filter.learnt_nothing for one that taught nothing
+        new), so that the next messages meet what the user taught, whatever the machine's
+        speed: the figures do not depend on how fast the learner thread ran. A move the
+        learner dropped or could not save stops the row at once: its figures would not be the
+        filter's."""
         deadline = time.monotonic() + STALL_SECONDS
         while True:
             with open(self.inst.log, errors="replace") as f:
-                done = f.read().count("event=filter.trained ")
+                text = f.read()
+            for failed in ("event=filter.train_queue_full ", "event=filter.train_failed "):
+                if failed in text:
+                    raise BenchError("%s: the server's learner logged %s; its log ends: %s"
+                                     % (self.inst.name, failed.split("=")[1].strip(), tail(self.inst.log)))
+            done = text.count("event=filter.trained ") + text.count("event=filter.learnt_nothing ")
             if done >= self.moves:
                 return
             if time.monotonic() > deadline:
-                raise BenchError("%s: the server logged %d of the user's %d moves as learnt within %d s; its log "
+                raise BenchError("%s: the server's learner took up %d of the user's %d moves within %d s; its log "
                                  "ends: %s" % (self.inst.name, done, self.moves, STALL_SECONDS, tail(self.inst.log)))
             time.sleep(0.01)
 

@@ -405,7 +405,17 @@ void UserModels::learn(Job& job) {
       std::erase_if(p.moved_in, [&](std::uint32_t uid) { return uid < p.uidnext; });
     }
   }
-  if (n == 0 && kept == 0) return;
+  if (n == 0 && kept == 0) {
+    // Every message named was learnt before, or is gone (a reply to a thread the store does
+    // not have says nothing). Logged, so that a user's move is never unanswered in the log.
+    if (!reply)
+      log_.info("filter.learnt_nothing",
+                {{"account_id", ev.account_id},
+                 {"as", spam ? "spam" : "ham"},
+                 {"messages_named", std::max(ev.uids.size(), ev.gone.size())},
+                 {"evidence", filter::evidence_name(evidence)}});
+    return;
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (auto st = model.save(path_of(ev.account_id)); !st) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -454,6 +455,33 @@ TEST_F(KeptMailLearning, AStoreErrorKeepsTheSetForTheNextSpam) {
   train(users, spam_event({put(spam_text(102), junk_)}, in_, {}));
   EXPECT_EQ(users.of(alice_)->ham_trained(), 1u);
   EXPECT_LE(score(users, ham_text(1)), kLearntHam);
+}
+
+// Every move the learner takes up ends in a log line, one that taught nothing too (a
+// benchmark or an admin waiting for the learner counts them).
+TEST_F(KeptMailLearning, AMoveThatTeachesNothingIsLogged) {
+  SpamModel model(base_path(), learned_path());
+  const std::string log_path = dir_ + "/learner.log";
+  FILE* f = std::fopen(log_path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  {
+    UserModels users(
+        dir_ + "/spam", *store_, model,
+        log::Logger(std::make_shared<log::Sink>(::fileno(f), log::Format::kv, log::Level::info)));
+    const std::uint32_t spam = put(spam_text(5), junk_);
+    train(users, spam_event({spam}, in_, {}));
+    train(users, spam_event({spam}, in_, {}));  // known: nothing new
+  }
+  std::fclose(f);
+  std::ifstream in(log_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string lines = text.str();
+  EXPECT_NE(lines.find("event=filter.trained "), std::string::npos) << lines;
+  const auto nothing = lines.find("event=filter.learnt_nothing ");
+  ASSERT_NE(nothing, std::string::npos) << lines;
+  EXPECT_NE(lines.find("as=spam messages_named=1 evidence=moved", nothing), std::string::npos)
+      << lines;
 }
 
 // The MX auto-learns: a mock DNS where sender.example authenticates (SPF, DMARC) and lists

@@ -342,8 +342,9 @@ class CorrectingUser:
         filter.trained line for each, or filter.learnt_nothing for one that taught nothing
         new), so that the next messages meet what the user taught, whatever the machine's
         speed: the figures do not depend on how fast the learner thread ran. A move the
-        learner dropped or could not save stops the row at once: its figures would not be the
-        filter's."""
+        learner dropped, or one it could not read or save, stops the row at once: its figures
+        would not be the filter's. Each UID MOVE between INBOX and Junk of messages still
+        there is one job (a move of nothing, or within one kind of folder, would be none)."""
         deadline = time.monotonic() + STALL_SECONDS
         while True:
             with open(self.inst.log, errors="replace") as f:
@@ -352,7 +353,10 @@ class CorrectingUser:
                 if failed in text:
                     raise BenchError("%s: the server's learner logged %s; its log ends: %s"
                                      % (self.inst.name, failed.split("=")[1].strip(), tail(self.inst.log)))
-            done = text.count("event=filter.trained ") + text.count("event=filter.learnt_nothing ")
+            # (A reply teaches too, evidence=replied; this user sends none.)
+            done = sum(1 for line in text.splitlines()
+                       if ("event=filter.trained " in line and "evidence=replied" not in line)
+                       or "event=filter.learnt_nothing " in line)
             if done >= self.moves:
                 return
             if time.monotonic() > deadline:

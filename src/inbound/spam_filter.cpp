@@ -192,11 +192,20 @@ void UserModels::run() {
     jobs_.pop_front();
     busy_ = true;
     lock.unlock();
-    learn(job);
+    try {
+      learn(job);
+    } catch (const std::exception& e) {  // resource exhaustion: this job is lost, learning goes on
+      train_failed(e.what());
+    }
     lock.lock();
     busy_ = false;
     if (jobs_.empty()) idle_.notify_all();
   }
+}
+
+void UserModels::train_failed(const std::string& error) {
+  log_.error("filter.train_failed", {{"error", error}});
+  job_failed_ = true;
 }
 
 bool UserModels::first_time(std::int64_t account_id, const std::string& blob, bool spam) {
@@ -223,7 +232,7 @@ std::vector<UserModels::Lesson> UserModels::lessons_of(imap::Session::TrainEvent
   if (ev.uids.empty() || !ev.gone.empty()) return out;
   auto infos = store_.mail.messages_by_uid(ev.mailbox, ev.uids);
   if (!infos) {
-    log_.error("filter.train_failed", {{"error", infos.error().message}});
+    train_failed(infos.error().message);
     return out;
   }
   for (const auto& info : *infos) {
@@ -239,7 +248,7 @@ std::vector<UserModels::Lesson> UserModels::lessons_of_reply(std::int64_t accoun
   std::vector<Lesson> out;
   auto infos = store_.reputation.thread_messages(account_id, ids, kMaxRepliedMessages);
   if (!infos) {
-    log_.error("filter.train_failed", {{"error", infos.error().message}});
+    train_failed(infos.error().message);
     return out;
   }
   for (const auto& info : *infos) {
@@ -257,7 +266,7 @@ std::size_t UserModels::learn_kept(std::int64_t account_id, const Kept& kept,
                                    const filter::Model& base, filter::Model& model, bool& failed) {
   std::size_t n = 0;
   const auto fail = [&](const std::string& error) {  // keeps what was learnt
-    log_.error("filter.train_failed", {{"error", error}});
+    train_failed(error);
     failed = true;
     return n;
   };
@@ -329,6 +338,7 @@ void UserModels::learn(Job& job) {
   auto& ev = job.ev;
   const bool reply = !job.replied_to.empty();
   const bool spam = !reply && ev.spam;
+  job_failed_ = false;
   const filter::Evidence evidence = reply                 ? filter::Evidence::replied
                                     : ev.unread_deletion ? filter::Evidence::deleted_unread
                                                          : filter::Evidence::moved;
@@ -406,9 +416,10 @@ void UserModels::learn(Job& job) {
     }
   }
   if (n == 0 && kept == 0) {
-    // Every message named was learnt before, or is gone (a reply to a thread the store does
-    // not have says nothing). Logged, so that a user's move is never unanswered in the log.
-    if (!reply)
+    // Every message named was learnt before, or is gone. Logged, so that every move the
+    // learner takes up ends in filter.trained, filter.learnt_nothing or filter.train_failed (a
+    // reply to a thread the store does not have says nothing).
+    if (!reply && !job_failed_)
       log_.info("filter.learnt_nothing",
                 {{"account_id", ev.account_id},
                  {"as", spam ? "spam" : "ham"},
@@ -419,7 +430,7 @@ void UserModels::learn(Job& job) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (auto st = model.save(path_of(ev.account_id)); !st) {
-    log_.error("filter.train_failed", {{"error", st.error().message}});
+    train_failed(st.error().message);
     return;
   }
   {

@@ -168,6 +168,8 @@ class UserModels {
   // the budget it spent (nothing is learnt that could not be checked).
   std::size_t learn_kept(std::int64_t account_id, const Kept& kept, const filter::Model& base,
                          filter::Model& model, bool& failed);
+  // Logs filter.train_failed and marks the job being learnt as failed (job_failed_).
+  void train_failed(const std::string& error);
   // True the first time this account learns this message with this label.
   bool first_time(std::int64_t account_id, const std::string& blob, bool spam);
   // Whether this account learnt this message with this label (within kMaxRemembered).
@@ -185,6 +187,7 @@ class UserModels {
   std::map<std::int64_t, std::shared_ptr<const filter::Model>> models_;  // loaded (or known absent: null)
   std::map<std::int64_t, Kept> pending_kept_;  // by account; learner thread only
   std::deque<std::string> remembered_order_;  // learner thread only
+  bool job_failed_ = false;                   // learner thread only: the job logged train_failed
   std::set<std::string> remembered_;
   std::thread thread_;
 };

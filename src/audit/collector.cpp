@@ -545,8 +545,11 @@ Collector::Collector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Collector::~Collector() = default;
 
 int Collector::run() {
-  for (auto& a : impl_->acceptors) asio::co_spawn(impl_->io, impl_->accept(*a), asio::detached);
-  asio::co_spawn(impl_->io, impl_->watch_silence(), asio::detached);
+  for (auto& a : impl_->acceptors)
+    asio::co_spawn(impl_->io, impl_->accept(*a),
+                   log::LogThrown{impl_->logger, "collector.accept_loop_failed"});
+  asio::co_spawn(impl_->io, impl_->watch_silence(),
+                 log::LogThrown{impl_->logger, "collector.watch_failed"});
   asio::signal_set signals(impl_->io, SIGINT, SIGTERM);
   signals.async_wait([this](const boost::system::error_code&, int) {
     impl_->logger.info("collector.stop");

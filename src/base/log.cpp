@@ -126,6 +126,17 @@ void Logger::log(Level level, std::string_view event, std::vector<Field> fields)
   sink_->write(level, event, all);
 }
 
+void LogThrown::operator()(std::exception_ptr e) const {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log.error(event, {{"error", ex.what()}});
+  } catch (...) {
+    log.error(event, {{"error", "an exception of an unknown type"}});
+  }
+}
+
 bool parse_level(std::string_view s, Level& out) {
   if (s == "debug") out = Level::debug;
   else if (s == "info") out = Level::info;

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -94,6 +95,16 @@ class Logger {
  private:
   std::shared_ptr<Sink> sink_;
   std::vector<Field> base_;
+};
+
+// The completion of a task that runs for the server's life (asio::co_spawn of an
+// awaitable<void>), in place of asio::detached, which drops whatever ended it: an exception
+// is logged as `event` with its message, so that a loop that stopped (no more accepts, no
+// more deliveries) is seen in the log.
+struct LogThrown {
+  Logger log;
+  std::string event;
+  void operator()(std::exception_ptr e) const;
 };
 
 // Formats one line (without the newline); exposed for tests.

@@ -73,7 +73,7 @@ void Manager::start() {
     bool exists = false;
     cert_change_->changed(now_s(), exists);  // the files as loaded at start
     key_change_->changed(now_s(), exists);
-    asio::co_spawn(strand_, run_files(), asio::detached);
+    asio::co_spawn(strand_, run_files(), log::LogThrown{log_, "tls.watch_loop_failed"});
     return;
   }
   if (!issuer_) return;
@@ -82,7 +82,7 @@ void Manager::start() {
     if (auto s = store_.load(cfg_.chain_file, cfg_.key_file); !s)
       log_.warn("tls.stored_certificate_unusable", {{"error", s.error().message}});
   }
-  asio::co_spawn(strand_, run_acme(), asio::detached);
+  asio::co_spawn(strand_, run_acme(), log::LogThrown{log_, "tls.acme_loop_failed"});
 }
 
 void Manager::stop() {

@@ -118,7 +118,8 @@ std::vector<tcp::endpoint> Listener::local_endpoints() const {
 }
 
 void Listener::start() {
-  for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
+  for (auto& a : acceptors_)
+    asio::co_spawn(io_, accept_loop(*a), log::LogThrown{log_, cfg_.name + ".accept_loop_failed"});
 }
 
 asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
@@ -162,7 +163,7 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
       std::lock_guard lock(conns_mu_);
       conns_.insert(conn);
     }
-    asio::co_spawn(strand, watchdog(conn), asio::detached);
+    asio::co_spawn(strand, watchdog(conn), log::LogThrown{log_, cfg_.name + ".watchdog_failed"});
     asio::co_spawn(strand, handler_(conn), [this, conn, started = Clock::now()](std::exception_ptr e) {
       if (e) {
         try {

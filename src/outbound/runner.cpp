@@ -58,8 +58,8 @@ Runner::Runner(asio::io_context& io, RunnerConfig cfg, RunnerStore store, dns::R
       report_timer_(strand_) {}
 
 void Runner::start() {
-  asio::co_spawn(strand_, loop(), asio::detached);
-  asio::co_spawn(strand_, report_loop(), asio::detached);
+  asio::co_spawn(strand_, loop(), log::LogThrown{log_, "outbound.loop_failed"});
+  asio::co_spawn(strand_, report_loop(), log::LogThrown{log_, "outbound.report_loop_failed"});
 }
 
 

@@ -53,7 +53,9 @@ DmarcReporter::DmarcReporter(asio::io_context& io, store::Reports& store, delive
       interval_(std::max<std::int64_t>(1, whole_seconds(interval))),
       log_(std::move(log)) {}
 
-void DmarcReporter::start() { asio::co_spawn(strand_, loop(), asio::detached); }
+void DmarcReporter::start() {
+  asio::co_spawn(strand_, loop(), log::LogThrown{log_, "dmarc.report_loop_failed"});
+}
 
 void DmarcReporter::stop() {
   asio::post(strand_, [this] {

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <exception>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,31 @@ std::string read_all(int fd) {
   ::lseek(fd, 0, SEEK_SET);
   for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, std::size_t(n));
   return out;
+}
+
+// A long-lived task's end: an exception is logged under the task's event, whatever its type;
+// a task that returned logs nothing.
+TEST(Log, ATaskEndedByAnExceptionIsLogged) {
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  auto sink = std::make_shared<Sink>(::fileno(f), Format::kv, Level::error);
+  auto tap = std::make_shared<Recorded>();
+  sink->set_tap(tap, Level::debug);
+  const LogThrown ended{Logger(sink).with({{"svc", "smtp"}}), "smtp.accept_loop_failed"};
+  ended(nullptr);
+  EXPECT_TRUE(tap->lines.empty());
+  ended(std::make_exception_ptr(std::bad_alloc()));
+  ended(std::make_exception_ptr(42));
+  ASSERT_EQ(tap->lines.size(), 2u);
+  EXPECT_EQ(tap->lines[0].first, Level::error);
+  EXPECT_NE(
+      tap->lines[0].second.find("event=smtp.accept_loop_failed svc=smtp error=std::bad_alloc"),
+      std::string::npos)
+      << tap->lines[0].second;
+  EXPECT_NE(tap->lines[1].second.find("error=\"an exception of an unknown type\""),
+            std::string::npos)
+      << tap->lines[1].second;
+  std::fclose(f);
 }
 
 TEST(Log, ATapGetsItsLevelAndUpEvenBelowTheSinks) {

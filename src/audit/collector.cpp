@@ -545,9 +545,16 @@ Collector::Collector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Collector::~Collector() = default;
 
 int Collector::run() {
-  for (auto& a : impl_->acceptors)
-    asio::co_spawn(impl_->io, impl_->accept(*a),
-                   log::LogThrown{impl_->logger, "collector.accept_loop_failed"});
+  for (auto& a : impl_->acceptors) {
+    boost::system::error_code ec;
+    const auto at = a->local_endpoint(ec);
+    asio::co_spawn(
+        impl_->io, impl_->accept(*a),
+        log::LogThrown{
+            impl_->logger.with({{"address", ec ? std::string("?") : at.address().to_string()},
+                                {"port", ec ? 0 : at.port()}}),
+            "collector.accept_loop_failed"});
+  }
   asio::co_spawn(impl_->io, impl_->watch_silence(),
                  log::LogThrown{impl_->logger, "collector.watch_failed"});
   asio::signal_set signals(impl_->io, SIGINT, SIGTERM);

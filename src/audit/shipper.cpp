@@ -503,10 +503,11 @@ Shipper::~Shipper() {
 void Shipper::start() {
   if (impl_->links.empty() || impl_->thread.joinable()) return;
   for (auto& l : impl_->links)
-    asio::co_spawn(impl_->io, impl_->run(*l),
-                   log::LogThrown{impl_->logger, "log.remote.task_failed"});
+    asio::co_spawn(
+        impl_->io, impl_->run(*l),
+        log::LogThrown{impl_->logger.with({{"collector", l->name}}), "log.remote.task_failed"});
   asio::co_spawn(impl_->check_io, impl_->self_check(),
-                 log::LogThrown{impl_->logger, "log.remote.self_check_failed"});
+                 log::LogThrown{impl_->logger, "log.self_check_failed"});
   impl_->thread = std::thread([this] { impl_->io.run(); });
   impl_->check_thread = std::thread([this] { impl_->check_io.run(); });
 }

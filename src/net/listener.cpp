@@ -118,8 +118,15 @@ std::vector<tcp::endpoint> Listener::local_endpoints() const {
 }
 
 void Listener::start() {
-  for (auto& a : acceptors_)
-    asio::co_spawn(io_, accept_loop(*a), log::LogThrown{log_, cfg_.name + ".accept_loop_failed"});
+  for (auto& a : acceptors_) {
+    boost::system::error_code ec;
+    const auto at = a->local_endpoint(ec);
+    asio::co_spawn(
+        io_, accept_loop(*a),
+        log::LogThrown{log_.with({{"address", ec ? std::string("?") : at.address().to_string()},
+                                  {"port", ec ? 0 : at.port()}}),
+                       cfg_.name + ".accept_loop_failed"});
+  }
 }
 
 asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
@@ -163,7 +170,8 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
       std::lock_guard lock(conns_mu_);
       conns_.insert(conn);
     }
-    asio::co_spawn(strand, watchdog(conn), log::LogThrown{log_, cfg_.name + ".watchdog_failed"});
+    asio::co_spawn(strand, watchdog(conn),
+                   log::LogThrown{log_.with({{"conn", conn->id}}), cfg_.name + ".watchdog_failed"});
     asio::co_spawn(strand, handler_(conn), [this, conn, started = Clock::now()](std::exception_ptr e) {
       if (e) {
         try {

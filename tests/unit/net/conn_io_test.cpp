@@ -4,18 +4,23 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <functional>
-#include <limits>
-#include <string>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
 
+#include "base/log.hpp"
 #include "memory_stream.hpp"
 
 namespace mk::net {
@@ -217,6 +222,37 @@ TEST_F(ConnIoTest, LargeBuffersAreReleasedOnceEmpty) {
         EXPECT_EQ(cio.in, "a NOOP\r\n");
       },
       kKeep);
+}
+
+// A long-lived task spawned with log::LogThrown: the exception that ends it reaches the log
+// (asio::detached would drop it), and one that returns logs nothing.
+TEST(LogThrown, ATaskThatThrowsIsLoggedAndOneThatReturnsIsNot) {
+  struct Lines : log::Tap {
+    std::vector<std::string> got;
+    void line(log::Level, std::string_view, std::string_view l) override { got.emplace_back(l); }
+  };
+  FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  auto sink = std::make_shared<log::Sink>(::fileno(f), log::Format::kv, log::Level::error);
+  auto lines = std::make_shared<Lines>();
+  sink->set_tap(lines, log::Level::debug);
+  const log::Logger logger(sink);
+  asio::io_context io;
+  asio::co_spawn(
+      io, []() -> asio::awaitable<void> { co_return; }, log::LogThrown{logger, "test.returned"});
+  asio::co_spawn(
+      io,
+      []() -> asio::awaitable<void> {
+        co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+        throw std::runtime_error("the loop broke");
+      },
+      log::LogThrown{logger, "test.loop_failed"});
+  io.run();
+  ASSERT_EQ(lines->got.size(), 1u);
+  EXPECT_NE(lines->got[0].find("level=error event=test.loop_failed error=\"the loop broke\""),
+            std::string::npos)
+      << lines->got[0];
+  std::fclose(f);
 }
 
 }  // namespace

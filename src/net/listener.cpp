@@ -173,13 +173,7 @@ asio::awaitable<void> Listener::accept_loop(tcp::acceptor& acceptor) {
     asio::co_spawn(strand, watchdog(conn),
                    log::LogThrown{log_.with({{"conn", conn->id}}), cfg_.name + ".watchdog_failed"});
     asio::co_spawn(strand, handler_(conn), [this, conn, started = Clock::now()](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log_.error(cfg_.name + ".conn_exception", {{"conn", conn->id}, {"error", ex.what()}});
-        }
-      }
+      if (e) log::LogThrown{log_.with({{"conn", conn->id}}), cfg_.name + ".conn_exception"}(e);
       conn->closed = true;
       conn->timer.cancel();
       conn->stream->close();

@@ -138,7 +138,7 @@ asio::awaitable<void> Runner::loop() {
             ++domain_active_[domain];
             started = true;
             asio::co_spawn(asio::make_strand(io_), deliver(domain, std::move(chunk)), [this, domain](std::exception_ptr e) {
-              if (e) log_.error("outbound.task_failed", {{"domain", domain}});
+              if (e) log::LogThrown{log_.with({{"domain", domain}}), "outbound.task_failed"}(e);
               asio::post(strand_, [this, domain] {
                 --active_;
                 if (--domain_active_[domain] == 0) domain_active_.erase(domain);
